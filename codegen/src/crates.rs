@@ -1,0 +1,96 @@
+//! The file list of `generated/`: for each crate its manifest, its root module and one module
+//! per area, in a fixed order.
+
+use std::path::PathBuf;
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::emit::{client, ident, models, server};
+use crate::format::{rust_file, toml_file};
+use crate::ir::Api;
+use crate::write::GeneratedFile;
+
+/// Every generated file, or the description of a generator bug.
+pub fn files(api: &Api) -> Result<Vec<GeneratedFile>, String> {
+    let mut files = Vec::new();
+    let mut rust = |path: &str, tokens: TokenStream| -> Result<(), String> {
+        files.push(GeneratedFile { path: PathBuf::from(path), contents: rust_file(path, tokens)? });
+        Ok(())
+    };
+
+    // Models.
+    let modules = models::modules(api);
+    let declarations = modules.iter().map(|(module, _, _)| {
+        let module = ident(module);
+        quote!(mod #module; pub use #module::*;)
+    });
+    let title = format!(" Types of the {}, as serde models.", api.title);
+    rust(
+        "models/src/lib.rs",
+        quote! {
+            #![doc = #title]
+            //!
+            //! Every schema of the spec is a type here: objects are structs that ignore unknown
+            //! fields, string enums keep values they do not know in an `Other` variant, and
+            //! optional fields that may also be `null` use [`Patch`] to tell "left out", "null"
+            //! and "set" apart.
+            #![warn(missing_docs)]
+
+            pub use ::crisp_runtime::Patch;
+
+            #(#declarations)*
+        },
+    )?;
+    for (module, doc, tokens) in &modules {
+        let doc = format!(" {doc}");
+        rust(&format!("models/src/{module}.rs"), quote!(#![doc = #doc] #tokens))?;
+    }
+
+    // Client.
+    rust("client/src/lib.rs", with_lints(client::lib(api)))?;
+    for (index, area) in api.areas.iter().enumerate() {
+        if api.operations.iter().any(|op| op.area == index) {
+            rust(&format!("client/src/{}.rs", area.module), client::area(api, index))?;
+        }
+    }
+
+    // Server.
+    rust("server/src/lib.rs", with_lints(server::lib(api)))?;
+    for (index, area) in api.areas.iter().enumerate() {
+        if api.operations.iter().any(|op| op.area == index) {
+            rust(&format!("server/src/{}.rs", area.module), server::area(api, index))?;
+        }
+    }
+
+    files.push(manifest("models/Cargo.toml", "crisp-models", "Serde types of the Crisp REST API, generated from spec/crisp.yaml.", &["crisp-runtime.workspace = true", "serde.workspace = true", "serde_json.workspace = true"]));
+    files.push(manifest("client/Cargo.toml", "crisp-client", "An async client of the Crisp REST API, generated from spec/crisp.yaml.", &["crisp-models.workspace = true", "crisp-runtime = { workspace = true, features = [\"client\"] }", "reqwest.workspace = true", "serde_json.workspace = true"]));
+    files.push(manifest("server/Cargo.toml", "crisp-server", "Traits and an axum router that serve the Crisp REST API, generated from spec/crisp.yaml.", &["axum.workspace = true", "crisp-models.workspace = true", "crisp-runtime = { workspace = true, features = [\"server\"] }", "serde_json.workspace = true"]));
+    // One fixed order, whatever order the emitters ran in.
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(files)
+}
+
+/// Adds the crate-wide lint that every public item has docs.
+fn with_lints(tokens: TokenStream) -> TokenStream {
+    quote!(#![warn(missing_docs)] #tokens)
+}
+
+fn manifest(path: &str, name: &str, description: &str, dependencies: &[&str]) -> GeneratedFile {
+    let dependencies = dependencies.join("\n");
+    let body = format!(
+        r#"[package]
+name = "{name}"
+version = "0.1.0"
+description = "{description}"
+edition.workspace = true
+rust-version.workspace = true
+license.workspace = true
+repository.workspace = true
+
+[dependencies]
+{dependencies}
+"#
+    );
+    GeneratedFile { path: PathBuf::from(path), contents: toml_file(&body) }
+}

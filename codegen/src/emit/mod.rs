@@ -1,0 +1,158 @@
+//! IR → tokens: one module per generated crate, and the helpers they share (types, docs).
+
+pub mod client;
+pub mod models;
+pub mod server;
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::quote;
+
+use crate::ir::{Api, Operation, ParamLocation, Pagination, TypeKind, TypeRef};
+
+/// An identifier token from a name the naming module made (raw identifiers included).
+pub fn ident(name: &str) -> Ident {
+    match name.strip_prefix("r#") {
+        Some(raw) => Ident::new_raw(raw, Span::call_site()),
+        None => Ident::new(name, Span::call_site()),
+    }
+}
+
+/// The Rust type for a type reference; named types are paths under `root` (`crate`, `::crisp_models`).
+pub fn rust_type(api: &Api, ty: &TypeRef, root: &TokenStream) -> TokenStream {
+    match ty {
+        TypeRef::String => quote!(String),
+        TypeRef::Bool => quote!(bool),
+        TypeRef::Int(int) => {
+            let int = ident(int.rust());
+            quote!(#int)
+        }
+        TypeRef::F32 => quote!(f32),
+        TypeRef::F64 => quote!(f64),
+        TypeRef::Any => quote!(::serde_json::Value),
+        TypeRef::FreeObject => quote!(::serde_json::Map<String, ::serde_json::Value>),
+        TypeRef::Array(item) => {
+            let item = rust_type(api, item, root);
+            quote!(Vec<#item>)
+        }
+        TypeRef::Map(value) => {
+            let value = rust_type(api, value, root);
+            quote!(::std::collections::BTreeMap<String, #value>)
+        }
+        TypeRef::Named(id) => {
+            let name = ident(&api.types[id.0].name);
+            quote!(#root::#name)
+        }
+    }
+}
+
+/// Whether a type is a string enum of the arena.
+pub fn is_enum(api: &Api, ty: &TypeRef) -> bool {
+    matches!(ty, TypeRef::Named(id) if matches!(api.types[id.0].kind, TypeKind::Enum { .. }))
+}
+
+/// One `#[doc]` attribute per line of text, made safe for rustdoc.
+pub fn doc_lines(text: &str) -> TokenStream {
+    let lines: Vec<String> = sanitize_doc(text).into_iter().map(|line| if line.is_empty() { line } else { format!(" {line}") }).collect();
+    quote!(#(#[doc = #lines])*)
+}
+
+/// Several paragraphs of docs, separated by blank doc lines, skipping empty ones.
+pub fn doc_paragraphs(paragraphs: &[String]) -> TokenStream {
+    let text = paragraphs.iter().map(|p| p.trim()).filter(|p| !p.is_empty()).collect::<Vec<_>>().join("\n\n");
+    doc_lines(&text)
+}
+
+/// Rewrites spec prose so rustdoc reads it as prose: no stray HTML, no broken intra-doc links,
+/// no bare URLs, and no code blocks that would run as doctests.
+pub fn sanitize_doc(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut in_fence = false;
+    for line in text.trim().lines() {
+        let trimmed = line.trim();
+        if trimmed.starts_with("```") {
+            out.push(if in_fence { "```".to_owned() } else { "```text".to_owned() });
+            in_fence = !in_fence;
+            continue;
+        }
+        if in_fence {
+            out.push(line.trim_end().to_owned());
+        } else {
+            out.push(escape_prose(trimmed));
+        }
+    }
+    if in_fence {
+        out.push("```".to_owned());
+    }
+    out
+}
+
+/// Escapes markup outside backtick code spans and wraps bare URLs in angle brackets.
+fn escape_prose(line: &str) -> String {
+    let mut out = String::new();
+    for (index, part) in line.split('`').enumerate() {
+        if index > 0 {
+            out.push('`');
+        }
+        if index % 2 == 1 {
+            out.push_str(part);
+            continue;
+        }
+        let mut words = Vec::new();
+        for word in part.split(' ') {
+            let escaped = word.replace('<', "&lt;").replace('>', "&gt;").replace('[', "\\[").replace(']', "\\]");
+            if word.starts_with("http://") || word.starts_with("https://") {
+                let end = word.trim_end_matches(['.', ',', ';', ')', ':']);
+                words.push(format!("<{end}>{}", &word[end.len()..]));
+            } else {
+                words.push(escaped);
+            }
+        }
+        out.push_str(&words.join(" "));
+    }
+    out
+}
+
+/// The docs of an operation: what it does, its route, tiers, scope, events and pagination.
+pub fn operation_docs(api: &Api, op: &Operation) -> TokenStream {
+    let Operation { id, method, path, docs, .. } = op;
+    let mut paragraphs = Vec::new();
+    paragraphs.push(docs.summary.clone().unwrap_or_else(|| format!("Calls `{id}`.")));
+    if let Some(description) = &docs.description {
+        paragraphs.push(description.clone());
+    }
+    let mut facts = vec![format!("- Route: `{} {}{}`", method.as_str(), api.base_path, path.raw)];
+    facts.push(format!("- Operation: `{id}`"));
+    if docs.tiers.is_empty() {
+        facts.push("- Tiers: not stated by the reference".to_owned());
+    } else {
+        facts.push(format!("- Tiers: {}", docs.tiers.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ")));
+    }
+    if let Some(scope) = &docs.scope {
+        facts.push(format!("- Plugin scope: `{scope}`"));
+    }
+    if !docs.webhook_events.is_empty() {
+        facts.push(format!("- Fires: {}", docs.webhook_events.iter().map(|e| format!("`{e}`")).collect::<Vec<_>>().join(", ")));
+    }
+    if let Some(pagination) = docs.pagination {
+        facts.push(match pagination {
+            Pagination::PageNumber => "- Paged: by `page_number`, from 1 until a page comes back empty".to_owned(),
+            Pagination::TimestampBefore => "- Paged: by `timestamp_before`, going back in time".to_owned(),
+        });
+    }
+    if !docs.node_methods.is_empty() {
+        facts.push(format!("- Serves the Node client's {}", docs.node_methods.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(" and ")));
+    }
+    let mut tokens = doc_paragraphs(&paragraphs);
+    let facts = facts.join("\n");
+    let facts: Vec<String> = facts.lines().map(|l| format!(" {l}")).collect();
+    tokens.extend(quote!(#[doc = ""] #(#[doc = #facts])*));
+    if docs.deprecated {
+        tokens.extend(quote!(#[deprecated]));
+    }
+    tokens
+}
+
+/// The parameters that become arguments: path parameters, then required query and header ones.
+pub fn argument_params(op: &Operation) -> impl Iterator<Item = &crate::ir::Param> {
+    op.path_params.iter().chain(op.other_params.iter().filter(|p| p.required && p.location != ParamLocation::Path))
+}

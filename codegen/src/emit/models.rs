@@ -1,0 +1,251 @@
+//! The models crate: a serde type for every named type of the IR, one module per area.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::{doc_lines, ident, rust_type};
+use crate::ir::{Api, Field, Home, TypeDef, TypeKind, TypeRef};
+
+/// The module path that named types are reached through inside the models crate.
+fn root() -> TokenStream {
+    quote!(crate)
+}
+
+/// The file name of a module holding types of `home`.
+pub fn module_of(api: &Api, home: Home) -> String {
+    match home {
+        Home::Components => "components".to_owned(),
+        Home::Area(area) => api.areas[area].module.clone(),
+    }
+}
+
+/// The modules of the crate in order: components first, then areas in spec order, each with the
+/// tokens of its types. Modules without types are left out.
+pub fn modules(api: &Api) -> Vec<(String, String, TokenStream)> {
+    let mut homes = vec![(Home::Components, "Shared types that many operations use (`components/schemas`).".to_owned())];
+    for (index, area) in api.areas.iter().enumerate() {
+        homes.push((Home::Area(index), format!("Types of the `{}` operations.", area.tag)));
+    }
+    let mut out = Vec::new();
+    for (home, doc) in homes {
+        let types: Vec<TokenStream> =
+            api.types.iter().filter(|def| def.home == home && !def.hidden).map(|def| type_def(api, def)).collect();
+        if types.is_empty() {
+            continue;
+        }
+        out.push((module_of(api, home), doc, quote!(#(#types)*)));
+    }
+    out
+}
+
+fn type_def(api: &Api, def: &TypeDef) -> TokenStream {
+    let TypeDef { name, component, description, kind, home: _, hidden: _, pointer: _ } = def;
+    let mut doc_text = description.clone().unwrap_or_else(|| match component {
+        Some(component) => format!("The `{component}` schema."),
+        None => format!("The `{name}` type."),
+    });
+    if let Some(component) = component {
+        doc_text.push_str(&format!("\n\nSchema `#/components/schemas/{component}`."));
+    }
+    let docs = doc_lines(&doc_text);
+    let name = ident(name);
+    match kind {
+        TypeKind::Struct { fields } => struct_def(api, &name, &docs, fields),
+        TypeKind::Enum { variants } => {
+            let idents: Vec<_> = variants.iter().map(|v| ident(&v.name.ident)).collect();
+            let wires: Vec<&str> = variants.iter().map(|v| v.name.wire.as_str()).collect();
+            let variant_docs: Vec<String> = wires.iter().map(|w| format!(" `{w}`.")).collect();
+            quote! {
+                #docs
+                ///
+                /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
+                /// adds later does not break decoding.
+                #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+                pub enum #name {
+                    #(#[doc = #variant_docs] #idents,)*
+                    /// A value this version of the crate does not know.
+                    Other(String),
+                }
+
+                impl #name {
+                    /// Every value this version knows, in the order of the spec.
+                    pub const KNOWN: &'static [#name] = &[#(#name::#idents),*];
+
+                    /// The value as it travels on the wire.
+                    pub fn as_str(&self) -> &str {
+                        match self {
+                            #(#name::#idents => #wires,)*
+                            #name::Other(value) => value,
+                        }
+                    }
+                }
+
+                impl From<&str> for #name {
+                    fn from(value: &str) -> Self {
+                        match value {
+                            #(#wires => #name::#idents,)*
+                            other => #name::Other(other.to_owned()),
+                        }
+                    }
+                }
+
+                impl ::std::str::FromStr for #name {
+                    type Err = ::std::convert::Infallible;
+
+                    fn from_str(value: &str) -> Result<Self, Self::Err> {
+                        Ok(#name::from(value))
+                    }
+                }
+
+                impl ::std::fmt::Display for #name {
+                    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                        f.write_str(self.as_str())
+                    }
+                }
+
+                impl ::serde::Serialize for #name {
+                    fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                        serializer.serialize_str(self.as_str())
+                    }
+                }
+
+                impl<'de> ::serde::Deserialize<'de> for #name {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+                        Ok(#name::from(value.as_str()))
+                    }
+                }
+            }
+        }
+        TypeKind::OneOf { discriminator: None, variants } => {
+            let idents: Vec<_> = variants.iter().map(|v| ident(&v.name)).collect();
+            let types: Vec<_> = variants.iter().map(|v| rust_type(api, &v.ty, &root())).collect();
+            let variant_docs: Vec<String> = variants.iter().map(|v| format!(" The `{}` shape.", v.name)).collect();
+            quote! {
+                #docs
+                ///
+                /// Decoding tries the shapes in order and keeps the first that fits.
+                #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+                #[serde(untagged)]
+                pub enum #name {
+                    #(#[doc = #variant_docs] #idents(#types),)*
+                }
+            }
+        }
+        TypeKind::OneOf { discriminator: Some(property), variants } => {
+            let idents: Vec<_> = variants.iter().map(|v| ident(&v.name)).collect();
+            let types: Vec<_> = variants.iter().map(|v| rust_type(api, &v.ty, &root())).collect();
+            let tags: Vec<TokenStream> = variants
+                .iter()
+                .map(|v| {
+                    let tags = &v.tags;
+                    quote!(#(#tags)|*)
+                })
+                .collect();
+            let variant_docs: Vec<String> = variants
+                .iter()
+                .map(|v| format!(" `{property}` is {}.", v.tags.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(" or ")))
+                .collect();
+            let property_doc = format!(" Variants are told apart by the `{property}` property; unknown values are kept in [`Self::Other`].");
+            quote! {
+                #docs
+                ///
+                #[doc = #property_doc]
+                #[derive(Clone, Debug, PartialEq)]
+                pub enum #name {
+                    #(#[doc = #variant_docs] #idents(#types),)*
+                    /// A variant this version of the crate does not know, kept as JSON.
+                    Other(::serde_json::Value),
+                }
+
+                impl ::serde::Serialize for #name {
+                    fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                        match self {
+                            #(#name::#idents(value) => ::serde::Serialize::serialize(value, serializer),)*
+                            #name::Other(value) => ::serde::Serialize::serialize(value, serializer),
+                        }
+                    }
+                }
+
+                impl<'de> ::serde::Deserialize<'de> for #name {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                        let value = <::serde_json::Value as ::serde::Deserialize>::deserialize(deserializer)?;
+                        let tag = value.get(#property).and_then(::serde_json::Value::as_str).map(str::to_owned);
+                        match tag.as_deref() {
+                            #(Some(#tags) => ::serde_json::from_value(value).map(#name::#idents).map_err(::serde::de::Error::custom),)*
+                            Some(_) => Ok(#name::Other(value)),
+                            None => Err(::serde::de::Error::missing_field(#property)),
+                        }
+                    }
+                }
+            }
+        }
+        TypeKind::Alias(target) => {
+            let target = rust_type(api, target, &root());
+            quote! {
+                #docs
+                pub type #name = #target;
+            }
+        }
+    }
+}
+
+fn struct_def(api: &Api, name: &proc_macro2::Ident, docs: &TokenStream, fields: &[Field]) -> TokenStream {
+    let all_optional = fields.iter().all(|f| !f.required);
+    let default = if all_optional { quote!(Default,) } else { quote!() };
+    let fields: Vec<TokenStream> = fields.iter().map(|field| field_def(api, field)).collect();
+    quote! {
+        #docs
+        #[derive(Clone, Debug, #default PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        pub struct #name {
+            #(#fields)*
+        }
+    }
+}
+
+/// The Rust type of a field: `T`, `Option<T>` or `Patch<T>`, boxed when it closes a cycle.
+pub fn field_type(api: &Api, field: &Field, root: &TokenStream) -> TokenStream {
+    let mut ty = rust_type(api, &field.ty, root);
+    if field.boxed {
+        ty = quote!(Box<#ty>);
+    }
+    match (field.required, field.nullable) {
+        (true, false) => ty,
+        (true, true) | (false, false) => quote!(Option<#ty>),
+        (false, true) => quote!(::crisp_runtime::Patch<#ty>),
+    }
+}
+
+fn field_def(api: &Api, field: &Field) -> TokenStream {
+    let Field { name, ty: _, required, nullable, boxed: _, description, pointer: _ } = field;
+    let mut doc = description.clone().unwrap_or_else(|| format!("The `{}` property.", name.wire));
+    match (required, nullable) {
+        (true, true) => doc.push_str("\n\nAlways sent; `None` stands for `null`."),
+        (false, true) => doc.push_str("\n\nMay be left out ([`Patch::Absent`](::crisp_runtime::Patch::Absent)), set to `null` or set to a value."),
+        _ => {}
+    }
+    let docs = doc_lines(&doc);
+    let ident = ident(&name.ident);
+    let ty = field_type(api, field, &root());
+    let mut serde_args = Vec::new();
+    if name.needs_rename() {
+        let wire = &name.wire;
+        serde_args.push(quote!(rename = #wire));
+    }
+    match (required, nullable) {
+        (true, _) => {}
+        (false, false) => serde_args.push(quote!(default, skip_serializing_if = "Option::is_none")),
+        (false, true) => serde_args.push(quote!(default, skip_serializing_if = "::crisp_runtime::Patch::is_absent")),
+    }
+    let serde = if serde_args.is_empty() { quote!() } else { quote!(#[serde(#(#serde_args),*)]) };
+    quote! {
+        #docs
+        #serde
+        pub #ident: #ty,
+    }
+}
+
+/// Whether a type reference is held in a way that `Default` exists for it.
+pub fn has_default(ty: &TypeRef) -> bool {
+    !matches!(ty, TypeRef::Named(_))
+}

@@ -1,0 +1,385 @@
+//! The server crate: per area a trait with one method per operation, handlers that
+//! authenticate, extract and validate, and a builder that serves them as one `axum::Router`.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::{argument_params, ident, is_enum, operation_docs, rust_type};
+use crate::ir::{Api, AreaId, HttpMethod, Operation, Param, ParamLocation, Response, TypeKind, TypeRef};
+
+fn models() -> TokenStream {
+    quote!(::crisp_models)
+}
+
+fn areas_with_operations(api: &Api) -> Vec<AreaId> {
+    (0..api.areas.len()).filter(|area| api.operations.iter().any(|op| op.area == *area)).collect()
+}
+
+/// The root module: re-exports, the router builder and `NotImplemented`.
+pub fn lib(api: &Api) -> TokenStream {
+    let areas = areas_with_operations(api);
+    let modules = areas.iter().map(|area| {
+        let module = ident(&api.areas[*area].module);
+        let ty = ident(&api.areas[*area].type_name);
+        quote! {
+            mod #module;
+            pub use #module::#ty;
+        }
+    });
+    let fields = areas.iter().map(|area| {
+        let module = ident(&api.areas[*area].module);
+        quote!(#module: Option<Routes>,)
+    });
+    let field_inits = areas.iter().map(|area| {
+        let module = ident(&api.areas[*area].module);
+        quote!(#module: None,)
+    });
+    let setters = areas.iter().map(|area| {
+        let info = &api.areas[*area];
+        let module = ident(&info.module);
+        let ty = ident(&info.type_name);
+        let doc = format!(" Serves the `{}` operations with `service`.", info.tag);
+        quote! {
+            #[doc = #doc]
+            pub fn #module<T: #ty>(mut self, service: T) -> Self {
+                self.#module = Some(#module::routes(self.auth.clone(), Arc::new(service)));
+                self
+            }
+        }
+    });
+    let collect = areas.iter().map(|area| {
+        let module = ident(&api.areas[*area].module);
+        quote! {
+            routes.extend(self.#module.unwrap_or_else(|| #module::routes(self.auth.clone(), not_implemented.clone())));
+        }
+    });
+    let all_routes = areas.iter().map(|area| {
+        let module = ident(&api.areas[*area].module);
+        quote!(routes.extend(#module::routes(auth.clone(), service.clone()));)
+    });
+    let bounds = areas.iter().map(|area| {
+        let ty = ident(&api.areas[*area].type_name);
+        quote!(#ty)
+    });
+    let not_implemented_impls = areas.iter().map(|area| {
+        let ty = ident(&api.areas[*area].type_name);
+        quote!(impl #ty for NotImplemented {})
+    });
+    let title = format!(" Server side of the {}: traits to implement and an `axum` router.", api.title);
+    let base = format!(" The router serves every operation under `{}` and answers in Crisp's envelope.", api.base_path);
+    quote! {
+        #![doc = #title]
+        //!
+        //! Each area of the API is a trait with one method per operation. Every method has a
+        //! default body that answers `501 not_implemented`, so an implementation provides only
+        //! what it needs. [`RouterBuilder`] turns implementations into an [`axum::Router`] that
+        //! authenticates each request through an [`Authenticate`] hook, decodes and validates
+        //! path, query and body into the typed models, and calls the trait method.
+        //!
+        #![doc = #base]
+        //! An unknown route answers `404 not_found`, a known route with the wrong method
+        //! `405`, invalid input `400 invalid_data` naming the field, and missing or bad
+        //! credentials `401 invalid_session`.
+
+        use std::collections::BTreeMap;
+        use std::sync::Arc;
+
+        use ::axum::routing::MethodRouter;
+
+        pub use ::crisp_models as models;
+        pub use ::crisp_runtime::server::{ApiError, Authenticate, Caller, Credentials, StaticTokens};
+        pub use ::crisp_runtime::Tier;
+
+        #(#modules)*
+
+        /// The routes of one area, each bound to its implementation.
+        type Routes = Vec<(&'static str, MethodRouter)>;
+
+        /// What every handler of one area shares: the authentication hook and the implementation.
+        pub(crate) struct Ctx<A, T: ?Sized> {
+            pub(crate) auth: Arc<A>,
+            pub(crate) service: Arc<T>,
+        }
+
+        impl<A, T: ?Sized> Clone for Ctx<A, T> {
+            fn clone(&self) -> Self {
+                Ctx { auth: self.auth.clone(), service: self.service.clone() }
+            }
+        }
+
+        /// An implementation of every area that implements nothing: each operation answers
+        /// `501 not_implemented`. The builder uses it for areas it was not given.
+        #[derive(Clone, Copy, Debug, Default)]
+        pub struct NotImplemented;
+
+        #(#not_implemented_impls)*
+
+        /// Builds an [`axum::Router`] from one implementation per area.
+        pub struct RouterBuilder<A> {
+            auth: Arc<A>,
+            #(#fields)*
+        }
+
+        impl<A: Authenticate> RouterBuilder<A> {
+            /// Starts a router whose requests are authenticated by `auth`.
+            pub fn new(auth: A) -> Self {
+                RouterBuilder { auth: Arc::new(auth), #(#field_inits)* }
+            }
+
+            #(#setters)*
+
+            /// The router: every area given, and [`NotImplemented`] for the others.
+            pub fn build(self) -> ::axum::Router {
+                let not_implemented = Arc::new(NotImplemented);
+                let mut routes: Routes = Vec::new();
+                #(#collect)*
+                assemble(routes)
+            }
+        }
+
+        /// A router that serves every area with one implementation.
+        pub fn router<A, S>(auth: A, service: S) -> ::axum::Router
+        where
+            A: Authenticate,
+            S: #(#bounds)+*,
+        {
+            let auth = Arc::new(auth);
+            let service = Arc::new(service);
+            let mut routes: Routes = Vec::new();
+            #(#all_routes)*
+            assemble(routes)
+        }
+
+        /// Joins the routes of all areas, one method router per path, with Crisp's fallbacks.
+        fn assemble(routes: Routes) -> ::axum::Router {
+            // A BTreeMap gives one deterministic registration order whatever the area order.
+            let mut by_path: BTreeMap<&'static str, MethodRouter> = BTreeMap::new();
+            for (path, route) in routes {
+                let merged = match by_path.remove(path) {
+                    Some(previous) => previous.merge(route),
+                    None => route,
+                };
+                by_path.insert(path, merged);
+            }
+            let mut router = ::axum::Router::new();
+            for (path, route) in by_path {
+                router = router.route(path, route);
+            }
+            router
+                .fallback(::crisp_runtime::server::not_found_fallback)
+                .method_not_allowed_fallback(::crisp_runtime::server::method_not_allowed_fallback)
+        }
+    }
+}
+
+/// The module of one area: its trait, its handlers and the function listing its routes.
+pub fn area(api: &Api, area: AreaId) -> TokenStream {
+    let info = &api.areas[area];
+    let trait_name = ident(&info.type_name);
+    let ops: Vec<&Operation> = api.operations.iter().filter(|op| op.area == area).collect();
+    let mut doc = format!("The `{}` operations.", info.tag);
+    if let Some(description) = &info.description {
+        doc.push_str("\n\n");
+        doc.push_str(description);
+    }
+    let docs = super::doc_lines(&doc);
+    let module_doc = format!(" Server side of the `{}` area.", info.tag);
+    let methods = ops.iter().map(|op| trait_method(api, op));
+    let handlers = ops.iter().map(|op| handler(api, op, &trait_name));
+    // Routes of one path are merged into one method router here; HEAD goes after GET so that
+    // its explicit handler wins over the one GET implies.
+    let mut ordered: Vec<&&Operation> = ops.iter().collect();
+    ordered.sort_by_key(|op| op.method == HttpMethod::Head);
+    let routes = ordered.iter().map(|op| {
+        let handler = ident(&format!("handle_{}", op.method_name.bare()));
+        let path = format!("{}{}", api.base_path, op.path.raw);
+        let method = ident(&op.method.as_str().to_lowercase());
+        quote!((#path, ::axum::routing::#method(#handler::<A, T>).with_state(ctx.clone())),)
+    });
+    quote! {
+        #![doc = #module_doc]
+
+        use std::sync::Arc;
+
+        use ::crisp_runtime::server::{ApiError, Authenticate, Caller};
+
+        use crate::Ctx;
+
+        #docs
+        ///
+        /// Every method has a default body that answers `501 not_implemented`; implement the
+        /// ones your server needs. The futures must be `Send`: implement them with `async fn`
+        /// and keep non-`Send` values out of `.await` points.
+        pub trait #trait_name: Send + Sync + 'static {
+            #(#methods)*
+        }
+
+        /// The routes of this area, bound to `auth` and `service`.
+        pub(crate) fn routes<A: Authenticate, T: #trait_name + ?Sized>(auth: Arc<A>, service: Arc<T>) -> crate::Routes {
+            let ctx = Ctx { auth, service };
+            vec![#(#routes)*]
+        }
+
+        #(#handlers)*
+    }
+}
+
+/// The Rust type of a server-side argument: owned.
+fn owned_type(api: &Api, ty: &TypeRef) -> TokenStream {
+    rust_type(api, ty, &models())
+}
+
+fn output_type(api: &Api, response: &Response) -> TokenStream {
+    match response {
+        Response::Data(ty) => rust_type(api, ty, &models()),
+        Response::Empty | Response::Exists => quote!(()),
+    }
+}
+
+fn trait_method(api: &Api, op: &Operation) -> TokenStream {
+    let Operation { id, method_name, options, body, response, .. } = op;
+    let docs = operation_docs(api, op);
+    let name = ident(&method_name.ident);
+    let mut args = vec![quote!(caller: Caller)];
+    let mut names = vec![quote!(caller)];
+    for param in argument_params(op) {
+        let arg = ident(&param.name.ident);
+        let ty = owned_type(api, &param.ty);
+        args.push(quote!(#arg: #ty));
+        names.push(quote!(#arg));
+    }
+    if let Some(options) = options {
+        let ty = ident(&api.types[options.0].name);
+        args.push(quote!(options: ::crisp_models::#ty));
+        names.push(quote!(options));
+    }
+    if let Some(body) = body {
+        let ty = rust_type(api, &body.ty, &models());
+        args.push(if body.required { quote!(body: #ty) } else { quote!(body: Option<#ty>) });
+        names.push(quote!(body));
+    }
+    let output = output_type(api, response);
+    let exists = if matches!(response, Response::Exists) {
+        quote! {
+            #[doc = ""]
+            #[doc = " Answer `Ok(())` when the resource exists and `Err(ApiError::not_found(..))` when it does not."]
+        }
+    } else {
+        quote!()
+    };
+    quote! {
+        #docs
+        #exists
+        fn #name(&self, #(#args),*) -> impl Future<Output = Result<#output, ApiError>> + Send {
+            let _ = (#(#names),*);
+            async { Err(ApiError::not_implemented(#id)) }
+        }
+    }
+}
+
+fn handler(api: &Api, op: &Operation, trait_name: &proc_macro2::Ident) -> TokenStream {
+    let Operation { method_name, other_params, options, body, response, .. } = op;
+    let handler = ident(&format!("handle_{}", method_name.bare()));
+    let method = ident(&method_name.ident);
+    let doc = format!(" Handles `{}`: authenticates, decodes the input and calls [`{}::{}`].", op.id, trait_name, method_name.bare());
+
+    let mut extractors = vec![quote!(::axum::extract::State(ctx): ::axum::extract::State<Ctx<A, T>>)];
+    let mut steps = vec![quote!(let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;)];
+    if !op.path_params.is_empty() {
+        extractors.push(quote!(path: Result<::axum::extract::RawPathParams, ::axum::extract::rejection::RawPathParamsRejection>));
+        steps.push(quote!(let path = ::crisp_runtime::server::PathParams::from_raw(path)?;));
+        for param in &op.path_params {
+            let arg = ident(&param.name.ident);
+            let wire = &param.name.wire;
+            let value = match &param.ty {
+                TypeRef::String => quote!(path.string(#wire)?),
+                ty => {
+                    let ty = owned_type(api, ty);
+                    quote!(path.parse::<#ty>(#wire)?)
+                }
+            };
+            steps.push(quote!(let #arg = #value;));
+        }
+    }
+    let has_query = other_params.iter().any(|p| p.location == ParamLocation::Query);
+    if has_query {
+        extractors.push(quote!(::axum::extract::RawQuery(query): ::axum::extract::RawQuery));
+        steps.push(quote!(let query = ::crisp_runtime::server::QueryParams::parse(query.as_deref())?;));
+    }
+    extractors.push(quote!(headers: ::axum::http::HeaderMap));
+    let mut call_args = vec![quote!(caller)];
+    for param in argument_params(op) {
+        let arg = ident(&param.name.ident);
+        if param.location != ParamLocation::Path {
+            let value = read_param(api, param);
+            steps.push(quote!(let #arg = #value;));
+        }
+        call_args.push(quote!(#arg));
+    }
+    if let Some(options) = options {
+        let ty = ident(&api.types[options.0].name);
+        let fields = other_params.iter().filter(|p| !p.required).map(|param| {
+            let field = ident(&param.name.ident);
+            let value = read_param(api, param);
+            quote!(#field: #value,)
+        });
+        steps.push(quote!(let options = ::crisp_models::#ty { #(#fields)* };));
+        call_args.push(quote!(options));
+    }
+    if let Some(body) = body {
+        extractors.push(quote!(body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>));
+        let ty = rust_type(api, &body.ty, &models());
+        if body.required {
+            steps.push(quote!(let body = ::crisp_runtime::server::json_body::<#ty>(body)?;));
+        } else {
+            steps.push(quote!(let body = ::crisp_runtime::server::optional_json_body::<#ty>(body)?;));
+        }
+        call_args.push(quote!(body));
+    }
+    let output = output_type(api, response);
+    let respond = match response {
+        Response::Data(_) => quote!(::crisp_runtime::server::respond(result)),
+        Response::Empty => quote!(::crisp_runtime::server::respond_empty(result)),
+        Response::Exists => quote!(::crisp_runtime::server::respond_head(result)),
+    };
+    let allow = if op.docs.deprecated { quote!(#[allow(deprecated)]) } else { quote!() };
+    quote! {
+        #[doc = #doc]
+        #allow
+        async fn #handler<A: Authenticate, T: #trait_name + ?Sized>(#(#extractors),*) -> ::axum::response::Response {
+            let result: Result<#output, ApiError> = async {
+                #(#steps)*
+                ctx.service.#method(#(#call_args),*).await
+            }
+            .await;
+            #respond
+        }
+    }
+}
+
+/// The expression that reads one query or header parameter, checking its type.
+fn read_param(api: &Api, param: &Param) -> TokenStream {
+    let wire = &param.name.wire;
+    if param.location == ParamLocation::Header {
+        let value = quote!(::crisp_runtime::server::header_string(&headers, #wire)?);
+        return if param.required {
+            quote!(#value.ok_or_else(|| ApiError::invalid_data(format!("missing header `{}`", #wire)))?)
+        } else {
+            value
+        };
+    }
+    let is_bool = matches!(&param.ty, TypeRef::Bool)
+        || matches!(&param.ty, TypeRef::Named(id) if matches!(api.types[id.0].kind, TypeKind::Alias(TypeRef::Bool)));
+    let (required, optional) = match &param.ty {
+        TypeRef::String => (quote!(required_string), quote!(optional_string)),
+        _ if is_bool => (quote!(required_bool), quote!(optional_bool)),
+        ty if is_enum(api, ty) => (quote!(required_parse), quote!(optional_parse)),
+        ty if ty.is_structured(&api.types) => (quote!(required_json), quote!(optional_json)),
+        _ => (quote!(required_parse), quote!(optional_parse)),
+    };
+    if param.required {
+        quote!(query.#required(#wire)?)
+    } else {
+        quote!(query.#optional(#wire)?)
+    }
+}

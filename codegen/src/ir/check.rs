@@ -1,0 +1,252 @@
+//! Cross-cutting rules over the lowered IR, one commented function each, plus the boxing pass.
+//!
+//! Local problems (a dangling `$ref`, an unknown format) are found while lowering; the rules here
+//! need the whole API at once.
+
+use std::collections::BTreeMap;
+
+use super::{Api, Operation, ParamLocation, TypeDef, TypeId, TypeKind, TypeRef};
+use crate::diag::Diagnostics;
+use crate::load::Spec;
+
+/// Runs every rule, then boxes the fields that close a cycle of types.
+pub fn check(spec: &Spec, api: &mut Api, diags: &mut Diagnostics) {
+    duplicate_operation_ids(spec, &api.operations, diags);
+    path_params_match_template(spec, &api.operations, diags);
+    argument_names_unique(spec, &api.operations, diags);
+    type_names_unique(spec, &api.types, diags);
+    member_names_unique(spec, &api.types, diags);
+    area_names_unique(spec, api, diags);
+    box_cycles(&mut api.types);
+}
+
+/// Two operations with one `operationId` would give two methods one name.
+///
+/// ```yaml
+/// /a: {get: {operationId: getThing}}
+/// /b: {get: {operationId: getThing}}   # rejected
+/// ```
+fn duplicate_operation_ids(spec: &Spec, operations: &[Operation], diags: &mut Diagnostics) {
+    let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+    for op in operations {
+        if let Some(first) = seen.insert(&op.id, &op.pointer) {
+            diags.push(
+                spec.diag(&op.pointer, format!("operationId `{}` is used twice", op.id))
+                    .with_help(format!("it is already the id of the operation at {first}; give each operation its own id")),
+            );
+        }
+    }
+    // Two ids that differ only in case would still give one Rust method name.
+    let mut methods: BTreeMap<&str, &str> = BTreeMap::new();
+    for op in operations {
+        if let Some(first) = methods.insert(&op.method_name.ident, &op.id) {
+            if first != op.id {
+                diags.push(
+                    spec.diag(&op.pointer, format!("operationIds `{first}` and `{}` both become the method `{}`", op.id, op.method_name.ident))
+                        .with_help("rename one of them so their snake_case forms differ"),
+                );
+            }
+        }
+    }
+}
+
+/// Every `{name}` of the path is declared `in: path`, and every path parameter is in the path.
+///
+/// ```yaml
+/// /website/{website_id}:
+///   get: {parameters: []}            # rejected: website_id is not declared
+/// /website:
+///   get: {parameters: [{name: website_id, in: path}]}   # rejected: not in the path
+/// ```
+fn path_params_match_template(spec: &Spec, operations: &[Operation], diags: &mut Diagnostics) {
+    for op in operations {
+        for name in op.path.params() {
+            if !op.path_params.iter().any(|p| p.name.wire == name) {
+                diags.push(
+                    spec.diag(&op.pointer, format!("path parameter `{name}` is not declared"))
+                        .with_help(format!("add a parameter with `in: path` and `name: {name}`, or remove `{{{name}}}` from the path")),
+                );
+            }
+        }
+        for param in &op.path_params {
+            if !op.path.params().any(|name| name == param.name.wire) {
+                diags.push(
+                    spec.diag(&param.pointer, format!("path parameter `{}` does not appear in the path `{}`", param.name.wire, op.path.raw))
+                        .with_help(format!("add `{{{}}}` to the path, or declare the parameter `in: query`", param.name.wire)),
+                );
+            }
+        }
+    }
+}
+
+/// The arguments of a generated method are the parameters plus `options` and `body`, and
+/// their Rust names must all differ.
+///
+/// ```yaml
+/// parameters: [{name: userId, in: query}, {name: user_id, in: query}]   # rejected
+/// ```
+fn argument_names_unique(spec: &Spec, operations: &[Operation], diags: &mut Diagnostics) {
+    for op in operations {
+        let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+        for reserved in ["options", "body", "caller"] {
+            seen.insert(reserved, reserved);
+        }
+        for param in op.path_params.iter().chain(&op.other_params) {
+            // Optional query and header parameters live in the options struct, not as arguments,
+            // but they still must not collide with each other there.
+            let required_arg = param.required || param.location == ParamLocation::Path;
+            if let Some(first) = seen.insert(param.name.bare(), &param.name.wire) {
+                if required_arg || first != "options" && first != "body" && first != "caller" {
+                    diags.push(
+                        spec.diag(&param.pointer, format!("parameter `{}` and `{first}` both become `{}` in Rust", param.name.wire, param.name.bare()))
+                            .with_help("rename one of them; names are compared after conversion to snake_case (and `options`, `body`, `caller` are taken)"),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Every generated type has its own name: two component schemas, or a component and an inline
+/// type, must not collide after conversion to `PascalCase`.
+///
+/// ```yaml
+/// components:
+///   schemas:
+///     conversation_meta: {...}
+///     ConversationMeta: {...}     # rejected: both are `ConversationMeta`
+/// ```
+fn type_names_unique(spec: &Spec, types: &[TypeDef], diags: &mut Diagnostics) {
+    let mut seen: BTreeMap<&str, &TypeDef> = BTreeMap::new();
+    for def in types.iter().filter(|def| !def.hidden) {
+        if super::lower::reserved(&def.name) {
+            diags.push(
+                spec.diag(&def.pointer, format!("the type name `{}` is reserved by the generated code", def.name))
+                    .with_help("rename the schema (for example with a more specific name)"),
+            );
+        }
+        if let Some(first) = seen.insert(&def.name, def) {
+            let what = |d: &TypeDef| match &d.component {
+                Some(name) => format!("component schema `{name}`"),
+                None => "an inline schema".to_owned(),
+            };
+            diags.push(
+                spec.diag(&def.pointer, format!("{} and {} would both be named `{}`", what(first), what(def), def.name))
+                    .with_help(format!("rename one of them; the other is at {}", first.pointer)),
+            );
+        }
+    }
+}
+
+/// Fields of one struct, and variants of one enum or union, have distinct Rust names.
+///
+/// ```yaml
+/// properties: {user_id: {...}, userId: {...}}     # rejected: both are `user_id`
+/// enum: [not-resolved, not_resolved]              # rejected: both are `NotResolved`
+/// ```
+fn member_names_unique(spec: &Spec, types: &[TypeDef], diags: &mut Diagnostics) {
+    for def in types.iter().filter(|def| !def.hidden) {
+        match &def.kind {
+            TypeKind::Struct { fields } => {
+                let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+                for field in fields {
+                    if let Some(first) = seen.insert(field.name.bare(), &field.name.wire) {
+                        diags.push(
+                            spec.diag(&field.pointer, format!("properties `{first}` and `{}` both become the field `{}`", field.name.wire, field.name.bare()))
+                                .with_help("rename one of them; names are compared after conversion to snake_case"),
+                        );
+                    }
+                }
+            }
+            TypeKind::Enum { variants } => {
+                let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+                for variant in variants {
+                    if variant.name.ident == "Other" {
+                        diags.push(
+                            spec.diag(&def.pointer, format!("enum value `{}` is named `Other`, which holds unknown values", variant.name.wire))
+                                .with_help("the generator keeps `Other` for values this version does not know; use another value name"),
+                        );
+                    }
+                    if let Some(first) = seen.insert(&variant.name.ident, &variant.name.wire) {
+                        diags.push(
+                            spec.diag(&def.pointer, format!("enum values `{first}` and `{}` both become the variant `{}`", variant.name.wire, variant.name.ident))
+                                .with_help("remove the duplicate value, or spell the values so they differ in PascalCase"),
+                        );
+                    }
+                }
+            }
+            TypeKind::OneOf { .. } | TypeKind::Alias(_) => {}
+        }
+    }
+}
+
+/// Areas become modules and traits: two tags with one `snake_case` form would clash.
+///
+/// ```yaml
+/// tags: [website.conversation, website_conversation]   # rejected
+/// ```
+fn area_names_unique(spec: &Spec, api: &Api, diags: &mut Diagnostics) {
+    let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+    for area in &api.areas {
+        if let Some(first) = seen.insert(&area.module, &area.tag) {
+            diags.push(
+                spec.diag("/tags", format!("tags `{first}` and `{}` both become the module `{}`", area.tag, area.module))
+                    .with_help("use one spelling of the tag"),
+            );
+        }
+    }
+}
+
+/// Boxes each struct field that closes a cycle of types held by value, so the types have a size.
+///
+/// A field holding a type through a `Vec` or a map needs no box; a field holding it directly
+/// (`parent: Category` inside `Category`) does.
+fn box_cycles(types: &mut [TypeDef]) {
+    let direct = |ty: &TypeRef| match ty {
+        TypeRef::Named(id) => Some(*id),
+        _ => None,
+    };
+    // The types each type holds by value.
+    let edges: Vec<Vec<TypeId>> = types
+        .iter()
+        .map(|def| match &def.kind {
+            TypeKind::Struct { fields } => fields.iter().filter_map(|f| direct(&f.ty)).collect(),
+            TypeKind::OneOf { variants, .. } => variants.iter().filter_map(|v| direct(&v.ty)).collect(),
+            TypeKind::Alias(ty) => direct(ty).into_iter().collect(),
+            TypeKind::Enum { .. } => Vec::new(),
+        })
+        .collect();
+    let reaches = |from: TypeId, to: TypeId| {
+        let mut stack = vec![from];
+        let mut seen = vec![false; edges.len()];
+        while let Some(at) = stack.pop() {
+            if at == to {
+                return true;
+            }
+            if std::mem::replace(&mut seen[at.0], true) {
+                continue;
+            }
+            stack.extend(edges[at.0].iter().copied());
+        }
+        false
+    };
+    // Decide every box first, then apply them, so the reachability walk sees one graph.
+    let boxes: Vec<Vec<bool>> = types
+        .iter()
+        .enumerate()
+        .map(|(index, def)| match &def.kind {
+            TypeKind::Struct { fields } => fields
+                .iter()
+                .map(|f| direct(&f.ty).is_some_and(|target| reaches(target, TypeId(index))))
+                .collect(),
+            _ => Vec::new(),
+        })
+        .collect();
+    for (def, boxes) in types.iter_mut().zip(boxes) {
+        if let TypeKind::Struct { fields } = &mut def.kind {
+            for (field, boxed) in fields.iter_mut().zip(boxes) {
+                field.boxed = boxed;
+            }
+        }
+    }
+}

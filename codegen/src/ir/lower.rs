@@ -1,0 +1,985 @@
+//! Lowering: `openapiv3` → IR. Resolves `$ref`s, names inline types and reports local problems.
+//!
+//! Every problem becomes a diagnostic with the JSON pointer of the spec node and lowering goes
+//! on, so one run reports everything. Lowering never panics on input.
+
+use indexmap::IndexMap;
+use openapiv3::{
+    AdditionalProperties, AnySchema, MediaType, ObjectType, OpenAPI, Parameter, ReferenceOr,
+    RequestBody, Schema, SchemaKind, StatusCode, Type, VariantOrUnknownOrEmpty,
+};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+use super::{
+    Api, Area, AreaId, Body, EnumVariant, Field, Home, HttpMethod, IntType, Operation,
+    OperationDocs, Pagination, Param, ParamLocation, PathTemplate, Response, TypeDef, TypeId,
+    TypeKind, TypeRef, Variant,
+};
+use crate::diag::{Diagnostic, Diagnostics, escape_pointer_token};
+use crate::load::Spec;
+use crate::naming::{self, join_type, pascal, snake};
+
+/// The only media type bodies may use.
+const JSON: &str = "application/json";
+
+/// Lowers a loaded spec into the IR, or returns every problem found.
+pub fn lower(spec: &Spec) -> Result<Api, Diagnostics> {
+    let mut lowerer = Lowerer::new(spec);
+    lowerer.lower_components();
+    lowerer.lower_paths();
+    let Lowerer { diags, types, areas, operations, .. } = lowerer;
+    let base_url = spec.api.servers.first().map(|s| s.url.clone()).unwrap_or_default();
+    let base_path = base_path_of(&base_url);
+    let mut api = Api {
+        title: spec.api.info.title.clone(),
+        base_url,
+        base_path,
+        areas,
+        operations,
+        types,
+    };
+    let mut diags = diags;
+    if spec.api.servers.is_empty() {
+        diags.push(
+            spec.diag("/servers", "the spec declares no server")
+                .with_help("add `servers: [{url: https://api.crisp.chat/v1}]`"),
+        );
+    }
+    super::check::check(spec, &mut api, &mut diags);
+    diags.into_result(api)
+}
+
+/// The path part of a server URL, without a trailing slash (`https://x/v1/` → `/v1`).
+fn base_path_of(url: &str) -> String {
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let path = after_scheme.find('/').map_or("", |at| &after_scheme[at..]);
+    path.trim_end_matches('/').to_owned()
+}
+
+/// Appends one token to a JSON pointer.
+pub(crate) fn ptr(base: &str, token: &str) -> String {
+    format!("{base}/{}", escape_pointer_token(token))
+}
+
+/// Where a schema is met, which decides the name of an inline type.
+#[derive(Clone)]
+struct Ctx {
+    /// The name an inline type met here gets.
+    name: String,
+    /// The module it goes into.
+    home: Home,
+}
+
+impl Ctx {
+    fn child(&self, suffix: &str) -> Ctx {
+        Ctx { name: join_type(&[&self.name, suffix]), home: self.home }
+    }
+}
+
+struct Lowerer<'a> {
+    spec: &'a Spec,
+    api: &'a OpenAPI,
+    diags: Diagnostics,
+    types: Vec<TypeDef>,
+    component_ids: BTreeMap<String, TypeId>,
+    areas: Vec<Area>,
+    operations: Vec<Operation>,
+}
+
+impl<'a> Lowerer<'a> {
+    fn new(spec: &'a Spec) -> Self {
+        let mut areas = Vec::new();
+        for tag in &spec.api.tags {
+            areas.push(new_area(&tag.name, tag.description.clone()));
+        }
+        Lowerer {
+            spec,
+            api: &spec.api,
+            diags: Diagnostics::new(spec.file.clone()),
+            types: Vec::new(),
+            component_ids: BTreeMap::new(),
+            areas,
+            operations: Vec::new(),
+        }
+    }
+
+    fn error(&mut self, pointer: &str, message: impl Into<String>, help: impl Into<String>) {
+        let diagnostic: Diagnostic = self.spec.diag(pointer, message).with_help(help);
+        self.diags.push(diagnostic);
+    }
+
+    // ----- components -----
+
+    /// Reserves an id for every component schema first, so references (and cycles) resolve,
+    /// then lowers each one.
+    fn lower_components(&mut self) {
+        let Some(components) = &self.api.components else { return };
+        for name in components.schemas.keys() {
+            let id = TypeId(self.types.len());
+            self.types.push(TypeDef {
+                name: pascal(name).ident,
+                component: Some(name.clone()),
+                description: None,
+                kind: TypeKind::Alias(TypeRef::Any),
+                home: Home::Components,
+                hidden: false,
+                pointer: ptr("/components/schemas", name),
+            });
+            self.component_ids.insert(name.clone(), id);
+        }
+        for (name, schema) in &components.schemas {
+            let id = self.component_ids[name];
+            let pointer = ptr("/components/schemas", name);
+            if is_envelope(schema) {
+                // The envelope is modelled once, by hand, in the runtime crate.
+                self.types[id.0].hidden = true;
+                continue;
+            }
+            let ctx = Ctx { name: pascal(name).ident, home: Home::Components };
+            let (kind, description) = match schema {
+                ReferenceOr::Reference { reference } => {
+                    (TypeKind::Alias(self.resolve_schema_ref(reference, &pointer)), None)
+                }
+                ReferenceOr::Item(schema) => {
+                    (self.lower_kind(schema, &pointer, &ctx), schema.schema_data.description.clone())
+                }
+            };
+            let def = &mut self.types[id.0];
+            def.kind = kind;
+            def.description = description;
+        }
+    }
+
+    fn resolve_schema_ref(&mut self, reference: &str, pointer: &str) -> TypeRef {
+        match reference.strip_prefix("#/components/schemas/").and_then(|n| self.component_ids.get(n)) {
+            Some(id) => TypeRef::Named(*id),
+            None => {
+                self.error(
+                    pointer,
+                    format!("`$ref: {reference}` points at no schema"),
+                    "refer to a schema under `#/components/schemas/`, or add the missing schema",
+                );
+                TypeRef::Any
+            }
+        }
+    }
+
+    /// Finds the component schema a reference points at, following chains of references.
+    fn component_schema(&self, reference: &str) -> Option<(&'a Schema, String)> {
+        let mut reference = reference.to_owned();
+        for _ in 0..32 {
+            let name = reference.strip_prefix("#/components/schemas/")?;
+            match self.api.components.as_ref()?.schemas.get(name)? {
+                ReferenceOr::Item(schema) => return Some((schema, ptr("/components/schemas", name))),
+                ReferenceOr::Reference { reference: next } => reference = next.clone(),
+            }
+        }
+        None
+    }
+
+    // ----- schemas -----
+
+    /// Lowers a schema where it is used: a reference, a primitive, or a new named type.
+    fn lower_ref(&mut self, schema: &ReferenceOr<Schema>, pointer: &str, ctx: &Ctx) -> TypeRef {
+        match schema {
+            ReferenceOr::Reference { reference } => self.resolve_schema_ref(reference, pointer),
+            ReferenceOr::Item(schema) => self.lower_inline(schema, pointer, ctx),
+        }
+    }
+
+    fn lower_boxed_ref(&mut self, schema: &ReferenceOr<Box<Schema>>, pointer: &str, ctx: &Ctx) -> TypeRef {
+        match schema {
+            ReferenceOr::Reference { reference } => self.resolve_schema_ref(reference, pointer),
+            ReferenceOr::Item(schema) => self.lower_inline(schema, pointer, ctx),
+        }
+    }
+
+    /// Lowers an inline schema; structs, enums and unions become named types.
+    fn lower_inline(&mut self, schema: &Schema, pointer: &str, ctx: &Ctx) -> TypeRef {
+        if let Some(direct) = self.direct_type(schema, pointer, ctx) {
+            return direct;
+        }
+        let kind = self.lower_kind(schema, pointer, ctx);
+        if let TypeKind::Alias(inner) = kind {
+            return inner;
+        }
+        let id = TypeId(self.types.len());
+        self.types.push(TypeDef {
+            name: ctx.name.clone(),
+            component: None,
+            description: schema.schema_data.description.clone().or_else(|| schema.schema_data.title.clone()),
+            kind,
+            home: ctx.home,
+            hidden: false,
+            pointer: pointer.to_owned(),
+        });
+        TypeRef::Named(id)
+    }
+
+    /// A schema that needs no named type of its own: a one-element `allOf` around a reference.
+    fn direct_type(&mut self, schema: &Schema, pointer: &str, ctx: &Ctx) -> Option<TypeRef> {
+        if let SchemaKind::AllOf { all_of } = &schema.schema_kind {
+            if let [only] = all_of.as_slice() {
+                return Some(self.lower_ref(only, &ptr(&ptr(pointer, "allOf"), "0"), ctx));
+            }
+        }
+        None
+    }
+
+    /// Lowers the shape of a schema; primitives and containers come back as an alias.
+    fn lower_kind(&mut self, schema: &Schema, pointer: &str, ctx: &Ctx) -> TypeKind {
+        match &schema.schema_kind {
+            SchemaKind::Type(Type::String(string)) => {
+                let values: Vec<&String> = string.enumeration.iter().flatten().collect();
+                if values.is_empty() {
+                    TypeKind::Alias(TypeRef::String)
+                } else {
+                    let variants = values
+                        .into_iter()
+                        .map(|value| EnumVariant { name: pascal(value) })
+                        .collect();
+                    TypeKind::Enum { variants }
+                }
+            }
+            SchemaKind::Type(Type::Boolean(_)) => TypeKind::Alias(TypeRef::Bool),
+            SchemaKind::Type(Type::Integer(integer)) => {
+                TypeKind::Alias(self.integer(&integer.format, &ptr(pointer, "format")))
+            }
+            SchemaKind::Type(Type::Number(number)) => TypeKind::Alias(match &number.format {
+                VariantOrUnknownOrEmpty::Item(openapiv3::NumberFormat::Float) => TypeRef::F32,
+                VariantOrUnknownOrEmpty::Unknown(f) if f == "float32" => TypeRef::F32,
+                _ => TypeRef::F64,
+            }),
+            SchemaKind::Type(Type::Array(array)) => {
+                let item = match &array.items {
+                    Some(items) => self.lower_boxed_ref(items, &ptr(pointer, "items"), &ctx.child("Item")),
+                    None => TypeRef::Any,
+                };
+                TypeKind::Alias(TypeRef::Array(Box::new(item)))
+            }
+            SchemaKind::Type(Type::Object(object)) => self.lower_object(object, pointer, ctx),
+            SchemaKind::OneOf { one_of } => self.lower_one_of(schema, one_of, pointer, ctx),
+            SchemaKind::AllOf { all_of } => self.lower_all_of(all_of, pointer, ctx),
+            SchemaKind::AnyOf { .. } => {
+                self.error(
+                    &ptr(pointer, "anyOf"),
+                    "`anyOf` is not supported",
+                    "use `oneOf` (the generator tries the alternatives in order)",
+                );
+                TypeKind::Alias(TypeRef::Any)
+            }
+            SchemaKind::Not { .. } => {
+                self.error(
+                    &ptr(pointer, "not"),
+                    "`not` is not supported",
+                    "describe the accepted shape instead of the rejected one",
+                );
+                TypeKind::Alias(TypeRef::Any)
+            }
+            SchemaKind::Any(any) => self.lower_any(any, pointer, ctx),
+        }
+    }
+
+    fn integer(&mut self, format: &VariantOrUnknownOrEmpty<openapiv3::IntegerFormat>, pointer: &str) -> TypeRef {
+        match format {
+            VariantOrUnknownOrEmpty::Empty => TypeRef::Int(IntType::I64),
+            VariantOrUnknownOrEmpty::Item(openapiv3::IntegerFormat::Int32) => TypeRef::Int(IntType::I32),
+            VariantOrUnknownOrEmpty::Item(openapiv3::IntegerFormat::Int64) => TypeRef::Int(IntType::I64),
+            VariantOrUnknownOrEmpty::Unknown(format) => match IntType::from_format(format) {
+                Some(int) => TypeRef::Int(int),
+                None => {
+                    self.error(
+                        pointer,
+                        format!("unknown integer format `{format}`"),
+                        "use one of int8, int16, int32, int64, uint8, uint16, uint32, uint64",
+                    );
+                    TypeRef::Int(IntType::I64)
+                }
+            },
+        }
+    }
+
+    fn lower_object(&mut self, object: &ObjectType, pointer: &str, ctx: &Ctx) -> TypeKind {
+        if object.properties.is_empty() {
+            return TypeKind::Alias(self.additional(object.additional_properties.as_ref(), pointer, ctx));
+        }
+        if matches!(object.additional_properties, Some(AdditionalProperties::Schema(_))) {
+            self.error(
+                &ptr(pointer, "additionalProperties"),
+                "an object with both `properties` and typed `additionalProperties` is not supported",
+                "move the known properties into their own object, or drop `additionalProperties`",
+            );
+        }
+        let fields = self.fields(&object.properties, &object.required, pointer, ctx);
+        TypeKind::Struct { fields }
+    }
+
+    fn additional(&mut self, additional: Option<&AdditionalProperties>, pointer: &str, ctx: &Ctx) -> TypeRef {
+        match additional {
+            Some(AdditionalProperties::Schema(value)) => {
+                let value = self.lower_ref(value, &ptr(pointer, "additionalProperties"), &ctx.child("Value"));
+                TypeRef::Map(Box::new(value))
+            }
+            _ => TypeRef::FreeObject,
+        }
+    }
+
+    fn fields(
+        &mut self,
+        properties: &IndexMap<String, ReferenceOr<Box<Schema>>>,
+        required: &[String],
+        pointer: &str,
+        ctx: &Ctx,
+    ) -> Vec<Field> {
+        let mut fields = Vec::new();
+        for (key, property) in properties {
+            let field_pointer = ptr(&ptr(pointer, "properties"), key);
+            let name = snake(key);
+            let ty = self.lower_boxed_ref(property, &field_pointer, &ctx.child(key));
+            let (nullable, description) = match property {
+                ReferenceOr::Item(schema) => {
+                    (schema.schema_data.nullable, schema.schema_data.description.clone())
+                }
+                ReferenceOr::Reference { reference } => match self.component_schema(reference) {
+                    Some((schema, _)) => (schema.schema_data.nullable, None),
+                    None => (false, None),
+                },
+            };
+            fields.push(Field {
+                name,
+                ty,
+                required: required.contains(key),
+                nullable,
+                boxed: false,
+                description,
+                pointer: field_pointer,
+            });
+        }
+        for key in required {
+            if !properties.contains_key(key) {
+                self.error(
+                    &ptr(pointer, "required"),
+                    format!("`{key}` is required but is not a property"),
+                    format!("add `{key}` under `properties`, or remove it from `required`"),
+                );
+            }
+        }
+        fields
+    }
+
+    /// Merges the parts of an `allOf` into one struct: properties in order, later ones winning.
+    fn lower_all_of(&mut self, all_of: &[ReferenceOr<Schema>], pointer: &str, ctx: &Ctx) -> TypeKind {
+        let mut properties: IndexMap<String, ReferenceOr<Box<Schema>>> = IndexMap::new();
+        let mut required: Vec<String> = Vec::new();
+        let mut ok = true;
+        for (index, part) in all_of.iter().enumerate() {
+            let part_pointer = ptr(&ptr(pointer, "allOf"), &index.to_string());
+            ok &= self.collect_object(part, &part_pointer, &mut properties, &mut required, 0);
+        }
+        if !ok {
+            return TypeKind::Alias(TypeRef::Any);
+        }
+        let fields = self.fields(&properties, &required, pointer, ctx);
+        TypeKind::Struct { fields }
+    }
+
+    /// Gathers the properties of one `allOf` part, following references and nested `allOf`s.
+    fn collect_object(
+        &mut self,
+        part: &ReferenceOr<Schema>,
+        pointer: &str,
+        properties: &mut IndexMap<String, ReferenceOr<Box<Schema>>>,
+        required: &mut Vec<String>,
+        depth: usize,
+    ) -> bool {
+        let (schema, pointer) = match part {
+            ReferenceOr::Item(schema) => (schema, pointer.to_owned()),
+            ReferenceOr::Reference { reference } => match self.component_schema(reference) {
+                Some(found) => found,
+                None => {
+                    self.resolve_schema_ref(reference, pointer);
+                    return false;
+                }
+            },
+        };
+        if depth > 16 {
+            self.error(&pointer, "`allOf` refers back to itself", "break the cycle of `allOf` references");
+            return false;
+        }
+        match &schema.schema_kind {
+            SchemaKind::Type(Type::Object(object)) => {
+                for (key, value) in &object.properties {
+                    properties.insert(key.clone(), value.clone());
+                }
+                required.extend(object.required.iter().filter(|r| !required.contains(r)).cloned().collect::<Vec<_>>());
+                true
+            }
+            SchemaKind::Any(any) if any.typ.as_deref().is_none_or(|t| t == "object") && any.one_of.is_empty() => {
+                for (key, value) in &any.properties {
+                    properties.insert(key.clone(), value.clone());
+                }
+                required.extend(any.required.iter().filter(|r| !required.contains(r)).cloned().collect::<Vec<_>>());
+                true
+            }
+            SchemaKind::AllOf { all_of } => {
+                let mut ok = true;
+                for (index, inner) in all_of.iter().enumerate() {
+                    let inner_pointer = ptr(&ptr(&pointer, "allOf"), &index.to_string());
+                    ok &= self.collect_object(inner, &inner_pointer, properties, required, depth + 1);
+                }
+                ok
+            }
+            _ => {
+                self.error(
+                    &pointer,
+                    "every part of an `allOf` must be an object",
+                    "merge objects only; use `oneOf` for alternatives",
+                );
+                false
+            }
+        }
+    }
+
+    fn lower_one_of(&mut self, schema: &Schema, one_of: &[ReferenceOr<Schema>], pointer: &str, ctx: &Ctx) -> TypeKind {
+        let discriminator = schema.schema_data.discriminator.as_ref();
+        let mut variants: Vec<Variant> = Vec::new();
+        for (index, option) in one_of.iter().enumerate() {
+            let option_pointer = ptr(&ptr(pointer, "oneOf"), &index.to_string());
+            let ty = self.lower_ref(option, &option_pointer, &ctx.child(&variant_hint(option, index)));
+            let mut name = self.variant_name(option, &ty);
+            let mut tags = Vec::new();
+            if let Some(discriminator) = discriminator {
+                let ReferenceOr::Reference { reference } = option else {
+                    self.error(
+                        &option_pointer,
+                        "a variant of a `oneOf` with a `discriminator` must be a `$ref`",
+                        "move the variant into `components/schemas` and refer to it",
+                    );
+                    continue;
+                };
+                tags = discriminator
+                    .mapping
+                    .iter()
+                    .filter(|(_, target)| *target == reference)
+                    .map(|(tag, _)| tag.clone())
+                    .collect();
+                if tags.is_empty() {
+                    // Without a mapping entry, the tag is the component's own name.
+                    tags.push(reference.rsplit('/').next().unwrap_or_default().to_owned());
+                }
+                name = pascal(&tags[0]).ident;
+                self.check_variant_has_tag(reference, &discriminator.property_name, &option_pointer);
+            }
+            let mut unique = name.clone();
+            let mut counter = 2;
+            while variants.iter().any(|v| v.name == unique) {
+                unique = format!("{name}{counter}");
+                counter += 1;
+            }
+            variants.push(Variant { name: unique, tags, ty });
+        }
+        if let Some(discriminator) = discriminator {
+            for (tag, target) in &discriminator.mapping {
+                if !one_of.iter().any(|o| matches!(o, ReferenceOr::Reference { reference } if reference == target)) {
+                    self.error(
+                        &ptr(&ptr(&ptr(pointer, "discriminator"), "mapping"), tag),
+                        format!("mapping `{tag}` points at `{target}`, which is not one of the variants"),
+                        "map each tag to a `$ref` listed under `oneOf`",
+                    );
+                }
+            }
+        }
+        TypeKind::OneOf { discriminator: discriminator.map(|d| d.property_name.clone()), variants }
+    }
+
+    fn check_variant_has_tag(&mut self, reference: &str, property: &str, pointer: &str) {
+        let Some((schema, _)) = self.component_schema(reference) else { return };
+        let has = match &schema.schema_kind {
+            SchemaKind::Type(Type::Object(object)) => object.required.iter().any(|r| r == property),
+            SchemaKind::AllOf { .. } => true,
+            _ => false,
+        };
+        if !has {
+            self.error(
+                pointer,
+                format!("variant `{reference}` does not require the discriminator property `{property}`"),
+                format!("declare `{property}` as a required string property of the variant"),
+            );
+        }
+    }
+
+    fn variant_name(&self, option: &ReferenceOr<Schema>, ty: &TypeRef) -> String {
+        if let ReferenceOr::Item(schema) = option {
+            if let Some(title) = &schema.schema_data.title {
+                return pascal(title).ident;
+            }
+        }
+        match ty {
+            TypeRef::String => "String".into(),
+            TypeRef::Bool => "Bool".into(),
+            TypeRef::Int(_) => "Integer".into(),
+            TypeRef::F32 | TypeRef::F64 => "Number".into(),
+            TypeRef::Any => "Value".into(),
+            TypeRef::FreeObject => "Object".into(),
+            TypeRef::Array(_) => "List".into(),
+            TypeRef::Map(_) => "Map".into(),
+            TypeRef::Named(id) => self.types[id.0].name.clone(),
+        }
+    }
+
+    fn lower_any(&mut self, any: &AnySchema, pointer: &str, ctx: &Ctx) -> TypeKind {
+        if any.not.is_some() {
+            self.error(&ptr(pointer, "not"), "`not` is not supported", "describe the accepted shape instead of the rejected one");
+            return TypeKind::Alias(TypeRef::Any);
+        }
+        if !any.any_of.is_empty() {
+            self.error(&ptr(pointer, "anyOf"), "`anyOf` is not supported", "use `oneOf` (the generator tries the alternatives in order)");
+            return TypeKind::Alias(TypeRef::Any);
+        }
+        if !any.properties.is_empty() {
+            let fields = self.fields(&any.properties, &any.required, pointer, ctx);
+            return TypeKind::Struct { fields };
+        }
+        if any.typ.as_deref() == Some("object") || any.additional_properties.is_some() {
+            return TypeKind::Alias(self.additional(any.additional_properties.as_ref(), pointer, ctx));
+        }
+        if let Some(typ) = &any.typ {
+            self.error(
+                pointer,
+                format!("this `type: {typ}` schema mixes keywords the generator cannot read together"),
+                "check the keywords against OpenAPI 3.0 (for example `oneOf` beside `type`)",
+            );
+        }
+        TypeKind::Alias(TypeRef::Any)
+    }
+
+    // ----- paths and operations -----
+
+    fn lower_paths(&mut self) {
+        for (raw_path, item) in &self.api.paths.paths {
+            let path_pointer = ptr("/paths", raw_path);
+            let item = match item {
+                ReferenceOr::Item(item) => item,
+                ReferenceOr::Reference { .. } => {
+                    self.error(&path_pointer, "path items given by `$ref` are not supported", "write the path item out");
+                    continue;
+                }
+            };
+            let template = match PathTemplate::parse(raw_path) {
+                Ok(template) => template,
+                Err(message) => {
+                    self.error(&path_pointer, message, "write placeholders as `{name}` between slashes");
+                    continue;
+                }
+            };
+            for (name, op) in [("options", &item.options), ("trace", &item.trace)] {
+                if op.is_some() {
+                    self.error(&ptr(&path_pointer, name), format!("`{name}` operations are not supported"), "Crisp uses GET, HEAD, POST, PUT, PATCH and DELETE only");
+                }
+            }
+            let methods = [
+                (HttpMethod::Get, "get", &item.get),
+                (HttpMethod::Head, "head", &item.head),
+                (HttpMethod::Post, "post", &item.post),
+                (HttpMethod::Put, "put", &item.put),
+                (HttpMethod::Patch, "patch", &item.patch),
+                (HttpMethod::Delete, "delete", &item.delete),
+            ];
+            for (method, key, op) in methods {
+                if let Some(op) = op {
+                    let pointer = ptr(&path_pointer, key);
+                    if let Some(operation) = self.lower_operation(method, &template, &item.parameters, op, &pointer) {
+                        self.operations.push(operation);
+                    }
+                }
+            }
+        }
+    }
+
+    fn area_of(&mut self, op: &openapiv3::Operation, pointer: &str) -> Option<AreaId> {
+        match op.tags.as_slice() {
+            [tag] => Some(match self.areas.iter().position(|a| &a.tag == tag) {
+                Some(index) => index,
+                None => {
+                    self.areas.push(new_area(tag, None));
+                    self.areas.len() - 1
+                }
+            }),
+            [] => {
+                self.error(pointer, "the operation has no tag", "add `tags: [<area>]`, e.g. `tags: [website.conversation]`; the tag decides its client group and server trait");
+                None
+            }
+            _ => {
+                self.error(&ptr(pointer, "tags"), "the operation has several tags", "give exactly one tag: the area it belongs to");
+                None
+            }
+        }
+    }
+
+    fn lower_operation(
+        &mut self,
+        method: HttpMethod,
+        path: &PathTemplate,
+        shared_params: &[ReferenceOr<Parameter>],
+        op: &openapiv3::Operation,
+        pointer: &str,
+    ) -> Option<Operation> {
+        let area = self.area_of(op, pointer);
+        let Some(id) = op.operation_id.clone() else {
+            self.error(pointer, "the operation has no `operationId`", "add `operationId: <method name>`; it names the client method and the server trait method");
+            return None;
+        };
+        let area = area?;
+        let type_prefix = pascal(&id).ident;
+        let docs = self.docs(op, pointer);
+        let home = Home::Area(area);
+        let ctx = Ctx { name: type_prefix.clone(), home };
+
+        // Parameters: those of the path item, overridden by the operation's own.
+        let mut params: Vec<Param> = Vec::new();
+        let shared = shared_params.iter().enumerate().map(|(i, p)| (p, ptr(&ptr(pointer.rsplit_once('/').map_or("", |(head, _)| head), "parameters"), &i.to_string())));
+        let own = op.parameters.iter().enumerate().map(|(i, p)| (p, ptr(&ptr(pointer, "parameters"), &i.to_string())));
+        for (param, param_pointer) in shared.chain(own).collect::<Vec<_>>() {
+            if let Some(param) = self.lower_param(param, &param_pointer, &ctx) {
+                params.retain(|p: &Param| !(p.name.wire == param.name.wire && p.location == param.location));
+                params.push(param);
+            }
+        }
+        let (mut path_params, other_params): (Vec<Param>, Vec<Param>) =
+            params.into_iter().partition(|p| p.location == ParamLocation::Path);
+        // Path parameters follow the order of the template; undeclared ones stay at the end
+        // for `check` to report.
+        let order: Vec<&str> = path.params().collect();
+        path_params.sort_by_key(|p| order.iter().position(|name| *name == p.name.wire).unwrap_or(usize::MAX));
+
+        let options = self.options_type(&other_params, &type_prefix, home, pointer);
+        let body = match &op.request_body {
+            Some(body) => self.lower_body(body, &ptr(pointer, "requestBody"), &ctx.child("Body")),
+            None => None,
+        };
+        let response = self.lower_response(method, op, pointer, &ctx.child("Data"));
+        Some(Operation {
+            method_name: snake(&id),
+            id,
+            type_prefix,
+            method,
+            path: path.clone(),
+            area,
+            docs,
+            path_params,
+            other_params,
+            options,
+            body,
+            response,
+            pointer: pointer.to_owned(),
+        })
+    }
+
+    fn docs(&mut self, op: &openapiv3::Operation, pointer: &str) -> OperationDocs {
+        let mut docs = OperationDocs {
+            summary: op.summary.clone(),
+            description: op.description.clone(),
+            deprecated: op.deprecated,
+            ..OperationDocs::default()
+        };
+        for (key, value) in &op.extensions {
+            let at = ptr(pointer, key);
+            match key.as_str() {
+                "x-crisp-tiers" => {
+                    docs.tiers = self.string_list(value, &at);
+                    for tier in docs.tiers.clone() {
+                        if tier != "user" && tier != "plugin" {
+                            self.error(&at, format!("unknown tier `{tier}`"), "tiers are `user` and `plugin`");
+                        }
+                    }
+                }
+                "x-crisp-scope" => match value.as_str() {
+                    Some(scope) => docs.scope = Some(scope.to_owned()),
+                    None => self.error(&at, "`x-crisp-scope` must be a string", "write the plugin scope, e.g. `website:conversation:sessions`"),
+                },
+                "x-crisp-webhook-events" => docs.webhook_events = self.string_list(value, &at),
+                "x-crisp-node-methods" => docs.node_methods = self.string_list(value, &at),
+                "x-crisp-pagination" => {
+                    docs.pagination = match value.as_str() {
+                        Some("page_number") => Some(Pagination::PageNumber),
+                        Some("timestamp_before") => Some(Pagination::TimestampBefore),
+                        _ => {
+                            self.error(&at, format!("unknown pagination `{value}`"), "use `page_number` or `timestamp_before`");
+                            None
+                        }
+                    }
+                }
+                other if other.starts_with("x-crisp-") => {
+                    self.error(&at, format!("unknown extension `{other}`"), "the extensions are documented at the top of spec/crisp.yaml");
+                }
+                _ => {}
+            }
+        }
+        docs
+    }
+
+    fn string_list(&mut self, value: &Value, pointer: &str) -> Vec<String> {
+        match value.as_array().map(|items| items.iter().map(|v| v.as_str().map(str::to_owned)).collect::<Option<Vec<_>>>()) {
+            Some(Some(list)) => list,
+            _ => {
+                self.error(pointer, "this extension must be a list of strings", "write it as `[a, b]`");
+                Vec::new()
+            }
+        }
+    }
+
+    fn lower_param(&mut self, param: &ReferenceOr<Parameter>, pointer: &str, ctx: &Ctx) -> Option<Param> {
+        let (param, pointer) = match param {
+            ReferenceOr::Item(param) => (param, pointer.to_owned()),
+            ReferenceOr::Reference { reference } => {
+                let found = reference.strip_prefix("#/components/parameters/").and_then(|name| {
+                    let components = self.api.components.as_ref()?;
+                    match components.parameters.get(name)? {
+                        ReferenceOr::Item(param) => Some((param, ptr("/components/parameters", name))),
+                        ReferenceOr::Reference { .. } => None,
+                    }
+                });
+                match found {
+                    Some(found) => found,
+                    None => {
+                        self.error(pointer, format!("`$ref: {reference}` points at no parameter"), "refer to a parameter under `#/components/parameters/`, or add it");
+                        return None;
+                    }
+                }
+            }
+        };
+        let (data, location) = match param {
+            Parameter::Path { parameter_data, .. } => (parameter_data, ParamLocation::Path),
+            Parameter::Query { parameter_data, .. } => (parameter_data, ParamLocation::Query),
+            Parameter::Header { parameter_data, .. } => (parameter_data, ParamLocation::Header),
+            Parameter::Cookie { .. } => {
+                self.error(&pointer, "cookie parameters are not supported", "Crisp takes parameters in the path, the query or headers");
+                return None;
+            }
+        };
+        let schema = match &data.format {
+            openapiv3::ParameterSchemaOrContent::Schema(schema) => schema,
+            openapiv3::ParameterSchemaOrContent::Content(_) => {
+                self.error(&ptr(&pointer, "content"), "parameters described by `content` are not supported", "describe the parameter with `schema`");
+                return None;
+            }
+        };
+        let ty = self.lower_ref(schema, &ptr(&pointer, "schema"), &ctx.child(&data.name));
+        if location == ParamLocation::Path && !data.required {
+            self.error(&ptr(&pointer, "required"), format!("path parameter `{}` must be required", data.name), "add `required: true`");
+        }
+        Some(Param {
+            name: snake(&data.name),
+            location,
+            required: data.required || location == ParamLocation::Path,
+            ty,
+            description: data.description.clone(),
+            pointer,
+        })
+    }
+
+    /// Makes the `<Operation>Options` type that holds optional query and header parameters.
+    fn options_type(&mut self, params: &[Param], prefix: &str, home: Home, pointer: &str) -> Option<TypeId> {
+        let optional: Vec<&Param> = params.iter().filter(|p| !p.required).collect();
+        if optional.is_empty() {
+            return None;
+        }
+        let fields = optional
+            .iter()
+            .map(|p| Field {
+                name: p.name.clone(),
+                ty: p.ty.clone(),
+                required: false,
+                nullable: false,
+                boxed: false,
+                description: p.description.clone(),
+                pointer: p.pointer.clone(),
+            })
+            .collect();
+        let id = TypeId(self.types.len());
+        self.types.push(TypeDef {
+            name: join_type(&[prefix, "Options"]),
+            component: None,
+            description: Some(format!("Optional parameters of `{prefix}`.")),
+            kind: TypeKind::Struct { fields },
+            home,
+            hidden: false,
+            pointer: pointer.to_owned(),
+        });
+        Some(id)
+    }
+
+    fn lower_body(&mut self, body: &ReferenceOr<RequestBody>, pointer: &str, ctx: &Ctx) -> Option<Body> {
+        let (body, pointer) = match body {
+            ReferenceOr::Item(body) => (body, pointer.to_owned()),
+            ReferenceOr::Reference { reference } => {
+                let found = reference.strip_prefix("#/components/requestBodies/").and_then(|name| {
+                    match self.api.components.as_ref()?.request_bodies.get(name)? {
+                        ReferenceOr::Item(body) => Some((body, ptr("/components/requestBodies", name))),
+                        ReferenceOr::Reference { .. } => None,
+                    }
+                });
+                match found {
+                    Some(found) => found,
+                    None => {
+                        self.error(pointer, format!("`$ref: {reference}` points at no request body"), "refer to a body under `#/components/requestBodies/`, or add it");
+                        return None;
+                    }
+                }
+            }
+        };
+        let media = self.json_media(&body.content, &ptr(&pointer, "content"))?;
+        let schema_pointer = ptr(&ptr(&ptr(&pointer, "content"), JSON), "schema");
+        let Some(schema) = &media.schema else {
+            self.error(&schema_pointer, "the request body has no schema", "add a `schema` under `application/json`");
+            return None;
+        };
+        let ty = self.lower_ref(schema, &schema_pointer, ctx);
+        Some(Body { required: body.required, ty, description: body.description.clone() })
+    }
+
+    /// Finds the `application/json` media type of a body, or reports the ones it found.
+    fn json_media<'m>(&mut self, content: &'m IndexMap<String, MediaType>, pointer: &str) -> Option<&'m MediaType> {
+        for (key, media) in content {
+            if key == JSON {
+                return Some(media);
+            }
+        }
+        let found: Vec<&str> = content.keys().map(String::as_str).collect();
+        self.error(
+            pointer,
+            format!("unsupported media type: {}", if found.is_empty() { "none".to_owned() } else { found.join(", ") }),
+            "Crisp bodies are JSON: describe them under `application/json`",
+        );
+        None
+    }
+
+    fn lower_response(&mut self, method: HttpMethod, op: &openapiv3::Operation, pointer: &str, ctx: &Ctx) -> Response {
+        let responses_pointer = ptr(pointer, "responses");
+        let success = op.responses.responses.iter().find(|(code, _)| match code {
+            StatusCode::Code(code) => (200..300).contains(code),
+            StatusCode::Range(range) => *range == 2,
+        });
+        let Some((code, response)) = success else {
+            self.error(&responses_pointer, "the operation has no success (2xx) response", "add a `'200'` response");
+            return Response::Empty;
+        };
+        if method == HttpMethod::Head {
+            return Response::Exists;
+        }
+        let response_pointer = ptr(&responses_pointer, &code.to_string());
+        let (response, response_pointer) = match response {
+            ReferenceOr::Item(response) => (response, response_pointer),
+            ReferenceOr::Reference { reference } => {
+                let found = reference.strip_prefix("#/components/responses/").and_then(|name| {
+                    match self.api.components.as_ref()?.responses.get(name)? {
+                        ReferenceOr::Item(response) => Some((response, ptr("/components/responses", name))),
+                        ReferenceOr::Reference { .. } => None,
+                    }
+                });
+                match found {
+                    Some(found) => found,
+                    None => {
+                        self.error(&response_pointer, format!("`$ref: {reference}` points at no response"), "refer to a response under `#/components/responses/`, or add it");
+                        return Response::Empty;
+                    }
+                }
+            }
+        };
+        if response.content.is_empty() {
+            return Response::Empty;
+        }
+        let content_pointer = ptr(&response_pointer, "content");
+        let Some(media) = self.json_media(&response.content, &content_pointer) else {
+            return Response::Empty;
+        };
+        let schema_pointer = ptr(&ptr(&content_pointer, JSON), "schema");
+        let Some(schema) = &media.schema else { return Response::Empty };
+        match self.envelope_data(schema, &schema_pointer) {
+            Ok(Some((data, data_pointer))) => Response::Data(self.lower_boxed_ref(&data, &data_pointer, ctx)),
+            Ok(None) => Response::Empty,
+            Err(()) => {
+                self.error(
+                    &schema_pointer,
+                    "a success response must be Crisp's envelope",
+                    "write `allOf: [{$ref: '#/components/schemas/Envelope'}, {type: object, properties: {data: ...}}]`, or refer to the envelope alone when there is no data",
+                );
+                Response::Empty
+            }
+        }
+    }
+
+    /// Finds the schema of `data` in an envelope: `Ok(None)` for an envelope without data.
+    #[allow(clippy::type_complexity)]
+    fn envelope_data(&self, schema: &ReferenceOr<Schema>, pointer: &str) -> Result<Option<(ReferenceOr<Box<Schema>>, String)>, ()> {
+        let (schema, pointer) = match schema {
+            ReferenceOr::Reference { reference } => {
+                let (target, target_pointer) = self.component_schema(reference).ok_or(())?;
+                if is_envelope_schema(target) {
+                    return Ok(None);
+                }
+                (target, target_pointer)
+            }
+            ReferenceOr::Item(schema) => (schema, pointer.to_owned()),
+        };
+        let SchemaKind::AllOf { all_of } = &schema.schema_kind else { return Err(()) };
+        let mut saw_envelope = false;
+        let mut data = None;
+        for (index, part) in all_of.iter().enumerate() {
+            let part_pointer = ptr(&ptr(&pointer, "allOf"), &index.to_string());
+            let (part, part_pointer) = match part {
+                ReferenceOr::Reference { reference } => {
+                    let (target, target_pointer) = self.component_schema(reference).ok_or(())?;
+                    if is_envelope_schema(target) {
+                        saw_envelope = true;
+                        continue;
+                    }
+                    (target, target_pointer)
+                }
+                ReferenceOr::Item(part) => (part, part_pointer),
+            };
+            let properties = match &part.schema_kind {
+                SchemaKind::Type(Type::Object(object)) => &object.properties,
+                SchemaKind::Any(any) => &any.properties,
+                _ => return Err(()),
+            };
+            if let Some(value) = properties.get("data") {
+                data = Some((value.clone(), ptr(&ptr(&part_pointer, "properties"), "data")));
+            }
+        }
+        if saw_envelope { Ok(data) } else { Err(()) }
+    }
+}
+
+fn new_area(tag: &str, description: Option<String>) -> Area {
+    Area {
+        tag: tag.to_owned(),
+        module: snake(tag).bare().to_owned(),
+        type_name: pascal(tag).ident,
+        description,
+    }
+}
+
+fn variant_hint(option: &ReferenceOr<Schema>, index: usize) -> String {
+    match option {
+        ReferenceOr::Item(schema) => match &schema.schema_data.title {
+            Some(title) => title.clone(),
+            None => format!("Variant{}", index + 1),
+        },
+        ReferenceOr::Reference { .. } => String::new(),
+    }
+}
+
+fn is_envelope(schema: &ReferenceOr<Schema>) -> bool {
+    matches!(schema, ReferenceOr::Item(schema) if is_envelope_schema(schema))
+}
+
+fn is_envelope_schema(schema: &Schema) -> bool {
+    schema.schema_data.extensions.get("x-crisp-envelope").and_then(Value::as_bool) == Some(true)
+}
+
+/// Whether a type name is free, for `check` to use.
+pub(crate) fn reserved(name: &str) -> bool {
+    naming::is_reserved_type(name)
+}

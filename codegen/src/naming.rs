@@ -1,0 +1,131 @@
+//! Rust names for spec names: the only user of `heck`, one way of escaping keywords.
+//!
+//! Every identifier the generator prints comes from here, paired with the wire name
+//! it stands for, so that `#[serde(rename)]` and the identifier can never disagree.
+
+use heck::{ToPascalCase, ToSnakeCase};
+
+/// Words Rust reserves in edition 2024, escaped as raw identifiers (`r#type`).
+const RAW_KEYWORDS: &[&str] = &[
+    "as", "async", "await", "break", "const", "continue", "dyn", "else", "enum", "extern",
+    "false", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod", "move",
+    "mut", "pub", "ref", "return", "static", "struct", "trait", "true", "type", "unsafe", "use",
+    "where", "while", "abstract", "become", "box", "do", "final", "macro", "override", "priv",
+    "try", "typeof", "unsized", "virtual", "yield",
+];
+
+/// Words that cannot even be raw identifiers; they get a trailing underscore.
+const NON_RAW_KEYWORDS: &[&str] = &["self", "Self", "super", "crate", "_"];
+
+/// Type names the generated code already uses for itself, which spec names must not shadow.
+const RESERVED_TYPES: &[&str] = &[
+    "Option", "Result", "Some", "None", "Ok", "Err", "Vec", "Box", "String", "Self", "Client",
+    "Error", "Value", "Map", "BTreeMap", "Patch", "Caller", "ApiError",
+];
+
+/// An identifier paired with the spec name it was made from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Name {
+    /// The identifier as Rust code spells it, raw prefix included (`r#type`).
+    pub ident: String,
+    /// The name on the wire (`type`), used for `#[serde(rename)]` and in docs.
+    pub wire: String,
+}
+
+impl Name {
+    /// The identifier without its raw prefix, as it reads in docs and in comparisons.
+    pub fn bare(&self) -> &str {
+        self.ident.strip_prefix("r#").unwrap_or(&self.ident)
+    }
+
+    /// Whether serde needs a `rename` to map the identifier onto the wire name.
+    pub fn needs_rename(&self) -> bool {
+        self.bare() != self.wire
+    }
+}
+
+/// A `snake_case` value identifier (field, argument, method, module).
+///
+/// Leading digits get a `n` prefix (`2fa_enabled` → `n2fa_enabled`), keywords become raw
+/// identifiers, and characters that are not alphanumeric separate words.
+pub fn snake(wire: &str) -> Name {
+    let mut ident = words(wire).to_snake_case();
+    if ident.is_empty() {
+        ident = "value".to_owned();
+    }
+    if ident.starts_with(|c: char| c.is_ascii_digit()) {
+        ident.insert(0, 'n');
+    }
+    Name { ident: escape_keyword(ident), wire: wire.to_owned() }
+}
+
+/// A `PascalCase` type or variant identifier.
+///
+/// Leading digits get a `V` prefix (`2fa` → `V2fa`); an empty value becomes `Empty`.
+pub fn pascal(wire: &str) -> Name {
+    let mut ident = words(wire).to_pascal_case();
+    if ident.is_empty() {
+        ident = "Empty".to_owned();
+    }
+    if ident.starts_with(|c: char| c.is_ascii_digit()) {
+        ident.insert(0, 'V');
+    }
+    if NON_RAW_KEYWORDS.contains(&ident.as_str()) {
+        ident.push('_');
+    }
+    Name { ident, wire: wire.to_owned() }
+}
+
+/// Whether a type name would shadow a name the generated code uses itself.
+pub fn is_reserved_type(ident: &str) -> bool {
+    RESERVED_TYPES.contains(&ident)
+}
+
+/// Joins type-name parts into one `PascalCase` name (`ListConversations` + `Data`).
+pub fn join_type(parts: &[&str]) -> String {
+    parts.iter().map(|part| pascal(part).ident).collect()
+}
+
+/// Replaces every character that cannot appear in an identifier by a word break.
+fn words(wire: &str) -> String {
+    wire.chars().map(|c| if c.is_alphanumeric() { c } else { ' ' }).collect::<String>()
+}
+
+fn escape_keyword(ident: String) -> String {
+    if NON_RAW_KEYWORDS.contains(&ident.as_str()) {
+        format!("{ident}_")
+    } else if RAW_KEYWORDS.contains(&ident.as_str()) {
+        format!("r#{ident}")
+    } else {
+        ident
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snake_names_escape_keywords_and_digits() {
+        assert_eq!(snake("type").ident, "r#type");
+        assert_eq!(snake("self").ident, "self_");
+        assert_eq!(snake("2fa_enabled").ident, "n2fa_enabled");
+        assert_eq!(snake("data-url").ident, "data_url");
+        assert_eq!(snake("camelCase").ident, "camel_case");
+        assert_eq!(snake("website_id").ident, "website_id");
+        assert!(!snake("website_id").needs_rename());
+        assert!(!snake("type").needs_rename());
+        assert!(snake("camelCase").needs_rename());
+        assert_eq!(snake("getURLForHTTPRequest").ident, "get_url_for_http_request");
+    }
+
+    #[test]
+    fn pascal_names() {
+        assert_eq!(pascal("not-resolved").ident, "NotResolved");
+        assert_eq!(pascal("user:pending").ident, "UserPending");
+        assert_eq!(pascal("2fa").ident, "V2fa");
+        assert_eq!(pascal("").ident, "Empty");
+        assert_eq!(pascal("website.conversation").ident, "WebsiteConversation");
+        assert_eq!(join_type(&["listConversations", "Data"]), "ListConversationsData");
+    }
+}

@@ -1,0 +1,202 @@
+//! Encoding of request paths, query strings and JSON bodies.
+
+use std::fmt::Display;
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde::Serialize;
+
+use super::Error;
+
+/// Characters kept as they are in one path segment: RFC 3986 unreserved
+/// characters and `@`; everything else, `/` included, is percent-encoded.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'@');
+
+/// Like [`SEGMENT`], but `/` is kept so a value can span several segments.
+const PATH: &AsciiSet = &SEGMENT.remove(b'/');
+
+/// Percent-encodes a value for use as exactly one path segment.
+///
+/// RFC 3986 unreserved characters (`A-Z a-z 0-9 - . _ ~`) and `@` are kept;
+/// everything else, including `/`, `?`, `#`, `%` and space, is encoded as UTF-8
+/// percent escapes.
+///
+/// ```
+/// use crisp_runtime::client::encode_path_segment;
+///
+/// assert_eq!(encode_path_segment("john@doe.com"), "john@doe.com");
+/// assert_eq!(encode_path_segment("a/b c?"), "a%2Fb%20c%3F");
+/// ```
+pub fn encode_path_segment(value: &str) -> String {
+    utf8_percent_encode(value, SEGMENT).to_string()
+}
+
+/// Percent-encodes a value that may span several path segments: like
+/// [`encode_path_segment`], but `/` is kept.
+///
+/// ```
+/// use crisp_runtime::client::encode_path;
+///
+/// assert_eq!(encode_path("docs/getting started"), "docs/getting%20started");
+/// ```
+pub fn encode_path(value: &str) -> String {
+    utf8_percent_encode(value, PATH).to_string()
+}
+
+/// The query parameters of one request, in the order they were pushed.
+///
+/// Values are stored unencoded; [`ClientCore`](super::ClientCore) form-encodes
+/// them (`application/x-www-form-urlencoded`, space as `+`) when it builds the URL.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct QueryPairs {
+    pairs: Vec<(String, String)>,
+}
+
+impl QueryPairs {
+    /// Creates an empty set of query parameters.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends a string parameter.
+    pub fn push_str(&mut self, name: &str, value: &str) {
+        self.pairs.push((name.to_owned(), value.to_owned()));
+    }
+
+    /// Appends a parameter rendered with its `Display` implementation (numbers, enums).
+    pub fn push_display(&mut self, name: &str, value: &impl Display) {
+        self.pairs.push((name.to_owned(), value.to_string()));
+    }
+
+    /// Appends a boolean parameter as `1` or `0`, as Crisp expects.
+    pub fn push_bool(&mut self, name: &str, value: bool) {
+        let value = if value { "1" } else { "0" };
+        self.push_str(name, value);
+    }
+
+    /// Appends a parameter whose value is JSON text, as the official Crisp
+    /// clients send object and array query parameters (`filter={"a":1}`).
+    ///
+    /// The value is always JSON-encoded, so a string becomes `"quoted"`; the
+    /// server side decodes it with `QueryParams::required_json`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Encode`] if the value cannot be serialized as JSON.
+    pub fn push_json<T: Serialize + ?Sized>(
+        &mut self,
+        operation: &'static str,
+        name: &str,
+        value: &T,
+    ) -> Result<(), Error> {
+        let json = serde_json::to_string(value).map_err(|error| Error::Encode {
+            operation,
+            message: format!("query parameter `{name}`: {error}"),
+        })?;
+        self.pairs.push((name.to_owned(), json));
+        Ok(())
+    }
+
+    /// Returns `true` if no parameter was pushed.
+    pub fn is_empty(&self) -> bool {
+        self.pairs.is_empty()
+    }
+
+    /// Iterates over the `(name, value)` pairs in the order they were pushed.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.pairs
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+    }
+
+    /// Renders the pairs as a form-urlencoded query string, without the `?`.
+    pub(crate) fn to_query_string(&self) -> String {
+        let mut serializer = form_urlencoded::Serializer::new(String::new());
+        for (name, value) in self.iter() {
+            serializer.append_pair(name, value);
+        }
+        serializer.finish()
+    }
+}
+
+/// The header parameters of one request, encoded like query values (booleans as
+/// `1`/`0`, objects and arrays as JSON).
+pub type HeaderPairs = QueryPairs;
+
+/// Serializes a request body as JSON.
+///
+/// # Errors
+///
+/// [`Error::Encode`] if the body cannot be serialized (for example a map with
+/// non-string keys).
+pub fn json_body<T: Serialize + ?Sized>(
+    operation: &'static str,
+    body: &T,
+) -> Result<Vec<u8>, Error> {
+    serde_json::to_vec(body).map_err(|error| Error::Encode {
+        operation,
+        message: format!("request body: {error}"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    #[test]
+    fn segment_encoding_keeps_unreserved_and_at() {
+        assert_eq!(encode_path_segment("AZaz09-._~@"), "AZaz09-._~@");
+        assert_eq!(encode_path_segment("a/b?c#d%e f"), "a%2Fb%3Fc%23d%25e%20f");
+        assert_eq!(encode_path_segment("é+&="), "%C3%A9%2B%26%3D");
+        assert_eq!(encode_path_segment(""), "");
+    }
+
+    #[test]
+    fn path_encoding_keeps_slashes() {
+        assert_eq!(encode_path("a/b c/d?"), "a/b%20c/d%3F");
+    }
+
+    #[test]
+    fn query_pairs_encode_in_order() {
+        let mut query = QueryPairs::new();
+        assert!(query.is_empty());
+        query.push_str("search", "a b&c=d");
+        query.push_display("page", &3);
+        query.push_bool("unread", true);
+        query.push_bool("resolved", false);
+        query
+            .push_json("op", "filter", &BTreeMap::from([("x", vec![1, 2])]))
+            .unwrap();
+        assert!(!query.is_empty());
+        assert_eq!(
+            query.to_query_string(),
+            "search=a+b%26c%3Dd&page=3&unread=1&resolved=0&filter=%7B%22x%22%3A%5B1%2C2%5D%7D"
+        );
+        let names: Vec<&str> = query.iter().map(|(name, _)| name).collect();
+        assert_eq!(names, ["search", "page", "unread", "resolved", "filter"]);
+    }
+
+    #[test]
+    fn json_encoding_failures_name_the_operation() {
+        let bad = BTreeMap::from([((1, 2), 3)]);
+        let error = json_body("sendMessage", &bad).unwrap_err();
+        assert_eq!(error.operation(), Some("sendMessage"));
+        assert!(error.to_string().starts_with("sendMessage: "), "{error}");
+
+        let mut query = QueryPairs::new();
+        let error = query.push_json("listThings", "filter", &bad).unwrap_err();
+        assert!(error.to_string().contains("`filter`"), "{error}");
+        assert!(query.is_empty());
+    }
+
+    #[test]
+    fn json_body_serializes() {
+        assert_eq!(json_body("op", &[1, 2]).unwrap(), b"[1,2]");
+    }
+}

@@ -1,0 +1,85 @@
+//! JSON decoding that remembers where it failed, shared by the client and the server.
+
+use serde::de::DeserializeOwned;
+
+/// A JSON decoding failure and the path where it happened.
+pub(crate) struct PathError {
+    /// The path that failed, such as `data.items[1].id`, or `.` for the whole document.
+    pub(crate) path: String,
+    /// What went wrong there.
+    pub(crate) error: serde_json::Error,
+}
+
+/// Decodes one JSON document (trailing whitespace only) and reports the failing path.
+pub(crate) fn from_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, PathError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| PathError {
+        path: render(error.path()),
+        error: error.into_inner(),
+    })?;
+    // Anything after the document but whitespace is malformed JSON.
+    deserializer.end().map_err(|error| PathError {
+        path: ".".to_owned(),
+        error,
+    })?;
+    Ok(value)
+}
+
+/// Renders a path like `serde_path_to_error` does (`data.items[1].id`), but
+/// drops trailing unknown segments (`?`), which a syntax error inside an object
+/// leaves behind; an empty path is `.`.
+fn render(path: &serde_path_to_error::Path) -> String {
+    use std::fmt::Write as _;
+
+    use serde_path_to_error::Segment;
+
+    let segments: Vec<&Segment> = path.iter().collect();
+    let known = segments
+        .iter()
+        .rposition(|segment| !matches!(segment, Segment::Unknown))
+        .map_or(0, |last| last + 1);
+    if known == 0 {
+        return ".".to_owned();
+    }
+    let mut rendered = String::new();
+    for (index, segment) in segments.iter().take(known).enumerate() {
+        if index > 0 && !matches!(segment, Segment::Seq { .. }) {
+            rendered.push('.');
+        }
+        // Writing to a `String` cannot fail.
+        let _ = write!(rendered, "{segment}");
+    }
+    rendered
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code, reason = "The field is only decoded.")]
+    struct Outer {
+        items: Vec<Inner>,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code, reason = "The field is only decoded.")]
+    struct Inner {
+        id: u32,
+    }
+
+    #[test]
+    fn reports_the_failing_path() {
+        let error = from_slice::<Outer>(br#"{"items":[{"id":1},{"id":"x"}]}"#).unwrap_err();
+        assert_eq!(error.path, "items[1].id");
+        let error = from_slice::<Outer>(br#"{"items":[]} x"#).unwrap_err();
+        assert_eq!(error.path, ".");
+        assert!(from_slice::<Outer>(b"{\"items\":[]} \n").is_ok());
+        let error = from_slice::<Outer>(b"{").unwrap_err();
+        assert_eq!(error.path, ".");
+        let error = from_slice::<Outer>(br#"{"items":[{"id":1},{"#).unwrap_err();
+        assert_eq!(error.path, "items[1]");
+        let error = from_slice::<Vec<Outer>>(br#"[{"items":[]},{"items":"x"}]"#).unwrap_err();
+        assert_eq!(error.path, "[1].items");
+    }
+}

@@ -1,0 +1,28 @@
+//! Hand-written support code that the generated Crisp REST API crates depend on.
+//!
+//! The generated crates stay plain: every piece of behaviour they share (the
+//! response envelope, three-state fields, the HTTP client core, request parsing
+//! for the server) lives here, as ordinary reviewed Rust.
+//!
+//! The core of the crate needs only `serde` and `serde_json`, so the generated
+//! models crate stays lean. Two features add the rest:
+//!
+//! - `client`: [`client::ClientCore`], which sends requests with Crisp's
+//!   authentication and unwraps the envelope, and the typed [`client::Error`].
+//! - `server`: helpers for the generated axum server: [`server::ApiError`],
+//!   credential parsing, path, query and body extraction, and envelope responses.
+
+mod envelope;
+#[cfg(any(feature = "client", feature = "server"))]
+mod json;
+mod patch;
+mod tier;
+
+#[cfg(feature = "client")]
+pub mod client;
+#[cfg(feature = "server")]
+pub mod server;
+
+pub use envelope::{Envelope, Reason};
+pub use patch::Patch;
+pub use tier::{ParseTierError, Tier};

@@ -1,0 +1,3 @@
+//! The test suite, in one binary so the generated crates are linked once.
+
+mod fixtures;
