@@ -4,7 +4,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::{doc_lines, ident, rust_type};
-use crate::ir::{Api, Field, Home, TypeDef, TypeKind, TypeRef};
+use crate::ir::{Api, Field, Home, TypeDef, TypeKind};
 
 /// The module path that named types are reached through inside the models crate.
 fn root() -> TokenStream {
@@ -218,13 +218,16 @@ pub fn field_type(api: &Api, field: &Field, root: &TokenStream) -> TokenStream {
 
 fn field_def(api: &Api, field: &Field) -> TokenStream {
     let Field { name, ty: _, required, nullable, boxed: _, description, pointer: _ } = field;
-    let mut doc = description.clone().unwrap_or_else(|| format!("The `{}` property.", name.wire));
-    match (required, nullable) {
-        (true, true) => doc.push_str("\n\nAlways sent; `None` stands for `null`."),
-        (false, true) => doc.push_str("\n\nMay be left out ([`Patch::Absent`](::crisp_runtime::Patch::Absent)), set to `null` or set to a value."),
-        _ => {}
+    let doc = description.clone().unwrap_or_else(|| format!("The `{}` property.", name.wire));
+    let note = match (required, nullable) {
+        (true, true) => Some(" Always sent; `None` stands for `null`."),
+        (false, true) => Some(" May be left out ([`Patch::Absent`](crate::Patch::Absent)), set to `null` ([`Patch::Null`](crate::Patch::Null)) or set to a value."),
+        _ => None,
+    };
+    let mut docs = doc_lines(&doc);
+    if let Some(note) = note {
+        docs.extend(quote!(#[doc = ""] #[doc = #note]));
     }
-    let docs = doc_lines(&doc);
     let ident = ident(&name.ident);
     let ty = field_type(api, field, &root());
     let mut serde_args = Vec::new();
@@ -243,9 +246,4 @@ fn field_def(api: &Api, field: &Field) -> TokenStream {
         #serde
         pub #ident: #ty,
     }
-}
-
-/// Whether a type reference is held in a way that `Default` exists for it.
-pub fn has_default(ty: &TypeRef) -> bool {
-    !matches!(ty, TypeRef::Named(_))
 }

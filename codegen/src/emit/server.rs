@@ -217,7 +217,7 @@ pub fn area(api: &Api, area: AreaId) -> TokenStream {
         /// The routes of this area, bound to `auth` and `service`.
         pub(crate) fn routes<A: Authenticate, T: #trait_name + ?Sized>(auth: Arc<A>, service: Arc<T>) -> crate::Routes {
             let ctx = Ctx { auth, service };
-            vec![#(#routes)*]
+            Vec::from([#(#routes)*])
         }
 
         #(#handlers)*

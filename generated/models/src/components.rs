@@ -2420,7 +2420,7 @@ pub struct ConversationUnread {
 pub struct ConversationRelationsConversations {
     /// Conversation this one was split from, or null.
     ///
-    /// May be left out (\[`Patch::Absent`\](::crisp_runtime::Patch::Absent)), set to `null` or set to a value.
+    /// May be left out ([`Patch::Absent`](crate::Patch::Absent)), set to `null` ([`Patch::Null`](crate::Patch::Null)) or set to a value.
     #[serde(default, skip_serializing_if = "::crisp_runtime::Patch::is_absent")]
     pub parent: ::crisp_runtime::Patch<String>,
     /// Conversations split from this one.

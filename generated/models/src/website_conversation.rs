@@ -248,9 +248,11 @@ pub struct ReportConversationBody {
 /// New routing assignment.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AssignConversationRoutingBody {
-    /// The `assigned` property.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assigned: Option<crate::ConversationAssigned>,
+    /// Operator to assign the conversation to; `null` unassigns it.
+    ///
+    /// May be left out ([`Patch::Absent`](crate::Patch::Absent)), set to `null` ([`Patch::Null`](crate::Patch::Null)) or set to a value.
+    #[serde(default, skip_serializing_if = "::crisp_runtime::Patch::is_absent")]
+    pub assigned: ::crisp_runtime::Patch<crate::ConversationAssigned>,
     /// Skip the notification normally sent on assignment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub silent: Option<bool>,

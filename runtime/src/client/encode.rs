@@ -78,11 +78,12 @@ impl QueryPairs {
         self.push_str(name, value);
     }
 
-    /// Appends a parameter whose value is JSON text, as the official Crisp
-    /// clients send object and array query parameters (`filter={"a":1}`).
+    /// Appends a structured parameter the way the official Crisp clients send
+    /// it: objects, arrays, numbers and booleans as JSON text
+    /// (`filter={"a":1}`), and a value that serializes to a plain string as that
+    /// string, unquoted (a `oneOf` of a string and an array sends either form).
     ///
-    /// The value is always JSON-encoded, so a string becomes `"quoted"`; the
-    /// server side decodes it with `QueryParams::required_json`.
+    /// The server side decodes both forms with `QueryParams::required_json`.
     ///
     /// # Errors
     ///
@@ -93,11 +94,15 @@ impl QueryPairs {
         name: &str,
         value: &T,
     ) -> Result<(), Error> {
-        let json = serde_json::to_string(value).map_err(|error| Error::Encode {
+        let json = serde_json::to_value(value).map_err(|error| Error::Encode {
             operation,
             message: format!("query parameter `{name}`: {error}"),
         })?;
-        self.pairs.push((name.to_owned(), json));
+        let text = match json {
+            serde_json::Value::String(text) => text,
+            other => other.to_string(),
+        };
+        self.pairs.push((name.to_owned(), text));
         Ok(())
     }
 

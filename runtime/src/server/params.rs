@@ -249,7 +249,19 @@ fn parse_bool(name: &str, value: &str) -> Result<bool, ApiError> {
 }
 
 /// Decodes a JSON query value, naming the parameter and the failing path.
+///
+/// A value that is not JSON text is read as a JSON string, since clients send a
+/// plain string unquoted (see `QueryPairs::push_json`).
 fn parse_json<T: DeserializeOwned>(name: &str, value: &str) -> Result<T, ApiError> {
+    if serde_json::from_str::<serde::de::IgnoredAny>(value).is_err() {
+        let quoted = serde_json::Value::String(value.to_owned()).to_string();
+        return parse_json_text(name, &quoted);
+    }
+    parse_json_text(name, value)
+}
+
+/// Decodes JSON text, naming the parameter and the JSON path that failed.
+fn parse_json_text<T: DeserializeOwned>(name: &str, value: &str) -> Result<T, ApiError> {
     crate::json::from_slice(value.as_bytes()).map_err(|crate::json::PathError { path, error }| {
         let location = if path == "." {
             String::new()

@@ -268,6 +268,27 @@ fn client_encoding_round_trips_through_the_server() {
     assert_eq!(query.required_json::<Filter>("filter").unwrap().ids, [3]);
 }
 
+/// A `oneOf` of a string and a list, as a search query may be.
+#[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+enum TextOrList {
+    List(Vec<u32>),
+    Text(String),
+}
+
+#[cfg(feature = "client")]
+#[test]
+fn plain_strings_travel_unquoted_and_structures_as_json() {
+    let mut pairs = crate::client::QueryPairs::new();
+    pairs.push_json("op", "text", &TextOrList::Text("hello [world]".to_owned())).unwrap();
+    pairs.push_json("op", "list", &TextOrList::List(vec![1, 2])).unwrap();
+    let values: Vec<(&str, &str)> = pairs.iter().collect();
+    assert_eq!(values, [("text", "hello [world]"), ("list", "[1,2]")]);
+    let query = QueryParams::parse(Some(&pairs.to_query_string())).unwrap();
+    assert_eq!(query.required_json::<TextOrList>("text").unwrap(), TextOrList::Text("hello [world]".to_owned()));
+    assert_eq!(query.required_json::<TextOrList>("list").unwrap(), TextOrList::List(vec![1, 2]));
+}
+
 #[test]
 fn header_strings() {
     let mut headers = HeaderMap::new();

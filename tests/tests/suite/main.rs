@@ -1,3 +1,4 @@
 //! The test suite, in one binary so the generated crates are linked once.
 
+mod drift;
 mod fixtures;
