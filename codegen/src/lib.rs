@@ -1,8 +1,8 @@
 //! Turns the Crisp OpenAPI document into the source of the generated crates.
 //!
 //! The pipeline runs in one direction: [`load`] reads the YAML, [`ir`] lowers it into our own
-//! model and checks it, [`emit`] turns that model into tokens, [`format`] prints them, and
-//! [`write`] puts files on disk or compares them with what is there. [`generate`] is pure: it
+//! model and checks it, [`emit`] turns that model into tokens, [`format`](mod@format) prints them, and
+//! [`write`](mod@write) puts files on disk or compares them with what is there. [`generate`] is pure: it
 //! takes a loaded spec and returns files, so tests call it in memory.
 
 pub mod diag;

@@ -3,6 +3,7 @@
 use serde::de::DeserializeOwned;
 
 /// A JSON decoding failure and the path where it happened.
+#[cfg_attr(not(any(feature = "client", feature = "server")), allow(dead_code))]
 pub(crate) struct PathError {
     /// The path that failed, such as `data.items[1].id`, or `.` for the whole document.
     pub(crate) path: String,
@@ -11,6 +12,7 @@ pub(crate) struct PathError {
 }
 
 /// Decodes one JSON document (trailing whitespace only) and reports the failing path.
+#[cfg_attr(not(any(feature = "client", feature = "server")), allow(dead_code))]
 pub(crate) fn from_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, PathError> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| PathError {
@@ -23,6 +25,23 @@ pub(crate) fn from_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, PathErr
         error,
     })?;
     Ok(value)
+}
+
+/// Decodes a JSON value into `T`, for generated code that reads a value twice (a union
+/// tagged by a property reads the tag, then the variant).
+///
+/// A failure keeps the path inside the value, so a request body error still names the
+/// field: "at `content.url`: invalid type: integer `1`, expected a string".
+pub fn from_value<T: DeserializeOwned, E: serde::de::Error>(value: serde_json::Value) -> Result<T, E> {
+    serde_path_to_error::deserialize(value).map_err(|error| {
+        let path = render(error.path());
+        let inner = error.into_inner();
+        if path == "." {
+            E::custom(inner)
+        } else {
+            E::custom(format!("at `{path}`: {inner}"))
+        }
+    })
 }
 
 /// Renders a path like `serde_path_to_error` does (`data.items[1].id`), but

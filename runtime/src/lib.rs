@@ -4,7 +4,7 @@
 //! response envelope, three-state fields, the HTTP client core, request parsing
 //! for the server) lives here, as ordinary reviewed Rust.
 //!
-//! The core of the crate needs only `serde` and `serde_json`, so the generated
+//! The core of the crate needs only `serde`, `serde_json` and `serde_path_to_error`, so the generated
 //! models crate stays lean. Two features add the rest:
 //!
 //! - `client`: [`client::ClientCore`], which sends requests with Crisp's
@@ -13,7 +13,6 @@
 //!   credential parsing, path, query and body extraction, and envelope responses.
 
 mod envelope;
-#[cfg(any(feature = "client", feature = "server"))]
 mod json;
 mod patch;
 mod tier;
@@ -24,5 +23,6 @@ pub mod client;
 pub mod server;
 
 pub use envelope::{Envelope, Reason};
+pub use json::from_value;
 pub use patch::Patch;
 pub use tier::{ParseTierError, Tier};

@@ -172,7 +172,7 @@ fn type_def(api: &Api, def: &TypeDef) -> TokenStream {
                         let value = <::serde_json::Value as ::serde::Deserialize>::deserialize(deserializer)?;
                         let tag = value.get(#property).and_then(::serde_json::Value::as_str).map(str::to_owned);
                         match tag.as_deref() {
-                            #(Some(#tags) => ::serde_json::from_value(value).map(#name::#idents).map_err(::serde::de::Error::custom),)*
+                            #(Some(#tags) => ::crisp_runtime::from_value(value).map(#name::#idents),)*
                             Some(_) => Ok(#name::Other(value)),
                             None => Err(::serde::de::Error::missing_field(#property)),
                         }

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Api, Operation, ParamLocation, TypeDef, TypeId, TypeKind, TypeRef};
+use super::{Api, Operation, TypeDef, TypeId, TypeKind, TypeRef};
 use crate::diag::Diagnostics;
 use crate::load::Spec;
 
@@ -87,21 +87,17 @@ fn path_params_match_template(spec: &Spec, operations: &[Operation], diags: &mut
 /// ```
 fn argument_names_unique(spec: &Spec, operations: &[Operation], diags: &mut Diagnostics) {
     for op in operations {
+        // The generated methods also take `caller`, `options` and `body`.
         let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
-        for reserved in ["options", "body", "caller"] {
+        for reserved in ["caller", "options", "body"] {
             seen.insert(reserved, reserved);
         }
         for param in op.path_params.iter().chain(&op.other_params) {
-            // Optional query and header parameters live in the options struct, not as arguments,
-            // but they still must not collide with each other there.
-            let required_arg = param.required || param.location == ParamLocation::Path;
             if let Some(first) = seen.insert(param.name.bare(), &param.name.wire) {
-                if required_arg || first != "options" && first != "body" && first != "caller" {
-                    diags.push(
-                        spec.diag(&param.pointer, format!("parameter `{}` and `{first}` both become `{}` in Rust", param.name.wire, param.name.bare()))
-                            .with_help("rename one of them; names are compared after conversion to snake_case (and `options`, `body`, `caller` are taken)"),
-                    );
-                }
+                diags.push(
+                    spec.diag(&param.pointer, format!("parameter `{}` and `{first}` both become `{}` in Rust", param.name.wire, param.name.bare()))
+                        .with_help("rename one of them; names are compared after conversion to snake_case, and `caller`, `options` and `body` are taken"),
+                );
             }
         }
     }

@@ -1167,49 +1167,31 @@ impl<'de> ::serde::Deserialize<'de> for ConversationMessageNew {
             .map(str::to_owned);
         match tag.as_deref() {
             Some("text") => {
-                ::serde_json::from_value(value)
-                    .map(ConversationMessageNew::Text)
-                    .map_err(::serde::de::Error::custom)
+                ::crisp_runtime::from_value(value).map(ConversationMessageNew::Text)
             }
             Some("note") => {
-                ::serde_json::from_value(value)
-                    .map(ConversationMessageNew::Note)
-                    .map_err(::serde::de::Error::custom)
+                ::crisp_runtime::from_value(value).map(ConversationMessageNew::Note)
             }
             Some("file") => {
-                ::serde_json::from_value(value)
-                    .map(ConversationMessageNew::File)
-                    .map_err(::serde::de::Error::custom)
+                ::crisp_runtime::from_value(value).map(ConversationMessageNew::File)
             }
             Some("animation") => {
-                ::serde_json::from_value(value)
-                    .map(ConversationMessageNew::Animation)
-                    .map_err(::serde::de::Error::custom)
+                ::crisp_runtime::from_value(value).map(ConversationMessageNew::Animation)
             }
             Some("audio") => {
-                ::serde_json::from_value(value)
-                    .map(ConversationMessageNew::Audio)
-                    .map_err(::serde::de::Error::custom)
+                ::crisp_runtime::from_value(value).map(ConversationMessageNew::Audio)
             }
             Some("picker") => {
-                ::serde_json::from_value(value)
-                    .map(ConversationMessageNew::Picker)
-                    .map_err(::serde::de::Error::custom)
+                ::crisp_runtime::from_value(value).map(ConversationMessageNew::Picker)
             }
             Some("field") => {
-                ::serde_json::from_value(value)
-                    .map(ConversationMessageNew::Field)
-                    .map_err(::serde::de::Error::custom)
+                ::crisp_runtime::from_value(value).map(ConversationMessageNew::Field)
             }
             Some("carousel") => {
-                ::serde_json::from_value(value)
-                    .map(ConversationMessageNew::Carousel)
-                    .map_err(::serde::de::Error::custom)
+                ::crisp_runtime::from_value(value).map(ConversationMessageNew::Carousel)
             }
             Some("event") => {
-                ::serde_json::from_value(value)
-                    .map(ConversationMessageNew::Event)
-                    .map_err(::serde::de::Error::custom)
+                ::crisp_runtime::from_value(value).map(ConversationMessageNew::Event)
             }
             Some(_) => Ok(ConversationMessageNew::Other(value)),
             None => Err(::serde::de::Error::missing_field("type")),

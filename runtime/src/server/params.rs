@@ -252,12 +252,15 @@ fn parse_bool(name: &str, value: &str) -> Result<bool, ApiError> {
 ///
 /// A value that is not JSON text is read as a JSON string, since clients send a
 /// plain string unquoted (see `QueryPairs::push_json`).
+///
+/// A value that is JSON but does not fit `T` (the text search `12345`) is tried as a
+/// string too before the JSON error is reported.
 fn parse_json<T: DeserializeOwned>(name: &str, value: &str) -> Result<T, ApiError> {
+    let quoted = serde_json::Value::String(value.to_owned()).to_string();
     if serde_json::from_str::<serde::de::IgnoredAny>(value).is_err() {
-        let quoted = serde_json::Value::String(value.to_owned()).to_string();
         return parse_json_text(name, &quoted);
     }
-    parse_json_text(name, value)
+    parse_json_text(name, value).or_else(|error| parse_json_text(name, &quoted).map_err(|_| error))
 }
 
 /// Decodes JSON text, naming the parameter and the JSON path that failed.

@@ -2,3 +2,4 @@
 
 mod drift;
 mod fixtures;
+mod roundtrip;
