@@ -766,6 +766,21 @@ impl<'a> Lowerer<'a> {
             }
         };
         let ty = self.lower_ref(schema, &ptr(&pointer, "schema"), &ctx.child(&data.name));
+        // Path segments and headers carry one plain value: a string, a number, a boolean or
+        // a string enum. Objects and arrays only travel in the query, JSON-encoded.
+        let plain = match &ty {
+            TypeRef::Named(id) => matches!(self.types[id.0].kind, TypeKind::Enum { .. } | TypeKind::Alias(TypeRef::String)),
+            TypeRef::String | TypeRef::Bool | TypeRef::Int(_) | TypeRef::F32 | TypeRef::F64 => true,
+            _ => false,
+        };
+        let is_string = matches!(&ty, TypeRef::String)
+            || matches!(&ty, TypeRef::Named(id) if matches!(self.types[id.0].kind, TypeKind::Alias(TypeRef::String)));
+        if location == ParamLocation::Path && !plain {
+            self.error(&ptr(&pointer, "schema"), format!("path parameter `{}` must be a string, a number, a boolean or a string enum", data.name), "move structured values to the query, where they travel JSON-encoded");
+        }
+        if location == ParamLocation::Header && !is_string {
+            self.error(&ptr(&pointer, "schema"), format!("header parameter `{}` must be a string", data.name), "declare the header with `type: string`");
+        }
         if location == ParamLocation::Path && !data.required {
             self.error(&ptr(&pointer, "required"), format!("path parameter `{}` must be required", data.name), "add `required: true`");
         }
