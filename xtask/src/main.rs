@@ -10,6 +10,8 @@ use std::process::ExitCode;
 
 use crisp_codegen::write::{self, GeneratedFile};
 
+mod fixtures;
+
 /// The spec's path relative to the workspace root, which is also its name in diagnostics.
 const SPEC: &str = "spec/crisp.yaml";
 
@@ -22,6 +24,7 @@ Usage: cargo xtask <command> [--spec PATH]
 Commands:
   regen   generate the crates under generated/ from the spec and write them
   check   compare generated/ with what the generator produces, without writing
+  fixtures  generate every fixture of tests/fixtures/valid/ and check that its crates compile
   help    print this message
 
 Options:
@@ -32,6 +35,7 @@ Options:
 enum Command {
     Regen,
     Check,
+    Fixtures,
 }
 
 /// What the command line asks for.
@@ -69,6 +73,7 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Invocation, St
     let command = match command.to_str() {
         Some("regen") => Command::Regen,
         Some("check") => Command::Check,
+        Some("fixtures") => Command::Fixtures,
         Some("help" | "--help" | "-h") => return Ok(Invocation::Help),
         _ => return Err(format!("unknown command `{}`", command.to_string_lossy())),
     };
@@ -103,6 +108,9 @@ fn run(command: &Command, spec: Option<&Path>) -> ExitCode {
         Some(path) => (path.to_owned(), path.display().to_string()),
         None => (root.join(SPEC), SPEC.to_owned()),
     };
+    if *command == Command::Fixtures {
+        return fixtures::run(&root);
+    }
     let Some(files) = generate(&spec_path, &spec_name) else {
         return ExitCode::FAILURE;
     };
@@ -110,6 +118,7 @@ fn run(command: &Command, spec: Option<&Path>) -> ExitCode {
     match command {
         Command::Regen => regen(&out, &files),
         Command::Check => check(&out, &files, &spec_name),
+        Command::Fixtures => ExitCode::SUCCESS,
     }
 }
 

@@ -230,6 +230,9 @@ fn operation(api: &Api, op: &Operation) -> TokenStream {
 /// The expression that puts a path parameter into the path.
 fn path_value(api: &Api, param: &Param) -> TokenStream {
     let arg = ident(&param.name.ident);
+    if param.multi_segment {
+        return quote!(::crisp_runtime::client::encode_path(#arg));
+    }
     match &param.ty {
         TypeRef::String => quote!(::crisp_runtime::client::encode_path_segment(#arg)),
         ty if is_enum(api, ty) => quote!(::crisp_runtime::client::encode_path_segment(#arg.as_str())),

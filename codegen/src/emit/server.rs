@@ -5,6 +5,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::{argument_params, ident, is_enum, operation_docs, rust_type};
+use crate::ir::path::Segment;
 use crate::ir::{Api, AreaId, HttpMethod, Operation, Param, ParamLocation, Response, TypeKind, TypeRef};
 
 fn models() -> TokenStream {
@@ -192,7 +193,7 @@ pub fn area(api: &Api, area: AreaId) -> TokenStream {
     ordered.sort_by_key(|op| op.method == HttpMethod::Head);
     let routes = ordered.iter().map(|op| {
         let handler = ident(&format!("handle_{}", op.method_name.bare()));
-        let path = format!("{}{}", api.base_path, op.path.raw);
+        let path = format!("{}{}", api.base_path, axum_path(op));
         let method = ident(&op.method.as_str().to_lowercase());
         quote!((#path, ::axum::routing::#method(#handler::<A, T>).with_state(ctx.clone())),)
     });
@@ -222,6 +223,22 @@ pub fn area(api: &Api, area: AreaId) -> TokenStream {
 
         #(#handlers)*
     }
+}
+
+/// The path as axum's router writes it: a multi-segment placeholder becomes a wildcard
+/// (`{*path}`), which takes the rest of the path, slashes included.
+fn axum_path(op: &Operation) -> String {
+    op.path
+        .segments
+        .iter()
+        .map(|segment| match segment {
+            Segment::Literal(text) => text.clone(),
+            Segment::Param(name) => {
+                let multi = op.path_params.iter().any(|p| &p.name.wire == name && p.multi_segment);
+                if multi { format!("{{*{name}}}") } else { format!("{{{name}}}") }
+            }
+        })
+        .collect()
 }
 
 /// The Rust type of a server-side argument: owned.
@@ -267,11 +284,13 @@ fn trait_method(api: &Api, op: &Operation) -> TokenStream {
     } else {
         quote!()
     };
+    // The default body ignores its inputs; one input needs no tuple around it.
+    let ignored = if names.len() == 1 { quote!(#(#names)*) } else { quote!((#(#names),*)) };
     quote! {
         #docs
         #exists
         fn #name(&self, #(#args),*) -> impl Future<Output = Result<#output, ApiError>> + Send {
-            let _ = (#(#names),*);
+            let _ = #ignored;
             async { Err(ApiError::not_implemented(#id)) }
         }
     }

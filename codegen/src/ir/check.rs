@@ -69,6 +69,12 @@ fn path_params_match_template(spec: &Spec, operations: &[Operation], diags: &mut
             }
         }
         for param in &op.path_params {
+            if param.multi_segment && op.path.params().last() != Some(param.name.wire.as_str()) {
+                diags.push(
+                    spec.diag(&param.pointer, format!("multi-segment path parameter `{}` is not the last placeholder of `{}`", param.name.wire, op.path.raw))
+                        .with_help("only the end of a path can take several segments; move the placeholder last or drop `x-crisp-multi-segment`"),
+                );
+            }
             if !op.path.params().any(|name| name == param.name.wire) {
                 diags.push(
                     spec.diag(&param.pointer, format!("path parameter `{}` does not appear in the path `{}`", param.name.wire, op.path.raw))

@@ -781,6 +781,24 @@ impl<'a> Lowerer<'a> {
         if location == ParamLocation::Header && !is_string {
             self.error(&ptr(&pointer, "schema"), format!("header parameter `{}` must be a string", data.name), "declare the header with `type: string`");
         }
+        let mut multi_segment = false;
+        for (key, value) in &data.extensions {
+            let at = ptr(&pointer, key);
+            match key.as_str() {
+                "x-crisp-multi-segment" => match (value.as_bool(), location) {
+                    (Some(flag), ParamLocation::Path) => multi_segment = flag,
+                    (Some(_), _) => self.error(&at, "`x-crisp-multi-segment` applies to path parameters only", "remove it, or declare the parameter `in: path`"),
+                    (None, _) => self.error(&at, "`x-crisp-multi-segment` must be `true` or `false`", "write `x-crisp-multi-segment: true`"),
+                },
+                other if other.starts_with("x-crisp-") => {
+                    self.error(&at, format!("unknown extension `{other}`"), "the extensions are documented at the top of spec/crisp.yaml");
+                }
+                _ => {}
+            }
+        }
+        if multi_segment && !is_string {
+            self.error(&ptr(&pointer, "schema"), format!("multi-segment path parameter `{}` must be a string", data.name), "declare it with `type: string`");
+        }
         if location == ParamLocation::Path && !data.required {
             self.error(&ptr(&pointer, "required"), format!("path parameter `{}` must be required", data.name), "add `required: true`");
         }
@@ -790,6 +808,7 @@ impl<'a> Lowerer<'a> {
             required: data.required || location == ParamLocation::Path,
             ty,
             description: data.description.clone(),
+            multi_segment,
             pointer,
         })
     }

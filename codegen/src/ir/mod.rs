@@ -173,6 +173,9 @@ pub struct Param {
     pub ty: TypeRef,
     /// Its description.
     pub description: Option<String>,
+    /// Whether a path parameter may span several segments (`x-crisp-multi-segment`), so
+    /// that its `/` travel unencoded; only the last placeholder of a path can.
+    pub multi_segment: bool,
     /// Where it is in the spec.
     pub pointer: String,
 }
