@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use crate::emit::{client, ident, models, server};
+use crate::emit::{client, examples, ident, models, server};
 use crate::format::{rust_file, toml_file};
 use crate::ir::Api;
 use crate::write::GeneratedFile;
@@ -55,17 +55,20 @@ pub fn files(api: &Api) -> Result<Vec<GeneratedFile>, String> {
         }
     }
 
+    rust("client/src/examples.rs", examples::client(api))?;
+
     // Server.
     rust("server/src/lib.rs", with_lints(server::lib(api)))?;
+    rust("server/src/examples.rs", examples::server(api))?;
     for (index, area) in api.areas.iter().enumerate() {
         if api.operations.iter().any(|op| op.area == index) {
             rust(&format!("server/src/{}.rs", area.module), server::area(api, index))?;
         }
     }
 
-    files.push(manifest("models/Cargo.toml", "crisp-models", "Serde types of the Crisp REST API, generated from spec/crisp.yaml.", &["crisp-runtime.workspace = true", "serde.workspace = true", "serde_json.workspace = true"]));
-    files.push(manifest("client/Cargo.toml", "crisp-client", "An async client of the Crisp REST API, generated from spec/crisp.yaml.", &["crisp-models.workspace = true", "crisp-runtime = { workspace = true, features = [\"client\"] }", "reqwest.workspace = true", "serde_json.workspace = true"]));
-    files.push(manifest("server/Cargo.toml", "crisp-server", "Traits and an axum router that serve the Crisp REST API, generated from spec/crisp.yaml.", &["axum.workspace = true", "crisp-models.workspace = true", "crisp-runtime = { workspace = true, features = [\"server\"] }", "serde_json.workspace = true"]));
+    files.push(manifest("models/Cargo.toml", "crisp-models", "Serde types of the Crisp REST API, generated from spec/crisp.yaml.", &[], &["crisp-runtime.workspace = true", "serde.workspace = true", "serde_json.workspace = true"]));
+    files.push(manifest("client/Cargo.toml", "crisp-client", "An async client of the Crisp REST API, generated from spec/crisp.yaml.", EXAMPLES_FEATURE, &["crisp-models.workspace = true", "crisp-runtime = { workspace = true, features = [\"client\"] }", "reqwest.workspace = true", "serde_json.workspace = true"]));
+    files.push(manifest("server/Cargo.toml", "crisp-server", "Traits and an axum router that serve the Crisp REST API, generated from spec/crisp.yaml.", EXAMPLES_FEATURE, &["axum.workspace = true", "crisp-models.workspace = true", "crisp-runtime = { workspace = true, features = [\"server\"] }", "serde_json.workspace = true"]));
     // One fixed order, whatever order the emitters ran in.
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(files)
@@ -76,8 +79,12 @@ fn with_lints(tokens: TokenStream) -> TokenStream {
     quote!(#![warn(missing_docs)] #tokens)
 }
 
-fn manifest(path: &str, name: &str, description: &str, dependencies: &[&str]) -> GeneratedFile {
+/// The feature that compiles the `examples` module of the client and server crates.
+const EXAMPLES_FEATURE: &[&str] = &["# The spec's examples as code: `examples::call_every_operation` (client), `examples::Examples` (server).", "examples = []"];
+
+fn manifest(path: &str, name: &str, description: &str, features: &[&str], dependencies: &[&str]) -> GeneratedFile {
     let dependencies = dependencies.join("\n");
+    let features = if features.is_empty() { String::new() } else { format!("\n[features]\n{}\n", features.join("\n")) };
     let body = format!(
         r#"[package]
 name = "{name}"
@@ -87,7 +94,7 @@ edition.workspace = true
 rust-version.workspace = true
 license.workspace = true
 repository.workspace = true
-
+{features}
 [dependencies]
 {dependencies}
 "#

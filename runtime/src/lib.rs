@@ -13,6 +13,7 @@
 //!   credential parsing, path, query and body extraction, and envelope responses.
 
 mod envelope;
+pub mod examples;
 mod json;
 mod patch;
 mod tier;

@@ -50,6 +50,9 @@ pub fn lib(api: &Api) -> TokenStream {
 
         #(#modules)*
 
+        #[cfg(feature = "examples")]
+        pub mod examples;
+
         /// A client of the Crisp REST API, cheap to clone (clones share one connection pool).
         #[derive(Clone, Debug)]
         pub struct Client {

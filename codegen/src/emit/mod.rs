@@ -1,6 +1,7 @@
 //! IR → tokens: one module per generated crate, and the helpers they share (types, docs).
 
 pub mod client;
+pub mod examples;
 pub mod models;
 pub mod server;
 

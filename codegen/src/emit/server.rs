@@ -93,6 +93,9 @@ pub fn lib(api: &Api) -> TokenStream {
 
         #(#modules)*
 
+        #[cfg(feature = "examples")]
+        pub mod examples;
+
         /// The routes of one area, each bound to its implementation.
         type Routes = Vec<(&'static str, MethodRouter)>;
 

@@ -658,7 +658,7 @@ impl<'a> Lowerer<'a> {
             Some(body) => self.lower_body(body, &ptr(pointer, "requestBody"), &ctx.child("Body")),
             None => None,
         };
-        let response = self.lower_response(method, op, pointer, &ctx.child("Data"));
+        let (response, response_example) = self.lower_response(method, op, pointer, &ctx.child("Data"));
         Some(Operation {
             method_name: snake(&id),
             id,
@@ -672,6 +672,7 @@ impl<'a> Lowerer<'a> {
             options,
             body,
             response,
+            response_example,
             pointer: pointer.to_owned(),
         })
     }
@@ -809,6 +810,10 @@ impl<'a> Lowerer<'a> {
             ty,
             description: data.description.clone(),
             multi_segment,
+            example: data.example.clone().or_else(|| match schema {
+                ReferenceOr::Item(schema) => schema.schema_data.example.clone(),
+                ReferenceOr::Reference { .. } => None,
+            }),
             pointer,
         })
     }
@@ -870,7 +875,11 @@ impl<'a> Lowerer<'a> {
             return None;
         };
         let ty = self.lower_ref(schema, &schema_pointer, ctx);
-        Some(Body { required: body.required, ty, description: body.description.clone() })
+        let example = media.example.clone().or_else(|| match schema {
+            ReferenceOr::Item(schema) => schema.schema_data.example.clone(),
+            ReferenceOr::Reference { .. } => None,
+        });
+        Some(Body { required: body.required, ty, description: body.description.clone(), example })
     }
 
     /// Finds the `application/json` media type of a body, or reports the ones it found.
@@ -889,7 +898,7 @@ impl<'a> Lowerer<'a> {
         None
     }
 
-    fn lower_response(&mut self, method: HttpMethod, op: &openapiv3::Operation, pointer: &str, ctx: &Ctx) -> Response {
+    fn lower_response(&mut self, method: HttpMethod, op: &openapiv3::Operation, pointer: &str, ctx: &Ctx) -> (Response, Option<Value>) {
         let responses_pointer = ptr(pointer, "responses");
         let success = op.responses.responses.iter().find(|(code, _)| match code {
             StatusCode::Code(code) => (200..300).contains(code),
@@ -897,10 +906,10 @@ impl<'a> Lowerer<'a> {
         });
         let Some((code, response)) = success else {
             self.error(&responses_pointer, "the operation has no success (2xx) response", "add a `'200'` response");
-            return Response::Empty;
+            return (Response::Empty, None);
         };
         if method == HttpMethod::Head {
-            return Response::Exists;
+            return (Response::Exists, None);
         }
         let response_pointer = ptr(&responses_pointer, &code.to_string());
         let (response, response_pointer) = match response {
@@ -916,30 +925,31 @@ impl<'a> Lowerer<'a> {
                     Some(found) => found,
                     None => {
                         self.error(&response_pointer, format!("`$ref: {reference}` points at no response"), "refer to a response under `#/components/responses/`, or add it");
-                        return Response::Empty;
+                        return (Response::Empty, None);
                     }
                 }
             }
         };
         if response.content.is_empty() {
-            return Response::Empty;
+            return (Response::Empty, None);
         }
         let content_pointer = ptr(&response_pointer, "content");
         let Some(media) = self.json_media(&response.content, &content_pointer) else {
-            return Response::Empty;
+            return (Response::Empty, None);
         };
         let schema_pointer = ptr(&ptr(&content_pointer, JSON), "schema");
-        let Some(schema) = &media.schema else { return Response::Empty };
+        let Some(schema) = &media.schema else { return (Response::Empty, None) };
+        let example = media.example.as_ref().and_then(|example| example.get("data")).cloned();
         match self.envelope_data(schema, &schema_pointer) {
-            Ok(Some((data, data_pointer))) => Response::Data(self.lower_boxed_ref(&data, &data_pointer, ctx)),
-            Ok(None) => Response::Empty,
+            Ok(Some((data, data_pointer))) => (Response::Data(self.lower_boxed_ref(&data, &data_pointer, ctx)), example),
+            Ok(None) => (Response::Empty, None),
             Err(()) => {
                 self.error(
                     &schema_pointer,
                     "a success response must be Crisp's envelope",
                     "write `allOf: [{$ref: '#/components/schemas/Envelope'}, {type: object, properties: {data: ...}}]`, or refer to the envelope alone when there is no data",
                 );
-                Response::Empty
+                (Response::Empty, None)
             }
         }
     }

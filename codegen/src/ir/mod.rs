@@ -74,6 +74,8 @@ pub struct Operation {
     pub body: Option<Body>,
     /// What a success answers.
     pub response: Response,
+    /// The `data` of the success example, when the spec gives one.
+    pub response_example: Option<serde_json::Value>,
     /// Where the operation is in the spec.
     pub pointer: String,
 }
@@ -176,6 +178,8 @@ pub struct Param {
     /// Whether a path parameter may span several segments (`x-crisp-multi-segment`), so
     /// that its `/` travel unencoded; only the last placeholder of a path can.
     pub multi_segment: bool,
+    /// The parameter's example value, when the spec gives one.
+    pub example: Option<serde_json::Value>,
     /// Where it is in the spec.
     pub pointer: String,
 }
@@ -189,6 +193,8 @@ pub struct Body {
     pub ty: TypeRef,
     /// Its description.
     pub description: Option<String>,
+    /// The body's example, when the spec gives one.
+    pub example: Option<serde_json::Value>,
 }
 
 /// What a successful call answers.

@@ -17,6 +17,8 @@ mod website_base;
 pub use website_base::WebsiteBase;
 mod website_conversation;
 pub use website_conversation::WebsiteConversation;
+#[cfg(feature = "examples")]
+pub mod examples;
 /// A client of the Crisp REST API, cheap to clone (clones share one connection pool).
 #[derive(Clone, Debug)]
 pub struct Client {

@@ -26,6 +26,8 @@ mod website_base;
 pub use website_base::WebsiteBase;
 mod website_conversation;
 pub use website_conversation::WebsiteConversation;
+#[cfg(feature = "examples")]
+pub mod examples;
 /// The routes of one area, each bound to its implementation.
 type Routes = Vec<(&'static str, MethodRouter)>;
 /// What every handler of one area shares: the authentication hook and the implementation.

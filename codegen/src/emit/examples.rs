@@ -1,0 +1,281 @@
+//! The `examples` modules: the spec's examples as code, behind the `examples` feature.
+//!
+//! In the server crate, `Examples` implements every area by answering each operation with its
+//! example (and, when strict, by first checking that the inputs are the example inputs). In the
+//! client crate, `call_every_operation` calls each operation with its example inputs and checks
+//! the answer against the example. Together they prove every operation end to end.
+
+use std::str::FromStr;
+
+use proc_macro2::{Literal, TokenStream};
+use quote::quote;
+use serde_json::Value;
+
+use super::{argument_params, ident, rust_type};
+use crate::ir::{Api, Operation, Response};
+
+fn models() -> TokenStream {
+    quote!(::crisp_models)
+}
+
+/// A string literal holding compact JSON, raw when that reads better.
+fn json_literal(value: &Value) -> TokenStream {
+    let text = value.to_string();
+    let mut hashes = String::from("#");
+    while text.contains(&format!("\"{hashes}")) {
+        hashes.push('#');
+    }
+    let raw = format!("r{hashes}\"{text}\"{hashes}");
+    match Literal::from_str(&raw) {
+        Ok(literal) => quote!(#literal),
+        Err(_) => {
+            let literal = Literal::string(&text);
+            quote!(#literal)
+        }
+    }
+}
+
+/// The example inputs of an operation, as the server's strict check expects them.
+fn expected_inputs(op: &Operation) -> Value {
+    let mut inputs = serde_json::Map::new();
+    for param in argument_params(op) {
+        if let Some(example) = &param.example {
+            inputs.insert(param.name.wire.clone(), example.clone());
+        }
+    }
+    if op.options.is_some() {
+        inputs.insert("options".to_owned(), Value::Object(option_examples(op)));
+    }
+    if let Some(example) = op.body.as_ref().and_then(|body| body.example.as_ref()) {
+        inputs.insert("body".to_owned(), example.clone());
+    }
+    Value::Object(inputs)
+}
+
+/// The examples of the optional parameters, keyed as the options struct serializes them.
+fn option_examples(op: &Operation) -> serde_json::Map<String, Value> {
+    op.other_params
+        .iter()
+        .filter(|param| !param.required)
+        .filter_map(|param| param.example.clone().map(|example| (param.name.wire.clone(), example)))
+        .collect()
+}
+
+/// The server's `examples` module.
+pub fn server(api: &Api) -> TokenStream {
+    let impls = api.areas.iter().enumerate().filter(|(index, _)| api.operations.iter().any(|op| op.area == *index)).map(|(index, area)| {
+        let trait_name = ident(&area.type_name);
+        let methods = api.operations.iter().filter(|op| op.area == index).map(|op| server_method(api, op));
+        quote! {
+            impl crate::#trait_name for Examples {
+                #(#methods)*
+            }
+        }
+    });
+    quote! {
+        //! Every operation answered with the example of the spec.
+        //!
+        //! [`Examples`] implements every area. It answers each operation with the `data` of the
+        //! success example in the spec; built with [`Examples::strict`], it first checks that
+        //! the inputs it received are the spec's example inputs and answers `400 invalid_data`
+        //! naming the first difference otherwise. It is a ready-made test double, and with the
+        //! client's `examples` module it proves every operation end to end.
+
+        use ::crisp_runtime::examples::{check_matches, decode, encode, object};
+        use ::crisp_runtime::server::{ApiError, Caller};
+
+        /// An implementation of every area that answers with the spec's examples.
+        #[derive(Clone, Copy, Debug, Default)]
+        pub struct Examples {
+            strict: bool,
+        }
+
+        impl Examples {
+            /// Answers every valid request with its operation's example.
+            pub fn new() -> Self {
+                Examples { strict: false }
+            }
+
+            /// Like [`Examples::new`], but only accepts the spec's example inputs.
+            pub fn strict() -> Self {
+                Examples { strict: true }
+            }
+        }
+
+        /// The answer of an operation whose example cannot be served.
+        fn no_example(message: String) -> ApiError {
+            ApiError::internal(message)
+        }
+
+        #(#impls)*
+    }
+}
+
+fn server_method(api: &Api, op: &Operation) -> TokenStream {
+    let Operation { id, method_name, options, body, response, response_example, .. } = op;
+    let name = ident(&method_name.ident);
+    let mut args = vec![quote!(caller: Caller)];
+    let mut parts = Vec::new();
+    for param in argument_params(op) {
+        let arg = ident(&param.name.ident);
+        let ty = rust_type(api, &param.ty, &models());
+        let wire = &param.name.wire;
+        args.push(quote!(#arg: #ty));
+        parts.push(quote!((#wire, Some(encode(#id, #wire, &#arg).map_err(no_example)?)),));
+    }
+    if let Some(options) = options {
+        let ty = ident(&api.types[options.0].name);
+        args.push(quote!(options: ::crisp_models::#ty));
+        parts.push(quote!(("options", Some(encode(#id, "options", &options).map_err(no_example)?)),));
+    }
+    if let Some(body) = body {
+        let ty = rust_type(api, &body.ty, &models());
+        if body.required {
+            args.push(quote!(body: #ty));
+            parts.push(quote!(("body", Some(encode(#id, "body", &body).map_err(no_example)?)),));
+        } else {
+            args.push(quote!(body: Option<#ty>));
+            parts.push(quote!(("body", body.as_ref().map(|body| encode(#id, "body", body)).transpose().map_err(no_example)?),));
+        }
+    }
+    let expected = json_literal(&expected_inputs(op));
+    let (output, answer) = match (response, response_example) {
+        (Response::Data(ty), Some(example)) => {
+            let example = json_literal(example);
+            (rust_type(api, ty, &models()), quote!(decode(#id, "the answer", #example).map_err(no_example)))
+        }
+        (Response::Data(ty), None) => {
+            let message = format!("{id}: the spec has no example answer");
+            (rust_type(api, ty, &models()), quote!(Err(no_example(#message.to_owned()))))
+        }
+        (Response::Empty | Response::Exists, _) => (quote!(()), quote!(Ok(()))),
+    };
+    quote! {
+        async fn #name(&self, #(#args),*) -> Result<#output, ApiError> {
+            let _ = caller;
+            if self.strict {
+                let inputs = object(Vec::from([#(#parts)*]));
+                check_matches(#id, "the request", #expected, &inputs).map_err(ApiError::invalid_data)?;
+            }
+            #answer
+        }
+    }
+}
+
+/// The client's `examples` module.
+pub fn client(api: &Api) -> TokenStream {
+    let calls = api.operations.iter().map(|op| {
+        let id = &op.id;
+        let function = ident(&op.method_name.ident);
+        quote!(ExampleCall { operation: #id, outcome: #function(client).await },)
+    });
+    let functions = api.operations.iter().map(|op| client_function(api, op));
+    quote! {
+        //! Every operation called with the example inputs of the spec.
+        //!
+        //! [`call_every_operation`] calls each operation with its example path, query and body
+        //! values, and checks that the answer decodes and says what the spec's example says.
+        //! Against a server built from the server crate's `Examples::strict()`, this proves
+        //! every operation end to end: inputs encoded, sent, decoded and checked; the answer
+        //! encoded, sent and decoded into its type.
+
+        use ::crisp_runtime::examples::{check_matches, decode, encode};
+
+        /// The outcome of calling one operation with its examples.
+        #[derive(Clone, Debug)]
+        pub struct ExampleCall {
+            /// The operation's `operationId`.
+            pub operation: &'static str,
+            /// `Ok` when the answer matched the example, or what went wrong.
+            pub outcome: Result<(), String>,
+        }
+
+        /// Calls every operation with its example inputs, one after the other, in spec order.
+        pub async fn call_every_operation(client: &crate::Client) -> Vec<ExampleCall> {
+            Vec::from([#(#calls)*])
+        }
+
+        #(#functions)*
+    }
+}
+
+fn client_function(api: &Api, op: &Operation) -> TokenStream {
+    let Operation { id, method_name, options, body, response, response_example, area, .. } = op;
+    let name = ident(&method_name.ident);
+    let accessor = ident(&api.areas[*area].module);
+    let doc = format!(" Calls `{id}` with its examples.");
+    let mut steps = Vec::new();
+    let mut args = Vec::new();
+    for param in argument_params(op) {
+        let arg = ident(&param.name.ident);
+        let wire = &param.name.wire;
+        let ty = rust_type(api, &param.ty, &models());
+        steps.push(match &param.example {
+            Some(example) => {
+                let example = json_literal(example);
+                quote!(let #arg: #ty = decode(#id, #wire, #example)?;)
+            }
+            None => {
+                let message = format!("{id}: the spec has no example for `{wire}`");
+                quote!(let #arg: #ty = Err(#message.to_owned())?;)
+            }
+        });
+        args.push(if param.ty.is_copy() { quote!(#arg) } else { quote!(&#arg) });
+    }
+    if let Some(options) = options {
+        let ty = ident(&api.types[options.0].name);
+        let example = json_literal(&Value::Object(option_examples(op)));
+        steps.push(quote!(let options: ::crisp_models::#ty = decode(#id, "options", #example)?;));
+        args.push(quote!(&options));
+    }
+    if let Some(body) = body {
+        let ty = rust_type(api, &body.ty, &models());
+        match (&body.example, body.required) {
+            (Some(example), required) => {
+                let example = json_literal(example);
+                steps.push(quote!(let body: #ty = decode(#id, "body", #example)?;));
+                args.push(if required { quote!(&body) } else { quote!(Some(&body)) });
+            }
+            (None, false) => args.push(quote!(None)),
+            (None, true) => {
+                let message = format!("{id}: the spec has no example body");
+                steps.push(quote!(let body: #ty = Err(#message.to_owned())?;));
+                args.push(quote!(&body));
+            }
+        }
+    }
+    let call = quote!(client.#accessor().#name(#(#args),*).await.map_err(|error| error.to_string())?);
+    let check = match (response, response_example) {
+        (Response::Data(_), Some(example)) => {
+            let example = json_literal(example);
+            quote! {
+                let answer = #call;
+                check_matches(#id, "the answer", #example, &encode(#id, "the answer", &answer)?)
+            }
+        }
+        (Response::Data(_), None) => {
+            let message = format!("{id}: the spec has no example answer");
+            quote! {
+                let _answer = #call;
+                Err(#message.to_owned())
+            }
+        }
+        (Response::Exists, _) => {
+            let message = format!("{id}: answered that the resource does not exist");
+            quote! {
+                if #call { Ok(()) } else { Err(#message.to_owned()) }
+            }
+        }
+        (Response::Empty, _) => quote! {
+            #call;
+            Ok(())
+        },
+    };
+    quote! {
+        #[doc = #doc]
+        async fn #name(client: &crate::Client) -> Result<(), String> {
+            #(#steps)*
+            #check
+        }
+    }
+}
