@@ -271,8 +271,11 @@ fn client_function(api: &Api, op: &Operation) -> TokenStream {
             Ok(())
         },
     };
+    // Legacy operations are still proven, without warning about their deprecation.
+    let allow = if op.docs.deprecated { quote!(#[allow(deprecated)]) } else { quote!() };
     quote! {
         #[doc = #doc]
+        #allow
         async fn #name(client: &crate::Client) -> Result<(), String> {
             #(#steps)*
             #check

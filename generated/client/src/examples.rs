@@ -276,6 +276,619 @@ pub async fn call_every_operation(client: &crate::Client) -> Vec<ExampleCall> {
             operation: "abortWebsiteDeletion",
             outcome: abort_website_deletion(client).await,
         },
+        ExampleCall {
+            operation: "listAllActivePlanSubscriptions",
+            outcome: list_all_active_plan_subscriptions(client).await,
+        },
+        ExampleCall {
+            operation: "getPlanSubscriptionForWebsite",
+            outcome: get_plan_subscription_for_website(client).await,
+        },
+        ExampleCall {
+            operation: "subscribeWebsiteToPlan",
+            outcome: subscribe_website_to_plan(client).await,
+        },
+        ExampleCall {
+            operation: "unsubscribePlanFromWebsite",
+            outcome: unsubscribe_plan_from_website(client).await,
+        },
+        ExampleCall {
+            operation: "changeBillPeriodForWebsitePlanSubscription",
+            outcome: change_bill_period_for_website_plan_subscription(client).await,
+        },
+        ExampleCall {
+            operation: "checkCouponAvailabilityForWebsitePlanSubscription",
+            outcome: check_coupon_availability_for_website_plan_subscription(client)
+                .await,
+        },
+        ExampleCall {
+            operation: "redeemCouponForWebsitePlanSubscription",
+            outcome: redeem_coupon_for_website_plan_subscription(client).await,
+        },
+        ExampleCall {
+            operation: "getConnectAccount",
+            outcome: get_connect_account(client).await,
+        },
+        ExampleCall {
+            operation: "getPluginConnectEndpoints",
+            outcome: get_plugin_connect_endpoints(client).await,
+        },
+        ExampleCall {
+            operation: "checkConnectSessionValidity",
+            outcome: check_connect_session_validity(client).await,
+        },
+        ExampleCall {
+            operation: "listAllConnectWebsites",
+            outcome: list_all_connect_websites(client).await,
+        },
+        ExampleCall {
+            operation: "listConnectWebsitesSince",
+            outcome: list_connect_websites_since(client).await,
+        },
+        ExampleCall {
+            operation: "listAllActivePluginSubscriptions",
+            outcome: list_all_active_plugin_subscriptions(client).await,
+        },
+        ExampleCall {
+            operation: "listSubscriptionsForWebsite",
+            outcome: list_subscriptions_for_website(client).await,
+        },
+        ExampleCall {
+            operation: "subscribeWebsiteToPlugin",
+            outcome: subscribe_website_to_plugin(client).await,
+        },
+        ExampleCall {
+            operation: "getSubscriptionDetails",
+            outcome: get_subscription_details(client).await,
+        },
+        ExampleCall {
+            operation: "unsubscribePluginFromWebsite",
+            outcome: unsubscribe_plugin_from_website(client).await,
+        },
+        ExampleCall {
+            operation: "getPluginAttestProvenance",
+            outcome: get_plugin_attest_provenance(client).await,
+        },
+        ExampleCall {
+            operation: "getPluginUsageBills",
+            outcome: get_plugin_usage_bills(client).await,
+        },
+        ExampleCall {
+            operation: "reportPluginUsageToBill",
+            outcome: report_plugin_usage_to_bill(client).await,
+        },
+        ExampleCall {
+            operation: "forwardPluginPayloadToChannel",
+            outcome: forward_plugin_payload_to_channel(client).await,
+        },
+        ExampleCall {
+            operation: "dispatchPluginEvent",
+            outcome: dispatch_plugin_event(client).await,
+        },
+        ExampleCall {
+            operation: "getSubscriptionSettings",
+            outcome: get_subscription_settings(client).await,
+        },
+        ExampleCall {
+            operation: "saveSubscriptionSettings",
+            outcome: save_subscription_settings(client).await,
+        },
+        ExampleCall {
+            operation: "updateSubscriptionSettings",
+            outcome: update_subscription_settings(client).await,
+        },
+        ExampleCall {
+            operation: "generateBucketURL",
+            outcome: generate_bucket_url(client).await,
+        },
+        ExampleCall {
+            operation: "listAnimationMedias",
+            outcome: list_animation_medias(client).await,
+        },
+        ExampleCall {
+            operation: "generateAnalytics",
+            outcome: generate_analytics(client).await,
+        },
+        ExampleCall {
+            operation: "getWebsiteConnectEndpoints",
+            outcome: get_website_connect_endpoints(client).await,
+        },
+        ExampleCall {
+            operation: "getVerifyKey",
+            outcome: get_verify_key(client).await,
+        },
+        ExampleCall {
+            operation: "rollVerifyKey",
+            outcome: roll_verify_key(client).await,
+        },
+        ExampleCall {
+            operation: "getVerifySettings",
+            outcome: get_verify_settings(client).await,
+        },
+        ExampleCall {
+            operation: "updateVerifySettings",
+            outcome: update_verify_settings(client).await,
+        },
+        ExampleCall {
+            operation: "listWebsiteOperatorAvailabilities",
+            outcome: list_website_operator_availabilities(client).await,
+        },
+        ExampleCall {
+            operation: "getWebsiteAvailabilityStatus",
+            outcome: get_website_availability_status(client).await,
+        },
+        ExampleCall {
+            operation: "createNewCampaign",
+            outcome: create_new_campaign(client).await,
+        },
+        ExampleCall {
+            operation: "getCampaign",
+            outcome: get_campaign(client).await,
+        },
+        ExampleCall {
+            operation: "checkCampaignExists",
+            outcome: check_campaign_exists(client).await,
+        },
+        ExampleCall {
+            operation: "saveCampaign",
+            outcome: save_campaign(client).await,
+        },
+        ExampleCall {
+            operation: "updateCampaign",
+            outcome: update_campaign(client).await,
+        },
+        ExampleCall {
+            operation: "removeCampaign",
+            outcome: remove_campaign(client).await,
+        },
+        ExampleCall {
+            operation: "dispatchCampaign",
+            outcome: dispatch_campaign(client).await,
+        },
+        ExampleCall {
+            operation: "pauseCampaign",
+            outcome: pause_campaign(client).await,
+        },
+        ExampleCall {
+            operation: "listCampaignRecipients",
+            outcome: list_campaign_recipients(client).await,
+        },
+        ExampleCall {
+            operation: "resumeCampaign",
+            outcome: resume_campaign(client).await,
+        },
+        ExampleCall {
+            operation: "listCampaignStatistics",
+            outcome: list_campaign_statistics(client).await,
+        },
+        ExampleCall {
+            operation: "testCampaign",
+            outcome: test_campaign(client).await,
+        },
+        ExampleCall {
+            operation: "listCampaigns",
+            outcome: list_campaigns(client).await,
+        },
+        ExampleCall {
+            operation: "listCampaignTags",
+            outcome: list_campaign_tags(client).await,
+        },
+        ExampleCall {
+            operation: "createNewCampaignTemplate",
+            outcome: create_new_campaign_template(client).await,
+        },
+        ExampleCall {
+            operation: "getCampaignTemplate",
+            outcome: get_campaign_template(client).await,
+        },
+        ExampleCall {
+            operation: "checkCampaignTemplateExists",
+            outcome: check_campaign_template_exists(client).await,
+        },
+        ExampleCall {
+            operation: "saveCampaignTemplate",
+            outcome: save_campaign_template(client).await,
+        },
+        ExampleCall {
+            operation: "updateCampaignTemplate",
+            outcome: update_campaign_template(client).await,
+        },
+        ExampleCall {
+            operation: "removeCampaignTemplate",
+            outcome: remove_campaign_template(client).await,
+        },
+        ExampleCall {
+            operation: "listCampaignTemplates",
+            outcome: list_campaign_templates(client).await,
+        },
+        ExampleCall {
+            operation: "createNewInbox",
+            outcome: create_new_inbox(client).await,
+        },
+        ExampleCall {
+            operation: "getInbox",
+            outcome: get_inbox(client).await,
+        },
+        ExampleCall {
+            operation: "checkInboxExists",
+            outcome: check_inbox_exists(client).await,
+        },
+        ExampleCall {
+            operation: "saveInbox",
+            outcome: save_inbox(client).await,
+        },
+        ExampleCall {
+            operation: "deleteInbox",
+            outcome: delete_inbox(client).await,
+        },
+        ExampleCall {
+            operation: "batchOrderInboxes",
+            outcome: batch_order_inboxes(client).await,
+        },
+        ExampleCall {
+            operation: "listInboxes",
+            outcome: list_inboxes(client).await,
+        },
+        ExampleCall {
+            operation: "inviteWebsiteOperator",
+            outcome: invite_website_operator(client).await,
+        },
+        ExampleCall {
+            operation: "getWebsiteOperator",
+            outcome: get_website_operator(client).await,
+        },
+        ExampleCall {
+            operation: "changeOperatorMembership",
+            outcome: change_operator_membership(client).await,
+        },
+        ExampleCall {
+            operation: "unlinkOperatorFromWebsite",
+            outcome: unlink_operator_from_website(client).await,
+        },
+        ExampleCall {
+            operation: "listLastActiveWebsiteOperators",
+            outcome: list_last_active_website_operators(client).await,
+        },
+        ExampleCall {
+            operation: "flushLastActiveWebsiteOperators",
+            outcome: flush_last_active_website_operators(client).await,
+        },
+        ExampleCall {
+            operation: "sendEmailToWebsiteOperators",
+            outcome: send_email_to_website_operators(client).await,
+        },
+        ExampleCall {
+            operation: "listWebsiteOperators",
+            outcome: list_website_operators(client).await,
+        },
+        ExampleCall {
+            operation: "getWebsiteSettings",
+            outcome: get_website_settings(client).await,
+        },
+        ExampleCall {
+            operation: "updateWebsiteSettings",
+            outcome: update_website_settings(client).await,
+        },
+        ExampleCall {
+            operation: "createNewTeam",
+            outcome: create_new_team(client).await,
+        },
+        ExampleCall {
+            operation: "getTeam",
+            outcome: get_team(client).await,
+        },
+        ExampleCall {
+            operation: "checkTeamExists",
+            outcome: check_team_exists(client).await,
+        },
+        ExampleCall {
+            operation: "saveTeam",
+            outcome: save_team(client).await,
+        },
+        ExampleCall {
+            operation: "deleteTeam",
+            outcome: delete_team(client).await,
+        },
+        ExampleCall {
+            operation: "listTeams",
+            outcome: list_teams(client).await,
+        },
+        ExampleCall {
+            operation: "resolveHelpdesk",
+            outcome: resolve_helpdesk(client).await,
+        },
+        ExampleCall {
+            operation: "checkHelpdeskExists",
+            outcome: check_helpdesk_exists(client).await,
+        },
+        ExampleCall {
+            operation: "initializeHelpdesk",
+            outcome: initialize_helpdesk(client).await,
+        },
+        ExampleCall {
+            operation: "deleteHelpdesk",
+            outcome: delete_helpdesk(client).await,
+        },
+        ExampleCall {
+            operation: "resolveHelpdeskDomain",
+            outcome: resolve_helpdesk_domain(client).await,
+        },
+        ExampleCall {
+            operation: "requestHelpdeskDomainChange",
+            outcome: request_helpdesk_domain_change(client).await,
+        },
+        ExampleCall {
+            operation: "generateHelpdeskDomainSetupFlow",
+            outcome: generate_helpdesk_domain_setup_flow(client).await,
+        },
+        ExampleCall {
+            operation: "exportHelpdeskLocaleArticles",
+            outcome: export_helpdesk_locale_articles(client).await,
+        },
+        ExampleCall {
+            operation: "listHelpdeskLocaleFeedbacks",
+            outcome: list_helpdesk_locale_feedbacks(client).await,
+        },
+        ExampleCall {
+            operation: "mapHelpdeskLocaleFeedbackRatings",
+            outcome: map_helpdesk_locale_feedback_ratings(client).await,
+        },
+        ExampleCall {
+            operation: "resolveHelpdeskHistoryChange",
+            outcome: resolve_helpdesk_history_change(client).await,
+        },
+        ExampleCall {
+            operation: "cancelHelpdeskHistoryChange",
+            outcome: cancel_helpdesk_history_change(client).await,
+        },
+        ExampleCall {
+            operation: "listHelpdeskHistoryChanges",
+            outcome: list_helpdesk_history_changes(client).await,
+        },
+        ExampleCall {
+            operation: "importExternalHelpdeskToLocale",
+            outcome: import_external_helpdesk_to_locale(client).await,
+        },
+        ExampleCall {
+            operation: "addHelpdeskLocale",
+            outcome: add_helpdesk_locale(client).await,
+        },
+        ExampleCall {
+            operation: "resolveHelpdeskLocale",
+            outcome: resolve_helpdesk_locale(client).await,
+        },
+        ExampleCall {
+            operation: "checkHelpdeskLocaleExists",
+            outcome: check_helpdesk_locale_exists(client).await,
+        },
+        ExampleCall {
+            operation: "deleteHelpdeskLocale",
+            outcome: delete_helpdesk_locale(client).await,
+        },
+        ExampleCall {
+            operation: "listHelpdeskLocales",
+            outcome: list_helpdesk_locales(client).await,
+        },
+        ExampleCall {
+            operation: "resolveHelpdeskPageEntity",
+            outcome: resolve_helpdesk_page_entity(client).await,
+        },
+        ExampleCall {
+            operation: "listHelpdeskPages",
+            outcome: list_helpdesk_pages(client).await,
+        },
+        ExampleCall {
+            operation: "addHelpdeskRedirection",
+            outcome: add_helpdesk_redirection(client).await,
+        },
+        ExampleCall {
+            operation: "resolveHelpdeskRedirection",
+            outcome: resolve_helpdesk_redirection(client).await,
+        },
+        ExampleCall {
+            operation: "checkHelpdeskRedirectionExists",
+            outcome: check_helpdesk_redirection_exists(client).await,
+        },
+        ExampleCall {
+            operation: "deleteHelpdeskRedirection",
+            outcome: delete_helpdesk_redirection(client).await,
+        },
+        ExampleCall {
+            operation: "listHelpdeskRedirections",
+            outcome: list_helpdesk_redirections(client).await,
+        },
+        ExampleCall {
+            operation: "requestHelpdeskContentRefresh",
+            outcome: request_helpdesk_content_refresh(client).await,
+        },
+        ExampleCall {
+            operation: "resolveHelpdeskSettings",
+            outcome: resolve_helpdesk_settings(client).await,
+        },
+        ExampleCall {
+            operation: "saveHelpdeskSettings",
+            outcome: save_helpdesk_settings(client).await,
+        },
+        ExampleCall {
+            operation: "resolveHelpdeskTreeContent",
+            outcome: resolve_helpdesk_tree_content(client).await,
+        },
+        ExampleCall {
+            operation: "saveHelpdeskTreeContent",
+            outcome: save_helpdesk_tree_content(client).await,
+        },
+        ExampleCall {
+            operation: "listHelpdeskTree",
+            outcome: list_helpdesk_tree(client).await,
+        },
+        ExampleCall {
+            operation: "resolveHelpdeskTreeMetadata",
+            outcome: resolve_helpdesk_tree_metadata(client).await,
+        },
+        ExampleCall {
+            operation: "updateHelpdeskTreeMetadata",
+            outcome: update_helpdesk_tree_metadata(client).await,
+        },
+        ExampleCall {
+            operation: "resolveHelpdeskTreePage",
+            outcome: resolve_helpdesk_tree_page(client).await,
+        },
+        ExampleCall {
+            operation: "resolveHelpdeskTreePath",
+            outcome: resolve_helpdesk_tree_path(client).await,
+        },
+        ExampleCall {
+            operation: "createHelpdeskTreePath",
+            outcome: create_helpdesk_tree_path(client).await,
+        },
+        ExampleCall {
+            operation: "updateHelpdeskTreePath",
+            outcome: update_helpdesk_tree_path(client).await,
+        },
+        ExampleCall {
+            operation: "deleteHelpdeskTreePath",
+            outcome: delete_helpdesk_tree_path(client).await,
+        },
+        ExampleCall {
+            operation: "addNewHelpdeskLocaleArticle",
+            outcome: add_new_helpdesk_locale_article(client).await,
+        },
+        ExampleCall {
+            operation: "resolveHelpdeskLocaleArticle",
+            outcome: resolve_helpdesk_locale_article(client).await,
+        },
+        ExampleCall {
+            operation: "checkHelpdeskLocaleArticleExists",
+            outcome: check_helpdesk_locale_article_exists(client).await,
+        },
+        ExampleCall {
+            operation: "saveHelpdeskLocaleArticle",
+            outcome: save_helpdesk_locale_article(client).await,
+        },
+        ExampleCall {
+            operation: "updateHelpdeskLocaleArticle",
+            outcome: update_helpdesk_locale_article(client).await,
+        },
+        ExampleCall {
+            operation: "deleteHelpdeskLocaleArticle",
+            outcome: delete_helpdesk_locale_article(client).await,
+        },
+        ExampleCall {
+            operation: "resolveHelpdeskLocaleArticleAlternate",
+            outcome: resolve_helpdesk_locale_article_alternate(client).await,
+        },
+        ExampleCall {
+            operation: "checkHelpdeskLocaleArticleAlternateExists",
+            outcome: check_helpdesk_locale_article_alternate_exists(client).await,
+        },
+        ExampleCall {
+            operation: "saveHelpdeskLocaleArticleAlternate",
+            outcome: save_helpdesk_locale_article_alternate(client).await,
+        },
+        ExampleCall {
+            operation: "deleteHelpdeskLocaleArticleAlternate",
+            outcome: delete_helpdesk_locale_article_alternate(client).await,
+        },
+        ExampleCall {
+            operation: "listHelpdeskLocaleArticleAlternates",
+            outcome: list_helpdesk_locale_article_alternates(client).await,
+        },
+        ExampleCall {
+            operation: "resolveHelpdeskLocaleArticleCategory",
+            outcome: resolve_helpdesk_locale_article_category(client).await,
+        },
+        ExampleCall {
+            operation: "updateHelpdeskLocaleArticleCategory",
+            outcome: update_helpdesk_locale_article_category(client).await,
+        },
+        ExampleCall {
+            operation: "resolveHelpdeskLocaleArticlePage",
+            outcome: resolve_helpdesk_locale_article_page(client).await,
+        },
+        ExampleCall {
+            operation: "publishHelpdeskLocaleArticle",
+            outcome: publish_helpdesk_locale_article(client).await,
+        },
+        ExampleCall {
+            operation: "unpublishHelpdeskLocaleArticle",
+            outcome: unpublish_helpdesk_locale_article(client).await,
+        },
+        ExampleCall {
+            operation: "listHelpdeskLocaleArticles",
+            outcome: list_helpdesk_locale_articles(client).await,
+        },
+        ExampleCall {
+            operation: "listHelpdeskLocaleCategories",
+            outcome: list_helpdesk_locale_categories(client).await,
+        },
+        ExampleCall {
+            operation: "addHelpdeskLocaleCategory",
+            outcome: add_helpdesk_locale_category(client).await,
+        },
+        ExampleCall {
+            operation: "resolveHelpdeskLocaleCategory",
+            outcome: resolve_helpdesk_locale_category(client).await,
+        },
+        ExampleCall {
+            operation: "checkHelpdeskLocaleCategoryExists",
+            outcome: check_helpdesk_locale_category_exists(client).await,
+        },
+        ExampleCall {
+            operation: "saveHelpdeskLocaleCategory",
+            outcome: save_helpdesk_locale_category(client).await,
+        },
+        ExampleCall {
+            operation: "updateHelpdeskLocaleCategory",
+            outcome: update_helpdesk_locale_category(client).await,
+        },
+        ExampleCall {
+            operation: "deleteHelpdeskLocaleCategory",
+            outcome: delete_helpdesk_locale_category(client).await,
+        },
+        ExampleCall {
+            operation: "addHelpdeskLocaleSection",
+            outcome: add_helpdesk_locale_section(client).await,
+        },
+        ExampleCall {
+            operation: "resolveHelpdeskLocaleSection",
+            outcome: resolve_helpdesk_locale_section(client).await,
+        },
+        ExampleCall {
+            operation: "checkHelpdeskLocaleSectionExists",
+            outcome: check_helpdesk_locale_section_exists(client).await,
+        },
+        ExampleCall {
+            operation: "saveHelpdeskLocaleSection",
+            outcome: save_helpdesk_locale_section(client).await,
+        },
+        ExampleCall {
+            operation: "updateHelpdeskLocaleSection",
+            outcome: update_helpdesk_locale_section(client).await,
+        },
+        ExampleCall {
+            operation: "deleteHelpdeskLocaleSection",
+            outcome: delete_helpdesk_locale_section(client).await,
+        },
+        ExampleCall {
+            operation: "listHelpdeskLocaleSections",
+            outcome: list_helpdesk_locale_sections(client).await,
+        },
+        ExampleCall {
+            operation: "exportHelpdeskLocaleArticlesLegacy",
+            outcome: export_helpdesk_locale_articles_legacy(client).await,
+        },
+        ExampleCall {
+            operation: "listHelpdeskLocaleFeedbacksLegacy",
+            outcome: list_helpdesk_locale_feedbacks_legacy(client).await,
+        },
+        ExampleCall {
+            operation: "mapHelpdeskLocaleFeedbackRatingsLegacy",
+            outcome: map_helpdesk_locale_feedback_ratings_legacy(client).await,
+        },
+        ExampleCall {
+            operation: "importExternalHelpdeskToLocaleLegacy",
+            outcome: import_external_helpdesk_to_locale_legacy(client).await,
+        },
     ])
 }
 /// Calls `checkWebsiteExists` with its examples.
@@ -1896,6 +2509,3686 @@ async fn abort_website_deletion(client: &crate::Client) -> Result<(), String> {
     client
         .website_base()
         .abort_website_deletion(&website_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `listAllActivePlanSubscriptions` with its examples.
+async fn list_all_active_plan_subscriptions(
+    client: &crate::Client,
+) -> Result<(), String> {
+    let answer = client
+        .plan_subscription()
+        .list_all_active_plan_subscriptions()
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "listAllActivePlanSubscriptions",
+        "the answer",
+        r#"[{"active":true,"bill_period":"monthly","bill_valid_until":"2024-07-14T09:21:37.000Z","card_id":"card_1N8xYz2eZvKYlo2C0s5lQm3d","coupon_redeemed":false,"id":"8758c8ef-b4bd-4c2f-9a8b-6e3b1c0d7a11","name":"Essentials","owner":{"email":"jane.doe@acme-inc.com","first_name":"Jane","last_name":"Doe","user_id":"aa0b64dd-9fb4-4db9-80d6-5a49eb84087b"},"price":95,"sandbox":false,"since":"2023-02-14T09:21:37.000Z","trial_end":"2023-02-28T09:21:37.000Z","trial_end_date":"2023-02-28","trialing":false,"website":{"domain":"acme-inc.com","id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc","logo":"https://image.crisp.chat/avatar/website/8c842203-7ed8-4e29-a608-7cf78a7d2fcc/120/","name":"Acme Inc."}}]"#,
+        &encode("listAllActivePlanSubscriptions", "the answer", &answer)?,
+    )
+}
+/// Calls `getPlanSubscriptionForWebsite` with its examples.
+async fn get_plan_subscription_for_website(
+    client: &crate::Client,
+) -> Result<(), String> {
+    let website_id: String = decode(
+        "getPlanSubscriptionForWebsite",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let answer = client
+        .plan_subscription()
+        .get_plan_subscription_for_website(&website_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "getPlanSubscriptionForWebsite",
+        "the answer",
+        r#"{"active":true,"bill_period":"monthly","bill_valid_until":"2024-07-14T09:21:37.000Z","card_id":"card_1N8xYz2eZvKYlo2C0s5lQm3d","coupon_redeemed":false,"id":"8758c8ef-b4bd-4c2f-9a8b-6e3b1c0d7a11","name":"Essentials","owner":{"email":"jane.doe@acme-inc.com","first_name":"Jane","last_name":"Doe","user_id":"aa0b64dd-9fb4-4db9-80d6-5a49eb84087b"},"price":95,"sandbox":false,"since":"2023-02-14T09:21:37.000Z","trial_end":"2023-02-28T09:21:37.000Z","trial_end_date":"2023-02-28","trialing":false,"website":{"domain":"acme-inc.com","id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc","logo":"https://image.crisp.chat/avatar/website/8c842203-7ed8-4e29-a608-7cf78a7d2fcc/120/","name":"Acme Inc."}}"#,
+        &encode("getPlanSubscriptionForWebsite", "the answer", &answer)?,
+    )
+}
+/// Calls `subscribeWebsiteToPlan` with its examples.
+async fn subscribe_website_to_plan(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "subscribeWebsiteToPlan",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::SubscribeWebsiteToPlanBody = decode(
+        "subscribeWebsiteToPlan",
+        "body",
+        r#"{"plan_id":"8758c8ef-b4bd-4c2f-9a8b-6e3b1c0d7a11"}"#,
+    )?;
+    client
+        .plan_subscription()
+        .subscribe_website_to_plan(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `unsubscribePlanFromWebsite` with its examples.
+async fn unsubscribe_plan_from_website(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "unsubscribePlanFromWebsite",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    client
+        .plan_subscription()
+        .unsubscribe_plan_from_website(&website_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `changeBillPeriodForWebsitePlanSubscription` with its examples.
+async fn change_bill_period_for_website_plan_subscription(
+    client: &crate::Client,
+) -> Result<(), String> {
+    let website_id: String = decode(
+        "changeBillPeriodForWebsitePlanSubscription",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::ChangeBillPeriodForWebsitePlanSubscriptionBody = decode(
+        "changeBillPeriodForWebsitePlanSubscription",
+        "body",
+        r#"{"period":"yearly"}"#,
+    )?;
+    client
+        .plan_subscription()
+        .change_bill_period_for_website_plan_subscription(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `checkCouponAvailabilityForWebsitePlanSubscription` with its examples.
+async fn check_coupon_availability_for_website_plan_subscription(
+    client: &crate::Client,
+) -> Result<(), String> {
+    let website_id: String = decode(
+        "checkCouponAvailabilityForWebsitePlanSubscription",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let code: String = decode(
+        "checkCouponAvailabilityForWebsitePlanSubscription",
+        "code",
+        r#""SPRING-2024""#,
+    )?;
+    let answer = client
+        .plan_subscription()
+        .check_coupon_availability_for_website_plan_subscription(&website_id, &code)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "checkCouponAvailabilityForWebsitePlanSubscription",
+        "the answer",
+        r#"{"code":"SPRING-2024","expire_at":"2024-06-30T23:59:59.000Z","policy":{"rebate_percent":20.0,"trial_days":14},"redeem_limit":500}"#,
+        &encode(
+            "checkCouponAvailabilityForWebsitePlanSubscription",
+            "the answer",
+            &answer,
+        )?,
+    )
+}
+/// Calls `redeemCouponForWebsitePlanSubscription` with its examples.
+async fn redeem_coupon_for_website_plan_subscription(
+    client: &crate::Client,
+) -> Result<(), String> {
+    let website_id: String = decode(
+        "redeemCouponForWebsitePlanSubscription",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::RedeemCouponForWebsitePlanSubscriptionBody = decode(
+        "redeemCouponForWebsitePlanSubscription",
+        "body",
+        r#"{"code":"SPRING-2024"}"#,
+    )?;
+    client
+        .plan_subscription()
+        .redeem_coupon_for_website_plan_subscription(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `getConnectAccount` with its examples.
+async fn get_connect_account(client: &crate::Client) -> Result<(), String> {
+    let answer = client
+        .plugin_connect()
+        .get_connect_account()
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "getConnectAccount",
+        "the answer",
+        r#"{"plugin_id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb"}"#,
+        &encode("getConnectAccount", "the answer", &answer)?,
+    )
+}
+/// Calls `getPluginConnectEndpoints` with its examples.
+async fn get_plugin_connect_endpoints(client: &crate::Client) -> Result<(), String> {
+    let answer = client
+        .plugin_connect()
+        .get_plugin_connect_endpoints()
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "getPluginConnectEndpoints",
+        "the answer",
+        r#"{"rescue":{"socket":{"app":"wss://plugins-rescue.relay.crisp.chat/"}},"socket":{"app":"wss://plugins.relay.crisp.chat/"}}"#,
+        &encode("getPluginConnectEndpoints", "the answer", &answer)?,
+    )
+}
+/// Calls `checkConnectSessionValidity` with its examples.
+async fn check_connect_session_validity(client: &crate::Client) -> Result<(), String> {
+    if client
+        .plugin_connect()
+        .check_connect_session_validity()
+        .await
+        .map_err(|error| error.to_string())?
+    {
+        Ok(())
+    } else {
+        Err(
+            "checkConnectSessionValidity: answered that the resource does not exist"
+                .to_owned(),
+        )
+    }
+}
+/// Calls `listAllConnectWebsites` with its examples.
+async fn list_all_connect_websites(client: &crate::Client) -> Result<(), String> {
+    let page_number: u32 = decode("listAllConnectWebsites", "page_number", r#"1"#)?;
+    let options: ::crisp_models::ListAllConnectWebsitesOptions = decode(
+        "listAllConnectWebsites",
+        "options",
+        r#"{"filter_configured":true,"include_plan":true}"#,
+    )?;
+    let answer = client
+        .plugin_connect()
+        .list_all_connect_websites(page_number, &options)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "listAllConnectWebsites",
+        "the answer",
+        r#"[{"plan":{"id":"3e1ad7a6-26e5-4c29-9a7c-34c9a6f3b5d0","name":"Free","trialing":false},"price":0,"settings":{"channel":"C024BE91L","notify_on_new_conversation":true},"token":"5b8f1e7c-0f3d-4a4c-9b1a-2c7e6d9f0a34","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}]"#,
+        &encode("listAllConnectWebsites", "the answer", &answer)?,
+    )
+}
+/// Calls `listConnectWebsitesSince` with its examples.
+async fn list_connect_websites_since(client: &crate::Client) -> Result<(), String> {
+    let options: ::crisp_models::ListConnectWebsitesSinceOptions = decode(
+        "listConnectWebsitesSince",
+        "options",
+        r#"{"date_since":"2024-03-01T00:00:00.000Z","filter_configured":true,"include_plan":true}"#,
+    )?;
+    let answer = client
+        .plugin_connect()
+        .list_connect_websites_since(&options)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "listConnectWebsitesSince",
+        "the answer",
+        r#"[{"difference":"added","plan":{"id":"3e1ad7a6-26e5-4c29-9a7c-34c9a6f3b5d0","name":"Free","trialing":false},"price":0,"settings":{"channel":"C024BE91L","notify_on_new_conversation":true},"token":"5b8f1e7c-0f3d-4a4c-9b1a-2c7e6d9f0a34","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}]"#,
+        &encode("listConnectWebsitesSince", "the answer", &answer)?,
+    )
+}
+/// Calls `listAllActivePluginSubscriptions` with its examples.
+async fn list_all_active_plugin_subscriptions(
+    client: &crate::Client,
+) -> Result<(), String> {
+    let answer = client
+        .plugin_subscription()
+        .list_all_active_plugin_subscriptions()
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "listAllActivePluginSubscriptions",
+        "the answer",
+        r#"[{"active":true,"card_id":"card_1N8xYz2eZvKYlo2C0s5lQm3d","category":"team","configurable":true,"contact_url":"mailto:support@crisp.chat","help_url":"https://help.crisp.chat/en/article/how-to-use-slack-with-crisp-1xo5gqz/","icon":"https://plugins.crisp.chat/urn:crisp.im:slack:0/icon.png","id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb","name":"Slack","plans":[{"id":"3e1ad7a6-26e5-4c29-9a7c-34c9a6f3b5d0","name":"Free","price":0}],"price":0,"privacy_url":"https://crisp.chat/en/privacy/","since":"2023-05-03T14:02:11.000Z","summary":"Reply to your customers from Slack channels.","terms_url":"https://crisp.chat/en/terms/","type":"integration","urn":"urn:crisp.im:slack:0","video_url":"","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc","website_url":"https://slack.com/"}]"#,
+        &encode("listAllActivePluginSubscriptions", "the answer", &answer)?,
+    )
+}
+/// Calls `listSubscriptionsForWebsite` with its examples.
+async fn list_subscriptions_for_website(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "listSubscriptionsForWebsite",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let answer = client
+        .plugin_subscription()
+        .list_subscriptions_for_website(&website_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "listSubscriptionsForWebsite",
+        "the answer",
+        r#"[{"active":true,"card_id":"card_1N8xYz2eZvKYlo2C0s5lQm3d","category":"team","configurable":true,"contact_url":"mailto:support@crisp.chat","help_url":"https://help.crisp.chat/en/article/how-to-use-slack-with-crisp-1xo5gqz/","icon":"https://plugins.crisp.chat/urn:crisp.im:slack:0/icon.png","id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb","name":"Slack","plans":[{"id":"3e1ad7a6-26e5-4c29-9a7c-34c9a6f3b5d0","name":"Free","price":0}],"price":0,"privacy_url":"https://crisp.chat/en/privacy/","since":"2023-05-03T14:02:11.000Z","summary":"Reply to your customers from Slack channels.","terms_url":"https://crisp.chat/en/terms/","type":"integration","urn":"urn:crisp.im:slack:0","video_url":"","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc","website_url":"https://slack.com/"}]"#,
+        &encode("listSubscriptionsForWebsite", "the answer", &answer)?,
+    )
+}
+/// Calls `subscribeWebsiteToPlugin` with its examples.
+async fn subscribe_website_to_plugin(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "subscribeWebsiteToPlugin",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::SubscribeWebsiteToPluginBody = decode(
+        "subscribeWebsiteToPlugin",
+        "body",
+        r#"{"plugin_id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb"}"#,
+    )?;
+    client
+        .plugin_subscription()
+        .subscribe_website_to_plugin(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `getSubscriptionDetails` with its examples.
+async fn get_subscription_details(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "getSubscriptionDetails",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let plugin_id: String = decode(
+        "getSubscriptionDetails",
+        "plugin_id",
+        r#""c64f3595-adee-425a-8d3a-89d47f7ed6bb""#,
+    )?;
+    let answer = client
+        .plugin_subscription()
+        .get_subscription_details(&website_id, &plugin_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "getSubscriptionDetails",
+        "the answer",
+        r#"{"active":true,"card_id":"card_1N8xYz2eZvKYlo2C0s5lQm3d","category":"team","configurable":true,"contact_url":"mailto:support@crisp.chat","help_url":"https://help.crisp.chat/en/article/how-to-use-slack-with-crisp-1xo5gqz/","icon":"https://plugins.crisp.chat/urn:crisp.im:slack:0/icon.png","id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb","name":"Slack","plans":[{"id":"3e1ad7a6-26e5-4c29-9a7c-34c9a6f3b5d0","name":"Free","price":0}],"price":0,"privacy_url":"https://crisp.chat/en/privacy/","since":"2023-05-03T14:02:11.000Z","summary":"Reply to your customers from Slack channels.","terms_url":"https://crisp.chat/en/terms/","type":"integration","urn":"urn:crisp.im:slack:0","video_url":"","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc","website_url":"https://slack.com/"}"#,
+        &encode("getSubscriptionDetails", "the answer", &answer)?,
+    )
+}
+/// Calls `unsubscribePluginFromWebsite` with its examples.
+async fn unsubscribe_plugin_from_website(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "unsubscribePluginFromWebsite",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let plugin_id: String = decode(
+        "unsubscribePluginFromWebsite",
+        "plugin_id",
+        r#""c64f3595-adee-425a-8d3a-89d47f7ed6bb""#,
+    )?;
+    client
+        .plugin_subscription()
+        .unsubscribe_plugin_from_website(&website_id, &plugin_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `getPluginAttestProvenance` with its examples.
+async fn get_plugin_attest_provenance(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "getPluginAttestProvenance",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let plugin_id: String = decode(
+        "getPluginAttestProvenance",
+        "plugin_id",
+        r#""c64f3595-adee-425a-8d3a-89d47f7ed6bb""#,
+    )?;
+    let answer = client
+        .plugin_subscription()
+        .get_plugin_attest_provenance(&website_id, &plugin_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "getPluginAttestProvenance",
+        "the answer",
+        r#"{"expire_at":1717430400000,"payload":{"plugin":{"plugin_id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb"},"user":{"role":"owner","user_id":"aa0b64dd-9fb4-4db9-80d6-5a49eb84087b"},"website":{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}},"signed":"eyJhbGciOiJIUzI1NiJ9.eyJ3ZWJzaXRlX2lkIjoiOGM4NDIyMDMifQ.Vq3b1Q2x9T0aFqL2mJk7cY1nR5sW8eU4oP6dH3gZ0iA"}"#,
+        &encode("getPluginAttestProvenance", "the answer", &answer)?,
+    )
+}
+/// Calls `getPluginUsageBills` with its examples.
+async fn get_plugin_usage_bills(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "getPluginUsageBills",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let plugin_id: String = decode(
+        "getPluginUsageBills",
+        "plugin_id",
+        r#""c64f3595-adee-425a-8d3a-89d47f7ed6bb""#,
+    )?;
+    let answer = client
+        .plugin_subscription()
+        .get_plugin_usage_bills(&website_id, &plugin_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "getPluginUsageBills",
+        "the answer",
+        r#"[{"name":"SMS sent","price":0.05,"units":120}]"#,
+        &encode("getPluginUsageBills", "the answer", &answer)?,
+    )
+}
+/// Calls `reportPluginUsageToBill` with its examples.
+async fn report_plugin_usage_to_bill(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "reportPluginUsageToBill",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let plugin_id: String = decode(
+        "reportPluginUsageToBill",
+        "plugin_id",
+        r#""c64f3595-adee-425a-8d3a-89d47f7ed6bb""#,
+    )?;
+    let body: ::crisp_models::PluginUsageBill = decode(
+        "reportPluginUsageToBill",
+        "body",
+        r#"{"name":"SMS sent","price":0.05,"units":3}"#,
+    )?;
+    client
+        .plugin_subscription()
+        .report_plugin_usage_to_bill(&website_id, &plugin_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `forwardPluginPayloadToChannel` with its examples.
+async fn forward_plugin_payload_to_channel(
+    client: &crate::Client,
+) -> Result<(), String> {
+    let website_id: String = decode(
+        "forwardPluginPayloadToChannel",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let plugin_id: String = decode(
+        "forwardPluginPayloadToChannel",
+        "plugin_id",
+        r#""c64f3595-adee-425a-8d3a-89d47f7ed6bb""#,
+    )?;
+    let body: ::crisp_models::PluginChannelForward = decode(
+        "forwardPluginPayloadToChannel",
+        "body",
+        r#"{"identifier":"order_48151623","namespace":"order:status","payload":{"carrier":"UPS","status":"shipped"}}"#,
+    )?;
+    client
+        .plugin_subscription()
+        .forward_plugin_payload_to_channel(&website_id, &plugin_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `dispatchPluginEvent` with its examples.
+async fn dispatch_plugin_event(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "dispatchPluginEvent",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let plugin_id: String = decode(
+        "dispatchPluginEvent",
+        "plugin_id",
+        r#""c64f3595-adee-425a-8d3a-89d47f7ed6bb""#,
+    )?;
+    let body: ::crisp_models::PluginEventDispatch = decode(
+        "dispatchPluginEvent",
+        "body",
+        r#"{"data":{"email":"jane.doe@acme-inc.com","order_id":"48151623"},"name":"order-shipped"}"#,
+    )?;
+    client
+        .plugin_subscription()
+        .dispatch_plugin_event(&website_id, &plugin_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `getSubscriptionSettings` with its examples.
+async fn get_subscription_settings(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "getSubscriptionSettings",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let plugin_id: String = decode(
+        "getSubscriptionSettings",
+        "plugin_id",
+        r#""c64f3595-adee-425a-8d3a-89d47f7ed6bb""#,
+    )?;
+    let answer = client
+        .plugin_subscription()
+        .get_subscription_settings(&website_id, &plugin_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "getSubscriptionSettings",
+        "the answer",
+        r#"{"callback_url":"https://plugins.acme-inc.com/crisp/settings/saved","plugin_id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb","schema":{"properties":{"channel":{"type":"string"}},"type":"object"},"settings":{"channel":"C024BE91L","notify_on_new_conversation":true},"settings_form_url":"https://plugins.acme-inc.com/crisp/settings","token":"5b8f1e7c-0f3d-4a4c-9b1a-2c7e6d9f0a34","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+        &encode("getSubscriptionSettings", "the answer", &answer)?,
+    )
+}
+/// Calls `saveSubscriptionSettings` with its examples.
+async fn save_subscription_settings(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "saveSubscriptionSettings",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let plugin_id: String = decode(
+        "saveSubscriptionSettings",
+        "plugin_id",
+        r#""c64f3595-adee-425a-8d3a-89d47f7ed6bb""#,
+    )?;
+    let body: ::crisp_models::PluginSettings = decode(
+        "saveSubscriptionSettings",
+        "body",
+        r#"{"channel":"C024BE91L","notify_on_new_conversation":true}"#,
+    )?;
+    client
+        .plugin_subscription()
+        .save_subscription_settings(&website_id, &plugin_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `updateSubscriptionSettings` with its examples.
+async fn update_subscription_settings(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "updateSubscriptionSettings",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let plugin_id: String = decode(
+        "updateSubscriptionSettings",
+        "plugin_id",
+        r#""c64f3595-adee-425a-8d3a-89d47f7ed6bb""#,
+    )?;
+    let body: ::crisp_models::PluginSettings = decode(
+        "updateSubscriptionSettings",
+        "body",
+        r#"{"notify_on_new_conversation":false}"#,
+    )?;
+    client
+        .plugin_subscription()
+        .update_subscription_settings(&website_id, &plugin_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `generateBucketURL` with its examples.
+async fn generate_bucket_url(client: &crate::Client) -> Result<(), String> {
+    let body: ::crisp_models::BucketUrlRequest = decode(
+        "generateBucketURL",
+        "body",
+        r#"{"file":{"name":"invoice-2024-05.pdf","type":"application/pdf"},"id":"3f4a2b8e-1c7d-4e9a-b6f5-0d2c8e7a9b13","namespace":"upload","resource":{"id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc","type":"website"}}"#,
+    )?;
+    client.bucket().generate_bucket_url(&body).await.map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `listAnimationMedias` with its examples.
+async fn list_animation_medias(client: &crate::Client) -> Result<(), String> {
+    let page_number: u32 = decode("listAnimationMedias", "page_number", r#"1"#)?;
+    let list_id: String = decode("listAnimationMedias", "list_id", r#""17""#)?;
+    let search_query: ::crisp_models::MediaAnimationSearchQuery = decode(
+        "listAnimationMedias",
+        "search_query",
+        r#"{"text":"thank you"}"#,
+    )?;
+    client
+        .media()
+        .list_animation_medias(page_number, &list_id, &search_query)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `generateAnalytics` with its examples.
+async fn generate_analytics(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "generateAnalytics",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::AnalyticsQuery = decode(
+        "generateAnalytics",
+        "body",
+        r#"{"aggregator":"count","date":{"days":{"friday":{"hour_from":"09:00","hour_to":"17:00"},"monday":{"hour_from":"09:00","hour_to":"18:00"}},"from":"2024-05-01T00:00:00.000Z","split":"day","timezone":"Europe/Paris","to":"2024-05-31T23:59:59.000Z"},"metric":"conversation","raw_export":false,"split_by":"operator","type":"created"}"#,
+    )?;
+    let answer = client
+        .website_analytics()
+        .generate_analytics(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "generateAnalytics",
+        "the answer",
+        r#"[{"hits":42,"period":"2024-05-01","split_by":"aa0b64dd-9fb4-4db9-80d6-5a49eb84087b","sum_hits":42,"sum_value":42,"unique_hits":39,"value":42},{"hits":37,"period":"2024-05-02","split_by":"aa0b64dd-9fb4-4db9-80d6-5a49eb84087b","sum_hits":79,"sum_value":79,"unique_hits":35,"value":37}]"#,
+        &encode("generateAnalytics", "the answer", &answer)?,
+    )
+}
+/// Calls `getWebsiteConnectEndpoints` with its examples.
+async fn get_website_connect_endpoints(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "getWebsiteConnectEndpoints",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let answer = client
+        .website_connect()
+        .get_website_connect_endpoints(&website_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "getWebsiteConnectEndpoints",
+        "the answer",
+        r#"{"rescue":{"socket":{"app":"wss://app-rescue.relay.crisp.chat/","stream":"wss://stream-rescue.relay.crisp.chat/"}},"socket":{"app":"wss://app.relay.crisp.chat/","stream":"wss://stream.relay.crisp.chat/"}}"#,
+        &encode("getWebsiteConnectEndpoints", "the answer", &answer)?,
+    )
+}
+/// Calls `getVerifyKey` with its examples.
+async fn get_verify_key(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "getVerifyKey",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let answer = client
+        .website_verify()
+        .get_verify_key(&website_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "getVerifyKey",
+        "the answer",
+        r#"{"secret":"f3b2a1c9d8e7f6a5b4c3d2e1f0a9b8c7"}"#,
+        &encode("getVerifyKey", "the answer", &answer)?,
+    )
+}
+/// Calls `rollVerifyKey` with its examples.
+async fn roll_verify_key(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "rollVerifyKey",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    client
+        .website_verify()
+        .roll_verify_key(&website_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `getVerifySettings` with its examples.
+async fn get_verify_settings(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "getVerifySettings",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let answer = client
+        .website_verify()
+        .get_verify_settings(&website_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "getVerifySettings",
+        "the answer",
+        r#"{"enabled":true}"#,
+        &encode("getVerifySettings", "the answer", &answer)?,
+    )
+}
+/// Calls `updateVerifySettings` with its examples.
+async fn update_verify_settings(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "updateVerifySettings",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::VerifySettings = decode(
+        "updateVerifySettings",
+        "body",
+        r#"{"enabled":true}"#,
+    )?;
+    client
+        .website_verify()
+        .update_verify_settings(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `listWebsiteOperatorAvailabilities` with its examples.
+async fn list_website_operator_availabilities(
+    client: &crate::Client,
+) -> Result<(), String> {
+    let website_id: String = decode(
+        "listWebsiteOperatorAvailabilities",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let answer = client
+        .website_availability()
+        .list_website_operator_availabilities(&website_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "listWebsiteOperatorAvailabilities",
+        "the answer",
+        r#"[{"time":{"for":300,"since":1710340112000},"type":"online","user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"},{"time":{"for":3600,"since":1710336512000},"type":"away","user_id":"aa0b64dd-9fb4-4db9-80d6-5a49eb84087b"}]"#,
+        &encode("listWebsiteOperatorAvailabilities", "the answer", &answer)?,
+    )
+}
+/// Calls `getWebsiteAvailabilityStatus` with its examples.
+async fn get_website_availability_status(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "getWebsiteAvailabilityStatus",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let answer = client
+        .website_availability()
+        .get_website_availability_status(&website_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "getWebsiteAvailabilityStatus",
+        "the answer",
+        r#"{"since":1710340112000,"status":"online"}"#,
+        &encode("getWebsiteAvailabilityStatus", "the answer", &answer)?,
+    )
+}
+/// Calls `createNewCampaign` with its examples.
+async fn create_new_campaign(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "createNewCampaign",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::CreateNewCampaignBody = decode(
+        "createNewCampaign",
+        "body",
+        r#"{"name":"Welcome!","type":"one-shot"}"#,
+    )?;
+    let answer = client
+        .website_campaigns()
+        .create_new_campaign(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "createNewCampaign",
+        "the answer",
+        r#"{"campaign_id":"355d805f-a72f-457e-a3e5-5d01521f3cd8"}"#,
+        &encode("createNewCampaign", "the answer", &answer)?,
+    )
+}
+/// Calls `getCampaign` with its examples.
+async fn get_campaign(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "getCampaign",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let campaign_id: String = decode(
+        "getCampaign",
+        "campaign_id",
+        r#""355d805f-a72f-457e-a3e5-5d01521f3cd8""#,
+    )?;
+    let answer = client
+        .website_campaigns()
+        .get_campaign(&website_id, &campaign_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "getCampaign",
+        "the answer",
+        r#"{"campaign_id":"355d805f-a72f-457e-a3e5-5d01521f3cd8","created_at":1710340112000,"dispatched":true,"dispatched_at":1710426512000,"format":"markdown","message":"*Hey there*, welcome to Acme! Reply here if you need anything.","name":"Welcome!","options":{"deliver_to_chatbox":true,"deliver_to_email":true,"sender_email_reply":true,"sender_name_website":false,"tracking":true},"progress":100,"reached":1238,"ready":true,"recipients":{"segments":["customer","newsletter"],"type":"segment"},"running":false,"sender":{"user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"},"statistics":{"clicked":311,"opened":842,"unsubscribed":4},"subject":"Welcome to Acme","tag":"onboarding","targets":1250,"type":"one-shot","updated_at":1710426512000}"#,
+        &encode("getCampaign", "the answer", &answer)?,
+    )
+}
+/// Calls `checkCampaignExists` with its examples.
+async fn check_campaign_exists(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "checkCampaignExists",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let campaign_id: String = decode(
+        "checkCampaignExists",
+        "campaign_id",
+        r#""355d805f-a72f-457e-a3e5-5d01521f3cd8""#,
+    )?;
+    if client
+        .website_campaigns()
+        .check_campaign_exists(&website_id, &campaign_id)
+        .await
+        .map_err(|error| error.to_string())?
+    {
+        Ok(())
+    } else {
+        Err("checkCampaignExists: answered that the resource does not exist".to_owned())
+    }
+}
+/// Calls `saveCampaign` with its examples.
+async fn save_campaign(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "saveCampaign",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let campaign_id: String = decode(
+        "saveCampaign",
+        "campaign_id",
+        r#""355d805f-a72f-457e-a3e5-5d01521f3cd8""#,
+    )?;
+    let body: ::crisp_models::Campaign = decode(
+        "saveCampaign",
+        "body",
+        r#"{"flow":{"assert_delay":1440,"assert_filter":[{"criterion":"data.plan","model":"people","operator":"eq","query":["trial"]}],"deliver_delay":60,"deliver_once":true,"launch_event":"trial_started"},"format":"markdown","message":"Your trial ends soon. *Upgrade now* to keep your data.","name":"Trial ending","options":{"deliver_to_chatbox":true,"deliver_to_email":true,"sender_email_reply":null,"sender_name_website":false,"tracking":true},"recipients":{"filter":[{"criterion":"segments","model":"people","operator":"has","query":["trial"]}],"type":"filter"},"sender":{"user_id":"aa0b64dd-9fb4-4db9-80d6-5a49eb84087b"},"subject":"Your trial ends in 3 days","tag":"billing","type":"automated"}"#,
+    )?;
+    client
+        .website_campaigns()
+        .save_campaign(&website_id, &campaign_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `updateCampaign` with its examples.
+async fn update_campaign(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "updateCampaign",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let campaign_id: String = decode(
+        "updateCampaign",
+        "campaign_id",
+        r#""355d805f-a72f-457e-a3e5-5d01521f3cd8""#,
+    )?;
+    let body: ::crisp_models::Campaign = decode(
+        "updateCampaign",
+        "body",
+        r#"{"message":"*Hey there*, welcome to Acme, folks!","tag":"onboarding"}"#,
+    )?;
+    client
+        .website_campaigns()
+        .update_campaign(&website_id, &campaign_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `removeCampaign` with its examples.
+async fn remove_campaign(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "removeCampaign",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let campaign_id: String = decode(
+        "removeCampaign",
+        "campaign_id",
+        r#""355d805f-a72f-457e-a3e5-5d01521f3cd8""#,
+    )?;
+    client
+        .website_campaigns()
+        .remove_campaign(&website_id, &campaign_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `dispatchCampaign` with its examples.
+async fn dispatch_campaign(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "dispatchCampaign",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let campaign_id: String = decode(
+        "dispatchCampaign",
+        "campaign_id",
+        r#""355d805f-a72f-457e-a3e5-5d01521f3cd8""#,
+    )?;
+    client
+        .website_campaigns()
+        .dispatch_campaign(&website_id, &campaign_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `pauseCampaign` with its examples.
+async fn pause_campaign(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "pauseCampaign",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let campaign_id: String = decode(
+        "pauseCampaign",
+        "campaign_id",
+        r#""355d805f-a72f-457e-a3e5-5d01521f3cd8""#,
+    )?;
+    client
+        .website_campaigns()
+        .pause_campaign(&website_id, &campaign_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `listCampaignRecipients` with its examples.
+async fn list_campaign_recipients(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "listCampaignRecipients",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let campaign_id: String = decode(
+        "listCampaignRecipients",
+        "campaign_id",
+        r#""355d805f-a72f-457e-a3e5-5d01521f3cd8""#,
+    )?;
+    let page_number: u32 = decode("listCampaignRecipients", "page_number", r#"1"#)?;
+    let answer = client
+        .website_campaigns()
+        .list_campaign_recipients(&website_id, &campaign_id, page_number)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "listCampaignRecipients",
+        "the answer",
+        r#"[{"email":"john.doe@acme-inc.com","people_id":"c5a2f70c-f605-4648-b47f-8c39d4b03a50","person":{"avatar":"https://avatar.example.com/john-doe.png","nickname":"John Doe"},"subscribed":true},{"email":"mary.jones@example.com","people_id":"1e5b8f3a-9c2d-4e7f-a6b1-d4c8e2f7a9b3","person":{"nickname":"Mary Jones"},"subscribed":false}]"#,
+        &encode("listCampaignRecipients", "the answer", &answer)?,
+    )
+}
+/// Calls `resumeCampaign` with its examples.
+async fn resume_campaign(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "resumeCampaign",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let campaign_id: String = decode(
+        "resumeCampaign",
+        "campaign_id",
+        r#""355d805f-a72f-457e-a3e5-5d01521f3cd8""#,
+    )?;
+    client
+        .website_campaigns()
+        .resume_campaign(&website_id, &campaign_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `listCampaignStatistics` with its examples.
+async fn list_campaign_statistics(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "listCampaignStatistics",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let campaign_id: String = decode(
+        "listCampaignStatistics",
+        "campaign_id",
+        r#""355d805f-a72f-457e-a3e5-5d01521f3cd8""#,
+    )?;
+    let action: String = decode("listCampaignStatistics", "action", r#""clicked""#)?;
+    let page_number: u32 = decode("listCampaignStatistics", "page_number", r#"1"#)?;
+    let answer = client
+        .website_campaigns()
+        .list_campaign_statistics(&website_id, &campaign_id, &action, page_number)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "listCampaignStatistics",
+        "the answer",
+        r#"[{"created_at":1710427000000,"data":{"url":"https://acme-inc.com/pricing"},"profile":{"email":"john.doe@acme-inc.com","people_id":"c5a2f70c-f605-4648-b47f-8c39d4b03a50","person":{"avatar":"https://avatar.example.com/john-doe.png","geolocation":{"city":"Nantes","coordinates":{"latitude":47.2184,"longitude":-1.5536},"country":"FR","region":"Pays de la Loire"},"nickname":"John Doe"}},"type":"clicked","updated_at":1710427300000}]"#,
+        &encode("listCampaignStatistics", "the answer", &answer)?,
+    )
+}
+/// Calls `testCampaign` with its examples.
+async fn test_campaign(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "testCampaign",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let campaign_id: String = decode(
+        "testCampaign",
+        "campaign_id",
+        r#""355d805f-a72f-457e-a3e5-5d01521f3cd8""#,
+    )?;
+    client
+        .website_campaigns()
+        .test_campaign(&website_id, &campaign_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `listCampaigns` with its examples.
+async fn list_campaigns(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "listCampaigns",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let page_number: u32 = decode("listCampaigns", "page_number", r#"1"#)?;
+    let options: ::crisp_models::ListCampaignsOptions = decode(
+        "listCampaigns",
+        "options",
+        r#"{"filter_status_done":true,"filter_status_not_configured":true,"filter_status_paused":true,"filter_status_ready":true,"filter_status_sending":true,"filter_tag":"onboarding","filter_type_automated":true,"filter_type_one_shot":true,"search_name":"Welcome"}"#,
+    )?;
+    let answer = client
+        .website_campaigns()
+        .list_campaigns(&website_id, page_number, &options)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "listCampaigns",
+        "the answer",
+        r#"[{"campaign_id":"355d805f-a72f-457e-a3e5-5d01521f3cd8","created_at":1710340112000,"dispatched":true,"dispatched_at":1710426512000,"format":"markdown","name":"Welcome!","progress":100,"reached":1238,"ready":true,"running":false,"subject":"Welcome to Acme","tag":"onboarding","targets":1250,"type":"one-shot","updated_at":1710426512000},{"campaign_id":"9b1f7c2e-3d4a-4f5b-8c6d-7e8f9a0b1c2d","created_at":1711022400000,"dispatched":false,"format":"markdown","name":"Trial ending","progress":0,"reached":0,"ready":false,"running":false,"subject":"Your trial ends in 3 days","tag":"billing","targets":0,"type":"automated","updated_at":1711108800000}]"#,
+        &encode("listCampaigns", "the answer", &answer)?,
+    )
+}
+/// Calls `listCampaignTags` with its examples.
+async fn list_campaign_tags(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "listCampaignTags",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let answer = client
+        .website_campaigns()
+        .list_campaign_tags(&website_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "listCampaignTags",
+        "the answer",
+        r#"["onboarding","billing","newsletter"]"#,
+        &encode("listCampaignTags", "the answer", &answer)?,
+    )
+}
+/// Calls `createNewCampaignTemplate` with its examples.
+async fn create_new_campaign_template(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "createNewCampaignTemplate",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::CreateNewCampaignTemplateBody = decode(
+        "createNewCampaignTemplate",
+        "body",
+        r#"{"format":"html","name":"HTML Template"}"#,
+    )?;
+    let answer = client
+        .website_campaigns()
+        .create_new_campaign_template(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "createNewCampaignTemplate",
+        "the answer",
+        r#"{"template_id":"a4876300-4dae-47f7-8599-3bf9283f36c2"}"#,
+        &encode("createNewCampaignTemplate", "the answer", &answer)?,
+    )
+}
+/// Calls `getCampaignTemplate` with its examples.
+async fn get_campaign_template(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "getCampaignTemplate",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let template_id: String = decode(
+        "getCampaignTemplate",
+        "template_id",
+        r#""a4876300-4dae-47f7-8599-3bf9283f36c2""#,
+    )?;
+    let answer = client
+        .website_campaigns()
+        .get_campaign_template(&website_id, &template_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "getCampaignTemplate",
+        "the answer",
+        r#"{"content":"<html><body><p>{{message}}</p><a href=\"{{url.unsubscribe}}\">Unsubscribe</a></body></html>","created_at":1709553600000,"format":"html","name":"HTML Template","template_id":"a4876300-4dae-47f7-8599-3bf9283f36c2","type":"custom","updated_at":1710340112000}"#,
+        &encode("getCampaignTemplate", "the answer", &answer)?,
+    )
+}
+/// Calls `checkCampaignTemplateExists` with its examples.
+async fn check_campaign_template_exists(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "checkCampaignTemplateExists",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let template_id: String = decode(
+        "checkCampaignTemplateExists",
+        "template_id",
+        r#""a4876300-4dae-47f7-8599-3bf9283f36c2""#,
+    )?;
+    if client
+        .website_campaigns()
+        .check_campaign_template_exists(&website_id, &template_id)
+        .await
+        .map_err(|error| error.to_string())?
+    {
+        Ok(())
+    } else {
+        Err(
+            "checkCampaignTemplateExists: answered that the resource does not exist"
+                .to_owned(),
+        )
+    }
+}
+/// Calls `saveCampaignTemplate` with its examples.
+async fn save_campaign_template(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "saveCampaignTemplate",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let template_id: String = decode(
+        "saveCampaignTemplate",
+        "template_id",
+        r#""a4876300-4dae-47f7-8599-3bf9283f36c2""#,
+    )?;
+    let body: ::crisp_models::CampaignTemplate = decode(
+        "saveCampaignTemplate",
+        "body",
+        r#"{"content":"<html><body><p>{{message}}</p><a href=\"{{url.unsubscribe}}\">Unsubscribe</a></body></html>","format":"html","name":"HTML Template"}"#,
+    )?;
+    client
+        .website_campaigns()
+        .save_campaign_template(&website_id, &template_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `updateCampaignTemplate` with its examples.
+async fn update_campaign_template(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "updateCampaignTemplate",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let template_id: String = decode(
+        "updateCampaignTemplate",
+        "template_id",
+        r#""a4876300-4dae-47f7-8599-3bf9283f36c2""#,
+    )?;
+    let body: ::crisp_models::CampaignTemplate = decode(
+        "updateCampaignTemplate",
+        "body",
+        r#"{"content":"<html><body><p>{{message}}</p><a href=\"{{url.unsubscribe}}\">Unsubscribe</a></body></html>"}"#,
+    )?;
+    client
+        .website_campaigns()
+        .update_campaign_template(&website_id, &template_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `removeCampaignTemplate` with its examples.
+async fn remove_campaign_template(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "removeCampaignTemplate",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let template_id: String = decode(
+        "removeCampaignTemplate",
+        "template_id",
+        r#""a4876300-4dae-47f7-8599-3bf9283f36c2""#,
+    )?;
+    client
+        .website_campaigns()
+        .remove_campaign_template(&website_id, &template_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `listCampaignTemplates` with its examples.
+async fn list_campaign_templates(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "listCampaignTemplates",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let page_number: u32 = decode("listCampaignTemplates", "page_number", r#"1"#)?;
+    let options: ::crisp_models::ListCampaignTemplatesOptions = decode(
+        "listCampaignTemplates",
+        "options",
+        r#"{"filter_type_custom":true,"filter_type_static":true,"search_name":"Welcome"}"#,
+    )?;
+    let answer = client
+        .website_campaigns()
+        .list_campaign_templates(&website_id, page_number, &options)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "listCampaignTemplates",
+        "the answer",
+        r#"[{"created_at":1709553600000,"format":"html","name":"HTML Template","template_id":"a4876300-4dae-47f7-8599-3bf9283f36c2","type":"custom","updated_at":1710340112000},{"created_at":1672531200000,"format":"html","name":"Newsletter","template_id":"5e0c2b7a-91d3-4c6f-a8e2-3b4d5f6a7c8e","type":"static","updated_at":1672531200000}]"#,
+        &encode("listCampaignTemplates", "the answer", &answer)?,
+    )
+}
+/// Calls `createNewInbox` with its examples.
+async fn create_new_inbox(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "createNewInbox",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::Inbox = decode(
+        "createNewInbox",
+        "body",
+        r#"{"conditions":[{"criterion":"segments","model":"session","operator":"eq","query":["billing","invoice"]}],"emoji":"💳","name":"Billing","operator":"or","operators":["a4c32c68-be91-4e29-8a05-976e93abbe3f"],"order":1,"teams":["6f0a9c3e-2b84-4d17-a5e6-1c9b8d7f2e40"]}"#,
+    )?;
+    let answer = client
+        .website_inbox()
+        .create_new_inbox(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "createNewInbox",
+        "the answer",
+        r#"{"inbox_id":"bf6935c9-43b3-4f8e-87ea-175c1e1ed1a9"}"#,
+        &encode("createNewInbox", "the answer", &answer)?,
+    )
+}
+/// Calls `getInbox` with its examples.
+async fn get_inbox(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "getInbox",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let inbox_id: String = decode(
+        "getInbox",
+        "inbox_id",
+        r#""bf6935c9-43b3-4f8e-87ea-175c1e1ed1a9""#,
+    )?;
+    let answer = client
+        .website_inbox()
+        .get_inbox(&website_id, &inbox_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "getInbox",
+        "the answer",
+        r#"{"conditions":[{"criterion":"segments","model":"session","operator":"eq","query":["billing","invoice"]}],"created_at":1709553600000,"emoji":"💳","inbox_id":"bf6935c9-43b3-4f8e-87ea-175c1e1ed1a9","name":"Billing","operator":"or","operators":["a4c32c68-be91-4e29-8a05-976e93abbe3f"],"order":1,"team_operators":["aa0b64dd-9fb4-4db9-80d6-5a49eb84087b","f1d2e3c4-b5a6-4978-8a9b-0c1d2e3f4a5b"],"teams":["6f0a9c3e-2b84-4d17-a5e6-1c9b8d7f2e40"],"updated_at":1710340112000}"#,
+        &encode("getInbox", "the answer", &answer)?,
+    )
+}
+/// Calls `checkInboxExists` with its examples.
+async fn check_inbox_exists(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "checkInboxExists",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let inbox_id: String = decode(
+        "checkInboxExists",
+        "inbox_id",
+        r#""bf6935c9-43b3-4f8e-87ea-175c1e1ed1a9""#,
+    )?;
+    if client
+        .website_inbox()
+        .check_inbox_exists(&website_id, &inbox_id)
+        .await
+        .map_err(|error| error.to_string())?
+    {
+        Ok(())
+    } else {
+        Err("checkInboxExists: answered that the resource does not exist".to_owned())
+    }
+}
+/// Calls `saveInbox` with its examples.
+async fn save_inbox(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "saveInbox",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let inbox_id: String = decode(
+        "saveInbox",
+        "inbox_id",
+        r#""bf6935c9-43b3-4f8e-87ea-175c1e1ed1a9""#,
+    )?;
+    let body: ::crisp_models::Inbox = decode(
+        "saveInbox",
+        "body",
+        r#"{"conditions":[{"criterion":"segments","model":"session","operator":"eq","query":["billing","invoice"]}],"emoji":"💳","name":"Billing","operator":"or","operators":["a4c32c68-be91-4e29-8a05-976e93abbe3f"],"order":1,"teams":["6f0a9c3e-2b84-4d17-a5e6-1c9b8d7f2e40"]}"#,
+    )?;
+    client
+        .website_inbox()
+        .save_inbox(&website_id, &inbox_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `deleteInbox` with its examples.
+async fn delete_inbox(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "deleteInbox",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let inbox_id: String = decode(
+        "deleteInbox",
+        "inbox_id",
+        r#""bf6935c9-43b3-4f8e-87ea-175c1e1ed1a9""#,
+    )?;
+    client
+        .website_inbox()
+        .delete_inbox(&website_id, &inbox_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `batchOrderInboxes` with its examples.
+async fn batch_order_inboxes(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "batchOrderInboxes",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::BatchOrderInboxesBody = decode(
+        "batchOrderInboxes",
+        "body",
+        r#"{"orders":[{"inbox_id":"0d7e4a12-6c3b-4f58-9e21-8a5b7c9d3e10","order":1},{"inbox_id":"bf6935c9-43b3-4f8e-87ea-175c1e1ed1a9","order":2}]}"#,
+    )?;
+    client
+        .website_inbox()
+        .batch_order_inboxes(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `listInboxes` with its examples.
+async fn list_inboxes(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "listInboxes",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let page_number: u32 = decode("listInboxes", "page_number", r#"1"#)?;
+    let answer = client
+        .website_inbox()
+        .list_inboxes(&website_id, page_number)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "listInboxes",
+        "the answer",
+        r#"[{"conditions":[{"criterion":"segments","model":"session","operator":"eq","query":["billing","invoice"]}],"created_at":1709553600000,"emoji":"💳","inbox_id":"bf6935c9-43b3-4f8e-87ea-175c1e1ed1a9","name":"Billing","operator":"or","operators":["a4c32c68-be91-4e29-8a05-976e93abbe3f"],"order":1,"team_operators":["aa0b64dd-9fb4-4db9-80d6-5a49eb84087b","f1d2e3c4-b5a6-4978-8a9b-0c1d2e3f4a5b"],"teams":["6f0a9c3e-2b84-4d17-a5e6-1c9b8d7f2e40"],"updated_at":1710340112000},{"conditions":[{"criterion":"meta.origin","model":"session","operator":"eq","query":["urn:crisp.im:contact-form:0"]}],"created_at":1709640000000,"emoji":"🚀","inbox_id":"0d7e4a12-6c3b-4f58-9e21-8a5b7c9d3e10","name":"Sales","operator":"or","operators":["aa0b64dd-9fb4-4db9-80d6-5a49eb84087b"],"order":2,"team_operators":[],"teams":[],"updated_at":1709640000000}]"#,
+        &encode("listInboxes", "the answer", &answer)?,
+    )
+}
+/// Calls `inviteWebsiteOperator` with its examples.
+async fn invite_website_operator(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "inviteWebsiteOperator",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::OperatorInvitation = decode(
+        "inviteWebsiteOperator",
+        "body",
+        r#"{"email":"julien@acme-inc.com","role":"member","verify":{"method":"password","secret":"MySuperSecurePassword"}}"#,
+    )?;
+    client
+        .website_operator()
+        .invite_website_operator(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `getWebsiteOperator` with its examples.
+async fn get_website_operator(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "getWebsiteOperator",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let user_id: String = decode(
+        "getWebsiteOperator",
+        "user_id",
+        r#""a4c32c68-be91-4e29-8a05-976e93abbe3f""#,
+    )?;
+    let answer = client
+        .website_operator()
+        .get_website_operator(&website_id, &user_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "getWebsiteOperator",
+        "the answer",
+        r#"{"availability":"online","avatar":"https://avatar.crisp.chat/operator/a4c32c68-be91-4e29-8a05-976e93abbe3f.png","email":"jane.smith@acme-inc.com","first_name":"Jane","has_token":false,"last_name":"Smith","role":"owner","title":"Head of Support","user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"}"#,
+        &encode("getWebsiteOperator", "the answer", &answer)?,
+    )
+}
+/// Calls `changeOperatorMembership` with its examples.
+async fn change_operator_membership(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "changeOperatorMembership",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let user_id: String = decode(
+        "changeOperatorMembership",
+        "user_id",
+        r#""a4c32c68-be91-4e29-8a05-976e93abbe3f""#,
+    )?;
+    let body: ::crisp_models::ChangeOperatorMembershipBody = decode(
+        "changeOperatorMembership",
+        "body",
+        r#"{"role":"owner","title":"CTO"}"#,
+    )?;
+    client
+        .website_operator()
+        .change_operator_membership(&website_id, &user_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `unlinkOperatorFromWebsite` with its examples.
+async fn unlink_operator_from_website(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "unlinkOperatorFromWebsite",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let user_id: String = decode(
+        "unlinkOperatorFromWebsite",
+        "user_id",
+        r#""a4c32c68-be91-4e29-8a05-976e93abbe3f""#,
+    )?;
+    client
+        .website_operator()
+        .unlink_operator_from_website(&website_id, &user_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `listLastActiveWebsiteOperators` with its examples.
+async fn list_last_active_website_operators(
+    client: &crate::Client,
+) -> Result<(), String> {
+    let website_id: String = decode(
+        "listLastActiveWebsiteOperators",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let answer = client
+        .website_operator()
+        .list_last_active_website_operators(&website_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "listLastActiveWebsiteOperators",
+        "the answer",
+        r#"[{"avatar":"https://avatar.crisp.chat/operator/a4c32c68-be91-4e29-8a05-976e93abbe3f.png","nickname":"Jane Smith","timestamp":1710340112000,"user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"},{"avatar":"https://avatar.crisp.chat/operator/aa0b64dd-9fb4-4db9-80d6-5a49eb84087b.png","nickname":"Julien Martin","timestamp":1710336512000,"user_id":"aa0b64dd-9fb4-4db9-80d6-5a49eb84087b"}]"#,
+        &encode("listLastActiveWebsiteOperators", "the answer", &answer)?,
+    )
+}
+/// Calls `flushLastActiveWebsiteOperators` with its examples.
+async fn flush_last_active_website_operators(
+    client: &crate::Client,
+) -> Result<(), String> {
+    let website_id: String = decode(
+        "flushLastActiveWebsiteOperators",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    client
+        .website_operator()
+        .flush_last_active_website_operators(&website_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `sendEmailToWebsiteOperators` with its examples.
+async fn send_email_to_website_operators(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "sendEmailToWebsiteOperators",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::OperatorEmail = decode(
+        "sendEmailToWebsiteOperators",
+        "body",
+        r#"{"message":"Hi, the Slack plugin has reached its monthly limit. Upgrade to keep syncing messages.","recipient":"owners","subject":"Plugin limits reached","target":{"label":"Upgrade plan","url":"https://acme-inc.com/billing"}}"#,
+    )?;
+    client
+        .website_operator()
+        .send_email_to_website_operators(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `listWebsiteOperators` with its examples.
+async fn list_website_operators(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "listWebsiteOperators",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let answer = client
+        .website_operator()
+        .list_website_operators(&website_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "listWebsiteOperators",
+        "the answer",
+        r#"[{"details":{"availability":"online","avatar":"https://avatar.crisp.chat/operator/a4c32c68-be91-4e29-8a05-976e93abbe3f.png","email":"jane.smith@acme-inc.com","first_name":"Jane","has_token":false,"last_name":"Smith","role":"owner","title":"Head of Support","user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"},"type":"operator"},{"details":{"availability":"away","avatar":"https://avatar.crisp.chat/operator/aa0b64dd-9fb4-4db9-80d6-5a49eb84087b.png","email":"julien@acme-inc.com","first_name":"Julien","has_token":false,"last_name":"Martin","role":"member","title":"Support Agent","user_id":"aa0b64dd-9fb4-4db9-80d6-5a49eb84087b"},"type":"operator"}]"#,
+        &encode("listWebsiteOperators", "the answer", &answer)?,
+    )
+}
+/// Calls `getWebsiteSettings` with its examples.
+async fn get_website_settings(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "getWebsiteSettings",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let answer = client
+        .website_settings()
+        .get_website_settings(&website_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "getWebsiteSettings",
+        "the answer",
+        r#"{"audit":{"log":true},"chatbox":{"activity_metrics":true,"allowed_pages":[],"audio_record":true,"availability_tooltip":true,"blocked_countries":["KP"],"blocked_ips":["203.0.113.0/24"],"blocked_locales":[],"blocked_pages":["acme-inc.com/admin/*"],"check_domain":false,"color_mode":"default","color_theme":"blue","conversations":true,"email_visitors":true,"file_transfer":true,"force_identify":false,"guard_level":"default","helpdesk_link":true,"helpdesk_navigate":"default","helpdesk_only":false,"hide_on_away":false,"hide_on_mobile":false,"hide_vacation":false,"home":true,"ignore_privacy":false,"last_operator_face":false,"layout_theme":"default","locale":"","mode_initial":"default","ongoing_operator_face":true,"operator_privacy":false,"overlay_mode":false,"overlay_search":false,"phone_visitors":false,"position_reverse":false,"status_health_dead":true,"text_theme":"default","tile":"default","visitor_compose":false,"visitor_privacy":false,"wait_game":false,"website_logo":true,"welcome_message":"default"},"contact":{"email":"support@acme-inc.com","instagram":"acmeinc","messenger":"acmeinc","phone":"+33612345678","telegram":"acme_support","twitter":"acmeinc","whatsapp":"+33612345678"},"domain":"acme-inc.com","domain_alternates":["acme.io"],"emails":{"enrich":true,"junk_filter":true,"rating":true,"trackers":true,"transcript":true},"inbox":{"force_operator_token":false,"locale":"en","lock_removal":false},"logo":"https://image.crisp.chat/avatar/website/8c842203-7ed8-4e29-a608-7cf78a7d2fcc/120/","name":"Acme Inc.","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+        &encode("getWebsiteSettings", "the answer", &answer)?,
+    )
+}
+/// Calls `updateWebsiteSettings` with its examples.
+async fn update_website_settings(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "updateWebsiteSettings",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::WebsiteSettings = decode(
+        "updateWebsiteSettings",
+        "body",
+        r#"{"chatbox":{"blocked_ips":["203.0.113.0/24","2001:db8::/32"],"blocked_pages":["acme-inc.com/admin/*"],"color_theme":"blue","hide_on_mobile":false},"contact":{"email":"support@acme-inc.com","phone":"+33612345678"},"emails":{"junk_filter":true,"rating":true,"transcript":true},"name":"Acme Inc."}"#,
+    )?;
+    client
+        .website_settings()
+        .update_website_settings(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `createNewTeam` with its examples.
+async fn create_new_team(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "createNewTeam",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::Team = decode(
+        "createNewTeam",
+        "body",
+        r#"{"emoji":"🛟","name":"Tier 1 support","operators":["aa0b64dd-9fb4-4db9-80d6-5a49eb84087b","f1d2e3c4-b5a6-4978-8a9b-0c1d2e3f4a5b"]}"#,
+    )?;
+    let answer = client
+        .website_teams()
+        .create_new_team(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "createNewTeam",
+        "the answer",
+        r#"{"team_id":"6f0a9c3e-2b84-4d17-a5e6-1c9b8d7f2e40"}"#,
+        &encode("createNewTeam", "the answer", &answer)?,
+    )
+}
+/// Calls `getTeam` with its examples.
+async fn get_team(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "getTeam",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let team_id: String = decode(
+        "getTeam",
+        "team_id",
+        r#""6f0a9c3e-2b84-4d17-a5e6-1c9b8d7f2e40""#,
+    )?;
+    let answer = client
+        .website_teams()
+        .get_team(&website_id, &team_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "getTeam",
+        "the answer",
+        r#"{"created_at":1709553600000,"emoji":"🛟","name":"Tier 1 support","operators":["aa0b64dd-9fb4-4db9-80d6-5a49eb84087b","f1d2e3c4-b5a6-4978-8a9b-0c1d2e3f4a5b"],"team_id":"6f0a9c3e-2b84-4d17-a5e6-1c9b8d7f2e40","updated_at":1710340112000}"#,
+        &encode("getTeam", "the answer", &answer)?,
+    )
+}
+/// Calls `checkTeamExists` with its examples.
+async fn check_team_exists(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "checkTeamExists",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let team_id: String = decode(
+        "checkTeamExists",
+        "team_id",
+        r#""6f0a9c3e-2b84-4d17-a5e6-1c9b8d7f2e40""#,
+    )?;
+    if client
+        .website_teams()
+        .check_team_exists(&website_id, &team_id)
+        .await
+        .map_err(|error| error.to_string())?
+    {
+        Ok(())
+    } else {
+        Err("checkTeamExists: answered that the resource does not exist".to_owned())
+    }
+}
+/// Calls `saveTeam` with its examples.
+async fn save_team(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "saveTeam",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let team_id: String = decode(
+        "saveTeam",
+        "team_id",
+        r#""6f0a9c3e-2b84-4d17-a5e6-1c9b8d7f2e40""#,
+    )?;
+    let body: ::crisp_models::Team = decode(
+        "saveTeam",
+        "body",
+        r#"{"emoji":"🛟","name":"Tier 1 support","operators":["aa0b64dd-9fb4-4db9-80d6-5a49eb84087b","f1d2e3c4-b5a6-4978-8a9b-0c1d2e3f4a5b"]}"#,
+    )?;
+    client
+        .website_teams()
+        .save_team(&website_id, &team_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `deleteTeam` with its examples.
+async fn delete_team(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "deleteTeam",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let team_id: String = decode(
+        "deleteTeam",
+        "team_id",
+        r#""6f0a9c3e-2b84-4d17-a5e6-1c9b8d7f2e40""#,
+    )?;
+    client
+        .website_teams()
+        .delete_team(&website_id, &team_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `listTeams` with its examples.
+async fn list_teams(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "listTeams",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let page_number: u32 = decode("listTeams", "page_number", r#"1"#)?;
+    let answer = client
+        .website_teams()
+        .list_teams(&website_id, page_number)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "listTeams",
+        "the answer",
+        r#"[{"created_at":1709553600000,"emoji":"🛟","name":"Tier 1 support","operators":["aa0b64dd-9fb4-4db9-80d6-5a49eb84087b","f1d2e3c4-b5a6-4978-8a9b-0c1d2e3f4a5b"],"team_id":"6f0a9c3e-2b84-4d17-a5e6-1c9b8d7f2e40","updated_at":1710340112000},{"created_at":1709640000000,"emoji":"🤝","name":"Account managers","operators":["a4c32c68-be91-4e29-8a05-976e93abbe3f"],"team_id":"c2e8b5d1-7a46-4f93-8b0c-5e1d3a9f6b27","updated_at":1709640000000}]"#,
+        &encode("listTeams", "the answer", &answer)?,
+    )
+}
+/// Calls `resolveHelpdesk` with its examples.
+async fn resolve_helpdesk(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "resolveHelpdesk",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let answer = client
+        .website_helpdesk()
+        .resolve_helpdesk(&website_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "resolveHelpdesk",
+        "the answer",
+        r#"{"name":"Acme Help Center","url":"https://acme-inc.crisp.help/"}"#,
+        &encode("resolveHelpdesk", "the answer", &answer)?,
+    )
+}
+/// Calls `checkHelpdeskExists` with its examples.
+async fn check_helpdesk_exists(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "checkHelpdeskExists",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    if client
+        .website_helpdesk()
+        .check_helpdesk_exists(&website_id)
+        .await
+        .map_err(|error| error.to_string())?
+    {
+        Ok(())
+    } else {
+        Err("checkHelpdeskExists: answered that the resource does not exist".to_owned())
+    }
+}
+/// Calls `initializeHelpdesk` with its examples.
+async fn initialize_helpdesk(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "initializeHelpdesk",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::InitializeHelpdeskBody = decode(
+        "initializeHelpdesk",
+        "body",
+        r#"{"domain_basic":"acme-inc","name":"Acme Help Center"}"#,
+    )?;
+    client
+        .website_helpdesk()
+        .initialize_helpdesk(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `deleteHelpdesk` with its examples.
+async fn delete_helpdesk(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "deleteHelpdesk",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::DeleteHelpdeskBody = decode(
+        "deleteHelpdesk",
+        "body",
+        r#"{"verify":{"method":"password","secret":"MySuperSecurePassword"}}"#,
+    )?;
+    client
+        .website_helpdesk()
+        .delete_helpdesk(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `resolveHelpdeskDomain` with its examples.
+async fn resolve_helpdesk_domain(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "resolveHelpdeskDomain",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let answer = client
+        .website_helpdesk()
+        .resolve_helpdesk_domain(&website_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "resolveHelpdeskDomain",
+        "the answer",
+        r#"{"basic":"acme-inc","custom":"help.acme-inc.com","root":"crisp.help","verified":true}"#,
+        &encode("resolveHelpdeskDomain", "the answer", &answer)?,
+    )
+}
+/// Calls `requestHelpdeskDomainChange` with its examples.
+async fn request_helpdesk_domain_change(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "requestHelpdeskDomainChange",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::RequestHelpdeskDomainChangeBody = decode(
+        "requestHelpdeskDomainChange",
+        "body",
+        r#"{"custom":"help.acme-inc.com"}"#,
+    )?;
+    client
+        .website_helpdesk()
+        .request_helpdesk_domain_change(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `generateHelpdeskDomainSetupFlow` with its examples.
+async fn generate_helpdesk_domain_setup_flow(
+    client: &crate::Client,
+) -> Result<(), String> {
+    let website_id: String = decode(
+        "generateHelpdeskDomainSetupFlow",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let options: ::crisp_models::GenerateHelpdeskDomainSetupFlowOptions = decode(
+        "generateHelpdeskDomainSetupFlow",
+        "options",
+        r#"{"custom":"help.acme-inc.com"}"#,
+    )?;
+    let answer = client
+        .website_helpdesk()
+        .generate_helpdesk_domain_setup_flow(&website_id, &options)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "generateHelpdeskDomainSetupFlow",
+        "the answer",
+        r#"{"custom":"help.acme-inc.com","setup":{"records":[{"name":"help","query":"help.acme-inc.com","type":"CNAME","value":"helpdesk.crisp.help"}]}}"#,
+        &encode("generateHelpdeskDomainSetupFlow", "the answer", &answer)?,
+    )
+}
+/// Calls `exportHelpdeskLocaleArticles` with its examples.
+async fn export_helpdesk_locale_articles(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "exportHelpdeskLocaleArticles",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let locale: String = decode("exportHelpdeskLocaleArticles", "locale", r#""en""#)?;
+    let content_type: ::crisp_models::HelpdeskContentType = decode(
+        "exportHelpdeskLocaleArticles",
+        "content_type",
+        r#""articles""#,
+    )?;
+    client
+        .website_helpdesk()
+        .export_helpdesk_locale_articles(&website_id, &locale, &content_type)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `listHelpdeskLocaleFeedbacks` with its examples.
+async fn list_helpdesk_locale_feedbacks(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "listHelpdeskLocaleFeedbacks",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let locale: String = decode("listHelpdeskLocaleFeedbacks", "locale", r#""en""#)?;
+    let content_type: ::crisp_models::HelpdeskContentType = decode(
+        "listHelpdeskLocaleFeedbacks",
+        "content_type",
+        r#""articles""#,
+    )?;
+    let page_number: u32 = decode("listHelpdeskLocaleFeedbacks", "page_number", r#"1"#)?;
+    let options: ::crisp_models::ListHelpdeskLocaleFeedbacksOptions = decode(
+        "listHelpdeskLocaleFeedbacks",
+        "options",
+        r#"{"filter_date_end":"2024-03-31T23:59:59.999Z","filter_date_start":"2024-03-01T00:00:00.000Z"}"#,
+    )?;
+    let answer = client
+        .website_helpdesk()
+        .list_helpdesk_locale_feedbacks(
+            &website_id,
+            &locale,
+            &content_type,
+            page_number,
+            &options,
+        )
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "listHelpdeskLocaleFeedbacks",
+        "the answer",
+        r#"[{"article":{"article_id":"fd036d68-c619-4c63-9deb-e2ce91733dd6","title":"How to use $crisp JavaScript SDK?","url":"https://acme-inc.crisp.help/en/article/how-to-use-crisp-javascript-sdk-10ud15y/"},"comment":"The screenshots do not match the current dashboard.","created_at":1710340112000,"rating":"unhelpful","session":{"assigned":{"user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"},"avatar":"https://avatars.example.com/john-doe.png","email":"john.doe@acme-inc.com","geolocation":{"city":"Nantes","coordinates":{"latitude":47.2184,"longitude":-1.5536},"country":"FR","region":"Brittany"},"nickname":"John Doe","session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881"}}]"#,
+        &encode("listHelpdeskLocaleFeedbacks", "the answer", &answer)?,
+    )
+}
+/// Calls `mapHelpdeskLocaleFeedbackRatings` with its examples.
+async fn map_helpdesk_locale_feedback_ratings(
+    client: &crate::Client,
+) -> Result<(), String> {
+    let website_id: String = decode(
+        "mapHelpdeskLocaleFeedbackRatings",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let locale: String = decode(
+        "mapHelpdeskLocaleFeedbackRatings",
+        "locale",
+        r#""en""#,
+    )?;
+    let content_type: ::crisp_models::HelpdeskContentType = decode(
+        "mapHelpdeskLocaleFeedbackRatings",
+        "content_type",
+        r#""articles""#,
+    )?;
+    let options: ::crisp_models::MapHelpdeskLocaleFeedbackRatingsOptions = decode(
+        "mapHelpdeskLocaleFeedbackRatings",
+        "options",
+        r#"{"filter_date_end":"2024-03-31T23:59:59.999Z","filter_date_start":"2024-03-01T00:00:00.000Z"}"#,
+    )?;
+    let answer = client
+        .website_helpdesk()
+        .map_helpdesk_locale_feedback_ratings(
+            &website_id,
+            &locale,
+            &content_type,
+            &options,
+        )
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "mapHelpdeskLocaleFeedbackRatings",
+        "the answer",
+        r#"{"ratings":{"helpful":128,"unhelpful":14}}"#,
+        &encode("mapHelpdeskLocaleFeedbackRatings", "the answer", &answer)?,
+    )
+}
+/// Calls `resolveHelpdeskHistoryChange` with its examples.
+async fn resolve_helpdesk_history_change(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "resolveHelpdeskHistoryChange",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let change_id: String = decode(
+        "resolveHelpdeskHistoryChange",
+        "change_id",
+        r#""4b825dc642cb6eb9a060e54bf8d69288fbee4904""#,
+    )?;
+    let answer = client
+        .website_helpdesk()
+        .resolve_helpdesk_history_change(&website_id, &change_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "resolveHelpdeskHistoryChange",
+        "the answer",
+        r##"{"author":{"email":"jane.doe@acme-inc.com","name":"Jane Doe"},"change_id":"4b825dc642cb6eb9a060e54bf8d69288fbee4904","created_at":1710340112000,"edits":{"deletions":3,"insertions":12},"files":[{"change":"modified","content":"# Getting started\n\nCreate your account, then invite your team.","metadata":{"author":{"user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"},"color":"#1972F5","description":"First steps with the Acme dashboard.","format":"markdown","image":"https://storage.crisp.chat/helpdesk/acme/getting-started.png","state":{"featured":true,"hidden":false,"published":true},"title":"Getting started"},"path":"guides/getting-started"}],"message":"Update the getting started guide"}"##,
+        &encode("resolveHelpdeskHistoryChange", "the answer", &answer)?,
+    )
+}
+/// Calls `cancelHelpdeskHistoryChange` with its examples.
+async fn cancel_helpdesk_history_change(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "cancelHelpdeskHistoryChange",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let change_id: String = decode(
+        "cancelHelpdeskHistoryChange",
+        "change_id",
+        r#""4b825dc642cb6eb9a060e54bf8d69288fbee4904""#,
+    )?;
+    let body: ::crisp_models::CancelHelpdeskHistoryChangeBody = decode(
+        "cancelHelpdeskHistoryChange",
+        "body",
+        r#"{"action":"revert"}"#,
+    )?;
+    client
+        .website_helpdesk()
+        .cancel_helpdesk_history_change(&website_id, &change_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `listHelpdeskHistoryChanges` with its examples.
+async fn list_helpdesk_history_changes(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "listHelpdeskHistoryChanges",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let page_number: u32 = decode("listHelpdeskHistoryChanges", "page_number", r#"1"#)?;
+    let options: ::crisp_models::ListHelpdeskHistoryChangesOptions = decode(
+        "listHelpdeskHistoryChanges",
+        "options",
+        r#"{"filter_locale":"en","filter_tree_path":"guides/getting-started","filter_type":"articles"}"#,
+    )?;
+    let answer = client
+        .website_helpdesk()
+        .list_helpdesk_history_changes(&website_id, page_number, &options)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "listHelpdeskHistoryChanges",
+        "the answer",
+        r##"[{"author":{"email":"jane.doe@acme-inc.com","name":"Jane Doe"},"change_id":"4b825dc642cb6eb9a060e54bf8d69288fbee4904","created_at":1710340112000,"edits":{"deletions":3,"insertions":12},"files":[{"change":"modified","content":"# Getting started\n\nCreate your account, then invite your team.","metadata":{"author":{"user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"},"color":"#1972F5","description":"First steps with the Acme dashboard.","format":"markdown","image":"https://storage.crisp.chat/helpdesk/acme/getting-started.png","state":{"featured":true,"hidden":false,"published":true},"title":"Getting started"},"path":"guides/getting-started"}],"message":"Update the getting started guide"}]"##,
+        &encode("listHelpdeskHistoryChanges", "the answer", &answer)?,
+    )
+}
+/// Calls `importExternalHelpdeskToLocale` with its examples.
+async fn import_external_helpdesk_to_locale(
+    client: &crate::Client,
+) -> Result<(), String> {
+    let website_id: String = decode(
+        "importExternalHelpdeskToLocale",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let locale: String = decode("importExternalHelpdeskToLocale", "locale", r#""en""#)?;
+    let content_type: ::crisp_models::HelpdeskContentType = decode(
+        "importExternalHelpdeskToLocale",
+        "content_type",
+        r#""articles""#,
+    )?;
+    let body: ::crisp_models::HelpdeskExternalImport = decode(
+        "importExternalHelpdeskToLocale",
+        "body",
+        r#"{"detect_locales":true,"helpdesk_url":"https://help.acme-inc.com/","other_locales":["fr","de"]}"#,
+    )?;
+    client
+        .website_helpdesk()
+        .import_external_helpdesk_to_locale(&website_id, &locale, &content_type, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `addHelpdeskLocale` with its examples.
+async fn add_helpdesk_locale(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "addHelpdeskLocale",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::AddHelpdeskLocaleBody = decode(
+        "addHelpdeskLocale",
+        "body",
+        r#"{"locale":"fr"}"#,
+    )?;
+    client
+        .website_helpdesk()
+        .add_helpdesk_locale(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `resolveHelpdeskLocale` with its examples.
+async fn resolve_helpdesk_locale(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "resolveHelpdeskLocale",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let locale: String = decode("resolveHelpdeskLocale", "locale", r#""en""#)?;
+    let answer = client
+        .website_helpdesk()
+        .resolve_helpdesk_locale(&website_id, &locale)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "resolveHelpdeskLocale",
+        "the answer",
+        r#"{"locale":"en","locale_id":"71f4c0b2-3b2e-4d7f-9a8c-5e6d4f3a2b1c","statistics":{"articles":{"entries":42,"groups":6},"guides":{"entries":8,"groups":2},"news":{"entries":3,"groups":1},"references":{"entries":0,"groups":0}},"url":"https://acme-inc.crisp.help/en/"}"#,
+        &encode("resolveHelpdeskLocale", "the answer", &answer)?,
+    )
+}
+/// Calls `checkHelpdeskLocaleExists` with its examples.
+async fn check_helpdesk_locale_exists(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "checkHelpdeskLocaleExists",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let locale: String = decode("checkHelpdeskLocaleExists", "locale", r#""en""#)?;
+    if client
+        .website_helpdesk()
+        .check_helpdesk_locale_exists(&website_id, &locale)
+        .await
+        .map_err(|error| error.to_string())?
+    {
+        Ok(())
+    } else {
+        Err(
+            "checkHelpdeskLocaleExists: answered that the resource does not exist"
+                .to_owned(),
+        )
+    }
+}
+/// Calls `deleteHelpdeskLocale` with its examples.
+async fn delete_helpdesk_locale(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "deleteHelpdeskLocale",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let locale: String = decode("deleteHelpdeskLocale", "locale", r#""en""#)?;
+    client
+        .website_helpdesk()
+        .delete_helpdesk_locale(&website_id, &locale)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `listHelpdeskLocales` with its examples.
+async fn list_helpdesk_locales(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "listHelpdeskLocales",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let page_number: u32 = decode("listHelpdeskLocales", "page_number", r#"1"#)?;
+    let answer = client
+        .website_helpdesk()
+        .list_helpdesk_locales(&website_id, page_number)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "listHelpdeskLocales",
+        "the answer",
+        r#"[{"locale":"en","locale_id":"71f4c0b2-3b2e-4d7f-9a8c-5e6d4f3a2b1c","statistics":{"articles":{"entries":42,"groups":6},"guides":{"entries":8,"groups":2},"news":{"entries":3,"groups":1},"references":{"entries":0,"groups":0}},"url":"https://acme-inc.crisp.help/en/"}]"#,
+        &encode("listHelpdeskLocales", "the answer", &answer)?,
+    )
+}
+/// Calls `resolveHelpdeskPageEntity` with its examples.
+async fn resolve_helpdesk_page_entity(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "resolveHelpdeskPageEntity",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let locale: String = decode("resolveHelpdeskPageEntity", "locale", r#""en""#)?;
+    let content_type: ::crisp_models::HelpdeskContentType = decode(
+        "resolveHelpdeskPageEntity",
+        "content_type",
+        r#""articles""#,
+    )?;
+    let entity_id: String = decode(
+        "resolveHelpdeskPageEntity",
+        "entity_id",
+        r#""9d1f4e27-6b3a-4c85-b0e9-2a7d5c8f1e63""#,
+    )?;
+    let answer = client
+        .website_helpdesk()
+        .resolve_helpdesk_page_entity(&website_id, &locale, &content_type, &entity_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "resolveHelpdeskPageEntity",
+        "the answer",
+        r#"{"entity_id":"9d1f4e27-6b3a-4c85-b0e9-2a7d5c8f1e63","title":"Getting started","tree_path":"guides/getting-started","url":"https://acme-inc.crisp.help/en/guides/getting-started/"}"#,
+        &encode("resolveHelpdeskPageEntity", "the answer", &answer)?,
+    )
+}
+/// Calls `listHelpdeskPages` with its examples.
+async fn list_helpdesk_pages(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "listHelpdeskPages",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let locale: String = decode("listHelpdeskPages", "locale", r#""en""#)?;
+    let content_type: ::crisp_models::HelpdeskContentType = decode(
+        "listHelpdeskPages",
+        "content_type",
+        r#""articles""#,
+    )?;
+    let page_number: u32 = decode("listHelpdeskPages", "page_number", r#"1"#)?;
+    let answer = client
+        .website_helpdesk()
+        .list_helpdesk_pages(&website_id, &locale, &content_type, page_number)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "listHelpdeskPages",
+        "the answer",
+        r#"[{"entity_id":"9d1f4e27-6b3a-4c85-b0e9-2a7d5c8f1e63","title":"Getting started","tree_path":"guides/getting-started","url":"https://acme-inc.crisp.help/en/guides/getting-started/"}]"#,
+        &encode("listHelpdeskPages", "the answer", &answer)?,
+    )
+}
+/// Calls `addHelpdeskRedirection` with its examples.
+async fn add_helpdesk_redirection(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "addHelpdeskRedirection",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::AddHelpdeskRedirectionBody = decode(
+        "addHelpdeskRedirection",
+        "body",
+        r#"{"path":"/en/article/old-setup-guide-1xk9u2/","target":"/en/guides/getting-started/"}"#,
+    )?;
+    let answer = client
+        .website_helpdesk()
+        .add_helpdesk_redirection(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "addHelpdeskRedirection",
+        "the answer",
+        r#"{"redirection_id":"0b7e3c52-9a14-4d8f-a6e1-7c3b9d2f5e80"}"#,
+        &encode("addHelpdeskRedirection", "the answer", &answer)?,
+    )
+}
+/// Calls `resolveHelpdeskRedirection` with its examples.
+async fn resolve_helpdesk_redirection(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "resolveHelpdeskRedirection",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let redirection_id: String = decode(
+        "resolveHelpdeskRedirection",
+        "redirection_id",
+        r#""0b7e3c52-9a14-4d8f-a6e1-7c3b9d2f5e80""#,
+    )?;
+    let answer = client
+        .website_helpdesk()
+        .resolve_helpdesk_redirection(&website_id, &redirection_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "resolveHelpdeskRedirection",
+        "the answer",
+        r#"{"created_at":1709294400000,"path":"/en/article/old-setup-guide-1xk9u2/","redirection_id":"0b7e3c52-9a14-4d8f-a6e1-7c3b9d2f5e80","target":"/en/guides/getting-started/","updated_at":1710340112000}"#,
+        &encode("resolveHelpdeskRedirection", "the answer", &answer)?,
+    )
+}
+/// Calls `checkHelpdeskRedirectionExists` with its examples.
+async fn check_helpdesk_redirection_exists(
+    client: &crate::Client,
+) -> Result<(), String> {
+    let website_id: String = decode(
+        "checkHelpdeskRedirectionExists",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let redirection_id: String = decode(
+        "checkHelpdeskRedirectionExists",
+        "redirection_id",
+        r#""0b7e3c52-9a14-4d8f-a6e1-7c3b9d2f5e80""#,
+    )?;
+    if client
+        .website_helpdesk()
+        .check_helpdesk_redirection_exists(&website_id, &redirection_id)
+        .await
+        .map_err(|error| error.to_string())?
+    {
+        Ok(())
+    } else {
+        Err(
+            "checkHelpdeskRedirectionExists: answered that the resource does not exist"
+                .to_owned(),
+        )
+    }
+}
+/// Calls `deleteHelpdeskRedirection` with its examples.
+async fn delete_helpdesk_redirection(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "deleteHelpdeskRedirection",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let redirection_id: String = decode(
+        "deleteHelpdeskRedirection",
+        "redirection_id",
+        r#""0b7e3c52-9a14-4d8f-a6e1-7c3b9d2f5e80""#,
+    )?;
+    client
+        .website_helpdesk()
+        .delete_helpdesk_redirection(&website_id, &redirection_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `listHelpdeskRedirections` with its examples.
+async fn list_helpdesk_redirections(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "listHelpdeskRedirections",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let page_number: u32 = decode("listHelpdeskRedirections", "page_number", r#"1"#)?;
+    let answer = client
+        .website_helpdesk()
+        .list_helpdesk_redirections(&website_id, page_number)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "listHelpdeskRedirections",
+        "the answer",
+        r#"[{"created_at":1709294400000,"path":"/en/article/old-setup-guide-1xk9u2/","redirection_id":"0b7e3c52-9a14-4d8f-a6e1-7c3b9d2f5e80","target":"/en/guides/getting-started/","updated_at":1710340112000}]"#,
+        &encode("listHelpdeskRedirections", "the answer", &answer)?,
+    )
+}
+/// Calls `requestHelpdeskContentRefresh` with its examples.
+async fn request_helpdesk_content_refresh(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "requestHelpdeskContentRefresh",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let locale: String = decode("requestHelpdeskContentRefresh", "locale", r#""en""#)?;
+    let content_type: ::crisp_models::HelpdeskContentType = decode(
+        "requestHelpdeskContentRefresh",
+        "content_type",
+        r#""articles""#,
+    )?;
+    client
+        .website_helpdesk()
+        .request_helpdesk_content_refresh(&website_id, &locale, &content_type)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `resolveHelpdeskSettings` with its examples.
+async fn resolve_helpdesk_settings(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "resolveHelpdeskSettings",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let answer = client
+        .website_helpdesk()
+        .resolve_helpdesk_settings(&website_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "resolveHelpdeskSettings",
+        "the answer",
+        r#"{"access":{"restrict_mode":"none"},"appearance":{"banner":"https://storage.crisp.chat/helpdesk/acme/banner.jpg","color":{"mode":"light","mode_changeable":true},"logos":{"favicon":"https://storage.crisp.chat/helpdesk/acme/favicon.png","footer":"https://storage.crisp.chat/helpdesk/acme/logo-footer.png","header":"https://storage.crisp.chat/helpdesk/acme/logo-header.png"}},"behavior":{"agent_chat_bar":false,"agent_copy_button":true,"ask_feedback":true,"forbid_indexing":false,"frequently_read":true,"locale_picker":true,"refer_link":false,"report_incorrect":true,"serve_markdown":false,"show_category_images":true,"show_chatbox":true,"status_health_dead":true,"table_of_contents":true},"include":{"html":"<script src=\"https://cdn.acme-inc.com/help-analytics.js\"></script>"},"localization":{"translated_automatic":true,"translated_locales_readonly":false,"writing_locale":"en"},"name":"Acme Help Center","section":{"articles":"Articles","guides":"Guides","news":"Product news","references":"API reference"},"service":{"mcp_server":false}}"#,
+        &encode("resolveHelpdeskSettings", "the answer", &answer)?,
+    )
+}
+/// Calls `saveHelpdeskSettings` with its examples.
+async fn save_helpdesk_settings(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "saveHelpdeskSettings",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::HelpdeskSettings = decode(
+        "saveHelpdeskSettings",
+        "body",
+        r#"{"appearance":{"color":{"mode":"dark","mode_changeable":false}},"behavior":{"ask_feedback":true,"table_of_contents":true},"name":"Acme Help Center"}"#,
+    )?;
+    client
+        .website_helpdesk()
+        .save_helpdesk_settings(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `resolveHelpdeskTreeContent` with its examples.
+async fn resolve_helpdesk_tree_content(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "resolveHelpdeskTreeContent",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let locale: String = decode("resolveHelpdeskTreeContent", "locale", r#""en""#)?;
+    let content_type: ::crisp_models::HelpdeskContentType = decode(
+        "resolveHelpdeskTreeContent",
+        "content_type",
+        r#""articles""#,
+    )?;
+    let path: String = decode(
+        "resolveHelpdeskTreeContent",
+        "path",
+        r#""guides/getting-started""#,
+    )?;
+    let answer = client
+        .website_helpdesk()
+        .resolve_helpdesk_tree_content(&website_id, &locale, &content_type, &path)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "resolveHelpdeskTreeContent",
+        "the answer",
+        r##"{"content":"# Getting started\n\nCreate your account, then invite your team."}"##,
+        &encode("resolveHelpdeskTreeContent", "the answer", &answer)?,
+    )
+}
+/// Calls `saveHelpdeskTreeContent` with its examples.
+async fn save_helpdesk_tree_content(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "saveHelpdeskTreeContent",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let locale: String = decode("saveHelpdeskTreeContent", "locale", r#""en""#)?;
+    let content_type: ::crisp_models::HelpdeskContentType = decode(
+        "saveHelpdeskTreeContent",
+        "content_type",
+        r#""articles""#,
+    )?;
+    let path: String = decode(
+        "saveHelpdeskTreeContent",
+        "path",
+        r#""guides/getting-started""#,
+    )?;
+    let body: ::crisp_models::SaveHelpdeskTreeContentBody = decode(
+        "saveHelpdeskTreeContent",
+        "body",
+        r##"{"content":"# Getting started\n\nCreate your account, invite your team, then install the chatbox."}"##,
+    )?;
+    client
+        .website_helpdesk()
+        .save_helpdesk_tree_content(&website_id, &locale, &content_type, &path, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `listHelpdeskTree` with its examples.
+async fn list_helpdesk_tree(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "listHelpdeskTree",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let locale: String = decode("listHelpdeskTree", "locale", r#""en""#)?;
+    let content_type: ::crisp_models::HelpdeskContentType = decode(
+        "listHelpdeskTree",
+        "content_type",
+        r#""articles""#,
+    )?;
+    let page_number: u32 = decode("listHelpdeskTree", "page_number", r#"1"#)?;
+    let options: ::crisp_models::ListHelpdeskTreeOptions = decode(
+        "listHelpdeskTree",
+        "options",
+        r#"{"filter_date_end":"2024-03-31T23:59:59.999Z","filter_date_start":"2024-03-01T00:00:00.000Z","search_title":"getting started","sub_path":"guides"}"#,
+    )?;
+    let answer = client
+        .website_helpdesk()
+        .list_helpdesk_tree(&website_id, &locale, &content_type, page_number, &options)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "listHelpdeskTree",
+        "the answer",
+        r#"[{"children":[{"children":[],"slug":"getting-started","state":{"featured":true,"hidden":false,"published":true},"title":"Getting started","type":"page"}],"slug":"guides","state":{"featured":false,"hidden":false,"published":true},"title":"Guides","type":"folder"}]"#,
+        &encode("listHelpdeskTree", "the answer", &answer)?,
+    )
+}
+/// Calls `resolveHelpdeskTreeMetadata` with its examples.
+async fn resolve_helpdesk_tree_metadata(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "resolveHelpdeskTreeMetadata",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let locale: String = decode("resolveHelpdeskTreeMetadata", "locale", r#""en""#)?;
+    let content_type: ::crisp_models::HelpdeskContentType = decode(
+        "resolveHelpdeskTreeMetadata",
+        "content_type",
+        r#""articles""#,
+    )?;
+    let path: String = decode(
+        "resolveHelpdeskTreeMetadata",
+        "path",
+        r#""guides/getting-started""#,
+    )?;
+    let answer = client
+        .website_helpdesk()
+        .resolve_helpdesk_tree_metadata(&website_id, &locale, &content_type, &path)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "resolveHelpdeskTreeMetadata",
+        "the answer",
+        r##"{"author":{"user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"},"color":"#1972F5","description":"First steps with the Acme dashboard.","format":"markdown","image":"https://storage.crisp.chat/helpdesk/acme/getting-started.png","state":{"featured":true,"hidden":false,"published":true},"title":"Getting started"}"##,
+        &encode("resolveHelpdeskTreeMetadata", "the answer", &answer)?,
+    )
+}
+/// Calls `updateHelpdeskTreeMetadata` with its examples.
+async fn update_helpdesk_tree_metadata(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "updateHelpdeskTreeMetadata",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let locale: String = decode("updateHelpdeskTreeMetadata", "locale", r#""en""#)?;
+    let content_type: ::crisp_models::HelpdeskContentType = decode(
+        "updateHelpdeskTreeMetadata",
+        "content_type",
+        r#""articles""#,
+    )?;
+    let path: String = decode(
+        "updateHelpdeskTreeMetadata",
+        "path",
+        r#""guides/getting-started""#,
+    )?;
+    let body: ::crisp_models::HelpdeskTreeMetadata = decode(
+        "updateHelpdeskTreeMetadata",
+        "body",
+        r#"{"state":{"featured":true,"hidden":false,"published":true},"title":"Getting started with Acme"}"#,
+    )?;
+    client
+        .website_helpdesk()
+        .update_helpdesk_tree_metadata(&website_id, &locale, &content_type, &path, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `resolveHelpdeskTreePage` with its examples.
+async fn resolve_helpdesk_tree_page(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "resolveHelpdeskTreePage",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let locale: String = decode("resolveHelpdeskTreePage", "locale", r#""en""#)?;
+    let content_type: ::crisp_models::HelpdeskContentType = decode(
+        "resolveHelpdeskTreePage",
+        "content_type",
+        r#""articles""#,
+    )?;
+    let path: String = decode(
+        "resolveHelpdeskTreePage",
+        "path",
+        r#""guides/getting-started""#,
+    )?;
+    let answer = client
+        .website_helpdesk()
+        .resolve_helpdesk_tree_page(&website_id, &locale, &content_type, &path)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "resolveHelpdeskTreePage",
+        "the answer",
+        r#"{"title":"Getting started","url":"https://acme-inc.crisp.help/en/guides/getting-started/"}"#,
+        &encode("resolveHelpdeskTreePage", "the answer", &answer)?,
+    )
+}
+/// Calls `resolveHelpdeskTreePath` with its examples.
+async fn resolve_helpdesk_tree_path(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "resolveHelpdeskTreePath",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let locale: String = decode("resolveHelpdeskTreePath", "locale", r#""en""#)?;
+    let content_type: ::crisp_models::HelpdeskContentType = decode(
+        "resolveHelpdeskTreePath",
+        "content_type",
+        r#""articles""#,
+    )?;
+    let path: String = decode(
+        "resolveHelpdeskTreePath",
+        "path",
+        r#""guides/getting-started""#,
+    )?;
+    let answer = client
+        .website_helpdesk()
+        .resolve_helpdesk_tree_path(&website_id, &locale, &content_type, &path)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "resolveHelpdeskTreePath",
+        "the answer",
+        r#"{"children":[{"children":[],"slug":"getting-started","state":{"featured":true,"hidden":false,"published":true},"title":"Getting started","type":"page"}],"slug":"guides","state":{"featured":false,"hidden":false,"published":true},"title":"Guides","type":"folder"}"#,
+        &encode("resolveHelpdeskTreePath", "the answer", &answer)?,
+    )
+}
+/// Calls `createHelpdeskTreePath` with its examples.
+async fn create_helpdesk_tree_path(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "createHelpdeskTreePath",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let locale: String = decode("createHelpdeskTreePath", "locale", r#""en""#)?;
+    let content_type: ::crisp_models::HelpdeskContentType = decode(
+        "createHelpdeskTreePath",
+        "content_type",
+        r#""articles""#,
+    )?;
+    let path: String = decode(
+        "createHelpdeskTreePath",
+        "path",
+        r#""guides/getting-started""#,
+    )?;
+    client
+        .website_helpdesk()
+        .create_helpdesk_tree_path(&website_id, &locale, &content_type, &path)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `updateHelpdeskTreePath` with its examples.
+async fn update_helpdesk_tree_path(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "updateHelpdeskTreePath",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let locale: String = decode("updateHelpdeskTreePath", "locale", r#""en""#)?;
+    let content_type: ::crisp_models::HelpdeskContentType = decode(
+        "updateHelpdeskTreePath",
+        "content_type",
+        r#""articles""#,
+    )?;
+    let path: String = decode(
+        "updateHelpdeskTreePath",
+        "path",
+        r#""guides/getting-started""#,
+    )?;
+    let body: ::crisp_models::HelpdeskTreePathUpdate = decode(
+        "updateHelpdeskTreePath",
+        "body",
+        r#"{"action":"move","path":{"to":"guides/setup/getting-started"},"position":0}"#,
+    )?;
+    client
+        .website_helpdesk()
+        .update_helpdesk_tree_path(&website_id, &locale, &content_type, &path, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `deleteHelpdeskTreePath` with its examples.
+async fn delete_helpdesk_tree_path(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "deleteHelpdeskTreePath",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let locale: String = decode("deleteHelpdeskTreePath", "locale", r#""en""#)?;
+    let content_type: ::crisp_models::HelpdeskContentType = decode(
+        "deleteHelpdeskTreePath",
+        "content_type",
+        r#""articles""#,
+    )?;
+    let path: String = decode(
+        "deleteHelpdeskTreePath",
+        "path",
+        r#""guides/getting-started""#,
+    )?;
+    client
+        .website_helpdesk()
+        .delete_helpdesk_tree_path(&website_id, &locale, &content_type, &path)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `addNewHelpdeskLocaleArticle` with its examples.
+#[allow(deprecated)]
+async fn add_new_helpdesk_locale_article(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "addNewHelpdeskLocaleArticle",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let locale: String = decode("addNewHelpdeskLocaleArticle", "locale", r#""en""#)?;
+    let body: ::crisp_models::AddNewHelpdeskLocaleArticleBody = decode(
+        "addNewHelpdeskLocaleArticle",
+        "body",
+        r#"{"title":"How to use $crisp JavaScript SDK?"}"#,
+    )?;
+    let answer = client
+        .website_helpdesk()
+        .add_new_helpdesk_locale_article(&website_id, &locale, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "addNewHelpdeskLocaleArticle",
+        "the answer",
+        r#"{"article_id":"fd036d68-c619-4c63-9deb-e2ce91733dd6"}"#,
+        &encode("addNewHelpdeskLocaleArticle", "the answer", &answer)?,
+    )
+}
+/// Calls `resolveHelpdeskLocaleArticle` with its examples.
+#[allow(deprecated)]
+async fn resolve_helpdesk_locale_article(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "resolveHelpdeskLocaleArticle",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let locale: String = decode("resolveHelpdeskLocaleArticle", "locale", r#""en""#)?;
+    let article_id: String = decode(
+        "resolveHelpdeskLocaleArticle",
+        "article_id",
+        r#""fd036d68-c619-4c63-9deb-e2ce91733dd6""#,
+    )?;
+    let answer = client
+        .website_helpdesk()
+        .resolve_helpdesk_locale_article(&website_id, &locale, &article_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "resolveHelpdeskLocaleArticle",
+        "the answer",
+        r#"{"article_id":"fd036d68-c619-4c63-9deb-e2ce91733dd6","content":"Crisp lets you create your customized chatbox easily. **It's easy to setup**.","created_at":1709294400000,"description":null,"featured":false,"order":1,"published_at":1709294400000,"status":"published","title":"How to use $crisp JavaScript SDK?","updated_at":1710340112000,"url":"https://acme-inc.crisp.help/en/article/how-to-use-crisp-javascript-sdk-10ud15y/","visibility":"visible","visits":1532}"#,
+        &encode("resolveHelpdeskLocaleArticle", "the answer", &answer)?,
+    )
+}
+/// Calls `checkHelpdeskLocaleArticleExists` with its examples.
+#[allow(deprecated)]
+async fn check_helpdesk_locale_article_exists(
+    client: &crate::Client,
+) -> Result<(), String> {
+    let website_id: String = decode(
+        "checkHelpdeskLocaleArticleExists",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let locale: String = decode(
+        "checkHelpdeskLocaleArticleExists",
+        "locale",
+        r#""en""#,
+    )?;
+    let article_id: String = decode(
+        "checkHelpdeskLocaleArticleExists",
+        "article_id",
+        r#""fd036d68-c619-4c63-9deb-e2ce91733dd6""#,
+    )?;
+    if client
+        .website_helpdesk()
+        .check_helpdesk_locale_article_exists(&website_id, &locale, &article_id)
+        .await
+        .map_err(|error| error.to_string())?
+    {
+        Ok(())
+    } else {
+        Err(
+            "checkHelpdeskLocaleArticleExists: answered that the resource does not exist"
+                .to_owned(),
+        )
+    }
+}
+/// Calls `saveHelpdeskLocaleArticle` with its examples.
+#[allow(deprecated)]
+async fn save_helpdesk_locale_article(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "saveHelpdeskLocaleArticle",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let locale: String = decode("saveHelpdeskLocaleArticle", "locale", r#""en""#)?;
+    let article_id: String = decode(
+        "saveHelpdeskLocaleArticle",
+        "article_id",
+        r#""fd036d68-c619-4c63-9deb-e2ce91733dd6""#,
+    )?;
+    let body: ::crisp_models::HelpdeskArticle = decode(
+        "saveHelpdeskLocaleArticle",
+        "body",
+        r#"{"content":"Crisp lets you create your customized chatbox easily. **It's easy to setup**.","description":null,"featured":false,"order":1,"title":"How to use $crisp JavaScript SDK?"}"#,
+    )?;
+    client
+        .website_helpdesk()
+        .save_helpdesk_locale_article(&website_id, &locale, &article_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `updateHelpdeskLocaleArticle` with its examples.
+#[allow(deprecated)]
+async fn update_helpdesk_locale_article(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "updateHelpdeskLocaleArticle",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let locale: String = decode("updateHelpdeskLocaleArticle", "locale", r#""en""#)?;
+    let article_id: String = decode(
+        "updateHelpdeskLocaleArticle",
+        "article_id",
+        r#""fd036d68-c619-4c63-9deb-e2ce91733dd6""#,
+    )?;
+    let body: ::crisp_models::HelpdeskArticle = decode(
+        "updateHelpdeskLocaleArticle",
+        "body",
+        r#"{"content":"Crisp lets you create your customized chatbox easily. **It's easy to setup**."}"#,
+    )?;
+    client
+        .website_helpdesk()
+        .update_helpdesk_locale_article(&website_id, &locale, &article_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `deleteHelpdeskLocaleArticle` with its examples.
+#[allow(deprecated)]
+async fn delete_helpdesk_locale_article(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "deleteHelpdeskLocaleArticle",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let locale: String = decode("deleteHelpdeskLocaleArticle", "locale", r#""en""#)?;
+    let article_id: String = decode(
+        "deleteHelpdeskLocaleArticle",
+        "article_id",
+        r#""fd036d68-c619-4c63-9deb-e2ce91733dd6""#,
+    )?;
+    client
+        .website_helpdesk()
+        .delete_helpdesk_locale_article(&website_id, &locale, &article_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `resolveHelpdeskLocaleArticleAlternate` with its examples.
+#[allow(deprecated)]
+async fn resolve_helpdesk_locale_article_alternate(
+    client: &crate::Client,
+) -> Result<(), String> {
+    let website_id: String = decode(
+        "resolveHelpdeskLocaleArticleAlternate",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let locale: String = decode(
+        "resolveHelpdeskLocaleArticleAlternate",
+        "locale",
+        r#""en""#,
+    )?;
+    let article_id: String = decode(
+        "resolveHelpdeskLocaleArticleAlternate",
+        "article_id",
+        r#""fd036d68-c619-4c63-9deb-e2ce91733dd6""#,
+    )?;
+    let locale_linked: String = decode(
+        "resolveHelpdeskLocaleArticleAlternate",
+        "locale_linked",
+        r#""fr""#,
+    )?;
+    let answer = client
+        .website_helpdesk()
+        .resolve_helpdesk_locale_article_alternate(
+            &website_id,
+            &locale,
+            &article_id,
+            &locale_linked,
+        )
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "resolveHelpdeskLocaleArticleAlternate",
+        "the answer",
+        r#"{"article_id":"3e5b7a1c-2d4f-4b8e-9a6c-0f1e2d3c4b5a","locale":"fr"}"#,
+        &encode("resolveHelpdeskLocaleArticleAlternate", "the answer", &answer)?,
+    )
+}
+/// Calls `checkHelpdeskLocaleArticleAlternateExists` with its examples.
+#[allow(deprecated)]
+async fn check_helpdesk_locale_article_alternate_exists(
+    client: &crate::Client,
+) -> Result<(), String> {
+    let website_id: String = decode(
+        "checkHelpdeskLocaleArticleAlternateExists",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let locale: String = decode(
+        "checkHelpdeskLocaleArticleAlternateExists",
+        "locale",
+        r#""en""#,
+    )?;
+    let article_id: String = decode(
+        "checkHelpdeskLocaleArticleAlternateExists",
+        "article_id",
+        r#""fd036d68-c619-4c63-9deb-e2ce91733dd6""#,
+    )?;
+    let locale_linked: String = decode(
+        "checkHelpdeskLocaleArticleAlternateExists",
+        "locale_linked",
+        r#""fr""#,
+    )?;
+    if client
+        .website_helpdesk()
+        .check_helpdesk_locale_article_alternate_exists(
+            &website_id,
+            &locale,
+            &article_id,
+            &locale_linked,
+        )
+        .await
+        .map_err(|error| error.to_string())?
+    {
+        Ok(())
+    } else {
+        Err(
+            "checkHelpdeskLocaleArticleAlternateExists: answered that the resource does not exist"
+                .to_owned(),
+        )
+    }
+}
+/// Calls `saveHelpdeskLocaleArticleAlternate` with its examples.
+#[allow(deprecated)]
+async fn save_helpdesk_locale_article_alternate(
+    client: &crate::Client,
+) -> Result<(), String> {
+    let website_id: String = decode(
+        "saveHelpdeskLocaleArticleAlternate",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let locale: String = decode(
+        "saveHelpdeskLocaleArticleAlternate",
+        "locale",
+        r#""en""#,
+    )?;
+    let article_id: String = decode(
+        "saveHelpdeskLocaleArticleAlternate",
+        "article_id",
+        r#""fd036d68-c619-4c63-9deb-e2ce91733dd6""#,
+    )?;
+    let locale_linked: String = decode(
+        "saveHelpdeskLocaleArticleAlternate",
+        "locale_linked",
+        r#""fr""#,
+    )?;
+    let body: ::crisp_models::SaveHelpdeskLocaleArticleAlternateBody = decode(
+        "saveHelpdeskLocaleArticleAlternate",
+        "body",
+        r#"{"article_id":"3e5b7a1c-2d4f-4b8e-9a6c-0f1e2d3c4b5a"}"#,
+    )?;
+    client
+        .website_helpdesk()
+        .save_helpdesk_locale_article_alternate(
+            &website_id,
+            &locale,
+            &article_id,
+            &locale_linked,
+            &body,
+        )
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `deleteHelpdeskLocaleArticleAlternate` with its examples.
+#[allow(deprecated)]
+async fn delete_helpdesk_locale_article_alternate(
+    client: &crate::Client,
+) -> Result<(), String> {
+    let website_id: String = decode(
+        "deleteHelpdeskLocaleArticleAlternate",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let locale: String = decode(
+        "deleteHelpdeskLocaleArticleAlternate",
+        "locale",
+        r#""en""#,
+    )?;
+    let article_id: String = decode(
+        "deleteHelpdeskLocaleArticleAlternate",
+        "article_id",
+        r#""fd036d68-c619-4c63-9deb-e2ce91733dd6""#,
+    )?;
+    let locale_linked: String = decode(
+        "deleteHelpdeskLocaleArticleAlternate",
+        "locale_linked",
+        r#""fr""#,
+    )?;
+    client
+        .website_helpdesk()
+        .delete_helpdesk_locale_article_alternate(
+            &website_id,
+            &locale,
+            &article_id,
+            &locale_linked,
+        )
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `listHelpdeskLocaleArticleAlternates` with its examples.
+#[allow(deprecated)]
+async fn list_helpdesk_locale_article_alternates(
+    client: &crate::Client,
+) -> Result<(), String> {
+    let website_id: String = decode(
+        "listHelpdeskLocaleArticleAlternates",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let locale: String = decode(
+        "listHelpdeskLocaleArticleAlternates",
+        "locale",
+        r#""en""#,
+    )?;
+    let article_id: String = decode(
+        "listHelpdeskLocaleArticleAlternates",
+        "article_id",
+        r#""fd036d68-c619-4c63-9deb-e2ce91733dd6""#,
+    )?;
+    let answer = client
+        .website_helpdesk()
+        .list_helpdesk_locale_article_alternates(&website_id, &locale, &article_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "listHelpdeskLocaleArticleAlternates",
+        "the answer",
+        r#"[{"article_id":"3e5b7a1c-2d4f-4b8e-9a6c-0f1e2d3c4b5a","locale":"fr"}]"#,
+        &encode("listHelpdeskLocaleArticleAlternates", "the answer", &answer)?,
+    )
+}
+/// Calls `resolveHelpdeskLocaleArticleCategory` with its examples.
+#[allow(deprecated)]
+async fn resolve_helpdesk_locale_article_category(
+    client: &crate::Client,
+) -> Result<(), String> {
+    let website_id: String = decode(
+        "resolveHelpdeskLocaleArticleCategory",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let locale: String = decode(
+        "resolveHelpdeskLocaleArticleCategory",
+        "locale",
+        r#""en""#,
+    )?;
+    let article_id: String = decode(
+        "resolveHelpdeskLocaleArticleCategory",
+        "article_id",
+        r#""fd036d68-c619-4c63-9deb-e2ce91733dd6""#,
+    )?;
+    let answer = client
+        .website_helpdesk()
+        .resolve_helpdesk_locale_article_category(&website_id, &locale, &article_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "resolveHelpdeskLocaleArticleCategory",
+        "the answer",
+        r#"{"category_id":"5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4","section_id":"2f9b1a6e-0c1d-4b7e-8f3a-9d5e7c4b2a10"}"#,
+        &encode("resolveHelpdeskLocaleArticleCategory", "the answer", &answer)?,
+    )
+}
+/// Calls `updateHelpdeskLocaleArticleCategory` with its examples.
+#[allow(deprecated)]
+async fn update_helpdesk_locale_article_category(
+    client: &crate::Client,
+) -> Result<(), String> {
+    let website_id: String = decode(
+        "updateHelpdeskLocaleArticleCategory",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let locale: String = decode(
+        "updateHelpdeskLocaleArticleCategory",
+        "locale",
+        r#""en""#,
+    )?;
+    let article_id: String = decode(
+        "updateHelpdeskLocaleArticleCategory",
+        "article_id",
+        r#""fd036d68-c619-4c63-9deb-e2ce91733dd6""#,
+    )?;
+    let body: ::crisp_models::UpdateHelpdeskLocaleArticleCategoryBody = decode(
+        "updateHelpdeskLocaleArticleCategory",
+        "body",
+        r#"{"category_id":"5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4","section_id":"2f9b1a6e-0c1d-4b7e-8f3a-9d5e7c4b2a10"}"#,
+    )?;
+    client
+        .website_helpdesk()
+        .update_helpdesk_locale_article_category(
+            &website_id,
+            &locale,
+            &article_id,
+            &body,
+        )
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `resolveHelpdeskLocaleArticlePage` with its examples.
+#[allow(deprecated)]
+async fn resolve_helpdesk_locale_article_page(
+    client: &crate::Client,
+) -> Result<(), String> {
+    let website_id: String = decode(
+        "resolveHelpdeskLocaleArticlePage",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let locale: String = decode(
+        "resolveHelpdeskLocaleArticlePage",
+        "locale",
+        r#""en""#,
+    )?;
+    let article_id: String = decode(
+        "resolveHelpdeskLocaleArticlePage",
+        "article_id",
+        r#""fd036d68-c619-4c63-9deb-e2ce91733dd6""#,
+    )?;
+    let answer = client
+        .website_helpdesk()
+        .resolve_helpdesk_locale_article_page(&website_id, &locale, &article_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "resolveHelpdeskLocaleArticlePage",
+        "the answer",
+        r#"{"title":"How to use $crisp JavaScript SDK?","url":"https://acme-inc.crisp.help/en/article/how-to-use-crisp-javascript-sdk-10ud15y/"}"#,
+        &encode("resolveHelpdeskLocaleArticlePage", "the answer", &answer)?,
+    )
+}
+/// Calls `publishHelpdeskLocaleArticle` with its examples.
+#[allow(deprecated)]
+async fn publish_helpdesk_locale_article(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "publishHelpdeskLocaleArticle",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let locale: String = decode("publishHelpdeskLocaleArticle", "locale", r#""en""#)?;
+    let article_id: String = decode(
+        "publishHelpdeskLocaleArticle",
+        "article_id",
+        r#""fd036d68-c619-4c63-9deb-e2ce91733dd6""#,
+    )?;
+    let answer = client
+        .website_helpdesk()
+        .publish_helpdesk_locale_article(&website_id, &locale, &article_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "publishHelpdeskLocaleArticle",
+        "the answer",
+        r#"{"url":"https://acme-inc.crisp.help/en/article/how-to-use-crisp-javascript-sdk-10ud15y/"}"#,
+        &encode("publishHelpdeskLocaleArticle", "the answer", &answer)?,
+    )
+}
+/// Calls `unpublishHelpdeskLocaleArticle` with its examples.
+#[allow(deprecated)]
+async fn unpublish_helpdesk_locale_article(
+    client: &crate::Client,
+) -> Result<(), String> {
+    let website_id: String = decode(
+        "unpublishHelpdeskLocaleArticle",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let locale: String = decode("unpublishHelpdeskLocaleArticle", "locale", r#""en""#)?;
+    let article_id: String = decode(
+        "unpublishHelpdeskLocaleArticle",
+        "article_id",
+        r#""fd036d68-c619-4c63-9deb-e2ce91733dd6""#,
+    )?;
+    client
+        .website_helpdesk()
+        .unpublish_helpdesk_locale_article(&website_id, &locale, &article_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `listHelpdeskLocaleArticles` with its examples.
+#[allow(deprecated)]
+async fn list_helpdesk_locale_articles(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "listHelpdeskLocaleArticles",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let locale: String = decode("listHelpdeskLocaleArticles", "locale", r#""en""#)?;
+    let page_number: u32 = decode("listHelpdeskLocaleArticles", "page_number", r#"1"#)?;
+    let answer = client
+        .website_helpdesk()
+        .list_helpdesk_locale_articles(&website_id, &locale, page_number)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "listHelpdeskLocaleArticles",
+        "the answer",
+        r#"[{"article_id":"fd036d68-c619-4c63-9deb-e2ce91733dd6","content":"Crisp lets you create your customized chatbox easily. **It's easy to setup**.","created_at":1709294400000,"description":null,"featured":false,"order":1,"published_at":1709294400000,"status":"published","title":"How to use $crisp JavaScript SDK?","updated_at":1710340112000,"url":"https://acme-inc.crisp.help/en/article/how-to-use-crisp-javascript-sdk-10ud15y/","visibility":"visible","visits":1532}]"#,
+        &encode("listHelpdeskLocaleArticles", "the answer", &answer)?,
+    )
+}
+/// Calls `listHelpdeskLocaleCategories` with its examples.
+#[allow(deprecated)]
+async fn list_helpdesk_locale_categories(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "listHelpdeskLocaleCategories",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let locale: String = decode("listHelpdeskLocaleCategories", "locale", r#""en""#)?;
+    let page_number: u32 = decode(
+        "listHelpdeskLocaleCategories",
+        "page_number",
+        r#"1"#,
+    )?;
+    let answer = client
+        .website_helpdesk()
+        .list_helpdesk_locale_categories(&website_id, &locale, page_number)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "listHelpdeskLocaleCategories",
+        "the answer",
+        r#"[{"category_id":"5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4"}]"#,
+        &encode("listHelpdeskLocaleCategories", "the answer", &answer)?,
+    )
+}
+/// Calls `addHelpdeskLocaleCategory` with its examples.
+#[allow(deprecated)]
+async fn add_helpdesk_locale_category(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "addHelpdeskLocaleCategory",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let locale: String = decode("addHelpdeskLocaleCategory", "locale", r#""en""#)?;
+    let body: ::crisp_models::AddHelpdeskLocaleCategoryBody = decode(
+        "addHelpdeskLocaleCategory",
+        "body",
+        r#"{"name":"Getting started"}"#,
+    )?;
+    let answer = client
+        .website_helpdesk()
+        .add_helpdesk_locale_category(&website_id, &locale, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "addHelpdeskLocaleCategory",
+        "the answer",
+        r#"{"category_id":"5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4"}"#,
+        &encode("addHelpdeskLocaleCategory", "the answer", &answer)?,
+    )
+}
+/// Calls `resolveHelpdeskLocaleCategory` with its examples.
+#[allow(deprecated)]
+async fn resolve_helpdesk_locale_category(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "resolveHelpdeskLocaleCategory",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let locale: String = decode("resolveHelpdeskLocaleCategory", "locale", r#""en""#)?;
+    let category_id: String = decode(
+        "resolveHelpdeskLocaleCategory",
+        "category_id",
+        r#""5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4""#,
+    )?;
+    let answer = client
+        .website_helpdesk()
+        .resolve_helpdesk_locale_category(&website_id, &locale, &category_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "resolveHelpdeskLocaleCategory",
+        "the answer",
+        r#"{"category_id":"5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4"}"#,
+        &encode("resolveHelpdeskLocaleCategory", "the answer", &answer)?,
+    )
+}
+/// Calls `checkHelpdeskLocaleCategoryExists` with its examples.
+#[allow(deprecated)]
+async fn check_helpdesk_locale_category_exists(
+    client: &crate::Client,
+) -> Result<(), String> {
+    let website_id: String = decode(
+        "checkHelpdeskLocaleCategoryExists",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let locale: String = decode(
+        "checkHelpdeskLocaleCategoryExists",
+        "locale",
+        r#""en""#,
+    )?;
+    let category_id: String = decode(
+        "checkHelpdeskLocaleCategoryExists",
+        "category_id",
+        r#""5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4""#,
+    )?;
+    if client
+        .website_helpdesk()
+        .check_helpdesk_locale_category_exists(&website_id, &locale, &category_id)
+        .await
+        .map_err(|error| error.to_string())?
+    {
+        Ok(())
+    } else {
+        Err(
+            "checkHelpdeskLocaleCategoryExists: answered that the resource does not exist"
+                .to_owned(),
+        )
+    }
+}
+/// Calls `saveHelpdeskLocaleCategory` with its examples.
+#[allow(deprecated)]
+async fn save_helpdesk_locale_category(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "saveHelpdeskLocaleCategory",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let locale: String = decode("saveHelpdeskLocaleCategory", "locale", r#""en""#)?;
+    let category_id: String = decode(
+        "saveHelpdeskLocaleCategory",
+        "category_id",
+        r#""5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4""#,
+    )?;
+    let body: ::crisp_models::HelpdeskCategory = decode(
+        "saveHelpdeskLocaleCategory",
+        "body",
+        r#"{"category_id":"5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4"}"#,
+    )?;
+    client
+        .website_helpdesk()
+        .save_helpdesk_locale_category(&website_id, &locale, &category_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `updateHelpdeskLocaleCategory` with its examples.
+#[allow(deprecated)]
+async fn update_helpdesk_locale_category(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "updateHelpdeskLocaleCategory",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let locale: String = decode("updateHelpdeskLocaleCategory", "locale", r#""en""#)?;
+    let category_id: String = decode(
+        "updateHelpdeskLocaleCategory",
+        "category_id",
+        r#""5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4""#,
+    )?;
+    let body: ::crisp_models::HelpdeskCategory = decode(
+        "updateHelpdeskLocaleCategory",
+        "body",
+        r#"{"section_id":"2f9b1a6e-0c1d-4b7e-8f3a-9d5e7c4b2a10"}"#,
+    )?;
+    client
+        .website_helpdesk()
+        .update_helpdesk_locale_category(&website_id, &locale, &category_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `deleteHelpdeskLocaleCategory` with its examples.
+#[allow(deprecated)]
+async fn delete_helpdesk_locale_category(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "deleteHelpdeskLocaleCategory",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let locale: String = decode("deleteHelpdeskLocaleCategory", "locale", r#""en""#)?;
+    let category_id: String = decode(
+        "deleteHelpdeskLocaleCategory",
+        "category_id",
+        r#""5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4""#,
+    )?;
+    client
+        .website_helpdesk()
+        .delete_helpdesk_locale_category(&website_id, &locale, &category_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `addHelpdeskLocaleSection` with its examples.
+#[allow(deprecated)]
+async fn add_helpdesk_locale_section(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "addHelpdeskLocaleSection",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let locale: String = decode("addHelpdeskLocaleSection", "locale", r#""en""#)?;
+    let category_id: String = decode(
+        "addHelpdeskLocaleSection",
+        "category_id",
+        r#""5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4""#,
+    )?;
+    let body: ::crisp_models::AddHelpdeskLocaleSectionBody = decode(
+        "addHelpdeskLocaleSection",
+        "body",
+        r#"{"name":"Installation"}"#,
+    )?;
+    let answer = client
+        .website_helpdesk()
+        .add_helpdesk_locale_section(&website_id, &locale, &category_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "addHelpdeskLocaleSection",
+        "the answer",
+        r#"{"section_id":"2f9b1a6e-0c1d-4b7e-8f3a-9d5e7c4b2a10"}"#,
+        &encode("addHelpdeskLocaleSection", "the answer", &answer)?,
+    )
+}
+/// Calls `resolveHelpdeskLocaleSection` with its examples.
+#[allow(deprecated)]
+async fn resolve_helpdesk_locale_section(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "resolveHelpdeskLocaleSection",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let locale: String = decode("resolveHelpdeskLocaleSection", "locale", r#""en""#)?;
+    let category_id: String = decode(
+        "resolveHelpdeskLocaleSection",
+        "category_id",
+        r#""5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4""#,
+    )?;
+    let section_id: String = decode(
+        "resolveHelpdeskLocaleSection",
+        "section_id",
+        r#""2f9b1a6e-0c1d-4b7e-8f3a-9d5e7c4b2a10""#,
+    )?;
+    let answer = client
+        .website_helpdesk()
+        .resolve_helpdesk_locale_section(&website_id, &locale, &category_id, &section_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "resolveHelpdeskLocaleSection",
+        "the answer",
+        r#"{"created_at":1709294400000,"name":"Installation","order":1,"section_id":"2f9b1a6e-0c1d-4b7e-8f3a-9d5e7c4b2a10","updated_at":1710340112000}"#,
+        &encode("resolveHelpdeskLocaleSection", "the answer", &answer)?,
+    )
+}
+/// Calls `checkHelpdeskLocaleSectionExists` with its examples.
+#[allow(deprecated)]
+async fn check_helpdesk_locale_section_exists(
+    client: &crate::Client,
+) -> Result<(), String> {
+    let website_id: String = decode(
+        "checkHelpdeskLocaleSectionExists",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let locale: String = decode(
+        "checkHelpdeskLocaleSectionExists",
+        "locale",
+        r#""en""#,
+    )?;
+    let category_id: String = decode(
+        "checkHelpdeskLocaleSectionExists",
+        "category_id",
+        r#""5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4""#,
+    )?;
+    let section_id: String = decode(
+        "checkHelpdeskLocaleSectionExists",
+        "section_id",
+        r#""2f9b1a6e-0c1d-4b7e-8f3a-9d5e7c4b2a10""#,
+    )?;
+    if client
+        .website_helpdesk()
+        .check_helpdesk_locale_section_exists(
+            &website_id,
+            &locale,
+            &category_id,
+            &section_id,
+        )
+        .await
+        .map_err(|error| error.to_string())?
+    {
+        Ok(())
+    } else {
+        Err(
+            "checkHelpdeskLocaleSectionExists: answered that the resource does not exist"
+                .to_owned(),
+        )
+    }
+}
+/// Calls `saveHelpdeskLocaleSection` with its examples.
+#[allow(deprecated)]
+async fn save_helpdesk_locale_section(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "saveHelpdeskLocaleSection",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let locale: String = decode("saveHelpdeskLocaleSection", "locale", r#""en""#)?;
+    let category_id: String = decode(
+        "saveHelpdeskLocaleSection",
+        "category_id",
+        r#""5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4""#,
+    )?;
+    let section_id: String = decode(
+        "saveHelpdeskLocaleSection",
+        "section_id",
+        r#""2f9b1a6e-0c1d-4b7e-8f3a-9d5e7c4b2a10""#,
+    )?;
+    let body: ::crisp_models::HelpdeskSection = decode(
+        "saveHelpdeskLocaleSection",
+        "body",
+        r#"{"name":"Installation","order":1}"#,
+    )?;
+    client
+        .website_helpdesk()
+        .save_helpdesk_locale_section(
+            &website_id,
+            &locale,
+            &category_id,
+            &section_id,
+            &body,
+        )
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `updateHelpdeskLocaleSection` with its examples.
+#[allow(deprecated)]
+async fn update_helpdesk_locale_section(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "updateHelpdeskLocaleSection",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let locale: String = decode("updateHelpdeskLocaleSection", "locale", r#""en""#)?;
+    let category_id: String = decode(
+        "updateHelpdeskLocaleSection",
+        "category_id",
+        r#""5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4""#,
+    )?;
+    let section_id: String = decode(
+        "updateHelpdeskLocaleSection",
+        "section_id",
+        r#""2f9b1a6e-0c1d-4b7e-8f3a-9d5e7c4b2a10""#,
+    )?;
+    let body: ::crisp_models::HelpdeskSection = decode(
+        "updateHelpdeskLocaleSection",
+        "body",
+        r#"{"name":"Installation and setup"}"#,
+    )?;
+    client
+        .website_helpdesk()
+        .update_helpdesk_locale_section(
+            &website_id,
+            &locale,
+            &category_id,
+            &section_id,
+            &body,
+        )
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `deleteHelpdeskLocaleSection` with its examples.
+#[allow(deprecated)]
+async fn delete_helpdesk_locale_section(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "deleteHelpdeskLocaleSection",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let locale: String = decode("deleteHelpdeskLocaleSection", "locale", r#""en""#)?;
+    let category_id: String = decode(
+        "deleteHelpdeskLocaleSection",
+        "category_id",
+        r#""5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4""#,
+    )?;
+    let section_id: String = decode(
+        "deleteHelpdeskLocaleSection",
+        "section_id",
+        r#""2f9b1a6e-0c1d-4b7e-8f3a-9d5e7c4b2a10""#,
+    )?;
+    client
+        .website_helpdesk()
+        .delete_helpdesk_locale_section(&website_id, &locale, &category_id, &section_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `listHelpdeskLocaleSections` with its examples.
+#[allow(deprecated)]
+async fn list_helpdesk_locale_sections(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "listHelpdeskLocaleSections",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let locale: String = decode("listHelpdeskLocaleSections", "locale", r#""en""#)?;
+    let category_id: String = decode(
+        "listHelpdeskLocaleSections",
+        "category_id",
+        r#""5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4""#,
+    )?;
+    let page_number: u32 = decode("listHelpdeskLocaleSections", "page_number", r#"1"#)?;
+    let answer = client
+        .website_helpdesk()
+        .list_helpdesk_locale_sections(&website_id, &locale, &category_id, page_number)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "listHelpdeskLocaleSections",
+        "the answer",
+        r#"[{"created_at":1709294400000,"name":"Installation","order":1,"section_id":"2f9b1a6e-0c1d-4b7e-8f3a-9d5e7c4b2a10","updated_at":1710340112000}]"#,
+        &encode("listHelpdeskLocaleSections", "the answer", &answer)?,
+    )
+}
+/// Calls `exportHelpdeskLocaleArticlesLegacy` with its examples.
+#[allow(deprecated)]
+async fn export_helpdesk_locale_articles_legacy(
+    client: &crate::Client,
+) -> Result<(), String> {
+    let website_id: String = decode(
+        "exportHelpdeskLocaleArticlesLegacy",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let locale: String = decode(
+        "exportHelpdeskLocaleArticlesLegacy",
+        "locale",
+        r#""en""#,
+    )?;
+    client
+        .website_helpdesk()
+        .export_helpdesk_locale_articles_legacy(&website_id, &locale)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `listHelpdeskLocaleFeedbacksLegacy` with its examples.
+#[allow(deprecated)]
+async fn list_helpdesk_locale_feedbacks_legacy(
+    client: &crate::Client,
+) -> Result<(), String> {
+    let website_id: String = decode(
+        "listHelpdeskLocaleFeedbacksLegacy",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let locale: String = decode(
+        "listHelpdeskLocaleFeedbacksLegacy",
+        "locale",
+        r#""en""#,
+    )?;
+    let page_number: u32 = decode(
+        "listHelpdeskLocaleFeedbacksLegacy",
+        "page_number",
+        r#"1"#,
+    )?;
+    let options: ::crisp_models::ListHelpdeskLocaleFeedbacksLegacyOptions = decode(
+        "listHelpdeskLocaleFeedbacksLegacy",
+        "options",
+        r#"{"filter_date_end":"2024-03-31T23:59:59.999Z","filter_date_start":"2024-03-01T00:00:00.000Z"}"#,
+    )?;
+    let answer = client
+        .website_helpdesk()
+        .list_helpdesk_locale_feedbacks_legacy(
+            &website_id,
+            &locale,
+            page_number,
+            &options,
+        )
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "listHelpdeskLocaleFeedbacksLegacy",
+        "the answer",
+        r#"[{"article":{"article_id":"fd036d68-c619-4c63-9deb-e2ce91733dd6","title":"How to use $crisp JavaScript SDK?","url":"https://acme-inc.crisp.help/en/article/how-to-use-crisp-javascript-sdk-10ud15y/"},"comment":"The screenshots do not match the current dashboard.","created_at":1710340112000,"rating":"unhelpful","session":{"assigned":{"user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"},"avatar":"https://avatars.example.com/john-doe.png","email":"john.doe@acme-inc.com","geolocation":{"city":"Nantes","coordinates":{"latitude":47.2184,"longitude":-1.5536},"country":"FR","region":"Brittany"},"nickname":"John Doe","session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881"}}]"#,
+        &encode("listHelpdeskLocaleFeedbacksLegacy", "the answer", &answer)?,
+    )
+}
+/// Calls `mapHelpdeskLocaleFeedbackRatingsLegacy` with its examples.
+#[allow(deprecated)]
+async fn map_helpdesk_locale_feedback_ratings_legacy(
+    client: &crate::Client,
+) -> Result<(), String> {
+    let website_id: String = decode(
+        "mapHelpdeskLocaleFeedbackRatingsLegacy",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let locale: String = decode(
+        "mapHelpdeskLocaleFeedbackRatingsLegacy",
+        "locale",
+        r#""en""#,
+    )?;
+    let options: ::crisp_models::MapHelpdeskLocaleFeedbackRatingsLegacyOptions = decode(
+        "mapHelpdeskLocaleFeedbackRatingsLegacy",
+        "options",
+        r#"{"filter_date_end":"2024-03-31T23:59:59.999Z","filter_date_start":"2024-03-01T00:00:00.000Z"}"#,
+    )?;
+    let answer = client
+        .website_helpdesk()
+        .map_helpdesk_locale_feedback_ratings_legacy(&website_id, &locale, &options)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "mapHelpdeskLocaleFeedbackRatingsLegacy",
+        "the answer",
+        r#"{"ratings":{"helpful":128,"unhelpful":14}}"#,
+        &encode("mapHelpdeskLocaleFeedbackRatingsLegacy", "the answer", &answer)?,
+    )
+}
+/// Calls `importExternalHelpdeskToLocaleLegacy` with its examples.
+#[allow(deprecated)]
+async fn import_external_helpdesk_to_locale_legacy(
+    client: &crate::Client,
+) -> Result<(), String> {
+    let website_id: String = decode(
+        "importExternalHelpdeskToLocaleLegacy",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let locale: String = decode(
+        "importExternalHelpdeskToLocaleLegacy",
+        "locale",
+        r#""en""#,
+    )?;
+    let body: ::crisp_models::HelpdeskExternalImport = decode(
+        "importExternalHelpdeskToLocaleLegacy",
+        "body",
+        r#"{"helpdesk_url":"https://help.acme-inc.com/"}"#,
+    )?;
+    client
+        .website_helpdesk()
+        .import_external_helpdesk_to_locale_legacy(&website_id, &locale, &body)
         .await
         .map_err(|error| error.to_string())?;
     Ok(())

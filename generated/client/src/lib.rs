@@ -17,6 +17,36 @@ mod website_base;
 pub use website_base::WebsiteBase;
 mod website_conversation;
 pub use website_conversation::WebsiteConversation;
+mod plan_subscription;
+pub use plan_subscription::PlanSubscription;
+mod plugin_connect;
+pub use plugin_connect::PluginConnect;
+mod plugin_subscription;
+pub use plugin_subscription::PluginSubscription;
+mod bucket;
+pub use bucket::Bucket;
+mod media;
+pub use media::Media;
+mod website_analytics;
+pub use website_analytics::WebsiteAnalytics;
+mod website_connect;
+pub use website_connect::WebsiteConnect;
+mod website_verify;
+pub use website_verify::WebsiteVerify;
+mod website_availability;
+pub use website_availability::WebsiteAvailability;
+mod website_campaigns;
+pub use website_campaigns::WebsiteCampaigns;
+mod website_inbox;
+pub use website_inbox::WebsiteInbox;
+mod website_operator;
+pub use website_operator::WebsiteOperator;
+mod website_settings;
+pub use website_settings::WebsiteSettings;
+mod website_teams;
+pub use website_teams::WebsiteTeams;
+mod website_helpdesk;
+pub use website_helpdesk::WebsiteHelpdesk;
 #[cfg(feature = "examples")]
 pub mod examples;
 /// A client of the Crisp REST API, cheap to clone (clones share one connection pool).
@@ -63,6 +93,82 @@ impl Client {
     /// Operations of the `website.conversation` area.
     pub fn website_conversation(&self) -> WebsiteConversation<'_> {
         WebsiteConversation {
+            core: &self.core,
+        }
+    }
+    /// Operations of the `plan.subscription` area.
+    pub fn plan_subscription(&self) -> PlanSubscription<'_> {
+        PlanSubscription {
+            core: &self.core,
+        }
+    }
+    /// Operations of the `plugin.connect` area.
+    pub fn plugin_connect(&self) -> PluginConnect<'_> {
+        PluginConnect { core: &self.core }
+    }
+    /// Operations of the `plugin.subscription` area.
+    pub fn plugin_subscription(&self) -> PluginSubscription<'_> {
+        PluginSubscription {
+            core: &self.core,
+        }
+    }
+    /// Operations of the `bucket` area.
+    pub fn bucket(&self) -> Bucket<'_> {
+        Bucket { core: &self.core }
+    }
+    /// Operations of the `media` area.
+    pub fn media(&self) -> Media<'_> {
+        Media { core: &self.core }
+    }
+    /// Operations of the `website.analytics` area.
+    pub fn website_analytics(&self) -> WebsiteAnalytics<'_> {
+        WebsiteAnalytics {
+            core: &self.core,
+        }
+    }
+    /// Operations of the `website.connect` area.
+    pub fn website_connect(&self) -> WebsiteConnect<'_> {
+        WebsiteConnect { core: &self.core }
+    }
+    /// Operations of the `website.verify` area.
+    pub fn website_verify(&self) -> WebsiteVerify<'_> {
+        WebsiteVerify { core: &self.core }
+    }
+    /// Operations of the `website.availability` area.
+    pub fn website_availability(&self) -> WebsiteAvailability<'_> {
+        WebsiteAvailability {
+            core: &self.core,
+        }
+    }
+    /// Operations of the `website.campaigns` area.
+    pub fn website_campaigns(&self) -> WebsiteCampaigns<'_> {
+        WebsiteCampaigns {
+            core: &self.core,
+        }
+    }
+    /// Operations of the `website.inbox` area.
+    pub fn website_inbox(&self) -> WebsiteInbox<'_> {
+        WebsiteInbox { core: &self.core }
+    }
+    /// Operations of the `website.operator` area.
+    pub fn website_operator(&self) -> WebsiteOperator<'_> {
+        WebsiteOperator {
+            core: &self.core,
+        }
+    }
+    /// Operations of the `website.settings` area.
+    pub fn website_settings(&self) -> WebsiteSettings<'_> {
+        WebsiteSettings {
+            core: &self.core,
+        }
+    }
+    /// Operations of the `website.teams` area.
+    pub fn website_teams(&self) -> WebsiteTeams<'_> {
+        WebsiteTeams { core: &self.core }
+    }
+    /// Operations of the `website.helpdesk` area.
+    pub fn website_helpdesk(&self) -> WebsiteHelpdesk<'_> {
+        WebsiteHelpdesk {
             core: &self.core,
         }
     }

@@ -1699,6 +1699,2257 @@ pub struct ConversationSuggestedDataKey {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
 }
+/// How often a subscription is billed.
+///
+/// Schema `#/components/schemas/PlanBillPeriod`.
+///
+/// Values this version does not know are kept in [`Self::Other`], so a value Crisp
+/// adds later does not break decoding.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PlanBillPeriod {
+    /// `monthly`.
+    Monthly,
+    /// `yearly`.
+    Yearly,
+    /// A value this version of the crate does not know.
+    Other(String),
+}
+impl PlanBillPeriod {
+    /// Every value this version knows, in the order of the spec.
+    pub const KNOWN: &'static [PlanBillPeriod] = &[
+        PlanBillPeriod::Monthly,
+        PlanBillPeriod::Yearly,
+    ];
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            PlanBillPeriod::Monthly => "monthly",
+            PlanBillPeriod::Yearly => "yearly",
+            PlanBillPeriod::Other(value) => value,
+        }
+    }
+}
+impl From<&str> for PlanBillPeriod {
+    fn from(value: &str) -> Self {
+        match value {
+            "monthly" => PlanBillPeriod::Monthly,
+            "yearly" => PlanBillPeriod::Yearly,
+            other => PlanBillPeriod::Other(other.to_owned()),
+        }
+    }
+}
+impl ::std::str::FromStr for PlanBillPeriod {
+    type Err = ::std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(PlanBillPeriod::from(value))
+    }
+}
+impl ::std::fmt::Display for PlanBillPeriod {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for PlanBillPeriod {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PlanBillPeriod {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(PlanBillPeriod::from(value.as_str()))
+    }
+}
+/// The plan a website is subscribed to, with its billing state.
+///
+/// Schema `#/components/schemas/PlanSubscription`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PlanSubscription {
+    /// Plan identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Plan name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Plan price, in the platform currency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<u16>,
+    /// Number of free trial days the plan offers on a first subscription. Only named by the internal reference.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trial_days: Option<u16>,
+    /// Date the subscription started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<String>,
+    /// Whether the subscription is still in its free trial.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trialing: Option<bool>,
+    /// Date the trial ends or ended, after which the plan is paid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trial_end: Option<String>,
+    /// Day the trial ends or ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trial_end_date: Option<String>,
+    /// The `bill_period` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bill_period: Option<crate::PlanBillPeriod>,
+    /// Date until which the current bill covers the plan; the subscription renews then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bill_valid_until: Option<String>,
+    /// Whether the plan is active; false when it was disabled, for example after a failed renewal payment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<bool>,
+    /// Whether the subscription is in sandbox mode, a restricted mode for development and staging websites.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sandbox: Option<bool>,
+    /// Website the plan is attached to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub website: Option<crate::PlanSubscriptionWebsite>,
+    /// Whether a coupon was redeemed on this subscription.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coupon_redeemed: Option<bool>,
+    /// Identifier of the payment card that pays the subscription.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card_id: Option<String>,
+    /// User responsible for the subscription, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<crate::PlanSubscriptionOwner>,
+}
+/// A coupon that can be redeemed on a plan subscription.
+///
+/// Schema `#/components/schemas/PlanSubscriptionCoupon`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PlanSubscriptionCoupon {
+    /// Coupon code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// What the coupon grants.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<crate::PlanSubscriptionCouponPolicy>,
+    /// How many times the coupon can be redeemed, if limited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redeem_limit: Option<u32>,
+    /// Date the coupon expires, if it does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expire_at: Option<String>,
+}
+/// A plan offered by a plugin.
+///
+/// Schema `#/components/schemas/PluginSubscriptionPlan`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PluginSubscriptionPlan {
+    /// Plan identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Plan name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Plan price, in the platform currency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<u16>,
+}
+/// A plugin installed on a website: its marketplace entry and the state of the subscription.
+///
+/// Schema `#/components/schemas/PluginSubscription`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PluginSubscription {
+    /// Plugin identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Plugin URN, for example `urn:crisp.im:slack:0`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub urn: Option<String>,
+    /// Plugin type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    /// Marketplace category of the plugin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    /// Plugin name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Short description of the plugin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    /// Plugin price, in the platform currency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<u16>,
+    /// Plans the plugin offers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plans: Option<Vec<crate::PluginSubscriptionPlan>>,
+    /// URL of the plugin icon.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub icon: Option<String>,
+    /// URL of the plugin website.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub website_url: Option<String>,
+    /// URL to contact the plugin publisher.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_url: Option<String>,
+    /// URL of the plugin terms of use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub terms_url: Option<String>,
+    /// URL of the plugin privacy policy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub privacy_url: Option<String>,
+    /// URL of the plugin help page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub help_url: Option<String>,
+    /// URL of a video presenting the plugin; may be empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub video_url: Option<String>,
+    /// Whether the plugin has settings to fill in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub configurable: Option<bool>,
+    /// Date the plugin was installed on the website.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<String>,
+    /// Whether the subscription is active.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<bool>,
+    /// How often a paid plugin is billed. Only the Go client names it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bill_period: Option<String>,
+    /// Date until which the current bill covers the plugin. Only the Go client names it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bill_valid_until: Option<String>,
+    /// Identifier of the website the plugin is installed on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub website_id: Option<String>,
+    /// Identifier of the payment card that pays the plugin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card_id: Option<String>,
+}
+/// Settings a plugin keeps for one website. Their keys are defined by each plugin (see the `schema` of `PluginSubscriptionSettings`).
+///
+/// Schema `#/components/schemas/PluginSettings`.
+pub type PluginSettings = ::serde_json::Map<String, ::serde_json::Value>;
+/// The settings of a plugin for one website, with what is needed to edit them.
+///
+/// Schema `#/components/schemas/PluginSubscriptionSettings`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PluginSubscriptionSettings {
+    /// Plugin identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plugin_id: Option<String>,
+    /// Website identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub website_id: Option<String>,
+    /// Token of this installation, shared with the plugin back-end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    /// JSON schema the settings follow, as declared by the plugin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<::serde_json::Map<String, ::serde_json::Value>>,
+    /// The `settings` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings: Option<crate::PluginSettings>,
+    /// URL of the plugin settings form.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings_form_url: Option<String>,
+    /// URL the plugin is notified at when its settings are saved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback_url: Option<String>,
+}
+/// A signed statement of who is calling on behalf of a plugin.
+///
+/// Schema `#/components/schemas/PluginAttestProvenance`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PluginAttestProvenance {
+    /// What the statement attests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload: Option<crate::PluginAttestProvenancePayload>,
+    /// Signature over the payload, to check on the plugin back-end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed: Option<String>,
+    /// Time the statement expires (milliseconds since the Unix epoch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expire_at: Option<u64>,
+}
+/// A line of usage billed by a plugin: a number of units at a unit price.
+///
+/// Schema `#/components/schemas/PluginUsageBill`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PluginUsageBill {
+    /// Label of the billed usage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Number of units used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub units: Option<u32>,
+    /// Price of one unit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<f32>,
+}
+/// A payload relayed to the plugin channel of a website.
+///
+/// Schema `#/components/schemas/PluginChannelForward`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PluginChannelForward {
+    /// Namespace the payload belongs to, chosen by the plugin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// Identifier of the payload within its namespace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identifier: Option<String>,
+    /// Data to relay, as the plugin defines it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload: Option<::serde_json::Map<String, ::serde_json::Value>>,
+}
+/// A named event dispatched by a plugin.
+///
+/// Schema `#/components/schemas/PluginEventDispatch`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PluginEventDispatch {
+    /// Event name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Data attached to the event, as the plugin defines it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<::serde_json::Map<String, ::serde_json::Value>>,
+}
+/// The plugin a token belongs to.
+///
+/// Schema `#/components/schemas/PluginConnectAccount`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PluginConnectAccount {
+    /// Plugin identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plugin_id: Option<String>,
+}
+/// A website where the connected plugin is installed.
+///
+/// Schema `#/components/schemas/PluginConnectWebsite`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PluginConnectWebsite {
+    /// Website identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub website_id: Option<String>,
+    /// Price the website pays for the plugin, in the platform currency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<u16>,
+    /// Token of this installation, shared with the plugin back-end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    /// The `settings` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings: Option<crate::PluginSettings>,
+    /// Plan the website is subscribed to (when `include_plan` is set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<crate::PluginConnectWebsitePlan>,
+    /// Kind of change since the requested date (the plugin was added to or removed from the website, or its settings changed); only on the `since` list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub difference: Option<String>,
+}
+/// WebSocket endpoint URLs.
+///
+/// Schema `#/components/schemas/ConnectEndpointsSocket`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ConnectEndpointsSocket {
+    /// URL of the real-time (RTM) WebSocket endpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app: Option<String>,
+    /// URL of the stream WebSocket endpoint; only given for websites.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream: Option<String>,
+}
+/// Where to open real-time connections.
+///
+/// Schema `#/components/schemas/ConnectEndpoints`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ConnectEndpoints {
+    /// The `socket` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub socket: Option<crate::ConnectEndpointsSocket>,
+    /// Fallback endpoints, for when the main ones cannot be reached.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rescue: Option<crate::ConnectEndpointsRescue>,
+}
+/// What the uploaded file is for; it also names the event that answers (`bucket:url:<namespace>:generated`).
+///
+/// Schema `#/components/schemas/BucketUrlNamespace`.
+///
+/// Values this version does not know are kept in [`Self::Other`], so a value Crisp
+/// adds later does not break decoding.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum BucketUrlNamespace {
+    /// `upload`.
+    Upload,
+    /// `avatar`.
+    Avatar,
+    /// `website`.
+    Website,
+    /// `campaign`.
+    Campaign,
+    /// `helpdesk`.
+    Helpdesk,
+    /// `status`.
+    Status,
+    /// `processing`.
+    Processing,
+    /// A value this version of the crate does not know.
+    Other(String),
+}
+impl BucketUrlNamespace {
+    /// Every value this version knows, in the order of the spec.
+    pub const KNOWN: &'static [BucketUrlNamespace] = &[
+        BucketUrlNamespace::Upload,
+        BucketUrlNamespace::Avatar,
+        BucketUrlNamespace::Website,
+        BucketUrlNamespace::Campaign,
+        BucketUrlNamespace::Helpdesk,
+        BucketUrlNamespace::Status,
+        BucketUrlNamespace::Processing,
+    ];
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            BucketUrlNamespace::Upload => "upload",
+            BucketUrlNamespace::Avatar => "avatar",
+            BucketUrlNamespace::Website => "website",
+            BucketUrlNamespace::Campaign => "campaign",
+            BucketUrlNamespace::Helpdesk => "helpdesk",
+            BucketUrlNamespace::Status => "status",
+            BucketUrlNamespace::Processing => "processing",
+            BucketUrlNamespace::Other(value) => value,
+        }
+    }
+}
+impl From<&str> for BucketUrlNamespace {
+    fn from(value: &str) -> Self {
+        match value {
+            "upload" => BucketUrlNamespace::Upload,
+            "avatar" => BucketUrlNamespace::Avatar,
+            "website" => BucketUrlNamespace::Website,
+            "campaign" => BucketUrlNamespace::Campaign,
+            "helpdesk" => BucketUrlNamespace::Helpdesk,
+            "status" => BucketUrlNamespace::Status,
+            "processing" => BucketUrlNamespace::Processing,
+            other => BucketUrlNamespace::Other(other.to_owned()),
+        }
+    }
+}
+impl ::std::str::FromStr for BucketUrlNamespace {
+    type Err = ::std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(BucketUrlNamespace::from(value))
+    }
+}
+impl ::std::fmt::Display for BucketUrlNamespace {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for BucketUrlNamespace {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for BucketUrlNamespace {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(BucketUrlNamespace::from(value.as_str()))
+    }
+}
+/// Resource a file is attached to.
+///
+/// Schema `#/components/schemas/BucketUrlResource`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct BucketUrlResource {
+    /// Kind of resource, for example `website`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    /// Identifier of the resource.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+}
+/// A request for a signed upload URL.
+///
+/// Schema `#/components/schemas/BucketUrlRequest`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct BucketUrlRequest {
+    /// The `namespace` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<crate::BucketUrlNamespace>,
+    /// Caller-chosen request identifier, echoed in the answering event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// File to upload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<crate::BucketUrlRequestFile>,
+    /// The `resource` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<crate::BucketUrlResource>,
+}
+/// The signed upload URL, delivered as the real-time event `bucket:url:<namespace>:generated` in answer to `generateBucketURL`.
+///
+/// Schema `#/components/schemas/BucketUrlGenerated`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct BucketUrlGenerated {
+    /// Origin of the request.
+    pub from: String,
+    /// Request identifier given to `generateBucketURL`.
+    pub id: String,
+    /// Identifier of the account the URL was generated for.
+    pub identifier: String,
+    /// The `resource` property.
+    pub resource: crate::BucketUrlResource,
+    /// Upload limits.
+    pub policy: crate::BucketUrlGeneratedPolicy,
+    /// Content type of the file to upload.
+    pub r#type: String,
+    /// URLs of the file.
+    pub url: crate::BucketUrlGeneratedUrl,
+    /// Routing identifiers of the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+}
+/// Criteria of an animated image search. Both clients only know it as an opaque value (an object in Node, a JSON string in Go).
+///
+/// Schema `#/components/schemas/MediaAnimationSearchQuery`.
+pub type MediaAnimationSearchQuery = ::serde_json::Map<String, ::serde_json::Value>;
+/// An animated image.
+///
+/// Schema `#/components/schemas/MediaAnimation`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct MediaAnimation {
+    /// MIME type of the image, for example `image/gif`.
+    pub r#type: String,
+    /// URL of the image.
+    pub url: String,
+}
+/// One page of animated image results, delivered as the real-time event `media:animation:listed` in answer to `listAnimationMedias`.
+///
+/// Schema `#/components/schemas/MediaAnimationListed`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct MediaAnimationListed {
+    /// List identifier given as `list_id`.
+    pub id: i64,
+    /// Identifier of the account the results are for.
+    pub identifier: String,
+    /// The images found.
+    pub results: Vec<crate::MediaAnimation>,
+    /// Routing identifiers of the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+}
+/// Filter on the analytics records. Both clients leave its shape open.
+///
+/// Schema `#/components/schemas/AnalyticsFilter`.
+pub type AnalyticsFilter = ::serde_json::Map<String, ::serde_json::Value>;
+/// Hours of one weekday to take into account.
+///
+/// Schema `#/components/schemas/AnalyticsDayHours`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct AnalyticsDayHours {
+    /// Start hour, for example `09:00`.
+    pub hour_from: String,
+    /// End hour, for example `18:00`.
+    pub hour_to: String,
+}
+/// What to compute: a metric, its type and the date range, with optional split, filter and conditions.
+///
+/// Schema `#/components/schemas/AnalyticsQuery`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct AnalyticsQuery {
+    /// Metric to compute, for example `conversation`.
+    pub metric: String,
+    /// Kind of measure on the metric.
+    pub r#type: String,
+    /// How values are aggregated within a period.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aggregator: Option<String>,
+    /// Dimension to split the series by.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub split_by: Option<String>,
+    /// The `filter` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<crate::AnalyticsFilter>,
+    /// Date range and granularity.
+    pub date: crate::AnalyticsQueryDate,
+    /// Condition the computation depends on: a metric and the dimension it is split by.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#if: Option<crate::AnalyticsQueryIf>,
+    /// Measure and filter to use when the condition matches.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub then: Option<crate::AnalyticsQueryThen>,
+    /// Return the raw records instead of aggregated points.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw_export: Option<bool>,
+}
+/// One data point of an analytics series.
+///
+/// Schema `#/components/schemas/AnalyticsPoint`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct AnalyticsPoint {
+    /// Period the point covers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period: Option<String>,
+    /// Value of the metric over the period.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<u32>,
+    /// Value of the split dimension for this point.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub split_by: Option<String>,
+    /// Number of records counted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hits: Option<u32>,
+    /// Number of distinct records counted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unique_hits: Option<u32>,
+    /// Sum of the values behind the point.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sum_value: Option<u32>,
+    /// Sum of the hits behind the point.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sum_hits: Option<u32>,
+}
+/// The identity verification key of a website.
+///
+/// Schema `#/components/schemas/VerifyKey`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct VerifyKey {
+    /// Secret used to sign user identities (HMAC-SHA256).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+}
+/// Identity verification settings of a website.
+///
+/// Schema `#/components/schemas/VerifySettings`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct VerifySettings {
+    /// Whether identity verification is on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+}
+/// One value a campaign filter compares against: a boolean, a number or a string.
+///
+/// Schema `#/components/schemas/CampaignFilterValue`.
+///
+/// Decoding tries the shapes in order and keeps the first that fits.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(untagged)]
+pub enum CampaignFilterValue {
+    /// The `Bool` shape.
+    Bool(bool),
+    /// The `Number` shape.
+    Number(f64),
+    /// The `String` shape.
+    String(String),
+}
+/// One condition selecting contacts, used for campaign recipients and for automated campaign checks.
+///
+/// Schema `#/components/schemas/CampaignFilter`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CampaignFilter {
+    /// Model the criterion applies to, for example `people`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// Field the condition looks at, for example `email` or `segments`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub criterion: Option<String>,
+    /// Comparison to apply, for example `eq`, `neq` or `has`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator: Option<String>,
+    /// Values to compare the field with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query: Option<Vec<crate::CampaignFilterValue>>,
+}
+/// Operator a campaign is sent on behalf of.
+///
+/// Schema `#/components/schemas/CampaignSender`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CampaignSender {
+    /// User identifier of the sending operator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+}
+/// Audience of a campaign.
+///
+/// Schema `#/components/schemas/CampaignRecipients`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CampaignRecipients {
+    /// How the audience is chosen, for example `all`, `segment`, `people` or `filter`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    /// Segments whose contacts receive the campaign.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segments: Option<Vec<String>>,
+    /// Contacts that receive the campaign.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub people: Option<Vec<String>>,
+    /// Conditions the receiving contacts must match.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<Vec<crate::CampaignFilter>>,
+}
+/// Trigger rules of an automated campaign.
+///
+/// Schema `#/components/schemas/CampaignFlow`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CampaignFlow {
+    /// Name of the contact event that starts the campaign.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub launch_event: Option<String>,
+    /// Conditions checked before delivering the campaign.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assert_filter: Option<Vec<crate::CampaignFilter>>,
+    /// Delay before the conditions are checked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assert_delay: Option<u16>,
+    /// Whether a contact receives the campaign only once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deliver_once: Option<bool>,
+    /// Delay between the trigger and the delivery.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deliver_delay: Option<u16>,
+}
+/// Delivery options of a campaign.
+///
+/// Schema `#/components/schemas/CampaignOptions`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CampaignOptions {
+    /// Whether the message is shown in the chatbox.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deliver_to_chatbox: Option<bool>,
+    /// Whether the message is sent by email.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deliver_to_email: Option<bool>,
+    /// Whether the website name is used as sender name instead of the operator name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sender_name_website: Option<bool>,
+    /// Whether email replies go back to the sending operator; null leaves the default.
+    ///
+    /// May be left out ([`Patch::Absent`](crate::Patch::Absent)), set to `null` ([`Patch::Null`](crate::Patch::Null)) or set to a value.
+    #[serde(default, skip_serializing_if = "::crisp_runtime::Patch::is_absent")]
+    pub sender_email_reply: ::crisp_runtime::Patch<bool>,
+    /// Whether opens and clicks are tracked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracking: Option<bool>,
+}
+/// Engagement counters of a campaign.
+///
+/// Schema `#/components/schemas/CampaignStatistics`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CampaignStatistics {
+    /// How many recipients opened the message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opened: Option<u64>,
+    /// How many recipients clicked a link.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clicked: Option<u64>,
+    /// How many recipients unsubscribed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unsubscribed: Option<u64>,
+}
+/// Summary of a campaign, as returned in campaign lists.
+///
+/// Schema `#/components/schemas/CampaignExcerpt`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CampaignExcerpt {
+    /// Campaign identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub campaign_id: Option<String>,
+    /// Kind of campaign: `one-shot` (sent once) or `automated` (sent on an event).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    /// Format of the message body, for example `markdown` or `html`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    /// Internal name of the campaign.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Subject line of the message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// Tag used to group campaigns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+    /// Whether the campaign is fully configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ready: Option<bool>,
+    /// Whether the campaign has been dispatched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dispatched: Option<bool>,
+    /// Whether the campaign is being sent right now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub running: Option<bool>,
+    /// Sending progress, in percent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress: Option<u8>,
+    /// Number of contacts targeted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub targets: Option<u32>,
+    /// Number of contacts reached so far.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reached: Option<u32>,
+    /// Creation time, in milliseconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<u64>,
+    /// Last update time, in milliseconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<u64>,
+    /// Dispatch time, in milliseconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dispatched_at: Option<u64>,
+}
+/// A campaign with its audience, content, delivery options and statistics. Also the body used to save or update a campaign.
+///
+/// Schema `#/components/schemas/Campaign`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Campaign {
+    /// Campaign identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub campaign_id: Option<String>,
+    /// Kind of campaign: `one-shot` (sent once) or `automated` (sent on an event).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    /// Format of the message body, for example `markdown` or `html`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    /// Internal name of the campaign.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Subject line of the message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// Tag used to group campaigns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+    /// Whether the campaign is fully configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ready: Option<bool>,
+    /// Whether the campaign has been dispatched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dispatched: Option<bool>,
+    /// Whether the campaign is being sent right now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub running: Option<bool>,
+    /// Sending progress, in percent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress: Option<u8>,
+    /// Number of contacts targeted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub targets: Option<u32>,
+    /// Number of contacts reached so far.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reached: Option<u32>,
+    /// Creation time, in milliseconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<u64>,
+    /// Last update time, in milliseconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<u64>,
+    /// Dispatch time, in milliseconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dispatched_at: Option<u64>,
+    /// The `sender` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sender: Option<crate::CampaignSender>,
+    /// The `recipients` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipients: Option<crate::CampaignRecipients>,
+    /// The `flow` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flow: Option<crate::CampaignFlow>,
+    /// Message body, in the campaign format.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// The `options` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<crate::CampaignOptions>,
+    /// The `statistics` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statistics: Option<crate::CampaignStatistics>,
+}
+/// Public identity of a campaign recipient.
+///
+/// Schema `#/components/schemas/CampaignRecipientPerson`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CampaignRecipientPerson {
+    /// Name of the contact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nickname: Option<String>,
+    /// URL of the contact avatar.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar: Option<String>,
+}
+/// A contact that a campaign targets.
+///
+/// Schema `#/components/schemas/CampaignRecipient`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CampaignRecipient {
+    /// People identifier of the contact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub people_id: Option<String>,
+    /// Email address of the contact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// The `person` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub person: Option<crate::CampaignRecipientPerson>,
+    /// Whether the contact is subscribed to campaign emails.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscribed: Option<bool>,
+}
+/// Contact an engagement statistic belongs to.
+///
+/// Schema `#/components/schemas/CampaignStatisticProfile`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CampaignStatisticProfile {
+    /// People identifier of the contact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub people_id: Option<String>,
+    /// Email address of the contact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Public identity and location of the contact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub person: Option<crate::CampaignStatisticProfilePerson>,
+}
+/// One engagement action recorded on a campaign (an open, a click, an unsubscription).
+///
+/// Schema `#/components/schemas/CampaignStatistic`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CampaignStatistic {
+    /// Action recorded, for example `clicked`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    /// The `profile` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<crate::CampaignStatisticProfile>,
+    /// Extra details of the action, such as the clicked URL; the shape depends on the action.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<::serde_json::Map<String, ::serde_json::Value>>,
+    /// Time of the first record, in milliseconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<u64>,
+    /// Time of the last record, in milliseconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<u64>,
+}
+/// Summary of a campaign template, as returned in template lists.
+///
+/// Schema `#/components/schemas/CampaignTemplateExcerpt`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CampaignTemplateExcerpt {
+    /// Template identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template_id: Option<String>,
+    /// Origin of the template, for example `static` (provided) or `custom` (made by the team).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    /// Name of the template.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Format of the template content, for example `html`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    /// Creation time, in milliseconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<u64>,
+    /// Last update time, in milliseconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<u64>,
+}
+/// A campaign template with its content. Also the body used to save or update a template.
+///
+/// Schema `#/components/schemas/CampaignTemplate`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CampaignTemplate {
+    /// Template identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template_id: Option<String>,
+    /// Origin of the template, for example `static` (provided) or `custom` (made by the team).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    /// Name of the template.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Format of the template content, for example `html`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    /// Creation time, in milliseconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<u64>,
+    /// Last update time, in milliseconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<u64>,
+    /// Template source, in the template format.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+}
+/// An operator (team member) of a website.
+///
+/// Schema `#/components/schemas/Operator`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Operator {
+    /// User identifier of the operator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// Email address of the operator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// URL of the operator avatar.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar: Option<String>,
+    /// First name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    /// Last name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    /// Role on the website, for example `owner` or `member`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// Job title shown to visitors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Current availability, for example `online`, `away` or `offline`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub availability: Option<String>,
+    /// Whether the operator has a personal access token on this website.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub has_token: Option<bool>,
+    /// Identifier of the operator token, when one exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identifier: Option<String>,
+    /// Key of the operator token, when one exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+}
+/// One entry of the operator list of a website.
+///
+/// Schema `#/components/schemas/OperatorMembership`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OperatorMembership {
+    /// Kind of entry, for example `operator`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    /// The `details` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<crate::Operator>,
+}
+/// An operator with the time of their last activity on the website.
+///
+/// Schema `#/components/schemas/OperatorLastActive`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OperatorLastActive {
+    /// User identifier of the operator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// URL of the operator avatar.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar: Option<String>,
+    /// Display name of the operator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nickname: Option<String>,
+    /// Last activity time, in milliseconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<u64>,
+}
+/// Proof of identity of the user performing a sensitive change.
+///
+/// Schema `#/components/schemas/OperatorVerify`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OperatorVerify {
+    /// Verification method, for example `password`.
+    pub method: String,
+    /// Secret matching the method, such as the account password.
+    pub secret: String,
+}
+/// Invitation sent to an email address to join the website as an operator.
+///
+/// Schema `#/components/schemas/OperatorInvitation`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OperatorInvitation {
+    /// Email address to invite.
+    pub email: String,
+    /// Role given on acceptance, for example `member` or `owner`.
+    pub role: String,
+    /// The `verify` property.
+    pub verify: crate::OperatorVerify,
+}
+/// Call-to-action link added to an email.
+///
+/// Schema `#/components/schemas/OperatorEmailTarget`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OperatorEmailTarget {
+    /// Text of the link.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// Address the link points to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+/// Email to send to operators of the website.
+///
+/// Schema `#/components/schemas/OperatorEmail`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OperatorEmail {
+    /// Who receives the email, for example `owners`, `all` or `user`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipient: Option<String>,
+    /// User identifier of the operator to write to, when a single operator is targeted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// Subject of the email.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// Body of the email.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// The `target` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<crate::OperatorEmailTarget>,
+}
+/// A team: a named group of operators of the website. Also the body used to create or save a team.
+///
+/// Schema `#/components/schemas/Team`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Team {
+    /// Team identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team_id: Option<String>,
+    /// Team name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Emoji shown next to the team name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub emoji: Option<String>,
+    /// Members of the team.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operators: Option<Vec<String>>,
+    /// Creation time, in milliseconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<u64>,
+    /// Last update time, in milliseconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<u64>,
+}
+/// One condition that files a conversation into an inbox.
+///
+/// Schema `#/components/schemas/InboxCondition`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct InboxCondition {
+    /// Model the criterion applies to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<crate::InboxConditionModel>,
+    /// Field of the model the condition looks at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub criterion: Option<String>,
+    /// Comparison to apply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator: Option<crate::InboxConditionOperator>,
+    /// Values to compare the field with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query: Option<Vec<String>>,
+}
+/// An inbox: a filtered queue of conversations with its own members. Also the body used to create or save an inbox.
+///
+/// Schema `#/components/schemas/Inbox`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Inbox {
+    /// Inbox identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inbox_id: Option<String>,
+    /// Inbox name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Emoji shown next to the inbox name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub emoji: Option<String>,
+    /// Position of the inbox in the inbox list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order: Option<u16>,
+    /// Operators who are members of the inbox.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operators: Option<Vec<String>>,
+    /// Teams that are members of the inbox.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub teams: Option<Vec<String>>,
+    /// Operators who are members through one of the teams.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team_operators: Option<Vec<String>>,
+    /// Conditions that file conversations into the inbox.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conditions: Option<Vec<crate::InboxCondition>>,
+    /// How the conditions are combined, for example `and` or `or`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator: Option<String>,
+    /// Creation time, in milliseconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<u64>,
+    /// Last update time, in milliseconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<u64>,
+}
+/// New position of one inbox.
+///
+/// Schema `#/components/schemas/InboxOrder`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct InboxOrder {
+    /// Inbox identifier.
+    pub inbox_id: String,
+    /// New position of the inbox.
+    pub order: u16,
+}
+/// Availability of one operator of the website.
+///
+/// Schema `#/components/schemas/AvailabilityOperator`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct AvailabilityOperator {
+    /// User identifier of the operator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// Availability, for example `online`, `away` or `offline`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    /// Validity of the availability.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time: Option<crate::AvailabilityOperatorTime>,
+}
+/// Availability of the website as a whole, as visitors see it.
+///
+/// Schema `#/components/schemas/AvailabilityStatus`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct AvailabilityStatus {
+    /// Availability, for example `online`, `away` or `offline`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// When the status last changed, in milliseconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<u64>,
+}
+/// Audit settings.
+///
+/// Schema `#/components/schemas/WebsiteSettingsAudit`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct WebsiteSettingsAudit {
+    /// Whether changes made by operators are recorded in an audit log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log: Option<bool>,
+}
+/// Public contact channels of the website, offered to visitors.
+///
+/// Schema `#/components/schemas/WebsiteSettingsContact`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct WebsiteSettingsContact {
+    /// Contact email address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Contact phone number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// Facebook Messenger page name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub messenger: Option<String>,
+    /// Telegram user name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub telegram: Option<String>,
+    /// Twitter (X) handle.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub twitter: Option<String>,
+    /// WhatsApp phone number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub whatsapp: Option<String>,
+    /// Instagram handle.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instagram: Option<String>,
+}
+/// Settings of the operator inbox.
+///
+/// Schema `#/components/schemas/WebsiteSettingsInbox`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct WebsiteSettingsInbox {
+    /// Whether only owners may delete conversations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lock_removal: Option<bool>,
+    /// Whether operators must use a dedicated token to sign in to the inbox.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub force_operator_token: Option<bool>,
+    /// Language used for automated inbox texts, as a locale code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+}
+/// Settings of the emails sent to visitors.
+///
+/// Schema `#/components/schemas/WebsiteSettingsEmails`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct WebsiteSettingsEmails {
+    /// Whether visitors are asked by email to rate the conversation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rating: Option<bool>,
+    /// Whether visitors receive a transcript of the conversation by email.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transcript: Option<bool>,
+    /// Whether emails carry open trackers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trackers: Option<bool>,
+    /// Whether contact profiles are enriched from the emails received.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enrich: Option<bool>,
+    /// Whether incoming junk email is filtered out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub junk_filter: Option<bool>,
+}
+/// Look and behaviour of the chatbox shown to visitors.
+///
+/// Schema `#/components/schemas/WebsiteSettingsChatbox`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct WebsiteSettingsChatbox {
+    /// Style of the chatbox launcher button, for example `default`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tile: Option<String>,
+    /// Whether visitors can browse their previous conversations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversations: Option<bool>,
+    /// Whether visitors can play a small game while waiting for a reply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wait_game: Option<bool>,
+    /// Whether the website logo appears in the chatbox.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub website_logo: Option<bool>,
+    /// Whether the face of the last operator who replied is shown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_operator_face: Option<bool>,
+    /// Whether operator faces are shown during an ongoing conversation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ongoing_operator_face: Option<bool>,
+    /// Whether the usual response time of the team is shown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activity_metrics: Option<bool>,
+    /// Whether operator activity details are hidden from visitors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator_privacy: Option<bool>,
+    /// Whether less visitor information is collected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visitor_privacy: Option<bool>,
+    /// Whether a tooltip tells visitors when the team is away.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub availability_tooltip: Option<bool>,
+    /// Whether the chatbox is hidden while vacation mode is on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hide_vacation: Option<bool>,
+    /// Whether the chatbox is hidden when no operator is available.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hide_on_away: Option<bool>,
+    /// Whether the chatbox is hidden on mobile devices.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hide_on_mobile: Option<bool>,
+    /// Whether the chatbox sits on the opposite side of the page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position_reverse: Option<bool>,
+    /// Whether visitors are asked for their email address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_visitors: Option<bool>,
+    /// Whether visitors are asked for their phone number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_visitors: Option<bool>,
+    /// Whether visitors must identify themselves before chatting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub force_identify: Option<bool>,
+    /// Whether browser privacy signals such as Do Not Track are ignored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ignore_privacy: Option<bool>,
+    /// Whether operators see what visitors type before they send it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visitor_compose: Option<bool>,
+    /// Whether visitors may send files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_transfer: Option<bool>,
+    /// Whether visitors may send voice recordings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audio_record: Option<bool>,
+    /// Level of protection applied to messages coming from the chatbox.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guard_level: Option<String>,
+    /// Screen the chatbox opens on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode_initial: Option<String>,
+    /// Whether the chatbox home screen is enabled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub home: Option<bool>,
+    /// Whether the helpdesk search is offered in the chatbox overlay.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overlay_search: Option<bool>,
+    /// Whether the chatbox opens as an overlay over the page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overlay_mode: Option<bool>,
+    /// Whether the chatbox links to the helpdesk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub helpdesk_link: Option<bool>,
+    /// Whether the chatbox only offers the helpdesk, without chat.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub helpdesk_only: Option<bool>,
+    /// How helpdesk articles open from the chatbox.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub helpdesk_navigate: Option<String>,
+    /// Whether visitors are warned when the status page reports an outage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_health_dead: Option<bool>,
+    /// Whether the chatbox only loads on the domains of the website.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check_domain: Option<bool>,
+    /// Main colour of the chatbox, for example `blue`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub color_theme: Option<String>,
+    /// Light or dark appearance of the chatbox.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub color_mode: Option<String>,
+    /// Layout variant of the chatbox.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layout_theme: Option<String>,
+    /// Wording preset of the chatbox, for example `default`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text_theme: Option<String>,
+    /// Welcome message preset, for example `default`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub welcome_message: Option<String>,
+    /// Language forced on the chatbox, as a locale code; empty to follow the visitor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+    /// Pages the chatbox is limited to; empty for every page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_pages: Option<Vec<String>>,
+    /// Pages where the chatbox never appears.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocked_pages: Option<Vec<String>>,
+    /// Countries whose visitors do not see the chatbox.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocked_countries: Option<Vec<String>>,
+    /// Visitor languages for which the chatbox is hidden.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocked_locales: Option<Vec<String>>,
+    /// Addresses whose visitors do not see the chatbox.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocked_ips: Option<Vec<String>>,
+}
+/// Settings of a website. Every part is optional, so the same shape serves as the body of a partial update.
+///
+/// Schema `#/components/schemas/WebsiteSettings`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct WebsiteSettings {
+    /// Website identifier (returned; not changed by an update).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub website_id: Option<String>,
+    /// Website name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Main domain of the website.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+    /// Other domains the website runs on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain_alternates: Option<Vec<String>>,
+    /// URL of the website logo.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logo: Option<String>,
+    /// The `audit` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit: Option<crate::WebsiteSettingsAudit>,
+    /// The `contact` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<crate::WebsiteSettingsContact>,
+    /// The `inbox` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inbox: Option<crate::WebsiteSettingsInbox>,
+    /// The `emails` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub emails: Option<crate::WebsiteSettingsEmails>,
+    /// The `chatbox` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chatbox: Option<crate::WebsiteSettingsChatbox>,
+}
+/// Help center (knowledge base) of a website.
+///
+/// Schema `#/components/schemas/Helpdesk`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Helpdesk {
+    /// Name of the help center.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Public address of the help center.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+/// Domains the help center is served on.
+///
+/// Schema `#/components/schemas/HelpdeskDomain`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct HelpdeskDomain {
+    /// Root domain that basic sub-domains live under.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root: Option<String>,
+    /// Sub-domain chosen under the Crisp help center root domain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basic: Option<String>,
+    /// Custom domain pointed at the help center, when one is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom: Option<String>,
+    /// Whether the DNS setup of the custom domain has been verified.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified: Option<bool>,
+}
+/// DNS record to create for a custom help center domain.
+///
+/// Schema `#/components/schemas/HelpdeskDomainSetupRecord`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct HelpdeskDomainSetupRecord {
+    /// DNS record type, for example `CNAME`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    /// Fully qualified name that the record is looked up at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query: Option<String>,
+    /// Record name, relative to the zone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Value the record must hold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+/// Steps to point a custom domain at the help center.
+///
+/// Schema `#/components/schemas/HelpdeskDomainSetupFlow`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct HelpdeskDomainSetupFlow {
+    /// Custom domain the instructions are for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom: Option<String>,
+    /// DNS setup to carry out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub setup: Option<crate::HelpdeskDomainSetupFlowSetup>,
+}
+/// Kind of help center content a route works on.
+///
+/// Schema `#/components/schemas/HelpdeskContentType`.
+///
+/// Values this version does not know are kept in [`Self::Other`], so a value Crisp
+/// adds later does not break decoding.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum HelpdeskContentType {
+    /// `articles`.
+    Articles,
+    /// `guides`.
+    Guides,
+    /// `references`.
+    References,
+    /// `news`.
+    News,
+    /// A value this version of the crate does not know.
+    Other(String),
+}
+impl HelpdeskContentType {
+    /// Every value this version knows, in the order of the spec.
+    pub const KNOWN: &'static [HelpdeskContentType] = &[
+        HelpdeskContentType::Articles,
+        HelpdeskContentType::Guides,
+        HelpdeskContentType::References,
+        HelpdeskContentType::News,
+    ];
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            HelpdeskContentType::Articles => "articles",
+            HelpdeskContentType::Guides => "guides",
+            HelpdeskContentType::References => "references",
+            HelpdeskContentType::News => "news",
+            HelpdeskContentType::Other(value) => value,
+        }
+    }
+}
+impl From<&str> for HelpdeskContentType {
+    fn from(value: &str) -> Self {
+        match value {
+            "articles" => HelpdeskContentType::Articles,
+            "guides" => HelpdeskContentType::Guides,
+            "references" => HelpdeskContentType::References,
+            "news" => HelpdeskContentType::News,
+            other => HelpdeskContentType::Other(other.to_owned()),
+        }
+    }
+}
+impl ::std::str::FromStr for HelpdeskContentType {
+    type Err = ::std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(HelpdeskContentType::from(value))
+    }
+}
+impl ::std::fmt::Display for HelpdeskContentType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for HelpdeskContentType {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for HelpdeskContentType {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(HelpdeskContentType::from(value.as_str()))
+    }
+}
+/// Amount of content of one kind in a locale.
+///
+/// Schema `#/components/schemas/HelpdeskLocaleStatisticsCount`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct HelpdeskLocaleStatisticsCount {
+    /// Number of pages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entries: Option<u32>,
+    /// Number of folders grouping those pages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub groups: Option<u32>,
+}
+/// Content counters of a locale, per content kind.
+///
+/// Schema `#/components/schemas/HelpdeskLocaleStatistics`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct HelpdeskLocaleStatistics {
+    /// The `articles` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub articles: Option<crate::HelpdeskLocaleStatisticsCount>,
+    /// The `guides` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guides: Option<crate::HelpdeskLocaleStatisticsCount>,
+    /// The `references` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub references: Option<crate::HelpdeskLocaleStatisticsCount>,
+    /// The `news` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub news: Option<crate::HelpdeskLocaleStatisticsCount>,
+}
+/// One language of the help center.
+///
+/// Schema `#/components/schemas/HelpdeskLocale`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct HelpdeskLocale {
+    /// Identifier of the locale.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale_id: Option<String>,
+    /// Language code of the locale, for example `en`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+    /// Public address of the help center in this language.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// The `statistics` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statistics: Option<crate::HelpdeskLocaleStatistics>,
+    /// Number of articles (older counter, known to the Go client only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub articles: Option<u16>,
+    /// Number of categories (older counter, known to the Go client only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub categories: Option<u16>,
+}
+/// Page a feedback was left on.
+///
+/// Schema `#/components/schemas/HelpdeskFeedbackArticle`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct HelpdeskFeedbackArticle {
+    /// Identifier of the page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub article_id: Option<String>,
+    /// Title of the page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Public address of the page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+/// Geographic coordinates.
+///
+/// Schema `#/components/schemas/HelpdeskFeedbackCoordinates`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct HelpdeskFeedbackCoordinates {
+    /// Latitude in degrees.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latitude: Option<f32>,
+    /// Longitude in degrees.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub longitude: Option<f32>,
+}
+/// Where the reader was located.
+///
+/// Schema `#/components/schemas/HelpdeskFeedbackGeolocation`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct HelpdeskFeedbackGeolocation {
+    /// Country code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    /// Region name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// City name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    /// The `coordinates` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coordinates: Option<crate::HelpdeskFeedbackCoordinates>,
+}
+/// Conversation of the reader who left the feedback, when known.
+///
+/// Schema `#/components/schemas/HelpdeskFeedbackSession`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct HelpdeskFeedbackSession {
+    /// Identifier of the conversation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
+    /// Name of the reader.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nickname: Option<String>,
+    /// E-mail address of the reader.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// URL of the reader avatar.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar: Option<String>,
+    /// The `geolocation` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub geolocation: Option<crate::HelpdeskFeedbackGeolocation>,
+    /// Operator the conversation is assigned to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assigned: Option<crate::HelpdeskFeedbackSessionAssigned>,
+}
+/// Feedback left by a reader on a help center page.
+///
+/// Schema `#/components/schemas/HelpdeskFeedback`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct HelpdeskFeedback {
+    /// Rating given by the reader, for example `helpful` or `unhelpful`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rating: Option<String>,
+    /// Comment written by the reader.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// The `article` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub article: Option<crate::HelpdeskFeedbackArticle>,
+    /// The `session` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<crate::HelpdeskFeedbackSession>,
+    /// When the feedback was left (milliseconds since the Unix epoch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<u64>,
+}
+/// Totals of the ratings left by readers.
+///
+/// Schema `#/components/schemas/HelpdeskFeedbackRatings`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct HelpdeskFeedbackRatings {
+    /// Count of ratings per value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ratings: Option<crate::HelpdeskFeedbackRatingsRatings>,
+}
+/// Publication flags of a help center tree entry.
+///
+/// Schema `#/components/schemas/HelpdeskTreeState`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct HelpdeskTreeState {
+    /// Whether the entry is published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published: Option<bool>,
+    /// Whether the entry is hidden from listings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hidden: Option<bool>,
+    /// Whether the entry is highlighted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub featured: Option<bool>,
+}
+/// Descriptive data of a help center tree entry (page or folder).
+///
+/// Schema `#/components/schemas/HelpdeskTreeMetadata`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct HelpdeskTreeMetadata {
+    /// Format of the content, for example `markdown`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    /// Title of the entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Short summary of the entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The `state` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<crate::HelpdeskTreeState>,
+    /// Operator credited as the author.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<crate::HelpdeskTreeMetadataAuthor>,
+    /// Accent color of the entry, as a hexadecimal code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub color: Option<String>,
+    /// URL of the cover image of the entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+}
+/// Body of a help center page.
+///
+/// Schema `#/components/schemas/HelpdeskTreeContent`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct HelpdeskTreeContent {
+    /// Text of the page, in the format given by its metadata.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+}
+/// Entry of the help center tree: a page, or a folder with children.
+///
+/// Schema `#/components/schemas/HelpdeskTreeNode`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct HelpdeskTreeNode {
+    /// Kind of entry, for example `folder` or `page`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    /// Last segment of the entry path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slug: Option<String>,
+    /// Title of the entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The `state` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<crate::HelpdeskTreeState>,
+    /// Entries nested under this one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub children: Option<Vec<crate::HelpdeskTreeNode>>,
+}
+/// Public page of a help center entry.
+///
+/// Schema `#/components/schemas/HelpdeskTreePage`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct HelpdeskTreePage {
+    /// Title shown on the page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Public address of the page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+/// Change to apply to a tree path.
+///
+/// Schema `#/components/schemas/HelpdeskTreePathUpdate`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct HelpdeskTreePathUpdate {
+    /// What to do with the path, for example `move`.
+    pub action: String,
+    /// Destination of the path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<crate::HelpdeskTreePathUpdatePath>,
+    /// New position of the entry among its siblings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<u32>,
+}
+/// Published page of the help center, seen as an entity.
+///
+/// Schema `#/components/schemas/HelpdeskPage`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct HelpdeskPage {
+    /// Identifier of the page entity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entity_id: Option<String>,
+    /// Title of the page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Path of the page in the help center tree.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tree_path: Option<String>,
+    /// Public address of the page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+/// File touched by a change of the help center history.
+///
+/// Schema `#/components/schemas/HelpdeskHistoryChangeFile`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct HelpdeskHistoryChangeFile {
+    /// What happened to the file, for example `modified`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change: Option<String>,
+    /// Path of the file in the help center tree.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// The `metadata` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<crate::HelpdeskTreeMetadata>,
+    /// Content of the file after the change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+}
+/// One recorded change of the help center content.
+///
+/// Schema `#/components/schemas/HelpdeskHistoryChange`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct HelpdeskHistoryChange {
+    /// Identifier of the change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change_id: Option<String>,
+    /// Message describing the change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Who made the change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<crate::HelpdeskHistoryChangeAuthor>,
+    /// Size of the change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edits: Option<crate::HelpdeskHistoryChangeEdits>,
+    /// When the change was made (milliseconds since the Unix epoch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<u64>,
+    /// Files touched by the change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub files: Option<Vec<crate::HelpdeskHistoryChangeFile>>,
+}
+/// Help center to import content from.
+///
+/// Schema `#/components/schemas/HelpdeskExternalImport`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct HelpdeskExternalImport {
+    /// Address of the external help center to import.
+    pub helpdesk_url: String,
+    /// Whether to detect the other languages of the external help center.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detect_locales: Option<bool>,
+    /// Other language codes to import as well.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub other_locales: Option<Vec<String>>,
+}
+/// Redirection from an old help center path to a new target.
+///
+/// Schema `#/components/schemas/HelpdeskRedirection`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct HelpdeskRedirection {
+    /// Identifier of the redirection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirection_id: Option<String>,
+    /// Path that is redirected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Path or address the visitor is sent to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// When the redirection was created (milliseconds since the Unix epoch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<u64>,
+    /// When the redirection was last changed (milliseconds since the Unix epoch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<u64>,
+}
+/// Identifier of a new redirection.
+///
+/// Schema `#/components/schemas/HelpdeskRedirectionNew`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct HelpdeskRedirectionNew {
+    /// Identifier of the created redirection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirection_id: Option<String>,
+}
+/// Settings of the help center; on update, only the fields sent are changed.
+///
+/// Schema `#/components/schemas/HelpdeskSettings`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct HelpdeskSettings {
+    /// Name of the help center.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Look of the help center.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub appearance: Option<crate::HelpdeskSettingsAppearance>,
+    /// Language handling.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub localization: Option<crate::HelpdeskSettingsLocalization>,
+    /// Titles of the content kinds shown to readers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub section: Option<crate::HelpdeskSettingsSection>,
+    /// Behavior switches.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub behavior: Option<crate::HelpdeskSettingsBehavior>,
+    /// Extra services.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<crate::HelpdeskSettingsService>,
+    /// Custom code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub include: Option<crate::HelpdeskSettingsInclude>,
+    /// Access restriction.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access: Option<crate::HelpdeskSettingsAccess>,
+}
+/// Publication status of a legacy help center article.
+///
+/// Schema `#/components/schemas/HelpdeskArticleStatus`.
+///
+/// Values this version does not know are kept in [`Self::Other`], so a value Crisp
+/// adds later does not break decoding.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum HelpdeskArticleStatus {
+    /// `published`.
+    Published,
+    /// `draft`.
+    Draft,
+    /// A value this version of the crate does not know.
+    Other(String),
+}
+impl HelpdeskArticleStatus {
+    /// Every value this version knows, in the order of the spec.
+    pub const KNOWN: &'static [HelpdeskArticleStatus] = &[
+        HelpdeskArticleStatus::Published,
+        HelpdeskArticleStatus::Draft,
+    ];
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            HelpdeskArticleStatus::Published => "published",
+            HelpdeskArticleStatus::Draft => "draft",
+            HelpdeskArticleStatus::Other(value) => value,
+        }
+    }
+}
+impl From<&str> for HelpdeskArticleStatus {
+    fn from(value: &str) -> Self {
+        match value {
+            "published" => HelpdeskArticleStatus::Published,
+            "draft" => HelpdeskArticleStatus::Draft,
+            other => HelpdeskArticleStatus::Other(other.to_owned()),
+        }
+    }
+}
+impl ::std::str::FromStr for HelpdeskArticleStatus {
+    type Err = ::std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(HelpdeskArticleStatus::from(value))
+    }
+}
+impl ::std::fmt::Display for HelpdeskArticleStatus {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for HelpdeskArticleStatus {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for HelpdeskArticleStatus {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(HelpdeskArticleStatus::from(value.as_str()))
+    }
+}
+/// Whether a legacy help center article is listed.
+///
+/// Schema `#/components/schemas/HelpdeskArticleVisibility`.
+///
+/// Values this version does not know are kept in [`Self::Other`], so a value Crisp
+/// adds later does not break decoding.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum HelpdeskArticleVisibility {
+    /// `visible`.
+    Visible,
+    /// `hidden`.
+    Hidden,
+    /// A value this version of the crate does not know.
+    Other(String),
+}
+impl HelpdeskArticleVisibility {
+    /// Every value this version knows, in the order of the spec.
+    pub const KNOWN: &'static [HelpdeskArticleVisibility] = &[
+        HelpdeskArticleVisibility::Visible,
+        HelpdeskArticleVisibility::Hidden,
+    ];
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            HelpdeskArticleVisibility::Visible => "visible",
+            HelpdeskArticleVisibility::Hidden => "hidden",
+            HelpdeskArticleVisibility::Other(value) => value,
+        }
+    }
+}
+impl From<&str> for HelpdeskArticleVisibility {
+    fn from(value: &str) -> Self {
+        match value {
+            "visible" => HelpdeskArticleVisibility::Visible,
+            "hidden" => HelpdeskArticleVisibility::Hidden,
+            other => HelpdeskArticleVisibility::Other(other.to_owned()),
+        }
+    }
+}
+impl ::std::str::FromStr for HelpdeskArticleVisibility {
+    type Err = ::std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(HelpdeskArticleVisibility::from(value))
+    }
+}
+impl ::std::fmt::Display for HelpdeskArticleVisibility {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for HelpdeskArticleVisibility {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for HelpdeskArticleVisibility {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(HelpdeskArticleVisibility::from(value.as_str()))
+    }
+}
+/// Article of the older (legacy) help center model, in one locale.
+///
+/// Schema `#/components/schemas/HelpdeskArticle`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct HelpdeskArticle {
+    /// Identifier of the article.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub article_id: Option<String>,
+    /// Title of the article.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Short summary of the article; null when there is none.
+    ///
+    /// May be left out ([`Patch::Absent`](crate::Patch::Absent)), set to `null` ([`Patch::Null`](crate::Patch::Null)) or set to a value.
+    #[serde(default, skip_serializing_if = "::crisp_runtime::Patch::is_absent")]
+    pub description: ::crisp_runtime::Patch<String>,
+    /// Body of the article, in Markdown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+    /// The `status` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<crate::HelpdeskArticleStatus>,
+    /// The `visibility` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visibility: Option<crate::HelpdeskArticleVisibility>,
+    /// Whether the article is highlighted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub featured: Option<bool>,
+    /// Number of times the article was read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visits: Option<u32>,
+    /// Position of the article in its category.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order: Option<u16>,
+    /// Public address of the article.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// When the article was created (milliseconds since the Unix epoch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<u64>,
+    /// When the article was last changed (milliseconds since the Unix epoch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<u64>,
+    /// When the article was published (milliseconds since the Unix epoch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published_at: Option<u64>,
+}
+/// Identifier of a new legacy article.
+///
+/// Schema `#/components/schemas/HelpdeskArticleNew`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct HelpdeskArticleNew {
+    /// Identifier of the created article.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub article_id: Option<String>,
+}
+/// Translation of a legacy article in another locale.
+///
+/// Schema `#/components/schemas/HelpdeskArticleAlternate`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct HelpdeskArticleAlternate {
+    /// Language code of the translation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+    /// Identifier of the article holding the translation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub article_id: Option<String>,
+}
+/// Outcome of publishing a legacy article.
+///
+/// Schema `#/components/schemas/HelpdeskArticlePublish`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct HelpdeskArticlePublish {
+    /// Public address of the published article.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+/// Category reference of the legacy model: a category and optionally one of its sections.
+///
+/// Schema `#/components/schemas/HelpdeskCategory`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct HelpdeskCategory {
+    /// Identifier of the category.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category_id: Option<String>,
+    /// Identifier of the section inside the category.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub section_id: Option<String>,
+}
+/// Identifier of a new legacy category.
+///
+/// Schema `#/components/schemas/HelpdeskCategoryNew`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct HelpdeskCategoryNew {
+    /// Identifier of the created category.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category_id: Option<String>,
+}
+/// Section of a legacy category.
+///
+/// Schema `#/components/schemas/HelpdeskSection`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct HelpdeskSection {
+    /// Identifier of the section.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub section_id: Option<String>,
+    /// Name of the section.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Position of the section in its category.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order: Option<u16>,
+    /// When the section was created (milliseconds since the Unix epoch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<u64>,
+    /// When the section was last changed (milliseconds since the Unix epoch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<u64>,
+}
+/// Identifier of a new legacy section.
+///
+/// Schema `#/components/schemas/HelpdeskSectionNew`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct HelpdeskSectionNew {
+    /// Identifier of the created section.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub section_id: Option<String>,
+}
 /// Rich preview data.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct MessagePreviewPreview {
@@ -2536,4 +4787,570 @@ impl<'de> ::serde::Deserialize<'de> for ConversationWidgetDataEditAction {
         let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
         Ok(ConversationWidgetDataEditAction::from(value.as_str()))
     }
+}
+/// Website the plan is attached to.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PlanSubscriptionWebsite {
+    /// Website identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Website name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Website domain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+    /// URL of the website logo; may be empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logo: Option<String>,
+}
+/// User responsible for the subscription, when there is one.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PlanSubscriptionOwner {
+    /// User identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// User email address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// User first name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    /// User last name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+}
+/// What the coupon grants.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PlanSubscriptionCouponPolicy {
+    /// Rebate on the plan price, in percent, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rebate_percent: Option<f32>,
+    /// Days added to the plan trial, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trial_days: Option<u16>,
+}
+/// Website the request concerns.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PluginAttestProvenancePayloadWebsite {
+    /// Website identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub website_id: Option<String>,
+}
+/// User behind the request.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PluginAttestProvenancePayloadUser {
+    /// User identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// Role of the user on the website, for example `owner` or `member`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+}
+/// Plugin the statement is for.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PluginAttestProvenancePayloadPlugin {
+    /// Plugin identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plugin_id: Option<String>,
+}
+/// What the statement attests.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PluginAttestProvenancePayload {
+    /// Website the request concerns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub website: Option<crate::PluginAttestProvenancePayloadWebsite>,
+    /// User behind the request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<crate::PluginAttestProvenancePayloadUser>,
+    /// Plugin the statement is for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plugin: Option<crate::PluginAttestProvenancePayloadPlugin>,
+}
+/// Plan the website is subscribed to (when `include_plan` is set).
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PluginConnectWebsitePlan {
+    /// Plan identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Plan name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Whether the plan is in its trial.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trialing: Option<bool>,
+}
+/// Fallback endpoints, for when the main ones cannot be reached.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ConnectEndpointsRescue {
+    /// The `socket` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub socket: Option<crate::ConnectEndpointsSocket>,
+}
+/// File to upload.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct BucketUrlRequestFile {
+    /// File name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// MIME type of the file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+}
+/// Upload limits.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct BucketUrlGeneratedPolicy {
+    /// Largest accepted file size, in bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_limit: Option<u64>,
+}
+/// URLs of the file.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct BucketUrlGeneratedUrl {
+    /// URL the file will be reachable at once uploaded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
+    /// Signed URL to upload the file to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed: Option<String>,
+}
+/// Restricts the range to these hours of the given weekdays.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct AnalyticsQueryDateDays {
+    /// The `monday` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monday: Option<crate::AnalyticsDayHours>,
+    /// The `tuesday` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tuesday: Option<crate::AnalyticsDayHours>,
+    /// The `wednesday` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wednesday: Option<crate::AnalyticsDayHours>,
+    /// The `thursday` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thursday: Option<crate::AnalyticsDayHours>,
+    /// The `friday` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub friday: Option<crate::AnalyticsDayHours>,
+    /// The `saturday` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub saturday: Option<crate::AnalyticsDayHours>,
+    /// The `sunday` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sunday: Option<crate::AnalyticsDayHours>,
+}
+/// Date range and granularity.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct AnalyticsQueryDate {
+    /// Start of the range (ISO 8601).
+    pub from: String,
+    /// End of the range (ISO 8601).
+    pub to: String,
+    /// Length of each period of the series, for example `day`.
+    pub split: String,
+    /// Time zone the periods are cut in (IANA name).
+    pub timezone: String,
+    /// Restricts the range to these hours of the given weekdays.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub days: Option<crate::AnalyticsQueryDateDays>,
+}
+/// Condition the computation depends on: a metric and the dimension it is split by.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct AnalyticsQueryIf {
+    /// Metric of the condition.
+    pub metric: String,
+    /// Dimension of the condition.
+    pub split_by: String,
+}
+/// Measure and filter to use when the condition matches.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct AnalyticsQueryThen {
+    /// Kind of measure to use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    /// The `filter` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<crate::AnalyticsFilter>,
+}
+/// Approximate position.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CampaignStatisticProfilePersonGeolocationCoordinates {
+    /// Latitude in degrees.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latitude: Option<f32>,
+    /// Longitude in degrees.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub longitude: Option<f32>,
+}
+/// Where the contact was when the action happened.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CampaignStatisticProfilePersonGeolocation {
+    /// Country code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    /// Region name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// City name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    /// Approximate position.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coordinates: Option<crate::CampaignStatisticProfilePersonGeolocationCoordinates>,
+}
+/// Public identity and location of the contact.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CampaignStatisticProfilePerson {
+    /// Name of the contact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nickname: Option<String>,
+    /// URL of the contact avatar.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar: Option<String>,
+    /// Where the contact was when the action happened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub geolocation: Option<crate::CampaignStatisticProfilePersonGeolocation>,
+}
+/// Model the criterion applies to.
+///
+/// Values this version does not know are kept in [`Self::Other`], so a value Crisp
+/// adds later does not break decoding.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum InboxConditionModel {
+    /// `session`.
+    Session,
+    /// A value this version of the crate does not know.
+    Other(String),
+}
+impl InboxConditionModel {
+    /// Every value this version knows, in the order of the spec.
+    pub const KNOWN: &'static [InboxConditionModel] = &[InboxConditionModel::Session];
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            InboxConditionModel::Session => "session",
+            InboxConditionModel::Other(value) => value,
+        }
+    }
+}
+impl From<&str> for InboxConditionModel {
+    fn from(value: &str) -> Self {
+        match value {
+            "session" => InboxConditionModel::Session,
+            other => InboxConditionModel::Other(other.to_owned()),
+        }
+    }
+}
+impl ::std::str::FromStr for InboxConditionModel {
+    type Err = ::std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(InboxConditionModel::from(value))
+    }
+}
+impl ::std::fmt::Display for InboxConditionModel {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for InboxConditionModel {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for InboxConditionModel {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(InboxConditionModel::from(value.as_str()))
+    }
+}
+/// Comparison to apply.
+///
+/// Values this version does not know are kept in [`Self::Other`], so a value Crisp
+/// adds later does not break decoding.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum InboxConditionOperator {
+    /// `eq`.
+    Eq,
+    /// `neq`.
+    Neq,
+    /// `gte`.
+    Gte,
+    /// `lte`.
+    Lte,
+    /// `gt`.
+    Gt,
+    /// `lt`.
+    Lt,
+    /// A value this version of the crate does not know.
+    Other(String),
+}
+impl InboxConditionOperator {
+    /// Every value this version knows, in the order of the spec.
+    pub const KNOWN: &'static [InboxConditionOperator] = &[
+        InboxConditionOperator::Eq,
+        InboxConditionOperator::Neq,
+        InboxConditionOperator::Gte,
+        InboxConditionOperator::Lte,
+        InboxConditionOperator::Gt,
+        InboxConditionOperator::Lt,
+    ];
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            InboxConditionOperator::Eq => "eq",
+            InboxConditionOperator::Neq => "neq",
+            InboxConditionOperator::Gte => "gte",
+            InboxConditionOperator::Lte => "lte",
+            InboxConditionOperator::Gt => "gt",
+            InboxConditionOperator::Lt => "lt",
+            InboxConditionOperator::Other(value) => value,
+        }
+    }
+}
+impl From<&str> for InboxConditionOperator {
+    fn from(value: &str) -> Self {
+        match value {
+            "eq" => InboxConditionOperator::Eq,
+            "neq" => InboxConditionOperator::Neq,
+            "gte" => InboxConditionOperator::Gte,
+            "lte" => InboxConditionOperator::Lte,
+            "gt" => InboxConditionOperator::Gt,
+            "lt" => InboxConditionOperator::Lt,
+            other => InboxConditionOperator::Other(other.to_owned()),
+        }
+    }
+}
+impl ::std::str::FromStr for InboxConditionOperator {
+    type Err = ::std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(InboxConditionOperator::from(value))
+    }
+}
+impl ::std::fmt::Display for InboxConditionOperator {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for InboxConditionOperator {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for InboxConditionOperator {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(InboxConditionOperator::from(value.as_str()))
+    }
+}
+/// Validity of the availability.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct AvailabilityOperatorTime {
+    /// How long the availability stays valid, in seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#for: Option<u32>,
+    /// When the availability was last changed, in milliseconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<u64>,
+}
+/// DNS setup to carry out.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct HelpdeskDomainSetupFlowSetup {
+    /// DNS records to create.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub records: Option<Vec<crate::HelpdeskDomainSetupRecord>>,
+}
+/// Operator the conversation is assigned to.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct HelpdeskFeedbackSessionAssigned {
+    /// User identifier of the operator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+}
+/// Count of ratings per value.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct HelpdeskFeedbackRatingsRatings {
+    /// Number of `helpful` ratings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub helpful: Option<u32>,
+    /// Number of `unhelpful` ratings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unhelpful: Option<u32>,
+}
+/// Operator credited as the author.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct HelpdeskTreeMetadataAuthor {
+    /// User identifier of the author.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+}
+/// Destination of the path.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct HelpdeskTreePathUpdatePath {
+    /// New path of the entry in the tree.
+    pub to: String,
+}
+/// Who made the change.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct HelpdeskHistoryChangeAuthor {
+    /// E-mail address of the author.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Name of the author.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+/// Size of the change.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct HelpdeskHistoryChangeEdits {
+    /// Number of inserted lines.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub insertions: Option<u32>,
+    /// Number of deleted lines.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletions: Option<u32>,
+}
+/// Color scheme.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct HelpdeskSettingsAppearanceColor {
+    /// Color mode, for example `light` or `dark`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
+    /// Whether readers may switch the color mode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode_changeable: Option<bool>,
+}
+/// Logo images.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct HelpdeskSettingsAppearanceLogos {
+    /// URL of the favicon.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub favicon: Option<String>,
+    /// URL of the header logo.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header: Option<String>,
+    /// URL of the footer logo.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub footer: Option<String>,
+}
+/// Look of the help center.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct HelpdeskSettingsAppearance {
+    /// Color scheme.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub color: Option<crate::HelpdeskSettingsAppearanceColor>,
+    /// Logo images.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logos: Option<crate::HelpdeskSettingsAppearanceLogos>,
+    /// URL of the banner image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub banner: Option<String>,
+}
+/// Language handling.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct HelpdeskSettingsLocalization {
+    /// Language the content is written in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub writing_locale: Option<String>,
+    /// Whether other languages are translated automatically.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub translated_automatic: Option<bool>,
+    /// Whether the translated languages are read-only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub translated_locales_readonly: Option<bool>,
+}
+/// Titles of the content kinds shown to readers.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct HelpdeskSettingsSection {
+    /// Title of the articles section.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub articles: Option<String>,
+    /// Title of the guides section.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guides: Option<String>,
+    /// Title of the references section.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub references: Option<String>,
+    /// Title of the news section.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub news: Option<String>,
+}
+/// Behavior switches.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct HelpdeskSettingsBehavior {
+    /// Show the most read pages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frequently_read: Option<bool>,
+    /// Show the images of categories.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub show_category_images: Option<bool>,
+    /// Show the chatbox on the help center.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub show_chatbox: Option<bool>,
+    /// Ask readers whether a page helped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ask_feedback: Option<bool>,
+    /// Let readers report incorrect content.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report_incorrect: Option<bool>,
+    /// Also serve pages as Markdown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serve_markdown: Option<bool>,
+    /// Show a bar to ask an AI agent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_chat_bar: Option<bool>,
+    /// Show a button that copies a page for AI agents.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_copy_button: Option<bool>,
+    /// Show a table of contents on pages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table_of_contents: Option<bool>,
+    /// Show the language picker.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale_picker: Option<bool>,
+    /// Show the Crisp referral link.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refer_link: Option<bool>,
+    /// Ask search engines not to index the help center.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forbid_indexing: Option<bool>,
+    /// Show a notice when the status page reports an outage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_health_dead: Option<bool>,
+}
+/// Extra services.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct HelpdeskSettingsService {
+    /// Whether the help center is exposed as an MCP server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mcp_server: Option<bool>,
+}
+/// Custom code.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct HelpdeskSettingsInclude {
+    /// HTML injected into every page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub html: Option<String>,
+}
+/// Access restriction.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct HelpdeskSettingsAccess {
+    /// How access is restricted, for example `password`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restrict_mode: Option<String>,
+    /// Password readers must enter, when password protection is on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    /// Secret used to verify reader tokens, when token protection is on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwt_secret: Option<String>,
 }

@@ -3152,3 +3152,7130 @@ impl crate::WebsiteConversation for Examples {
             .map_err(no_example)
     }
 }
+impl crate::PlanSubscription for Examples {
+    async fn list_all_active_plan_subscriptions(
+        &self,
+        caller: Caller,
+    ) -> Result<Vec<::crisp_models::PlanSubscription>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(Vec::from([]));
+            check_matches(
+                    "listAllActivePlanSubscriptions",
+                    "the request",
+                    r#"{}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "listAllActivePlanSubscriptions",
+                "the answer",
+                r#"[{"active":true,"bill_period":"monthly","bill_valid_until":"2024-07-14T09:21:37.000Z","card_id":"card_1N8xYz2eZvKYlo2C0s5lQm3d","coupon_redeemed":false,"id":"8758c8ef-b4bd-4c2f-9a8b-6e3b1c0d7a11","name":"Essentials","owner":{"email":"jane.doe@acme-inc.com","first_name":"Jane","last_name":"Doe","user_id":"aa0b64dd-9fb4-4db9-80d6-5a49eb84087b"},"price":95,"sandbox":false,"since":"2023-02-14T09:21:37.000Z","trial_end":"2023-02-28T09:21:37.000Z","trial_end_date":"2023-02-28","trialing":false,"website":{"domain":"acme-inc.com","id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc","logo":"https://image.crisp.chat/avatar/website/8c842203-7ed8-4e29-a608-7cf78a7d2fcc/120/","name":"Acme Inc."}}]"#,
+            )
+            .map_err(no_example)
+    }
+    async fn get_plan_subscription_for_website(
+        &self,
+        caller: Caller,
+        website_id: String,
+    ) -> Result<::crisp_models::PlanSubscription, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "getPlanSubscriptionForWebsite",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "getPlanSubscriptionForWebsite",
+                    "the request",
+                    r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "getPlanSubscriptionForWebsite",
+                "the answer",
+                r#"{"active":true,"bill_period":"monthly","bill_valid_until":"2024-07-14T09:21:37.000Z","card_id":"card_1N8xYz2eZvKYlo2C0s5lQm3d","coupon_redeemed":false,"id":"8758c8ef-b4bd-4c2f-9a8b-6e3b1c0d7a11","name":"Essentials","owner":{"email":"jane.doe@acme-inc.com","first_name":"Jane","last_name":"Doe","user_id":"aa0b64dd-9fb4-4db9-80d6-5a49eb84087b"},"price":95,"sandbox":false,"since":"2023-02-14T09:21:37.000Z","trial_end":"2023-02-28T09:21:37.000Z","trial_end_date":"2023-02-28","trialing":false,"website":{"domain":"acme-inc.com","id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc","logo":"https://image.crisp.chat/avatar/website/8c842203-7ed8-4e29-a608-7cf78a7d2fcc/120/","name":"Acme Inc."}}"#,
+            )
+            .map_err(no_example)
+    }
+    async fn subscribe_website_to_plan(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::SubscribeWebsiteToPlanBody,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("subscribeWebsiteToPlan", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode("subscribeWebsiteToPlan", "body", &body)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "subscribeWebsiteToPlan",
+                    "the request",
+                    r#"{"body":{"plan_id":"8758c8ef-b4bd-4c2f-9a8b-6e3b1c0d7a11"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn unsubscribe_plan_from_website(
+        &self,
+        caller: Caller,
+        website_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "unsubscribePlanFromWebsite",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "unsubscribePlanFromWebsite",
+                    "the request",
+                    r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn change_bill_period_for_website_plan_subscription(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::ChangeBillPeriodForWebsitePlanSubscriptionBody,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "changeBillPeriodForWebsitePlanSubscription",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode(
+                                    "changeBillPeriodForWebsitePlanSubscription",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "changeBillPeriodForWebsitePlanSubscription",
+                    "the request",
+                    r#"{"body":{"period":"yearly"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn check_coupon_availability_for_website_plan_subscription(
+        &self,
+        caller: Caller,
+        website_id: String,
+        code: String,
+    ) -> Result<::crisp_models::PlanSubscriptionCoupon, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "checkCouponAvailabilityForWebsitePlanSubscription",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "code",
+                        Some(
+                            encode(
+                                    "checkCouponAvailabilityForWebsitePlanSubscription",
+                                    "code",
+                                    &code,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "checkCouponAvailabilityForWebsitePlanSubscription",
+                    "the request",
+                    r#"{"code":"SPRING-2024","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "checkCouponAvailabilityForWebsitePlanSubscription",
+                "the answer",
+                r#"{"code":"SPRING-2024","expire_at":"2024-06-30T23:59:59.000Z","policy":{"rebate_percent":20.0,"trial_days":14},"redeem_limit":500}"#,
+            )
+            .map_err(no_example)
+    }
+    async fn redeem_coupon_for_website_plan_subscription(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::RedeemCouponForWebsitePlanSubscriptionBody,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "redeemCouponForWebsitePlanSubscription",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode(
+                                    "redeemCouponForWebsitePlanSubscription",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "redeemCouponForWebsitePlanSubscription",
+                    "the request",
+                    r#"{"body":{"code":"SPRING-2024"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+}
+impl crate::PluginConnect for Examples {
+    async fn get_connect_account(
+        &self,
+        caller: Caller,
+    ) -> Result<::crisp_models::PluginConnectAccount, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(Vec::from([]));
+            check_matches("getConnectAccount", "the request", r#"{}"#, &inputs)
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "getConnectAccount",
+                "the answer",
+                r#"{"plugin_id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb"}"#,
+            )
+            .map_err(no_example)
+    }
+    async fn get_plugin_connect_endpoints(
+        &self,
+        caller: Caller,
+    ) -> Result<::crisp_models::ConnectEndpoints, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(Vec::from([]));
+            check_matches("getPluginConnectEndpoints", "the request", r#"{}"#, &inputs)
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "getPluginConnectEndpoints",
+                "the answer",
+                r#"{"rescue":{"socket":{"app":"wss://plugins-rescue.relay.crisp.chat/"}},"socket":{"app":"wss://plugins.relay.crisp.chat/"}}"#,
+            )
+            .map_err(no_example)
+    }
+    async fn check_connect_session_validity(
+        &self,
+        caller: Caller,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(Vec::from([]));
+            check_matches("checkConnectSessionValidity", "the request", r#"{}"#, &inputs)
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn list_all_connect_websites(
+        &self,
+        caller: Caller,
+        page_number: u32,
+        options: ::crisp_models::ListAllConnectWebsitesOptions,
+    ) -> Result<Vec<::crisp_models::PluginConnectWebsite>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "page_number",
+                        Some(
+                            encode("listAllConnectWebsites", "page_number", &page_number)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "options",
+                        Some(
+                            encode("listAllConnectWebsites", "options", &options)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "listAllConnectWebsites",
+                    "the request",
+                    r#"{"options":{"filter_configured":true,"include_plan":true},"page_number":1}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "listAllConnectWebsites",
+                "the answer",
+                r#"[{"plan":{"id":"3e1ad7a6-26e5-4c29-9a7c-34c9a6f3b5d0","name":"Free","trialing":false},"price":0,"settings":{"channel":"C024BE91L","notify_on_new_conversation":true},"token":"5b8f1e7c-0f3d-4a4c-9b1a-2c7e6d9f0a34","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}]"#,
+            )
+            .map_err(no_example)
+    }
+    async fn list_connect_websites_since(
+        &self,
+        caller: Caller,
+        options: ::crisp_models::ListConnectWebsitesSinceOptions,
+    ) -> Result<Vec<::crisp_models::PluginConnectWebsite>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "options",
+                        Some(
+                            encode("listConnectWebsitesSince", "options", &options)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "listConnectWebsitesSince",
+                    "the request",
+                    r#"{"options":{"date_since":"2024-03-01T00:00:00.000Z","filter_configured":true,"include_plan":true}}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "listConnectWebsitesSince",
+                "the answer",
+                r#"[{"difference":"added","plan":{"id":"3e1ad7a6-26e5-4c29-9a7c-34c9a6f3b5d0","name":"Free","trialing":false},"price":0,"settings":{"channel":"C024BE91L","notify_on_new_conversation":true},"token":"5b8f1e7c-0f3d-4a4c-9b1a-2c7e6d9f0a34","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}]"#,
+            )
+            .map_err(no_example)
+    }
+}
+impl crate::PluginSubscription for Examples {
+    async fn list_all_active_plugin_subscriptions(
+        &self,
+        caller: Caller,
+    ) -> Result<Vec<::crisp_models::PluginSubscription>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(Vec::from([]));
+            check_matches(
+                    "listAllActivePluginSubscriptions",
+                    "the request",
+                    r#"{}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "listAllActivePluginSubscriptions",
+                "the answer",
+                r#"[{"active":true,"card_id":"card_1N8xYz2eZvKYlo2C0s5lQm3d","category":"team","configurable":true,"contact_url":"mailto:support@crisp.chat","help_url":"https://help.crisp.chat/en/article/how-to-use-slack-with-crisp-1xo5gqz/","icon":"https://plugins.crisp.chat/urn:crisp.im:slack:0/icon.png","id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb","name":"Slack","plans":[{"id":"3e1ad7a6-26e5-4c29-9a7c-34c9a6f3b5d0","name":"Free","price":0}],"price":0,"privacy_url":"https://crisp.chat/en/privacy/","since":"2023-05-03T14:02:11.000Z","summary":"Reply to your customers from Slack channels.","terms_url":"https://crisp.chat/en/terms/","type":"integration","urn":"urn:crisp.im:slack:0","video_url":"","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc","website_url":"https://slack.com/"}]"#,
+            )
+            .map_err(no_example)
+    }
+    async fn list_subscriptions_for_website(
+        &self,
+        caller: Caller,
+        website_id: String,
+    ) -> Result<Vec<::crisp_models::PluginSubscription>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "listSubscriptionsForWebsite",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "listSubscriptionsForWebsite",
+                    "the request",
+                    r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "listSubscriptionsForWebsite",
+                "the answer",
+                r#"[{"active":true,"card_id":"card_1N8xYz2eZvKYlo2C0s5lQm3d","category":"team","configurable":true,"contact_url":"mailto:support@crisp.chat","help_url":"https://help.crisp.chat/en/article/how-to-use-slack-with-crisp-1xo5gqz/","icon":"https://plugins.crisp.chat/urn:crisp.im:slack:0/icon.png","id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb","name":"Slack","plans":[{"id":"3e1ad7a6-26e5-4c29-9a7c-34c9a6f3b5d0","name":"Free","price":0}],"price":0,"privacy_url":"https://crisp.chat/en/privacy/","since":"2023-05-03T14:02:11.000Z","summary":"Reply to your customers from Slack channels.","terms_url":"https://crisp.chat/en/terms/","type":"integration","urn":"urn:crisp.im:slack:0","video_url":"","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc","website_url":"https://slack.com/"}]"#,
+            )
+            .map_err(no_example)
+    }
+    async fn subscribe_website_to_plugin(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::SubscribeWebsiteToPluginBody,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("subscribeWebsiteToPlugin", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode("subscribeWebsiteToPlugin", "body", &body)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "subscribeWebsiteToPlugin",
+                    "the request",
+                    r#"{"body":{"plugin_id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn get_subscription_details(
+        &self,
+        caller: Caller,
+        website_id: String,
+        plugin_id: String,
+    ) -> Result<::crisp_models::PluginSubscription, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("getSubscriptionDetails", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "plugin_id",
+                        Some(
+                            encode("getSubscriptionDetails", "plugin_id", &plugin_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "getSubscriptionDetails",
+                    "the request",
+                    r#"{"plugin_id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "getSubscriptionDetails",
+                "the answer",
+                r#"{"active":true,"card_id":"card_1N8xYz2eZvKYlo2C0s5lQm3d","category":"team","configurable":true,"contact_url":"mailto:support@crisp.chat","help_url":"https://help.crisp.chat/en/article/how-to-use-slack-with-crisp-1xo5gqz/","icon":"https://plugins.crisp.chat/urn:crisp.im:slack:0/icon.png","id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb","name":"Slack","plans":[{"id":"3e1ad7a6-26e5-4c29-9a7c-34c9a6f3b5d0","name":"Free","price":0}],"price":0,"privacy_url":"https://crisp.chat/en/privacy/","since":"2023-05-03T14:02:11.000Z","summary":"Reply to your customers from Slack channels.","terms_url":"https://crisp.chat/en/terms/","type":"integration","urn":"urn:crisp.im:slack:0","video_url":"","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc","website_url":"https://slack.com/"}"#,
+            )
+            .map_err(no_example)
+    }
+    async fn unsubscribe_plugin_from_website(
+        &self,
+        caller: Caller,
+        website_id: String,
+        plugin_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "unsubscribePluginFromWebsite",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "plugin_id",
+                        Some(
+                            encode(
+                                    "unsubscribePluginFromWebsite",
+                                    "plugin_id",
+                                    &plugin_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "unsubscribePluginFromWebsite",
+                    "the request",
+                    r#"{"plugin_id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn get_plugin_attest_provenance(
+        &self,
+        caller: Caller,
+        website_id: String,
+        plugin_id: String,
+    ) -> Result<::crisp_models::PluginAttestProvenance, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "getPluginAttestProvenance",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "plugin_id",
+                        Some(
+                            encode("getPluginAttestProvenance", "plugin_id", &plugin_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "getPluginAttestProvenance",
+                    "the request",
+                    r#"{"plugin_id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "getPluginAttestProvenance",
+                "the answer",
+                r#"{"expire_at":1717430400000,"payload":{"plugin":{"plugin_id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb"},"user":{"role":"owner","user_id":"aa0b64dd-9fb4-4db9-80d6-5a49eb84087b"},"website":{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}},"signed":"eyJhbGciOiJIUzI1NiJ9.eyJ3ZWJzaXRlX2lkIjoiOGM4NDIyMDMifQ.Vq3b1Q2x9T0aFqL2mJk7cY1nR5sW8eU4oP6dH3gZ0iA"}"#,
+            )
+            .map_err(no_example)
+    }
+    async fn get_plugin_usage_bills(
+        &self,
+        caller: Caller,
+        website_id: String,
+        plugin_id: String,
+    ) -> Result<Vec<::crisp_models::PluginUsageBill>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("getPluginUsageBills", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "plugin_id",
+                        Some(
+                            encode("getPluginUsageBills", "plugin_id", &plugin_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "getPluginUsageBills",
+                    "the request",
+                    r#"{"plugin_id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "getPluginUsageBills",
+                "the answer",
+                r#"[{"name":"SMS sent","price":0.05,"units":120}]"#,
+            )
+            .map_err(no_example)
+    }
+    async fn report_plugin_usage_to_bill(
+        &self,
+        caller: Caller,
+        website_id: String,
+        plugin_id: String,
+        body: ::crisp_models::PluginUsageBill,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("reportPluginUsageToBill", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "plugin_id",
+                        Some(
+                            encode("reportPluginUsageToBill", "plugin_id", &plugin_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode("reportPluginUsageToBill", "body", &body)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "reportPluginUsageToBill",
+                    "the request",
+                    r#"{"body":{"name":"SMS sent","price":0.05,"units":3},"plugin_id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn forward_plugin_payload_to_channel(
+        &self,
+        caller: Caller,
+        website_id: String,
+        plugin_id: String,
+        body: ::crisp_models::PluginChannelForward,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "forwardPluginPayloadToChannel",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "plugin_id",
+                        Some(
+                            encode(
+                                    "forwardPluginPayloadToChannel",
+                                    "plugin_id",
+                                    &plugin_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode("forwardPluginPayloadToChannel", "body", &body)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "forwardPluginPayloadToChannel",
+                    "the request",
+                    r#"{"body":{"identifier":"order_48151623","namespace":"order:status","payload":{"carrier":"UPS","status":"shipped"}},"plugin_id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn dispatch_plugin_event(
+        &self,
+        caller: Caller,
+        website_id: String,
+        plugin_id: String,
+        body: ::crisp_models::PluginEventDispatch,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("dispatchPluginEvent", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "plugin_id",
+                        Some(
+                            encode("dispatchPluginEvent", "plugin_id", &plugin_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode("dispatchPluginEvent", "body", &body)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "dispatchPluginEvent",
+                    "the request",
+                    r#"{"body":{"data":{"email":"jane.doe@acme-inc.com","order_id":"48151623"},"name":"order-shipped"},"plugin_id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn get_subscription_settings(
+        &self,
+        caller: Caller,
+        website_id: String,
+        plugin_id: String,
+    ) -> Result<::crisp_models::PluginSubscriptionSettings, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("getSubscriptionSettings", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "plugin_id",
+                        Some(
+                            encode("getSubscriptionSettings", "plugin_id", &plugin_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "getSubscriptionSettings",
+                    "the request",
+                    r#"{"plugin_id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "getSubscriptionSettings",
+                "the answer",
+                r#"{"callback_url":"https://plugins.acme-inc.com/crisp/settings/saved","plugin_id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb","schema":{"properties":{"channel":{"type":"string"}},"type":"object"},"settings":{"channel":"C024BE91L","notify_on_new_conversation":true},"settings_form_url":"https://plugins.acme-inc.com/crisp/settings","token":"5b8f1e7c-0f3d-4a4c-9b1a-2c7e6d9f0a34","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+            )
+            .map_err(no_example)
+    }
+    async fn save_subscription_settings(
+        &self,
+        caller: Caller,
+        website_id: String,
+        plugin_id: String,
+        body: ::crisp_models::PluginSettings,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("saveSubscriptionSettings", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "plugin_id",
+                        Some(
+                            encode("saveSubscriptionSettings", "plugin_id", &plugin_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode("saveSubscriptionSettings", "body", &body)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "saveSubscriptionSettings",
+                    "the request",
+                    r#"{"body":{"channel":"C024BE91L","notify_on_new_conversation":true},"plugin_id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn update_subscription_settings(
+        &self,
+        caller: Caller,
+        website_id: String,
+        plugin_id: String,
+        body: ::crisp_models::PluginSettings,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "updateSubscriptionSettings",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "plugin_id",
+                        Some(
+                            encode("updateSubscriptionSettings", "plugin_id", &plugin_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode("updateSubscriptionSettings", "body", &body)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "updateSubscriptionSettings",
+                    "the request",
+                    r#"{"body":{"notify_on_new_conversation":false},"plugin_id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+}
+impl crate::Bucket for Examples {
+    async fn generate_bucket_url(
+        &self,
+        caller: Caller,
+        body: ::crisp_models::BucketUrlRequest,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "body",
+                        Some(
+                            encode("generateBucketURL", "body", &body)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "generateBucketURL",
+                    "the request",
+                    r#"{"body":{"file":{"name":"invoice-2024-05.pdf","type":"application/pdf"},"id":"3f4a2b8e-1c7d-4e9a-b6f5-0d2c8e7a9b13","namespace":"upload","resource":{"id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc","type":"website"}}}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+}
+impl crate::Media for Examples {
+    async fn list_animation_medias(
+        &self,
+        caller: Caller,
+        page_number: u32,
+        list_id: String,
+        search_query: ::crisp_models::MediaAnimationSearchQuery,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "page_number",
+                        Some(
+                            encode("listAnimationMedias", "page_number", &page_number)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "list_id",
+                        Some(
+                            encode("listAnimationMedias", "list_id", &list_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "search_query",
+                        Some(
+                            encode("listAnimationMedias", "search_query", &search_query)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "listAnimationMedias",
+                    "the request",
+                    r#"{"list_id":"17","page_number":1,"search_query":{"text":"thank you"}}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+}
+impl crate::WebsiteAnalytics for Examples {
+    async fn generate_analytics(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::AnalyticsQuery,
+    ) -> Result<Vec<::crisp_models::AnalyticsPoint>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("generateAnalytics", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode("generateAnalytics", "body", &body)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "generateAnalytics",
+                    "the request",
+                    r#"{"body":{"aggregator":"count","date":{"days":{"friday":{"hour_from":"09:00","hour_to":"17:00"},"monday":{"hour_from":"09:00","hour_to":"18:00"}},"from":"2024-05-01T00:00:00.000Z","split":"day","timezone":"Europe/Paris","to":"2024-05-31T23:59:59.000Z"},"metric":"conversation","raw_export":false,"split_by":"operator","type":"created"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "generateAnalytics",
+                "the answer",
+                r#"[{"hits":42,"period":"2024-05-01","split_by":"aa0b64dd-9fb4-4db9-80d6-5a49eb84087b","sum_hits":42,"sum_value":42,"unique_hits":39,"value":42},{"hits":37,"period":"2024-05-02","split_by":"aa0b64dd-9fb4-4db9-80d6-5a49eb84087b","sum_hits":79,"sum_value":79,"unique_hits":35,"value":37}]"#,
+            )
+            .map_err(no_example)
+    }
+}
+impl crate::WebsiteConnect for Examples {
+    async fn get_website_connect_endpoints(
+        &self,
+        caller: Caller,
+        website_id: String,
+    ) -> Result<::crisp_models::ConnectEndpoints, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "getWebsiteConnectEndpoints",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "getWebsiteConnectEndpoints",
+                    "the request",
+                    r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "getWebsiteConnectEndpoints",
+                "the answer",
+                r#"{"rescue":{"socket":{"app":"wss://app-rescue.relay.crisp.chat/","stream":"wss://stream-rescue.relay.crisp.chat/"}},"socket":{"app":"wss://app.relay.crisp.chat/","stream":"wss://stream.relay.crisp.chat/"}}"#,
+            )
+            .map_err(no_example)
+    }
+}
+impl crate::WebsiteVerify for Examples {
+    async fn get_verify_key(
+        &self,
+        caller: Caller,
+        website_id: String,
+    ) -> Result<::crisp_models::VerifyKey, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("getVerifyKey", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "getVerifyKey",
+                    "the request",
+                    r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "getVerifyKey",
+                "the answer",
+                r#"{"secret":"f3b2a1c9d8e7f6a5b4c3d2e1f0a9b8c7"}"#,
+            )
+            .map_err(no_example)
+    }
+    async fn roll_verify_key(
+        &self,
+        caller: Caller,
+        website_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("rollVerifyKey", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "rollVerifyKey",
+                    "the request",
+                    r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn get_verify_settings(
+        &self,
+        caller: Caller,
+        website_id: String,
+    ) -> Result<::crisp_models::VerifySettings, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("getVerifySettings", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "getVerifySettings",
+                    "the request",
+                    r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode("getVerifySettings", "the answer", r#"{"enabled":true}"#)
+            .map_err(no_example)
+    }
+    async fn update_verify_settings(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::VerifySettings,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("updateVerifySettings", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode("updateVerifySettings", "body", &body)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "updateVerifySettings",
+                    "the request",
+                    r#"{"body":{"enabled":true},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+}
+impl crate::WebsiteAvailability for Examples {
+    async fn list_website_operator_availabilities(
+        &self,
+        caller: Caller,
+        website_id: String,
+    ) -> Result<Vec<::crisp_models::AvailabilityOperator>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "listWebsiteOperatorAvailabilities",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "listWebsiteOperatorAvailabilities",
+                    "the request",
+                    r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "listWebsiteOperatorAvailabilities",
+                "the answer",
+                r#"[{"time":{"for":300,"since":1710340112000},"type":"online","user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"},{"time":{"for":3600,"since":1710336512000},"type":"away","user_id":"aa0b64dd-9fb4-4db9-80d6-5a49eb84087b"}]"#,
+            )
+            .map_err(no_example)
+    }
+    async fn get_website_availability_status(
+        &self,
+        caller: Caller,
+        website_id: String,
+    ) -> Result<::crisp_models::AvailabilityStatus, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "getWebsiteAvailabilityStatus",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "getWebsiteAvailabilityStatus",
+                    "the request",
+                    r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "getWebsiteAvailabilityStatus",
+                "the answer",
+                r#"{"since":1710340112000,"status":"online"}"#,
+            )
+            .map_err(no_example)
+    }
+}
+impl crate::WebsiteCampaigns for Examples {
+    async fn create_new_campaign(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::CreateNewCampaignBody,
+    ) -> Result<::crisp_models::CreateNewCampaignData, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("createNewCampaign", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode("createNewCampaign", "body", &body)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "createNewCampaign",
+                    "the request",
+                    r#"{"body":{"name":"Welcome!","type":"one-shot"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "createNewCampaign",
+                "the answer",
+                r#"{"campaign_id":"355d805f-a72f-457e-a3e5-5d01521f3cd8"}"#,
+            )
+            .map_err(no_example)
+    }
+    async fn get_campaign(
+        &self,
+        caller: Caller,
+        website_id: String,
+        campaign_id: String,
+    ) -> Result<::crisp_models::Campaign, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("getCampaign", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "campaign_id",
+                        Some(
+                            encode("getCampaign", "campaign_id", &campaign_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "getCampaign",
+                    "the request",
+                    r#"{"campaign_id":"355d805f-a72f-457e-a3e5-5d01521f3cd8","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "getCampaign",
+                "the answer",
+                r#"{"campaign_id":"355d805f-a72f-457e-a3e5-5d01521f3cd8","created_at":1710340112000,"dispatched":true,"dispatched_at":1710426512000,"format":"markdown","message":"*Hey there*, welcome to Acme! Reply here if you need anything.","name":"Welcome!","options":{"deliver_to_chatbox":true,"deliver_to_email":true,"sender_email_reply":true,"sender_name_website":false,"tracking":true},"progress":100,"reached":1238,"ready":true,"recipients":{"segments":["customer","newsletter"],"type":"segment"},"running":false,"sender":{"user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"},"statistics":{"clicked":311,"opened":842,"unsubscribed":4},"subject":"Welcome to Acme","tag":"onboarding","targets":1250,"type":"one-shot","updated_at":1710426512000}"#,
+            )
+            .map_err(no_example)
+    }
+    async fn check_campaign_exists(
+        &self,
+        caller: Caller,
+        website_id: String,
+        campaign_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("checkCampaignExists", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "campaign_id",
+                        Some(
+                            encode("checkCampaignExists", "campaign_id", &campaign_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "checkCampaignExists",
+                    "the request",
+                    r#"{"campaign_id":"355d805f-a72f-457e-a3e5-5d01521f3cd8","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn save_campaign(
+        &self,
+        caller: Caller,
+        website_id: String,
+        campaign_id: String,
+        body: ::crisp_models::Campaign,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("saveCampaign", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "campaign_id",
+                        Some(
+                            encode("saveCampaign", "campaign_id", &campaign_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(encode("saveCampaign", "body", &body).map_err(no_example)?),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "saveCampaign",
+                    "the request",
+                    r#"{"body":{"flow":{"assert_delay":1440,"assert_filter":[{"criterion":"data.plan","model":"people","operator":"eq","query":["trial"]}],"deliver_delay":60,"deliver_once":true,"launch_event":"trial_started"},"format":"markdown","message":"Your trial ends soon. *Upgrade now* to keep your data.","name":"Trial ending","options":{"deliver_to_chatbox":true,"deliver_to_email":true,"sender_email_reply":null,"sender_name_website":false,"tracking":true},"recipients":{"filter":[{"criterion":"segments","model":"people","operator":"has","query":["trial"]}],"type":"filter"},"sender":{"user_id":"aa0b64dd-9fb4-4db9-80d6-5a49eb84087b"},"subject":"Your trial ends in 3 days","tag":"billing","type":"automated"},"campaign_id":"355d805f-a72f-457e-a3e5-5d01521f3cd8","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn update_campaign(
+        &self,
+        caller: Caller,
+        website_id: String,
+        campaign_id: String,
+        body: ::crisp_models::Campaign,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("updateCampaign", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "campaign_id",
+                        Some(
+                            encode("updateCampaign", "campaign_id", &campaign_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode("updateCampaign", "body", &body).map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "updateCampaign",
+                    "the request",
+                    r#"{"body":{"message":"*Hey there*, welcome to Acme, folks!","tag":"onboarding"},"campaign_id":"355d805f-a72f-457e-a3e5-5d01521f3cd8","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn remove_campaign(
+        &self,
+        caller: Caller,
+        website_id: String,
+        campaign_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("removeCampaign", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "campaign_id",
+                        Some(
+                            encode("removeCampaign", "campaign_id", &campaign_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "removeCampaign",
+                    "the request",
+                    r#"{"campaign_id":"355d805f-a72f-457e-a3e5-5d01521f3cd8","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn dispatch_campaign(
+        &self,
+        caller: Caller,
+        website_id: String,
+        campaign_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("dispatchCampaign", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "campaign_id",
+                        Some(
+                            encode("dispatchCampaign", "campaign_id", &campaign_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "dispatchCampaign",
+                    "the request",
+                    r#"{"campaign_id":"355d805f-a72f-457e-a3e5-5d01521f3cd8","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn pause_campaign(
+        &self,
+        caller: Caller,
+        website_id: String,
+        campaign_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("pauseCampaign", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "campaign_id",
+                        Some(
+                            encode("pauseCampaign", "campaign_id", &campaign_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "pauseCampaign",
+                    "the request",
+                    r#"{"campaign_id":"355d805f-a72f-457e-a3e5-5d01521f3cd8","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn list_campaign_recipients(
+        &self,
+        caller: Caller,
+        website_id: String,
+        campaign_id: String,
+        page_number: u32,
+    ) -> Result<Vec<::crisp_models::CampaignRecipient>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("listCampaignRecipients", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "campaign_id",
+                        Some(
+                            encode("listCampaignRecipients", "campaign_id", &campaign_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "page_number",
+                        Some(
+                            encode("listCampaignRecipients", "page_number", &page_number)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "listCampaignRecipients",
+                    "the request",
+                    r#"{"campaign_id":"355d805f-a72f-457e-a3e5-5d01521f3cd8","page_number":1,"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "listCampaignRecipients",
+                "the answer",
+                r#"[{"email":"john.doe@acme-inc.com","people_id":"c5a2f70c-f605-4648-b47f-8c39d4b03a50","person":{"avatar":"https://avatar.example.com/john-doe.png","nickname":"John Doe"},"subscribed":true},{"email":"mary.jones@example.com","people_id":"1e5b8f3a-9c2d-4e7f-a6b1-d4c8e2f7a9b3","person":{"nickname":"Mary Jones"},"subscribed":false}]"#,
+            )
+            .map_err(no_example)
+    }
+    async fn resume_campaign(
+        &self,
+        caller: Caller,
+        website_id: String,
+        campaign_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("resumeCampaign", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "campaign_id",
+                        Some(
+                            encode("resumeCampaign", "campaign_id", &campaign_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "resumeCampaign",
+                    "the request",
+                    r#"{"campaign_id":"355d805f-a72f-457e-a3e5-5d01521f3cd8","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn list_campaign_statistics(
+        &self,
+        caller: Caller,
+        website_id: String,
+        campaign_id: String,
+        action: String,
+        page_number: u32,
+    ) -> Result<Vec<::crisp_models::CampaignStatistic>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("listCampaignStatistics", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "campaign_id",
+                        Some(
+                            encode("listCampaignStatistics", "campaign_id", &campaign_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "action",
+                        Some(
+                            encode("listCampaignStatistics", "action", &action)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "page_number",
+                        Some(
+                            encode("listCampaignStatistics", "page_number", &page_number)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "listCampaignStatistics",
+                    "the request",
+                    r#"{"action":"clicked","campaign_id":"355d805f-a72f-457e-a3e5-5d01521f3cd8","page_number":1,"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "listCampaignStatistics",
+                "the answer",
+                r#"[{"created_at":1710427000000,"data":{"url":"https://acme-inc.com/pricing"},"profile":{"email":"john.doe@acme-inc.com","people_id":"c5a2f70c-f605-4648-b47f-8c39d4b03a50","person":{"avatar":"https://avatar.example.com/john-doe.png","geolocation":{"city":"Nantes","coordinates":{"latitude":47.2184,"longitude":-1.5536},"country":"FR","region":"Pays de la Loire"},"nickname":"John Doe"}},"type":"clicked","updated_at":1710427300000}]"#,
+            )
+            .map_err(no_example)
+    }
+    async fn test_campaign(
+        &self,
+        caller: Caller,
+        website_id: String,
+        campaign_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("testCampaign", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "campaign_id",
+                        Some(
+                            encode("testCampaign", "campaign_id", &campaign_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "testCampaign",
+                    "the request",
+                    r#"{"campaign_id":"355d805f-a72f-457e-a3e5-5d01521f3cd8","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn list_campaigns(
+        &self,
+        caller: Caller,
+        website_id: String,
+        page_number: u32,
+        options: ::crisp_models::ListCampaignsOptions,
+    ) -> Result<Vec<::crisp_models::CampaignExcerpt>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("listCampaigns", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "page_number",
+                        Some(
+                            encode("listCampaigns", "page_number", &page_number)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "options",
+                        Some(
+                            encode("listCampaigns", "options", &options)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "listCampaigns",
+                    "the request",
+                    r#"{"options":{"filter_status_done":true,"filter_status_not_configured":true,"filter_status_paused":true,"filter_status_ready":true,"filter_status_sending":true,"filter_tag":"onboarding","filter_type_automated":true,"filter_type_one_shot":true,"search_name":"Welcome"},"page_number":1,"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "listCampaigns",
+                "the answer",
+                r#"[{"campaign_id":"355d805f-a72f-457e-a3e5-5d01521f3cd8","created_at":1710340112000,"dispatched":true,"dispatched_at":1710426512000,"format":"markdown","name":"Welcome!","progress":100,"reached":1238,"ready":true,"running":false,"subject":"Welcome to Acme","tag":"onboarding","targets":1250,"type":"one-shot","updated_at":1710426512000},{"campaign_id":"9b1f7c2e-3d4a-4f5b-8c6d-7e8f9a0b1c2d","created_at":1711022400000,"dispatched":false,"format":"markdown","name":"Trial ending","progress":0,"reached":0,"ready":false,"running":false,"subject":"Your trial ends in 3 days","tag":"billing","targets":0,"type":"automated","updated_at":1711108800000}]"#,
+            )
+            .map_err(no_example)
+    }
+    async fn list_campaign_tags(
+        &self,
+        caller: Caller,
+        website_id: String,
+    ) -> Result<Vec<String>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("listCampaignTags", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "listCampaignTags",
+                    "the request",
+                    r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "listCampaignTags",
+                "the answer",
+                r#"["onboarding","billing","newsletter"]"#,
+            )
+            .map_err(no_example)
+    }
+    async fn create_new_campaign_template(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::CreateNewCampaignTemplateBody,
+    ) -> Result<::crisp_models::CreateNewCampaignTemplateData, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "createNewCampaignTemplate",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode("createNewCampaignTemplate", "body", &body)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "createNewCampaignTemplate",
+                    "the request",
+                    r#"{"body":{"format":"html","name":"HTML Template"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "createNewCampaignTemplate",
+                "the answer",
+                r#"{"template_id":"a4876300-4dae-47f7-8599-3bf9283f36c2"}"#,
+            )
+            .map_err(no_example)
+    }
+    async fn get_campaign_template(
+        &self,
+        caller: Caller,
+        website_id: String,
+        template_id: String,
+    ) -> Result<::crisp_models::CampaignTemplate, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("getCampaignTemplate", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "template_id",
+                        Some(
+                            encode("getCampaignTemplate", "template_id", &template_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "getCampaignTemplate",
+                    "the request",
+                    r#"{"template_id":"a4876300-4dae-47f7-8599-3bf9283f36c2","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "getCampaignTemplate",
+                "the answer",
+                r#"{"content":"<html><body><p>{{message}}</p><a href=\"{{url.unsubscribe}}\">Unsubscribe</a></body></html>","created_at":1709553600000,"format":"html","name":"HTML Template","template_id":"a4876300-4dae-47f7-8599-3bf9283f36c2","type":"custom","updated_at":1710340112000}"#,
+            )
+            .map_err(no_example)
+    }
+    async fn check_campaign_template_exists(
+        &self,
+        caller: Caller,
+        website_id: String,
+        template_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "checkCampaignTemplateExists",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "template_id",
+                        Some(
+                            encode(
+                                    "checkCampaignTemplateExists",
+                                    "template_id",
+                                    &template_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "checkCampaignTemplateExists",
+                    "the request",
+                    r#"{"template_id":"a4876300-4dae-47f7-8599-3bf9283f36c2","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn save_campaign_template(
+        &self,
+        caller: Caller,
+        website_id: String,
+        template_id: String,
+        body: ::crisp_models::CampaignTemplate,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("saveCampaignTemplate", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "template_id",
+                        Some(
+                            encode("saveCampaignTemplate", "template_id", &template_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode("saveCampaignTemplate", "body", &body)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "saveCampaignTemplate",
+                    "the request",
+                    r#"{"body":{"content":"<html><body><p>{{message}}</p><a href=\"{{url.unsubscribe}}\">Unsubscribe</a></body></html>","format":"html","name":"HTML Template"},"template_id":"a4876300-4dae-47f7-8599-3bf9283f36c2","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn update_campaign_template(
+        &self,
+        caller: Caller,
+        website_id: String,
+        template_id: String,
+        body: ::crisp_models::CampaignTemplate,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("updateCampaignTemplate", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "template_id",
+                        Some(
+                            encode("updateCampaignTemplate", "template_id", &template_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode("updateCampaignTemplate", "body", &body)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "updateCampaignTemplate",
+                    "the request",
+                    r#"{"body":{"content":"<html><body><p>{{message}}</p><a href=\"{{url.unsubscribe}}\">Unsubscribe</a></body></html>"},"template_id":"a4876300-4dae-47f7-8599-3bf9283f36c2","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn remove_campaign_template(
+        &self,
+        caller: Caller,
+        website_id: String,
+        template_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("removeCampaignTemplate", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "template_id",
+                        Some(
+                            encode("removeCampaignTemplate", "template_id", &template_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "removeCampaignTemplate",
+                    "the request",
+                    r#"{"template_id":"a4876300-4dae-47f7-8599-3bf9283f36c2","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn list_campaign_templates(
+        &self,
+        caller: Caller,
+        website_id: String,
+        page_number: u32,
+        options: ::crisp_models::ListCampaignTemplatesOptions,
+    ) -> Result<Vec<::crisp_models::CampaignTemplateExcerpt>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("listCampaignTemplates", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "page_number",
+                        Some(
+                            encode("listCampaignTemplates", "page_number", &page_number)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "options",
+                        Some(
+                            encode("listCampaignTemplates", "options", &options)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "listCampaignTemplates",
+                    "the request",
+                    r#"{"options":{"filter_type_custom":true,"filter_type_static":true,"search_name":"Welcome"},"page_number":1,"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "listCampaignTemplates",
+                "the answer",
+                r#"[{"created_at":1709553600000,"format":"html","name":"HTML Template","template_id":"a4876300-4dae-47f7-8599-3bf9283f36c2","type":"custom","updated_at":1710340112000},{"created_at":1672531200000,"format":"html","name":"Newsletter","template_id":"5e0c2b7a-91d3-4c6f-a8e2-3b4d5f6a7c8e","type":"static","updated_at":1672531200000}]"#,
+            )
+            .map_err(no_example)
+    }
+}
+impl crate::WebsiteInbox for Examples {
+    async fn create_new_inbox(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::Inbox,
+    ) -> Result<::crisp_models::CreateNewInboxData, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("createNewInbox", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode("createNewInbox", "body", &body).map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "createNewInbox",
+                    "the request",
+                    r#"{"body":{"conditions":[{"criterion":"segments","model":"session","operator":"eq","query":["billing","invoice"]}],"emoji":"💳","name":"Billing","operator":"or","operators":["a4c32c68-be91-4e29-8a05-976e93abbe3f"],"order":1,"teams":["6f0a9c3e-2b84-4d17-a5e6-1c9b8d7f2e40"]},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "createNewInbox",
+                "the answer",
+                r#"{"inbox_id":"bf6935c9-43b3-4f8e-87ea-175c1e1ed1a9"}"#,
+            )
+            .map_err(no_example)
+    }
+    async fn get_inbox(
+        &self,
+        caller: Caller,
+        website_id: String,
+        inbox_id: String,
+    ) -> Result<::crisp_models::Inbox, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("getInbox", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "inbox_id",
+                        Some(
+                            encode("getInbox", "inbox_id", &inbox_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "getInbox",
+                    "the request",
+                    r#"{"inbox_id":"bf6935c9-43b3-4f8e-87ea-175c1e1ed1a9","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "getInbox",
+                "the answer",
+                r#"{"conditions":[{"criterion":"segments","model":"session","operator":"eq","query":["billing","invoice"]}],"created_at":1709553600000,"emoji":"💳","inbox_id":"bf6935c9-43b3-4f8e-87ea-175c1e1ed1a9","name":"Billing","operator":"or","operators":["a4c32c68-be91-4e29-8a05-976e93abbe3f"],"order":1,"team_operators":["aa0b64dd-9fb4-4db9-80d6-5a49eb84087b","f1d2e3c4-b5a6-4978-8a9b-0c1d2e3f4a5b"],"teams":["6f0a9c3e-2b84-4d17-a5e6-1c9b8d7f2e40"],"updated_at":1710340112000}"#,
+            )
+            .map_err(no_example)
+    }
+    async fn check_inbox_exists(
+        &self,
+        caller: Caller,
+        website_id: String,
+        inbox_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("checkInboxExists", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "inbox_id",
+                        Some(
+                            encode("checkInboxExists", "inbox_id", &inbox_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "checkInboxExists",
+                    "the request",
+                    r#"{"inbox_id":"bf6935c9-43b3-4f8e-87ea-175c1e1ed1a9","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn save_inbox(
+        &self,
+        caller: Caller,
+        website_id: String,
+        inbox_id: String,
+        body: ::crisp_models::Inbox,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("saveInbox", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "inbox_id",
+                        Some(
+                            encode("saveInbox", "inbox_id", &inbox_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(encode("saveInbox", "body", &body).map_err(no_example)?),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "saveInbox",
+                    "the request",
+                    r#"{"body":{"conditions":[{"criterion":"segments","model":"session","operator":"eq","query":["billing","invoice"]}],"emoji":"💳","name":"Billing","operator":"or","operators":["a4c32c68-be91-4e29-8a05-976e93abbe3f"],"order":1,"teams":["6f0a9c3e-2b84-4d17-a5e6-1c9b8d7f2e40"]},"inbox_id":"bf6935c9-43b3-4f8e-87ea-175c1e1ed1a9","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn delete_inbox(
+        &self,
+        caller: Caller,
+        website_id: String,
+        inbox_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("deleteInbox", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "inbox_id",
+                        Some(
+                            encode("deleteInbox", "inbox_id", &inbox_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "deleteInbox",
+                    "the request",
+                    r#"{"inbox_id":"bf6935c9-43b3-4f8e-87ea-175c1e1ed1a9","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn batch_order_inboxes(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::BatchOrderInboxesBody,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("batchOrderInboxes", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode("batchOrderInboxes", "body", &body)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "batchOrderInboxes",
+                    "the request",
+                    r#"{"body":{"orders":[{"inbox_id":"0d7e4a12-6c3b-4f58-9e21-8a5b7c9d3e10","order":1},{"inbox_id":"bf6935c9-43b3-4f8e-87ea-175c1e1ed1a9","order":2}]},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn list_inboxes(
+        &self,
+        caller: Caller,
+        website_id: String,
+        page_number: u32,
+    ) -> Result<Vec<::crisp_models::Inbox>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("listInboxes", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "page_number",
+                        Some(
+                            encode("listInboxes", "page_number", &page_number)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "listInboxes",
+                    "the request",
+                    r#"{"page_number":1,"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "listInboxes",
+                "the answer",
+                r#"[{"conditions":[{"criterion":"segments","model":"session","operator":"eq","query":["billing","invoice"]}],"created_at":1709553600000,"emoji":"💳","inbox_id":"bf6935c9-43b3-4f8e-87ea-175c1e1ed1a9","name":"Billing","operator":"or","operators":["a4c32c68-be91-4e29-8a05-976e93abbe3f"],"order":1,"team_operators":["aa0b64dd-9fb4-4db9-80d6-5a49eb84087b","f1d2e3c4-b5a6-4978-8a9b-0c1d2e3f4a5b"],"teams":["6f0a9c3e-2b84-4d17-a5e6-1c9b8d7f2e40"],"updated_at":1710340112000},{"conditions":[{"criterion":"meta.origin","model":"session","operator":"eq","query":["urn:crisp.im:contact-form:0"]}],"created_at":1709640000000,"emoji":"🚀","inbox_id":"0d7e4a12-6c3b-4f58-9e21-8a5b7c9d3e10","name":"Sales","operator":"or","operators":["aa0b64dd-9fb4-4db9-80d6-5a49eb84087b"],"order":2,"team_operators":[],"teams":[],"updated_at":1709640000000}]"#,
+            )
+            .map_err(no_example)
+    }
+}
+impl crate::WebsiteOperator for Examples {
+    async fn invite_website_operator(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::OperatorInvitation,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("inviteWebsiteOperator", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode("inviteWebsiteOperator", "body", &body)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "inviteWebsiteOperator",
+                    "the request",
+                    r#"{"body":{"email":"julien@acme-inc.com","role":"member","verify":{"method":"password","secret":"MySuperSecurePassword"}},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn get_website_operator(
+        &self,
+        caller: Caller,
+        website_id: String,
+        user_id: String,
+    ) -> Result<::crisp_models::Operator, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("getWebsiteOperator", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "user_id",
+                        Some(
+                            encode("getWebsiteOperator", "user_id", &user_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "getWebsiteOperator",
+                    "the request",
+                    r#"{"user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "getWebsiteOperator",
+                "the answer",
+                r#"{"availability":"online","avatar":"https://avatar.crisp.chat/operator/a4c32c68-be91-4e29-8a05-976e93abbe3f.png","email":"jane.smith@acme-inc.com","first_name":"Jane","has_token":false,"last_name":"Smith","role":"owner","title":"Head of Support","user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"}"#,
+            )
+            .map_err(no_example)
+    }
+    async fn change_operator_membership(
+        &self,
+        caller: Caller,
+        website_id: String,
+        user_id: String,
+        body: ::crisp_models::ChangeOperatorMembershipBody,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("changeOperatorMembership", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "user_id",
+                        Some(
+                            encode("changeOperatorMembership", "user_id", &user_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode("changeOperatorMembership", "body", &body)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "changeOperatorMembership",
+                    "the request",
+                    r#"{"body":{"role":"owner","title":"CTO"},"user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn unlink_operator_from_website(
+        &self,
+        caller: Caller,
+        website_id: String,
+        user_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "unlinkOperatorFromWebsite",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "user_id",
+                        Some(
+                            encode("unlinkOperatorFromWebsite", "user_id", &user_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "unlinkOperatorFromWebsite",
+                    "the request",
+                    r#"{"user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn list_last_active_website_operators(
+        &self,
+        caller: Caller,
+        website_id: String,
+    ) -> Result<Vec<::crisp_models::OperatorLastActive>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "listLastActiveWebsiteOperators",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "listLastActiveWebsiteOperators",
+                    "the request",
+                    r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "listLastActiveWebsiteOperators",
+                "the answer",
+                r#"[{"avatar":"https://avatar.crisp.chat/operator/a4c32c68-be91-4e29-8a05-976e93abbe3f.png","nickname":"Jane Smith","timestamp":1710340112000,"user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"},{"avatar":"https://avatar.crisp.chat/operator/aa0b64dd-9fb4-4db9-80d6-5a49eb84087b.png","nickname":"Julien Martin","timestamp":1710336512000,"user_id":"aa0b64dd-9fb4-4db9-80d6-5a49eb84087b"}]"#,
+            )
+            .map_err(no_example)
+    }
+    async fn flush_last_active_website_operators(
+        &self,
+        caller: Caller,
+        website_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "flushLastActiveWebsiteOperators",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "flushLastActiveWebsiteOperators",
+                    "the request",
+                    r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn send_email_to_website_operators(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::OperatorEmail,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "sendEmailToWebsiteOperators",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode("sendEmailToWebsiteOperators", "body", &body)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "sendEmailToWebsiteOperators",
+                    "the request",
+                    r#"{"body":{"message":"Hi, the Slack plugin has reached its monthly limit. Upgrade to keep syncing messages.","recipient":"owners","subject":"Plugin limits reached","target":{"label":"Upgrade plan","url":"https://acme-inc.com/billing"}},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn list_website_operators(
+        &self,
+        caller: Caller,
+        website_id: String,
+    ) -> Result<Vec<::crisp_models::OperatorMembership>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("listWebsiteOperators", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "listWebsiteOperators",
+                    "the request",
+                    r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "listWebsiteOperators",
+                "the answer",
+                r#"[{"details":{"availability":"online","avatar":"https://avatar.crisp.chat/operator/a4c32c68-be91-4e29-8a05-976e93abbe3f.png","email":"jane.smith@acme-inc.com","first_name":"Jane","has_token":false,"last_name":"Smith","role":"owner","title":"Head of Support","user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"},"type":"operator"},{"details":{"availability":"away","avatar":"https://avatar.crisp.chat/operator/aa0b64dd-9fb4-4db9-80d6-5a49eb84087b.png","email":"julien@acme-inc.com","first_name":"Julien","has_token":false,"last_name":"Martin","role":"member","title":"Support Agent","user_id":"aa0b64dd-9fb4-4db9-80d6-5a49eb84087b"},"type":"operator"}]"#,
+            )
+            .map_err(no_example)
+    }
+}
+impl crate::WebsiteSettings for Examples {
+    async fn get_website_settings(
+        &self,
+        caller: Caller,
+        website_id: String,
+    ) -> Result<::crisp_models::WebsiteSettings, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("getWebsiteSettings", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "getWebsiteSettings",
+                    "the request",
+                    r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "getWebsiteSettings",
+                "the answer",
+                r#"{"audit":{"log":true},"chatbox":{"activity_metrics":true,"allowed_pages":[],"audio_record":true,"availability_tooltip":true,"blocked_countries":["KP"],"blocked_ips":["203.0.113.0/24"],"blocked_locales":[],"blocked_pages":["acme-inc.com/admin/*"],"check_domain":false,"color_mode":"default","color_theme":"blue","conversations":true,"email_visitors":true,"file_transfer":true,"force_identify":false,"guard_level":"default","helpdesk_link":true,"helpdesk_navigate":"default","helpdesk_only":false,"hide_on_away":false,"hide_on_mobile":false,"hide_vacation":false,"home":true,"ignore_privacy":false,"last_operator_face":false,"layout_theme":"default","locale":"","mode_initial":"default","ongoing_operator_face":true,"operator_privacy":false,"overlay_mode":false,"overlay_search":false,"phone_visitors":false,"position_reverse":false,"status_health_dead":true,"text_theme":"default","tile":"default","visitor_compose":false,"visitor_privacy":false,"wait_game":false,"website_logo":true,"welcome_message":"default"},"contact":{"email":"support@acme-inc.com","instagram":"acmeinc","messenger":"acmeinc","phone":"+33612345678","telegram":"acme_support","twitter":"acmeinc","whatsapp":"+33612345678"},"domain":"acme-inc.com","domain_alternates":["acme.io"],"emails":{"enrich":true,"junk_filter":true,"rating":true,"trackers":true,"transcript":true},"inbox":{"force_operator_token":false,"locale":"en","lock_removal":false},"logo":"https://image.crisp.chat/avatar/website/8c842203-7ed8-4e29-a608-7cf78a7d2fcc/120/","name":"Acme Inc.","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+            )
+            .map_err(no_example)
+    }
+    async fn update_website_settings(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::WebsiteSettings,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("updateWebsiteSettings", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode("updateWebsiteSettings", "body", &body)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "updateWebsiteSettings",
+                    "the request",
+                    r#"{"body":{"chatbox":{"blocked_ips":["203.0.113.0/24","2001:db8::/32"],"blocked_pages":["acme-inc.com/admin/*"],"color_theme":"blue","hide_on_mobile":false},"contact":{"email":"support@acme-inc.com","phone":"+33612345678"},"emails":{"junk_filter":true,"rating":true,"transcript":true},"name":"Acme Inc."},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+}
+impl crate::WebsiteTeams for Examples {
+    async fn create_new_team(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::Team,
+    ) -> Result<::crisp_models::CreateNewTeamData, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("createNewTeam", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(encode("createNewTeam", "body", &body).map_err(no_example)?),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "createNewTeam",
+                    "the request",
+                    r#"{"body":{"emoji":"🛟","name":"Tier 1 support","operators":["aa0b64dd-9fb4-4db9-80d6-5a49eb84087b","f1d2e3c4-b5a6-4978-8a9b-0c1d2e3f4a5b"]},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "createNewTeam",
+                "the answer",
+                r#"{"team_id":"6f0a9c3e-2b84-4d17-a5e6-1c9b8d7f2e40"}"#,
+            )
+            .map_err(no_example)
+    }
+    async fn get_team(
+        &self,
+        caller: Caller,
+        website_id: String,
+        team_id: String,
+    ) -> Result<::crisp_models::Team, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("getTeam", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "team_id",
+                        Some(encode("getTeam", "team_id", &team_id).map_err(no_example)?),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "getTeam",
+                    "the request",
+                    r#"{"team_id":"6f0a9c3e-2b84-4d17-a5e6-1c9b8d7f2e40","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "getTeam",
+                "the answer",
+                r#"{"created_at":1709553600000,"emoji":"🛟","name":"Tier 1 support","operators":["aa0b64dd-9fb4-4db9-80d6-5a49eb84087b","f1d2e3c4-b5a6-4978-8a9b-0c1d2e3f4a5b"],"team_id":"6f0a9c3e-2b84-4d17-a5e6-1c9b8d7f2e40","updated_at":1710340112000}"#,
+            )
+            .map_err(no_example)
+    }
+    async fn check_team_exists(
+        &self,
+        caller: Caller,
+        website_id: String,
+        team_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("checkTeamExists", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "team_id",
+                        Some(
+                            encode("checkTeamExists", "team_id", &team_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "checkTeamExists",
+                    "the request",
+                    r#"{"team_id":"6f0a9c3e-2b84-4d17-a5e6-1c9b8d7f2e40","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn save_team(
+        &self,
+        caller: Caller,
+        website_id: String,
+        team_id: String,
+        body: ::crisp_models::Team,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("saveTeam", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "team_id",
+                        Some(
+                            encode("saveTeam", "team_id", &team_id).map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(encode("saveTeam", "body", &body).map_err(no_example)?),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "saveTeam",
+                    "the request",
+                    r#"{"body":{"emoji":"🛟","name":"Tier 1 support","operators":["aa0b64dd-9fb4-4db9-80d6-5a49eb84087b","f1d2e3c4-b5a6-4978-8a9b-0c1d2e3f4a5b"]},"team_id":"6f0a9c3e-2b84-4d17-a5e6-1c9b8d7f2e40","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn delete_team(
+        &self,
+        caller: Caller,
+        website_id: String,
+        team_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("deleteTeam", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "team_id",
+                        Some(
+                            encode("deleteTeam", "team_id", &team_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "deleteTeam",
+                    "the request",
+                    r#"{"team_id":"6f0a9c3e-2b84-4d17-a5e6-1c9b8d7f2e40","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn list_teams(
+        &self,
+        caller: Caller,
+        website_id: String,
+        page_number: u32,
+    ) -> Result<Vec<::crisp_models::Team>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("listTeams", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "page_number",
+                        Some(
+                            encode("listTeams", "page_number", &page_number)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "listTeams",
+                    "the request",
+                    r#"{"page_number":1,"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "listTeams",
+                "the answer",
+                r#"[{"created_at":1709553600000,"emoji":"🛟","name":"Tier 1 support","operators":["aa0b64dd-9fb4-4db9-80d6-5a49eb84087b","f1d2e3c4-b5a6-4978-8a9b-0c1d2e3f4a5b"],"team_id":"6f0a9c3e-2b84-4d17-a5e6-1c9b8d7f2e40","updated_at":1710340112000},{"created_at":1709640000000,"emoji":"🤝","name":"Account managers","operators":["a4c32c68-be91-4e29-8a05-976e93abbe3f"],"team_id":"c2e8b5d1-7a46-4f93-8b0c-5e1d3a9f6b27","updated_at":1709640000000}]"#,
+            )
+            .map_err(no_example)
+    }
+}
+impl crate::WebsiteHelpdesk for Examples {
+    async fn resolve_helpdesk(
+        &self,
+        caller: Caller,
+        website_id: String,
+    ) -> Result<::crisp_models::Helpdesk, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("resolveHelpdesk", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "resolveHelpdesk",
+                    "the request",
+                    r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "resolveHelpdesk",
+                "the answer",
+                r#"{"name":"Acme Help Center","url":"https://acme-inc.crisp.help/"}"#,
+            )
+            .map_err(no_example)
+    }
+    async fn check_helpdesk_exists(
+        &self,
+        caller: Caller,
+        website_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("checkHelpdeskExists", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "checkHelpdeskExists",
+                    "the request",
+                    r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn initialize_helpdesk(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::InitializeHelpdeskBody,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("initializeHelpdesk", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode("initializeHelpdesk", "body", &body)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "initializeHelpdesk",
+                    "the request",
+                    r#"{"body":{"domain_basic":"acme-inc","name":"Acme Help Center"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn delete_helpdesk(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::DeleteHelpdeskBody,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("deleteHelpdesk", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode("deleteHelpdesk", "body", &body).map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "deleteHelpdesk",
+                    "the request",
+                    r#"{"body":{"verify":{"method":"password","secret":"MySuperSecurePassword"}},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn resolve_helpdesk_domain(
+        &self,
+        caller: Caller,
+        website_id: String,
+    ) -> Result<::crisp_models::HelpdeskDomain, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("resolveHelpdeskDomain", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "resolveHelpdeskDomain",
+                    "the request",
+                    r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "resolveHelpdeskDomain",
+                "the answer",
+                r#"{"basic":"acme-inc","custom":"help.acme-inc.com","root":"crisp.help","verified":true}"#,
+            )
+            .map_err(no_example)
+    }
+    async fn request_helpdesk_domain_change(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::RequestHelpdeskDomainChangeBody,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "requestHelpdeskDomainChange",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode("requestHelpdeskDomainChange", "body", &body)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "requestHelpdeskDomainChange",
+                    "the request",
+                    r#"{"body":{"custom":"help.acme-inc.com"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn generate_helpdesk_domain_setup_flow(
+        &self,
+        caller: Caller,
+        website_id: String,
+        options: ::crisp_models::GenerateHelpdeskDomainSetupFlowOptions,
+    ) -> Result<::crisp_models::HelpdeskDomainSetupFlow, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "generateHelpdeskDomainSetupFlow",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "options",
+                        Some(
+                            encode(
+                                    "generateHelpdeskDomainSetupFlow",
+                                    "options",
+                                    &options,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "generateHelpdeskDomainSetupFlow",
+                    "the request",
+                    r#"{"options":{"custom":"help.acme-inc.com"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "generateHelpdeskDomainSetupFlow",
+                "the answer",
+                r#"{"custom":"help.acme-inc.com","setup":{"records":[{"name":"help","query":"help.acme-inc.com","type":"CNAME","value":"helpdesk.crisp.help"}]}}"#,
+            )
+            .map_err(no_example)
+    }
+    async fn export_helpdesk_locale_articles(
+        &self,
+        caller: Caller,
+        website_id: String,
+        locale: String,
+        content_type: ::crisp_models::HelpdeskContentType,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "exportHelpdeskLocaleArticles",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "locale",
+                        Some(
+                            encode("exportHelpdeskLocaleArticles", "locale", &locale)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "content_type",
+                        Some(
+                            encode(
+                                    "exportHelpdeskLocaleArticles",
+                                    "content_type",
+                                    &content_type,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "exportHelpdeskLocaleArticles",
+                    "the request",
+                    r#"{"content_type":"articles","locale":"en","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn list_helpdesk_locale_feedbacks(
+        &self,
+        caller: Caller,
+        website_id: String,
+        locale: String,
+        content_type: ::crisp_models::HelpdeskContentType,
+        page_number: u32,
+        options: ::crisp_models::ListHelpdeskLocaleFeedbacksOptions,
+    ) -> Result<Vec<::crisp_models::HelpdeskFeedback>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "listHelpdeskLocaleFeedbacks",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "locale",
+                        Some(
+                            encode("listHelpdeskLocaleFeedbacks", "locale", &locale)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "content_type",
+                        Some(
+                            encode(
+                                    "listHelpdeskLocaleFeedbacks",
+                                    "content_type",
+                                    &content_type,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "page_number",
+                        Some(
+                            encode(
+                                    "listHelpdeskLocaleFeedbacks",
+                                    "page_number",
+                                    &page_number,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "options",
+                        Some(
+                            encode("listHelpdeskLocaleFeedbacks", "options", &options)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "listHelpdeskLocaleFeedbacks",
+                    "the request",
+                    r#"{"content_type":"articles","locale":"en","options":{"filter_date_end":"2024-03-31T23:59:59.999Z","filter_date_start":"2024-03-01T00:00:00.000Z"},"page_number":1,"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "listHelpdeskLocaleFeedbacks",
+                "the answer",
+                r#"[{"article":{"article_id":"fd036d68-c619-4c63-9deb-e2ce91733dd6","title":"How to use $crisp JavaScript SDK?","url":"https://acme-inc.crisp.help/en/article/how-to-use-crisp-javascript-sdk-10ud15y/"},"comment":"The screenshots do not match the current dashboard.","created_at":1710340112000,"rating":"unhelpful","session":{"assigned":{"user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"},"avatar":"https://avatars.example.com/john-doe.png","email":"john.doe@acme-inc.com","geolocation":{"city":"Nantes","coordinates":{"latitude":47.2184,"longitude":-1.5536},"country":"FR","region":"Brittany"},"nickname":"John Doe","session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881"}}]"#,
+            )
+            .map_err(no_example)
+    }
+    async fn map_helpdesk_locale_feedback_ratings(
+        &self,
+        caller: Caller,
+        website_id: String,
+        locale: String,
+        content_type: ::crisp_models::HelpdeskContentType,
+        options: ::crisp_models::MapHelpdeskLocaleFeedbackRatingsOptions,
+    ) -> Result<::crisp_models::HelpdeskFeedbackRatings, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "mapHelpdeskLocaleFeedbackRatings",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "locale",
+                        Some(
+                            encode("mapHelpdeskLocaleFeedbackRatings", "locale", &locale)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "content_type",
+                        Some(
+                            encode(
+                                    "mapHelpdeskLocaleFeedbackRatings",
+                                    "content_type",
+                                    &content_type,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "options",
+                        Some(
+                            encode(
+                                    "mapHelpdeskLocaleFeedbackRatings",
+                                    "options",
+                                    &options,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "mapHelpdeskLocaleFeedbackRatings",
+                    "the request",
+                    r#"{"content_type":"articles","locale":"en","options":{"filter_date_end":"2024-03-31T23:59:59.999Z","filter_date_start":"2024-03-01T00:00:00.000Z"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "mapHelpdeskLocaleFeedbackRatings",
+                "the answer",
+                r#"{"ratings":{"helpful":128,"unhelpful":14}}"#,
+            )
+            .map_err(no_example)
+    }
+    async fn resolve_helpdesk_history_change(
+        &self,
+        caller: Caller,
+        website_id: String,
+        change_id: String,
+    ) -> Result<::crisp_models::HelpdeskHistoryChange, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "resolveHelpdeskHistoryChange",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "change_id",
+                        Some(
+                            encode(
+                                    "resolveHelpdeskHistoryChange",
+                                    "change_id",
+                                    &change_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "resolveHelpdeskHistoryChange",
+                    "the request",
+                    r#"{"change_id":"4b825dc642cb6eb9a060e54bf8d69288fbee4904","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "resolveHelpdeskHistoryChange",
+                "the answer",
+                r##"{"author":{"email":"jane.doe@acme-inc.com","name":"Jane Doe"},"change_id":"4b825dc642cb6eb9a060e54bf8d69288fbee4904","created_at":1710340112000,"edits":{"deletions":3,"insertions":12},"files":[{"change":"modified","content":"# Getting started\n\nCreate your account, then invite your team.","metadata":{"author":{"user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"},"color":"#1972F5","description":"First steps with the Acme dashboard.","format":"markdown","image":"https://storage.crisp.chat/helpdesk/acme/getting-started.png","state":{"featured":true,"hidden":false,"published":true},"title":"Getting started"},"path":"guides/getting-started"}],"message":"Update the getting started guide"}"##,
+            )
+            .map_err(no_example)
+    }
+    async fn cancel_helpdesk_history_change(
+        &self,
+        caller: Caller,
+        website_id: String,
+        change_id: String,
+        body: ::crisp_models::CancelHelpdeskHistoryChangeBody,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "cancelHelpdeskHistoryChange",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "change_id",
+                        Some(
+                            encode(
+                                    "cancelHelpdeskHistoryChange",
+                                    "change_id",
+                                    &change_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode("cancelHelpdeskHistoryChange", "body", &body)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "cancelHelpdeskHistoryChange",
+                    "the request",
+                    r#"{"body":{"action":"revert"},"change_id":"4b825dc642cb6eb9a060e54bf8d69288fbee4904","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn list_helpdesk_history_changes(
+        &self,
+        caller: Caller,
+        website_id: String,
+        page_number: u32,
+        options: ::crisp_models::ListHelpdeskHistoryChangesOptions,
+    ) -> Result<Vec<::crisp_models::HelpdeskHistoryChange>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "listHelpdeskHistoryChanges",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "page_number",
+                        Some(
+                            encode(
+                                    "listHelpdeskHistoryChanges",
+                                    "page_number",
+                                    &page_number,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "options",
+                        Some(
+                            encode("listHelpdeskHistoryChanges", "options", &options)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "listHelpdeskHistoryChanges",
+                    "the request",
+                    r#"{"options":{"filter_locale":"en","filter_tree_path":"guides/getting-started","filter_type":"articles"},"page_number":1,"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "listHelpdeskHistoryChanges",
+                "the answer",
+                r##"[{"author":{"email":"jane.doe@acme-inc.com","name":"Jane Doe"},"change_id":"4b825dc642cb6eb9a060e54bf8d69288fbee4904","created_at":1710340112000,"edits":{"deletions":3,"insertions":12},"files":[{"change":"modified","content":"# Getting started\n\nCreate your account, then invite your team.","metadata":{"author":{"user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"},"color":"#1972F5","description":"First steps with the Acme dashboard.","format":"markdown","image":"https://storage.crisp.chat/helpdesk/acme/getting-started.png","state":{"featured":true,"hidden":false,"published":true},"title":"Getting started"},"path":"guides/getting-started"}],"message":"Update the getting started guide"}]"##,
+            )
+            .map_err(no_example)
+    }
+    async fn import_external_helpdesk_to_locale(
+        &self,
+        caller: Caller,
+        website_id: String,
+        locale: String,
+        content_type: ::crisp_models::HelpdeskContentType,
+        body: ::crisp_models::HelpdeskExternalImport,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "importExternalHelpdeskToLocale",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "locale",
+                        Some(
+                            encode("importExternalHelpdeskToLocale", "locale", &locale)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "content_type",
+                        Some(
+                            encode(
+                                    "importExternalHelpdeskToLocale",
+                                    "content_type",
+                                    &content_type,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode("importExternalHelpdeskToLocale", "body", &body)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "importExternalHelpdeskToLocale",
+                    "the request",
+                    r#"{"body":{"detect_locales":true,"helpdesk_url":"https://help.acme-inc.com/","other_locales":["fr","de"]},"content_type":"articles","locale":"en","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn add_helpdesk_locale(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::AddHelpdeskLocaleBody,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("addHelpdeskLocale", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode("addHelpdeskLocale", "body", &body)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "addHelpdeskLocale",
+                    "the request",
+                    r#"{"body":{"locale":"fr"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn resolve_helpdesk_locale(
+        &self,
+        caller: Caller,
+        website_id: String,
+        locale: String,
+    ) -> Result<::crisp_models::HelpdeskLocale, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("resolveHelpdeskLocale", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "locale",
+                        Some(
+                            encode("resolveHelpdeskLocale", "locale", &locale)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "resolveHelpdeskLocale",
+                    "the request",
+                    r#"{"locale":"en","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "resolveHelpdeskLocale",
+                "the answer",
+                r#"{"locale":"en","locale_id":"71f4c0b2-3b2e-4d7f-9a8c-5e6d4f3a2b1c","statistics":{"articles":{"entries":42,"groups":6},"guides":{"entries":8,"groups":2},"news":{"entries":3,"groups":1},"references":{"entries":0,"groups":0}},"url":"https://acme-inc.crisp.help/en/"}"#,
+            )
+            .map_err(no_example)
+    }
+    async fn check_helpdesk_locale_exists(
+        &self,
+        caller: Caller,
+        website_id: String,
+        locale: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "checkHelpdeskLocaleExists",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "locale",
+                        Some(
+                            encode("checkHelpdeskLocaleExists", "locale", &locale)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "checkHelpdeskLocaleExists",
+                    "the request",
+                    r#"{"locale":"en","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn delete_helpdesk_locale(
+        &self,
+        caller: Caller,
+        website_id: String,
+        locale: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("deleteHelpdeskLocale", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "locale",
+                        Some(
+                            encode("deleteHelpdeskLocale", "locale", &locale)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "deleteHelpdeskLocale",
+                    "the request",
+                    r#"{"locale":"en","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn list_helpdesk_locales(
+        &self,
+        caller: Caller,
+        website_id: String,
+        page_number: u32,
+    ) -> Result<Vec<::crisp_models::HelpdeskLocale>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("listHelpdeskLocales", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "page_number",
+                        Some(
+                            encode("listHelpdeskLocales", "page_number", &page_number)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "listHelpdeskLocales",
+                    "the request",
+                    r#"{"page_number":1,"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "listHelpdeskLocales",
+                "the answer",
+                r#"[{"locale":"en","locale_id":"71f4c0b2-3b2e-4d7f-9a8c-5e6d4f3a2b1c","statistics":{"articles":{"entries":42,"groups":6},"guides":{"entries":8,"groups":2},"news":{"entries":3,"groups":1},"references":{"entries":0,"groups":0}},"url":"https://acme-inc.crisp.help/en/"}]"#,
+            )
+            .map_err(no_example)
+    }
+    async fn resolve_helpdesk_page_entity(
+        &self,
+        caller: Caller,
+        website_id: String,
+        locale: String,
+        content_type: ::crisp_models::HelpdeskContentType,
+        entity_id: String,
+    ) -> Result<::crisp_models::HelpdeskPage, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "resolveHelpdeskPageEntity",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "locale",
+                        Some(
+                            encode("resolveHelpdeskPageEntity", "locale", &locale)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "content_type",
+                        Some(
+                            encode(
+                                    "resolveHelpdeskPageEntity",
+                                    "content_type",
+                                    &content_type,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "entity_id",
+                        Some(
+                            encode("resolveHelpdeskPageEntity", "entity_id", &entity_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "resolveHelpdeskPageEntity",
+                    "the request",
+                    r#"{"content_type":"articles","entity_id":"9d1f4e27-6b3a-4c85-b0e9-2a7d5c8f1e63","locale":"en","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "resolveHelpdeskPageEntity",
+                "the answer",
+                r#"{"entity_id":"9d1f4e27-6b3a-4c85-b0e9-2a7d5c8f1e63","title":"Getting started","tree_path":"guides/getting-started","url":"https://acme-inc.crisp.help/en/guides/getting-started/"}"#,
+            )
+            .map_err(no_example)
+    }
+    async fn list_helpdesk_pages(
+        &self,
+        caller: Caller,
+        website_id: String,
+        locale: String,
+        content_type: ::crisp_models::HelpdeskContentType,
+        page_number: u32,
+    ) -> Result<Vec<::crisp_models::HelpdeskPage>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("listHelpdeskPages", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "locale",
+                        Some(
+                            encode("listHelpdeskPages", "locale", &locale)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "content_type",
+                        Some(
+                            encode("listHelpdeskPages", "content_type", &content_type)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "page_number",
+                        Some(
+                            encode("listHelpdeskPages", "page_number", &page_number)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "listHelpdeskPages",
+                    "the request",
+                    r#"{"content_type":"articles","locale":"en","page_number":1,"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "listHelpdeskPages",
+                "the answer",
+                r#"[{"entity_id":"9d1f4e27-6b3a-4c85-b0e9-2a7d5c8f1e63","title":"Getting started","tree_path":"guides/getting-started","url":"https://acme-inc.crisp.help/en/guides/getting-started/"}]"#,
+            )
+            .map_err(no_example)
+    }
+    async fn add_helpdesk_redirection(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::AddHelpdeskRedirectionBody,
+    ) -> Result<::crisp_models::HelpdeskRedirectionNew, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("addHelpdeskRedirection", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode("addHelpdeskRedirection", "body", &body)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "addHelpdeskRedirection",
+                    "the request",
+                    r#"{"body":{"path":"/en/article/old-setup-guide-1xk9u2/","target":"/en/guides/getting-started/"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "addHelpdeskRedirection",
+                "the answer",
+                r#"{"redirection_id":"0b7e3c52-9a14-4d8f-a6e1-7c3b9d2f5e80"}"#,
+            )
+            .map_err(no_example)
+    }
+    async fn resolve_helpdesk_redirection(
+        &self,
+        caller: Caller,
+        website_id: String,
+        redirection_id: String,
+    ) -> Result<::crisp_models::HelpdeskRedirection, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "resolveHelpdeskRedirection",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "redirection_id",
+                        Some(
+                            encode(
+                                    "resolveHelpdeskRedirection",
+                                    "redirection_id",
+                                    &redirection_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "resolveHelpdeskRedirection",
+                    "the request",
+                    r#"{"redirection_id":"0b7e3c52-9a14-4d8f-a6e1-7c3b9d2f5e80","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "resolveHelpdeskRedirection",
+                "the answer",
+                r#"{"created_at":1709294400000,"path":"/en/article/old-setup-guide-1xk9u2/","redirection_id":"0b7e3c52-9a14-4d8f-a6e1-7c3b9d2f5e80","target":"/en/guides/getting-started/","updated_at":1710340112000}"#,
+            )
+            .map_err(no_example)
+    }
+    async fn check_helpdesk_redirection_exists(
+        &self,
+        caller: Caller,
+        website_id: String,
+        redirection_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "checkHelpdeskRedirectionExists",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "redirection_id",
+                        Some(
+                            encode(
+                                    "checkHelpdeskRedirectionExists",
+                                    "redirection_id",
+                                    &redirection_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "checkHelpdeskRedirectionExists",
+                    "the request",
+                    r#"{"redirection_id":"0b7e3c52-9a14-4d8f-a6e1-7c3b9d2f5e80","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn delete_helpdesk_redirection(
+        &self,
+        caller: Caller,
+        website_id: String,
+        redirection_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "deleteHelpdeskRedirection",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "redirection_id",
+                        Some(
+                            encode(
+                                    "deleteHelpdeskRedirection",
+                                    "redirection_id",
+                                    &redirection_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "deleteHelpdeskRedirection",
+                    "the request",
+                    r#"{"redirection_id":"0b7e3c52-9a14-4d8f-a6e1-7c3b9d2f5e80","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn list_helpdesk_redirections(
+        &self,
+        caller: Caller,
+        website_id: String,
+        page_number: u32,
+    ) -> Result<Vec<::crisp_models::HelpdeskRedirection>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("listHelpdeskRedirections", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "page_number",
+                        Some(
+                            encode(
+                                    "listHelpdeskRedirections",
+                                    "page_number",
+                                    &page_number,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "listHelpdeskRedirections",
+                    "the request",
+                    r#"{"page_number":1,"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "listHelpdeskRedirections",
+                "the answer",
+                r#"[{"created_at":1709294400000,"path":"/en/article/old-setup-guide-1xk9u2/","redirection_id":"0b7e3c52-9a14-4d8f-a6e1-7c3b9d2f5e80","target":"/en/guides/getting-started/","updated_at":1710340112000}]"#,
+            )
+            .map_err(no_example)
+    }
+    async fn request_helpdesk_content_refresh(
+        &self,
+        caller: Caller,
+        website_id: String,
+        locale: String,
+        content_type: ::crisp_models::HelpdeskContentType,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "requestHelpdeskContentRefresh",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "locale",
+                        Some(
+                            encode("requestHelpdeskContentRefresh", "locale", &locale)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "content_type",
+                        Some(
+                            encode(
+                                    "requestHelpdeskContentRefresh",
+                                    "content_type",
+                                    &content_type,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "requestHelpdeskContentRefresh",
+                    "the request",
+                    r#"{"content_type":"articles","locale":"en","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn resolve_helpdesk_settings(
+        &self,
+        caller: Caller,
+        website_id: String,
+    ) -> Result<::crisp_models::HelpdeskSettings, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("resolveHelpdeskSettings", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "resolveHelpdeskSettings",
+                    "the request",
+                    r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "resolveHelpdeskSettings",
+                "the answer",
+                r#"{"access":{"restrict_mode":"none"},"appearance":{"banner":"https://storage.crisp.chat/helpdesk/acme/banner.jpg","color":{"mode":"light","mode_changeable":true},"logos":{"favicon":"https://storage.crisp.chat/helpdesk/acme/favicon.png","footer":"https://storage.crisp.chat/helpdesk/acme/logo-footer.png","header":"https://storage.crisp.chat/helpdesk/acme/logo-header.png"}},"behavior":{"agent_chat_bar":false,"agent_copy_button":true,"ask_feedback":true,"forbid_indexing":false,"frequently_read":true,"locale_picker":true,"refer_link":false,"report_incorrect":true,"serve_markdown":false,"show_category_images":true,"show_chatbox":true,"status_health_dead":true,"table_of_contents":true},"include":{"html":"<script src=\"https://cdn.acme-inc.com/help-analytics.js\"></script>"},"localization":{"translated_automatic":true,"translated_locales_readonly":false,"writing_locale":"en"},"name":"Acme Help Center","section":{"articles":"Articles","guides":"Guides","news":"Product news","references":"API reference"},"service":{"mcp_server":false}}"#,
+            )
+            .map_err(no_example)
+    }
+    async fn save_helpdesk_settings(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::HelpdeskSettings,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("saveHelpdeskSettings", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode("saveHelpdeskSettings", "body", &body)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "saveHelpdeskSettings",
+                    "the request",
+                    r#"{"body":{"appearance":{"color":{"mode":"dark","mode_changeable":false}},"behavior":{"ask_feedback":true,"table_of_contents":true},"name":"Acme Help Center"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn resolve_helpdesk_tree_content(
+        &self,
+        caller: Caller,
+        website_id: String,
+        locale: String,
+        content_type: ::crisp_models::HelpdeskContentType,
+        path: String,
+    ) -> Result<::crisp_models::HelpdeskTreeContent, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "resolveHelpdeskTreeContent",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "locale",
+                        Some(
+                            encode("resolveHelpdeskTreeContent", "locale", &locale)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "content_type",
+                        Some(
+                            encode(
+                                    "resolveHelpdeskTreeContent",
+                                    "content_type",
+                                    &content_type,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "path",
+                        Some(
+                            encode("resolveHelpdeskTreeContent", "path", &path)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "resolveHelpdeskTreeContent",
+                    "the request",
+                    r#"{"content_type":"articles","locale":"en","path":"guides/getting-started","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "resolveHelpdeskTreeContent",
+                "the answer",
+                r##"{"content":"# Getting started\n\nCreate your account, then invite your team."}"##,
+            )
+            .map_err(no_example)
+    }
+    async fn save_helpdesk_tree_content(
+        &self,
+        caller: Caller,
+        website_id: String,
+        locale: String,
+        content_type: ::crisp_models::HelpdeskContentType,
+        path: String,
+        body: ::crisp_models::SaveHelpdeskTreeContentBody,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("saveHelpdeskTreeContent", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "locale",
+                        Some(
+                            encode("saveHelpdeskTreeContent", "locale", &locale)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "content_type",
+                        Some(
+                            encode(
+                                    "saveHelpdeskTreeContent",
+                                    "content_type",
+                                    &content_type,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "path",
+                        Some(
+                            encode("saveHelpdeskTreeContent", "path", &path)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode("saveHelpdeskTreeContent", "body", &body)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "saveHelpdeskTreeContent",
+                    "the request",
+                    r##"{"body":{"content":"# Getting started\n\nCreate your account, invite your team, then install the chatbox."},"content_type":"articles","locale":"en","path":"guides/getting-started","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"##,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn list_helpdesk_tree(
+        &self,
+        caller: Caller,
+        website_id: String,
+        locale: String,
+        content_type: ::crisp_models::HelpdeskContentType,
+        page_number: u32,
+        options: ::crisp_models::ListHelpdeskTreeOptions,
+    ) -> Result<Vec<::crisp_models::HelpdeskTreeNode>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("listHelpdeskTree", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "locale",
+                        Some(
+                            encode("listHelpdeskTree", "locale", &locale)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "content_type",
+                        Some(
+                            encode("listHelpdeskTree", "content_type", &content_type)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "page_number",
+                        Some(
+                            encode("listHelpdeskTree", "page_number", &page_number)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "options",
+                        Some(
+                            encode("listHelpdeskTree", "options", &options)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "listHelpdeskTree",
+                    "the request",
+                    r#"{"content_type":"articles","locale":"en","options":{"filter_date_end":"2024-03-31T23:59:59.999Z","filter_date_start":"2024-03-01T00:00:00.000Z","search_title":"getting started","sub_path":"guides"},"page_number":1,"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "listHelpdeskTree",
+                "the answer",
+                r#"[{"children":[{"children":[],"slug":"getting-started","state":{"featured":true,"hidden":false,"published":true},"title":"Getting started","type":"page"}],"slug":"guides","state":{"featured":false,"hidden":false,"published":true},"title":"Guides","type":"folder"}]"#,
+            )
+            .map_err(no_example)
+    }
+    async fn resolve_helpdesk_tree_metadata(
+        &self,
+        caller: Caller,
+        website_id: String,
+        locale: String,
+        content_type: ::crisp_models::HelpdeskContentType,
+        path: String,
+    ) -> Result<::crisp_models::HelpdeskTreeMetadata, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "resolveHelpdeskTreeMetadata",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "locale",
+                        Some(
+                            encode("resolveHelpdeskTreeMetadata", "locale", &locale)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "content_type",
+                        Some(
+                            encode(
+                                    "resolveHelpdeskTreeMetadata",
+                                    "content_type",
+                                    &content_type,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "path",
+                        Some(
+                            encode("resolveHelpdeskTreeMetadata", "path", &path)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "resolveHelpdeskTreeMetadata",
+                    "the request",
+                    r#"{"content_type":"articles","locale":"en","path":"guides/getting-started","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "resolveHelpdeskTreeMetadata",
+                "the answer",
+                r##"{"author":{"user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"},"color":"#1972F5","description":"First steps with the Acme dashboard.","format":"markdown","image":"https://storage.crisp.chat/helpdesk/acme/getting-started.png","state":{"featured":true,"hidden":false,"published":true},"title":"Getting started"}"##,
+            )
+            .map_err(no_example)
+    }
+    async fn update_helpdesk_tree_metadata(
+        &self,
+        caller: Caller,
+        website_id: String,
+        locale: String,
+        content_type: ::crisp_models::HelpdeskContentType,
+        path: String,
+        body: ::crisp_models::HelpdeskTreeMetadata,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "updateHelpdeskTreeMetadata",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "locale",
+                        Some(
+                            encode("updateHelpdeskTreeMetadata", "locale", &locale)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "content_type",
+                        Some(
+                            encode(
+                                    "updateHelpdeskTreeMetadata",
+                                    "content_type",
+                                    &content_type,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "path",
+                        Some(
+                            encode("updateHelpdeskTreeMetadata", "path", &path)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode("updateHelpdeskTreeMetadata", "body", &body)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "updateHelpdeskTreeMetadata",
+                    "the request",
+                    r#"{"body":{"state":{"featured":true,"hidden":false,"published":true},"title":"Getting started with Acme"},"content_type":"articles","locale":"en","path":"guides/getting-started","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn resolve_helpdesk_tree_page(
+        &self,
+        caller: Caller,
+        website_id: String,
+        locale: String,
+        content_type: ::crisp_models::HelpdeskContentType,
+        path: String,
+    ) -> Result<::crisp_models::HelpdeskTreePage, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("resolveHelpdeskTreePage", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "locale",
+                        Some(
+                            encode("resolveHelpdeskTreePage", "locale", &locale)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "content_type",
+                        Some(
+                            encode(
+                                    "resolveHelpdeskTreePage",
+                                    "content_type",
+                                    &content_type,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "path",
+                        Some(
+                            encode("resolveHelpdeskTreePage", "path", &path)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "resolveHelpdeskTreePage",
+                    "the request",
+                    r#"{"content_type":"articles","locale":"en","path":"guides/getting-started","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "resolveHelpdeskTreePage",
+                "the answer",
+                r#"{"title":"Getting started","url":"https://acme-inc.crisp.help/en/guides/getting-started/"}"#,
+            )
+            .map_err(no_example)
+    }
+    async fn resolve_helpdesk_tree_path(
+        &self,
+        caller: Caller,
+        website_id: String,
+        locale: String,
+        content_type: ::crisp_models::HelpdeskContentType,
+        path: String,
+    ) -> Result<::crisp_models::HelpdeskTreeNode, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("resolveHelpdeskTreePath", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "locale",
+                        Some(
+                            encode("resolveHelpdeskTreePath", "locale", &locale)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "content_type",
+                        Some(
+                            encode(
+                                    "resolveHelpdeskTreePath",
+                                    "content_type",
+                                    &content_type,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "path",
+                        Some(
+                            encode("resolveHelpdeskTreePath", "path", &path)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "resolveHelpdeskTreePath",
+                    "the request",
+                    r#"{"content_type":"articles","locale":"en","path":"guides/getting-started","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "resolveHelpdeskTreePath",
+                "the answer",
+                r#"{"children":[{"children":[],"slug":"getting-started","state":{"featured":true,"hidden":false,"published":true},"title":"Getting started","type":"page"}],"slug":"guides","state":{"featured":false,"hidden":false,"published":true},"title":"Guides","type":"folder"}"#,
+            )
+            .map_err(no_example)
+    }
+    async fn create_helpdesk_tree_path(
+        &self,
+        caller: Caller,
+        website_id: String,
+        locale: String,
+        content_type: ::crisp_models::HelpdeskContentType,
+        path: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("createHelpdeskTreePath", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "locale",
+                        Some(
+                            encode("createHelpdeskTreePath", "locale", &locale)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "content_type",
+                        Some(
+                            encode(
+                                    "createHelpdeskTreePath",
+                                    "content_type",
+                                    &content_type,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "path",
+                        Some(
+                            encode("createHelpdeskTreePath", "path", &path)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "createHelpdeskTreePath",
+                    "the request",
+                    r#"{"content_type":"articles","locale":"en","path":"guides/getting-started","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn update_helpdesk_tree_path(
+        &self,
+        caller: Caller,
+        website_id: String,
+        locale: String,
+        content_type: ::crisp_models::HelpdeskContentType,
+        path: String,
+        body: ::crisp_models::HelpdeskTreePathUpdate,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("updateHelpdeskTreePath", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "locale",
+                        Some(
+                            encode("updateHelpdeskTreePath", "locale", &locale)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "content_type",
+                        Some(
+                            encode(
+                                    "updateHelpdeskTreePath",
+                                    "content_type",
+                                    &content_type,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "path",
+                        Some(
+                            encode("updateHelpdeskTreePath", "path", &path)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode("updateHelpdeskTreePath", "body", &body)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "updateHelpdeskTreePath",
+                    "the request",
+                    r#"{"body":{"action":"move","path":{"to":"guides/setup/getting-started"},"position":0},"content_type":"articles","locale":"en","path":"guides/getting-started","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn delete_helpdesk_tree_path(
+        &self,
+        caller: Caller,
+        website_id: String,
+        locale: String,
+        content_type: ::crisp_models::HelpdeskContentType,
+        path: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("deleteHelpdeskTreePath", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "locale",
+                        Some(
+                            encode("deleteHelpdeskTreePath", "locale", &locale)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "content_type",
+                        Some(
+                            encode(
+                                    "deleteHelpdeskTreePath",
+                                    "content_type",
+                                    &content_type,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "path",
+                        Some(
+                            encode("deleteHelpdeskTreePath", "path", &path)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "deleteHelpdeskTreePath",
+                    "the request",
+                    r#"{"content_type":"articles","locale":"en","path":"guides/getting-started","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn add_new_helpdesk_locale_article(
+        &self,
+        caller: Caller,
+        website_id: String,
+        locale: String,
+        body: ::crisp_models::AddNewHelpdeskLocaleArticleBody,
+    ) -> Result<::crisp_models::HelpdeskArticleNew, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "addNewHelpdeskLocaleArticle",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "locale",
+                        Some(
+                            encode("addNewHelpdeskLocaleArticle", "locale", &locale)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode("addNewHelpdeskLocaleArticle", "body", &body)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "addNewHelpdeskLocaleArticle",
+                    "the request",
+                    r#"{"body":{"title":"How to use $crisp JavaScript SDK?"},"locale":"en","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "addNewHelpdeskLocaleArticle",
+                "the answer",
+                r#"{"article_id":"fd036d68-c619-4c63-9deb-e2ce91733dd6"}"#,
+            )
+            .map_err(no_example)
+    }
+    async fn resolve_helpdesk_locale_article(
+        &self,
+        caller: Caller,
+        website_id: String,
+        locale: String,
+        article_id: String,
+    ) -> Result<::crisp_models::HelpdeskArticle, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "resolveHelpdeskLocaleArticle",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "locale",
+                        Some(
+                            encode("resolveHelpdeskLocaleArticle", "locale", &locale)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "article_id",
+                        Some(
+                            encode(
+                                    "resolveHelpdeskLocaleArticle",
+                                    "article_id",
+                                    &article_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "resolveHelpdeskLocaleArticle",
+                    "the request",
+                    r#"{"article_id":"fd036d68-c619-4c63-9deb-e2ce91733dd6","locale":"en","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "resolveHelpdeskLocaleArticle",
+                "the answer",
+                r#"{"article_id":"fd036d68-c619-4c63-9deb-e2ce91733dd6","content":"Crisp lets you create your customized chatbox easily. **It's easy to setup**.","created_at":1709294400000,"description":null,"featured":false,"order":1,"published_at":1709294400000,"status":"published","title":"How to use $crisp JavaScript SDK?","updated_at":1710340112000,"url":"https://acme-inc.crisp.help/en/article/how-to-use-crisp-javascript-sdk-10ud15y/","visibility":"visible","visits":1532}"#,
+            )
+            .map_err(no_example)
+    }
+    async fn check_helpdesk_locale_article_exists(
+        &self,
+        caller: Caller,
+        website_id: String,
+        locale: String,
+        article_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "checkHelpdeskLocaleArticleExists",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "locale",
+                        Some(
+                            encode("checkHelpdeskLocaleArticleExists", "locale", &locale)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "article_id",
+                        Some(
+                            encode(
+                                    "checkHelpdeskLocaleArticleExists",
+                                    "article_id",
+                                    &article_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "checkHelpdeskLocaleArticleExists",
+                    "the request",
+                    r#"{"article_id":"fd036d68-c619-4c63-9deb-e2ce91733dd6","locale":"en","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn save_helpdesk_locale_article(
+        &self,
+        caller: Caller,
+        website_id: String,
+        locale: String,
+        article_id: String,
+        body: ::crisp_models::HelpdeskArticle,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "saveHelpdeskLocaleArticle",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "locale",
+                        Some(
+                            encode("saveHelpdeskLocaleArticle", "locale", &locale)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "article_id",
+                        Some(
+                            encode(
+                                    "saveHelpdeskLocaleArticle",
+                                    "article_id",
+                                    &article_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode("saveHelpdeskLocaleArticle", "body", &body)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "saveHelpdeskLocaleArticle",
+                    "the request",
+                    r#"{"article_id":"fd036d68-c619-4c63-9deb-e2ce91733dd6","body":{"content":"Crisp lets you create your customized chatbox easily. **It's easy to setup**.","description":null,"featured":false,"order":1,"title":"How to use $crisp JavaScript SDK?"},"locale":"en","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn update_helpdesk_locale_article(
+        &self,
+        caller: Caller,
+        website_id: String,
+        locale: String,
+        article_id: String,
+        body: ::crisp_models::HelpdeskArticle,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "updateHelpdeskLocaleArticle",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "locale",
+                        Some(
+                            encode("updateHelpdeskLocaleArticle", "locale", &locale)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "article_id",
+                        Some(
+                            encode(
+                                    "updateHelpdeskLocaleArticle",
+                                    "article_id",
+                                    &article_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode("updateHelpdeskLocaleArticle", "body", &body)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "updateHelpdeskLocaleArticle",
+                    "the request",
+                    r#"{"article_id":"fd036d68-c619-4c63-9deb-e2ce91733dd6","body":{"content":"Crisp lets you create your customized chatbox easily. **It's easy to setup**."},"locale":"en","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn delete_helpdesk_locale_article(
+        &self,
+        caller: Caller,
+        website_id: String,
+        locale: String,
+        article_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "deleteHelpdeskLocaleArticle",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "locale",
+                        Some(
+                            encode("deleteHelpdeskLocaleArticle", "locale", &locale)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "article_id",
+                        Some(
+                            encode(
+                                    "deleteHelpdeskLocaleArticle",
+                                    "article_id",
+                                    &article_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "deleteHelpdeskLocaleArticle",
+                    "the request",
+                    r#"{"article_id":"fd036d68-c619-4c63-9deb-e2ce91733dd6","locale":"en","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn resolve_helpdesk_locale_article_alternate(
+        &self,
+        caller: Caller,
+        website_id: String,
+        locale: String,
+        article_id: String,
+        locale_linked: String,
+    ) -> Result<::crisp_models::HelpdeskArticleAlternate, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "resolveHelpdeskLocaleArticleAlternate",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "locale",
+                        Some(
+                            encode(
+                                    "resolveHelpdeskLocaleArticleAlternate",
+                                    "locale",
+                                    &locale,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "article_id",
+                        Some(
+                            encode(
+                                    "resolveHelpdeskLocaleArticleAlternate",
+                                    "article_id",
+                                    &article_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "locale_linked",
+                        Some(
+                            encode(
+                                    "resolveHelpdeskLocaleArticleAlternate",
+                                    "locale_linked",
+                                    &locale_linked,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "resolveHelpdeskLocaleArticleAlternate",
+                    "the request",
+                    r#"{"article_id":"fd036d68-c619-4c63-9deb-e2ce91733dd6","locale":"en","locale_linked":"fr","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "resolveHelpdeskLocaleArticleAlternate",
+                "the answer",
+                r#"{"article_id":"3e5b7a1c-2d4f-4b8e-9a6c-0f1e2d3c4b5a","locale":"fr"}"#,
+            )
+            .map_err(no_example)
+    }
+    async fn check_helpdesk_locale_article_alternate_exists(
+        &self,
+        caller: Caller,
+        website_id: String,
+        locale: String,
+        article_id: String,
+        locale_linked: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "checkHelpdeskLocaleArticleAlternateExists",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "locale",
+                        Some(
+                            encode(
+                                    "checkHelpdeskLocaleArticleAlternateExists",
+                                    "locale",
+                                    &locale,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "article_id",
+                        Some(
+                            encode(
+                                    "checkHelpdeskLocaleArticleAlternateExists",
+                                    "article_id",
+                                    &article_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "locale_linked",
+                        Some(
+                            encode(
+                                    "checkHelpdeskLocaleArticleAlternateExists",
+                                    "locale_linked",
+                                    &locale_linked,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "checkHelpdeskLocaleArticleAlternateExists",
+                    "the request",
+                    r#"{"article_id":"fd036d68-c619-4c63-9deb-e2ce91733dd6","locale":"en","locale_linked":"fr","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn save_helpdesk_locale_article_alternate(
+        &self,
+        caller: Caller,
+        website_id: String,
+        locale: String,
+        article_id: String,
+        locale_linked: String,
+        body: ::crisp_models::SaveHelpdeskLocaleArticleAlternateBody,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "saveHelpdeskLocaleArticleAlternate",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "locale",
+                        Some(
+                            encode(
+                                    "saveHelpdeskLocaleArticleAlternate",
+                                    "locale",
+                                    &locale,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "article_id",
+                        Some(
+                            encode(
+                                    "saveHelpdeskLocaleArticleAlternate",
+                                    "article_id",
+                                    &article_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "locale_linked",
+                        Some(
+                            encode(
+                                    "saveHelpdeskLocaleArticleAlternate",
+                                    "locale_linked",
+                                    &locale_linked,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode("saveHelpdeskLocaleArticleAlternate", "body", &body)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "saveHelpdeskLocaleArticleAlternate",
+                    "the request",
+                    r#"{"article_id":"fd036d68-c619-4c63-9deb-e2ce91733dd6","body":{"article_id":"3e5b7a1c-2d4f-4b8e-9a6c-0f1e2d3c4b5a"},"locale":"en","locale_linked":"fr","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn delete_helpdesk_locale_article_alternate(
+        &self,
+        caller: Caller,
+        website_id: String,
+        locale: String,
+        article_id: String,
+        locale_linked: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "deleteHelpdeskLocaleArticleAlternate",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "locale",
+                        Some(
+                            encode(
+                                    "deleteHelpdeskLocaleArticleAlternate",
+                                    "locale",
+                                    &locale,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "article_id",
+                        Some(
+                            encode(
+                                    "deleteHelpdeskLocaleArticleAlternate",
+                                    "article_id",
+                                    &article_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "locale_linked",
+                        Some(
+                            encode(
+                                    "deleteHelpdeskLocaleArticleAlternate",
+                                    "locale_linked",
+                                    &locale_linked,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "deleteHelpdeskLocaleArticleAlternate",
+                    "the request",
+                    r#"{"article_id":"fd036d68-c619-4c63-9deb-e2ce91733dd6","locale":"en","locale_linked":"fr","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn list_helpdesk_locale_article_alternates(
+        &self,
+        caller: Caller,
+        website_id: String,
+        locale: String,
+        article_id: String,
+    ) -> Result<Vec<::crisp_models::HelpdeskArticleAlternate>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "listHelpdeskLocaleArticleAlternates",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "locale",
+                        Some(
+                            encode(
+                                    "listHelpdeskLocaleArticleAlternates",
+                                    "locale",
+                                    &locale,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "article_id",
+                        Some(
+                            encode(
+                                    "listHelpdeskLocaleArticleAlternates",
+                                    "article_id",
+                                    &article_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "listHelpdeskLocaleArticleAlternates",
+                    "the request",
+                    r#"{"article_id":"fd036d68-c619-4c63-9deb-e2ce91733dd6","locale":"en","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "listHelpdeskLocaleArticleAlternates",
+                "the answer",
+                r#"[{"article_id":"3e5b7a1c-2d4f-4b8e-9a6c-0f1e2d3c4b5a","locale":"fr"}]"#,
+            )
+            .map_err(no_example)
+    }
+    async fn resolve_helpdesk_locale_article_category(
+        &self,
+        caller: Caller,
+        website_id: String,
+        locale: String,
+        article_id: String,
+    ) -> Result<::crisp_models::HelpdeskCategory, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "resolveHelpdeskLocaleArticleCategory",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "locale",
+                        Some(
+                            encode(
+                                    "resolveHelpdeskLocaleArticleCategory",
+                                    "locale",
+                                    &locale,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "article_id",
+                        Some(
+                            encode(
+                                    "resolveHelpdeskLocaleArticleCategory",
+                                    "article_id",
+                                    &article_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "resolveHelpdeskLocaleArticleCategory",
+                    "the request",
+                    r#"{"article_id":"fd036d68-c619-4c63-9deb-e2ce91733dd6","locale":"en","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "resolveHelpdeskLocaleArticleCategory",
+                "the answer",
+                r#"{"category_id":"5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4","section_id":"2f9b1a6e-0c1d-4b7e-8f3a-9d5e7c4b2a10"}"#,
+            )
+            .map_err(no_example)
+    }
+    async fn update_helpdesk_locale_article_category(
+        &self,
+        caller: Caller,
+        website_id: String,
+        locale: String,
+        article_id: String,
+        body: ::crisp_models::UpdateHelpdeskLocaleArticleCategoryBody,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "updateHelpdeskLocaleArticleCategory",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "locale",
+                        Some(
+                            encode(
+                                    "updateHelpdeskLocaleArticleCategory",
+                                    "locale",
+                                    &locale,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "article_id",
+                        Some(
+                            encode(
+                                    "updateHelpdeskLocaleArticleCategory",
+                                    "article_id",
+                                    &article_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode("updateHelpdeskLocaleArticleCategory", "body", &body)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "updateHelpdeskLocaleArticleCategory",
+                    "the request",
+                    r#"{"article_id":"fd036d68-c619-4c63-9deb-e2ce91733dd6","body":{"category_id":"5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4","section_id":"2f9b1a6e-0c1d-4b7e-8f3a-9d5e7c4b2a10"},"locale":"en","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn resolve_helpdesk_locale_article_page(
+        &self,
+        caller: Caller,
+        website_id: String,
+        locale: String,
+        article_id: String,
+    ) -> Result<::crisp_models::HelpdeskTreePage, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "resolveHelpdeskLocaleArticlePage",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "locale",
+                        Some(
+                            encode("resolveHelpdeskLocaleArticlePage", "locale", &locale)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "article_id",
+                        Some(
+                            encode(
+                                    "resolveHelpdeskLocaleArticlePage",
+                                    "article_id",
+                                    &article_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "resolveHelpdeskLocaleArticlePage",
+                    "the request",
+                    r#"{"article_id":"fd036d68-c619-4c63-9deb-e2ce91733dd6","locale":"en","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "resolveHelpdeskLocaleArticlePage",
+                "the answer",
+                r#"{"title":"How to use $crisp JavaScript SDK?","url":"https://acme-inc.crisp.help/en/article/how-to-use-crisp-javascript-sdk-10ud15y/"}"#,
+            )
+            .map_err(no_example)
+    }
+    async fn publish_helpdesk_locale_article(
+        &self,
+        caller: Caller,
+        website_id: String,
+        locale: String,
+        article_id: String,
+    ) -> Result<::crisp_models::HelpdeskArticlePublish, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "publishHelpdeskLocaleArticle",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "locale",
+                        Some(
+                            encode("publishHelpdeskLocaleArticle", "locale", &locale)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "article_id",
+                        Some(
+                            encode(
+                                    "publishHelpdeskLocaleArticle",
+                                    "article_id",
+                                    &article_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "publishHelpdeskLocaleArticle",
+                    "the request",
+                    r#"{"article_id":"fd036d68-c619-4c63-9deb-e2ce91733dd6","locale":"en","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "publishHelpdeskLocaleArticle",
+                "the answer",
+                r#"{"url":"https://acme-inc.crisp.help/en/article/how-to-use-crisp-javascript-sdk-10ud15y/"}"#,
+            )
+            .map_err(no_example)
+    }
+    async fn unpublish_helpdesk_locale_article(
+        &self,
+        caller: Caller,
+        website_id: String,
+        locale: String,
+        article_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "unpublishHelpdeskLocaleArticle",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "locale",
+                        Some(
+                            encode("unpublishHelpdeskLocaleArticle", "locale", &locale)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "article_id",
+                        Some(
+                            encode(
+                                    "unpublishHelpdeskLocaleArticle",
+                                    "article_id",
+                                    &article_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "unpublishHelpdeskLocaleArticle",
+                    "the request",
+                    r#"{"article_id":"fd036d68-c619-4c63-9deb-e2ce91733dd6","locale":"en","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn list_helpdesk_locale_articles(
+        &self,
+        caller: Caller,
+        website_id: String,
+        locale: String,
+        page_number: u32,
+    ) -> Result<Vec<::crisp_models::HelpdeskArticle>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "listHelpdeskLocaleArticles",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "locale",
+                        Some(
+                            encode("listHelpdeskLocaleArticles", "locale", &locale)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "page_number",
+                        Some(
+                            encode(
+                                    "listHelpdeskLocaleArticles",
+                                    "page_number",
+                                    &page_number,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "listHelpdeskLocaleArticles",
+                    "the request",
+                    r#"{"locale":"en","page_number":1,"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "listHelpdeskLocaleArticles",
+                "the answer",
+                r#"[{"article_id":"fd036d68-c619-4c63-9deb-e2ce91733dd6","content":"Crisp lets you create your customized chatbox easily. **It's easy to setup**.","created_at":1709294400000,"description":null,"featured":false,"order":1,"published_at":1709294400000,"status":"published","title":"How to use $crisp JavaScript SDK?","updated_at":1710340112000,"url":"https://acme-inc.crisp.help/en/article/how-to-use-crisp-javascript-sdk-10ud15y/","visibility":"visible","visits":1532}]"#,
+            )
+            .map_err(no_example)
+    }
+    async fn list_helpdesk_locale_categories(
+        &self,
+        caller: Caller,
+        website_id: String,
+        locale: String,
+        page_number: u32,
+    ) -> Result<Vec<::crisp_models::HelpdeskCategory>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "listHelpdeskLocaleCategories",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "locale",
+                        Some(
+                            encode("listHelpdeskLocaleCategories", "locale", &locale)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "page_number",
+                        Some(
+                            encode(
+                                    "listHelpdeskLocaleCategories",
+                                    "page_number",
+                                    &page_number,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "listHelpdeskLocaleCategories",
+                    "the request",
+                    r#"{"locale":"en","page_number":1,"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "listHelpdeskLocaleCategories",
+                "the answer",
+                r#"[{"category_id":"5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4"}]"#,
+            )
+            .map_err(no_example)
+    }
+    async fn add_helpdesk_locale_category(
+        &self,
+        caller: Caller,
+        website_id: String,
+        locale: String,
+        body: ::crisp_models::AddHelpdeskLocaleCategoryBody,
+    ) -> Result<::crisp_models::HelpdeskCategoryNew, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "addHelpdeskLocaleCategory",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "locale",
+                        Some(
+                            encode("addHelpdeskLocaleCategory", "locale", &locale)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode("addHelpdeskLocaleCategory", "body", &body)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "addHelpdeskLocaleCategory",
+                    "the request",
+                    r#"{"body":{"name":"Getting started"},"locale":"en","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "addHelpdeskLocaleCategory",
+                "the answer",
+                r#"{"category_id":"5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4"}"#,
+            )
+            .map_err(no_example)
+    }
+    async fn resolve_helpdesk_locale_category(
+        &self,
+        caller: Caller,
+        website_id: String,
+        locale: String,
+        category_id: String,
+    ) -> Result<::crisp_models::HelpdeskCategory, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "resolveHelpdeskLocaleCategory",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "locale",
+                        Some(
+                            encode("resolveHelpdeskLocaleCategory", "locale", &locale)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "category_id",
+                        Some(
+                            encode(
+                                    "resolveHelpdeskLocaleCategory",
+                                    "category_id",
+                                    &category_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "resolveHelpdeskLocaleCategory",
+                    "the request",
+                    r#"{"category_id":"5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4","locale":"en","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "resolveHelpdeskLocaleCategory",
+                "the answer",
+                r#"{"category_id":"5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4"}"#,
+            )
+            .map_err(no_example)
+    }
+    async fn check_helpdesk_locale_category_exists(
+        &self,
+        caller: Caller,
+        website_id: String,
+        locale: String,
+        category_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "checkHelpdeskLocaleCategoryExists",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "locale",
+                        Some(
+                            encode(
+                                    "checkHelpdeskLocaleCategoryExists",
+                                    "locale",
+                                    &locale,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "category_id",
+                        Some(
+                            encode(
+                                    "checkHelpdeskLocaleCategoryExists",
+                                    "category_id",
+                                    &category_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "checkHelpdeskLocaleCategoryExists",
+                    "the request",
+                    r#"{"category_id":"5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4","locale":"en","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn save_helpdesk_locale_category(
+        &self,
+        caller: Caller,
+        website_id: String,
+        locale: String,
+        category_id: String,
+        body: ::crisp_models::HelpdeskCategory,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "saveHelpdeskLocaleCategory",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "locale",
+                        Some(
+                            encode("saveHelpdeskLocaleCategory", "locale", &locale)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "category_id",
+                        Some(
+                            encode(
+                                    "saveHelpdeskLocaleCategory",
+                                    "category_id",
+                                    &category_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode("saveHelpdeskLocaleCategory", "body", &body)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "saveHelpdeskLocaleCategory",
+                    "the request",
+                    r#"{"body":{"category_id":"5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4"},"category_id":"5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4","locale":"en","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn update_helpdesk_locale_category(
+        &self,
+        caller: Caller,
+        website_id: String,
+        locale: String,
+        category_id: String,
+        body: ::crisp_models::HelpdeskCategory,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "updateHelpdeskLocaleCategory",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "locale",
+                        Some(
+                            encode("updateHelpdeskLocaleCategory", "locale", &locale)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "category_id",
+                        Some(
+                            encode(
+                                    "updateHelpdeskLocaleCategory",
+                                    "category_id",
+                                    &category_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode("updateHelpdeskLocaleCategory", "body", &body)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "updateHelpdeskLocaleCategory",
+                    "the request",
+                    r#"{"body":{"section_id":"2f9b1a6e-0c1d-4b7e-8f3a-9d5e7c4b2a10"},"category_id":"5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4","locale":"en","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn delete_helpdesk_locale_category(
+        &self,
+        caller: Caller,
+        website_id: String,
+        locale: String,
+        category_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "deleteHelpdeskLocaleCategory",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "locale",
+                        Some(
+                            encode("deleteHelpdeskLocaleCategory", "locale", &locale)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "category_id",
+                        Some(
+                            encode(
+                                    "deleteHelpdeskLocaleCategory",
+                                    "category_id",
+                                    &category_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "deleteHelpdeskLocaleCategory",
+                    "the request",
+                    r#"{"category_id":"5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4","locale":"en","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn add_helpdesk_locale_section(
+        &self,
+        caller: Caller,
+        website_id: String,
+        locale: String,
+        category_id: String,
+        body: ::crisp_models::AddHelpdeskLocaleSectionBody,
+    ) -> Result<::crisp_models::HelpdeskSectionNew, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("addHelpdeskLocaleSection", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "locale",
+                        Some(
+                            encode("addHelpdeskLocaleSection", "locale", &locale)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "category_id",
+                        Some(
+                            encode(
+                                    "addHelpdeskLocaleSection",
+                                    "category_id",
+                                    &category_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode("addHelpdeskLocaleSection", "body", &body)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "addHelpdeskLocaleSection",
+                    "the request",
+                    r#"{"body":{"name":"Installation"},"category_id":"5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4","locale":"en","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "addHelpdeskLocaleSection",
+                "the answer",
+                r#"{"section_id":"2f9b1a6e-0c1d-4b7e-8f3a-9d5e7c4b2a10"}"#,
+            )
+            .map_err(no_example)
+    }
+    async fn resolve_helpdesk_locale_section(
+        &self,
+        caller: Caller,
+        website_id: String,
+        locale: String,
+        category_id: String,
+        section_id: String,
+    ) -> Result<::crisp_models::HelpdeskSection, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "resolveHelpdeskLocaleSection",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "locale",
+                        Some(
+                            encode("resolveHelpdeskLocaleSection", "locale", &locale)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "category_id",
+                        Some(
+                            encode(
+                                    "resolveHelpdeskLocaleSection",
+                                    "category_id",
+                                    &category_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "section_id",
+                        Some(
+                            encode(
+                                    "resolveHelpdeskLocaleSection",
+                                    "section_id",
+                                    &section_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "resolveHelpdeskLocaleSection",
+                    "the request",
+                    r#"{"category_id":"5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4","locale":"en","section_id":"2f9b1a6e-0c1d-4b7e-8f3a-9d5e7c4b2a10","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "resolveHelpdeskLocaleSection",
+                "the answer",
+                r#"{"created_at":1709294400000,"name":"Installation","order":1,"section_id":"2f9b1a6e-0c1d-4b7e-8f3a-9d5e7c4b2a10","updated_at":1710340112000}"#,
+            )
+            .map_err(no_example)
+    }
+    async fn check_helpdesk_locale_section_exists(
+        &self,
+        caller: Caller,
+        website_id: String,
+        locale: String,
+        category_id: String,
+        section_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "checkHelpdeskLocaleSectionExists",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "locale",
+                        Some(
+                            encode("checkHelpdeskLocaleSectionExists", "locale", &locale)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "category_id",
+                        Some(
+                            encode(
+                                    "checkHelpdeskLocaleSectionExists",
+                                    "category_id",
+                                    &category_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "section_id",
+                        Some(
+                            encode(
+                                    "checkHelpdeskLocaleSectionExists",
+                                    "section_id",
+                                    &section_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "checkHelpdeskLocaleSectionExists",
+                    "the request",
+                    r#"{"category_id":"5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4","locale":"en","section_id":"2f9b1a6e-0c1d-4b7e-8f3a-9d5e7c4b2a10","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn save_helpdesk_locale_section(
+        &self,
+        caller: Caller,
+        website_id: String,
+        locale: String,
+        category_id: String,
+        section_id: String,
+        body: ::crisp_models::HelpdeskSection,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "saveHelpdeskLocaleSection",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "locale",
+                        Some(
+                            encode("saveHelpdeskLocaleSection", "locale", &locale)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "category_id",
+                        Some(
+                            encode(
+                                    "saveHelpdeskLocaleSection",
+                                    "category_id",
+                                    &category_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "section_id",
+                        Some(
+                            encode(
+                                    "saveHelpdeskLocaleSection",
+                                    "section_id",
+                                    &section_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode("saveHelpdeskLocaleSection", "body", &body)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "saveHelpdeskLocaleSection",
+                    "the request",
+                    r#"{"body":{"name":"Installation","order":1},"category_id":"5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4","locale":"en","section_id":"2f9b1a6e-0c1d-4b7e-8f3a-9d5e7c4b2a10","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn update_helpdesk_locale_section(
+        &self,
+        caller: Caller,
+        website_id: String,
+        locale: String,
+        category_id: String,
+        section_id: String,
+        body: ::crisp_models::HelpdeskSection,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "updateHelpdeskLocaleSection",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "locale",
+                        Some(
+                            encode("updateHelpdeskLocaleSection", "locale", &locale)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "category_id",
+                        Some(
+                            encode(
+                                    "updateHelpdeskLocaleSection",
+                                    "category_id",
+                                    &category_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "section_id",
+                        Some(
+                            encode(
+                                    "updateHelpdeskLocaleSection",
+                                    "section_id",
+                                    &section_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode("updateHelpdeskLocaleSection", "body", &body)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "updateHelpdeskLocaleSection",
+                    "the request",
+                    r#"{"body":{"name":"Installation and setup"},"category_id":"5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4","locale":"en","section_id":"2f9b1a6e-0c1d-4b7e-8f3a-9d5e7c4b2a10","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn delete_helpdesk_locale_section(
+        &self,
+        caller: Caller,
+        website_id: String,
+        locale: String,
+        category_id: String,
+        section_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "deleteHelpdeskLocaleSection",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "locale",
+                        Some(
+                            encode("deleteHelpdeskLocaleSection", "locale", &locale)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "category_id",
+                        Some(
+                            encode(
+                                    "deleteHelpdeskLocaleSection",
+                                    "category_id",
+                                    &category_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "section_id",
+                        Some(
+                            encode(
+                                    "deleteHelpdeskLocaleSection",
+                                    "section_id",
+                                    &section_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "deleteHelpdeskLocaleSection",
+                    "the request",
+                    r#"{"category_id":"5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4","locale":"en","section_id":"2f9b1a6e-0c1d-4b7e-8f3a-9d5e7c4b2a10","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn list_helpdesk_locale_sections(
+        &self,
+        caller: Caller,
+        website_id: String,
+        locale: String,
+        category_id: String,
+        page_number: u32,
+    ) -> Result<Vec<::crisp_models::HelpdeskSection>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "listHelpdeskLocaleSections",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "locale",
+                        Some(
+                            encode("listHelpdeskLocaleSections", "locale", &locale)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "category_id",
+                        Some(
+                            encode(
+                                    "listHelpdeskLocaleSections",
+                                    "category_id",
+                                    &category_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "page_number",
+                        Some(
+                            encode(
+                                    "listHelpdeskLocaleSections",
+                                    "page_number",
+                                    &page_number,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "listHelpdeskLocaleSections",
+                    "the request",
+                    r#"{"category_id":"5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4","locale":"en","page_number":1,"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "listHelpdeskLocaleSections",
+                "the answer",
+                r#"[{"created_at":1709294400000,"name":"Installation","order":1,"section_id":"2f9b1a6e-0c1d-4b7e-8f3a-9d5e7c4b2a10","updated_at":1710340112000}]"#,
+            )
+            .map_err(no_example)
+    }
+    async fn export_helpdesk_locale_articles_legacy(
+        &self,
+        caller: Caller,
+        website_id: String,
+        locale: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "exportHelpdeskLocaleArticlesLegacy",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "locale",
+                        Some(
+                            encode(
+                                    "exportHelpdeskLocaleArticlesLegacy",
+                                    "locale",
+                                    &locale,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "exportHelpdeskLocaleArticlesLegacy",
+                    "the request",
+                    r#"{"locale":"en","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn list_helpdesk_locale_feedbacks_legacy(
+        &self,
+        caller: Caller,
+        website_id: String,
+        locale: String,
+        page_number: u32,
+        options: ::crisp_models::ListHelpdeskLocaleFeedbacksLegacyOptions,
+    ) -> Result<Vec<::crisp_models::HelpdeskFeedback>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "listHelpdeskLocaleFeedbacksLegacy",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "locale",
+                        Some(
+                            encode(
+                                    "listHelpdeskLocaleFeedbacksLegacy",
+                                    "locale",
+                                    &locale,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "page_number",
+                        Some(
+                            encode(
+                                    "listHelpdeskLocaleFeedbacksLegacy",
+                                    "page_number",
+                                    &page_number,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "options",
+                        Some(
+                            encode(
+                                    "listHelpdeskLocaleFeedbacksLegacy",
+                                    "options",
+                                    &options,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "listHelpdeskLocaleFeedbacksLegacy",
+                    "the request",
+                    r#"{"locale":"en","options":{"filter_date_end":"2024-03-31T23:59:59.999Z","filter_date_start":"2024-03-01T00:00:00.000Z"},"page_number":1,"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "listHelpdeskLocaleFeedbacksLegacy",
+                "the answer",
+                r#"[{"article":{"article_id":"fd036d68-c619-4c63-9deb-e2ce91733dd6","title":"How to use $crisp JavaScript SDK?","url":"https://acme-inc.crisp.help/en/article/how-to-use-crisp-javascript-sdk-10ud15y/"},"comment":"The screenshots do not match the current dashboard.","created_at":1710340112000,"rating":"unhelpful","session":{"assigned":{"user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"},"avatar":"https://avatars.example.com/john-doe.png","email":"john.doe@acme-inc.com","geolocation":{"city":"Nantes","coordinates":{"latitude":47.2184,"longitude":-1.5536},"country":"FR","region":"Brittany"},"nickname":"John Doe","session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881"}}]"#,
+            )
+            .map_err(no_example)
+    }
+    async fn map_helpdesk_locale_feedback_ratings_legacy(
+        &self,
+        caller: Caller,
+        website_id: String,
+        locale: String,
+        options: ::crisp_models::MapHelpdeskLocaleFeedbackRatingsLegacyOptions,
+    ) -> Result<::crisp_models::HelpdeskFeedbackRatings, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "mapHelpdeskLocaleFeedbackRatingsLegacy",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "locale",
+                        Some(
+                            encode(
+                                    "mapHelpdeskLocaleFeedbackRatingsLegacy",
+                                    "locale",
+                                    &locale,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "options",
+                        Some(
+                            encode(
+                                    "mapHelpdeskLocaleFeedbackRatingsLegacy",
+                                    "options",
+                                    &options,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "mapHelpdeskLocaleFeedbackRatingsLegacy",
+                    "the request",
+                    r#"{"locale":"en","options":{"filter_date_end":"2024-03-31T23:59:59.999Z","filter_date_start":"2024-03-01T00:00:00.000Z"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "mapHelpdeskLocaleFeedbackRatingsLegacy",
+                "the answer",
+                r#"{"ratings":{"helpful":128,"unhelpful":14}}"#,
+            )
+            .map_err(no_example)
+    }
+    async fn import_external_helpdesk_to_locale_legacy(
+        &self,
+        caller: Caller,
+        website_id: String,
+        locale: String,
+        body: ::crisp_models::HelpdeskExternalImport,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "importExternalHelpdeskToLocaleLegacy",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "locale",
+                        Some(
+                            encode(
+                                    "importExternalHelpdeskToLocaleLegacy",
+                                    "locale",
+                                    &locale,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode("importExternalHelpdeskToLocaleLegacy", "body", &body)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "importExternalHelpdeskToLocaleLegacy",
+                    "the request",
+                    r#"{"body":{"helpdesk_url":"https://help.acme-inc.com/"},"locale":"en","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+}

@@ -26,6 +26,36 @@ mod website_base;
 pub use website_base::WebsiteBase;
 mod website_conversation;
 pub use website_conversation::WebsiteConversation;
+mod plan_subscription;
+pub use plan_subscription::PlanSubscription;
+mod plugin_connect;
+pub use plugin_connect::PluginConnect;
+mod plugin_subscription;
+pub use plugin_subscription::PluginSubscription;
+mod bucket;
+pub use bucket::Bucket;
+mod media;
+pub use media::Media;
+mod website_analytics;
+pub use website_analytics::WebsiteAnalytics;
+mod website_connect;
+pub use website_connect::WebsiteConnect;
+mod website_verify;
+pub use website_verify::WebsiteVerify;
+mod website_availability;
+pub use website_availability::WebsiteAvailability;
+mod website_campaigns;
+pub use website_campaigns::WebsiteCampaigns;
+mod website_inbox;
+pub use website_inbox::WebsiteInbox;
+mod website_operator;
+pub use website_operator::WebsiteOperator;
+mod website_settings;
+pub use website_settings::WebsiteSettings;
+mod website_teams;
+pub use website_teams::WebsiteTeams;
+mod website_helpdesk;
+pub use website_helpdesk::WebsiteHelpdesk;
 #[cfg(feature = "examples")]
 pub mod examples;
 /// The routes of one area, each bound to its implementation.
@@ -49,11 +79,41 @@ impl<A, T: ?Sized> Clone for Ctx<A, T> {
 pub struct NotImplemented;
 impl WebsiteBase for NotImplemented {}
 impl WebsiteConversation for NotImplemented {}
+impl PlanSubscription for NotImplemented {}
+impl PluginConnect for NotImplemented {}
+impl PluginSubscription for NotImplemented {}
+impl Bucket for NotImplemented {}
+impl Media for NotImplemented {}
+impl WebsiteAnalytics for NotImplemented {}
+impl WebsiteConnect for NotImplemented {}
+impl WebsiteVerify for NotImplemented {}
+impl WebsiteAvailability for NotImplemented {}
+impl WebsiteCampaigns for NotImplemented {}
+impl WebsiteInbox for NotImplemented {}
+impl WebsiteOperator for NotImplemented {}
+impl WebsiteSettings for NotImplemented {}
+impl WebsiteTeams for NotImplemented {}
+impl WebsiteHelpdesk for NotImplemented {}
 /// Builds an [`axum::Router`] from one implementation per area.
 pub struct RouterBuilder<A> {
     auth: Arc<A>,
     website_base: Option<Routes>,
     website_conversation: Option<Routes>,
+    plan_subscription: Option<Routes>,
+    plugin_connect: Option<Routes>,
+    plugin_subscription: Option<Routes>,
+    bucket: Option<Routes>,
+    media: Option<Routes>,
+    website_analytics: Option<Routes>,
+    website_connect: Option<Routes>,
+    website_verify: Option<Routes>,
+    website_availability: Option<Routes>,
+    website_campaigns: Option<Routes>,
+    website_inbox: Option<Routes>,
+    website_operator: Option<Routes>,
+    website_settings: Option<Routes>,
+    website_teams: Option<Routes>,
+    website_helpdesk: Option<Routes>,
 }
 impl<A: Authenticate> RouterBuilder<A> {
     /// Starts a router whose requests are authenticated by `auth`.
@@ -62,6 +122,21 @@ impl<A: Authenticate> RouterBuilder<A> {
             auth: Arc::new(auth),
             website_base: None,
             website_conversation: None,
+            plan_subscription: None,
+            plugin_connect: None,
+            plugin_subscription: None,
+            bucket: None,
+            media: None,
+            website_analytics: None,
+            website_connect: None,
+            website_verify: None,
+            website_availability: None,
+            website_campaigns: None,
+            website_inbox: None,
+            website_operator: None,
+            website_settings: None,
+            website_teams: None,
+            website_helpdesk: None,
         }
     }
     /// Serves the `website.base` operations with `service`.
@@ -75,6 +150,107 @@ impl<A: Authenticate> RouterBuilder<A> {
     pub fn website_conversation<T: WebsiteConversation>(mut self, service: T) -> Self {
         self.website_conversation = Some(
             website_conversation::routes(self.auth.clone(), Arc::new(service)),
+        );
+        self
+    }
+    /// Serves the `plan.subscription` operations with `service`.
+    pub fn plan_subscription<T: PlanSubscription>(mut self, service: T) -> Self {
+        self.plan_subscription = Some(
+            plan_subscription::routes(self.auth.clone(), Arc::new(service)),
+        );
+        self
+    }
+    /// Serves the `plugin.connect` operations with `service`.
+    pub fn plugin_connect<T: PluginConnect>(mut self, service: T) -> Self {
+        self.plugin_connect = Some(
+            plugin_connect::routes(self.auth.clone(), Arc::new(service)),
+        );
+        self
+    }
+    /// Serves the `plugin.subscription` operations with `service`.
+    pub fn plugin_subscription<T: PluginSubscription>(mut self, service: T) -> Self {
+        self.plugin_subscription = Some(
+            plugin_subscription::routes(self.auth.clone(), Arc::new(service)),
+        );
+        self
+    }
+    /// Serves the `bucket` operations with `service`.
+    pub fn bucket<T: Bucket>(mut self, service: T) -> Self {
+        self.bucket = Some(bucket::routes(self.auth.clone(), Arc::new(service)));
+        self
+    }
+    /// Serves the `media` operations with `service`.
+    pub fn media<T: Media>(mut self, service: T) -> Self {
+        self.media = Some(media::routes(self.auth.clone(), Arc::new(service)));
+        self
+    }
+    /// Serves the `website.analytics` operations with `service`.
+    pub fn website_analytics<T: WebsiteAnalytics>(mut self, service: T) -> Self {
+        self.website_analytics = Some(
+            website_analytics::routes(self.auth.clone(), Arc::new(service)),
+        );
+        self
+    }
+    /// Serves the `website.connect` operations with `service`.
+    pub fn website_connect<T: WebsiteConnect>(mut self, service: T) -> Self {
+        self.website_connect = Some(
+            website_connect::routes(self.auth.clone(), Arc::new(service)),
+        );
+        self
+    }
+    /// Serves the `website.verify` operations with `service`.
+    pub fn website_verify<T: WebsiteVerify>(mut self, service: T) -> Self {
+        self.website_verify = Some(
+            website_verify::routes(self.auth.clone(), Arc::new(service)),
+        );
+        self
+    }
+    /// Serves the `website.availability` operations with `service`.
+    pub fn website_availability<T: WebsiteAvailability>(mut self, service: T) -> Self {
+        self.website_availability = Some(
+            website_availability::routes(self.auth.clone(), Arc::new(service)),
+        );
+        self
+    }
+    /// Serves the `website.campaigns` operations with `service`.
+    pub fn website_campaigns<T: WebsiteCampaigns>(mut self, service: T) -> Self {
+        self.website_campaigns = Some(
+            website_campaigns::routes(self.auth.clone(), Arc::new(service)),
+        );
+        self
+    }
+    /// Serves the `website.inbox` operations with `service`.
+    pub fn website_inbox<T: WebsiteInbox>(mut self, service: T) -> Self {
+        self.website_inbox = Some(
+            website_inbox::routes(self.auth.clone(), Arc::new(service)),
+        );
+        self
+    }
+    /// Serves the `website.operator` operations with `service`.
+    pub fn website_operator<T: WebsiteOperator>(mut self, service: T) -> Self {
+        self.website_operator = Some(
+            website_operator::routes(self.auth.clone(), Arc::new(service)),
+        );
+        self
+    }
+    /// Serves the `website.settings` operations with `service`.
+    pub fn website_settings<T: WebsiteSettings>(mut self, service: T) -> Self {
+        self.website_settings = Some(
+            website_settings::routes(self.auth.clone(), Arc::new(service)),
+        );
+        self
+    }
+    /// Serves the `website.teams` operations with `service`.
+    pub fn website_teams<T: WebsiteTeams>(mut self, service: T) -> Self {
+        self.website_teams = Some(
+            website_teams::routes(self.auth.clone(), Arc::new(service)),
+        );
+        self
+    }
+    /// Serves the `website.helpdesk` operations with `service`.
+    pub fn website_helpdesk<T: WebsiteHelpdesk>(mut self, service: T) -> Self {
+        self.website_helpdesk = Some(
+            website_helpdesk::routes(self.auth.clone(), Arc::new(service)),
         );
         self
     }
@@ -100,6 +276,141 @@ impl<A: Authenticate> RouterBuilder<A> {
                         not_implemented.clone(),
                     )),
             );
+        routes
+            .extend(
+                self
+                    .plan_subscription
+                    .unwrap_or_else(|| plan_subscription::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
+        routes
+            .extend(
+                self
+                    .plugin_connect
+                    .unwrap_or_else(|| plugin_connect::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
+        routes
+            .extend(
+                self
+                    .plugin_subscription
+                    .unwrap_or_else(|| plugin_subscription::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
+        routes
+            .extend(
+                self
+                    .bucket
+                    .unwrap_or_else(|| bucket::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
+        routes
+            .extend(
+                self
+                    .media
+                    .unwrap_or_else(|| media::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
+        routes
+            .extend(
+                self
+                    .website_analytics
+                    .unwrap_or_else(|| website_analytics::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
+        routes
+            .extend(
+                self
+                    .website_connect
+                    .unwrap_or_else(|| website_connect::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
+        routes
+            .extend(
+                self
+                    .website_verify
+                    .unwrap_or_else(|| website_verify::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
+        routes
+            .extend(
+                self
+                    .website_availability
+                    .unwrap_or_else(|| website_availability::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
+        routes
+            .extend(
+                self
+                    .website_campaigns
+                    .unwrap_or_else(|| website_campaigns::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
+        routes
+            .extend(
+                self
+                    .website_inbox
+                    .unwrap_or_else(|| website_inbox::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
+        routes
+            .extend(
+                self
+                    .website_operator
+                    .unwrap_or_else(|| website_operator::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
+        routes
+            .extend(
+                self
+                    .website_settings
+                    .unwrap_or_else(|| website_settings::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
+        routes
+            .extend(
+                self
+                    .website_teams
+                    .unwrap_or_else(|| website_teams::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
+        routes
+            .extend(
+                self
+                    .website_helpdesk
+                    .unwrap_or_else(|| website_helpdesk::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
         assemble(routes)
     }
 }
@@ -107,13 +418,31 @@ impl<A: Authenticate> RouterBuilder<A> {
 pub fn router<A, S>(auth: A, service: S) -> ::axum::Router
 where
     A: Authenticate,
-    S: WebsiteBase + WebsiteConversation,
+    S: WebsiteBase + WebsiteConversation + PlanSubscription + PluginConnect
+        + PluginSubscription + Bucket + Media + WebsiteAnalytics + WebsiteConnect
+        + WebsiteVerify + WebsiteAvailability + WebsiteCampaigns + WebsiteInbox
+        + WebsiteOperator + WebsiteSettings + WebsiteTeams + WebsiteHelpdesk,
 {
     let auth = Arc::new(auth);
     let service = Arc::new(service);
     let mut routes: Routes = Vec::new();
     routes.extend(website_base::routes(auth.clone(), service.clone()));
     routes.extend(website_conversation::routes(auth.clone(), service.clone()));
+    routes.extend(plan_subscription::routes(auth.clone(), service.clone()));
+    routes.extend(plugin_connect::routes(auth.clone(), service.clone()));
+    routes.extend(plugin_subscription::routes(auth.clone(), service.clone()));
+    routes.extend(bucket::routes(auth.clone(), service.clone()));
+    routes.extend(media::routes(auth.clone(), service.clone()));
+    routes.extend(website_analytics::routes(auth.clone(), service.clone()));
+    routes.extend(website_connect::routes(auth.clone(), service.clone()));
+    routes.extend(website_verify::routes(auth.clone(), service.clone()));
+    routes.extend(website_availability::routes(auth.clone(), service.clone()));
+    routes.extend(website_campaigns::routes(auth.clone(), service.clone()));
+    routes.extend(website_inbox::routes(auth.clone(), service.clone()));
+    routes.extend(website_operator::routes(auth.clone(), service.clone()));
+    routes.extend(website_settings::routes(auth.clone(), service.clone()));
+    routes.extend(website_teams::routes(auth.clone(), service.clone()));
+    routes.extend(website_helpdesk::routes(auth.clone(), service.clone()));
     assemble(routes)
 }
 /// Joins the routes of all areas, one method router per path, with Crisp's fallbacks.

@@ -940,9 +940,15 @@ async fn record_request(
         .await
 }
 
-/// Starts the full router (both areas served by the fake).
+/// Starts a router whose two areas are served by the fake (the others answer 501).
 async fn start() -> Harness {
-    start_with(crisp_server::router).await
+    start_with(|auth, fake| {
+        crisp_server::RouterBuilder::new(auth)
+            .website_base(fake.clone())
+            .website_conversation(fake)
+            .build()
+    })
+    .await
 }
 
 /// Starts the router `build` makes from the accepted tokens and a seeded fake, on a free port.
