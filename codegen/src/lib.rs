@@ -5,6 +5,7 @@
 //! [`write`](mod@write) puts files on disk or compares them with what is there. [`generate`] is pure: it
 //! takes a loaded spec and returns files, so tests call it in memory.
 
+pub mod coverage;
 pub mod diag;
 pub mod emit;
 pub mod format;

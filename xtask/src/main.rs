@@ -10,6 +10,7 @@ use std::process::ExitCode;
 
 use crisp_codegen::write::{self, GeneratedFile};
 
+mod coverage;
 mod fixtures;
 
 /// The spec's path relative to the workspace root, which is also its name in diagnostics.
@@ -24,6 +25,7 @@ Usage: cargo xtask <command> [--spec PATH]
 Commands:
   regen   generate the crates under generated/ from the spec and write them
   check   compare generated/ with what the generator produces, without writing
+  coverage  compare the spec's routes with spec/reference/routes.tsv and measure typing
   fixtures  generate every fixture of tests/fixtures/valid/ and check that its crates compile
   help    print this message
 
@@ -36,6 +38,7 @@ enum Command {
     Regen,
     Check,
     Fixtures,
+    Coverage,
 }
 
 /// What the command line asks for.
@@ -74,6 +77,7 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Invocation, St
         Some("regen") => Command::Regen,
         Some("check") => Command::Check,
         Some("fixtures") => Command::Fixtures,
+        Some("coverage") => Command::Coverage,
         Some("help" | "--help" | "-h") => return Ok(Invocation::Help),
         _ => return Err(format!("unknown command `{}`", command.to_string_lossy())),
     };
@@ -111,6 +115,9 @@ fn run(command: &Command, spec: Option<&Path>) -> ExitCode {
     if *command == Command::Fixtures {
         return fixtures::run(&root);
     }
+    if *command == Command::Coverage {
+        return coverage::run(&root, &spec_path, &spec_name);
+    }
     let Some(files) = generate(&spec_path, &spec_name) else {
         return ExitCode::FAILURE;
     };
@@ -118,7 +125,7 @@ fn run(command: &Command, spec: Option<&Path>) -> ExitCode {
     match command {
         Command::Regen => regen(&out, &files),
         Command::Check => check(&out, &files, &spec_name),
-        Command::Fixtures => ExitCode::SUCCESS,
+        Command::Fixtures | Command::Coverage => ExitCode::SUCCESS,
     }
 }
 

@@ -889,6 +889,178 @@ pub async fn call_every_operation(client: &crate::Client) -> Vec<ExampleCall> {
             operation: "importExternalHelpdeskToLocaleLegacy",
             outcome: import_external_helpdesk_to_locale_legacy(client).await,
         },
+        ExampleCall {
+            operation: "batchBlockConversations",
+            outcome: batch_block_conversations(client).await,
+        },
+        ExampleCall {
+            operation: "batchUpdateData",
+            outcome: batch_update_data(client).await,
+        },
+        ExampleCall {
+            operation: "batchInboxConversations",
+            outcome: batch_inbox_conversations(client).await,
+        },
+        ExampleCall {
+            operation: "batchReadConversations",
+            outcome: batch_read_conversations(client).await,
+        },
+        ExampleCall {
+            operation: "batchRemove",
+            outcome: batch_remove(client).await,
+        },
+        ExampleCall {
+            operation: "batchReportConversations",
+            outcome: batch_report_conversations(client).await,
+        },
+        ExampleCall {
+            operation: "batchResolveConversations",
+            outcome: batch_resolve_conversations(client).await,
+        },
+        ExampleCall {
+            operation: "batchRoutingConversations",
+            outcome: batch_routing_conversations(client).await,
+        },
+        ExampleCall {
+            operation: "batchUpdateSegments",
+            outcome: batch_update_segments(client).await,
+        },
+        ExampleCall {
+            operation: "batchUnreadConversations",
+            outcome: batch_unread_conversations(client).await,
+        },
+        ExampleCall {
+            operation: "batchUnresolveConversations",
+            outcome: batch_unresolve_conversations(client).await,
+        },
+        ExampleCall {
+            operation: "listPeopleCampaigns",
+            outcome: list_people_campaigns(client).await,
+        },
+        ExampleCall {
+            operation: "listPeopleConversations",
+            outcome: list_people_conversations(client).await,
+        },
+        ExampleCall {
+            operation: "getPeopleData",
+            outcome: get_people_data(client).await,
+        },
+        ExampleCall {
+            operation: "savePeopleData",
+            outcome: save_people_data(client).await,
+        },
+        ExampleCall {
+            operation: "updatePeopleData",
+            outcome: update_people_data(client).await,
+        },
+        ExampleCall {
+            operation: "addPeopleEvent",
+            outcome: add_people_event(client).await,
+        },
+        ExampleCall {
+            operation: "listPeopleEvents",
+            outcome: list_people_events(client).await,
+        },
+        ExampleCall {
+            operation: "exportPeopleProfiles",
+            outcome: export_people_profiles(client).await,
+        },
+        ExampleCall {
+            operation: "importPeopleProfiles",
+            outcome: import_people_profiles(client).await,
+        },
+        ExampleCall {
+            operation: "addNewPeopleProfile",
+            outcome: add_new_people_profile(client).await,
+        },
+        ExampleCall {
+            operation: "getPeopleProfile",
+            outcome: get_people_profile(client).await,
+        },
+        ExampleCall {
+            operation: "checkPeopleProfileExists",
+            outcome: check_people_profile_exists(client).await,
+        },
+        ExampleCall {
+            operation: "savePeopleProfile",
+            outcome: save_people_profile(client).await,
+        },
+        ExampleCall {
+            operation: "updatePeopleProfile",
+            outcome: update_people_profile(client).await,
+        },
+        ExampleCall {
+            operation: "removePeopleProfile",
+            outcome: remove_people_profile(client).await,
+        },
+        ExampleCall {
+            operation: "listPeopleProfiles",
+            outcome: list_people_profiles(client).await,
+        },
+        ExampleCall {
+            operation: "getPeopleStatistics",
+            outcome: get_people_statistics(client).await,
+        },
+        ExampleCall {
+            operation: "getPeopleSubscriptionStatus",
+            outcome: get_people_subscription_status(client).await,
+        },
+        ExampleCall {
+            operation: "updatePeopleSubscriptionStatus",
+            outcome: update_people_subscription_status(client).await,
+        },
+        ExampleCall {
+            operation: "deleteSuggestedPeopleDataKey",
+            outcome: delete_suggested_people_data_key(client).await,
+        },
+        ExampleCall {
+            operation: "listSuggestedPeopleDataKeys",
+            outcome: list_suggested_people_data_keys(client).await,
+        },
+        ExampleCall {
+            operation: "deleteSuggestedPeopleEvent",
+            outcome: delete_suggested_people_event(client).await,
+        },
+        ExampleCall {
+            operation: "listSuggestedPeopleEvents",
+            outcome: list_suggested_people_events(client).await,
+        },
+        ExampleCall {
+            operation: "deleteSuggestedPeopleSegment",
+            outcome: delete_suggested_people_segment(client).await,
+        },
+        ExampleCall {
+            operation: "listSuggestedPeopleSegments",
+            outcome: list_suggested_people_segments(client).await,
+        },
+        ExampleCall {
+            operation: "countBlockedVisitors",
+            outcome: count_blocked_visitors(client).await,
+        },
+        ExampleCall {
+            operation: "countBlockedVisitorsInRule",
+            outcome: count_blocked_visitors_in_rule(client).await,
+        },
+        ExampleCall {
+            operation: "clearBlockedVisitorsInRule",
+            outcome: clear_blocked_visitors_in_rule(client).await,
+        },
+        ExampleCall {
+            operation: "countVisitors",
+            outcome: count_visitors(client).await,
+        },
+        ExampleCall {
+            operation: "listVisitors",
+            outcome: list_visitors(client).await,
+        },
+        ExampleCall {
+            operation: "pinpointVisitorsOnMap",
+            outcome: pinpoint_visitors_on_map(client).await,
+        },
+        ExampleCall {
+            operation: "getSessionIdentifierFromToken",
+            outcome: get_session_identifier_from_token(client).await,
+        },
     ])
 }
 /// Calls `checkWebsiteExists` with its examples.
@@ -6192,4 +6364,922 @@ async fn import_external_helpdesk_to_locale_legacy(
         .await
         .map_err(|error| error.to_string())?;
     Ok(())
+}
+/// Calls `batchBlockConversations` with its examples.
+async fn batch_block_conversations(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "batchBlockConversations",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::BatchBlockConversationsBody = decode(
+        "batchBlockConversations",
+        "body",
+        r#"{"blocked":true,"sessions":["session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","session_19e5240f-0a8d-461e-a661-a3123fc6eec9"]}"#,
+    )?;
+    client
+        .website_batch()
+        .batch_block_conversations(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `batchUpdateData` with its examples.
+async fn batch_update_data(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "batchUpdateData",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::BatchUpdateDataBody = decode(
+        "batchUpdateData",
+        "body",
+        r#"{"data":{"onboarded":true,"plan":"premium","seats":12},"people":{"profiles":["c5a2f70c-f605-4648-b47f-8c39d4b03a50","9f2d7b4e-3a61-4c8e-b0d5-6e1f2a7c9b34"]}}"#,
+    )?;
+    client
+        .website_batch()
+        .batch_update_data(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `batchInboxConversations` with its examples.
+async fn batch_inbox_conversations(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "batchInboxConversations",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::BatchInboxConversationsBody = decode(
+        "batchInboxConversations",
+        "body",
+        r#"{"inbox_id":"bf6935c9-43b3-4f8e-87ea-175c1e1ed1a9","sessions":["session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","session_19e5240f-0a8d-461e-a661-a3123fc6eec9"]}"#,
+    )?;
+    client
+        .website_batch()
+        .batch_inbox_conversations(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `batchReadConversations` with its examples.
+async fn batch_read_conversations(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "batchReadConversations",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::BatchConversationsSelection = decode(
+        "batchReadConversations",
+        "body",
+        r#"{"sessions":["session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","session_19e5240f-0a8d-461e-a661-a3123fc6eec9"]}"#,
+    )?;
+    client
+        .website_batch()
+        .batch_read_conversations(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `batchRemove` with its examples.
+async fn batch_remove(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "batchRemove",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::BatchRemoveBody = decode(
+        "batchRemove",
+        "body",
+        r#"{"inbox_id":"bf6935c9-43b3-4f8e-87ea-175c1e1ed1a9","sessions":["session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","session_19e5240f-0a8d-461e-a661-a3123fc6eec9"]}"#,
+    )?;
+    client
+        .website_batch()
+        .batch_remove(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `batchReportConversations` with its examples.
+async fn batch_report_conversations(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "batchReportConversations",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::BatchReportConversationsBody = decode(
+        "batchReportConversations",
+        "body",
+        r#"{"flag":"spam","sessions":["session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","session_19e5240f-0a8d-461e-a661-a3123fc6eec9"]}"#,
+    )?;
+    client
+        .website_batch()
+        .batch_report_conversations(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `batchResolveConversations` with its examples.
+async fn batch_resolve_conversations(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "batchResolveConversations",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::BatchConversationsSelection = decode(
+        "batchResolveConversations",
+        "body",
+        r#"{"inbox_id":"bf6935c9-43b3-4f8e-87ea-175c1e1ed1a9"}"#,
+    )?;
+    client
+        .website_batch()
+        .batch_resolve_conversations(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `batchRoutingConversations` with its examples.
+async fn batch_routing_conversations(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "batchRoutingConversations",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::BatchRoutingConversationsBody = decode(
+        "batchRoutingConversations",
+        "body",
+        r#"{"assigned":{"user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"},"sessions":["session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","session_19e5240f-0a8d-461e-a661-a3123fc6eec9"]}"#,
+    )?;
+    client
+        .website_batch()
+        .batch_routing_conversations(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `batchUpdateSegments` with its examples.
+async fn batch_update_segments(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "batchUpdateSegments",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::BatchUpdateSegmentsBody = decode(
+        "batchUpdateSegments",
+        "body",
+        r#"{"people":{"search":{"filter":[{"criterion":"segments","model":"people","operator":"has","query":["premium"]}],"operator":"and"}},"segments":["vip","renewal-2024"]}"#,
+    )?;
+    client
+        .website_batch()
+        .batch_update_segments(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `batchUnreadConversations` with its examples.
+async fn batch_unread_conversations(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "batchUnreadConversations",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::BatchConversationsSelection = decode(
+        "batchUnreadConversations",
+        "body",
+        r#"{"sessions":["session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881"]}"#,
+    )?;
+    client
+        .website_batch()
+        .batch_unread_conversations(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `batchUnresolveConversations` with its examples.
+async fn batch_unresolve_conversations(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "batchUnresolveConversations",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::BatchConversationsSelection = decode(
+        "batchUnresolveConversations",
+        "body",
+        r#"{"sessions":["session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","session_19e5240f-0a8d-461e-a661-a3123fc6eec9"]}"#,
+    )?;
+    client
+        .website_batch()
+        .batch_unresolve_conversations(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `listPeopleCampaigns` with its examples.
+async fn list_people_campaigns(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "listPeopleCampaigns",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let people_id: String = decode(
+        "listPeopleCampaigns",
+        "people_id",
+        r#""john.doe@acme-inc.com""#,
+    )?;
+    let page_number: u32 = decode("listPeopleCampaigns", "page_number", r#"1"#)?;
+    let answer = client
+        .website_people()
+        .list_people_campaigns(&website_id, &people_id, page_number)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "listPeopleCampaigns",
+        "the answer",
+        r#"[{"campaign_id":"2b4c9e5f-6a7d-4e8b-9c1a-3d5f7e9a1b2c","created_at":1709200000000,"dispatched_at":1709310000000,"name":"Spring product update","occurred_at":1709310420000,"statistics":["delivered","opened","clicked"],"type":"one-shot","updated_at":1709300000000}]"#,
+        &encode("listPeopleCampaigns", "the answer", &answer)?,
+    )
+}
+/// Calls `listPeopleConversations` with its examples.
+async fn list_people_conversations(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "listPeopleConversations",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let people_id: String = decode(
+        "listPeopleConversations",
+        "people_id",
+        r#""john.doe@acme-inc.com""#,
+    )?;
+    let page_number: u32 = decode("listPeopleConversations", "page_number", r#"1"#)?;
+    let options: ::crisp_models::ListPeopleConversationsOptions = decode(
+        "listPeopleConversations",
+        "options",
+        r#"{"filter_not_resolved":false,"filter_resolved":false,"filter_unread":true}"#,
+    )?;
+    let answer = client
+        .website_people()
+        .list_people_conversations(&website_id, &people_id, page_number, &options)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "listPeopleConversations",
+        "the answer",
+        r#"["session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","session_19e5240f-0a8d-461e-a661-a3123fc6eec9"]"#,
+        &encode("listPeopleConversations", "the answer", &answer)?,
+    )
+}
+/// Calls `getPeopleData` with its examples.
+async fn get_people_data(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "getPeopleData",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let people_id: String = decode(
+        "getPeopleData",
+        "people_id",
+        r#""john.doe@acme-inc.com""#,
+    )?;
+    let answer = client
+        .website_people()
+        .get_people_data(&website_id, &people_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "getPeopleData",
+        "the answer",
+        r#"{"data":{"newsletter":true,"plan":"premium","seats":12,"signup":"finished"}}"#,
+        &encode("getPeopleData", "the answer", &answer)?,
+    )
+}
+/// Calls `savePeopleData` with its examples.
+async fn save_people_data(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "savePeopleData",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let people_id: String = decode(
+        "savePeopleData",
+        "people_id",
+        r#""john.doe@acme-inc.com""#,
+    )?;
+    let body: ::crisp_models::PeopleData = decode(
+        "savePeopleData",
+        "body",
+        r#"{"data":{"signup":"finished","type":"customer"}}"#,
+    )?;
+    client
+        .website_people()
+        .save_people_data(&website_id, &people_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `updatePeopleData` with its examples.
+async fn update_people_data(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "updatePeopleData",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let people_id: String = decode(
+        "updatePeopleData",
+        "people_id",
+        r#""john.doe@acme-inc.com""#,
+    )?;
+    let body: ::crisp_models::PeopleData = decode(
+        "updatePeopleData",
+        "body",
+        r#"{"data":{"seats":14,"signup":"finished"}}"#,
+    )?;
+    client
+        .website_people()
+        .update_people_data(&website_id, &people_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `addPeopleEvent` with its examples.
+async fn add_people_event(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "addPeopleEvent",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let people_id: String = decode(
+        "addPeopleEvent",
+        "people_id",
+        r#""john.doe@acme-inc.com""#,
+    )?;
+    let body: ::crisp_models::PeopleEvent = decode(
+        "addPeopleEvent",
+        "body",
+        r#"{"color":"red","data":{"currency":"USD","price":10.99},"text":"Added item to basket"}"#,
+    )?;
+    client
+        .website_people()
+        .add_people_event(&website_id, &people_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `listPeopleEvents` with its examples.
+async fn list_people_events(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "listPeopleEvents",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let people_id: String = decode(
+        "listPeopleEvents",
+        "people_id",
+        r#""john.doe@acme-inc.com""#,
+    )?;
+    let page_number: u32 = decode("listPeopleEvents", "page_number", r#"1"#)?;
+    let answer = client
+        .website_people()
+        .list_people_events(&website_id, &people_id, page_number)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "listPeopleEvents",
+        "the answer",
+        r#"[{"color":"red","data":{"currency":"USD","price":10.99},"text":"Added item to basket","timestamp":1710340000000},{"color":"green","data":{"order_id":"A-10452"},"text":"Completed checkout","timestamp":1710340300000}]"#,
+        &encode("listPeopleEvents", "the answer", &answer)?,
+    )
+}
+/// Calls `exportPeopleProfiles` with its examples.
+async fn export_people_profiles(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "exportPeopleProfiles",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    client
+        .website_people()
+        .export_people_profiles(&website_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `importPeopleProfiles` with its examples.
+async fn import_people_profiles(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "importPeopleProfiles",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::PeopleProfileImportSetup = decode(
+        "importPeopleProfiles",
+        "body",
+        r#"{"mapping":[{"column":1,"field":"email"},{"column":2,"field":"person.nickname"}],"options":{"column_separator":";","skip_header":true},"url":"https://storage.crisp.chat/users/processing/import/aa0b64dd-9fb4-4db9-80d6-5a49eb84087b/19d956c7-0294-45ad-89e1-58ce45e7008f.csv"}"#,
+    )?;
+    let answer = client
+        .website_people()
+        .import_people_profiles(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "importPeopleProfiles",
+        "the answer",
+        r#"{"import_id":"6e0c1f4a-8d2b-4b7e-a3f9-5c1d2e8b7a60"}"#,
+        &encode("importPeopleProfiles", "the answer", &answer)?,
+    )
+}
+/// Calls `addNewPeopleProfile` with its examples.
+async fn add_new_people_profile(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "addNewPeopleProfile",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::PeopleProfileUpdate = decode(
+        "addNewPeopleProfile",
+        "body",
+        r#"{"active":1710340112000,"company":{"domain":"acme-inc.com","name":"Acme Inc."},"email":"john.doe@acme-inc.com","person":{"locales":["fr","en"],"nickname":"John Doe","phone":"+33612345678"},"segments":["lead"]}"#,
+    )?;
+    let answer = client
+        .website_people()
+        .add_new_people_profile(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "addNewPeopleProfile",
+        "the answer",
+        r#"{"people_id":"c5a2f70c-f605-4648-b47f-8c39d4b03a50"}"#,
+        &encode("addNewPeopleProfile", "the answer", &answer)?,
+    )
+}
+/// Calls `getPeopleProfile` with its examples.
+async fn get_people_profile(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "getPeopleProfile",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let people_id: String = decode(
+        "getPeopleProfile",
+        "people_id",
+        r#""john.doe@acme-inc.com""#,
+    )?;
+    let answer = client
+        .website_people()
+        .get_people_profile(&website_id, &people_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "getPeopleProfile",
+        "the answer",
+        r#"{"active":{"last":1710340112000,"now":false},"company":{"description":"Maker of industrial-grade anvils.","domain":"acme-inc.com","emails":["contact@acme-inc.com"],"geolocation":{"city":"Nantes","coordinates":{"latitude":47.2184,"longitude":-1.5536},"country":"FR","region":"Pays de la Loire"},"legal_name":"Acme Incorporated SAS","metrics":{"arr":2400000,"employees":120,"market_cap":0,"raised":5000000},"name":"Acme Inc.","phones":["+33240000000"],"tags":["manufacturing","b2b"],"timezone":-60,"url":"https://acme-inc.com"},"created_at":1696152000000,"email":"john.doe@acme-inc.com","notepad":"Prefers to be contacted by e-mail.","people_id":"c5a2f70c-f605-4648-b47f-8c39d4b03a50","person":{"address":"12 Rue de la Paix, 75002 Paris, France","avatar":"https://avatar.example.com/john-doe.png","description":"Runs operations at Acme Inc. and handles the billing account.","employment":{"domain":"acme-inc.com","name":"Acme Inc.","role":"operations","seniority":"executive","title":"Head of Operations"},"gender":"male","geolocation":{"city":"Nantes","coordinates":{"latitude":47.2184,"longitude":-1.5536},"country":"FR","region":"Pays de la Loire"},"locales":["fr","en"],"nickname":"John Doe","phone":"+33612345678","profiles":[{"handle":"johndoe","type":"linkedin","url":"https://www.linkedin.com/in/johndoe"},{"handle":"johndoe","type":"twitter"}],"timezone":-60,"website":"https://johndoe.example.com"},"score":72,"segments":["customer","premium"],"updated_at":1710340112000}"#,
+        &encode("getPeopleProfile", "the answer", &answer)?,
+    )
+}
+/// Calls `checkPeopleProfileExists` with its examples.
+async fn check_people_profile_exists(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "checkPeopleProfileExists",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let people_id: String = decode(
+        "checkPeopleProfileExists",
+        "people_id",
+        r#""john.doe@acme-inc.com""#,
+    )?;
+    if client
+        .website_people()
+        .check_people_profile_exists(&website_id, &people_id)
+        .await
+        .map_err(|error| error.to_string())?
+    {
+        Ok(())
+    } else {
+        Err(
+            "checkPeopleProfileExists: answered that the resource does not exist"
+                .to_owned(),
+        )
+    }
+}
+/// Calls `savePeopleProfile` with its examples.
+async fn save_people_profile(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "savePeopleProfile",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let people_id: String = decode(
+        "savePeopleProfile",
+        "people_id",
+        r#""john.doe@acme-inc.com""#,
+    )?;
+    let body: ::crisp_models::PeopleProfileUpdate = decode(
+        "savePeopleProfile",
+        "body",
+        r#"{"company":{"domain":"acme-inc.com","metrics":{"employees":120},"name":"Acme Inc."},"email":"john.doe@acme-inc.com","notepad":"Prefers to be contacted by e-mail.","person":{"employment":{"name":"Acme Inc.","title":"Head of Operations"},"locales":["fr","en"],"nickname":"John Doe","phone":"+33612345678"},"segments":["customer","premium"]}"#,
+    )?;
+    client
+        .website_people()
+        .save_people_profile(&website_id, &people_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `updatePeopleProfile` with its examples.
+async fn update_people_profile(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "updatePeopleProfile",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let people_id: String = decode(
+        "updatePeopleProfile",
+        "people_id",
+        r#""john.doe@acme-inc.com""#,
+    )?;
+    let body: ::crisp_models::PeopleProfileUpdate = decode(
+        "updatePeopleProfile",
+        "body",
+        r#"{"person":{"nickname":"Johnny Doe"},"segments":["customer","vip"]}"#,
+    )?;
+    client
+        .website_people()
+        .update_people_profile(&website_id, &people_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `removePeopleProfile` with its examples.
+async fn remove_people_profile(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "removePeopleProfile",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let people_id: String = decode(
+        "removePeopleProfile",
+        "people_id",
+        r#""john.doe@acme-inc.com""#,
+    )?;
+    client
+        .website_people()
+        .remove_people_profile(&website_id, &people_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `listPeopleProfiles` with its examples.
+async fn list_people_profiles(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "listPeopleProfiles",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let page_number: u32 = decode("listPeopleProfiles", "page_number", r#"1"#)?;
+    let options: ::crisp_models::ListPeopleProfilesOptions = decode(
+        "listPeopleProfiles",
+        "options",
+        r#"{"filter_date_end":"2024-03-31T23:59:59.999Z","filter_date_start":"2024-01-01T00:00:00.000Z","per_page":20,"search_filter":[{"criterion":"segments","model":"people","operator":"has","query":["premium"]}],"search_operator":"and","search_text":"john","sort_field":"nickname","sort_order":"ascending"}"#,
+    )?;
+    let answer = client
+        .website_people()
+        .list_people_profiles(&website_id, page_number, &options)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "listPeopleProfiles",
+        "the answer",
+        r#"[{"active":{"last":1710340112000,"now":false},"company":{"description":"Maker of industrial-grade anvils.","domain":"acme-inc.com","emails":["contact@acme-inc.com"],"geolocation":{"city":"Nantes","coordinates":{"latitude":47.2184,"longitude":-1.5536},"country":"FR","region":"Pays de la Loire"},"legal_name":"Acme Incorporated SAS","metrics":{"arr":2400000,"employees":120,"market_cap":0,"raised":5000000},"name":"Acme Inc.","phones":["+33240000000"],"tags":["manufacturing","b2b"],"timezone":-60,"url":"https://acme-inc.com"},"created_at":1696152000000,"email":"john.doe@acme-inc.com","notepad":"Prefers to be contacted by e-mail.","people_id":"c5a2f70c-f605-4648-b47f-8c39d4b03a50","person":{"address":"12 Rue de la Paix, 75002 Paris, France","avatar":"https://avatar.example.com/john-doe.png","description":"Runs operations at Acme Inc. and handles the billing account.","employment":{"domain":"acme-inc.com","name":"Acme Inc.","role":"operations","seniority":"executive","title":"Head of Operations"},"gender":"male","geolocation":{"city":"Nantes","coordinates":{"latitude":47.2184,"longitude":-1.5536},"country":"FR","region":"Pays de la Loire"},"locales":["fr","en"],"nickname":"John Doe","phone":"+33612345678","profiles":[{"handle":"johndoe","type":"linkedin","url":"https://www.linkedin.com/in/johndoe"},{"handle":"johndoe","type":"twitter"}],"timezone":-60,"website":"https://johndoe.example.com"},"score":72,"segments":["customer","premium"],"updated_at":1710340112000},{"active":{"last":1710341000000,"now":true},"created_at":1709000000000,"email":"jane.roe@globex.example","people_id":"9f2d7b4e-3a61-4c8e-b0d5-6e1f2a7c9b34","person":{"locales":["en"],"nickname":"Jane Roe","timezone":300},"score":35,"segments":["trial"],"updated_at":1710341000000}]"#,
+        &encode("listPeopleProfiles", "the answer", &answer)?,
+    )
+}
+/// Calls `getPeopleStatistics` with its examples.
+async fn get_people_statistics(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "getPeopleStatistics",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let answer = client
+        .website_people()
+        .get_people_statistics(&website_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "getPeopleStatistics",
+        "the answer",
+        r#"{"total":4821}"#,
+        &encode("getPeopleStatistics", "the answer", &answer)?,
+    )
+}
+/// Calls `getPeopleSubscriptionStatus` with its examples.
+async fn get_people_subscription_status(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "getPeopleSubscriptionStatus",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let people_id: String = decode(
+        "getPeopleSubscriptionStatus",
+        "people_id",
+        r#""john.doe@acme-inc.com""#,
+    )?;
+    let answer = client
+        .website_people()
+        .get_people_subscription_status(&website_id, &people_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "getPeopleSubscriptionStatus",
+        "the answer",
+        r#"{"email":true}"#,
+        &encode("getPeopleSubscriptionStatus", "the answer", &answer)?,
+    )
+}
+/// Calls `updatePeopleSubscriptionStatus` with its examples.
+async fn update_people_subscription_status(
+    client: &crate::Client,
+) -> Result<(), String> {
+    let website_id: String = decode(
+        "updatePeopleSubscriptionStatus",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let people_id: String = decode(
+        "updatePeopleSubscriptionStatus",
+        "people_id",
+        r#""john.doe@acme-inc.com""#,
+    )?;
+    let body: ::crisp_models::PeopleSubscription = decode(
+        "updatePeopleSubscriptionStatus",
+        "body",
+        r#"{"email":false}"#,
+    )?;
+    client
+        .website_people()
+        .update_people_subscription_status(&website_id, &people_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `deleteSuggestedPeopleDataKey` with its examples.
+async fn delete_suggested_people_data_key(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "deleteSuggestedPeopleDataKey",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::DeleteSuggestedPeopleDataKeyBody = decode(
+        "deleteSuggestedPeopleDataKey",
+        "body",
+        r#"{"key":"price"}"#,
+    )?;
+    client
+        .website_people()
+        .delete_suggested_people_data_key(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `listSuggestedPeopleDataKeys` with its examples.
+async fn list_suggested_people_data_keys(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "listSuggestedPeopleDataKeys",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let page_number: u32 = decode("listSuggestedPeopleDataKeys", "page_number", r#"1"#)?;
+    let answer = client
+        .website_people()
+        .list_suggested_people_data_keys(&website_id, page_number)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "listSuggestedPeopleDataKeys",
+        "the answer",
+        r#"[{"count":52,"key":"price"},{"count":311,"key":"plan"}]"#,
+        &encode("listSuggestedPeopleDataKeys", "the answer", &answer)?,
+    )
+}
+/// Calls `deleteSuggestedPeopleEvent` with its examples.
+async fn delete_suggested_people_event(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "deleteSuggestedPeopleEvent",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::DeleteSuggestedPeopleEventBody = decode(
+        "deleteSuggestedPeopleEvent",
+        "body",
+        r#"{"text":"Removed item from basket"}"#,
+    )?;
+    client
+        .website_people()
+        .delete_suggested_people_event(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `listSuggestedPeopleEvents` with its examples.
+async fn list_suggested_people_events(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "listSuggestedPeopleEvents",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let page_number: u32 = decode("listSuggestedPeopleEvents", "page_number", r#"1"#)?;
+    let answer = client
+        .website_people()
+        .list_suggested_people_events(&website_id, page_number)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "listSuggestedPeopleEvents",
+        "the answer",
+        r#"[{"count":208,"text":"Added item to basket"},{"count":97,"text":"Completed checkout"}]"#,
+        &encode("listSuggestedPeopleEvents", "the answer", &answer)?,
+    )
+}
+/// Calls `deleteSuggestedPeopleSegment` with its examples.
+async fn delete_suggested_people_segment(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "deleteSuggestedPeopleSegment",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::DeleteSuggestedPeopleSegmentBody = decode(
+        "deleteSuggestedPeopleSegment",
+        "body",
+        r#"{"segment":"poweruser"}"#,
+    )?;
+    client
+        .website_people()
+        .delete_suggested_people_segment(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `listSuggestedPeopleSegments` with its examples.
+async fn list_suggested_people_segments(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "listSuggestedPeopleSegments",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let page_number: u32 = decode("listSuggestedPeopleSegments", "page_number", r#"1"#)?;
+    let answer = client
+        .website_people()
+        .list_suggested_people_segments(&website_id, page_number)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "listSuggestedPeopleSegments",
+        "the answer",
+        r#"[{"count":1290,"segment":"customer"},{"count":43,"segment":"poweruser"}]"#,
+        &encode("listSuggestedPeopleSegments", "the answer", &answer)?,
+    )
+}
+/// Calls `countBlockedVisitors` with its examples.
+async fn count_blocked_visitors(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "countBlockedVisitors",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let answer = client
+        .website_visitors()
+        .count_blocked_visitors(&website_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "countBlockedVisitors",
+        "the answer",
+        r#"[{"blocked":14,"rule":["ip_range"]},{"blocked":3,"rule":["country"]}]"#,
+        &encode("countBlockedVisitors", "the answer", &answer)?,
+    )
+}
+/// Calls `countBlockedVisitorsInRule` with its examples.
+async fn count_blocked_visitors_in_rule(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "countBlockedVisitorsInRule",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let rule: String = decode("countBlockedVisitorsInRule", "rule", r#""ip_range""#)?;
+    let answer = client
+        .website_visitors()
+        .count_blocked_visitors_in_rule(&website_id, &rule)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "countBlockedVisitorsInRule",
+        "the answer",
+        r#"{"blocked":14,"rule":["ip_range"]}"#,
+        &encode("countBlockedVisitorsInRule", "the answer", &answer)?,
+    )
+}
+/// Calls `clearBlockedVisitorsInRule` with its examples.
+async fn clear_blocked_visitors_in_rule(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "clearBlockedVisitorsInRule",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let rule: String = decode("clearBlockedVisitorsInRule", "rule", r#""ip_range""#)?;
+    client
+        .website_visitors()
+        .clear_blocked_visitors_in_rule(&website_id, &rule)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `countVisitors` with its examples.
+async fn count_visitors(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "countVisitors",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let answer = client
+        .website_visitors()
+        .count_visitors(&website_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "countVisitors",
+        "the answer",
+        r#"{"active":17,"count":42,"limited":false}"#,
+        &encode("countVisitors", "the answer", &answer)?,
+    )
+}
+/// Calls `listVisitors` with its examples.
+async fn list_visitors(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "listVisitors",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let page_number: u32 = decode("listVisitors", "page_number", r#"1"#)?;
+    let answer = client
+        .website_visitors()
+        .list_visitors(&website_id, page_number)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "listVisitors",
+        "the answer",
+        r#"[{"active":true,"avatar":"https://avatar.example.com/john-doe.png","capabilities":["browsing","call"],"email":"john.doe@acme-inc.com","geolocation":{"city":"Nantes","coordinates":{"latitude":47.2184,"longitude":-1.5536},"country":"FR","region":"Pays de la Loire"},"inbox_id":"bf6935c9-43b3-4f8e-87ea-175c1e1ed1a9","initiated":true,"last_page":{"page_title":"Pricing - Acme Inc.","page_url":"https://acme-inc.com/pricing/"},"locales":["fr","en"],"nickname":"John Doe","session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","timezone":-60,"useragent":"Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15"}]"#,
+        &encode("listVisitors", "the answer", &answer)?,
+    )
+}
+/// Calls `pinpointVisitorsOnMap` with its examples.
+async fn pinpoint_visitors_on_map(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = decode(
+        "pinpointVisitorsOnMap",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let options: ::crisp_models::PinpointVisitorsOnMapOptions = decode(
+        "pinpointVisitorsOnMap",
+        "options",
+        r#"{"center_latitude":47.2184,"center_longitude":-1.5536,"center_radius":50}"#,
+    )?;
+    let answer = client
+        .website_visitors()
+        .pinpoint_visitors_on_map(&website_id, &options)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "pinpointVisitorsOnMap",
+        "the answer",
+        r#"[{"geolocation":{"city":"Nantes","coordinates":{"latitude":47.2184,"longitude":-1.5536},"country":"FR","region":"Pays de la Loire"},"visitors":{"count":2,"sessions":[{"active":true,"avatar":"https://avatar.example.com/john-doe.png","capabilities":["browsing","call"],"email":"john.doe@acme-inc.com","initiated":true,"last_page":{"page_title":"Pricing - Acme Inc.","page_url":"https://acme-inc.com/pricing/"},"locales":["fr","en"],"nickname":"John Doe","session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","timezone":-60},{"active":false,"initiated":false,"last_page":{"page_title":"Acme Inc.","page_url":"https://acme-inc.com/"},"locales":["fr"],"session_id":"session_19e5240f-0a8d-461e-a661-a3123fc6eec9","timezone":-60}],"threshold":10}}]"#,
+        &encode("pinpointVisitorsOnMap", "the answer", &answer)?,
+    )
+}
+/// Calls `getSessionIdentifierFromToken` with its examples.
+async fn get_session_identifier_from_token(
+    client: &crate::Client,
+) -> Result<(), String> {
+    let website_id: String = decode(
+        "getSessionIdentifierFromToken",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let token_id: String = decode(
+        "getSessionIdentifierFromToken",
+        "token_id",
+        r#""d3c17241-1327-47d7-9d8e-b89ff7bd2904""#,
+    )?;
+    let answer = client
+        .website_visitors()
+        .get_session_identifier_from_token(&website_id, &token_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    check_matches(
+        "getSessionIdentifierFromToken",
+        "the answer",
+        r#"{"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881"}"#,
+        &encode("getSessionIdentifierFromToken", "the answer", &answer)?,
+    )
 }

@@ -47,6 +47,12 @@ mod website_teams;
 pub use website_teams::WebsiteTeams;
 mod website_helpdesk;
 pub use website_helpdesk::WebsiteHelpdesk;
+mod website_people;
+pub use website_people::WebsitePeople;
+mod website_batch;
+pub use website_batch::WebsiteBatch;
+mod website_visitors;
+pub use website_visitors::WebsiteVisitors;
 #[cfg(feature = "examples")]
 pub mod examples;
 /// A client of the Crisp REST API, cheap to clone (clones share one connection pool).
@@ -169,6 +175,20 @@ impl Client {
     /// Operations of the `website.helpdesk` area.
     pub fn website_helpdesk(&self) -> WebsiteHelpdesk<'_> {
         WebsiteHelpdesk {
+            core: &self.core,
+        }
+    }
+    /// Operations of the `website.people` area.
+    pub fn website_people(&self) -> WebsitePeople<'_> {
+        WebsitePeople { core: &self.core }
+    }
+    /// Operations of the `website.batch` area.
+    pub fn website_batch(&self) -> WebsiteBatch<'_> {
+        WebsiteBatch { core: &self.core }
+    }
+    /// Operations of the `website.visitors` area.
+    pub fn website_visitors(&self) -> WebsiteVisitors<'_> {
+        WebsiteVisitors {
             core: &self.core,
         }
     }

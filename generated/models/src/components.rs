@@ -3950,6 +3950,640 @@ pub struct HelpdeskSectionNew {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub section_id: Option<String>,
 }
+/// Segments (tags) attached to a contact profile.
+///
+/// Schema `#/components/schemas/PeopleSegments`.
+pub type PeopleSegments = Vec<String>;
+/// Location of a person or a company.
+///
+/// Schema `#/components/schemas/PeopleGeolocation`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PeopleGeolocation {
+    /// Country code (ISO 3166-1 alpha-2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    /// Region or state name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// City name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    /// Approximate position.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coordinates: Option<crate::PeopleGeolocationCoordinates>,
+}
+/// Account of the person on another service.
+///
+/// Schema `#/components/schemas/PeopleSocialProfile`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PeopleSocialProfile {
+    /// Service the account belongs to, for example `linkedin` or `twitter`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    /// User name of the person on that service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handle: Option<String>,
+    /// Link to the account page. Only known to the Node client; optional.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+/// Job the person holds.
+///
+/// Schema `#/components/schemas/PeopleEmployment`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PeopleEmployment {
+    /// Employer name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Domain of the employer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+    /// Job title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Job role, for example `operations` or `engineering`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// Seniority level, for example `executive`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seniority: Option<String>,
+}
+/// Personal details of a contact.
+///
+/// Schema `#/components/schemas/PeopleProfilePerson`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PeopleProfilePerson {
+    /// Full name shown for the contact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nickname: Option<String>,
+    /// URL of the contact avatar.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar: Option<String>,
+    /// Gender, for example `male` or `female`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gender: Option<String>,
+    /// Phone number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// Postal address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// Free text about the person.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Personal website URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub website: Option<String>,
+    /// Offset from UTC in minutes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<i16>,
+    /// Accounts of the person on other services.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profiles: Option<Vec<crate::PeopleSocialProfile>>,
+    /// The `employment` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub employment: Option<crate::PeopleEmployment>,
+    /// The `geolocation` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub geolocation: Option<crate::PeopleGeolocation>,
+    /// Languages the person speaks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locales: Option<Vec<String>>,
+}
+/// Size and financial figures of a company.
+///
+/// Schema `#/components/schemas/PeopleCompanyMetrics`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PeopleCompanyMetrics {
+    /// Number of employees.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub employees: Option<u32>,
+    /// Market capitalization.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub market_cap: Option<u32>,
+    /// Funds raised.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raised: Option<u32>,
+    /// Annual recurring revenue.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arr: Option<u32>,
+}
+/// Company a contact works for.
+///
+/// Schema `#/components/schemas/PeopleProfileCompany`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PeopleProfileCompany {
+    /// Company name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Registered legal name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legal_name: Option<String>,
+    /// Company domain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+    /// Company website URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Free text about the company.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Offset from UTC in minutes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<i16>,
+    /// Company phone numbers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phones: Option<Vec<String>>,
+    /// Company e-mail addresses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub emails: Option<Vec<String>>,
+    /// The `geolocation` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub geolocation: Option<crate::PeopleGeolocation>,
+    /// The `metrics` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<crate::PeopleCompanyMetrics>,
+    /// Labels describing the company, such as its industry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<String>>,
+}
+/// Activity of a contact.
+///
+/// Schema `#/components/schemas/PeopleProfileActive`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PeopleProfileActive {
+    /// Whether the contact is online right now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub now: Option<bool>,
+    /// Last time the contact was seen, in milliseconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last: Option<u64>,
+}
+/// A contact (people) profile stored in the website CRM.
+///
+/// Schema `#/components/schemas/PeopleProfile`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PeopleProfile {
+    /// Identifier of the profile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub people_id: Option<String>,
+    /// E-mail address of the contact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// The `person` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub person: Option<crate::PeopleProfilePerson>,
+    /// The `company` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company: Option<crate::PeopleProfileCompany>,
+    /// The `segments` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segments: Option<crate::PeopleSegments>,
+    /// Private notes of the team about the contact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notepad: Option<String>,
+    /// The `active` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<crate::PeopleProfileActive>,
+    /// Engagement score of the contact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<u8>,
+    /// Creation time, in milliseconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<u64>,
+    /// Last update time, in milliseconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<u64>,
+}
+/// Contact card sent to create, replace or update a profile. Every field is optional; which ones are kept or cleared depends on the route.
+///
+/// Schema `#/components/schemas/PeopleProfileUpdate`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PeopleProfileUpdate {
+    /// E-mail address of the contact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// The `person` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub person: Option<crate::PeopleProfilePerson>,
+    /// The `company` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company: Option<crate::PeopleProfileCompany>,
+    /// The `segments` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segments: Option<crate::PeopleSegments>,
+    /// Private notes of the team about the contact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notepad: Option<String>,
+    /// Last time the contact was active, in milliseconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<u64>,
+}
+/// Profile created by the request.
+///
+/// Schema `#/components/schemas/PeopleProfileNew`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PeopleProfileNew {
+    /// Identifier of the new profile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub people_id: Option<String>,
+}
+/// Where to read a CSV file of contacts and how to map its columns.
+///
+/// Schema `#/components/schemas/PeopleProfileImportSetup`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PeopleProfileImportSetup {
+    /// URL of the CSV file to import (usually a file uploaded to Crisp storage).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Columns to read and the profile fields they fill.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mapping: Option<Vec<crate::PeopleProfileImportSetupMappingItem>>,
+    /// Parsing options.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<crate::PeopleProfileImportSetupOptions>,
+}
+/// Import job that was started.
+///
+/// Schema `#/components/schemas/PeopleProfileImport`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PeopleProfileImport {
+    /// Identifier of the import job. Only the Go client reads it; optional.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub import_id: Option<String>,
+}
+/// Custom event on the timeline of a contact.
+///
+/// Schema `#/components/schemas/PeopleEvent`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PeopleEvent {
+    /// Event label, for example `Added item to basket`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// Free-form details attached to the event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<::serde_json::Map<String, ::serde_json::Value>>,
+    /// Color used to show the event, for example `red`, `green` or `blue`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub color: Option<String>,
+    /// When the event happened, in milliseconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<u64>,
+}
+/// Custom data of a contact profile, held under the `data` key.
+///
+/// Schema `#/components/schemas/PeopleData`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PeopleData {
+    /// The `data` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<crate::CustomData>,
+}
+/// E-mail subscription status of a contact.
+///
+/// Schema `#/components/schemas/PeopleSubscription`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PeopleSubscription {
+    /// Whether the contact accepts e-mails (such as campaigns) from the website.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<bool>,
+}
+/// Campaign a contact took part in.
+///
+/// Schema `#/components/schemas/PeopleCampaign`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PeopleCampaign {
+    /// Campaign identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub campaign_id: Option<String>,
+    /// Kind of campaign, for example `one-shot` or `automated`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    /// Campaign name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Creation time of the campaign, in milliseconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<u64>,
+    /// Last update of the campaign, in milliseconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<u64>,
+    /// When the campaign was sent, in milliseconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dispatched_at: Option<u64>,
+    /// When the contact received the campaign, in milliseconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub occurred_at: Option<u64>,
+    /// Outcomes recorded for the contact, for example `delivered` or `opened`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statistics: Option<Vec<String>>,
+}
+/// Figures about the contact profiles of a website.
+///
+/// Schema `#/components/schemas/PeopleStatistics`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PeopleStatistics {
+    /// Number of contact profiles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<u64>,
+}
+/// Segment in use on contact profiles.
+///
+/// Schema `#/components/schemas/PeopleSuggestedSegment`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PeopleSuggestedSegment {
+    /// Segment name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segment: Option<String>,
+    /// Number of profiles carrying it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<i32>,
+}
+/// Custom data key in use on contact profiles.
+///
+/// Schema `#/components/schemas/PeopleSuggestedDataKey`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PeopleSuggestedDataKey {
+    /// Data key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// Number of profiles using it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<i32>,
+}
+/// Event label in use on contact timelines.
+///
+/// Schema `#/components/schemas/PeopleSuggestedEvent`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PeopleSuggestedEvent {
+    /// Event label.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// Number of times it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<i32>,
+}
+/// One condition of a contact profile search.
+///
+/// Schema `#/components/schemas/PeopleSearchFilter`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PeopleSearchFilter {
+    /// Model the criterion belongs to, for example `people`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// Profile field to test, for example `segments` or `email`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub criterion: Option<String>,
+    /// Comparison operator, for example `eq` or `has`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator: Option<String>,
+    /// Values to compare against.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query: Option<Vec<String>>,
+}
+/// Structured search selecting contact profiles.
+///
+/// Schema `#/components/schemas/PeopleSearch`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PeopleSearch {
+    /// Conditions a profile must meet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<Vec<crate::PeopleSearchFilter>>,
+    /// How the conditions are combined.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator: Option<crate::PeopleSearchOperator>,
+}
+/// Contact profiles a batch operation applies to: listed by identifier, or matched by a search.
+///
+/// Schema `#/components/schemas/BatchPeopleSelection`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct BatchPeopleSelection {
+    /// Profiles to act on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profiles: Option<Vec<String>>,
+    /// Search selecting the profiles to act on: structured conditions (as sent by the Go client) or a plain string (as typed by the Node client).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search: Option<crate::BatchPeopleSelectionSearch>,
+}
+/// Conversations a batch operation applies to: the listed sessions, or the conversations of an inbox.
+///
+/// Schema `#/components/schemas/BatchConversationsSelection`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct BatchConversationsSelection {
+    /// Only act on conversations of this inbox.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inbox_id: Option<String>,
+    /// Conversations to act on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sessions: Option<Vec<String>>,
+}
+/// Custom data to write on several conversations.
+///
+/// Schema `#/components/schemas/BatchConversationsData`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct BatchConversationsData {
+    /// Conversations to update.
+    pub sessions: Vec<String>,
+    /// The `data` property.
+    pub data: crate::CustomData,
+}
+/// Custom data to write on several contact profiles.
+///
+/// Schema `#/components/schemas/BatchPeopleData`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct BatchPeopleData {
+    /// The `people` property.
+    pub people: crate::BatchPeopleSelection,
+    /// The `data` property.
+    pub data: crate::CustomData,
+}
+/// Segments to set on several conversations.
+///
+/// Schema `#/components/schemas/BatchConversationsSegments`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct BatchConversationsSegments {
+    /// Conversations to update.
+    pub sessions: Vec<String>,
+    /// Segments to apply.
+    pub segments: Vec<String>,
+}
+/// Segments to set on several contact profiles.
+///
+/// Schema `#/components/schemas/BatchPeopleSegments`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct BatchPeopleSegments {
+    /// The `people` property.
+    pub people: crate::BatchPeopleSelection,
+    /// The `segments` property.
+    pub segments: crate::PeopleSegments,
+}
+/// Contact profiles to remove.
+///
+/// Schema `#/components/schemas/BatchPeopleRemove`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct BatchPeopleRemove {
+    /// The `people` property.
+    pub people: crate::BatchPeopleSelection,
+}
+/// Page the visitor is looking at.
+///
+/// Schema `#/components/schemas/VisitorLastPage`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct VisitorLastPage {
+    /// Title of the page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_title: Option<String>,
+    /// URL of the page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_url: Option<String>,
+}
+/// Location guessed from the visitor IP address.
+///
+/// Schema `#/components/schemas/VisitorGeolocation`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct VisitorGeolocation {
+    /// Approximate position.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coordinates: Option<crate::VisitorGeolocationCoordinates>,
+    /// City name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    /// Region name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Country code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+}
+/// How many visitors are on the website.
+///
+/// Schema `#/components/schemas/VisitorCount`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct VisitorCount {
+    /// Visitors currently on the website.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u32>,
+    /// Visitors among them that are active.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<u32>,
+    /// Whether the figures were capped rather than fully counted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limited: Option<bool>,
+}
+/// A visitor currently browsing the website.
+///
+/// Schema `#/components/schemas/Visitor`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Visitor {
+    /// Conversation session of the visitor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
+    /// Inbox the session is filed in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inbox_id: Option<String>,
+    /// Visitor name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nickname: Option<String>,
+    /// Visitor e-mail address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// URL of the visitor avatar.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar: Option<String>,
+    /// User-Agent string of the visitor browser.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub useragent: Option<String>,
+    /// Whether the visitor has opened a conversation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initiated: Option<bool>,
+    /// Whether the visitor is active right now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<bool>,
+    /// The `last_page` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_page: Option<crate::VisitorLastPage>,
+    /// The `geolocation` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub geolocation: Option<crate::VisitorGeolocation>,
+    /// Offset from UTC in minutes, as reported by the browser.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<i16>,
+    /// Features the visitor device supports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capabilities: Option<Vec<String>>,
+    /// Languages preferred by the visitor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locales: Option<Vec<String>>,
+}
+/// Visitor shown at a map point.
+///
+/// Schema `#/components/schemas/VisitorMapSession`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct VisitorMapSession {
+    /// Conversation session of the visitor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
+    /// Visitor name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nickname: Option<String>,
+    /// Visitor e-mail address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// URL of the visitor avatar.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar: Option<String>,
+    /// Whether the visitor has opened a conversation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initiated: Option<bool>,
+    /// Whether the visitor is active right now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<bool>,
+    /// The `last_page` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_page: Option<crate::VisitorLastPage>,
+    /// Offset from UTC in minutes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<i16>,
+    /// Features the visitor device supports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capabilities: Option<Vec<String>>,
+    /// Languages preferred by the visitor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locales: Option<Vec<String>>,
+}
+/// Group of visitors at one place on the map.
+///
+/// Schema `#/components/schemas/VisitorMapPoint`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct VisitorMapPoint {
+    /// Visitors at this place.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visitors: Option<crate::VisitorMapPointVisitors>,
+    /// The `geolocation` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub geolocation: Option<crate::VisitorGeolocation>,
+}
+/// Number of visitors blocked by a rule.
+///
+/// Schema `#/components/schemas/VisitorBlockedCount`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct VisitorBlockedCount {
+    /// Rule list the count belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<Vec<String>>,
+    /// Number of blocked visitors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocked: Option<u32>,
+}
+/// Session bound to a visitor token.
+///
+/// Schema `#/components/schemas/VisitorToken`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct VisitorToken {
+    /// Conversation session identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
+}
 /// Rich preview data.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct MessagePreviewPreview {
@@ -5353,4 +5987,132 @@ pub struct HelpdeskSettingsAccess {
     /// Secret used to verify reader tokens, when token protection is on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jwt_secret: Option<String>,
+}
+/// Approximate position.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PeopleGeolocationCoordinates {
+    /// Latitude in degrees.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latitude: Option<f32>,
+    /// Longitude in degrees.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub longitude: Option<f32>,
+}
+/// Link between one CSV column and one profile field.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PeopleProfileImportSetupMappingItem {
+    /// Position of the column in the file, counting from 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<u8>,
+    /// Profile field filled from the column, as a dotted path such as `email` or `person.nickname`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+/// Parsing options.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PeopleProfileImportSetupOptions {
+    /// Character separating the columns, for example `;` or `,`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column_separator: Option<String>,
+    /// Ignore the first line of the file (column titles).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skip_header: Option<bool>,
+}
+/// How the conditions are combined.
+///
+/// Values this version does not know are kept in [`Self::Other`], so a value Crisp
+/// adds later does not break decoding.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PeopleSearchOperator {
+    /// `and`.
+    And,
+    /// `or`.
+    Or,
+    /// A value this version of the crate does not know.
+    Other(String),
+}
+impl PeopleSearchOperator {
+    /// Every value this version knows, in the order of the spec.
+    pub const KNOWN: &'static [PeopleSearchOperator] = &[
+        PeopleSearchOperator::And,
+        PeopleSearchOperator::Or,
+    ];
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            PeopleSearchOperator::And => "and",
+            PeopleSearchOperator::Or => "or",
+            PeopleSearchOperator::Other(value) => value,
+        }
+    }
+}
+impl From<&str> for PeopleSearchOperator {
+    fn from(value: &str) -> Self {
+        match value {
+            "and" => PeopleSearchOperator::And,
+            "or" => PeopleSearchOperator::Or,
+            other => PeopleSearchOperator::Other(other.to_owned()),
+        }
+    }
+}
+impl ::std::str::FromStr for PeopleSearchOperator {
+    type Err = ::std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(PeopleSearchOperator::from(value))
+    }
+}
+impl ::std::fmt::Display for PeopleSearchOperator {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for PeopleSearchOperator {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for PeopleSearchOperator {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(PeopleSearchOperator::from(value.as_str()))
+    }
+}
+/// Search selecting the profiles to act on: structured conditions (as sent by the Go client) or a plain string (as typed by the Node client).
+///
+/// Decoding tries the shapes in order and keeps the first that fits.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(untagged)]
+pub enum BatchPeopleSelectionSearch {
+    /// The `PeopleSearch` shape.
+    PeopleSearch(crate::PeopleSearch),
+    /// The `String` shape.
+    String(String),
+}
+/// Approximate position.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct VisitorGeolocationCoordinates {
+    /// Latitude in degrees.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latitude: Option<f32>,
+    /// Longitude in degrees.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub longitude: Option<f32>,
+}
+/// Visitors at this place.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct VisitorMapPointVisitors {
+    /// Number of visitors at this place.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u32>,
+    /// Grouping threshold applied to this place.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<u32>,
+    /// Visitors listed for this place.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sessions: Option<Vec<crate::VisitorMapSession>>,
 }

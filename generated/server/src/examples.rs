@@ -10279,3 +10279,1778 @@ impl crate::WebsiteHelpdesk for Examples {
         Ok(())
     }
 }
+impl crate::WebsitePeople for Examples {
+    async fn list_people_campaigns(
+        &self,
+        caller: Caller,
+        website_id: String,
+        people_id: String,
+        page_number: u32,
+    ) -> Result<Vec<::crisp_models::PeopleCampaign>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("listPeopleCampaigns", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "people_id",
+                        Some(
+                            encode("listPeopleCampaigns", "people_id", &people_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "page_number",
+                        Some(
+                            encode("listPeopleCampaigns", "page_number", &page_number)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "listPeopleCampaigns",
+                    "the request",
+                    r#"{"page_number":1,"people_id":"john.doe@acme-inc.com","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "listPeopleCampaigns",
+                "the answer",
+                r#"[{"campaign_id":"2b4c9e5f-6a7d-4e8b-9c1a-3d5f7e9a1b2c","created_at":1709200000000,"dispatched_at":1709310000000,"name":"Spring product update","occurred_at":1709310420000,"statistics":["delivered","opened","clicked"],"type":"one-shot","updated_at":1709300000000}]"#,
+            )
+            .map_err(no_example)
+    }
+    async fn list_people_conversations(
+        &self,
+        caller: Caller,
+        website_id: String,
+        people_id: String,
+        page_number: u32,
+        options: ::crisp_models::ListPeopleConversationsOptions,
+    ) -> Result<Vec<String>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("listPeopleConversations", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "people_id",
+                        Some(
+                            encode("listPeopleConversations", "people_id", &people_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "page_number",
+                        Some(
+                            encode(
+                                    "listPeopleConversations",
+                                    "page_number",
+                                    &page_number,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "options",
+                        Some(
+                            encode("listPeopleConversations", "options", &options)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "listPeopleConversations",
+                    "the request",
+                    r#"{"options":{"filter_not_resolved":false,"filter_resolved":false,"filter_unread":true},"page_number":1,"people_id":"john.doe@acme-inc.com","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "listPeopleConversations",
+                "the answer",
+                r#"["session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","session_19e5240f-0a8d-461e-a661-a3123fc6eec9"]"#,
+            )
+            .map_err(no_example)
+    }
+    async fn get_people_data(
+        &self,
+        caller: Caller,
+        website_id: String,
+        people_id: String,
+    ) -> Result<::crisp_models::PeopleData, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("getPeopleData", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "people_id",
+                        Some(
+                            encode("getPeopleData", "people_id", &people_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "getPeopleData",
+                    "the request",
+                    r#"{"people_id":"john.doe@acme-inc.com","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "getPeopleData",
+                "the answer",
+                r#"{"data":{"newsletter":true,"plan":"premium","seats":12,"signup":"finished"}}"#,
+            )
+            .map_err(no_example)
+    }
+    async fn save_people_data(
+        &self,
+        caller: Caller,
+        website_id: String,
+        people_id: String,
+        body: ::crisp_models::PeopleData,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("savePeopleData", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "people_id",
+                        Some(
+                            encode("savePeopleData", "people_id", &people_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode("savePeopleData", "body", &body).map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "savePeopleData",
+                    "the request",
+                    r#"{"body":{"data":{"signup":"finished","type":"customer"}},"people_id":"john.doe@acme-inc.com","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn update_people_data(
+        &self,
+        caller: Caller,
+        website_id: String,
+        people_id: String,
+        body: ::crisp_models::PeopleData,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("updatePeopleData", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "people_id",
+                        Some(
+                            encode("updatePeopleData", "people_id", &people_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode("updatePeopleData", "body", &body)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "updatePeopleData",
+                    "the request",
+                    r#"{"body":{"data":{"seats":14,"signup":"finished"}},"people_id":"john.doe@acme-inc.com","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn add_people_event(
+        &self,
+        caller: Caller,
+        website_id: String,
+        people_id: String,
+        body: ::crisp_models::PeopleEvent,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("addPeopleEvent", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "people_id",
+                        Some(
+                            encode("addPeopleEvent", "people_id", &people_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode("addPeopleEvent", "body", &body).map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "addPeopleEvent",
+                    "the request",
+                    r#"{"body":{"color":"red","data":{"currency":"USD","price":10.99},"text":"Added item to basket"},"people_id":"john.doe@acme-inc.com","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn list_people_events(
+        &self,
+        caller: Caller,
+        website_id: String,
+        people_id: String,
+        page_number: u32,
+    ) -> Result<Vec<::crisp_models::PeopleEvent>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("listPeopleEvents", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "people_id",
+                        Some(
+                            encode("listPeopleEvents", "people_id", &people_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "page_number",
+                        Some(
+                            encode("listPeopleEvents", "page_number", &page_number)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "listPeopleEvents",
+                    "the request",
+                    r#"{"page_number":1,"people_id":"john.doe@acme-inc.com","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "listPeopleEvents",
+                "the answer",
+                r#"[{"color":"red","data":{"currency":"USD","price":10.99},"text":"Added item to basket","timestamp":1710340000000},{"color":"green","data":{"order_id":"A-10452"},"text":"Completed checkout","timestamp":1710340300000}]"#,
+            )
+            .map_err(no_example)
+    }
+    async fn export_people_profiles(
+        &self,
+        caller: Caller,
+        website_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("exportPeopleProfiles", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "exportPeopleProfiles",
+                    "the request",
+                    r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn import_people_profiles(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::PeopleProfileImportSetup,
+    ) -> Result<::crisp_models::PeopleProfileImport, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("importPeopleProfiles", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode("importPeopleProfiles", "body", &body)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "importPeopleProfiles",
+                    "the request",
+                    r#"{"body":{"mapping":[{"column":1,"field":"email"},{"column":2,"field":"person.nickname"}],"options":{"column_separator":";","skip_header":true},"url":"https://storage.crisp.chat/users/processing/import/aa0b64dd-9fb4-4db9-80d6-5a49eb84087b/19d956c7-0294-45ad-89e1-58ce45e7008f.csv"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "importPeopleProfiles",
+                "the answer",
+                r#"{"import_id":"6e0c1f4a-8d2b-4b7e-a3f9-5c1d2e8b7a60"}"#,
+            )
+            .map_err(no_example)
+    }
+    async fn add_new_people_profile(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::PeopleProfileUpdate,
+    ) -> Result<::crisp_models::PeopleProfileNew, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("addNewPeopleProfile", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode("addNewPeopleProfile", "body", &body)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "addNewPeopleProfile",
+                    "the request",
+                    r#"{"body":{"active":1710340112000,"company":{"domain":"acme-inc.com","name":"Acme Inc."},"email":"john.doe@acme-inc.com","person":{"locales":["fr","en"],"nickname":"John Doe","phone":"+33612345678"},"segments":["lead"]},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "addNewPeopleProfile",
+                "the answer",
+                r#"{"people_id":"c5a2f70c-f605-4648-b47f-8c39d4b03a50"}"#,
+            )
+            .map_err(no_example)
+    }
+    async fn get_people_profile(
+        &self,
+        caller: Caller,
+        website_id: String,
+        people_id: String,
+    ) -> Result<::crisp_models::PeopleProfile, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("getPeopleProfile", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "people_id",
+                        Some(
+                            encode("getPeopleProfile", "people_id", &people_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "getPeopleProfile",
+                    "the request",
+                    r#"{"people_id":"john.doe@acme-inc.com","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "getPeopleProfile",
+                "the answer",
+                r#"{"active":{"last":1710340112000,"now":false},"company":{"description":"Maker of industrial-grade anvils.","domain":"acme-inc.com","emails":["contact@acme-inc.com"],"geolocation":{"city":"Nantes","coordinates":{"latitude":47.2184,"longitude":-1.5536},"country":"FR","region":"Pays de la Loire"},"legal_name":"Acme Incorporated SAS","metrics":{"arr":2400000,"employees":120,"market_cap":0,"raised":5000000},"name":"Acme Inc.","phones":["+33240000000"],"tags":["manufacturing","b2b"],"timezone":-60,"url":"https://acme-inc.com"},"created_at":1696152000000,"email":"john.doe@acme-inc.com","notepad":"Prefers to be contacted by e-mail.","people_id":"c5a2f70c-f605-4648-b47f-8c39d4b03a50","person":{"address":"12 Rue de la Paix, 75002 Paris, France","avatar":"https://avatar.example.com/john-doe.png","description":"Runs operations at Acme Inc. and handles the billing account.","employment":{"domain":"acme-inc.com","name":"Acme Inc.","role":"operations","seniority":"executive","title":"Head of Operations"},"gender":"male","geolocation":{"city":"Nantes","coordinates":{"latitude":47.2184,"longitude":-1.5536},"country":"FR","region":"Pays de la Loire"},"locales":["fr","en"],"nickname":"John Doe","phone":"+33612345678","profiles":[{"handle":"johndoe","type":"linkedin","url":"https://www.linkedin.com/in/johndoe"},{"handle":"johndoe","type":"twitter"}],"timezone":-60,"website":"https://johndoe.example.com"},"score":72,"segments":["customer","premium"],"updated_at":1710340112000}"#,
+            )
+            .map_err(no_example)
+    }
+    async fn check_people_profile_exists(
+        &self,
+        caller: Caller,
+        website_id: String,
+        people_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("checkPeopleProfileExists", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "people_id",
+                        Some(
+                            encode("checkPeopleProfileExists", "people_id", &people_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "checkPeopleProfileExists",
+                    "the request",
+                    r#"{"people_id":"john.doe@acme-inc.com","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn save_people_profile(
+        &self,
+        caller: Caller,
+        website_id: String,
+        people_id: String,
+        body: ::crisp_models::PeopleProfileUpdate,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("savePeopleProfile", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "people_id",
+                        Some(
+                            encode("savePeopleProfile", "people_id", &people_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode("savePeopleProfile", "body", &body)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "savePeopleProfile",
+                    "the request",
+                    r#"{"body":{"company":{"domain":"acme-inc.com","metrics":{"employees":120},"name":"Acme Inc."},"email":"john.doe@acme-inc.com","notepad":"Prefers to be contacted by e-mail.","person":{"employment":{"name":"Acme Inc.","title":"Head of Operations"},"locales":["fr","en"],"nickname":"John Doe","phone":"+33612345678"},"segments":["customer","premium"]},"people_id":"john.doe@acme-inc.com","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn update_people_profile(
+        &self,
+        caller: Caller,
+        website_id: String,
+        people_id: String,
+        body: ::crisp_models::PeopleProfileUpdate,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("updatePeopleProfile", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "people_id",
+                        Some(
+                            encode("updatePeopleProfile", "people_id", &people_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode("updatePeopleProfile", "body", &body)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "updatePeopleProfile",
+                    "the request",
+                    r#"{"body":{"person":{"nickname":"Johnny Doe"},"segments":["customer","vip"]},"people_id":"john.doe@acme-inc.com","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn remove_people_profile(
+        &self,
+        caller: Caller,
+        website_id: String,
+        people_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("removePeopleProfile", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "people_id",
+                        Some(
+                            encode("removePeopleProfile", "people_id", &people_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "removePeopleProfile",
+                    "the request",
+                    r#"{"people_id":"john.doe@acme-inc.com","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn list_people_profiles(
+        &self,
+        caller: Caller,
+        website_id: String,
+        page_number: u32,
+        options: ::crisp_models::ListPeopleProfilesOptions,
+    ) -> Result<Vec<::crisp_models::PeopleProfile>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("listPeopleProfiles", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "page_number",
+                        Some(
+                            encode("listPeopleProfiles", "page_number", &page_number)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "options",
+                        Some(
+                            encode("listPeopleProfiles", "options", &options)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "listPeopleProfiles",
+                    "the request",
+                    r#"{"options":{"filter_date_end":"2024-03-31T23:59:59.999Z","filter_date_start":"2024-01-01T00:00:00.000Z","per_page":20,"search_filter":[{"criterion":"segments","model":"people","operator":"has","query":["premium"]}],"search_operator":"and","search_text":"john","sort_field":"nickname","sort_order":"ascending"},"page_number":1,"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "listPeopleProfiles",
+                "the answer",
+                r#"[{"active":{"last":1710340112000,"now":false},"company":{"description":"Maker of industrial-grade anvils.","domain":"acme-inc.com","emails":["contact@acme-inc.com"],"geolocation":{"city":"Nantes","coordinates":{"latitude":47.2184,"longitude":-1.5536},"country":"FR","region":"Pays de la Loire"},"legal_name":"Acme Incorporated SAS","metrics":{"arr":2400000,"employees":120,"market_cap":0,"raised":5000000},"name":"Acme Inc.","phones":["+33240000000"],"tags":["manufacturing","b2b"],"timezone":-60,"url":"https://acme-inc.com"},"created_at":1696152000000,"email":"john.doe@acme-inc.com","notepad":"Prefers to be contacted by e-mail.","people_id":"c5a2f70c-f605-4648-b47f-8c39d4b03a50","person":{"address":"12 Rue de la Paix, 75002 Paris, France","avatar":"https://avatar.example.com/john-doe.png","description":"Runs operations at Acme Inc. and handles the billing account.","employment":{"domain":"acme-inc.com","name":"Acme Inc.","role":"operations","seniority":"executive","title":"Head of Operations"},"gender":"male","geolocation":{"city":"Nantes","coordinates":{"latitude":47.2184,"longitude":-1.5536},"country":"FR","region":"Pays de la Loire"},"locales":["fr","en"],"nickname":"John Doe","phone":"+33612345678","profiles":[{"handle":"johndoe","type":"linkedin","url":"https://www.linkedin.com/in/johndoe"},{"handle":"johndoe","type":"twitter"}],"timezone":-60,"website":"https://johndoe.example.com"},"score":72,"segments":["customer","premium"],"updated_at":1710340112000},{"active":{"last":1710341000000,"now":true},"created_at":1709000000000,"email":"jane.roe@globex.example","people_id":"9f2d7b4e-3a61-4c8e-b0d5-6e1f2a7c9b34","person":{"locales":["en"],"nickname":"Jane Roe","timezone":300},"score":35,"segments":["trial"],"updated_at":1710341000000}]"#,
+            )
+            .map_err(no_example)
+    }
+    async fn get_people_statistics(
+        &self,
+        caller: Caller,
+        website_id: String,
+    ) -> Result<::crisp_models::PeopleStatistics, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("getPeopleStatistics", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "getPeopleStatistics",
+                    "the request",
+                    r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode("getPeopleStatistics", "the answer", r#"{"total":4821}"#)
+            .map_err(no_example)
+    }
+    async fn get_people_subscription_status(
+        &self,
+        caller: Caller,
+        website_id: String,
+        people_id: String,
+    ) -> Result<::crisp_models::PeopleSubscription, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "getPeopleSubscriptionStatus",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "people_id",
+                        Some(
+                            encode(
+                                    "getPeopleSubscriptionStatus",
+                                    "people_id",
+                                    &people_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "getPeopleSubscriptionStatus",
+                    "the request",
+                    r#"{"people_id":"john.doe@acme-inc.com","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode("getPeopleSubscriptionStatus", "the answer", r#"{"email":true}"#)
+            .map_err(no_example)
+    }
+    async fn update_people_subscription_status(
+        &self,
+        caller: Caller,
+        website_id: String,
+        people_id: String,
+        body: ::crisp_models::PeopleSubscription,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "updatePeopleSubscriptionStatus",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "people_id",
+                        Some(
+                            encode(
+                                    "updatePeopleSubscriptionStatus",
+                                    "people_id",
+                                    &people_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode("updatePeopleSubscriptionStatus", "body", &body)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "updatePeopleSubscriptionStatus",
+                    "the request",
+                    r#"{"body":{"email":false},"people_id":"john.doe@acme-inc.com","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn delete_suggested_people_data_key(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::DeleteSuggestedPeopleDataKeyBody,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "deleteSuggestedPeopleDataKey",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode("deleteSuggestedPeopleDataKey", "body", &body)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "deleteSuggestedPeopleDataKey",
+                    "the request",
+                    r#"{"body":{"key":"price"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn list_suggested_people_data_keys(
+        &self,
+        caller: Caller,
+        website_id: String,
+        page_number: u32,
+    ) -> Result<Vec<::crisp_models::PeopleSuggestedDataKey>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "listSuggestedPeopleDataKeys",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "page_number",
+                        Some(
+                            encode(
+                                    "listSuggestedPeopleDataKeys",
+                                    "page_number",
+                                    &page_number,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "listSuggestedPeopleDataKeys",
+                    "the request",
+                    r#"{"page_number":1,"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "listSuggestedPeopleDataKeys",
+                "the answer",
+                r#"[{"count":52,"key":"price"},{"count":311,"key":"plan"}]"#,
+            )
+            .map_err(no_example)
+    }
+    async fn delete_suggested_people_event(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::DeleteSuggestedPeopleEventBody,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "deleteSuggestedPeopleEvent",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode("deleteSuggestedPeopleEvent", "body", &body)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "deleteSuggestedPeopleEvent",
+                    "the request",
+                    r#"{"body":{"text":"Removed item from basket"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn list_suggested_people_events(
+        &self,
+        caller: Caller,
+        website_id: String,
+        page_number: u32,
+    ) -> Result<Vec<::crisp_models::PeopleSuggestedEvent>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "listSuggestedPeopleEvents",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "page_number",
+                        Some(
+                            encode(
+                                    "listSuggestedPeopleEvents",
+                                    "page_number",
+                                    &page_number,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "listSuggestedPeopleEvents",
+                    "the request",
+                    r#"{"page_number":1,"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "listSuggestedPeopleEvents",
+                "the answer",
+                r#"[{"count":208,"text":"Added item to basket"},{"count":97,"text":"Completed checkout"}]"#,
+            )
+            .map_err(no_example)
+    }
+    async fn delete_suggested_people_segment(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::DeleteSuggestedPeopleSegmentBody,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "deleteSuggestedPeopleSegment",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode("deleteSuggestedPeopleSegment", "body", &body)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "deleteSuggestedPeopleSegment",
+                    "the request",
+                    r#"{"body":{"segment":"poweruser"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn list_suggested_people_segments(
+        &self,
+        caller: Caller,
+        website_id: String,
+        page_number: u32,
+    ) -> Result<Vec<::crisp_models::PeopleSuggestedSegment>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "listSuggestedPeopleSegments",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "page_number",
+                        Some(
+                            encode(
+                                    "listSuggestedPeopleSegments",
+                                    "page_number",
+                                    &page_number,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "listSuggestedPeopleSegments",
+                    "the request",
+                    r#"{"page_number":1,"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "listSuggestedPeopleSegments",
+                "the answer",
+                r#"[{"count":1290,"segment":"customer"},{"count":43,"segment":"poweruser"}]"#,
+            )
+            .map_err(no_example)
+    }
+}
+impl crate::WebsiteBatch for Examples {
+    async fn batch_block_conversations(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::BatchBlockConversationsBody,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("batchBlockConversations", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode("batchBlockConversations", "body", &body)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "batchBlockConversations",
+                    "the request",
+                    r#"{"body":{"blocked":true,"sessions":["session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","session_19e5240f-0a8d-461e-a661-a3123fc6eec9"]},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn batch_update_data(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::BatchUpdateDataBody,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("batchUpdateData", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode("batchUpdateData", "body", &body).map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "batchUpdateData",
+                    "the request",
+                    r#"{"body":{"data":{"onboarded":true,"plan":"premium","seats":12},"people":{"profiles":["c5a2f70c-f605-4648-b47f-8c39d4b03a50","9f2d7b4e-3a61-4c8e-b0d5-6e1f2a7c9b34"]}},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn batch_inbox_conversations(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::BatchInboxConversationsBody,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("batchInboxConversations", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode("batchInboxConversations", "body", &body)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "batchInboxConversations",
+                    "the request",
+                    r#"{"body":{"inbox_id":"bf6935c9-43b3-4f8e-87ea-175c1e1ed1a9","sessions":["session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","session_19e5240f-0a8d-461e-a661-a3123fc6eec9"]},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn batch_read_conversations(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::BatchConversationsSelection,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("batchReadConversations", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode("batchReadConversations", "body", &body)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "batchReadConversations",
+                    "the request",
+                    r#"{"body":{"sessions":["session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","session_19e5240f-0a8d-461e-a661-a3123fc6eec9"]},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn batch_remove(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::BatchRemoveBody,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("batchRemove", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(encode("batchRemove", "body", &body).map_err(no_example)?),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "batchRemove",
+                    "the request",
+                    r#"{"body":{"inbox_id":"bf6935c9-43b3-4f8e-87ea-175c1e1ed1a9","sessions":["session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","session_19e5240f-0a8d-461e-a661-a3123fc6eec9"]},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn batch_report_conversations(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::BatchReportConversationsBody,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("batchReportConversations", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode("batchReportConversations", "body", &body)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "batchReportConversations",
+                    "the request",
+                    r#"{"body":{"flag":"spam","sessions":["session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","session_19e5240f-0a8d-461e-a661-a3123fc6eec9"]},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn batch_resolve_conversations(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::BatchConversationsSelection,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "batchResolveConversations",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode("batchResolveConversations", "body", &body)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "batchResolveConversations",
+                    "the request",
+                    r#"{"body":{"inbox_id":"bf6935c9-43b3-4f8e-87ea-175c1e1ed1a9"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn batch_routing_conversations(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::BatchRoutingConversationsBody,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "batchRoutingConversations",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode("batchRoutingConversations", "body", &body)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "batchRoutingConversations",
+                    "the request",
+                    r#"{"body":{"assigned":{"user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"},"sessions":["session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","session_19e5240f-0a8d-461e-a661-a3123fc6eec9"]},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn batch_update_segments(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::BatchUpdateSegmentsBody,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("batchUpdateSegments", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode("batchUpdateSegments", "body", &body)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "batchUpdateSegments",
+                    "the request",
+                    r#"{"body":{"people":{"search":{"filter":[{"criterion":"segments","model":"people","operator":"has","query":["premium"]}],"operator":"and"}},"segments":["vip","renewal-2024"]},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn batch_unread_conversations(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::BatchConversationsSelection,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("batchUnreadConversations", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode("batchUnreadConversations", "body", &body)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "batchUnreadConversations",
+                    "the request",
+                    r#"{"body":{"sessions":["session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881"]},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn batch_unresolve_conversations(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::BatchConversationsSelection,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "batchUnresolveConversations",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            encode("batchUnresolveConversations", "body", &body)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "batchUnresolveConversations",
+                    "the request",
+                    r#"{"body":{"sessions":["session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","session_19e5240f-0a8d-461e-a661-a3123fc6eec9"]},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+}
+impl crate::WebsiteVisitors for Examples {
+    async fn count_blocked_visitors(
+        &self,
+        caller: Caller,
+        website_id: String,
+    ) -> Result<Vec<::crisp_models::VisitorBlockedCount>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("countBlockedVisitors", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "countBlockedVisitors",
+                    "the request",
+                    r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "countBlockedVisitors",
+                "the answer",
+                r#"[{"blocked":14,"rule":["ip_range"]},{"blocked":3,"rule":["country"]}]"#,
+            )
+            .map_err(no_example)
+    }
+    async fn count_blocked_visitors_in_rule(
+        &self,
+        caller: Caller,
+        website_id: String,
+        rule: String,
+    ) -> Result<::crisp_models::VisitorBlockedCount, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "countBlockedVisitorsInRule",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "rule",
+                        Some(
+                            encode("countBlockedVisitorsInRule", "rule", &rule)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "countBlockedVisitorsInRule",
+                    "the request",
+                    r#"{"rule":"ip_range","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "countBlockedVisitorsInRule",
+                "the answer",
+                r#"{"blocked":14,"rule":["ip_range"]}"#,
+            )
+            .map_err(no_example)
+    }
+    async fn clear_blocked_visitors_in_rule(
+        &self,
+        caller: Caller,
+        website_id: String,
+        rule: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "clearBlockedVisitorsInRule",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "rule",
+                        Some(
+                            encode("clearBlockedVisitorsInRule", "rule", &rule)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "clearBlockedVisitorsInRule",
+                    "the request",
+                    r#"{"rule":"ip_range","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    async fn count_visitors(
+        &self,
+        caller: Caller,
+        website_id: String,
+    ) -> Result<::crisp_models::VisitorCount, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("countVisitors", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "countVisitors",
+                    "the request",
+                    r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "countVisitors",
+                "the answer",
+                r#"{"active":17,"count":42,"limited":false}"#,
+            )
+            .map_err(no_example)
+    }
+    async fn list_visitors(
+        &self,
+        caller: Caller,
+        website_id: String,
+        page_number: u32,
+    ) -> Result<Vec<::crisp_models::Visitor>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("listVisitors", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "page_number",
+                        Some(
+                            encode("listVisitors", "page_number", &page_number)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "listVisitors",
+                    "the request",
+                    r#"{"page_number":1,"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "listVisitors",
+                "the answer",
+                r#"[{"active":true,"avatar":"https://avatar.example.com/john-doe.png","capabilities":["browsing","call"],"email":"john.doe@acme-inc.com","geolocation":{"city":"Nantes","coordinates":{"latitude":47.2184,"longitude":-1.5536},"country":"FR","region":"Pays de la Loire"},"inbox_id":"bf6935c9-43b3-4f8e-87ea-175c1e1ed1a9","initiated":true,"last_page":{"page_title":"Pricing - Acme Inc.","page_url":"https://acme-inc.com/pricing/"},"locales":["fr","en"],"nickname":"John Doe","session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","timezone":-60,"useragent":"Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15"}]"#,
+            )
+            .map_err(no_example)
+    }
+    async fn pinpoint_visitors_on_map(
+        &self,
+        caller: Caller,
+        website_id: String,
+        options: ::crisp_models::PinpointVisitorsOnMapOptions,
+    ) -> Result<Vec<::crisp_models::VisitorMapPoint>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode("pinpointVisitorsOnMap", "website_id", &website_id)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "options",
+                        Some(
+                            encode("pinpointVisitorsOnMap", "options", &options)
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "pinpointVisitorsOnMap",
+                    "the request",
+                    r#"{"options":{"center_latitude":47.2184,"center_longitude":-1.5536,"center_radius":50},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "pinpointVisitorsOnMap",
+                "the answer",
+                r#"[{"geolocation":{"city":"Nantes","coordinates":{"latitude":47.2184,"longitude":-1.5536},"country":"FR","region":"Pays de la Loire"},"visitors":{"count":2,"sessions":[{"active":true,"avatar":"https://avatar.example.com/john-doe.png","capabilities":["browsing","call"],"email":"john.doe@acme-inc.com","initiated":true,"last_page":{"page_title":"Pricing - Acme Inc.","page_url":"https://acme-inc.com/pricing/"},"locales":["fr","en"],"nickname":"John Doe","session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","timezone":-60},{"active":false,"initiated":false,"last_page":{"page_title":"Acme Inc.","page_url":"https://acme-inc.com/"},"locales":["fr"],"session_id":"session_19e5240f-0a8d-461e-a661-a3123fc6eec9","timezone":-60}],"threshold":10}}]"#,
+            )
+            .map_err(no_example)
+    }
+    async fn get_session_identifier_from_token(
+        &self,
+        caller: Caller,
+        website_id: String,
+        token_id: String,
+    ) -> Result<::crisp_models::VisitorToken, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            encode(
+                                    "getSessionIdentifierFromToken",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                    (
+                        "token_id",
+                        Some(
+                            encode(
+                                    "getSessionIdentifierFromToken",
+                                    "token_id",
+                                    &token_id,
+                                )
+                                .map_err(no_example)?,
+                        ),
+                    ),
+                ]),
+            );
+            check_matches(
+                    "getSessionIdentifierFromToken",
+                    "the request",
+                    r#"{"token_id":"d3c17241-1327-47d7-9d8e-b89ff7bd2904","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        decode(
+                "getSessionIdentifierFromToken",
+                "the answer",
+                r#"{"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881"}"#,
+            )
+            .map_err(no_example)
+    }
+}

@@ -56,6 +56,12 @@ mod website_teams;
 pub use website_teams::WebsiteTeams;
 mod website_helpdesk;
 pub use website_helpdesk::WebsiteHelpdesk;
+mod website_people;
+pub use website_people::WebsitePeople;
+mod website_batch;
+pub use website_batch::WebsiteBatch;
+mod website_visitors;
+pub use website_visitors::WebsiteVisitors;
 #[cfg(feature = "examples")]
 pub mod examples;
 /// The routes of one area, each bound to its implementation.
@@ -94,6 +100,9 @@ impl WebsiteOperator for NotImplemented {}
 impl WebsiteSettings for NotImplemented {}
 impl WebsiteTeams for NotImplemented {}
 impl WebsiteHelpdesk for NotImplemented {}
+impl WebsitePeople for NotImplemented {}
+impl WebsiteBatch for NotImplemented {}
+impl WebsiteVisitors for NotImplemented {}
 /// Builds an [`axum::Router`] from one implementation per area.
 pub struct RouterBuilder<A> {
     auth: Arc<A>,
@@ -114,6 +123,9 @@ pub struct RouterBuilder<A> {
     website_settings: Option<Routes>,
     website_teams: Option<Routes>,
     website_helpdesk: Option<Routes>,
+    website_people: Option<Routes>,
+    website_batch: Option<Routes>,
+    website_visitors: Option<Routes>,
 }
 impl<A: Authenticate> RouterBuilder<A> {
     /// Starts a router whose requests are authenticated by `auth`.
@@ -137,6 +149,9 @@ impl<A: Authenticate> RouterBuilder<A> {
             website_settings: None,
             website_teams: None,
             website_helpdesk: None,
+            website_people: None,
+            website_batch: None,
+            website_visitors: None,
         }
     }
     /// Serves the `website.base` operations with `service`.
@@ -251,6 +266,27 @@ impl<A: Authenticate> RouterBuilder<A> {
     pub fn website_helpdesk<T: WebsiteHelpdesk>(mut self, service: T) -> Self {
         self.website_helpdesk = Some(
             website_helpdesk::routes(self.auth.clone(), Arc::new(service)),
+        );
+        self
+    }
+    /// Serves the `website.people` operations with `service`.
+    pub fn website_people<T: WebsitePeople>(mut self, service: T) -> Self {
+        self.website_people = Some(
+            website_people::routes(self.auth.clone(), Arc::new(service)),
+        );
+        self
+    }
+    /// Serves the `website.batch` operations with `service`.
+    pub fn website_batch<T: WebsiteBatch>(mut self, service: T) -> Self {
+        self.website_batch = Some(
+            website_batch::routes(self.auth.clone(), Arc::new(service)),
+        );
+        self
+    }
+    /// Serves the `website.visitors` operations with `service`.
+    pub fn website_visitors<T: WebsiteVisitors>(mut self, service: T) -> Self {
+        self.website_visitors = Some(
+            website_visitors::routes(self.auth.clone(), Arc::new(service)),
         );
         self
     }
@@ -411,6 +447,33 @@ impl<A: Authenticate> RouterBuilder<A> {
                         not_implemented.clone(),
                     )),
             );
+        routes
+            .extend(
+                self
+                    .website_people
+                    .unwrap_or_else(|| website_people::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
+        routes
+            .extend(
+                self
+                    .website_batch
+                    .unwrap_or_else(|| website_batch::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
+        routes
+            .extend(
+                self
+                    .website_visitors
+                    .unwrap_or_else(|| website_visitors::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
         assemble(routes)
     }
 }
@@ -421,7 +484,8 @@ where
     S: WebsiteBase + WebsiteConversation + PlanSubscription + PluginConnect
         + PluginSubscription + Bucket + Media + WebsiteAnalytics + WebsiteConnect
         + WebsiteVerify + WebsiteAvailability + WebsiteCampaigns + WebsiteInbox
-        + WebsiteOperator + WebsiteSettings + WebsiteTeams + WebsiteHelpdesk,
+        + WebsiteOperator + WebsiteSettings + WebsiteTeams + WebsiteHelpdesk
+        + WebsitePeople + WebsiteBatch + WebsiteVisitors,
 {
     let auth = Arc::new(auth);
     let service = Arc::new(service);
@@ -443,6 +507,9 @@ where
     routes.extend(website_settings::routes(auth.clone(), service.clone()));
     routes.extend(website_teams::routes(auth.clone(), service.clone()));
     routes.extend(website_helpdesk::routes(auth.clone(), service.clone()));
+    routes.extend(website_people::routes(auth.clone(), service.clone()));
+    routes.extend(website_batch::routes(auth.clone(), service.clone()));
+    routes.extend(website_visitors::routes(auth.clone(), service.clone()));
     assemble(routes)
 }
 /// Joins the routes of all areas, one method router per path, with Crisp's fallbacks.

@@ -1,5 +1,6 @@
 //! The test suite, in one binary so the generated crates are linked once.
 
+mod coverage;
 mod drift;
 mod examples;
 mod fixtures;
