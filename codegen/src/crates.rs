@@ -21,6 +21,12 @@ pub fn files(api: &Api) -> Result<Vec<GeneratedFile>, String> {
 
     // Models.
     let modules = models::modules(api);
+    let example_test = examples::models_test(api);
+    let test_module = if example_test.is_some() {
+        quote!(#[cfg(test)] mod example_tests;)
+    } else {
+        quote!()
+    };
     let declarations = modules.iter().map(|(module, _, _)| {
         let module = ident(module);
         quote!(mod #module; pub use #module::*;)
@@ -40,8 +46,13 @@ pub fn files(api: &Api) -> Result<Vec<GeneratedFile>, String> {
             pub use ::crisp_runtime::Patch;
 
             #(#declarations)*
+
+            #test_module
         },
     )?;
+    if let Some(tokens) = example_test {
+        rust("models/src/example_tests.rs", tokens)?;
+    }
     for (module, doc, tokens) in &modules {
         let doc = format!(" {doc}");
         rust(&format!("models/src/{module}.rs"), quote!(#![doc = #doc] #tokens))?;

@@ -282,3 +282,40 @@ fn client_function(api: &Api, op: &Operation) -> TokenStream {
         }
     }
 }
+
+/// The models crate's test that every schema example decodes into its type and says the same
+/// when encoded again; `None` when no schema has an example.
+pub fn models_test(api: &Api) -> Option<TokenStream> {
+    let checks: Vec<TokenStream> = api
+        .types
+        .iter()
+        .filter(|def| !def.hidden)
+        .filter_map(|def| {
+            let example = def.example.as_ref()?;
+            let name = &def.name;
+            let ty = ident(name);
+            let example = json_literal(example);
+            Some(quote!(check::<crate::#ty>(#name, #example),))
+        })
+        .collect();
+    if checks.is_empty() {
+        return None;
+    }
+    Some(quote! {
+        //! Every schema example of the spec decodes into its type.
+
+        use ::crisp_runtime::examples::{check_matches, decode, encode};
+
+        /// Decodes `example` as `T`, encodes it again and compares.
+        fn check<T: ::serde::Serialize + ::serde::de::DeserializeOwned>(name: &str, example: &str) -> Result<(), String> {
+            let value: T = decode(name, "the schema", example)?;
+            check_matches(name, "the schema", example, &encode(name, "the schema", &value)?)
+        }
+
+        #[test]
+        fn schema_examples_decode() {
+            let failures: Vec<String> = Vec::from([#(#checks)*]).into_iter().filter_map(Result::err).collect();
+            assert!(failures.is_empty(), "{}", failures.join("\n"));
+        }
+    })
+}

@@ -39,7 +39,7 @@ pub fn modules(api: &Api) -> Vec<(String, String, TokenStream)> {
 }
 
 fn type_def(api: &Api, def: &TypeDef) -> TokenStream {
-    let TypeDef { name, component, description, kind, home: _, hidden: _, pointer: _ } = def;
+    let TypeDef { name, component, description, kind, home: _, hidden: _, example: _, pointer: _ } = def;
     let mut doc_text = description.clone().unwrap_or_else(|| match component {
         Some(component) => format!("The `{component}` schema."),
         None => format!("The `{name}` type."),

@@ -109,6 +109,24 @@ impl<'a> Lowerer<'a> {
         self.diags.push(diagnostic);
     }
 
+    /// Adds an inline type, naming it by the collision rule.
+    ///
+    /// An inline type is named after where it is met (`ListConversationsData`). When another
+    /// type already has that name, an area's type is qualified by its area
+    /// (`WebsitePeopleListConversationsData`); a name still taken is left for `check` to report.
+    fn push_inline(&mut self, mut def: TypeDef) {
+        let taken = |types: &[TypeDef], name: &str| types.iter().any(|other| other.name == name);
+        if taken(&self.types, &def.name) {
+            if let Home::Area(area) = def.home {
+                let qualified = format!("{}{}", self.areas[area].type_name, def.name);
+                if !taken(&self.types, &qualified) {
+                    def.name = qualified;
+                }
+            }
+        }
+        self.types.push(def);
+    }
+
     // ----- components -----
 
     /// Reserves an id for every component schema first, so references (and cycles) resolve,
@@ -124,6 +142,7 @@ impl<'a> Lowerer<'a> {
                 kind: TypeKind::Alias(TypeRef::Any),
                 home: Home::Components,
                 hidden: false,
+                example: None,
                 pointer: ptr("/components/schemas", name),
             });
             self.component_ids.insert(name.clone(), id);
@@ -137,17 +156,20 @@ impl<'a> Lowerer<'a> {
                 continue;
             }
             let ctx = Ctx { name: pascal(name).ident, home: Home::Components };
-            let (kind, description) = match schema {
+            let (kind, description, example) = match schema {
                 ReferenceOr::Reference { reference } => {
-                    (TypeKind::Alias(self.resolve_schema_ref(reference, &pointer)), None)
+                    (TypeKind::Alias(self.resolve_schema_ref(reference, &pointer)), None, None)
                 }
-                ReferenceOr::Item(schema) => {
-                    (self.lower_kind(schema, &pointer, &ctx), schema.schema_data.description.clone())
-                }
+                ReferenceOr::Item(schema) => (
+                    self.lower_kind(schema, &pointer, &ctx),
+                    schema.schema_data.description.clone(),
+                    schema.schema_data.example.clone(),
+                ),
             };
             let def = &mut self.types[id.0];
             def.kind = kind;
             def.description = description;
+            def.example = example;
         }
     }
 
@@ -205,13 +227,14 @@ impl<'a> Lowerer<'a> {
             return inner;
         }
         let id = TypeId(self.types.len());
-        self.types.push(TypeDef {
+        self.push_inline(TypeDef {
             name: ctx.name.clone(),
             component: None,
             description: schema.schema_data.description.clone().or_else(|| schema.schema_data.title.clone()),
             kind,
             home: ctx.home,
             hidden: false,
+            example: schema.schema_data.example.clone(),
             pointer: pointer.to_owned(),
         });
         TypeRef::Named(id)
@@ -837,13 +860,14 @@ impl<'a> Lowerer<'a> {
             })
             .collect();
         let id = TypeId(self.types.len());
-        self.types.push(TypeDef {
+        self.push_inline(TypeDef {
             name: join_type(&[prefix, "Options"]),
             component: None,
             description: Some(format!("Optional parameters of `{prefix}`.")),
             kind: TypeKind::Struct { fields },
             home,
             hidden: false,
+            example: None,
             pointer: pointer.to_owned(),
         });
         Some(id)

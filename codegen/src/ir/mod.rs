@@ -329,6 +329,8 @@ pub struct TypeDef {
     pub home: Home,
     /// Whether the type stays out of the generated code (the envelope, which the runtime models).
     pub hidden: bool,
+    /// The schema's own example, when the spec gives one.
+    pub example: Option<serde_json::Value>,
     /// Where it is in the spec.
     pub pointer: String,
 }

@@ -37,3 +37,5 @@ mod website_batch;
 pub use website_batch::*;
 mod website_visitors;
 pub use website_visitors::*;
+#[cfg(test)]
+mod example_tests;
