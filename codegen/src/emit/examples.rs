@@ -167,7 +167,11 @@ pub fn client(api: &Api) -> TokenStream {
     let calls = api.operations.iter().map(|op| {
         let id = &op.id;
         let function = ident(&op.method_name.ident);
-        quote!(ExampleCall { operation: #id, outcome: #function(client).await },)
+        let tiers = op.docs.tiers.iter().map(|tier| match tier.as_str() {
+            "user" => quote!(crate::Tier::User),
+            _ => quote!(crate::Tier::Plugin),
+        });
+        quote!(ExampleCall { operation: #id, tiers: &[#(#tiers),*], outcome: #function(client).await },)
     });
     let functions = api.operations.iter().map(|op| client_function(api, op));
     quote! {
@@ -186,11 +190,16 @@ pub fn client(api: &Api) -> TokenStream {
         pub struct ExampleCall {
             /// The operation's `operationId`.
             pub operation: &'static str,
+            /// The tiers the operation admits (`x-crisp-tiers`); empty when the spec does not say.
+            pub tiers: &'static [crate::Tier],
             /// `Ok` when the answer matched the example, or what went wrong.
             pub outcome: Result<(), String>,
         }
 
         /// Calls every operation with its example inputs, one after the other, in spec order.
+        ///
+        /// Operations the client's tier may not call are called too: their outcome is the
+        /// server's `403 not_allowed`, which shows that the server enforces tiers.
         pub async fn call_every_operation(client: &crate::Client) -> Vec<ExampleCall> {
             Vec::from([#(#calls)*])
         }

@@ -307,6 +307,22 @@ fn handler(api: &Api, op: &Operation, trait_name: &proc_macro2::Ident) -> TokenS
 
     let mut extractors = vec![quote!(::axum::extract::State(ctx): ::axum::extract::State<Ctx<A, T>>)];
     let mut steps = vec![quote!(let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;)];
+    // Tiers and scope are checked before any input is read, so a call the token may not make
+    // learns nothing about the input it sent.
+    let tiers = op.docs.tiers.iter().map(|tier| match tier.as_str() {
+        "user" => quote!(::crisp_runtime::Tier::User),
+        _ => quote!(::crisp_runtime::Tier::Plugin),
+    });
+    let access = match op.method {
+        HttpMethod::Get | HttpMethod::Head => quote!(::crisp_runtime::server::Access::Read),
+        _ => quote!(::crisp_runtime::server::Access::Write),
+    };
+    let scope = match &op.docs.scope {
+        Some(scope) => quote!(Some((#scope, #access))),
+        None => quote!(None),
+    };
+    let id = &op.id;
+    steps.push(quote!(::crisp_runtime::server::authorize(&caller, #id, &[#(#tiers),*], #scope)?;));
     if !op.path_params.is_empty() {
         extractors.push(quote!(path: Result<::axum::extract::RawPathParams, ::axum::extract::rejection::RawPathParamsRejection>));
         steps.push(quote!(let path = ::crisp_runtime::server::PathParams::from_raw(path)?;));

@@ -14,1051 +14,1316 @@ use ::crisp_runtime::examples::{check_matches, decode, encode};
 pub struct ExampleCall {
     /// The operation's `operationId`.
     pub operation: &'static str,
+    /// The tiers the operation admits (`x-crisp-tiers`); empty when the spec does not say.
+    pub tiers: &'static [crate::Tier],
     /// `Ok` when the answer matched the example, or what went wrong.
     pub outcome: Result<(), String>,
 }
 /// Calls every operation with its example inputs, one after the other, in spec order.
+///
+/// Operations the client's tier may not call are called too: their outcome is the
+/// server's `403 not_allowed`, which shows that the server enforces tiers.
 pub async fn call_every_operation(client: &crate::Client) -> Vec<ExampleCall> {
     Vec::from([
         ExampleCall {
             operation: "checkWebsiteExists",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: check_website_exists(client).await,
         },
         ExampleCall {
             operation: "createWebsite",
+            tiers: &[crate::Tier::User],
             outcome: create_website(client).await,
         },
         ExampleCall {
             operation: "getWebsite",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: get_website(client).await,
         },
         ExampleCall {
             operation: "deleteWebsite",
+            tiers: &[crate::Tier::User],
             outcome: delete_website(client).await,
         },
         ExampleCall {
             operation: "createNewConversation",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: create_new_conversation(client).await,
         },
         ExampleCall {
             operation: "getConversation",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: get_conversation(client).await,
         },
         ExampleCall {
             operation: "checkConversationExists",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: check_conversation_exists(client).await,
         },
         ExampleCall {
             operation: "removeConversation",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: remove_conversation(client).await,
         },
         ExampleCall {
             operation: "getBlockStatusForConversation",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: get_block_status_for_conversation(client).await,
         },
         ExampleCall {
             operation: "blockIncomingMessagesForConversation",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: block_incoming_messages_for_conversation(client).await,
         },
         ExampleCall {
             operation: "listBrowsingSessionsForConversation",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: list_browsing_sessions_for_conversation(client).await,
         },
         ExampleCall {
             operation: "initiateBrowsingSessionForConversation",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: initiate_browsing_session_for_conversation(client).await,
         },
         ExampleCall {
             operation: "sendActionToExistingBrowsingSession",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: send_action_to_existing_browsing_session(client).await,
         },
         ExampleCall {
             operation: "assistExistingBrowsingSession",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: assist_existing_browsing_session(client).await,
         },
         ExampleCall {
             operation: "getOngoingCallSessionForConversation",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: get_ongoing_call_session_for_conversation(client).await,
         },
         ExampleCall {
             operation: "initiateNewCallSessionForConversation",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: initiate_new_call_session_for_conversation(client).await,
         },
         ExampleCall {
             operation: "transmitSignalingOnOngoingCallSession",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: transmit_signaling_on_ongoing_call_session(client).await,
         },
         ExampleCall {
             operation: "abortOngoingCallSessionForConversation",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: abort_ongoing_call_session_for_conversation(client).await,
         },
         ExampleCall {
             operation: "composeMessageInConversation",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: compose_message_in_conversation(client).await,
         },
         ExampleCall {
             operation: "markMessagesDeliveredInConversation",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: mark_messages_delivered_in_conversation(client).await,
         },
         ExampleCall {
             operation: "listConversationEvents",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: list_conversation_events(client).await,
         },
         ExampleCall {
             operation: "requestUserFeedbackForConversation",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: request_user_feedback_for_conversation(client).await,
         },
         ExampleCall {
             operation: "listConversationFiles",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: list_conversation_files(client).await,
         },
         ExampleCall {
             operation: "updateConversationInbox",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: update_conversation_inbox(client).await,
         },
         ExampleCall {
             operation: "initiateConversationWithExistingSession",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: initiate_conversation_with_existing_session(client).await,
         },
         ExampleCall {
             operation: "sendMessageInConversation",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: send_message_in_conversation(client).await,
         },
         ExampleCall {
             operation: "getMessageInConversation",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: get_message_in_conversation(client).await,
         },
         ExampleCall {
             operation: "updateMessageInConversation",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: update_message_in_conversation(client).await,
         },
         ExampleCall {
             operation: "removeMessageInConversation",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: remove_message_in_conversation(client).await,
         },
         ExampleCall {
             operation: "getMessagesInConversation",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: get_messages_in_conversation(client).await,
         },
         ExampleCall {
             operation: "getConversationMetas",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: get_conversation_metas(client).await,
         },
         ExampleCall {
             operation: "updateConversationMetas",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: update_conversation_metas(client).await,
         },
         ExampleCall {
             operation: "updateConversationOpenState",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: update_conversation_open_state(client).await,
         },
         ExampleCall {
             operation: "getOriginalMessageInConversation",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: get_original_message_in_conversation(client).await,
         },
         ExampleCall {
             operation: "listConversationPages",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: list_conversation_pages(client).await,
         },
         ExampleCall {
             operation: "getConversationParticipants",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: get_conversation_participants(client).await,
         },
         ExampleCall {
             operation: "saveConversationParticipants",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: save_conversation_participants(client).await,
         },
         ExampleCall {
             operation: "requestChatboxBindingPurgeForConversation",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: request_chatbox_binding_purge_for_conversation(client).await,
         },
         ExampleCall {
             operation: "markMessagesReadInConversation",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: mark_messages_read_in_conversation(client).await,
         },
         ExampleCall {
             operation: "getConversationRelations",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: get_conversation_relations(client).await,
         },
         ExampleCall {
             operation: "scheduleReminderForConversation",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: schedule_reminder_for_conversation(client).await,
         },
         ExampleCall {
             operation: "reportConversation",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: report_conversation(client).await,
         },
         ExampleCall {
             operation: "getConversationRoutingAssign",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: get_conversation_routing_assign(client).await,
         },
         ExampleCall {
             operation: "assignConversationRouting",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: assign_conversation_routing(client).await,
         },
         ExampleCall {
             operation: "getConversationState",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: get_conversation_state(client).await,
         },
         ExampleCall {
             operation: "changeConversationState",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: change_conversation_state(client).await,
         },
         ExampleCall {
             operation: "requestToolCallForConversation",
+            tiers: &[],
             outcome: request_tool_call_for_conversation(client).await,
         },
         ExampleCall {
             operation: "requestEmailTranscriptForConversation",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: request_email_transcript_for_conversation(client).await,
         },
         ExampleCall {
             operation: "markConversationAsUnread",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: mark_conversation_as_unread(client).await,
         },
         ExampleCall {
             operation: "getVerifyStatusForConversation",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: get_verify_status_for_conversation(client).await,
         },
         ExampleCall {
             operation: "updateVerifyStatusForConversation",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: update_verify_status_for_conversation(client).await,
         },
         ExampleCall {
             operation: "requestIdentityVerificationForConversation",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: request_identity_verification_for_conversation(client).await,
         },
         ExampleCall {
             operation: "redeemIdentityVerificationLinkForConversation",
+            tiers: &[],
             outcome: redeem_identity_verification_link_for_conversation(client).await,
         },
         ExampleCall {
             operation: "deliverWidgetButtonActionForConversation",
+            tiers: &[crate::Tier::User],
             outcome: deliver_widget_button_action_for_conversation(client).await,
         },
         ExampleCall {
             operation: "deliverWidgetDataActionForConversation",
+            tiers: &[crate::Tier::User],
             outcome: deliver_widget_data_action_for_conversation(client).await,
         },
         ExampleCall {
             operation: "resolveSpamConversationContent",
+            tiers: &[crate::Tier::User],
             outcome: resolve_spam_conversation_content(client).await,
         },
         ExampleCall {
             operation: "submitSpamConversationDecision",
+            tiers: &[crate::Tier::User],
             outcome: submit_spam_conversation_decision(client).await,
         },
         ExampleCall {
             operation: "listSpamConversations",
+            tiers: &[crate::Tier::User],
             outcome: list_spam_conversations(client).await,
         },
         ExampleCall {
             operation: "deleteSuggestedConversationDataKey",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: delete_suggested_conversation_data_key(client).await,
         },
         ExampleCall {
             operation: "listSuggestedConversationDataKeys",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: list_suggested_conversation_data_keys(client).await,
         },
         ExampleCall {
             operation: "deleteSuggestedConversationSegment",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: delete_suggested_conversation_segment(client).await,
         },
         ExampleCall {
             operation: "listSuggestedConversationSegments",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: list_suggested_conversation_segments(client).await,
         },
         ExampleCall {
             operation: "listConversations",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: list_conversations(client).await,
         },
         ExampleCall {
             operation: "abortWebsiteDeletion",
+            tiers: &[crate::Tier::User],
             outcome: abort_website_deletion(client).await,
         },
         ExampleCall {
             operation: "listAllActivePlanSubscriptions",
+            tiers: &[crate::Tier::User],
             outcome: list_all_active_plan_subscriptions(client).await,
         },
         ExampleCall {
             operation: "getPlanSubscriptionForWebsite",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: get_plan_subscription_for_website(client).await,
         },
         ExampleCall {
             operation: "subscribeWebsiteToPlan",
+            tiers: &[crate::Tier::User],
             outcome: subscribe_website_to_plan(client).await,
         },
         ExampleCall {
             operation: "unsubscribePlanFromWebsite",
+            tiers: &[crate::Tier::User],
             outcome: unsubscribe_plan_from_website(client).await,
         },
         ExampleCall {
             operation: "changeBillPeriodForWebsitePlanSubscription",
+            tiers: &[crate::Tier::User],
             outcome: change_bill_period_for_website_plan_subscription(client).await,
         },
         ExampleCall {
             operation: "checkCouponAvailabilityForWebsitePlanSubscription",
+            tiers: &[crate::Tier::User],
             outcome: check_coupon_availability_for_website_plan_subscription(client)
                 .await,
         },
         ExampleCall {
             operation: "redeemCouponForWebsitePlanSubscription",
+            tiers: &[crate::Tier::User],
             outcome: redeem_coupon_for_website_plan_subscription(client).await,
         },
         ExampleCall {
             operation: "getConnectAccount",
+            tiers: &[crate::Tier::Plugin],
             outcome: get_connect_account(client).await,
         },
         ExampleCall {
             operation: "getPluginConnectEndpoints",
+            tiers: &[crate::Tier::Plugin],
             outcome: get_plugin_connect_endpoints(client).await,
         },
         ExampleCall {
             operation: "checkConnectSessionValidity",
+            tiers: &[crate::Tier::Plugin],
             outcome: check_connect_session_validity(client).await,
         },
         ExampleCall {
             operation: "listAllConnectWebsites",
+            tiers: &[crate::Tier::Plugin],
             outcome: list_all_connect_websites(client).await,
         },
         ExampleCall {
             operation: "listConnectWebsitesSince",
+            tiers: &[crate::Tier::Plugin],
             outcome: list_connect_websites_since(client).await,
         },
         ExampleCall {
             operation: "listAllActivePluginSubscriptions",
+            tiers: &[crate::Tier::User],
             outcome: list_all_active_plugin_subscriptions(client).await,
         },
         ExampleCall {
             operation: "listSubscriptionsForWebsite",
+            tiers: &[crate::Tier::User],
             outcome: list_subscriptions_for_website(client).await,
         },
         ExampleCall {
             operation: "subscribeWebsiteToPlugin",
+            tiers: &[crate::Tier::User],
             outcome: subscribe_website_to_plugin(client).await,
         },
         ExampleCall {
             operation: "getSubscriptionDetails",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: get_subscription_details(client).await,
         },
         ExampleCall {
             operation: "unsubscribePluginFromWebsite",
+            tiers: &[crate::Tier::User],
             outcome: unsubscribe_plugin_from_website(client).await,
         },
         ExampleCall {
             operation: "getPluginAttestProvenance",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: get_plugin_attest_provenance(client).await,
         },
         ExampleCall {
             operation: "getPluginUsageBills",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: get_plugin_usage_bills(client).await,
         },
         ExampleCall {
             operation: "reportPluginUsageToBill",
+            tiers: &[crate::Tier::Plugin],
             outcome: report_plugin_usage_to_bill(client).await,
         },
         ExampleCall {
             operation: "forwardPluginPayloadToChannel",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: forward_plugin_payload_to_channel(client).await,
         },
         ExampleCall {
             operation: "dispatchPluginEvent",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: dispatch_plugin_event(client).await,
         },
         ExampleCall {
             operation: "getSubscriptionSettings",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: get_subscription_settings(client).await,
         },
         ExampleCall {
             operation: "saveSubscriptionSettings",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: save_subscription_settings(client).await,
         },
         ExampleCall {
             operation: "updateSubscriptionSettings",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: update_subscription_settings(client).await,
         },
         ExampleCall {
             operation: "generateBucketURL",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: generate_bucket_url(client).await,
         },
         ExampleCall {
             operation: "listAnimationMedias",
+            tiers: &[crate::Tier::User],
             outcome: list_animation_medias(client).await,
         },
         ExampleCall {
             operation: "generateAnalytics",
+            tiers: &[crate::Tier::User],
             outcome: generate_analytics(client).await,
         },
         ExampleCall {
             operation: "getWebsiteConnectEndpoints",
+            tiers: &[],
             outcome: get_website_connect_endpoints(client).await,
         },
         ExampleCall {
             operation: "getVerifyKey",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: get_verify_key(client).await,
         },
         ExampleCall {
             operation: "rollVerifyKey",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: roll_verify_key(client).await,
         },
         ExampleCall {
             operation: "getVerifySettings",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: get_verify_settings(client).await,
         },
         ExampleCall {
             operation: "updateVerifySettings",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: update_verify_settings(client).await,
         },
         ExampleCall {
             operation: "listWebsiteOperatorAvailabilities",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: list_website_operator_availabilities(client).await,
         },
         ExampleCall {
             operation: "getWebsiteAvailabilityStatus",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: get_website_availability_status(client).await,
         },
         ExampleCall {
             operation: "createNewCampaign",
+            tiers: &[crate::Tier::User],
             outcome: create_new_campaign(client).await,
         },
         ExampleCall {
             operation: "getCampaign",
+            tiers: &[crate::Tier::User],
             outcome: get_campaign(client).await,
         },
         ExampleCall {
             operation: "checkCampaignExists",
+            tiers: &[crate::Tier::User],
             outcome: check_campaign_exists(client).await,
         },
         ExampleCall {
             operation: "saveCampaign",
+            tiers: &[crate::Tier::User],
             outcome: save_campaign(client).await,
         },
         ExampleCall {
             operation: "updateCampaign",
+            tiers: &[crate::Tier::User],
             outcome: update_campaign(client).await,
         },
         ExampleCall {
             operation: "removeCampaign",
+            tiers: &[crate::Tier::User],
             outcome: remove_campaign(client).await,
         },
         ExampleCall {
             operation: "dispatchCampaign",
+            tiers: &[crate::Tier::User],
             outcome: dispatch_campaign(client).await,
         },
         ExampleCall {
             operation: "pauseCampaign",
+            tiers: &[crate::Tier::User],
             outcome: pause_campaign(client).await,
         },
         ExampleCall {
             operation: "listCampaignRecipients",
+            tiers: &[crate::Tier::User],
             outcome: list_campaign_recipients(client).await,
         },
         ExampleCall {
             operation: "resumeCampaign",
+            tiers: &[crate::Tier::User],
             outcome: resume_campaign(client).await,
         },
         ExampleCall {
             operation: "listCampaignStatistics",
+            tiers: &[crate::Tier::User],
             outcome: list_campaign_statistics(client).await,
         },
         ExampleCall {
             operation: "testCampaign",
+            tiers: &[crate::Tier::User],
             outcome: test_campaign(client).await,
         },
         ExampleCall {
             operation: "listCampaigns",
+            tiers: &[crate::Tier::User],
             outcome: list_campaigns(client).await,
         },
         ExampleCall {
             operation: "listCampaignTags",
+            tiers: &[crate::Tier::User],
             outcome: list_campaign_tags(client).await,
         },
         ExampleCall {
             operation: "createNewCampaignTemplate",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: create_new_campaign_template(client).await,
         },
         ExampleCall {
             operation: "getCampaignTemplate",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: get_campaign_template(client).await,
         },
         ExampleCall {
             operation: "checkCampaignTemplateExists",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: check_campaign_template_exists(client).await,
         },
         ExampleCall {
             operation: "saveCampaignTemplate",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: save_campaign_template(client).await,
         },
         ExampleCall {
             operation: "updateCampaignTemplate",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: update_campaign_template(client).await,
         },
         ExampleCall {
             operation: "removeCampaignTemplate",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: remove_campaign_template(client).await,
         },
         ExampleCall {
             operation: "listCampaignTemplates",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: list_campaign_templates(client).await,
         },
         ExampleCall {
             operation: "createNewInbox",
+            tiers: &[crate::Tier::User],
             outcome: create_new_inbox(client).await,
         },
         ExampleCall {
             operation: "getInbox",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: get_inbox(client).await,
         },
         ExampleCall {
             operation: "checkInboxExists",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: check_inbox_exists(client).await,
         },
         ExampleCall {
             operation: "saveInbox",
+            tiers: &[crate::Tier::User],
             outcome: save_inbox(client).await,
         },
         ExampleCall {
             operation: "deleteInbox",
+            tiers: &[crate::Tier::User],
             outcome: delete_inbox(client).await,
         },
         ExampleCall {
             operation: "batchOrderInboxes",
+            tiers: &[crate::Tier::User],
             outcome: batch_order_inboxes(client).await,
         },
         ExampleCall {
             operation: "listInboxes",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: list_inboxes(client).await,
         },
         ExampleCall {
             operation: "inviteWebsiteOperator",
+            tiers: &[crate::Tier::User],
             outcome: invite_website_operator(client).await,
         },
         ExampleCall {
             operation: "getWebsiteOperator",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: get_website_operator(client).await,
         },
         ExampleCall {
             operation: "changeOperatorMembership",
+            tiers: &[crate::Tier::User],
             outcome: change_operator_membership(client).await,
         },
         ExampleCall {
             operation: "unlinkOperatorFromWebsite",
+            tiers: &[crate::Tier::User],
             outcome: unlink_operator_from_website(client).await,
         },
         ExampleCall {
             operation: "listLastActiveWebsiteOperators",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: list_last_active_website_operators(client).await,
         },
         ExampleCall {
             operation: "flushLastActiveWebsiteOperators",
+            tiers: &[crate::Tier::User],
             outcome: flush_last_active_website_operators(client).await,
         },
         ExampleCall {
             operation: "sendEmailToWebsiteOperators",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: send_email_to_website_operators(client).await,
         },
         ExampleCall {
             operation: "listWebsiteOperators",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: list_website_operators(client).await,
         },
         ExampleCall {
             operation: "getWebsiteSettings",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: get_website_settings(client).await,
         },
         ExampleCall {
             operation: "updateWebsiteSettings",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: update_website_settings(client).await,
         },
         ExampleCall {
             operation: "createNewTeam",
+            tiers: &[],
             outcome: create_new_team(client).await,
         },
         ExampleCall {
             operation: "getTeam",
+            tiers: &[],
             outcome: get_team(client).await,
         },
         ExampleCall {
             operation: "checkTeamExists",
+            tiers: &[],
             outcome: check_team_exists(client).await,
         },
         ExampleCall {
             operation: "saveTeam",
+            tiers: &[],
             outcome: save_team(client).await,
         },
         ExampleCall {
             operation: "deleteTeam",
+            tiers: &[],
             outcome: delete_team(client).await,
         },
         ExampleCall {
             operation: "listTeams",
+            tiers: &[],
             outcome: list_teams(client).await,
         },
         ExampleCall {
             operation: "resolveHelpdesk",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: resolve_helpdesk(client).await,
         },
         ExampleCall {
             operation: "checkHelpdeskExists",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: check_helpdesk_exists(client).await,
         },
         ExampleCall {
             operation: "initializeHelpdesk",
+            tiers: &[crate::Tier::User],
             outcome: initialize_helpdesk(client).await,
         },
         ExampleCall {
             operation: "deleteHelpdesk",
+            tiers: &[crate::Tier::User],
             outcome: delete_helpdesk(client).await,
         },
         ExampleCall {
             operation: "resolveHelpdeskDomain",
+            tiers: &[crate::Tier::User],
             outcome: resolve_helpdesk_domain(client).await,
         },
         ExampleCall {
             operation: "requestHelpdeskDomainChange",
+            tiers: &[crate::Tier::User],
             outcome: request_helpdesk_domain_change(client).await,
         },
         ExampleCall {
             operation: "generateHelpdeskDomainSetupFlow",
+            tiers: &[crate::Tier::User],
             outcome: generate_helpdesk_domain_setup_flow(client).await,
         },
         ExampleCall {
             operation: "exportHelpdeskLocaleArticles",
+            tiers: &[crate::Tier::User],
             outcome: export_helpdesk_locale_articles(client).await,
         },
         ExampleCall {
             operation: "listHelpdeskLocaleFeedbacks",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: list_helpdesk_locale_feedbacks(client).await,
         },
         ExampleCall {
             operation: "mapHelpdeskLocaleFeedbackRatings",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: map_helpdesk_locale_feedback_ratings(client).await,
         },
         ExampleCall {
             operation: "resolveHelpdeskHistoryChange",
+            tiers: &[],
             outcome: resolve_helpdesk_history_change(client).await,
         },
         ExampleCall {
             operation: "cancelHelpdeskHistoryChange",
+            tiers: &[],
             outcome: cancel_helpdesk_history_change(client).await,
         },
         ExampleCall {
             operation: "listHelpdeskHistoryChanges",
+            tiers: &[],
             outcome: list_helpdesk_history_changes(client).await,
         },
         ExampleCall {
             operation: "importExternalHelpdeskToLocale",
+            tiers: &[crate::Tier::User],
             outcome: import_external_helpdesk_to_locale(client).await,
         },
         ExampleCall {
             operation: "addHelpdeskLocale",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: add_helpdesk_locale(client).await,
         },
         ExampleCall {
             operation: "resolveHelpdeskLocale",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: resolve_helpdesk_locale(client).await,
         },
         ExampleCall {
             operation: "checkHelpdeskLocaleExists",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: check_helpdesk_locale_exists(client).await,
         },
         ExampleCall {
             operation: "deleteHelpdeskLocale",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: delete_helpdesk_locale(client).await,
         },
         ExampleCall {
             operation: "listHelpdeskLocales",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: list_helpdesk_locales(client).await,
         },
         ExampleCall {
             operation: "resolveHelpdeskPageEntity",
+            tiers: &[],
             outcome: resolve_helpdesk_page_entity(client).await,
         },
         ExampleCall {
             operation: "listHelpdeskPages",
+            tiers: &[],
             outcome: list_helpdesk_pages(client).await,
         },
         ExampleCall {
             operation: "addHelpdeskRedirection",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: add_helpdesk_redirection(client).await,
         },
         ExampleCall {
             operation: "resolveHelpdeskRedirection",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: resolve_helpdesk_redirection(client).await,
         },
         ExampleCall {
             operation: "checkHelpdeskRedirectionExists",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: check_helpdesk_redirection_exists(client).await,
         },
         ExampleCall {
             operation: "deleteHelpdeskRedirection",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: delete_helpdesk_redirection(client).await,
         },
         ExampleCall {
             operation: "listHelpdeskRedirections",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: list_helpdesk_redirections(client).await,
         },
         ExampleCall {
             operation: "requestHelpdeskContentRefresh",
+            tiers: &[],
             outcome: request_helpdesk_content_refresh(client).await,
         },
         ExampleCall {
             operation: "resolveHelpdeskSettings",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: resolve_helpdesk_settings(client).await,
         },
         ExampleCall {
             operation: "saveHelpdeskSettings",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: save_helpdesk_settings(client).await,
         },
         ExampleCall {
             operation: "resolveHelpdeskTreeContent",
+            tiers: &[],
             outcome: resolve_helpdesk_tree_content(client).await,
         },
         ExampleCall {
             operation: "saveHelpdeskTreeContent",
+            tiers: &[],
             outcome: save_helpdesk_tree_content(client).await,
         },
         ExampleCall {
             operation: "listHelpdeskTree",
+            tiers: &[],
             outcome: list_helpdesk_tree(client).await,
         },
         ExampleCall {
             operation: "resolveHelpdeskTreeMetadata",
+            tiers: &[],
             outcome: resolve_helpdesk_tree_metadata(client).await,
         },
         ExampleCall {
             operation: "updateHelpdeskTreeMetadata",
+            tiers: &[],
             outcome: update_helpdesk_tree_metadata(client).await,
         },
         ExampleCall {
             operation: "resolveHelpdeskTreePage",
+            tiers: &[],
             outcome: resolve_helpdesk_tree_page(client).await,
         },
         ExampleCall {
             operation: "resolveHelpdeskTreePath",
+            tiers: &[],
             outcome: resolve_helpdesk_tree_path(client).await,
         },
         ExampleCall {
             operation: "createHelpdeskTreePath",
+            tiers: &[],
             outcome: create_helpdesk_tree_path(client).await,
         },
         ExampleCall {
             operation: "updateHelpdeskTreePath",
+            tiers: &[],
             outcome: update_helpdesk_tree_path(client).await,
         },
         ExampleCall {
             operation: "deleteHelpdeskTreePath",
+            tiers: &[],
             outcome: delete_helpdesk_tree_path(client).await,
         },
         ExampleCall {
             operation: "addNewHelpdeskLocaleArticle",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: add_new_helpdesk_locale_article(client).await,
         },
         ExampleCall {
             operation: "resolveHelpdeskLocaleArticle",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: resolve_helpdesk_locale_article(client).await,
         },
         ExampleCall {
             operation: "checkHelpdeskLocaleArticleExists",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: check_helpdesk_locale_article_exists(client).await,
         },
         ExampleCall {
             operation: "saveHelpdeskLocaleArticle",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: save_helpdesk_locale_article(client).await,
         },
         ExampleCall {
             operation: "updateHelpdeskLocaleArticle",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: update_helpdesk_locale_article(client).await,
         },
         ExampleCall {
             operation: "deleteHelpdeskLocaleArticle",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: delete_helpdesk_locale_article(client).await,
         },
         ExampleCall {
             operation: "resolveHelpdeskLocaleArticleAlternate",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: resolve_helpdesk_locale_article_alternate(client).await,
         },
         ExampleCall {
             operation: "checkHelpdeskLocaleArticleAlternateExists",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: check_helpdesk_locale_article_alternate_exists(client).await,
         },
         ExampleCall {
             operation: "saveHelpdeskLocaleArticleAlternate",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: save_helpdesk_locale_article_alternate(client).await,
         },
         ExampleCall {
             operation: "deleteHelpdeskLocaleArticleAlternate",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: delete_helpdesk_locale_article_alternate(client).await,
         },
         ExampleCall {
             operation: "listHelpdeskLocaleArticleAlternates",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: list_helpdesk_locale_article_alternates(client).await,
         },
         ExampleCall {
             operation: "resolveHelpdeskLocaleArticleCategory",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: resolve_helpdesk_locale_article_category(client).await,
         },
         ExampleCall {
             operation: "updateHelpdeskLocaleArticleCategory",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: update_helpdesk_locale_article_category(client).await,
         },
         ExampleCall {
             operation: "resolveHelpdeskLocaleArticlePage",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: resolve_helpdesk_locale_article_page(client).await,
         },
         ExampleCall {
             operation: "publishHelpdeskLocaleArticle",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: publish_helpdesk_locale_article(client).await,
         },
         ExampleCall {
             operation: "unpublishHelpdeskLocaleArticle",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: unpublish_helpdesk_locale_article(client).await,
         },
         ExampleCall {
             operation: "listHelpdeskLocaleArticles",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: list_helpdesk_locale_articles(client).await,
         },
         ExampleCall {
             operation: "listHelpdeskLocaleCategories",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: list_helpdesk_locale_categories(client).await,
         },
         ExampleCall {
             operation: "addHelpdeskLocaleCategory",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: add_helpdesk_locale_category(client).await,
         },
         ExampleCall {
             operation: "resolveHelpdeskLocaleCategory",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: resolve_helpdesk_locale_category(client).await,
         },
         ExampleCall {
             operation: "checkHelpdeskLocaleCategoryExists",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: check_helpdesk_locale_category_exists(client).await,
         },
         ExampleCall {
             operation: "saveHelpdeskLocaleCategory",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: save_helpdesk_locale_category(client).await,
         },
         ExampleCall {
             operation: "updateHelpdeskLocaleCategory",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: update_helpdesk_locale_category(client).await,
         },
         ExampleCall {
             operation: "deleteHelpdeskLocaleCategory",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: delete_helpdesk_locale_category(client).await,
         },
         ExampleCall {
             operation: "addHelpdeskLocaleSection",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: add_helpdesk_locale_section(client).await,
         },
         ExampleCall {
             operation: "resolveHelpdeskLocaleSection",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: resolve_helpdesk_locale_section(client).await,
         },
         ExampleCall {
             operation: "checkHelpdeskLocaleSectionExists",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: check_helpdesk_locale_section_exists(client).await,
         },
         ExampleCall {
             operation: "saveHelpdeskLocaleSection",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: save_helpdesk_locale_section(client).await,
         },
         ExampleCall {
             operation: "updateHelpdeskLocaleSection",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: update_helpdesk_locale_section(client).await,
         },
         ExampleCall {
             operation: "deleteHelpdeskLocaleSection",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: delete_helpdesk_locale_section(client).await,
         },
         ExampleCall {
             operation: "listHelpdeskLocaleSections",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: list_helpdesk_locale_sections(client).await,
         },
         ExampleCall {
             operation: "exportHelpdeskLocaleArticlesLegacy",
+            tiers: &[crate::Tier::User],
             outcome: export_helpdesk_locale_articles_legacy(client).await,
         },
         ExampleCall {
             operation: "listHelpdeskLocaleFeedbacksLegacy",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: list_helpdesk_locale_feedbacks_legacy(client).await,
         },
         ExampleCall {
             operation: "mapHelpdeskLocaleFeedbackRatingsLegacy",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: map_helpdesk_locale_feedback_ratings_legacy(client).await,
         },
         ExampleCall {
             operation: "importExternalHelpdeskToLocaleLegacy",
+            tiers: &[crate::Tier::User],
             outcome: import_external_helpdesk_to_locale_legacy(client).await,
         },
         ExampleCall {
             operation: "batchBlockConversations",
+            tiers: &[],
             outcome: batch_block_conversations(client).await,
         },
         ExampleCall {
             operation: "batchUpdateData",
+            tiers: &[],
             outcome: batch_update_data(client).await,
         },
         ExampleCall {
             operation: "batchInboxConversations",
+            tiers: &[],
             outcome: batch_inbox_conversations(client).await,
         },
         ExampleCall {
             operation: "batchReadConversations",
+            tiers: &[crate::Tier::User],
             outcome: batch_read_conversations(client).await,
         },
         ExampleCall {
             operation: "batchRemove",
+            tiers: &[crate::Tier::User],
             outcome: batch_remove(client).await,
         },
         ExampleCall {
             operation: "batchReportConversations",
+            tiers: &[],
             outcome: batch_report_conversations(client).await,
         },
         ExampleCall {
             operation: "batchResolveConversations",
+            tiers: &[crate::Tier::User],
             outcome: batch_resolve_conversations(client).await,
         },
         ExampleCall {
             operation: "batchRoutingConversations",
+            tiers: &[],
             outcome: batch_routing_conversations(client).await,
         },
         ExampleCall {
             operation: "batchUpdateSegments",
+            tiers: &[],
             outcome: batch_update_segments(client).await,
         },
         ExampleCall {
             operation: "batchUnreadConversations",
+            tiers: &[],
             outcome: batch_unread_conversations(client).await,
         },
         ExampleCall {
             operation: "batchUnresolveConversations",
+            tiers: &[],
             outcome: batch_unresolve_conversations(client).await,
         },
         ExampleCall {
             operation: "listPeopleCampaigns",
+            tiers: &[crate::Tier::User],
             outcome: list_people_campaigns(client).await,
         },
         ExampleCall {
             operation: "listPeopleConversations",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: list_people_conversations(client).await,
         },
         ExampleCall {
             operation: "getPeopleData",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: get_people_data(client).await,
         },
         ExampleCall {
             operation: "savePeopleData",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: save_people_data(client).await,
         },
         ExampleCall {
             operation: "updatePeopleData",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: update_people_data(client).await,
         },
         ExampleCall {
             operation: "addPeopleEvent",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: add_people_event(client).await,
         },
         ExampleCall {
             operation: "listPeopleEvents",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: list_people_events(client).await,
         },
         ExampleCall {
             operation: "exportPeopleProfiles",
+            tiers: &[crate::Tier::User],
             outcome: export_people_profiles(client).await,
         },
         ExampleCall {
             operation: "importPeopleProfiles",
+            tiers: &[crate::Tier::User],
             outcome: import_people_profiles(client).await,
         },
         ExampleCall {
             operation: "addNewPeopleProfile",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: add_new_people_profile(client).await,
         },
         ExampleCall {
             operation: "getPeopleProfile",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: get_people_profile(client).await,
         },
         ExampleCall {
             operation: "checkPeopleProfileExists",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: check_people_profile_exists(client).await,
         },
         ExampleCall {
             operation: "savePeopleProfile",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: save_people_profile(client).await,
         },
         ExampleCall {
             operation: "updatePeopleProfile",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: update_people_profile(client).await,
         },
         ExampleCall {
             operation: "removePeopleProfile",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: remove_people_profile(client).await,
         },
         ExampleCall {
             operation: "listPeopleProfiles",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: list_people_profiles(client).await,
         },
         ExampleCall {
             operation: "getPeopleStatistics",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: get_people_statistics(client).await,
         },
         ExampleCall {
             operation: "getPeopleSubscriptionStatus",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: get_people_subscription_status(client).await,
         },
         ExampleCall {
             operation: "updatePeopleSubscriptionStatus",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: update_people_subscription_status(client).await,
         },
         ExampleCall {
             operation: "deleteSuggestedPeopleDataKey",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: delete_suggested_people_data_key(client).await,
         },
         ExampleCall {
             operation: "listSuggestedPeopleDataKeys",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: list_suggested_people_data_keys(client).await,
         },
         ExampleCall {
             operation: "deleteSuggestedPeopleEvent",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: delete_suggested_people_event(client).await,
         },
         ExampleCall {
             operation: "listSuggestedPeopleEvents",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: list_suggested_people_events(client).await,
         },
         ExampleCall {
             operation: "deleteSuggestedPeopleSegment",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: delete_suggested_people_segment(client).await,
         },
         ExampleCall {
             operation: "listSuggestedPeopleSegments",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: list_suggested_people_segments(client).await,
         },
         ExampleCall {
             operation: "countBlockedVisitors",
+            tiers: &[crate::Tier::User],
             outcome: count_blocked_visitors(client).await,
         },
         ExampleCall {
             operation: "countBlockedVisitorsInRule",
+            tiers: &[crate::Tier::User],
             outcome: count_blocked_visitors_in_rule(client).await,
         },
         ExampleCall {
             operation: "clearBlockedVisitorsInRule",
+            tiers: &[crate::Tier::User],
             outcome: clear_blocked_visitors_in_rule(client).await,
         },
         ExampleCall {
             operation: "countVisitors",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: count_visitors(client).await,
         },
         ExampleCall {
             operation: "listVisitors",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: list_visitors(client).await,
         },
         ExampleCall {
             operation: "pinpointVisitorsOnMap",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: pinpoint_visitors_on_map(client).await,
         },
         ExampleCall {
             operation: "getSessionIdentifierFromToken",
+            tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: get_session_identifier_from_token(client).await,
         },
     ])

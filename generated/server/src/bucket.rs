@@ -51,6 +51,12 @@ async fn handle_generate_bucket_url<A: Authenticate, T: Bucket + ?Sized>(
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "generateBucketURL",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::BucketUrlRequest,
         >(body)?;

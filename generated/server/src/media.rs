@@ -58,6 +58,12 @@ async fn handle_list_animation_medias<A: Authenticate, T: Media + ?Sized>(
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "listAnimationMedias",
+            &[::crisp_runtime::Tier::User],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let page_number = path.parse::<u32>("page_number")?;
         let query = ::crisp_runtime::server::QueryParams::parse(query.as_deref())?;

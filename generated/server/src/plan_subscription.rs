@@ -202,6 +202,12 @@ async fn handle_list_all_active_plan_subscriptions<
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::PlanSubscription>, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "listAllActivePlanSubscriptions",
+            &[::crisp_runtime::Tier::User],
+            None,
+        )?;
         ctx.service.list_all_active_plan_subscriptions(caller).await
     }
         .await;
@@ -221,6 +227,12 @@ async fn handle_get_plan_subscription_for_website<
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::PlanSubscription, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "getPlanSubscriptionForWebsite",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         ctx.service.get_plan_subscription_for_website(caller, website_id).await
@@ -240,6 +252,12 @@ async fn handle_subscribe_website_to_plan<A: Authenticate, T: PlanSubscription +
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "subscribeWebsiteToPlan",
+            &[::crisp_runtime::Tier::User],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
@@ -264,6 +282,12 @@ async fn handle_unsubscribe_plan_from_website<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "unsubscribePlanFromWebsite",
+            &[::crisp_runtime::Tier::User],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         ctx.service.unsubscribe_plan_from_website(caller, website_id).await
@@ -286,6 +310,12 @@ async fn handle_change_bill_period_for_website_plan_subscription<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "changeBillPeriodForWebsitePlanSubscription",
+            &[::crisp_runtime::Tier::User],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
@@ -313,6 +343,12 @@ async fn handle_check_coupon_availability_for_website_plan_subscription<
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::PlanSubscriptionCoupon, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "checkCouponAvailabilityForWebsitePlanSubscription",
+            &[::crisp_runtime::Tier::User],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let query = ::crisp_runtime::server::QueryParams::parse(query.as_deref())?;
@@ -343,6 +379,12 @@ async fn handle_redeem_coupon_for_website_plan_subscription<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "redeemCouponForWebsitePlanSubscription",
+            &[::crisp_runtime::Tier::User],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<

@@ -140,6 +140,12 @@ async fn handle_get_connect_account<A: Authenticate, T: PluginConnect + ?Sized>(
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::PluginConnectAccount, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "getConnectAccount",
+            &[::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         ctx.service.get_connect_account(caller).await
     }
         .await;
@@ -152,6 +158,12 @@ async fn handle_get_plugin_connect_endpoints<A: Authenticate, T: PluginConnect +
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::ConnectEndpoints, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "getPluginConnectEndpoints",
+            &[::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         ctx.service.get_plugin_connect_endpoints(caller).await
     }
         .await;
@@ -167,6 +179,12 @@ async fn handle_check_connect_session_validity<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "checkConnectSessionValidity",
+            &[::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         ctx.service.check_connect_session_validity(caller).await
     }
         .await;
@@ -184,6 +202,12 @@ async fn handle_list_all_connect_websites<A: Authenticate, T: PluginConnect + ?S
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::PluginConnectWebsite>, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "listAllConnectWebsites",
+            &[::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let page_number = path.parse::<u32>("page_number")?;
         let query = ::crisp_runtime::server::QueryParams::parse(query.as_deref())?;
@@ -204,6 +228,12 @@ async fn handle_list_connect_websites_since<A: Authenticate, T: PluginConnect + 
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::PluginConnectWebsite>, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "listConnectWebsitesSince",
+            &[::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let query = ::crisp_runtime::server::QueryParams::parse(query.as_deref())?;
         let options = ::crisp_models::ListConnectWebsitesSinceOptions {
             filter_configured: query.optional_bool("filter_configured")?,

@@ -321,6 +321,12 @@ async fn handle_list_all_active_plugin_subscriptions<
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::PluginSubscription>, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "listAllActivePluginSubscriptions",
+            &[::crisp_runtime::Tier::User],
+            None,
+        )?;
         ctx.service.list_all_active_plugin_subscriptions(caller).await
     }
         .await;
@@ -340,6 +346,12 @@ async fn handle_list_subscriptions_for_website<
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::PluginSubscription>, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "listSubscriptionsForWebsite",
+            &[::crisp_runtime::Tier::User],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         ctx.service.list_subscriptions_for_website(caller, website_id).await
@@ -362,6 +374,12 @@ async fn handle_subscribe_website_to_plugin<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "subscribeWebsiteToPlugin",
+            &[::crisp_runtime::Tier::User],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
@@ -386,6 +404,12 @@ async fn handle_get_subscription_details<
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::PluginSubscription, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "getSubscriptionDetails",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let plugin_id = path.string("plugin_id")?;
@@ -408,6 +432,12 @@ async fn handle_unsubscribe_plugin_from_website<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "unsubscribePluginFromWebsite",
+            &[::crisp_runtime::Tier::User],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let plugin_id = path.string("plugin_id")?;
@@ -430,6 +460,12 @@ async fn handle_get_plugin_attest_provenance<
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::PluginAttestProvenance, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "getPluginAttestProvenance",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let plugin_id = path.string("plugin_id")?;
@@ -449,6 +485,12 @@ async fn handle_get_plugin_usage_bills<A: Authenticate, T: PluginSubscription + 
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::PluginUsageBill>, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "getPluginUsageBills",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let plugin_id = path.string("plugin_id")?;
@@ -472,6 +514,12 @@ async fn handle_report_plugin_usage_to_bill<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "reportPluginUsageToBill",
+            &[::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let plugin_id = path.string("plugin_id")?;
@@ -500,6 +548,12 @@ async fn handle_forward_plugin_payload_to_channel<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "forwardPluginPayloadToChannel",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let plugin_id = path.string("plugin_id")?;
@@ -525,6 +579,12 @@ async fn handle_dispatch_plugin_event<A: Authenticate, T: PluginSubscription + ?
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "dispatchPluginEvent",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let plugin_id = path.string("plugin_id")?;
@@ -550,6 +610,12 @@ async fn handle_get_subscription_settings<
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::PluginSubscriptionSettings, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "getSubscriptionSettings",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let plugin_id = path.string("plugin_id")?;
@@ -573,6 +639,12 @@ async fn handle_save_subscription_settings<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "saveSubscriptionSettings",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let plugin_id = path.string("plugin_id")?;
@@ -599,6 +671,12 @@ async fn handle_update_subscription_settings<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "updateSubscriptionSettings",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let plugin_id = path.string("plugin_id")?;

@@ -58,6 +58,12 @@ async fn handle_generate_analytics<A: Authenticate, T: WebsiteAnalytics + ?Sized
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::AnalyticsPoint>, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "generateAnalytics",
+            &[::crisp_runtime::Tier::User],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<

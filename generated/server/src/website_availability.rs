@@ -81,6 +81,12 @@ async fn handle_list_website_operator_availabilities<
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::AvailabilityOperator>, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "listWebsiteOperatorAvailabilities",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         ctx.service.list_website_operator_availabilities(caller, website_id).await
@@ -102,6 +108,12 @@ async fn handle_get_website_availability_status<
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::AvailabilityStatus, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "getWebsiteAvailabilityStatus",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         ctx.service.get_website_availability_status(caller, website_id).await

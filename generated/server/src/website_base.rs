@@ -132,6 +132,12 @@ async fn handle_check_website_exists<A: Authenticate, T: WebsiteBase + ?Sized>(
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "checkWebsiteExists",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let query = ::crisp_runtime::server::QueryParams::parse(query.as_deref())?;
         let domain = query.required_string("domain")?;
         ctx.service.check_website_exists(caller, domain).await
@@ -147,6 +153,12 @@ async fn handle_create_website<A: Authenticate, T: WebsiteBase + ?Sized>(
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::Website, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "createWebsite",
+            &[::crisp_runtime::Tier::User],
+            None,
+        )?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::CreateWebsiteBody,
         >(body)?;
@@ -166,6 +178,12 @@ async fn handle_get_website<A: Authenticate, T: WebsiteBase + ?Sized>(
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::Website, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "getWebsite",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         ctx.service.get_website(caller, website_id).await
@@ -185,6 +203,12 @@ async fn handle_delete_website<A: Authenticate, T: WebsiteBase + ?Sized>(
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "deleteWebsite",
+            &[::crisp_runtime::Tier::User],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
@@ -206,6 +230,12 @@ async fn handle_abort_website_deletion<A: Authenticate, T: WebsiteBase + ?Sized>
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "abortWebsiteDeletion",
+            &[::crisp_runtime::Tier::User],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         ctx.service.abort_website_deletion(caller, website_id).await

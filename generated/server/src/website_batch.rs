@@ -268,6 +268,12 @@ async fn handle_batch_block_conversations<A: Authenticate, T: WebsiteBatch + ?Si
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "batchBlockConversations",
+            &[],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
@@ -290,6 +296,7 @@ async fn handle_batch_update_data<A: Authenticate, T: WebsiteBatch + ?Sized>(
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(&caller, "batchUpdateData", &[], None)?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
@@ -312,6 +319,12 @@ async fn handle_batch_inbox_conversations<A: Authenticate, T: WebsiteBatch + ?Si
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "batchInboxConversations",
+            &[],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
@@ -334,6 +347,12 @@ async fn handle_batch_read_conversations<A: Authenticate, T: WebsiteBatch + ?Siz
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "batchReadConversations",
+            &[::crisp_runtime::Tier::User],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
@@ -356,6 +375,12 @@ async fn handle_batch_remove<A: Authenticate, T: WebsiteBatch + ?Sized>(
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "batchRemove",
+            &[::crisp_runtime::Tier::User],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
@@ -378,6 +403,12 @@ async fn handle_batch_report_conversations<A: Authenticate, T: WebsiteBatch + ?S
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "batchReportConversations",
+            &[],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
@@ -400,6 +431,12 @@ async fn handle_batch_resolve_conversations<A: Authenticate, T: WebsiteBatch + ?
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "batchResolveConversations",
+            &[::crisp_runtime::Tier::User],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
@@ -422,6 +459,12 @@ async fn handle_batch_routing_conversations<A: Authenticate, T: WebsiteBatch + ?
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "batchRoutingConversations",
+            &[],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
@@ -444,6 +487,7 @@ async fn handle_batch_update_segments<A: Authenticate, T: WebsiteBatch + ?Sized>
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(&caller, "batchUpdateSegments", &[], None)?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
@@ -466,6 +510,12 @@ async fn handle_batch_unread_conversations<A: Authenticate, T: WebsiteBatch + ?S
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "batchUnreadConversations",
+            &[],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
@@ -488,6 +538,12 @@ async fn handle_batch_unresolve_conversations<A: Authenticate, T: WebsiteBatch +
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "batchUnresolveConversations",
+            &[],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<

@@ -503,6 +503,12 @@ async fn handle_create_new_campaign<A: Authenticate, T: WebsiteCampaigns + ?Size
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::CreateNewCampaignData, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "createNewCampaign",
+            &[::crisp_runtime::Tier::User],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
@@ -524,6 +530,12 @@ async fn handle_get_campaign<A: Authenticate, T: WebsiteCampaigns + ?Sized>(
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::Campaign, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "getCampaign",
+            &[::crisp_runtime::Tier::User],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let campaign_id = path.string("campaign_id")?;
@@ -543,6 +555,12 @@ async fn handle_check_campaign_exists<A: Authenticate, T: WebsiteCampaigns + ?Si
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "checkCampaignExists",
+            &[::crisp_runtime::Tier::User],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let campaign_id = path.string("campaign_id")?;
@@ -563,6 +581,12 @@ async fn handle_save_campaign<A: Authenticate, T: WebsiteCampaigns + ?Sized>(
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "saveCampaign",
+            &[::crisp_runtime::Tier::User],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let campaign_id = path.string("campaign_id")?;
@@ -584,6 +608,12 @@ async fn handle_update_campaign<A: Authenticate, T: WebsiteCampaigns + ?Sized>(
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "updateCampaign",
+            &[::crisp_runtime::Tier::User],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let campaign_id = path.string("campaign_id")?;
@@ -604,6 +634,12 @@ async fn handle_remove_campaign<A: Authenticate, T: WebsiteCampaigns + ?Sized>(
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "removeCampaign",
+            &[::crisp_runtime::Tier::User],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let campaign_id = path.string("campaign_id")?;
@@ -623,6 +659,12 @@ async fn handle_dispatch_campaign<A: Authenticate, T: WebsiteCampaigns + ?Sized>
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "dispatchCampaign",
+            &[::crisp_runtime::Tier::User],
+            Some(("website:campaign:templates", ::crisp_runtime::server::Access::Write)),
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let campaign_id = path.string("campaign_id")?;
@@ -642,6 +684,12 @@ async fn handle_pause_campaign<A: Authenticate, T: WebsiteCampaigns + ?Sized>(
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "pauseCampaign",
+            &[::crisp_runtime::Tier::User],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let campaign_id = path.string("campaign_id")?;
@@ -661,6 +709,12 @@ async fn handle_list_campaign_recipients<A: Authenticate, T: WebsiteCampaigns + 
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::CampaignRecipient>, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "listCampaignRecipients",
+            &[::crisp_runtime::Tier::User],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let campaign_id = path.string("campaign_id")?;
@@ -683,6 +737,12 @@ async fn handle_resume_campaign<A: Authenticate, T: WebsiteCampaigns + ?Sized>(
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "resumeCampaign",
+            &[::crisp_runtime::Tier::User],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let campaign_id = path.string("campaign_id")?;
@@ -702,6 +762,12 @@ async fn handle_list_campaign_statistics<A: Authenticate, T: WebsiteCampaigns + 
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::CampaignStatistic>, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "listCampaignStatistics",
+            &[::crisp_runtime::Tier::User],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let campaign_id = path.string("campaign_id")?;
@@ -731,6 +797,12 @@ async fn handle_test_campaign<A: Authenticate, T: WebsiteCampaigns + ?Sized>(
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "testCampaign",
+            &[::crisp_runtime::Tier::User],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let campaign_id = path.string("campaign_id")?;
@@ -751,6 +823,12 @@ async fn handle_list_campaigns<A: Authenticate, T: WebsiteCampaigns + ?Sized>(
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::CampaignExcerpt>, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "listCampaigns",
+            &[::crisp_runtime::Tier::User],
+            Some(("website:campaign:templates", ::crisp_runtime::server::Access::Read)),
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let page_number = path.parse::<u32>("page_number")?;
@@ -783,6 +861,12 @@ async fn handle_list_campaign_tags<A: Authenticate, T: WebsiteCampaigns + ?Sized
 ) -> ::axum::response::Response {
     let result: Result<Vec<String>, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "listCampaignTags",
+            &[::crisp_runtime::Tier::User],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         ctx.service.list_campaign_tags(caller, website_id).await
@@ -805,6 +889,12 @@ async fn handle_create_new_campaign_template<
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::CreateNewCampaignTemplateData, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "createNewCampaignTemplate",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
@@ -826,6 +916,12 @@ async fn handle_get_campaign_template<A: Authenticate, T: WebsiteCampaigns + ?Si
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::CampaignTemplate, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "getCampaignTemplate",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let template_id = path.string("template_id")?;
@@ -848,6 +944,12 @@ async fn handle_check_campaign_template_exists<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "checkCampaignTemplateExists",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let template_id = path.string("template_id")?;
@@ -868,6 +970,12 @@ async fn handle_save_campaign_template<A: Authenticate, T: WebsiteCampaigns + ?S
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "saveCampaignTemplate",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let template_id = path.string("template_id")?;
@@ -891,6 +999,12 @@ async fn handle_update_campaign_template<A: Authenticate, T: WebsiteCampaigns + 
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "updateCampaignTemplate",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let template_id = path.string("template_id")?;
@@ -913,6 +1027,12 @@ async fn handle_remove_campaign_template<A: Authenticate, T: WebsiteCampaigns + 
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "removeCampaignTemplate",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let template_id = path.string("template_id")?;
@@ -933,6 +1053,12 @@ async fn handle_list_campaign_templates<A: Authenticate, T: WebsiteCampaigns + ?
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::CampaignTemplateExcerpt>, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "listCampaignTemplates",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let page_number = path.parse::<u32>("page_number")?;

@@ -60,6 +60,12 @@ async fn handle_get_website_connect_endpoints<
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::ConnectEndpoints, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "getWebsiteConnectEndpoints",
+            &[],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         ctx.service.get_website_connect_endpoints(caller, website_id).await

@@ -1453,6 +1453,15 @@ async fn handle_create_new_conversation<
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::CreateNewConversationData, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "createNewConversation",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            Some((
+                "website:conversation:sessions",
+                ::crisp_runtime::server::Access::Write,
+            )),
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         ctx.service.create_new_conversation(caller, website_id).await
@@ -1471,6 +1480,15 @@ async fn handle_get_conversation<A: Authenticate, T: WebsiteConversation + ?Size
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::Conversation, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "getConversation",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            Some((
+                "website:conversation:sessions",
+                ::crisp_runtime::server::Access::Read,
+            )),
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
@@ -1493,6 +1511,12 @@ async fn handle_check_conversation_exists<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "checkConversationExists",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
@@ -1512,6 +1536,15 @@ async fn handle_remove_conversation<A: Authenticate, T: WebsiteConversation + ?S
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "removeConversation",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            Some((
+                "website:conversation:sessions",
+                ::crisp_runtime::server::Access::Write,
+            )),
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
@@ -1534,6 +1567,12 @@ async fn handle_get_block_status_for_conversation<
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::GetBlockStatusForConversationData, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "getBlockStatusForConversation",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
@@ -1559,6 +1598,15 @@ async fn handle_block_incoming_messages_for_conversation<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "blockIncomingMessagesForConversation",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            Some((
+                "website:conversation:sessions",
+                ::crisp_runtime::server::Access::Write,
+            )),
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
@@ -1591,6 +1639,12 @@ async fn handle_list_browsing_sessions_for_conversation<
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::ConversationBrowsing>, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "listBrowsingSessionsForConversation",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
@@ -1615,6 +1669,12 @@ async fn handle_initiate_browsing_session_for_conversation<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "initiateBrowsingSessionForConversation",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
@@ -1640,6 +1700,12 @@ async fn handle_send_action_to_existing_browsing_session<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "sendActionToExistingBrowsingSession",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
@@ -1675,6 +1741,12 @@ async fn handle_assist_existing_browsing_session<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "assistExistingBrowsingSession",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
@@ -1709,6 +1781,12 @@ async fn handle_get_ongoing_call_session_for_conversation<
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::ConversationCall, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "getOngoingCallSessionForConversation",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
@@ -1734,6 +1812,12 @@ async fn handle_initiate_new_call_session_for_conversation<
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::ConversationCall, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "initiateNewCallSessionForConversation",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
@@ -1767,6 +1851,12 @@ async fn handle_transmit_signaling_on_ongoing_call_session<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "transmitSignalingOnOngoingCallSession",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
@@ -1802,6 +1892,12 @@ async fn handle_abort_ongoing_call_session_for_conversation<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "abortOngoingCallSessionForConversation",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
@@ -1837,6 +1933,12 @@ async fn handle_compose_message_in_conversation<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "composeMessageInConversation",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
@@ -1865,6 +1967,12 @@ async fn handle_mark_messages_delivered_in_conversation<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "markMessagesDeliveredInConversation",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
@@ -1897,6 +2005,12 @@ async fn handle_list_conversation_events<
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::ConversationEvent>, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "listConversationEvents",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
@@ -1922,6 +2036,12 @@ async fn handle_request_user_feedback_for_conversation<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "requestUserFeedbackForConversation",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
@@ -1946,6 +2066,12 @@ async fn handle_list_conversation_files<
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::ConversationFile>, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "listConversationFiles",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
@@ -1972,6 +2098,12 @@ async fn handle_update_conversation_inbox<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "updateConversationInbox",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
@@ -1997,6 +2129,12 @@ async fn handle_initiate_conversation_with_existing_session<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "initiateConversationWithExistingSession",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
@@ -2022,6 +2160,15 @@ async fn handle_send_message_in_conversation<
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::SendMessageInConversationData, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "sendMessageInConversation",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            Some((
+                "website:conversation:messages",
+                ::crisp_runtime::server::Access::Write,
+            )),
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
@@ -2049,6 +2196,15 @@ async fn handle_get_message_in_conversation<
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::ConversationMessage, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "getMessageInConversation",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            Some((
+                "website:conversation:messages",
+                ::crisp_runtime::server::Access::Read,
+            )),
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
@@ -2075,6 +2231,15 @@ async fn handle_update_message_in_conversation<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "updateMessageInConversation",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            Some((
+                "website:conversation:messages",
+                ::crisp_runtime::server::Access::Write,
+            )),
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
@@ -2109,6 +2274,12 @@ async fn handle_remove_message_in_conversation<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "removeMessageInConversation",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
@@ -2135,6 +2306,15 @@ async fn handle_get_messages_in_conversation<
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::ConversationMessage>, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "getMessagesInConversation",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            Some((
+                "website:conversation:messages",
+                ::crisp_runtime::server::Access::Read,
+            )),
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
@@ -2162,6 +2342,15 @@ async fn handle_get_conversation_metas<A: Authenticate, T: WebsiteConversation +
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::ConversationMeta, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "getConversationMetas",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            Some((
+                "website:conversation:sessions",
+                ::crisp_runtime::server::Access::Read,
+            )),
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
@@ -2185,6 +2374,15 @@ async fn handle_update_conversation_metas<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "updateConversationMetas",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            Some((
+                "website:conversation:sessions",
+                ::crisp_runtime::server::Access::Write,
+            )),
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
@@ -2211,6 +2409,12 @@ async fn handle_update_conversation_open_state<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "updateConversationOpenState",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
@@ -2238,6 +2442,12 @@ async fn handle_get_original_message_in_conversation<
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::ConversationOriginal, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "getOriginalMessageInConversation",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
@@ -2268,6 +2478,12 @@ async fn handle_list_conversation_pages<
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::ConversationPage>, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "listConversationPages",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
@@ -2293,6 +2509,12 @@ async fn handle_get_conversation_participants<
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::GetConversationParticipantsData, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "getConversationParticipants",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
@@ -2316,6 +2538,12 @@ async fn handle_save_conversation_participants<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "saveConversationParticipants",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
@@ -2343,6 +2571,12 @@ async fn handle_request_chatbox_binding_purge_for_conversation<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "requestChatboxBindingPurgeForConversation",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
@@ -2372,6 +2606,15 @@ async fn handle_mark_messages_read_in_conversation<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "markMessagesReadInConversation",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            Some((
+                "website:conversation:messages",
+                ::crisp_runtime::server::Access::Write,
+            )),
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
@@ -2399,6 +2642,12 @@ async fn handle_get_conversation_relations<
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::ConversationRelations, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "getConversationRelations",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
@@ -2422,6 +2671,12 @@ async fn handle_schedule_reminder_for_conversation<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "scheduleReminderForConversation",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
@@ -2447,6 +2702,12 @@ async fn handle_report_conversation<A: Authenticate, T: WebsiteConversation + ?S
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "reportConversation",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
@@ -2472,6 +2733,12 @@ async fn handle_get_conversation_routing_assign<
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::ConversationRoutingAssign, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "getConversationRoutingAssign",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
@@ -2495,6 +2762,15 @@ async fn handle_assign_conversation_routing<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "assignConversationRouting",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            Some((
+                "website:conversation:sessions",
+                ::crisp_runtime::server::Access::Write,
+            )),
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
@@ -2519,6 +2795,12 @@ async fn handle_get_conversation_state<A: Authenticate, T: WebsiteConversation +
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::GetConversationStateData, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "getConversationState",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            Some(("website:conversation:states", ::crisp_runtime::server::Access::Read)),
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
@@ -2542,6 +2824,12 @@ async fn handle_change_conversation_state<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "changeConversationState",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            Some(("website:conversation:states", ::crisp_runtime::server::Access::Write)),
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
@@ -2568,6 +2856,12 @@ async fn handle_request_tool_call_for_conversation<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "requestToolCallForConversation",
+            &[],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
@@ -2596,6 +2890,12 @@ async fn handle_request_email_transcript_for_conversation<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "requestEmailTranscriptForConversation",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
@@ -2629,6 +2929,12 @@ async fn handle_mark_conversation_as_unread<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "markConversationAsUnread",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
@@ -2656,6 +2962,12 @@ async fn handle_get_verify_status_for_conversation<
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::GetVerifyStatusForConversationData, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "getVerifyStatusForConversation",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
@@ -2681,6 +2993,12 @@ async fn handle_update_verify_status_for_conversation<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "updateVerifyStatusForConversation",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
@@ -2709,6 +3027,12 @@ async fn handle_request_identity_verification_for_conversation<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "requestIdentityVerificationForConversation",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
@@ -2742,6 +3066,12 @@ async fn handle_redeem_identity_verification_link_for_conversation<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "redeemIdentityVerificationLinkForConversation",
+            &[],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
@@ -2775,6 +3105,12 @@ async fn handle_deliver_widget_button_action_for_conversation<
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::ConversationWidgetAction, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "deliverWidgetButtonActionForConversation",
+            &[::crisp_runtime::Tier::User],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
@@ -2810,6 +3146,12 @@ async fn handle_deliver_widget_data_action_for_conversation<
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::ConversationWidgetAction, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "deliverWidgetDataActionForConversation",
+            &[::crisp_runtime::Tier::User],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
@@ -2844,6 +3186,12 @@ async fn handle_resolve_spam_conversation_content<
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::ConversationSpamContent, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "resolveSpamConversationContent",
+            &[::crisp_runtime::Tier::User],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let spam_id = path.string("spam_id")?;
@@ -2867,6 +3215,12 @@ async fn handle_submit_spam_conversation_decision<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "submitSpamConversationDecision",
+            &[::crisp_runtime::Tier::User],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let spam_id = path.string("spam_id")?;
@@ -2894,6 +3248,12 @@ async fn handle_list_spam_conversations<
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::ConversationSpam>, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "listSpamConversations",
+            &[::crisp_runtime::Tier::User],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let page_number = path.parse::<u32>("page_number")?;
@@ -2917,6 +3277,12 @@ async fn handle_delete_suggested_conversation_data_key<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "deleteSuggestedConversationDataKey",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
@@ -2943,6 +3309,12 @@ async fn handle_list_suggested_conversation_data_keys<
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::ConversationSuggestedDataKey>, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "listSuggestedConversationDataKeys",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let page_number = path.parse::<u32>("page_number")?;
@@ -2968,6 +3340,12 @@ async fn handle_delete_suggested_conversation_segment<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "deleteSuggestedConversationSegment",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
@@ -2992,6 +3370,12 @@ async fn handle_list_suggested_conversation_segments<
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::ConversationSuggestedSegment>, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "listSuggestedConversationSegments",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let page_number = path.parse::<u32>("page_number")?;
@@ -3014,6 +3398,15 @@ async fn handle_list_conversations<A: Authenticate, T: WebsiteConversation + ?Si
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::Conversation>, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "listConversations",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            Some((
+                "website:conversation:sessions",
+                ::crisp_runtime::server::Access::Read,
+            )),
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let page_number = path.parse::<u32>("page_number")?;

@@ -1815,6 +1815,12 @@ async fn handle_resolve_helpdesk<A: Authenticate, T: WebsiteHelpdesk + ?Sized>(
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::Helpdesk, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "resolveHelpdesk",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         ctx.service.resolve_helpdesk(caller, website_id).await
@@ -1833,6 +1839,12 @@ async fn handle_check_helpdesk_exists<A: Authenticate, T: WebsiteHelpdesk + ?Siz
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "checkHelpdeskExists",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         ctx.service.check_helpdesk_exists(caller, website_id).await
@@ -1852,6 +1864,12 @@ async fn handle_initialize_helpdesk<A: Authenticate, T: WebsiteHelpdesk + ?Sized
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "initializeHelpdesk",
+            &[::crisp_runtime::Tier::User],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
@@ -1874,6 +1892,12 @@ async fn handle_delete_helpdesk<A: Authenticate, T: WebsiteHelpdesk + ?Sized>(
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "deleteHelpdesk",
+            &[::crisp_runtime::Tier::User],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
@@ -1895,6 +1919,12 @@ async fn handle_resolve_helpdesk_domain<A: Authenticate, T: WebsiteHelpdesk + ?S
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::HelpdeskDomain, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "resolveHelpdeskDomain",
+            &[::crisp_runtime::Tier::User],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         ctx.service.resolve_helpdesk_domain(caller, website_id).await
@@ -1917,6 +1947,12 @@ async fn handle_request_helpdesk_domain_change<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "requestHelpdeskDomainChange",
+            &[::crisp_runtime::Tier::User],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
@@ -1942,6 +1978,12 @@ async fn handle_generate_helpdesk_domain_setup_flow<
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::HelpdeskDomainSetupFlow, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "generateHelpdeskDomainSetupFlow",
+            &[::crisp_runtime::Tier::User],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let query = ::crisp_runtime::server::QueryParams::parse(query.as_deref())?;
@@ -1969,6 +2011,12 @@ async fn handle_export_helpdesk_locale_articles<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "exportHelpdeskLocaleArticles",
+            &[::crisp_runtime::Tier::User],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;
@@ -1996,6 +2044,12 @@ async fn handle_list_helpdesk_locale_feedbacks<
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::HelpdeskFeedback>, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "listHelpdeskLocaleFeedbacks",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;
@@ -2036,6 +2090,12 @@ async fn handle_map_helpdesk_locale_feedback_ratings<
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::HelpdeskFeedbackRatings, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "mapHelpdeskLocaleFeedbackRatings",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;
@@ -2073,6 +2133,12 @@ async fn handle_resolve_helpdesk_history_change<
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::HelpdeskHistoryChange, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "resolveHelpdeskHistoryChange",
+            &[],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let change_id = path.string("change_id")?;
@@ -2096,6 +2162,12 @@ async fn handle_cancel_helpdesk_history_change<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "cancelHelpdeskHistoryChange",
+            &[],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let change_id = path.string("change_id")?;
@@ -2124,6 +2196,12 @@ async fn handle_list_helpdesk_history_changes<
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::HelpdeskHistoryChange>, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "listHelpdeskHistoryChanges",
+            &[],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let page_number = path.parse::<u32>("page_number")?;
@@ -2155,6 +2233,12 @@ async fn handle_import_external_helpdesk_to_locale<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "importExternalHelpdeskToLocale",
+            &[::crisp_runtime::Tier::User],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;
@@ -2188,6 +2272,12 @@ async fn handle_add_helpdesk_locale<A: Authenticate, T: WebsiteHelpdesk + ?Sized
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "addHelpdeskLocale",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
@@ -2209,6 +2299,12 @@ async fn handle_resolve_helpdesk_locale<A: Authenticate, T: WebsiteHelpdesk + ?S
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::HelpdeskLocale, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "resolveHelpdeskLocale",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;
@@ -2231,6 +2327,12 @@ async fn handle_check_helpdesk_locale_exists<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "checkHelpdeskLocaleExists",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;
@@ -2250,6 +2352,12 @@ async fn handle_delete_helpdesk_locale<A: Authenticate, T: WebsiteHelpdesk + ?Si
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "deleteHelpdeskLocale",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;
@@ -2269,6 +2377,12 @@ async fn handle_list_helpdesk_locales<A: Authenticate, T: WebsiteHelpdesk + ?Siz
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::HelpdeskLocale>, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "listHelpdeskLocales",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let page_number = path.parse::<u32>("page_number")?;
@@ -2291,6 +2405,12 @@ async fn handle_resolve_helpdesk_page_entity<
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::HelpdeskPage, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "resolveHelpdeskPageEntity",
+            &[],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;
@@ -2321,6 +2441,7 @@ async fn handle_list_helpdesk_pages<A: Authenticate, T: WebsiteHelpdesk + ?Sized
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::HelpdeskPage>, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(&caller, "listHelpdeskPages", &[], None)?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;
@@ -2346,6 +2467,12 @@ async fn handle_add_helpdesk_redirection<A: Authenticate, T: WebsiteHelpdesk + ?
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::HelpdeskRedirectionNew, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "addHelpdeskRedirection",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
@@ -2370,6 +2497,12 @@ async fn handle_resolve_helpdesk_redirection<
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::HelpdeskRedirection, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "resolveHelpdeskRedirection",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let redirection_id = path.string("redirection_id")?;
@@ -2394,6 +2527,12 @@ async fn handle_check_helpdesk_redirection_exists<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "checkHelpdeskRedirectionExists",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let redirection_id = path.string("redirection_id")?;
@@ -2418,6 +2557,12 @@ async fn handle_delete_helpdesk_redirection<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "deleteHelpdeskRedirection",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let redirection_id = path.string("redirection_id")?;
@@ -2437,6 +2582,12 @@ async fn handle_list_helpdesk_redirections<A: Authenticate, T: WebsiteHelpdesk +
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::HelpdeskRedirection>, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "listHelpdeskRedirections",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let page_number = path.parse::<u32>("page_number")?;
@@ -2459,6 +2610,12 @@ async fn handle_request_helpdesk_content_refresh<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "requestHelpdeskContentRefresh",
+            &[],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;
@@ -2482,6 +2639,12 @@ async fn handle_resolve_helpdesk_settings<A: Authenticate, T: WebsiteHelpdesk + 
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::HelpdeskSettings, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "resolveHelpdeskSettings",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         ctx.service.resolve_helpdesk_settings(caller, website_id).await
@@ -2501,6 +2664,12 @@ async fn handle_save_helpdesk_settings<A: Authenticate, T: WebsiteHelpdesk + ?Si
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "saveHelpdeskSettings",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
@@ -2525,6 +2694,12 @@ async fn handle_resolve_helpdesk_tree_content<
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::HelpdeskTreeContent, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "resolveHelpdeskTreeContent",
+            &[],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;
@@ -2556,6 +2731,12 @@ async fn handle_save_helpdesk_tree_content<A: Authenticate, T: WebsiteHelpdesk +
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "saveHelpdeskTreeContent",
+            &[],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;
@@ -2591,6 +2772,7 @@ async fn handle_list_helpdesk_tree<A: Authenticate, T: WebsiteHelpdesk + ?Sized>
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::HelpdeskTreeNode>, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(&caller, "listHelpdeskTree", &[], None)?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;
@@ -2632,6 +2814,12 @@ async fn handle_resolve_helpdesk_tree_metadata<
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::HelpdeskTreeMetadata, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "resolveHelpdeskTreeMetadata",
+            &[],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;
@@ -2666,6 +2854,12 @@ async fn handle_update_helpdesk_tree_metadata<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "updateHelpdeskTreeMetadata",
+            &[],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;
@@ -2700,6 +2894,12 @@ async fn handle_resolve_helpdesk_tree_page<A: Authenticate, T: WebsiteHelpdesk +
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::HelpdeskTreePage, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "resolveHelpdeskTreePage",
+            &[],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;
@@ -2724,6 +2924,12 @@ async fn handle_resolve_helpdesk_tree_path<A: Authenticate, T: WebsiteHelpdesk +
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::HelpdeskTreeNode, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "resolveHelpdeskTreePath",
+            &[],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;
@@ -2748,6 +2954,12 @@ async fn handle_create_helpdesk_tree_path<A: Authenticate, T: WebsiteHelpdesk + 
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "createHelpdeskTreePath",
+            &[],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;
@@ -2773,6 +2985,12 @@ async fn handle_update_helpdesk_tree_path<A: Authenticate, T: WebsiteHelpdesk + 
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "updateHelpdeskTreePath",
+            &[],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;
@@ -2807,6 +3025,12 @@ async fn handle_delete_helpdesk_tree_path<A: Authenticate, T: WebsiteHelpdesk + 
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "deleteHelpdeskTreePath",
+            &[],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;
@@ -2836,6 +3060,12 @@ async fn handle_add_new_helpdesk_locale_article<
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::HelpdeskArticleNew, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "addNewHelpdeskLocaleArticle",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;
@@ -2864,6 +3094,12 @@ async fn handle_resolve_helpdesk_locale_article<
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::HelpdeskArticle, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "resolveHelpdeskLocaleArticle",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;
@@ -2890,6 +3126,12 @@ async fn handle_check_helpdesk_locale_article_exists<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "checkHelpdeskLocaleArticleExists",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;
@@ -2917,6 +3159,12 @@ async fn handle_save_helpdesk_locale_article<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "saveHelpdeskLocaleArticle",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;
@@ -2947,6 +3195,12 @@ async fn handle_update_helpdesk_locale_article<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "updateHelpdeskLocaleArticle",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;
@@ -2976,6 +3230,12 @@ async fn handle_delete_helpdesk_locale_article<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "deleteHelpdeskLocaleArticle",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;
@@ -3002,6 +3262,12 @@ async fn handle_resolve_helpdesk_locale_article_alternate<
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::HelpdeskArticleAlternate, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "resolveHelpdeskLocaleArticleAlternate",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;
@@ -3035,6 +3301,12 @@ async fn handle_check_helpdesk_locale_article_alternate_exists<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "checkHelpdeskLocaleArticleAlternateExists",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;
@@ -3069,6 +3341,12 @@ async fn handle_save_helpdesk_locale_article_alternate<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "saveHelpdeskLocaleArticleAlternate",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;
@@ -3106,6 +3384,12 @@ async fn handle_delete_helpdesk_locale_article_alternate<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "deleteHelpdeskLocaleArticleAlternate",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;
@@ -3139,6 +3423,12 @@ async fn handle_list_helpdesk_locale_article_alternates<
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::HelpdeskArticleAlternate>, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "listHelpdeskLocaleArticleAlternates",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;
@@ -3170,6 +3460,12 @@ async fn handle_resolve_helpdesk_locale_article_category<
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::HelpdeskCategory, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "resolveHelpdeskLocaleArticleCategory",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;
@@ -3202,6 +3498,12 @@ async fn handle_update_helpdesk_locale_article_category<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "updateHelpdeskLocaleArticleCategory",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;
@@ -3237,6 +3539,12 @@ async fn handle_resolve_helpdesk_locale_article_page<
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::HelpdeskTreePage, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "resolveHelpdeskLocaleArticlePage",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;
@@ -3263,6 +3571,12 @@ async fn handle_publish_helpdesk_locale_article<
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::HelpdeskArticlePublish, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "publishHelpdeskLocaleArticle",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;
@@ -3289,6 +3603,12 @@ async fn handle_unpublish_helpdesk_locale_article<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "unpublishHelpdeskLocaleArticle",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;
@@ -3315,6 +3635,12 @@ async fn handle_list_helpdesk_locale_articles<
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::HelpdeskArticle>, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "listHelpdeskLocaleArticles",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;
@@ -3341,6 +3667,12 @@ async fn handle_list_helpdesk_locale_categories<
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::HelpdeskCategory>, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "listHelpdeskLocaleCategories",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;
@@ -3368,6 +3700,12 @@ async fn handle_add_helpdesk_locale_category<
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::HelpdeskCategoryNew, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "addHelpdeskLocaleCategory",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;
@@ -3394,6 +3732,12 @@ async fn handle_resolve_helpdesk_locale_category<
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::HelpdeskCategory, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "resolveHelpdeskLocaleCategory",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;
@@ -3420,6 +3764,12 @@ async fn handle_check_helpdesk_locale_category_exists<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "checkHelpdeskLocaleCategoryExists",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;
@@ -3452,6 +3802,12 @@ async fn handle_save_helpdesk_locale_category<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "saveHelpdeskLocaleCategory",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;
@@ -3482,6 +3838,12 @@ async fn handle_update_helpdesk_locale_category<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "updateHelpdeskLocaleCategory",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;
@@ -3517,6 +3879,12 @@ async fn handle_delete_helpdesk_locale_category<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "deleteHelpdeskLocaleCategory",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;
@@ -3544,6 +3912,12 @@ async fn handle_add_helpdesk_locale_section<
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::HelpdeskSectionNew, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "addHelpdeskLocaleSection",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;
@@ -3573,6 +3947,12 @@ async fn handle_resolve_helpdesk_locale_section<
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::HelpdeskSection, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "resolveHelpdeskLocaleSection",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;
@@ -3606,6 +3986,12 @@ async fn handle_check_helpdesk_locale_section_exists<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "checkHelpdeskLocaleSectionExists",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;
@@ -3640,6 +4026,12 @@ async fn handle_save_helpdesk_locale_section<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "saveHelpdeskLocaleSection",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;
@@ -3678,6 +4070,12 @@ async fn handle_update_helpdesk_locale_section<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "updateHelpdeskLocaleSection",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;
@@ -3715,6 +4113,12 @@ async fn handle_delete_helpdesk_locale_section<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "deleteHelpdeskLocaleSection",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;
@@ -3748,6 +4152,12 @@ async fn handle_list_helpdesk_locale_sections<
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::HelpdeskSection>, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "listHelpdeskLocaleSections",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;
@@ -3781,6 +4191,12 @@ async fn handle_export_helpdesk_locale_articles_legacy<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "exportHelpdeskLocaleArticlesLegacy",
+            &[::crisp_runtime::Tier::User],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;
@@ -3807,6 +4223,12 @@ async fn handle_list_helpdesk_locale_feedbacks_legacy<
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::HelpdeskFeedback>, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "listHelpdeskLocaleFeedbacksLegacy",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;
@@ -3845,6 +4267,12 @@ async fn handle_map_helpdesk_locale_feedback_ratings_legacy<
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::HelpdeskFeedbackRatings, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "mapHelpdeskLocaleFeedbackRatingsLegacy",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;
@@ -3881,6 +4309,12 @@ async fn handle_import_external_helpdesk_to_locale_legacy<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "importExternalHelpdeskToLocaleLegacy",
+            &[::crisp_runtime::Tier::User],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;

@@ -184,6 +184,12 @@ async fn handle_create_new_inbox<A: Authenticate, T: WebsiteInbox + ?Sized>(
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::CreateNewInboxData, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "createNewInbox",
+            &[::crisp_runtime::Tier::User],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<::crisp_models::Inbox>(body)?;
@@ -203,6 +209,12 @@ async fn handle_get_inbox<A: Authenticate, T: WebsiteInbox + ?Sized>(
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::Inbox, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "getInbox",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let inbox_id = path.string("inbox_id")?;
@@ -222,6 +234,12 @@ async fn handle_check_inbox_exists<A: Authenticate, T: WebsiteInbox + ?Sized>(
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "checkInboxExists",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let inbox_id = path.string("inbox_id")?;
@@ -242,6 +260,12 @@ async fn handle_save_inbox<A: Authenticate, T: WebsiteInbox + ?Sized>(
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "saveInbox",
+            &[::crisp_runtime::Tier::User],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let inbox_id = path.string("inbox_id")?;
@@ -262,6 +286,12 @@ async fn handle_delete_inbox<A: Authenticate, T: WebsiteInbox + ?Sized>(
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "deleteInbox",
+            &[::crisp_runtime::Tier::User],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let inbox_id = path.string("inbox_id")?;
@@ -282,6 +312,12 @@ async fn handle_batch_order_inboxes<A: Authenticate, T: WebsiteInbox + ?Sized>(
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "batchOrderInboxes",
+            &[::crisp_runtime::Tier::User],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
@@ -303,6 +339,12 @@ async fn handle_list_inboxes<A: Authenticate, T: WebsiteInbox + ?Sized>(
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::Inbox>, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "listInboxes",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let page_number = path.parse::<u32>("page_number")?;

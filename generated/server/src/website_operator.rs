@@ -207,6 +207,12 @@ async fn handle_invite_website_operator<A: Authenticate, T: WebsiteOperator + ?S
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "inviteWebsiteOperator",
+            &[::crisp_runtime::Tier::User],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
@@ -228,6 +234,12 @@ async fn handle_get_website_operator<A: Authenticate, T: WebsiteOperator + ?Size
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::Operator, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "getWebsiteOperator",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            Some(("website:operators", ::crisp_runtime::server::Access::Read)),
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let user_id = path.string("user_id")?;
@@ -248,6 +260,12 @@ async fn handle_change_operator_membership<A: Authenticate, T: WebsiteOperator +
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "changeOperatorMembership",
+            &[::crisp_runtime::Tier::User],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let user_id = path.string("user_id")?;
@@ -273,6 +291,12 @@ async fn handle_unlink_operator_from_website<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "unlinkOperatorFromWebsite",
+            &[::crisp_runtime::Tier::User],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let user_id = path.string("user_id")?;
@@ -295,6 +319,12 @@ async fn handle_list_last_active_website_operators<
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::OperatorLastActive>, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "listLastActiveWebsiteOperators",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         ctx.service.list_last_active_website_operators(caller, website_id).await
@@ -316,6 +346,12 @@ async fn handle_flush_last_active_website_operators<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "flushLastActiveWebsiteOperators",
+            &[::crisp_runtime::Tier::User],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         ctx.service.flush_last_active_website_operators(caller, website_id).await
@@ -338,6 +374,12 @@ async fn handle_send_email_to_website_operators<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "sendEmailToWebsiteOperators",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
@@ -359,6 +401,12 @@ async fn handle_list_website_operators<A: Authenticate, T: WebsiteOperator + ?Si
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::OperatorMembership>, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "listWebsiteOperators",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            Some(("website:operators", ::crisp_runtime::server::Access::Read)),
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         ctx.service.list_website_operators(caller, website_id).await

@@ -606,6 +606,12 @@ async fn handle_list_people_campaigns<A: Authenticate, T: WebsitePeople + ?Sized
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::PeopleCampaign>, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "listPeopleCampaigns",
+            &[::crisp_runtime::Tier::User],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let people_id = path.string("people_id")?;
@@ -629,6 +635,12 @@ async fn handle_list_people_conversations<A: Authenticate, T: WebsitePeople + ?S
 ) -> ::axum::response::Response {
     let result: Result<Vec<String>, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "listPeopleConversations",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let people_id = path.string("people_id")?;
@@ -663,6 +675,12 @@ async fn handle_get_people_data<A: Authenticate, T: WebsitePeople + ?Sized>(
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::PeopleData, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "getPeopleData",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            Some(("website:people:profiles", ::crisp_runtime::server::Access::Read)),
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let people_id = path.string("people_id")?;
@@ -683,6 +701,12 @@ async fn handle_save_people_data<A: Authenticate, T: WebsitePeople + ?Sized>(
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "savePeopleData",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let people_id = path.string("people_id")?;
@@ -706,6 +730,12 @@ async fn handle_update_people_data<A: Authenticate, T: WebsitePeople + ?Sized>(
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "updatePeopleData",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let people_id = path.string("people_id")?;
@@ -729,6 +759,12 @@ async fn handle_add_people_event<A: Authenticate, T: WebsitePeople + ?Sized>(
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "addPeopleEvent",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let people_id = path.string("people_id")?;
@@ -751,6 +787,12 @@ async fn handle_list_people_events<A: Authenticate, T: WebsitePeople + ?Sized>(
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::PeopleEvent>, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "listPeopleEvents",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let people_id = path.string("people_id")?;
@@ -771,6 +813,12 @@ async fn handle_export_people_profiles<A: Authenticate, T: WebsitePeople + ?Size
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "exportPeopleProfiles",
+            &[::crisp_runtime::Tier::User],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         ctx.service.export_people_profiles(caller, website_id).await
@@ -790,6 +838,12 @@ async fn handle_import_people_profiles<A: Authenticate, T: WebsitePeople + ?Size
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::PeopleProfileImport, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "importPeopleProfiles",
+            &[::crisp_runtime::Tier::User],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
@@ -812,6 +866,12 @@ async fn handle_add_new_people_profile<A: Authenticate, T: WebsitePeople + ?Size
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::PeopleProfileNew, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "addNewPeopleProfile",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            Some(("website:people:profiles", ::crisp_runtime::server::Access::Write)),
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
@@ -833,6 +893,12 @@ async fn handle_get_people_profile<A: Authenticate, T: WebsitePeople + ?Sized>(
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::PeopleProfile, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "getPeopleProfile",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            Some(("website:people:profiles", ::crisp_runtime::server::Access::Read)),
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let people_id = path.string("people_id")?;
@@ -852,6 +918,12 @@ async fn handle_check_people_profile_exists<A: Authenticate, T: WebsitePeople + 
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "checkPeopleProfileExists",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let people_id = path.string("people_id")?;
@@ -872,6 +944,12 @@ async fn handle_save_people_profile<A: Authenticate, T: WebsitePeople + ?Sized>(
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "savePeopleProfile",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            Some(("website:people:profiles", ::crisp_runtime::server::Access::Write)),
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let people_id = path.string("people_id")?;
@@ -895,6 +973,12 @@ async fn handle_update_people_profile<A: Authenticate, T: WebsitePeople + ?Sized
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "updatePeopleProfile",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            Some(("website:people:profiles", ::crisp_runtime::server::Access::Write)),
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let people_id = path.string("people_id")?;
@@ -917,6 +1001,12 @@ async fn handle_remove_people_profile<A: Authenticate, T: WebsitePeople + ?Sized
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "removePeopleProfile",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            Some(("website:people:profiles", ::crisp_runtime::server::Access::Write)),
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let people_id = path.string("people_id")?;
@@ -937,6 +1027,12 @@ async fn handle_list_people_profiles<A: Authenticate, T: WebsitePeople + ?Sized>
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::PeopleProfile>, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "listPeopleProfiles",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            Some(("website:people:profiles", ::crisp_runtime::server::Access::Read)),
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let page_number = path.parse::<u32>("page_number")?;
@@ -967,6 +1063,12 @@ async fn handle_get_people_statistics<A: Authenticate, T: WebsitePeople + ?Sized
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::PeopleStatistics, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "getPeopleStatistics",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         ctx.service.get_people_statistics(caller, website_id).await
@@ -988,6 +1090,12 @@ async fn handle_get_people_subscription_status<
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::PeopleSubscription, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "getPeopleSubscriptionStatus",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let people_id = path.string("people_id")?;
@@ -1011,6 +1119,12 @@ async fn handle_update_people_subscription_status<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "updatePeopleSubscriptionStatus",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let people_id = path.string("people_id")?;
@@ -1039,6 +1153,12 @@ async fn handle_delete_suggested_people_data_key<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "deleteSuggestedPeopleDataKey",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
@@ -1063,6 +1183,12 @@ async fn handle_list_suggested_people_data_keys<
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::PeopleSuggestedDataKey>, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "listSuggestedPeopleDataKeys",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let page_number = path.parse::<u32>("page_number")?;
@@ -1088,6 +1214,12 @@ async fn handle_delete_suggested_people_event<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "deleteSuggestedPeopleEvent",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
@@ -1109,6 +1241,12 @@ async fn handle_list_suggested_people_events<A: Authenticate, T: WebsitePeople +
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::PeopleSuggestedEvent>, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "listSuggestedPeopleEvents",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let page_number = path.parse::<u32>("page_number")?;
@@ -1132,6 +1270,12 @@ async fn handle_delete_suggested_people_segment<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "deleteSuggestedPeopleSegment",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
@@ -1156,6 +1300,12 @@ async fn handle_list_suggested_people_segments<
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::PeopleSuggestedSegment>, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "listSuggestedPeopleSegments",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let page_number = path.parse::<u32>("page_number")?;

@@ -77,6 +77,12 @@ async fn handle_get_website_settings<A: Authenticate, T: WebsiteSettings + ?Size
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::WebsiteSettings, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "getWebsiteSettings",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            Some(("website:settings", ::crisp_runtime::server::Access::Read)),
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         ctx.service.get_website_settings(caller, website_id).await
@@ -96,6 +102,12 @@ async fn handle_update_website_settings<A: Authenticate, T: WebsiteSettings + ?S
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "updateWebsiteSettings",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            Some(("website:settings", ::crisp_runtime::server::Access::Write)),
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<

@@ -162,6 +162,7 @@ async fn handle_create_new_team<A: Authenticate, T: WebsiteTeams + ?Sized>(
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::CreateNewTeamData, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(&caller, "createNewTeam", &[], None)?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<::crisp_models::Team>(body)?;
@@ -181,6 +182,7 @@ async fn handle_get_team<A: Authenticate, T: WebsiteTeams + ?Sized>(
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::Team, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(&caller, "getTeam", &[], None)?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let team_id = path.string("team_id")?;
@@ -200,6 +202,7 @@ async fn handle_check_team_exists<A: Authenticate, T: WebsiteTeams + ?Sized>(
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(&caller, "checkTeamExists", &[], None)?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let team_id = path.string("team_id")?;
@@ -220,6 +223,7 @@ async fn handle_save_team<A: Authenticate, T: WebsiteTeams + ?Sized>(
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(&caller, "saveTeam", &[], None)?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let team_id = path.string("team_id")?;
@@ -240,6 +244,7 @@ async fn handle_delete_team<A: Authenticate, T: WebsiteTeams + ?Sized>(
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(&caller, "deleteTeam", &[], None)?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let team_id = path.string("team_id")?;
@@ -259,6 +264,7 @@ async fn handle_list_teams<A: Authenticate, T: WebsiteTeams + ?Sized>(
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::Team>, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(&caller, "listTeams", &[], None)?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let page_number = path.parse::<u32>("page_number")?;

@@ -113,6 +113,12 @@ async fn handle_get_verify_key<A: Authenticate, T: WebsiteVerify + ?Sized>(
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::VerifyKey, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "getVerifyKey",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         ctx.service.get_verify_key(caller, website_id).await
@@ -131,6 +137,12 @@ async fn handle_roll_verify_key<A: Authenticate, T: WebsiteVerify + ?Sized>(
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "rollVerifyKey",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         ctx.service.roll_verify_key(caller, website_id).await
@@ -149,6 +161,12 @@ async fn handle_get_verify_settings<A: Authenticate, T: WebsiteVerify + ?Sized>(
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::VerifySettings, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "getVerifySettings",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         ctx.service.get_verify_settings(caller, website_id).await
@@ -168,6 +186,12 @@ async fn handle_update_verify_settings<A: Authenticate, T: WebsiteVerify + ?Size
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "updateVerifySettings",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<

@@ -186,6 +186,12 @@ async fn handle_count_blocked_visitors<A: Authenticate, T: WebsiteVisitors + ?Si
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::VisitorBlockedCount>, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "countBlockedVisitors",
+            &[::crisp_runtime::Tier::User],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         ctx.service.count_blocked_visitors(caller, website_id).await
@@ -207,6 +213,12 @@ async fn handle_count_blocked_visitors_in_rule<
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::VisitorBlockedCount, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "countBlockedVisitorsInRule",
+            &[::crisp_runtime::Tier::User],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let rule = path.string("rule")?;
@@ -229,6 +241,12 @@ async fn handle_clear_blocked_visitors_in_rule<
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "clearBlockedVisitorsInRule",
+            &[::crisp_runtime::Tier::User],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let rule = path.string("rule")?;
@@ -248,6 +266,12 @@ async fn handle_count_visitors<A: Authenticate, T: WebsiteVisitors + ?Sized>(
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::VisitorCount, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "countVisitors",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            Some(("website:visitors", ::crisp_runtime::server::Access::Read)),
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         ctx.service.count_visitors(caller, website_id).await
@@ -266,6 +290,12 @@ async fn handle_list_visitors<A: Authenticate, T: WebsiteVisitors + ?Sized>(
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::Visitor>, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "listVisitors",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            Some(("website:visitors", ::crisp_runtime::server::Access::Read)),
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let page_number = path.parse::<u32>("page_number")?;
@@ -286,6 +316,12 @@ async fn handle_pinpoint_visitors_on_map<A: Authenticate, T: WebsiteVisitors + ?
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::VisitorMapPoint>, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "pinpointVisitorsOnMap",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let query = ::crisp_runtime::server::QueryParams::parse(query.as_deref())?;
@@ -313,6 +349,12 @@ async fn handle_get_session_identifier_from_token<
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::VisitorToken, ApiError> = async {
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
+        ::crisp_runtime::server::authorize(
+            &caller,
+            "getSessionIdentifierFromToken",
+            &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
+            None,
+        )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let token_id = path.string("token_id")?;

@@ -9,6 +9,7 @@ use http::HeaderMap;
 use http::header::AUTHORIZATION;
 
 use super::ApiError;
+use super::authz::Scopes;
 use crate::Tier;
 
 /// The header that says which tier the token belongs to.
@@ -124,6 +125,22 @@ pub struct Caller {
     pub identifier: String,
     /// The token tier.
     pub tier: Tier,
+    /// The plugin scopes the token holds (ignored for user tokens).
+    pub scopes: Scopes,
+}
+
+impl Caller {
+    /// A caller holding every scope.
+    pub fn new(identifier: impl Into<String>, tier: Tier) -> Self {
+        Caller { identifier: identifier.into(), tier, scopes: Scopes::all() }
+    }
+
+    /// The same caller, holding only `scopes`.
+    #[must_use]
+    pub fn with_scopes(mut self, scopes: Scopes) -> Self {
+        self.scopes = scopes;
+        self
+    }
 }
 
 /// Checks the credentials of a request; implemented by the server's owner.
@@ -155,7 +172,7 @@ pub async fn authenticate<A: Authenticate>(
 /// lists identifiers and tiers only.
 #[derive(Clone, Default)]
 pub struct StaticTokens {
-    tokens: Vec<Credentials>,
+    tokens: Vec<(Credentials, Scopes)>,
 }
 
 impl StaticTokens {
@@ -176,40 +193,50 @@ impl StaticTokens {
         self
     }
 
-    /// Adds an accepted token.
-    pub fn insert(&mut self, tier: Tier, identifier: impl Into<String>, key: impl Into<String>) {
-        self.tokens.push(Credentials::new(identifier, key, tier));
+    /// Returns the list with one more accepted token, holding only `scopes`.
+    #[must_use]
+    pub fn with_scoped_token(
+        mut self,
+        tier: Tier,
+        identifier: impl Into<String>,
+        key: impl Into<String>,
+        scopes: Scopes,
+    ) -> Self {
+        self.tokens.push((Credentials::new(identifier, key, tier), scopes));
+        self
     }
 
-    /// Returns `true` if the credentials match one of the tokens.
-    fn accepts(&self, credentials: &Credentials) -> bool {
+    /// Adds an accepted token holding every scope.
+    pub fn insert(&mut self, tier: Tier, identifier: impl Into<String>, key: impl Into<String>) {
+        self.tokens.push((Credentials::new(identifier, key, tier), Scopes::all()));
+    }
+
+    /// Returns the scopes of the token the credentials match, if any.
+    fn accepts(&self, credentials: &Credentials) -> Option<Scopes> {
         // Every token is compared, so the time taken does not reveal which one matched.
-        self.tokens.iter().fold(false, |found, token| {
+        self.tokens.iter().fold(None, |found, (token, scopes)| {
             let matches = token.tier == credentials.tier
                 && token.identifier == credentials.identifier
                 && constant_time_eq(token.key.as_bytes(), credentials.key.as_bytes());
-            found | matches
+            if matches && found.is_none() { Some(scopes.clone()) } else { found }
         })
     }
 }
 
 impl fmt::Debug for StaticTokens {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let tokens: Vec<(&Credentials, String)> = self.tokens.iter().map(|(token, scopes)| (token, scopes.to_string())).collect();
         f.debug_struct("StaticTokens")
-            .field("tokens", &self.tokens)
+            .field("tokens", &tokens)
             .finish()
     }
 }
 
 impl Authenticate for StaticTokens {
     async fn authenticate(&self, credentials: Credentials) -> Result<Caller, ApiError> {
-        if self.accepts(&credentials) {
-            Ok(Caller {
-                identifier: credentials.identifier,
-                tier: credentials.tier,
-            })
-        } else {
-            Err(ApiError::invalid_session("the credentials are not valid"))
+        match self.accepts(&credentials) {
+            Some(scopes) => Ok(Caller::new(credentials.identifier, credentials.tier).with_scopes(scopes)),
+            None => Err(ApiError::invalid_session("the credentials are not valid")),
         }
     }
 }
@@ -325,7 +352,8 @@ mod tests {
             caller,
             Caller {
                 identifier: "id-1".to_owned(),
-                tier: Tier::Plugin
+                tier: Tier::Plugin,
+                scopes: Scopes::all(),
             }
         );
 

@@ -9,6 +9,7 @@
 //! rendered as a Crisp error envelope.
 
 mod auth;
+mod authz;
 mod body;
 mod error;
 mod params;
@@ -17,6 +18,7 @@ mod response;
 pub use self::auth::{
     Authenticate, Caller, Credentials, StaticTokens, authenticate, credentials_from_headers,
 };
+pub use self::authz::{Access, Scopes, authorize};
 pub use self::body::{json_body, optional_json_body};
 pub use self::error::ApiError;
 pub use self::params::{PathParams, QueryParams, header_string};

@@ -6,39 +6,53 @@ use crisp_client::{Client, Credentials, Tier};
 use crisp_server::StaticTokens;
 use crisp_server::examples::Examples;
 
-async fn serve(service: Examples) -> Client {
-    let auth = StaticTokens::new().with_token(Tier::Plugin, "example-identifier", "example-key");
+async fn serve(service: Examples) -> (Client, Client) {
+    let auth = StaticTokens::new()
+        .with_token(Tier::Plugin, "plugin-identifier", "plugin-key")
+        .with_token(Tier::User, "user-identifier", "user-key");
     let app = crisp_server::router(auth, service);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a loopback port");
     let address = listener.local_addr().expect("local address");
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
-    Client::with_base_url(
-        Credentials::new("example-identifier", "example-key", Tier::Plugin),
-        &format!("http://{address}/v1"),
-    )
-    .expect("a client for the loopback server")
+    let base = format!("http://{address}/v1");
+    let plugin = Client::with_base_url(Credentials::new("plugin-identifier", "plugin-key", Tier::Plugin), &base).expect("a plugin client");
+    let user = Client::with_base_url(Credentials::new("user-identifier", "user-key", Tier::User), &base).expect("a user client");
+    (plugin, user)
 }
 
 #[tokio::test]
 async fn every_operation_round_trips_its_examples() {
-    let client = serve(Examples::strict()).await;
-    let calls = crisp_client::examples::call_every_operation(&client).await;
+    let (plugin, user) = serve(Examples::strict()).await;
     let spec = crisp_codegen::load::load_path(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/crisp.yaml")), "spec/crisp.yaml")
         .expect("the spec loads");
     let operations = crisp_codegen::ir::lower::lower(&spec).expect("the spec lowers").operations.len();
-    assert_eq!(calls.len(), operations, "one call per operation of the spec");
-    let failures: Vec<String> = calls
-        .iter()
-        .filter_map(|call| call.outcome.as_ref().err().map(|error| format!("- {}: {error}", call.operation)))
-        .collect();
-    assert!(failures.is_empty(), "{} of {} operations fail their example round trip:\n{}", failures.len(), calls.len(), failures.join("\n"));
+    let mut failures = Vec::new();
+    let mut proven = std::collections::BTreeSet::new();
+    for (tier, client) in [(Tier::Plugin, &plugin), (Tier::User, &user)] {
+        let calls = crisp_client::examples::call_every_operation(client).await;
+        assert_eq!(calls.len(), operations, "one call per operation of the spec");
+        for call in calls {
+            let allowed = call.tiers.is_empty() || call.tiers.contains(&tier);
+            match (&call.outcome, allowed) {
+                (Ok(()), true) => {
+                    proven.insert(call.operation);
+                }
+                (Err(error), true) => failures.push(format!("- {} ({tier} token): {error}", call.operation)),
+                // A tier the operation does not admit is refused before the implementation runs.
+                (Err(error), false) if error.contains("not_allowed (403)") => {}
+                (outcome, false) => failures.push(format!("- {} ({tier} token) should be refused with 403, got {outcome:?}", call.operation)),
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} failures in the example round trips:\n{}", failures.len(), failures.join("\n"));
+    assert_eq!(proven.len(), operations, "every operation round-trips with a tier it admits");
 }
 
 #[tokio::test]
 async fn the_strict_server_names_an_input_that_is_not_the_example() {
-    let client = serve(Examples::strict()).await;
+    let (client, _) = serve(Examples::strict()).await;
     let error = client
         .website_conversation()
         .get_conversation("not-the-example-website", "not-the-example-session")
@@ -52,7 +66,7 @@ async fn the_strict_server_names_an_input_that_is_not_the_example() {
 
 #[tokio::test]
 async fn the_lenient_server_answers_any_valid_input_with_the_example() {
-    let client = serve(Examples::new()).await;
+    let (client, _) = serve(Examples::new()).await;
     let conversation = client
         .website_conversation()
         .get_conversation("any-website", "any-session")

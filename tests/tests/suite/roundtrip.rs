@@ -914,8 +914,14 @@ fn http_client() -> reqwest::Client {
 }
 
 fn tokens() -> StaticTokens {
-    StaticTokens::new().with_token(Tier::Plugin, IDENTIFIER, KEY)
+    StaticTokens::new()
+        .with_token(Tier::Plugin, IDENTIFIER, KEY)
+        .with_token(Tier::User, USER_IDENTIFIER, USER_KEY)
 }
+
+/// A user token, for the operations only user tokens may call (`deleteWebsite`).
+const USER_IDENTIFIER: &str = "a-user-identifier";
+const USER_KEY: &str = "a-user-key";
 
 /// Records the request line and the body, then hands the request on unchanged.
 async fn record_request(
@@ -1209,10 +1215,7 @@ async fn head_check_conversation_exists_is_true_for_known_and_false_for_unknown(
     // The router tells the implementation who is calling.
     let callers = harness.state().callers.clone();
     assert!(callers.iter().all(|caller| caller
-        == &Caller {
-            identifier: IDENTIFIER.to_owned(),
-            tier: Tier::Plugin
-        }));
+        == &Caller::new(IDENTIFIER, Tier::Plugin)));
 }
 
 #[tokio::test]
@@ -1255,7 +1258,8 @@ async fn head_check_website_exists_sends_the_exact_domain() {
 #[tokio::test]
 async fn delete_website_sends_its_json_body() {
     let harness = start().await;
-    let base = harness.client.website_base();
+    let user = harness.client_as(USER_IDENTIFIER, USER_KEY, Tier::User);
+    let base = user.website_base();
     let body = DeleteWebsiteBody {
         verify: DeleteWebsiteBodyVerify {
             method: Some("password".to_owned()),
@@ -1293,13 +1297,20 @@ async fn delete_website_sends_its_json_body() {
         },
     };
     let error = harness
-        .client
+        .client_as(USER_IDENTIFIER, USER_KEY, Tier::User)
         .website_base()
         .delete_website(WEBSITE, &wrong)
         .await
         .unwrap_err();
     assert_api_error(&error, 403, "not_allowed");
     assert_eq!(error.message(), Some("the verification does not match"));
+
+    // A plugin token may not delete a website: refused before the implementation runs.
+    let calls_before = harness.calls().len();
+    let error = harness.client.website_base().delete_website(WEBSITE, &wrong).await.unwrap_err();
+    assert_api_error(&error, 403, "not_allowed");
+    assert_eq!(error.message(), Some("`deleteWebsite` is not available to plugin tokens"));
+    assert_eq!(harness.calls().len(), calls_before, "the implementation did not run");
     assert_eq!(
         harness.last_call(),
         Call::DeleteWebsite {
