@@ -79,8 +79,12 @@ pub fn lib(api: &Api) -> TokenStream {
         //!
         #![doc = #base]
         //! An unknown route answers `404 not_found`, a known route with the wrong method
-        //! `405`, invalid input `400 invalid_data` naming the field, and missing or bad
-        //! credentials `401 invalid_session`.
+        //! `405`, invalid input `400 invalid_data` naming the field, missing or bad
+        //! credentials `401 invalid_session`, and a tier or plugin scope the operation does
+        //! not admit `403 not_allowed`, before the implementation runs. Bodies over the limit
+        //! get `413`, requests over the time limit `408`, and a panic in an implementation
+        //! `500`, while the server keeps serving. Each request runs in a `crisp.request`
+        //! tracing span.
 
         use std::collections::BTreeMap;
         use std::sync::Arc;
@@ -88,7 +92,7 @@ pub fn lib(api: &Api) -> TokenStream {
         use ::axum::routing::MethodRouter;
 
         pub use ::crisp_models as models;
-        pub use ::crisp_runtime::server::{ApiError, Authenticate, Caller, Credentials, StaticTokens};
+        pub use ::crisp_runtime::server::{Access, ApiError, Authenticate, Caller, Credentials, Limits, Scopes, StaticTokens};
         pub use ::crisp_runtime::Tier;
 
         #(#modules)*
@@ -121,13 +125,28 @@ pub fn lib(api: &Api) -> TokenStream {
         /// Builds an [`axum::Router`] from one implementation per area.
         pub struct RouterBuilder<A> {
             auth: Arc<A>,
+            limits: Limits,
             #(#fields)*
         }
 
         impl<A: Authenticate> RouterBuilder<A> {
             /// Starts a router whose requests are authenticated by `auth`.
             pub fn new(auth: A) -> Self {
-                RouterBuilder { auth: Arc::new(auth), #(#field_inits)* }
+                RouterBuilder { auth: Arc::new(auth), limits: Limits::default(), #(#field_inits)* }
+            }
+
+            /// Sets the largest request body accepted, in bytes (2 MiB unless set); a larger
+            /// one is answered `413 payload_too_large`.
+            pub fn body_limit(mut self, bytes: usize) -> Self {
+                self.limits.body_limit = bytes;
+                self
+            }
+
+            /// Sets how long one request may take, a slow client included (30 seconds unless
+            /// set); a longer one is answered `408 request_timeout`.
+            pub fn timeout(mut self, timeout: ::std::time::Duration) -> Self {
+                self.limits.timeout = timeout;
+                self
             }
 
             #(#setters)*
@@ -137,11 +156,11 @@ pub fn lib(api: &Api) -> TokenStream {
                 let not_implemented = Arc::new(NotImplemented);
                 let mut routes: Routes = Vec::new();
                 #(#collect)*
-                assemble(routes)
+                assemble(routes, self.limits)
             }
         }
 
-        /// A router that serves every area with one implementation.
+        /// A router that serves every area with one implementation, with the default [`Limits`].
         pub fn router<A, S>(auth: A, service: S) -> ::axum::Router
         where
             A: Authenticate,
@@ -151,11 +170,12 @@ pub fn lib(api: &Api) -> TokenStream {
             let service = Arc::new(service);
             let mut routes: Routes = Vec::new();
             #(#all_routes)*
-            assemble(routes)
+            assemble(routes, Limits::default())
         }
 
-        /// Joins the routes of all areas, one method router per path, with Crisp's fallbacks.
-        fn assemble(routes: Routes) -> ::axum::Router {
+        /// Joins the routes of all areas, one method router per path, with Crisp's fallbacks,
+        /// inside the limits, the panic guard and the per-request span.
+        fn assemble(routes: Routes, limits: Limits) -> ::axum::Router {
             // A BTreeMap gives one deterministic registration order whatever the area order.
             let mut by_path: BTreeMap<&'static str, MethodRouter> = BTreeMap::new();
             for (path, route) in routes {
@@ -169,9 +189,10 @@ pub fn lib(api: &Api) -> TokenStream {
             for (path, route) in by_path {
                 router = router.route(path, route);
             }
-            router
+            let router = router
                 .fallback(::crisp_runtime::server::not_found_fallback)
-                .method_not_allowed_fallback(::crisp_runtime::server::method_not_allowed_fallback)
+                .method_not_allowed_fallback(::crisp_runtime::server::method_not_allowed_fallback);
+            ::crisp_runtime::server::harden(router, limits)
         }
     }
 }
@@ -306,7 +327,11 @@ fn handler(api: &Api, op: &Operation, trait_name: &proc_macro2::Ident) -> TokenS
     let doc = format!(" Handles `{}`: authenticates, decodes the input and calls [`{}::{}`].", op.id, trait_name, method_name.bare());
 
     let mut extractors = vec![quote!(::axum::extract::State(ctx): ::axum::extract::State<Ctx<A, T>>)];
-    let mut steps = vec![quote!(let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;)];
+    let id = &op.id;
+    let mut steps = vec![
+        quote!(::crisp_runtime::server::record_operation(#id);),
+        quote!(let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;),
+    ];
     // Tiers and scope are checked before any input is read, so a call the token may not make
     // learns nothing about the input it sent.
     let tiers = op.docs.tiers.iter().map(|tier| match tier.as_str() {
@@ -321,7 +346,6 @@ fn handler(api: &Api, op: &Operation, trait_name: &proc_macro2::Ident) -> TokenS
         Some(scope) => quote!(Some((#scope, #access))),
         None => quote!(None),
     };
-    let id = &op.id;
     steps.push(quote!(::crisp_runtime::server::authorize(&caller, #id, &[#(#tiers),*], #scope)?;));
     if !op.path_params.is_empty() {
         extractors.push(quote!(path: Result<::axum::extract::RawPathParams, ::axum::extract::rejection::RawPathParamsRejection>));
@@ -367,10 +391,11 @@ fn handler(api: &Api, op: &Operation, trait_name: &proc_macro2::Ident) -> TokenS
     if let Some(body) = body {
         extractors.push(quote!(body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>));
         let ty = rust_type(api, &body.ty, &models());
+        let kind = json_kind(api, &body.ty);
         if body.required {
-            steps.push(quote!(let body = ::crisp_runtime::server::json_body::<#ty>(body)?;));
+            steps.push(quote!(let body = ::crisp_runtime::server::json_body::<#ty>(body, #kind)?;));
         } else {
-            steps.push(quote!(let body = ::crisp_runtime::server::optional_json_body::<#ty>(body)?;));
+            steps.push(quote!(let body = ::crisp_runtime::server::optional_json_body::<#ty>(body, #kind)?;));
         }
         call_args.push(quote!(body));
     }
@@ -392,6 +417,21 @@ fn handler(api: &Api, op: &Operation, trait_name: &proc_macro2::Ident) -> TokenS
             .await;
             #respond
         }
+    }
+}
+
+/// The JSON kind a body of this type has at its top level, which the server checks before
+/// decoding (serde alone would read a struct from an array of its fields).
+fn json_kind(api: &Api, ty: &TypeRef) -> TokenStream {
+    match ty {
+        TypeRef::FreeObject | TypeRef::Map(_) => quote!(::crisp_runtime::server::JsonKind::Object),
+        TypeRef::Array(_) => quote!(::crisp_runtime::server::JsonKind::Array),
+        TypeRef::Named(id) => match &api.types[id.0].kind {
+            TypeKind::Struct { .. } => quote!(::crisp_runtime::server::JsonKind::Object),
+            TypeKind::Alias(inner) => json_kind(api, inner),
+            TypeKind::Enum { .. } | TypeKind::OneOf { .. } => quote!(::crisp_runtime::server::JsonKind::Any),
+        },
+        _ => quote!(::crisp_runtime::server::JsonKind::Any),
     }
 }
 

@@ -50,6 +50,7 @@ async fn handle_generate_bucket_url<A: Authenticate, T: Bucket + ?Sized>(
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("generateBucketURL");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -59,7 +60,7 @@ async fn handle_generate_bucket_url<A: Authenticate, T: Bucket + ?Sized>(
         )?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::BucketUrlRequest,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.generate_bucket_url(caller, body).await
     }
         .await;

@@ -12,14 +12,18 @@
 //!
 //! The router serves every operation under `/v1` and answers in Crisp's envelope.
 //! An unknown route answers `404 not_found`, a known route with the wrong method
-//! `405`, invalid input `400 invalid_data` naming the field, and missing or bad
-//! credentials `401 invalid_session`.
+//! `405`, invalid input `400 invalid_data` naming the field, missing or bad
+//! credentials `401 invalid_session`, and a tier or plugin scope the operation does
+//! not admit `403 not_allowed`, before the implementation runs. Bodies over the limit
+//! get `413`, requests over the time limit `408`, and a panic in an implementation
+//! `500`, while the server keeps serving. Each request runs in a `crisp.request`
+//! tracing span.
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use ::axum::routing::MethodRouter;
 pub use ::crisp_models as models;
 pub use ::crisp_runtime::server::{
-    ApiError, Authenticate, Caller, Credentials, StaticTokens,
+    Access, ApiError, Authenticate, Caller, Credentials, Limits, Scopes, StaticTokens,
 };
 pub use ::crisp_runtime::Tier;
 mod website_base;
@@ -106,6 +110,7 @@ impl WebsiteVisitors for NotImplemented {}
 /// Builds an [`axum::Router`] from one implementation per area.
 pub struct RouterBuilder<A> {
     auth: Arc<A>,
+    limits: Limits,
     website_base: Option<Routes>,
     website_conversation: Option<Routes>,
     plan_subscription: Option<Routes>,
@@ -132,6 +137,7 @@ impl<A: Authenticate> RouterBuilder<A> {
     pub fn new(auth: A) -> Self {
         RouterBuilder {
             auth: Arc::new(auth),
+            limits: Limits::default(),
             website_base: None,
             website_conversation: None,
             plan_subscription: None,
@@ -153,6 +159,18 @@ impl<A: Authenticate> RouterBuilder<A> {
             website_batch: None,
             website_visitors: None,
         }
+    }
+    /// Sets the largest request body accepted, in bytes (2 MiB unless set); a larger
+    /// one is answered `413 payload_too_large`.
+    pub fn body_limit(mut self, bytes: usize) -> Self {
+        self.limits.body_limit = bytes;
+        self
+    }
+    /// Sets how long one request may take, a slow client included (30 seconds unless
+    /// set); a longer one is answered `408 request_timeout`.
+    pub fn timeout(mut self, timeout: ::std::time::Duration) -> Self {
+        self.limits.timeout = timeout;
+        self
     }
     /// Serves the `website.base` operations with `service`.
     pub fn website_base<T: WebsiteBase>(mut self, service: T) -> Self {
@@ -474,10 +492,10 @@ impl<A: Authenticate> RouterBuilder<A> {
                         not_implemented.clone(),
                     )),
             );
-        assemble(routes)
+        assemble(routes, self.limits)
     }
 }
-/// A router that serves every area with one implementation.
+/// A router that serves every area with one implementation, with the default [`Limits`].
 pub fn router<A, S>(auth: A, service: S) -> ::axum::Router
 where
     A: Authenticate,
@@ -510,10 +528,11 @@ where
     routes.extend(website_people::routes(auth.clone(), service.clone()));
     routes.extend(website_batch::routes(auth.clone(), service.clone()));
     routes.extend(website_visitors::routes(auth.clone(), service.clone()));
-    assemble(routes)
+    assemble(routes, Limits::default())
 }
-/// Joins the routes of all areas, one method router per path, with Crisp's fallbacks.
-fn assemble(routes: Routes) -> ::axum::Router {
+/// Joins the routes of all areas, one method router per path, with Crisp's fallbacks,
+/// inside the limits, the panic guard and the per-request span.
+fn assemble(routes: Routes, limits: Limits) -> ::axum::Router {
     let mut by_path: BTreeMap<&'static str, MethodRouter> = BTreeMap::new();
     for (path, route) in routes {
         let merged = match by_path.remove(path) {
@@ -526,9 +545,10 @@ fn assemble(routes: Routes) -> ::axum::Router {
     for (path, route) in by_path {
         router = router.route(path, route);
     }
-    router
+    let router = router
         .fallback(::crisp_runtime::server::not_found_fallback)
         .method_not_allowed_fallback(
             ::crisp_runtime::server::method_not_allowed_fallback,
-        )
+        );
+    ::crisp_runtime::server::harden(router, limits)
 }

@@ -201,6 +201,7 @@ async fn handle_list_all_active_plan_subscriptions<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::PlanSubscription>, ApiError> = async {
+        ::crisp_runtime::server::record_operation("listAllActivePlanSubscriptions");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -226,6 +227,7 @@ async fn handle_get_plan_subscription_for_website<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::PlanSubscription, ApiError> = async {
+        ::crisp_runtime::server::record_operation("getPlanSubscriptionForWebsite");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -251,6 +253,7 @@ async fn handle_subscribe_website_to_plan<A: Authenticate, T: PlanSubscription +
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("subscribeWebsiteToPlan");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -262,7 +265,7 @@ async fn handle_subscribe_website_to_plan<A: Authenticate, T: PlanSubscription +
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::SubscribeWebsiteToPlanBody,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.subscribe_website_to_plan(caller, website_id, body).await
     }
         .await;
@@ -281,6 +284,7 @@ async fn handle_unsubscribe_plan_from_website<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("unsubscribePlanFromWebsite");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -309,6 +313,9 @@ async fn handle_change_bill_period_for_website_plan_subscription<
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation(
+            "changeBillPeriodForWebsitePlanSubscription",
+        );
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -320,7 +327,7 @@ async fn handle_change_bill_period_for_website_plan_subscription<
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::ChangeBillPeriodForWebsitePlanSubscriptionBody,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
             .change_bill_period_for_website_plan_subscription(caller, website_id, body)
             .await
@@ -342,6 +349,9 @@ async fn handle_check_coupon_availability_for_website_plan_subscription<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::PlanSubscriptionCoupon, ApiError> = async {
+        ::crisp_runtime::server::record_operation(
+            "checkCouponAvailabilityForWebsitePlanSubscription",
+        );
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -378,6 +388,9 @@ async fn handle_redeem_coupon_for_website_plan_subscription<
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation(
+            "redeemCouponForWebsitePlanSubscription",
+        );
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -389,7 +402,7 @@ async fn handle_redeem_coupon_for_website_plan_subscription<
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::RedeemCouponForWebsitePlanSubscriptionBody,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
             .redeem_coupon_for_website_plan_subscription(caller, website_id, body)
             .await

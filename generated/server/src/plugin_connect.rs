@@ -139,6 +139,7 @@ async fn handle_get_connect_account<A: Authenticate, T: PluginConnect + ?Sized>(
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::PluginConnectAccount, ApiError> = async {
+        ::crisp_runtime::server::record_operation("getConnectAccount");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -157,6 +158,7 @@ async fn handle_get_plugin_connect_endpoints<A: Authenticate, T: PluginConnect +
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::ConnectEndpoints, ApiError> = async {
+        ::crisp_runtime::server::record_operation("getPluginConnectEndpoints");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -178,6 +180,7 @@ async fn handle_check_connect_session_validity<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("checkConnectSessionValidity");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -201,6 +204,7 @@ async fn handle_list_all_connect_websites<A: Authenticate, T: PluginConnect + ?S
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::PluginConnectWebsite>, ApiError> = async {
+        ::crisp_runtime::server::record_operation("listAllConnectWebsites");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -227,6 +231,7 @@ async fn handle_list_connect_websites_since<A: Authenticate, T: PluginConnect + 
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::PluginConnectWebsite>, ApiError> = async {
+        ::crisp_runtime::server::record_operation("listConnectWebsitesSince");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,

@@ -320,6 +320,7 @@ async fn handle_list_all_active_plugin_subscriptions<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::PluginSubscription>, ApiError> = async {
+        ::crisp_runtime::server::record_operation("listAllActivePluginSubscriptions");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -345,6 +346,7 @@ async fn handle_list_subscriptions_for_website<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::PluginSubscription>, ApiError> = async {
+        ::crisp_runtime::server::record_operation("listSubscriptionsForWebsite");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -373,6 +375,7 @@ async fn handle_subscribe_website_to_plugin<
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("subscribeWebsiteToPlugin");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -384,7 +387,7 @@ async fn handle_subscribe_website_to_plugin<
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::SubscribeWebsiteToPluginBody,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.subscribe_website_to_plugin(caller, website_id, body).await
     }
         .await;
@@ -403,6 +406,7 @@ async fn handle_get_subscription_details<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::PluginSubscription, ApiError> = async {
+        ::crisp_runtime::server::record_operation("getSubscriptionDetails");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -431,6 +435,7 @@ async fn handle_unsubscribe_plugin_from_website<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("unsubscribePluginFromWebsite");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -459,6 +464,7 @@ async fn handle_get_plugin_attest_provenance<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::PluginAttestProvenance, ApiError> = async {
+        ::crisp_runtime::server::record_operation("getPluginAttestProvenance");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -484,6 +490,7 @@ async fn handle_get_plugin_usage_bills<A: Authenticate, T: PluginSubscription + 
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::PluginUsageBill>, ApiError> = async {
+        ::crisp_runtime::server::record_operation("getPluginUsageBills");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -513,6 +520,7 @@ async fn handle_report_plugin_usage_to_bill<
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("reportPluginUsageToBill");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -525,7 +533,7 @@ async fn handle_report_plugin_usage_to_bill<
         let plugin_id = path.string("plugin_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::PluginUsageBill,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
             .report_plugin_usage_to_bill(caller, website_id, plugin_id, body)
             .await
@@ -547,6 +555,7 @@ async fn handle_forward_plugin_payload_to_channel<
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("forwardPluginPayloadToChannel");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -559,7 +568,7 @@ async fn handle_forward_plugin_payload_to_channel<
         let plugin_id = path.string("plugin_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::PluginChannelForward,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
             .forward_plugin_payload_to_channel(caller, website_id, plugin_id, body)
             .await
@@ -578,6 +587,7 @@ async fn handle_dispatch_plugin_event<A: Authenticate, T: PluginSubscription + ?
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("dispatchPluginEvent");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -590,7 +600,7 @@ async fn handle_dispatch_plugin_event<A: Authenticate, T: PluginSubscription + ?
         let plugin_id = path.string("plugin_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::PluginEventDispatch,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.dispatch_plugin_event(caller, website_id, plugin_id, body).await
     }
         .await;
@@ -609,6 +619,7 @@ async fn handle_get_subscription_settings<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::PluginSubscriptionSettings, ApiError> = async {
+        ::crisp_runtime::server::record_operation("getSubscriptionSettings");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -638,6 +649,7 @@ async fn handle_save_subscription_settings<
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("saveSubscriptionSettings");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -650,7 +662,7 @@ async fn handle_save_subscription_settings<
         let plugin_id = path.string("plugin_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::PluginSettings,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.save_subscription_settings(caller, website_id, plugin_id, body).await
     }
         .await;
@@ -670,6 +682,7 @@ async fn handle_update_subscription_settings<
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("updateSubscriptionSettings");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -682,7 +695,7 @@ async fn handle_update_subscription_settings<
         let plugin_id = path.string("plugin_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::PluginSettings,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
             .update_subscription_settings(caller, website_id, plugin_id, body)
             .await

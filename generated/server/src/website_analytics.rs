@@ -57,6 +57,7 @@ async fn handle_generate_analytics<A: Authenticate, T: WebsiteAnalytics + ?Sized
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::AnalyticsPoint>, ApiError> = async {
+        ::crisp_runtime::server::record_operation("generateAnalytics");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -68,7 +69,7 @@ async fn handle_generate_analytics<A: Authenticate, T: WebsiteAnalytics + ?Sized
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::AnalyticsQuery,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.generate_analytics(caller, website_id, body).await
     }
         .await;

@@ -80,6 +80,7 @@ async fn handle_list_website_operator_availabilities<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::AvailabilityOperator>, ApiError> = async {
+        ::crisp_runtime::server::record_operation("listWebsiteOperatorAvailabilities");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -107,6 +108,7 @@ async fn handle_get_website_availability_status<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::AvailabilityStatus, ApiError> = async {
+        ::crisp_runtime::server::record_operation("getWebsiteAvailabilityStatus");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,

@@ -131,6 +131,7 @@ async fn handle_check_website_exists<A: Authenticate, T: WebsiteBase + ?Sized>(
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("checkWebsiteExists");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -152,6 +153,7 @@ async fn handle_create_website<A: Authenticate, T: WebsiteBase + ?Sized>(
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::Website, ApiError> = async {
+        ::crisp_runtime::server::record_operation("createWebsite");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -161,7 +163,7 @@ async fn handle_create_website<A: Authenticate, T: WebsiteBase + ?Sized>(
         )?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::CreateWebsiteBody,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.create_website(caller, body).await
     }
         .await;
@@ -177,6 +179,7 @@ async fn handle_get_website<A: Authenticate, T: WebsiteBase + ?Sized>(
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::Website, ApiError> = async {
+        ::crisp_runtime::server::record_operation("getWebsite");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -202,6 +205,7 @@ async fn handle_delete_website<A: Authenticate, T: WebsiteBase + ?Sized>(
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("deleteWebsite");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -213,7 +217,7 @@ async fn handle_delete_website<A: Authenticate, T: WebsiteBase + ?Sized>(
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::DeleteWebsiteBody,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.delete_website(caller, website_id, body).await
     }
         .await;
@@ -229,6 +233,7 @@ async fn handle_abort_website_deletion<A: Authenticate, T: WebsiteBase + ?Sized>
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("abortWebsiteDeletion");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,

@@ -267,6 +267,7 @@ async fn handle_batch_block_conversations<A: Authenticate, T: WebsiteBatch + ?Si
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("batchBlockConversations");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -278,7 +279,7 @@ async fn handle_batch_block_conversations<A: Authenticate, T: WebsiteBatch + ?Si
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::BatchBlockConversationsBody,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.batch_block_conversations(caller, website_id, body).await
     }
         .await;
@@ -295,13 +296,14 @@ async fn handle_batch_update_data<A: Authenticate, T: WebsiteBatch + ?Sized>(
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("batchUpdateData");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(&caller, "batchUpdateData", &[], None)?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::BatchUpdateDataBody,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Any)?;
         ctx.service.batch_update_data(caller, website_id, body).await
     }
         .await;
@@ -318,6 +320,7 @@ async fn handle_batch_inbox_conversations<A: Authenticate, T: WebsiteBatch + ?Si
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("batchInboxConversations");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -329,7 +332,7 @@ async fn handle_batch_inbox_conversations<A: Authenticate, T: WebsiteBatch + ?Si
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::BatchInboxConversationsBody,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.batch_inbox_conversations(caller, website_id, body).await
     }
         .await;
@@ -346,6 +349,7 @@ async fn handle_batch_read_conversations<A: Authenticate, T: WebsiteBatch + ?Siz
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("batchReadConversations");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -357,7 +361,7 @@ async fn handle_batch_read_conversations<A: Authenticate, T: WebsiteBatch + ?Siz
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::BatchConversationsSelection,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.batch_read_conversations(caller, website_id, body).await
     }
         .await;
@@ -374,6 +378,7 @@ async fn handle_batch_remove<A: Authenticate, T: WebsiteBatch + ?Sized>(
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("batchRemove");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -385,7 +390,7 @@ async fn handle_batch_remove<A: Authenticate, T: WebsiteBatch + ?Sized>(
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::BatchRemoveBody,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Any)?;
         ctx.service.batch_remove(caller, website_id, body).await
     }
         .await;
@@ -402,6 +407,7 @@ async fn handle_batch_report_conversations<A: Authenticate, T: WebsiteBatch + ?S
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("batchReportConversations");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -413,7 +419,7 @@ async fn handle_batch_report_conversations<A: Authenticate, T: WebsiteBatch + ?S
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::BatchReportConversationsBody,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.batch_report_conversations(caller, website_id, body).await
     }
         .await;
@@ -430,6 +436,7 @@ async fn handle_batch_resolve_conversations<A: Authenticate, T: WebsiteBatch + ?
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("batchResolveConversations");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -441,7 +448,7 @@ async fn handle_batch_resolve_conversations<A: Authenticate, T: WebsiteBatch + ?
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::BatchConversationsSelection,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.batch_resolve_conversations(caller, website_id, body).await
     }
         .await;
@@ -458,6 +465,7 @@ async fn handle_batch_routing_conversations<A: Authenticate, T: WebsiteBatch + ?
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("batchRoutingConversations");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -469,7 +477,7 @@ async fn handle_batch_routing_conversations<A: Authenticate, T: WebsiteBatch + ?
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::BatchRoutingConversationsBody,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.batch_routing_conversations(caller, website_id, body).await
     }
         .await;
@@ -486,13 +494,14 @@ async fn handle_batch_update_segments<A: Authenticate, T: WebsiteBatch + ?Sized>
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("batchUpdateSegments");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(&caller, "batchUpdateSegments", &[], None)?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::BatchUpdateSegmentsBody,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Any)?;
         ctx.service.batch_update_segments(caller, website_id, body).await
     }
         .await;
@@ -509,6 +518,7 @@ async fn handle_batch_unread_conversations<A: Authenticate, T: WebsiteBatch + ?S
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("batchUnreadConversations");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -520,7 +530,7 @@ async fn handle_batch_unread_conversations<A: Authenticate, T: WebsiteBatch + ?S
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::BatchConversationsSelection,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.batch_unread_conversations(caller, website_id, body).await
     }
         .await;
@@ -537,6 +547,7 @@ async fn handle_batch_unresolve_conversations<A: Authenticate, T: WebsiteBatch +
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("batchUnresolveConversations");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -548,7 +559,7 @@ async fn handle_batch_unresolve_conversations<A: Authenticate, T: WebsiteBatch +
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::BatchConversationsSelection,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.batch_unresolve_conversations(caller, website_id, body).await
     }
         .await;

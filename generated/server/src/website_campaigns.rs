@@ -502,6 +502,7 @@ async fn handle_create_new_campaign<A: Authenticate, T: WebsiteCampaigns + ?Size
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::CreateNewCampaignData, ApiError> = async {
+        ::crisp_runtime::server::record_operation("createNewCampaign");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -513,7 +514,7 @@ async fn handle_create_new_campaign<A: Authenticate, T: WebsiteCampaigns + ?Size
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::CreateNewCampaignBody,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.create_new_campaign(caller, website_id, body).await
     }
         .await;
@@ -529,6 +530,7 @@ async fn handle_get_campaign<A: Authenticate, T: WebsiteCampaigns + ?Sized>(
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::Campaign, ApiError> = async {
+        ::crisp_runtime::server::record_operation("getCampaign");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -554,6 +556,7 @@ async fn handle_check_campaign_exists<A: Authenticate, T: WebsiteCampaigns + ?Si
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("checkCampaignExists");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -580,6 +583,7 @@ async fn handle_save_campaign<A: Authenticate, T: WebsiteCampaigns + ?Sized>(
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("saveCampaign");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -590,7 +594,9 @@ async fn handle_save_campaign<A: Authenticate, T: WebsiteCampaigns + ?Sized>(
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let campaign_id = path.string("campaign_id")?;
-        let body = ::crisp_runtime::server::json_body::<::crisp_models::Campaign>(body)?;
+        let body = ::crisp_runtime::server::json_body::<
+            ::crisp_models::Campaign,
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.save_campaign(caller, website_id, campaign_id, body).await
     }
         .await;
@@ -607,6 +613,7 @@ async fn handle_update_campaign<A: Authenticate, T: WebsiteCampaigns + ?Sized>(
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("updateCampaign");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -617,7 +624,9 @@ async fn handle_update_campaign<A: Authenticate, T: WebsiteCampaigns + ?Sized>(
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let campaign_id = path.string("campaign_id")?;
-        let body = ::crisp_runtime::server::json_body::<::crisp_models::Campaign>(body)?;
+        let body = ::crisp_runtime::server::json_body::<
+            ::crisp_models::Campaign,
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.update_campaign(caller, website_id, campaign_id, body).await
     }
         .await;
@@ -633,6 +642,7 @@ async fn handle_remove_campaign<A: Authenticate, T: WebsiteCampaigns + ?Sized>(
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("removeCampaign");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -658,6 +668,7 @@ async fn handle_dispatch_campaign<A: Authenticate, T: WebsiteCampaigns + ?Sized>
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("dispatchCampaign");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -683,6 +694,7 @@ async fn handle_pause_campaign<A: Authenticate, T: WebsiteCampaigns + ?Sized>(
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("pauseCampaign");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -708,6 +720,7 @@ async fn handle_list_campaign_recipients<A: Authenticate, T: WebsiteCampaigns + 
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::CampaignRecipient>, ApiError> = async {
+        ::crisp_runtime::server::record_operation("listCampaignRecipients");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -736,6 +749,7 @@ async fn handle_resume_campaign<A: Authenticate, T: WebsiteCampaigns + ?Sized>(
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("resumeCampaign");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -761,6 +775,7 @@ async fn handle_list_campaign_statistics<A: Authenticate, T: WebsiteCampaigns + 
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::CampaignStatistic>, ApiError> = async {
+        ::crisp_runtime::server::record_operation("listCampaignStatistics");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -796,6 +811,7 @@ async fn handle_test_campaign<A: Authenticate, T: WebsiteCampaigns + ?Sized>(
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("testCampaign");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -822,6 +838,7 @@ async fn handle_list_campaigns<A: Authenticate, T: WebsiteCampaigns + ?Sized>(
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::CampaignExcerpt>, ApiError> = async {
+        ::crisp_runtime::server::record_operation("listCampaigns");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -860,6 +877,7 @@ async fn handle_list_campaign_tags<A: Authenticate, T: WebsiteCampaigns + ?Sized
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<Vec<String>, ApiError> = async {
+        ::crisp_runtime::server::record_operation("listCampaignTags");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -888,6 +906,7 @@ async fn handle_create_new_campaign_template<
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::CreateNewCampaignTemplateData, ApiError> = async {
+        ::crisp_runtime::server::record_operation("createNewCampaignTemplate");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -899,7 +918,7 @@ async fn handle_create_new_campaign_template<
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::CreateNewCampaignTemplateBody,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.create_new_campaign_template(caller, website_id, body).await
     }
         .await;
@@ -915,6 +934,7 @@ async fn handle_get_campaign_template<A: Authenticate, T: WebsiteCampaigns + ?Si
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::CampaignTemplate, ApiError> = async {
+        ::crisp_runtime::server::record_operation("getCampaignTemplate");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -943,6 +963,7 @@ async fn handle_check_campaign_template_exists<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("checkCampaignTemplateExists");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -969,6 +990,7 @@ async fn handle_save_campaign_template<A: Authenticate, T: WebsiteCampaigns + ?S
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("saveCampaignTemplate");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -981,7 +1003,7 @@ async fn handle_save_campaign_template<A: Authenticate, T: WebsiteCampaigns + ?S
         let template_id = path.string("template_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::CampaignTemplate,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.save_campaign_template(caller, website_id, template_id, body).await
     }
         .await;
@@ -998,6 +1020,7 @@ async fn handle_update_campaign_template<A: Authenticate, T: WebsiteCampaigns + 
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("updateCampaignTemplate");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -1010,7 +1033,7 @@ async fn handle_update_campaign_template<A: Authenticate, T: WebsiteCampaigns + 
         let template_id = path.string("template_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::CampaignTemplate,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.update_campaign_template(caller, website_id, template_id, body).await
     }
         .await;
@@ -1026,6 +1049,7 @@ async fn handle_remove_campaign_template<A: Authenticate, T: WebsiteCampaigns + 
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("removeCampaignTemplate");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -1052,6 +1076,7 @@ async fn handle_list_campaign_templates<A: Authenticate, T: WebsiteCampaigns + ?
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::CampaignTemplateExcerpt>, ApiError> = async {
+        ::crisp_runtime::server::record_operation("listCampaignTemplates");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,

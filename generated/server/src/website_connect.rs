@@ -59,6 +59,7 @@ async fn handle_get_website_connect_endpoints<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::ConnectEndpoints, ApiError> = async {
+        ::crisp_runtime::server::record_operation("getWebsiteConnectEndpoints");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,

@@ -1452,6 +1452,7 @@ async fn handle_create_new_conversation<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::CreateNewConversationData, ApiError> = async {
+        ::crisp_runtime::server::record_operation("createNewConversation");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -1479,6 +1480,7 @@ async fn handle_get_conversation<A: Authenticate, T: WebsiteConversation + ?Size
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::Conversation, ApiError> = async {
+        ::crisp_runtime::server::record_operation("getConversation");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -1510,6 +1512,7 @@ async fn handle_check_conversation_exists<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("checkConversationExists");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -1535,6 +1538,7 @@ async fn handle_remove_conversation<A: Authenticate, T: WebsiteConversation + ?S
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("removeConversation");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -1566,6 +1570,7 @@ async fn handle_get_block_status_for_conversation<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::GetBlockStatusForConversationData, ApiError> = async {
+        ::crisp_runtime::server::record_operation("getBlockStatusForConversation");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -1597,6 +1602,9 @@ async fn handle_block_incoming_messages_for_conversation<
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation(
+            "blockIncomingMessagesForConversation",
+        );
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -1612,7 +1620,7 @@ async fn handle_block_incoming_messages_for_conversation<
         let session_id = path.string("session_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::BlockIncomingMessagesForConversationBody,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
             .block_incoming_messages_for_conversation(
                 caller,
@@ -1638,6 +1646,7 @@ async fn handle_list_browsing_sessions_for_conversation<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::ConversationBrowsing>, ApiError> = async {
+        ::crisp_runtime::server::record_operation("listBrowsingSessionsForConversation");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -1668,6 +1677,9 @@ async fn handle_initiate_browsing_session_for_conversation<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation(
+            "initiateBrowsingSessionForConversation",
+        );
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -1699,6 +1711,7 @@ async fn handle_send_action_to_existing_browsing_session<
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("sendActionToExistingBrowsingSession");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -1712,7 +1725,7 @@ async fn handle_send_action_to_existing_browsing_session<
         let browsing_id = path.string("browsing_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::SendActionToExistingBrowsingSessionBody,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
             .send_action_to_existing_browsing_session(
                 caller,
@@ -1740,6 +1753,7 @@ async fn handle_assist_existing_browsing_session<
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("assistExistingBrowsingSession");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -1753,7 +1767,7 @@ async fn handle_assist_existing_browsing_session<
         let browsing_id = path.string("browsing_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::AssistExistingBrowsingSessionBody,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
             .assist_existing_browsing_session(
                 caller,
@@ -1780,6 +1794,9 @@ async fn handle_get_ongoing_call_session_for_conversation<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::ConversationCall, ApiError> = async {
+        ::crisp_runtime::server::record_operation(
+            "getOngoingCallSessionForConversation",
+        );
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -1811,6 +1828,9 @@ async fn handle_initiate_new_call_session_for_conversation<
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::ConversationCall, ApiError> = async {
+        ::crisp_runtime::server::record_operation(
+            "initiateNewCallSessionForConversation",
+        );
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -1823,7 +1843,7 @@ async fn handle_initiate_new_call_session_for_conversation<
         let session_id = path.string("session_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::InitiateNewCallSessionForConversationBody,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
             .initiate_new_call_session_for_conversation(
                 caller,
@@ -1850,6 +1870,9 @@ async fn handle_transmit_signaling_on_ongoing_call_session<
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation(
+            "transmitSignalingOnOngoingCallSession",
+        );
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -1863,7 +1886,7 @@ async fn handle_transmit_signaling_on_ongoing_call_session<
         let call_id = path.string("call_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::TransmitSignalingOnOngoingCallSessionBody,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
             .transmit_signaling_on_ongoing_call_session(
                 caller,
@@ -1891,6 +1914,9 @@ async fn handle_abort_ongoing_call_session_for_conversation<
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation(
+            "abortOngoingCallSessionForConversation",
+        );
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -1904,7 +1930,7 @@ async fn handle_abort_ongoing_call_session_for_conversation<
         let call_id = path.string("call_id")?;
         let body = ::crisp_runtime::server::optional_json_body::<
             ::crisp_models::AbortOngoingCallSessionForConversationBody,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
             .abort_ongoing_call_session_for_conversation(
                 caller,
@@ -1932,6 +1958,7 @@ async fn handle_compose_message_in_conversation<
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("composeMessageInConversation");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -1944,7 +1971,7 @@ async fn handle_compose_message_in_conversation<
         let session_id = path.string("session_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::ComposeMessageInConversationBody,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
             .compose_message_in_conversation(caller, website_id, session_id, body)
             .await
@@ -1966,6 +1993,7 @@ async fn handle_mark_messages_delivered_in_conversation<
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("markMessagesDeliveredInConversation");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -1978,7 +2006,7 @@ async fn handle_mark_messages_delivered_in_conversation<
         let session_id = path.string("session_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::ConversationMessageMark,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
             .mark_messages_delivered_in_conversation(
                 caller,
@@ -2004,6 +2032,7 @@ async fn handle_list_conversation_events<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::ConversationEvent>, ApiError> = async {
+        ::crisp_runtime::server::record_operation("listConversationEvents");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -2035,6 +2064,7 @@ async fn handle_request_user_feedback_for_conversation<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("requestUserFeedbackForConversation");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -2065,6 +2095,7 @@ async fn handle_list_conversation_files<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::ConversationFile>, ApiError> = async {
+        ::crisp_runtime::server::record_operation("listConversationFiles");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -2097,6 +2128,7 @@ async fn handle_update_conversation_inbox<
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("updateConversationInbox");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -2109,7 +2141,7 @@ async fn handle_update_conversation_inbox<
         let session_id = path.string("session_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::UpdateConversationInboxBody,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.update_conversation_inbox(caller, website_id, session_id, body).await
     }
         .await;
@@ -2128,6 +2160,9 @@ async fn handle_initiate_conversation_with_existing_session<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation(
+            "initiateConversationWithExistingSession",
+        );
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -2159,6 +2194,7 @@ async fn handle_send_message_in_conversation<
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::SendMessageInConversationData, ApiError> = async {
+        ::crisp_runtime::server::record_operation("sendMessageInConversation");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -2174,7 +2210,7 @@ async fn handle_send_message_in_conversation<
         let session_id = path.string("session_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::ConversationMessageNew,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Any)?;
         ctx.service
             .send_message_in_conversation(caller, website_id, session_id, body)
             .await
@@ -2195,6 +2231,7 @@ async fn handle_get_message_in_conversation<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::ConversationMessage, ApiError> = async {
+        ::crisp_runtime::server::record_operation("getMessageInConversation");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -2230,6 +2267,7 @@ async fn handle_update_message_in_conversation<
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("updateMessageInConversation");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -2246,7 +2284,7 @@ async fn handle_update_message_in_conversation<
         let fingerprint = path.parse::<i64>("fingerprint")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::UpdateMessageInConversationBody,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
             .update_message_in_conversation(
                 caller,
@@ -2273,6 +2311,7 @@ async fn handle_remove_message_in_conversation<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("removeMessageInConversation");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -2305,6 +2344,7 @@ async fn handle_get_messages_in_conversation<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::ConversationMessage>, ApiError> = async {
+        ::crisp_runtime::server::record_operation("getMessagesInConversation");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -2341,6 +2381,7 @@ async fn handle_get_conversation_metas<A: Authenticate, T: WebsiteConversation +
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::ConversationMeta, ApiError> = async {
+        ::crisp_runtime::server::record_operation("getConversationMetas");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -2373,6 +2414,7 @@ async fn handle_update_conversation_metas<
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("updateConversationMetas");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -2388,7 +2430,7 @@ async fn handle_update_conversation_metas<
         let session_id = path.string("session_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::ConversationMeta,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.update_conversation_metas(caller, website_id, session_id, body).await
     }
         .await;
@@ -2408,6 +2450,7 @@ async fn handle_update_conversation_open_state<
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("updateConversationOpenState");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -2420,7 +2463,7 @@ async fn handle_update_conversation_open_state<
         let session_id = path.string("session_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::UpdateConversationOpenStateBody,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
             .update_conversation_open_state(caller, website_id, session_id, body)
             .await
@@ -2441,6 +2484,7 @@ async fn handle_get_original_message_in_conversation<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::ConversationOriginal, ApiError> = async {
+        ::crisp_runtime::server::record_operation("getOriginalMessageInConversation");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -2477,6 +2521,7 @@ async fn handle_list_conversation_pages<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::ConversationPage>, ApiError> = async {
+        ::crisp_runtime::server::record_operation("listConversationPages");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -2508,6 +2553,7 @@ async fn handle_get_conversation_participants<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::GetConversationParticipantsData, ApiError> = async {
+        ::crisp_runtime::server::record_operation("getConversationParticipants");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -2537,6 +2583,7 @@ async fn handle_save_conversation_participants<
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("saveConversationParticipants");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -2549,7 +2596,7 @@ async fn handle_save_conversation_participants<
         let session_id = path.string("session_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::SaveConversationParticipantsBody,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
             .save_conversation_participants(caller, website_id, session_id, body)
             .await
@@ -2570,6 +2617,9 @@ async fn handle_request_chatbox_binding_purge_for_conversation<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation(
+            "requestChatboxBindingPurgeForConversation",
+        );
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -2605,6 +2655,7 @@ async fn handle_mark_messages_read_in_conversation<
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("markMessagesReadInConversation");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -2620,7 +2671,7 @@ async fn handle_mark_messages_read_in_conversation<
         let session_id = path.string("session_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::ConversationMessageMark,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
             .mark_messages_read_in_conversation(caller, website_id, session_id, body)
             .await
@@ -2641,6 +2692,7 @@ async fn handle_get_conversation_relations<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::ConversationRelations, ApiError> = async {
+        ::crisp_runtime::server::record_operation("getConversationRelations");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -2670,6 +2722,7 @@ async fn handle_schedule_reminder_for_conversation<
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("scheduleReminderForConversation");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -2682,7 +2735,7 @@ async fn handle_schedule_reminder_for_conversation<
         let session_id = path.string("session_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::ScheduleReminderForConversationBody,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
             .schedule_reminder_for_conversation(caller, website_id, session_id, body)
             .await
@@ -2701,6 +2754,7 @@ async fn handle_report_conversation<A: Authenticate, T: WebsiteConversation + ?S
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("reportConversation");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -2713,7 +2767,7 @@ async fn handle_report_conversation<A: Authenticate, T: WebsiteConversation + ?S
         let session_id = path.string("session_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::ReportConversationBody,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.report_conversation(caller, website_id, session_id, body).await
     }
         .await;
@@ -2732,6 +2786,7 @@ async fn handle_get_conversation_routing_assign<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::ConversationRoutingAssign, ApiError> = async {
+        ::crisp_runtime::server::record_operation("getConversationRoutingAssign");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -2761,6 +2816,7 @@ async fn handle_assign_conversation_routing<
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("assignConversationRouting");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -2776,7 +2832,7 @@ async fn handle_assign_conversation_routing<
         let session_id = path.string("session_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::AssignConversationRoutingBody,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
             .assign_conversation_routing(caller, website_id, session_id, body)
             .await
@@ -2794,6 +2850,7 @@ async fn handle_get_conversation_state<A: Authenticate, T: WebsiteConversation +
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::GetConversationStateData, ApiError> = async {
+        ::crisp_runtime::server::record_operation("getConversationState");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -2823,6 +2880,7 @@ async fn handle_change_conversation_state<
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("changeConversationState");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -2835,7 +2893,7 @@ async fn handle_change_conversation_state<
         let session_id = path.string("session_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::ChangeConversationStateBody,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.change_conversation_state(caller, website_id, session_id, body).await
     }
         .await;
@@ -2855,6 +2913,7 @@ async fn handle_request_tool_call_for_conversation<
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("requestToolCallForConversation");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -2867,7 +2926,7 @@ async fn handle_request_tool_call_for_conversation<
         let session_id = path.string("session_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::RequestToolCallForConversationBody,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
             .request_tool_call_for_conversation(caller, website_id, session_id, body)
             .await
@@ -2889,6 +2948,9 @@ async fn handle_request_email_transcript_for_conversation<
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation(
+            "requestEmailTranscriptForConversation",
+        );
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -2901,7 +2963,7 @@ async fn handle_request_email_transcript_for_conversation<
         let session_id = path.string("session_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::RequestEmailTranscriptForConversationBody,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
             .request_email_transcript_for_conversation(
                 caller,
@@ -2928,6 +2990,7 @@ async fn handle_mark_conversation_as_unread<
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("markConversationAsUnread");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -2940,7 +3003,7 @@ async fn handle_mark_conversation_as_unread<
         let session_id = path.string("session_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::MarkConversationAsUnreadBody,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
             .mark_conversation_as_unread(caller, website_id, session_id, body)
             .await
@@ -2961,6 +3024,7 @@ async fn handle_get_verify_status_for_conversation<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::GetVerifyStatusForConversationData, ApiError> = async {
+        ::crisp_runtime::server::record_operation("getVerifyStatusForConversation");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -2992,6 +3056,7 @@ async fn handle_update_verify_status_for_conversation<
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("updateVerifyStatusForConversation");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -3004,7 +3069,7 @@ async fn handle_update_verify_status_for_conversation<
         let session_id = path.string("session_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::UpdateVerifyStatusForConversationBody,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
             .update_verify_status_for_conversation(caller, website_id, session_id, body)
             .await
@@ -3026,6 +3091,9 @@ async fn handle_request_identity_verification_for_conversation<
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation(
+            "requestIdentityVerificationForConversation",
+        );
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -3038,7 +3106,7 @@ async fn handle_request_identity_verification_for_conversation<
         let session_id = path.string("session_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::RequestIdentityVerificationForConversationBody,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
             .request_identity_verification_for_conversation(
                 caller,
@@ -3065,6 +3133,9 @@ async fn handle_redeem_identity_verification_link_for_conversation<
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation(
+            "redeemIdentityVerificationLinkForConversation",
+        );
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -3077,7 +3148,7 @@ async fn handle_redeem_identity_verification_link_for_conversation<
         let session_id = path.string("session_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::RedeemIdentityVerificationLinkForConversationBody,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
             .redeem_identity_verification_link_for_conversation(
                 caller,
@@ -3104,6 +3175,9 @@ async fn handle_deliver_widget_button_action_for_conversation<
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::ConversationWidgetAction, ApiError> = async {
+        ::crisp_runtime::server::record_operation(
+            "deliverWidgetButtonActionForConversation",
+        );
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -3117,7 +3191,7 @@ async fn handle_deliver_widget_button_action_for_conversation<
         let plugin_id = path.string("plugin_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::DeliverWidgetButtonActionForConversationBody,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
             .deliver_widget_button_action_for_conversation(
                 caller,
@@ -3145,6 +3219,9 @@ async fn handle_deliver_widget_data_action_for_conversation<
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::ConversationWidgetAction, ApiError> = async {
+        ::crisp_runtime::server::record_operation(
+            "deliverWidgetDataActionForConversation",
+        );
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -3158,7 +3235,7 @@ async fn handle_deliver_widget_data_action_for_conversation<
         let plugin_id = path.string("plugin_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::DeliverWidgetDataActionForConversationBody,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Any)?;
         ctx.service
             .deliver_widget_data_action_for_conversation(
                 caller,
@@ -3185,6 +3262,7 @@ async fn handle_resolve_spam_conversation_content<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::ConversationSpamContent, ApiError> = async {
+        ::crisp_runtime::server::record_operation("resolveSpamConversationContent");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -3214,6 +3292,7 @@ async fn handle_submit_spam_conversation_decision<
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("submitSpamConversationDecision");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -3226,7 +3305,7 @@ async fn handle_submit_spam_conversation_decision<
         let spam_id = path.string("spam_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::SubmitSpamConversationDecisionBody,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
             .submit_spam_conversation_decision(caller, website_id, spam_id, body)
             .await
@@ -3247,6 +3326,7 @@ async fn handle_list_spam_conversations<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::ConversationSpam>, ApiError> = async {
+        ::crisp_runtime::server::record_operation("listSpamConversations");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -3276,6 +3356,7 @@ async fn handle_delete_suggested_conversation_data_key<
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("deleteSuggestedConversationDataKey");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -3287,7 +3368,7 @@ async fn handle_delete_suggested_conversation_data_key<
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::DeleteSuggestedConversationDataKeyBody,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
             .delete_suggested_conversation_data_key(caller, website_id, body)
             .await
@@ -3308,6 +3389,7 @@ async fn handle_list_suggested_conversation_data_keys<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::ConversationSuggestedDataKey>, ApiError> = async {
+        ::crisp_runtime::server::record_operation("listSuggestedConversationDataKeys");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -3339,6 +3421,7 @@ async fn handle_delete_suggested_conversation_segment<
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("deleteSuggestedConversationSegment");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -3350,7 +3433,7 @@ async fn handle_delete_suggested_conversation_segment<
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::DeleteSuggestedConversationSegmentBody,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.delete_suggested_conversation_segment(caller, website_id, body).await
     }
         .await;
@@ -3369,6 +3452,7 @@ async fn handle_list_suggested_conversation_segments<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::ConversationSuggestedSegment>, ApiError> = async {
+        ::crisp_runtime::server::record_operation("listSuggestedConversationSegments");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -3397,6 +3481,7 @@ async fn handle_list_conversations<A: Authenticate, T: WebsiteConversation + ?Si
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::Conversation>, ApiError> = async {
+        ::crisp_runtime::server::record_operation("listConversations");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,

@@ -1814,6 +1814,7 @@ async fn handle_resolve_helpdesk<A: Authenticate, T: WebsiteHelpdesk + ?Sized>(
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::Helpdesk, ApiError> = async {
+        ::crisp_runtime::server::record_operation("resolveHelpdesk");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -1838,6 +1839,7 @@ async fn handle_check_helpdesk_exists<A: Authenticate, T: WebsiteHelpdesk + ?Siz
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("checkHelpdeskExists");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -1863,6 +1865,7 @@ async fn handle_initialize_helpdesk<A: Authenticate, T: WebsiteHelpdesk + ?Sized
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("initializeHelpdesk");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -1874,7 +1877,7 @@ async fn handle_initialize_helpdesk<A: Authenticate, T: WebsiteHelpdesk + ?Sized
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::InitializeHelpdeskBody,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.initialize_helpdesk(caller, website_id, body).await
     }
         .await;
@@ -1891,6 +1894,7 @@ async fn handle_delete_helpdesk<A: Authenticate, T: WebsiteHelpdesk + ?Sized>(
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("deleteHelpdesk");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -1902,7 +1906,7 @@ async fn handle_delete_helpdesk<A: Authenticate, T: WebsiteHelpdesk + ?Sized>(
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::DeleteHelpdeskBody,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.delete_helpdesk(caller, website_id, body).await
     }
         .await;
@@ -1918,6 +1922,7 @@ async fn handle_resolve_helpdesk_domain<A: Authenticate, T: WebsiteHelpdesk + ?S
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::HelpdeskDomain, ApiError> = async {
+        ::crisp_runtime::server::record_operation("resolveHelpdeskDomain");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -1946,6 +1951,7 @@ async fn handle_request_helpdesk_domain_change<
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("requestHelpdeskDomainChange");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -1957,7 +1963,7 @@ async fn handle_request_helpdesk_domain_change<
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::RequestHelpdeskDomainChangeBody,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.request_helpdesk_domain_change(caller, website_id, body).await
     }
         .await;
@@ -1977,6 +1983,7 @@ async fn handle_generate_helpdesk_domain_setup_flow<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::HelpdeskDomainSetupFlow, ApiError> = async {
+        ::crisp_runtime::server::record_operation("generateHelpdeskDomainSetupFlow");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -2010,6 +2017,7 @@ async fn handle_export_helpdesk_locale_articles<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("exportHelpdeskLocaleArticles");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -2043,6 +2051,7 @@ async fn handle_list_helpdesk_locale_feedbacks<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::HelpdeskFeedback>, ApiError> = async {
+        ::crisp_runtime::server::record_operation("listHelpdeskLocaleFeedbacks");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -2089,6 +2098,7 @@ async fn handle_map_helpdesk_locale_feedback_ratings<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::HelpdeskFeedbackRatings, ApiError> = async {
+        ::crisp_runtime::server::record_operation("mapHelpdeskLocaleFeedbackRatings");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -2132,6 +2142,7 @@ async fn handle_resolve_helpdesk_history_change<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::HelpdeskHistoryChange, ApiError> = async {
+        ::crisp_runtime::server::record_operation("resolveHelpdeskHistoryChange");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -2161,6 +2172,7 @@ async fn handle_cancel_helpdesk_history_change<
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("cancelHelpdeskHistoryChange");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -2173,7 +2185,7 @@ async fn handle_cancel_helpdesk_history_change<
         let change_id = path.string("change_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::CancelHelpdeskHistoryChangeBody,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
             .cancel_helpdesk_history_change(caller, website_id, change_id, body)
             .await
@@ -2195,6 +2207,7 @@ async fn handle_list_helpdesk_history_changes<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::HelpdeskHistoryChange>, ApiError> = async {
+        ::crisp_runtime::server::record_operation("listHelpdeskHistoryChanges");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -2232,6 +2245,7 @@ async fn handle_import_external_helpdesk_to_locale<
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("importExternalHelpdeskToLocale");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -2246,7 +2260,7 @@ async fn handle_import_external_helpdesk_to_locale<
             .parse::<::crisp_models::HelpdeskContentType>("content_type")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::HelpdeskExternalImport,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
             .import_external_helpdesk_to_locale(
                 caller,
@@ -2271,6 +2285,7 @@ async fn handle_add_helpdesk_locale<A: Authenticate, T: WebsiteHelpdesk + ?Sized
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("addHelpdeskLocale");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -2282,7 +2297,7 @@ async fn handle_add_helpdesk_locale<A: Authenticate, T: WebsiteHelpdesk + ?Sized
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::AddHelpdeskLocaleBody,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.add_helpdesk_locale(caller, website_id, body).await
     }
         .await;
@@ -2298,6 +2313,7 @@ async fn handle_resolve_helpdesk_locale<A: Authenticate, T: WebsiteHelpdesk + ?S
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::HelpdeskLocale, ApiError> = async {
+        ::crisp_runtime::server::record_operation("resolveHelpdeskLocale");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -2326,6 +2342,7 @@ async fn handle_check_helpdesk_locale_exists<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("checkHelpdeskLocaleExists");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -2351,6 +2368,7 @@ async fn handle_delete_helpdesk_locale<A: Authenticate, T: WebsiteHelpdesk + ?Si
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("deleteHelpdeskLocale");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -2376,6 +2394,7 @@ async fn handle_list_helpdesk_locales<A: Authenticate, T: WebsiteHelpdesk + ?Siz
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::HelpdeskLocale>, ApiError> = async {
+        ::crisp_runtime::server::record_operation("listHelpdeskLocales");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -2404,6 +2423,7 @@ async fn handle_resolve_helpdesk_page_entity<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::HelpdeskPage, ApiError> = async {
+        ::crisp_runtime::server::record_operation("resolveHelpdeskPageEntity");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -2440,6 +2460,7 @@ async fn handle_list_helpdesk_pages<A: Authenticate, T: WebsiteHelpdesk + ?Sized
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::HelpdeskPage>, ApiError> = async {
+        ::crisp_runtime::server::record_operation("listHelpdeskPages");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(&caller, "listHelpdeskPages", &[], None)?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
@@ -2466,6 +2487,7 @@ async fn handle_add_helpdesk_redirection<A: Authenticate, T: WebsiteHelpdesk + ?
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::HelpdeskRedirectionNew, ApiError> = async {
+        ::crisp_runtime::server::record_operation("addHelpdeskRedirection");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -2477,7 +2499,7 @@ async fn handle_add_helpdesk_redirection<A: Authenticate, T: WebsiteHelpdesk + ?
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::AddHelpdeskRedirectionBody,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.add_helpdesk_redirection(caller, website_id, body).await
     }
         .await;
@@ -2496,6 +2518,7 @@ async fn handle_resolve_helpdesk_redirection<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::HelpdeskRedirection, ApiError> = async {
+        ::crisp_runtime::server::record_operation("resolveHelpdeskRedirection");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -2526,6 +2549,7 @@ async fn handle_check_helpdesk_redirection_exists<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("checkHelpdeskRedirectionExists");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -2556,6 +2580,7 @@ async fn handle_delete_helpdesk_redirection<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("deleteHelpdeskRedirection");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -2581,6 +2606,7 @@ async fn handle_list_helpdesk_redirections<A: Authenticate, T: WebsiteHelpdesk +
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::HelpdeskRedirection>, ApiError> = async {
+        ::crisp_runtime::server::record_operation("listHelpdeskRedirections");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -2609,6 +2635,7 @@ async fn handle_request_helpdesk_content_refresh<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("requestHelpdeskContentRefresh");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -2638,6 +2665,7 @@ async fn handle_resolve_helpdesk_settings<A: Authenticate, T: WebsiteHelpdesk + 
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::HelpdeskSettings, ApiError> = async {
+        ::crisp_runtime::server::record_operation("resolveHelpdeskSettings");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -2663,6 +2691,7 @@ async fn handle_save_helpdesk_settings<A: Authenticate, T: WebsiteHelpdesk + ?Si
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("saveHelpdeskSettings");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -2674,7 +2703,7 @@ async fn handle_save_helpdesk_settings<A: Authenticate, T: WebsiteHelpdesk + ?Si
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::HelpdeskSettings,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.save_helpdesk_settings(caller, website_id, body).await
     }
         .await;
@@ -2693,6 +2722,7 @@ async fn handle_resolve_helpdesk_tree_content<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::HelpdeskTreeContent, ApiError> = async {
+        ::crisp_runtime::server::record_operation("resolveHelpdeskTreeContent");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -2730,6 +2760,7 @@ async fn handle_save_helpdesk_tree_content<A: Authenticate, T: WebsiteHelpdesk +
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("saveHelpdeskTreeContent");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -2745,7 +2776,7 @@ async fn handle_save_helpdesk_tree_content<A: Authenticate, T: WebsiteHelpdesk +
         let path = path.string("path")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::SaveHelpdeskTreeContentBody,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
             .save_helpdesk_tree_content(
                 caller,
@@ -2771,6 +2802,7 @@ async fn handle_list_helpdesk_tree<A: Authenticate, T: WebsiteHelpdesk + ?Sized>
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::HelpdeskTreeNode>, ApiError> = async {
+        ::crisp_runtime::server::record_operation("listHelpdeskTree");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(&caller, "listHelpdeskTree", &[], None)?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
@@ -2813,6 +2845,7 @@ async fn handle_resolve_helpdesk_tree_metadata<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::HelpdeskTreeMetadata, ApiError> = async {
+        ::crisp_runtime::server::record_operation("resolveHelpdeskTreeMetadata");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -2853,6 +2886,7 @@ async fn handle_update_helpdesk_tree_metadata<
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("updateHelpdeskTreeMetadata");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -2868,7 +2902,7 @@ async fn handle_update_helpdesk_tree_metadata<
         let path = path.string("path")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::HelpdeskTreeMetadata,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
             .update_helpdesk_tree_metadata(
                 caller,
@@ -2893,6 +2927,7 @@ async fn handle_resolve_helpdesk_tree_page<A: Authenticate, T: WebsiteHelpdesk +
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::HelpdeskTreePage, ApiError> = async {
+        ::crisp_runtime::server::record_operation("resolveHelpdeskTreePage");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -2923,6 +2958,7 @@ async fn handle_resolve_helpdesk_tree_path<A: Authenticate, T: WebsiteHelpdesk +
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::HelpdeskTreeNode, ApiError> = async {
+        ::crisp_runtime::server::record_operation("resolveHelpdeskTreePath");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -2953,6 +2989,7 @@ async fn handle_create_helpdesk_tree_path<A: Authenticate, T: WebsiteHelpdesk + 
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("createHelpdeskTreePath");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -2984,6 +3021,7 @@ async fn handle_update_helpdesk_tree_path<A: Authenticate, T: WebsiteHelpdesk + 
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("updateHelpdeskTreePath");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -2999,7 +3037,7 @@ async fn handle_update_helpdesk_tree_path<A: Authenticate, T: WebsiteHelpdesk + 
         let path = path.string("path")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::HelpdeskTreePathUpdate,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
             .update_helpdesk_tree_path(
                 caller,
@@ -3024,6 +3062,7 @@ async fn handle_delete_helpdesk_tree_path<A: Authenticate, T: WebsiteHelpdesk + 
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("deleteHelpdeskTreePath");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -3059,6 +3098,7 @@ async fn handle_add_new_helpdesk_locale_article<
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::HelpdeskArticleNew, ApiError> = async {
+        ::crisp_runtime::server::record_operation("addNewHelpdeskLocaleArticle");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -3071,7 +3111,7 @@ async fn handle_add_new_helpdesk_locale_article<
         let locale = path.string("locale")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::AddNewHelpdeskLocaleArticleBody,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
             .add_new_helpdesk_locale_article(caller, website_id, locale, body)
             .await
@@ -3093,6 +3133,7 @@ async fn handle_resolve_helpdesk_locale_article<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::HelpdeskArticle, ApiError> = async {
+        ::crisp_runtime::server::record_operation("resolveHelpdeskLocaleArticle");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -3125,6 +3166,7 @@ async fn handle_check_helpdesk_locale_article_exists<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("checkHelpdeskLocaleArticleExists");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -3158,6 +3200,7 @@ async fn handle_save_helpdesk_locale_article<
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("saveHelpdeskLocaleArticle");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -3171,7 +3214,7 @@ async fn handle_save_helpdesk_locale_article<
         let article_id = path.string("article_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::HelpdeskArticle,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
             .save_helpdesk_locale_article(caller, website_id, locale, article_id, body)
             .await
@@ -3194,6 +3237,7 @@ async fn handle_update_helpdesk_locale_article<
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("updateHelpdeskLocaleArticle");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -3207,7 +3251,7 @@ async fn handle_update_helpdesk_locale_article<
         let article_id = path.string("article_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::HelpdeskArticle,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
             .update_helpdesk_locale_article(caller, website_id, locale, article_id, body)
             .await
@@ -3229,6 +3273,7 @@ async fn handle_delete_helpdesk_locale_article<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("deleteHelpdeskLocaleArticle");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -3261,6 +3306,9 @@ async fn handle_resolve_helpdesk_locale_article_alternate<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::HelpdeskArticleAlternate, ApiError> = async {
+        ::crisp_runtime::server::record_operation(
+            "resolveHelpdeskLocaleArticleAlternate",
+        );
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -3300,6 +3348,9 @@ async fn handle_check_helpdesk_locale_article_alternate_exists<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation(
+            "checkHelpdeskLocaleArticleAlternateExists",
+        );
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -3340,6 +3391,7 @@ async fn handle_save_helpdesk_locale_article_alternate<
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("saveHelpdeskLocaleArticleAlternate");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -3354,7 +3406,7 @@ async fn handle_save_helpdesk_locale_article_alternate<
         let locale_linked = path.string("locale_linked")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::SaveHelpdeskLocaleArticleAlternateBody,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
             .save_helpdesk_locale_article_alternate(
                 caller,
@@ -3383,6 +3435,9 @@ async fn handle_delete_helpdesk_locale_article_alternate<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation(
+            "deleteHelpdeskLocaleArticleAlternate",
+        );
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -3422,6 +3477,7 @@ async fn handle_list_helpdesk_locale_article_alternates<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::HelpdeskArticleAlternate>, ApiError> = async {
+        ::crisp_runtime::server::record_operation("listHelpdeskLocaleArticleAlternates");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -3459,6 +3515,9 @@ async fn handle_resolve_helpdesk_locale_article_category<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::HelpdeskCategory, ApiError> = async {
+        ::crisp_runtime::server::record_operation(
+            "resolveHelpdeskLocaleArticleCategory",
+        );
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -3497,6 +3556,7 @@ async fn handle_update_helpdesk_locale_article_category<
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("updateHelpdeskLocaleArticleCategory");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -3510,7 +3570,7 @@ async fn handle_update_helpdesk_locale_article_category<
         let article_id = path.string("article_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::UpdateHelpdeskLocaleArticleCategoryBody,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
             .update_helpdesk_locale_article_category(
                 caller,
@@ -3538,6 +3598,7 @@ async fn handle_resolve_helpdesk_locale_article_page<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::HelpdeskTreePage, ApiError> = async {
+        ::crisp_runtime::server::record_operation("resolveHelpdeskLocaleArticlePage");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -3570,6 +3631,7 @@ async fn handle_publish_helpdesk_locale_article<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::HelpdeskArticlePublish, ApiError> = async {
+        ::crisp_runtime::server::record_operation("publishHelpdeskLocaleArticle");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -3602,6 +3664,7 @@ async fn handle_unpublish_helpdesk_locale_article<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("unpublishHelpdeskLocaleArticle");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -3634,6 +3697,7 @@ async fn handle_list_helpdesk_locale_articles<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::HelpdeskArticle>, ApiError> = async {
+        ::crisp_runtime::server::record_operation("listHelpdeskLocaleArticles");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -3666,6 +3730,7 @@ async fn handle_list_helpdesk_locale_categories<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::HelpdeskCategory>, ApiError> = async {
+        ::crisp_runtime::server::record_operation("listHelpdeskLocaleCategories");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -3699,6 +3764,7 @@ async fn handle_add_helpdesk_locale_category<
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::HelpdeskCategoryNew, ApiError> = async {
+        ::crisp_runtime::server::record_operation("addHelpdeskLocaleCategory");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -3711,7 +3777,7 @@ async fn handle_add_helpdesk_locale_category<
         let locale = path.string("locale")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::AddHelpdeskLocaleCategoryBody,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.add_helpdesk_locale_category(caller, website_id, locale, body).await
     }
         .await;
@@ -3731,6 +3797,7 @@ async fn handle_resolve_helpdesk_locale_category<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::HelpdeskCategory, ApiError> = async {
+        ::crisp_runtime::server::record_operation("resolveHelpdeskLocaleCategory");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -3763,6 +3830,7 @@ async fn handle_check_helpdesk_locale_category_exists<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("checkHelpdeskLocaleCategoryExists");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -3801,6 +3869,7 @@ async fn handle_save_helpdesk_locale_category<
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("saveHelpdeskLocaleCategory");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -3814,7 +3883,7 @@ async fn handle_save_helpdesk_locale_category<
         let category_id = path.string("category_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::HelpdeskCategory,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
             .save_helpdesk_locale_category(caller, website_id, locale, category_id, body)
             .await
@@ -3837,6 +3906,7 @@ async fn handle_update_helpdesk_locale_category<
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("updateHelpdeskLocaleCategory");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -3850,7 +3920,7 @@ async fn handle_update_helpdesk_locale_category<
         let category_id = path.string("category_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::HelpdeskCategory,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
             .update_helpdesk_locale_category(
                 caller,
@@ -3878,6 +3948,7 @@ async fn handle_delete_helpdesk_locale_category<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("deleteHelpdeskLocaleCategory");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -3911,6 +3982,7 @@ async fn handle_add_helpdesk_locale_section<
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::HelpdeskSectionNew, ApiError> = async {
+        ::crisp_runtime::server::record_operation("addHelpdeskLocaleSection");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -3924,7 +3996,7 @@ async fn handle_add_helpdesk_locale_section<
         let category_id = path.string("category_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::AddHelpdeskLocaleSectionBody,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
             .add_helpdesk_locale_section(caller, website_id, locale, category_id, body)
             .await
@@ -3946,6 +4018,7 @@ async fn handle_resolve_helpdesk_locale_section<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::HelpdeskSection, ApiError> = async {
+        ::crisp_runtime::server::record_operation("resolveHelpdeskLocaleSection");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -3985,6 +4058,7 @@ async fn handle_check_helpdesk_locale_section_exists<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("checkHelpdeskLocaleSectionExists");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -4025,6 +4099,7 @@ async fn handle_save_helpdesk_locale_section<
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("saveHelpdeskLocaleSection");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -4039,7 +4114,7 @@ async fn handle_save_helpdesk_locale_section<
         let section_id = path.string("section_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::HelpdeskSection,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
             .save_helpdesk_locale_section(
                 caller,
@@ -4069,6 +4144,7 @@ async fn handle_update_helpdesk_locale_section<
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("updateHelpdeskLocaleSection");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -4083,7 +4159,7 @@ async fn handle_update_helpdesk_locale_section<
         let section_id = path.string("section_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::HelpdeskSection,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
             .update_helpdesk_locale_section(
                 caller,
@@ -4112,6 +4188,7 @@ async fn handle_delete_helpdesk_locale_section<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("deleteHelpdeskLocaleSection");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -4151,6 +4228,7 @@ async fn handle_list_helpdesk_locale_sections<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::HelpdeskSection>, ApiError> = async {
+        ::crisp_runtime::server::record_operation("listHelpdeskLocaleSections");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -4190,6 +4268,7 @@ async fn handle_export_helpdesk_locale_articles_legacy<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("exportHelpdeskLocaleArticlesLegacy");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -4222,6 +4301,7 @@ async fn handle_list_helpdesk_locale_feedbacks_legacy<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::HelpdeskFeedback>, ApiError> = async {
+        ::crisp_runtime::server::record_operation("listHelpdeskLocaleFeedbacksLegacy");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -4266,6 +4346,9 @@ async fn handle_map_helpdesk_locale_feedback_ratings_legacy<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::HelpdeskFeedbackRatings, ApiError> = async {
+        ::crisp_runtime::server::record_operation(
+            "mapHelpdeskLocaleFeedbackRatingsLegacy",
+        );
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -4308,6 +4391,9 @@ async fn handle_import_external_helpdesk_to_locale_legacy<
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation(
+            "importExternalHelpdeskToLocaleLegacy",
+        );
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -4320,7 +4406,7 @@ async fn handle_import_external_helpdesk_to_locale_legacy<
         let locale = path.string("locale")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::HelpdeskExternalImport,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
             .import_external_helpdesk_to_locale_legacy(caller, website_id, locale, body)
             .await

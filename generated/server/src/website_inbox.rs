@@ -183,6 +183,7 @@ async fn handle_create_new_inbox<A: Authenticate, T: WebsiteInbox + ?Sized>(
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::CreateNewInboxData, ApiError> = async {
+        ::crisp_runtime::server::record_operation("createNewInbox");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -192,7 +193,9 @@ async fn handle_create_new_inbox<A: Authenticate, T: WebsiteInbox + ?Sized>(
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<::crisp_models::Inbox>(body)?;
+        let body = ::crisp_runtime::server::json_body::<
+            ::crisp_models::Inbox,
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.create_new_inbox(caller, website_id, body).await
     }
         .await;
@@ -208,6 +211,7 @@ async fn handle_get_inbox<A: Authenticate, T: WebsiteInbox + ?Sized>(
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::Inbox, ApiError> = async {
+        ::crisp_runtime::server::record_operation("getInbox");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -233,6 +237,7 @@ async fn handle_check_inbox_exists<A: Authenticate, T: WebsiteInbox + ?Sized>(
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("checkInboxExists");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -259,6 +264,7 @@ async fn handle_save_inbox<A: Authenticate, T: WebsiteInbox + ?Sized>(
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("saveInbox");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -269,7 +275,9 @@ async fn handle_save_inbox<A: Authenticate, T: WebsiteInbox + ?Sized>(
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let inbox_id = path.string("inbox_id")?;
-        let body = ::crisp_runtime::server::json_body::<::crisp_models::Inbox>(body)?;
+        let body = ::crisp_runtime::server::json_body::<
+            ::crisp_models::Inbox,
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.save_inbox(caller, website_id, inbox_id, body).await
     }
         .await;
@@ -285,6 +293,7 @@ async fn handle_delete_inbox<A: Authenticate, T: WebsiteInbox + ?Sized>(
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("deleteInbox");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -311,6 +320,7 @@ async fn handle_batch_order_inboxes<A: Authenticate, T: WebsiteInbox + ?Sized>(
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("batchOrderInboxes");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -322,7 +332,7 @@ async fn handle_batch_order_inboxes<A: Authenticate, T: WebsiteInbox + ?Sized>(
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::BatchOrderInboxesBody,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.batch_order_inboxes(caller, website_id, body).await
     }
         .await;
@@ -338,6 +348,7 @@ async fn handle_list_inboxes<A: Authenticate, T: WebsiteInbox + ?Sized>(
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::Inbox>, ApiError> = async {
+        ::crisp_runtime::server::record_operation("listInboxes");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,

@@ -206,6 +206,7 @@ async fn handle_invite_website_operator<A: Authenticate, T: WebsiteOperator + ?S
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("inviteWebsiteOperator");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -217,7 +218,7 @@ async fn handle_invite_website_operator<A: Authenticate, T: WebsiteOperator + ?S
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::OperatorInvitation,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.invite_website_operator(caller, website_id, body).await
     }
         .await;
@@ -233,6 +234,7 @@ async fn handle_get_website_operator<A: Authenticate, T: WebsiteOperator + ?Size
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::Operator, ApiError> = async {
+        ::crisp_runtime::server::record_operation("getWebsiteOperator");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -259,6 +261,7 @@ async fn handle_change_operator_membership<A: Authenticate, T: WebsiteOperator +
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("changeOperatorMembership");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -271,7 +274,7 @@ async fn handle_change_operator_membership<A: Authenticate, T: WebsiteOperator +
         let user_id = path.string("user_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::ChangeOperatorMembershipBody,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.change_operator_membership(caller, website_id, user_id, body).await
     }
         .await;
@@ -290,6 +293,7 @@ async fn handle_unlink_operator_from_website<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("unlinkOperatorFromWebsite");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -318,6 +322,7 @@ async fn handle_list_last_active_website_operators<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::OperatorLastActive>, ApiError> = async {
+        ::crisp_runtime::server::record_operation("listLastActiveWebsiteOperators");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -345,6 +350,7 @@ async fn handle_flush_last_active_website_operators<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("flushLastActiveWebsiteOperators");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -373,6 +379,7 @@ async fn handle_send_email_to_website_operators<
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("sendEmailToWebsiteOperators");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -384,7 +391,7 @@ async fn handle_send_email_to_website_operators<
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::OperatorEmail,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.send_email_to_website_operators(caller, website_id, body).await
     }
         .await;
@@ -400,6 +407,7 @@ async fn handle_list_website_operators<A: Authenticate, T: WebsiteOperator + ?Si
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::OperatorMembership>, ApiError> = async {
+        ::crisp_runtime::server::record_operation("listWebsiteOperators");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,

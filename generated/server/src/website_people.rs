@@ -605,6 +605,7 @@ async fn handle_list_people_campaigns<A: Authenticate, T: WebsitePeople + ?Sized
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::PeopleCampaign>, ApiError> = async {
+        ::crisp_runtime::server::record_operation("listPeopleCampaigns");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -634,6 +635,7 @@ async fn handle_list_people_conversations<A: Authenticate, T: WebsitePeople + ?S
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<Vec<String>, ApiError> = async {
+        ::crisp_runtime::server::record_operation("listPeopleConversations");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -674,6 +676,7 @@ async fn handle_get_people_data<A: Authenticate, T: WebsitePeople + ?Sized>(
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::PeopleData, ApiError> = async {
+        ::crisp_runtime::server::record_operation("getPeopleData");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -700,6 +703,7 @@ async fn handle_save_people_data<A: Authenticate, T: WebsitePeople + ?Sized>(
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("savePeopleData");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -712,7 +716,7 @@ async fn handle_save_people_data<A: Authenticate, T: WebsitePeople + ?Sized>(
         let people_id = path.string("people_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::PeopleData,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.save_people_data(caller, website_id, people_id, body).await
     }
         .await;
@@ -729,6 +733,7 @@ async fn handle_update_people_data<A: Authenticate, T: WebsitePeople + ?Sized>(
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("updatePeopleData");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -741,7 +746,7 @@ async fn handle_update_people_data<A: Authenticate, T: WebsitePeople + ?Sized>(
         let people_id = path.string("people_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::PeopleData,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.update_people_data(caller, website_id, people_id, body).await
     }
         .await;
@@ -758,6 +763,7 @@ async fn handle_add_people_event<A: Authenticate, T: WebsitePeople + ?Sized>(
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("addPeopleEvent");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -770,7 +776,7 @@ async fn handle_add_people_event<A: Authenticate, T: WebsitePeople + ?Sized>(
         let people_id = path.string("people_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::PeopleEvent,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.add_people_event(caller, website_id, people_id, body).await
     }
         .await;
@@ -786,6 +792,7 @@ async fn handle_list_people_events<A: Authenticate, T: WebsitePeople + ?Sized>(
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::PeopleEvent>, ApiError> = async {
+        ::crisp_runtime::server::record_operation("listPeopleEvents");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -812,6 +819,7 @@ async fn handle_export_people_profiles<A: Authenticate, T: WebsitePeople + ?Size
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("exportPeopleProfiles");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -837,6 +845,7 @@ async fn handle_import_people_profiles<A: Authenticate, T: WebsitePeople + ?Size
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::PeopleProfileImport, ApiError> = async {
+        ::crisp_runtime::server::record_operation("importPeopleProfiles");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -848,7 +857,7 @@ async fn handle_import_people_profiles<A: Authenticate, T: WebsitePeople + ?Size
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::PeopleProfileImportSetup,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.import_people_profiles(caller, website_id, body).await
     }
         .await;
@@ -865,6 +874,7 @@ async fn handle_add_new_people_profile<A: Authenticate, T: WebsitePeople + ?Size
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::PeopleProfileNew, ApiError> = async {
+        ::crisp_runtime::server::record_operation("addNewPeopleProfile");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -876,7 +886,7 @@ async fn handle_add_new_people_profile<A: Authenticate, T: WebsitePeople + ?Size
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::PeopleProfileUpdate,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.add_new_people_profile(caller, website_id, body).await
     }
         .await;
@@ -892,6 +902,7 @@ async fn handle_get_people_profile<A: Authenticate, T: WebsitePeople + ?Sized>(
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::PeopleProfile, ApiError> = async {
+        ::crisp_runtime::server::record_operation("getPeopleProfile");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -917,6 +928,7 @@ async fn handle_check_people_profile_exists<A: Authenticate, T: WebsitePeople + 
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("checkPeopleProfileExists");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -943,6 +955,7 @@ async fn handle_save_people_profile<A: Authenticate, T: WebsitePeople + ?Sized>(
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("savePeopleProfile");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -955,7 +968,7 @@ async fn handle_save_people_profile<A: Authenticate, T: WebsitePeople + ?Sized>(
         let people_id = path.string("people_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::PeopleProfileUpdate,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.save_people_profile(caller, website_id, people_id, body).await
     }
         .await;
@@ -972,6 +985,7 @@ async fn handle_update_people_profile<A: Authenticate, T: WebsitePeople + ?Sized
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("updatePeopleProfile");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -984,7 +998,7 @@ async fn handle_update_people_profile<A: Authenticate, T: WebsitePeople + ?Sized
         let people_id = path.string("people_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::PeopleProfileUpdate,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.update_people_profile(caller, website_id, people_id, body).await
     }
         .await;
@@ -1000,6 +1014,7 @@ async fn handle_remove_people_profile<A: Authenticate, T: WebsitePeople + ?Sized
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("removePeopleProfile");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -1026,6 +1041,7 @@ async fn handle_list_people_profiles<A: Authenticate, T: WebsitePeople + ?Sized>
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::PeopleProfile>, ApiError> = async {
+        ::crisp_runtime::server::record_operation("listPeopleProfiles");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -1062,6 +1078,7 @@ async fn handle_get_people_statistics<A: Authenticate, T: WebsitePeople + ?Sized
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::PeopleStatistics, ApiError> = async {
+        ::crisp_runtime::server::record_operation("getPeopleStatistics");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -1089,6 +1106,7 @@ async fn handle_get_people_subscription_status<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::PeopleSubscription, ApiError> = async {
+        ::crisp_runtime::server::record_operation("getPeopleSubscriptionStatus");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -1118,6 +1136,7 @@ async fn handle_update_people_subscription_status<
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("updatePeopleSubscriptionStatus");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -1130,7 +1149,7 @@ async fn handle_update_people_subscription_status<
         let people_id = path.string("people_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::PeopleSubscription,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
             .update_people_subscription_status(caller, website_id, people_id, body)
             .await
@@ -1152,6 +1171,7 @@ async fn handle_delete_suggested_people_data_key<
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("deleteSuggestedPeopleDataKey");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -1163,7 +1183,7 @@ async fn handle_delete_suggested_people_data_key<
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::DeleteSuggestedPeopleDataKeyBody,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.delete_suggested_people_data_key(caller, website_id, body).await
     }
         .await;
@@ -1182,6 +1202,7 @@ async fn handle_list_suggested_people_data_keys<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::PeopleSuggestedDataKey>, ApiError> = async {
+        ::crisp_runtime::server::record_operation("listSuggestedPeopleDataKeys");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -1213,6 +1234,7 @@ async fn handle_delete_suggested_people_event<
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("deleteSuggestedPeopleEvent");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -1224,7 +1246,7 @@ async fn handle_delete_suggested_people_event<
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::DeleteSuggestedPeopleEventBody,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.delete_suggested_people_event(caller, website_id, body).await
     }
         .await;
@@ -1240,6 +1262,7 @@ async fn handle_list_suggested_people_events<A: Authenticate, T: WebsitePeople +
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::PeopleSuggestedEvent>, ApiError> = async {
+        ::crisp_runtime::server::record_operation("listSuggestedPeopleEvents");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -1269,6 +1292,7 @@ async fn handle_delete_suggested_people_segment<
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("deleteSuggestedPeopleSegment");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -1280,7 +1304,7 @@ async fn handle_delete_suggested_people_segment<
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::DeleteSuggestedPeopleSegmentBody,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.delete_suggested_people_segment(caller, website_id, body).await
     }
         .await;
@@ -1299,6 +1323,7 @@ async fn handle_list_suggested_people_segments<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::PeopleSuggestedSegment>, ApiError> = async {
+        ::crisp_runtime::server::record_operation("listSuggestedPeopleSegments");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,

@@ -76,6 +76,7 @@ async fn handle_get_website_settings<A: Authenticate, T: WebsiteSettings + ?Size
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::WebsiteSettings, ApiError> = async {
+        ::crisp_runtime::server::record_operation("getWebsiteSettings");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -101,6 +102,7 @@ async fn handle_update_website_settings<A: Authenticate, T: WebsiteSettings + ?S
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("updateWebsiteSettings");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -112,7 +114,7 @@ async fn handle_update_website_settings<A: Authenticate, T: WebsiteSettings + ?S
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::WebsiteSettings,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.update_website_settings(caller, website_id, body).await
     }
         .await;

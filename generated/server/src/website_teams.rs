@@ -161,11 +161,14 @@ async fn handle_create_new_team<A: Authenticate, T: WebsiteTeams + ?Sized>(
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::CreateNewTeamData, ApiError> = async {
+        ::crisp_runtime::server::record_operation("createNewTeam");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(&caller, "createNewTeam", &[], None)?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<::crisp_models::Team>(body)?;
+        let body = ::crisp_runtime::server::json_body::<
+            ::crisp_models::Team,
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.create_new_team(caller, website_id, body).await
     }
         .await;
@@ -181,6 +184,7 @@ async fn handle_get_team<A: Authenticate, T: WebsiteTeams + ?Sized>(
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::Team, ApiError> = async {
+        ::crisp_runtime::server::record_operation("getTeam");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(&caller, "getTeam", &[], None)?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
@@ -201,6 +205,7 @@ async fn handle_check_team_exists<A: Authenticate, T: WebsiteTeams + ?Sized>(
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("checkTeamExists");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(&caller, "checkTeamExists", &[], None)?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
@@ -222,12 +227,15 @@ async fn handle_save_team<A: Authenticate, T: WebsiteTeams + ?Sized>(
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("saveTeam");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(&caller, "saveTeam", &[], None)?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let team_id = path.string("team_id")?;
-        let body = ::crisp_runtime::server::json_body::<::crisp_models::Team>(body)?;
+        let body = ::crisp_runtime::server::json_body::<
+            ::crisp_models::Team,
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.save_team(caller, website_id, team_id, body).await
     }
         .await;
@@ -243,6 +251,7 @@ async fn handle_delete_team<A: Authenticate, T: WebsiteTeams + ?Sized>(
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("deleteTeam");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(&caller, "deleteTeam", &[], None)?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
@@ -263,6 +272,7 @@ async fn handle_list_teams<A: Authenticate, T: WebsiteTeams + ?Sized>(
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::Team>, ApiError> = async {
+        ::crisp_runtime::server::record_operation("listTeams");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(&caller, "listTeams", &[], None)?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;

@@ -112,6 +112,7 @@ async fn handle_get_verify_key<A: Authenticate, T: WebsiteVerify + ?Sized>(
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::VerifyKey, ApiError> = async {
+        ::crisp_runtime::server::record_operation("getVerifyKey");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -136,6 +137,7 @@ async fn handle_roll_verify_key<A: Authenticate, T: WebsiteVerify + ?Sized>(
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("rollVerifyKey");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -160,6 +162,7 @@ async fn handle_get_verify_settings<A: Authenticate, T: WebsiteVerify + ?Sized>(
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::VerifySettings, ApiError> = async {
+        ::crisp_runtime::server::record_operation("getVerifySettings");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -185,6 +188,7 @@ async fn handle_update_verify_settings<A: Authenticate, T: WebsiteVerify + ?Size
     body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("updateVerifySettings");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -196,7 +200,7 @@ async fn handle_update_verify_settings<A: Authenticate, T: WebsiteVerify + ?Size
         let website_id = path.string("website_id")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::VerifySettings,
-        >(body)?;
+        >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.update_verify_settings(caller, website_id, body).await
     }
         .await;

@@ -185,6 +185,7 @@ async fn handle_count_blocked_visitors<A: Authenticate, T: WebsiteVisitors + ?Si
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::VisitorBlockedCount>, ApiError> = async {
+        ::crisp_runtime::server::record_operation("countBlockedVisitors");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -212,6 +213,7 @@ async fn handle_count_blocked_visitors_in_rule<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::VisitorBlockedCount, ApiError> = async {
+        ::crisp_runtime::server::record_operation("countBlockedVisitorsInRule");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -240,6 +242,7 @@ async fn handle_clear_blocked_visitors_in_rule<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<(), ApiError> = async {
+        ::crisp_runtime::server::record_operation("clearBlockedVisitorsInRule");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -265,6 +268,7 @@ async fn handle_count_visitors<A: Authenticate, T: WebsiteVisitors + ?Sized>(
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::VisitorCount, ApiError> = async {
+        ::crisp_runtime::server::record_operation("countVisitors");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -289,6 +293,7 @@ async fn handle_list_visitors<A: Authenticate, T: WebsiteVisitors + ?Sized>(
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::Visitor>, ApiError> = async {
+        ::crisp_runtime::server::record_operation("listVisitors");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -315,6 +320,7 @@ async fn handle_pinpoint_visitors_on_map<A: Authenticate, T: WebsiteVisitors + ?
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<Vec<::crisp_models::VisitorMapPoint>, ApiError> = async {
+        ::crisp_runtime::server::record_operation("pinpointVisitorsOnMap");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,
@@ -348,6 +354,7 @@ async fn handle_get_session_identifier_from_token<
     headers: ::axum::http::HeaderMap,
 ) -> ::axum::response::Response {
     let result: Result<::crisp_models::VisitorToken, ApiError> = async {
+        ::crisp_runtime::server::record_operation("getSessionIdentifierFromToken");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(
             &caller,

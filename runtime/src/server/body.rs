@@ -7,9 +7,38 @@ use serde::de::DeserializeOwned;
 
 use super::ApiError;
 
+/// The JSON kind a body must have at its top level.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JsonKind {
+    /// An object: `{…}`. serde would otherwise read a struct from an array of its fields.
+    Object,
+    /// An array: `[…]`.
+    Array,
+    /// Whatever the type decodes from (unions, strings, numbers).
+    Any,
+}
+
+impl JsonKind {
+    /// Checks the first significant byte of a body against the kind.
+    fn check(self, body: &[u8]) -> Result<(), ApiError> {
+        let first = body.iter().find(|byte| !matches!(byte, b' ' | b'\t' | b'\n' | b'\r'));
+        let (expected, wanted) = match self {
+            JsonKind::Object => (b'{', "a JSON object"),
+            JsonKind::Array => (b'[', "a JSON array"),
+            JsonKind::Any => return Ok(()),
+        };
+        match first {
+            Some(byte) if *byte == expected => Ok(()),
+            _ => Err(ApiError::invalid_data(format!("invalid request body: expected {wanted}"))),
+        }
+    }
+}
+
 /// Decodes a required JSON request body, from the result of the `Bytes` extractor.
 ///
-/// The `Content-Type` header is not checked: Crisp clients always send JSON.
+/// The body must be of `kind` at its top level (an array or a string where an object is
+/// wanted is refused). The `Content-Type` header is not checked: Crisp clients always send
+/// JSON.
 ///
 /// # Errors
 ///
@@ -19,11 +48,12 @@ use super::ApiError;
 ///   request body`), or does not decode; the message then names the field path,
 ///   as in ``invalid request body at `content.url`: invalid type: integer `1`,
 ///   expected a string at line 1 column 20``.
-pub fn json_body<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, ApiError> {
+pub fn json_body<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>, kind: JsonKind) -> Result<T, ApiError> {
     let body = read(body)?;
     if is_blank(&body) {
         return Err(ApiError::invalid_data("missing request body"));
     }
+    kind.check(&body)?;
     decode(&body)
 }
 
@@ -34,11 +64,13 @@ pub fn json_body<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Re
 /// As [`json_body`], except that an empty body is not an error.
 pub fn optional_json_body<T: DeserializeOwned>(
     body: Result<Bytes, BytesRejection>,
+    kind: JsonKind,
 ) -> Result<Option<T>, ApiError> {
     let body = read(body)?;
     if is_blank(&body) {
         return Ok(None);
     }
+    kind.check(&body)?;
     decode(&body).map(Some)
 }
 

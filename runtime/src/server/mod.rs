@@ -12,6 +12,7 @@ mod auth;
 mod authz;
 mod body;
 mod error;
+mod limits;
 mod params;
 mod response;
 
@@ -19,8 +20,9 @@ pub use self::auth::{
     Authenticate, Caller, Credentials, StaticTokens, authenticate, credentials_from_headers,
 };
 pub use self::authz::{Access, Scopes, authorize};
-pub use self::body::{json_body, optional_json_body};
+pub use self::body::{JsonKind, json_body, optional_json_body};
 pub use self::error::ApiError;
+pub use self::limits::{Limits, harden, record_operation};
 pub use self::params::{PathParams, QueryParams, header_string};
 pub use self::response::{
     method_not_allowed_fallback, not_found_fallback, respond, respond_empty, respond_head,

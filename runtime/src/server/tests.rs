@@ -330,14 +330,14 @@ fn ok_body(text: &'static str) -> Result<Bytes, BytesRejection> {
 
 #[test]
 fn json_bodies() {
-    let message: Message = json_body(ok_body(r#"{"type":"file","content":{"url":"u"}}"#)).unwrap();
+    let message: Message = json_body(ok_body(r#"{"type":"file","content":{"url":"u"}}"#), JsonKind::Object).unwrap();
     assert_eq!(
         (message.kind.as_str(), message.content.url.as_str()),
         ("file", "u")
     );
 
     let error =
-        json_body::<Message>(ok_body(r#"{"type":"file","content":{"url":1}}"#)).unwrap_err();
+        json_body::<Message>(ok_body(r#"{"type":"file","content":{"url":1}}"#), JsonKind::Object).unwrap_err();
     assert_eq!(error.status(), StatusCode::BAD_REQUEST);
     assert_eq!(error.reason(), "invalid_data");
     assert!(
@@ -347,7 +347,7 @@ fn json_bodies() {
         "{error}"
     );
 
-    let error = json_body::<Message>(ok_body(r#"{"content":{"url":"u"}}"#)).unwrap_err();
+    let error = json_body::<Message>(ok_body(r#"{"content":{"url":"u"}}"#), JsonKind::Object).unwrap_err();
     assert!(
         error
             .message()
@@ -355,29 +355,33 @@ fn json_bodies() {
         "{error}"
     );
 
-    let error = json_body::<Message>(ok_body("")).unwrap_err();
+    let error = json_body::<Message>(ok_body(""), JsonKind::Object).unwrap_err();
     assert_eq!(error.message(), "missing request body");
-    let error = json_body::<Message>(ok_body("{")).unwrap_err();
+    let error = json_body::<Message>(ok_body("{"), JsonKind::Object).unwrap_err();
     assert!(
         error.message().starts_with("invalid request body: "),
         "{error}"
     );
 
     assert!(
-        optional_json_body::<Message>(ok_body(" \n"))
+        optional_json_body::<Message>(ok_body(" \n"), JsonKind::Object)
             .unwrap()
             .is_none()
     );
     assert!(
-        optional_json_body::<Message>(ok_body(r#"{"type":"t","content":{"url":"u"}}"#))
+        optional_json_body::<Message>(ok_body(r#"{"type":"t","content":{"url":"u"}}"#), JsonKind::Object)
             .unwrap()
             .is_some()
     );
-    assert!(optional_json_body::<Message>(ok_body("[]")).is_err());
+    assert!(optional_json_body::<Message>(ok_body("[]"), JsonKind::Object).is_err());
+    // A struct is not read from an array of its fields.
+    let error = json_body::<Message>(ok_body(r#"["file", {"url": "u"}]"#), JsonKind::Object).unwrap_err();
+    assert_eq!(error.message(), "invalid request body: expected a JSON object");
+    assert!(json_body::<Vec<u8>>(ok_body("{}"), JsonKind::Array).is_err());
 }
 
 async fn body_handler(body: Result<Bytes, BytesRejection>) -> Response {
-    respond(json_body::<Value>(body))
+    respond(json_body::<Value>(body, JsonKind::Any))
 }
 
 #[tokio::test]

@@ -5,3 +5,5 @@ mod drift;
 mod examples;
 mod fixtures;
 mod roundtrip;
+mod sandbox;
+mod server;
