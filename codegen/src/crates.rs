@@ -27,9 +27,10 @@ pub fn files(api: &Api) -> Result<Vec<GeneratedFile>, String> {
     } else {
         quote!()
     };
-    let declarations = modules.iter().map(|(module, _, _)| {
+    let declarations = modules.iter().map(|(module, _, internal, _)| {
+        let cfg = crate::emit::internal_cfg(*internal);
         let module = ident(module);
-        quote!(mod #module; pub use #module::*;)
+        quote!(#cfg mod #module; #cfg pub use #module::*;)
     });
     let title = format!(" Types of the {}, as serde models.", api.title);
     rust(
@@ -53,7 +54,7 @@ pub fn files(api: &Api) -> Result<Vec<GeneratedFile>, String> {
     if let Some(tokens) = example_test {
         rust("models/src/example_tests.rs", tokens)?;
     }
-    for (module, doc, tokens) in &modules {
+    for (module, doc, _, tokens) in &modules {
         let doc = format!(" {doc}");
         rust(&format!("models/src/{module}.rs"), quote!(#![doc = #doc] #tokens))?;
     }
@@ -77,7 +78,7 @@ pub fn files(api: &Api) -> Result<Vec<GeneratedFile>, String> {
         }
     }
 
-    files.push(manifest("models/Cargo.toml", "crisp-models", "Serde types of the Crisp REST API, generated from spec/crisp.yaml.", &[], &["crisp-runtime.workspace = true", "serde.workspace = true", "serde_json.workspace = true"]));
+    files.push(manifest("models/Cargo.toml", "crisp-models", "Serde types of the Crisp REST API, generated from spec/crisp.yaml.", &[INTERNAL_DOC, "internal = []"], &["crisp-runtime.workspace = true", "serde.workspace = true", "serde_json.workspace = true"]));
     files.push(manifest("client/Cargo.toml", "crisp-client", "An async client of the Crisp REST API, generated from spec/crisp.yaml.", EXAMPLES_FEATURE, &["crisp-models.workspace = true", "crisp-runtime = { workspace = true, features = [\"client\"] }", "reqwest.workspace = true", "serde_json.workspace = true"]));
     files.push(manifest("server/Cargo.toml", "crisp-server", "Traits and an axum router that serve the Crisp REST API, generated from spec/crisp.yaml.", EXAMPLES_FEATURE, &["axum.workspace = true", "crisp-models.workspace = true", "crisp-runtime = { workspace = true, features = [\"server\"] }", "serde_json.workspace = true"]));
     // One fixed order, whatever order the emitters ran in.
@@ -91,7 +92,15 @@ fn with_lints(tokens: TokenStream) -> TokenStream {
 }
 
 /// The feature that compiles the `examples` module of the client and server crates.
-const EXAMPLES_FEATURE: &[&str] = &["# The spec's examples as code: `examples::call_every_operation` (client), `examples::Examples` (server).", "examples = []"];
+const EXAMPLES_FEATURE: &[&str] = &[
+    "# The spec's examples as code: `examples::call_every_operation` (client), `examples::Examples` (server).",
+    "examples = []",
+    INTERNAL_DOC,
+    "internal = [\"crisp-models/internal\"]",
+];
+
+/// The comment above the `internal` feature.
+const INTERNAL_DOC: &str = "# The operations Crisp reserves for its own apps (`x-crisp-internal`), which may change without notice.";
 
 fn manifest(path: &str, name: &str, description: &str, features: &[&str], dependencies: &[&str]) -> GeneratedFile {
     let dependencies = dependencies.join("\n");

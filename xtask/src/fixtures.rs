@@ -84,7 +84,7 @@ fn check_fixture(root: &Path, base: &Path, fixture: &Path, name: &str, manifest:
     fs::write(dir.join("Cargo.toml"), fixture_manifest(root, manifest, &prefix)?).map_err(|e| e.to_string())?;
     fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).map_err(|e| format!("copy Cargo.lock: {e}"))?;
     let output = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-        .args(["check", "--workspace", "--offline", "--quiet", "--message-format=short"])
+        .args(["check", "--workspace", "--all-features", "--offline", "--quiet", "--message-format=short"])
         .current_dir(&dir)
         .env("CARGO_TARGET_DIR", base.join("target"))
         .env("RUSTFLAGS", "-D warnings")

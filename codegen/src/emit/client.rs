@@ -17,8 +17,10 @@ pub fn lib(api: &Api) -> TokenStream {
         let method = ident(&area.module);
         let ty = ident(&area.type_name);
         let doc = format!(" Operations of the `{}` area.", area.tag);
+        let cfg = super::internal_cfg(area.internal);
         quote! {
             #[doc = #doc]
+            #cfg
             pub fn #method(&self) -> #ty<'_> {
                 #ty { core: &self.core }
             }
@@ -27,8 +29,11 @@ pub fn lib(api: &Api) -> TokenStream {
     let modules = api.areas.iter().enumerate().filter(|(index, _)| has_operations(api, *index)).map(|(_, area)| {
         let module = ident(&area.module);
         let ty = ident(&area.type_name);
+        let cfg = super::internal_cfg(area.internal);
         quote! {
+            #cfg
             mod #module;
+            #cfg
             pub use #module::#ty;
         }
     });
@@ -218,9 +223,11 @@ fn operation(api: &Api, op: &Operation) -> TokenStream {
     };
     let returns = super::doc_lines(returns.trim());
     let returns = if returns.is_empty() { quote!() } else { quote!(#[doc = ""] #returns) };
+    let cfg = super::internal_cfg(op.docs.internal);
     quote! {
         #docs
         #returns
+        #cfg
         pub async fn #name(&self, #(#args),*) -> Result<#output, ::crisp_runtime::client::Error> {
             let path = #path_expr;
             #query_decl

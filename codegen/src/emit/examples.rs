@@ -66,7 +66,9 @@ pub fn server(api: &Api) -> TokenStream {
     let impls = api.areas.iter().enumerate().filter(|(index, _)| api.operations.iter().any(|op| op.area == *index)).map(|(index, area)| {
         let trait_name = ident(&area.type_name);
         let methods = api.operations.iter().filter(|op| op.area == index).map(|op| server_method(api, op));
+        let cfg = super::internal_cfg(area.internal);
         quote! {
+            #cfg
             impl crate::#trait_name for Examples {
                 #(#methods)*
             }
@@ -81,7 +83,6 @@ pub fn server(api: &Api) -> TokenStream {
         //! naming the first difference otherwise. It is a ready-made test double, and with the
         //! client's `examples` module it proves every operation end to end.
 
-        use ::crisp_runtime::examples::{check_matches, decode, encode, object};
         use ::crisp_runtime::server::{ApiError, Caller};
 
         /// An implementation of every area that answers with the spec's examples.
@@ -102,11 +103,6 @@ pub fn server(api: &Api) -> TokenStream {
             }
         }
 
-        /// The answer of an operation whose example cannot be served.
-        fn no_example(message: String) -> ApiError {
-            ApiError::internal(message)
-        }
-
         #(#impls)*
     }
 }
@@ -121,41 +117,43 @@ fn server_method(api: &Api, op: &Operation) -> TokenStream {
         let ty = rust_type(api, &param.ty, &models());
         let wire = &param.name.wire;
         args.push(quote!(#arg: #ty));
-        parts.push(quote!((#wire, Some(encode(#id, #wire, &#arg).map_err(no_example)?)),));
+        parts.push(quote!((#wire, Some(::crisp_runtime::examples::encode(#id, #wire, &#arg).map_err(ApiError::internal)?)),));
     }
     if let Some(options) = options {
         let ty = ident(&api.types[options.0].name);
         args.push(quote!(options: ::crisp_models::#ty));
-        parts.push(quote!(("options", Some(encode(#id, "options", &options).map_err(no_example)?)),));
+        parts.push(quote!(("options", Some(::crisp_runtime::examples::encode(#id, "options", &options).map_err(ApiError::internal)?)),));
     }
     if let Some(body) = body {
         let ty = rust_type(api, &body.ty, &models());
         if body.required {
             args.push(quote!(body: #ty));
-            parts.push(quote!(("body", Some(encode(#id, "body", &body).map_err(no_example)?)),));
+            parts.push(quote!(("body", Some(::crisp_runtime::examples::encode(#id, "body", &body).map_err(ApiError::internal)?)),));
         } else {
             args.push(quote!(body: Option<#ty>));
-            parts.push(quote!(("body", body.as_ref().map(|body| encode(#id, "body", body)).transpose().map_err(no_example)?),));
+            parts.push(quote!(("body", body.as_ref().map(|body| ::crisp_runtime::examples::encode(#id, "body", body)).transpose().map_err(ApiError::internal)?),));
         }
     }
     let expected = json_literal(&expected_inputs(op));
     let (output, answer) = match (response, response_example) {
         (Response::Data(ty), Some(example)) => {
             let example = json_literal(example);
-            (rust_type(api, ty, &models()), quote!(decode(#id, "the answer", #example).map_err(no_example)))
+            (rust_type(api, ty, &models()), quote!(::crisp_runtime::examples::decode(#id, "the answer", #example).map_err(ApiError::internal)))
         }
         (Response::Data(ty), None) => {
             let message = format!("{id}: the spec has no example answer");
-            (rust_type(api, ty, &models()), quote!(Err(no_example(#message.to_owned()))))
+            (rust_type(api, ty, &models()), quote!(Err(ApiError::internal(#message))))
         }
         (Response::Empty | Response::Exists, _) => (quote!(()), quote!(Ok(()))),
     };
+    let cfg = super::internal_cfg(op.docs.internal);
     quote! {
+        #cfg
         async fn #name(&self, #(#args),*) -> Result<#output, ApiError> {
             let _ = caller;
             if self.strict {
-                let inputs = object(Vec::from([#(#parts)*]));
-                check_matches(#id, "the request", #expected, &inputs).map_err(ApiError::invalid_data)?;
+                let inputs = ::crisp_runtime::examples::object(Vec::from([#(#parts)*]));
+                ::crisp_runtime::examples::check_matches(#id, "the request", #expected, &inputs).map_err(ApiError::invalid_data)?;
             }
             #answer
         }
@@ -171,7 +169,8 @@ pub fn client(api: &Api) -> TokenStream {
             "user" => quote!(crate::Tier::User),
             _ => quote!(crate::Tier::Plugin),
         });
-        quote!(ExampleCall { operation: #id, tiers: &[#(#tiers),*], outcome: #function(client).await },)
+        let cfg = super::internal_cfg(op.docs.internal);
+        quote!(#cfg calls.push(ExampleCall { operation: #id, tiers: &[#(#tiers),*], outcome: #function(client).await });)
     });
     let functions = api.operations.iter().map(|op| client_function(api, op));
     quote! {
@@ -182,8 +181,6 @@ pub fn client(api: &Api) -> TokenStream {
         //! Against a server built from the server crate's `Examples::strict()`, this proves
         //! every operation end to end: inputs encoded, sent, decoded and checked; the answer
         //! encoded, sent and decoded into its type.
-
-        use ::crisp_runtime::examples::{check_matches, decode, encode};
 
         /// The outcome of calling one operation with its examples.
         #[derive(Clone, Debug)]
@@ -201,7 +198,9 @@ pub fn client(api: &Api) -> TokenStream {
         /// Operations the client's tier may not call are called too: their outcome is the
         /// server's `403 not_allowed`, which shows that the server enforces tiers.
         pub async fn call_every_operation(client: &crate::Client) -> Vec<ExampleCall> {
-            Vec::from([#(#calls)*])
+            let mut calls = Vec::new();
+            #(#calls)*
+            calls
         }
 
         #(#functions)*
@@ -222,7 +221,7 @@ fn client_function(api: &Api, op: &Operation) -> TokenStream {
         steps.push(match &param.example {
             Some(example) => {
                 let example = json_literal(example);
-                quote!(let #arg: #ty = decode(#id, #wire, #example)?;)
+                quote!(let #arg: #ty = ::crisp_runtime::examples::decode(#id, #wire, #example)?;)
             }
             None => {
                 let message = format!("{id}: the spec has no example for `{wire}`");
@@ -234,7 +233,7 @@ fn client_function(api: &Api, op: &Operation) -> TokenStream {
     if let Some(options) = options {
         let ty = ident(&api.types[options.0].name);
         let example = json_literal(&Value::Object(option_examples(op)));
-        steps.push(quote!(let options: ::crisp_models::#ty = decode(#id, "options", #example)?;));
+        steps.push(quote!(let options: ::crisp_models::#ty = ::crisp_runtime::examples::decode(#id, "options", #example)?;));
         args.push(quote!(&options));
     }
     if let Some(body) = body {
@@ -242,7 +241,7 @@ fn client_function(api: &Api, op: &Operation) -> TokenStream {
         match (&body.example, body.required) {
             (Some(example), required) => {
                 let example = json_literal(example);
-                steps.push(quote!(let body: #ty = decode(#id, "body", #example)?;));
+                steps.push(quote!(let body: #ty = ::crisp_runtime::examples::decode(#id, "body", #example)?;));
                 args.push(if required { quote!(&body) } else { quote!(Some(&body)) });
             }
             (None, false) => args.push(quote!(None)),
@@ -259,7 +258,7 @@ fn client_function(api: &Api, op: &Operation) -> TokenStream {
             let example = json_literal(example);
             quote! {
                 let answer = #call;
-                check_matches(#id, "the answer", #example, &encode(#id, "the answer", &answer)?)
+                ::crisp_runtime::examples::check_matches(#id, "the answer", #example, &::crisp_runtime::examples::encode(#id, "the answer", &answer)?)
             }
         }
         (Response::Data(_), None) => {
@@ -282,9 +281,11 @@ fn client_function(api: &Api, op: &Operation) -> TokenStream {
     };
     // Legacy operations are still proven, without warning about their deprecation.
     let allow = if op.docs.deprecated { quote!(#[allow(deprecated)]) } else { quote!() };
+    let cfg = super::internal_cfg(op.docs.internal);
     quote! {
         #[doc = #doc]
         #allow
+        #cfg
         async fn #name(client: &crate::Client) -> Result<(), String> {
             #(#steps)*
             #check
@@ -304,7 +305,8 @@ pub fn models_test(api: &Api) -> Option<TokenStream> {
             let name = &def.name;
             let ty = ident(name);
             let example = json_literal(example);
-            Some(quote!(check::<crate::#ty>(#name, #example),))
+            let cfg = super::internal_cfg(def.internal);
+            Some(quote!(#cfg failures.extend(check::<crate::#ty>(#name, #example).err());))
         })
         .collect();
     if checks.is_empty() {
@@ -323,7 +325,8 @@ pub fn models_test(api: &Api) -> Option<TokenStream> {
 
         #[test]
         fn schema_examples_decode() {
-            let failures: Vec<String> = Vec::from([#(#checks)*]).into_iter().filter_map(Result::err).collect();
+            let mut failures: Vec<String> = Vec::new();
+            #(#checks)*
             assert!(failures.is_empty(), "{}", failures.join("\n"));
         }
     })

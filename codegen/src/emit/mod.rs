@@ -46,6 +46,11 @@ pub fn rust_type(api: &Api, ty: &TypeRef, root: &TokenStream) -> TokenStream {
     }
 }
 
+/// The attribute that compiles an item only with the `internal` feature, when `internal`.
+pub fn internal_cfg(internal: bool) -> TokenStream {
+    if internal { quote!(#[cfg(feature = "internal")]) } else { quote!() }
+}
+
 /// Whether a type is a string enum of the arena.
 pub fn is_enum(api: &Api, ty: &TypeRef) -> bool {
     matches!(ty, TypeRef::Named(id) if matches!(api.types[id.0].kind, TypeKind::Enum { .. }))
@@ -139,6 +144,9 @@ pub fn operation_docs(api: &Api, op: &Operation) -> TokenStream {
             Pagination::PageNumber => "- Paged: by `page_number`, from 1 until a page comes back empty".to_owned(),
             Pagination::TimestampBefore => "- Paged: by `timestamp_before`, going back in time".to_owned(),
         });
+    }
+    if docs.internal {
+        facts.push("- Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature".to_owned());
     }
     if !docs.node_methods.is_empty() {
         facts.push(format!("- Serves the Node client's {}", docs.node_methods.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(" and ")));

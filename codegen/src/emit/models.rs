@@ -19,27 +19,28 @@ pub fn module_of(api: &Api, home: Home) -> String {
     }
 }
 
-/// The modules of the crate in order: components first, then areas in spec order, each with the
-/// tokens of its types. Modules without types are left out.
-pub fn modules(api: &Api) -> Vec<(String, String, TokenStream)> {
-    let mut homes = vec![(Home::Components, "Shared types that many operations use (`components/schemas`).".to_owned())];
+/// The modules of the crate in order: components first, then areas in spec order, each with
+/// whether it is internal-only and the tokens of its types. Modules without types are left out.
+pub fn modules(api: &Api) -> Vec<(String, String, bool, TokenStream)> {
+    let mut homes = vec![(Home::Components, "Shared types that many operations use (`components/schemas`).".to_owned(), false)];
     for (index, area) in api.areas.iter().enumerate() {
-        homes.push((Home::Area(index), format!("Types of the `{}` operations.", area.tag)));
+        homes.push((Home::Area(index), format!("Types of the `{}` operations.", area.tag), area.internal));
     }
     let mut out = Vec::new();
-    for (home, doc) in homes {
+    for (home, doc, internal) in homes {
         let types: Vec<TokenStream> =
             api.types.iter().filter(|def| def.home == home && !def.hidden).map(|def| type_def(api, def)).collect();
         if types.is_empty() {
             continue;
         }
-        out.push((module_of(api, home), doc, quote!(#(#types)*)));
+        out.push((module_of(api, home), doc, internal, quote!(#(#types)*)));
     }
     out
 }
 
 fn type_def(api: &Api, def: &TypeDef) -> TokenStream {
-    let TypeDef { name, component, description, kind, home: _, hidden: _, example: _, pointer: _ } = def;
+    let TypeDef { name, component, description, kind, home: _, hidden: _, internal, example: _, pointer: _ } = def;
+    let cfg = super::internal_cfg(*internal);
     let mut doc_text = description.clone().unwrap_or_else(|| match component {
         Some(component) => format!("The `{component}` schema."),
         None => format!("The `{name}` type."),
@@ -50,7 +51,7 @@ fn type_def(api: &Api, def: &TypeDef) -> TokenStream {
     let docs = doc_lines(&doc_text);
     let name = ident(name);
     match kind {
-        TypeKind::Struct { fields } => struct_def(api, &name, &docs, fields),
+        TypeKind::Struct { fields } => struct_def(api, &name, &quote!(#docs #cfg), fields),
         TypeKind::Enum { variants } => {
             let idents: Vec<_> = variants.iter().map(|v| ident(&v.name.ident)).collect();
             let wires: Vec<&str> = variants.iter().map(|v| v.name.wire.as_str()).collect();
@@ -61,11 +62,14 @@ fn type_def(api: &Api, def: &TypeDef) -> TokenStream {
                 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
                 /// adds later does not break decoding.
                 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+                #cfg
                 pub enum #name {
                     #(#[doc = #variant_docs] #idents,)*
                     /// A value this version of the crate does not know.
                     Other(String),
                 }
+
+                #cfg
 
                 impl #name {
                     /// Every value this version knows, in the order of the spec.
@@ -80,6 +84,8 @@ fn type_def(api: &Api, def: &TypeDef) -> TokenStream {
                     }
                 }
 
+                #cfg
+
                 impl From<&str> for #name {
                     fn from(value: &str) -> Self {
                         match value {
@@ -89,6 +95,8 @@ fn type_def(api: &Api, def: &TypeDef) -> TokenStream {
                     }
                 }
 
+                #cfg
+
                 impl ::std::str::FromStr for #name {
                     type Err = ::std::convert::Infallible;
 
@@ -97,17 +105,23 @@ fn type_def(api: &Api, def: &TypeDef) -> TokenStream {
                     }
                 }
 
+                #cfg
+
                 impl ::std::fmt::Display for #name {
                     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                         f.write_str(self.as_str())
                     }
                 }
 
+                #cfg
+
                 impl ::serde::Serialize for #name {
                     fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                         serializer.serialize_str(self.as_str())
                     }
                 }
+
+                #cfg
 
                 impl<'de> ::serde::Deserialize<'de> for #name {
                     fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -127,6 +141,7 @@ fn type_def(api: &Api, def: &TypeDef) -> TokenStream {
                 /// Decoding tries the shapes in order and keeps the first that fits.
                 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
                 #[serde(untagged)]
+                #cfg
                 pub enum #name {
                     #(#[doc = #variant_docs] #idents(#types),)*
                 }
@@ -152,11 +167,14 @@ fn type_def(api: &Api, def: &TypeDef) -> TokenStream {
                 ///
                 #[doc = #property_doc]
                 #[derive(Clone, Debug, PartialEq)]
+                #cfg
                 pub enum #name {
                     #(#[doc = #variant_docs] #idents(#types),)*
                     /// A variant this version of the crate does not know, kept as JSON.
                     Other(::serde_json::Value),
                 }
+
+                #cfg
 
                 impl ::serde::Serialize for #name {
                     fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -166,6 +184,8 @@ fn type_def(api: &Api, def: &TypeDef) -> TokenStream {
                         }
                     }
                 }
+
+                #cfg
 
                 impl<'de> ::serde::Deserialize<'de> for #name {
                     fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -184,6 +204,7 @@ fn type_def(api: &Api, def: &TypeDef) -> TokenStream {
             let target = rust_type(api, target, &root());
             quote! {
                 #docs
+                #cfg
                 pub type #name = #target;
             }
         }

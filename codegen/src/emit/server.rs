@@ -19,29 +19,37 @@ fn areas_with_operations(api: &Api) -> Vec<AreaId> {
 /// The root module: re-exports, the router builder and `NotImplemented`.
 pub fn lib(api: &Api) -> TokenStream {
     let areas = areas_with_operations(api);
+    let cfg = |area: &AreaId| super::internal_cfg(api.areas[*area].internal);
     let modules = areas.iter().map(|area| {
         let module = ident(&api.areas[*area].module);
         let ty = ident(&api.areas[*area].type_name);
+        let cfg = cfg(area);
         quote! {
+            #cfg
             mod #module;
+            #cfg
             pub use #module::#ty;
         }
     });
     let fields = areas.iter().map(|area| {
         let module = ident(&api.areas[*area].module);
-        quote!(#module: Option<Routes>,)
+        let cfg = cfg(area);
+        quote!(#cfg #module: Option<Routes>,)
     });
     let field_inits = areas.iter().map(|area| {
         let module = ident(&api.areas[*area].module);
-        quote!(#module: None,)
+        let cfg = cfg(area);
+        quote!(#cfg #module: None,)
     });
     let setters = areas.iter().map(|area| {
         let info = &api.areas[*area];
         let module = ident(&info.module);
         let ty = ident(&info.type_name);
         let doc = format!(" Serves the `{}` operations with `service`.", info.tag);
+        let cfg = cfg(area);
         quote! {
             #[doc = #doc]
+            #cfg
             pub fn #module<T: #ty>(mut self, service: T) -> Self {
                 self.#module = Some(#module::routes(self.auth.clone(), Arc::new(service)));
                 self
@@ -50,22 +58,58 @@ pub fn lib(api: &Api) -> TokenStream {
     });
     let collect = areas.iter().map(|area| {
         let module = ident(&api.areas[*area].module);
+        let cfg = cfg(area);
         quote! {
+            #cfg
             routes.extend(self.#module.unwrap_or_else(|| #module::routes(self.auth.clone(), not_implemented.clone())));
         }
     });
     let all_routes = areas.iter().map(|area| {
         let module = ident(&api.areas[*area].module);
-        quote!(routes.extend(#module::routes(auth.clone(), service.clone()));)
+        let cfg = cfg(area);
+        quote!(#cfg routes.extend(#module::routes(auth.clone(), service.clone()));)
     });
-    let bounds = areas.iter().map(|area| {
+    // Internal areas are bounds of `router` only with the `internal` feature, so there are two
+    // versions of it when the API has internal areas.
+    let all_bounds: Vec<TokenStream> = areas.iter().map(|area| {
         let ty = ident(&api.areas[*area].type_name);
         quote!(#ty)
-    });
+    }).collect();
+    let public_bounds: Vec<TokenStream> = areas.iter().filter(|area| !api.areas[**area].internal).map(|area| {
+        let ty = ident(&api.areas[*area].type_name);
+        quote!(#ty)
+    }).collect();
+    let has_internal_areas = public_bounds.len() != all_bounds.len();
     let not_implemented_impls = areas.iter().map(|area| {
         let ty = ident(&api.areas[*area].type_name);
-        quote!(impl #ty for NotImplemented {})
+        let cfg = cfg(area);
+        quote!(#cfg impl #ty for NotImplemented {})
     });
+    let all_routes: Vec<TokenStream> = all_routes.collect();
+    let router_fn = |bounds: &[TokenStream], cfg: TokenStream| {
+        quote! {
+            /// A router that serves every area with one implementation, with the default [`Limits`].
+            #cfg
+            pub fn router<A, S>(auth: A, service: S) -> ::axum::Router
+            where
+                A: Authenticate,
+                S: #(#bounds)+*,
+            {
+                let auth = Arc::new(auth);
+                let service = Arc::new(service);
+                let mut routes: Routes = Vec::new();
+                #(#all_routes)*
+                assemble(routes, Limits::default())
+            }
+        }
+    };
+    let router_fns = if has_internal_areas {
+        let all = router_fn(&all_bounds, quote!(#[cfg(feature = "internal")]));
+        let public = router_fn(&public_bounds, quote!(#[cfg(not(feature = "internal"))]));
+        quote!(#all #public)
+    } else {
+        router_fn(&all_bounds, quote!())
+    };
     let title = format!(" Server side of the {}: traits to implement and an `axum` router.", api.title);
     let base = format!(" The router serves every operation under `{}` and answers in Crisp's envelope.", api.base_path);
     quote! {
@@ -160,18 +204,7 @@ pub fn lib(api: &Api) -> TokenStream {
             }
         }
 
-        /// A router that serves every area with one implementation, with the default [`Limits`].
-        pub fn router<A, S>(auth: A, service: S) -> ::axum::Router
-        where
-            A: Authenticate,
-            S: #(#bounds)+*,
-        {
-            let auth = Arc::new(auth);
-            let service = Arc::new(service);
-            let mut routes: Routes = Vec::new();
-            #(#all_routes)*
-            assemble(routes, Limits::default())
-        }
+        #router_fns
 
         /// Joins the routes of all areas, one method router per path, with Crisp's fallbacks,
         /// inside the limits, the panic guard and the per-request span.
@@ -219,7 +252,8 @@ pub fn area(api: &Api, area: AreaId) -> TokenStream {
         let handler = ident(&format!("handle_{}", op.method_name.bare()));
         let path = format!("{}{}", api.base_path, axum_path(op));
         let method = ident(&op.method.as_str().to_lowercase());
-        quote!((#path, ::axum::routing::#method(#handler::<A, T>).with_state(ctx.clone())),)
+        let cfg = super::internal_cfg(op.docs.internal);
+        quote!(#cfg routes.push((#path, ::axum::routing::#method(#handler::<A, T>).with_state(ctx.clone())));)
     });
     quote! {
         #![doc = #module_doc]
@@ -242,7 +276,9 @@ pub fn area(api: &Api, area: AreaId) -> TokenStream {
         /// The routes of this area, bound to `auth` and `service`.
         pub(crate) fn routes<A: Authenticate, T: #trait_name + ?Sized>(auth: Arc<A>, service: Arc<T>) -> crate::Routes {
             let ctx = Ctx { auth, service };
-            Vec::from([#(#routes)*])
+            let mut routes: crate::Routes = Vec::new();
+            #(#routes)*
+            routes
         }
 
         #(#handlers)*
@@ -310,9 +346,11 @@ fn trait_method(api: &Api, op: &Operation) -> TokenStream {
     };
     // The default body ignores its inputs; one input needs no tuple around it.
     let ignored = if names.len() == 1 { quote!(#(#names)*) } else { quote!((#(#names),*)) };
+    let cfg = super::internal_cfg(op.docs.internal);
     quote! {
         #docs
         #exists
+        #cfg
         fn #name(&self, #(#args),*) -> impl Future<Output = Result<#output, ApiError>> + Send {
             let _ = #ignored;
             async { Err(ApiError::not_implemented(#id)) }
@@ -406,9 +444,11 @@ fn handler(api: &Api, op: &Operation, trait_name: &proc_macro2::Ident) -> TokenS
         Response::Exists => quote!(::crisp_runtime::server::respond_head(result)),
     };
     let allow = if op.docs.deprecated { quote!(#[allow(deprecated)]) } else { quote!() };
+    let cfg = super::internal_cfg(op.docs.internal);
     quote! {
         #[doc = #doc]
         #allow
+        #cfg
         async fn #handler<A: Authenticate, T: #trait_name + ?Sized>(#(#extractors),*) -> ::axum::response::Response {
             let result: Result<#output, ApiError> = async {
                 #(#steps)*

@@ -18,6 +18,51 @@ pub fn check(spec: &Spec, api: &mut Api, diags: &mut Diagnostics) {
     member_names_unique(spec, &api.types, diags);
     area_names_unique(spec, api, diags);
     box_cycles(&mut api.types);
+    mark_internal(api);
+}
+
+/// Marks what only internal operations use, so it is compiled with the `internal` feature
+/// only: areas whose every operation is internal, and types no public operation reaches.
+fn mark_internal(api: &mut Api) {
+    for (index, area) in api.areas.iter_mut().enumerate() {
+        let mut ops = api.operations.iter().filter(|op| op.area == index).peekable();
+        area.internal = ops.peek().is_some() && ops.all(|op| op.docs.internal);
+    }
+    let mut public = vec![false; api.types.len()];
+    let mut internal = vec![false; api.types.len()];
+    for op in &api.operations {
+        let seen = if op.docs.internal { &mut internal } else { &mut public };
+        let mut roots: Vec<&TypeRef> = op.path_params.iter().chain(&op.other_params).map(|p| &p.ty).collect();
+        roots.extend(op.body.as_ref().map(|body| &body.ty));
+        if let crate::ir::Response::Data(ty) = &op.response {
+            roots.push(ty);
+        }
+        let mut stack: Vec<TypeId> = roots.into_iter().flat_map(named_in).collect();
+        stack.extend(op.options);
+        while let Some(id) = stack.pop() {
+            if std::mem::replace(&mut seen[id.0], true) {
+                continue;
+            }
+            match &api.types[id.0].kind {
+                TypeKind::Struct { fields } => stack.extend(fields.iter().flat_map(|f| named_in(&f.ty))),
+                TypeKind::OneOf { variants, .. } => stack.extend(variants.iter().flat_map(|v| named_in(&v.ty))),
+                TypeKind::Alias(ty) => stack.extend(named_in(ty)),
+                TypeKind::Enum { .. } => {}
+            }
+        }
+    }
+    for (def, (public, internal)) in api.types.iter_mut().zip(public.into_iter().zip(internal)) {
+        def.internal = internal && !public;
+    }
+}
+
+/// The named types a type reference holds, through arrays and maps.
+fn named_in(ty: &TypeRef) -> Option<TypeId> {
+    match ty {
+        TypeRef::Named(id) => Some(*id),
+        TypeRef::Array(inner) | TypeRef::Map(inner) => named_in(inner),
+        _ => None,
+    }
 }
 
 /// Two operations with one `operationId` would give two methods one name.

@@ -142,6 +142,7 @@ impl<'a> Lowerer<'a> {
                 kind: TypeKind::Alias(TypeRef::Any),
                 home: Home::Components,
                 hidden: false,
+                internal: false,
                 example: None,
                 pointer: ptr("/components/schemas", name),
             });
@@ -234,6 +235,7 @@ impl<'a> Lowerer<'a> {
             kind,
             home: ctx.home,
             hidden: false,
+            internal: false,
             example: schema.schema_data.example.clone(),
             pointer: pointer.to_owned(),
         });
@@ -724,6 +726,10 @@ impl<'a> Lowerer<'a> {
                 },
                 "x-crisp-webhook-events" => docs.webhook_events = self.string_list(value, &at),
                 "x-crisp-node-methods" => docs.node_methods = self.string_list(value, &at),
+                "x-crisp-internal" => match value.as_bool() {
+                    Some(flag) => docs.internal = flag,
+                    None => self.error(&at, "`x-crisp-internal` must be `true` or `false`", "write `x-crisp-internal: true`"),
+                },
                 "x-crisp-pagination" => {
                     docs.pagination = match value.as_str() {
                         Some("page_number") => Some(Pagination::PageNumber),
@@ -867,6 +873,7 @@ impl<'a> Lowerer<'a> {
             kind: TypeKind::Struct { fields },
             home,
             hidden: false,
+            internal: false,
             example: None,
             pointer: pointer.to_owned(),
         });
@@ -1022,6 +1029,7 @@ impl<'a> Lowerer<'a> {
 
 fn new_area(tag: &str, description: Option<String>) -> Area {
     Area {
+        internal: false,
         tag: tag.to_owned(),
         module: snake(tag).bare().to_owned(),
         type_name: pascal(tag).ident,

@@ -30,6 +30,9 @@ pub struct Api {
 /// One area of the API: a tag, grouping operations into a client accessor and a server trait.
 #[derive(Debug)]
 pub struct Area {
+    /// Whether every operation of the area is internal, so the whole area is behind the
+    /// `internal` feature.
+    pub internal: bool,
     /// The tag as the spec writes it (`website.conversation`).
     pub tag: String,
     /// The module name (`website_conversation`).
@@ -99,6 +102,9 @@ pub struct OperationDocs {
     pub pagination: Option<Pagination>,
     /// The Node client methods this operation serves (`x-crisp-node-methods`).
     pub node_methods: Vec<String>,
+    /// Whether Crisp reserves the operation for its own apps (`x-crisp-internal`); such
+    /// operations are compiled only with the `internal` cargo feature.
+    pub internal: bool,
 }
 
 /// How a list operation pages through results.
@@ -329,6 +335,9 @@ pub struct TypeDef {
     pub home: Home,
     /// Whether the type stays out of the generated code (the envelope, which the runtime models).
     pub hidden: bool,
+    /// Whether only internal operations use the type, so it is compiled with the `internal`
+    /// feature only.
+    pub internal: bool,
     /// The schema's own example, when the spec gives one.
     pub example: Option<serde_json::Value>,
     /// Where it is in the spec.

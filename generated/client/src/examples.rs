@@ -8,7 +8,6 @@
 //! Against a server built from the server crate's `Examples::strict()`, this proves
 //! every operation end to end: inputs encoded, sent, decoded and checked; the answer
 //! encoded, sent and decoded into its type.
-use ::crisp_runtime::examples::{check_matches, decode, encode};
 /// The outcome of calling one operation with its examples.
 #[derive(Clone, Debug)]
 pub struct ExampleCall {
@@ -24,1313 +23,1577 @@ pub struct ExampleCall {
 /// Operations the client's tier may not call are called too: their outcome is the
 /// server's `403 not_allowed`, which shows that the server enforces tiers.
 pub async fn call_every_operation(client: &crate::Client) -> Vec<ExampleCall> {
-    Vec::from([
-        ExampleCall {
+    let mut calls = Vec::new();
+    calls
+        .push(ExampleCall {
             operation: "checkWebsiteExists",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: check_website_exists(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "createWebsite",
             tiers: &[crate::Tier::User],
             outcome: create_website(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "getWebsite",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: get_website(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "deleteWebsite",
             tiers: &[crate::Tier::User],
             outcome: delete_website(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "createNewConversation",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: create_new_conversation(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "getConversation",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: get_conversation(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "checkConversationExists",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: check_conversation_exists(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "removeConversation",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: remove_conversation(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "getBlockStatusForConversation",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: get_block_status_for_conversation(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "blockIncomingMessagesForConversation",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: block_incoming_messages_for_conversation(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "listBrowsingSessionsForConversation",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: list_browsing_sessions_for_conversation(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "initiateBrowsingSessionForConversation",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: initiate_browsing_session_for_conversation(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "sendActionToExistingBrowsingSession",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: send_action_to_existing_browsing_session(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "assistExistingBrowsingSession",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: assist_existing_browsing_session(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "getOngoingCallSessionForConversation",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: get_ongoing_call_session_for_conversation(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "initiateNewCallSessionForConversation",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: initiate_new_call_session_for_conversation(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "transmitSignalingOnOngoingCallSession",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: transmit_signaling_on_ongoing_call_session(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "abortOngoingCallSessionForConversation",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: abort_ongoing_call_session_for_conversation(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "composeMessageInConversation",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: compose_message_in_conversation(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "markMessagesDeliveredInConversation",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: mark_messages_delivered_in_conversation(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "listConversationEvents",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: list_conversation_events(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "requestUserFeedbackForConversation",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: request_user_feedback_for_conversation(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "listConversationFiles",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: list_conversation_files(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "updateConversationInbox",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: update_conversation_inbox(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "initiateConversationWithExistingSession",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: initiate_conversation_with_existing_session(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "sendMessageInConversation",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: send_message_in_conversation(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "getMessageInConversation",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: get_message_in_conversation(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "updateMessageInConversation",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: update_message_in_conversation(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "removeMessageInConversation",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: remove_message_in_conversation(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "getMessagesInConversation",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: get_messages_in_conversation(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "getConversationMetas",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: get_conversation_metas(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "updateConversationMetas",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: update_conversation_metas(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "updateConversationOpenState",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: update_conversation_open_state(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "getOriginalMessageInConversation",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: get_original_message_in_conversation(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "listConversationPages",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: list_conversation_pages(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "getConversationParticipants",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: get_conversation_participants(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "saveConversationParticipants",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: save_conversation_participants(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "requestChatboxBindingPurgeForConversation",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: request_chatbox_binding_purge_for_conversation(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "markMessagesReadInConversation",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: mark_messages_read_in_conversation(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "getConversationRelations",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: get_conversation_relations(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "scheduleReminderForConversation",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: schedule_reminder_for_conversation(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "reportConversation",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: report_conversation(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "getConversationRoutingAssign",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: get_conversation_routing_assign(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "assignConversationRouting",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: assign_conversation_routing(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "getConversationState",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: get_conversation_state(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "changeConversationState",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: change_conversation_state(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "requestToolCallForConversation",
             tiers: &[],
             outcome: request_tool_call_for_conversation(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "requestEmailTranscriptForConversation",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: request_email_transcript_for_conversation(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "markConversationAsUnread",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: mark_conversation_as_unread(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "getVerifyStatusForConversation",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: get_verify_status_for_conversation(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "updateVerifyStatusForConversation",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: update_verify_status_for_conversation(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "requestIdentityVerificationForConversation",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: request_identity_verification_for_conversation(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "redeemIdentityVerificationLinkForConversation",
             tiers: &[],
             outcome: redeem_identity_verification_link_for_conversation(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "deliverWidgetButtonActionForConversation",
             tiers: &[crate::Tier::User],
             outcome: deliver_widget_button_action_for_conversation(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "deliverWidgetDataActionForConversation",
             tiers: &[crate::Tier::User],
             outcome: deliver_widget_data_action_for_conversation(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "resolveSpamConversationContent",
             tiers: &[crate::Tier::User],
             outcome: resolve_spam_conversation_content(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "submitSpamConversationDecision",
             tiers: &[crate::Tier::User],
             outcome: submit_spam_conversation_decision(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "listSpamConversations",
             tiers: &[crate::Tier::User],
             outcome: list_spam_conversations(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "deleteSuggestedConversationDataKey",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: delete_suggested_conversation_data_key(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "listSuggestedConversationDataKeys",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: list_suggested_conversation_data_keys(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "deleteSuggestedConversationSegment",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: delete_suggested_conversation_segment(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "listSuggestedConversationSegments",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: list_suggested_conversation_segments(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "listConversations",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: list_conversations(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "abortWebsiteDeletion",
             tiers: &[crate::Tier::User],
             outcome: abort_website_deletion(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "listAllActivePlanSubscriptions",
             tiers: &[crate::Tier::User],
             outcome: list_all_active_plan_subscriptions(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "getPlanSubscriptionForWebsite",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: get_plan_subscription_for_website(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "subscribeWebsiteToPlan",
             tiers: &[crate::Tier::User],
             outcome: subscribe_website_to_plan(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "unsubscribePlanFromWebsite",
             tiers: &[crate::Tier::User],
             outcome: unsubscribe_plan_from_website(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "changeBillPeriodForWebsitePlanSubscription",
             tiers: &[crate::Tier::User],
             outcome: change_bill_period_for_website_plan_subscription(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "checkCouponAvailabilityForWebsitePlanSubscription",
             tiers: &[crate::Tier::User],
             outcome: check_coupon_availability_for_website_plan_subscription(client)
                 .await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "redeemCouponForWebsitePlanSubscription",
             tiers: &[crate::Tier::User],
             outcome: redeem_coupon_for_website_plan_subscription(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "getConnectAccount",
             tiers: &[crate::Tier::Plugin],
             outcome: get_connect_account(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "getPluginConnectEndpoints",
             tiers: &[crate::Tier::Plugin],
             outcome: get_plugin_connect_endpoints(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "checkConnectSessionValidity",
             tiers: &[crate::Tier::Plugin],
             outcome: check_connect_session_validity(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "listAllConnectWebsites",
             tiers: &[crate::Tier::Plugin],
             outcome: list_all_connect_websites(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "listConnectWebsitesSince",
             tiers: &[crate::Tier::Plugin],
             outcome: list_connect_websites_since(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "listAllActivePluginSubscriptions",
             tiers: &[crate::Tier::User],
             outcome: list_all_active_plugin_subscriptions(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "listSubscriptionsForWebsite",
             tiers: &[crate::Tier::User],
             outcome: list_subscriptions_for_website(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "subscribeWebsiteToPlugin",
             tiers: &[crate::Tier::User],
             outcome: subscribe_website_to_plugin(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "getSubscriptionDetails",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: get_subscription_details(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "unsubscribePluginFromWebsite",
             tiers: &[crate::Tier::User],
             outcome: unsubscribe_plugin_from_website(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "getPluginAttestProvenance",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: get_plugin_attest_provenance(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "getPluginUsageBills",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: get_plugin_usage_bills(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "reportPluginUsageToBill",
             tiers: &[crate::Tier::Plugin],
             outcome: report_plugin_usage_to_bill(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "forwardPluginPayloadToChannel",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: forward_plugin_payload_to_channel(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "dispatchPluginEvent",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: dispatch_plugin_event(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "getSubscriptionSettings",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: get_subscription_settings(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "saveSubscriptionSettings",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: save_subscription_settings(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "updateSubscriptionSettings",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: update_subscription_settings(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "generateBucketURL",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: generate_bucket_url(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "listAnimationMedias",
             tiers: &[crate::Tier::User],
             outcome: list_animation_medias(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "generateAnalytics",
             tiers: &[crate::Tier::User],
             outcome: generate_analytics(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "getWebsiteConnectEndpoints",
             tiers: &[],
             outcome: get_website_connect_endpoints(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "getVerifyKey",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: get_verify_key(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "rollVerifyKey",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: roll_verify_key(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "getVerifySettings",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: get_verify_settings(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "updateVerifySettings",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: update_verify_settings(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "listWebsiteOperatorAvailabilities",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: list_website_operator_availabilities(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "getWebsiteAvailabilityStatus",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: get_website_availability_status(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "createNewCampaign",
             tiers: &[crate::Tier::User],
             outcome: create_new_campaign(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "getCampaign",
             tiers: &[crate::Tier::User],
             outcome: get_campaign(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "checkCampaignExists",
             tiers: &[crate::Tier::User],
             outcome: check_campaign_exists(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "saveCampaign",
             tiers: &[crate::Tier::User],
             outcome: save_campaign(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "updateCampaign",
             tiers: &[crate::Tier::User],
             outcome: update_campaign(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "removeCampaign",
             tiers: &[crate::Tier::User],
             outcome: remove_campaign(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "dispatchCampaign",
             tiers: &[crate::Tier::User],
             outcome: dispatch_campaign(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "pauseCampaign",
             tiers: &[crate::Tier::User],
             outcome: pause_campaign(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "listCampaignRecipients",
             tiers: &[crate::Tier::User],
             outcome: list_campaign_recipients(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "resumeCampaign",
             tiers: &[crate::Tier::User],
             outcome: resume_campaign(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "listCampaignStatistics",
             tiers: &[crate::Tier::User],
             outcome: list_campaign_statistics(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "testCampaign",
             tiers: &[crate::Tier::User],
             outcome: test_campaign(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "listCampaigns",
             tiers: &[crate::Tier::User],
             outcome: list_campaigns(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "listCampaignTags",
             tiers: &[crate::Tier::User],
             outcome: list_campaign_tags(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "createNewCampaignTemplate",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: create_new_campaign_template(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "getCampaignTemplate",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: get_campaign_template(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "checkCampaignTemplateExists",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: check_campaign_template_exists(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "saveCampaignTemplate",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: save_campaign_template(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "updateCampaignTemplate",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: update_campaign_template(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "removeCampaignTemplate",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: remove_campaign_template(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "listCampaignTemplates",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: list_campaign_templates(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "createNewInbox",
             tiers: &[crate::Tier::User],
             outcome: create_new_inbox(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "getInbox",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: get_inbox(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "checkInboxExists",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: check_inbox_exists(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "saveInbox",
             tiers: &[crate::Tier::User],
             outcome: save_inbox(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "deleteInbox",
             tiers: &[crate::Tier::User],
             outcome: delete_inbox(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "batchOrderInboxes",
             tiers: &[crate::Tier::User],
             outcome: batch_order_inboxes(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "listInboxes",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: list_inboxes(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "inviteWebsiteOperator",
             tiers: &[crate::Tier::User],
             outcome: invite_website_operator(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "getWebsiteOperator",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: get_website_operator(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "changeOperatorMembership",
             tiers: &[crate::Tier::User],
             outcome: change_operator_membership(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "unlinkOperatorFromWebsite",
             tiers: &[crate::Tier::User],
             outcome: unlink_operator_from_website(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "listLastActiveWebsiteOperators",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: list_last_active_website_operators(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "flushLastActiveWebsiteOperators",
             tiers: &[crate::Tier::User],
             outcome: flush_last_active_website_operators(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "sendEmailToWebsiteOperators",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: send_email_to_website_operators(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "listWebsiteOperators",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: list_website_operators(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "getWebsiteSettings",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: get_website_settings(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "updateWebsiteSettings",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: update_website_settings(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "createNewTeam",
             tiers: &[],
             outcome: create_new_team(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "getTeam",
             tiers: &[],
             outcome: get_team(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "checkTeamExists",
             tiers: &[],
             outcome: check_team_exists(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "saveTeam",
             tiers: &[],
             outcome: save_team(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "deleteTeam",
             tiers: &[],
             outcome: delete_team(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "listTeams",
             tiers: &[],
             outcome: list_teams(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "resolveHelpdesk",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: resolve_helpdesk(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "checkHelpdeskExists",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: check_helpdesk_exists(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "initializeHelpdesk",
             tiers: &[crate::Tier::User],
             outcome: initialize_helpdesk(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "deleteHelpdesk",
             tiers: &[crate::Tier::User],
             outcome: delete_helpdesk(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "resolveHelpdeskDomain",
             tiers: &[crate::Tier::User],
             outcome: resolve_helpdesk_domain(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "requestHelpdeskDomainChange",
             tiers: &[crate::Tier::User],
             outcome: request_helpdesk_domain_change(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "generateHelpdeskDomainSetupFlow",
             tiers: &[crate::Tier::User],
             outcome: generate_helpdesk_domain_setup_flow(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "exportHelpdeskLocaleArticles",
             tiers: &[crate::Tier::User],
             outcome: export_helpdesk_locale_articles(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "listHelpdeskLocaleFeedbacks",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: list_helpdesk_locale_feedbacks(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "mapHelpdeskLocaleFeedbackRatings",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: map_helpdesk_locale_feedback_ratings(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "resolveHelpdeskHistoryChange",
             tiers: &[],
             outcome: resolve_helpdesk_history_change(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "cancelHelpdeskHistoryChange",
             tiers: &[],
             outcome: cancel_helpdesk_history_change(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "listHelpdeskHistoryChanges",
             tiers: &[],
             outcome: list_helpdesk_history_changes(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "importExternalHelpdeskToLocale",
             tiers: &[crate::Tier::User],
             outcome: import_external_helpdesk_to_locale(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "addHelpdeskLocale",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: add_helpdesk_locale(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "resolveHelpdeskLocale",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: resolve_helpdesk_locale(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "checkHelpdeskLocaleExists",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: check_helpdesk_locale_exists(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "deleteHelpdeskLocale",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: delete_helpdesk_locale(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "listHelpdeskLocales",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: list_helpdesk_locales(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "resolveHelpdeskPageEntity",
             tiers: &[],
             outcome: resolve_helpdesk_page_entity(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "listHelpdeskPages",
             tiers: &[],
             outcome: list_helpdesk_pages(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "addHelpdeskRedirection",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: add_helpdesk_redirection(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "resolveHelpdeskRedirection",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: resolve_helpdesk_redirection(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "checkHelpdeskRedirectionExists",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: check_helpdesk_redirection_exists(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "deleteHelpdeskRedirection",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: delete_helpdesk_redirection(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "listHelpdeskRedirections",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: list_helpdesk_redirections(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "requestHelpdeskContentRefresh",
             tiers: &[],
             outcome: request_helpdesk_content_refresh(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "resolveHelpdeskSettings",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: resolve_helpdesk_settings(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "saveHelpdeskSettings",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: save_helpdesk_settings(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "resolveHelpdeskTreeContent",
             tiers: &[],
             outcome: resolve_helpdesk_tree_content(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "saveHelpdeskTreeContent",
             tiers: &[],
             outcome: save_helpdesk_tree_content(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "listHelpdeskTree",
             tiers: &[],
             outcome: list_helpdesk_tree(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "resolveHelpdeskTreeMetadata",
             tiers: &[],
             outcome: resolve_helpdesk_tree_metadata(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "updateHelpdeskTreeMetadata",
             tiers: &[],
             outcome: update_helpdesk_tree_metadata(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "resolveHelpdeskTreePage",
             tiers: &[],
             outcome: resolve_helpdesk_tree_page(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "resolveHelpdeskTreePath",
             tiers: &[],
             outcome: resolve_helpdesk_tree_path(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "createHelpdeskTreePath",
             tiers: &[],
             outcome: create_helpdesk_tree_path(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "updateHelpdeskTreePath",
             tiers: &[],
             outcome: update_helpdesk_tree_path(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "deleteHelpdeskTreePath",
             tiers: &[],
             outcome: delete_helpdesk_tree_path(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "addNewHelpdeskLocaleArticle",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: add_new_helpdesk_locale_article(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "resolveHelpdeskLocaleArticle",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: resolve_helpdesk_locale_article(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "checkHelpdeskLocaleArticleExists",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: check_helpdesk_locale_article_exists(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "saveHelpdeskLocaleArticle",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: save_helpdesk_locale_article(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "updateHelpdeskLocaleArticle",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: update_helpdesk_locale_article(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "deleteHelpdeskLocaleArticle",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: delete_helpdesk_locale_article(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "resolveHelpdeskLocaleArticleAlternate",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: resolve_helpdesk_locale_article_alternate(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "checkHelpdeskLocaleArticleAlternateExists",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: check_helpdesk_locale_article_alternate_exists(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "saveHelpdeskLocaleArticleAlternate",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: save_helpdesk_locale_article_alternate(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "deleteHelpdeskLocaleArticleAlternate",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: delete_helpdesk_locale_article_alternate(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "listHelpdeskLocaleArticleAlternates",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: list_helpdesk_locale_article_alternates(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "resolveHelpdeskLocaleArticleCategory",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: resolve_helpdesk_locale_article_category(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "updateHelpdeskLocaleArticleCategory",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: update_helpdesk_locale_article_category(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "resolveHelpdeskLocaleArticlePage",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: resolve_helpdesk_locale_article_page(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "publishHelpdeskLocaleArticle",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: publish_helpdesk_locale_article(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "unpublishHelpdeskLocaleArticle",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: unpublish_helpdesk_locale_article(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "listHelpdeskLocaleArticles",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: list_helpdesk_locale_articles(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "listHelpdeskLocaleCategories",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: list_helpdesk_locale_categories(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "addHelpdeskLocaleCategory",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: add_helpdesk_locale_category(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "resolveHelpdeskLocaleCategory",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: resolve_helpdesk_locale_category(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "checkHelpdeskLocaleCategoryExists",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: check_helpdesk_locale_category_exists(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "saveHelpdeskLocaleCategory",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: save_helpdesk_locale_category(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "updateHelpdeskLocaleCategory",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: update_helpdesk_locale_category(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "deleteHelpdeskLocaleCategory",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: delete_helpdesk_locale_category(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "addHelpdeskLocaleSection",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: add_helpdesk_locale_section(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "resolveHelpdeskLocaleSection",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: resolve_helpdesk_locale_section(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "checkHelpdeskLocaleSectionExists",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: check_helpdesk_locale_section_exists(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "saveHelpdeskLocaleSection",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: save_helpdesk_locale_section(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "updateHelpdeskLocaleSection",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: update_helpdesk_locale_section(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "deleteHelpdeskLocaleSection",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: delete_helpdesk_locale_section(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "listHelpdeskLocaleSections",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: list_helpdesk_locale_sections(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "exportHelpdeskLocaleArticlesLegacy",
             tiers: &[crate::Tier::User],
             outcome: export_helpdesk_locale_articles_legacy(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "listHelpdeskLocaleFeedbacksLegacy",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: list_helpdesk_locale_feedbacks_legacy(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "mapHelpdeskLocaleFeedbackRatingsLegacy",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: map_helpdesk_locale_feedback_ratings_legacy(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "importExternalHelpdeskToLocaleLegacy",
             tiers: &[crate::Tier::User],
             outcome: import_external_helpdesk_to_locale_legacy(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "batchBlockConversations",
             tiers: &[],
             outcome: batch_block_conversations(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "batchUpdateData",
             tiers: &[],
             outcome: batch_update_data(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "batchInboxConversations",
             tiers: &[],
             outcome: batch_inbox_conversations(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "batchReadConversations",
             tiers: &[crate::Tier::User],
             outcome: batch_read_conversations(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "batchRemove",
             tiers: &[crate::Tier::User],
             outcome: batch_remove(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "batchReportConversations",
             tiers: &[],
             outcome: batch_report_conversations(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "batchResolveConversations",
             tiers: &[crate::Tier::User],
             outcome: batch_resolve_conversations(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "batchRoutingConversations",
             tiers: &[],
             outcome: batch_routing_conversations(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "batchUpdateSegments",
             tiers: &[],
             outcome: batch_update_segments(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "batchUnreadConversations",
             tiers: &[],
             outcome: batch_unread_conversations(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "batchUnresolveConversations",
             tiers: &[],
             outcome: batch_unresolve_conversations(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "listPeopleCampaigns",
             tiers: &[crate::Tier::User],
             outcome: list_people_campaigns(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "listPeopleConversations",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: list_people_conversations(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "getPeopleData",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: get_people_data(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "savePeopleData",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: save_people_data(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "updatePeopleData",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: update_people_data(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "addPeopleEvent",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: add_people_event(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "listPeopleEvents",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: list_people_events(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "exportPeopleProfiles",
             tiers: &[crate::Tier::User],
             outcome: export_people_profiles(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "importPeopleProfiles",
             tiers: &[crate::Tier::User],
             outcome: import_people_profiles(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "addNewPeopleProfile",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: add_new_people_profile(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "getPeopleProfile",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: get_people_profile(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "checkPeopleProfileExists",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: check_people_profile_exists(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "savePeopleProfile",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: save_people_profile(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "updatePeopleProfile",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: update_people_profile(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "removePeopleProfile",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: remove_people_profile(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "listPeopleProfiles",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: list_people_profiles(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "getPeopleStatistics",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: get_people_statistics(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "getPeopleSubscriptionStatus",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: get_people_subscription_status(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "updatePeopleSubscriptionStatus",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: update_people_subscription_status(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "deleteSuggestedPeopleDataKey",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: delete_suggested_people_data_key(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "listSuggestedPeopleDataKeys",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: list_suggested_people_data_keys(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "deleteSuggestedPeopleEvent",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: delete_suggested_people_event(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "listSuggestedPeopleEvents",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: list_suggested_people_events(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "deleteSuggestedPeopleSegment",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: delete_suggested_people_segment(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "listSuggestedPeopleSegments",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: list_suggested_people_segments(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "countBlockedVisitors",
             tiers: &[crate::Tier::User],
             outcome: count_blocked_visitors(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "countBlockedVisitorsInRule",
             tiers: &[crate::Tier::User],
             outcome: count_blocked_visitors_in_rule(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "clearBlockedVisitorsInRule",
             tiers: &[crate::Tier::User],
             outcome: clear_blocked_visitors_in_rule(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "countVisitors",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: count_visitors(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "listVisitors",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: list_visitors(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "pinpointVisitorsOnMap",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: pinpoint_visitors_on_map(client).await,
-        },
-        ExampleCall {
+        });
+    calls
+        .push(ExampleCall {
             operation: "getSessionIdentifierFromToken",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: get_session_identifier_from_token(client).await,
-        },
-    ])
+        });
+    calls
 }
 /// Calls `checkWebsiteExists` with its examples.
 async fn check_website_exists(client: &crate::Client) -> Result<(), String> {
-    let domain: String = decode("checkWebsiteExists", "domain", r#""acme-inc.com""#)?;
+    let domain: String = ::crisp_runtime::examples::decode(
+        "checkWebsiteExists",
+        "domain",
+        r#""acme-inc.com""#,
+    )?;
     if client
         .website_base()
         .check_website_exists(&domain)
@@ -1344,7 +1607,7 @@ async fn check_website_exists(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `createWebsite` with its examples.
 async fn create_website(client: &crate::Client) -> Result<(), String> {
-    let body: ::crisp_models::CreateWebsiteBody = decode(
+    let body: ::crisp_models::CreateWebsiteBody = ::crisp_runtime::examples::decode(
         "createWebsite",
         "body",
         r#"{"domain":"acme-inc.com","name":"Acme Inc."}"#,
@@ -1354,16 +1617,16 @@ async fn create_website(client: &crate::Client) -> Result<(), String> {
         .create_website(&body)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "createWebsite",
         "the answer",
         r#"{"domain":"acme-inc.com","institutional":false,"logo":"https://image.crisp.chat/avatar/website/8c842203-7ed8-4e29-a608-7cf78a7d2fcc/120/","name":"Acme Inc.","verified":true,"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
-        &encode("createWebsite", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode("createWebsite", "the answer", &answer)?,
     )
 }
 /// Calls `getWebsite` with its examples.
 async fn get_website(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "getWebsite",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
@@ -1373,21 +1636,21 @@ async fn get_website(client: &crate::Client) -> Result<(), String> {
         .get_website(&website_id)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "getWebsite",
         "the answer",
         r#"{"domain":"acme-inc.com","institutional":false,"logo":"https://image.crisp.chat/avatar/website/8c842203-7ed8-4e29-a608-7cf78a7d2fcc/120/","name":"Acme Inc.","verified":true,"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
-        &encode("getWebsite", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode("getWebsite", "the answer", &answer)?,
     )
 }
 /// Calls `deleteWebsite` with its examples.
 async fn delete_website(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "deleteWebsite",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let body: ::crisp_models::DeleteWebsiteBody = decode(
+    let body: ::crisp_models::DeleteWebsiteBody = ::crisp_runtime::examples::decode(
         "deleteWebsite",
         "body",
         r#"{"verify":{"method":"password","secret":"MySuperSecurePassword"}}"#,
@@ -1401,7 +1664,7 @@ async fn delete_website(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `createNewConversation` with its examples.
 async fn create_new_conversation(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "createNewConversation",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
@@ -1411,21 +1674,25 @@ async fn create_new_conversation(client: &crate::Client) -> Result<(), String> {
         .create_new_conversation(&website_id)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "createNewConversation",
         "the answer",
         r#"{"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881"}"#,
-        &encode("createNewConversation", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "createNewConversation",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `getConversation` with its examples.
 async fn get_conversation(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "getConversation",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let session_id: String = decode(
+    let session_id: String = ::crisp_runtime::examples::decode(
         "getConversation",
         "session_id",
         r#""session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881""#,
@@ -1435,21 +1702,21 @@ async fn get_conversation(client: &crate::Client) -> Result<(), String> {
         .get_conversation(&website_id, &session_id)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "getConversation",
         "the answer",
         r#"{"active":{"last":1710340112000,"now":true},"assigned":{"user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"},"availability":"online","compose":{"operator":{"automated":false,"excerpt":"Let me check that for you","timestamp":1710340115000,"type":"start","user":{"avatar":"https://avatar.crisp.chat/operator/a4c32c68-be91-4e29-8a05-976e93abbe3f.png","nickname":"Jane Smith","user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"}},"visitor":{"automated":false,"excerpt":"Let me check that for you","timestamp":1710340101000,"type":"stop","user":{"avatar":"https://avatar.example.com/john-doe.png","nickname":"John Doe","user_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881"}}},"created_at":1710339800000,"inbox_id":"bf6935c9-43b3-4f8e-87ea-175c1e1ed1a9","is_blocked":false,"is_verified":true,"last_message":"Could you send me the invoice for March?","mentions":["a4c32c68-be91-4e29-8a05-976e93abbe3f"],"meta":{"address":"12 Rue de la Paix, 75002 Paris, France","avatar":"https://avatar.example.com/john-doe.png","connection":{"asn":"AS3215","isp":"Orange"},"data":{"plan":"premium","seats":12,"signup_complete":true},"device":{"capabilities":["browsing","call"],"geolocation":{"city":"Nantes","coordinates":{"latitude":47.2184,"longitude":-1.5536},"country":"FR","region":"Pays de la Loire"},"locales":["fr","en"],"system":{"browser":{"major":"17","name":"Safari","version":"17.4"},"engine":{"name":"WebKit","version":"605.1.15"},"os":{"name":"Mac OS","version":"14.4"},"useragent":"Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15"},"timezone":-60},"email":"john.doe@acme-inc.com","ip":"203.0.113.42","nickname":"John Doe","origin":"chat","phone":"+33612345678","segments":["customer","premium"],"subject":"Invoice for March"},"participants":[{"target":"jane.doe@acme-inc.com","type":"email"}],"people_id":"c5a2f70c-f605-4648-b47f-8c39d4b03a50","preview_message":{"excerpt":"Could you send me the invoice for March?","fingerprint":524653764345,"from":"user","type":"text"},"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","state":"unresolved","status":1,"topic":"Billing","unread":{"operator":2,"visitor":0},"updated_at":1710340112000,"verifications":[{"annotation":"john.doe@acme-inc.com","identity":"email","method":"link"}],"waiting_since":1710340012000,"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
-        &encode("getConversation", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode("getConversation", "the answer", &answer)?,
     )
 }
 /// Calls `checkConversationExists` with its examples.
 async fn check_conversation_exists(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "checkConversationExists",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let session_id: String = decode(
+    let session_id: String = ::crisp_runtime::examples::decode(
         "checkConversationExists",
         "session_id",
         r#""session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881""#,
@@ -1470,12 +1737,12 @@ async fn check_conversation_exists(client: &crate::Client) -> Result<(), String>
 }
 /// Calls `removeConversation` with its examples.
 async fn remove_conversation(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "removeConversation",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let session_id: String = decode(
+    let session_id: String = ::crisp_runtime::examples::decode(
         "removeConversation",
         "session_id",
         r#""session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881""#,
@@ -1491,12 +1758,12 @@ async fn remove_conversation(client: &crate::Client) -> Result<(), String> {
 async fn get_block_status_for_conversation(
     client: &crate::Client,
 ) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "getBlockStatusForConversation",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let session_id: String = decode(
+    let session_id: String = ::crisp_runtime::examples::decode(
         "getBlockStatusForConversation",
         "session_id",
         r#""session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881""#,
@@ -1506,28 +1773,32 @@ async fn get_block_status_for_conversation(
         .get_block_status_for_conversation(&website_id, &session_id)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "getBlockStatusForConversation",
         "the answer",
         r#"{"blocked":false}"#,
-        &encode("getBlockStatusForConversation", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "getBlockStatusForConversation",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `blockIncomingMessagesForConversation` with its examples.
 async fn block_incoming_messages_for_conversation(
     client: &crate::Client,
 ) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "blockIncomingMessagesForConversation",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let session_id: String = decode(
+    let session_id: String = ::crisp_runtime::examples::decode(
         "blockIncomingMessagesForConversation",
         "session_id",
         r#""session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881""#,
     )?;
-    let body: ::crisp_models::BlockIncomingMessagesForConversationBody = decode(
+    let body: ::crisp_models::BlockIncomingMessagesForConversationBody = ::crisp_runtime::examples::decode(
         "blockIncomingMessagesForConversation",
         "body",
         r#"{"blocked":true,"origin":"chat","user":{"avatar":"https://avatar.crisp.chat/operator/a4c32c68-be91-4e29-8a05-976e93abbe3f.png","nickname":"Jane Smith","type":"website","user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"}}"#,
@@ -1543,12 +1814,12 @@ async fn block_incoming_messages_for_conversation(
 async fn list_browsing_sessions_for_conversation(
     client: &crate::Client,
 ) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "listBrowsingSessionsForConversation",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let session_id: String = decode(
+    let session_id: String = ::crisp_runtime::examples::decode(
         "listBrowsingSessionsForConversation",
         "session_id",
         r#""session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881""#,
@@ -1558,23 +1829,27 @@ async fn list_browsing_sessions_for_conversation(
         .list_browsing_sessions_for_conversation(&website_id, &session_id)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "listBrowsingSessionsForConversation",
         "the answer",
         r#"[{"browsing_id":"browsing_05a9392d-ff3f-45e7-b021-1179c45668fa","browsing_token":"c8e3b2a1-4f5d-4e6c-9b7a-1d2e3f4a5b6c","useragent":"Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15"}]"#,
-        &encode("listBrowsingSessionsForConversation", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "listBrowsingSessionsForConversation",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `initiateBrowsingSessionForConversation` with its examples.
 async fn initiate_browsing_session_for_conversation(
     client: &crate::Client,
 ) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "initiateBrowsingSessionForConversation",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let session_id: String = decode(
+    let session_id: String = ::crisp_runtime::examples::decode(
         "initiateBrowsingSessionForConversation",
         "session_id",
         r#""session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881""#,
@@ -1590,22 +1865,22 @@ async fn initiate_browsing_session_for_conversation(
 async fn send_action_to_existing_browsing_session(
     client: &crate::Client,
 ) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "sendActionToExistingBrowsingSession",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let session_id: String = decode(
+    let session_id: String = ::crisp_runtime::examples::decode(
         "sendActionToExistingBrowsingSession",
         "session_id",
         r#""session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881""#,
     )?;
-    let browsing_id: String = decode(
+    let browsing_id: String = ::crisp_runtime::examples::decode(
         "sendActionToExistingBrowsingSession",
         "browsing_id",
         r#""browsing_05a9392d-ff3f-45e7-b021-1179c45668fa""#,
     )?;
-    let body: ::crisp_models::SendActionToExistingBrowsingSessionBody = decode(
+    let body: ::crisp_models::SendActionToExistingBrowsingSessionBody = ::crisp_runtime::examples::decode(
         "sendActionToExistingBrowsingSession",
         "body",
         r#"{"action":"start"}"#,
@@ -1624,22 +1899,22 @@ async fn send_action_to_existing_browsing_session(
 }
 /// Calls `assistExistingBrowsingSession` with its examples.
 async fn assist_existing_browsing_session(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "assistExistingBrowsingSession",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let session_id: String = decode(
+    let session_id: String = ::crisp_runtime::examples::decode(
         "assistExistingBrowsingSession",
         "session_id",
         r#""session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881""#,
     )?;
-    let browsing_id: String = decode(
+    let browsing_id: String = ::crisp_runtime::examples::decode(
         "assistExistingBrowsingSession",
         "browsing_id",
         r#""browsing_05a9392d-ff3f-45e7-b021-1179c45668fa""#,
     )?;
-    let body: ::crisp_models::AssistExistingBrowsingSessionBody = decode(
+    let body: ::crisp_models::AssistExistingBrowsingSessionBody = ::crisp_runtime::examples::decode(
         "assistExistingBrowsingSession",
         "body",
         r#"{"action":"mouse","mouse":{"x":0,"y":784}}"#,
@@ -1655,12 +1930,12 @@ async fn assist_existing_browsing_session(client: &crate::Client) -> Result<(), 
 async fn get_ongoing_call_session_for_conversation(
     client: &crate::Client,
 ) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "getOngoingCallSessionForConversation",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let session_id: String = decode(
+    let session_id: String = ::crisp_runtime::examples::decode(
         "getOngoingCallSessionForConversation",
         "session_id",
         r#""session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881""#,
@@ -1670,28 +1945,32 @@ async fn get_ongoing_call_session_for_conversation(
         .get_ongoing_call_session_for_conversation(&website_id, &session_id)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "getOngoingCallSessionForConversation",
         "the answer",
         r#"{"call_id":"call_35a0c062-72fa-4095-a2a0-f9911d47ee56"}"#,
-        &encode("getOngoingCallSessionForConversation", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "getOngoingCallSessionForConversation",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `initiateNewCallSessionForConversation` with its examples.
 async fn initiate_new_call_session_for_conversation(
     client: &crate::Client,
 ) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "initiateNewCallSessionForConversation",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let session_id: String = decode(
+    let session_id: String = ::crisp_runtime::examples::decode(
         "initiateNewCallSessionForConversation",
         "session_id",
         r#""session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881""#,
     )?;
-    let body: ::crisp_models::InitiateNewCallSessionForConversationBody = decode(
+    let body: ::crisp_models::InitiateNewCallSessionForConversationBody = ::crisp_runtime::examples::decode(
         "initiateNewCallSessionForConversation",
         "body",
         r#"{"mode":"audio","origin":"chat","user":{"avatar":"https://avatar.crisp.chat/operator/a4c32c68-be91-4e29-8a05-976e93abbe3f.png","nickname":"Jane Smith","type":"website","user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"}}"#,
@@ -1701,33 +1980,37 @@ async fn initiate_new_call_session_for_conversation(
         .initiate_new_call_session_for_conversation(&website_id, &session_id, &body)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "initiateNewCallSessionForConversation",
         "the answer",
         r#"{"call_id":"call_35a0c062-72fa-4095-a2a0-f9911d47ee56"}"#,
-        &encode("initiateNewCallSessionForConversation", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "initiateNewCallSessionForConversation",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `transmitSignalingOnOngoingCallSession` with its examples.
 async fn transmit_signaling_on_ongoing_call_session(
     client: &crate::Client,
 ) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "transmitSignalingOnOngoingCallSession",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let session_id: String = decode(
+    let session_id: String = ::crisp_runtime::examples::decode(
         "transmitSignalingOnOngoingCallSession",
         "session_id",
         r#""session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881""#,
     )?;
-    let call_id: String = decode(
+    let call_id: String = ::crisp_runtime::examples::decode(
         "transmitSignalingOnOngoingCallSession",
         "call_id",
         r#""call_35a0c062-72fa-4095-a2a0-f9911d47ee56""#,
     )?;
-    let body: ::crisp_models::TransmitSignalingOnOngoingCallSessionBody = decode(
+    let body: ::crisp_models::TransmitSignalingOnOngoingCallSessionBody = ::crisp_runtime::examples::decode(
         "transmitSignalingOnOngoingCallSession",
         "body",
         r#"{"payload":{"sdp":"v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\n","type":"offer"},"type":"sdp"}"#,
@@ -1748,22 +2031,22 @@ async fn transmit_signaling_on_ongoing_call_session(
 async fn abort_ongoing_call_session_for_conversation(
     client: &crate::Client,
 ) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "abortOngoingCallSessionForConversation",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let session_id: String = decode(
+    let session_id: String = ::crisp_runtime::examples::decode(
         "abortOngoingCallSessionForConversation",
         "session_id",
         r#""session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881""#,
     )?;
-    let call_id: String = decode(
+    let call_id: String = ::crisp_runtime::examples::decode(
         "abortOngoingCallSessionForConversation",
         "call_id",
         r#""call_35a0c062-72fa-4095-a2a0-f9911d47ee56""#,
     )?;
-    let body: ::crisp_models::AbortOngoingCallSessionForConversationBody = decode(
+    let body: ::crisp_models::AbortOngoingCallSessionForConversationBody = ::crisp_runtime::examples::decode(
         "abortOngoingCallSessionForConversation",
         "body",
         r#"{"origin":"chat","user":{"avatar":"https://avatar.crisp.chat/operator/a4c32c68-be91-4e29-8a05-976e93abbe3f.png","nickname":"Jane Smith","type":"website","user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"}}"#,
@@ -1782,17 +2065,17 @@ async fn abort_ongoing_call_session_for_conversation(
 }
 /// Calls `composeMessageInConversation` with its examples.
 async fn compose_message_in_conversation(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "composeMessageInConversation",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let session_id: String = decode(
+    let session_id: String = ::crisp_runtime::examples::decode(
         "composeMessageInConversation",
         "session_id",
         r#""session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881""#,
     )?;
-    let body: ::crisp_models::ComposeMessageInConversationBody = decode(
+    let body: ::crisp_models::ComposeMessageInConversationBody = ::crisp_runtime::examples::decode(
         "composeMessageInConversation",
         "body",
         r#"{"automated":false,"excerpt":"Let me check that","from":"operator","stealth":false,"type":"start"}"#,
@@ -1808,17 +2091,17 @@ async fn compose_message_in_conversation(client: &crate::Client) -> Result<(), S
 async fn mark_messages_delivered_in_conversation(
     client: &crate::Client,
 ) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "markMessagesDeliveredInConversation",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let session_id: String = decode(
+    let session_id: String = ::crisp_runtime::examples::decode(
         "markMessagesDeliveredInConversation",
         "session_id",
         r#""session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881""#,
     )?;
-    let body: ::crisp_models::ConversationMessageMark = decode(
+    let body: ::crisp_models::ConversationMessageMark = ::crisp_runtime::examples::decode(
         "markMessagesDeliveredInConversation",
         "body",
         r#"{"fingerprints":[5719231201],"from":"user","origin":"urn:crisp.im:slack:0"}"#,
@@ -1832,39 +2115,47 @@ async fn mark_messages_delivered_in_conversation(
 }
 /// Calls `listConversationEvents` with its examples.
 async fn list_conversation_events(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "listConversationEvents",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let session_id: String = decode(
+    let session_id: String = ::crisp_runtime::examples::decode(
         "listConversationEvents",
         "session_id",
         r#""session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881""#,
     )?;
-    let page_number: u32 = decode("listConversationEvents", "page_number", r#"1"#)?;
+    let page_number: u32 = ::crisp_runtime::examples::decode(
+        "listConversationEvents",
+        "page_number",
+        r#"1"#,
+    )?;
     let answer = client
         .website_conversation()
         .list_conversation_events(&website_id, &session_id, page_number)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "listConversationEvents",
         "the answer",
         r#"[{"color":"green","data":{"currency":"EUR","plan":"premium","price":29.99},"text":"Upgraded plan","timestamp":1710339900000},{"color":"blue","data":{"path":"/billing"},"text":"Opened billing page","timestamp":1710339950000}]"#,
-        &encode("listConversationEvents", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "listConversationEvents",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `requestUserFeedbackForConversation` with its examples.
 async fn request_user_feedback_for_conversation(
     client: &crate::Client,
 ) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "requestUserFeedbackForConversation",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let session_id: String = decode(
+    let session_id: String = ::crisp_runtime::examples::decode(
         "requestUserFeedbackForConversation",
         "session_id",
         r#""session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881""#,
@@ -1878,42 +2169,50 @@ async fn request_user_feedback_for_conversation(
 }
 /// Calls `listConversationFiles` with its examples.
 async fn list_conversation_files(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "listConversationFiles",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let session_id: String = decode(
+    let session_id: String = ::crisp_runtime::examples::decode(
         "listConversationFiles",
         "session_id",
         r#""session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881""#,
     )?;
-    let page_number: u32 = decode("listConversationFiles", "page_number", r#"1"#)?;
+    let page_number: u32 = ::crisp_runtime::examples::decode(
+        "listConversationFiles",
+        "page_number",
+        r#"1"#,
+    )?;
     let answer = client
         .website_conversation()
         .list_conversation_files(&website_id, &session_id, page_number)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "listConversationFiles",
         "the answer",
         r#"[{"fingerprint":524653702211,"name":"screenshot.png","timestamp":1710339990000,"type":"image/png","url":"https://storage.crisp.chat/users/upload/session/1c3f/screenshot.png"}]"#,
-        &encode("listConversationFiles", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "listConversationFiles",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `updateConversationInbox` with its examples.
 async fn update_conversation_inbox(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "updateConversationInbox",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let session_id: String = decode(
+    let session_id: String = ::crisp_runtime::examples::decode(
         "updateConversationInbox",
         "session_id",
         r#""session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881""#,
     )?;
-    let body: ::crisp_models::UpdateConversationInboxBody = decode(
+    let body: ::crisp_models::UpdateConversationInboxBody = ::crisp_runtime::examples::decode(
         "updateConversationInbox",
         "body",
         r#"{"inbox_id":"bf6935c9-43b3-4f8e-87ea-175c1e1ed1a9"}"#,
@@ -1929,12 +2228,12 @@ async fn update_conversation_inbox(client: &crate::Client) -> Result<(), String>
 async fn initiate_conversation_with_existing_session(
     client: &crate::Client,
 ) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "initiateConversationWithExistingSession",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let session_id: String = decode(
+    let session_id: String = ::crisp_runtime::examples::decode(
         "initiateConversationWithExistingSession",
         "session_id",
         r#""session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881""#,
@@ -1948,17 +2247,17 @@ async fn initiate_conversation_with_existing_session(
 }
 /// Calls `sendMessageInConversation` with its examples.
 async fn send_message_in_conversation(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "sendMessageInConversation",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let session_id: String = decode(
+    let session_id: String = ::crisp_runtime::examples::decode(
         "sendMessageInConversation",
         "session_id",
         r#""session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881""#,
     )?;
-    let body: ::crisp_models::ConversationMessageNew = decode(
+    let body: ::crisp_models::ConversationMessageNew = ::crisp_runtime::examples::decode(
         "sendMessageInConversation",
         "body",
         r#"{"automated":false,"content":"Hi John, the invoice is on its way!","from":"operator","mentions":[],"origin":"chat","stealth":false,"type":"text","user":{"avatar":"https://avatar.crisp.chat/operator/a4c32c68-be91-4e29-8a05-976e93abbe3f.png","nickname":"Jane Smith","type":"website","user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"}}"#,
@@ -1968,26 +2267,30 @@ async fn send_message_in_conversation(client: &crate::Client) -> Result<(), Stri
         .send_message_in_conversation(&website_id, &session_id, &body)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "sendMessageInConversation",
         "the answer",
         r#"{"fingerprint":524653764345}"#,
-        &encode("sendMessageInConversation", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "sendMessageInConversation",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `getMessageInConversation` with its examples.
 async fn get_message_in_conversation(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "getMessageInConversation",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let session_id: String = decode(
+    let session_id: String = ::crisp_runtime::examples::decode(
         "getMessageInConversation",
         "session_id",
         r#""session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881""#,
     )?;
-    let fingerprint: i64 = decode(
+    let fingerprint: i64 = ::crisp_runtime::examples::decode(
         "getMessageInConversation",
         "fingerprint",
         r#"524653764345"#,
@@ -1997,31 +2300,35 @@ async fn get_message_in_conversation(client: &crate::Client) -> Result<(), Strin
         .get_message_in_conversation(&website_id, &session_id, fingerprint)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "getMessageInConversation",
         "the answer",
         r#"{"automated":false,"content":"Could you send me the invoice for March? See https://acme-inc.com/billing","delivered":"chat","edited":false,"fingerprint":524653764345,"from":"user","ignored":{"email":{"reason":"visitor_online","type":"notification"}},"mentions":[],"origin":"chat","original":{"original_id":"2325a3c0-9b47-4fc6-b00e-111b752e44cd"},"preview":[{"preview":{"embed":"https://acme-inc.com/embed/billing","excerpt":"Manage your plan, invoices and payment methods.","image":"https://acme-inc.com/static/billing-card.png"},"stamped":true,"title":"Billing - Acme Inc.","url":"https://acme-inc.com/billing","website":"Acme Inc."}],"properties":{"priority":"high","score":4.5,"vip":true},"read":"chat","references":[{"name":"Billing page","target":"https://acme-inc.com/billing","type":"url"}],"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","stamped":true,"timestamp":1710340012000,"translated":false,"type":"text","user":{"avatar":"https://avatar.example.com/john-doe.png","nickname":"John Doe","type":"participant","user_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
-        &encode("getMessageInConversation", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "getMessageInConversation",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `updateMessageInConversation` with its examples.
 async fn update_message_in_conversation(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "updateMessageInConversation",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let session_id: String = decode(
+    let session_id: String = ::crisp_runtime::examples::decode(
         "updateMessageInConversation",
         "session_id",
         r#""session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881""#,
     )?;
-    let fingerprint: i64 = decode(
+    let fingerprint: i64 = ::crisp_runtime::examples::decode(
         "updateMessageInConversation",
         "fingerprint",
         r#"524653764345"#,
     )?;
-    let body: ::crisp_models::UpdateMessageInConversationBody = decode(
+    let body: ::crisp_models::UpdateMessageInConversationBody = ::crisp_runtime::examples::decode(
         "updateMessageInConversation",
         "body",
         r#"{"content":"Hi John, the invoice has been sent to your e-mail address."}"#,
@@ -2035,17 +2342,17 @@ async fn update_message_in_conversation(client: &crate::Client) -> Result<(), St
 }
 /// Calls `removeMessageInConversation` with its examples.
 async fn remove_message_in_conversation(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "removeMessageInConversation",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let session_id: String = decode(
+    let session_id: String = ::crisp_runtime::examples::decode(
         "removeMessageInConversation",
         "session_id",
         r#""session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881""#,
     )?;
-    let fingerprint: i64 = decode(
+    let fingerprint: i64 = ::crisp_runtime::examples::decode(
         "removeMessageInConversation",
         "fingerprint",
         r#"524653764345"#,
@@ -2059,17 +2366,17 @@ async fn remove_message_in_conversation(client: &crate::Client) -> Result<(), St
 }
 /// Calls `getMessagesInConversation` with its examples.
 async fn get_messages_in_conversation(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "getMessagesInConversation",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let session_id: String = decode(
+    let session_id: String = ::crisp_runtime::examples::decode(
         "getMessagesInConversation",
         "session_id",
         r#""session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881""#,
     )?;
-    let options: ::crisp_models::GetMessagesInConversationOptions = decode(
+    let options: ::crisp_models::GetMessagesInConversationOptions = ::crisp_runtime::examples::decode(
         "getMessagesInConversation",
         "options",
         r#"{"timestamp_after":1641206011000,"timestamp_around":1641206011000,"timestamp_before":1641206011000}"#,
@@ -2079,21 +2386,25 @@ async fn get_messages_in_conversation(client: &crate::Client) -> Result<(), Stri
         .get_messages_in_conversation(&website_id, &session_id, &options)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "getMessagesInConversation",
         "the answer",
         r#"[{"automated":false,"content":"Could you send me the invoice for March? See https://acme-inc.com/billing","delivered":"chat","edited":false,"fingerprint":524653764345,"from":"user","ignored":{"email":{"reason":"visitor_online","type":"notification"}},"mentions":[],"origin":"chat","original":{"original_id":"2325a3c0-9b47-4fc6-b00e-111b752e44cd"},"preview":[{"preview":{"embed":"https://acme-inc.com/embed/billing","excerpt":"Manage your plan, invoices and payment methods.","image":"https://acme-inc.com/static/billing-card.png"},"stamped":true,"title":"Billing - Acme Inc.","url":"https://acme-inc.com/billing","website":"Acme Inc."}],"properties":{"priority":"high","score":4.5,"vip":true},"read":"chat","references":[{"name":"Billing page","target":"https://acme-inc.com/billing","type":"url"}],"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","stamped":true,"timestamp":1710340012000,"translated":false,"type":"text","user":{"avatar":"https://avatar.example.com/john-doe.png","nickname":"John Doe","type":"participant","user_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"},{"automated":true,"content":{"choices":[{"action":{"target":"https://acme-inc.com/invoices/1042.pdf","type":"link"},"icon":"📄","label":"PDF document","selected":true,"value":"pdf"},{"action":{"target":"https://acme-inc.com/invoices/request-paper","type":"link"},"icon":"✉️","label":"Paper copy by mail","selected":false,"value":"paper"}],"id":"invoice-format","required":true,"text":"Which format do you need?"},"delivered":"chat","edited":false,"fingerprint":524653790112,"from":"operator","ignored":{},"mentions":[],"origin":"urn:crisp.im:bot:0","original":{"original_id":"7d1a3f9e-2c4b-4e11-9a65-0f3d2b8c1e77"},"preview":[],"properties":{"flow":"billing"},"read":"chat","references":[],"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","stamped":true,"timestamp":1710340130000,"translated":false,"type":"picker","user":{"avatar":"https://avatar.crisp.chat/operator/a4c32c68-be91-4e29-8a05-976e93abbe3f.png","nickname":"Jane Smith","type":"website","user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"},{"automated":false,"content":"Customer is on the yearly plan, invoice was sent on March 1st.","delivered":"chat","edited":true,"fingerprint":524653811276,"from":"operator","ignored":{},"mentions":["a4c32c68-be91-4e29-8a05-976e93abbe3f"],"origin":"chat","original":{"original_id":"0b6c2a51-88de-4f0a-b6d4-5e9c3f7a2d10"},"preview":[],"properties":{"internal":true},"read":"chat","references":[{"name":"Invoice #1042","target":"https://acme-inc.com/admin/invoices/1042","type":"url"}],"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","stamped":true,"timestamp":1710340150000,"translated":false,"type":"note","user":{"avatar":"https://avatar.crisp.chat/operator/a4c32c68-be91-4e29-8a05-976e93abbe3f.png","nickname":"Jane Smith","type":"website","user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}]"#,
-        &encode("getMessagesInConversation", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "getMessagesInConversation",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `getConversationMetas` with its examples.
 async fn get_conversation_metas(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "getConversationMetas",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let session_id: String = decode(
+    let session_id: String = ::crisp_runtime::examples::decode(
         "getConversationMetas",
         "session_id",
         r#""session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881""#,
@@ -2103,26 +2414,30 @@ async fn get_conversation_metas(client: &crate::Client) -> Result<(), String> {
         .get_conversation_metas(&website_id, &session_id)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "getConversationMetas",
         "the answer",
         r#"{"address":"12 Rue de la Paix, 75002 Paris, France","avatar":"https://avatar.example.com/john-doe.png","connection":{"asn":"AS3215","isp":"Orange"},"data":{"plan":"premium","seats":12,"signup_complete":true},"device":{"capabilities":["browsing","call"],"geolocation":{"city":"Nantes","coordinates":{"latitude":47.2184,"longitude":-1.5536},"country":"FR","region":"Pays de la Loire"},"locales":["fr","en"],"system":{"browser":{"major":"17","name":"Safari","version":"17.4"},"engine":{"name":"WebKit","version":"605.1.15"},"os":{"name":"Mac OS","version":"14.4"},"useragent":"Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15"},"timezone":-60},"email":"john.doe@acme-inc.com","ip":"203.0.113.42","nickname":"John Doe","origin":"chat","phone":"+33612345678","segments":["customer","premium"],"subject":"Invoice for March"}"#,
-        &encode("getConversationMetas", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "getConversationMetas",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `updateConversationMetas` with its examples.
 async fn update_conversation_metas(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "updateConversationMetas",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let session_id: String = decode(
+    let session_id: String = ::crisp_runtime::examples::decode(
         "updateConversationMetas",
         "session_id",
         r#""session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881""#,
     )?;
-    let body: ::crisp_models::ConversationMeta = decode(
+    let body: ::crisp_models::ConversationMeta = ::crisp_runtime::examples::decode(
         "updateConversationMetas",
         "body",
         r#"{"data":{"signup":"finished","type":"customer"},"email":"john.doe@acme-inc.com","nickname":"John Doe","segments":["happy","customer","love"]}"#,
@@ -2136,17 +2451,17 @@ async fn update_conversation_metas(client: &crate::Client) -> Result<(), String>
 }
 /// Calls `updateConversationOpenState` with its examples.
 async fn update_conversation_open_state(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "updateConversationOpenState",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let session_id: String = decode(
+    let session_id: String = ::crisp_runtime::examples::decode(
         "updateConversationOpenState",
         "session_id",
         r#""session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881""#,
     )?;
-    let body: ::crisp_models::UpdateConversationOpenStateBody = decode(
+    let body: ::crisp_models::UpdateConversationOpenStateBody = ::crisp_runtime::examples::decode(
         "updateConversationOpenState",
         "body",
         r#"{"opened":true}"#,
@@ -2162,17 +2477,17 @@ async fn update_conversation_open_state(client: &crate::Client) -> Result<(), St
 async fn get_original_message_in_conversation(
     client: &crate::Client,
 ) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "getOriginalMessageInConversation",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let session_id: String = decode(
+    let session_id: String = ::crisp_runtime::examples::decode(
         "getOriginalMessageInConversation",
         "session_id",
         r#""session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881""#,
     )?;
-    let original_id: String = decode(
+    let original_id: String = ::crisp_runtime::examples::decode(
         "getOriginalMessageInConversation",
         "original_id",
         r#""2325a3c0-9b47-4fc6-b00e-111b752e44cd""#,
@@ -2182,46 +2497,58 @@ async fn get_original_message_in_conversation(
         .get_original_message_in_conversation(&website_id, &session_id, &original_id)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "getOriginalMessageInConversation",
         "the answer",
         r#"{"content":"<p>Could you send me the invoice for March?</p>","headers":{"From":"John Doe <john.doe@acme-inc.com>","Message-ID":"<8f2c1e@mail.acme-inc.com>","Subject":"Invoice for March"},"original_id":"2325a3c0-9b47-4fc6-b00e-111b752e44cd","session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","timestamp":1710340012000,"type":"text/html","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
-        &encode("getOriginalMessageInConversation", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "getOriginalMessageInConversation",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `listConversationPages` with its examples.
 async fn list_conversation_pages(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "listConversationPages",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let session_id: String = decode(
+    let session_id: String = ::crisp_runtime::examples::decode(
         "listConversationPages",
         "session_id",
         r#""session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881""#,
     )?;
-    let page_number: u32 = decode("listConversationPages", "page_number", r#"1"#)?;
+    let page_number: u32 = ::crisp_runtime::examples::decode(
+        "listConversationPages",
+        "page_number",
+        r#"1"#,
+    )?;
     let answer = client
         .website_conversation()
         .list_conversation_pages(&website_id, &session_id, page_number)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "listConversationPages",
         "the answer",
         r#"[{"page_referrer":"https://www.google.com/","page_title":"Pricing - Acme Inc.","page_url":"https://acme-inc.com/pricing","timestamp":1710339850000},{"page_referrer":"https://acme-inc.com/pricing","page_title":"Billing - Acme Inc.","page_url":"https://acme-inc.com/billing","timestamp":1710339950000}]"#,
-        &encode("listConversationPages", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "listConversationPages",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `getConversationParticipants` with its examples.
 async fn get_conversation_participants(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "getConversationParticipants",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let session_id: String = decode(
+    let session_id: String = ::crisp_runtime::examples::decode(
         "getConversationParticipants",
         "session_id",
         r#""session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881""#,
@@ -2231,26 +2558,30 @@ async fn get_conversation_participants(client: &crate::Client) -> Result<(), Str
         .get_conversation_participants(&website_id, &session_id)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "getConversationParticipants",
         "the answer",
         r#"{"participants":[{"target":"jane.doe@acme-inc.com","type":"email"}]}"#,
-        &encode("getConversationParticipants", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "getConversationParticipants",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `saveConversationParticipants` with its examples.
 async fn save_conversation_participants(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "saveConversationParticipants",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let session_id: String = decode(
+    let session_id: String = ::crisp_runtime::examples::decode(
         "saveConversationParticipants",
         "session_id",
         r#""session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881""#,
     )?;
-    let body: ::crisp_models::SaveConversationParticipantsBody = decode(
+    let body: ::crisp_models::SaveConversationParticipantsBody = ::crisp_runtime::examples::decode(
         "saveConversationParticipants",
         "body",
         r#"{"participants":[{"target":"jane.doe@acme-inc.com","type":"email"}]}"#,
@@ -2266,12 +2597,12 @@ async fn save_conversation_participants(client: &crate::Client) -> Result<(), St
 async fn request_chatbox_binding_purge_for_conversation(
     client: &crate::Client,
 ) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "requestChatboxBindingPurgeForConversation",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let session_id: String = decode(
+    let session_id: String = ::crisp_runtime::examples::decode(
         "requestChatboxBindingPurgeForConversation",
         "session_id",
         r#""session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881""#,
@@ -2287,17 +2618,17 @@ async fn request_chatbox_binding_purge_for_conversation(
 async fn mark_messages_read_in_conversation(
     client: &crate::Client,
 ) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "markMessagesReadInConversation",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let session_id: String = decode(
+    let session_id: String = ::crisp_runtime::examples::decode(
         "markMessagesReadInConversation",
         "session_id",
         r#""session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881""#,
     )?;
-    let body: ::crisp_models::ConversationMessageMark = decode(
+    let body: ::crisp_models::ConversationMessageMark = ::crisp_runtime::examples::decode(
         "markMessagesReadInConversation",
         "body",
         r#"{"fingerprints":[5719231201],"from":"operator","origin":"urn:crisp.im:slack:0"}"#,
@@ -2311,12 +2642,12 @@ async fn mark_messages_read_in_conversation(
 }
 /// Calls `getConversationRelations` with its examples.
 async fn get_conversation_relations(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "getConversationRelations",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let session_id: String = decode(
+    let session_id: String = ::crisp_runtime::examples::decode(
         "getConversationRelations",
         "session_id",
         r#""session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881""#,
@@ -2326,28 +2657,32 @@ async fn get_conversation_relations(client: &crate::Client) -> Result<(), String
         .get_conversation_relations(&website_id, &session_id)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "getConversationRelations",
         "the answer",
         r#"{"conversations":{"children":["session_9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a"],"parent":"session_1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"}}"#,
-        &encode("getConversationRelations", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "getConversationRelations",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `scheduleReminderForConversation` with its examples.
 async fn schedule_reminder_for_conversation(
     client: &crate::Client,
 ) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "scheduleReminderForConversation",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let session_id: String = decode(
+    let session_id: String = ::crisp_runtime::examples::decode(
         "scheduleReminderForConversation",
         "session_id",
         r#""session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881""#,
     )?;
-    let body: ::crisp_models::ScheduleReminderForConversationBody = decode(
+    let body: ::crisp_models::ScheduleReminderForConversationBody = ::crisp_runtime::examples::decode(
         "scheduleReminderForConversation",
         "body",
         r#"{"date":"2018-05-29T09:00:00Z","note":"Call this customer.","origin":"chat","user":{"avatar":"https://avatar.crisp.chat/operator/a4c32c68-be91-4e29-8a05-976e93abbe3f.png","nickname":"Jane Smith","type":"website","user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"}}"#,
@@ -2361,17 +2696,17 @@ async fn schedule_reminder_for_conversation(
 }
 /// Calls `reportConversation` with its examples.
 async fn report_conversation(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "reportConversation",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let session_id: String = decode(
+    let session_id: String = ::crisp_runtime::examples::decode(
         "reportConversation",
         "session_id",
         r#""session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881""#,
     )?;
-    let body: ::crisp_models::ReportConversationBody = decode(
+    let body: ::crisp_models::ReportConversationBody = ::crisp_runtime::examples::decode(
         "reportConversation",
         "body",
         r#"{"flag":"spam"}"#,
@@ -2385,12 +2720,12 @@ async fn report_conversation(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `getConversationRoutingAssign` with its examples.
 async fn get_conversation_routing_assign(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "getConversationRoutingAssign",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let session_id: String = decode(
+    let session_id: String = ::crisp_runtime::examples::decode(
         "getConversationRoutingAssign",
         "session_id",
         r#""session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881""#,
@@ -2400,26 +2735,30 @@ async fn get_conversation_routing_assign(client: &crate::Client) -> Result<(), S
         .get_conversation_routing_assign(&website_id, &session_id)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "getConversationRoutingAssign",
         "the answer",
         r#"{"assigned":{"user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"}}"#,
-        &encode("getConversationRoutingAssign", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "getConversationRoutingAssign",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `assignConversationRouting` with its examples.
 async fn assign_conversation_routing(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "assignConversationRouting",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let session_id: String = decode(
+    let session_id: String = ::crisp_runtime::examples::decode(
         "assignConversationRouting",
         "session_id",
         r#""session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881""#,
     )?;
-    let body: ::crisp_models::AssignConversationRoutingBody = decode(
+    let body: ::crisp_models::AssignConversationRoutingBody = ::crisp_runtime::examples::decode(
         "assignConversationRouting",
         "body",
         r#"{"assigned":{"user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"},"silent":false}"#,
@@ -2433,12 +2772,12 @@ async fn assign_conversation_routing(client: &crate::Client) -> Result<(), Strin
 }
 /// Calls `getConversationState` with its examples.
 async fn get_conversation_state(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "getConversationState",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let session_id: String = decode(
+    let session_id: String = ::crisp_runtime::examples::decode(
         "getConversationState",
         "session_id",
         r#""session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881""#,
@@ -2448,26 +2787,30 @@ async fn get_conversation_state(client: &crate::Client) -> Result<(), String> {
         .get_conversation_state(&website_id, &session_id)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "getConversationState",
         "the answer",
         r#"{"state":"resolved"}"#,
-        &encode("getConversationState", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "getConversationState",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `changeConversationState` with its examples.
 async fn change_conversation_state(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "changeConversationState",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let session_id: String = decode(
+    let session_id: String = ::crisp_runtime::examples::decode(
         "changeConversationState",
         "session_id",
         r#""session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881""#,
     )?;
-    let body: ::crisp_models::ChangeConversationStateBody = decode(
+    let body: ::crisp_models::ChangeConversationStateBody = ::crisp_runtime::examples::decode(
         "changeConversationState",
         "body",
         r#"{"origin":"chat","state":"resolved","user":{"avatar":"https://avatar.crisp.chat/operator/a4c32c68-be91-4e29-8a05-976e93abbe3f.png","nickname":"Jane Smith","type":"website","user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"}}"#,
@@ -2483,17 +2826,17 @@ async fn change_conversation_state(client: &crate::Client) -> Result<(), String>
 async fn request_tool_call_for_conversation(
     client: &crate::Client,
 ) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "requestToolCallForConversation",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let session_id: String = decode(
+    let session_id: String = ::crisp_runtime::examples::decode(
         "requestToolCallForConversation",
         "session_id",
         r#""session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881""#,
     )?;
-    let body: ::crisp_models::RequestToolCallForConversationBody = decode(
+    let body: ::crisp_models::RequestToolCallForConversationBody = ::crisp_runtime::examples::decode(
         "requestToolCallForConversation",
         "body",
         r#"{"command":"lookup_order","payload":{"order_id":"A-1042"}}"#,
@@ -2509,17 +2852,17 @@ async fn request_tool_call_for_conversation(
 async fn request_email_transcript_for_conversation(
     client: &crate::Client,
 ) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "requestEmailTranscriptForConversation",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let session_id: String = decode(
+    let session_id: String = ::crisp_runtime::examples::decode(
         "requestEmailTranscriptForConversation",
         "session_id",
         r#""session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881""#,
     )?;
-    let body: ::crisp_models::RequestEmailTranscriptForConversationBody = decode(
+    let body: ::crisp_models::RequestEmailTranscriptForConversationBody = ::crisp_runtime::examples::decode(
         "requestEmailTranscriptForConversation",
         "body",
         r#"{"email":"valerian@crisp.chat","to":"operator"}"#,
@@ -2533,17 +2876,17 @@ async fn request_email_transcript_for_conversation(
 }
 /// Calls `markConversationAsUnread` with its examples.
 async fn mark_conversation_as_unread(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "markConversationAsUnread",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let session_id: String = decode(
+    let session_id: String = ::crisp_runtime::examples::decode(
         "markConversationAsUnread",
         "session_id",
         r#""session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881""#,
     )?;
-    let body: ::crisp_models::MarkConversationAsUnreadBody = decode(
+    let body: ::crisp_models::MarkConversationAsUnreadBody = ::crisp_runtime::examples::decode(
         "markConversationAsUnread",
         "body",
         r#"{"from":"operator"}"#,
@@ -2559,12 +2902,12 @@ async fn mark_conversation_as_unread(client: &crate::Client) -> Result<(), Strin
 async fn get_verify_status_for_conversation(
     client: &crate::Client,
 ) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "getVerifyStatusForConversation",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let session_id: String = decode(
+    let session_id: String = ::crisp_runtime::examples::decode(
         "getVerifyStatusForConversation",
         "session_id",
         r#""session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881""#,
@@ -2574,28 +2917,32 @@ async fn get_verify_status_for_conversation(
         .get_verify_status_for_conversation(&website_id, &session_id)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "getVerifyStatusForConversation",
         "the answer",
         r#"{"verifications":[{"annotation":"john.doe@acme-inc.com","identity":"email","method":"link"}],"verified":true}"#,
-        &encode("getVerifyStatusForConversation", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "getVerifyStatusForConversation",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `updateVerifyStatusForConversation` with its examples.
 async fn update_verify_status_for_conversation(
     client: &crate::Client,
 ) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "updateVerifyStatusForConversation",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let session_id: String = decode(
+    let session_id: String = ::crisp_runtime::examples::decode(
         "updateVerifyStatusForConversation",
         "session_id",
         r#""session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881""#,
     )?;
-    let body: ::crisp_models::UpdateVerifyStatusForConversationBody = decode(
+    let body: ::crisp_models::UpdateVerifyStatusForConversationBody = ::crisp_runtime::examples::decode(
         "updateVerifyStatusForConversation",
         "body",
         r#"{"verified":true}"#,
@@ -2611,17 +2958,17 @@ async fn update_verify_status_for_conversation(
 async fn request_identity_verification_for_conversation(
     client: &crate::Client,
 ) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "requestIdentityVerificationForConversation",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let session_id: String = decode(
+    let session_id: String = ::crisp_runtime::examples::decode(
         "requestIdentityVerificationForConversation",
         "session_id",
         r#""session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881""#,
     )?;
-    let body: ::crisp_models::RequestIdentityVerificationForConversationBody = decode(
+    let body: ::crisp_models::RequestIdentityVerificationForConversationBody = ::crisp_runtime::examples::decode(
         "requestIdentityVerificationForConversation",
         "body",
         r#"{"identity":"email","method":"link","recipient":"john.doe@acme-inc.com"}"#,
@@ -2637,17 +2984,17 @@ async fn request_identity_verification_for_conversation(
 async fn redeem_identity_verification_link_for_conversation(
     client: &crate::Client,
 ) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "redeemIdentityVerificationLinkForConversation",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let session_id: String = decode(
+    let session_id: String = ::crisp_runtime::examples::decode(
         "redeemIdentityVerificationLinkForConversation",
         "session_id",
         r#""session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881""#,
     )?;
-    let body: ::crisp_models::RedeemIdentityVerificationLinkForConversationBody = decode(
+    let body: ::crisp_models::RedeemIdentityVerificationLinkForConversationBody = ::crisp_runtime::examples::decode(
         "redeemIdentityVerificationLinkForConversation",
         "body",
         r#"{"identity":"email","recipient":"john.doe@acme-inc.com","token":"f2a9c1d4e8b7"}"#,
@@ -2667,22 +3014,22 @@ async fn redeem_identity_verification_link_for_conversation(
 async fn deliver_widget_button_action_for_conversation(
     client: &crate::Client,
 ) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "deliverWidgetButtonActionForConversation",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let session_id: String = decode(
+    let session_id: String = ::crisp_runtime::examples::decode(
         "deliverWidgetButtonActionForConversation",
         "session_id",
         r#""session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881""#,
     )?;
-    let plugin_id: String = decode(
+    let plugin_id: String = ::crisp_runtime::examples::decode(
         "deliverWidgetButtonActionForConversation",
         "plugin_id",
         r#""c64f3595-adee-425a-8d3a-89d47f7ed6bb""#,
     )?;
-    let body: ::crisp_models::DeliverWidgetButtonActionForConversationBody = decode(
+    let body: ::crisp_models::DeliverWidgetButtonActionForConversationBody = ::crisp_runtime::examples::decode(
         "deliverWidgetButtonActionForConversation",
         "body",
         r#"{"data":{"invoice":"D-1929-X"},"item_id":"refund_on_stripe","section_id":"payments","value":"refund"}"#,
@@ -2697,33 +3044,37 @@ async fn deliver_widget_button_action_for_conversation(
         )
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "deliverWidgetButtonActionForConversation",
         "the answer",
         r#"{"correlation_id":"4f0e7c2a-9b1d-4d6e-8a35-2c7b1f9e0d42","strategy":{"attempts":3,"exhaustion":30}}"#,
-        &encode("deliverWidgetButtonActionForConversation", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "deliverWidgetButtonActionForConversation",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `deliverWidgetDataActionForConversation` with its examples.
 async fn deliver_widget_data_action_for_conversation(
     client: &crate::Client,
 ) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "deliverWidgetDataActionForConversation",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let session_id: String = decode(
+    let session_id: String = ::crisp_runtime::examples::decode(
         "deliverWidgetDataActionForConversation",
         "session_id",
         r#""session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881""#,
     )?;
-    let plugin_id: String = decode(
+    let plugin_id: String = ::crisp_runtime::examples::decode(
         "deliverWidgetDataActionForConversation",
         "plugin_id",
         r#""c64f3595-adee-425a-8d3a-89d47f7ed6bb""#,
     )?;
-    let body: ::crisp_models::DeliverWidgetDataActionForConversationBody = decode(
+    let body: ::crisp_models::DeliverWidgetDataActionForConversationBody = ::crisp_runtime::examples::decode(
         "deliverWidgetDataActionForConversation",
         "body",
         r#"{"action":"fetch","data":{},"item_id":"unpaid_balance","section_id":"payments"}"#,
@@ -2738,23 +3089,27 @@ async fn deliver_widget_data_action_for_conversation(
         )
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "deliverWidgetDataActionForConversation",
         "the answer",
         r#"{"correlation_id":"4f0e7c2a-9b1d-4d6e-8a35-2c7b1f9e0d42","strategy":{"attempts":3,"exhaustion":30}}"#,
-        &encode("deliverWidgetDataActionForConversation", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "deliverWidgetDataActionForConversation",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `resolveSpamConversationContent` with its examples.
 async fn resolve_spam_conversation_content(
     client: &crate::Client,
 ) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "resolveSpamConversationContent",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let spam_id: String = decode(
+    let spam_id: String = ::crisp_runtime::examples::decode(
         "resolveSpamConversationContent",
         "spam_id",
         r#""b45e7d75-61ab-416c-858b-1919b5fcfd10""#,
@@ -2764,28 +3119,32 @@ async fn resolve_spam_conversation_content(
         .resolve_spam_conversation_content(&website_id, &spam_id)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "resolveSpamConversationContent",
         "the answer",
         r#"{"content":{"subject":"You won a prize","text":"Click here to claim your reward."},"headers":{"Subject":"You won a prize","X-Spam-Flag":"YES"},"metadata":{"from":"promo@bulk-mailer.example","score":8.7},"reason":"spam_score","spam_id":"b45e7d75-61ab-416c-858b-1919b5fcfd10","timestamp":1710338000000,"type":"email"}"#,
-        &encode("resolveSpamConversationContent", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "resolveSpamConversationContent",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `submitSpamConversationDecision` with its examples.
 async fn submit_spam_conversation_decision(
     client: &crate::Client,
 ) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "submitSpamConversationDecision",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let spam_id: String = decode(
+    let spam_id: String = ::crisp_runtime::examples::decode(
         "submitSpamConversationDecision",
         "spam_id",
         r#""b45e7d75-61ab-416c-858b-1919b5fcfd10""#,
     )?;
-    let body: ::crisp_models::SubmitSpamConversationDecisionBody = decode(
+    let body: ::crisp_models::SubmitSpamConversationDecisionBody = ::crisp_runtime::examples::decode(
         "submitSpamConversationDecision",
         "body",
         r#"{"action":"reject"}"#,
@@ -2799,34 +3158,42 @@ async fn submit_spam_conversation_decision(
 }
 /// Calls `listSpamConversations` with its examples.
 async fn list_spam_conversations(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "listSpamConversations",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let page_number: u32 = decode("listSpamConversations", "page_number", r#"1"#)?;
+    let page_number: u32 = ::crisp_runtime::examples::decode(
+        "listSpamConversations",
+        "page_number",
+        r#"1"#,
+    )?;
     let answer = client
         .website_conversation()
         .list_spam_conversations(&website_id, page_number)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "listSpamConversations",
         "the answer",
         r#"[{"headers":{"Subject":"You won a prize","X-Spam-Flag":"YES"},"metadata":{"from":"promo@bulk-mailer.example","score":8.7},"reason":"spam_score","spam_id":"b45e7d75-61ab-416c-858b-1919b5fcfd10","timestamp":1710338000000,"type":"email"}]"#,
-        &encode("listSpamConversations", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "listSpamConversations",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `deleteSuggestedConversationDataKey` with its examples.
 async fn delete_suggested_conversation_data_key(
     client: &crate::Client,
 ) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "deleteSuggestedConversationDataKey",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let body: ::crisp_models::DeleteSuggestedConversationDataKeyBody = decode(
+    let body: ::crisp_models::DeleteSuggestedConversationDataKeyBody = ::crisp_runtime::examples::decode(
         "deleteSuggestedConversationDataKey",
         "body",
         r#"{"key":"price"}"#,
@@ -2842,12 +3209,12 @@ async fn delete_suggested_conversation_data_key(
 async fn list_suggested_conversation_data_keys(
     client: &crate::Client,
 ) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "listSuggestedConversationDataKeys",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let page_number: u32 = decode(
+    let page_number: u32 = ::crisp_runtime::examples::decode(
         "listSuggestedConversationDataKeys",
         "page_number",
         r#"1"#,
@@ -2857,23 +3224,27 @@ async fn list_suggested_conversation_data_keys(
         .list_suggested_conversation_data_keys(&website_id, page_number)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "listSuggestedConversationDataKeys",
         "the answer",
         r#"[{"count":52,"key":"price"},{"count":311,"key":"plan"}]"#,
-        &encode("listSuggestedConversationDataKeys", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "listSuggestedConversationDataKeys",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `deleteSuggestedConversationSegment` with its examples.
 async fn delete_suggested_conversation_segment(
     client: &crate::Client,
 ) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "deleteSuggestedConversationSegment",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let body: ::crisp_models::DeleteSuggestedConversationSegmentBody = decode(
+    let body: ::crisp_models::DeleteSuggestedConversationSegmentBody = ::crisp_runtime::examples::decode(
         "deleteSuggestedConversationSegment",
         "body",
         r#"{"segment":"bug"}"#,
@@ -2889,12 +3260,12 @@ async fn delete_suggested_conversation_segment(
 async fn list_suggested_conversation_segments(
     client: &crate::Client,
 ) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "listSuggestedConversationSegments",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let page_number: u32 = decode(
+    let page_number: u32 = ::crisp_runtime::examples::decode(
         "listSuggestedConversationSegments",
         "page_number",
         r#"1"#,
@@ -2904,22 +3275,30 @@ async fn list_suggested_conversation_segments(
         .list_suggested_conversation_segments(&website_id, page_number)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "listSuggestedConversationSegments",
         "the answer",
         r#"[{"count":184,"segment":"customer"},{"count":27,"segment":"bug"}]"#,
-        &encode("listSuggestedConversationSegments", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "listSuggestedConversationSegments",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `listConversations` with its examples.
 async fn list_conversations(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "listConversations",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let page_number: u32 = decode("listConversations", "page_number", r#"1"#)?;
-    let options: ::crisp_models::ListConversationsOptions = decode(
+    let page_number: u32 = ::crisp_runtime::examples::decode(
+        "listConversations",
+        "page_number",
+        r#"1"#,
+    )?;
+    let options: ::crisp_models::ListConversationsOptions = ::crisp_runtime::examples::decode(
         "listConversations",
         "options",
         r#"{}"#,
@@ -2929,16 +3308,16 @@ async fn list_conversations(client: &crate::Client) -> Result<(), String> {
         .list_conversations(&website_id, page_number, &options)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "listConversations",
         "the answer",
         r#"[{"active":{"last":1710340112000,"now":true},"assigned":{"user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"},"availability":"online","compose":{"operator":{"automated":false,"excerpt":"Let me check that for you","timestamp":1710340115000,"type":"start","user":{"avatar":"https://avatar.crisp.chat/operator/a4c32c68-be91-4e29-8a05-976e93abbe3f.png","nickname":"Jane Smith","user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"}},"visitor":{"automated":false,"excerpt":"Let me check that for you","timestamp":1710340101000,"type":"stop","user":{"avatar":"https://avatar.example.com/john-doe.png","nickname":"John Doe","user_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881"}}},"created_at":1710339800000,"inbox_id":"bf6935c9-43b3-4f8e-87ea-175c1e1ed1a9","is_blocked":false,"is_verified":true,"last_message":"Could you send me the invoice for March?","mentions":["a4c32c68-be91-4e29-8a05-976e93abbe3f"],"meta":{"address":"12 Rue de la Paix, 75002 Paris, France","avatar":"https://avatar.example.com/john-doe.png","connection":{"asn":"AS3215","isp":"Orange"},"data":{"plan":"premium","seats":12,"signup_complete":true},"device":{"capabilities":["browsing","call"],"geolocation":{"city":"Nantes","coordinates":{"latitude":47.2184,"longitude":-1.5536},"country":"FR","region":"Pays de la Loire"},"locales":["fr","en"],"system":{"browser":{"major":"17","name":"Safari","version":"17.4"},"engine":{"name":"WebKit","version":"605.1.15"},"os":{"name":"Mac OS","version":"14.4"},"useragent":"Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15"},"timezone":-60},"email":"john.doe@acme-inc.com","ip":"203.0.113.42","nickname":"John Doe","origin":"chat","phone":"+33612345678","segments":["customer","premium"],"subject":"Invoice for March"},"participants":[{"target":"jane.doe@acme-inc.com","type":"email"}],"people_id":"c5a2f70c-f605-4648-b47f-8c39d4b03a50","preview_message":{"excerpt":"Could you send me the invoice for March?","fingerprint":524653764345,"from":"user","type":"text"},"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","state":"unresolved","status":1,"topic":"Billing","unread":{"operator":2,"visitor":0},"updated_at":1710340112000,"verifications":[{"annotation":"john.doe@acme-inc.com","identity":"email","method":"link"}],"waiting_since":1710340012000,"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}]"#,
-        &encode("listConversations", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode("listConversations", "the answer", &answer)?,
     )
 }
 /// Calls `abortWebsiteDeletion` with its examples.
 async fn abort_website_deletion(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "abortWebsiteDeletion",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
@@ -2959,18 +3338,22 @@ async fn list_all_active_plan_subscriptions(
         .list_all_active_plan_subscriptions()
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "listAllActivePlanSubscriptions",
         "the answer",
         r#"[{"active":true,"bill_period":"monthly","bill_valid_until":"2024-07-14T09:21:37.000Z","card_id":"card_1N8xYz2eZvKYlo2C0s5lQm3d","coupon_redeemed":false,"id":"8758c8ef-b4bd-4c2f-9a8b-6e3b1c0d7a11","name":"Essentials","owner":{"email":"jane.doe@acme-inc.com","first_name":"Jane","last_name":"Doe","user_id":"aa0b64dd-9fb4-4db9-80d6-5a49eb84087b"},"price":95,"sandbox":false,"since":"2023-02-14T09:21:37.000Z","trial_end":"2023-02-28T09:21:37.000Z","trial_end_date":"2023-02-28","trialing":false,"website":{"domain":"acme-inc.com","id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc","logo":"https://image.crisp.chat/avatar/website/8c842203-7ed8-4e29-a608-7cf78a7d2fcc/120/","name":"Acme Inc."}}]"#,
-        &encode("listAllActivePlanSubscriptions", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "listAllActivePlanSubscriptions",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `getPlanSubscriptionForWebsite` with its examples.
 async fn get_plan_subscription_for_website(
     client: &crate::Client,
 ) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "getPlanSubscriptionForWebsite",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
@@ -2980,21 +3363,25 @@ async fn get_plan_subscription_for_website(
         .get_plan_subscription_for_website(&website_id)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "getPlanSubscriptionForWebsite",
         "the answer",
         r#"{"active":true,"bill_period":"monthly","bill_valid_until":"2024-07-14T09:21:37.000Z","card_id":"card_1N8xYz2eZvKYlo2C0s5lQm3d","coupon_redeemed":false,"id":"8758c8ef-b4bd-4c2f-9a8b-6e3b1c0d7a11","name":"Essentials","owner":{"email":"jane.doe@acme-inc.com","first_name":"Jane","last_name":"Doe","user_id":"aa0b64dd-9fb4-4db9-80d6-5a49eb84087b"},"price":95,"sandbox":false,"since":"2023-02-14T09:21:37.000Z","trial_end":"2023-02-28T09:21:37.000Z","trial_end_date":"2023-02-28","trialing":false,"website":{"domain":"acme-inc.com","id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc","logo":"https://image.crisp.chat/avatar/website/8c842203-7ed8-4e29-a608-7cf78a7d2fcc/120/","name":"Acme Inc."}}"#,
-        &encode("getPlanSubscriptionForWebsite", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "getPlanSubscriptionForWebsite",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `subscribeWebsiteToPlan` with its examples.
 async fn subscribe_website_to_plan(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "subscribeWebsiteToPlan",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let body: ::crisp_models::SubscribeWebsiteToPlanBody = decode(
+    let body: ::crisp_models::SubscribeWebsiteToPlanBody = ::crisp_runtime::examples::decode(
         "subscribeWebsiteToPlan",
         "body",
         r#"{"plan_id":"8758c8ef-b4bd-4c2f-9a8b-6e3b1c0d7a11"}"#,
@@ -3008,7 +3395,7 @@ async fn subscribe_website_to_plan(client: &crate::Client) -> Result<(), String>
 }
 /// Calls `unsubscribePlanFromWebsite` with its examples.
 async fn unsubscribe_plan_from_website(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "unsubscribePlanFromWebsite",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
@@ -3024,12 +3411,12 @@ async fn unsubscribe_plan_from_website(client: &crate::Client) -> Result<(), Str
 async fn change_bill_period_for_website_plan_subscription(
     client: &crate::Client,
 ) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "changeBillPeriodForWebsitePlanSubscription",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let body: ::crisp_models::ChangeBillPeriodForWebsitePlanSubscriptionBody = decode(
+    let body: ::crisp_models::ChangeBillPeriodForWebsitePlanSubscriptionBody = ::crisp_runtime::examples::decode(
         "changeBillPeriodForWebsitePlanSubscription",
         "body",
         r#"{"period":"yearly"}"#,
@@ -3045,12 +3432,12 @@ async fn change_bill_period_for_website_plan_subscription(
 async fn check_coupon_availability_for_website_plan_subscription(
     client: &crate::Client,
 ) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "checkCouponAvailabilityForWebsitePlanSubscription",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let code: String = decode(
+    let code: String = ::crisp_runtime::examples::decode(
         "checkCouponAvailabilityForWebsitePlanSubscription",
         "code",
         r#""SPRING-2024""#,
@@ -3060,11 +3447,11 @@ async fn check_coupon_availability_for_website_plan_subscription(
         .check_coupon_availability_for_website_plan_subscription(&website_id, &code)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "checkCouponAvailabilityForWebsitePlanSubscription",
         "the answer",
         r#"{"code":"SPRING-2024","expire_at":"2024-06-30T23:59:59.000Z","policy":{"rebate_percent":20.0,"trial_days":14},"redeem_limit":500}"#,
-        &encode(
+        &::crisp_runtime::examples::encode(
             "checkCouponAvailabilityForWebsitePlanSubscription",
             "the answer",
             &answer,
@@ -3075,12 +3462,12 @@ async fn check_coupon_availability_for_website_plan_subscription(
 async fn redeem_coupon_for_website_plan_subscription(
     client: &crate::Client,
 ) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "redeemCouponForWebsitePlanSubscription",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let body: ::crisp_models::RedeemCouponForWebsitePlanSubscriptionBody = decode(
+    let body: ::crisp_models::RedeemCouponForWebsitePlanSubscriptionBody = ::crisp_runtime::examples::decode(
         "redeemCouponForWebsitePlanSubscription",
         "body",
         r#"{"code":"SPRING-2024"}"#,
@@ -3099,11 +3486,11 @@ async fn get_connect_account(client: &crate::Client) -> Result<(), String> {
         .get_connect_account()
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "getConnectAccount",
         "the answer",
         r#"{"plugin_id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb"}"#,
-        &encode("getConnectAccount", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode("getConnectAccount", "the answer", &answer)?,
     )
 }
 /// Calls `getPluginConnectEndpoints` with its examples.
@@ -3113,11 +3500,15 @@ async fn get_plugin_connect_endpoints(client: &crate::Client) -> Result<(), Stri
         .get_plugin_connect_endpoints()
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "getPluginConnectEndpoints",
         "the answer",
         r#"{"rescue":{"socket":{"app":"wss://plugins-rescue.relay.crisp.chat/"}},"socket":{"app":"wss://plugins.relay.crisp.chat/"}}"#,
-        &encode("getPluginConnectEndpoints", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "getPluginConnectEndpoints",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `checkConnectSessionValidity` with its examples.
@@ -3138,8 +3529,12 @@ async fn check_connect_session_validity(client: &crate::Client) -> Result<(), St
 }
 /// Calls `listAllConnectWebsites` with its examples.
 async fn list_all_connect_websites(client: &crate::Client) -> Result<(), String> {
-    let page_number: u32 = decode("listAllConnectWebsites", "page_number", r#"1"#)?;
-    let options: ::crisp_models::ListAllConnectWebsitesOptions = decode(
+    let page_number: u32 = ::crisp_runtime::examples::decode(
+        "listAllConnectWebsites",
+        "page_number",
+        r#"1"#,
+    )?;
+    let options: ::crisp_models::ListAllConnectWebsitesOptions = ::crisp_runtime::examples::decode(
         "listAllConnectWebsites",
         "options",
         r#"{"filter_configured":true,"include_plan":true}"#,
@@ -3149,16 +3544,20 @@ async fn list_all_connect_websites(client: &crate::Client) -> Result<(), String>
         .list_all_connect_websites(page_number, &options)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "listAllConnectWebsites",
         "the answer",
         r#"[{"plan":{"id":"3e1ad7a6-26e5-4c29-9a7c-34c9a6f3b5d0","name":"Free","trialing":false},"price":0,"settings":{"channel":"C024BE91L","notify_on_new_conversation":true},"token":"5b8f1e7c-0f3d-4a4c-9b1a-2c7e6d9f0a34","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}]"#,
-        &encode("listAllConnectWebsites", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "listAllConnectWebsites",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `listConnectWebsitesSince` with its examples.
 async fn list_connect_websites_since(client: &crate::Client) -> Result<(), String> {
-    let options: ::crisp_models::ListConnectWebsitesSinceOptions = decode(
+    let options: ::crisp_models::ListConnectWebsitesSinceOptions = ::crisp_runtime::examples::decode(
         "listConnectWebsitesSince",
         "options",
         r#"{"date_since":"2024-03-01T00:00:00.000Z","filter_configured":true,"include_plan":true}"#,
@@ -3168,11 +3567,15 @@ async fn list_connect_websites_since(client: &crate::Client) -> Result<(), Strin
         .list_connect_websites_since(&options)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "listConnectWebsitesSince",
         "the answer",
         r#"[{"difference":"added","plan":{"id":"3e1ad7a6-26e5-4c29-9a7c-34c9a6f3b5d0","name":"Free","trialing":false},"price":0,"settings":{"channel":"C024BE91L","notify_on_new_conversation":true},"token":"5b8f1e7c-0f3d-4a4c-9b1a-2c7e6d9f0a34","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}]"#,
-        &encode("listConnectWebsitesSince", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "listConnectWebsitesSince",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `listAllActivePluginSubscriptions` with its examples.
@@ -3184,16 +3587,20 @@ async fn list_all_active_plugin_subscriptions(
         .list_all_active_plugin_subscriptions()
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "listAllActivePluginSubscriptions",
         "the answer",
         r#"[{"active":true,"card_id":"card_1N8xYz2eZvKYlo2C0s5lQm3d","category":"team","configurable":true,"contact_url":"mailto:support@crisp.chat","help_url":"https://help.crisp.chat/en/article/how-to-use-slack-with-crisp-1xo5gqz/","icon":"https://plugins.crisp.chat/urn:crisp.im:slack:0/icon.png","id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb","name":"Slack","plans":[{"id":"3e1ad7a6-26e5-4c29-9a7c-34c9a6f3b5d0","name":"Free","price":0}],"price":0,"privacy_url":"https://crisp.chat/en/privacy/","since":"2023-05-03T14:02:11.000Z","summary":"Reply to your customers from Slack channels.","terms_url":"https://crisp.chat/en/terms/","type":"integration","urn":"urn:crisp.im:slack:0","video_url":"","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc","website_url":"https://slack.com/"}]"#,
-        &encode("listAllActivePluginSubscriptions", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "listAllActivePluginSubscriptions",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `listSubscriptionsForWebsite` with its examples.
 async fn list_subscriptions_for_website(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "listSubscriptionsForWebsite",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
@@ -3203,21 +3610,25 @@ async fn list_subscriptions_for_website(client: &crate::Client) -> Result<(), St
         .list_subscriptions_for_website(&website_id)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "listSubscriptionsForWebsite",
         "the answer",
         r#"[{"active":true,"card_id":"card_1N8xYz2eZvKYlo2C0s5lQm3d","category":"team","configurable":true,"contact_url":"mailto:support@crisp.chat","help_url":"https://help.crisp.chat/en/article/how-to-use-slack-with-crisp-1xo5gqz/","icon":"https://plugins.crisp.chat/urn:crisp.im:slack:0/icon.png","id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb","name":"Slack","plans":[{"id":"3e1ad7a6-26e5-4c29-9a7c-34c9a6f3b5d0","name":"Free","price":0}],"price":0,"privacy_url":"https://crisp.chat/en/privacy/","since":"2023-05-03T14:02:11.000Z","summary":"Reply to your customers from Slack channels.","terms_url":"https://crisp.chat/en/terms/","type":"integration","urn":"urn:crisp.im:slack:0","video_url":"","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc","website_url":"https://slack.com/"}]"#,
-        &encode("listSubscriptionsForWebsite", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "listSubscriptionsForWebsite",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `subscribeWebsiteToPlugin` with its examples.
 async fn subscribe_website_to_plugin(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "subscribeWebsiteToPlugin",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let body: ::crisp_models::SubscribeWebsiteToPluginBody = decode(
+    let body: ::crisp_models::SubscribeWebsiteToPluginBody = ::crisp_runtime::examples::decode(
         "subscribeWebsiteToPlugin",
         "body",
         r#"{"plugin_id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb"}"#,
@@ -3231,12 +3642,12 @@ async fn subscribe_website_to_plugin(client: &crate::Client) -> Result<(), Strin
 }
 /// Calls `getSubscriptionDetails` with its examples.
 async fn get_subscription_details(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "getSubscriptionDetails",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let plugin_id: String = decode(
+    let plugin_id: String = ::crisp_runtime::examples::decode(
         "getSubscriptionDetails",
         "plugin_id",
         r#""c64f3595-adee-425a-8d3a-89d47f7ed6bb""#,
@@ -3246,21 +3657,25 @@ async fn get_subscription_details(client: &crate::Client) -> Result<(), String> 
         .get_subscription_details(&website_id, &plugin_id)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "getSubscriptionDetails",
         "the answer",
         r#"{"active":true,"card_id":"card_1N8xYz2eZvKYlo2C0s5lQm3d","category":"team","configurable":true,"contact_url":"mailto:support@crisp.chat","help_url":"https://help.crisp.chat/en/article/how-to-use-slack-with-crisp-1xo5gqz/","icon":"https://plugins.crisp.chat/urn:crisp.im:slack:0/icon.png","id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb","name":"Slack","plans":[{"id":"3e1ad7a6-26e5-4c29-9a7c-34c9a6f3b5d0","name":"Free","price":0}],"price":0,"privacy_url":"https://crisp.chat/en/privacy/","since":"2023-05-03T14:02:11.000Z","summary":"Reply to your customers from Slack channels.","terms_url":"https://crisp.chat/en/terms/","type":"integration","urn":"urn:crisp.im:slack:0","video_url":"","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc","website_url":"https://slack.com/"}"#,
-        &encode("getSubscriptionDetails", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "getSubscriptionDetails",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `unsubscribePluginFromWebsite` with its examples.
 async fn unsubscribe_plugin_from_website(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "unsubscribePluginFromWebsite",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let plugin_id: String = decode(
+    let plugin_id: String = ::crisp_runtime::examples::decode(
         "unsubscribePluginFromWebsite",
         "plugin_id",
         r#""c64f3595-adee-425a-8d3a-89d47f7ed6bb""#,
@@ -3274,12 +3689,12 @@ async fn unsubscribe_plugin_from_website(client: &crate::Client) -> Result<(), S
 }
 /// Calls `getPluginAttestProvenance` with its examples.
 async fn get_plugin_attest_provenance(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "getPluginAttestProvenance",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let plugin_id: String = decode(
+    let plugin_id: String = ::crisp_runtime::examples::decode(
         "getPluginAttestProvenance",
         "plugin_id",
         r#""c64f3595-adee-425a-8d3a-89d47f7ed6bb""#,
@@ -3289,21 +3704,25 @@ async fn get_plugin_attest_provenance(client: &crate::Client) -> Result<(), Stri
         .get_plugin_attest_provenance(&website_id, &plugin_id)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "getPluginAttestProvenance",
         "the answer",
         r#"{"expire_at":1717430400000,"payload":{"plugin":{"plugin_id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb"},"user":{"role":"owner","user_id":"aa0b64dd-9fb4-4db9-80d6-5a49eb84087b"},"website":{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}},"signed":"eyJhbGciOiJIUzI1NiJ9.eyJ3ZWJzaXRlX2lkIjoiOGM4NDIyMDMifQ.Vq3b1Q2x9T0aFqL2mJk7cY1nR5sW8eU4oP6dH3gZ0iA"}"#,
-        &encode("getPluginAttestProvenance", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "getPluginAttestProvenance",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `getPluginUsageBills` with its examples.
 async fn get_plugin_usage_bills(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "getPluginUsageBills",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let plugin_id: String = decode(
+    let plugin_id: String = ::crisp_runtime::examples::decode(
         "getPluginUsageBills",
         "plugin_id",
         r#""c64f3595-adee-425a-8d3a-89d47f7ed6bb""#,
@@ -3313,26 +3732,26 @@ async fn get_plugin_usage_bills(client: &crate::Client) -> Result<(), String> {
         .get_plugin_usage_bills(&website_id, &plugin_id)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "getPluginUsageBills",
         "the answer",
         r#"[{"name":"SMS sent","price":0.05,"units":120}]"#,
-        &encode("getPluginUsageBills", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode("getPluginUsageBills", "the answer", &answer)?,
     )
 }
 /// Calls `reportPluginUsageToBill` with its examples.
 async fn report_plugin_usage_to_bill(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "reportPluginUsageToBill",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let plugin_id: String = decode(
+    let plugin_id: String = ::crisp_runtime::examples::decode(
         "reportPluginUsageToBill",
         "plugin_id",
         r#""c64f3595-adee-425a-8d3a-89d47f7ed6bb""#,
     )?;
-    let body: ::crisp_models::PluginUsageBill = decode(
+    let body: ::crisp_models::PluginUsageBill = ::crisp_runtime::examples::decode(
         "reportPluginUsageToBill",
         "body",
         r#"{"name":"SMS sent","price":0.05,"units":3}"#,
@@ -3348,17 +3767,17 @@ async fn report_plugin_usage_to_bill(client: &crate::Client) -> Result<(), Strin
 async fn forward_plugin_payload_to_channel(
     client: &crate::Client,
 ) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "forwardPluginPayloadToChannel",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let plugin_id: String = decode(
+    let plugin_id: String = ::crisp_runtime::examples::decode(
         "forwardPluginPayloadToChannel",
         "plugin_id",
         r#""c64f3595-adee-425a-8d3a-89d47f7ed6bb""#,
     )?;
-    let body: ::crisp_models::PluginChannelForward = decode(
+    let body: ::crisp_models::PluginChannelForward = ::crisp_runtime::examples::decode(
         "forwardPluginPayloadToChannel",
         "body",
         r#"{"identifier":"order_48151623","namespace":"order:status","payload":{"carrier":"UPS","status":"shipped"}}"#,
@@ -3372,17 +3791,17 @@ async fn forward_plugin_payload_to_channel(
 }
 /// Calls `dispatchPluginEvent` with its examples.
 async fn dispatch_plugin_event(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "dispatchPluginEvent",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let plugin_id: String = decode(
+    let plugin_id: String = ::crisp_runtime::examples::decode(
         "dispatchPluginEvent",
         "plugin_id",
         r#""c64f3595-adee-425a-8d3a-89d47f7ed6bb""#,
     )?;
-    let body: ::crisp_models::PluginEventDispatch = decode(
+    let body: ::crisp_models::PluginEventDispatch = ::crisp_runtime::examples::decode(
         "dispatchPluginEvent",
         "body",
         r#"{"data":{"email":"jane.doe@acme-inc.com","order_id":"48151623"},"name":"order-shipped"}"#,
@@ -3396,12 +3815,12 @@ async fn dispatch_plugin_event(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `getSubscriptionSettings` with its examples.
 async fn get_subscription_settings(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "getSubscriptionSettings",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let plugin_id: String = decode(
+    let plugin_id: String = ::crisp_runtime::examples::decode(
         "getSubscriptionSettings",
         "plugin_id",
         r#""c64f3595-adee-425a-8d3a-89d47f7ed6bb""#,
@@ -3411,26 +3830,30 @@ async fn get_subscription_settings(client: &crate::Client) -> Result<(), String>
         .get_subscription_settings(&website_id, &plugin_id)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "getSubscriptionSettings",
         "the answer",
         r#"{"callback_url":"https://plugins.acme-inc.com/crisp/settings/saved","plugin_id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb","schema":{"properties":{"channel":{"type":"string"}},"type":"object"},"settings":{"channel":"C024BE91L","notify_on_new_conversation":true},"settings_form_url":"https://plugins.acme-inc.com/crisp/settings","token":"5b8f1e7c-0f3d-4a4c-9b1a-2c7e6d9f0a34","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
-        &encode("getSubscriptionSettings", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "getSubscriptionSettings",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `saveSubscriptionSettings` with its examples.
 async fn save_subscription_settings(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "saveSubscriptionSettings",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let plugin_id: String = decode(
+    let plugin_id: String = ::crisp_runtime::examples::decode(
         "saveSubscriptionSettings",
         "plugin_id",
         r#""c64f3595-adee-425a-8d3a-89d47f7ed6bb""#,
     )?;
-    let body: ::crisp_models::PluginSettings = decode(
+    let body: ::crisp_models::PluginSettings = ::crisp_runtime::examples::decode(
         "saveSubscriptionSettings",
         "body",
         r#"{"channel":"C024BE91L","notify_on_new_conversation":true}"#,
@@ -3444,17 +3867,17 @@ async fn save_subscription_settings(client: &crate::Client) -> Result<(), String
 }
 /// Calls `updateSubscriptionSettings` with its examples.
 async fn update_subscription_settings(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "updateSubscriptionSettings",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let plugin_id: String = decode(
+    let plugin_id: String = ::crisp_runtime::examples::decode(
         "updateSubscriptionSettings",
         "plugin_id",
         r#""c64f3595-adee-425a-8d3a-89d47f7ed6bb""#,
     )?;
-    let body: ::crisp_models::PluginSettings = decode(
+    let body: ::crisp_models::PluginSettings = ::crisp_runtime::examples::decode(
         "updateSubscriptionSettings",
         "body",
         r#"{"notify_on_new_conversation":false}"#,
@@ -3468,7 +3891,7 @@ async fn update_subscription_settings(client: &crate::Client) -> Result<(), Stri
 }
 /// Calls `generateBucketURL` with its examples.
 async fn generate_bucket_url(client: &crate::Client) -> Result<(), String> {
-    let body: ::crisp_models::BucketUrlRequest = decode(
+    let body: ::crisp_models::BucketUrlRequest = ::crisp_runtime::examples::decode(
         "generateBucketURL",
         "body",
         r#"{"file":{"name":"invoice-2024-05.pdf","type":"application/pdf"},"id":"3f4a2b8e-1c7d-4e9a-b6f5-0d2c8e7a9b13","namespace":"upload","resource":{"id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc","type":"website"}}"#,
@@ -3478,9 +3901,17 @@ async fn generate_bucket_url(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `listAnimationMedias` with its examples.
 async fn list_animation_medias(client: &crate::Client) -> Result<(), String> {
-    let page_number: u32 = decode("listAnimationMedias", "page_number", r#"1"#)?;
-    let list_id: String = decode("listAnimationMedias", "list_id", r#""17""#)?;
-    let search_query: ::crisp_models::MediaAnimationSearchQuery = decode(
+    let page_number: u32 = ::crisp_runtime::examples::decode(
+        "listAnimationMedias",
+        "page_number",
+        r#"1"#,
+    )?;
+    let list_id: String = ::crisp_runtime::examples::decode(
+        "listAnimationMedias",
+        "list_id",
+        r#""17""#,
+    )?;
+    let search_query: ::crisp_models::MediaAnimationSearchQuery = ::crisp_runtime::examples::decode(
         "listAnimationMedias",
         "search_query",
         r#"{"text":"thank you"}"#,
@@ -3494,12 +3925,12 @@ async fn list_animation_medias(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `generateAnalytics` with its examples.
 async fn generate_analytics(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "generateAnalytics",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let body: ::crisp_models::AnalyticsQuery = decode(
+    let body: ::crisp_models::AnalyticsQuery = ::crisp_runtime::examples::decode(
         "generateAnalytics",
         "body",
         r#"{"aggregator":"count","date":{"days":{"friday":{"hour_from":"09:00","hour_to":"17:00"},"monday":{"hour_from":"09:00","hour_to":"18:00"}},"from":"2024-05-01T00:00:00.000Z","split":"day","timezone":"Europe/Paris","to":"2024-05-31T23:59:59.000Z"},"metric":"conversation","raw_export":false,"split_by":"operator","type":"created"}"#,
@@ -3509,16 +3940,16 @@ async fn generate_analytics(client: &crate::Client) -> Result<(), String> {
         .generate_analytics(&website_id, &body)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "generateAnalytics",
         "the answer",
         r#"[{"hits":42,"period":"2024-05-01","split_by":"aa0b64dd-9fb4-4db9-80d6-5a49eb84087b","sum_hits":42,"sum_value":42,"unique_hits":39,"value":42},{"hits":37,"period":"2024-05-02","split_by":"aa0b64dd-9fb4-4db9-80d6-5a49eb84087b","sum_hits":79,"sum_value":79,"unique_hits":35,"value":37}]"#,
-        &encode("generateAnalytics", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode("generateAnalytics", "the answer", &answer)?,
     )
 }
 /// Calls `getWebsiteConnectEndpoints` with its examples.
 async fn get_website_connect_endpoints(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "getWebsiteConnectEndpoints",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
@@ -3528,16 +3959,20 @@ async fn get_website_connect_endpoints(client: &crate::Client) -> Result<(), Str
         .get_website_connect_endpoints(&website_id)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "getWebsiteConnectEndpoints",
         "the answer",
         r#"{"rescue":{"socket":{"app":"wss://app-rescue.relay.crisp.chat/","stream":"wss://stream-rescue.relay.crisp.chat/"}},"socket":{"app":"wss://app.relay.crisp.chat/","stream":"wss://stream.relay.crisp.chat/"}}"#,
-        &encode("getWebsiteConnectEndpoints", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "getWebsiteConnectEndpoints",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `getVerifyKey` with its examples.
 async fn get_verify_key(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "getVerifyKey",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
@@ -3547,16 +3982,16 @@ async fn get_verify_key(client: &crate::Client) -> Result<(), String> {
         .get_verify_key(&website_id)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "getVerifyKey",
         "the answer",
         r#"{"secret":"f3b2a1c9d8e7f6a5b4c3d2e1f0a9b8c7"}"#,
-        &encode("getVerifyKey", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode("getVerifyKey", "the answer", &answer)?,
     )
 }
 /// Calls `rollVerifyKey` with its examples.
 async fn roll_verify_key(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "rollVerifyKey",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
@@ -3570,7 +4005,7 @@ async fn roll_verify_key(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `getVerifySettings` with its examples.
 async fn get_verify_settings(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "getVerifySettings",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
@@ -3580,21 +4015,21 @@ async fn get_verify_settings(client: &crate::Client) -> Result<(), String> {
         .get_verify_settings(&website_id)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "getVerifySettings",
         "the answer",
         r#"{"enabled":true}"#,
-        &encode("getVerifySettings", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode("getVerifySettings", "the answer", &answer)?,
     )
 }
 /// Calls `updateVerifySettings` with its examples.
 async fn update_verify_settings(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "updateVerifySettings",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let body: ::crisp_models::VerifySettings = decode(
+    let body: ::crisp_models::VerifySettings = ::crisp_runtime::examples::decode(
         "updateVerifySettings",
         "body",
         r#"{"enabled":true}"#,
@@ -3610,7 +4045,7 @@ async fn update_verify_settings(client: &crate::Client) -> Result<(), String> {
 async fn list_website_operator_availabilities(
     client: &crate::Client,
 ) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "listWebsiteOperatorAvailabilities",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
@@ -3620,16 +4055,20 @@ async fn list_website_operator_availabilities(
         .list_website_operator_availabilities(&website_id)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "listWebsiteOperatorAvailabilities",
         "the answer",
         r#"[{"time":{"for":300,"since":1710340112000},"type":"online","user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"},{"time":{"for":3600,"since":1710336512000},"type":"away","user_id":"aa0b64dd-9fb4-4db9-80d6-5a49eb84087b"}]"#,
-        &encode("listWebsiteOperatorAvailabilities", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "listWebsiteOperatorAvailabilities",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `getWebsiteAvailabilityStatus` with its examples.
 async fn get_website_availability_status(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "getWebsiteAvailabilityStatus",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
@@ -3639,21 +4078,25 @@ async fn get_website_availability_status(client: &crate::Client) -> Result<(), S
         .get_website_availability_status(&website_id)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "getWebsiteAvailabilityStatus",
         "the answer",
         r#"{"since":1710340112000,"status":"online"}"#,
-        &encode("getWebsiteAvailabilityStatus", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "getWebsiteAvailabilityStatus",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `createNewCampaign` with its examples.
 async fn create_new_campaign(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "createNewCampaign",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let body: ::crisp_models::CreateNewCampaignBody = decode(
+    let body: ::crisp_models::CreateNewCampaignBody = ::crisp_runtime::examples::decode(
         "createNewCampaign",
         "body",
         r#"{"name":"Welcome!","type":"one-shot"}"#,
@@ -3663,21 +4106,21 @@ async fn create_new_campaign(client: &crate::Client) -> Result<(), String> {
         .create_new_campaign(&website_id, &body)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "createNewCampaign",
         "the answer",
         r#"{"campaign_id":"355d805f-a72f-457e-a3e5-5d01521f3cd8"}"#,
-        &encode("createNewCampaign", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode("createNewCampaign", "the answer", &answer)?,
     )
 }
 /// Calls `getCampaign` with its examples.
 async fn get_campaign(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "getCampaign",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let campaign_id: String = decode(
+    let campaign_id: String = ::crisp_runtime::examples::decode(
         "getCampaign",
         "campaign_id",
         r#""355d805f-a72f-457e-a3e5-5d01521f3cd8""#,
@@ -3687,21 +4130,21 @@ async fn get_campaign(client: &crate::Client) -> Result<(), String> {
         .get_campaign(&website_id, &campaign_id)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "getCampaign",
         "the answer",
         r#"{"campaign_id":"355d805f-a72f-457e-a3e5-5d01521f3cd8","created_at":1710340112000,"dispatched":true,"dispatched_at":1710426512000,"format":"markdown","message":"*Hey there*, welcome to Acme! Reply here if you need anything.","name":"Welcome!","options":{"deliver_to_chatbox":true,"deliver_to_email":true,"sender_email_reply":true,"sender_name_website":false,"tracking":true},"progress":100,"reached":1238,"ready":true,"recipients":{"segments":["customer","newsletter"],"type":"segment"},"running":false,"sender":{"user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"},"statistics":{"clicked":311,"opened":842,"unsubscribed":4},"subject":"Welcome to Acme","tag":"onboarding","targets":1250,"type":"one-shot","updated_at":1710426512000}"#,
-        &encode("getCampaign", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode("getCampaign", "the answer", &answer)?,
     )
 }
 /// Calls `checkCampaignExists` with its examples.
 async fn check_campaign_exists(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "checkCampaignExists",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let campaign_id: String = decode(
+    let campaign_id: String = ::crisp_runtime::examples::decode(
         "checkCampaignExists",
         "campaign_id",
         r#""355d805f-a72f-457e-a3e5-5d01521f3cd8""#,
@@ -3719,17 +4162,17 @@ async fn check_campaign_exists(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `saveCampaign` with its examples.
 async fn save_campaign(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "saveCampaign",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let campaign_id: String = decode(
+    let campaign_id: String = ::crisp_runtime::examples::decode(
         "saveCampaign",
         "campaign_id",
         r#""355d805f-a72f-457e-a3e5-5d01521f3cd8""#,
     )?;
-    let body: ::crisp_models::Campaign = decode(
+    let body: ::crisp_models::Campaign = ::crisp_runtime::examples::decode(
         "saveCampaign",
         "body",
         r#"{"flow":{"assert_delay":1440,"assert_filter":[{"criterion":"data.plan","model":"people","operator":"eq","query":["trial"]}],"deliver_delay":60,"deliver_once":true,"launch_event":"trial_started"},"format":"markdown","message":"Your trial ends soon. *Upgrade now* to keep your data.","name":"Trial ending","options":{"deliver_to_chatbox":true,"deliver_to_email":true,"sender_email_reply":null,"sender_name_website":false,"tracking":true},"recipients":{"filter":[{"criterion":"segments","model":"people","operator":"has","query":["trial"]}],"type":"filter"},"sender":{"user_id":"aa0b64dd-9fb4-4db9-80d6-5a49eb84087b"},"subject":"Your trial ends in 3 days","tag":"billing","type":"automated"}"#,
@@ -3743,17 +4186,17 @@ async fn save_campaign(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `updateCampaign` with its examples.
 async fn update_campaign(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "updateCampaign",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let campaign_id: String = decode(
+    let campaign_id: String = ::crisp_runtime::examples::decode(
         "updateCampaign",
         "campaign_id",
         r#""355d805f-a72f-457e-a3e5-5d01521f3cd8""#,
     )?;
-    let body: ::crisp_models::Campaign = decode(
+    let body: ::crisp_models::Campaign = ::crisp_runtime::examples::decode(
         "updateCampaign",
         "body",
         r#"{"message":"*Hey there*, welcome to Acme, folks!","tag":"onboarding"}"#,
@@ -3767,12 +4210,12 @@ async fn update_campaign(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `removeCampaign` with its examples.
 async fn remove_campaign(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "removeCampaign",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let campaign_id: String = decode(
+    let campaign_id: String = ::crisp_runtime::examples::decode(
         "removeCampaign",
         "campaign_id",
         r#""355d805f-a72f-457e-a3e5-5d01521f3cd8""#,
@@ -3786,12 +4229,12 @@ async fn remove_campaign(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `dispatchCampaign` with its examples.
 async fn dispatch_campaign(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "dispatchCampaign",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let campaign_id: String = decode(
+    let campaign_id: String = ::crisp_runtime::examples::decode(
         "dispatchCampaign",
         "campaign_id",
         r#""355d805f-a72f-457e-a3e5-5d01521f3cd8""#,
@@ -3805,12 +4248,12 @@ async fn dispatch_campaign(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `pauseCampaign` with its examples.
 async fn pause_campaign(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "pauseCampaign",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let campaign_id: String = decode(
+    let campaign_id: String = ::crisp_runtime::examples::decode(
         "pauseCampaign",
         "campaign_id",
         r#""355d805f-a72f-457e-a3e5-5d01521f3cd8""#,
@@ -3824,37 +4267,45 @@ async fn pause_campaign(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `listCampaignRecipients` with its examples.
 async fn list_campaign_recipients(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "listCampaignRecipients",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let campaign_id: String = decode(
+    let campaign_id: String = ::crisp_runtime::examples::decode(
         "listCampaignRecipients",
         "campaign_id",
         r#""355d805f-a72f-457e-a3e5-5d01521f3cd8""#,
     )?;
-    let page_number: u32 = decode("listCampaignRecipients", "page_number", r#"1"#)?;
+    let page_number: u32 = ::crisp_runtime::examples::decode(
+        "listCampaignRecipients",
+        "page_number",
+        r#"1"#,
+    )?;
     let answer = client
         .website_campaigns()
         .list_campaign_recipients(&website_id, &campaign_id, page_number)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "listCampaignRecipients",
         "the answer",
         r#"[{"email":"john.doe@acme-inc.com","people_id":"c5a2f70c-f605-4648-b47f-8c39d4b03a50","person":{"avatar":"https://avatar.example.com/john-doe.png","nickname":"John Doe"},"subscribed":true},{"email":"mary.jones@example.com","people_id":"1e5b8f3a-9c2d-4e7f-a6b1-d4c8e2f7a9b3","person":{"nickname":"Mary Jones"},"subscribed":false}]"#,
-        &encode("listCampaignRecipients", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "listCampaignRecipients",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `resumeCampaign` with its examples.
 async fn resume_campaign(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "resumeCampaign",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let campaign_id: String = decode(
+    let campaign_id: String = ::crisp_runtime::examples::decode(
         "resumeCampaign",
         "campaign_id",
         r#""355d805f-a72f-457e-a3e5-5d01521f3cd8""#,
@@ -3868,38 +4319,50 @@ async fn resume_campaign(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `listCampaignStatistics` with its examples.
 async fn list_campaign_statistics(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "listCampaignStatistics",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let campaign_id: String = decode(
+    let campaign_id: String = ::crisp_runtime::examples::decode(
         "listCampaignStatistics",
         "campaign_id",
         r#""355d805f-a72f-457e-a3e5-5d01521f3cd8""#,
     )?;
-    let action: String = decode("listCampaignStatistics", "action", r#""clicked""#)?;
-    let page_number: u32 = decode("listCampaignStatistics", "page_number", r#"1"#)?;
+    let action: String = ::crisp_runtime::examples::decode(
+        "listCampaignStatistics",
+        "action",
+        r#""clicked""#,
+    )?;
+    let page_number: u32 = ::crisp_runtime::examples::decode(
+        "listCampaignStatistics",
+        "page_number",
+        r#"1"#,
+    )?;
     let answer = client
         .website_campaigns()
         .list_campaign_statistics(&website_id, &campaign_id, &action, page_number)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "listCampaignStatistics",
         "the answer",
         r#"[{"created_at":1710427000000,"data":{"url":"https://acme-inc.com/pricing"},"profile":{"email":"john.doe@acme-inc.com","people_id":"c5a2f70c-f605-4648-b47f-8c39d4b03a50","person":{"avatar":"https://avatar.example.com/john-doe.png","geolocation":{"city":"Nantes","coordinates":{"latitude":47.2184,"longitude":-1.5536},"country":"FR","region":"Pays de la Loire"},"nickname":"John Doe"}},"type":"clicked","updated_at":1710427300000}]"#,
-        &encode("listCampaignStatistics", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "listCampaignStatistics",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `testCampaign` with its examples.
 async fn test_campaign(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "testCampaign",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let campaign_id: String = decode(
+    let campaign_id: String = ::crisp_runtime::examples::decode(
         "testCampaign",
         "campaign_id",
         r#""355d805f-a72f-457e-a3e5-5d01521f3cd8""#,
@@ -3913,13 +4376,17 @@ async fn test_campaign(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `listCampaigns` with its examples.
 async fn list_campaigns(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "listCampaigns",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let page_number: u32 = decode("listCampaigns", "page_number", r#"1"#)?;
-    let options: ::crisp_models::ListCampaignsOptions = decode(
+    let page_number: u32 = ::crisp_runtime::examples::decode(
+        "listCampaigns",
+        "page_number",
+        r#"1"#,
+    )?;
+    let options: ::crisp_models::ListCampaignsOptions = ::crisp_runtime::examples::decode(
         "listCampaigns",
         "options",
         r#"{"filter_status_done":true,"filter_status_not_configured":true,"filter_status_paused":true,"filter_status_ready":true,"filter_status_sending":true,"filter_tag":"onboarding","filter_type_automated":true,"filter_type_one_shot":true,"search_name":"Welcome"}"#,
@@ -3929,16 +4396,16 @@ async fn list_campaigns(client: &crate::Client) -> Result<(), String> {
         .list_campaigns(&website_id, page_number, &options)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "listCampaigns",
         "the answer",
         r#"[{"campaign_id":"355d805f-a72f-457e-a3e5-5d01521f3cd8","created_at":1710340112000,"dispatched":true,"dispatched_at":1710426512000,"format":"markdown","name":"Welcome!","progress":100,"reached":1238,"ready":true,"running":false,"subject":"Welcome to Acme","tag":"onboarding","targets":1250,"type":"one-shot","updated_at":1710426512000},{"campaign_id":"9b1f7c2e-3d4a-4f5b-8c6d-7e8f9a0b1c2d","created_at":1711022400000,"dispatched":false,"format":"markdown","name":"Trial ending","progress":0,"reached":0,"ready":false,"running":false,"subject":"Your trial ends in 3 days","tag":"billing","targets":0,"type":"automated","updated_at":1711108800000}]"#,
-        &encode("listCampaigns", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode("listCampaigns", "the answer", &answer)?,
     )
 }
 /// Calls `listCampaignTags` with its examples.
 async fn list_campaign_tags(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "listCampaignTags",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
@@ -3948,21 +4415,21 @@ async fn list_campaign_tags(client: &crate::Client) -> Result<(), String> {
         .list_campaign_tags(&website_id)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "listCampaignTags",
         "the answer",
         r#"["onboarding","billing","newsletter"]"#,
-        &encode("listCampaignTags", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode("listCampaignTags", "the answer", &answer)?,
     )
 }
 /// Calls `createNewCampaignTemplate` with its examples.
 async fn create_new_campaign_template(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "createNewCampaignTemplate",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let body: ::crisp_models::CreateNewCampaignTemplateBody = decode(
+    let body: ::crisp_models::CreateNewCampaignTemplateBody = ::crisp_runtime::examples::decode(
         "createNewCampaignTemplate",
         "body",
         r#"{"format":"html","name":"HTML Template"}"#,
@@ -3972,21 +4439,25 @@ async fn create_new_campaign_template(client: &crate::Client) -> Result<(), Stri
         .create_new_campaign_template(&website_id, &body)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "createNewCampaignTemplate",
         "the answer",
         r#"{"template_id":"a4876300-4dae-47f7-8599-3bf9283f36c2"}"#,
-        &encode("createNewCampaignTemplate", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "createNewCampaignTemplate",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `getCampaignTemplate` with its examples.
 async fn get_campaign_template(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "getCampaignTemplate",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let template_id: String = decode(
+    let template_id: String = ::crisp_runtime::examples::decode(
         "getCampaignTemplate",
         "template_id",
         r#""a4876300-4dae-47f7-8599-3bf9283f36c2""#,
@@ -3996,21 +4467,21 @@ async fn get_campaign_template(client: &crate::Client) -> Result<(), String> {
         .get_campaign_template(&website_id, &template_id)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "getCampaignTemplate",
         "the answer",
         r#"{"content":"<html><body><p>{{message}}</p><a href=\"{{url.unsubscribe}}\">Unsubscribe</a></body></html>","created_at":1709553600000,"format":"html","name":"HTML Template","template_id":"a4876300-4dae-47f7-8599-3bf9283f36c2","type":"custom","updated_at":1710340112000}"#,
-        &encode("getCampaignTemplate", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode("getCampaignTemplate", "the answer", &answer)?,
     )
 }
 /// Calls `checkCampaignTemplateExists` with its examples.
 async fn check_campaign_template_exists(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "checkCampaignTemplateExists",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let template_id: String = decode(
+    let template_id: String = ::crisp_runtime::examples::decode(
         "checkCampaignTemplateExists",
         "template_id",
         r#""a4876300-4dae-47f7-8599-3bf9283f36c2""#,
@@ -4031,17 +4502,17 @@ async fn check_campaign_template_exists(client: &crate::Client) -> Result<(), St
 }
 /// Calls `saveCampaignTemplate` with its examples.
 async fn save_campaign_template(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "saveCampaignTemplate",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let template_id: String = decode(
+    let template_id: String = ::crisp_runtime::examples::decode(
         "saveCampaignTemplate",
         "template_id",
         r#""a4876300-4dae-47f7-8599-3bf9283f36c2""#,
     )?;
-    let body: ::crisp_models::CampaignTemplate = decode(
+    let body: ::crisp_models::CampaignTemplate = ::crisp_runtime::examples::decode(
         "saveCampaignTemplate",
         "body",
         r#"{"content":"<html><body><p>{{message}}</p><a href=\"{{url.unsubscribe}}\">Unsubscribe</a></body></html>","format":"html","name":"HTML Template"}"#,
@@ -4055,17 +4526,17 @@ async fn save_campaign_template(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `updateCampaignTemplate` with its examples.
 async fn update_campaign_template(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "updateCampaignTemplate",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let template_id: String = decode(
+    let template_id: String = ::crisp_runtime::examples::decode(
         "updateCampaignTemplate",
         "template_id",
         r#""a4876300-4dae-47f7-8599-3bf9283f36c2""#,
     )?;
-    let body: ::crisp_models::CampaignTemplate = decode(
+    let body: ::crisp_models::CampaignTemplate = ::crisp_runtime::examples::decode(
         "updateCampaignTemplate",
         "body",
         r#"{"content":"<html><body><p>{{message}}</p><a href=\"{{url.unsubscribe}}\">Unsubscribe</a></body></html>"}"#,
@@ -4079,12 +4550,12 @@ async fn update_campaign_template(client: &crate::Client) -> Result<(), String> 
 }
 /// Calls `removeCampaignTemplate` with its examples.
 async fn remove_campaign_template(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "removeCampaignTemplate",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let template_id: String = decode(
+    let template_id: String = ::crisp_runtime::examples::decode(
         "removeCampaignTemplate",
         "template_id",
         r#""a4876300-4dae-47f7-8599-3bf9283f36c2""#,
@@ -4098,13 +4569,17 @@ async fn remove_campaign_template(client: &crate::Client) -> Result<(), String> 
 }
 /// Calls `listCampaignTemplates` with its examples.
 async fn list_campaign_templates(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "listCampaignTemplates",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let page_number: u32 = decode("listCampaignTemplates", "page_number", r#"1"#)?;
-    let options: ::crisp_models::ListCampaignTemplatesOptions = decode(
+    let page_number: u32 = ::crisp_runtime::examples::decode(
+        "listCampaignTemplates",
+        "page_number",
+        r#"1"#,
+    )?;
+    let options: ::crisp_models::ListCampaignTemplatesOptions = ::crisp_runtime::examples::decode(
         "listCampaignTemplates",
         "options",
         r#"{"filter_type_custom":true,"filter_type_static":true,"search_name":"Welcome"}"#,
@@ -4114,21 +4589,25 @@ async fn list_campaign_templates(client: &crate::Client) -> Result<(), String> {
         .list_campaign_templates(&website_id, page_number, &options)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "listCampaignTemplates",
         "the answer",
         r#"[{"created_at":1709553600000,"format":"html","name":"HTML Template","template_id":"a4876300-4dae-47f7-8599-3bf9283f36c2","type":"custom","updated_at":1710340112000},{"created_at":1672531200000,"format":"html","name":"Newsletter","template_id":"5e0c2b7a-91d3-4c6f-a8e2-3b4d5f6a7c8e","type":"static","updated_at":1672531200000}]"#,
-        &encode("listCampaignTemplates", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "listCampaignTemplates",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `createNewInbox` with its examples.
 async fn create_new_inbox(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "createNewInbox",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let body: ::crisp_models::Inbox = decode(
+    let body: ::crisp_models::Inbox = ::crisp_runtime::examples::decode(
         "createNewInbox",
         "body",
         r#"{"conditions":[{"criterion":"segments","model":"session","operator":"eq","query":["billing","invoice"]}],"emoji":"💳","name":"Billing","operator":"or","operators":["a4c32c68-be91-4e29-8a05-976e93abbe3f"],"order":1,"teams":["6f0a9c3e-2b84-4d17-a5e6-1c9b8d7f2e40"]}"#,
@@ -4138,21 +4617,21 @@ async fn create_new_inbox(client: &crate::Client) -> Result<(), String> {
         .create_new_inbox(&website_id, &body)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "createNewInbox",
         "the answer",
         r#"{"inbox_id":"bf6935c9-43b3-4f8e-87ea-175c1e1ed1a9"}"#,
-        &encode("createNewInbox", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode("createNewInbox", "the answer", &answer)?,
     )
 }
 /// Calls `getInbox` with its examples.
 async fn get_inbox(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "getInbox",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let inbox_id: String = decode(
+    let inbox_id: String = ::crisp_runtime::examples::decode(
         "getInbox",
         "inbox_id",
         r#""bf6935c9-43b3-4f8e-87ea-175c1e1ed1a9""#,
@@ -4162,21 +4641,21 @@ async fn get_inbox(client: &crate::Client) -> Result<(), String> {
         .get_inbox(&website_id, &inbox_id)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "getInbox",
         "the answer",
         r#"{"conditions":[{"criterion":"segments","model":"session","operator":"eq","query":["billing","invoice"]}],"created_at":1709553600000,"emoji":"💳","inbox_id":"bf6935c9-43b3-4f8e-87ea-175c1e1ed1a9","name":"Billing","operator":"or","operators":["a4c32c68-be91-4e29-8a05-976e93abbe3f"],"order":1,"team_operators":["aa0b64dd-9fb4-4db9-80d6-5a49eb84087b","f1d2e3c4-b5a6-4978-8a9b-0c1d2e3f4a5b"],"teams":["6f0a9c3e-2b84-4d17-a5e6-1c9b8d7f2e40"],"updated_at":1710340112000}"#,
-        &encode("getInbox", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode("getInbox", "the answer", &answer)?,
     )
 }
 /// Calls `checkInboxExists` with its examples.
 async fn check_inbox_exists(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "checkInboxExists",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let inbox_id: String = decode(
+    let inbox_id: String = ::crisp_runtime::examples::decode(
         "checkInboxExists",
         "inbox_id",
         r#""bf6935c9-43b3-4f8e-87ea-175c1e1ed1a9""#,
@@ -4194,17 +4673,17 @@ async fn check_inbox_exists(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `saveInbox` with its examples.
 async fn save_inbox(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "saveInbox",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let inbox_id: String = decode(
+    let inbox_id: String = ::crisp_runtime::examples::decode(
         "saveInbox",
         "inbox_id",
         r#""bf6935c9-43b3-4f8e-87ea-175c1e1ed1a9""#,
     )?;
-    let body: ::crisp_models::Inbox = decode(
+    let body: ::crisp_models::Inbox = ::crisp_runtime::examples::decode(
         "saveInbox",
         "body",
         r#"{"conditions":[{"criterion":"segments","model":"session","operator":"eq","query":["billing","invoice"]}],"emoji":"💳","name":"Billing","operator":"or","operators":["a4c32c68-be91-4e29-8a05-976e93abbe3f"],"order":1,"teams":["6f0a9c3e-2b84-4d17-a5e6-1c9b8d7f2e40"]}"#,
@@ -4218,12 +4697,12 @@ async fn save_inbox(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `deleteInbox` with its examples.
 async fn delete_inbox(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "deleteInbox",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let inbox_id: String = decode(
+    let inbox_id: String = ::crisp_runtime::examples::decode(
         "deleteInbox",
         "inbox_id",
         r#""bf6935c9-43b3-4f8e-87ea-175c1e1ed1a9""#,
@@ -4237,12 +4716,12 @@ async fn delete_inbox(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `batchOrderInboxes` with its examples.
 async fn batch_order_inboxes(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "batchOrderInboxes",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let body: ::crisp_models::BatchOrderInboxesBody = decode(
+    let body: ::crisp_models::BatchOrderInboxesBody = ::crisp_runtime::examples::decode(
         "batchOrderInboxes",
         "body",
         r#"{"orders":[{"inbox_id":"0d7e4a12-6c3b-4f58-9e21-8a5b7c9d3e10","order":1},{"inbox_id":"bf6935c9-43b3-4f8e-87ea-175c1e1ed1a9","order":2}]}"#,
@@ -4256,32 +4735,36 @@ async fn batch_order_inboxes(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `listInboxes` with its examples.
 async fn list_inboxes(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "listInboxes",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let page_number: u32 = decode("listInboxes", "page_number", r#"1"#)?;
+    let page_number: u32 = ::crisp_runtime::examples::decode(
+        "listInboxes",
+        "page_number",
+        r#"1"#,
+    )?;
     let answer = client
         .website_inbox()
         .list_inboxes(&website_id, page_number)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "listInboxes",
         "the answer",
         r#"[{"conditions":[{"criterion":"segments","model":"session","operator":"eq","query":["billing","invoice"]}],"created_at":1709553600000,"emoji":"💳","inbox_id":"bf6935c9-43b3-4f8e-87ea-175c1e1ed1a9","name":"Billing","operator":"or","operators":["a4c32c68-be91-4e29-8a05-976e93abbe3f"],"order":1,"team_operators":["aa0b64dd-9fb4-4db9-80d6-5a49eb84087b","f1d2e3c4-b5a6-4978-8a9b-0c1d2e3f4a5b"],"teams":["6f0a9c3e-2b84-4d17-a5e6-1c9b8d7f2e40"],"updated_at":1710340112000},{"conditions":[{"criterion":"meta.origin","model":"session","operator":"eq","query":["urn:crisp.im:contact-form:0"]}],"created_at":1709640000000,"emoji":"🚀","inbox_id":"0d7e4a12-6c3b-4f58-9e21-8a5b7c9d3e10","name":"Sales","operator":"or","operators":["aa0b64dd-9fb4-4db9-80d6-5a49eb84087b"],"order":2,"team_operators":[],"teams":[],"updated_at":1709640000000}]"#,
-        &encode("listInboxes", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode("listInboxes", "the answer", &answer)?,
     )
 }
 /// Calls `inviteWebsiteOperator` with its examples.
 async fn invite_website_operator(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "inviteWebsiteOperator",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let body: ::crisp_models::OperatorInvitation = decode(
+    let body: ::crisp_models::OperatorInvitation = ::crisp_runtime::examples::decode(
         "inviteWebsiteOperator",
         "body",
         r#"{"email":"julien@acme-inc.com","role":"member","verify":{"method":"password","secret":"MySuperSecurePassword"}}"#,
@@ -4295,12 +4778,12 @@ async fn invite_website_operator(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `getWebsiteOperator` with its examples.
 async fn get_website_operator(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "getWebsiteOperator",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let user_id: String = decode(
+    let user_id: String = ::crisp_runtime::examples::decode(
         "getWebsiteOperator",
         "user_id",
         r#""a4c32c68-be91-4e29-8a05-976e93abbe3f""#,
@@ -4310,26 +4793,26 @@ async fn get_website_operator(client: &crate::Client) -> Result<(), String> {
         .get_website_operator(&website_id, &user_id)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "getWebsiteOperator",
         "the answer",
         r#"{"availability":"online","avatar":"https://avatar.crisp.chat/operator/a4c32c68-be91-4e29-8a05-976e93abbe3f.png","email":"jane.smith@acme-inc.com","first_name":"Jane","has_token":false,"last_name":"Smith","role":"owner","title":"Head of Support","user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"}"#,
-        &encode("getWebsiteOperator", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode("getWebsiteOperator", "the answer", &answer)?,
     )
 }
 /// Calls `changeOperatorMembership` with its examples.
 async fn change_operator_membership(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "changeOperatorMembership",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let user_id: String = decode(
+    let user_id: String = ::crisp_runtime::examples::decode(
         "changeOperatorMembership",
         "user_id",
         r#""a4c32c68-be91-4e29-8a05-976e93abbe3f""#,
     )?;
-    let body: ::crisp_models::ChangeOperatorMembershipBody = decode(
+    let body: ::crisp_models::ChangeOperatorMembershipBody = ::crisp_runtime::examples::decode(
         "changeOperatorMembership",
         "body",
         r#"{"role":"owner","title":"CTO"}"#,
@@ -4343,12 +4826,12 @@ async fn change_operator_membership(client: &crate::Client) -> Result<(), String
 }
 /// Calls `unlinkOperatorFromWebsite` with its examples.
 async fn unlink_operator_from_website(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "unlinkOperatorFromWebsite",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let user_id: String = decode(
+    let user_id: String = ::crisp_runtime::examples::decode(
         "unlinkOperatorFromWebsite",
         "user_id",
         r#""a4c32c68-be91-4e29-8a05-976e93abbe3f""#,
@@ -4364,7 +4847,7 @@ async fn unlink_operator_from_website(client: &crate::Client) -> Result<(), Stri
 async fn list_last_active_website_operators(
     client: &crate::Client,
 ) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "listLastActiveWebsiteOperators",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
@@ -4374,18 +4857,22 @@ async fn list_last_active_website_operators(
         .list_last_active_website_operators(&website_id)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "listLastActiveWebsiteOperators",
         "the answer",
         r#"[{"avatar":"https://avatar.crisp.chat/operator/a4c32c68-be91-4e29-8a05-976e93abbe3f.png","nickname":"Jane Smith","timestamp":1710340112000,"user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"},{"avatar":"https://avatar.crisp.chat/operator/aa0b64dd-9fb4-4db9-80d6-5a49eb84087b.png","nickname":"Julien Martin","timestamp":1710336512000,"user_id":"aa0b64dd-9fb4-4db9-80d6-5a49eb84087b"}]"#,
-        &encode("listLastActiveWebsiteOperators", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "listLastActiveWebsiteOperators",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `flushLastActiveWebsiteOperators` with its examples.
 async fn flush_last_active_website_operators(
     client: &crate::Client,
 ) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "flushLastActiveWebsiteOperators",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
@@ -4399,12 +4886,12 @@ async fn flush_last_active_website_operators(
 }
 /// Calls `sendEmailToWebsiteOperators` with its examples.
 async fn send_email_to_website_operators(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "sendEmailToWebsiteOperators",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let body: ::crisp_models::OperatorEmail = decode(
+    let body: ::crisp_models::OperatorEmail = ::crisp_runtime::examples::decode(
         "sendEmailToWebsiteOperators",
         "body",
         r#"{"message":"Hi, the Slack plugin has reached its monthly limit. Upgrade to keep syncing messages.","recipient":"owners","subject":"Plugin limits reached","target":{"label":"Upgrade plan","url":"https://acme-inc.com/billing"}}"#,
@@ -4418,7 +4905,7 @@ async fn send_email_to_website_operators(client: &crate::Client) -> Result<(), S
 }
 /// Calls `listWebsiteOperators` with its examples.
 async fn list_website_operators(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "listWebsiteOperators",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
@@ -4428,16 +4915,20 @@ async fn list_website_operators(client: &crate::Client) -> Result<(), String> {
         .list_website_operators(&website_id)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "listWebsiteOperators",
         "the answer",
         r#"[{"details":{"availability":"online","avatar":"https://avatar.crisp.chat/operator/a4c32c68-be91-4e29-8a05-976e93abbe3f.png","email":"jane.smith@acme-inc.com","first_name":"Jane","has_token":false,"last_name":"Smith","role":"owner","title":"Head of Support","user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"},"type":"operator"},{"details":{"availability":"away","avatar":"https://avatar.crisp.chat/operator/aa0b64dd-9fb4-4db9-80d6-5a49eb84087b.png","email":"julien@acme-inc.com","first_name":"Julien","has_token":false,"last_name":"Martin","role":"member","title":"Support Agent","user_id":"aa0b64dd-9fb4-4db9-80d6-5a49eb84087b"},"type":"operator"}]"#,
-        &encode("listWebsiteOperators", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "listWebsiteOperators",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `getWebsiteSettings` with its examples.
 async fn get_website_settings(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "getWebsiteSettings",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
@@ -4447,21 +4938,21 @@ async fn get_website_settings(client: &crate::Client) -> Result<(), String> {
         .get_website_settings(&website_id)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "getWebsiteSettings",
         "the answer",
         r#"{"audit":{"log":true},"chatbox":{"activity_metrics":true,"allowed_pages":[],"audio_record":true,"availability_tooltip":true,"blocked_countries":["KP"],"blocked_ips":["203.0.113.0/24"],"blocked_locales":[],"blocked_pages":["acme-inc.com/admin/*"],"check_domain":false,"color_mode":"default","color_theme":"blue","conversations":true,"email_visitors":true,"file_transfer":true,"force_identify":false,"guard_level":"default","helpdesk_link":true,"helpdesk_navigate":"default","helpdesk_only":false,"hide_on_away":false,"hide_on_mobile":false,"hide_vacation":false,"home":true,"ignore_privacy":false,"last_operator_face":false,"layout_theme":"default","locale":"","mode_initial":"default","ongoing_operator_face":true,"operator_privacy":false,"overlay_mode":false,"overlay_search":false,"phone_visitors":false,"position_reverse":false,"status_health_dead":true,"text_theme":"default","tile":"default","visitor_compose":false,"visitor_privacy":false,"wait_game":false,"website_logo":true,"welcome_message":"default"},"contact":{"email":"support@acme-inc.com","instagram":"acmeinc","messenger":"acmeinc","phone":"+33612345678","telegram":"acme_support","twitter":"acmeinc","whatsapp":"+33612345678"},"domain":"acme-inc.com","domain_alternates":["acme.io"],"emails":{"enrich":true,"junk_filter":true,"rating":true,"trackers":true,"transcript":true},"inbox":{"force_operator_token":false,"locale":"en","lock_removal":false},"logo":"https://image.crisp.chat/avatar/website/8c842203-7ed8-4e29-a608-7cf78a7d2fcc/120/","name":"Acme Inc.","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
-        &encode("getWebsiteSettings", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode("getWebsiteSettings", "the answer", &answer)?,
     )
 }
 /// Calls `updateWebsiteSettings` with its examples.
 async fn update_website_settings(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "updateWebsiteSettings",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let body: ::crisp_models::WebsiteSettings = decode(
+    let body: ::crisp_models::WebsiteSettings = ::crisp_runtime::examples::decode(
         "updateWebsiteSettings",
         "body",
         r#"{"chatbox":{"blocked_ips":["203.0.113.0/24","2001:db8::/32"],"blocked_pages":["acme-inc.com/admin/*"],"color_theme":"blue","hide_on_mobile":false},"contact":{"email":"support@acme-inc.com","phone":"+33612345678"},"emails":{"junk_filter":true,"rating":true,"transcript":true},"name":"Acme Inc."}"#,
@@ -4475,12 +4966,12 @@ async fn update_website_settings(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `createNewTeam` with its examples.
 async fn create_new_team(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "createNewTeam",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let body: ::crisp_models::Team = decode(
+    let body: ::crisp_models::Team = ::crisp_runtime::examples::decode(
         "createNewTeam",
         "body",
         r#"{"emoji":"🛟","name":"Tier 1 support","operators":["aa0b64dd-9fb4-4db9-80d6-5a49eb84087b","f1d2e3c4-b5a6-4978-8a9b-0c1d2e3f4a5b"]}"#,
@@ -4490,21 +4981,21 @@ async fn create_new_team(client: &crate::Client) -> Result<(), String> {
         .create_new_team(&website_id, &body)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "createNewTeam",
         "the answer",
         r#"{"team_id":"6f0a9c3e-2b84-4d17-a5e6-1c9b8d7f2e40"}"#,
-        &encode("createNewTeam", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode("createNewTeam", "the answer", &answer)?,
     )
 }
 /// Calls `getTeam` with its examples.
 async fn get_team(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "getTeam",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let team_id: String = decode(
+    let team_id: String = ::crisp_runtime::examples::decode(
         "getTeam",
         "team_id",
         r#""6f0a9c3e-2b84-4d17-a5e6-1c9b8d7f2e40""#,
@@ -4514,21 +5005,21 @@ async fn get_team(client: &crate::Client) -> Result<(), String> {
         .get_team(&website_id, &team_id)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "getTeam",
         "the answer",
         r#"{"created_at":1709553600000,"emoji":"🛟","name":"Tier 1 support","operators":["aa0b64dd-9fb4-4db9-80d6-5a49eb84087b","f1d2e3c4-b5a6-4978-8a9b-0c1d2e3f4a5b"],"team_id":"6f0a9c3e-2b84-4d17-a5e6-1c9b8d7f2e40","updated_at":1710340112000}"#,
-        &encode("getTeam", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode("getTeam", "the answer", &answer)?,
     )
 }
 /// Calls `checkTeamExists` with its examples.
 async fn check_team_exists(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "checkTeamExists",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let team_id: String = decode(
+    let team_id: String = ::crisp_runtime::examples::decode(
         "checkTeamExists",
         "team_id",
         r#""6f0a9c3e-2b84-4d17-a5e6-1c9b8d7f2e40""#,
@@ -4546,17 +5037,17 @@ async fn check_team_exists(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `saveTeam` with its examples.
 async fn save_team(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "saveTeam",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let team_id: String = decode(
+    let team_id: String = ::crisp_runtime::examples::decode(
         "saveTeam",
         "team_id",
         r#""6f0a9c3e-2b84-4d17-a5e6-1c9b8d7f2e40""#,
     )?;
-    let body: ::crisp_models::Team = decode(
+    let body: ::crisp_models::Team = ::crisp_runtime::examples::decode(
         "saveTeam",
         "body",
         r#"{"emoji":"🛟","name":"Tier 1 support","operators":["aa0b64dd-9fb4-4db9-80d6-5a49eb84087b","f1d2e3c4-b5a6-4978-8a9b-0c1d2e3f4a5b"]}"#,
@@ -4570,12 +5061,12 @@ async fn save_team(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `deleteTeam` with its examples.
 async fn delete_team(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "deleteTeam",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let team_id: String = decode(
+    let team_id: String = ::crisp_runtime::examples::decode(
         "deleteTeam",
         "team_id",
         r#""6f0a9c3e-2b84-4d17-a5e6-1c9b8d7f2e40""#,
@@ -4589,27 +5080,31 @@ async fn delete_team(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `listTeams` with its examples.
 async fn list_teams(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "listTeams",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let page_number: u32 = decode("listTeams", "page_number", r#"1"#)?;
+    let page_number: u32 = ::crisp_runtime::examples::decode(
+        "listTeams",
+        "page_number",
+        r#"1"#,
+    )?;
     let answer = client
         .website_teams()
         .list_teams(&website_id, page_number)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "listTeams",
         "the answer",
         r#"[{"created_at":1709553600000,"emoji":"🛟","name":"Tier 1 support","operators":["aa0b64dd-9fb4-4db9-80d6-5a49eb84087b","f1d2e3c4-b5a6-4978-8a9b-0c1d2e3f4a5b"],"team_id":"6f0a9c3e-2b84-4d17-a5e6-1c9b8d7f2e40","updated_at":1710340112000},{"created_at":1709640000000,"emoji":"🤝","name":"Account managers","operators":["a4c32c68-be91-4e29-8a05-976e93abbe3f"],"team_id":"c2e8b5d1-7a46-4f93-8b0c-5e1d3a9f6b27","updated_at":1709640000000}]"#,
-        &encode("listTeams", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode("listTeams", "the answer", &answer)?,
     )
 }
 /// Calls `resolveHelpdesk` with its examples.
 async fn resolve_helpdesk(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "resolveHelpdesk",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
@@ -4619,16 +5114,16 @@ async fn resolve_helpdesk(client: &crate::Client) -> Result<(), String> {
         .resolve_helpdesk(&website_id)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "resolveHelpdesk",
         "the answer",
         r#"{"name":"Acme Help Center","url":"https://acme-inc.crisp.help/"}"#,
-        &encode("resolveHelpdesk", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode("resolveHelpdesk", "the answer", &answer)?,
     )
 }
 /// Calls `checkHelpdeskExists` with its examples.
 async fn check_helpdesk_exists(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "checkHelpdeskExists",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
@@ -4646,12 +5141,12 @@ async fn check_helpdesk_exists(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `initializeHelpdesk` with its examples.
 async fn initialize_helpdesk(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "initializeHelpdesk",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let body: ::crisp_models::InitializeHelpdeskBody = decode(
+    let body: ::crisp_models::InitializeHelpdeskBody = ::crisp_runtime::examples::decode(
         "initializeHelpdesk",
         "body",
         r#"{"domain_basic":"acme-inc","name":"Acme Help Center"}"#,
@@ -4665,12 +5160,12 @@ async fn initialize_helpdesk(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `deleteHelpdesk` with its examples.
 async fn delete_helpdesk(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "deleteHelpdesk",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let body: ::crisp_models::DeleteHelpdeskBody = decode(
+    let body: ::crisp_models::DeleteHelpdeskBody = ::crisp_runtime::examples::decode(
         "deleteHelpdesk",
         "body",
         r#"{"verify":{"method":"password","secret":"MySuperSecurePassword"}}"#,
@@ -4684,7 +5179,7 @@ async fn delete_helpdesk(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `resolveHelpdeskDomain` with its examples.
 async fn resolve_helpdesk_domain(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "resolveHelpdeskDomain",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
@@ -4694,21 +5189,25 @@ async fn resolve_helpdesk_domain(client: &crate::Client) -> Result<(), String> {
         .resolve_helpdesk_domain(&website_id)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "resolveHelpdeskDomain",
         "the answer",
         r#"{"basic":"acme-inc","custom":"help.acme-inc.com","root":"crisp.help","verified":true}"#,
-        &encode("resolveHelpdeskDomain", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "resolveHelpdeskDomain",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `requestHelpdeskDomainChange` with its examples.
 async fn request_helpdesk_domain_change(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "requestHelpdeskDomainChange",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let body: ::crisp_models::RequestHelpdeskDomainChangeBody = decode(
+    let body: ::crisp_models::RequestHelpdeskDomainChangeBody = ::crisp_runtime::examples::decode(
         "requestHelpdeskDomainChange",
         "body",
         r#"{"custom":"help.acme-inc.com"}"#,
@@ -4724,12 +5223,12 @@ async fn request_helpdesk_domain_change(client: &crate::Client) -> Result<(), St
 async fn generate_helpdesk_domain_setup_flow(
     client: &crate::Client,
 ) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "generateHelpdeskDomainSetupFlow",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let options: ::crisp_models::GenerateHelpdeskDomainSetupFlowOptions = decode(
+    let options: ::crisp_models::GenerateHelpdeskDomainSetupFlowOptions = ::crisp_runtime::examples::decode(
         "generateHelpdeskDomainSetupFlow",
         "options",
         r#"{"custom":"help.acme-inc.com"}"#,
@@ -4739,22 +5238,30 @@ async fn generate_helpdesk_domain_setup_flow(
         .generate_helpdesk_domain_setup_flow(&website_id, &options)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "generateHelpdeskDomainSetupFlow",
         "the answer",
         r#"{"custom":"help.acme-inc.com","setup":{"records":[{"name":"help","query":"help.acme-inc.com","type":"CNAME","value":"helpdesk.crisp.help"}]}}"#,
-        &encode("generateHelpdeskDomainSetupFlow", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "generateHelpdeskDomainSetupFlow",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `exportHelpdeskLocaleArticles` with its examples.
 async fn export_helpdesk_locale_articles(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "exportHelpdeskLocaleArticles",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let locale: String = decode("exportHelpdeskLocaleArticles", "locale", r#""en""#)?;
-    let content_type: ::crisp_models::HelpdeskContentType = decode(
+    let locale: String = ::crisp_runtime::examples::decode(
+        "exportHelpdeskLocaleArticles",
+        "locale",
+        r#""en""#,
+    )?;
+    let content_type: ::crisp_models::HelpdeskContentType = ::crisp_runtime::examples::decode(
         "exportHelpdeskLocaleArticles",
         "content_type",
         r#""articles""#,
@@ -4768,19 +5275,27 @@ async fn export_helpdesk_locale_articles(client: &crate::Client) -> Result<(), S
 }
 /// Calls `listHelpdeskLocaleFeedbacks` with its examples.
 async fn list_helpdesk_locale_feedbacks(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "listHelpdeskLocaleFeedbacks",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let locale: String = decode("listHelpdeskLocaleFeedbacks", "locale", r#""en""#)?;
-    let content_type: ::crisp_models::HelpdeskContentType = decode(
+    let locale: String = ::crisp_runtime::examples::decode(
+        "listHelpdeskLocaleFeedbacks",
+        "locale",
+        r#""en""#,
+    )?;
+    let content_type: ::crisp_models::HelpdeskContentType = ::crisp_runtime::examples::decode(
         "listHelpdeskLocaleFeedbacks",
         "content_type",
         r#""articles""#,
     )?;
-    let page_number: u32 = decode("listHelpdeskLocaleFeedbacks", "page_number", r#"1"#)?;
-    let options: ::crisp_models::ListHelpdeskLocaleFeedbacksOptions = decode(
+    let page_number: u32 = ::crisp_runtime::examples::decode(
+        "listHelpdeskLocaleFeedbacks",
+        "page_number",
+        r#"1"#,
+    )?;
+    let options: ::crisp_models::ListHelpdeskLocaleFeedbacksOptions = ::crisp_runtime::examples::decode(
         "listHelpdeskLocaleFeedbacks",
         "options",
         r#"{"filter_date_end":"2024-03-31T23:59:59.999Z","filter_date_start":"2024-03-01T00:00:00.000Z"}"#,
@@ -4796,33 +5311,37 @@ async fn list_helpdesk_locale_feedbacks(client: &crate::Client) -> Result<(), St
         )
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "listHelpdeskLocaleFeedbacks",
         "the answer",
         r#"[{"article":{"article_id":"fd036d68-c619-4c63-9deb-e2ce91733dd6","title":"How to use $crisp JavaScript SDK?","url":"https://acme-inc.crisp.help/en/article/how-to-use-crisp-javascript-sdk-10ud15y/"},"comment":"The screenshots do not match the current dashboard.","created_at":1710340112000,"rating":"unhelpful","session":{"assigned":{"user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"},"avatar":"https://avatars.example.com/john-doe.png","email":"john.doe@acme-inc.com","geolocation":{"city":"Nantes","coordinates":{"latitude":47.2184,"longitude":-1.5536},"country":"FR","region":"Brittany"},"nickname":"John Doe","session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881"}}]"#,
-        &encode("listHelpdeskLocaleFeedbacks", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "listHelpdeskLocaleFeedbacks",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `mapHelpdeskLocaleFeedbackRatings` with its examples.
 async fn map_helpdesk_locale_feedback_ratings(
     client: &crate::Client,
 ) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "mapHelpdeskLocaleFeedbackRatings",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let locale: String = decode(
+    let locale: String = ::crisp_runtime::examples::decode(
         "mapHelpdeskLocaleFeedbackRatings",
         "locale",
         r#""en""#,
     )?;
-    let content_type: ::crisp_models::HelpdeskContentType = decode(
+    let content_type: ::crisp_models::HelpdeskContentType = ::crisp_runtime::examples::decode(
         "mapHelpdeskLocaleFeedbackRatings",
         "content_type",
         r#""articles""#,
     )?;
-    let options: ::crisp_models::MapHelpdeskLocaleFeedbackRatingsOptions = decode(
+    let options: ::crisp_models::MapHelpdeskLocaleFeedbackRatingsOptions = ::crisp_runtime::examples::decode(
         "mapHelpdeskLocaleFeedbackRatings",
         "options",
         r#"{"filter_date_end":"2024-03-31T23:59:59.999Z","filter_date_start":"2024-03-01T00:00:00.000Z"}"#,
@@ -4837,21 +5356,25 @@ async fn map_helpdesk_locale_feedback_ratings(
         )
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "mapHelpdeskLocaleFeedbackRatings",
         "the answer",
         r#"{"ratings":{"helpful":128,"unhelpful":14}}"#,
-        &encode("mapHelpdeskLocaleFeedbackRatings", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "mapHelpdeskLocaleFeedbackRatings",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `resolveHelpdeskHistoryChange` with its examples.
 async fn resolve_helpdesk_history_change(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "resolveHelpdeskHistoryChange",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let change_id: String = decode(
+    let change_id: String = ::crisp_runtime::examples::decode(
         "resolveHelpdeskHistoryChange",
         "change_id",
         r#""4b825dc642cb6eb9a060e54bf8d69288fbee4904""#,
@@ -4861,26 +5384,30 @@ async fn resolve_helpdesk_history_change(client: &crate::Client) -> Result<(), S
         .resolve_helpdesk_history_change(&website_id, &change_id)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "resolveHelpdeskHistoryChange",
         "the answer",
         r##"{"author":{"email":"jane.doe@acme-inc.com","name":"Jane Doe"},"change_id":"4b825dc642cb6eb9a060e54bf8d69288fbee4904","created_at":1710340112000,"edits":{"deletions":3,"insertions":12},"files":[{"change":"modified","content":"# Getting started\n\nCreate your account, then invite your team.","metadata":{"author":{"user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"},"color":"#1972F5","description":"First steps with the Acme dashboard.","format":"markdown","image":"https://storage.crisp.chat/helpdesk/acme/getting-started.png","state":{"featured":true,"hidden":false,"published":true},"title":"Getting started"},"path":"guides/getting-started"}],"message":"Update the getting started guide"}"##,
-        &encode("resolveHelpdeskHistoryChange", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "resolveHelpdeskHistoryChange",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `cancelHelpdeskHistoryChange` with its examples.
 async fn cancel_helpdesk_history_change(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "cancelHelpdeskHistoryChange",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let change_id: String = decode(
+    let change_id: String = ::crisp_runtime::examples::decode(
         "cancelHelpdeskHistoryChange",
         "change_id",
         r#""4b825dc642cb6eb9a060e54bf8d69288fbee4904""#,
     )?;
-    let body: ::crisp_models::CancelHelpdeskHistoryChangeBody = decode(
+    let body: ::crisp_models::CancelHelpdeskHistoryChangeBody = ::crisp_runtime::examples::decode(
         "cancelHelpdeskHistoryChange",
         "body",
         r#"{"action":"revert"}"#,
@@ -4894,13 +5421,17 @@ async fn cancel_helpdesk_history_change(client: &crate::Client) -> Result<(), St
 }
 /// Calls `listHelpdeskHistoryChanges` with its examples.
 async fn list_helpdesk_history_changes(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "listHelpdeskHistoryChanges",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let page_number: u32 = decode("listHelpdeskHistoryChanges", "page_number", r#"1"#)?;
-    let options: ::crisp_models::ListHelpdeskHistoryChangesOptions = decode(
+    let page_number: u32 = ::crisp_runtime::examples::decode(
+        "listHelpdeskHistoryChanges",
+        "page_number",
+        r#"1"#,
+    )?;
+    let options: ::crisp_models::ListHelpdeskHistoryChangesOptions = ::crisp_runtime::examples::decode(
         "listHelpdeskHistoryChanges",
         "options",
         r#"{"filter_locale":"en","filter_tree_path":"guides/getting-started","filter_type":"articles"}"#,
@@ -4910,29 +5441,37 @@ async fn list_helpdesk_history_changes(client: &crate::Client) -> Result<(), Str
         .list_helpdesk_history_changes(&website_id, page_number, &options)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "listHelpdeskHistoryChanges",
         "the answer",
         r##"[{"author":{"email":"jane.doe@acme-inc.com","name":"Jane Doe"},"change_id":"4b825dc642cb6eb9a060e54bf8d69288fbee4904","created_at":1710340112000,"edits":{"deletions":3,"insertions":12},"files":[{"change":"modified","content":"# Getting started\n\nCreate your account, then invite your team.","metadata":{"author":{"user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"},"color":"#1972F5","description":"First steps with the Acme dashboard.","format":"markdown","image":"https://storage.crisp.chat/helpdesk/acme/getting-started.png","state":{"featured":true,"hidden":false,"published":true},"title":"Getting started"},"path":"guides/getting-started"}],"message":"Update the getting started guide"}]"##,
-        &encode("listHelpdeskHistoryChanges", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "listHelpdeskHistoryChanges",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `importExternalHelpdeskToLocale` with its examples.
 async fn import_external_helpdesk_to_locale(
     client: &crate::Client,
 ) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "importExternalHelpdeskToLocale",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let locale: String = decode("importExternalHelpdeskToLocale", "locale", r#""en""#)?;
-    let content_type: ::crisp_models::HelpdeskContentType = decode(
+    let locale: String = ::crisp_runtime::examples::decode(
+        "importExternalHelpdeskToLocale",
+        "locale",
+        r#""en""#,
+    )?;
+    let content_type: ::crisp_models::HelpdeskContentType = ::crisp_runtime::examples::decode(
         "importExternalHelpdeskToLocale",
         "content_type",
         r#""articles""#,
     )?;
-    let body: ::crisp_models::HelpdeskExternalImport = decode(
+    let body: ::crisp_models::HelpdeskExternalImport = ::crisp_runtime::examples::decode(
         "importExternalHelpdeskToLocale",
         "body",
         r#"{"detect_locales":true,"helpdesk_url":"https://help.acme-inc.com/","other_locales":["fr","de"]}"#,
@@ -4946,12 +5485,12 @@ async fn import_external_helpdesk_to_locale(
 }
 /// Calls `addHelpdeskLocale` with its examples.
 async fn add_helpdesk_locale(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "addHelpdeskLocale",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let body: ::crisp_models::AddHelpdeskLocaleBody = decode(
+    let body: ::crisp_models::AddHelpdeskLocaleBody = ::crisp_runtime::examples::decode(
         "addHelpdeskLocale",
         "body",
         r#"{"locale":"fr"}"#,
@@ -4965,32 +5504,44 @@ async fn add_helpdesk_locale(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `resolveHelpdeskLocale` with its examples.
 async fn resolve_helpdesk_locale(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "resolveHelpdeskLocale",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let locale: String = decode("resolveHelpdeskLocale", "locale", r#""en""#)?;
+    let locale: String = ::crisp_runtime::examples::decode(
+        "resolveHelpdeskLocale",
+        "locale",
+        r#""en""#,
+    )?;
     let answer = client
         .website_helpdesk()
         .resolve_helpdesk_locale(&website_id, &locale)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "resolveHelpdeskLocale",
         "the answer",
         r#"{"locale":"en","locale_id":"71f4c0b2-3b2e-4d7f-9a8c-5e6d4f3a2b1c","statistics":{"articles":{"entries":42,"groups":6},"guides":{"entries":8,"groups":2},"news":{"entries":3,"groups":1},"references":{"entries":0,"groups":0}},"url":"https://acme-inc.crisp.help/en/"}"#,
-        &encode("resolveHelpdeskLocale", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "resolveHelpdeskLocale",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `checkHelpdeskLocaleExists` with its examples.
 async fn check_helpdesk_locale_exists(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "checkHelpdeskLocaleExists",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let locale: String = decode("checkHelpdeskLocaleExists", "locale", r#""en""#)?;
+    let locale: String = ::crisp_runtime::examples::decode(
+        "checkHelpdeskLocaleExists",
+        "locale",
+        r#""en""#,
+    )?;
     if client
         .website_helpdesk()
         .check_helpdesk_locale_exists(&website_id, &locale)
@@ -5007,12 +5558,16 @@ async fn check_helpdesk_locale_exists(client: &crate::Client) -> Result<(), Stri
 }
 /// Calls `deleteHelpdeskLocale` with its examples.
 async fn delete_helpdesk_locale(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "deleteHelpdeskLocale",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let locale: String = decode("deleteHelpdeskLocale", "locale", r#""en""#)?;
+    let locale: String = ::crisp_runtime::examples::decode(
+        "deleteHelpdeskLocale",
+        "locale",
+        r#""en""#,
+    )?;
     client
         .website_helpdesk()
         .delete_helpdesk_locale(&website_id, &locale)
@@ -5022,38 +5577,46 @@ async fn delete_helpdesk_locale(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `listHelpdeskLocales` with its examples.
 async fn list_helpdesk_locales(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "listHelpdeskLocales",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let page_number: u32 = decode("listHelpdeskLocales", "page_number", r#"1"#)?;
+    let page_number: u32 = ::crisp_runtime::examples::decode(
+        "listHelpdeskLocales",
+        "page_number",
+        r#"1"#,
+    )?;
     let answer = client
         .website_helpdesk()
         .list_helpdesk_locales(&website_id, page_number)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "listHelpdeskLocales",
         "the answer",
         r#"[{"locale":"en","locale_id":"71f4c0b2-3b2e-4d7f-9a8c-5e6d4f3a2b1c","statistics":{"articles":{"entries":42,"groups":6},"guides":{"entries":8,"groups":2},"news":{"entries":3,"groups":1},"references":{"entries":0,"groups":0}},"url":"https://acme-inc.crisp.help/en/"}]"#,
-        &encode("listHelpdeskLocales", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode("listHelpdeskLocales", "the answer", &answer)?,
     )
 }
 /// Calls `resolveHelpdeskPageEntity` with its examples.
 async fn resolve_helpdesk_page_entity(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "resolveHelpdeskPageEntity",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let locale: String = decode("resolveHelpdeskPageEntity", "locale", r#""en""#)?;
-    let content_type: ::crisp_models::HelpdeskContentType = decode(
+    let locale: String = ::crisp_runtime::examples::decode(
+        "resolveHelpdeskPageEntity",
+        "locale",
+        r#""en""#,
+    )?;
+    let content_type: ::crisp_models::HelpdeskContentType = ::crisp_runtime::examples::decode(
         "resolveHelpdeskPageEntity",
         "content_type",
         r#""articles""#,
     )?;
-    let entity_id: String = decode(
+    let entity_id: String = ::crisp_runtime::examples::decode(
         "resolveHelpdeskPageEntity",
         "entity_id",
         r#""9d1f4e27-6b3a-4c85-b0e9-2a7d5c8f1e63""#,
@@ -5063,47 +5626,59 @@ async fn resolve_helpdesk_page_entity(client: &crate::Client) -> Result<(), Stri
         .resolve_helpdesk_page_entity(&website_id, &locale, &content_type, &entity_id)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "resolveHelpdeskPageEntity",
         "the answer",
         r#"{"entity_id":"9d1f4e27-6b3a-4c85-b0e9-2a7d5c8f1e63","title":"Getting started","tree_path":"guides/getting-started","url":"https://acme-inc.crisp.help/en/guides/getting-started/"}"#,
-        &encode("resolveHelpdeskPageEntity", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "resolveHelpdeskPageEntity",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `listHelpdeskPages` with its examples.
 async fn list_helpdesk_pages(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "listHelpdeskPages",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let locale: String = decode("listHelpdeskPages", "locale", r#""en""#)?;
-    let content_type: ::crisp_models::HelpdeskContentType = decode(
+    let locale: String = ::crisp_runtime::examples::decode(
+        "listHelpdeskPages",
+        "locale",
+        r#""en""#,
+    )?;
+    let content_type: ::crisp_models::HelpdeskContentType = ::crisp_runtime::examples::decode(
         "listHelpdeskPages",
         "content_type",
         r#""articles""#,
     )?;
-    let page_number: u32 = decode("listHelpdeskPages", "page_number", r#"1"#)?;
+    let page_number: u32 = ::crisp_runtime::examples::decode(
+        "listHelpdeskPages",
+        "page_number",
+        r#"1"#,
+    )?;
     let answer = client
         .website_helpdesk()
         .list_helpdesk_pages(&website_id, &locale, &content_type, page_number)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "listHelpdeskPages",
         "the answer",
         r#"[{"entity_id":"9d1f4e27-6b3a-4c85-b0e9-2a7d5c8f1e63","title":"Getting started","tree_path":"guides/getting-started","url":"https://acme-inc.crisp.help/en/guides/getting-started/"}]"#,
-        &encode("listHelpdeskPages", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode("listHelpdeskPages", "the answer", &answer)?,
     )
 }
 /// Calls `addHelpdeskRedirection` with its examples.
 async fn add_helpdesk_redirection(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "addHelpdeskRedirection",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let body: ::crisp_models::AddHelpdeskRedirectionBody = decode(
+    let body: ::crisp_models::AddHelpdeskRedirectionBody = ::crisp_runtime::examples::decode(
         "addHelpdeskRedirection",
         "body",
         r#"{"path":"/en/article/old-setup-guide-1xk9u2/","target":"/en/guides/getting-started/"}"#,
@@ -5113,21 +5688,25 @@ async fn add_helpdesk_redirection(client: &crate::Client) -> Result<(), String> 
         .add_helpdesk_redirection(&website_id, &body)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "addHelpdeskRedirection",
         "the answer",
         r#"{"redirection_id":"0b7e3c52-9a14-4d8f-a6e1-7c3b9d2f5e80"}"#,
-        &encode("addHelpdeskRedirection", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "addHelpdeskRedirection",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `resolveHelpdeskRedirection` with its examples.
 async fn resolve_helpdesk_redirection(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "resolveHelpdeskRedirection",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let redirection_id: String = decode(
+    let redirection_id: String = ::crisp_runtime::examples::decode(
         "resolveHelpdeskRedirection",
         "redirection_id",
         r#""0b7e3c52-9a14-4d8f-a6e1-7c3b9d2f5e80""#,
@@ -5137,23 +5716,27 @@ async fn resolve_helpdesk_redirection(client: &crate::Client) -> Result<(), Stri
         .resolve_helpdesk_redirection(&website_id, &redirection_id)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "resolveHelpdeskRedirection",
         "the answer",
         r#"{"created_at":1709294400000,"path":"/en/article/old-setup-guide-1xk9u2/","redirection_id":"0b7e3c52-9a14-4d8f-a6e1-7c3b9d2f5e80","target":"/en/guides/getting-started/","updated_at":1710340112000}"#,
-        &encode("resolveHelpdeskRedirection", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "resolveHelpdeskRedirection",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `checkHelpdeskRedirectionExists` with its examples.
 async fn check_helpdesk_redirection_exists(
     client: &crate::Client,
 ) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "checkHelpdeskRedirectionExists",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let redirection_id: String = decode(
+    let redirection_id: String = ::crisp_runtime::examples::decode(
         "checkHelpdeskRedirectionExists",
         "redirection_id",
         r#""0b7e3c52-9a14-4d8f-a6e1-7c3b9d2f5e80""#,
@@ -5174,12 +5757,12 @@ async fn check_helpdesk_redirection_exists(
 }
 /// Calls `deleteHelpdeskRedirection` with its examples.
 async fn delete_helpdesk_redirection(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "deleteHelpdeskRedirection",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let redirection_id: String = decode(
+    let redirection_id: String = ::crisp_runtime::examples::decode(
         "deleteHelpdeskRedirection",
         "redirection_id",
         r#""0b7e3c52-9a14-4d8f-a6e1-7c3b9d2f5e80""#,
@@ -5193,33 +5776,45 @@ async fn delete_helpdesk_redirection(client: &crate::Client) -> Result<(), Strin
 }
 /// Calls `listHelpdeskRedirections` with its examples.
 async fn list_helpdesk_redirections(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "listHelpdeskRedirections",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let page_number: u32 = decode("listHelpdeskRedirections", "page_number", r#"1"#)?;
+    let page_number: u32 = ::crisp_runtime::examples::decode(
+        "listHelpdeskRedirections",
+        "page_number",
+        r#"1"#,
+    )?;
     let answer = client
         .website_helpdesk()
         .list_helpdesk_redirections(&website_id, page_number)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "listHelpdeskRedirections",
         "the answer",
         r#"[{"created_at":1709294400000,"path":"/en/article/old-setup-guide-1xk9u2/","redirection_id":"0b7e3c52-9a14-4d8f-a6e1-7c3b9d2f5e80","target":"/en/guides/getting-started/","updated_at":1710340112000}]"#,
-        &encode("listHelpdeskRedirections", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "listHelpdeskRedirections",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `requestHelpdeskContentRefresh` with its examples.
 async fn request_helpdesk_content_refresh(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "requestHelpdeskContentRefresh",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let locale: String = decode("requestHelpdeskContentRefresh", "locale", r#""en""#)?;
-    let content_type: ::crisp_models::HelpdeskContentType = decode(
+    let locale: String = ::crisp_runtime::examples::decode(
+        "requestHelpdeskContentRefresh",
+        "locale",
+        r#""en""#,
+    )?;
+    let content_type: ::crisp_models::HelpdeskContentType = ::crisp_runtime::examples::decode(
         "requestHelpdeskContentRefresh",
         "content_type",
         r#""articles""#,
@@ -5233,7 +5828,7 @@ async fn request_helpdesk_content_refresh(client: &crate::Client) -> Result<(), 
 }
 /// Calls `resolveHelpdeskSettings` with its examples.
 async fn resolve_helpdesk_settings(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "resolveHelpdeskSettings",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
@@ -5243,21 +5838,25 @@ async fn resolve_helpdesk_settings(client: &crate::Client) -> Result<(), String>
         .resolve_helpdesk_settings(&website_id)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "resolveHelpdeskSettings",
         "the answer",
         r#"{"access":{"restrict_mode":"none"},"appearance":{"banner":"https://storage.crisp.chat/helpdesk/acme/banner.jpg","color":{"mode":"light","mode_changeable":true},"logos":{"favicon":"https://storage.crisp.chat/helpdesk/acme/favicon.png","footer":"https://storage.crisp.chat/helpdesk/acme/logo-footer.png","header":"https://storage.crisp.chat/helpdesk/acme/logo-header.png"}},"behavior":{"agent_chat_bar":false,"agent_copy_button":true,"ask_feedback":true,"forbid_indexing":false,"frequently_read":true,"locale_picker":true,"refer_link":false,"report_incorrect":true,"serve_markdown":false,"show_category_images":true,"show_chatbox":true,"status_health_dead":true,"table_of_contents":true},"include":{"html":"<script src=\"https://cdn.acme-inc.com/help-analytics.js\"></script>"},"localization":{"translated_automatic":true,"translated_locales_readonly":false,"writing_locale":"en"},"name":"Acme Help Center","section":{"articles":"Articles","guides":"Guides","news":"Product news","references":"API reference"},"service":{"mcp_server":false}}"#,
-        &encode("resolveHelpdeskSettings", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "resolveHelpdeskSettings",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `saveHelpdeskSettings` with its examples.
 async fn save_helpdesk_settings(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "saveHelpdeskSettings",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let body: ::crisp_models::HelpdeskSettings = decode(
+    let body: ::crisp_models::HelpdeskSettings = ::crisp_runtime::examples::decode(
         "saveHelpdeskSettings",
         "body",
         r#"{"appearance":{"color":{"mode":"dark","mode_changeable":false}},"behavior":{"ask_feedback":true,"table_of_contents":true},"name":"Acme Help Center"}"#,
@@ -5271,18 +5870,22 @@ async fn save_helpdesk_settings(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `resolveHelpdeskTreeContent` with its examples.
 async fn resolve_helpdesk_tree_content(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "resolveHelpdeskTreeContent",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let locale: String = decode("resolveHelpdeskTreeContent", "locale", r#""en""#)?;
-    let content_type: ::crisp_models::HelpdeskContentType = decode(
+    let locale: String = ::crisp_runtime::examples::decode(
+        "resolveHelpdeskTreeContent",
+        "locale",
+        r#""en""#,
+    )?;
+    let content_type: ::crisp_models::HelpdeskContentType = ::crisp_runtime::examples::decode(
         "resolveHelpdeskTreeContent",
         "content_type",
         r#""articles""#,
     )?;
-    let path: String = decode(
+    let path: String = ::crisp_runtime::examples::decode(
         "resolveHelpdeskTreeContent",
         "path",
         r#""guides/getting-started""#,
@@ -5292,32 +5895,40 @@ async fn resolve_helpdesk_tree_content(client: &crate::Client) -> Result<(), Str
         .resolve_helpdesk_tree_content(&website_id, &locale, &content_type, &path)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "resolveHelpdeskTreeContent",
         "the answer",
         r##"{"content":"# Getting started\n\nCreate your account, then invite your team."}"##,
-        &encode("resolveHelpdeskTreeContent", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "resolveHelpdeskTreeContent",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `saveHelpdeskTreeContent` with its examples.
 async fn save_helpdesk_tree_content(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "saveHelpdeskTreeContent",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let locale: String = decode("saveHelpdeskTreeContent", "locale", r#""en""#)?;
-    let content_type: ::crisp_models::HelpdeskContentType = decode(
+    let locale: String = ::crisp_runtime::examples::decode(
+        "saveHelpdeskTreeContent",
+        "locale",
+        r#""en""#,
+    )?;
+    let content_type: ::crisp_models::HelpdeskContentType = ::crisp_runtime::examples::decode(
         "saveHelpdeskTreeContent",
         "content_type",
         r#""articles""#,
     )?;
-    let path: String = decode(
+    let path: String = ::crisp_runtime::examples::decode(
         "saveHelpdeskTreeContent",
         "path",
         r#""guides/getting-started""#,
     )?;
-    let body: ::crisp_models::SaveHelpdeskTreeContentBody = decode(
+    let body: ::crisp_models::SaveHelpdeskTreeContentBody = ::crisp_runtime::examples::decode(
         "saveHelpdeskTreeContent",
         "body",
         r##"{"content":"# Getting started\n\nCreate your account, invite your team, then install the chatbox."}"##,
@@ -5331,19 +5942,27 @@ async fn save_helpdesk_tree_content(client: &crate::Client) -> Result<(), String
 }
 /// Calls `listHelpdeskTree` with its examples.
 async fn list_helpdesk_tree(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "listHelpdeskTree",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let locale: String = decode("listHelpdeskTree", "locale", r#""en""#)?;
-    let content_type: ::crisp_models::HelpdeskContentType = decode(
+    let locale: String = ::crisp_runtime::examples::decode(
+        "listHelpdeskTree",
+        "locale",
+        r#""en""#,
+    )?;
+    let content_type: ::crisp_models::HelpdeskContentType = ::crisp_runtime::examples::decode(
         "listHelpdeskTree",
         "content_type",
         r#""articles""#,
     )?;
-    let page_number: u32 = decode("listHelpdeskTree", "page_number", r#"1"#)?;
-    let options: ::crisp_models::ListHelpdeskTreeOptions = decode(
+    let page_number: u32 = ::crisp_runtime::examples::decode(
+        "listHelpdeskTree",
+        "page_number",
+        r#"1"#,
+    )?;
+    let options: ::crisp_models::ListHelpdeskTreeOptions = ::crisp_runtime::examples::decode(
         "listHelpdeskTree",
         "options",
         r#"{"filter_date_end":"2024-03-31T23:59:59.999Z","filter_date_start":"2024-03-01T00:00:00.000Z","search_title":"getting started","sub_path":"guides"}"#,
@@ -5353,27 +5972,31 @@ async fn list_helpdesk_tree(client: &crate::Client) -> Result<(), String> {
         .list_helpdesk_tree(&website_id, &locale, &content_type, page_number, &options)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "listHelpdeskTree",
         "the answer",
         r#"[{"children":[{"children":[],"slug":"getting-started","state":{"featured":true,"hidden":false,"published":true},"title":"Getting started","type":"page"}],"slug":"guides","state":{"featured":false,"hidden":false,"published":true},"title":"Guides","type":"folder"}]"#,
-        &encode("listHelpdeskTree", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode("listHelpdeskTree", "the answer", &answer)?,
     )
 }
 /// Calls `resolveHelpdeskTreeMetadata` with its examples.
 async fn resolve_helpdesk_tree_metadata(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "resolveHelpdeskTreeMetadata",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let locale: String = decode("resolveHelpdeskTreeMetadata", "locale", r#""en""#)?;
-    let content_type: ::crisp_models::HelpdeskContentType = decode(
+    let locale: String = ::crisp_runtime::examples::decode(
+        "resolveHelpdeskTreeMetadata",
+        "locale",
+        r#""en""#,
+    )?;
+    let content_type: ::crisp_models::HelpdeskContentType = ::crisp_runtime::examples::decode(
         "resolveHelpdeskTreeMetadata",
         "content_type",
         r#""articles""#,
     )?;
-    let path: String = decode(
+    let path: String = ::crisp_runtime::examples::decode(
         "resolveHelpdeskTreeMetadata",
         "path",
         r#""guides/getting-started""#,
@@ -5383,32 +6006,40 @@ async fn resolve_helpdesk_tree_metadata(client: &crate::Client) -> Result<(), St
         .resolve_helpdesk_tree_metadata(&website_id, &locale, &content_type, &path)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "resolveHelpdeskTreeMetadata",
         "the answer",
         r##"{"author":{"user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"},"color":"#1972F5","description":"First steps with the Acme dashboard.","format":"markdown","image":"https://storage.crisp.chat/helpdesk/acme/getting-started.png","state":{"featured":true,"hidden":false,"published":true},"title":"Getting started"}"##,
-        &encode("resolveHelpdeskTreeMetadata", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "resolveHelpdeskTreeMetadata",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `updateHelpdeskTreeMetadata` with its examples.
 async fn update_helpdesk_tree_metadata(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "updateHelpdeskTreeMetadata",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let locale: String = decode("updateHelpdeskTreeMetadata", "locale", r#""en""#)?;
-    let content_type: ::crisp_models::HelpdeskContentType = decode(
+    let locale: String = ::crisp_runtime::examples::decode(
+        "updateHelpdeskTreeMetadata",
+        "locale",
+        r#""en""#,
+    )?;
+    let content_type: ::crisp_models::HelpdeskContentType = ::crisp_runtime::examples::decode(
         "updateHelpdeskTreeMetadata",
         "content_type",
         r#""articles""#,
     )?;
-    let path: String = decode(
+    let path: String = ::crisp_runtime::examples::decode(
         "updateHelpdeskTreeMetadata",
         "path",
         r#""guides/getting-started""#,
     )?;
-    let body: ::crisp_models::HelpdeskTreeMetadata = decode(
+    let body: ::crisp_models::HelpdeskTreeMetadata = ::crisp_runtime::examples::decode(
         "updateHelpdeskTreeMetadata",
         "body",
         r#"{"state":{"featured":true,"hidden":false,"published":true},"title":"Getting started with Acme"}"#,
@@ -5422,18 +6053,22 @@ async fn update_helpdesk_tree_metadata(client: &crate::Client) -> Result<(), Str
 }
 /// Calls `resolveHelpdeskTreePage` with its examples.
 async fn resolve_helpdesk_tree_page(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "resolveHelpdeskTreePage",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let locale: String = decode("resolveHelpdeskTreePage", "locale", r#""en""#)?;
-    let content_type: ::crisp_models::HelpdeskContentType = decode(
+    let locale: String = ::crisp_runtime::examples::decode(
+        "resolveHelpdeskTreePage",
+        "locale",
+        r#""en""#,
+    )?;
+    let content_type: ::crisp_models::HelpdeskContentType = ::crisp_runtime::examples::decode(
         "resolveHelpdeskTreePage",
         "content_type",
         r#""articles""#,
     )?;
-    let path: String = decode(
+    let path: String = ::crisp_runtime::examples::decode(
         "resolveHelpdeskTreePage",
         "path",
         r#""guides/getting-started""#,
@@ -5443,27 +6078,35 @@ async fn resolve_helpdesk_tree_page(client: &crate::Client) -> Result<(), String
         .resolve_helpdesk_tree_page(&website_id, &locale, &content_type, &path)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "resolveHelpdeskTreePage",
         "the answer",
         r#"{"title":"Getting started","url":"https://acme-inc.crisp.help/en/guides/getting-started/"}"#,
-        &encode("resolveHelpdeskTreePage", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "resolveHelpdeskTreePage",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `resolveHelpdeskTreePath` with its examples.
 async fn resolve_helpdesk_tree_path(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "resolveHelpdeskTreePath",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let locale: String = decode("resolveHelpdeskTreePath", "locale", r#""en""#)?;
-    let content_type: ::crisp_models::HelpdeskContentType = decode(
+    let locale: String = ::crisp_runtime::examples::decode(
+        "resolveHelpdeskTreePath",
+        "locale",
+        r#""en""#,
+    )?;
+    let content_type: ::crisp_models::HelpdeskContentType = ::crisp_runtime::examples::decode(
         "resolveHelpdeskTreePath",
         "content_type",
         r#""articles""#,
     )?;
-    let path: String = decode(
+    let path: String = ::crisp_runtime::examples::decode(
         "resolveHelpdeskTreePath",
         "path",
         r#""guides/getting-started""#,
@@ -5473,27 +6116,35 @@ async fn resolve_helpdesk_tree_path(client: &crate::Client) -> Result<(), String
         .resolve_helpdesk_tree_path(&website_id, &locale, &content_type, &path)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "resolveHelpdeskTreePath",
         "the answer",
         r#"{"children":[{"children":[],"slug":"getting-started","state":{"featured":true,"hidden":false,"published":true},"title":"Getting started","type":"page"}],"slug":"guides","state":{"featured":false,"hidden":false,"published":true},"title":"Guides","type":"folder"}"#,
-        &encode("resolveHelpdeskTreePath", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "resolveHelpdeskTreePath",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `createHelpdeskTreePath` with its examples.
 async fn create_helpdesk_tree_path(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "createHelpdeskTreePath",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let locale: String = decode("createHelpdeskTreePath", "locale", r#""en""#)?;
-    let content_type: ::crisp_models::HelpdeskContentType = decode(
+    let locale: String = ::crisp_runtime::examples::decode(
+        "createHelpdeskTreePath",
+        "locale",
+        r#""en""#,
+    )?;
+    let content_type: ::crisp_models::HelpdeskContentType = ::crisp_runtime::examples::decode(
         "createHelpdeskTreePath",
         "content_type",
         r#""articles""#,
     )?;
-    let path: String = decode(
+    let path: String = ::crisp_runtime::examples::decode(
         "createHelpdeskTreePath",
         "path",
         r#""guides/getting-started""#,
@@ -5507,23 +6158,27 @@ async fn create_helpdesk_tree_path(client: &crate::Client) -> Result<(), String>
 }
 /// Calls `updateHelpdeskTreePath` with its examples.
 async fn update_helpdesk_tree_path(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "updateHelpdeskTreePath",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let locale: String = decode("updateHelpdeskTreePath", "locale", r#""en""#)?;
-    let content_type: ::crisp_models::HelpdeskContentType = decode(
+    let locale: String = ::crisp_runtime::examples::decode(
+        "updateHelpdeskTreePath",
+        "locale",
+        r#""en""#,
+    )?;
+    let content_type: ::crisp_models::HelpdeskContentType = ::crisp_runtime::examples::decode(
         "updateHelpdeskTreePath",
         "content_type",
         r#""articles""#,
     )?;
-    let path: String = decode(
+    let path: String = ::crisp_runtime::examples::decode(
         "updateHelpdeskTreePath",
         "path",
         r#""guides/getting-started""#,
     )?;
-    let body: ::crisp_models::HelpdeskTreePathUpdate = decode(
+    let body: ::crisp_models::HelpdeskTreePathUpdate = ::crisp_runtime::examples::decode(
         "updateHelpdeskTreePath",
         "body",
         r#"{"action":"move","path":{"to":"guides/setup/getting-started"},"position":0}"#,
@@ -5537,18 +6192,22 @@ async fn update_helpdesk_tree_path(client: &crate::Client) -> Result<(), String>
 }
 /// Calls `deleteHelpdeskTreePath` with its examples.
 async fn delete_helpdesk_tree_path(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "deleteHelpdeskTreePath",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let locale: String = decode("deleteHelpdeskTreePath", "locale", r#""en""#)?;
-    let content_type: ::crisp_models::HelpdeskContentType = decode(
+    let locale: String = ::crisp_runtime::examples::decode(
+        "deleteHelpdeskTreePath",
+        "locale",
+        r#""en""#,
+    )?;
+    let content_type: ::crisp_models::HelpdeskContentType = ::crisp_runtime::examples::decode(
         "deleteHelpdeskTreePath",
         "content_type",
         r#""articles""#,
     )?;
-    let path: String = decode(
+    let path: String = ::crisp_runtime::examples::decode(
         "deleteHelpdeskTreePath",
         "path",
         r#""guides/getting-started""#,
@@ -5563,13 +6222,17 @@ async fn delete_helpdesk_tree_path(client: &crate::Client) -> Result<(), String>
 /// Calls `addNewHelpdeskLocaleArticle` with its examples.
 #[allow(deprecated)]
 async fn add_new_helpdesk_locale_article(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "addNewHelpdeskLocaleArticle",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let locale: String = decode("addNewHelpdeskLocaleArticle", "locale", r#""en""#)?;
-    let body: ::crisp_models::AddNewHelpdeskLocaleArticleBody = decode(
+    let locale: String = ::crisp_runtime::examples::decode(
+        "addNewHelpdeskLocaleArticle",
+        "locale",
+        r#""en""#,
+    )?;
+    let body: ::crisp_models::AddNewHelpdeskLocaleArticleBody = ::crisp_runtime::examples::decode(
         "addNewHelpdeskLocaleArticle",
         "body",
         r#"{"title":"How to use $crisp JavaScript SDK?"}"#,
@@ -5579,23 +6242,31 @@ async fn add_new_helpdesk_locale_article(client: &crate::Client) -> Result<(), S
         .add_new_helpdesk_locale_article(&website_id, &locale, &body)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "addNewHelpdeskLocaleArticle",
         "the answer",
         r#"{"article_id":"fd036d68-c619-4c63-9deb-e2ce91733dd6"}"#,
-        &encode("addNewHelpdeskLocaleArticle", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "addNewHelpdeskLocaleArticle",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `resolveHelpdeskLocaleArticle` with its examples.
 #[allow(deprecated)]
 async fn resolve_helpdesk_locale_article(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "resolveHelpdeskLocaleArticle",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let locale: String = decode("resolveHelpdeskLocaleArticle", "locale", r#""en""#)?;
-    let article_id: String = decode(
+    let locale: String = ::crisp_runtime::examples::decode(
+        "resolveHelpdeskLocaleArticle",
+        "locale",
+        r#""en""#,
+    )?;
+    let article_id: String = ::crisp_runtime::examples::decode(
         "resolveHelpdeskLocaleArticle",
         "article_id",
         r#""fd036d68-c619-4c63-9deb-e2ce91733dd6""#,
@@ -5605,11 +6276,15 @@ async fn resolve_helpdesk_locale_article(client: &crate::Client) -> Result<(), S
         .resolve_helpdesk_locale_article(&website_id, &locale, &article_id)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "resolveHelpdeskLocaleArticle",
         "the answer",
         r#"{"article_id":"fd036d68-c619-4c63-9deb-e2ce91733dd6","content":"Crisp lets you create your customized chatbox easily. **It's easy to setup**.","created_at":1709294400000,"description":null,"featured":false,"order":1,"published_at":1709294400000,"status":"published","title":"How to use $crisp JavaScript SDK?","updated_at":1710340112000,"url":"https://acme-inc.crisp.help/en/article/how-to-use-crisp-javascript-sdk-10ud15y/","visibility":"visible","visits":1532}"#,
-        &encode("resolveHelpdeskLocaleArticle", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "resolveHelpdeskLocaleArticle",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `checkHelpdeskLocaleArticleExists` with its examples.
@@ -5617,17 +6292,17 @@ async fn resolve_helpdesk_locale_article(client: &crate::Client) -> Result<(), S
 async fn check_helpdesk_locale_article_exists(
     client: &crate::Client,
 ) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "checkHelpdeskLocaleArticleExists",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let locale: String = decode(
+    let locale: String = ::crisp_runtime::examples::decode(
         "checkHelpdeskLocaleArticleExists",
         "locale",
         r#""en""#,
     )?;
-    let article_id: String = decode(
+    let article_id: String = ::crisp_runtime::examples::decode(
         "checkHelpdeskLocaleArticleExists",
         "article_id",
         r#""fd036d68-c619-4c63-9deb-e2ce91733dd6""#,
@@ -5649,18 +6324,22 @@ async fn check_helpdesk_locale_article_exists(
 /// Calls `saveHelpdeskLocaleArticle` with its examples.
 #[allow(deprecated)]
 async fn save_helpdesk_locale_article(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "saveHelpdeskLocaleArticle",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let locale: String = decode("saveHelpdeskLocaleArticle", "locale", r#""en""#)?;
-    let article_id: String = decode(
+    let locale: String = ::crisp_runtime::examples::decode(
+        "saveHelpdeskLocaleArticle",
+        "locale",
+        r#""en""#,
+    )?;
+    let article_id: String = ::crisp_runtime::examples::decode(
         "saveHelpdeskLocaleArticle",
         "article_id",
         r#""fd036d68-c619-4c63-9deb-e2ce91733dd6""#,
     )?;
-    let body: ::crisp_models::HelpdeskArticle = decode(
+    let body: ::crisp_models::HelpdeskArticle = ::crisp_runtime::examples::decode(
         "saveHelpdeskLocaleArticle",
         "body",
         r#"{"content":"Crisp lets you create your customized chatbox easily. **It's easy to setup**.","description":null,"featured":false,"order":1,"title":"How to use $crisp JavaScript SDK?"}"#,
@@ -5675,18 +6354,22 @@ async fn save_helpdesk_locale_article(client: &crate::Client) -> Result<(), Stri
 /// Calls `updateHelpdeskLocaleArticle` with its examples.
 #[allow(deprecated)]
 async fn update_helpdesk_locale_article(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "updateHelpdeskLocaleArticle",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let locale: String = decode("updateHelpdeskLocaleArticle", "locale", r#""en""#)?;
-    let article_id: String = decode(
+    let locale: String = ::crisp_runtime::examples::decode(
+        "updateHelpdeskLocaleArticle",
+        "locale",
+        r#""en""#,
+    )?;
+    let article_id: String = ::crisp_runtime::examples::decode(
         "updateHelpdeskLocaleArticle",
         "article_id",
         r#""fd036d68-c619-4c63-9deb-e2ce91733dd6""#,
     )?;
-    let body: ::crisp_models::HelpdeskArticle = decode(
+    let body: ::crisp_models::HelpdeskArticle = ::crisp_runtime::examples::decode(
         "updateHelpdeskLocaleArticle",
         "body",
         r#"{"content":"Crisp lets you create your customized chatbox easily. **It's easy to setup**."}"#,
@@ -5701,13 +6384,17 @@ async fn update_helpdesk_locale_article(client: &crate::Client) -> Result<(), St
 /// Calls `deleteHelpdeskLocaleArticle` with its examples.
 #[allow(deprecated)]
 async fn delete_helpdesk_locale_article(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "deleteHelpdeskLocaleArticle",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let locale: String = decode("deleteHelpdeskLocaleArticle", "locale", r#""en""#)?;
-    let article_id: String = decode(
+    let locale: String = ::crisp_runtime::examples::decode(
+        "deleteHelpdeskLocaleArticle",
+        "locale",
+        r#""en""#,
+    )?;
+    let article_id: String = ::crisp_runtime::examples::decode(
         "deleteHelpdeskLocaleArticle",
         "article_id",
         r#""fd036d68-c619-4c63-9deb-e2ce91733dd6""#,
@@ -5724,22 +6411,22 @@ async fn delete_helpdesk_locale_article(client: &crate::Client) -> Result<(), St
 async fn resolve_helpdesk_locale_article_alternate(
     client: &crate::Client,
 ) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "resolveHelpdeskLocaleArticleAlternate",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let locale: String = decode(
+    let locale: String = ::crisp_runtime::examples::decode(
         "resolveHelpdeskLocaleArticleAlternate",
         "locale",
         r#""en""#,
     )?;
-    let article_id: String = decode(
+    let article_id: String = ::crisp_runtime::examples::decode(
         "resolveHelpdeskLocaleArticleAlternate",
         "article_id",
         r#""fd036d68-c619-4c63-9deb-e2ce91733dd6""#,
     )?;
-    let locale_linked: String = decode(
+    let locale_linked: String = ::crisp_runtime::examples::decode(
         "resolveHelpdeskLocaleArticleAlternate",
         "locale_linked",
         r#""fr""#,
@@ -5754,11 +6441,15 @@ async fn resolve_helpdesk_locale_article_alternate(
         )
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "resolveHelpdeskLocaleArticleAlternate",
         "the answer",
         r#"{"article_id":"3e5b7a1c-2d4f-4b8e-9a6c-0f1e2d3c4b5a","locale":"fr"}"#,
-        &encode("resolveHelpdeskLocaleArticleAlternate", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "resolveHelpdeskLocaleArticleAlternate",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `checkHelpdeskLocaleArticleAlternateExists` with its examples.
@@ -5766,22 +6457,22 @@ async fn resolve_helpdesk_locale_article_alternate(
 async fn check_helpdesk_locale_article_alternate_exists(
     client: &crate::Client,
 ) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "checkHelpdeskLocaleArticleAlternateExists",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let locale: String = decode(
+    let locale: String = ::crisp_runtime::examples::decode(
         "checkHelpdeskLocaleArticleAlternateExists",
         "locale",
         r#""en""#,
     )?;
-    let article_id: String = decode(
+    let article_id: String = ::crisp_runtime::examples::decode(
         "checkHelpdeskLocaleArticleAlternateExists",
         "article_id",
         r#""fd036d68-c619-4c63-9deb-e2ce91733dd6""#,
     )?;
-    let locale_linked: String = decode(
+    let locale_linked: String = ::crisp_runtime::examples::decode(
         "checkHelpdeskLocaleArticleAlternateExists",
         "locale_linked",
         r#""fr""#,
@@ -5810,27 +6501,27 @@ async fn check_helpdesk_locale_article_alternate_exists(
 async fn save_helpdesk_locale_article_alternate(
     client: &crate::Client,
 ) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "saveHelpdeskLocaleArticleAlternate",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let locale: String = decode(
+    let locale: String = ::crisp_runtime::examples::decode(
         "saveHelpdeskLocaleArticleAlternate",
         "locale",
         r#""en""#,
     )?;
-    let article_id: String = decode(
+    let article_id: String = ::crisp_runtime::examples::decode(
         "saveHelpdeskLocaleArticleAlternate",
         "article_id",
         r#""fd036d68-c619-4c63-9deb-e2ce91733dd6""#,
     )?;
-    let locale_linked: String = decode(
+    let locale_linked: String = ::crisp_runtime::examples::decode(
         "saveHelpdeskLocaleArticleAlternate",
         "locale_linked",
         r#""fr""#,
     )?;
-    let body: ::crisp_models::SaveHelpdeskLocaleArticleAlternateBody = decode(
+    let body: ::crisp_models::SaveHelpdeskLocaleArticleAlternateBody = ::crisp_runtime::examples::decode(
         "saveHelpdeskLocaleArticleAlternate",
         "body",
         r#"{"article_id":"3e5b7a1c-2d4f-4b8e-9a6c-0f1e2d3c4b5a"}"#,
@@ -5853,22 +6544,22 @@ async fn save_helpdesk_locale_article_alternate(
 async fn delete_helpdesk_locale_article_alternate(
     client: &crate::Client,
 ) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "deleteHelpdeskLocaleArticleAlternate",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let locale: String = decode(
+    let locale: String = ::crisp_runtime::examples::decode(
         "deleteHelpdeskLocaleArticleAlternate",
         "locale",
         r#""en""#,
     )?;
-    let article_id: String = decode(
+    let article_id: String = ::crisp_runtime::examples::decode(
         "deleteHelpdeskLocaleArticleAlternate",
         "article_id",
         r#""fd036d68-c619-4c63-9deb-e2ce91733dd6""#,
     )?;
-    let locale_linked: String = decode(
+    let locale_linked: String = ::crisp_runtime::examples::decode(
         "deleteHelpdeskLocaleArticleAlternate",
         "locale_linked",
         r#""fr""#,
@@ -5890,17 +6581,17 @@ async fn delete_helpdesk_locale_article_alternate(
 async fn list_helpdesk_locale_article_alternates(
     client: &crate::Client,
 ) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "listHelpdeskLocaleArticleAlternates",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let locale: String = decode(
+    let locale: String = ::crisp_runtime::examples::decode(
         "listHelpdeskLocaleArticleAlternates",
         "locale",
         r#""en""#,
     )?;
-    let article_id: String = decode(
+    let article_id: String = ::crisp_runtime::examples::decode(
         "listHelpdeskLocaleArticleAlternates",
         "article_id",
         r#""fd036d68-c619-4c63-9deb-e2ce91733dd6""#,
@@ -5910,11 +6601,15 @@ async fn list_helpdesk_locale_article_alternates(
         .list_helpdesk_locale_article_alternates(&website_id, &locale, &article_id)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "listHelpdeskLocaleArticleAlternates",
         "the answer",
         r#"[{"article_id":"3e5b7a1c-2d4f-4b8e-9a6c-0f1e2d3c4b5a","locale":"fr"}]"#,
-        &encode("listHelpdeskLocaleArticleAlternates", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "listHelpdeskLocaleArticleAlternates",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `resolveHelpdeskLocaleArticleCategory` with its examples.
@@ -5922,17 +6617,17 @@ async fn list_helpdesk_locale_article_alternates(
 async fn resolve_helpdesk_locale_article_category(
     client: &crate::Client,
 ) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "resolveHelpdeskLocaleArticleCategory",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let locale: String = decode(
+    let locale: String = ::crisp_runtime::examples::decode(
         "resolveHelpdeskLocaleArticleCategory",
         "locale",
         r#""en""#,
     )?;
-    let article_id: String = decode(
+    let article_id: String = ::crisp_runtime::examples::decode(
         "resolveHelpdeskLocaleArticleCategory",
         "article_id",
         r#""fd036d68-c619-4c63-9deb-e2ce91733dd6""#,
@@ -5942,11 +6637,15 @@ async fn resolve_helpdesk_locale_article_category(
         .resolve_helpdesk_locale_article_category(&website_id, &locale, &article_id)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "resolveHelpdeskLocaleArticleCategory",
         "the answer",
         r#"{"category_id":"5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4","section_id":"2f9b1a6e-0c1d-4b7e-8f3a-9d5e7c4b2a10"}"#,
-        &encode("resolveHelpdeskLocaleArticleCategory", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "resolveHelpdeskLocaleArticleCategory",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `updateHelpdeskLocaleArticleCategory` with its examples.
@@ -5954,22 +6653,22 @@ async fn resolve_helpdesk_locale_article_category(
 async fn update_helpdesk_locale_article_category(
     client: &crate::Client,
 ) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "updateHelpdeskLocaleArticleCategory",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let locale: String = decode(
+    let locale: String = ::crisp_runtime::examples::decode(
         "updateHelpdeskLocaleArticleCategory",
         "locale",
         r#""en""#,
     )?;
-    let article_id: String = decode(
+    let article_id: String = ::crisp_runtime::examples::decode(
         "updateHelpdeskLocaleArticleCategory",
         "article_id",
         r#""fd036d68-c619-4c63-9deb-e2ce91733dd6""#,
     )?;
-    let body: ::crisp_models::UpdateHelpdeskLocaleArticleCategoryBody = decode(
+    let body: ::crisp_models::UpdateHelpdeskLocaleArticleCategoryBody = ::crisp_runtime::examples::decode(
         "updateHelpdeskLocaleArticleCategory",
         "body",
         r#"{"category_id":"5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4","section_id":"2f9b1a6e-0c1d-4b7e-8f3a-9d5e7c4b2a10"}"#,
@@ -5991,17 +6690,17 @@ async fn update_helpdesk_locale_article_category(
 async fn resolve_helpdesk_locale_article_page(
     client: &crate::Client,
 ) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "resolveHelpdeskLocaleArticlePage",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let locale: String = decode(
+    let locale: String = ::crisp_runtime::examples::decode(
         "resolveHelpdeskLocaleArticlePage",
         "locale",
         r#""en""#,
     )?;
-    let article_id: String = decode(
+    let article_id: String = ::crisp_runtime::examples::decode(
         "resolveHelpdeskLocaleArticlePage",
         "article_id",
         r#""fd036d68-c619-4c63-9deb-e2ce91733dd6""#,
@@ -6011,23 +6710,31 @@ async fn resolve_helpdesk_locale_article_page(
         .resolve_helpdesk_locale_article_page(&website_id, &locale, &article_id)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "resolveHelpdeskLocaleArticlePage",
         "the answer",
         r#"{"title":"How to use $crisp JavaScript SDK?","url":"https://acme-inc.crisp.help/en/article/how-to-use-crisp-javascript-sdk-10ud15y/"}"#,
-        &encode("resolveHelpdeskLocaleArticlePage", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "resolveHelpdeskLocaleArticlePage",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `publishHelpdeskLocaleArticle` with its examples.
 #[allow(deprecated)]
 async fn publish_helpdesk_locale_article(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "publishHelpdeskLocaleArticle",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let locale: String = decode("publishHelpdeskLocaleArticle", "locale", r#""en""#)?;
-    let article_id: String = decode(
+    let locale: String = ::crisp_runtime::examples::decode(
+        "publishHelpdeskLocaleArticle",
+        "locale",
+        r#""en""#,
+    )?;
+    let article_id: String = ::crisp_runtime::examples::decode(
         "publishHelpdeskLocaleArticle",
         "article_id",
         r#""fd036d68-c619-4c63-9deb-e2ce91733dd6""#,
@@ -6037,11 +6744,15 @@ async fn publish_helpdesk_locale_article(client: &crate::Client) -> Result<(), S
         .publish_helpdesk_locale_article(&website_id, &locale, &article_id)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "publishHelpdeskLocaleArticle",
         "the answer",
         r#"{"url":"https://acme-inc.crisp.help/en/article/how-to-use-crisp-javascript-sdk-10ud15y/"}"#,
-        &encode("publishHelpdeskLocaleArticle", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "publishHelpdeskLocaleArticle",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `unpublishHelpdeskLocaleArticle` with its examples.
@@ -6049,13 +6760,17 @@ async fn publish_helpdesk_locale_article(client: &crate::Client) -> Result<(), S
 async fn unpublish_helpdesk_locale_article(
     client: &crate::Client,
 ) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "unpublishHelpdeskLocaleArticle",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let locale: String = decode("unpublishHelpdeskLocaleArticle", "locale", r#""en""#)?;
-    let article_id: String = decode(
+    let locale: String = ::crisp_runtime::examples::decode(
+        "unpublishHelpdeskLocaleArticle",
+        "locale",
+        r#""en""#,
+    )?;
+    let article_id: String = ::crisp_runtime::examples::decode(
         "unpublishHelpdeskLocaleArticle",
         "article_id",
         r#""fd036d68-c619-4c63-9deb-e2ce91733dd6""#,
@@ -6070,35 +6785,51 @@ async fn unpublish_helpdesk_locale_article(
 /// Calls `listHelpdeskLocaleArticles` with its examples.
 #[allow(deprecated)]
 async fn list_helpdesk_locale_articles(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "listHelpdeskLocaleArticles",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let locale: String = decode("listHelpdeskLocaleArticles", "locale", r#""en""#)?;
-    let page_number: u32 = decode("listHelpdeskLocaleArticles", "page_number", r#"1"#)?;
+    let locale: String = ::crisp_runtime::examples::decode(
+        "listHelpdeskLocaleArticles",
+        "locale",
+        r#""en""#,
+    )?;
+    let page_number: u32 = ::crisp_runtime::examples::decode(
+        "listHelpdeskLocaleArticles",
+        "page_number",
+        r#"1"#,
+    )?;
     let answer = client
         .website_helpdesk()
         .list_helpdesk_locale_articles(&website_id, &locale, page_number)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "listHelpdeskLocaleArticles",
         "the answer",
         r#"[{"article_id":"fd036d68-c619-4c63-9deb-e2ce91733dd6","content":"Crisp lets you create your customized chatbox easily. **It's easy to setup**.","created_at":1709294400000,"description":null,"featured":false,"order":1,"published_at":1709294400000,"status":"published","title":"How to use $crisp JavaScript SDK?","updated_at":1710340112000,"url":"https://acme-inc.crisp.help/en/article/how-to-use-crisp-javascript-sdk-10ud15y/","visibility":"visible","visits":1532}]"#,
-        &encode("listHelpdeskLocaleArticles", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "listHelpdeskLocaleArticles",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `listHelpdeskLocaleCategories` with its examples.
 #[allow(deprecated)]
 async fn list_helpdesk_locale_categories(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "listHelpdeskLocaleCategories",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let locale: String = decode("listHelpdeskLocaleCategories", "locale", r#""en""#)?;
-    let page_number: u32 = decode(
+    let locale: String = ::crisp_runtime::examples::decode(
+        "listHelpdeskLocaleCategories",
+        "locale",
+        r#""en""#,
+    )?;
+    let page_number: u32 = ::crisp_runtime::examples::decode(
         "listHelpdeskLocaleCategories",
         "page_number",
         r#"1"#,
@@ -6108,23 +6839,31 @@ async fn list_helpdesk_locale_categories(client: &crate::Client) -> Result<(), S
         .list_helpdesk_locale_categories(&website_id, &locale, page_number)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "listHelpdeskLocaleCategories",
         "the answer",
         r#"[{"category_id":"5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4"}]"#,
-        &encode("listHelpdeskLocaleCategories", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "listHelpdeskLocaleCategories",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `addHelpdeskLocaleCategory` with its examples.
 #[allow(deprecated)]
 async fn add_helpdesk_locale_category(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "addHelpdeskLocaleCategory",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let locale: String = decode("addHelpdeskLocaleCategory", "locale", r#""en""#)?;
-    let body: ::crisp_models::AddHelpdeskLocaleCategoryBody = decode(
+    let locale: String = ::crisp_runtime::examples::decode(
+        "addHelpdeskLocaleCategory",
+        "locale",
+        r#""en""#,
+    )?;
+    let body: ::crisp_models::AddHelpdeskLocaleCategoryBody = ::crisp_runtime::examples::decode(
         "addHelpdeskLocaleCategory",
         "body",
         r#"{"name":"Getting started"}"#,
@@ -6134,23 +6873,31 @@ async fn add_helpdesk_locale_category(client: &crate::Client) -> Result<(), Stri
         .add_helpdesk_locale_category(&website_id, &locale, &body)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "addHelpdeskLocaleCategory",
         "the answer",
         r#"{"category_id":"5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4"}"#,
-        &encode("addHelpdeskLocaleCategory", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "addHelpdeskLocaleCategory",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `resolveHelpdeskLocaleCategory` with its examples.
 #[allow(deprecated)]
 async fn resolve_helpdesk_locale_category(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "resolveHelpdeskLocaleCategory",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let locale: String = decode("resolveHelpdeskLocaleCategory", "locale", r#""en""#)?;
-    let category_id: String = decode(
+    let locale: String = ::crisp_runtime::examples::decode(
+        "resolveHelpdeskLocaleCategory",
+        "locale",
+        r#""en""#,
+    )?;
+    let category_id: String = ::crisp_runtime::examples::decode(
         "resolveHelpdeskLocaleCategory",
         "category_id",
         r#""5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4""#,
@@ -6160,11 +6907,15 @@ async fn resolve_helpdesk_locale_category(client: &crate::Client) -> Result<(), 
         .resolve_helpdesk_locale_category(&website_id, &locale, &category_id)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "resolveHelpdeskLocaleCategory",
         "the answer",
         r#"{"category_id":"5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4"}"#,
-        &encode("resolveHelpdeskLocaleCategory", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "resolveHelpdeskLocaleCategory",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `checkHelpdeskLocaleCategoryExists` with its examples.
@@ -6172,17 +6923,17 @@ async fn resolve_helpdesk_locale_category(client: &crate::Client) -> Result<(), 
 async fn check_helpdesk_locale_category_exists(
     client: &crate::Client,
 ) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "checkHelpdeskLocaleCategoryExists",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let locale: String = decode(
+    let locale: String = ::crisp_runtime::examples::decode(
         "checkHelpdeskLocaleCategoryExists",
         "locale",
         r#""en""#,
     )?;
-    let category_id: String = decode(
+    let category_id: String = ::crisp_runtime::examples::decode(
         "checkHelpdeskLocaleCategoryExists",
         "category_id",
         r#""5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4""#,
@@ -6204,18 +6955,22 @@ async fn check_helpdesk_locale_category_exists(
 /// Calls `saveHelpdeskLocaleCategory` with its examples.
 #[allow(deprecated)]
 async fn save_helpdesk_locale_category(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "saveHelpdeskLocaleCategory",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let locale: String = decode("saveHelpdeskLocaleCategory", "locale", r#""en""#)?;
-    let category_id: String = decode(
+    let locale: String = ::crisp_runtime::examples::decode(
+        "saveHelpdeskLocaleCategory",
+        "locale",
+        r#""en""#,
+    )?;
+    let category_id: String = ::crisp_runtime::examples::decode(
         "saveHelpdeskLocaleCategory",
         "category_id",
         r#""5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4""#,
     )?;
-    let body: ::crisp_models::HelpdeskCategory = decode(
+    let body: ::crisp_models::HelpdeskCategory = ::crisp_runtime::examples::decode(
         "saveHelpdeskLocaleCategory",
         "body",
         r#"{"category_id":"5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4"}"#,
@@ -6230,18 +6985,22 @@ async fn save_helpdesk_locale_category(client: &crate::Client) -> Result<(), Str
 /// Calls `updateHelpdeskLocaleCategory` with its examples.
 #[allow(deprecated)]
 async fn update_helpdesk_locale_category(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "updateHelpdeskLocaleCategory",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let locale: String = decode("updateHelpdeskLocaleCategory", "locale", r#""en""#)?;
-    let category_id: String = decode(
+    let locale: String = ::crisp_runtime::examples::decode(
+        "updateHelpdeskLocaleCategory",
+        "locale",
+        r#""en""#,
+    )?;
+    let category_id: String = ::crisp_runtime::examples::decode(
         "updateHelpdeskLocaleCategory",
         "category_id",
         r#""5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4""#,
     )?;
-    let body: ::crisp_models::HelpdeskCategory = decode(
+    let body: ::crisp_models::HelpdeskCategory = ::crisp_runtime::examples::decode(
         "updateHelpdeskLocaleCategory",
         "body",
         r#"{"section_id":"2f9b1a6e-0c1d-4b7e-8f3a-9d5e7c4b2a10"}"#,
@@ -6256,13 +7015,17 @@ async fn update_helpdesk_locale_category(client: &crate::Client) -> Result<(), S
 /// Calls `deleteHelpdeskLocaleCategory` with its examples.
 #[allow(deprecated)]
 async fn delete_helpdesk_locale_category(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "deleteHelpdeskLocaleCategory",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let locale: String = decode("deleteHelpdeskLocaleCategory", "locale", r#""en""#)?;
-    let category_id: String = decode(
+    let locale: String = ::crisp_runtime::examples::decode(
+        "deleteHelpdeskLocaleCategory",
+        "locale",
+        r#""en""#,
+    )?;
+    let category_id: String = ::crisp_runtime::examples::decode(
         "deleteHelpdeskLocaleCategory",
         "category_id",
         r#""5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4""#,
@@ -6277,18 +7040,22 @@ async fn delete_helpdesk_locale_category(client: &crate::Client) -> Result<(), S
 /// Calls `addHelpdeskLocaleSection` with its examples.
 #[allow(deprecated)]
 async fn add_helpdesk_locale_section(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "addHelpdeskLocaleSection",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let locale: String = decode("addHelpdeskLocaleSection", "locale", r#""en""#)?;
-    let category_id: String = decode(
+    let locale: String = ::crisp_runtime::examples::decode(
+        "addHelpdeskLocaleSection",
+        "locale",
+        r#""en""#,
+    )?;
+    let category_id: String = ::crisp_runtime::examples::decode(
         "addHelpdeskLocaleSection",
         "category_id",
         r#""5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4""#,
     )?;
-    let body: ::crisp_models::AddHelpdeskLocaleSectionBody = decode(
+    let body: ::crisp_models::AddHelpdeskLocaleSectionBody = ::crisp_runtime::examples::decode(
         "addHelpdeskLocaleSection",
         "body",
         r#"{"name":"Installation"}"#,
@@ -6298,28 +7065,36 @@ async fn add_helpdesk_locale_section(client: &crate::Client) -> Result<(), Strin
         .add_helpdesk_locale_section(&website_id, &locale, &category_id, &body)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "addHelpdeskLocaleSection",
         "the answer",
         r#"{"section_id":"2f9b1a6e-0c1d-4b7e-8f3a-9d5e7c4b2a10"}"#,
-        &encode("addHelpdeskLocaleSection", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "addHelpdeskLocaleSection",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `resolveHelpdeskLocaleSection` with its examples.
 #[allow(deprecated)]
 async fn resolve_helpdesk_locale_section(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "resolveHelpdeskLocaleSection",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let locale: String = decode("resolveHelpdeskLocaleSection", "locale", r#""en""#)?;
-    let category_id: String = decode(
+    let locale: String = ::crisp_runtime::examples::decode(
+        "resolveHelpdeskLocaleSection",
+        "locale",
+        r#""en""#,
+    )?;
+    let category_id: String = ::crisp_runtime::examples::decode(
         "resolveHelpdeskLocaleSection",
         "category_id",
         r#""5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4""#,
     )?;
-    let section_id: String = decode(
+    let section_id: String = ::crisp_runtime::examples::decode(
         "resolveHelpdeskLocaleSection",
         "section_id",
         r#""2f9b1a6e-0c1d-4b7e-8f3a-9d5e7c4b2a10""#,
@@ -6329,11 +7104,15 @@ async fn resolve_helpdesk_locale_section(client: &crate::Client) -> Result<(), S
         .resolve_helpdesk_locale_section(&website_id, &locale, &category_id, &section_id)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "resolveHelpdeskLocaleSection",
         "the answer",
         r#"{"created_at":1709294400000,"name":"Installation","order":1,"section_id":"2f9b1a6e-0c1d-4b7e-8f3a-9d5e7c4b2a10","updated_at":1710340112000}"#,
-        &encode("resolveHelpdeskLocaleSection", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "resolveHelpdeskLocaleSection",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `checkHelpdeskLocaleSectionExists` with its examples.
@@ -6341,22 +7120,22 @@ async fn resolve_helpdesk_locale_section(client: &crate::Client) -> Result<(), S
 async fn check_helpdesk_locale_section_exists(
     client: &crate::Client,
 ) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "checkHelpdeskLocaleSectionExists",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let locale: String = decode(
+    let locale: String = ::crisp_runtime::examples::decode(
         "checkHelpdeskLocaleSectionExists",
         "locale",
         r#""en""#,
     )?;
-    let category_id: String = decode(
+    let category_id: String = ::crisp_runtime::examples::decode(
         "checkHelpdeskLocaleSectionExists",
         "category_id",
         r#""5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4""#,
     )?;
-    let section_id: String = decode(
+    let section_id: String = ::crisp_runtime::examples::decode(
         "checkHelpdeskLocaleSectionExists",
         "section_id",
         r#""2f9b1a6e-0c1d-4b7e-8f3a-9d5e7c4b2a10""#,
@@ -6383,23 +7162,27 @@ async fn check_helpdesk_locale_section_exists(
 /// Calls `saveHelpdeskLocaleSection` with its examples.
 #[allow(deprecated)]
 async fn save_helpdesk_locale_section(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "saveHelpdeskLocaleSection",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let locale: String = decode("saveHelpdeskLocaleSection", "locale", r#""en""#)?;
-    let category_id: String = decode(
+    let locale: String = ::crisp_runtime::examples::decode(
+        "saveHelpdeskLocaleSection",
+        "locale",
+        r#""en""#,
+    )?;
+    let category_id: String = ::crisp_runtime::examples::decode(
         "saveHelpdeskLocaleSection",
         "category_id",
         r#""5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4""#,
     )?;
-    let section_id: String = decode(
+    let section_id: String = ::crisp_runtime::examples::decode(
         "saveHelpdeskLocaleSection",
         "section_id",
         r#""2f9b1a6e-0c1d-4b7e-8f3a-9d5e7c4b2a10""#,
     )?;
-    let body: ::crisp_models::HelpdeskSection = decode(
+    let body: ::crisp_models::HelpdeskSection = ::crisp_runtime::examples::decode(
         "saveHelpdeskLocaleSection",
         "body",
         r#"{"name":"Installation","order":1}"#,
@@ -6420,23 +7203,27 @@ async fn save_helpdesk_locale_section(client: &crate::Client) -> Result<(), Stri
 /// Calls `updateHelpdeskLocaleSection` with its examples.
 #[allow(deprecated)]
 async fn update_helpdesk_locale_section(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "updateHelpdeskLocaleSection",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let locale: String = decode("updateHelpdeskLocaleSection", "locale", r#""en""#)?;
-    let category_id: String = decode(
+    let locale: String = ::crisp_runtime::examples::decode(
+        "updateHelpdeskLocaleSection",
+        "locale",
+        r#""en""#,
+    )?;
+    let category_id: String = ::crisp_runtime::examples::decode(
         "updateHelpdeskLocaleSection",
         "category_id",
         r#""5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4""#,
     )?;
-    let section_id: String = decode(
+    let section_id: String = ::crisp_runtime::examples::decode(
         "updateHelpdeskLocaleSection",
         "section_id",
         r#""2f9b1a6e-0c1d-4b7e-8f3a-9d5e7c4b2a10""#,
     )?;
-    let body: ::crisp_models::HelpdeskSection = decode(
+    let body: ::crisp_models::HelpdeskSection = ::crisp_runtime::examples::decode(
         "updateHelpdeskLocaleSection",
         "body",
         r#"{"name":"Installation and setup"}"#,
@@ -6457,18 +7244,22 @@ async fn update_helpdesk_locale_section(client: &crate::Client) -> Result<(), St
 /// Calls `deleteHelpdeskLocaleSection` with its examples.
 #[allow(deprecated)]
 async fn delete_helpdesk_locale_section(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "deleteHelpdeskLocaleSection",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let locale: String = decode("deleteHelpdeskLocaleSection", "locale", r#""en""#)?;
-    let category_id: String = decode(
+    let locale: String = ::crisp_runtime::examples::decode(
+        "deleteHelpdeskLocaleSection",
+        "locale",
+        r#""en""#,
+    )?;
+    let category_id: String = ::crisp_runtime::examples::decode(
         "deleteHelpdeskLocaleSection",
         "category_id",
         r#""5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4""#,
     )?;
-    let section_id: String = decode(
+    let section_id: String = ::crisp_runtime::examples::decode(
         "deleteHelpdeskLocaleSection",
         "section_id",
         r#""2f9b1a6e-0c1d-4b7e-8f3a-9d5e7c4b2a10""#,
@@ -6483,28 +7274,40 @@ async fn delete_helpdesk_locale_section(client: &crate::Client) -> Result<(), St
 /// Calls `listHelpdeskLocaleSections` with its examples.
 #[allow(deprecated)]
 async fn list_helpdesk_locale_sections(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "listHelpdeskLocaleSections",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let locale: String = decode("listHelpdeskLocaleSections", "locale", r#""en""#)?;
-    let category_id: String = decode(
+    let locale: String = ::crisp_runtime::examples::decode(
+        "listHelpdeskLocaleSections",
+        "locale",
+        r#""en""#,
+    )?;
+    let category_id: String = ::crisp_runtime::examples::decode(
         "listHelpdeskLocaleSections",
         "category_id",
         r#""5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4""#,
     )?;
-    let page_number: u32 = decode("listHelpdeskLocaleSections", "page_number", r#"1"#)?;
+    let page_number: u32 = ::crisp_runtime::examples::decode(
+        "listHelpdeskLocaleSections",
+        "page_number",
+        r#"1"#,
+    )?;
     let answer = client
         .website_helpdesk()
         .list_helpdesk_locale_sections(&website_id, &locale, &category_id, page_number)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "listHelpdeskLocaleSections",
         "the answer",
         r#"[{"created_at":1709294400000,"name":"Installation","order":1,"section_id":"2f9b1a6e-0c1d-4b7e-8f3a-9d5e7c4b2a10","updated_at":1710340112000}]"#,
-        &encode("listHelpdeskLocaleSections", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "listHelpdeskLocaleSections",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `exportHelpdeskLocaleArticlesLegacy` with its examples.
@@ -6512,12 +7315,12 @@ async fn list_helpdesk_locale_sections(client: &crate::Client) -> Result<(), Str
 async fn export_helpdesk_locale_articles_legacy(
     client: &crate::Client,
 ) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "exportHelpdeskLocaleArticlesLegacy",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let locale: String = decode(
+    let locale: String = ::crisp_runtime::examples::decode(
         "exportHelpdeskLocaleArticlesLegacy",
         "locale",
         r#""en""#,
@@ -6534,22 +7337,22 @@ async fn export_helpdesk_locale_articles_legacy(
 async fn list_helpdesk_locale_feedbacks_legacy(
     client: &crate::Client,
 ) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "listHelpdeskLocaleFeedbacksLegacy",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let locale: String = decode(
+    let locale: String = ::crisp_runtime::examples::decode(
         "listHelpdeskLocaleFeedbacksLegacy",
         "locale",
         r#""en""#,
     )?;
-    let page_number: u32 = decode(
+    let page_number: u32 = ::crisp_runtime::examples::decode(
         "listHelpdeskLocaleFeedbacksLegacy",
         "page_number",
         r#"1"#,
     )?;
-    let options: ::crisp_models::ListHelpdeskLocaleFeedbacksLegacyOptions = decode(
+    let options: ::crisp_models::ListHelpdeskLocaleFeedbacksLegacyOptions = ::crisp_runtime::examples::decode(
         "listHelpdeskLocaleFeedbacksLegacy",
         "options",
         r#"{"filter_date_end":"2024-03-31T23:59:59.999Z","filter_date_start":"2024-03-01T00:00:00.000Z"}"#,
@@ -6564,11 +7367,15 @@ async fn list_helpdesk_locale_feedbacks_legacy(
         )
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "listHelpdeskLocaleFeedbacksLegacy",
         "the answer",
         r#"[{"article":{"article_id":"fd036d68-c619-4c63-9deb-e2ce91733dd6","title":"How to use $crisp JavaScript SDK?","url":"https://acme-inc.crisp.help/en/article/how-to-use-crisp-javascript-sdk-10ud15y/"},"comment":"The screenshots do not match the current dashboard.","created_at":1710340112000,"rating":"unhelpful","session":{"assigned":{"user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"},"avatar":"https://avatars.example.com/john-doe.png","email":"john.doe@acme-inc.com","geolocation":{"city":"Nantes","coordinates":{"latitude":47.2184,"longitude":-1.5536},"country":"FR","region":"Brittany"},"nickname":"John Doe","session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881"}}]"#,
-        &encode("listHelpdeskLocaleFeedbacksLegacy", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "listHelpdeskLocaleFeedbacksLegacy",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `mapHelpdeskLocaleFeedbackRatingsLegacy` with its examples.
@@ -6576,17 +7383,17 @@ async fn list_helpdesk_locale_feedbacks_legacy(
 async fn map_helpdesk_locale_feedback_ratings_legacy(
     client: &crate::Client,
 ) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "mapHelpdeskLocaleFeedbackRatingsLegacy",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let locale: String = decode(
+    let locale: String = ::crisp_runtime::examples::decode(
         "mapHelpdeskLocaleFeedbackRatingsLegacy",
         "locale",
         r#""en""#,
     )?;
-    let options: ::crisp_models::MapHelpdeskLocaleFeedbackRatingsLegacyOptions = decode(
+    let options: ::crisp_models::MapHelpdeskLocaleFeedbackRatingsLegacyOptions = ::crisp_runtime::examples::decode(
         "mapHelpdeskLocaleFeedbackRatingsLegacy",
         "options",
         r#"{"filter_date_end":"2024-03-31T23:59:59.999Z","filter_date_start":"2024-03-01T00:00:00.000Z"}"#,
@@ -6596,11 +7403,15 @@ async fn map_helpdesk_locale_feedback_ratings_legacy(
         .map_helpdesk_locale_feedback_ratings_legacy(&website_id, &locale, &options)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "mapHelpdeskLocaleFeedbackRatingsLegacy",
         "the answer",
         r#"{"ratings":{"helpful":128,"unhelpful":14}}"#,
-        &encode("mapHelpdeskLocaleFeedbackRatingsLegacy", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "mapHelpdeskLocaleFeedbackRatingsLegacy",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `importExternalHelpdeskToLocaleLegacy` with its examples.
@@ -6608,17 +7419,17 @@ async fn map_helpdesk_locale_feedback_ratings_legacy(
 async fn import_external_helpdesk_to_locale_legacy(
     client: &crate::Client,
 ) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "importExternalHelpdeskToLocaleLegacy",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let locale: String = decode(
+    let locale: String = ::crisp_runtime::examples::decode(
         "importExternalHelpdeskToLocaleLegacy",
         "locale",
         r#""en""#,
     )?;
-    let body: ::crisp_models::HelpdeskExternalImport = decode(
+    let body: ::crisp_models::HelpdeskExternalImport = ::crisp_runtime::examples::decode(
         "importExternalHelpdeskToLocaleLegacy",
         "body",
         r#"{"helpdesk_url":"https://help.acme-inc.com/"}"#,
@@ -6632,12 +7443,12 @@ async fn import_external_helpdesk_to_locale_legacy(
 }
 /// Calls `batchBlockConversations` with its examples.
 async fn batch_block_conversations(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "batchBlockConversations",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let body: ::crisp_models::BatchBlockConversationsBody = decode(
+    let body: ::crisp_models::BatchBlockConversationsBody = ::crisp_runtime::examples::decode(
         "batchBlockConversations",
         "body",
         r#"{"blocked":true,"sessions":["session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","session_19e5240f-0a8d-461e-a661-a3123fc6eec9"]}"#,
@@ -6651,12 +7462,12 @@ async fn batch_block_conversations(client: &crate::Client) -> Result<(), String>
 }
 /// Calls `batchUpdateData` with its examples.
 async fn batch_update_data(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "batchUpdateData",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let body: ::crisp_models::BatchUpdateDataBody = decode(
+    let body: ::crisp_models::BatchUpdateDataBody = ::crisp_runtime::examples::decode(
         "batchUpdateData",
         "body",
         r#"{"data":{"onboarded":true,"plan":"premium","seats":12},"people":{"profiles":["c5a2f70c-f605-4648-b47f-8c39d4b03a50","9f2d7b4e-3a61-4c8e-b0d5-6e1f2a7c9b34"]}}"#,
@@ -6670,12 +7481,12 @@ async fn batch_update_data(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `batchInboxConversations` with its examples.
 async fn batch_inbox_conversations(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "batchInboxConversations",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let body: ::crisp_models::BatchInboxConversationsBody = decode(
+    let body: ::crisp_models::BatchInboxConversationsBody = ::crisp_runtime::examples::decode(
         "batchInboxConversations",
         "body",
         r#"{"inbox_id":"bf6935c9-43b3-4f8e-87ea-175c1e1ed1a9","sessions":["session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","session_19e5240f-0a8d-461e-a661-a3123fc6eec9"]}"#,
@@ -6689,12 +7500,12 @@ async fn batch_inbox_conversations(client: &crate::Client) -> Result<(), String>
 }
 /// Calls `batchReadConversations` with its examples.
 async fn batch_read_conversations(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "batchReadConversations",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let body: ::crisp_models::BatchConversationsSelection = decode(
+    let body: ::crisp_models::BatchConversationsSelection = ::crisp_runtime::examples::decode(
         "batchReadConversations",
         "body",
         r#"{"sessions":["session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","session_19e5240f-0a8d-461e-a661-a3123fc6eec9"]}"#,
@@ -6708,12 +7519,12 @@ async fn batch_read_conversations(client: &crate::Client) -> Result<(), String> 
 }
 /// Calls `batchRemove` with its examples.
 async fn batch_remove(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "batchRemove",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let body: ::crisp_models::BatchRemoveBody = decode(
+    let body: ::crisp_models::BatchRemoveBody = ::crisp_runtime::examples::decode(
         "batchRemove",
         "body",
         r#"{"inbox_id":"bf6935c9-43b3-4f8e-87ea-175c1e1ed1a9","sessions":["session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","session_19e5240f-0a8d-461e-a661-a3123fc6eec9"]}"#,
@@ -6727,12 +7538,12 @@ async fn batch_remove(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `batchReportConversations` with its examples.
 async fn batch_report_conversations(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "batchReportConversations",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let body: ::crisp_models::BatchReportConversationsBody = decode(
+    let body: ::crisp_models::BatchReportConversationsBody = ::crisp_runtime::examples::decode(
         "batchReportConversations",
         "body",
         r#"{"flag":"spam","sessions":["session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","session_19e5240f-0a8d-461e-a661-a3123fc6eec9"]}"#,
@@ -6746,12 +7557,12 @@ async fn batch_report_conversations(client: &crate::Client) -> Result<(), String
 }
 /// Calls `batchResolveConversations` with its examples.
 async fn batch_resolve_conversations(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "batchResolveConversations",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let body: ::crisp_models::BatchConversationsSelection = decode(
+    let body: ::crisp_models::BatchConversationsSelection = ::crisp_runtime::examples::decode(
         "batchResolveConversations",
         "body",
         r#"{"inbox_id":"bf6935c9-43b3-4f8e-87ea-175c1e1ed1a9"}"#,
@@ -6765,12 +7576,12 @@ async fn batch_resolve_conversations(client: &crate::Client) -> Result<(), Strin
 }
 /// Calls `batchRoutingConversations` with its examples.
 async fn batch_routing_conversations(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "batchRoutingConversations",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let body: ::crisp_models::BatchRoutingConversationsBody = decode(
+    let body: ::crisp_models::BatchRoutingConversationsBody = ::crisp_runtime::examples::decode(
         "batchRoutingConversations",
         "body",
         r#"{"assigned":{"user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"},"sessions":["session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","session_19e5240f-0a8d-461e-a661-a3123fc6eec9"]}"#,
@@ -6784,12 +7595,12 @@ async fn batch_routing_conversations(client: &crate::Client) -> Result<(), Strin
 }
 /// Calls `batchUpdateSegments` with its examples.
 async fn batch_update_segments(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "batchUpdateSegments",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let body: ::crisp_models::BatchUpdateSegmentsBody = decode(
+    let body: ::crisp_models::BatchUpdateSegmentsBody = ::crisp_runtime::examples::decode(
         "batchUpdateSegments",
         "body",
         r#"{"people":{"search":{"filter":[{"criterion":"segments","model":"people","operator":"has","query":["premium"]}],"operator":"and"}},"segments":["vip","renewal-2024"]}"#,
@@ -6803,12 +7614,12 @@ async fn batch_update_segments(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `batchUnreadConversations` with its examples.
 async fn batch_unread_conversations(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "batchUnreadConversations",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let body: ::crisp_models::BatchConversationsSelection = decode(
+    let body: ::crisp_models::BatchConversationsSelection = ::crisp_runtime::examples::decode(
         "batchUnreadConversations",
         "body",
         r#"{"sessions":["session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881"]}"#,
@@ -6822,12 +7633,12 @@ async fn batch_unread_conversations(client: &crate::Client) -> Result<(), String
 }
 /// Calls `batchUnresolveConversations` with its examples.
 async fn batch_unresolve_conversations(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "batchUnresolveConversations",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let body: ::crisp_models::BatchConversationsSelection = decode(
+    let body: ::crisp_models::BatchConversationsSelection = ::crisp_runtime::examples::decode(
         "batchUnresolveConversations",
         "body",
         r#"{"sessions":["session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","session_19e5240f-0a8d-461e-a661-a3123fc6eec9"]}"#,
@@ -6841,43 +7652,51 @@ async fn batch_unresolve_conversations(client: &crate::Client) -> Result<(), Str
 }
 /// Calls `listPeopleCampaigns` with its examples.
 async fn list_people_campaigns(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "listPeopleCampaigns",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let people_id: String = decode(
+    let people_id: String = ::crisp_runtime::examples::decode(
         "listPeopleCampaigns",
         "people_id",
         r#""john.doe@acme-inc.com""#,
     )?;
-    let page_number: u32 = decode("listPeopleCampaigns", "page_number", r#"1"#)?;
+    let page_number: u32 = ::crisp_runtime::examples::decode(
+        "listPeopleCampaigns",
+        "page_number",
+        r#"1"#,
+    )?;
     let answer = client
         .website_people()
         .list_people_campaigns(&website_id, &people_id, page_number)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "listPeopleCampaigns",
         "the answer",
         r#"[{"campaign_id":"2b4c9e5f-6a7d-4e8b-9c1a-3d5f7e9a1b2c","created_at":1709200000000,"dispatched_at":1709310000000,"name":"Spring product update","occurred_at":1709310420000,"statistics":["delivered","opened","clicked"],"type":"one-shot","updated_at":1709300000000}]"#,
-        &encode("listPeopleCampaigns", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode("listPeopleCampaigns", "the answer", &answer)?,
     )
 }
 /// Calls `listPeopleConversations` with its examples.
 async fn list_people_conversations(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "listPeopleConversations",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let people_id: String = decode(
+    let people_id: String = ::crisp_runtime::examples::decode(
         "listPeopleConversations",
         "people_id",
         r#""john.doe@acme-inc.com""#,
     )?;
-    let page_number: u32 = decode("listPeopleConversations", "page_number", r#"1"#)?;
-    let options: ::crisp_models::ListPeopleConversationsOptions = decode(
+    let page_number: u32 = ::crisp_runtime::examples::decode(
+        "listPeopleConversations",
+        "page_number",
+        r#"1"#,
+    )?;
+    let options: ::crisp_models::ListPeopleConversationsOptions = ::crisp_runtime::examples::decode(
         "listPeopleConversations",
         "options",
         r#"{"filter_not_resolved":false,"filter_resolved":false,"filter_unread":true}"#,
@@ -6887,21 +7706,25 @@ async fn list_people_conversations(client: &crate::Client) -> Result<(), String>
         .list_people_conversations(&website_id, &people_id, page_number, &options)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "listPeopleConversations",
         "the answer",
         r#"["session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","session_19e5240f-0a8d-461e-a661-a3123fc6eec9"]"#,
-        &encode("listPeopleConversations", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "listPeopleConversations",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `getPeopleData` with its examples.
 async fn get_people_data(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "getPeopleData",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let people_id: String = decode(
+    let people_id: String = ::crisp_runtime::examples::decode(
         "getPeopleData",
         "people_id",
         r#""john.doe@acme-inc.com""#,
@@ -6911,26 +7734,26 @@ async fn get_people_data(client: &crate::Client) -> Result<(), String> {
         .get_people_data(&website_id, &people_id)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "getPeopleData",
         "the answer",
         r#"{"data":{"newsletter":true,"plan":"premium","seats":12,"signup":"finished"}}"#,
-        &encode("getPeopleData", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode("getPeopleData", "the answer", &answer)?,
     )
 }
 /// Calls `savePeopleData` with its examples.
 async fn save_people_data(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "savePeopleData",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let people_id: String = decode(
+    let people_id: String = ::crisp_runtime::examples::decode(
         "savePeopleData",
         "people_id",
         r#""john.doe@acme-inc.com""#,
     )?;
-    let body: ::crisp_models::PeopleData = decode(
+    let body: ::crisp_models::PeopleData = ::crisp_runtime::examples::decode(
         "savePeopleData",
         "body",
         r#"{"data":{"signup":"finished","type":"customer"}}"#,
@@ -6944,17 +7767,17 @@ async fn save_people_data(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `updatePeopleData` with its examples.
 async fn update_people_data(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "updatePeopleData",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let people_id: String = decode(
+    let people_id: String = ::crisp_runtime::examples::decode(
         "updatePeopleData",
         "people_id",
         r#""john.doe@acme-inc.com""#,
     )?;
-    let body: ::crisp_models::PeopleData = decode(
+    let body: ::crisp_models::PeopleData = ::crisp_runtime::examples::decode(
         "updatePeopleData",
         "body",
         r#"{"data":{"seats":14,"signup":"finished"}}"#,
@@ -6968,17 +7791,17 @@ async fn update_people_data(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `addPeopleEvent` with its examples.
 async fn add_people_event(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "addPeopleEvent",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let people_id: String = decode(
+    let people_id: String = ::crisp_runtime::examples::decode(
         "addPeopleEvent",
         "people_id",
         r#""john.doe@acme-inc.com""#,
     )?;
-    let body: ::crisp_models::PeopleEvent = decode(
+    let body: ::crisp_models::PeopleEvent = ::crisp_runtime::examples::decode(
         "addPeopleEvent",
         "body",
         r#"{"color":"red","data":{"currency":"USD","price":10.99},"text":"Added item to basket"}"#,
@@ -6992,32 +7815,36 @@ async fn add_people_event(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `listPeopleEvents` with its examples.
 async fn list_people_events(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "listPeopleEvents",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let people_id: String = decode(
+    let people_id: String = ::crisp_runtime::examples::decode(
         "listPeopleEvents",
         "people_id",
         r#""john.doe@acme-inc.com""#,
     )?;
-    let page_number: u32 = decode("listPeopleEvents", "page_number", r#"1"#)?;
+    let page_number: u32 = ::crisp_runtime::examples::decode(
+        "listPeopleEvents",
+        "page_number",
+        r#"1"#,
+    )?;
     let answer = client
         .website_people()
         .list_people_events(&website_id, &people_id, page_number)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "listPeopleEvents",
         "the answer",
         r#"[{"color":"red","data":{"currency":"USD","price":10.99},"text":"Added item to basket","timestamp":1710340000000},{"color":"green","data":{"order_id":"A-10452"},"text":"Completed checkout","timestamp":1710340300000}]"#,
-        &encode("listPeopleEvents", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode("listPeopleEvents", "the answer", &answer)?,
     )
 }
 /// Calls `exportPeopleProfiles` with its examples.
 async fn export_people_profiles(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "exportPeopleProfiles",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
@@ -7031,12 +7858,12 @@ async fn export_people_profiles(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `importPeopleProfiles` with its examples.
 async fn import_people_profiles(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "importPeopleProfiles",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let body: ::crisp_models::PeopleProfileImportSetup = decode(
+    let body: ::crisp_models::PeopleProfileImportSetup = ::crisp_runtime::examples::decode(
         "importPeopleProfiles",
         "body",
         r#"{"mapping":[{"column":1,"field":"email"},{"column":2,"field":"person.nickname"}],"options":{"column_separator":";","skip_header":true},"url":"https://storage.crisp.chat/users/processing/import/aa0b64dd-9fb4-4db9-80d6-5a49eb84087b/19d956c7-0294-45ad-89e1-58ce45e7008f.csv"}"#,
@@ -7046,21 +7873,25 @@ async fn import_people_profiles(client: &crate::Client) -> Result<(), String> {
         .import_people_profiles(&website_id, &body)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "importPeopleProfiles",
         "the answer",
         r#"{"import_id":"6e0c1f4a-8d2b-4b7e-a3f9-5c1d2e8b7a60"}"#,
-        &encode("importPeopleProfiles", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "importPeopleProfiles",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `addNewPeopleProfile` with its examples.
 async fn add_new_people_profile(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "addNewPeopleProfile",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let body: ::crisp_models::PeopleProfileUpdate = decode(
+    let body: ::crisp_models::PeopleProfileUpdate = ::crisp_runtime::examples::decode(
         "addNewPeopleProfile",
         "body",
         r#"{"active":1710340112000,"company":{"domain":"acme-inc.com","name":"Acme Inc."},"email":"john.doe@acme-inc.com","person":{"locales":["fr","en"],"nickname":"John Doe","phone":"+33612345678"},"segments":["lead"]}"#,
@@ -7070,21 +7901,21 @@ async fn add_new_people_profile(client: &crate::Client) -> Result<(), String> {
         .add_new_people_profile(&website_id, &body)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "addNewPeopleProfile",
         "the answer",
         r#"{"people_id":"c5a2f70c-f605-4648-b47f-8c39d4b03a50"}"#,
-        &encode("addNewPeopleProfile", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode("addNewPeopleProfile", "the answer", &answer)?,
     )
 }
 /// Calls `getPeopleProfile` with its examples.
 async fn get_people_profile(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "getPeopleProfile",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let people_id: String = decode(
+    let people_id: String = ::crisp_runtime::examples::decode(
         "getPeopleProfile",
         "people_id",
         r#""john.doe@acme-inc.com""#,
@@ -7094,21 +7925,21 @@ async fn get_people_profile(client: &crate::Client) -> Result<(), String> {
         .get_people_profile(&website_id, &people_id)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "getPeopleProfile",
         "the answer",
         r#"{"active":{"last":1710340112000,"now":false},"company":{"description":"Maker of industrial-grade anvils.","domain":"acme-inc.com","emails":["contact@acme-inc.com"],"geolocation":{"city":"Nantes","coordinates":{"latitude":47.2184,"longitude":-1.5536},"country":"FR","region":"Pays de la Loire"},"legal_name":"Acme Incorporated SAS","metrics":{"arr":2400000,"employees":120,"market_cap":0,"raised":5000000},"name":"Acme Inc.","phones":["+33240000000"],"tags":["manufacturing","b2b"],"timezone":-60,"url":"https://acme-inc.com"},"created_at":1696152000000,"email":"john.doe@acme-inc.com","notepad":"Prefers to be contacted by e-mail.","people_id":"c5a2f70c-f605-4648-b47f-8c39d4b03a50","person":{"address":"12 Rue de la Paix, 75002 Paris, France","avatar":"https://avatar.example.com/john-doe.png","description":"Runs operations at Acme Inc. and handles the billing account.","employment":{"domain":"acme-inc.com","name":"Acme Inc.","role":"operations","seniority":"executive","title":"Head of Operations"},"gender":"male","geolocation":{"city":"Nantes","coordinates":{"latitude":47.2184,"longitude":-1.5536},"country":"FR","region":"Pays de la Loire"},"locales":["fr","en"],"nickname":"John Doe","phone":"+33612345678","profiles":[{"handle":"johndoe","type":"linkedin","url":"https://www.linkedin.com/in/johndoe"},{"handle":"johndoe","type":"twitter"}],"timezone":-60,"website":"https://johndoe.example.com"},"score":72,"segments":["customer","premium"],"updated_at":1710340112000}"#,
-        &encode("getPeopleProfile", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode("getPeopleProfile", "the answer", &answer)?,
     )
 }
 /// Calls `checkPeopleProfileExists` with its examples.
 async fn check_people_profile_exists(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "checkPeopleProfileExists",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let people_id: String = decode(
+    let people_id: String = ::crisp_runtime::examples::decode(
         "checkPeopleProfileExists",
         "people_id",
         r#""john.doe@acme-inc.com""#,
@@ -7129,17 +7960,17 @@ async fn check_people_profile_exists(client: &crate::Client) -> Result<(), Strin
 }
 /// Calls `savePeopleProfile` with its examples.
 async fn save_people_profile(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "savePeopleProfile",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let people_id: String = decode(
+    let people_id: String = ::crisp_runtime::examples::decode(
         "savePeopleProfile",
         "people_id",
         r#""john.doe@acme-inc.com""#,
     )?;
-    let body: ::crisp_models::PeopleProfileUpdate = decode(
+    let body: ::crisp_models::PeopleProfileUpdate = ::crisp_runtime::examples::decode(
         "savePeopleProfile",
         "body",
         r#"{"company":{"domain":"acme-inc.com","metrics":{"employees":120},"name":"Acme Inc."},"email":"john.doe@acme-inc.com","notepad":"Prefers to be contacted by e-mail.","person":{"employment":{"name":"Acme Inc.","title":"Head of Operations"},"locales":["fr","en"],"nickname":"John Doe","phone":"+33612345678"},"segments":["customer","premium"]}"#,
@@ -7153,17 +7984,17 @@ async fn save_people_profile(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `updatePeopleProfile` with its examples.
 async fn update_people_profile(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "updatePeopleProfile",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let people_id: String = decode(
+    let people_id: String = ::crisp_runtime::examples::decode(
         "updatePeopleProfile",
         "people_id",
         r#""john.doe@acme-inc.com""#,
     )?;
-    let body: ::crisp_models::PeopleProfileUpdate = decode(
+    let body: ::crisp_models::PeopleProfileUpdate = ::crisp_runtime::examples::decode(
         "updatePeopleProfile",
         "body",
         r#"{"person":{"nickname":"Johnny Doe"},"segments":["customer","vip"]}"#,
@@ -7177,12 +8008,12 @@ async fn update_people_profile(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `removePeopleProfile` with its examples.
 async fn remove_people_profile(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "removePeopleProfile",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let people_id: String = decode(
+    let people_id: String = ::crisp_runtime::examples::decode(
         "removePeopleProfile",
         "people_id",
         r#""john.doe@acme-inc.com""#,
@@ -7196,13 +8027,17 @@ async fn remove_people_profile(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `listPeopleProfiles` with its examples.
 async fn list_people_profiles(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "listPeopleProfiles",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let page_number: u32 = decode("listPeopleProfiles", "page_number", r#"1"#)?;
-    let options: ::crisp_models::ListPeopleProfilesOptions = decode(
+    let page_number: u32 = ::crisp_runtime::examples::decode(
+        "listPeopleProfiles",
+        "page_number",
+        r#"1"#,
+    )?;
+    let options: ::crisp_models::ListPeopleProfilesOptions = ::crisp_runtime::examples::decode(
         "listPeopleProfiles",
         "options",
         r#"{"filter_date_end":"2024-03-31T23:59:59.999Z","filter_date_start":"2024-01-01T00:00:00.000Z","per_page":20,"search_filter":[{"criterion":"segments","model":"people","operator":"has","query":["premium"]}],"search_operator":"and","search_text":"john","sort_field":"nickname","sort_order":"ascending"}"#,
@@ -7212,16 +8047,16 @@ async fn list_people_profiles(client: &crate::Client) -> Result<(), String> {
         .list_people_profiles(&website_id, page_number, &options)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "listPeopleProfiles",
         "the answer",
         r#"[{"active":{"last":1710340112000,"now":false},"company":{"description":"Maker of industrial-grade anvils.","domain":"acme-inc.com","emails":["contact@acme-inc.com"],"geolocation":{"city":"Nantes","coordinates":{"latitude":47.2184,"longitude":-1.5536},"country":"FR","region":"Pays de la Loire"},"legal_name":"Acme Incorporated SAS","metrics":{"arr":2400000,"employees":120,"market_cap":0,"raised":5000000},"name":"Acme Inc.","phones":["+33240000000"],"tags":["manufacturing","b2b"],"timezone":-60,"url":"https://acme-inc.com"},"created_at":1696152000000,"email":"john.doe@acme-inc.com","notepad":"Prefers to be contacted by e-mail.","people_id":"c5a2f70c-f605-4648-b47f-8c39d4b03a50","person":{"address":"12 Rue de la Paix, 75002 Paris, France","avatar":"https://avatar.example.com/john-doe.png","description":"Runs operations at Acme Inc. and handles the billing account.","employment":{"domain":"acme-inc.com","name":"Acme Inc.","role":"operations","seniority":"executive","title":"Head of Operations"},"gender":"male","geolocation":{"city":"Nantes","coordinates":{"latitude":47.2184,"longitude":-1.5536},"country":"FR","region":"Pays de la Loire"},"locales":["fr","en"],"nickname":"John Doe","phone":"+33612345678","profiles":[{"handle":"johndoe","type":"linkedin","url":"https://www.linkedin.com/in/johndoe"},{"handle":"johndoe","type":"twitter"}],"timezone":-60,"website":"https://johndoe.example.com"},"score":72,"segments":["customer","premium"],"updated_at":1710340112000},{"active":{"last":1710341000000,"now":true},"created_at":1709000000000,"email":"jane.roe@globex.example","people_id":"9f2d7b4e-3a61-4c8e-b0d5-6e1f2a7c9b34","person":{"locales":["en"],"nickname":"Jane Roe","timezone":300},"score":35,"segments":["trial"],"updated_at":1710341000000}]"#,
-        &encode("listPeopleProfiles", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode("listPeopleProfiles", "the answer", &answer)?,
     )
 }
 /// Calls `getPeopleStatistics` with its examples.
 async fn get_people_statistics(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "getPeopleStatistics",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
@@ -7231,21 +8066,21 @@ async fn get_people_statistics(client: &crate::Client) -> Result<(), String> {
         .get_people_statistics(&website_id)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "getPeopleStatistics",
         "the answer",
         r#"{"total":4821}"#,
-        &encode("getPeopleStatistics", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode("getPeopleStatistics", "the answer", &answer)?,
     )
 }
 /// Calls `getPeopleSubscriptionStatus` with its examples.
 async fn get_people_subscription_status(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "getPeopleSubscriptionStatus",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let people_id: String = decode(
+    let people_id: String = ::crisp_runtime::examples::decode(
         "getPeopleSubscriptionStatus",
         "people_id",
         r#""john.doe@acme-inc.com""#,
@@ -7255,28 +8090,32 @@ async fn get_people_subscription_status(client: &crate::Client) -> Result<(), St
         .get_people_subscription_status(&website_id, &people_id)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "getPeopleSubscriptionStatus",
         "the answer",
         r#"{"email":true}"#,
-        &encode("getPeopleSubscriptionStatus", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "getPeopleSubscriptionStatus",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `updatePeopleSubscriptionStatus` with its examples.
 async fn update_people_subscription_status(
     client: &crate::Client,
 ) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "updatePeopleSubscriptionStatus",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let people_id: String = decode(
+    let people_id: String = ::crisp_runtime::examples::decode(
         "updatePeopleSubscriptionStatus",
         "people_id",
         r#""john.doe@acme-inc.com""#,
     )?;
-    let body: ::crisp_models::PeopleSubscription = decode(
+    let body: ::crisp_models::PeopleSubscription = ::crisp_runtime::examples::decode(
         "updatePeopleSubscriptionStatus",
         "body",
         r#"{"email":false}"#,
@@ -7290,12 +8129,12 @@ async fn update_people_subscription_status(
 }
 /// Calls `deleteSuggestedPeopleDataKey` with its examples.
 async fn delete_suggested_people_data_key(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "deleteSuggestedPeopleDataKey",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let body: ::crisp_models::DeleteSuggestedPeopleDataKeyBody = decode(
+    let body: ::crisp_models::DeleteSuggestedPeopleDataKeyBody = ::crisp_runtime::examples::decode(
         "deleteSuggestedPeopleDataKey",
         "body",
         r#"{"key":"price"}"#,
@@ -7309,32 +8148,40 @@ async fn delete_suggested_people_data_key(client: &crate::Client) -> Result<(), 
 }
 /// Calls `listSuggestedPeopleDataKeys` with its examples.
 async fn list_suggested_people_data_keys(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "listSuggestedPeopleDataKeys",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let page_number: u32 = decode("listSuggestedPeopleDataKeys", "page_number", r#"1"#)?;
+    let page_number: u32 = ::crisp_runtime::examples::decode(
+        "listSuggestedPeopleDataKeys",
+        "page_number",
+        r#"1"#,
+    )?;
     let answer = client
         .website_people()
         .list_suggested_people_data_keys(&website_id, page_number)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "listSuggestedPeopleDataKeys",
         "the answer",
         r#"[{"count":52,"key":"price"},{"count":311,"key":"plan"}]"#,
-        &encode("listSuggestedPeopleDataKeys", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "listSuggestedPeopleDataKeys",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `deleteSuggestedPeopleEvent` with its examples.
 async fn delete_suggested_people_event(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "deleteSuggestedPeopleEvent",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let body: ::crisp_models::DeleteSuggestedPeopleEventBody = decode(
+    let body: ::crisp_models::DeleteSuggestedPeopleEventBody = ::crisp_runtime::examples::decode(
         "deleteSuggestedPeopleEvent",
         "body",
         r#"{"text":"Removed item from basket"}"#,
@@ -7348,32 +8195,40 @@ async fn delete_suggested_people_event(client: &crate::Client) -> Result<(), Str
 }
 /// Calls `listSuggestedPeopleEvents` with its examples.
 async fn list_suggested_people_events(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "listSuggestedPeopleEvents",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let page_number: u32 = decode("listSuggestedPeopleEvents", "page_number", r#"1"#)?;
+    let page_number: u32 = ::crisp_runtime::examples::decode(
+        "listSuggestedPeopleEvents",
+        "page_number",
+        r#"1"#,
+    )?;
     let answer = client
         .website_people()
         .list_suggested_people_events(&website_id, page_number)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "listSuggestedPeopleEvents",
         "the answer",
         r#"[{"count":208,"text":"Added item to basket"},{"count":97,"text":"Completed checkout"}]"#,
-        &encode("listSuggestedPeopleEvents", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "listSuggestedPeopleEvents",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `deleteSuggestedPeopleSegment` with its examples.
 async fn delete_suggested_people_segment(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "deleteSuggestedPeopleSegment",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let body: ::crisp_models::DeleteSuggestedPeopleSegmentBody = decode(
+    let body: ::crisp_models::DeleteSuggestedPeopleSegmentBody = ::crisp_runtime::examples::decode(
         "deleteSuggestedPeopleSegment",
         "body",
         r#"{"segment":"poweruser"}"#,
@@ -7387,27 +8242,35 @@ async fn delete_suggested_people_segment(client: &crate::Client) -> Result<(), S
 }
 /// Calls `listSuggestedPeopleSegments` with its examples.
 async fn list_suggested_people_segments(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "listSuggestedPeopleSegments",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let page_number: u32 = decode("listSuggestedPeopleSegments", "page_number", r#"1"#)?;
+    let page_number: u32 = ::crisp_runtime::examples::decode(
+        "listSuggestedPeopleSegments",
+        "page_number",
+        r#"1"#,
+    )?;
     let answer = client
         .website_people()
         .list_suggested_people_segments(&website_id, page_number)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "listSuggestedPeopleSegments",
         "the answer",
         r#"[{"count":1290,"segment":"customer"},{"count":43,"segment":"poweruser"}]"#,
-        &encode("listSuggestedPeopleSegments", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "listSuggestedPeopleSegments",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `countBlockedVisitors` with its examples.
 async fn count_blocked_visitors(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "countBlockedVisitors",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
@@ -7417,41 +8280,57 @@ async fn count_blocked_visitors(client: &crate::Client) -> Result<(), String> {
         .count_blocked_visitors(&website_id)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "countBlockedVisitors",
         "the answer",
         r#"[{"blocked":14,"rule":["ip_range"]},{"blocked":3,"rule":["country"]}]"#,
-        &encode("countBlockedVisitors", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "countBlockedVisitors",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `countBlockedVisitorsInRule` with its examples.
 async fn count_blocked_visitors_in_rule(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "countBlockedVisitorsInRule",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let rule: String = decode("countBlockedVisitorsInRule", "rule", r#""ip_range""#)?;
+    let rule: String = ::crisp_runtime::examples::decode(
+        "countBlockedVisitorsInRule",
+        "rule",
+        r#""ip_range""#,
+    )?;
     let answer = client
         .website_visitors()
         .count_blocked_visitors_in_rule(&website_id, &rule)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "countBlockedVisitorsInRule",
         "the answer",
         r#"{"blocked":14,"rule":["ip_range"]}"#,
-        &encode("countBlockedVisitorsInRule", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "countBlockedVisitorsInRule",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `clearBlockedVisitorsInRule` with its examples.
 async fn clear_blocked_visitors_in_rule(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "clearBlockedVisitorsInRule",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let rule: String = decode("clearBlockedVisitorsInRule", "rule", r#""ip_range""#)?;
+    let rule: String = ::crisp_runtime::examples::decode(
+        "clearBlockedVisitorsInRule",
+        "rule",
+        r#""ip_range""#,
+    )?;
     client
         .website_visitors()
         .clear_blocked_visitors_in_rule(&website_id, &rule)
@@ -7461,7 +8340,7 @@ async fn clear_blocked_visitors_in_rule(client: &crate::Client) -> Result<(), St
 }
 /// Calls `countVisitors` with its examples.
 async fn count_visitors(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "countVisitors",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
@@ -7471,41 +8350,45 @@ async fn count_visitors(client: &crate::Client) -> Result<(), String> {
         .count_visitors(&website_id)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "countVisitors",
         "the answer",
         r#"{"active":17,"count":42,"limited":false}"#,
-        &encode("countVisitors", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode("countVisitors", "the answer", &answer)?,
     )
 }
 /// Calls `listVisitors` with its examples.
 async fn list_visitors(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "listVisitors",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let page_number: u32 = decode("listVisitors", "page_number", r#"1"#)?;
+    let page_number: u32 = ::crisp_runtime::examples::decode(
+        "listVisitors",
+        "page_number",
+        r#"1"#,
+    )?;
     let answer = client
         .website_visitors()
         .list_visitors(&website_id, page_number)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "listVisitors",
         "the answer",
         r#"[{"active":true,"avatar":"https://avatar.example.com/john-doe.png","capabilities":["browsing","call"],"email":"john.doe@acme-inc.com","geolocation":{"city":"Nantes","coordinates":{"latitude":47.2184,"longitude":-1.5536},"country":"FR","region":"Pays de la Loire"},"inbox_id":"bf6935c9-43b3-4f8e-87ea-175c1e1ed1a9","initiated":true,"last_page":{"page_title":"Pricing - Acme Inc.","page_url":"https://acme-inc.com/pricing/"},"locales":["fr","en"],"nickname":"John Doe","session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","timezone":-60,"useragent":"Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15"}]"#,
-        &encode("listVisitors", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode("listVisitors", "the answer", &answer)?,
     )
 }
 /// Calls `pinpointVisitorsOnMap` with its examples.
 async fn pinpoint_visitors_on_map(client: &crate::Client) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "pinpointVisitorsOnMap",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let options: ::crisp_models::PinpointVisitorsOnMapOptions = decode(
+    let options: ::crisp_models::PinpointVisitorsOnMapOptions = ::crisp_runtime::examples::decode(
         "pinpointVisitorsOnMap",
         "options",
         r#"{"center_latitude":47.2184,"center_longitude":-1.5536,"center_radius":50}"#,
@@ -7515,23 +8398,27 @@ async fn pinpoint_visitors_on_map(client: &crate::Client) -> Result<(), String> 
         .pinpoint_visitors_on_map(&website_id, &options)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "pinpointVisitorsOnMap",
         "the answer",
         r#"[{"geolocation":{"city":"Nantes","coordinates":{"latitude":47.2184,"longitude":-1.5536},"country":"FR","region":"Pays de la Loire"},"visitors":{"count":2,"sessions":[{"active":true,"avatar":"https://avatar.example.com/john-doe.png","capabilities":["browsing","call"],"email":"john.doe@acme-inc.com","initiated":true,"last_page":{"page_title":"Pricing - Acme Inc.","page_url":"https://acme-inc.com/pricing/"},"locales":["fr","en"],"nickname":"John Doe","session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","timezone":-60},{"active":false,"initiated":false,"last_page":{"page_title":"Acme Inc.","page_url":"https://acme-inc.com/"},"locales":["fr"],"session_id":"session_19e5240f-0a8d-461e-a661-a3123fc6eec9","timezone":-60}],"threshold":10}}]"#,
-        &encode("pinpointVisitorsOnMap", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "pinpointVisitorsOnMap",
+            "the answer",
+            &answer,
+        )?,
     )
 }
 /// Calls `getSessionIdentifierFromToken` with its examples.
 async fn get_session_identifier_from_token(
     client: &crate::Client,
 ) -> Result<(), String> {
-    let website_id: String = decode(
+    let website_id: String = ::crisp_runtime::examples::decode(
         "getSessionIdentifierFromToken",
         "website_id",
         r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
     )?;
-    let token_id: String = decode(
+    let token_id: String = ::crisp_runtime::examples::decode(
         "getSessionIdentifierFromToken",
         "token_id",
         r#""d3c17241-1327-47d7-9d8e-b89ff7bd2904""#,
@@ -7541,10 +8428,14 @@ async fn get_session_identifier_from_token(
         .get_session_identifier_from_token(&website_id, &token_id)
         .await
         .map_err(|error| error.to_string())?;
-    check_matches(
+    ::crisp_runtime::examples::check_matches(
         "getSessionIdentifierFromToken",
         "the answer",
         r#"{"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881"}"#,
-        &encode("getSessionIdentifierFromToken", "the answer", &answer)?,
+        &::crisp_runtime::examples::encode(
+            "getSessionIdentifierFromToken",
+            "the answer",
+            &answer,
+        )?,
     )
 }

@@ -13,22 +13,26 @@ fn check<T: ::serde::Serialize + ::serde::de::DeserializeOwned>(
 }
 #[test]
 fn schema_examples_decode() {
-    let failures: Vec<String> = Vec::from([
+    let mut failures: Vec<String> = Vec::new();
+    failures
+        .extend(
             check::<
                 crate::BucketUrlGenerated,
             >(
-                "BucketUrlGenerated",
-                r#"{"from":"user","id":"3f4a2b8e-1c7d-4e9a-b6f5-0d2c8e7a9b13","identifier":"aa0b64dd-9fb4-4db9-80d6-5a49eb84087b","policy":{"size_limit":20000000},"resource":{"id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc","type":"website"},"type":"application/pdf","url":{"resource":"https://storage.crisp.chat/users/upload/aa0b64dd-9fb4-4db9-80d6-5a49eb84087b/invoice-2024-05.pdf","signed":"https://storage.crisp.chat/users/upload/aa0b64dd-9fb4-4db9-80d6-5a49eb84087b/invoice-2024-05.pdf?X-Amz-Expires=600&X-Amz-Signature=5d2b8e41c0a7f93e"}}"#,
-            ),
+                    "BucketUrlGenerated",
+                    r#"{"from":"user","id":"3f4a2b8e-1c7d-4e9a-b6f5-0d2c8e7a9b13","identifier":"aa0b64dd-9fb4-4db9-80d6-5a49eb84087b","policy":{"size_limit":20000000},"resource":{"id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc","type":"website"},"type":"application/pdf","url":{"resource":"https://storage.crisp.chat/users/upload/aa0b64dd-9fb4-4db9-80d6-5a49eb84087b/invoice-2024-05.pdf","signed":"https://storage.crisp.chat/users/upload/aa0b64dd-9fb4-4db9-80d6-5a49eb84087b/invoice-2024-05.pdf?X-Amz-Expires=600&X-Amz-Signature=5d2b8e41c0a7f93e"}}"#,
+                )
+                .err(),
+        );
+    failures
+        .extend(
             check::<
                 crate::MediaAnimationListed,
             >(
-                "MediaAnimationListed",
-                r#"{"id":17,"identifier":"aa0b64dd-9fb4-4db9-80d6-5a49eb84087b","results":[{"type":"image/gif","url":"https://media.giphy.com/media/3oEdva9BUHPIs2SkGk/giphy.gif"},{"type":"image/gif","url":"https://media.giphy.com/media/l0MYt5jPR6QX5pnqM/giphy.gif"}]}"#,
-            ),
-        ])
-        .into_iter()
-        .filter_map(Result::err)
-        .collect();
+                    "MediaAnimationListed",
+                    r#"{"id":17,"identifier":"aa0b64dd-9fb4-4db9-80d6-5a49eb84087b","results":[{"type":"image/gif","url":"https://media.giphy.com/media/3oEdva9BUHPIs2SkGk/giphy.gif"},{"type":"image/gif","url":"https://media.giphy.com/media/l0MYt5jPR6QX5pnqM/giphy.gif"}]}"#,
+                )
+                .err(),
+        );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

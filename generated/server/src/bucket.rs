@@ -35,13 +35,14 @@ pub(crate) fn routes<A: Authenticate, T: Bucket + ?Sized>(
     service: Arc<T>,
 ) -> crate::Routes {
     let ctx = Ctx { auth, service };
-    Vec::from([
-        (
+    let mut routes: crate::Routes = Vec::new();
+    routes
+        .push((
             "/v1/bucket/url/generate",
             ::axum::routing::post(handle_generate_bucket_url::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-    ])
+        ));
+    routes
 }
 /// Handles `generateBucketURL`: authenticates, decodes the input and calls [`Bucket::generate_bucket_url`].
 async fn handle_generate_bucket_url<A: Authenticate, T: Bucket + ?Sized>(

@@ -8,7 +8,6 @@
 //! the inputs it received are the spec's example inputs and answers `400 invalid_data`
 //! naming the first difference otherwise. It is a ready-made test double, and with the
 //! client's `examples` module it proves every operation end to end.
-use ::crisp_runtime::examples::{check_matches, decode, encode, object};
 use ::crisp_runtime::server::{ApiError, Caller};
 /// An implementation of every area that answers with the spec's examples.
 #[derive(Clone, Copy, Debug, Default)]
@@ -25,10 +24,6 @@ impl Examples {
         Examples { strict: true }
     }
 }
-/// The answer of an operation whose example cannot be served.
-fn no_example(message: String) -> ApiError {
-    ApiError::internal(message)
-}
 impl crate::WebsiteBase for Examples {
     async fn check_website_exists(
         &self,
@@ -37,18 +32,22 @@ impl crate::WebsiteBase for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "domain",
                         Some(
-                            encode("checkWebsiteExists", "domain", &domain)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "checkWebsiteExists",
+                                    "domain",
+                                    &domain,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "checkWebsiteExists",
                     "the request",
                     r#"{"domain":"acme-inc.com"}"#,
@@ -65,15 +64,22 @@ impl crate::WebsiteBase for Examples {
     ) -> Result<::crisp_models::Website, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "body",
-                        Some(encode("createWebsite", "body", &body).map_err(no_example)?),
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "createWebsite",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "createWebsite",
                     "the request",
                     r#"{"body":{"domain":"acme-inc.com","name":"Acme Inc."}}"#,
@@ -81,12 +87,12 @@ impl crate::WebsiteBase for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "createWebsite",
                 "the answer",
                 r#"{"domain":"acme-inc.com","institutional":false,"logo":"https://image.crisp.chat/avatar/website/8c842203-7ed8-4e29-a608-7cf78a7d2fcc/120/","name":"Acme Inc.","verified":true,"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn get_website(
         &self,
@@ -95,18 +101,22 @@ impl crate::WebsiteBase for Examples {
     ) -> Result<::crisp_models::Website, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("getWebsite", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "getWebsite",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "getWebsite",
                     "the request",
                     r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -114,12 +124,12 @@ impl crate::WebsiteBase for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "getWebsite",
                 "the answer",
                 r#"{"domain":"acme-inc.com","institutional":false,"logo":"https://image.crisp.chat/avatar/website/8c842203-7ed8-4e29-a608-7cf78a7d2fcc/120/","name":"Acme Inc.","verified":true,"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn delete_website(
         &self,
@@ -129,22 +139,33 @@ impl crate::WebsiteBase for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("deleteWebsite", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "deleteWebsite",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
-                        Some(encode("deleteWebsite", "body", &body).map_err(no_example)?),
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "deleteWebsite",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "deleteWebsite",
                     "the request",
                     r#"{"body":{"verify":{"method":"password","secret":"MySuperSecurePassword"}},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -161,18 +182,22 @@ impl crate::WebsiteBase for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("abortWebsiteDeletion", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "abortWebsiteDeletion",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "abortWebsiteDeletion",
                     "the request",
                     r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -191,18 +216,22 @@ impl crate::WebsiteConversation for Examples {
     ) -> Result<::crisp_models::CreateNewConversationData, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("createNewConversation", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "createNewConversation",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "createNewConversation",
                     "the request",
                     r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -210,12 +239,12 @@ impl crate::WebsiteConversation for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "createNewConversation",
                 "the answer",
                 r#"{"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881"}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn get_conversation(
         &self,
@@ -225,25 +254,33 @@ impl crate::WebsiteConversation for Examples {
     ) -> Result<::crisp_models::Conversation, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("getConversation", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "getConversation",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "session_id",
                         Some(
-                            encode("getConversation", "session_id", &session_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "getConversation",
+                                    "session_id",
+                                    &session_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "getConversation",
                     "the request",
                     r#"{"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -251,12 +288,12 @@ impl crate::WebsiteConversation for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "getConversation",
                 "the answer",
                 r#"{"active":{"last":1710340112000,"now":true},"assigned":{"user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"},"availability":"online","compose":{"operator":{"automated":false,"excerpt":"Let me check that for you","timestamp":1710340115000,"type":"start","user":{"avatar":"https://avatar.crisp.chat/operator/a4c32c68-be91-4e29-8a05-976e93abbe3f.png","nickname":"Jane Smith","user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"}},"visitor":{"automated":false,"excerpt":"Let me check that for you","timestamp":1710340101000,"type":"stop","user":{"avatar":"https://avatar.example.com/john-doe.png","nickname":"John Doe","user_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881"}}},"created_at":1710339800000,"inbox_id":"bf6935c9-43b3-4f8e-87ea-175c1e1ed1a9","is_blocked":false,"is_verified":true,"last_message":"Could you send me the invoice for March?","mentions":["a4c32c68-be91-4e29-8a05-976e93abbe3f"],"meta":{"address":"12 Rue de la Paix, 75002 Paris, France","avatar":"https://avatar.example.com/john-doe.png","connection":{"asn":"AS3215","isp":"Orange"},"data":{"plan":"premium","seats":12,"signup_complete":true},"device":{"capabilities":["browsing","call"],"geolocation":{"city":"Nantes","coordinates":{"latitude":47.2184,"longitude":-1.5536},"country":"FR","region":"Pays de la Loire"},"locales":["fr","en"],"system":{"browser":{"major":"17","name":"Safari","version":"17.4"},"engine":{"name":"WebKit","version":"605.1.15"},"os":{"name":"Mac OS","version":"14.4"},"useragent":"Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15"},"timezone":-60},"email":"john.doe@acme-inc.com","ip":"203.0.113.42","nickname":"John Doe","origin":"chat","phone":"+33612345678","segments":["customer","premium"],"subject":"Invoice for March"},"participants":[{"target":"jane.doe@acme-inc.com","type":"email"}],"people_id":"c5a2f70c-f605-4648-b47f-8c39d4b03a50","preview_message":{"excerpt":"Could you send me the invoice for March?","fingerprint":524653764345,"from":"user","type":"text"},"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","state":"unresolved","status":1,"topic":"Billing","unread":{"operator":2,"visitor":0},"updated_at":1710340112000,"verifications":[{"annotation":"john.doe@acme-inc.com","identity":"email","method":"link"}],"waiting_since":1710340012000,"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn check_conversation_exists(
         &self,
@@ -266,25 +303,33 @@ impl crate::WebsiteConversation for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("checkConversationExists", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "checkConversationExists",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "session_id",
                         Some(
-                            encode("checkConversationExists", "session_id", &session_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "checkConversationExists",
+                                    "session_id",
+                                    &session_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "checkConversationExists",
                     "the request",
                     r#"{"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -302,25 +347,33 @@ impl crate::WebsiteConversation for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("removeConversation", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "removeConversation",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "session_id",
                         Some(
-                            encode("removeConversation", "session_id", &session_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "removeConversation",
+                                    "session_id",
+                                    &session_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "removeConversation",
                     "the request",
                     r#"{"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -338,33 +391,33 @@ impl crate::WebsiteConversation for Examples {
     ) -> Result<::crisp_models::GetBlockStatusForConversationData, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "getBlockStatusForConversation",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "session_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "getBlockStatusForConversation",
                                     "session_id",
                                     &session_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "getBlockStatusForConversation",
                     "the request",
                     r#"{"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -372,8 +425,12 @@ impl crate::WebsiteConversation for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode("getBlockStatusForConversation", "the answer", r#"{"blocked":false}"#)
-            .map_err(no_example)
+        ::crisp_runtime::examples::decode(
+                "getBlockStatusForConversation",
+                "the answer",
+                r#"{"blocked":false}"#,
+            )
+            .map_err(ApiError::internal)
     }
     async fn block_incoming_messages_for_conversation(
         &self,
@@ -384,40 +441,44 @@ impl crate::WebsiteConversation for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "blockIncomingMessagesForConversation",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "session_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "blockIncomingMessagesForConversation",
                                     "session_id",
                                     &session_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("blockIncomingMessagesForConversation", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "blockIncomingMessagesForConversation",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "blockIncomingMessagesForConversation",
                     "the request",
                     r#"{"body":{"blocked":true,"origin":"chat","user":{"avatar":"https://avatar.crisp.chat/operator/a4c32c68-be91-4e29-8a05-976e93abbe3f.png","nickname":"Jane Smith","type":"website","user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"}},"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -435,33 +496,33 @@ impl crate::WebsiteConversation for Examples {
     ) -> Result<Vec<::crisp_models::ConversationBrowsing>, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "listBrowsingSessionsForConversation",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "session_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "listBrowsingSessionsForConversation",
                                     "session_id",
                                     &session_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "listBrowsingSessionsForConversation",
                     "the request",
                     r#"{"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -469,12 +530,12 @@ impl crate::WebsiteConversation for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "listBrowsingSessionsForConversation",
                 "the answer",
                 r#"[{"browsing_id":"browsing_05a9392d-ff3f-45e7-b021-1179c45668fa","browsing_token":"c8e3b2a1-4f5d-4e6c-9b7a-1d2e3f4a5b6c","useragent":"Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15"}]"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn initiate_browsing_session_for_conversation(
         &self,
@@ -484,33 +545,33 @@ impl crate::WebsiteConversation for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "initiateBrowsingSessionForConversation",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "session_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "initiateBrowsingSessionForConversation",
                                     "session_id",
                                     &session_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "initiateBrowsingSessionForConversation",
                     "the request",
                     r#"{"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -530,51 +591,55 @@ impl crate::WebsiteConversation for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "sendActionToExistingBrowsingSession",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "session_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "sendActionToExistingBrowsingSession",
                                     "session_id",
                                     &session_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "browsing_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "sendActionToExistingBrowsingSession",
                                     "browsing_id",
                                     &browsing_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("sendActionToExistingBrowsingSession", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "sendActionToExistingBrowsingSession",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "sendActionToExistingBrowsingSession",
                     "the request",
                     r#"{"body":{"action":"start"},"browsing_id":"browsing_05a9392d-ff3f-45e7-b021-1179c45668fa","session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -594,51 +659,55 @@ impl crate::WebsiteConversation for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "assistExistingBrowsingSession",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "session_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "assistExistingBrowsingSession",
                                     "session_id",
                                     &session_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "browsing_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "assistExistingBrowsingSession",
                                     "browsing_id",
                                     &browsing_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("assistExistingBrowsingSession", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "assistExistingBrowsingSession",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "assistExistingBrowsingSession",
                     "the request",
                     r#"{"body":{"action":"mouse","mouse":{"x":0,"y":784}},"browsing_id":"browsing_05a9392d-ff3f-45e7-b021-1179c45668fa","session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -656,33 +725,33 @@ impl crate::WebsiteConversation for Examples {
     ) -> Result<::crisp_models::ConversationCall, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "getOngoingCallSessionForConversation",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "session_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "getOngoingCallSessionForConversation",
                                     "session_id",
                                     &session_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "getOngoingCallSessionForConversation",
                     "the request",
                     r#"{"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -690,12 +759,12 @@ impl crate::WebsiteConversation for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "getOngoingCallSessionForConversation",
                 "the answer",
                 r#"{"call_id":"call_35a0c062-72fa-4095-a2a0-f9911d47ee56"}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn initiate_new_call_session_for_conversation(
         &self,
@@ -706,44 +775,44 @@ impl crate::WebsiteConversation for Examples {
     ) -> Result<::crisp_models::ConversationCall, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "initiateNewCallSessionForConversation",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "session_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "initiateNewCallSessionForConversation",
                                     "session_id",
                                     &session_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "initiateNewCallSessionForConversation",
                                     "body",
                                     &body,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "initiateNewCallSessionForConversation",
                     "the request",
                     r#"{"body":{"mode":"audio","origin":"chat","user":{"avatar":"https://avatar.crisp.chat/operator/a4c32c68-be91-4e29-8a05-976e93abbe3f.png","nickname":"Jane Smith","type":"website","user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"}},"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -751,12 +820,12 @@ impl crate::WebsiteConversation for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "initiateNewCallSessionForConversation",
                 "the answer",
                 r#"{"call_id":"call_35a0c062-72fa-4095-a2a0-f9911d47ee56"}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn transmit_signaling_on_ongoing_call_session(
         &self,
@@ -768,55 +837,55 @@ impl crate::WebsiteConversation for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "transmitSignalingOnOngoingCallSession",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "session_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "transmitSignalingOnOngoingCallSession",
                                     "session_id",
                                     &session_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "call_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "transmitSignalingOnOngoingCallSession",
                                     "call_id",
                                     &call_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "transmitSignalingOnOngoingCallSession",
                                     "body",
                                     &body,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "transmitSignalingOnOngoingCallSession",
                     "the request",
                     r#"{"body":{"payload":{"sdp":"v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\n","type":"offer"},"type":"sdp"},"call_id":"call_35a0c062-72fa-4095-a2a0-f9911d47ee56","session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -836,56 +905,56 @@ impl crate::WebsiteConversation for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "abortOngoingCallSessionForConversation",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "session_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "abortOngoingCallSessionForConversation",
                                     "session_id",
                                     &session_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "call_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "abortOngoingCallSessionForConversation",
                                     "call_id",
                                     &call_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         body
                             .as_ref()
-                            .map(|body| encode(
+                            .map(|body| ::crisp_runtime::examples::encode(
                                 "abortOngoingCallSessionForConversation",
                                 "body",
                                 body,
                             ))
                             .transpose()
-                            .map_err(no_example)?,
+                            .map_err(ApiError::internal)?,
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "abortOngoingCallSessionForConversation",
                     "the request",
                     r#"{"body":{"origin":"chat","user":{"avatar":"https://avatar.crisp.chat/operator/a4c32c68-be91-4e29-8a05-976e93abbe3f.png","nickname":"Jane Smith","type":"website","user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"}},"call_id":"call_35a0c062-72fa-4095-a2a0-f9911d47ee56","session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -904,40 +973,44 @@ impl crate::WebsiteConversation for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "composeMessageInConversation",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "session_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "composeMessageInConversation",
                                     "session_id",
                                     &session_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("composeMessageInConversation", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "composeMessageInConversation",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "composeMessageInConversation",
                     "the request",
                     r#"{"body":{"automated":false,"excerpt":"Let me check that","from":"operator","stealth":false,"type":"start"},"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -956,40 +1029,44 @@ impl crate::WebsiteConversation for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "markMessagesDeliveredInConversation",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "session_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "markMessagesDeliveredInConversation",
                                     "session_id",
                                     &session_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("markMessagesDeliveredInConversation", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "markMessagesDeliveredInConversation",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "markMessagesDeliveredInConversation",
                     "the request",
                     r#"{"body":{"fingerprints":[5719231201],"from":"user","origin":"urn:crisp.im:slack:0"},"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -1008,32 +1085,44 @@ impl crate::WebsiteConversation for Examples {
     ) -> Result<Vec<::crisp_models::ConversationEvent>, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("listConversationEvents", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listConversationEvents",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "session_id",
                         Some(
-                            encode("listConversationEvents", "session_id", &session_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listConversationEvents",
+                                    "session_id",
+                                    &session_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "page_number",
                         Some(
-                            encode("listConversationEvents", "page_number", &page_number)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listConversationEvents",
+                                    "page_number",
+                                    &page_number,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "listConversationEvents",
                     "the request",
                     r#"{"page_number":1,"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -1041,12 +1130,12 @@ impl crate::WebsiteConversation for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "listConversationEvents",
                 "the answer",
                 r#"[{"color":"green","data":{"currency":"EUR","plan":"premium","price":29.99},"text":"Upgraded plan","timestamp":1710339900000},{"color":"blue","data":{"path":"/billing"},"text":"Opened billing page","timestamp":1710339950000}]"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn request_user_feedback_for_conversation(
         &self,
@@ -1056,33 +1145,33 @@ impl crate::WebsiteConversation for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "requestUserFeedbackForConversation",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "session_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "requestUserFeedbackForConversation",
                                     "session_id",
                                     &session_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "requestUserFeedbackForConversation",
                     "the request",
                     r#"{"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -1101,32 +1190,44 @@ impl crate::WebsiteConversation for Examples {
     ) -> Result<Vec<::crisp_models::ConversationFile>, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("listConversationFiles", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listConversationFiles",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "session_id",
                         Some(
-                            encode("listConversationFiles", "session_id", &session_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listConversationFiles",
+                                    "session_id",
+                                    &session_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "page_number",
                         Some(
-                            encode("listConversationFiles", "page_number", &page_number)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listConversationFiles",
+                                    "page_number",
+                                    &page_number,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "listConversationFiles",
                     "the request",
                     r#"{"page_number":1,"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -1134,12 +1235,12 @@ impl crate::WebsiteConversation for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "listConversationFiles",
                 "the answer",
                 r#"[{"fingerprint":524653702211,"name":"screenshot.png","timestamp":1710339990000,"type":"image/png","url":"https://storage.crisp.chat/users/upload/session/1c3f/screenshot.png"}]"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn update_conversation_inbox(
         &self,
@@ -1150,32 +1251,44 @@ impl crate::WebsiteConversation for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("updateConversationInbox", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "updateConversationInbox",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "session_id",
                         Some(
-                            encode("updateConversationInbox", "session_id", &session_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "updateConversationInbox",
+                                    "session_id",
+                                    &session_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("updateConversationInbox", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "updateConversationInbox",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "updateConversationInbox",
                     "the request",
                     r#"{"body":{"inbox_id":"bf6935c9-43b3-4f8e-87ea-175c1e1ed1a9"},"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -1193,33 +1306,33 @@ impl crate::WebsiteConversation for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "initiateConversationWithExistingSession",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "session_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "initiateConversationWithExistingSession",
                                     "session_id",
                                     &session_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "initiateConversationWithExistingSession",
                     "the request",
                     r#"{"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -1238,40 +1351,44 @@ impl crate::WebsiteConversation for Examples {
     ) -> Result<::crisp_models::SendMessageInConversationData, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "sendMessageInConversation",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "session_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "sendMessageInConversation",
                                     "session_id",
                                     &session_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("sendMessageInConversation", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "sendMessageInConversation",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "sendMessageInConversation",
                     "the request",
                     r#"{"body":{"automated":false,"content":"Hi John, the invoice is on its way!","from":"operator","mentions":[],"origin":"chat","stealth":false,"type":"text","user":{"avatar":"https://avatar.crisp.chat/operator/a4c32c68-be91-4e29-8a05-976e93abbe3f.png","nickname":"Jane Smith","type":"website","user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"}},"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -1279,12 +1396,12 @@ impl crate::WebsiteConversation for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "sendMessageInConversation",
                 "the answer",
                 r#"{"fingerprint":524653764345}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn get_message_in_conversation(
         &self,
@@ -1295,36 +1412,44 @@ impl crate::WebsiteConversation for Examples {
     ) -> Result<::crisp_models::ConversationMessage, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("getMessageInConversation", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "getMessageInConversation",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "session_id",
                         Some(
-                            encode("getMessageInConversation", "session_id", &session_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "getMessageInConversation",
+                                    "session_id",
+                                    &session_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "fingerprint",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "getMessageInConversation",
                                     "fingerprint",
                                     &fingerprint,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "getMessageInConversation",
                     "the request",
                     r#"{"fingerprint":524653764345,"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -1332,12 +1457,12 @@ impl crate::WebsiteConversation for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "getMessageInConversation",
                 "the answer",
                 r#"{"automated":false,"content":"Could you send me the invoice for March? See https://acme-inc.com/billing","delivered":"chat","edited":false,"fingerprint":524653764345,"from":"user","ignored":{"email":{"reason":"visitor_online","type":"notification"}},"mentions":[],"origin":"chat","original":{"original_id":"2325a3c0-9b47-4fc6-b00e-111b752e44cd"},"preview":[{"preview":{"embed":"https://acme-inc.com/embed/billing","excerpt":"Manage your plan, invoices and payment methods.","image":"https://acme-inc.com/static/billing-card.png"},"stamped":true,"title":"Billing - Acme Inc.","url":"https://acme-inc.com/billing","website":"Acme Inc."}],"properties":{"priority":"high","score":4.5,"vip":true},"read":"chat","references":[{"name":"Billing page","target":"https://acme-inc.com/billing","type":"url"}],"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","stamped":true,"timestamp":1710340012000,"translated":false,"type":"text","user":{"avatar":"https://avatar.example.com/john-doe.png","nickname":"John Doe","type":"participant","user_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn update_message_in_conversation(
         &self,
@@ -1349,51 +1474,55 @@ impl crate::WebsiteConversation for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "updateMessageInConversation",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "session_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "updateMessageInConversation",
                                     "session_id",
                                     &session_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "fingerprint",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "updateMessageInConversation",
                                     "fingerprint",
                                     &fingerprint,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("updateMessageInConversation", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "updateMessageInConversation",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "updateMessageInConversation",
                     "the request",
                     r#"{"body":{"content":"Hi John, the invoice has been sent to your e-mail address."},"fingerprint":524653764345,"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -1412,44 +1541,44 @@ impl crate::WebsiteConversation for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "removeMessageInConversation",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "session_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "removeMessageInConversation",
                                     "session_id",
                                     &session_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "fingerprint",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "removeMessageInConversation",
                                     "fingerprint",
                                     &fingerprint,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "removeMessageInConversation",
                     "the request",
                     r#"{"fingerprint":524653764345,"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -1468,40 +1597,44 @@ impl crate::WebsiteConversation for Examples {
     ) -> Result<Vec<::crisp_models::ConversationMessage>, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "getMessagesInConversation",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "session_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "getMessagesInConversation",
                                     "session_id",
                                     &session_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "options",
                         Some(
-                            encode("getMessagesInConversation", "options", &options)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "getMessagesInConversation",
+                                    "options",
+                                    &options,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "getMessagesInConversation",
                     "the request",
                     r#"{"options":{"timestamp_after":1641206011000,"timestamp_around":1641206011000,"timestamp_before":1641206011000},"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -1509,12 +1642,12 @@ impl crate::WebsiteConversation for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "getMessagesInConversation",
                 "the answer",
                 r#"[{"automated":false,"content":"Could you send me the invoice for March? See https://acme-inc.com/billing","delivered":"chat","edited":false,"fingerprint":524653764345,"from":"user","ignored":{"email":{"reason":"visitor_online","type":"notification"}},"mentions":[],"origin":"chat","original":{"original_id":"2325a3c0-9b47-4fc6-b00e-111b752e44cd"},"preview":[{"preview":{"embed":"https://acme-inc.com/embed/billing","excerpt":"Manage your plan, invoices and payment methods.","image":"https://acme-inc.com/static/billing-card.png"},"stamped":true,"title":"Billing - Acme Inc.","url":"https://acme-inc.com/billing","website":"Acme Inc."}],"properties":{"priority":"high","score":4.5,"vip":true},"read":"chat","references":[{"name":"Billing page","target":"https://acme-inc.com/billing","type":"url"}],"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","stamped":true,"timestamp":1710340012000,"translated":false,"type":"text","user":{"avatar":"https://avatar.example.com/john-doe.png","nickname":"John Doe","type":"participant","user_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"},{"automated":true,"content":{"choices":[{"action":{"target":"https://acme-inc.com/invoices/1042.pdf","type":"link"},"icon":"📄","label":"PDF document","selected":true,"value":"pdf"},{"action":{"target":"https://acme-inc.com/invoices/request-paper","type":"link"},"icon":"✉️","label":"Paper copy by mail","selected":false,"value":"paper"}],"id":"invoice-format","required":true,"text":"Which format do you need?"},"delivered":"chat","edited":false,"fingerprint":524653790112,"from":"operator","ignored":{},"mentions":[],"origin":"urn:crisp.im:bot:0","original":{"original_id":"7d1a3f9e-2c4b-4e11-9a65-0f3d2b8c1e77"},"preview":[],"properties":{"flow":"billing"},"read":"chat","references":[],"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","stamped":true,"timestamp":1710340130000,"translated":false,"type":"picker","user":{"avatar":"https://avatar.crisp.chat/operator/a4c32c68-be91-4e29-8a05-976e93abbe3f.png","nickname":"Jane Smith","type":"website","user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"},{"automated":false,"content":"Customer is on the yearly plan, invoice was sent on March 1st.","delivered":"chat","edited":true,"fingerprint":524653811276,"from":"operator","ignored":{},"mentions":["a4c32c68-be91-4e29-8a05-976e93abbe3f"],"origin":"chat","original":{"original_id":"0b6c2a51-88de-4f0a-b6d4-5e9c3f7a2d10"},"preview":[],"properties":{"internal":true},"read":"chat","references":[{"name":"Invoice #1042","target":"https://acme-inc.com/admin/invoices/1042","type":"url"}],"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","stamped":true,"timestamp":1710340150000,"translated":false,"type":"note","user":{"avatar":"https://avatar.crisp.chat/operator/a4c32c68-be91-4e29-8a05-976e93abbe3f.png","nickname":"Jane Smith","type":"website","user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}]"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn get_conversation_metas(
         &self,
@@ -1524,25 +1657,33 @@ impl crate::WebsiteConversation for Examples {
     ) -> Result<::crisp_models::ConversationMeta, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("getConversationMetas", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "getConversationMetas",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "session_id",
                         Some(
-                            encode("getConversationMetas", "session_id", &session_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "getConversationMetas",
+                                    "session_id",
+                                    &session_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "getConversationMetas",
                     "the request",
                     r#"{"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -1550,12 +1691,12 @@ impl crate::WebsiteConversation for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "getConversationMetas",
                 "the answer",
                 r#"{"address":"12 Rue de la Paix, 75002 Paris, France","avatar":"https://avatar.example.com/john-doe.png","connection":{"asn":"AS3215","isp":"Orange"},"data":{"plan":"premium","seats":12,"signup_complete":true},"device":{"capabilities":["browsing","call"],"geolocation":{"city":"Nantes","coordinates":{"latitude":47.2184,"longitude":-1.5536},"country":"FR","region":"Pays de la Loire"},"locales":["fr","en"],"system":{"browser":{"major":"17","name":"Safari","version":"17.4"},"engine":{"name":"WebKit","version":"605.1.15"},"os":{"name":"Mac OS","version":"14.4"},"useragent":"Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15"},"timezone":-60},"email":"john.doe@acme-inc.com","ip":"203.0.113.42","nickname":"John Doe","origin":"chat","phone":"+33612345678","segments":["customer","premium"],"subject":"Invoice for March"}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn update_conversation_metas(
         &self,
@@ -1566,32 +1707,44 @@ impl crate::WebsiteConversation for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("updateConversationMetas", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "updateConversationMetas",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "session_id",
                         Some(
-                            encode("updateConversationMetas", "session_id", &session_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "updateConversationMetas",
+                                    "session_id",
+                                    &session_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("updateConversationMetas", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "updateConversationMetas",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "updateConversationMetas",
                     "the request",
                     r#"{"body":{"data":{"signup":"finished","type":"customer"},"email":"john.doe@acme-inc.com","nickname":"John Doe","segments":["happy","customer","love"]},"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -1610,40 +1763,44 @@ impl crate::WebsiteConversation for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "updateConversationOpenState",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "session_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "updateConversationOpenState",
                                     "session_id",
                                     &session_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("updateConversationOpenState", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "updateConversationOpenState",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "updateConversationOpenState",
                     "the request",
                     r#"{"body":{"opened":true},"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -1662,44 +1819,44 @@ impl crate::WebsiteConversation for Examples {
     ) -> Result<::crisp_models::ConversationOriginal, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "getOriginalMessageInConversation",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "session_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "getOriginalMessageInConversation",
                                     "session_id",
                                     &session_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "original_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "getOriginalMessageInConversation",
                                     "original_id",
                                     &original_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "getOriginalMessageInConversation",
                     "the request",
                     r#"{"original_id":"2325a3c0-9b47-4fc6-b00e-111b752e44cd","session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -1707,12 +1864,12 @@ impl crate::WebsiteConversation for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "getOriginalMessageInConversation",
                 "the answer",
                 r#"{"content":"<p>Could you send me the invoice for March?</p>","headers":{"From":"John Doe <john.doe@acme-inc.com>","Message-ID":"<8f2c1e@mail.acme-inc.com>","Subject":"Invoice for March"},"original_id":"2325a3c0-9b47-4fc6-b00e-111b752e44cd","session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","timestamp":1710340012000,"type":"text/html","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn list_conversation_pages(
         &self,
@@ -1723,32 +1880,44 @@ impl crate::WebsiteConversation for Examples {
     ) -> Result<Vec<::crisp_models::ConversationPage>, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("listConversationPages", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listConversationPages",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "session_id",
                         Some(
-                            encode("listConversationPages", "session_id", &session_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listConversationPages",
+                                    "session_id",
+                                    &session_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "page_number",
                         Some(
-                            encode("listConversationPages", "page_number", &page_number)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listConversationPages",
+                                    "page_number",
+                                    &page_number,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "listConversationPages",
                     "the request",
                     r#"{"page_number":1,"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -1756,12 +1925,12 @@ impl crate::WebsiteConversation for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "listConversationPages",
                 "the answer",
                 r#"[{"page_referrer":"https://www.google.com/","page_title":"Pricing - Acme Inc.","page_url":"https://acme-inc.com/pricing","timestamp":1710339850000},{"page_referrer":"https://acme-inc.com/pricing","page_title":"Billing - Acme Inc.","page_url":"https://acme-inc.com/billing","timestamp":1710339950000}]"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn get_conversation_participants(
         &self,
@@ -1771,33 +1940,33 @@ impl crate::WebsiteConversation for Examples {
     ) -> Result<::crisp_models::GetConversationParticipantsData, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "getConversationParticipants",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "session_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "getConversationParticipants",
                                     "session_id",
                                     &session_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "getConversationParticipants",
                     "the request",
                     r#"{"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -1805,12 +1974,12 @@ impl crate::WebsiteConversation for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "getConversationParticipants",
                 "the answer",
                 r#"{"participants":[{"target":"jane.doe@acme-inc.com","type":"email"}]}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn save_conversation_participants(
         &self,
@@ -1821,40 +1990,44 @@ impl crate::WebsiteConversation for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "saveConversationParticipants",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "session_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "saveConversationParticipants",
                                     "session_id",
                                     &session_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("saveConversationParticipants", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "saveConversationParticipants",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "saveConversationParticipants",
                     "the request",
                     r#"{"body":{"participants":[{"target":"jane.doe@acme-inc.com","type":"email"}]},"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -1872,33 +2045,33 @@ impl crate::WebsiteConversation for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "requestChatboxBindingPurgeForConversation",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "session_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "requestChatboxBindingPurgeForConversation",
                                     "session_id",
                                     &session_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "requestChatboxBindingPurgeForConversation",
                     "the request",
                     r#"{"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -1917,40 +2090,44 @@ impl crate::WebsiteConversation for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "markMessagesReadInConversation",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "session_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "markMessagesReadInConversation",
                                     "session_id",
                                     &session_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("markMessagesReadInConversation", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "markMessagesReadInConversation",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "markMessagesReadInConversation",
                     "the request",
                     r#"{"body":{"fingerprints":[5719231201],"from":"operator","origin":"urn:crisp.im:slack:0"},"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -1968,25 +2145,33 @@ impl crate::WebsiteConversation for Examples {
     ) -> Result<::crisp_models::ConversationRelations, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("getConversationRelations", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "getConversationRelations",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "session_id",
                         Some(
-                            encode("getConversationRelations", "session_id", &session_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "getConversationRelations",
+                                    "session_id",
+                                    &session_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "getConversationRelations",
                     "the request",
                     r#"{"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -1994,12 +2179,12 @@ impl crate::WebsiteConversation for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "getConversationRelations",
                 "the answer",
                 r#"{"conversations":{"children":["session_9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a"],"parent":"session_1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"}}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn schedule_reminder_for_conversation(
         &self,
@@ -2010,40 +2195,44 @@ impl crate::WebsiteConversation for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "scheduleReminderForConversation",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "session_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "scheduleReminderForConversation",
                                     "session_id",
                                     &session_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("scheduleReminderForConversation", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "scheduleReminderForConversation",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "scheduleReminderForConversation",
                     "the request",
                     r#"{"body":{"date":"2018-05-29T09:00:00Z","note":"Call this customer.","origin":"chat","user":{"avatar":"https://avatar.crisp.chat/operator/a4c32c68-be91-4e29-8a05-976e93abbe3f.png","nickname":"Jane Smith","type":"website","user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"}},"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -2062,32 +2251,44 @@ impl crate::WebsiteConversation for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("reportConversation", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "reportConversation",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "session_id",
                         Some(
-                            encode("reportConversation", "session_id", &session_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "reportConversation",
+                                    "session_id",
+                                    &session_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("reportConversation", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "reportConversation",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "reportConversation",
                     "the request",
                     r#"{"body":{"flag":"spam"},"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -2105,33 +2306,33 @@ impl crate::WebsiteConversation for Examples {
     ) -> Result<::crisp_models::ConversationRoutingAssign, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "getConversationRoutingAssign",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "session_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "getConversationRoutingAssign",
                                     "session_id",
                                     &session_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "getConversationRoutingAssign",
                     "the request",
                     r#"{"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -2139,12 +2340,12 @@ impl crate::WebsiteConversation for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "getConversationRoutingAssign",
                 "the answer",
                 r#"{"assigned":{"user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"}}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn assign_conversation_routing(
         &self,
@@ -2155,40 +2356,44 @@ impl crate::WebsiteConversation for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "assignConversationRouting",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "session_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "assignConversationRouting",
                                     "session_id",
                                     &session_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("assignConversationRouting", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "assignConversationRouting",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "assignConversationRouting",
                     "the request",
                     r#"{"body":{"assigned":{"user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"},"silent":false},"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -2206,25 +2411,33 @@ impl crate::WebsiteConversation for Examples {
     ) -> Result<::crisp_models::GetConversationStateData, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("getConversationState", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "getConversationState",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "session_id",
                         Some(
-                            encode("getConversationState", "session_id", &session_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "getConversationState",
+                                    "session_id",
+                                    &session_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "getConversationState",
                     "the request",
                     r#"{"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -2232,8 +2445,12 @@ impl crate::WebsiteConversation for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode("getConversationState", "the answer", r#"{"state":"resolved"}"#)
-            .map_err(no_example)
+        ::crisp_runtime::examples::decode(
+                "getConversationState",
+                "the answer",
+                r#"{"state":"resolved"}"#,
+            )
+            .map_err(ApiError::internal)
     }
     async fn change_conversation_state(
         &self,
@@ -2244,32 +2461,44 @@ impl crate::WebsiteConversation for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("changeConversationState", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "changeConversationState",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "session_id",
                         Some(
-                            encode("changeConversationState", "session_id", &session_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "changeConversationState",
+                                    "session_id",
+                                    &session_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("changeConversationState", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "changeConversationState",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "changeConversationState",
                     "the request",
                     r#"{"body":{"origin":"chat","state":"resolved","user":{"avatar":"https://avatar.crisp.chat/operator/a4c32c68-be91-4e29-8a05-976e93abbe3f.png","nickname":"Jane Smith","type":"website","user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"}},"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -2288,40 +2517,44 @@ impl crate::WebsiteConversation for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "requestToolCallForConversation",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "session_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "requestToolCallForConversation",
                                     "session_id",
                                     &session_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("requestToolCallForConversation", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "requestToolCallForConversation",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "requestToolCallForConversation",
                     "the request",
                     r#"{"body":{"command":"lookup_order","payload":{"order_id":"A-1042"}},"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -2340,44 +2573,44 @@ impl crate::WebsiteConversation for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "requestEmailTranscriptForConversation",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "session_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "requestEmailTranscriptForConversation",
                                     "session_id",
                                     &session_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "requestEmailTranscriptForConversation",
                                     "body",
                                     &body,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "requestEmailTranscriptForConversation",
                     "the request",
                     r#"{"body":{"email":"valerian@crisp.chat","to":"operator"},"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -2396,32 +2629,44 @@ impl crate::WebsiteConversation for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("markConversationAsUnread", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "markConversationAsUnread",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "session_id",
                         Some(
-                            encode("markConversationAsUnread", "session_id", &session_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "markConversationAsUnread",
+                                    "session_id",
+                                    &session_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("markConversationAsUnread", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "markConversationAsUnread",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "markConversationAsUnread",
                     "the request",
                     r#"{"body":{"from":"operator"},"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -2439,33 +2684,33 @@ impl crate::WebsiteConversation for Examples {
     ) -> Result<::crisp_models::GetVerifyStatusForConversationData, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "getVerifyStatusForConversation",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "session_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "getVerifyStatusForConversation",
                                     "session_id",
                                     &session_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "getVerifyStatusForConversation",
                     "the request",
                     r#"{"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -2473,12 +2718,12 @@ impl crate::WebsiteConversation for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "getVerifyStatusForConversation",
                 "the answer",
                 r#"{"verifications":[{"annotation":"john.doe@acme-inc.com","identity":"email","method":"link"}],"verified":true}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn update_verify_status_for_conversation(
         &self,
@@ -2489,40 +2734,44 @@ impl crate::WebsiteConversation for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "updateVerifyStatusForConversation",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "session_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "updateVerifyStatusForConversation",
                                     "session_id",
                                     &session_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("updateVerifyStatusForConversation", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "updateVerifyStatusForConversation",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "updateVerifyStatusForConversation",
                     "the request",
                     r#"{"body":{"verified":true},"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -2541,44 +2790,44 @@ impl crate::WebsiteConversation for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "requestIdentityVerificationForConversation",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "session_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "requestIdentityVerificationForConversation",
                                     "session_id",
                                     &session_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "requestIdentityVerificationForConversation",
                                     "body",
                                     &body,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "requestIdentityVerificationForConversation",
                     "the request",
                     r#"{"body":{"identity":"email","method":"link","recipient":"john.doe@acme-inc.com"},"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -2597,44 +2846,44 @@ impl crate::WebsiteConversation for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "redeemIdentityVerificationLinkForConversation",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "session_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "redeemIdentityVerificationLinkForConversation",
                                     "session_id",
                                     &session_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "redeemIdentityVerificationLinkForConversation",
                                     "body",
                                     &body,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "redeemIdentityVerificationLinkForConversation",
                     "the request",
                     r#"{"body":{"identity":"email","recipient":"john.doe@acme-inc.com","token":"f2a9c1d4e8b7"},"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -2654,55 +2903,55 @@ impl crate::WebsiteConversation for Examples {
     ) -> Result<::crisp_models::ConversationWidgetAction, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "deliverWidgetButtonActionForConversation",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "session_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "deliverWidgetButtonActionForConversation",
                                     "session_id",
                                     &session_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "plugin_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "deliverWidgetButtonActionForConversation",
                                     "plugin_id",
                                     &plugin_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "deliverWidgetButtonActionForConversation",
                                     "body",
                                     &body,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "deliverWidgetButtonActionForConversation",
                     "the request",
                     r#"{"body":{"data":{"invoice":"D-1929-X"},"item_id":"refund_on_stripe","section_id":"payments","value":"refund"},"plugin_id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb","session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -2710,12 +2959,12 @@ impl crate::WebsiteConversation for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "deliverWidgetButtonActionForConversation",
                 "the answer",
                 r#"{"correlation_id":"4f0e7c2a-9b1d-4d6e-8a35-2c7b1f9e0d42","strategy":{"attempts":3,"exhaustion":30}}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn deliver_widget_data_action_for_conversation(
         &self,
@@ -2727,55 +2976,55 @@ impl crate::WebsiteConversation for Examples {
     ) -> Result<::crisp_models::ConversationWidgetAction, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "deliverWidgetDataActionForConversation",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "session_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "deliverWidgetDataActionForConversation",
                                     "session_id",
                                     &session_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "plugin_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "deliverWidgetDataActionForConversation",
                                     "plugin_id",
                                     &plugin_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "deliverWidgetDataActionForConversation",
                                     "body",
                                     &body,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "deliverWidgetDataActionForConversation",
                     "the request",
                     r#"{"body":{"action":"fetch","data":{},"item_id":"unpaid_balance","section_id":"payments"},"plugin_id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb","session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -2783,12 +3032,12 @@ impl crate::WebsiteConversation for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "deliverWidgetDataActionForConversation",
                 "the answer",
                 r#"{"correlation_id":"4f0e7c2a-9b1d-4d6e-8a35-2c7b1f9e0d42","strategy":{"attempts":3,"exhaustion":30}}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn resolve_spam_conversation_content(
         &self,
@@ -2798,29 +3047,33 @@ impl crate::WebsiteConversation for Examples {
     ) -> Result<::crisp_models::ConversationSpamContent, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "resolveSpamConversationContent",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "spam_id",
                         Some(
-                            encode("resolveSpamConversationContent", "spam_id", &spam_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "resolveSpamConversationContent",
+                                    "spam_id",
+                                    &spam_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "resolveSpamConversationContent",
                     "the request",
                     r#"{"spam_id":"b45e7d75-61ab-416c-858b-1919b5fcfd10","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -2828,12 +3081,12 @@ impl crate::WebsiteConversation for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "resolveSpamConversationContent",
                 "the answer",
                 r#"{"content":{"subject":"You won a prize","text":"Click here to claim your reward."},"headers":{"Subject":"You won a prize","X-Spam-Flag":"YES"},"metadata":{"from":"promo@bulk-mailer.example","score":8.7},"reason":"spam_score","spam_id":"b45e7d75-61ab-416c-858b-1919b5fcfd10","timestamp":1710338000000,"type":"email"}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn submit_spam_conversation_decision(
         &self,
@@ -2844,36 +3097,44 @@ impl crate::WebsiteConversation for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "submitSpamConversationDecision",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "spam_id",
                         Some(
-                            encode("submitSpamConversationDecision", "spam_id", &spam_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "submitSpamConversationDecision",
+                                    "spam_id",
+                                    &spam_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("submitSpamConversationDecision", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "submitSpamConversationDecision",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "submitSpamConversationDecision",
                     "the request",
                     r#"{"body":{"action":"reject"},"spam_id":"b45e7d75-61ab-416c-858b-1919b5fcfd10","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -2891,25 +3152,33 @@ impl crate::WebsiteConversation for Examples {
     ) -> Result<Vec<::crisp_models::ConversationSpam>, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("listSpamConversations", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listSpamConversations",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "page_number",
                         Some(
-                            encode("listSpamConversations", "page_number", &page_number)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listSpamConversations",
+                                    "page_number",
+                                    &page_number,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "listSpamConversations",
                     "the request",
                     r#"{"page_number":1,"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -2917,12 +3186,12 @@ impl crate::WebsiteConversation for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "listSpamConversations",
                 "the answer",
                 r#"[{"headers":{"Subject":"You won a prize","X-Spam-Flag":"YES"},"metadata":{"from":"promo@bulk-mailer.example","score":8.7},"reason":"spam_score","spam_id":"b45e7d75-61ab-416c-858b-1919b5fcfd10","timestamp":1710338000000,"type":"email"}]"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn delete_suggested_conversation_data_key(
         &self,
@@ -2932,29 +3201,33 @@ impl crate::WebsiteConversation for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "deleteSuggestedConversationDataKey",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("deleteSuggestedConversationDataKey", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "deleteSuggestedConversationDataKey",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "deleteSuggestedConversationDataKey",
                     "the request",
                     r#"{"body":{"key":"price"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -2972,33 +3245,33 @@ impl crate::WebsiteConversation for Examples {
     ) -> Result<Vec<::crisp_models::ConversationSuggestedDataKey>, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "listSuggestedConversationDataKeys",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "page_number",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "listSuggestedConversationDataKeys",
                                     "page_number",
                                     &page_number,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "listSuggestedConversationDataKeys",
                     "the request",
                     r#"{"page_number":1,"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -3006,12 +3279,12 @@ impl crate::WebsiteConversation for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "listSuggestedConversationDataKeys",
                 "the answer",
                 r#"[{"count":52,"key":"price"},{"count":311,"key":"plan"}]"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn delete_suggested_conversation_segment(
         &self,
@@ -3021,29 +3294,33 @@ impl crate::WebsiteConversation for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "deleteSuggestedConversationSegment",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("deleteSuggestedConversationSegment", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "deleteSuggestedConversationSegment",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "deleteSuggestedConversationSegment",
                     "the request",
                     r#"{"body":{"segment":"bug"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -3061,33 +3338,33 @@ impl crate::WebsiteConversation for Examples {
     ) -> Result<Vec<::crisp_models::ConversationSuggestedSegment>, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "listSuggestedConversationSegments",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "page_number",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "listSuggestedConversationSegments",
                                     "page_number",
                                     &page_number,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "listSuggestedConversationSegments",
                     "the request",
                     r#"{"page_number":1,"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -3095,12 +3372,12 @@ impl crate::WebsiteConversation for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "listSuggestedConversationSegments",
                 "the answer",
                 r#"[{"count":184,"segment":"customer"},{"count":27,"segment":"bug"}]"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn list_conversations(
         &self,
@@ -3111,32 +3388,44 @@ impl crate::WebsiteConversation for Examples {
     ) -> Result<Vec<::crisp_models::Conversation>, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("listConversations", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listConversations",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "page_number",
                         Some(
-                            encode("listConversations", "page_number", &page_number)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listConversations",
+                                    "page_number",
+                                    &page_number,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "options",
                         Some(
-                            encode("listConversations", "options", &options)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listConversations",
+                                    "options",
+                                    &options,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "listConversations",
                     "the request",
                     r#"{"options":{},"page_number":1,"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -3144,12 +3433,12 @@ impl crate::WebsiteConversation for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "listConversations",
                 "the answer",
                 r#"[{"active":{"last":1710340112000,"now":true},"assigned":{"user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"},"availability":"online","compose":{"operator":{"automated":false,"excerpt":"Let me check that for you","timestamp":1710340115000,"type":"start","user":{"avatar":"https://avatar.crisp.chat/operator/a4c32c68-be91-4e29-8a05-976e93abbe3f.png","nickname":"Jane Smith","user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"}},"visitor":{"automated":false,"excerpt":"Let me check that for you","timestamp":1710340101000,"type":"stop","user":{"avatar":"https://avatar.example.com/john-doe.png","nickname":"John Doe","user_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881"}}},"created_at":1710339800000,"inbox_id":"bf6935c9-43b3-4f8e-87ea-175c1e1ed1a9","is_blocked":false,"is_verified":true,"last_message":"Could you send me the invoice for March?","mentions":["a4c32c68-be91-4e29-8a05-976e93abbe3f"],"meta":{"address":"12 Rue de la Paix, 75002 Paris, France","avatar":"https://avatar.example.com/john-doe.png","connection":{"asn":"AS3215","isp":"Orange"},"data":{"plan":"premium","seats":12,"signup_complete":true},"device":{"capabilities":["browsing","call"],"geolocation":{"city":"Nantes","coordinates":{"latitude":47.2184,"longitude":-1.5536},"country":"FR","region":"Pays de la Loire"},"locales":["fr","en"],"system":{"browser":{"major":"17","name":"Safari","version":"17.4"},"engine":{"name":"WebKit","version":"605.1.15"},"os":{"name":"Mac OS","version":"14.4"},"useragent":"Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15"},"timezone":-60},"email":"john.doe@acme-inc.com","ip":"203.0.113.42","nickname":"John Doe","origin":"chat","phone":"+33612345678","segments":["customer","premium"],"subject":"Invoice for March"},"participants":[{"target":"jane.doe@acme-inc.com","type":"email"}],"people_id":"c5a2f70c-f605-4648-b47f-8c39d4b03a50","preview_message":{"excerpt":"Could you send me the invoice for March?","fingerprint":524653764345,"from":"user","type":"text"},"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","state":"unresolved","status":1,"topic":"Billing","unread":{"operator":2,"visitor":0},"updated_at":1710340112000,"verifications":[{"annotation":"john.doe@acme-inc.com","identity":"email","method":"link"}],"waiting_since":1710340012000,"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}]"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
 }
 impl crate::PlanSubscription for Examples {
@@ -3159,8 +3448,8 @@ impl crate::PlanSubscription for Examples {
     ) -> Result<Vec<::crisp_models::PlanSubscription>, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(Vec::from([]));
-            check_matches(
+            let inputs = ::crisp_runtime::examples::object(Vec::from([]));
+            ::crisp_runtime::examples::check_matches(
                     "listAllActivePlanSubscriptions",
                     "the request",
                     r#"{}"#,
@@ -3168,12 +3457,12 @@ impl crate::PlanSubscription for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "listAllActivePlanSubscriptions",
                 "the answer",
                 r#"[{"active":true,"bill_period":"monthly","bill_valid_until":"2024-07-14T09:21:37.000Z","card_id":"card_1N8xYz2eZvKYlo2C0s5lQm3d","coupon_redeemed":false,"id":"8758c8ef-b4bd-4c2f-9a8b-6e3b1c0d7a11","name":"Essentials","owner":{"email":"jane.doe@acme-inc.com","first_name":"Jane","last_name":"Doe","user_id":"aa0b64dd-9fb4-4db9-80d6-5a49eb84087b"},"price":95,"sandbox":false,"since":"2023-02-14T09:21:37.000Z","trial_end":"2023-02-28T09:21:37.000Z","trial_end_date":"2023-02-28","trialing":false,"website":{"domain":"acme-inc.com","id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc","logo":"https://image.crisp.chat/avatar/website/8c842203-7ed8-4e29-a608-7cf78a7d2fcc/120/","name":"Acme Inc."}}]"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn get_plan_subscription_for_website(
         &self,
@@ -3182,22 +3471,22 @@ impl crate::PlanSubscription for Examples {
     ) -> Result<::crisp_models::PlanSubscription, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "getPlanSubscriptionForWebsite",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "getPlanSubscriptionForWebsite",
                     "the request",
                     r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -3205,12 +3494,12 @@ impl crate::PlanSubscription for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "getPlanSubscriptionForWebsite",
                 "the answer",
                 r#"{"active":true,"bill_period":"monthly","bill_valid_until":"2024-07-14T09:21:37.000Z","card_id":"card_1N8xYz2eZvKYlo2C0s5lQm3d","coupon_redeemed":false,"id":"8758c8ef-b4bd-4c2f-9a8b-6e3b1c0d7a11","name":"Essentials","owner":{"email":"jane.doe@acme-inc.com","first_name":"Jane","last_name":"Doe","user_id":"aa0b64dd-9fb4-4db9-80d6-5a49eb84087b"},"price":95,"sandbox":false,"since":"2023-02-14T09:21:37.000Z","trial_end":"2023-02-28T09:21:37.000Z","trial_end_date":"2023-02-28","trialing":false,"website":{"domain":"acme-inc.com","id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc","logo":"https://image.crisp.chat/avatar/website/8c842203-7ed8-4e29-a608-7cf78a7d2fcc/120/","name":"Acme Inc."}}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn subscribe_website_to_plan(
         &self,
@@ -3220,25 +3509,33 @@ impl crate::PlanSubscription for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("subscribeWebsiteToPlan", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "subscribeWebsiteToPlan",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("subscribeWebsiteToPlan", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "subscribeWebsiteToPlan",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "subscribeWebsiteToPlan",
                     "the request",
                     r#"{"body":{"plan_id":"8758c8ef-b4bd-4c2f-9a8b-6e3b1c0d7a11"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -3255,22 +3552,22 @@ impl crate::PlanSubscription for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "unsubscribePlanFromWebsite",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "unsubscribePlanFromWebsite",
                     "the request",
                     r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -3288,33 +3585,33 @@ impl crate::PlanSubscription for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "changeBillPeriodForWebsitePlanSubscription",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "changeBillPeriodForWebsitePlanSubscription",
                                     "body",
                                     &body,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "changeBillPeriodForWebsitePlanSubscription",
                     "the request",
                     r#"{"body":{"period":"yearly"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -3332,33 +3629,33 @@ impl crate::PlanSubscription for Examples {
     ) -> Result<::crisp_models::PlanSubscriptionCoupon, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "checkCouponAvailabilityForWebsitePlanSubscription",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "code",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "checkCouponAvailabilityForWebsitePlanSubscription",
                                     "code",
                                     &code,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "checkCouponAvailabilityForWebsitePlanSubscription",
                     "the request",
                     r#"{"code":"SPRING-2024","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -3366,12 +3663,12 @@ impl crate::PlanSubscription for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "checkCouponAvailabilityForWebsitePlanSubscription",
                 "the answer",
                 r#"{"code":"SPRING-2024","expire_at":"2024-06-30T23:59:59.000Z","policy":{"rebate_percent":20.0,"trial_days":14},"redeem_limit":500}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn redeem_coupon_for_website_plan_subscription(
         &self,
@@ -3381,33 +3678,33 @@ impl crate::PlanSubscription for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "redeemCouponForWebsitePlanSubscription",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "redeemCouponForWebsitePlanSubscription",
                                     "body",
                                     &body,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "redeemCouponForWebsitePlanSubscription",
                     "the request",
                     r#"{"body":{"code":"SPRING-2024"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -3425,16 +3722,21 @@ impl crate::PluginConnect for Examples {
     ) -> Result<::crisp_models::PluginConnectAccount, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(Vec::from([]));
-            check_matches("getConnectAccount", "the request", r#"{}"#, &inputs)
+            let inputs = ::crisp_runtime::examples::object(Vec::from([]));
+            ::crisp_runtime::examples::check_matches(
+                    "getConnectAccount",
+                    "the request",
+                    r#"{}"#,
+                    &inputs,
+                )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "getConnectAccount",
                 "the answer",
                 r#"{"plugin_id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb"}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn get_plugin_connect_endpoints(
         &self,
@@ -3442,16 +3744,21 @@ impl crate::PluginConnect for Examples {
     ) -> Result<::crisp_models::ConnectEndpoints, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(Vec::from([]));
-            check_matches("getPluginConnectEndpoints", "the request", r#"{}"#, &inputs)
+            let inputs = ::crisp_runtime::examples::object(Vec::from([]));
+            ::crisp_runtime::examples::check_matches(
+                    "getPluginConnectEndpoints",
+                    "the request",
+                    r#"{}"#,
+                    &inputs,
+                )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "getPluginConnectEndpoints",
                 "the answer",
                 r#"{"rescue":{"socket":{"app":"wss://plugins-rescue.relay.crisp.chat/"}},"socket":{"app":"wss://plugins.relay.crisp.chat/"}}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn check_connect_session_validity(
         &self,
@@ -3459,8 +3766,13 @@ impl crate::PluginConnect for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(Vec::from([]));
-            check_matches("checkConnectSessionValidity", "the request", r#"{}"#, &inputs)
+            let inputs = ::crisp_runtime::examples::object(Vec::from([]));
+            ::crisp_runtime::examples::check_matches(
+                    "checkConnectSessionValidity",
+                    "the request",
+                    r#"{}"#,
+                    &inputs,
+                )
                 .map_err(ApiError::invalid_data)?;
         }
         Ok(())
@@ -3473,25 +3785,33 @@ impl crate::PluginConnect for Examples {
     ) -> Result<Vec<::crisp_models::PluginConnectWebsite>, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "page_number",
                         Some(
-                            encode("listAllConnectWebsites", "page_number", &page_number)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listAllConnectWebsites",
+                                    "page_number",
+                                    &page_number,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "options",
                         Some(
-                            encode("listAllConnectWebsites", "options", &options)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listAllConnectWebsites",
+                                    "options",
+                                    &options,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "listAllConnectWebsites",
                     "the request",
                     r#"{"options":{"filter_configured":true,"include_plan":true},"page_number":1}"#,
@@ -3499,12 +3819,12 @@ impl crate::PluginConnect for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "listAllConnectWebsites",
                 "the answer",
                 r#"[{"plan":{"id":"3e1ad7a6-26e5-4c29-9a7c-34c9a6f3b5d0","name":"Free","trialing":false},"price":0,"settings":{"channel":"C024BE91L","notify_on_new_conversation":true},"token":"5b8f1e7c-0f3d-4a4c-9b1a-2c7e6d9f0a34","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}]"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn list_connect_websites_since(
         &self,
@@ -3513,18 +3833,22 @@ impl crate::PluginConnect for Examples {
     ) -> Result<Vec<::crisp_models::PluginConnectWebsite>, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "options",
                         Some(
-                            encode("listConnectWebsitesSince", "options", &options)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listConnectWebsitesSince",
+                                    "options",
+                                    &options,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "listConnectWebsitesSince",
                     "the request",
                     r#"{"options":{"date_since":"2024-03-01T00:00:00.000Z","filter_configured":true,"include_plan":true}}"#,
@@ -3532,12 +3856,12 @@ impl crate::PluginConnect for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "listConnectWebsitesSince",
                 "the answer",
                 r#"[{"difference":"added","plan":{"id":"3e1ad7a6-26e5-4c29-9a7c-34c9a6f3b5d0","name":"Free","trialing":false},"price":0,"settings":{"channel":"C024BE91L","notify_on_new_conversation":true},"token":"5b8f1e7c-0f3d-4a4c-9b1a-2c7e6d9f0a34","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}]"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
 }
 impl crate::PluginSubscription for Examples {
@@ -3547,8 +3871,8 @@ impl crate::PluginSubscription for Examples {
     ) -> Result<Vec<::crisp_models::PluginSubscription>, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(Vec::from([]));
-            check_matches(
+            let inputs = ::crisp_runtime::examples::object(Vec::from([]));
+            ::crisp_runtime::examples::check_matches(
                     "listAllActivePluginSubscriptions",
                     "the request",
                     r#"{}"#,
@@ -3556,12 +3880,12 @@ impl crate::PluginSubscription for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "listAllActivePluginSubscriptions",
                 "the answer",
                 r#"[{"active":true,"card_id":"card_1N8xYz2eZvKYlo2C0s5lQm3d","category":"team","configurable":true,"contact_url":"mailto:support@crisp.chat","help_url":"https://help.crisp.chat/en/article/how-to-use-slack-with-crisp-1xo5gqz/","icon":"https://plugins.crisp.chat/urn:crisp.im:slack:0/icon.png","id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb","name":"Slack","plans":[{"id":"3e1ad7a6-26e5-4c29-9a7c-34c9a6f3b5d0","name":"Free","price":0}],"price":0,"privacy_url":"https://crisp.chat/en/privacy/","since":"2023-05-03T14:02:11.000Z","summary":"Reply to your customers from Slack channels.","terms_url":"https://crisp.chat/en/terms/","type":"integration","urn":"urn:crisp.im:slack:0","video_url":"","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc","website_url":"https://slack.com/"}]"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn list_subscriptions_for_website(
         &self,
@@ -3570,22 +3894,22 @@ impl crate::PluginSubscription for Examples {
     ) -> Result<Vec<::crisp_models::PluginSubscription>, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "listSubscriptionsForWebsite",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "listSubscriptionsForWebsite",
                     "the request",
                     r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -3593,12 +3917,12 @@ impl crate::PluginSubscription for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "listSubscriptionsForWebsite",
                 "the answer",
                 r#"[{"active":true,"card_id":"card_1N8xYz2eZvKYlo2C0s5lQm3d","category":"team","configurable":true,"contact_url":"mailto:support@crisp.chat","help_url":"https://help.crisp.chat/en/article/how-to-use-slack-with-crisp-1xo5gqz/","icon":"https://plugins.crisp.chat/urn:crisp.im:slack:0/icon.png","id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb","name":"Slack","plans":[{"id":"3e1ad7a6-26e5-4c29-9a7c-34c9a6f3b5d0","name":"Free","price":0}],"price":0,"privacy_url":"https://crisp.chat/en/privacy/","since":"2023-05-03T14:02:11.000Z","summary":"Reply to your customers from Slack channels.","terms_url":"https://crisp.chat/en/terms/","type":"integration","urn":"urn:crisp.im:slack:0","video_url":"","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc","website_url":"https://slack.com/"}]"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn subscribe_website_to_plugin(
         &self,
@@ -3608,25 +3932,33 @@ impl crate::PluginSubscription for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("subscribeWebsiteToPlugin", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "subscribeWebsiteToPlugin",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("subscribeWebsiteToPlugin", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "subscribeWebsiteToPlugin",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "subscribeWebsiteToPlugin",
                     "the request",
                     r#"{"body":{"plugin_id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -3644,25 +3976,33 @@ impl crate::PluginSubscription for Examples {
     ) -> Result<::crisp_models::PluginSubscription, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("getSubscriptionDetails", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "getSubscriptionDetails",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "plugin_id",
                         Some(
-                            encode("getSubscriptionDetails", "plugin_id", &plugin_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "getSubscriptionDetails",
+                                    "plugin_id",
+                                    &plugin_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "getSubscriptionDetails",
                     "the request",
                     r#"{"plugin_id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -3670,12 +4010,12 @@ impl crate::PluginSubscription for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "getSubscriptionDetails",
                 "the answer",
                 r#"{"active":true,"card_id":"card_1N8xYz2eZvKYlo2C0s5lQm3d","category":"team","configurable":true,"contact_url":"mailto:support@crisp.chat","help_url":"https://help.crisp.chat/en/article/how-to-use-slack-with-crisp-1xo5gqz/","icon":"https://plugins.crisp.chat/urn:crisp.im:slack:0/icon.png","id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb","name":"Slack","plans":[{"id":"3e1ad7a6-26e5-4c29-9a7c-34c9a6f3b5d0","name":"Free","price":0}],"price":0,"privacy_url":"https://crisp.chat/en/privacy/","since":"2023-05-03T14:02:11.000Z","summary":"Reply to your customers from Slack channels.","terms_url":"https://crisp.chat/en/terms/","type":"integration","urn":"urn:crisp.im:slack:0","video_url":"","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc","website_url":"https://slack.com/"}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn unsubscribe_plugin_from_website(
         &self,
@@ -3685,33 +4025,33 @@ impl crate::PluginSubscription for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "unsubscribePluginFromWebsite",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "plugin_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "unsubscribePluginFromWebsite",
                                     "plugin_id",
                                     &plugin_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "unsubscribePluginFromWebsite",
                     "the request",
                     r#"{"plugin_id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -3729,29 +4069,33 @@ impl crate::PluginSubscription for Examples {
     ) -> Result<::crisp_models::PluginAttestProvenance, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "getPluginAttestProvenance",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "plugin_id",
                         Some(
-                            encode("getPluginAttestProvenance", "plugin_id", &plugin_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "getPluginAttestProvenance",
+                                    "plugin_id",
+                                    &plugin_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "getPluginAttestProvenance",
                     "the request",
                     r#"{"plugin_id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -3759,12 +4103,12 @@ impl crate::PluginSubscription for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "getPluginAttestProvenance",
                 "the answer",
                 r#"{"expire_at":1717430400000,"payload":{"plugin":{"plugin_id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb"},"user":{"role":"owner","user_id":"aa0b64dd-9fb4-4db9-80d6-5a49eb84087b"},"website":{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}},"signed":"eyJhbGciOiJIUzI1NiJ9.eyJ3ZWJzaXRlX2lkIjoiOGM4NDIyMDMifQ.Vq3b1Q2x9T0aFqL2mJk7cY1nR5sW8eU4oP6dH3gZ0iA"}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn get_plugin_usage_bills(
         &self,
@@ -3774,25 +4118,33 @@ impl crate::PluginSubscription for Examples {
     ) -> Result<Vec<::crisp_models::PluginUsageBill>, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("getPluginUsageBills", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "getPluginUsageBills",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "plugin_id",
                         Some(
-                            encode("getPluginUsageBills", "plugin_id", &plugin_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "getPluginUsageBills",
+                                    "plugin_id",
+                                    &plugin_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "getPluginUsageBills",
                     "the request",
                     r#"{"plugin_id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -3800,12 +4152,12 @@ impl crate::PluginSubscription for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "getPluginUsageBills",
                 "the answer",
                 r#"[{"name":"SMS sent","price":0.05,"units":120}]"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn report_plugin_usage_to_bill(
         &self,
@@ -3816,32 +4168,44 @@ impl crate::PluginSubscription for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("reportPluginUsageToBill", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "reportPluginUsageToBill",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "plugin_id",
                         Some(
-                            encode("reportPluginUsageToBill", "plugin_id", &plugin_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "reportPluginUsageToBill",
+                                    "plugin_id",
+                                    &plugin_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("reportPluginUsageToBill", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "reportPluginUsageToBill",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "reportPluginUsageToBill",
                     "the request",
                     r#"{"body":{"name":"SMS sent","price":0.05,"units":3},"plugin_id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -3860,40 +4224,44 @@ impl crate::PluginSubscription for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "forwardPluginPayloadToChannel",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "plugin_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "forwardPluginPayloadToChannel",
                                     "plugin_id",
                                     &plugin_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("forwardPluginPayloadToChannel", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "forwardPluginPayloadToChannel",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "forwardPluginPayloadToChannel",
                     "the request",
                     r#"{"body":{"identifier":"order_48151623","namespace":"order:status","payload":{"carrier":"UPS","status":"shipped"}},"plugin_id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -3912,32 +4280,44 @@ impl crate::PluginSubscription for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("dispatchPluginEvent", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "dispatchPluginEvent",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "plugin_id",
                         Some(
-                            encode("dispatchPluginEvent", "plugin_id", &plugin_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "dispatchPluginEvent",
+                                    "plugin_id",
+                                    &plugin_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("dispatchPluginEvent", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "dispatchPluginEvent",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "dispatchPluginEvent",
                     "the request",
                     r#"{"body":{"data":{"email":"jane.doe@acme-inc.com","order_id":"48151623"},"name":"order-shipped"},"plugin_id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -3955,25 +4335,33 @@ impl crate::PluginSubscription for Examples {
     ) -> Result<::crisp_models::PluginSubscriptionSettings, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("getSubscriptionSettings", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "getSubscriptionSettings",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "plugin_id",
                         Some(
-                            encode("getSubscriptionSettings", "plugin_id", &plugin_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "getSubscriptionSettings",
+                                    "plugin_id",
+                                    &plugin_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "getSubscriptionSettings",
                     "the request",
                     r#"{"plugin_id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -3981,12 +4369,12 @@ impl crate::PluginSubscription for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "getSubscriptionSettings",
                 "the answer",
                 r#"{"callback_url":"https://plugins.acme-inc.com/crisp/settings/saved","plugin_id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb","schema":{"properties":{"channel":{"type":"string"}},"type":"object"},"settings":{"channel":"C024BE91L","notify_on_new_conversation":true},"settings_form_url":"https://plugins.acme-inc.com/crisp/settings","token":"5b8f1e7c-0f3d-4a4c-9b1a-2c7e6d9f0a34","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn save_subscription_settings(
         &self,
@@ -3997,32 +4385,44 @@ impl crate::PluginSubscription for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("saveSubscriptionSettings", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "saveSubscriptionSettings",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "plugin_id",
                         Some(
-                            encode("saveSubscriptionSettings", "plugin_id", &plugin_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "saveSubscriptionSettings",
+                                    "plugin_id",
+                                    &plugin_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("saveSubscriptionSettings", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "saveSubscriptionSettings",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "saveSubscriptionSettings",
                     "the request",
                     r#"{"body":{"channel":"C024BE91L","notify_on_new_conversation":true},"plugin_id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -4041,36 +4441,44 @@ impl crate::PluginSubscription for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "updateSubscriptionSettings",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "plugin_id",
                         Some(
-                            encode("updateSubscriptionSettings", "plugin_id", &plugin_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "updateSubscriptionSettings",
+                                    "plugin_id",
+                                    &plugin_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("updateSubscriptionSettings", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "updateSubscriptionSettings",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "updateSubscriptionSettings",
                     "the request",
                     r#"{"body":{"notify_on_new_conversation":false},"plugin_id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -4089,18 +4497,22 @@ impl crate::Bucket for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "body",
                         Some(
-                            encode("generateBucketURL", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "generateBucketURL",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "generateBucketURL",
                     "the request",
                     r#"{"body":{"file":{"name":"invoice-2024-05.pdf","type":"application/pdf"},"id":"3f4a2b8e-1c7d-4e9a-b6f5-0d2c8e7a9b13","namespace":"upload","resource":{"id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc","type":"website"}}}"#,
@@ -4121,32 +4533,44 @@ impl crate::Media for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "page_number",
                         Some(
-                            encode("listAnimationMedias", "page_number", &page_number)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listAnimationMedias",
+                                    "page_number",
+                                    &page_number,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "list_id",
                         Some(
-                            encode("listAnimationMedias", "list_id", &list_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listAnimationMedias",
+                                    "list_id",
+                                    &list_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "search_query",
                         Some(
-                            encode("listAnimationMedias", "search_query", &search_query)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listAnimationMedias",
+                                    "search_query",
+                                    &search_query,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "listAnimationMedias",
                     "the request",
                     r#"{"list_id":"17","page_number":1,"search_query":{"text":"thank you"}}"#,
@@ -4166,25 +4590,33 @@ impl crate::WebsiteAnalytics for Examples {
     ) -> Result<Vec<::crisp_models::AnalyticsPoint>, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("generateAnalytics", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "generateAnalytics",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("generateAnalytics", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "generateAnalytics",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "generateAnalytics",
                     "the request",
                     r#"{"body":{"aggregator":"count","date":{"days":{"friday":{"hour_from":"09:00","hour_to":"17:00"},"monday":{"hour_from":"09:00","hour_to":"18:00"}},"from":"2024-05-01T00:00:00.000Z","split":"day","timezone":"Europe/Paris","to":"2024-05-31T23:59:59.000Z"},"metric":"conversation","raw_export":false,"split_by":"operator","type":"created"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -4192,12 +4624,12 @@ impl crate::WebsiteAnalytics for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "generateAnalytics",
                 "the answer",
                 r#"[{"hits":42,"period":"2024-05-01","split_by":"aa0b64dd-9fb4-4db9-80d6-5a49eb84087b","sum_hits":42,"sum_value":42,"unique_hits":39,"value":42},{"hits":37,"period":"2024-05-02","split_by":"aa0b64dd-9fb4-4db9-80d6-5a49eb84087b","sum_hits":79,"sum_value":79,"unique_hits":35,"value":37}]"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
 }
 impl crate::WebsiteConnect for Examples {
@@ -4208,22 +4640,22 @@ impl crate::WebsiteConnect for Examples {
     ) -> Result<::crisp_models::ConnectEndpoints, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "getWebsiteConnectEndpoints",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "getWebsiteConnectEndpoints",
                     "the request",
                     r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -4231,12 +4663,12 @@ impl crate::WebsiteConnect for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "getWebsiteConnectEndpoints",
                 "the answer",
                 r#"{"rescue":{"socket":{"app":"wss://app-rescue.relay.crisp.chat/","stream":"wss://stream-rescue.relay.crisp.chat/"}},"socket":{"app":"wss://app.relay.crisp.chat/","stream":"wss://stream.relay.crisp.chat/"}}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
 }
 impl crate::WebsiteVerify for Examples {
@@ -4247,18 +4679,22 @@ impl crate::WebsiteVerify for Examples {
     ) -> Result<::crisp_models::VerifyKey, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("getVerifyKey", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "getVerifyKey",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "getVerifyKey",
                     "the request",
                     r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -4266,12 +4702,12 @@ impl crate::WebsiteVerify for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "getVerifyKey",
                 "the answer",
                 r#"{"secret":"f3b2a1c9d8e7f6a5b4c3d2e1f0a9b8c7"}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn roll_verify_key(
         &self,
@@ -4280,18 +4716,22 @@ impl crate::WebsiteVerify for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("rollVerifyKey", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "rollVerifyKey",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "rollVerifyKey",
                     "the request",
                     r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -4308,18 +4748,22 @@ impl crate::WebsiteVerify for Examples {
     ) -> Result<::crisp_models::VerifySettings, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("getVerifySettings", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "getVerifySettings",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "getVerifySettings",
                     "the request",
                     r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -4327,8 +4771,12 @@ impl crate::WebsiteVerify for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode("getVerifySettings", "the answer", r#"{"enabled":true}"#)
-            .map_err(no_example)
+        ::crisp_runtime::examples::decode(
+                "getVerifySettings",
+                "the answer",
+                r#"{"enabled":true}"#,
+            )
+            .map_err(ApiError::internal)
     }
     async fn update_verify_settings(
         &self,
@@ -4338,25 +4786,33 @@ impl crate::WebsiteVerify for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("updateVerifySettings", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "updateVerifySettings",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("updateVerifySettings", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "updateVerifySettings",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "updateVerifySettings",
                     "the request",
                     r#"{"body":{"enabled":true},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -4375,22 +4831,22 @@ impl crate::WebsiteAvailability for Examples {
     ) -> Result<Vec<::crisp_models::AvailabilityOperator>, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "listWebsiteOperatorAvailabilities",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "listWebsiteOperatorAvailabilities",
                     "the request",
                     r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -4398,12 +4854,12 @@ impl crate::WebsiteAvailability for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "listWebsiteOperatorAvailabilities",
                 "the answer",
                 r#"[{"time":{"for":300,"since":1710340112000},"type":"online","user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"},{"time":{"for":3600,"since":1710336512000},"type":"away","user_id":"aa0b64dd-9fb4-4db9-80d6-5a49eb84087b"}]"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn get_website_availability_status(
         &self,
@@ -4412,22 +4868,22 @@ impl crate::WebsiteAvailability for Examples {
     ) -> Result<::crisp_models::AvailabilityStatus, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "getWebsiteAvailabilityStatus",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "getWebsiteAvailabilityStatus",
                     "the request",
                     r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -4435,12 +4891,12 @@ impl crate::WebsiteAvailability for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "getWebsiteAvailabilityStatus",
                 "the answer",
                 r#"{"since":1710340112000,"status":"online"}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
 }
 impl crate::WebsiteCampaigns for Examples {
@@ -4452,25 +4908,33 @@ impl crate::WebsiteCampaigns for Examples {
     ) -> Result<::crisp_models::CreateNewCampaignData, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("createNewCampaign", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "createNewCampaign",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("createNewCampaign", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "createNewCampaign",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "createNewCampaign",
                     "the request",
                     r#"{"body":{"name":"Welcome!","type":"one-shot"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -4478,12 +4942,12 @@ impl crate::WebsiteCampaigns for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "createNewCampaign",
                 "the answer",
                 r#"{"campaign_id":"355d805f-a72f-457e-a3e5-5d01521f3cd8"}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn get_campaign(
         &self,
@@ -4493,25 +4957,33 @@ impl crate::WebsiteCampaigns for Examples {
     ) -> Result<::crisp_models::Campaign, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("getCampaign", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "getCampaign",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "campaign_id",
                         Some(
-                            encode("getCampaign", "campaign_id", &campaign_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "getCampaign",
+                                    "campaign_id",
+                                    &campaign_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "getCampaign",
                     "the request",
                     r#"{"campaign_id":"355d805f-a72f-457e-a3e5-5d01521f3cd8","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -4519,12 +4991,12 @@ impl crate::WebsiteCampaigns for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "getCampaign",
                 "the answer",
                 r#"{"campaign_id":"355d805f-a72f-457e-a3e5-5d01521f3cd8","created_at":1710340112000,"dispatched":true,"dispatched_at":1710426512000,"format":"markdown","message":"*Hey there*, welcome to Acme! Reply here if you need anything.","name":"Welcome!","options":{"deliver_to_chatbox":true,"deliver_to_email":true,"sender_email_reply":true,"sender_name_website":false,"tracking":true},"progress":100,"reached":1238,"ready":true,"recipients":{"segments":["customer","newsletter"],"type":"segment"},"running":false,"sender":{"user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"},"statistics":{"clicked":311,"opened":842,"unsubscribed":4},"subject":"Welcome to Acme","tag":"onboarding","targets":1250,"type":"one-shot","updated_at":1710426512000}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn check_campaign_exists(
         &self,
@@ -4534,25 +5006,33 @@ impl crate::WebsiteCampaigns for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("checkCampaignExists", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "checkCampaignExists",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "campaign_id",
                         Some(
-                            encode("checkCampaignExists", "campaign_id", &campaign_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "checkCampaignExists",
+                                    "campaign_id",
+                                    &campaign_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "checkCampaignExists",
                     "the request",
                     r#"{"campaign_id":"355d805f-a72f-457e-a3e5-5d01521f3cd8","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -4571,29 +5051,44 @@ impl crate::WebsiteCampaigns for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("saveCampaign", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "saveCampaign",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "campaign_id",
                         Some(
-                            encode("saveCampaign", "campaign_id", &campaign_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "saveCampaign",
+                                    "campaign_id",
+                                    &campaign_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
-                        Some(encode("saveCampaign", "body", &body).map_err(no_example)?),
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "saveCampaign",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "saveCampaign",
                     "the request",
                     r#"{"body":{"flow":{"assert_delay":1440,"assert_filter":[{"criterion":"data.plan","model":"people","operator":"eq","query":["trial"]}],"deliver_delay":60,"deliver_once":true,"launch_event":"trial_started"},"format":"markdown","message":"Your trial ends soon. *Upgrade now* to keep your data.","name":"Trial ending","options":{"deliver_to_chatbox":true,"deliver_to_email":true,"sender_email_reply":null,"sender_name_website":false,"tracking":true},"recipients":{"filter":[{"criterion":"segments","model":"people","operator":"has","query":["trial"]}],"type":"filter"},"sender":{"user_id":"aa0b64dd-9fb4-4db9-80d6-5a49eb84087b"},"subject":"Your trial ends in 3 days","tag":"billing","type":"automated"},"campaign_id":"355d805f-a72f-457e-a3e5-5d01521f3cd8","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -4612,31 +5107,44 @@ impl crate::WebsiteCampaigns for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("updateCampaign", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "updateCampaign",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "campaign_id",
                         Some(
-                            encode("updateCampaign", "campaign_id", &campaign_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "updateCampaign",
+                                    "campaign_id",
+                                    &campaign_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("updateCampaign", "body", &body).map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "updateCampaign",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "updateCampaign",
                     "the request",
                     r#"{"body":{"message":"*Hey there*, welcome to Acme, folks!","tag":"onboarding"},"campaign_id":"355d805f-a72f-457e-a3e5-5d01521f3cd8","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -4654,25 +5162,33 @@ impl crate::WebsiteCampaigns for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("removeCampaign", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "removeCampaign",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "campaign_id",
                         Some(
-                            encode("removeCampaign", "campaign_id", &campaign_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "removeCampaign",
+                                    "campaign_id",
+                                    &campaign_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "removeCampaign",
                     "the request",
                     r#"{"campaign_id":"355d805f-a72f-457e-a3e5-5d01521f3cd8","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -4690,25 +5206,33 @@ impl crate::WebsiteCampaigns for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("dispatchCampaign", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "dispatchCampaign",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "campaign_id",
                         Some(
-                            encode("dispatchCampaign", "campaign_id", &campaign_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "dispatchCampaign",
+                                    "campaign_id",
+                                    &campaign_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "dispatchCampaign",
                     "the request",
                     r#"{"campaign_id":"355d805f-a72f-457e-a3e5-5d01521f3cd8","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -4726,25 +5250,33 @@ impl crate::WebsiteCampaigns for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("pauseCampaign", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "pauseCampaign",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "campaign_id",
                         Some(
-                            encode("pauseCampaign", "campaign_id", &campaign_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "pauseCampaign",
+                                    "campaign_id",
+                                    &campaign_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "pauseCampaign",
                     "the request",
                     r#"{"campaign_id":"355d805f-a72f-457e-a3e5-5d01521f3cd8","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -4763,32 +5295,44 @@ impl crate::WebsiteCampaigns for Examples {
     ) -> Result<Vec<::crisp_models::CampaignRecipient>, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("listCampaignRecipients", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listCampaignRecipients",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "campaign_id",
                         Some(
-                            encode("listCampaignRecipients", "campaign_id", &campaign_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listCampaignRecipients",
+                                    "campaign_id",
+                                    &campaign_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "page_number",
                         Some(
-                            encode("listCampaignRecipients", "page_number", &page_number)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listCampaignRecipients",
+                                    "page_number",
+                                    &page_number,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "listCampaignRecipients",
                     "the request",
                     r#"{"campaign_id":"355d805f-a72f-457e-a3e5-5d01521f3cd8","page_number":1,"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -4796,12 +5340,12 @@ impl crate::WebsiteCampaigns for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "listCampaignRecipients",
                 "the answer",
                 r#"[{"email":"john.doe@acme-inc.com","people_id":"c5a2f70c-f605-4648-b47f-8c39d4b03a50","person":{"avatar":"https://avatar.example.com/john-doe.png","nickname":"John Doe"},"subscribed":true},{"email":"mary.jones@example.com","people_id":"1e5b8f3a-9c2d-4e7f-a6b1-d4c8e2f7a9b3","person":{"nickname":"Mary Jones"},"subscribed":false}]"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn resume_campaign(
         &self,
@@ -4811,25 +5355,33 @@ impl crate::WebsiteCampaigns for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("resumeCampaign", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "resumeCampaign",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "campaign_id",
                         Some(
-                            encode("resumeCampaign", "campaign_id", &campaign_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "resumeCampaign",
+                                    "campaign_id",
+                                    &campaign_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "resumeCampaign",
                     "the request",
                     r#"{"campaign_id":"355d805f-a72f-457e-a3e5-5d01521f3cd8","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -4849,39 +5401,55 @@ impl crate::WebsiteCampaigns for Examples {
     ) -> Result<Vec<::crisp_models::CampaignStatistic>, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("listCampaignStatistics", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listCampaignStatistics",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "campaign_id",
                         Some(
-                            encode("listCampaignStatistics", "campaign_id", &campaign_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listCampaignStatistics",
+                                    "campaign_id",
+                                    &campaign_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "action",
                         Some(
-                            encode("listCampaignStatistics", "action", &action)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listCampaignStatistics",
+                                    "action",
+                                    &action,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "page_number",
                         Some(
-                            encode("listCampaignStatistics", "page_number", &page_number)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listCampaignStatistics",
+                                    "page_number",
+                                    &page_number,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "listCampaignStatistics",
                     "the request",
                     r#"{"action":"clicked","campaign_id":"355d805f-a72f-457e-a3e5-5d01521f3cd8","page_number":1,"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -4889,12 +5457,12 @@ impl crate::WebsiteCampaigns for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "listCampaignStatistics",
                 "the answer",
                 r#"[{"created_at":1710427000000,"data":{"url":"https://acme-inc.com/pricing"},"profile":{"email":"john.doe@acme-inc.com","people_id":"c5a2f70c-f605-4648-b47f-8c39d4b03a50","person":{"avatar":"https://avatar.example.com/john-doe.png","geolocation":{"city":"Nantes","coordinates":{"latitude":47.2184,"longitude":-1.5536},"country":"FR","region":"Pays de la Loire"},"nickname":"John Doe"}},"type":"clicked","updated_at":1710427300000}]"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn test_campaign(
         &self,
@@ -4904,25 +5472,33 @@ impl crate::WebsiteCampaigns for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("testCampaign", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "testCampaign",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "campaign_id",
                         Some(
-                            encode("testCampaign", "campaign_id", &campaign_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "testCampaign",
+                                    "campaign_id",
+                                    &campaign_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "testCampaign",
                     "the request",
                     r#"{"campaign_id":"355d805f-a72f-457e-a3e5-5d01521f3cd8","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -4941,32 +5517,44 @@ impl crate::WebsiteCampaigns for Examples {
     ) -> Result<Vec<::crisp_models::CampaignExcerpt>, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("listCampaigns", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listCampaigns",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "page_number",
                         Some(
-                            encode("listCampaigns", "page_number", &page_number)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listCampaigns",
+                                    "page_number",
+                                    &page_number,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "options",
                         Some(
-                            encode("listCampaigns", "options", &options)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listCampaigns",
+                                    "options",
+                                    &options,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "listCampaigns",
                     "the request",
                     r#"{"options":{"filter_status_done":true,"filter_status_not_configured":true,"filter_status_paused":true,"filter_status_ready":true,"filter_status_sending":true,"filter_tag":"onboarding","filter_type_automated":true,"filter_type_one_shot":true,"search_name":"Welcome"},"page_number":1,"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -4974,12 +5562,12 @@ impl crate::WebsiteCampaigns for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "listCampaigns",
                 "the answer",
                 r#"[{"campaign_id":"355d805f-a72f-457e-a3e5-5d01521f3cd8","created_at":1710340112000,"dispatched":true,"dispatched_at":1710426512000,"format":"markdown","name":"Welcome!","progress":100,"reached":1238,"ready":true,"running":false,"subject":"Welcome to Acme","tag":"onboarding","targets":1250,"type":"one-shot","updated_at":1710426512000},{"campaign_id":"9b1f7c2e-3d4a-4f5b-8c6d-7e8f9a0b1c2d","created_at":1711022400000,"dispatched":false,"format":"markdown","name":"Trial ending","progress":0,"reached":0,"ready":false,"running":false,"subject":"Your trial ends in 3 days","tag":"billing","targets":0,"type":"automated","updated_at":1711108800000}]"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn list_campaign_tags(
         &self,
@@ -4988,18 +5576,22 @@ impl crate::WebsiteCampaigns for Examples {
     ) -> Result<Vec<String>, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("listCampaignTags", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listCampaignTags",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "listCampaignTags",
                     "the request",
                     r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -5007,12 +5599,12 @@ impl crate::WebsiteCampaigns for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "listCampaignTags",
                 "the answer",
                 r#"["onboarding","billing","newsletter"]"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn create_new_campaign_template(
         &self,
@@ -5022,29 +5614,33 @@ impl crate::WebsiteCampaigns for Examples {
     ) -> Result<::crisp_models::CreateNewCampaignTemplateData, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "createNewCampaignTemplate",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("createNewCampaignTemplate", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "createNewCampaignTemplate",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "createNewCampaignTemplate",
                     "the request",
                     r#"{"body":{"format":"html","name":"HTML Template"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -5052,12 +5648,12 @@ impl crate::WebsiteCampaigns for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "createNewCampaignTemplate",
                 "the answer",
                 r#"{"template_id":"a4876300-4dae-47f7-8599-3bf9283f36c2"}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn get_campaign_template(
         &self,
@@ -5067,25 +5663,33 @@ impl crate::WebsiteCampaigns for Examples {
     ) -> Result<::crisp_models::CampaignTemplate, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("getCampaignTemplate", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "getCampaignTemplate",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "template_id",
                         Some(
-                            encode("getCampaignTemplate", "template_id", &template_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "getCampaignTemplate",
+                                    "template_id",
+                                    &template_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "getCampaignTemplate",
                     "the request",
                     r#"{"template_id":"a4876300-4dae-47f7-8599-3bf9283f36c2","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -5093,12 +5697,12 @@ impl crate::WebsiteCampaigns for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "getCampaignTemplate",
                 "the answer",
                 r#"{"content":"<html><body><p>{{message}}</p><a href=\"{{url.unsubscribe}}\">Unsubscribe</a></body></html>","created_at":1709553600000,"format":"html","name":"HTML Template","template_id":"a4876300-4dae-47f7-8599-3bf9283f36c2","type":"custom","updated_at":1710340112000}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn check_campaign_template_exists(
         &self,
@@ -5108,33 +5712,33 @@ impl crate::WebsiteCampaigns for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "checkCampaignTemplateExists",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "template_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "checkCampaignTemplateExists",
                                     "template_id",
                                     &template_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "checkCampaignTemplateExists",
                     "the request",
                     r#"{"template_id":"a4876300-4dae-47f7-8599-3bf9283f36c2","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -5153,32 +5757,44 @@ impl crate::WebsiteCampaigns for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("saveCampaignTemplate", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "saveCampaignTemplate",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "template_id",
                         Some(
-                            encode("saveCampaignTemplate", "template_id", &template_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "saveCampaignTemplate",
+                                    "template_id",
+                                    &template_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("saveCampaignTemplate", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "saveCampaignTemplate",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "saveCampaignTemplate",
                     "the request",
                     r#"{"body":{"content":"<html><body><p>{{message}}</p><a href=\"{{url.unsubscribe}}\">Unsubscribe</a></body></html>","format":"html","name":"HTML Template"},"template_id":"a4876300-4dae-47f7-8599-3bf9283f36c2","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -5197,32 +5813,44 @@ impl crate::WebsiteCampaigns for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("updateCampaignTemplate", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "updateCampaignTemplate",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "template_id",
                         Some(
-                            encode("updateCampaignTemplate", "template_id", &template_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "updateCampaignTemplate",
+                                    "template_id",
+                                    &template_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("updateCampaignTemplate", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "updateCampaignTemplate",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "updateCampaignTemplate",
                     "the request",
                     r#"{"body":{"content":"<html><body><p>{{message}}</p><a href=\"{{url.unsubscribe}}\">Unsubscribe</a></body></html>"},"template_id":"a4876300-4dae-47f7-8599-3bf9283f36c2","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -5240,25 +5868,33 @@ impl crate::WebsiteCampaigns for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("removeCampaignTemplate", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "removeCampaignTemplate",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "template_id",
                         Some(
-                            encode("removeCampaignTemplate", "template_id", &template_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "removeCampaignTemplate",
+                                    "template_id",
+                                    &template_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "removeCampaignTemplate",
                     "the request",
                     r#"{"template_id":"a4876300-4dae-47f7-8599-3bf9283f36c2","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -5277,32 +5913,44 @@ impl crate::WebsiteCampaigns for Examples {
     ) -> Result<Vec<::crisp_models::CampaignTemplateExcerpt>, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("listCampaignTemplates", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listCampaignTemplates",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "page_number",
                         Some(
-                            encode("listCampaignTemplates", "page_number", &page_number)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listCampaignTemplates",
+                                    "page_number",
+                                    &page_number,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "options",
                         Some(
-                            encode("listCampaignTemplates", "options", &options)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listCampaignTemplates",
+                                    "options",
+                                    &options,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "listCampaignTemplates",
                     "the request",
                     r#"{"options":{"filter_type_custom":true,"filter_type_static":true,"search_name":"Welcome"},"page_number":1,"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -5310,12 +5958,12 @@ impl crate::WebsiteCampaigns for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "listCampaignTemplates",
                 "the answer",
                 r#"[{"created_at":1709553600000,"format":"html","name":"HTML Template","template_id":"a4876300-4dae-47f7-8599-3bf9283f36c2","type":"custom","updated_at":1710340112000},{"created_at":1672531200000,"format":"html","name":"Newsletter","template_id":"5e0c2b7a-91d3-4c6f-a8e2-3b4d5f6a7c8e","type":"static","updated_at":1672531200000}]"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
 }
 impl crate::WebsiteInbox for Examples {
@@ -5327,24 +5975,33 @@ impl crate::WebsiteInbox for Examples {
     ) -> Result<::crisp_models::CreateNewInboxData, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("createNewInbox", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "createNewInbox",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("createNewInbox", "body", &body).map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "createNewInbox",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "createNewInbox",
                     "the request",
                     r#"{"body":{"conditions":[{"criterion":"segments","model":"session","operator":"eq","query":["billing","invoice"]}],"emoji":"💳","name":"Billing","operator":"or","operators":["a4c32c68-be91-4e29-8a05-976e93abbe3f"],"order":1,"teams":["6f0a9c3e-2b84-4d17-a5e6-1c9b8d7f2e40"]},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -5352,12 +6009,12 @@ impl crate::WebsiteInbox for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "createNewInbox",
                 "the answer",
                 r#"{"inbox_id":"bf6935c9-43b3-4f8e-87ea-175c1e1ed1a9"}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn get_inbox(
         &self,
@@ -5367,25 +6024,33 @@ impl crate::WebsiteInbox for Examples {
     ) -> Result<::crisp_models::Inbox, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("getInbox", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "getInbox",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "inbox_id",
                         Some(
-                            encode("getInbox", "inbox_id", &inbox_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "getInbox",
+                                    "inbox_id",
+                                    &inbox_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "getInbox",
                     "the request",
                     r#"{"inbox_id":"bf6935c9-43b3-4f8e-87ea-175c1e1ed1a9","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -5393,12 +6058,12 @@ impl crate::WebsiteInbox for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "getInbox",
                 "the answer",
                 r#"{"conditions":[{"criterion":"segments","model":"session","operator":"eq","query":["billing","invoice"]}],"created_at":1709553600000,"emoji":"💳","inbox_id":"bf6935c9-43b3-4f8e-87ea-175c1e1ed1a9","name":"Billing","operator":"or","operators":["a4c32c68-be91-4e29-8a05-976e93abbe3f"],"order":1,"team_operators":["aa0b64dd-9fb4-4db9-80d6-5a49eb84087b","f1d2e3c4-b5a6-4978-8a9b-0c1d2e3f4a5b"],"teams":["6f0a9c3e-2b84-4d17-a5e6-1c9b8d7f2e40"],"updated_at":1710340112000}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn check_inbox_exists(
         &self,
@@ -5408,25 +6073,33 @@ impl crate::WebsiteInbox for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("checkInboxExists", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "checkInboxExists",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "inbox_id",
                         Some(
-                            encode("checkInboxExists", "inbox_id", &inbox_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "checkInboxExists",
+                                    "inbox_id",
+                                    &inbox_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "checkInboxExists",
                     "the request",
                     r#"{"inbox_id":"bf6935c9-43b3-4f8e-87ea-175c1e1ed1a9","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -5445,29 +6118,40 @@ impl crate::WebsiteInbox for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("saveInbox", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "saveInbox",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "inbox_id",
                         Some(
-                            encode("saveInbox", "inbox_id", &inbox_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "saveInbox",
+                                    "inbox_id",
+                                    &inbox_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
-                        Some(encode("saveInbox", "body", &body).map_err(no_example)?),
+                        Some(
+                            ::crisp_runtime::examples::encode("saveInbox", "body", &body)
+                                .map_err(ApiError::internal)?,
+                        ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "saveInbox",
                     "the request",
                     r#"{"body":{"conditions":[{"criterion":"segments","model":"session","operator":"eq","query":["billing","invoice"]}],"emoji":"💳","name":"Billing","operator":"or","operators":["a4c32c68-be91-4e29-8a05-976e93abbe3f"],"order":1,"teams":["6f0a9c3e-2b84-4d17-a5e6-1c9b8d7f2e40"]},"inbox_id":"bf6935c9-43b3-4f8e-87ea-175c1e1ed1a9","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -5485,25 +6169,33 @@ impl crate::WebsiteInbox for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("deleteInbox", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "deleteInbox",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "inbox_id",
                         Some(
-                            encode("deleteInbox", "inbox_id", &inbox_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "deleteInbox",
+                                    "inbox_id",
+                                    &inbox_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "deleteInbox",
                     "the request",
                     r#"{"inbox_id":"bf6935c9-43b3-4f8e-87ea-175c1e1ed1a9","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -5521,25 +6213,33 @@ impl crate::WebsiteInbox for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("batchOrderInboxes", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "batchOrderInboxes",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("batchOrderInboxes", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "batchOrderInboxes",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "batchOrderInboxes",
                     "the request",
                     r#"{"body":{"orders":[{"inbox_id":"0d7e4a12-6c3b-4f58-9e21-8a5b7c9d3e10","order":1},{"inbox_id":"bf6935c9-43b3-4f8e-87ea-175c1e1ed1a9","order":2}]},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -5557,25 +6257,33 @@ impl crate::WebsiteInbox for Examples {
     ) -> Result<Vec<::crisp_models::Inbox>, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("listInboxes", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listInboxes",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "page_number",
                         Some(
-                            encode("listInboxes", "page_number", &page_number)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listInboxes",
+                                    "page_number",
+                                    &page_number,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "listInboxes",
                     "the request",
                     r#"{"page_number":1,"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -5583,12 +6291,12 @@ impl crate::WebsiteInbox for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "listInboxes",
                 "the answer",
                 r#"[{"conditions":[{"criterion":"segments","model":"session","operator":"eq","query":["billing","invoice"]}],"created_at":1709553600000,"emoji":"💳","inbox_id":"bf6935c9-43b3-4f8e-87ea-175c1e1ed1a9","name":"Billing","operator":"or","operators":["a4c32c68-be91-4e29-8a05-976e93abbe3f"],"order":1,"team_operators":["aa0b64dd-9fb4-4db9-80d6-5a49eb84087b","f1d2e3c4-b5a6-4978-8a9b-0c1d2e3f4a5b"],"teams":["6f0a9c3e-2b84-4d17-a5e6-1c9b8d7f2e40"],"updated_at":1710340112000},{"conditions":[{"criterion":"meta.origin","model":"session","operator":"eq","query":["urn:crisp.im:contact-form:0"]}],"created_at":1709640000000,"emoji":"🚀","inbox_id":"0d7e4a12-6c3b-4f58-9e21-8a5b7c9d3e10","name":"Sales","operator":"or","operators":["aa0b64dd-9fb4-4db9-80d6-5a49eb84087b"],"order":2,"team_operators":[],"teams":[],"updated_at":1709640000000}]"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
 }
 impl crate::WebsiteOperator for Examples {
@@ -5600,25 +6308,33 @@ impl crate::WebsiteOperator for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("inviteWebsiteOperator", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "inviteWebsiteOperator",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("inviteWebsiteOperator", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "inviteWebsiteOperator",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "inviteWebsiteOperator",
                     "the request",
                     r#"{"body":{"email":"julien@acme-inc.com","role":"member","verify":{"method":"password","secret":"MySuperSecurePassword"}},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -5636,25 +6352,33 @@ impl crate::WebsiteOperator for Examples {
     ) -> Result<::crisp_models::Operator, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("getWebsiteOperator", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "getWebsiteOperator",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "user_id",
                         Some(
-                            encode("getWebsiteOperator", "user_id", &user_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "getWebsiteOperator",
+                                    "user_id",
+                                    &user_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "getWebsiteOperator",
                     "the request",
                     r#"{"user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -5662,12 +6386,12 @@ impl crate::WebsiteOperator for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "getWebsiteOperator",
                 "the answer",
                 r#"{"availability":"online","avatar":"https://avatar.crisp.chat/operator/a4c32c68-be91-4e29-8a05-976e93abbe3f.png","email":"jane.smith@acme-inc.com","first_name":"Jane","has_token":false,"last_name":"Smith","role":"owner","title":"Head of Support","user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn change_operator_membership(
         &self,
@@ -5678,32 +6402,44 @@ impl crate::WebsiteOperator for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("changeOperatorMembership", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "changeOperatorMembership",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "user_id",
                         Some(
-                            encode("changeOperatorMembership", "user_id", &user_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "changeOperatorMembership",
+                                    "user_id",
+                                    &user_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("changeOperatorMembership", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "changeOperatorMembership",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "changeOperatorMembership",
                     "the request",
                     r#"{"body":{"role":"owner","title":"CTO"},"user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -5721,29 +6457,33 @@ impl crate::WebsiteOperator for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "unlinkOperatorFromWebsite",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "user_id",
                         Some(
-                            encode("unlinkOperatorFromWebsite", "user_id", &user_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "unlinkOperatorFromWebsite",
+                                    "user_id",
+                                    &user_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "unlinkOperatorFromWebsite",
                     "the request",
                     r#"{"user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -5760,22 +6500,22 @@ impl crate::WebsiteOperator for Examples {
     ) -> Result<Vec<::crisp_models::OperatorLastActive>, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "listLastActiveWebsiteOperators",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "listLastActiveWebsiteOperators",
                     "the request",
                     r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -5783,12 +6523,12 @@ impl crate::WebsiteOperator for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "listLastActiveWebsiteOperators",
                 "the answer",
                 r#"[{"avatar":"https://avatar.crisp.chat/operator/a4c32c68-be91-4e29-8a05-976e93abbe3f.png","nickname":"Jane Smith","timestamp":1710340112000,"user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"},{"avatar":"https://avatar.crisp.chat/operator/aa0b64dd-9fb4-4db9-80d6-5a49eb84087b.png","nickname":"Julien Martin","timestamp":1710336512000,"user_id":"aa0b64dd-9fb4-4db9-80d6-5a49eb84087b"}]"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn flush_last_active_website_operators(
         &self,
@@ -5797,22 +6537,22 @@ impl crate::WebsiteOperator for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "flushLastActiveWebsiteOperators",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "flushLastActiveWebsiteOperators",
                     "the request",
                     r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -5830,29 +6570,33 @@ impl crate::WebsiteOperator for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "sendEmailToWebsiteOperators",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("sendEmailToWebsiteOperators", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "sendEmailToWebsiteOperators",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "sendEmailToWebsiteOperators",
                     "the request",
                     r#"{"body":{"message":"Hi, the Slack plugin has reached its monthly limit. Upgrade to keep syncing messages.","recipient":"owners","subject":"Plugin limits reached","target":{"label":"Upgrade plan","url":"https://acme-inc.com/billing"}},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -5869,18 +6613,22 @@ impl crate::WebsiteOperator for Examples {
     ) -> Result<Vec<::crisp_models::OperatorMembership>, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("listWebsiteOperators", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listWebsiteOperators",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "listWebsiteOperators",
                     "the request",
                     r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -5888,12 +6636,12 @@ impl crate::WebsiteOperator for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "listWebsiteOperators",
                 "the answer",
                 r#"[{"details":{"availability":"online","avatar":"https://avatar.crisp.chat/operator/a4c32c68-be91-4e29-8a05-976e93abbe3f.png","email":"jane.smith@acme-inc.com","first_name":"Jane","has_token":false,"last_name":"Smith","role":"owner","title":"Head of Support","user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"},"type":"operator"},{"details":{"availability":"away","avatar":"https://avatar.crisp.chat/operator/aa0b64dd-9fb4-4db9-80d6-5a49eb84087b.png","email":"julien@acme-inc.com","first_name":"Julien","has_token":false,"last_name":"Martin","role":"member","title":"Support Agent","user_id":"aa0b64dd-9fb4-4db9-80d6-5a49eb84087b"},"type":"operator"}]"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
 }
 impl crate::WebsiteSettings for Examples {
@@ -5904,18 +6652,22 @@ impl crate::WebsiteSettings for Examples {
     ) -> Result<::crisp_models::WebsiteSettings, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("getWebsiteSettings", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "getWebsiteSettings",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "getWebsiteSettings",
                     "the request",
                     r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -5923,12 +6675,12 @@ impl crate::WebsiteSettings for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "getWebsiteSettings",
                 "the answer",
                 r#"{"audit":{"log":true},"chatbox":{"activity_metrics":true,"allowed_pages":[],"audio_record":true,"availability_tooltip":true,"blocked_countries":["KP"],"blocked_ips":["203.0.113.0/24"],"blocked_locales":[],"blocked_pages":["acme-inc.com/admin/*"],"check_domain":false,"color_mode":"default","color_theme":"blue","conversations":true,"email_visitors":true,"file_transfer":true,"force_identify":false,"guard_level":"default","helpdesk_link":true,"helpdesk_navigate":"default","helpdesk_only":false,"hide_on_away":false,"hide_on_mobile":false,"hide_vacation":false,"home":true,"ignore_privacy":false,"last_operator_face":false,"layout_theme":"default","locale":"","mode_initial":"default","ongoing_operator_face":true,"operator_privacy":false,"overlay_mode":false,"overlay_search":false,"phone_visitors":false,"position_reverse":false,"status_health_dead":true,"text_theme":"default","tile":"default","visitor_compose":false,"visitor_privacy":false,"wait_game":false,"website_logo":true,"welcome_message":"default"},"contact":{"email":"support@acme-inc.com","instagram":"acmeinc","messenger":"acmeinc","phone":"+33612345678","telegram":"acme_support","twitter":"acmeinc","whatsapp":"+33612345678"},"domain":"acme-inc.com","domain_alternates":["acme.io"],"emails":{"enrich":true,"junk_filter":true,"rating":true,"trackers":true,"transcript":true},"inbox":{"force_operator_token":false,"locale":"en","lock_removal":false},"logo":"https://image.crisp.chat/avatar/website/8c842203-7ed8-4e29-a608-7cf78a7d2fcc/120/","name":"Acme Inc.","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn update_website_settings(
         &self,
@@ -5938,25 +6690,33 @@ impl crate::WebsiteSettings for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("updateWebsiteSettings", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "updateWebsiteSettings",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("updateWebsiteSettings", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "updateWebsiteSettings",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "updateWebsiteSettings",
                     "the request",
                     r#"{"body":{"chatbox":{"blocked_ips":["203.0.113.0/24","2001:db8::/32"],"blocked_pages":["acme-inc.com/admin/*"],"color_theme":"blue","hide_on_mobile":false},"contact":{"email":"support@acme-inc.com","phone":"+33612345678"},"emails":{"junk_filter":true,"rating":true,"transcript":true},"name":"Acme Inc."},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -5976,22 +6736,33 @@ impl crate::WebsiteTeams for Examples {
     ) -> Result<::crisp_models::CreateNewTeamData, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("createNewTeam", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "createNewTeam",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
-                        Some(encode("createNewTeam", "body", &body).map_err(no_example)?),
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "createNewTeam",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "createNewTeam",
                     "the request",
                     r#"{"body":{"emoji":"🛟","name":"Tier 1 support","operators":["aa0b64dd-9fb4-4db9-80d6-5a49eb84087b","f1d2e3c4-b5a6-4978-8a9b-0c1d2e3f4a5b"]},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -5999,12 +6770,12 @@ impl crate::WebsiteTeams for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "createNewTeam",
                 "the answer",
                 r#"{"team_id":"6f0a9c3e-2b84-4d17-a5e6-1c9b8d7f2e40"}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn get_team(
         &self,
@@ -6014,22 +6785,33 @@ impl crate::WebsiteTeams for Examples {
     ) -> Result<::crisp_models::Team, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("getTeam", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "getTeam",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "team_id",
-                        Some(encode("getTeam", "team_id", &team_id).map_err(no_example)?),
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "getTeam",
+                                    "team_id",
+                                    &team_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "getTeam",
                     "the request",
                     r#"{"team_id":"6f0a9c3e-2b84-4d17-a5e6-1c9b8d7f2e40","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -6037,12 +6819,12 @@ impl crate::WebsiteTeams for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "getTeam",
                 "the answer",
                 r#"{"created_at":1709553600000,"emoji":"🛟","name":"Tier 1 support","operators":["aa0b64dd-9fb4-4db9-80d6-5a49eb84087b","f1d2e3c4-b5a6-4978-8a9b-0c1d2e3f4a5b"],"team_id":"6f0a9c3e-2b84-4d17-a5e6-1c9b8d7f2e40","updated_at":1710340112000}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn check_team_exists(
         &self,
@@ -6052,25 +6834,33 @@ impl crate::WebsiteTeams for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("checkTeamExists", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "checkTeamExists",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "team_id",
                         Some(
-                            encode("checkTeamExists", "team_id", &team_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "checkTeamExists",
+                                    "team_id",
+                                    &team_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "checkTeamExists",
                     "the request",
                     r#"{"team_id":"6f0a9c3e-2b84-4d17-a5e6-1c9b8d7f2e40","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -6089,28 +6879,40 @@ impl crate::WebsiteTeams for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("saveTeam", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "saveTeam",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "team_id",
                         Some(
-                            encode("saveTeam", "team_id", &team_id).map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "saveTeam",
+                                    "team_id",
+                                    &team_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
-                        Some(encode("saveTeam", "body", &body).map_err(no_example)?),
+                        Some(
+                            ::crisp_runtime::examples::encode("saveTeam", "body", &body)
+                                .map_err(ApiError::internal)?,
+                        ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "saveTeam",
                     "the request",
                     r#"{"body":{"emoji":"🛟","name":"Tier 1 support","operators":["aa0b64dd-9fb4-4db9-80d6-5a49eb84087b","f1d2e3c4-b5a6-4978-8a9b-0c1d2e3f4a5b"]},"team_id":"6f0a9c3e-2b84-4d17-a5e6-1c9b8d7f2e40","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -6128,25 +6930,33 @@ impl crate::WebsiteTeams for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("deleteTeam", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "deleteTeam",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "team_id",
                         Some(
-                            encode("deleteTeam", "team_id", &team_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "deleteTeam",
+                                    "team_id",
+                                    &team_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "deleteTeam",
                     "the request",
                     r#"{"team_id":"6f0a9c3e-2b84-4d17-a5e6-1c9b8d7f2e40","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -6164,25 +6974,33 @@ impl crate::WebsiteTeams for Examples {
     ) -> Result<Vec<::crisp_models::Team>, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("listTeams", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listTeams",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "page_number",
                         Some(
-                            encode("listTeams", "page_number", &page_number)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listTeams",
+                                    "page_number",
+                                    &page_number,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "listTeams",
                     "the request",
                     r#"{"page_number":1,"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -6190,12 +7008,12 @@ impl crate::WebsiteTeams for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "listTeams",
                 "the answer",
                 r#"[{"created_at":1709553600000,"emoji":"🛟","name":"Tier 1 support","operators":["aa0b64dd-9fb4-4db9-80d6-5a49eb84087b","f1d2e3c4-b5a6-4978-8a9b-0c1d2e3f4a5b"],"team_id":"6f0a9c3e-2b84-4d17-a5e6-1c9b8d7f2e40","updated_at":1710340112000},{"created_at":1709640000000,"emoji":"🤝","name":"Account managers","operators":["a4c32c68-be91-4e29-8a05-976e93abbe3f"],"team_id":"c2e8b5d1-7a46-4f93-8b0c-5e1d3a9f6b27","updated_at":1709640000000}]"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
 }
 impl crate::WebsiteHelpdesk for Examples {
@@ -6206,18 +7024,22 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<::crisp_models::Helpdesk, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("resolveHelpdesk", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "resolveHelpdesk",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "resolveHelpdesk",
                     "the request",
                     r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -6225,12 +7047,12 @@ impl crate::WebsiteHelpdesk for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "resolveHelpdesk",
                 "the answer",
                 r#"{"name":"Acme Help Center","url":"https://acme-inc.crisp.help/"}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn check_helpdesk_exists(
         &self,
@@ -6239,18 +7061,22 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("checkHelpdeskExists", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "checkHelpdeskExists",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "checkHelpdeskExists",
                     "the request",
                     r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -6268,25 +7094,33 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("initializeHelpdesk", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "initializeHelpdesk",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("initializeHelpdesk", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "initializeHelpdesk",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "initializeHelpdesk",
                     "the request",
                     r#"{"body":{"domain_basic":"acme-inc","name":"Acme Help Center"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -6304,24 +7138,33 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("deleteHelpdesk", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "deleteHelpdesk",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("deleteHelpdesk", "body", &body).map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "deleteHelpdesk",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "deleteHelpdesk",
                     "the request",
                     r#"{"body":{"verify":{"method":"password","secret":"MySuperSecurePassword"}},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -6338,18 +7181,22 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<::crisp_models::HelpdeskDomain, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("resolveHelpdeskDomain", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "resolveHelpdeskDomain",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "resolveHelpdeskDomain",
                     "the request",
                     r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -6357,12 +7204,12 @@ impl crate::WebsiteHelpdesk for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "resolveHelpdeskDomain",
                 "the answer",
                 r#"{"basic":"acme-inc","custom":"help.acme-inc.com","root":"crisp.help","verified":true}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn request_helpdesk_domain_change(
         &self,
@@ -6372,29 +7219,33 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "requestHelpdeskDomainChange",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("requestHelpdeskDomainChange", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "requestHelpdeskDomainChange",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "requestHelpdeskDomainChange",
                     "the request",
                     r#"{"body":{"custom":"help.acme-inc.com"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -6412,33 +7263,33 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<::crisp_models::HelpdeskDomainSetupFlow, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "generateHelpdeskDomainSetupFlow",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "options",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "generateHelpdeskDomainSetupFlow",
                                     "options",
                                     &options,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "generateHelpdeskDomainSetupFlow",
                     "the request",
                     r#"{"options":{"custom":"help.acme-inc.com"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -6446,12 +7297,12 @@ impl crate::WebsiteHelpdesk for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "generateHelpdeskDomainSetupFlow",
                 "the answer",
                 r#"{"custom":"help.acme-inc.com","setup":{"records":[{"name":"help","query":"help.acme-inc.com","type":"CNAME","value":"helpdesk.crisp.help"}]}}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn export_helpdesk_locale_articles(
         &self,
@@ -6462,40 +7313,44 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "exportHelpdeskLocaleArticles",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "locale",
                         Some(
-                            encode("exportHelpdeskLocaleArticles", "locale", &locale)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "exportHelpdeskLocaleArticles",
+                                    "locale",
+                                    &locale,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "content_type",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "exportHelpdeskLocaleArticles",
                                     "content_type",
                                     &content_type,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "exportHelpdeskLocaleArticles",
                     "the request",
                     r#"{"content_type":"articles","locale":"en","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -6516,58 +7371,66 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<Vec<::crisp_models::HelpdeskFeedback>, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "listHelpdeskLocaleFeedbacks",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "locale",
                         Some(
-                            encode("listHelpdeskLocaleFeedbacks", "locale", &locale)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listHelpdeskLocaleFeedbacks",
+                                    "locale",
+                                    &locale,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "content_type",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "listHelpdeskLocaleFeedbacks",
                                     "content_type",
                                     &content_type,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "page_number",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "listHelpdeskLocaleFeedbacks",
                                     "page_number",
                                     &page_number,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "options",
                         Some(
-                            encode("listHelpdeskLocaleFeedbacks", "options", &options)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listHelpdeskLocaleFeedbacks",
+                                    "options",
+                                    &options,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "listHelpdeskLocaleFeedbacks",
                     "the request",
                     r#"{"content_type":"articles","locale":"en","options":{"filter_date_end":"2024-03-31T23:59:59.999Z","filter_date_start":"2024-03-01T00:00:00.000Z"},"page_number":1,"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -6575,12 +7438,12 @@ impl crate::WebsiteHelpdesk for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "listHelpdeskLocaleFeedbacks",
                 "the answer",
                 r#"[{"article":{"article_id":"fd036d68-c619-4c63-9deb-e2ce91733dd6","title":"How to use $crisp JavaScript SDK?","url":"https://acme-inc.crisp.help/en/article/how-to-use-crisp-javascript-sdk-10ud15y/"},"comment":"The screenshots do not match the current dashboard.","created_at":1710340112000,"rating":"unhelpful","session":{"assigned":{"user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"},"avatar":"https://avatars.example.com/john-doe.png","email":"john.doe@acme-inc.com","geolocation":{"city":"Nantes","coordinates":{"latitude":47.2184,"longitude":-1.5536},"country":"FR","region":"Brittany"},"nickname":"John Doe","session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881"}}]"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn map_helpdesk_locale_feedback_ratings(
         &self,
@@ -6592,51 +7455,55 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<::crisp_models::HelpdeskFeedbackRatings, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "mapHelpdeskLocaleFeedbackRatings",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "locale",
                         Some(
-                            encode("mapHelpdeskLocaleFeedbackRatings", "locale", &locale)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "mapHelpdeskLocaleFeedbackRatings",
+                                    "locale",
+                                    &locale,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "content_type",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "mapHelpdeskLocaleFeedbackRatings",
                                     "content_type",
                                     &content_type,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "options",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "mapHelpdeskLocaleFeedbackRatings",
                                     "options",
                                     &options,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "mapHelpdeskLocaleFeedbackRatings",
                     "the request",
                     r#"{"content_type":"articles","locale":"en","options":{"filter_date_end":"2024-03-31T23:59:59.999Z","filter_date_start":"2024-03-01T00:00:00.000Z"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -6644,12 +7511,12 @@ impl crate::WebsiteHelpdesk for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "mapHelpdeskLocaleFeedbackRatings",
                 "the answer",
                 r#"{"ratings":{"helpful":128,"unhelpful":14}}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn resolve_helpdesk_history_change(
         &self,
@@ -6659,33 +7526,33 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<::crisp_models::HelpdeskHistoryChange, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "resolveHelpdeskHistoryChange",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "change_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "resolveHelpdeskHistoryChange",
                                     "change_id",
                                     &change_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "resolveHelpdeskHistoryChange",
                     "the request",
                     r#"{"change_id":"4b825dc642cb6eb9a060e54bf8d69288fbee4904","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -6693,12 +7560,12 @@ impl crate::WebsiteHelpdesk for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "resolveHelpdeskHistoryChange",
                 "the answer",
                 r##"{"author":{"email":"jane.doe@acme-inc.com","name":"Jane Doe"},"change_id":"4b825dc642cb6eb9a060e54bf8d69288fbee4904","created_at":1710340112000,"edits":{"deletions":3,"insertions":12},"files":[{"change":"modified","content":"# Getting started\n\nCreate your account, then invite your team.","metadata":{"author":{"user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"},"color":"#1972F5","description":"First steps with the Acme dashboard.","format":"markdown","image":"https://storage.crisp.chat/helpdesk/acme/getting-started.png","state":{"featured":true,"hidden":false,"published":true},"title":"Getting started"},"path":"guides/getting-started"}],"message":"Update the getting started guide"}"##,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn cancel_helpdesk_history_change(
         &self,
@@ -6709,40 +7576,44 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "cancelHelpdeskHistoryChange",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "change_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "cancelHelpdeskHistoryChange",
                                     "change_id",
                                     &change_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("cancelHelpdeskHistoryChange", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "cancelHelpdeskHistoryChange",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "cancelHelpdeskHistoryChange",
                     "the request",
                     r#"{"body":{"action":"revert"},"change_id":"4b825dc642cb6eb9a060e54bf8d69288fbee4904","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -6761,40 +7632,44 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<Vec<::crisp_models::HelpdeskHistoryChange>, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "listHelpdeskHistoryChanges",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "page_number",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "listHelpdeskHistoryChanges",
                                     "page_number",
                                     &page_number,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "options",
                         Some(
-                            encode("listHelpdeskHistoryChanges", "options", &options)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listHelpdeskHistoryChanges",
+                                    "options",
+                                    &options,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "listHelpdeskHistoryChanges",
                     "the request",
                     r#"{"options":{"filter_locale":"en","filter_tree_path":"guides/getting-started","filter_type":"articles"},"page_number":1,"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -6802,12 +7677,12 @@ impl crate::WebsiteHelpdesk for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "listHelpdeskHistoryChanges",
                 "the answer",
                 r##"[{"author":{"email":"jane.doe@acme-inc.com","name":"Jane Doe"},"change_id":"4b825dc642cb6eb9a060e54bf8d69288fbee4904","created_at":1710340112000,"edits":{"deletions":3,"insertions":12},"files":[{"change":"modified","content":"# Getting started\n\nCreate your account, then invite your team.","metadata":{"author":{"user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"},"color":"#1972F5","description":"First steps with the Acme dashboard.","format":"markdown","image":"https://storage.crisp.chat/helpdesk/acme/getting-started.png","state":{"featured":true,"hidden":false,"published":true},"title":"Getting started"},"path":"guides/getting-started"}],"message":"Update the getting started guide"}]"##,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn import_external_helpdesk_to_locale(
         &self,
@@ -6819,47 +7694,55 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "importExternalHelpdeskToLocale",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "locale",
                         Some(
-                            encode("importExternalHelpdeskToLocale", "locale", &locale)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "importExternalHelpdeskToLocale",
+                                    "locale",
+                                    &locale,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "content_type",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "importExternalHelpdeskToLocale",
                                     "content_type",
                                     &content_type,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("importExternalHelpdeskToLocale", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "importExternalHelpdeskToLocale",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "importExternalHelpdeskToLocale",
                     "the request",
                     r#"{"body":{"detect_locales":true,"helpdesk_url":"https://help.acme-inc.com/","other_locales":["fr","de"]},"content_type":"articles","locale":"en","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -6877,25 +7760,33 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("addHelpdeskLocale", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "addHelpdeskLocale",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("addHelpdeskLocale", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "addHelpdeskLocale",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "addHelpdeskLocale",
                     "the request",
                     r#"{"body":{"locale":"fr"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -6913,25 +7804,33 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<::crisp_models::HelpdeskLocale, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("resolveHelpdeskLocale", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "resolveHelpdeskLocale",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "locale",
                         Some(
-                            encode("resolveHelpdeskLocale", "locale", &locale)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "resolveHelpdeskLocale",
+                                    "locale",
+                                    &locale,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "resolveHelpdeskLocale",
                     "the request",
                     r#"{"locale":"en","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -6939,12 +7838,12 @@ impl crate::WebsiteHelpdesk for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "resolveHelpdeskLocale",
                 "the answer",
                 r#"{"locale":"en","locale_id":"71f4c0b2-3b2e-4d7f-9a8c-5e6d4f3a2b1c","statistics":{"articles":{"entries":42,"groups":6},"guides":{"entries":8,"groups":2},"news":{"entries":3,"groups":1},"references":{"entries":0,"groups":0}},"url":"https://acme-inc.crisp.help/en/"}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn check_helpdesk_locale_exists(
         &self,
@@ -6954,29 +7853,33 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "checkHelpdeskLocaleExists",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "locale",
                         Some(
-                            encode("checkHelpdeskLocaleExists", "locale", &locale)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "checkHelpdeskLocaleExists",
+                                    "locale",
+                                    &locale,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "checkHelpdeskLocaleExists",
                     "the request",
                     r#"{"locale":"en","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -6994,25 +7897,33 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("deleteHelpdeskLocale", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "deleteHelpdeskLocale",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "locale",
                         Some(
-                            encode("deleteHelpdeskLocale", "locale", &locale)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "deleteHelpdeskLocale",
+                                    "locale",
+                                    &locale,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "deleteHelpdeskLocale",
                     "the request",
                     r#"{"locale":"en","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -7030,25 +7941,33 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<Vec<::crisp_models::HelpdeskLocale>, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("listHelpdeskLocales", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listHelpdeskLocales",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "page_number",
                         Some(
-                            encode("listHelpdeskLocales", "page_number", &page_number)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listHelpdeskLocales",
+                                    "page_number",
+                                    &page_number,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "listHelpdeskLocales",
                     "the request",
                     r#"{"page_number":1,"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -7056,12 +7975,12 @@ impl crate::WebsiteHelpdesk for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "listHelpdeskLocales",
                 "the answer",
                 r#"[{"locale":"en","locale_id":"71f4c0b2-3b2e-4d7f-9a8c-5e6d4f3a2b1c","statistics":{"articles":{"entries":42,"groups":6},"guides":{"entries":8,"groups":2},"news":{"entries":3,"groups":1},"references":{"entries":0,"groups":0}},"url":"https://acme-inc.crisp.help/en/"}]"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn resolve_helpdesk_page_entity(
         &self,
@@ -7073,47 +7992,55 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<::crisp_models::HelpdeskPage, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "resolveHelpdeskPageEntity",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "locale",
                         Some(
-                            encode("resolveHelpdeskPageEntity", "locale", &locale)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "resolveHelpdeskPageEntity",
+                                    "locale",
+                                    &locale,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "content_type",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "resolveHelpdeskPageEntity",
                                     "content_type",
                                     &content_type,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "entity_id",
                         Some(
-                            encode("resolveHelpdeskPageEntity", "entity_id", &entity_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "resolveHelpdeskPageEntity",
+                                    "entity_id",
+                                    &entity_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "resolveHelpdeskPageEntity",
                     "the request",
                     r#"{"content_type":"articles","entity_id":"9d1f4e27-6b3a-4c85-b0e9-2a7d5c8f1e63","locale":"en","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -7121,12 +8048,12 @@ impl crate::WebsiteHelpdesk for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "resolveHelpdeskPageEntity",
                 "the answer",
                 r#"{"entity_id":"9d1f4e27-6b3a-4c85-b0e9-2a7d5c8f1e63","title":"Getting started","tree_path":"guides/getting-started","url":"https://acme-inc.crisp.help/en/guides/getting-started/"}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn list_helpdesk_pages(
         &self,
@@ -7138,39 +8065,55 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<Vec<::crisp_models::HelpdeskPage>, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("listHelpdeskPages", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listHelpdeskPages",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "locale",
                         Some(
-                            encode("listHelpdeskPages", "locale", &locale)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listHelpdeskPages",
+                                    "locale",
+                                    &locale,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "content_type",
                         Some(
-                            encode("listHelpdeskPages", "content_type", &content_type)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listHelpdeskPages",
+                                    "content_type",
+                                    &content_type,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "page_number",
                         Some(
-                            encode("listHelpdeskPages", "page_number", &page_number)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listHelpdeskPages",
+                                    "page_number",
+                                    &page_number,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "listHelpdeskPages",
                     "the request",
                     r#"{"content_type":"articles","locale":"en","page_number":1,"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -7178,12 +8121,12 @@ impl crate::WebsiteHelpdesk for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "listHelpdeskPages",
                 "the answer",
                 r#"[{"entity_id":"9d1f4e27-6b3a-4c85-b0e9-2a7d5c8f1e63","title":"Getting started","tree_path":"guides/getting-started","url":"https://acme-inc.crisp.help/en/guides/getting-started/"}]"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn add_helpdesk_redirection(
         &self,
@@ -7193,25 +8136,33 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<::crisp_models::HelpdeskRedirectionNew, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("addHelpdeskRedirection", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "addHelpdeskRedirection",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("addHelpdeskRedirection", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "addHelpdeskRedirection",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "addHelpdeskRedirection",
                     "the request",
                     r#"{"body":{"path":"/en/article/old-setup-guide-1xk9u2/","target":"/en/guides/getting-started/"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -7219,12 +8170,12 @@ impl crate::WebsiteHelpdesk for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "addHelpdeskRedirection",
                 "the answer",
                 r#"{"redirection_id":"0b7e3c52-9a14-4d8f-a6e1-7c3b9d2f5e80"}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn resolve_helpdesk_redirection(
         &self,
@@ -7234,33 +8185,33 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<::crisp_models::HelpdeskRedirection, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "resolveHelpdeskRedirection",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "redirection_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "resolveHelpdeskRedirection",
                                     "redirection_id",
                                     &redirection_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "resolveHelpdeskRedirection",
                     "the request",
                     r#"{"redirection_id":"0b7e3c52-9a14-4d8f-a6e1-7c3b9d2f5e80","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -7268,12 +8219,12 @@ impl crate::WebsiteHelpdesk for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "resolveHelpdeskRedirection",
                 "the answer",
                 r#"{"created_at":1709294400000,"path":"/en/article/old-setup-guide-1xk9u2/","redirection_id":"0b7e3c52-9a14-4d8f-a6e1-7c3b9d2f5e80","target":"/en/guides/getting-started/","updated_at":1710340112000}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn check_helpdesk_redirection_exists(
         &self,
@@ -7283,33 +8234,33 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "checkHelpdeskRedirectionExists",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "redirection_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "checkHelpdeskRedirectionExists",
                                     "redirection_id",
                                     &redirection_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "checkHelpdeskRedirectionExists",
                     "the request",
                     r#"{"redirection_id":"0b7e3c52-9a14-4d8f-a6e1-7c3b9d2f5e80","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -7327,33 +8278,33 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "deleteHelpdeskRedirection",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "redirection_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "deleteHelpdeskRedirection",
                                     "redirection_id",
                                     &redirection_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "deleteHelpdeskRedirection",
                     "the request",
                     r#"{"redirection_id":"0b7e3c52-9a14-4d8f-a6e1-7c3b9d2f5e80","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -7371,29 +8322,33 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<Vec<::crisp_models::HelpdeskRedirection>, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("listHelpdeskRedirections", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listHelpdeskRedirections",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "page_number",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "listHelpdeskRedirections",
                                     "page_number",
                                     &page_number,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "listHelpdeskRedirections",
                     "the request",
                     r#"{"page_number":1,"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -7401,12 +8356,12 @@ impl crate::WebsiteHelpdesk for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "listHelpdeskRedirections",
                 "the answer",
                 r#"[{"created_at":1709294400000,"path":"/en/article/old-setup-guide-1xk9u2/","redirection_id":"0b7e3c52-9a14-4d8f-a6e1-7c3b9d2f5e80","target":"/en/guides/getting-started/","updated_at":1710340112000}]"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn request_helpdesk_content_refresh(
         &self,
@@ -7417,40 +8372,44 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "requestHelpdeskContentRefresh",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "locale",
                         Some(
-                            encode("requestHelpdeskContentRefresh", "locale", &locale)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "requestHelpdeskContentRefresh",
+                                    "locale",
+                                    &locale,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "content_type",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "requestHelpdeskContentRefresh",
                                     "content_type",
                                     &content_type,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "requestHelpdeskContentRefresh",
                     "the request",
                     r#"{"content_type":"articles","locale":"en","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -7467,18 +8426,22 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<::crisp_models::HelpdeskSettings, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("resolveHelpdeskSettings", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "resolveHelpdeskSettings",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "resolveHelpdeskSettings",
                     "the request",
                     r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -7486,12 +8449,12 @@ impl crate::WebsiteHelpdesk for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "resolveHelpdeskSettings",
                 "the answer",
                 r#"{"access":{"restrict_mode":"none"},"appearance":{"banner":"https://storage.crisp.chat/helpdesk/acme/banner.jpg","color":{"mode":"light","mode_changeable":true},"logos":{"favicon":"https://storage.crisp.chat/helpdesk/acme/favicon.png","footer":"https://storage.crisp.chat/helpdesk/acme/logo-footer.png","header":"https://storage.crisp.chat/helpdesk/acme/logo-header.png"}},"behavior":{"agent_chat_bar":false,"agent_copy_button":true,"ask_feedback":true,"forbid_indexing":false,"frequently_read":true,"locale_picker":true,"refer_link":false,"report_incorrect":true,"serve_markdown":false,"show_category_images":true,"show_chatbox":true,"status_health_dead":true,"table_of_contents":true},"include":{"html":"<script src=\"https://cdn.acme-inc.com/help-analytics.js\"></script>"},"localization":{"translated_automatic":true,"translated_locales_readonly":false,"writing_locale":"en"},"name":"Acme Help Center","section":{"articles":"Articles","guides":"Guides","news":"Product news","references":"API reference"},"service":{"mcp_server":false}}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn save_helpdesk_settings(
         &self,
@@ -7501,25 +8464,33 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("saveHelpdeskSettings", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "saveHelpdeskSettings",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("saveHelpdeskSettings", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "saveHelpdeskSettings",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "saveHelpdeskSettings",
                     "the request",
                     r#"{"body":{"appearance":{"color":{"mode":"dark","mode_changeable":false}},"behavior":{"ask_feedback":true,"table_of_contents":true},"name":"Acme Help Center"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -7539,47 +8510,55 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<::crisp_models::HelpdeskTreeContent, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "resolveHelpdeskTreeContent",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "locale",
                         Some(
-                            encode("resolveHelpdeskTreeContent", "locale", &locale)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "resolveHelpdeskTreeContent",
+                                    "locale",
+                                    &locale,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "content_type",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "resolveHelpdeskTreeContent",
                                     "content_type",
                                     &content_type,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "path",
                         Some(
-                            encode("resolveHelpdeskTreeContent", "path", &path)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "resolveHelpdeskTreeContent",
+                                    "path",
+                                    &path,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "resolveHelpdeskTreeContent",
                     "the request",
                     r#"{"content_type":"articles","locale":"en","path":"guides/getting-started","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -7587,12 +8566,12 @@ impl crate::WebsiteHelpdesk for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "resolveHelpdeskTreeContent",
                 "the answer",
                 r##"{"content":"# Getting started\n\nCreate your account, then invite your team."}"##,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn save_helpdesk_tree_content(
         &self,
@@ -7605,50 +8584,66 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("saveHelpdeskTreeContent", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "saveHelpdeskTreeContent",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "locale",
                         Some(
-                            encode("saveHelpdeskTreeContent", "locale", &locale)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "saveHelpdeskTreeContent",
+                                    "locale",
+                                    &locale,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "content_type",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "saveHelpdeskTreeContent",
                                     "content_type",
                                     &content_type,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "path",
                         Some(
-                            encode("saveHelpdeskTreeContent", "path", &path)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "saveHelpdeskTreeContent",
+                                    "path",
+                                    &path,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("saveHelpdeskTreeContent", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "saveHelpdeskTreeContent",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "saveHelpdeskTreeContent",
                     "the request",
                     r##"{"body":{"content":"# Getting started\n\nCreate your account, invite your team, then install the chatbox."},"content_type":"articles","locale":"en","path":"guides/getting-started","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"##,
@@ -7669,46 +8664,66 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<Vec<::crisp_models::HelpdeskTreeNode>, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("listHelpdeskTree", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listHelpdeskTree",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "locale",
                         Some(
-                            encode("listHelpdeskTree", "locale", &locale)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listHelpdeskTree",
+                                    "locale",
+                                    &locale,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "content_type",
                         Some(
-                            encode("listHelpdeskTree", "content_type", &content_type)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listHelpdeskTree",
+                                    "content_type",
+                                    &content_type,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "page_number",
                         Some(
-                            encode("listHelpdeskTree", "page_number", &page_number)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listHelpdeskTree",
+                                    "page_number",
+                                    &page_number,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "options",
                         Some(
-                            encode("listHelpdeskTree", "options", &options)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listHelpdeskTree",
+                                    "options",
+                                    &options,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "listHelpdeskTree",
                     "the request",
                     r#"{"content_type":"articles","locale":"en","options":{"filter_date_end":"2024-03-31T23:59:59.999Z","filter_date_start":"2024-03-01T00:00:00.000Z","search_title":"getting started","sub_path":"guides"},"page_number":1,"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -7716,12 +8731,12 @@ impl crate::WebsiteHelpdesk for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "listHelpdeskTree",
                 "the answer",
                 r#"[{"children":[{"children":[],"slug":"getting-started","state":{"featured":true,"hidden":false,"published":true},"title":"Getting started","type":"page"}],"slug":"guides","state":{"featured":false,"hidden":false,"published":true},"title":"Guides","type":"folder"}]"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn resolve_helpdesk_tree_metadata(
         &self,
@@ -7733,47 +8748,55 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<::crisp_models::HelpdeskTreeMetadata, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "resolveHelpdeskTreeMetadata",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "locale",
                         Some(
-                            encode("resolveHelpdeskTreeMetadata", "locale", &locale)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "resolveHelpdeskTreeMetadata",
+                                    "locale",
+                                    &locale,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "content_type",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "resolveHelpdeskTreeMetadata",
                                     "content_type",
                                     &content_type,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "path",
                         Some(
-                            encode("resolveHelpdeskTreeMetadata", "path", &path)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "resolveHelpdeskTreeMetadata",
+                                    "path",
+                                    &path,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "resolveHelpdeskTreeMetadata",
                     "the request",
                     r#"{"content_type":"articles","locale":"en","path":"guides/getting-started","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -7781,12 +8804,12 @@ impl crate::WebsiteHelpdesk for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "resolveHelpdeskTreeMetadata",
                 "the answer",
                 r##"{"author":{"user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"},"color":"#1972F5","description":"First steps with the Acme dashboard.","format":"markdown","image":"https://storage.crisp.chat/helpdesk/acme/getting-started.png","state":{"featured":true,"hidden":false,"published":true},"title":"Getting started"}"##,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn update_helpdesk_tree_metadata(
         &self,
@@ -7799,54 +8822,66 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "updateHelpdeskTreeMetadata",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "locale",
                         Some(
-                            encode("updateHelpdeskTreeMetadata", "locale", &locale)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "updateHelpdeskTreeMetadata",
+                                    "locale",
+                                    &locale,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "content_type",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "updateHelpdeskTreeMetadata",
                                     "content_type",
                                     &content_type,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "path",
                         Some(
-                            encode("updateHelpdeskTreeMetadata", "path", &path)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "updateHelpdeskTreeMetadata",
+                                    "path",
+                                    &path,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("updateHelpdeskTreeMetadata", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "updateHelpdeskTreeMetadata",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "updateHelpdeskTreeMetadata",
                     "the request",
                     r#"{"body":{"state":{"featured":true,"hidden":false,"published":true},"title":"Getting started with Acme"},"content_type":"articles","locale":"en","path":"guides/getting-started","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -7866,43 +8901,55 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<::crisp_models::HelpdeskTreePage, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("resolveHelpdeskTreePage", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "resolveHelpdeskTreePage",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "locale",
                         Some(
-                            encode("resolveHelpdeskTreePage", "locale", &locale)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "resolveHelpdeskTreePage",
+                                    "locale",
+                                    &locale,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "content_type",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "resolveHelpdeskTreePage",
                                     "content_type",
                                     &content_type,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "path",
                         Some(
-                            encode("resolveHelpdeskTreePage", "path", &path)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "resolveHelpdeskTreePage",
+                                    "path",
+                                    &path,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "resolveHelpdeskTreePage",
                     "the request",
                     r#"{"content_type":"articles","locale":"en","path":"guides/getting-started","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -7910,12 +8957,12 @@ impl crate::WebsiteHelpdesk for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "resolveHelpdeskTreePage",
                 "the answer",
                 r#"{"title":"Getting started","url":"https://acme-inc.crisp.help/en/guides/getting-started/"}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn resolve_helpdesk_tree_path(
         &self,
@@ -7927,43 +8974,55 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<::crisp_models::HelpdeskTreeNode, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("resolveHelpdeskTreePath", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "resolveHelpdeskTreePath",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "locale",
                         Some(
-                            encode("resolveHelpdeskTreePath", "locale", &locale)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "resolveHelpdeskTreePath",
+                                    "locale",
+                                    &locale,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "content_type",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "resolveHelpdeskTreePath",
                                     "content_type",
                                     &content_type,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "path",
                         Some(
-                            encode("resolveHelpdeskTreePath", "path", &path)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "resolveHelpdeskTreePath",
+                                    "path",
+                                    &path,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "resolveHelpdeskTreePath",
                     "the request",
                     r#"{"content_type":"articles","locale":"en","path":"guides/getting-started","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -7971,12 +9030,12 @@ impl crate::WebsiteHelpdesk for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "resolveHelpdeskTreePath",
                 "the answer",
                 r#"{"children":[{"children":[],"slug":"getting-started","state":{"featured":true,"hidden":false,"published":true},"title":"Getting started","type":"page"}],"slug":"guides","state":{"featured":false,"hidden":false,"published":true},"title":"Guides","type":"folder"}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn create_helpdesk_tree_path(
         &self,
@@ -7988,43 +9047,55 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("createHelpdeskTreePath", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "createHelpdeskTreePath",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "locale",
                         Some(
-                            encode("createHelpdeskTreePath", "locale", &locale)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "createHelpdeskTreePath",
+                                    "locale",
+                                    &locale,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "content_type",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "createHelpdeskTreePath",
                                     "content_type",
                                     &content_type,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "path",
                         Some(
-                            encode("createHelpdeskTreePath", "path", &path)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "createHelpdeskTreePath",
+                                    "path",
+                                    &path,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "createHelpdeskTreePath",
                     "the request",
                     r#"{"content_type":"articles","locale":"en","path":"guides/getting-started","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -8045,50 +9116,66 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("updateHelpdeskTreePath", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "updateHelpdeskTreePath",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "locale",
                         Some(
-                            encode("updateHelpdeskTreePath", "locale", &locale)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "updateHelpdeskTreePath",
+                                    "locale",
+                                    &locale,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "content_type",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "updateHelpdeskTreePath",
                                     "content_type",
                                     &content_type,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "path",
                         Some(
-                            encode("updateHelpdeskTreePath", "path", &path)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "updateHelpdeskTreePath",
+                                    "path",
+                                    &path,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("updateHelpdeskTreePath", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "updateHelpdeskTreePath",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "updateHelpdeskTreePath",
                     "the request",
                     r#"{"body":{"action":"move","path":{"to":"guides/setup/getting-started"},"position":0},"content_type":"articles","locale":"en","path":"guides/getting-started","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -8108,43 +9195,55 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("deleteHelpdeskTreePath", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "deleteHelpdeskTreePath",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "locale",
                         Some(
-                            encode("deleteHelpdeskTreePath", "locale", &locale)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "deleteHelpdeskTreePath",
+                                    "locale",
+                                    &locale,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "content_type",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "deleteHelpdeskTreePath",
                                     "content_type",
                                     &content_type,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "path",
                         Some(
-                            encode("deleteHelpdeskTreePath", "path", &path)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "deleteHelpdeskTreePath",
+                                    "path",
+                                    &path,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "deleteHelpdeskTreePath",
                     "the request",
                     r#"{"content_type":"articles","locale":"en","path":"guides/getting-started","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -8163,36 +9262,44 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<::crisp_models::HelpdeskArticleNew, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "addNewHelpdeskLocaleArticle",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "locale",
                         Some(
-                            encode("addNewHelpdeskLocaleArticle", "locale", &locale)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "addNewHelpdeskLocaleArticle",
+                                    "locale",
+                                    &locale,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("addNewHelpdeskLocaleArticle", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "addNewHelpdeskLocaleArticle",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "addNewHelpdeskLocaleArticle",
                     "the request",
                     r#"{"body":{"title":"How to use $crisp JavaScript SDK?"},"locale":"en","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -8200,12 +9307,12 @@ impl crate::WebsiteHelpdesk for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "addNewHelpdeskLocaleArticle",
                 "the answer",
                 r#"{"article_id":"fd036d68-c619-4c63-9deb-e2ce91733dd6"}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn resolve_helpdesk_locale_article(
         &self,
@@ -8216,40 +9323,44 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<::crisp_models::HelpdeskArticle, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "resolveHelpdeskLocaleArticle",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "locale",
                         Some(
-                            encode("resolveHelpdeskLocaleArticle", "locale", &locale)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "resolveHelpdeskLocaleArticle",
+                                    "locale",
+                                    &locale,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "article_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "resolveHelpdeskLocaleArticle",
                                     "article_id",
                                     &article_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "resolveHelpdeskLocaleArticle",
                     "the request",
                     r#"{"article_id":"fd036d68-c619-4c63-9deb-e2ce91733dd6","locale":"en","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -8257,12 +9368,12 @@ impl crate::WebsiteHelpdesk for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "resolveHelpdeskLocaleArticle",
                 "the answer",
                 r#"{"article_id":"fd036d68-c619-4c63-9deb-e2ce91733dd6","content":"Crisp lets you create your customized chatbox easily. **It's easy to setup**.","created_at":1709294400000,"description":null,"featured":false,"order":1,"published_at":1709294400000,"status":"published","title":"How to use $crisp JavaScript SDK?","updated_at":1710340112000,"url":"https://acme-inc.crisp.help/en/article/how-to-use-crisp-javascript-sdk-10ud15y/","visibility":"visible","visits":1532}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn check_helpdesk_locale_article_exists(
         &self,
@@ -8273,40 +9384,44 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "checkHelpdeskLocaleArticleExists",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "locale",
                         Some(
-                            encode("checkHelpdeskLocaleArticleExists", "locale", &locale)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "checkHelpdeskLocaleArticleExists",
+                                    "locale",
+                                    &locale,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "article_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "checkHelpdeskLocaleArticleExists",
                                     "article_id",
                                     &article_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "checkHelpdeskLocaleArticleExists",
                     "the request",
                     r#"{"article_id":"fd036d68-c619-4c63-9deb-e2ce91733dd6","locale":"en","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -8326,47 +9441,55 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "saveHelpdeskLocaleArticle",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "locale",
                         Some(
-                            encode("saveHelpdeskLocaleArticle", "locale", &locale)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "saveHelpdeskLocaleArticle",
+                                    "locale",
+                                    &locale,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "article_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "saveHelpdeskLocaleArticle",
                                     "article_id",
                                     &article_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("saveHelpdeskLocaleArticle", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "saveHelpdeskLocaleArticle",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "saveHelpdeskLocaleArticle",
                     "the request",
                     r#"{"article_id":"fd036d68-c619-4c63-9deb-e2ce91733dd6","body":{"content":"Crisp lets you create your customized chatbox easily. **It's easy to setup**.","description":null,"featured":false,"order":1,"title":"How to use $crisp JavaScript SDK?"},"locale":"en","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -8386,47 +9509,55 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "updateHelpdeskLocaleArticle",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "locale",
                         Some(
-                            encode("updateHelpdeskLocaleArticle", "locale", &locale)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "updateHelpdeskLocaleArticle",
+                                    "locale",
+                                    &locale,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "article_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "updateHelpdeskLocaleArticle",
                                     "article_id",
                                     &article_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("updateHelpdeskLocaleArticle", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "updateHelpdeskLocaleArticle",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "updateHelpdeskLocaleArticle",
                     "the request",
                     r#"{"article_id":"fd036d68-c619-4c63-9deb-e2ce91733dd6","body":{"content":"Crisp lets you create your customized chatbox easily. **It's easy to setup**."},"locale":"en","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -8445,40 +9576,44 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "deleteHelpdeskLocaleArticle",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "locale",
                         Some(
-                            encode("deleteHelpdeskLocaleArticle", "locale", &locale)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "deleteHelpdeskLocaleArticle",
+                                    "locale",
+                                    &locale,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "article_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "deleteHelpdeskLocaleArticle",
                                     "article_id",
                                     &article_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "deleteHelpdeskLocaleArticle",
                     "the request",
                     r#"{"article_id":"fd036d68-c619-4c63-9deb-e2ce91733dd6","locale":"en","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -8498,55 +9633,55 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<::crisp_models::HelpdeskArticleAlternate, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "resolveHelpdeskLocaleArticleAlternate",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "locale",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "resolveHelpdeskLocaleArticleAlternate",
                                     "locale",
                                     &locale,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "article_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "resolveHelpdeskLocaleArticleAlternate",
                                     "article_id",
                                     &article_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "locale_linked",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "resolveHelpdeskLocaleArticleAlternate",
                                     "locale_linked",
                                     &locale_linked,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "resolveHelpdeskLocaleArticleAlternate",
                     "the request",
                     r#"{"article_id":"fd036d68-c619-4c63-9deb-e2ce91733dd6","locale":"en","locale_linked":"fr","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -8554,12 +9689,12 @@ impl crate::WebsiteHelpdesk for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "resolveHelpdeskLocaleArticleAlternate",
                 "the answer",
                 r#"{"article_id":"3e5b7a1c-2d4f-4b8e-9a6c-0f1e2d3c4b5a","locale":"fr"}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn check_helpdesk_locale_article_alternate_exists(
         &self,
@@ -8571,55 +9706,55 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "checkHelpdeskLocaleArticleAlternateExists",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "locale",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "checkHelpdeskLocaleArticleAlternateExists",
                                     "locale",
                                     &locale,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "article_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "checkHelpdeskLocaleArticleAlternateExists",
                                     "article_id",
                                     &article_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "locale_linked",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "checkHelpdeskLocaleArticleAlternateExists",
                                     "locale_linked",
                                     &locale_linked,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "checkHelpdeskLocaleArticleAlternateExists",
                     "the request",
                     r#"{"article_id":"fd036d68-c619-4c63-9deb-e2ce91733dd6","locale":"en","locale_linked":"fr","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -8640,62 +9775,66 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "saveHelpdeskLocaleArticleAlternate",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "locale",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "saveHelpdeskLocaleArticleAlternate",
                                     "locale",
                                     &locale,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "article_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "saveHelpdeskLocaleArticleAlternate",
                                     "article_id",
                                     &article_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "locale_linked",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "saveHelpdeskLocaleArticleAlternate",
                                     "locale_linked",
                                     &locale_linked,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("saveHelpdeskLocaleArticleAlternate", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "saveHelpdeskLocaleArticleAlternate",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "saveHelpdeskLocaleArticleAlternate",
                     "the request",
                     r#"{"article_id":"fd036d68-c619-4c63-9deb-e2ce91733dd6","body":{"article_id":"3e5b7a1c-2d4f-4b8e-9a6c-0f1e2d3c4b5a"},"locale":"en","locale_linked":"fr","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -8715,55 +9854,55 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "deleteHelpdeskLocaleArticleAlternate",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "locale",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "deleteHelpdeskLocaleArticleAlternate",
                                     "locale",
                                     &locale,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "article_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "deleteHelpdeskLocaleArticleAlternate",
                                     "article_id",
                                     &article_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "locale_linked",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "deleteHelpdeskLocaleArticleAlternate",
                                     "locale_linked",
                                     &locale_linked,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "deleteHelpdeskLocaleArticleAlternate",
                     "the request",
                     r#"{"article_id":"fd036d68-c619-4c63-9deb-e2ce91733dd6","locale":"en","locale_linked":"fr","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -8782,44 +9921,44 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<Vec<::crisp_models::HelpdeskArticleAlternate>, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "listHelpdeskLocaleArticleAlternates",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "locale",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "listHelpdeskLocaleArticleAlternates",
                                     "locale",
                                     &locale,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "article_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "listHelpdeskLocaleArticleAlternates",
                                     "article_id",
                                     &article_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "listHelpdeskLocaleArticleAlternates",
                     "the request",
                     r#"{"article_id":"fd036d68-c619-4c63-9deb-e2ce91733dd6","locale":"en","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -8827,12 +9966,12 @@ impl crate::WebsiteHelpdesk for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "listHelpdeskLocaleArticleAlternates",
                 "the answer",
                 r#"[{"article_id":"3e5b7a1c-2d4f-4b8e-9a6c-0f1e2d3c4b5a","locale":"fr"}]"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn resolve_helpdesk_locale_article_category(
         &self,
@@ -8843,44 +9982,44 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<::crisp_models::HelpdeskCategory, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "resolveHelpdeskLocaleArticleCategory",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "locale",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "resolveHelpdeskLocaleArticleCategory",
                                     "locale",
                                     &locale,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "article_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "resolveHelpdeskLocaleArticleCategory",
                                     "article_id",
                                     &article_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "resolveHelpdeskLocaleArticleCategory",
                     "the request",
                     r#"{"article_id":"fd036d68-c619-4c63-9deb-e2ce91733dd6","locale":"en","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -8888,12 +10027,12 @@ impl crate::WebsiteHelpdesk for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "resolveHelpdeskLocaleArticleCategory",
                 "the answer",
                 r#"{"category_id":"5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4","section_id":"2f9b1a6e-0c1d-4b7e-8f3a-9d5e7c4b2a10"}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn update_helpdesk_locale_article_category(
         &self,
@@ -8905,51 +10044,55 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "updateHelpdeskLocaleArticleCategory",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "locale",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "updateHelpdeskLocaleArticleCategory",
                                     "locale",
                                     &locale,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "article_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "updateHelpdeskLocaleArticleCategory",
                                     "article_id",
                                     &article_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("updateHelpdeskLocaleArticleCategory", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "updateHelpdeskLocaleArticleCategory",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "updateHelpdeskLocaleArticleCategory",
                     "the request",
                     r#"{"article_id":"fd036d68-c619-4c63-9deb-e2ce91733dd6","body":{"category_id":"5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4","section_id":"2f9b1a6e-0c1d-4b7e-8f3a-9d5e7c4b2a10"},"locale":"en","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -8968,40 +10111,44 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<::crisp_models::HelpdeskTreePage, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "resolveHelpdeskLocaleArticlePage",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "locale",
                         Some(
-                            encode("resolveHelpdeskLocaleArticlePage", "locale", &locale)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "resolveHelpdeskLocaleArticlePage",
+                                    "locale",
+                                    &locale,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "article_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "resolveHelpdeskLocaleArticlePage",
                                     "article_id",
                                     &article_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "resolveHelpdeskLocaleArticlePage",
                     "the request",
                     r#"{"article_id":"fd036d68-c619-4c63-9deb-e2ce91733dd6","locale":"en","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -9009,12 +10156,12 @@ impl crate::WebsiteHelpdesk for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "resolveHelpdeskLocaleArticlePage",
                 "the answer",
                 r#"{"title":"How to use $crisp JavaScript SDK?","url":"https://acme-inc.crisp.help/en/article/how-to-use-crisp-javascript-sdk-10ud15y/"}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn publish_helpdesk_locale_article(
         &self,
@@ -9025,40 +10172,44 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<::crisp_models::HelpdeskArticlePublish, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "publishHelpdeskLocaleArticle",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "locale",
                         Some(
-                            encode("publishHelpdeskLocaleArticle", "locale", &locale)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "publishHelpdeskLocaleArticle",
+                                    "locale",
+                                    &locale,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "article_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "publishHelpdeskLocaleArticle",
                                     "article_id",
                                     &article_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "publishHelpdeskLocaleArticle",
                     "the request",
                     r#"{"article_id":"fd036d68-c619-4c63-9deb-e2ce91733dd6","locale":"en","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -9066,12 +10217,12 @@ impl crate::WebsiteHelpdesk for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "publishHelpdeskLocaleArticle",
                 "the answer",
                 r#"{"url":"https://acme-inc.crisp.help/en/article/how-to-use-crisp-javascript-sdk-10ud15y/"}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn unpublish_helpdesk_locale_article(
         &self,
@@ -9082,40 +10233,44 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "unpublishHelpdeskLocaleArticle",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "locale",
                         Some(
-                            encode("unpublishHelpdeskLocaleArticle", "locale", &locale)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "unpublishHelpdeskLocaleArticle",
+                                    "locale",
+                                    &locale,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "article_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "unpublishHelpdeskLocaleArticle",
                                     "article_id",
                                     &article_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "unpublishHelpdeskLocaleArticle",
                     "the request",
                     r#"{"article_id":"fd036d68-c619-4c63-9deb-e2ce91733dd6","locale":"en","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -9134,40 +10289,44 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<Vec<::crisp_models::HelpdeskArticle>, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "listHelpdeskLocaleArticles",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "locale",
                         Some(
-                            encode("listHelpdeskLocaleArticles", "locale", &locale)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listHelpdeskLocaleArticles",
+                                    "locale",
+                                    &locale,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "page_number",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "listHelpdeskLocaleArticles",
                                     "page_number",
                                     &page_number,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "listHelpdeskLocaleArticles",
                     "the request",
                     r#"{"locale":"en","page_number":1,"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -9175,12 +10334,12 @@ impl crate::WebsiteHelpdesk for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "listHelpdeskLocaleArticles",
                 "the answer",
                 r#"[{"article_id":"fd036d68-c619-4c63-9deb-e2ce91733dd6","content":"Crisp lets you create your customized chatbox easily. **It's easy to setup**.","created_at":1709294400000,"description":null,"featured":false,"order":1,"published_at":1709294400000,"status":"published","title":"How to use $crisp JavaScript SDK?","updated_at":1710340112000,"url":"https://acme-inc.crisp.help/en/article/how-to-use-crisp-javascript-sdk-10ud15y/","visibility":"visible","visits":1532}]"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn list_helpdesk_locale_categories(
         &self,
@@ -9191,40 +10350,44 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<Vec<::crisp_models::HelpdeskCategory>, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "listHelpdeskLocaleCategories",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "locale",
                         Some(
-                            encode("listHelpdeskLocaleCategories", "locale", &locale)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listHelpdeskLocaleCategories",
+                                    "locale",
+                                    &locale,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "page_number",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "listHelpdeskLocaleCategories",
                                     "page_number",
                                     &page_number,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "listHelpdeskLocaleCategories",
                     "the request",
                     r#"{"locale":"en","page_number":1,"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -9232,12 +10395,12 @@ impl crate::WebsiteHelpdesk for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "listHelpdeskLocaleCategories",
                 "the answer",
                 r#"[{"category_id":"5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4"}]"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn add_helpdesk_locale_category(
         &self,
@@ -9248,36 +10411,44 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<::crisp_models::HelpdeskCategoryNew, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "addHelpdeskLocaleCategory",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "locale",
                         Some(
-                            encode("addHelpdeskLocaleCategory", "locale", &locale)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "addHelpdeskLocaleCategory",
+                                    "locale",
+                                    &locale,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("addHelpdeskLocaleCategory", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "addHelpdeskLocaleCategory",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "addHelpdeskLocaleCategory",
                     "the request",
                     r#"{"body":{"name":"Getting started"},"locale":"en","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -9285,12 +10456,12 @@ impl crate::WebsiteHelpdesk for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "addHelpdeskLocaleCategory",
                 "the answer",
                 r#"{"category_id":"5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4"}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn resolve_helpdesk_locale_category(
         &self,
@@ -9301,40 +10472,44 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<::crisp_models::HelpdeskCategory, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "resolveHelpdeskLocaleCategory",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "locale",
                         Some(
-                            encode("resolveHelpdeskLocaleCategory", "locale", &locale)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "resolveHelpdeskLocaleCategory",
+                                    "locale",
+                                    &locale,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "category_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "resolveHelpdeskLocaleCategory",
                                     "category_id",
                                     &category_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "resolveHelpdeskLocaleCategory",
                     "the request",
                     r#"{"category_id":"5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4","locale":"en","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -9342,12 +10517,12 @@ impl crate::WebsiteHelpdesk for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "resolveHelpdeskLocaleCategory",
                 "the answer",
                 r#"{"category_id":"5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4"}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn check_helpdesk_locale_category_exists(
         &self,
@@ -9358,44 +10533,44 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "checkHelpdeskLocaleCategoryExists",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "locale",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "checkHelpdeskLocaleCategoryExists",
                                     "locale",
                                     &locale,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "category_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "checkHelpdeskLocaleCategoryExists",
                                     "category_id",
                                     &category_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "checkHelpdeskLocaleCategoryExists",
                     "the request",
                     r#"{"category_id":"5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4","locale":"en","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -9415,47 +10590,55 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "saveHelpdeskLocaleCategory",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "locale",
                         Some(
-                            encode("saveHelpdeskLocaleCategory", "locale", &locale)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "saveHelpdeskLocaleCategory",
+                                    "locale",
+                                    &locale,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "category_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "saveHelpdeskLocaleCategory",
                                     "category_id",
                                     &category_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("saveHelpdeskLocaleCategory", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "saveHelpdeskLocaleCategory",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "saveHelpdeskLocaleCategory",
                     "the request",
                     r#"{"body":{"category_id":"5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4"},"category_id":"5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4","locale":"en","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -9475,47 +10658,55 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "updateHelpdeskLocaleCategory",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "locale",
                         Some(
-                            encode("updateHelpdeskLocaleCategory", "locale", &locale)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "updateHelpdeskLocaleCategory",
+                                    "locale",
+                                    &locale,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "category_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "updateHelpdeskLocaleCategory",
                                     "category_id",
                                     &category_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("updateHelpdeskLocaleCategory", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "updateHelpdeskLocaleCategory",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "updateHelpdeskLocaleCategory",
                     "the request",
                     r#"{"body":{"section_id":"2f9b1a6e-0c1d-4b7e-8f3a-9d5e7c4b2a10"},"category_id":"5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4","locale":"en","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -9534,40 +10725,44 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "deleteHelpdeskLocaleCategory",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "locale",
                         Some(
-                            encode("deleteHelpdeskLocaleCategory", "locale", &locale)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "deleteHelpdeskLocaleCategory",
+                                    "locale",
+                                    &locale,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "category_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "deleteHelpdeskLocaleCategory",
                                     "category_id",
                                     &category_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "deleteHelpdeskLocaleCategory",
                     "the request",
                     r#"{"category_id":"5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4","locale":"en","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -9587,43 +10782,55 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<::crisp_models::HelpdeskSectionNew, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("addHelpdeskLocaleSection", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "addHelpdeskLocaleSection",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "locale",
                         Some(
-                            encode("addHelpdeskLocaleSection", "locale", &locale)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "addHelpdeskLocaleSection",
+                                    "locale",
+                                    &locale,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "category_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "addHelpdeskLocaleSection",
                                     "category_id",
                                     &category_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("addHelpdeskLocaleSection", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "addHelpdeskLocaleSection",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "addHelpdeskLocaleSection",
                     "the request",
                     r#"{"body":{"name":"Installation"},"category_id":"5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4","locale":"en","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -9631,12 +10838,12 @@ impl crate::WebsiteHelpdesk for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "addHelpdeskLocaleSection",
                 "the answer",
                 r#"{"section_id":"2f9b1a6e-0c1d-4b7e-8f3a-9d5e7c4b2a10"}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn resolve_helpdesk_locale_section(
         &self,
@@ -9648,51 +10855,55 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<::crisp_models::HelpdeskSection, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "resolveHelpdeskLocaleSection",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "locale",
                         Some(
-                            encode("resolveHelpdeskLocaleSection", "locale", &locale)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "resolveHelpdeskLocaleSection",
+                                    "locale",
+                                    &locale,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "category_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "resolveHelpdeskLocaleSection",
                                     "category_id",
                                     &category_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "section_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "resolveHelpdeskLocaleSection",
                                     "section_id",
                                     &section_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "resolveHelpdeskLocaleSection",
                     "the request",
                     r#"{"category_id":"5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4","locale":"en","section_id":"2f9b1a6e-0c1d-4b7e-8f3a-9d5e7c4b2a10","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -9700,12 +10911,12 @@ impl crate::WebsiteHelpdesk for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "resolveHelpdeskLocaleSection",
                 "the answer",
                 r#"{"created_at":1709294400000,"name":"Installation","order":1,"section_id":"2f9b1a6e-0c1d-4b7e-8f3a-9d5e7c4b2a10","updated_at":1710340112000}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn check_helpdesk_locale_section_exists(
         &self,
@@ -9717,51 +10928,55 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "checkHelpdeskLocaleSectionExists",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "locale",
                         Some(
-                            encode("checkHelpdeskLocaleSectionExists", "locale", &locale)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "checkHelpdeskLocaleSectionExists",
+                                    "locale",
+                                    &locale,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "category_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "checkHelpdeskLocaleSectionExists",
                                     "category_id",
                                     &category_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "section_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "checkHelpdeskLocaleSectionExists",
                                     "section_id",
                                     &section_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "checkHelpdeskLocaleSectionExists",
                     "the request",
                     r#"{"category_id":"5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4","locale":"en","section_id":"2f9b1a6e-0c1d-4b7e-8f3a-9d5e7c4b2a10","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -9782,58 +10997,66 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "saveHelpdeskLocaleSection",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "locale",
                         Some(
-                            encode("saveHelpdeskLocaleSection", "locale", &locale)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "saveHelpdeskLocaleSection",
+                                    "locale",
+                                    &locale,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "category_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "saveHelpdeskLocaleSection",
                                     "category_id",
                                     &category_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "section_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "saveHelpdeskLocaleSection",
                                     "section_id",
                                     &section_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("saveHelpdeskLocaleSection", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "saveHelpdeskLocaleSection",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "saveHelpdeskLocaleSection",
                     "the request",
                     r#"{"body":{"name":"Installation","order":1},"category_id":"5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4","locale":"en","section_id":"2f9b1a6e-0c1d-4b7e-8f3a-9d5e7c4b2a10","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -9854,58 +11077,66 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "updateHelpdeskLocaleSection",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "locale",
                         Some(
-                            encode("updateHelpdeskLocaleSection", "locale", &locale)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "updateHelpdeskLocaleSection",
+                                    "locale",
+                                    &locale,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "category_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "updateHelpdeskLocaleSection",
                                     "category_id",
                                     &category_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "section_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "updateHelpdeskLocaleSection",
                                     "section_id",
                                     &section_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("updateHelpdeskLocaleSection", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "updateHelpdeskLocaleSection",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "updateHelpdeskLocaleSection",
                     "the request",
                     r#"{"body":{"name":"Installation and setup"},"category_id":"5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4","locale":"en","section_id":"2f9b1a6e-0c1d-4b7e-8f3a-9d5e7c4b2a10","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -9925,51 +11156,55 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "deleteHelpdeskLocaleSection",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "locale",
                         Some(
-                            encode("deleteHelpdeskLocaleSection", "locale", &locale)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "deleteHelpdeskLocaleSection",
+                                    "locale",
+                                    &locale,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "category_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "deleteHelpdeskLocaleSection",
                                     "category_id",
                                     &category_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "section_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "deleteHelpdeskLocaleSection",
                                     "section_id",
                                     &section_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "deleteHelpdeskLocaleSection",
                     "the request",
                     r#"{"category_id":"5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4","locale":"en","section_id":"2f9b1a6e-0c1d-4b7e-8f3a-9d5e7c4b2a10","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -9989,51 +11224,55 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<Vec<::crisp_models::HelpdeskSection>, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "listHelpdeskLocaleSections",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "locale",
                         Some(
-                            encode("listHelpdeskLocaleSections", "locale", &locale)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listHelpdeskLocaleSections",
+                                    "locale",
+                                    &locale,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "category_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "listHelpdeskLocaleSections",
                                     "category_id",
                                     &category_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "page_number",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "listHelpdeskLocaleSections",
                                     "page_number",
                                     &page_number,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "listHelpdeskLocaleSections",
                     "the request",
                     r#"{"category_id":"5c2b8f07-3ad5-4a3c-9c1c-6b0bd0f6f0a4","locale":"en","page_number":1,"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -10041,12 +11280,12 @@ impl crate::WebsiteHelpdesk for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "listHelpdeskLocaleSections",
                 "the answer",
                 r#"[{"created_at":1709294400000,"name":"Installation","order":1,"section_id":"2f9b1a6e-0c1d-4b7e-8f3a-9d5e7c4b2a10","updated_at":1710340112000}]"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn export_helpdesk_locale_articles_legacy(
         &self,
@@ -10056,33 +11295,33 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "exportHelpdeskLocaleArticlesLegacy",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "locale",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "exportHelpdeskLocaleArticlesLegacy",
                                     "locale",
                                     &locale,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "exportHelpdeskLocaleArticlesLegacy",
                     "the request",
                     r#"{"locale":"en","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -10102,55 +11341,55 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<Vec<::crisp_models::HelpdeskFeedback>, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "listHelpdeskLocaleFeedbacksLegacy",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "locale",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "listHelpdeskLocaleFeedbacksLegacy",
                                     "locale",
                                     &locale,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "page_number",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "listHelpdeskLocaleFeedbacksLegacy",
                                     "page_number",
                                     &page_number,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "options",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "listHelpdeskLocaleFeedbacksLegacy",
                                     "options",
                                     &options,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "listHelpdeskLocaleFeedbacksLegacy",
                     "the request",
                     r#"{"locale":"en","options":{"filter_date_end":"2024-03-31T23:59:59.999Z","filter_date_start":"2024-03-01T00:00:00.000Z"},"page_number":1,"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -10158,12 +11397,12 @@ impl crate::WebsiteHelpdesk for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "listHelpdeskLocaleFeedbacksLegacy",
                 "the answer",
                 r#"[{"article":{"article_id":"fd036d68-c619-4c63-9deb-e2ce91733dd6","title":"How to use $crisp JavaScript SDK?","url":"https://acme-inc.crisp.help/en/article/how-to-use-crisp-javascript-sdk-10ud15y/"},"comment":"The screenshots do not match the current dashboard.","created_at":1710340112000,"rating":"unhelpful","session":{"assigned":{"user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"},"avatar":"https://avatars.example.com/john-doe.png","email":"john.doe@acme-inc.com","geolocation":{"city":"Nantes","coordinates":{"latitude":47.2184,"longitude":-1.5536},"country":"FR","region":"Brittany"},"nickname":"John Doe","session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881"}}]"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn map_helpdesk_locale_feedback_ratings_legacy(
         &self,
@@ -10174,44 +11413,44 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<::crisp_models::HelpdeskFeedbackRatings, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "mapHelpdeskLocaleFeedbackRatingsLegacy",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "locale",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "mapHelpdeskLocaleFeedbackRatingsLegacy",
                                     "locale",
                                     &locale,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "options",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "mapHelpdeskLocaleFeedbackRatingsLegacy",
                                     "options",
                                     &options,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "mapHelpdeskLocaleFeedbackRatingsLegacy",
                     "the request",
                     r#"{"locale":"en","options":{"filter_date_end":"2024-03-31T23:59:59.999Z","filter_date_start":"2024-03-01T00:00:00.000Z"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -10219,12 +11458,12 @@ impl crate::WebsiteHelpdesk for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "mapHelpdeskLocaleFeedbackRatingsLegacy",
                 "the answer",
                 r#"{"ratings":{"helpful":128,"unhelpful":14}}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn import_external_helpdesk_to_locale_legacy(
         &self,
@@ -10235,40 +11474,44 @@ impl crate::WebsiteHelpdesk for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "importExternalHelpdeskToLocaleLegacy",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "locale",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "importExternalHelpdeskToLocaleLegacy",
                                     "locale",
                                     &locale,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("importExternalHelpdeskToLocaleLegacy", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "importExternalHelpdeskToLocaleLegacy",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "importExternalHelpdeskToLocaleLegacy",
                     "the request",
                     r#"{"body":{"helpdesk_url":"https://help.acme-inc.com/"},"locale":"en","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -10289,32 +11532,44 @@ impl crate::WebsitePeople for Examples {
     ) -> Result<Vec<::crisp_models::PeopleCampaign>, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("listPeopleCampaigns", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listPeopleCampaigns",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "people_id",
                         Some(
-                            encode("listPeopleCampaigns", "people_id", &people_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listPeopleCampaigns",
+                                    "people_id",
+                                    &people_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "page_number",
                         Some(
-                            encode("listPeopleCampaigns", "page_number", &page_number)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listPeopleCampaigns",
+                                    "page_number",
+                                    &page_number,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "listPeopleCampaigns",
                     "the request",
                     r#"{"page_number":1,"people_id":"john.doe@acme-inc.com","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -10322,12 +11577,12 @@ impl crate::WebsitePeople for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "listPeopleCampaigns",
                 "the answer",
                 r#"[{"campaign_id":"2b4c9e5f-6a7d-4e8b-9c1a-3d5f7e9a1b2c","created_at":1709200000000,"dispatched_at":1709310000000,"name":"Spring product update","occurred_at":1709310420000,"statistics":["delivered","opened","clicked"],"type":"one-shot","updated_at":1709300000000}]"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn list_people_conversations(
         &self,
@@ -10339,43 +11594,55 @@ impl crate::WebsitePeople for Examples {
     ) -> Result<Vec<String>, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("listPeopleConversations", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listPeopleConversations",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "people_id",
                         Some(
-                            encode("listPeopleConversations", "people_id", &people_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listPeopleConversations",
+                                    "people_id",
+                                    &people_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "page_number",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "listPeopleConversations",
                                     "page_number",
                                     &page_number,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "options",
                         Some(
-                            encode("listPeopleConversations", "options", &options)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listPeopleConversations",
+                                    "options",
+                                    &options,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "listPeopleConversations",
                     "the request",
                     r#"{"options":{"filter_not_resolved":false,"filter_resolved":false,"filter_unread":true},"page_number":1,"people_id":"john.doe@acme-inc.com","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -10383,12 +11650,12 @@ impl crate::WebsitePeople for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "listPeopleConversations",
                 "the answer",
                 r#"["session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","session_19e5240f-0a8d-461e-a661-a3123fc6eec9"]"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn get_people_data(
         &self,
@@ -10398,25 +11665,33 @@ impl crate::WebsitePeople for Examples {
     ) -> Result<::crisp_models::PeopleData, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("getPeopleData", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "getPeopleData",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "people_id",
                         Some(
-                            encode("getPeopleData", "people_id", &people_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "getPeopleData",
+                                    "people_id",
+                                    &people_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "getPeopleData",
                     "the request",
                     r#"{"people_id":"john.doe@acme-inc.com","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -10424,12 +11699,12 @@ impl crate::WebsitePeople for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "getPeopleData",
                 "the answer",
                 r#"{"data":{"newsletter":true,"plan":"premium","seats":12,"signup":"finished"}}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn save_people_data(
         &self,
@@ -10440,31 +11715,44 @@ impl crate::WebsitePeople for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("savePeopleData", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "savePeopleData",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "people_id",
                         Some(
-                            encode("savePeopleData", "people_id", &people_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "savePeopleData",
+                                    "people_id",
+                                    &people_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("savePeopleData", "body", &body).map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "savePeopleData",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "savePeopleData",
                     "the request",
                     r#"{"body":{"data":{"signup":"finished","type":"customer"}},"people_id":"john.doe@acme-inc.com","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -10483,32 +11771,44 @@ impl crate::WebsitePeople for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("updatePeopleData", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "updatePeopleData",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "people_id",
                         Some(
-                            encode("updatePeopleData", "people_id", &people_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "updatePeopleData",
+                                    "people_id",
+                                    &people_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("updatePeopleData", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "updatePeopleData",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "updatePeopleData",
                     "the request",
                     r#"{"body":{"data":{"seats":14,"signup":"finished"}},"people_id":"john.doe@acme-inc.com","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -10527,31 +11827,44 @@ impl crate::WebsitePeople for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("addPeopleEvent", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "addPeopleEvent",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "people_id",
                         Some(
-                            encode("addPeopleEvent", "people_id", &people_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "addPeopleEvent",
+                                    "people_id",
+                                    &people_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("addPeopleEvent", "body", &body).map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "addPeopleEvent",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "addPeopleEvent",
                     "the request",
                     r#"{"body":{"color":"red","data":{"currency":"USD","price":10.99},"text":"Added item to basket"},"people_id":"john.doe@acme-inc.com","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -10570,32 +11883,44 @@ impl crate::WebsitePeople for Examples {
     ) -> Result<Vec<::crisp_models::PeopleEvent>, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("listPeopleEvents", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listPeopleEvents",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "people_id",
                         Some(
-                            encode("listPeopleEvents", "people_id", &people_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listPeopleEvents",
+                                    "people_id",
+                                    &people_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "page_number",
                         Some(
-                            encode("listPeopleEvents", "page_number", &page_number)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listPeopleEvents",
+                                    "page_number",
+                                    &page_number,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "listPeopleEvents",
                     "the request",
                     r#"{"page_number":1,"people_id":"john.doe@acme-inc.com","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -10603,12 +11928,12 @@ impl crate::WebsitePeople for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "listPeopleEvents",
                 "the answer",
                 r#"[{"color":"red","data":{"currency":"USD","price":10.99},"text":"Added item to basket","timestamp":1710340000000},{"color":"green","data":{"order_id":"A-10452"},"text":"Completed checkout","timestamp":1710340300000}]"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn export_people_profiles(
         &self,
@@ -10617,18 +11942,22 @@ impl crate::WebsitePeople for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("exportPeopleProfiles", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "exportPeopleProfiles",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "exportPeopleProfiles",
                     "the request",
                     r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -10646,25 +11975,33 @@ impl crate::WebsitePeople for Examples {
     ) -> Result<::crisp_models::PeopleProfileImport, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("importPeopleProfiles", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "importPeopleProfiles",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("importPeopleProfiles", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "importPeopleProfiles",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "importPeopleProfiles",
                     "the request",
                     r#"{"body":{"mapping":[{"column":1,"field":"email"},{"column":2,"field":"person.nickname"}],"options":{"column_separator":";","skip_header":true},"url":"https://storage.crisp.chat/users/processing/import/aa0b64dd-9fb4-4db9-80d6-5a49eb84087b/19d956c7-0294-45ad-89e1-58ce45e7008f.csv"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -10672,12 +12009,12 @@ impl crate::WebsitePeople for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "importPeopleProfiles",
                 "the answer",
                 r#"{"import_id":"6e0c1f4a-8d2b-4b7e-a3f9-5c1d2e8b7a60"}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn add_new_people_profile(
         &self,
@@ -10687,25 +12024,33 @@ impl crate::WebsitePeople for Examples {
     ) -> Result<::crisp_models::PeopleProfileNew, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("addNewPeopleProfile", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "addNewPeopleProfile",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("addNewPeopleProfile", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "addNewPeopleProfile",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "addNewPeopleProfile",
                     "the request",
                     r#"{"body":{"active":1710340112000,"company":{"domain":"acme-inc.com","name":"Acme Inc."},"email":"john.doe@acme-inc.com","person":{"locales":["fr","en"],"nickname":"John Doe","phone":"+33612345678"},"segments":["lead"]},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -10713,12 +12058,12 @@ impl crate::WebsitePeople for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "addNewPeopleProfile",
                 "the answer",
                 r#"{"people_id":"c5a2f70c-f605-4648-b47f-8c39d4b03a50"}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn get_people_profile(
         &self,
@@ -10728,25 +12073,33 @@ impl crate::WebsitePeople for Examples {
     ) -> Result<::crisp_models::PeopleProfile, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("getPeopleProfile", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "getPeopleProfile",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "people_id",
                         Some(
-                            encode("getPeopleProfile", "people_id", &people_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "getPeopleProfile",
+                                    "people_id",
+                                    &people_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "getPeopleProfile",
                     "the request",
                     r#"{"people_id":"john.doe@acme-inc.com","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -10754,12 +12107,12 @@ impl crate::WebsitePeople for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "getPeopleProfile",
                 "the answer",
                 r#"{"active":{"last":1710340112000,"now":false},"company":{"description":"Maker of industrial-grade anvils.","domain":"acme-inc.com","emails":["contact@acme-inc.com"],"geolocation":{"city":"Nantes","coordinates":{"latitude":47.2184,"longitude":-1.5536},"country":"FR","region":"Pays de la Loire"},"legal_name":"Acme Incorporated SAS","metrics":{"arr":2400000,"employees":120,"market_cap":0,"raised":5000000},"name":"Acme Inc.","phones":["+33240000000"],"tags":["manufacturing","b2b"],"timezone":-60,"url":"https://acme-inc.com"},"created_at":1696152000000,"email":"john.doe@acme-inc.com","notepad":"Prefers to be contacted by e-mail.","people_id":"c5a2f70c-f605-4648-b47f-8c39d4b03a50","person":{"address":"12 Rue de la Paix, 75002 Paris, France","avatar":"https://avatar.example.com/john-doe.png","description":"Runs operations at Acme Inc. and handles the billing account.","employment":{"domain":"acme-inc.com","name":"Acme Inc.","role":"operations","seniority":"executive","title":"Head of Operations"},"gender":"male","geolocation":{"city":"Nantes","coordinates":{"latitude":47.2184,"longitude":-1.5536},"country":"FR","region":"Pays de la Loire"},"locales":["fr","en"],"nickname":"John Doe","phone":"+33612345678","profiles":[{"handle":"johndoe","type":"linkedin","url":"https://www.linkedin.com/in/johndoe"},{"handle":"johndoe","type":"twitter"}],"timezone":-60,"website":"https://johndoe.example.com"},"score":72,"segments":["customer","premium"],"updated_at":1710340112000}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn check_people_profile_exists(
         &self,
@@ -10769,25 +12122,33 @@ impl crate::WebsitePeople for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("checkPeopleProfileExists", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "checkPeopleProfileExists",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "people_id",
                         Some(
-                            encode("checkPeopleProfileExists", "people_id", &people_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "checkPeopleProfileExists",
+                                    "people_id",
+                                    &people_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "checkPeopleProfileExists",
                     "the request",
                     r#"{"people_id":"john.doe@acme-inc.com","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -10806,32 +12167,44 @@ impl crate::WebsitePeople for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("savePeopleProfile", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "savePeopleProfile",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "people_id",
                         Some(
-                            encode("savePeopleProfile", "people_id", &people_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "savePeopleProfile",
+                                    "people_id",
+                                    &people_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("savePeopleProfile", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "savePeopleProfile",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "savePeopleProfile",
                     "the request",
                     r#"{"body":{"company":{"domain":"acme-inc.com","metrics":{"employees":120},"name":"Acme Inc."},"email":"john.doe@acme-inc.com","notepad":"Prefers to be contacted by e-mail.","person":{"employment":{"name":"Acme Inc.","title":"Head of Operations"},"locales":["fr","en"],"nickname":"John Doe","phone":"+33612345678"},"segments":["customer","premium"]},"people_id":"john.doe@acme-inc.com","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -10850,32 +12223,44 @@ impl crate::WebsitePeople for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("updatePeopleProfile", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "updatePeopleProfile",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "people_id",
                         Some(
-                            encode("updatePeopleProfile", "people_id", &people_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "updatePeopleProfile",
+                                    "people_id",
+                                    &people_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("updatePeopleProfile", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "updatePeopleProfile",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "updatePeopleProfile",
                     "the request",
                     r#"{"body":{"person":{"nickname":"Johnny Doe"},"segments":["customer","vip"]},"people_id":"john.doe@acme-inc.com","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -10893,25 +12278,33 @@ impl crate::WebsitePeople for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("removePeopleProfile", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "removePeopleProfile",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "people_id",
                         Some(
-                            encode("removePeopleProfile", "people_id", &people_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "removePeopleProfile",
+                                    "people_id",
+                                    &people_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "removePeopleProfile",
                     "the request",
                     r#"{"people_id":"john.doe@acme-inc.com","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -10930,32 +12323,44 @@ impl crate::WebsitePeople for Examples {
     ) -> Result<Vec<::crisp_models::PeopleProfile>, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("listPeopleProfiles", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listPeopleProfiles",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "page_number",
                         Some(
-                            encode("listPeopleProfiles", "page_number", &page_number)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listPeopleProfiles",
+                                    "page_number",
+                                    &page_number,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "options",
                         Some(
-                            encode("listPeopleProfiles", "options", &options)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listPeopleProfiles",
+                                    "options",
+                                    &options,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "listPeopleProfiles",
                     "the request",
                     r#"{"options":{"filter_date_end":"2024-03-31T23:59:59.999Z","filter_date_start":"2024-01-01T00:00:00.000Z","per_page":20,"search_filter":[{"criterion":"segments","model":"people","operator":"has","query":["premium"]}],"search_operator":"and","search_text":"john","sort_field":"nickname","sort_order":"ascending"},"page_number":1,"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -10963,12 +12368,12 @@ impl crate::WebsitePeople for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "listPeopleProfiles",
                 "the answer",
                 r#"[{"active":{"last":1710340112000,"now":false},"company":{"description":"Maker of industrial-grade anvils.","domain":"acme-inc.com","emails":["contact@acme-inc.com"],"geolocation":{"city":"Nantes","coordinates":{"latitude":47.2184,"longitude":-1.5536},"country":"FR","region":"Pays de la Loire"},"legal_name":"Acme Incorporated SAS","metrics":{"arr":2400000,"employees":120,"market_cap":0,"raised":5000000},"name":"Acme Inc.","phones":["+33240000000"],"tags":["manufacturing","b2b"],"timezone":-60,"url":"https://acme-inc.com"},"created_at":1696152000000,"email":"john.doe@acme-inc.com","notepad":"Prefers to be contacted by e-mail.","people_id":"c5a2f70c-f605-4648-b47f-8c39d4b03a50","person":{"address":"12 Rue de la Paix, 75002 Paris, France","avatar":"https://avatar.example.com/john-doe.png","description":"Runs operations at Acme Inc. and handles the billing account.","employment":{"domain":"acme-inc.com","name":"Acme Inc.","role":"operations","seniority":"executive","title":"Head of Operations"},"gender":"male","geolocation":{"city":"Nantes","coordinates":{"latitude":47.2184,"longitude":-1.5536},"country":"FR","region":"Pays de la Loire"},"locales":["fr","en"],"nickname":"John Doe","phone":"+33612345678","profiles":[{"handle":"johndoe","type":"linkedin","url":"https://www.linkedin.com/in/johndoe"},{"handle":"johndoe","type":"twitter"}],"timezone":-60,"website":"https://johndoe.example.com"},"score":72,"segments":["customer","premium"],"updated_at":1710340112000},{"active":{"last":1710341000000,"now":true},"created_at":1709000000000,"email":"jane.roe@globex.example","people_id":"9f2d7b4e-3a61-4c8e-b0d5-6e1f2a7c9b34","person":{"locales":["en"],"nickname":"Jane Roe","timezone":300},"score":35,"segments":["trial"],"updated_at":1710341000000}]"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn get_people_statistics(
         &self,
@@ -10977,18 +12382,22 @@ impl crate::WebsitePeople for Examples {
     ) -> Result<::crisp_models::PeopleStatistics, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("getPeopleStatistics", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "getPeopleStatistics",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "getPeopleStatistics",
                     "the request",
                     r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -10996,8 +12405,12 @@ impl crate::WebsitePeople for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode("getPeopleStatistics", "the answer", r#"{"total":4821}"#)
-            .map_err(no_example)
+        ::crisp_runtime::examples::decode(
+                "getPeopleStatistics",
+                "the answer",
+                r#"{"total":4821}"#,
+            )
+            .map_err(ApiError::internal)
     }
     async fn get_people_subscription_status(
         &self,
@@ -11007,33 +12420,33 @@ impl crate::WebsitePeople for Examples {
     ) -> Result<::crisp_models::PeopleSubscription, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "getPeopleSubscriptionStatus",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "people_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "getPeopleSubscriptionStatus",
                                     "people_id",
                                     &people_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "getPeopleSubscriptionStatus",
                     "the request",
                     r#"{"people_id":"john.doe@acme-inc.com","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -11041,8 +12454,12 @@ impl crate::WebsitePeople for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode("getPeopleSubscriptionStatus", "the answer", r#"{"email":true}"#)
-            .map_err(no_example)
+        ::crisp_runtime::examples::decode(
+                "getPeopleSubscriptionStatus",
+                "the answer",
+                r#"{"email":true}"#,
+            )
+            .map_err(ApiError::internal)
     }
     async fn update_people_subscription_status(
         &self,
@@ -11053,40 +12470,44 @@ impl crate::WebsitePeople for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "updatePeopleSubscriptionStatus",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "people_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "updatePeopleSubscriptionStatus",
                                     "people_id",
                                     &people_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("updatePeopleSubscriptionStatus", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "updatePeopleSubscriptionStatus",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "updatePeopleSubscriptionStatus",
                     "the request",
                     r#"{"body":{"email":false},"people_id":"john.doe@acme-inc.com","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -11104,29 +12525,33 @@ impl crate::WebsitePeople for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "deleteSuggestedPeopleDataKey",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("deleteSuggestedPeopleDataKey", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "deleteSuggestedPeopleDataKey",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "deleteSuggestedPeopleDataKey",
                     "the request",
                     r#"{"body":{"key":"price"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -11144,33 +12569,33 @@ impl crate::WebsitePeople for Examples {
     ) -> Result<Vec<::crisp_models::PeopleSuggestedDataKey>, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "listSuggestedPeopleDataKeys",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "page_number",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "listSuggestedPeopleDataKeys",
                                     "page_number",
                                     &page_number,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "listSuggestedPeopleDataKeys",
                     "the request",
                     r#"{"page_number":1,"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -11178,12 +12603,12 @@ impl crate::WebsitePeople for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "listSuggestedPeopleDataKeys",
                 "the answer",
                 r#"[{"count":52,"key":"price"},{"count":311,"key":"plan"}]"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn delete_suggested_people_event(
         &self,
@@ -11193,29 +12618,33 @@ impl crate::WebsitePeople for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "deleteSuggestedPeopleEvent",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("deleteSuggestedPeopleEvent", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "deleteSuggestedPeopleEvent",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "deleteSuggestedPeopleEvent",
                     "the request",
                     r#"{"body":{"text":"Removed item from basket"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -11233,33 +12662,33 @@ impl crate::WebsitePeople for Examples {
     ) -> Result<Vec<::crisp_models::PeopleSuggestedEvent>, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "listSuggestedPeopleEvents",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "page_number",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "listSuggestedPeopleEvents",
                                     "page_number",
                                     &page_number,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "listSuggestedPeopleEvents",
                     "the request",
                     r#"{"page_number":1,"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -11267,12 +12696,12 @@ impl crate::WebsitePeople for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "listSuggestedPeopleEvents",
                 "the answer",
                 r#"[{"count":208,"text":"Added item to basket"},{"count":97,"text":"Completed checkout"}]"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn delete_suggested_people_segment(
         &self,
@@ -11282,29 +12711,33 @@ impl crate::WebsitePeople for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "deleteSuggestedPeopleSegment",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("deleteSuggestedPeopleSegment", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "deleteSuggestedPeopleSegment",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "deleteSuggestedPeopleSegment",
                     "the request",
                     r#"{"body":{"segment":"poweruser"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -11322,33 +12755,33 @@ impl crate::WebsitePeople for Examples {
     ) -> Result<Vec<::crisp_models::PeopleSuggestedSegment>, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "listSuggestedPeopleSegments",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "page_number",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "listSuggestedPeopleSegments",
                                     "page_number",
                                     &page_number,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "listSuggestedPeopleSegments",
                     "the request",
                     r#"{"page_number":1,"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -11356,12 +12789,12 @@ impl crate::WebsitePeople for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "listSuggestedPeopleSegments",
                 "the answer",
                 r#"[{"count":1290,"segment":"customer"},{"count":43,"segment":"poweruser"}]"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
 }
 impl crate::WebsiteBatch for Examples {
@@ -11373,25 +12806,33 @@ impl crate::WebsiteBatch for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("batchBlockConversations", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "batchBlockConversations",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("batchBlockConversations", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "batchBlockConversations",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "batchBlockConversations",
                     "the request",
                     r#"{"body":{"blocked":true,"sessions":["session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","session_19e5240f-0a8d-461e-a661-a3123fc6eec9"]},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -11409,24 +12850,33 @@ impl crate::WebsiteBatch for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("batchUpdateData", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "batchUpdateData",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("batchUpdateData", "body", &body).map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "batchUpdateData",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "batchUpdateData",
                     "the request",
                     r#"{"body":{"data":{"onboarded":true,"plan":"premium","seats":12},"people":{"profiles":["c5a2f70c-f605-4648-b47f-8c39d4b03a50","9f2d7b4e-3a61-4c8e-b0d5-6e1f2a7c9b34"]}},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -11444,25 +12894,33 @@ impl crate::WebsiteBatch for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("batchInboxConversations", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "batchInboxConversations",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("batchInboxConversations", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "batchInboxConversations",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "batchInboxConversations",
                     "the request",
                     r#"{"body":{"inbox_id":"bf6935c9-43b3-4f8e-87ea-175c1e1ed1a9","sessions":["session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","session_19e5240f-0a8d-461e-a661-a3123fc6eec9"]},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -11480,25 +12938,33 @@ impl crate::WebsiteBatch for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("batchReadConversations", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "batchReadConversations",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("batchReadConversations", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "batchReadConversations",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "batchReadConversations",
                     "the request",
                     r#"{"body":{"sessions":["session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","session_19e5240f-0a8d-461e-a661-a3123fc6eec9"]},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -11516,22 +12982,33 @@ impl crate::WebsiteBatch for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("batchRemove", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "batchRemove",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
-                        Some(encode("batchRemove", "body", &body).map_err(no_example)?),
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "batchRemove",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "batchRemove",
                     "the request",
                     r#"{"body":{"inbox_id":"bf6935c9-43b3-4f8e-87ea-175c1e1ed1a9","sessions":["session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","session_19e5240f-0a8d-461e-a661-a3123fc6eec9"]},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -11549,25 +13026,33 @@ impl crate::WebsiteBatch for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("batchReportConversations", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "batchReportConversations",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("batchReportConversations", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "batchReportConversations",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "batchReportConversations",
                     "the request",
                     r#"{"body":{"flag":"spam","sessions":["session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","session_19e5240f-0a8d-461e-a661-a3123fc6eec9"]},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -11585,29 +13070,33 @@ impl crate::WebsiteBatch for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "batchResolveConversations",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("batchResolveConversations", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "batchResolveConversations",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "batchResolveConversations",
                     "the request",
                     r#"{"body":{"inbox_id":"bf6935c9-43b3-4f8e-87ea-175c1e1ed1a9"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -11625,29 +13114,33 @@ impl crate::WebsiteBatch for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "batchRoutingConversations",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("batchRoutingConversations", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "batchRoutingConversations",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "batchRoutingConversations",
                     "the request",
                     r#"{"body":{"assigned":{"user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"},"sessions":["session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","session_19e5240f-0a8d-461e-a661-a3123fc6eec9"]},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -11665,25 +13158,33 @@ impl crate::WebsiteBatch for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("batchUpdateSegments", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "batchUpdateSegments",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("batchUpdateSegments", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "batchUpdateSegments",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "batchUpdateSegments",
                     "the request",
                     r#"{"body":{"people":{"search":{"filter":[{"criterion":"segments","model":"people","operator":"has","query":["premium"]}],"operator":"and"}},"segments":["vip","renewal-2024"]},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -11701,25 +13202,33 @@ impl crate::WebsiteBatch for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("batchUnreadConversations", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "batchUnreadConversations",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("batchUnreadConversations", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "batchUnreadConversations",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "batchUnreadConversations",
                     "the request",
                     r#"{"body":{"sessions":["session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881"]},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -11737,29 +13246,33 @@ impl crate::WebsiteBatch for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "batchUnresolveConversations",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "body",
                         Some(
-                            encode("batchUnresolveConversations", "body", &body)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "batchUnresolveConversations",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "batchUnresolveConversations",
                     "the request",
                     r#"{"body":{"sessions":["session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","session_19e5240f-0a8d-461e-a661-a3123fc6eec9"]},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -11778,18 +13291,22 @@ impl crate::WebsiteVisitors for Examples {
     ) -> Result<Vec<::crisp_models::VisitorBlockedCount>, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("countBlockedVisitors", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "countBlockedVisitors",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "countBlockedVisitors",
                     "the request",
                     r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -11797,12 +13314,12 @@ impl crate::WebsiteVisitors for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "countBlockedVisitors",
                 "the answer",
                 r#"[{"blocked":14,"rule":["ip_range"]},{"blocked":3,"rule":["country"]}]"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn count_blocked_visitors_in_rule(
         &self,
@@ -11812,29 +13329,33 @@ impl crate::WebsiteVisitors for Examples {
     ) -> Result<::crisp_models::VisitorBlockedCount, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "countBlockedVisitorsInRule",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "rule",
                         Some(
-                            encode("countBlockedVisitorsInRule", "rule", &rule)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "countBlockedVisitorsInRule",
+                                    "rule",
+                                    &rule,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "countBlockedVisitorsInRule",
                     "the request",
                     r#"{"rule":"ip_range","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -11842,12 +13363,12 @@ impl crate::WebsiteVisitors for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "countBlockedVisitorsInRule",
                 "the answer",
                 r#"{"blocked":14,"rule":["ip_range"]}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn clear_blocked_visitors_in_rule(
         &self,
@@ -11857,29 +13378,33 @@ impl crate::WebsiteVisitors for Examples {
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "clearBlockedVisitorsInRule",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "rule",
                         Some(
-                            encode("clearBlockedVisitorsInRule", "rule", &rule)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "clearBlockedVisitorsInRule",
+                                    "rule",
+                                    &rule,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "clearBlockedVisitorsInRule",
                     "the request",
                     r#"{"rule":"ip_range","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -11896,18 +13421,22 @@ impl crate::WebsiteVisitors for Examples {
     ) -> Result<::crisp_models::VisitorCount, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("countVisitors", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "countVisitors",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "countVisitors",
                     "the request",
                     r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -11915,12 +13444,12 @@ impl crate::WebsiteVisitors for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "countVisitors",
                 "the answer",
                 r#"{"active":17,"count":42,"limited":false}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn list_visitors(
         &self,
@@ -11930,25 +13459,33 @@ impl crate::WebsiteVisitors for Examples {
     ) -> Result<Vec<::crisp_models::Visitor>, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("listVisitors", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listVisitors",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "page_number",
                         Some(
-                            encode("listVisitors", "page_number", &page_number)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "listVisitors",
+                                    "page_number",
+                                    &page_number,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "listVisitors",
                     "the request",
                     r#"{"page_number":1,"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -11956,12 +13493,12 @@ impl crate::WebsiteVisitors for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "listVisitors",
                 "the answer",
                 r#"[{"active":true,"avatar":"https://avatar.example.com/john-doe.png","capabilities":["browsing","call"],"email":"john.doe@acme-inc.com","geolocation":{"city":"Nantes","coordinates":{"latitude":47.2184,"longitude":-1.5536},"country":"FR","region":"Pays de la Loire"},"inbox_id":"bf6935c9-43b3-4f8e-87ea-175c1e1ed1a9","initiated":true,"last_page":{"page_title":"Pricing - Acme Inc.","page_url":"https://acme-inc.com/pricing/"},"locales":["fr","en"],"nickname":"John Doe","session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","timezone":-60,"useragent":"Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15"}]"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn pinpoint_visitors_on_map(
         &self,
@@ -11971,25 +13508,33 @@ impl crate::WebsiteVisitors for Examples {
     ) -> Result<Vec<::crisp_models::VisitorMapPoint>, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode("pinpointVisitorsOnMap", "website_id", &website_id)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "pinpointVisitorsOnMap",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "options",
                         Some(
-                            encode("pinpointVisitorsOnMap", "options", &options)
-                                .map_err(no_example)?,
+                            ::crisp_runtime::examples::encode(
+                                    "pinpointVisitorsOnMap",
+                                    "options",
+                                    &options,
+                                )
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "pinpointVisitorsOnMap",
                     "the request",
                     r#"{"options":{"center_latitude":47.2184,"center_longitude":-1.5536,"center_radius":50},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -11997,12 +13542,12 @@ impl crate::WebsiteVisitors for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "pinpointVisitorsOnMap",
                 "the answer",
                 r#"[{"geolocation":{"city":"Nantes","coordinates":{"latitude":47.2184,"longitude":-1.5536},"country":"FR","region":"Pays de la Loire"},"visitors":{"count":2,"sessions":[{"active":true,"avatar":"https://avatar.example.com/john-doe.png","capabilities":["browsing","call"],"email":"john.doe@acme-inc.com","initiated":true,"last_page":{"page_title":"Pricing - Acme Inc.","page_url":"https://acme-inc.com/pricing/"},"locales":["fr","en"],"nickname":"John Doe","session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","timezone":-60},{"active":false,"initiated":false,"last_page":{"page_title":"Acme Inc.","page_url":"https://acme-inc.com/"},"locales":["fr"],"session_id":"session_19e5240f-0a8d-461e-a661-a3123fc6eec9","timezone":-60}],"threshold":10}}]"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
     async fn get_session_identifier_from_token(
         &self,
@@ -12012,33 +13557,33 @@ impl crate::WebsiteVisitors for Examples {
     ) -> Result<::crisp_models::VisitorToken, ApiError> {
         let _ = caller;
         if self.strict {
-            let inputs = object(
+            let inputs = ::crisp_runtime::examples::object(
                 Vec::from([
                     (
                         "website_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "getSessionIdentifierFromToken",
                                     "website_id",
                                     &website_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                     (
                         "token_id",
                         Some(
-                            encode(
+                            ::crisp_runtime::examples::encode(
                                     "getSessionIdentifierFromToken",
                                     "token_id",
                                     &token_id,
                                 )
-                                .map_err(no_example)?,
+                                .map_err(ApiError::internal)?,
                         ),
                     ),
                 ]),
             );
-            check_matches(
+            ::crisp_runtime::examples::check_matches(
                     "getSessionIdentifierFromToken",
                     "the request",
                     r#"{"token_id":"d3c17241-1327-47d7-9d8e-b89ff7bd2904","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
@@ -12046,11 +13591,11 @@ impl crate::WebsiteVisitors for Examples {
                 )
                 .map_err(ApiError::invalid_data)?;
         }
-        decode(
+        ::crisp_runtime::examples::decode(
                 "getSessionIdentifierFromToken",
                 "the answer",
                 r#"{"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881"}"#,
             )
-            .map_err(no_example)
+            .map_err(ApiError::internal)
     }
 }

@@ -38,13 +38,14 @@ pub(crate) fn routes<A: Authenticate, T: Media + ?Sized>(
     service: Arc<T>,
 ) -> crate::Routes {
     let ctx = Ctx { auth, service };
-    Vec::from([
-        (
+    let mut routes: crate::Routes = Vec::new();
+    routes
+        .push((
             "/v1/media/animation/list/{page_number}",
             ::axum::routing::get(handle_list_animation_medias::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-    ])
+        ));
+    routes
 }
 /// Handles `listAnimationMedias`: authenticates, decodes the input and calls [`Media::list_animation_medias`].
 async fn handle_list_animation_medias<A: Authenticate, T: Media + ?Sized>(

@@ -145,35 +145,41 @@ pub(crate) fn routes<A: Authenticate, T: PlanSubscription + ?Sized>(
     service: Arc<T>,
 ) -> crate::Routes {
     let ctx = Ctx { auth, service };
-    Vec::from([
-        (
+    let mut routes: crate::Routes = Vec::new();
+    routes
+        .push((
             "/v1/plans/subscription",
             ::axum::routing::get(handle_list_all_active_plan_subscriptions::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/plans/subscription/{website_id}",
             ::axum::routing::get(handle_get_plan_subscription_for_website::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/plans/subscription/{website_id}",
             ::axum::routing::post(handle_subscribe_website_to_plan::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/plans/subscription/{website_id}",
             ::axum::routing::delete(handle_unsubscribe_plan_from_website::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/plans/subscription/{website_id}/bill/period",
             ::axum::routing::patch(
                     handle_change_bill_period_for_website_plan_subscription::<A, T>,
                 )
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/plans/subscription/{website_id}/coupon",
             ::axum::routing::get(
                     handle_check_coupon_availability_for_website_plan_subscription::<
@@ -182,15 +188,16 @@ pub(crate) fn routes<A: Authenticate, T: PlanSubscription + ?Sized>(
                     >,
                 )
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/plans/subscription/{website_id}/coupon",
             ::axum::routing::patch(
                     handle_redeem_coupon_for_website_plan_subscription::<A, T>,
                 )
                 .with_state(ctx.clone()),
-        ),
-    ])
+        ));
+    routes
 }
 /// Handles `listAllActivePlanSubscriptions`: authenticates, decodes the input and calls [`PlanSubscription::list_all_active_plan_subscriptions`].
 async fn handle_list_all_active_plan_subscriptions<

@@ -105,33 +105,38 @@ pub(crate) fn routes<A: Authenticate, T: PluginConnect + ?Sized>(
     service: Arc<T>,
 ) -> crate::Routes {
     let ctx = Ctx { auth, service };
-    Vec::from([
-        (
+    let mut routes: crate::Routes = Vec::new();
+    routes
+        .push((
             "/v1/plugin/connect/account",
             ::axum::routing::get(handle_get_connect_account::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/plugin/connect/endpoints",
             ::axum::routing::get(handle_get_plugin_connect_endpoints::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/plugin/connect/websites/all/{page_number}",
             ::axum::routing::get(handle_list_all_connect_websites::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/plugin/connect/websites/since",
             ::axum::routing::get(handle_list_connect_websites_since::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/plugin/connect/session",
             ::axum::routing::head(handle_check_connect_session_validity::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-    ])
+        ));
+    routes
 }
 /// Handles `getConnectAccount`: authenticates, decodes the input and calls [`PluginConnect::get_connect_account`].
 async fn handle_get_connect_account<A: Authenticate, T: PluginConnect + ?Sized>(

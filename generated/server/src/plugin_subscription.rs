@@ -243,73 +243,86 @@ pub(crate) fn routes<A: Authenticate, T: PluginSubscription + ?Sized>(
     service: Arc<T>,
 ) -> crate::Routes {
     let ctx = Ctx { auth, service };
-    Vec::from([
-        (
+    let mut routes: crate::Routes = Vec::new();
+    routes
+        .push((
             "/v1/plugins/subscription",
             ::axum::routing::get(handle_list_all_active_plugin_subscriptions::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/plugins/subscription/{website_id}",
             ::axum::routing::get(handle_list_subscriptions_for_website::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/plugins/subscription/{website_id}",
             ::axum::routing::post(handle_subscribe_website_to_plugin::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/plugins/subscription/{website_id}/{plugin_id}",
             ::axum::routing::get(handle_get_subscription_details::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/plugins/subscription/{website_id}/{plugin_id}",
             ::axum::routing::delete(handle_unsubscribe_plugin_from_website::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/plugins/subscription/{website_id}/{plugin_id}/attest/provenance",
             ::axum::routing::get(handle_get_plugin_attest_provenance::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/plugins/subscription/{website_id}/{plugin_id}/bill/usage",
             ::axum::routing::get(handle_get_plugin_usage_bills::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/plugins/subscription/{website_id}/{plugin_id}/bill/usage",
             ::axum::routing::post(handle_report_plugin_usage_to_bill::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/plugins/subscription/{website_id}/{plugin_id}/channel",
             ::axum::routing::post(handle_forward_plugin_payload_to_channel::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/plugins/subscription/{website_id}/{plugin_id}/event",
             ::axum::routing::post(handle_dispatch_plugin_event::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/plugins/subscription/{website_id}/{plugin_id}/settings",
             ::axum::routing::get(handle_get_subscription_settings::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/plugins/subscription/{website_id}/{plugin_id}/settings",
             ::axum::routing::put(handle_save_subscription_settings::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/plugins/subscription/{website_id}/{plugin_id}/settings",
             ::axum::routing::patch(handle_update_subscription_settings::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-    ])
+        ));
+    routes
 }
 /// Handles `listAllActivePluginSubscriptions`: authenticates, decodes the input and calls [`PluginSubscription::list_all_active_plugin_subscriptions`].
 async fn handle_list_all_active_plugin_subscriptions<

@@ -38,13 +38,14 @@ pub(crate) fn routes<A: Authenticate, T: WebsiteAnalytics + ?Sized>(
     service: Arc<T>,
 ) -> crate::Routes {
     let ctx = Ctx { auth, service };
-    Vec::from([
-        (
+    let mut routes: crate::Routes = Vec::new();
+    routes
+        .push((
             "/v1/website/{website_id}/analytics/generate",
             ::axum::routing::post(handle_generate_analytics::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-    ])
+        ));
+    routes
 }
 /// Handles `generateAnalytics`: authenticates, decodes the input and calls [`WebsiteAnalytics::generate_analytics`].
 async fn handle_generate_analytics<A: Authenticate, T: WebsiteAnalytics + ?Sized>(

@@ -54,18 +54,20 @@ pub(crate) fn routes<A: Authenticate, T: WebsiteAvailability + ?Sized>(
     service: Arc<T>,
 ) -> crate::Routes {
     let ctx = Ctx { auth, service };
-    Vec::from([
-        (
+    let mut routes: crate::Routes = Vec::new();
+    routes
+        .push((
             "/v1/website/{website_id}/availability/operators",
             ::axum::routing::get(handle_list_website_operator_availabilities::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/availability/status",
             ::axum::routing::get(handle_get_website_availability_status::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-    ])
+        ));
+    routes
 }
 /// Handles `listWebsiteOperatorAvailabilities`: authenticates, decodes the input and calls [`WebsiteAvailability::list_website_operator_availabilities`].
 async fn handle_list_website_operator_availabilities<

@@ -98,31 +98,36 @@ pub(crate) fn routes<A: Authenticate, T: WebsiteBase + ?Sized>(
     service: Arc<T>,
 ) -> crate::Routes {
     let ctx = Ctx { auth, service };
-    Vec::from([
-        (
+    let mut routes: crate::Routes = Vec::new();
+    routes
+        .push((
             "/v1/website",
             ::axum::routing::post(handle_create_website::<A, T>).with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}",
             ::axum::routing::get(handle_get_website::<A, T>).with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}",
             ::axum::routing::delete(handle_delete_website::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/expunge",
             ::axum::routing::delete(handle_abort_website_deletion::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website",
             ::axum::routing::head(handle_check_website_exists::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-    ])
+        ));
+    routes
 }
 /// Handles `checkWebsiteExists`: authenticates, decodes the input and calls [`WebsiteBase::check_website_exists`].
 async fn handle_check_website_exists<A: Authenticate, T: WebsiteBase + ?Sized>(

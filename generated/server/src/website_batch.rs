@@ -199,62 +199,73 @@ pub(crate) fn routes<A: Authenticate, T: WebsiteBatch + ?Sized>(
     service: Arc<T>,
 ) -> crate::Routes {
     let ctx = Ctx { auth, service };
-    Vec::from([
-        (
+    let mut routes: crate::Routes = Vec::new();
+    routes
+        .push((
             "/v1/website/{website_id}/batch/block",
             ::axum::routing::patch(handle_batch_block_conversations::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/batch/data",
             ::axum::routing::patch(handle_batch_update_data::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/batch/inbox",
             ::axum::routing::patch(handle_batch_inbox_conversations::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/batch/read",
             ::axum::routing::patch(handle_batch_read_conversations::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/batch/remove",
             ::axum::routing::patch(handle_batch_remove::<A, T>).with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/batch/report",
             ::axum::routing::post(handle_batch_report_conversations::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/batch/resolve",
             ::axum::routing::patch(handle_batch_resolve_conversations::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/batch/routing",
             ::axum::routing::patch(handle_batch_routing_conversations::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/batch/segments",
             ::axum::routing::patch(handle_batch_update_segments::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/batch/unread",
             ::axum::routing::patch(handle_batch_unread_conversations::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/batch/unresolve",
             ::axum::routing::patch(handle_batch_unresolve_conversations::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-    ])
+        ));
+    routes
 }
 /// Handles `batchBlockConversations`: authenticates, decodes the input and calls [`WebsiteBatch::batch_block_conversations`].
 async fn handle_batch_block_conversations<A: Authenticate, T: WebsiteBatch + ?Sized>(

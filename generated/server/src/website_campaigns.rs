@@ -389,107 +389,128 @@ pub(crate) fn routes<A: Authenticate, T: WebsiteCampaigns + ?Sized>(
     service: Arc<T>,
 ) -> crate::Routes {
     let ctx = Ctx { auth, service };
-    Vec::from([
-        (
+    let mut routes: crate::Routes = Vec::new();
+    routes
+        .push((
             "/v1/website/{website_id}/campaign",
             ::axum::routing::post(handle_create_new_campaign::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/campaign/{campaign_id}",
             ::axum::routing::get(handle_get_campaign::<A, T>).with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/campaign/{campaign_id}",
             ::axum::routing::put(handle_save_campaign::<A, T>).with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/campaign/{campaign_id}",
             ::axum::routing::patch(handle_update_campaign::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/campaign/{campaign_id}",
             ::axum::routing::delete(handle_remove_campaign::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/campaign/{campaign_id}/dispatch",
             ::axum::routing::post(handle_dispatch_campaign::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/campaign/{campaign_id}/pause",
             ::axum::routing::post(handle_pause_campaign::<A, T>).with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/campaign/{campaign_id}/recipients/{page_number}",
             ::axum::routing::get(handle_list_campaign_recipients::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/campaign/{campaign_id}/resume",
             ::axum::routing::post(handle_resume_campaign::<A, T>).with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/campaign/{campaign_id}/statistics/{action}/{page_number}",
             ::axum::routing::get(handle_list_campaign_statistics::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/campaign/{campaign_id}/test",
             ::axum::routing::post(handle_test_campaign::<A, T>).with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/campaigns/list/{page_number}",
             ::axum::routing::get(handle_list_campaigns::<A, T>).with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/campaigns/tags",
             ::axum::routing::get(handle_list_campaign_tags::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/campaigns/template",
             ::axum::routing::post(handle_create_new_campaign_template::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/campaigns/template/{template_id}",
             ::axum::routing::get(handle_get_campaign_template::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/campaigns/template/{template_id}",
             ::axum::routing::put(handle_save_campaign_template::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/campaigns/template/{template_id}",
             ::axum::routing::patch(handle_update_campaign_template::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/campaigns/template/{template_id}",
             ::axum::routing::delete(handle_remove_campaign_template::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/campaigns/templates/{page_number}",
             ::axum::routing::get(handle_list_campaign_templates::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/campaign/{campaign_id}",
             ::axum::routing::head(handle_check_campaign_exists::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/campaigns/template/{template_id}",
             ::axum::routing::head(handle_check_campaign_template_exists::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-    ])
+        ));
+    routes
 }
 /// Handles `createNewCampaign`: authenticates, decodes the input and calls [`WebsiteCampaigns::create_new_campaign`].
 async fn handle_create_new_campaign<A: Authenticate, T: WebsiteCampaigns + ?Sized>(

@@ -38,13 +38,14 @@ pub(crate) fn routes<A: Authenticate, T: WebsiteConnect + ?Sized>(
     service: Arc<T>,
 ) -> crate::Routes {
     let ctx = Ctx { auth, service };
-    Vec::from([
-        (
+    let mut routes: crate::Routes = Vec::new();
+    routes
+        .push((
             "/v1/website/{website_id}/connect/endpoints",
             ::axum::routing::get(handle_get_website_connect_endpoints::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-    ])
+        ));
+    routes
 }
 /// Handles `getWebsiteConnectEndpoints`: authenticates, decodes the input and calls [`WebsiteConnect::get_website_connect_endpoints`].
 async fn handle_get_website_connect_endpoints<

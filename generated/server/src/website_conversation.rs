@@ -1110,334 +1110,393 @@ pub(crate) fn routes<A: Authenticate, T: WebsiteConversation + ?Sized>(
     service: Arc<T>,
 ) -> crate::Routes {
     let ctx = Ctx { auth, service };
-    Vec::from([
-        (
+    let mut routes: crate::Routes = Vec::new();
+    routes
+        .push((
             "/v1/website/{website_id}/conversation",
             ::axum::routing::post(handle_create_new_conversation::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/conversation/{session_id}",
             ::axum::routing::get(handle_get_conversation::<A, T>).with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/conversation/{session_id}",
             ::axum::routing::delete(handle_remove_conversation::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/conversation/{session_id}/block",
             ::axum::routing::get(handle_get_block_status_for_conversation::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/conversation/{session_id}/block",
             ::axum::routing::patch(
                     handle_block_incoming_messages_for_conversation::<A, T>,
                 )
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/conversation/{session_id}/browsing",
             ::axum::routing::get(handle_list_browsing_sessions_for_conversation::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/conversation/{session_id}/browsing",
             ::axum::routing::post(
                     handle_initiate_browsing_session_for_conversation::<A, T>,
                 )
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/conversation/{session_id}/browsing/{browsing_id}",
             ::axum::routing::patch(
                     handle_send_action_to_existing_browsing_session::<A, T>,
                 )
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/conversation/{session_id}/browsing/{browsing_id}/assist",
             ::axum::routing::patch(handle_assist_existing_browsing_session::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/conversation/{session_id}/call",
             ::axum::routing::get(
                     handle_get_ongoing_call_session_for_conversation::<A, T>,
                 )
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/conversation/{session_id}/call",
             ::axum::routing::post(
                     handle_initiate_new_call_session_for_conversation::<A, T>,
                 )
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/conversation/{session_id}/call/{call_id}",
             ::axum::routing::patch(
                     handle_transmit_signaling_on_ongoing_call_session::<A, T>,
                 )
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/conversation/{session_id}/call/{call_id}",
             ::axum::routing::delete(
                     handle_abort_ongoing_call_session_for_conversation::<A, T>,
                 )
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/conversation/{session_id}/compose",
             ::axum::routing::patch(handle_compose_message_in_conversation::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/conversation/{session_id}/delivered",
             ::axum::routing::patch(
                     handle_mark_messages_delivered_in_conversation::<A, T>,
                 )
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/conversation/{session_id}/events/{page_number}",
             ::axum::routing::get(handle_list_conversation_events::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/conversation/{session_id}/feedback",
             ::axum::routing::post(handle_request_user_feedback_for_conversation::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/conversation/{session_id}/files/{page_number}",
             ::axum::routing::get(handle_list_conversation_files::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/conversation/{session_id}/inbox",
             ::axum::routing::patch(handle_update_conversation_inbox::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/conversation/{session_id}/initiate",
             ::axum::routing::post(
                     handle_initiate_conversation_with_existing_session::<A, T>,
                 )
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/conversation/{session_id}/message",
             ::axum::routing::post(handle_send_message_in_conversation::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/conversation/{session_id}/message/{fingerprint}",
             ::axum::routing::get(handle_get_message_in_conversation::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/conversation/{session_id}/message/{fingerprint}",
             ::axum::routing::patch(handle_update_message_in_conversation::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/conversation/{session_id}/message/{fingerprint}",
             ::axum::routing::delete(handle_remove_message_in_conversation::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/conversation/{session_id}/messages",
             ::axum::routing::get(handle_get_messages_in_conversation::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/conversation/{session_id}/meta",
             ::axum::routing::get(handle_get_conversation_metas::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/conversation/{session_id}/meta",
             ::axum::routing::patch(handle_update_conversation_metas::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/conversation/{session_id}/open",
             ::axum::routing::patch(handle_update_conversation_open_state::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/conversation/{session_id}/original/{original_id}",
             ::axum::routing::get(handle_get_original_message_in_conversation::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/conversation/{session_id}/pages/{page_number}",
             ::axum::routing::get(handle_list_conversation_pages::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/conversation/{session_id}/participants",
             ::axum::routing::get(handle_get_conversation_participants::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/conversation/{session_id}/participants",
             ::axum::routing::put(handle_save_conversation_participants::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/conversation/{session_id}/purge",
             ::axum::routing::post(
                     handle_request_chatbox_binding_purge_for_conversation::<A, T>,
                 )
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/conversation/{session_id}/read",
             ::axum::routing::patch(handle_mark_messages_read_in_conversation::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/conversation/{session_id}/relations",
             ::axum::routing::get(handle_get_conversation_relations::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/conversation/{session_id}/reminder",
             ::axum::routing::post(handle_schedule_reminder_for_conversation::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/conversation/{session_id}/report",
             ::axum::routing::post(handle_report_conversation::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/conversation/{session_id}/routing",
             ::axum::routing::get(handle_get_conversation_routing_assign::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/conversation/{session_id}/routing",
             ::axum::routing::patch(handle_assign_conversation_routing::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/conversation/{session_id}/state",
             ::axum::routing::get(handle_get_conversation_state::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/conversation/{session_id}/state",
             ::axum::routing::patch(handle_change_conversation_state::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/conversation/{session_id}/tool",
             ::axum::routing::post(handle_request_tool_call_for_conversation::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/conversation/{session_id}/transcript",
             ::axum::routing::post(
                     handle_request_email_transcript_for_conversation::<A, T>,
                 )
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/conversation/{session_id}/unread",
             ::axum::routing::patch(handle_mark_conversation_as_unread::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/conversation/{session_id}/verify",
             ::axum::routing::get(handle_get_verify_status_for_conversation::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/conversation/{session_id}/verify",
             ::axum::routing::patch(handle_update_verify_status_for_conversation::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/conversation/{session_id}/verify/identity",
             ::axum::routing::post(
                     handle_request_identity_verification_for_conversation::<A, T>,
                 )
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/conversation/{session_id}/verify/identity/link",
             ::axum::routing::put(
                     handle_redeem_identity_verification_link_for_conversation::<A, T>,
                 )
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/conversation/{session_id}/widget/{plugin_id}/button",
             ::axum::routing::post(
                     handle_deliver_widget_button_action_for_conversation::<A, T>,
                 )
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/conversation/{session_id}/widget/{plugin_id}/data",
             ::axum::routing::post(
                     handle_deliver_widget_data_action_for_conversation::<A, T>,
                 )
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/conversations/spam/{spam_id}/content",
             ::axum::routing::get(handle_resolve_spam_conversation_content::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/conversations/spam/{spam_id}/decision",
             ::axum::routing::post(handle_submit_spam_conversation_decision::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/conversations/spams/{page_number}",
             ::axum::routing::get(handle_list_spam_conversations::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/conversations/suggest/data",
             ::axum::routing::delete(
                     handle_delete_suggested_conversation_data_key::<A, T>,
                 )
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/conversations/suggest/data/{page_number}",
             ::axum::routing::get(handle_list_suggested_conversation_data_keys::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/conversations/suggest/segment",
             ::axum::routing::delete(handle_delete_suggested_conversation_segment::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/conversations/suggest/segments/{page_number}",
             ::axum::routing::get(handle_list_suggested_conversation_segments::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/conversations/{page_number}",
             ::axum::routing::get(handle_list_conversations::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/conversation/{session_id}",
             ::axum::routing::head(handle_check_conversation_exists::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-    ])
+        ));
+    routes
 }
 /// Handles `createNewConversation`: authenticates, decodes the input and calls [`WebsiteConversation::create_new_conversation`].
 async fn handle_create_new_conversation<

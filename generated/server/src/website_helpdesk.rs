@@ -1420,389 +1420,463 @@ pub(crate) fn routes<A: Authenticate, T: WebsiteHelpdesk + ?Sized>(
     service: Arc<T>,
 ) -> crate::Routes {
     let ctx = Ctx { auth, service };
-    Vec::from([
-        (
+    let mut routes: crate::Routes = Vec::new();
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk",
             ::axum::routing::get(handle_resolve_helpdesk::<A, T>).with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk",
             ::axum::routing::post(handle_initialize_helpdesk::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk",
             ::axum::routing::delete(handle_delete_helpdesk::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/domain",
             ::axum::routing::get(handle_resolve_helpdesk_domain::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/domain",
             ::axum::routing::patch(handle_request_helpdesk_domain_change::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/domain/setup",
             ::axum::routing::get(handle_generate_helpdesk_domain_setup_flow::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/export/{locale}/{content_type}",
             ::axum::routing::post(handle_export_helpdesk_locale_articles::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/feedback/list/{locale}/{content_type}/{page_number}",
             ::axum::routing::get(handle_list_helpdesk_locale_feedbacks::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/feedback/ratings/{locale}/{content_type}",
             ::axum::routing::get(handle_map_helpdesk_locale_feedback_ratings::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/history/change/{change_id}",
             ::axum::routing::get(handle_resolve_helpdesk_history_change::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/history/change/{change_id}",
             ::axum::routing::delete(handle_cancel_helpdesk_history_change::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/history/changes/{page_number}",
             ::axum::routing::get(handle_list_helpdesk_history_changes::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/import/{locale}/{content_type}",
             ::axum::routing::post(handle_import_external_helpdesk_to_locale::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/locale",
             ::axum::routing::post(handle_add_helpdesk_locale::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/locale/{locale}",
             ::axum::routing::get(handle_resolve_helpdesk_locale::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/locale/{locale}",
             ::axum::routing::delete(handle_delete_helpdesk_locale::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/locales/{page_number}",
             ::axum::routing::get(handle_list_helpdesk_locales::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/page/entity/{locale}/{content_type}/{entity_id}",
             ::axum::routing::get(handle_resolve_helpdesk_page_entity::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/page/list/{locale}/{content_type}/{page_number}",
             ::axum::routing::get(handle_list_helpdesk_pages::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/redirection",
             ::axum::routing::post(handle_add_helpdesk_redirection::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/redirection/{redirection_id}",
             ::axum::routing::get(handle_resolve_helpdesk_redirection::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/redirection/{redirection_id}",
             ::axum::routing::delete(handle_delete_helpdesk_redirection::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/redirections/{page_number}",
             ::axum::routing::get(handle_list_helpdesk_redirections::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/refresh/{locale}/{content_type}",
             ::axum::routing::post(handle_request_helpdesk_content_refresh::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/settings",
             ::axum::routing::get(handle_resolve_helpdesk_settings::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/settings",
             ::axum::routing::patch(handle_save_helpdesk_settings::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/tree/content/{locale}/{content_type}/{*path}",
             ::axum::routing::get(handle_resolve_helpdesk_tree_content::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/tree/content/{locale}/{content_type}/{*path}",
             ::axum::routing::put(handle_save_helpdesk_tree_content::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/tree/list/{locale}/{content_type}/{page_number}",
             ::axum::routing::get(handle_list_helpdesk_tree::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/tree/metadata/{locale}/{content_type}/{*path}",
             ::axum::routing::get(handle_resolve_helpdesk_tree_metadata::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/tree/metadata/{locale}/{content_type}/{*path}",
             ::axum::routing::patch(handle_update_helpdesk_tree_metadata::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/tree/page/{locale}/{content_type}/{*path}",
             ::axum::routing::get(handle_resolve_helpdesk_tree_page::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/tree/path/{locale}/{content_type}/{*path}",
             ::axum::routing::get(handle_resolve_helpdesk_tree_path::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/tree/path/{locale}/{content_type}/{*path}",
             ::axum::routing::post(handle_create_helpdesk_tree_path::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/tree/path/{locale}/{content_type}/{*path}",
             ::axum::routing::patch(handle_update_helpdesk_tree_path::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/tree/path/{locale}/{content_type}/{*path}",
             ::axum::routing::delete(handle_delete_helpdesk_tree_path::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/locale/{locale}/article",
             ::axum::routing::post(handle_add_new_helpdesk_locale_article::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/locale/{locale}/article/{article_id}",
             ::axum::routing::get(handle_resolve_helpdesk_locale_article::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/locale/{locale}/article/{article_id}",
             ::axum::routing::put(handle_save_helpdesk_locale_article::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/locale/{locale}/article/{article_id}",
             ::axum::routing::patch(handle_update_helpdesk_locale_article::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/locale/{locale}/article/{article_id}",
             ::axum::routing::delete(handle_delete_helpdesk_locale_article::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/locale/{locale}/article/{article_id}/alternate/{locale_linked}",
             ::axum::routing::get(
                     handle_resolve_helpdesk_locale_article_alternate::<A, T>,
                 )
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/locale/{locale}/article/{article_id}/alternate/{locale_linked}",
             ::axum::routing::put(handle_save_helpdesk_locale_article_alternate::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/locale/{locale}/article/{article_id}/alternate/{locale_linked}",
             ::axum::routing::delete(
                     handle_delete_helpdesk_locale_article_alternate::<A, T>,
                 )
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/locale/{locale}/article/{article_id}/alternates",
             ::axum::routing::get(handle_list_helpdesk_locale_article_alternates::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/locale/{locale}/article/{article_id}/category",
             ::axum::routing::get(handle_resolve_helpdesk_locale_article_category::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/locale/{locale}/article/{article_id}/category",
             ::axum::routing::patch(
                     handle_update_helpdesk_locale_article_category::<A, T>,
                 )
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/locale/{locale}/article/{article_id}/page",
             ::axum::routing::get(handle_resolve_helpdesk_locale_article_page::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/locale/{locale}/article/{article_id}/publish",
             ::axum::routing::post(handle_publish_helpdesk_locale_article::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/locale/{locale}/article/{article_id}/unpublish",
             ::axum::routing::post(handle_unpublish_helpdesk_locale_article::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/locale/{locale}/articles/{page_number}",
             ::axum::routing::get(handle_list_helpdesk_locale_articles::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/locale/{locale}/categories/{page_number}",
             ::axum::routing::get(handle_list_helpdesk_locale_categories::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/locale/{locale}/category",
             ::axum::routing::post(handle_add_helpdesk_locale_category::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/locale/{locale}/category/{category_id}",
             ::axum::routing::get(handle_resolve_helpdesk_locale_category::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/locale/{locale}/category/{category_id}",
             ::axum::routing::put(handle_save_helpdesk_locale_category::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/locale/{locale}/category/{category_id}",
             ::axum::routing::patch(handle_update_helpdesk_locale_category::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/locale/{locale}/category/{category_id}",
             ::axum::routing::delete(handle_delete_helpdesk_locale_category::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/locale/{locale}/category/{category_id}/section",
             ::axum::routing::post(handle_add_helpdesk_locale_section::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/locale/{locale}/category/{category_id}/section/{section_id}",
             ::axum::routing::get(handle_resolve_helpdesk_locale_section::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/locale/{locale}/category/{category_id}/section/{section_id}",
             ::axum::routing::put(handle_save_helpdesk_locale_section::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/locale/{locale}/category/{category_id}/section/{section_id}",
             ::axum::routing::patch(handle_update_helpdesk_locale_section::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/locale/{locale}/category/{category_id}/section/{section_id}",
             ::axum::routing::delete(handle_delete_helpdesk_locale_section::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/locale/{locale}/category/{category_id}/sections/{page_number}",
             ::axum::routing::get(handle_list_helpdesk_locale_sections::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/locale/{locale}/export",
             ::axum::routing::post(handle_export_helpdesk_locale_articles_legacy::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/locale/{locale}/feedback/list/{page_number}",
             ::axum::routing::get(handle_list_helpdesk_locale_feedbacks_legacy::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/locale/{locale}/feedback/ratings",
             ::axum::routing::get(
                     handle_map_helpdesk_locale_feedback_ratings_legacy::<A, T>,
                 )
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/locale/{locale}/import",
             ::axum::routing::post(
                     handle_import_external_helpdesk_to_locale_legacy::<A, T>,
                 )
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk",
             ::axum::routing::head(handle_check_helpdesk_exists::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/locale/{locale}",
             ::axum::routing::head(handle_check_helpdesk_locale_exists::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/redirection/{redirection_id}",
             ::axum::routing::head(handle_check_helpdesk_redirection_exists::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/locale/{locale}/article/{article_id}",
             ::axum::routing::head(handle_check_helpdesk_locale_article_exists::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/locale/{locale}/article/{article_id}/alternate/{locale_linked}",
             ::axum::routing::head(
                     handle_check_helpdesk_locale_article_alternate_exists::<A, T>,
                 )
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/locale/{locale}/category/{category_id}",
             ::axum::routing::head(handle_check_helpdesk_locale_category_exists::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/helpdesk/locale/{locale}/category/{category_id}/section/{section_id}",
             ::axum::routing::head(handle_check_helpdesk_locale_section_exists::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-    ])
+        ));
+    routes
 }
 /// Handles `resolveHelpdesk`: authenticates, decodes the input and calls [`WebsiteHelpdesk::resolve_helpdesk`].
 async fn handle_resolve_helpdesk<A: Authenticate, T: WebsiteHelpdesk + ?Sized>(

@@ -138,39 +138,46 @@ pub(crate) fn routes<A: Authenticate, T: WebsiteInbox + ?Sized>(
     service: Arc<T>,
 ) -> crate::Routes {
     let ctx = Ctx { auth, service };
-    Vec::from([
-        (
+    let mut routes: crate::Routes = Vec::new();
+    routes
+        .push((
             "/v1/website/{website_id}/inbox",
             ::axum::routing::post(handle_create_new_inbox::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/inbox/{inbox_id}",
             ::axum::routing::get(handle_get_inbox::<A, T>).with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/inbox/{inbox_id}",
             ::axum::routing::put(handle_save_inbox::<A, T>).with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/inbox/{inbox_id}",
             ::axum::routing::delete(handle_delete_inbox::<A, T>).with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/inboxes/batch/order",
             ::axum::routing::patch(handle_batch_order_inboxes::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/inboxes/list/{page_number}",
             ::axum::routing::get(handle_list_inboxes::<A, T>).with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/inbox/{inbox_id}",
             ::axum::routing::head(handle_check_inbox_exists::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-    ])
+        ));
+    routes
 }
 /// Handles `createNewInbox`: authenticates, decodes the input and calls [`WebsiteInbox::create_new_inbox`].
 async fn handle_create_new_inbox<A: Authenticate, T: WebsiteInbox + ?Sized>(

@@ -152,48 +152,56 @@ pub(crate) fn routes<A: Authenticate, T: WebsiteOperator + ?Sized>(
     service: Arc<T>,
 ) -> crate::Routes {
     let ctx = Ctx { auth, service };
-    Vec::from([
-        (
+    let mut routes: crate::Routes = Vec::new();
+    routes
+        .push((
             "/v1/website/{website_id}/operator",
             ::axum::routing::post(handle_invite_website_operator::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/operator/{user_id}",
             ::axum::routing::get(handle_get_website_operator::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/operator/{user_id}",
             ::axum::routing::patch(handle_change_operator_membership::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/operator/{user_id}",
             ::axum::routing::delete(handle_unlink_operator_from_website::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/operators/active",
             ::axum::routing::get(handle_list_last_active_website_operators::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/operators/active",
             ::axum::routing::delete(handle_flush_last_active_website_operators::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/operators/email",
             ::axum::routing::post(handle_send_email_to_website_operators::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/operators/list",
             ::axum::routing::get(handle_list_website_operators::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-    ])
+        ));
+    routes
 }
 /// Handles `inviteWebsiteOperator`: authenticates, decodes the input and calls [`WebsiteOperator::invite_website_operator`].
 async fn handle_invite_website_operator<A: Authenticate, T: WebsiteOperator + ?Sized>(

@@ -469,131 +469,156 @@ pub(crate) fn routes<A: Authenticate, T: WebsitePeople + ?Sized>(
     service: Arc<T>,
 ) -> crate::Routes {
     let ctx = Ctx { auth, service };
-    Vec::from([
-        (
+    let mut routes: crate::Routes = Vec::new();
+    routes
+        .push((
             "/v1/website/{website_id}/people/campaigns/{people_id}/list/{page_number}",
             ::axum::routing::get(handle_list_people_campaigns::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/people/conversations/{people_id}/list/{page_number}",
             ::axum::routing::get(handle_list_people_conversations::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/people/data/{people_id}",
             ::axum::routing::get(handle_get_people_data::<A, T>).with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/people/data/{people_id}",
             ::axum::routing::put(handle_save_people_data::<A, T>).with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/people/data/{people_id}",
             ::axum::routing::patch(handle_update_people_data::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/people/events/{people_id}",
             ::axum::routing::post(handle_add_people_event::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/people/events/{people_id}/list/{page_number}",
             ::axum::routing::get(handle_list_people_events::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/people/export/profiles",
             ::axum::routing::post(handle_export_people_profiles::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/people/import/profiles",
             ::axum::routing::post(handle_import_people_profiles::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/people/profile",
             ::axum::routing::post(handle_add_new_people_profile::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/people/profile/{people_id}",
             ::axum::routing::get(handle_get_people_profile::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/people/profile/{people_id}",
             ::axum::routing::put(handle_save_people_profile::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/people/profile/{people_id}",
             ::axum::routing::patch(handle_update_people_profile::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/people/profile/{people_id}",
             ::axum::routing::delete(handle_remove_people_profile::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/people/profiles/{page_number}",
             ::axum::routing::get(handle_list_people_profiles::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/people/stats",
             ::axum::routing::get(handle_get_people_statistics::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/people/subscription/{people_id}",
             ::axum::routing::get(handle_get_people_subscription_status::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/people/subscription/{people_id}",
             ::axum::routing::patch(handle_update_people_subscription_status::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/people/suggest/data",
             ::axum::routing::delete(handle_delete_suggested_people_data_key::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/people/suggest/data/{page_number}",
             ::axum::routing::get(handle_list_suggested_people_data_keys::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/people/suggest/event",
             ::axum::routing::delete(handle_delete_suggested_people_event::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/people/suggest/events/{page_number}",
             ::axum::routing::get(handle_list_suggested_people_events::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/people/suggest/segment",
             ::axum::routing::delete(handle_delete_suggested_people_segment::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/people/suggest/segments/{page_number}",
             ::axum::routing::get(handle_list_suggested_people_segments::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/people/profile/{people_id}",
             ::axum::routing::head(handle_check_people_profile_exists::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-    ])
+        ));
+    routes
 }
 /// Handles `listPeopleCampaigns`: authenticates, decodes the input and calls [`WebsitePeople::list_people_campaigns`].
 async fn handle_list_people_campaigns<A: Authenticate, T: WebsitePeople + ?Sized>(

@@ -53,18 +53,20 @@ pub(crate) fn routes<A: Authenticate, T: WebsiteSettings + ?Sized>(
     service: Arc<T>,
 ) -> crate::Routes {
     let ctx = Ctx { auth, service };
-    Vec::from([
-        (
+    let mut routes: crate::Routes = Vec::new();
+    routes
+        .push((
             "/v1/website/{website_id}/settings",
             ::axum::routing::get(handle_get_website_settings::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/settings",
             ::axum::routing::patch(handle_update_website_settings::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-    ])
+        ));
+    routes
 }
 /// Handles `getWebsiteSettings`: authenticates, decodes the input and calls [`WebsiteSettings::get_website_settings`].
 async fn handle_get_website_settings<A: Authenticate, T: WebsiteSettings + ?Sized>(

@@ -122,33 +122,39 @@ pub(crate) fn routes<A: Authenticate, T: WebsiteTeams + ?Sized>(
     service: Arc<T>,
 ) -> crate::Routes {
     let ctx = Ctx { auth, service };
-    Vec::from([
-        (
+    let mut routes: crate::Routes = Vec::new();
+    routes
+        .push((
             "/v1/website/{website_id}/team",
             ::axum::routing::post(handle_create_new_team::<A, T>).with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/team/{team_id}",
             ::axum::routing::get(handle_get_team::<A, T>).with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/team/{team_id}",
             ::axum::routing::put(handle_save_team::<A, T>).with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/team/{team_id}",
             ::axum::routing::delete(handle_delete_team::<A, T>).with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/teams/list/{page_number}",
             ::axum::routing::get(handle_list_teams::<A, T>).with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/team/{team_id}",
             ::axum::routing::head(handle_check_team_exists::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-    ])
+        ));
+    routes
 }
 /// Handles `createNewTeam`: authenticates, decodes the input and calls [`WebsiteTeams::create_new_team`].
 async fn handle_create_new_team<A: Authenticate, T: WebsiteTeams + ?Sized>(

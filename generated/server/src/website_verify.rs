@@ -81,26 +81,30 @@ pub(crate) fn routes<A: Authenticate, T: WebsiteVerify + ?Sized>(
     service: Arc<T>,
 ) -> crate::Routes {
     let ctx = Ctx { auth, service };
-    Vec::from([
-        (
+    let mut routes: crate::Routes = Vec::new();
+    routes
+        .push((
             "/v1/website/{website_id}/verify/key",
             ::axum::routing::get(handle_get_verify_key::<A, T>).with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/verify/key",
             ::axum::routing::post(handle_roll_verify_key::<A, T>).with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/verify/settings",
             ::axum::routing::get(handle_get_verify_settings::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/verify/settings",
             ::axum::routing::patch(handle_update_verify_settings::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-    ])
+        ));
+    routes
 }
 /// Handles `getVerifyKey`: authenticates, decodes the input and calls [`WebsiteVerify::get_verify_key`].
 async fn handle_get_verify_key<A: Authenticate, T: WebsiteVerify + ?Sized>(

@@ -139,41 +139,48 @@ pub(crate) fn routes<A: Authenticate, T: WebsiteVisitors + ?Sized>(
     service: Arc<T>,
 ) -> crate::Routes {
     let ctx = Ctx { auth, service };
-    Vec::from([
-        (
+    let mut routes: crate::Routes = Vec::new();
+    routes
+        .push((
             "/v1/website/{website_id}/visitors/blocked",
             ::axum::routing::get(handle_count_blocked_visitors::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/visitors/blocked/{rule}",
             ::axum::routing::get(handle_count_blocked_visitors_in_rule::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/visitors/blocked/{rule}",
             ::axum::routing::delete(handle_clear_blocked_visitors_in_rule::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/visitors/count",
             ::axum::routing::get(handle_count_visitors::<A, T>).with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/visitors/list/{page_number}",
             ::axum::routing::get(handle_list_visitors::<A, T>).with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/visitors/map",
             ::axum::routing::get(handle_pinpoint_visitors_on_map::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-        (
+        ));
+    routes
+        .push((
             "/v1/website/{website_id}/visitors/token/{token_id}",
             ::axum::routing::get(handle_get_session_identifier_from_token::<A, T>)
                 .with_state(ctx.clone()),
-        ),
-    ])
+        ));
+    routes
 }
 /// Handles `countBlockedVisitors`: authenticates, decodes the input and calls [`WebsiteVisitors::count_blocked_visitors`].
 async fn handle_count_blocked_visitors<A: Authenticate, T: WebsiteVisitors + ?Sized>(
