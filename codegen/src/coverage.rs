@@ -59,12 +59,16 @@ pub struct Coverage {
     pub bodies: (usize, usize),
     /// The operations whose `data` or body is untyped.
     pub untyped: Vec<String>,
+    /// Routes only the internal reference lists: (covered and marked `x-crisp-internal`, total).
+    pub internal_only: (usize, usize),
+    /// Operations whose `x-crisp-internal` mark disagrees with the reference.
+    pub internal_marks: Vec<String>,
 }
 
 impl Coverage {
     /// Whether every reference route is in the spec and the spec has no route the reference lacks.
     pub fn is_complete(&self) -> bool {
-        self.missing.is_empty() && self.unknown.is_empty() && self.unnamed.is_empty()
+        self.missing.is_empty() && self.unknown.is_empty() && self.unnamed.is_empty() && self.internal_marks.is_empty()
     }
 }
 
@@ -96,6 +100,30 @@ pub fn coverage(api: &Api, reference: &[ReferenceRoute], statuses: &[&str]) -> C
         let named = route.node_methods.iter().all(|m| op.id == *m || op.docs.node_methods.contains(m));
         if !named {
             report.unnamed.push(format!("{name}: the operation is `{}`", op.id));
+        }
+    }
+    // A route is internal-only when the reference lists it only with the `internal` status.
+    let public: BTreeSet<(String, String)> = reference
+        .iter()
+        .filter(|r| r.status != "internal" && statuses.contains(&r.status.as_str()))
+        .map(|r| (r.method.clone(), r.path.clone()))
+        .collect();
+    let internal_only: BTreeSet<(String, String)> = reference
+        .iter()
+        .filter(|r| r.status == "internal" && statuses.contains(&"internal"))
+        .map(|r| (r.method.clone(), r.path.clone()))
+        .filter(|key| !public.contains(key))
+        .collect();
+    report.internal_only.1 = internal_only.len();
+    for op in &api.operations {
+        let key = (op.method.as_str().to_owned(), op.path.raw.clone());
+        let expected = internal_only.contains(&key);
+        if expected && op.docs.internal {
+            report.internal_only.0 += 1;
+        }
+        if known.contains(&key) && expected != op.docs.internal {
+            let what = if expected { "lacks" } else { "carries" };
+            report.internal_marks.push(format!("{} {} ({}) {what} `x-crisp-internal`", key.0, key.1, op.id));
         }
     }
     for op in &api.operations {
@@ -145,6 +173,9 @@ impl fmt::Display for Coverage {
         let total: usize = self.by_status.iter().map(|(_, _, t)| t).sum();
         let parts: Vec<String> = self.by_status.iter().map(|(s, c, t)| format!("{c}/{t} {s}")).collect();
         writeln!(f, "reference routes in the spec: {covered}/{total} ({})", parts.join(", "))?;
+        if self.internal_only.1 > 0 {
+            writeln!(f, "internal-only routes in the spec, marked x-crisp-internal: {}/{}", self.internal_only.0, self.internal_only.1)?;
+        }
         writeln!(f, "spec operations the reference does not know: {}", self.unknown.len())?;
         writeln!(f, "operations answering data with a typed `data`: {}/{} ({:.1} %)", self.data.1, self.data.0, percent(self.data.1, self.data.0))?;
         writeln!(f, "operations with a typed request body: {}/{} ({:.1} %)", self.bodies.1, self.bodies.0, percent(self.bodies.1, self.bodies.0))?;
@@ -153,6 +184,7 @@ impl fmt::Display for Coverage {
             ("not in the reference", &self.unknown),
             ("Node methods not named by the operation", &self.unnamed),
             ("untyped", &self.untyped),
+            ("x-crisp-internal marks that disagree with the reference", &self.internal_marks),
         ] {
             if !list.is_empty() {
                 writeln!(f, "\n{title}:")?;

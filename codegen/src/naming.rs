@@ -59,6 +59,21 @@ pub fn snake(wire: &str) -> Name {
     Name { ident: escape_keyword(ident), wire: wire.to_owned() }
 }
 
+/// Names the generated methods and handlers use for their own locals and arguments.
+const GENERATED_LOCALS: &[&str] =
+    &["caller", "options", "body", "path", "query", "headers", "ctx", "result", "client", "routes", "answer", "inputs"];
+
+/// The identifier of an operation parameter: like [`snake`], but a name the generated code
+/// uses for its own locals gets a `_param` suffix (`query` → `query_param`), so a parameter
+/// never shadows them.
+pub fn param(wire: &str) -> Name {
+    let mut name = snake(wire);
+    if GENERATED_LOCALS.contains(&name.bare()) {
+        name.ident = format!("{}_param", name.bare());
+    }
+    name
+}
+
 /// A `PascalCase` type or variant identifier.
 ///
 /// Leading digits get a `V` prefix (`2fa` → `V2fa`); an empty value becomes `Empty`.
@@ -117,6 +132,13 @@ mod tests {
         assert!(!snake("type").needs_rename());
         assert!(snake("camelCase").needs_rename());
         assert_eq!(snake("getURLForHTTPRequest").ident, "get_url_for_http_request");
+    }
+
+    #[test]
+    fn parameters_never_shadow_generated_locals() {
+        assert_eq!(param("query").ident, "query_param");
+        assert_eq!(param("query").wire, "query");
+        assert_eq!(param("website_id").ident, "website_id");
     }
 
     #[test]

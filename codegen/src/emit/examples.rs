@@ -197,6 +197,8 @@ pub fn client(api: &Api) -> TokenStream {
         ///
         /// Operations the client's tier may not call are called too: their outcome is the
         /// server's `403 not_allowed`, which shows that the server enforces tiers.
+        // One push per operation, so that each can carry its own `cfg`.
+        #[allow(clippy::vec_init_then_push)]
         pub async fn call_every_operation(client: &crate::Client) -> Vec<ExampleCall> {
             let mut calls = Vec::new();
             #(#calls)*

@@ -56,17 +56,19 @@ fn type_def(api: &Api, def: &TypeDef) -> TokenStream {
             let idents: Vec<_> = variants.iter().map(|v| ident(&v.name.ident)).collect();
             let wires: Vec<&str> = variants.iter().map(|v| v.name.wire.as_str()).collect();
             let variant_docs: Vec<String> = wires.iter().map(|w| format!(" `{w}`.")).collect();
+            let other = ident(crate::ir::enum_fallback(variants).unwrap_or("Other"));
+            let other_doc = format!(" Values this version does not know are kept in [`Self::{other}`], so a value Crisp");
             quote! {
                 #docs
                 ///
-                /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
+                #[doc = #other_doc]
                 /// adds later does not break decoding.
                 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
                 #cfg
                 pub enum #name {
                     #(#[doc = #variant_docs] #idents,)*
                     /// A value this version of the crate does not know.
-                    Other(String),
+                    #other(String),
                 }
 
                 #cfg
@@ -79,7 +81,7 @@ fn type_def(api: &Api, def: &TypeDef) -> TokenStream {
                     pub fn as_str(&self) -> &str {
                         match self {
                             #(#name::#idents => #wires,)*
-                            #name::Other(value) => value,
+                            #name::#other(value) => value,
                         }
                     }
                 }
@@ -90,7 +92,7 @@ fn type_def(api: &Api, def: &TypeDef) -> TokenStream {
                     fn from(value: &str) -> Self {
                         match value {
                             #(#wires => #name::#idents,)*
-                            other => #name::Other(other.to_owned()),
+                            other => #name::#other(other.to_owned()),
                         }
                     }
                 }

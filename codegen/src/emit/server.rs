@@ -274,6 +274,8 @@ pub fn area(api: &Api, area: AreaId) -> TokenStream {
         }
 
         /// The routes of this area, bound to `auth` and `service`.
+        // One push per route, so that each can carry its own `cfg`.
+        #[allow(clippy::vec_init_then_push)]
         pub(crate) fn routes<A: Authenticate, T: #trait_name + ?Sized>(auth: Arc<A>, service: Arc<T>) -> crate::Routes {
             let ctx = Ctx { auth, service };
             let mut routes: crate::Routes = Vec::new();

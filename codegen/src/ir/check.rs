@@ -208,12 +208,6 @@ fn member_names_unique(spec: &Spec, types: &[TypeDef], diags: &mut Diagnostics) 
             TypeKind::Enum { variants } => {
                 let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
                 for variant in variants {
-                    if variant.name.ident == "Other" {
-                        diags.push(
-                            spec.diag(&def.pointer, format!("enum value `{}` is named `Other`, which holds unknown values", variant.name.wire))
-                                .with_help("the generator keeps `Other` for values this version does not know; use another value name"),
-                        );
-                    }
                     if let Some(first) = seen.insert(&variant.name.ident, &variant.name.wire) {
                         diags.push(
                             spec.diag(&def.pointer, format!("enum values `{first}` and `{}` both become the variant `{}`", variant.name.wire, variant.name.ident))
@@ -223,6 +217,14 @@ fn member_names_unique(spec: &Spec, types: &[TypeDef], diags: &mut Diagnostics) 
                 }
             }
             TypeKind::OneOf { .. } | TypeKind::Alias(_) => {}
+        }
+        if let TypeKind::Enum { variants } = &def.kind {
+            if super::enum_fallback(variants).is_none() {
+                diags.push(
+                    spec.diag(&def.pointer, "the enum has values named `other`, `unknown` and `unrecognized`, so no variant is left for values it does not know")
+                        .with_help("the generator names the variant for unknown values after the first of these that is free"),
+                );
+            }
         }
     }
 }

@@ -833,7 +833,7 @@ impl<'a> Lowerer<'a> {
             self.error(&ptr(&pointer, "required"), format!("path parameter `{}` must be required", data.name), "add `required: true`");
         }
         Some(Param {
-            name: snake(&data.name),
+            name: crate::naming::param(&data.name),
             location,
             required: data.required || location == ParamLocation::Path,
             ty,

@@ -387,6 +387,13 @@ pub struct Field {
     pub pointer: String,
 }
 
+/// The name of the variant that keeps values a string enum does not know: `Other`, unless a
+/// known value already has that name (Crisp has an `other` category), then `Unknown`, then
+/// `Unrecognized`; `None` when all three are taken.
+pub fn enum_fallback(variants: &[EnumVariant]) -> Option<&'static str> {
+    ["Other", "Unknown", "Unrecognized"].into_iter().find(|name| variants.iter().all(|v| v.name.ident != *name))
+}
+
 /// A known value of a string enum.
 #[derive(Debug)]
 pub struct EnumVariant {

@@ -22,6 +22,7 @@ pub struct ExampleCall {
 ///
 /// Operations the client's tier may not call are called too: their outcome is the
 /// server's `403 not_allowed`, which shows that the server enforces tiers.
+#[allow(clippy::vec_init_then_push)]
 pub async fn call_every_operation(client: &crate::Client) -> Vec<ExampleCall> {
     let mut calls = Vec::new();
     calls
@@ -1584,6 +1585,1497 @@ pub async fn call_every_operation(client: &crate::Client) -> Vec<ExampleCall> {
             operation: "getSessionIdentifierFromToken",
             tiers: &[crate::Tier::User, crate::Tier::Plugin],
             outcome: get_session_identifier_from_token(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "listAnswerSnippets",
+            tiers: &[crate::Tier::User],
+            outcome: list_answer_snippets(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "addANewAnswerSnippet",
+            tiers: &[crate::Tier::User],
+            outcome: add_a_new_answer_snippet(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "resolveAnswerSnippet",
+            tiers: &[crate::Tier::User],
+            outcome: resolve_answer_snippet(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "checkIfAnswerSnippetExists",
+            tiers: &[crate::Tier::User],
+            outcome: check_if_answer_snippet_exists(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "updateAnswerSnippet",
+            tiers: &[crate::Tier::User],
+            outcome: update_answer_snippet(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "deleteAnswerSnippet",
+            tiers: &[crate::Tier::User],
+            outcome: delete_answer_snippet(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "listWebpageDomains",
+            tiers: &[crate::Tier::User],
+            outcome: list_webpage_domains(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "addANewWebpageDomain",
+            tiers: &[crate::Tier::User],
+            outcome: add_a_new_webpage_domain(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "resolveWebpageDomain",
+            tiers: &[crate::Tier::User],
+            outcome: resolve_webpage_domain(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "checkIfWebpageDomainExists",
+            tiers: &[crate::Tier::User],
+            outcome: check_if_webpage_domain_exists(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "updateWebpageDomain",
+            tiers: &[crate::Tier::User],
+            outcome: update_webpage_domain(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "deleteWebpageDomain",
+            tiers: &[crate::Tier::User],
+            outcome: delete_webpage_domain(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "refreshWebpageDomain",
+            tiers: &[crate::Tier::User],
+            outcome: refresh_webpage_domain(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "listWebpageDomainPages",
+            tiers: &[crate::Tier::User],
+            outcome: list_webpage_domain_pages(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "checkIfWebpageDomainPageExists",
+            tiers: &[crate::Tier::User],
+            outcome: check_if_webpage_domain_page_exists(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "updateWebpageDomainPage",
+            tiers: &[crate::Tier::User],
+            outcome: update_webpage_domain_page(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "resolveWebpageDomainPageContent",
+            tiers: &[crate::Tier::User],
+            outcome: resolve_webpage_domain_page_content(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "listOverlaySearches",
+            tiers: &[crate::Tier::User],
+            outcome: list_overlay_searches(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "addANewOverlaySearch",
+            tiers: &[crate::Tier::User],
+            outcome: add_a_new_overlay_search(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "resolveOverlaySearch",
+            tiers: &[crate::Tier::User],
+            outcome: resolve_overlay_search(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "checkIfOverlaySearchExists",
+            tiers: &[crate::Tier::User],
+            outcome: check_if_overlay_search_exists(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "updateOverlaySearch",
+            tiers: &[crate::Tier::User],
+            outcome: update_overlay_search(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "deleteOverlaySearch",
+            tiers: &[crate::Tier::User],
+            outcome: delete_overlay_search(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "listOverlayCategories",
+            tiers: &[crate::Tier::User],
+            outcome: list_overlay_categories(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "addANewOverlayCategory",
+            tiers: &[crate::Tier::User],
+            outcome: add_a_new_overlay_category(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "resolveOverlayCategory",
+            tiers: &[crate::Tier::User],
+            outcome: resolve_overlay_category(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "checkIfOverlayCategoryExists",
+            tiers: &[crate::Tier::User],
+            outcome: check_if_overlay_category_exists(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "updateOverlayCategory",
+            tiers: &[crate::Tier::User],
+            outcome: update_overlay_category(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "deleteOverlayCategory",
+            tiers: &[crate::Tier::User],
+            outcome: delete_overlay_category(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "resolveStatusPage",
+            tiers: &[crate::Tier::User],
+            outcome: resolve_status_page(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "checkIfStatusPageExists",
+            tiers: &[crate::Tier::User],
+            outcome: check_if_status_page_exists(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "initializeStatusPage",
+            tiers: &[crate::Tier::User],
+            outcome: initialize_status_page(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "deleteStatusPage",
+            tiers: &[crate::Tier::User],
+            outcome: delete_status_page(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "listStatusPageServices",
+            tiers: &[crate::Tier::User],
+            outcome: list_status_page_services(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "addANewStatusPageService",
+            tiers: &[crate::Tier::User],
+            outcome: add_a_new_status_page_service(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "resolveStatusPageService",
+            tiers: &[crate::Tier::User],
+            outcome: resolve_status_page_service(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "checkIfStatusPageServiceExists",
+            tiers: &[crate::Tier::User],
+            outcome: check_if_status_page_service_exists(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "saveStatusPageService",
+            tiers: &[crate::Tier::User],
+            outcome: save_status_page_service(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "updateStatusPageService",
+            tiers: &[crate::Tier::User],
+            outcome: update_status_page_service(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "deleteStatusPageService",
+            tiers: &[crate::Tier::User],
+            outcome: delete_status_page_service(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "listStatusPageServiceNodes",
+            tiers: &[crate::Tier::User],
+            outcome: list_status_page_service_nodes(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "addANewStatusPageServiceNode",
+            tiers: &[crate::Tier::User],
+            outcome: add_a_new_status_page_service_node(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "resolveStatusPageServiceNode",
+            tiers: &[crate::Tier::User],
+            outcome: resolve_status_page_service_node(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "checkIfStatusPageServiceNodeExists",
+            tiers: &[crate::Tier::User],
+            outcome: check_if_status_page_service_node_exists(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "saveStatusPageServiceNode",
+            tiers: &[crate::Tier::User],
+            outcome: save_status_page_service_node(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "updateStatusPageServiceNode",
+            tiers: &[crate::Tier::User],
+            outcome: update_status_page_service_node(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "deleteStatusPageServiceNode",
+            tiers: &[crate::Tier::User],
+            outcome: delete_status_page_service_node(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "listStatusPageServiceNodeReplicas",
+            tiers: &[crate::Tier::User],
+            outcome: list_status_page_service_node_replicas(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "flushStatusPageServiceNodeReplicas",
+            tiers: &[crate::Tier::User],
+            outcome: flush_status_page_service_node_replicas(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "resolveStatusPageAnnouncement",
+            tiers: &[crate::Tier::User],
+            outcome: resolve_status_page_announcement(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "checkIfStatusPageAnnouncementExists",
+            tiers: &[crate::Tier::User],
+            outcome: check_if_status_page_announcement_exists(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "saveStatusPageAnnouncement",
+            tiers: &[crate::Tier::User],
+            outcome: save_status_page_announcement(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "deleteStatusPageAnnouncement",
+            tiers: &[crate::Tier::User],
+            outcome: delete_status_page_announcement(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "resolveStatusPageSettings",
+            tiers: &[crate::Tier::User],
+            outcome: resolve_status_page_settings(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "saveStatusPageSettings",
+            tiers: &[crate::Tier::User],
+            outcome: save_status_page_settings(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "resolveStatusPageDomain",
+            tiers: &[crate::Tier::User],
+            outcome: resolve_status_page_domain(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "requestStatusPageDomainChange",
+            tiers: &[crate::Tier::User],
+            outcome: request_status_page_domain_change(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "generateStatusPageDomainSetupFlow",
+            tiers: &[crate::Tier::User],
+            outcome: generate_status_page_domain_setup_flow(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "getStatusPageReporterToken",
+            tiers: &[crate::Tier::User],
+            outcome: get_status_page_reporter_token(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "rollStatusPageReporterToken",
+            tiers: &[crate::Tier::User],
+            outcome: roll_status_page_reporter_token(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "getSubscriptionStatus",
+            tiers: &[],
+            outcome: get_subscription_status(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "updateSubscriptionStatus",
+            tiers: &[],
+            outcome: update_subscription_status(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "getUserAvailability",
+            tiers: &[crate::Tier::User],
+            outcome: get_user_availability(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "updateUserAvailability",
+            tiers: &[crate::Tier::User],
+            outcome: update_user_availability(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "getUserAvailabilityStatus",
+            tiers: &[crate::Tier::User],
+            outcome: get_user_availability_status(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "getUserAccount",
+            tiers: &[crate::Tier::User],
+            outcome: get_user_account(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "createUserAccount",
+            tiers: &[],
+            outcome: create_user_account(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "deleteUserAccount",
+            tiers: &[crate::Tier::User],
+            outcome: delete_user_account(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "listAllBillingMethods",
+            tiers: &[crate::Tier::User],
+            outcome: list_all_billing_methods(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "addNewBillingMethod",
+            tiers: &[crate::Tier::User],
+            outcome: add_new_billing_method(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "getABillingMethod",
+            tiers: &[crate::Tier::User],
+            outcome: get_a_billing_method(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "updateABillingMethod",
+            tiers: &[crate::Tier::User],
+            outcome: update_a_billing_method(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "removeABillingMethod",
+            tiers: &[crate::Tier::User],
+            outcome: remove_a_billing_method(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "listInvoicesForBillingMethod",
+            tiers: &[crate::Tier::User],
+            outcome: list_invoices_for_billing_method(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "getAnInvoiceForBillingMethod",
+            tiers: &[crate::Tier::User],
+            outcome: get_an_invoice_for_billing_method(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "linkAuthorizedBillingMethod",
+            tiers: &[crate::Tier::User],
+            outcome: link_authorized_billing_method(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "finishLinkingAuthorizedBillingMethod",
+            tiers: &[crate::Tier::User],
+            outcome: finish_linking_authorized_billing_method(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "finishUnlinkingAuthorizedBillingMethod",
+            tiers: &[crate::Tier::User],
+            outcome: finish_unlinking_authorized_billing_method(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "getNotificationSettings",
+            tiers: &[crate::Tier::User],
+            outcome: get_notification_settings(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "updateNotificationSettings",
+            tiers: &[crate::Tier::User],
+            outcome: update_notification_settings(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "addANotificationProvider",
+            tiers: &[crate::Tier::User],
+            outcome: add_a_notification_provider(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "deleteANotificationProvider",
+            tiers: &[],
+            outcome: delete_a_notification_provider(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "listWebsites",
+            tiers: &[crate::Tier::User],
+            outcome: list_websites(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "getProfile",
+            tiers: &[crate::Tier::User],
+            outcome: get_profile(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "updateProfile",
+            tiers: &[crate::Tier::User],
+            outcome: update_profile(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "checkIfAccountTokenIsConfigured",
+            tiers: &[crate::Tier::User],
+            outcome: check_if_account_token_is_configured(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "configureAccountToken",
+            tiers: &[crate::Tier::User],
+            outcome: configure_account_token(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "unconfigureAccountToken",
+            tiers: &[crate::Tier::User],
+            outcome: unconfigure_account_token(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "generateAccountToken",
+            tiers: &[crate::Tier::User],
+            outcome: generate_account_token(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "verifyAccountToken",
+            tiers: &[crate::Tier::User],
+            outcome: verify_account_token(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "getRecoveryDetails",
+            tiers: &[],
+            outcome: get_recovery_details(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "sendRecoveryPassword",
+            tiers: &[],
+            outcome: send_recovery_password(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "deleteRecoveryKeypair",
+            tiers: &[],
+            outcome: delete_recovery_keypair(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "getScheduleSettings",
+            tiers: &[crate::Tier::User],
+            outcome: get_schedule_settings(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "updateScheduleSettings",
+            tiers: &[crate::Tier::User],
+            outcome: update_schedule_settings(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "checkSessionValidity",
+            tiers: &[crate::Tier::User],
+            outcome: check_session_validity(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "createANewSession",
+            tiers: &[],
+            outcome: create_a_new_session(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "destroyASession",
+            tiers: &[crate::Tier::User],
+            outcome: destroy_a_session(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "recoverASession",
+            tiers: &[],
+            outcome: recover_a_session(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "listAuthorizedSessions",
+            tiers: &[crate::Tier::User],
+            outcome: list_authorized_sessions(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "getAuthorizedSession",
+            tiers: &[crate::Tier::User],
+            outcome: get_authorized_session(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "checkIfAuthorizedSessionExists",
+            tiers: &[crate::Tier::User],
+            outcome: check_if_authorized_session_exists(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "closeAnAuthorizedSession",
+            tiers: &[crate::Tier::User],
+            outcome: close_an_authorized_session(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "listSessionHistory",
+            tiers: &[crate::Tier::User],
+            outcome: list_session_history(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "getSessionConfirmDetails",
+            tiers: &[],
+            outcome: get_session_confirm_details(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "acceptSessionConfirm",
+            tiers: &[],
+            outcome: accept_session_confirm(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "deleteSessionConfirmKeypair",
+            tiers: &[],
+            outcome: delete_session_confirm_keypair(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "countUnreadAlerts",
+            tiers: &[crate::Tier::User],
+            outcome: count_unread_alerts(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "clearAllFeedAlerts",
+            tiers: &[crate::Tier::User],
+            outcome: clear_all_feed_alerts(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "listFeedAlerts",
+            tiers: &[crate::Tier::User],
+            outcome: list_feed_alerts(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "getAFeedAlert",
+            tiers: &[crate::Tier::User],
+            outcome: get_a_feed_alert(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "checkIfFeedAlertExists",
+            tiers: &[crate::Tier::User],
+            outcome: check_if_feed_alert_exists(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "clearAFeedAlert",
+            tiers: &[crate::Tier::User],
+            outcome: clear_a_feed_alert(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "listUpdateAlerts",
+            tiers: &[crate::Tier::User],
+            outcome: list_update_alerts(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "resolveLatestUpdateAlert",
+            tiers: &[crate::Tier::User],
+            outcome: resolve_latest_update_alert(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "getAnUpdateAlertContent",
+            tiers: &[crate::Tier::User],
+            outcome: get_an_update_alert_content(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "markAllUpdateAlertsAsRead",
+            tiers: &[crate::Tier::User],
+            outcome: mark_all_update_alerts_as_read(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "countTotalUnreadMessages",
+            tiers: &[crate::Tier::User],
+            outcome: count_total_unread_messages(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "getUserConnectEndpoints",
+            tiers: &[crate::Tier::User],
+            outcome: get_user_connect_endpoints(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "getWebsiteEmailChannel",
+            tiers: &[crate::Tier::User],
+            outcome: get_website_email_channel(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "getWebsiteEmailChannelDomain",
+            tiers: &[crate::Tier::User],
+            outcome: get_website_email_channel_domain(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "requestWebsiteEmailChannelDomainChange",
+            tiers: &[crate::Tier::User],
+            outcome: request_website_email_channel_domain_change(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "generateWebsiteEmailChannelSetupFlow",
+            tiers: &[crate::Tier::User],
+            outcome: generate_website_email_channel_setup_flow(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "getWebsiteEmailChannelRelay",
+            tiers: &[crate::Tier::User],
+            outcome: get_website_email_channel_relay(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "requestWebsiteEmailChannelRelayChange",
+            tiers: &[crate::Tier::User],
+            outcome: request_website_email_channel_relay_change(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "resolveWebsiteEmailChannelSignature",
+            tiers: &[crate::Tier::User],
+            outcome: resolve_website_email_channel_signature(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "saveWebsiteEmailChannelSignature",
+            tiers: &[crate::Tier::User],
+            outcome: save_website_email_channel_signature(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "getWebsiteEmailChannelIP",
+            tiers: &[crate::Tier::User],
+            outcome: get_website_email_channel_ip(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "assignWebsiteEmailChannelIP",
+            tiers: &[crate::Tier::User],
+            outcome: assign_website_email_channel_ip(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "unassignWebsiteEmailChannelIP",
+            tiers: &[crate::Tier::User],
+            outcome: unassign_website_email_channel_ip(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "listWebsiteEmailChannelIPLogs",
+            tiers: &[crate::Tier::User],
+            outcome: list_website_email_channel_ip_logs(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "listWebsiteSearchHistory",
+            tiers: &[crate::Tier::User],
+            outcome: list_website_search_history(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "insertWebsiteSearchHistoryEntry",
+            tiers: &[crate::Tier::User],
+            outcome: insert_website_search_history_entry(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "getWebsiteSearchHistoryEntry",
+            tiers: &[crate::Tier::User],
+            outcome: get_website_search_history_entry(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "checkIfWebsiteSearchHistoryEntryExists",
+            tiers: &[crate::Tier::User],
+            outcome: check_if_website_search_history_entry_exists(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "deleteWebsiteSearchHistoryEntry",
+            tiers: &[crate::Tier::User],
+            outcome: delete_website_search_history_entry(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "requestTranslationService",
+            tiers: &[crate::Tier::User],
+            outcome: request_translation_service(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "requestTranscriptionService",
+            tiers: &[crate::Tier::User],
+            outcome: request_transcription_service(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "requestExtractionService",
+            tiers: &[crate::Tier::User],
+            outcome: request_extraction_service(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "requestPredictionService",
+            tiers: &[crate::Tier::User],
+            outcome: request_prediction_service(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "requestRankingService",
+            tiers: &[crate::Tier::User],
+            outcome: request_ranking_service(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "requestTransformService",
+            tiers: &[crate::Tier::User],
+            outcome: request_transform_service(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "listHooks",
+            tiers: &[crate::Tier::User],
+            outcome: list_hooks(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "createANewHook",
+            tiers: &[crate::Tier::User],
+            outcome: create_a_new_hook(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "getAHook",
+            tiers: &[crate::Tier::User],
+            outcome: get_a_hook(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "checkIfHookExists",
+            tiers: &[crate::Tier::User],
+            outcome: check_if_hook_exists(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "saveAHook",
+            tiers: &[crate::Tier::User],
+            outcome: save_a_hook(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "updateAHook",
+            tiers: &[crate::Tier::User],
+            outcome: update_a_hook(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "removeAHook",
+            tiers: &[crate::Tier::User],
+            outcome: remove_a_hook(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "listShortcuts",
+            tiers: &[crate::Tier::User],
+            outcome: list_shortcuts(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "listShortcutTags",
+            tiers: &[crate::Tier::User],
+            outcome: list_shortcut_tags(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "batchRenameShortcutsTag",
+            tiers: &[crate::Tier::User],
+            outcome: batch_rename_shortcuts_tag(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "createANewShortcut",
+            tiers: &[crate::Tier::User],
+            outcome: create_a_new_shortcut(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "getAShortcut",
+            tiers: &[crate::Tier::User],
+            outcome: get_a_shortcut(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "checkIfShortcutExists",
+            tiers: &[crate::Tier::User],
+            outcome: check_if_shortcut_exists(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "saveAShortcut",
+            tiers: &[crate::Tier::User],
+            outcome: save_a_shortcut(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "updateAShortcut",
+            tiers: &[crate::Tier::User],
+            outcome: update_a_shortcut(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "removeAShortcut",
+            tiers: &[crate::Tier::User],
+            outcome: remove_a_shortcut(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "reportShortcutAction",
+            tiers: &[crate::Tier::User],
+            outcome: report_shortcut_action(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "getWebsiteBilling",
+            tiers: &[crate::Tier::User],
+            outcome: get_website_billing(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "updateWebsiteBilling",
+            tiers: &[crate::Tier::User],
+            outcome: update_website_billing(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "deleteWebsiteBillingCard",
+            tiers: &[crate::Tier::User],
+            outcome: delete_website_billing_card(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "listWebsiteContracts",
+            tiers: &[crate::Tier::User],
+            outcome: list_website_contracts(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "resolveAgreedWebsiteContract",
+            tiers: &[crate::Tier::User],
+            outcome: resolve_agreed_website_contract(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "checkIfAgreedWebsiteContractExists",
+            tiers: &[crate::Tier::User],
+            outcome: check_if_agreed_website_contract_exists(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "agreeToWebsiteContract",
+            tiers: &[crate::Tier::User],
+            outcome: agree_to_website_contract(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "deleteAgreedWebsiteContract",
+            tiers: &[crate::Tier::User],
+            outcome: delete_agreed_website_contract(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "refreshWebsitePredictData",
+            tiers: &[crate::Tier::User],
+            outcome: refresh_website_predict_data(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "getInviteDetails",
+            tiers: &[],
+            outcome: get_invite_details(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "redeemInvite",
+            tiers: &[crate::Tier::User],
+            outcome: redeem_invite(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "deleteInviteKeypair",
+            tiers: &[],
+            outcome: delete_invite_keypair(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "checkIfSandboxTargetExists",
+            tiers: &[crate::Tier::User],
+            outcome: check_if_sandbox_target_exists(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "deleteSandboxTarget",
+            tiers: &[crate::Tier::User],
+            outcome: delete_sandbox_target(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "resolveQuotasUsage",
+            tiers: &[crate::Tier::User],
+            outcome: resolve_quotas_usage(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "resolveLimitsUsage",
+            tiers: &[crate::Tier::User],
+            outcome: resolve_limits_usage(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "mapSessionRatingStars",
+            tiers: &[crate::Tier::User],
+            outcome: map_session_rating_stars(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "listSessionRatings",
+            tiers: &[crate::Tier::User],
+            outcome: list_session_ratings(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "resolveSessionRating",
+            tiers: &[],
+            outcome: resolve_session_rating(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "submitSessionRating",
+            tiers: &[],
+            outcome: submit_session_rating(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "deleteSessionRating",
+            tiers: &[],
+            outcome: delete_session_rating(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "getWebsiteRoutingSettings",
+            tiers: &[crate::Tier::User],
+            outcome: get_website_routing_settings(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "updateWebsiteRoutingSettings",
+            tiers: &[crate::Tier::User],
+            outcome: update_website_routing_settings(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "listWebsiteRoutingRules",
+            tiers: &[crate::Tier::User],
+            outcome: list_website_routing_rules(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "saveWebsiteRoutingRules",
+            tiers: &[crate::Tier::User],
+            outcome: save_website_routing_rules(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "getWebsiteSetup",
+            tiers: &[crate::Tier::User],
+            outcome: get_website_setup(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "updateWebsiteSetup",
+            tiers: &[crate::Tier::User],
+            outcome: update_website_setup(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "requestWebsiteStates",
+            tiers: &[crate::Tier::User],
+            outcome: request_website_states(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "listFilters",
+            tiers: &[crate::Tier::User],
+            outcome: list_filters(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "createANewFilter",
+            tiers: &[crate::Tier::User],
+            outcome: create_a_new_filter(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "getAFilter",
+            tiers: &[crate::Tier::User],
+            outcome: get_a_filter(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "checkIfFilterExists",
+            tiers: &[crate::Tier::User],
+            outcome: check_if_filter_exists(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "saveAFilter",
+            tiers: &[crate::Tier::User],
+            outcome: save_a_filter(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "removeAFilter",
+            tiers: &[crate::Tier::User],
+            outcome: remove_a_filter(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "getLimitInformation",
+            tiers: &[],
+            outcome: get_limit_information(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "listLimits",
+            tiers: &[],
+            outcome: list_limits(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "listAllActiveLimitSubscriptions",
+            tiers: &[crate::Tier::User],
+            outcome: list_all_active_limit_subscriptions(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "listLimitSubscriptionsForAWebsite",
+            tiers: &[crate::Tier::User],
+            outcome: list_limit_subscriptions_for_a_website(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "subscribeWebsiteToLimit",
+            tiers: &[crate::Tier::User],
+            outcome: subscribe_website_to_limit(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "getLimitSubscriptionDetails",
+            tiers: &[crate::Tier::User],
+            outcome: get_limit_subscription_details(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "unsubscribeLimitFromWebsite",
+            tiers: &[crate::Tier::User],
+            outcome: unsubscribe_limit_from_website(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "resolveTotalBillingPriceForAllWebsiteLimits",
+            tiers: &[crate::Tier::User],
+            outcome: resolve_total_billing_price_for_all_website_limits(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "getPluginInformation",
+            tiers: &[],
+            outcome: get_plugin_information(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "getPluginDetails",
+            tiers: &[],
+            outcome: get_plugin_details(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "listPluginFeatures",
+            tiers: &[],
+            outcome: list_plugin_features(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "listAllPlugins",
+            tiers: &[],
+            outcome: list_all_plugins(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "searchPlugins",
+            tiers: &[],
+            outcome: search_plugins(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "listAllPluginsCategories",
+            tiers: &[],
+            outcome: list_all_plugins_categories(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "listPluginWidgetSchemasForAWebsite",
+            tiers: &[crate::Tier::User],
+            outcome: list_plugin_widget_schemas_for_a_website(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "resolveTotalBillingPriceForAllWebsitePlugins",
+            tiers: &[crate::Tier::User],
+            outcome: resolve_total_billing_price_for_all_website_plugins(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "resolveUsageBillsForAllWebsitePlugins",
+            tiers: &[crate::Tier::User],
+            outcome: resolve_usage_bills_for_all_website_plugins(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "getPlanInformation",
+            tiers: &[],
+            outcome: get_plan_information(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "listPlans",
+            tiers: &[],
+            outcome: list_plans(client).await,
+        });
+    #[cfg(feature = "internal")]
+    calls
+        .push(ExampleCall {
+            operation: "resolveTotalBillingPriceForAllWebsitePlans",
+            tiers: &[crate::Tier::User],
+            outcome: resolve_total_billing_price_for_all_website_plans(client).await,
         });
     calls
 }
@@ -5885,14 +7377,14 @@ async fn resolve_helpdesk_tree_content(client: &crate::Client) -> Result<(), Str
         "content_type",
         r#""articles""#,
     )?;
-    let path: String = ::crisp_runtime::examples::decode(
+    let path_param: String = ::crisp_runtime::examples::decode(
         "resolveHelpdeskTreeContent",
         "path",
         r#""guides/getting-started""#,
     )?;
     let answer = client
         .website_helpdesk()
-        .resolve_helpdesk_tree_content(&website_id, &locale, &content_type, &path)
+        .resolve_helpdesk_tree_content(&website_id, &locale, &content_type, &path_param)
         .await
         .map_err(|error| error.to_string())?;
     ::crisp_runtime::examples::check_matches(
@@ -5923,7 +7415,7 @@ async fn save_helpdesk_tree_content(client: &crate::Client) -> Result<(), String
         "content_type",
         r#""articles""#,
     )?;
-    let path: String = ::crisp_runtime::examples::decode(
+    let path_param: String = ::crisp_runtime::examples::decode(
         "saveHelpdeskTreeContent",
         "path",
         r#""guides/getting-started""#,
@@ -5935,7 +7427,13 @@ async fn save_helpdesk_tree_content(client: &crate::Client) -> Result<(), String
     )?;
     client
         .website_helpdesk()
-        .save_helpdesk_tree_content(&website_id, &locale, &content_type, &path, &body)
+        .save_helpdesk_tree_content(
+            &website_id,
+            &locale,
+            &content_type,
+            &path_param,
+            &body,
+        )
         .await
         .map_err(|error| error.to_string())?;
     Ok(())
@@ -5996,14 +7494,14 @@ async fn resolve_helpdesk_tree_metadata(client: &crate::Client) -> Result<(), St
         "content_type",
         r#""articles""#,
     )?;
-    let path: String = ::crisp_runtime::examples::decode(
+    let path_param: String = ::crisp_runtime::examples::decode(
         "resolveHelpdeskTreeMetadata",
         "path",
         r#""guides/getting-started""#,
     )?;
     let answer = client
         .website_helpdesk()
-        .resolve_helpdesk_tree_metadata(&website_id, &locale, &content_type, &path)
+        .resolve_helpdesk_tree_metadata(&website_id, &locale, &content_type, &path_param)
         .await
         .map_err(|error| error.to_string())?;
     ::crisp_runtime::examples::check_matches(
@@ -6034,7 +7532,7 @@ async fn update_helpdesk_tree_metadata(client: &crate::Client) -> Result<(), Str
         "content_type",
         r#""articles""#,
     )?;
-    let path: String = ::crisp_runtime::examples::decode(
+    let path_param: String = ::crisp_runtime::examples::decode(
         "updateHelpdeskTreeMetadata",
         "path",
         r#""guides/getting-started""#,
@@ -6046,7 +7544,13 @@ async fn update_helpdesk_tree_metadata(client: &crate::Client) -> Result<(), Str
     )?;
     client
         .website_helpdesk()
-        .update_helpdesk_tree_metadata(&website_id, &locale, &content_type, &path, &body)
+        .update_helpdesk_tree_metadata(
+            &website_id,
+            &locale,
+            &content_type,
+            &path_param,
+            &body,
+        )
         .await
         .map_err(|error| error.to_string())?;
     Ok(())
@@ -6068,14 +7572,14 @@ async fn resolve_helpdesk_tree_page(client: &crate::Client) -> Result<(), String
         "content_type",
         r#""articles""#,
     )?;
-    let path: String = ::crisp_runtime::examples::decode(
+    let path_param: String = ::crisp_runtime::examples::decode(
         "resolveHelpdeskTreePage",
         "path",
         r#""guides/getting-started""#,
     )?;
     let answer = client
         .website_helpdesk()
-        .resolve_helpdesk_tree_page(&website_id, &locale, &content_type, &path)
+        .resolve_helpdesk_tree_page(&website_id, &locale, &content_type, &path_param)
         .await
         .map_err(|error| error.to_string())?;
     ::crisp_runtime::examples::check_matches(
@@ -6106,14 +7610,14 @@ async fn resolve_helpdesk_tree_path(client: &crate::Client) -> Result<(), String
         "content_type",
         r#""articles""#,
     )?;
-    let path: String = ::crisp_runtime::examples::decode(
+    let path_param: String = ::crisp_runtime::examples::decode(
         "resolveHelpdeskTreePath",
         "path",
         r#""guides/getting-started""#,
     )?;
     let answer = client
         .website_helpdesk()
-        .resolve_helpdesk_tree_path(&website_id, &locale, &content_type, &path)
+        .resolve_helpdesk_tree_path(&website_id, &locale, &content_type, &path_param)
         .await
         .map_err(|error| error.to_string())?;
     ::crisp_runtime::examples::check_matches(
@@ -6144,14 +7648,14 @@ async fn create_helpdesk_tree_path(client: &crate::Client) -> Result<(), String>
         "content_type",
         r#""articles""#,
     )?;
-    let path: String = ::crisp_runtime::examples::decode(
+    let path_param: String = ::crisp_runtime::examples::decode(
         "createHelpdeskTreePath",
         "path",
         r#""guides/getting-started""#,
     )?;
     client
         .website_helpdesk()
-        .create_helpdesk_tree_path(&website_id, &locale, &content_type, &path)
+        .create_helpdesk_tree_path(&website_id, &locale, &content_type, &path_param)
         .await
         .map_err(|error| error.to_string())?;
     Ok(())
@@ -6173,7 +7677,7 @@ async fn update_helpdesk_tree_path(client: &crate::Client) -> Result<(), String>
         "content_type",
         r#""articles""#,
     )?;
-    let path: String = ::crisp_runtime::examples::decode(
+    let path_param: String = ::crisp_runtime::examples::decode(
         "updateHelpdeskTreePath",
         "path",
         r#""guides/getting-started""#,
@@ -6185,7 +7689,13 @@ async fn update_helpdesk_tree_path(client: &crate::Client) -> Result<(), String>
     )?;
     client
         .website_helpdesk()
-        .update_helpdesk_tree_path(&website_id, &locale, &content_type, &path, &body)
+        .update_helpdesk_tree_path(
+            &website_id,
+            &locale,
+            &content_type,
+            &path_param,
+            &body,
+        )
         .await
         .map_err(|error| error.to_string())?;
     Ok(())
@@ -6207,14 +7717,14 @@ async fn delete_helpdesk_tree_path(client: &crate::Client) -> Result<(), String>
         "content_type",
         r#""articles""#,
     )?;
-    let path: String = ::crisp_runtime::examples::decode(
+    let path_param: String = ::crisp_runtime::examples::decode(
         "deleteHelpdeskTreePath",
         "path",
         r#""guides/getting-started""#,
     )?;
     client
         .website_helpdesk()
-        .delete_helpdesk_tree_path(&website_id, &locale, &content_type, &path)
+        .delete_helpdesk_tree_path(&website_id, &locale, &content_type, &path_param)
         .await
         .map_err(|error| error.to_string())?;
     Ok(())
@@ -8434,6 +9944,4836 @@ async fn get_session_identifier_from_token(
         r#"{"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881"}"#,
         &::crisp_runtime::examples::encode(
             "getSessionIdentifierFromToken",
+            "the answer",
+            &answer,
+        )?,
+    )
+}
+/// Calls `listAnswerSnippets` with its examples.
+#[cfg(feature = "internal")]
+async fn list_answer_snippets(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "listAnswerSnippets",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let page_number: u32 = ::crisp_runtime::examples::decode(
+        "listAnswerSnippets",
+        "page_number",
+        r#"1"#,
+    )?;
+    let answer = client
+        .website_snippets()
+        .list_answer_snippets(&website_id, page_number)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "listAnswerSnippets",
+        "the answer",
+        r#"[{"content":"Open Settings, then Security, and click \"Reset password\". A link is sent to your e-mail.","disabled":false,"group":"Account","locale":"en","snippet_id":"a3d1f2c4-6b7e-4f0a-9c21-5e8d7b6a4f13","title":"How do I reset my password?"},{"content":"Our support team answers from 9am to 6pm (CET), Monday to Friday.","disabled":true,"group":"","locale":"en","snippet_id":"c8e0b7a9-2d41-4b6f-8e53-0f9a1c2d3e4b","title":"What are your opening hours?"}]"#,
+        &::crisp_runtime::examples::encode("listAnswerSnippets", "the answer", &answer)?,
+    )
+}
+/// Calls `addANewAnswerSnippet` with its examples.
+#[cfg(feature = "internal")]
+async fn add_a_new_answer_snippet(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "addANewAnswerSnippet",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::AddANewAnswerSnippetBody = ::crisp_runtime::examples::decode(
+        "addANewAnswerSnippet",
+        "body",
+        r#"{"locale":"en","title":"How do I reset my password?"}"#,
+    )?;
+    client
+        .website_snippets()
+        .add_a_new_answer_snippet(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `resolveAnswerSnippet` with its examples.
+#[cfg(feature = "internal")]
+async fn resolve_answer_snippet(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "resolveAnswerSnippet",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let answer_snippet_id: String = ::crisp_runtime::examples::decode(
+        "resolveAnswerSnippet",
+        "answer_snippet_id",
+        r#""a3d1f2c4-6b7e-4f0a-9c21-5e8d7b6a4f13""#,
+    )?;
+    let answer = client
+        .website_snippets()
+        .resolve_answer_snippet(&website_id, &answer_snippet_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "resolveAnswerSnippet",
+        "the answer",
+        r#"{"content":"Open Settings, then Security, and click \"Reset password\". A link is sent to your e-mail.","disabled":false,"group":"Account","locale":"en","snippet_id":"a3d1f2c4-6b7e-4f0a-9c21-5e8d7b6a4f13","title":"How do I reset my password?"}"#,
+        &::crisp_runtime::examples::encode(
+            "resolveAnswerSnippet",
+            "the answer",
+            &answer,
+        )?,
+    )
+}
+/// Calls `checkIfAnswerSnippetExists` with its examples.
+#[cfg(feature = "internal")]
+async fn check_if_answer_snippet_exists(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "checkIfAnswerSnippetExists",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let answer_snippet_id: String = ::crisp_runtime::examples::decode(
+        "checkIfAnswerSnippetExists",
+        "answer_snippet_id",
+        r#""a3d1f2c4-6b7e-4f0a-9c21-5e8d7b6a4f13""#,
+    )?;
+    if client
+        .website_snippets()
+        .check_if_answer_snippet_exists(&website_id, &answer_snippet_id)
+        .await
+        .map_err(|error| error.to_string())?
+    {
+        Ok(())
+    } else {
+        Err(
+            "checkIfAnswerSnippetExists: answered that the resource does not exist"
+                .to_owned(),
+        )
+    }
+}
+/// Calls `updateAnswerSnippet` with its examples.
+#[cfg(feature = "internal")]
+async fn update_answer_snippet(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "updateAnswerSnippet",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let answer_snippet_id: String = ::crisp_runtime::examples::decode(
+        "updateAnswerSnippet",
+        "answer_snippet_id",
+        r#""a3d1f2c4-6b7e-4f0a-9c21-5e8d7b6a4f13""#,
+    )?;
+    let body: ::crisp_models::UpdateAnswerSnippetBody = ::crisp_runtime::examples::decode(
+        "updateAnswerSnippet",
+        "body",
+        r#"{"content":"Open Settings, then Security, and click \"Reset password\". A link is sent to your e-mail.","disabled":false,"group":"Account"}"#,
+    )?;
+    client
+        .website_snippets()
+        .update_answer_snippet(&website_id, &answer_snippet_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `deleteAnswerSnippet` with its examples.
+#[cfg(feature = "internal")]
+async fn delete_answer_snippet(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "deleteAnswerSnippet",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let answer_snippet_id: String = ::crisp_runtime::examples::decode(
+        "deleteAnswerSnippet",
+        "answer_snippet_id",
+        r#""a3d1f2c4-6b7e-4f0a-9c21-5e8d7b6a4f13""#,
+    )?;
+    client
+        .website_snippets()
+        .delete_answer_snippet(&website_id, &answer_snippet_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `listWebpageDomains` with its examples.
+#[cfg(feature = "internal")]
+async fn list_webpage_domains(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "listWebpageDomains",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let answer = client
+        .website_snippets()
+        .list_webpage_domains(&website_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "listWebpageDomains",
+        "the answer",
+        r#"[{"disabled":false,"domain":"docs.acme-inc.com","pages":{"statistics":{"disabled":3,"total":148},"status":{"state":"success","timestamp":1700572800000}},"snippet_id":"5b2f7c1e-93a4-4d8b-b6e0-2a7f1c9d8e35"}]"#,
+        &::crisp_runtime::examples::encode("listWebpageDomains", "the answer", &answer)?,
+    )
+}
+/// Calls `addANewWebpageDomain` with its examples.
+#[cfg(feature = "internal")]
+async fn add_a_new_webpage_domain(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "addANewWebpageDomain",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::AddANewWebpageDomainBody = ::crisp_runtime::examples::decode(
+        "addANewWebpageDomain",
+        "body",
+        r#"{"domain":"docs.acme-inc.com"}"#,
+    )?;
+    client
+        .website_snippets()
+        .add_a_new_webpage_domain(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `resolveWebpageDomain` with its examples.
+#[cfg(feature = "internal")]
+async fn resolve_webpage_domain(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "resolveWebpageDomain",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let domain_snippet_id: String = ::crisp_runtime::examples::decode(
+        "resolveWebpageDomain",
+        "domain_snippet_id",
+        r#""5b2f7c1e-93a4-4d8b-b6e0-2a7f1c9d8e35""#,
+    )?;
+    let answer = client
+        .website_snippets()
+        .resolve_webpage_domain(&website_id, &domain_snippet_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "resolveWebpageDomain",
+        "the answer",
+        r#"{"disabled":false,"domain":"docs.acme-inc.com","pages":{"statistics":{"disabled":3,"total":148},"status":{"state":"success","timestamp":1700572800000}},"snippet_id":"5b2f7c1e-93a4-4d8b-b6e0-2a7f1c9d8e35"}"#,
+        &::crisp_runtime::examples::encode(
+            "resolveWebpageDomain",
+            "the answer",
+            &answer,
+        )?,
+    )
+}
+/// Calls `checkIfWebpageDomainExists` with its examples.
+#[cfg(feature = "internal")]
+async fn check_if_webpage_domain_exists(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "checkIfWebpageDomainExists",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let domain_snippet_id: String = ::crisp_runtime::examples::decode(
+        "checkIfWebpageDomainExists",
+        "domain_snippet_id",
+        r#""5b2f7c1e-93a4-4d8b-b6e0-2a7f1c9d8e35""#,
+    )?;
+    if client
+        .website_snippets()
+        .check_if_webpage_domain_exists(&website_id, &domain_snippet_id)
+        .await
+        .map_err(|error| error.to_string())?
+    {
+        Ok(())
+    } else {
+        Err(
+            "checkIfWebpageDomainExists: answered that the resource does not exist"
+                .to_owned(),
+        )
+    }
+}
+/// Calls `updateWebpageDomain` with its examples.
+#[cfg(feature = "internal")]
+async fn update_webpage_domain(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "updateWebpageDomain",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let domain_snippet_id: String = ::crisp_runtime::examples::decode(
+        "updateWebpageDomain",
+        "domain_snippet_id",
+        r#""5b2f7c1e-93a4-4d8b-b6e0-2a7f1c9d8e35""#,
+    )?;
+    let body: ::crisp_models::UpdateWebpageDomainBody = ::crisp_runtime::examples::decode(
+        "updateWebpageDomain",
+        "body",
+        r#"{"disabled":true}"#,
+    )?;
+    client
+        .website_snippets()
+        .update_webpage_domain(&website_id, &domain_snippet_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `deleteWebpageDomain` with its examples.
+#[cfg(feature = "internal")]
+async fn delete_webpage_domain(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "deleteWebpageDomain",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let domain_snippet_id: String = ::crisp_runtime::examples::decode(
+        "deleteWebpageDomain",
+        "domain_snippet_id",
+        r#""5b2f7c1e-93a4-4d8b-b6e0-2a7f1c9d8e35""#,
+    )?;
+    client
+        .website_snippets()
+        .delete_webpage_domain(&website_id, &domain_snippet_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `refreshWebpageDomain` with its examples.
+#[cfg(feature = "internal")]
+async fn refresh_webpage_domain(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "refreshWebpageDomain",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let domain_snippet_id: String = ::crisp_runtime::examples::decode(
+        "refreshWebpageDomain",
+        "domain_snippet_id",
+        r#""5b2f7c1e-93a4-4d8b-b6e0-2a7f1c9d8e35""#,
+    )?;
+    client
+        .website_snippets()
+        .refresh_webpage_domain(&website_id, &domain_snippet_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `listWebpageDomainPages` with its examples.
+#[cfg(feature = "internal")]
+async fn list_webpage_domain_pages(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "listWebpageDomainPages",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let domain_snippet_id: String = ::crisp_runtime::examples::decode(
+        "listWebpageDomainPages",
+        "domain_snippet_id",
+        r#""5b2f7c1e-93a4-4d8b-b6e0-2a7f1c9d8e35""#,
+    )?;
+    let page_number: u32 = ::crisp_runtime::examples::decode(
+        "listWebpageDomainPages",
+        "page_number",
+        r#"1"#,
+    )?;
+    let answer = client
+        .website_snippets()
+        .list_webpage_domain_pages(&website_id, &domain_snippet_id, page_number)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "listWebpageDomainPages",
+        "the answer",
+        r#"[{"disabled":false,"domain":"docs.acme-inc.com","locale":"en","snippet_id":"e1f4a7b2-58c3-4e9d-a0b6-7c3d2e1f9a84","status":{"state":"success","timestamp":1700573412000},"title":"Installing Acme on your server","url":"https://docs.acme-inc.com/getting-started/install"}]"#,
+        &::crisp_runtime::examples::encode(
+            "listWebpageDomainPages",
+            "the answer",
+            &answer,
+        )?,
+    )
+}
+/// Calls `checkIfWebpageDomainPageExists` with its examples.
+#[cfg(feature = "internal")]
+async fn check_if_webpage_domain_page_exists(
+    client: &crate::Client,
+) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "checkIfWebpageDomainPageExists",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let domain_snippet_id: String = ::crisp_runtime::examples::decode(
+        "checkIfWebpageDomainPageExists",
+        "domain_snippet_id",
+        r#""5b2f7c1e-93a4-4d8b-b6e0-2a7f1c9d8e35""#,
+    )?;
+    let page_snippet_id: String = ::crisp_runtime::examples::decode(
+        "checkIfWebpageDomainPageExists",
+        "page_snippet_id",
+        r#""e1f4a7b2-58c3-4e9d-a0b6-7c3d2e1f9a84""#,
+    )?;
+    if client
+        .website_snippets()
+        .check_if_webpage_domain_page_exists(
+            &website_id,
+            &domain_snippet_id,
+            &page_snippet_id,
+        )
+        .await
+        .map_err(|error| error.to_string())?
+    {
+        Ok(())
+    } else {
+        Err(
+            "checkIfWebpageDomainPageExists: answered that the resource does not exist"
+                .to_owned(),
+        )
+    }
+}
+/// Calls `updateWebpageDomainPage` with its examples.
+#[cfg(feature = "internal")]
+async fn update_webpage_domain_page(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "updateWebpageDomainPage",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let domain_snippet_id: String = ::crisp_runtime::examples::decode(
+        "updateWebpageDomainPage",
+        "domain_snippet_id",
+        r#""5b2f7c1e-93a4-4d8b-b6e0-2a7f1c9d8e35""#,
+    )?;
+    let page_snippet_id: String = ::crisp_runtime::examples::decode(
+        "updateWebpageDomainPage",
+        "page_snippet_id",
+        r#""e1f4a7b2-58c3-4e9d-a0b6-7c3d2e1f9a84""#,
+    )?;
+    let body: ::crisp_models::UpdateWebpageDomainPageBody = ::crisp_runtime::examples::decode(
+        "updateWebpageDomainPage",
+        "body",
+        r#"{"disabled":false,"locale":"fr"}"#,
+    )?;
+    client
+        .website_snippets()
+        .update_webpage_domain_page(
+            &website_id,
+            &domain_snippet_id,
+            &page_snippet_id,
+            &body,
+        )
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `resolveWebpageDomainPageContent` with its examples.
+#[cfg(feature = "internal")]
+async fn resolve_webpage_domain_page_content(
+    client: &crate::Client,
+) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "resolveWebpageDomainPageContent",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let domain_snippet_id: String = ::crisp_runtime::examples::decode(
+        "resolveWebpageDomainPageContent",
+        "domain_snippet_id",
+        r#""5b2f7c1e-93a4-4d8b-b6e0-2a7f1c9d8e35""#,
+    )?;
+    let page_snippet_id: String = ::crisp_runtime::examples::decode(
+        "resolveWebpageDomainPageContent",
+        "page_snippet_id",
+        r#""e1f4a7b2-58c3-4e9d-a0b6-7c3d2e1f9a84""#,
+    )?;
+    let answer = client
+        .website_snippets()
+        .resolve_webpage_domain_page_content(
+            &website_id,
+            &domain_snippet_id,
+            &page_snippet_id,
+        )
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "resolveWebpageDomainPageContent",
+        "the answer",
+        r#"{"content":"Installing Acme takes a few minutes. First, download the latest release...","title":"Installing Acme on your server"}"#,
+        &::crisp_runtime::examples::encode(
+            "resolveWebpageDomainPageContent",
+            "the answer",
+            &answer,
+        )?,
+    )
+}
+/// Calls `listOverlaySearches` with its examples.
+#[cfg(feature = "internal")]
+async fn list_overlay_searches(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "listOverlaySearches",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let answer = client
+        .website_snippets()
+        .list_overlay_searches(&website_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "listOverlaySearches",
+        "the answer",
+        r#"[{"locale":"en","query":"refund policy","snippet_id":"0c7d9e2f-41b8-4a6c-93e5-d8f2a1b7c604"}]"#,
+        &::crisp_runtime::examples::encode("listOverlaySearches", "the answer", &answer)?,
+    )
+}
+/// Calls `addANewOverlaySearch` with its examples.
+#[cfg(feature = "internal")]
+async fn add_a_new_overlay_search(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "addANewOverlaySearch",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::AddANewOverlaySearchBody = ::crisp_runtime::examples::decode(
+        "addANewOverlaySearch",
+        "body",
+        r#"{"locale":"en","query":"refund policy"}"#,
+    )?;
+    client
+        .website_snippets()
+        .add_a_new_overlay_search(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `resolveOverlaySearch` with its examples.
+#[cfg(feature = "internal")]
+async fn resolve_overlay_search(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "resolveOverlaySearch",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let search_snippet_id: String = ::crisp_runtime::examples::decode(
+        "resolveOverlaySearch",
+        "search_snippet_id",
+        r#""0c7d9e2f-41b8-4a6c-93e5-d8f2a1b7c604""#,
+    )?;
+    let answer = client
+        .website_snippets()
+        .resolve_overlay_search(&website_id, &search_snippet_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "resolveOverlaySearch",
+        "the answer",
+        r#"{"locale":"en","query":"refund policy","snippet_id":"0c7d9e2f-41b8-4a6c-93e5-d8f2a1b7c604"}"#,
+        &::crisp_runtime::examples::encode(
+            "resolveOverlaySearch",
+            "the answer",
+            &answer,
+        )?,
+    )
+}
+/// Calls `checkIfOverlaySearchExists` with its examples.
+#[cfg(feature = "internal")]
+async fn check_if_overlay_search_exists(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "checkIfOverlaySearchExists",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let search_snippet_id: String = ::crisp_runtime::examples::decode(
+        "checkIfOverlaySearchExists",
+        "search_snippet_id",
+        r#""0c7d9e2f-41b8-4a6c-93e5-d8f2a1b7c604""#,
+    )?;
+    if client
+        .website_snippets()
+        .check_if_overlay_search_exists(&website_id, &search_snippet_id)
+        .await
+        .map_err(|error| error.to_string())?
+    {
+        Ok(())
+    } else {
+        Err(
+            "checkIfOverlaySearchExists: answered that the resource does not exist"
+                .to_owned(),
+        )
+    }
+}
+/// Calls `updateOverlaySearch` with its examples.
+#[cfg(feature = "internal")]
+async fn update_overlay_search(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "updateOverlaySearch",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let search_snippet_id: String = ::crisp_runtime::examples::decode(
+        "updateOverlaySearch",
+        "search_snippet_id",
+        r#""0c7d9e2f-41b8-4a6c-93e5-d8f2a1b7c604""#,
+    )?;
+    let body: ::crisp_models::UpdateOverlaySearchBody = ::crisp_runtime::examples::decode(
+        "updateOverlaySearch",
+        "body",
+        r#"{"query":"refund policy for annual plans"}"#,
+    )?;
+    client
+        .website_snippets()
+        .update_overlay_search(&website_id, &search_snippet_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `deleteOverlaySearch` with its examples.
+#[cfg(feature = "internal")]
+async fn delete_overlay_search(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "deleteOverlaySearch",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let search_snippet_id: String = ::crisp_runtime::examples::decode(
+        "deleteOverlaySearch",
+        "search_snippet_id",
+        r#""0c7d9e2f-41b8-4a6c-93e5-d8f2a1b7c604""#,
+    )?;
+    client
+        .website_snippets()
+        .delete_overlay_search(&website_id, &search_snippet_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `listOverlayCategories` with its examples.
+#[cfg(feature = "internal")]
+async fn list_overlay_categories(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "listOverlayCategories",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let answer = client
+        .website_snippets()
+        .list_overlay_categories(&website_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "listOverlayCategories",
+        "the answer",
+        r#"[{"color":"teal","locale":"en","name":"Billing","snippet_id":"9a4e6b3d-7f21-4c85-b0d9-3e1c5a8f2b76"}]"#,
+        &::crisp_runtime::examples::encode(
+            "listOverlayCategories",
+            "the answer",
+            &answer,
+        )?,
+    )
+}
+/// Calls `addANewOverlayCategory` with its examples.
+#[cfg(feature = "internal")]
+async fn add_a_new_overlay_category(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "addANewOverlayCategory",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::AddANewOverlayCategoryBody = ::crisp_runtime::examples::decode(
+        "addANewOverlayCategory",
+        "body",
+        r#"{"locale":"en","name":"Billing"}"#,
+    )?;
+    client
+        .website_snippets()
+        .add_a_new_overlay_category(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `resolveOverlayCategory` with its examples.
+#[cfg(feature = "internal")]
+async fn resolve_overlay_category(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "resolveOverlayCategory",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let category_snippet_id: String = ::crisp_runtime::examples::decode(
+        "resolveOverlayCategory",
+        "category_snippet_id",
+        r#""9a4e6b3d-7f21-4c85-b0d9-3e1c5a8f2b76""#,
+    )?;
+    let answer = client
+        .website_snippets()
+        .resolve_overlay_category(&website_id, &category_snippet_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "resolveOverlayCategory",
+        "the answer",
+        r#"{"color":"teal","locale":"en","name":"Billing","snippet_id":"9a4e6b3d-7f21-4c85-b0d9-3e1c5a8f2b76"}"#,
+        &::crisp_runtime::examples::encode(
+            "resolveOverlayCategory",
+            "the answer",
+            &answer,
+        )?,
+    )
+}
+/// Calls `checkIfOverlayCategoryExists` with its examples.
+#[cfg(feature = "internal")]
+async fn check_if_overlay_category_exists(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "checkIfOverlayCategoryExists",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let category_snippet_id: String = ::crisp_runtime::examples::decode(
+        "checkIfOverlayCategoryExists",
+        "category_snippet_id",
+        r#""9a4e6b3d-7f21-4c85-b0d9-3e1c5a8f2b76""#,
+    )?;
+    if client
+        .website_snippets()
+        .check_if_overlay_category_exists(&website_id, &category_snippet_id)
+        .await
+        .map_err(|error| error.to_string())?
+    {
+        Ok(())
+    } else {
+        Err(
+            "checkIfOverlayCategoryExists: answered that the resource does not exist"
+                .to_owned(),
+        )
+    }
+}
+/// Calls `updateOverlayCategory` with its examples.
+#[cfg(feature = "internal")]
+async fn update_overlay_category(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "updateOverlayCategory",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let category_snippet_id: String = ::crisp_runtime::examples::decode(
+        "updateOverlayCategory",
+        "category_snippet_id",
+        r#""9a4e6b3d-7f21-4c85-b0d9-3e1c5a8f2b76""#,
+    )?;
+    let body: ::crisp_models::UpdateOverlayCategoryBody = ::crisp_runtime::examples::decode(
+        "updateOverlayCategory",
+        "body",
+        r#"{"color":"purple","name":"Billing & invoices"}"#,
+    )?;
+    client
+        .website_snippets()
+        .update_overlay_category(&website_id, &category_snippet_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `deleteOverlayCategory` with its examples.
+#[cfg(feature = "internal")]
+async fn delete_overlay_category(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "deleteOverlayCategory",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let category_snippet_id: String = ::crisp_runtime::examples::decode(
+        "deleteOverlayCategory",
+        "category_snippet_id",
+        r#""9a4e6b3d-7f21-4c85-b0d9-3e1c5a8f2b76""#,
+    )?;
+    client
+        .website_snippets()
+        .delete_overlay_category(&website_id, &category_snippet_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `resolveStatusPage` with its examples.
+#[cfg(feature = "internal")]
+async fn resolve_status_page(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "resolveStatusPage",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let answer = client
+        .website_status_page()
+        .resolve_status_page(&website_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "resolveStatusPage",
+        "the answer",
+        r#"{"name":"Acme Status","url":"https://acme-inc.crisp.watch/"}"#,
+        &::crisp_runtime::examples::encode("resolveStatusPage", "the answer", &answer)?,
+    )
+}
+/// Calls `checkIfStatusPageExists` with its examples.
+#[cfg(feature = "internal")]
+async fn check_if_status_page_exists(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "checkIfStatusPageExists",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    if client
+        .website_status_page()
+        .check_if_status_page_exists(&website_id)
+        .await
+        .map_err(|error| error.to_string())?
+    {
+        Ok(())
+    } else {
+        Err(
+            "checkIfStatusPageExists: answered that the resource does not exist"
+                .to_owned(),
+        )
+    }
+}
+/// Calls `initializeStatusPage` with its examples.
+#[cfg(feature = "internal")]
+async fn initialize_status_page(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "initializeStatusPage",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::InitializeStatusPageBody = ::crisp_runtime::examples::decode(
+        "initializeStatusPage",
+        "body",
+        r#"{"domain_basic":"acme-inc","name":"Acme Status"}"#,
+    )?;
+    client
+        .website_status_page()
+        .initialize_status_page(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `deleteStatusPage` with its examples.
+#[cfg(feature = "internal")]
+async fn delete_status_page(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "deleteStatusPage",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::DeleteStatusPageBody = ::crisp_runtime::examples::decode(
+        "deleteStatusPage",
+        "body",
+        r#"{"verify":"MySuperSecurePassword"}"#,
+    )?;
+    client
+        .website_status_page()
+        .delete_status_page(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `listStatusPageServices` with its examples.
+#[cfg(feature = "internal")]
+async fn list_status_page_services(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "listStatusPageServices",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let page_number: u32 = ::crisp_runtime::examples::decode(
+        "listStatusPageServices",
+        "page_number",
+        r#"1"#,
+    )?;
+    let options: ::crisp_models::ListStatusPageServicesOptions = ::crisp_runtime::examples::decode(
+        "listStatusPageServices",
+        "options",
+        r#"{"search_name":"API"}"#,
+    )?;
+    let answer = client
+        .website_status_page()
+        .list_status_page_services(&website_id, page_number, &options)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "listStatusPageServices",
+        "the answer",
+        r#"[{"created_at":1699001200000,"name":"API","order":1,"service_id":"2f8b6d1a-c4e7-4093-a5b2-9e7d3c1f0a68","updated_at":1700480000000},{"created_at":1699001260000,"name":"Website","order":2,"service_id":"7c3e9a15-b6d2-48f0-91e4-a2c8d5f7b039","updated_at":1699001260000}]"#,
+        &::crisp_runtime::examples::encode(
+            "listStatusPageServices",
+            "the answer",
+            &answer,
+        )?,
+    )
+}
+/// Calls `addANewStatusPageService` with its examples.
+#[cfg(feature = "internal")]
+async fn add_a_new_status_page_service(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "addANewStatusPageService",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::AddANewStatusPageServiceBody = ::crisp_runtime::examples::decode(
+        "addANewStatusPageService",
+        "body",
+        r#"{"name":"API"}"#,
+    )?;
+    client
+        .website_status_page()
+        .add_a_new_status_page_service(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `resolveStatusPageService` with its examples.
+#[cfg(feature = "internal")]
+async fn resolve_status_page_service(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "resolveStatusPageService",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let service_id: String = ::crisp_runtime::examples::decode(
+        "resolveStatusPageService",
+        "service_id",
+        r#""2f8b6d1a-c4e7-4093-a5b2-9e7d3c1f0a68""#,
+    )?;
+    let answer = client
+        .website_status_page()
+        .resolve_status_page_service(&website_id, &service_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "resolveStatusPageService",
+        "the answer",
+        r#"{"created_at":1699001200000,"name":"API","order":1,"service_id":"2f8b6d1a-c4e7-4093-a5b2-9e7d3c1f0a68","updated_at":1700480000000}"#,
+        &::crisp_runtime::examples::encode(
+            "resolveStatusPageService",
+            "the answer",
+            &answer,
+        )?,
+    )
+}
+/// Calls `checkIfStatusPageServiceExists` with its examples.
+#[cfg(feature = "internal")]
+async fn check_if_status_page_service_exists(
+    client: &crate::Client,
+) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "checkIfStatusPageServiceExists",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let service_id: String = ::crisp_runtime::examples::decode(
+        "checkIfStatusPageServiceExists",
+        "service_id",
+        r#""2f8b6d1a-c4e7-4093-a5b2-9e7d3c1f0a68""#,
+    )?;
+    if client
+        .website_status_page()
+        .check_if_status_page_service_exists(&website_id, &service_id)
+        .await
+        .map_err(|error| error.to_string())?
+    {
+        Ok(())
+    } else {
+        Err(
+            "checkIfStatusPageServiceExists: answered that the resource does not exist"
+                .to_owned(),
+        )
+    }
+}
+/// Calls `saveStatusPageService` with its examples.
+#[cfg(feature = "internal")]
+async fn save_status_page_service(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "saveStatusPageService",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let service_id: String = ::crisp_runtime::examples::decode(
+        "saveStatusPageService",
+        "service_id",
+        r#""2f8b6d1a-c4e7-4093-a5b2-9e7d3c1f0a68""#,
+    )?;
+    let body: ::crisp_models::SaveStatusPageServiceBody = ::crisp_runtime::examples::decode(
+        "saveStatusPageService",
+        "body",
+        r#"{"name":"API","order":1}"#,
+    )?;
+    client
+        .website_status_page()
+        .save_status_page_service(&website_id, &service_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `updateStatusPageService` with its examples.
+#[cfg(feature = "internal")]
+async fn update_status_page_service(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "updateStatusPageService",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let service_id: String = ::crisp_runtime::examples::decode(
+        "updateStatusPageService",
+        "service_id",
+        r#""2f8b6d1a-c4e7-4093-a5b2-9e7d3c1f0a68""#,
+    )?;
+    let body: ::crisp_models::UpdateStatusPageServiceBody = ::crisp_runtime::examples::decode(
+        "updateStatusPageService",
+        "body",
+        r#"{"order":3}"#,
+    )?;
+    client
+        .website_status_page()
+        .update_status_page_service(&website_id, &service_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `deleteStatusPageService` with its examples.
+#[cfg(feature = "internal")]
+async fn delete_status_page_service(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "deleteStatusPageService",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let service_id: String = ::crisp_runtime::examples::decode(
+        "deleteStatusPageService",
+        "service_id",
+        r#""2f8b6d1a-c4e7-4093-a5b2-9e7d3c1f0a68""#,
+    )?;
+    client
+        .website_status_page()
+        .delete_status_page_service(&website_id, &service_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `listStatusPageServiceNodes` with its examples.
+#[cfg(feature = "internal")]
+async fn list_status_page_service_nodes(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "listStatusPageServiceNodes",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let service_id: String = ::crisp_runtime::examples::decode(
+        "listStatusPageServiceNodes",
+        "service_id",
+        r#""2f8b6d1a-c4e7-4093-a5b2-9e7d3c1f0a68""#,
+    )?;
+    let page_number: u32 = ::crisp_runtime::examples::decode(
+        "listStatusPageServiceNodes",
+        "page_number",
+        r#"1"#,
+    )?;
+    let options: ::crisp_models::ListStatusPageServiceNodesOptions = ::crisp_runtime::examples::decode(
+        "listStatusPageServiceNodes",
+        "options",
+        r#"{"search_label":"Public API"}"#,
+    )?;
+    let answer = client
+        .website_status_page()
+        .list_status_page_service_nodes(&website_id, &service_id, page_number, &options)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "listStatusPageServiceNodes",
+        "the answer",
+        r#"[{"created_at":1699001500000,"http":{"body":{"healthy_match":"OK"},"status":{"healthy_above":200,"healthy_below":400}},"label":"Public API","mode":"poll","node_id":"4d9a2c7e-1b5f-4e83-a6c0-f2b8d7e9a315","order":1,"replicas":["https://api-1.acme-inc.com/health","https://api-2.acme-inc.com/health"],"updated_at":1700480100000},{"created_at":1699001600000,"label":"Background workers","mode":"push","node_id":"b7e1c3f9-6a24-4d58-8e0b-3c9f1a7d2e64","order":2,"replicas":[],"updated_at":1699001600000}]"#,
+        &::crisp_runtime::examples::encode(
+            "listStatusPageServiceNodes",
+            "the answer",
+            &answer,
+        )?,
+    )
+}
+/// Calls `addANewStatusPageServiceNode` with its examples.
+#[cfg(feature = "internal")]
+async fn add_a_new_status_page_service_node(
+    client: &crate::Client,
+) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "addANewStatusPageServiceNode",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let service_id: String = ::crisp_runtime::examples::decode(
+        "addANewStatusPageServiceNode",
+        "service_id",
+        r#""2f8b6d1a-c4e7-4093-a5b2-9e7d3c1f0a68""#,
+    )?;
+    let body: ::crisp_models::AddANewStatusPageServiceNodeBody = ::crisp_runtime::examples::decode(
+        "addANewStatusPageServiceNode",
+        "body",
+        r#"{"label":"Public API","mode":"poll"}"#,
+    )?;
+    client
+        .website_status_page()
+        .add_a_new_status_page_service_node(&website_id, &service_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `resolveStatusPageServiceNode` with its examples.
+#[cfg(feature = "internal")]
+async fn resolve_status_page_service_node(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "resolveStatusPageServiceNode",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let service_id: String = ::crisp_runtime::examples::decode(
+        "resolveStatusPageServiceNode",
+        "service_id",
+        r#""2f8b6d1a-c4e7-4093-a5b2-9e7d3c1f0a68""#,
+    )?;
+    let node_id: String = ::crisp_runtime::examples::decode(
+        "resolveStatusPageServiceNode",
+        "node_id",
+        r#""4d9a2c7e-1b5f-4e83-a6c0-f2b8d7e9a315""#,
+    )?;
+    let answer = client
+        .website_status_page()
+        .resolve_status_page_service_node(&website_id, &service_id, &node_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "resolveStatusPageServiceNode",
+        "the answer",
+        r#"{"created_at":1699001500000,"http":{"body":{"healthy_match":"OK"},"status":{"healthy_above":200,"healthy_below":400}},"label":"Public API","mode":"poll","node_id":"4d9a2c7e-1b5f-4e83-a6c0-f2b8d7e9a315","order":1,"replicas":["https://api-1.acme-inc.com/health","https://api-2.acme-inc.com/health"],"updated_at":1700480100000}"#,
+        &::crisp_runtime::examples::encode(
+            "resolveStatusPageServiceNode",
+            "the answer",
+            &answer,
+        )?,
+    )
+}
+/// Calls `checkIfStatusPageServiceNodeExists` with its examples.
+#[cfg(feature = "internal")]
+async fn check_if_status_page_service_node_exists(
+    client: &crate::Client,
+) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "checkIfStatusPageServiceNodeExists",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let service_id: String = ::crisp_runtime::examples::decode(
+        "checkIfStatusPageServiceNodeExists",
+        "service_id",
+        r#""2f8b6d1a-c4e7-4093-a5b2-9e7d3c1f0a68""#,
+    )?;
+    let node_id: String = ::crisp_runtime::examples::decode(
+        "checkIfStatusPageServiceNodeExists",
+        "node_id",
+        r#""4d9a2c7e-1b5f-4e83-a6c0-f2b8d7e9a315""#,
+    )?;
+    if client
+        .website_status_page()
+        .check_if_status_page_service_node_exists(&website_id, &service_id, &node_id)
+        .await
+        .map_err(|error| error.to_string())?
+    {
+        Ok(())
+    } else {
+        Err(
+            "checkIfStatusPageServiceNodeExists: answered that the resource does not exist"
+                .to_owned(),
+        )
+    }
+}
+/// Calls `saveStatusPageServiceNode` with its examples.
+#[cfg(feature = "internal")]
+async fn save_status_page_service_node(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "saveStatusPageServiceNode",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let service_id: String = ::crisp_runtime::examples::decode(
+        "saveStatusPageServiceNode",
+        "service_id",
+        r#""2f8b6d1a-c4e7-4093-a5b2-9e7d3c1f0a68""#,
+    )?;
+    let node_id: String = ::crisp_runtime::examples::decode(
+        "saveStatusPageServiceNode",
+        "node_id",
+        r#""4d9a2c7e-1b5f-4e83-a6c0-f2b8d7e9a315""#,
+    )?;
+    let body: ::crisp_models::SaveStatusPageServiceNodeBody = ::crisp_runtime::examples::decode(
+        "saveStatusPageServiceNode",
+        "body",
+        r#"{"http":{"body":{"healthy_match":"OK"},"status":{"healthy_above":200,"healthy_below":400}},"label":"Public API","order":1,"replicas":["https://api-1.acme-inc.com/health","https://api-2.acme-inc.com/health"]}"#,
+    )?;
+    client
+        .website_status_page()
+        .save_status_page_service_node(&website_id, &service_id, &node_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `updateStatusPageServiceNode` with its examples.
+#[cfg(feature = "internal")]
+async fn update_status_page_service_node(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "updateStatusPageServiceNode",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let service_id: String = ::crisp_runtime::examples::decode(
+        "updateStatusPageServiceNode",
+        "service_id",
+        r#""2f8b6d1a-c4e7-4093-a5b2-9e7d3c1f0a68""#,
+    )?;
+    let node_id: String = ::crisp_runtime::examples::decode(
+        "updateStatusPageServiceNode",
+        "node_id",
+        r#""4d9a2c7e-1b5f-4e83-a6c0-f2b8d7e9a315""#,
+    )?;
+    let body: ::crisp_models::UpdateStatusPageServiceNodeBody = ::crisp_runtime::examples::decode(
+        "updateStatusPageServiceNode",
+        "body",
+        r#"{"replicas":["https://api-1.acme-inc.com/health","https://api-3.acme-inc.com/health"]}"#,
+    )?;
+    client
+        .website_status_page()
+        .update_status_page_service_node(&website_id, &service_id, &node_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `deleteStatusPageServiceNode` with its examples.
+#[cfg(feature = "internal")]
+async fn delete_status_page_service_node(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "deleteStatusPageServiceNode",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let service_id: String = ::crisp_runtime::examples::decode(
+        "deleteStatusPageServiceNode",
+        "service_id",
+        r#""2f8b6d1a-c4e7-4093-a5b2-9e7d3c1f0a68""#,
+    )?;
+    let node_id: String = ::crisp_runtime::examples::decode(
+        "deleteStatusPageServiceNode",
+        "node_id",
+        r#""4d9a2c7e-1b5f-4e83-a6c0-f2b8d7e9a315""#,
+    )?;
+    client
+        .website_status_page()
+        .delete_status_page_service_node(&website_id, &service_id, &node_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `listStatusPageServiceNodeReplicas` with its examples.
+#[cfg(feature = "internal")]
+async fn list_status_page_service_node_replicas(
+    client: &crate::Client,
+) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "listStatusPageServiceNodeReplicas",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let service_id: String = ::crisp_runtime::examples::decode(
+        "listStatusPageServiceNodeReplicas",
+        "service_id",
+        r#""2f8b6d1a-c4e7-4093-a5b2-9e7d3c1f0a68""#,
+    )?;
+    let node_id: String = ::crisp_runtime::examples::decode(
+        "listStatusPageServiceNodeReplicas",
+        "node_id",
+        r#""4d9a2c7e-1b5f-4e83-a6c0-f2b8d7e9a315""#,
+    )?;
+    let answer = client
+        .website_status_page()
+        .list_status_page_service_node_replicas(&website_id, &service_id, &node_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "listStatusPageServiceNodeReplicas",
+        "the answer",
+        r#"["healthy","sick"]"#,
+        &::crisp_runtime::examples::encode(
+            "listStatusPageServiceNodeReplicas",
+            "the answer",
+            &answer,
+        )?,
+    )
+}
+/// Calls `flushStatusPageServiceNodeReplicas` with its examples.
+#[cfg(feature = "internal")]
+async fn flush_status_page_service_node_replicas(
+    client: &crate::Client,
+) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "flushStatusPageServiceNodeReplicas",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let service_id: String = ::crisp_runtime::examples::decode(
+        "flushStatusPageServiceNodeReplicas",
+        "service_id",
+        r#""2f8b6d1a-c4e7-4093-a5b2-9e7d3c1f0a68""#,
+    )?;
+    let node_id: String = ::crisp_runtime::examples::decode(
+        "flushStatusPageServiceNodeReplicas",
+        "node_id",
+        r#""4d9a2c7e-1b5f-4e83-a6c0-f2b8d7e9a315""#,
+    )?;
+    client
+        .website_status_page()
+        .flush_status_page_service_node_replicas(&website_id, &service_id, &node_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `resolveStatusPageAnnouncement` with its examples.
+#[cfg(feature = "internal")]
+async fn resolve_status_page_announcement(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "resolveStatusPageAnnouncement",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let answer = client
+        .website_status_page()
+        .resolve_status_page_announcement(&website_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "resolveStatusPageAnnouncement",
+        "the answer",
+        r#"{"created_at":1700470000000,"expire_at":1700892000000,"message":"The dashboard will be read-only on Saturday from 02:00 to 03:00 UTC while we upgrade our databases.","title":"Scheduled maintenance","updated_at":1700471000000}"#,
+        &::crisp_runtime::examples::encode(
+            "resolveStatusPageAnnouncement",
+            "the answer",
+            &answer,
+        )?,
+    )
+}
+/// Calls `checkIfStatusPageAnnouncementExists` with its examples.
+#[cfg(feature = "internal")]
+async fn check_if_status_page_announcement_exists(
+    client: &crate::Client,
+) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "checkIfStatusPageAnnouncementExists",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    if client
+        .website_status_page()
+        .check_if_status_page_announcement_exists(&website_id)
+        .await
+        .map_err(|error| error.to_string())?
+    {
+        Ok(())
+    } else {
+        Err(
+            "checkIfStatusPageAnnouncementExists: answered that the resource does not exist"
+                .to_owned(),
+        )
+    }
+}
+/// Calls `saveStatusPageAnnouncement` with its examples.
+#[cfg(feature = "internal")]
+async fn save_status_page_announcement(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "saveStatusPageAnnouncement",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::SaveStatusPageAnnouncementBody = ::crisp_runtime::examples::decode(
+        "saveStatusPageAnnouncement",
+        "body",
+        r#"{"expire_at":1700892000000,"message":"The dashboard will be read-only on Saturday from 02:00 to 03:00 UTC while we upgrade our databases.","title":"Scheduled maintenance"}"#,
+    )?;
+    client
+        .website_status_page()
+        .save_status_page_announcement(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `deleteStatusPageAnnouncement` with its examples.
+#[cfg(feature = "internal")]
+async fn delete_status_page_announcement(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "deleteStatusPageAnnouncement",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    client
+        .website_status_page()
+        .delete_status_page_announcement(&website_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `resolveStatusPageSettings` with its examples.
+#[cfg(feature = "internal")]
+async fn resolve_status_page_settings(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "resolveStatusPageSettings",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let answer = client
+        .website_status_page()
+        .resolve_status_page_settings(&website_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "resolveStatusPageSettings",
+        "the answer",
+        r#"{"appearance":{"banner":"https://storage.crisp.chat/users/upload/acme/banner.jpg","logos":{"footer":"https://storage.crisp.chat/users/upload/acme/footer-logo.png","header":"https://storage.crisp.chat/users/upload/acme/header-logo.png"}},"behavior":{"forbid_indexing":false,"locale_picker":false,"refer_link":true,"show_chatbox":true},"include":{"html":"<script src=\"https://analytics.acme-inc.com/tag.js\"></script>"},"metrics":{"local":{"delay_dead":40,"delay_sick":10,"retry":2},"poll":{"delay_dead":30,"delay_sick":10,"retry":2},"push":{"delay_dead":60,"system_cpu_sick_above":0.9,"system_ram_sick_above":0.95}},"name":"Acme Status","notify":{"app":{"user_ids":["f3a2b1c0-5d6e-4f78-9a0b-c1d2e3f4a5b6"]},"email":{"to":"oncall@acme-inc.com"},"pushover":{"token":"azGDORePK8gMaC0QOYAMyEEuzJnyUi","users":["uQiRzpo4DXghDmr9QzzfQu27cmVRsG"]},"slack":{"hook_url":"https://hooks.slack.com/services/T0000000/B0000000/XXXXXXXXXXXXXXXXXXXXXXXX","mention_channel":true}}}"#,
+        &::crisp_runtime::examples::encode(
+            "resolveStatusPageSettings",
+            "the answer",
+            &answer,
+        )?,
+    )
+}
+/// Calls `saveStatusPageSettings` with its examples.
+#[cfg(feature = "internal")]
+async fn save_status_page_settings(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "saveStatusPageSettings",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::StatusPageSettings = ::crisp_runtime::examples::decode(
+        "saveStatusPageSettings",
+        "body",
+        r#"{"behavior":{"show_chatbox":false},"metrics":{"poll":{"retry":3}},"notify":{"email":{"to":"oncall@acme-inc.com"}}}"#,
+    )?;
+    client
+        .website_status_page()
+        .save_status_page_settings(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `resolveStatusPageDomain` with its examples.
+#[cfg(feature = "internal")]
+async fn resolve_status_page_domain(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "resolveStatusPageDomain",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let answer = client
+        .website_status_page()
+        .resolve_status_page_domain(&website_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "resolveStatusPageDomain",
+        "the answer",
+        r#"{"basic":"acme-inc","custom":"status.acme-inc.com","root":"crisp.watch","verified":true}"#,
+        &::crisp_runtime::examples::encode(
+            "resolveStatusPageDomain",
+            "the answer",
+            &answer,
+        )?,
+    )
+}
+/// Calls `requestStatusPageDomainChange` with its examples.
+#[cfg(feature = "internal")]
+async fn request_status_page_domain_change(
+    client: &crate::Client,
+) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "requestStatusPageDomainChange",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::RequestStatusPageDomainChangeBody = ::crisp_runtime::examples::decode(
+        "requestStatusPageDomainChange",
+        "body",
+        r#"{"custom":"status.acme-inc.com"}"#,
+    )?;
+    client
+        .website_status_page()
+        .request_status_page_domain_change(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `generateStatusPageDomainSetupFlow` with its examples.
+#[cfg(feature = "internal")]
+async fn generate_status_page_domain_setup_flow(
+    client: &crate::Client,
+) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "generateStatusPageDomainSetupFlow",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let options: ::crisp_models::GenerateStatusPageDomainSetupFlowOptions = ::crisp_runtime::examples::decode(
+        "generateStatusPageDomainSetupFlow",
+        "options",
+        r#"{"custom":"status.acme-inc.com"}"#,
+    )?;
+    let answer = client
+        .website_status_page()
+        .generate_status_page_domain_setup_flow(&website_id, &options)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "generateStatusPageDomainSetupFlow",
+        "the answer",
+        r#"{"custom":"status.acme-inc.com","setup":{"records":[{"name":"status","query":"cname","type":"cname","value":"status.crisp.watch"}]}}"#,
+        &::crisp_runtime::examples::encode(
+            "generateStatusPageDomainSetupFlow",
+            "the answer",
+            &answer,
+        )?,
+    )
+}
+/// Calls `getStatusPageReporterToken` with its examples.
+#[cfg(feature = "internal")]
+async fn get_status_page_reporter_token(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "getStatusPageReporterToken",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let answer = client
+        .website_status_page()
+        .get_status_page_reporter_token(&website_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "getStatusPageReporterToken",
+        "the answer",
+        r#"{"token":"cf1e8c2a7b9d4e36a05f1b2c3d4e5f6a"}"#,
+        &::crisp_runtime::examples::encode(
+            "getStatusPageReporterToken",
+            "the answer",
+            &answer,
+        )?,
+    )
+}
+/// Calls `rollStatusPageReporterToken` with its examples.
+#[cfg(feature = "internal")]
+async fn roll_status_page_reporter_token(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "rollStatusPageReporterToken",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    client
+        .website_status_page()
+        .roll_status_page_reporter_token(&website_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `getSubscriptionStatus` with its examples.
+#[cfg(feature = "internal")]
+async fn get_subscription_status(client: &crate::Client) -> Result<(), String> {
+    let email_hash: String = ::crisp_runtime::examples::decode(
+        "getSubscriptionStatus",
+        "email_hash",
+        r#""5d41402abc4b2a76b9719d911017c5925d41402abc4b2a76b9719d911017c592""#,
+    )?;
+    let key: String = ::crisp_runtime::examples::decode(
+        "getSubscriptionStatus",
+        "key",
+        r#""8f14e45fceea167a5a36dedd4bea2543""#,
+    )?;
+    let options: ::crisp_models::GetSubscriptionStatusOptions = ::crisp_runtime::examples::decode(
+        "getSubscriptionStatus",
+        "options",
+        r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+    )?;
+    let answer = client
+        .email_subscription()
+        .get_subscription_status(&email_hash, &key, &options)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "getSubscriptionStatus",
+        "the answer",
+        r#"{"subscribed":true}"#,
+        &::crisp_runtime::examples::encode(
+            "getSubscriptionStatus",
+            "the answer",
+            &answer,
+        )?,
+    )
+}
+/// Calls `updateSubscriptionStatus` with its examples.
+#[cfg(feature = "internal")]
+async fn update_subscription_status(client: &crate::Client) -> Result<(), String> {
+    let email_hash: String = ::crisp_runtime::examples::decode(
+        "updateSubscriptionStatus",
+        "email_hash",
+        r#""5d41402abc4b2a76b9719d911017c5925d41402abc4b2a76b9719d911017c592""#,
+    )?;
+    let key: String = ::crisp_runtime::examples::decode(
+        "updateSubscriptionStatus",
+        "key",
+        r#""8f14e45fceea167a5a36dedd4bea2543""#,
+    )?;
+    let options: ::crisp_models::UpdateSubscriptionStatusOptions = ::crisp_runtime::examples::decode(
+        "updateSubscriptionStatus",
+        "options",
+        r#"{"campaign_id":"355d805f-a72f-457e-a3e5-5d01521f3cd8","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+    )?;
+    let body: ::crisp_models::EmailSubscriptionUpdate = ::crisp_runtime::examples::decode(
+        "updateSubscriptionStatus",
+        "body",
+        r#"{"subscribed":false}"#,
+    )?;
+    client
+        .email_subscription()
+        .update_subscription_status(&email_hash, &key, &options, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `getUserAvailability` with its examples.
+#[cfg(feature = "internal")]
+async fn get_user_availability(client: &crate::Client) -> Result<(), String> {
+    let answer = client
+        .user_availability()
+        .get_user_availability()
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "getUserAvailability",
+        "the answer",
+        r#"{"time":{"for":300,"since":1710340112000},"type":"online","user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"}"#,
+        &::crisp_runtime::examples::encode("getUserAvailability", "the answer", &answer)?,
+    )
+}
+/// Calls `updateUserAvailability` with its examples.
+#[cfg(feature = "internal")]
+async fn update_user_availability(client: &crate::Client) -> Result<(), String> {
+    let body: ::crisp_models::UserAvailabilityUpdate = ::crisp_runtime::examples::decode(
+        "updateUserAvailability",
+        "body",
+        r#"{"time":{"for":600},"type":"away"}"#,
+    )?;
+    client
+        .user_availability()
+        .update_user_availability(&body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `getUserAvailabilityStatus` with its examples.
+#[cfg(feature = "internal")]
+async fn get_user_availability_status(client: &crate::Client) -> Result<(), String> {
+    let answer = client
+        .user_availability()
+        .get_user_availability_status()
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "getUserAvailabilityStatus",
+        "the answer",
+        r#"{"status":"offline","user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"}"#,
+        &::crisp_runtime::examples::encode(
+            "getUserAvailabilityStatus",
+            "the answer",
+            &answer,
+        )?,
+    )
+}
+/// Calls `getUserAccount` with its examples.
+#[cfg(feature = "internal")]
+async fn get_user_account(client: &crate::Client) -> Result<(), String> {
+    let answer = client
+        .user_account_base()
+        .get_user_account()
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "getUserAccount",
+        "the answer",
+        r#"{"user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"}"#,
+        &::crisp_runtime::examples::encode("getUserAccount", "the answer", &answer)?,
+    )
+}
+/// Calls `createUserAccount` with its examples.
+#[cfg(feature = "internal")]
+async fn create_user_account(client: &crate::Client) -> Result<(), String> {
+    let body: ::crisp_models::UserAccountNew = ::crisp_runtime::examples::decode(
+        "createUserAccount",
+        "body",
+        r#"{"email":"jane.smith@acme-inc.com","first_name":"Jane","last_name":"Smith","locale":"en","password":"correct-horse-battery","signature":"9f2b7c41e8d35a06b1c4f7e2d9a08b53"}"#,
+    )?;
+    client
+        .user_account_base()
+        .create_user_account(&body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `deleteUserAccount` with its examples.
+#[cfg(feature = "internal")]
+async fn delete_user_account(client: &crate::Client) -> Result<(), String> {
+    let body: ::crisp_models::UserAccountVerify = ::crisp_runtime::examples::decode(
+        "deleteUserAccount",
+        "body",
+        r#"{"verify":"correct-horse-battery"}"#,
+    )?;
+    client
+        .user_account_base()
+        .delete_user_account(&body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `listAllBillingMethods` with its examples.
+#[cfg(feature = "internal")]
+async fn list_all_billing_methods(client: &crate::Client) -> Result<(), String> {
+    let answer = client
+        .user_account_billing()
+        .list_all_billing_methods()
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "listAllBillingMethods",
+        "the answer",
+        r#"{"cards":[{"added_date":"2024-02-11T09:30:00.000Z","address":"12 Rue de la Paix, 75002 Paris","card_country":"FR","card_id":"3b1f8e52-6c0a-4d7e-9f21-8a4c5d6e7f10","card_number_preview":"•••• •••• •••• 4242","card_provider":"visa","country":"FR","currency":"EUR","expiration_date":"04/2027","information":"Acme Inc.","invoice_email":"accounting@acme-inc.com","is_expired":false,"is_valid":true,"linked_websites":[{"domain":"acme-inc.com","name":"Acme Inc.","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}],"name_on_card":"Jane Smith","tax_identifier":"FR40303265045"}],"user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"}"#,
+        &::crisp_runtime::examples::encode(
+            "listAllBillingMethods",
+            "the answer",
+            &answer,
+        )?,
+    )
+}
+/// Calls `addNewBillingMethod` with its examples.
+#[cfg(feature = "internal")]
+async fn add_new_billing_method(client: &crate::Client) -> Result<(), String> {
+    let body: ::crisp_models::UserBillingCardNew = ::crisp_runtime::examples::decode(
+        "addNewBillingMethod",
+        "body",
+        r#"{"address":"12 Rue de la Paix, 75002 Paris","card_number":"4242424242424242","country":"FR","expiration_date":{"month":"04","year":"2027"},"invoice_email":"accounting@acme-inc.com","name_on_card":"Jane Smith","security_code":"123","tax_identifier":"FR40303265045"}"#,
+    )?;
+    client
+        .user_account_billing()
+        .add_new_billing_method(&body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `getABillingMethod` with its examples.
+#[cfg(feature = "internal")]
+async fn get_a_billing_method(client: &crate::Client) -> Result<(), String> {
+    let card_id: String = ::crisp_runtime::examples::decode(
+        "getABillingMethod",
+        "card_id",
+        r#""3b1f8e52-6c0a-4d7e-9f21-8a4c5d6e7f10""#,
+    )?;
+    let answer = client
+        .user_account_billing()
+        .get_a_billing_method(&card_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "getABillingMethod",
+        "the answer",
+        r#"{"added_date":"2024-02-11T09:30:00.000Z","address":"12 Rue de la Paix, 75002 Paris","card_country":"FR","card_id":"3b1f8e52-6c0a-4d7e-9f21-8a4c5d6e7f10","card_number_preview":"•••• •••• •••• 4242","card_provider":"visa","country":"FR","currency":"EUR","expiration_date":"04/2027","information":"Acme Inc.","invoice_email":"accounting@acme-inc.com","is_expired":false,"is_valid":true,"linked_websites":[{"domain":"acme-inc.com","name":"Acme Inc.","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}],"name_on_card":"Jane Smith","tax_identifier":"FR40303265045","user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"}"#,
+        &::crisp_runtime::examples::encode("getABillingMethod", "the answer", &answer)?,
+    )
+}
+/// Calls `updateABillingMethod` with its examples.
+#[cfg(feature = "internal")]
+async fn update_a_billing_method(client: &crate::Client) -> Result<(), String> {
+    let card_id: String = ::crisp_runtime::examples::decode(
+        "updateABillingMethod",
+        "card_id",
+        r#""3b1f8e52-6c0a-4d7e-9f21-8a4c5d6e7f10""#,
+    )?;
+    let body: ::crisp_models::UserBillingCardUpdate = ::crisp_runtime::examples::decode(
+        "updateABillingMethod",
+        "body",
+        r#"{"address":"25 Avenue Montaigne, 75008 Paris","invoice_email":"billing@acme-inc.com"}"#,
+    )?;
+    client
+        .user_account_billing()
+        .update_a_billing_method(&card_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `removeABillingMethod` with its examples.
+#[cfg(feature = "internal")]
+async fn remove_a_billing_method(client: &crate::Client) -> Result<(), String> {
+    let card_id: String = ::crisp_runtime::examples::decode(
+        "removeABillingMethod",
+        "card_id",
+        r#""3b1f8e52-6c0a-4d7e-9f21-8a4c5d6e7f10""#,
+    )?;
+    client
+        .user_account_billing()
+        .remove_a_billing_method(&card_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `listInvoicesForBillingMethod` with its examples.
+#[cfg(feature = "internal")]
+async fn list_invoices_for_billing_method(client: &crate::Client) -> Result<(), String> {
+    let card_id: String = ::crisp_runtime::examples::decode(
+        "listInvoicesForBillingMethod",
+        "card_id",
+        r#""all""#,
+    )?;
+    let page_number: u32 = ::crisp_runtime::examples::decode(
+        "listInvoicesForBillingMethod",
+        "page_number",
+        r#"1"#,
+    )?;
+    let answer = client
+        .user_account_billing()
+        .list_invoices_for_billing_method(&card_id, page_number)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "listInvoicesForBillingMethod",
+        "the answer",
+        r#"{"paging":{"per_page":20,"range":[1,1],"total":1},"results":[{"bill_id":"CRISP-2024-031542","date":"2024-03-01T00:00:00.000Z","invoice":{"currency":"EUR","due":{"parts":[{"domain":"acme-inc.com","id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc","limits":[{"id":"operators","months":1,"name":"Extra operator seats","price":10}],"name":"Acme Inc.","plugins":[{"id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb","months":1,"name":"Crisp Unlimited","price":95}]}],"total":105},"id":"in_1OpQrS2eZvKYlo2C"},"invoice_id":"7d9e1c3a-52f4-4b8e-a6d0-1f2e3c4b5a69","payment":{"is_paid":true,"number_retries":0},"receipt":"https://pay.stripe.com/receipts/acct_1A2b3C/rcpt_9Xy8Wv"}]}"#,
+        &::crisp_runtime::examples::encode(
+            "listInvoicesForBillingMethod",
+            "the answer",
+            &answer,
+        )?,
+    )
+}
+/// Calls `getAnInvoiceForBillingMethod` with its examples.
+#[cfg(feature = "internal")]
+async fn get_an_invoice_for_billing_method(
+    client: &crate::Client,
+) -> Result<(), String> {
+    let card_id: String = ::crisp_runtime::examples::decode(
+        "getAnInvoiceForBillingMethod",
+        "card_id",
+        r#""all""#,
+    )?;
+    let invoice_id: String = ::crisp_runtime::examples::decode(
+        "getAnInvoiceForBillingMethod",
+        "invoice_id",
+        r#""7d9e1c3a-52f4-4b8e-a6d0-1f2e3c4b5a69""#,
+    )?;
+    let answer = client
+        .user_account_billing()
+        .get_an_invoice_for_billing_method(&card_id, &invoice_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "getAnInvoiceForBillingMethod",
+        "the answer",
+        r#"{"bill_id":"CRISP-2024-031542","date":"2024-03-01T00:00:00.000Z","invoice":{"currency":"EUR","due":{"parts":[{"domain":"acme-inc.com","id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc","limits":[],"name":"Acme Inc.","plugins":[{"id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb","months":1,"name":"Crisp Unlimited","price":95}]}],"total":95},"id":"in_1OpQrS2eZvKYlo2C"},"invoice_id":"7d9e1c3a-52f4-4b8e-a6d0-1f2e3c4b5a69","payment":{"is_paid":false,"number_retries":2},"receipt":""}"#,
+        &::crisp_runtime::examples::encode(
+            "getAnInvoiceForBillingMethod",
+            "the answer",
+            &answer,
+        )?,
+    )
+}
+/// Calls `linkAuthorizedBillingMethod` with its examples.
+#[cfg(feature = "internal")]
+async fn link_authorized_billing_method(client: &crate::Client) -> Result<(), String> {
+    let body: ::crisp_models::UserBillingLinkRequest = ::crisp_runtime::examples::decode(
+        "linkAuthorizedBillingMethod",
+        "body",
+        r#"{"service":"paypal"}"#,
+    )?;
+    client
+        .user_account_billing()
+        .link_authorized_billing_method(&body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `finishLinkingAuthorizedBillingMethod` with its examples.
+#[cfg(feature = "internal")]
+async fn finish_linking_authorized_billing_method(
+    client: &crate::Client,
+) -> Result<(), String> {
+    let card_id: String = ::crisp_runtime::examples::decode(
+        "finishLinkingAuthorizedBillingMethod",
+        "card_id",
+        r#""3b1f8e52-6c0a-4d7e-9f21-8a4c5d6e7f10""#,
+    )?;
+    client
+        .user_account_billing()
+        .finish_linking_authorized_billing_method(&card_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `finishUnlinkingAuthorizedBillingMethod` with its examples.
+#[cfg(feature = "internal")]
+async fn finish_unlinking_authorized_billing_method(
+    client: &crate::Client,
+) -> Result<(), String> {
+    let card_id: String = ::crisp_runtime::examples::decode(
+        "finishUnlinkingAuthorizedBillingMethod",
+        "card_id",
+        r#""3b1f8e52-6c0a-4d7e-9f21-8a4c5d6e7f10""#,
+    )?;
+    client
+        .user_account_billing()
+        .finish_unlinking_authorized_billing_method(&card_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `getNotificationSettings` with its examples.
+#[cfg(feature = "internal")]
+async fn get_notification_settings(client: &crate::Client) -> Result<(), String> {
+    let answer = client
+        .user_account_notification()
+        .get_notification_settings()
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "getNotificationSettings",
+        "the answer",
+        r#"{"billing_invoice":true,"disabled":false,"messages_offline":true,"messages_online":true,"messages_rating":true,"messages_transcript":false,"messages_unread":true,"sounds":true,"user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f","visitor_browsing":false}"#,
+        &::crisp_runtime::examples::encode(
+            "getNotificationSettings",
+            "the answer",
+            &answer,
+        )?,
+    )
+}
+/// Calls `updateNotificationSettings` with its examples.
+#[cfg(feature = "internal")]
+async fn update_notification_settings(client: &crate::Client) -> Result<(), String> {
+    let body: ::crisp_models::UserNotificationSettingsUpdate = ::crisp_runtime::examples::decode(
+        "updateNotificationSettings",
+        "body",
+        r#"{"messages_transcript":true,"sounds":false}"#,
+    )?;
+    client
+        .user_account_notification()
+        .update_notification_settings(&body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `addANotificationProvider` with its examples.
+#[cfg(feature = "internal")]
+async fn add_a_notification_provider(client: &crate::Client) -> Result<(), String> {
+    let body: ::crisp_models::UserNotificationProviderNew = ::crisp_runtime::examples::decode(
+        "addANotificationProvider",
+        "body",
+        r#"{"notification_id":"fcm:dQw4w9WgXcQ:APA91bHun4MxP5egoKMwt2KZFBaFUH-1RYqx"}"#,
+    )?;
+    client
+        .user_account_notification()
+        .add_a_notification_provider(&body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `deleteANotificationProvider` with its examples.
+#[cfg(feature = "internal")]
+async fn delete_a_notification_provider(client: &crate::Client) -> Result<(), String> {
+    let notification_id: String = ::crisp_runtime::examples::decode(
+        "deleteANotificationProvider",
+        "notification_id",
+        r#""fcm:dQw4w9WgXcQ:APA91bHun4MxP5egoKMwt2KZFBaFUH-1RYqx""#,
+    )?;
+    client
+        .user_account_notification()
+        .delete_a_notification_provider(&notification_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `listWebsites` with its examples.
+#[cfg(feature = "internal")]
+async fn list_websites(client: &crate::Client) -> Result<(), String> {
+    let answer = client
+        .user_account_websites()
+        .list_websites()
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "listWebsites",
+        "the answer",
+        r#"[{"assigned":1,"count":4,"domain":"acme-inc.com","id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc","inboxes":{"assigned":0,"count":2},"logo":"https://image.crisp.chat/avatar/website/8c842203-7ed8-4e29-a608-7cf78a7d2fcc/120/","members":["a4c32c68-be91-4e29-8a05-976e93abbe3f","5f1c8a3e-27b4-4d9a-9e60-b2c7d8e9f012"],"name":"Acme Inc."},{"assigned":0,"count":0,"domain":"labs.acme-inc.com","expunge":{"timestamp":1711545600000},"id":"1d2b9c47-3e8f-4a61-b5d0-7c9e8f6a5b43","inboxes":{"assigned":0,"count":0},"logo":"","members":["a4c32c68-be91-4e29-8a05-976e93abbe3f"],"name":"Acme Labs"}]"#,
+        &::crisp_runtime::examples::encode("listWebsites", "the answer", &answer)?,
+    )
+}
+/// Calls `getProfile` with its examples.
+#[cfg(feature = "internal")]
+async fn get_profile(client: &crate::Client) -> Result<(), String> {
+    let answer = client
+        .user_account_profile()
+        .get_profile()
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "getProfile",
+        "the answer",
+        r#"{"avatar":"https://avatar.crisp.chat/operator/a4c32c68-be91-4e29-8a05-976e93abbe3f.png","email":"jane.smith@acme-inc.com","first_name":"Jane","last_name":"Smith","locale":"fr","phone":"+33612345678","user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f","verification":"4f7d2a9c1b8e3f60d5a7c2e9b1f4a8d3c6e0b2f5a9d1c7e3b8f6a2d4c0e9b7a1"}"#,
+        &::crisp_runtime::examples::encode("getProfile", "the answer", &answer)?,
+    )
+}
+/// Calls `updateProfile` with its examples.
+#[cfg(feature = "internal")]
+async fn update_profile(client: &crate::Client) -> Result<(), String> {
+    let body: ::crisp_models::UserProfileUpdate = ::crisp_runtime::examples::decode(
+        "updateProfile",
+        "body",
+        r#"{"first_name":"Jane","last_name":"Doe","locale":"en","phone":"+33612345678","verify":"correct-horse-battery"}"#,
+    )?;
+    client
+        .user_account_profile()
+        .update_profile(&body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `checkIfAccountTokenIsConfigured` with its examples.
+#[cfg(feature = "internal")]
+async fn check_if_account_token_is_configured(
+    client: &crate::Client,
+) -> Result<(), String> {
+    if client
+        .user_account_token()
+        .check_if_account_token_is_configured()
+        .await
+        .map_err(|error| error.to_string())?
+    {
+        Ok(())
+    } else {
+        Err(
+            "checkIfAccountTokenIsConfigured: answered that the resource does not exist"
+                .to_owned(),
+        )
+    }
+}
+/// Calls `configureAccountToken` with its examples.
+#[cfg(feature = "internal")]
+async fn configure_account_token(client: &crate::Client) -> Result<(), String> {
+    let body: ::crisp_models::UserAccountTokenConfigure = ::crisp_runtime::examples::decode(
+        "configureAccountToken",
+        "body",
+        r#"{"secret":"JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"}"#,
+    )?;
+    client
+        .user_account_token()
+        .configure_account_token(&body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `unconfigureAccountToken` with its examples.
+#[cfg(feature = "internal")]
+async fn unconfigure_account_token(client: &crate::Client) -> Result<(), String> {
+    let body: ::crisp_models::UserAccountVerify = ::crisp_runtime::examples::decode(
+        "unconfigureAccountToken",
+        "body",
+        r#"{"verify":"correct-horse-battery"}"#,
+    )?;
+    client
+        .user_account_token()
+        .unconfigure_account_token(&body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `generateAccountToken` with its examples.
+#[cfg(feature = "internal")]
+async fn generate_account_token(client: &crate::Client) -> Result<(), String> {
+    let answer = client
+        .user_account_token()
+        .generate_account_token()
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "generateAccountToken",
+        "the answer",
+        r#"{"secret":"JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"}"#,
+        &::crisp_runtime::examples::encode(
+            "generateAccountToken",
+            "the answer",
+            &answer,
+        )?,
+    )
+}
+/// Calls `verifyAccountToken` with its examples.
+#[cfg(feature = "internal")]
+async fn verify_account_token(client: &crate::Client) -> Result<(), String> {
+    let token: String = ::crisp_runtime::examples::decode(
+        "verifyAccountToken",
+        "token",
+        r#""482913""#,
+    )?;
+    let secret: String = ::crisp_runtime::examples::decode(
+        "verifyAccountToken",
+        "secret",
+        r#""JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP""#,
+    )?;
+    if client
+        .user_account_token()
+        .verify_account_token(&token, &secret)
+        .await
+        .map_err(|error| error.to_string())?
+    {
+        Ok(())
+    } else {
+        Err("verifyAccountToken: answered that the resource does not exist".to_owned())
+    }
+}
+/// Calls `getRecoveryDetails` with its examples.
+#[cfg(feature = "internal")]
+async fn get_recovery_details(client: &crate::Client) -> Result<(), String> {
+    let user_id: String = ::crisp_runtime::examples::decode(
+        "getRecoveryDetails",
+        "user_id",
+        r#""a4c32c68-be91-4e29-8a05-976e93abbe3f""#,
+    )?;
+    let recover_identifier: String = ::crisp_runtime::examples::decode(
+        "getRecoveryDetails",
+        "recover_identifier",
+        r#""6e2a9c1d-4b7f-4e3a-8d5c-0f1b2a3c4d5e""#,
+    )?;
+    let recover_key: String = ::crisp_runtime::examples::decode(
+        "getRecoveryDetails",
+        "recover_key",
+        r#""c2a7f1e9b4d8a6035e1f7c9b2d4a8e6f""#,
+    )?;
+    let answer = client
+        .user_account_recover()
+        .get_recovery_details(&user_id, &recover_identifier, &recover_key)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "getRecoveryDetails",
+        "the answer",
+        r#"{}"#,
+        &::crisp_runtime::examples::encode("getRecoveryDetails", "the answer", &answer)?,
+    )
+}
+/// Calls `sendRecoveryPassword` with its examples.
+#[cfg(feature = "internal")]
+async fn send_recovery_password(client: &crate::Client) -> Result<(), String> {
+    let user_id: String = ::crisp_runtime::examples::decode(
+        "sendRecoveryPassword",
+        "user_id",
+        r#""a4c32c68-be91-4e29-8a05-976e93abbe3f""#,
+    )?;
+    let recover_identifier: String = ::crisp_runtime::examples::decode(
+        "sendRecoveryPassword",
+        "recover_identifier",
+        r#""6e2a9c1d-4b7f-4e3a-8d5c-0f1b2a3c4d5e""#,
+    )?;
+    let recover_key: String = ::crisp_runtime::examples::decode(
+        "sendRecoveryPassword",
+        "recover_key",
+        r#""c2a7f1e9b4d8a6035e1f7c9b2d4a8e6f""#,
+    )?;
+    let body: ::crisp_models::UserAccountRecoverPassword = ::crisp_runtime::examples::decode(
+        "sendRecoveryPassword",
+        "body",
+        r#"{"password":"a-brand-new-passphrase"}"#,
+    )?;
+    client
+        .user_account_recover()
+        .send_recovery_password(&user_id, &recover_identifier, &recover_key, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `deleteRecoveryKeypair` with its examples.
+#[cfg(feature = "internal")]
+async fn delete_recovery_keypair(client: &crate::Client) -> Result<(), String> {
+    let user_id: String = ::crisp_runtime::examples::decode(
+        "deleteRecoveryKeypair",
+        "user_id",
+        r#""a4c32c68-be91-4e29-8a05-976e93abbe3f""#,
+    )?;
+    let recover_identifier: String = ::crisp_runtime::examples::decode(
+        "deleteRecoveryKeypair",
+        "recover_identifier",
+        r#""6e2a9c1d-4b7f-4e3a-8d5c-0f1b2a3c4d5e""#,
+    )?;
+    let recover_key: String = ::crisp_runtime::examples::decode(
+        "deleteRecoveryKeypair",
+        "recover_key",
+        r#""c2a7f1e9b4d8a6035e1f7c9b2d4a8e6f""#,
+    )?;
+    client
+        .user_account_recover()
+        .delete_recovery_keypair(&user_id, &recover_identifier, &recover_key)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `getScheduleSettings` with its examples.
+#[cfg(feature = "internal")]
+async fn get_schedule_settings(client: &crate::Client) -> Result<(), String> {
+    let answer = client
+        .user_account_schedule()
+        .get_schedule_settings()
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "getScheduleSettings",
+        "the answer",
+        r#"{"days":{"friday":true,"monday":true,"saturday":false,"sunday":false,"thursday":true,"tuesday":true,"wednesday":true},"enabled":true,"hours":[{"from":"09:00","to":"12:30"},{"from":"14:00","to":"18:00"}],"offset":-120,"presence":true,"stealth":false,"user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"}"#,
+        &::crisp_runtime::examples::encode("getScheduleSettings", "the answer", &answer)?,
+    )
+}
+/// Calls `updateScheduleSettings` with its examples.
+#[cfg(feature = "internal")]
+async fn update_schedule_settings(client: &crate::Client) -> Result<(), String> {
+    let body: ::crisp_models::UserScheduleUpdate = ::crisp_runtime::examples::decode(
+        "updateScheduleSettings",
+        "body",
+        r#"{"days":{"saturday":true},"enabled":true,"hours":[{"from":"10:00","to":"16:00"}]}"#,
+    )?;
+    client
+        .user_account_schedule()
+        .update_schedule_settings(&body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `checkSessionValidity` with its examples.
+#[cfg(feature = "internal")]
+async fn check_session_validity(client: &crate::Client) -> Result<(), String> {
+    if client
+        .user_session()
+        .check_session_validity()
+        .await
+        .map_err(|error| error.to_string())?
+    {
+        Ok(())
+    } else {
+        Err("checkSessionValidity: answered that the resource does not exist".to_owned())
+    }
+}
+/// Calls `createANewSession` with its examples.
+#[cfg(feature = "internal")]
+async fn create_a_new_session(client: &crate::Client) -> Result<(), String> {
+    let body: ::crisp_models::UserSessionLogin = ::crisp_runtime::examples::decode(
+        "createANewSession",
+        "body",
+        r#"{"email":"jane.smith@acme-inc.com","ephemeral":false,"password":"correct-horse-battery","token":"482913"}"#,
+    )?;
+    let answer = client
+        .user_session()
+        .create_a_new_session(&body)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "createANewSession",
+        "the answer",
+        r#"{"identifier":"2f8c1a7e-94b3-4d5e-b6a0-c1d2e3f4a5b6","key":"7e1f0c9d2b8a4e6f5d3c1b0a9e8f7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a1f0e"}"#,
+        &::crisp_runtime::examples::encode("createANewSession", "the answer", &answer)?,
+    )
+}
+/// Calls `destroyASession` with its examples.
+#[cfg(feature = "internal")]
+async fn destroy_a_session(client: &crate::Client) -> Result<(), String> {
+    client.user_session().destroy_a_session().await.map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `recoverASession` with its examples.
+#[cfg(feature = "internal")]
+async fn recover_a_session(client: &crate::Client) -> Result<(), String> {
+    let body: ::crisp_models::UserSessionRecover = ::crisp_runtime::examples::decode(
+        "recoverASession",
+        "body",
+        r#"{"email":"jane.smith@acme-inc.com"}"#,
+    )?;
+    client
+        .user_session()
+        .recover_a_session(&body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `listAuthorizedSessions` with its examples.
+#[cfg(feature = "internal")]
+async fn list_authorized_sessions(client: &crate::Client) -> Result<(), String> {
+    let answer = client
+        .user_session()
+        .list_authorized_sessions()
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "listAuthorizedSessions",
+        "the answer",
+        r#"[{"device":{"country":"FR","created_at":1710340112000,"ip":"203.0.113.42","useragent":"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.3 Safari/605.1.15"},"identifier":"2f8c1a7e-94b3-4d5e-b6a0-c1d2e3f4a5b6"},{"device":{"country":"DE","created_at":1709821200000,"ip":"198.51.100.7","useragent":"Crisp/4.2.1 (iPhone; iOS 17.3)"},"identifier":"9b7d5e3c-1a2f-4c6e-8d0b-a9f8e7d6c5b4"}]"#,
+        &::crisp_runtime::examples::encode(
+            "listAuthorizedSessions",
+            "the answer",
+            &answer,
+        )?,
+    )
+}
+/// Calls `getAuthorizedSession` with its examples.
+#[cfg(feature = "internal")]
+async fn get_authorized_session(client: &crate::Client) -> Result<(), String> {
+    let identifier: String = ::crisp_runtime::examples::decode(
+        "getAuthorizedSession",
+        "identifier",
+        r#""2f8c1a7e-94b3-4d5e-b6a0-c1d2e3f4a5b6""#,
+    )?;
+    let answer = client
+        .user_session()
+        .get_authorized_session(&identifier)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "getAuthorizedSession",
+        "the answer",
+        r#"{"device":{"country":"FR","created_at":1710340112000,"ip":"203.0.113.42","useragent":"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.3 Safari/605.1.15"},"identifier":"2f8c1a7e-94b3-4d5e-b6a0-c1d2e3f4a5b6"}"#,
+        &::crisp_runtime::examples::encode(
+            "getAuthorizedSession",
+            "the answer",
+            &answer,
+        )?,
+    )
+}
+/// Calls `checkIfAuthorizedSessionExists` with its examples.
+#[cfg(feature = "internal")]
+async fn check_if_authorized_session_exists(
+    client: &crate::Client,
+) -> Result<(), String> {
+    let identifier: String = ::crisp_runtime::examples::decode(
+        "checkIfAuthorizedSessionExists",
+        "identifier",
+        r#""2f8c1a7e-94b3-4d5e-b6a0-c1d2e3f4a5b6""#,
+    )?;
+    if client
+        .user_session()
+        .check_if_authorized_session_exists(&identifier)
+        .await
+        .map_err(|error| error.to_string())?
+    {
+        Ok(())
+    } else {
+        Err(
+            "checkIfAuthorizedSessionExists: answered that the resource does not exist"
+                .to_owned(),
+        )
+    }
+}
+/// Calls `closeAnAuthorizedSession` with its examples.
+#[cfg(feature = "internal")]
+async fn close_an_authorized_session(client: &crate::Client) -> Result<(), String> {
+    let identifier: String = ::crisp_runtime::examples::decode(
+        "closeAnAuthorizedSession",
+        "identifier",
+        r#""2f8c1a7e-94b3-4d5e-b6a0-c1d2e3f4a5b6""#,
+    )?;
+    client
+        .user_session()
+        .close_an_authorized_session(&identifier)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `listSessionHistory` with its examples.
+#[cfg(feature = "internal")]
+async fn list_session_history(client: &crate::Client) -> Result<(), String> {
+    let answer = client
+        .user_session()
+        .list_session_history()
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "listSessionHistory",
+        "the answer",
+        r#"[{"device":{"country":"FR","created_at":1710340112000,"ip":"203.0.113.42","useragent":"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.3 Safari/605.1.15"},"state":"authorized"},{"device":{"country":"ES","created_at":1707130800000,"ip":"192.0.2.18","useragent":"Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:123.0) Gecko/20100101 Firefox/123.0"},"state":"closed"}]"#,
+        &::crisp_runtime::examples::encode("listSessionHistory", "the answer", &answer)?,
+    )
+}
+/// Calls `getSessionConfirmDetails` with its examples.
+#[cfg(feature = "internal")]
+async fn get_session_confirm_details(client: &crate::Client) -> Result<(), String> {
+    let user_id: String = ::crisp_runtime::examples::decode(
+        "getSessionConfirmDetails",
+        "user_id",
+        r#""a4c32c68-be91-4e29-8a05-976e93abbe3f""#,
+    )?;
+    let confirm_identifier: String = ::crisp_runtime::examples::decode(
+        "getSessionConfirmDetails",
+        "confirm_identifier",
+        r#""4d3c2b1a-0f9e-4d8c-b7a6-5e4d3c2b1a0f""#,
+    )?;
+    let confirm_key: String = ::crisp_runtime::examples::decode(
+        "getSessionConfirmDetails",
+        "confirm_key",
+        r#""9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b""#,
+    )?;
+    let answer = client
+        .user_session()
+        .get_session_confirm_details(&user_id, &confirm_identifier, &confirm_key)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "getSessionConfirmDetails",
+        "the answer",
+        r#"{}"#,
+        &::crisp_runtime::examples::encode(
+            "getSessionConfirmDetails",
+            "the answer",
+            &answer,
+        )?,
+    )
+}
+/// Calls `acceptSessionConfirm` with its examples.
+#[cfg(feature = "internal")]
+async fn accept_session_confirm(client: &crate::Client) -> Result<(), String> {
+    let user_id: String = ::crisp_runtime::examples::decode(
+        "acceptSessionConfirm",
+        "user_id",
+        r#""a4c32c68-be91-4e29-8a05-976e93abbe3f""#,
+    )?;
+    let confirm_identifier: String = ::crisp_runtime::examples::decode(
+        "acceptSessionConfirm",
+        "confirm_identifier",
+        r#""4d3c2b1a-0f9e-4d8c-b7a6-5e4d3c2b1a0f""#,
+    )?;
+    let confirm_key: String = ::crisp_runtime::examples::decode(
+        "acceptSessionConfirm",
+        "confirm_key",
+        r#""9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b""#,
+    )?;
+    let body: ::crisp_models::UserSessionConfirmAccept = ::crisp_runtime::examples::decode(
+        "acceptSessionConfirm",
+        "body",
+        r#"{"country":"FR","ip":"203.0.113.42"}"#,
+    )?;
+    client
+        .user_session()
+        .accept_session_confirm(&user_id, &confirm_identifier, &confirm_key, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `deleteSessionConfirmKeypair` with its examples.
+#[cfg(feature = "internal")]
+async fn delete_session_confirm_keypair(client: &crate::Client) -> Result<(), String> {
+    let user_id: String = ::crisp_runtime::examples::decode(
+        "deleteSessionConfirmKeypair",
+        "user_id",
+        r#""a4c32c68-be91-4e29-8a05-976e93abbe3f""#,
+    )?;
+    let confirm_identifier: String = ::crisp_runtime::examples::decode(
+        "deleteSessionConfirmKeypair",
+        "confirm_identifier",
+        r#""4d3c2b1a-0f9e-4d8c-b7a6-5e4d3c2b1a0f""#,
+    )?;
+    let confirm_key: String = ::crisp_runtime::examples::decode(
+        "deleteSessionConfirmKeypair",
+        "confirm_key",
+        r#""9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b""#,
+    )?;
+    client
+        .user_session()
+        .delete_session_confirm_keypair(&user_id, &confirm_identifier, &confirm_key)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `countUnreadAlerts` with its examples.
+#[cfg(feature = "internal")]
+async fn count_unread_alerts(client: &crate::Client) -> Result<(), String> {
+    let answer = client
+        .user_alerts()
+        .count_unread_alerts()
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "countUnreadAlerts",
+        "the answer",
+        r#"{"feed":2,"updates":1}"#,
+        &::crisp_runtime::examples::encode("countUnreadAlerts", "the answer", &answer)?,
+    )
+}
+/// Calls `clearAllFeedAlerts` with its examples.
+#[cfg(feature = "internal")]
+async fn clear_all_feed_alerts(client: &crate::Client) -> Result<(), String> {
+    client
+        .user_alerts()
+        .clear_all_feed_alerts()
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `listFeedAlerts` with its examples.
+#[cfg(feature = "internal")]
+async fn list_feed_alerts(client: &crate::Client) -> Result<(), String> {
+    let page_number: u32 = ::crisp_runtime::examples::decode(
+        "listFeedAlerts",
+        "page_number",
+        r#"1"#,
+    )?;
+    let answer = client
+        .user_alerts()
+        .list_feed_alerts(page_number)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "listFeedAlerts",
+        "the answer",
+        r#"[{"action_url":"https://app.crisp.chat/settings/account/billing/","data":{"card_id":"3b1f8e52-6c0a-4d7e-9f21-8a4c5d6e7f10","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"},"id":"0e4f7a2b-8c19-4d3e-a5b6-c7d8e9f0a1b2","level":"critical","namespace":"billing:payment_error","pushed_at":1710340112000},{"action_url":"https://app.crisp.chat/settings/website/8c842203-7ed8-4e29-a608-7cf78a7d2fcc/","data":{},"id":"6a5b4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d","level":"notice","namespace":"website:export_complete","pushed_at":1710253700000}]"#,
+        &::crisp_runtime::examples::encode("listFeedAlerts", "the answer", &answer)?,
+    )
+}
+/// Calls `getAFeedAlert` with its examples.
+#[cfg(feature = "internal")]
+async fn get_a_feed_alert(client: &crate::Client) -> Result<(), String> {
+    let feed_entry_id: String = ::crisp_runtime::examples::decode(
+        "getAFeedAlert",
+        "feed_entry_id",
+        r#""0e4f7a2b-8c19-4d3e-a5b6-c7d8e9f0a1b2""#,
+    )?;
+    let answer = client
+        .user_alerts()
+        .get_a_feed_alert(&feed_entry_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "getAFeedAlert",
+        "the answer",
+        r#"{"action_url":"https://app.crisp.chat/settings/website/8c842203-7ed8-4e29-a608-7cf78a7d2fcc/operators/","data":{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"},"id":"0e4f7a2b-8c19-4d3e-a5b6-c7d8e9f0a1b2","level":"important","namespace":"website:agent_limit_reached","pushed_at":1710340112000}"#,
+        &::crisp_runtime::examples::encode("getAFeedAlert", "the answer", &answer)?,
+    )
+}
+/// Calls `checkIfFeedAlertExists` with its examples.
+#[cfg(feature = "internal")]
+async fn check_if_feed_alert_exists(client: &crate::Client) -> Result<(), String> {
+    let feed_entry_id: String = ::crisp_runtime::examples::decode(
+        "checkIfFeedAlertExists",
+        "feed_entry_id",
+        r#""0e4f7a2b-8c19-4d3e-a5b6-c7d8e9f0a1b2""#,
+    )?;
+    if client
+        .user_alerts()
+        .check_if_feed_alert_exists(&feed_entry_id)
+        .await
+        .map_err(|error| error.to_string())?
+    {
+        Ok(())
+    } else {
+        Err(
+            "checkIfFeedAlertExists: answered that the resource does not exist"
+                .to_owned(),
+        )
+    }
+}
+/// Calls `clearAFeedAlert` with its examples.
+#[cfg(feature = "internal")]
+async fn clear_a_feed_alert(client: &crate::Client) -> Result<(), String> {
+    let feed_entry_id: String = ::crisp_runtime::examples::decode(
+        "clearAFeedAlert",
+        "feed_entry_id",
+        r#""0e4f7a2b-8c19-4d3e-a5b6-c7d8e9f0a1b2""#,
+    )?;
+    client
+        .user_alerts()
+        .clear_a_feed_alert(&feed_entry_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `listUpdateAlerts` with its examples.
+#[cfg(feature = "internal")]
+async fn list_update_alerts(client: &crate::Client) -> Result<(), String> {
+    let page_number: u32 = ::crisp_runtime::examples::decode(
+        "listUpdateAlerts",
+        "page_number",
+        r#"1"#,
+    )?;
+    let answer = client
+        .user_alerts()
+        .list_update_alerts(page_number)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "listUpdateAlerts",
+        "the answer",
+        r#"[{"action_url":"https://crisp.chat/en/blog/","created_at":1710151200000,"description":"Route conversations to inboxes automatically with the new rule editor.","icon_url":"https://crisp.chat/static/images/updates/inbox.png","id":"51e2d3c4-b5a6-4978-8f90-a1b2c3d4e5f6","is_read":false,"level":"important","title":"New inbox rules"},{"action_url":"","created_at":1708336800000,"description":"Conversation search now returns results twice as fast.","icon_url":"","id":"3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f","is_read":true,"level":"notice","title":"Faster search"}]"#,
+        &::crisp_runtime::examples::encode("listUpdateAlerts", "the answer", &answer)?,
+    )
+}
+/// Calls `resolveLatestUpdateAlert` with its examples.
+#[cfg(feature = "internal")]
+async fn resolve_latest_update_alert(client: &crate::Client) -> Result<(), String> {
+    let answer = client
+        .user_alerts()
+        .resolve_latest_update_alert()
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "resolveLatestUpdateAlert",
+        "the answer",
+        r#"{"action_url":"https://crisp.chat/en/blog/","created_at":1710151200000,"description":"Route conversations to inboxes automatically with the new rule editor.","icon_url":"https://crisp.chat/static/images/updates/inbox.png","id":"51e2d3c4-b5a6-4978-8f90-a1b2c3d4e5f6","is_read":false,"level":"important","title":"New inbox rules"}"#,
+        &::crisp_runtime::examples::encode(
+            "resolveLatestUpdateAlert",
+            "the answer",
+            &answer,
+        )?,
+    )
+}
+/// Calls `getAnUpdateAlertContent` with its examples.
+#[cfg(feature = "internal")]
+async fn get_an_update_alert_content(client: &crate::Client) -> Result<(), String> {
+    let updates_entry_id: String = ::crisp_runtime::examples::decode(
+        "getAnUpdateAlertContent",
+        "updates_entry_id",
+        r#""51e2d3c4-b5a6-4978-8f90-a1b2c3d4e5f6""#,
+    )?;
+    let answer = client
+        .user_alerts()
+        .get_an_update_alert_content(&updates_entry_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "getAnUpdateAlertContent",
+        "the answer",
+        r##"{"content":"# New inbox rules\n\nYou can now route conversations to inboxes automatically.","id":"51e2d3c4-b5a6-4978-8f90-a1b2c3d4e5f6"}"##,
+        &::crisp_runtime::examples::encode(
+            "getAnUpdateAlertContent",
+            "the answer",
+            &answer,
+        )?,
+    )
+}
+/// Calls `markAllUpdateAlertsAsRead` with its examples.
+#[cfg(feature = "internal")]
+async fn mark_all_update_alerts_as_read(client: &crate::Client) -> Result<(), String> {
+    client
+        .user_alerts()
+        .mark_all_update_alerts_as_read()
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `countTotalUnreadMessages` with its examples.
+#[cfg(feature = "internal")]
+async fn count_total_unread_messages(client: &crate::Client) -> Result<(), String> {
+    let answer = client
+        .user_statistics()
+        .count_total_unread_messages()
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "countTotalUnreadMessages",
+        "the answer",
+        r#"{"assigned":2,"unread":7,"user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"}"#,
+        &::crisp_runtime::examples::encode(
+            "countTotalUnreadMessages",
+            "the answer",
+            &answer,
+        )?,
+    )
+}
+/// Calls `getUserConnectEndpoints` with its examples.
+#[cfg(feature = "internal")]
+async fn get_user_connect_endpoints(client: &crate::Client) -> Result<(), String> {
+    let answer = client
+        .user_connect()
+        .get_user_connect_endpoints()
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "getUserConnectEndpoints",
+        "the answer",
+        r#"{"socket":{"app":"wss://app.relay.crisp.chat/"}}"#,
+        &::crisp_runtime::examples::encode(
+            "getUserConnectEndpoints",
+            "the answer",
+            &answer,
+        )?,
+    )
+}
+/// Calls `getWebsiteEmailChannel` with its examples.
+#[cfg(feature = "internal")]
+async fn get_website_email_channel(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "getWebsiteEmailChannel",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let answer = client
+        .website_channel()
+        .get_website_email_channel(&website_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "getWebsiteEmailChannel",
+        "the answer",
+        r#"{"email":"acme-inc@on.crisp.email"}"#,
+        &::crisp_runtime::examples::encode(
+            "getWebsiteEmailChannel",
+            "the answer",
+            &answer,
+        )?,
+    )
+}
+/// Calls `getWebsiteEmailChannelDomain` with its examples.
+#[cfg(feature = "internal")]
+async fn get_website_email_channel_domain(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "getWebsiteEmailChannelDomain",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let answer = client
+        .website_channel()
+        .get_website_email_channel_domain(&website_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "getWebsiteEmailChannelDomain",
+        "the answer",
+        r#"{"basic":"acme-inc","custom":"mail.acme-inc.com","root":"on.crisp.email","verified":true}"#,
+        &::crisp_runtime::examples::encode(
+            "getWebsiteEmailChannelDomain",
+            "the answer",
+            &answer,
+        )?,
+    )
+}
+/// Calls `requestWebsiteEmailChannelDomainChange` with its examples.
+#[cfg(feature = "internal")]
+async fn request_website_email_channel_domain_change(
+    client: &crate::Client,
+) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "requestWebsiteEmailChannelDomainChange",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::ChannelEmailDomainChange = ::crisp_runtime::examples::decode(
+        "requestWebsiteEmailChannelDomainChange",
+        "body",
+        r#"{"custom":"mail.acme-inc.com"}"#,
+    )?;
+    client
+        .website_channel()
+        .request_website_email_channel_domain_change(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `generateWebsiteEmailChannelSetupFlow` with its examples.
+#[cfg(feature = "internal")]
+async fn generate_website_email_channel_setup_flow(
+    client: &crate::Client,
+) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "generateWebsiteEmailChannelSetupFlow",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let options: ::crisp_models::GenerateWebsiteEmailChannelSetupFlowOptions = ::crisp_runtime::examples::decode(
+        "generateWebsiteEmailChannelSetupFlow",
+        "options",
+        r#"{"domain":"mail.acme-inc.com"}"#,
+    )?;
+    let answer = client
+        .website_channel()
+        .generate_website_email_channel_setup_flow(&website_id, &options)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "generateWebsiteEmailChannelSetupFlow",
+        "the answer",
+        r#"{"domain":"mail.acme-inc.com","setup":{"records":[{"name":"mail.acme-inc.com","query":"mx","type":"mx","value":"10 mx.crisp.email"},{"name":"mail.acme-inc.com","query":"txt","type":"txt","value":"v=spf1 include:_spf.crisp.email ~all"},{"name":"crisp._domainkey.mail.acme-inc.com","query":"cname","type":"cname","value":"dkim.crisp.email"}]}}"#,
+        &::crisp_runtime::examples::encode(
+            "generateWebsiteEmailChannelSetupFlow",
+            "the answer",
+            &answer,
+        )?,
+    )
+}
+/// Calls `getWebsiteEmailChannelRelay` with its examples.
+#[cfg(feature = "internal")]
+async fn get_website_email_channel_relay(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "getWebsiteEmailChannelRelay",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let answer = client
+        .website_channel()
+        .get_website_email_channel_relay(&website_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "getWebsiteEmailChannelRelay",
+        "the answer",
+        r#"{"smtp":{"port":587,"server":"smtp.acme-inc.com","username":"crisp@acme-inc.com"},"status":"active"}"#,
+        &::crisp_runtime::examples::encode(
+            "getWebsiteEmailChannelRelay",
+            "the answer",
+            &answer,
+        )?,
+    )
+}
+/// Calls `requestWebsiteEmailChannelRelayChange` with its examples.
+#[cfg(feature = "internal")]
+async fn request_website_email_channel_relay_change(
+    client: &crate::Client,
+) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "requestWebsiteEmailChannelRelayChange",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::ChannelEmailRelayChange = ::crisp_runtime::examples::decode(
+        "requestWebsiteEmailChannelRelayChange",
+        "body",
+        r#"{"smtp":{"password":"n7Vq!p2Lr9xT","port":587,"server":"smtp.acme-inc.com","username":"crisp@acme-inc.com"}}"#,
+    )?;
+    client
+        .website_channel()
+        .request_website_email_channel_relay_change(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `resolveWebsiteEmailChannelSignature` with its examples.
+#[cfg(feature = "internal")]
+async fn resolve_website_email_channel_signature(
+    client: &crate::Client,
+) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "resolveWebsiteEmailChannelSignature",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let answer = client
+        .website_channel()
+        .resolve_website_email_channel_signature(&website_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "resolveWebsiteEmailChannelSignature",
+        "the answer",
+        r#"{"signature":"The Acme Inc. support team\nhttps://acme-inc.com"}"#,
+        &::crisp_runtime::examples::encode(
+            "resolveWebsiteEmailChannelSignature",
+            "the answer",
+            &answer,
+        )?,
+    )
+}
+/// Calls `saveWebsiteEmailChannelSignature` with its examples.
+#[cfg(feature = "internal")]
+async fn save_website_email_channel_signature(
+    client: &crate::Client,
+) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "saveWebsiteEmailChannelSignature",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::ChannelEmailSignatureUpdate = ::crisp_runtime::examples::decode(
+        "saveWebsiteEmailChannelSignature",
+        "body",
+        r#"{"signature":"The Acme Inc. support team\nhttps://acme-inc.com"}"#,
+    )?;
+    client
+        .website_channel()
+        .save_website_email_channel_signature(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `getWebsiteEmailChannelIP` with its examples.
+#[cfg(feature = "internal")]
+async fn get_website_email_channel_ip(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "getWebsiteEmailChannelIP",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let answer = client
+        .website_channel()
+        .get_website_email_channel_ip(&website_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "getWebsiteEmailChannelIP",
+        "the answer",
+        r#"{"assigned":{"addresses":[{"host":"mta24.crisp.email","ip":"198.51.100.24","statistics":{"sent":48210,"unsubscribe":12},"type":"V4"}],"reputation":98.5},"pooled":{"reputation":92}}"#,
+        &::crisp_runtime::examples::encode(
+            "getWebsiteEmailChannelIP",
+            "the answer",
+            &answer,
+        )?,
+    )
+}
+/// Calls `assignWebsiteEmailChannelIP` with its examples.
+#[cfg(feature = "internal")]
+async fn assign_website_email_channel_ip(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "assignWebsiteEmailChannelIP",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    client
+        .website_channel()
+        .assign_website_email_channel_ip(&website_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `unassignWebsiteEmailChannelIP` with its examples.
+#[cfg(feature = "internal")]
+async fn unassign_website_email_channel_ip(
+    client: &crate::Client,
+) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "unassignWebsiteEmailChannelIP",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    client
+        .website_channel()
+        .unassign_website_email_channel_ip(&website_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `listWebsiteEmailChannelIPLogs` with its examples.
+#[cfg(feature = "internal")]
+async fn list_website_email_channel_ip_logs(
+    client: &crate::Client,
+) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "listWebsiteEmailChannelIPLogs",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let answer = client
+        .website_channel()
+        .list_website_email_channel_ip_logs(&website_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "listWebsiteEmailChannelIPLogs",
+        "the answer",
+        r#"[{"content":"550 5.1.1 <jane@example.org>: Recipient address rejected: User unknown","timestamp":1710340112000},{"content":"421 4.7.0 Try again later, closing connection (mx.example.net)","timestamp":1710253712000}]"#,
+        &::crisp_runtime::examples::encode(
+            "listWebsiteEmailChannelIPLogs",
+            "the answer",
+            &answer,
+        )?,
+    )
+}
+/// Calls `listWebsiteSearchHistory` with its examples.
+#[cfg(feature = "internal")]
+async fn list_website_search_history(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "listWebsiteSearchHistory",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let answer = client
+        .website_search()
+        .list_website_search_history(&website_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "listWebsiteSearchHistory",
+        "the answer",
+        r#"[{"created_at":1710340112000,"history_id":"c6a2e9f0-1b3d-4a5c-8e7f-9d0b1a2c3e4f","query":"refund invoice march"},{"created_at":1710253712000,"history_id":"0d1e2f3a-4b5c-4d6e-9f70-81a2b3c4d5e6","query":"john@acme-inc.com"}]"#,
+        &::crisp_runtime::examples::encode(
+            "listWebsiteSearchHistory",
+            "the answer",
+            &answer,
+        )?,
+    )
+}
+/// Calls `insertWebsiteSearchHistoryEntry` with its examples.
+#[cfg(feature = "internal")]
+async fn insert_website_search_history_entry(
+    client: &crate::Client,
+) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "insertWebsiteSearchHistoryEntry",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::SearchHistoryEntryNew = ::crisp_runtime::examples::decode(
+        "insertWebsiteSearchHistoryEntry",
+        "body",
+        r#"{"query":"refund invoice march"}"#,
+    )?;
+    client
+        .website_search()
+        .insert_website_search_history_entry(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `getWebsiteSearchHistoryEntry` with its examples.
+#[cfg(feature = "internal")]
+async fn get_website_search_history_entry(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "getWebsiteSearchHistoryEntry",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let history_id: String = ::crisp_runtime::examples::decode(
+        "getWebsiteSearchHistoryEntry",
+        "history_id",
+        r#""c6a2e9f0-1b3d-4a5c-8e7f-9d0b1a2c3e4f""#,
+    )?;
+    let answer = client
+        .website_search()
+        .get_website_search_history_entry(&website_id, &history_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "getWebsiteSearchHistoryEntry",
+        "the answer",
+        r#"{"created_at":1710340112000,"history_id":"c6a2e9f0-1b3d-4a5c-8e7f-9d0b1a2c3e4f","query":"refund invoice march"}"#,
+        &::crisp_runtime::examples::encode(
+            "getWebsiteSearchHistoryEntry",
+            "the answer",
+            &answer,
+        )?,
+    )
+}
+/// Calls `checkIfWebsiteSearchHistoryEntryExists` with its examples.
+#[cfg(feature = "internal")]
+async fn check_if_website_search_history_entry_exists(
+    client: &crate::Client,
+) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "checkIfWebsiteSearchHistoryEntryExists",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let history_id: String = ::crisp_runtime::examples::decode(
+        "checkIfWebsiteSearchHistoryEntryExists",
+        "history_id",
+        r#""c6a2e9f0-1b3d-4a5c-8e7f-9d0b1a2c3e4f""#,
+    )?;
+    if client
+        .website_search()
+        .check_if_website_search_history_entry_exists(&website_id, &history_id)
+        .await
+        .map_err(|error| error.to_string())?
+    {
+        Ok(())
+    } else {
+        Err(
+            "checkIfWebsiteSearchHistoryEntryExists: answered that the resource does not exist"
+                .to_owned(),
+        )
+    }
+}
+/// Calls `deleteWebsiteSearchHistoryEntry` with its examples.
+#[cfg(feature = "internal")]
+async fn delete_website_search_history_entry(
+    client: &crate::Client,
+) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "deleteWebsiteSearchHistoryEntry",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let history_id: String = ::crisp_runtime::examples::decode(
+        "deleteWebsiteSearchHistoryEntry",
+        "history_id",
+        r#""c6a2e9f0-1b3d-4a5c-8e7f-9d0b1a2c3e4f""#,
+    )?;
+    client
+        .website_search()
+        .delete_website_search_history_entry(&website_id, &history_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `requestTranslationService` with its examples.
+#[cfg(feature = "internal")]
+async fn request_translation_service(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "requestTranslationService",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::WebsiteServiceTranslate = ::crisp_runtime::examples::decode(
+        "requestTranslationService",
+        "body",
+        r#"{"id":"tr-8f3a21","locale":{"from":"fr","text":"Bonjour, ma commande n'est pas arrivée.","to":"en"}}"#,
+    )?;
+    client
+        .website_service()
+        .request_translation_service(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `requestTranscriptionService` with its examples.
+#[cfg(feature = "internal")]
+async fn request_transcription_service(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "requestTranscriptionService",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::WebsiteServiceTranscribe = ::crisp_runtime::examples::decode(
+        "requestTranscriptionService",
+        "body",
+        r#"{"id":"tc-51d0e7","locale":{"media":{"type":"audio/webm","url":"https://storage.crisp.chat/users/upload/session/7a1c3e5f/voice-message.webm"},"to":"en"}}"#,
+    )?;
+    client
+        .website_service()
+        .request_transcription_service(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `requestExtractionService` with its examples.
+#[cfg(feature = "internal")]
+async fn request_extraction_service(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "requestExtractionService",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::WebsiteServiceExtract = ::crisp_runtime::examples::decode(
+        "requestExtractionService",
+        "body",
+        r#"{"action":"summarize","history":[{"from":"user","name":"Jane Doe","text":"My March invoice was charged twice."},{"from":"operator","name":"Baptiste","text":"Sorry about that, I have refunded the duplicate charge."}],"id":"ex-0b9c44"}"#,
+    )?;
+    client
+        .website_service()
+        .request_extraction_service(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `requestPredictionService` with its examples.
+#[cfg(feature = "internal")]
+async fn request_prediction_service(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "requestPredictionService",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::WebsiteServicePredict = ::crisp_runtime::examples::decode(
+        "requestPredictionService",
+        "body",
+        r#"{"context":{"history":[{"from":"user","text":"How do I export my invoices?"}],"recipient":"Jane Doe","sender":"Baptiste","text":"You can export them from"},"id":"pr-7e22a9","source":"helpdesk","target":"user"}"#,
+    )?;
+    client
+        .website_service()
+        .request_prediction_service(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `requestRankingService` with its examples.
+#[cfg(feature = "internal")]
+async fn request_ranking_service(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "requestRankingService",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::WebsiteServiceRank = ::crisp_runtime::examples::decode(
+        "requestRankingService",
+        "body",
+        r#"{"id":"rk-3c81f2","source":"helpdesk","text":"How can I change my billing address?"}"#,
+    )?;
+    client
+        .website_service()
+        .request_ranking_service(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `requestTransformService` with its examples.
+#[cfg(feature = "internal")]
+async fn request_transform_service(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "requestTransformService",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::WebsiteServiceTransform = ::crisp_runtime::examples::decode(
+        "requestTransformService",
+        "body",
+        r#"{"action":"tone:friendly","id":"tf-9a4d10","text":"Your request has been received."}"#,
+    )?;
+    client
+        .website_service()
+        .request_transform_service(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `listHooks` with its examples.
+#[cfg(feature = "internal")]
+async fn list_hooks(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "listHooks",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let page_number: u32 = ::crisp_runtime::examples::decode(
+        "listHooks",
+        "page_number",
+        r#"1"#,
+    )?;
+    let answer = client
+        .website_hooks()
+        .list_hooks(&website_id, page_number)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "listHooks",
+        "the answer",
+        r#"[{"attempted_at":1710340112000,"events":["message:send","message:received","session:set_email","people:profile:created"],"hook_id":"2f7c1d4e-8a9b-4c3d-9e1f-5a6b7c8d9e0f","label":"CRM sync","status":"active","target":"https://hooks.acme-inc.com/crisp/events"},{"attempted_at":1710253712000,"events":["campaign:dispatched","status:health:changed"],"hook_id":"91a0b6c2-3d4e-4f5a-8b7c-6d5e4f3a2b1c","label":"Billing alerts","status":"failed","target":"https://billing.acme-inc.com/webhooks/crisp"}]"#,
+        &::crisp_runtime::examples::encode("listHooks", "the answer", &answer)?,
+    )
+}
+/// Calls `createANewHook` with its examples.
+#[cfg(feature = "internal")]
+async fn create_a_new_hook(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "createANewHook",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::HookNew = ::crisp_runtime::examples::decode(
+        "createANewHook",
+        "body",
+        r#"{"events":["message:send","message:received","session:set_email","people:profile:created"],"label":"CRM sync","target":"https://hooks.acme-inc.com/crisp/events"}"#,
+    )?;
+    client
+        .website_hook()
+        .create_a_new_hook(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `getAHook` with its examples.
+#[cfg(feature = "internal")]
+async fn get_a_hook(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "getAHook",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let hook_id: String = ::crisp_runtime::examples::decode(
+        "getAHook",
+        "hook_id",
+        r#""2f7c1d4e-8a9b-4c3d-9e1f-5a6b7c8d9e0f""#,
+    )?;
+    let answer = client
+        .website_hook()
+        .get_a_hook(&website_id, &hook_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "getAHook",
+        "the answer",
+        r#"{"attempted_at":1710340112000,"events":["message:send","message:received","session:set_email","people:profile:created"],"hook_id":"2f7c1d4e-8a9b-4c3d-9e1f-5a6b7c8d9e0f","label":"CRM sync","status":"active","target":"https://hooks.acme-inc.com/crisp/events"}"#,
+        &::crisp_runtime::examples::encode("getAHook", "the answer", &answer)?,
+    )
+}
+/// Calls `checkIfHookExists` with its examples.
+#[cfg(feature = "internal")]
+async fn check_if_hook_exists(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "checkIfHookExists",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let hook_id: String = ::crisp_runtime::examples::decode(
+        "checkIfHookExists",
+        "hook_id",
+        r#""2f7c1d4e-8a9b-4c3d-9e1f-5a6b7c8d9e0f""#,
+    )?;
+    if client
+        .website_hook()
+        .check_if_hook_exists(&website_id, &hook_id)
+        .await
+        .map_err(|error| error.to_string())?
+    {
+        Ok(())
+    } else {
+        Err("checkIfHookExists: answered that the resource does not exist".to_owned())
+    }
+}
+/// Calls `saveAHook` with its examples.
+#[cfg(feature = "internal")]
+async fn save_a_hook(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "saveAHook",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let hook_id: String = ::crisp_runtime::examples::decode(
+        "saveAHook",
+        "hook_id",
+        r#""2f7c1d4e-8a9b-4c3d-9e1f-5a6b7c8d9e0f""#,
+    )?;
+    let body: ::crisp_models::HookNew = ::crisp_runtime::examples::decode(
+        "saveAHook",
+        "body",
+        r#"{"events":["message:send","message:received","session:set_email","people:profile:created"],"label":"CRM sync","target":"https://hooks.acme-inc.com/crisp/events"}"#,
+    )?;
+    client
+        .website_hook()
+        .save_a_hook(&website_id, &hook_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `updateAHook` with its examples.
+#[cfg(feature = "internal")]
+async fn update_a_hook(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "updateAHook",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let hook_id: String = ::crisp_runtime::examples::decode(
+        "updateAHook",
+        "hook_id",
+        r#""2f7c1d4e-8a9b-4c3d-9e1f-5a6b7c8d9e0f""#,
+    )?;
+    let body: ::crisp_models::HookUpdate = ::crisp_runtime::examples::decode(
+        "updateAHook",
+        "body",
+        r#"{"events":["message:send","message:received","session:set_state"]}"#,
+    )?;
+    client
+        .website_hook()
+        .update_a_hook(&website_id, &hook_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `removeAHook` with its examples.
+#[cfg(feature = "internal")]
+async fn remove_a_hook(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "removeAHook",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let hook_id: String = ::crisp_runtime::examples::decode(
+        "removeAHook",
+        "hook_id",
+        r#""2f7c1d4e-8a9b-4c3d-9e1f-5a6b7c8d9e0f""#,
+    )?;
+    client
+        .website_hook()
+        .remove_a_hook(&website_id, &hook_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `listShortcuts` with its examples.
+#[cfg(feature = "internal")]
+async fn list_shortcuts(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "listShortcuts",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let page_number: u32 = ::crisp_runtime::examples::decode(
+        "listShortcuts",
+        "page_number",
+        r#"1"#,
+    )?;
+    let options: ::crisp_models::ListShortcutsOptions = ::crisp_runtime::examples::decode(
+        "listShortcuts",
+        "options",
+        r#"{"search_query":"refund","search_tag":"billing"}"#,
+    )?;
+    let answer = client
+        .website_shortcuts()
+        .list_shortcuts(&website_id, page_number, &options)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "listShortcuts",
+        "the answer",
+        r#"[{"bang":"!refund","disabled":false,"shortcut_id":"5b8e2f1a-9c3d-4e7f-a1b2-c3d4e5f6a7b8","tag":"billing","text":"Your refund has been issued and should reach your account within 5 business days."},{"bang":"!hello","disabled":false,"shortcut_id":"e4d3c2b1-a0f9-4e8d-b7c6-a5f4e3d2c1b0","tag":"greetings","text":"Hi there! How can we help you today?"}]"#,
+        &::crisp_runtime::examples::encode("listShortcuts", "the answer", &answer)?,
+    )
+}
+/// Calls `listShortcutTags` with its examples.
+#[cfg(feature = "internal")]
+async fn list_shortcut_tags(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "listShortcutTags",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let answer = client
+        .website_shortcuts()
+        .list_shortcut_tags(&website_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "listShortcutTags",
+        "the answer",
+        r#"["billing","greetings","shipping"]"#,
+        &::crisp_runtime::examples::encode("listShortcutTags", "the answer", &answer)?,
+    )
+}
+/// Calls `batchRenameShortcutsTag` with its examples.
+#[cfg(feature = "internal")]
+async fn batch_rename_shortcuts_tag(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "batchRenameShortcutsTag",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::ShortcutTagRename = ::crisp_runtime::examples::decode(
+        "batchRenameShortcutsTag",
+        "body",
+        r#"{"match":"billing","replacement":"payments"}"#,
+    )?;
+    client
+        .website_shortcuts()
+        .batch_rename_shortcuts_tag(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `createANewShortcut` with its examples.
+#[cfg(feature = "internal")]
+async fn create_a_new_shortcut(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "createANewShortcut",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::ShortcutNew = ::crisp_runtime::examples::decode(
+        "createANewShortcut",
+        "body",
+        r#"{"bang":"!refund","disabled":false,"tag":"billing","text":"Your refund has been issued and should reach your account within 5 business days."}"#,
+    )?;
+    client
+        .website_shortcut()
+        .create_a_new_shortcut(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `getAShortcut` with its examples.
+#[cfg(feature = "internal")]
+async fn get_a_shortcut(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "getAShortcut",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let shortcut_id: String = ::crisp_runtime::examples::decode(
+        "getAShortcut",
+        "shortcut_id",
+        r#""5b8e2f1a-9c3d-4e7f-a1b2-c3d4e5f6a7b8""#,
+    )?;
+    let answer = client
+        .website_shortcut()
+        .get_a_shortcut(&website_id, &shortcut_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "getAShortcut",
+        "the answer",
+        r#"{"bang":"!refund","disabled":false,"shortcut_id":"5b8e2f1a-9c3d-4e7f-a1b2-c3d4e5f6a7b8","tag":"billing","text":"Your refund has been issued and should reach your account within 5 business days."}"#,
+        &::crisp_runtime::examples::encode("getAShortcut", "the answer", &answer)?,
+    )
+}
+/// Calls `checkIfShortcutExists` with its examples.
+#[cfg(feature = "internal")]
+async fn check_if_shortcut_exists(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "checkIfShortcutExists",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let shortcut_id: String = ::crisp_runtime::examples::decode(
+        "checkIfShortcutExists",
+        "shortcut_id",
+        r#""5b8e2f1a-9c3d-4e7f-a1b2-c3d4e5f6a7b8""#,
+    )?;
+    if client
+        .website_shortcut()
+        .check_if_shortcut_exists(&website_id, &shortcut_id)
+        .await
+        .map_err(|error| error.to_string())?
+    {
+        Ok(())
+    } else {
+        Err(
+            "checkIfShortcutExists: answered that the resource does not exist".to_owned(),
+        )
+    }
+}
+/// Calls `saveAShortcut` with its examples.
+#[cfg(feature = "internal")]
+async fn save_a_shortcut(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "saveAShortcut",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let shortcut_id: String = ::crisp_runtime::examples::decode(
+        "saveAShortcut",
+        "shortcut_id",
+        r#""5b8e2f1a-9c3d-4e7f-a1b2-c3d4e5f6a7b8""#,
+    )?;
+    let body: ::crisp_models::ShortcutNew = ::crisp_runtime::examples::decode(
+        "saveAShortcut",
+        "body",
+        r#"{"bang":"!refund","disabled":false,"tag":"billing","text":"Your refund has been issued and should reach your account within 5 business days."}"#,
+    )?;
+    client
+        .website_shortcut()
+        .save_a_shortcut(&website_id, &shortcut_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `updateAShortcut` with its examples.
+#[cfg(feature = "internal")]
+async fn update_a_shortcut(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "updateAShortcut",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let shortcut_id: String = ::crisp_runtime::examples::decode(
+        "updateAShortcut",
+        "shortcut_id",
+        r#""5b8e2f1a-9c3d-4e7f-a1b2-c3d4e5f6a7b8""#,
+    )?;
+    let body: ::crisp_models::ShortcutUpdate = ::crisp_runtime::examples::decode(
+        "updateAShortcut",
+        "body",
+        r#"{"disabled":true}"#,
+    )?;
+    client
+        .website_shortcut()
+        .update_a_shortcut(&website_id, &shortcut_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `removeAShortcut` with its examples.
+#[cfg(feature = "internal")]
+async fn remove_a_shortcut(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "removeAShortcut",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let shortcut_id: String = ::crisp_runtime::examples::decode(
+        "removeAShortcut",
+        "shortcut_id",
+        r#""5b8e2f1a-9c3d-4e7f-a1b2-c3d4e5f6a7b8""#,
+    )?;
+    client
+        .website_shortcut()
+        .remove_a_shortcut(&website_id, &shortcut_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `reportShortcutAction` with its examples.
+#[cfg(feature = "internal")]
+async fn report_shortcut_action(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "reportShortcutAction",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let shortcut_id: String = ::crisp_runtime::examples::decode(
+        "reportShortcutAction",
+        "shortcut_id",
+        r#""5b8e2f1a-9c3d-4e7f-a1b2-c3d4e5f6a7b8""#,
+    )?;
+    let body: ::crisp_models::ShortcutReport = ::crisp_runtime::examples::decode(
+        "reportShortcutAction",
+        "body",
+        r#"{"action":"used"}"#,
+    )?;
+    client
+        .website_shortcut()
+        .report_shortcut_action(&website_id, &shortcut_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `getWebsiteBilling` with its examples.
+#[cfg(feature = "internal")]
+async fn get_website_billing(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "getWebsiteBilling",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let answer = client
+        .website_billing()
+        .get_website_billing(&website_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "getWebsiteBilling",
+        "the answer",
+        r#"{"added_date":"2023-02-14T09:21:37.000Z","address":"12 Rue de la Paix, 75002 Paris","card_country":"FR","card_id":"card_1N8xYz2eZvKYlo2C0s5lQm3d","card_number_preview":"•••• •••• •••• 4242","card_provider":"visa","country":"FR","currency":"EUR","expiration_date":"2027-08-31T00:00:00.000Z","information":"Acme Inc. - Accounting department","invoice_email":"accounting@acme-inc.com","is_expired":false,"is_valid":true,"name_on_card":"Jane Doe","owner":{"email":"jane.doe@acme-inc.com","first_name":"Jane","last_name":"Doe","user_id":"aa0b64dd-9fb4-4db9-80d6-5a49eb84087b"},"tax_identifier":"FR40303265045"}"#,
+        &::crisp_runtime::examples::encode("getWebsiteBilling", "the answer", &answer)?,
+    )
+}
+/// Calls `updateWebsiteBilling` with its examples.
+#[cfg(feature = "internal")]
+async fn update_website_billing(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "updateWebsiteBilling",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::UpdateWebsiteBillingBody = ::crisp_runtime::examples::decode(
+        "updateWebsiteBilling",
+        "body",
+        r#"{"card_id":"card_1N8xYz2eZvKYlo2C0s5lQm3d"}"#,
+    )?;
+    client
+        .website_billing()
+        .update_website_billing(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `deleteWebsiteBillingCard` with its examples.
+#[cfg(feature = "internal")]
+async fn delete_website_billing_card(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "deleteWebsiteBillingCard",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let card_id: String = ::crisp_runtime::examples::decode(
+        "deleteWebsiteBillingCard",
+        "card_id",
+        r#""card_1N8xYz2eZvKYlo2C0s5lQm3d""#,
+    )?;
+    client
+        .website_billing()
+        .delete_website_billing_card(&website_id, &card_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `listWebsiteContracts` with its examples.
+#[cfg(feature = "internal")]
+async fn list_website_contracts(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "listWebsiteContracts",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let answer = client
+        .website_contracts()
+        .list_website_contracts(&website_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "listWebsiteContracts",
+        "the answer",
+        r#"[{"agreement_url":"https://storage.crisp.chat/contracts/8c842203-7ed8-4e29-a608-7cf78a7d2fcc/dpa.pdf","contract_url":"https://crisp.chat/en/legal/dpa/","description":"Agreement on how Crisp processes personal data on behalf of the website, as required by the GDPR.","id":"dpa","title":"Data Processing Agreement"},{"agreement_url":"","contract_url":"https://crisp.chat/en/legal/baa/","description":"Agreement covering protected health information, for websites subject to HIPAA.","id":"baa","title":"Business Associate Agreement"}]"#,
+        &::crisp_runtime::examples::encode(
+            "listWebsiteContracts",
+            "the answer",
+            &answer,
+        )?,
+    )
+}
+/// Calls `resolveAgreedWebsiteContract` with its examples.
+#[cfg(feature = "internal")]
+async fn resolve_agreed_website_contract(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "resolveAgreedWebsiteContract",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let contract_id: String = ::crisp_runtime::examples::decode(
+        "resolveAgreedWebsiteContract",
+        "contract_id",
+        r#""dpa""#,
+    )?;
+    let answer = client
+        .website_contract()
+        .resolve_agreed_website_contract(&website_id, &contract_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "resolveAgreedWebsiteContract",
+        "the answer",
+        r#"{"agreement_url":"https://storage.crisp.chat/contracts/8c842203-7ed8-4e29-a608-7cf78a7d2fcc/dpa.pdf","contract_url":"https://crisp.chat/en/legal/dpa/","description":"Agreement on how Crisp processes personal data on behalf of the website, as required by the GDPR.","id":"dpa","title":"Data Processing Agreement"}"#,
+        &::crisp_runtime::examples::encode(
+            "resolveAgreedWebsiteContract",
+            "the answer",
+            &answer,
+        )?,
+    )
+}
+/// Calls `checkIfAgreedWebsiteContractExists` with its examples.
+#[cfg(feature = "internal")]
+async fn check_if_agreed_website_contract_exists(
+    client: &crate::Client,
+) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "checkIfAgreedWebsiteContractExists",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let contract_id: String = ::crisp_runtime::examples::decode(
+        "checkIfAgreedWebsiteContractExists",
+        "contract_id",
+        r#""dpa""#,
+    )?;
+    if client
+        .website_contract()
+        .check_if_agreed_website_contract_exists(&website_id, &contract_id)
+        .await
+        .map_err(|error| error.to_string())?
+    {
+        Ok(())
+    } else {
+        Err(
+            "checkIfAgreedWebsiteContractExists: answered that the resource does not exist"
+                .to_owned(),
+        )
+    }
+}
+/// Calls `agreeToWebsiteContract` with its examples.
+#[cfg(feature = "internal")]
+async fn agree_to_website_contract(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "agreeToWebsiteContract",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let contract_id: String = ::crisp_runtime::examples::decode(
+        "agreeToWebsiteContract",
+        "contract_id",
+        r#""dpa""#,
+    )?;
+    let body: ::crisp_models::AgreeToWebsiteContractBody = ::crisp_runtime::examples::decode(
+        "agreeToWebsiteContract",
+        "body",
+        r#"{"agreement_url":"https://storage.crisp.chat/contracts/8c842203-7ed8-4e29-a608-7cf78a7d2fcc/dpa.pdf"}"#,
+    )?;
+    client
+        .website_contract()
+        .agree_to_website_contract(&website_id, &contract_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `deleteAgreedWebsiteContract` with its examples.
+#[cfg(feature = "internal")]
+async fn delete_agreed_website_contract(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "deleteAgreedWebsiteContract",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let contract_id: String = ::crisp_runtime::examples::decode(
+        "deleteAgreedWebsiteContract",
+        "contract_id",
+        r#""dpa""#,
+    )?;
+    client
+        .website_contract()
+        .delete_agreed_website_contract(&website_id, &contract_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `refreshWebsitePredictData` with its examples.
+#[cfg(feature = "internal")]
+async fn refresh_website_predict_data(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "refreshWebsitePredictData",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    client
+        .website_data()
+        .refresh_website_predict_data(&website_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `getInviteDetails` with its examples.
+#[cfg(feature = "internal")]
+async fn get_invite_details(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "getInviteDetails",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let invite_identifier: String = ::crisp_runtime::examples::decode(
+        "getInviteDetails",
+        "invite_identifier",
+        r#""5e0c9a7b-3d21-4f86-b4a9-2c7e1d8f6a03""#,
+    )?;
+    let invite_key: String = ::crisp_runtime::examples::decode(
+        "getInviteDetails",
+        "invite_key",
+        r#""b7f3e91c0a2d4c58a6e1f09d3b7c2a45""#,
+    )?;
+    let answer = client
+        .website_invite()
+        .get_invite_details(&website_id, &invite_identifier, &invite_key)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "getInviteDetails",
+        "the answer",
+        r#"{"email":"john.doe@acme-inc.com","role":"member","website":{"domain":"acme-inc.com","id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc","logo":"https://image.crisp.chat/avatar/website/8c842203-7ed8-4e29-a608-7cf78a7d2fcc/120/","name":"Acme Inc."}}"#,
+        &::crisp_runtime::examples::encode("getInviteDetails", "the answer", &answer)?,
+    )
+}
+/// Calls `redeemInvite` with its examples.
+#[cfg(feature = "internal")]
+async fn redeem_invite(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "redeemInvite",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let invite_identifier: String = ::crisp_runtime::examples::decode(
+        "redeemInvite",
+        "invite_identifier",
+        r#""5e0c9a7b-3d21-4f86-b4a9-2c7e1d8f6a03""#,
+    )?;
+    let invite_key: String = ::crisp_runtime::examples::decode(
+        "redeemInvite",
+        "invite_key",
+        r#""b7f3e91c0a2d4c58a6e1f09d3b7c2a45""#,
+    )?;
+    client
+        .website_invite()
+        .redeem_invite(&website_id, &invite_identifier, &invite_key)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `deleteInviteKeypair` with its examples.
+#[cfg(feature = "internal")]
+async fn delete_invite_keypair(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "deleteInviteKeypair",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let invite_identifier: String = ::crisp_runtime::examples::decode(
+        "deleteInviteKeypair",
+        "invite_identifier",
+        r#""5e0c9a7b-3d21-4f86-b4a9-2c7e1d8f6a03""#,
+    )?;
+    let invite_key: String = ::crisp_runtime::examples::decode(
+        "deleteInviteKeypair",
+        "invite_key",
+        r#""b7f3e91c0a2d4c58a6e1f09d3b7c2a45""#,
+    )?;
+    client
+        .website_invite()
+        .delete_invite_keypair(&website_id, &invite_identifier, &invite_key)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `checkIfSandboxTargetExists` with its examples.
+#[cfg(feature = "internal")]
+async fn check_if_sandbox_target_exists(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "checkIfSandboxTargetExists",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let user_id: String = ::crisp_runtime::examples::decode(
+        "checkIfSandboxTargetExists",
+        "user_id",
+        r#""aa0b64dd-9fb4-4db9-80d6-5a49eb84087b""#,
+    )?;
+    if client
+        .website_sandbox()
+        .check_if_sandbox_target_exists(&website_id, &user_id)
+        .await
+        .map_err(|error| error.to_string())?
+    {
+        Ok(())
+    } else {
+        Err(
+            "checkIfSandboxTargetExists: answered that the resource does not exist"
+                .to_owned(),
+        )
+    }
+}
+/// Calls `deleteSandboxTarget` with its examples.
+#[cfg(feature = "internal")]
+async fn delete_sandbox_target(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "deleteSandboxTarget",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let user_id: String = ::crisp_runtime::examples::decode(
+        "deleteSandboxTarget",
+        "user_id",
+        r#""aa0b64dd-9fb4-4db9-80d6-5a49eb84087b""#,
+    )?;
+    client
+        .website_sandbox()
+        .delete_sandbox_target(&website_id, &user_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `resolveQuotasUsage` with its examples.
+#[cfg(feature = "internal")]
+async fn resolve_quotas_usage(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "resolveQuotasUsage",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let answer = client
+        .website_usage()
+        .resolve_quotas_usage(&website_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "resolveQuotasUsage",
+        "the answer",
+        r#"[{"limit":{"id":"3f6b2a1e-8c4d-4e7a-9b5f-0d2c1e7a6b94"},"namespace":{"classifier":"characters","type":"translate"},"quota":{"context":{"divider":1,"included":100000},"limit":100000,"time":1296000,"used":18250}},{"namespace":{"classifier":"url","type":"bucket"},"quota":{"context":{"divider":30,"included":500},"limit":500,"time":43200,"used":42}}]"#,
+        &::crisp_runtime::examples::encode("resolveQuotasUsage", "the answer", &answer)?,
+    )
+}
+/// Calls `resolveLimitsUsage` with its examples.
+#[cfg(feature = "internal")]
+async fn resolve_limits_usage(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "resolveLimitsUsage",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let answer = client
+        .website_usage()
+        .resolve_limits_usage(&website_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "resolveLimitsUsage",
+        "the answer",
+        r#"[{"limit":{"context":{"included":20},"id":"71c0e9d4-2b5a-4f3e-8d6c-9a1b0e4f7c25","total":20,"usage":4},"namespace":{"classifier":"invites","type":"operator"}},{"limit":{"context":{"included":50000},"id":"5a8c1e3f-6b2d-4f97-a0e4-d3b7c9f1a256","total":50000,"usage":12840},"namespace":{"classifier":"profiles","type":"people"}}]"#,
+        &::crisp_runtime::examples::encode("resolveLimitsUsage", "the answer", &answer)?,
+    )
+}
+/// Calls `mapSessionRatingStars` with its examples.
+#[cfg(feature = "internal")]
+async fn map_session_rating_stars(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "mapSessionRatingStars",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let options: ::crisp_models::MapSessionRatingStarsOptions = ::crisp_runtime::examples::decode(
+        "mapSessionRatingStars",
+        "options",
+        r#"{"filter_date_end":"2024-03-31T23:59:59.999Z","filter_date_start":"2024-03-01T00:00:00.000Z"}"#,
+    )?;
+    let answer = client
+        .website_rating()
+        .map_session_rating_stars(&website_id, &options)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "mapSessionRatingStars",
+        "the answer",
+        r#"{"stars":{"1":3,"2":5,"3":18,"4":64,"5":212,"comment":97}}"#,
+        &::crisp_runtime::examples::encode(
+            "mapSessionRatingStars",
+            "the answer",
+            &answer,
+        )?,
+    )
+}
+/// Calls `listSessionRatings` with its examples.
+#[cfg(feature = "internal")]
+async fn list_session_ratings(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "listSessionRatings",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let page_number: u32 = ::crisp_runtime::examples::decode(
+        "listSessionRatings",
+        "page_number",
+        r#"1"#,
+    )?;
+    let options: ::crisp_models::ListSessionRatingsOptions = ::crisp_runtime::examples::decode(
+        "listSessionRatings",
+        "options",
+        r#"{"filter_date_end":"2024-03-31T23:59:59.999Z","filter_date_start":"2024-03-01T00:00:00.000Z"}"#,
+    )?;
+    let answer = client
+        .website_rating()
+        .list_session_ratings(&website_id, page_number, &options)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "listSessionRatings",
+        "the answer",
+        r#"[{"assigned":{"user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"},"comment":"Quick and helpful answer, thanks!","created_at":1709812345000,"session":{"avatar":"https://avatars.example.com/john-doe.png","email":"john.doe@gmail.com","geolocation":{"city":"Paris","coordinates":{"latitude":48.8566,"longitude":2.3522},"country":"FR","region":"IDF"},"nickname":"John Doe","session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881"},"stars":5},{"assigned":{"user_id":"aa0b64dd-9fb4-4db9-80d6-5a49eb84087b"},"comment":"","created_at":1709640021000,"session":{"avatar":"","email":"maria.garcia@example.es","geolocation":{"city":"Madrid","coordinates":{"latitude":40.4168,"longitude":-3.7038},"country":"ES","region":"MD"},"nickname":"Maria Garcia","session_id":"session_2b1f8e4a-6c3d-4f70-9e25-a8d4c6b0f317"},"stars":3}]"#,
+        &::crisp_runtime::examples::encode("listSessionRatings", "the answer", &answer)?,
+    )
+}
+/// Calls `resolveSessionRating` with its examples.
+#[cfg(feature = "internal")]
+async fn resolve_session_rating(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "resolveSessionRating",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let session_id: String = ::crisp_runtime::examples::decode(
+        "resolveSessionRating",
+        "session_id",
+        r#""session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881""#,
+    )?;
+    let answer = client
+        .website_rating()
+        .resolve_session_rating(&website_id, &session_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "resolveSessionRating",
+        "the answer",
+        r#"{"assigned":{"user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"},"comment":"Quick and helpful answer, thanks!","created_at":1709812345000,"session":{"avatar":"https://avatars.example.com/john-doe.png","email":"john.doe@gmail.com","geolocation":{"city":"Paris","coordinates":{"latitude":48.8566,"longitude":2.3522},"country":"FR","region":"IDF"},"nickname":"John Doe","session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881"},"stars":5}"#,
+        &::crisp_runtime::examples::encode(
+            "resolveSessionRating",
+            "the answer",
+            &answer,
+        )?,
+    )
+}
+/// Calls `submitSessionRating` with its examples.
+#[cfg(feature = "internal")]
+async fn submit_session_rating(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "submitSessionRating",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let session_id: String = ::crisp_runtime::examples::decode(
+        "submitSessionRating",
+        "session_id",
+        r#""session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881""#,
+    )?;
+    let body: ::crisp_models::RatingNew = ::crisp_runtime::examples::decode(
+        "submitSessionRating",
+        "body",
+        r#"{"comment":"Quick and helpful answer, thanks!","stars":5}"#,
+    )?;
+    client
+        .website_rating()
+        .submit_session_rating(&website_id, &session_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `deleteSessionRating` with its examples.
+#[cfg(feature = "internal")]
+async fn delete_session_rating(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "deleteSessionRating",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let session_id: String = ::crisp_runtime::examples::decode(
+        "deleteSessionRating",
+        "session_id",
+        r#""session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881""#,
+    )?;
+    client
+        .website_rating()
+        .delete_session_rating(&website_id, &session_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `getWebsiteRoutingSettings` with its examples.
+#[cfg(feature = "internal")]
+async fn get_website_routing_settings(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "getWebsiteRoutingSettings",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let answer = client
+        .website_routing()
+        .get_website_routing_settings(&website_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "getWebsiteRoutingSettings",
+        "the answer",
+        r#"{"assign":true,"reprocess_offline":true,"reprocess_rules":false,"responder":true}"#,
+        &::crisp_runtime::examples::encode(
+            "getWebsiteRoutingSettings",
+            "the answer",
+            &answer,
+        )?,
+    )
+}
+/// Calls `updateWebsiteRoutingSettings` with its examples.
+#[cfg(feature = "internal")]
+async fn update_website_routing_settings(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "updateWebsiteRoutingSettings",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::RoutingRuleSettings = ::crisp_runtime::examples::decode(
+        "updateWebsiteRoutingSettings",
+        "body",
+        r#"{"assign":true,"reprocess_offline":false}"#,
+    )?;
+    client
+        .website_routing()
+        .update_website_routing_settings(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `listWebsiteRoutingRules` with its examples.
+#[cfg(feature = "internal")]
+async fn list_website_routing_rules(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "listWebsiteRoutingRules",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let answer = client
+        .website_routing()
+        .list_website_routing_rules(&website_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "listWebsiteRoutingRules",
+        "the answer",
+        r#"{"rules":[{"assign":["a4c32c68-be91-4e29-8a05-976e93abbe3f","aa0b64dd-9fb4-4db9-80d6-5a49eb84087b"],"conditions":[{"criterion":"locales","model":"session","operator":"eq","query":["fr"]}],"name":"French speakers to the Paris team"},{"assign":["aa0b64dd-9fb4-4db9-80d6-5a49eb84087b"],"conditions":[{"criterion":"segments","model":"session","operator":"eq","query":["vip","enterprise"]}],"name":"VIP customers"}]}"#,
+        &::crisp_runtime::examples::encode(
+            "listWebsiteRoutingRules",
+            "the answer",
+            &answer,
+        )?,
+    )
+}
+/// Calls `saveWebsiteRoutingRules` with its examples.
+#[cfg(feature = "internal")]
+async fn save_website_routing_rules(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "saveWebsiteRoutingRules",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::RoutingRuleList = ::crisp_runtime::examples::decode(
+        "saveWebsiteRoutingRules",
+        "body",
+        r#"{"rules":[{"assign":["a4c32c68-be91-4e29-8a05-976e93abbe3f","aa0b64dd-9fb4-4db9-80d6-5a49eb84087b"],"conditions":[{"criterion":"locales","model":"session","operator":"eq","query":["fr"]}],"name":"French speakers to the Paris team"}]}"#,
+    )?;
+    client
+        .website_routing()
+        .save_website_routing_rules(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `getWebsiteSetup` with its examples.
+#[cfg(feature = "internal")]
+async fn get_website_setup(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "getWebsiteSetup",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let answer = client
+        .website_setup()
+        .get_website_setup(&website_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "getWebsiteSetup",
+        "the answer",
+        r#"{"disabled":false,"states":{"bot":{"done":false,"trial":0},"chatbox":{"done":true,"trial":2},"email":{"done":true,"trial":2},"helpdesk":{"done":true,"trial":3},"magicreply":{"done":false,"trial":0},"messenger":{"done":false,"trial":0},"slack":{"done":false,"trial":0},"triggers":{"done":false,"trial":0}}}"#,
+        &::crisp_runtime::examples::encode("getWebsiteSetup", "the answer", &answer)?,
+    )
+}
+/// Calls `updateWebsiteSetup` with its examples.
+#[cfg(feature = "internal")]
+async fn update_website_setup(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "updateWebsiteSetup",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::SetupUpdate = ::crisp_runtime::examples::decode(
+        "updateWebsiteSetup",
+        "body",
+        r#"{"disabled":true}"#,
+    )?;
+    client
+        .website_setup()
+        .update_website_setup(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `requestWebsiteStates` with its examples.
+#[cfg(feature = "internal")]
+async fn request_website_states(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "requestWebsiteStates",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let answer = client
+        .website_states()
+        .request_website_states(&website_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "requestWebsiteStates",
+        "the answer",
+        r#"{}"#,
+        &::crisp_runtime::examples::encode(
+            "requestWebsiteStates",
+            "the answer",
+            &answer,
+        )?,
+    )
+}
+/// Calls `listFilters` with its examples.
+#[cfg(feature = "internal")]
+async fn list_filters(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "listFilters",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let page_number: u32 = ::crisp_runtime::examples::decode(
+        "listFilters",
+        "page_number",
+        r#"1"#,
+    )?;
+    let options: ::crisp_models::ListFiltersOptions = ::crisp_runtime::examples::decode(
+        "listFilters",
+        "options",
+        r#"{"type":"conversation"}"#,
+    )?;
+    let answer = client
+        .website_filters()
+        .list_filters(&website_id, page_number, &options)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "listFilters",
+        "the answer",
+        r#"[{"filter":[{"criterion":"state","model":"conversation","operator":"eq","query":["unresolved"]},{"criterion":"segments","model":"conversation","operator":"has","query":["vip"]}],"filter_id":"e2a4c6b8-1d3f-4a5b-9c7e-0f2d4b6a8c10","label":"Unresolved VIP conversations","operator":"and","type":"conversation"},{"filter":[{"criterion":"email","model":"people","operator":"ew","query":["@acme-inc.com"]}],"filter_id":"9b7d5f3a-1c2e-4d6f-8a0b-3e5c7a9d1f24","label":"Contacts from Acme","operator":"or","type":"people"}]"#,
+        &::crisp_runtime::examples::encode("listFilters", "the answer", &answer)?,
+    )
+}
+/// Calls `createANewFilter` with its examples.
+#[cfg(feature = "internal")]
+async fn create_a_new_filter(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "createANewFilter",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::FilterNew = ::crisp_runtime::examples::decode(
+        "createANewFilter",
+        "body",
+        r#"{"filter":[{"criterion":"state","model":"conversation","operator":"eq","query":["unresolved"]},{"criterion":"segments","model":"conversation","operator":"has","query":["vip"]}],"label":"Unresolved VIP conversations","operator":"and","type":"conversation"}"#,
+    )?;
+    client
+        .website_filter()
+        .create_a_new_filter(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `getAFilter` with its examples.
+#[cfg(feature = "internal")]
+async fn get_a_filter(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "getAFilter",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let filter_id: String = ::crisp_runtime::examples::decode(
+        "getAFilter",
+        "filter_id",
+        r#""e2a4c6b8-1d3f-4a5b-9c7e-0f2d4b6a8c10""#,
+    )?;
+    let answer = client
+        .website_filter()
+        .get_a_filter(&website_id, &filter_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "getAFilter",
+        "the answer",
+        r#"{"filter":[{"criterion":"state","model":"conversation","operator":"eq","query":["unresolved"]},{"criterion":"segments","model":"conversation","operator":"has","query":["vip"]}],"filter_id":"e2a4c6b8-1d3f-4a5b-9c7e-0f2d4b6a8c10","label":"Unresolved VIP conversations","operator":"and","type":"conversation"}"#,
+        &::crisp_runtime::examples::encode("getAFilter", "the answer", &answer)?,
+    )
+}
+/// Calls `checkIfFilterExists` with its examples.
+#[cfg(feature = "internal")]
+async fn check_if_filter_exists(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "checkIfFilterExists",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let filter_id: String = ::crisp_runtime::examples::decode(
+        "checkIfFilterExists",
+        "filter_id",
+        r#""e2a4c6b8-1d3f-4a5b-9c7e-0f2d4b6a8c10""#,
+    )?;
+    if client
+        .website_filter()
+        .check_if_filter_exists(&website_id, &filter_id)
+        .await
+        .map_err(|error| error.to_string())?
+    {
+        Ok(())
+    } else {
+        Err("checkIfFilterExists: answered that the resource does not exist".to_owned())
+    }
+}
+/// Calls `saveAFilter` with its examples.
+#[cfg(feature = "internal")]
+async fn save_a_filter(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "saveAFilter",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let filter_id: String = ::crisp_runtime::examples::decode(
+        "saveAFilter",
+        "filter_id",
+        r#""e2a4c6b8-1d3f-4a5b-9c7e-0f2d4b6a8c10""#,
+    )?;
+    let body: ::crisp_models::FilterUpdate = ::crisp_runtime::examples::decode(
+        "saveAFilter",
+        "body",
+        r#"{"filter":[{"criterion":"state","model":"conversation","operator":"eq","query":["unresolved"]},{"criterion":"segments","model":"conversation","operator":"has","query":["vip"]}],"label":"Unresolved VIP conversations","operator":"and"}"#,
+    )?;
+    client
+        .website_filter()
+        .save_a_filter(&website_id, &filter_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `removeAFilter` with its examples.
+#[cfg(feature = "internal")]
+async fn remove_a_filter(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "removeAFilter",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let filter_id: String = ::crisp_runtime::examples::decode(
+        "removeAFilter",
+        "filter_id",
+        r#""e2a4c6b8-1d3f-4a5b-9c7e-0f2d4b6a8c10""#,
+    )?;
+    client
+        .website_filter()
+        .remove_a_filter(&website_id, &filter_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `getLimitInformation` with its examples.
+#[cfg(feature = "internal")]
+async fn get_limit_information(client: &crate::Client) -> Result<(), String> {
+    let limit_id: String = ::crisp_runtime::examples::decode(
+        "getLimitInformation",
+        "limit_id",
+        r#""3f6b2a1e-8c4d-4e7a-9b5f-0d2c1e7a6b94""#,
+    )?;
+    let answer = client
+        .limit_single()
+        .get_limit_information(&limit_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "getLimitInformation",
+        "the answer",
+        r#"{"id":"3f6b2a1e-8c4d-4e7a-9b5f-0d2c1e7a6b94","namespace":"translate:characters","unit":{"chunk":100000,"price":5.0}}"#,
+        &::crisp_runtime::examples::encode("getLimitInformation", "the answer", &answer)?,
+    )
+}
+/// Calls `listLimits` with its examples.
+#[cfg(feature = "internal")]
+async fn list_limits(client: &crate::Client) -> Result<(), String> {
+    let answer = client
+        .limit_list()
+        .list_limits()
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "listLimits",
+        "the answer",
+        r#"[{"id":"3f6b2a1e-8c4d-4e7a-9b5f-0d2c1e7a6b94","namespace":"translate:characters","unit":{"chunk":100000,"price":5.0}},{"id":"71c0e9d4-2b5a-4f3e-8d6c-9a1b0e4f7c25","namespace":"operator:invites","unit":{"chunk":1,"price":10.0}}]"#,
+        &::crisp_runtime::examples::encode("listLimits", "the answer", &answer)?,
+    )
+}
+/// Calls `listAllActiveLimitSubscriptions` with its examples.
+#[cfg(feature = "internal")]
+async fn list_all_active_limit_subscriptions(
+    client: &crate::Client,
+) -> Result<(), String> {
+    let answer = client
+        .limit_subscription()
+        .list_all_active_limit_subscriptions()
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "listAllActiveLimitSubscriptions",
+        "the answer",
+        r#"[{"active":true,"card_id":"card_1N8xYz2eZvKYlo2C0s5lQm3d","id":"3f6b2a1e-8c4d-4e7a-9b5f-0d2c1e7a6b94","namespace":"translate:characters","price":10.0,"units":{"additional":2,"baseline":1},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"},{"active":false,"card_id":"card_1N8xYz2eZvKYlo2C0s5lQm3d","id":"71c0e9d4-2b5a-4f3e-8d6c-9a1b0e4f7c25","namespace":"operator:invites","price":50.0,"units":{"additional":5,"baseline":0},"website_id":"2f1c0a6b-9d8e-4b7a-a3c5-e6f4d2b1c098"}]"#,
+        &::crisp_runtime::examples::encode(
+            "listAllActiveLimitSubscriptions",
+            "the answer",
+            &answer,
+        )?,
+    )
+}
+/// Calls `listLimitSubscriptionsForAWebsite` with its examples.
+#[cfg(feature = "internal")]
+async fn list_limit_subscriptions_for_a_website(
+    client: &crate::Client,
+) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "listLimitSubscriptionsForAWebsite",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let answer = client
+        .limit_subscription()
+        .list_limit_subscriptions_for_a_website(&website_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "listLimitSubscriptionsForAWebsite",
+        "the answer",
+        r#"[{"active":true,"id":"3f6b2a1e-8c4d-4e7a-9b5f-0d2c1e7a6b94","namespace":"translate:characters","price":10.0,"units":{"additional":2,"baseline":1},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}]"#,
+        &::crisp_runtime::examples::encode(
+            "listLimitSubscriptionsForAWebsite",
+            "the answer",
+            &answer,
+        )?,
+    )
+}
+/// Calls `subscribeWebsiteToLimit` with its examples.
+#[cfg(feature = "internal")]
+async fn subscribe_website_to_limit(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "subscribeWebsiteToLimit",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let body: ::crisp_models::LimitSubscriptionNew = ::crisp_runtime::examples::decode(
+        "subscribeWebsiteToLimit",
+        "body",
+        r#"{"limit_id":"3f6b2a1e-8c4d-4e7a-9b5f-0d2c1e7a6b94","units":{"additional":2}}"#,
+    )?;
+    client
+        .limit_subscription()
+        .subscribe_website_to_limit(&website_id, &body)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `getLimitSubscriptionDetails` with its examples.
+#[cfg(feature = "internal")]
+async fn get_limit_subscription_details(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "getLimitSubscriptionDetails",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let limit_id: String = ::crisp_runtime::examples::decode(
+        "getLimitSubscriptionDetails",
+        "limit_id",
+        r#""3f6b2a1e-8c4d-4e7a-9b5f-0d2c1e7a6b94""#,
+    )?;
+    let answer = client
+        .limit_subscription()
+        .get_limit_subscription_details(&website_id, &limit_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "getLimitSubscriptionDetails",
+        "the answer",
+        r#"{"active":true,"id":"3f6b2a1e-8c4d-4e7a-9b5f-0d2c1e7a6b94","namespace":"translate:characters","price":10.0,"units":{"additional":2,"baseline":1}}"#,
+        &::crisp_runtime::examples::encode(
+            "getLimitSubscriptionDetails",
+            "the answer",
+            &answer,
+        )?,
+    )
+}
+/// Calls `unsubscribeLimitFromWebsite` with its examples.
+#[cfg(feature = "internal")]
+async fn unsubscribe_limit_from_website(client: &crate::Client) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "unsubscribeLimitFromWebsite",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let limit_id: String = ::crisp_runtime::examples::decode(
+        "unsubscribeLimitFromWebsite",
+        "limit_id",
+        r#""3f6b2a1e-8c4d-4e7a-9b5f-0d2c1e7a6b94""#,
+    )?;
+    client
+        .limit_subscription()
+        .unsubscribe_limit_from_website(&website_id, &limit_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(())
+}
+/// Calls `resolveTotalBillingPriceForAllWebsiteLimits` with its examples.
+#[cfg(feature = "internal")]
+async fn resolve_total_billing_price_for_all_website_limits(
+    client: &crate::Client,
+) -> Result<(), String> {
+    let answer = client
+        .limit_billing()
+        .resolve_total_billing_price_for_all_website_limits()
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "resolveTotalBillingPriceForAllWebsiteLimits",
+        "the answer",
+        r#"{"total":60.0}"#,
+        &::crisp_runtime::examples::encode(
+            "resolveTotalBillingPriceForAllWebsiteLimits",
+            "the answer",
+            &answer,
+        )?,
+    )
+}
+/// Calls `getPluginInformation` with its examples.
+#[cfg(feature = "internal")]
+async fn get_plugin_information(client: &crate::Client) -> Result<(), String> {
+    let plugin_id: String = ::crisp_runtime::examples::decode(
+        "getPluginInformation",
+        "plugin_id",
+        r#""c64f3595-adee-425a-8d3a-89d47f7ed6bb""#,
+    )?;
+    let answer = client
+        .plugin_single()
+        .get_plugin_information(&plugin_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "getPluginInformation",
+        "the answer",
+        r#"{"category":"messaging","configurable":true,"contact_url":"mailto:support@crisp.chat","help_url":"https://help.crisp.chat/en/article/how-to-use-crisp-with-slack-1hxmpfy/","icon":"https://storage.crisp.chat/plugins/slack/icon.png","id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb","name":"Slack","plans":[{"id":"8758c8ef-b4bd-4c2f-9a8b-6e3b1c0d7a11","name":"Essentials","price":95}],"price":0,"privacy_url":"https://crisp.chat/en/privacy/","since":"2017-05-10T14:02:11.000Z","summary":"Reply to your Crisp conversations from Slack.","terms_url":"https://crisp.chat/en/terms/","type":"internal","urn":"urn:crisp.im:slack:0","video_url":"","website_url":"https://slack.com/"}"#,
+        &::crisp_runtime::examples::encode(
+            "getPluginInformation",
+            "the answer",
+            &answer,
+        )?,
+    )
+}
+/// Calls `getPluginDetails` with its examples.
+#[cfg(feature = "internal")]
+async fn get_plugin_details(client: &crate::Client) -> Result<(), String> {
+    let plugin_id: String = ::crisp_runtime::examples::decode(
+        "getPluginDetails",
+        "plugin_id",
+        r#""c64f3595-adee-425a-8d3a-89d47f7ed6bb""#,
+    )?;
+    let answer = client
+        .plugin_single()
+        .get_plugin_details(&plugin_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "getPluginDetails",
+        "the answer",
+        r#"{"author":{"avatar":"https://storage.crisp.chat/plugins/authors/crisp.png","business_name":"Crisp IM SAS","first_name":"Baptiste","last_name":"Jamin"},"description":"Forward every new Crisp conversation to a Slack channel and answer visitors from Slack threads.","scopes":[{"namespace":"website:conversation:messages","permissions":["read","write"]},{"namespace":"website:conversation:sessions","permissions":["read"]}]}"#,
+        &::crisp_runtime::examples::encode("getPluginDetails", "the answer", &answer)?,
+    )
+}
+/// Calls `listPluginFeatures` with its examples.
+#[cfg(feature = "internal")]
+async fn list_plugin_features(client: &crate::Client) -> Result<(), String> {
+    let plugin_id: String = ::crisp_runtime::examples::decode(
+        "listPluginFeatures",
+        "plugin_id",
+        r#""c64f3595-adee-425a-8d3a-89d47f7ed6bb""#,
+    )?;
+    let page_number: u32 = ::crisp_runtime::examples::decode(
+        "listPluginFeatures",
+        "page_number",
+        r#"1"#,
+    )?;
+    let answer = client
+        .plugin_single()
+        .list_plugin_features(&plugin_id, page_number)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "listPluginFeatures",
+        "the answer",
+        r#"[{"description":"Answer visitors without leaving your Slack workspace.","screenshots":["https://storage.crisp.chat/plugins/slack/features/reply.png"],"title":"Reply from Slack","videos":[]},{"description":"","screenshots":[],"title":"One channel per conversation","videos":["https://www.youtube.com/watch?v=dQw4w9WgXcQ"]}]"#,
+        &::crisp_runtime::examples::encode("listPluginFeatures", "the answer", &answer)?,
+    )
+}
+/// Calls `listAllPlugins` with its examples.
+#[cfg(feature = "internal")]
+async fn list_all_plugins(client: &crate::Client) -> Result<(), String> {
+    let page_number: u32 = ::crisp_runtime::examples::decode(
+        "listAllPlugins",
+        "page_number",
+        r#"1"#,
+    )?;
+    let options: ::crisp_models::ListAllPluginsOptions = ::crisp_runtime::examples::decode(
+        "listAllPlugins",
+        "options",
+        r#"{"category":"messaging"}"#,
+    )?;
+    let answer = client
+        .plugin_list()
+        .list_all_plugins(page_number, &options)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "listAllPlugins",
+        "the answer",
+        r#"[{"category":"messaging","configurable":true,"contact_url":"mailto:support@crisp.chat","help_url":"https://help.crisp.chat/en/article/how-to-use-crisp-with-slack-1hxmpfy/","icon":"https://storage.crisp.chat/plugins/slack/icon.png","id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb","name":"Slack","plans":[{"id":"8758c8ef-b4bd-4c2f-9a8b-6e3b1c0d7a11","name":"Essentials","price":95}],"price":0,"privacy_url":"https://crisp.chat/en/privacy/","since":"2017-05-10T14:02:11.000Z","summary":"Reply to your Crisp conversations from Slack.","terms_url":"https://crisp.chat/en/terms/","type":"internal","urn":"urn:crisp.im:slack:0","video_url":"","website_url":"https://slack.com/"},{"category":"crm","configurable":true,"contact_url":"mailto:plugins@acme-inc.com","help_url":"","icon":"https://plugins.acme-inc.com/zendesk-sync/icon.png","id":"0f4c2e9a-7d1b-4a63-b5e8-c2d9a0f61b37","name":"Zendesk Sync","plans":[],"price":9,"privacy_url":"https://plugins.acme-inc.com/privacy/","since":"2022-09-01T08:00:00.000Z","summary":"Keep Zendesk tickets and Crisp conversations in sync.","terms_url":"https://plugins.acme-inc.com/terms/","type":"external","urn":"urn:acme:zendesk-sync:0","video_url":"","website_url":"https://plugins.acme-inc.com/zendesk-sync/"}]"#,
+        &::crisp_runtime::examples::encode("listAllPlugins", "the answer", &answer)?,
+    )
+}
+/// Calls `searchPlugins` with its examples.
+#[cfg(feature = "internal")]
+async fn search_plugins(client: &crate::Client) -> Result<(), String> {
+    let page_number: u32 = ::crisp_runtime::examples::decode(
+        "searchPlugins",
+        "page_number",
+        r#"1"#,
+    )?;
+    let query_param: String = ::crisp_runtime::examples::decode(
+        "searchPlugins",
+        "query",
+        r#""slack""#,
+    )?;
+    let options: ::crisp_models::SearchPluginsOptions = ::crisp_runtime::examples::decode(
+        "searchPlugins",
+        "options",
+        r#"{"category":"messaging","filter_date_end":"2024-12-31T23:59:59.999Z","filter_date_start":"2020-01-01T00:00:00.000Z","search_description":true,"search_name":true,"search_urn":false}"#,
+    )?;
+    let answer = client
+        .plugin_list()
+        .search_plugins(page_number, &query_param, &options)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "searchPlugins",
+        "the answer",
+        r#"[{"category":"messaging","configurable":true,"contact_url":"mailto:support@crisp.chat","help_url":"https://help.crisp.chat/en/article/how-to-use-crisp-with-slack-1hxmpfy/","icon":"https://storage.crisp.chat/plugins/slack/icon.png","id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb","name":"Slack","plans":[{"id":"8758c8ef-b4bd-4c2f-9a8b-6e3b1c0d7a11","name":"Essentials","price":95}],"price":0,"privacy_url":"https://crisp.chat/en/privacy/","since":"2017-05-10T14:02:11.000Z","summary":"Reply to your Crisp conversations from Slack.","terms_url":"https://crisp.chat/en/terms/","type":"internal","urn":"urn:crisp.im:slack:0","video_url":"","website_url":"https://slack.com/"}]"#,
+        &::crisp_runtime::examples::encode("searchPlugins", "the answer", &answer)?,
+    )
+}
+/// Calls `listAllPluginsCategories` with its examples.
+#[cfg(feature = "internal")]
+async fn list_all_plugins_categories(client: &crate::Client) -> Result<(), String> {
+    let page_number: u32 = ::crisp_runtime::examples::decode(
+        "listAllPluginsCategories",
+        "page_number",
+        r#"1"#,
+    )?;
+    let answer = client
+        .plugin_categories()
+        .list_all_plugins_categories(page_number)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "listAllPluginsCategories",
+        "the answer",
+        r#"[{"category":"messaging","plugins":14},{"category":"crm","plugins":9},{"category":"automation","plugins":6}]"#,
+        &::crisp_runtime::examples::encode(
+            "listAllPluginsCategories",
+            "the answer",
+            &answer,
+        )?,
+    )
+}
+/// Calls `listPluginWidgetSchemasForAWebsite` with its examples.
+#[cfg(feature = "internal")]
+async fn list_plugin_widget_schemas_for_a_website(
+    client: &crate::Client,
+) -> Result<(), String> {
+    let website_id: String = ::crisp_runtime::examples::decode(
+        "listPluginWidgetSchemasForAWebsite",
+        "website_id",
+        r#""8c842203-7ed8-4e29-a608-7cf78a7d2fcc""#,
+    )?;
+    let page_number: u32 = ::crisp_runtime::examples::decode(
+        "listPluginWidgetSchemasForAWebsite",
+        "page_number",
+        r#"1"#,
+    )?;
+    let answer = client
+        .plugin_widgets()
+        .list_plugin_widget_schemas_for_a_website(&website_id, page_number)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "listPluginWidgetSchemasForAWebsite",
+        "the answer",
+        r#"[{"icon":"https://plugins.acme-inc.com/zendesk-sync/icon.png","name":"Zendesk Sync","plugin_id":"0f4c2e9a-7d1b-4a63-b5e8-c2d9a0f61b37","schema":"{\"sections\":[{\"items\":[{\"type\":\"title\",\"text\":\"Tickets\"}]}]}","token":"6d1e0f4b9c2a7e3d5f8a1b0c4e6d2f9a"}]"#,
+        &::crisp_runtime::examples::encode(
+            "listPluginWidgetSchemasForAWebsite",
+            "the answer",
+            &answer,
+        )?,
+    )
+}
+/// Calls `resolveTotalBillingPriceForAllWebsitePlugins` with its examples.
+#[cfg(feature = "internal")]
+async fn resolve_total_billing_price_for_all_website_plugins(
+    client: &crate::Client,
+) -> Result<(), String> {
+    let answer = client
+        .plugin_billing()
+        .resolve_total_billing_price_for_all_website_plugins()
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "resolveTotalBillingPriceForAllWebsitePlugins",
+        "the answer",
+        r#"{"total":18.0}"#,
+        &::crisp_runtime::examples::encode(
+            "resolveTotalBillingPriceForAllWebsitePlugins",
+            "the answer",
+            &answer,
+        )?,
+    )
+}
+/// Calls `resolveUsageBillsForAllWebsitePlugins` with its examples.
+#[cfg(feature = "internal")]
+async fn resolve_usage_bills_for_all_website_plugins(
+    client: &crate::Client,
+) -> Result<(), String> {
+    let page_number: u32 = ::crisp_runtime::examples::decode(
+        "resolveUsageBillsForAllWebsitePlugins",
+        "page_number",
+        r#"1"#,
+    )?;
+    let answer = client
+        .plugin_billing()
+        .resolve_usage_bills_for_all_website_plugins(page_number)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "resolveUsageBillsForAllWebsitePlugins",
+        "the answer",
+        r#"[{"name":"Synchronized tickets","plugin_id":"0f4c2e9a-7d1b-4a63-b5e8-c2d9a0f61b37","price":0.02,"units":320,"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}]"#,
+        &::crisp_runtime::examples::encode(
+            "resolveUsageBillsForAllWebsitePlugins",
+            "the answer",
+            &answer,
+        )?,
+    )
+}
+/// Calls `getPlanInformation` with its examples.
+#[cfg(feature = "internal")]
+async fn get_plan_information(client: &crate::Client) -> Result<(), String> {
+    let plan_id: String = ::crisp_runtime::examples::decode(
+        "getPlanInformation",
+        "plan_id",
+        r#""8758c8ef-b4bd-4c2f-9a8b-6e3b1c0d7a11""#,
+    )?;
+    let answer = client
+        .plan_single()
+        .get_plan_information(&plan_id)
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "getPlanInformation",
+        "the answer",
+        r#"{"id":"8758c8ef-b4bd-4c2f-9a8b-6e3b1c0d7a11","name":"Essentials","plugins":[{"category":"messaging","configurable":true,"contact_url":"mailto:support@crisp.chat","help_url":"https://help.crisp.chat/en/article/how-to-use-crisp-with-slack-1hxmpfy/","icon":"https://storage.crisp.chat/plugins/slack/icon.png","id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb","name":"Slack","price":0,"privacy_url":"https://crisp.chat/en/privacy/","since":"2017-05-10T14:02:11.000Z","summary":"Reply to your Crisp conversations from Slack.","terms_url":"https://crisp.chat/en/terms/","type":"internal","urn":"urn:crisp.im:slack:0","video_url":"","website_url":"https://slack.com/"}],"price":95,"since":"2020-01-06T10:00:00.000Z","trial_days":14}"#,
+        &::crisp_runtime::examples::encode("getPlanInformation", "the answer", &answer)?,
+    )
+}
+/// Calls `listPlans` with its examples.
+#[cfg(feature = "internal")]
+async fn list_plans(client: &crate::Client) -> Result<(), String> {
+    let answer = client
+        .plan_list()
+        .list_plans()
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "listPlans",
+        "the answer",
+        r#"[{"id":"8758c8ef-b4bd-4c2f-9a8b-6e3b1c0d7a11","name":"Essentials","plugins":[{"category":"messaging","configurable":true,"contact_url":"mailto:support@crisp.chat","help_url":"https://help.crisp.chat/en/article/how-to-use-crisp-with-slack-1hxmpfy/","icon":"https://storage.crisp.chat/plugins/slack/icon.png","id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb","name":"Slack","price":0,"privacy_url":"https://crisp.chat/en/privacy/","since":"2017-05-10T14:02:11.000Z","summary":"Reply to your Crisp conversations from Slack.","terms_url":"https://crisp.chat/en/terms/","type":"internal","urn":"urn:crisp.im:slack:0","video_url":"","website_url":"https://slack.com/"}],"price":95,"since":"2020-01-06T10:00:00.000Z","trial_days":14},{"id":"2d6e9f1a-4b3c-4e8d-a7f0-5c1b9e2d3a68","name":"Plus","plugins":[],"price":295,"since":"2023-03-20T10:00:00.000Z","trial_days":14}]"#,
+        &::crisp_runtime::examples::encode("listPlans", "the answer", &answer)?,
+    )
+}
+/// Calls `resolveTotalBillingPriceForAllWebsitePlans` with its examples.
+#[cfg(feature = "internal")]
+async fn resolve_total_billing_price_for_all_website_plans(
+    client: &crate::Client,
+) -> Result<(), String> {
+    let answer = client
+        .plan_billing()
+        .resolve_total_billing_price_for_all_website_plans()
+        .await
+        .map_err(|error| error.to_string())?;
+    ::crisp_runtime::examples::check_matches(
+        "resolveTotalBillingPriceForAllWebsitePlans",
+        "the answer",
+        r#"{"total":390.0}"#,
+        &::crisp_runtime::examples::encode(
+            "resolveTotalBillingPriceForAllWebsitePlans",
             "the answer",
             &answer,
         )?,

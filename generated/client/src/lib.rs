@@ -53,6 +53,198 @@ mod website_batch;
 pub use website_batch::WebsiteBatch;
 mod website_visitors;
 pub use website_visitors::WebsiteVisitors;
+#[cfg(feature = "internal")]
+mod website_status_page;
+#[cfg(feature = "internal")]
+pub use website_status_page::WebsiteStatusPage;
+#[cfg(feature = "internal")]
+mod website_snippets;
+#[cfg(feature = "internal")]
+pub use website_snippets::WebsiteSnippets;
+#[cfg(feature = "internal")]
+mod email_subscription;
+#[cfg(feature = "internal")]
+pub use email_subscription::EmailSubscription;
+#[cfg(feature = "internal")]
+mod user_availability;
+#[cfg(feature = "internal")]
+pub use user_availability::UserAvailability;
+#[cfg(feature = "internal")]
+mod user_account_base;
+#[cfg(feature = "internal")]
+pub use user_account_base::UserAccountBase;
+#[cfg(feature = "internal")]
+mod user_account_billing;
+#[cfg(feature = "internal")]
+pub use user_account_billing::UserAccountBilling;
+#[cfg(feature = "internal")]
+mod user_account_notification;
+#[cfg(feature = "internal")]
+pub use user_account_notification::UserAccountNotification;
+#[cfg(feature = "internal")]
+mod user_account_websites;
+#[cfg(feature = "internal")]
+pub use user_account_websites::UserAccountWebsites;
+#[cfg(feature = "internal")]
+mod user_account_profile;
+#[cfg(feature = "internal")]
+pub use user_account_profile::UserAccountProfile;
+#[cfg(feature = "internal")]
+mod user_account_token;
+#[cfg(feature = "internal")]
+pub use user_account_token::UserAccountToken;
+#[cfg(feature = "internal")]
+mod user_account_recover;
+#[cfg(feature = "internal")]
+pub use user_account_recover::UserAccountRecover;
+#[cfg(feature = "internal")]
+mod user_account_schedule;
+#[cfg(feature = "internal")]
+pub use user_account_schedule::UserAccountSchedule;
+#[cfg(feature = "internal")]
+mod user_session;
+#[cfg(feature = "internal")]
+pub use user_session::UserSession;
+#[cfg(feature = "internal")]
+mod user_alerts;
+#[cfg(feature = "internal")]
+pub use user_alerts::UserAlerts;
+#[cfg(feature = "internal")]
+mod user_statistics;
+#[cfg(feature = "internal")]
+pub use user_statistics::UserStatistics;
+#[cfg(feature = "internal")]
+mod user_connect;
+#[cfg(feature = "internal")]
+pub use user_connect::UserConnect;
+#[cfg(feature = "internal")]
+mod website_channel;
+#[cfg(feature = "internal")]
+pub use website_channel::WebsiteChannel;
+#[cfg(feature = "internal")]
+mod website_search;
+#[cfg(feature = "internal")]
+pub use website_search::WebsiteSearch;
+#[cfg(feature = "internal")]
+mod website_service;
+#[cfg(feature = "internal")]
+pub use website_service::WebsiteService;
+#[cfg(feature = "internal")]
+mod website_hooks;
+#[cfg(feature = "internal")]
+pub use website_hooks::WebsiteHooks;
+#[cfg(feature = "internal")]
+mod website_hook;
+#[cfg(feature = "internal")]
+pub use website_hook::WebsiteHook;
+#[cfg(feature = "internal")]
+mod website_shortcuts;
+#[cfg(feature = "internal")]
+pub use website_shortcuts::WebsiteShortcuts;
+#[cfg(feature = "internal")]
+mod website_shortcut;
+#[cfg(feature = "internal")]
+pub use website_shortcut::WebsiteShortcut;
+#[cfg(feature = "internal")]
+mod website_billing;
+#[cfg(feature = "internal")]
+pub use website_billing::WebsiteBilling;
+#[cfg(feature = "internal")]
+mod website_contracts;
+#[cfg(feature = "internal")]
+pub use website_contracts::WebsiteContracts;
+#[cfg(feature = "internal")]
+mod website_contract;
+#[cfg(feature = "internal")]
+pub use website_contract::WebsiteContract;
+#[cfg(feature = "internal")]
+mod website_data;
+#[cfg(feature = "internal")]
+pub use website_data::WebsiteData;
+#[cfg(feature = "internal")]
+mod website_invite;
+#[cfg(feature = "internal")]
+pub use website_invite::WebsiteInvite;
+#[cfg(feature = "internal")]
+mod website_sandbox;
+#[cfg(feature = "internal")]
+pub use website_sandbox::WebsiteSandbox;
+#[cfg(feature = "internal")]
+mod website_usage;
+#[cfg(feature = "internal")]
+pub use website_usage::WebsiteUsage;
+#[cfg(feature = "internal")]
+mod website_rating;
+#[cfg(feature = "internal")]
+pub use website_rating::WebsiteRating;
+#[cfg(feature = "internal")]
+mod website_routing;
+#[cfg(feature = "internal")]
+pub use website_routing::WebsiteRouting;
+#[cfg(feature = "internal")]
+mod website_setup;
+#[cfg(feature = "internal")]
+pub use website_setup::WebsiteSetup;
+#[cfg(feature = "internal")]
+mod website_states;
+#[cfg(feature = "internal")]
+pub use website_states::WebsiteStates;
+#[cfg(feature = "internal")]
+mod website_filters;
+#[cfg(feature = "internal")]
+pub use website_filters::WebsiteFilters;
+#[cfg(feature = "internal")]
+mod website_filter;
+#[cfg(feature = "internal")]
+pub use website_filter::WebsiteFilter;
+#[cfg(feature = "internal")]
+mod limit_single;
+#[cfg(feature = "internal")]
+pub use limit_single::LimitSingle;
+#[cfg(feature = "internal")]
+mod limit_list;
+#[cfg(feature = "internal")]
+pub use limit_list::LimitList;
+#[cfg(feature = "internal")]
+mod limit_subscription;
+#[cfg(feature = "internal")]
+pub use limit_subscription::LimitSubscription;
+#[cfg(feature = "internal")]
+mod limit_billing;
+#[cfg(feature = "internal")]
+pub use limit_billing::LimitBilling;
+#[cfg(feature = "internal")]
+mod plugin_single;
+#[cfg(feature = "internal")]
+pub use plugin_single::PluginSingle;
+#[cfg(feature = "internal")]
+mod plugin_list;
+#[cfg(feature = "internal")]
+pub use plugin_list::PluginList;
+#[cfg(feature = "internal")]
+mod plugin_categories;
+#[cfg(feature = "internal")]
+pub use plugin_categories::PluginCategories;
+#[cfg(feature = "internal")]
+mod plugin_widgets;
+#[cfg(feature = "internal")]
+pub use plugin_widgets::PluginWidgets;
+#[cfg(feature = "internal")]
+mod plugin_billing;
+#[cfg(feature = "internal")]
+pub use plugin_billing::PluginBilling;
+#[cfg(feature = "internal")]
+mod plan_single;
+#[cfg(feature = "internal")]
+pub use plan_single::PlanSingle;
+#[cfg(feature = "internal")]
+mod plan_list;
+#[cfg(feature = "internal")]
+pub use plan_list::PlanList;
+#[cfg(feature = "internal")]
+mod plan_billing;
+#[cfg(feature = "internal")]
+pub use plan_billing::PlanBilling;
 #[cfg(feature = "examples")]
 pub mod examples;
 /// A client of the Crisp REST API, cheap to clone (clones share one connection pool).
@@ -191,5 +383,281 @@ impl Client {
         WebsiteVisitors {
             core: &self.core,
         }
+    }
+    /// Operations of the `website.status_page` area.
+    #[cfg(feature = "internal")]
+    pub fn website_status_page(&self) -> WebsiteStatusPage<'_> {
+        WebsiteStatusPage {
+            core: &self.core,
+        }
+    }
+    /// Operations of the `website.snippets` area.
+    #[cfg(feature = "internal")]
+    pub fn website_snippets(&self) -> WebsiteSnippets<'_> {
+        WebsiteSnippets {
+            core: &self.core,
+        }
+    }
+    /// Operations of the `email.subscription` area.
+    #[cfg(feature = "internal")]
+    pub fn email_subscription(&self) -> EmailSubscription<'_> {
+        EmailSubscription {
+            core: &self.core,
+        }
+    }
+    /// Operations of the `user.availability` area.
+    #[cfg(feature = "internal")]
+    pub fn user_availability(&self) -> UserAvailability<'_> {
+        UserAvailability {
+            core: &self.core,
+        }
+    }
+    /// Operations of the `user.account_base` area.
+    #[cfg(feature = "internal")]
+    pub fn user_account_base(&self) -> UserAccountBase<'_> {
+        UserAccountBase {
+            core: &self.core,
+        }
+    }
+    /// Operations of the `user.account_billing` area.
+    #[cfg(feature = "internal")]
+    pub fn user_account_billing(&self) -> UserAccountBilling<'_> {
+        UserAccountBilling {
+            core: &self.core,
+        }
+    }
+    /// Operations of the `user.account_notification` area.
+    #[cfg(feature = "internal")]
+    pub fn user_account_notification(&self) -> UserAccountNotification<'_> {
+        UserAccountNotification {
+            core: &self.core,
+        }
+    }
+    /// Operations of the `user.account_websites` area.
+    #[cfg(feature = "internal")]
+    pub fn user_account_websites(&self) -> UserAccountWebsites<'_> {
+        UserAccountWebsites {
+            core: &self.core,
+        }
+    }
+    /// Operations of the `user.account_profile` area.
+    #[cfg(feature = "internal")]
+    pub fn user_account_profile(&self) -> UserAccountProfile<'_> {
+        UserAccountProfile {
+            core: &self.core,
+        }
+    }
+    /// Operations of the `user.account_token` area.
+    #[cfg(feature = "internal")]
+    pub fn user_account_token(&self) -> UserAccountToken<'_> {
+        UserAccountToken {
+            core: &self.core,
+        }
+    }
+    /// Operations of the `user.account_recover` area.
+    #[cfg(feature = "internal")]
+    pub fn user_account_recover(&self) -> UserAccountRecover<'_> {
+        UserAccountRecover {
+            core: &self.core,
+        }
+    }
+    /// Operations of the `user.account_schedule` area.
+    #[cfg(feature = "internal")]
+    pub fn user_account_schedule(&self) -> UserAccountSchedule<'_> {
+        UserAccountSchedule {
+            core: &self.core,
+        }
+    }
+    /// Operations of the `user.session` area.
+    #[cfg(feature = "internal")]
+    pub fn user_session(&self) -> UserSession<'_> {
+        UserSession { core: &self.core }
+    }
+    /// Operations of the `user.alerts` area.
+    #[cfg(feature = "internal")]
+    pub fn user_alerts(&self) -> UserAlerts<'_> {
+        UserAlerts { core: &self.core }
+    }
+    /// Operations of the `user.statistics` area.
+    #[cfg(feature = "internal")]
+    pub fn user_statistics(&self) -> UserStatistics<'_> {
+        UserStatistics { core: &self.core }
+    }
+    /// Operations of the `user.connect` area.
+    #[cfg(feature = "internal")]
+    pub fn user_connect(&self) -> UserConnect<'_> {
+        UserConnect { core: &self.core }
+    }
+    /// Operations of the `website.channel` area.
+    #[cfg(feature = "internal")]
+    pub fn website_channel(&self) -> WebsiteChannel<'_> {
+        WebsiteChannel { core: &self.core }
+    }
+    /// Operations of the `website.search` area.
+    #[cfg(feature = "internal")]
+    pub fn website_search(&self) -> WebsiteSearch<'_> {
+        WebsiteSearch { core: &self.core }
+    }
+    /// Operations of the `website.service` area.
+    #[cfg(feature = "internal")]
+    pub fn website_service(&self) -> WebsiteService<'_> {
+        WebsiteService { core: &self.core }
+    }
+    /// Operations of the `website.hooks` area.
+    #[cfg(feature = "internal")]
+    pub fn website_hooks(&self) -> WebsiteHooks<'_> {
+        WebsiteHooks { core: &self.core }
+    }
+    /// Operations of the `website.hook` area.
+    #[cfg(feature = "internal")]
+    pub fn website_hook(&self) -> WebsiteHook<'_> {
+        WebsiteHook { core: &self.core }
+    }
+    /// Operations of the `website.shortcuts` area.
+    #[cfg(feature = "internal")]
+    pub fn website_shortcuts(&self) -> WebsiteShortcuts<'_> {
+        WebsiteShortcuts {
+            core: &self.core,
+        }
+    }
+    /// Operations of the `website.shortcut` area.
+    #[cfg(feature = "internal")]
+    pub fn website_shortcut(&self) -> WebsiteShortcut<'_> {
+        WebsiteShortcut {
+            core: &self.core,
+        }
+    }
+    /// Operations of the `website.billing` area.
+    #[cfg(feature = "internal")]
+    pub fn website_billing(&self) -> WebsiteBilling<'_> {
+        WebsiteBilling { core: &self.core }
+    }
+    /// Operations of the `website.contracts` area.
+    #[cfg(feature = "internal")]
+    pub fn website_contracts(&self) -> WebsiteContracts<'_> {
+        WebsiteContracts {
+            core: &self.core,
+        }
+    }
+    /// Operations of the `website.contract` area.
+    #[cfg(feature = "internal")]
+    pub fn website_contract(&self) -> WebsiteContract<'_> {
+        WebsiteContract {
+            core: &self.core,
+        }
+    }
+    /// Operations of the `website.data` area.
+    #[cfg(feature = "internal")]
+    pub fn website_data(&self) -> WebsiteData<'_> {
+        WebsiteData { core: &self.core }
+    }
+    /// Operations of the `website.invite` area.
+    #[cfg(feature = "internal")]
+    pub fn website_invite(&self) -> WebsiteInvite<'_> {
+        WebsiteInvite { core: &self.core }
+    }
+    /// Operations of the `website.sandbox` area.
+    #[cfg(feature = "internal")]
+    pub fn website_sandbox(&self) -> WebsiteSandbox<'_> {
+        WebsiteSandbox { core: &self.core }
+    }
+    /// Operations of the `website.usage` area.
+    #[cfg(feature = "internal")]
+    pub fn website_usage(&self) -> WebsiteUsage<'_> {
+        WebsiteUsage { core: &self.core }
+    }
+    /// Operations of the `website.rating` area.
+    #[cfg(feature = "internal")]
+    pub fn website_rating(&self) -> WebsiteRating<'_> {
+        WebsiteRating { core: &self.core }
+    }
+    /// Operations of the `website.routing` area.
+    #[cfg(feature = "internal")]
+    pub fn website_routing(&self) -> WebsiteRouting<'_> {
+        WebsiteRouting { core: &self.core }
+    }
+    /// Operations of the `website.setup` area.
+    #[cfg(feature = "internal")]
+    pub fn website_setup(&self) -> WebsiteSetup<'_> {
+        WebsiteSetup { core: &self.core }
+    }
+    /// Operations of the `website.states` area.
+    #[cfg(feature = "internal")]
+    pub fn website_states(&self) -> WebsiteStates<'_> {
+        WebsiteStates { core: &self.core }
+    }
+    /// Operations of the `website.filters` area.
+    #[cfg(feature = "internal")]
+    pub fn website_filters(&self) -> WebsiteFilters<'_> {
+        WebsiteFilters { core: &self.core }
+    }
+    /// Operations of the `website.filter` area.
+    #[cfg(feature = "internal")]
+    pub fn website_filter(&self) -> WebsiteFilter<'_> {
+        WebsiteFilter { core: &self.core }
+    }
+    /// Operations of the `limit.single` area.
+    #[cfg(feature = "internal")]
+    pub fn limit_single(&self) -> LimitSingle<'_> {
+        LimitSingle { core: &self.core }
+    }
+    /// Operations of the `limit.list` area.
+    #[cfg(feature = "internal")]
+    pub fn limit_list(&self) -> LimitList<'_> {
+        LimitList { core: &self.core }
+    }
+    /// Operations of the `limit.subscription` area.
+    #[cfg(feature = "internal")]
+    pub fn limit_subscription(&self) -> LimitSubscription<'_> {
+        LimitSubscription {
+            core: &self.core,
+        }
+    }
+    /// Operations of the `limit.billing` area.
+    #[cfg(feature = "internal")]
+    pub fn limit_billing(&self) -> LimitBilling<'_> {
+        LimitBilling { core: &self.core }
+    }
+    /// Operations of the `plugin.single` area.
+    #[cfg(feature = "internal")]
+    pub fn plugin_single(&self) -> PluginSingle<'_> {
+        PluginSingle { core: &self.core }
+    }
+    /// Operations of the `plugin.list` area.
+    #[cfg(feature = "internal")]
+    pub fn plugin_list(&self) -> PluginList<'_> {
+        PluginList { core: &self.core }
+    }
+    /// Operations of the `plugin.categories` area.
+    #[cfg(feature = "internal")]
+    pub fn plugin_categories(&self) -> PluginCategories<'_> {
+        PluginCategories {
+            core: &self.core,
+        }
+    }
+    /// Operations of the `plugin.widgets` area.
+    #[cfg(feature = "internal")]
+    pub fn plugin_widgets(&self) -> PluginWidgets<'_> {
+        PluginWidgets { core: &self.core }
+    }
+    /// Operations of the `plugin.billing` area.
+    #[cfg(feature = "internal")]
+    pub fn plugin_billing(&self) -> PluginBilling<'_> {
+        PluginBilling { core: &self.core }
+    }
+    /// Operations of the `plan.single` area.
+    #[cfg(feature = "internal")]
+    pub fn plan_single(&self) -> PlanSingle<'_> {
+        PlanSingle { core: &self.core }
+    }
+    /// Operations of the `plan.list` area.
+    #[cfg(feature = "internal")]
+    pub fn plan_list(&self) -> PlanList<'_> {
+        PlanList { core: &self.core }
+    }
+    /// Operations of the `plan.billing` area.
+    #[cfg(feature = "internal")]
+    pub fn plan_billing(&self) -> PlanBilling<'_> {
+        PlanBilling { core: &self.core }
     }
 }

@@ -936,14 +936,14 @@ impl WebsiteHelpdesk<'_> {
         website_id: &str,
         locale: &str,
         content_type: &::crisp_models::HelpdeskContentType,
-        path: &str,
+        path_param: &str,
     ) -> Result<::crisp_models::HelpdeskTreeContent, ::crisp_runtime::client::Error> {
         let path = format!(
             "/website/{}/helpdesk/tree/content/{}/{}/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(locale),
             ::crisp_runtime::client::encode_path_segment(content_type.as_str()),
-            ::crisp_runtime::client::encode_path(path)
+            ::crisp_runtime::client::encode_path(path_param)
         );
         let query = ::crisp_runtime::client::QueryPairs::new();
         let headers = ::crisp_runtime::client::HeaderPairs::new();
@@ -970,7 +970,7 @@ impl WebsiteHelpdesk<'_> {
         website_id: &str,
         locale: &str,
         content_type: &::crisp_models::HelpdeskContentType,
-        path: &str,
+        path_param: &str,
         body: &::crisp_models::SaveHelpdeskTreeContentBody,
     ) -> Result<(), ::crisp_runtime::client::Error> {
         let path = format!(
@@ -978,7 +978,7 @@ impl WebsiteHelpdesk<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(locale),
             ::crisp_runtime::client::encode_path_segment(content_type.as_str()),
-            ::crisp_runtime::client::encode_path(path)
+            ::crisp_runtime::client::encode_path(path_param)
         );
         let query = ::crisp_runtime::client::QueryPairs::new();
         let headers = ::crisp_runtime::client::HeaderPairs::new();
@@ -1055,14 +1055,14 @@ impl WebsiteHelpdesk<'_> {
         website_id: &str,
         locale: &str,
         content_type: &::crisp_models::HelpdeskContentType,
-        path: &str,
+        path_param: &str,
     ) -> Result<::crisp_models::HelpdeskTreeMetadata, ::crisp_runtime::client::Error> {
         let path = format!(
             "/website/{}/helpdesk/tree/metadata/{}/{}/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(locale),
             ::crisp_runtime::client::encode_path_segment(content_type.as_str()),
-            ::crisp_runtime::client::encode_path(path)
+            ::crisp_runtime::client::encode_path(path_param)
         );
         let query = ::crisp_runtime::client::QueryPairs::new();
         let headers = ::crisp_runtime::client::HeaderPairs::new();
@@ -1089,7 +1089,7 @@ impl WebsiteHelpdesk<'_> {
         website_id: &str,
         locale: &str,
         content_type: &::crisp_models::HelpdeskContentType,
-        path: &str,
+        path_param: &str,
         body: &::crisp_models::HelpdeskTreeMetadata,
     ) -> Result<(), ::crisp_runtime::client::Error> {
         let path = format!(
@@ -1097,7 +1097,7 @@ impl WebsiteHelpdesk<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(locale),
             ::crisp_runtime::client::encode_path_segment(content_type.as_str()),
-            ::crisp_runtime::client::encode_path(path)
+            ::crisp_runtime::client::encode_path(path_param)
         );
         let query = ::crisp_runtime::client::QueryPairs::new();
         let headers = ::crisp_runtime::client::HeaderPairs::new();
@@ -1129,14 +1129,14 @@ impl WebsiteHelpdesk<'_> {
         website_id: &str,
         locale: &str,
         content_type: &::crisp_models::HelpdeskContentType,
-        path: &str,
+        path_param: &str,
     ) -> Result<::crisp_models::HelpdeskTreePage, ::crisp_runtime::client::Error> {
         let path = format!(
             "/website/{}/helpdesk/tree/page/{}/{}/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(locale),
             ::crisp_runtime::client::encode_path_segment(content_type.as_str()),
-            ::crisp_runtime::client::encode_path(path)
+            ::crisp_runtime::client::encode_path(path_param)
         );
         let query = ::crisp_runtime::client::QueryPairs::new();
         let headers = ::crisp_runtime::client::HeaderPairs::new();
@@ -1163,14 +1163,14 @@ impl WebsiteHelpdesk<'_> {
         website_id: &str,
         locale: &str,
         content_type: &::crisp_models::HelpdeskContentType,
-        path: &str,
+        path_param: &str,
     ) -> Result<::crisp_models::HelpdeskTreeNode, ::crisp_runtime::client::Error> {
         let path = format!(
             "/website/{}/helpdesk/tree/path/{}/{}/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(locale),
             ::crisp_runtime::client::encode_path_segment(content_type.as_str()),
-            ::crisp_runtime::client::encode_path(path)
+            ::crisp_runtime::client::encode_path(path_param)
         );
         let query = ::crisp_runtime::client::QueryPairs::new();
         let headers = ::crisp_runtime::client::HeaderPairs::new();
@@ -1197,14 +1197,14 @@ impl WebsiteHelpdesk<'_> {
         website_id: &str,
         locale: &str,
         content_type: &::crisp_models::HelpdeskContentType,
-        path: &str,
+        path_param: &str,
     ) -> Result<(), ::crisp_runtime::client::Error> {
         let path = format!(
             "/website/{}/helpdesk/tree/path/{}/{}/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(locale),
             ::crisp_runtime::client::encode_path_segment(content_type.as_str()),
-            ::crisp_runtime::client::encode_path(path)
+            ::crisp_runtime::client::encode_path(path_param)
         );
         let query = ::crisp_runtime::client::QueryPairs::new();
         let headers = ::crisp_runtime::client::HeaderPairs::new();
@@ -1231,7 +1231,7 @@ impl WebsiteHelpdesk<'_> {
         website_id: &str,
         locale: &str,
         content_type: &::crisp_models::HelpdeskContentType,
-        path: &str,
+        path_param: &str,
         body: &::crisp_models::HelpdeskTreePathUpdate,
     ) -> Result<(), ::crisp_runtime::client::Error> {
         let path = format!(
@@ -1239,7 +1239,7 @@ impl WebsiteHelpdesk<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(locale),
             ::crisp_runtime::client::encode_path_segment(content_type.as_str()),
-            ::crisp_runtime::client::encode_path(path)
+            ::crisp_runtime::client::encode_path(path_param)
         );
         let query = ::crisp_runtime::client::QueryPairs::new();
         let headers = ::crisp_runtime::client::HeaderPairs::new();
@@ -1266,14 +1266,14 @@ impl WebsiteHelpdesk<'_> {
         website_id: &str,
         locale: &str,
         content_type: &::crisp_models::HelpdeskContentType,
-        path: &str,
+        path_param: &str,
     ) -> Result<(), ::crisp_runtime::client::Error> {
         let path = format!(
             "/website/{}/helpdesk/tree/path/{}/{}/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(locale),
             ::crisp_runtime::client::encode_path_segment(content_type.as_str()),
-            ::crisp_runtime::client::encode_path(path)
+            ::crisp_runtime::client::encode_path(path_param)
         );
         let query = ::crisp_runtime::client::QueryPairs::new();
         let headers = ::crisp_runtime::client::HeaderPairs::new();

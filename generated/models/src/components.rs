@@ -4584,6 +4584,4919 @@ pub struct VisitorToken {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session_id: Option<String>,
 }
+/// Answer snippet: a ready-made answer that the AI assistant can draw on.
+///
+/// Schema `#/components/schemas/SnippetAnswer`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SnippetAnswer {
+    /// Identifier of the answer snippet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snippet_id: Option<String>,
+    /// Title of the answer (usually the question it addresses).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Text of the answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+    /// Language of the answer as an ISO 639-1 code, when one is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+    /// Group the answer is filed under, when one is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// Whether the answer snippet is switched off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled: Option<bool>,
+}
+/// Crawl state of a webpage domain or page: never crawled, crawl under way, last crawl succeeded, or last crawl failed.
+///
+/// Schema `#/components/schemas/SnippetCrawlState`.
+///
+/// Values this version does not know are kept in [`Self::Other`], so a value Crisp
+/// adds later does not break decoding.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg(feature = "internal")]
+pub enum SnippetCrawlState {
+    /// `inactive`.
+    Inactive,
+    /// `refreshing`.
+    Refreshing,
+    /// `success`.
+    Success,
+    /// `failure`.
+    Failure,
+    /// A value this version of the crate does not know.
+    Other(String),
+}
+#[cfg(feature = "internal")]
+impl SnippetCrawlState {
+    /// Every value this version knows, in the order of the spec.
+    pub const KNOWN: &'static [SnippetCrawlState] = &[
+        SnippetCrawlState::Inactive,
+        SnippetCrawlState::Refreshing,
+        SnippetCrawlState::Success,
+        SnippetCrawlState::Failure,
+    ];
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            SnippetCrawlState::Inactive => "inactive",
+            SnippetCrawlState::Refreshing => "refreshing",
+            SnippetCrawlState::Success => "success",
+            SnippetCrawlState::Failure => "failure",
+            SnippetCrawlState::Other(value) => value,
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl From<&str> for SnippetCrawlState {
+    fn from(value: &str) -> Self {
+        match value {
+            "inactive" => SnippetCrawlState::Inactive,
+            "refreshing" => SnippetCrawlState::Refreshing,
+            "success" => SnippetCrawlState::Success,
+            "failure" => SnippetCrawlState::Failure,
+            other => SnippetCrawlState::Other(other.to_owned()),
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::str::FromStr for SnippetCrawlState {
+    type Err = ::std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(SnippetCrawlState::from(value))
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::fmt::Display for SnippetCrawlState {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl ::serde::Serialize for SnippetCrawlState {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl<'de> ::serde::Deserialize<'de> for SnippetCrawlState {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(SnippetCrawlState::from(value.as_str()))
+    }
+}
+/// Where the crawl of a webpage domain or page stands.
+///
+/// Schema `#/components/schemas/SnippetCrawlStatus`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SnippetCrawlStatus {
+    /// The `state` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<crate::SnippetCrawlState>,
+    /// When the crawl state last changed (milliseconds since the Unix epoch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<u64>,
+}
+/// Webpage domain snippet: a website whose pages Crisp crawls and indexes as knowledge.
+///
+/// Schema `#/components/schemas/SnippetWebpageDomain`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SnippetWebpageDomain {
+    /// Identifier of the webpage domain snippet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snippet_id: Option<String>,
+    /// Root domain that is crawled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+    /// Pages found under the domain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pages: Option<crate::SnippetWebpageDomainPages>,
+    /// Whether the whole domain (with all its pages) is switched off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled: Option<bool>,
+}
+/// Page snippet: one crawled page of a webpage domain.
+///
+/// Schema `#/components/schemas/SnippetWebpagePage`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SnippetWebpagePage {
+    /// Identifier of the page snippet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snippet_id: Option<String>,
+    /// Root domain the page belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+    /// Address of the page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Document title of the page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Language of the page content as an ISO 639-1 code, when detected or set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+    /// The `status` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<crate::SnippetCrawlStatus>,
+    /// Whether the page is switched off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled: Option<bool>,
+}
+/// Text extracted from a crawled page.
+///
+/// Schema `#/components/schemas/SnippetWebpagePageContent`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SnippetWebpagePageContent {
+    /// Document title of the page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Plain text content of the page, when any was extracted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+}
+/// Overlay search snippet: a saved search query offered in the overlay.
+///
+/// Schema `#/components/schemas/SnippetOverlaySearch`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SnippetOverlaySearch {
+    /// Identifier of the overlay search snippet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snippet_id: Option<String>,
+    /// Search query.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query: Option<String>,
+    /// Language of the query as an ISO 639-1 code, when one is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+}
+/// Color label of an overlay category.
+///
+/// Schema `#/components/schemas/SnippetOverlayCategoryColor`.
+///
+/// Values this version does not know are kept in [`Self::Other`], so a value Crisp
+/// adds later does not break decoding.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg(feature = "internal")]
+pub enum SnippetOverlayCategoryColor {
+    /// `blue`.
+    Blue,
+    /// `green`.
+    Green,
+    /// `grey`.
+    Grey,
+    /// `grey-blue`.
+    GreyBlue,
+    /// `pink`.
+    Pink,
+    /// `purple`.
+    Purple,
+    /// `red`.
+    Red,
+    /// `teal`.
+    Teal,
+    /// `yellow`.
+    Yellow,
+    /// A value this version of the crate does not know.
+    Other(String),
+}
+#[cfg(feature = "internal")]
+impl SnippetOverlayCategoryColor {
+    /// Every value this version knows, in the order of the spec.
+    pub const KNOWN: &'static [SnippetOverlayCategoryColor] = &[
+        SnippetOverlayCategoryColor::Blue,
+        SnippetOverlayCategoryColor::Green,
+        SnippetOverlayCategoryColor::Grey,
+        SnippetOverlayCategoryColor::GreyBlue,
+        SnippetOverlayCategoryColor::Pink,
+        SnippetOverlayCategoryColor::Purple,
+        SnippetOverlayCategoryColor::Red,
+        SnippetOverlayCategoryColor::Teal,
+        SnippetOverlayCategoryColor::Yellow,
+    ];
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            SnippetOverlayCategoryColor::Blue => "blue",
+            SnippetOverlayCategoryColor::Green => "green",
+            SnippetOverlayCategoryColor::Grey => "grey",
+            SnippetOverlayCategoryColor::GreyBlue => "grey-blue",
+            SnippetOverlayCategoryColor::Pink => "pink",
+            SnippetOverlayCategoryColor::Purple => "purple",
+            SnippetOverlayCategoryColor::Red => "red",
+            SnippetOverlayCategoryColor::Teal => "teal",
+            SnippetOverlayCategoryColor::Yellow => "yellow",
+            SnippetOverlayCategoryColor::Other(value) => value,
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl From<&str> for SnippetOverlayCategoryColor {
+    fn from(value: &str) -> Self {
+        match value {
+            "blue" => SnippetOverlayCategoryColor::Blue,
+            "green" => SnippetOverlayCategoryColor::Green,
+            "grey" => SnippetOverlayCategoryColor::Grey,
+            "grey-blue" => SnippetOverlayCategoryColor::GreyBlue,
+            "pink" => SnippetOverlayCategoryColor::Pink,
+            "purple" => SnippetOverlayCategoryColor::Purple,
+            "red" => SnippetOverlayCategoryColor::Red,
+            "teal" => SnippetOverlayCategoryColor::Teal,
+            "yellow" => SnippetOverlayCategoryColor::Yellow,
+            other => SnippetOverlayCategoryColor::Other(other.to_owned()),
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::str::FromStr for SnippetOverlayCategoryColor {
+    type Err = ::std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(SnippetOverlayCategoryColor::from(value))
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::fmt::Display for SnippetOverlayCategoryColor {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl ::serde::Serialize for SnippetOverlayCategoryColor {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl<'de> ::serde::Deserialize<'de> for SnippetOverlayCategoryColor {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(SnippetOverlayCategoryColor::from(value.as_str()))
+    }
+}
+/// Overlay category snippet: a named, colored category shown in the overlay.
+///
+/// Schema `#/components/schemas/SnippetOverlayCategory`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SnippetOverlayCategory {
+    /// Identifier of the overlay category snippet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snippet_id: Option<String>,
+    /// Name of the category.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The `color` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub color: Option<crate::SnippetOverlayCategoryColor>,
+    /// Language of the category as an ISO 639-1 code, when one is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+}
+/// Status page of a website.
+///
+/// Schema `#/components/schemas/StatusPage`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct StatusPage {
+    /// Name of the status page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Public address of the status page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+/// Service shown on the status page; it groups the nodes whose health is monitored.
+///
+/// Schema `#/components/schemas/StatusPageService`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct StatusPageService {
+    /// Identifier of the service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_id: Option<String>,
+    /// Name of the service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Ordering weight of the service on the page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order: Option<u32>,
+    /// When the service was created (milliseconds since the Unix epoch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<u64>,
+    /// When the service was last changed (milliseconds since the Unix epoch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<u64>,
+}
+/// How a node is monitored: `poll` (Crisp probes the replicas), `push` (the replicas report through a reporter library) or `local` (probed by a self-hosted local agent).
+///
+/// Schema `#/components/schemas/StatusPageNodeMode`.
+///
+/// Values this version does not know are kept in [`Self::Other`], so a value Crisp
+/// adds later does not break decoding.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg(feature = "internal")]
+pub enum StatusPageNodeMode {
+    /// `poll`.
+    Poll,
+    /// `push`.
+    Push,
+    /// `local`.
+    Local,
+    /// A value this version of the crate does not know.
+    Other(String),
+}
+#[cfg(feature = "internal")]
+impl StatusPageNodeMode {
+    /// Every value this version knows, in the order of the spec.
+    pub const KNOWN: &'static [StatusPageNodeMode] = &[
+        StatusPageNodeMode::Poll,
+        StatusPageNodeMode::Push,
+        StatusPageNodeMode::Local,
+    ];
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            StatusPageNodeMode::Poll => "poll",
+            StatusPageNodeMode::Push => "push",
+            StatusPageNodeMode::Local => "local",
+            StatusPageNodeMode::Other(value) => value,
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl From<&str> for StatusPageNodeMode {
+    fn from(value: &str) -> Self {
+        match value {
+            "poll" => StatusPageNodeMode::Poll,
+            "push" => StatusPageNodeMode::Push,
+            "local" => StatusPageNodeMode::Local,
+            other => StatusPageNodeMode::Other(other.to_owned()),
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::str::FromStr for StatusPageNodeMode {
+    type Err = ::std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(StatusPageNodeMode::from(value))
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::fmt::Display for StatusPageNodeMode {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl ::serde::Serialize for StatusPageNodeMode {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl<'de> ::serde::Deserialize<'de> for StatusPageNodeMode {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(StatusPageNodeMode::from(value.as_str()))
+    }
+}
+/// HTTP probe settings of a node, used in poll or local mode when the replicas are `http://` or `https://` addresses.
+///
+/// Schema `#/components/schemas/StatusPageServiceNodeHttp`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct StatusPageServiceNodeHttp {
+    /// Checks on the HTTP status code of the answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<crate::StatusPageServiceNodeHttpStatus>,
+    /// Checks on the HTTP body of the answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<crate::StatusPageServiceNodeHttpBody>,
+}
+/// HTTP probe settings to store on a node; each check object sent must be complete.
+///
+/// Schema `#/components/schemas/StatusPageServiceNodeHttpUpdate`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct StatusPageServiceNodeHttpUpdate {
+    /// Checks on the HTTP status code of the answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<crate::StatusPageServiceNodeHttpUpdateStatus>,
+    /// Checks on the HTTP body of the answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<crate::StatusPageServiceNodeHttpUpdateBody>,
+}
+/// Node of a status page service: one monitored component, made of one or more replicas.
+///
+/// Schema `#/components/schemas/StatusPageServiceNode`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct StatusPageServiceNode {
+    /// Identifier of the node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_id: Option<String>,
+    /// Label of the node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// The `mode` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<crate::StatusPageNodeMode>,
+    /// Ordering weight of the node within its service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order: Option<u32>,
+    /// Replica addresses to probe in poll or local mode (`icmp://`, `tcp://`, `http://` or `https://` URLs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replicas: Option<Vec<String>>,
+    /// The `http` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http: Option<crate::StatusPageServiceNodeHttp>,
+    /// When the node was created (milliseconds since the Unix epoch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<u64>,
+    /// When the node was last changed (milliseconds since the Unix epoch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<u64>,
+}
+/// Health of one replica of a node.
+///
+/// Schema `#/components/schemas/StatusPageReplicaHealth`.
+///
+/// Values this version does not know are kept in [`Self::Other`], so a value Crisp
+/// adds later does not break decoding.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg(feature = "internal")]
+pub enum StatusPageReplicaHealth {
+    /// `healthy`.
+    Healthy,
+    /// `sick`.
+    Sick,
+    /// `dead`.
+    Dead,
+    /// A value this version of the crate does not know.
+    Other(String),
+}
+#[cfg(feature = "internal")]
+impl StatusPageReplicaHealth {
+    /// Every value this version knows, in the order of the spec.
+    pub const KNOWN: &'static [StatusPageReplicaHealth] = &[
+        StatusPageReplicaHealth::Healthy,
+        StatusPageReplicaHealth::Sick,
+        StatusPageReplicaHealth::Dead,
+    ];
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            StatusPageReplicaHealth::Healthy => "healthy",
+            StatusPageReplicaHealth::Sick => "sick",
+            StatusPageReplicaHealth::Dead => "dead",
+            StatusPageReplicaHealth::Other(value) => value,
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl From<&str> for StatusPageReplicaHealth {
+    fn from(value: &str) -> Self {
+        match value {
+            "healthy" => StatusPageReplicaHealth::Healthy,
+            "sick" => StatusPageReplicaHealth::Sick,
+            "dead" => StatusPageReplicaHealth::Dead,
+            other => StatusPageReplicaHealth::Other(other.to_owned()),
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::str::FromStr for StatusPageReplicaHealth {
+    type Err = ::std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(StatusPageReplicaHealth::from(value))
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::fmt::Display for StatusPageReplicaHealth {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl ::serde::Serialize for StatusPageReplicaHealth {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl<'de> ::serde::Deserialize<'de> for StatusPageReplicaHealth {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(StatusPageReplicaHealth::from(value.as_str()))
+    }
+}
+/// Announcement displayed on top of the status page.
+///
+/// Schema `#/components/schemas/StatusPageAnnouncement`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct StatusPageAnnouncement {
+    /// Title of the announcement.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Body of the announcement.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// When the announcement was created (milliseconds since the Unix epoch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<u64>,
+    /// When the announcement was last changed (milliseconds since the Unix epoch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<u64>,
+    /// When the announcement stops showing (milliseconds since the Unix epoch); empty when it does not expire.
+    ///
+    /// May be left out ([`Patch::Absent`](crate::Patch::Absent)), set to `null` ([`Patch::Null`](crate::Patch::Null)) or set to a value.
+    #[serde(default, skip_serializing_if = "::crisp_runtime::Patch::is_absent")]
+    pub expire_at: ::crisp_runtime::Patch<u64>,
+}
+/// Settings of the status page; on update, only the fields sent are changed.
+///
+/// Schema `#/components/schemas/StatusPageSettings`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct StatusPageSettings {
+    /// Name of the status page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Look of the status page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub appearance: Option<crate::StatusPageSettingsAppearance>,
+    /// Behavior switches.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub behavior: Option<crate::StatusPageSettingsBehavior>,
+    /// Custom code added to the status page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub include: Option<crate::StatusPageSettingsInclude>,
+    /// Thresholds used to decide the health of replicas.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<crate::StatusPageSettingsMetrics>,
+    /// Where downtime alerts are sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify: Option<crate::StatusPageSettingsNotify>,
+}
+/// Domains the status page is served on.
+///
+/// Schema `#/components/schemas/StatusPageDomain`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct StatusPageDomain {
+    /// Root domain that every basic status page sub-domain lives under.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root: Option<String>,
+    /// Sub-domain chosen under the root domain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basic: Option<String>,
+    /// Fully qualified custom domain, when one is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom: Option<String>,
+    /// Whether the domain in use passed its last verification (it is checked again periodically).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified: Option<bool>,
+}
+/// DNS record type.
+///
+/// Schema `#/components/schemas/StatusPageDnsRecordType`.
+///
+/// Values this version does not know are kept in [`Self::Other`], so a value Crisp
+/// adds later does not break decoding.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg(feature = "internal")]
+pub enum StatusPageDnsRecordType {
+    /// `a`.
+    A,
+    /// `aaaa`.
+    Aaaa,
+    /// `cname`.
+    Cname,
+    /// `mx`.
+    Mx,
+    /// `txt`.
+    Txt,
+    /// `srv`.
+    Srv,
+    /// A value this version of the crate does not know.
+    Other(String),
+}
+#[cfg(feature = "internal")]
+impl StatusPageDnsRecordType {
+    /// Every value this version knows, in the order of the spec.
+    pub const KNOWN: &'static [StatusPageDnsRecordType] = &[
+        StatusPageDnsRecordType::A,
+        StatusPageDnsRecordType::Aaaa,
+        StatusPageDnsRecordType::Cname,
+        StatusPageDnsRecordType::Mx,
+        StatusPageDnsRecordType::Txt,
+        StatusPageDnsRecordType::Srv,
+    ];
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            StatusPageDnsRecordType::A => "a",
+            StatusPageDnsRecordType::Aaaa => "aaaa",
+            StatusPageDnsRecordType::Cname => "cname",
+            StatusPageDnsRecordType::Mx => "mx",
+            StatusPageDnsRecordType::Txt => "txt",
+            StatusPageDnsRecordType::Srv => "srv",
+            StatusPageDnsRecordType::Other(value) => value,
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl From<&str> for StatusPageDnsRecordType {
+    fn from(value: &str) -> Self {
+        match value {
+            "a" => StatusPageDnsRecordType::A,
+            "aaaa" => StatusPageDnsRecordType::Aaaa,
+            "cname" => StatusPageDnsRecordType::Cname,
+            "mx" => StatusPageDnsRecordType::Mx,
+            "txt" => StatusPageDnsRecordType::Txt,
+            "srv" => StatusPageDnsRecordType::Srv,
+            other => StatusPageDnsRecordType::Other(other.to_owned()),
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::str::FromStr for StatusPageDnsRecordType {
+    type Err = ::std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(StatusPageDnsRecordType::from(value))
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::fmt::Display for StatusPageDnsRecordType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl ::serde::Serialize for StatusPageDnsRecordType {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl<'de> ::serde::Deserialize<'de> for StatusPageDnsRecordType {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(StatusPageDnsRecordType::from(value.as_str()))
+    }
+}
+/// DNS record to create for a custom status page domain.
+///
+/// Schema `#/components/schemas/StatusPageDomainSetupRecord`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct StatusPageDomainSetupRecord {
+    /// The `type` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<crate::StatusPageDnsRecordType>,
+    /// The `query` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query: Option<crate::StatusPageDnsRecordType>,
+    /// Name of the record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Value the record must hold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+/// Steps to point a custom domain at the status page.
+///
+/// Schema `#/components/schemas/StatusPageDomainSetupFlow`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct StatusPageDomainSetupFlow {
+    /// Custom domain the steps are for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom: Option<String>,
+    /// DNS setup to carry out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub setup: Option<crate::StatusPageDomainSetupFlowSetup>,
+}
+/// Secret token used by the Crisp Status reporter libraries to push node health.
+///
+/// Schema `#/components/schemas/StatusPageReporterToken`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct StatusPageReporterToken {
+    /// The reporter token; keep it secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+}
+/// Whether an email address receives campaign emails.
+///
+/// Schema `#/components/schemas/EmailSubscriptionStatus`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EmailSubscriptionStatus {
+    /// True when the address is subscribed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscribed: Option<bool>,
+}
+/// New subscription status of an email address.
+///
+/// Schema `#/components/schemas/EmailSubscriptionUpdate`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EmailSubscriptionUpdate {
+    /// True to subscribe the address again, false to unsubscribe it.
+    pub subscribed: bool,
+}
+/// Availability of an operator.
+///
+/// Schema `#/components/schemas/UserAvailabilityType`.
+///
+/// Values this version does not know are kept in [`Self::Other`], so a value Crisp
+/// adds later does not break decoding.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg(feature = "internal")]
+pub enum UserAvailabilityType {
+    /// `online`.
+    Online,
+    /// `away`.
+    Away,
+    /// `offline`.
+    Offline,
+    /// A value this version of the crate does not know.
+    Other(String),
+}
+#[cfg(feature = "internal")]
+impl UserAvailabilityType {
+    /// Every value this version knows, in the order of the spec.
+    pub const KNOWN: &'static [UserAvailabilityType] = &[
+        UserAvailabilityType::Online,
+        UserAvailabilityType::Away,
+        UserAvailabilityType::Offline,
+    ];
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            UserAvailabilityType::Online => "online",
+            UserAvailabilityType::Away => "away",
+            UserAvailabilityType::Offline => "offline",
+            UserAvailabilityType::Other(value) => value,
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl From<&str> for UserAvailabilityType {
+    fn from(value: &str) -> Self {
+        match value {
+            "online" => UserAvailabilityType::Online,
+            "away" => UserAvailabilityType::Away,
+            "offline" => UserAvailabilityType::Offline,
+            other => UserAvailabilityType::Other(other.to_owned()),
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::str::FromStr for UserAvailabilityType {
+    type Err = ::std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(UserAvailabilityType::from(value))
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::fmt::Display for UserAvailabilityType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl ::serde::Serialize for UserAvailabilityType {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl<'de> ::serde::Deserialize<'de> for UserAvailabilityType {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(UserAvailabilityType::from(value.as_str()))
+    }
+}
+/// Availability to advertise and how long it lasts.
+///
+/// Schema `#/components/schemas/UserAvailabilityUpdate`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UserAvailabilityUpdate {
+    /// The `type` property.
+    pub r#type: crate::UserAvailabilityType,
+    /// Validity of the availability.
+    pub time: crate::UserAvailabilityUpdateTime,
+}
+/// Availability of the operator as visitors see it, after schedule and presence options apply.
+///
+/// Schema `#/components/schemas/UserAvailabilityStatus`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UserAvailabilityStatus {
+    /// User identifier of the operator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// The `status` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<crate::UserAvailabilityType>,
+}
+/// The operator account of the current session.
+///
+/// Schema `#/components/schemas/UserAccount`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UserAccount {
+    /// User identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+}
+/// Signup details of a new operator account.
+///
+/// Schema `#/components/schemas/UserAccountNew`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UserAccountNew {
+    /// Email address of the new operator.
+    pub email: String,
+    /// Password of the account, 4 characters or more.
+    pub password: String,
+    /// First name of the operator.
+    pub first_name: String,
+    /// Last name of the operator.
+    pub last_name: String,
+    /// Unique signature of the registration, issued with the signup form.
+    pub signature: String,
+    /// Affiliate tracking identifier, when the signup came through an affiliate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub affiliates_id: Option<String>,
+    /// Preferred language of the operator (ISO 639-1 code).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+}
+/// The current account password, sent again to confirm a sensitive change.
+///
+/// Schema `#/components/schemas/UserAccountVerify`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UserAccountVerify {
+    /// Current password of the account.
+    pub verify: String,
+}
+/// Network or service behind a payment method.
+///
+/// Schema `#/components/schemas/UserBillingCardProvider`.
+///
+/// Values this version does not know are kept in [`Self::Other`], so a value Crisp
+/// adds later does not break decoding.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg(feature = "internal")]
+pub enum UserBillingCardProvider {
+    /// `default`.
+    Default,
+    /// `mastercard`.
+    Mastercard,
+    /// `visa`.
+    Visa,
+    /// `amex`.
+    Amex,
+    /// `dinersclub`.
+    Dinersclub,
+    /// `discover`.
+    Discover,
+    /// `unionpay`.
+    Unionpay,
+    /// `jcb`.
+    Jcb,
+    /// `visaelectron`.
+    Visaelectron,
+    /// `maestro`.
+    Maestro,
+    /// `forbrugsforeningen`.
+    Forbrugsforeningen,
+    /// `dankort`.
+    Dankort,
+    /// `paypal`.
+    Paypal,
+    /// `wire`.
+    Wire,
+    /// A value this version of the crate does not know.
+    Other(String),
+}
+#[cfg(feature = "internal")]
+impl UserBillingCardProvider {
+    /// Every value this version knows, in the order of the spec.
+    pub const KNOWN: &'static [UserBillingCardProvider] = &[
+        UserBillingCardProvider::Default,
+        UserBillingCardProvider::Mastercard,
+        UserBillingCardProvider::Visa,
+        UserBillingCardProvider::Amex,
+        UserBillingCardProvider::Dinersclub,
+        UserBillingCardProvider::Discover,
+        UserBillingCardProvider::Unionpay,
+        UserBillingCardProvider::Jcb,
+        UserBillingCardProvider::Visaelectron,
+        UserBillingCardProvider::Maestro,
+        UserBillingCardProvider::Forbrugsforeningen,
+        UserBillingCardProvider::Dankort,
+        UserBillingCardProvider::Paypal,
+        UserBillingCardProvider::Wire,
+    ];
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            UserBillingCardProvider::Default => "default",
+            UserBillingCardProvider::Mastercard => "mastercard",
+            UserBillingCardProvider::Visa => "visa",
+            UserBillingCardProvider::Amex => "amex",
+            UserBillingCardProvider::Dinersclub => "dinersclub",
+            UserBillingCardProvider::Discover => "discover",
+            UserBillingCardProvider::Unionpay => "unionpay",
+            UserBillingCardProvider::Jcb => "jcb",
+            UserBillingCardProvider::Visaelectron => "visaelectron",
+            UserBillingCardProvider::Maestro => "maestro",
+            UserBillingCardProvider::Forbrugsforeningen => "forbrugsforeningen",
+            UserBillingCardProvider::Dankort => "dankort",
+            UserBillingCardProvider::Paypal => "paypal",
+            UserBillingCardProvider::Wire => "wire",
+            UserBillingCardProvider::Other(value) => value,
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl From<&str> for UserBillingCardProvider {
+    fn from(value: &str) -> Self {
+        match value {
+            "default" => UserBillingCardProvider::Default,
+            "mastercard" => UserBillingCardProvider::Mastercard,
+            "visa" => UserBillingCardProvider::Visa,
+            "amex" => UserBillingCardProvider::Amex,
+            "dinersclub" => UserBillingCardProvider::Dinersclub,
+            "discover" => UserBillingCardProvider::Discover,
+            "unionpay" => UserBillingCardProvider::Unionpay,
+            "jcb" => UserBillingCardProvider::Jcb,
+            "visaelectron" => UserBillingCardProvider::Visaelectron,
+            "maestro" => UserBillingCardProvider::Maestro,
+            "forbrugsforeningen" => UserBillingCardProvider::Forbrugsforeningen,
+            "dankort" => UserBillingCardProvider::Dankort,
+            "paypal" => UserBillingCardProvider::Paypal,
+            "wire" => UserBillingCardProvider::Wire,
+            other => UserBillingCardProvider::Other(other.to_owned()),
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::str::FromStr for UserBillingCardProvider {
+    type Err = ::std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(UserBillingCardProvider::from(value))
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::fmt::Display for UserBillingCardProvider {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl ::serde::Serialize for UserBillingCardProvider {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl<'de> ::serde::Deserialize<'de> for UserBillingCardProvider {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(UserBillingCardProvider::from(value.as_str()))
+    }
+}
+/// A website paid for by a payment method.
+///
+/// Schema `#/components/schemas/UserBillingLinkedWebsite`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UserBillingLinkedWebsite {
+    /// Website identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub website_id: Option<String>,
+    /// Website name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Website domain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+}
+/// A payment method saved on the operator account. Only a masked preview of the card number is kept.
+///
+/// Schema `#/components/schemas/UserBillingCard`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UserBillingCard {
+    /// User identifier of the owner; only given when a single payment method is fetched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// Identifier of the payment method.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card_id: Option<String>,
+    /// Cardholder name as printed on the card.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name_on_card: Option<String>,
+    /// Postal address of the cardholder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// Country code of the cardholder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    /// Extra cardholder details printed on invoices, such as a company name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub information: Option<String>,
+    /// Tax number of the cardholder, such as a European VAT number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax_identifier: Option<String>,
+    /// Address invoices are sent to, such as an accountant's, when set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invoice_email: Option<String>,
+    /// Currency the cardholder is billed in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    /// Masked card number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card_number_preview: Option<String>,
+    /// Country code of the card issuer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card_country: Option<String>,
+    /// The `card_provider` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card_provider: Option<crate::UserBillingCardProvider>,
+    /// When the card expires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiration_date: Option<String>,
+    /// When the card was saved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub added_date: Option<String>,
+    /// Whether the payment method can be charged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_valid: Option<bool>,
+    /// Whether the card has expired.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_expired: Option<bool>,
+    /// Websites that pay with this method.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub linked_websites: Option<Vec<crate::UserBillingLinkedWebsite>>,
+}
+/// The payment methods saved on the operator account.
+///
+/// Schema `#/components/schemas/UserBillingMethods`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UserBillingMethods {
+    /// User identifier of the owner.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// Active payment methods.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cards: Option<Vec<crate::UserBillingCard>>,
+}
+/// Expiry month and year of a card.
+///
+/// Schema `#/components/schemas/UserBillingCardExpiration`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UserBillingCardExpiration {
+    /// Expiry month on two digits (`01` to `12`).
+    pub month: String,
+    /// Expiry year.
+    pub year: String,
+}
+/// A credit card to save on the operator account.
+///
+/// Schema `#/components/schemas/UserBillingCardNew`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UserBillingCardNew {
+    /// Cardholder name as printed on the card.
+    pub name_on_card: String,
+    /// Postal address of the cardholder.
+    pub address: String,
+    /// Country code of the cardholder.
+    pub country: String,
+    /// Extra cardholder details printed on invoices, such as a company name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub information: Option<String>,
+    /// Tax number of the cardholder, such as a European VAT number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax_identifier: Option<String>,
+    /// Address to send invoices to, when it differs from the account email.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invoice_email: Option<String>,
+    /// Full card number.
+    pub card_number: String,
+    /// Card verification code (CVC).
+    pub security_code: String,
+    /// The `expiration_date` property.
+    pub expiration_date: crate::UserBillingCardExpiration,
+}
+/// Cardholder and invoicing details to change on a payment method; fields left out are kept.
+///
+/// Schema `#/components/schemas/UserBillingCardUpdate`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UserBillingCardUpdate {
+    /// Cardholder name as printed on the card.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name_on_card: Option<String>,
+    /// Postal address of the cardholder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// Country code of the cardholder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    /// Extra cardholder details printed on invoices, such as a company name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub information: Option<String>,
+    /// Tax number of the cardholder, such as a European VAT number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax_identifier: Option<String>,
+    /// Address to send invoices to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invoice_email: Option<String>,
+}
+/// External service to link a payment method through.
+///
+/// Schema `#/components/schemas/UserBillingLinkRequest`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UserBillingLinkRequest {
+    /// `paypal` for a PayPal agreement, `stripe` to finish setting up (for example with 3D Secure) a card that was just added.
+    pub service: crate::UserBillingLinkRequestService,
+}
+/// A paid limit raise (such as extra seats) on an invoice.
+///
+/// Schema `#/components/schemas/UserBillingInvoiceLimit`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UserBillingInvoiceLimit {
+    /// Limit identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Limit name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Price of the limit, in whole units of the invoice currency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<u64>,
+    /// Number of months paid for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub months: Option<u16>,
+}
+/// A plugin or plan paid for on an invoice.
+///
+/// Schema `#/components/schemas/UserBillingInvoicePlugin`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UserBillingInvoicePlugin {
+    /// Plugin identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Plugin name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Price of the plugin, in whole units of the invoice currency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<u64>,
+    /// Number of months paid for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub months: Option<u16>,
+}
+/// The share of an invoice that belongs to one website.
+///
+/// Schema `#/components/schemas/UserBillingInvoicePart`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UserBillingInvoicePart {
+    /// Website identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Website name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Website domain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+    /// Plugins paid for this website.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plugins: Option<Vec<crate::UserBillingInvoicePlugin>>,
+    /// Limit raises paid for this website.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limits: Option<Vec<crate::UserBillingInvoiceLimit>>,
+}
+/// The amounts an invoice is made of.
+///
+/// Schema `#/components/schemas/UserBillingInvoiceDetails`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UserBillingInvoiceDetails {
+    /// Invoice identifier at the payment processor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Currency of the invoice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    /// Amount due and how it splits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due: Option<crate::UserBillingInvoiceDetailsDue>,
+}
+/// Payment state of an invoice.
+///
+/// Schema `#/components/schemas/UserBillingInvoicePayment`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UserBillingInvoicePayment {
+    /// Whether the invoice has been paid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_paid: Option<bool>,
+    /// How many times a failed payment was tried again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number_retries: Option<u64>,
+}
+/// An invoice charged to a payment method.
+///
+/// Schema `#/components/schemas/UserBillingInvoice`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UserBillingInvoice {
+    /// Invoice identifier (its reference number).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invoice_id: Option<String>,
+    /// Legal invoice number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bill_id: Option<String>,
+    /// When the invoice was issued.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+    /// The `payment` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment: Option<crate::UserBillingInvoicePayment>,
+    /// The `invoice` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invoice: Option<crate::UserBillingInvoiceDetails>,
+    /// URL of the payment receipt document; may be empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipt: Option<String>,
+}
+/// Where a page of invoices sits in the whole list.
+///
+/// Schema `#/components/schemas/UserBillingInvoicePaging`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UserBillingInvoicePaging {
+    /// Positions of the first and last invoices of the page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub range: Option<Vec<u64>>,
+    /// Number of invoices per page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_page: Option<u64>,
+    /// Total number of invoices.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<u64>,
+}
+/// One page of invoices.
+///
+/// Schema `#/components/schemas/UserBillingInvoiceList`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UserBillingInvoiceList {
+    /// The invoices of the page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub results: Option<Vec<crate::UserBillingInvoice>>,
+    /// The `paging` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paging: Option<crate::UserBillingInvoicePaging>,
+}
+/// Which notifications the operator receives.
+///
+/// Schema `#/components/schemas/UserNotificationSettings`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UserNotificationSettings {
+    /// User identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// Whether every notification is turned off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled: Option<bool>,
+    /// In-app notifications of incoming messages while online.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub messages_online: Option<bool>,
+    /// Push notifications of incoming messages while offline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub messages_offline: Option<bool>,
+    /// Emails about unread conversation messages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub messages_unread: Option<bool>,
+    /// Emails with conversation transcripts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub messages_transcript: Option<bool>,
+    /// Emails about ratings left on conversations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub messages_rating: Option<bool>,
+    /// Emails about invoice payments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing_invoice: Option<bool>,
+    /// Push notifications when new visitors browse a website.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visitor_browsing: Option<bool>,
+    /// Sounds played in the apps for incoming events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sounds: Option<bool>,
+}
+/// Notification settings to change; settings left out are kept.
+///
+/// Schema `#/components/schemas/UserNotificationSettingsUpdate`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UserNotificationSettingsUpdate {
+    /// Turn every notification off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled: Option<bool>,
+    /// In-app notifications of incoming messages while online.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub messages_online: Option<bool>,
+    /// Push notifications of incoming messages while offline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub messages_offline: Option<bool>,
+    /// Emails about unread conversation messages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub messages_unread: Option<bool>,
+    /// Emails with conversation transcripts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub messages_transcript: Option<bool>,
+    /// Emails about ratings left on conversations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub messages_rating: Option<bool>,
+    /// Emails about invoice payments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing_invoice: Option<bool>,
+    /// Push notifications when new visitors browse a website.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visitor_browsing: Option<bool>,
+    /// Sounds played in the apps for incoming events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sounds: Option<bool>,
+}
+/// A push notification device key to register.
+///
+/// Schema `#/components/schemas/UserNotificationProviderNew`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UserNotificationProviderNew {
+    /// Device key issued by the push service (FCM, APNs or another).
+    pub notification_id: String,
+}
+/// A website the operator belongs to, with its message counters.
+///
+/// Schema `#/components/schemas/UserAccountWebsite`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UserAccountWebsite {
+    /// Website identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Website name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Website domain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+    /// URL of the custom website logo; may be empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logo: Option<String>,
+    /// User identifiers of the operators of the website.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub members: Option<Vec<String>>,
+    /// Unread messages on the website.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u64>,
+    /// Pending messages assigned to the operator on the website.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assigned: Option<u64>,
+    /// Message counters of the website restricted to its inboxes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inboxes: Option<crate::UserAccountWebsiteInboxes>,
+    /// Deletion scheduled for the website; absent when none is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expunge: Option<crate::UserAccountWebsiteExpunge>,
+}
+/// Personal profile of the operator.
+///
+/// Schema `#/components/schemas/UserProfile`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UserProfile {
+    /// User identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// URL of the custom avatar image; may be empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar: Option<String>,
+    /// Email address of the operator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Phone number of the operator, when set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// First name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    /// Last name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    /// Preferred language (ISO 639-1 code).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+    /// HMAC of the email address signed by Crisp, used to prove it was verified; absent when there is none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification: Option<String>,
+}
+/// Profile fields to change; fields left out are kept. The current password is always required.
+///
+/// Schema `#/components/schemas/UserProfileUpdate`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UserProfileUpdate {
+    /// New first name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    /// New last name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    /// New email address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// New phone number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// New password; leave it out to keep the current one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    /// URL of a new custom avatar image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar: Option<String>,
+    /// New preferred language (ISO 639-1 code).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+    /// Current password of the account, confirming the change.
+    pub verify: String,
+}
+/// Secret key to set up two-factor login with.
+///
+/// Schema `#/components/schemas/UserAccountTokenConfigure`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UserAccountTokenConfigure {
+    /// TOTP secret key, Base32-encoded.
+    pub secret: String,
+}
+/// A newly generated two-factor secret key.
+///
+/// Schema `#/components/schemas/UserAccountTokenGenerated`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UserAccountTokenGenerated {
+    /// TOTP secret key, Base32-encoded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+}
+/// New password set through a recovery keypair.
+///
+/// Schema `#/components/schemas/UserAccountRecoverPassword`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UserAccountRecoverPassword {
+    /// New password of the account, 4 characters or more.
+    pub password: String,
+}
+/// A time range during which the operator is on schedule.
+///
+/// Schema `#/components/schemas/UserScheduleHours`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UserScheduleHours {
+    /// Start of the range, as `HH:MM` on a 24-hour clock.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// End of the range, as `HH:MM` on a 24-hour clock.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+}
+/// Weekdays on which the schedule applies.
+///
+/// Schema `#/components/schemas/UserScheduleDays`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UserScheduleDays {
+    /// Monday is on schedule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monday: Option<bool>,
+    /// Tuesday is on schedule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tuesday: Option<bool>,
+    /// Wednesday is on schedule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wednesday: Option<bool>,
+    /// Thursday is on schedule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thursday: Option<bool>,
+    /// Friday is on schedule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub friday: Option<bool>,
+    /// Saturday is on schedule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub saturday: Option<bool>,
+    /// Sunday is on schedule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sunday: Option<bool>,
+}
+/// Weekly schedule that decides when the operator is shown online to visitors.
+///
+/// Schema `#/components/schemas/UserSchedule`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UserSchedule {
+    /// User identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// Whether the schedule is in use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// Whether the operator counts as online while a Crisp app is open, whatever the schedule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub presence: Option<bool>,
+    /// Whether stealth mode forces the operator to appear offline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stealth: Option<bool>,
+    /// Timezone offset of the operator, with the sign inverted as in JavaScript's `getTimezoneOffset` (UTC+2 is -120).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<i64>,
+    /// The `days` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub days: Option<crate::UserScheduleDays>,
+    /// Time ranges that are on schedule on the selected days.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hours: Option<Vec<crate::UserScheduleHours>>,
+}
+/// Schedule settings to change; settings left out are kept.
+///
+/// Schema `#/components/schemas/UserScheduleUpdate`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UserScheduleUpdate {
+    /// Whether the schedule is in use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// Whether the operator counts as online while a Crisp app is open, whatever the schedule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub presence: Option<bool>,
+    /// Whether stealth mode forces the operator to appear offline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stealth: Option<bool>,
+    /// Timezone offset of the operator, with the sign inverted as in JavaScript's `getTimezoneOffset` (UTC+2 is -120).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<i64>,
+    /// The `days` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub days: Option<crate::UserScheduleDays>,
+    /// Time ranges that are on schedule on the selected days.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hours: Option<Vec<crate::UserScheduleHours>>,
+}
+/// Credentials to sign in with.
+///
+/// Schema `#/components/schemas/UserSessionLogin`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UserSessionLogin {
+    /// Email address of the account.
+    pub email: String,
+    /// Password of the account.
+    pub password: String,
+    /// Channel to extend the login to, such as `phone` to receive the TOTP code by SMS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extend: Option<crate::UserSessionLoginExtend>,
+    /// Six-digit TOTP code, when two-factor login is on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    /// Open a short-lived session that expires after a few hours.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ephemeral: Option<bool>,
+}
+/// Credentials of a newly opened user session, used as the token identifier and key of user-tier requests.
+///
+/// Schema `#/components/schemas/UserSessionKeypair`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UserSessionKeypair {
+    /// Session identifier (the token identifier).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identifier: Option<String>,
+    /// Session secret key (the token key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+}
+/// Account to send a password recovery email for.
+///
+/// Schema `#/components/schemas/UserSessionRecover`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UserSessionRecover {
+    /// Email address of the locked-out account.
+    pub email: String,
+}
+/// The device a session was opened from.
+///
+/// Schema `#/components/schemas/UserSessionDevice`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UserSessionDevice {
+    /// User agent of the login request, when one was sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub useragent: Option<String>,
+    /// IP address of the login request, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip: Option<String>,
+    /// Country code resolved from the IP address, when found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    /// When the session was opened, in milliseconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<u64>,
+}
+/// A session currently authorized on the account.
+///
+/// Schema `#/components/schemas/UserAuthorizedSession`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UserAuthorizedSession {
+    /// Session identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identifier: Option<String>,
+    /// The `device` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<crate::UserSessionDevice>,
+}
+/// A past login and what became of its session.
+///
+/// Schema `#/components/schemas/UserSessionHistoryEntry`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UserSessionHistoryEntry {
+    /// Whether the session is still authorized or has been closed (signed out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<crate::UserSessionHistoryEntryState>,
+    /// The `device` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<crate::UserSessionDevice>,
+}
+/// Origin of the login being confirmed.
+///
+/// Schema `#/components/schemas/UserSessionConfirmAccept`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UserSessionConfirmAccept {
+    /// IP address to accept.
+    pub ip: String,
+    /// Country code to accept, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+}
+/// Unread alert counters.
+///
+/// Schema `#/components/schemas/UserAlertsCount`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UserAlertsCount {
+    /// Unread feed alerts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feed: Option<u32>,
+    /// Unread update alerts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updates: Option<u32>,
+}
+/// Importance of an alert.
+///
+/// Schema `#/components/schemas/UserAlertLevel`.
+///
+/// Values this version does not know are kept in [`Self::Other`], so a value Crisp
+/// adds later does not break decoding.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg(feature = "internal")]
+pub enum UserAlertLevel {
+    /// `notice`.
+    Notice,
+    /// `important`.
+    Important,
+    /// `critical`.
+    Critical,
+    /// A value this version of the crate does not know.
+    Other(String),
+}
+#[cfg(feature = "internal")]
+impl UserAlertLevel {
+    /// Every value this version knows, in the order of the spec.
+    pub const KNOWN: &'static [UserAlertLevel] = &[
+        UserAlertLevel::Notice,
+        UserAlertLevel::Important,
+        UserAlertLevel::Critical,
+    ];
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            UserAlertLevel::Notice => "notice",
+            UserAlertLevel::Important => "important",
+            UserAlertLevel::Critical => "critical",
+            UserAlertLevel::Other(value) => value,
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl From<&str> for UserAlertLevel {
+    fn from(value: &str) -> Self {
+        match value {
+            "notice" => UserAlertLevel::Notice,
+            "important" => UserAlertLevel::Important,
+            "critical" => UserAlertLevel::Critical,
+            other => UserAlertLevel::Other(other.to_owned()),
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::str::FromStr for UserAlertLevel {
+    type Err = ::std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(UserAlertLevel::from(value))
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::fmt::Display for UserAlertLevel {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl ::serde::Serialize for UserAlertLevel {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl<'de> ::serde::Deserialize<'de> for UserAlertLevel {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(UserAlertLevel::from(value.as_str()))
+    }
+}
+/// A pending alert in the feed of the operator.
+///
+/// Schema `#/components/schemas/UserFeedAlert`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UserFeedAlert {
+    /// Identifier of the feed alert.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The `level` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<crate::UserAlertLevel>,
+    /// Kind of event the alert is about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<crate::UserFeedAlertNamespace>,
+    /// Values attached to the alert, varying with its namespace; may be empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<::serde_json::Map<String, ::serde_json::Value>>,
+    /// URL to open to act on the alert, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action_url: Option<String>,
+    /// When the alert was pushed, in milliseconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pushed_at: Option<u64>,
+}
+/// A product update announcement shown to the operator.
+///
+/// Schema `#/components/schemas/UserUpdateAlert`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UserUpdateAlert {
+    /// Identifier of the update alert.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The `level` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<crate::UserAlertLevel>,
+    /// Title of the update.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Short text of the update.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// URL to learn more, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action_url: Option<String>,
+    /// URL of the update icon, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub icon_url: Option<String>,
+    /// Whether the operator has read the update.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_read: Option<bool>,
+    /// When the update was published, in milliseconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<u64>,
+}
+/// Full content of a product update announcement.
+///
+/// Schema `#/components/schemas/UserUpdateAlertContent`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UserUpdateAlertContent {
+    /// Identifier of the update alert.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Content of the update, when it has any; can be large.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+}
+/// Message counters summed over every website of the operator.
+///
+/// Schema `#/components/schemas/UserUnreadStats`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UserUnreadStats {
+    /// User identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// Unread messages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unread: Option<i64>,
+    /// Pending messages assigned to the operator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assigned: Option<i64>,
+}
+/// Inbound address of the website email channel.
+///
+/// Schema `#/components/schemas/ChannelEmail`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ChannelEmail {
+    /// Address that forwards incoming mail to the Crisp inbox, when available.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+/// Domains the website email channel sends and receives on.
+///
+/// Schema `#/components/schemas/ChannelEmailDomain`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ChannelEmailDomain {
+    /// Root domain that basic sub-domains live under.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root: Option<String>,
+    /// Sub-domain of the root domain assigned to the website.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basic: Option<String>,
+    /// Fully qualified custom domain, when one is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom: Option<String>,
+    /// Whether the domain in use passed its last periodic verification.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified: Option<bool>,
+}
+/// Domains to switch the email channel to; send either or both.
+///
+/// Schema `#/components/schemas/ChannelEmailDomainChange`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ChannelEmailDomainChange {
+    /// New sub-domain under `on.crisp.email`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basic: Option<String>,
+    /// New fully qualified custom domain; empty to drop it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom: Option<String>,
+}
+/// DNS record type.
+///
+/// Schema `#/components/schemas/ChannelEmailDnsRecordType`.
+///
+/// Values this version does not know are kept in [`Self::Other`], so a value Crisp
+/// adds later does not break decoding.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg(feature = "internal")]
+pub enum ChannelEmailDnsRecordType {
+    /// `a`.
+    A,
+    /// `aaaa`.
+    Aaaa,
+    /// `cname`.
+    Cname,
+    /// `mx`.
+    Mx,
+    /// `txt`.
+    Txt,
+    /// `srv`.
+    Srv,
+    /// A value this version of the crate does not know.
+    Other(String),
+}
+#[cfg(feature = "internal")]
+impl ChannelEmailDnsRecordType {
+    /// Every value this version knows, in the order of the spec.
+    pub const KNOWN: &'static [ChannelEmailDnsRecordType] = &[
+        ChannelEmailDnsRecordType::A,
+        ChannelEmailDnsRecordType::Aaaa,
+        ChannelEmailDnsRecordType::Cname,
+        ChannelEmailDnsRecordType::Mx,
+        ChannelEmailDnsRecordType::Txt,
+        ChannelEmailDnsRecordType::Srv,
+    ];
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            ChannelEmailDnsRecordType::A => "a",
+            ChannelEmailDnsRecordType::Aaaa => "aaaa",
+            ChannelEmailDnsRecordType::Cname => "cname",
+            ChannelEmailDnsRecordType::Mx => "mx",
+            ChannelEmailDnsRecordType::Txt => "txt",
+            ChannelEmailDnsRecordType::Srv => "srv",
+            ChannelEmailDnsRecordType::Other(value) => value,
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl From<&str> for ChannelEmailDnsRecordType {
+    fn from(value: &str) -> Self {
+        match value {
+            "a" => ChannelEmailDnsRecordType::A,
+            "aaaa" => ChannelEmailDnsRecordType::Aaaa,
+            "cname" => ChannelEmailDnsRecordType::Cname,
+            "mx" => ChannelEmailDnsRecordType::Mx,
+            "txt" => ChannelEmailDnsRecordType::Txt,
+            "srv" => ChannelEmailDnsRecordType::Srv,
+            other => ChannelEmailDnsRecordType::Other(other.to_owned()),
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::str::FromStr for ChannelEmailDnsRecordType {
+    type Err = ::std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(ChannelEmailDnsRecordType::from(value))
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::fmt::Display for ChannelEmailDnsRecordType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl ::serde::Serialize for ChannelEmailDnsRecordType {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl<'de> ::serde::Deserialize<'de> for ChannelEmailDnsRecordType {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(ChannelEmailDnsRecordType::from(value.as_str()))
+    }
+}
+/// DNS record to create for the email domain.
+///
+/// Schema `#/components/schemas/ChannelEmailSetupRecord`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ChannelEmailSetupRecord {
+    /// Type of the record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<crate::ChannelEmailDnsRecordType>,
+    /// DNS query type the record answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query: Option<crate::ChannelEmailDnsRecordType>,
+    /// Record name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Value the record must hold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+/// Steps to set up a domain for the email channel.
+///
+/// Schema `#/components/schemas/ChannelEmailSetupFlow`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ChannelEmailSetupFlow {
+    /// Mail domain the setup is for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+    /// DNS setup to carry out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub setup: Option<crate::ChannelEmailSetupFlowSetup>,
+}
+/// Connection status of the SMTP relay, from the last delivered email.
+///
+/// Schema `#/components/schemas/ChannelEmailRelayStatus`.
+///
+/// Values this version does not know are kept in [`Self::Other`], so a value Crisp
+/// adds later does not break decoding.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg(feature = "internal")]
+pub enum ChannelEmailRelayStatus {
+    /// `inactive`.
+    Inactive,
+    /// `active`.
+    Active,
+    /// `failed`.
+    Failed,
+    /// A value this version of the crate does not know.
+    Other(String),
+}
+#[cfg(feature = "internal")]
+impl ChannelEmailRelayStatus {
+    /// Every value this version knows, in the order of the spec.
+    pub const KNOWN: &'static [ChannelEmailRelayStatus] = &[
+        ChannelEmailRelayStatus::Inactive,
+        ChannelEmailRelayStatus::Active,
+        ChannelEmailRelayStatus::Failed,
+    ];
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            ChannelEmailRelayStatus::Inactive => "inactive",
+            ChannelEmailRelayStatus::Active => "active",
+            ChannelEmailRelayStatus::Failed => "failed",
+            ChannelEmailRelayStatus::Other(value) => value,
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl From<&str> for ChannelEmailRelayStatus {
+    fn from(value: &str) -> Self {
+        match value {
+            "inactive" => ChannelEmailRelayStatus::Inactive,
+            "active" => ChannelEmailRelayStatus::Active,
+            "failed" => ChannelEmailRelayStatus::Failed,
+            other => ChannelEmailRelayStatus::Other(other.to_owned()),
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::str::FromStr for ChannelEmailRelayStatus {
+    type Err = ::std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(ChannelEmailRelayStatus::from(value))
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::fmt::Display for ChannelEmailRelayStatus {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl ::serde::Serialize for ChannelEmailRelayStatus {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl<'de> ::serde::Deserialize<'de> for ChannelEmailRelayStatus {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(ChannelEmailRelayStatus::from(value.as_str()))
+    }
+}
+/// SMTP server that outbound email is relayed through.
+///
+/// Schema `#/components/schemas/ChannelEmailRelaySmtp`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ChannelEmailRelaySmtp {
+    /// SMTP user name, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// SMTP server host name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<String>,
+    /// SMTP server port.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+}
+/// SMTP relay of the website email channel.
+///
+/// Schema `#/components/schemas/ChannelEmailRelay`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ChannelEmailRelay {
+    /// The `status` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<crate::ChannelEmailRelayStatus>,
+    /// SMTP relay server, if one is configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smtp: Option<crate::ChannelEmailRelaySmtp>,
+}
+/// SMTP server and credentials to relay outbound email through (fields may be blank).
+///
+/// Schema `#/components/schemas/ChannelEmailRelaySmtpCredentials`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ChannelEmailRelaySmtpCredentials {
+    /// SMTP user name; may be blank.
+    pub username: String,
+    /// SMTP password; may be blank.
+    pub password: String,
+    /// SMTP server host name.
+    pub server: String,
+    /// SMTP server port.
+    pub port: u16,
+}
+/// New SMTP relay for the email channel.
+///
+/// Schema `#/components/schemas/ChannelEmailRelayChange`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ChannelEmailRelayChange {
+    /// The `smtp` property.
+    pub smtp: crate::ChannelEmailRelaySmtpCredentials,
+}
+/// Signature of the website email channel.
+///
+/// Schema `#/components/schemas/ChannelEmailSignature`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ChannelEmailSignature {
+    /// Text appended to every outgoing email, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+}
+/// New signature for the website email channel.
+///
+/// Schema `#/components/schemas/ChannelEmailSignatureUpdate`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ChannelEmailSignatureUpdate {
+    /// Text appended to every outgoing email; empty to remove it.
+    pub signature: String,
+}
+/// Sending statistics of a dedicated IP address for the current month.
+///
+/// Schema `#/components/schemas/ChannelEmailIpStatistics`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ChannelEmailIpStatistics {
+    /// Recipients who unsubscribed from emails sent by the website.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unsubscribe: Option<u32>,
+    /// Emails sent from the address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent: Option<u32>,
+}
+/// Dedicated IP address assigned to the website.
+///
+/// Schema `#/components/schemas/ChannelEmailIpAddress`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ChannelEmailIpAddress {
+    /// IP version of the address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<crate::ChannelEmailIpAddressType>,
+    /// IP address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip: Option<String>,
+    /// Host name the address resolves back to (reverse DNS).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// The `statistics` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statistics: Option<crate::ChannelEmailIpStatistics>,
+}
+/// Shared IP pool used by default.
+///
+/// Schema `#/components/schemas/ChannelEmailIpPool`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ChannelEmailIpPool {
+    /// Reputation of the pool in use, as a percentage from 0 to 100.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reputation: Option<f32>,
+}
+/// Dedicated IP addresses of the website.
+///
+/// Schema `#/components/schemas/ChannelEmailIpAssigned`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ChannelEmailIpAssigned {
+    /// Reputation of the dedicated addresses, as a percentage from 0 to 100.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reputation: Option<f32>,
+    /// Assigned addresses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub addresses: Option<Vec<crate::ChannelEmailIpAddress>>,
+}
+/// IP addresses the website email channel sends from.
+///
+/// Schema `#/components/schemas/ChannelEmailIp`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ChannelEmailIp {
+    /// The `pooled` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pooled: Option<crate::ChannelEmailIpPool>,
+    /// Dedicated addresses, when the website has some.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assigned: Option<crate::ChannelEmailIpAssigned>,
+}
+/// Raw log line of a failed email delivery.
+///
+/// Schema `#/components/schemas/ChannelEmailIpLog`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ChannelEmailIpLog {
+    /// Unfiltered log line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+    /// Time of the log line, in milliseconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<u64>,
+}
+/// Search saved in the history of a website.
+///
+/// Schema `#/components/schemas/SearchHistoryEntry`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SearchHistoryEntry {
+    /// History entry identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history_id: Option<String>,
+    /// Search query.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query: Option<String>,
+    /// Creation time, in milliseconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<u64>,
+}
+/// Search to save in the history.
+///
+/// Schema `#/components/schemas/SearchHistoryEntryNew`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SearchHistoryEntryNew {
+    /// Search query.
+    pub query: String,
+}
+/// Who wrote an exchange entry.
+///
+/// Schema `#/components/schemas/WebsiteServiceExchangeFrom`.
+///
+/// Values this version does not know are kept in [`Self::Other`], so a value Crisp
+/// adds later does not break decoding.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg(feature = "internal")]
+pub enum WebsiteServiceExchangeFrom {
+    /// `user`.
+    User,
+    /// `operator`.
+    Operator,
+    /// A value this version of the crate does not know.
+    Other(String),
+}
+#[cfg(feature = "internal")]
+impl WebsiteServiceExchangeFrom {
+    /// Every value this version knows, in the order of the spec.
+    pub const KNOWN: &'static [WebsiteServiceExchangeFrom] = &[
+        WebsiteServiceExchangeFrom::User,
+        WebsiteServiceExchangeFrom::Operator,
+    ];
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            WebsiteServiceExchangeFrom::User => "user",
+            WebsiteServiceExchangeFrom::Operator => "operator",
+            WebsiteServiceExchangeFrom::Other(value) => value,
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl From<&str> for WebsiteServiceExchangeFrom {
+    fn from(value: &str) -> Self {
+        match value {
+            "user" => WebsiteServiceExchangeFrom::User,
+            "operator" => WebsiteServiceExchangeFrom::Operator,
+            other => WebsiteServiceExchangeFrom::Other(other.to_owned()),
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::str::FromStr for WebsiteServiceExchangeFrom {
+    type Err = ::std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(WebsiteServiceExchangeFrom::from(value))
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::fmt::Display for WebsiteServiceExchangeFrom {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl ::serde::Serialize for WebsiteServiceExchangeFrom {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl<'de> ::serde::Deserialize<'de> for WebsiteServiceExchangeFrom {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(WebsiteServiceExchangeFrom::from(value.as_str()))
+    }
+}
+/// Text to translate with its source and target locales.
+///
+/// Schema `#/components/schemas/WebsiteServiceTranslateLocale`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct WebsiteServiceTranslateLocale {
+    /// Source locale (ISO 639-1).
+    pub from: String,
+    /// Target locale (ISO 639-1).
+    pub to: String,
+    /// Text to translate.
+    pub text: String,
+}
+/// Translation request.
+///
+/// Schema `#/components/schemas/WebsiteServiceTranslate`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct WebsiteServiceTranslate {
+    /// Tracking identifier, echoed in the asynchronous result.
+    pub id: String,
+    /// The `locale` property.
+    pub locale: crate::WebsiteServiceTranslateLocale,
+}
+/// Audio file to transcribe.
+///
+/// Schema `#/components/schemas/WebsiteServiceTranscribeMedia`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct WebsiteServiceTranscribeMedia {
+    /// MIME type of the file; must be an `audio/*` type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    /// URL of the audio file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+/// Target locale and the audio to transcribe.
+///
+/// Schema `#/components/schemas/WebsiteServiceTranscribeLocale`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct WebsiteServiceTranscribeLocale {
+    /// Locale of the resulting text (ISO 639-1).
+    pub to: String,
+    /// The `media` property.
+    pub media: crate::WebsiteServiceTranscribeMedia,
+}
+/// Transcription request.
+///
+/// Schema `#/components/schemas/WebsiteServiceTranscribe`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct WebsiteServiceTranscribe {
+    /// Tracking identifier, echoed in the asynchronous result.
+    pub id: String,
+    /// The `locale` property.
+    pub locale: crate::WebsiteServiceTranscribeLocale,
+}
+/// One entry of an exchange between several parties.
+///
+/// Schema `#/components/schemas/WebsiteServiceExtractExchange`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct WebsiteServiceExtractExchange {
+    /// The `from` property.
+    pub from: crate::WebsiteServiceExchangeFrom,
+    /// Name of the author of the entry.
+    pub name: String,
+    /// Text of the entry.
+    pub text: String,
+}
+/// Extraction request.
+///
+/// Schema `#/components/schemas/WebsiteServiceExtract`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct WebsiteServiceExtract {
+    /// Tracking identifier, echoed in the asynchronous result.
+    pub id: String,
+    /// What to extract from the history.
+    pub action: crate::WebsiteServiceExtractAction,
+    /// Exchange history, possibly between more than two parties.
+    pub history: Vec<crate::WebsiteServiceExtractExchange>,
+}
+/// One entry of the exchange between sender and recipient.
+///
+/// Schema `#/components/schemas/WebsiteServicePredictExchange`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct WebsiteServicePredictExchange {
+    /// The `from` property.
+    pub from: crate::WebsiteServiceExchangeFrom,
+    /// Text of the entry.
+    pub text: String,
+}
+/// Conversation context to predict from.
+///
+/// Schema `#/components/schemas/WebsiteServicePredictContext`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct WebsiteServicePredictContext {
+    /// Name of the sender.
+    pub sender: String,
+    /// Name of the recipient.
+    pub recipient: String,
+    /// Exchange history between sender and recipient.
+    pub history: Vec<crate::WebsiteServicePredictExchange>,
+    /// Beginning of the reply to complete; the prediction starts with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+}
+/// Prediction request.
+///
+/// Schema `#/components/schemas/WebsiteServicePredict`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct WebsiteServicePredict {
+    /// Tracking identifier, echoed in the asynchronous result.
+    pub id: String,
+    /// Data source to search and predict from; every source when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<crate::WebsiteServicePredictSource>,
+    /// Who the predicted reply is for; `user` when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<crate::WebsiteServicePredictTarget>,
+    /// The `context` property.
+    pub context: crate::WebsiteServicePredictContext,
+}
+/// Ranking request.
+///
+/// Schema `#/components/schemas/WebsiteServiceRank`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct WebsiteServiceRank {
+    /// Tracking identifier, echoed in the asynchronous result.
+    pub id: String,
+    /// Data source to search for answers.
+    pub source: crate::WebsiteServiceRankSource,
+    /// Question to find ranked answers for.
+    pub text: String,
+}
+/// Transform request.
+///
+/// Schema `#/components/schemas/WebsiteServiceTransform`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct WebsiteServiceTransform {
+    /// Tracking identifier, echoed in the asynchronous result.
+    pub id: String,
+    /// Rewrite to apply.
+    pub action: crate::WebsiteServiceTransformAction,
+    /// Text to transform.
+    pub text: String,
+}
+/// Event namespace a web hook can receive.
+///
+/// Schema `#/components/schemas/HookEvent`.
+///
+/// Values this version does not know are kept in [`Self::Other`], so a value Crisp
+/// adds later does not break decoding.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg(feature = "internal")]
+pub enum HookEvent {
+    /// `message:updated`.
+    MessageUpdated,
+    /// `message:send`.
+    MessageSend,
+    /// `message:received`.
+    MessageReceived,
+    /// `message:removed`.
+    MessageRemoved,
+    /// `message:acknowledge:read:send`.
+    MessageAcknowledgeReadSend,
+    /// `message:acknowledge:read:received`.
+    MessageAcknowledgeReadReceived,
+    /// `message:notify:unread:send`.
+    MessageNotifyUnreadSend,
+    /// `message:notify:unread:received`.
+    MessageNotifyUnreadReceived,
+    /// `session:set_email`.
+    SessionSetEmail,
+    /// `session:set_phone`.
+    SessionSetPhone,
+    /// `session:set_address`.
+    SessionSetAddress,
+    /// `session:set_subject`.
+    SessionSetSubject,
+    /// `session:set_data`.
+    SessionSetData,
+    /// `session:set_avatar`.
+    SessionSetAvatar,
+    /// `session:set_nickname`.
+    SessionSetNickname,
+    /// `session:set_state`.
+    SessionSetState,
+    /// `session:set_block`.
+    SessionSetBlock,
+    /// `session:set_segments`.
+    SessionSetSegments,
+    /// `session:removed`.
+    SessionRemoved,
+    /// `session:sync:geolocation`.
+    SessionSyncGeolocation,
+    /// `session:sync:system`.
+    SessionSyncSystem,
+    /// `session:sync:network`.
+    SessionSyncNetwork,
+    /// `session:sync:timezone`.
+    SessionSyncTimezone,
+    /// `session:sync:locales`.
+    SessionSyncLocales,
+    /// `session:sync:events`.
+    SessionSyncEvents,
+    /// `session:sync:rating`.
+    SessionSyncRating,
+    /// `session:sync:topic`.
+    SessionSyncTopic,
+    /// `people:profile:created`.
+    PeopleProfileCreated,
+    /// `people:profile:updated`.
+    PeopleProfileUpdated,
+    /// `people:profile:removed`.
+    PeopleProfileRemoved,
+    /// `people:bind:session`.
+    PeopleBindSession,
+    /// `people:sync:profile`.
+    PeopleSyncProfile,
+    /// `campaign:progress`.
+    CampaignProgress,
+    /// `campaign:dispatched`.
+    CampaignDispatched,
+    /// `campaign:running`.
+    CampaignRunning,
+    /// `status:health:changed`.
+    StatusHealthChanged,
+    /// `email:subscribe`.
+    EmailSubscribe,
+    /// `email:track:view`.
+    EmailTrackView,
+    /// `plugin:event`.
+    PluginEvent,
+    /// A value this version of the crate does not know.
+    Other(String),
+}
+#[cfg(feature = "internal")]
+impl HookEvent {
+    /// Every value this version knows, in the order of the spec.
+    pub const KNOWN: &'static [HookEvent] = &[
+        HookEvent::MessageUpdated,
+        HookEvent::MessageSend,
+        HookEvent::MessageReceived,
+        HookEvent::MessageRemoved,
+        HookEvent::MessageAcknowledgeReadSend,
+        HookEvent::MessageAcknowledgeReadReceived,
+        HookEvent::MessageNotifyUnreadSend,
+        HookEvent::MessageNotifyUnreadReceived,
+        HookEvent::SessionSetEmail,
+        HookEvent::SessionSetPhone,
+        HookEvent::SessionSetAddress,
+        HookEvent::SessionSetSubject,
+        HookEvent::SessionSetData,
+        HookEvent::SessionSetAvatar,
+        HookEvent::SessionSetNickname,
+        HookEvent::SessionSetState,
+        HookEvent::SessionSetBlock,
+        HookEvent::SessionSetSegments,
+        HookEvent::SessionRemoved,
+        HookEvent::SessionSyncGeolocation,
+        HookEvent::SessionSyncSystem,
+        HookEvent::SessionSyncNetwork,
+        HookEvent::SessionSyncTimezone,
+        HookEvent::SessionSyncLocales,
+        HookEvent::SessionSyncEvents,
+        HookEvent::SessionSyncRating,
+        HookEvent::SessionSyncTopic,
+        HookEvent::PeopleProfileCreated,
+        HookEvent::PeopleProfileUpdated,
+        HookEvent::PeopleProfileRemoved,
+        HookEvent::PeopleBindSession,
+        HookEvent::PeopleSyncProfile,
+        HookEvent::CampaignProgress,
+        HookEvent::CampaignDispatched,
+        HookEvent::CampaignRunning,
+        HookEvent::StatusHealthChanged,
+        HookEvent::EmailSubscribe,
+        HookEvent::EmailTrackView,
+        HookEvent::PluginEvent,
+    ];
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            HookEvent::MessageUpdated => "message:updated",
+            HookEvent::MessageSend => "message:send",
+            HookEvent::MessageReceived => "message:received",
+            HookEvent::MessageRemoved => "message:removed",
+            HookEvent::MessageAcknowledgeReadSend => "message:acknowledge:read:send",
+            HookEvent::MessageAcknowledgeReadReceived => {
+                "message:acknowledge:read:received"
+            }
+            HookEvent::MessageNotifyUnreadSend => "message:notify:unread:send",
+            HookEvent::MessageNotifyUnreadReceived => "message:notify:unread:received",
+            HookEvent::SessionSetEmail => "session:set_email",
+            HookEvent::SessionSetPhone => "session:set_phone",
+            HookEvent::SessionSetAddress => "session:set_address",
+            HookEvent::SessionSetSubject => "session:set_subject",
+            HookEvent::SessionSetData => "session:set_data",
+            HookEvent::SessionSetAvatar => "session:set_avatar",
+            HookEvent::SessionSetNickname => "session:set_nickname",
+            HookEvent::SessionSetState => "session:set_state",
+            HookEvent::SessionSetBlock => "session:set_block",
+            HookEvent::SessionSetSegments => "session:set_segments",
+            HookEvent::SessionRemoved => "session:removed",
+            HookEvent::SessionSyncGeolocation => "session:sync:geolocation",
+            HookEvent::SessionSyncSystem => "session:sync:system",
+            HookEvent::SessionSyncNetwork => "session:sync:network",
+            HookEvent::SessionSyncTimezone => "session:sync:timezone",
+            HookEvent::SessionSyncLocales => "session:sync:locales",
+            HookEvent::SessionSyncEvents => "session:sync:events",
+            HookEvent::SessionSyncRating => "session:sync:rating",
+            HookEvent::SessionSyncTopic => "session:sync:topic",
+            HookEvent::PeopleProfileCreated => "people:profile:created",
+            HookEvent::PeopleProfileUpdated => "people:profile:updated",
+            HookEvent::PeopleProfileRemoved => "people:profile:removed",
+            HookEvent::PeopleBindSession => "people:bind:session",
+            HookEvent::PeopleSyncProfile => "people:sync:profile",
+            HookEvent::CampaignProgress => "campaign:progress",
+            HookEvent::CampaignDispatched => "campaign:dispatched",
+            HookEvent::CampaignRunning => "campaign:running",
+            HookEvent::StatusHealthChanged => "status:health:changed",
+            HookEvent::EmailSubscribe => "email:subscribe",
+            HookEvent::EmailTrackView => "email:track:view",
+            HookEvent::PluginEvent => "plugin:event",
+            HookEvent::Other(value) => value,
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl From<&str> for HookEvent {
+    fn from(value: &str) -> Self {
+        match value {
+            "message:updated" => HookEvent::MessageUpdated,
+            "message:send" => HookEvent::MessageSend,
+            "message:received" => HookEvent::MessageReceived,
+            "message:removed" => HookEvent::MessageRemoved,
+            "message:acknowledge:read:send" => HookEvent::MessageAcknowledgeReadSend,
+            "message:acknowledge:read:received" => {
+                HookEvent::MessageAcknowledgeReadReceived
+            }
+            "message:notify:unread:send" => HookEvent::MessageNotifyUnreadSend,
+            "message:notify:unread:received" => HookEvent::MessageNotifyUnreadReceived,
+            "session:set_email" => HookEvent::SessionSetEmail,
+            "session:set_phone" => HookEvent::SessionSetPhone,
+            "session:set_address" => HookEvent::SessionSetAddress,
+            "session:set_subject" => HookEvent::SessionSetSubject,
+            "session:set_data" => HookEvent::SessionSetData,
+            "session:set_avatar" => HookEvent::SessionSetAvatar,
+            "session:set_nickname" => HookEvent::SessionSetNickname,
+            "session:set_state" => HookEvent::SessionSetState,
+            "session:set_block" => HookEvent::SessionSetBlock,
+            "session:set_segments" => HookEvent::SessionSetSegments,
+            "session:removed" => HookEvent::SessionRemoved,
+            "session:sync:geolocation" => HookEvent::SessionSyncGeolocation,
+            "session:sync:system" => HookEvent::SessionSyncSystem,
+            "session:sync:network" => HookEvent::SessionSyncNetwork,
+            "session:sync:timezone" => HookEvent::SessionSyncTimezone,
+            "session:sync:locales" => HookEvent::SessionSyncLocales,
+            "session:sync:events" => HookEvent::SessionSyncEvents,
+            "session:sync:rating" => HookEvent::SessionSyncRating,
+            "session:sync:topic" => HookEvent::SessionSyncTopic,
+            "people:profile:created" => HookEvent::PeopleProfileCreated,
+            "people:profile:updated" => HookEvent::PeopleProfileUpdated,
+            "people:profile:removed" => HookEvent::PeopleProfileRemoved,
+            "people:bind:session" => HookEvent::PeopleBindSession,
+            "people:sync:profile" => HookEvent::PeopleSyncProfile,
+            "campaign:progress" => HookEvent::CampaignProgress,
+            "campaign:dispatched" => HookEvent::CampaignDispatched,
+            "campaign:running" => HookEvent::CampaignRunning,
+            "status:health:changed" => HookEvent::StatusHealthChanged,
+            "email:subscribe" => HookEvent::EmailSubscribe,
+            "email:track:view" => HookEvent::EmailTrackView,
+            "plugin:event" => HookEvent::PluginEvent,
+            other => HookEvent::Other(other.to_owned()),
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::str::FromStr for HookEvent {
+    type Err = ::std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(HookEvent::from(value))
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::fmt::Display for HookEvent {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl ::serde::Serialize for HookEvent {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl<'de> ::serde::Deserialize<'de> for HookEvent {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(HookEvent::from(value.as_str()))
+    }
+}
+/// Status of a web hook, from the last event sent.
+///
+/// Schema `#/components/schemas/HookStatus`.
+///
+/// Values this version does not know are kept in [`Self::Other`], so a value Crisp
+/// adds later does not break decoding.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg(feature = "internal")]
+pub enum HookStatus {
+    /// `inactive`.
+    Inactive,
+    /// `active`.
+    Active,
+    /// `failed`.
+    Failed,
+    /// A value this version of the crate does not know.
+    Other(String),
+}
+#[cfg(feature = "internal")]
+impl HookStatus {
+    /// Every value this version knows, in the order of the spec.
+    pub const KNOWN: &'static [HookStatus] = &[
+        HookStatus::Inactive,
+        HookStatus::Active,
+        HookStatus::Failed,
+    ];
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            HookStatus::Inactive => "inactive",
+            HookStatus::Active => "active",
+            HookStatus::Failed => "failed",
+            HookStatus::Other(value) => value,
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl From<&str> for HookStatus {
+    fn from(value: &str) -> Self {
+        match value {
+            "inactive" => HookStatus::Inactive,
+            "active" => HookStatus::Active,
+            "failed" => HookStatus::Failed,
+            other => HookStatus::Other(other.to_owned()),
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::str::FromStr for HookStatus {
+    type Err = ::std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(HookStatus::from(value))
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::fmt::Display for HookStatus {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl ::serde::Serialize for HookStatus {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl<'de> ::serde::Deserialize<'de> for HookStatus {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(HookStatus::from(value.as_str()))
+    }
+}
+/// Web hook of a website.
+///
+/// Schema `#/components/schemas/Hook`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Hook {
+    /// Web hook identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hook_id: Option<String>,
+    /// Label of the web hook.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// URL the events are posted to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// The `status` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<crate::HookStatus>,
+    /// Events sent to the target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub events: Option<Vec<crate::HookEvent>>,
+    /// Time of the last delivery attempt, if any, in milliseconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempted_at: Option<u64>,
+}
+/// Web hook to create, or the full replacement of one.
+///
+/// Schema `#/components/schemas/HookNew`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct HookNew {
+    /// Label of the web hook.
+    pub label: String,
+    /// URL the events are posted to.
+    pub target: String,
+    /// Events to send to the target.
+    pub events: Vec<crate::HookEvent>,
+}
+/// Web hook fields to change; leave out the others.
+///
+/// Schema `#/components/schemas/HookUpdate`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct HookUpdate {
+    /// Label of the web hook.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// URL the events are posted to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// Events to send to the target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub events: Option<Vec<crate::HookEvent>>,
+}
+/// Message shortcut: a canned text inserted by typing its bang.
+///
+/// Schema `#/components/schemas/Shortcut`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Shortcut {
+    /// Shortcut identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shortcut_id: Option<String>,
+    /// Keyword that triggers the shortcut.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bang: Option<String>,
+    /// Text inserted by the shortcut.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// Tag grouping the shortcut.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+    /// Whether the shortcut is disabled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled: Option<bool>,
+}
+/// Shortcut to create, or the full replacement of one.
+///
+/// Schema `#/components/schemas/ShortcutNew`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ShortcutNew {
+    /// Keyword that triggers the shortcut.
+    pub bang: String,
+    /// Text inserted by the shortcut.
+    pub text: String,
+    /// Tag grouping the shortcut.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+    /// Whether the shortcut is disabled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled: Option<bool>,
+}
+/// Shortcut fields to change; leave out the others.
+///
+/// Schema `#/components/schemas/ShortcutUpdate`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ShortcutUpdate {
+    /// Keyword that triggers the shortcut.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bang: Option<String>,
+    /// Text inserted by the shortcut.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// Tag grouping the shortcut.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+    /// Whether the shortcut is disabled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled: Option<bool>,
+}
+/// Tag rename applied to every matching shortcut.
+///
+/// Schema `#/components/schemas/ShortcutTagRename`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ShortcutTagRename {
+    /// Tag to rename; empty to match shortcuts without a tag.
+    pub r#match: String,
+    /// Tag to use instead; empty to clear the tag.
+    pub replacement: String,
+}
+/// Action taken on a shortcut.
+///
+/// Schema `#/components/schemas/ShortcutReport`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ShortcutReport {
+    /// Action name, for example `used`.
+    pub action: String,
+}
+/// Network or payment provider behind a payment method.
+///
+/// Schema `#/components/schemas/BillingCardProvider`.
+///
+/// Values this version does not know are kept in [`Self::Other`], so a value Crisp
+/// adds later does not break decoding.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg(feature = "internal")]
+pub enum BillingCardProvider {
+    /// `default`.
+    Default,
+    /// `mastercard`.
+    Mastercard,
+    /// `visa`.
+    Visa,
+    /// `amex`.
+    Amex,
+    /// `dinersclub`.
+    Dinersclub,
+    /// `discover`.
+    Discover,
+    /// `unionpay`.
+    Unionpay,
+    /// `jcb`.
+    Jcb,
+    /// `visaelectron`.
+    Visaelectron,
+    /// `maestro`.
+    Maestro,
+    /// `forbrugsforeningen`.
+    Forbrugsforeningen,
+    /// `dankort`.
+    Dankort,
+    /// `paypal`.
+    Paypal,
+    /// `wire`.
+    Wire,
+    /// A value this version of the crate does not know.
+    Other(String),
+}
+#[cfg(feature = "internal")]
+impl BillingCardProvider {
+    /// Every value this version knows, in the order of the spec.
+    pub const KNOWN: &'static [BillingCardProvider] = &[
+        BillingCardProvider::Default,
+        BillingCardProvider::Mastercard,
+        BillingCardProvider::Visa,
+        BillingCardProvider::Amex,
+        BillingCardProvider::Dinersclub,
+        BillingCardProvider::Discover,
+        BillingCardProvider::Unionpay,
+        BillingCardProvider::Jcb,
+        BillingCardProvider::Visaelectron,
+        BillingCardProvider::Maestro,
+        BillingCardProvider::Forbrugsforeningen,
+        BillingCardProvider::Dankort,
+        BillingCardProvider::Paypal,
+        BillingCardProvider::Wire,
+    ];
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            BillingCardProvider::Default => "default",
+            BillingCardProvider::Mastercard => "mastercard",
+            BillingCardProvider::Visa => "visa",
+            BillingCardProvider::Amex => "amex",
+            BillingCardProvider::Dinersclub => "dinersclub",
+            BillingCardProvider::Discover => "discover",
+            BillingCardProvider::Unionpay => "unionpay",
+            BillingCardProvider::Jcb => "jcb",
+            BillingCardProvider::Visaelectron => "visaelectron",
+            BillingCardProvider::Maestro => "maestro",
+            BillingCardProvider::Forbrugsforeningen => "forbrugsforeningen",
+            BillingCardProvider::Dankort => "dankort",
+            BillingCardProvider::Paypal => "paypal",
+            BillingCardProvider::Wire => "wire",
+            BillingCardProvider::Other(value) => value,
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl From<&str> for BillingCardProvider {
+    fn from(value: &str) -> Self {
+        match value {
+            "default" => BillingCardProvider::Default,
+            "mastercard" => BillingCardProvider::Mastercard,
+            "visa" => BillingCardProvider::Visa,
+            "amex" => BillingCardProvider::Amex,
+            "dinersclub" => BillingCardProvider::Dinersclub,
+            "discover" => BillingCardProvider::Discover,
+            "unionpay" => BillingCardProvider::Unionpay,
+            "jcb" => BillingCardProvider::Jcb,
+            "visaelectron" => BillingCardProvider::Visaelectron,
+            "maestro" => BillingCardProvider::Maestro,
+            "forbrugsforeningen" => BillingCardProvider::Forbrugsforeningen,
+            "dankort" => BillingCardProvider::Dankort,
+            "paypal" => BillingCardProvider::Paypal,
+            "wire" => BillingCardProvider::Wire,
+            other => BillingCardProvider::Other(other.to_owned()),
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::str::FromStr for BillingCardProvider {
+    type Err = ::std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(BillingCardProvider::from(value))
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::fmt::Display for BillingCardProvider {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl ::serde::Serialize for BillingCardProvider {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl<'de> ::serde::Deserialize<'de> for BillingCardProvider {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(BillingCardProvider::from(value.as_str()))
+    }
+}
+/// The payment method (card) linked to a website, as Crisp keeps it: a masked number and the cardholder details used on invoices.
+///
+/// Schema `#/components/schemas/BillingCard`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct BillingCard {
+    /// Identifier of the payment method.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card_id: Option<String>,
+    /// Name printed on the card.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name_on_card: Option<String>,
+    /// Postal address of the cardholder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// Country code of the cardholder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    /// Extra cardholder details shown on invoices.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub information: Option<String>,
+    /// Tax number of the cardholder, such as a European VAT number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax_identifier: Option<String>,
+    /// Address invoices are mailed to, for example an accountant, when set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invoice_email: Option<String>,
+    /// Currency the cardholder is billed in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    /// Masked card number; Crisp stores only this preview, never the full number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card_number_preview: Option<String>,
+    /// Country code of the card issuer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card_country: Option<String>,
+    /// The `card_provider` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card_provider: Option<crate::BillingCardProvider>,
+    /// Date the card expires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiration_date: Option<String>,
+    /// Date the card was registered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub added_date: Option<String>,
+    /// Whether the card can be charged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_valid: Option<bool>,
+    /// Whether the card is past its expiration date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_expired: Option<bool>,
+    /// The `owner` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<crate::BillingCardOwner>,
+}
+/// User who owns a payment method.
+///
+/// Schema `#/components/schemas/BillingCardOwner`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct BillingCardOwner {
+    /// User identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// User email address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// User first name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    /// User last name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+}
+/// Sum billed for every subscription of one kind across the websites of the user.
+///
+/// Schema `#/components/schemas/BillingTotalPrice`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct BillingTotalPrice {
+    /// Total price, in the platform currency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<f64>,
+}
+/// A legal contract a website can agree to, such as a data processing agreement.
+///
+/// Schema `#/components/schemas/Contract`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Contract {
+    /// Contract identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Contract title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// URL of the blank contract, before agreement.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contract_url: Option<String>,
+    /// URL of the signed agreement, once the website agreed to the contract.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agreement_url: Option<String>,
+    /// What the contract covers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+/// What an operator invitation grants, as read from its identifier and key.
+///
+/// Schema `#/components/schemas/InviteDetails`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct InviteDetails {
+    /// Email address the invitation was sent to; the person redeeming it may use another one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Role given on the website once the invitation is redeemed, for example `member`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// Website the invitation is for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub website: Option<crate::InviteDetailsWebsite>,
+}
+/// What a quota or limit measures: a type and a classifier within it (for example `translate` and `characters`).
+///
+/// Schema `#/components/schemas/UsageNamespace`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UsageNamespace {
+    /// Namespace type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    /// Namespace classifier, within the type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classifier: Option<String>,
+}
+/// Consumption of one quota of a website during the current period.
+///
+/// Schema `#/components/schemas/UsageQuota`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UsageQuota {
+    /// The `namespace` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<crate::UsageNamespace>,
+    /// State of the quota.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quota: Option<crate::UsageQuotaQuota>,
+    /// Limit that can be subscribed to in order to raise this quota, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<crate::UsageQuotaLimit>,
+}
+/// Usage of a website against one limit.
+///
+/// Schema `#/components/schemas/UsageLimit`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UsageLimit {
+    /// The `namespace` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<crate::UsageNamespace>,
+    /// Limit attached to the namespace, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<crate::UsageLimitLimit>,
+}
+/// How many ratings of each star value a website received, and how many came with a comment.
+///
+/// Schema `#/components/schemas/RatingStars`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct RatingStars {
+    /// Counts keyed by star value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stars: Option<crate::RatingStarsStars>,
+}
+/// The visitor who left a rating, from their conversation.
+///
+/// Schema `#/components/schemas/RatingSession`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct RatingSession {
+    /// Identifier of the conversation of the author.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
+    /// Nickname of the author.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nickname: Option<String>,
+    /// Email address of the author.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// URL of the author avatar.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar: Option<String>,
+    /// Where the author was located.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub geolocation: Option<crate::RatingSessionGeolocation>,
+}
+/// A satisfaction rating left by a visitor at the end of a conversation.
+///
+/// Schema `#/components/schemas/Rating`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Rating {
+    /// Score given, from 1 to 5 stars.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stars: Option<u8>,
+    /// Comment left with the score.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// The `session` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<crate::RatingSession>,
+    /// Operator assigned to the conversation, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assigned: Option<crate::RatingAssigned>,
+    /// When the rating was left (milliseconds since the Unix epoch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<u64>,
+}
+/// A rating submitted by the visitor of a conversation.
+///
+/// Schema `#/components/schemas/RatingNew`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct RatingNew {
+    /// Score, from 1 to 5 stars.
+    pub stars: u8,
+    /// Optional comment to go with the score.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+/// How a website assigns incoming conversations to operators.
+///
+/// Schema `#/components/schemas/RoutingRuleSettings`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct RoutingRuleSettings {
+    /// Whether conversations are assigned automatically using the routing rules.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assign: Option<bool>,
+    /// Whether the operator who replies to a conversation gets assigned to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub responder: Option<bool>,
+    /// Whether the rules run again on new messages of a conversation that already has an assigned operator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reprocess_rules: Option<bool>,
+    /// Whether the rules run again when the assigned operator is offline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reprocess_offline: Option<bool>,
+}
+/// Comparison a routing condition applies: equal, not equal, or an ordering.
+///
+/// Schema `#/components/schemas/RoutingRuleOperator`.
+///
+/// Values this version does not know are kept in [`Self::Other`], so a value Crisp
+/// adds later does not break decoding.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg(feature = "internal")]
+pub enum RoutingRuleOperator {
+    /// `eq`.
+    Eq,
+    /// `neq`.
+    Neq,
+    /// `gte`.
+    Gte,
+    /// `lte`.
+    Lte,
+    /// `gt`.
+    Gt,
+    /// `lt`.
+    Lt,
+    /// A value this version of the crate does not know.
+    Other(String),
+}
+#[cfg(feature = "internal")]
+impl RoutingRuleOperator {
+    /// Every value this version knows, in the order of the spec.
+    pub const KNOWN: &'static [RoutingRuleOperator] = &[
+        RoutingRuleOperator::Eq,
+        RoutingRuleOperator::Neq,
+        RoutingRuleOperator::Gte,
+        RoutingRuleOperator::Lte,
+        RoutingRuleOperator::Gt,
+        RoutingRuleOperator::Lt,
+    ];
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            RoutingRuleOperator::Eq => "eq",
+            RoutingRuleOperator::Neq => "neq",
+            RoutingRuleOperator::Gte => "gte",
+            RoutingRuleOperator::Lte => "lte",
+            RoutingRuleOperator::Gt => "gt",
+            RoutingRuleOperator::Lt => "lt",
+            RoutingRuleOperator::Other(value) => value,
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl From<&str> for RoutingRuleOperator {
+    fn from(value: &str) -> Self {
+        match value {
+            "eq" => RoutingRuleOperator::Eq,
+            "neq" => RoutingRuleOperator::Neq,
+            "gte" => RoutingRuleOperator::Gte,
+            "lte" => RoutingRuleOperator::Lte,
+            "gt" => RoutingRuleOperator::Gt,
+            "lt" => RoutingRuleOperator::Lt,
+            other => RoutingRuleOperator::Other(other.to_owned()),
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::str::FromStr for RoutingRuleOperator {
+    type Err = ::std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(RoutingRuleOperator::from(value))
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::fmt::Display for RoutingRuleOperator {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl ::serde::Serialize for RoutingRuleOperator {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl<'de> ::serde::Deserialize<'de> for RoutingRuleOperator {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(RoutingRuleOperator::from(value.as_str()))
+    }
+}
+/// One test a conversation must pass for a routing rule to apply.
+///
+/// Schema `#/components/schemas/RoutingRuleCondition`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct RoutingRuleCondition {
+    /// Object the criterion is read from; only conversations (`session`) are routed.
+    pub model: crate::RoutingRuleConditionModel,
+    /// Field of the model to test, for example `segments` or `meta.email`.
+    pub criterion: String,
+    /// The `operator` property.
+    pub operator: crate::RoutingRuleOperator,
+    /// Values the criterion is compared with.
+    pub query: Vec<String>,
+}
+/// A named routing rule: when its conditions match, the listed operators get the conversation.
+///
+/// Schema `#/components/schemas/RoutingRule`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct RoutingRule {
+    /// Rule name.
+    pub name: String,
+    /// Conditions of the rule.
+    pub conditions: Vec<crate::RoutingRuleCondition>,
+    /// User identifiers of the operators to assign.
+    pub assign: Vec<String>,
+}
+/// The ordered routing rules of a website.
+///
+/// Schema `#/components/schemas/RoutingRuleList`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct RoutingRuleList {
+    /// Routing rules, in the order they are evaluated.
+    pub rules: Vec<crate::RoutingRule>,
+}
+/// Progress of one step of the onboarding flow.
+///
+/// Schema `#/components/schemas/SetupStep`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SetupStep {
+    /// Whether the step was completed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub done: Option<bool>,
+    /// Trial days granted for completing the step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trial: Option<u16>,
+}
+/// Progress of a website through the onboarding (setup) flow of the Crisp app.
+///
+/// Schema `#/components/schemas/Setup`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Setup {
+    /// Whether the setup flow is turned off for the website.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled: Option<bool>,
+    /// Progress per step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub states: Option<crate::SetupStates>,
+}
+/// Changes to the setup flow of a website.
+///
+/// Schema `#/components/schemas/SetupUpdate`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SetupUpdate {
+    /// Turn the setup flow off (true) or back on (false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled: Option<bool>,
+}
+/// Acknowledgement of a states request. The reference documents no field in it: the states themselves reach the clients over the real-time channel.
+///
+/// Schema `#/components/schemas/WebsiteStateRequested`.
+#[cfg(feature = "internal")]
+pub type WebsiteStateRequested = ::serde_json::Map<String, ::serde_json::Value>;
+/// What a saved filter applies to: conversations or contact profiles (people).
+///
+/// Schema `#/components/schemas/FilterType`.
+///
+/// Values this version does not know are kept in [`Self::Other`], so a value Crisp
+/// adds later does not break decoding.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg(feature = "internal")]
+pub enum FilterType {
+    /// `conversation`.
+    Conversation,
+    /// `people`.
+    People,
+    /// A value this version of the crate does not know.
+    Other(String),
+}
+#[cfg(feature = "internal")]
+impl FilterType {
+    /// Every value this version knows, in the order of the spec.
+    pub const KNOWN: &'static [FilterType] = &[
+        FilterType::Conversation,
+        FilterType::People,
+    ];
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            FilterType::Conversation => "conversation",
+            FilterType::People => "people",
+            FilterType::Other(value) => value,
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl From<&str> for FilterType {
+    fn from(value: &str) -> Self {
+        match value {
+            "conversation" => FilterType::Conversation,
+            "people" => FilterType::People,
+            other => FilterType::Other(other.to_owned()),
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::str::FromStr for FilterType {
+    type Err = ::std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(FilterType::from(value))
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::fmt::Display for FilterType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl ::serde::Serialize for FilterType {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl<'de> ::serde::Deserialize<'de> for FilterType {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(FilterType::from(value.as_str()))
+    }
+}
+/// Comparison of a filter condition: equal, not equal, exists, does not exist, contains, does not contain, starts with, ends with, or an ordering.
+///
+/// Schema `#/components/schemas/FilterConditionOperator`.
+///
+/// Values this version does not know are kept in [`Self::Other`], so a value Crisp
+/// adds later does not break decoding.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg(feature = "internal")]
+pub enum FilterConditionOperator {
+    /// `eq`.
+    Eq,
+    /// `neq`.
+    Neq,
+    /// `ex`.
+    Ex,
+    /// `nex`.
+    Nex,
+    /// `has`.
+    Has,
+    /// `nhas`.
+    Nhas,
+    /// `sw`.
+    Sw,
+    /// `ew`.
+    Ew,
+    /// `gte`.
+    Gte,
+    /// `lte`.
+    Lte,
+    /// `gt`.
+    Gt,
+    /// `lt`.
+    Lt,
+    /// A value this version of the crate does not know.
+    Other(String),
+}
+#[cfg(feature = "internal")]
+impl FilterConditionOperator {
+    /// Every value this version knows, in the order of the spec.
+    pub const KNOWN: &'static [FilterConditionOperator] = &[
+        FilterConditionOperator::Eq,
+        FilterConditionOperator::Neq,
+        FilterConditionOperator::Ex,
+        FilterConditionOperator::Nex,
+        FilterConditionOperator::Has,
+        FilterConditionOperator::Nhas,
+        FilterConditionOperator::Sw,
+        FilterConditionOperator::Ew,
+        FilterConditionOperator::Gte,
+        FilterConditionOperator::Lte,
+        FilterConditionOperator::Gt,
+        FilterConditionOperator::Lt,
+    ];
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            FilterConditionOperator::Eq => "eq",
+            FilterConditionOperator::Neq => "neq",
+            FilterConditionOperator::Ex => "ex",
+            FilterConditionOperator::Nex => "nex",
+            FilterConditionOperator::Has => "has",
+            FilterConditionOperator::Nhas => "nhas",
+            FilterConditionOperator::Sw => "sw",
+            FilterConditionOperator::Ew => "ew",
+            FilterConditionOperator::Gte => "gte",
+            FilterConditionOperator::Lte => "lte",
+            FilterConditionOperator::Gt => "gt",
+            FilterConditionOperator::Lt => "lt",
+            FilterConditionOperator::Other(value) => value,
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl From<&str> for FilterConditionOperator {
+    fn from(value: &str) -> Self {
+        match value {
+            "eq" => FilterConditionOperator::Eq,
+            "neq" => FilterConditionOperator::Neq,
+            "ex" => FilterConditionOperator::Ex,
+            "nex" => FilterConditionOperator::Nex,
+            "has" => FilterConditionOperator::Has,
+            "nhas" => FilterConditionOperator::Nhas,
+            "sw" => FilterConditionOperator::Sw,
+            "ew" => FilterConditionOperator::Ew,
+            "gte" => FilterConditionOperator::Gte,
+            "lte" => FilterConditionOperator::Lte,
+            "gt" => FilterConditionOperator::Gt,
+            "lt" => FilterConditionOperator::Lt,
+            other => FilterConditionOperator::Other(other.to_owned()),
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::str::FromStr for FilterConditionOperator {
+    type Err = ::std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(FilterConditionOperator::from(value))
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::fmt::Display for FilterConditionOperator {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl ::serde::Serialize for FilterConditionOperator {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl<'de> ::serde::Deserialize<'de> for FilterConditionOperator {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(FilterConditionOperator::from(value.as_str()))
+    }
+}
+/// How the conditions of a filter combine: all must match (`and`) or any may match (`or`).
+///
+/// Schema `#/components/schemas/FilterOperator`.
+///
+/// Values this version does not know are kept in [`Self::Other`], so a value Crisp
+/// adds later does not break decoding.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg(feature = "internal")]
+pub enum FilterOperator {
+    /// `and`.
+    And,
+    /// `or`.
+    Or,
+    /// A value this version of the crate does not know.
+    Other(String),
+}
+#[cfg(feature = "internal")]
+impl FilterOperator {
+    /// Every value this version knows, in the order of the spec.
+    pub const KNOWN: &'static [FilterOperator] = &[
+        FilterOperator::And,
+        FilterOperator::Or,
+    ];
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            FilterOperator::And => "and",
+            FilterOperator::Or => "or",
+            FilterOperator::Other(value) => value,
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl From<&str> for FilterOperator {
+    fn from(value: &str) -> Self {
+        match value {
+            "and" => FilterOperator::And,
+            "or" => FilterOperator::Or,
+            other => FilterOperator::Other(other.to_owned()),
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::str::FromStr for FilterOperator {
+    type Err = ::std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(FilterOperator::from(value))
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::fmt::Display for FilterOperator {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl ::serde::Serialize for FilterOperator {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl<'de> ::serde::Deserialize<'de> for FilterOperator {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(FilterOperator::from(value.as_str()))
+    }
+}
+/// One condition of a saved filter.
+///
+/// Schema `#/components/schemas/FilterCondition`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct FilterCondition {
+    /// The `model` property.
+    pub model: crate::FilterType,
+    /// Field of the model to test, for example `email` or `segments`.
+    pub criterion: String,
+    /// The `operator` property.
+    pub operator: crate::FilterConditionOperator,
+    /// Values the criterion is compared with.
+    pub query: Vec<String>,
+}
+/// A saved filter: a labelled set of conditions over conversations or people.
+///
+/// Schema `#/components/schemas/Filter`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Filter {
+    /// Filter identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter_id: Option<String>,
+    /// The `type` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<crate::FilterType>,
+    /// Name shown for the filter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// Conditions of the filter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<Vec<crate::FilterCondition>>,
+    /// The `operator` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator: Option<crate::FilterOperator>,
+}
+/// A saved filter to create.
+///
+/// Schema `#/components/schemas/FilterNew`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct FilterNew {
+    /// The `type` property.
+    pub r#type: crate::FilterType,
+    /// Name shown for the filter.
+    pub label: String,
+    /// Conditions of the filter.
+    pub filter: Vec<crate::FilterCondition>,
+    /// The `operator` property.
+    pub operator: crate::FilterOperator,
+}
+/// New content of a saved filter; it replaces the previous one.
+///
+/// Schema `#/components/schemas/FilterUpdate`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct FilterUpdate {
+    /// Name shown for the filter.
+    pub label: String,
+    /// Conditions of the filter.
+    pub filter: Vec<crate::FilterCondition>,
+    /// The `operator` property.
+    pub operator: crate::FilterOperator,
+}
+/// Resource a limit caps.
+///
+/// Schema `#/components/schemas/LimitNamespace`.
+///
+/// Values this version does not know are kept in [`Self::Other`], so a value Crisp
+/// adds later does not break decoding.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg(feature = "internal")]
+pub enum LimitNamespace {
+    /// `bucket:url`.
+    BucketUrl,
+    /// `campaign:recipient`.
+    CampaignRecipient,
+    /// `operator:invites`.
+    OperatorInvites,
+    /// `inbox:inboxes`.
+    InboxInboxes,
+    /// `translate:requests`.
+    TranslateRequests,
+    /// `translate:characters`.
+    TranslateCharacters,
+    /// `predict:requests`.
+    PredictRequests,
+    /// `predict:words`.
+    PredictWords,
+    /// `filter:conversations`.
+    FilterConversations,
+    /// `filter:people`.
+    FilterPeople,
+    /// `people:profiles`.
+    PeopleProfiles,
+    /// `status:probes`.
+    StatusProbes,
+    /// A value this version of the crate does not know.
+    Other(String),
+}
+#[cfg(feature = "internal")]
+impl LimitNamespace {
+    /// Every value this version knows, in the order of the spec.
+    pub const KNOWN: &'static [LimitNamespace] = &[
+        LimitNamespace::BucketUrl,
+        LimitNamespace::CampaignRecipient,
+        LimitNamespace::OperatorInvites,
+        LimitNamespace::InboxInboxes,
+        LimitNamespace::TranslateRequests,
+        LimitNamespace::TranslateCharacters,
+        LimitNamespace::PredictRequests,
+        LimitNamespace::PredictWords,
+        LimitNamespace::FilterConversations,
+        LimitNamespace::FilterPeople,
+        LimitNamespace::PeopleProfiles,
+        LimitNamespace::StatusProbes,
+    ];
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            LimitNamespace::BucketUrl => "bucket:url",
+            LimitNamespace::CampaignRecipient => "campaign:recipient",
+            LimitNamespace::OperatorInvites => "operator:invites",
+            LimitNamespace::InboxInboxes => "inbox:inboxes",
+            LimitNamespace::TranslateRequests => "translate:requests",
+            LimitNamespace::TranslateCharacters => "translate:characters",
+            LimitNamespace::PredictRequests => "predict:requests",
+            LimitNamespace::PredictWords => "predict:words",
+            LimitNamespace::FilterConversations => "filter:conversations",
+            LimitNamespace::FilterPeople => "filter:people",
+            LimitNamespace::PeopleProfiles => "people:profiles",
+            LimitNamespace::StatusProbes => "status:probes",
+            LimitNamespace::Other(value) => value,
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl From<&str> for LimitNamespace {
+    fn from(value: &str) -> Self {
+        match value {
+            "bucket:url" => LimitNamespace::BucketUrl,
+            "campaign:recipient" => LimitNamespace::CampaignRecipient,
+            "operator:invites" => LimitNamespace::OperatorInvites,
+            "inbox:inboxes" => LimitNamespace::InboxInboxes,
+            "translate:requests" => LimitNamespace::TranslateRequests,
+            "translate:characters" => LimitNamespace::TranslateCharacters,
+            "predict:requests" => LimitNamespace::PredictRequests,
+            "predict:words" => LimitNamespace::PredictWords,
+            "filter:conversations" => LimitNamespace::FilterConversations,
+            "filter:people" => LimitNamespace::FilterPeople,
+            "people:profiles" => LimitNamespace::PeopleProfiles,
+            "status:probes" => LimitNamespace::StatusProbes,
+            other => LimitNamespace::Other(other.to_owned()),
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::str::FromStr for LimitNamespace {
+    type Err = ::std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(LimitNamespace::from(value))
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::fmt::Display for LimitNamespace {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl ::serde::Serialize for LimitNamespace {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl<'de> ::serde::Deserialize<'de> for LimitNamespace {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(LimitNamespace::from(value.as_str()))
+    }
+}
+/// A limit that websites can subscribe to in order to raise a cap, sold in units.
+///
+/// Schema `#/components/schemas/Limit`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Limit {
+    /// Limit identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The `namespace` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<crate::LimitNamespace>,
+    /// How the limit is sold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<crate::LimitUnit>,
+}
+/// A limit a website subscribes to, with the units it pays for.
+///
+/// Schema `#/components/schemas/LimitSubscription`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct LimitSubscription {
+    /// Limit identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The `namespace` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<crate::LimitNamespace>,
+    /// Price of all subscribed units, in the platform currency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<f64>,
+    /// Whether the subscription is active; false when it was disabled, for example after a failed renewal payment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<bool>,
+    /// Units held.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub units: Option<crate::LimitSubscriptionUnits>,
+    /// Website the limit applies to; given by the list routes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub website_id: Option<String>,
+    /// Payment method charged for the limit; given by the list of all subscriptions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card_id: Option<String>,
+}
+/// A limit to subscribe a website to.
+///
+/// Schema `#/components/schemas/LimitSubscriptionNew`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct LimitSubscriptionNew {
+    /// Identifier of the limit.
+    pub limit_id: String,
+    /// Units to buy.
+    pub units: crate::LimitSubscriptionNewUnits,
+}
+/// Whether a plugin is built by Crisp (`internal`) or by a third party (`external`).
+///
+/// Schema `#/components/schemas/PluginCatalogType`.
+///
+/// Values this version does not know are kept in [`Self::Other`], so a value Crisp
+/// adds later does not break decoding.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg(feature = "internal")]
+pub enum PluginCatalogType {
+    /// `internal`.
+    Internal,
+    /// `external`.
+    External,
+    /// A value this version of the crate does not know.
+    Other(String),
+}
+#[cfg(feature = "internal")]
+impl PluginCatalogType {
+    /// Every value this version knows, in the order of the spec.
+    pub const KNOWN: &'static [PluginCatalogType] = &[
+        PluginCatalogType::Internal,
+        PluginCatalogType::External,
+    ];
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            PluginCatalogType::Internal => "internal",
+            PluginCatalogType::External => "external",
+            PluginCatalogType::Other(value) => value,
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl From<&str> for PluginCatalogType {
+    fn from(value: &str) -> Self {
+        match value {
+            "internal" => PluginCatalogType::Internal,
+            "external" => PluginCatalogType::External,
+            other => PluginCatalogType::Other(other.to_owned()),
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::str::FromStr for PluginCatalogType {
+    type Err = ::std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(PluginCatalogType::from(value))
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::fmt::Display for PluginCatalogType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl ::serde::Serialize for PluginCatalogType {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl<'de> ::serde::Deserialize<'de> for PluginCatalogType {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(PluginCatalogType::from(value.as_str()))
+    }
+}
+/// Marketplace category of a plugin.
+///
+/// Schema `#/components/schemas/PluginCatalogCategory`.
+///
+/// Values this version does not know are kept in [`Self::Unknown`], so a value Crisp
+/// adds later does not break decoding.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg(feature = "internal")]
+pub enum PluginCatalogCategory {
+    /// `feature`.
+    Feature,
+    /// `automation`.
+    Automation,
+    /// `cms`.
+    Cms,
+    /// `crm`.
+    Crm,
+    /// `marketing`.
+    Marketing,
+    /// `messaging`.
+    Messaging,
+    /// `teamwork`.
+    Teamwork,
+    /// `other`.
+    Other,
+    /// A value this version of the crate does not know.
+    Unknown(String),
+}
+#[cfg(feature = "internal")]
+impl PluginCatalogCategory {
+    /// Every value this version knows, in the order of the spec.
+    pub const KNOWN: &'static [PluginCatalogCategory] = &[
+        PluginCatalogCategory::Feature,
+        PluginCatalogCategory::Automation,
+        PluginCatalogCategory::Cms,
+        PluginCatalogCategory::Crm,
+        PluginCatalogCategory::Marketing,
+        PluginCatalogCategory::Messaging,
+        PluginCatalogCategory::Teamwork,
+        PluginCatalogCategory::Other,
+    ];
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            PluginCatalogCategory::Feature => "feature",
+            PluginCatalogCategory::Automation => "automation",
+            PluginCatalogCategory::Cms => "cms",
+            PluginCatalogCategory::Crm => "crm",
+            PluginCatalogCategory::Marketing => "marketing",
+            PluginCatalogCategory::Messaging => "messaging",
+            PluginCatalogCategory::Teamwork => "teamwork",
+            PluginCatalogCategory::Other => "other",
+            PluginCatalogCategory::Unknown(value) => value,
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl From<&str> for PluginCatalogCategory {
+    fn from(value: &str) -> Self {
+        match value {
+            "feature" => PluginCatalogCategory::Feature,
+            "automation" => PluginCatalogCategory::Automation,
+            "cms" => PluginCatalogCategory::Cms,
+            "crm" => PluginCatalogCategory::Crm,
+            "marketing" => PluginCatalogCategory::Marketing,
+            "messaging" => PluginCatalogCategory::Messaging,
+            "teamwork" => PluginCatalogCategory::Teamwork,
+            "other" => PluginCatalogCategory::Other,
+            other => PluginCatalogCategory::Unknown(other.to_owned()),
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::str::FromStr for PluginCatalogCategory {
+    type Err = ::std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(PluginCatalogCategory::from(value))
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::fmt::Display for PluginCatalogCategory {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl ::serde::Serialize for PluginCatalogCategory {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl<'de> ::serde::Deserialize<'de> for PluginCatalogCategory {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(PluginCatalogCategory::from(value.as_str()))
+    }
+}
+/// A plugin as listed on the Crisp Marketplace.
+///
+/// Schema `#/components/schemas/PluginCatalogPlugin`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PluginCatalogPlugin {
+    /// Plugin identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Plugin URN, for example `urn:crisp.im:slack:0`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub urn: Option<String>,
+    /// The `type` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<crate::PluginCatalogType>,
+    /// Plugin name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The `category` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<crate::PluginCatalogCategory>,
+    /// One-line presentation of the plugin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    /// Plugin price, in the platform currency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<u16>,
+    /// Plans that include the plugin, if any. Not given for the plugins listed inside a plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plans: Option<Vec<crate::PluginSubscriptionPlan>>,
+    /// URL of the plugin icon, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub icon: Option<String>,
+    /// URL of the plugin website, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub website_url: Option<String>,
+    /// Where to contact the plugin publisher, if given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_url: Option<String>,
+    /// URL of the plugin terms of use, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub terms_url: Option<String>,
+    /// URL of the plugin privacy policy, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub privacy_url: Option<String>,
+    /// URL of a help article about the plugin, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub help_url: Option<String>,
+    /// URL of a video presenting the plugin, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub video_url: Option<String>,
+    /// Whether the plugin has settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub configurable: Option<bool>,
+    /// Date the plugin became available.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<String>,
+}
+/// Area of the API a plugin scope grants access to.
+///
+/// Schema `#/components/schemas/PluginCatalogScopeNamespace`.
+///
+/// Values this version does not know are kept in [`Self::Other`], so a value Crisp
+/// adds later does not break decoding.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg(feature = "internal")]
+pub enum PluginCatalogScopeNamespace {
+    /// `bucket:url`.
+    BucketUrl,
+    /// `website:availability`.
+    WebsiteAvailability,
+    /// `website:operators`.
+    WebsiteOperators,
+    /// `website:settings`.
+    WebsiteSettings,
+    /// `website:verify`.
+    WebsiteVerify,
+    /// `website:visitors`.
+    WebsiteVisitors,
+    /// `website:conversation:initiate`.
+    WebsiteConversationInitiate,
+    /// `website:conversation:sessions`.
+    WebsiteConversationSessions,
+    /// `website:conversation:suggest`.
+    WebsiteConversationSuggest,
+    /// `website:conversation:messages`.
+    WebsiteConversationMessages,
+    /// `website:conversation:states`.
+    WebsiteConversationStates,
+    /// `website:conversation:participants`.
+    WebsiteConversationParticipants,
+    /// `website:conversation:pages`.
+    WebsiteConversationPages,
+    /// `website:conversation:events`.
+    WebsiteConversationEvents,
+    /// `website:conversation:actions`.
+    WebsiteConversationActions,
+    /// `website:conversation:browsing`.
+    WebsiteConversationBrowsing,
+    /// `website:conversation:calls`.
+    WebsiteConversationCalls,
+    /// `website:conversation:reminders`.
+    WebsiteConversationReminders,
+    /// `website:conversation:routing`.
+    WebsiteConversationRouting,
+    /// `website:people:statistics`.
+    WebsitePeopleStatistics,
+    /// `website:people:suggest`.
+    WebsitePeopleSuggest,
+    /// `website:people:profiles`.
+    WebsitePeopleProfiles,
+    /// `website:people:conversations`.
+    WebsitePeopleConversations,
+    /// `website:people:events`.
+    WebsitePeopleEvents,
+    /// `website:people:data`.
+    WebsitePeopleData,
+    /// `website:people:subscriptions`.
+    WebsitePeopleSubscriptions,
+    /// `website:helpdesk:identity`.
+    WebsiteHelpdeskIdentity,
+    /// `website:helpdesk:locales`.
+    WebsiteHelpdeskLocales,
+    /// `website:helpdesk:articles`.
+    WebsiteHelpdeskArticles,
+    /// `website:helpdesk:categories`.
+    WebsiteHelpdeskCategories,
+    /// `website:helpdesk:feedbacks`.
+    WebsiteHelpdeskFeedbacks,
+    /// `website:helpdesk:redirections`.
+    WebsiteHelpdeskRedirections,
+    /// `website:helpdesk:settings`.
+    WebsiteHelpdeskSettings,
+    /// `website:campaign:templates`.
+    WebsiteCampaignTemplates,
+    /// `plugin:subscription:bill`.
+    PluginSubscriptionBill,
+    /// A value this version of the crate does not know.
+    Other(String),
+}
+#[cfg(feature = "internal")]
+impl PluginCatalogScopeNamespace {
+    /// Every value this version knows, in the order of the spec.
+    pub const KNOWN: &'static [PluginCatalogScopeNamespace] = &[
+        PluginCatalogScopeNamespace::BucketUrl,
+        PluginCatalogScopeNamespace::WebsiteAvailability,
+        PluginCatalogScopeNamespace::WebsiteOperators,
+        PluginCatalogScopeNamespace::WebsiteSettings,
+        PluginCatalogScopeNamespace::WebsiteVerify,
+        PluginCatalogScopeNamespace::WebsiteVisitors,
+        PluginCatalogScopeNamespace::WebsiteConversationInitiate,
+        PluginCatalogScopeNamespace::WebsiteConversationSessions,
+        PluginCatalogScopeNamespace::WebsiteConversationSuggest,
+        PluginCatalogScopeNamespace::WebsiteConversationMessages,
+        PluginCatalogScopeNamespace::WebsiteConversationStates,
+        PluginCatalogScopeNamespace::WebsiteConversationParticipants,
+        PluginCatalogScopeNamespace::WebsiteConversationPages,
+        PluginCatalogScopeNamespace::WebsiteConversationEvents,
+        PluginCatalogScopeNamespace::WebsiteConversationActions,
+        PluginCatalogScopeNamespace::WebsiteConversationBrowsing,
+        PluginCatalogScopeNamespace::WebsiteConversationCalls,
+        PluginCatalogScopeNamespace::WebsiteConversationReminders,
+        PluginCatalogScopeNamespace::WebsiteConversationRouting,
+        PluginCatalogScopeNamespace::WebsitePeopleStatistics,
+        PluginCatalogScopeNamespace::WebsitePeopleSuggest,
+        PluginCatalogScopeNamespace::WebsitePeopleProfiles,
+        PluginCatalogScopeNamespace::WebsitePeopleConversations,
+        PluginCatalogScopeNamespace::WebsitePeopleEvents,
+        PluginCatalogScopeNamespace::WebsitePeopleData,
+        PluginCatalogScopeNamespace::WebsitePeopleSubscriptions,
+        PluginCatalogScopeNamespace::WebsiteHelpdeskIdentity,
+        PluginCatalogScopeNamespace::WebsiteHelpdeskLocales,
+        PluginCatalogScopeNamespace::WebsiteHelpdeskArticles,
+        PluginCatalogScopeNamespace::WebsiteHelpdeskCategories,
+        PluginCatalogScopeNamespace::WebsiteHelpdeskFeedbacks,
+        PluginCatalogScopeNamespace::WebsiteHelpdeskRedirections,
+        PluginCatalogScopeNamespace::WebsiteHelpdeskSettings,
+        PluginCatalogScopeNamespace::WebsiteCampaignTemplates,
+        PluginCatalogScopeNamespace::PluginSubscriptionBill,
+    ];
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            PluginCatalogScopeNamespace::BucketUrl => "bucket:url",
+            PluginCatalogScopeNamespace::WebsiteAvailability => "website:availability",
+            PluginCatalogScopeNamespace::WebsiteOperators => "website:operators",
+            PluginCatalogScopeNamespace::WebsiteSettings => "website:settings",
+            PluginCatalogScopeNamespace::WebsiteVerify => "website:verify",
+            PluginCatalogScopeNamespace::WebsiteVisitors => "website:visitors",
+            PluginCatalogScopeNamespace::WebsiteConversationInitiate => {
+                "website:conversation:initiate"
+            }
+            PluginCatalogScopeNamespace::WebsiteConversationSessions => {
+                "website:conversation:sessions"
+            }
+            PluginCatalogScopeNamespace::WebsiteConversationSuggest => {
+                "website:conversation:suggest"
+            }
+            PluginCatalogScopeNamespace::WebsiteConversationMessages => {
+                "website:conversation:messages"
+            }
+            PluginCatalogScopeNamespace::WebsiteConversationStates => {
+                "website:conversation:states"
+            }
+            PluginCatalogScopeNamespace::WebsiteConversationParticipants => {
+                "website:conversation:participants"
+            }
+            PluginCatalogScopeNamespace::WebsiteConversationPages => {
+                "website:conversation:pages"
+            }
+            PluginCatalogScopeNamespace::WebsiteConversationEvents => {
+                "website:conversation:events"
+            }
+            PluginCatalogScopeNamespace::WebsiteConversationActions => {
+                "website:conversation:actions"
+            }
+            PluginCatalogScopeNamespace::WebsiteConversationBrowsing => {
+                "website:conversation:browsing"
+            }
+            PluginCatalogScopeNamespace::WebsiteConversationCalls => {
+                "website:conversation:calls"
+            }
+            PluginCatalogScopeNamespace::WebsiteConversationReminders => {
+                "website:conversation:reminders"
+            }
+            PluginCatalogScopeNamespace::WebsiteConversationRouting => {
+                "website:conversation:routing"
+            }
+            PluginCatalogScopeNamespace::WebsitePeopleStatistics => {
+                "website:people:statistics"
+            }
+            PluginCatalogScopeNamespace::WebsitePeopleSuggest => "website:people:suggest",
+            PluginCatalogScopeNamespace::WebsitePeopleProfiles => {
+                "website:people:profiles"
+            }
+            PluginCatalogScopeNamespace::WebsitePeopleConversations => {
+                "website:people:conversations"
+            }
+            PluginCatalogScopeNamespace::WebsitePeopleEvents => "website:people:events",
+            PluginCatalogScopeNamespace::WebsitePeopleData => "website:people:data",
+            PluginCatalogScopeNamespace::WebsitePeopleSubscriptions => {
+                "website:people:subscriptions"
+            }
+            PluginCatalogScopeNamespace::WebsiteHelpdeskIdentity => {
+                "website:helpdesk:identity"
+            }
+            PluginCatalogScopeNamespace::WebsiteHelpdeskLocales => {
+                "website:helpdesk:locales"
+            }
+            PluginCatalogScopeNamespace::WebsiteHelpdeskArticles => {
+                "website:helpdesk:articles"
+            }
+            PluginCatalogScopeNamespace::WebsiteHelpdeskCategories => {
+                "website:helpdesk:categories"
+            }
+            PluginCatalogScopeNamespace::WebsiteHelpdeskFeedbacks => {
+                "website:helpdesk:feedbacks"
+            }
+            PluginCatalogScopeNamespace::WebsiteHelpdeskRedirections => {
+                "website:helpdesk:redirections"
+            }
+            PluginCatalogScopeNamespace::WebsiteHelpdeskSettings => {
+                "website:helpdesk:settings"
+            }
+            PluginCatalogScopeNamespace::WebsiteCampaignTemplates => {
+                "website:campaign:templates"
+            }
+            PluginCatalogScopeNamespace::PluginSubscriptionBill => {
+                "plugin:subscription:bill"
+            }
+            PluginCatalogScopeNamespace::Other(value) => value,
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl From<&str> for PluginCatalogScopeNamespace {
+    fn from(value: &str) -> Self {
+        match value {
+            "bucket:url" => PluginCatalogScopeNamespace::BucketUrl,
+            "website:availability" => PluginCatalogScopeNamespace::WebsiteAvailability,
+            "website:operators" => PluginCatalogScopeNamespace::WebsiteOperators,
+            "website:settings" => PluginCatalogScopeNamespace::WebsiteSettings,
+            "website:verify" => PluginCatalogScopeNamespace::WebsiteVerify,
+            "website:visitors" => PluginCatalogScopeNamespace::WebsiteVisitors,
+            "website:conversation:initiate" => {
+                PluginCatalogScopeNamespace::WebsiteConversationInitiate
+            }
+            "website:conversation:sessions" => {
+                PluginCatalogScopeNamespace::WebsiteConversationSessions
+            }
+            "website:conversation:suggest" => {
+                PluginCatalogScopeNamespace::WebsiteConversationSuggest
+            }
+            "website:conversation:messages" => {
+                PluginCatalogScopeNamespace::WebsiteConversationMessages
+            }
+            "website:conversation:states" => {
+                PluginCatalogScopeNamespace::WebsiteConversationStates
+            }
+            "website:conversation:participants" => {
+                PluginCatalogScopeNamespace::WebsiteConversationParticipants
+            }
+            "website:conversation:pages" => {
+                PluginCatalogScopeNamespace::WebsiteConversationPages
+            }
+            "website:conversation:events" => {
+                PluginCatalogScopeNamespace::WebsiteConversationEvents
+            }
+            "website:conversation:actions" => {
+                PluginCatalogScopeNamespace::WebsiteConversationActions
+            }
+            "website:conversation:browsing" => {
+                PluginCatalogScopeNamespace::WebsiteConversationBrowsing
+            }
+            "website:conversation:calls" => {
+                PluginCatalogScopeNamespace::WebsiteConversationCalls
+            }
+            "website:conversation:reminders" => {
+                PluginCatalogScopeNamespace::WebsiteConversationReminders
+            }
+            "website:conversation:routing" => {
+                PluginCatalogScopeNamespace::WebsiteConversationRouting
+            }
+            "website:people:statistics" => {
+                PluginCatalogScopeNamespace::WebsitePeopleStatistics
+            }
+            "website:people:suggest" => PluginCatalogScopeNamespace::WebsitePeopleSuggest,
+            "website:people:profiles" => {
+                PluginCatalogScopeNamespace::WebsitePeopleProfiles
+            }
+            "website:people:conversations" => {
+                PluginCatalogScopeNamespace::WebsitePeopleConversations
+            }
+            "website:people:events" => PluginCatalogScopeNamespace::WebsitePeopleEvents,
+            "website:people:data" => PluginCatalogScopeNamespace::WebsitePeopleData,
+            "website:people:subscriptions" => {
+                PluginCatalogScopeNamespace::WebsitePeopleSubscriptions
+            }
+            "website:helpdesk:identity" => {
+                PluginCatalogScopeNamespace::WebsiteHelpdeskIdentity
+            }
+            "website:helpdesk:locales" => {
+                PluginCatalogScopeNamespace::WebsiteHelpdeskLocales
+            }
+            "website:helpdesk:articles" => {
+                PluginCatalogScopeNamespace::WebsiteHelpdeskArticles
+            }
+            "website:helpdesk:categories" => {
+                PluginCatalogScopeNamespace::WebsiteHelpdeskCategories
+            }
+            "website:helpdesk:feedbacks" => {
+                PluginCatalogScopeNamespace::WebsiteHelpdeskFeedbacks
+            }
+            "website:helpdesk:redirections" => {
+                PluginCatalogScopeNamespace::WebsiteHelpdeskRedirections
+            }
+            "website:helpdesk:settings" => {
+                PluginCatalogScopeNamespace::WebsiteHelpdeskSettings
+            }
+            "website:campaign:templates" => {
+                PluginCatalogScopeNamespace::WebsiteCampaignTemplates
+            }
+            "plugin:subscription:bill" => {
+                PluginCatalogScopeNamespace::PluginSubscriptionBill
+            }
+            other => PluginCatalogScopeNamespace::Other(other.to_owned()),
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::str::FromStr for PluginCatalogScopeNamespace {
+    type Err = ::std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(PluginCatalogScopeNamespace::from(value))
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::fmt::Display for PluginCatalogScopeNamespace {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl ::serde::Serialize for PluginCatalogScopeNamespace {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl<'de> ::serde::Deserialize<'de> for PluginCatalogScopeNamespace {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(PluginCatalogScopeNamespace::from(value.as_str()))
+    }
+}
+/// Access level of a plugin scope.
+///
+/// Schema `#/components/schemas/PluginCatalogScopePermission`.
+///
+/// Values this version does not know are kept in [`Self::Other`], so a value Crisp
+/// adds later does not break decoding.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg(feature = "internal")]
+pub enum PluginCatalogScopePermission {
+    /// `read`.
+    Read,
+    /// `write`.
+    Write,
+    /// A value this version of the crate does not know.
+    Other(String),
+}
+#[cfg(feature = "internal")]
+impl PluginCatalogScopePermission {
+    /// Every value this version knows, in the order of the spec.
+    pub const KNOWN: &'static [PluginCatalogScopePermission] = &[
+        PluginCatalogScopePermission::Read,
+        PluginCatalogScopePermission::Write,
+    ];
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            PluginCatalogScopePermission::Read => "read",
+            PluginCatalogScopePermission::Write => "write",
+            PluginCatalogScopePermission::Other(value) => value,
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl From<&str> for PluginCatalogScopePermission {
+    fn from(value: &str) -> Self {
+        match value {
+            "read" => PluginCatalogScopePermission::Read,
+            "write" => PluginCatalogScopePermission::Write,
+            other => PluginCatalogScopePermission::Other(other.to_owned()),
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::str::FromStr for PluginCatalogScopePermission {
+    type Err = ::std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(PluginCatalogScopePermission::from(value))
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::fmt::Display for PluginCatalogScopePermission {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl ::serde::Serialize for PluginCatalogScopePermission {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl<'de> ::serde::Deserialize<'de> for PluginCatalogScopePermission {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(PluginCatalogScopePermission::from(value.as_str()))
+    }
+}
+/// One scope a plugin asks for.
+///
+/// Schema `#/components/schemas/PluginCatalogScope`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PluginCatalogScope {
+    /// The `namespace` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<crate::PluginCatalogScopeNamespace>,
+    /// Access levels granted on the namespace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permissions: Option<Vec<crate::PluginCatalogScopePermission>>,
+}
+/// Long presentation of a plugin: its description, the scopes it needs and its author.
+///
+/// Schema `#/components/schemas/PluginCatalogDetails`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PluginCatalogDetails {
+    /// Full description of the plugin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Scopes the plugin asks for, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<crate::PluginCatalogScope>>,
+    /// Publisher of the plugin; may be empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<crate::PluginCatalogDetailsAuthor>,
+}
+/// A feature a plugin advertises on the Marketplace.
+///
+/// Schema `#/components/schemas/PluginCatalogFeature`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PluginCatalogFeature {
+    /// Feature title; may be empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Feature description; may be empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// URLs of screenshots; may be empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub screenshots: Option<Vec<String>>,
+    /// URLs of videos; may be empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub videos: Option<Vec<String>>,
+}
+/// A Marketplace category with the number of plugins filed in it.
+///
+/// Schema `#/components/schemas/PluginCatalogCategoryCount`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PluginCatalogCategoryCount {
+    /// The `category` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<crate::PluginCatalogCategory>,
+    /// Number of plugins in the category.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plugins: Option<u32>,
+}
+/// The widget a plugin installed on a website shows in the conversation side panel.
+///
+/// Schema `#/components/schemas/PluginCatalogWidgetSchema`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PluginCatalogWidgetSchema {
+    /// Plugin identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plugin_id: Option<String>,
+    /// Secret token of the plugin subscription, which external widgets use to authenticate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    /// Widget name, usually the plugin name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Widget icon URL, usually the plugin icon.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub icon: Option<String>,
+    /// Widget schema, as JSON Schema text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+}
+/// An open (not yet settled) usage bill of a plugin on one website.
+///
+/// Schema `#/components/schemas/PluginCatalogUsageBill`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PluginCatalogUsageBill {
+    /// Website identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub website_id: Option<String>,
+    /// Plugin identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plugin_id: Option<String>,
+    /// Label of the billed item.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Units consumed so far.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub units: Option<u32>,
+    /// Price charged per unit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<f32>,
+}
+/// A Crisp plan as offered to websites, with the plugins it bundles.
+///
+/// Schema `#/components/schemas/PlanCatalogPlan`.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PlanCatalogPlan {
+    /// Plan identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Plan name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Plan price, in the platform currency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<u16>,
+    /// Days the plan can be tried for free on a first subscription.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trial_days: Option<u16>,
+    /// Date the plan became available.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<String>,
+    /// Plugins included in the plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plugins: Option<Vec<crate::PluginCatalogPlugin>>,
+}
 /// Rich preview data.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct MessagePreviewPreview {
@@ -6115,4 +11028,1332 @@ pub struct VisitorMapPointVisitors {
     /// Visitors listed for this place.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sessions: Option<Vec<crate::VisitorMapSession>>,
+}
+/// Page counts for the domain.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SnippetWebpageDomainPagesStatistics {
+    /// Number of pages known for the domain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<u32>,
+    /// Number of those pages that are switched off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled: Option<u32>,
+}
+/// Pages found under the domain.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SnippetWebpageDomainPages {
+    /// Page counts for the domain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statistics: Option<crate::SnippetWebpageDomainPagesStatistics>,
+    /// The `status` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<crate::SnippetCrawlStatus>,
+}
+/// Checks on the HTTP status code of the answer.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct StatusPageServiceNodeHttpStatus {
+    /// A replica is healthy when the status code is above this value, for example 200.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub healthy_above: Option<u16>,
+    /// A replica is healthy when the status code is below this value, for example 400.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub healthy_below: Option<u16>,
+}
+/// Checks on the HTTP body of the answer.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct StatusPageServiceNodeHttpBody {
+    /// A replica is healthy when the body contains this text, for example `OK`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub healthy_match: Option<String>,
+}
+/// Checks on the HTTP status code of the answer.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct StatusPageServiceNodeHttpUpdateStatus {
+    /// Status codes above this value count as healthy.
+    pub healthy_above: u16,
+    /// Status codes below this value count as healthy.
+    pub healthy_below: u16,
+}
+/// Checks on the HTTP body of the answer.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct StatusPageServiceNodeHttpUpdateBody {
+    /// Text the body must contain for the replica to count as healthy.
+    pub healthy_match: String,
+}
+/// Logo images.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct StatusPageSettingsAppearanceLogos {
+    /// URL of the header logo, when one is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header: Option<String>,
+    /// URL of the footer logo, when one is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub footer: Option<String>,
+}
+/// Look of the status page.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct StatusPageSettingsAppearance {
+    /// Logo images.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logos: Option<crate::StatusPageSettingsAppearanceLogos>,
+    /// URL of the banner image, when one is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub banner: Option<String>,
+}
+/// Behavior switches.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct StatusPageSettingsBehavior {
+    /// Show the chatbox on the status page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub show_chatbox: Option<bool>,
+    /// Show a language picker in the header.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale_picker: Option<bool>,
+    /// Show a link to Crisp in the footer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refer_link: Option<bool>,
+    /// Ask search engines not to index any page of the status page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forbid_indexing: Option<bool>,
+}
+/// Custom code added to the status page.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct StatusPageSettingsInclude {
+    /// Raw HTML inserted into the page, when any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub html: Option<String>,
+}
+/// Thresholds for nodes in poll mode.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct StatusPageSettingsMetricsPoll {
+    /// How many times a failed probe is retried.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<u8>,
+    /// Seconds after which an unanswering replica is dead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay_dead: Option<u32>,
+    /// Seconds of response time after which a replica is sick.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay_sick: Option<u32>,
+}
+/// Thresholds for nodes in push mode.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct StatusPageSettingsMetricsPush {
+    /// Seconds without a report after which a replica is dead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay_dead: Option<u32>,
+    /// System CPU load above which a replica is sick (0.01 to 10.00).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_cpu_sick_above: Option<f32>,
+    /// Share of system memory in use above which a replica is sick (0.01 to 1.00).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_ram_sick_above: Option<f32>,
+}
+/// Thresholds for nodes in local mode.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct StatusPageSettingsMetricsLocal {
+    /// How many times a failed local check is retried.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<u8>,
+    /// Seconds after which an unanswering replica is dead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay_dead: Option<u32>,
+    /// Seconds of response time after which a replica is sick.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay_sick: Option<u32>,
+}
+/// Thresholds used to decide the health of replicas.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct StatusPageSettingsMetrics {
+    /// Thresholds for nodes in poll mode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poll: Option<crate::StatusPageSettingsMetricsPoll>,
+    /// Thresholds for nodes in push mode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub push: Option<crate::StatusPageSettingsMetricsPush>,
+    /// Thresholds for nodes in local mode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local: Option<crate::StatusPageSettingsMetricsLocal>,
+}
+/// Slack alerts, when set up.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct StatusPageSettingsNotifySlack {
+    /// Slack incoming web hook URL that receives the alerts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hook_url: Option<String>,
+    /// Whether alerts mention every member of the channel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mention_channel: Option<bool>,
+}
+/// E-mail alerts, when set up.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct StatusPageSettingsNotifyEmail {
+    /// E-mail address that receives the alerts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+}
+/// Push notifications in the Crisp apps, when set up.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct StatusPageSettingsNotifyApp {
+    /// Identifiers of the users notified.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_ids: Option<Vec<String>>,
+}
+/// Pushover alerts, when set up.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct StatusPageSettingsNotifyPushover {
+    /// Pushover application token used to send the alerts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    /// Pushover user or group keys that receive the alerts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub users: Option<Vec<String>>,
+}
+/// Where downtime alerts are sent.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct StatusPageSettingsNotify {
+    /// Slack alerts, when set up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slack: Option<crate::StatusPageSettingsNotifySlack>,
+    /// E-mail alerts, when set up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<crate::StatusPageSettingsNotifyEmail>,
+    /// Push notifications in the Crisp apps, when set up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app: Option<crate::StatusPageSettingsNotifyApp>,
+    /// Pushover alerts, when set up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pushover: Option<crate::StatusPageSettingsNotifyPushover>,
+}
+/// DNS setup to carry out.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct StatusPageDomainSetupFlowSetup {
+    /// DNS records to create.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub records: Option<Vec<crate::StatusPageDomainSetupRecord>>,
+}
+/// Validity of the availability.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UserAvailabilityUpdateTime {
+    /// How long the availability stays valid, in seconds, before it expires.
+    pub r#for: u32,
+}
+/// `paypal` for a PayPal agreement, `stripe` to finish setting up (for example with 3D Secure) a card that was just added.
+///
+/// Values this version does not know are kept in [`Self::Other`], so a value Crisp
+/// adds later does not break decoding.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg(feature = "internal")]
+pub enum UserBillingLinkRequestService {
+    /// `stripe`.
+    Stripe,
+    /// `paypal`.
+    Paypal,
+    /// A value this version of the crate does not know.
+    Other(String),
+}
+#[cfg(feature = "internal")]
+impl UserBillingLinkRequestService {
+    /// Every value this version knows, in the order of the spec.
+    pub const KNOWN: &'static [UserBillingLinkRequestService] = &[
+        UserBillingLinkRequestService::Stripe,
+        UserBillingLinkRequestService::Paypal,
+    ];
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            UserBillingLinkRequestService::Stripe => "stripe",
+            UserBillingLinkRequestService::Paypal => "paypal",
+            UserBillingLinkRequestService::Other(value) => value,
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl From<&str> for UserBillingLinkRequestService {
+    fn from(value: &str) -> Self {
+        match value {
+            "stripe" => UserBillingLinkRequestService::Stripe,
+            "paypal" => UserBillingLinkRequestService::Paypal,
+            other => UserBillingLinkRequestService::Other(other.to_owned()),
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::str::FromStr for UserBillingLinkRequestService {
+    type Err = ::std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(UserBillingLinkRequestService::from(value))
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::fmt::Display for UserBillingLinkRequestService {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl ::serde::Serialize for UserBillingLinkRequestService {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl<'de> ::serde::Deserialize<'de> for UserBillingLinkRequestService {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(UserBillingLinkRequestService::from(value.as_str()))
+    }
+}
+/// Amount due and how it splits.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UserBillingInvoiceDetailsDue {
+    /// Total due on the invoice, in whole units of its currency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<u64>,
+    /// Breakdown of the amount per website.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parts: Option<Vec<crate::UserBillingInvoicePart>>,
+}
+/// Message counters of the website restricted to its inboxes.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UserAccountWebsiteInboxes {
+    /// Unread messages in inboxes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u32>,
+    /// Pending assigned messages in inboxes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assigned: Option<u32>,
+}
+/// Deletion scheduled for the website; absent when none is.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UserAccountWebsiteExpunge {
+    /// When the website will be deleted, in milliseconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<u64>,
+}
+/// Channel to extend the login to, such as `phone` to receive the TOTP code by SMS.
+///
+/// Values this version does not know are kept in [`Self::Other`], so a value Crisp
+/// adds later does not break decoding.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg(feature = "internal")]
+pub enum UserSessionLoginExtend {
+    /// `phone`.
+    Phone,
+    /// A value this version of the crate does not know.
+    Other(String),
+}
+#[cfg(feature = "internal")]
+impl UserSessionLoginExtend {
+    /// Every value this version knows, in the order of the spec.
+    pub const KNOWN: &'static [UserSessionLoginExtend] = &[
+        UserSessionLoginExtend::Phone,
+    ];
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            UserSessionLoginExtend::Phone => "phone",
+            UserSessionLoginExtend::Other(value) => value,
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl From<&str> for UserSessionLoginExtend {
+    fn from(value: &str) -> Self {
+        match value {
+            "phone" => UserSessionLoginExtend::Phone,
+            other => UserSessionLoginExtend::Other(other.to_owned()),
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::str::FromStr for UserSessionLoginExtend {
+    type Err = ::std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(UserSessionLoginExtend::from(value))
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::fmt::Display for UserSessionLoginExtend {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl ::serde::Serialize for UserSessionLoginExtend {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl<'de> ::serde::Deserialize<'de> for UserSessionLoginExtend {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(UserSessionLoginExtend::from(value.as_str()))
+    }
+}
+/// Whether the session is still authorized or has been closed (signed out).
+///
+/// Values this version does not know are kept in [`Self::Other`], so a value Crisp
+/// adds later does not break decoding.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg(feature = "internal")]
+pub enum UserSessionHistoryEntryState {
+    /// `authorized`.
+    Authorized,
+    /// `closed`.
+    Closed,
+    /// A value this version of the crate does not know.
+    Other(String),
+}
+#[cfg(feature = "internal")]
+impl UserSessionHistoryEntryState {
+    /// Every value this version knows, in the order of the spec.
+    pub const KNOWN: &'static [UserSessionHistoryEntryState] = &[
+        UserSessionHistoryEntryState::Authorized,
+        UserSessionHistoryEntryState::Closed,
+    ];
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            UserSessionHistoryEntryState::Authorized => "authorized",
+            UserSessionHistoryEntryState::Closed => "closed",
+            UserSessionHistoryEntryState::Other(value) => value,
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl From<&str> for UserSessionHistoryEntryState {
+    fn from(value: &str) -> Self {
+        match value {
+            "authorized" => UserSessionHistoryEntryState::Authorized,
+            "closed" => UserSessionHistoryEntryState::Closed,
+            other => UserSessionHistoryEntryState::Other(other.to_owned()),
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::str::FromStr for UserSessionHistoryEntryState {
+    type Err = ::std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(UserSessionHistoryEntryState::from(value))
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::fmt::Display for UserSessionHistoryEntryState {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl ::serde::Serialize for UserSessionHistoryEntryState {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl<'de> ::serde::Deserialize<'de> for UserSessionHistoryEntryState {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(UserSessionHistoryEntryState::from(value.as_str()))
+    }
+}
+/// Kind of event the alert is about.
+///
+/// Values this version does not know are kept in [`Self::Other`], so a value Crisp
+/// adds later does not break decoding.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg(feature = "internal")]
+pub enum UserFeedAlertNamespace {
+    /// `website:agent_limit_reached`.
+    WebsiteAgentLimitReached,
+    /// `billing:payment_method_expire`.
+    BillingPaymentMethodExpire,
+    /// `billing:payment_action`.
+    BillingPaymentAction,
+    /// `billing:payment_error`.
+    BillingPaymentError,
+    /// `message:reminder`.
+    MessageReminder,
+    /// `website:export_complete`.
+    WebsiteExportComplete,
+    /// `helpdesk:import_complete`.
+    HelpdeskImportComplete,
+    /// `website:subscriptions_deactivated`.
+    WebsiteSubscriptionsDeactivated,
+    /// `website:plan_trial_ended`.
+    WebsitePlanTrialEnded,
+    /// `website:agent_purged`.
+    WebsiteAgentPurged,
+    /// A value this version of the crate does not know.
+    Other(String),
+}
+#[cfg(feature = "internal")]
+impl UserFeedAlertNamespace {
+    /// Every value this version knows, in the order of the spec.
+    pub const KNOWN: &'static [UserFeedAlertNamespace] = &[
+        UserFeedAlertNamespace::WebsiteAgentLimitReached,
+        UserFeedAlertNamespace::BillingPaymentMethodExpire,
+        UserFeedAlertNamespace::BillingPaymentAction,
+        UserFeedAlertNamespace::BillingPaymentError,
+        UserFeedAlertNamespace::MessageReminder,
+        UserFeedAlertNamespace::WebsiteExportComplete,
+        UserFeedAlertNamespace::HelpdeskImportComplete,
+        UserFeedAlertNamespace::WebsiteSubscriptionsDeactivated,
+        UserFeedAlertNamespace::WebsitePlanTrialEnded,
+        UserFeedAlertNamespace::WebsiteAgentPurged,
+    ];
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            UserFeedAlertNamespace::WebsiteAgentLimitReached => {
+                "website:agent_limit_reached"
+            }
+            UserFeedAlertNamespace::BillingPaymentMethodExpire => {
+                "billing:payment_method_expire"
+            }
+            UserFeedAlertNamespace::BillingPaymentAction => "billing:payment_action",
+            UserFeedAlertNamespace::BillingPaymentError => "billing:payment_error",
+            UserFeedAlertNamespace::MessageReminder => "message:reminder",
+            UserFeedAlertNamespace::WebsiteExportComplete => "website:export_complete",
+            UserFeedAlertNamespace::HelpdeskImportComplete => "helpdesk:import_complete",
+            UserFeedAlertNamespace::WebsiteSubscriptionsDeactivated => {
+                "website:subscriptions_deactivated"
+            }
+            UserFeedAlertNamespace::WebsitePlanTrialEnded => "website:plan_trial_ended",
+            UserFeedAlertNamespace::WebsiteAgentPurged => "website:agent_purged",
+            UserFeedAlertNamespace::Other(value) => value,
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl From<&str> for UserFeedAlertNamespace {
+    fn from(value: &str) -> Self {
+        match value {
+            "website:agent_limit_reached" => {
+                UserFeedAlertNamespace::WebsiteAgentLimitReached
+            }
+            "billing:payment_method_expire" => {
+                UserFeedAlertNamespace::BillingPaymentMethodExpire
+            }
+            "billing:payment_action" => UserFeedAlertNamespace::BillingPaymentAction,
+            "billing:payment_error" => UserFeedAlertNamespace::BillingPaymentError,
+            "message:reminder" => UserFeedAlertNamespace::MessageReminder,
+            "website:export_complete" => UserFeedAlertNamespace::WebsiteExportComplete,
+            "helpdesk:import_complete" => UserFeedAlertNamespace::HelpdeskImportComplete,
+            "website:subscriptions_deactivated" => {
+                UserFeedAlertNamespace::WebsiteSubscriptionsDeactivated
+            }
+            "website:plan_trial_ended" => UserFeedAlertNamespace::WebsitePlanTrialEnded,
+            "website:agent_purged" => UserFeedAlertNamespace::WebsiteAgentPurged,
+            other => UserFeedAlertNamespace::Other(other.to_owned()),
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::str::FromStr for UserFeedAlertNamespace {
+    type Err = ::std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(UserFeedAlertNamespace::from(value))
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::fmt::Display for UserFeedAlertNamespace {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl ::serde::Serialize for UserFeedAlertNamespace {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl<'de> ::serde::Deserialize<'de> for UserFeedAlertNamespace {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(UserFeedAlertNamespace::from(value.as_str()))
+    }
+}
+/// DNS setup to carry out.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ChannelEmailSetupFlowSetup {
+    /// DNS records to create.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub records: Option<Vec<crate::ChannelEmailSetupRecord>>,
+}
+/// IP version of the address.
+///
+/// Values this version does not know are kept in [`Self::Other`], so a value Crisp
+/// adds later does not break decoding.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg(feature = "internal")]
+pub enum ChannelEmailIpAddressType {
+    /// `V4`.
+    V4,
+    /// `V6`.
+    V6,
+    /// A value this version of the crate does not know.
+    Other(String),
+}
+#[cfg(feature = "internal")]
+impl ChannelEmailIpAddressType {
+    /// Every value this version knows, in the order of the spec.
+    pub const KNOWN: &'static [ChannelEmailIpAddressType] = &[
+        ChannelEmailIpAddressType::V4,
+        ChannelEmailIpAddressType::V6,
+    ];
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            ChannelEmailIpAddressType::V4 => "V4",
+            ChannelEmailIpAddressType::V6 => "V6",
+            ChannelEmailIpAddressType::Other(value) => value,
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl From<&str> for ChannelEmailIpAddressType {
+    fn from(value: &str) -> Self {
+        match value {
+            "V4" => ChannelEmailIpAddressType::V4,
+            "V6" => ChannelEmailIpAddressType::V6,
+            other => ChannelEmailIpAddressType::Other(other.to_owned()),
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::str::FromStr for ChannelEmailIpAddressType {
+    type Err = ::std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(ChannelEmailIpAddressType::from(value))
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::fmt::Display for ChannelEmailIpAddressType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl ::serde::Serialize for ChannelEmailIpAddressType {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl<'de> ::serde::Deserialize<'de> for ChannelEmailIpAddressType {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(ChannelEmailIpAddressType::from(value.as_str()))
+    }
+}
+/// What to extract from the history.
+///
+/// Values this version does not know are kept in [`Self::Other`], so a value Crisp
+/// adds later does not break decoding.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg(feature = "internal")]
+pub enum WebsiteServiceExtractAction {
+    /// `condense`.
+    Condense,
+    /// `summarize`.
+    Summarize,
+    /// A value this version of the crate does not know.
+    Other(String),
+}
+#[cfg(feature = "internal")]
+impl WebsiteServiceExtractAction {
+    /// Every value this version knows, in the order of the spec.
+    pub const KNOWN: &'static [WebsiteServiceExtractAction] = &[
+        WebsiteServiceExtractAction::Condense,
+        WebsiteServiceExtractAction::Summarize,
+    ];
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            WebsiteServiceExtractAction::Condense => "condense",
+            WebsiteServiceExtractAction::Summarize => "summarize",
+            WebsiteServiceExtractAction::Other(value) => value,
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl From<&str> for WebsiteServiceExtractAction {
+    fn from(value: &str) -> Self {
+        match value {
+            "condense" => WebsiteServiceExtractAction::Condense,
+            "summarize" => WebsiteServiceExtractAction::Summarize,
+            other => WebsiteServiceExtractAction::Other(other.to_owned()),
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::str::FromStr for WebsiteServiceExtractAction {
+    type Err = ::std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(WebsiteServiceExtractAction::from(value))
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::fmt::Display for WebsiteServiceExtractAction {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl ::serde::Serialize for WebsiteServiceExtractAction {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl<'de> ::serde::Deserialize<'de> for WebsiteServiceExtractAction {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(WebsiteServiceExtractAction::from(value.as_str()))
+    }
+}
+/// Data source to search and predict from; every source when left out.
+///
+/// Values this version does not know are kept in [`Self::Other`], so a value Crisp
+/// adds later does not break decoding.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg(feature = "internal")]
+pub enum WebsiteServicePredictSource {
+    /// `inbox`.
+    Inbox,
+    /// `answer`.
+    Answer,
+    /// `webpage`.
+    Webpage,
+    /// `helpdesk`.
+    Helpdesk,
+    /// A value this version of the crate does not know.
+    Other(String),
+}
+#[cfg(feature = "internal")]
+impl WebsiteServicePredictSource {
+    /// Every value this version knows, in the order of the spec.
+    pub const KNOWN: &'static [WebsiteServicePredictSource] = &[
+        WebsiteServicePredictSource::Inbox,
+        WebsiteServicePredictSource::Answer,
+        WebsiteServicePredictSource::Webpage,
+        WebsiteServicePredictSource::Helpdesk,
+    ];
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            WebsiteServicePredictSource::Inbox => "inbox",
+            WebsiteServicePredictSource::Answer => "answer",
+            WebsiteServicePredictSource::Webpage => "webpage",
+            WebsiteServicePredictSource::Helpdesk => "helpdesk",
+            WebsiteServicePredictSource::Other(value) => value,
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl From<&str> for WebsiteServicePredictSource {
+    fn from(value: &str) -> Self {
+        match value {
+            "inbox" => WebsiteServicePredictSource::Inbox,
+            "answer" => WebsiteServicePredictSource::Answer,
+            "webpage" => WebsiteServicePredictSource::Webpage,
+            "helpdesk" => WebsiteServicePredictSource::Helpdesk,
+            other => WebsiteServicePredictSource::Other(other.to_owned()),
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::str::FromStr for WebsiteServicePredictSource {
+    type Err = ::std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(WebsiteServicePredictSource::from(value))
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::fmt::Display for WebsiteServicePredictSource {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl ::serde::Serialize for WebsiteServicePredictSource {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl<'de> ::serde::Deserialize<'de> for WebsiteServicePredictSource {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(WebsiteServicePredictSource::from(value.as_str()))
+    }
+}
+/// Who the predicted reply is for; `user` when left out.
+///
+/// Values this version does not know are kept in [`Self::Other`], so a value Crisp
+/// adds later does not break decoding.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg(feature = "internal")]
+pub enum WebsiteServicePredictTarget {
+    /// `user`.
+    User,
+    /// `operator`.
+    Operator,
+    /// A value this version of the crate does not know.
+    Other(String),
+}
+#[cfg(feature = "internal")]
+impl WebsiteServicePredictTarget {
+    /// Every value this version knows, in the order of the spec.
+    pub const KNOWN: &'static [WebsiteServicePredictTarget] = &[
+        WebsiteServicePredictTarget::User,
+        WebsiteServicePredictTarget::Operator,
+    ];
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            WebsiteServicePredictTarget::User => "user",
+            WebsiteServicePredictTarget::Operator => "operator",
+            WebsiteServicePredictTarget::Other(value) => value,
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl From<&str> for WebsiteServicePredictTarget {
+    fn from(value: &str) -> Self {
+        match value {
+            "user" => WebsiteServicePredictTarget::User,
+            "operator" => WebsiteServicePredictTarget::Operator,
+            other => WebsiteServicePredictTarget::Other(other.to_owned()),
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::str::FromStr for WebsiteServicePredictTarget {
+    type Err = ::std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(WebsiteServicePredictTarget::from(value))
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::fmt::Display for WebsiteServicePredictTarget {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl ::serde::Serialize for WebsiteServicePredictTarget {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl<'de> ::serde::Deserialize<'de> for WebsiteServicePredictTarget {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(WebsiteServicePredictTarget::from(value.as_str()))
+    }
+}
+/// Data source to search for answers.
+///
+/// Values this version does not know are kept in [`Self::Other`], so a value Crisp
+/// adds later does not break decoding.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg(feature = "internal")]
+pub enum WebsiteServiceRankSource {
+    /// `helpdesk`.
+    Helpdesk,
+    /// A value this version of the crate does not know.
+    Other(String),
+}
+#[cfg(feature = "internal")]
+impl WebsiteServiceRankSource {
+    /// Every value this version knows, in the order of the spec.
+    pub const KNOWN: &'static [WebsiteServiceRankSource] = &[
+        WebsiteServiceRankSource::Helpdesk,
+    ];
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            WebsiteServiceRankSource::Helpdesk => "helpdesk",
+            WebsiteServiceRankSource::Other(value) => value,
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl From<&str> for WebsiteServiceRankSource {
+    fn from(value: &str) -> Self {
+        match value {
+            "helpdesk" => WebsiteServiceRankSource::Helpdesk,
+            other => WebsiteServiceRankSource::Other(other.to_owned()),
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::str::FromStr for WebsiteServiceRankSource {
+    type Err = ::std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(WebsiteServiceRankSource::from(value))
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::fmt::Display for WebsiteServiceRankSource {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl ::serde::Serialize for WebsiteServiceRankSource {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl<'de> ::serde::Deserialize<'de> for WebsiteServiceRankSource {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(WebsiteServiceRankSource::from(value.as_str()))
+    }
+}
+/// Rewrite to apply.
+///
+/// Values this version does not know are kept in [`Self::Other`], so a value Crisp
+/// adds later does not break decoding.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg(feature = "internal")]
+pub enum WebsiteServiceTransformAction {
+    /// `expand`.
+    Expand,
+    /// `readdress`.
+    Readdress,
+    /// `improve:rephrase`.
+    ImproveRephrase,
+    /// `improve:grammar`.
+    ImproveGrammar,
+    /// `tone:friendly`.
+    ToneFriendly,
+    /// `tone:formal`.
+    ToneFormal,
+    /// A value this version of the crate does not know.
+    Other(String),
+}
+#[cfg(feature = "internal")]
+impl WebsiteServiceTransformAction {
+    /// Every value this version knows, in the order of the spec.
+    pub const KNOWN: &'static [WebsiteServiceTransformAction] = &[
+        WebsiteServiceTransformAction::Expand,
+        WebsiteServiceTransformAction::Readdress,
+        WebsiteServiceTransformAction::ImproveRephrase,
+        WebsiteServiceTransformAction::ImproveGrammar,
+        WebsiteServiceTransformAction::ToneFriendly,
+        WebsiteServiceTransformAction::ToneFormal,
+    ];
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            WebsiteServiceTransformAction::Expand => "expand",
+            WebsiteServiceTransformAction::Readdress => "readdress",
+            WebsiteServiceTransformAction::ImproveRephrase => "improve:rephrase",
+            WebsiteServiceTransformAction::ImproveGrammar => "improve:grammar",
+            WebsiteServiceTransformAction::ToneFriendly => "tone:friendly",
+            WebsiteServiceTransformAction::ToneFormal => "tone:formal",
+            WebsiteServiceTransformAction::Other(value) => value,
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl From<&str> for WebsiteServiceTransformAction {
+    fn from(value: &str) -> Self {
+        match value {
+            "expand" => WebsiteServiceTransformAction::Expand,
+            "readdress" => WebsiteServiceTransformAction::Readdress,
+            "improve:rephrase" => WebsiteServiceTransformAction::ImproveRephrase,
+            "improve:grammar" => WebsiteServiceTransformAction::ImproveGrammar,
+            "tone:friendly" => WebsiteServiceTransformAction::ToneFriendly,
+            "tone:formal" => WebsiteServiceTransformAction::ToneFormal,
+            other => WebsiteServiceTransformAction::Other(other.to_owned()),
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::str::FromStr for WebsiteServiceTransformAction {
+    type Err = ::std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(WebsiteServiceTransformAction::from(value))
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::fmt::Display for WebsiteServiceTransformAction {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl ::serde::Serialize for WebsiteServiceTransformAction {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl<'de> ::serde::Deserialize<'de> for WebsiteServiceTransformAction {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(WebsiteServiceTransformAction::from(value.as_str()))
+    }
+}
+/// Website the invitation is for.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct InviteDetailsWebsite {
+    /// Website identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Website name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Website domain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+    /// URL of the website logo; may be empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logo: Option<String>,
+}
+/// Values the allowed total is computed from.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UsageQuotaQuotaContext {
+    /// Consumptions included in the plan of the website.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub included: Option<u64>,
+    /// Time divider applied to the included amount, for example when a monthly allowance is counted per week.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub divider: Option<f64>,
+}
+/// State of the quota.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UsageQuotaQuota {
+    /// How many times the quota was consumed in the current period.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub used: Option<u64>,
+    /// How many consumptions a period allows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u64>,
+    /// Seconds after which the current period ends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time: Option<u32>,
+    /// Values the allowed total is computed from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<crate::UsageQuotaQuotaContext>,
+}
+/// Limit that can be subscribed to in order to raise this quota, when there is one.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UsageQuotaLimit {
+    /// Limit identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+}
+/// Values the allowed total is computed from.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UsageLimitLimitContext {
+    /// Entries included in the plan of the website, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub included: Option<u64>,
+}
+/// Limit attached to the namespace, when there is one.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UsageLimitLimit {
+    /// Identifier of the limit; subscribing to it raises the allowed total.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// What the website uses now, when the namespace can be measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<u64>,
+    /// Most the current limit subscription allows; a larger subscription raises it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<u64>,
+    /// Values the allowed total is computed from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<crate::UsageLimitLimitContext>,
+}
+/// Counts keyed by star value.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct RatingStarsStars {
+    /// Ratings with 1 star.
+    #[serde(rename = "1", default, skip_serializing_if = "Option::is_none")]
+    pub n1: Option<u32>,
+    /// Ratings with 2 stars.
+    #[serde(rename = "2", default, skip_serializing_if = "Option::is_none")]
+    pub n2: Option<u32>,
+    /// Ratings with 3 stars.
+    #[serde(rename = "3", default, skip_serializing_if = "Option::is_none")]
+    pub n3: Option<u32>,
+    /// Ratings with 4 stars.
+    #[serde(rename = "4", default, skip_serializing_if = "Option::is_none")]
+    pub n4: Option<u32>,
+    /// Ratings with 5 stars.
+    #[serde(rename = "5", default, skip_serializing_if = "Option::is_none")]
+    pub n5: Option<u32>,
+    /// Ratings that include a comment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<u32>,
+}
+/// Geographic coordinates.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct RatingSessionGeolocationCoordinates {
+    /// Latitude, in degrees.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latitude: Option<f64>,
+    /// Longitude, in degrees.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub longitude: Option<f64>,
+}
+/// Where the author was located.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct RatingSessionGeolocation {
+    /// Country code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    /// Region code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// City name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    /// Geographic coordinates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coordinates: Option<crate::RatingSessionGeolocationCoordinates>,
+}
+/// Operator assigned to the conversation, if any.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct RatingAssigned {
+    /// User identifier of the operator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+}
+/// Object the criterion is read from; only conversations (`session`) are routed.
+///
+/// Values this version does not know are kept in [`Self::Other`], so a value Crisp
+/// adds later does not break decoding.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg(feature = "internal")]
+pub enum RoutingRuleConditionModel {
+    /// `session`.
+    Session,
+    /// A value this version of the crate does not know.
+    Other(String),
+}
+#[cfg(feature = "internal")]
+impl RoutingRuleConditionModel {
+    /// Every value this version knows, in the order of the spec.
+    pub const KNOWN: &'static [RoutingRuleConditionModel] = &[
+        RoutingRuleConditionModel::Session,
+    ];
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            RoutingRuleConditionModel::Session => "session",
+            RoutingRuleConditionModel::Other(value) => value,
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl From<&str> for RoutingRuleConditionModel {
+    fn from(value: &str) -> Self {
+        match value {
+            "session" => RoutingRuleConditionModel::Session,
+            other => RoutingRuleConditionModel::Other(other.to_owned()),
+        }
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::str::FromStr for RoutingRuleConditionModel {
+    type Err = ::std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(RoutingRuleConditionModel::from(value))
+    }
+}
+#[cfg(feature = "internal")]
+impl ::std::fmt::Display for RoutingRuleConditionModel {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl ::serde::Serialize for RoutingRuleConditionModel {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+#[cfg(feature = "internal")]
+impl<'de> ::serde::Deserialize<'de> for RoutingRuleConditionModel {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(RoutingRuleConditionModel::from(value.as_str()))
+    }
+}
+/// Progress per step.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SetupStates {
+    /// The `chatbox` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chatbox: Option<crate::SetupStep>,
+    /// The `messenger` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub messenger: Option<crate::SetupStep>,
+    /// The `email` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<crate::SetupStep>,
+    /// The `slack` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slack: Option<crate::SetupStep>,
+    /// The `triggers` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub triggers: Option<crate::SetupStep>,
+    /// The `helpdesk` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub helpdesk: Option<crate::SetupStep>,
+    /// The `bot` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bot: Option<crate::SetupStep>,
+    /// The `magicreply` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub magicreply: Option<crate::SetupStep>,
+}
+/// How the limit is sold.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct LimitUnit {
+    /// Entries added by one unit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chunk: Option<u32>,
+    /// Price of one unit, in the platform currency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<f64>,
+}
+/// Units held.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct LimitSubscriptionUnits {
+    /// Units included free of charge.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<u32>,
+    /// Units paid for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub additional: Option<u32>,
+}
+/// Units to buy.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct LimitSubscriptionNewUnits {
+    /// Number of paid units on top of the included ones.
+    pub additional: u32,
+}
+/// Publisher of the plugin; may be empty.
+#[cfg(feature = "internal")]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PluginCatalogDetailsAuthor {
+    /// Author first name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    /// Author last name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    /// Company of the author, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub business_name: Option<String>,
+    /// URL of the author avatar, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar: Option<String>,
 }

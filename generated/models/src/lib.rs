@@ -37,5 +37,45 @@ mod website_batch;
 pub use website_batch::*;
 mod website_visitors;
 pub use website_visitors::*;
+#[cfg(feature = "internal")]
+mod website_status_page;
+#[cfg(feature = "internal")]
+pub use website_status_page::*;
+#[cfg(feature = "internal")]
+mod website_snippets;
+#[cfg(feature = "internal")]
+pub use website_snippets::*;
+#[cfg(feature = "internal")]
+mod email_subscription;
+#[cfg(feature = "internal")]
+pub use email_subscription::*;
+#[cfg(feature = "internal")]
+mod website_channel;
+#[cfg(feature = "internal")]
+pub use website_channel::*;
+#[cfg(feature = "internal")]
+mod website_shortcuts;
+#[cfg(feature = "internal")]
+pub use website_shortcuts::*;
+#[cfg(feature = "internal")]
+mod website_billing;
+#[cfg(feature = "internal")]
+pub use website_billing::*;
+#[cfg(feature = "internal")]
+mod website_contract;
+#[cfg(feature = "internal")]
+pub use website_contract::*;
+#[cfg(feature = "internal")]
+mod website_rating;
+#[cfg(feature = "internal")]
+pub use website_rating::*;
+#[cfg(feature = "internal")]
+mod website_filters;
+#[cfg(feature = "internal")]
+pub use website_filters::*;
+#[cfg(feature = "internal")]
+mod plugin_list;
+#[cfg(feature = "internal")]
+pub use plugin_list::*;
 #[cfg(test)]
 mod example_tests;

@@ -30,6 +30,7 @@ pub trait Bucket: Send + Sync + 'static {
     }
 }
 /// The routes of this area, bound to `auth` and `service`.
+#[allow(clippy::vec_init_then_push)]
 pub(crate) fn routes<A: Authenticate, T: Bucket + ?Sized>(
     auth: Arc<A>,
     service: Arc<T>,

@@ -8506,7 +8506,7 @@ impl crate::WebsiteHelpdesk for Examples {
         website_id: String,
         locale: String,
         content_type: ::crisp_models::HelpdeskContentType,
-        path: String,
+        path_param: String,
     ) -> Result<::crisp_models::HelpdeskTreeContent, ApiError> {
         let _ = caller;
         if self.strict {
@@ -8551,7 +8551,7 @@ impl crate::WebsiteHelpdesk for Examples {
                             ::crisp_runtime::examples::encode(
                                     "resolveHelpdeskTreeContent",
                                     "path",
-                                    &path,
+                                    &path_param,
                                 )
                                 .map_err(ApiError::internal)?,
                         ),
@@ -8579,7 +8579,7 @@ impl crate::WebsiteHelpdesk for Examples {
         website_id: String,
         locale: String,
         content_type: ::crisp_models::HelpdeskContentType,
-        path: String,
+        path_param: String,
         body: ::crisp_models::SaveHelpdeskTreeContentBody,
     ) -> Result<(), ApiError> {
         let _ = caller;
@@ -8625,7 +8625,7 @@ impl crate::WebsiteHelpdesk for Examples {
                             ::crisp_runtime::examples::encode(
                                     "saveHelpdeskTreeContent",
                                     "path",
-                                    &path,
+                                    &path_param,
                                 )
                                 .map_err(ApiError::internal)?,
                         ),
@@ -8744,7 +8744,7 @@ impl crate::WebsiteHelpdesk for Examples {
         website_id: String,
         locale: String,
         content_type: ::crisp_models::HelpdeskContentType,
-        path: String,
+        path_param: String,
     ) -> Result<::crisp_models::HelpdeskTreeMetadata, ApiError> {
         let _ = caller;
         if self.strict {
@@ -8789,7 +8789,7 @@ impl crate::WebsiteHelpdesk for Examples {
                             ::crisp_runtime::examples::encode(
                                     "resolveHelpdeskTreeMetadata",
                                     "path",
-                                    &path,
+                                    &path_param,
                                 )
                                 .map_err(ApiError::internal)?,
                         ),
@@ -8817,7 +8817,7 @@ impl crate::WebsiteHelpdesk for Examples {
         website_id: String,
         locale: String,
         content_type: ::crisp_models::HelpdeskContentType,
-        path: String,
+        path_param: String,
         body: ::crisp_models::HelpdeskTreeMetadata,
     ) -> Result<(), ApiError> {
         let _ = caller;
@@ -8863,7 +8863,7 @@ impl crate::WebsiteHelpdesk for Examples {
                             ::crisp_runtime::examples::encode(
                                     "updateHelpdeskTreeMetadata",
                                     "path",
-                                    &path,
+                                    &path_param,
                                 )
                                 .map_err(ApiError::internal)?,
                         ),
@@ -8897,7 +8897,7 @@ impl crate::WebsiteHelpdesk for Examples {
         website_id: String,
         locale: String,
         content_type: ::crisp_models::HelpdeskContentType,
-        path: String,
+        path_param: String,
     ) -> Result<::crisp_models::HelpdeskTreePage, ApiError> {
         let _ = caller;
         if self.strict {
@@ -8942,7 +8942,7 @@ impl crate::WebsiteHelpdesk for Examples {
                             ::crisp_runtime::examples::encode(
                                     "resolveHelpdeskTreePage",
                                     "path",
-                                    &path,
+                                    &path_param,
                                 )
                                 .map_err(ApiError::internal)?,
                         ),
@@ -8970,7 +8970,7 @@ impl crate::WebsiteHelpdesk for Examples {
         website_id: String,
         locale: String,
         content_type: ::crisp_models::HelpdeskContentType,
-        path: String,
+        path_param: String,
     ) -> Result<::crisp_models::HelpdeskTreeNode, ApiError> {
         let _ = caller;
         if self.strict {
@@ -9015,7 +9015,7 @@ impl crate::WebsiteHelpdesk for Examples {
                             ::crisp_runtime::examples::encode(
                                     "resolveHelpdeskTreePath",
                                     "path",
-                                    &path,
+                                    &path_param,
                                 )
                                 .map_err(ApiError::internal)?,
                         ),
@@ -9043,7 +9043,7 @@ impl crate::WebsiteHelpdesk for Examples {
         website_id: String,
         locale: String,
         content_type: ::crisp_models::HelpdeskContentType,
-        path: String,
+        path_param: String,
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
@@ -9088,7 +9088,7 @@ impl crate::WebsiteHelpdesk for Examples {
                             ::crisp_runtime::examples::encode(
                                     "createHelpdeskTreePath",
                                     "path",
-                                    &path,
+                                    &path_param,
                                 )
                                 .map_err(ApiError::internal)?,
                         ),
@@ -9111,7 +9111,7 @@ impl crate::WebsiteHelpdesk for Examples {
         website_id: String,
         locale: String,
         content_type: ::crisp_models::HelpdeskContentType,
-        path: String,
+        path_param: String,
         body: ::crisp_models::HelpdeskTreePathUpdate,
     ) -> Result<(), ApiError> {
         let _ = caller;
@@ -9157,7 +9157,7 @@ impl crate::WebsiteHelpdesk for Examples {
                             ::crisp_runtime::examples::encode(
                                     "updateHelpdeskTreePath",
                                     "path",
-                                    &path,
+                                    &path_param,
                                 )
                                 .map_err(ApiError::internal)?,
                         ),
@@ -9191,7 +9191,7 @@ impl crate::WebsiteHelpdesk for Examples {
         website_id: String,
         locale: String,
         content_type: ::crisp_models::HelpdeskContentType,
-        path: String,
+        path_param: String,
     ) -> Result<(), ApiError> {
         let _ = caller;
         if self.strict {
@@ -9236,7 +9236,7 @@ impl crate::WebsiteHelpdesk for Examples {
                             ::crisp_runtime::examples::encode(
                                     "deleteHelpdeskTreePath",
                                     "path",
-                                    &path,
+                                    &path_param,
                                 )
                                 .map_err(ApiError::internal)?,
                         ),
@@ -13595,6 +13595,9307 @@ impl crate::WebsiteVisitors for Examples {
                 "getSessionIdentifierFromToken",
                 "the answer",
                 r#"{"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881"}"#,
+            )
+            .map_err(ApiError::internal)
+    }
+}
+#[cfg(feature = "internal")]
+impl crate::WebsiteStatusPage for Examples {
+    #[cfg(feature = "internal")]
+    async fn resolve_status_page(
+        &self,
+        caller: Caller,
+        website_id: String,
+    ) -> Result<::crisp_models::StatusPage, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "resolveStatusPage",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "resolveStatusPage",
+                    "the request",
+                    r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "resolveStatusPage",
+                "the answer",
+                r#"{"name":"Acme Status","url":"https://acme-inc.crisp.watch/"}"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn check_if_status_page_exists(
+        &self,
+        caller: Caller,
+        website_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "checkIfStatusPageExists",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "checkIfStatusPageExists",
+                    "the request",
+                    r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn initialize_status_page(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::InitializeStatusPageBody,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "initializeStatusPage",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "initializeStatusPage",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "initializeStatusPage",
+                    "the request",
+                    r#"{"body":{"domain_basic":"acme-inc","name":"Acme Status"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn delete_status_page(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::DeleteStatusPageBody,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "deleteStatusPage",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "deleteStatusPage",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "deleteStatusPage",
+                    "the request",
+                    r#"{"body":{"verify":"MySuperSecurePassword"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn list_status_page_services(
+        &self,
+        caller: Caller,
+        website_id: String,
+        page_number: u32,
+        options: ::crisp_models::ListStatusPageServicesOptions,
+    ) -> Result<Vec<::crisp_models::StatusPageService>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "listStatusPageServices",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "page_number",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "listStatusPageServices",
+                                    "page_number",
+                                    &page_number,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "options",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "listStatusPageServices",
+                                    "options",
+                                    &options,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "listStatusPageServices",
+                    "the request",
+                    r#"{"options":{"search_name":"API"},"page_number":1,"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "listStatusPageServices",
+                "the answer",
+                r#"[{"created_at":1699001200000,"name":"API","order":1,"service_id":"2f8b6d1a-c4e7-4093-a5b2-9e7d3c1f0a68","updated_at":1700480000000},{"created_at":1699001260000,"name":"Website","order":2,"service_id":"7c3e9a15-b6d2-48f0-91e4-a2c8d5f7b039","updated_at":1699001260000}]"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn add_a_new_status_page_service(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::AddANewStatusPageServiceBody,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "addANewStatusPageService",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "addANewStatusPageService",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "addANewStatusPageService",
+                    "the request",
+                    r#"{"body":{"name":"API"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn resolve_status_page_service(
+        &self,
+        caller: Caller,
+        website_id: String,
+        service_id: String,
+    ) -> Result<::crisp_models::StatusPageService, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "resolveStatusPageService",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "service_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "resolveStatusPageService",
+                                    "service_id",
+                                    &service_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "resolveStatusPageService",
+                    "the request",
+                    r#"{"service_id":"2f8b6d1a-c4e7-4093-a5b2-9e7d3c1f0a68","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "resolveStatusPageService",
+                "the answer",
+                r#"{"created_at":1699001200000,"name":"API","order":1,"service_id":"2f8b6d1a-c4e7-4093-a5b2-9e7d3c1f0a68","updated_at":1700480000000}"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn check_if_status_page_service_exists(
+        &self,
+        caller: Caller,
+        website_id: String,
+        service_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "checkIfStatusPageServiceExists",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "service_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "checkIfStatusPageServiceExists",
+                                    "service_id",
+                                    &service_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "checkIfStatusPageServiceExists",
+                    "the request",
+                    r#"{"service_id":"2f8b6d1a-c4e7-4093-a5b2-9e7d3c1f0a68","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn save_status_page_service(
+        &self,
+        caller: Caller,
+        website_id: String,
+        service_id: String,
+        body: ::crisp_models::SaveStatusPageServiceBody,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "saveStatusPageService",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "service_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "saveStatusPageService",
+                                    "service_id",
+                                    &service_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "saveStatusPageService",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "saveStatusPageService",
+                    "the request",
+                    r#"{"body":{"name":"API","order":1},"service_id":"2f8b6d1a-c4e7-4093-a5b2-9e7d3c1f0a68","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn update_status_page_service(
+        &self,
+        caller: Caller,
+        website_id: String,
+        service_id: String,
+        body: ::crisp_models::UpdateStatusPageServiceBody,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "updateStatusPageService",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "service_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "updateStatusPageService",
+                                    "service_id",
+                                    &service_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "updateStatusPageService",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "updateStatusPageService",
+                    "the request",
+                    r#"{"body":{"order":3},"service_id":"2f8b6d1a-c4e7-4093-a5b2-9e7d3c1f0a68","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn delete_status_page_service(
+        &self,
+        caller: Caller,
+        website_id: String,
+        service_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "deleteStatusPageService",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "service_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "deleteStatusPageService",
+                                    "service_id",
+                                    &service_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "deleteStatusPageService",
+                    "the request",
+                    r#"{"service_id":"2f8b6d1a-c4e7-4093-a5b2-9e7d3c1f0a68","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn list_status_page_service_nodes(
+        &self,
+        caller: Caller,
+        website_id: String,
+        service_id: String,
+        page_number: u32,
+        options: ::crisp_models::ListStatusPageServiceNodesOptions,
+    ) -> Result<Vec<::crisp_models::StatusPageServiceNode>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "listStatusPageServiceNodes",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "service_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "listStatusPageServiceNodes",
+                                    "service_id",
+                                    &service_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "page_number",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "listStatusPageServiceNodes",
+                                    "page_number",
+                                    &page_number,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "options",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "listStatusPageServiceNodes",
+                                    "options",
+                                    &options,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "listStatusPageServiceNodes",
+                    "the request",
+                    r#"{"options":{"search_label":"Public API"},"page_number":1,"service_id":"2f8b6d1a-c4e7-4093-a5b2-9e7d3c1f0a68","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "listStatusPageServiceNodes",
+                "the answer",
+                r#"[{"created_at":1699001500000,"http":{"body":{"healthy_match":"OK"},"status":{"healthy_above":200,"healthy_below":400}},"label":"Public API","mode":"poll","node_id":"4d9a2c7e-1b5f-4e83-a6c0-f2b8d7e9a315","order":1,"replicas":["https://api-1.acme-inc.com/health","https://api-2.acme-inc.com/health"],"updated_at":1700480100000},{"created_at":1699001600000,"label":"Background workers","mode":"push","node_id":"b7e1c3f9-6a24-4d58-8e0b-3c9f1a7d2e64","order":2,"replicas":[],"updated_at":1699001600000}]"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn add_a_new_status_page_service_node(
+        &self,
+        caller: Caller,
+        website_id: String,
+        service_id: String,
+        body: ::crisp_models::AddANewStatusPageServiceNodeBody,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "addANewStatusPageServiceNode",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "service_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "addANewStatusPageServiceNode",
+                                    "service_id",
+                                    &service_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "addANewStatusPageServiceNode",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "addANewStatusPageServiceNode",
+                    "the request",
+                    r#"{"body":{"label":"Public API","mode":"poll"},"service_id":"2f8b6d1a-c4e7-4093-a5b2-9e7d3c1f0a68","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn resolve_status_page_service_node(
+        &self,
+        caller: Caller,
+        website_id: String,
+        service_id: String,
+        node_id: String,
+    ) -> Result<::crisp_models::StatusPageServiceNode, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "resolveStatusPageServiceNode",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "service_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "resolveStatusPageServiceNode",
+                                    "service_id",
+                                    &service_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "node_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "resolveStatusPageServiceNode",
+                                    "node_id",
+                                    &node_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "resolveStatusPageServiceNode",
+                    "the request",
+                    r#"{"node_id":"4d9a2c7e-1b5f-4e83-a6c0-f2b8d7e9a315","service_id":"2f8b6d1a-c4e7-4093-a5b2-9e7d3c1f0a68","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "resolveStatusPageServiceNode",
+                "the answer",
+                r#"{"created_at":1699001500000,"http":{"body":{"healthy_match":"OK"},"status":{"healthy_above":200,"healthy_below":400}},"label":"Public API","mode":"poll","node_id":"4d9a2c7e-1b5f-4e83-a6c0-f2b8d7e9a315","order":1,"replicas":["https://api-1.acme-inc.com/health","https://api-2.acme-inc.com/health"],"updated_at":1700480100000}"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn check_if_status_page_service_node_exists(
+        &self,
+        caller: Caller,
+        website_id: String,
+        service_id: String,
+        node_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "checkIfStatusPageServiceNodeExists",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "service_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "checkIfStatusPageServiceNodeExists",
+                                    "service_id",
+                                    &service_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "node_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "checkIfStatusPageServiceNodeExists",
+                                    "node_id",
+                                    &node_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "checkIfStatusPageServiceNodeExists",
+                    "the request",
+                    r#"{"node_id":"4d9a2c7e-1b5f-4e83-a6c0-f2b8d7e9a315","service_id":"2f8b6d1a-c4e7-4093-a5b2-9e7d3c1f0a68","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn save_status_page_service_node(
+        &self,
+        caller: Caller,
+        website_id: String,
+        service_id: String,
+        node_id: String,
+        body: ::crisp_models::SaveStatusPageServiceNodeBody,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "saveStatusPageServiceNode",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "service_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "saveStatusPageServiceNode",
+                                    "service_id",
+                                    &service_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "node_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "saveStatusPageServiceNode",
+                                    "node_id",
+                                    &node_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "saveStatusPageServiceNode",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "saveStatusPageServiceNode",
+                    "the request",
+                    r#"{"body":{"http":{"body":{"healthy_match":"OK"},"status":{"healthy_above":200,"healthy_below":400}},"label":"Public API","order":1,"replicas":["https://api-1.acme-inc.com/health","https://api-2.acme-inc.com/health"]},"node_id":"4d9a2c7e-1b5f-4e83-a6c0-f2b8d7e9a315","service_id":"2f8b6d1a-c4e7-4093-a5b2-9e7d3c1f0a68","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn update_status_page_service_node(
+        &self,
+        caller: Caller,
+        website_id: String,
+        service_id: String,
+        node_id: String,
+        body: ::crisp_models::UpdateStatusPageServiceNodeBody,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "updateStatusPageServiceNode",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "service_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "updateStatusPageServiceNode",
+                                    "service_id",
+                                    &service_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "node_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "updateStatusPageServiceNode",
+                                    "node_id",
+                                    &node_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "updateStatusPageServiceNode",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "updateStatusPageServiceNode",
+                    "the request",
+                    r#"{"body":{"replicas":["https://api-1.acme-inc.com/health","https://api-3.acme-inc.com/health"]},"node_id":"4d9a2c7e-1b5f-4e83-a6c0-f2b8d7e9a315","service_id":"2f8b6d1a-c4e7-4093-a5b2-9e7d3c1f0a68","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn delete_status_page_service_node(
+        &self,
+        caller: Caller,
+        website_id: String,
+        service_id: String,
+        node_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "deleteStatusPageServiceNode",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "service_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "deleteStatusPageServiceNode",
+                                    "service_id",
+                                    &service_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "node_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "deleteStatusPageServiceNode",
+                                    "node_id",
+                                    &node_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "deleteStatusPageServiceNode",
+                    "the request",
+                    r#"{"node_id":"4d9a2c7e-1b5f-4e83-a6c0-f2b8d7e9a315","service_id":"2f8b6d1a-c4e7-4093-a5b2-9e7d3c1f0a68","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn list_status_page_service_node_replicas(
+        &self,
+        caller: Caller,
+        website_id: String,
+        service_id: String,
+        node_id: String,
+    ) -> Result<Vec<::crisp_models::StatusPageReplicaHealth>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "listStatusPageServiceNodeReplicas",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "service_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "listStatusPageServiceNodeReplicas",
+                                    "service_id",
+                                    &service_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "node_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "listStatusPageServiceNodeReplicas",
+                                    "node_id",
+                                    &node_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "listStatusPageServiceNodeReplicas",
+                    "the request",
+                    r#"{"node_id":"4d9a2c7e-1b5f-4e83-a6c0-f2b8d7e9a315","service_id":"2f8b6d1a-c4e7-4093-a5b2-9e7d3c1f0a68","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "listStatusPageServiceNodeReplicas",
+                "the answer",
+                r#"["healthy","sick"]"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn flush_status_page_service_node_replicas(
+        &self,
+        caller: Caller,
+        website_id: String,
+        service_id: String,
+        node_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "flushStatusPageServiceNodeReplicas",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "service_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "flushStatusPageServiceNodeReplicas",
+                                    "service_id",
+                                    &service_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "node_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "flushStatusPageServiceNodeReplicas",
+                                    "node_id",
+                                    &node_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "flushStatusPageServiceNodeReplicas",
+                    "the request",
+                    r#"{"node_id":"4d9a2c7e-1b5f-4e83-a6c0-f2b8d7e9a315","service_id":"2f8b6d1a-c4e7-4093-a5b2-9e7d3c1f0a68","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn resolve_status_page_announcement(
+        &self,
+        caller: Caller,
+        website_id: String,
+    ) -> Result<::crisp_models::StatusPageAnnouncement, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "resolveStatusPageAnnouncement",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "resolveStatusPageAnnouncement",
+                    "the request",
+                    r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "resolveStatusPageAnnouncement",
+                "the answer",
+                r#"{"created_at":1700470000000,"expire_at":1700892000000,"message":"The dashboard will be read-only on Saturday from 02:00 to 03:00 UTC while we upgrade our databases.","title":"Scheduled maintenance","updated_at":1700471000000}"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn check_if_status_page_announcement_exists(
+        &self,
+        caller: Caller,
+        website_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "checkIfStatusPageAnnouncementExists",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "checkIfStatusPageAnnouncementExists",
+                    "the request",
+                    r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn save_status_page_announcement(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::SaveStatusPageAnnouncementBody,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "saveStatusPageAnnouncement",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "saveStatusPageAnnouncement",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "saveStatusPageAnnouncement",
+                    "the request",
+                    r#"{"body":{"expire_at":1700892000000,"message":"The dashboard will be read-only on Saturday from 02:00 to 03:00 UTC while we upgrade our databases.","title":"Scheduled maintenance"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn delete_status_page_announcement(
+        &self,
+        caller: Caller,
+        website_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "deleteStatusPageAnnouncement",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "deleteStatusPageAnnouncement",
+                    "the request",
+                    r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn resolve_status_page_settings(
+        &self,
+        caller: Caller,
+        website_id: String,
+    ) -> Result<::crisp_models::StatusPageSettings, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "resolveStatusPageSettings",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "resolveStatusPageSettings",
+                    "the request",
+                    r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "resolveStatusPageSettings",
+                "the answer",
+                r#"{"appearance":{"banner":"https://storage.crisp.chat/users/upload/acme/banner.jpg","logos":{"footer":"https://storage.crisp.chat/users/upload/acme/footer-logo.png","header":"https://storage.crisp.chat/users/upload/acme/header-logo.png"}},"behavior":{"forbid_indexing":false,"locale_picker":false,"refer_link":true,"show_chatbox":true},"include":{"html":"<script src=\"https://analytics.acme-inc.com/tag.js\"></script>"},"metrics":{"local":{"delay_dead":40,"delay_sick":10,"retry":2},"poll":{"delay_dead":30,"delay_sick":10,"retry":2},"push":{"delay_dead":60,"system_cpu_sick_above":0.9,"system_ram_sick_above":0.95}},"name":"Acme Status","notify":{"app":{"user_ids":["f3a2b1c0-5d6e-4f78-9a0b-c1d2e3f4a5b6"]},"email":{"to":"oncall@acme-inc.com"},"pushover":{"token":"azGDORePK8gMaC0QOYAMyEEuzJnyUi","users":["uQiRzpo4DXghDmr9QzzfQu27cmVRsG"]},"slack":{"hook_url":"https://hooks.slack.com/services/T0000000/B0000000/XXXXXXXXXXXXXXXXXXXXXXXX","mention_channel":true}}}"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn save_status_page_settings(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::StatusPageSettings,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "saveStatusPageSettings",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "saveStatusPageSettings",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "saveStatusPageSettings",
+                    "the request",
+                    r#"{"body":{"behavior":{"show_chatbox":false},"metrics":{"poll":{"retry":3}},"notify":{"email":{"to":"oncall@acme-inc.com"}}},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn resolve_status_page_domain(
+        &self,
+        caller: Caller,
+        website_id: String,
+    ) -> Result<::crisp_models::StatusPageDomain, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "resolveStatusPageDomain",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "resolveStatusPageDomain",
+                    "the request",
+                    r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "resolveStatusPageDomain",
+                "the answer",
+                r#"{"basic":"acme-inc","custom":"status.acme-inc.com","root":"crisp.watch","verified":true}"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn request_status_page_domain_change(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::RequestStatusPageDomainChangeBody,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "requestStatusPageDomainChange",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "requestStatusPageDomainChange",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "requestStatusPageDomainChange",
+                    "the request",
+                    r#"{"body":{"custom":"status.acme-inc.com"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn generate_status_page_domain_setup_flow(
+        &self,
+        caller: Caller,
+        website_id: String,
+        options: ::crisp_models::GenerateStatusPageDomainSetupFlowOptions,
+    ) -> Result<::crisp_models::StatusPageDomainSetupFlow, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "generateStatusPageDomainSetupFlow",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "options",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "generateStatusPageDomainSetupFlow",
+                                    "options",
+                                    &options,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "generateStatusPageDomainSetupFlow",
+                    "the request",
+                    r#"{"options":{"custom":"status.acme-inc.com"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "generateStatusPageDomainSetupFlow",
+                "the answer",
+                r#"{"custom":"status.acme-inc.com","setup":{"records":[{"name":"status","query":"cname","type":"cname","value":"status.crisp.watch"}]}}"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn get_status_page_reporter_token(
+        &self,
+        caller: Caller,
+        website_id: String,
+    ) -> Result<::crisp_models::StatusPageReporterToken, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "getStatusPageReporterToken",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "getStatusPageReporterToken",
+                    "the request",
+                    r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "getStatusPageReporterToken",
+                "the answer",
+                r#"{"token":"cf1e8c2a7b9d4e36a05f1b2c3d4e5f6a"}"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn roll_status_page_reporter_token(
+        &self,
+        caller: Caller,
+        website_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "rollStatusPageReporterToken",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "rollStatusPageReporterToken",
+                    "the request",
+                    r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+}
+#[cfg(feature = "internal")]
+impl crate::WebsiteSnippets for Examples {
+    #[cfg(feature = "internal")]
+    async fn list_answer_snippets(
+        &self,
+        caller: Caller,
+        website_id: String,
+        page_number: u32,
+    ) -> Result<Vec<::crisp_models::SnippetAnswer>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "listAnswerSnippets",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "page_number",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "listAnswerSnippets",
+                                    "page_number",
+                                    &page_number,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "listAnswerSnippets",
+                    "the request",
+                    r#"{"page_number":1,"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "listAnswerSnippets",
+                "the answer",
+                r#"[{"content":"Open Settings, then Security, and click \"Reset password\". A link is sent to your e-mail.","disabled":false,"group":"Account","locale":"en","snippet_id":"a3d1f2c4-6b7e-4f0a-9c21-5e8d7b6a4f13","title":"How do I reset my password?"},{"content":"Our support team answers from 9am to 6pm (CET), Monday to Friday.","disabled":true,"group":"","locale":"en","snippet_id":"c8e0b7a9-2d41-4b6f-8e53-0f9a1c2d3e4b","title":"What are your opening hours?"}]"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn add_a_new_answer_snippet(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::AddANewAnswerSnippetBody,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "addANewAnswerSnippet",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "addANewAnswerSnippet",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "addANewAnswerSnippet",
+                    "the request",
+                    r#"{"body":{"locale":"en","title":"How do I reset my password?"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn resolve_answer_snippet(
+        &self,
+        caller: Caller,
+        website_id: String,
+        answer_snippet_id: String,
+    ) -> Result<::crisp_models::SnippetAnswer, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "resolveAnswerSnippet",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "answer_snippet_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "resolveAnswerSnippet",
+                                    "answer_snippet_id",
+                                    &answer_snippet_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "resolveAnswerSnippet",
+                    "the request",
+                    r#"{"answer_snippet_id":"a3d1f2c4-6b7e-4f0a-9c21-5e8d7b6a4f13","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "resolveAnswerSnippet",
+                "the answer",
+                r#"{"content":"Open Settings, then Security, and click \"Reset password\". A link is sent to your e-mail.","disabled":false,"group":"Account","locale":"en","snippet_id":"a3d1f2c4-6b7e-4f0a-9c21-5e8d7b6a4f13","title":"How do I reset my password?"}"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn check_if_answer_snippet_exists(
+        &self,
+        caller: Caller,
+        website_id: String,
+        answer_snippet_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "checkIfAnswerSnippetExists",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "answer_snippet_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "checkIfAnswerSnippetExists",
+                                    "answer_snippet_id",
+                                    &answer_snippet_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "checkIfAnswerSnippetExists",
+                    "the request",
+                    r#"{"answer_snippet_id":"a3d1f2c4-6b7e-4f0a-9c21-5e8d7b6a4f13","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn update_answer_snippet(
+        &self,
+        caller: Caller,
+        website_id: String,
+        answer_snippet_id: String,
+        body: ::crisp_models::UpdateAnswerSnippetBody,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "updateAnswerSnippet",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "answer_snippet_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "updateAnswerSnippet",
+                                    "answer_snippet_id",
+                                    &answer_snippet_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "updateAnswerSnippet",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "updateAnswerSnippet",
+                    "the request",
+                    r#"{"answer_snippet_id":"a3d1f2c4-6b7e-4f0a-9c21-5e8d7b6a4f13","body":{"content":"Open Settings, then Security, and click \"Reset password\". A link is sent to your e-mail.","disabled":false,"group":"Account"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn delete_answer_snippet(
+        &self,
+        caller: Caller,
+        website_id: String,
+        answer_snippet_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "deleteAnswerSnippet",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "answer_snippet_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "deleteAnswerSnippet",
+                                    "answer_snippet_id",
+                                    &answer_snippet_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "deleteAnswerSnippet",
+                    "the request",
+                    r#"{"answer_snippet_id":"a3d1f2c4-6b7e-4f0a-9c21-5e8d7b6a4f13","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn list_webpage_domains(
+        &self,
+        caller: Caller,
+        website_id: String,
+    ) -> Result<Vec<::crisp_models::SnippetWebpageDomain>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "listWebpageDomains",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "listWebpageDomains",
+                    "the request",
+                    r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "listWebpageDomains",
+                "the answer",
+                r#"[{"disabled":false,"domain":"docs.acme-inc.com","pages":{"statistics":{"disabled":3,"total":148},"status":{"state":"success","timestamp":1700572800000}},"snippet_id":"5b2f7c1e-93a4-4d8b-b6e0-2a7f1c9d8e35"}]"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn add_a_new_webpage_domain(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::AddANewWebpageDomainBody,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "addANewWebpageDomain",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "addANewWebpageDomain",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "addANewWebpageDomain",
+                    "the request",
+                    r#"{"body":{"domain":"docs.acme-inc.com"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn resolve_webpage_domain(
+        &self,
+        caller: Caller,
+        website_id: String,
+        domain_snippet_id: String,
+    ) -> Result<::crisp_models::SnippetWebpageDomain, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "resolveWebpageDomain",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "domain_snippet_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "resolveWebpageDomain",
+                                    "domain_snippet_id",
+                                    &domain_snippet_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "resolveWebpageDomain",
+                    "the request",
+                    r#"{"domain_snippet_id":"5b2f7c1e-93a4-4d8b-b6e0-2a7f1c9d8e35","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "resolveWebpageDomain",
+                "the answer",
+                r#"{"disabled":false,"domain":"docs.acme-inc.com","pages":{"statistics":{"disabled":3,"total":148},"status":{"state":"success","timestamp":1700572800000}},"snippet_id":"5b2f7c1e-93a4-4d8b-b6e0-2a7f1c9d8e35"}"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn check_if_webpage_domain_exists(
+        &self,
+        caller: Caller,
+        website_id: String,
+        domain_snippet_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "checkIfWebpageDomainExists",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "domain_snippet_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "checkIfWebpageDomainExists",
+                                    "domain_snippet_id",
+                                    &domain_snippet_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "checkIfWebpageDomainExists",
+                    "the request",
+                    r#"{"domain_snippet_id":"5b2f7c1e-93a4-4d8b-b6e0-2a7f1c9d8e35","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn update_webpage_domain(
+        &self,
+        caller: Caller,
+        website_id: String,
+        domain_snippet_id: String,
+        body: ::crisp_models::UpdateWebpageDomainBody,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "updateWebpageDomain",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "domain_snippet_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "updateWebpageDomain",
+                                    "domain_snippet_id",
+                                    &domain_snippet_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "updateWebpageDomain",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "updateWebpageDomain",
+                    "the request",
+                    r#"{"body":{"disabled":true},"domain_snippet_id":"5b2f7c1e-93a4-4d8b-b6e0-2a7f1c9d8e35","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn delete_webpage_domain(
+        &self,
+        caller: Caller,
+        website_id: String,
+        domain_snippet_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "deleteWebpageDomain",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "domain_snippet_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "deleteWebpageDomain",
+                                    "domain_snippet_id",
+                                    &domain_snippet_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "deleteWebpageDomain",
+                    "the request",
+                    r#"{"domain_snippet_id":"5b2f7c1e-93a4-4d8b-b6e0-2a7f1c9d8e35","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn refresh_webpage_domain(
+        &self,
+        caller: Caller,
+        website_id: String,
+        domain_snippet_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "refreshWebpageDomain",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "domain_snippet_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "refreshWebpageDomain",
+                                    "domain_snippet_id",
+                                    &domain_snippet_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "refreshWebpageDomain",
+                    "the request",
+                    r#"{"domain_snippet_id":"5b2f7c1e-93a4-4d8b-b6e0-2a7f1c9d8e35","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn list_webpage_domain_pages(
+        &self,
+        caller: Caller,
+        website_id: String,
+        domain_snippet_id: String,
+        page_number: u32,
+    ) -> Result<Vec<::crisp_models::SnippetWebpagePage>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "listWebpageDomainPages",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "domain_snippet_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "listWebpageDomainPages",
+                                    "domain_snippet_id",
+                                    &domain_snippet_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "page_number",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "listWebpageDomainPages",
+                                    "page_number",
+                                    &page_number,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "listWebpageDomainPages",
+                    "the request",
+                    r#"{"domain_snippet_id":"5b2f7c1e-93a4-4d8b-b6e0-2a7f1c9d8e35","page_number":1,"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "listWebpageDomainPages",
+                "the answer",
+                r#"[{"disabled":false,"domain":"docs.acme-inc.com","locale":"en","snippet_id":"e1f4a7b2-58c3-4e9d-a0b6-7c3d2e1f9a84","status":{"state":"success","timestamp":1700573412000},"title":"Installing Acme on your server","url":"https://docs.acme-inc.com/getting-started/install"}]"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn check_if_webpage_domain_page_exists(
+        &self,
+        caller: Caller,
+        website_id: String,
+        domain_snippet_id: String,
+        page_snippet_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "checkIfWebpageDomainPageExists",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "domain_snippet_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "checkIfWebpageDomainPageExists",
+                                    "domain_snippet_id",
+                                    &domain_snippet_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "page_snippet_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "checkIfWebpageDomainPageExists",
+                                    "page_snippet_id",
+                                    &page_snippet_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "checkIfWebpageDomainPageExists",
+                    "the request",
+                    r#"{"domain_snippet_id":"5b2f7c1e-93a4-4d8b-b6e0-2a7f1c9d8e35","page_snippet_id":"e1f4a7b2-58c3-4e9d-a0b6-7c3d2e1f9a84","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn update_webpage_domain_page(
+        &self,
+        caller: Caller,
+        website_id: String,
+        domain_snippet_id: String,
+        page_snippet_id: String,
+        body: ::crisp_models::UpdateWebpageDomainPageBody,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "updateWebpageDomainPage",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "domain_snippet_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "updateWebpageDomainPage",
+                                    "domain_snippet_id",
+                                    &domain_snippet_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "page_snippet_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "updateWebpageDomainPage",
+                                    "page_snippet_id",
+                                    &page_snippet_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "updateWebpageDomainPage",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "updateWebpageDomainPage",
+                    "the request",
+                    r#"{"body":{"disabled":false,"locale":"fr"},"domain_snippet_id":"5b2f7c1e-93a4-4d8b-b6e0-2a7f1c9d8e35","page_snippet_id":"e1f4a7b2-58c3-4e9d-a0b6-7c3d2e1f9a84","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn resolve_webpage_domain_page_content(
+        &self,
+        caller: Caller,
+        website_id: String,
+        domain_snippet_id: String,
+        page_snippet_id: String,
+    ) -> Result<::crisp_models::SnippetWebpagePageContent, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "resolveWebpageDomainPageContent",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "domain_snippet_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "resolveWebpageDomainPageContent",
+                                    "domain_snippet_id",
+                                    &domain_snippet_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "page_snippet_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "resolveWebpageDomainPageContent",
+                                    "page_snippet_id",
+                                    &page_snippet_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "resolveWebpageDomainPageContent",
+                    "the request",
+                    r#"{"domain_snippet_id":"5b2f7c1e-93a4-4d8b-b6e0-2a7f1c9d8e35","page_snippet_id":"e1f4a7b2-58c3-4e9d-a0b6-7c3d2e1f9a84","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "resolveWebpageDomainPageContent",
+                "the answer",
+                r#"{"content":"Installing Acme takes a few minutes. First, download the latest release...","title":"Installing Acme on your server"}"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn list_overlay_searches(
+        &self,
+        caller: Caller,
+        website_id: String,
+    ) -> Result<Vec<::crisp_models::SnippetOverlaySearch>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "listOverlaySearches",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "listOverlaySearches",
+                    "the request",
+                    r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "listOverlaySearches",
+                "the answer",
+                r#"[{"locale":"en","query":"refund policy","snippet_id":"0c7d9e2f-41b8-4a6c-93e5-d8f2a1b7c604"}]"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn add_a_new_overlay_search(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::AddANewOverlaySearchBody,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "addANewOverlaySearch",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "addANewOverlaySearch",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "addANewOverlaySearch",
+                    "the request",
+                    r#"{"body":{"locale":"en","query":"refund policy"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn resolve_overlay_search(
+        &self,
+        caller: Caller,
+        website_id: String,
+        search_snippet_id: String,
+    ) -> Result<::crisp_models::SnippetOverlaySearch, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "resolveOverlaySearch",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "search_snippet_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "resolveOverlaySearch",
+                                    "search_snippet_id",
+                                    &search_snippet_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "resolveOverlaySearch",
+                    "the request",
+                    r#"{"search_snippet_id":"0c7d9e2f-41b8-4a6c-93e5-d8f2a1b7c604","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "resolveOverlaySearch",
+                "the answer",
+                r#"{"locale":"en","query":"refund policy","snippet_id":"0c7d9e2f-41b8-4a6c-93e5-d8f2a1b7c604"}"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn check_if_overlay_search_exists(
+        &self,
+        caller: Caller,
+        website_id: String,
+        search_snippet_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "checkIfOverlaySearchExists",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "search_snippet_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "checkIfOverlaySearchExists",
+                                    "search_snippet_id",
+                                    &search_snippet_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "checkIfOverlaySearchExists",
+                    "the request",
+                    r#"{"search_snippet_id":"0c7d9e2f-41b8-4a6c-93e5-d8f2a1b7c604","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn update_overlay_search(
+        &self,
+        caller: Caller,
+        website_id: String,
+        search_snippet_id: String,
+        body: ::crisp_models::UpdateOverlaySearchBody,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "updateOverlaySearch",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "search_snippet_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "updateOverlaySearch",
+                                    "search_snippet_id",
+                                    &search_snippet_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "updateOverlaySearch",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "updateOverlaySearch",
+                    "the request",
+                    r#"{"body":{"query":"refund policy for annual plans"},"search_snippet_id":"0c7d9e2f-41b8-4a6c-93e5-d8f2a1b7c604","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn delete_overlay_search(
+        &self,
+        caller: Caller,
+        website_id: String,
+        search_snippet_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "deleteOverlaySearch",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "search_snippet_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "deleteOverlaySearch",
+                                    "search_snippet_id",
+                                    &search_snippet_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "deleteOverlaySearch",
+                    "the request",
+                    r#"{"search_snippet_id":"0c7d9e2f-41b8-4a6c-93e5-d8f2a1b7c604","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn list_overlay_categories(
+        &self,
+        caller: Caller,
+        website_id: String,
+    ) -> Result<Vec<::crisp_models::SnippetOverlayCategory>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "listOverlayCategories",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "listOverlayCategories",
+                    "the request",
+                    r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "listOverlayCategories",
+                "the answer",
+                r#"[{"color":"teal","locale":"en","name":"Billing","snippet_id":"9a4e6b3d-7f21-4c85-b0d9-3e1c5a8f2b76"}]"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn add_a_new_overlay_category(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::AddANewOverlayCategoryBody,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "addANewOverlayCategory",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "addANewOverlayCategory",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "addANewOverlayCategory",
+                    "the request",
+                    r#"{"body":{"locale":"en","name":"Billing"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn resolve_overlay_category(
+        &self,
+        caller: Caller,
+        website_id: String,
+        category_snippet_id: String,
+    ) -> Result<::crisp_models::SnippetOverlayCategory, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "resolveOverlayCategory",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "category_snippet_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "resolveOverlayCategory",
+                                    "category_snippet_id",
+                                    &category_snippet_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "resolveOverlayCategory",
+                    "the request",
+                    r#"{"category_snippet_id":"9a4e6b3d-7f21-4c85-b0d9-3e1c5a8f2b76","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "resolveOverlayCategory",
+                "the answer",
+                r#"{"color":"teal","locale":"en","name":"Billing","snippet_id":"9a4e6b3d-7f21-4c85-b0d9-3e1c5a8f2b76"}"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn check_if_overlay_category_exists(
+        &self,
+        caller: Caller,
+        website_id: String,
+        category_snippet_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "checkIfOverlayCategoryExists",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "category_snippet_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "checkIfOverlayCategoryExists",
+                                    "category_snippet_id",
+                                    &category_snippet_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "checkIfOverlayCategoryExists",
+                    "the request",
+                    r#"{"category_snippet_id":"9a4e6b3d-7f21-4c85-b0d9-3e1c5a8f2b76","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn update_overlay_category(
+        &self,
+        caller: Caller,
+        website_id: String,
+        category_snippet_id: String,
+        body: ::crisp_models::UpdateOverlayCategoryBody,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "updateOverlayCategory",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "category_snippet_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "updateOverlayCategory",
+                                    "category_snippet_id",
+                                    &category_snippet_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "updateOverlayCategory",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "updateOverlayCategory",
+                    "the request",
+                    r#"{"body":{"color":"purple","name":"Billing & invoices"},"category_snippet_id":"9a4e6b3d-7f21-4c85-b0d9-3e1c5a8f2b76","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn delete_overlay_category(
+        &self,
+        caller: Caller,
+        website_id: String,
+        category_snippet_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "deleteOverlayCategory",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "category_snippet_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "deleteOverlayCategory",
+                                    "category_snippet_id",
+                                    &category_snippet_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "deleteOverlayCategory",
+                    "the request",
+                    r#"{"category_snippet_id":"9a4e6b3d-7f21-4c85-b0d9-3e1c5a8f2b76","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+}
+#[cfg(feature = "internal")]
+impl crate::EmailSubscription for Examples {
+    #[cfg(feature = "internal")]
+    async fn get_subscription_status(
+        &self,
+        caller: Caller,
+        email_hash: String,
+        key: String,
+        options: ::crisp_models::GetSubscriptionStatusOptions,
+    ) -> Result<::crisp_models::EmailSubscriptionStatus, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "email_hash",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "getSubscriptionStatus",
+                                    "email_hash",
+                                    &email_hash,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "key",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "getSubscriptionStatus",
+                                    "key",
+                                    &key,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "options",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "getSubscriptionStatus",
+                                    "options",
+                                    &options,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "getSubscriptionStatus",
+                    "the request",
+                    r#"{"email_hash":"5d41402abc4b2a76b9719d911017c5925d41402abc4b2a76b9719d911017c592","key":"8f14e45fceea167a5a36dedd4bea2543","options":{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "getSubscriptionStatus",
+                "the answer",
+                r#"{"subscribed":true}"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn update_subscription_status(
+        &self,
+        caller: Caller,
+        email_hash: String,
+        key: String,
+        options: ::crisp_models::UpdateSubscriptionStatusOptions,
+        body: ::crisp_models::EmailSubscriptionUpdate,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "email_hash",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "updateSubscriptionStatus",
+                                    "email_hash",
+                                    &email_hash,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "key",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "updateSubscriptionStatus",
+                                    "key",
+                                    &key,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "options",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "updateSubscriptionStatus",
+                                    "options",
+                                    &options,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "updateSubscriptionStatus",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "updateSubscriptionStatus",
+                    "the request",
+                    r#"{"body":{"subscribed":false},"email_hash":"5d41402abc4b2a76b9719d911017c5925d41402abc4b2a76b9719d911017c592","key":"8f14e45fceea167a5a36dedd4bea2543","options":{"campaign_id":"355d805f-a72f-457e-a3e5-5d01521f3cd8","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+}
+#[cfg(feature = "internal")]
+impl crate::UserAvailability for Examples {
+    #[cfg(feature = "internal")]
+    async fn get_user_availability(
+        &self,
+        caller: Caller,
+    ) -> Result<::crisp_models::AvailabilityOperator, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(Vec::from([]));
+            ::crisp_runtime::examples::check_matches(
+                    "getUserAvailability",
+                    "the request",
+                    r#"{}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "getUserAvailability",
+                "the answer",
+                r#"{"time":{"for":300,"since":1710340112000},"type":"online","user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"}"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn update_user_availability(
+        &self,
+        caller: Caller,
+        body: ::crisp_models::UserAvailabilityUpdate,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "body",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "updateUserAvailability",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "updateUserAvailability",
+                    "the request",
+                    r#"{"body":{"time":{"for":600},"type":"away"}}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn get_user_availability_status(
+        &self,
+        caller: Caller,
+    ) -> Result<::crisp_models::UserAvailabilityStatus, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(Vec::from([]));
+            ::crisp_runtime::examples::check_matches(
+                    "getUserAvailabilityStatus",
+                    "the request",
+                    r#"{}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "getUserAvailabilityStatus",
+                "the answer",
+                r#"{"status":"offline","user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"}"#,
+            )
+            .map_err(ApiError::internal)
+    }
+}
+#[cfg(feature = "internal")]
+impl crate::UserAccountBase for Examples {
+    #[cfg(feature = "internal")]
+    async fn get_user_account(
+        &self,
+        caller: Caller,
+    ) -> Result<::crisp_models::UserAccount, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(Vec::from([]));
+            ::crisp_runtime::examples::check_matches(
+                    "getUserAccount",
+                    "the request",
+                    r#"{}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "getUserAccount",
+                "the answer",
+                r#"{"user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"}"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn create_user_account(
+        &self,
+        caller: Caller,
+        body: ::crisp_models::UserAccountNew,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "body",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "createUserAccount",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "createUserAccount",
+                    "the request",
+                    r#"{"body":{"email":"jane.smith@acme-inc.com","first_name":"Jane","last_name":"Smith","locale":"en","password":"correct-horse-battery","signature":"9f2b7c41e8d35a06b1c4f7e2d9a08b53"}}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn delete_user_account(
+        &self,
+        caller: Caller,
+        body: ::crisp_models::UserAccountVerify,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "body",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "deleteUserAccount",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "deleteUserAccount",
+                    "the request",
+                    r#"{"body":{"verify":"correct-horse-battery"}}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+}
+#[cfg(feature = "internal")]
+impl crate::UserAccountBilling for Examples {
+    #[cfg(feature = "internal")]
+    async fn list_all_billing_methods(
+        &self,
+        caller: Caller,
+    ) -> Result<::crisp_models::UserBillingMethods, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(Vec::from([]));
+            ::crisp_runtime::examples::check_matches(
+                    "listAllBillingMethods",
+                    "the request",
+                    r#"{}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "listAllBillingMethods",
+                "the answer",
+                r#"{"cards":[{"added_date":"2024-02-11T09:30:00.000Z","address":"12 Rue de la Paix, 75002 Paris","card_country":"FR","card_id":"3b1f8e52-6c0a-4d7e-9f21-8a4c5d6e7f10","card_number_preview":"•••• •••• •••• 4242","card_provider":"visa","country":"FR","currency":"EUR","expiration_date":"04/2027","information":"Acme Inc.","invoice_email":"accounting@acme-inc.com","is_expired":false,"is_valid":true,"linked_websites":[{"domain":"acme-inc.com","name":"Acme Inc.","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}],"name_on_card":"Jane Smith","tax_identifier":"FR40303265045"}],"user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"}"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn add_new_billing_method(
+        &self,
+        caller: Caller,
+        body: ::crisp_models::UserBillingCardNew,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "body",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "addNewBillingMethod",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "addNewBillingMethod",
+                    "the request",
+                    r#"{"body":{"address":"12 Rue de la Paix, 75002 Paris","card_number":"4242424242424242","country":"FR","expiration_date":{"month":"04","year":"2027"},"invoice_email":"accounting@acme-inc.com","name_on_card":"Jane Smith","security_code":"123","tax_identifier":"FR40303265045"}}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn get_a_billing_method(
+        &self,
+        caller: Caller,
+        card_id: String,
+    ) -> Result<::crisp_models::UserBillingCard, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "card_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "getABillingMethod",
+                                    "card_id",
+                                    &card_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "getABillingMethod",
+                    "the request",
+                    r#"{"card_id":"3b1f8e52-6c0a-4d7e-9f21-8a4c5d6e7f10"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "getABillingMethod",
+                "the answer",
+                r#"{"added_date":"2024-02-11T09:30:00.000Z","address":"12 Rue de la Paix, 75002 Paris","card_country":"FR","card_id":"3b1f8e52-6c0a-4d7e-9f21-8a4c5d6e7f10","card_number_preview":"•••• •••• •••• 4242","card_provider":"visa","country":"FR","currency":"EUR","expiration_date":"04/2027","information":"Acme Inc.","invoice_email":"accounting@acme-inc.com","is_expired":false,"is_valid":true,"linked_websites":[{"domain":"acme-inc.com","name":"Acme Inc.","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}],"name_on_card":"Jane Smith","tax_identifier":"FR40303265045","user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"}"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn update_a_billing_method(
+        &self,
+        caller: Caller,
+        card_id: String,
+        body: ::crisp_models::UserBillingCardUpdate,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "card_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "updateABillingMethod",
+                                    "card_id",
+                                    &card_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "updateABillingMethod",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "updateABillingMethod",
+                    "the request",
+                    r#"{"body":{"address":"25 Avenue Montaigne, 75008 Paris","invoice_email":"billing@acme-inc.com"},"card_id":"3b1f8e52-6c0a-4d7e-9f21-8a4c5d6e7f10"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn remove_a_billing_method(
+        &self,
+        caller: Caller,
+        card_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "card_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "removeABillingMethod",
+                                    "card_id",
+                                    &card_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "removeABillingMethod",
+                    "the request",
+                    r#"{"card_id":"3b1f8e52-6c0a-4d7e-9f21-8a4c5d6e7f10"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn list_invoices_for_billing_method(
+        &self,
+        caller: Caller,
+        card_id: String,
+        page_number: u32,
+    ) -> Result<::crisp_models::UserBillingInvoiceList, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "card_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "listInvoicesForBillingMethod",
+                                    "card_id",
+                                    &card_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "page_number",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "listInvoicesForBillingMethod",
+                                    "page_number",
+                                    &page_number,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "listInvoicesForBillingMethod",
+                    "the request",
+                    r#"{"card_id":"all","page_number":1}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "listInvoicesForBillingMethod",
+                "the answer",
+                r#"{"paging":{"per_page":20,"range":[1,1],"total":1},"results":[{"bill_id":"CRISP-2024-031542","date":"2024-03-01T00:00:00.000Z","invoice":{"currency":"EUR","due":{"parts":[{"domain":"acme-inc.com","id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc","limits":[{"id":"operators","months":1,"name":"Extra operator seats","price":10}],"name":"Acme Inc.","plugins":[{"id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb","months":1,"name":"Crisp Unlimited","price":95}]}],"total":105},"id":"in_1OpQrS2eZvKYlo2C"},"invoice_id":"7d9e1c3a-52f4-4b8e-a6d0-1f2e3c4b5a69","payment":{"is_paid":true,"number_retries":0},"receipt":"https://pay.stripe.com/receipts/acct_1A2b3C/rcpt_9Xy8Wv"}]}"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn get_an_invoice_for_billing_method(
+        &self,
+        caller: Caller,
+        card_id: String,
+        invoice_id: String,
+    ) -> Result<::crisp_models::UserBillingInvoice, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "card_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "getAnInvoiceForBillingMethod",
+                                    "card_id",
+                                    &card_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "invoice_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "getAnInvoiceForBillingMethod",
+                                    "invoice_id",
+                                    &invoice_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "getAnInvoiceForBillingMethod",
+                    "the request",
+                    r#"{"card_id":"all","invoice_id":"7d9e1c3a-52f4-4b8e-a6d0-1f2e3c4b5a69"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "getAnInvoiceForBillingMethod",
+                "the answer",
+                r#"{"bill_id":"CRISP-2024-031542","date":"2024-03-01T00:00:00.000Z","invoice":{"currency":"EUR","due":{"parts":[{"domain":"acme-inc.com","id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc","limits":[],"name":"Acme Inc.","plugins":[{"id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb","months":1,"name":"Crisp Unlimited","price":95}]}],"total":95},"id":"in_1OpQrS2eZvKYlo2C"},"invoice_id":"7d9e1c3a-52f4-4b8e-a6d0-1f2e3c4b5a69","payment":{"is_paid":false,"number_retries":2},"receipt":""}"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn link_authorized_billing_method(
+        &self,
+        caller: Caller,
+        body: ::crisp_models::UserBillingLinkRequest,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "body",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "linkAuthorizedBillingMethod",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "linkAuthorizedBillingMethod",
+                    "the request",
+                    r#"{"body":{"service":"paypal"}}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn finish_linking_authorized_billing_method(
+        &self,
+        caller: Caller,
+        card_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "card_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "finishLinkingAuthorizedBillingMethod",
+                                    "card_id",
+                                    &card_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "finishLinkingAuthorizedBillingMethod",
+                    "the request",
+                    r#"{"card_id":"3b1f8e52-6c0a-4d7e-9f21-8a4c5d6e7f10"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn finish_unlinking_authorized_billing_method(
+        &self,
+        caller: Caller,
+        card_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "card_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "finishUnlinkingAuthorizedBillingMethod",
+                                    "card_id",
+                                    &card_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "finishUnlinkingAuthorizedBillingMethod",
+                    "the request",
+                    r#"{"card_id":"3b1f8e52-6c0a-4d7e-9f21-8a4c5d6e7f10"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+}
+#[cfg(feature = "internal")]
+impl crate::UserAccountNotification for Examples {
+    #[cfg(feature = "internal")]
+    async fn get_notification_settings(
+        &self,
+        caller: Caller,
+    ) -> Result<::crisp_models::UserNotificationSettings, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(Vec::from([]));
+            ::crisp_runtime::examples::check_matches(
+                    "getNotificationSettings",
+                    "the request",
+                    r#"{}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "getNotificationSettings",
+                "the answer",
+                r#"{"billing_invoice":true,"disabled":false,"messages_offline":true,"messages_online":true,"messages_rating":true,"messages_transcript":false,"messages_unread":true,"sounds":true,"user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f","visitor_browsing":false}"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn update_notification_settings(
+        &self,
+        caller: Caller,
+        body: ::crisp_models::UserNotificationSettingsUpdate,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "body",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "updateNotificationSettings",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "updateNotificationSettings",
+                    "the request",
+                    r#"{"body":{"messages_transcript":true,"sounds":false}}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn add_a_notification_provider(
+        &self,
+        caller: Caller,
+        body: ::crisp_models::UserNotificationProviderNew,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "body",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "addANotificationProvider",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "addANotificationProvider",
+                    "the request",
+                    r#"{"body":{"notification_id":"fcm:dQw4w9WgXcQ:APA91bHun4MxP5egoKMwt2KZFBaFUH-1RYqx"}}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn delete_a_notification_provider(
+        &self,
+        caller: Caller,
+        notification_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "notification_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "deleteANotificationProvider",
+                                    "notification_id",
+                                    &notification_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "deleteANotificationProvider",
+                    "the request",
+                    r#"{"notification_id":"fcm:dQw4w9WgXcQ:APA91bHun4MxP5egoKMwt2KZFBaFUH-1RYqx"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+}
+#[cfg(feature = "internal")]
+impl crate::UserAccountWebsites for Examples {
+    #[cfg(feature = "internal")]
+    async fn list_websites(
+        &self,
+        caller: Caller,
+    ) -> Result<Vec<::crisp_models::UserAccountWebsite>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(Vec::from([]));
+            ::crisp_runtime::examples::check_matches(
+                    "listWebsites",
+                    "the request",
+                    r#"{}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "listWebsites",
+                "the answer",
+                r#"[{"assigned":1,"count":4,"domain":"acme-inc.com","id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc","inboxes":{"assigned":0,"count":2},"logo":"https://image.crisp.chat/avatar/website/8c842203-7ed8-4e29-a608-7cf78a7d2fcc/120/","members":["a4c32c68-be91-4e29-8a05-976e93abbe3f","5f1c8a3e-27b4-4d9a-9e60-b2c7d8e9f012"],"name":"Acme Inc."},{"assigned":0,"count":0,"domain":"labs.acme-inc.com","expunge":{"timestamp":1711545600000},"id":"1d2b9c47-3e8f-4a61-b5d0-7c9e8f6a5b43","inboxes":{"assigned":0,"count":0},"logo":"","members":["a4c32c68-be91-4e29-8a05-976e93abbe3f"],"name":"Acme Labs"}]"#,
+            )
+            .map_err(ApiError::internal)
+    }
+}
+#[cfg(feature = "internal")]
+impl crate::UserAccountProfile for Examples {
+    #[cfg(feature = "internal")]
+    async fn get_profile(
+        &self,
+        caller: Caller,
+    ) -> Result<::crisp_models::UserProfile, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(Vec::from([]));
+            ::crisp_runtime::examples::check_matches(
+                    "getProfile",
+                    "the request",
+                    r#"{}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "getProfile",
+                "the answer",
+                r#"{"avatar":"https://avatar.crisp.chat/operator/a4c32c68-be91-4e29-8a05-976e93abbe3f.png","email":"jane.smith@acme-inc.com","first_name":"Jane","last_name":"Smith","locale":"fr","phone":"+33612345678","user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f","verification":"4f7d2a9c1b8e3f60d5a7c2e9b1f4a8d3c6e0b2f5a9d1c7e3b8f6a2d4c0e9b7a1"}"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn update_profile(
+        &self,
+        caller: Caller,
+        body: ::crisp_models::UserProfileUpdate,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "body",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "updateProfile",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "updateProfile",
+                    "the request",
+                    r#"{"body":{"first_name":"Jane","last_name":"Doe","locale":"en","phone":"+33612345678","verify":"correct-horse-battery"}}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+}
+#[cfg(feature = "internal")]
+impl crate::UserAccountToken for Examples {
+    #[cfg(feature = "internal")]
+    async fn check_if_account_token_is_configured(
+        &self,
+        caller: Caller,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(Vec::from([]));
+            ::crisp_runtime::examples::check_matches(
+                    "checkIfAccountTokenIsConfigured",
+                    "the request",
+                    r#"{}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn configure_account_token(
+        &self,
+        caller: Caller,
+        body: ::crisp_models::UserAccountTokenConfigure,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "body",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "configureAccountToken",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "configureAccountToken",
+                    "the request",
+                    r#"{"body":{"secret":"JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"}}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn unconfigure_account_token(
+        &self,
+        caller: Caller,
+        body: ::crisp_models::UserAccountVerify,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "body",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "unconfigureAccountToken",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "unconfigureAccountToken",
+                    "the request",
+                    r#"{"body":{"verify":"correct-horse-battery"}}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn generate_account_token(
+        &self,
+        caller: Caller,
+    ) -> Result<::crisp_models::UserAccountTokenGenerated, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(Vec::from([]));
+            ::crisp_runtime::examples::check_matches(
+                    "generateAccountToken",
+                    "the request",
+                    r#"{}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "generateAccountToken",
+                "the answer",
+                r#"{"secret":"JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"}"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn verify_account_token(
+        &self,
+        caller: Caller,
+        token: String,
+        secret: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "token",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "verifyAccountToken",
+                                    "token",
+                                    &token,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "secret",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "verifyAccountToken",
+                                    "secret",
+                                    &secret,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "verifyAccountToken",
+                    "the request",
+                    r#"{"secret":"JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP","token":"482913"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+}
+#[cfg(feature = "internal")]
+impl crate::UserAccountRecover for Examples {
+    #[cfg(feature = "internal")]
+    async fn get_recovery_details(
+        &self,
+        caller: Caller,
+        user_id: String,
+        recover_identifier: String,
+        recover_key: String,
+    ) -> Result<::serde_json::Map<String, ::serde_json::Value>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "user_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "getRecoveryDetails",
+                                    "user_id",
+                                    &user_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "recover_identifier",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "getRecoveryDetails",
+                                    "recover_identifier",
+                                    &recover_identifier,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "recover_key",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "getRecoveryDetails",
+                                    "recover_key",
+                                    &recover_key,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "getRecoveryDetails",
+                    "the request",
+                    r#"{"recover_identifier":"6e2a9c1d-4b7f-4e3a-8d5c-0f1b2a3c4d5e","recover_key":"c2a7f1e9b4d8a6035e1f7c9b2d4a8e6f","user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode("getRecoveryDetails", "the answer", r#"{}"#)
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn send_recovery_password(
+        &self,
+        caller: Caller,
+        user_id: String,
+        recover_identifier: String,
+        recover_key: String,
+        body: ::crisp_models::UserAccountRecoverPassword,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "user_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "sendRecoveryPassword",
+                                    "user_id",
+                                    &user_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "recover_identifier",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "sendRecoveryPassword",
+                                    "recover_identifier",
+                                    &recover_identifier,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "recover_key",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "sendRecoveryPassword",
+                                    "recover_key",
+                                    &recover_key,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "sendRecoveryPassword",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "sendRecoveryPassword",
+                    "the request",
+                    r#"{"body":{"password":"a-brand-new-passphrase"},"recover_identifier":"6e2a9c1d-4b7f-4e3a-8d5c-0f1b2a3c4d5e","recover_key":"c2a7f1e9b4d8a6035e1f7c9b2d4a8e6f","user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn delete_recovery_keypair(
+        &self,
+        caller: Caller,
+        user_id: String,
+        recover_identifier: String,
+        recover_key: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "user_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "deleteRecoveryKeypair",
+                                    "user_id",
+                                    &user_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "recover_identifier",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "deleteRecoveryKeypair",
+                                    "recover_identifier",
+                                    &recover_identifier,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "recover_key",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "deleteRecoveryKeypair",
+                                    "recover_key",
+                                    &recover_key,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "deleteRecoveryKeypair",
+                    "the request",
+                    r#"{"recover_identifier":"6e2a9c1d-4b7f-4e3a-8d5c-0f1b2a3c4d5e","recover_key":"c2a7f1e9b4d8a6035e1f7c9b2d4a8e6f","user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+}
+#[cfg(feature = "internal")]
+impl crate::UserAccountSchedule for Examples {
+    #[cfg(feature = "internal")]
+    async fn get_schedule_settings(
+        &self,
+        caller: Caller,
+    ) -> Result<::crisp_models::UserSchedule, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(Vec::from([]));
+            ::crisp_runtime::examples::check_matches(
+                    "getScheduleSettings",
+                    "the request",
+                    r#"{}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "getScheduleSettings",
+                "the answer",
+                r#"{"days":{"friday":true,"monday":true,"saturday":false,"sunday":false,"thursday":true,"tuesday":true,"wednesday":true},"enabled":true,"hours":[{"from":"09:00","to":"12:30"},{"from":"14:00","to":"18:00"}],"offset":-120,"presence":true,"stealth":false,"user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"}"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn update_schedule_settings(
+        &self,
+        caller: Caller,
+        body: ::crisp_models::UserScheduleUpdate,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "body",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "updateScheduleSettings",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "updateScheduleSettings",
+                    "the request",
+                    r#"{"body":{"days":{"saturday":true},"enabled":true,"hours":[{"from":"10:00","to":"16:00"}]}}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+}
+#[cfg(feature = "internal")]
+impl crate::UserSession for Examples {
+    #[cfg(feature = "internal")]
+    async fn check_session_validity(&self, caller: Caller) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(Vec::from([]));
+            ::crisp_runtime::examples::check_matches(
+                    "checkSessionValidity",
+                    "the request",
+                    r#"{}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn create_a_new_session(
+        &self,
+        caller: Caller,
+        body: ::crisp_models::UserSessionLogin,
+    ) -> Result<::crisp_models::UserSessionKeypair, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "body",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "createANewSession",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "createANewSession",
+                    "the request",
+                    r#"{"body":{"email":"jane.smith@acme-inc.com","ephemeral":false,"password":"correct-horse-battery","token":"482913"}}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "createANewSession",
+                "the answer",
+                r#"{"identifier":"2f8c1a7e-94b3-4d5e-b6a0-c1d2e3f4a5b6","key":"7e1f0c9d2b8a4e6f5d3c1b0a9e8f7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a1f0e"}"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn destroy_a_session(&self, caller: Caller) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(Vec::from([]));
+            ::crisp_runtime::examples::check_matches(
+                    "destroyASession",
+                    "the request",
+                    r#"{}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn recover_a_session(
+        &self,
+        caller: Caller,
+        body: ::crisp_models::UserSessionRecover,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "body",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "recoverASession",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "recoverASession",
+                    "the request",
+                    r#"{"body":{"email":"jane.smith@acme-inc.com"}}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn list_authorized_sessions(
+        &self,
+        caller: Caller,
+    ) -> Result<Vec<::crisp_models::UserAuthorizedSession>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(Vec::from([]));
+            ::crisp_runtime::examples::check_matches(
+                    "listAuthorizedSessions",
+                    "the request",
+                    r#"{}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "listAuthorizedSessions",
+                "the answer",
+                r#"[{"device":{"country":"FR","created_at":1710340112000,"ip":"203.0.113.42","useragent":"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.3 Safari/605.1.15"},"identifier":"2f8c1a7e-94b3-4d5e-b6a0-c1d2e3f4a5b6"},{"device":{"country":"DE","created_at":1709821200000,"ip":"198.51.100.7","useragent":"Crisp/4.2.1 (iPhone; iOS 17.3)"},"identifier":"9b7d5e3c-1a2f-4c6e-8d0b-a9f8e7d6c5b4"}]"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn get_authorized_session(
+        &self,
+        caller: Caller,
+        identifier: String,
+    ) -> Result<::crisp_models::UserAuthorizedSession, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "identifier",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "getAuthorizedSession",
+                                    "identifier",
+                                    &identifier,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "getAuthorizedSession",
+                    "the request",
+                    r#"{"identifier":"2f8c1a7e-94b3-4d5e-b6a0-c1d2e3f4a5b6"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "getAuthorizedSession",
+                "the answer",
+                r#"{"device":{"country":"FR","created_at":1710340112000,"ip":"203.0.113.42","useragent":"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.3 Safari/605.1.15"},"identifier":"2f8c1a7e-94b3-4d5e-b6a0-c1d2e3f4a5b6"}"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn check_if_authorized_session_exists(
+        &self,
+        caller: Caller,
+        identifier: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "identifier",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "checkIfAuthorizedSessionExists",
+                                    "identifier",
+                                    &identifier,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "checkIfAuthorizedSessionExists",
+                    "the request",
+                    r#"{"identifier":"2f8c1a7e-94b3-4d5e-b6a0-c1d2e3f4a5b6"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn close_an_authorized_session(
+        &self,
+        caller: Caller,
+        identifier: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "identifier",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "closeAnAuthorizedSession",
+                                    "identifier",
+                                    &identifier,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "closeAnAuthorizedSession",
+                    "the request",
+                    r#"{"identifier":"2f8c1a7e-94b3-4d5e-b6a0-c1d2e3f4a5b6"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn list_session_history(
+        &self,
+        caller: Caller,
+    ) -> Result<Vec<::crisp_models::UserSessionHistoryEntry>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(Vec::from([]));
+            ::crisp_runtime::examples::check_matches(
+                    "listSessionHistory",
+                    "the request",
+                    r#"{}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "listSessionHistory",
+                "the answer",
+                r#"[{"device":{"country":"FR","created_at":1710340112000,"ip":"203.0.113.42","useragent":"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.3 Safari/605.1.15"},"state":"authorized"},{"device":{"country":"ES","created_at":1707130800000,"ip":"192.0.2.18","useragent":"Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:123.0) Gecko/20100101 Firefox/123.0"},"state":"closed"}]"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn get_session_confirm_details(
+        &self,
+        caller: Caller,
+        user_id: String,
+        confirm_identifier: String,
+        confirm_key: String,
+    ) -> Result<::serde_json::Map<String, ::serde_json::Value>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "user_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "getSessionConfirmDetails",
+                                    "user_id",
+                                    &user_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "confirm_identifier",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "getSessionConfirmDetails",
+                                    "confirm_identifier",
+                                    &confirm_identifier,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "confirm_key",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "getSessionConfirmDetails",
+                                    "confirm_key",
+                                    &confirm_key,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "getSessionConfirmDetails",
+                    "the request",
+                    r#"{"confirm_identifier":"4d3c2b1a-0f9e-4d8c-b7a6-5e4d3c2b1a0f","confirm_key":"9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b","user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "getSessionConfirmDetails",
+                "the answer",
+                r#"{}"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn accept_session_confirm(
+        &self,
+        caller: Caller,
+        user_id: String,
+        confirm_identifier: String,
+        confirm_key: String,
+        body: ::crisp_models::UserSessionConfirmAccept,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "user_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "acceptSessionConfirm",
+                                    "user_id",
+                                    &user_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "confirm_identifier",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "acceptSessionConfirm",
+                                    "confirm_identifier",
+                                    &confirm_identifier,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "confirm_key",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "acceptSessionConfirm",
+                                    "confirm_key",
+                                    &confirm_key,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "acceptSessionConfirm",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "acceptSessionConfirm",
+                    "the request",
+                    r#"{"body":{"country":"FR","ip":"203.0.113.42"},"confirm_identifier":"4d3c2b1a-0f9e-4d8c-b7a6-5e4d3c2b1a0f","confirm_key":"9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b","user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn delete_session_confirm_keypair(
+        &self,
+        caller: Caller,
+        user_id: String,
+        confirm_identifier: String,
+        confirm_key: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "user_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "deleteSessionConfirmKeypair",
+                                    "user_id",
+                                    &user_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "confirm_identifier",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "deleteSessionConfirmKeypair",
+                                    "confirm_identifier",
+                                    &confirm_identifier,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "confirm_key",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "deleteSessionConfirmKeypair",
+                                    "confirm_key",
+                                    &confirm_key,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "deleteSessionConfirmKeypair",
+                    "the request",
+                    r#"{"confirm_identifier":"4d3c2b1a-0f9e-4d8c-b7a6-5e4d3c2b1a0f","confirm_key":"9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b","user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+}
+#[cfg(feature = "internal")]
+impl crate::UserAlerts for Examples {
+    #[cfg(feature = "internal")]
+    async fn count_unread_alerts(
+        &self,
+        caller: Caller,
+    ) -> Result<::crisp_models::UserAlertsCount, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(Vec::from([]));
+            ::crisp_runtime::examples::check_matches(
+                    "countUnreadAlerts",
+                    "the request",
+                    r#"{}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "countUnreadAlerts",
+                "the answer",
+                r#"{"feed":2,"updates":1}"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn clear_all_feed_alerts(&self, caller: Caller) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(Vec::from([]));
+            ::crisp_runtime::examples::check_matches(
+                    "clearAllFeedAlerts",
+                    "the request",
+                    r#"{}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn list_feed_alerts(
+        &self,
+        caller: Caller,
+        page_number: u32,
+    ) -> Result<Vec<::crisp_models::UserFeedAlert>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "page_number",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "listFeedAlerts",
+                                    "page_number",
+                                    &page_number,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "listFeedAlerts",
+                    "the request",
+                    r#"{"page_number":1}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "listFeedAlerts",
+                "the answer",
+                r#"[{"action_url":"https://app.crisp.chat/settings/account/billing/","data":{"card_id":"3b1f8e52-6c0a-4d7e-9f21-8a4c5d6e7f10","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"},"id":"0e4f7a2b-8c19-4d3e-a5b6-c7d8e9f0a1b2","level":"critical","namespace":"billing:payment_error","pushed_at":1710340112000},{"action_url":"https://app.crisp.chat/settings/website/8c842203-7ed8-4e29-a608-7cf78a7d2fcc/","data":{},"id":"6a5b4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d","level":"notice","namespace":"website:export_complete","pushed_at":1710253700000}]"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn get_a_feed_alert(
+        &self,
+        caller: Caller,
+        feed_entry_id: String,
+    ) -> Result<::crisp_models::UserFeedAlert, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "feed_entry_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "getAFeedAlert",
+                                    "feed_entry_id",
+                                    &feed_entry_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "getAFeedAlert",
+                    "the request",
+                    r#"{"feed_entry_id":"0e4f7a2b-8c19-4d3e-a5b6-c7d8e9f0a1b2"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "getAFeedAlert",
+                "the answer",
+                r#"{"action_url":"https://app.crisp.chat/settings/website/8c842203-7ed8-4e29-a608-7cf78a7d2fcc/operators/","data":{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"},"id":"0e4f7a2b-8c19-4d3e-a5b6-c7d8e9f0a1b2","level":"important","namespace":"website:agent_limit_reached","pushed_at":1710340112000}"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn check_if_feed_alert_exists(
+        &self,
+        caller: Caller,
+        feed_entry_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "feed_entry_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "checkIfFeedAlertExists",
+                                    "feed_entry_id",
+                                    &feed_entry_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "checkIfFeedAlertExists",
+                    "the request",
+                    r#"{"feed_entry_id":"0e4f7a2b-8c19-4d3e-a5b6-c7d8e9f0a1b2"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn clear_a_feed_alert(
+        &self,
+        caller: Caller,
+        feed_entry_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "feed_entry_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "clearAFeedAlert",
+                                    "feed_entry_id",
+                                    &feed_entry_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "clearAFeedAlert",
+                    "the request",
+                    r#"{"feed_entry_id":"0e4f7a2b-8c19-4d3e-a5b6-c7d8e9f0a1b2"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn list_update_alerts(
+        &self,
+        caller: Caller,
+        page_number: u32,
+    ) -> Result<Vec<::crisp_models::UserUpdateAlert>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "page_number",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "listUpdateAlerts",
+                                    "page_number",
+                                    &page_number,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "listUpdateAlerts",
+                    "the request",
+                    r#"{"page_number":1}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "listUpdateAlerts",
+                "the answer",
+                r#"[{"action_url":"https://crisp.chat/en/blog/","created_at":1710151200000,"description":"Route conversations to inboxes automatically with the new rule editor.","icon_url":"https://crisp.chat/static/images/updates/inbox.png","id":"51e2d3c4-b5a6-4978-8f90-a1b2c3d4e5f6","is_read":false,"level":"important","title":"New inbox rules"},{"action_url":"","created_at":1708336800000,"description":"Conversation search now returns results twice as fast.","icon_url":"","id":"3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f","is_read":true,"level":"notice","title":"Faster search"}]"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn resolve_latest_update_alert(
+        &self,
+        caller: Caller,
+    ) -> Result<::crisp_models::UserUpdateAlert, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(Vec::from([]));
+            ::crisp_runtime::examples::check_matches(
+                    "resolveLatestUpdateAlert",
+                    "the request",
+                    r#"{}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "resolveLatestUpdateAlert",
+                "the answer",
+                r#"{"action_url":"https://crisp.chat/en/blog/","created_at":1710151200000,"description":"Route conversations to inboxes automatically with the new rule editor.","icon_url":"https://crisp.chat/static/images/updates/inbox.png","id":"51e2d3c4-b5a6-4978-8f90-a1b2c3d4e5f6","is_read":false,"level":"important","title":"New inbox rules"}"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn get_an_update_alert_content(
+        &self,
+        caller: Caller,
+        updates_entry_id: String,
+    ) -> Result<::crisp_models::UserUpdateAlertContent, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "updates_entry_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "getAnUpdateAlertContent",
+                                    "updates_entry_id",
+                                    &updates_entry_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "getAnUpdateAlertContent",
+                    "the request",
+                    r#"{"updates_entry_id":"51e2d3c4-b5a6-4978-8f90-a1b2c3d4e5f6"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "getAnUpdateAlertContent",
+                "the answer",
+                r##"{"content":"# New inbox rules\n\nYou can now route conversations to inboxes automatically.","id":"51e2d3c4-b5a6-4978-8f90-a1b2c3d4e5f6"}"##,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn mark_all_update_alerts_as_read(
+        &self,
+        caller: Caller,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(Vec::from([]));
+            ::crisp_runtime::examples::check_matches(
+                    "markAllUpdateAlertsAsRead",
+                    "the request",
+                    r#"{}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+}
+#[cfg(feature = "internal")]
+impl crate::UserStatistics for Examples {
+    #[cfg(feature = "internal")]
+    async fn count_total_unread_messages(
+        &self,
+        caller: Caller,
+    ) -> Result<::crisp_models::UserUnreadStats, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(Vec::from([]));
+            ::crisp_runtime::examples::check_matches(
+                    "countTotalUnreadMessages",
+                    "the request",
+                    r#"{}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "countTotalUnreadMessages",
+                "the answer",
+                r#"{"assigned":2,"unread":7,"user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"}"#,
+            )
+            .map_err(ApiError::internal)
+    }
+}
+#[cfg(feature = "internal")]
+impl crate::UserConnect for Examples {
+    #[cfg(feature = "internal")]
+    async fn get_user_connect_endpoints(
+        &self,
+        caller: Caller,
+    ) -> Result<::crisp_models::ConnectEndpoints, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(Vec::from([]));
+            ::crisp_runtime::examples::check_matches(
+                    "getUserConnectEndpoints",
+                    "the request",
+                    r#"{}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "getUserConnectEndpoints",
+                "the answer",
+                r#"{"socket":{"app":"wss://app.relay.crisp.chat/"}}"#,
+            )
+            .map_err(ApiError::internal)
+    }
+}
+#[cfg(feature = "internal")]
+impl crate::WebsiteChannel for Examples {
+    #[cfg(feature = "internal")]
+    async fn get_website_email_channel(
+        &self,
+        caller: Caller,
+        website_id: String,
+    ) -> Result<::crisp_models::ChannelEmail, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "getWebsiteEmailChannel",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "getWebsiteEmailChannel",
+                    "the request",
+                    r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "getWebsiteEmailChannel",
+                "the answer",
+                r#"{"email":"acme-inc@on.crisp.email"}"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn get_website_email_channel_domain(
+        &self,
+        caller: Caller,
+        website_id: String,
+    ) -> Result<::crisp_models::ChannelEmailDomain, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "getWebsiteEmailChannelDomain",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "getWebsiteEmailChannelDomain",
+                    "the request",
+                    r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "getWebsiteEmailChannelDomain",
+                "the answer",
+                r#"{"basic":"acme-inc","custom":"mail.acme-inc.com","root":"on.crisp.email","verified":true}"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn request_website_email_channel_domain_change(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::ChannelEmailDomainChange,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "requestWebsiteEmailChannelDomainChange",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "requestWebsiteEmailChannelDomainChange",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "requestWebsiteEmailChannelDomainChange",
+                    "the request",
+                    r#"{"body":{"custom":"mail.acme-inc.com"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn generate_website_email_channel_setup_flow(
+        &self,
+        caller: Caller,
+        website_id: String,
+        options: ::crisp_models::GenerateWebsiteEmailChannelSetupFlowOptions,
+    ) -> Result<::crisp_models::ChannelEmailSetupFlow, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "generateWebsiteEmailChannelSetupFlow",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "options",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "generateWebsiteEmailChannelSetupFlow",
+                                    "options",
+                                    &options,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "generateWebsiteEmailChannelSetupFlow",
+                    "the request",
+                    r#"{"options":{"domain":"mail.acme-inc.com"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "generateWebsiteEmailChannelSetupFlow",
+                "the answer",
+                r#"{"domain":"mail.acme-inc.com","setup":{"records":[{"name":"mail.acme-inc.com","query":"mx","type":"mx","value":"10 mx.crisp.email"},{"name":"mail.acme-inc.com","query":"txt","type":"txt","value":"v=spf1 include:_spf.crisp.email ~all"},{"name":"crisp._domainkey.mail.acme-inc.com","query":"cname","type":"cname","value":"dkim.crisp.email"}]}}"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn get_website_email_channel_relay(
+        &self,
+        caller: Caller,
+        website_id: String,
+    ) -> Result<::crisp_models::ChannelEmailRelay, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "getWebsiteEmailChannelRelay",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "getWebsiteEmailChannelRelay",
+                    "the request",
+                    r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "getWebsiteEmailChannelRelay",
+                "the answer",
+                r#"{"smtp":{"port":587,"server":"smtp.acme-inc.com","username":"crisp@acme-inc.com"},"status":"active"}"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn request_website_email_channel_relay_change(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::ChannelEmailRelayChange,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "requestWebsiteEmailChannelRelayChange",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "requestWebsiteEmailChannelRelayChange",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "requestWebsiteEmailChannelRelayChange",
+                    "the request",
+                    r#"{"body":{"smtp":{"password":"n7Vq!p2Lr9xT","port":587,"server":"smtp.acme-inc.com","username":"crisp@acme-inc.com"}},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn resolve_website_email_channel_signature(
+        &self,
+        caller: Caller,
+        website_id: String,
+    ) -> Result<::crisp_models::ChannelEmailSignature, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "resolveWebsiteEmailChannelSignature",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "resolveWebsiteEmailChannelSignature",
+                    "the request",
+                    r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "resolveWebsiteEmailChannelSignature",
+                "the answer",
+                r#"{"signature":"The Acme Inc. support team\nhttps://acme-inc.com"}"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn save_website_email_channel_signature(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::ChannelEmailSignatureUpdate,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "saveWebsiteEmailChannelSignature",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "saveWebsiteEmailChannelSignature",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "saveWebsiteEmailChannelSignature",
+                    "the request",
+                    r#"{"body":{"signature":"The Acme Inc. support team\nhttps://acme-inc.com"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn get_website_email_channel_ip(
+        &self,
+        caller: Caller,
+        website_id: String,
+    ) -> Result<::crisp_models::ChannelEmailIp, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "getWebsiteEmailChannelIP",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "getWebsiteEmailChannelIP",
+                    "the request",
+                    r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "getWebsiteEmailChannelIP",
+                "the answer",
+                r#"{"assigned":{"addresses":[{"host":"mta24.crisp.email","ip":"198.51.100.24","statistics":{"sent":48210,"unsubscribe":12},"type":"V4"}],"reputation":98.5},"pooled":{"reputation":92}}"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn assign_website_email_channel_ip(
+        &self,
+        caller: Caller,
+        website_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "assignWebsiteEmailChannelIP",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "assignWebsiteEmailChannelIP",
+                    "the request",
+                    r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn unassign_website_email_channel_ip(
+        &self,
+        caller: Caller,
+        website_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "unassignWebsiteEmailChannelIP",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "unassignWebsiteEmailChannelIP",
+                    "the request",
+                    r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn list_website_email_channel_ip_logs(
+        &self,
+        caller: Caller,
+        website_id: String,
+    ) -> Result<Vec<::crisp_models::ChannelEmailIpLog>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "listWebsiteEmailChannelIPLogs",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "listWebsiteEmailChannelIPLogs",
+                    "the request",
+                    r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "listWebsiteEmailChannelIPLogs",
+                "the answer",
+                r#"[{"content":"550 5.1.1 <jane@example.org>: Recipient address rejected: User unknown","timestamp":1710340112000},{"content":"421 4.7.0 Try again later, closing connection (mx.example.net)","timestamp":1710253712000}]"#,
+            )
+            .map_err(ApiError::internal)
+    }
+}
+#[cfg(feature = "internal")]
+impl crate::WebsiteSearch for Examples {
+    #[cfg(feature = "internal")]
+    async fn list_website_search_history(
+        &self,
+        caller: Caller,
+        website_id: String,
+    ) -> Result<Vec<::crisp_models::SearchHistoryEntry>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "listWebsiteSearchHistory",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "listWebsiteSearchHistory",
+                    "the request",
+                    r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "listWebsiteSearchHistory",
+                "the answer",
+                r#"[{"created_at":1710340112000,"history_id":"c6a2e9f0-1b3d-4a5c-8e7f-9d0b1a2c3e4f","query":"refund invoice march"},{"created_at":1710253712000,"history_id":"0d1e2f3a-4b5c-4d6e-9f70-81a2b3c4d5e6","query":"john@acme-inc.com"}]"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn insert_website_search_history_entry(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::SearchHistoryEntryNew,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "insertWebsiteSearchHistoryEntry",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "insertWebsiteSearchHistoryEntry",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "insertWebsiteSearchHistoryEntry",
+                    "the request",
+                    r#"{"body":{"query":"refund invoice march"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn get_website_search_history_entry(
+        &self,
+        caller: Caller,
+        website_id: String,
+        history_id: String,
+    ) -> Result<::crisp_models::SearchHistoryEntry, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "getWebsiteSearchHistoryEntry",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "history_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "getWebsiteSearchHistoryEntry",
+                                    "history_id",
+                                    &history_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "getWebsiteSearchHistoryEntry",
+                    "the request",
+                    r#"{"history_id":"c6a2e9f0-1b3d-4a5c-8e7f-9d0b1a2c3e4f","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "getWebsiteSearchHistoryEntry",
+                "the answer",
+                r#"{"created_at":1710340112000,"history_id":"c6a2e9f0-1b3d-4a5c-8e7f-9d0b1a2c3e4f","query":"refund invoice march"}"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn check_if_website_search_history_entry_exists(
+        &self,
+        caller: Caller,
+        website_id: String,
+        history_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "checkIfWebsiteSearchHistoryEntryExists",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "history_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "checkIfWebsiteSearchHistoryEntryExists",
+                                    "history_id",
+                                    &history_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "checkIfWebsiteSearchHistoryEntryExists",
+                    "the request",
+                    r#"{"history_id":"c6a2e9f0-1b3d-4a5c-8e7f-9d0b1a2c3e4f","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn delete_website_search_history_entry(
+        &self,
+        caller: Caller,
+        website_id: String,
+        history_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "deleteWebsiteSearchHistoryEntry",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "history_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "deleteWebsiteSearchHistoryEntry",
+                                    "history_id",
+                                    &history_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "deleteWebsiteSearchHistoryEntry",
+                    "the request",
+                    r#"{"history_id":"c6a2e9f0-1b3d-4a5c-8e7f-9d0b1a2c3e4f","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+}
+#[cfg(feature = "internal")]
+impl crate::WebsiteService for Examples {
+    #[cfg(feature = "internal")]
+    async fn request_translation_service(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::WebsiteServiceTranslate,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "requestTranslationService",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "requestTranslationService",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "requestTranslationService",
+                    "the request",
+                    r#"{"body":{"id":"tr-8f3a21","locale":{"from":"fr","text":"Bonjour, ma commande n'est pas arrivée.","to":"en"}},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn request_transcription_service(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::WebsiteServiceTranscribe,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "requestTranscriptionService",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "requestTranscriptionService",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "requestTranscriptionService",
+                    "the request",
+                    r#"{"body":{"id":"tc-51d0e7","locale":{"media":{"type":"audio/webm","url":"https://storage.crisp.chat/users/upload/session/7a1c3e5f/voice-message.webm"},"to":"en"}},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn request_extraction_service(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::WebsiteServiceExtract,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "requestExtractionService",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "requestExtractionService",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "requestExtractionService",
+                    "the request",
+                    r#"{"body":{"action":"summarize","history":[{"from":"user","name":"Jane Doe","text":"My March invoice was charged twice."},{"from":"operator","name":"Baptiste","text":"Sorry about that, I have refunded the duplicate charge."}],"id":"ex-0b9c44"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn request_prediction_service(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::WebsiteServicePredict,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "requestPredictionService",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "requestPredictionService",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "requestPredictionService",
+                    "the request",
+                    r#"{"body":{"context":{"history":[{"from":"user","text":"How do I export my invoices?"}],"recipient":"Jane Doe","sender":"Baptiste","text":"You can export them from"},"id":"pr-7e22a9","source":"helpdesk","target":"user"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn request_ranking_service(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::WebsiteServiceRank,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "requestRankingService",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "requestRankingService",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "requestRankingService",
+                    "the request",
+                    r#"{"body":{"id":"rk-3c81f2","source":"helpdesk","text":"How can I change my billing address?"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn request_transform_service(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::WebsiteServiceTransform,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "requestTransformService",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "requestTransformService",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "requestTransformService",
+                    "the request",
+                    r#"{"body":{"action":"tone:friendly","id":"tf-9a4d10","text":"Your request has been received."},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+}
+#[cfg(feature = "internal")]
+impl crate::WebsiteHooks for Examples {
+    #[cfg(feature = "internal")]
+    async fn list_hooks(
+        &self,
+        caller: Caller,
+        website_id: String,
+        page_number: u32,
+    ) -> Result<Vec<::crisp_models::Hook>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "listHooks",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "page_number",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "listHooks",
+                                    "page_number",
+                                    &page_number,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "listHooks",
+                    "the request",
+                    r#"{"page_number":1,"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "listHooks",
+                "the answer",
+                r#"[{"attempted_at":1710340112000,"events":["message:send","message:received","session:set_email","people:profile:created"],"hook_id":"2f7c1d4e-8a9b-4c3d-9e1f-5a6b7c8d9e0f","label":"CRM sync","status":"active","target":"https://hooks.acme-inc.com/crisp/events"},{"attempted_at":1710253712000,"events":["campaign:dispatched","status:health:changed"],"hook_id":"91a0b6c2-3d4e-4f5a-8b7c-6d5e4f3a2b1c","label":"Billing alerts","status":"failed","target":"https://billing.acme-inc.com/webhooks/crisp"}]"#,
+            )
+            .map_err(ApiError::internal)
+    }
+}
+#[cfg(feature = "internal")]
+impl crate::WebsiteHook for Examples {
+    #[cfg(feature = "internal")]
+    async fn create_a_new_hook(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::HookNew,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "createANewHook",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "createANewHook",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "createANewHook",
+                    "the request",
+                    r#"{"body":{"events":["message:send","message:received","session:set_email","people:profile:created"],"label":"CRM sync","target":"https://hooks.acme-inc.com/crisp/events"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn get_a_hook(
+        &self,
+        caller: Caller,
+        website_id: String,
+        hook_id: String,
+    ) -> Result<::crisp_models::Hook, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "getAHook",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "hook_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "getAHook",
+                                    "hook_id",
+                                    &hook_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "getAHook",
+                    "the request",
+                    r#"{"hook_id":"2f7c1d4e-8a9b-4c3d-9e1f-5a6b7c8d9e0f","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "getAHook",
+                "the answer",
+                r#"{"attempted_at":1710340112000,"events":["message:send","message:received","session:set_email","people:profile:created"],"hook_id":"2f7c1d4e-8a9b-4c3d-9e1f-5a6b7c8d9e0f","label":"CRM sync","status":"active","target":"https://hooks.acme-inc.com/crisp/events"}"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn check_if_hook_exists(
+        &self,
+        caller: Caller,
+        website_id: String,
+        hook_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "checkIfHookExists",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "hook_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "checkIfHookExists",
+                                    "hook_id",
+                                    &hook_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "checkIfHookExists",
+                    "the request",
+                    r#"{"hook_id":"2f7c1d4e-8a9b-4c3d-9e1f-5a6b7c8d9e0f","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn save_a_hook(
+        &self,
+        caller: Caller,
+        website_id: String,
+        hook_id: String,
+        body: ::crisp_models::HookNew,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "saveAHook",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "hook_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "saveAHook",
+                                    "hook_id",
+                                    &hook_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            ::crisp_runtime::examples::encode("saveAHook", "body", &body)
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "saveAHook",
+                    "the request",
+                    r#"{"body":{"events":["message:send","message:received","session:set_email","people:profile:created"],"label":"CRM sync","target":"https://hooks.acme-inc.com/crisp/events"},"hook_id":"2f7c1d4e-8a9b-4c3d-9e1f-5a6b7c8d9e0f","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn update_a_hook(
+        &self,
+        caller: Caller,
+        website_id: String,
+        hook_id: String,
+        body: ::crisp_models::HookUpdate,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "updateAHook",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "hook_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "updateAHook",
+                                    "hook_id",
+                                    &hook_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "updateAHook",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "updateAHook",
+                    "the request",
+                    r#"{"body":{"events":["message:send","message:received","session:set_state"]},"hook_id":"2f7c1d4e-8a9b-4c3d-9e1f-5a6b7c8d9e0f","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn remove_a_hook(
+        &self,
+        caller: Caller,
+        website_id: String,
+        hook_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "removeAHook",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "hook_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "removeAHook",
+                                    "hook_id",
+                                    &hook_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "removeAHook",
+                    "the request",
+                    r#"{"hook_id":"2f7c1d4e-8a9b-4c3d-9e1f-5a6b7c8d9e0f","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+}
+#[cfg(feature = "internal")]
+impl crate::WebsiteShortcuts for Examples {
+    #[cfg(feature = "internal")]
+    async fn list_shortcuts(
+        &self,
+        caller: Caller,
+        website_id: String,
+        page_number: u32,
+        options: ::crisp_models::ListShortcutsOptions,
+    ) -> Result<Vec<::crisp_models::Shortcut>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "listShortcuts",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "page_number",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "listShortcuts",
+                                    "page_number",
+                                    &page_number,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "options",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "listShortcuts",
+                                    "options",
+                                    &options,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "listShortcuts",
+                    "the request",
+                    r#"{"options":{"search_query":"refund","search_tag":"billing"},"page_number":1,"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "listShortcuts",
+                "the answer",
+                r#"[{"bang":"!refund","disabled":false,"shortcut_id":"5b8e2f1a-9c3d-4e7f-a1b2-c3d4e5f6a7b8","tag":"billing","text":"Your refund has been issued and should reach your account within 5 business days."},{"bang":"!hello","disabled":false,"shortcut_id":"e4d3c2b1-a0f9-4e8d-b7c6-a5f4e3d2c1b0","tag":"greetings","text":"Hi there! How can we help you today?"}]"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn list_shortcut_tags(
+        &self,
+        caller: Caller,
+        website_id: String,
+    ) -> Result<Vec<String>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "listShortcutTags",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "listShortcutTags",
+                    "the request",
+                    r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "listShortcutTags",
+                "the answer",
+                r#"["billing","greetings","shipping"]"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn batch_rename_shortcuts_tag(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::ShortcutTagRename,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "batchRenameShortcutsTag",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "batchRenameShortcutsTag",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "batchRenameShortcutsTag",
+                    "the request",
+                    r#"{"body":{"match":"billing","replacement":"payments"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+}
+#[cfg(feature = "internal")]
+impl crate::WebsiteShortcut for Examples {
+    #[cfg(feature = "internal")]
+    async fn create_a_new_shortcut(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::ShortcutNew,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "createANewShortcut",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "createANewShortcut",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "createANewShortcut",
+                    "the request",
+                    r#"{"body":{"bang":"!refund","disabled":false,"tag":"billing","text":"Your refund has been issued and should reach your account within 5 business days."},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn get_a_shortcut(
+        &self,
+        caller: Caller,
+        website_id: String,
+        shortcut_id: String,
+    ) -> Result<::crisp_models::Shortcut, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "getAShortcut",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "shortcut_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "getAShortcut",
+                                    "shortcut_id",
+                                    &shortcut_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "getAShortcut",
+                    "the request",
+                    r#"{"shortcut_id":"5b8e2f1a-9c3d-4e7f-a1b2-c3d4e5f6a7b8","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "getAShortcut",
+                "the answer",
+                r#"{"bang":"!refund","disabled":false,"shortcut_id":"5b8e2f1a-9c3d-4e7f-a1b2-c3d4e5f6a7b8","tag":"billing","text":"Your refund has been issued and should reach your account within 5 business days."}"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn check_if_shortcut_exists(
+        &self,
+        caller: Caller,
+        website_id: String,
+        shortcut_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "checkIfShortcutExists",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "shortcut_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "checkIfShortcutExists",
+                                    "shortcut_id",
+                                    &shortcut_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "checkIfShortcutExists",
+                    "the request",
+                    r#"{"shortcut_id":"5b8e2f1a-9c3d-4e7f-a1b2-c3d4e5f6a7b8","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn save_a_shortcut(
+        &self,
+        caller: Caller,
+        website_id: String,
+        shortcut_id: String,
+        body: ::crisp_models::ShortcutNew,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "saveAShortcut",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "shortcut_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "saveAShortcut",
+                                    "shortcut_id",
+                                    &shortcut_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "saveAShortcut",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "saveAShortcut",
+                    "the request",
+                    r#"{"body":{"bang":"!refund","disabled":false,"tag":"billing","text":"Your refund has been issued and should reach your account within 5 business days."},"shortcut_id":"5b8e2f1a-9c3d-4e7f-a1b2-c3d4e5f6a7b8","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn update_a_shortcut(
+        &self,
+        caller: Caller,
+        website_id: String,
+        shortcut_id: String,
+        body: ::crisp_models::ShortcutUpdate,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "updateAShortcut",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "shortcut_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "updateAShortcut",
+                                    "shortcut_id",
+                                    &shortcut_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "updateAShortcut",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "updateAShortcut",
+                    "the request",
+                    r#"{"body":{"disabled":true},"shortcut_id":"5b8e2f1a-9c3d-4e7f-a1b2-c3d4e5f6a7b8","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn remove_a_shortcut(
+        &self,
+        caller: Caller,
+        website_id: String,
+        shortcut_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "removeAShortcut",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "shortcut_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "removeAShortcut",
+                                    "shortcut_id",
+                                    &shortcut_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "removeAShortcut",
+                    "the request",
+                    r#"{"shortcut_id":"5b8e2f1a-9c3d-4e7f-a1b2-c3d4e5f6a7b8","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn report_shortcut_action(
+        &self,
+        caller: Caller,
+        website_id: String,
+        shortcut_id: String,
+        body: ::crisp_models::ShortcutReport,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "reportShortcutAction",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "shortcut_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "reportShortcutAction",
+                                    "shortcut_id",
+                                    &shortcut_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "reportShortcutAction",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "reportShortcutAction",
+                    "the request",
+                    r#"{"body":{"action":"used"},"shortcut_id":"5b8e2f1a-9c3d-4e7f-a1b2-c3d4e5f6a7b8","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+}
+#[cfg(feature = "internal")]
+impl crate::WebsiteBilling for Examples {
+    #[cfg(feature = "internal")]
+    async fn get_website_billing(
+        &self,
+        caller: Caller,
+        website_id: String,
+    ) -> Result<::crisp_models::BillingCard, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "getWebsiteBilling",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "getWebsiteBilling",
+                    "the request",
+                    r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "getWebsiteBilling",
+                "the answer",
+                r#"{"added_date":"2023-02-14T09:21:37.000Z","address":"12 Rue de la Paix, 75002 Paris","card_country":"FR","card_id":"card_1N8xYz2eZvKYlo2C0s5lQm3d","card_number_preview":"•••• •••• •••• 4242","card_provider":"visa","country":"FR","currency":"EUR","expiration_date":"2027-08-31T00:00:00.000Z","information":"Acme Inc. - Accounting department","invoice_email":"accounting@acme-inc.com","is_expired":false,"is_valid":true,"name_on_card":"Jane Doe","owner":{"email":"jane.doe@acme-inc.com","first_name":"Jane","last_name":"Doe","user_id":"aa0b64dd-9fb4-4db9-80d6-5a49eb84087b"},"tax_identifier":"FR40303265045"}"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn update_website_billing(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::UpdateWebsiteBillingBody,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "updateWebsiteBilling",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "updateWebsiteBilling",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "updateWebsiteBilling",
+                    "the request",
+                    r#"{"body":{"card_id":"card_1N8xYz2eZvKYlo2C0s5lQm3d"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn delete_website_billing_card(
+        &self,
+        caller: Caller,
+        website_id: String,
+        card_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "deleteWebsiteBillingCard",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "card_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "deleteWebsiteBillingCard",
+                                    "card_id",
+                                    &card_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "deleteWebsiteBillingCard",
+                    "the request",
+                    r#"{"card_id":"card_1N8xYz2eZvKYlo2C0s5lQm3d","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+}
+#[cfg(feature = "internal")]
+impl crate::WebsiteContracts for Examples {
+    #[cfg(feature = "internal")]
+    async fn list_website_contracts(
+        &self,
+        caller: Caller,
+        website_id: String,
+    ) -> Result<Vec<::crisp_models::Contract>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "listWebsiteContracts",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "listWebsiteContracts",
+                    "the request",
+                    r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "listWebsiteContracts",
+                "the answer",
+                r#"[{"agreement_url":"https://storage.crisp.chat/contracts/8c842203-7ed8-4e29-a608-7cf78a7d2fcc/dpa.pdf","contract_url":"https://crisp.chat/en/legal/dpa/","description":"Agreement on how Crisp processes personal data on behalf of the website, as required by the GDPR.","id":"dpa","title":"Data Processing Agreement"},{"agreement_url":"","contract_url":"https://crisp.chat/en/legal/baa/","description":"Agreement covering protected health information, for websites subject to HIPAA.","id":"baa","title":"Business Associate Agreement"}]"#,
+            )
+            .map_err(ApiError::internal)
+    }
+}
+#[cfg(feature = "internal")]
+impl crate::WebsiteContract for Examples {
+    #[cfg(feature = "internal")]
+    async fn resolve_agreed_website_contract(
+        &self,
+        caller: Caller,
+        website_id: String,
+        contract_id: String,
+    ) -> Result<::crisp_models::Contract, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "resolveAgreedWebsiteContract",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "contract_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "resolveAgreedWebsiteContract",
+                                    "contract_id",
+                                    &contract_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "resolveAgreedWebsiteContract",
+                    "the request",
+                    r#"{"contract_id":"dpa","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "resolveAgreedWebsiteContract",
+                "the answer",
+                r#"{"agreement_url":"https://storage.crisp.chat/contracts/8c842203-7ed8-4e29-a608-7cf78a7d2fcc/dpa.pdf","contract_url":"https://crisp.chat/en/legal/dpa/","description":"Agreement on how Crisp processes personal data on behalf of the website, as required by the GDPR.","id":"dpa","title":"Data Processing Agreement"}"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn check_if_agreed_website_contract_exists(
+        &self,
+        caller: Caller,
+        website_id: String,
+        contract_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "checkIfAgreedWebsiteContractExists",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "contract_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "checkIfAgreedWebsiteContractExists",
+                                    "contract_id",
+                                    &contract_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "checkIfAgreedWebsiteContractExists",
+                    "the request",
+                    r#"{"contract_id":"dpa","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn agree_to_website_contract(
+        &self,
+        caller: Caller,
+        website_id: String,
+        contract_id: String,
+        body: ::crisp_models::AgreeToWebsiteContractBody,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "agreeToWebsiteContract",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "contract_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "agreeToWebsiteContract",
+                                    "contract_id",
+                                    &contract_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "agreeToWebsiteContract",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "agreeToWebsiteContract",
+                    "the request",
+                    r#"{"body":{"agreement_url":"https://storage.crisp.chat/contracts/8c842203-7ed8-4e29-a608-7cf78a7d2fcc/dpa.pdf"},"contract_id":"dpa","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn delete_agreed_website_contract(
+        &self,
+        caller: Caller,
+        website_id: String,
+        contract_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "deleteAgreedWebsiteContract",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "contract_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "deleteAgreedWebsiteContract",
+                                    "contract_id",
+                                    &contract_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "deleteAgreedWebsiteContract",
+                    "the request",
+                    r#"{"contract_id":"dpa","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+}
+#[cfg(feature = "internal")]
+impl crate::WebsiteData for Examples {
+    #[cfg(feature = "internal")]
+    async fn refresh_website_predict_data(
+        &self,
+        caller: Caller,
+        website_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "refreshWebsitePredictData",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "refreshWebsitePredictData",
+                    "the request",
+                    r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+}
+#[cfg(feature = "internal")]
+impl crate::WebsiteInvite for Examples {
+    #[cfg(feature = "internal")]
+    async fn get_invite_details(
+        &self,
+        caller: Caller,
+        website_id: String,
+        invite_identifier: String,
+        invite_key: String,
+    ) -> Result<::crisp_models::InviteDetails, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "getInviteDetails",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "invite_identifier",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "getInviteDetails",
+                                    "invite_identifier",
+                                    &invite_identifier,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "invite_key",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "getInviteDetails",
+                                    "invite_key",
+                                    &invite_key,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "getInviteDetails",
+                    "the request",
+                    r#"{"invite_identifier":"5e0c9a7b-3d21-4f86-b4a9-2c7e1d8f6a03","invite_key":"b7f3e91c0a2d4c58a6e1f09d3b7c2a45","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "getInviteDetails",
+                "the answer",
+                r#"{"email":"john.doe@acme-inc.com","role":"member","website":{"domain":"acme-inc.com","id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc","logo":"https://image.crisp.chat/avatar/website/8c842203-7ed8-4e29-a608-7cf78a7d2fcc/120/","name":"Acme Inc."}}"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn redeem_invite(
+        &self,
+        caller: Caller,
+        website_id: String,
+        invite_identifier: String,
+        invite_key: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "redeemInvite",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "invite_identifier",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "redeemInvite",
+                                    "invite_identifier",
+                                    &invite_identifier,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "invite_key",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "redeemInvite",
+                                    "invite_key",
+                                    &invite_key,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "redeemInvite",
+                    "the request",
+                    r#"{"invite_identifier":"5e0c9a7b-3d21-4f86-b4a9-2c7e1d8f6a03","invite_key":"b7f3e91c0a2d4c58a6e1f09d3b7c2a45","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn delete_invite_keypair(
+        &self,
+        caller: Caller,
+        website_id: String,
+        invite_identifier: String,
+        invite_key: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "deleteInviteKeypair",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "invite_identifier",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "deleteInviteKeypair",
+                                    "invite_identifier",
+                                    &invite_identifier,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "invite_key",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "deleteInviteKeypair",
+                                    "invite_key",
+                                    &invite_key,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "deleteInviteKeypair",
+                    "the request",
+                    r#"{"invite_identifier":"5e0c9a7b-3d21-4f86-b4a9-2c7e1d8f6a03","invite_key":"b7f3e91c0a2d4c58a6e1f09d3b7c2a45","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+}
+#[cfg(feature = "internal")]
+impl crate::WebsiteSandbox for Examples {
+    #[cfg(feature = "internal")]
+    async fn check_if_sandbox_target_exists(
+        &self,
+        caller: Caller,
+        website_id: String,
+        user_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "checkIfSandboxTargetExists",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "user_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "checkIfSandboxTargetExists",
+                                    "user_id",
+                                    &user_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "checkIfSandboxTargetExists",
+                    "the request",
+                    r#"{"user_id":"aa0b64dd-9fb4-4db9-80d6-5a49eb84087b","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn delete_sandbox_target(
+        &self,
+        caller: Caller,
+        website_id: String,
+        user_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "deleteSandboxTarget",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "user_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "deleteSandboxTarget",
+                                    "user_id",
+                                    &user_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "deleteSandboxTarget",
+                    "the request",
+                    r#"{"user_id":"aa0b64dd-9fb4-4db9-80d6-5a49eb84087b","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+}
+#[cfg(feature = "internal")]
+impl crate::WebsiteUsage for Examples {
+    #[cfg(feature = "internal")]
+    async fn resolve_quotas_usage(
+        &self,
+        caller: Caller,
+        website_id: String,
+    ) -> Result<Vec<::crisp_models::UsageQuota>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "resolveQuotasUsage",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "resolveQuotasUsage",
+                    "the request",
+                    r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "resolveQuotasUsage",
+                "the answer",
+                r#"[{"limit":{"id":"3f6b2a1e-8c4d-4e7a-9b5f-0d2c1e7a6b94"},"namespace":{"classifier":"characters","type":"translate"},"quota":{"context":{"divider":1,"included":100000},"limit":100000,"time":1296000,"used":18250}},{"namespace":{"classifier":"url","type":"bucket"},"quota":{"context":{"divider":30,"included":500},"limit":500,"time":43200,"used":42}}]"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn resolve_limits_usage(
+        &self,
+        caller: Caller,
+        website_id: String,
+    ) -> Result<Vec<::crisp_models::UsageLimit>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "resolveLimitsUsage",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "resolveLimitsUsage",
+                    "the request",
+                    r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "resolveLimitsUsage",
+                "the answer",
+                r#"[{"limit":{"context":{"included":20},"id":"71c0e9d4-2b5a-4f3e-8d6c-9a1b0e4f7c25","total":20,"usage":4},"namespace":{"classifier":"invites","type":"operator"}},{"limit":{"context":{"included":50000},"id":"5a8c1e3f-6b2d-4f97-a0e4-d3b7c9f1a256","total":50000,"usage":12840},"namespace":{"classifier":"profiles","type":"people"}}]"#,
+            )
+            .map_err(ApiError::internal)
+    }
+}
+#[cfg(feature = "internal")]
+impl crate::WebsiteRating for Examples {
+    #[cfg(feature = "internal")]
+    async fn map_session_rating_stars(
+        &self,
+        caller: Caller,
+        website_id: String,
+        options: ::crisp_models::MapSessionRatingStarsOptions,
+    ) -> Result<::crisp_models::RatingStars, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "mapSessionRatingStars",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "options",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "mapSessionRatingStars",
+                                    "options",
+                                    &options,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "mapSessionRatingStars",
+                    "the request",
+                    r#"{"options":{"filter_date_end":"2024-03-31T23:59:59.999Z","filter_date_start":"2024-03-01T00:00:00.000Z"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "mapSessionRatingStars",
+                "the answer",
+                r#"{"stars":{"1":3,"2":5,"3":18,"4":64,"5":212,"comment":97}}"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn list_session_ratings(
+        &self,
+        caller: Caller,
+        website_id: String,
+        page_number: u32,
+        options: ::crisp_models::ListSessionRatingsOptions,
+    ) -> Result<Vec<::crisp_models::Rating>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "listSessionRatings",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "page_number",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "listSessionRatings",
+                                    "page_number",
+                                    &page_number,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "options",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "listSessionRatings",
+                                    "options",
+                                    &options,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "listSessionRatings",
+                    "the request",
+                    r#"{"options":{"filter_date_end":"2024-03-31T23:59:59.999Z","filter_date_start":"2024-03-01T00:00:00.000Z"},"page_number":1,"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "listSessionRatings",
+                "the answer",
+                r#"[{"assigned":{"user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"},"comment":"Quick and helpful answer, thanks!","created_at":1709812345000,"session":{"avatar":"https://avatars.example.com/john-doe.png","email":"john.doe@gmail.com","geolocation":{"city":"Paris","coordinates":{"latitude":48.8566,"longitude":2.3522},"country":"FR","region":"IDF"},"nickname":"John Doe","session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881"},"stars":5},{"assigned":{"user_id":"aa0b64dd-9fb4-4db9-80d6-5a49eb84087b"},"comment":"","created_at":1709640021000,"session":{"avatar":"","email":"maria.garcia@example.es","geolocation":{"city":"Madrid","coordinates":{"latitude":40.4168,"longitude":-3.7038},"country":"ES","region":"MD"},"nickname":"Maria Garcia","session_id":"session_2b1f8e4a-6c3d-4f70-9e25-a8d4c6b0f317"},"stars":3}]"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn resolve_session_rating(
+        &self,
+        caller: Caller,
+        website_id: String,
+        session_id: String,
+    ) -> Result<::crisp_models::Rating, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "resolveSessionRating",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "session_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "resolveSessionRating",
+                                    "session_id",
+                                    &session_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "resolveSessionRating",
+                    "the request",
+                    r#"{"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "resolveSessionRating",
+                "the answer",
+                r#"{"assigned":{"user_id":"a4c32c68-be91-4e29-8a05-976e93abbe3f"},"comment":"Quick and helpful answer, thanks!","created_at":1709812345000,"session":{"avatar":"https://avatars.example.com/john-doe.png","email":"john.doe@gmail.com","geolocation":{"city":"Paris","coordinates":{"latitude":48.8566,"longitude":2.3522},"country":"FR","region":"IDF"},"nickname":"John Doe","session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881"},"stars":5}"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn submit_session_rating(
+        &self,
+        caller: Caller,
+        website_id: String,
+        session_id: String,
+        body: ::crisp_models::RatingNew,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "submitSessionRating",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "session_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "submitSessionRating",
+                                    "session_id",
+                                    &session_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "submitSessionRating",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "submitSessionRating",
+                    "the request",
+                    r#"{"body":{"comment":"Quick and helpful answer, thanks!","stars":5},"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn delete_session_rating(
+        &self,
+        caller: Caller,
+        website_id: String,
+        session_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "deleteSessionRating",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "session_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "deleteSessionRating",
+                                    "session_id",
+                                    &session_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "deleteSessionRating",
+                    "the request",
+                    r#"{"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+}
+#[cfg(feature = "internal")]
+impl crate::WebsiteRouting for Examples {
+    #[cfg(feature = "internal")]
+    async fn get_website_routing_settings(
+        &self,
+        caller: Caller,
+        website_id: String,
+    ) -> Result<::crisp_models::RoutingRuleSettings, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "getWebsiteRoutingSettings",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "getWebsiteRoutingSettings",
+                    "the request",
+                    r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "getWebsiteRoutingSettings",
+                "the answer",
+                r#"{"assign":true,"reprocess_offline":true,"reprocess_rules":false,"responder":true}"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn update_website_routing_settings(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::RoutingRuleSettings,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "updateWebsiteRoutingSettings",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "updateWebsiteRoutingSettings",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "updateWebsiteRoutingSettings",
+                    "the request",
+                    r#"{"body":{"assign":true,"reprocess_offline":false},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn list_website_routing_rules(
+        &self,
+        caller: Caller,
+        website_id: String,
+    ) -> Result<::crisp_models::RoutingRuleList, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "listWebsiteRoutingRules",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "listWebsiteRoutingRules",
+                    "the request",
+                    r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "listWebsiteRoutingRules",
+                "the answer",
+                r#"{"rules":[{"assign":["a4c32c68-be91-4e29-8a05-976e93abbe3f","aa0b64dd-9fb4-4db9-80d6-5a49eb84087b"],"conditions":[{"criterion":"locales","model":"session","operator":"eq","query":["fr"]}],"name":"French speakers to the Paris team"},{"assign":["aa0b64dd-9fb4-4db9-80d6-5a49eb84087b"],"conditions":[{"criterion":"segments","model":"session","operator":"eq","query":["vip","enterprise"]}],"name":"VIP customers"}]}"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn save_website_routing_rules(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::RoutingRuleList,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "saveWebsiteRoutingRules",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "saveWebsiteRoutingRules",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "saveWebsiteRoutingRules",
+                    "the request",
+                    r#"{"body":{"rules":[{"assign":["a4c32c68-be91-4e29-8a05-976e93abbe3f","aa0b64dd-9fb4-4db9-80d6-5a49eb84087b"],"conditions":[{"criterion":"locales","model":"session","operator":"eq","query":["fr"]}],"name":"French speakers to the Paris team"}]},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+}
+#[cfg(feature = "internal")]
+impl crate::WebsiteSetup for Examples {
+    #[cfg(feature = "internal")]
+    async fn get_website_setup(
+        &self,
+        caller: Caller,
+        website_id: String,
+    ) -> Result<::crisp_models::Setup, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "getWebsiteSetup",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "getWebsiteSetup",
+                    "the request",
+                    r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "getWebsiteSetup",
+                "the answer",
+                r#"{"disabled":false,"states":{"bot":{"done":false,"trial":0},"chatbox":{"done":true,"trial":2},"email":{"done":true,"trial":2},"helpdesk":{"done":true,"trial":3},"magicreply":{"done":false,"trial":0},"messenger":{"done":false,"trial":0},"slack":{"done":false,"trial":0},"triggers":{"done":false,"trial":0}}}"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn update_website_setup(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::SetupUpdate,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "updateWebsiteSetup",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "updateWebsiteSetup",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "updateWebsiteSetup",
+                    "the request",
+                    r#"{"body":{"disabled":true},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+}
+#[cfg(feature = "internal")]
+impl crate::WebsiteStates for Examples {
+    #[cfg(feature = "internal")]
+    async fn request_website_states(
+        &self,
+        caller: Caller,
+        website_id: String,
+    ) -> Result<::crisp_models::WebsiteStateRequested, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "requestWebsiteStates",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "requestWebsiteStates",
+                    "the request",
+                    r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode("requestWebsiteStates", "the answer", r#"{}"#)
+            .map_err(ApiError::internal)
+    }
+}
+#[cfg(feature = "internal")]
+impl crate::WebsiteFilters for Examples {
+    #[cfg(feature = "internal")]
+    async fn list_filters(
+        &self,
+        caller: Caller,
+        website_id: String,
+        page_number: u32,
+        options: ::crisp_models::ListFiltersOptions,
+    ) -> Result<Vec<::crisp_models::Filter>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "listFilters",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "page_number",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "listFilters",
+                                    "page_number",
+                                    &page_number,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "options",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "listFilters",
+                                    "options",
+                                    &options,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "listFilters",
+                    "the request",
+                    r#"{"options":{"type":"conversation"},"page_number":1,"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "listFilters",
+                "the answer",
+                r#"[{"filter":[{"criterion":"state","model":"conversation","operator":"eq","query":["unresolved"]},{"criterion":"segments","model":"conversation","operator":"has","query":["vip"]}],"filter_id":"e2a4c6b8-1d3f-4a5b-9c7e-0f2d4b6a8c10","label":"Unresolved VIP conversations","operator":"and","type":"conversation"},{"filter":[{"criterion":"email","model":"people","operator":"ew","query":["@acme-inc.com"]}],"filter_id":"9b7d5f3a-1c2e-4d6f-8a0b-3e5c7a9d1f24","label":"Contacts from Acme","operator":"or","type":"people"}]"#,
+            )
+            .map_err(ApiError::internal)
+    }
+}
+#[cfg(feature = "internal")]
+impl crate::WebsiteFilter for Examples {
+    #[cfg(feature = "internal")]
+    async fn create_a_new_filter(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::FilterNew,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "createANewFilter",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "createANewFilter",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "createANewFilter",
+                    "the request",
+                    r#"{"body":{"filter":[{"criterion":"state","model":"conversation","operator":"eq","query":["unresolved"]},{"criterion":"segments","model":"conversation","operator":"has","query":["vip"]}],"label":"Unresolved VIP conversations","operator":"and","type":"conversation"},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn get_a_filter(
+        &self,
+        caller: Caller,
+        website_id: String,
+        filter_id: String,
+    ) -> Result<::crisp_models::Filter, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "getAFilter",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "filter_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "getAFilter",
+                                    "filter_id",
+                                    &filter_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "getAFilter",
+                    "the request",
+                    r#"{"filter_id":"e2a4c6b8-1d3f-4a5b-9c7e-0f2d4b6a8c10","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "getAFilter",
+                "the answer",
+                r#"{"filter":[{"criterion":"state","model":"conversation","operator":"eq","query":["unresolved"]},{"criterion":"segments","model":"conversation","operator":"has","query":["vip"]}],"filter_id":"e2a4c6b8-1d3f-4a5b-9c7e-0f2d4b6a8c10","label":"Unresolved VIP conversations","operator":"and","type":"conversation"}"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn check_if_filter_exists(
+        &self,
+        caller: Caller,
+        website_id: String,
+        filter_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "checkIfFilterExists",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "filter_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "checkIfFilterExists",
+                                    "filter_id",
+                                    &filter_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "checkIfFilterExists",
+                    "the request",
+                    r#"{"filter_id":"e2a4c6b8-1d3f-4a5b-9c7e-0f2d4b6a8c10","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn save_a_filter(
+        &self,
+        caller: Caller,
+        website_id: String,
+        filter_id: String,
+        body: ::crisp_models::FilterUpdate,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "saveAFilter",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "filter_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "saveAFilter",
+                                    "filter_id",
+                                    &filter_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "saveAFilter",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "saveAFilter",
+                    "the request",
+                    r#"{"body":{"filter":[{"criterion":"state","model":"conversation","operator":"eq","query":["unresolved"]},{"criterion":"segments","model":"conversation","operator":"has","query":["vip"]}],"label":"Unresolved VIP conversations","operator":"and"},"filter_id":"e2a4c6b8-1d3f-4a5b-9c7e-0f2d4b6a8c10","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn remove_a_filter(
+        &self,
+        caller: Caller,
+        website_id: String,
+        filter_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "removeAFilter",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "filter_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "removeAFilter",
+                                    "filter_id",
+                                    &filter_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "removeAFilter",
+                    "the request",
+                    r#"{"filter_id":"e2a4c6b8-1d3f-4a5b-9c7e-0f2d4b6a8c10","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+}
+#[cfg(feature = "internal")]
+impl crate::LimitSingle for Examples {
+    #[cfg(feature = "internal")]
+    async fn get_limit_information(
+        &self,
+        caller: Caller,
+        limit_id: String,
+    ) -> Result<::crisp_models::Limit, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "limit_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "getLimitInformation",
+                                    "limit_id",
+                                    &limit_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "getLimitInformation",
+                    "the request",
+                    r#"{"limit_id":"3f6b2a1e-8c4d-4e7a-9b5f-0d2c1e7a6b94"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "getLimitInformation",
+                "the answer",
+                r#"{"id":"3f6b2a1e-8c4d-4e7a-9b5f-0d2c1e7a6b94","namespace":"translate:characters","unit":{"chunk":100000,"price":5.0}}"#,
+            )
+            .map_err(ApiError::internal)
+    }
+}
+#[cfg(feature = "internal")]
+impl crate::LimitList for Examples {
+    #[cfg(feature = "internal")]
+    async fn list_limits(
+        &self,
+        caller: Caller,
+    ) -> Result<Vec<::crisp_models::Limit>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(Vec::from([]));
+            ::crisp_runtime::examples::check_matches(
+                    "listLimits",
+                    "the request",
+                    r#"{}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "listLimits",
+                "the answer",
+                r#"[{"id":"3f6b2a1e-8c4d-4e7a-9b5f-0d2c1e7a6b94","namespace":"translate:characters","unit":{"chunk":100000,"price":5.0}},{"id":"71c0e9d4-2b5a-4f3e-8d6c-9a1b0e4f7c25","namespace":"operator:invites","unit":{"chunk":1,"price":10.0}}]"#,
+            )
+            .map_err(ApiError::internal)
+    }
+}
+#[cfg(feature = "internal")]
+impl crate::LimitSubscription for Examples {
+    #[cfg(feature = "internal")]
+    async fn list_all_active_limit_subscriptions(
+        &self,
+        caller: Caller,
+    ) -> Result<Vec<::crisp_models::LimitSubscription>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(Vec::from([]));
+            ::crisp_runtime::examples::check_matches(
+                    "listAllActiveLimitSubscriptions",
+                    "the request",
+                    r#"{}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "listAllActiveLimitSubscriptions",
+                "the answer",
+                r#"[{"active":true,"card_id":"card_1N8xYz2eZvKYlo2C0s5lQm3d","id":"3f6b2a1e-8c4d-4e7a-9b5f-0d2c1e7a6b94","namespace":"translate:characters","price":10.0,"units":{"additional":2,"baseline":1},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"},{"active":false,"card_id":"card_1N8xYz2eZvKYlo2C0s5lQm3d","id":"71c0e9d4-2b5a-4f3e-8d6c-9a1b0e4f7c25","namespace":"operator:invites","price":50.0,"units":{"additional":5,"baseline":0},"website_id":"2f1c0a6b-9d8e-4b7a-a3c5-e6f4d2b1c098"}]"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn list_limit_subscriptions_for_a_website(
+        &self,
+        caller: Caller,
+        website_id: String,
+    ) -> Result<Vec<::crisp_models::LimitSubscription>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "listLimitSubscriptionsForAWebsite",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "listLimitSubscriptionsForAWebsite",
+                    "the request",
+                    r#"{"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "listLimitSubscriptionsForAWebsite",
+                "the answer",
+                r#"[{"active":true,"id":"3f6b2a1e-8c4d-4e7a-9b5f-0d2c1e7a6b94","namespace":"translate:characters","price":10.0,"units":{"additional":2,"baseline":1},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}]"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn subscribe_website_to_limit(
+        &self,
+        caller: Caller,
+        website_id: String,
+        body: ::crisp_models::LimitSubscriptionNew,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "subscribeWebsiteToLimit",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "body",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "subscribeWebsiteToLimit",
+                                    "body",
+                                    &body,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "subscribeWebsiteToLimit",
+                    "the request",
+                    r#"{"body":{"limit_id":"3f6b2a1e-8c4d-4e7a-9b5f-0d2c1e7a6b94","units":{"additional":2}},"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+    #[cfg(feature = "internal")]
+    async fn get_limit_subscription_details(
+        &self,
+        caller: Caller,
+        website_id: String,
+        limit_id: String,
+    ) -> Result<::crisp_models::LimitSubscription, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "getLimitSubscriptionDetails",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "limit_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "getLimitSubscriptionDetails",
+                                    "limit_id",
+                                    &limit_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "getLimitSubscriptionDetails",
+                    "the request",
+                    r#"{"limit_id":"3f6b2a1e-8c4d-4e7a-9b5f-0d2c1e7a6b94","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "getLimitSubscriptionDetails",
+                "the answer",
+                r#"{"active":true,"id":"3f6b2a1e-8c4d-4e7a-9b5f-0d2c1e7a6b94","namespace":"translate:characters","price":10.0,"units":{"additional":2,"baseline":1}}"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn unsubscribe_limit_from_website(
+        &self,
+        caller: Caller,
+        website_id: String,
+        limit_id: String,
+    ) -> Result<(), ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "unsubscribeLimitFromWebsite",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "limit_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "unsubscribeLimitFromWebsite",
+                                    "limit_id",
+                                    &limit_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "unsubscribeLimitFromWebsite",
+                    "the request",
+                    r#"{"limit_id":"3f6b2a1e-8c4d-4e7a-9b5f-0d2c1e7a6b94","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        Ok(())
+    }
+}
+#[cfg(feature = "internal")]
+impl crate::LimitBilling for Examples {
+    #[cfg(feature = "internal")]
+    async fn resolve_total_billing_price_for_all_website_limits(
+        &self,
+        caller: Caller,
+    ) -> Result<::crisp_models::BillingTotalPrice, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(Vec::from([]));
+            ::crisp_runtime::examples::check_matches(
+                    "resolveTotalBillingPriceForAllWebsiteLimits",
+                    "the request",
+                    r#"{}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "resolveTotalBillingPriceForAllWebsiteLimits",
+                "the answer",
+                r#"{"total":60.0}"#,
+            )
+            .map_err(ApiError::internal)
+    }
+}
+#[cfg(feature = "internal")]
+impl crate::PluginSingle for Examples {
+    #[cfg(feature = "internal")]
+    async fn get_plugin_information(
+        &self,
+        caller: Caller,
+        plugin_id: String,
+    ) -> Result<::crisp_models::PluginCatalogPlugin, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "plugin_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "getPluginInformation",
+                                    "plugin_id",
+                                    &plugin_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "getPluginInformation",
+                    "the request",
+                    r#"{"plugin_id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "getPluginInformation",
+                "the answer",
+                r#"{"category":"messaging","configurable":true,"contact_url":"mailto:support@crisp.chat","help_url":"https://help.crisp.chat/en/article/how-to-use-crisp-with-slack-1hxmpfy/","icon":"https://storage.crisp.chat/plugins/slack/icon.png","id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb","name":"Slack","plans":[{"id":"8758c8ef-b4bd-4c2f-9a8b-6e3b1c0d7a11","name":"Essentials","price":95}],"price":0,"privacy_url":"https://crisp.chat/en/privacy/","since":"2017-05-10T14:02:11.000Z","summary":"Reply to your Crisp conversations from Slack.","terms_url":"https://crisp.chat/en/terms/","type":"internal","urn":"urn:crisp.im:slack:0","video_url":"","website_url":"https://slack.com/"}"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn get_plugin_details(
+        &self,
+        caller: Caller,
+        plugin_id: String,
+    ) -> Result<::crisp_models::PluginCatalogDetails, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "plugin_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "getPluginDetails",
+                                    "plugin_id",
+                                    &plugin_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "getPluginDetails",
+                    "the request",
+                    r#"{"plugin_id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "getPluginDetails",
+                "the answer",
+                r#"{"author":{"avatar":"https://storage.crisp.chat/plugins/authors/crisp.png","business_name":"Crisp IM SAS","first_name":"Baptiste","last_name":"Jamin"},"description":"Forward every new Crisp conversation to a Slack channel and answer visitors from Slack threads.","scopes":[{"namespace":"website:conversation:messages","permissions":["read","write"]},{"namespace":"website:conversation:sessions","permissions":["read"]}]}"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn list_plugin_features(
+        &self,
+        caller: Caller,
+        plugin_id: String,
+        page_number: u32,
+    ) -> Result<Vec<::crisp_models::PluginCatalogFeature>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "plugin_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "listPluginFeatures",
+                                    "plugin_id",
+                                    &plugin_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "page_number",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "listPluginFeatures",
+                                    "page_number",
+                                    &page_number,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "listPluginFeatures",
+                    "the request",
+                    r#"{"page_number":1,"plugin_id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "listPluginFeatures",
+                "the answer",
+                r#"[{"description":"Answer visitors without leaving your Slack workspace.","screenshots":["https://storage.crisp.chat/plugins/slack/features/reply.png"],"title":"Reply from Slack","videos":[]},{"description":"","screenshots":[],"title":"One channel per conversation","videos":["https://www.youtube.com/watch?v=dQw4w9WgXcQ"]}]"#,
+            )
+            .map_err(ApiError::internal)
+    }
+}
+#[cfg(feature = "internal")]
+impl crate::PluginList for Examples {
+    #[cfg(feature = "internal")]
+    async fn list_all_plugins(
+        &self,
+        caller: Caller,
+        page_number: u32,
+        options: ::crisp_models::ListAllPluginsOptions,
+    ) -> Result<Vec<::crisp_models::PluginCatalogPlugin>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "page_number",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "listAllPlugins",
+                                    "page_number",
+                                    &page_number,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "options",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "listAllPlugins",
+                                    "options",
+                                    &options,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "listAllPlugins",
+                    "the request",
+                    r#"{"options":{"category":"messaging"},"page_number":1}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "listAllPlugins",
+                "the answer",
+                r#"[{"category":"messaging","configurable":true,"contact_url":"mailto:support@crisp.chat","help_url":"https://help.crisp.chat/en/article/how-to-use-crisp-with-slack-1hxmpfy/","icon":"https://storage.crisp.chat/plugins/slack/icon.png","id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb","name":"Slack","plans":[{"id":"8758c8ef-b4bd-4c2f-9a8b-6e3b1c0d7a11","name":"Essentials","price":95}],"price":0,"privacy_url":"https://crisp.chat/en/privacy/","since":"2017-05-10T14:02:11.000Z","summary":"Reply to your Crisp conversations from Slack.","terms_url":"https://crisp.chat/en/terms/","type":"internal","urn":"urn:crisp.im:slack:0","video_url":"","website_url":"https://slack.com/"},{"category":"crm","configurable":true,"contact_url":"mailto:plugins@acme-inc.com","help_url":"","icon":"https://plugins.acme-inc.com/zendesk-sync/icon.png","id":"0f4c2e9a-7d1b-4a63-b5e8-c2d9a0f61b37","name":"Zendesk Sync","plans":[],"price":9,"privacy_url":"https://plugins.acme-inc.com/privacy/","since":"2022-09-01T08:00:00.000Z","summary":"Keep Zendesk tickets and Crisp conversations in sync.","terms_url":"https://plugins.acme-inc.com/terms/","type":"external","urn":"urn:acme:zendesk-sync:0","video_url":"","website_url":"https://plugins.acme-inc.com/zendesk-sync/"}]"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn search_plugins(
+        &self,
+        caller: Caller,
+        page_number: u32,
+        query_param: String,
+        options: ::crisp_models::SearchPluginsOptions,
+    ) -> Result<Vec<::crisp_models::PluginCatalogPlugin>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "page_number",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "searchPlugins",
+                                    "page_number",
+                                    &page_number,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "query",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "searchPlugins",
+                                    "query",
+                                    &query_param,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "options",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "searchPlugins",
+                                    "options",
+                                    &options,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "searchPlugins",
+                    "the request",
+                    r#"{"options":{"category":"messaging","filter_date_end":"2024-12-31T23:59:59.999Z","filter_date_start":"2020-01-01T00:00:00.000Z","search_description":true,"search_name":true,"search_urn":false},"page_number":1,"query":"slack"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "searchPlugins",
+                "the answer",
+                r#"[{"category":"messaging","configurable":true,"contact_url":"mailto:support@crisp.chat","help_url":"https://help.crisp.chat/en/article/how-to-use-crisp-with-slack-1hxmpfy/","icon":"https://storage.crisp.chat/plugins/slack/icon.png","id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb","name":"Slack","plans":[{"id":"8758c8ef-b4bd-4c2f-9a8b-6e3b1c0d7a11","name":"Essentials","price":95}],"price":0,"privacy_url":"https://crisp.chat/en/privacy/","since":"2017-05-10T14:02:11.000Z","summary":"Reply to your Crisp conversations from Slack.","terms_url":"https://crisp.chat/en/terms/","type":"internal","urn":"urn:crisp.im:slack:0","video_url":"","website_url":"https://slack.com/"}]"#,
+            )
+            .map_err(ApiError::internal)
+    }
+}
+#[cfg(feature = "internal")]
+impl crate::PluginCategories for Examples {
+    #[cfg(feature = "internal")]
+    async fn list_all_plugins_categories(
+        &self,
+        caller: Caller,
+        page_number: u32,
+    ) -> Result<Vec<::crisp_models::PluginCatalogCategoryCount>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "page_number",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "listAllPluginsCategories",
+                                    "page_number",
+                                    &page_number,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "listAllPluginsCategories",
+                    "the request",
+                    r#"{"page_number":1}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "listAllPluginsCategories",
+                "the answer",
+                r#"[{"category":"messaging","plugins":14},{"category":"crm","plugins":9},{"category":"automation","plugins":6}]"#,
+            )
+            .map_err(ApiError::internal)
+    }
+}
+#[cfg(feature = "internal")]
+impl crate::PluginWidgets for Examples {
+    #[cfg(feature = "internal")]
+    async fn list_plugin_widget_schemas_for_a_website(
+        &self,
+        caller: Caller,
+        website_id: String,
+        page_number: u32,
+    ) -> Result<Vec<::crisp_models::PluginCatalogWidgetSchema>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "website_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "listPluginWidgetSchemasForAWebsite",
+                                    "website_id",
+                                    &website_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                    (
+                        "page_number",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "listPluginWidgetSchemasForAWebsite",
+                                    "page_number",
+                                    &page_number,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "listPluginWidgetSchemasForAWebsite",
+                    "the request",
+                    r#"{"page_number":1,"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "listPluginWidgetSchemasForAWebsite",
+                "the answer",
+                r#"[{"icon":"https://plugins.acme-inc.com/zendesk-sync/icon.png","name":"Zendesk Sync","plugin_id":"0f4c2e9a-7d1b-4a63-b5e8-c2d9a0f61b37","schema":"{\"sections\":[{\"items\":[{\"type\":\"title\",\"text\":\"Tickets\"}]}]}","token":"6d1e0f4b9c2a7e3d5f8a1b0c4e6d2f9a"}]"#,
+            )
+            .map_err(ApiError::internal)
+    }
+}
+#[cfg(feature = "internal")]
+impl crate::PluginBilling for Examples {
+    #[cfg(feature = "internal")]
+    async fn resolve_total_billing_price_for_all_website_plugins(
+        &self,
+        caller: Caller,
+    ) -> Result<::crisp_models::BillingTotalPrice, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(Vec::from([]));
+            ::crisp_runtime::examples::check_matches(
+                    "resolveTotalBillingPriceForAllWebsitePlugins",
+                    "the request",
+                    r#"{}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "resolveTotalBillingPriceForAllWebsitePlugins",
+                "the answer",
+                r#"{"total":18.0}"#,
+            )
+            .map_err(ApiError::internal)
+    }
+    #[cfg(feature = "internal")]
+    async fn resolve_usage_bills_for_all_website_plugins(
+        &self,
+        caller: Caller,
+        page_number: u32,
+    ) -> Result<Vec<::crisp_models::PluginCatalogUsageBill>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "page_number",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "resolveUsageBillsForAllWebsitePlugins",
+                                    "page_number",
+                                    &page_number,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "resolveUsageBillsForAllWebsitePlugins",
+                    "the request",
+                    r#"{"page_number":1}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "resolveUsageBillsForAllWebsitePlugins",
+                "the answer",
+                r#"[{"name":"Synchronized tickets","plugin_id":"0f4c2e9a-7d1b-4a63-b5e8-c2d9a0f61b37","price":0.02,"units":320,"website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc"}]"#,
+            )
+            .map_err(ApiError::internal)
+    }
+}
+#[cfg(feature = "internal")]
+impl crate::PlanSingle for Examples {
+    #[cfg(feature = "internal")]
+    async fn get_plan_information(
+        &self,
+        caller: Caller,
+        plan_id: String,
+    ) -> Result<::crisp_models::PlanCatalogPlan, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(
+                Vec::from([
+                    (
+                        "plan_id",
+                        Some(
+                            ::crisp_runtime::examples::encode(
+                                    "getPlanInformation",
+                                    "plan_id",
+                                    &plan_id,
+                                )
+                                .map_err(ApiError::internal)?,
+                        ),
+                    ),
+                ]),
+            );
+            ::crisp_runtime::examples::check_matches(
+                    "getPlanInformation",
+                    "the request",
+                    r#"{"plan_id":"8758c8ef-b4bd-4c2f-9a8b-6e3b1c0d7a11"}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "getPlanInformation",
+                "the answer",
+                r#"{"id":"8758c8ef-b4bd-4c2f-9a8b-6e3b1c0d7a11","name":"Essentials","plugins":[{"category":"messaging","configurable":true,"contact_url":"mailto:support@crisp.chat","help_url":"https://help.crisp.chat/en/article/how-to-use-crisp-with-slack-1hxmpfy/","icon":"https://storage.crisp.chat/plugins/slack/icon.png","id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb","name":"Slack","price":0,"privacy_url":"https://crisp.chat/en/privacy/","since":"2017-05-10T14:02:11.000Z","summary":"Reply to your Crisp conversations from Slack.","terms_url":"https://crisp.chat/en/terms/","type":"internal","urn":"urn:crisp.im:slack:0","video_url":"","website_url":"https://slack.com/"}],"price":95,"since":"2020-01-06T10:00:00.000Z","trial_days":14}"#,
+            )
+            .map_err(ApiError::internal)
+    }
+}
+#[cfg(feature = "internal")]
+impl crate::PlanList for Examples {
+    #[cfg(feature = "internal")]
+    async fn list_plans(
+        &self,
+        caller: Caller,
+    ) -> Result<Vec<::crisp_models::PlanCatalogPlan>, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(Vec::from([]));
+            ::crisp_runtime::examples::check_matches(
+                    "listPlans",
+                    "the request",
+                    r#"{}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "listPlans",
+                "the answer",
+                r#"[{"id":"8758c8ef-b4bd-4c2f-9a8b-6e3b1c0d7a11","name":"Essentials","plugins":[{"category":"messaging","configurable":true,"contact_url":"mailto:support@crisp.chat","help_url":"https://help.crisp.chat/en/article/how-to-use-crisp-with-slack-1hxmpfy/","icon":"https://storage.crisp.chat/plugins/slack/icon.png","id":"c64f3595-adee-425a-8d3a-89d47f7ed6bb","name":"Slack","price":0,"privacy_url":"https://crisp.chat/en/privacy/","since":"2017-05-10T14:02:11.000Z","summary":"Reply to your Crisp conversations from Slack.","terms_url":"https://crisp.chat/en/terms/","type":"internal","urn":"urn:crisp.im:slack:0","video_url":"","website_url":"https://slack.com/"}],"price":95,"since":"2020-01-06T10:00:00.000Z","trial_days":14},{"id":"2d6e9f1a-4b3c-4e8d-a7f0-5c1b9e2d3a68","name":"Plus","plugins":[],"price":295,"since":"2023-03-20T10:00:00.000Z","trial_days":14}]"#,
+            )
+            .map_err(ApiError::internal)
+    }
+}
+#[cfg(feature = "internal")]
+impl crate::PlanBilling for Examples {
+    #[cfg(feature = "internal")]
+    async fn resolve_total_billing_price_for_all_website_plans(
+        &self,
+        caller: Caller,
+    ) -> Result<::crisp_models::BillingTotalPrice, ApiError> {
+        let _ = caller;
+        if self.strict {
+            let inputs = ::crisp_runtime::examples::object(Vec::from([]));
+            ::crisp_runtime::examples::check_matches(
+                    "resolveTotalBillingPriceForAllWebsitePlans",
+                    "the request",
+                    r#"{}"#,
+                    &inputs,
+                )
+                .map_err(ApiError::invalid_data)?;
+        }
+        ::crisp_runtime::examples::decode(
+                "resolveTotalBillingPriceForAllWebsitePlans",
+                "the answer",
+                r#"{"total":390.0}"#,
             )
             .map_err(ApiError::internal)
     }

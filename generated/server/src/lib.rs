@@ -66,6 +66,198 @@ mod website_batch;
 pub use website_batch::WebsiteBatch;
 mod website_visitors;
 pub use website_visitors::WebsiteVisitors;
+#[cfg(feature = "internal")]
+mod website_status_page;
+#[cfg(feature = "internal")]
+pub use website_status_page::WebsiteStatusPage;
+#[cfg(feature = "internal")]
+mod website_snippets;
+#[cfg(feature = "internal")]
+pub use website_snippets::WebsiteSnippets;
+#[cfg(feature = "internal")]
+mod email_subscription;
+#[cfg(feature = "internal")]
+pub use email_subscription::EmailSubscription;
+#[cfg(feature = "internal")]
+mod user_availability;
+#[cfg(feature = "internal")]
+pub use user_availability::UserAvailability;
+#[cfg(feature = "internal")]
+mod user_account_base;
+#[cfg(feature = "internal")]
+pub use user_account_base::UserAccountBase;
+#[cfg(feature = "internal")]
+mod user_account_billing;
+#[cfg(feature = "internal")]
+pub use user_account_billing::UserAccountBilling;
+#[cfg(feature = "internal")]
+mod user_account_notification;
+#[cfg(feature = "internal")]
+pub use user_account_notification::UserAccountNotification;
+#[cfg(feature = "internal")]
+mod user_account_websites;
+#[cfg(feature = "internal")]
+pub use user_account_websites::UserAccountWebsites;
+#[cfg(feature = "internal")]
+mod user_account_profile;
+#[cfg(feature = "internal")]
+pub use user_account_profile::UserAccountProfile;
+#[cfg(feature = "internal")]
+mod user_account_token;
+#[cfg(feature = "internal")]
+pub use user_account_token::UserAccountToken;
+#[cfg(feature = "internal")]
+mod user_account_recover;
+#[cfg(feature = "internal")]
+pub use user_account_recover::UserAccountRecover;
+#[cfg(feature = "internal")]
+mod user_account_schedule;
+#[cfg(feature = "internal")]
+pub use user_account_schedule::UserAccountSchedule;
+#[cfg(feature = "internal")]
+mod user_session;
+#[cfg(feature = "internal")]
+pub use user_session::UserSession;
+#[cfg(feature = "internal")]
+mod user_alerts;
+#[cfg(feature = "internal")]
+pub use user_alerts::UserAlerts;
+#[cfg(feature = "internal")]
+mod user_statistics;
+#[cfg(feature = "internal")]
+pub use user_statistics::UserStatistics;
+#[cfg(feature = "internal")]
+mod user_connect;
+#[cfg(feature = "internal")]
+pub use user_connect::UserConnect;
+#[cfg(feature = "internal")]
+mod website_channel;
+#[cfg(feature = "internal")]
+pub use website_channel::WebsiteChannel;
+#[cfg(feature = "internal")]
+mod website_search;
+#[cfg(feature = "internal")]
+pub use website_search::WebsiteSearch;
+#[cfg(feature = "internal")]
+mod website_service;
+#[cfg(feature = "internal")]
+pub use website_service::WebsiteService;
+#[cfg(feature = "internal")]
+mod website_hooks;
+#[cfg(feature = "internal")]
+pub use website_hooks::WebsiteHooks;
+#[cfg(feature = "internal")]
+mod website_hook;
+#[cfg(feature = "internal")]
+pub use website_hook::WebsiteHook;
+#[cfg(feature = "internal")]
+mod website_shortcuts;
+#[cfg(feature = "internal")]
+pub use website_shortcuts::WebsiteShortcuts;
+#[cfg(feature = "internal")]
+mod website_shortcut;
+#[cfg(feature = "internal")]
+pub use website_shortcut::WebsiteShortcut;
+#[cfg(feature = "internal")]
+mod website_billing;
+#[cfg(feature = "internal")]
+pub use website_billing::WebsiteBilling;
+#[cfg(feature = "internal")]
+mod website_contracts;
+#[cfg(feature = "internal")]
+pub use website_contracts::WebsiteContracts;
+#[cfg(feature = "internal")]
+mod website_contract;
+#[cfg(feature = "internal")]
+pub use website_contract::WebsiteContract;
+#[cfg(feature = "internal")]
+mod website_data;
+#[cfg(feature = "internal")]
+pub use website_data::WebsiteData;
+#[cfg(feature = "internal")]
+mod website_invite;
+#[cfg(feature = "internal")]
+pub use website_invite::WebsiteInvite;
+#[cfg(feature = "internal")]
+mod website_sandbox;
+#[cfg(feature = "internal")]
+pub use website_sandbox::WebsiteSandbox;
+#[cfg(feature = "internal")]
+mod website_usage;
+#[cfg(feature = "internal")]
+pub use website_usage::WebsiteUsage;
+#[cfg(feature = "internal")]
+mod website_rating;
+#[cfg(feature = "internal")]
+pub use website_rating::WebsiteRating;
+#[cfg(feature = "internal")]
+mod website_routing;
+#[cfg(feature = "internal")]
+pub use website_routing::WebsiteRouting;
+#[cfg(feature = "internal")]
+mod website_setup;
+#[cfg(feature = "internal")]
+pub use website_setup::WebsiteSetup;
+#[cfg(feature = "internal")]
+mod website_states;
+#[cfg(feature = "internal")]
+pub use website_states::WebsiteStates;
+#[cfg(feature = "internal")]
+mod website_filters;
+#[cfg(feature = "internal")]
+pub use website_filters::WebsiteFilters;
+#[cfg(feature = "internal")]
+mod website_filter;
+#[cfg(feature = "internal")]
+pub use website_filter::WebsiteFilter;
+#[cfg(feature = "internal")]
+mod limit_single;
+#[cfg(feature = "internal")]
+pub use limit_single::LimitSingle;
+#[cfg(feature = "internal")]
+mod limit_list;
+#[cfg(feature = "internal")]
+pub use limit_list::LimitList;
+#[cfg(feature = "internal")]
+mod limit_subscription;
+#[cfg(feature = "internal")]
+pub use limit_subscription::LimitSubscription;
+#[cfg(feature = "internal")]
+mod limit_billing;
+#[cfg(feature = "internal")]
+pub use limit_billing::LimitBilling;
+#[cfg(feature = "internal")]
+mod plugin_single;
+#[cfg(feature = "internal")]
+pub use plugin_single::PluginSingle;
+#[cfg(feature = "internal")]
+mod plugin_list;
+#[cfg(feature = "internal")]
+pub use plugin_list::PluginList;
+#[cfg(feature = "internal")]
+mod plugin_categories;
+#[cfg(feature = "internal")]
+pub use plugin_categories::PluginCategories;
+#[cfg(feature = "internal")]
+mod plugin_widgets;
+#[cfg(feature = "internal")]
+pub use plugin_widgets::PluginWidgets;
+#[cfg(feature = "internal")]
+mod plugin_billing;
+#[cfg(feature = "internal")]
+pub use plugin_billing::PluginBilling;
+#[cfg(feature = "internal")]
+mod plan_single;
+#[cfg(feature = "internal")]
+pub use plan_single::PlanSingle;
+#[cfg(feature = "internal")]
+mod plan_list;
+#[cfg(feature = "internal")]
+pub use plan_list::PlanList;
+#[cfg(feature = "internal")]
+mod plan_billing;
+#[cfg(feature = "internal")]
+pub use plan_billing::PlanBilling;
 #[cfg(feature = "examples")]
 pub mod examples;
 /// The routes of one area, each bound to its implementation.
@@ -107,6 +299,102 @@ impl WebsiteHelpdesk for NotImplemented {}
 impl WebsitePeople for NotImplemented {}
 impl WebsiteBatch for NotImplemented {}
 impl WebsiteVisitors for NotImplemented {}
+#[cfg(feature = "internal")]
+impl WebsiteStatusPage for NotImplemented {}
+#[cfg(feature = "internal")]
+impl WebsiteSnippets for NotImplemented {}
+#[cfg(feature = "internal")]
+impl EmailSubscription for NotImplemented {}
+#[cfg(feature = "internal")]
+impl UserAvailability for NotImplemented {}
+#[cfg(feature = "internal")]
+impl UserAccountBase for NotImplemented {}
+#[cfg(feature = "internal")]
+impl UserAccountBilling for NotImplemented {}
+#[cfg(feature = "internal")]
+impl UserAccountNotification for NotImplemented {}
+#[cfg(feature = "internal")]
+impl UserAccountWebsites for NotImplemented {}
+#[cfg(feature = "internal")]
+impl UserAccountProfile for NotImplemented {}
+#[cfg(feature = "internal")]
+impl UserAccountToken for NotImplemented {}
+#[cfg(feature = "internal")]
+impl UserAccountRecover for NotImplemented {}
+#[cfg(feature = "internal")]
+impl UserAccountSchedule for NotImplemented {}
+#[cfg(feature = "internal")]
+impl UserSession for NotImplemented {}
+#[cfg(feature = "internal")]
+impl UserAlerts for NotImplemented {}
+#[cfg(feature = "internal")]
+impl UserStatistics for NotImplemented {}
+#[cfg(feature = "internal")]
+impl UserConnect for NotImplemented {}
+#[cfg(feature = "internal")]
+impl WebsiteChannel for NotImplemented {}
+#[cfg(feature = "internal")]
+impl WebsiteSearch for NotImplemented {}
+#[cfg(feature = "internal")]
+impl WebsiteService for NotImplemented {}
+#[cfg(feature = "internal")]
+impl WebsiteHooks for NotImplemented {}
+#[cfg(feature = "internal")]
+impl WebsiteHook for NotImplemented {}
+#[cfg(feature = "internal")]
+impl WebsiteShortcuts for NotImplemented {}
+#[cfg(feature = "internal")]
+impl WebsiteShortcut for NotImplemented {}
+#[cfg(feature = "internal")]
+impl WebsiteBilling for NotImplemented {}
+#[cfg(feature = "internal")]
+impl WebsiteContracts for NotImplemented {}
+#[cfg(feature = "internal")]
+impl WebsiteContract for NotImplemented {}
+#[cfg(feature = "internal")]
+impl WebsiteData for NotImplemented {}
+#[cfg(feature = "internal")]
+impl WebsiteInvite for NotImplemented {}
+#[cfg(feature = "internal")]
+impl WebsiteSandbox for NotImplemented {}
+#[cfg(feature = "internal")]
+impl WebsiteUsage for NotImplemented {}
+#[cfg(feature = "internal")]
+impl WebsiteRating for NotImplemented {}
+#[cfg(feature = "internal")]
+impl WebsiteRouting for NotImplemented {}
+#[cfg(feature = "internal")]
+impl WebsiteSetup for NotImplemented {}
+#[cfg(feature = "internal")]
+impl WebsiteStates for NotImplemented {}
+#[cfg(feature = "internal")]
+impl WebsiteFilters for NotImplemented {}
+#[cfg(feature = "internal")]
+impl WebsiteFilter for NotImplemented {}
+#[cfg(feature = "internal")]
+impl LimitSingle for NotImplemented {}
+#[cfg(feature = "internal")]
+impl LimitList for NotImplemented {}
+#[cfg(feature = "internal")]
+impl LimitSubscription for NotImplemented {}
+#[cfg(feature = "internal")]
+impl LimitBilling for NotImplemented {}
+#[cfg(feature = "internal")]
+impl PluginSingle for NotImplemented {}
+#[cfg(feature = "internal")]
+impl PluginList for NotImplemented {}
+#[cfg(feature = "internal")]
+impl PluginCategories for NotImplemented {}
+#[cfg(feature = "internal")]
+impl PluginWidgets for NotImplemented {}
+#[cfg(feature = "internal")]
+impl PluginBilling for NotImplemented {}
+#[cfg(feature = "internal")]
+impl PlanSingle for NotImplemented {}
+#[cfg(feature = "internal")]
+impl PlanList for NotImplemented {}
+#[cfg(feature = "internal")]
+impl PlanBilling for NotImplemented {}
 /// Builds an [`axum::Router`] from one implementation per area.
 pub struct RouterBuilder<A> {
     auth: Arc<A>,
@@ -131,6 +419,102 @@ pub struct RouterBuilder<A> {
     website_people: Option<Routes>,
     website_batch: Option<Routes>,
     website_visitors: Option<Routes>,
+    #[cfg(feature = "internal")]
+    website_status_page: Option<Routes>,
+    #[cfg(feature = "internal")]
+    website_snippets: Option<Routes>,
+    #[cfg(feature = "internal")]
+    email_subscription: Option<Routes>,
+    #[cfg(feature = "internal")]
+    user_availability: Option<Routes>,
+    #[cfg(feature = "internal")]
+    user_account_base: Option<Routes>,
+    #[cfg(feature = "internal")]
+    user_account_billing: Option<Routes>,
+    #[cfg(feature = "internal")]
+    user_account_notification: Option<Routes>,
+    #[cfg(feature = "internal")]
+    user_account_websites: Option<Routes>,
+    #[cfg(feature = "internal")]
+    user_account_profile: Option<Routes>,
+    #[cfg(feature = "internal")]
+    user_account_token: Option<Routes>,
+    #[cfg(feature = "internal")]
+    user_account_recover: Option<Routes>,
+    #[cfg(feature = "internal")]
+    user_account_schedule: Option<Routes>,
+    #[cfg(feature = "internal")]
+    user_session: Option<Routes>,
+    #[cfg(feature = "internal")]
+    user_alerts: Option<Routes>,
+    #[cfg(feature = "internal")]
+    user_statistics: Option<Routes>,
+    #[cfg(feature = "internal")]
+    user_connect: Option<Routes>,
+    #[cfg(feature = "internal")]
+    website_channel: Option<Routes>,
+    #[cfg(feature = "internal")]
+    website_search: Option<Routes>,
+    #[cfg(feature = "internal")]
+    website_service: Option<Routes>,
+    #[cfg(feature = "internal")]
+    website_hooks: Option<Routes>,
+    #[cfg(feature = "internal")]
+    website_hook: Option<Routes>,
+    #[cfg(feature = "internal")]
+    website_shortcuts: Option<Routes>,
+    #[cfg(feature = "internal")]
+    website_shortcut: Option<Routes>,
+    #[cfg(feature = "internal")]
+    website_billing: Option<Routes>,
+    #[cfg(feature = "internal")]
+    website_contracts: Option<Routes>,
+    #[cfg(feature = "internal")]
+    website_contract: Option<Routes>,
+    #[cfg(feature = "internal")]
+    website_data: Option<Routes>,
+    #[cfg(feature = "internal")]
+    website_invite: Option<Routes>,
+    #[cfg(feature = "internal")]
+    website_sandbox: Option<Routes>,
+    #[cfg(feature = "internal")]
+    website_usage: Option<Routes>,
+    #[cfg(feature = "internal")]
+    website_rating: Option<Routes>,
+    #[cfg(feature = "internal")]
+    website_routing: Option<Routes>,
+    #[cfg(feature = "internal")]
+    website_setup: Option<Routes>,
+    #[cfg(feature = "internal")]
+    website_states: Option<Routes>,
+    #[cfg(feature = "internal")]
+    website_filters: Option<Routes>,
+    #[cfg(feature = "internal")]
+    website_filter: Option<Routes>,
+    #[cfg(feature = "internal")]
+    limit_single: Option<Routes>,
+    #[cfg(feature = "internal")]
+    limit_list: Option<Routes>,
+    #[cfg(feature = "internal")]
+    limit_subscription: Option<Routes>,
+    #[cfg(feature = "internal")]
+    limit_billing: Option<Routes>,
+    #[cfg(feature = "internal")]
+    plugin_single: Option<Routes>,
+    #[cfg(feature = "internal")]
+    plugin_list: Option<Routes>,
+    #[cfg(feature = "internal")]
+    plugin_categories: Option<Routes>,
+    #[cfg(feature = "internal")]
+    plugin_widgets: Option<Routes>,
+    #[cfg(feature = "internal")]
+    plugin_billing: Option<Routes>,
+    #[cfg(feature = "internal")]
+    plan_single: Option<Routes>,
+    #[cfg(feature = "internal")]
+    plan_list: Option<Routes>,
+    #[cfg(feature = "internal")]
+    plan_billing: Option<Routes>,
 }
 impl<A: Authenticate> RouterBuilder<A> {
     /// Starts a router whose requests are authenticated by `auth`.
@@ -158,6 +542,102 @@ impl<A: Authenticate> RouterBuilder<A> {
             website_people: None,
             website_batch: None,
             website_visitors: None,
+            #[cfg(feature = "internal")]
+            website_status_page: None,
+            #[cfg(feature = "internal")]
+            website_snippets: None,
+            #[cfg(feature = "internal")]
+            email_subscription: None,
+            #[cfg(feature = "internal")]
+            user_availability: None,
+            #[cfg(feature = "internal")]
+            user_account_base: None,
+            #[cfg(feature = "internal")]
+            user_account_billing: None,
+            #[cfg(feature = "internal")]
+            user_account_notification: None,
+            #[cfg(feature = "internal")]
+            user_account_websites: None,
+            #[cfg(feature = "internal")]
+            user_account_profile: None,
+            #[cfg(feature = "internal")]
+            user_account_token: None,
+            #[cfg(feature = "internal")]
+            user_account_recover: None,
+            #[cfg(feature = "internal")]
+            user_account_schedule: None,
+            #[cfg(feature = "internal")]
+            user_session: None,
+            #[cfg(feature = "internal")]
+            user_alerts: None,
+            #[cfg(feature = "internal")]
+            user_statistics: None,
+            #[cfg(feature = "internal")]
+            user_connect: None,
+            #[cfg(feature = "internal")]
+            website_channel: None,
+            #[cfg(feature = "internal")]
+            website_search: None,
+            #[cfg(feature = "internal")]
+            website_service: None,
+            #[cfg(feature = "internal")]
+            website_hooks: None,
+            #[cfg(feature = "internal")]
+            website_hook: None,
+            #[cfg(feature = "internal")]
+            website_shortcuts: None,
+            #[cfg(feature = "internal")]
+            website_shortcut: None,
+            #[cfg(feature = "internal")]
+            website_billing: None,
+            #[cfg(feature = "internal")]
+            website_contracts: None,
+            #[cfg(feature = "internal")]
+            website_contract: None,
+            #[cfg(feature = "internal")]
+            website_data: None,
+            #[cfg(feature = "internal")]
+            website_invite: None,
+            #[cfg(feature = "internal")]
+            website_sandbox: None,
+            #[cfg(feature = "internal")]
+            website_usage: None,
+            #[cfg(feature = "internal")]
+            website_rating: None,
+            #[cfg(feature = "internal")]
+            website_routing: None,
+            #[cfg(feature = "internal")]
+            website_setup: None,
+            #[cfg(feature = "internal")]
+            website_states: None,
+            #[cfg(feature = "internal")]
+            website_filters: None,
+            #[cfg(feature = "internal")]
+            website_filter: None,
+            #[cfg(feature = "internal")]
+            limit_single: None,
+            #[cfg(feature = "internal")]
+            limit_list: None,
+            #[cfg(feature = "internal")]
+            limit_subscription: None,
+            #[cfg(feature = "internal")]
+            limit_billing: None,
+            #[cfg(feature = "internal")]
+            plugin_single: None,
+            #[cfg(feature = "internal")]
+            plugin_list: None,
+            #[cfg(feature = "internal")]
+            plugin_categories: None,
+            #[cfg(feature = "internal")]
+            plugin_widgets: None,
+            #[cfg(feature = "internal")]
+            plugin_billing: None,
+            #[cfg(feature = "internal")]
+            plan_single: None,
+            #[cfg(feature = "internal")]
+            plan_list: None,
+            #[cfg(feature = "internal")]
+            plan_billing: None,
         }
     }
     /// Sets the largest request body accepted, in bytes (2 MiB unless set); a larger
@@ -305,6 +785,389 @@ impl<A: Authenticate> RouterBuilder<A> {
     pub fn website_visitors<T: WebsiteVisitors>(mut self, service: T) -> Self {
         self.website_visitors = Some(
             website_visitors::routes(self.auth.clone(), Arc::new(service)),
+        );
+        self
+    }
+    /// Serves the `website.status_page` operations with `service`.
+    #[cfg(feature = "internal")]
+    pub fn website_status_page<T: WebsiteStatusPage>(mut self, service: T) -> Self {
+        self.website_status_page = Some(
+            website_status_page::routes(self.auth.clone(), Arc::new(service)),
+        );
+        self
+    }
+    /// Serves the `website.snippets` operations with `service`.
+    #[cfg(feature = "internal")]
+    pub fn website_snippets<T: WebsiteSnippets>(mut self, service: T) -> Self {
+        self.website_snippets = Some(
+            website_snippets::routes(self.auth.clone(), Arc::new(service)),
+        );
+        self
+    }
+    /// Serves the `email.subscription` operations with `service`.
+    #[cfg(feature = "internal")]
+    pub fn email_subscription<T: EmailSubscription>(mut self, service: T) -> Self {
+        self.email_subscription = Some(
+            email_subscription::routes(self.auth.clone(), Arc::new(service)),
+        );
+        self
+    }
+    /// Serves the `user.availability` operations with `service`.
+    #[cfg(feature = "internal")]
+    pub fn user_availability<T: UserAvailability>(mut self, service: T) -> Self {
+        self.user_availability = Some(
+            user_availability::routes(self.auth.clone(), Arc::new(service)),
+        );
+        self
+    }
+    /// Serves the `user.account_base` operations with `service`.
+    #[cfg(feature = "internal")]
+    pub fn user_account_base<T: UserAccountBase>(mut self, service: T) -> Self {
+        self.user_account_base = Some(
+            user_account_base::routes(self.auth.clone(), Arc::new(service)),
+        );
+        self
+    }
+    /// Serves the `user.account_billing` operations with `service`.
+    #[cfg(feature = "internal")]
+    pub fn user_account_billing<T: UserAccountBilling>(mut self, service: T) -> Self {
+        self.user_account_billing = Some(
+            user_account_billing::routes(self.auth.clone(), Arc::new(service)),
+        );
+        self
+    }
+    /// Serves the `user.account_notification` operations with `service`.
+    #[cfg(feature = "internal")]
+    pub fn user_account_notification<T: UserAccountNotification>(
+        mut self,
+        service: T,
+    ) -> Self {
+        self.user_account_notification = Some(
+            user_account_notification::routes(self.auth.clone(), Arc::new(service)),
+        );
+        self
+    }
+    /// Serves the `user.account_websites` operations with `service`.
+    #[cfg(feature = "internal")]
+    pub fn user_account_websites<T: UserAccountWebsites>(mut self, service: T) -> Self {
+        self.user_account_websites = Some(
+            user_account_websites::routes(self.auth.clone(), Arc::new(service)),
+        );
+        self
+    }
+    /// Serves the `user.account_profile` operations with `service`.
+    #[cfg(feature = "internal")]
+    pub fn user_account_profile<T: UserAccountProfile>(mut self, service: T) -> Self {
+        self.user_account_profile = Some(
+            user_account_profile::routes(self.auth.clone(), Arc::new(service)),
+        );
+        self
+    }
+    /// Serves the `user.account_token` operations with `service`.
+    #[cfg(feature = "internal")]
+    pub fn user_account_token<T: UserAccountToken>(mut self, service: T) -> Self {
+        self.user_account_token = Some(
+            user_account_token::routes(self.auth.clone(), Arc::new(service)),
+        );
+        self
+    }
+    /// Serves the `user.account_recover` operations with `service`.
+    #[cfg(feature = "internal")]
+    pub fn user_account_recover<T: UserAccountRecover>(mut self, service: T) -> Self {
+        self.user_account_recover = Some(
+            user_account_recover::routes(self.auth.clone(), Arc::new(service)),
+        );
+        self
+    }
+    /// Serves the `user.account_schedule` operations with `service`.
+    #[cfg(feature = "internal")]
+    pub fn user_account_schedule<T: UserAccountSchedule>(mut self, service: T) -> Self {
+        self.user_account_schedule = Some(
+            user_account_schedule::routes(self.auth.clone(), Arc::new(service)),
+        );
+        self
+    }
+    /// Serves the `user.session` operations with `service`.
+    #[cfg(feature = "internal")]
+    pub fn user_session<T: UserSession>(mut self, service: T) -> Self {
+        self.user_session = Some(
+            user_session::routes(self.auth.clone(), Arc::new(service)),
+        );
+        self
+    }
+    /// Serves the `user.alerts` operations with `service`.
+    #[cfg(feature = "internal")]
+    pub fn user_alerts<T: UserAlerts>(mut self, service: T) -> Self {
+        self.user_alerts = Some(
+            user_alerts::routes(self.auth.clone(), Arc::new(service)),
+        );
+        self
+    }
+    /// Serves the `user.statistics` operations with `service`.
+    #[cfg(feature = "internal")]
+    pub fn user_statistics<T: UserStatistics>(mut self, service: T) -> Self {
+        self.user_statistics = Some(
+            user_statistics::routes(self.auth.clone(), Arc::new(service)),
+        );
+        self
+    }
+    /// Serves the `user.connect` operations with `service`.
+    #[cfg(feature = "internal")]
+    pub fn user_connect<T: UserConnect>(mut self, service: T) -> Self {
+        self.user_connect = Some(
+            user_connect::routes(self.auth.clone(), Arc::new(service)),
+        );
+        self
+    }
+    /// Serves the `website.channel` operations with `service`.
+    #[cfg(feature = "internal")]
+    pub fn website_channel<T: WebsiteChannel>(mut self, service: T) -> Self {
+        self.website_channel = Some(
+            website_channel::routes(self.auth.clone(), Arc::new(service)),
+        );
+        self
+    }
+    /// Serves the `website.search` operations with `service`.
+    #[cfg(feature = "internal")]
+    pub fn website_search<T: WebsiteSearch>(mut self, service: T) -> Self {
+        self.website_search = Some(
+            website_search::routes(self.auth.clone(), Arc::new(service)),
+        );
+        self
+    }
+    /// Serves the `website.service` operations with `service`.
+    #[cfg(feature = "internal")]
+    pub fn website_service<T: WebsiteService>(mut self, service: T) -> Self {
+        self.website_service = Some(
+            website_service::routes(self.auth.clone(), Arc::new(service)),
+        );
+        self
+    }
+    /// Serves the `website.hooks` operations with `service`.
+    #[cfg(feature = "internal")]
+    pub fn website_hooks<T: WebsiteHooks>(mut self, service: T) -> Self {
+        self.website_hooks = Some(
+            website_hooks::routes(self.auth.clone(), Arc::new(service)),
+        );
+        self
+    }
+    /// Serves the `website.hook` operations with `service`.
+    #[cfg(feature = "internal")]
+    pub fn website_hook<T: WebsiteHook>(mut self, service: T) -> Self {
+        self.website_hook = Some(
+            website_hook::routes(self.auth.clone(), Arc::new(service)),
+        );
+        self
+    }
+    /// Serves the `website.shortcuts` operations with `service`.
+    #[cfg(feature = "internal")]
+    pub fn website_shortcuts<T: WebsiteShortcuts>(mut self, service: T) -> Self {
+        self.website_shortcuts = Some(
+            website_shortcuts::routes(self.auth.clone(), Arc::new(service)),
+        );
+        self
+    }
+    /// Serves the `website.shortcut` operations with `service`.
+    #[cfg(feature = "internal")]
+    pub fn website_shortcut<T: WebsiteShortcut>(mut self, service: T) -> Self {
+        self.website_shortcut = Some(
+            website_shortcut::routes(self.auth.clone(), Arc::new(service)),
+        );
+        self
+    }
+    /// Serves the `website.billing` operations with `service`.
+    #[cfg(feature = "internal")]
+    pub fn website_billing<T: WebsiteBilling>(mut self, service: T) -> Self {
+        self.website_billing = Some(
+            website_billing::routes(self.auth.clone(), Arc::new(service)),
+        );
+        self
+    }
+    /// Serves the `website.contracts` operations with `service`.
+    #[cfg(feature = "internal")]
+    pub fn website_contracts<T: WebsiteContracts>(mut self, service: T) -> Self {
+        self.website_contracts = Some(
+            website_contracts::routes(self.auth.clone(), Arc::new(service)),
+        );
+        self
+    }
+    /// Serves the `website.contract` operations with `service`.
+    #[cfg(feature = "internal")]
+    pub fn website_contract<T: WebsiteContract>(mut self, service: T) -> Self {
+        self.website_contract = Some(
+            website_contract::routes(self.auth.clone(), Arc::new(service)),
+        );
+        self
+    }
+    /// Serves the `website.data` operations with `service`.
+    #[cfg(feature = "internal")]
+    pub fn website_data<T: WebsiteData>(mut self, service: T) -> Self {
+        self.website_data = Some(
+            website_data::routes(self.auth.clone(), Arc::new(service)),
+        );
+        self
+    }
+    /// Serves the `website.invite` operations with `service`.
+    #[cfg(feature = "internal")]
+    pub fn website_invite<T: WebsiteInvite>(mut self, service: T) -> Self {
+        self.website_invite = Some(
+            website_invite::routes(self.auth.clone(), Arc::new(service)),
+        );
+        self
+    }
+    /// Serves the `website.sandbox` operations with `service`.
+    #[cfg(feature = "internal")]
+    pub fn website_sandbox<T: WebsiteSandbox>(mut self, service: T) -> Self {
+        self.website_sandbox = Some(
+            website_sandbox::routes(self.auth.clone(), Arc::new(service)),
+        );
+        self
+    }
+    /// Serves the `website.usage` operations with `service`.
+    #[cfg(feature = "internal")]
+    pub fn website_usage<T: WebsiteUsage>(mut self, service: T) -> Self {
+        self.website_usage = Some(
+            website_usage::routes(self.auth.clone(), Arc::new(service)),
+        );
+        self
+    }
+    /// Serves the `website.rating` operations with `service`.
+    #[cfg(feature = "internal")]
+    pub fn website_rating<T: WebsiteRating>(mut self, service: T) -> Self {
+        self.website_rating = Some(
+            website_rating::routes(self.auth.clone(), Arc::new(service)),
+        );
+        self
+    }
+    /// Serves the `website.routing` operations with `service`.
+    #[cfg(feature = "internal")]
+    pub fn website_routing<T: WebsiteRouting>(mut self, service: T) -> Self {
+        self.website_routing = Some(
+            website_routing::routes(self.auth.clone(), Arc::new(service)),
+        );
+        self
+    }
+    /// Serves the `website.setup` operations with `service`.
+    #[cfg(feature = "internal")]
+    pub fn website_setup<T: WebsiteSetup>(mut self, service: T) -> Self {
+        self.website_setup = Some(
+            website_setup::routes(self.auth.clone(), Arc::new(service)),
+        );
+        self
+    }
+    /// Serves the `website.states` operations with `service`.
+    #[cfg(feature = "internal")]
+    pub fn website_states<T: WebsiteStates>(mut self, service: T) -> Self {
+        self.website_states = Some(
+            website_states::routes(self.auth.clone(), Arc::new(service)),
+        );
+        self
+    }
+    /// Serves the `website.filters` operations with `service`.
+    #[cfg(feature = "internal")]
+    pub fn website_filters<T: WebsiteFilters>(mut self, service: T) -> Self {
+        self.website_filters = Some(
+            website_filters::routes(self.auth.clone(), Arc::new(service)),
+        );
+        self
+    }
+    /// Serves the `website.filter` operations with `service`.
+    #[cfg(feature = "internal")]
+    pub fn website_filter<T: WebsiteFilter>(mut self, service: T) -> Self {
+        self.website_filter = Some(
+            website_filter::routes(self.auth.clone(), Arc::new(service)),
+        );
+        self
+    }
+    /// Serves the `limit.single` operations with `service`.
+    #[cfg(feature = "internal")]
+    pub fn limit_single<T: LimitSingle>(mut self, service: T) -> Self {
+        self.limit_single = Some(
+            limit_single::routes(self.auth.clone(), Arc::new(service)),
+        );
+        self
+    }
+    /// Serves the `limit.list` operations with `service`.
+    #[cfg(feature = "internal")]
+    pub fn limit_list<T: LimitList>(mut self, service: T) -> Self {
+        self.limit_list = Some(limit_list::routes(self.auth.clone(), Arc::new(service)));
+        self
+    }
+    /// Serves the `limit.subscription` operations with `service`.
+    #[cfg(feature = "internal")]
+    pub fn limit_subscription<T: LimitSubscription>(mut self, service: T) -> Self {
+        self.limit_subscription = Some(
+            limit_subscription::routes(self.auth.clone(), Arc::new(service)),
+        );
+        self
+    }
+    /// Serves the `limit.billing` operations with `service`.
+    #[cfg(feature = "internal")]
+    pub fn limit_billing<T: LimitBilling>(mut self, service: T) -> Self {
+        self.limit_billing = Some(
+            limit_billing::routes(self.auth.clone(), Arc::new(service)),
+        );
+        self
+    }
+    /// Serves the `plugin.single` operations with `service`.
+    #[cfg(feature = "internal")]
+    pub fn plugin_single<T: PluginSingle>(mut self, service: T) -> Self {
+        self.plugin_single = Some(
+            plugin_single::routes(self.auth.clone(), Arc::new(service)),
+        );
+        self
+    }
+    /// Serves the `plugin.list` operations with `service`.
+    #[cfg(feature = "internal")]
+    pub fn plugin_list<T: PluginList>(mut self, service: T) -> Self {
+        self.plugin_list = Some(
+            plugin_list::routes(self.auth.clone(), Arc::new(service)),
+        );
+        self
+    }
+    /// Serves the `plugin.categories` operations with `service`.
+    #[cfg(feature = "internal")]
+    pub fn plugin_categories<T: PluginCategories>(mut self, service: T) -> Self {
+        self.plugin_categories = Some(
+            plugin_categories::routes(self.auth.clone(), Arc::new(service)),
+        );
+        self
+    }
+    /// Serves the `plugin.widgets` operations with `service`.
+    #[cfg(feature = "internal")]
+    pub fn plugin_widgets<T: PluginWidgets>(mut self, service: T) -> Self {
+        self.plugin_widgets = Some(
+            plugin_widgets::routes(self.auth.clone(), Arc::new(service)),
+        );
+        self
+    }
+    /// Serves the `plugin.billing` operations with `service`.
+    #[cfg(feature = "internal")]
+    pub fn plugin_billing<T: PluginBilling>(mut self, service: T) -> Self {
+        self.plugin_billing = Some(
+            plugin_billing::routes(self.auth.clone(), Arc::new(service)),
+        );
+        self
+    }
+    /// Serves the `plan.single` operations with `service`.
+    #[cfg(feature = "internal")]
+    pub fn plan_single<T: PlanSingle>(mut self, service: T) -> Self {
+        self.plan_single = Some(
+            plan_single::routes(self.auth.clone(), Arc::new(service)),
+        );
+        self
+    }
+    /// Serves the `plan.list` operations with `service`.
+    #[cfg(feature = "internal")]
+    pub fn plan_list<T: PlanList>(mut self, service: T) -> Self {
+        self.plan_list = Some(plan_list::routes(self.auth.clone(), Arc::new(service)));
+        self
+    }
+    /// Serves the `plan.billing` operations with `service`.
+    #[cfg(feature = "internal")]
+    pub fn plan_billing<T: PlanBilling>(mut self, service: T) -> Self {
+        self.plan_billing = Some(
+            plan_billing::routes(self.auth.clone(), Arc::new(service)),
         );
         self
     }
@@ -492,10 +1355,634 @@ impl<A: Authenticate> RouterBuilder<A> {
                         not_implemented.clone(),
                     )),
             );
+        #[cfg(feature = "internal")]
+        routes
+            .extend(
+                self
+                    .website_status_page
+                    .unwrap_or_else(|| website_status_page::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
+        #[cfg(feature = "internal")]
+        routes
+            .extend(
+                self
+                    .website_snippets
+                    .unwrap_or_else(|| website_snippets::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
+        #[cfg(feature = "internal")]
+        routes
+            .extend(
+                self
+                    .email_subscription
+                    .unwrap_or_else(|| email_subscription::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
+        #[cfg(feature = "internal")]
+        routes
+            .extend(
+                self
+                    .user_availability
+                    .unwrap_or_else(|| user_availability::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
+        #[cfg(feature = "internal")]
+        routes
+            .extend(
+                self
+                    .user_account_base
+                    .unwrap_or_else(|| user_account_base::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
+        #[cfg(feature = "internal")]
+        routes
+            .extend(
+                self
+                    .user_account_billing
+                    .unwrap_or_else(|| user_account_billing::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
+        #[cfg(feature = "internal")]
+        routes
+            .extend(
+                self
+                    .user_account_notification
+                    .unwrap_or_else(|| user_account_notification::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
+        #[cfg(feature = "internal")]
+        routes
+            .extend(
+                self
+                    .user_account_websites
+                    .unwrap_or_else(|| user_account_websites::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
+        #[cfg(feature = "internal")]
+        routes
+            .extend(
+                self
+                    .user_account_profile
+                    .unwrap_or_else(|| user_account_profile::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
+        #[cfg(feature = "internal")]
+        routes
+            .extend(
+                self
+                    .user_account_token
+                    .unwrap_or_else(|| user_account_token::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
+        #[cfg(feature = "internal")]
+        routes
+            .extend(
+                self
+                    .user_account_recover
+                    .unwrap_or_else(|| user_account_recover::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
+        #[cfg(feature = "internal")]
+        routes
+            .extend(
+                self
+                    .user_account_schedule
+                    .unwrap_or_else(|| user_account_schedule::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
+        #[cfg(feature = "internal")]
+        routes
+            .extend(
+                self
+                    .user_session
+                    .unwrap_or_else(|| user_session::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
+        #[cfg(feature = "internal")]
+        routes
+            .extend(
+                self
+                    .user_alerts
+                    .unwrap_or_else(|| user_alerts::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
+        #[cfg(feature = "internal")]
+        routes
+            .extend(
+                self
+                    .user_statistics
+                    .unwrap_or_else(|| user_statistics::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
+        #[cfg(feature = "internal")]
+        routes
+            .extend(
+                self
+                    .user_connect
+                    .unwrap_or_else(|| user_connect::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
+        #[cfg(feature = "internal")]
+        routes
+            .extend(
+                self
+                    .website_channel
+                    .unwrap_or_else(|| website_channel::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
+        #[cfg(feature = "internal")]
+        routes
+            .extend(
+                self
+                    .website_search
+                    .unwrap_or_else(|| website_search::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
+        #[cfg(feature = "internal")]
+        routes
+            .extend(
+                self
+                    .website_service
+                    .unwrap_or_else(|| website_service::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
+        #[cfg(feature = "internal")]
+        routes
+            .extend(
+                self
+                    .website_hooks
+                    .unwrap_or_else(|| website_hooks::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
+        #[cfg(feature = "internal")]
+        routes
+            .extend(
+                self
+                    .website_hook
+                    .unwrap_or_else(|| website_hook::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
+        #[cfg(feature = "internal")]
+        routes
+            .extend(
+                self
+                    .website_shortcuts
+                    .unwrap_or_else(|| website_shortcuts::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
+        #[cfg(feature = "internal")]
+        routes
+            .extend(
+                self
+                    .website_shortcut
+                    .unwrap_or_else(|| website_shortcut::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
+        #[cfg(feature = "internal")]
+        routes
+            .extend(
+                self
+                    .website_billing
+                    .unwrap_or_else(|| website_billing::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
+        #[cfg(feature = "internal")]
+        routes
+            .extend(
+                self
+                    .website_contracts
+                    .unwrap_or_else(|| website_contracts::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
+        #[cfg(feature = "internal")]
+        routes
+            .extend(
+                self
+                    .website_contract
+                    .unwrap_or_else(|| website_contract::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
+        #[cfg(feature = "internal")]
+        routes
+            .extend(
+                self
+                    .website_data
+                    .unwrap_or_else(|| website_data::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
+        #[cfg(feature = "internal")]
+        routes
+            .extend(
+                self
+                    .website_invite
+                    .unwrap_or_else(|| website_invite::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
+        #[cfg(feature = "internal")]
+        routes
+            .extend(
+                self
+                    .website_sandbox
+                    .unwrap_or_else(|| website_sandbox::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
+        #[cfg(feature = "internal")]
+        routes
+            .extend(
+                self
+                    .website_usage
+                    .unwrap_or_else(|| website_usage::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
+        #[cfg(feature = "internal")]
+        routes
+            .extend(
+                self
+                    .website_rating
+                    .unwrap_or_else(|| website_rating::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
+        #[cfg(feature = "internal")]
+        routes
+            .extend(
+                self
+                    .website_routing
+                    .unwrap_or_else(|| website_routing::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
+        #[cfg(feature = "internal")]
+        routes
+            .extend(
+                self
+                    .website_setup
+                    .unwrap_or_else(|| website_setup::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
+        #[cfg(feature = "internal")]
+        routes
+            .extend(
+                self
+                    .website_states
+                    .unwrap_or_else(|| website_states::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
+        #[cfg(feature = "internal")]
+        routes
+            .extend(
+                self
+                    .website_filters
+                    .unwrap_or_else(|| website_filters::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
+        #[cfg(feature = "internal")]
+        routes
+            .extend(
+                self
+                    .website_filter
+                    .unwrap_or_else(|| website_filter::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
+        #[cfg(feature = "internal")]
+        routes
+            .extend(
+                self
+                    .limit_single
+                    .unwrap_or_else(|| limit_single::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
+        #[cfg(feature = "internal")]
+        routes
+            .extend(
+                self
+                    .limit_list
+                    .unwrap_or_else(|| limit_list::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
+        #[cfg(feature = "internal")]
+        routes
+            .extend(
+                self
+                    .limit_subscription
+                    .unwrap_or_else(|| limit_subscription::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
+        #[cfg(feature = "internal")]
+        routes
+            .extend(
+                self
+                    .limit_billing
+                    .unwrap_or_else(|| limit_billing::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
+        #[cfg(feature = "internal")]
+        routes
+            .extend(
+                self
+                    .plugin_single
+                    .unwrap_or_else(|| plugin_single::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
+        #[cfg(feature = "internal")]
+        routes
+            .extend(
+                self
+                    .plugin_list
+                    .unwrap_or_else(|| plugin_list::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
+        #[cfg(feature = "internal")]
+        routes
+            .extend(
+                self
+                    .plugin_categories
+                    .unwrap_or_else(|| plugin_categories::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
+        #[cfg(feature = "internal")]
+        routes
+            .extend(
+                self
+                    .plugin_widgets
+                    .unwrap_or_else(|| plugin_widgets::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
+        #[cfg(feature = "internal")]
+        routes
+            .extend(
+                self
+                    .plugin_billing
+                    .unwrap_or_else(|| plugin_billing::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
+        #[cfg(feature = "internal")]
+        routes
+            .extend(
+                self
+                    .plan_single
+                    .unwrap_or_else(|| plan_single::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
+        #[cfg(feature = "internal")]
+        routes
+            .extend(
+                self
+                    .plan_list
+                    .unwrap_or_else(|| plan_list::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
+        #[cfg(feature = "internal")]
+        routes
+            .extend(
+                self
+                    .plan_billing
+                    .unwrap_or_else(|| plan_billing::routes(
+                        self.auth.clone(),
+                        not_implemented.clone(),
+                    )),
+            );
         assemble(routes, self.limits)
     }
 }
 /// A router that serves every area with one implementation, with the default [`Limits`].
+#[cfg(feature = "internal")]
+pub fn router<A, S>(auth: A, service: S) -> ::axum::Router
+where
+    A: Authenticate,
+    S: WebsiteBase + WebsiteConversation + PlanSubscription + PluginConnect
+        + PluginSubscription + Bucket + Media + WebsiteAnalytics + WebsiteConnect
+        + WebsiteVerify + WebsiteAvailability + WebsiteCampaigns + WebsiteInbox
+        + WebsiteOperator + WebsiteSettings + WebsiteTeams + WebsiteHelpdesk
+        + WebsitePeople + WebsiteBatch + WebsiteVisitors + WebsiteStatusPage
+        + WebsiteSnippets + EmailSubscription + UserAvailability + UserAccountBase
+        + UserAccountBilling + UserAccountNotification + UserAccountWebsites
+        + UserAccountProfile + UserAccountToken + UserAccountRecover
+        + UserAccountSchedule + UserSession + UserAlerts + UserStatistics + UserConnect
+        + WebsiteChannel + WebsiteSearch + WebsiteService + WebsiteHooks + WebsiteHook
+        + WebsiteShortcuts + WebsiteShortcut + WebsiteBilling + WebsiteContracts
+        + WebsiteContract + WebsiteData + WebsiteInvite + WebsiteSandbox + WebsiteUsage
+        + WebsiteRating + WebsiteRouting + WebsiteSetup + WebsiteStates + WebsiteFilters
+        + WebsiteFilter + LimitSingle + LimitList + LimitSubscription + LimitBilling
+        + PluginSingle + PluginList + PluginCategories + PluginWidgets + PluginBilling
+        + PlanSingle + PlanList + PlanBilling,
+{
+    let auth = Arc::new(auth);
+    let service = Arc::new(service);
+    let mut routes: Routes = Vec::new();
+    routes.extend(website_base::routes(auth.clone(), service.clone()));
+    routes.extend(website_conversation::routes(auth.clone(), service.clone()));
+    routes.extend(plan_subscription::routes(auth.clone(), service.clone()));
+    routes.extend(plugin_connect::routes(auth.clone(), service.clone()));
+    routes.extend(plugin_subscription::routes(auth.clone(), service.clone()));
+    routes.extend(bucket::routes(auth.clone(), service.clone()));
+    routes.extend(media::routes(auth.clone(), service.clone()));
+    routes.extend(website_analytics::routes(auth.clone(), service.clone()));
+    routes.extend(website_connect::routes(auth.clone(), service.clone()));
+    routes.extend(website_verify::routes(auth.clone(), service.clone()));
+    routes.extend(website_availability::routes(auth.clone(), service.clone()));
+    routes.extend(website_campaigns::routes(auth.clone(), service.clone()));
+    routes.extend(website_inbox::routes(auth.clone(), service.clone()));
+    routes.extend(website_operator::routes(auth.clone(), service.clone()));
+    routes.extend(website_settings::routes(auth.clone(), service.clone()));
+    routes.extend(website_teams::routes(auth.clone(), service.clone()));
+    routes.extend(website_helpdesk::routes(auth.clone(), service.clone()));
+    routes.extend(website_people::routes(auth.clone(), service.clone()));
+    routes.extend(website_batch::routes(auth.clone(), service.clone()));
+    routes.extend(website_visitors::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(website_status_page::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(website_snippets::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(email_subscription::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(user_availability::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(user_account_base::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(user_account_billing::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(user_account_notification::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(user_account_websites::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(user_account_profile::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(user_account_token::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(user_account_recover::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(user_account_schedule::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(user_session::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(user_alerts::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(user_statistics::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(user_connect::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(website_channel::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(website_search::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(website_service::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(website_hooks::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(website_hook::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(website_shortcuts::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(website_shortcut::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(website_billing::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(website_contracts::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(website_contract::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(website_data::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(website_invite::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(website_sandbox::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(website_usage::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(website_rating::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(website_routing::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(website_setup::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(website_states::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(website_filters::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(website_filter::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(limit_single::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(limit_list::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(limit_subscription::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(limit_billing::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(plugin_single::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(plugin_list::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(plugin_categories::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(plugin_widgets::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(plugin_billing::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(plan_single::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(plan_list::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(plan_billing::routes(auth.clone(), service.clone()));
+    assemble(routes, Limits::default())
+}
+/// A router that serves every area with one implementation, with the default [`Limits`].
+#[cfg(not(feature = "internal"))]
 pub fn router<A, S>(auth: A, service: S) -> ::axum::Router
 where
     A: Authenticate,
@@ -528,6 +2015,102 @@ where
     routes.extend(website_people::routes(auth.clone(), service.clone()));
     routes.extend(website_batch::routes(auth.clone(), service.clone()));
     routes.extend(website_visitors::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(website_status_page::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(website_snippets::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(email_subscription::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(user_availability::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(user_account_base::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(user_account_billing::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(user_account_notification::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(user_account_websites::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(user_account_profile::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(user_account_token::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(user_account_recover::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(user_account_schedule::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(user_session::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(user_alerts::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(user_statistics::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(user_connect::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(website_channel::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(website_search::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(website_service::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(website_hooks::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(website_hook::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(website_shortcuts::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(website_shortcut::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(website_billing::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(website_contracts::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(website_contract::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(website_data::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(website_invite::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(website_sandbox::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(website_usage::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(website_rating::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(website_routing::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(website_setup::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(website_states::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(website_filters::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(website_filter::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(limit_single::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(limit_list::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(limit_subscription::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(limit_billing::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(plugin_single::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(plugin_list::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(plugin_categories::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(plugin_widgets::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(plugin_billing::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(plan_single::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(plan_list::routes(auth.clone(), service.clone()));
+    #[cfg(feature = "internal")]
+    routes.extend(plan_billing::routes(auth.clone(), service.clone()));
     assemble(routes, Limits::default())
 }
 /// Joins the routes of all areas, one method router per path, with Crisp's fallbacks,

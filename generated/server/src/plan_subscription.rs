@@ -140,6 +140,7 @@ pub trait PlanSubscription: Send + Sync + 'static {
     }
 }
 /// The routes of this area, bound to `auth` and `service`.
+#[allow(clippy::vec_init_then_push)]
 pub(crate) fn routes<A: Authenticate, T: PlanSubscription + ?Sized>(
     auth: Arc<A>,
     service: Arc<T>,

@@ -100,6 +100,7 @@ pub trait PluginConnect: Send + Sync + 'static {
     }
 }
 /// The routes of this area, bound to `auth` and `service`.
+#[allow(clippy::vec_init_then_push)]
 pub(crate) fn routes<A: Authenticate, T: PluginConnect + ?Sized>(
     auth: Arc<A>,
     service: Arc<T>,

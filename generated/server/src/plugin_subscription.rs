@@ -238,6 +238,7 @@ pub trait PluginSubscription: Send + Sync + 'static {
     }
 }
 /// The routes of this area, bound to `auth` and `service`.
+#[allow(clippy::vec_init_then_push)]
 pub(crate) fn routes<A: Authenticate, T: PluginSubscription + ?Sized>(
     auth: Arc<A>,
     service: Arc<T>,

@@ -49,6 +49,7 @@ pub trait WebsiteAvailability: Send + Sync + 'static {
     }
 }
 /// The routes of this area, bound to `auth` and `service`.
+#[allow(clippy::vec_init_then_push)]
 pub(crate) fn routes<A: Authenticate, T: WebsiteAvailability + ?Sized>(
     auth: Arc<A>,
     service: Arc<T>,

@@ -93,6 +93,7 @@ pub trait WebsiteBase: Send + Sync + 'static {
     }
 }
 /// The routes of this area, bound to `auth` and `service`.
+#[allow(clippy::vec_init_then_push)]
 pub(crate) fn routes<A: Authenticate, T: WebsiteBase + ?Sized>(
     auth: Arc<A>,
     service: Arc<T>,

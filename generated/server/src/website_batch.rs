@@ -194,6 +194,7 @@ pub trait WebsiteBatch: Send + Sync + 'static {
     }
 }
 /// The routes of this area, bound to `auth` and `service`.
+#[allow(clippy::vec_init_then_push)]
 pub(crate) fn routes<A: Authenticate, T: WebsiteBatch + ?Sized>(
     auth: Arc<A>,
     service: Arc<T>,

@@ -384,6 +384,7 @@ pub trait WebsiteCampaigns: Send + Sync + 'static {
     }
 }
 /// The routes of this area, bound to `auth` and `service`.
+#[allow(clippy::vec_init_then_push)]
 pub(crate) fn routes<A: Authenticate, T: WebsiteCampaigns + ?Sized>(
     auth: Arc<A>,
     service: Arc<T>,

@@ -33,6 +33,7 @@ pub trait WebsiteConnect: Send + Sync + 'static {
     }
 }
 /// The routes of this area, bound to `auth` and `service`.
+#[allow(clippy::vec_init_then_push)]
 pub(crate) fn routes<A: Authenticate, T: WebsiteConnect + ?Sized>(
     auth: Arc<A>,
     service: Arc<T>,

@@ -1105,6 +1105,7 @@ pub trait WebsiteConversation: Send + Sync + 'static {
     }
 }
 /// The routes of this area, bound to `auth` and `service`.
+#[allow(clippy::vec_init_then_push)]
 pub(crate) fn routes<A: Authenticate, T: WebsiteConversation + ?Sized>(
     auth: Arc<A>,
     service: Arc<T>,

@@ -534,11 +534,11 @@ pub trait WebsiteHelpdesk: Send + Sync + 'static {
         website_id: String,
         locale: String,
         content_type: ::crisp_models::HelpdeskContentType,
-        path: String,
+        path_param: String,
     ) -> impl Future<
         Output = Result<::crisp_models::HelpdeskTreeContent, ApiError>,
     > + Send {
-        let _ = (caller, website_id, locale, content_type, path);
+        let _ = (caller, website_id, locale, content_type, path_param);
         async { Err(ApiError::not_implemented("resolveHelpdeskTreeContent")) }
     }
     /// Save the content of a help center page
@@ -554,10 +554,10 @@ pub trait WebsiteHelpdesk: Send + Sync + 'static {
         website_id: String,
         locale: String,
         content_type: ::crisp_models::HelpdeskContentType,
-        path: String,
+        path_param: String,
         body: ::crisp_models::SaveHelpdeskTreeContentBody,
     ) -> impl Future<Output = Result<(), ApiError>> + Send {
-        let _ = (caller, website_id, locale, content_type, path, body);
+        let _ = (caller, website_id, locale, content_type, path_param, body);
         async { Err(ApiError::not_implemented("saveHelpdeskTreeContent")) }
     }
     /// List the help center tree
@@ -595,11 +595,11 @@ pub trait WebsiteHelpdesk: Send + Sync + 'static {
         website_id: String,
         locale: String,
         content_type: ::crisp_models::HelpdeskContentType,
-        path: String,
+        path_param: String,
     ) -> impl Future<
         Output = Result<::crisp_models::HelpdeskTreeMetadata, ApiError>,
     > + Send {
-        let _ = (caller, website_id, locale, content_type, path);
+        let _ = (caller, website_id, locale, content_type, path_param);
         async { Err(ApiError::not_implemented("resolveHelpdeskTreeMetadata")) }
     }
     /// Update the metadata of a help center entry
@@ -615,10 +615,10 @@ pub trait WebsiteHelpdesk: Send + Sync + 'static {
         website_id: String,
         locale: String,
         content_type: ::crisp_models::HelpdeskContentType,
-        path: String,
+        path_param: String,
         body: ::crisp_models::HelpdeskTreeMetadata,
     ) -> impl Future<Output = Result<(), ApiError>> + Send {
-        let _ = (caller, website_id, locale, content_type, path, body);
+        let _ = (caller, website_id, locale, content_type, path_param, body);
         async { Err(ApiError::not_implemented("updateHelpdeskTreeMetadata")) }
     }
     /// Get the public page of a help center entry
@@ -634,11 +634,11 @@ pub trait WebsiteHelpdesk: Send + Sync + 'static {
         website_id: String,
         locale: String,
         content_type: ::crisp_models::HelpdeskContentType,
-        path: String,
+        path_param: String,
     ) -> impl Future<
         Output = Result<::crisp_models::HelpdeskTreePage, ApiError>,
     > + Send {
-        let _ = (caller, website_id, locale, content_type, path);
+        let _ = (caller, website_id, locale, content_type, path_param);
         async { Err(ApiError::not_implemented("resolveHelpdeskTreePage")) }
     }
     /// Get a help center tree entry
@@ -654,11 +654,11 @@ pub trait WebsiteHelpdesk: Send + Sync + 'static {
         website_id: String,
         locale: String,
         content_type: ::crisp_models::HelpdeskContentType,
-        path: String,
+        path_param: String,
     ) -> impl Future<
         Output = Result<::crisp_models::HelpdeskTreeNode, ApiError>,
     > + Send {
-        let _ = (caller, website_id, locale, content_type, path);
+        let _ = (caller, website_id, locale, content_type, path_param);
         async { Err(ApiError::not_implemented("resolveHelpdeskTreePath")) }
     }
     /// Create a help center tree entry
@@ -674,9 +674,9 @@ pub trait WebsiteHelpdesk: Send + Sync + 'static {
         website_id: String,
         locale: String,
         content_type: ::crisp_models::HelpdeskContentType,
-        path: String,
+        path_param: String,
     ) -> impl Future<Output = Result<(), ApiError>> + Send {
-        let _ = (caller, website_id, locale, content_type, path);
+        let _ = (caller, website_id, locale, content_type, path_param);
         async { Err(ApiError::not_implemented("createHelpdeskTreePath")) }
     }
     /// Move a help center tree entry
@@ -692,10 +692,10 @@ pub trait WebsiteHelpdesk: Send + Sync + 'static {
         website_id: String,
         locale: String,
         content_type: ::crisp_models::HelpdeskContentType,
-        path: String,
+        path_param: String,
         body: ::crisp_models::HelpdeskTreePathUpdate,
     ) -> impl Future<Output = Result<(), ApiError>> + Send {
-        let _ = (caller, website_id, locale, content_type, path, body);
+        let _ = (caller, website_id, locale, content_type, path_param, body);
         async { Err(ApiError::not_implemented("updateHelpdeskTreePath")) }
     }
     /// Delete a help center tree entry
@@ -711,9 +711,9 @@ pub trait WebsiteHelpdesk: Send + Sync + 'static {
         website_id: String,
         locale: String,
         content_type: ::crisp_models::HelpdeskContentType,
-        path: String,
+        path_param: String,
     ) -> impl Future<Output = Result<(), ApiError>> + Send {
-        let _ = (caller, website_id, locale, content_type, path);
+        let _ = (caller, website_id, locale, content_type, path_param);
         async { Err(ApiError::not_implemented("deleteHelpdeskTreePath")) }
     }
     /// Add a legacy article
@@ -1415,6 +1415,7 @@ pub trait WebsiteHelpdesk: Send + Sync + 'static {
     }
 }
 /// The routes of this area, bound to `auth` and `service`.
+#[allow(clippy::vec_init_then_push)]
 pub(crate) fn routes<A: Authenticate, T: WebsiteHelpdesk + ?Sized>(
     auth: Arc<A>,
     service: Arc<T>,
@@ -2809,14 +2810,14 @@ async fn handle_resolve_helpdesk_tree_content<
         let locale = path.string("locale")?;
         let content_type = path
             .parse::<::crisp_models::HelpdeskContentType>("content_type")?;
-        let path = path.string("path")?;
+        let path_param = path.string("path")?;
         ctx.service
             .resolve_helpdesk_tree_content(
                 caller,
                 website_id,
                 locale,
                 content_type,
-                path,
+                path_param,
             )
             .await
     }
@@ -2847,7 +2848,7 @@ async fn handle_save_helpdesk_tree_content<A: Authenticate, T: WebsiteHelpdesk +
         let locale = path.string("locale")?;
         let content_type = path
             .parse::<::crisp_models::HelpdeskContentType>("content_type")?;
-        let path = path.string("path")?;
+        let path_param = path.string("path")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::SaveHelpdeskTreeContentBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
@@ -2857,7 +2858,7 @@ async fn handle_save_helpdesk_tree_content<A: Authenticate, T: WebsiteHelpdesk +
                 website_id,
                 locale,
                 content_type,
-                path,
+                path_param,
                 body,
             )
             .await
@@ -2932,14 +2933,14 @@ async fn handle_resolve_helpdesk_tree_metadata<
         let locale = path.string("locale")?;
         let content_type = path
             .parse::<::crisp_models::HelpdeskContentType>("content_type")?;
-        let path = path.string("path")?;
+        let path_param = path.string("path")?;
         ctx.service
             .resolve_helpdesk_tree_metadata(
                 caller,
                 website_id,
                 locale,
                 content_type,
-                path,
+                path_param,
             )
             .await
     }
@@ -2973,7 +2974,7 @@ async fn handle_update_helpdesk_tree_metadata<
         let locale = path.string("locale")?;
         let content_type = path
             .parse::<::crisp_models::HelpdeskContentType>("content_type")?;
-        let path = path.string("path")?;
+        let path_param = path.string("path")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::HelpdeskTreeMetadata,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
@@ -2983,7 +2984,7 @@ async fn handle_update_helpdesk_tree_metadata<
                 website_id,
                 locale,
                 content_type,
-                path,
+                path_param,
                 body,
             )
             .await
@@ -3014,9 +3015,15 @@ async fn handle_resolve_helpdesk_tree_page<A: Authenticate, T: WebsiteHelpdesk +
         let locale = path.string("locale")?;
         let content_type = path
             .parse::<::crisp_models::HelpdeskContentType>("content_type")?;
-        let path = path.string("path")?;
+        let path_param = path.string("path")?;
         ctx.service
-            .resolve_helpdesk_tree_page(caller, website_id, locale, content_type, path)
+            .resolve_helpdesk_tree_page(
+                caller,
+                website_id,
+                locale,
+                content_type,
+                path_param,
+            )
             .await
     }
         .await;
@@ -3045,9 +3052,15 @@ async fn handle_resolve_helpdesk_tree_path<A: Authenticate, T: WebsiteHelpdesk +
         let locale = path.string("locale")?;
         let content_type = path
             .parse::<::crisp_models::HelpdeskContentType>("content_type")?;
-        let path = path.string("path")?;
+        let path_param = path.string("path")?;
         ctx.service
-            .resolve_helpdesk_tree_path(caller, website_id, locale, content_type, path)
+            .resolve_helpdesk_tree_path(
+                caller,
+                website_id,
+                locale,
+                content_type,
+                path_param,
+            )
             .await
     }
         .await;
@@ -3076,9 +3089,15 @@ async fn handle_create_helpdesk_tree_path<A: Authenticate, T: WebsiteHelpdesk + 
         let locale = path.string("locale")?;
         let content_type = path
             .parse::<::crisp_models::HelpdeskContentType>("content_type")?;
-        let path = path.string("path")?;
+        let path_param = path.string("path")?;
         ctx.service
-            .create_helpdesk_tree_path(caller, website_id, locale, content_type, path)
+            .create_helpdesk_tree_path(
+                caller,
+                website_id,
+                locale,
+                content_type,
+                path_param,
+            )
             .await
     }
         .await;
@@ -3108,7 +3127,7 @@ async fn handle_update_helpdesk_tree_path<A: Authenticate, T: WebsiteHelpdesk + 
         let locale = path.string("locale")?;
         let content_type = path
             .parse::<::crisp_models::HelpdeskContentType>("content_type")?;
-        let path = path.string("path")?;
+        let path_param = path.string("path")?;
         let body = ::crisp_runtime::server::json_body::<
             ::crisp_models::HelpdeskTreePathUpdate,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
@@ -3118,7 +3137,7 @@ async fn handle_update_helpdesk_tree_path<A: Authenticate, T: WebsiteHelpdesk + 
                 website_id,
                 locale,
                 content_type,
-                path,
+                path_param,
                 body,
             )
             .await
@@ -3149,9 +3168,15 @@ async fn handle_delete_helpdesk_tree_path<A: Authenticate, T: WebsiteHelpdesk + 
         let locale = path.string("locale")?;
         let content_type = path
             .parse::<::crisp_models::HelpdeskContentType>("content_type")?;
-        let path = path.string("path")?;
+        let path_param = path.string("path")?;
         ctx.service
-            .delete_helpdesk_tree_path(caller, website_id, locale, content_type, path)
+            .delete_helpdesk_tree_path(
+                caller,
+                website_id,
+                locale,
+                content_type,
+                path_param,
+            )
             .await
     }
         .await;

@@ -133,6 +133,7 @@ pub trait WebsiteInbox: Send + Sync + 'static {
     }
 }
 /// The routes of this area, bound to `auth` and `service`.
+#[allow(clippy::vec_init_then_push)]
 pub(crate) fn routes<A: Authenticate, T: WebsiteInbox + ?Sized>(
     auth: Arc<A>,
     service: Arc<T>,

@@ -147,6 +147,7 @@ pub trait WebsiteOperator: Send + Sync + 'static {
     }
 }
 /// The routes of this area, bound to `auth` and `service`.
+#[allow(clippy::vec_init_then_push)]
 pub(crate) fn routes<A: Authenticate, T: WebsiteOperator + ?Sized>(
     auth: Arc<A>,
     service: Arc<T>,

@@ -464,6 +464,7 @@ pub trait WebsitePeople: Send + Sync + 'static {
     }
 }
 /// The routes of this area, bound to `auth` and `service`.
+#[allow(clippy::vec_init_then_push)]
 pub(crate) fn routes<A: Authenticate, T: WebsitePeople + ?Sized>(
     auth: Arc<A>,
     service: Arc<T>,

@@ -48,6 +48,7 @@ pub trait WebsiteSettings: Send + Sync + 'static {
     }
 }
 /// The routes of this area, bound to `auth` and `service`.
+#[allow(clippy::vec_init_then_push)]
 pub(crate) fn routes<A: Authenticate, T: WebsiteSettings + ?Sized>(
     auth: Arc<A>,
     service: Arc<T>,

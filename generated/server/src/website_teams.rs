@@ -117,6 +117,7 @@ pub trait WebsiteTeams: Send + Sync + 'static {
     }
 }
 /// The routes of this area, bound to `auth` and `service`.
+#[allow(clippy::vec_init_then_push)]
 pub(crate) fn routes<A: Authenticate, T: WebsiteTeams + ?Sized>(
     auth: Arc<A>,
     service: Arc<T>,

@@ -76,6 +76,7 @@ pub trait WebsiteVerify: Send + Sync + 'static {
     }
 }
 /// The routes of this area, bound to `auth` and `service`.
+#[allow(clippy::vec_init_then_push)]
 pub(crate) fn routes<A: Authenticate, T: WebsiteVerify + ?Sized>(
     auth: Arc<A>,
     service: Arc<T>,

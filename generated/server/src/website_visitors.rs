@@ -134,6 +134,7 @@ pub trait WebsiteVisitors: Send + Sync + 'static {
     }
 }
 /// The routes of this area, bound to `auth` and `service`.
+#[allow(clippy::vec_init_then_push)]
 pub(crate) fn routes<A: Authenticate, T: WebsiteVisitors + ?Sized>(
     auth: Arc<A>,
     service: Arc<T>,
