@@ -12,19 +12,19 @@
 #    fuzzing, stateful; positive and negative data) with four checks: no 5xx
 #    (not_a_server_error), a documented status code, a documented content type, and a body
 #    that matches the documented schema.
-#      Pass `plugin`: all 260 operations, as the plugin token `schemathesis:secret-key`.
+#      Pass `plugin`: every operation, as the plugin token `schemathesis:secret-key`.
 #      Pass `user`: the operations whose `x-crisp-tiers` is `[user]` alone, as a user token.
-#        A plugin token only ever gets `403 not_allowed` from those (60 operations), so
-#        without this pass their success answers would never be checked. Nothing is excluded:
-#        the second pass only adds requests.
+#        A plugin token only ever gets `403 not_allowed` from those, so without this pass
+#        their success answers would never be checked. No operation is excluded from either
+#        pass; the second one only adds requests.
 # 4. Prints a summary and exits non-zero if schemathesis found a failure (or could not run).
 #
 # Output goes to target/schemathesis/: the sandbox's log, one JUnit report per pass, and
 # schemathesis' crash files (replay one with `cd target/schemathesis &&
 # ../schemathesis-venv/bin/schemathesis replay ID`).
 #
-# Knobs (environment): SCHEMATHESIS_MAX_EXAMPLES (default 5 per operation and phase),
-# SCHEMATHESIS_WORKERS (2), SCHEMATHESIS_SEED (20240601), SCHEMATHESIS_TIME_LIMIT (seconds per
+# Knobs (environment): SCHEMATHESIS_MAX_EXAMPLES (--max-examples, default 5: generated cases
+# per operation; the examples and coverage phases add their own fixed sets), SCHEMATHESIS_WORKERS (2), SCHEMATHESIS_SEED (20240601), SCHEMATHESIS_TIME_LIMIT (seconds per
 # pass, 900), SCHEMATHESIS_PASSES ("plugin user"), PYTHON (the interpreter that makes the
 # venv, python3; 3.11 or later), CARGO (cargo). CARGO_TARGET_DIR is honoured as cargo does.
 set -euo pipefail
@@ -85,6 +85,30 @@ else
     echo "$wanted" >"$stamp"
 fi
 schemathesis="$venv/bin/schemathesis"
+# Python 3.11 (Debian's) keeps the AST constructor's recursion depth in state shared by all
+# threads, so two threads in ast.parse at once can fail with "SystemError: AST constructor
+# recursion depth mismatch" (python/cpython#106905). Hypothesis ast.parse-s the source of the
+# lambdas it describes, from both schemathesis workers at once, and a run then ends with a
+# runtime error in a random operation (seen here once, on GET /plugin/connect/websites/all/...).
+# A .pth file in the venv makes ast.parse take a lock, so those parses run one at a time.
+site_packages="$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+cat >"$site_packages/_crisp_ast_lock.py" <<'PY'
+"""Serializes ast.parse across threads; written by scripts/schemathesis.sh (see there)."""
+import ast
+import threading
+
+_lock = threading.RLock()
+_parse = ast.parse
+
+
+def parse(*args, **kwargs):
+    with _lock:
+        return _parse(*args, **kwargs)
+
+
+ast.parse = parse
+PY
+echo "import _crisp_ast_lock" >"$site_packages/_crisp_ast_lock.pth"
 "$schemathesis" --version
 
 # ---------------------------------------------------------------------------------------------
@@ -118,7 +142,18 @@ stop_sandbox() {
     fi
     sandbox_pid=""
 }
-trap stop_sandbox EXIT
+# schemathesis runs in the background while the script waits for it, so that a signal reaches
+# these traps at once (bash runs a trap only after the foreground command ends).
+runner_pid=""
+cleanup() {
+    if [[ -n "$runner_pid" ]]; then
+        kill -TERM "$runner_pid" 2>/dev/null || true
+        wait "$runner_pid" 2>/dev/null || true
+        runner_pid=""
+    fi
+    stop_sandbox
+}
+trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
@@ -175,7 +210,7 @@ run_pass() { # NAME USER:KEY TIER [FILTER...]
     say "schemathesis, pass $name (X-Crisp-Tier: $tier)"
     local status=0
     rm -f "$work/junit-$name.xml"
-    (cd "$work" && timeout --foreground --signal=INT --kill-after=30 "$time_limit" \
+    (cd "$work" && exec timeout --kill-after=30 "$time_limit" \
         "$schemathesis" --config-file "$config" run "$spec" \
         --url "$base_url" \
         --auth "$credentials" \
@@ -189,7 +224,10 @@ run_pass() { # NAME USER:KEY TIER [FILTER...]
         --request-timeout 10 \
         --no-color \
         --report junit --report-junit-path "$work/junit-$name.xml" \
-        "$@") || status=$?
+        "$@" </dev/null) &
+    runner_pid=$!
+    wait "$runner_pid" || status=$?
+    runner_pid=""
     if [[ $status -eq 124 ]]; then
         echo "pass $name: stopped after the ${time_limit}s time limit" >&2
     fi
@@ -221,13 +259,14 @@ for result in "${results[@]}"; do
     if [[ -f "$junit" ]]; then
         # First line: passed and failing operation counts; then one line per failing operation.
         mapfile -t listing < <("$venv/bin/python" - "$junit" <<'EOF2'
+import re
 import sys
 import xml.etree.ElementTree as ET
 passed, failing = 0, []
 for case in ET.parse(sys.argv[1]).getroot().iter("testcase"):
     bad = case.findall("failure") + case.findall("error")
     if bad:
-        codes = sorted({(b.get("message") or b.get("type") or "error").split()[0] for b in bad})
+        codes = sorted({code for b in bad for code in re.findall(r"ST\d+", b.get("message") or "")}) or ["error"]
         failing.append(f"  failing: {case.get('name')} [{', '.join(codes)}]")
     else:
         passed += 1

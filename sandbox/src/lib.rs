@@ -292,29 +292,9 @@ impl Sandbox {
 
 /// The router answering every operation with its example, with the body limit.
 fn examples_router(auth: StaticTokens, body_limit: usize) -> Router {
-    let examples = Examples::new();
     RouterBuilder::new(auth)
         .body_limit(body_limit)
-        .website_base(examples)
-        .website_conversation(examples)
-        .plan_subscription(examples)
-        .plugin_connect(examples)
-        .plugin_subscription(examples)
-        .bucket(examples)
-        .media(examples)
-        .website_analytics(examples)
-        .website_connect(examples)
-        .website_verify(examples)
-        .website_availability(examples)
-        .website_campaigns(examples)
-        .website_inbox(examples)
-        .website_operator(examples)
-        .website_settings(examples)
-        .website_teams(examples)
-        .website_helpdesk(examples)
-        .website_people(examples)
-        .website_batch(examples)
-        .website_visitors(examples)
+        .every_area(Examples::new())
         .build()
 }
 

@@ -103,6 +103,32 @@ pub fn lib(api: &Api) -> TokenStream {
             }
         }
     };
+    let every_area_sets: Vec<TokenStream> = areas.iter().map(|area| {
+        let module = ident(&api.areas[*area].module);
+        let cfg = cfg(area);
+        quote!(#cfg { self.#module = Some(#module::routes(self.auth.clone(), service.clone())); })
+    }).collect();
+    let every_area_fn = |bounds: &[TokenStream], cfg: TokenStream| {
+        quote! {
+            /// Serves every area with one implementation (areas given before are replaced).
+            #cfg
+            pub fn every_area<S>(mut self, service: S) -> Self
+            where
+                S: #(#bounds)+*,
+            {
+                let service = Arc::new(service);
+                #(#every_area_sets)*
+                self
+            }
+        }
+    };
+    let every_area_fns = if has_internal_areas {
+        let all = every_area_fn(&all_bounds, quote!(#[cfg(feature = "internal")]));
+        let public = every_area_fn(&public_bounds, quote!(#[cfg(not(feature = "internal"))]));
+        quote!(#all #public)
+    } else {
+        every_area_fn(&all_bounds, quote!())
+    };
     let router_fns = if has_internal_areas {
         let all = router_fn(&all_bounds, quote!(#[cfg(feature = "internal")]));
         let public = router_fn(&public_bounds, quote!(#[cfg(not(feature = "internal"))]));
@@ -194,6 +220,8 @@ pub fn lib(api: &Api) -> TokenStream {
             }
 
             #(#setters)*
+
+            #every_area_fns
 
             /// The router: every area given, and [`NotImplemented`] for the others.
             pub fn build(self) -> ::axum::Router {

@@ -1171,6 +1171,808 @@ impl<A: Authenticate> RouterBuilder<A> {
         );
         self
     }
+    /// Serves every area with one implementation (areas given before are replaced).
+    #[cfg(feature = "internal")]
+    pub fn every_area<S>(mut self, service: S) -> Self
+    where
+        S: WebsiteBase + WebsiteConversation + PlanSubscription + PluginConnect
+            + PluginSubscription + Bucket + Media + WebsiteAnalytics + WebsiteConnect
+            + WebsiteVerify + WebsiteAvailability + WebsiteCampaigns + WebsiteInbox
+            + WebsiteOperator + WebsiteSettings + WebsiteTeams + WebsiteHelpdesk
+            + WebsitePeople + WebsiteBatch + WebsiteVisitors + WebsiteStatusPage
+            + WebsiteSnippets + EmailSubscription + UserAvailability + UserAccountBase
+            + UserAccountBilling + UserAccountNotification + UserAccountWebsites
+            + UserAccountProfile + UserAccountToken + UserAccountRecover
+            + UserAccountSchedule + UserSession + UserAlerts + UserStatistics
+            + UserConnect + WebsiteChannel + WebsiteSearch + WebsiteService
+            + WebsiteHooks + WebsiteHook + WebsiteShortcuts + WebsiteShortcut
+            + WebsiteBilling + WebsiteContracts + WebsiteContract + WebsiteData
+            + WebsiteInvite + WebsiteSandbox + WebsiteUsage + WebsiteRating
+            + WebsiteRouting + WebsiteSetup + WebsiteStates + WebsiteFilters
+            + WebsiteFilter + LimitSingle + LimitList + LimitSubscription + LimitBilling
+            + PluginSingle + PluginList + PluginCategories + PluginWidgets
+            + PluginBilling + PlanSingle + PlanList + PlanBilling,
+    {
+        let service = Arc::new(service);
+        {
+            self.website_base = Some(
+                website_base::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        {
+            self.website_conversation = Some(
+                website_conversation::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        {
+            self.plan_subscription = Some(
+                plan_subscription::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        {
+            self.plugin_connect = Some(
+                plugin_connect::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        {
+            self.plugin_subscription = Some(
+                plugin_subscription::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        {
+            self.bucket = Some(bucket::routes(self.auth.clone(), service.clone()));
+        }
+        {
+            self.media = Some(media::routes(self.auth.clone(), service.clone()));
+        }
+        {
+            self.website_analytics = Some(
+                website_analytics::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        {
+            self.website_connect = Some(
+                website_connect::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        {
+            self.website_verify = Some(
+                website_verify::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        {
+            self.website_availability = Some(
+                website_availability::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        {
+            self.website_campaigns = Some(
+                website_campaigns::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        {
+            self.website_inbox = Some(
+                website_inbox::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        {
+            self.website_operator = Some(
+                website_operator::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        {
+            self.website_settings = Some(
+                website_settings::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        {
+            self.website_teams = Some(
+                website_teams::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        {
+            self.website_helpdesk = Some(
+                website_helpdesk::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        {
+            self.website_people = Some(
+                website_people::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        {
+            self.website_batch = Some(
+                website_batch::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        {
+            self.website_visitors = Some(
+                website_visitors::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.website_status_page = Some(
+                website_status_page::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.website_snippets = Some(
+                website_snippets::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.email_subscription = Some(
+                email_subscription::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.user_availability = Some(
+                user_availability::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.user_account_base = Some(
+                user_account_base::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.user_account_billing = Some(
+                user_account_billing::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.user_account_notification = Some(
+                user_account_notification::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.user_account_websites = Some(
+                user_account_websites::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.user_account_profile = Some(
+                user_account_profile::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.user_account_token = Some(
+                user_account_token::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.user_account_recover = Some(
+                user_account_recover::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.user_account_schedule = Some(
+                user_account_schedule::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.user_session = Some(
+                user_session::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.user_alerts = Some(
+                user_alerts::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.user_statistics = Some(
+                user_statistics::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.user_connect = Some(
+                user_connect::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.website_channel = Some(
+                website_channel::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.website_search = Some(
+                website_search::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.website_service = Some(
+                website_service::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.website_hooks = Some(
+                website_hooks::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.website_hook = Some(
+                website_hook::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.website_shortcuts = Some(
+                website_shortcuts::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.website_shortcut = Some(
+                website_shortcut::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.website_billing = Some(
+                website_billing::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.website_contracts = Some(
+                website_contracts::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.website_contract = Some(
+                website_contract::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.website_data = Some(
+                website_data::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.website_invite = Some(
+                website_invite::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.website_sandbox = Some(
+                website_sandbox::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.website_usage = Some(
+                website_usage::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.website_rating = Some(
+                website_rating::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.website_routing = Some(
+                website_routing::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.website_setup = Some(
+                website_setup::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.website_states = Some(
+                website_states::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.website_filters = Some(
+                website_filters::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.website_filter = Some(
+                website_filter::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.limit_single = Some(
+                limit_single::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.limit_list = Some(
+                limit_list::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.limit_subscription = Some(
+                limit_subscription::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.limit_billing = Some(
+                limit_billing::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.plugin_single = Some(
+                plugin_single::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.plugin_list = Some(
+                plugin_list::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.plugin_categories = Some(
+                plugin_categories::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.plugin_widgets = Some(
+                plugin_widgets::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.plugin_billing = Some(
+                plugin_billing::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.plan_single = Some(
+                plan_single::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.plan_list = Some(plan_list::routes(self.auth.clone(), service.clone()));
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.plan_billing = Some(
+                plan_billing::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        self
+    }
+    /// Serves every area with one implementation (areas given before are replaced).
+    #[cfg(not(feature = "internal"))]
+    pub fn every_area<S>(mut self, service: S) -> Self
+    where
+        S: WebsiteBase + WebsiteConversation + PlanSubscription + PluginConnect
+            + PluginSubscription + Bucket + Media + WebsiteAnalytics + WebsiteConnect
+            + WebsiteVerify + WebsiteAvailability + WebsiteCampaigns + WebsiteInbox
+            + WebsiteOperator + WebsiteSettings + WebsiteTeams + WebsiteHelpdesk
+            + WebsitePeople + WebsiteBatch + WebsiteVisitors,
+    {
+        let service = Arc::new(service);
+        {
+            self.website_base = Some(
+                website_base::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        {
+            self.website_conversation = Some(
+                website_conversation::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        {
+            self.plan_subscription = Some(
+                plan_subscription::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        {
+            self.plugin_connect = Some(
+                plugin_connect::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        {
+            self.plugin_subscription = Some(
+                plugin_subscription::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        {
+            self.bucket = Some(bucket::routes(self.auth.clone(), service.clone()));
+        }
+        {
+            self.media = Some(media::routes(self.auth.clone(), service.clone()));
+        }
+        {
+            self.website_analytics = Some(
+                website_analytics::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        {
+            self.website_connect = Some(
+                website_connect::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        {
+            self.website_verify = Some(
+                website_verify::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        {
+            self.website_availability = Some(
+                website_availability::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        {
+            self.website_campaigns = Some(
+                website_campaigns::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        {
+            self.website_inbox = Some(
+                website_inbox::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        {
+            self.website_operator = Some(
+                website_operator::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        {
+            self.website_settings = Some(
+                website_settings::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        {
+            self.website_teams = Some(
+                website_teams::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        {
+            self.website_helpdesk = Some(
+                website_helpdesk::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        {
+            self.website_people = Some(
+                website_people::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        {
+            self.website_batch = Some(
+                website_batch::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        {
+            self.website_visitors = Some(
+                website_visitors::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.website_status_page = Some(
+                website_status_page::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.website_snippets = Some(
+                website_snippets::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.email_subscription = Some(
+                email_subscription::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.user_availability = Some(
+                user_availability::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.user_account_base = Some(
+                user_account_base::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.user_account_billing = Some(
+                user_account_billing::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.user_account_notification = Some(
+                user_account_notification::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.user_account_websites = Some(
+                user_account_websites::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.user_account_profile = Some(
+                user_account_profile::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.user_account_token = Some(
+                user_account_token::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.user_account_recover = Some(
+                user_account_recover::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.user_account_schedule = Some(
+                user_account_schedule::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.user_session = Some(
+                user_session::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.user_alerts = Some(
+                user_alerts::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.user_statistics = Some(
+                user_statistics::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.user_connect = Some(
+                user_connect::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.website_channel = Some(
+                website_channel::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.website_search = Some(
+                website_search::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.website_service = Some(
+                website_service::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.website_hooks = Some(
+                website_hooks::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.website_hook = Some(
+                website_hook::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.website_shortcuts = Some(
+                website_shortcuts::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.website_shortcut = Some(
+                website_shortcut::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.website_billing = Some(
+                website_billing::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.website_contracts = Some(
+                website_contracts::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.website_contract = Some(
+                website_contract::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.website_data = Some(
+                website_data::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.website_invite = Some(
+                website_invite::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.website_sandbox = Some(
+                website_sandbox::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.website_usage = Some(
+                website_usage::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.website_rating = Some(
+                website_rating::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.website_routing = Some(
+                website_routing::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.website_setup = Some(
+                website_setup::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.website_states = Some(
+                website_states::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.website_filters = Some(
+                website_filters::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.website_filter = Some(
+                website_filter::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.limit_single = Some(
+                limit_single::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.limit_list = Some(
+                limit_list::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.limit_subscription = Some(
+                limit_subscription::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.limit_billing = Some(
+                limit_billing::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.plugin_single = Some(
+                plugin_single::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.plugin_list = Some(
+                plugin_list::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.plugin_categories = Some(
+                plugin_categories::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.plugin_widgets = Some(
+                plugin_widgets::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.plugin_billing = Some(
+                plugin_billing::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.plan_single = Some(
+                plan_single::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.plan_list = Some(plan_list::routes(self.auth.clone(), service.clone()));
+        }
+        #[cfg(feature = "internal")]
+        {
+            self.plan_billing = Some(
+                plan_billing::routes(self.auth.clone(), service.clone()),
+            );
+        }
+        self
+    }
     /// The router: every area given, and [`NotImplemented`] for the others.
     pub fn build(self) -> ::axum::Router {
         let not_implemented = Arc::new(NotImplemented);

@@ -1505,3 +1505,28 @@ async fn the_state_file_carries_a_conversation_across_restarts() {
     );
     assert_eq!(std::fs::read(&file.0).expect("the file"), b"not a state");
 }
+
+/// In examples mode the sandbox answers every operation of the spec, internal ones included:
+/// none is left to the router's `501 not_implemented`.
+#[tokio::test]
+async fn examples_mode_answers_every_operation_of_the_spec() {
+    let sandbox = Running::start(config(Mode::Examples)).await;
+    let mut failures = Vec::new();
+    let mut answered = std::collections::BTreeSet::new();
+    for (tier, client) in [(Tier::Plugin, sandbox.plugin()), (Tier::User, sandbox.user())] {
+        for call in crisp_client::examples::call_every_operation(&client).await {
+            let allowed = call.tiers.is_empty() || call.tiers.contains(&tier);
+            match (&call.outcome, allowed) {
+                (Ok(()), true) => {
+                    answered.insert(call.operation);
+                }
+                (Err(error), true) => failures.push(format!("- {} ({tier}): {error}", call.operation)),
+                (Err(error), false) if error.contains("not_allowed (403)") => {}
+                (outcome, false) => failures.push(format!("- {} ({tier}) should be refused, got {outcome:?}", call.operation)),
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(answered.len() >= 473, "{} operations answered", answered.len());
+    sandbox.stop().await;
+}
