@@ -33,18 +33,7 @@ async fn every_operation_round_trips_its_examples() {
     for (tier, client) in [(Tier::Plugin, &plugin), (Tier::User, &user)] {
         let calls = crisp_client::examples::call_every_operation(client).await;
         assert_eq!(calls.len(), operations, "one call per operation of the spec");
-        for call in calls {
-            let allowed = call.tiers.is_empty() || call.tiers.contains(&tier);
-            match (&call.outcome, allowed) {
-                (Ok(()), true) => {
-                    proven.insert(call.operation);
-                }
-                (Err(error), true) => failures.push(format!("- {} ({tier} token): {error}", call.operation)),
-                // A tier the operation does not admit is refused before the implementation runs.
-                (Err(error), false) if error.contains("not_allowed (403)") => {}
-                (outcome, false) => failures.push(format!("- {} ({tier} token) should be refused with 403, got {outcome:?}", call.operation)),
-            }
-        }
+        crate::support::judge_example_calls(tier, calls, &mut proven, &mut failures);
     }
     assert!(failures.is_empty(), "{} failures in the example round trips:\n{}", failures.len(), failures.join("\n"));
     assert_eq!(proven.len(), operations, "every operation round-trips with a tier it admits");

@@ -7,3 +7,4 @@ mod fixtures;
 mod roundtrip;
 mod sandbox;
 mod server;
+mod support;
