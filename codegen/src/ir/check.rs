@@ -166,7 +166,7 @@ fn argument_names_unique(spec: &Spec, operations: &[Operation], diags: &mut Diag
 fn type_names_unique(spec: &Spec, types: &[TypeDef], diags: &mut Diagnostics) {
     let mut seen: BTreeMap<&str, &TypeDef> = BTreeMap::new();
     for def in types.iter().filter(|def| !def.hidden) {
-        if super::lower::reserved(&def.name) {
+        if crate::naming::is_reserved_type(&def.name) {
             diags.push(
                 spec.diag(&def.pointer, format!("the type name `{}` is reserved by the generated code", def.name))
                     .with_help("rename the schema (for example with a more specific name)"),

@@ -18,7 +18,7 @@ use super::{
 };
 use crate::diag::{Diagnostic, Diagnostics, escape_pointer_token};
 use crate::load::Spec;
-use crate::naming::{self, join_type, pascal, snake};
+use crate::naming::{join_type, pascal, snake};
 
 /// The only media type bodies may use.
 const JSON: &str = "application/json";
@@ -1053,9 +1053,4 @@ fn is_envelope(schema: &ReferenceOr<Schema>) -> bool {
 
 fn is_envelope_schema(schema: &Schema) -> bool {
     schema.schema_data.extensions.get("x-crisp-envelope").and_then(Value::as_bool) == Some(true)
-}
-
-/// Whether a type name is free, for `check` to use.
-pub(crate) fn reserved(name: &str) -> bool {
-    naming::is_reserved_type(name)
 }

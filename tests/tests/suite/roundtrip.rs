@@ -2369,75 +2369,26 @@ async fn invalid_message_content_names_the_nested_field() {
 #[tokio::test]
 async fn bad_path_and_query_values_are_invalid_data_naming_the_parameter() {
     let harness = start().await;
-
-    let answer = harness
-        .raw(
-            Method::GET,
-            "/v1/website/w/conversations/abc",
-            Auth::Valid,
-            None,
-        )
-        .await;
-    let message = error_message(&answer, 400, "invalid_data");
-    assert!(message.contains("page_number"), "{message}");
-    assert!(message.contains("abc"), "{message}");
-
-    let answer = harness
-        .raw(
-            Method::GET,
-            "/v1/website/w/conversations/-1",
-            Auth::Valid,
-            None,
-        )
-        .await;
-    let message = error_message(&answer, 400, "invalid_data");
-    assert!(message.contains("page_number"), "{message}");
-
-    let answer = harness
-        .raw(
-            Method::GET,
-            &format!("/v1/website/{WEBSITE}/conversation/s/message/x1"),
-            Auth::Valid,
-            None,
-        )
-        .await;
-    let message = error_message(&answer, 400, "invalid_data");
-    assert!(message.contains("fingerprint"), "{message}");
-
     let list = format!("/v1/website/{WEBSITE}/conversations/1");
-    let answer = harness
-        .raw(
-            Method::GET,
-            &format!("{list}?filter_unread=maybe"),
-            Auth::Valid,
-            None,
-        )
-        .await;
-    let message = error_message(&answer, 400, "invalid_data");
-    assert!(message.contains("filter_unread"), "{message}");
-
-    let answer = harness
-        .raw(
-            Method::GET,
-            &format!("{list}?per_page=70000"),
-            Auth::Valid,
-            None,
-        )
-        .await;
-    let message = error_message(&answer, 400, "invalid_data");
-    assert!(message.contains("per_page"), "{message}");
-
-    let answer = harness
-        .raw(
-            Method::GET,
-            &format!("/v1/website/{WEBSITE}/conversation/s/messages?timestamp_before=yesterday"),
-            Auth::Valid,
-            None,
-        )
-        .await;
-    let message = error_message(&answer, 400, "invalid_data");
-    assert!(message.contains("timestamp_before"), "{message}");
-
+    // Each bad value, and what the message must name: the parameter and the value.
+    let cases = [
+        ("/v1/website/w/conversations/abc".to_owned(), "page_number", "abc"),
+        ("/v1/website/w/conversations/-1".to_owned(), "page_number", "-1"),
+        (format!("/v1/website/{WEBSITE}/conversation/s/message/x1"), "fingerprint", "x1"),
+        (format!("{list}?filter_unread=maybe"), "filter_unread", "maybe"),
+        (format!("{list}?per_page=70000"), "per_page", "70000"),
+        (
+            format!("/v1/website/{WEBSITE}/conversation/s/messages?timestamp_before=yesterday"),
+            "timestamp_before",
+            "yesterday",
+        ),
+    ];
+    for (path, parameter, value) in cases {
+        let answer = harness.raw(Method::GET, &path, Auth::Valid, None).await;
+        let message = error_message(&answer, 400, "invalid_data");
+        assert!(message.contains(parameter), "{path}: {message}");
+        assert!(message.contains(value), "{path}: {message}");
+    }
     assert!(harness.calls().is_empty(), "{:?}", harness.calls());
 
     // Accepted spellings of booleans decode to the same value.
