@@ -1,16 +1,22 @@
-//! [`ClientCore`]: sends one request with Crisp's authentication and unwraps the answer.
+//! [`ClientCore`]: sends one operation's request with Crisp's authentication,
+//! retries it as the [`RetryPolicy`] allows, and unwraps the answer.
 
 use std::fmt;
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant, SystemTime};
 
-use http::header::{ACCEPT, CONTENT_TYPE, HeaderValue, USER_AGENT};
+use backon::Retryable;
+use bytes::Bytes;
+use http::header::{ACCEPT, CONTENT_TYPE, HeaderValue, RETRY_AFTER, USER_AGENT};
 use http::{Method, StatusCode};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use tracing::Instrument;
 
-use super::error::reason_for_status;
-use super::{Credentials, Error, HeaderPairs, QueryPairs};
-use crate::Envelope;
+use super::retry::{is_idempotent, parse_retry_after};
+use super::{Credentials, Error, HeaderPairs, QueryPairs, RetryPolicy};
+use crate::{Envelope, Reason};
 
 /// The base URL of Crisp's REST API.
 pub const DEFAULT_BASE_URL: &str = "https://api.crisp.chat/v1";
@@ -18,94 +24,180 @@ pub const DEFAULT_BASE_URL: &str = "https://api.crisp.chat/v1";
 /// The header that tells Crisp which tier the token belongs to.
 const TIER_HEADER: &str = "x-crisp-tier";
 
-/// The `User-Agent` sent unless [`ClientCore::with_user_agent`] sets another.
-const DEFAULT_USER_AGENT: &str = concat!("crisp-runtime/", env!("CARGO_PKG_VERSION"));
+/// The `User-Agent` sent unless the configuration sets another.
+pub(crate) const DEFAULT_USER_AGENT: &str = concat!("crisp-runtime/", env!("CARGO_PKG_VERSION"));
 
 /// How much of a body an error keeps, in characters.
 const EXCERPT_CHARS: usize = 200;
 
-/// The shared state of a generated client: HTTP client, base URL, credentials
-/// and user agent. Clones share the HTTP client and its connection pool.
+/// One operation's request, as the generated client builds it.
 ///
-/// The `Debug` output never shows the key.
+/// `path` is already percent-encoded and starts with `/`; `template` is the
+/// route as the spec writes it (`/website/{website_id}`), recorded in traces
+/// instead of the path so identifiers stay out of span names.
+#[derive(Debug)]
+pub struct Call {
+    operation: &'static str,
+    method: Method,
+    template: &'static str,
+    path: String,
+    query: QueryPairs,
+    headers: HeaderPairs,
+    body: Option<Bytes>,
+}
+
+impl Call {
+    /// A request without query, extra headers or body.
+    pub fn new(operation: &'static str, method: Method, template: &'static str, path: String) -> Self {
+        Self {
+            operation,
+            method,
+            template,
+            path,
+            query: QueryPairs::new(),
+            headers: HeaderPairs::new(),
+            body: None,
+        }
+    }
+
+    /// Sets the query parameters.
+    #[must_use]
+    pub fn query(mut self, query: QueryPairs) -> Self {
+        self.query = query;
+        self
+    }
+
+    /// Sets extra request headers.
+    #[must_use]
+    pub fn headers(mut self, headers: HeaderPairs) -> Self {
+        self.headers = headers;
+        self
+    }
+
+    /// Sets the JSON body (see [`json_body`](super::json_body)).
+    #[must_use]
+    pub fn body(mut self, body: Option<Vec<u8>>) -> Self {
+        self.body = body.map(Bytes::from);
+        self
+    }
+}
+
+/// What came back from one attempt that reached the server.
+struct Answer {
+    status: StatusCode,
+    content_type: Option<String>,
+    retry_after: Option<Duration>,
+    bytes: Bytes,
+}
+
+/// Why an attempt may be worth repeating.
+enum Failure {
+    /// A status the retry policy looks at (420, 429, 500, 502, 503, 504).
+    Status(Answer),
+    /// The request did not complete.
+    Transport { error: Error, connect: bool },
+}
+
+impl Failure {
+    /// Whether the policy allows another attempt for a request with this method.
+    fn retryable(&self, idempotent: bool) -> bool {
+        match self {
+            Self::Status(answer) => {
+                matches!(answer.status.as_u16(), 420 | 429) || idempotent
+            }
+            Self::Transport { connect, .. } => *connect || idempotent,
+        }
+    }
+
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::Status(answer) => answer.retry_after,
+            Self::Transport { .. } => None,
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Status(answer) => write!(f, "status {}", answer.status.as_u16()),
+            Self::Transport { error, .. } => write!(f, "{error}"),
+        }
+    }
+}
+
+/// The shared state of a generated client: HTTP client, base URL, credentials,
+/// user agent, timeout and retry policy. Clones share it (and the connection pool).
+///
+/// Build one with [`ClientConfig`](super::ClientConfig). The `Debug` output
+/// never shows the key.
 #[derive(Clone)]
 pub struct ClientCore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     http: reqwest::Client,
     base_url: String,
     credentials: Credentials,
     user_agent: HeaderValue,
+    timeout: Option<Duration>,
+    retry: RetryPolicy,
 }
 
 impl ClientCore {
-    /// Creates a client core with a default HTTP client: 30 s timeout per
-    /// request, 10 s connect timeout.
-    ///
-    /// `base_url` is usually [`DEFAULT_BASE_URL`]; a trailing `/` is ignored.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::InvalidBaseUrl`] if the URL is not an `http` or `https` URL with a
-    /// host (user information, a query or a fragment are rejected too), and
-    /// [`Error::HttpClient`] if the HTTP client cannot be built.
-    pub fn new(credentials: Credentials, base_url: &str) -> Result<Self, Error> {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .connect_timeout(Duration::from_secs(10))
-            .build()
-            .map_err(|source| Error::HttpClient { source })?;
-        Self::with_http_client(credentials, base_url, http)
-    }
-
-    /// Creates a client core around an HTTP client you configured yourself
-    /// (timeouts, proxy, TLS); the authentication headers are added per request.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::InvalidBaseUrl`] if the URL is not usable, as for [`ClientCore::new`].
-    pub fn with_http_client(
-        credentials: Credentials,
-        base_url: &str,
+    /// Assembles a core from checked parts; see [`ClientConfig::build`](super::ClientConfig::build).
+    pub(crate) fn from_parts(
         http: reqwest::Client,
+        base_url: &str,
+        credentials: Credentials,
+        user_agent: HeaderValue,
+        timeout: Option<Duration>,
+        retry: RetryPolicy,
     ) -> Result<Self, Error> {
         Ok(Self {
-            http,
-            base_url: validate_base_url(base_url)?,
-            credentials,
-            user_agent: HeaderValue::from_static(DEFAULT_USER_AGENT),
+            inner: Arc::new(Inner {
+                http,
+                base_url: validate_base_url(base_url)?,
+                credentials,
+                user_agent,
+                timeout,
+                retry,
+            }),
         })
-    }
-
-    /// Replaces the `User-Agent` header sent with every request.
-    #[must_use]
-    pub fn with_user_agent(mut self, user_agent: HeaderValue) -> Self {
-        self.user_agent = user_agent;
-        self
     }
 
     /// Returns the base URL, without a trailing `/`.
     pub fn base_url(&self) -> &str {
-        &self.base_url
+        &self.inner.base_url
     }
 
     /// Returns the credentials requests are authenticated with.
     pub fn credentials(&self) -> &Credentials {
-        &self.credentials
+        &self.inner.credentials
     }
 
     /// Returns the `User-Agent` header sent with every request.
     pub fn user_agent(&self) -> &HeaderValue {
-        &self.user_agent
+        &self.inner.user_agent
+    }
+
+    /// Returns the time after which a request is abandoned, if any.
+    pub fn timeout(&self) -> Option<Duration> {
+        self.inner.timeout
+    }
+
+    /// Returns the retry policy.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.retry
     }
 
     /// Returns the underlying HTTP client.
     pub fn http_client(&self) -> &reqwest::Client {
-        &self.http
+        &self.inner.http
     }
 
     /// Sends a request and returns the envelope's `data` decoded as `T`.
-    ///
-    /// `path` is already percent-encoded and starts with `/`; it is appended to
-    /// the base URL. `body`, when present, is sent as `application/json`.
     ///
     /// When the envelope has no `data`, `T` is decoded from `null`, so `()` and
     /// `Option<_>` succeed and other types fail with [`Error::Decode`] at `data`.
@@ -114,22 +206,16 @@ impl ClientCore {
     ///
     /// [`Error::Api`] for an error answer, [`Error::Decode`] when a success does
     /// not match `T`, [`Error::Timeout`] and [`Error::Transport`] when the request
-    /// does not complete, [`Error::Encode`] when `path` contains a `.` or `..`
-    /// segment (which URL normalization would silently remove).
-    pub async fn send_json<T: DeserializeOwned>(
-        &self,
-        operation: &'static str,
-        method: Method,
-        path: String,
-        query: QueryPairs,
-        headers: HeaderPairs,
-        body: Option<Vec<u8>>,
-    ) -> Result<T, Error> {
-        let (status, bytes) = self.send(operation, method, &path, &query, &headers, body).await?;
-        if !status.is_success() {
-            return Err(api_error(operation, status, &bytes));
+    /// does not complete, [`Error::Encode`] when the path contains a `.` or `..`
+    /// segment (which URL normalization would silently remove) or a header is
+    /// not valid. Failures the [`RetryPolicy`] covers are retried first.
+    pub async fn send_json<T: DeserializeOwned>(&self, call: Call) -> Result<T, Error> {
+        let operation = call.operation;
+        let answer = self.execute(&call).await?;
+        if !answer.status.is_success() {
+            return Err(api_error(operation, &answer));
         }
-        decode_data(operation, status, &bytes)
+        decode_data(operation, &answer)
     }
 
     /// Sends a request whose answer carries no useful `data`.
@@ -139,22 +225,15 @@ impl ClientCore {
     /// As [`ClientCore::send_json`], except that the body of a success is only
     /// checked for an envelope with `"error": true` (an empty or non-JSON body is
     /// accepted).
-    pub async fn send_unit(
-        &self,
-        operation: &'static str,
-        method: Method,
-        path: String,
-        query: QueryPairs,
-        headers: HeaderPairs,
-        body: Option<Vec<u8>>,
-    ) -> Result<(), Error> {
-        let (status, bytes) = self.send(operation, method, &path, &query, &headers, body).await?;
-        if !status.is_success() {
-            return Err(api_error(operation, status, &bytes));
+    pub async fn send_unit(&self, call: Call) -> Result<(), Error> {
+        let operation = call.operation;
+        let answer = self.execute(&call).await?;
+        if !answer.status.is_success() {
+            return Err(api_error(operation, &answer));
         }
-        match LooseEnvelope::parse(&bytes) {
+        match LooseEnvelope::parse(&answer.bytes) {
             Some(envelope) if envelope.error == Some(true) => {
-                Err(envelope.into_error(operation, status))
+                Err(envelope.into_error(operation, answer.status))
             }
             _ => Ok(()),
         }
@@ -164,47 +243,135 @@ impl ClientCore {
     ///
     /// # Errors
     ///
-    /// [`Error::Api`] for any other status, with a reason derived from it (a
-    /// `HEAD` answer has no body), and the errors of [`ClientCore::send_json`]
-    /// when the request does not complete.
-    pub async fn send_head(
-        &self,
-        operation: &'static str,
-        path: String,
-        query: QueryPairs,
-        headers: HeaderPairs,
-    ) -> Result<bool, Error> {
-        let (status, bytes) = self
-            .send(operation, Method::HEAD, &path, &query, &headers, None)
-            .await?;
-        if status.is_success() {
+    /// [`Error::Api`] for any other status, with the reason its status stands
+    /// for (a `HEAD` answer has no body), and the errors of
+    /// [`ClientCore::send_json`] when the request does not complete.
+    pub async fn send_head(&self, call: Call) -> Result<bool, Error> {
+        let operation = call.operation;
+        let answer = self.execute(&call).await?;
+        if answer.status.is_success() {
             Ok(true)
-        } else if status == StatusCode::NOT_FOUND {
+        } else if answer.status == StatusCode::NOT_FOUND {
             Ok(false)
         } else {
-            Err(api_error(operation, status, &bytes))
+            Err(api_error(operation, &answer))
         }
     }
 
-    /// Sends one request and reads its whole body.
-    async fn send(
+    /// Sends the request, retrying as the policy allows, in a `crisp.call` span.
+    async fn execute(&self, call: &Call) -> Result<Answer, Error> {
+        let span = tracing::info_span!(
+            "crisp.call",
+            operation = call.operation,
+            method = %call.method,
+            path = call.template,
+            status = tracing::field::Empty,
+            attempt = tracing::field::Empty,
+        );
+        let outcome = self.execute_with_retries(call).instrument(span.clone()).await;
+        if let Ok(answer) = &outcome {
+            span.record("status", answer.status.as_u16());
+        }
+        outcome
+    }
+
+    async fn execute_with_retries(&self, call: &Call) -> Result<Answer, Error> {
+        let url = self.url(call)?;
+        let request = self.request(call, &url)?;
+        let policy = &self.inner.retry;
+        let idempotent = is_idempotent(&call.method);
+        let started = Instant::now();
+        let attempts = AtomicU32::new(0);
+        let outcome = (|| async {
+            let attempt = attempts.fetch_add(1, Ordering::Relaxed) + 1;
+            tracing::Span::current().record("attempt", attempt);
+            self.attempt(call.operation, &request).await
+        })
+        .retry(policy.backoff())
+        .sleep(tokio::time::sleep)
+        .when(|failure: &Failure| failure.retryable(idempotent))
+        .adjust(|failure: &Failure, backoff: Option<Duration>| {
+            // The schedule is spent: stop. Otherwise wait at least what the
+            // server asked for, unless that would run past the time budget.
+            let wait = backoff?.max(failure.retry_after().unwrap_or(Duration::ZERO));
+            (started.elapsed() + wait <= policy.max_elapsed()).then_some(wait)
+        })
+        .notify(|failure: &Failure, wait: Duration| {
+            tracing::info!(
+                wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+                failure = %failure,
+                "retrying"
+            );
+        })
+        .await;
+        match outcome {
+            Ok(answer) | Err(Failure::Status(answer)) => Ok(answer),
+            Err(Failure::Transport { error, .. }) => Err(error),
+        }
+    }
+
+    /// Sends the request once.
+    async fn attempt(
         &self,
         operation: &'static str,
-        method: Method,
-        path: &str,
-        query: &QueryPairs,
-        headers: &HeaderPairs,
-        body: Option<Vec<u8>>,
-    ) -> Result<(StatusCode, bytes::Bytes), Error> {
-        let url = self.url(operation, path, query)?;
-        let mut request = self
+        request: &reqwest::Request,
+    ) -> Result<Answer, Failure> {
+        let transport = |source: reqwest::Error| Failure::Transport {
+            connect: source.is_connect(),
+            error: transport_error(operation, source),
+        };
+        // Requests carry their bodies as `Bytes`, so they always clone.
+        let Some(request) = request.try_clone() else {
+            return Err(Failure::Transport {
+                connect: false,
+                error: Error::Encode {
+                    operation,
+                    message: "the request body cannot be sent twice".to_owned(),
+                },
+            });
+        };
+        let response = self.inner.http.execute(request).await.map_err(transport)?;
+        let status = response.status();
+        let header = |name| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|value: &HeaderValue| value.to_str().ok())
+                .map(str::to_owned)
+        };
+        let content_type = header(CONTENT_TYPE);
+        let retry_after = header(RETRY_AFTER)
+            .and_then(|value| parse_retry_after(&value, SystemTime::now()));
+        let bytes = response.bytes().await.map_err(transport)?;
+        tracing::debug!(status = status.as_u16(), bytes = bytes.len(), "answer");
+        let answer = Answer {
+            status,
+            content_type,
+            retry_after,
+            bytes,
+        };
+        if matches!(status.as_u16(), 420 | 429 | 500 | 502 | 503 | 504) {
+            Err(Failure::Status(answer))
+        } else {
+            Ok(answer)
+        }
+    }
+
+    /// Builds the request once; each attempt sends a clone.
+    fn request(&self, call: &Call, url: &str) -> Result<reqwest::Request, Error> {
+        let operation = call.operation;
+        let inner = &self.inner;
+        let mut request = inner
             .http
-            .request(method, url)
-            .basic_auth(self.credentials.identifier(), Some(self.credentials.key()))
-            .header(TIER_HEADER, self.credentials.tier().as_str())
-            .header(USER_AGENT, self.user_agent.clone())
+            .request(call.method.clone(), url)
+            .basic_auth(inner.credentials.identifier(), Some(inner.credentials.key()))
+            .header(TIER_HEADER, inner.credentials.tier().as_str())
+            .header(USER_AGENT, inner.user_agent.clone())
             .header(ACCEPT, "application/json");
-        for (name, value) in headers.iter() {
+        if let Some(timeout) = inner.timeout {
+            request = request.timeout(timeout);
+        }
+        for (name, value) in call.headers.iter() {
             let name = http::HeaderName::from_bytes(name.as_bytes()).map_err(|_| Error::Encode {
                 operation,
                 message: format!("`{name}` is not a valid header name"),
@@ -215,28 +382,22 @@ impl ClientCore {
             })?;
             request = request.header(name, value);
         }
-        if let Some(body) = body {
-            request = request.header(CONTENT_TYPE, "application/json").body(body);
+        if let Some(body) = &call.body {
+            request = request
+                .header(CONTENT_TYPE, "application/json")
+                .body(body.clone());
         }
-        let response = request
-            .send()
-            .await
-            .map_err(|source| transport_error(operation, source))?;
-        let status = response.status();
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|source| transport_error(operation, source))?;
-        Ok((status, bytes))
+        // The only failure left is a URL reqwest cannot parse, which the base URL
+        // check and the path encoding rule out; report it rather than panic.
+        request.build().map_err(|source| Error::Encode {
+            operation,
+            message: format!("the request could not be built: {source}"),
+        })
     }
 
     /// Joins the base URL, the encoded path and the query string.
-    fn url(
-        &self,
-        operation: &'static str,
-        path: &str,
-        query: &QueryPairs,
-    ) -> Result<String, Error> {
+    fn url(&self, call: &Call) -> Result<String, Error> {
+        let path = &call.path;
         // URL parsing removes `.` and `..` segments, so a path parameter equal to
         // one of them would silently address another resource: refuse it.
         if path
@@ -244,18 +405,18 @@ impl ClientCore {
             .any(|segment| segment == "." || segment == "..")
         {
             return Err(Error::Encode {
-                operation,
+                operation: call.operation,
                 message: "a path parameter is `.` or `..`".to_owned(),
             });
         }
-        let mut url = self.base_url.clone();
+        let mut url = self.inner.base_url.clone();
         if !path.starts_with('/') {
             url.push('/');
         }
         url.push_str(path);
-        if !query.is_empty() {
+        if !call.query.is_empty() {
             url.push('?');
-            url.push_str(&query.to_query_string());
+            url.push_str(&call.query.to_query_string());
         }
         Ok(url)
     }
@@ -264,9 +425,11 @@ impl ClientCore {
 impl fmt::Debug for ClientCore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientCore")
-            .field("base_url", &self.base_url)
-            .field("credentials", &self.credentials)
-            .field("user_agent", &self.user_agent)
+            .field("base_url", &self.inner.base_url)
+            .field("credentials", &self.inner.credentials)
+            .field("user_agent", &self.inner.user_agent)
+            .field("timeout", &self.inner.timeout)
+            .field("retry", &self.inner.retry)
             .finish_non_exhaustive()
     }
 }
@@ -325,11 +488,9 @@ fn transport_error(operation: &'static str, source: reqwest::Error) -> Error {
 }
 
 /// Decodes the `data` of a success envelope as `T`.
-fn decode_data<T: DeserializeOwned>(
-    operation: &'static str,
-    status: StatusCode,
-    bytes: &[u8],
-) -> Result<T, Error> {
+fn decode_data<T: DeserializeOwned>(operation: &'static str, answer: &Answer) -> Result<T, Error> {
+    let Answer { status, bytes, .. } = answer;
+    let status = *status;
     let decode_error = |path: String, message: String| Error::Decode {
         operation,
         status,
@@ -345,7 +506,13 @@ fn decode_data<T: DeserializeOwned>(
             // still an API error, not a decoding problem.
             return Err(match LooseEnvelope::parse(bytes) {
                 Some(loose) if loose.error == Some(true) => loose.into_error(operation, status),
-                _ => decode_error(path, error.to_string()),
+                _ => {
+                    let mut message = error.to_string();
+                    if let Some(content_type) = answer.content_type.as_deref().filter(|t| !is_json(t)) {
+                        message = format!("the answer is `{content_type}`, not JSON: {message}");
+                    }
+                    decode_error(path, message)
+                }
             });
         }
     };
@@ -355,7 +522,7 @@ fn decode_data<T: DeserializeOwned>(
             None => Error::Api {
                 operation,
                 status,
-                reason: envelope.reason,
+                reason: Reason::from(envelope.reason),
                 message: None,
             },
         });
@@ -367,16 +534,23 @@ fn decode_data<T: DeserializeOwned>(
     }
 }
 
+/// Whether a `Content-Type` names JSON (`application/json`, `…+json`).
+fn is_json(content_type: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    essence.eq_ignore_ascii_case("application/json")
+        || essence.get(essence.len().saturating_sub(5)..).is_some_and(|tail| tail.eq_ignore_ascii_case("+json"))
+}
+
 /// Builds the error for a non-2xx answer.
-fn api_error(operation: &'static str, status: StatusCode, bytes: &[u8]) -> Error {
-    if let Some(envelope) = LooseEnvelope::parse(bytes) {
-        return envelope.into_error(operation, status);
+fn api_error(operation: &'static str, answer: &Answer) -> Error {
+    if let Some(envelope) = LooseEnvelope::parse(&answer.bytes) {
+        return envelope.into_error(operation, answer.status);
     }
-    let excerpt = excerpt(bytes);
+    let excerpt = excerpt(&answer.bytes);
     Error::Api {
         operation,
-        status,
-        reason: reason_for_status(status),
+        status: answer.status,
+        reason: Reason::for_status(answer.status.as_u16()),
         message: (!excerpt.trim().is_empty()).then_some(excerpt),
     }
 }
@@ -420,7 +594,7 @@ impl LooseEnvelope {
         Error::Api {
             operation,
             status,
-            reason: self.reason,
+            reason: Reason::from(self.reason),
             message,
         }
     }

@@ -29,8 +29,9 @@ pub enum Error {
         operation: &'static str,
         /// The HTTP status of the answer.
         status: StatusCode,
-        /// Crisp's reason, such as `not_found`, or one derived from the status.
-        reason: String,
+        /// Crisp's reason, such as [`Reason::NotFound`], or the one the status
+        /// stands for ([`Reason::for_status`]).
+        reason: Reason,
         /// Crisp's human-readable message, when it sent one.
         message: Option<String>,
     },
@@ -88,6 +89,14 @@ pub enum Error {
         message: String,
     },
 
+    /// The client's configuration is incomplete or unusable, for example a
+    /// missing `CRISP_KEY` for `from_env`, or a tier that is not the client's.
+    #[error("invalid client configuration: {message}")]
+    Config {
+        /// What is wrong with it; never contains the key.
+        message: String,
+    },
+
     /// The default HTTP client could not be built (for example, no TLS roots).
     #[error("could not build the HTTP client: {source}")]
     HttpClient {
@@ -108,12 +117,9 @@ impl Error {
 
     /// Returns Crisp's reason for an [`Error::Api`].
     ///
-    /// When the answer had no envelope, the reason is derived from the status:
-    /// 400 `invalid_data`, 401 `invalid_session`, 403 `not_allowed`, 404
-    /// `not_found`, 405 `method_not_allowed`, 409 `conflict`, 413
-    /// `payload_too_large`, 420 and 429 `rate_limited`, 500 `internal_error`,
-    /// 501 `not_implemented`, and `http_<code>` for any other status.
-    pub fn reason(&self) -> Option<&str> {
+    /// When the answer had no envelope, the reason is the one its status stands
+    /// for ([`Reason::for_status`]).
+    pub fn reason(&self) -> Option<&Reason> {
         match self {
             Self::Api { reason, .. } => Some(reason),
             _ => None,
@@ -127,7 +133,8 @@ impl Error {
             Self::Api { message, .. } => message.as_deref(),
             Self::Decode { message, .. }
             | Self::Encode { message, .. }
-            | Self::InvalidBaseUrl { message, .. } => Some(message),
+            | Self::InvalidBaseUrl { message, .. }
+            | Self::Config { message } => Some(message),
             _ => None,
         }
     }
@@ -140,7 +147,7 @@ impl Error {
             | Self::Transport { operation, .. }
             | Self::Decode { operation, .. }
             | Self::Encode { operation, .. } => Some(operation),
-            Self::InvalidBaseUrl { .. } | Self::HttpClient { .. } => None,
+            Self::InvalidBaseUrl { .. } | Self::Config { .. } | Self::HttpClient { .. } => None,
         }
     }
 
@@ -158,24 +165,26 @@ impl Error {
     pub fn is_timeout(&self) -> bool {
         matches!(self, Self::Timeout { .. })
     }
-}
 
-/// Derives a reason from a status, for answers that carry no envelope.
-pub(crate) fn reason_for_status(status: StatusCode) -> String {
-    let reason = match status.as_u16() {
-        400 => Reason::INVALID_DATA,
-        401 => Reason::INVALID_SESSION,
-        403 => Reason::NOT_ALLOWED,
-        404 => Reason::NOT_FOUND,
-        405 => Reason::METHOD_NOT_ALLOWED,
-        409 => Reason::CONFLICT,
-        413 => Reason::PAYLOAD_TOO_LARGE,
-        420 | 429 => Reason::RATE_LIMITED,
-        500 => Reason::INTERNAL_ERROR,
-        501 => Reason::NOT_IMPLEMENTED,
-        code => return format!("http_{code}"),
-    };
-    reason.to_owned()
+    /// Returns `true` if the same request may succeed when sent again later:
+    /// rate limiting (429, 420), a server or gateway failure (500, 502, 503,
+    /// 504), a timeout, or a failure to connect or to read the answer.
+    ///
+    /// Client errors (400, 401, 403, 404, 409, …), decoding and encoding
+    /// problems and configuration errors are not retryable. Whether the client
+    /// actually retries also depends on the method: see
+    /// [`RetryPolicy`](super::RetryPolicy).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Api { status, .. } => matches!(status.as_u16(), 420 | 429 | 500 | 502 | 503 | 504),
+            Self::Timeout { .. } | Self::Transport { .. } => true,
+            Self::Decode { .. }
+            | Self::Encode { .. }
+            | Self::InvalidBaseUrl { .. }
+            | Self::Config { .. }
+            | Self::HttpClient { .. } => false,
+        }
+    }
 }
 
 /// Renders `: message` after an API error, or nothing when there is no message.
@@ -199,7 +208,7 @@ mod tests {
         let error = Error::Api {
             operation: "getConversation",
             status: StatusCode::NOT_FOUND,
-            reason: "not_found".to_owned(),
+            reason: Reason::NotFound,
             message: Some("conversation not found".to_owned()),
         };
         assert_eq!(
@@ -208,7 +217,8 @@ mod tests {
         );
         assert!(error.is_not_found());
         assert!(!error.is_rate_limited());
-        assert_eq!(error.reason(), Some("not_found"));
+        assert_eq!(error.reason(), Some(&Reason::NotFound));
+        assert!(!error.is_retryable());
         assert_eq!(error.status(), Some(StatusCode::NOT_FOUND));
         assert_eq!(error.message(), Some("conversation not found"));
         assert_eq!(error.operation(), Some("getConversation"));
@@ -216,29 +226,12 @@ mod tests {
         let error = Error::Api {
             operation: "listThings",
             status: StatusCode::TOO_MANY_REQUESTS,
-            reason: "rate_limited".to_owned(),
+            reason: Reason::RateLimited,
             message: None,
         };
         assert_eq!(error.to_string(), "listThings: rate_limited (429)");
         assert!(error.is_rate_limited());
-    }
-
-    #[test]
-    fn reasons_for_statuses() {
-        assert_eq!(
-            reason_for_status(StatusCode::UNAUTHORIZED),
-            "invalid_session"
-        );
-        assert_eq!(reason_for_status(StatusCode::FORBIDDEN), "not_allowed");
-        assert_eq!(
-            reason_for_status(StatusCode::from_u16(420).unwrap()),
-            "rate_limited"
-        );
-        assert_eq!(
-            reason_for_status(StatusCode::TOO_MANY_REQUESTS),
-            "rate_limited"
-        );
-        assert_eq!(reason_for_status(StatusCode::BAD_GATEWAY), "http_502");
+        assert!(error.is_retryable());
     }
 
     #[test]
@@ -246,6 +239,7 @@ mod tests {
         let error = Error::Timeout { operation: "ping" };
         assert_eq!(error.to_string(), "ping: the request timed out");
         assert!(error.is_timeout());
+        assert!(error.is_retryable());
         assert_eq!(error.status(), None);
         let error = Error::Decode {
             operation: "getThing",

@@ -1,6 +1,5 @@
 //! [`ApiError`]: a failed request, rendered as a Crisp error envelope.
 
-use std::borrow::Cow;
 use std::fmt;
 
 use axum::response::{IntoResponse, Response};
@@ -18,7 +17,7 @@ use crate::{Envelope, Reason};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ApiError {
     status: StatusCode,
-    reason: Cow<'static, str>,
+    reason: Reason,
     message: String,
 }
 
@@ -26,7 +25,7 @@ impl ApiError {
     /// Creates an error with any status and reason.
     pub fn new(
         status: StatusCode,
-        reason: impl Into<Cow<'static, str>>,
+        reason: impl Into<Reason>,
         message: impl Into<String>,
     ) -> Self {
         Self {
@@ -38,39 +37,39 @@ impl ApiError {
 
     /// 400 `invalid_data`: a parameter or the body is malformed.
     pub fn invalid_data(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, Reason::INVALID_DATA, message)
+        Self::new(StatusCode::BAD_REQUEST, Reason::InvalidData, message)
     }
 
     /// 401 `invalid_session`: the credentials are missing or wrong.
     pub fn invalid_session(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, Reason::INVALID_SESSION, message)
+        Self::new(StatusCode::UNAUTHORIZED, Reason::InvalidSession, message)
     }
 
     /// 403 `not_allowed`: the caller may not do this.
     pub fn not_allowed(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, Reason::NOT_ALLOWED, message)
+        Self::new(StatusCode::FORBIDDEN, Reason::NotAllowed, message)
     }
 
     /// 404 `not_found`: the resource does not exist.
     pub fn not_found(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, Reason::NOT_FOUND, message)
+        Self::new(StatusCode::NOT_FOUND, Reason::NotFound, message)
     }
 
     /// 409 `conflict`: the request conflicts with the current state.
     pub fn conflict(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::CONFLICT, Reason::CONFLICT, message)
+        Self::new(StatusCode::CONFLICT, Reason::Conflict, message)
     }
 
     /// 429 `rate_limited`: too many requests.
     pub fn rate_limited(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::TOO_MANY_REQUESTS, Reason::RATE_LIMITED, message)
+        Self::new(StatusCode::TOO_MANY_REQUESTS, Reason::RateLimited, message)
     }
 
     /// 405 `method_not_allowed`: the route exists but not for this method.
     pub fn method_not_allowed() -> Self {
         Self::new(
             StatusCode::METHOD_NOT_ALLOWED,
-            Reason::METHOD_NOT_ALLOWED,
+            Reason::MethodNotAllowed,
             "method not allowed for this route",
         )
     }
@@ -80,7 +79,7 @@ impl ApiError {
     pub fn payload_too_large(message: impl Into<String>) -> Self {
         Self::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            Reason::PAYLOAD_TOO_LARGE,
+            Reason::PayloadTooLarge,
             message,
         )
     }
@@ -89,7 +88,7 @@ impl ApiError {
     pub fn not_implemented(operation: &str) -> Self {
         Self::new(
             StatusCode::NOT_IMPLEMENTED,
-            Reason::NOT_IMPLEMENTED,
+            Reason::NotImplemented,
             format!("operation `{operation}` is not implemented by this server"),
         )
     }
@@ -98,7 +97,7 @@ impl ApiError {
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            Reason::INTERNAL_ERROR,
+            Reason::InternalError,
             message,
         )
     }
@@ -110,7 +109,7 @@ impl ApiError {
 
     /// Returns Crisp's reason, such as `not_found`.
     pub fn reason(&self) -> &str {
-        &self.reason
+        self.reason.as_str()
     }
 
     /// Returns the human-readable message.
@@ -143,7 +142,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let envelope = Envelope {
             error: true,
-            reason: self.reason.as_ref().to_owned(),
+            reason: self.reason.as_str().to_owned(),
             data: Some(ErrorData {
                 message: &self.message,
             }),

@@ -46,7 +46,7 @@ pub async fn not_found_fallback(method: Method, uri: Uri) -> Response {
 pub async fn method_not_allowed_fallback(method: Method, uri: Uri) -> Response {
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
-        Reason::METHOD_NOT_ALLOWED,
+        Reason::MethodNotAllowed,
         format!("method {method} is not allowed for {}", uri.path()),
     )
     .into_response()
@@ -56,7 +56,7 @@ pub async fn method_not_allowed_fallback(method: Method, uri: Uri) -> Response {
 fn success<T: Serialize>(data: Option<T>) -> Response {
     let envelope = Envelope {
         error: false,
-        reason: Reason::RESOLVED.to_owned(),
+        reason: Reason::Resolved.as_str().to_owned(),
         data,
     };
     match serde_json::to_vec(&envelope) {

@@ -9,9 +9,9 @@ use axum::response::IntoResponse;
 use axum::routing::{any, get, head, post};
 use serde::Deserialize;
 
-use crate::client::HeaderPairs;
 use super::*;
 use crate::Tier;
+use crate::client::ClientConfig;
 
 /// `base64("website-id:s3cr3t")`.
 const BASIC: &str = "Basic d2Vic2l0ZS1pZDpzM2NyM3Q=";
@@ -115,8 +115,15 @@ async fn start() -> String {
     format!("http://{address}/v1/")
 }
 
+/// A core without retries, so each test sees exactly one attempt.
 async fn core() -> ClientCore {
-    ClientCore::new(credentials(), &start().await).unwrap()
+    config(&start().await).build().unwrap()
+}
+
+fn config(base_url: &str) -> ClientConfig {
+    ClientConfig::new(credentials())
+        .base_url(base_url)
+        .retry(RetryPolicy::disabled())
 }
 
 #[derive(Debug, Deserialize)]
@@ -143,7 +150,7 @@ async fn sends_auth_tier_and_query() {
         super::super::encode_path_segment("john@doe x")
     );
     let echo: Echo = core
-        .send_json("echoThing", Method::GET, path, query, HeaderPairs::new(), None)
+        .send_json(Call::new("echoThing", Method::GET, "/test", path).query(query))
         .await
         .unwrap();
     assert_eq!(echo.method, "GET");
@@ -160,17 +167,13 @@ async fn sends_auth_tier_and_query() {
 
 #[tokio::test]
 async fn sends_a_json_body_and_custom_user_agent() {
-    let core = core()
-        .await
-        .with_user_agent(HeaderValue::from_static("crisp-client/9"));
+    let core = config(&start().await)
+        .user_agent("crisp-client/9")
+        .build()
+        .unwrap();
     let body = super::super::json_body("sendThing", &serde_json::json!({"a": 1})).unwrap();
     let echo: Echo = core
-        .send_json(
-            "sendThing",
-            Method::POST,
-            "/echo/a".to_owned(),
-            QueryPairs::new(), HeaderPairs::new(),
-            Some(body))
+        .send_json(Call::new("sendThing", Method::POST, "/test", "/echo/a".to_owned()).body(Some(body)))
         .await
         .unwrap();
     assert_eq!(echo.method, "POST");
@@ -184,16 +187,11 @@ async fn sends_a_json_body_and_custom_user_agent() {
 async fn error_envelope_becomes_api_error() {
     let core = core().await;
     let error = core
-        .send_json::<serde_json::Value>(
-            "getConversation",
-            Method::GET,
-            "/not-found".to_owned(),
-            QueryPairs::new(), HeaderPairs::new(),
-            None)
+        .send_json::<serde_json::Value>(Call::new("getConversation", Method::GET, "/test", "/not-found".to_owned()))
         .await
         .unwrap_err();
     assert!(error.is_not_found());
-    assert_eq!(error.reason(), Some("not_found"));
+    assert_eq!(error.reason().map(Reason::as_str), Some("not_found"));
     assert_eq!(error.message(), Some("conversation not found"));
     assert_eq!(
         error.to_string(),
@@ -201,16 +199,11 @@ async fn error_envelope_becomes_api_error() {
     );
 
     let error = core
-        .send_json::<()>(
-            "getThing",
-            Method::GET,
-            "/error-without-message".to_owned(),
-            QueryPairs::new(), HeaderPairs::new(),
-            None)
+        .send_json::<()>(Call::new("getThing", Method::GET, "/test", "/error-without-message".to_owned()))
         .await
         .unwrap_err();
     assert_eq!(error.status(), Some(StatusCode::FORBIDDEN));
-    assert_eq!(error.reason(), Some("not_allowed"));
+    assert_eq!(error.reason().map(Reason::as_str), Some("not_allowed"));
     assert_eq!(error.message(), None);
 }
 
@@ -218,26 +211,16 @@ async fn error_envelope_becomes_api_error() {
 async fn error_envelope_in_a_success_is_an_api_error() {
     let core = core().await;
     let error = core
-        .send_json::<Vec<u8>>(
-            "getThing",
-            Method::GET,
-            "/error-in-success".to_owned(),
-            QueryPairs::new(), HeaderPairs::new(),
-            None)
+        .send_json::<Vec<u8>>(Call::new("getThing", Method::GET, "/test", "/error-in-success".to_owned()))
         .await
         .unwrap_err();
-    assert_eq!(error.reason(), Some("invalid_data"));
+    assert_eq!(error.reason().map(Reason::as_str), Some("invalid_data"));
     assert_eq!(error.message(), Some("bad"));
     let error = core
-        .send_unit(
-            "doThing",
-            Method::POST,
-            "/error-in-success".to_owned(),
-            QueryPairs::new(), HeaderPairs::new(),
-            None)
+        .send_unit(Call::new("doThing", Method::POST, "/test", "/error-in-success".to_owned()))
         .await
         .unwrap_err();
-    assert_eq!(error.reason(), Some("invalid_data"));
+    assert_eq!(error.reason().map(Reason::as_str), Some("invalid_data"));
     assert_eq!(error.status(), Some(StatusCode::OK));
 }
 
@@ -245,15 +228,10 @@ async fn error_envelope_in_a_success_is_an_api_error() {
 async fn non_envelope_error_derives_reason_from_status() {
     let core = core().await;
     let error = core
-        .send_json::<()>(
-            "getThing",
-            Method::GET,
-            "/html".to_owned(),
-            QueryPairs::new(), HeaderPairs::new(),
-            None)
+        .send_json::<()>(Call::new("getThing", Method::GET, "/test", "/html".to_owned()))
         .await
         .unwrap_err();
-    assert_eq!(error.reason(), Some("http_502"));
+    assert_eq!(error.reason().map(Reason::as_str), Some("http_502"));
     assert_eq!(error.message(), Some("<html>upstream é down</html>"));
 }
 
@@ -273,12 +251,7 @@ struct Item {
 async fn decode_error_names_the_path() {
     let core = core().await;
     let error = core
-        .send_json::<Items>(
-            "listItems",
-            Method::GET,
-            "/bad-item".to_owned(),
-            QueryPairs::new(), HeaderPairs::new(),
-            None)
+        .send_json::<Items>(Call::new("listItems", Method::GET, "/test", "/bad-item".to_owned()))
         .await
         .unwrap_err();
     let Error::Decode {
@@ -306,29 +279,14 @@ async fn decode_error_names_the_path() {
 async fn missing_data_decodes_unit_and_option_only() {
     let core = core().await;
     let send = |path: &str| {
-        core.send_json::<Option<Items>>(
-            "getThing",
-            Method::GET,
-            path.to_owned(),
-            QueryPairs::new(), HeaderPairs::new(),
-            None)
+        core.send_json::<Option<Items>>(Call::new("getThing", Method::GET, "/test", path.to_owned()))
     };
     assert!(send("/no-data").await.unwrap().is_none());
-    core.send_json::<()>(
-        "getThing",
-        Method::GET,
-        "/no-data".to_owned(),
-        QueryPairs::new(), HeaderPairs::new(),
-        None)
+    core.send_json::<()>(Call::new("getThing", Method::GET, "/test", "/no-data".to_owned()))
     .await
     .unwrap();
     let error = core
-        .send_json::<Items>(
-            "getThing",
-            Method::GET,
-            "/no-data".to_owned(),
-            QueryPairs::new(), HeaderPairs::new(),
-            None)
+        .send_json::<Items>(Call::new("getThing", Method::GET, "/test", "/no-data".to_owned()))
         .await
         .unwrap_err();
     let Error::Decode { path, message, .. } = &error else {
@@ -341,29 +299,14 @@ async fn missing_data_decodes_unit_and_option_only() {
 #[tokio::test]
 async fn send_unit_accepts_empty_and_envelope_bodies() {
     let core = core().await;
-    core.send_unit(
-        "doThing",
-        Method::POST,
-        "/empty".to_owned(),
-        QueryPairs::new(), HeaderPairs::new(),
-        None)
+    core.send_unit(Call::new("doThing", Method::POST, "/test", "/empty".to_owned()))
     .await
     .unwrap();
-    core.send_unit(
-        "doThing",
-        Method::POST,
-        "/no-data".to_owned(),
-        QueryPairs::new(), HeaderPairs::new(),
-        None)
+    core.send_unit(Call::new("doThing", Method::POST, "/test", "/no-data".to_owned()))
     .await
     .unwrap();
     let error = core
-        .send_unit(
-            "doThing",
-            Method::GET,
-            "/not-found".to_owned(),
-            QueryPairs::new(), HeaderPairs::new(),
-            None)
+        .send_unit(Call::new("doThing", Method::GET, "/test", "/not-found".to_owned()))
         .await
         .unwrap_err();
     assert!(error.is_not_found());
@@ -373,44 +316,38 @@ async fn send_unit_accepts_empty_and_envelope_bodies() {
 async fn head_reports_existence() {
     let core = core().await;
     assert!(
-        core.send_head("checkThing", "/exists".to_owned(), QueryPairs::new(), HeaderPairs::new())
+        core.send_head(Call::new("checkThing", Method::HEAD, "/test", "/exists".to_owned()))
             .await
             .unwrap()
     );
     assert!(
         !core
-            .send_head("checkThing", "/nothing-here".to_owned(), QueryPairs::new(), HeaderPairs::new())
+            .send_head(Call::new("checkThing", Method::HEAD, "/test", "/nothing-here".to_owned()))
             .await
             .unwrap()
     );
     let error = core
-        .send_head("checkThing", "/forbidden".to_owned(), QueryPairs::new(), HeaderPairs::new())
+        .send_head(Call::new("checkThing", Method::HEAD, "/test", "/forbidden".to_owned()))
         .await
         .unwrap_err();
-    assert_eq!(error.reason(), Some("not_allowed"));
+    assert_eq!(error.reason().map(Reason::as_str), Some("not_allowed"));
     assert_eq!(error.message(), None);
     let error = core
-        .send_head("checkThing", "/limited".to_owned(), QueryPairs::new(), HeaderPairs::new())
+        .send_head(Call::new("checkThing", Method::HEAD, "/test", "/limited".to_owned()))
         .await
         .unwrap_err();
-    assert_eq!(error.reason(), Some("rate_limited"));
+    assert_eq!(error.reason().map(Reason::as_str), Some("rate_limited"));
     assert!(error.is_rate_limited());
 }
 
 #[tokio::test]
 async fn timeout_is_reported_as_such() {
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_millis(200))
+    let core = config(&start().await)
+        .timeout(Some(Duration::from_millis(200)))
         .build()
         .unwrap();
-    let core = ClientCore::with_http_client(credentials(), &start().await, http).unwrap();
     let error = core
-        .send_unit(
-            "slowThing",
-            Method::GET,
-            "/slow".to_owned(),
-            QueryPairs::new(), HeaderPairs::new(),
-            None)
+        .send_unit(Call::new("slowThing", Method::GET, "/test", "/slow".to_owned()))
         .await
         .unwrap_err();
     assert!(error.is_timeout(), "{error:?}");
@@ -423,14 +360,9 @@ async fn connection_failure_is_a_transport_error_without_the_key() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     drop(listener);
-    let core = ClientCore::new(credentials(), &format!("http://{address}")).unwrap();
+    let core = config(&format!("http://{address}")).build().unwrap();
     let error = core
-        .send_unit(
-            "getThing",
-            Method::GET,
-            "/x".to_owned(),
-            QueryPairs::new(), HeaderPairs::new(),
-            None)
+        .send_unit(Call::new("getThing", Method::GET, "/test", "/x".to_owned()))
         .await
         .unwrap_err();
     assert!(
@@ -452,12 +384,7 @@ async fn dot_segments_are_refused() {
     let core = core().await;
     for path in ["/website/../x", "/website/./x", "/website/.."] {
         let error = core
-            .send_unit(
-                "getThing",
-                Method::GET,
-                path.to_owned(),
-                QueryPairs::new(), HeaderPairs::new(),
-                None)
+            .send_unit(Call::new("getThing", Method::GET, "/test", path.to_owned()))
             .await
             .unwrap_err();
         assert!(matches!(error, Error::Encode { .. }), "{error:?}");
@@ -522,7 +449,7 @@ fn excerpts_are_bounded_and_char_safe() {
 
 #[test]
 fn debug_hides_the_key() {
-    let core = ClientCore::new(credentials(), DEFAULT_BASE_URL).unwrap();
+    let core = ClientConfig::new(credentials()).build().unwrap();
     let debug = format!("{core:?}");
     assert!(!debug.contains("s3cr3t"), "{debug}");
     assert!(debug.contains("website-id"));

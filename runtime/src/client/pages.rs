@@ -1,0 +1,158 @@
+//! Streams over paged list operations.
+//!
+//! Crisp pages its lists in two ways. Most list routes take a `{page_number}`
+//! path segment, counted from 1, and a page that comes back empty ends the
+//! list: [`pages`] walks them. Message history goes backwards in time: each
+//! request passes the `timestamp_before` of the oldest message received so
+//! far, until nothing older is left: [`history`] walks it.
+//!
+//! Both return a [`Stream`] of items that fetches one page at a time, when the
+//! items of the previous page are consumed, and ends after the first error.
+
+use std::future::Future;
+
+use futures_util::stream::{self, Stream, TryStreamExt};
+
+use super::Error;
+
+/// Streams the items of the pages `fetch(1)`, `fetch(2)`, … until a page is
+/// empty or a fetch fails (the error is the stream's last item).
+pub fn pages<T, F, Fut>(fetch: F) -> impl Stream<Item = Result<T, Error>>
+where
+    F: FnMut(u32) -> Fut,
+    Fut: Future<Output = Result<Vec<T>, Error>>,
+{
+    stream::try_unfold((fetch, Some(1_u32)), |(mut fetch, page)| async move {
+        let Some(number) = page else {
+            return Ok(None);
+        };
+        let items = fetch(number).await?;
+        if items.is_empty() {
+            return Ok(None);
+        }
+        // A list longer than `u32::MAX` pages ends there rather than wrapping.
+        Ok(Some((items, (fetch, number.checked_add(1)))))
+    })
+    .map_ok(|items| stream::iter(items.into_iter().map(Ok)))
+    .try_flatten()
+}
+
+/// Streams history backwards: `fetch(None)` returns the newest page, then
+/// `fetch(Some(t))` the page of items older than `t`, where `t` is the
+/// smallest `timestamp` of the items received so far.
+///
+/// The stream ends when a page is empty, when none of its items is older than
+/// the previous cursor (so a server that ignores the cursor cannot make it
+/// loop forever), or after a failed fetch (the error is its last item).
+pub fn history<T, F, Fut, K>(fetch: F, timestamp: K) -> impl Stream<Item = Result<T, Error>>
+where
+    F: FnMut(Option<u64>) -> Fut,
+    Fut: Future<Output = Result<Vec<T>, Error>>,
+    K: Fn(&T) -> Option<u64>,
+{
+    let state = (fetch, timestamp, Some(None::<u64>));
+    stream::try_unfold(state, |(mut fetch, timestamp, cursor)| async move {
+        let Some(before) = cursor else {
+            return Ok(None);
+        };
+        let items = fetch(before).await?;
+        let oldest = items.iter().filter_map(&timestamp).min();
+        let next = match (oldest, before) {
+            (Some(oldest), Some(before)) if oldest >= before => None,
+            (Some(oldest), _) => Some(Some(oldest)),
+            (None, _) => None,
+        };
+        if items.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some((items, (fetch, timestamp, next))))
+    })
+    .map_ok(|items| stream::iter(items.into_iter().map(Ok)))
+    .try_flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use futures_util::{StreamExt, TryStreamExt};
+    use http::StatusCode;
+
+    use super::*;
+    use crate::Reason;
+
+    fn failure() -> Error {
+        Error::Api {
+            operation: "listThings",
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            reason: Reason::for_status(503),
+            message: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn pages_run_until_an_empty_page() {
+        let asked = Arc::new(Mutex::new(Vec::new()));
+        let log = asked.clone();
+        let items: Vec<u32> = pages(move |page| {
+            log.lock().unwrap().push(page);
+            async move { Ok(if page <= 3 { vec![page * 10, page * 10 + 1] } else { Vec::new() }) }
+        })
+        .try_collect()
+        .await
+        .unwrap();
+        assert_eq!(items, [10, 11, 20, 21, 30, 31]);
+        assert_eq!(*asked.lock().unwrap(), [1, 2, 3, 4]);
+    }
+
+    #[tokio::test]
+    async fn a_failed_page_ends_the_stream_with_its_error() {
+        let stream = pages(|page| async move {
+            if page == 1 { Ok(vec![1]) } else { Err(failure()) }
+        });
+        let results: Vec<Result<u32, Error>> = stream.collect().await;
+        assert_eq!(results.len(), 2);
+        assert_eq!(*results[0].as_ref().unwrap(), 1);
+        assert!(results[1].as_ref().unwrap_err().is_retryable());
+    }
+
+    #[tokio::test]
+    async fn history_follows_the_oldest_timestamp() {
+        let asked = Arc::new(Mutex::new(Vec::new()));
+        let log = asked.clone();
+        // Items are timestamps; the server holds 1..=7 and answers three at a time, newest first.
+        let items: Vec<u64> = history(
+            move |before: Option<u64>| {
+                log.lock().unwrap().push(before);
+                let mut older: Vec<u64> = (1..=7).filter(|t| before.is_none_or(|b| *t < b)).collect();
+                older.reverse();
+                older.truncate(3);
+                async move { Ok(older) }
+            },
+            |t| Some(*t),
+        )
+        .try_collect()
+        .await
+        .unwrap();
+        assert_eq!(items, [7, 6, 5, 4, 3, 2, 1]);
+        assert_eq!(*asked.lock().unwrap(), [None, Some(5), Some(2), Some(1)]);
+    }
+
+    #[tokio::test]
+    async fn history_stops_when_the_cursor_does_not_move() {
+        let calls = Arc::new(Mutex::new(0));
+        let count = calls.clone();
+        let items: Vec<u64> = history(
+            move |_| {
+                *count.lock().unwrap() += 1;
+                async { Ok(vec![5, 4]) }
+            },
+            |t| Some(*t),
+        )
+        .try_collect()
+        .await
+        .unwrap();
+        assert_eq!(items, [5, 4, 5, 4]);
+        assert_eq!(*calls.lock().unwrap(), 2);
+    }
+}
