@@ -27,8 +27,7 @@ pub fn files(api: &Api) -> Result<Vec<GeneratedFile>, String> {
     } else {
         quote!()
     };
-    let declarations = modules.iter().map(|(module, _, internal, _)| {
-        let cfg = crate::emit::internal_cfg(*internal);
+    let declarations = modules.iter().map(|(module, _, cfg, _)| {
         let module = ident(module);
         quote!(#cfg mod #module; #cfg pub use #module::*;)
     });
@@ -78,9 +77,30 @@ pub fn files(api: &Api) -> Result<Vec<GeneratedFile>, String> {
         }
     }
 
-    files.push(manifest("models/Cargo.toml", "crisp-models", "Serde types of the Crisp REST API, generated from spec/crisp.yaml.", &[INTERNAL_DOC, "internal = []"], &["crisp-runtime.workspace = true", "serde.workspace = true", "serde_json.workspace = true"]));
-    files.push(manifest("client/Cargo.toml", "crisp-client", "An async client of the Crisp REST API, generated from spec/crisp.yaml.", EXAMPLES_FEATURE, &["crisp-models.workspace = true", "crisp-runtime = { workspace = true, features = [\"client\"] }", "reqwest.workspace = true", "serde_json.workspace = true"]));
-    files.push(manifest("server/Cargo.toml", "crisp-server", "Traits and an axum router that serve the Crisp REST API, generated from spec/crisp.yaml.", EXAMPLES_FEATURE, &["axum.workspace = true", "crisp-models.workspace = true", "crisp-runtime = { workspace = true, features = [\"server\"] }", "serde_json.workspace = true"]));
+    // Per-area features: every public area with operations, on by default.
+    let area_features: Vec<String> = (0..api.areas.len())
+        .filter(|index| !api.areas[*index].internal && api.operations.iter().any(|op| op.area == *index))
+        .map(|index| api.areas[index].feature())
+        .collect();
+    let quoted = |features: &[String]| features.iter().map(|f| format!("\"{f}\"")).collect::<Vec<_>>().join(", ");
+    let default = format!("default = [{}]", quoted(&area_features));
+    let mut models_features = vec![AREAS_DOC.to_owned(), default.clone()];
+    models_features.extend(area_features.iter().map(|f| format!("{f} = []")));
+    models_features.extend([INTERNAL_DOC.to_owned(), "internal = []".to_owned()]);
+    let mut client_features = vec![AREAS_DOC.to_owned(), default];
+    client_features.extend(area_features.iter().map(|f| format!("{f} = [\"crisp-models/{f}\"]")));
+    client_features.extend([
+        LEGACY_DOC.to_owned(),
+        "legacy = []".to_owned(),
+        INTERNAL_DOC.to_owned(),
+        "internal = [\"crisp-models/internal\"]".to_owned(),
+        EXAMPLES_DOC.to_owned(),
+        format!("examples = [{}, \"legacy\"]", quoted(&area_features)),
+    ]);
+    let server_features = [EXAMPLES_DOC, "examples = []", INTERNAL_DOC, "internal = [\"crisp-models/internal\"]"].map(str::to_owned);
+    files.push(manifest("models/Cargo.toml", "crisp-models", "Serde types of the Crisp REST API, generated from spec/crisp.yaml.", &models_features, &["crisp-runtime.workspace = true", "serde.workspace = true", "serde_json.workspace = true"]));
+    files.push(manifest("client/Cargo.toml", "crisp-client", "An async client of the Crisp REST API, generated from spec/crisp.yaml.", &client_features, &["crisp-models = { workspace = true, default-features = false }", "crisp-runtime = { workspace = true, features = [\"client\"] }", "reqwest.workspace = true", "serde_json.workspace = true"]));
+    files.push(manifest("server/Cargo.toml", "crisp-server", "Traits and an axum router that serve the Crisp REST API, generated from spec/crisp.yaml.", &server_features, &["axum.workspace = true", "crisp-models = { workspace = true, features = [\"default\"] }", "crisp-runtime = { workspace = true, features = [\"server\"] }", "serde_json.workspace = true"]));
     // One fixed order, whatever order the emitters ran in.
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(files)
@@ -91,18 +111,19 @@ fn with_lints(tokens: TokenStream) -> TokenStream {
     quote!(#![warn(missing_docs)] #tokens)
 }
 
-/// The feature that compiles the `examples` module of the client and server crates.
-const EXAMPLES_FEATURE: &[&str] = &[
-    "# The spec's examples as code: `examples::call_every_operation` (client), `examples::Examples` (server).",
-    "examples = []",
-    INTERNAL_DOC,
-    "internal = [\"crisp-models/internal\"]",
-];
+/// The comment above the `examples` feature of the client and server crates.
+const EXAMPLES_DOC: &str = "# The spec's examples as code: `examples::call_every_operation` (client), `examples::Examples` (server).";
+
+/// The comment above the per-area features.
+const AREAS_DOC: &str = "# One feature per public area, all on by default: turn default features off and pick areas to compile only those.";
+
+/// The comment above the `legacy` feature.
+const LEGACY_DOC: &str = "# The deprecated routes the public reference still lists (the legacy help center).";
 
 /// The comment above the `internal` feature.
 const INTERNAL_DOC: &str = "# The operations Crisp reserves for its own apps (`x-crisp-internal`), which may change without notice.";
 
-fn manifest(path: &str, name: &str, description: &str, features: &[&str], dependencies: &[&str]) -> GeneratedFile {
+fn manifest(path: &str, name: &str, description: &str, features: &[String], dependencies: &[&str]) -> GeneratedFile {
     let dependencies = dependencies.join("\n");
     let features = if features.is_empty() { String::new() } else { format!("\n[features]\n{}\n", features.join("\n")) };
     let body = format!(

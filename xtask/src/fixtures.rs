@@ -107,7 +107,7 @@ fn fixture_manifest(root: &Path, manifest: &str, prefix: &str) -> Result<String,
         let rewritten = if line.starts_with("crisp-runtime ") {
             format!("crisp-runtime = {{ path = {:?} }}", runtime.display().to_string())
         } else if line.starts_with("crisp-models ") {
-            format!("crisp-models = {{ path = \"models\", package = \"{prefix}-models\" }}")
+            format!("crisp-models = {{ path = \"models\", package = \"{prefix}-models\", default-features = false }}")
         } else if line.starts_with("crisp-client ") || line.starts_with("crisp-server ") || line.starts_with("crisp-codegen ") {
             continue;
         } else {

@@ -5,31 +5,34 @@ use quote::quote;
 
 use super::{argument_params, ident, is_enum, operation_docs, rust_type};
 use crate::ir::path::Segment;
-use crate::ir::{Api, AreaId, Operation, Param, ParamLocation, Response, TypeKind, TypeRef};
+use crate::ir::{Api, AreaId, Operation, Pagination, Param, ParamLocation, Response, TypeKind, TypeRef};
 
 fn models() -> TokenStream {
     quote!(::crisp_models)
 }
 
-/// The root module: re-exports, the `Client` and its area accessors.
+/// The root module: re-exports, the `Client`, its builder and its area accessors.
 pub fn lib(api: &Api) -> TokenStream {
-    let accessors = api.areas.iter().enumerate().filter(|(index, _)| has_operations(api, *index)).map(|(_, area)| {
+    let with_ops = |index: &usize| has_operations(api, *index);
+    let accessors = (0..api.areas.len()).filter(with_ops).map(|index| {
+        let area = &api.areas[index];
         let method = ident(&area.module);
         let ty = ident(&area.type_name);
         let doc = format!(" Operations of the `{}` area.", area.tag);
-        let cfg = super::internal_cfg(area.internal);
+        let cfg = super::area_cfg(api, index);
         quote! {
             #[doc = #doc]
             #cfg
-            pub fn #method(&self) -> #ty<'_> {
-                #ty { core: &self.core }
+            pub fn #method(&self) -> #ty<'_, T> {
+                #ty { core: &self.core, tier: ::std::marker::PhantomData }
             }
         }
     });
-    let modules = api.areas.iter().enumerate().filter(|(index, _)| has_operations(api, *index)).map(|(_, area)| {
+    let modules = (0..api.areas.len()).filter(with_ops).map(|index| {
+        let area = &api.areas[index];
         let module = ident(&area.module);
         let ty = ident(&area.type_name);
-        let cfg = super::internal_cfg(area.internal);
+        let cfg = super::area_cfg(api, index);
         quote! {
             #cfg
             mod #module;
@@ -42,42 +45,103 @@ pub fn lib(api: &Api) -> TokenStream {
     quote! {
         #![doc = #title]
         //!
-        //! Build a [`Client`] from [`Credentials`] (token identifier, key and tier), then call
+        //! Build a [`Client`] with [`Client::builder`] (or [`Client::from_env`]), then call
         //! operations through its area accessors, e.g. `client.website_conversation()`. Each
         //! operation answers the typed `data` of Crisp's envelope, or an [`Error`] that keeps the
-        //! HTTP status and Crisp's `reason`.
+        //! HTTP status and Crisp's [`Reason`].
+        //!
+        //! # Tiers
+        //!
+        //! The client's type carries its token's tier: `Client<tier::Plugin>`,
+        //! `Client<tier::User>`, or `Client<tier::Dynamic>` when the tier is only known at run
+        //! time. An operation that Crisp reserves for one tier is only callable on a client of
+        //! that tier (or a dynamic one): calling it on the other does not compile. Operations
+        //! whose tiers the reference does not state are callable on every client.
+        //!
+        //! # Retries, timeouts and tracing
+        //!
+        //! Rate-limited requests (429, 420) are retried with exponential backoff and jitter,
+        //! honouring `Retry-After`; server errors and timeouts are retried for idempotent
+        //! methods only (see [`RetryPolicy`]). Each attempt times out after 30 s by default.
+        //! Every call runs in a `crisp.call` tracing span with the operation, method, path
+        //! template, status and attempt; never a credential or a body.
+        //!
+        //! # Lists
+        //!
+        //! Paged list operations also have a `…_stream` form that returns a
+        //! [`Stream`](::crisp_runtime::client::Stream) of items, fetching pages as they are
+        //! consumed.
+        //!
+        //! # Cargo features
+        //!
+        //! One feature per area (`website-conversation`, `website-people`, …), all on by
+        //! default: turn default features off and pick areas to compile only those. `legacy`
+        //! adds the deprecated help center routes and `internal` the routes Crisp reserves for
+        //! its own apps.
         //!
         #![doc = #base]
 
         pub use ::crisp_models as models;
-        pub use ::crisp_runtime::client::{Credentials, Error, DEFAULT_BASE_URL};
-        pub use ::crisp_runtime::Tier;
+        pub use ::crisp_runtime::client::{tier, Credentials, Error, RetryPolicy, DEFAULT_BASE_URL};
+        pub use ::crisp_runtime::{Reason, Tier};
 
         #(#modules)*
 
         #[cfg(feature = "examples")]
         pub mod examples;
 
-        /// A client of the Crisp REST API, cheap to clone (clones share one connection pool).
+        /// A client of the Crisp REST API for tokens of tier `T` (see [`tier`]), cheap to clone
+        /// (clones share one connection pool).
+        ///
+        /// The `Debug` output never shows the token key.
         #[derive(Clone, Debug)]
-        pub struct Client {
+        pub struct Client<T> {
             core: ::crisp_runtime::client::ClientCore,
+            tier: ::std::marker::PhantomData<T>,
         }
 
-        impl Client {
-            /// A client of the production API at [`DEFAULT_BASE_URL`].
-            pub fn new(credentials: Credentials) -> Result<Self, Error> {
-                Self::with_base_url(credentials, DEFAULT_BASE_URL)
+        impl Client<tier::Dynamic> {
+            /// Starts building a client; pick the token with
+            /// [`plugin`](ClientBuilder::plugin), [`user`](ClientBuilder::user) or
+            /// [`credentials`](ClientBuilder::credentials), which also fixes the client's type.
+            ///
+            /// ```no_run
+            /// # fn main() -> Result<(), crisp_client::Error> {
+            /// let client = crisp_client::Client::builder()
+            ///     .plugin("token-identifier", "token-key")
+            ///     .build()?;
+            /// # let _ = client;
+            /// # Ok(())
+            /// # }
+            /// ```
+            pub fn builder() -> ClientBuilder<tier::NoCredentials> {
+                ClientBuilder { config: ::crisp_runtime::client::ClientConfig::new(), tier: ::std::marker::PhantomData }
+            }
+        }
+
+        impl<T: tier::ClientTier> Client<T> {
+            /// A client configured from the environment: `CRISP_IDENTIFIER`, `CRISP_KEY`,
+            /// `CRISP_TIER` (`plugin` or `user`) and, optionally, `CRISP_BASE_URL`.
+            ///
+            /// # Errors
+            ///
+            /// [`Error::Config`] when a variable is missing or `CRISP_TIER` is not the tier of
+            /// `T`, and the errors of [`ClientBuilder::build`].
+            pub fn from_env() -> Result<Self, Error> {
+                Self::from_config(::crisp_runtime::client::ClientConfig::from_env()?)
             }
 
-            /// A client of the API at `base_url` (for example a local server in tests).
-            pub fn with_base_url(credentials: Credentials, base_url: &str) -> Result<Self, Error> {
-                Ok(Client { core: ::crisp_runtime::client::ClientCore::new(credentials, base_url)? })
-            }
-
-            /// A client that sends its requests through an existing `reqwest::Client`.
-            pub fn with_http_client(credentials: Credentials, base_url: &str, http: ::reqwest::Client) -> Result<Self, Error> {
-                Ok(Client { core: ::crisp_runtime::client::ClientCore::with_http_client(credentials, base_url, http)? })
+            /// A client from a complete configuration.
+            ///
+            /// # Errors
+            ///
+            /// [`Error::Config`] when the credentials are missing or not of the tier of `T`, and
+            /// the errors of [`ClientBuilder::build`].
+            pub fn from_config(config: ::crisp_runtime::client::ClientConfig) -> Result<Self, Error> {
+                if let Some(tier) = config.tier() {
+                    T::check(tier)?;
+                }
+                Ok(Client { core: config.build()?, tier: ::std::marker::PhantomData })
             }
 
             /// The base URL requests go to.
@@ -85,7 +149,90 @@ pub fn lib(api: &Api) -> TokenStream {
                 self.core.base_url()
             }
 
+            /// The tier of the token.
+            pub fn tier(&self) -> Tier {
+                self.core.credentials().tier()
+            }
+
             #(#accessors)*
+        }
+
+        /// Builds a [`Client`]: credentials first, then any setting, then [`build`](Self::build).
+        ///
+        /// The type parameter records the credentials' tier, so `build` only exists once they
+        /// are given. The `Debug` output never shows the token key.
+        #[derive(Clone, Debug)]
+        #[must_use]
+        pub struct ClientBuilder<T> {
+            config: ::crisp_runtime::client::ClientConfig,
+            tier: ::std::marker::PhantomData<T>,
+        }
+
+        impl<T> ClientBuilder<T> {
+            fn with<U>(self, change: impl FnOnce(::crisp_runtime::client::ClientConfig) -> ::crisp_runtime::client::ClientConfig) -> ClientBuilder<U> {
+                ClientBuilder { config: change(self.config), tier: ::std::marker::PhantomData }
+            }
+
+            /// Uses a plugin token: the client can call plugin operations.
+            pub fn plugin(self, identifier: impl Into<String>, key: impl Into<String>) -> ClientBuilder<tier::Plugin> {
+                self.with(|config| config.credentials(Credentials::new(identifier, key, Tier::Plugin)))
+            }
+
+            /// Uses a user token: the client can call user operations.
+            pub fn user(self, identifier: impl Into<String>, key: impl Into<String>) -> ClientBuilder<tier::User> {
+                self.with(|config| config.credentials(Credentials::new(identifier, key, Tier::User)))
+            }
+
+            /// Uses credentials whose tier is only known at run time: every operation is
+            /// callable, and Crisp refuses those the tier may not call.
+            pub fn credentials(self, credentials: Credentials) -> ClientBuilder<tier::Dynamic> {
+                self.with(|config| config.credentials(credentials))
+            }
+
+            /// Sends requests to another base URL, such as a local sandbox.
+            pub fn base_url(self, base_url: impl Into<String>) -> Self {
+                self.with(|config| config.base_url(base_url))
+            }
+
+            /// Sets the time after which one attempt of a request is abandoned (default 30 s;
+            /// `None` waits for ever).
+            pub fn timeout(self, timeout: Option<::std::time::Duration>) -> Self {
+                self.with(|config| config.timeout(timeout))
+            }
+
+            /// Sets the time allowed to open a connection (default 10 s).
+            pub fn connect_timeout(self, timeout: ::std::time::Duration) -> Self {
+                self.with(|config| config.connect_timeout(timeout))
+            }
+
+            /// Sets the retry policy; [`RetryPolicy::disabled`] turns retries off.
+            pub fn retry(self, retry: RetryPolicy) -> Self {
+                self.with(|config| config.retry(retry))
+            }
+
+            /// Sets the `User-Agent` header.
+            pub fn user_agent(self, user_agent: impl Into<String>) -> Self {
+                self.with(|config| config.user_agent(user_agent))
+            }
+
+            /// Sends requests through an existing `reqwest::Client` (its connect timeout,
+            /// proxy and TLS settings apply).
+            pub fn http_client(self, http: ::reqwest::Client) -> Self {
+                self.with(|config| config.http_client(http))
+            }
+        }
+
+        impl<T: tier::ClientTier> ClientBuilder<T> {
+            /// Builds the client.
+            ///
+            /// # Errors
+            ///
+            /// [`Error::InvalidBaseUrl`] for a base URL that is not an `http` or `https` URL
+            /// with a host, [`Error::Config`] for a user agent that is not a header value, and
+            /// [`Error::HttpClient`] when the HTTP client cannot be built.
+            pub fn build(self) -> Result<Client<T>, Error> {
+                Client::from_config(self.config)
+            }
         }
     }
 }
@@ -94,7 +241,8 @@ fn has_operations(api: &Api, area: AreaId) -> bool {
     api.operations.iter().any(|op| op.area == area)
 }
 
-/// The module of one area: its accessor type and one method per operation.
+/// The module of one area: its accessor type and one method per operation (plus a stream per
+/// paged operation).
 pub fn area(api: &Api, area: AreaId) -> TokenStream {
     let info = &api.areas[area];
     let ty = ident(&info.type_name);
@@ -105,20 +253,169 @@ pub fn area(api: &Api, area: AreaId) -> TokenStream {
     }
     let docs = super::doc_lines(&doc);
     let module_doc = format!(" Client operations of the `{}` area.", info.tag);
-    let methods = api.operations.iter().filter(|op| op.area == area).map(|op| operation(api, op));
+    let methods = api.operations.iter().filter(|op| op.area == area).map(|op| {
+        let method = operation(api, op);
+        let stream = stream(api, op);
+        quote!(#method #stream)
+    });
     quote! {
         #![doc = #module_doc]
 
         #docs
         ///
-        /// Get it from [`Client`](crate::Client).
+        /// Get it from [`Client`](crate::Client); `T` is the client's tier.
         #[derive(Clone, Copy, Debug)]
-        pub struct #ty<'a> {
+        pub struct #ty<'a, T> {
             pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+            pub(crate) tier: ::std::marker::PhantomData<T>,
         }
 
-        impl #ty<'_> {
+        impl<T: ::crisp_runtime::client::tier::ClientTier> #ty<'_, T> {
             #(#methods)*
+        }
+    }
+}
+
+/// The `where` clause that restricts an operation to the tiers it admits.
+fn tier_bound(op: &Operation) -> TokenStream {
+    let tiers: Vec<&str> = op.docs.tiers.iter().map(String::as_str).collect();
+    match tiers.as_slice() {
+        ["user"] => quote!(where T: ::crisp_runtime::client::tier::UserTier),
+        ["plugin"] => quote!(where T: ::crisp_runtime::client::tier::PluginTier),
+        _ => quote!(),
+    }
+}
+
+/// The item type of a list answer.
+fn list_item<'a>(api: &'a Api, response: &'a Response) -> Option<&'a TypeRef> {
+    let Response::Data(ty) = response else { return None };
+    let mut ty = ty;
+    loop {
+        match ty {
+            TypeRef::Array(item) => return Some(item),
+            TypeRef::Named(id) => match &api.types[id.0].kind {
+                TypeKind::Alias(inner) => ty = inner,
+                _ => return None,
+            },
+            _ => return None,
+        }
+    }
+}
+
+/// How to read the `timestamp` of a message-history item: an expression over `item` that
+/// gives an `Option<u64>`.
+fn item_timestamp(api: &Api, item: &TypeRef) -> Option<TokenStream> {
+    let TypeRef::Named(id) = item else { return None };
+    let TypeKind::Struct { fields } = &api.types[id.0].kind else { return None };
+    let field = fields.iter().find(|field| field.name.wire == "timestamp")?;
+    if field.nullable || field.ty != TypeRef::Int(crate::ir::IntType::U64) {
+        return None;
+    }
+    let name = ident(&field.name.ident);
+    Some(if field.required { quote!(Some(item.#name)) } else { quote!(item.#name) })
+}
+
+/// The `…_stream` method of a paged operation, or nothing.
+fn stream(api: &Api, op: &Operation) -> TokenStream {
+    let Some(pagination) = op.docs.pagination else { return quote!() };
+    let Some(item) = list_item(api, &op.response) else { return quote!() };
+    let item_ty = rust_type(api, item, &models());
+    let area_ty = ident(&api.areas[op.area].type_name);
+    let method = ident(&op.method_name.ident);
+    let name = ident(&format!("{}_stream", op.method_name.ident));
+    let mut params = Vec::new();
+    let mut owned = Vec::new();
+    let mut clones = Vec::new();
+    let mut call_args = Vec::new();
+    for param in argument_params(op) {
+        let arg = ident(&param.name.ident);
+        if pagination == Pagination::PageNumber && param.name.wire == "page_number" {
+            call_args.push(quote!(#arg));
+            continue;
+        }
+        let ty = arg_type(api, &param.ty);
+        params.push(quote!(#arg: #ty));
+        if param.ty.is_copy() {
+            call_args.push(quote!(#arg));
+        } else {
+            owned.push(quote!(let #arg = #arg.to_owned();));
+            clones.push(quote!(let #arg = #arg.clone();));
+            call_args.push(quote!(&#arg));
+        }
+    }
+    if let Some(options) = op.options {
+        let ty = ident(&api.types[options.0].name);
+        params.push(quote!(options: &::crisp_models::#ty));
+        owned.push(quote!(let options = options.clone();));
+        // The history stream makes its own copy of the options, to move the cursor.
+        if pagination == Pagination::PageNumber {
+            clones.push(quote!(let options = options.clone();));
+        }
+        call_args.push(quote!(&options));
+    }
+    if let Some(body) = &op.body {
+        let ty = rust_type(api, &body.ty, &models());
+        if body.required {
+            params.push(quote!(body: &#ty));
+            owned.push(quote!(let body = body.clone();));
+            clones.push(quote!(let body = body.clone();));
+            call_args.push(quote!(&body));
+        } else {
+            params.push(quote!(body: Option<&#ty>));
+            owned.push(quote!(let body = body.cloned();));
+            clones.push(quote!(let body = body.clone();));
+            call_args.push(quote!(body.as_ref()));
+        }
+    }
+    let bound = tier_bound(op);
+    let cfg = super::client_operation_cfg(api, op);
+    let deprecated = if op.docs.deprecated { quote!(#[deprecated]) } else { quote!() };
+    let allow = if op.docs.deprecated { quote!(#[allow(deprecated)]) } else { quote!() };
+    let fetch = quote! {
+        let core = core.clone();
+        #(#clones)*
+        async move {
+            #area_ty::<T> { core: &core, tier: ::std::marker::PhantomData }.#method(#(#call_args),*).await
+        }
+    };
+    let (doc, body) = match pagination {
+        Pagination::PageNumber => (
+            format!(" Every item of [`{0}`](Self::{0}), page after page from page 1 until a page comes back empty.", op.method_name.ident),
+            quote!(::crisp_runtime::client::pages(move |page_number| { #fetch })),
+        ),
+        Pagination::TimestampBefore => {
+            let Some(timestamp) = item_timestamp(api, item) else { return quote!() };
+            if op.options.is_none() {
+                return quote!();
+            }
+            (
+                format!(" Every item of [`{0}`](Self::{0}), newest first, going back with `timestamp_before` until nothing older is left.", op.method_name.ident),
+                quote!(::crisp_runtime::client::history(
+                    move |before| {
+                        let mut options = options.clone();
+                        if before.is_some() {
+                            options.timestamp_before = before;
+                        }
+                        #fetch
+                    },
+                    |item: &#item_ty| #timestamp,
+                )),
+            )
+        }
+    };
+    quote! {
+        #[doc = #doc]
+        ///
+        /// Pages are fetched one at a time, as items are consumed; the stream ends after the
+        /// first error, which is its last item. Takes the same arguments and options as the
+        /// single-page call.
+        #cfg
+        #deprecated
+        #allow
+        pub fn #name(&self, #(#params),*) -> impl ::crisp_runtime::client::Stream<Item = Result<#item_ty, ::crisp_runtime::client::Error>> + Send + 'static #bound {
+            let core = self.core.clone();
+            #(#owned)*
+            #body
         }
     }
 }
@@ -188,12 +485,12 @@ fn operation(api: &Api, op: &Operation) -> TokenStream {
         }
     }
     let query_decl = if query_pushes.is_empty() {
-        quote!(let query = ::crisp_runtime::client::QueryPairs::new();)
+        quote!()
     } else {
         quote!(let mut query = ::crisp_runtime::client::QueryPairs::new(); #(#query_pushes)*)
     };
     let header_decl = if header_pushes.is_empty() {
-        quote!(let headers = ::crisp_runtime::client::HeaderPairs::new();)
+        quote!()
     } else {
         quote!(let mut headers = ::crisp_runtime::client::HeaderPairs::new(); #(#header_pushes)*)
     };
@@ -203,19 +500,21 @@ fn operation(api: &Api, op: &Operation) -> TokenStream {
         None => quote!(None),
     };
     let http_method = ident(method.as_str());
-    let (output, call) = match response {
-        Response::Exists => (
-            quote!(bool),
-            quote!(self.core.send_head(#id, path, query, headers).await),
-        ),
-        Response::Empty => (
-            quote!(()),
-            quote!(self.core.send_unit(#id, ::reqwest::Method::#http_method, path, query, headers, #body_expr).await),
-        ),
-        Response::Data(ty) => (
-            rust_type(api, ty, &models()),
-            quote!(self.core.send_json(#id, ::reqwest::Method::#http_method, path, query, headers, #body_expr).await),
-        ),
+    let template = &path.raw;
+    let mut call = quote!(::crisp_runtime::client::Call::new(#id, ::reqwest::Method::#http_method, #template, path));
+    if !query_pushes.is_empty() {
+        call = quote!(#call.query(query));
+    }
+    if !header_pushes.is_empty() {
+        call = quote!(#call.headers(headers));
+    }
+    if body.is_some() {
+        call = quote!(#call.body(#body_expr));
+    }
+    let (output, send) = match response {
+        Response::Exists => (quote!(bool), quote!(self.core.send_head(#call).await)),
+        Response::Empty => (quote!(()), quote!(self.core.send_unit(#call).await)),
+        Response::Data(ty) => (rust_type(api, ty, &models()), quote!(self.core.send_json(#call).await)),
     };
     let returns = match response {
         Response::Exists => "\n\nAnswers `Ok(true)` when the resource exists and `Ok(false)` when Crisp answers 404.",
@@ -223,16 +522,17 @@ fn operation(api: &Api, op: &Operation) -> TokenStream {
     };
     let returns = super::doc_lines(returns.trim());
     let returns = if returns.is_empty() { quote!() } else { quote!(#[doc = ""] #returns) };
-    let cfg = super::internal_cfg(op.docs.internal);
+    let cfg = super::client_operation_cfg(api, op);
+    let bound = tier_bound(op);
     quote! {
         #docs
         #returns
         #cfg
-        pub async fn #name(&self, #(#args),*) -> Result<#output, ::crisp_runtime::client::Error> {
+        pub async fn #name(&self, #(#args),*) -> Result<#output, ::crisp_runtime::client::Error> #bound {
             let path = #path_expr;
             #query_decl
             #header_decl
-            #call
+            #send
         }
     }
 }

@@ -199,7 +199,7 @@ pub fn client(api: &Api) -> TokenStream {
         /// server's `403 not_allowed`, which shows that the server enforces tiers.
         // One push per operation, so that each can carry its own `cfg`.
         #[allow(clippy::vec_init_then_push)]
-        pub async fn call_every_operation(client: &crate::Client) -> Vec<ExampleCall> {
+        pub async fn call_every_operation(client: &crate::Client<crate::tier::Dynamic>) -> Vec<ExampleCall> {
             let mut calls = Vec::new();
             #(#calls)*
             calls
@@ -288,7 +288,7 @@ fn client_function(api: &Api, op: &Operation) -> TokenStream {
         #[doc = #doc]
         #allow
         #cfg
-        async fn #name(client: &crate::Client) -> Result<(), String> {
+        async fn #name(client: &crate::Client<crate::tier::Dynamic>) -> Result<(), String> {
             #(#steps)*
             #check
         }
@@ -301,13 +301,14 @@ pub fn models_test(api: &Api) -> Option<TokenStream> {
     let checks: Vec<TokenStream> = api
         .types
         .iter()
-        .filter(|def| !def.hidden)
-        .filter_map(|def| {
+        .enumerate()
+        .filter(|(_, def)| !def.hidden)
+        .filter_map(|(id, def)| {
             let example = def.example.as_ref()?;
             let name = &def.name;
             let ty = ident(name);
             let example = json_literal(example);
-            let cfg = super::internal_cfg(def.internal);
+            let cfg = super::type_cfg(api, id);
             Some(quote!(#cfg failures.extend(check::<crate::#ty>(#name, #example).err());))
         })
         .collect();

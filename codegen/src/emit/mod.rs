@@ -51,6 +51,51 @@ pub fn internal_cfg(internal: bool) -> TokenStream {
     if internal { quote!(#[cfg(feature = "internal")]) } else { quote!() }
 }
 
+/// The `#[cfg]` of a model type: `internal` when only internal operations use it, else the
+/// features of the areas whose operations reach it (see [`TypeUse`](crate::ir::TypeUse)).
+pub fn type_cfg(api: &Api, id: usize) -> TokenStream {
+    if api.types[id].internal {
+        return internal_cfg(true);
+    }
+    match api.type_uses.get(id) {
+        Some(crate::ir::TypeUse::Areas { public, internal }) => {
+            let mut features: Vec<String> = public.iter().map(|area| api.areas[*area].feature()).collect();
+            if *internal {
+                features.push("internal".to_owned());
+            }
+            match features.as_slice() {
+                [feature] => quote!(#[cfg(feature = #feature)]),
+                _ => quote!(#[cfg(any(#(feature = #features),*))]),
+            }
+        }
+        _ => quote!(),
+    }
+}
+
+/// The `#[cfg]` of an area in the client crate: its own feature, or `internal` for an area
+/// whose every operation is internal.
+pub fn area_cfg(api: &Api, area: usize) -> TokenStream {
+    let area = &api.areas[area];
+    if area.internal {
+        internal_cfg(true)
+    } else {
+        let feature = area.feature();
+        quote!(#[cfg(feature = #feature)])
+    }
+}
+
+/// The `#[cfg]` of an operation inside its area in the client crate: `internal` for internal
+/// operations of public areas, `legacy` for deprecated ones.
+pub fn client_operation_cfg(api: &Api, op: &crate::ir::Operation) -> TokenStream {
+    let internal = op.docs.internal && !api.areas[op.area].internal;
+    match (internal, op.docs.deprecated) {
+        (true, true) => quote!(#[cfg(all(feature = "internal", feature = "legacy"))]),
+        (true, false) => internal_cfg(true),
+        (false, true) => quote!(#[cfg(feature = "legacy")]),
+        (false, false) => quote!(),
+    }
+}
+
 /// Whether a type is a string enum of the arena.
 pub fn is_enum(api: &Api, ty: &TypeRef) -> bool {
     matches!(ty, TypeRef::Named(id) if matches!(api.types[id.0].kind, TypeKind::Enum { .. }))

@@ -20,27 +20,54 @@ pub fn module_of(api: &Api, home: Home) -> String {
 }
 
 /// The modules of the crate in order: components first, then areas in spec order, each with
-/// whether it is internal-only and the tokens of its types. Modules without types are left out.
-pub fn modules(api: &Api) -> Vec<(String, String, bool, TokenStream)> {
-    let mut homes = vec![(Home::Components, "Shared types that many operations use (`components/schemas`).".to_owned(), false)];
+/// its doc, its `#[cfg]` (compiled when any of its types is) and the tokens of its types.
+/// Modules without types are left out.
+pub fn modules(api: &Api) -> Vec<(String, String, TokenStream, TokenStream)> {
+    let mut homes = vec![(Home::Components, "Shared types that many operations use (`components/schemas`).".to_owned())];
     for (index, area) in api.areas.iter().enumerate() {
-        homes.push((Home::Area(index), format!("Types of the `{}` operations.", area.tag), area.internal));
+        homes.push((Home::Area(index), format!("Types of the `{}` operations.", area.tag)));
     }
     let mut out = Vec::new();
-    for (home, doc, internal) in homes {
-        let types: Vec<TokenStream> =
-            api.types.iter().filter(|def| def.home == home && !def.hidden).map(|def| type_def(api, def)).collect();
-        if types.is_empty() {
+    for (home, doc) in homes {
+        let ids: Vec<usize> = (0..api.types.len()).filter(|id| api.types[*id].home == home && !api.types[*id].hidden).collect();
+        if ids.is_empty() {
             continue;
         }
-        out.push((module_of(api, home), doc, internal, quote!(#(#types)*)));
+        let types = ids.iter().map(|id| type_def(api, *id, &api.types[*id]));
+        out.push((module_of(api, home), doc, module_cfg(api, &ids), quote!(#(#types)*)));
     }
     out
 }
 
-fn type_def(api: &Api, def: &TypeDef) -> TokenStream {
-    let TypeDef { name, component, description, kind, home: _, hidden: _, internal, example: _, pointer: _ } = def;
-    let cfg = super::internal_cfg(*internal);
+/// The `#[cfg]` of a module: none if one of its types is always compiled, else any of the
+/// features its types are compiled under.
+fn module_cfg(api: &Api, ids: &[usize]) -> TokenStream {
+    let mut features = std::collections::BTreeSet::new();
+    for id in ids {
+        if api.types[*id].internal {
+            features.insert("internal".to_owned());
+            continue;
+        }
+        match api.type_uses.get(*id) {
+            Some(crate::ir::TypeUse::Areas { public, internal }) => {
+                features.extend(public.iter().map(|area| api.areas[*area].feature()));
+                if *internal {
+                    features.insert("internal".to_owned());
+                }
+            }
+            _ => return quote!(),
+        }
+    }
+    let features: Vec<String> = features.into_iter().collect();
+    match features.as_slice() {
+        [feature] => quote!(#[cfg(feature = #feature)]),
+        _ => quote!(#[cfg(any(#(feature = #features),*))]),
+    }
+}
+
+fn type_def(api: &Api, id: usize, def: &TypeDef) -> TokenStream {
+    let TypeDef { name, component, description, kind, home: _, hidden: _, internal: _, example: _, pointer: _ } = def;
+    let cfg = super::type_cfg(api, id);
     let mut doc_text = description.clone().unwrap_or_else(|| match component {
         Some(component) => format!("The `{component}` schema."),
         None => format!("The `{name}` type."),

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Api, Operation, TypeDef, TypeId, TypeKind, TypeRef};
+use super::{Api, Operation, TypeDef, TypeId, TypeKind, TypeRef, TypeUse};
 use crate::diag::Diagnostics;
 use crate::load::Spec;
 
@@ -23,6 +23,8 @@ pub fn check(spec: &Spec, api: &mut Api, diags: &mut Diagnostics) {
 
 /// Marks what only internal operations use, so it is compiled with the `internal` feature
 /// only: areas whose every operation is internal, and types no public operation reaches.
+/// Then records, for every type, the areas whose operations reach it ([`TypeUse`]), so a
+/// build with only some area features compiles only their types.
 fn mark_internal(api: &mut Api) {
     for (index, area) in api.areas.iter_mut().enumerate() {
         let mut ops = api.operations.iter().filter(|op| op.area == index).peekable();
@@ -30,29 +32,65 @@ fn mark_internal(api: &mut Api) {
     }
     let mut public = vec![false; api.types.len()];
     let mut internal = vec![false; api.types.len()];
+    let mut uses = vec![TypeUse::Always; api.types.len()];
+    let mut reached = vec![false; api.types.len()];
     for op in &api.operations {
-        let seen = if op.docs.internal { &mut internal } else { &mut public };
-        let mut roots: Vec<&TypeRef> = op.path_params.iter().chain(&op.other_params).map(|p| &p.ty).collect();
-        roots.extend(op.body.as_ref().map(|body| &body.ty));
-        if let crate::ir::Response::Data(ty) = &op.response {
-            roots.push(ty);
+        let area_internal = api.areas[op.area].internal;
+        let mut seen = vec![false; api.types.len()];
+        reach(&api.types, operation_roots(op), &mut seen);
+        for id in (0..seen.len()).filter(|id| seen[*id]) {
+            if op.docs.internal { internal[id] = true } else { public[id] = true }
+            let use_ = if std::mem::replace(&mut reached[id], true) {
+                &mut uses[id]
+            } else {
+                uses[id] = TypeUse::Areas { public: Default::default(), internal: false };
+                &mut uses[id]
+            };
+            if let TypeUse::Areas { public, internal } = use_ {
+                if area_internal { *internal = true } else { public.insert(op.area); }
+            }
         }
-        let mut stack: Vec<TypeId> = roots.into_iter().flat_map(named_in).collect();
-        stack.extend(op.options);
-        while let Some(id) = stack.pop() {
-            if std::mem::replace(&mut seen[id.0], true) {
-                continue;
-            }
-            match &api.types[id.0].kind {
-                TypeKind::Struct { fields } => stack.extend(fields.iter().flat_map(|f| named_in(&f.ty))),
-                TypeKind::OneOf { variants, .. } => stack.extend(variants.iter().flat_map(|v| named_in(&v.ty))),
-                TypeKind::Alias(ty) => stack.extend(named_in(ty)),
-                TypeKind::Enum { .. } => {}
-            }
+    }
+    // Whatever no operation reaches is always compiled, and so is everything it reaches.
+    let roots: Vec<TypeId> = (0..api.types.len()).filter(|id| !reached[*id]).map(TypeId).collect();
+    let mut always = vec![false; api.types.len()];
+    reach(&api.types, roots, &mut always);
+    for (id, always) in always.into_iter().enumerate() {
+        if always {
+            uses[id] = TypeUse::Always;
         }
     }
     for (def, (public, internal)) in api.types.iter_mut().zip(public.into_iter().zip(internal)) {
         def.internal = internal && !public;
+    }
+    api.type_uses = uses;
+}
+
+/// The named types an operation mentions: parameters, options, body and answer.
+fn operation_roots(op: &Operation) -> Vec<TypeId> {
+    let mut roots: Vec<&TypeRef> = op.path_params.iter().chain(&op.other_params).map(|p| &p.ty).collect();
+    roots.extend(op.body.as_ref().map(|body| &body.ty));
+    if let crate::ir::Response::Data(ty) = &op.response {
+        roots.push(ty);
+    }
+    let mut ids: Vec<TypeId> = roots.into_iter().flat_map(named_in).collect();
+    ids.extend(op.options);
+    ids
+}
+
+/// Marks in `seen` every type reachable from `roots` through fields, variants and aliases.
+fn reach(types: &[TypeDef], roots: Vec<TypeId>, seen: &mut [bool]) {
+    let mut stack = roots;
+    while let Some(id) = stack.pop() {
+        if std::mem::replace(&mut seen[id.0], true) {
+            continue;
+        }
+        match &types[id.0].kind {
+            TypeKind::Struct { fields } => stack.extend(fields.iter().flat_map(|f| named_in(&f.ty))),
+            TypeKind::OneOf { variants, .. } => stack.extend(variants.iter().flat_map(|v| named_in(&v.ty))),
+            TypeKind::Alias(ty) => stack.extend(named_in(ty)),
+            TypeKind::Enum { .. } => {}
+        }
     }
 }
 

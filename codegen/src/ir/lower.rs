@@ -38,6 +38,7 @@ pub fn lower(spec: &Spec) -> Result<Api, Diagnostics> {
         areas,
         operations,
         types,
+        type_uses: Vec::new(),
     };
     let mut diags = diags;
     if spec.api.servers.is_empty() {

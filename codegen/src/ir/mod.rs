@@ -25,6 +25,24 @@ pub struct Api {
     pub operations: Vec<Operation>,
     /// Every named type: component schemas first, then inline types in the order met.
     pub types: Vec<TypeDef>,
+    /// For each type of [`Api::types`], the areas whose operations use it (computed by the
+    /// checks), which decides the cargo features it is compiled under.
+    pub type_uses: Vec<TypeUse>,
+}
+
+/// Which operations reach a type, directly or through other types.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum TypeUse {
+    /// No operation reaches it (or something always compiled does): always compiled.
+    #[default]
+    Always,
+    /// Only operations of these areas reach it: compiled when one of their features is on.
+    Areas {
+        /// The public areas whose operations use it.
+        public: std::collections::BTreeSet<AreaId>,
+        /// Whether operations of internal-only areas use it too.
+        internal: bool,
+    },
 }
 
 /// One area of the API: a tag, grouping operations into a client accessor and a server trait.
@@ -41,6 +59,14 @@ pub struct Area {
     pub type_name: String,
     /// The tag's description, if the spec declares it.
     pub description: Option<String>,
+}
+
+impl Area {
+    /// The cargo feature that compiles a public area in the models and client crates
+    /// (`website-conversation`).
+    pub fn feature(&self) -> String {
+        self.module.replace('_', "-")
+    }
 }
 
 /// Index of an area in [`Api::areas`].

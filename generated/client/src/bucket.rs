@@ -6,12 +6,13 @@
 ///
 /// Signed URLs to upload files to Crisp storage.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct Bucket<'a> {
+pub struct Bucket<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl Bucket<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> Bucket<'_, T> {
     /// Request a signed upload URL
     ///
     /// Asks for a signed URL to upload a file to Crisp storage. The route only acknowledges; the URL arrives asynchronously as the real-time event `bucket:url:<namespace>:generated` (shape `BucketUrlGenerated`), which carries the `id` sent here.
@@ -24,16 +25,22 @@ impl Bucket<'_> {
         body: &::crisp_models::BucketUrlRequest,
     ) -> Result<(), ::crisp_runtime::client::Error> {
         let path = String::from("/bucket/url/generate");
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "generateBucketURL",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("generateBucketURL", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "generateBucketURL",
+                        ::reqwest::Method::POST,
+                        "/bucket/url/generate",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "generateBucketURL",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }

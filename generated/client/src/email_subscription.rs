@@ -6,12 +6,13 @@
 ///
 /// Internal: reading and changing whether an email address receives campaign emails, through the secure links placed in those emails.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct EmailSubscription<'a> {
+pub struct EmailSubscription<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl EmailSubscription<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> EmailSubscription<'_, T> {
     /// Get the subscription status of an email address
     ///
     /// Tells whether the email address behind a secure hash still receives campaign emails. Crisp reserves this route for its own apps and may change it without notice.
@@ -20,7 +21,6 @@ impl EmailSubscription<'_> {
     /// - Operation: `getSubscriptionStatus`
     /// - Tiers: not stated by the reference
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn get_subscription_status(
         &self,
         email_hash: &str,
@@ -39,15 +39,15 @@ impl EmailSubscription<'_> {
         if let Some(value) = &options.website_id {
             query.push_str("website_id", value);
         }
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "getSubscriptionStatus",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                        "getSubscriptionStatus",
+                        ::reqwest::Method::GET,
+                        "/email/{email_hash}/subscription/{key}",
+                        path,
+                    )
+                    .query(query),
             )
             .await
     }
@@ -59,7 +59,6 @@ impl EmailSubscription<'_> {
     /// - Operation: `updateSubscriptionStatus`
     /// - Tiers: not stated by the reference
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn update_subscription_status(
         &self,
         email_hash: &str,
@@ -79,17 +78,23 @@ impl EmailSubscription<'_> {
         if let Some(value) = &options.campaign_id {
             query.push_str("campaign_id", value);
         }
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "updateSubscriptionStatus",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body("updateSubscriptionStatus", body)?,
-                ),
+                ::crisp_runtime::client::Call::new(
+                        "updateSubscriptionStatus",
+                        ::reqwest::Method::PATCH,
+                        "/email/{email_hash}/subscription/{key}",
+                        path,
+                    )
+                    .query(query)
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "updateSubscriptionStatus",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }

@@ -23,7 +23,9 @@ pub struct ExampleCall {
 /// Operations the client's tier may not call are called too: their outcome is the
 /// server's `403 not_allowed`, which shows that the server enforces tiers.
 #[allow(clippy::vec_init_then_push)]
-pub async fn call_every_operation(client: &crate::Client) -> Vec<ExampleCall> {
+pub async fn call_every_operation(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Vec<ExampleCall> {
     let mut calls = Vec::new();
     calls
         .push(ExampleCall {
@@ -3080,7 +3082,9 @@ pub async fn call_every_operation(client: &crate::Client) -> Vec<ExampleCall> {
     calls
 }
 /// Calls `checkWebsiteExists` with its examples.
-async fn check_website_exists(client: &crate::Client) -> Result<(), String> {
+async fn check_website_exists(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let domain: String = ::crisp_runtime::examples::decode(
         "checkWebsiteExists",
         "domain",
@@ -3098,7 +3102,9 @@ async fn check_website_exists(client: &crate::Client) -> Result<(), String> {
     }
 }
 /// Calls `createWebsite` with its examples.
-async fn create_website(client: &crate::Client) -> Result<(), String> {
+async fn create_website(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let body: ::crisp_models::CreateWebsiteBody = ::crisp_runtime::examples::decode(
         "createWebsite",
         "body",
@@ -3117,7 +3123,9 @@ async fn create_website(client: &crate::Client) -> Result<(), String> {
     )
 }
 /// Calls `getWebsite` with its examples.
-async fn get_website(client: &crate::Client) -> Result<(), String> {
+async fn get_website(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "getWebsite",
         "website_id",
@@ -3136,7 +3144,9 @@ async fn get_website(client: &crate::Client) -> Result<(), String> {
     )
 }
 /// Calls `deleteWebsite` with its examples.
-async fn delete_website(client: &crate::Client) -> Result<(), String> {
+async fn delete_website(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "deleteWebsite",
         "website_id",
@@ -3155,7 +3165,9 @@ async fn delete_website(client: &crate::Client) -> Result<(), String> {
     Ok(())
 }
 /// Calls `createNewConversation` with its examples.
-async fn create_new_conversation(client: &crate::Client) -> Result<(), String> {
+async fn create_new_conversation(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "createNewConversation",
         "website_id",
@@ -3178,7 +3190,9 @@ async fn create_new_conversation(client: &crate::Client) -> Result<(), String> {
     )
 }
 /// Calls `getConversation` with its examples.
-async fn get_conversation(client: &crate::Client) -> Result<(), String> {
+async fn get_conversation(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "getConversation",
         "website_id",
@@ -3202,7 +3216,9 @@ async fn get_conversation(client: &crate::Client) -> Result<(), String> {
     )
 }
 /// Calls `checkConversationExists` with its examples.
-async fn check_conversation_exists(client: &crate::Client) -> Result<(), String> {
+async fn check_conversation_exists(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "checkConversationExists",
         "website_id",
@@ -3228,7 +3244,9 @@ async fn check_conversation_exists(client: &crate::Client) -> Result<(), String>
     }
 }
 /// Calls `removeConversation` with its examples.
-async fn remove_conversation(client: &crate::Client) -> Result<(), String> {
+async fn remove_conversation(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "removeConversation",
         "website_id",
@@ -3248,7 +3266,7 @@ async fn remove_conversation(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `getBlockStatusForConversation` with its examples.
 async fn get_block_status_for_conversation(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "getBlockStatusForConversation",
@@ -3278,7 +3296,7 @@ async fn get_block_status_for_conversation(
 }
 /// Calls `blockIncomingMessagesForConversation` with its examples.
 async fn block_incoming_messages_for_conversation(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "blockIncomingMessagesForConversation",
@@ -3304,7 +3322,7 @@ async fn block_incoming_messages_for_conversation(
 }
 /// Calls `listBrowsingSessionsForConversation` with its examples.
 async fn list_browsing_sessions_for_conversation(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "listBrowsingSessionsForConversation",
@@ -3334,7 +3352,7 @@ async fn list_browsing_sessions_for_conversation(
 }
 /// Calls `initiateBrowsingSessionForConversation` with its examples.
 async fn initiate_browsing_session_for_conversation(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "initiateBrowsingSessionForConversation",
@@ -3355,7 +3373,7 @@ async fn initiate_browsing_session_for_conversation(
 }
 /// Calls `sendActionToExistingBrowsingSession` with its examples.
 async fn send_action_to_existing_browsing_session(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "sendActionToExistingBrowsingSession",
@@ -3390,7 +3408,9 @@ async fn send_action_to_existing_browsing_session(
     Ok(())
 }
 /// Calls `assistExistingBrowsingSession` with its examples.
-async fn assist_existing_browsing_session(client: &crate::Client) -> Result<(), String> {
+async fn assist_existing_browsing_session(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "assistExistingBrowsingSession",
         "website_id",
@@ -3420,7 +3440,7 @@ async fn assist_existing_browsing_session(client: &crate::Client) -> Result<(), 
 }
 /// Calls `getOngoingCallSessionForConversation` with its examples.
 async fn get_ongoing_call_session_for_conversation(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "getOngoingCallSessionForConversation",
@@ -3450,7 +3470,7 @@ async fn get_ongoing_call_session_for_conversation(
 }
 /// Calls `initiateNewCallSessionForConversation` with its examples.
 async fn initiate_new_call_session_for_conversation(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "initiateNewCallSessionForConversation",
@@ -3485,7 +3505,7 @@ async fn initiate_new_call_session_for_conversation(
 }
 /// Calls `transmitSignalingOnOngoingCallSession` with its examples.
 async fn transmit_signaling_on_ongoing_call_session(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "transmitSignalingOnOngoingCallSession",
@@ -3521,7 +3541,7 @@ async fn transmit_signaling_on_ongoing_call_session(
 }
 /// Calls `abortOngoingCallSessionForConversation` with its examples.
 async fn abort_ongoing_call_session_for_conversation(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "abortOngoingCallSessionForConversation",
@@ -3556,7 +3576,9 @@ async fn abort_ongoing_call_session_for_conversation(
     Ok(())
 }
 /// Calls `composeMessageInConversation` with its examples.
-async fn compose_message_in_conversation(client: &crate::Client) -> Result<(), String> {
+async fn compose_message_in_conversation(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "composeMessageInConversation",
         "website_id",
@@ -3581,7 +3603,7 @@ async fn compose_message_in_conversation(client: &crate::Client) -> Result<(), S
 }
 /// Calls `markMessagesDeliveredInConversation` with its examples.
 async fn mark_messages_delivered_in_conversation(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "markMessagesDeliveredInConversation",
@@ -3606,7 +3628,9 @@ async fn mark_messages_delivered_in_conversation(
     Ok(())
 }
 /// Calls `listConversationEvents` with its examples.
-async fn list_conversation_events(client: &crate::Client) -> Result<(), String> {
+async fn list_conversation_events(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "listConversationEvents",
         "website_id",
@@ -3640,7 +3664,7 @@ async fn list_conversation_events(client: &crate::Client) -> Result<(), String> 
 }
 /// Calls `requestUserFeedbackForConversation` with its examples.
 async fn request_user_feedback_for_conversation(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "requestUserFeedbackForConversation",
@@ -3660,7 +3684,9 @@ async fn request_user_feedback_for_conversation(
     Ok(())
 }
 /// Calls `listConversationFiles` with its examples.
-async fn list_conversation_files(client: &crate::Client) -> Result<(), String> {
+async fn list_conversation_files(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "listConversationFiles",
         "website_id",
@@ -3693,7 +3719,9 @@ async fn list_conversation_files(client: &crate::Client) -> Result<(), String> {
     )
 }
 /// Calls `updateConversationInbox` with its examples.
-async fn update_conversation_inbox(client: &crate::Client) -> Result<(), String> {
+async fn update_conversation_inbox(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "updateConversationInbox",
         "website_id",
@@ -3718,7 +3746,7 @@ async fn update_conversation_inbox(client: &crate::Client) -> Result<(), String>
 }
 /// Calls `initiateConversationWithExistingSession` with its examples.
 async fn initiate_conversation_with_existing_session(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "initiateConversationWithExistingSession",
@@ -3738,7 +3766,9 @@ async fn initiate_conversation_with_existing_session(
     Ok(())
 }
 /// Calls `sendMessageInConversation` with its examples.
-async fn send_message_in_conversation(client: &crate::Client) -> Result<(), String> {
+async fn send_message_in_conversation(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "sendMessageInConversation",
         "website_id",
@@ -3771,7 +3801,9 @@ async fn send_message_in_conversation(client: &crate::Client) -> Result<(), Stri
     )
 }
 /// Calls `getMessageInConversation` with its examples.
-async fn get_message_in_conversation(client: &crate::Client) -> Result<(), String> {
+async fn get_message_in_conversation(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "getMessageInConversation",
         "website_id",
@@ -3804,7 +3836,9 @@ async fn get_message_in_conversation(client: &crate::Client) -> Result<(), Strin
     )
 }
 /// Calls `updateMessageInConversation` with its examples.
-async fn update_message_in_conversation(client: &crate::Client) -> Result<(), String> {
+async fn update_message_in_conversation(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "updateMessageInConversation",
         "website_id",
@@ -3833,7 +3867,9 @@ async fn update_message_in_conversation(client: &crate::Client) -> Result<(), St
     Ok(())
 }
 /// Calls `removeMessageInConversation` with its examples.
-async fn remove_message_in_conversation(client: &crate::Client) -> Result<(), String> {
+async fn remove_message_in_conversation(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "removeMessageInConversation",
         "website_id",
@@ -3857,7 +3893,9 @@ async fn remove_message_in_conversation(client: &crate::Client) -> Result<(), St
     Ok(())
 }
 /// Calls `getMessagesInConversation` with its examples.
-async fn get_messages_in_conversation(client: &crate::Client) -> Result<(), String> {
+async fn get_messages_in_conversation(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "getMessagesInConversation",
         "website_id",
@@ -3890,7 +3928,9 @@ async fn get_messages_in_conversation(client: &crate::Client) -> Result<(), Stri
     )
 }
 /// Calls `getConversationMetas` with its examples.
-async fn get_conversation_metas(client: &crate::Client) -> Result<(), String> {
+async fn get_conversation_metas(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "getConversationMetas",
         "website_id",
@@ -3918,7 +3958,9 @@ async fn get_conversation_metas(client: &crate::Client) -> Result<(), String> {
     )
 }
 /// Calls `updateConversationMetas` with its examples.
-async fn update_conversation_metas(client: &crate::Client) -> Result<(), String> {
+async fn update_conversation_metas(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "updateConversationMetas",
         "website_id",
@@ -3942,7 +3984,9 @@ async fn update_conversation_metas(client: &crate::Client) -> Result<(), String>
     Ok(())
 }
 /// Calls `updateConversationOpenState` with its examples.
-async fn update_conversation_open_state(client: &crate::Client) -> Result<(), String> {
+async fn update_conversation_open_state(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "updateConversationOpenState",
         "website_id",
@@ -3967,7 +4011,7 @@ async fn update_conversation_open_state(client: &crate::Client) -> Result<(), St
 }
 /// Calls `getOriginalMessageInConversation` with its examples.
 async fn get_original_message_in_conversation(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "getOriginalMessageInConversation",
@@ -4001,7 +4045,9 @@ async fn get_original_message_in_conversation(
     )
 }
 /// Calls `listConversationPages` with its examples.
-async fn list_conversation_pages(client: &crate::Client) -> Result<(), String> {
+async fn list_conversation_pages(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "listConversationPages",
         "website_id",
@@ -4034,7 +4080,9 @@ async fn list_conversation_pages(client: &crate::Client) -> Result<(), String> {
     )
 }
 /// Calls `getConversationParticipants` with its examples.
-async fn get_conversation_participants(client: &crate::Client) -> Result<(), String> {
+async fn get_conversation_participants(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "getConversationParticipants",
         "website_id",
@@ -4062,7 +4110,9 @@ async fn get_conversation_participants(client: &crate::Client) -> Result<(), Str
     )
 }
 /// Calls `saveConversationParticipants` with its examples.
-async fn save_conversation_participants(client: &crate::Client) -> Result<(), String> {
+async fn save_conversation_participants(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "saveConversationParticipants",
         "website_id",
@@ -4087,7 +4137,7 @@ async fn save_conversation_participants(client: &crate::Client) -> Result<(), St
 }
 /// Calls `requestChatboxBindingPurgeForConversation` with its examples.
 async fn request_chatbox_binding_purge_for_conversation(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "requestChatboxBindingPurgeForConversation",
@@ -4108,7 +4158,7 @@ async fn request_chatbox_binding_purge_for_conversation(
 }
 /// Calls `markMessagesReadInConversation` with its examples.
 async fn mark_messages_read_in_conversation(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "markMessagesReadInConversation",
@@ -4133,7 +4183,9 @@ async fn mark_messages_read_in_conversation(
     Ok(())
 }
 /// Calls `getConversationRelations` with its examples.
-async fn get_conversation_relations(client: &crate::Client) -> Result<(), String> {
+async fn get_conversation_relations(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "getConversationRelations",
         "website_id",
@@ -4162,7 +4214,7 @@ async fn get_conversation_relations(client: &crate::Client) -> Result<(), String
 }
 /// Calls `scheduleReminderForConversation` with its examples.
 async fn schedule_reminder_for_conversation(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "scheduleReminderForConversation",
@@ -4187,7 +4239,9 @@ async fn schedule_reminder_for_conversation(
     Ok(())
 }
 /// Calls `reportConversation` with its examples.
-async fn report_conversation(client: &crate::Client) -> Result<(), String> {
+async fn report_conversation(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "reportConversation",
         "website_id",
@@ -4211,7 +4265,9 @@ async fn report_conversation(client: &crate::Client) -> Result<(), String> {
     Ok(())
 }
 /// Calls `getConversationRoutingAssign` with its examples.
-async fn get_conversation_routing_assign(client: &crate::Client) -> Result<(), String> {
+async fn get_conversation_routing_assign(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "getConversationRoutingAssign",
         "website_id",
@@ -4239,7 +4295,9 @@ async fn get_conversation_routing_assign(client: &crate::Client) -> Result<(), S
     )
 }
 /// Calls `assignConversationRouting` with its examples.
-async fn assign_conversation_routing(client: &crate::Client) -> Result<(), String> {
+async fn assign_conversation_routing(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "assignConversationRouting",
         "website_id",
@@ -4263,7 +4321,9 @@ async fn assign_conversation_routing(client: &crate::Client) -> Result<(), Strin
     Ok(())
 }
 /// Calls `getConversationState` with its examples.
-async fn get_conversation_state(client: &crate::Client) -> Result<(), String> {
+async fn get_conversation_state(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "getConversationState",
         "website_id",
@@ -4291,7 +4351,9 @@ async fn get_conversation_state(client: &crate::Client) -> Result<(), String> {
     )
 }
 /// Calls `changeConversationState` with its examples.
-async fn change_conversation_state(client: &crate::Client) -> Result<(), String> {
+async fn change_conversation_state(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "changeConversationState",
         "website_id",
@@ -4316,7 +4378,7 @@ async fn change_conversation_state(client: &crate::Client) -> Result<(), String>
 }
 /// Calls `requestToolCallForConversation` with its examples.
 async fn request_tool_call_for_conversation(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "requestToolCallForConversation",
@@ -4342,7 +4404,7 @@ async fn request_tool_call_for_conversation(
 }
 /// Calls `requestEmailTranscriptForConversation` with its examples.
 async fn request_email_transcript_for_conversation(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "requestEmailTranscriptForConversation",
@@ -4367,7 +4429,9 @@ async fn request_email_transcript_for_conversation(
     Ok(())
 }
 /// Calls `markConversationAsUnread` with its examples.
-async fn mark_conversation_as_unread(client: &crate::Client) -> Result<(), String> {
+async fn mark_conversation_as_unread(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "markConversationAsUnread",
         "website_id",
@@ -4392,7 +4456,7 @@ async fn mark_conversation_as_unread(client: &crate::Client) -> Result<(), Strin
 }
 /// Calls `getVerifyStatusForConversation` with its examples.
 async fn get_verify_status_for_conversation(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "getVerifyStatusForConversation",
@@ -4422,7 +4486,7 @@ async fn get_verify_status_for_conversation(
 }
 /// Calls `updateVerifyStatusForConversation` with its examples.
 async fn update_verify_status_for_conversation(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "updateVerifyStatusForConversation",
@@ -4448,7 +4512,7 @@ async fn update_verify_status_for_conversation(
 }
 /// Calls `requestIdentityVerificationForConversation` with its examples.
 async fn request_identity_verification_for_conversation(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "requestIdentityVerificationForConversation",
@@ -4474,7 +4538,7 @@ async fn request_identity_verification_for_conversation(
 }
 /// Calls `redeemIdentityVerificationLinkForConversation` with its examples.
 async fn redeem_identity_verification_link_for_conversation(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "redeemIdentityVerificationLinkForConversation",
@@ -4504,7 +4568,7 @@ async fn redeem_identity_verification_link_for_conversation(
 }
 /// Calls `deliverWidgetButtonActionForConversation` with its examples.
 async fn deliver_widget_button_action_for_conversation(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "deliverWidgetButtonActionForConversation",
@@ -4549,7 +4613,7 @@ async fn deliver_widget_button_action_for_conversation(
 }
 /// Calls `deliverWidgetDataActionForConversation` with its examples.
 async fn deliver_widget_data_action_for_conversation(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "deliverWidgetDataActionForConversation",
@@ -4594,7 +4658,7 @@ async fn deliver_widget_data_action_for_conversation(
 }
 /// Calls `resolveSpamConversationContent` with its examples.
 async fn resolve_spam_conversation_content(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "resolveSpamConversationContent",
@@ -4624,7 +4688,7 @@ async fn resolve_spam_conversation_content(
 }
 /// Calls `submitSpamConversationDecision` with its examples.
 async fn submit_spam_conversation_decision(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "submitSpamConversationDecision",
@@ -4649,7 +4713,9 @@ async fn submit_spam_conversation_decision(
     Ok(())
 }
 /// Calls `listSpamConversations` with its examples.
-async fn list_spam_conversations(client: &crate::Client) -> Result<(), String> {
+async fn list_spam_conversations(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "listSpamConversations",
         "website_id",
@@ -4678,7 +4744,7 @@ async fn list_spam_conversations(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `deleteSuggestedConversationDataKey` with its examples.
 async fn delete_suggested_conversation_data_key(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "deleteSuggestedConversationDataKey",
@@ -4699,7 +4765,7 @@ async fn delete_suggested_conversation_data_key(
 }
 /// Calls `listSuggestedConversationDataKeys` with its examples.
 async fn list_suggested_conversation_data_keys(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "listSuggestedConversationDataKeys",
@@ -4729,7 +4795,7 @@ async fn list_suggested_conversation_data_keys(
 }
 /// Calls `deleteSuggestedConversationSegment` with its examples.
 async fn delete_suggested_conversation_segment(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "deleteSuggestedConversationSegment",
@@ -4750,7 +4816,7 @@ async fn delete_suggested_conversation_segment(
 }
 /// Calls `listSuggestedConversationSegments` with its examples.
 async fn list_suggested_conversation_segments(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "listSuggestedConversationSegments",
@@ -4779,7 +4845,9 @@ async fn list_suggested_conversation_segments(
     )
 }
 /// Calls `listConversations` with its examples.
-async fn list_conversations(client: &crate::Client) -> Result<(), String> {
+async fn list_conversations(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "listConversations",
         "website_id",
@@ -4808,7 +4876,9 @@ async fn list_conversations(client: &crate::Client) -> Result<(), String> {
     )
 }
 /// Calls `abortWebsiteDeletion` with its examples.
-async fn abort_website_deletion(client: &crate::Client) -> Result<(), String> {
+async fn abort_website_deletion(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "abortWebsiteDeletion",
         "website_id",
@@ -4823,7 +4893,7 @@ async fn abort_website_deletion(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `listAllActivePlanSubscriptions` with its examples.
 async fn list_all_active_plan_subscriptions(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let answer = client
         .plan_subscription()
@@ -4843,7 +4913,7 @@ async fn list_all_active_plan_subscriptions(
 }
 /// Calls `getPlanSubscriptionForWebsite` with its examples.
 async fn get_plan_subscription_for_website(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "getPlanSubscriptionForWebsite",
@@ -4867,7 +4937,9 @@ async fn get_plan_subscription_for_website(
     )
 }
 /// Calls `subscribeWebsiteToPlan` with its examples.
-async fn subscribe_website_to_plan(client: &crate::Client) -> Result<(), String> {
+async fn subscribe_website_to_plan(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "subscribeWebsiteToPlan",
         "website_id",
@@ -4886,7 +4958,9 @@ async fn subscribe_website_to_plan(client: &crate::Client) -> Result<(), String>
     Ok(())
 }
 /// Calls `unsubscribePlanFromWebsite` with its examples.
-async fn unsubscribe_plan_from_website(client: &crate::Client) -> Result<(), String> {
+async fn unsubscribe_plan_from_website(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "unsubscribePlanFromWebsite",
         "website_id",
@@ -4901,7 +4975,7 @@ async fn unsubscribe_plan_from_website(client: &crate::Client) -> Result<(), Str
 }
 /// Calls `changeBillPeriodForWebsitePlanSubscription` with its examples.
 async fn change_bill_period_for_website_plan_subscription(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "changeBillPeriodForWebsitePlanSubscription",
@@ -4922,7 +4996,7 @@ async fn change_bill_period_for_website_plan_subscription(
 }
 /// Calls `checkCouponAvailabilityForWebsitePlanSubscription` with its examples.
 async fn check_coupon_availability_for_website_plan_subscription(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "checkCouponAvailabilityForWebsitePlanSubscription",
@@ -4952,7 +5026,7 @@ async fn check_coupon_availability_for_website_plan_subscription(
 }
 /// Calls `redeemCouponForWebsitePlanSubscription` with its examples.
 async fn redeem_coupon_for_website_plan_subscription(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "redeemCouponForWebsitePlanSubscription",
@@ -4972,7 +5046,9 @@ async fn redeem_coupon_for_website_plan_subscription(
     Ok(())
 }
 /// Calls `getConnectAccount` with its examples.
-async fn get_connect_account(client: &crate::Client) -> Result<(), String> {
+async fn get_connect_account(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let answer = client
         .plugin_connect()
         .get_connect_account()
@@ -4986,7 +5062,9 @@ async fn get_connect_account(client: &crate::Client) -> Result<(), String> {
     )
 }
 /// Calls `getPluginConnectEndpoints` with its examples.
-async fn get_plugin_connect_endpoints(client: &crate::Client) -> Result<(), String> {
+async fn get_plugin_connect_endpoints(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let answer = client
         .plugin_connect()
         .get_plugin_connect_endpoints()
@@ -5004,7 +5082,9 @@ async fn get_plugin_connect_endpoints(client: &crate::Client) -> Result<(), Stri
     )
 }
 /// Calls `checkConnectSessionValidity` with its examples.
-async fn check_connect_session_validity(client: &crate::Client) -> Result<(), String> {
+async fn check_connect_session_validity(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     if client
         .plugin_connect()
         .check_connect_session_validity()
@@ -5020,7 +5100,9 @@ async fn check_connect_session_validity(client: &crate::Client) -> Result<(), St
     }
 }
 /// Calls `listAllConnectWebsites` with its examples.
-async fn list_all_connect_websites(client: &crate::Client) -> Result<(), String> {
+async fn list_all_connect_websites(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let page_number: u32 = ::crisp_runtime::examples::decode(
         "listAllConnectWebsites",
         "page_number",
@@ -5048,7 +5130,9 @@ async fn list_all_connect_websites(client: &crate::Client) -> Result<(), String>
     )
 }
 /// Calls `listConnectWebsitesSince` with its examples.
-async fn list_connect_websites_since(client: &crate::Client) -> Result<(), String> {
+async fn list_connect_websites_since(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let options: ::crisp_models::ListConnectWebsitesSinceOptions = ::crisp_runtime::examples::decode(
         "listConnectWebsitesSince",
         "options",
@@ -5072,7 +5156,7 @@ async fn list_connect_websites_since(client: &crate::Client) -> Result<(), Strin
 }
 /// Calls `listAllActivePluginSubscriptions` with its examples.
 async fn list_all_active_plugin_subscriptions(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let answer = client
         .plugin_subscription()
@@ -5091,7 +5175,9 @@ async fn list_all_active_plugin_subscriptions(
     )
 }
 /// Calls `listSubscriptionsForWebsite` with its examples.
-async fn list_subscriptions_for_website(client: &crate::Client) -> Result<(), String> {
+async fn list_subscriptions_for_website(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "listSubscriptionsForWebsite",
         "website_id",
@@ -5114,7 +5200,9 @@ async fn list_subscriptions_for_website(client: &crate::Client) -> Result<(), St
     )
 }
 /// Calls `subscribeWebsiteToPlugin` with its examples.
-async fn subscribe_website_to_plugin(client: &crate::Client) -> Result<(), String> {
+async fn subscribe_website_to_plugin(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "subscribeWebsiteToPlugin",
         "website_id",
@@ -5133,7 +5221,9 @@ async fn subscribe_website_to_plugin(client: &crate::Client) -> Result<(), Strin
     Ok(())
 }
 /// Calls `getSubscriptionDetails` with its examples.
-async fn get_subscription_details(client: &crate::Client) -> Result<(), String> {
+async fn get_subscription_details(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "getSubscriptionDetails",
         "website_id",
@@ -5161,7 +5251,9 @@ async fn get_subscription_details(client: &crate::Client) -> Result<(), String> 
     )
 }
 /// Calls `unsubscribePluginFromWebsite` with its examples.
-async fn unsubscribe_plugin_from_website(client: &crate::Client) -> Result<(), String> {
+async fn unsubscribe_plugin_from_website(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "unsubscribePluginFromWebsite",
         "website_id",
@@ -5180,7 +5272,9 @@ async fn unsubscribe_plugin_from_website(client: &crate::Client) -> Result<(), S
     Ok(())
 }
 /// Calls `getPluginAttestProvenance` with its examples.
-async fn get_plugin_attest_provenance(client: &crate::Client) -> Result<(), String> {
+async fn get_plugin_attest_provenance(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "getPluginAttestProvenance",
         "website_id",
@@ -5208,7 +5302,9 @@ async fn get_plugin_attest_provenance(client: &crate::Client) -> Result<(), Stri
     )
 }
 /// Calls `getPluginUsageBills` with its examples.
-async fn get_plugin_usage_bills(client: &crate::Client) -> Result<(), String> {
+async fn get_plugin_usage_bills(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "getPluginUsageBills",
         "website_id",
@@ -5232,7 +5328,9 @@ async fn get_plugin_usage_bills(client: &crate::Client) -> Result<(), String> {
     )
 }
 /// Calls `reportPluginUsageToBill` with its examples.
-async fn report_plugin_usage_to_bill(client: &crate::Client) -> Result<(), String> {
+async fn report_plugin_usage_to_bill(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "reportPluginUsageToBill",
         "website_id",
@@ -5257,7 +5355,7 @@ async fn report_plugin_usage_to_bill(client: &crate::Client) -> Result<(), Strin
 }
 /// Calls `forwardPluginPayloadToChannel` with its examples.
 async fn forward_plugin_payload_to_channel(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "forwardPluginPayloadToChannel",
@@ -5282,7 +5380,9 @@ async fn forward_plugin_payload_to_channel(
     Ok(())
 }
 /// Calls `dispatchPluginEvent` with its examples.
-async fn dispatch_plugin_event(client: &crate::Client) -> Result<(), String> {
+async fn dispatch_plugin_event(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "dispatchPluginEvent",
         "website_id",
@@ -5306,7 +5406,9 @@ async fn dispatch_plugin_event(client: &crate::Client) -> Result<(), String> {
     Ok(())
 }
 /// Calls `getSubscriptionSettings` with its examples.
-async fn get_subscription_settings(client: &crate::Client) -> Result<(), String> {
+async fn get_subscription_settings(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "getSubscriptionSettings",
         "website_id",
@@ -5334,7 +5436,9 @@ async fn get_subscription_settings(client: &crate::Client) -> Result<(), String>
     )
 }
 /// Calls `saveSubscriptionSettings` with its examples.
-async fn save_subscription_settings(client: &crate::Client) -> Result<(), String> {
+async fn save_subscription_settings(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "saveSubscriptionSettings",
         "website_id",
@@ -5358,7 +5462,9 @@ async fn save_subscription_settings(client: &crate::Client) -> Result<(), String
     Ok(())
 }
 /// Calls `updateSubscriptionSettings` with its examples.
-async fn update_subscription_settings(client: &crate::Client) -> Result<(), String> {
+async fn update_subscription_settings(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "updateSubscriptionSettings",
         "website_id",
@@ -5382,7 +5488,9 @@ async fn update_subscription_settings(client: &crate::Client) -> Result<(), Stri
     Ok(())
 }
 /// Calls `generateBucketURL` with its examples.
-async fn generate_bucket_url(client: &crate::Client) -> Result<(), String> {
+async fn generate_bucket_url(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let body: ::crisp_models::BucketUrlRequest = ::crisp_runtime::examples::decode(
         "generateBucketURL",
         "body",
@@ -5392,7 +5500,9 @@ async fn generate_bucket_url(client: &crate::Client) -> Result<(), String> {
     Ok(())
 }
 /// Calls `listAnimationMedias` with its examples.
-async fn list_animation_medias(client: &crate::Client) -> Result<(), String> {
+async fn list_animation_medias(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let page_number: u32 = ::crisp_runtime::examples::decode(
         "listAnimationMedias",
         "page_number",
@@ -5416,7 +5526,9 @@ async fn list_animation_medias(client: &crate::Client) -> Result<(), String> {
     Ok(())
 }
 /// Calls `generateAnalytics` with its examples.
-async fn generate_analytics(client: &crate::Client) -> Result<(), String> {
+async fn generate_analytics(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "generateAnalytics",
         "website_id",
@@ -5440,7 +5552,9 @@ async fn generate_analytics(client: &crate::Client) -> Result<(), String> {
     )
 }
 /// Calls `getWebsiteConnectEndpoints` with its examples.
-async fn get_website_connect_endpoints(client: &crate::Client) -> Result<(), String> {
+async fn get_website_connect_endpoints(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "getWebsiteConnectEndpoints",
         "website_id",
@@ -5463,7 +5577,9 @@ async fn get_website_connect_endpoints(client: &crate::Client) -> Result<(), Str
     )
 }
 /// Calls `getVerifyKey` with its examples.
-async fn get_verify_key(client: &crate::Client) -> Result<(), String> {
+async fn get_verify_key(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "getVerifyKey",
         "website_id",
@@ -5482,7 +5598,9 @@ async fn get_verify_key(client: &crate::Client) -> Result<(), String> {
     )
 }
 /// Calls `rollVerifyKey` with its examples.
-async fn roll_verify_key(client: &crate::Client) -> Result<(), String> {
+async fn roll_verify_key(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "rollVerifyKey",
         "website_id",
@@ -5496,7 +5614,9 @@ async fn roll_verify_key(client: &crate::Client) -> Result<(), String> {
     Ok(())
 }
 /// Calls `getVerifySettings` with its examples.
-async fn get_verify_settings(client: &crate::Client) -> Result<(), String> {
+async fn get_verify_settings(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "getVerifySettings",
         "website_id",
@@ -5515,7 +5635,9 @@ async fn get_verify_settings(client: &crate::Client) -> Result<(), String> {
     )
 }
 /// Calls `updateVerifySettings` with its examples.
-async fn update_verify_settings(client: &crate::Client) -> Result<(), String> {
+async fn update_verify_settings(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "updateVerifySettings",
         "website_id",
@@ -5535,7 +5657,7 @@ async fn update_verify_settings(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `listWebsiteOperatorAvailabilities` with its examples.
 async fn list_website_operator_availabilities(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "listWebsiteOperatorAvailabilities",
@@ -5559,7 +5681,9 @@ async fn list_website_operator_availabilities(
     )
 }
 /// Calls `getWebsiteAvailabilityStatus` with its examples.
-async fn get_website_availability_status(client: &crate::Client) -> Result<(), String> {
+async fn get_website_availability_status(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "getWebsiteAvailabilityStatus",
         "website_id",
@@ -5582,7 +5706,9 @@ async fn get_website_availability_status(client: &crate::Client) -> Result<(), S
     )
 }
 /// Calls `createNewCampaign` with its examples.
-async fn create_new_campaign(client: &crate::Client) -> Result<(), String> {
+async fn create_new_campaign(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "createNewCampaign",
         "website_id",
@@ -5606,7 +5732,9 @@ async fn create_new_campaign(client: &crate::Client) -> Result<(), String> {
     )
 }
 /// Calls `getCampaign` with its examples.
-async fn get_campaign(client: &crate::Client) -> Result<(), String> {
+async fn get_campaign(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "getCampaign",
         "website_id",
@@ -5630,7 +5758,9 @@ async fn get_campaign(client: &crate::Client) -> Result<(), String> {
     )
 }
 /// Calls `checkCampaignExists` with its examples.
-async fn check_campaign_exists(client: &crate::Client) -> Result<(), String> {
+async fn check_campaign_exists(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "checkCampaignExists",
         "website_id",
@@ -5653,7 +5783,9 @@ async fn check_campaign_exists(client: &crate::Client) -> Result<(), String> {
     }
 }
 /// Calls `saveCampaign` with its examples.
-async fn save_campaign(client: &crate::Client) -> Result<(), String> {
+async fn save_campaign(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "saveCampaign",
         "website_id",
@@ -5677,7 +5809,9 @@ async fn save_campaign(client: &crate::Client) -> Result<(), String> {
     Ok(())
 }
 /// Calls `updateCampaign` with its examples.
-async fn update_campaign(client: &crate::Client) -> Result<(), String> {
+async fn update_campaign(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "updateCampaign",
         "website_id",
@@ -5701,7 +5835,9 @@ async fn update_campaign(client: &crate::Client) -> Result<(), String> {
     Ok(())
 }
 /// Calls `removeCampaign` with its examples.
-async fn remove_campaign(client: &crate::Client) -> Result<(), String> {
+async fn remove_campaign(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "removeCampaign",
         "website_id",
@@ -5720,7 +5856,9 @@ async fn remove_campaign(client: &crate::Client) -> Result<(), String> {
     Ok(())
 }
 /// Calls `dispatchCampaign` with its examples.
-async fn dispatch_campaign(client: &crate::Client) -> Result<(), String> {
+async fn dispatch_campaign(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "dispatchCampaign",
         "website_id",
@@ -5739,7 +5877,9 @@ async fn dispatch_campaign(client: &crate::Client) -> Result<(), String> {
     Ok(())
 }
 /// Calls `pauseCampaign` with its examples.
-async fn pause_campaign(client: &crate::Client) -> Result<(), String> {
+async fn pause_campaign(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "pauseCampaign",
         "website_id",
@@ -5758,7 +5898,9 @@ async fn pause_campaign(client: &crate::Client) -> Result<(), String> {
     Ok(())
 }
 /// Calls `listCampaignRecipients` with its examples.
-async fn list_campaign_recipients(client: &crate::Client) -> Result<(), String> {
+async fn list_campaign_recipients(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "listCampaignRecipients",
         "website_id",
@@ -5791,7 +5933,9 @@ async fn list_campaign_recipients(client: &crate::Client) -> Result<(), String> 
     )
 }
 /// Calls `resumeCampaign` with its examples.
-async fn resume_campaign(client: &crate::Client) -> Result<(), String> {
+async fn resume_campaign(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "resumeCampaign",
         "website_id",
@@ -5810,7 +5954,9 @@ async fn resume_campaign(client: &crate::Client) -> Result<(), String> {
     Ok(())
 }
 /// Calls `listCampaignStatistics` with its examples.
-async fn list_campaign_statistics(client: &crate::Client) -> Result<(), String> {
+async fn list_campaign_statistics(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "listCampaignStatistics",
         "website_id",
@@ -5848,7 +5994,9 @@ async fn list_campaign_statistics(client: &crate::Client) -> Result<(), String> 
     )
 }
 /// Calls `testCampaign` with its examples.
-async fn test_campaign(client: &crate::Client) -> Result<(), String> {
+async fn test_campaign(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "testCampaign",
         "website_id",
@@ -5867,7 +6015,9 @@ async fn test_campaign(client: &crate::Client) -> Result<(), String> {
     Ok(())
 }
 /// Calls `listCampaigns` with its examples.
-async fn list_campaigns(client: &crate::Client) -> Result<(), String> {
+async fn list_campaigns(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "listCampaigns",
         "website_id",
@@ -5896,7 +6046,9 @@ async fn list_campaigns(client: &crate::Client) -> Result<(), String> {
     )
 }
 /// Calls `listCampaignTags` with its examples.
-async fn list_campaign_tags(client: &crate::Client) -> Result<(), String> {
+async fn list_campaign_tags(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "listCampaignTags",
         "website_id",
@@ -5915,7 +6067,9 @@ async fn list_campaign_tags(client: &crate::Client) -> Result<(), String> {
     )
 }
 /// Calls `createNewCampaignTemplate` with its examples.
-async fn create_new_campaign_template(client: &crate::Client) -> Result<(), String> {
+async fn create_new_campaign_template(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "createNewCampaignTemplate",
         "website_id",
@@ -5943,7 +6097,9 @@ async fn create_new_campaign_template(client: &crate::Client) -> Result<(), Stri
     )
 }
 /// Calls `getCampaignTemplate` with its examples.
-async fn get_campaign_template(client: &crate::Client) -> Result<(), String> {
+async fn get_campaign_template(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "getCampaignTemplate",
         "website_id",
@@ -5967,7 +6123,9 @@ async fn get_campaign_template(client: &crate::Client) -> Result<(), String> {
     )
 }
 /// Calls `checkCampaignTemplateExists` with its examples.
-async fn check_campaign_template_exists(client: &crate::Client) -> Result<(), String> {
+async fn check_campaign_template_exists(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "checkCampaignTemplateExists",
         "website_id",
@@ -5993,7 +6151,9 @@ async fn check_campaign_template_exists(client: &crate::Client) -> Result<(), St
     }
 }
 /// Calls `saveCampaignTemplate` with its examples.
-async fn save_campaign_template(client: &crate::Client) -> Result<(), String> {
+async fn save_campaign_template(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "saveCampaignTemplate",
         "website_id",
@@ -6017,7 +6177,9 @@ async fn save_campaign_template(client: &crate::Client) -> Result<(), String> {
     Ok(())
 }
 /// Calls `updateCampaignTemplate` with its examples.
-async fn update_campaign_template(client: &crate::Client) -> Result<(), String> {
+async fn update_campaign_template(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "updateCampaignTemplate",
         "website_id",
@@ -6041,7 +6203,9 @@ async fn update_campaign_template(client: &crate::Client) -> Result<(), String> 
     Ok(())
 }
 /// Calls `removeCampaignTemplate` with its examples.
-async fn remove_campaign_template(client: &crate::Client) -> Result<(), String> {
+async fn remove_campaign_template(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "removeCampaignTemplate",
         "website_id",
@@ -6060,7 +6224,9 @@ async fn remove_campaign_template(client: &crate::Client) -> Result<(), String> 
     Ok(())
 }
 /// Calls `listCampaignTemplates` with its examples.
-async fn list_campaign_templates(client: &crate::Client) -> Result<(), String> {
+async fn list_campaign_templates(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "listCampaignTemplates",
         "website_id",
@@ -6093,7 +6259,9 @@ async fn list_campaign_templates(client: &crate::Client) -> Result<(), String> {
     )
 }
 /// Calls `createNewInbox` with its examples.
-async fn create_new_inbox(client: &crate::Client) -> Result<(), String> {
+async fn create_new_inbox(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "createNewInbox",
         "website_id",
@@ -6117,7 +6285,7 @@ async fn create_new_inbox(client: &crate::Client) -> Result<(), String> {
     )
 }
 /// Calls `getInbox` with its examples.
-async fn get_inbox(client: &crate::Client) -> Result<(), String> {
+async fn get_inbox(client: &crate::Client<crate::tier::Dynamic>) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "getInbox",
         "website_id",
@@ -6141,7 +6309,9 @@ async fn get_inbox(client: &crate::Client) -> Result<(), String> {
     )
 }
 /// Calls `checkInboxExists` with its examples.
-async fn check_inbox_exists(client: &crate::Client) -> Result<(), String> {
+async fn check_inbox_exists(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "checkInboxExists",
         "website_id",
@@ -6164,7 +6334,7 @@ async fn check_inbox_exists(client: &crate::Client) -> Result<(), String> {
     }
 }
 /// Calls `saveInbox` with its examples.
-async fn save_inbox(client: &crate::Client) -> Result<(), String> {
+async fn save_inbox(client: &crate::Client<crate::tier::Dynamic>) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "saveInbox",
         "website_id",
@@ -6188,7 +6358,9 @@ async fn save_inbox(client: &crate::Client) -> Result<(), String> {
     Ok(())
 }
 /// Calls `deleteInbox` with its examples.
-async fn delete_inbox(client: &crate::Client) -> Result<(), String> {
+async fn delete_inbox(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "deleteInbox",
         "website_id",
@@ -6207,7 +6379,9 @@ async fn delete_inbox(client: &crate::Client) -> Result<(), String> {
     Ok(())
 }
 /// Calls `batchOrderInboxes` with its examples.
-async fn batch_order_inboxes(client: &crate::Client) -> Result<(), String> {
+async fn batch_order_inboxes(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "batchOrderInboxes",
         "website_id",
@@ -6226,7 +6400,9 @@ async fn batch_order_inboxes(client: &crate::Client) -> Result<(), String> {
     Ok(())
 }
 /// Calls `listInboxes` with its examples.
-async fn list_inboxes(client: &crate::Client) -> Result<(), String> {
+async fn list_inboxes(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "listInboxes",
         "website_id",
@@ -6250,7 +6426,9 @@ async fn list_inboxes(client: &crate::Client) -> Result<(), String> {
     )
 }
 /// Calls `inviteWebsiteOperator` with its examples.
-async fn invite_website_operator(client: &crate::Client) -> Result<(), String> {
+async fn invite_website_operator(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "inviteWebsiteOperator",
         "website_id",
@@ -6269,7 +6447,9 @@ async fn invite_website_operator(client: &crate::Client) -> Result<(), String> {
     Ok(())
 }
 /// Calls `getWebsiteOperator` with its examples.
-async fn get_website_operator(client: &crate::Client) -> Result<(), String> {
+async fn get_website_operator(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "getWebsiteOperator",
         "website_id",
@@ -6293,7 +6473,9 @@ async fn get_website_operator(client: &crate::Client) -> Result<(), String> {
     )
 }
 /// Calls `changeOperatorMembership` with its examples.
-async fn change_operator_membership(client: &crate::Client) -> Result<(), String> {
+async fn change_operator_membership(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "changeOperatorMembership",
         "website_id",
@@ -6317,7 +6499,9 @@ async fn change_operator_membership(client: &crate::Client) -> Result<(), String
     Ok(())
 }
 /// Calls `unlinkOperatorFromWebsite` with its examples.
-async fn unlink_operator_from_website(client: &crate::Client) -> Result<(), String> {
+async fn unlink_operator_from_website(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "unlinkOperatorFromWebsite",
         "website_id",
@@ -6337,7 +6521,7 @@ async fn unlink_operator_from_website(client: &crate::Client) -> Result<(), Stri
 }
 /// Calls `listLastActiveWebsiteOperators` with its examples.
 async fn list_last_active_website_operators(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "listLastActiveWebsiteOperators",
@@ -6362,7 +6546,7 @@ async fn list_last_active_website_operators(
 }
 /// Calls `flushLastActiveWebsiteOperators` with its examples.
 async fn flush_last_active_website_operators(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "flushLastActiveWebsiteOperators",
@@ -6377,7 +6561,9 @@ async fn flush_last_active_website_operators(
     Ok(())
 }
 /// Calls `sendEmailToWebsiteOperators` with its examples.
-async fn send_email_to_website_operators(client: &crate::Client) -> Result<(), String> {
+async fn send_email_to_website_operators(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "sendEmailToWebsiteOperators",
         "website_id",
@@ -6396,7 +6582,9 @@ async fn send_email_to_website_operators(client: &crate::Client) -> Result<(), S
     Ok(())
 }
 /// Calls `listWebsiteOperators` with its examples.
-async fn list_website_operators(client: &crate::Client) -> Result<(), String> {
+async fn list_website_operators(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "listWebsiteOperators",
         "website_id",
@@ -6419,7 +6607,9 @@ async fn list_website_operators(client: &crate::Client) -> Result<(), String> {
     )
 }
 /// Calls `getWebsiteSettings` with its examples.
-async fn get_website_settings(client: &crate::Client) -> Result<(), String> {
+async fn get_website_settings(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "getWebsiteSettings",
         "website_id",
@@ -6438,7 +6628,9 @@ async fn get_website_settings(client: &crate::Client) -> Result<(), String> {
     )
 }
 /// Calls `updateWebsiteSettings` with its examples.
-async fn update_website_settings(client: &crate::Client) -> Result<(), String> {
+async fn update_website_settings(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "updateWebsiteSettings",
         "website_id",
@@ -6457,7 +6649,9 @@ async fn update_website_settings(client: &crate::Client) -> Result<(), String> {
     Ok(())
 }
 /// Calls `createNewTeam` with its examples.
-async fn create_new_team(client: &crate::Client) -> Result<(), String> {
+async fn create_new_team(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "createNewTeam",
         "website_id",
@@ -6481,7 +6675,7 @@ async fn create_new_team(client: &crate::Client) -> Result<(), String> {
     )
 }
 /// Calls `getTeam` with its examples.
-async fn get_team(client: &crate::Client) -> Result<(), String> {
+async fn get_team(client: &crate::Client<crate::tier::Dynamic>) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "getTeam",
         "website_id",
@@ -6505,7 +6699,9 @@ async fn get_team(client: &crate::Client) -> Result<(), String> {
     )
 }
 /// Calls `checkTeamExists` with its examples.
-async fn check_team_exists(client: &crate::Client) -> Result<(), String> {
+async fn check_team_exists(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "checkTeamExists",
         "website_id",
@@ -6528,7 +6724,7 @@ async fn check_team_exists(client: &crate::Client) -> Result<(), String> {
     }
 }
 /// Calls `saveTeam` with its examples.
-async fn save_team(client: &crate::Client) -> Result<(), String> {
+async fn save_team(client: &crate::Client<crate::tier::Dynamic>) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "saveTeam",
         "website_id",
@@ -6552,7 +6748,9 @@ async fn save_team(client: &crate::Client) -> Result<(), String> {
     Ok(())
 }
 /// Calls `deleteTeam` with its examples.
-async fn delete_team(client: &crate::Client) -> Result<(), String> {
+async fn delete_team(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "deleteTeam",
         "website_id",
@@ -6571,7 +6769,7 @@ async fn delete_team(client: &crate::Client) -> Result<(), String> {
     Ok(())
 }
 /// Calls `listTeams` with its examples.
-async fn list_teams(client: &crate::Client) -> Result<(), String> {
+async fn list_teams(client: &crate::Client<crate::tier::Dynamic>) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "listTeams",
         "website_id",
@@ -6595,7 +6793,9 @@ async fn list_teams(client: &crate::Client) -> Result<(), String> {
     )
 }
 /// Calls `resolveHelpdesk` with its examples.
-async fn resolve_helpdesk(client: &crate::Client) -> Result<(), String> {
+async fn resolve_helpdesk(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "resolveHelpdesk",
         "website_id",
@@ -6614,7 +6814,9 @@ async fn resolve_helpdesk(client: &crate::Client) -> Result<(), String> {
     )
 }
 /// Calls `checkHelpdeskExists` with its examples.
-async fn check_helpdesk_exists(client: &crate::Client) -> Result<(), String> {
+async fn check_helpdesk_exists(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "checkHelpdeskExists",
         "website_id",
@@ -6632,7 +6834,9 @@ async fn check_helpdesk_exists(client: &crate::Client) -> Result<(), String> {
     }
 }
 /// Calls `initializeHelpdesk` with its examples.
-async fn initialize_helpdesk(client: &crate::Client) -> Result<(), String> {
+async fn initialize_helpdesk(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "initializeHelpdesk",
         "website_id",
@@ -6651,7 +6855,9 @@ async fn initialize_helpdesk(client: &crate::Client) -> Result<(), String> {
     Ok(())
 }
 /// Calls `deleteHelpdesk` with its examples.
-async fn delete_helpdesk(client: &crate::Client) -> Result<(), String> {
+async fn delete_helpdesk(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "deleteHelpdesk",
         "website_id",
@@ -6670,7 +6876,9 @@ async fn delete_helpdesk(client: &crate::Client) -> Result<(), String> {
     Ok(())
 }
 /// Calls `resolveHelpdeskDomain` with its examples.
-async fn resolve_helpdesk_domain(client: &crate::Client) -> Result<(), String> {
+async fn resolve_helpdesk_domain(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "resolveHelpdeskDomain",
         "website_id",
@@ -6693,7 +6901,9 @@ async fn resolve_helpdesk_domain(client: &crate::Client) -> Result<(), String> {
     )
 }
 /// Calls `requestHelpdeskDomainChange` with its examples.
-async fn request_helpdesk_domain_change(client: &crate::Client) -> Result<(), String> {
+async fn request_helpdesk_domain_change(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "requestHelpdeskDomainChange",
         "website_id",
@@ -6713,7 +6923,7 @@ async fn request_helpdesk_domain_change(client: &crate::Client) -> Result<(), St
 }
 /// Calls `generateHelpdeskDomainSetupFlow` with its examples.
 async fn generate_helpdesk_domain_setup_flow(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "generateHelpdeskDomainSetupFlow",
@@ -6742,7 +6952,9 @@ async fn generate_helpdesk_domain_setup_flow(
     )
 }
 /// Calls `exportHelpdeskLocaleArticles` with its examples.
-async fn export_helpdesk_locale_articles(client: &crate::Client) -> Result<(), String> {
+async fn export_helpdesk_locale_articles(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "exportHelpdeskLocaleArticles",
         "website_id",
@@ -6766,7 +6978,9 @@ async fn export_helpdesk_locale_articles(client: &crate::Client) -> Result<(), S
     Ok(())
 }
 /// Calls `listHelpdeskLocaleFeedbacks` with its examples.
-async fn list_helpdesk_locale_feedbacks(client: &crate::Client) -> Result<(), String> {
+async fn list_helpdesk_locale_feedbacks(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "listHelpdeskLocaleFeedbacks",
         "website_id",
@@ -6816,7 +7030,7 @@ async fn list_helpdesk_locale_feedbacks(client: &crate::Client) -> Result<(), St
 }
 /// Calls `mapHelpdeskLocaleFeedbackRatings` with its examples.
 async fn map_helpdesk_locale_feedback_ratings(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "mapHelpdeskLocaleFeedbackRatings",
@@ -6860,7 +7074,9 @@ async fn map_helpdesk_locale_feedback_ratings(
     )
 }
 /// Calls `resolveHelpdeskHistoryChange` with its examples.
-async fn resolve_helpdesk_history_change(client: &crate::Client) -> Result<(), String> {
+async fn resolve_helpdesk_history_change(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "resolveHelpdeskHistoryChange",
         "website_id",
@@ -6888,7 +7104,9 @@ async fn resolve_helpdesk_history_change(client: &crate::Client) -> Result<(), S
     )
 }
 /// Calls `cancelHelpdeskHistoryChange` with its examples.
-async fn cancel_helpdesk_history_change(client: &crate::Client) -> Result<(), String> {
+async fn cancel_helpdesk_history_change(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "cancelHelpdeskHistoryChange",
         "website_id",
@@ -6912,7 +7130,9 @@ async fn cancel_helpdesk_history_change(client: &crate::Client) -> Result<(), St
     Ok(())
 }
 /// Calls `listHelpdeskHistoryChanges` with its examples.
-async fn list_helpdesk_history_changes(client: &crate::Client) -> Result<(), String> {
+async fn list_helpdesk_history_changes(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "listHelpdeskHistoryChanges",
         "website_id",
@@ -6946,7 +7166,7 @@ async fn list_helpdesk_history_changes(client: &crate::Client) -> Result<(), Str
 }
 /// Calls `importExternalHelpdeskToLocale` with its examples.
 async fn import_external_helpdesk_to_locale(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "importExternalHelpdeskToLocale",
@@ -6976,7 +7196,9 @@ async fn import_external_helpdesk_to_locale(
     Ok(())
 }
 /// Calls `addHelpdeskLocale` with its examples.
-async fn add_helpdesk_locale(client: &crate::Client) -> Result<(), String> {
+async fn add_helpdesk_locale(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "addHelpdeskLocale",
         "website_id",
@@ -6995,7 +7217,9 @@ async fn add_helpdesk_locale(client: &crate::Client) -> Result<(), String> {
     Ok(())
 }
 /// Calls `resolveHelpdeskLocale` with its examples.
-async fn resolve_helpdesk_locale(client: &crate::Client) -> Result<(), String> {
+async fn resolve_helpdesk_locale(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "resolveHelpdeskLocale",
         "website_id",
@@ -7023,7 +7247,9 @@ async fn resolve_helpdesk_locale(client: &crate::Client) -> Result<(), String> {
     )
 }
 /// Calls `checkHelpdeskLocaleExists` with its examples.
-async fn check_helpdesk_locale_exists(client: &crate::Client) -> Result<(), String> {
+async fn check_helpdesk_locale_exists(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "checkHelpdeskLocaleExists",
         "website_id",
@@ -7049,7 +7275,9 @@ async fn check_helpdesk_locale_exists(client: &crate::Client) -> Result<(), Stri
     }
 }
 /// Calls `deleteHelpdeskLocale` with its examples.
-async fn delete_helpdesk_locale(client: &crate::Client) -> Result<(), String> {
+async fn delete_helpdesk_locale(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "deleteHelpdeskLocale",
         "website_id",
@@ -7068,7 +7296,9 @@ async fn delete_helpdesk_locale(client: &crate::Client) -> Result<(), String> {
     Ok(())
 }
 /// Calls `listHelpdeskLocales` with its examples.
-async fn list_helpdesk_locales(client: &crate::Client) -> Result<(), String> {
+async fn list_helpdesk_locales(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "listHelpdeskLocales",
         "website_id",
@@ -7092,7 +7322,9 @@ async fn list_helpdesk_locales(client: &crate::Client) -> Result<(), String> {
     )
 }
 /// Calls `resolveHelpdeskPageEntity` with its examples.
-async fn resolve_helpdesk_page_entity(client: &crate::Client) -> Result<(), String> {
+async fn resolve_helpdesk_page_entity(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "resolveHelpdeskPageEntity",
         "website_id",
@@ -7130,7 +7362,9 @@ async fn resolve_helpdesk_page_entity(client: &crate::Client) -> Result<(), Stri
     )
 }
 /// Calls `listHelpdeskPages` with its examples.
-async fn list_helpdesk_pages(client: &crate::Client) -> Result<(), String> {
+async fn list_helpdesk_pages(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "listHelpdeskPages",
         "website_id",
@@ -7164,7 +7398,9 @@ async fn list_helpdesk_pages(client: &crate::Client) -> Result<(), String> {
     )
 }
 /// Calls `addHelpdeskRedirection` with its examples.
-async fn add_helpdesk_redirection(client: &crate::Client) -> Result<(), String> {
+async fn add_helpdesk_redirection(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "addHelpdeskRedirection",
         "website_id",
@@ -7192,7 +7428,9 @@ async fn add_helpdesk_redirection(client: &crate::Client) -> Result<(), String> 
     )
 }
 /// Calls `resolveHelpdeskRedirection` with its examples.
-async fn resolve_helpdesk_redirection(client: &crate::Client) -> Result<(), String> {
+async fn resolve_helpdesk_redirection(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "resolveHelpdeskRedirection",
         "website_id",
@@ -7221,7 +7459,7 @@ async fn resolve_helpdesk_redirection(client: &crate::Client) -> Result<(), Stri
 }
 /// Calls `checkHelpdeskRedirectionExists` with its examples.
 async fn check_helpdesk_redirection_exists(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "checkHelpdeskRedirectionExists",
@@ -7248,7 +7486,9 @@ async fn check_helpdesk_redirection_exists(
     }
 }
 /// Calls `deleteHelpdeskRedirection` with its examples.
-async fn delete_helpdesk_redirection(client: &crate::Client) -> Result<(), String> {
+async fn delete_helpdesk_redirection(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "deleteHelpdeskRedirection",
         "website_id",
@@ -7267,7 +7507,9 @@ async fn delete_helpdesk_redirection(client: &crate::Client) -> Result<(), Strin
     Ok(())
 }
 /// Calls `listHelpdeskRedirections` with its examples.
-async fn list_helpdesk_redirections(client: &crate::Client) -> Result<(), String> {
+async fn list_helpdesk_redirections(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "listHelpdeskRedirections",
         "website_id",
@@ -7295,7 +7537,9 @@ async fn list_helpdesk_redirections(client: &crate::Client) -> Result<(), String
     )
 }
 /// Calls `requestHelpdeskContentRefresh` with its examples.
-async fn request_helpdesk_content_refresh(client: &crate::Client) -> Result<(), String> {
+async fn request_helpdesk_content_refresh(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "requestHelpdeskContentRefresh",
         "website_id",
@@ -7319,7 +7563,9 @@ async fn request_helpdesk_content_refresh(client: &crate::Client) -> Result<(), 
     Ok(())
 }
 /// Calls `resolveHelpdeskSettings` with its examples.
-async fn resolve_helpdesk_settings(client: &crate::Client) -> Result<(), String> {
+async fn resolve_helpdesk_settings(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "resolveHelpdeskSettings",
         "website_id",
@@ -7342,7 +7588,9 @@ async fn resolve_helpdesk_settings(client: &crate::Client) -> Result<(), String>
     )
 }
 /// Calls `saveHelpdeskSettings` with its examples.
-async fn save_helpdesk_settings(client: &crate::Client) -> Result<(), String> {
+async fn save_helpdesk_settings(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "saveHelpdeskSettings",
         "website_id",
@@ -7361,7 +7609,9 @@ async fn save_helpdesk_settings(client: &crate::Client) -> Result<(), String> {
     Ok(())
 }
 /// Calls `resolveHelpdeskTreeContent` with its examples.
-async fn resolve_helpdesk_tree_content(client: &crate::Client) -> Result<(), String> {
+async fn resolve_helpdesk_tree_content(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "resolveHelpdeskTreeContent",
         "website_id",
@@ -7399,7 +7649,9 @@ async fn resolve_helpdesk_tree_content(client: &crate::Client) -> Result<(), Str
     )
 }
 /// Calls `saveHelpdeskTreeContent` with its examples.
-async fn save_helpdesk_tree_content(client: &crate::Client) -> Result<(), String> {
+async fn save_helpdesk_tree_content(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "saveHelpdeskTreeContent",
         "website_id",
@@ -7439,7 +7691,9 @@ async fn save_helpdesk_tree_content(client: &crate::Client) -> Result<(), String
     Ok(())
 }
 /// Calls `listHelpdeskTree` with its examples.
-async fn list_helpdesk_tree(client: &crate::Client) -> Result<(), String> {
+async fn list_helpdesk_tree(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "listHelpdeskTree",
         "website_id",
@@ -7478,7 +7732,9 @@ async fn list_helpdesk_tree(client: &crate::Client) -> Result<(), String> {
     )
 }
 /// Calls `resolveHelpdeskTreeMetadata` with its examples.
-async fn resolve_helpdesk_tree_metadata(client: &crate::Client) -> Result<(), String> {
+async fn resolve_helpdesk_tree_metadata(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "resolveHelpdeskTreeMetadata",
         "website_id",
@@ -7516,7 +7772,9 @@ async fn resolve_helpdesk_tree_metadata(client: &crate::Client) -> Result<(), St
     )
 }
 /// Calls `updateHelpdeskTreeMetadata` with its examples.
-async fn update_helpdesk_tree_metadata(client: &crate::Client) -> Result<(), String> {
+async fn update_helpdesk_tree_metadata(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "updateHelpdeskTreeMetadata",
         "website_id",
@@ -7556,7 +7814,9 @@ async fn update_helpdesk_tree_metadata(client: &crate::Client) -> Result<(), Str
     Ok(())
 }
 /// Calls `resolveHelpdeskTreePage` with its examples.
-async fn resolve_helpdesk_tree_page(client: &crate::Client) -> Result<(), String> {
+async fn resolve_helpdesk_tree_page(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "resolveHelpdeskTreePage",
         "website_id",
@@ -7594,7 +7854,9 @@ async fn resolve_helpdesk_tree_page(client: &crate::Client) -> Result<(), String
     )
 }
 /// Calls `resolveHelpdeskTreePath` with its examples.
-async fn resolve_helpdesk_tree_path(client: &crate::Client) -> Result<(), String> {
+async fn resolve_helpdesk_tree_path(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "resolveHelpdeskTreePath",
         "website_id",
@@ -7632,7 +7894,9 @@ async fn resolve_helpdesk_tree_path(client: &crate::Client) -> Result<(), String
     )
 }
 /// Calls `createHelpdeskTreePath` with its examples.
-async fn create_helpdesk_tree_path(client: &crate::Client) -> Result<(), String> {
+async fn create_helpdesk_tree_path(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "createHelpdeskTreePath",
         "website_id",
@@ -7661,7 +7925,9 @@ async fn create_helpdesk_tree_path(client: &crate::Client) -> Result<(), String>
     Ok(())
 }
 /// Calls `updateHelpdeskTreePath` with its examples.
-async fn update_helpdesk_tree_path(client: &crate::Client) -> Result<(), String> {
+async fn update_helpdesk_tree_path(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "updateHelpdeskTreePath",
         "website_id",
@@ -7701,7 +7967,9 @@ async fn update_helpdesk_tree_path(client: &crate::Client) -> Result<(), String>
     Ok(())
 }
 /// Calls `deleteHelpdeskTreePath` with its examples.
-async fn delete_helpdesk_tree_path(client: &crate::Client) -> Result<(), String> {
+async fn delete_helpdesk_tree_path(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "deleteHelpdeskTreePath",
         "website_id",
@@ -7731,7 +7999,9 @@ async fn delete_helpdesk_tree_path(client: &crate::Client) -> Result<(), String>
 }
 /// Calls `addNewHelpdeskLocaleArticle` with its examples.
 #[allow(deprecated)]
-async fn add_new_helpdesk_locale_article(client: &crate::Client) -> Result<(), String> {
+async fn add_new_helpdesk_locale_article(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "addNewHelpdeskLocaleArticle",
         "website_id",
@@ -7765,7 +8035,9 @@ async fn add_new_helpdesk_locale_article(client: &crate::Client) -> Result<(), S
 }
 /// Calls `resolveHelpdeskLocaleArticle` with its examples.
 #[allow(deprecated)]
-async fn resolve_helpdesk_locale_article(client: &crate::Client) -> Result<(), String> {
+async fn resolve_helpdesk_locale_article(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "resolveHelpdeskLocaleArticle",
         "website_id",
@@ -7800,7 +8072,7 @@ async fn resolve_helpdesk_locale_article(client: &crate::Client) -> Result<(), S
 /// Calls `checkHelpdeskLocaleArticleExists` with its examples.
 #[allow(deprecated)]
 async fn check_helpdesk_locale_article_exists(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "checkHelpdeskLocaleArticleExists",
@@ -7833,7 +8105,9 @@ async fn check_helpdesk_locale_article_exists(
 }
 /// Calls `saveHelpdeskLocaleArticle` with its examples.
 #[allow(deprecated)]
-async fn save_helpdesk_locale_article(client: &crate::Client) -> Result<(), String> {
+async fn save_helpdesk_locale_article(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "saveHelpdeskLocaleArticle",
         "website_id",
@@ -7863,7 +8137,9 @@ async fn save_helpdesk_locale_article(client: &crate::Client) -> Result<(), Stri
 }
 /// Calls `updateHelpdeskLocaleArticle` with its examples.
 #[allow(deprecated)]
-async fn update_helpdesk_locale_article(client: &crate::Client) -> Result<(), String> {
+async fn update_helpdesk_locale_article(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "updateHelpdeskLocaleArticle",
         "website_id",
@@ -7893,7 +8169,9 @@ async fn update_helpdesk_locale_article(client: &crate::Client) -> Result<(), St
 }
 /// Calls `deleteHelpdeskLocaleArticle` with its examples.
 #[allow(deprecated)]
-async fn delete_helpdesk_locale_article(client: &crate::Client) -> Result<(), String> {
+async fn delete_helpdesk_locale_article(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "deleteHelpdeskLocaleArticle",
         "website_id",
@@ -7919,7 +8197,7 @@ async fn delete_helpdesk_locale_article(client: &crate::Client) -> Result<(), St
 /// Calls `resolveHelpdeskLocaleArticleAlternate` with its examples.
 #[allow(deprecated)]
 async fn resolve_helpdesk_locale_article_alternate(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "resolveHelpdeskLocaleArticleAlternate",
@@ -7965,7 +8243,7 @@ async fn resolve_helpdesk_locale_article_alternate(
 /// Calls `checkHelpdeskLocaleArticleAlternateExists` with its examples.
 #[allow(deprecated)]
 async fn check_helpdesk_locale_article_alternate_exists(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "checkHelpdeskLocaleArticleAlternateExists",
@@ -8009,7 +8287,7 @@ async fn check_helpdesk_locale_article_alternate_exists(
 /// Calls `saveHelpdeskLocaleArticleAlternate` with its examples.
 #[allow(deprecated)]
 async fn save_helpdesk_locale_article_alternate(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "saveHelpdeskLocaleArticleAlternate",
@@ -8052,7 +8330,7 @@ async fn save_helpdesk_locale_article_alternate(
 /// Calls `deleteHelpdeskLocaleArticleAlternate` with its examples.
 #[allow(deprecated)]
 async fn delete_helpdesk_locale_article_alternate(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "deleteHelpdeskLocaleArticleAlternate",
@@ -8089,7 +8367,7 @@ async fn delete_helpdesk_locale_article_alternate(
 /// Calls `listHelpdeskLocaleArticleAlternates` with its examples.
 #[allow(deprecated)]
 async fn list_helpdesk_locale_article_alternates(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "listHelpdeskLocaleArticleAlternates",
@@ -8125,7 +8403,7 @@ async fn list_helpdesk_locale_article_alternates(
 /// Calls `resolveHelpdeskLocaleArticleCategory` with its examples.
 #[allow(deprecated)]
 async fn resolve_helpdesk_locale_article_category(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "resolveHelpdeskLocaleArticleCategory",
@@ -8161,7 +8439,7 @@ async fn resolve_helpdesk_locale_article_category(
 /// Calls `updateHelpdeskLocaleArticleCategory` with its examples.
 #[allow(deprecated)]
 async fn update_helpdesk_locale_article_category(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "updateHelpdeskLocaleArticleCategory",
@@ -8198,7 +8476,7 @@ async fn update_helpdesk_locale_article_category(
 /// Calls `resolveHelpdeskLocaleArticlePage` with its examples.
 #[allow(deprecated)]
 async fn resolve_helpdesk_locale_article_page(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "resolveHelpdeskLocaleArticlePage",
@@ -8233,7 +8511,9 @@ async fn resolve_helpdesk_locale_article_page(
 }
 /// Calls `publishHelpdeskLocaleArticle` with its examples.
 #[allow(deprecated)]
-async fn publish_helpdesk_locale_article(client: &crate::Client) -> Result<(), String> {
+async fn publish_helpdesk_locale_article(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "publishHelpdeskLocaleArticle",
         "website_id",
@@ -8268,7 +8548,7 @@ async fn publish_helpdesk_locale_article(client: &crate::Client) -> Result<(), S
 /// Calls `unpublishHelpdeskLocaleArticle` with its examples.
 #[allow(deprecated)]
 async fn unpublish_helpdesk_locale_article(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "unpublishHelpdeskLocaleArticle",
@@ -8294,7 +8574,9 @@ async fn unpublish_helpdesk_locale_article(
 }
 /// Calls `listHelpdeskLocaleArticles` with its examples.
 #[allow(deprecated)]
-async fn list_helpdesk_locale_articles(client: &crate::Client) -> Result<(), String> {
+async fn list_helpdesk_locale_articles(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "listHelpdeskLocaleArticles",
         "website_id",
@@ -8328,7 +8610,9 @@ async fn list_helpdesk_locale_articles(client: &crate::Client) -> Result<(), Str
 }
 /// Calls `listHelpdeskLocaleCategories` with its examples.
 #[allow(deprecated)]
-async fn list_helpdesk_locale_categories(client: &crate::Client) -> Result<(), String> {
+async fn list_helpdesk_locale_categories(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "listHelpdeskLocaleCategories",
         "website_id",
@@ -8362,7 +8646,9 @@ async fn list_helpdesk_locale_categories(client: &crate::Client) -> Result<(), S
 }
 /// Calls `addHelpdeskLocaleCategory` with its examples.
 #[allow(deprecated)]
-async fn add_helpdesk_locale_category(client: &crate::Client) -> Result<(), String> {
+async fn add_helpdesk_locale_category(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "addHelpdeskLocaleCategory",
         "website_id",
@@ -8396,7 +8682,9 @@ async fn add_helpdesk_locale_category(client: &crate::Client) -> Result<(), Stri
 }
 /// Calls `resolveHelpdeskLocaleCategory` with its examples.
 #[allow(deprecated)]
-async fn resolve_helpdesk_locale_category(client: &crate::Client) -> Result<(), String> {
+async fn resolve_helpdesk_locale_category(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "resolveHelpdeskLocaleCategory",
         "website_id",
@@ -8431,7 +8719,7 @@ async fn resolve_helpdesk_locale_category(client: &crate::Client) -> Result<(), 
 /// Calls `checkHelpdeskLocaleCategoryExists` with its examples.
 #[allow(deprecated)]
 async fn check_helpdesk_locale_category_exists(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "checkHelpdeskLocaleCategoryExists",
@@ -8464,7 +8752,9 @@ async fn check_helpdesk_locale_category_exists(
 }
 /// Calls `saveHelpdeskLocaleCategory` with its examples.
 #[allow(deprecated)]
-async fn save_helpdesk_locale_category(client: &crate::Client) -> Result<(), String> {
+async fn save_helpdesk_locale_category(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "saveHelpdeskLocaleCategory",
         "website_id",
@@ -8494,7 +8784,9 @@ async fn save_helpdesk_locale_category(client: &crate::Client) -> Result<(), Str
 }
 /// Calls `updateHelpdeskLocaleCategory` with its examples.
 #[allow(deprecated)]
-async fn update_helpdesk_locale_category(client: &crate::Client) -> Result<(), String> {
+async fn update_helpdesk_locale_category(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "updateHelpdeskLocaleCategory",
         "website_id",
@@ -8524,7 +8816,9 @@ async fn update_helpdesk_locale_category(client: &crate::Client) -> Result<(), S
 }
 /// Calls `deleteHelpdeskLocaleCategory` with its examples.
 #[allow(deprecated)]
-async fn delete_helpdesk_locale_category(client: &crate::Client) -> Result<(), String> {
+async fn delete_helpdesk_locale_category(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "deleteHelpdeskLocaleCategory",
         "website_id",
@@ -8549,7 +8843,9 @@ async fn delete_helpdesk_locale_category(client: &crate::Client) -> Result<(), S
 }
 /// Calls `addHelpdeskLocaleSection` with its examples.
 #[allow(deprecated)]
-async fn add_helpdesk_locale_section(client: &crate::Client) -> Result<(), String> {
+async fn add_helpdesk_locale_section(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "addHelpdeskLocaleSection",
         "website_id",
@@ -8588,7 +8884,9 @@ async fn add_helpdesk_locale_section(client: &crate::Client) -> Result<(), Strin
 }
 /// Calls `resolveHelpdeskLocaleSection` with its examples.
 #[allow(deprecated)]
-async fn resolve_helpdesk_locale_section(client: &crate::Client) -> Result<(), String> {
+async fn resolve_helpdesk_locale_section(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "resolveHelpdeskLocaleSection",
         "website_id",
@@ -8628,7 +8926,7 @@ async fn resolve_helpdesk_locale_section(client: &crate::Client) -> Result<(), S
 /// Calls `checkHelpdeskLocaleSectionExists` with its examples.
 #[allow(deprecated)]
 async fn check_helpdesk_locale_section_exists(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "checkHelpdeskLocaleSectionExists",
@@ -8671,7 +8969,9 @@ async fn check_helpdesk_locale_section_exists(
 }
 /// Calls `saveHelpdeskLocaleSection` with its examples.
 #[allow(deprecated)]
-async fn save_helpdesk_locale_section(client: &crate::Client) -> Result<(), String> {
+async fn save_helpdesk_locale_section(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "saveHelpdeskLocaleSection",
         "website_id",
@@ -8712,7 +9012,9 @@ async fn save_helpdesk_locale_section(client: &crate::Client) -> Result<(), Stri
 }
 /// Calls `updateHelpdeskLocaleSection` with its examples.
 #[allow(deprecated)]
-async fn update_helpdesk_locale_section(client: &crate::Client) -> Result<(), String> {
+async fn update_helpdesk_locale_section(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "updateHelpdeskLocaleSection",
         "website_id",
@@ -8753,7 +9055,9 @@ async fn update_helpdesk_locale_section(client: &crate::Client) -> Result<(), St
 }
 /// Calls `deleteHelpdeskLocaleSection` with its examples.
 #[allow(deprecated)]
-async fn delete_helpdesk_locale_section(client: &crate::Client) -> Result<(), String> {
+async fn delete_helpdesk_locale_section(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "deleteHelpdeskLocaleSection",
         "website_id",
@@ -8783,7 +9087,9 @@ async fn delete_helpdesk_locale_section(client: &crate::Client) -> Result<(), St
 }
 /// Calls `listHelpdeskLocaleSections` with its examples.
 #[allow(deprecated)]
-async fn list_helpdesk_locale_sections(client: &crate::Client) -> Result<(), String> {
+async fn list_helpdesk_locale_sections(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "listHelpdeskLocaleSections",
         "website_id",
@@ -8823,7 +9129,7 @@ async fn list_helpdesk_locale_sections(client: &crate::Client) -> Result<(), Str
 /// Calls `exportHelpdeskLocaleArticlesLegacy` with its examples.
 #[allow(deprecated)]
 async fn export_helpdesk_locale_articles_legacy(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "exportHelpdeskLocaleArticlesLegacy",
@@ -8845,7 +9151,7 @@ async fn export_helpdesk_locale_articles_legacy(
 /// Calls `listHelpdeskLocaleFeedbacksLegacy` with its examples.
 #[allow(deprecated)]
 async fn list_helpdesk_locale_feedbacks_legacy(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "listHelpdeskLocaleFeedbacksLegacy",
@@ -8891,7 +9197,7 @@ async fn list_helpdesk_locale_feedbacks_legacy(
 /// Calls `mapHelpdeskLocaleFeedbackRatingsLegacy` with its examples.
 #[allow(deprecated)]
 async fn map_helpdesk_locale_feedback_ratings_legacy(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "mapHelpdeskLocaleFeedbackRatingsLegacy",
@@ -8927,7 +9233,7 @@ async fn map_helpdesk_locale_feedback_ratings_legacy(
 /// Calls `importExternalHelpdeskToLocaleLegacy` with its examples.
 #[allow(deprecated)]
 async fn import_external_helpdesk_to_locale_legacy(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "importExternalHelpdeskToLocaleLegacy",
@@ -8952,7 +9258,9 @@ async fn import_external_helpdesk_to_locale_legacy(
     Ok(())
 }
 /// Calls `batchBlockConversations` with its examples.
-async fn batch_block_conversations(client: &crate::Client) -> Result<(), String> {
+async fn batch_block_conversations(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "batchBlockConversations",
         "website_id",
@@ -8971,7 +9279,9 @@ async fn batch_block_conversations(client: &crate::Client) -> Result<(), String>
     Ok(())
 }
 /// Calls `batchUpdateData` with its examples.
-async fn batch_update_data(client: &crate::Client) -> Result<(), String> {
+async fn batch_update_data(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "batchUpdateData",
         "website_id",
@@ -8990,7 +9300,9 @@ async fn batch_update_data(client: &crate::Client) -> Result<(), String> {
     Ok(())
 }
 /// Calls `batchInboxConversations` with its examples.
-async fn batch_inbox_conversations(client: &crate::Client) -> Result<(), String> {
+async fn batch_inbox_conversations(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "batchInboxConversations",
         "website_id",
@@ -9009,7 +9321,9 @@ async fn batch_inbox_conversations(client: &crate::Client) -> Result<(), String>
     Ok(())
 }
 /// Calls `batchReadConversations` with its examples.
-async fn batch_read_conversations(client: &crate::Client) -> Result<(), String> {
+async fn batch_read_conversations(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "batchReadConversations",
         "website_id",
@@ -9028,7 +9342,9 @@ async fn batch_read_conversations(client: &crate::Client) -> Result<(), String> 
     Ok(())
 }
 /// Calls `batchRemove` with its examples.
-async fn batch_remove(client: &crate::Client) -> Result<(), String> {
+async fn batch_remove(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "batchRemove",
         "website_id",
@@ -9047,7 +9363,9 @@ async fn batch_remove(client: &crate::Client) -> Result<(), String> {
     Ok(())
 }
 /// Calls `batchReportConversations` with its examples.
-async fn batch_report_conversations(client: &crate::Client) -> Result<(), String> {
+async fn batch_report_conversations(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "batchReportConversations",
         "website_id",
@@ -9066,7 +9384,9 @@ async fn batch_report_conversations(client: &crate::Client) -> Result<(), String
     Ok(())
 }
 /// Calls `batchResolveConversations` with its examples.
-async fn batch_resolve_conversations(client: &crate::Client) -> Result<(), String> {
+async fn batch_resolve_conversations(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "batchResolveConversations",
         "website_id",
@@ -9085,7 +9405,9 @@ async fn batch_resolve_conversations(client: &crate::Client) -> Result<(), Strin
     Ok(())
 }
 /// Calls `batchRoutingConversations` with its examples.
-async fn batch_routing_conversations(client: &crate::Client) -> Result<(), String> {
+async fn batch_routing_conversations(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "batchRoutingConversations",
         "website_id",
@@ -9104,7 +9426,9 @@ async fn batch_routing_conversations(client: &crate::Client) -> Result<(), Strin
     Ok(())
 }
 /// Calls `batchUpdateSegments` with its examples.
-async fn batch_update_segments(client: &crate::Client) -> Result<(), String> {
+async fn batch_update_segments(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "batchUpdateSegments",
         "website_id",
@@ -9123,7 +9447,9 @@ async fn batch_update_segments(client: &crate::Client) -> Result<(), String> {
     Ok(())
 }
 /// Calls `batchUnreadConversations` with its examples.
-async fn batch_unread_conversations(client: &crate::Client) -> Result<(), String> {
+async fn batch_unread_conversations(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "batchUnreadConversations",
         "website_id",
@@ -9142,7 +9468,9 @@ async fn batch_unread_conversations(client: &crate::Client) -> Result<(), String
     Ok(())
 }
 /// Calls `batchUnresolveConversations` with its examples.
-async fn batch_unresolve_conversations(client: &crate::Client) -> Result<(), String> {
+async fn batch_unresolve_conversations(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "batchUnresolveConversations",
         "website_id",
@@ -9161,7 +9489,9 @@ async fn batch_unresolve_conversations(client: &crate::Client) -> Result<(), Str
     Ok(())
 }
 /// Calls `listPeopleCampaigns` with its examples.
-async fn list_people_campaigns(client: &crate::Client) -> Result<(), String> {
+async fn list_people_campaigns(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "listPeopleCampaigns",
         "website_id",
@@ -9190,7 +9520,9 @@ async fn list_people_campaigns(client: &crate::Client) -> Result<(), String> {
     )
 }
 /// Calls `listPeopleConversations` with its examples.
-async fn list_people_conversations(client: &crate::Client) -> Result<(), String> {
+async fn list_people_conversations(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "listPeopleConversations",
         "website_id",
@@ -9228,7 +9560,9 @@ async fn list_people_conversations(client: &crate::Client) -> Result<(), String>
     )
 }
 /// Calls `getPeopleData` with its examples.
-async fn get_people_data(client: &crate::Client) -> Result<(), String> {
+async fn get_people_data(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "getPeopleData",
         "website_id",
@@ -9252,7 +9586,9 @@ async fn get_people_data(client: &crate::Client) -> Result<(), String> {
     )
 }
 /// Calls `savePeopleData` with its examples.
-async fn save_people_data(client: &crate::Client) -> Result<(), String> {
+async fn save_people_data(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "savePeopleData",
         "website_id",
@@ -9276,7 +9612,9 @@ async fn save_people_data(client: &crate::Client) -> Result<(), String> {
     Ok(())
 }
 /// Calls `updatePeopleData` with its examples.
-async fn update_people_data(client: &crate::Client) -> Result<(), String> {
+async fn update_people_data(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "updatePeopleData",
         "website_id",
@@ -9300,7 +9638,9 @@ async fn update_people_data(client: &crate::Client) -> Result<(), String> {
     Ok(())
 }
 /// Calls `addPeopleEvent` with its examples.
-async fn add_people_event(client: &crate::Client) -> Result<(), String> {
+async fn add_people_event(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "addPeopleEvent",
         "website_id",
@@ -9324,7 +9664,9 @@ async fn add_people_event(client: &crate::Client) -> Result<(), String> {
     Ok(())
 }
 /// Calls `listPeopleEvents` with its examples.
-async fn list_people_events(client: &crate::Client) -> Result<(), String> {
+async fn list_people_events(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "listPeopleEvents",
         "website_id",
@@ -9353,7 +9695,9 @@ async fn list_people_events(client: &crate::Client) -> Result<(), String> {
     )
 }
 /// Calls `exportPeopleProfiles` with its examples.
-async fn export_people_profiles(client: &crate::Client) -> Result<(), String> {
+async fn export_people_profiles(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "exportPeopleProfiles",
         "website_id",
@@ -9367,7 +9711,9 @@ async fn export_people_profiles(client: &crate::Client) -> Result<(), String> {
     Ok(())
 }
 /// Calls `importPeopleProfiles` with its examples.
-async fn import_people_profiles(client: &crate::Client) -> Result<(), String> {
+async fn import_people_profiles(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "importPeopleProfiles",
         "website_id",
@@ -9395,7 +9741,9 @@ async fn import_people_profiles(client: &crate::Client) -> Result<(), String> {
     )
 }
 /// Calls `addNewPeopleProfile` with its examples.
-async fn add_new_people_profile(client: &crate::Client) -> Result<(), String> {
+async fn add_new_people_profile(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "addNewPeopleProfile",
         "website_id",
@@ -9419,7 +9767,9 @@ async fn add_new_people_profile(client: &crate::Client) -> Result<(), String> {
     )
 }
 /// Calls `getPeopleProfile` with its examples.
-async fn get_people_profile(client: &crate::Client) -> Result<(), String> {
+async fn get_people_profile(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "getPeopleProfile",
         "website_id",
@@ -9443,7 +9793,9 @@ async fn get_people_profile(client: &crate::Client) -> Result<(), String> {
     )
 }
 /// Calls `checkPeopleProfileExists` with its examples.
-async fn check_people_profile_exists(client: &crate::Client) -> Result<(), String> {
+async fn check_people_profile_exists(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "checkPeopleProfileExists",
         "website_id",
@@ -9469,7 +9821,9 @@ async fn check_people_profile_exists(client: &crate::Client) -> Result<(), Strin
     }
 }
 /// Calls `savePeopleProfile` with its examples.
-async fn save_people_profile(client: &crate::Client) -> Result<(), String> {
+async fn save_people_profile(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "savePeopleProfile",
         "website_id",
@@ -9493,7 +9847,9 @@ async fn save_people_profile(client: &crate::Client) -> Result<(), String> {
     Ok(())
 }
 /// Calls `updatePeopleProfile` with its examples.
-async fn update_people_profile(client: &crate::Client) -> Result<(), String> {
+async fn update_people_profile(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "updatePeopleProfile",
         "website_id",
@@ -9517,7 +9873,9 @@ async fn update_people_profile(client: &crate::Client) -> Result<(), String> {
     Ok(())
 }
 /// Calls `removePeopleProfile` with its examples.
-async fn remove_people_profile(client: &crate::Client) -> Result<(), String> {
+async fn remove_people_profile(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "removePeopleProfile",
         "website_id",
@@ -9536,7 +9894,9 @@ async fn remove_people_profile(client: &crate::Client) -> Result<(), String> {
     Ok(())
 }
 /// Calls `listPeopleProfiles` with its examples.
-async fn list_people_profiles(client: &crate::Client) -> Result<(), String> {
+async fn list_people_profiles(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "listPeopleProfiles",
         "website_id",
@@ -9565,7 +9925,9 @@ async fn list_people_profiles(client: &crate::Client) -> Result<(), String> {
     )
 }
 /// Calls `getPeopleStatistics` with its examples.
-async fn get_people_statistics(client: &crate::Client) -> Result<(), String> {
+async fn get_people_statistics(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "getPeopleStatistics",
         "website_id",
@@ -9584,7 +9946,9 @@ async fn get_people_statistics(client: &crate::Client) -> Result<(), String> {
     )
 }
 /// Calls `getPeopleSubscriptionStatus` with its examples.
-async fn get_people_subscription_status(client: &crate::Client) -> Result<(), String> {
+async fn get_people_subscription_status(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "getPeopleSubscriptionStatus",
         "website_id",
@@ -9613,7 +9977,7 @@ async fn get_people_subscription_status(client: &crate::Client) -> Result<(), St
 }
 /// Calls `updatePeopleSubscriptionStatus` with its examples.
 async fn update_people_subscription_status(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "updatePeopleSubscriptionStatus",
@@ -9638,7 +10002,9 @@ async fn update_people_subscription_status(
     Ok(())
 }
 /// Calls `deleteSuggestedPeopleDataKey` with its examples.
-async fn delete_suggested_people_data_key(client: &crate::Client) -> Result<(), String> {
+async fn delete_suggested_people_data_key(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "deleteSuggestedPeopleDataKey",
         "website_id",
@@ -9657,7 +10023,9 @@ async fn delete_suggested_people_data_key(client: &crate::Client) -> Result<(), 
     Ok(())
 }
 /// Calls `listSuggestedPeopleDataKeys` with its examples.
-async fn list_suggested_people_data_keys(client: &crate::Client) -> Result<(), String> {
+async fn list_suggested_people_data_keys(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "listSuggestedPeopleDataKeys",
         "website_id",
@@ -9685,7 +10053,9 @@ async fn list_suggested_people_data_keys(client: &crate::Client) -> Result<(), S
     )
 }
 /// Calls `deleteSuggestedPeopleEvent` with its examples.
-async fn delete_suggested_people_event(client: &crate::Client) -> Result<(), String> {
+async fn delete_suggested_people_event(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "deleteSuggestedPeopleEvent",
         "website_id",
@@ -9704,7 +10074,9 @@ async fn delete_suggested_people_event(client: &crate::Client) -> Result<(), Str
     Ok(())
 }
 /// Calls `listSuggestedPeopleEvents` with its examples.
-async fn list_suggested_people_events(client: &crate::Client) -> Result<(), String> {
+async fn list_suggested_people_events(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "listSuggestedPeopleEvents",
         "website_id",
@@ -9732,7 +10104,9 @@ async fn list_suggested_people_events(client: &crate::Client) -> Result<(), Stri
     )
 }
 /// Calls `deleteSuggestedPeopleSegment` with its examples.
-async fn delete_suggested_people_segment(client: &crate::Client) -> Result<(), String> {
+async fn delete_suggested_people_segment(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "deleteSuggestedPeopleSegment",
         "website_id",
@@ -9751,7 +10125,9 @@ async fn delete_suggested_people_segment(client: &crate::Client) -> Result<(), S
     Ok(())
 }
 /// Calls `listSuggestedPeopleSegments` with its examples.
-async fn list_suggested_people_segments(client: &crate::Client) -> Result<(), String> {
+async fn list_suggested_people_segments(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "listSuggestedPeopleSegments",
         "website_id",
@@ -9779,7 +10155,9 @@ async fn list_suggested_people_segments(client: &crate::Client) -> Result<(), St
     )
 }
 /// Calls `countBlockedVisitors` with its examples.
-async fn count_blocked_visitors(client: &crate::Client) -> Result<(), String> {
+async fn count_blocked_visitors(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "countBlockedVisitors",
         "website_id",
@@ -9802,7 +10180,9 @@ async fn count_blocked_visitors(client: &crate::Client) -> Result<(), String> {
     )
 }
 /// Calls `countBlockedVisitorsInRule` with its examples.
-async fn count_blocked_visitors_in_rule(client: &crate::Client) -> Result<(), String> {
+async fn count_blocked_visitors_in_rule(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "countBlockedVisitorsInRule",
         "website_id",
@@ -9830,7 +10210,9 @@ async fn count_blocked_visitors_in_rule(client: &crate::Client) -> Result<(), St
     )
 }
 /// Calls `clearBlockedVisitorsInRule` with its examples.
-async fn clear_blocked_visitors_in_rule(client: &crate::Client) -> Result<(), String> {
+async fn clear_blocked_visitors_in_rule(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "clearBlockedVisitorsInRule",
         "website_id",
@@ -9849,7 +10231,9 @@ async fn clear_blocked_visitors_in_rule(client: &crate::Client) -> Result<(), St
     Ok(())
 }
 /// Calls `countVisitors` with its examples.
-async fn count_visitors(client: &crate::Client) -> Result<(), String> {
+async fn count_visitors(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "countVisitors",
         "website_id",
@@ -9868,7 +10252,9 @@ async fn count_visitors(client: &crate::Client) -> Result<(), String> {
     )
 }
 /// Calls `listVisitors` with its examples.
-async fn list_visitors(client: &crate::Client) -> Result<(), String> {
+async fn list_visitors(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "listVisitors",
         "website_id",
@@ -9892,7 +10278,9 @@ async fn list_visitors(client: &crate::Client) -> Result<(), String> {
     )
 }
 /// Calls `pinpointVisitorsOnMap` with its examples.
-async fn pinpoint_visitors_on_map(client: &crate::Client) -> Result<(), String> {
+async fn pinpoint_visitors_on_map(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "pinpointVisitorsOnMap",
         "website_id",
@@ -9921,7 +10309,7 @@ async fn pinpoint_visitors_on_map(client: &crate::Client) -> Result<(), String> 
 }
 /// Calls `getSessionIdentifierFromToken` with its examples.
 async fn get_session_identifier_from_token(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "getSessionIdentifierFromToken",
@@ -9951,7 +10339,9 @@ async fn get_session_identifier_from_token(
 }
 /// Calls `listAnswerSnippets` with its examples.
 #[cfg(feature = "internal")]
-async fn list_answer_snippets(client: &crate::Client) -> Result<(), String> {
+async fn list_answer_snippets(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "listAnswerSnippets",
         "website_id",
@@ -9976,7 +10366,9 @@ async fn list_answer_snippets(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `addANewAnswerSnippet` with its examples.
 #[cfg(feature = "internal")]
-async fn add_a_new_answer_snippet(client: &crate::Client) -> Result<(), String> {
+async fn add_a_new_answer_snippet(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "addANewAnswerSnippet",
         "website_id",
@@ -9996,7 +10388,9 @@ async fn add_a_new_answer_snippet(client: &crate::Client) -> Result<(), String> 
 }
 /// Calls `resolveAnswerSnippet` with its examples.
 #[cfg(feature = "internal")]
-async fn resolve_answer_snippet(client: &crate::Client) -> Result<(), String> {
+async fn resolve_answer_snippet(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "resolveAnswerSnippet",
         "website_id",
@@ -10025,7 +10419,9 @@ async fn resolve_answer_snippet(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `checkIfAnswerSnippetExists` with its examples.
 #[cfg(feature = "internal")]
-async fn check_if_answer_snippet_exists(client: &crate::Client) -> Result<(), String> {
+async fn check_if_answer_snippet_exists(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "checkIfAnswerSnippetExists",
         "website_id",
@@ -10052,7 +10448,9 @@ async fn check_if_answer_snippet_exists(client: &crate::Client) -> Result<(), St
 }
 /// Calls `updateAnswerSnippet` with its examples.
 #[cfg(feature = "internal")]
-async fn update_answer_snippet(client: &crate::Client) -> Result<(), String> {
+async fn update_answer_snippet(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "updateAnswerSnippet",
         "website_id",
@@ -10077,7 +10475,9 @@ async fn update_answer_snippet(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `deleteAnswerSnippet` with its examples.
 #[cfg(feature = "internal")]
-async fn delete_answer_snippet(client: &crate::Client) -> Result<(), String> {
+async fn delete_answer_snippet(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "deleteAnswerSnippet",
         "website_id",
@@ -10097,7 +10497,9 @@ async fn delete_answer_snippet(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `listWebpageDomains` with its examples.
 #[cfg(feature = "internal")]
-async fn list_webpage_domains(client: &crate::Client) -> Result<(), String> {
+async fn list_webpage_domains(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "listWebpageDomains",
         "website_id",
@@ -10117,7 +10519,9 @@ async fn list_webpage_domains(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `addANewWebpageDomain` with its examples.
 #[cfg(feature = "internal")]
-async fn add_a_new_webpage_domain(client: &crate::Client) -> Result<(), String> {
+async fn add_a_new_webpage_domain(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "addANewWebpageDomain",
         "website_id",
@@ -10137,7 +10541,9 @@ async fn add_a_new_webpage_domain(client: &crate::Client) -> Result<(), String> 
 }
 /// Calls `resolveWebpageDomain` with its examples.
 #[cfg(feature = "internal")]
-async fn resolve_webpage_domain(client: &crate::Client) -> Result<(), String> {
+async fn resolve_webpage_domain(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "resolveWebpageDomain",
         "website_id",
@@ -10166,7 +10572,9 @@ async fn resolve_webpage_domain(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `checkIfWebpageDomainExists` with its examples.
 #[cfg(feature = "internal")]
-async fn check_if_webpage_domain_exists(client: &crate::Client) -> Result<(), String> {
+async fn check_if_webpage_domain_exists(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "checkIfWebpageDomainExists",
         "website_id",
@@ -10193,7 +10601,9 @@ async fn check_if_webpage_domain_exists(client: &crate::Client) -> Result<(), St
 }
 /// Calls `updateWebpageDomain` with its examples.
 #[cfg(feature = "internal")]
-async fn update_webpage_domain(client: &crate::Client) -> Result<(), String> {
+async fn update_webpage_domain(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "updateWebpageDomain",
         "website_id",
@@ -10218,7 +10628,9 @@ async fn update_webpage_domain(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `deleteWebpageDomain` with its examples.
 #[cfg(feature = "internal")]
-async fn delete_webpage_domain(client: &crate::Client) -> Result<(), String> {
+async fn delete_webpage_domain(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "deleteWebpageDomain",
         "website_id",
@@ -10238,7 +10650,9 @@ async fn delete_webpage_domain(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `refreshWebpageDomain` with its examples.
 #[cfg(feature = "internal")]
-async fn refresh_webpage_domain(client: &crate::Client) -> Result<(), String> {
+async fn refresh_webpage_domain(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "refreshWebpageDomain",
         "website_id",
@@ -10258,7 +10672,9 @@ async fn refresh_webpage_domain(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `listWebpageDomainPages` with its examples.
 #[cfg(feature = "internal")]
-async fn list_webpage_domain_pages(client: &crate::Client) -> Result<(), String> {
+async fn list_webpage_domain_pages(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "listWebpageDomainPages",
         "website_id",
@@ -10293,7 +10709,7 @@ async fn list_webpage_domain_pages(client: &crate::Client) -> Result<(), String>
 /// Calls `checkIfWebpageDomainPageExists` with its examples.
 #[cfg(feature = "internal")]
 async fn check_if_webpage_domain_page_exists(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "checkIfWebpageDomainPageExists",
@@ -10330,7 +10746,9 @@ async fn check_if_webpage_domain_page_exists(
 }
 /// Calls `updateWebpageDomainPage` with its examples.
 #[cfg(feature = "internal")]
-async fn update_webpage_domain_page(client: &crate::Client) -> Result<(), String> {
+async fn update_webpage_domain_page(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "updateWebpageDomainPage",
         "website_id",
@@ -10366,7 +10784,7 @@ async fn update_webpage_domain_page(client: &crate::Client) -> Result<(), String
 /// Calls `resolveWebpageDomainPageContent` with its examples.
 #[cfg(feature = "internal")]
 async fn resolve_webpage_domain_page_content(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "resolveWebpageDomainPageContent",
@@ -10405,7 +10823,9 @@ async fn resolve_webpage_domain_page_content(
 }
 /// Calls `listOverlaySearches` with its examples.
 #[cfg(feature = "internal")]
-async fn list_overlay_searches(client: &crate::Client) -> Result<(), String> {
+async fn list_overlay_searches(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "listOverlaySearches",
         "website_id",
@@ -10425,7 +10845,9 @@ async fn list_overlay_searches(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `addANewOverlaySearch` with its examples.
 #[cfg(feature = "internal")]
-async fn add_a_new_overlay_search(client: &crate::Client) -> Result<(), String> {
+async fn add_a_new_overlay_search(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "addANewOverlaySearch",
         "website_id",
@@ -10445,7 +10867,9 @@ async fn add_a_new_overlay_search(client: &crate::Client) -> Result<(), String> 
 }
 /// Calls `resolveOverlaySearch` with its examples.
 #[cfg(feature = "internal")]
-async fn resolve_overlay_search(client: &crate::Client) -> Result<(), String> {
+async fn resolve_overlay_search(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "resolveOverlaySearch",
         "website_id",
@@ -10474,7 +10898,9 @@ async fn resolve_overlay_search(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `checkIfOverlaySearchExists` with its examples.
 #[cfg(feature = "internal")]
-async fn check_if_overlay_search_exists(client: &crate::Client) -> Result<(), String> {
+async fn check_if_overlay_search_exists(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "checkIfOverlaySearchExists",
         "website_id",
@@ -10501,7 +10927,9 @@ async fn check_if_overlay_search_exists(client: &crate::Client) -> Result<(), St
 }
 /// Calls `updateOverlaySearch` with its examples.
 #[cfg(feature = "internal")]
-async fn update_overlay_search(client: &crate::Client) -> Result<(), String> {
+async fn update_overlay_search(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "updateOverlaySearch",
         "website_id",
@@ -10526,7 +10954,9 @@ async fn update_overlay_search(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `deleteOverlaySearch` with its examples.
 #[cfg(feature = "internal")]
-async fn delete_overlay_search(client: &crate::Client) -> Result<(), String> {
+async fn delete_overlay_search(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "deleteOverlaySearch",
         "website_id",
@@ -10546,7 +10976,9 @@ async fn delete_overlay_search(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `listOverlayCategories` with its examples.
 #[cfg(feature = "internal")]
-async fn list_overlay_categories(client: &crate::Client) -> Result<(), String> {
+async fn list_overlay_categories(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "listOverlayCategories",
         "website_id",
@@ -10570,7 +11002,9 @@ async fn list_overlay_categories(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `addANewOverlayCategory` with its examples.
 #[cfg(feature = "internal")]
-async fn add_a_new_overlay_category(client: &crate::Client) -> Result<(), String> {
+async fn add_a_new_overlay_category(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "addANewOverlayCategory",
         "website_id",
@@ -10590,7 +11024,9 @@ async fn add_a_new_overlay_category(client: &crate::Client) -> Result<(), String
 }
 /// Calls `resolveOverlayCategory` with its examples.
 #[cfg(feature = "internal")]
-async fn resolve_overlay_category(client: &crate::Client) -> Result<(), String> {
+async fn resolve_overlay_category(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "resolveOverlayCategory",
         "website_id",
@@ -10619,7 +11055,9 @@ async fn resolve_overlay_category(client: &crate::Client) -> Result<(), String> 
 }
 /// Calls `checkIfOverlayCategoryExists` with its examples.
 #[cfg(feature = "internal")]
-async fn check_if_overlay_category_exists(client: &crate::Client) -> Result<(), String> {
+async fn check_if_overlay_category_exists(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "checkIfOverlayCategoryExists",
         "website_id",
@@ -10646,7 +11084,9 @@ async fn check_if_overlay_category_exists(client: &crate::Client) -> Result<(), 
 }
 /// Calls `updateOverlayCategory` with its examples.
 #[cfg(feature = "internal")]
-async fn update_overlay_category(client: &crate::Client) -> Result<(), String> {
+async fn update_overlay_category(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "updateOverlayCategory",
         "website_id",
@@ -10671,7 +11111,9 @@ async fn update_overlay_category(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `deleteOverlayCategory` with its examples.
 #[cfg(feature = "internal")]
-async fn delete_overlay_category(client: &crate::Client) -> Result<(), String> {
+async fn delete_overlay_category(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "deleteOverlayCategory",
         "website_id",
@@ -10691,7 +11133,9 @@ async fn delete_overlay_category(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `resolveStatusPage` with its examples.
 #[cfg(feature = "internal")]
-async fn resolve_status_page(client: &crate::Client) -> Result<(), String> {
+async fn resolve_status_page(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "resolveStatusPage",
         "website_id",
@@ -10711,7 +11155,9 @@ async fn resolve_status_page(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `checkIfStatusPageExists` with its examples.
 #[cfg(feature = "internal")]
-async fn check_if_status_page_exists(client: &crate::Client) -> Result<(), String> {
+async fn check_if_status_page_exists(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "checkIfStatusPageExists",
         "website_id",
@@ -10733,7 +11179,9 @@ async fn check_if_status_page_exists(client: &crate::Client) -> Result<(), Strin
 }
 /// Calls `initializeStatusPage` with its examples.
 #[cfg(feature = "internal")]
-async fn initialize_status_page(client: &crate::Client) -> Result<(), String> {
+async fn initialize_status_page(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "initializeStatusPage",
         "website_id",
@@ -10753,7 +11201,9 @@ async fn initialize_status_page(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `deleteStatusPage` with its examples.
 #[cfg(feature = "internal")]
-async fn delete_status_page(client: &crate::Client) -> Result<(), String> {
+async fn delete_status_page(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "deleteStatusPage",
         "website_id",
@@ -10773,7 +11223,9 @@ async fn delete_status_page(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `listStatusPageServices` with its examples.
 #[cfg(feature = "internal")]
-async fn list_status_page_services(client: &crate::Client) -> Result<(), String> {
+async fn list_status_page_services(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "listStatusPageServices",
         "website_id",
@@ -10807,7 +11259,9 @@ async fn list_status_page_services(client: &crate::Client) -> Result<(), String>
 }
 /// Calls `addANewStatusPageService` with its examples.
 #[cfg(feature = "internal")]
-async fn add_a_new_status_page_service(client: &crate::Client) -> Result<(), String> {
+async fn add_a_new_status_page_service(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "addANewStatusPageService",
         "website_id",
@@ -10827,7 +11281,9 @@ async fn add_a_new_status_page_service(client: &crate::Client) -> Result<(), Str
 }
 /// Calls `resolveStatusPageService` with its examples.
 #[cfg(feature = "internal")]
-async fn resolve_status_page_service(client: &crate::Client) -> Result<(), String> {
+async fn resolve_status_page_service(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "resolveStatusPageService",
         "website_id",
@@ -10857,7 +11313,7 @@ async fn resolve_status_page_service(client: &crate::Client) -> Result<(), Strin
 /// Calls `checkIfStatusPageServiceExists` with its examples.
 #[cfg(feature = "internal")]
 async fn check_if_status_page_service_exists(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "checkIfStatusPageServiceExists",
@@ -10885,7 +11341,9 @@ async fn check_if_status_page_service_exists(
 }
 /// Calls `saveStatusPageService` with its examples.
 #[cfg(feature = "internal")]
-async fn save_status_page_service(client: &crate::Client) -> Result<(), String> {
+async fn save_status_page_service(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "saveStatusPageService",
         "website_id",
@@ -10910,7 +11368,9 @@ async fn save_status_page_service(client: &crate::Client) -> Result<(), String> 
 }
 /// Calls `updateStatusPageService` with its examples.
 #[cfg(feature = "internal")]
-async fn update_status_page_service(client: &crate::Client) -> Result<(), String> {
+async fn update_status_page_service(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "updateStatusPageService",
         "website_id",
@@ -10935,7 +11395,9 @@ async fn update_status_page_service(client: &crate::Client) -> Result<(), String
 }
 /// Calls `deleteStatusPageService` with its examples.
 #[cfg(feature = "internal")]
-async fn delete_status_page_service(client: &crate::Client) -> Result<(), String> {
+async fn delete_status_page_service(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "deleteStatusPageService",
         "website_id",
@@ -10955,7 +11417,9 @@ async fn delete_status_page_service(client: &crate::Client) -> Result<(), String
 }
 /// Calls `listStatusPageServiceNodes` with its examples.
 #[cfg(feature = "internal")]
-async fn list_status_page_service_nodes(client: &crate::Client) -> Result<(), String> {
+async fn list_status_page_service_nodes(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "listStatusPageServiceNodes",
         "website_id",
@@ -10995,7 +11459,7 @@ async fn list_status_page_service_nodes(client: &crate::Client) -> Result<(), St
 /// Calls `addANewStatusPageServiceNode` with its examples.
 #[cfg(feature = "internal")]
 async fn add_a_new_status_page_service_node(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "addANewStatusPageServiceNode",
@@ -11021,7 +11485,9 @@ async fn add_a_new_status_page_service_node(
 }
 /// Calls `resolveStatusPageServiceNode` with its examples.
 #[cfg(feature = "internal")]
-async fn resolve_status_page_service_node(client: &crate::Client) -> Result<(), String> {
+async fn resolve_status_page_service_node(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "resolveStatusPageServiceNode",
         "website_id",
@@ -11056,7 +11522,7 @@ async fn resolve_status_page_service_node(client: &crate::Client) -> Result<(), 
 /// Calls `checkIfStatusPageServiceNodeExists` with its examples.
 #[cfg(feature = "internal")]
 async fn check_if_status_page_service_node_exists(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "checkIfStatusPageServiceNodeExists",
@@ -11089,7 +11555,9 @@ async fn check_if_status_page_service_node_exists(
 }
 /// Calls `saveStatusPageServiceNode` with its examples.
 #[cfg(feature = "internal")]
-async fn save_status_page_service_node(client: &crate::Client) -> Result<(), String> {
+async fn save_status_page_service_node(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "saveStatusPageServiceNode",
         "website_id",
@@ -11119,7 +11587,9 @@ async fn save_status_page_service_node(client: &crate::Client) -> Result<(), Str
 }
 /// Calls `updateStatusPageServiceNode` with its examples.
 #[cfg(feature = "internal")]
-async fn update_status_page_service_node(client: &crate::Client) -> Result<(), String> {
+async fn update_status_page_service_node(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "updateStatusPageServiceNode",
         "website_id",
@@ -11149,7 +11619,9 @@ async fn update_status_page_service_node(client: &crate::Client) -> Result<(), S
 }
 /// Calls `deleteStatusPageServiceNode` with its examples.
 #[cfg(feature = "internal")]
-async fn delete_status_page_service_node(client: &crate::Client) -> Result<(), String> {
+async fn delete_status_page_service_node(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "deleteStatusPageServiceNode",
         "website_id",
@@ -11175,7 +11647,7 @@ async fn delete_status_page_service_node(client: &crate::Client) -> Result<(), S
 /// Calls `listStatusPageServiceNodeReplicas` with its examples.
 #[cfg(feature = "internal")]
 async fn list_status_page_service_node_replicas(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "listStatusPageServiceNodeReplicas",
@@ -11211,7 +11683,7 @@ async fn list_status_page_service_node_replicas(
 /// Calls `flushStatusPageServiceNodeReplicas` with its examples.
 #[cfg(feature = "internal")]
 async fn flush_status_page_service_node_replicas(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "flushStatusPageServiceNodeReplicas",
@@ -11237,7 +11709,9 @@ async fn flush_status_page_service_node_replicas(
 }
 /// Calls `resolveStatusPageAnnouncement` with its examples.
 #[cfg(feature = "internal")]
-async fn resolve_status_page_announcement(client: &crate::Client) -> Result<(), String> {
+async fn resolve_status_page_announcement(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "resolveStatusPageAnnouncement",
         "website_id",
@@ -11262,7 +11736,7 @@ async fn resolve_status_page_announcement(client: &crate::Client) -> Result<(), 
 /// Calls `checkIfStatusPageAnnouncementExists` with its examples.
 #[cfg(feature = "internal")]
 async fn check_if_status_page_announcement_exists(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "checkIfStatusPageAnnouncementExists",
@@ -11285,7 +11759,9 @@ async fn check_if_status_page_announcement_exists(
 }
 /// Calls `saveStatusPageAnnouncement` with its examples.
 #[cfg(feature = "internal")]
-async fn save_status_page_announcement(client: &crate::Client) -> Result<(), String> {
+async fn save_status_page_announcement(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "saveStatusPageAnnouncement",
         "website_id",
@@ -11305,7 +11781,9 @@ async fn save_status_page_announcement(client: &crate::Client) -> Result<(), Str
 }
 /// Calls `deleteStatusPageAnnouncement` with its examples.
 #[cfg(feature = "internal")]
-async fn delete_status_page_announcement(client: &crate::Client) -> Result<(), String> {
+async fn delete_status_page_announcement(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "deleteStatusPageAnnouncement",
         "website_id",
@@ -11320,7 +11798,9 @@ async fn delete_status_page_announcement(client: &crate::Client) -> Result<(), S
 }
 /// Calls `resolveStatusPageSettings` with its examples.
 #[cfg(feature = "internal")]
-async fn resolve_status_page_settings(client: &crate::Client) -> Result<(), String> {
+async fn resolve_status_page_settings(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "resolveStatusPageSettings",
         "website_id",
@@ -11344,7 +11824,9 @@ async fn resolve_status_page_settings(client: &crate::Client) -> Result<(), Stri
 }
 /// Calls `saveStatusPageSettings` with its examples.
 #[cfg(feature = "internal")]
-async fn save_status_page_settings(client: &crate::Client) -> Result<(), String> {
+async fn save_status_page_settings(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "saveStatusPageSettings",
         "website_id",
@@ -11364,7 +11846,9 @@ async fn save_status_page_settings(client: &crate::Client) -> Result<(), String>
 }
 /// Calls `resolveStatusPageDomain` with its examples.
 #[cfg(feature = "internal")]
-async fn resolve_status_page_domain(client: &crate::Client) -> Result<(), String> {
+async fn resolve_status_page_domain(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "resolveStatusPageDomain",
         "website_id",
@@ -11389,7 +11873,7 @@ async fn resolve_status_page_domain(client: &crate::Client) -> Result<(), String
 /// Calls `requestStatusPageDomainChange` with its examples.
 #[cfg(feature = "internal")]
 async fn request_status_page_domain_change(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "requestStatusPageDomainChange",
@@ -11411,7 +11895,7 @@ async fn request_status_page_domain_change(
 /// Calls `generateStatusPageDomainSetupFlow` with its examples.
 #[cfg(feature = "internal")]
 async fn generate_status_page_domain_setup_flow(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "generateStatusPageDomainSetupFlow",
@@ -11441,7 +11925,9 @@ async fn generate_status_page_domain_setup_flow(
 }
 /// Calls `getStatusPageReporterToken` with its examples.
 #[cfg(feature = "internal")]
-async fn get_status_page_reporter_token(client: &crate::Client) -> Result<(), String> {
+async fn get_status_page_reporter_token(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "getStatusPageReporterToken",
         "website_id",
@@ -11465,7 +11951,9 @@ async fn get_status_page_reporter_token(client: &crate::Client) -> Result<(), St
 }
 /// Calls `rollStatusPageReporterToken` with its examples.
 #[cfg(feature = "internal")]
-async fn roll_status_page_reporter_token(client: &crate::Client) -> Result<(), String> {
+async fn roll_status_page_reporter_token(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "rollStatusPageReporterToken",
         "website_id",
@@ -11480,7 +11968,9 @@ async fn roll_status_page_reporter_token(client: &crate::Client) -> Result<(), S
 }
 /// Calls `getSubscriptionStatus` with its examples.
 #[cfg(feature = "internal")]
-async fn get_subscription_status(client: &crate::Client) -> Result<(), String> {
+async fn get_subscription_status(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let email_hash: String = ::crisp_runtime::examples::decode(
         "getSubscriptionStatus",
         "email_hash",
@@ -11514,7 +12004,9 @@ async fn get_subscription_status(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `updateSubscriptionStatus` with its examples.
 #[cfg(feature = "internal")]
-async fn update_subscription_status(client: &crate::Client) -> Result<(), String> {
+async fn update_subscription_status(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let email_hash: String = ::crisp_runtime::examples::decode(
         "updateSubscriptionStatus",
         "email_hash",
@@ -11544,7 +12036,9 @@ async fn update_subscription_status(client: &crate::Client) -> Result<(), String
 }
 /// Calls `getUserAvailability` with its examples.
 #[cfg(feature = "internal")]
-async fn get_user_availability(client: &crate::Client) -> Result<(), String> {
+async fn get_user_availability(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let answer = client
         .user_availability()
         .get_user_availability()
@@ -11559,7 +12053,9 @@ async fn get_user_availability(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `updateUserAvailability` with its examples.
 #[cfg(feature = "internal")]
-async fn update_user_availability(client: &crate::Client) -> Result<(), String> {
+async fn update_user_availability(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let body: ::crisp_models::UserAvailabilityUpdate = ::crisp_runtime::examples::decode(
         "updateUserAvailability",
         "body",
@@ -11574,7 +12070,9 @@ async fn update_user_availability(client: &crate::Client) -> Result<(), String> 
 }
 /// Calls `getUserAvailabilityStatus` with its examples.
 #[cfg(feature = "internal")]
-async fn get_user_availability_status(client: &crate::Client) -> Result<(), String> {
+async fn get_user_availability_status(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let answer = client
         .user_availability()
         .get_user_availability_status()
@@ -11593,7 +12091,9 @@ async fn get_user_availability_status(client: &crate::Client) -> Result<(), Stri
 }
 /// Calls `getUserAccount` with its examples.
 #[cfg(feature = "internal")]
-async fn get_user_account(client: &crate::Client) -> Result<(), String> {
+async fn get_user_account(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let answer = client
         .user_account_base()
         .get_user_account()
@@ -11608,7 +12108,9 @@ async fn get_user_account(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `createUserAccount` with its examples.
 #[cfg(feature = "internal")]
-async fn create_user_account(client: &crate::Client) -> Result<(), String> {
+async fn create_user_account(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let body: ::crisp_models::UserAccountNew = ::crisp_runtime::examples::decode(
         "createUserAccount",
         "body",
@@ -11623,7 +12125,9 @@ async fn create_user_account(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `deleteUserAccount` with its examples.
 #[cfg(feature = "internal")]
-async fn delete_user_account(client: &crate::Client) -> Result<(), String> {
+async fn delete_user_account(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let body: ::crisp_models::UserAccountVerify = ::crisp_runtime::examples::decode(
         "deleteUserAccount",
         "body",
@@ -11638,7 +12142,9 @@ async fn delete_user_account(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `listAllBillingMethods` with its examples.
 #[cfg(feature = "internal")]
-async fn list_all_billing_methods(client: &crate::Client) -> Result<(), String> {
+async fn list_all_billing_methods(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let answer = client
         .user_account_billing()
         .list_all_billing_methods()
@@ -11657,7 +12163,9 @@ async fn list_all_billing_methods(client: &crate::Client) -> Result<(), String> 
 }
 /// Calls `addNewBillingMethod` with its examples.
 #[cfg(feature = "internal")]
-async fn add_new_billing_method(client: &crate::Client) -> Result<(), String> {
+async fn add_new_billing_method(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let body: ::crisp_models::UserBillingCardNew = ::crisp_runtime::examples::decode(
         "addNewBillingMethod",
         "body",
@@ -11672,7 +12180,9 @@ async fn add_new_billing_method(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `getABillingMethod` with its examples.
 #[cfg(feature = "internal")]
-async fn get_a_billing_method(client: &crate::Client) -> Result<(), String> {
+async fn get_a_billing_method(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let card_id: String = ::crisp_runtime::examples::decode(
         "getABillingMethod",
         "card_id",
@@ -11692,7 +12202,9 @@ async fn get_a_billing_method(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `updateABillingMethod` with its examples.
 #[cfg(feature = "internal")]
-async fn update_a_billing_method(client: &crate::Client) -> Result<(), String> {
+async fn update_a_billing_method(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let card_id: String = ::crisp_runtime::examples::decode(
         "updateABillingMethod",
         "card_id",
@@ -11712,7 +12224,9 @@ async fn update_a_billing_method(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `removeABillingMethod` with its examples.
 #[cfg(feature = "internal")]
-async fn remove_a_billing_method(client: &crate::Client) -> Result<(), String> {
+async fn remove_a_billing_method(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let card_id: String = ::crisp_runtime::examples::decode(
         "removeABillingMethod",
         "card_id",
@@ -11727,7 +12241,9 @@ async fn remove_a_billing_method(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `listInvoicesForBillingMethod` with its examples.
 #[cfg(feature = "internal")]
-async fn list_invoices_for_billing_method(client: &crate::Client) -> Result<(), String> {
+async fn list_invoices_for_billing_method(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let card_id: String = ::crisp_runtime::examples::decode(
         "listInvoicesForBillingMethod",
         "card_id",
@@ -11757,7 +12273,7 @@ async fn list_invoices_for_billing_method(client: &crate::Client) -> Result<(), 
 /// Calls `getAnInvoiceForBillingMethod` with its examples.
 #[cfg(feature = "internal")]
 async fn get_an_invoice_for_billing_method(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let card_id: String = ::crisp_runtime::examples::decode(
         "getAnInvoiceForBillingMethod",
@@ -11787,7 +12303,9 @@ async fn get_an_invoice_for_billing_method(
 }
 /// Calls `linkAuthorizedBillingMethod` with its examples.
 #[cfg(feature = "internal")]
-async fn link_authorized_billing_method(client: &crate::Client) -> Result<(), String> {
+async fn link_authorized_billing_method(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let body: ::crisp_models::UserBillingLinkRequest = ::crisp_runtime::examples::decode(
         "linkAuthorizedBillingMethod",
         "body",
@@ -11803,7 +12321,7 @@ async fn link_authorized_billing_method(client: &crate::Client) -> Result<(), St
 /// Calls `finishLinkingAuthorizedBillingMethod` with its examples.
 #[cfg(feature = "internal")]
 async fn finish_linking_authorized_billing_method(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let card_id: String = ::crisp_runtime::examples::decode(
         "finishLinkingAuthorizedBillingMethod",
@@ -11820,7 +12338,7 @@ async fn finish_linking_authorized_billing_method(
 /// Calls `finishUnlinkingAuthorizedBillingMethod` with its examples.
 #[cfg(feature = "internal")]
 async fn finish_unlinking_authorized_billing_method(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let card_id: String = ::crisp_runtime::examples::decode(
         "finishUnlinkingAuthorizedBillingMethod",
@@ -11836,7 +12354,9 @@ async fn finish_unlinking_authorized_billing_method(
 }
 /// Calls `getNotificationSettings` with its examples.
 #[cfg(feature = "internal")]
-async fn get_notification_settings(client: &crate::Client) -> Result<(), String> {
+async fn get_notification_settings(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let answer = client
         .user_account_notification()
         .get_notification_settings()
@@ -11855,7 +12375,9 @@ async fn get_notification_settings(client: &crate::Client) -> Result<(), String>
 }
 /// Calls `updateNotificationSettings` with its examples.
 #[cfg(feature = "internal")]
-async fn update_notification_settings(client: &crate::Client) -> Result<(), String> {
+async fn update_notification_settings(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let body: ::crisp_models::UserNotificationSettingsUpdate = ::crisp_runtime::examples::decode(
         "updateNotificationSettings",
         "body",
@@ -11870,7 +12392,9 @@ async fn update_notification_settings(client: &crate::Client) -> Result<(), Stri
 }
 /// Calls `addANotificationProvider` with its examples.
 #[cfg(feature = "internal")]
-async fn add_a_notification_provider(client: &crate::Client) -> Result<(), String> {
+async fn add_a_notification_provider(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let body: ::crisp_models::UserNotificationProviderNew = ::crisp_runtime::examples::decode(
         "addANotificationProvider",
         "body",
@@ -11885,7 +12409,9 @@ async fn add_a_notification_provider(client: &crate::Client) -> Result<(), Strin
 }
 /// Calls `deleteANotificationProvider` with its examples.
 #[cfg(feature = "internal")]
-async fn delete_a_notification_provider(client: &crate::Client) -> Result<(), String> {
+async fn delete_a_notification_provider(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let notification_id: String = ::crisp_runtime::examples::decode(
         "deleteANotificationProvider",
         "notification_id",
@@ -11900,7 +12426,9 @@ async fn delete_a_notification_provider(client: &crate::Client) -> Result<(), St
 }
 /// Calls `listWebsites` with its examples.
 #[cfg(feature = "internal")]
-async fn list_websites(client: &crate::Client) -> Result<(), String> {
+async fn list_websites(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let answer = client
         .user_account_websites()
         .list_websites()
@@ -11915,7 +12443,9 @@ async fn list_websites(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `getProfile` with its examples.
 #[cfg(feature = "internal")]
-async fn get_profile(client: &crate::Client) -> Result<(), String> {
+async fn get_profile(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let answer = client
         .user_account_profile()
         .get_profile()
@@ -11930,7 +12460,9 @@ async fn get_profile(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `updateProfile` with its examples.
 #[cfg(feature = "internal")]
-async fn update_profile(client: &crate::Client) -> Result<(), String> {
+async fn update_profile(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let body: ::crisp_models::UserProfileUpdate = ::crisp_runtime::examples::decode(
         "updateProfile",
         "body",
@@ -11946,7 +12478,7 @@ async fn update_profile(client: &crate::Client) -> Result<(), String> {
 /// Calls `checkIfAccountTokenIsConfigured` with its examples.
 #[cfg(feature = "internal")]
 async fn check_if_account_token_is_configured(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     if client
         .user_account_token()
@@ -11964,7 +12496,9 @@ async fn check_if_account_token_is_configured(
 }
 /// Calls `configureAccountToken` with its examples.
 #[cfg(feature = "internal")]
-async fn configure_account_token(client: &crate::Client) -> Result<(), String> {
+async fn configure_account_token(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let body: ::crisp_models::UserAccountTokenConfigure = ::crisp_runtime::examples::decode(
         "configureAccountToken",
         "body",
@@ -11979,7 +12513,9 @@ async fn configure_account_token(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `unconfigureAccountToken` with its examples.
 #[cfg(feature = "internal")]
-async fn unconfigure_account_token(client: &crate::Client) -> Result<(), String> {
+async fn unconfigure_account_token(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let body: ::crisp_models::UserAccountVerify = ::crisp_runtime::examples::decode(
         "unconfigureAccountToken",
         "body",
@@ -11994,7 +12530,9 @@ async fn unconfigure_account_token(client: &crate::Client) -> Result<(), String>
 }
 /// Calls `generateAccountToken` with its examples.
 #[cfg(feature = "internal")]
-async fn generate_account_token(client: &crate::Client) -> Result<(), String> {
+async fn generate_account_token(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let answer = client
         .user_account_token()
         .generate_account_token()
@@ -12013,7 +12551,9 @@ async fn generate_account_token(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `verifyAccountToken` with its examples.
 #[cfg(feature = "internal")]
-async fn verify_account_token(client: &crate::Client) -> Result<(), String> {
+async fn verify_account_token(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let token: String = ::crisp_runtime::examples::decode(
         "verifyAccountToken",
         "token",
@@ -12037,7 +12577,9 @@ async fn verify_account_token(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `getRecoveryDetails` with its examples.
 #[cfg(feature = "internal")]
-async fn get_recovery_details(client: &crate::Client) -> Result<(), String> {
+async fn get_recovery_details(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let user_id: String = ::crisp_runtime::examples::decode(
         "getRecoveryDetails",
         "user_id",
@@ -12067,7 +12609,9 @@ async fn get_recovery_details(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `sendRecoveryPassword` with its examples.
 #[cfg(feature = "internal")]
-async fn send_recovery_password(client: &crate::Client) -> Result<(), String> {
+async fn send_recovery_password(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let user_id: String = ::crisp_runtime::examples::decode(
         "sendRecoveryPassword",
         "user_id",
@@ -12097,7 +12641,9 @@ async fn send_recovery_password(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `deleteRecoveryKeypair` with its examples.
 #[cfg(feature = "internal")]
-async fn delete_recovery_keypair(client: &crate::Client) -> Result<(), String> {
+async fn delete_recovery_keypair(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let user_id: String = ::crisp_runtime::examples::decode(
         "deleteRecoveryKeypair",
         "user_id",
@@ -12122,7 +12668,9 @@ async fn delete_recovery_keypair(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `getScheduleSettings` with its examples.
 #[cfg(feature = "internal")]
-async fn get_schedule_settings(client: &crate::Client) -> Result<(), String> {
+async fn get_schedule_settings(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let answer = client
         .user_account_schedule()
         .get_schedule_settings()
@@ -12137,7 +12685,9 @@ async fn get_schedule_settings(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `updateScheduleSettings` with its examples.
 #[cfg(feature = "internal")]
-async fn update_schedule_settings(client: &crate::Client) -> Result<(), String> {
+async fn update_schedule_settings(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let body: ::crisp_models::UserScheduleUpdate = ::crisp_runtime::examples::decode(
         "updateScheduleSettings",
         "body",
@@ -12152,7 +12702,9 @@ async fn update_schedule_settings(client: &crate::Client) -> Result<(), String> 
 }
 /// Calls `checkSessionValidity` with its examples.
 #[cfg(feature = "internal")]
-async fn check_session_validity(client: &crate::Client) -> Result<(), String> {
+async fn check_session_validity(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     if client
         .user_session()
         .check_session_validity()
@@ -12166,7 +12718,9 @@ async fn check_session_validity(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `createANewSession` with its examples.
 #[cfg(feature = "internal")]
-async fn create_a_new_session(client: &crate::Client) -> Result<(), String> {
+async fn create_a_new_session(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let body: ::crisp_models::UserSessionLogin = ::crisp_runtime::examples::decode(
         "createANewSession",
         "body",
@@ -12186,13 +12740,17 @@ async fn create_a_new_session(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `destroyASession` with its examples.
 #[cfg(feature = "internal")]
-async fn destroy_a_session(client: &crate::Client) -> Result<(), String> {
+async fn destroy_a_session(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     client.user_session().destroy_a_session().await.map_err(|error| error.to_string())?;
     Ok(())
 }
 /// Calls `recoverASession` with its examples.
 #[cfg(feature = "internal")]
-async fn recover_a_session(client: &crate::Client) -> Result<(), String> {
+async fn recover_a_session(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let body: ::crisp_models::UserSessionRecover = ::crisp_runtime::examples::decode(
         "recoverASession",
         "body",
@@ -12207,7 +12765,9 @@ async fn recover_a_session(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `listAuthorizedSessions` with its examples.
 #[cfg(feature = "internal")]
-async fn list_authorized_sessions(client: &crate::Client) -> Result<(), String> {
+async fn list_authorized_sessions(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let answer = client
         .user_session()
         .list_authorized_sessions()
@@ -12226,7 +12786,9 @@ async fn list_authorized_sessions(client: &crate::Client) -> Result<(), String> 
 }
 /// Calls `getAuthorizedSession` with its examples.
 #[cfg(feature = "internal")]
-async fn get_authorized_session(client: &crate::Client) -> Result<(), String> {
+async fn get_authorized_session(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let identifier: String = ::crisp_runtime::examples::decode(
         "getAuthorizedSession",
         "identifier",
@@ -12251,7 +12813,7 @@ async fn get_authorized_session(client: &crate::Client) -> Result<(), String> {
 /// Calls `checkIfAuthorizedSessionExists` with its examples.
 #[cfg(feature = "internal")]
 async fn check_if_authorized_session_exists(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let identifier: String = ::crisp_runtime::examples::decode(
         "checkIfAuthorizedSessionExists",
@@ -12274,7 +12836,9 @@ async fn check_if_authorized_session_exists(
 }
 /// Calls `closeAnAuthorizedSession` with its examples.
 #[cfg(feature = "internal")]
-async fn close_an_authorized_session(client: &crate::Client) -> Result<(), String> {
+async fn close_an_authorized_session(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let identifier: String = ::crisp_runtime::examples::decode(
         "closeAnAuthorizedSession",
         "identifier",
@@ -12289,7 +12853,9 @@ async fn close_an_authorized_session(client: &crate::Client) -> Result<(), Strin
 }
 /// Calls `listSessionHistory` with its examples.
 #[cfg(feature = "internal")]
-async fn list_session_history(client: &crate::Client) -> Result<(), String> {
+async fn list_session_history(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let answer = client
         .user_session()
         .list_session_history()
@@ -12304,7 +12870,9 @@ async fn list_session_history(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `getSessionConfirmDetails` with its examples.
 #[cfg(feature = "internal")]
-async fn get_session_confirm_details(client: &crate::Client) -> Result<(), String> {
+async fn get_session_confirm_details(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let user_id: String = ::crisp_runtime::examples::decode(
         "getSessionConfirmDetails",
         "user_id",
@@ -12338,7 +12906,9 @@ async fn get_session_confirm_details(client: &crate::Client) -> Result<(), Strin
 }
 /// Calls `acceptSessionConfirm` with its examples.
 #[cfg(feature = "internal")]
-async fn accept_session_confirm(client: &crate::Client) -> Result<(), String> {
+async fn accept_session_confirm(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let user_id: String = ::crisp_runtime::examples::decode(
         "acceptSessionConfirm",
         "user_id",
@@ -12368,7 +12938,9 @@ async fn accept_session_confirm(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `deleteSessionConfirmKeypair` with its examples.
 #[cfg(feature = "internal")]
-async fn delete_session_confirm_keypair(client: &crate::Client) -> Result<(), String> {
+async fn delete_session_confirm_keypair(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let user_id: String = ::crisp_runtime::examples::decode(
         "deleteSessionConfirmKeypair",
         "user_id",
@@ -12393,7 +12965,9 @@ async fn delete_session_confirm_keypair(client: &crate::Client) -> Result<(), St
 }
 /// Calls `countUnreadAlerts` with its examples.
 #[cfg(feature = "internal")]
-async fn count_unread_alerts(client: &crate::Client) -> Result<(), String> {
+async fn count_unread_alerts(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let answer = client
         .user_alerts()
         .count_unread_alerts()
@@ -12408,7 +12982,9 @@ async fn count_unread_alerts(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `clearAllFeedAlerts` with its examples.
 #[cfg(feature = "internal")]
-async fn clear_all_feed_alerts(client: &crate::Client) -> Result<(), String> {
+async fn clear_all_feed_alerts(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     client
         .user_alerts()
         .clear_all_feed_alerts()
@@ -12418,7 +12994,9 @@ async fn clear_all_feed_alerts(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `listFeedAlerts` with its examples.
 #[cfg(feature = "internal")]
-async fn list_feed_alerts(client: &crate::Client) -> Result<(), String> {
+async fn list_feed_alerts(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let page_number: u32 = ::crisp_runtime::examples::decode(
         "listFeedAlerts",
         "page_number",
@@ -12438,7 +13016,9 @@ async fn list_feed_alerts(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `getAFeedAlert` with its examples.
 #[cfg(feature = "internal")]
-async fn get_a_feed_alert(client: &crate::Client) -> Result<(), String> {
+async fn get_a_feed_alert(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let feed_entry_id: String = ::crisp_runtime::examples::decode(
         "getAFeedAlert",
         "feed_entry_id",
@@ -12458,7 +13038,9 @@ async fn get_a_feed_alert(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `checkIfFeedAlertExists` with its examples.
 #[cfg(feature = "internal")]
-async fn check_if_feed_alert_exists(client: &crate::Client) -> Result<(), String> {
+async fn check_if_feed_alert_exists(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let feed_entry_id: String = ::crisp_runtime::examples::decode(
         "checkIfFeedAlertExists",
         "feed_entry_id",
@@ -12480,7 +13062,9 @@ async fn check_if_feed_alert_exists(client: &crate::Client) -> Result<(), String
 }
 /// Calls `clearAFeedAlert` with its examples.
 #[cfg(feature = "internal")]
-async fn clear_a_feed_alert(client: &crate::Client) -> Result<(), String> {
+async fn clear_a_feed_alert(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let feed_entry_id: String = ::crisp_runtime::examples::decode(
         "clearAFeedAlert",
         "feed_entry_id",
@@ -12495,7 +13079,9 @@ async fn clear_a_feed_alert(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `listUpdateAlerts` with its examples.
 #[cfg(feature = "internal")]
-async fn list_update_alerts(client: &crate::Client) -> Result<(), String> {
+async fn list_update_alerts(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let page_number: u32 = ::crisp_runtime::examples::decode(
         "listUpdateAlerts",
         "page_number",
@@ -12515,7 +13101,9 @@ async fn list_update_alerts(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `resolveLatestUpdateAlert` with its examples.
 #[cfg(feature = "internal")]
-async fn resolve_latest_update_alert(client: &crate::Client) -> Result<(), String> {
+async fn resolve_latest_update_alert(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let answer = client
         .user_alerts()
         .resolve_latest_update_alert()
@@ -12534,7 +13122,9 @@ async fn resolve_latest_update_alert(client: &crate::Client) -> Result<(), Strin
 }
 /// Calls `getAnUpdateAlertContent` with its examples.
 #[cfg(feature = "internal")]
-async fn get_an_update_alert_content(client: &crate::Client) -> Result<(), String> {
+async fn get_an_update_alert_content(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let updates_entry_id: String = ::crisp_runtime::examples::decode(
         "getAnUpdateAlertContent",
         "updates_entry_id",
@@ -12558,7 +13148,9 @@ async fn get_an_update_alert_content(client: &crate::Client) -> Result<(), Strin
 }
 /// Calls `markAllUpdateAlertsAsRead` with its examples.
 #[cfg(feature = "internal")]
-async fn mark_all_update_alerts_as_read(client: &crate::Client) -> Result<(), String> {
+async fn mark_all_update_alerts_as_read(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     client
         .user_alerts()
         .mark_all_update_alerts_as_read()
@@ -12568,7 +13160,9 @@ async fn mark_all_update_alerts_as_read(client: &crate::Client) -> Result<(), St
 }
 /// Calls `countTotalUnreadMessages` with its examples.
 #[cfg(feature = "internal")]
-async fn count_total_unread_messages(client: &crate::Client) -> Result<(), String> {
+async fn count_total_unread_messages(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let answer = client
         .user_statistics()
         .count_total_unread_messages()
@@ -12587,7 +13181,9 @@ async fn count_total_unread_messages(client: &crate::Client) -> Result<(), Strin
 }
 /// Calls `getUserConnectEndpoints` with its examples.
 #[cfg(feature = "internal")]
-async fn get_user_connect_endpoints(client: &crate::Client) -> Result<(), String> {
+async fn get_user_connect_endpoints(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let answer = client
         .user_connect()
         .get_user_connect_endpoints()
@@ -12606,7 +13202,9 @@ async fn get_user_connect_endpoints(client: &crate::Client) -> Result<(), String
 }
 /// Calls `getWebsiteEmailChannel` with its examples.
 #[cfg(feature = "internal")]
-async fn get_website_email_channel(client: &crate::Client) -> Result<(), String> {
+async fn get_website_email_channel(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "getWebsiteEmailChannel",
         "website_id",
@@ -12630,7 +13228,9 @@ async fn get_website_email_channel(client: &crate::Client) -> Result<(), String>
 }
 /// Calls `getWebsiteEmailChannelDomain` with its examples.
 #[cfg(feature = "internal")]
-async fn get_website_email_channel_domain(client: &crate::Client) -> Result<(), String> {
+async fn get_website_email_channel_domain(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "getWebsiteEmailChannelDomain",
         "website_id",
@@ -12655,7 +13255,7 @@ async fn get_website_email_channel_domain(client: &crate::Client) -> Result<(), 
 /// Calls `requestWebsiteEmailChannelDomainChange` with its examples.
 #[cfg(feature = "internal")]
 async fn request_website_email_channel_domain_change(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "requestWebsiteEmailChannelDomainChange",
@@ -12677,7 +13277,7 @@ async fn request_website_email_channel_domain_change(
 /// Calls `generateWebsiteEmailChannelSetupFlow` with its examples.
 #[cfg(feature = "internal")]
 async fn generate_website_email_channel_setup_flow(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "generateWebsiteEmailChannelSetupFlow",
@@ -12707,7 +13307,9 @@ async fn generate_website_email_channel_setup_flow(
 }
 /// Calls `getWebsiteEmailChannelRelay` with its examples.
 #[cfg(feature = "internal")]
-async fn get_website_email_channel_relay(client: &crate::Client) -> Result<(), String> {
+async fn get_website_email_channel_relay(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "getWebsiteEmailChannelRelay",
         "website_id",
@@ -12732,7 +13334,7 @@ async fn get_website_email_channel_relay(client: &crate::Client) -> Result<(), S
 /// Calls `requestWebsiteEmailChannelRelayChange` with its examples.
 #[cfg(feature = "internal")]
 async fn request_website_email_channel_relay_change(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "requestWebsiteEmailChannelRelayChange",
@@ -12754,7 +13356,7 @@ async fn request_website_email_channel_relay_change(
 /// Calls `resolveWebsiteEmailChannelSignature` with its examples.
 #[cfg(feature = "internal")]
 async fn resolve_website_email_channel_signature(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "resolveWebsiteEmailChannelSignature",
@@ -12780,7 +13382,7 @@ async fn resolve_website_email_channel_signature(
 /// Calls `saveWebsiteEmailChannelSignature` with its examples.
 #[cfg(feature = "internal")]
 async fn save_website_email_channel_signature(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "saveWebsiteEmailChannelSignature",
@@ -12801,7 +13403,9 @@ async fn save_website_email_channel_signature(
 }
 /// Calls `getWebsiteEmailChannelIP` with its examples.
 #[cfg(feature = "internal")]
-async fn get_website_email_channel_ip(client: &crate::Client) -> Result<(), String> {
+async fn get_website_email_channel_ip(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "getWebsiteEmailChannelIP",
         "website_id",
@@ -12825,7 +13429,9 @@ async fn get_website_email_channel_ip(client: &crate::Client) -> Result<(), Stri
 }
 /// Calls `assignWebsiteEmailChannelIP` with its examples.
 #[cfg(feature = "internal")]
-async fn assign_website_email_channel_ip(client: &crate::Client) -> Result<(), String> {
+async fn assign_website_email_channel_ip(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "assignWebsiteEmailChannelIP",
         "website_id",
@@ -12841,7 +13447,7 @@ async fn assign_website_email_channel_ip(client: &crate::Client) -> Result<(), S
 /// Calls `unassignWebsiteEmailChannelIP` with its examples.
 #[cfg(feature = "internal")]
 async fn unassign_website_email_channel_ip(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "unassignWebsiteEmailChannelIP",
@@ -12858,7 +13464,7 @@ async fn unassign_website_email_channel_ip(
 /// Calls `listWebsiteEmailChannelIPLogs` with its examples.
 #[cfg(feature = "internal")]
 async fn list_website_email_channel_ip_logs(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "listWebsiteEmailChannelIPLogs",
@@ -12883,7 +13489,9 @@ async fn list_website_email_channel_ip_logs(
 }
 /// Calls `listWebsiteSearchHistory` with its examples.
 #[cfg(feature = "internal")]
-async fn list_website_search_history(client: &crate::Client) -> Result<(), String> {
+async fn list_website_search_history(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "listWebsiteSearchHistory",
         "website_id",
@@ -12908,7 +13516,7 @@ async fn list_website_search_history(client: &crate::Client) -> Result<(), Strin
 /// Calls `insertWebsiteSearchHistoryEntry` with its examples.
 #[cfg(feature = "internal")]
 async fn insert_website_search_history_entry(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "insertWebsiteSearchHistoryEntry",
@@ -12929,7 +13537,9 @@ async fn insert_website_search_history_entry(
 }
 /// Calls `getWebsiteSearchHistoryEntry` with its examples.
 #[cfg(feature = "internal")]
-async fn get_website_search_history_entry(client: &crate::Client) -> Result<(), String> {
+async fn get_website_search_history_entry(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "getWebsiteSearchHistoryEntry",
         "website_id",
@@ -12959,7 +13569,7 @@ async fn get_website_search_history_entry(client: &crate::Client) -> Result<(), 
 /// Calls `checkIfWebsiteSearchHistoryEntryExists` with its examples.
 #[cfg(feature = "internal")]
 async fn check_if_website_search_history_entry_exists(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "checkIfWebsiteSearchHistoryEntryExists",
@@ -12988,7 +13598,7 @@ async fn check_if_website_search_history_entry_exists(
 /// Calls `deleteWebsiteSearchHistoryEntry` with its examples.
 #[cfg(feature = "internal")]
 async fn delete_website_search_history_entry(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "deleteWebsiteSearchHistoryEntry",
@@ -13009,7 +13619,9 @@ async fn delete_website_search_history_entry(
 }
 /// Calls `requestTranslationService` with its examples.
 #[cfg(feature = "internal")]
-async fn request_translation_service(client: &crate::Client) -> Result<(), String> {
+async fn request_translation_service(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "requestTranslationService",
         "website_id",
@@ -13029,7 +13641,9 @@ async fn request_translation_service(client: &crate::Client) -> Result<(), Strin
 }
 /// Calls `requestTranscriptionService` with its examples.
 #[cfg(feature = "internal")]
-async fn request_transcription_service(client: &crate::Client) -> Result<(), String> {
+async fn request_transcription_service(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "requestTranscriptionService",
         "website_id",
@@ -13049,7 +13663,9 @@ async fn request_transcription_service(client: &crate::Client) -> Result<(), Str
 }
 /// Calls `requestExtractionService` with its examples.
 #[cfg(feature = "internal")]
-async fn request_extraction_service(client: &crate::Client) -> Result<(), String> {
+async fn request_extraction_service(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "requestExtractionService",
         "website_id",
@@ -13069,7 +13685,9 @@ async fn request_extraction_service(client: &crate::Client) -> Result<(), String
 }
 /// Calls `requestPredictionService` with its examples.
 #[cfg(feature = "internal")]
-async fn request_prediction_service(client: &crate::Client) -> Result<(), String> {
+async fn request_prediction_service(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "requestPredictionService",
         "website_id",
@@ -13089,7 +13707,9 @@ async fn request_prediction_service(client: &crate::Client) -> Result<(), String
 }
 /// Calls `requestRankingService` with its examples.
 #[cfg(feature = "internal")]
-async fn request_ranking_service(client: &crate::Client) -> Result<(), String> {
+async fn request_ranking_service(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "requestRankingService",
         "website_id",
@@ -13109,7 +13729,9 @@ async fn request_ranking_service(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `requestTransformService` with its examples.
 #[cfg(feature = "internal")]
-async fn request_transform_service(client: &crate::Client) -> Result<(), String> {
+async fn request_transform_service(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "requestTransformService",
         "website_id",
@@ -13129,7 +13751,7 @@ async fn request_transform_service(client: &crate::Client) -> Result<(), String>
 }
 /// Calls `listHooks` with its examples.
 #[cfg(feature = "internal")]
-async fn list_hooks(client: &crate::Client) -> Result<(), String> {
+async fn list_hooks(client: &crate::Client<crate::tier::Dynamic>) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "listHooks",
         "website_id",
@@ -13154,7 +13776,9 @@ async fn list_hooks(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `createANewHook` with its examples.
 #[cfg(feature = "internal")]
-async fn create_a_new_hook(client: &crate::Client) -> Result<(), String> {
+async fn create_a_new_hook(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "createANewHook",
         "website_id",
@@ -13174,7 +13798,7 @@ async fn create_a_new_hook(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `getAHook` with its examples.
 #[cfg(feature = "internal")]
-async fn get_a_hook(client: &crate::Client) -> Result<(), String> {
+async fn get_a_hook(client: &crate::Client<crate::tier::Dynamic>) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "getAHook",
         "website_id",
@@ -13199,7 +13823,9 @@ async fn get_a_hook(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `checkIfHookExists` with its examples.
 #[cfg(feature = "internal")]
-async fn check_if_hook_exists(client: &crate::Client) -> Result<(), String> {
+async fn check_if_hook_exists(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "checkIfHookExists",
         "website_id",
@@ -13223,7 +13849,9 @@ async fn check_if_hook_exists(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `saveAHook` with its examples.
 #[cfg(feature = "internal")]
-async fn save_a_hook(client: &crate::Client) -> Result<(), String> {
+async fn save_a_hook(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "saveAHook",
         "website_id",
@@ -13248,7 +13876,9 @@ async fn save_a_hook(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `updateAHook` with its examples.
 #[cfg(feature = "internal")]
-async fn update_a_hook(client: &crate::Client) -> Result<(), String> {
+async fn update_a_hook(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "updateAHook",
         "website_id",
@@ -13273,7 +13903,9 @@ async fn update_a_hook(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `removeAHook` with its examples.
 #[cfg(feature = "internal")]
-async fn remove_a_hook(client: &crate::Client) -> Result<(), String> {
+async fn remove_a_hook(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "removeAHook",
         "website_id",
@@ -13293,7 +13925,9 @@ async fn remove_a_hook(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `listShortcuts` with its examples.
 #[cfg(feature = "internal")]
-async fn list_shortcuts(client: &crate::Client) -> Result<(), String> {
+async fn list_shortcuts(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "listShortcuts",
         "website_id",
@@ -13323,7 +13957,9 @@ async fn list_shortcuts(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `listShortcutTags` with its examples.
 #[cfg(feature = "internal")]
-async fn list_shortcut_tags(client: &crate::Client) -> Result<(), String> {
+async fn list_shortcut_tags(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "listShortcutTags",
         "website_id",
@@ -13343,7 +13979,9 @@ async fn list_shortcut_tags(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `batchRenameShortcutsTag` with its examples.
 #[cfg(feature = "internal")]
-async fn batch_rename_shortcuts_tag(client: &crate::Client) -> Result<(), String> {
+async fn batch_rename_shortcuts_tag(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "batchRenameShortcutsTag",
         "website_id",
@@ -13363,7 +14001,9 @@ async fn batch_rename_shortcuts_tag(client: &crate::Client) -> Result<(), String
 }
 /// Calls `createANewShortcut` with its examples.
 #[cfg(feature = "internal")]
-async fn create_a_new_shortcut(client: &crate::Client) -> Result<(), String> {
+async fn create_a_new_shortcut(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "createANewShortcut",
         "website_id",
@@ -13383,7 +14023,9 @@ async fn create_a_new_shortcut(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `getAShortcut` with its examples.
 #[cfg(feature = "internal")]
-async fn get_a_shortcut(client: &crate::Client) -> Result<(), String> {
+async fn get_a_shortcut(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "getAShortcut",
         "website_id",
@@ -13408,7 +14050,9 @@ async fn get_a_shortcut(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `checkIfShortcutExists` with its examples.
 #[cfg(feature = "internal")]
-async fn check_if_shortcut_exists(client: &crate::Client) -> Result<(), String> {
+async fn check_if_shortcut_exists(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "checkIfShortcutExists",
         "website_id",
@@ -13434,7 +14078,9 @@ async fn check_if_shortcut_exists(client: &crate::Client) -> Result<(), String> 
 }
 /// Calls `saveAShortcut` with its examples.
 #[cfg(feature = "internal")]
-async fn save_a_shortcut(client: &crate::Client) -> Result<(), String> {
+async fn save_a_shortcut(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "saveAShortcut",
         "website_id",
@@ -13459,7 +14105,9 @@ async fn save_a_shortcut(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `updateAShortcut` with its examples.
 #[cfg(feature = "internal")]
-async fn update_a_shortcut(client: &crate::Client) -> Result<(), String> {
+async fn update_a_shortcut(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "updateAShortcut",
         "website_id",
@@ -13484,7 +14132,9 @@ async fn update_a_shortcut(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `removeAShortcut` with its examples.
 #[cfg(feature = "internal")]
-async fn remove_a_shortcut(client: &crate::Client) -> Result<(), String> {
+async fn remove_a_shortcut(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "removeAShortcut",
         "website_id",
@@ -13504,7 +14154,9 @@ async fn remove_a_shortcut(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `reportShortcutAction` with its examples.
 #[cfg(feature = "internal")]
-async fn report_shortcut_action(client: &crate::Client) -> Result<(), String> {
+async fn report_shortcut_action(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "reportShortcutAction",
         "website_id",
@@ -13529,7 +14181,9 @@ async fn report_shortcut_action(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `getWebsiteBilling` with its examples.
 #[cfg(feature = "internal")]
-async fn get_website_billing(client: &crate::Client) -> Result<(), String> {
+async fn get_website_billing(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "getWebsiteBilling",
         "website_id",
@@ -13549,7 +14203,9 @@ async fn get_website_billing(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `updateWebsiteBilling` with its examples.
 #[cfg(feature = "internal")]
-async fn update_website_billing(client: &crate::Client) -> Result<(), String> {
+async fn update_website_billing(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "updateWebsiteBilling",
         "website_id",
@@ -13569,7 +14225,9 @@ async fn update_website_billing(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `deleteWebsiteBillingCard` with its examples.
 #[cfg(feature = "internal")]
-async fn delete_website_billing_card(client: &crate::Client) -> Result<(), String> {
+async fn delete_website_billing_card(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "deleteWebsiteBillingCard",
         "website_id",
@@ -13589,7 +14247,9 @@ async fn delete_website_billing_card(client: &crate::Client) -> Result<(), Strin
 }
 /// Calls `listWebsiteContracts` with its examples.
 #[cfg(feature = "internal")]
-async fn list_website_contracts(client: &crate::Client) -> Result<(), String> {
+async fn list_website_contracts(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "listWebsiteContracts",
         "website_id",
@@ -13613,7 +14273,9 @@ async fn list_website_contracts(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `resolveAgreedWebsiteContract` with its examples.
 #[cfg(feature = "internal")]
-async fn resolve_agreed_website_contract(client: &crate::Client) -> Result<(), String> {
+async fn resolve_agreed_website_contract(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "resolveAgreedWebsiteContract",
         "website_id",
@@ -13643,7 +14305,7 @@ async fn resolve_agreed_website_contract(client: &crate::Client) -> Result<(), S
 /// Calls `checkIfAgreedWebsiteContractExists` with its examples.
 #[cfg(feature = "internal")]
 async fn check_if_agreed_website_contract_exists(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "checkIfAgreedWebsiteContractExists",
@@ -13671,7 +14333,9 @@ async fn check_if_agreed_website_contract_exists(
 }
 /// Calls `agreeToWebsiteContract` with its examples.
 #[cfg(feature = "internal")]
-async fn agree_to_website_contract(client: &crate::Client) -> Result<(), String> {
+async fn agree_to_website_contract(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "agreeToWebsiteContract",
         "website_id",
@@ -13696,7 +14360,9 @@ async fn agree_to_website_contract(client: &crate::Client) -> Result<(), String>
 }
 /// Calls `deleteAgreedWebsiteContract` with its examples.
 #[cfg(feature = "internal")]
-async fn delete_agreed_website_contract(client: &crate::Client) -> Result<(), String> {
+async fn delete_agreed_website_contract(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "deleteAgreedWebsiteContract",
         "website_id",
@@ -13716,7 +14382,9 @@ async fn delete_agreed_website_contract(client: &crate::Client) -> Result<(), St
 }
 /// Calls `refreshWebsitePredictData` with its examples.
 #[cfg(feature = "internal")]
-async fn refresh_website_predict_data(client: &crate::Client) -> Result<(), String> {
+async fn refresh_website_predict_data(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "refreshWebsitePredictData",
         "website_id",
@@ -13731,7 +14399,9 @@ async fn refresh_website_predict_data(client: &crate::Client) -> Result<(), Stri
 }
 /// Calls `getInviteDetails` with its examples.
 #[cfg(feature = "internal")]
-async fn get_invite_details(client: &crate::Client) -> Result<(), String> {
+async fn get_invite_details(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "getInviteDetails",
         "website_id",
@@ -13761,7 +14431,9 @@ async fn get_invite_details(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `redeemInvite` with its examples.
 #[cfg(feature = "internal")]
-async fn redeem_invite(client: &crate::Client) -> Result<(), String> {
+async fn redeem_invite(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "redeemInvite",
         "website_id",
@@ -13786,7 +14458,9 @@ async fn redeem_invite(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `deleteInviteKeypair` with its examples.
 #[cfg(feature = "internal")]
-async fn delete_invite_keypair(client: &crate::Client) -> Result<(), String> {
+async fn delete_invite_keypair(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "deleteInviteKeypair",
         "website_id",
@@ -13811,7 +14485,9 @@ async fn delete_invite_keypair(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `checkIfSandboxTargetExists` with its examples.
 #[cfg(feature = "internal")]
-async fn check_if_sandbox_target_exists(client: &crate::Client) -> Result<(), String> {
+async fn check_if_sandbox_target_exists(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "checkIfSandboxTargetExists",
         "website_id",
@@ -13838,7 +14514,9 @@ async fn check_if_sandbox_target_exists(client: &crate::Client) -> Result<(), St
 }
 /// Calls `deleteSandboxTarget` with its examples.
 #[cfg(feature = "internal")]
-async fn delete_sandbox_target(client: &crate::Client) -> Result<(), String> {
+async fn delete_sandbox_target(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "deleteSandboxTarget",
         "website_id",
@@ -13858,7 +14536,9 @@ async fn delete_sandbox_target(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `resolveQuotasUsage` with its examples.
 #[cfg(feature = "internal")]
-async fn resolve_quotas_usage(client: &crate::Client) -> Result<(), String> {
+async fn resolve_quotas_usage(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "resolveQuotasUsage",
         "website_id",
@@ -13878,7 +14558,9 @@ async fn resolve_quotas_usage(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `resolveLimitsUsage` with its examples.
 #[cfg(feature = "internal")]
-async fn resolve_limits_usage(client: &crate::Client) -> Result<(), String> {
+async fn resolve_limits_usage(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "resolveLimitsUsage",
         "website_id",
@@ -13898,7 +14580,9 @@ async fn resolve_limits_usage(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `mapSessionRatingStars` with its examples.
 #[cfg(feature = "internal")]
-async fn map_session_rating_stars(client: &crate::Client) -> Result<(), String> {
+async fn map_session_rating_stars(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "mapSessionRatingStars",
         "website_id",
@@ -13927,7 +14611,9 @@ async fn map_session_rating_stars(client: &crate::Client) -> Result<(), String> 
 }
 /// Calls `listSessionRatings` with its examples.
 #[cfg(feature = "internal")]
-async fn list_session_ratings(client: &crate::Client) -> Result<(), String> {
+async fn list_session_ratings(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "listSessionRatings",
         "website_id",
@@ -13957,7 +14643,9 @@ async fn list_session_ratings(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `resolveSessionRating` with its examples.
 #[cfg(feature = "internal")]
-async fn resolve_session_rating(client: &crate::Client) -> Result<(), String> {
+async fn resolve_session_rating(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "resolveSessionRating",
         "website_id",
@@ -13986,7 +14674,9 @@ async fn resolve_session_rating(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `submitSessionRating` with its examples.
 #[cfg(feature = "internal")]
-async fn submit_session_rating(client: &crate::Client) -> Result<(), String> {
+async fn submit_session_rating(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "submitSessionRating",
         "website_id",
@@ -14011,7 +14701,9 @@ async fn submit_session_rating(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `deleteSessionRating` with its examples.
 #[cfg(feature = "internal")]
-async fn delete_session_rating(client: &crate::Client) -> Result<(), String> {
+async fn delete_session_rating(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "deleteSessionRating",
         "website_id",
@@ -14031,7 +14723,9 @@ async fn delete_session_rating(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `getWebsiteRoutingSettings` with its examples.
 #[cfg(feature = "internal")]
-async fn get_website_routing_settings(client: &crate::Client) -> Result<(), String> {
+async fn get_website_routing_settings(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "getWebsiteRoutingSettings",
         "website_id",
@@ -14055,7 +14749,9 @@ async fn get_website_routing_settings(client: &crate::Client) -> Result<(), Stri
 }
 /// Calls `updateWebsiteRoutingSettings` with its examples.
 #[cfg(feature = "internal")]
-async fn update_website_routing_settings(client: &crate::Client) -> Result<(), String> {
+async fn update_website_routing_settings(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "updateWebsiteRoutingSettings",
         "website_id",
@@ -14075,7 +14771,9 @@ async fn update_website_routing_settings(client: &crate::Client) -> Result<(), S
 }
 /// Calls `listWebsiteRoutingRules` with its examples.
 #[cfg(feature = "internal")]
-async fn list_website_routing_rules(client: &crate::Client) -> Result<(), String> {
+async fn list_website_routing_rules(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "listWebsiteRoutingRules",
         "website_id",
@@ -14099,7 +14797,9 @@ async fn list_website_routing_rules(client: &crate::Client) -> Result<(), String
 }
 /// Calls `saveWebsiteRoutingRules` with its examples.
 #[cfg(feature = "internal")]
-async fn save_website_routing_rules(client: &crate::Client) -> Result<(), String> {
+async fn save_website_routing_rules(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "saveWebsiteRoutingRules",
         "website_id",
@@ -14119,7 +14819,9 @@ async fn save_website_routing_rules(client: &crate::Client) -> Result<(), String
 }
 /// Calls `getWebsiteSetup` with its examples.
 #[cfg(feature = "internal")]
-async fn get_website_setup(client: &crate::Client) -> Result<(), String> {
+async fn get_website_setup(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "getWebsiteSetup",
         "website_id",
@@ -14139,7 +14841,9 @@ async fn get_website_setup(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `updateWebsiteSetup` with its examples.
 #[cfg(feature = "internal")]
-async fn update_website_setup(client: &crate::Client) -> Result<(), String> {
+async fn update_website_setup(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "updateWebsiteSetup",
         "website_id",
@@ -14159,7 +14863,9 @@ async fn update_website_setup(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `requestWebsiteStates` with its examples.
 #[cfg(feature = "internal")]
-async fn request_website_states(client: &crate::Client) -> Result<(), String> {
+async fn request_website_states(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "requestWebsiteStates",
         "website_id",
@@ -14183,7 +14889,9 @@ async fn request_website_states(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `listFilters` with its examples.
 #[cfg(feature = "internal")]
-async fn list_filters(client: &crate::Client) -> Result<(), String> {
+async fn list_filters(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "listFilters",
         "website_id",
@@ -14213,7 +14921,9 @@ async fn list_filters(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `createANewFilter` with its examples.
 #[cfg(feature = "internal")]
-async fn create_a_new_filter(client: &crate::Client) -> Result<(), String> {
+async fn create_a_new_filter(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "createANewFilter",
         "website_id",
@@ -14233,7 +14943,9 @@ async fn create_a_new_filter(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `getAFilter` with its examples.
 #[cfg(feature = "internal")]
-async fn get_a_filter(client: &crate::Client) -> Result<(), String> {
+async fn get_a_filter(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "getAFilter",
         "website_id",
@@ -14258,7 +14970,9 @@ async fn get_a_filter(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `checkIfFilterExists` with its examples.
 #[cfg(feature = "internal")]
-async fn check_if_filter_exists(client: &crate::Client) -> Result<(), String> {
+async fn check_if_filter_exists(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "checkIfFilterExists",
         "website_id",
@@ -14282,7 +14996,9 @@ async fn check_if_filter_exists(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `saveAFilter` with its examples.
 #[cfg(feature = "internal")]
-async fn save_a_filter(client: &crate::Client) -> Result<(), String> {
+async fn save_a_filter(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "saveAFilter",
         "website_id",
@@ -14307,7 +15023,9 @@ async fn save_a_filter(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `removeAFilter` with its examples.
 #[cfg(feature = "internal")]
-async fn remove_a_filter(client: &crate::Client) -> Result<(), String> {
+async fn remove_a_filter(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "removeAFilter",
         "website_id",
@@ -14327,7 +15045,9 @@ async fn remove_a_filter(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `getLimitInformation` with its examples.
 #[cfg(feature = "internal")]
-async fn get_limit_information(client: &crate::Client) -> Result<(), String> {
+async fn get_limit_information(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let limit_id: String = ::crisp_runtime::examples::decode(
         "getLimitInformation",
         "limit_id",
@@ -14347,7 +15067,9 @@ async fn get_limit_information(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `listLimits` with its examples.
 #[cfg(feature = "internal")]
-async fn list_limits(client: &crate::Client) -> Result<(), String> {
+async fn list_limits(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let answer = client
         .limit_list()
         .list_limits()
@@ -14363,7 +15085,7 @@ async fn list_limits(client: &crate::Client) -> Result<(), String> {
 /// Calls `listAllActiveLimitSubscriptions` with its examples.
 #[cfg(feature = "internal")]
 async fn list_all_active_limit_subscriptions(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let answer = client
         .limit_subscription()
@@ -14384,7 +15106,7 @@ async fn list_all_active_limit_subscriptions(
 /// Calls `listLimitSubscriptionsForAWebsite` with its examples.
 #[cfg(feature = "internal")]
 async fn list_limit_subscriptions_for_a_website(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "listLimitSubscriptionsForAWebsite",
@@ -14409,7 +15131,9 @@ async fn list_limit_subscriptions_for_a_website(
 }
 /// Calls `subscribeWebsiteToLimit` with its examples.
 #[cfg(feature = "internal")]
-async fn subscribe_website_to_limit(client: &crate::Client) -> Result<(), String> {
+async fn subscribe_website_to_limit(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "subscribeWebsiteToLimit",
         "website_id",
@@ -14429,7 +15153,9 @@ async fn subscribe_website_to_limit(client: &crate::Client) -> Result<(), String
 }
 /// Calls `getLimitSubscriptionDetails` with its examples.
 #[cfg(feature = "internal")]
-async fn get_limit_subscription_details(client: &crate::Client) -> Result<(), String> {
+async fn get_limit_subscription_details(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "getLimitSubscriptionDetails",
         "website_id",
@@ -14458,7 +15184,9 @@ async fn get_limit_subscription_details(client: &crate::Client) -> Result<(), St
 }
 /// Calls `unsubscribeLimitFromWebsite` with its examples.
 #[cfg(feature = "internal")]
-async fn unsubscribe_limit_from_website(client: &crate::Client) -> Result<(), String> {
+async fn unsubscribe_limit_from_website(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "unsubscribeLimitFromWebsite",
         "website_id",
@@ -14479,7 +15207,7 @@ async fn unsubscribe_limit_from_website(client: &crate::Client) -> Result<(), St
 /// Calls `resolveTotalBillingPriceForAllWebsiteLimits` with its examples.
 #[cfg(feature = "internal")]
 async fn resolve_total_billing_price_for_all_website_limits(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let answer = client
         .limit_billing()
@@ -14499,7 +15227,9 @@ async fn resolve_total_billing_price_for_all_website_limits(
 }
 /// Calls `getPluginInformation` with its examples.
 #[cfg(feature = "internal")]
-async fn get_plugin_information(client: &crate::Client) -> Result<(), String> {
+async fn get_plugin_information(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let plugin_id: String = ::crisp_runtime::examples::decode(
         "getPluginInformation",
         "plugin_id",
@@ -14523,7 +15253,9 @@ async fn get_plugin_information(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `getPluginDetails` with its examples.
 #[cfg(feature = "internal")]
-async fn get_plugin_details(client: &crate::Client) -> Result<(), String> {
+async fn get_plugin_details(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let plugin_id: String = ::crisp_runtime::examples::decode(
         "getPluginDetails",
         "plugin_id",
@@ -14543,7 +15275,9 @@ async fn get_plugin_details(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `listPluginFeatures` with its examples.
 #[cfg(feature = "internal")]
-async fn list_plugin_features(client: &crate::Client) -> Result<(), String> {
+async fn list_plugin_features(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let plugin_id: String = ::crisp_runtime::examples::decode(
         "listPluginFeatures",
         "plugin_id",
@@ -14568,7 +15302,9 @@ async fn list_plugin_features(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `listAllPlugins` with its examples.
 #[cfg(feature = "internal")]
-async fn list_all_plugins(client: &crate::Client) -> Result<(), String> {
+async fn list_all_plugins(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let page_number: u32 = ::crisp_runtime::examples::decode(
         "listAllPlugins",
         "page_number",
@@ -14593,7 +15329,9 @@ async fn list_all_plugins(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `searchPlugins` with its examples.
 #[cfg(feature = "internal")]
-async fn search_plugins(client: &crate::Client) -> Result<(), String> {
+async fn search_plugins(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let page_number: u32 = ::crisp_runtime::examples::decode(
         "searchPlugins",
         "page_number",
@@ -14623,7 +15361,9 @@ async fn search_plugins(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `listAllPluginsCategories` with its examples.
 #[cfg(feature = "internal")]
-async fn list_all_plugins_categories(client: &crate::Client) -> Result<(), String> {
+async fn list_all_plugins_categories(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let page_number: u32 = ::crisp_runtime::examples::decode(
         "listAllPluginsCategories",
         "page_number",
@@ -14648,7 +15388,7 @@ async fn list_all_plugins_categories(client: &crate::Client) -> Result<(), Strin
 /// Calls `listPluginWidgetSchemasForAWebsite` with its examples.
 #[cfg(feature = "internal")]
 async fn list_plugin_widget_schemas_for_a_website(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let website_id: String = ::crisp_runtime::examples::decode(
         "listPluginWidgetSchemasForAWebsite",
@@ -14679,7 +15419,7 @@ async fn list_plugin_widget_schemas_for_a_website(
 /// Calls `resolveTotalBillingPriceForAllWebsitePlugins` with its examples.
 #[cfg(feature = "internal")]
 async fn resolve_total_billing_price_for_all_website_plugins(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let answer = client
         .plugin_billing()
@@ -14700,7 +15440,7 @@ async fn resolve_total_billing_price_for_all_website_plugins(
 /// Calls `resolveUsageBillsForAllWebsitePlugins` with its examples.
 #[cfg(feature = "internal")]
 async fn resolve_usage_bills_for_all_website_plugins(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let page_number: u32 = ::crisp_runtime::examples::decode(
         "resolveUsageBillsForAllWebsitePlugins",
@@ -14725,7 +15465,9 @@ async fn resolve_usage_bills_for_all_website_plugins(
 }
 /// Calls `getPlanInformation` with its examples.
 #[cfg(feature = "internal")]
-async fn get_plan_information(client: &crate::Client) -> Result<(), String> {
+async fn get_plan_information(
+    client: &crate::Client<crate::tier::Dynamic>,
+) -> Result<(), String> {
     let plan_id: String = ::crisp_runtime::examples::decode(
         "getPlanInformation",
         "plan_id",
@@ -14745,7 +15487,7 @@ async fn get_plan_information(client: &crate::Client) -> Result<(), String> {
 }
 /// Calls `listPlans` with its examples.
 #[cfg(feature = "internal")]
-async fn list_plans(client: &crate::Client) -> Result<(), String> {
+async fn list_plans(client: &crate::Client<crate::tier::Dynamic>) -> Result<(), String> {
     let answer = client
         .plan_list()
         .list_plans()
@@ -14761,7 +15503,7 @@ async fn list_plans(client: &crate::Client) -> Result<(), String> {
 /// Calls `resolveTotalBillingPriceForAllWebsitePlans` with its examples.
 #[cfg(feature = "internal")]
 async fn resolve_total_billing_price_for_all_website_plans(
-    client: &crate::Client,
+    client: &crate::Client<crate::tier::Dynamic>,
 ) -> Result<(), String> {
     let answer = client
         .plan_billing()

@@ -4,54 +4,125 @@
 #![warn(missing_docs)]
 //! An async client for the Crisp REST API.
 //!
-//! Build a [`Client`] from [`Credentials`] (token identifier, key and tier), then call
+//! Build a [`Client`] with [`Client::builder`] (or [`Client::from_env`]), then call
 //! operations through its area accessors, e.g. `client.website_conversation()`. Each
 //! operation answers the typed `data` of Crisp's envelope, or an [`Error`] that keeps the
-//! HTTP status and Crisp's `reason`.
+//! HTTP status and Crisp's [`Reason`].
+//!
+//! # Tiers
+//!
+//! The client's type carries its token's tier: `Client<tier::Plugin>`,
+//! `Client<tier::User>`, or `Client<tier::Dynamic>` when the tier is only known at run
+//! time. An operation that Crisp reserves for one tier is only callable on a client of
+//! that tier (or a dynamic one): calling it on the other does not compile. Operations
+//! whose tiers the reference does not state are callable on every client.
+//!
+//! # Retries, timeouts and tracing
+//!
+//! Rate-limited requests (429, 420) are retried with exponential backoff and jitter,
+//! honouring `Retry-After`; server errors and timeouts are retried for idempotent
+//! methods only (see [`RetryPolicy`]). Each attempt times out after 30 s by default.
+//! Every call runs in a `crisp.call` tracing span with the operation, method, path
+//! template, status and attempt; never a credential or a body.
+//!
+//! # Lists
+//!
+//! Paged list operations also have a `…_stream` form that returns a
+//! [`Stream`](::crisp_runtime::client::Stream) of items, fetching pages as they are
+//! consumed.
+//!
+//! # Cargo features
+//!
+//! One feature per area (`website-conversation`, `website-people`, …), all on by
+//! default: turn default features off and pick areas to compile only those. `legacy`
+//! adds the deprecated help center routes and `internal` the routes Crisp reserves for
+//! its own apps.
 //!
 //! Requests go to [`DEFAULT_BASE_URL`] (`https://api.crisp.chat/v1`) unless another base URL is given.
 pub use ::crisp_models as models;
-pub use ::crisp_runtime::client::{Credentials, Error, DEFAULT_BASE_URL};
-pub use ::crisp_runtime::Tier;
+pub use ::crisp_runtime::client::{
+    tier, Credentials, Error, RetryPolicy, DEFAULT_BASE_URL,
+};
+pub use ::crisp_runtime::{Reason, Tier};
+#[cfg(feature = "website-base")]
 mod website_base;
+#[cfg(feature = "website-base")]
 pub use website_base::WebsiteBase;
+#[cfg(feature = "website-conversation")]
 mod website_conversation;
+#[cfg(feature = "website-conversation")]
 pub use website_conversation::WebsiteConversation;
+#[cfg(feature = "plan-subscription")]
 mod plan_subscription;
+#[cfg(feature = "plan-subscription")]
 pub use plan_subscription::PlanSubscription;
+#[cfg(feature = "plugin-connect")]
 mod plugin_connect;
+#[cfg(feature = "plugin-connect")]
 pub use plugin_connect::PluginConnect;
+#[cfg(feature = "plugin-subscription")]
 mod plugin_subscription;
+#[cfg(feature = "plugin-subscription")]
 pub use plugin_subscription::PluginSubscription;
+#[cfg(feature = "bucket")]
 mod bucket;
+#[cfg(feature = "bucket")]
 pub use bucket::Bucket;
+#[cfg(feature = "media")]
 mod media;
+#[cfg(feature = "media")]
 pub use media::Media;
+#[cfg(feature = "website-analytics")]
 mod website_analytics;
+#[cfg(feature = "website-analytics")]
 pub use website_analytics::WebsiteAnalytics;
+#[cfg(feature = "website-connect")]
 mod website_connect;
+#[cfg(feature = "website-connect")]
 pub use website_connect::WebsiteConnect;
+#[cfg(feature = "website-verify")]
 mod website_verify;
+#[cfg(feature = "website-verify")]
 pub use website_verify::WebsiteVerify;
+#[cfg(feature = "website-availability")]
 mod website_availability;
+#[cfg(feature = "website-availability")]
 pub use website_availability::WebsiteAvailability;
+#[cfg(feature = "website-campaigns")]
 mod website_campaigns;
+#[cfg(feature = "website-campaigns")]
 pub use website_campaigns::WebsiteCampaigns;
+#[cfg(feature = "website-inbox")]
 mod website_inbox;
+#[cfg(feature = "website-inbox")]
 pub use website_inbox::WebsiteInbox;
+#[cfg(feature = "website-operator")]
 mod website_operator;
+#[cfg(feature = "website-operator")]
 pub use website_operator::WebsiteOperator;
+#[cfg(feature = "website-settings")]
 mod website_settings;
+#[cfg(feature = "website-settings")]
 pub use website_settings::WebsiteSettings;
+#[cfg(feature = "website-teams")]
 mod website_teams;
+#[cfg(feature = "website-teams")]
 pub use website_teams::WebsiteTeams;
+#[cfg(feature = "website-helpdesk")]
 mod website_helpdesk;
+#[cfg(feature = "website-helpdesk")]
 pub use website_helpdesk::WebsiteHelpdesk;
+#[cfg(feature = "website-people")]
 mod website_people;
+#[cfg(feature = "website-people")]
 pub use website_people::WebsitePeople;
+#[cfg(feature = "website-batch")]
 mod website_batch;
+#[cfg(feature = "website-batch")]
 pub use website_batch::WebsiteBatch;
+#[cfg(feature = "website-visitors")]
 mod website_visitors;
+#[cfg(feature = "website-visitors")]
 pub use website_visitors::WebsiteVisitors;
 #[cfg(feature = "internal")]
 mod website_status_page;
@@ -247,417 +318,700 @@ mod plan_billing;
 pub use plan_billing::PlanBilling;
 #[cfg(feature = "examples")]
 pub mod examples;
-/// A client of the Crisp REST API, cheap to clone (clones share one connection pool).
+/// A client of the Crisp REST API for tokens of tier `T` (see [`tier`]), cheap to clone
+/// (clones share one connection pool).
+///
+/// The `Debug` output never shows the token key.
 #[derive(Clone, Debug)]
-pub struct Client {
+pub struct Client<T> {
     core: ::crisp_runtime::client::ClientCore,
+    tier: ::std::marker::PhantomData<T>,
 }
-impl Client {
-    /// A client of the production API at [`DEFAULT_BASE_URL`].
-    pub fn new(credentials: Credentials) -> Result<Self, Error> {
-        Self::with_base_url(credentials, DEFAULT_BASE_URL)
+impl Client<tier::Dynamic> {
+    /// Starts building a client; pick the token with
+    /// [`plugin`](ClientBuilder::plugin), [`user`](ClientBuilder::user) or
+    /// [`credentials`](ClientBuilder::credentials), which also fixes the client's type.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), crisp_client::Error> {
+    /// let client = crisp_client::Client::builder()
+    ///     .plugin("token-identifier", "token-key")
+    ///     .build()?;
+    /// # let _ = client;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn builder() -> ClientBuilder<tier::NoCredentials> {
+        ClientBuilder {
+            config: ::crisp_runtime::client::ClientConfig::new(),
+            tier: ::std::marker::PhantomData,
+        }
     }
-    /// A client of the API at `base_url` (for example a local server in tests).
-    pub fn with_base_url(
-        credentials: Credentials,
-        base_url: &str,
-    ) -> Result<Self, Error> {
-        Ok(Client {
-            core: ::crisp_runtime::client::ClientCore::new(credentials, base_url)?,
-        })
+}
+impl<T: tier::ClientTier> Client<T> {
+    /// A client configured from the environment: `CRISP_IDENTIFIER`, `CRISP_KEY`,
+    /// `CRISP_TIER` (`plugin` or `user`) and, optionally, `CRISP_BASE_URL`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] when a variable is missing or `CRISP_TIER` is not the tier of
+    /// `T`, and the errors of [`ClientBuilder::build`].
+    pub fn from_env() -> Result<Self, Error> {
+        Self::from_config(::crisp_runtime::client::ClientConfig::from_env()?)
     }
-    /// A client that sends its requests through an existing `reqwest::Client`.
-    pub fn with_http_client(
-        credentials: Credentials,
-        base_url: &str,
-        http: ::reqwest::Client,
+    /// A client from a complete configuration.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] when the credentials are missing or not of the tier of `T`, and
+    /// the errors of [`ClientBuilder::build`].
+    pub fn from_config(
+        config: ::crisp_runtime::client::ClientConfig,
     ) -> Result<Self, Error> {
+        if let Some(tier) = config.tier() {
+            T::check(tier)?;
+        }
         Ok(Client {
-            core: ::crisp_runtime::client::ClientCore::with_http_client(
-                credentials,
-                base_url,
-                http,
-            )?,
+            core: config.build()?,
+            tier: ::std::marker::PhantomData,
         })
     }
     /// The base URL requests go to.
     pub fn base_url(&self) -> &str {
         self.core.base_url()
     }
+    /// The tier of the token.
+    pub fn tier(&self) -> Tier {
+        self.core.credentials().tier()
+    }
     /// Operations of the `website.base` area.
-    pub fn website_base(&self) -> WebsiteBase<'_> {
-        WebsiteBase { core: &self.core }
+    #[cfg(feature = "website-base")]
+    pub fn website_base(&self) -> WebsiteBase<'_, T> {
+        WebsiteBase {
+            core: &self.core,
+            tier: ::std::marker::PhantomData,
+        }
     }
     /// Operations of the `website.conversation` area.
-    pub fn website_conversation(&self) -> WebsiteConversation<'_> {
+    #[cfg(feature = "website-conversation")]
+    pub fn website_conversation(&self) -> WebsiteConversation<'_, T> {
         WebsiteConversation {
             core: &self.core,
+            tier: ::std::marker::PhantomData,
         }
     }
     /// Operations of the `plan.subscription` area.
-    pub fn plan_subscription(&self) -> PlanSubscription<'_> {
+    #[cfg(feature = "plan-subscription")]
+    pub fn plan_subscription(&self) -> PlanSubscription<'_, T> {
         PlanSubscription {
             core: &self.core,
+            tier: ::std::marker::PhantomData,
         }
     }
     /// Operations of the `plugin.connect` area.
-    pub fn plugin_connect(&self) -> PluginConnect<'_> {
-        PluginConnect { core: &self.core }
+    #[cfg(feature = "plugin-connect")]
+    pub fn plugin_connect(&self) -> PluginConnect<'_, T> {
+        PluginConnect {
+            core: &self.core,
+            tier: ::std::marker::PhantomData,
+        }
     }
     /// Operations of the `plugin.subscription` area.
-    pub fn plugin_subscription(&self) -> PluginSubscription<'_> {
+    #[cfg(feature = "plugin-subscription")]
+    pub fn plugin_subscription(&self) -> PluginSubscription<'_, T> {
         PluginSubscription {
             core: &self.core,
+            tier: ::std::marker::PhantomData,
         }
     }
     /// Operations of the `bucket` area.
-    pub fn bucket(&self) -> Bucket<'_> {
-        Bucket { core: &self.core }
+    #[cfg(feature = "bucket")]
+    pub fn bucket(&self) -> Bucket<'_, T> {
+        Bucket {
+            core: &self.core,
+            tier: ::std::marker::PhantomData,
+        }
     }
     /// Operations of the `media` area.
-    pub fn media(&self) -> Media<'_> {
-        Media { core: &self.core }
+    #[cfg(feature = "media")]
+    pub fn media(&self) -> Media<'_, T> {
+        Media {
+            core: &self.core,
+            tier: ::std::marker::PhantomData,
+        }
     }
     /// Operations of the `website.analytics` area.
-    pub fn website_analytics(&self) -> WebsiteAnalytics<'_> {
+    #[cfg(feature = "website-analytics")]
+    pub fn website_analytics(&self) -> WebsiteAnalytics<'_, T> {
         WebsiteAnalytics {
             core: &self.core,
+            tier: ::std::marker::PhantomData,
         }
     }
     /// Operations of the `website.connect` area.
-    pub fn website_connect(&self) -> WebsiteConnect<'_> {
-        WebsiteConnect { core: &self.core }
+    #[cfg(feature = "website-connect")]
+    pub fn website_connect(&self) -> WebsiteConnect<'_, T> {
+        WebsiteConnect {
+            core: &self.core,
+            tier: ::std::marker::PhantomData,
+        }
     }
     /// Operations of the `website.verify` area.
-    pub fn website_verify(&self) -> WebsiteVerify<'_> {
-        WebsiteVerify { core: &self.core }
+    #[cfg(feature = "website-verify")]
+    pub fn website_verify(&self) -> WebsiteVerify<'_, T> {
+        WebsiteVerify {
+            core: &self.core,
+            tier: ::std::marker::PhantomData,
+        }
     }
     /// Operations of the `website.availability` area.
-    pub fn website_availability(&self) -> WebsiteAvailability<'_> {
+    #[cfg(feature = "website-availability")]
+    pub fn website_availability(&self) -> WebsiteAvailability<'_, T> {
         WebsiteAvailability {
             core: &self.core,
+            tier: ::std::marker::PhantomData,
         }
     }
     /// Operations of the `website.campaigns` area.
-    pub fn website_campaigns(&self) -> WebsiteCampaigns<'_> {
+    #[cfg(feature = "website-campaigns")]
+    pub fn website_campaigns(&self) -> WebsiteCampaigns<'_, T> {
         WebsiteCampaigns {
             core: &self.core,
+            tier: ::std::marker::PhantomData,
         }
     }
     /// Operations of the `website.inbox` area.
-    pub fn website_inbox(&self) -> WebsiteInbox<'_> {
-        WebsiteInbox { core: &self.core }
+    #[cfg(feature = "website-inbox")]
+    pub fn website_inbox(&self) -> WebsiteInbox<'_, T> {
+        WebsiteInbox {
+            core: &self.core,
+            tier: ::std::marker::PhantomData,
+        }
     }
     /// Operations of the `website.operator` area.
-    pub fn website_operator(&self) -> WebsiteOperator<'_> {
+    #[cfg(feature = "website-operator")]
+    pub fn website_operator(&self) -> WebsiteOperator<'_, T> {
         WebsiteOperator {
             core: &self.core,
+            tier: ::std::marker::PhantomData,
         }
     }
     /// Operations of the `website.settings` area.
-    pub fn website_settings(&self) -> WebsiteSettings<'_> {
+    #[cfg(feature = "website-settings")]
+    pub fn website_settings(&self) -> WebsiteSettings<'_, T> {
         WebsiteSettings {
             core: &self.core,
+            tier: ::std::marker::PhantomData,
         }
     }
     /// Operations of the `website.teams` area.
-    pub fn website_teams(&self) -> WebsiteTeams<'_> {
-        WebsiteTeams { core: &self.core }
+    #[cfg(feature = "website-teams")]
+    pub fn website_teams(&self) -> WebsiteTeams<'_, T> {
+        WebsiteTeams {
+            core: &self.core,
+            tier: ::std::marker::PhantomData,
+        }
     }
     /// Operations of the `website.helpdesk` area.
-    pub fn website_helpdesk(&self) -> WebsiteHelpdesk<'_> {
+    #[cfg(feature = "website-helpdesk")]
+    pub fn website_helpdesk(&self) -> WebsiteHelpdesk<'_, T> {
         WebsiteHelpdesk {
             core: &self.core,
+            tier: ::std::marker::PhantomData,
         }
     }
     /// Operations of the `website.people` area.
-    pub fn website_people(&self) -> WebsitePeople<'_> {
-        WebsitePeople { core: &self.core }
+    #[cfg(feature = "website-people")]
+    pub fn website_people(&self) -> WebsitePeople<'_, T> {
+        WebsitePeople {
+            core: &self.core,
+            tier: ::std::marker::PhantomData,
+        }
     }
     /// Operations of the `website.batch` area.
-    pub fn website_batch(&self) -> WebsiteBatch<'_> {
-        WebsiteBatch { core: &self.core }
+    #[cfg(feature = "website-batch")]
+    pub fn website_batch(&self) -> WebsiteBatch<'_, T> {
+        WebsiteBatch {
+            core: &self.core,
+            tier: ::std::marker::PhantomData,
+        }
     }
     /// Operations of the `website.visitors` area.
-    pub fn website_visitors(&self) -> WebsiteVisitors<'_> {
+    #[cfg(feature = "website-visitors")]
+    pub fn website_visitors(&self) -> WebsiteVisitors<'_, T> {
         WebsiteVisitors {
             core: &self.core,
+            tier: ::std::marker::PhantomData,
         }
     }
     /// Operations of the `website.status_page` area.
     #[cfg(feature = "internal")]
-    pub fn website_status_page(&self) -> WebsiteStatusPage<'_> {
+    pub fn website_status_page(&self) -> WebsiteStatusPage<'_, T> {
         WebsiteStatusPage {
             core: &self.core,
+            tier: ::std::marker::PhantomData,
         }
     }
     /// Operations of the `website.snippets` area.
     #[cfg(feature = "internal")]
-    pub fn website_snippets(&self) -> WebsiteSnippets<'_> {
+    pub fn website_snippets(&self) -> WebsiteSnippets<'_, T> {
         WebsiteSnippets {
             core: &self.core,
+            tier: ::std::marker::PhantomData,
         }
     }
     /// Operations of the `email.subscription` area.
     #[cfg(feature = "internal")]
-    pub fn email_subscription(&self) -> EmailSubscription<'_> {
+    pub fn email_subscription(&self) -> EmailSubscription<'_, T> {
         EmailSubscription {
             core: &self.core,
+            tier: ::std::marker::PhantomData,
         }
     }
     /// Operations of the `user.availability` area.
     #[cfg(feature = "internal")]
-    pub fn user_availability(&self) -> UserAvailability<'_> {
+    pub fn user_availability(&self) -> UserAvailability<'_, T> {
         UserAvailability {
             core: &self.core,
+            tier: ::std::marker::PhantomData,
         }
     }
     /// Operations of the `user.account_base` area.
     #[cfg(feature = "internal")]
-    pub fn user_account_base(&self) -> UserAccountBase<'_> {
+    pub fn user_account_base(&self) -> UserAccountBase<'_, T> {
         UserAccountBase {
             core: &self.core,
+            tier: ::std::marker::PhantomData,
         }
     }
     /// Operations of the `user.account_billing` area.
     #[cfg(feature = "internal")]
-    pub fn user_account_billing(&self) -> UserAccountBilling<'_> {
+    pub fn user_account_billing(&self) -> UserAccountBilling<'_, T> {
         UserAccountBilling {
             core: &self.core,
+            tier: ::std::marker::PhantomData,
         }
     }
     /// Operations of the `user.account_notification` area.
     #[cfg(feature = "internal")]
-    pub fn user_account_notification(&self) -> UserAccountNotification<'_> {
+    pub fn user_account_notification(&self) -> UserAccountNotification<'_, T> {
         UserAccountNotification {
             core: &self.core,
+            tier: ::std::marker::PhantomData,
         }
     }
     /// Operations of the `user.account_websites` area.
     #[cfg(feature = "internal")]
-    pub fn user_account_websites(&self) -> UserAccountWebsites<'_> {
+    pub fn user_account_websites(&self) -> UserAccountWebsites<'_, T> {
         UserAccountWebsites {
             core: &self.core,
+            tier: ::std::marker::PhantomData,
         }
     }
     /// Operations of the `user.account_profile` area.
     #[cfg(feature = "internal")]
-    pub fn user_account_profile(&self) -> UserAccountProfile<'_> {
+    pub fn user_account_profile(&self) -> UserAccountProfile<'_, T> {
         UserAccountProfile {
             core: &self.core,
+            tier: ::std::marker::PhantomData,
         }
     }
     /// Operations of the `user.account_token` area.
     #[cfg(feature = "internal")]
-    pub fn user_account_token(&self) -> UserAccountToken<'_> {
+    pub fn user_account_token(&self) -> UserAccountToken<'_, T> {
         UserAccountToken {
             core: &self.core,
+            tier: ::std::marker::PhantomData,
         }
     }
     /// Operations of the `user.account_recover` area.
     #[cfg(feature = "internal")]
-    pub fn user_account_recover(&self) -> UserAccountRecover<'_> {
+    pub fn user_account_recover(&self) -> UserAccountRecover<'_, T> {
         UserAccountRecover {
             core: &self.core,
+            tier: ::std::marker::PhantomData,
         }
     }
     /// Operations of the `user.account_schedule` area.
     #[cfg(feature = "internal")]
-    pub fn user_account_schedule(&self) -> UserAccountSchedule<'_> {
+    pub fn user_account_schedule(&self) -> UserAccountSchedule<'_, T> {
         UserAccountSchedule {
             core: &self.core,
+            tier: ::std::marker::PhantomData,
         }
     }
     /// Operations of the `user.session` area.
     #[cfg(feature = "internal")]
-    pub fn user_session(&self) -> UserSession<'_> {
-        UserSession { core: &self.core }
+    pub fn user_session(&self) -> UserSession<'_, T> {
+        UserSession {
+            core: &self.core,
+            tier: ::std::marker::PhantomData,
+        }
     }
     /// Operations of the `user.alerts` area.
     #[cfg(feature = "internal")]
-    pub fn user_alerts(&self) -> UserAlerts<'_> {
-        UserAlerts { core: &self.core }
+    pub fn user_alerts(&self) -> UserAlerts<'_, T> {
+        UserAlerts {
+            core: &self.core,
+            tier: ::std::marker::PhantomData,
+        }
     }
     /// Operations of the `user.statistics` area.
     #[cfg(feature = "internal")]
-    pub fn user_statistics(&self) -> UserStatistics<'_> {
-        UserStatistics { core: &self.core }
+    pub fn user_statistics(&self) -> UserStatistics<'_, T> {
+        UserStatistics {
+            core: &self.core,
+            tier: ::std::marker::PhantomData,
+        }
     }
     /// Operations of the `user.connect` area.
     #[cfg(feature = "internal")]
-    pub fn user_connect(&self) -> UserConnect<'_> {
-        UserConnect { core: &self.core }
+    pub fn user_connect(&self) -> UserConnect<'_, T> {
+        UserConnect {
+            core: &self.core,
+            tier: ::std::marker::PhantomData,
+        }
     }
     /// Operations of the `website.channel` area.
     #[cfg(feature = "internal")]
-    pub fn website_channel(&self) -> WebsiteChannel<'_> {
-        WebsiteChannel { core: &self.core }
+    pub fn website_channel(&self) -> WebsiteChannel<'_, T> {
+        WebsiteChannel {
+            core: &self.core,
+            tier: ::std::marker::PhantomData,
+        }
     }
     /// Operations of the `website.search` area.
     #[cfg(feature = "internal")]
-    pub fn website_search(&self) -> WebsiteSearch<'_> {
-        WebsiteSearch { core: &self.core }
+    pub fn website_search(&self) -> WebsiteSearch<'_, T> {
+        WebsiteSearch {
+            core: &self.core,
+            tier: ::std::marker::PhantomData,
+        }
     }
     /// Operations of the `website.service` area.
     #[cfg(feature = "internal")]
-    pub fn website_service(&self) -> WebsiteService<'_> {
-        WebsiteService { core: &self.core }
+    pub fn website_service(&self) -> WebsiteService<'_, T> {
+        WebsiteService {
+            core: &self.core,
+            tier: ::std::marker::PhantomData,
+        }
     }
     /// Operations of the `website.hooks` area.
     #[cfg(feature = "internal")]
-    pub fn website_hooks(&self) -> WebsiteHooks<'_> {
-        WebsiteHooks { core: &self.core }
+    pub fn website_hooks(&self) -> WebsiteHooks<'_, T> {
+        WebsiteHooks {
+            core: &self.core,
+            tier: ::std::marker::PhantomData,
+        }
     }
     /// Operations of the `website.hook` area.
     #[cfg(feature = "internal")]
-    pub fn website_hook(&self) -> WebsiteHook<'_> {
-        WebsiteHook { core: &self.core }
+    pub fn website_hook(&self) -> WebsiteHook<'_, T> {
+        WebsiteHook {
+            core: &self.core,
+            tier: ::std::marker::PhantomData,
+        }
     }
     /// Operations of the `website.shortcuts` area.
     #[cfg(feature = "internal")]
-    pub fn website_shortcuts(&self) -> WebsiteShortcuts<'_> {
+    pub fn website_shortcuts(&self) -> WebsiteShortcuts<'_, T> {
         WebsiteShortcuts {
             core: &self.core,
+            tier: ::std::marker::PhantomData,
         }
     }
     /// Operations of the `website.shortcut` area.
     #[cfg(feature = "internal")]
-    pub fn website_shortcut(&self) -> WebsiteShortcut<'_> {
+    pub fn website_shortcut(&self) -> WebsiteShortcut<'_, T> {
         WebsiteShortcut {
             core: &self.core,
+            tier: ::std::marker::PhantomData,
         }
     }
     /// Operations of the `website.billing` area.
     #[cfg(feature = "internal")]
-    pub fn website_billing(&self) -> WebsiteBilling<'_> {
-        WebsiteBilling { core: &self.core }
+    pub fn website_billing(&self) -> WebsiteBilling<'_, T> {
+        WebsiteBilling {
+            core: &self.core,
+            tier: ::std::marker::PhantomData,
+        }
     }
     /// Operations of the `website.contracts` area.
     #[cfg(feature = "internal")]
-    pub fn website_contracts(&self) -> WebsiteContracts<'_> {
+    pub fn website_contracts(&self) -> WebsiteContracts<'_, T> {
         WebsiteContracts {
             core: &self.core,
+            tier: ::std::marker::PhantomData,
         }
     }
     /// Operations of the `website.contract` area.
     #[cfg(feature = "internal")]
-    pub fn website_contract(&self) -> WebsiteContract<'_> {
+    pub fn website_contract(&self) -> WebsiteContract<'_, T> {
         WebsiteContract {
             core: &self.core,
+            tier: ::std::marker::PhantomData,
         }
     }
     /// Operations of the `website.data` area.
     #[cfg(feature = "internal")]
-    pub fn website_data(&self) -> WebsiteData<'_> {
-        WebsiteData { core: &self.core }
+    pub fn website_data(&self) -> WebsiteData<'_, T> {
+        WebsiteData {
+            core: &self.core,
+            tier: ::std::marker::PhantomData,
+        }
     }
     /// Operations of the `website.invite` area.
     #[cfg(feature = "internal")]
-    pub fn website_invite(&self) -> WebsiteInvite<'_> {
-        WebsiteInvite { core: &self.core }
+    pub fn website_invite(&self) -> WebsiteInvite<'_, T> {
+        WebsiteInvite {
+            core: &self.core,
+            tier: ::std::marker::PhantomData,
+        }
     }
     /// Operations of the `website.sandbox` area.
     #[cfg(feature = "internal")]
-    pub fn website_sandbox(&self) -> WebsiteSandbox<'_> {
-        WebsiteSandbox { core: &self.core }
+    pub fn website_sandbox(&self) -> WebsiteSandbox<'_, T> {
+        WebsiteSandbox {
+            core: &self.core,
+            tier: ::std::marker::PhantomData,
+        }
     }
     /// Operations of the `website.usage` area.
     #[cfg(feature = "internal")]
-    pub fn website_usage(&self) -> WebsiteUsage<'_> {
-        WebsiteUsage { core: &self.core }
+    pub fn website_usage(&self) -> WebsiteUsage<'_, T> {
+        WebsiteUsage {
+            core: &self.core,
+            tier: ::std::marker::PhantomData,
+        }
     }
     /// Operations of the `website.rating` area.
     #[cfg(feature = "internal")]
-    pub fn website_rating(&self) -> WebsiteRating<'_> {
-        WebsiteRating { core: &self.core }
+    pub fn website_rating(&self) -> WebsiteRating<'_, T> {
+        WebsiteRating {
+            core: &self.core,
+            tier: ::std::marker::PhantomData,
+        }
     }
     /// Operations of the `website.routing` area.
     #[cfg(feature = "internal")]
-    pub fn website_routing(&self) -> WebsiteRouting<'_> {
-        WebsiteRouting { core: &self.core }
+    pub fn website_routing(&self) -> WebsiteRouting<'_, T> {
+        WebsiteRouting {
+            core: &self.core,
+            tier: ::std::marker::PhantomData,
+        }
     }
     /// Operations of the `website.setup` area.
     #[cfg(feature = "internal")]
-    pub fn website_setup(&self) -> WebsiteSetup<'_> {
-        WebsiteSetup { core: &self.core }
+    pub fn website_setup(&self) -> WebsiteSetup<'_, T> {
+        WebsiteSetup {
+            core: &self.core,
+            tier: ::std::marker::PhantomData,
+        }
     }
     /// Operations of the `website.states` area.
     #[cfg(feature = "internal")]
-    pub fn website_states(&self) -> WebsiteStates<'_> {
-        WebsiteStates { core: &self.core }
+    pub fn website_states(&self) -> WebsiteStates<'_, T> {
+        WebsiteStates {
+            core: &self.core,
+            tier: ::std::marker::PhantomData,
+        }
     }
     /// Operations of the `website.filters` area.
     #[cfg(feature = "internal")]
-    pub fn website_filters(&self) -> WebsiteFilters<'_> {
-        WebsiteFilters { core: &self.core }
+    pub fn website_filters(&self) -> WebsiteFilters<'_, T> {
+        WebsiteFilters {
+            core: &self.core,
+            tier: ::std::marker::PhantomData,
+        }
     }
     /// Operations of the `website.filter` area.
     #[cfg(feature = "internal")]
-    pub fn website_filter(&self) -> WebsiteFilter<'_> {
-        WebsiteFilter { core: &self.core }
+    pub fn website_filter(&self) -> WebsiteFilter<'_, T> {
+        WebsiteFilter {
+            core: &self.core,
+            tier: ::std::marker::PhantomData,
+        }
     }
     /// Operations of the `limit.single` area.
     #[cfg(feature = "internal")]
-    pub fn limit_single(&self) -> LimitSingle<'_> {
-        LimitSingle { core: &self.core }
+    pub fn limit_single(&self) -> LimitSingle<'_, T> {
+        LimitSingle {
+            core: &self.core,
+            tier: ::std::marker::PhantomData,
+        }
     }
     /// Operations of the `limit.list` area.
     #[cfg(feature = "internal")]
-    pub fn limit_list(&self) -> LimitList<'_> {
-        LimitList { core: &self.core }
+    pub fn limit_list(&self) -> LimitList<'_, T> {
+        LimitList {
+            core: &self.core,
+            tier: ::std::marker::PhantomData,
+        }
     }
     /// Operations of the `limit.subscription` area.
     #[cfg(feature = "internal")]
-    pub fn limit_subscription(&self) -> LimitSubscription<'_> {
+    pub fn limit_subscription(&self) -> LimitSubscription<'_, T> {
         LimitSubscription {
             core: &self.core,
+            tier: ::std::marker::PhantomData,
         }
     }
     /// Operations of the `limit.billing` area.
     #[cfg(feature = "internal")]
-    pub fn limit_billing(&self) -> LimitBilling<'_> {
-        LimitBilling { core: &self.core }
+    pub fn limit_billing(&self) -> LimitBilling<'_, T> {
+        LimitBilling {
+            core: &self.core,
+            tier: ::std::marker::PhantomData,
+        }
     }
     /// Operations of the `plugin.single` area.
     #[cfg(feature = "internal")]
-    pub fn plugin_single(&self) -> PluginSingle<'_> {
-        PluginSingle { core: &self.core }
+    pub fn plugin_single(&self) -> PluginSingle<'_, T> {
+        PluginSingle {
+            core: &self.core,
+            tier: ::std::marker::PhantomData,
+        }
     }
     /// Operations of the `plugin.list` area.
     #[cfg(feature = "internal")]
-    pub fn plugin_list(&self) -> PluginList<'_> {
-        PluginList { core: &self.core }
+    pub fn plugin_list(&self) -> PluginList<'_, T> {
+        PluginList {
+            core: &self.core,
+            tier: ::std::marker::PhantomData,
+        }
     }
     /// Operations of the `plugin.categories` area.
     #[cfg(feature = "internal")]
-    pub fn plugin_categories(&self) -> PluginCategories<'_> {
+    pub fn plugin_categories(&self) -> PluginCategories<'_, T> {
         PluginCategories {
             core: &self.core,
+            tier: ::std::marker::PhantomData,
         }
     }
     /// Operations of the `plugin.widgets` area.
     #[cfg(feature = "internal")]
-    pub fn plugin_widgets(&self) -> PluginWidgets<'_> {
-        PluginWidgets { core: &self.core }
+    pub fn plugin_widgets(&self) -> PluginWidgets<'_, T> {
+        PluginWidgets {
+            core: &self.core,
+            tier: ::std::marker::PhantomData,
+        }
     }
     /// Operations of the `plugin.billing` area.
     #[cfg(feature = "internal")]
-    pub fn plugin_billing(&self) -> PluginBilling<'_> {
-        PluginBilling { core: &self.core }
+    pub fn plugin_billing(&self) -> PluginBilling<'_, T> {
+        PluginBilling {
+            core: &self.core,
+            tier: ::std::marker::PhantomData,
+        }
     }
     /// Operations of the `plan.single` area.
     #[cfg(feature = "internal")]
-    pub fn plan_single(&self) -> PlanSingle<'_> {
-        PlanSingle { core: &self.core }
+    pub fn plan_single(&self) -> PlanSingle<'_, T> {
+        PlanSingle {
+            core: &self.core,
+            tier: ::std::marker::PhantomData,
+        }
     }
     /// Operations of the `plan.list` area.
     #[cfg(feature = "internal")]
-    pub fn plan_list(&self) -> PlanList<'_> {
-        PlanList { core: &self.core }
+    pub fn plan_list(&self) -> PlanList<'_, T> {
+        PlanList {
+            core: &self.core,
+            tier: ::std::marker::PhantomData,
+        }
     }
     /// Operations of the `plan.billing` area.
     #[cfg(feature = "internal")]
-    pub fn plan_billing(&self) -> PlanBilling<'_> {
-        PlanBilling { core: &self.core }
+    pub fn plan_billing(&self) -> PlanBilling<'_, T> {
+        PlanBilling {
+            core: &self.core,
+            tier: ::std::marker::PhantomData,
+        }
+    }
+}
+/// Builds a [`Client`]: credentials first, then any setting, then [`build`](Self::build).
+///
+/// The type parameter records the credentials' tier, so `build` only exists once they
+/// are given. The `Debug` output never shows the token key.
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct ClientBuilder<T> {
+    config: ::crisp_runtime::client::ClientConfig,
+    tier: ::std::marker::PhantomData<T>,
+}
+impl<T> ClientBuilder<T> {
+    fn with<U>(
+        self,
+        change: impl FnOnce(
+            ::crisp_runtime::client::ClientConfig,
+        ) -> ::crisp_runtime::client::ClientConfig,
+    ) -> ClientBuilder<U> {
+        ClientBuilder {
+            config: change(self.config),
+            tier: ::std::marker::PhantomData,
+        }
+    }
+    /// Uses a plugin token: the client can call plugin operations.
+    pub fn plugin(
+        self,
+        identifier: impl Into<String>,
+        key: impl Into<String>,
+    ) -> ClientBuilder<tier::Plugin> {
+        self.with(|config| {
+            config.credentials(Credentials::new(identifier, key, Tier::Plugin))
+        })
+    }
+    /// Uses a user token: the client can call user operations.
+    pub fn user(
+        self,
+        identifier: impl Into<String>,
+        key: impl Into<String>,
+    ) -> ClientBuilder<tier::User> {
+        self.with(|config| {
+            config.credentials(Credentials::new(identifier, key, Tier::User))
+        })
+    }
+    /// Uses credentials whose tier is only known at run time: every operation is
+    /// callable, and Crisp refuses those the tier may not call.
+    pub fn credentials(self, credentials: Credentials) -> ClientBuilder<tier::Dynamic> {
+        self.with(|config| config.credentials(credentials))
+    }
+    /// Sends requests to another base URL, such as a local sandbox.
+    pub fn base_url(self, base_url: impl Into<String>) -> Self {
+        self.with(|config| config.base_url(base_url))
+    }
+    /// Sets the time after which one attempt of a request is abandoned (default 30 s;
+    /// `None` waits for ever).
+    pub fn timeout(self, timeout: Option<::std::time::Duration>) -> Self {
+        self.with(|config| config.timeout(timeout))
+    }
+    /// Sets the time allowed to open a connection (default 10 s).
+    pub fn connect_timeout(self, timeout: ::std::time::Duration) -> Self {
+        self.with(|config| config.connect_timeout(timeout))
+    }
+    /// Sets the retry policy; [`RetryPolicy::disabled`] turns retries off.
+    pub fn retry(self, retry: RetryPolicy) -> Self {
+        self.with(|config| config.retry(retry))
+    }
+    /// Sets the `User-Agent` header.
+    pub fn user_agent(self, user_agent: impl Into<String>) -> Self {
+        self.with(|config| config.user_agent(user_agent))
+    }
+    /// Sends requests through an existing `reqwest::Client` (its connect timeout,
+    /// proxy and TLS settings apply).
+    pub fn http_client(self, http: ::reqwest::Client) -> Self {
+        self.with(|config| config.http_client(http))
+    }
+}
+impl<T: tier::ClientTier> ClientBuilder<T> {
+    /// Builds the client.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidBaseUrl`] for a base URL that is not an `http` or `https` URL
+    /// with a host, [`Error::Config`] for a user agent that is not a header value, and
+    /// [`Error::HttpClient`] when the HTTP client cannot be built.
+    pub fn build(self) -> Result<Client<T>, Error> {
+        Client::from_config(self.config)
     }
 }

@@ -6,12 +6,13 @@
 ///
 /// What limit subscriptions cost the user in total.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct LimitBilling<'a> {
+pub struct LimitBilling<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl LimitBilling<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> LimitBilling<'_, T> {
     /// Get the total price of all limit subscriptions
     ///
     /// Adds up what the user is billed for the limit subscriptions of all their websites. Crisp keeps this route for its own apps; it is not part of the public API and may change without notice.
@@ -20,21 +21,21 @@ impl LimitBilling<'_> {
     /// - Operation: `resolveTotalBillingPriceForAllWebsiteLimits`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn resolve_total_billing_price_for_all_website_limits(
         &self,
-    ) -> Result<::crisp_models::BillingTotalPrice, ::crisp_runtime::client::Error> {
+    ) -> Result<::crisp_models::BillingTotalPrice, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = String::from("/limits/billing/all/price");
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "resolveTotalBillingPriceForAllWebsiteLimits",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "resolveTotalBillingPriceForAllWebsiteLimits",
+                    ::reqwest::Method::GET,
+                    "/limits/billing/all/price",
+                    path,
+                ),
             )
             .await
     }

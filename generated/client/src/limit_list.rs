@@ -6,12 +6,13 @@
 ///
 /// The limits websites can subscribe to.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct LimitList<'a> {
+pub struct LimitList<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl LimitList<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> LimitList<'_, T> {
     /// List the available limits
     ///
     /// Lists every limit websites can subscribe to. Crisp keeps this route for its own apps; it is not part of the public API and may change without notice.
@@ -20,15 +21,19 @@ impl LimitList<'_> {
     /// - Operation: `listLimits`
     /// - Tiers: not stated by the reference
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn list_limits(
         &self,
     ) -> Result<Vec<::crisp_models::Limit>, ::crisp_runtime::client::Error> {
         let path = String::from("/limits/list");
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
-            .send_json("listLimits", ::reqwest::Method::GET, path, query, headers, None)
+            .send_json(
+                ::crisp_runtime::client::Call::new(
+                    "listLimits",
+                    ::reqwest::Method::GET,
+                    "/limits/list",
+                    path,
+                ),
+            )
             .await
     }
 }

@@ -6,12 +6,13 @@
 ///
 /// One limit that websites can subscribe to.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct LimitSingle<'a> {
+pub struct LimitSingle<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl LimitSingle<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> LimitSingle<'_, T> {
     /// Get a limit
     ///
     /// Returns a limit that websites can subscribe to: what it caps and what one unit costs. Crisp keeps this route for its own apps; it is not part of the public API and may change without notice.
@@ -20,7 +21,6 @@ impl LimitSingle<'_> {
     /// - Operation: `getLimitInformation`
     /// - Tiers: not stated by the reference
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn get_limit_information(
         &self,
         limit_id: &str,
@@ -28,16 +28,14 @@ impl LimitSingle<'_> {
         let path = format!(
             "/limit/{}", ::crisp_runtime::client::encode_path_segment(limit_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "getLimitInformation",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "getLimitInformation",
+                    ::reqwest::Method::GET,
+                    "/limit/{limit_id}",
+                    path,
+                ),
             )
             .await
     }

@@ -6,12 +6,13 @@
 ///
 /// Limit subscriptions of websites: listing, subscribing and unsubscribing.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct LimitSubscription<'a> {
+pub struct LimitSubscription<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl LimitSubscription<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> LimitSubscription<'_, T> {
     /// List all active limit subscriptions
     ///
     /// Lists the active limit subscriptions of every website that the user is a member of or pays for with one of their cards. Crisp keeps this route for its own apps; it is not part of the public API and may change without notice.
@@ -20,21 +21,21 @@ impl LimitSubscription<'_> {
     /// - Operation: `listAllActiveLimitSubscriptions`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn list_all_active_limit_subscriptions(
         &self,
-    ) -> Result<Vec<::crisp_models::LimitSubscription>, ::crisp_runtime::client::Error> {
+    ) -> Result<Vec<::crisp_models::LimitSubscription>, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = String::from("/limits/subscription");
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listAllActiveLimitSubscriptions",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "listAllActiveLimitSubscriptions",
+                    ::reqwest::Method::GET,
+                    "/limits/subscription",
+                    path,
+                ),
             )
             .await
     }
@@ -46,25 +47,25 @@ impl LimitSubscription<'_> {
     /// - Operation: `listLimitSubscriptionsForAWebsite`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn list_limit_subscriptions_for_a_website(
         &self,
         website_id: &str,
-    ) -> Result<Vec<::crisp_models::LimitSubscription>, ::crisp_runtime::client::Error> {
+    ) -> Result<Vec<::crisp_models::LimitSubscription>, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/limits/subscription/{}",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listLimitSubscriptionsForAWebsite",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "listLimitSubscriptionsForAWebsite",
+                    ::reqwest::Method::GET,
+                    "/limits/subscription/{website_id}",
+                    path,
+                ),
             )
             .await
     }
@@ -76,28 +77,34 @@ impl LimitSubscription<'_> {
     /// - Operation: `subscribeWebsiteToLimit`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn subscribe_website_to_limit(
         &self,
         website_id: &str,
         body: &::crisp_models::LimitSubscriptionNew,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/limits/subscription/{}",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "subscribeWebsiteToLimit",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body("subscribeWebsiteToLimit", body)?,
-                ),
+                ::crisp_runtime::client::Call::new(
+                        "subscribeWebsiteToLimit",
+                        ::reqwest::Method::POST,
+                        "/limits/subscription/{website_id}",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "subscribeWebsiteToLimit",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -109,27 +116,27 @@ impl LimitSubscription<'_> {
     /// - Operation: `getLimitSubscriptionDetails`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn get_limit_subscription_details(
         &self,
         website_id: &str,
         limit_id: &str,
-    ) -> Result<::crisp_models::LimitSubscription, ::crisp_runtime::client::Error> {
+    ) -> Result<::crisp_models::LimitSubscription, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/limits/subscription/{}/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(limit_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "getLimitSubscriptionDetails",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "getLimitSubscriptionDetails",
+                    ::reqwest::Method::GET,
+                    "/limits/subscription/{website_id}/{limit_id}",
+                    path,
+                ),
             )
             .await
     }
@@ -141,27 +148,27 @@ impl LimitSubscription<'_> {
     /// - Operation: `unsubscribeLimitFromWebsite`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn unsubscribe_limit_from_website(
         &self,
         website_id: &str,
         limit_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/limits/subscription/{}/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(limit_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "unsubscribeLimitFromWebsite",
-                ::reqwest::Method::DELETE,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "unsubscribeLimitFromWebsite",
+                    ::reqwest::Method::DELETE,
+                    "/limits/subscription/{website_id}/{limit_id}",
+                    path,
+                ),
             )
             .await
     }

@@ -6,12 +6,13 @@
 ///
 /// Searching animated images to send in messages.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct Media<'a> {
+pub struct Media<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl Media<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> Media<'_, T> {
     /// Search animated images
     ///
     /// Starts a search for animated images (GIFs) to send in messages. The route only acknowledges; one page of results arrives asynchronously as the real-time event `media:animation:listed` (shape `MediaAnimationListed`), tagged with the `list_id` sent here.
@@ -25,20 +26,23 @@ impl Media<'_> {
         page_number: u32,
         list_id: &str,
         search_query: &::crisp_models::MediaAnimationSearchQuery,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!("/media/animation/list/{}", page_number);
         let mut query = ::crisp_runtime::client::QueryPairs::new();
         query.push_str("list_id", list_id);
         query.push_json("listAnimationMedias", "search_query", search_query)?;
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "listAnimationMedias",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                        "listAnimationMedias",
+                        ::reqwest::Method::GET,
+                        "/media/animation/list/{page_number}",
+                        path,
+                    )
+                    .query(query),
             )
             .await
     }

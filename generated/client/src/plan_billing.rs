@@ -6,12 +6,13 @@
 ///
 /// What plan subscriptions cost the user in total.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct PlanBilling<'a> {
+pub struct PlanBilling<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl PlanBilling<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> PlanBilling<'_, T> {
     /// Get the total price of all plan subscriptions
     ///
     /// Adds up what the user is billed for the plans of all their websites. Crisp keeps this route for its own apps; it is not part of the public API and may change without notice.
@@ -20,21 +21,21 @@ impl PlanBilling<'_> {
     /// - Operation: `resolveTotalBillingPriceForAllWebsitePlans`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn resolve_total_billing_price_for_all_website_plans(
         &self,
-    ) -> Result<::crisp_models::BillingTotalPrice, ::crisp_runtime::client::Error> {
+    ) -> Result<::crisp_models::BillingTotalPrice, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = String::from("/plans/billing/all/price");
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "resolveTotalBillingPriceForAllWebsitePlans",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "resolveTotalBillingPriceForAllWebsitePlans",
+                    ::reqwest::Method::GET,
+                    "/plans/billing/all/price",
+                    path,
+                ),
             )
             .await
     }

@@ -6,12 +6,13 @@
 ///
 /// The Crisp plans websites can subscribe to.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct PlanList<'a> {
+pub struct PlanList<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl PlanList<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> PlanList<'_, T> {
     /// List the available plans
     ///
     /// Lists the plans websites can subscribe to. Crisp keeps this route for its own apps; it is not part of the public API and may change without notice.
@@ -20,15 +21,19 @@ impl PlanList<'_> {
     /// - Operation: `listPlans`
     /// - Tiers: not stated by the reference
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn list_plans(
         &self,
     ) -> Result<Vec<::crisp_models::PlanCatalogPlan>, ::crisp_runtime::client::Error> {
         let path = String::from("/plans/list");
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
-            .send_json("listPlans", ::reqwest::Method::GET, path, query, headers, None)
+            .send_json(
+                ::crisp_runtime::client::Call::new(
+                    "listPlans",
+                    ::reqwest::Method::GET,
+                    "/plans/list",
+                    path,
+                ),
+            )
             .await
     }
 }

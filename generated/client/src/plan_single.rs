@@ -6,12 +6,13 @@
 ///
 /// One Crisp plan, with the plugins it bundles.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct PlanSingle<'a> {
+pub struct PlanSingle<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl PlanSingle<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> PlanSingle<'_, T> {
     /// Get a plan
     ///
     /// Returns a Crisp plan with its price, trial length and the plugins it includes. Crisp keeps this route for its own apps; it is not part of the public API and may change without notice.
@@ -20,7 +21,6 @@ impl PlanSingle<'_> {
     /// - Operation: `getPlanInformation`
     /// - Tiers: not stated by the reference
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn get_plan_information(
         &self,
         plan_id: &str,
@@ -28,16 +28,14 @@ impl PlanSingle<'_> {
         let path = format!(
             "/plan/{}", ::crisp_runtime::client::encode_path_segment(plan_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "getPlanInformation",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "getPlanInformation",
+                    ::reqwest::Method::GET,
+                    "/plan/{plan_id}",
+                    path,
+                ),
             )
             .await
     }

@@ -6,12 +6,13 @@
 ///
 /// The paid plan of each website: subscribing, billing period and coupons.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct PlanSubscription<'a> {
+pub struct PlanSubscription<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl PlanSubscription<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> PlanSubscription<'_, T> {
     /// List all active plan subscriptions
     ///
     /// Returns the active plan subscriptions of every website the user can see: websites paid with the user's own payment methods and websites the user is a member of. The Node client names this method `listAllActiveSubscriptions` (on its plan resource).
@@ -22,18 +23,19 @@ impl PlanSubscription<'_> {
     /// - Serves the Node client's `listAllActiveSubscriptions`
     pub async fn list_all_active_plan_subscriptions(
         &self,
-    ) -> Result<Vec<::crisp_models::PlanSubscription>, ::crisp_runtime::client::Error> {
+    ) -> Result<Vec<::crisp_models::PlanSubscription>, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = String::from("/plans/subscription");
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listAllActivePlanSubscriptions",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "listAllActivePlanSubscriptions",
+                    ::reqwest::Method::GET,
+                    "/plans/subscription",
+                    path,
+                ),
             )
             .await
     }
@@ -52,16 +54,14 @@ impl PlanSubscription<'_> {
             "/plans/subscription/{}",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "getPlanSubscriptionForWebsite",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "getPlanSubscriptionForWebsite",
+                    ::reqwest::Method::GET,
+                    "/plans/subscription/{website_id}",
+                    path,
+                ),
             )
             .await
     }
@@ -76,21 +76,30 @@ impl PlanSubscription<'_> {
         &self,
         website_id: &str,
         body: &::crisp_models::SubscribeWebsiteToPlanBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/plans/subscription/{}",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "subscribeWebsiteToPlan",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("subscribeWebsiteToPlan", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "subscribeWebsiteToPlan",
+                        ::reqwest::Method::POST,
+                        "/plans/subscription/{website_id}",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "subscribeWebsiteToPlan",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -104,21 +113,22 @@ impl PlanSubscription<'_> {
     pub async fn unsubscribe_plan_from_website(
         &self,
         website_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/plans/subscription/{}",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "unsubscribePlanFromWebsite",
-                ::reqwest::Method::DELETE,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "unsubscribePlanFromWebsite",
+                    ::reqwest::Method::DELETE,
+                    "/plans/subscription/{website_id}",
+                    path,
+                ),
             )
             .await
     }
@@ -133,26 +143,30 @@ impl PlanSubscription<'_> {
         &self,
         website_id: &str,
         body: &::crisp_models::ChangeBillPeriodForWebsitePlanSubscriptionBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/plans/subscription/{}/bill/period",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "changeBillPeriodForWebsitePlanSubscription",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "changeBillPeriodForWebsitePlanSubscription",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::PATCH,
+                        "/plans/subscription/{website_id}/bill/period",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "changeBillPeriodForWebsitePlanSubscription",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -167,22 +181,25 @@ impl PlanSubscription<'_> {
         &self,
         website_id: &str,
         code: &str,
-    ) -> Result<::crisp_models::PlanSubscriptionCoupon, ::crisp_runtime::client::Error> {
+    ) -> Result<::crisp_models::PlanSubscriptionCoupon, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/plans/subscription/{}/coupon",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
         let mut query = ::crisp_runtime::client::QueryPairs::new();
         query.push_str("code", code);
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "checkCouponAvailabilityForWebsitePlanSubscription",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                        "checkCouponAvailabilityForWebsitePlanSubscription",
+                        ::reqwest::Method::GET,
+                        "/plans/subscription/{website_id}/coupon",
+                        path,
+                    )
+                    .query(query),
             )
             .await
     }
@@ -197,26 +214,30 @@ impl PlanSubscription<'_> {
         &self,
         website_id: &str,
         body: &::crisp_models::RedeemCouponForWebsitePlanSubscriptionBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/plans/subscription/{}/coupon",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "redeemCouponForWebsitePlanSubscription",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "redeemCouponForWebsitePlanSubscription",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::PATCH,
+                        "/plans/subscription/{website_id}/coupon",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "redeemCouponForWebsitePlanSubscription",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }

@@ -6,12 +6,13 @@
 ///
 /// What plugin subscriptions cost the user: totals and open usage bills.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct PluginBilling<'a> {
+pub struct PluginBilling<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl PluginBilling<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> PluginBilling<'_, T> {
     /// Get the total price of all plugin subscriptions
     ///
     /// Adds up what the user is billed for the plugins installed on all their websites. Crisp keeps this route for its own apps; it is not part of the public API and may change without notice.
@@ -20,21 +21,21 @@ impl PluginBilling<'_> {
     /// - Operation: `resolveTotalBillingPriceForAllWebsitePlugins`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn resolve_total_billing_price_for_all_website_plugins(
         &self,
-    ) -> Result<::crisp_models::BillingTotalPrice, ::crisp_runtime::client::Error> {
+    ) -> Result<::crisp_models::BillingTotalPrice, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = String::from("/plugins/billing/all/price");
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "resolveTotalBillingPriceForAllWebsitePlugins",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "resolveTotalBillingPriceForAllWebsitePlugins",
+                    ::reqwest::Method::GET,
+                    "/plugins/billing/all/price",
+                    path,
+                ),
             )
             .await
     }
@@ -47,26 +48,55 @@ impl PluginBilling<'_> {
     /// - Tiers: `user`
     /// - Paged: by `page_number`, from 1 until a page comes back empty
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn resolve_usage_bills_for_all_website_plugins(
         &self,
         page_number: u32,
     ) -> Result<
         Vec<::crisp_models::PluginCatalogUsageBill>,
         ::crisp_runtime::client::Error,
-    > {
+    >
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!("/plugins/billing/all/bill/usage/{}", page_number);
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "resolveUsageBillsForAllWebsitePlugins",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "resolveUsageBillsForAllWebsitePlugins",
+                    ::reqwest::Method::GET,
+                    "/plugins/billing/all/bill/usage/{page_number}",
+                    path,
+                ),
             )
             .await
+    }
+    /// Every item of [`resolve_usage_bills_for_all_website_plugins`](Self::resolve_usage_bills_for_all_website_plugins), page after page from page 1 until a page comes back empty.
+    ///
+    /// Pages are fetched one at a time, as items are consumed; the stream ends after the
+    /// first error, which is its last item. Takes the same arguments and options as the
+    /// single-page call.
+    pub fn resolve_usage_bills_for_all_website_plugins_stream(
+        &self,
+    ) -> impl ::crisp_runtime::client::Stream<
+        Item = Result<
+            ::crisp_models::PluginCatalogUsageBill,
+            ::crisp_runtime::client::Error,
+        >,
+    > + Send + 'static
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
+        let core = self.core.clone();
+        ::crisp_runtime::client::pages(move |page_number| {
+            let core = core.clone();
+            async move {
+                PluginBilling::<T> {
+                    core: &core,
+                    tier: ::std::marker::PhantomData,
+                }
+                    .resolve_usage_bills_for_all_website_plugins(page_number)
+                    .await
+            }
+        })
     }
 }

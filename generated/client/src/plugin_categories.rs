@@ -6,12 +6,13 @@
 ///
 /// Categories of the Crisp Marketplace.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct PluginCategories<'a> {
+pub struct PluginCategories<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl PluginCategories<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> PluginCategories<'_, T> {
     /// List the Marketplace categories
     ///
     /// Lists the categories plugins are filed in, with the number of plugins in each; a category can then filter the plugin list. Crisp keeps this route for its own apps; it is not part of the public API and may change without notice.
@@ -21,7 +22,6 @@ impl PluginCategories<'_> {
     /// - Tiers: not stated by the reference
     /// - Paged: by `page_number`, from 1 until a page comes back empty
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn list_all_plugins_categories(
         &self,
         page_number: u32,
@@ -30,17 +30,41 @@ impl PluginCategories<'_> {
         ::crisp_runtime::client::Error,
     > {
         let path = format!("/plugins/categories/{}", page_number);
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listAllPluginsCategories",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "listAllPluginsCategories",
+                    ::reqwest::Method::GET,
+                    "/plugins/categories/{page_number}",
+                    path,
+                ),
             )
             .await
+    }
+    /// Every item of [`list_all_plugins_categories`](Self::list_all_plugins_categories), page after page from page 1 until a page comes back empty.
+    ///
+    /// Pages are fetched one at a time, as items are consumed; the stream ends after the
+    /// first error, which is its last item. Takes the same arguments and options as the
+    /// single-page call.
+    pub fn list_all_plugins_categories_stream(
+        &self,
+    ) -> impl ::crisp_runtime::client::Stream<
+        Item = Result<
+            ::crisp_models::PluginCatalogCategoryCount,
+            ::crisp_runtime::client::Error,
+        >,
+    > + Send + 'static {
+        let core = self.core.clone();
+        ::crisp_runtime::client::pages(move |page_number| {
+            let core = core.clone();
+            async move {
+                PluginCategories::<T> {
+                    core: &core,
+                    tier: ::std::marker::PhantomData,
+                }
+                    .list_all_plugins_categories(page_number)
+                    .await
+            }
+        })
     }
 }

@@ -6,12 +6,13 @@
 ///
 /// What a plugin token can learn about its own installation: account, real-time endpoints and the websites using it.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct PluginConnect<'a> {
+pub struct PluginConnect<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl PluginConnect<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> PluginConnect<'_, T> {
     /// Get the connected plugin account
     ///
     /// Tells which plugin the token in use belongs to.
@@ -21,18 +22,19 @@ impl PluginConnect<'_> {
     /// - Tiers: `plugin`
     pub async fn get_connect_account(
         &self,
-    ) -> Result<::crisp_models::PluginConnectAccount, ::crisp_runtime::client::Error> {
+    ) -> Result<::crisp_models::PluginConnectAccount, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::PluginTier,
+    {
         let path = String::from("/plugin/connect/account");
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "getConnectAccount",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "getConnectAccount",
+                    ::reqwest::Method::GET,
+                    "/plugin/connect/account",
+                    path,
+                ),
             )
             .await
     }
@@ -46,18 +48,19 @@ impl PluginConnect<'_> {
     /// - Serves the Node client's `getConnectEndpoints`
     pub async fn get_plugin_connect_endpoints(
         &self,
-    ) -> Result<::crisp_models::ConnectEndpoints, ::crisp_runtime::client::Error> {
+    ) -> Result<::crisp_models::ConnectEndpoints, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::PluginTier,
+    {
         let path = String::from("/plugin/connect/endpoints");
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "getPluginConnectEndpoints",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "getPluginConnectEndpoints",
+                    ::reqwest::Method::GET,
+                    "/plugin/connect/endpoints",
+                    path,
+                ),
             )
             .await
     }
@@ -72,11 +75,21 @@ impl PluginConnect<'_> {
     /// Answers `Ok(true)` when the resource exists and `Ok(false)` when Crisp answers 404.
     pub async fn check_connect_session_validity(
         &self,
-    ) -> Result<bool, ::crisp_runtime::client::Error> {
+    ) -> Result<bool, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::PluginTier,
+    {
         let path = String::from("/plugin/connect/session");
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
-        self.core.send_head("checkConnectSessionValidity", path, query, headers).await
+        self.core
+            .send_head(
+                ::crisp_runtime::client::Call::new(
+                    "checkConnectSessionValidity",
+                    ::reqwest::Method::HEAD,
+                    "/plugin/connect/session",
+                    path,
+                ),
+            )
+            .await
     }
     /// List the websites that use the plugin
     ///
@@ -93,7 +106,10 @@ impl PluginConnect<'_> {
     ) -> Result<
         Vec<::crisp_models::PluginConnectWebsite>,
         ::crisp_runtime::client::Error,
-    > {
+    >
+    where
+        T: ::crisp_runtime::client::tier::PluginTier,
+    {
         let path = format!("/plugin/connect/websites/all/{}", page_number);
         let mut query = ::crisp_runtime::client::QueryPairs::new();
         if let Some(value) = &options.filter_configured {
@@ -102,17 +118,49 @@ impl PluginConnect<'_> {
         if let Some(value) = &options.include_plan {
             query.push_bool("include_plan", *value);
         }
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listAllConnectWebsites",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                        "listAllConnectWebsites",
+                        ::reqwest::Method::GET,
+                        "/plugin/connect/websites/all/{page_number}",
+                        path,
+                    )
+                    .query(query),
             )
             .await
+    }
+    /// Every item of [`list_all_connect_websites`](Self::list_all_connect_websites), page after page from page 1 until a page comes back empty.
+    ///
+    /// Pages are fetched one at a time, as items are consumed; the stream ends after the
+    /// first error, which is its last item. Takes the same arguments and options as the
+    /// single-page call.
+    pub fn list_all_connect_websites_stream(
+        &self,
+        options: &::crisp_models::ListAllConnectWebsitesOptions,
+    ) -> impl ::crisp_runtime::client::Stream<
+        Item = Result<
+            ::crisp_models::PluginConnectWebsite,
+            ::crisp_runtime::client::Error,
+        >,
+    > + Send + 'static
+    where
+        T: ::crisp_runtime::client::tier::PluginTier,
+    {
+        let core = self.core.clone();
+        let options = options.clone();
+        ::crisp_runtime::client::pages(move |page_number| {
+            let core = core.clone();
+            let options = options.clone();
+            async move {
+                PluginConnect::<T> {
+                    core: &core,
+                    tier: ::std::marker::PhantomData,
+                }
+                    .list_all_connect_websites(page_number, &options)
+                    .await
+            }
+        })
     }
     /// List website changes for the plugin since a date
     ///
@@ -127,7 +175,10 @@ impl PluginConnect<'_> {
     ) -> Result<
         Vec<::crisp_models::PluginConnectWebsite>,
         ::crisp_runtime::client::Error,
-    > {
+    >
+    where
+        T: ::crisp_runtime::client::tier::PluginTier,
+    {
         let path = String::from("/plugin/connect/websites/since");
         let mut query = ::crisp_runtime::client::QueryPairs::new();
         if let Some(value) = &options.filter_configured {
@@ -139,15 +190,15 @@ impl PluginConnect<'_> {
         if let Some(value) = &options.date_since {
             query.push_str("date_since", value);
         }
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listConnectWebsitesSince",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                        "listConnectWebsitesSince",
+                        ::reqwest::Method::GET,
+                        "/plugin/connect/websites/since",
+                        path,
+                    )
+                    .query(query),
             )
             .await
     }

@@ -6,12 +6,13 @@
 ///
 /// Browsing and searching the plugins of the Crisp Marketplace.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct PluginList<'a> {
+pub struct PluginList<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl PluginList<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> PluginList<'_, T> {
     /// List the Marketplace plugins
     ///
     /// Lists the plugins available on the Marketplace, page by page, optionally in one category. Crisp keeps this route for its own apps; it is not part of the public API and may change without notice.
@@ -21,7 +22,6 @@ impl PluginList<'_> {
     /// - Tiers: not stated by the reference
     /// - Paged: by `page_number`, from 1 until a page comes back empty
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn list_all_plugins(
         &self,
         page_number: u32,
@@ -35,17 +35,46 @@ impl PluginList<'_> {
         if let Some(value) = &options.category {
             query.push_str("category", value.as_str());
         }
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listAllPlugins",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                        "listAllPlugins",
+                        ::reqwest::Method::GET,
+                        "/plugins/list/all/{page_number}",
+                        path,
+                    )
+                    .query(query),
             )
             .await
+    }
+    /// Every item of [`list_all_plugins`](Self::list_all_plugins), page after page from page 1 until a page comes back empty.
+    ///
+    /// Pages are fetched one at a time, as items are consumed; the stream ends after the
+    /// first error, which is its last item. Takes the same arguments and options as the
+    /// single-page call.
+    pub fn list_all_plugins_stream(
+        &self,
+        options: &::crisp_models::ListAllPluginsOptions,
+    ) -> impl ::crisp_runtime::client::Stream<
+        Item = Result<
+            ::crisp_models::PluginCatalogPlugin,
+            ::crisp_runtime::client::Error,
+        >,
+    > + Send + 'static {
+        let core = self.core.clone();
+        let options = options.clone();
+        ::crisp_runtime::client::pages(move |page_number| {
+            let core = core.clone();
+            let options = options.clone();
+            async move {
+                PluginList::<T> {
+                    core: &core,
+                    tier: ::std::marker::PhantomData,
+                }
+                    .list_all_plugins(page_number, &options)
+                    .await
+            }
+        })
     }
     /// Search the Marketplace plugins
     ///
@@ -56,7 +85,6 @@ impl PluginList<'_> {
     /// - Tiers: not stated by the reference
     /// - Paged: by `page_number`, from 1 until a page comes back empty
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn search_plugins(
         &self,
         page_number: u32,
@@ -87,16 +115,48 @@ impl PluginList<'_> {
         if let Some(value) = &options.filter_date_end {
             query.push_str("filter_date_end", value);
         }
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "searchPlugins",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                        "searchPlugins",
+                        ::reqwest::Method::GET,
+                        "/plugins/list/search/{page_number}",
+                        path,
+                    )
+                    .query(query),
             )
             .await
+    }
+    /// Every item of [`search_plugins`](Self::search_plugins), page after page from page 1 until a page comes back empty.
+    ///
+    /// Pages are fetched one at a time, as items are consumed; the stream ends after the
+    /// first error, which is its last item. Takes the same arguments and options as the
+    /// single-page call.
+    pub fn search_plugins_stream(
+        &self,
+        query_param: &str,
+        options: &::crisp_models::SearchPluginsOptions,
+    ) -> impl ::crisp_runtime::client::Stream<
+        Item = Result<
+            ::crisp_models::PluginCatalogPlugin,
+            ::crisp_runtime::client::Error,
+        >,
+    > + Send + 'static {
+        let core = self.core.clone();
+        let query_param = query_param.to_owned();
+        let options = options.clone();
+        ::crisp_runtime::client::pages(move |page_number| {
+            let core = core.clone();
+            let query_param = query_param.clone();
+            let options = options.clone();
+            async move {
+                PluginList::<T> {
+                    core: &core,
+                    tier: ::std::marker::PhantomData,
+                }
+                    .search_plugins(page_number, &query_param, &options)
+                    .await
+            }
+        })
     }
 }

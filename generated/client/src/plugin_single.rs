@@ -6,12 +6,13 @@
 ///
 /// One plugin of the Crisp Marketplace: its entry, details and features.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct PluginSingle<'a> {
+pub struct PluginSingle<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl PluginSingle<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> PluginSingle<'_, T> {
     /// Get a Marketplace plugin
     ///
     /// Returns the Marketplace entry of a plugin, looked up by identifier or URN. Crisp keeps this route for its own apps; it is not part of the public API and may change without notice.
@@ -20,7 +21,6 @@ impl PluginSingle<'_> {
     /// - Operation: `getPluginInformation`
     /// - Tiers: not stated by the reference
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn get_plugin_information(
         &self,
         plugin_id: &str,
@@ -28,16 +28,14 @@ impl PluginSingle<'_> {
         let path = format!(
             "/plugin/{}", ::crisp_runtime::client::encode_path_segment(plugin_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "getPluginInformation",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "getPluginInformation",
+                    ::reqwest::Method::GET,
+                    "/plugin/{plugin_id}",
+                    path,
+                ),
             )
             .await
     }
@@ -49,7 +47,6 @@ impl PluginSingle<'_> {
     /// - Operation: `getPluginDetails`
     /// - Tiers: not stated by the reference
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn get_plugin_details(
         &self,
         plugin_id: &str,
@@ -57,16 +54,14 @@ impl PluginSingle<'_> {
         let path = format!(
             "/plugin/{}/details", ::crisp_runtime::client::encode_path_segment(plugin_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "getPluginDetails",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "getPluginDetails",
+                    ::reqwest::Method::GET,
+                    "/plugin/{plugin_id}/details",
+                    path,
+                ),
             )
             .await
     }
@@ -79,7 +74,6 @@ impl PluginSingle<'_> {
     /// - Tiers: not stated by the reference
     /// - Paged: by `page_number`, from 1 until a page comes back empty
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn list_plugin_features(
         &self,
         plugin_id: &str,
@@ -92,17 +86,44 @@ impl PluginSingle<'_> {
             "/plugin/{}/features/{}",
             ::crisp_runtime::client::encode_path_segment(plugin_id), page_number
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listPluginFeatures",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "listPluginFeatures",
+                    ::reqwest::Method::GET,
+                    "/plugin/{plugin_id}/features/{page_number}",
+                    path,
+                ),
             )
             .await
+    }
+    /// Every item of [`list_plugin_features`](Self::list_plugin_features), page after page from page 1 until a page comes back empty.
+    ///
+    /// Pages are fetched one at a time, as items are consumed; the stream ends after the
+    /// first error, which is its last item. Takes the same arguments and options as the
+    /// single-page call.
+    pub fn list_plugin_features_stream(
+        &self,
+        plugin_id: &str,
+    ) -> impl ::crisp_runtime::client::Stream<
+        Item = Result<
+            ::crisp_models::PluginCatalogFeature,
+            ::crisp_runtime::client::Error,
+        >,
+    > + Send + 'static {
+        let core = self.core.clone();
+        let plugin_id = plugin_id.to_owned();
+        ::crisp_runtime::client::pages(move |page_number| {
+            let core = core.clone();
+            let plugin_id = plugin_id.clone();
+            async move {
+                PluginSingle::<T> {
+                    core: &core,
+                    tier: ::std::marker::PhantomData,
+                }
+                    .list_plugin_features(&plugin_id, page_number)
+                    .await
+            }
+        })
     }
 }

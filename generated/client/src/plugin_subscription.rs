@@ -6,12 +6,13 @@
 ///
 /// Plugins installed on websites: installing and removing them, their settings, usage billing, events and channel payloads.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct PluginSubscription<'a> {
+pub struct PluginSubscription<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl PluginSubscription<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> PluginSubscription<'_, T> {
     /// List all active plugin subscriptions
     ///
     /// Returns the plugins installed on every website the user can see. The Node client names this method `listAllActiveSubscriptions` (on its plugin resource).
@@ -22,21 +23,19 @@ impl PluginSubscription<'_> {
     /// - Serves the Node client's `listAllActiveSubscriptions`
     pub async fn list_all_active_plugin_subscriptions(
         &self,
-    ) -> Result<
-        Vec<::crisp_models::PluginSubscription>,
-        ::crisp_runtime::client::Error,
-    > {
+    ) -> Result<Vec<::crisp_models::PluginSubscription>, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = String::from("/plugins/subscription");
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listAllActivePluginSubscriptions",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "listAllActivePluginSubscriptions",
+                    ::reqwest::Method::GET,
+                    "/plugins/subscription",
+                    path,
+                ),
             )
             .await
     }
@@ -50,24 +49,22 @@ impl PluginSubscription<'_> {
     pub async fn list_subscriptions_for_website(
         &self,
         website_id: &str,
-    ) -> Result<
-        Vec<::crisp_models::PluginSubscription>,
-        ::crisp_runtime::client::Error,
-    > {
+    ) -> Result<Vec<::crisp_models::PluginSubscription>, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/plugins/subscription/{}",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listSubscriptionsForWebsite",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "listSubscriptionsForWebsite",
+                    ::reqwest::Method::GET,
+                    "/plugins/subscription/{website_id}",
+                    path,
+                ),
             )
             .await
     }
@@ -82,23 +79,30 @@ impl PluginSubscription<'_> {
         &self,
         website_id: &str,
         body: &::crisp_models::SubscribeWebsiteToPluginBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/plugins/subscription/{}",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "subscribeWebsiteToPlugin",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body("subscribeWebsiteToPlugin", body)?,
-                ),
+                ::crisp_runtime::client::Call::new(
+                        "subscribeWebsiteToPlugin",
+                        ::reqwest::Method::POST,
+                        "/plugins/subscription/{website_id}",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "subscribeWebsiteToPlugin",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -119,16 +123,14 @@ impl PluginSubscription<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(plugin_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "getSubscriptionDetails",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "getSubscriptionDetails",
+                    ::reqwest::Method::GET,
+                    "/plugins/subscription/{website_id}/{plugin_id}",
+                    path,
+                ),
             )
             .await
     }
@@ -143,22 +145,23 @@ impl PluginSubscription<'_> {
         &self,
         website_id: &str,
         plugin_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/plugins/subscription/{}/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(plugin_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "unsubscribePluginFromWebsite",
-                ::reqwest::Method::DELETE,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "unsubscribePluginFromWebsite",
+                    ::reqwest::Method::DELETE,
+                    "/plugins/subscription/{website_id}/{plugin_id}",
+                    path,
+                ),
             )
             .await
     }
@@ -179,16 +182,14 @@ impl PluginSubscription<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(plugin_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "getPluginAttestProvenance",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "getPluginAttestProvenance",
+                    ::reqwest::Method::GET,
+                    "/plugins/subscription/{website_id}/{plugin_id}/attest/provenance",
+                    path,
+                ),
             )
             .await
     }
@@ -209,16 +210,14 @@ impl PluginSubscription<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(plugin_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "getPluginUsageBills",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "getPluginUsageBills",
+                    ::reqwest::Method::GET,
+                    "/plugins/subscription/{website_id}/{plugin_id}/bill/usage",
+                    path,
+                ),
             )
             .await
     }
@@ -234,24 +233,31 @@ impl PluginSubscription<'_> {
         website_id: &str,
         plugin_id: &str,
         body: &::crisp_models::PluginUsageBill,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::PluginTier,
+    {
         let path = format!(
             "/plugins/subscription/{}/{}/bill/usage",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(plugin_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "reportPluginUsageToBill",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body("reportPluginUsageToBill", body)?,
-                ),
+                ::crisp_runtime::client::Call::new(
+                        "reportPluginUsageToBill",
+                        ::reqwest::Method::POST,
+                        "/plugins/subscription/{website_id}/{plugin_id}/bill/usage",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "reportPluginUsageToBill",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -273,21 +279,22 @@ impl PluginSubscription<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(plugin_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "forwardPluginPayloadToChannel",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "forwardPluginPayloadToChannel",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::POST,
+                        "/plugins/subscription/{website_id}/{plugin_id}/channel",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "forwardPluginPayloadToChannel",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -309,16 +316,22 @@ impl PluginSubscription<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(plugin_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "dispatchPluginEvent",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("dispatchPluginEvent", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "dispatchPluginEvent",
+                        ::reqwest::Method::POST,
+                        "/plugins/subscription/{website_id}/{plugin_id}/event",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "dispatchPluginEvent",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -342,16 +355,14 @@ impl PluginSubscription<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(plugin_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "getSubscriptionSettings",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "getSubscriptionSettings",
+                    ::reqwest::Method::GET,
+                    "/plugins/subscription/{website_id}/{plugin_id}/settings",
+                    path,
+                ),
             )
             .await
     }
@@ -373,18 +384,22 @@ impl PluginSubscription<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(plugin_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "saveSubscriptionSettings",
-                ::reqwest::Method::PUT,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body("saveSubscriptionSettings", body)?,
-                ),
+                ::crisp_runtime::client::Call::new(
+                        "saveSubscriptionSettings",
+                        ::reqwest::Method::PUT,
+                        "/plugins/subscription/{website_id}/{plugin_id}/settings",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "saveSubscriptionSettings",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -406,21 +421,22 @@ impl PluginSubscription<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(plugin_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "updateSubscriptionSettings",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "updateSubscriptionSettings",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::PATCH,
+                        "/plugins/subscription/{website_id}/{plugin_id}/settings",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "updateSubscriptionSettings",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }

@@ -6,12 +6,13 @@
 ///
 /// Widgets that the plugins installed on a website show in the app.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct PluginWidgets<'a> {
+pub struct PluginWidgets<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl PluginWidgets<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> PluginWidgets<'_, T> {
     /// List the plugin widgets of a website
     ///
     /// Lists the widget schemas of the plugins installed on a website, which the app renders next to conversations. Crisp keeps this route for its own apps; it is not part of the public API and may change without notice.
@@ -21,7 +22,6 @@ impl PluginWidgets<'_> {
     /// - Tiers: `user`
     /// - Paged: by `page_number`, from 1 until a page comes back empty
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn list_plugin_widget_schemas_for_a_website(
         &self,
         website_id: &str,
@@ -29,22 +29,55 @@ impl PluginWidgets<'_> {
     ) -> Result<
         Vec<::crisp_models::PluginCatalogWidgetSchema>,
         ::crisp_runtime::client::Error,
-    > {
+    >
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/plugins/widgets/{}/schemas/{}",
             ::crisp_runtime::client::encode_path_segment(website_id), page_number
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listPluginWidgetSchemasForAWebsite",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "listPluginWidgetSchemasForAWebsite",
+                    ::reqwest::Method::GET,
+                    "/plugins/widgets/{website_id}/schemas/{page_number}",
+                    path,
+                ),
             )
             .await
+    }
+    /// Every item of [`list_plugin_widget_schemas_for_a_website`](Self::list_plugin_widget_schemas_for_a_website), page after page from page 1 until a page comes back empty.
+    ///
+    /// Pages are fetched one at a time, as items are consumed; the stream ends after the
+    /// first error, which is its last item. Takes the same arguments and options as the
+    /// single-page call.
+    pub fn list_plugin_widget_schemas_for_a_website_stream(
+        &self,
+        website_id: &str,
+    ) -> impl ::crisp_runtime::client::Stream<
+        Item = Result<
+            ::crisp_models::PluginCatalogWidgetSchema,
+            ::crisp_runtime::client::Error,
+        >,
+    > + Send + 'static
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
+        let core = self.core.clone();
+        let website_id = website_id.to_owned();
+        ::crisp_runtime::client::pages(move |page_number| {
+            let core = core.clone();
+            let website_id = website_id.clone();
+            async move {
+                PluginWidgets::<T> {
+                    core: &core,
+                    tier: ::std::marker::PhantomData,
+                }
+                    .list_plugin_widget_schemas_for_a_website(&website_id, page_number)
+                    .await
+            }
+        })
     }
 }

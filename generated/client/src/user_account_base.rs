@@ -6,12 +6,13 @@
 ///
 /// Internal: creating, reading and deleting the operator account itself.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct UserAccountBase<'a> {
+pub struct UserAccountBase<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl UserAccountBase<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountBase<'_, T> {
     /// Get the operator account
     ///
     /// Returns the account the current user session belongs to. Crisp reserves this route for its own apps and may change it without notice.
@@ -20,21 +21,21 @@ impl UserAccountBase<'_> {
     /// - Operation: `getUserAccount`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn get_user_account(
         &self,
-    ) -> Result<::crisp_models::UserAccount, ::crisp_runtime::client::Error> {
+    ) -> Result<::crisp_models::UserAccount, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = String::from("/user/account");
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "getUserAccount",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "getUserAccount",
+                    ::reqwest::Method::GET,
+                    "/user/account",
+                    path,
+                ),
             )
             .await
     }
@@ -46,22 +47,27 @@ impl UserAccountBase<'_> {
     /// - Operation: `createUserAccount`
     /// - Tiers: not stated by the reference
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn create_user_account(
         &self,
         body: &::crisp_models::UserAccountNew,
     ) -> Result<(), ::crisp_runtime::client::Error> {
         let path = String::from("/user/account");
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "createUserAccount",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("createUserAccount", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "createUserAccount",
+                        ::reqwest::Method::POST,
+                        "/user/account",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "createUserAccount",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -73,22 +79,30 @@ impl UserAccountBase<'_> {
     /// - Operation: `deleteUserAccount`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn delete_user_account(
         &self,
         body: &::crisp_models::UserAccountVerify,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = String::from("/user/account");
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "deleteUserAccount",
-                ::reqwest::Method::DELETE,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("deleteUserAccount", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "deleteUserAccount",
+                        ::reqwest::Method::DELETE,
+                        "/user/account",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "deleteUserAccount",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }

@@ -6,12 +6,13 @@
 ///
 /// Internal: payment methods saved on the operator account, their invoices and the linking flow for methods that need an external approval.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct UserAccountBilling<'a> {
+pub struct UserAccountBilling<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl UserAccountBilling<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountBilling<'_, T> {
     /// List the saved payment methods
     ///
     /// Returns every payment method saved on the operator account, with the websites each one pays for. Crisp reserves this route for its own apps and may change it without notice.
@@ -20,21 +21,21 @@ impl UserAccountBilling<'_> {
     /// - Operation: `listAllBillingMethods`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn list_all_billing_methods(
         &self,
-    ) -> Result<::crisp_models::UserBillingMethods, ::crisp_runtime::client::Error> {
+    ) -> Result<::crisp_models::UserBillingMethods, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = String::from("/user/account/billing");
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listAllBillingMethods",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "listAllBillingMethods",
+                    ::reqwest::Method::GET,
+                    "/user/account/billing",
+                    path,
+                ),
             )
             .await
     }
@@ -47,22 +48,30 @@ impl UserAccountBilling<'_> {
     /// - Tiers: `user`
     /// - Fires: `billing:card:added`, `billing:card:error`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn add_new_billing_method(
         &self,
         body: &::crisp_models::UserBillingCardNew,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = String::from("/user/account/billing");
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "addNewBillingMethod",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("addNewBillingMethod", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "addNewBillingMethod",
+                        ::reqwest::Method::POST,
+                        "/user/account/billing",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "addNewBillingMethod",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -74,25 +83,25 @@ impl UserAccountBilling<'_> {
     /// - Operation: `getABillingMethod`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn get_a_billing_method(
         &self,
         card_id: &str,
-    ) -> Result<::crisp_models::UserBillingCard, ::crisp_runtime::client::Error> {
+    ) -> Result<::crisp_models::UserBillingCard, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/user/account/billing/{}",
             ::crisp_runtime::client::encode_path_segment(card_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "getABillingMethod",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "getABillingMethod",
+                    ::reqwest::Method::GET,
+                    "/user/account/billing/{card_id}",
+                    path,
+                ),
             )
             .await
     }
@@ -104,26 +113,34 @@ impl UserAccountBilling<'_> {
     /// - Operation: `updateABillingMethod`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn update_a_billing_method(
         &self,
         card_id: &str,
         body: &::crisp_models::UserBillingCardUpdate,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/user/account/billing/{}",
             ::crisp_runtime::client::encode_path_segment(card_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "updateABillingMethod",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("updateABillingMethod", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "updateABillingMethod",
+                        ::reqwest::Method::PATCH,
+                        "/user/account/billing/{card_id}",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "updateABillingMethod",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -135,25 +152,25 @@ impl UserAccountBilling<'_> {
     /// - Operation: `removeABillingMethod`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn remove_a_billing_method(
         &self,
         card_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/user/account/billing/{}",
             ::crisp_runtime::client::encode_path_segment(card_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "removeABillingMethod",
-                ::reqwest::Method::DELETE,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "removeABillingMethod",
+                    ::reqwest::Method::DELETE,
+                    "/user/account/billing/{card_id}",
+                    path,
+                ),
             )
             .await
     }
@@ -166,26 +183,26 @@ impl UserAccountBilling<'_> {
     /// - Tiers: `user`
     /// - Paged: by `page_number`, from 1 until a page comes back empty
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn list_invoices_for_billing_method(
         &self,
         card_id: &str,
         page_number: u32,
-    ) -> Result<::crisp_models::UserBillingInvoiceList, ::crisp_runtime::client::Error> {
+    ) -> Result<::crisp_models::UserBillingInvoiceList, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/user/account/billing/{}/invoices/{}",
             ::crisp_runtime::client::encode_path_segment(card_id), page_number
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listInvoicesForBillingMethod",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "listInvoicesForBillingMethod",
+                    ::reqwest::Method::GET,
+                    "/user/account/billing/{card_id}/invoices/{page_number}",
+                    path,
+                ),
             )
             .await
     }
@@ -197,27 +214,27 @@ impl UserAccountBilling<'_> {
     /// - Operation: `getAnInvoiceForBillingMethod`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn get_an_invoice_for_billing_method(
         &self,
         card_id: &str,
         invoice_id: &str,
-    ) -> Result<::crisp_models::UserBillingInvoice, ::crisp_runtime::client::Error> {
+    ) -> Result<::crisp_models::UserBillingInvoice, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/user/account/billing/{}/invoice/{}",
             ::crisp_runtime::client::encode_path_segment(card_id),
             ::crisp_runtime::client::encode_path_segment(invoice_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "getAnInvoiceForBillingMethod",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "getAnInvoiceForBillingMethod",
+                    ::reqwest::Method::GET,
+                    "/user/account/billing/{card_id}/invoice/{invoice_id}",
+                    path,
+                ),
             )
             .await
     }
@@ -230,27 +247,30 @@ impl UserAccountBilling<'_> {
     /// - Tiers: `user`
     /// - Fires: `billing:link:redirect`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn link_authorized_billing_method(
         &self,
         body: &::crisp_models::UserBillingLinkRequest,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = String::from("/user/account/billing/link");
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "linkAuthorizedBillingMethod",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "linkAuthorizedBillingMethod",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::POST,
+                        "/user/account/billing/link",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "linkAuthorizedBillingMethod",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -262,25 +282,25 @@ impl UserAccountBilling<'_> {
     /// - Operation: `finishLinkingAuthorizedBillingMethod`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn finish_linking_authorized_billing_method(
         &self,
         card_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/user/account/billing/link/{}",
             ::crisp_runtime::client::encode_path_segment(card_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "finishLinkingAuthorizedBillingMethod",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "finishLinkingAuthorizedBillingMethod",
+                    ::reqwest::Method::POST,
+                    "/user/account/billing/link/{card_id}",
+                    path,
+                ),
             )
             .await
     }
@@ -292,25 +312,25 @@ impl UserAccountBilling<'_> {
     /// - Operation: `finishUnlinkingAuthorizedBillingMethod`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn finish_unlinking_authorized_billing_method(
         &self,
         card_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/user/account/billing/link/{}",
             ::crisp_runtime::client::encode_path_segment(card_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "finishUnlinkingAuthorizedBillingMethod",
-                ::reqwest::Method::DELETE,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "finishUnlinkingAuthorizedBillingMethod",
+                    ::reqwest::Method::DELETE,
+                    "/user/account/billing/link/{card_id}",
+                    path,
+                ),
             )
             .await
     }

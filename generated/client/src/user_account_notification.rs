@@ -6,12 +6,13 @@
 ///
 /// Internal: which notifications the operator receives, and the push notification providers registered by mobile and desktop apps.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct UserAccountNotification<'a> {
+pub struct UserAccountNotification<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl UserAccountNotification<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountNotification<'_, T> {
     /// Get the notification settings
     ///
     /// Returns which in-app, push and email notifications the operator receives. Crisp reserves this route for its own apps and may change it without notice.
@@ -20,24 +21,21 @@ impl UserAccountNotification<'_> {
     /// - Operation: `getNotificationSettings`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn get_notification_settings(
         &self,
-    ) -> Result<
-        ::crisp_models::UserNotificationSettings,
-        ::crisp_runtime::client::Error,
-    > {
+    ) -> Result<::crisp_models::UserNotificationSettings, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = String::from("/user/account/notification");
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "getNotificationSettings",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "getNotificationSettings",
+                    ::reqwest::Method::GET,
+                    "/user/account/notification",
+                    path,
+                ),
             )
             .await
     }
@@ -49,27 +47,30 @@ impl UserAccountNotification<'_> {
     /// - Operation: `updateNotificationSettings`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn update_notification_settings(
         &self,
         body: &::crisp_models::UserNotificationSettingsUpdate,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = String::from("/user/account/notification");
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "updateNotificationSettings",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "updateNotificationSettings",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::PATCH,
+                        "/user/account/notification",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "updateNotificationSettings",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -81,24 +82,30 @@ impl UserAccountNotification<'_> {
     /// - Operation: `addANotificationProvider`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn add_a_notification_provider(
         &self,
         body: &::crisp_models::UserNotificationProviderNew,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = String::from("/user/account/notification/provider");
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "addANotificationProvider",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body("addANotificationProvider", body)?,
-                ),
+                ::crisp_runtime::client::Call::new(
+                        "addANotificationProvider",
+                        ::reqwest::Method::POST,
+                        "/user/account/notification/provider",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "addANotificationProvider",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -110,7 +117,6 @@ impl UserAccountNotification<'_> {
     /// - Operation: `deleteANotificationProvider`
     /// - Tiers: not stated by the reference
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn delete_a_notification_provider(
         &self,
         notification_id: &str,
@@ -119,16 +125,14 @@ impl UserAccountNotification<'_> {
             "/user/account/notification/provider/{}",
             ::crisp_runtime::client::encode_path_segment(notification_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "deleteANotificationProvider",
-                ::reqwest::Method::DELETE,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "deleteANotificationProvider",
+                    ::reqwest::Method::DELETE,
+                    "/user/account/notification/provider/{notification_id}",
+                    path,
+                ),
             )
             .await
     }

@@ -6,12 +6,13 @@
 ///
 /// Internal: the personal profile of the operator (name, email, phone, avatar, locale).
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct UserAccountProfile<'a> {
+pub struct UserAccountProfile<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl UserAccountProfile<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountProfile<'_, T> {
     /// Get the operator profile
     ///
     /// Returns the personal profile of the operator. Crisp reserves this route for its own apps and may change it without notice.
@@ -20,15 +21,22 @@ impl UserAccountProfile<'_> {
     /// - Operation: `getProfile`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn get_profile(
         &self,
-    ) -> Result<::crisp_models::UserProfile, ::crisp_runtime::client::Error> {
+    ) -> Result<::crisp_models::UserProfile, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = String::from("/user/account/profile");
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
-            .send_json("getProfile", ::reqwest::Method::GET, path, query, headers, None)
+            .send_json(
+                ::crisp_runtime::client::Call::new(
+                    "getProfile",
+                    ::reqwest::Method::GET,
+                    "/user/account/profile",
+                    path,
+                ),
+            )
             .await
     }
     /// Update the operator profile
@@ -39,22 +47,25 @@ impl UserAccountProfile<'_> {
     /// - Operation: `updateProfile`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn update_profile(
         &self,
         body: &::crisp_models::UserProfileUpdate,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = String::from("/user/account/profile");
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "updateProfile",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("updateProfile", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "updateProfile",
+                        ::reqwest::Method::PATCH,
+                        "/user/account/profile",
+                        path,
+                    )
+                    .body(
+                        Some(::crisp_runtime::client::json_body("updateProfile", body)?),
+                    ),
             )
             .await
     }

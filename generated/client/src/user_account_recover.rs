@@ -6,12 +6,13 @@
 ///
 /// Internal: the password recovery keypairs sent by email when an operator is locked out.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct UserAccountRecover<'a> {
+pub struct UserAccountRecover<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl UserAccountRecover<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountRecover<'_, T> {
     /// Check a password recovery keypair
     ///
     /// Returns the details of a recovery keypair sent by email, which tells whether it can still be used. Crisp reserves this route for its own apps and may change it without notice.
@@ -20,7 +21,6 @@ impl UserAccountRecover<'_> {
     /// - Operation: `getRecoveryDetails`
     /// - Tiers: not stated by the reference
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn get_recovery_details(
         &self,
         user_id: &str,
@@ -36,16 +36,14 @@ impl UserAccountRecover<'_> {
             ::crisp_runtime::client::encode_path_segment(recover_identifier),
             ::crisp_runtime::client::encode_path_segment(recover_key)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "getRecoveryDetails",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "getRecoveryDetails",
+                    ::reqwest::Method::GET,
+                    "/user/{user_id}/account/recover/{recover_identifier}/{recover_key}",
+                    path,
+                ),
             )
             .await
     }
@@ -57,7 +55,6 @@ impl UserAccountRecover<'_> {
     /// - Operation: `sendRecoveryPassword`
     /// - Tiers: not stated by the reference
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn send_recovery_password(
         &self,
         user_id: &str,
@@ -71,16 +68,22 @@ impl UserAccountRecover<'_> {
             ::crisp_runtime::client::encode_path_segment(recover_identifier),
             ::crisp_runtime::client::encode_path_segment(recover_key)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "sendRecoveryPassword",
-                ::reqwest::Method::PUT,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("sendRecoveryPassword", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "sendRecoveryPassword",
+                        ::reqwest::Method::PUT,
+                        "/user/{user_id}/account/recover/{recover_identifier}/{recover_key}",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "sendRecoveryPassword",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -92,7 +95,6 @@ impl UserAccountRecover<'_> {
     /// - Operation: `deleteRecoveryKeypair`
     /// - Tiers: not stated by the reference
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn delete_recovery_keypair(
         &self,
         user_id: &str,
@@ -105,16 +107,14 @@ impl UserAccountRecover<'_> {
             ::crisp_runtime::client::encode_path_segment(recover_identifier),
             ::crisp_runtime::client::encode_path_segment(recover_key)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "deleteRecoveryKeypair",
-                ::reqwest::Method::DELETE,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "deleteRecoveryKeypair",
+                    ::reqwest::Method::DELETE,
+                    "/user/{user_id}/account/recover/{recover_identifier}/{recover_key}",
+                    path,
+                ),
             )
             .await
     }

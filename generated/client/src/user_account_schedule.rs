@@ -6,12 +6,13 @@
 ///
 /// Internal: the weekly schedule that decides when the operator is shown online to visitors.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct UserAccountSchedule<'a> {
+pub struct UserAccountSchedule<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl UserAccountSchedule<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountSchedule<'_, T> {
     /// Get the availability schedule
     ///
     /// Returns the weekly schedule Crisp uses to show the operator online or offline to visitors automatically. Crisp reserves this route for its own apps and may change it without notice.
@@ -20,21 +21,21 @@ impl UserAccountSchedule<'_> {
     /// - Operation: `getScheduleSettings`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn get_schedule_settings(
         &self,
-    ) -> Result<::crisp_models::UserSchedule, ::crisp_runtime::client::Error> {
+    ) -> Result<::crisp_models::UserSchedule, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = String::from("/user/account/schedule");
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "getScheduleSettings",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "getScheduleSettings",
+                    ::reqwest::Method::GET,
+                    "/user/account/schedule",
+                    path,
+                ),
             )
             .await
     }
@@ -46,22 +47,30 @@ impl UserAccountSchedule<'_> {
     /// - Operation: `updateScheduleSettings`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn update_schedule_settings(
         &self,
         body: &::crisp_models::UserScheduleUpdate,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = String::from("/user/account/schedule");
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "updateScheduleSettings",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("updateScheduleSettings", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "updateScheduleSettings",
+                        ::reqwest::Method::PATCH,
+                        "/user/account/schedule",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "updateScheduleSettings",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }

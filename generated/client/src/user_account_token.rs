@@ -6,12 +6,13 @@
 ///
 /// Internal: the two-factor (TOTP) token protecting the operator login.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct UserAccountToken<'a> {
+pub struct UserAccountToken<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl UserAccountToken<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountToken<'_, T> {
     /// Check whether two-factor login is set up
     ///
     /// Tells whether a two-factor (TOTP) token is configured on the operator account. Crisp reserves this route for its own apps and may change it without notice.
@@ -22,15 +23,22 @@ impl UserAccountToken<'_> {
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     ///
     /// Answers `Ok(true)` when the resource exists and `Ok(false)` when Crisp answers 404.
-    #[cfg(feature = "internal")]
     pub async fn check_if_account_token_is_configured(
         &self,
-    ) -> Result<bool, ::crisp_runtime::client::Error> {
+    ) -> Result<bool, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = String::from("/user/account/token");
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
-            .send_head("checkIfAccountTokenIsConfigured", path, query, headers)
+            .send_head(
+                ::crisp_runtime::client::Call::new(
+                    "checkIfAccountTokenIsConfigured",
+                    ::reqwest::Method::HEAD,
+                    "/user/account/token",
+                    path,
+                ),
+            )
             .await
     }
     /// Set up two-factor login
@@ -41,22 +49,30 @@ impl UserAccountToken<'_> {
     /// - Operation: `configureAccountToken`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn configure_account_token(
         &self,
         body: &::crisp_models::UserAccountTokenConfigure,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = String::from("/user/account/token");
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "configureAccountToken",
-                ::reqwest::Method::PUT,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("configureAccountToken", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "configureAccountToken",
+                        ::reqwest::Method::PUT,
+                        "/user/account/token",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "configureAccountToken",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -68,24 +84,30 @@ impl UserAccountToken<'_> {
     /// - Operation: `unconfigureAccountToken`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn unconfigure_account_token(
         &self,
         body: &::crisp_models::UserAccountVerify,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = String::from("/user/account/token");
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "unconfigureAccountToken",
-                ::reqwest::Method::DELETE,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body("unconfigureAccountToken", body)?,
-                ),
+                ::crisp_runtime::client::Call::new(
+                        "unconfigureAccountToken",
+                        ::reqwest::Method::DELETE,
+                        "/user/account/token",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "unconfigureAccountToken",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -97,24 +119,24 @@ impl UserAccountToken<'_> {
     /// - Operation: `generateAccountToken`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn generate_account_token(
         &self,
     ) -> Result<
         ::crisp_models::UserAccountTokenGenerated,
         ::crisp_runtime::client::Error,
-    > {
+    >
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = String::from("/user/account/token/generate");
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "generateAccountToken",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "generateAccountToken",
+                    ::reqwest::Method::POST,
+                    "/user/account/token/generate",
+                    path,
+                ),
             )
             .await
     }
@@ -128,17 +150,28 @@ impl UserAccountToken<'_> {
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     ///
     /// Answers `Ok(true)` when the resource exists and `Ok(false)` when Crisp answers 404.
-    #[cfg(feature = "internal")]
     pub async fn verify_account_token(
         &self,
         token: &str,
         secret: &str,
-    ) -> Result<bool, ::crisp_runtime::client::Error> {
+    ) -> Result<bool, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = String::from("/user/account/token/verify");
         let mut query = ::crisp_runtime::client::QueryPairs::new();
         query.push_str("token", token);
         query.push_str("secret", secret);
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
-        self.core.send_head("verifyAccountToken", path, query, headers).await
+        self.core
+            .send_head(
+                ::crisp_runtime::client::Call::new(
+                        "verifyAccountToken",
+                        ::reqwest::Method::HEAD,
+                        "/user/account/token/verify",
+                        path,
+                    )
+                    .query(query),
+            )
+            .await
     }
 }

@@ -6,12 +6,13 @@
 ///
 /// Internal: the websites the operator belongs to, with their unread counters.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct UserAccountWebsites<'a> {
+pub struct UserAccountWebsites<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl UserAccountWebsites<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountWebsites<'_, T> {
     /// List the websites of the operator
     ///
     /// Returns every website the operator is a member of, with its unread and assigned message counters. Crisp reserves this route for its own apps and may change it without notice.
@@ -20,24 +21,21 @@ impl UserAccountWebsites<'_> {
     /// - Operation: `listWebsites`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn list_websites(
         &self,
-    ) -> Result<
-        Vec<::crisp_models::UserAccountWebsite>,
-        ::crisp_runtime::client::Error,
-    > {
+    ) -> Result<Vec<::crisp_models::UserAccountWebsite>, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = String::from("/user/account/websites");
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listWebsites",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "listWebsites",
+                    ::reqwest::Method::GET,
+                    "/user/account/websites",
+                    path,
+                ),
             )
             .await
     }

@@ -6,12 +6,13 @@
 ///
 /// Internal: the alerts shown to the operator, both the feed of pending alerts and the product update announcements.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct UserAlerts<'a> {
+pub struct UserAlerts<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl UserAlerts<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> UserAlerts<'_, T> {
     /// Count the unread alerts
     ///
     /// Returns how many feed alerts and how many update alerts the operator has not read yet. Crisp reserves this route for its own apps and may change it without notice.
@@ -20,21 +21,21 @@ impl UserAlerts<'_> {
     /// - Operation: `countUnreadAlerts`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn count_unread_alerts(
         &self,
-    ) -> Result<::crisp_models::UserAlertsCount, ::crisp_runtime::client::Error> {
+    ) -> Result<::crisp_models::UserAlertsCount, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = String::from("/user/alerts/count");
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "countUnreadAlerts",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "countUnreadAlerts",
+                    ::reqwest::Method::GET,
+                    "/user/alerts/count",
+                    path,
+                ),
             )
             .await
     }
@@ -46,21 +47,21 @@ impl UserAlerts<'_> {
     /// - Operation: `clearAllFeedAlerts`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn clear_all_feed_alerts(
         &self,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = String::from("/user/alerts/feed");
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "clearAllFeedAlerts",
-                ::reqwest::Method::DELETE,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "clearAllFeedAlerts",
+                    ::reqwest::Method::DELETE,
+                    "/user/alerts/feed",
+                    path,
+                ),
             )
             .await
     }
@@ -73,24 +74,50 @@ impl UserAlerts<'_> {
     /// - Tiers: `user`
     /// - Paged: by `page_number`, from 1 until a page comes back empty
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn list_feed_alerts(
         &self,
         page_number: u32,
-    ) -> Result<Vec<::crisp_models::UserFeedAlert>, ::crisp_runtime::client::Error> {
+    ) -> Result<Vec<::crisp_models::UserFeedAlert>, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!("/user/alerts/feed/list/{}", page_number);
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listFeedAlerts",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "listFeedAlerts",
+                    ::reqwest::Method::GET,
+                    "/user/alerts/feed/list/{page_number}",
+                    path,
+                ),
             )
             .await
+    }
+    /// Every item of [`list_feed_alerts`](Self::list_feed_alerts), page after page from page 1 until a page comes back empty.
+    ///
+    /// Pages are fetched one at a time, as items are consumed; the stream ends after the
+    /// first error, which is its last item. Takes the same arguments and options as the
+    /// single-page call.
+    pub fn list_feed_alerts_stream(
+        &self,
+    ) -> impl ::crisp_runtime::client::Stream<
+        Item = Result<::crisp_models::UserFeedAlert, ::crisp_runtime::client::Error>,
+    > + Send + 'static
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
+        let core = self.core.clone();
+        ::crisp_runtime::client::pages(move |page_number| {
+            let core = core.clone();
+            async move {
+                UserAlerts::<T> {
+                    core: &core,
+                    tier: ::std::marker::PhantomData,
+                }
+                    .list_feed_alerts(page_number)
+                    .await
+            }
+        })
     }
     /// Get a feed alert
     ///
@@ -100,25 +127,25 @@ impl UserAlerts<'_> {
     /// - Operation: `getAFeedAlert`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn get_a_feed_alert(
         &self,
         feed_entry_id: &str,
-    ) -> Result<::crisp_models::UserFeedAlert, ::crisp_runtime::client::Error> {
+    ) -> Result<::crisp_models::UserFeedAlert, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/user/alerts/feed/entry/{}",
             ::crisp_runtime::client::encode_path_segment(feed_entry_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "getAFeedAlert",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "getAFeedAlert",
+                    ::reqwest::Method::GET,
+                    "/user/alerts/feed/entry/{feed_entry_id}",
+                    path,
+                ),
             )
             .await
     }
@@ -132,18 +159,27 @@ impl UserAlerts<'_> {
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     ///
     /// Answers `Ok(true)` when the resource exists and `Ok(false)` when Crisp answers 404.
-    #[cfg(feature = "internal")]
     pub async fn check_if_feed_alert_exists(
         &self,
         feed_entry_id: &str,
-    ) -> Result<bool, ::crisp_runtime::client::Error> {
+    ) -> Result<bool, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/user/alerts/feed/entry/{}",
             ::crisp_runtime::client::encode_path_segment(feed_entry_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
-        self.core.send_head("checkIfFeedAlertExists", path, query, headers).await
+        self.core
+            .send_head(
+                ::crisp_runtime::client::Call::new(
+                    "checkIfFeedAlertExists",
+                    ::reqwest::Method::HEAD,
+                    "/user/alerts/feed/entry/{feed_entry_id}",
+                    path,
+                ),
+            )
+            .await
     }
     /// Clear a feed alert
     ///
@@ -153,25 +189,25 @@ impl UserAlerts<'_> {
     /// - Operation: `clearAFeedAlert`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn clear_a_feed_alert(
         &self,
         feed_entry_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/user/alerts/feed/entry/{}",
             ::crisp_runtime::client::encode_path_segment(feed_entry_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "clearAFeedAlert",
-                ::reqwest::Method::DELETE,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "clearAFeedAlert",
+                    ::reqwest::Method::DELETE,
+                    "/user/alerts/feed/entry/{feed_entry_id}",
+                    path,
+                ),
             )
             .await
     }
@@ -184,24 +220,50 @@ impl UserAlerts<'_> {
     /// - Tiers: `user`
     /// - Paged: by `page_number`, from 1 until a page comes back empty
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn list_update_alerts(
         &self,
         page_number: u32,
-    ) -> Result<Vec<::crisp_models::UserUpdateAlert>, ::crisp_runtime::client::Error> {
+    ) -> Result<Vec<::crisp_models::UserUpdateAlert>, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!("/user/alerts/updates/list/{}", page_number);
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listUpdateAlerts",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "listUpdateAlerts",
+                    ::reqwest::Method::GET,
+                    "/user/alerts/updates/list/{page_number}",
+                    path,
+                ),
             )
             .await
+    }
+    /// Every item of [`list_update_alerts`](Self::list_update_alerts), page after page from page 1 until a page comes back empty.
+    ///
+    /// Pages are fetched one at a time, as items are consumed; the stream ends after the
+    /// first error, which is its last item. Takes the same arguments and options as the
+    /// single-page call.
+    pub fn list_update_alerts_stream(
+        &self,
+    ) -> impl ::crisp_runtime::client::Stream<
+        Item = Result<::crisp_models::UserUpdateAlert, ::crisp_runtime::client::Error>,
+    > + Send + 'static
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
+        let core = self.core.clone();
+        ::crisp_runtime::client::pages(move |page_number| {
+            let core = core.clone();
+            async move {
+                UserAlerts::<T> {
+                    core: &core,
+                    tier: ::std::marker::PhantomData,
+                }
+                    .list_update_alerts(page_number)
+                    .await
+            }
+        })
     }
     /// Get the latest update alert
     ///
@@ -211,21 +273,21 @@ impl UserAlerts<'_> {
     /// - Operation: `resolveLatestUpdateAlert`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn resolve_latest_update_alert(
         &self,
-    ) -> Result<::crisp_models::UserUpdateAlert, ::crisp_runtime::client::Error> {
+    ) -> Result<::crisp_models::UserUpdateAlert, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = String::from("/user/alerts/updates/latest");
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "resolveLatestUpdateAlert",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "resolveLatestUpdateAlert",
+                    ::reqwest::Method::GET,
+                    "/user/alerts/updates/latest",
+                    path,
+                ),
             )
             .await
     }
@@ -237,25 +299,25 @@ impl UserAlerts<'_> {
     /// - Operation: `getAnUpdateAlertContent`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn get_an_update_alert_content(
         &self,
         updates_entry_id: &str,
-    ) -> Result<::crisp_models::UserUpdateAlertContent, ::crisp_runtime::client::Error> {
+    ) -> Result<::crisp_models::UserUpdateAlertContent, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/user/alerts/updates/entry/{}/content",
             ::crisp_runtime::client::encode_path_segment(updates_entry_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "getAnUpdateAlertContent",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "getAnUpdateAlertContent",
+                    ::reqwest::Method::GET,
+                    "/user/alerts/updates/entry/{updates_entry_id}/content",
+                    path,
+                ),
             )
             .await
     }
@@ -267,21 +329,21 @@ impl UserAlerts<'_> {
     /// - Operation: `markAllUpdateAlertsAsRead`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn mark_all_update_alerts_as_read(
         &self,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = String::from("/user/alerts/updates/read");
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "markAllUpdateAlertsAsRead",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "markAllUpdateAlertsAsRead",
+                    ::reqwest::Method::PATCH,
+                    "/user/alerts/updates/read",
+                    path,
+                ),
             )
             .await
     }

@@ -6,12 +6,13 @@
 ///
 /// Internal: the availability that the signed-in operator advertises (online, away or offline) and the status visitors end up seeing.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct UserAvailability<'a> {
+pub struct UserAvailability<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl UserAvailability<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> UserAvailability<'_, T> {
     /// Get the raw availability of the operator
     ///
     /// Returns the availability advertised by the operator's apps, which shows whether a Crisp app is connected to the account right now. Crisp reserves this route for its own apps and may change it without notice.
@@ -20,21 +21,21 @@ impl UserAvailability<'_> {
     /// - Operation: `getUserAvailability`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn get_user_availability(
         &self,
-    ) -> Result<::crisp_models::AvailabilityOperator, ::crisp_runtime::client::Error> {
+    ) -> Result<::crisp_models::AvailabilityOperator, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = String::from("/user/availability");
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "getUserAvailability",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "getUserAvailability",
+                    ::reqwest::Method::GET,
+                    "/user/availability",
+                    path,
+                ),
             )
             .await
     }
@@ -46,22 +47,30 @@ impl UserAvailability<'_> {
     /// - Operation: `updateUserAvailability`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn update_user_availability(
         &self,
         body: &::crisp_models::UserAvailabilityUpdate,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = String::from("/user/availability");
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "updateUserAvailability",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("updateUserAvailability", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "updateUserAvailability",
+                        ::reqwest::Method::PATCH,
+                        "/user/availability",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "updateUserAvailability",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -73,21 +82,21 @@ impl UserAvailability<'_> {
     /// - Operation: `getUserAvailabilityStatus`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn get_user_availability_status(
         &self,
-    ) -> Result<::crisp_models::UserAvailabilityStatus, ::crisp_runtime::client::Error> {
+    ) -> Result<::crisp_models::UserAvailabilityStatus, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = String::from("/user/availability/status");
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "getUserAvailabilityStatus",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "getUserAvailabilityStatus",
+                    ::reqwest::Method::GET,
+                    "/user/availability/status",
+                    path,
+                ),
             )
             .await
     }

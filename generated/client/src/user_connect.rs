@@ -6,12 +6,13 @@
 ///
 /// Internal: where the apps of the operator open their real-time connection.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct UserConnect<'a> {
+pub struct UserConnect<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl UserConnect<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> UserConnect<'_, T> {
     /// Get the real-time endpoints of the operator
     ///
     /// Returns the WebSocket URLs the operator's apps connect to for real-time events. Crisp reserves this route for its own apps and may change it without notice.
@@ -20,21 +21,21 @@ impl UserConnect<'_> {
     /// - Operation: `getUserConnectEndpoints`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn get_user_connect_endpoints(
         &self,
-    ) -> Result<::crisp_models::ConnectEndpoints, ::crisp_runtime::client::Error> {
+    ) -> Result<::crisp_models::ConnectEndpoints, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = String::from("/user/connect/endpoints");
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "getUserConnectEndpoints",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "getUserConnectEndpoints",
+                    ::reqwest::Method::GET,
+                    "/user/connect/endpoints",
+                    path,
+                ),
             )
             .await
     }

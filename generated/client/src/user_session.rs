@@ -6,12 +6,13 @@
 ///
 /// Internal: signing in and out, the sessions authorized on the account, the login history and the confirmation of logins from new locations.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct UserSession<'a> {
+pub struct UserSession<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl UserSession<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> UserSession<'_, T> {
     /// Check whether the session is valid
     ///
     /// Tells whether the credentials sent belong to a signed-in, still valid session. Crisp reserves this route for its own apps and may change it without notice.
@@ -22,14 +23,23 @@ impl UserSession<'_> {
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     ///
     /// Answers `Ok(true)` when the resource exists and `Ok(false)` when Crisp answers 404.
-    #[cfg(feature = "internal")]
     pub async fn check_session_validity(
         &self,
-    ) -> Result<bool, ::crisp_runtime::client::Error> {
+    ) -> Result<bool, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = String::from("/user/session");
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
-        self.core.send_head("checkSessionValidity", path, query, headers).await
+        self.core
+            .send_head(
+                ::crisp_runtime::client::Call::new(
+                    "checkSessionValidity",
+                    ::reqwest::Method::HEAD,
+                    "/user/session",
+                    path,
+                ),
+            )
+            .await
     }
     /// Sign in
     ///
@@ -39,22 +49,27 @@ impl UserSession<'_> {
     /// - Operation: `createANewSession`
     /// - Tiers: not stated by the reference
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn create_a_new_session(
         &self,
         body: &::crisp_models::UserSessionLogin,
     ) -> Result<::crisp_models::UserSessionKeypair, ::crisp_runtime::client::Error> {
         let path = String::from("/user/session/login");
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "createANewSession",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("createANewSession", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "createANewSession",
+                        ::reqwest::Method::POST,
+                        "/user/session/login",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "createANewSession",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -66,19 +81,19 @@ impl UserSession<'_> {
     /// - Operation: `destroyASession`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
-    pub async fn destroy_a_session(&self) -> Result<(), ::crisp_runtime::client::Error> {
+    pub async fn destroy_a_session(&self) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = String::from("/user/session/logout");
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "destroyASession",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "destroyASession",
+                    ::reqwest::Method::POST,
+                    "/user/session/logout",
+                    path,
+                ),
             )
             .await
     }
@@ -90,22 +105,24 @@ impl UserSession<'_> {
     /// - Operation: `recoverASession`
     /// - Tiers: not stated by the reference
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn recover_a_session(
         &self,
         body: &::crisp_models::UserSessionRecover,
     ) -> Result<(), ::crisp_runtime::client::Error> {
         let path = String::from("/user/session/recover");
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "recoverASession",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("recoverASession", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "recoverASession",
+                        ::reqwest::Method::POST,
+                        "/user/session/recover",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body("recoverASession", body)?,
+                        ),
+                    ),
             )
             .await
     }
@@ -117,24 +134,24 @@ impl UserSession<'_> {
     /// - Operation: `listAuthorizedSessions`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn list_authorized_sessions(
         &self,
     ) -> Result<
         Vec<::crisp_models::UserAuthorizedSession>,
         ::crisp_runtime::client::Error,
-    > {
+    >
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = String::from("/user/session/authorized");
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listAuthorizedSessions",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "listAuthorizedSessions",
+                    ::reqwest::Method::GET,
+                    "/user/session/authorized",
+                    path,
+                ),
             )
             .await
     }
@@ -146,25 +163,25 @@ impl UserSession<'_> {
     /// - Operation: `getAuthorizedSession`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn get_authorized_session(
         &self,
         identifier: &str,
-    ) -> Result<::crisp_models::UserAuthorizedSession, ::crisp_runtime::client::Error> {
+    ) -> Result<::crisp_models::UserAuthorizedSession, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/user/session/authorized/{}",
             ::crisp_runtime::client::encode_path_segment(identifier)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "getAuthorizedSession",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "getAuthorizedSession",
+                    ::reqwest::Method::GET,
+                    "/user/session/authorized/{identifier}",
+                    path,
+                ),
             )
             .await
     }
@@ -178,18 +195,27 @@ impl UserSession<'_> {
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     ///
     /// Answers `Ok(true)` when the resource exists and `Ok(false)` when Crisp answers 404.
-    #[cfg(feature = "internal")]
     pub async fn check_if_authorized_session_exists(
         &self,
         identifier: &str,
-    ) -> Result<bool, ::crisp_runtime::client::Error> {
+    ) -> Result<bool, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/user/session/authorized/{}",
             ::crisp_runtime::client::encode_path_segment(identifier)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
-        self.core.send_head("checkIfAuthorizedSessionExists", path, query, headers).await
+        self.core
+            .send_head(
+                ::crisp_runtime::client::Call::new(
+                    "checkIfAuthorizedSessionExists",
+                    ::reqwest::Method::HEAD,
+                    "/user/session/authorized/{identifier}",
+                    path,
+                ),
+            )
+            .await
     }
     /// Close an authorized session
     ///
@@ -199,25 +225,25 @@ impl UserSession<'_> {
     /// - Operation: `closeAnAuthorizedSession`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn close_an_authorized_session(
         &self,
         identifier: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/user/session/authorized/{}",
             ::crisp_runtime::client::encode_path_segment(identifier)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "closeAnAuthorizedSession",
-                ::reqwest::Method::DELETE,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "closeAnAuthorizedSession",
+                    ::reqwest::Method::DELETE,
+                    "/user/session/authorized/{identifier}",
+                    path,
+                ),
             )
             .await
     }
@@ -229,24 +255,24 @@ impl UserSession<'_> {
     /// - Operation: `listSessionHistory`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn list_session_history(
         &self,
     ) -> Result<
         Vec<::crisp_models::UserSessionHistoryEntry>,
         ::crisp_runtime::client::Error,
-    > {
+    >
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = String::from("/user/session/history");
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listSessionHistory",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "listSessionHistory",
+                    ::reqwest::Method::GET,
+                    "/user/session/history",
+                    path,
+                ),
             )
             .await
     }
@@ -258,7 +284,6 @@ impl UserSession<'_> {
     /// - Operation: `getSessionConfirmDetails`
     /// - Tiers: not stated by the reference
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn get_session_confirm_details(
         &self,
         user_id: &str,
@@ -274,16 +299,14 @@ impl UserSession<'_> {
             ::crisp_runtime::client::encode_path_segment(confirm_identifier),
             ::crisp_runtime::client::encode_path_segment(confirm_key)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "getSessionConfirmDetails",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "getSessionConfirmDetails",
+                    ::reqwest::Method::GET,
+                    "/user/{user_id}/session/confirm/{confirm_identifier}/{confirm_key}",
+                    path,
+                ),
             )
             .await
     }
@@ -295,7 +318,6 @@ impl UserSession<'_> {
     /// - Operation: `acceptSessionConfirm`
     /// - Tiers: not stated by the reference
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn accept_session_confirm(
         &self,
         user_id: &str,
@@ -309,16 +331,22 @@ impl UserSession<'_> {
             ::crisp_runtime::client::encode_path_segment(confirm_identifier),
             ::crisp_runtime::client::encode_path_segment(confirm_key)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "acceptSessionConfirm",
-                ::reqwest::Method::PUT,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("acceptSessionConfirm", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "acceptSessionConfirm",
+                        ::reqwest::Method::PUT,
+                        "/user/{user_id}/session/confirm/{confirm_identifier}/{confirm_key}",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "acceptSessionConfirm",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -330,7 +358,6 @@ impl UserSession<'_> {
     /// - Operation: `deleteSessionConfirmKeypair`
     /// - Tiers: not stated by the reference
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn delete_session_confirm_keypair(
         &self,
         user_id: &str,
@@ -343,16 +370,14 @@ impl UserSession<'_> {
             ::crisp_runtime::client::encode_path_segment(confirm_identifier),
             ::crisp_runtime::client::encode_path_segment(confirm_key)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "deleteSessionConfirmKeypair",
-                ::reqwest::Method::DELETE,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "deleteSessionConfirmKeypair",
+                    ::reqwest::Method::DELETE,
+                    "/user/{user_id}/session/confirm/{confirm_identifier}/{confirm_key}",
+                    path,
+                ),
             )
             .await
     }

@@ -6,12 +6,13 @@
 ///
 /// Internal: counters spanning every website of the operator.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct UserStatistics<'a> {
+pub struct UserStatistics<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl UserStatistics<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> UserStatistics<'_, T> {
     /// Count unread messages across websites
     ///
     /// Returns how many messages are unread, and how many assigned ones are pending, over all the websites of the operator. Crisp reserves this route for its own apps and may change it without notice.
@@ -20,21 +21,21 @@ impl UserStatistics<'_> {
     /// - Operation: `countTotalUnreadMessages`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn count_total_unread_messages(
         &self,
-    ) -> Result<::crisp_models::UserUnreadStats, ::crisp_runtime::client::Error> {
+    ) -> Result<::crisp_models::UserUnreadStats, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = String::from("/user/stats/unread");
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "countTotalUnreadMessages",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "countTotalUnreadMessages",
+                    ::reqwest::Method::GET,
+                    "/user/stats/unread",
+                    path,
+                ),
             )
             .await
     }

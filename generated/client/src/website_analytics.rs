@@ -6,12 +6,13 @@
 ///
 /// Analytics series computed on the activity of a website.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct WebsiteAnalytics<'a> {
+pub struct WebsiteAnalytics<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl WebsiteAnalytics<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteAnalytics<'_, T> {
     /// Generate analytics
     ///
     /// Computes a series of data points for one metric of a website over a date range, optionally split by a dimension, filtered, or restricted to given hours of the week.
@@ -23,21 +24,30 @@ impl WebsiteAnalytics<'_> {
         &self,
         website_id: &str,
         body: &::crisp_models::AnalyticsQuery,
-    ) -> Result<Vec<::crisp_models::AnalyticsPoint>, ::crisp_runtime::client::Error> {
+    ) -> Result<Vec<::crisp_models::AnalyticsPoint>, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/analytics/generate",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "generateAnalytics",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("generateAnalytics", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "generateAnalytics",
+                        ::reqwest::Method::POST,
+                        "/website/{website_id}/analytics/generate",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "generateAnalytics",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }

@@ -6,12 +6,13 @@
 ///
 /// Availability of the operators of a website and of the website as a whole.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct WebsiteAvailability<'a> {
+pub struct WebsiteAvailability<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl WebsiteAvailability<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteAvailability<'_, T> {
     /// List operator availabilities
     ///
     /// Returns the current availability of every operator of the website, with how long it stays valid.
@@ -30,16 +31,14 @@ impl WebsiteAvailability<'_> {
             "/website/{}/availability/operators",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listWebsiteOperatorAvailabilities",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "listWebsiteOperatorAvailabilities",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/availability/operators",
+                    path,
+                ),
             )
             .await
     }
@@ -58,16 +57,14 @@ impl WebsiteAvailability<'_> {
             "/website/{}/availability/status",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "getWebsiteAvailabilityStatus",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "getWebsiteAvailabilityStatus",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/availability/status",
+                    path,
+                ),
             )
             .await
     }

@@ -6,12 +6,13 @@
 ///
 /// Creating, reading and deleting websites (workspaces).
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct WebsiteBase<'a> {
+pub struct WebsiteBase<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl WebsiteBase<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteBase<'_, T> {
     /// Check whether a website exists
     ///
     /// Looks up a website by its domain without returning it. Answers 200 when a website uses the domain and 404 otherwise.
@@ -28,8 +29,17 @@ impl WebsiteBase<'_> {
         let path = String::from("/website");
         let mut query = ::crisp_runtime::client::QueryPairs::new();
         query.push_str("domain", domain);
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
-        self.core.send_head("checkWebsiteExists", path, query, headers).await
+        self.core
+            .send_head(
+                ::crisp_runtime::client::Call::new(
+                        "checkWebsiteExists",
+                        ::reqwest::Method::HEAD,
+                        "/website",
+                        path,
+                    )
+                    .query(query),
+            )
+            .await
     }
     /// Create a website
     ///
@@ -41,18 +51,22 @@ impl WebsiteBase<'_> {
     pub async fn create_website(
         &self,
         body: &::crisp_models::CreateWebsiteBody,
-    ) -> Result<::crisp_models::Website, ::crisp_runtime::client::Error> {
+    ) -> Result<::crisp_models::Website, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = String::from("/website");
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "createWebsite",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("createWebsite", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "createWebsite",
+                        ::reqwest::Method::POST,
+                        "/website",
+                        path,
+                    )
+                    .body(
+                        Some(::crisp_runtime::client::json_body("createWebsite", body)?),
+                    ),
             )
             .await
     }
@@ -70,10 +84,15 @@ impl WebsiteBase<'_> {
         let path = format!(
             "/website/{}", ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
-            .send_json("getWebsite", ::reqwest::Method::GET, path, query, headers, None)
+            .send_json(
+                ::crisp_runtime::client::Call::new(
+                    "getWebsite",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}",
+                    path,
+                ),
+            )
             .await
     }
     /// Delete a website
@@ -87,20 +106,24 @@ impl WebsiteBase<'_> {
         &self,
         website_id: &str,
         body: &::crisp_models::DeleteWebsiteBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}", ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "deleteWebsite",
-                ::reqwest::Method::DELETE,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("deleteWebsite", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "deleteWebsite",
+                        ::reqwest::Method::DELETE,
+                        "/website/{website_id}",
+                        path,
+                    )
+                    .body(
+                        Some(::crisp_runtime::client::json_body("deleteWebsite", body)?),
+                    ),
             )
             .await
     }
@@ -114,21 +137,22 @@ impl WebsiteBase<'_> {
     pub async fn abort_website_deletion(
         &self,
         website_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/expunge",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "abortWebsiteDeletion",
-                ::reqwest::Method::DELETE,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "abortWebsiteDeletion",
+                    ::reqwest::Method::DELETE,
+                    "/website/{website_id}/expunge",
+                    path,
+                ),
             )
             .await
     }

@@ -6,12 +6,13 @@
 ///
 /// Operations applied to many conversations, or many contact profiles, in one request.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct WebsiteBatch<'a> {
+pub struct WebsiteBatch<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl WebsiteBatch<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteBatch<'_, T> {
     /// Block or unblock several conversations
     ///
     /// Turns the blocking of incoming messages on or off for every listed conversation at once.
@@ -28,18 +29,22 @@ impl WebsiteBatch<'_> {
             "/website/{}/batch/block",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "batchBlockConversations",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body("batchBlockConversations", body)?,
-                ),
+                ::crisp_runtime::client::Call::new(
+                        "batchBlockConversations",
+                        ::reqwest::Method::PATCH,
+                        "/website/{website_id}/batch/block",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "batchBlockConversations",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -60,16 +65,19 @@ impl WebsiteBatch<'_> {
             "/website/{}/batch/data",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "batchUpdateData",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("batchUpdateData", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "batchUpdateData",
+                        ::reqwest::Method::PATCH,
+                        "/website/{website_id}/batch/data",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body("batchUpdateData", body)?,
+                        ),
+                    ),
             )
             .await
     }
@@ -89,18 +97,22 @@ impl WebsiteBatch<'_> {
             "/website/{}/batch/inbox",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "batchInboxConversations",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body("batchInboxConversations", body)?,
-                ),
+                ::crisp_runtime::client::Call::new(
+                        "batchInboxConversations",
+                        ::reqwest::Method::PATCH,
+                        "/website/{website_id}/batch/inbox",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "batchInboxConversations",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -115,21 +127,30 @@ impl WebsiteBatch<'_> {
         &self,
         website_id: &str,
         body: &::crisp_models::BatchConversationsSelection,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/batch/read",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "batchReadConversations",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("batchReadConversations", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "batchReadConversations",
+                        ::reqwest::Method::PATCH,
+                        "/website/{website_id}/batch/read",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "batchReadConversations",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -145,21 +166,23 @@ impl WebsiteBatch<'_> {
         &self,
         website_id: &str,
         body: &::crisp_models::BatchRemoveBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/batch/remove",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "batchRemove",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("batchRemove", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "batchRemove",
+                        ::reqwest::Method::PATCH,
+                        "/website/{website_id}/batch/remove",
+                        path,
+                    )
+                    .body(Some(::crisp_runtime::client::json_body("batchRemove", body)?)),
             )
             .await
     }
@@ -179,18 +202,22 @@ impl WebsiteBatch<'_> {
             "/website/{}/batch/report",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "batchReportConversations",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body("batchReportConversations", body)?,
-                ),
+                ::crisp_runtime::client::Call::new(
+                        "batchReportConversations",
+                        ::reqwest::Method::POST,
+                        "/website/{website_id}/batch/report",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "batchReportConversations",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -205,26 +232,30 @@ impl WebsiteBatch<'_> {
         &self,
         website_id: &str,
         body: &::crisp_models::BatchConversationsSelection,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/batch/resolve",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "batchResolveConversations",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "batchResolveConversations",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::PATCH,
+                        "/website/{website_id}/batch/resolve",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "batchResolveConversations",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -244,21 +275,22 @@ impl WebsiteBatch<'_> {
             "/website/{}/batch/routing",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "batchRoutingConversations",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "batchRoutingConversations",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::PATCH,
+                        "/website/{website_id}/batch/routing",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "batchRoutingConversations",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -279,16 +311,22 @@ impl WebsiteBatch<'_> {
             "/website/{}/batch/segments",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "batchUpdateSegments",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("batchUpdateSegments", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "batchUpdateSegments",
+                        ::reqwest::Method::PATCH,
+                        "/website/{website_id}/batch/segments",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "batchUpdateSegments",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -308,18 +346,22 @@ impl WebsiteBatch<'_> {
             "/website/{}/batch/unread",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "batchUnreadConversations",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body("batchUnreadConversations", body)?,
-                ),
+                ::crisp_runtime::client::Call::new(
+                        "batchUnreadConversations",
+                        ::reqwest::Method::PATCH,
+                        "/website/{website_id}/batch/unread",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "batchUnreadConversations",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -339,21 +381,22 @@ impl WebsiteBatch<'_> {
             "/website/{}/batch/unresolve",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "batchUnresolveConversations",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "batchUnresolveConversations",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::PATCH,
+                        "/website/{website_id}/batch/unresolve",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "batchUnresolveConversations",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }

@@ -6,12 +6,13 @@
 ///
 /// The payment method (card) that pays for the subscriptions of a website.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct WebsiteBilling<'a> {
+pub struct WebsiteBilling<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl WebsiteBilling<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteBilling<'_, T> {
     /// Get the payment method of a website
     ///
     /// Returns the payment method (card) that pays for the subscriptions of a website, with the cardholder details. Crisp keeps this route for its own apps; it is not part of the public API and may change without notice.
@@ -20,25 +21,25 @@ impl WebsiteBilling<'_> {
     /// - Operation: `getWebsiteBilling`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn get_website_billing(
         &self,
         website_id: &str,
-    ) -> Result<::crisp_models::BillingCard, ::crisp_runtime::client::Error> {
+    ) -> Result<::crisp_models::BillingCard, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/billing",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "getWebsiteBilling",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "getWebsiteBilling",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/billing",
+                    path,
+                ),
             )
             .await
     }
@@ -50,26 +51,34 @@ impl WebsiteBilling<'_> {
     /// - Operation: `updateWebsiteBilling`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn update_website_billing(
         &self,
         website_id: &str,
         body: &::crisp_models::UpdateWebsiteBillingBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/billing",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "updateWebsiteBilling",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("updateWebsiteBilling", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "updateWebsiteBilling",
+                        ::reqwest::Method::PATCH,
+                        "/website/{website_id}/billing",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "updateWebsiteBilling",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -81,27 +90,27 @@ impl WebsiteBilling<'_> {
     /// - Operation: `deleteWebsiteBillingCard`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn delete_website_billing_card(
         &self,
         website_id: &str,
         card_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/billing/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(card_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "deleteWebsiteBillingCard",
-                ::reqwest::Method::DELETE,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "deleteWebsiteBillingCard",
+                    ::reqwest::Method::DELETE,
+                    "/website/{website_id}/billing/{card_id}",
+                    path,
+                ),
             )
             .await
     }

@@ -6,12 +6,13 @@
 ///
 /// Email and chatbox campaigns of a website: creating, configuring, dispatching and measuring them, and the templates they use.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct WebsiteCampaigns<'a> {
+pub struct WebsiteCampaigns<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl WebsiteCampaigns<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteCampaigns<'_, T> {
     /// Create a campaign
     ///
     /// Creates an empty campaign of the given type and name and returns its identifier; the content and audience are set afterwards by saving the campaign.
@@ -23,21 +24,30 @@ impl WebsiteCampaigns<'_> {
         &self,
         website_id: &str,
         body: &::crisp_models::CreateNewCampaignBody,
-    ) -> Result<::crisp_models::CreateNewCampaignData, ::crisp_runtime::client::Error> {
+    ) -> Result<::crisp_models::CreateNewCampaignData, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/campaign",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "createNewCampaign",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("createNewCampaign", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "createNewCampaign",
+                        ::reqwest::Method::POST,
+                        "/website/{website_id}/campaign",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "createNewCampaign",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -52,16 +62,24 @@ impl WebsiteCampaigns<'_> {
         &self,
         website_id: &str,
         campaign_id: &str,
-    ) -> Result<::crisp_models::Campaign, ::crisp_runtime::client::Error> {
+    ) -> Result<::crisp_models::Campaign, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/campaign/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(campaign_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
-            .send_json("getCampaign", ::reqwest::Method::GET, path, query, headers, None)
+            .send_json(
+                ::crisp_runtime::client::Call::new(
+                    "getCampaign",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/campaign/{campaign_id}",
+                    path,
+                ),
+            )
             .await
     }
     /// Check whether a campaign exists
@@ -77,15 +95,25 @@ impl WebsiteCampaigns<'_> {
         &self,
         website_id: &str,
         campaign_id: &str,
-    ) -> Result<bool, ::crisp_runtime::client::Error> {
+    ) -> Result<bool, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/campaign/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(campaign_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
-        self.core.send_head("checkCampaignExists", path, query, headers).await
+        self.core
+            .send_head(
+                ::crisp_runtime::client::Call::new(
+                    "checkCampaignExists",
+                    ::reqwest::Method::HEAD,
+                    "/website/{website_id}/campaign/{campaign_id}",
+                    path,
+                ),
+            )
+            .await
     }
     /// Save a campaign
     ///
@@ -99,22 +127,26 @@ impl WebsiteCampaigns<'_> {
         website_id: &str,
         campaign_id: &str,
         body: &::crisp_models::Campaign,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/campaign/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(campaign_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "saveCampaign",
-                ::reqwest::Method::PUT,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("saveCampaign", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "saveCampaign",
+                        ::reqwest::Method::PUT,
+                        "/website/{website_id}/campaign/{campaign_id}",
+                        path,
+                    )
+                    .body(
+                        Some(::crisp_runtime::client::json_body("saveCampaign", body)?),
+                    ),
             )
             .await
     }
@@ -130,22 +162,26 @@ impl WebsiteCampaigns<'_> {
         website_id: &str,
         campaign_id: &str,
         body: &::crisp_models::Campaign,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/campaign/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(campaign_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "updateCampaign",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("updateCampaign", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "updateCampaign",
+                        ::reqwest::Method::PATCH,
+                        "/website/{website_id}/campaign/{campaign_id}",
+                        path,
+                    )
+                    .body(
+                        Some(::crisp_runtime::client::json_body("updateCampaign", body)?),
+                    ),
             )
             .await
     }
@@ -160,22 +196,23 @@ impl WebsiteCampaigns<'_> {
         &self,
         website_id: &str,
         campaign_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/campaign/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(campaign_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "removeCampaign",
-                ::reqwest::Method::DELETE,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "removeCampaign",
+                    ::reqwest::Method::DELETE,
+                    "/website/{website_id}/campaign/{campaign_id}",
+                    path,
+                ),
             )
             .await
     }
@@ -192,22 +229,23 @@ impl WebsiteCampaigns<'_> {
         &self,
         website_id: &str,
         campaign_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/campaign/{}/dispatch",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(campaign_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "dispatchCampaign",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "dispatchCampaign",
+                    ::reqwest::Method::POST,
+                    "/website/{website_id}/campaign/{campaign_id}/dispatch",
+                    path,
+                ),
             )
             .await
     }
@@ -222,22 +260,23 @@ impl WebsiteCampaigns<'_> {
         &self,
         website_id: &str,
         campaign_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/campaign/{}/pause",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(campaign_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "pauseCampaign",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "pauseCampaign",
+                    ::reqwest::Method::POST,
+                    "/website/{website_id}/campaign/{campaign_id}/pause",
+                    path,
+                ),
             )
             .await
     }
@@ -254,24 +293,57 @@ impl WebsiteCampaigns<'_> {
         website_id: &str,
         campaign_id: &str,
         page_number: u32,
-    ) -> Result<Vec<::crisp_models::CampaignRecipient>, ::crisp_runtime::client::Error> {
+    ) -> Result<Vec<::crisp_models::CampaignRecipient>, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/campaign/{}/recipients/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(campaign_id), page_number
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listCampaignRecipients",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "listCampaignRecipients",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/campaign/{campaign_id}/recipients/{page_number}",
+                    path,
+                ),
             )
             .await
+    }
+    /// Every item of [`list_campaign_recipients`](Self::list_campaign_recipients), page after page from page 1 until a page comes back empty.
+    ///
+    /// Pages are fetched one at a time, as items are consumed; the stream ends after the
+    /// first error, which is its last item. Takes the same arguments and options as the
+    /// single-page call.
+    pub fn list_campaign_recipients_stream(
+        &self,
+        website_id: &str,
+        campaign_id: &str,
+    ) -> impl ::crisp_runtime::client::Stream<
+        Item = Result<::crisp_models::CampaignRecipient, ::crisp_runtime::client::Error>,
+    > + Send + 'static
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
+        let core = self.core.clone();
+        let website_id = website_id.to_owned();
+        let campaign_id = campaign_id.to_owned();
+        ::crisp_runtime::client::pages(move |page_number| {
+            let core = core.clone();
+            let website_id = website_id.clone();
+            let campaign_id = campaign_id.clone();
+            async move {
+                WebsiteCampaigns::<T> {
+                    core: &core,
+                    tier: ::std::marker::PhantomData,
+                }
+                    .list_campaign_recipients(&website_id, &campaign_id, page_number)
+                    .await
+            }
+        })
     }
     /// Resume a campaign
     ///
@@ -284,22 +356,23 @@ impl WebsiteCampaigns<'_> {
         &self,
         website_id: &str,
         campaign_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/campaign/{}/resume",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(campaign_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "resumeCampaign",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "resumeCampaign",
+                    ::reqwest::Method::POST,
+                    "/website/{website_id}/campaign/{campaign_id}/resume",
+                    path,
+                ),
             )
             .await
     }
@@ -317,25 +390,66 @@ impl WebsiteCampaigns<'_> {
         campaign_id: &str,
         action: &str,
         page_number: u32,
-    ) -> Result<Vec<::crisp_models::CampaignStatistic>, ::crisp_runtime::client::Error> {
+    ) -> Result<Vec<::crisp_models::CampaignStatistic>, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/campaign/{}/statistics/{}/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(campaign_id),
             ::crisp_runtime::client::encode_path_segment(action), page_number
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listCampaignStatistics",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "listCampaignStatistics",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/campaign/{campaign_id}/statistics/{action}/{page_number}",
+                    path,
+                ),
             )
             .await
+    }
+    /// Every item of [`list_campaign_statistics`](Self::list_campaign_statistics), page after page from page 1 until a page comes back empty.
+    ///
+    /// Pages are fetched one at a time, as items are consumed; the stream ends after the
+    /// first error, which is its last item. Takes the same arguments and options as the
+    /// single-page call.
+    pub fn list_campaign_statistics_stream(
+        &self,
+        website_id: &str,
+        campaign_id: &str,
+        action: &str,
+    ) -> impl ::crisp_runtime::client::Stream<
+        Item = Result<::crisp_models::CampaignStatistic, ::crisp_runtime::client::Error>,
+    > + Send + 'static
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
+        let core = self.core.clone();
+        let website_id = website_id.to_owned();
+        let campaign_id = campaign_id.to_owned();
+        let action = action.to_owned();
+        ::crisp_runtime::client::pages(move |page_number| {
+            let core = core.clone();
+            let website_id = website_id.clone();
+            let campaign_id = campaign_id.clone();
+            let action = action.clone();
+            async move {
+                WebsiteCampaigns::<T> {
+                    core: &core,
+                    tier: ::std::marker::PhantomData,
+                }
+                    .list_campaign_statistics(
+                        &website_id,
+                        &campaign_id,
+                        &action,
+                        page_number,
+                    )
+                    .await
+            }
+        })
     }
     /// Test a campaign
     ///
@@ -348,22 +462,23 @@ impl WebsiteCampaigns<'_> {
         &self,
         website_id: &str,
         campaign_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/campaign/{}/test",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(campaign_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "testCampaign",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "testCampaign",
+                    ::reqwest::Method::POST,
+                    "/website/{website_id}/campaign/{campaign_id}/test",
+                    path,
+                ),
             )
             .await
     }
@@ -381,7 +496,10 @@ impl WebsiteCampaigns<'_> {
         website_id: &str,
         page_number: u32,
         options: &::crisp_models::ListCampaignsOptions,
-    ) -> Result<Vec<::crisp_models::CampaignExcerpt>, ::crisp_runtime::client::Error> {
+    ) -> Result<Vec<::crisp_models::CampaignExcerpt>, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/campaigns/list/{}",
             ::crisp_runtime::client::encode_path_segment(website_id), page_number
@@ -414,17 +532,49 @@ impl WebsiteCampaigns<'_> {
         if let Some(value) = &options.filter_status_done {
             query.push_bool("filter_status_done", *value);
         }
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listCampaigns",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                        "listCampaigns",
+                        ::reqwest::Method::GET,
+                        "/website/{website_id}/campaigns/list/{page_number}",
+                        path,
+                    )
+                    .query(query),
             )
             .await
+    }
+    /// Every item of [`list_campaigns`](Self::list_campaigns), page after page from page 1 until a page comes back empty.
+    ///
+    /// Pages are fetched one at a time, as items are consumed; the stream ends after the
+    /// first error, which is its last item. Takes the same arguments and options as the
+    /// single-page call.
+    pub fn list_campaigns_stream(
+        &self,
+        website_id: &str,
+        options: &::crisp_models::ListCampaignsOptions,
+    ) -> impl ::crisp_runtime::client::Stream<
+        Item = Result<::crisp_models::CampaignExcerpt, ::crisp_runtime::client::Error>,
+    > + Send + 'static
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
+        let core = self.core.clone();
+        let website_id = website_id.to_owned();
+        let options = options.clone();
+        ::crisp_runtime::client::pages(move |page_number| {
+            let core = core.clone();
+            let website_id = website_id.clone();
+            let options = options.clone();
+            async move {
+                WebsiteCampaigns::<T> {
+                    core: &core,
+                    tier: ::std::marker::PhantomData,
+                }
+                    .list_campaigns(&website_id, page_number, &options)
+                    .await
+            }
+        })
     }
     /// List campaign tags
     ///
@@ -436,21 +586,22 @@ impl WebsiteCampaigns<'_> {
     pub async fn list_campaign_tags(
         &self,
         website_id: &str,
-    ) -> Result<Vec<String>, ::crisp_runtime::client::Error> {
+    ) -> Result<Vec<String>, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/campaigns/tags",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listCampaignTags",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "listCampaignTags",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/campaigns/tags",
+                    path,
+                ),
             )
             .await
     }
@@ -473,21 +624,22 @@ impl WebsiteCampaigns<'_> {
             "/website/{}/campaigns/template",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "createNewCampaignTemplate",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "createNewCampaignTemplate",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::POST,
+                        "/website/{website_id}/campaigns/template",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "createNewCampaignTemplate",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -508,16 +660,14 @@ impl WebsiteCampaigns<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(template_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "getCampaignTemplate",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "getCampaignTemplate",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/campaigns/template/{template_id}",
+                    path,
+                ),
             )
             .await
     }
@@ -540,9 +690,16 @@ impl WebsiteCampaigns<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(template_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
-        self.core.send_head("checkCampaignTemplateExists", path, query, headers).await
+        self.core
+            .send_head(
+                ::crisp_runtime::client::Call::new(
+                    "checkCampaignTemplateExists",
+                    ::reqwest::Method::HEAD,
+                    "/website/{website_id}/campaigns/template/{template_id}",
+                    path,
+                ),
+            )
+            .await
     }
     /// Save a campaign template
     ///
@@ -562,16 +719,22 @@ impl WebsiteCampaigns<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(template_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "saveCampaignTemplate",
-                ::reqwest::Method::PUT,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("saveCampaignTemplate", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "saveCampaignTemplate",
+                        ::reqwest::Method::PUT,
+                        "/website/{website_id}/campaigns/template/{template_id}",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "saveCampaignTemplate",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -593,16 +756,22 @@ impl WebsiteCampaigns<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(template_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "updateCampaignTemplate",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("updateCampaignTemplate", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "updateCampaignTemplate",
+                        ::reqwest::Method::PATCH,
+                        "/website/{website_id}/campaigns/template/{template_id}",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "updateCampaignTemplate",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -623,16 +792,14 @@ impl WebsiteCampaigns<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(template_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "removeCampaignTemplate",
-                ::reqwest::Method::DELETE,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "removeCampaignTemplate",
+                    ::reqwest::Method::DELETE,
+                    "/website/{website_id}/campaigns/template/{template_id}",
+                    path,
+                ),
             )
             .await
     }
@@ -667,16 +834,48 @@ impl WebsiteCampaigns<'_> {
         if let Some(value) = &options.filter_type_custom {
             query.push_bool("filter_type_custom", *value);
         }
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listCampaignTemplates",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                        "listCampaignTemplates",
+                        ::reqwest::Method::GET,
+                        "/website/{website_id}/campaigns/templates/{page_number}",
+                        path,
+                    )
+                    .query(query),
             )
             .await
+    }
+    /// Every item of [`list_campaign_templates`](Self::list_campaign_templates), page after page from page 1 until a page comes back empty.
+    ///
+    /// Pages are fetched one at a time, as items are consumed; the stream ends after the
+    /// first error, which is its last item. Takes the same arguments and options as the
+    /// single-page call.
+    pub fn list_campaign_templates_stream(
+        &self,
+        website_id: &str,
+        options: &::crisp_models::ListCampaignTemplatesOptions,
+    ) -> impl ::crisp_runtime::client::Stream<
+        Item = Result<
+            ::crisp_models::CampaignTemplateExcerpt,
+            ::crisp_runtime::client::Error,
+        >,
+    > + Send + 'static {
+        let core = self.core.clone();
+        let website_id = website_id.to_owned();
+        let options = options.clone();
+        ::crisp_runtime::client::pages(move |page_number| {
+            let core = core.clone();
+            let website_id = website_id.clone();
+            let options = options.clone();
+            async move {
+                WebsiteCampaigns::<T> {
+                    core: &core,
+                    tier: ::std::marker::PhantomData,
+                }
+                    .list_campaign_templates(&website_id, page_number, &options)
+                    .await
+            }
+        })
     }
 }

@@ -6,12 +6,13 @@
 ///
 /// Email channel of a website: inbound address, sending domain and its DNS setup, SMTP relay, signature and dedicated sending IP. Internal routes.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct WebsiteChannel<'a> {
+pub struct WebsiteChannel<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl WebsiteChannel<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteChannel<'_, T> {
     /// Get the email channel address
     ///
     /// Returns the inbound email address of the website; mail sent to it lands in the Crisp inbox. The address stays the same unless the email domain is reconfigured. Crisp keeps this route for its own apps; it may change without notice.
@@ -20,25 +21,25 @@ impl WebsiteChannel<'_> {
     /// - Operation: `getWebsiteEmailChannel`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn get_website_email_channel(
         &self,
         website_id: &str,
-    ) -> Result<::crisp_models::ChannelEmail, ::crisp_runtime::client::Error> {
+    ) -> Result<::crisp_models::ChannelEmail, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/channel/email",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "getWebsiteEmailChannel",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "getWebsiteEmailChannel",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/channel/email",
+                    path,
+                ),
             )
             .await
     }
@@ -50,25 +51,25 @@ impl WebsiteChannel<'_> {
     /// - Operation: `getWebsiteEmailChannelDomain`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn get_website_email_channel_domain(
         &self,
         website_id: &str,
-    ) -> Result<::crisp_models::ChannelEmailDomain, ::crisp_runtime::client::Error> {
+    ) -> Result<::crisp_models::ChannelEmailDomain, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/channel/email/domain",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "getWebsiteEmailChannelDomain",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "getWebsiteEmailChannelDomain",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/channel/email/domain",
+                    path,
+                ),
             )
             .await
     }
@@ -80,31 +81,34 @@ impl WebsiteChannel<'_> {
     /// - Operation: `requestWebsiteEmailChannelDomainChange`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn request_website_email_channel_domain_change(
         &self,
         website_id: &str,
         body: &::crisp_models::ChannelEmailDomainChange,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/channel/email/domain",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "requestWebsiteEmailChannelDomainChange",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "requestWebsiteEmailChannelDomainChange",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::PATCH,
+                        "/website/{website_id}/channel/email/domain",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "requestWebsiteEmailChannelDomainChange",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -116,12 +120,14 @@ impl WebsiteChannel<'_> {
     /// - Operation: `generateWebsiteEmailChannelSetupFlow`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn generate_website_email_channel_setup_flow(
         &self,
         website_id: &str,
         options: &::crisp_models::GenerateWebsiteEmailChannelSetupFlowOptions,
-    ) -> Result<::crisp_models::ChannelEmailSetupFlow, ::crisp_runtime::client::Error> {
+    ) -> Result<::crisp_models::ChannelEmailSetupFlow, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/channel/email/setup",
             ::crisp_runtime::client::encode_path_segment(website_id)
@@ -130,15 +136,15 @@ impl WebsiteChannel<'_> {
         if let Some(value) = &options.domain {
             query.push_str("domain", value);
         }
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "generateWebsiteEmailChannelSetupFlow",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                        "generateWebsiteEmailChannelSetupFlow",
+                        ::reqwest::Method::GET,
+                        "/website/{website_id}/channel/email/setup",
+                        path,
+                    )
+                    .query(query),
             )
             .await
     }
@@ -150,25 +156,25 @@ impl WebsiteChannel<'_> {
     /// - Operation: `getWebsiteEmailChannelRelay`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn get_website_email_channel_relay(
         &self,
         website_id: &str,
-    ) -> Result<::crisp_models::ChannelEmailRelay, ::crisp_runtime::client::Error> {
+    ) -> Result<::crisp_models::ChannelEmailRelay, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/channel/email/relay",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "getWebsiteEmailChannelRelay",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "getWebsiteEmailChannelRelay",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/channel/email/relay",
+                    path,
+                ),
             )
             .await
     }
@@ -180,31 +186,34 @@ impl WebsiteChannel<'_> {
     /// - Operation: `requestWebsiteEmailChannelRelayChange`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn request_website_email_channel_relay_change(
         &self,
         website_id: &str,
         body: &::crisp_models::ChannelEmailRelayChange,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/channel/email/relay",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "requestWebsiteEmailChannelRelayChange",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "requestWebsiteEmailChannelRelayChange",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::PATCH,
+                        "/website/{website_id}/channel/email/relay",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "requestWebsiteEmailChannelRelayChange",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -216,25 +225,25 @@ impl WebsiteChannel<'_> {
     /// - Operation: `resolveWebsiteEmailChannelSignature`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn resolve_website_email_channel_signature(
         &self,
         website_id: &str,
-    ) -> Result<::crisp_models::ChannelEmailSignature, ::crisp_runtime::client::Error> {
+    ) -> Result<::crisp_models::ChannelEmailSignature, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/channel/email/signature",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "resolveWebsiteEmailChannelSignature",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "resolveWebsiteEmailChannelSignature",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/channel/email/signature",
+                    path,
+                ),
             )
             .await
     }
@@ -246,31 +255,34 @@ impl WebsiteChannel<'_> {
     /// - Operation: `saveWebsiteEmailChannelSignature`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn save_website_email_channel_signature(
         &self,
         website_id: &str,
         body: &::crisp_models::ChannelEmailSignatureUpdate,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/channel/email/signature",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "saveWebsiteEmailChannelSignature",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "saveWebsiteEmailChannelSignature",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::PATCH,
+                        "/website/{website_id}/channel/email/signature",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "saveWebsiteEmailChannelSignature",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -282,25 +294,25 @@ impl WebsiteChannel<'_> {
     /// - Operation: `getWebsiteEmailChannelIP`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn get_website_email_channel_ip(
         &self,
         website_id: &str,
-    ) -> Result<::crisp_models::ChannelEmailIp, ::crisp_runtime::client::Error> {
+    ) -> Result<::crisp_models::ChannelEmailIp, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/channel/email/ip",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "getWebsiteEmailChannelIP",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "getWebsiteEmailChannelIP",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/channel/email/ip",
+                    path,
+                ),
             )
             .await
     }
@@ -312,25 +324,25 @@ impl WebsiteChannel<'_> {
     /// - Operation: `assignWebsiteEmailChannelIP`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn assign_website_email_channel_ip(
         &self,
         website_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/channel/email/ip/assigned",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "assignWebsiteEmailChannelIP",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "assignWebsiteEmailChannelIP",
+                    ::reqwest::Method::POST,
+                    "/website/{website_id}/channel/email/ip/assigned",
+                    path,
+                ),
             )
             .await
     }
@@ -342,25 +354,25 @@ impl WebsiteChannel<'_> {
     /// - Operation: `unassignWebsiteEmailChannelIP`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn unassign_website_email_channel_ip(
         &self,
         website_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/channel/email/ip/assigned",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "unassignWebsiteEmailChannelIP",
-                ::reqwest::Method::DELETE,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "unassignWebsiteEmailChannelIP",
+                    ::reqwest::Method::DELETE,
+                    "/website/{website_id}/channel/email/ip/assigned",
+                    path,
+                ),
             )
             .await
     }
@@ -372,25 +384,25 @@ impl WebsiteChannel<'_> {
     /// - Operation: `listWebsiteEmailChannelIPLogs`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn list_website_email_channel_ip_logs(
         &self,
         website_id: &str,
-    ) -> Result<Vec<::crisp_models::ChannelEmailIpLog>, ::crisp_runtime::client::Error> {
+    ) -> Result<Vec<::crisp_models::ChannelEmailIpLog>, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/channel/email/ip/logs",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listWebsiteEmailChannelIPLogs",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "listWebsiteEmailChannelIPLogs",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/channel/email/ip/logs",
+                    path,
+                ),
             )
             .await
     }

@@ -6,12 +6,13 @@
 ///
 /// Real-time endpoints of a website.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct WebsiteConnect<'a> {
+pub struct WebsiteConnect<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl WebsiteConnect<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConnect<'_, T> {
     /// Get the real-time endpoints of a website
     ///
     /// Returns the WebSocket endpoints used for real-time events and streams of a website, with fallback endpoints. The Node client names this method `getConnectEndpoints` (on its website resource).
@@ -28,16 +29,14 @@ impl WebsiteConnect<'_> {
             "/website/{}/connect/endpoints",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "getWebsiteConnectEndpoints",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "getWebsiteConnectEndpoints",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/connect/endpoints",
+                    path,
+                ),
             )
             .await
     }

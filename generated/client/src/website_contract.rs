@@ -6,12 +6,13 @@
 ///
 /// One contract of a website: checking, reading, signing and withdrawing the agreement.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct WebsiteContract<'a> {
+pub struct WebsiteContract<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl WebsiteContract<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteContract<'_, T> {
     /// Get a contract a website agreed to
     ///
     /// Returns a contract the website signed, with the URL of the signed agreement. Crisp keeps this route for its own apps; it is not part of the public API and may change without notice.
@@ -20,27 +21,27 @@ impl WebsiteContract<'_> {
     /// - Operation: `resolveAgreedWebsiteContract`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn resolve_agreed_website_contract(
         &self,
         website_id: &str,
         contract_id: &str,
-    ) -> Result<::crisp_models::Contract, ::crisp_runtime::client::Error> {
+    ) -> Result<::crisp_models::Contract, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/contract/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(contract_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "resolveAgreedWebsiteContract",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "resolveAgreedWebsiteContract",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/contract/{contract_id}",
+                    path,
+                ),
             )
             .await
     }
@@ -54,21 +55,28 @@ impl WebsiteContract<'_> {
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     ///
     /// Answers `Ok(true)` when the resource exists and `Ok(false)` when Crisp answers 404.
-    #[cfg(feature = "internal")]
     pub async fn check_if_agreed_website_contract_exists(
         &self,
         website_id: &str,
         contract_id: &str,
-    ) -> Result<bool, ::crisp_runtime::client::Error> {
+    ) -> Result<bool, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/contract/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(contract_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
-            .send_head("checkIfAgreedWebsiteContractExists", path, query, headers)
+            .send_head(
+                ::crisp_runtime::client::Call::new(
+                    "checkIfAgreedWebsiteContractExists",
+                    ::reqwest::Method::HEAD,
+                    "/website/{website_id}/contract/{contract_id}",
+                    path,
+                ),
+            )
             .await
     }
     /// Agree to a contract for a website
@@ -79,28 +87,36 @@ impl WebsiteContract<'_> {
     /// - Operation: `agreeToWebsiteContract`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn agree_to_website_contract(
         &self,
         website_id: &str,
         contract_id: &str,
         body: &::crisp_models::AgreeToWebsiteContractBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/contract/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(contract_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "agreeToWebsiteContract",
-                ::reqwest::Method::PUT,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("agreeToWebsiteContract", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "agreeToWebsiteContract",
+                        ::reqwest::Method::PUT,
+                        "/website/{website_id}/contract/{contract_id}",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "agreeToWebsiteContract",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -112,27 +128,27 @@ impl WebsiteContract<'_> {
     /// - Operation: `deleteAgreedWebsiteContract`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn delete_agreed_website_contract(
         &self,
         website_id: &str,
         contract_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/contract/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(contract_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "deleteAgreedWebsiteContract",
-                ::reqwest::Method::DELETE,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "deleteAgreedWebsiteContract",
+                    ::reqwest::Method::DELETE,
+                    "/website/{website_id}/contract/{contract_id}",
+                    path,
+                ),
             )
             .await
     }

@@ -6,12 +6,13 @@
 ///
 /// Legal contracts a website can sign.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct WebsiteContracts<'a> {
+pub struct WebsiteContracts<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl WebsiteContracts<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteContracts<'_, T> {
     /// List the contracts of a website
     ///
     /// Lists the contracts a website can sign, whether it already agreed to them or not. Crisp keeps this route for its own apps; it is not part of the public API and may change without notice.
@@ -20,25 +21,25 @@ impl WebsiteContracts<'_> {
     /// - Operation: `listWebsiteContracts`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn list_website_contracts(
         &self,
         website_id: &str,
-    ) -> Result<Vec<::crisp_models::Contract>, ::crisp_runtime::client::Error> {
+    ) -> Result<Vec<::crisp_models::Contract>, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/contracts",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listWebsiteContracts",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "listWebsiteContracts",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/contracts",
+                    path,
+                ),
             )
             .await
     }

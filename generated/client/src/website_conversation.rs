@@ -6,12 +6,13 @@
 ///
 /// Conversations of a website and everything attached to them: messages, state, metadata, routing, participants, co-browsing, calls and widgets.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct WebsiteConversation<'a> {
+pub struct WebsiteConversation<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl WebsiteConversation<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// Create a conversation
     ///
     /// Opens a new, empty conversation on the website and returns its session identifier, which every other conversation route expects.
@@ -32,16 +33,14 @@ impl WebsiteConversation<'_> {
             "/website/{}/conversation",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "createNewConversation",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "createNewConversation",
+                    ::reqwest::Method::POST,
+                    "/website/{website_id}/conversation",
+                    path,
+                ),
             )
             .await
     }
@@ -63,16 +62,14 @@ impl WebsiteConversation<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "getConversation",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "getConversation",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/conversation/{session_id}",
+                    path,
+                ),
             )
             .await
     }
@@ -95,9 +92,16 @@ impl WebsiteConversation<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
-        self.core.send_head("checkConversationExists", path, query, headers).await
+        self.core
+            .send_head(
+                ::crisp_runtime::client::Call::new(
+                    "checkConversationExists",
+                    ::reqwest::Method::HEAD,
+                    "/website/{website_id}/conversation/{session_id}",
+                    path,
+                ),
+            )
+            .await
     }
     /// Remove a conversation
     ///
@@ -118,16 +122,14 @@ impl WebsiteConversation<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "removeConversation",
-                ::reqwest::Method::DELETE,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "removeConversation",
+                    ::reqwest::Method::DELETE,
+                    "/website/{website_id}/conversation/{session_id}",
+                    path,
+                ),
             )
             .await
     }
@@ -151,16 +153,14 @@ impl WebsiteConversation<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "getBlockStatusForConversation",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "getBlockStatusForConversation",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/conversation/{session_id}/block",
+                    path,
+                ),
             )
             .await
     }
@@ -184,21 +184,22 @@ impl WebsiteConversation<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "blockIncomingMessagesForConversation",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "blockIncomingMessagesForConversation",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::PATCH,
+                        "/website/{website_id}/conversation/{session_id}/block",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "blockIncomingMessagesForConversation",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -222,16 +223,14 @@ impl WebsiteConversation<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listBrowsingSessionsForConversation",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "listBrowsingSessionsForConversation",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/conversation/{session_id}/browsing",
+                    path,
+                ),
             )
             .await
     }
@@ -252,16 +251,14 @@ impl WebsiteConversation<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "initiateBrowsingSessionForConversation",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "initiateBrowsingSessionForConversation",
+                    ::reqwest::Method::POST,
+                    "/website/{website_id}/conversation/{session_id}/browsing",
+                    path,
+                ),
             )
             .await
     }
@@ -285,21 +282,22 @@ impl WebsiteConversation<'_> {
             ::crisp_runtime::client::encode_path_segment(session_id),
             ::crisp_runtime::client::encode_path_segment(browsing_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "sendActionToExistingBrowsingSession",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "sendActionToExistingBrowsingSession",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::PATCH,
+                        "/website/{website_id}/conversation/{session_id}/browsing/{browsing_id}",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "sendActionToExistingBrowsingSession",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -323,21 +321,22 @@ impl WebsiteConversation<'_> {
             ::crisp_runtime::client::encode_path_segment(session_id),
             ::crisp_runtime::client::encode_path_segment(browsing_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "assistExistingBrowsingSession",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "assistExistingBrowsingSession",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::PATCH,
+                        "/website/{website_id}/conversation/{session_id}/browsing/{browsing_id}/assist",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "assistExistingBrowsingSession",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -358,16 +357,14 @@ impl WebsiteConversation<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "getOngoingCallSessionForConversation",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "getOngoingCallSessionForConversation",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/conversation/{session_id}/call",
+                    path,
+                ),
             )
             .await
     }
@@ -389,21 +386,22 @@ impl WebsiteConversation<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "initiateNewCallSessionForConversation",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "initiateNewCallSessionForConversation",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::POST,
+                        "/website/{website_id}/conversation/{session_id}/call",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "initiateNewCallSessionForConversation",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -427,21 +425,22 @@ impl WebsiteConversation<'_> {
             ::crisp_runtime::client::encode_path_segment(session_id),
             ::crisp_runtime::client::encode_path_segment(call_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "transmitSignalingOnOngoingCallSession",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "transmitSignalingOnOngoingCallSession",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::PATCH,
+                        "/website/{website_id}/conversation/{session_id}/call/{call_id}",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "transmitSignalingOnOngoingCallSession",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -465,26 +464,27 @@ impl WebsiteConversation<'_> {
             ::crisp_runtime::client::encode_path_segment(session_id),
             ::crisp_runtime::client::encode_path_segment(call_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "abortOngoingCallSessionForConversation",
-                ::reqwest::Method::DELETE,
-                path,
-                query,
-                headers,
-                match body {
-                    Some(body) => {
-                        Some(
-                            ::crisp_runtime::client::json_body(
-                                "abortOngoingCallSessionForConversation",
-                                body,
-                            )?,
-                        )
-                    }
-                    None => None,
-                },
+                ::crisp_runtime::client::Call::new(
+                        "abortOngoingCallSessionForConversation",
+                        ::reqwest::Method::DELETE,
+                        "/website/{website_id}/conversation/{session_id}/call/{call_id}",
+                        path,
+                    )
+                    .body(
+                        match body {
+                            Some(body) => {
+                                Some(
+                                    ::crisp_runtime::client::json_body(
+                                        "abortOngoingCallSessionForConversation",
+                                        body,
+                                    )?,
+                                )
+                            }
+                            None => None,
+                        },
+                    ),
             )
             .await
     }
@@ -506,21 +506,22 @@ impl WebsiteConversation<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "composeMessageInConversation",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "composeMessageInConversation",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::PATCH,
+                        "/website/{website_id}/conversation/{session_id}/compose",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "composeMessageInConversation",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -542,21 +543,22 @@ impl WebsiteConversation<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "markMessagesDeliveredInConversation",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "markMessagesDeliveredInConversation",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::PATCH,
+                        "/website/{website_id}/conversation/{session_id}/delivered",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "markMessagesDeliveredInConversation",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -579,18 +581,45 @@ impl WebsiteConversation<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id), page_number
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listConversationEvents",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "listConversationEvents",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/conversation/{session_id}/events/{page_number}",
+                    path,
+                ),
             )
             .await
+    }
+    /// Every item of [`list_conversation_events`](Self::list_conversation_events), page after page from page 1 until a page comes back empty.
+    ///
+    /// Pages are fetched one at a time, as items are consumed; the stream ends after the
+    /// first error, which is its last item. Takes the same arguments and options as the
+    /// single-page call.
+    pub fn list_conversation_events_stream(
+        &self,
+        website_id: &str,
+        session_id: &str,
+    ) -> impl ::crisp_runtime::client::Stream<
+        Item = Result<::crisp_models::ConversationEvent, ::crisp_runtime::client::Error>,
+    > + Send + 'static {
+        let core = self.core.clone();
+        let website_id = website_id.to_owned();
+        let session_id = session_id.to_owned();
+        ::crisp_runtime::client::pages(move |page_number| {
+            let core = core.clone();
+            let website_id = website_id.clone();
+            let session_id = session_id.clone();
+            async move {
+                WebsiteConversation::<T> {
+                    core: &core,
+                    tier: ::std::marker::PhantomData,
+                }
+                    .list_conversation_events(&website_id, &session_id, page_number)
+                    .await
+            }
+        })
     }
     /// Request visitor feedback
     ///
@@ -609,16 +638,14 @@ impl WebsiteConversation<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "requestUserFeedbackForConversation",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "requestUserFeedbackForConversation",
+                    ::reqwest::Method::POST,
+                    "/website/{website_id}/conversation/{session_id}/feedback",
+                    path,
+                ),
             )
             .await
     }
@@ -641,18 +668,45 @@ impl WebsiteConversation<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id), page_number
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listConversationFiles",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "listConversationFiles",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/conversation/{session_id}/files/{page_number}",
+                    path,
+                ),
             )
             .await
+    }
+    /// Every item of [`list_conversation_files`](Self::list_conversation_files), page after page from page 1 until a page comes back empty.
+    ///
+    /// Pages are fetched one at a time, as items are consumed; the stream ends after the
+    /// first error, which is its last item. Takes the same arguments and options as the
+    /// single-page call.
+    pub fn list_conversation_files_stream(
+        &self,
+        website_id: &str,
+        session_id: &str,
+    ) -> impl ::crisp_runtime::client::Stream<
+        Item = Result<::crisp_models::ConversationFile, ::crisp_runtime::client::Error>,
+    > + Send + 'static {
+        let core = self.core.clone();
+        let website_id = website_id.to_owned();
+        let session_id = session_id.to_owned();
+        ::crisp_runtime::client::pages(move |page_number| {
+            let core = core.clone();
+            let website_id = website_id.clone();
+            let session_id = session_id.clone();
+            async move {
+                WebsiteConversation::<T> {
+                    core: &core,
+                    tier: ::std::marker::PhantomData,
+                }
+                    .list_conversation_files(&website_id, &session_id, page_number)
+                    .await
+            }
+        })
     }
     /// Move a conversation to an inbox
     ///
@@ -672,18 +726,22 @@ impl WebsiteConversation<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "updateConversationInbox",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body("updateConversationInbox", body)?,
-                ),
+                ::crisp_runtime::client::Call::new(
+                        "updateConversationInbox",
+                        ::reqwest::Method::PATCH,
+                        "/website/{website_id}/conversation/{session_id}/inbox",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "updateConversationInbox",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -704,16 +762,14 @@ impl WebsiteConversation<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "initiateConversationWithExistingSession",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "initiateConversationWithExistingSession",
+                    ::reqwest::Method::POST,
+                    "/website/{website_id}/conversation/{session_id}/initiate",
+                    path,
+                ),
             )
             .await
     }
@@ -740,21 +796,22 @@ impl WebsiteConversation<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "sendMessageInConversation",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "sendMessageInConversation",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::POST,
+                        "/website/{website_id}/conversation/{session_id}/message",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "sendMessageInConversation",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -777,16 +834,14 @@ impl WebsiteConversation<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id), fingerprint
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "getMessageInConversation",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "getMessageInConversation",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/conversation/{session_id}/message/{fingerprint}",
+                    path,
+                ),
             )
             .await
     }
@@ -811,21 +866,22 @@ impl WebsiteConversation<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id), fingerprint
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "updateMessageInConversation",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "updateMessageInConversation",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::PATCH,
+                        "/website/{website_id}/conversation/{session_id}/message/{fingerprint}",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "updateMessageInConversation",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -847,16 +903,14 @@ impl WebsiteConversation<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id), fingerprint
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "removeMessageInConversation",
-                ::reqwest::Method::DELETE,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "removeMessageInConversation",
+                    ::reqwest::Method::DELETE,
+                    "/website/{website_id}/conversation/{session_id}/message/{fingerprint}",
+                    path,
+                ),
             )
             .await
     }
@@ -893,17 +947,58 @@ impl WebsiteConversation<'_> {
         if let Some(value) = &options.timestamp_around {
             query.push_display("timestamp_around", value);
         }
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "getMessagesInConversation",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                        "getMessagesInConversation",
+                        ::reqwest::Method::GET,
+                        "/website/{website_id}/conversation/{session_id}/messages",
+                        path,
+                    )
+                    .query(query),
             )
             .await
+    }
+    /// Every item of [`get_messages_in_conversation`](Self::get_messages_in_conversation), newest first, going back with `timestamp_before` until nothing older is left.
+    ///
+    /// Pages are fetched one at a time, as items are consumed; the stream ends after the
+    /// first error, which is its last item. Takes the same arguments and options as the
+    /// single-page call.
+    pub fn get_messages_in_conversation_stream(
+        &self,
+        website_id: &str,
+        session_id: &str,
+        options: &::crisp_models::GetMessagesInConversationOptions,
+    ) -> impl ::crisp_runtime::client::Stream<
+        Item = Result<
+            ::crisp_models::ConversationMessage,
+            ::crisp_runtime::client::Error,
+        >,
+    > + Send + 'static {
+        let core = self.core.clone();
+        let website_id = website_id.to_owned();
+        let session_id = session_id.to_owned();
+        let options = options.clone();
+        ::crisp_runtime::client::history(
+            move |before| {
+                let mut options = options.clone();
+                if before.is_some() {
+                    options.timestamp_before = before;
+                }
+                let core = core.clone();
+                let website_id = website_id.clone();
+                let session_id = session_id.clone();
+                async move {
+                    WebsiteConversation::<T> {
+                        core: &core,
+                        tier: ::std::marker::PhantomData,
+                    }
+                        .get_messages_in_conversation(&website_id, &session_id, &options)
+                        .await
+                }
+            },
+            |item: &::crisp_models::ConversationMessage| item.timestamp,
+        )
     }
     /// Get conversation metadata
     ///
@@ -923,16 +1018,14 @@ impl WebsiteConversation<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "getConversationMetas",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "getConversationMetas",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/conversation/{session_id}/meta",
+                    path,
+                ),
             )
             .await
     }
@@ -956,18 +1049,22 @@ impl WebsiteConversation<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "updateConversationMetas",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body("updateConversationMetas", body)?,
-                ),
+                ::crisp_runtime::client::Call::new(
+                        "updateConversationMetas",
+                        ::reqwest::Method::PATCH,
+                        "/website/{website_id}/conversation/{session_id}/meta",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "updateConversationMetas",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -989,21 +1086,22 @@ impl WebsiteConversation<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "updateConversationOpenState",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "updateConversationOpenState",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::PATCH,
+                        "/website/{website_id}/conversation/{session_id}/open",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "updateConversationOpenState",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -1026,16 +1124,14 @@ impl WebsiteConversation<'_> {
             ::crisp_runtime::client::encode_path_segment(session_id),
             ::crisp_runtime::client::encode_path_segment(original_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "getOriginalMessageInConversation",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "getOriginalMessageInConversation",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/conversation/{session_id}/original/{original_id}",
+                    path,
+                ),
             )
             .await
     }
@@ -1058,18 +1154,45 @@ impl WebsiteConversation<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id), page_number
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listConversationPages",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "listConversationPages",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/conversation/{session_id}/pages/{page_number}",
+                    path,
+                ),
             )
             .await
+    }
+    /// Every item of [`list_conversation_pages`](Self::list_conversation_pages), page after page from page 1 until a page comes back empty.
+    ///
+    /// Pages are fetched one at a time, as items are consumed; the stream ends after the
+    /// first error, which is its last item. Takes the same arguments and options as the
+    /// single-page call.
+    pub fn list_conversation_pages_stream(
+        &self,
+        website_id: &str,
+        session_id: &str,
+    ) -> impl ::crisp_runtime::client::Stream<
+        Item = Result<::crisp_models::ConversationPage, ::crisp_runtime::client::Error>,
+    > + Send + 'static {
+        let core = self.core.clone();
+        let website_id = website_id.to_owned();
+        let session_id = session_id.to_owned();
+        ::crisp_runtime::client::pages(move |page_number| {
+            let core = core.clone();
+            let website_id = website_id.clone();
+            let session_id = session_id.clone();
+            async move {
+                WebsiteConversation::<T> {
+                    core: &core,
+                    tier: ::std::marker::PhantomData,
+                }
+                    .list_conversation_pages(&website_id, &session_id, page_number)
+                    .await
+            }
+        })
     }
     /// Get conversation participants
     ///
@@ -1091,16 +1214,14 @@ impl WebsiteConversation<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "getConversationParticipants",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "getConversationParticipants",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/conversation/{session_id}/participants",
+                    path,
+                ),
             )
             .await
     }
@@ -1122,21 +1243,22 @@ impl WebsiteConversation<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "saveConversationParticipants",
-                ::reqwest::Method::PUT,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "saveConversationParticipants",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::PUT,
+                        "/website/{website_id}/conversation/{session_id}/participants",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "saveConversationParticipants",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -1157,16 +1279,14 @@ impl WebsiteConversation<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "requestChatboxBindingPurgeForConversation",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "requestChatboxBindingPurgeForConversation",
+                    ::reqwest::Method::POST,
+                    "/website/{website_id}/conversation/{session_id}/purge",
+                    path,
+                ),
             )
             .await
     }
@@ -1189,21 +1309,22 @@ impl WebsiteConversation<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "markMessagesReadInConversation",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "markMessagesReadInConversation",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::PATCH,
+                        "/website/{website_id}/conversation/{session_id}/read",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "markMessagesReadInConversation",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -1224,16 +1345,14 @@ impl WebsiteConversation<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "getConversationRelations",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "getConversationRelations",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/conversation/{session_id}/relations",
+                    path,
+                ),
             )
             .await
     }
@@ -1255,21 +1374,22 @@ impl WebsiteConversation<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "scheduleReminderForConversation",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "scheduleReminderForConversation",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::POST,
+                        "/website/{website_id}/conversation/{session_id}/reminder",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "scheduleReminderForConversation",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -1291,16 +1411,22 @@ impl WebsiteConversation<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "reportConversation",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("reportConversation", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "reportConversation",
+                        ::reqwest::Method::POST,
+                        "/website/{website_id}/conversation/{session_id}/report",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "reportConversation",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -1324,16 +1450,14 @@ impl WebsiteConversation<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "getConversationRoutingAssign",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "getConversationRoutingAssign",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/conversation/{session_id}/routing",
+                    path,
+                ),
             )
             .await
     }
@@ -1357,21 +1481,22 @@ impl WebsiteConversation<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "assignConversationRouting",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "assignConversationRouting",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::PATCH,
+                        "/website/{website_id}/conversation/{session_id}/routing",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "assignConversationRouting",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -1396,16 +1521,14 @@ impl WebsiteConversation<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "getConversationState",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "getConversationState",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/conversation/{session_id}/state",
+                    path,
+                ),
             )
             .await
     }
@@ -1429,18 +1552,22 @@ impl WebsiteConversation<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "changeConversationState",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body("changeConversationState", body)?,
-                ),
+                ::crisp_runtime::client::Call::new(
+                        "changeConversationState",
+                        ::reqwest::Method::PATCH,
+                        "/website/{website_id}/conversation/{session_id}/state",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "changeConversationState",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -1462,21 +1589,22 @@ impl WebsiteConversation<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "requestToolCallForConversation",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "requestToolCallForConversation",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::POST,
+                        "/website/{website_id}/conversation/{session_id}/tool",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "requestToolCallForConversation",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -1498,21 +1626,22 @@ impl WebsiteConversation<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "requestEmailTranscriptForConversation",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "requestEmailTranscriptForConversation",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::POST,
+                        "/website/{website_id}/conversation/{session_id}/transcript",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "requestEmailTranscriptForConversation",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -1534,18 +1663,22 @@ impl WebsiteConversation<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "markConversationAsUnread",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body("markConversationAsUnread", body)?,
-                ),
+                ::crisp_runtime::client::Call::new(
+                        "markConversationAsUnread",
+                        ::reqwest::Method::PATCH,
+                        "/website/{website_id}/conversation/{session_id}/unread",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "markConversationAsUnread",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -1569,16 +1702,14 @@ impl WebsiteConversation<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "getVerifyStatusForConversation",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "getVerifyStatusForConversation",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/conversation/{session_id}/verify",
+                    path,
+                ),
             )
             .await
     }
@@ -1600,21 +1731,22 @@ impl WebsiteConversation<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "updateVerifyStatusForConversation",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "updateVerifyStatusForConversation",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::PATCH,
+                        "/website/{website_id}/conversation/{session_id}/verify",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "updateVerifyStatusForConversation",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -1636,21 +1768,22 @@ impl WebsiteConversation<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "requestIdentityVerificationForConversation",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "requestIdentityVerificationForConversation",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::POST,
+                        "/website/{website_id}/conversation/{session_id}/verify/identity",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "requestIdentityVerificationForConversation",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -1672,21 +1805,22 @@ impl WebsiteConversation<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "redeemIdentityVerificationLinkForConversation",
-                ::reqwest::Method::PUT,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "redeemIdentityVerificationLinkForConversation",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::PUT,
+                        "/website/{website_id}/conversation/{session_id}/verify/identity/link",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "redeemIdentityVerificationLinkForConversation",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -1703,31 +1837,32 @@ impl WebsiteConversation<'_> {
         session_id: &str,
         plugin_id: &str,
         body: &::crisp_models::DeliverWidgetButtonActionForConversationBody,
-    ) -> Result<
-        ::crisp_models::ConversationWidgetAction,
-        ::crisp_runtime::client::Error,
-    > {
+    ) -> Result<::crisp_models::ConversationWidgetAction, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/conversation/{}/widget/{}/button",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id),
             ::crisp_runtime::client::encode_path_segment(plugin_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "deliverWidgetButtonActionForConversation",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "deliverWidgetButtonActionForConversation",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::POST,
+                        "/website/{website_id}/conversation/{session_id}/widget/{plugin_id}/button",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "deliverWidgetButtonActionForConversation",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -1745,31 +1880,32 @@ impl WebsiteConversation<'_> {
         session_id: &str,
         plugin_id: &str,
         body: &::crisp_models::DeliverWidgetDataActionForConversationBody,
-    ) -> Result<
-        ::crisp_models::ConversationWidgetAction,
-        ::crisp_runtime::client::Error,
-    > {
+    ) -> Result<::crisp_models::ConversationWidgetAction, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/conversation/{}/widget/{}/data",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id),
             ::crisp_runtime::client::encode_path_segment(plugin_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "deliverWidgetDataActionForConversation",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "deliverWidgetDataActionForConversation",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::POST,
+                        "/website/{website_id}/conversation/{session_id}/widget/{plugin_id}/data",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "deliverWidgetDataActionForConversation",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -1784,25 +1920,23 @@ impl WebsiteConversation<'_> {
         &self,
         website_id: &str,
         spam_id: &str,
-    ) -> Result<
-        ::crisp_models::ConversationSpamContent,
-        ::crisp_runtime::client::Error,
-    > {
+    ) -> Result<::crisp_models::ConversationSpamContent, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/conversations/spam/{}/content",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(spam_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "resolveSpamConversationContent",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "resolveSpamConversationContent",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/conversations/spam/{spam_id}/content",
+                    path,
+                ),
             )
             .await
     }
@@ -1818,27 +1952,31 @@ impl WebsiteConversation<'_> {
         website_id: &str,
         spam_id: &str,
         body: &::crisp_models::SubmitSpamConversationDecisionBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/conversations/spam/{}/decision",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(spam_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "submitSpamConversationDecision",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "submitSpamConversationDecision",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::POST,
+                        "/website/{website_id}/conversations/spam/{spam_id}/decision",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "submitSpamConversationDecision",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -1854,23 +1992,53 @@ impl WebsiteConversation<'_> {
         &self,
         website_id: &str,
         page_number: u32,
-    ) -> Result<Vec<::crisp_models::ConversationSpam>, ::crisp_runtime::client::Error> {
+    ) -> Result<Vec<::crisp_models::ConversationSpam>, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/conversations/spams/{}",
             ::crisp_runtime::client::encode_path_segment(website_id), page_number
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listSpamConversations",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "listSpamConversations",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/conversations/spams/{page_number}",
+                    path,
+                ),
             )
             .await
+    }
+    /// Every item of [`list_spam_conversations`](Self::list_spam_conversations), page after page from page 1 until a page comes back empty.
+    ///
+    /// Pages are fetched one at a time, as items are consumed; the stream ends after the
+    /// first error, which is its last item. Takes the same arguments and options as the
+    /// single-page call.
+    pub fn list_spam_conversations_stream(
+        &self,
+        website_id: &str,
+    ) -> impl ::crisp_runtime::client::Stream<
+        Item = Result<::crisp_models::ConversationSpam, ::crisp_runtime::client::Error>,
+    > + Send + 'static
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
+        let core = self.core.clone();
+        let website_id = website_id.to_owned();
+        ::crisp_runtime::client::pages(move |page_number| {
+            let core = core.clone();
+            let website_id = website_id.clone();
+            async move {
+                WebsiteConversation::<T> {
+                    core: &core,
+                    tier: ::std::marker::PhantomData,
+                }
+                    .list_spam_conversations(&website_id, page_number)
+                    .await
+            }
+        })
     }
     /// Delete a suggested conversation data key
     ///
@@ -1888,21 +2056,22 @@ impl WebsiteConversation<'_> {
             "/website/{}/conversations/suggest/data",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "deleteSuggestedConversationDataKey",
-                ::reqwest::Method::DELETE,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "deleteSuggestedConversationDataKey",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::DELETE,
+                        "/website/{website_id}/conversations/suggest/data",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "deleteSuggestedConversationDataKey",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -1926,18 +2095,45 @@ impl WebsiteConversation<'_> {
             "/website/{}/conversations/suggest/data/{}",
             ::crisp_runtime::client::encode_path_segment(website_id), page_number
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listSuggestedConversationDataKeys",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "listSuggestedConversationDataKeys",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/conversations/suggest/data/{page_number}",
+                    path,
+                ),
             )
             .await
+    }
+    /// Every item of [`list_suggested_conversation_data_keys`](Self::list_suggested_conversation_data_keys), page after page from page 1 until a page comes back empty.
+    ///
+    /// Pages are fetched one at a time, as items are consumed; the stream ends after the
+    /// first error, which is its last item. Takes the same arguments and options as the
+    /// single-page call.
+    pub fn list_suggested_conversation_data_keys_stream(
+        &self,
+        website_id: &str,
+    ) -> impl ::crisp_runtime::client::Stream<
+        Item = Result<
+            ::crisp_models::ConversationSuggestedDataKey,
+            ::crisp_runtime::client::Error,
+        >,
+    > + Send + 'static {
+        let core = self.core.clone();
+        let website_id = website_id.to_owned();
+        ::crisp_runtime::client::pages(move |page_number| {
+            let core = core.clone();
+            let website_id = website_id.clone();
+            async move {
+                WebsiteConversation::<T> {
+                    core: &core,
+                    tier: ::std::marker::PhantomData,
+                }
+                    .list_suggested_conversation_data_keys(&website_id, page_number)
+                    .await
+            }
+        })
     }
     /// Delete a suggested conversation segment
     ///
@@ -1955,21 +2151,22 @@ impl WebsiteConversation<'_> {
             "/website/{}/conversations/suggest/segment",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "deleteSuggestedConversationSegment",
-                ::reqwest::Method::DELETE,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "deleteSuggestedConversationSegment",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::DELETE,
+                        "/website/{website_id}/conversations/suggest/segment",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "deleteSuggestedConversationSegment",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -1993,18 +2190,45 @@ impl WebsiteConversation<'_> {
             "/website/{}/conversations/suggest/segments/{}",
             ::crisp_runtime::client::encode_path_segment(website_id), page_number
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listSuggestedConversationSegments",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "listSuggestedConversationSegments",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/conversations/suggest/segments/{page_number}",
+                    path,
+                ),
             )
             .await
+    }
+    /// Every item of [`list_suggested_conversation_segments`](Self::list_suggested_conversation_segments), page after page from page 1 until a page comes back empty.
+    ///
+    /// Pages are fetched one at a time, as items are consumed; the stream ends after the
+    /// first error, which is its last item. Takes the same arguments and options as the
+    /// single-page call.
+    pub fn list_suggested_conversation_segments_stream(
+        &self,
+        website_id: &str,
+    ) -> impl ::crisp_runtime::client::Stream<
+        Item = Result<
+            ::crisp_models::ConversationSuggestedSegment,
+            ::crisp_runtime::client::Error,
+        >,
+    > + Send + 'static {
+        let core = self.core.clone();
+        let website_id = website_id.to_owned();
+        ::crisp_runtime::client::pages(move |page_number| {
+            let core = core.clone();
+            let website_id = website_id.clone();
+            async move {
+                WebsiteConversation::<T> {
+                    core: &core,
+                    tier: ::std::marker::PhantomData,
+                }
+                    .list_suggested_conversation_segments(&website_id, page_number)
+                    .await
+            }
+        })
     }
     /// List conversations
     ///
@@ -2077,16 +2301,45 @@ impl WebsiteConversation<'_> {
         if let Some(value) = &options.search_operator {
             query.push_str("search_operator", value.as_str());
         }
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listConversations",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                        "listConversations",
+                        ::reqwest::Method::GET,
+                        "/website/{website_id}/conversations/{page_number}",
+                        path,
+                    )
+                    .query(query),
             )
             .await
+    }
+    /// Every item of [`list_conversations`](Self::list_conversations), page after page from page 1 until a page comes back empty.
+    ///
+    /// Pages are fetched one at a time, as items are consumed; the stream ends after the
+    /// first error, which is its last item. Takes the same arguments and options as the
+    /// single-page call.
+    pub fn list_conversations_stream(
+        &self,
+        website_id: &str,
+        options: &::crisp_models::ListConversationsOptions,
+    ) -> impl ::crisp_runtime::client::Stream<
+        Item = Result<::crisp_models::Conversation, ::crisp_runtime::client::Error>,
+    > + Send + 'static {
+        let core = self.core.clone();
+        let website_id = website_id.to_owned();
+        let options = options.clone();
+        ::crisp_runtime::client::pages(move |page_number| {
+            let core = core.clone();
+            let website_id = website_id.clone();
+            let options = options.clone();
+            async move {
+                WebsiteConversation::<T> {
+                    core: &core,
+                    tier: ::std::marker::PhantomData,
+                }
+                    .list_conversations(&website_id, page_number, &options)
+                    .await
+            }
+        })
     }
 }

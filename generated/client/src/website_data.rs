@@ -6,12 +6,13 @@
 ///
 /// Data Crisp derives from a website, such as the training data of its AI features.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct WebsiteData<'a> {
+pub struct WebsiteData<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl WebsiteData<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteData<'_, T> {
     /// Refresh the AI training data of a website
     ///
     /// Asks Crisp to rebuild the prediction data of a website from its latest inbox conversations, so that its AI features learn from them. Crisp keeps this route for its own apps; it is not part of the public API and may change without notice.
@@ -20,25 +21,25 @@ impl WebsiteData<'_> {
     /// - Operation: `refreshWebsitePredictData`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn refresh_website_predict_data(
         &self,
         website_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/data/predict/refresh",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "refreshWebsitePredictData",
-                ::reqwest::Method::PUT,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "refreshWebsitePredictData",
+                    ::reqwest::Method::PUT,
+                    "/website/{website_id}/data/predict/refresh",
+                    path,
+                ),
             )
             .await
     }

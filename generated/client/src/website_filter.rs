@@ -6,12 +6,13 @@
 ///
 /// One saved filter of a website: creating, reading, saving and removing it.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct WebsiteFilter<'a> {
+pub struct WebsiteFilter<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl WebsiteFilter<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteFilter<'_, T> {
     /// Create a saved filter
     ///
     /// Saves a new filter over conversations or people on the website. Crisp keeps this route for its own apps; it is not part of the public API and may change without notice.
@@ -20,26 +21,31 @@ impl WebsiteFilter<'_> {
     /// - Operation: `createANewFilter`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn create_a_new_filter(
         &self,
         website_id: &str,
         body: &::crisp_models::FilterNew,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/filter",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "createANewFilter",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("createANewFilter", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "createANewFilter",
+                        ::reqwest::Method::POST,
+                        "/website/{website_id}/filter",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body("createANewFilter", body)?,
+                        ),
+                    ),
             )
             .await
     }
@@ -51,21 +57,28 @@ impl WebsiteFilter<'_> {
     /// - Operation: `getAFilter`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn get_a_filter(
         &self,
         website_id: &str,
         filter_id: &str,
-    ) -> Result<::crisp_models::Filter, ::crisp_runtime::client::Error> {
+    ) -> Result<::crisp_models::Filter, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/filter/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(filter_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
-            .send_json("getAFilter", ::reqwest::Method::GET, path, query, headers, None)
+            .send_json(
+                ::crisp_runtime::client::Call::new(
+                    "getAFilter",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/filter/{filter_id}",
+                    path,
+                ),
+            )
             .await
     }
     /// Check whether a saved filter exists
@@ -78,20 +91,29 @@ impl WebsiteFilter<'_> {
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     ///
     /// Answers `Ok(true)` when the resource exists and `Ok(false)` when Crisp answers 404.
-    #[cfg(feature = "internal")]
     pub async fn check_if_filter_exists(
         &self,
         website_id: &str,
         filter_id: &str,
-    ) -> Result<bool, ::crisp_runtime::client::Error> {
+    ) -> Result<bool, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/filter/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(filter_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
-        self.core.send_head("checkIfFilterExists", path, query, headers).await
+        self.core
+            .send_head(
+                ::crisp_runtime::client::Call::new(
+                    "checkIfFilterExists",
+                    ::reqwest::Method::HEAD,
+                    "/website/{website_id}/filter/{filter_id}",
+                    path,
+                ),
+            )
+            .await
     }
     /// Overwrite a saved filter
     ///
@@ -101,28 +123,29 @@ impl WebsiteFilter<'_> {
     /// - Operation: `saveAFilter`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn save_a_filter(
         &self,
         website_id: &str,
         filter_id: &str,
         body: &::crisp_models::FilterUpdate,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/filter/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(filter_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "saveAFilter",
-                ::reqwest::Method::PUT,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("saveAFilter", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "saveAFilter",
+                        ::reqwest::Method::PUT,
+                        "/website/{website_id}/filter/{filter_id}",
+                        path,
+                    )
+                    .body(Some(::crisp_runtime::client::json_body("saveAFilter", body)?)),
             )
             .await
     }
@@ -134,27 +157,27 @@ impl WebsiteFilter<'_> {
     /// - Operation: `removeAFilter`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn remove_a_filter(
         &self,
         website_id: &str,
         filter_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/filter/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(filter_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "removeAFilter",
-                ::reqwest::Method::DELETE,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "removeAFilter",
+                    ::reqwest::Method::DELETE,
+                    "/website/{website_id}/filter/{filter_id}",
+                    path,
+                ),
             )
             .await
     }

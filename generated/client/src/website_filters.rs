@@ -6,12 +6,13 @@
 ///
 /// Listing the saved conversation and people filters of a website.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct WebsiteFilters<'a> {
+pub struct WebsiteFilters<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl WebsiteFilters<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteFilters<'_, T> {
     /// List the saved filters of a website
     ///
     /// Lists the saved conversation and people filters of a website, page by page, optionally of one type only. Crisp keeps this route for its own apps; it is not part of the public API and may change without notice.
@@ -21,13 +22,15 @@ impl WebsiteFilters<'_> {
     /// - Tiers: `user`
     /// - Paged: by `page_number`, from 1 until a page comes back empty
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn list_filters(
         &self,
         website_id: &str,
         page_number: u32,
         options: &::crisp_models::ListFiltersOptions,
-    ) -> Result<Vec<::crisp_models::Filter>, ::crisp_runtime::client::Error> {
+    ) -> Result<Vec<::crisp_models::Filter>, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/filters/{}",
             ::crisp_runtime::client::encode_path_segment(website_id), page_number
@@ -36,9 +39,48 @@ impl WebsiteFilters<'_> {
         if let Some(value) = &options.r#type {
             query.push_str("type", value.as_str());
         }
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
-            .send_json("listFilters", ::reqwest::Method::GET, path, query, headers, None)
+            .send_json(
+                ::crisp_runtime::client::Call::new(
+                        "listFilters",
+                        ::reqwest::Method::GET,
+                        "/website/{website_id}/filters/{page_number}",
+                        path,
+                    )
+                    .query(query),
+            )
             .await
+    }
+    /// Every item of [`list_filters`](Self::list_filters), page after page from page 1 until a page comes back empty.
+    ///
+    /// Pages are fetched one at a time, as items are consumed; the stream ends after the
+    /// first error, which is its last item. Takes the same arguments and options as the
+    /// single-page call.
+    pub fn list_filters_stream(
+        &self,
+        website_id: &str,
+        options: &::crisp_models::ListFiltersOptions,
+    ) -> impl ::crisp_runtime::client::Stream<
+        Item = Result<::crisp_models::Filter, ::crisp_runtime::client::Error>,
+    > + Send + 'static
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
+        let core = self.core.clone();
+        let website_id = website_id.to_owned();
+        let options = options.clone();
+        ::crisp_runtime::client::pages(move |page_number| {
+            let core = core.clone();
+            let website_id = website_id.clone();
+            let options = options.clone();
+            async move {
+                WebsiteFilters::<T> {
+                    core: &core,
+                    tier: ::std::marker::PhantomData,
+                }
+                    .list_filters(&website_id, page_number, &options)
+                    .await
+            }
+        })
     }
 }

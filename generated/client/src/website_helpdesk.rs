@@ -6,12 +6,13 @@
 ///
 /// Help center (knowledge base) of a website: its domains, locales, settings, redirections, reader feedback and change history, and the content tree of pages and folders. The older article, category and section routes are kept as deprecated.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct WebsiteHelpdesk<'a> {
+pub struct WebsiteHelpdesk<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl WebsiteHelpdesk<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// Get the help center
     ///
     /// Returns the name and public address of the help center of a website.
@@ -27,16 +28,14 @@ impl WebsiteHelpdesk<'_> {
             "/website/{}/helpdesk",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "resolveHelpdesk",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "resolveHelpdesk",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/helpdesk",
+                    path,
+                ),
             )
             .await
     }
@@ -57,9 +56,16 @@ impl WebsiteHelpdesk<'_> {
             "/website/{}/helpdesk",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
-        self.core.send_head("checkHelpdeskExists", path, query, headers).await
+        self.core
+            .send_head(
+                ::crisp_runtime::client::Call::new(
+                    "checkHelpdeskExists",
+                    ::reqwest::Method::HEAD,
+                    "/website/{website_id}/helpdesk",
+                    path,
+                ),
+            )
+            .await
     }
     /// Create the help center
     ///
@@ -72,21 +78,30 @@ impl WebsiteHelpdesk<'_> {
         &self,
         website_id: &str,
         body: &::crisp_models::InitializeHelpdeskBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/helpdesk",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "initializeHelpdesk",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("initializeHelpdesk", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "initializeHelpdesk",
+                        ::reqwest::Method::POST,
+                        "/website/{website_id}/helpdesk",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "initializeHelpdesk",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -101,21 +116,25 @@ impl WebsiteHelpdesk<'_> {
         &self,
         website_id: &str,
         body: &::crisp_models::DeleteHelpdeskBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/helpdesk",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "deleteHelpdesk",
-                ::reqwest::Method::DELETE,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("deleteHelpdesk", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "deleteHelpdesk",
+                        ::reqwest::Method::DELETE,
+                        "/website/{website_id}/helpdesk",
+                        path,
+                    )
+                    .body(
+                        Some(::crisp_runtime::client::json_body("deleteHelpdesk", body)?),
+                    ),
             )
             .await
     }
@@ -129,21 +148,22 @@ impl WebsiteHelpdesk<'_> {
     pub async fn resolve_helpdesk_domain(
         &self,
         website_id: &str,
-    ) -> Result<::crisp_models::HelpdeskDomain, ::crisp_runtime::client::Error> {
+    ) -> Result<::crisp_models::HelpdeskDomain, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/helpdesk/domain",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "resolveHelpdeskDomain",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "resolveHelpdeskDomain",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/helpdesk/domain",
+                    path,
+                ),
             )
             .await
     }
@@ -158,26 +178,30 @@ impl WebsiteHelpdesk<'_> {
         &self,
         website_id: &str,
         body: &::crisp_models::RequestHelpdeskDomainChangeBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/helpdesk/domain",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "requestHelpdeskDomainChange",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "requestHelpdeskDomainChange",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::PATCH,
+                        "/website/{website_id}/helpdesk/domain",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "requestHelpdeskDomainChange",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -192,10 +216,10 @@ impl WebsiteHelpdesk<'_> {
         &self,
         website_id: &str,
         options: &::crisp_models::GenerateHelpdeskDomainSetupFlowOptions,
-    ) -> Result<
-        ::crisp_models::HelpdeskDomainSetupFlow,
-        ::crisp_runtime::client::Error,
-    > {
+    ) -> Result<::crisp_models::HelpdeskDomainSetupFlow, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/helpdesk/domain/setup",
             ::crisp_runtime::client::encode_path_segment(website_id)
@@ -204,15 +228,15 @@ impl WebsiteHelpdesk<'_> {
         if let Some(value) = &options.custom {
             query.push_str("custom", value);
         }
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "generateHelpdeskDomainSetupFlow",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                        "generateHelpdeskDomainSetupFlow",
+                        ::reqwest::Method::GET,
+                        "/website/{website_id}/helpdesk/domain/setup",
+                        path,
+                    )
+                    .query(query),
             )
             .await
     }
@@ -228,23 +252,24 @@ impl WebsiteHelpdesk<'_> {
         website_id: &str,
         locale: &str,
         content_type: &::crisp_models::HelpdeskContentType,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/helpdesk/export/{}/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(locale),
             ::crisp_runtime::client::encode_path_segment(content_type.as_str())
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "exportHelpdeskLocaleArticles",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "exportHelpdeskLocaleArticles",
+                    ::reqwest::Method::POST,
+                    "/website/{website_id}/helpdesk/export/{locale}/{content_type}",
+                    path,
+                ),
             )
             .await
     }
@@ -278,17 +303,58 @@ impl WebsiteHelpdesk<'_> {
         if let Some(value) = &options.filter_date_end {
             query.push_str("filter_date_end", value);
         }
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listHelpdeskLocaleFeedbacks",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                        "listHelpdeskLocaleFeedbacks",
+                        ::reqwest::Method::GET,
+                        "/website/{website_id}/helpdesk/feedback/list/{locale}/{content_type}/{page_number}",
+                        path,
+                    )
+                    .query(query),
             )
             .await
+    }
+    /// Every item of [`list_helpdesk_locale_feedbacks`](Self::list_helpdesk_locale_feedbacks), page after page from page 1 until a page comes back empty.
+    ///
+    /// Pages are fetched one at a time, as items are consumed; the stream ends after the
+    /// first error, which is its last item. Takes the same arguments and options as the
+    /// single-page call.
+    pub fn list_helpdesk_locale_feedbacks_stream(
+        &self,
+        website_id: &str,
+        locale: &str,
+        content_type: &::crisp_models::HelpdeskContentType,
+        options: &::crisp_models::ListHelpdeskLocaleFeedbacksOptions,
+    ) -> impl ::crisp_runtime::client::Stream<
+        Item = Result<::crisp_models::HelpdeskFeedback, ::crisp_runtime::client::Error>,
+    > + Send + 'static {
+        let core = self.core.clone();
+        let website_id = website_id.to_owned();
+        let locale = locale.to_owned();
+        let content_type = content_type.to_owned();
+        let options = options.clone();
+        ::crisp_runtime::client::pages(move |page_number| {
+            let core = core.clone();
+            let website_id = website_id.clone();
+            let locale = locale.clone();
+            let content_type = content_type.clone();
+            let options = options.clone();
+            async move {
+                WebsiteHelpdesk::<T> {
+                    core: &core,
+                    tier: ::std::marker::PhantomData,
+                }
+                    .list_helpdesk_locale_feedbacks(
+                        &website_id,
+                        &locale,
+                        &content_type,
+                        page_number,
+                        &options,
+                    )
+                    .await
+            }
+        })
     }
     /// Count reader ratings
     ///
@@ -320,15 +386,15 @@ impl WebsiteHelpdesk<'_> {
         if let Some(value) = &options.filter_date_end {
             query.push_str("filter_date_end", value);
         }
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "mapHelpdeskLocaleFeedbackRatings",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                        "mapHelpdeskLocaleFeedbackRatings",
+                        ::reqwest::Method::GET,
+                        "/website/{website_id}/helpdesk/feedback/ratings/{locale}/{content_type}",
+                        path,
+                    )
+                    .query(query),
             )
             .await
     }
@@ -349,16 +415,14 @@ impl WebsiteHelpdesk<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(change_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "resolveHelpdeskHistoryChange",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "resolveHelpdeskHistoryChange",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/helpdesk/history/change/{change_id}",
+                    path,
+                ),
             )
             .await
     }
@@ -380,21 +444,22 @@ impl WebsiteHelpdesk<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(change_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "cancelHelpdeskHistoryChange",
-                ::reqwest::Method::DELETE,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "cancelHelpdeskHistoryChange",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::DELETE,
+                        "/website/{website_id}/helpdesk/history/change/{change_id}",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "cancelHelpdeskHistoryChange",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -429,17 +494,49 @@ impl WebsiteHelpdesk<'_> {
         if let Some(value) = &options.filter_tree_path {
             query.push_str("filter_tree_path", value);
         }
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listHelpdeskHistoryChanges",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                        "listHelpdeskHistoryChanges",
+                        ::reqwest::Method::GET,
+                        "/website/{website_id}/helpdesk/history/changes/{page_number}",
+                        path,
+                    )
+                    .query(query),
             )
             .await
+    }
+    /// Every item of [`list_helpdesk_history_changes`](Self::list_helpdesk_history_changes), page after page from page 1 until a page comes back empty.
+    ///
+    /// Pages are fetched one at a time, as items are consumed; the stream ends after the
+    /// first error, which is its last item. Takes the same arguments and options as the
+    /// single-page call.
+    pub fn list_helpdesk_history_changes_stream(
+        &self,
+        website_id: &str,
+        options: &::crisp_models::ListHelpdeskHistoryChangesOptions,
+    ) -> impl ::crisp_runtime::client::Stream<
+        Item = Result<
+            ::crisp_models::HelpdeskHistoryChange,
+            ::crisp_runtime::client::Error,
+        >,
+    > + Send + 'static {
+        let core = self.core.clone();
+        let website_id = website_id.to_owned();
+        let options = options.clone();
+        ::crisp_runtime::client::pages(move |page_number| {
+            let core = core.clone();
+            let website_id = website_id.clone();
+            let options = options.clone();
+            async move {
+                WebsiteHelpdesk::<T> {
+                    core: &core,
+                    tier: ::std::marker::PhantomData,
+                }
+                    .list_helpdesk_history_changes(&website_id, page_number, &options)
+                    .await
+            }
+        })
     }
     /// Import an external help center
     ///
@@ -454,28 +551,32 @@ impl WebsiteHelpdesk<'_> {
         locale: &str,
         content_type: &::crisp_models::HelpdeskContentType,
         body: &::crisp_models::HelpdeskExternalImport,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/helpdesk/import/{}/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(locale),
             ::crisp_runtime::client::encode_path_segment(content_type.as_str())
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "importExternalHelpdeskToLocale",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "importExternalHelpdeskToLocale",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::POST,
+                        "/website/{website_id}/helpdesk/import/{locale}/{content_type}",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "importExternalHelpdeskToLocale",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -495,16 +596,22 @@ impl WebsiteHelpdesk<'_> {
             "/website/{}/helpdesk/locale",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "addHelpdeskLocale",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("addHelpdeskLocale", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "addHelpdeskLocale",
+                        ::reqwest::Method::POST,
+                        "/website/{website_id}/helpdesk/locale",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "addHelpdeskLocale",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -525,16 +632,14 @@ impl WebsiteHelpdesk<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(locale)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "resolveHelpdeskLocale",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "resolveHelpdeskLocale",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/helpdesk/locale/{locale}",
+                    path,
+                ),
             )
             .await
     }
@@ -557,9 +662,16 @@ impl WebsiteHelpdesk<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(locale)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
-        self.core.send_head("checkHelpdeskLocaleExists", path, query, headers).await
+        self.core
+            .send_head(
+                ::crisp_runtime::client::Call::new(
+                    "checkHelpdeskLocaleExists",
+                    ::reqwest::Method::HEAD,
+                    "/website/{website_id}/helpdesk/locale/{locale}",
+                    path,
+                ),
+            )
+            .await
     }
     /// Delete a help center locale
     ///
@@ -578,16 +690,14 @@ impl WebsiteHelpdesk<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(locale)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "deleteHelpdeskLocale",
-                ::reqwest::Method::DELETE,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "deleteHelpdeskLocale",
+                    ::reqwest::Method::DELETE,
+                    "/website/{website_id}/helpdesk/locale/{locale}",
+                    path,
+                ),
             )
             .await
     }
@@ -608,18 +718,42 @@ impl WebsiteHelpdesk<'_> {
             "/website/{}/helpdesk/locales/{}",
             ::crisp_runtime::client::encode_path_segment(website_id), page_number
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listHelpdeskLocales",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "listHelpdeskLocales",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/helpdesk/locales/{page_number}",
+                    path,
+                ),
             )
             .await
+    }
+    /// Every item of [`list_helpdesk_locales`](Self::list_helpdesk_locales), page after page from page 1 until a page comes back empty.
+    ///
+    /// Pages are fetched one at a time, as items are consumed; the stream ends after the
+    /// first error, which is its last item. Takes the same arguments and options as the
+    /// single-page call.
+    pub fn list_helpdesk_locales_stream(
+        &self,
+        website_id: &str,
+    ) -> impl ::crisp_runtime::client::Stream<
+        Item = Result<::crisp_models::HelpdeskLocale, ::crisp_runtime::client::Error>,
+    > + Send + 'static {
+        let core = self.core.clone();
+        let website_id = website_id.to_owned();
+        ::crisp_runtime::client::pages(move |page_number| {
+            let core = core.clone();
+            let website_id = website_id.clone();
+            async move {
+                WebsiteHelpdesk::<T> {
+                    core: &core,
+                    tier: ::std::marker::PhantomData,
+                }
+                    .list_helpdesk_locales(&website_id, page_number)
+                    .await
+            }
+        })
     }
     /// Get a help center page by entity
     ///
@@ -642,16 +776,14 @@ impl WebsiteHelpdesk<'_> {
             ::crisp_runtime::client::encode_path_segment(content_type.as_str()),
             ::crisp_runtime::client::encode_path_segment(entity_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "resolveHelpdeskPageEntity",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "resolveHelpdeskPageEntity",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/helpdesk/page/entity/{locale}/{content_type}/{entity_id}",
+                    path,
+                ),
             )
             .await
     }
@@ -677,18 +809,53 @@ impl WebsiteHelpdesk<'_> {
             ::crisp_runtime::client::encode_path_segment(content_type.as_str()),
             page_number
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listHelpdeskPages",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "listHelpdeskPages",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/helpdesk/page/list/{locale}/{content_type}/{page_number}",
+                    path,
+                ),
             )
             .await
+    }
+    /// Every item of [`list_helpdesk_pages`](Self::list_helpdesk_pages), page after page from page 1 until a page comes back empty.
+    ///
+    /// Pages are fetched one at a time, as items are consumed; the stream ends after the
+    /// first error, which is its last item. Takes the same arguments and options as the
+    /// single-page call.
+    pub fn list_helpdesk_pages_stream(
+        &self,
+        website_id: &str,
+        locale: &str,
+        content_type: &::crisp_models::HelpdeskContentType,
+    ) -> impl ::crisp_runtime::client::Stream<
+        Item = Result<::crisp_models::HelpdeskPage, ::crisp_runtime::client::Error>,
+    > + Send + 'static {
+        let core = self.core.clone();
+        let website_id = website_id.to_owned();
+        let locale = locale.to_owned();
+        let content_type = content_type.to_owned();
+        ::crisp_runtime::client::pages(move |page_number| {
+            let core = core.clone();
+            let website_id = website_id.clone();
+            let locale = locale.clone();
+            let content_type = content_type.clone();
+            async move {
+                WebsiteHelpdesk::<T> {
+                    core: &core,
+                    tier: ::std::marker::PhantomData,
+                }
+                    .list_helpdesk_pages(
+                        &website_id,
+                        &locale,
+                        &content_type,
+                        page_number,
+                    )
+                    .await
+            }
+        })
     }
     /// Add a help center redirection
     ///
@@ -706,16 +873,22 @@ impl WebsiteHelpdesk<'_> {
             "/website/{}/helpdesk/redirection",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "addHelpdeskRedirection",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("addHelpdeskRedirection", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "addHelpdeskRedirection",
+                        ::reqwest::Method::POST,
+                        "/website/{website_id}/helpdesk/redirection",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "addHelpdeskRedirection",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -736,16 +909,14 @@ impl WebsiteHelpdesk<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(redirection_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "resolveHelpdeskRedirection",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "resolveHelpdeskRedirection",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/helpdesk/redirection/{redirection_id}",
+                    path,
+                ),
             )
             .await
     }
@@ -768,9 +939,16 @@ impl WebsiteHelpdesk<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(redirection_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
-        self.core.send_head("checkHelpdeskRedirectionExists", path, query, headers).await
+        self.core
+            .send_head(
+                ::crisp_runtime::client::Call::new(
+                    "checkHelpdeskRedirectionExists",
+                    ::reqwest::Method::HEAD,
+                    "/website/{website_id}/helpdesk/redirection/{redirection_id}",
+                    path,
+                ),
+            )
+            .await
     }
     /// Delete a help center redirection
     ///
@@ -789,16 +967,14 @@ impl WebsiteHelpdesk<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(redirection_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "deleteHelpdeskRedirection",
-                ::reqwest::Method::DELETE,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "deleteHelpdeskRedirection",
+                    ::reqwest::Method::DELETE,
+                    "/website/{website_id}/helpdesk/redirection/{redirection_id}",
+                    path,
+                ),
             )
             .await
     }
@@ -822,18 +998,45 @@ impl WebsiteHelpdesk<'_> {
             "/website/{}/helpdesk/redirections/{}",
             ::crisp_runtime::client::encode_path_segment(website_id), page_number
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listHelpdeskRedirections",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "listHelpdeskRedirections",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/helpdesk/redirections/{page_number}",
+                    path,
+                ),
             )
             .await
+    }
+    /// Every item of [`list_helpdesk_redirections`](Self::list_helpdesk_redirections), page after page from page 1 until a page comes back empty.
+    ///
+    /// Pages are fetched one at a time, as items are consumed; the stream ends after the
+    /// first error, which is its last item. Takes the same arguments and options as the
+    /// single-page call.
+    pub fn list_helpdesk_redirections_stream(
+        &self,
+        website_id: &str,
+    ) -> impl ::crisp_runtime::client::Stream<
+        Item = Result<
+            ::crisp_models::HelpdeskRedirection,
+            ::crisp_runtime::client::Error,
+        >,
+    > + Send + 'static {
+        let core = self.core.clone();
+        let website_id = website_id.to_owned();
+        ::crisp_runtime::client::pages(move |page_number| {
+            let core = core.clone();
+            let website_id = website_id.clone();
+            async move {
+                WebsiteHelpdesk::<T> {
+                    core: &core,
+                    tier: ::std::marker::PhantomData,
+                }
+                    .list_helpdesk_redirections(&website_id, page_number)
+                    .await
+            }
+        })
     }
     /// Refresh help center content
     ///
@@ -854,16 +1057,14 @@ impl WebsiteHelpdesk<'_> {
             ::crisp_runtime::client::encode_path_segment(locale),
             ::crisp_runtime::client::encode_path_segment(content_type.as_str())
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "requestHelpdeskContentRefresh",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "requestHelpdeskContentRefresh",
+                    ::reqwest::Method::POST,
+                    "/website/{website_id}/helpdesk/refresh/{locale}/{content_type}",
+                    path,
+                ),
             )
             .await
     }
@@ -882,16 +1083,14 @@ impl WebsiteHelpdesk<'_> {
             "/website/{}/helpdesk/settings",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "resolveHelpdeskSettings",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "resolveHelpdeskSettings",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/helpdesk/settings",
+                    path,
+                ),
             )
             .await
     }
@@ -911,16 +1110,22 @@ impl WebsiteHelpdesk<'_> {
             "/website/{}/helpdesk/settings",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "saveHelpdeskSettings",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("saveHelpdeskSettings", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "saveHelpdeskSettings",
+                        ::reqwest::Method::PATCH,
+                        "/website/{website_id}/helpdesk/settings",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "saveHelpdeskSettings",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -945,16 +1150,14 @@ impl WebsiteHelpdesk<'_> {
             ::crisp_runtime::client::encode_path_segment(content_type.as_str()),
             ::crisp_runtime::client::encode_path(path_param)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "resolveHelpdeskTreeContent",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "resolveHelpdeskTreeContent",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/helpdesk/tree/content/{locale}/{content_type}/{path}",
+                    path,
+                ),
             )
             .await
     }
@@ -980,18 +1183,22 @@ impl WebsiteHelpdesk<'_> {
             ::crisp_runtime::client::encode_path_segment(content_type.as_str()),
             ::crisp_runtime::client::encode_path(path_param)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "saveHelpdeskTreeContent",
-                ::reqwest::Method::PUT,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body("saveHelpdeskTreeContent", body)?,
-                ),
+                ::crisp_runtime::client::Call::new(
+                        "saveHelpdeskTreeContent",
+                        ::reqwest::Method::PUT,
+                        "/website/{website_id}/helpdesk/tree/content/{locale}/{content_type}/{path}",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "saveHelpdeskTreeContent",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -1031,17 +1238,58 @@ impl WebsiteHelpdesk<'_> {
         if let Some(value) = &options.filter_date_end {
             query.push_str("filter_date_end", value);
         }
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listHelpdeskTree",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                        "listHelpdeskTree",
+                        ::reqwest::Method::GET,
+                        "/website/{website_id}/helpdesk/tree/list/{locale}/{content_type}/{page_number}",
+                        path,
+                    )
+                    .query(query),
             )
             .await
+    }
+    /// Every item of [`list_helpdesk_tree`](Self::list_helpdesk_tree), page after page from page 1 until a page comes back empty.
+    ///
+    /// Pages are fetched one at a time, as items are consumed; the stream ends after the
+    /// first error, which is its last item. Takes the same arguments and options as the
+    /// single-page call.
+    pub fn list_helpdesk_tree_stream(
+        &self,
+        website_id: &str,
+        locale: &str,
+        content_type: &::crisp_models::HelpdeskContentType,
+        options: &::crisp_models::ListHelpdeskTreeOptions,
+    ) -> impl ::crisp_runtime::client::Stream<
+        Item = Result<::crisp_models::HelpdeskTreeNode, ::crisp_runtime::client::Error>,
+    > + Send + 'static {
+        let core = self.core.clone();
+        let website_id = website_id.to_owned();
+        let locale = locale.to_owned();
+        let content_type = content_type.to_owned();
+        let options = options.clone();
+        ::crisp_runtime::client::pages(move |page_number| {
+            let core = core.clone();
+            let website_id = website_id.clone();
+            let locale = locale.clone();
+            let content_type = content_type.clone();
+            let options = options.clone();
+            async move {
+                WebsiteHelpdesk::<T> {
+                    core: &core,
+                    tier: ::std::marker::PhantomData,
+                }
+                    .list_helpdesk_tree(
+                        &website_id,
+                        &locale,
+                        &content_type,
+                        page_number,
+                        &options,
+                    )
+                    .await
+            }
+        })
     }
     /// Get the metadata of a help center entry
     ///
@@ -1064,16 +1312,14 @@ impl WebsiteHelpdesk<'_> {
             ::crisp_runtime::client::encode_path_segment(content_type.as_str()),
             ::crisp_runtime::client::encode_path(path_param)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "resolveHelpdeskTreeMetadata",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "resolveHelpdeskTreeMetadata",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/helpdesk/tree/metadata/{locale}/{content_type}/{path}",
+                    path,
+                ),
             )
             .await
     }
@@ -1099,21 +1345,22 @@ impl WebsiteHelpdesk<'_> {
             ::crisp_runtime::client::encode_path_segment(content_type.as_str()),
             ::crisp_runtime::client::encode_path(path_param)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "updateHelpdeskTreeMetadata",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "updateHelpdeskTreeMetadata",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::PATCH,
+                        "/website/{website_id}/helpdesk/tree/metadata/{locale}/{content_type}/{path}",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "updateHelpdeskTreeMetadata",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -1138,16 +1385,14 @@ impl WebsiteHelpdesk<'_> {
             ::crisp_runtime::client::encode_path_segment(content_type.as_str()),
             ::crisp_runtime::client::encode_path(path_param)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "resolveHelpdeskTreePage",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "resolveHelpdeskTreePage",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/helpdesk/tree/page/{locale}/{content_type}/{path}",
+                    path,
+                ),
             )
             .await
     }
@@ -1172,16 +1417,14 @@ impl WebsiteHelpdesk<'_> {
             ::crisp_runtime::client::encode_path_segment(content_type.as_str()),
             ::crisp_runtime::client::encode_path(path_param)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "resolveHelpdeskTreePath",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "resolveHelpdeskTreePath",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/helpdesk/tree/path/{locale}/{content_type}/{path}",
+                    path,
+                ),
             )
             .await
     }
@@ -1206,16 +1449,14 @@ impl WebsiteHelpdesk<'_> {
             ::crisp_runtime::client::encode_path_segment(content_type.as_str()),
             ::crisp_runtime::client::encode_path(path_param)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "createHelpdeskTreePath",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "createHelpdeskTreePath",
+                    ::reqwest::Method::POST,
+                    "/website/{website_id}/helpdesk/tree/path/{locale}/{content_type}/{path}",
+                    path,
+                ),
             )
             .await
     }
@@ -1241,16 +1482,22 @@ impl WebsiteHelpdesk<'_> {
             ::crisp_runtime::client::encode_path_segment(content_type.as_str()),
             ::crisp_runtime::client::encode_path(path_param)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "updateHelpdeskTreePath",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("updateHelpdeskTreePath", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "updateHelpdeskTreePath",
+                        ::reqwest::Method::PATCH,
+                        "/website/{website_id}/helpdesk/tree/path/{locale}/{content_type}/{path}",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "updateHelpdeskTreePath",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -1275,16 +1522,14 @@ impl WebsiteHelpdesk<'_> {
             ::crisp_runtime::client::encode_path_segment(content_type.as_str()),
             ::crisp_runtime::client::encode_path(path_param)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "deleteHelpdeskTreePath",
-                ::reqwest::Method::DELETE,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "deleteHelpdeskTreePath",
+                    ::reqwest::Method::DELETE,
+                    "/website/{website_id}/helpdesk/tree/path/{locale}/{content_type}/{path}",
+                    path,
+                ),
             )
             .await
     }
@@ -1296,6 +1541,7 @@ impl WebsiteHelpdesk<'_> {
     /// - Operation: `addNewHelpdeskLocaleArticle`
     /// - Tiers: `user`, `plugin`
     #[deprecated]
+    #[cfg(feature = "legacy")]
     pub async fn add_new_helpdesk_locale_article(
         &self,
         website_id: &str,
@@ -1307,21 +1553,22 @@ impl WebsiteHelpdesk<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(locale)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "addNewHelpdeskLocaleArticle",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "addNewHelpdeskLocaleArticle",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::POST,
+                        "/website/{website_id}/helpdesk/locale/{locale}/article",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "addNewHelpdeskLocaleArticle",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -1333,6 +1580,7 @@ impl WebsiteHelpdesk<'_> {
     /// - Operation: `resolveHelpdeskLocaleArticle`
     /// - Tiers: `user`, `plugin`
     #[deprecated]
+    #[cfg(feature = "legacy")]
     pub async fn resolve_helpdesk_locale_article(
         &self,
         website_id: &str,
@@ -1345,16 +1593,14 @@ impl WebsiteHelpdesk<'_> {
             ::crisp_runtime::client::encode_path_segment(locale),
             ::crisp_runtime::client::encode_path_segment(article_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "resolveHelpdeskLocaleArticle",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "resolveHelpdeskLocaleArticle",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/helpdesk/locale/{locale}/article/{article_id}",
+                    path,
+                ),
             )
             .await
     }
@@ -1368,6 +1614,7 @@ impl WebsiteHelpdesk<'_> {
     #[deprecated]
     ///
     /// Answers `Ok(true)` when the resource exists and `Ok(false)` when Crisp answers 404.
+    #[cfg(feature = "legacy")]
     pub async fn check_helpdesk_locale_article_exists(
         &self,
         website_id: &str,
@@ -1380,10 +1627,15 @@ impl WebsiteHelpdesk<'_> {
             ::crisp_runtime::client::encode_path_segment(locale),
             ::crisp_runtime::client::encode_path_segment(article_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
-            .send_head("checkHelpdeskLocaleArticleExists", path, query, headers)
+            .send_head(
+                ::crisp_runtime::client::Call::new(
+                    "checkHelpdeskLocaleArticleExists",
+                    ::reqwest::Method::HEAD,
+                    "/website/{website_id}/helpdesk/locale/{locale}/article/{article_id}",
+                    path,
+                ),
+            )
             .await
     }
     /// Save a legacy article
@@ -1394,6 +1646,7 @@ impl WebsiteHelpdesk<'_> {
     /// - Operation: `saveHelpdeskLocaleArticle`
     /// - Tiers: `user`, `plugin`
     #[deprecated]
+    #[cfg(feature = "legacy")]
     pub async fn save_helpdesk_locale_article(
         &self,
         website_id: &str,
@@ -1407,21 +1660,22 @@ impl WebsiteHelpdesk<'_> {
             ::crisp_runtime::client::encode_path_segment(locale),
             ::crisp_runtime::client::encode_path_segment(article_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "saveHelpdeskLocaleArticle",
-                ::reqwest::Method::PUT,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "saveHelpdeskLocaleArticle",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::PUT,
+                        "/website/{website_id}/helpdesk/locale/{locale}/article/{article_id}",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "saveHelpdeskLocaleArticle",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -1433,6 +1687,7 @@ impl WebsiteHelpdesk<'_> {
     /// - Operation: `updateHelpdeskLocaleArticle`
     /// - Tiers: `user`, `plugin`
     #[deprecated]
+    #[cfg(feature = "legacy")]
     pub async fn update_helpdesk_locale_article(
         &self,
         website_id: &str,
@@ -1446,21 +1701,22 @@ impl WebsiteHelpdesk<'_> {
             ::crisp_runtime::client::encode_path_segment(locale),
             ::crisp_runtime::client::encode_path_segment(article_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "updateHelpdeskLocaleArticle",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "updateHelpdeskLocaleArticle",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::PATCH,
+                        "/website/{website_id}/helpdesk/locale/{locale}/article/{article_id}",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "updateHelpdeskLocaleArticle",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -1472,6 +1728,7 @@ impl WebsiteHelpdesk<'_> {
     /// - Operation: `deleteHelpdeskLocaleArticle`
     /// - Tiers: `user`, `plugin`
     #[deprecated]
+    #[cfg(feature = "legacy")]
     pub async fn delete_helpdesk_locale_article(
         &self,
         website_id: &str,
@@ -1484,16 +1741,14 @@ impl WebsiteHelpdesk<'_> {
             ::crisp_runtime::client::encode_path_segment(locale),
             ::crisp_runtime::client::encode_path_segment(article_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "deleteHelpdeskLocaleArticle",
-                ::reqwest::Method::DELETE,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "deleteHelpdeskLocaleArticle",
+                    ::reqwest::Method::DELETE,
+                    "/website/{website_id}/helpdesk/locale/{locale}/article/{article_id}",
+                    path,
+                ),
             )
             .await
     }
@@ -1505,6 +1760,7 @@ impl WebsiteHelpdesk<'_> {
     /// - Operation: `resolveHelpdeskLocaleArticleAlternate`
     /// - Tiers: `user`, `plugin`
     #[deprecated]
+    #[cfg(feature = "legacy")]
     pub async fn resolve_helpdesk_locale_article_alternate(
         &self,
         website_id: &str,
@@ -1522,16 +1778,14 @@ impl WebsiteHelpdesk<'_> {
             ::crisp_runtime::client::encode_path_segment(article_id),
             ::crisp_runtime::client::encode_path_segment(locale_linked)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "resolveHelpdeskLocaleArticleAlternate",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "resolveHelpdeskLocaleArticleAlternate",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/helpdesk/locale/{locale}/article/{article_id}/alternate/{locale_linked}",
+                    path,
+                ),
             )
             .await
     }
@@ -1545,6 +1799,7 @@ impl WebsiteHelpdesk<'_> {
     #[deprecated]
     ///
     /// Answers `Ok(true)` when the resource exists and `Ok(false)` when Crisp answers 404.
+    #[cfg(feature = "legacy")]
     pub async fn check_helpdesk_locale_article_alternate_exists(
         &self,
         website_id: &str,
@@ -1559,10 +1814,15 @@ impl WebsiteHelpdesk<'_> {
             ::crisp_runtime::client::encode_path_segment(article_id),
             ::crisp_runtime::client::encode_path_segment(locale_linked)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
-            .send_head("checkHelpdeskLocaleArticleAlternateExists", path, query, headers)
+            .send_head(
+                ::crisp_runtime::client::Call::new(
+                    "checkHelpdeskLocaleArticleAlternateExists",
+                    ::reqwest::Method::HEAD,
+                    "/website/{website_id}/helpdesk/locale/{locale}/article/{article_id}/alternate/{locale_linked}",
+                    path,
+                ),
+            )
             .await
     }
     /// Link a translation to a legacy article
@@ -1573,6 +1833,7 @@ impl WebsiteHelpdesk<'_> {
     /// - Operation: `saveHelpdeskLocaleArticleAlternate`
     /// - Tiers: `user`, `plugin`
     #[deprecated]
+    #[cfg(feature = "legacy")]
     pub async fn save_helpdesk_locale_article_alternate(
         &self,
         website_id: &str,
@@ -1588,21 +1849,22 @@ impl WebsiteHelpdesk<'_> {
             ::crisp_runtime::client::encode_path_segment(article_id),
             ::crisp_runtime::client::encode_path_segment(locale_linked)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "saveHelpdeskLocaleArticleAlternate",
-                ::reqwest::Method::PUT,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "saveHelpdeskLocaleArticleAlternate",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::PUT,
+                        "/website/{website_id}/helpdesk/locale/{locale}/article/{article_id}/alternate/{locale_linked}",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "saveHelpdeskLocaleArticleAlternate",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -1614,6 +1876,7 @@ impl WebsiteHelpdesk<'_> {
     /// - Operation: `deleteHelpdeskLocaleArticleAlternate`
     /// - Tiers: `user`, `plugin`
     #[deprecated]
+    #[cfg(feature = "legacy")]
     pub async fn delete_helpdesk_locale_article_alternate(
         &self,
         website_id: &str,
@@ -1628,16 +1891,14 @@ impl WebsiteHelpdesk<'_> {
             ::crisp_runtime::client::encode_path_segment(article_id),
             ::crisp_runtime::client::encode_path_segment(locale_linked)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "deleteHelpdeskLocaleArticleAlternate",
-                ::reqwest::Method::DELETE,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "deleteHelpdeskLocaleArticleAlternate",
+                    ::reqwest::Method::DELETE,
+                    "/website/{website_id}/helpdesk/locale/{locale}/article/{article_id}/alternate/{locale_linked}",
+                    path,
+                ),
             )
             .await
     }
@@ -1649,6 +1910,7 @@ impl WebsiteHelpdesk<'_> {
     /// - Operation: `listHelpdeskLocaleArticleAlternates`
     /// - Tiers: `user`, `plugin`
     #[deprecated]
+    #[cfg(feature = "legacy")]
     pub async fn list_helpdesk_locale_article_alternates(
         &self,
         website_id: &str,
@@ -1664,16 +1926,14 @@ impl WebsiteHelpdesk<'_> {
             ::crisp_runtime::client::encode_path_segment(locale),
             ::crisp_runtime::client::encode_path_segment(article_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listHelpdeskLocaleArticleAlternates",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "listHelpdeskLocaleArticleAlternates",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/helpdesk/locale/{locale}/article/{article_id}/alternates",
+                    path,
+                ),
             )
             .await
     }
@@ -1685,6 +1945,7 @@ impl WebsiteHelpdesk<'_> {
     /// - Operation: `resolveHelpdeskLocaleArticleCategory`
     /// - Tiers: `user`, `plugin`
     #[deprecated]
+    #[cfg(feature = "legacy")]
     pub async fn resolve_helpdesk_locale_article_category(
         &self,
         website_id: &str,
@@ -1697,16 +1958,14 @@ impl WebsiteHelpdesk<'_> {
             ::crisp_runtime::client::encode_path_segment(locale),
             ::crisp_runtime::client::encode_path_segment(article_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "resolveHelpdeskLocaleArticleCategory",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "resolveHelpdeskLocaleArticleCategory",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/helpdesk/locale/{locale}/article/{article_id}/category",
+                    path,
+                ),
             )
             .await
     }
@@ -1718,6 +1977,7 @@ impl WebsiteHelpdesk<'_> {
     /// - Operation: `updateHelpdeskLocaleArticleCategory`
     /// - Tiers: `user`, `plugin`
     #[deprecated]
+    #[cfg(feature = "legacy")]
     pub async fn update_helpdesk_locale_article_category(
         &self,
         website_id: &str,
@@ -1731,21 +1991,22 @@ impl WebsiteHelpdesk<'_> {
             ::crisp_runtime::client::encode_path_segment(locale),
             ::crisp_runtime::client::encode_path_segment(article_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "updateHelpdeskLocaleArticleCategory",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "updateHelpdeskLocaleArticleCategory",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::PATCH,
+                        "/website/{website_id}/helpdesk/locale/{locale}/article/{article_id}/category",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "updateHelpdeskLocaleArticleCategory",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -1757,6 +2018,7 @@ impl WebsiteHelpdesk<'_> {
     /// - Operation: `resolveHelpdeskLocaleArticlePage`
     /// - Tiers: `user`, `plugin`
     #[deprecated]
+    #[cfg(feature = "legacy")]
     pub async fn resolve_helpdesk_locale_article_page(
         &self,
         website_id: &str,
@@ -1769,16 +2031,14 @@ impl WebsiteHelpdesk<'_> {
             ::crisp_runtime::client::encode_path_segment(locale),
             ::crisp_runtime::client::encode_path_segment(article_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "resolveHelpdeskLocaleArticlePage",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "resolveHelpdeskLocaleArticlePage",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/helpdesk/locale/{locale}/article/{article_id}/page",
+                    path,
+                ),
             )
             .await
     }
@@ -1790,6 +2050,7 @@ impl WebsiteHelpdesk<'_> {
     /// - Operation: `publishHelpdeskLocaleArticle`
     /// - Tiers: `user`, `plugin`
     #[deprecated]
+    #[cfg(feature = "legacy")]
     pub async fn publish_helpdesk_locale_article(
         &self,
         website_id: &str,
@@ -1802,16 +2063,14 @@ impl WebsiteHelpdesk<'_> {
             ::crisp_runtime::client::encode_path_segment(locale),
             ::crisp_runtime::client::encode_path_segment(article_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "publishHelpdeskLocaleArticle",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "publishHelpdeskLocaleArticle",
+                    ::reqwest::Method::POST,
+                    "/website/{website_id}/helpdesk/locale/{locale}/article/{article_id}/publish",
+                    path,
+                ),
             )
             .await
     }
@@ -1823,6 +2082,7 @@ impl WebsiteHelpdesk<'_> {
     /// - Operation: `unpublishHelpdeskLocaleArticle`
     /// - Tiers: `user`, `plugin`
     #[deprecated]
+    #[cfg(feature = "legacy")]
     pub async fn unpublish_helpdesk_locale_article(
         &self,
         website_id: &str,
@@ -1835,16 +2095,14 @@ impl WebsiteHelpdesk<'_> {
             ::crisp_runtime::client::encode_path_segment(locale),
             ::crisp_runtime::client::encode_path_segment(article_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "unpublishHelpdeskLocaleArticle",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "unpublishHelpdeskLocaleArticle",
+                    ::reqwest::Method::POST,
+                    "/website/{website_id}/helpdesk/locale/{locale}/article/{article_id}/unpublish",
+                    path,
+                ),
             )
             .await
     }
@@ -1857,6 +2115,7 @@ impl WebsiteHelpdesk<'_> {
     /// - Tiers: `user`, `plugin`
     /// - Paged: by `page_number`, from 1 until a page comes back empty
     #[deprecated]
+    #[cfg(feature = "legacy")]
     pub async fn list_helpdesk_locale_articles(
         &self,
         website_id: &str,
@@ -1868,18 +2127,48 @@ impl WebsiteHelpdesk<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(locale), page_number
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listHelpdeskLocaleArticles",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "listHelpdeskLocaleArticles",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/helpdesk/locale/{locale}/articles/{page_number}",
+                    path,
+                ),
             )
             .await
+    }
+    /// Every item of [`list_helpdesk_locale_articles`](Self::list_helpdesk_locale_articles), page after page from page 1 until a page comes back empty.
+    ///
+    /// Pages are fetched one at a time, as items are consumed; the stream ends after the
+    /// first error, which is its last item. Takes the same arguments and options as the
+    /// single-page call.
+    #[cfg(feature = "legacy")]
+    #[deprecated]
+    #[allow(deprecated)]
+    pub fn list_helpdesk_locale_articles_stream(
+        &self,
+        website_id: &str,
+        locale: &str,
+    ) -> impl ::crisp_runtime::client::Stream<
+        Item = Result<::crisp_models::HelpdeskArticle, ::crisp_runtime::client::Error>,
+    > + Send + 'static {
+        let core = self.core.clone();
+        let website_id = website_id.to_owned();
+        let locale = locale.to_owned();
+        ::crisp_runtime::client::pages(move |page_number| {
+            let core = core.clone();
+            let website_id = website_id.clone();
+            let locale = locale.clone();
+            async move {
+                WebsiteHelpdesk::<T> {
+                    core: &core,
+                    tier: ::std::marker::PhantomData,
+                }
+                    .list_helpdesk_locale_articles(&website_id, &locale, page_number)
+                    .await
+            }
+        })
     }
     /// List legacy categories
     ///
@@ -1890,6 +2179,7 @@ impl WebsiteHelpdesk<'_> {
     /// - Tiers: `user`, `plugin`
     /// - Paged: by `page_number`, from 1 until a page comes back empty
     #[deprecated]
+    #[cfg(feature = "legacy")]
     pub async fn list_helpdesk_locale_categories(
         &self,
         website_id: &str,
@@ -1901,18 +2191,48 @@ impl WebsiteHelpdesk<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(locale), page_number
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listHelpdeskLocaleCategories",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "listHelpdeskLocaleCategories",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/helpdesk/locale/{locale}/categories/{page_number}",
+                    path,
+                ),
             )
             .await
+    }
+    /// Every item of [`list_helpdesk_locale_categories`](Self::list_helpdesk_locale_categories), page after page from page 1 until a page comes back empty.
+    ///
+    /// Pages are fetched one at a time, as items are consumed; the stream ends after the
+    /// first error, which is its last item. Takes the same arguments and options as the
+    /// single-page call.
+    #[cfg(feature = "legacy")]
+    #[deprecated]
+    #[allow(deprecated)]
+    pub fn list_helpdesk_locale_categories_stream(
+        &self,
+        website_id: &str,
+        locale: &str,
+    ) -> impl ::crisp_runtime::client::Stream<
+        Item = Result<::crisp_models::HelpdeskCategory, ::crisp_runtime::client::Error>,
+    > + Send + 'static {
+        let core = self.core.clone();
+        let website_id = website_id.to_owned();
+        let locale = locale.to_owned();
+        ::crisp_runtime::client::pages(move |page_number| {
+            let core = core.clone();
+            let website_id = website_id.clone();
+            let locale = locale.clone();
+            async move {
+                WebsiteHelpdesk::<T> {
+                    core: &core,
+                    tier: ::std::marker::PhantomData,
+                }
+                    .list_helpdesk_locale_categories(&website_id, &locale, page_number)
+                    .await
+            }
+        })
     }
     /// Add a legacy category
     ///
@@ -1922,6 +2242,7 @@ impl WebsiteHelpdesk<'_> {
     /// - Operation: `addHelpdeskLocaleCategory`
     /// - Tiers: `user`, `plugin`
     #[deprecated]
+    #[cfg(feature = "legacy")]
     pub async fn add_helpdesk_locale_category(
         &self,
         website_id: &str,
@@ -1933,21 +2254,22 @@ impl WebsiteHelpdesk<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(locale)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "addHelpdeskLocaleCategory",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "addHelpdeskLocaleCategory",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::POST,
+                        "/website/{website_id}/helpdesk/locale/{locale}/category",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "addHelpdeskLocaleCategory",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -1959,6 +2281,7 @@ impl WebsiteHelpdesk<'_> {
     /// - Operation: `resolveHelpdeskLocaleCategory`
     /// - Tiers: `user`, `plugin`
     #[deprecated]
+    #[cfg(feature = "legacy")]
     pub async fn resolve_helpdesk_locale_category(
         &self,
         website_id: &str,
@@ -1971,16 +2294,14 @@ impl WebsiteHelpdesk<'_> {
             ::crisp_runtime::client::encode_path_segment(locale),
             ::crisp_runtime::client::encode_path_segment(category_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "resolveHelpdeskLocaleCategory",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "resolveHelpdeskLocaleCategory",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/helpdesk/locale/{locale}/category/{category_id}",
+                    path,
+                ),
             )
             .await
     }
@@ -1994,6 +2315,7 @@ impl WebsiteHelpdesk<'_> {
     #[deprecated]
     ///
     /// Answers `Ok(true)` when the resource exists and `Ok(false)` when Crisp answers 404.
+    #[cfg(feature = "legacy")]
     pub async fn check_helpdesk_locale_category_exists(
         &self,
         website_id: &str,
@@ -2006,10 +2328,15 @@ impl WebsiteHelpdesk<'_> {
             ::crisp_runtime::client::encode_path_segment(locale),
             ::crisp_runtime::client::encode_path_segment(category_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
-            .send_head("checkHelpdeskLocaleCategoryExists", path, query, headers)
+            .send_head(
+                ::crisp_runtime::client::Call::new(
+                    "checkHelpdeskLocaleCategoryExists",
+                    ::reqwest::Method::HEAD,
+                    "/website/{website_id}/helpdesk/locale/{locale}/category/{category_id}",
+                    path,
+                ),
+            )
             .await
     }
     /// Save a legacy category
@@ -2020,6 +2347,7 @@ impl WebsiteHelpdesk<'_> {
     /// - Operation: `saveHelpdeskLocaleCategory`
     /// - Tiers: `user`, `plugin`
     #[deprecated]
+    #[cfg(feature = "legacy")]
     pub async fn save_helpdesk_locale_category(
         &self,
         website_id: &str,
@@ -2033,21 +2361,22 @@ impl WebsiteHelpdesk<'_> {
             ::crisp_runtime::client::encode_path_segment(locale),
             ::crisp_runtime::client::encode_path_segment(category_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "saveHelpdeskLocaleCategory",
-                ::reqwest::Method::PUT,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "saveHelpdeskLocaleCategory",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::PUT,
+                        "/website/{website_id}/helpdesk/locale/{locale}/category/{category_id}",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "saveHelpdeskLocaleCategory",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -2059,6 +2388,7 @@ impl WebsiteHelpdesk<'_> {
     /// - Operation: `updateHelpdeskLocaleCategory`
     /// - Tiers: `user`, `plugin`
     #[deprecated]
+    #[cfg(feature = "legacy")]
     pub async fn update_helpdesk_locale_category(
         &self,
         website_id: &str,
@@ -2072,21 +2402,22 @@ impl WebsiteHelpdesk<'_> {
             ::crisp_runtime::client::encode_path_segment(locale),
             ::crisp_runtime::client::encode_path_segment(category_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "updateHelpdeskLocaleCategory",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "updateHelpdeskLocaleCategory",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::PATCH,
+                        "/website/{website_id}/helpdesk/locale/{locale}/category/{category_id}",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "updateHelpdeskLocaleCategory",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -2098,6 +2429,7 @@ impl WebsiteHelpdesk<'_> {
     /// - Operation: `deleteHelpdeskLocaleCategory`
     /// - Tiers: `user`, `plugin`
     #[deprecated]
+    #[cfg(feature = "legacy")]
     pub async fn delete_helpdesk_locale_category(
         &self,
         website_id: &str,
@@ -2110,16 +2442,14 @@ impl WebsiteHelpdesk<'_> {
             ::crisp_runtime::client::encode_path_segment(locale),
             ::crisp_runtime::client::encode_path_segment(category_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "deleteHelpdeskLocaleCategory",
-                ::reqwest::Method::DELETE,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "deleteHelpdeskLocaleCategory",
+                    ::reqwest::Method::DELETE,
+                    "/website/{website_id}/helpdesk/locale/{locale}/category/{category_id}",
+                    path,
+                ),
             )
             .await
     }
@@ -2131,6 +2461,7 @@ impl WebsiteHelpdesk<'_> {
     /// - Operation: `addHelpdeskLocaleSection`
     /// - Tiers: `user`, `plugin`
     #[deprecated]
+    #[cfg(feature = "legacy")]
     pub async fn add_helpdesk_locale_section(
         &self,
         website_id: &str,
@@ -2144,18 +2475,22 @@ impl WebsiteHelpdesk<'_> {
             ::crisp_runtime::client::encode_path_segment(locale),
             ::crisp_runtime::client::encode_path_segment(category_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "addHelpdeskLocaleSection",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body("addHelpdeskLocaleSection", body)?,
-                ),
+                ::crisp_runtime::client::Call::new(
+                        "addHelpdeskLocaleSection",
+                        ::reqwest::Method::POST,
+                        "/website/{website_id}/helpdesk/locale/{locale}/category/{category_id}/section",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "addHelpdeskLocaleSection",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -2167,6 +2502,7 @@ impl WebsiteHelpdesk<'_> {
     /// - Operation: `resolveHelpdeskLocaleSection`
     /// - Tiers: `user`, `plugin`
     #[deprecated]
+    #[cfg(feature = "legacy")]
     pub async fn resolve_helpdesk_locale_section(
         &self,
         website_id: &str,
@@ -2181,16 +2517,14 @@ impl WebsiteHelpdesk<'_> {
             ::crisp_runtime::client::encode_path_segment(category_id),
             ::crisp_runtime::client::encode_path_segment(section_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "resolveHelpdeskLocaleSection",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "resolveHelpdeskLocaleSection",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/helpdesk/locale/{locale}/category/{category_id}/section/{section_id}",
+                    path,
+                ),
             )
             .await
     }
@@ -2204,6 +2538,7 @@ impl WebsiteHelpdesk<'_> {
     #[deprecated]
     ///
     /// Answers `Ok(true)` when the resource exists and `Ok(false)` when Crisp answers 404.
+    #[cfg(feature = "legacy")]
     pub async fn check_helpdesk_locale_section_exists(
         &self,
         website_id: &str,
@@ -2218,10 +2553,15 @@ impl WebsiteHelpdesk<'_> {
             ::crisp_runtime::client::encode_path_segment(category_id),
             ::crisp_runtime::client::encode_path_segment(section_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
-            .send_head("checkHelpdeskLocaleSectionExists", path, query, headers)
+            .send_head(
+                ::crisp_runtime::client::Call::new(
+                    "checkHelpdeskLocaleSectionExists",
+                    ::reqwest::Method::HEAD,
+                    "/website/{website_id}/helpdesk/locale/{locale}/category/{category_id}/section/{section_id}",
+                    path,
+                ),
+            )
             .await
     }
     /// Save a legacy section
@@ -2232,6 +2572,7 @@ impl WebsiteHelpdesk<'_> {
     /// - Operation: `saveHelpdeskLocaleSection`
     /// - Tiers: `user`, `plugin`
     #[deprecated]
+    #[cfg(feature = "legacy")]
     pub async fn save_helpdesk_locale_section(
         &self,
         website_id: &str,
@@ -2247,21 +2588,22 @@ impl WebsiteHelpdesk<'_> {
             ::crisp_runtime::client::encode_path_segment(category_id),
             ::crisp_runtime::client::encode_path_segment(section_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "saveHelpdeskLocaleSection",
-                ::reqwest::Method::PUT,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "saveHelpdeskLocaleSection",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::PUT,
+                        "/website/{website_id}/helpdesk/locale/{locale}/category/{category_id}/section/{section_id}",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "saveHelpdeskLocaleSection",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -2273,6 +2615,7 @@ impl WebsiteHelpdesk<'_> {
     /// - Operation: `updateHelpdeskLocaleSection`
     /// - Tiers: `user`, `plugin`
     #[deprecated]
+    #[cfg(feature = "legacy")]
     pub async fn update_helpdesk_locale_section(
         &self,
         website_id: &str,
@@ -2288,21 +2631,22 @@ impl WebsiteHelpdesk<'_> {
             ::crisp_runtime::client::encode_path_segment(category_id),
             ::crisp_runtime::client::encode_path_segment(section_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "updateHelpdeskLocaleSection",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "updateHelpdeskLocaleSection",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::PATCH,
+                        "/website/{website_id}/helpdesk/locale/{locale}/category/{category_id}/section/{section_id}",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "updateHelpdeskLocaleSection",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -2314,6 +2658,7 @@ impl WebsiteHelpdesk<'_> {
     /// - Operation: `deleteHelpdeskLocaleSection`
     /// - Tiers: `user`, `plugin`
     #[deprecated]
+    #[cfg(feature = "legacy")]
     pub async fn delete_helpdesk_locale_section(
         &self,
         website_id: &str,
@@ -2328,16 +2673,14 @@ impl WebsiteHelpdesk<'_> {
             ::crisp_runtime::client::encode_path_segment(category_id),
             ::crisp_runtime::client::encode_path_segment(section_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "deleteHelpdeskLocaleSection",
-                ::reqwest::Method::DELETE,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "deleteHelpdeskLocaleSection",
+                    ::reqwest::Method::DELETE,
+                    "/website/{website_id}/helpdesk/locale/{locale}/category/{category_id}/section/{section_id}",
+                    path,
+                ),
             )
             .await
     }
@@ -2350,6 +2693,7 @@ impl WebsiteHelpdesk<'_> {
     /// - Tiers: `user`, `plugin`
     /// - Paged: by `page_number`, from 1 until a page comes back empty
     #[deprecated]
+    #[cfg(feature = "legacy")]
     pub async fn list_helpdesk_locale_sections(
         &self,
         website_id: &str,
@@ -2363,18 +2707,56 @@ impl WebsiteHelpdesk<'_> {
             ::crisp_runtime::client::encode_path_segment(locale),
             ::crisp_runtime::client::encode_path_segment(category_id), page_number
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listHelpdeskLocaleSections",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "listHelpdeskLocaleSections",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/helpdesk/locale/{locale}/category/{category_id}/sections/{page_number}",
+                    path,
+                ),
             )
             .await
+    }
+    /// Every item of [`list_helpdesk_locale_sections`](Self::list_helpdesk_locale_sections), page after page from page 1 until a page comes back empty.
+    ///
+    /// Pages are fetched one at a time, as items are consumed; the stream ends after the
+    /// first error, which is its last item. Takes the same arguments and options as the
+    /// single-page call.
+    #[cfg(feature = "legacy")]
+    #[deprecated]
+    #[allow(deprecated)]
+    pub fn list_helpdesk_locale_sections_stream(
+        &self,
+        website_id: &str,
+        locale: &str,
+        category_id: &str,
+    ) -> impl ::crisp_runtime::client::Stream<
+        Item = Result<::crisp_models::HelpdeskSection, ::crisp_runtime::client::Error>,
+    > + Send + 'static {
+        let core = self.core.clone();
+        let website_id = website_id.to_owned();
+        let locale = locale.to_owned();
+        let category_id = category_id.to_owned();
+        ::crisp_runtime::client::pages(move |page_number| {
+            let core = core.clone();
+            let website_id = website_id.clone();
+            let locale = locale.clone();
+            let category_id = category_id.clone();
+            async move {
+                WebsiteHelpdesk::<T> {
+                    core: &core,
+                    tier: ::std::marker::PhantomData,
+                }
+                    .list_helpdesk_locale_sections(
+                        &website_id,
+                        &locale,
+                        &category_id,
+                        page_number,
+                    )
+                    .await
+            }
+        })
     }
     /// Export legacy articles
     ///
@@ -2385,26 +2767,28 @@ impl WebsiteHelpdesk<'_> {
     /// - Tiers: `user`
     /// - Serves the Node client's `exportHelpdeskLocaleArticles`
     #[deprecated]
+    #[cfg(feature = "legacy")]
     pub async fn export_helpdesk_locale_articles_legacy(
         &self,
         website_id: &str,
         locale: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/helpdesk/locale/{}/export",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(locale)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "exportHelpdeskLocaleArticlesLegacy",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "exportHelpdeskLocaleArticlesLegacy",
+                    ::reqwest::Method::POST,
+                    "/website/{website_id}/helpdesk/locale/{locale}/export",
+                    path,
+                ),
             )
             .await
     }
@@ -2418,6 +2802,7 @@ impl WebsiteHelpdesk<'_> {
     /// - Paged: by `page_number`, from 1 until a page comes back empty
     /// - Serves the Node client's `listHelpdeskLocaleFeedbacks`
     #[deprecated]
+    #[cfg(feature = "legacy")]
     pub async fn list_helpdesk_locale_feedbacks_legacy(
         &self,
         website_id: &str,
@@ -2437,17 +2822,57 @@ impl WebsiteHelpdesk<'_> {
         if let Some(value) = &options.filter_date_end {
             query.push_str("filter_date_end", value);
         }
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listHelpdeskLocaleFeedbacksLegacy",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                        "listHelpdeskLocaleFeedbacksLegacy",
+                        ::reqwest::Method::GET,
+                        "/website/{website_id}/helpdesk/locale/{locale}/feedback/list/{page_number}",
+                        path,
+                    )
+                    .query(query),
             )
             .await
+    }
+    /// Every item of [`list_helpdesk_locale_feedbacks_legacy`](Self::list_helpdesk_locale_feedbacks_legacy), page after page from page 1 until a page comes back empty.
+    ///
+    /// Pages are fetched one at a time, as items are consumed; the stream ends after the
+    /// first error, which is its last item. Takes the same arguments and options as the
+    /// single-page call.
+    #[cfg(feature = "legacy")]
+    #[deprecated]
+    #[allow(deprecated)]
+    pub fn list_helpdesk_locale_feedbacks_legacy_stream(
+        &self,
+        website_id: &str,
+        locale: &str,
+        options: &::crisp_models::ListHelpdeskLocaleFeedbacksLegacyOptions,
+    ) -> impl ::crisp_runtime::client::Stream<
+        Item = Result<::crisp_models::HelpdeskFeedback, ::crisp_runtime::client::Error>,
+    > + Send + 'static {
+        let core = self.core.clone();
+        let website_id = website_id.to_owned();
+        let locale = locale.to_owned();
+        let options = options.clone();
+        ::crisp_runtime::client::pages(move |page_number| {
+            let core = core.clone();
+            let website_id = website_id.clone();
+            let locale = locale.clone();
+            let options = options.clone();
+            async move {
+                WebsiteHelpdesk::<T> {
+                    core: &core,
+                    tier: ::std::marker::PhantomData,
+                }
+                    .list_helpdesk_locale_feedbacks_legacy(
+                        &website_id,
+                        &locale,
+                        page_number,
+                        &options,
+                    )
+                    .await
+            }
+        })
     }
     /// Count legacy reader ratings
     ///
@@ -2458,6 +2883,7 @@ impl WebsiteHelpdesk<'_> {
     /// - Tiers: `user`, `plugin`
     /// - Serves the Node client's `mapHelpdeskLocaleFeedbackRatings`
     #[deprecated]
+    #[cfg(feature = "legacy")]
     pub async fn map_helpdesk_locale_feedback_ratings_legacy(
         &self,
         website_id: &str,
@@ -2479,15 +2905,15 @@ impl WebsiteHelpdesk<'_> {
         if let Some(value) = &options.filter_date_end {
             query.push_str("filter_date_end", value);
         }
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "mapHelpdeskLocaleFeedbackRatingsLegacy",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                        "mapHelpdeskLocaleFeedbackRatingsLegacy",
+                        ::reqwest::Method::GET,
+                        "/website/{website_id}/helpdesk/locale/{locale}/feedback/ratings",
+                        path,
+                    )
+                    .query(query),
             )
             .await
     }
@@ -2500,32 +2926,37 @@ impl WebsiteHelpdesk<'_> {
     /// - Tiers: `user`
     /// - Serves the Node client's `importExternalHelpdeskToLocale`
     #[deprecated]
+    #[cfg(feature = "legacy")]
     pub async fn import_external_helpdesk_to_locale_legacy(
         &self,
         website_id: &str,
         locale: &str,
         body: &::crisp_models::HelpdeskExternalImport,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/helpdesk/locale/{}/import",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(locale)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "importExternalHelpdeskToLocaleLegacy",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "importExternalHelpdeskToLocaleLegacy",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::POST,
+                        "/website/{website_id}/helpdesk/locale/{locale}/import",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "importExternalHelpdeskToLocaleLegacy",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }

@@ -6,12 +6,13 @@
 ///
 /// Web hooks of a website, which post chosen events to a target URL: creating, reading, changing and removing them. Internal routes.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct WebsiteHook<'a> {
+pub struct WebsiteHook<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl WebsiteHook<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHook<'_, T> {
     /// Create a web hook
     ///
     /// Adds a web hook that posts the chosen events to a target URL. Crisp keeps this route for its own apps; it may change without notice.
@@ -20,25 +21,28 @@ impl WebsiteHook<'_> {
     /// - Operation: `createANewHook`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn create_a_new_hook(
         &self,
         website_id: &str,
         body: &::crisp_models::HookNew,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/hook", ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "createANewHook",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("createANewHook", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "createANewHook",
+                        ::reqwest::Method::POST,
+                        "/website/{website_id}/hook",
+                        path,
+                    )
+                    .body(
+                        Some(::crisp_runtime::client::json_body("createANewHook", body)?),
+                    ),
             )
             .await
     }
@@ -50,21 +54,28 @@ impl WebsiteHook<'_> {
     /// - Operation: `getAHook`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn get_a_hook(
         &self,
         website_id: &str,
         hook_id: &str,
-    ) -> Result<::crisp_models::Hook, ::crisp_runtime::client::Error> {
+    ) -> Result<::crisp_models::Hook, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/hook/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(hook_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
-            .send_json("getAHook", ::reqwest::Method::GET, path, query, headers, None)
+            .send_json(
+                ::crisp_runtime::client::Call::new(
+                    "getAHook",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/hook/{hook_id}",
+                    path,
+                ),
+            )
             .await
     }
     /// Check whether a web hook exists
@@ -77,20 +88,29 @@ impl WebsiteHook<'_> {
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     ///
     /// Answers `Ok(true)` when the resource exists and `Ok(false)` when Crisp answers 404.
-    #[cfg(feature = "internal")]
     pub async fn check_if_hook_exists(
         &self,
         website_id: &str,
         hook_id: &str,
-    ) -> Result<bool, ::crisp_runtime::client::Error> {
+    ) -> Result<bool, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/hook/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(hook_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
-        self.core.send_head("checkIfHookExists", path, query, headers).await
+        self.core
+            .send_head(
+                ::crisp_runtime::client::Call::new(
+                    "checkIfHookExists",
+                    ::reqwest::Method::HEAD,
+                    "/website/{website_id}/hook/{hook_id}",
+                    path,
+                ),
+            )
+            .await
     }
     /// Save a web hook
     ///
@@ -100,28 +120,29 @@ impl WebsiteHook<'_> {
     /// - Operation: `saveAHook`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn save_a_hook(
         &self,
         website_id: &str,
         hook_id: &str,
         body: &::crisp_models::HookNew,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/hook/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(hook_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "saveAHook",
-                ::reqwest::Method::PUT,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("saveAHook", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "saveAHook",
+                        ::reqwest::Method::PUT,
+                        "/website/{website_id}/hook/{hook_id}",
+                        path,
+                    )
+                    .body(Some(::crisp_runtime::client::json_body("saveAHook", body)?)),
             )
             .await
     }
@@ -133,28 +154,29 @@ impl WebsiteHook<'_> {
     /// - Operation: `updateAHook`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn update_a_hook(
         &self,
         website_id: &str,
         hook_id: &str,
         body: &::crisp_models::HookUpdate,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/hook/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(hook_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "updateAHook",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("updateAHook", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "updateAHook",
+                        ::reqwest::Method::PATCH,
+                        "/website/{website_id}/hook/{hook_id}",
+                        path,
+                    )
+                    .body(Some(::crisp_runtime::client::json_body("updateAHook", body)?)),
             )
             .await
     }
@@ -166,27 +188,27 @@ impl WebsiteHook<'_> {
     /// - Operation: `removeAHook`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn remove_a_hook(
         &self,
         website_id: &str,
         hook_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/hook/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(hook_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "removeAHook",
-                ::reqwest::Method::DELETE,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "removeAHook",
+                    ::reqwest::Method::DELETE,
+                    "/website/{website_id}/hook/{hook_id}",
+                    path,
+                ),
             )
             .await
     }

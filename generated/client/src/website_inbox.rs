@@ -6,12 +6,13 @@
 ///
 /// Inboxes: filtered queues that conversations are filed into, each with its own members.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct WebsiteInbox<'a> {
+pub struct WebsiteInbox<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl WebsiteInbox<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteInbox<'_, T> {
     /// Create an inbox
     ///
     /// Creates an inbox with its members and filing conditions and returns its identifier.
@@ -23,20 +24,24 @@ impl WebsiteInbox<'_> {
         &self,
         website_id: &str,
         body: &::crisp_models::Inbox,
-    ) -> Result<::crisp_models::CreateNewInboxData, ::crisp_runtime::client::Error> {
+    ) -> Result<::crisp_models::CreateNewInboxData, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/inbox", ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "createNewInbox",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("createNewInbox", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "createNewInbox",
+                        ::reqwest::Method::POST,
+                        "/website/{website_id}/inbox",
+                        path,
+                    )
+                    .body(
+                        Some(::crisp_runtime::client::json_body("createNewInbox", body)?),
+                    ),
             )
             .await
     }
@@ -57,10 +62,15 @@ impl WebsiteInbox<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(inbox_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
-            .send_json("getInbox", ::reqwest::Method::GET, path, query, headers, None)
+            .send_json(
+                ::crisp_runtime::client::Call::new(
+                    "getInbox",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/inbox/{inbox_id}",
+                    path,
+                ),
+            )
             .await
     }
     /// Check whether an inbox exists
@@ -82,9 +92,16 @@ impl WebsiteInbox<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(inbox_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
-        self.core.send_head("checkInboxExists", path, query, headers).await
+        self.core
+            .send_head(
+                ::crisp_runtime::client::Call::new(
+                    "checkInboxExists",
+                    ::reqwest::Method::HEAD,
+                    "/website/{website_id}/inbox/{inbox_id}",
+                    path,
+                ),
+            )
+            .await
     }
     /// Save an inbox
     ///
@@ -98,22 +115,24 @@ impl WebsiteInbox<'_> {
         website_id: &str,
         inbox_id: &str,
         body: &::crisp_models::Inbox,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/inbox/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(inbox_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "saveInbox",
-                ::reqwest::Method::PUT,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("saveInbox", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "saveInbox",
+                        ::reqwest::Method::PUT,
+                        "/website/{website_id}/inbox/{inbox_id}",
+                        path,
+                    )
+                    .body(Some(::crisp_runtime::client::json_body("saveInbox", body)?)),
             )
             .await
     }
@@ -128,22 +147,23 @@ impl WebsiteInbox<'_> {
         &self,
         website_id: &str,
         inbox_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/inbox/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(inbox_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "deleteInbox",
-                ::reqwest::Method::DELETE,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "deleteInbox",
+                    ::reqwest::Method::DELETE,
+                    "/website/{website_id}/inbox/{inbox_id}",
+                    path,
+                ),
             )
             .await
     }
@@ -158,21 +178,30 @@ impl WebsiteInbox<'_> {
         &self,
         website_id: &str,
         body: &::crisp_models::BatchOrderInboxesBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/inboxes/batch/order",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "batchOrderInboxes",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("batchOrderInboxes", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "batchOrderInboxes",
+                        ::reqwest::Method::PATCH,
+                        "/website/{website_id}/inboxes/batch/order",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "batchOrderInboxes",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -193,10 +222,41 @@ impl WebsiteInbox<'_> {
             "/website/{}/inboxes/list/{}",
             ::crisp_runtime::client::encode_path_segment(website_id), page_number
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
-            .send_json("listInboxes", ::reqwest::Method::GET, path, query, headers, None)
+            .send_json(
+                ::crisp_runtime::client::Call::new(
+                    "listInboxes",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/inboxes/list/{page_number}",
+                    path,
+                ),
+            )
             .await
+    }
+    /// Every item of [`list_inboxes`](Self::list_inboxes), page after page from page 1 until a page comes back empty.
+    ///
+    /// Pages are fetched one at a time, as items are consumed; the stream ends after the
+    /// first error, which is its last item. Takes the same arguments and options as the
+    /// single-page call.
+    pub fn list_inboxes_stream(
+        &self,
+        website_id: &str,
+    ) -> impl ::crisp_runtime::client::Stream<
+        Item = Result<::crisp_models::Inbox, ::crisp_runtime::client::Error>,
+    > + Send + 'static {
+        let core = self.core.clone();
+        let website_id = website_id.to_owned();
+        ::crisp_runtime::client::pages(move |page_number| {
+            let core = core.clone();
+            let website_id = website_id.clone();
+            async move {
+                WebsiteInbox::<T> {
+                    core: &core,
+                    tier: ::std::marker::PhantomData,
+                }
+                    .list_inboxes(&website_id, page_number)
+                    .await
+            }
+        })
     }
 }

@@ -6,12 +6,13 @@
 ///
 /// Operator invitations to a website, addressed by their identifier and key.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct WebsiteInvite<'a> {
+pub struct WebsiteInvite<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl WebsiteInvite<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteInvite<'_, T> {
     /// Get an operator invitation
     ///
     /// Reads an invitation from its identifier and key, for example to check that it is still valid before redeeming it. Crisp keeps this route for its own apps; it is not part of the public API and may change without notice.
@@ -20,7 +21,6 @@ impl WebsiteInvite<'_> {
     /// - Operation: `getInviteDetails`
     /// - Tiers: not stated by the reference
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn get_invite_details(
         &self,
         website_id: &str,
@@ -33,16 +33,14 @@ impl WebsiteInvite<'_> {
             ::crisp_runtime::client::encode_path_segment(invite_identifier),
             ::crisp_runtime::client::encode_path_segment(invite_key)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "getInviteDetails",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "getInviteDetails",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/invite/{invite_identifier}/{invite_key}",
+                    path,
+                ),
             )
             .await
     }
@@ -54,29 +52,29 @@ impl WebsiteInvite<'_> {
     /// - Operation: `redeemInvite`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn redeem_invite(
         &self,
         website_id: &str,
         invite_identifier: &str,
         invite_key: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/invite/{}/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(invite_identifier),
             ::crisp_runtime::client::encode_path_segment(invite_key)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "redeemInvite",
-                ::reqwest::Method::PUT,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "redeemInvite",
+                    ::reqwest::Method::PUT,
+                    "/website/{website_id}/invite/{invite_identifier}/{invite_key}",
+                    path,
+                ),
             )
             .await
     }
@@ -88,7 +86,6 @@ impl WebsiteInvite<'_> {
     /// - Operation: `deleteInviteKeypair`
     /// - Tiers: not stated by the reference
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn delete_invite_keypair(
         &self,
         website_id: &str,
@@ -101,16 +98,14 @@ impl WebsiteInvite<'_> {
             ::crisp_runtime::client::encode_path_segment(invite_identifier),
             ::crisp_runtime::client::encode_path_segment(invite_key)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "deleteInviteKeypair",
-                ::reqwest::Method::DELETE,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "deleteInviteKeypair",
+                    ::reqwest::Method::DELETE,
+                    "/website/{website_id}/invite/{invite_identifier}/{invite_key}",
+                    path,
+                ),
             )
             .await
     }

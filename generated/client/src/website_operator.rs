@@ -6,12 +6,13 @@
 ///
 /// Operators (team members) of a website: listing, inviting, changing roles and removing them.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct WebsiteOperator<'a> {
+pub struct WebsiteOperator<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl WebsiteOperator<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteOperator<'_, T> {
     /// Invite an operator
     ///
     /// Sends an invitation to join the website as an operator to an email address. The inviting user confirms the action with a verification secret.
@@ -23,21 +24,30 @@ impl WebsiteOperator<'_> {
         &self,
         website_id: &str,
         body: &::crisp_models::OperatorInvitation,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/operator",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "inviteWebsiteOperator",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("inviteWebsiteOperator", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "inviteWebsiteOperator",
+                        ::reqwest::Method::POST,
+                        "/website/{website_id}/operator",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "inviteWebsiteOperator",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -59,16 +69,14 @@ impl WebsiteOperator<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(user_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "getWebsiteOperator",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "getWebsiteOperator",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/operator/{user_id}",
+                    path,
+                ),
             )
             .await
     }
@@ -84,24 +92,31 @@ impl WebsiteOperator<'_> {
         website_id: &str,
         user_id: &str,
         body: &::crisp_models::ChangeOperatorMembershipBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/operator/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(user_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "changeOperatorMembership",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body("changeOperatorMembership", body)?,
-                ),
+                ::crisp_runtime::client::Call::new(
+                        "changeOperatorMembership",
+                        ::reqwest::Method::PATCH,
+                        "/website/{website_id}/operator/{user_id}",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "changeOperatorMembership",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -116,22 +131,23 @@ impl WebsiteOperator<'_> {
         &self,
         website_id: &str,
         user_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/operator/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(user_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "unlinkOperatorFromWebsite",
-                ::reqwest::Method::DELETE,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "unlinkOperatorFromWebsite",
+                    ::reqwest::Method::DELETE,
+                    "/website/{website_id}/operator/{user_id}",
+                    path,
+                ),
             )
             .await
     }
@@ -153,16 +169,14 @@ impl WebsiteOperator<'_> {
             "/website/{}/operators/active",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listLastActiveWebsiteOperators",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "listLastActiveWebsiteOperators",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/operators/active",
+                    path,
+                ),
             )
             .await
     }
@@ -176,21 +190,22 @@ impl WebsiteOperator<'_> {
     pub async fn flush_last_active_website_operators(
         &self,
         website_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/operators/active",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "flushLastActiveWebsiteOperators",
-                ::reqwest::Method::DELETE,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "flushLastActiveWebsiteOperators",
+                    ::reqwest::Method::DELETE,
+                    "/website/{website_id}/operators/active",
+                    path,
+                ),
             )
             .await
     }
@@ -210,21 +225,22 @@ impl WebsiteOperator<'_> {
             "/website/{}/operators/email",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "sendEmailToWebsiteOperators",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "sendEmailToWebsiteOperators",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::POST,
+                        "/website/{website_id}/operators/email",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "sendEmailToWebsiteOperators",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -247,16 +263,14 @@ impl WebsiteOperator<'_> {
             "/website/{}/operators/list",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listWebsiteOperators",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "listWebsiteOperators",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/operators/list",
+                    path,
+                ),
             )
             .await
     }

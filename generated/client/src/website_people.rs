@@ -6,12 +6,13 @@
 ///
 /// Contact (people) profiles of the website CRM: cards, custom data, events, campaigns, e-mail subscription, suggestions, import and export.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct WebsitePeople<'a> {
+pub struct WebsitePeople<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl WebsitePeople<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> WebsitePeople<'_, T> {
     /// List the campaigns of a contact
     ///
     /// Returns one page of the campaigns a contact has received, with when they were sent and what the contact did with them.
@@ -25,24 +26,57 @@ impl WebsitePeople<'_> {
         website_id: &str,
         people_id: &str,
         page_number: u32,
-    ) -> Result<Vec<::crisp_models::PeopleCampaign>, ::crisp_runtime::client::Error> {
+    ) -> Result<Vec<::crisp_models::PeopleCampaign>, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/people/campaigns/{}/list/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(people_id), page_number
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listPeopleCampaigns",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "listPeopleCampaigns",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/people/campaigns/{people_id}/list/{page_number}",
+                    path,
+                ),
             )
             .await
+    }
+    /// Every item of [`list_people_campaigns`](Self::list_people_campaigns), page after page from page 1 until a page comes back empty.
+    ///
+    /// Pages are fetched one at a time, as items are consumed; the stream ends after the
+    /// first error, which is its last item. Takes the same arguments and options as the
+    /// single-page call.
+    pub fn list_people_campaigns_stream(
+        &self,
+        website_id: &str,
+        people_id: &str,
+    ) -> impl ::crisp_runtime::client::Stream<
+        Item = Result<::crisp_models::PeopleCampaign, ::crisp_runtime::client::Error>,
+    > + Send + 'static
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
+        let core = self.core.clone();
+        let website_id = website_id.to_owned();
+        let people_id = people_id.to_owned();
+        ::crisp_runtime::client::pages(move |page_number| {
+            let core = core.clone();
+            let website_id = website_id.clone();
+            let people_id = people_id.clone();
+            async move {
+                WebsitePeople::<T> {
+                    core: &core,
+                    tier: ::std::marker::PhantomData,
+                }
+                    .list_people_campaigns(&website_id, &people_id, page_number)
+                    .await
+            }
+        })
     }
     /// List the conversations of a contact
     ///
@@ -74,17 +108,54 @@ impl WebsitePeople<'_> {
         if let Some(value) = &options.filter_not_resolved {
             query.push_bool("filter_not_resolved", *value);
         }
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listPeopleConversations",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                        "listPeopleConversations",
+                        ::reqwest::Method::GET,
+                        "/website/{website_id}/people/conversations/{people_id}/list/{page_number}",
+                        path,
+                    )
+                    .query(query),
             )
             .await
+    }
+    /// Every item of [`list_people_conversations`](Self::list_people_conversations), page after page from page 1 until a page comes back empty.
+    ///
+    /// Pages are fetched one at a time, as items are consumed; the stream ends after the
+    /// first error, which is its last item. Takes the same arguments and options as the
+    /// single-page call.
+    pub fn list_people_conversations_stream(
+        &self,
+        website_id: &str,
+        people_id: &str,
+        options: &::crisp_models::ListPeopleConversationsOptions,
+    ) -> impl ::crisp_runtime::client::Stream<
+        Item = Result<String, ::crisp_runtime::client::Error>,
+    > + Send + 'static {
+        let core = self.core.clone();
+        let website_id = website_id.to_owned();
+        let people_id = people_id.to_owned();
+        let options = options.clone();
+        ::crisp_runtime::client::pages(move |page_number| {
+            let core = core.clone();
+            let website_id = website_id.clone();
+            let people_id = people_id.clone();
+            let options = options.clone();
+            async move {
+                WebsitePeople::<T> {
+                    core: &core,
+                    tier: ::std::marker::PhantomData,
+                }
+                    .list_people_conversations(
+                        &website_id,
+                        &people_id,
+                        page_number,
+                        &options,
+                    )
+                    .await
+            }
+        })
     }
     /// Get the custom data of a contact
     ///
@@ -104,16 +175,14 @@ impl WebsitePeople<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(people_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "getPeopleData",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "getPeopleData",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/people/data/{people_id}",
+                    path,
+                ),
             )
             .await
     }
@@ -135,16 +204,17 @@ impl WebsitePeople<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(people_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "savePeopleData",
-                ::reqwest::Method::PUT,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("savePeopleData", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "savePeopleData",
+                        ::reqwest::Method::PUT,
+                        "/website/{website_id}/people/data/{people_id}",
+                        path,
+                    )
+                    .body(
+                        Some(::crisp_runtime::client::json_body("savePeopleData", body)?),
+                    ),
             )
             .await
     }
@@ -166,16 +236,19 @@ impl WebsitePeople<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(people_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "updatePeopleData",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("updatePeopleData", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "updatePeopleData",
+                        ::reqwest::Method::PATCH,
+                        "/website/{website_id}/people/data/{people_id}",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body("updatePeopleData", body)?,
+                        ),
+                    ),
             )
             .await
     }
@@ -197,16 +270,17 @@ impl WebsitePeople<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(people_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "addPeopleEvent",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("addPeopleEvent", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "addPeopleEvent",
+                        ::reqwest::Method::POST,
+                        "/website/{website_id}/people/events/{people_id}",
+                        path,
+                    )
+                    .body(
+                        Some(::crisp_runtime::client::json_body("addPeopleEvent", body)?),
+                    ),
             )
             .await
     }
@@ -229,18 +303,45 @@ impl WebsitePeople<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(people_id), page_number
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listPeopleEvents",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "listPeopleEvents",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/people/events/{people_id}/list/{page_number}",
+                    path,
+                ),
             )
             .await
+    }
+    /// Every item of [`list_people_events`](Self::list_people_events), page after page from page 1 until a page comes back empty.
+    ///
+    /// Pages are fetched one at a time, as items are consumed; the stream ends after the
+    /// first error, which is its last item. Takes the same arguments and options as the
+    /// single-page call.
+    pub fn list_people_events_stream(
+        &self,
+        website_id: &str,
+        people_id: &str,
+    ) -> impl ::crisp_runtime::client::Stream<
+        Item = Result<::crisp_models::PeopleEvent, ::crisp_runtime::client::Error>,
+    > + Send + 'static {
+        let core = self.core.clone();
+        let website_id = website_id.to_owned();
+        let people_id = people_id.to_owned();
+        ::crisp_runtime::client::pages(move |page_number| {
+            let core = core.clone();
+            let website_id = website_id.clone();
+            let people_id = people_id.clone();
+            async move {
+                WebsitePeople::<T> {
+                    core: &core,
+                    tier: ::std::marker::PhantomData,
+                }
+                    .list_people_events(&website_id, &people_id, page_number)
+                    .await
+            }
+        })
     }
     /// Export all contact profiles
     ///
@@ -252,21 +353,22 @@ impl WebsitePeople<'_> {
     pub async fn export_people_profiles(
         &self,
         website_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/people/export/profiles",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "exportPeopleProfiles",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "exportPeopleProfiles",
+                    ::reqwest::Method::POST,
+                    "/website/{website_id}/people/export/profiles",
+                    path,
+                ),
             )
             .await
     }
@@ -281,21 +383,30 @@ impl WebsitePeople<'_> {
         &self,
         website_id: &str,
         body: &::crisp_models::PeopleProfileImportSetup,
-    ) -> Result<::crisp_models::PeopleProfileImport, ::crisp_runtime::client::Error> {
+    ) -> Result<::crisp_models::PeopleProfileImport, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/people/import/profiles",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "importPeopleProfiles",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("importPeopleProfiles", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "importPeopleProfiles",
+                        ::reqwest::Method::POST,
+                        "/website/{website_id}/people/import/profiles",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "importPeopleProfiles",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -317,16 +428,22 @@ impl WebsitePeople<'_> {
             "/website/{}/people/profile",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "addNewPeopleProfile",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("addNewPeopleProfile", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "addNewPeopleProfile",
+                        ::reqwest::Method::POST,
+                        "/website/{website_id}/people/profile",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "addNewPeopleProfile",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -348,16 +465,14 @@ impl WebsitePeople<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(people_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "getPeopleProfile",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "getPeopleProfile",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/people/profile/{people_id}",
+                    path,
+                ),
             )
             .await
     }
@@ -380,9 +495,16 @@ impl WebsitePeople<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(people_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
-        self.core.send_head("checkPeopleProfileExists", path, query, headers).await
+        self.core
+            .send_head(
+                ::crisp_runtime::client::Call::new(
+                    "checkPeopleProfileExists",
+                    ::reqwest::Method::HEAD,
+                    "/website/{website_id}/people/profile/{people_id}",
+                    path,
+                ),
+            )
+            .await
     }
     /// Replace a contact profile
     ///
@@ -404,16 +526,22 @@ impl WebsitePeople<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(people_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "savePeopleProfile",
-                ::reqwest::Method::PUT,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("savePeopleProfile", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "savePeopleProfile",
+                        ::reqwest::Method::PUT,
+                        "/website/{website_id}/people/profile/{people_id}",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "savePeopleProfile",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -437,16 +565,22 @@ impl WebsitePeople<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(people_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "updatePeopleProfile",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("updatePeopleProfile", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "updatePeopleProfile",
+                        ::reqwest::Method::PATCH,
+                        "/website/{website_id}/people/profile/{people_id}",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "updatePeopleProfile",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -469,16 +603,14 @@ impl WebsitePeople<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(people_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "removePeopleProfile",
-                ::reqwest::Method::DELETE,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "removePeopleProfile",
+                    ::reqwest::Method::DELETE,
+                    "/website/{website_id}/people/profile/{people_id}",
+                    path,
+                ),
             )
             .await
     }
@@ -526,17 +658,46 @@ impl WebsitePeople<'_> {
         if let Some(value) = &options.filter_date_end {
             query.push_str("filter_date_end", value);
         }
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listPeopleProfiles",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                        "listPeopleProfiles",
+                        ::reqwest::Method::GET,
+                        "/website/{website_id}/people/profiles/{page_number}",
+                        path,
+                    )
+                    .query(query),
             )
             .await
+    }
+    /// Every item of [`list_people_profiles`](Self::list_people_profiles), page after page from page 1 until a page comes back empty.
+    ///
+    /// Pages are fetched one at a time, as items are consumed; the stream ends after the
+    /// first error, which is its last item. Takes the same arguments and options as the
+    /// single-page call.
+    pub fn list_people_profiles_stream(
+        &self,
+        website_id: &str,
+        options: &::crisp_models::ListPeopleProfilesOptions,
+    ) -> impl ::crisp_runtime::client::Stream<
+        Item = Result<::crisp_models::PeopleProfile, ::crisp_runtime::client::Error>,
+    > + Send + 'static {
+        let core = self.core.clone();
+        let website_id = website_id.to_owned();
+        let options = options.clone();
+        ::crisp_runtime::client::pages(move |page_number| {
+            let core = core.clone();
+            let website_id = website_id.clone();
+            let options = options.clone();
+            async move {
+                WebsitePeople::<T> {
+                    core: &core,
+                    tier: ::std::marker::PhantomData,
+                }
+                    .list_people_profiles(&website_id, page_number, &options)
+                    .await
+            }
+        })
     }
     /// Get contact statistics
     ///
@@ -553,16 +714,14 @@ impl WebsitePeople<'_> {
             "/website/{}/people/stats",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "getPeopleStatistics",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "getPeopleStatistics",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/people/stats",
+                    path,
+                ),
             )
             .await
     }
@@ -583,16 +742,14 @@ impl WebsitePeople<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(people_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "getPeopleSubscriptionStatus",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "getPeopleSubscriptionStatus",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/people/subscription/{people_id}",
+                    path,
+                ),
             )
             .await
     }
@@ -614,21 +771,22 @@ impl WebsitePeople<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(people_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "updatePeopleSubscriptionStatus",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "updatePeopleSubscriptionStatus",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::PATCH,
+                        "/website/{website_id}/people/subscription/{people_id}",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "updatePeopleSubscriptionStatus",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -648,21 +806,22 @@ impl WebsitePeople<'_> {
             "/website/{}/people/suggest/data",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "deleteSuggestedPeopleDataKey",
-                ::reqwest::Method::DELETE,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "deleteSuggestedPeopleDataKey",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::DELETE,
+                        "/website/{website_id}/people/suggest/data",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "deleteSuggestedPeopleDataKey",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -686,18 +845,45 @@ impl WebsitePeople<'_> {
             "/website/{}/people/suggest/data/{}",
             ::crisp_runtime::client::encode_path_segment(website_id), page_number
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listSuggestedPeopleDataKeys",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "listSuggestedPeopleDataKeys",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/people/suggest/data/{page_number}",
+                    path,
+                ),
             )
             .await
+    }
+    /// Every item of [`list_suggested_people_data_keys`](Self::list_suggested_people_data_keys), page after page from page 1 until a page comes back empty.
+    ///
+    /// Pages are fetched one at a time, as items are consumed; the stream ends after the
+    /// first error, which is its last item. Takes the same arguments and options as the
+    /// single-page call.
+    pub fn list_suggested_people_data_keys_stream(
+        &self,
+        website_id: &str,
+    ) -> impl ::crisp_runtime::client::Stream<
+        Item = Result<
+            ::crisp_models::PeopleSuggestedDataKey,
+            ::crisp_runtime::client::Error,
+        >,
+    > + Send + 'static {
+        let core = self.core.clone();
+        let website_id = website_id.to_owned();
+        ::crisp_runtime::client::pages(move |page_number| {
+            let core = core.clone();
+            let website_id = website_id.clone();
+            async move {
+                WebsitePeople::<T> {
+                    core: &core,
+                    tier: ::std::marker::PhantomData,
+                }
+                    .list_suggested_people_data_keys(&website_id, page_number)
+                    .await
+            }
+        })
     }
     /// Delete a suggested contact event
     ///
@@ -715,21 +901,22 @@ impl WebsitePeople<'_> {
             "/website/{}/people/suggest/event",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "deleteSuggestedPeopleEvent",
-                ::reqwest::Method::DELETE,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "deleteSuggestedPeopleEvent",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::DELETE,
+                        "/website/{website_id}/people/suggest/event",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "deleteSuggestedPeopleEvent",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -753,18 +940,45 @@ impl WebsitePeople<'_> {
             "/website/{}/people/suggest/events/{}",
             ::crisp_runtime::client::encode_path_segment(website_id), page_number
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listSuggestedPeopleEvents",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "listSuggestedPeopleEvents",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/people/suggest/events/{page_number}",
+                    path,
+                ),
             )
             .await
+    }
+    /// Every item of [`list_suggested_people_events`](Self::list_suggested_people_events), page after page from page 1 until a page comes back empty.
+    ///
+    /// Pages are fetched one at a time, as items are consumed; the stream ends after the
+    /// first error, which is its last item. Takes the same arguments and options as the
+    /// single-page call.
+    pub fn list_suggested_people_events_stream(
+        &self,
+        website_id: &str,
+    ) -> impl ::crisp_runtime::client::Stream<
+        Item = Result<
+            ::crisp_models::PeopleSuggestedEvent,
+            ::crisp_runtime::client::Error,
+        >,
+    > + Send + 'static {
+        let core = self.core.clone();
+        let website_id = website_id.to_owned();
+        ::crisp_runtime::client::pages(move |page_number| {
+            let core = core.clone();
+            let website_id = website_id.clone();
+            async move {
+                WebsitePeople::<T> {
+                    core: &core,
+                    tier: ::std::marker::PhantomData,
+                }
+                    .list_suggested_people_events(&website_id, page_number)
+                    .await
+            }
+        })
     }
     /// Delete a suggested contact segment
     ///
@@ -782,21 +996,22 @@ impl WebsitePeople<'_> {
             "/website/{}/people/suggest/segment",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "deleteSuggestedPeopleSegment",
-                ::reqwest::Method::DELETE,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "deleteSuggestedPeopleSegment",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::DELETE,
+                        "/website/{website_id}/people/suggest/segment",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "deleteSuggestedPeopleSegment",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -820,17 +1035,44 @@ impl WebsitePeople<'_> {
             "/website/{}/people/suggest/segments/{}",
             ::crisp_runtime::client::encode_path_segment(website_id), page_number
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listSuggestedPeopleSegments",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "listSuggestedPeopleSegments",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/people/suggest/segments/{page_number}",
+                    path,
+                ),
             )
             .await
+    }
+    /// Every item of [`list_suggested_people_segments`](Self::list_suggested_people_segments), page after page from page 1 until a page comes back empty.
+    ///
+    /// Pages are fetched one at a time, as items are consumed; the stream ends after the
+    /// first error, which is its last item. Takes the same arguments and options as the
+    /// single-page call.
+    pub fn list_suggested_people_segments_stream(
+        &self,
+        website_id: &str,
+    ) -> impl ::crisp_runtime::client::Stream<
+        Item = Result<
+            ::crisp_models::PeopleSuggestedSegment,
+            ::crisp_runtime::client::Error,
+        >,
+    > + Send + 'static {
+        let core = self.core.clone();
+        let website_id = website_id.to_owned();
+        ::crisp_runtime::client::pages(move |page_number| {
+            let core = core.clone();
+            let website_id = website_id.clone();
+            async move {
+                WebsitePeople::<T> {
+                    core: &core,
+                    tier: ::std::marker::PhantomData,
+                }
+                    .list_suggested_people_segments(&website_id, page_number)
+                    .await
+            }
+        })
     }
 }

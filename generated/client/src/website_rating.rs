@@ -6,12 +6,13 @@
 ///
 /// Satisfaction ratings that visitors leave on conversations.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct WebsiteRating<'a> {
+pub struct WebsiteRating<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl WebsiteRating<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteRating<'_, T> {
     /// Count the ratings of a website by stars
     ///
     /// Counts the conversation ratings of a website per number of stars, and those left with a comment, optionally over a date range. Crisp keeps this route for its own apps; it is not part of the public API and may change without notice.
@@ -20,12 +21,14 @@ impl WebsiteRating<'_> {
     /// - Operation: `mapSessionRatingStars`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn map_session_rating_stars(
         &self,
         website_id: &str,
         options: &::crisp_models::MapSessionRatingStarsOptions,
-    ) -> Result<::crisp_models::RatingStars, ::crisp_runtime::client::Error> {
+    ) -> Result<::crisp_models::RatingStars, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/rating/sessions/stars",
             ::crisp_runtime::client::encode_path_segment(website_id)
@@ -37,15 +40,15 @@ impl WebsiteRating<'_> {
         if let Some(value) = &options.filter_date_end {
             query.push_str("filter_date_end", value);
         }
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "mapSessionRatingStars",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                        "mapSessionRatingStars",
+                        ::reqwest::Method::GET,
+                        "/website/{website_id}/rating/sessions/stars",
+                        path,
+                    )
+                    .query(query),
             )
             .await
     }
@@ -58,13 +61,15 @@ impl WebsiteRating<'_> {
     /// - Tiers: `user`
     /// - Paged: by `page_number`, from 1 until a page comes back empty
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn list_session_ratings(
         &self,
         website_id: &str,
         page_number: u32,
         options: &::crisp_models::ListSessionRatingsOptions,
-    ) -> Result<Vec<::crisp_models::Rating>, ::crisp_runtime::client::Error> {
+    ) -> Result<Vec<::crisp_models::Rating>, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/rating/sessions/list/{}",
             ::crisp_runtime::client::encode_path_segment(website_id), page_number
@@ -76,17 +81,49 @@ impl WebsiteRating<'_> {
         if let Some(value) = &options.filter_date_end {
             query.push_str("filter_date_end", value);
         }
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listSessionRatings",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                        "listSessionRatings",
+                        ::reqwest::Method::GET,
+                        "/website/{website_id}/rating/sessions/list/{page_number}",
+                        path,
+                    )
+                    .query(query),
             )
             .await
+    }
+    /// Every item of [`list_session_ratings`](Self::list_session_ratings), page after page from page 1 until a page comes back empty.
+    ///
+    /// Pages are fetched one at a time, as items are consumed; the stream ends after the
+    /// first error, which is its last item. Takes the same arguments and options as the
+    /// single-page call.
+    pub fn list_session_ratings_stream(
+        &self,
+        website_id: &str,
+        options: &::crisp_models::ListSessionRatingsOptions,
+    ) -> impl ::crisp_runtime::client::Stream<
+        Item = Result<::crisp_models::Rating, ::crisp_runtime::client::Error>,
+    > + Send + 'static
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
+        let core = self.core.clone();
+        let website_id = website_id.to_owned();
+        let options = options.clone();
+        ::crisp_runtime::client::pages(move |page_number| {
+            let core = core.clone();
+            let website_id = website_id.clone();
+            let options = options.clone();
+            async move {
+                WebsiteRating::<T> {
+                    core: &core,
+                    tier: ::std::marker::PhantomData,
+                }
+                    .list_session_ratings(&website_id, page_number, &options)
+                    .await
+            }
+        })
     }
     /// Get the rating of a conversation
     ///
@@ -96,7 +133,6 @@ impl WebsiteRating<'_> {
     /// - Operation: `resolveSessionRating`
     /// - Tiers: not stated by the reference
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn resolve_session_rating(
         &self,
         website_id: &str,
@@ -107,16 +143,14 @@ impl WebsiteRating<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "resolveSessionRating",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "resolveSessionRating",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/rating/session/{session_id}",
+                    path,
+                ),
             )
             .await
     }
@@ -128,7 +162,6 @@ impl WebsiteRating<'_> {
     /// - Operation: `submitSessionRating`
     /// - Tiers: not stated by the reference
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn submit_session_rating(
         &self,
         website_id: &str,
@@ -140,16 +173,22 @@ impl WebsiteRating<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "submitSessionRating",
-                ::reqwest::Method::PUT,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("submitSessionRating", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "submitSessionRating",
+                        ::reqwest::Method::PUT,
+                        "/website/{website_id}/rating/session/{session_id}",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "submitSessionRating",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -161,7 +200,6 @@ impl WebsiteRating<'_> {
     /// - Operation: `deleteSessionRating`
     /// - Tiers: not stated by the reference
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn delete_session_rating(
         &self,
         website_id: &str,
@@ -172,16 +210,14 @@ impl WebsiteRating<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "deleteSessionRating",
-                ::reqwest::Method::DELETE,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "deleteSessionRating",
+                    ::reqwest::Method::DELETE,
+                    "/website/{website_id}/rating/session/{session_id}",
+                    path,
+                ),
             )
             .await
     }

@@ -6,12 +6,13 @@
 ///
 /// Automatic assignment of conversations to operators: settings and rules.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct WebsiteRouting<'a> {
+pub struct WebsiteRouting<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl WebsiteRouting<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteRouting<'_, T> {
     /// Get the routing settings of a website
     ///
     /// Returns how the website assigns new conversations to operators. Crisp keeps this route for its own apps; it is not part of the public API and may change without notice.
@@ -20,25 +21,25 @@ impl WebsiteRouting<'_> {
     /// - Operation: `getWebsiteRoutingSettings`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn get_website_routing_settings(
         &self,
         website_id: &str,
-    ) -> Result<::crisp_models::RoutingRuleSettings, ::crisp_runtime::client::Error> {
+    ) -> Result<::crisp_models::RoutingRuleSettings, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/routing/settings",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "getWebsiteRoutingSettings",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "getWebsiteRoutingSettings",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/routing/settings",
+                    path,
+                ),
             )
             .await
     }
@@ -50,31 +51,34 @@ impl WebsiteRouting<'_> {
     /// - Operation: `updateWebsiteRoutingSettings`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn update_website_routing_settings(
         &self,
         website_id: &str,
         body: &::crisp_models::RoutingRuleSettings,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/routing/settings",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "updateWebsiteRoutingSettings",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "updateWebsiteRoutingSettings",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::PATCH,
+                        "/website/{website_id}/routing/settings",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "updateWebsiteRoutingSettings",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -86,25 +90,25 @@ impl WebsiteRouting<'_> {
     /// - Operation: `listWebsiteRoutingRules`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn list_website_routing_rules(
         &self,
         website_id: &str,
-    ) -> Result<::crisp_models::RoutingRuleList, ::crisp_runtime::client::Error> {
+    ) -> Result<::crisp_models::RoutingRuleList, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/routing/rules",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listWebsiteRoutingRules",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "listWebsiteRoutingRules",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/routing/rules",
+                    path,
+                ),
             )
             .await
     }
@@ -116,28 +120,34 @@ impl WebsiteRouting<'_> {
     /// - Operation: `saveWebsiteRoutingRules`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn save_website_routing_rules(
         &self,
         website_id: &str,
         body: &::crisp_models::RoutingRuleList,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/routing/rules",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "saveWebsiteRoutingRules",
-                ::reqwest::Method::PUT,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body("saveWebsiteRoutingRules", body)?,
-                ),
+                ::crisp_runtime::client::Call::new(
+                        "saveWebsiteRoutingRules",
+                        ::reqwest::Method::PUT,
+                        "/website/{website_id}/routing/rules",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "saveWebsiteRoutingRules",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }

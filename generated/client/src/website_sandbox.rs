@@ -6,12 +6,13 @@
 ///
 /// Marketplace developers given sandbox access to a website.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct WebsiteSandbox<'a> {
+pub struct WebsiteSandbox<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl WebsiteSandbox<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSandbox<'_, T> {
     /// Check whether a sandbox target exists
     ///
     /// Tells whether a Marketplace developer has sandbox access to the website. Crisp keeps this route for its own apps; it is not part of the public API and may change without notice.
@@ -22,20 +23,29 @@ impl WebsiteSandbox<'_> {
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     ///
     /// Answers `Ok(true)` when the resource exists and `Ok(false)` when Crisp answers 404.
-    #[cfg(feature = "internal")]
     pub async fn check_if_sandbox_target_exists(
         &self,
         website_id: &str,
         user_id: &str,
-    ) -> Result<bool, ::crisp_runtime::client::Error> {
+    ) -> Result<bool, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/sandbox/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(user_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
-        self.core.send_head("checkIfSandboxTargetExists", path, query, headers).await
+        self.core
+            .send_head(
+                ::crisp_runtime::client::Call::new(
+                    "checkIfSandboxTargetExists",
+                    ::reqwest::Method::HEAD,
+                    "/website/{website_id}/sandbox/{user_id}",
+                    path,
+                ),
+            )
+            .await
     }
     /// Remove a sandbox target
     ///
@@ -45,27 +55,27 @@ impl WebsiteSandbox<'_> {
     /// - Operation: `deleteSandboxTarget`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn delete_sandbox_target(
         &self,
         website_id: &str,
         user_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/sandbox/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(user_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "deleteSandboxTarget",
-                ::reqwest::Method::DELETE,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "deleteSandboxTarget",
+                    ::reqwest::Method::DELETE,
+                    "/website/{website_id}/sandbox/{user_id}",
+                    path,
+                ),
             )
             .await
     }

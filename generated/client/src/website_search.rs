@@ -6,12 +6,13 @@
 ///
 /// Search history kept for a website. Internal routes.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct WebsiteSearch<'a> {
+pub struct WebsiteSearch<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl WebsiteSearch<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSearch<'_, T> {
     /// List the search history
     ///
     /// Returns the searches saved in the history of the website. Crisp keeps this route for its own apps; it may change without notice.
@@ -20,28 +21,25 @@ impl WebsiteSearch<'_> {
     /// - Operation: `listWebsiteSearchHistory`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn list_website_search_history(
         &self,
         website_id: &str,
-    ) -> Result<
-        Vec<::crisp_models::SearchHistoryEntry>,
-        ::crisp_runtime::client::Error,
-    > {
+    ) -> Result<Vec<::crisp_models::SearchHistoryEntry>, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/search/history/list",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listWebsiteSearchHistory",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "listWebsiteSearchHistory",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/search/history/list",
+                    path,
+                ),
             )
             .await
     }
@@ -53,31 +51,34 @@ impl WebsiteSearch<'_> {
     /// - Operation: `insertWebsiteSearchHistoryEntry`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn insert_website_search_history_entry(
         &self,
         website_id: &str,
         body: &::crisp_models::SearchHistoryEntryNew,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/search/history/entry",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "insertWebsiteSearchHistoryEntry",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "insertWebsiteSearchHistoryEntry",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::POST,
+                        "/website/{website_id}/search/history/entry",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "insertWebsiteSearchHistoryEntry",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -89,27 +90,27 @@ impl WebsiteSearch<'_> {
     /// - Operation: `getWebsiteSearchHistoryEntry`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn get_website_search_history_entry(
         &self,
         website_id: &str,
         history_id: &str,
-    ) -> Result<::crisp_models::SearchHistoryEntry, ::crisp_runtime::client::Error> {
+    ) -> Result<::crisp_models::SearchHistoryEntry, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/search/history/entry/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(history_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "getWebsiteSearchHistoryEntry",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "getWebsiteSearchHistoryEntry",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/search/history/entry/{history_id}",
+                    path,
+                ),
             )
             .await
     }
@@ -123,21 +124,28 @@ impl WebsiteSearch<'_> {
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     ///
     /// Answers `Ok(true)` when the resource exists and `Ok(false)` when Crisp answers 404.
-    #[cfg(feature = "internal")]
     pub async fn check_if_website_search_history_entry_exists(
         &self,
         website_id: &str,
         history_id: &str,
-    ) -> Result<bool, ::crisp_runtime::client::Error> {
+    ) -> Result<bool, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/search/history/entry/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(history_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
-            .send_head("checkIfWebsiteSearchHistoryEntryExists", path, query, headers)
+            .send_head(
+                ::crisp_runtime::client::Call::new(
+                    "checkIfWebsiteSearchHistoryEntryExists",
+                    ::reqwest::Method::HEAD,
+                    "/website/{website_id}/search/history/entry/{history_id}",
+                    path,
+                ),
+            )
             .await
     }
     /// Delete a search history entry
@@ -148,27 +156,27 @@ impl WebsiteSearch<'_> {
     /// - Operation: `deleteWebsiteSearchHistoryEntry`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn delete_website_search_history_entry(
         &self,
         website_id: &str,
         history_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/search/history/entry/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(history_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "deleteWebsiteSearchHistoryEntry",
-                ::reqwest::Method::DELETE,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "deleteWebsiteSearchHistoryEntry",
+                    ::reqwest::Method::DELETE,
+                    "/website/{website_id}/search/history/entry/{history_id}",
+                    path,
+                ),
             )
             .await
     }

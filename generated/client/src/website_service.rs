@@ -6,12 +6,13 @@
 ///
 /// Text services run asynchronously for a website (translation, transcription, extraction, reply prediction, ranking, rewriting); results come back as real-time events. Internal routes.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct WebsiteService<'a> {
+pub struct WebsiteService<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl WebsiteService<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteService<'_, T> {
     /// Translate a text
     ///
     /// Queues the translation of a text between two locales; the result comes back later as a `service:translate:processed` real-time event carrying the given tracking `id`. Crisp keeps this route for its own apps; it may change without notice.
@@ -20,31 +21,34 @@ impl WebsiteService<'_> {
     /// - Operation: `requestTranslationService`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn request_translation_service(
         &self,
         website_id: &str,
         body: &::crisp_models::WebsiteServiceTranslate,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/service/translate",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "requestTranslationService",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "requestTranslationService",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::POST,
+                        "/website/{website_id}/service/translate",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "requestTranslationService",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -56,31 +60,34 @@ impl WebsiteService<'_> {
     /// - Operation: `requestTranscriptionService`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn request_transcription_service(
         &self,
         website_id: &str,
         body: &::crisp_models::WebsiteServiceTranscribe,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/service/transcribe",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "requestTranscriptionService",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "requestTranscriptionService",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::POST,
+                        "/website/{website_id}/service/transcribe",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "requestTranscriptionService",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -92,28 +99,34 @@ impl WebsiteService<'_> {
     /// - Operation: `requestExtractionService`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn request_extraction_service(
         &self,
         website_id: &str,
         body: &::crisp_models::WebsiteServiceExtract,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/service/extract",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "requestExtractionService",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body("requestExtractionService", body)?,
-                ),
+                ::crisp_runtime::client::Call::new(
+                        "requestExtractionService",
+                        ::reqwest::Method::POST,
+                        "/website/{website_id}/service/extract",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "requestExtractionService",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -125,28 +138,34 @@ impl WebsiteService<'_> {
     /// - Operation: `requestPredictionService`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn request_prediction_service(
         &self,
         website_id: &str,
         body: &::crisp_models::WebsiteServicePredict,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/service/predict",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "requestPredictionService",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body("requestPredictionService", body)?,
-                ),
+                ::crisp_runtime::client::Call::new(
+                        "requestPredictionService",
+                        ::reqwest::Method::POST,
+                        "/website/{website_id}/service/predict",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "requestPredictionService",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -158,26 +177,34 @@ impl WebsiteService<'_> {
     /// - Operation: `requestRankingService`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn request_ranking_service(
         &self,
         website_id: &str,
         body: &::crisp_models::WebsiteServiceRank,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/service/rank",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "requestRankingService",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("requestRankingService", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "requestRankingService",
+                        ::reqwest::Method::POST,
+                        "/website/{website_id}/service/rank",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "requestRankingService",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -189,28 +216,34 @@ impl WebsiteService<'_> {
     /// - Operation: `requestTransformService`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn request_transform_service(
         &self,
         website_id: &str,
         body: &::crisp_models::WebsiteServiceTransform,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/service/transform",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "requestTransformService",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body("requestTransformService", body)?,
-                ),
+                ::crisp_runtime::client::Call::new(
+                        "requestTransformService",
+                        ::reqwest::Method::POST,
+                        "/website/{website_id}/service/transform",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "requestTransformService",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }

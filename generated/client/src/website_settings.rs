@@ -6,12 +6,13 @@
 ///
 /// Configuration of a website, its inbox, its emails and its chatbox.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct WebsiteSettings<'a> {
+pub struct WebsiteSettings<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl WebsiteSettings<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSettings<'_, T> {
     /// Get website settings
     ///
     /// Returns the whole configuration of a website: identity, contact channels, inbox, email and chatbox settings.
@@ -28,16 +29,14 @@ impl WebsiteSettings<'_> {
             "/website/{}/settings",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "getWebsiteSettings",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "getWebsiteSettings",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/settings",
+                    path,
+                ),
             )
             .await
     }
@@ -58,16 +57,22 @@ impl WebsiteSettings<'_> {
             "/website/{}/settings",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "updateWebsiteSettings",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("updateWebsiteSettings", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "updateWebsiteSettings",
+                        ::reqwest::Method::PATCH,
+                        "/website/{website_id}/settings",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "updateWebsiteSettings",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }

@@ -6,12 +6,13 @@
 ///
 /// Progress of a website through the onboarding flow of the Crisp app.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct WebsiteSetup<'a> {
+pub struct WebsiteSetup<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl WebsiteSetup<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSetup<'_, T> {
     /// Get the setup progress of a website
     ///
     /// Returns which onboarding steps the website completed and the trial days each one earned. Crisp keeps this route for its own apps; it is not part of the public API and may change without notice.
@@ -20,24 +21,24 @@ impl WebsiteSetup<'_> {
     /// - Operation: `getWebsiteSetup`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn get_website_setup(
         &self,
         website_id: &str,
-    ) -> Result<::crisp_models::Setup, ::crisp_runtime::client::Error> {
+    ) -> Result<::crisp_models::Setup, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/setup", ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "getWebsiteSetup",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "getWebsiteSetup",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/setup",
+                    path,
+                ),
             )
             .await
     }
@@ -49,25 +50,33 @@ impl WebsiteSetup<'_> {
     /// - Operation: `updateWebsiteSetup`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn update_website_setup(
         &self,
         website_id: &str,
         body: &::crisp_models::SetupUpdate,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/setup", ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "updateWebsiteSetup",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("updateWebsiteSetup", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "updateWebsiteSetup",
+                        ::reqwest::Method::PATCH,
+                        "/website/{website_id}/setup",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "updateWebsiteSetup",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }

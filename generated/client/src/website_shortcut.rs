@@ -6,12 +6,13 @@
 ///
 /// Single message shortcuts (canned replies an operator inserts by typing a bang): creating, reading, changing, removing and reporting their use. Internal routes.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct WebsiteShortcut<'a> {
+pub struct WebsiteShortcut<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl WebsiteShortcut<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteShortcut<'_, T> {
     /// Create a shortcut
     ///
     /// Adds a message shortcut: a canned text that operators insert by typing its bang. Crisp keeps this route for its own apps; it may change without notice.
@@ -20,26 +21,34 @@ impl WebsiteShortcut<'_> {
     /// - Operation: `createANewShortcut`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn create_a_new_shortcut(
         &self,
         website_id: &str,
         body: &::crisp_models::ShortcutNew,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/shortcut",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "createANewShortcut",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("createANewShortcut", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "createANewShortcut",
+                        ::reqwest::Method::POST,
+                        "/website/{website_id}/shortcut",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "createANewShortcut",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -51,27 +60,27 @@ impl WebsiteShortcut<'_> {
     /// - Operation: `getAShortcut`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn get_a_shortcut(
         &self,
         website_id: &str,
         shortcut_id: &str,
-    ) -> Result<::crisp_models::Shortcut, ::crisp_runtime::client::Error> {
+    ) -> Result<::crisp_models::Shortcut, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/shortcut/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(shortcut_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "getAShortcut",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "getAShortcut",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/shortcut/{shortcut_id}",
+                    path,
+                ),
             )
             .await
     }
@@ -85,20 +94,29 @@ impl WebsiteShortcut<'_> {
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     ///
     /// Answers `Ok(true)` when the resource exists and `Ok(false)` when Crisp answers 404.
-    #[cfg(feature = "internal")]
     pub async fn check_if_shortcut_exists(
         &self,
         website_id: &str,
         shortcut_id: &str,
-    ) -> Result<bool, ::crisp_runtime::client::Error> {
+    ) -> Result<bool, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/shortcut/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(shortcut_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
-        self.core.send_head("checkIfShortcutExists", path, query, headers).await
+        self.core
+            .send_head(
+                ::crisp_runtime::client::Call::new(
+                    "checkIfShortcutExists",
+                    ::reqwest::Method::HEAD,
+                    "/website/{website_id}/shortcut/{shortcut_id}",
+                    path,
+                ),
+            )
+            .await
     }
     /// Save a shortcut
     ///
@@ -108,28 +126,31 @@ impl WebsiteShortcut<'_> {
     /// - Operation: `saveAShortcut`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn save_a_shortcut(
         &self,
         website_id: &str,
         shortcut_id: &str,
         body: &::crisp_models::ShortcutNew,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/shortcut/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(shortcut_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "saveAShortcut",
-                ::reqwest::Method::PUT,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("saveAShortcut", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "saveAShortcut",
+                        ::reqwest::Method::PUT,
+                        "/website/{website_id}/shortcut/{shortcut_id}",
+                        path,
+                    )
+                    .body(
+                        Some(::crisp_runtime::client::json_body("saveAShortcut", body)?),
+                    ),
             )
             .await
     }
@@ -141,28 +162,33 @@ impl WebsiteShortcut<'_> {
     /// - Operation: `updateAShortcut`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn update_a_shortcut(
         &self,
         website_id: &str,
         shortcut_id: &str,
         body: &::crisp_models::ShortcutUpdate,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/shortcut/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(shortcut_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "updateAShortcut",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("updateAShortcut", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "updateAShortcut",
+                        ::reqwest::Method::PATCH,
+                        "/website/{website_id}/shortcut/{shortcut_id}",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body("updateAShortcut", body)?,
+                        ),
+                    ),
             )
             .await
     }
@@ -174,27 +200,27 @@ impl WebsiteShortcut<'_> {
     /// - Operation: `removeAShortcut`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn remove_a_shortcut(
         &self,
         website_id: &str,
         shortcut_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/shortcut/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(shortcut_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "removeAShortcut",
-                ::reqwest::Method::DELETE,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "removeAShortcut",
+                    ::reqwest::Method::DELETE,
+                    "/website/{website_id}/shortcut/{shortcut_id}",
+                    path,
+                ),
             )
             .await
     }
@@ -206,28 +232,36 @@ impl WebsiteShortcut<'_> {
     /// - Operation: `reportShortcutAction`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn report_shortcut_action(
         &self,
         website_id: &str,
         shortcut_id: &str,
         body: &::crisp_models::ShortcutReport,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/shortcut/{}/report",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(shortcut_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "reportShortcutAction",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("reportShortcutAction", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "reportShortcutAction",
+                        ::reqwest::Method::POST,
+                        "/website/{website_id}/shortcut/{shortcut_id}/report",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "reportShortcutAction",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }

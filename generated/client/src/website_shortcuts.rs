@@ -6,12 +6,13 @@
 ///
 /// Listing message shortcuts and their tags, and renaming tags in bulk. Internal routes.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct WebsiteShortcuts<'a> {
+pub struct WebsiteShortcuts<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl WebsiteShortcuts<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteShortcuts<'_, T> {
     /// List shortcuts
     ///
     /// Returns one page of the message shortcuts of the website, optionally filtered by a text search and a tag. Crisp keeps this route for its own apps; it may change without notice.
@@ -21,13 +22,15 @@ impl WebsiteShortcuts<'_> {
     /// - Tiers: `user`
     /// - Paged: by `page_number`, from 1 until a page comes back empty
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn list_shortcuts(
         &self,
         website_id: &str,
         page_number: u32,
         options: &::crisp_models::ListShortcutsOptions,
-    ) -> Result<Vec<::crisp_models::Shortcut>, ::crisp_runtime::client::Error> {
+    ) -> Result<Vec<::crisp_models::Shortcut>, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/shortcuts/list/{}",
             ::crisp_runtime::client::encode_path_segment(website_id), page_number
@@ -39,17 +42,49 @@ impl WebsiteShortcuts<'_> {
         if let Some(value) = &options.search_tag {
             query.push_str("search_tag", value);
         }
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listShortcuts",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                        "listShortcuts",
+                        ::reqwest::Method::GET,
+                        "/website/{website_id}/shortcuts/list/{page_number}",
+                        path,
+                    )
+                    .query(query),
             )
             .await
+    }
+    /// Every item of [`list_shortcuts`](Self::list_shortcuts), page after page from page 1 until a page comes back empty.
+    ///
+    /// Pages are fetched one at a time, as items are consumed; the stream ends after the
+    /// first error, which is its last item. Takes the same arguments and options as the
+    /// single-page call.
+    pub fn list_shortcuts_stream(
+        &self,
+        website_id: &str,
+        options: &::crisp_models::ListShortcutsOptions,
+    ) -> impl ::crisp_runtime::client::Stream<
+        Item = Result<::crisp_models::Shortcut, ::crisp_runtime::client::Error>,
+    > + Send + 'static
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
+        let core = self.core.clone();
+        let website_id = website_id.to_owned();
+        let options = options.clone();
+        ::crisp_runtime::client::pages(move |page_number| {
+            let core = core.clone();
+            let website_id = website_id.clone();
+            let options = options.clone();
+            async move {
+                WebsiteShortcuts::<T> {
+                    core: &core,
+                    tier: ::std::marker::PhantomData,
+                }
+                    .list_shortcuts(&website_id, page_number, &options)
+                    .await
+            }
+        })
     }
     /// List shortcut tags
     ///
@@ -59,25 +94,25 @@ impl WebsiteShortcuts<'_> {
     /// - Operation: `listShortcutTags`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn list_shortcut_tags(
         &self,
         website_id: &str,
-    ) -> Result<Vec<String>, ::crisp_runtime::client::Error> {
+    ) -> Result<Vec<String>, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/shortcuts/tags",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listShortcutTags",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "listShortcutTags",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/shortcuts/tags",
+                    path,
+                ),
             )
             .await
     }
@@ -89,28 +124,34 @@ impl WebsiteShortcuts<'_> {
     /// - Operation: `batchRenameShortcutsTag`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn batch_rename_shortcuts_tag(
         &self,
         website_id: &str,
         body: &::crisp_models::ShortcutTagRename,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/shortcuts/batch/tag",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "batchRenameShortcutsTag",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body("batchRenameShortcutsTag", body)?,
-                ),
+                ::crisp_runtime::client::Call::new(
+                        "batchRenameShortcutsTag",
+                        ::reqwest::Method::PATCH,
+                        "/website/{website_id}/shortcuts/batch/tag",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "batchRenameShortcutsTag",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }

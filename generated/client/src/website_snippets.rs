@@ -6,12 +6,13 @@
 ///
 /// Knowledge snippets of a website (internal): answer snippets, crawled webpage domains and pages, and overlay searches and categories.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct WebsiteSnippets<'a> {
+pub struct WebsiteSnippets<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl WebsiteSnippets<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
     /// List answer snippets
     ///
     /// Returns one page of the answer snippets of a website, with their text, language, group and switch state. Reserved by Crisp for its own apps; it can change without notice.
@@ -21,28 +22,57 @@ impl WebsiteSnippets<'_> {
     /// - Tiers: `user`
     /// - Paged: by `page_number`, from 1 until a page comes back empty
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn list_answer_snippets(
         &self,
         website_id: &str,
         page_number: u32,
-    ) -> Result<Vec<::crisp_models::SnippetAnswer>, ::crisp_runtime::client::Error> {
+    ) -> Result<Vec<::crisp_models::SnippetAnswer>, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/snippets/answers/list/{}",
             ::crisp_runtime::client::encode_path_segment(website_id), page_number
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listAnswerSnippets",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "listAnswerSnippets",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/snippets/answers/list/{page_number}",
+                    path,
+                ),
             )
             .await
+    }
+    /// Every item of [`list_answer_snippets`](Self::list_answer_snippets), page after page from page 1 until a page comes back empty.
+    ///
+    /// Pages are fetched one at a time, as items are consumed; the stream ends after the
+    /// first error, which is its last item. Takes the same arguments and options as the
+    /// single-page call.
+    pub fn list_answer_snippets_stream(
+        &self,
+        website_id: &str,
+    ) -> impl ::crisp_runtime::client::Stream<
+        Item = Result<::crisp_models::SnippetAnswer, ::crisp_runtime::client::Error>,
+    > + Send + 'static
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
+        let core = self.core.clone();
+        let website_id = website_id.to_owned();
+        ::crisp_runtime::client::pages(move |page_number| {
+            let core = core.clone();
+            let website_id = website_id.clone();
+            async move {
+                WebsiteSnippets::<T> {
+                    core: &core,
+                    tier: ::std::marker::PhantomData,
+                }
+                    .list_answer_snippets(&website_id, page_number)
+                    .await
+            }
+        })
     }
     /// Create an answer snippet
     ///
@@ -52,26 +82,34 @@ impl WebsiteSnippets<'_> {
     /// - Operation: `addANewAnswerSnippet`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn add_a_new_answer_snippet(
         &self,
         website_id: &str,
         body: &::crisp_models::AddANewAnswerSnippetBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/snippets/answer",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "addANewAnswerSnippet",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("addANewAnswerSnippet", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "addANewAnswerSnippet",
+                        ::reqwest::Method::POST,
+                        "/website/{website_id}/snippets/answer",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "addANewAnswerSnippet",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -83,27 +121,27 @@ impl WebsiteSnippets<'_> {
     /// - Operation: `resolveAnswerSnippet`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn resolve_answer_snippet(
         &self,
         website_id: &str,
         answer_snippet_id: &str,
-    ) -> Result<::crisp_models::SnippetAnswer, ::crisp_runtime::client::Error> {
+    ) -> Result<::crisp_models::SnippetAnswer, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/snippets/answer/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(answer_snippet_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "resolveAnswerSnippet",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "resolveAnswerSnippet",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/snippets/answer/{answer_snippet_id}",
+                    path,
+                ),
             )
             .await
     }
@@ -117,20 +155,29 @@ impl WebsiteSnippets<'_> {
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     ///
     /// Answers `Ok(true)` when the resource exists and `Ok(false)` when Crisp answers 404.
-    #[cfg(feature = "internal")]
     pub async fn check_if_answer_snippet_exists(
         &self,
         website_id: &str,
         answer_snippet_id: &str,
-    ) -> Result<bool, ::crisp_runtime::client::Error> {
+    ) -> Result<bool, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/snippets/answer/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(answer_snippet_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
-        self.core.send_head("checkIfAnswerSnippetExists", path, query, headers).await
+        self.core
+            .send_head(
+                ::crisp_runtime::client::Call::new(
+                    "checkIfAnswerSnippetExists",
+                    ::reqwest::Method::HEAD,
+                    "/website/{website_id}/snippets/answer/{answer_snippet_id}",
+                    path,
+                ),
+            )
+            .await
     }
     /// Update an answer snippet
     ///
@@ -140,28 +187,36 @@ impl WebsiteSnippets<'_> {
     /// - Operation: `updateAnswerSnippet`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn update_answer_snippet(
         &self,
         website_id: &str,
         answer_snippet_id: &str,
         body: &::crisp_models::UpdateAnswerSnippetBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/snippets/answer/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(answer_snippet_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "updateAnswerSnippet",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("updateAnswerSnippet", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "updateAnswerSnippet",
+                        ::reqwest::Method::PATCH,
+                        "/website/{website_id}/snippets/answer/{answer_snippet_id}",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "updateAnswerSnippet",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -173,27 +228,27 @@ impl WebsiteSnippets<'_> {
     /// - Operation: `deleteAnswerSnippet`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn delete_answer_snippet(
         &self,
         website_id: &str,
         answer_snippet_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/snippets/answer/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(answer_snippet_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "deleteAnswerSnippet",
-                ::reqwest::Method::DELETE,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "deleteAnswerSnippet",
+                    ::reqwest::Method::DELETE,
+                    "/website/{website_id}/snippets/answer/{answer_snippet_id}",
+                    path,
+                ),
             )
             .await
     }
@@ -205,28 +260,28 @@ impl WebsiteSnippets<'_> {
     /// - Operation: `listWebpageDomains`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn list_webpage_domains(
         &self,
         website_id: &str,
     ) -> Result<
         Vec<::crisp_models::SnippetWebpageDomain>,
         ::crisp_runtime::client::Error,
-    > {
+    >
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/snippets/webpages/domains",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listWebpageDomains",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "listWebpageDomains",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/snippets/webpages/domains",
+                    path,
+                ),
             )
             .await
     }
@@ -238,26 +293,34 @@ impl WebsiteSnippets<'_> {
     /// - Operation: `addANewWebpageDomain`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn add_a_new_webpage_domain(
         &self,
         website_id: &str,
         body: &::crisp_models::AddANewWebpageDomainBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/snippets/webpages/domain",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "addANewWebpageDomain",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("addANewWebpageDomain", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "addANewWebpageDomain",
+                        ::reqwest::Method::POST,
+                        "/website/{website_id}/snippets/webpages/domain",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "addANewWebpageDomain",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -269,27 +332,27 @@ impl WebsiteSnippets<'_> {
     /// - Operation: `resolveWebpageDomain`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn resolve_webpage_domain(
         &self,
         website_id: &str,
         domain_snippet_id: &str,
-    ) -> Result<::crisp_models::SnippetWebpageDomain, ::crisp_runtime::client::Error> {
+    ) -> Result<::crisp_models::SnippetWebpageDomain, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/snippets/webpages/domain/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(domain_snippet_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "resolveWebpageDomain",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "resolveWebpageDomain",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/snippets/webpages/domain/{domain_snippet_id}",
+                    path,
+                ),
             )
             .await
     }
@@ -303,20 +366,29 @@ impl WebsiteSnippets<'_> {
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     ///
     /// Answers `Ok(true)` when the resource exists and `Ok(false)` when Crisp answers 404.
-    #[cfg(feature = "internal")]
     pub async fn check_if_webpage_domain_exists(
         &self,
         website_id: &str,
         domain_snippet_id: &str,
-    ) -> Result<bool, ::crisp_runtime::client::Error> {
+    ) -> Result<bool, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/snippets/webpages/domain/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(domain_snippet_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
-        self.core.send_head("checkIfWebpageDomainExists", path, query, headers).await
+        self.core
+            .send_head(
+                ::crisp_runtime::client::Call::new(
+                    "checkIfWebpageDomainExists",
+                    ::reqwest::Method::HEAD,
+                    "/website/{website_id}/snippets/webpages/domain/{domain_snippet_id}",
+                    path,
+                ),
+            )
+            .await
     }
     /// Update a webpage domain
     ///
@@ -326,28 +398,36 @@ impl WebsiteSnippets<'_> {
     /// - Operation: `updateWebpageDomain`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn update_webpage_domain(
         &self,
         website_id: &str,
         domain_snippet_id: &str,
         body: &::crisp_models::UpdateWebpageDomainBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/snippets/webpages/domain/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(domain_snippet_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "updateWebpageDomain",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("updateWebpageDomain", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "updateWebpageDomain",
+                        ::reqwest::Method::PATCH,
+                        "/website/{website_id}/snippets/webpages/domain/{domain_snippet_id}",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "updateWebpageDomain",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -359,27 +439,27 @@ impl WebsiteSnippets<'_> {
     /// - Operation: `deleteWebpageDomain`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn delete_webpage_domain(
         &self,
         website_id: &str,
         domain_snippet_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/snippets/webpages/domain/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(domain_snippet_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "deleteWebpageDomain",
-                ::reqwest::Method::DELETE,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "deleteWebpageDomain",
+                    ::reqwest::Method::DELETE,
+                    "/website/{website_id}/snippets/webpages/domain/{domain_snippet_id}",
+                    path,
+                ),
             )
             .await
     }
@@ -391,27 +471,27 @@ impl WebsiteSnippets<'_> {
     /// - Operation: `refreshWebpageDomain`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn refresh_webpage_domain(
         &self,
         website_id: &str,
         domain_snippet_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/snippets/webpages/domain/{}/refresh",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(domain_snippet_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "refreshWebpageDomain",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "refreshWebpageDomain",
+                    ::reqwest::Method::POST,
+                    "/website/{website_id}/snippets/webpages/domain/{domain_snippet_id}/refresh",
+                    path,
+                ),
             )
             .await
     }
@@ -424,33 +504,66 @@ impl WebsiteSnippets<'_> {
     /// - Tiers: `user`
     /// - Paged: by `page_number`, from 1 until a page comes back empty
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn list_webpage_domain_pages(
         &self,
         website_id: &str,
         domain_snippet_id: &str,
         page_number: u32,
-    ) -> Result<
-        Vec<::crisp_models::SnippetWebpagePage>,
-        ::crisp_runtime::client::Error,
-    > {
+    ) -> Result<Vec<::crisp_models::SnippetWebpagePage>, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/snippets/webpages/domain/{}/pages/list/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(domain_snippet_id), page_number
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listWebpageDomainPages",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "listWebpageDomainPages",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/snippets/webpages/domain/{domain_snippet_id}/pages/list/{page_number}",
+                    path,
+                ),
             )
             .await
+    }
+    /// Every item of [`list_webpage_domain_pages`](Self::list_webpage_domain_pages), page after page from page 1 until a page comes back empty.
+    ///
+    /// Pages are fetched one at a time, as items are consumed; the stream ends after the
+    /// first error, which is its last item. Takes the same arguments and options as the
+    /// single-page call.
+    pub fn list_webpage_domain_pages_stream(
+        &self,
+        website_id: &str,
+        domain_snippet_id: &str,
+    ) -> impl ::crisp_runtime::client::Stream<
+        Item = Result<::crisp_models::SnippetWebpagePage, ::crisp_runtime::client::Error>,
+    > + Send + 'static
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
+        let core = self.core.clone();
+        let website_id = website_id.to_owned();
+        let domain_snippet_id = domain_snippet_id.to_owned();
+        ::crisp_runtime::client::pages(move |page_number| {
+            let core = core.clone();
+            let website_id = website_id.clone();
+            let domain_snippet_id = domain_snippet_id.clone();
+            async move {
+                WebsiteSnippets::<T> {
+                    core: &core,
+                    tier: ::std::marker::PhantomData,
+                }
+                    .list_webpage_domain_pages(
+                        &website_id,
+                        &domain_snippet_id,
+                        page_number,
+                    )
+                    .await
+            }
+        })
     }
     /// Check whether a webpage domain page exists
     ///
@@ -462,22 +575,31 @@ impl WebsiteSnippets<'_> {
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     ///
     /// Answers `Ok(true)` when the resource exists and `Ok(false)` when Crisp answers 404.
-    #[cfg(feature = "internal")]
     pub async fn check_if_webpage_domain_page_exists(
         &self,
         website_id: &str,
         domain_snippet_id: &str,
         page_snippet_id: &str,
-    ) -> Result<bool, ::crisp_runtime::client::Error> {
+    ) -> Result<bool, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/snippets/webpages/domain/{}/page/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(domain_snippet_id),
             ::crisp_runtime::client::encode_path_segment(page_snippet_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
-        self.core.send_head("checkIfWebpageDomainPageExists", path, query, headers).await
+        self.core
+            .send_head(
+                ::crisp_runtime::client::Call::new(
+                    "checkIfWebpageDomainPageExists",
+                    ::reqwest::Method::HEAD,
+                    "/website/{website_id}/snippets/webpages/domain/{domain_snippet_id}/page/{page_snippet_id}",
+                    path,
+                ),
+            )
+            .await
     }
     /// Update a webpage domain page
     ///
@@ -487,32 +609,38 @@ impl WebsiteSnippets<'_> {
     /// - Operation: `updateWebpageDomainPage`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn update_webpage_domain_page(
         &self,
         website_id: &str,
         domain_snippet_id: &str,
         page_snippet_id: &str,
         body: &::crisp_models::UpdateWebpageDomainPageBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/snippets/webpages/domain/{}/page/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(domain_snippet_id),
             ::crisp_runtime::client::encode_path_segment(page_snippet_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "updateWebpageDomainPage",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body("updateWebpageDomainPage", body)?,
-                ),
+                ::crisp_runtime::client::Call::new(
+                        "updateWebpageDomainPage",
+                        ::reqwest::Method::PATCH,
+                        "/website/{website_id}/snippets/webpages/domain/{domain_snippet_id}/page/{page_snippet_id}",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "updateWebpageDomainPage",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -524,7 +652,6 @@ impl WebsiteSnippets<'_> {
     /// - Operation: `resolveWebpageDomainPageContent`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn resolve_webpage_domain_page_content(
         &self,
         website_id: &str,
@@ -533,23 +660,24 @@ impl WebsiteSnippets<'_> {
     ) -> Result<
         ::crisp_models::SnippetWebpagePageContent,
         ::crisp_runtime::client::Error,
-    > {
+    >
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/snippets/webpages/domain/{}/page/{}/content",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(domain_snippet_id),
             ::crisp_runtime::client::encode_path_segment(page_snippet_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "resolveWebpageDomainPageContent",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "resolveWebpageDomainPageContent",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/snippets/webpages/domain/{domain_snippet_id}/page/{page_snippet_id}/content",
+                    path,
+                ),
             )
             .await
     }
@@ -561,28 +689,28 @@ impl WebsiteSnippets<'_> {
     /// - Operation: `listOverlaySearches`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn list_overlay_searches(
         &self,
         website_id: &str,
     ) -> Result<
         Vec<::crisp_models::SnippetOverlaySearch>,
         ::crisp_runtime::client::Error,
-    > {
+    >
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/snippets/overlay/searches",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listOverlaySearches",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "listOverlaySearches",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/snippets/overlay/searches",
+                    path,
+                ),
             )
             .await
     }
@@ -594,26 +722,34 @@ impl WebsiteSnippets<'_> {
     /// - Operation: `addANewOverlaySearch`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn add_a_new_overlay_search(
         &self,
         website_id: &str,
         body: &::crisp_models::AddANewOverlaySearchBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/snippets/overlay/search",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "addANewOverlaySearch",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("addANewOverlaySearch", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "addANewOverlaySearch",
+                        ::reqwest::Method::POST,
+                        "/website/{website_id}/snippets/overlay/search",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "addANewOverlaySearch",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -625,27 +761,27 @@ impl WebsiteSnippets<'_> {
     /// - Operation: `resolveOverlaySearch`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn resolve_overlay_search(
         &self,
         website_id: &str,
         search_snippet_id: &str,
-    ) -> Result<::crisp_models::SnippetOverlaySearch, ::crisp_runtime::client::Error> {
+    ) -> Result<::crisp_models::SnippetOverlaySearch, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/snippets/overlay/search/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(search_snippet_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "resolveOverlaySearch",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "resolveOverlaySearch",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/snippets/overlay/search/{search_snippet_id}",
+                    path,
+                ),
             )
             .await
     }
@@ -659,20 +795,29 @@ impl WebsiteSnippets<'_> {
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     ///
     /// Answers `Ok(true)` when the resource exists and `Ok(false)` when Crisp answers 404.
-    #[cfg(feature = "internal")]
     pub async fn check_if_overlay_search_exists(
         &self,
         website_id: &str,
         search_snippet_id: &str,
-    ) -> Result<bool, ::crisp_runtime::client::Error> {
+    ) -> Result<bool, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/snippets/overlay/search/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(search_snippet_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
-        self.core.send_head("checkIfOverlaySearchExists", path, query, headers).await
+        self.core
+            .send_head(
+                ::crisp_runtime::client::Call::new(
+                    "checkIfOverlaySearchExists",
+                    ::reqwest::Method::HEAD,
+                    "/website/{website_id}/snippets/overlay/search/{search_snippet_id}",
+                    path,
+                ),
+            )
+            .await
     }
     /// Update an overlay search
     ///
@@ -682,28 +827,36 @@ impl WebsiteSnippets<'_> {
     /// - Operation: `updateOverlaySearch`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn update_overlay_search(
         &self,
         website_id: &str,
         search_snippet_id: &str,
         body: &::crisp_models::UpdateOverlaySearchBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/snippets/overlay/search/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(search_snippet_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "updateOverlaySearch",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("updateOverlaySearch", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "updateOverlaySearch",
+                        ::reqwest::Method::PATCH,
+                        "/website/{website_id}/snippets/overlay/search/{search_snippet_id}",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "updateOverlaySearch",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -715,27 +868,27 @@ impl WebsiteSnippets<'_> {
     /// - Operation: `deleteOverlaySearch`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn delete_overlay_search(
         &self,
         website_id: &str,
         search_snippet_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/snippets/overlay/search/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(search_snippet_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "deleteOverlaySearch",
-                ::reqwest::Method::DELETE,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "deleteOverlaySearch",
+                    ::reqwest::Method::DELETE,
+                    "/website/{website_id}/snippets/overlay/search/{search_snippet_id}",
+                    path,
+                ),
             )
             .await
     }
@@ -747,28 +900,28 @@ impl WebsiteSnippets<'_> {
     /// - Operation: `listOverlayCategories`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn list_overlay_categories(
         &self,
         website_id: &str,
     ) -> Result<
         Vec<::crisp_models::SnippetOverlayCategory>,
         ::crisp_runtime::client::Error,
-    > {
+    >
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/snippets/overlay/categories",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listOverlayCategories",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "listOverlayCategories",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/snippets/overlay/categories",
+                    path,
+                ),
             )
             .await
     }
@@ -780,26 +933,34 @@ impl WebsiteSnippets<'_> {
     /// - Operation: `addANewOverlayCategory`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn add_a_new_overlay_category(
         &self,
         website_id: &str,
         body: &::crisp_models::AddANewOverlayCategoryBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/snippets/overlay/category",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "addANewOverlayCategory",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("addANewOverlayCategory", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "addANewOverlayCategory",
+                        ::reqwest::Method::POST,
+                        "/website/{website_id}/snippets/overlay/category",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "addANewOverlayCategory",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -811,27 +972,27 @@ impl WebsiteSnippets<'_> {
     /// - Operation: `resolveOverlayCategory`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn resolve_overlay_category(
         &self,
         website_id: &str,
         category_snippet_id: &str,
-    ) -> Result<::crisp_models::SnippetOverlayCategory, ::crisp_runtime::client::Error> {
+    ) -> Result<::crisp_models::SnippetOverlayCategory, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/snippets/overlay/category/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(category_snippet_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "resolveOverlayCategory",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "resolveOverlayCategory",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/snippets/overlay/category/{category_snippet_id}",
+                    path,
+                ),
             )
             .await
     }
@@ -845,20 +1006,29 @@ impl WebsiteSnippets<'_> {
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     ///
     /// Answers `Ok(true)` when the resource exists and `Ok(false)` when Crisp answers 404.
-    #[cfg(feature = "internal")]
     pub async fn check_if_overlay_category_exists(
         &self,
         website_id: &str,
         category_snippet_id: &str,
-    ) -> Result<bool, ::crisp_runtime::client::Error> {
+    ) -> Result<bool, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/snippets/overlay/category/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(category_snippet_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
-        self.core.send_head("checkIfOverlayCategoryExists", path, query, headers).await
+        self.core
+            .send_head(
+                ::crisp_runtime::client::Call::new(
+                    "checkIfOverlayCategoryExists",
+                    ::reqwest::Method::HEAD,
+                    "/website/{website_id}/snippets/overlay/category/{category_snippet_id}",
+                    path,
+                ),
+            )
+            .await
     }
     /// Update an overlay category
     ///
@@ -868,28 +1038,36 @@ impl WebsiteSnippets<'_> {
     /// - Operation: `updateOverlayCategory`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn update_overlay_category(
         &self,
         website_id: &str,
         category_snippet_id: &str,
         body: &::crisp_models::UpdateOverlayCategoryBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/snippets/overlay/category/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(category_snippet_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "updateOverlayCategory",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("updateOverlayCategory", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "updateOverlayCategory",
+                        ::reqwest::Method::PATCH,
+                        "/website/{website_id}/snippets/overlay/category/{category_snippet_id}",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "updateOverlayCategory",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -901,27 +1079,27 @@ impl WebsiteSnippets<'_> {
     /// - Operation: `deleteOverlayCategory`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn delete_overlay_category(
         &self,
         website_id: &str,
         category_snippet_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/snippets/overlay/category/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(category_snippet_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "deleteOverlayCategory",
-                ::reqwest::Method::DELETE,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "deleteOverlayCategory",
+                    ::reqwest::Method::DELETE,
+                    "/website/{website_id}/snippets/overlay/category/{category_snippet_id}",
+                    path,
+                ),
             )
             .await
     }

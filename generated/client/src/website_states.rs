@@ -6,12 +6,13 @@
 ///
 /// Pushing the live states of a website to real-time clients.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct WebsiteStates<'a> {
+pub struct WebsiteStates<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl WebsiteStates<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStates<'_, T> {
     /// Request the live states of a website
     ///
     /// Asks Crisp to push the current states of the website (what operators are typing and which conversations online operators have open) to the clients connected over the real-time socket; the states arrive on that channel, not in this answer. Crisp keeps this route for its own apps; it is not part of the public API and may change without notice.
@@ -20,25 +21,25 @@ impl WebsiteStates<'_> {
     /// - Operation: `requestWebsiteStates`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn request_website_states(
         &self,
         website_id: &str,
-    ) -> Result<::crisp_models::WebsiteStateRequested, ::crisp_runtime::client::Error> {
+    ) -> Result<::crisp_models::WebsiteStateRequested, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/states",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "requestWebsiteStates",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "requestWebsiteStates",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/states",
+                    path,
+                ),
             )
             .await
     }

@@ -6,12 +6,13 @@
 ///
 /// Status page of a website (internal): its services and monitored nodes, announcement, settings, domains and reporter token.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct WebsiteStatusPage<'a> {
+pub struct WebsiteStatusPage<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl WebsiteStatusPage<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
     /// Get the status page
     ///
     /// Returns the name and public address of the status page of a website. Reserved by Crisp for its own apps; it can change without notice.
@@ -20,25 +21,25 @@ impl WebsiteStatusPage<'_> {
     /// - Operation: `resolveStatusPage`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn resolve_status_page(
         &self,
         website_id: &str,
-    ) -> Result<::crisp_models::StatusPage, ::crisp_runtime::client::Error> {
+    ) -> Result<::crisp_models::StatusPage, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/status",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "resolveStatusPage",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "resolveStatusPage",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/status",
+                    path,
+                ),
             )
             .await
     }
@@ -52,18 +53,27 @@ impl WebsiteStatusPage<'_> {
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     ///
     /// Answers `Ok(true)` when the resource exists and `Ok(false)` when Crisp answers 404.
-    #[cfg(feature = "internal")]
     pub async fn check_if_status_page_exists(
         &self,
         website_id: &str,
-    ) -> Result<bool, ::crisp_runtime::client::Error> {
+    ) -> Result<bool, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/status",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
-        self.core.send_head("checkIfStatusPageExists", path, query, headers).await
+        self.core
+            .send_head(
+                ::crisp_runtime::client::Call::new(
+                    "checkIfStatusPageExists",
+                    ::reqwest::Method::HEAD,
+                    "/website/{website_id}/status",
+                    path,
+                ),
+            )
+            .await
     }
     /// Create the status page
     ///
@@ -73,26 +83,34 @@ impl WebsiteStatusPage<'_> {
     /// - Operation: `initializeStatusPage`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn initialize_status_page(
         &self,
         website_id: &str,
         body: &::crisp_models::InitializeStatusPageBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/status",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "initializeStatusPage",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("initializeStatusPage", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "initializeStatusPage",
+                        ::reqwest::Method::POST,
+                        "/website/{website_id}/status",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "initializeStatusPage",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -104,26 +122,31 @@ impl WebsiteStatusPage<'_> {
     /// - Operation: `deleteStatusPage`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn delete_status_page(
         &self,
         website_id: &str,
         body: &::crisp_models::DeleteStatusPageBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/status",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "deleteStatusPage",
-                ::reqwest::Method::DELETE,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("deleteStatusPage", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "deleteStatusPage",
+                        ::reqwest::Method::DELETE,
+                        "/website/{website_id}/status",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body("deleteStatusPage", body)?,
+                        ),
+                    ),
             )
             .await
     }
@@ -136,13 +159,15 @@ impl WebsiteStatusPage<'_> {
     /// - Tiers: `user`
     /// - Paged: by `page_number`, from 1 until a page comes back empty
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn list_status_page_services(
         &self,
         website_id: &str,
         page_number: u32,
         options: &::crisp_models::ListStatusPageServicesOptions,
-    ) -> Result<Vec<::crisp_models::StatusPageService>, ::crisp_runtime::client::Error> {
+    ) -> Result<Vec<::crisp_models::StatusPageService>, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/status/services/{}",
             ::crisp_runtime::client::encode_path_segment(website_id), page_number
@@ -151,17 +176,49 @@ impl WebsiteStatusPage<'_> {
         if let Some(value) = &options.search_name {
             query.push_str("search_name", value);
         }
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listStatusPageServices",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                        "listStatusPageServices",
+                        ::reqwest::Method::GET,
+                        "/website/{website_id}/status/services/{page_number}",
+                        path,
+                    )
+                    .query(query),
             )
             .await
+    }
+    /// Every item of [`list_status_page_services`](Self::list_status_page_services), page after page from page 1 until a page comes back empty.
+    ///
+    /// Pages are fetched one at a time, as items are consumed; the stream ends after the
+    /// first error, which is its last item. Takes the same arguments and options as the
+    /// single-page call.
+    pub fn list_status_page_services_stream(
+        &self,
+        website_id: &str,
+        options: &::crisp_models::ListStatusPageServicesOptions,
+    ) -> impl ::crisp_runtime::client::Stream<
+        Item = Result<::crisp_models::StatusPageService, ::crisp_runtime::client::Error>,
+    > + Send + 'static
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
+        let core = self.core.clone();
+        let website_id = website_id.to_owned();
+        let options = options.clone();
+        ::crisp_runtime::client::pages(move |page_number| {
+            let core = core.clone();
+            let website_id = website_id.clone();
+            let options = options.clone();
+            async move {
+                WebsiteStatusPage::<T> {
+                    core: &core,
+                    tier: ::std::marker::PhantomData,
+                }
+                    .list_status_page_services(&website_id, page_number, &options)
+                    .await
+            }
+        })
     }
     /// Add a status page service
     ///
@@ -171,28 +228,34 @@ impl WebsiteStatusPage<'_> {
     /// - Operation: `addANewStatusPageService`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn add_a_new_status_page_service(
         &self,
         website_id: &str,
         body: &::crisp_models::AddANewStatusPageServiceBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/status/service",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "addANewStatusPageService",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body("addANewStatusPageService", body)?,
-                ),
+                ::crisp_runtime::client::Call::new(
+                        "addANewStatusPageService",
+                        ::reqwest::Method::POST,
+                        "/website/{website_id}/status/service",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "addANewStatusPageService",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -204,27 +267,27 @@ impl WebsiteStatusPage<'_> {
     /// - Operation: `resolveStatusPageService`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn resolve_status_page_service(
         &self,
         website_id: &str,
         service_id: &str,
-    ) -> Result<::crisp_models::StatusPageService, ::crisp_runtime::client::Error> {
+    ) -> Result<::crisp_models::StatusPageService, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/status/service/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(service_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "resolveStatusPageService",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "resolveStatusPageService",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/status/service/{service_id}",
+                    path,
+                ),
             )
             .await
     }
@@ -238,20 +301,29 @@ impl WebsiteStatusPage<'_> {
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     ///
     /// Answers `Ok(true)` when the resource exists and `Ok(false)` when Crisp answers 404.
-    #[cfg(feature = "internal")]
     pub async fn check_if_status_page_service_exists(
         &self,
         website_id: &str,
         service_id: &str,
-    ) -> Result<bool, ::crisp_runtime::client::Error> {
+    ) -> Result<bool, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/status/service/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(service_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
-        self.core.send_head("checkIfStatusPageServiceExists", path, query, headers).await
+        self.core
+            .send_head(
+                ::crisp_runtime::client::Call::new(
+                    "checkIfStatusPageServiceExists",
+                    ::reqwest::Method::HEAD,
+                    "/website/{website_id}/status/service/{service_id}",
+                    path,
+                ),
+            )
+            .await
     }
     /// Replace a status page service
     ///
@@ -261,28 +333,36 @@ impl WebsiteStatusPage<'_> {
     /// - Operation: `saveStatusPageService`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn save_status_page_service(
         &self,
         website_id: &str,
         service_id: &str,
         body: &::crisp_models::SaveStatusPageServiceBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/status/service/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(service_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "saveStatusPageService",
-                ::reqwest::Method::PUT,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("saveStatusPageService", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "saveStatusPageService",
+                        ::reqwest::Method::PUT,
+                        "/website/{website_id}/status/service/{service_id}",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "saveStatusPageService",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -294,30 +374,36 @@ impl WebsiteStatusPage<'_> {
     /// - Operation: `updateStatusPageService`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn update_status_page_service(
         &self,
         website_id: &str,
         service_id: &str,
         body: &::crisp_models::UpdateStatusPageServiceBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/status/service/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(service_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "updateStatusPageService",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body("updateStatusPageService", body)?,
-                ),
+                ::crisp_runtime::client::Call::new(
+                        "updateStatusPageService",
+                        ::reqwest::Method::PATCH,
+                        "/website/{website_id}/status/service/{service_id}",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "updateStatusPageService",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -329,27 +415,27 @@ impl WebsiteStatusPage<'_> {
     /// - Operation: `deleteStatusPageService`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn delete_status_page_service(
         &self,
         website_id: &str,
         service_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/status/service/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(service_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "deleteStatusPageService",
-                ::reqwest::Method::DELETE,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "deleteStatusPageService",
+                    ::reqwest::Method::DELETE,
+                    "/website/{website_id}/status/service/{service_id}",
+                    path,
+                ),
             )
             .await
     }
@@ -362,7 +448,6 @@ impl WebsiteStatusPage<'_> {
     /// - Tiers: `user`
     /// - Paged: by `page_number`, from 1 until a page comes back empty
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn list_status_page_service_nodes(
         &self,
         website_id: &str,
@@ -372,7 +457,10 @@ impl WebsiteStatusPage<'_> {
     ) -> Result<
         Vec<::crisp_models::StatusPageServiceNode>,
         ::crisp_runtime::client::Error,
-    > {
+    >
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/status/service/{}/nodes/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
@@ -382,17 +470,60 @@ impl WebsiteStatusPage<'_> {
         if let Some(value) = &options.search_label {
             query.push_str("search_label", value);
         }
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listStatusPageServiceNodes",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                        "listStatusPageServiceNodes",
+                        ::reqwest::Method::GET,
+                        "/website/{website_id}/status/service/{service_id}/nodes/{page_number}",
+                        path,
+                    )
+                    .query(query),
             )
             .await
+    }
+    /// Every item of [`list_status_page_service_nodes`](Self::list_status_page_service_nodes), page after page from page 1 until a page comes back empty.
+    ///
+    /// Pages are fetched one at a time, as items are consumed; the stream ends after the
+    /// first error, which is its last item. Takes the same arguments and options as the
+    /// single-page call.
+    pub fn list_status_page_service_nodes_stream(
+        &self,
+        website_id: &str,
+        service_id: &str,
+        options: &::crisp_models::ListStatusPageServiceNodesOptions,
+    ) -> impl ::crisp_runtime::client::Stream<
+        Item = Result<
+            ::crisp_models::StatusPageServiceNode,
+            ::crisp_runtime::client::Error,
+        >,
+    > + Send + 'static
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
+        let core = self.core.clone();
+        let website_id = website_id.to_owned();
+        let service_id = service_id.to_owned();
+        let options = options.clone();
+        ::crisp_runtime::client::pages(move |page_number| {
+            let core = core.clone();
+            let website_id = website_id.clone();
+            let service_id = service_id.clone();
+            let options = options.clone();
+            async move {
+                WebsiteStatusPage::<T> {
+                    core: &core,
+                    tier: ::std::marker::PhantomData,
+                }
+                    .list_status_page_service_nodes(
+                        &website_id,
+                        &service_id,
+                        page_number,
+                        &options,
+                    )
+                    .await
+            }
+        })
     }
     /// Add a node to a status page service
     ///
@@ -402,33 +533,36 @@ impl WebsiteStatusPage<'_> {
     /// - Operation: `addANewStatusPageServiceNode`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn add_a_new_status_page_service_node(
         &self,
         website_id: &str,
         service_id: &str,
         body: &::crisp_models::AddANewStatusPageServiceNodeBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/status/service/{}/node",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(service_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "addANewStatusPageServiceNode",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "addANewStatusPageServiceNode",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::POST,
+                        "/website/{website_id}/status/service/{service_id}/node",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "addANewStatusPageServiceNode",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -440,29 +574,29 @@ impl WebsiteStatusPage<'_> {
     /// - Operation: `resolveStatusPageServiceNode`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn resolve_status_page_service_node(
         &self,
         website_id: &str,
         service_id: &str,
         node_id: &str,
-    ) -> Result<::crisp_models::StatusPageServiceNode, ::crisp_runtime::client::Error> {
+    ) -> Result<::crisp_models::StatusPageServiceNode, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/status/service/{}/node/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(service_id),
             ::crisp_runtime::client::encode_path_segment(node_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "resolveStatusPageServiceNode",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "resolveStatusPageServiceNode",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/status/service/{service_id}/node/{node_id}",
+                    path,
+                ),
             )
             .await
     }
@@ -476,23 +610,30 @@ impl WebsiteStatusPage<'_> {
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     ///
     /// Answers `Ok(true)` when the resource exists and `Ok(false)` when Crisp answers 404.
-    #[cfg(feature = "internal")]
     pub async fn check_if_status_page_service_node_exists(
         &self,
         website_id: &str,
         service_id: &str,
         node_id: &str,
-    ) -> Result<bool, ::crisp_runtime::client::Error> {
+    ) -> Result<bool, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/status/service/{}/node/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(service_id),
             ::crisp_runtime::client::encode_path_segment(node_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
-            .send_head("checkIfStatusPageServiceNodeExists", path, query, headers)
+            .send_head(
+                ::crisp_runtime::client::Call::new(
+                    "checkIfStatusPageServiceNodeExists",
+                    ::reqwest::Method::HEAD,
+                    "/website/{website_id}/status/service/{service_id}/node/{node_id}",
+                    path,
+                ),
+            )
             .await
     }
     /// Replace a status page node
@@ -503,35 +644,38 @@ impl WebsiteStatusPage<'_> {
     /// - Operation: `saveStatusPageServiceNode`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn save_status_page_service_node(
         &self,
         website_id: &str,
         service_id: &str,
         node_id: &str,
         body: &::crisp_models::SaveStatusPageServiceNodeBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/status/service/{}/node/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(service_id),
             ::crisp_runtime::client::encode_path_segment(node_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "saveStatusPageServiceNode",
-                ::reqwest::Method::PUT,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "saveStatusPageServiceNode",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::PUT,
+                        "/website/{website_id}/status/service/{service_id}/node/{node_id}",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "saveStatusPageServiceNode",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -543,35 +687,38 @@ impl WebsiteStatusPage<'_> {
     /// - Operation: `updateStatusPageServiceNode`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn update_status_page_service_node(
         &self,
         website_id: &str,
         service_id: &str,
         node_id: &str,
         body: &::crisp_models::UpdateStatusPageServiceNodeBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/status/service/{}/node/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(service_id),
             ::crisp_runtime::client::encode_path_segment(node_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "updateStatusPageServiceNode",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "updateStatusPageServiceNode",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::PATCH,
+                        "/website/{website_id}/status/service/{service_id}/node/{node_id}",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "updateStatusPageServiceNode",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -583,29 +730,29 @@ impl WebsiteStatusPage<'_> {
     /// - Operation: `deleteStatusPageServiceNode`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn delete_status_page_service_node(
         &self,
         website_id: &str,
         service_id: &str,
         node_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/status/service/{}/node/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(service_id),
             ::crisp_runtime::client::encode_path_segment(node_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "deleteStatusPageServiceNode",
-                ::reqwest::Method::DELETE,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "deleteStatusPageServiceNode",
+                    ::reqwest::Method::DELETE,
+                    "/website/{website_id}/status/service/{service_id}/node/{node_id}",
+                    path,
+                ),
             )
             .await
     }
@@ -617,7 +764,6 @@ impl WebsiteStatusPage<'_> {
     /// - Operation: `listStatusPageServiceNodeReplicas`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn list_status_page_service_node_replicas(
         &self,
         website_id: &str,
@@ -626,23 +772,24 @@ impl WebsiteStatusPage<'_> {
     ) -> Result<
         Vec<::crisp_models::StatusPageReplicaHealth>,
         ::crisp_runtime::client::Error,
-    > {
+    >
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/status/service/{}/node/{}/replicas",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(service_id),
             ::crisp_runtime::client::encode_path_segment(node_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listStatusPageServiceNodeReplicas",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "listStatusPageServiceNodeReplicas",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/status/service/{service_id}/node/{node_id}/replicas",
+                    path,
+                ),
             )
             .await
     }
@@ -654,29 +801,29 @@ impl WebsiteStatusPage<'_> {
     /// - Operation: `flushStatusPageServiceNodeReplicas`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn flush_status_page_service_node_replicas(
         &self,
         website_id: &str,
         service_id: &str,
         node_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/status/service/{}/node/{}/replicas",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(service_id),
             ::crisp_runtime::client::encode_path_segment(node_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "flushStatusPageServiceNodeReplicas",
-                ::reqwest::Method::DELETE,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "flushStatusPageServiceNodeReplicas",
+                    ::reqwest::Method::DELETE,
+                    "/website/{website_id}/status/service/{service_id}/node/{node_id}/replicas",
+                    path,
+                ),
             )
             .await
     }
@@ -688,25 +835,25 @@ impl WebsiteStatusPage<'_> {
     /// - Operation: `resolveStatusPageAnnouncement`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn resolve_status_page_announcement(
         &self,
         website_id: &str,
-    ) -> Result<::crisp_models::StatusPageAnnouncement, ::crisp_runtime::client::Error> {
+    ) -> Result<::crisp_models::StatusPageAnnouncement, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/status/announcement",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "resolveStatusPageAnnouncement",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "resolveStatusPageAnnouncement",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/status/announcement",
+                    path,
+                ),
             )
             .await
     }
@@ -720,19 +867,26 @@ impl WebsiteStatusPage<'_> {
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     ///
     /// Answers `Ok(true)` when the resource exists and `Ok(false)` when Crisp answers 404.
-    #[cfg(feature = "internal")]
     pub async fn check_if_status_page_announcement_exists(
         &self,
         website_id: &str,
-    ) -> Result<bool, ::crisp_runtime::client::Error> {
+    ) -> Result<bool, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/status/announcement",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
-            .send_head("checkIfStatusPageAnnouncementExists", path, query, headers)
+            .send_head(
+                ::crisp_runtime::client::Call::new(
+                    "checkIfStatusPageAnnouncementExists",
+                    ::reqwest::Method::HEAD,
+                    "/website/{website_id}/status/announcement",
+                    path,
+                ),
+            )
             .await
     }
     /// Set the status page announcement
@@ -743,31 +897,34 @@ impl WebsiteStatusPage<'_> {
     /// - Operation: `saveStatusPageAnnouncement`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn save_status_page_announcement(
         &self,
         website_id: &str,
         body: &::crisp_models::SaveStatusPageAnnouncementBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/status/announcement",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "saveStatusPageAnnouncement",
-                ::reqwest::Method::PUT,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "saveStatusPageAnnouncement",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::PUT,
+                        "/website/{website_id}/status/announcement",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "saveStatusPageAnnouncement",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -779,25 +936,25 @@ impl WebsiteStatusPage<'_> {
     /// - Operation: `deleteStatusPageAnnouncement`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn delete_status_page_announcement(
         &self,
         website_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/status/announcement",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "deleteStatusPageAnnouncement",
-                ::reqwest::Method::DELETE,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "deleteStatusPageAnnouncement",
+                    ::reqwest::Method::DELETE,
+                    "/website/{website_id}/status/announcement",
+                    path,
+                ),
             )
             .await
     }
@@ -809,25 +966,25 @@ impl WebsiteStatusPage<'_> {
     /// - Operation: `resolveStatusPageSettings`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn resolve_status_page_settings(
         &self,
         website_id: &str,
-    ) -> Result<::crisp_models::StatusPageSettings, ::crisp_runtime::client::Error> {
+    ) -> Result<::crisp_models::StatusPageSettings, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/status/settings",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "resolveStatusPageSettings",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "resolveStatusPageSettings",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/status/settings",
+                    path,
+                ),
             )
             .await
     }
@@ -839,26 +996,34 @@ impl WebsiteStatusPage<'_> {
     /// - Operation: `saveStatusPageSettings`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn save_status_page_settings(
         &self,
         website_id: &str,
         body: &::crisp_models::StatusPageSettings,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/status/settings",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "saveStatusPageSettings",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("saveStatusPageSettings", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "saveStatusPageSettings",
+                        ::reqwest::Method::PATCH,
+                        "/website/{website_id}/status/settings",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "saveStatusPageSettings",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -870,25 +1035,25 @@ impl WebsiteStatusPage<'_> {
     /// - Operation: `resolveStatusPageDomain`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn resolve_status_page_domain(
         &self,
         website_id: &str,
-    ) -> Result<::crisp_models::StatusPageDomain, ::crisp_runtime::client::Error> {
+    ) -> Result<::crisp_models::StatusPageDomain, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/status/domain",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "resolveStatusPageDomain",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "resolveStatusPageDomain",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/status/domain",
+                    path,
+                ),
             )
             .await
     }
@@ -900,31 +1065,34 @@ impl WebsiteStatusPage<'_> {
     /// - Operation: `requestStatusPageDomainChange`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn request_status_page_domain_change(
         &self,
         website_id: &str,
         body: &::crisp_models::RequestStatusPageDomainChangeBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/status/domain",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "requestStatusPageDomainChange",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(
-                    ::crisp_runtime::client::json_body(
+                ::crisp_runtime::client::Call::new(
                         "requestStatusPageDomainChange",
-                        body,
-                    )?,
-                ),
+                        ::reqwest::Method::PATCH,
+                        "/website/{website_id}/status/domain",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "requestStatusPageDomainChange",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -936,7 +1104,6 @@ impl WebsiteStatusPage<'_> {
     /// - Operation: `generateStatusPageDomainSetupFlow`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn generate_status_page_domain_setup_flow(
         &self,
         website_id: &str,
@@ -944,7 +1111,10 @@ impl WebsiteStatusPage<'_> {
     ) -> Result<
         ::crisp_models::StatusPageDomainSetupFlow,
         ::crisp_runtime::client::Error,
-    > {
+    >
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/status/domain/setup",
             ::crisp_runtime::client::encode_path_segment(website_id)
@@ -953,15 +1123,15 @@ impl WebsiteStatusPage<'_> {
         if let Some(value) = &options.custom {
             query.push_str("custom", value);
         }
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "generateStatusPageDomainSetupFlow",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                        "generateStatusPageDomainSetupFlow",
+                        ::reqwest::Method::GET,
+                        "/website/{website_id}/status/domain/setup",
+                        path,
+                    )
+                    .query(query),
             )
             .await
     }
@@ -973,28 +1143,25 @@ impl WebsiteStatusPage<'_> {
     /// - Operation: `getStatusPageReporterToken`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn get_status_page_reporter_token(
         &self,
         website_id: &str,
-    ) -> Result<
-        ::crisp_models::StatusPageReporterToken,
-        ::crisp_runtime::client::Error,
-    > {
+    ) -> Result<::crisp_models::StatusPageReporterToken, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/status/reporter/token",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "getStatusPageReporterToken",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "getStatusPageReporterToken",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/status/reporter/token",
+                    path,
+                ),
             )
             .await
     }
@@ -1006,25 +1173,25 @@ impl WebsiteStatusPage<'_> {
     /// - Operation: `rollStatusPageReporterToken`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn roll_status_page_reporter_token(
         &self,
         website_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/status/reporter/token",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "rollStatusPageReporterToken",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "rollStatusPageReporterToken",
+                    ::reqwest::Method::POST,
+                    "/website/{website_id}/status/reporter/token",
+                    path,
+                ),
             )
             .await
     }

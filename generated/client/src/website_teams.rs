@@ -6,12 +6,13 @@
 ///
 /// Teams: named groups of operators of a website.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct WebsiteTeams<'a> {
+pub struct WebsiteTeams<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl WebsiteTeams<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteTeams<'_, T> {
     /// Create a team
     ///
     /// Creates a team of operators and returns its identifier.
@@ -27,16 +28,17 @@ impl WebsiteTeams<'_> {
         let path = format!(
             "/website/{}/team", ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "createNewTeam",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("createNewTeam", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "createNewTeam",
+                        ::reqwest::Method::POST,
+                        "/website/{website_id}/team",
+                        path,
+                    )
+                    .body(
+                        Some(::crisp_runtime::client::json_body("createNewTeam", body)?),
+                    ),
             )
             .await
     }
@@ -57,10 +59,15 @@ impl WebsiteTeams<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(team_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
-            .send_json("getTeam", ::reqwest::Method::GET, path, query, headers, None)
+            .send_json(
+                ::crisp_runtime::client::Call::new(
+                    "getTeam",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/team/{team_id}",
+                    path,
+                ),
+            )
             .await
     }
     /// Check whether a team exists
@@ -82,9 +89,16 @@ impl WebsiteTeams<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(team_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
-        self.core.send_head("checkTeamExists", path, query, headers).await
+        self.core
+            .send_head(
+                ::crisp_runtime::client::Call::new(
+                    "checkTeamExists",
+                    ::reqwest::Method::HEAD,
+                    "/website/{website_id}/team/{team_id}",
+                    path,
+                ),
+            )
+            .await
     }
     /// Save a team
     ///
@@ -104,16 +118,15 @@ impl WebsiteTeams<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(team_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "saveTeam",
-                ::reqwest::Method::PUT,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("saveTeam", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "saveTeam",
+                        ::reqwest::Method::PUT,
+                        "/website/{website_id}/team/{team_id}",
+                        path,
+                    )
+                    .body(Some(::crisp_runtime::client::json_body("saveTeam", body)?)),
             )
             .await
     }
@@ -134,16 +147,14 @@ impl WebsiteTeams<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(team_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "deleteTeam",
-                ::reqwest::Method::DELETE,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "deleteTeam",
+                    ::reqwest::Method::DELETE,
+                    "/website/{website_id}/team/{team_id}",
+                    path,
+                ),
             )
             .await
     }
@@ -164,10 +175,41 @@ impl WebsiteTeams<'_> {
             "/website/{}/teams/list/{}",
             ::crisp_runtime::client::encode_path_segment(website_id), page_number
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
-            .send_json("listTeams", ::reqwest::Method::GET, path, query, headers, None)
+            .send_json(
+                ::crisp_runtime::client::Call::new(
+                    "listTeams",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/teams/list/{page_number}",
+                    path,
+                ),
+            )
             .await
+    }
+    /// Every item of [`list_teams`](Self::list_teams), page after page from page 1 until a page comes back empty.
+    ///
+    /// Pages are fetched one at a time, as items are consumed; the stream ends after the
+    /// first error, which is its last item. Takes the same arguments and options as the
+    /// single-page call.
+    pub fn list_teams_stream(
+        &self,
+        website_id: &str,
+    ) -> impl ::crisp_runtime::client::Stream<
+        Item = Result<::crisp_models::Team, ::crisp_runtime::client::Error>,
+    > + Send + 'static {
+        let core = self.core.clone();
+        let website_id = website_id.to_owned();
+        ::crisp_runtime::client::pages(move |page_number| {
+            let core = core.clone();
+            let website_id = website_id.clone();
+            async move {
+                WebsiteTeams::<T> {
+                    core: &core,
+                    tier: ::std::marker::PhantomData,
+                }
+                    .list_teams(&website_id, page_number)
+                    .await
+            }
+        })
     }
 }

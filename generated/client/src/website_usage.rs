@@ -6,12 +6,13 @@
 ///
 /// How much of its quotas and limits a website uses.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct WebsiteUsage<'a> {
+pub struct WebsiteUsage<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl WebsiteUsage<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteUsage<'_, T> {
     /// Get the quota usage of a website
     ///
     /// Returns how much of each quota the website consumed in the current period. Crisp keeps this route for its own apps; it is not part of the public API and may change without notice.
@@ -20,25 +21,25 @@ impl WebsiteUsage<'_> {
     /// - Operation: `resolveQuotasUsage`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn resolve_quotas_usage(
         &self,
         website_id: &str,
-    ) -> Result<Vec<::crisp_models::UsageQuota>, ::crisp_runtime::client::Error> {
+    ) -> Result<Vec<::crisp_models::UsageQuota>, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/usage/quotas",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "resolveQuotasUsage",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "resolveQuotasUsage",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/usage/quotas",
+                    path,
+                ),
             )
             .await
     }
@@ -50,25 +51,25 @@ impl WebsiteUsage<'_> {
     /// - Operation: `resolveLimitsUsage`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    #[cfg(feature = "internal")]
     pub async fn resolve_limits_usage(
         &self,
         website_id: &str,
-    ) -> Result<Vec<::crisp_models::UsageLimit>, ::crisp_runtime::client::Error> {
+    ) -> Result<Vec<::crisp_models::UsageLimit>, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/usage/limits",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "resolveLimitsUsage",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "resolveLimitsUsage",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/usage/limits",
+                    path,
+                ),
             )
             .await
     }

@@ -6,12 +6,13 @@
 ///
 /// Identity verification of chatbox users: key and settings.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct WebsiteVerify<'a> {
+pub struct WebsiteVerify<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl WebsiteVerify<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteVerify<'_, T> {
     /// Get the identity verification key
     ///
     /// Returns the secret key a website uses to sign user emails (HMAC) so Crisp can verify the identity of chatbox users.
@@ -27,16 +28,14 @@ impl WebsiteVerify<'_> {
             "/website/{}/verify/key",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "getVerifyKey",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "getVerifyKey",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/verify/key",
+                    path,
+                ),
             )
             .await
     }
@@ -55,16 +54,14 @@ impl WebsiteVerify<'_> {
             "/website/{}/verify/key",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "rollVerifyKey",
-                ::reqwest::Method::POST,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "rollVerifyKey",
+                    ::reqwest::Method::POST,
+                    "/website/{website_id}/verify/key",
+                    path,
+                ),
             )
             .await
     }
@@ -83,16 +80,14 @@ impl WebsiteVerify<'_> {
             "/website/{}/verify/settings",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "getVerifySettings",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "getVerifySettings",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/verify/settings",
+                    path,
+                ),
             )
             .await
     }
@@ -112,16 +107,22 @@ impl WebsiteVerify<'_> {
             "/website/{}/verify/settings",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "updateVerifySettings",
-                ::reqwest::Method::PATCH,
-                path,
-                query,
-                headers,
-                Some(::crisp_runtime::client::json_body("updateVerifySettings", body)?),
+                ::crisp_runtime::client::Call::new(
+                        "updateVerifySettings",
+                        ::reqwest::Method::PATCH,
+                        "/website/{website_id}/verify/settings",
+                        path,
+                    )
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::json_body(
+                                "updateVerifySettings",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }

@@ -6,12 +6,13 @@
 ///
 /// Visitors browsing the website right now: counts, lists, map, blocked visitors and session tokens.
 ///
-/// Get it from [`Client`](crate::Client).
+/// Get it from [`Client`](crate::Client); `T` is the client's tier.
 #[derive(Clone, Copy, Debug)]
-pub struct WebsiteVisitors<'a> {
+pub struct WebsiteVisitors<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
+    pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl WebsiteVisitors<'_> {
+impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteVisitors<'_, T> {
     /// Count blocked visitors
     ///
     /// Returns, for each blocking rule list of the website, how many visitors it has blocked.
@@ -22,24 +23,22 @@ impl WebsiteVisitors<'_> {
     pub async fn count_blocked_visitors(
         &self,
         website_id: &str,
-    ) -> Result<
-        Vec<::crisp_models::VisitorBlockedCount>,
-        ::crisp_runtime::client::Error,
-    > {
+    ) -> Result<Vec<::crisp_models::VisitorBlockedCount>, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/visitors/blocked",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "countBlockedVisitors",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "countBlockedVisitors",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/visitors/blocked",
+                    path,
+                ),
             )
             .await
     }
@@ -54,22 +53,23 @@ impl WebsiteVisitors<'_> {
         &self,
         website_id: &str,
         rule: &str,
-    ) -> Result<::crisp_models::VisitorBlockedCount, ::crisp_runtime::client::Error> {
+    ) -> Result<::crisp_models::VisitorBlockedCount, ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/visitors/blocked/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(rule)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "countBlockedVisitorsInRule",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "countBlockedVisitorsInRule",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/visitors/blocked/{rule}",
+                    path,
+                ),
             )
             .await
     }
@@ -84,22 +84,23 @@ impl WebsiteVisitors<'_> {
         &self,
         website_id: &str,
         rule: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> Result<(), ::crisp_runtime::client::Error>
+    where
+        T: ::crisp_runtime::client::tier::UserTier,
+    {
         let path = format!(
             "/website/{}/visitors/blocked/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(rule)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_unit(
-                "clearBlockedVisitorsInRule",
-                ::reqwest::Method::DELETE,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "clearBlockedVisitorsInRule",
+                    ::reqwest::Method::DELETE,
+                    "/website/{website_id}/visitors/blocked/{rule}",
+                    path,
+                ),
             )
             .await
     }
@@ -119,16 +120,14 @@ impl WebsiteVisitors<'_> {
             "/website/{}/visitors/count",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "countVisitors",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "countVisitors",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/visitors/count",
+                    path,
+                ),
             )
             .await
     }
@@ -150,18 +149,42 @@ impl WebsiteVisitors<'_> {
             "/website/{}/visitors/list/{}",
             ::crisp_runtime::client::encode_path_segment(website_id), page_number
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "listVisitors",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "listVisitors",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/visitors/list/{page_number}",
+                    path,
+                ),
             )
             .await
+    }
+    /// Every item of [`list_visitors`](Self::list_visitors), page after page from page 1 until a page comes back empty.
+    ///
+    /// Pages are fetched one at a time, as items are consumed; the stream ends after the
+    /// first error, which is its last item. Takes the same arguments and options as the
+    /// single-page call.
+    pub fn list_visitors_stream(
+        &self,
+        website_id: &str,
+    ) -> impl ::crisp_runtime::client::Stream<
+        Item = Result<::crisp_models::Visitor, ::crisp_runtime::client::Error>,
+    > + Send + 'static {
+        let core = self.core.clone();
+        let website_id = website_id.to_owned();
+        ::crisp_runtime::client::pages(move |page_number| {
+            let core = core.clone();
+            let website_id = website_id.clone();
+            async move {
+                WebsiteVisitors::<T> {
+                    core: &core,
+                    tier: ::std::marker::PhantomData,
+                }
+                    .list_visitors(&website_id, page_number)
+                    .await
+            }
+        })
     }
     /// Locate visitors on a map
     ///
@@ -189,15 +212,15 @@ impl WebsiteVisitors<'_> {
         if let Some(value) = &options.center_radius {
             query.push_display("center_radius", value);
         }
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "pinpointVisitorsOnMap",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                        "pinpointVisitorsOnMap",
+                        ::reqwest::Method::GET,
+                        "/website/{website_id}/visitors/map",
+                        path,
+                    )
+                    .query(query),
             )
             .await
     }
@@ -218,16 +241,14 @@ impl WebsiteVisitors<'_> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(token_id)
         );
-        let query = ::crisp_runtime::client::QueryPairs::new();
-        let headers = ::crisp_runtime::client::HeaderPairs::new();
         self.core
             .send_json(
-                "getSessionIdentifierFromToken",
-                ::reqwest::Method::GET,
-                path,
-                query,
-                headers,
-                None,
+                ::crisp_runtime::client::Call::new(
+                    "getSessionIdentifierFromToken",
+                    ::reqwest::Method::GET,
+                    "/website/{website_id}/visitors/token/{token_id}",
+                    path,
+                ),
             )
             .await
     }

@@ -9,6 +9,7 @@
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg(feature = "website-conversation")]
 pub enum ConversationState {
     /// `pending`.
     Pending,
@@ -19,6 +20,7 @@ pub enum ConversationState {
     /// A value this version of the crate does not know.
     Other(String),
 }
+#[cfg(feature = "website-conversation")]
 impl ConversationState {
     /// Every value this version knows, in the order of the spec.
     pub const KNOWN: &'static [ConversationState] = &[
@@ -36,6 +38,7 @@ impl ConversationState {
         }
     }
 }
+#[cfg(feature = "website-conversation")]
 impl From<&str> for ConversationState {
     fn from(value: &str) -> Self {
         match value {
@@ -46,17 +49,20 @@ impl From<&str> for ConversationState {
         }
     }
 }
+#[cfg(feature = "website-conversation")]
 impl ::std::str::FromStr for ConversationState {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         Ok(ConversationState::from(value))
     }
 }
+#[cfg(feature = "website-conversation")]
 impl ::std::fmt::Display for ConversationState {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "website-conversation")]
 impl ::serde::Serialize for ConversationState {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -65,6 +71,7 @@ impl ::serde::Serialize for ConversationState {
         serializer.serialize_str(self.as_str())
     }
 }
+#[cfg(feature = "website-conversation")]
 impl<'de> ::serde::Deserialize<'de> for ConversationState {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
@@ -80,6 +87,7 @@ impl<'de> ::serde::Deserialize<'de> for ConversationState {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg(feature = "website-conversation")]
 pub enum MessageType {
     /// `text`.
     Text,
@@ -102,6 +110,7 @@ pub enum MessageType {
     /// A value this version of the crate does not know.
     Other(String),
 }
+#[cfg(feature = "website-conversation")]
 impl MessageType {
     /// Every value this version knows, in the order of the spec.
     pub const KNOWN: &'static [MessageType] = &[
@@ -131,6 +140,7 @@ impl MessageType {
         }
     }
 }
+#[cfg(feature = "website-conversation")]
 impl From<&str> for MessageType {
     fn from(value: &str) -> Self {
         match value {
@@ -147,17 +157,20 @@ impl From<&str> for MessageType {
         }
     }
 }
+#[cfg(feature = "website-conversation")]
 impl ::std::str::FromStr for MessageType {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         Ok(MessageType::from(value))
     }
 }
+#[cfg(feature = "website-conversation")]
 impl ::std::fmt::Display for MessageType {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "website-conversation")]
 impl ::serde::Serialize for MessageType {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -166,6 +179,7 @@ impl ::serde::Serialize for MessageType {
         serializer.serialize_str(self.as_str())
     }
 }
+#[cfg(feature = "website-conversation")]
 impl<'de> ::serde::Deserialize<'de> for MessageType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
@@ -251,6 +265,7 @@ pub type MessageOrigin = String;
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg(feature = "website-conversation")]
 pub enum ComposeType {
     /// `start`.
     Start,
@@ -259,6 +274,7 @@ pub enum ComposeType {
     /// A value this version of the crate does not know.
     Other(String),
 }
+#[cfg(feature = "website-conversation")]
 impl ComposeType {
     /// Every value this version knows, in the order of the spec.
     pub const KNOWN: &'static [ComposeType] = &[ComposeType::Start, ComposeType::Stop];
@@ -271,6 +287,7 @@ impl ComposeType {
         }
     }
 }
+#[cfg(feature = "website-conversation")]
 impl From<&str> for ComposeType {
     fn from(value: &str) -> Self {
         match value {
@@ -280,17 +297,20 @@ impl From<&str> for ComposeType {
         }
     }
 }
+#[cfg(feature = "website-conversation")]
 impl ::std::str::FromStr for ComposeType {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         Ok(ComposeType::from(value))
     }
 }
+#[cfg(feature = "website-conversation")]
 impl ::std::fmt::Display for ComposeType {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "website-conversation")]
 impl ::serde::Serialize for ComposeType {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -299,6 +319,7 @@ impl ::serde::Serialize for ComposeType {
         serializer.serialize_str(self.as_str())
     }
 }
+#[cfg(feature = "website-conversation")]
 impl<'de> ::serde::Deserialize<'de> for ComposeType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
@@ -362,6 +383,7 @@ pub struct MessageReference {
 /// Pointer to the unprocessed original of a message, such as the raw e-mail.
 ///
 /// Schema `#/components/schemas/MessageOriginal`.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct MessageOriginal {
     /// Identifier of the stored original message (see the original message route).
@@ -386,6 +408,7 @@ pub struct MessageOriginalNew {
 /// Link preview computed for a URL found in a message.
 ///
 /// Schema `#/components/schemas/MessagePreview`.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct MessagePreview {
     /// Link that was previewed.
@@ -407,6 +430,7 @@ pub struct MessagePreview {
 /// Action run when a picker choice is selected.
 ///
 /// Schema `#/components/schemas/MessagePickerChoiceAction`.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct MessagePickerChoiceAction {
     /// Kind of action, for example `link`.
@@ -419,6 +443,7 @@ pub struct MessagePickerChoiceAction {
 /// One option of a picker message.
 ///
 /// Schema `#/components/schemas/MessagePickerChoice`.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct MessagePickerChoice {
     /// Value reported when this choice is picked.
@@ -440,6 +465,7 @@ pub struct MessagePickerChoice {
 /// Content of a `picker` message (a list of choices).
 ///
 /// Schema `#/components/schemas/MessageContentPicker`.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct MessageContentPicker {
     /// Identifier of the picker.
@@ -455,6 +481,7 @@ pub struct MessageContentPicker {
 /// Content of a `field` message (a form input).
 ///
 /// Schema `#/components/schemas/MessageContentField`.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct MessageContentField {
     /// Identifier of the field.
@@ -473,6 +500,7 @@ pub struct MessageContentField {
 /// Button of a carousel card.
 ///
 /// Schema `#/components/schemas/MessageCarouselAction`.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct MessageCarouselAction {
     /// Button label.
@@ -485,6 +513,7 @@ pub struct MessageCarouselAction {
 /// Card of a carousel message.
 ///
 /// Schema `#/components/schemas/MessageCarouselTarget`.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct MessageCarouselTarget {
     /// Card title.
@@ -503,6 +532,7 @@ pub struct MessageCarouselTarget {
 /// Content of a `carousel` message.
 ///
 /// Schema `#/components/schemas/MessageContentCarousel`.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct MessageContentCarousel {
     /// Text shown above the cards.
@@ -513,6 +543,7 @@ pub struct MessageContentCarousel {
 /// Content of an `audio` message.
 ///
 /// Schema `#/components/schemas/MessageContentAudio`.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct MessageContentAudio {
     /// URL of the audio recording.
@@ -525,6 +556,7 @@ pub struct MessageContentAudio {
 /// Content of a `file` message.
 ///
 /// Schema `#/components/schemas/MessageContentFile`.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct MessageContentFile {
     /// File name.
@@ -537,6 +569,7 @@ pub struct MessageContentFile {
 /// Content of an `animation` message.
 ///
 /// Schema `#/components/schemas/MessageContentAnimation`.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct MessageContentAnimation {
     /// URL of the animation.
@@ -547,6 +580,7 @@ pub struct MessageContentAnimation {
 /// Content of an `event` message.
 ///
 /// Schema `#/components/schemas/MessageContentEvent`.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct MessageContentEvent {
     /// Event namespace, for example `state:resolved`.
@@ -562,6 +596,7 @@ pub struct MessageContentEvent {
 /// Decoding tries the shapes in order and keeps the first that fits.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[serde(untagged)]
+#[cfg(feature = "website-conversation")]
 pub enum MessageContent {
     /// The `MessageContentPicker` shape.
     MessageContentPicker(crate::MessageContentPicker),
@@ -583,6 +618,7 @@ pub enum MessageContent {
 /// A message stored in a conversation.
 ///
 /// Schema `#/components/schemas/ConversationMessage`.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConversationMessage {
     /// Conversation the message belongs to.
@@ -694,6 +730,7 @@ pub struct ConversationMessageNewBase {
 /// New message of type `text`.
 ///
 /// Schema `#/components/schemas/ConversationTextMessageNew`.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConversationTextMessageNew {
     /// The `from` property.
@@ -738,6 +775,7 @@ pub struct ConversationTextMessageNew {
 /// New message of type `note`.
 ///
 /// Schema `#/components/schemas/ConversationNoteMessageNew`.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConversationNoteMessageNew {
     /// The `from` property.
@@ -782,6 +820,7 @@ pub struct ConversationNoteMessageNew {
 /// New message of type `file`.
 ///
 /// Schema `#/components/schemas/ConversationFileMessageNew`.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConversationFileMessageNew {
     /// The `from` property.
@@ -826,6 +865,7 @@ pub struct ConversationFileMessageNew {
 /// New message of type `animation`.
 ///
 /// Schema `#/components/schemas/ConversationAnimationMessageNew`.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConversationAnimationMessageNew {
     /// The `from` property.
@@ -870,6 +910,7 @@ pub struct ConversationAnimationMessageNew {
 /// New message of type `audio`.
 ///
 /// Schema `#/components/schemas/ConversationAudioMessageNew`.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConversationAudioMessageNew {
     /// The `from` property.
@@ -914,6 +955,7 @@ pub struct ConversationAudioMessageNew {
 /// New message of type `picker`.
 ///
 /// Schema `#/components/schemas/ConversationPickerMessageNew`.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConversationPickerMessageNew {
     /// The `from` property.
@@ -958,6 +1000,7 @@ pub struct ConversationPickerMessageNew {
 /// New message of type `field`.
 ///
 /// Schema `#/components/schemas/ConversationFieldMessageNew`.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConversationFieldMessageNew {
     /// The `from` property.
@@ -1002,6 +1045,7 @@ pub struct ConversationFieldMessageNew {
 /// New message of type `carousel`.
 ///
 /// Schema `#/components/schemas/ConversationCarouselMessageNew`.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConversationCarouselMessageNew {
     /// The `from` property.
@@ -1046,6 +1090,7 @@ pub struct ConversationCarouselMessageNew {
 /// New message of type `event`.
 ///
 /// Schema `#/components/schemas/ConversationEventMessageNew`.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConversationEventMessageNew {
     /// The `from` property.
@@ -1093,6 +1138,7 @@ pub struct ConversationEventMessageNew {
 ///
 /// Variants are told apart by the `type` property; unknown values are kept in [`Self::Other`].
 #[derive(Clone, Debug, PartialEq)]
+#[cfg(feature = "website-conversation")]
 pub enum ConversationMessageNew {
     /// `type` is `text`.
     Text(crate::ConversationTextMessageNew),
@@ -1115,6 +1161,7 @@ pub enum ConversationMessageNew {
     /// A variant this version of the crate does not know, kept as JSON.
     Other(::serde_json::Value),
 }
+#[cfg(feature = "website-conversation")]
 impl ::serde::Serialize for ConversationMessageNew {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -1154,6 +1201,7 @@ impl ::serde::Serialize for ConversationMessageNew {
         }
     }
 }
+#[cfg(feature = "website-conversation")]
 impl<'de> ::serde::Deserialize<'de> for ConversationMessageNew {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
@@ -1201,6 +1249,7 @@ impl<'de> ::serde::Deserialize<'de> for ConversationMessageNew {
 /// Messages to mark as read or delivered, seen from one side of the conversation.
 ///
 /// Schema `#/components/schemas/ConversationMessageMark`.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConversationMessageMark {
     /// The `from` property.
@@ -1216,6 +1265,7 @@ pub struct ConversationMessageMark {
 /// A Crisp website (workspace).
 ///
 /// Schema `#/components/schemas/Website`.
+#[cfg(feature = "website-base")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Website {
     /// Website identifier.
@@ -1240,6 +1290,7 @@ pub struct Website {
 /// Identity verification recorded on a conversation.
 ///
 /// Schema `#/components/schemas/ConversationVerification`.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConversationVerification {
     /// Verified identity kind, for example `email` or `phone`.
@@ -1255,6 +1306,7 @@ pub struct ConversationVerification {
 /// Extra participant copied on a conversation.
 ///
 /// Schema `#/components/schemas/ConversationParticipant`.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConversationParticipant {
     /// Kind of participant, for example `email`.
@@ -1267,6 +1319,7 @@ pub struct ConversationParticipant {
 /// Operator a conversation is routed to.
 ///
 /// Schema `#/components/schemas/ConversationAssigned`.
+#[cfg(any(feature = "website-conversation", feature = "website-batch"))]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConversationAssigned {
     /// Operator user ID.
@@ -1276,6 +1329,7 @@ pub struct ConversationAssigned {
 /// Typing indicator of one side of the conversation.
 ///
 /// Schema `#/components/schemas/ConversationComposeState`.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConversationComposeState {
     /// The `type` property.
@@ -1297,6 +1351,7 @@ pub struct ConversationComposeState {
 /// Device information collected from the visitor.
 ///
 /// Schema `#/components/schemas/ConversationDevice`.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConversationDevice {
     /// Features the visitor device supports.
@@ -1318,6 +1373,7 @@ pub struct ConversationDevice {
 /// Metadata describing the visitor of a conversation.
 ///
 /// Schema `#/components/schemas/ConversationMeta`.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConversationMeta {
     /// Visitor name.
@@ -1360,6 +1416,7 @@ pub struct ConversationMeta {
 /// A conversation (session) between a visitor and the team.
 ///
 /// Schema `#/components/schemas/Conversation`.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Conversation {
     /// Conversation identifier.
@@ -1433,6 +1490,7 @@ pub struct Conversation {
 /// One condition of a filter search.
 ///
 /// Schema `#/components/schemas/ConversationSearchFilter`.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConversationSearchFilter {
     /// Field to filter on, for example `meta.email`.
@@ -1447,6 +1505,7 @@ pub struct ConversationSearchFilter {
 /// Current routing assignment of a conversation.
 ///
 /// Schema `#/components/schemas/ConversationRoutingAssign`.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConversationRoutingAssign {
     /// The `assigned` property.
@@ -1456,6 +1515,7 @@ pub struct ConversationRoutingAssign {
 /// A co-browsing session of a conversation.
 ///
 /// Schema `#/components/schemas/ConversationBrowsing`.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConversationBrowsing {
     /// Browsing session identifier.
@@ -1471,6 +1531,7 @@ pub struct ConversationBrowsing {
 /// Screen position used by co-browsing assistance.
 ///
 /// Schema `#/components/schemas/BrowsingAssistPoint`.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct BrowsingAssistPoint {
     /// Horizontal position in pixels.
@@ -1483,6 +1544,7 @@ pub struct BrowsingAssistPoint {
 /// An audio or video call session.
 ///
 /// Schema `#/components/schemas/ConversationCall`.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConversationCall {
     /// Call session identifier.
@@ -1492,6 +1554,7 @@ pub struct ConversationCall {
 /// Custom event recorded on a conversation.
 ///
 /// Schema `#/components/schemas/ConversationEvent`.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConversationEvent {
     /// Event label.
@@ -1510,6 +1573,7 @@ pub struct ConversationEvent {
 /// File exchanged in a conversation.
 ///
 /// Schema `#/components/schemas/ConversationFile`.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConversationFile {
     /// File name.
@@ -1531,6 +1595,7 @@ pub struct ConversationFile {
 /// Web page viewed by the visitor.
 ///
 /// Schema `#/components/schemas/ConversationPage`.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConversationPage {
     /// Title of the page.
@@ -1549,6 +1614,7 @@ pub struct ConversationPage {
 /// Unprocessed original of a message, such as a full e-mail.
 ///
 /// Schema `#/components/schemas/ConversationOriginal`.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConversationOriginal {
     /// Website identifier.
@@ -1576,6 +1642,7 @@ pub struct ConversationOriginal {
 /// Links between a conversation and others.
 ///
 /// Schema `#/components/schemas/ConversationRelations`.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConversationRelations {
     /// Related conversations.
@@ -1585,6 +1652,7 @@ pub struct ConversationRelations {
 /// Acknowledgement of a widget action sent to a plugin.
 ///
 /// Schema `#/components/schemas/ConversationWidgetAction`.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConversationWidgetAction {
     /// Identifier to match the plugin answer with this action.
@@ -1597,6 +1665,7 @@ pub struct ConversationWidgetAction {
 /// Ask a plugin widget item to load its data.
 ///
 /// Schema `#/components/schemas/ConversationWidgetDataFetch`.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConversationWidgetDataFetch {
     /// Widget section identifier.
@@ -1612,6 +1681,7 @@ pub struct ConversationWidgetDataFetch {
 /// Submit an edited value of a plugin widget item.
 ///
 /// Schema `#/components/schemas/ConversationWidgetDataEdit`.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConversationWidgetDataEdit {
     /// Widget section identifier.
@@ -1627,6 +1697,7 @@ pub struct ConversationWidgetDataEdit {
 /// Conversation held back as spam.
 ///
 /// Schema `#/components/schemas/ConversationSpam`.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConversationSpam {
     /// Spam identifier.
@@ -1651,6 +1722,7 @@ pub struct ConversationSpam {
 /// Spam conversation together with its content.
 ///
 /// Schema `#/components/schemas/ConversationSpamContent`.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConversationSpamContent {
     /// Spam identifier.
@@ -1678,6 +1750,7 @@ pub struct ConversationSpamContent {
 /// Segment suggested from existing conversations.
 ///
 /// Schema `#/components/schemas/ConversationSuggestedSegment`.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConversationSuggestedSegment {
     /// Segment name.
@@ -1690,6 +1763,7 @@ pub struct ConversationSuggestedSegment {
 /// Custom data key suggested from existing conversations.
 ///
 /// Schema `#/components/schemas/ConversationSuggestedDataKey`.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConversationSuggestedDataKey {
     /// Data key.
@@ -1706,6 +1780,7 @@ pub struct ConversationSuggestedDataKey {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg(feature = "plan-subscription")]
 pub enum PlanBillPeriod {
     /// `monthly`.
     Monthly,
@@ -1714,6 +1789,7 @@ pub enum PlanBillPeriod {
     /// A value this version of the crate does not know.
     Other(String),
 }
+#[cfg(feature = "plan-subscription")]
 impl PlanBillPeriod {
     /// Every value this version knows, in the order of the spec.
     pub const KNOWN: &'static [PlanBillPeriod] = &[
@@ -1729,6 +1805,7 @@ impl PlanBillPeriod {
         }
     }
 }
+#[cfg(feature = "plan-subscription")]
 impl From<&str> for PlanBillPeriod {
     fn from(value: &str) -> Self {
         match value {
@@ -1738,17 +1815,20 @@ impl From<&str> for PlanBillPeriod {
         }
     }
 }
+#[cfg(feature = "plan-subscription")]
 impl ::std::str::FromStr for PlanBillPeriod {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         Ok(PlanBillPeriod::from(value))
     }
 }
+#[cfg(feature = "plan-subscription")]
 impl ::std::fmt::Display for PlanBillPeriod {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "plan-subscription")]
 impl ::serde::Serialize for PlanBillPeriod {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -1757,6 +1837,7 @@ impl ::serde::Serialize for PlanBillPeriod {
         serializer.serialize_str(self.as_str())
     }
 }
+#[cfg(feature = "plan-subscription")]
 impl<'de> ::serde::Deserialize<'de> for PlanBillPeriod {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
@@ -1768,6 +1849,7 @@ impl<'de> ::serde::Deserialize<'de> for PlanBillPeriod {
 /// The plan a website is subscribed to, with its billing state.
 ///
 /// Schema `#/components/schemas/PlanSubscription`.
+#[cfg(feature = "plan-subscription")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PlanSubscription {
     /// Plan identifier.
@@ -1822,6 +1904,7 @@ pub struct PlanSubscription {
 /// A coupon that can be redeemed on a plan subscription.
 ///
 /// Schema `#/components/schemas/PlanSubscriptionCoupon`.
+#[cfg(feature = "plan-subscription")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PlanSubscriptionCoupon {
     /// Coupon code.
@@ -1840,6 +1923,7 @@ pub struct PlanSubscriptionCoupon {
 /// A plan offered by a plugin.
 ///
 /// Schema `#/components/schemas/PluginSubscriptionPlan`.
+#[cfg(any(feature = "plugin-subscription", feature = "internal"))]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PluginSubscriptionPlan {
     /// Plan identifier.
@@ -1855,6 +1939,7 @@ pub struct PluginSubscriptionPlan {
 /// A plugin installed on a website: its marketplace entry and the state of the subscription.
 ///
 /// Schema `#/components/schemas/PluginSubscription`.
+#[cfg(feature = "plugin-subscription")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PluginSubscription {
     /// Plugin identifier.
@@ -1927,10 +2012,12 @@ pub struct PluginSubscription {
 /// Settings a plugin keeps for one website. Their keys are defined by each plugin (see the `schema` of `PluginSubscriptionSettings`).
 ///
 /// Schema `#/components/schemas/PluginSettings`.
+#[cfg(any(feature = "plugin-connect", feature = "plugin-subscription"))]
 pub type PluginSettings = ::serde_json::Map<String, ::serde_json::Value>;
 /// The settings of a plugin for one website, with what is needed to edit them.
 ///
 /// Schema `#/components/schemas/PluginSubscriptionSettings`.
+#[cfg(feature = "plugin-subscription")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PluginSubscriptionSettings {
     /// Plugin identifier.
@@ -1958,6 +2045,7 @@ pub struct PluginSubscriptionSettings {
 /// A signed statement of who is calling on behalf of a plugin.
 ///
 /// Schema `#/components/schemas/PluginAttestProvenance`.
+#[cfg(feature = "plugin-subscription")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PluginAttestProvenance {
     /// What the statement attests.
@@ -1973,6 +2061,7 @@ pub struct PluginAttestProvenance {
 /// A line of usage billed by a plugin: a number of units at a unit price.
 ///
 /// Schema `#/components/schemas/PluginUsageBill`.
+#[cfg(feature = "plugin-subscription")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PluginUsageBill {
     /// Label of the billed usage.
@@ -1988,6 +2077,7 @@ pub struct PluginUsageBill {
 /// A payload relayed to the plugin channel of a website.
 ///
 /// Schema `#/components/schemas/PluginChannelForward`.
+#[cfg(feature = "plugin-subscription")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PluginChannelForward {
     /// Namespace the payload belongs to, chosen by the plugin.
@@ -2003,6 +2093,7 @@ pub struct PluginChannelForward {
 /// A named event dispatched by a plugin.
 ///
 /// Schema `#/components/schemas/PluginEventDispatch`.
+#[cfg(feature = "plugin-subscription")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PluginEventDispatch {
     /// Event name.
@@ -2015,6 +2106,7 @@ pub struct PluginEventDispatch {
 /// The plugin a token belongs to.
 ///
 /// Schema `#/components/schemas/PluginConnectAccount`.
+#[cfg(feature = "plugin-connect")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PluginConnectAccount {
     /// Plugin identifier.
@@ -2024,6 +2116,7 @@ pub struct PluginConnectAccount {
 /// A website where the connected plugin is installed.
 ///
 /// Schema `#/components/schemas/PluginConnectWebsite`.
+#[cfg(feature = "plugin-connect")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PluginConnectWebsite {
     /// Website identifier.
@@ -2048,6 +2141,9 @@ pub struct PluginConnectWebsite {
 /// WebSocket endpoint URLs.
 ///
 /// Schema `#/components/schemas/ConnectEndpointsSocket`.
+#[cfg(
+    any(feature = "plugin-connect", feature = "website-connect", feature = "internal")
+)]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConnectEndpointsSocket {
     /// URL of the real-time (RTM) WebSocket endpoint.
@@ -2060,6 +2156,9 @@ pub struct ConnectEndpointsSocket {
 /// Where to open real-time connections.
 ///
 /// Schema `#/components/schemas/ConnectEndpoints`.
+#[cfg(
+    any(feature = "plugin-connect", feature = "website-connect", feature = "internal")
+)]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConnectEndpoints {
     /// The `socket` property.
@@ -2076,6 +2175,7 @@ pub struct ConnectEndpoints {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg(feature = "bucket")]
 pub enum BucketUrlNamespace {
     /// `upload`.
     Upload,
@@ -2094,6 +2194,7 @@ pub enum BucketUrlNamespace {
     /// A value this version of the crate does not know.
     Other(String),
 }
+#[cfg(feature = "bucket")]
 impl BucketUrlNamespace {
     /// Every value this version knows, in the order of the spec.
     pub const KNOWN: &'static [BucketUrlNamespace] = &[
@@ -2119,6 +2220,7 @@ impl BucketUrlNamespace {
         }
     }
 }
+#[cfg(feature = "bucket")]
 impl From<&str> for BucketUrlNamespace {
     fn from(value: &str) -> Self {
         match value {
@@ -2133,17 +2235,20 @@ impl From<&str> for BucketUrlNamespace {
         }
     }
 }
+#[cfg(feature = "bucket")]
 impl ::std::str::FromStr for BucketUrlNamespace {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         Ok(BucketUrlNamespace::from(value))
     }
 }
+#[cfg(feature = "bucket")]
 impl ::std::fmt::Display for BucketUrlNamespace {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "bucket")]
 impl ::serde::Serialize for BucketUrlNamespace {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -2152,6 +2257,7 @@ impl ::serde::Serialize for BucketUrlNamespace {
         serializer.serialize_str(self.as_str())
     }
 }
+#[cfg(feature = "bucket")]
 impl<'de> ::serde::Deserialize<'de> for BucketUrlNamespace {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
@@ -2175,6 +2281,7 @@ pub struct BucketUrlResource {
 /// A request for a signed upload URL.
 ///
 /// Schema `#/components/schemas/BucketUrlRequest`.
+#[cfg(feature = "bucket")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct BucketUrlRequest {
     /// The `namespace` property.
@@ -2216,6 +2323,7 @@ pub struct BucketUrlGenerated {
 /// Criteria of an animated image search. Both clients only know it as an opaque value (an object in Node, a JSON string in Go).
 ///
 /// Schema `#/components/schemas/MediaAnimationSearchQuery`.
+#[cfg(feature = "media")]
 pub type MediaAnimationSearchQuery = ::serde_json::Map<String, ::serde_json::Value>;
 /// An animated image.
 ///
@@ -2245,10 +2353,12 @@ pub struct MediaAnimationListed {
 /// Filter on the analytics records. Both clients leave its shape open.
 ///
 /// Schema `#/components/schemas/AnalyticsFilter`.
+#[cfg(feature = "website-analytics")]
 pub type AnalyticsFilter = ::serde_json::Map<String, ::serde_json::Value>;
 /// Hours of one weekday to take into account.
 ///
 /// Schema `#/components/schemas/AnalyticsDayHours`.
+#[cfg(feature = "website-analytics")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AnalyticsDayHours {
     /// Start hour, for example `09:00`.
@@ -2259,6 +2369,7 @@ pub struct AnalyticsDayHours {
 /// What to compute: a metric, its type and the date range, with optional split, filter and conditions.
 ///
 /// Schema `#/components/schemas/AnalyticsQuery`.
+#[cfg(feature = "website-analytics")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AnalyticsQuery {
     /// Metric to compute, for example `conversation`.
@@ -2289,6 +2400,7 @@ pub struct AnalyticsQuery {
 /// One data point of an analytics series.
 ///
 /// Schema `#/components/schemas/AnalyticsPoint`.
+#[cfg(feature = "website-analytics")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AnalyticsPoint {
     /// Period the point covers.
@@ -2316,6 +2428,7 @@ pub struct AnalyticsPoint {
 /// The identity verification key of a website.
 ///
 /// Schema `#/components/schemas/VerifyKey`.
+#[cfg(feature = "website-verify")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct VerifyKey {
     /// Secret used to sign user identities (HMAC-SHA256).
@@ -2325,6 +2438,7 @@ pub struct VerifyKey {
 /// Identity verification settings of a website.
 ///
 /// Schema `#/components/schemas/VerifySettings`.
+#[cfg(feature = "website-verify")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct VerifySettings {
     /// Whether identity verification is on.
@@ -2338,6 +2452,7 @@ pub struct VerifySettings {
 /// Decoding tries the shapes in order and keeps the first that fits.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[serde(untagged)]
+#[cfg(feature = "website-campaigns")]
 pub enum CampaignFilterValue {
     /// The `Bool` shape.
     Bool(bool),
@@ -2349,6 +2464,7 @@ pub enum CampaignFilterValue {
 /// One condition selecting contacts, used for campaign recipients and for automated campaign checks.
 ///
 /// Schema `#/components/schemas/CampaignFilter`.
+#[cfg(feature = "website-campaigns")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CampaignFilter {
     /// Model the criterion applies to, for example `people`.
@@ -2367,6 +2483,7 @@ pub struct CampaignFilter {
 /// Operator a campaign is sent on behalf of.
 ///
 /// Schema `#/components/schemas/CampaignSender`.
+#[cfg(feature = "website-campaigns")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CampaignSender {
     /// User identifier of the sending operator.
@@ -2376,6 +2493,7 @@ pub struct CampaignSender {
 /// Audience of a campaign.
 ///
 /// Schema `#/components/schemas/CampaignRecipients`.
+#[cfg(feature = "website-campaigns")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CampaignRecipients {
     /// How the audience is chosen, for example `all`, `segment`, `people` or `filter`.
@@ -2394,6 +2512,7 @@ pub struct CampaignRecipients {
 /// Trigger rules of an automated campaign.
 ///
 /// Schema `#/components/schemas/CampaignFlow`.
+#[cfg(feature = "website-campaigns")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CampaignFlow {
     /// Name of the contact event that starts the campaign.
@@ -2415,6 +2534,7 @@ pub struct CampaignFlow {
 /// Delivery options of a campaign.
 ///
 /// Schema `#/components/schemas/CampaignOptions`.
+#[cfg(feature = "website-campaigns")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CampaignOptions {
     /// Whether the message is shown in the chatbox.
@@ -2438,6 +2558,7 @@ pub struct CampaignOptions {
 /// Engagement counters of a campaign.
 ///
 /// Schema `#/components/schemas/CampaignStatistics`.
+#[cfg(feature = "website-campaigns")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CampaignStatistics {
     /// How many recipients opened the message.
@@ -2453,6 +2574,7 @@ pub struct CampaignStatistics {
 /// Summary of a campaign, as returned in campaign lists.
 ///
 /// Schema `#/components/schemas/CampaignExcerpt`.
+#[cfg(feature = "website-campaigns")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CampaignExcerpt {
     /// Campaign identifier.
@@ -2504,6 +2626,7 @@ pub struct CampaignExcerpt {
 /// A campaign with its audience, content, delivery options and statistics. Also the body used to save or update a campaign.
 ///
 /// Schema `#/components/schemas/Campaign`.
+#[cfg(feature = "website-campaigns")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Campaign {
     /// Campaign identifier.
@@ -2573,6 +2696,7 @@ pub struct Campaign {
 /// Public identity of a campaign recipient.
 ///
 /// Schema `#/components/schemas/CampaignRecipientPerson`.
+#[cfg(feature = "website-campaigns")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CampaignRecipientPerson {
     /// Name of the contact.
@@ -2585,6 +2709,7 @@ pub struct CampaignRecipientPerson {
 /// A contact that a campaign targets.
 ///
 /// Schema `#/components/schemas/CampaignRecipient`.
+#[cfg(feature = "website-campaigns")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CampaignRecipient {
     /// People identifier of the contact.
@@ -2603,6 +2728,7 @@ pub struct CampaignRecipient {
 /// Contact an engagement statistic belongs to.
 ///
 /// Schema `#/components/schemas/CampaignStatisticProfile`.
+#[cfg(feature = "website-campaigns")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CampaignStatisticProfile {
     /// People identifier of the contact.
@@ -2618,6 +2744,7 @@ pub struct CampaignStatisticProfile {
 /// One engagement action recorded on a campaign (an open, a click, an unsubscription).
 ///
 /// Schema `#/components/schemas/CampaignStatistic`.
+#[cfg(feature = "website-campaigns")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CampaignStatistic {
     /// Action recorded, for example `clicked`.
@@ -2639,6 +2766,7 @@ pub struct CampaignStatistic {
 /// Summary of a campaign template, as returned in template lists.
 ///
 /// Schema `#/components/schemas/CampaignTemplateExcerpt`.
+#[cfg(feature = "website-campaigns")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CampaignTemplateExcerpt {
     /// Template identifier.
@@ -2663,6 +2791,7 @@ pub struct CampaignTemplateExcerpt {
 /// A campaign template with its content. Also the body used to save or update a template.
 ///
 /// Schema `#/components/schemas/CampaignTemplate`.
+#[cfg(feature = "website-campaigns")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CampaignTemplate {
     /// Template identifier.
@@ -2690,6 +2819,7 @@ pub struct CampaignTemplate {
 /// An operator (team member) of a website.
 ///
 /// Schema `#/components/schemas/Operator`.
+#[cfg(feature = "website-operator")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Operator {
     /// User identifier of the operator.
@@ -2729,6 +2859,7 @@ pub struct Operator {
 /// One entry of the operator list of a website.
 ///
 /// Schema `#/components/schemas/OperatorMembership`.
+#[cfg(feature = "website-operator")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OperatorMembership {
     /// Kind of entry, for example `operator`.
@@ -2741,6 +2872,7 @@ pub struct OperatorMembership {
 /// An operator with the time of their last activity on the website.
 ///
 /// Schema `#/components/schemas/OperatorLastActive`.
+#[cfg(feature = "website-operator")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OperatorLastActive {
     /// User identifier of the operator.
@@ -2759,6 +2891,7 @@ pub struct OperatorLastActive {
 /// Proof of identity of the user performing a sensitive change.
 ///
 /// Schema `#/components/schemas/OperatorVerify`.
+#[cfg(feature = "website-operator")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OperatorVerify {
     /// Verification method, for example `password`.
@@ -2769,6 +2902,7 @@ pub struct OperatorVerify {
 /// Invitation sent to an email address to join the website as an operator.
 ///
 /// Schema `#/components/schemas/OperatorInvitation`.
+#[cfg(feature = "website-operator")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OperatorInvitation {
     /// Email address to invite.
@@ -2781,6 +2915,7 @@ pub struct OperatorInvitation {
 /// Call-to-action link added to an email.
 ///
 /// Schema `#/components/schemas/OperatorEmailTarget`.
+#[cfg(feature = "website-operator")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OperatorEmailTarget {
     /// Text of the link.
@@ -2793,6 +2928,7 @@ pub struct OperatorEmailTarget {
 /// Email to send to operators of the website.
 ///
 /// Schema `#/components/schemas/OperatorEmail`.
+#[cfg(feature = "website-operator")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OperatorEmail {
     /// Who receives the email, for example `owners`, `all` or `user`.
@@ -2814,6 +2950,7 @@ pub struct OperatorEmail {
 /// A team: a named group of operators of the website. Also the body used to create or save a team.
 ///
 /// Schema `#/components/schemas/Team`.
+#[cfg(feature = "website-teams")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Team {
     /// Team identifier.
@@ -2838,6 +2975,7 @@ pub struct Team {
 /// One condition that files a conversation into an inbox.
 ///
 /// Schema `#/components/schemas/InboxCondition`.
+#[cfg(feature = "website-inbox")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct InboxCondition {
     /// Model the criterion applies to.
@@ -2856,6 +2994,7 @@ pub struct InboxCondition {
 /// An inbox: a filtered queue of conversations with its own members. Also the body used to create or save an inbox.
 ///
 /// Schema `#/components/schemas/Inbox`.
+#[cfg(feature = "website-inbox")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Inbox {
     /// Inbox identifier.
@@ -2895,6 +3034,7 @@ pub struct Inbox {
 /// New position of one inbox.
 ///
 /// Schema `#/components/schemas/InboxOrder`.
+#[cfg(feature = "website-inbox")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct InboxOrder {
     /// Inbox identifier.
@@ -2905,6 +3045,7 @@ pub struct InboxOrder {
 /// Availability of one operator of the website.
 ///
 /// Schema `#/components/schemas/AvailabilityOperator`.
+#[cfg(any(feature = "website-availability", feature = "internal"))]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AvailabilityOperator {
     /// User identifier of the operator.
@@ -2920,6 +3061,7 @@ pub struct AvailabilityOperator {
 /// Availability of the website as a whole, as visitors see it.
 ///
 /// Schema `#/components/schemas/AvailabilityStatus`.
+#[cfg(feature = "website-availability")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AvailabilityStatus {
     /// Availability, for example `online`, `away` or `offline`.
@@ -2932,6 +3074,7 @@ pub struct AvailabilityStatus {
 /// Audit settings.
 ///
 /// Schema `#/components/schemas/WebsiteSettingsAudit`.
+#[cfg(feature = "website-settings")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct WebsiteSettingsAudit {
     /// Whether changes made by operators are recorded in an audit log.
@@ -2941,6 +3084,7 @@ pub struct WebsiteSettingsAudit {
 /// Public contact channels of the website, offered to visitors.
 ///
 /// Schema `#/components/schemas/WebsiteSettingsContact`.
+#[cfg(feature = "website-settings")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct WebsiteSettingsContact {
     /// Contact email address.
@@ -2968,6 +3112,7 @@ pub struct WebsiteSettingsContact {
 /// Settings of the operator inbox.
 ///
 /// Schema `#/components/schemas/WebsiteSettingsInbox`.
+#[cfg(feature = "website-settings")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct WebsiteSettingsInbox {
     /// Whether only owners may delete conversations.
@@ -2983,6 +3128,7 @@ pub struct WebsiteSettingsInbox {
 /// Settings of the emails sent to visitors.
 ///
 /// Schema `#/components/schemas/WebsiteSettingsEmails`.
+#[cfg(feature = "website-settings")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct WebsiteSettingsEmails {
     /// Whether visitors are asked by email to rate the conversation.
@@ -3004,6 +3150,7 @@ pub struct WebsiteSettingsEmails {
 /// Look and behaviour of the chatbox shown to visitors.
 ///
 /// Schema `#/components/schemas/WebsiteSettingsChatbox`.
+#[cfg(feature = "website-settings")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct WebsiteSettingsChatbox {
     /// Style of the chatbox launcher button, for example `default`.
@@ -3136,6 +3283,7 @@ pub struct WebsiteSettingsChatbox {
 /// Settings of a website. Every part is optional, so the same shape serves as the body of a partial update.
 ///
 /// Schema `#/components/schemas/WebsiteSettings`.
+#[cfg(feature = "website-settings")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct WebsiteSettings {
     /// Website identifier (returned; not changed by an update).
@@ -3172,6 +3320,7 @@ pub struct WebsiteSettings {
 /// Help center (knowledge base) of a website.
 ///
 /// Schema `#/components/schemas/Helpdesk`.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Helpdesk {
     /// Name of the help center.
@@ -3184,6 +3333,7 @@ pub struct Helpdesk {
 /// Domains the help center is served on.
 ///
 /// Schema `#/components/schemas/HelpdeskDomain`.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct HelpdeskDomain {
     /// Root domain that basic sub-domains live under.
@@ -3202,6 +3352,7 @@ pub struct HelpdeskDomain {
 /// DNS record to create for a custom help center domain.
 ///
 /// Schema `#/components/schemas/HelpdeskDomainSetupRecord`.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct HelpdeskDomainSetupRecord {
     /// DNS record type, for example `CNAME`.
@@ -3220,6 +3371,7 @@ pub struct HelpdeskDomainSetupRecord {
 /// Steps to point a custom domain at the help center.
 ///
 /// Schema `#/components/schemas/HelpdeskDomainSetupFlow`.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct HelpdeskDomainSetupFlow {
     /// Custom domain the instructions are for.
@@ -3236,6 +3388,7 @@ pub struct HelpdeskDomainSetupFlow {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg(feature = "website-helpdesk")]
 pub enum HelpdeskContentType {
     /// `articles`.
     Articles,
@@ -3248,6 +3401,7 @@ pub enum HelpdeskContentType {
     /// A value this version of the crate does not know.
     Other(String),
 }
+#[cfg(feature = "website-helpdesk")]
 impl HelpdeskContentType {
     /// Every value this version knows, in the order of the spec.
     pub const KNOWN: &'static [HelpdeskContentType] = &[
@@ -3267,6 +3421,7 @@ impl HelpdeskContentType {
         }
     }
 }
+#[cfg(feature = "website-helpdesk")]
 impl From<&str> for HelpdeskContentType {
     fn from(value: &str) -> Self {
         match value {
@@ -3278,17 +3433,20 @@ impl From<&str> for HelpdeskContentType {
         }
     }
 }
+#[cfg(feature = "website-helpdesk")]
 impl ::std::str::FromStr for HelpdeskContentType {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         Ok(HelpdeskContentType::from(value))
     }
 }
+#[cfg(feature = "website-helpdesk")]
 impl ::std::fmt::Display for HelpdeskContentType {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "website-helpdesk")]
 impl ::serde::Serialize for HelpdeskContentType {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -3297,6 +3455,7 @@ impl ::serde::Serialize for HelpdeskContentType {
         serializer.serialize_str(self.as_str())
     }
 }
+#[cfg(feature = "website-helpdesk")]
 impl<'de> ::serde::Deserialize<'de> for HelpdeskContentType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
@@ -3308,6 +3467,7 @@ impl<'de> ::serde::Deserialize<'de> for HelpdeskContentType {
 /// Amount of content of one kind in a locale.
 ///
 /// Schema `#/components/schemas/HelpdeskLocaleStatisticsCount`.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct HelpdeskLocaleStatisticsCount {
     /// Number of pages.
@@ -3320,6 +3480,7 @@ pub struct HelpdeskLocaleStatisticsCount {
 /// Content counters of a locale, per content kind.
 ///
 /// Schema `#/components/schemas/HelpdeskLocaleStatistics`.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct HelpdeskLocaleStatistics {
     /// The `articles` property.
@@ -3338,6 +3499,7 @@ pub struct HelpdeskLocaleStatistics {
 /// One language of the help center.
 ///
 /// Schema `#/components/schemas/HelpdeskLocale`.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct HelpdeskLocale {
     /// Identifier of the locale.
@@ -3362,6 +3524,7 @@ pub struct HelpdeskLocale {
 /// Page a feedback was left on.
 ///
 /// Schema `#/components/schemas/HelpdeskFeedbackArticle`.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct HelpdeskFeedbackArticle {
     /// Identifier of the page.
@@ -3377,6 +3540,7 @@ pub struct HelpdeskFeedbackArticle {
 /// Geographic coordinates.
 ///
 /// Schema `#/components/schemas/HelpdeskFeedbackCoordinates`.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct HelpdeskFeedbackCoordinates {
     /// Latitude in degrees.
@@ -3389,6 +3553,7 @@ pub struct HelpdeskFeedbackCoordinates {
 /// Where the reader was located.
 ///
 /// Schema `#/components/schemas/HelpdeskFeedbackGeolocation`.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct HelpdeskFeedbackGeolocation {
     /// Country code.
@@ -3407,6 +3572,7 @@ pub struct HelpdeskFeedbackGeolocation {
 /// Conversation of the reader who left the feedback, when known.
 ///
 /// Schema `#/components/schemas/HelpdeskFeedbackSession`.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct HelpdeskFeedbackSession {
     /// Identifier of the conversation.
@@ -3431,6 +3597,7 @@ pub struct HelpdeskFeedbackSession {
 /// Feedback left by a reader on a help center page.
 ///
 /// Schema `#/components/schemas/HelpdeskFeedback`.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct HelpdeskFeedback {
     /// Rating given by the reader, for example `helpful` or `unhelpful`.
@@ -3452,6 +3619,7 @@ pub struct HelpdeskFeedback {
 /// Totals of the ratings left by readers.
 ///
 /// Schema `#/components/schemas/HelpdeskFeedbackRatings`.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct HelpdeskFeedbackRatings {
     /// Count of ratings per value.
@@ -3461,6 +3629,7 @@ pub struct HelpdeskFeedbackRatings {
 /// Publication flags of a help center tree entry.
 ///
 /// Schema `#/components/schemas/HelpdeskTreeState`.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct HelpdeskTreeState {
     /// Whether the entry is published.
@@ -3476,6 +3645,7 @@ pub struct HelpdeskTreeState {
 /// Descriptive data of a help center tree entry (page or folder).
 ///
 /// Schema `#/components/schemas/HelpdeskTreeMetadata`.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct HelpdeskTreeMetadata {
     /// Format of the content, for example `markdown`.
@@ -3503,6 +3673,7 @@ pub struct HelpdeskTreeMetadata {
 /// Body of a help center page.
 ///
 /// Schema `#/components/schemas/HelpdeskTreeContent`.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct HelpdeskTreeContent {
     /// Text of the page, in the format given by its metadata.
@@ -3512,6 +3683,7 @@ pub struct HelpdeskTreeContent {
 /// Entry of the help center tree: a page, or a folder with children.
 ///
 /// Schema `#/components/schemas/HelpdeskTreeNode`.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct HelpdeskTreeNode {
     /// Kind of entry, for example `folder` or `page`.
@@ -3533,6 +3705,7 @@ pub struct HelpdeskTreeNode {
 /// Public page of a help center entry.
 ///
 /// Schema `#/components/schemas/HelpdeskTreePage`.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct HelpdeskTreePage {
     /// Title shown on the page.
@@ -3545,6 +3718,7 @@ pub struct HelpdeskTreePage {
 /// Change to apply to a tree path.
 ///
 /// Schema `#/components/schemas/HelpdeskTreePathUpdate`.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct HelpdeskTreePathUpdate {
     /// What to do with the path, for example `move`.
@@ -3559,6 +3733,7 @@ pub struct HelpdeskTreePathUpdate {
 /// Published page of the help center, seen as an entity.
 ///
 /// Schema `#/components/schemas/HelpdeskPage`.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct HelpdeskPage {
     /// Identifier of the page entity.
@@ -3577,6 +3752,7 @@ pub struct HelpdeskPage {
 /// File touched by a change of the help center history.
 ///
 /// Schema `#/components/schemas/HelpdeskHistoryChangeFile`.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct HelpdeskHistoryChangeFile {
     /// What happened to the file, for example `modified`.
@@ -3595,6 +3771,7 @@ pub struct HelpdeskHistoryChangeFile {
 /// One recorded change of the help center content.
 ///
 /// Schema `#/components/schemas/HelpdeskHistoryChange`.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct HelpdeskHistoryChange {
     /// Identifier of the change.
@@ -3619,6 +3796,7 @@ pub struct HelpdeskHistoryChange {
 /// Help center to import content from.
 ///
 /// Schema `#/components/schemas/HelpdeskExternalImport`.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct HelpdeskExternalImport {
     /// Address of the external help center to import.
@@ -3633,6 +3811,7 @@ pub struct HelpdeskExternalImport {
 /// Redirection from an old help center path to a new target.
 ///
 /// Schema `#/components/schemas/HelpdeskRedirection`.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct HelpdeskRedirection {
     /// Identifier of the redirection.
@@ -3654,6 +3833,7 @@ pub struct HelpdeskRedirection {
 /// Identifier of a new redirection.
 ///
 /// Schema `#/components/schemas/HelpdeskRedirectionNew`.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct HelpdeskRedirectionNew {
     /// Identifier of the created redirection.
@@ -3663,6 +3843,7 @@ pub struct HelpdeskRedirectionNew {
 /// Settings of the help center; on update, only the fields sent are changed.
 ///
 /// Schema `#/components/schemas/HelpdeskSettings`.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct HelpdeskSettings {
     /// Name of the help center.
@@ -3697,6 +3878,7 @@ pub struct HelpdeskSettings {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg(feature = "website-helpdesk")]
 pub enum HelpdeskArticleStatus {
     /// `published`.
     Published,
@@ -3705,6 +3887,7 @@ pub enum HelpdeskArticleStatus {
     /// A value this version of the crate does not know.
     Other(String),
 }
+#[cfg(feature = "website-helpdesk")]
 impl HelpdeskArticleStatus {
     /// Every value this version knows, in the order of the spec.
     pub const KNOWN: &'static [HelpdeskArticleStatus] = &[
@@ -3720,6 +3903,7 @@ impl HelpdeskArticleStatus {
         }
     }
 }
+#[cfg(feature = "website-helpdesk")]
 impl From<&str> for HelpdeskArticleStatus {
     fn from(value: &str) -> Self {
         match value {
@@ -3729,17 +3913,20 @@ impl From<&str> for HelpdeskArticleStatus {
         }
     }
 }
+#[cfg(feature = "website-helpdesk")]
 impl ::std::str::FromStr for HelpdeskArticleStatus {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         Ok(HelpdeskArticleStatus::from(value))
     }
 }
+#[cfg(feature = "website-helpdesk")]
 impl ::std::fmt::Display for HelpdeskArticleStatus {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "website-helpdesk")]
 impl ::serde::Serialize for HelpdeskArticleStatus {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -3748,6 +3935,7 @@ impl ::serde::Serialize for HelpdeskArticleStatus {
         serializer.serialize_str(self.as_str())
     }
 }
+#[cfg(feature = "website-helpdesk")]
 impl<'de> ::serde::Deserialize<'de> for HelpdeskArticleStatus {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
@@ -3763,6 +3951,7 @@ impl<'de> ::serde::Deserialize<'de> for HelpdeskArticleStatus {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg(feature = "website-helpdesk")]
 pub enum HelpdeskArticleVisibility {
     /// `visible`.
     Visible,
@@ -3771,6 +3960,7 @@ pub enum HelpdeskArticleVisibility {
     /// A value this version of the crate does not know.
     Other(String),
 }
+#[cfg(feature = "website-helpdesk")]
 impl HelpdeskArticleVisibility {
     /// Every value this version knows, in the order of the spec.
     pub const KNOWN: &'static [HelpdeskArticleVisibility] = &[
@@ -3786,6 +3976,7 @@ impl HelpdeskArticleVisibility {
         }
     }
 }
+#[cfg(feature = "website-helpdesk")]
 impl From<&str> for HelpdeskArticleVisibility {
     fn from(value: &str) -> Self {
         match value {
@@ -3795,17 +3986,20 @@ impl From<&str> for HelpdeskArticleVisibility {
         }
     }
 }
+#[cfg(feature = "website-helpdesk")]
 impl ::std::str::FromStr for HelpdeskArticleVisibility {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         Ok(HelpdeskArticleVisibility::from(value))
     }
 }
+#[cfg(feature = "website-helpdesk")]
 impl ::std::fmt::Display for HelpdeskArticleVisibility {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "website-helpdesk")]
 impl ::serde::Serialize for HelpdeskArticleVisibility {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -3814,6 +4008,7 @@ impl ::serde::Serialize for HelpdeskArticleVisibility {
         serializer.serialize_str(self.as_str())
     }
 }
+#[cfg(feature = "website-helpdesk")]
 impl<'de> ::serde::Deserialize<'de> for HelpdeskArticleVisibility {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
@@ -3825,6 +4020,7 @@ impl<'de> ::serde::Deserialize<'de> for HelpdeskArticleVisibility {
 /// Article of the older (legacy) help center model, in one locale.
 ///
 /// Schema `#/components/schemas/HelpdeskArticle`.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct HelpdeskArticle {
     /// Identifier of the article.
@@ -3872,6 +4068,7 @@ pub struct HelpdeskArticle {
 /// Identifier of a new legacy article.
 ///
 /// Schema `#/components/schemas/HelpdeskArticleNew`.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct HelpdeskArticleNew {
     /// Identifier of the created article.
@@ -3881,6 +4078,7 @@ pub struct HelpdeskArticleNew {
 /// Translation of a legacy article in another locale.
 ///
 /// Schema `#/components/schemas/HelpdeskArticleAlternate`.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct HelpdeskArticleAlternate {
     /// Language code of the translation.
@@ -3893,6 +4091,7 @@ pub struct HelpdeskArticleAlternate {
 /// Outcome of publishing a legacy article.
 ///
 /// Schema `#/components/schemas/HelpdeskArticlePublish`.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct HelpdeskArticlePublish {
     /// Public address of the published article.
@@ -3902,6 +4101,7 @@ pub struct HelpdeskArticlePublish {
 /// Category reference of the legacy model: a category and optionally one of its sections.
 ///
 /// Schema `#/components/schemas/HelpdeskCategory`.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct HelpdeskCategory {
     /// Identifier of the category.
@@ -3914,6 +4114,7 @@ pub struct HelpdeskCategory {
 /// Identifier of a new legacy category.
 ///
 /// Schema `#/components/schemas/HelpdeskCategoryNew`.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct HelpdeskCategoryNew {
     /// Identifier of the created category.
@@ -3923,6 +4124,7 @@ pub struct HelpdeskCategoryNew {
 /// Section of a legacy category.
 ///
 /// Schema `#/components/schemas/HelpdeskSection`.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct HelpdeskSection {
     /// Identifier of the section.
@@ -3944,6 +4146,7 @@ pub struct HelpdeskSection {
 /// Identifier of a new legacy section.
 ///
 /// Schema `#/components/schemas/HelpdeskSectionNew`.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct HelpdeskSectionNew {
     /// Identifier of the created section.
@@ -3953,10 +4156,12 @@ pub struct HelpdeskSectionNew {
 /// Segments (tags) attached to a contact profile.
 ///
 /// Schema `#/components/schemas/PeopleSegments`.
+#[cfg(any(feature = "website-people", feature = "website-batch"))]
 pub type PeopleSegments = Vec<String>;
 /// Location of a person or a company.
 ///
 /// Schema `#/components/schemas/PeopleGeolocation`.
+#[cfg(feature = "website-people")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PeopleGeolocation {
     /// Country code (ISO 3166-1 alpha-2).
@@ -3975,6 +4180,7 @@ pub struct PeopleGeolocation {
 /// Account of the person on another service.
 ///
 /// Schema `#/components/schemas/PeopleSocialProfile`.
+#[cfg(feature = "website-people")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PeopleSocialProfile {
     /// Service the account belongs to, for example `linkedin` or `twitter`.
@@ -3990,6 +4196,7 @@ pub struct PeopleSocialProfile {
 /// Job the person holds.
 ///
 /// Schema `#/components/schemas/PeopleEmployment`.
+#[cfg(feature = "website-people")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PeopleEmployment {
     /// Employer name.
@@ -4011,6 +4218,7 @@ pub struct PeopleEmployment {
 /// Personal details of a contact.
 ///
 /// Schema `#/components/schemas/PeopleProfilePerson`.
+#[cfg(feature = "website-people")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PeopleProfilePerson {
     /// Full name shown for the contact.
@@ -4053,6 +4261,7 @@ pub struct PeopleProfilePerson {
 /// Size and financial figures of a company.
 ///
 /// Schema `#/components/schemas/PeopleCompanyMetrics`.
+#[cfg(feature = "website-people")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PeopleCompanyMetrics {
     /// Number of employees.
@@ -4071,6 +4280,7 @@ pub struct PeopleCompanyMetrics {
 /// Company a contact works for.
 ///
 /// Schema `#/components/schemas/PeopleProfileCompany`.
+#[cfg(feature = "website-people")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PeopleProfileCompany {
     /// Company name.
@@ -4110,6 +4320,7 @@ pub struct PeopleProfileCompany {
 /// Activity of a contact.
 ///
 /// Schema `#/components/schemas/PeopleProfileActive`.
+#[cfg(feature = "website-people")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PeopleProfileActive {
     /// Whether the contact is online right now.
@@ -4122,6 +4333,7 @@ pub struct PeopleProfileActive {
 /// A contact (people) profile stored in the website CRM.
 ///
 /// Schema `#/components/schemas/PeopleProfile`.
+#[cfg(feature = "website-people")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PeopleProfile {
     /// Identifier of the profile.
@@ -4158,6 +4370,7 @@ pub struct PeopleProfile {
 /// Contact card sent to create, replace or update a profile. Every field is optional; which ones are kept or cleared depends on the route.
 ///
 /// Schema `#/components/schemas/PeopleProfileUpdate`.
+#[cfg(feature = "website-people")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PeopleProfileUpdate {
     /// E-mail address of the contact.
@@ -4182,6 +4395,7 @@ pub struct PeopleProfileUpdate {
 /// Profile created by the request.
 ///
 /// Schema `#/components/schemas/PeopleProfileNew`.
+#[cfg(feature = "website-people")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PeopleProfileNew {
     /// Identifier of the new profile.
@@ -4191,6 +4405,7 @@ pub struct PeopleProfileNew {
 /// Where to read a CSV file of contacts and how to map its columns.
 ///
 /// Schema `#/components/schemas/PeopleProfileImportSetup`.
+#[cfg(feature = "website-people")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PeopleProfileImportSetup {
     /// URL of the CSV file to import (usually a file uploaded to Crisp storage).
@@ -4206,6 +4421,7 @@ pub struct PeopleProfileImportSetup {
 /// Import job that was started.
 ///
 /// Schema `#/components/schemas/PeopleProfileImport`.
+#[cfg(feature = "website-people")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PeopleProfileImport {
     /// Identifier of the import job. Only the Go client reads it; optional.
@@ -4215,6 +4431,7 @@ pub struct PeopleProfileImport {
 /// Custom event on the timeline of a contact.
 ///
 /// Schema `#/components/schemas/PeopleEvent`.
+#[cfg(feature = "website-people")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PeopleEvent {
     /// Event label, for example `Added item to basket`.
@@ -4233,6 +4450,7 @@ pub struct PeopleEvent {
 /// Custom data of a contact profile, held under the `data` key.
 ///
 /// Schema `#/components/schemas/PeopleData`.
+#[cfg(feature = "website-people")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PeopleData {
     /// The `data` property.
@@ -4242,6 +4460,7 @@ pub struct PeopleData {
 /// E-mail subscription status of a contact.
 ///
 /// Schema `#/components/schemas/PeopleSubscription`.
+#[cfg(feature = "website-people")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PeopleSubscription {
     /// Whether the contact accepts e-mails (such as campaigns) from the website.
@@ -4251,6 +4470,7 @@ pub struct PeopleSubscription {
 /// Campaign a contact took part in.
 ///
 /// Schema `#/components/schemas/PeopleCampaign`.
+#[cfg(feature = "website-people")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PeopleCampaign {
     /// Campaign identifier.
@@ -4281,6 +4501,7 @@ pub struct PeopleCampaign {
 /// Figures about the contact profiles of a website.
 ///
 /// Schema `#/components/schemas/PeopleStatistics`.
+#[cfg(feature = "website-people")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PeopleStatistics {
     /// Number of contact profiles.
@@ -4290,6 +4511,7 @@ pub struct PeopleStatistics {
 /// Segment in use on contact profiles.
 ///
 /// Schema `#/components/schemas/PeopleSuggestedSegment`.
+#[cfg(feature = "website-people")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PeopleSuggestedSegment {
     /// Segment name.
@@ -4302,6 +4524,7 @@ pub struct PeopleSuggestedSegment {
 /// Custom data key in use on contact profiles.
 ///
 /// Schema `#/components/schemas/PeopleSuggestedDataKey`.
+#[cfg(feature = "website-people")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PeopleSuggestedDataKey {
     /// Data key.
@@ -4314,6 +4537,7 @@ pub struct PeopleSuggestedDataKey {
 /// Event label in use on contact timelines.
 ///
 /// Schema `#/components/schemas/PeopleSuggestedEvent`.
+#[cfg(feature = "website-people")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PeopleSuggestedEvent {
     /// Event label.
@@ -4326,6 +4550,7 @@ pub struct PeopleSuggestedEvent {
 /// One condition of a contact profile search.
 ///
 /// Schema `#/components/schemas/PeopleSearchFilter`.
+#[cfg(any(feature = "website-people", feature = "website-batch"))]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PeopleSearchFilter {
     /// Model the criterion belongs to, for example `people`.
@@ -4344,6 +4569,7 @@ pub struct PeopleSearchFilter {
 /// Structured search selecting contact profiles.
 ///
 /// Schema `#/components/schemas/PeopleSearch`.
+#[cfg(feature = "website-batch")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PeopleSearch {
     /// Conditions a profile must meet.
@@ -4356,6 +4582,7 @@ pub struct PeopleSearch {
 /// Contact profiles a batch operation applies to: listed by identifier, or matched by a search.
 ///
 /// Schema `#/components/schemas/BatchPeopleSelection`.
+#[cfg(feature = "website-batch")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct BatchPeopleSelection {
     /// Profiles to act on.
@@ -4368,6 +4595,7 @@ pub struct BatchPeopleSelection {
 /// Conversations a batch operation applies to: the listed sessions, or the conversations of an inbox.
 ///
 /// Schema `#/components/schemas/BatchConversationsSelection`.
+#[cfg(feature = "website-batch")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct BatchConversationsSelection {
     /// Only act on conversations of this inbox.
@@ -4380,6 +4608,7 @@ pub struct BatchConversationsSelection {
 /// Custom data to write on several conversations.
 ///
 /// Schema `#/components/schemas/BatchConversationsData`.
+#[cfg(feature = "website-batch")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct BatchConversationsData {
     /// Conversations to update.
@@ -4390,6 +4619,7 @@ pub struct BatchConversationsData {
 /// Custom data to write on several contact profiles.
 ///
 /// Schema `#/components/schemas/BatchPeopleData`.
+#[cfg(feature = "website-batch")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct BatchPeopleData {
     /// The `people` property.
@@ -4400,6 +4630,7 @@ pub struct BatchPeopleData {
 /// Segments to set on several conversations.
 ///
 /// Schema `#/components/schemas/BatchConversationsSegments`.
+#[cfg(feature = "website-batch")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct BatchConversationsSegments {
     /// Conversations to update.
@@ -4410,6 +4641,7 @@ pub struct BatchConversationsSegments {
 /// Segments to set on several contact profiles.
 ///
 /// Schema `#/components/schemas/BatchPeopleSegments`.
+#[cfg(feature = "website-batch")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct BatchPeopleSegments {
     /// The `people` property.
@@ -4420,6 +4652,7 @@ pub struct BatchPeopleSegments {
 /// Contact profiles to remove.
 ///
 /// Schema `#/components/schemas/BatchPeopleRemove`.
+#[cfg(feature = "website-batch")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct BatchPeopleRemove {
     /// The `people` property.
@@ -4428,6 +4661,7 @@ pub struct BatchPeopleRemove {
 /// Page the visitor is looking at.
 ///
 /// Schema `#/components/schemas/VisitorLastPage`.
+#[cfg(feature = "website-visitors")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct VisitorLastPage {
     /// Title of the page.
@@ -4440,6 +4674,7 @@ pub struct VisitorLastPage {
 /// Location guessed from the visitor IP address.
 ///
 /// Schema `#/components/schemas/VisitorGeolocation`.
+#[cfg(feature = "website-visitors")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct VisitorGeolocation {
     /// Approximate position.
@@ -4458,6 +4693,7 @@ pub struct VisitorGeolocation {
 /// How many visitors are on the website.
 ///
 /// Schema `#/components/schemas/VisitorCount`.
+#[cfg(feature = "website-visitors")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct VisitorCount {
     /// Visitors currently on the website.
@@ -4473,6 +4709,7 @@ pub struct VisitorCount {
 /// A visitor currently browsing the website.
 ///
 /// Schema `#/components/schemas/Visitor`.
+#[cfg(feature = "website-visitors")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Visitor {
     /// Conversation session of the visitor.
@@ -4518,6 +4755,7 @@ pub struct Visitor {
 /// Visitor shown at a map point.
 ///
 /// Schema `#/components/schemas/VisitorMapSession`.
+#[cfg(feature = "website-visitors")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct VisitorMapSession {
     /// Conversation session of the visitor.
@@ -4554,6 +4792,7 @@ pub struct VisitorMapSession {
 /// Group of visitors at one place on the map.
 ///
 /// Schema `#/components/schemas/VisitorMapPoint`.
+#[cfg(feature = "website-visitors")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct VisitorMapPoint {
     /// Visitors at this place.
@@ -4566,6 +4805,7 @@ pub struct VisitorMapPoint {
 /// Number of visitors blocked by a rule.
 ///
 /// Schema `#/components/schemas/VisitorBlockedCount`.
+#[cfg(feature = "website-visitors")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct VisitorBlockedCount {
     /// Rule list the count belongs to.
@@ -4578,6 +4818,7 @@ pub struct VisitorBlockedCount {
 /// Session bound to a visitor token.
 ///
 /// Schema `#/components/schemas/VisitorToken`.
+#[cfg(feature = "website-visitors")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct VisitorToken {
     /// Conversation session identifier.
@@ -9498,6 +9739,7 @@ pub struct PlanCatalogPlan {
     pub plugins: Option<Vec<crate::PluginCatalogPlugin>>,
 }
 /// Rich preview data.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct MessagePreviewPreview {
     /// Short text taken from the page.
@@ -9511,6 +9753,7 @@ pub struct MessagePreviewPreview {
     pub embed: Option<String>,
 }
 /// Skipped delivery.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConversationMessageIgnoredValue {
     /// Kind of delivery that was skipped.
@@ -9525,12 +9768,14 @@ pub struct ConversationMessageIgnoredValue {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg(feature = "website-conversation")]
 pub enum ConversationTextMessageNewType {
     /// `text`.
     Text,
     /// A value this version of the crate does not know.
     Other(String),
 }
+#[cfg(feature = "website-conversation")]
 impl ConversationTextMessageNewType {
     /// Every value this version knows, in the order of the spec.
     pub const KNOWN: &'static [ConversationTextMessageNewType] = &[
@@ -9544,6 +9789,7 @@ impl ConversationTextMessageNewType {
         }
     }
 }
+#[cfg(feature = "website-conversation")]
 impl From<&str> for ConversationTextMessageNewType {
     fn from(value: &str) -> Self {
         match value {
@@ -9552,17 +9798,20 @@ impl From<&str> for ConversationTextMessageNewType {
         }
     }
 }
+#[cfg(feature = "website-conversation")]
 impl ::std::str::FromStr for ConversationTextMessageNewType {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         Ok(ConversationTextMessageNewType::from(value))
     }
 }
+#[cfg(feature = "website-conversation")]
 impl ::std::fmt::Display for ConversationTextMessageNewType {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "website-conversation")]
 impl ::serde::Serialize for ConversationTextMessageNewType {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -9571,6 +9820,7 @@ impl ::serde::Serialize for ConversationTextMessageNewType {
         serializer.serialize_str(self.as_str())
     }
 }
+#[cfg(feature = "website-conversation")]
 impl<'de> ::serde::Deserialize<'de> for ConversationTextMessageNewType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
@@ -9584,12 +9834,14 @@ impl<'de> ::serde::Deserialize<'de> for ConversationTextMessageNewType {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg(feature = "website-conversation")]
 pub enum ConversationNoteMessageNewType {
     /// `note`.
     Note,
     /// A value this version of the crate does not know.
     Other(String),
 }
+#[cfg(feature = "website-conversation")]
 impl ConversationNoteMessageNewType {
     /// Every value this version knows, in the order of the spec.
     pub const KNOWN: &'static [ConversationNoteMessageNewType] = &[
@@ -9603,6 +9855,7 @@ impl ConversationNoteMessageNewType {
         }
     }
 }
+#[cfg(feature = "website-conversation")]
 impl From<&str> for ConversationNoteMessageNewType {
     fn from(value: &str) -> Self {
         match value {
@@ -9611,17 +9864,20 @@ impl From<&str> for ConversationNoteMessageNewType {
         }
     }
 }
+#[cfg(feature = "website-conversation")]
 impl ::std::str::FromStr for ConversationNoteMessageNewType {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         Ok(ConversationNoteMessageNewType::from(value))
     }
 }
+#[cfg(feature = "website-conversation")]
 impl ::std::fmt::Display for ConversationNoteMessageNewType {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "website-conversation")]
 impl ::serde::Serialize for ConversationNoteMessageNewType {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -9630,6 +9886,7 @@ impl ::serde::Serialize for ConversationNoteMessageNewType {
         serializer.serialize_str(self.as_str())
     }
 }
+#[cfg(feature = "website-conversation")]
 impl<'de> ::serde::Deserialize<'de> for ConversationNoteMessageNewType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
@@ -9643,12 +9900,14 @@ impl<'de> ::serde::Deserialize<'de> for ConversationNoteMessageNewType {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg(feature = "website-conversation")]
 pub enum ConversationFileMessageNewType {
     /// `file`.
     File,
     /// A value this version of the crate does not know.
     Other(String),
 }
+#[cfg(feature = "website-conversation")]
 impl ConversationFileMessageNewType {
     /// Every value this version knows, in the order of the spec.
     pub const KNOWN: &'static [ConversationFileMessageNewType] = &[
@@ -9662,6 +9921,7 @@ impl ConversationFileMessageNewType {
         }
     }
 }
+#[cfg(feature = "website-conversation")]
 impl From<&str> for ConversationFileMessageNewType {
     fn from(value: &str) -> Self {
         match value {
@@ -9670,17 +9930,20 @@ impl From<&str> for ConversationFileMessageNewType {
         }
     }
 }
+#[cfg(feature = "website-conversation")]
 impl ::std::str::FromStr for ConversationFileMessageNewType {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         Ok(ConversationFileMessageNewType::from(value))
     }
 }
+#[cfg(feature = "website-conversation")]
 impl ::std::fmt::Display for ConversationFileMessageNewType {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "website-conversation")]
 impl ::serde::Serialize for ConversationFileMessageNewType {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -9689,6 +9952,7 @@ impl ::serde::Serialize for ConversationFileMessageNewType {
         serializer.serialize_str(self.as_str())
     }
 }
+#[cfg(feature = "website-conversation")]
 impl<'de> ::serde::Deserialize<'de> for ConversationFileMessageNewType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
@@ -9702,12 +9966,14 @@ impl<'de> ::serde::Deserialize<'de> for ConversationFileMessageNewType {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg(feature = "website-conversation")]
 pub enum ConversationAnimationMessageNewType {
     /// `animation`.
     Animation,
     /// A value this version of the crate does not know.
     Other(String),
 }
+#[cfg(feature = "website-conversation")]
 impl ConversationAnimationMessageNewType {
     /// Every value this version knows, in the order of the spec.
     pub const KNOWN: &'static [ConversationAnimationMessageNewType] = &[
@@ -9721,6 +9987,7 @@ impl ConversationAnimationMessageNewType {
         }
     }
 }
+#[cfg(feature = "website-conversation")]
 impl From<&str> for ConversationAnimationMessageNewType {
     fn from(value: &str) -> Self {
         match value {
@@ -9729,17 +9996,20 @@ impl From<&str> for ConversationAnimationMessageNewType {
         }
     }
 }
+#[cfg(feature = "website-conversation")]
 impl ::std::str::FromStr for ConversationAnimationMessageNewType {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         Ok(ConversationAnimationMessageNewType::from(value))
     }
 }
+#[cfg(feature = "website-conversation")]
 impl ::std::fmt::Display for ConversationAnimationMessageNewType {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "website-conversation")]
 impl ::serde::Serialize for ConversationAnimationMessageNewType {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -9748,6 +10018,7 @@ impl ::serde::Serialize for ConversationAnimationMessageNewType {
         serializer.serialize_str(self.as_str())
     }
 }
+#[cfg(feature = "website-conversation")]
 impl<'de> ::serde::Deserialize<'de> for ConversationAnimationMessageNewType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
@@ -9761,12 +10032,14 @@ impl<'de> ::serde::Deserialize<'de> for ConversationAnimationMessageNewType {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg(feature = "website-conversation")]
 pub enum ConversationAudioMessageNewType {
     /// `audio`.
     Audio,
     /// A value this version of the crate does not know.
     Other(String),
 }
+#[cfg(feature = "website-conversation")]
 impl ConversationAudioMessageNewType {
     /// Every value this version knows, in the order of the spec.
     pub const KNOWN: &'static [ConversationAudioMessageNewType] = &[
@@ -9780,6 +10053,7 @@ impl ConversationAudioMessageNewType {
         }
     }
 }
+#[cfg(feature = "website-conversation")]
 impl From<&str> for ConversationAudioMessageNewType {
     fn from(value: &str) -> Self {
         match value {
@@ -9788,17 +10062,20 @@ impl From<&str> for ConversationAudioMessageNewType {
         }
     }
 }
+#[cfg(feature = "website-conversation")]
 impl ::std::str::FromStr for ConversationAudioMessageNewType {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         Ok(ConversationAudioMessageNewType::from(value))
     }
 }
+#[cfg(feature = "website-conversation")]
 impl ::std::fmt::Display for ConversationAudioMessageNewType {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "website-conversation")]
 impl ::serde::Serialize for ConversationAudioMessageNewType {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -9807,6 +10084,7 @@ impl ::serde::Serialize for ConversationAudioMessageNewType {
         serializer.serialize_str(self.as_str())
     }
 }
+#[cfg(feature = "website-conversation")]
 impl<'de> ::serde::Deserialize<'de> for ConversationAudioMessageNewType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
@@ -9820,12 +10098,14 @@ impl<'de> ::serde::Deserialize<'de> for ConversationAudioMessageNewType {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg(feature = "website-conversation")]
 pub enum ConversationPickerMessageNewType {
     /// `picker`.
     Picker,
     /// A value this version of the crate does not know.
     Other(String),
 }
+#[cfg(feature = "website-conversation")]
 impl ConversationPickerMessageNewType {
     /// Every value this version knows, in the order of the spec.
     pub const KNOWN: &'static [ConversationPickerMessageNewType] = &[
@@ -9839,6 +10119,7 @@ impl ConversationPickerMessageNewType {
         }
     }
 }
+#[cfg(feature = "website-conversation")]
 impl From<&str> for ConversationPickerMessageNewType {
     fn from(value: &str) -> Self {
         match value {
@@ -9847,17 +10128,20 @@ impl From<&str> for ConversationPickerMessageNewType {
         }
     }
 }
+#[cfg(feature = "website-conversation")]
 impl ::std::str::FromStr for ConversationPickerMessageNewType {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         Ok(ConversationPickerMessageNewType::from(value))
     }
 }
+#[cfg(feature = "website-conversation")]
 impl ::std::fmt::Display for ConversationPickerMessageNewType {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "website-conversation")]
 impl ::serde::Serialize for ConversationPickerMessageNewType {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -9866,6 +10150,7 @@ impl ::serde::Serialize for ConversationPickerMessageNewType {
         serializer.serialize_str(self.as_str())
     }
 }
+#[cfg(feature = "website-conversation")]
 impl<'de> ::serde::Deserialize<'de> for ConversationPickerMessageNewType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
@@ -9879,12 +10164,14 @@ impl<'de> ::serde::Deserialize<'de> for ConversationPickerMessageNewType {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg(feature = "website-conversation")]
 pub enum ConversationFieldMessageNewType {
     /// `field`.
     Field,
     /// A value this version of the crate does not know.
     Other(String),
 }
+#[cfg(feature = "website-conversation")]
 impl ConversationFieldMessageNewType {
     /// Every value this version knows, in the order of the spec.
     pub const KNOWN: &'static [ConversationFieldMessageNewType] = &[
@@ -9898,6 +10185,7 @@ impl ConversationFieldMessageNewType {
         }
     }
 }
+#[cfg(feature = "website-conversation")]
 impl From<&str> for ConversationFieldMessageNewType {
     fn from(value: &str) -> Self {
         match value {
@@ -9906,17 +10194,20 @@ impl From<&str> for ConversationFieldMessageNewType {
         }
     }
 }
+#[cfg(feature = "website-conversation")]
 impl ::std::str::FromStr for ConversationFieldMessageNewType {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         Ok(ConversationFieldMessageNewType::from(value))
     }
 }
+#[cfg(feature = "website-conversation")]
 impl ::std::fmt::Display for ConversationFieldMessageNewType {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "website-conversation")]
 impl ::serde::Serialize for ConversationFieldMessageNewType {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -9925,6 +10216,7 @@ impl ::serde::Serialize for ConversationFieldMessageNewType {
         serializer.serialize_str(self.as_str())
     }
 }
+#[cfg(feature = "website-conversation")]
 impl<'de> ::serde::Deserialize<'de> for ConversationFieldMessageNewType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
@@ -9938,12 +10230,14 @@ impl<'de> ::serde::Deserialize<'de> for ConversationFieldMessageNewType {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg(feature = "website-conversation")]
 pub enum ConversationCarouselMessageNewType {
     /// `carousel`.
     Carousel,
     /// A value this version of the crate does not know.
     Other(String),
 }
+#[cfg(feature = "website-conversation")]
 impl ConversationCarouselMessageNewType {
     /// Every value this version knows, in the order of the spec.
     pub const KNOWN: &'static [ConversationCarouselMessageNewType] = &[
@@ -9957,6 +10251,7 @@ impl ConversationCarouselMessageNewType {
         }
     }
 }
+#[cfg(feature = "website-conversation")]
 impl From<&str> for ConversationCarouselMessageNewType {
     fn from(value: &str) -> Self {
         match value {
@@ -9965,17 +10260,20 @@ impl From<&str> for ConversationCarouselMessageNewType {
         }
     }
 }
+#[cfg(feature = "website-conversation")]
 impl ::std::str::FromStr for ConversationCarouselMessageNewType {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         Ok(ConversationCarouselMessageNewType::from(value))
     }
 }
+#[cfg(feature = "website-conversation")]
 impl ::std::fmt::Display for ConversationCarouselMessageNewType {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "website-conversation")]
 impl ::serde::Serialize for ConversationCarouselMessageNewType {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -9984,6 +10282,7 @@ impl ::serde::Serialize for ConversationCarouselMessageNewType {
         serializer.serialize_str(self.as_str())
     }
 }
+#[cfg(feature = "website-conversation")]
 impl<'de> ::serde::Deserialize<'de> for ConversationCarouselMessageNewType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
@@ -9997,12 +10296,14 @@ impl<'de> ::serde::Deserialize<'de> for ConversationCarouselMessageNewType {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg(feature = "website-conversation")]
 pub enum ConversationEventMessageNewType {
     /// `event`.
     Event,
     /// A value this version of the crate does not know.
     Other(String),
 }
+#[cfg(feature = "website-conversation")]
 impl ConversationEventMessageNewType {
     /// Every value this version knows, in the order of the spec.
     pub const KNOWN: &'static [ConversationEventMessageNewType] = &[
@@ -10016,6 +10317,7 @@ impl ConversationEventMessageNewType {
         }
     }
 }
+#[cfg(feature = "website-conversation")]
 impl From<&str> for ConversationEventMessageNewType {
     fn from(value: &str) -> Self {
         match value {
@@ -10024,17 +10326,20 @@ impl From<&str> for ConversationEventMessageNewType {
         }
     }
 }
+#[cfg(feature = "website-conversation")]
 impl ::std::str::FromStr for ConversationEventMessageNewType {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         Ok(ConversationEventMessageNewType::from(value))
     }
 }
+#[cfg(feature = "website-conversation")]
 impl ::std::fmt::Display for ConversationEventMessageNewType {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "website-conversation")]
 impl ::serde::Serialize for ConversationEventMessageNewType {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -10043,6 +10348,7 @@ impl ::serde::Serialize for ConversationEventMessageNewType {
         serializer.serialize_str(self.as_str())
     }
 }
+#[cfg(feature = "website-conversation")]
 impl<'de> ::serde::Deserialize<'de> for ConversationEventMessageNewType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
@@ -10052,6 +10358,7 @@ impl<'de> ::serde::Deserialize<'de> for ConversationEventMessageNewType {
     }
 }
 /// Who is typing.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConversationComposeStateUser {
     /// User ID of whoever is typing.
@@ -10065,6 +10372,7 @@ pub struct ConversationComposeStateUser {
     pub avatar: Option<String>,
 }
 /// Approximate position.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConversationDeviceGeolocationCoordinates {
     /// Latitude in degrees.
@@ -10075,6 +10383,7 @@ pub struct ConversationDeviceGeolocationCoordinates {
     pub longitude: Option<f32>,
 }
 /// Location guessed from the visitor IP.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConversationDeviceGeolocation {
     /// Country code.
@@ -10091,6 +10400,7 @@ pub struct ConversationDeviceGeolocation {
     pub coordinates: Option<crate::ConversationDeviceGeolocationCoordinates>,
 }
 /// Operating system.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConversationDeviceSystemOs {
     /// Operating system version.
@@ -10101,6 +10411,7 @@ pub struct ConversationDeviceSystemOs {
     pub name: Option<String>,
 }
 /// Browser engine.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConversationDeviceSystemEngine {
     /// Rendering engine name.
@@ -10111,6 +10422,7 @@ pub struct ConversationDeviceSystemEngine {
     pub version: Option<String>,
 }
 /// Browser.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConversationDeviceSystemBrowser {
     /// Major browser version.
@@ -10124,6 +10436,7 @@ pub struct ConversationDeviceSystemBrowser {
     pub name: Option<String>,
 }
 /// Software the visitor uses.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConversationDeviceSystem {
     /// Operating system.
@@ -10140,6 +10453,7 @@ pub struct ConversationDeviceSystem {
     pub useragent: Option<String>,
 }
 /// Network the visitor connects from.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConversationMetaConnection {
     /// Internet service provider.
@@ -10150,6 +10464,7 @@ pub struct ConversationMetaConnection {
     pub asn: Option<String>,
 }
 /// Visitor activity.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConversationActive {
     /// Whether the visitor is active right now.
@@ -10160,6 +10475,7 @@ pub struct ConversationActive {
     pub last: Option<u64>,
 }
 /// Summary of the most recent message.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConversationPreviewMessage {
     /// The `type` property.
@@ -10176,6 +10492,7 @@ pub struct ConversationPreviewMessage {
     pub fingerprint: Option<i64>,
 }
 /// Typing indicators of both sides.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConversationCompose {
     /// The `operator` property.
@@ -10186,6 +10503,7 @@ pub struct ConversationCompose {
     pub visitor: Option<crate::ConversationComposeState>,
 }
 /// Unread message counters.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConversationUnread {
     /// Messages not yet read by operators.
@@ -10196,6 +10514,7 @@ pub struct ConversationUnread {
     pub visitor: Option<u16>,
 }
 /// Related conversations.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConversationRelationsConversations {
     /// Conversation this one was split from, or null.
@@ -10208,6 +10527,7 @@ pub struct ConversationRelationsConversations {
     pub children: Option<Vec<String>>,
 }
 /// Delivery strategy towards the plugin.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConversationWidgetActionStrategy {
     /// How many delivery attempts are made.
@@ -10222,12 +10542,14 @@ pub struct ConversationWidgetActionStrategy {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg(feature = "website-conversation")]
 pub enum ConversationWidgetDataFetchAction {
     /// `fetch`.
     Fetch,
     /// A value this version of the crate does not know.
     Other(String),
 }
+#[cfg(feature = "website-conversation")]
 impl ConversationWidgetDataFetchAction {
     /// Every value this version knows, in the order of the spec.
     pub const KNOWN: &'static [ConversationWidgetDataFetchAction] = &[
@@ -10241,6 +10563,7 @@ impl ConversationWidgetDataFetchAction {
         }
     }
 }
+#[cfg(feature = "website-conversation")]
 impl From<&str> for ConversationWidgetDataFetchAction {
     fn from(value: &str) -> Self {
         match value {
@@ -10249,17 +10572,20 @@ impl From<&str> for ConversationWidgetDataFetchAction {
         }
     }
 }
+#[cfg(feature = "website-conversation")]
 impl ::std::str::FromStr for ConversationWidgetDataFetchAction {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         Ok(ConversationWidgetDataFetchAction::from(value))
     }
 }
+#[cfg(feature = "website-conversation")]
 impl ::std::fmt::Display for ConversationWidgetDataFetchAction {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "website-conversation")]
 impl ::serde::Serialize for ConversationWidgetDataFetchAction {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -10268,6 +10594,7 @@ impl ::serde::Serialize for ConversationWidgetDataFetchAction {
         serializer.serialize_str(self.as_str())
     }
 }
+#[cfg(feature = "website-conversation")]
 impl<'de> ::serde::Deserialize<'de> for ConversationWidgetDataFetchAction {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
@@ -10281,12 +10608,14 @@ impl<'de> ::serde::Deserialize<'de> for ConversationWidgetDataFetchAction {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg(feature = "website-conversation")]
 pub enum ConversationWidgetDataEditAction {
     /// `edit`.
     Edit,
     /// A value this version of the crate does not know.
     Other(String),
 }
+#[cfg(feature = "website-conversation")]
 impl ConversationWidgetDataEditAction {
     /// Every value this version knows, in the order of the spec.
     pub const KNOWN: &'static [ConversationWidgetDataEditAction] = &[
@@ -10300,6 +10629,7 @@ impl ConversationWidgetDataEditAction {
         }
     }
 }
+#[cfg(feature = "website-conversation")]
 impl From<&str> for ConversationWidgetDataEditAction {
     fn from(value: &str) -> Self {
         match value {
@@ -10308,17 +10638,20 @@ impl From<&str> for ConversationWidgetDataEditAction {
         }
     }
 }
+#[cfg(feature = "website-conversation")]
 impl ::std::str::FromStr for ConversationWidgetDataEditAction {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         Ok(ConversationWidgetDataEditAction::from(value))
     }
 }
+#[cfg(feature = "website-conversation")]
 impl ::std::fmt::Display for ConversationWidgetDataEditAction {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "website-conversation")]
 impl ::serde::Serialize for ConversationWidgetDataEditAction {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -10327,6 +10660,7 @@ impl ::serde::Serialize for ConversationWidgetDataEditAction {
         serializer.serialize_str(self.as_str())
     }
 }
+#[cfg(feature = "website-conversation")]
 impl<'de> ::serde::Deserialize<'de> for ConversationWidgetDataEditAction {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
@@ -10336,6 +10670,7 @@ impl<'de> ::serde::Deserialize<'de> for ConversationWidgetDataEditAction {
     }
 }
 /// Website the plan is attached to.
+#[cfg(feature = "plan-subscription")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PlanSubscriptionWebsite {
     /// Website identifier.
@@ -10352,6 +10687,7 @@ pub struct PlanSubscriptionWebsite {
     pub logo: Option<String>,
 }
 /// User responsible for the subscription, when there is one.
+#[cfg(feature = "plan-subscription")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PlanSubscriptionOwner {
     /// User identifier.
@@ -10368,6 +10704,7 @@ pub struct PlanSubscriptionOwner {
     pub last_name: Option<String>,
 }
 /// What the coupon grants.
+#[cfg(feature = "plan-subscription")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PlanSubscriptionCouponPolicy {
     /// Rebate on the plan price, in percent, if any.
@@ -10378,6 +10715,7 @@ pub struct PlanSubscriptionCouponPolicy {
     pub trial_days: Option<u16>,
 }
 /// Website the request concerns.
+#[cfg(feature = "plugin-subscription")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PluginAttestProvenancePayloadWebsite {
     /// Website identifier.
@@ -10385,6 +10723,7 @@ pub struct PluginAttestProvenancePayloadWebsite {
     pub website_id: Option<String>,
 }
 /// User behind the request.
+#[cfg(feature = "plugin-subscription")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PluginAttestProvenancePayloadUser {
     /// User identifier.
@@ -10395,6 +10734,7 @@ pub struct PluginAttestProvenancePayloadUser {
     pub role: Option<String>,
 }
 /// Plugin the statement is for.
+#[cfg(feature = "plugin-subscription")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PluginAttestProvenancePayloadPlugin {
     /// Plugin identifier.
@@ -10402,6 +10742,7 @@ pub struct PluginAttestProvenancePayloadPlugin {
     pub plugin_id: Option<String>,
 }
 /// What the statement attests.
+#[cfg(feature = "plugin-subscription")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PluginAttestProvenancePayload {
     /// Website the request concerns.
@@ -10415,6 +10756,7 @@ pub struct PluginAttestProvenancePayload {
     pub plugin: Option<crate::PluginAttestProvenancePayloadPlugin>,
 }
 /// Plan the website is subscribed to (when `include_plan` is set).
+#[cfg(feature = "plugin-connect")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PluginConnectWebsitePlan {
     /// Plan identifier.
@@ -10428,6 +10770,9 @@ pub struct PluginConnectWebsitePlan {
     pub trialing: Option<bool>,
 }
 /// Fallback endpoints, for when the main ones cannot be reached.
+#[cfg(
+    any(feature = "plugin-connect", feature = "website-connect", feature = "internal")
+)]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConnectEndpointsRescue {
     /// The `socket` property.
@@ -10435,6 +10780,7 @@ pub struct ConnectEndpointsRescue {
     pub socket: Option<crate::ConnectEndpointsSocket>,
 }
 /// File to upload.
+#[cfg(feature = "bucket")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct BucketUrlRequestFile {
     /// File name.
@@ -10462,6 +10808,7 @@ pub struct BucketUrlGeneratedUrl {
     pub signed: Option<String>,
 }
 /// Restricts the range to these hours of the given weekdays.
+#[cfg(feature = "website-analytics")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AnalyticsQueryDateDays {
     /// The `monday` property.
@@ -10487,6 +10834,7 @@ pub struct AnalyticsQueryDateDays {
     pub sunday: Option<crate::AnalyticsDayHours>,
 }
 /// Date range and granularity.
+#[cfg(feature = "website-analytics")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AnalyticsQueryDate {
     /// Start of the range (ISO 8601).
@@ -10502,6 +10850,7 @@ pub struct AnalyticsQueryDate {
     pub days: Option<crate::AnalyticsQueryDateDays>,
 }
 /// Condition the computation depends on: a metric and the dimension it is split by.
+#[cfg(feature = "website-analytics")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AnalyticsQueryIf {
     /// Metric of the condition.
@@ -10510,6 +10859,7 @@ pub struct AnalyticsQueryIf {
     pub split_by: String,
 }
 /// Measure and filter to use when the condition matches.
+#[cfg(feature = "website-analytics")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AnalyticsQueryThen {
     /// Kind of measure to use.
@@ -10520,6 +10870,7 @@ pub struct AnalyticsQueryThen {
     pub filter: Option<crate::AnalyticsFilter>,
 }
 /// Approximate position.
+#[cfg(feature = "website-campaigns")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CampaignStatisticProfilePersonGeolocationCoordinates {
     /// Latitude in degrees.
@@ -10530,6 +10881,7 @@ pub struct CampaignStatisticProfilePersonGeolocationCoordinates {
     pub longitude: Option<f32>,
 }
 /// Where the contact was when the action happened.
+#[cfg(feature = "website-campaigns")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CampaignStatisticProfilePersonGeolocation {
     /// Country code.
@@ -10546,6 +10898,7 @@ pub struct CampaignStatisticProfilePersonGeolocation {
     pub coordinates: Option<crate::CampaignStatisticProfilePersonGeolocationCoordinates>,
 }
 /// Public identity and location of the contact.
+#[cfg(feature = "website-campaigns")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CampaignStatisticProfilePerson {
     /// Name of the contact.
@@ -10563,12 +10916,14 @@ pub struct CampaignStatisticProfilePerson {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg(feature = "website-inbox")]
 pub enum InboxConditionModel {
     /// `session`.
     Session,
     /// A value this version of the crate does not know.
     Other(String),
 }
+#[cfg(feature = "website-inbox")]
 impl InboxConditionModel {
     /// Every value this version knows, in the order of the spec.
     pub const KNOWN: &'static [InboxConditionModel] = &[InboxConditionModel::Session];
@@ -10580,6 +10935,7 @@ impl InboxConditionModel {
         }
     }
 }
+#[cfg(feature = "website-inbox")]
 impl From<&str> for InboxConditionModel {
     fn from(value: &str) -> Self {
         match value {
@@ -10588,17 +10944,20 @@ impl From<&str> for InboxConditionModel {
         }
     }
 }
+#[cfg(feature = "website-inbox")]
 impl ::std::str::FromStr for InboxConditionModel {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         Ok(InboxConditionModel::from(value))
     }
 }
+#[cfg(feature = "website-inbox")]
 impl ::std::fmt::Display for InboxConditionModel {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "website-inbox")]
 impl ::serde::Serialize for InboxConditionModel {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -10607,6 +10966,7 @@ impl ::serde::Serialize for InboxConditionModel {
         serializer.serialize_str(self.as_str())
     }
 }
+#[cfg(feature = "website-inbox")]
 impl<'de> ::serde::Deserialize<'de> for InboxConditionModel {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
@@ -10620,6 +10980,7 @@ impl<'de> ::serde::Deserialize<'de> for InboxConditionModel {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg(feature = "website-inbox")]
 pub enum InboxConditionOperator {
     /// `eq`.
     Eq,
@@ -10636,6 +10997,7 @@ pub enum InboxConditionOperator {
     /// A value this version of the crate does not know.
     Other(String),
 }
+#[cfg(feature = "website-inbox")]
 impl InboxConditionOperator {
     /// Every value this version knows, in the order of the spec.
     pub const KNOWN: &'static [InboxConditionOperator] = &[
@@ -10659,6 +11021,7 @@ impl InboxConditionOperator {
         }
     }
 }
+#[cfg(feature = "website-inbox")]
 impl From<&str> for InboxConditionOperator {
     fn from(value: &str) -> Self {
         match value {
@@ -10672,17 +11035,20 @@ impl From<&str> for InboxConditionOperator {
         }
     }
 }
+#[cfg(feature = "website-inbox")]
 impl ::std::str::FromStr for InboxConditionOperator {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         Ok(InboxConditionOperator::from(value))
     }
 }
+#[cfg(feature = "website-inbox")]
 impl ::std::fmt::Display for InboxConditionOperator {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "website-inbox")]
 impl ::serde::Serialize for InboxConditionOperator {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -10691,6 +11057,7 @@ impl ::serde::Serialize for InboxConditionOperator {
         serializer.serialize_str(self.as_str())
     }
 }
+#[cfg(feature = "website-inbox")]
 impl<'de> ::serde::Deserialize<'de> for InboxConditionOperator {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
@@ -10700,6 +11067,7 @@ impl<'de> ::serde::Deserialize<'de> for InboxConditionOperator {
     }
 }
 /// Validity of the availability.
+#[cfg(any(feature = "website-availability", feature = "internal"))]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AvailabilityOperatorTime {
     /// How long the availability stays valid, in seconds.
@@ -10710,6 +11078,7 @@ pub struct AvailabilityOperatorTime {
     pub since: Option<u64>,
 }
 /// DNS setup to carry out.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct HelpdeskDomainSetupFlowSetup {
     /// DNS records to create.
@@ -10717,6 +11086,7 @@ pub struct HelpdeskDomainSetupFlowSetup {
     pub records: Option<Vec<crate::HelpdeskDomainSetupRecord>>,
 }
 /// Operator the conversation is assigned to.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct HelpdeskFeedbackSessionAssigned {
     /// User identifier of the operator.
@@ -10724,6 +11094,7 @@ pub struct HelpdeskFeedbackSessionAssigned {
     pub user_id: Option<String>,
 }
 /// Count of ratings per value.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct HelpdeskFeedbackRatingsRatings {
     /// Number of `helpful` ratings.
@@ -10734,6 +11105,7 @@ pub struct HelpdeskFeedbackRatingsRatings {
     pub unhelpful: Option<u32>,
 }
 /// Operator credited as the author.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct HelpdeskTreeMetadataAuthor {
     /// User identifier of the author.
@@ -10741,12 +11113,14 @@ pub struct HelpdeskTreeMetadataAuthor {
     pub user_id: Option<String>,
 }
 /// Destination of the path.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct HelpdeskTreePathUpdatePath {
     /// New path of the entry in the tree.
     pub to: String,
 }
 /// Who made the change.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct HelpdeskHistoryChangeAuthor {
     /// E-mail address of the author.
@@ -10757,6 +11131,7 @@ pub struct HelpdeskHistoryChangeAuthor {
     pub name: Option<String>,
 }
 /// Size of the change.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct HelpdeskHistoryChangeEdits {
     /// Number of inserted lines.
@@ -10767,6 +11142,7 @@ pub struct HelpdeskHistoryChangeEdits {
     pub deletions: Option<u32>,
 }
 /// Color scheme.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct HelpdeskSettingsAppearanceColor {
     /// Color mode, for example `light` or `dark`.
@@ -10777,6 +11153,7 @@ pub struct HelpdeskSettingsAppearanceColor {
     pub mode_changeable: Option<bool>,
 }
 /// Logo images.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct HelpdeskSettingsAppearanceLogos {
     /// URL of the favicon.
@@ -10790,6 +11167,7 @@ pub struct HelpdeskSettingsAppearanceLogos {
     pub footer: Option<String>,
 }
 /// Look of the help center.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct HelpdeskSettingsAppearance {
     /// Color scheme.
@@ -10803,6 +11181,7 @@ pub struct HelpdeskSettingsAppearance {
     pub banner: Option<String>,
 }
 /// Language handling.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct HelpdeskSettingsLocalization {
     /// Language the content is written in.
@@ -10816,6 +11195,7 @@ pub struct HelpdeskSettingsLocalization {
     pub translated_locales_readonly: Option<bool>,
 }
 /// Titles of the content kinds shown to readers.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct HelpdeskSettingsSection {
     /// Title of the articles section.
@@ -10832,6 +11212,7 @@ pub struct HelpdeskSettingsSection {
     pub news: Option<String>,
 }
 /// Behavior switches.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct HelpdeskSettingsBehavior {
     /// Show the most read pages.
@@ -10875,6 +11256,7 @@ pub struct HelpdeskSettingsBehavior {
     pub status_health_dead: Option<bool>,
 }
 /// Extra services.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct HelpdeskSettingsService {
     /// Whether the help center is exposed as an MCP server.
@@ -10882,6 +11264,7 @@ pub struct HelpdeskSettingsService {
     pub mcp_server: Option<bool>,
 }
 /// Custom code.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct HelpdeskSettingsInclude {
     /// HTML injected into every page.
@@ -10889,6 +11272,7 @@ pub struct HelpdeskSettingsInclude {
     pub html: Option<String>,
 }
 /// Access restriction.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct HelpdeskSettingsAccess {
     /// How access is restricted, for example `password`.
@@ -10902,6 +11286,7 @@ pub struct HelpdeskSettingsAccess {
     pub jwt_secret: Option<String>,
 }
 /// Approximate position.
+#[cfg(feature = "website-people")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PeopleGeolocationCoordinates {
     /// Latitude in degrees.
@@ -10912,6 +11297,7 @@ pub struct PeopleGeolocationCoordinates {
     pub longitude: Option<f32>,
 }
 /// Link between one CSV column and one profile field.
+#[cfg(feature = "website-people")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PeopleProfileImportSetupMappingItem {
     /// Position of the column in the file, counting from 1.
@@ -10922,6 +11308,7 @@ pub struct PeopleProfileImportSetupMappingItem {
     pub field: Option<String>,
 }
 /// Parsing options.
+#[cfg(feature = "website-people")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PeopleProfileImportSetupOptions {
     /// Character separating the columns, for example `;` or `,`.
@@ -10936,6 +11323,7 @@ pub struct PeopleProfileImportSetupOptions {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg(feature = "website-batch")]
 pub enum PeopleSearchOperator {
     /// `and`.
     And,
@@ -10944,6 +11332,7 @@ pub enum PeopleSearchOperator {
     /// A value this version of the crate does not know.
     Other(String),
 }
+#[cfg(feature = "website-batch")]
 impl PeopleSearchOperator {
     /// Every value this version knows, in the order of the spec.
     pub const KNOWN: &'static [PeopleSearchOperator] = &[
@@ -10959,6 +11348,7 @@ impl PeopleSearchOperator {
         }
     }
 }
+#[cfg(feature = "website-batch")]
 impl From<&str> for PeopleSearchOperator {
     fn from(value: &str) -> Self {
         match value {
@@ -10968,17 +11358,20 @@ impl From<&str> for PeopleSearchOperator {
         }
     }
 }
+#[cfg(feature = "website-batch")]
 impl ::std::str::FromStr for PeopleSearchOperator {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         Ok(PeopleSearchOperator::from(value))
     }
 }
+#[cfg(feature = "website-batch")]
 impl ::std::fmt::Display for PeopleSearchOperator {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "website-batch")]
 impl ::serde::Serialize for PeopleSearchOperator {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -10987,6 +11380,7 @@ impl ::serde::Serialize for PeopleSearchOperator {
         serializer.serialize_str(self.as_str())
     }
 }
+#[cfg(feature = "website-batch")]
 impl<'de> ::serde::Deserialize<'de> for PeopleSearchOperator {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
@@ -11000,6 +11394,7 @@ impl<'de> ::serde::Deserialize<'de> for PeopleSearchOperator {
 /// Decoding tries the shapes in order and keeps the first that fits.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[serde(untagged)]
+#[cfg(feature = "website-batch")]
 pub enum BatchPeopleSelectionSearch {
     /// The `PeopleSearch` shape.
     PeopleSearch(crate::PeopleSearch),
@@ -11007,6 +11402,7 @@ pub enum BatchPeopleSelectionSearch {
     String(String),
 }
 /// Approximate position.
+#[cfg(feature = "website-visitors")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct VisitorGeolocationCoordinates {
     /// Latitude in degrees.
@@ -11017,6 +11413,7 @@ pub struct VisitorGeolocationCoordinates {
     pub longitude: Option<f32>,
 }
 /// Visitors at this place.
+#[cfg(feature = "website-visitors")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct VisitorMapPointVisitors {
     /// Number of visitors at this place.

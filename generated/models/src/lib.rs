@@ -11,31 +11,57 @@
 pub use ::crisp_runtime::Patch;
 mod components;
 pub use components::*;
+#[cfg(feature = "website-base")]
 mod website_base;
+#[cfg(feature = "website-base")]
 pub use website_base::*;
+#[cfg(feature = "website-conversation")]
 mod website_conversation;
+#[cfg(feature = "website-conversation")]
 pub use website_conversation::*;
+#[cfg(feature = "plan-subscription")]
 mod plan_subscription;
+#[cfg(feature = "plan-subscription")]
 pub use plan_subscription::*;
+#[cfg(feature = "plugin-connect")]
 mod plugin_connect;
+#[cfg(feature = "plugin-connect")]
 pub use plugin_connect::*;
+#[cfg(feature = "plugin-subscription")]
 mod plugin_subscription;
+#[cfg(feature = "plugin-subscription")]
 pub use plugin_subscription::*;
+#[cfg(feature = "website-campaigns")]
 mod website_campaigns;
+#[cfg(feature = "website-campaigns")]
 pub use website_campaigns::*;
+#[cfg(feature = "website-inbox")]
 mod website_inbox;
+#[cfg(feature = "website-inbox")]
 pub use website_inbox::*;
+#[cfg(feature = "website-operator")]
 mod website_operator;
+#[cfg(feature = "website-operator")]
 pub use website_operator::*;
+#[cfg(feature = "website-teams")]
 mod website_teams;
+#[cfg(feature = "website-teams")]
 pub use website_teams::*;
+#[cfg(feature = "website-helpdesk")]
 mod website_helpdesk;
+#[cfg(feature = "website-helpdesk")]
 pub use website_helpdesk::*;
+#[cfg(feature = "website-people")]
 mod website_people;
+#[cfg(feature = "website-people")]
 pub use website_people::*;
+#[cfg(feature = "website-batch")]
 mod website_batch;
+#[cfg(feature = "website-batch")]
 pub use website_batch::*;
+#[cfg(feature = "website-visitors")]
 mod website_visitors;
+#[cfg(feature = "website-visitors")]
 pub use website_visitors::*;
 #[cfg(feature = "internal")]
 mod website_status_page;

@@ -3,18 +3,21 @@
 
 //! Types of the `plan.subscription` operations.
 /// Plan to subscribe the website to.
+#[cfg(feature = "plan-subscription")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct SubscribeWebsiteToPlanBody {
     /// Identifier of the plan.
     pub plan_id: String,
 }
 /// New billing period.
+#[cfg(feature = "plan-subscription")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ChangeBillPeriodForWebsitePlanSubscriptionBody {
     /// The `period` property.
     pub period: crate::PlanBillPeriod,
 }
 /// Coupon to redeem.
+#[cfg(feature = "plan-subscription")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct RedeemCouponForWebsitePlanSubscriptionBody {
     /// Coupon code to redeem.

@@ -3,6 +3,7 @@
 
 //! Types of the `plugin.connect` operations.
 /// Optional parameters of `ListAllConnectWebsites`.
+#[cfg(feature = "plugin-connect")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListAllConnectWebsitesOptions {
     /// Only return websites where the plugin settings have been filled in. Sent as 1 or 0.
@@ -13,6 +14,7 @@ pub struct ListAllConnectWebsitesOptions {
     pub include_plan: Option<bool>,
 }
 /// Optional parameters of `ListConnectWebsitesSince`.
+#[cfg(feature = "plugin-connect")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListConnectWebsitesSinceOptions {
     /// Only return websites where the plugin settings have been filled in. Sent as 1 or 0.

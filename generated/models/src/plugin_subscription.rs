@@ -3,6 +3,7 @@
 
 //! Types of the `plugin.subscription` operations.
 /// Plugin to install.
+#[cfg(feature = "plugin-subscription")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct SubscribeWebsiteToPluginBody {
     /// Identifier of the plugin.

@@ -3,6 +3,7 @@
 
 //! Types of the `website.base` operations.
 /// Website to create.
+#[cfg(feature = "website-base")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CreateWebsiteBody {
     /// Name of the new website.
@@ -13,6 +14,7 @@ pub struct CreateWebsiteBody {
     pub domain: Option<String>,
 }
 /// Proof that the owner requested the deletion.
+#[cfg(feature = "website-base")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct DeleteWebsiteBodyVerify {
     /// Verification method, for example `password`.
@@ -23,6 +25,7 @@ pub struct DeleteWebsiteBodyVerify {
     pub secret: Option<String>,
 }
 /// Confirmation of the deletion.
+#[cfg(feature = "website-base")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct DeleteWebsiteBody {
     /// Proof that the owner requested the deletion.

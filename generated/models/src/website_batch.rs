@@ -3,6 +3,7 @@
 
 //! Types of the `website.batch` operations.
 /// Conversations and the blocking state to apply.
+#[cfg(feature = "website-batch")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct BatchBlockConversationsBody {
     /// Conversations to change.
@@ -15,6 +16,7 @@ pub struct BatchBlockConversationsBody {
 /// Decoding tries the shapes in order and keeps the first that fits.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[serde(untagged)]
+#[cfg(feature = "website-batch")]
 pub enum BatchUpdateDataBody {
     /// The `BatchPeopleData` shape.
     BatchPeopleData(crate::BatchPeopleData),
@@ -22,6 +24,7 @@ pub enum BatchUpdateDataBody {
     BatchConversationsData(crate::BatchConversationsData),
 }
 /// Conversations and their target inbox.
+#[cfg(feature = "website-batch")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct BatchInboxConversationsBody {
     /// Conversations to move.
@@ -36,6 +39,7 @@ pub struct BatchInboxConversationsBody {
 /// Decoding tries the shapes in order and keeps the first that fits.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[serde(untagged)]
+#[cfg(feature = "website-batch")]
 pub enum BatchRemoveBody {
     /// The `BatchPeopleRemove` shape.
     BatchPeopleRemove(crate::BatchPeopleRemove),
@@ -43,6 +47,7 @@ pub enum BatchRemoveBody {
     BatchConversationsSelection(crate::BatchConversationsSelection),
 }
 /// Conversations to report and why.
+#[cfg(feature = "website-batch")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct BatchReportConversationsBody {
     /// Conversations to report.
@@ -51,6 +56,7 @@ pub struct BatchReportConversationsBody {
     pub flag: String,
 }
 /// Conversations and the operator to route them to.
+#[cfg(feature = "website-batch")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct BatchRoutingConversationsBody {
     /// Conversations to assign.
@@ -65,6 +71,7 @@ pub struct BatchRoutingConversationsBody {
 /// Decoding tries the shapes in order and keeps the first that fits.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[serde(untagged)]
+#[cfg(feature = "website-batch")]
 pub enum BatchUpdateSegmentsBody {
     /// The `BatchPeopleSegments` shape.
     BatchPeopleSegments(crate::BatchPeopleSegments),

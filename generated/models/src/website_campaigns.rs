@@ -3,6 +3,7 @@
 
 //! Types of the `website.campaigns` operations.
 /// Campaign to create.
+#[cfg(feature = "website-campaigns")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CreateNewCampaignBody {
     /// Kind of campaign: `one-shot` or `automated`.
@@ -11,6 +12,7 @@ pub struct CreateNewCampaignBody {
     pub name: String,
 }
 /// New campaign.
+#[cfg(feature = "website-campaigns")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CreateNewCampaignData {
     /// Identifier of the created campaign.
@@ -18,6 +20,7 @@ pub struct CreateNewCampaignData {
     pub campaign_id: Option<String>,
 }
 /// Optional parameters of `ListCampaigns`.
+#[cfg(feature = "website-campaigns")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListCampaignsOptions {
     /// Only return items whose name contains this text.
@@ -49,6 +52,7 @@ pub struct ListCampaignsOptions {
     pub filter_status_done: Option<bool>,
 }
 /// Template to create.
+#[cfg(feature = "website-campaigns")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CreateNewCampaignTemplateBody {
     /// Format of the template content, for example `html`.
@@ -57,6 +61,7 @@ pub struct CreateNewCampaignTemplateBody {
     pub name: String,
 }
 /// New template.
+#[cfg(feature = "website-campaigns")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CreateNewCampaignTemplateData {
     /// Identifier of the created template.
@@ -64,6 +69,7 @@ pub struct CreateNewCampaignTemplateData {
     pub template_id: Option<String>,
 }
 /// Optional parameters of `ListCampaignTemplates`.
+#[cfg(feature = "website-campaigns")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListCampaignTemplatesOptions {
     /// Only return items whose name contains this text.

@@ -3,6 +3,7 @@
 
 //! Types of the `website.conversation` operations.
 /// New conversation.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CreateNewConversationData {
     /// Identifier of the created conversation.
@@ -10,6 +11,7 @@ pub struct CreateNewConversationData {
     pub session_id: Option<String>,
 }
 /// Block status.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct GetBlockStatusForConversationData {
     /// Whether incoming messages are blocked.
@@ -17,6 +19,7 @@ pub struct GetBlockStatusForConversationData {
     pub blocked: Option<bool>,
 }
 /// New block status.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct BlockIncomingMessagesForConversationBody {
     /// True to block, false to unblock.
@@ -29,12 +32,14 @@ pub struct BlockIncomingMessagesForConversationBody {
     pub origin: Option<crate::MessageOrigin>,
 }
 /// Browsing action.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct SendActionToExistingBrowsingSessionBody {
     /// Action to run, for example `start` or `stop`.
     pub action: String,
 }
 /// Assistance to give.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AssistExistingBrowsingSessionBody {
     /// Assistance to give, for example `mouse`, `click` or `scroll`.
@@ -55,6 +60,7 @@ pub struct AssistExistingBrowsingSessionBody {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg(feature = "website-conversation")]
 pub enum InitiateNewCallSessionForConversationBodyMode {
     /// `audio`.
     Audio,
@@ -63,6 +69,7 @@ pub enum InitiateNewCallSessionForConversationBodyMode {
     /// A value this version of the crate does not know.
     Other(String),
 }
+#[cfg(feature = "website-conversation")]
 impl InitiateNewCallSessionForConversationBodyMode {
     /// Every value this version knows, in the order of the spec.
     pub const KNOWN: &'static [InitiateNewCallSessionForConversationBodyMode] = &[
@@ -78,6 +85,7 @@ impl InitiateNewCallSessionForConversationBodyMode {
         }
     }
 }
+#[cfg(feature = "website-conversation")]
 impl From<&str> for InitiateNewCallSessionForConversationBodyMode {
     fn from(value: &str) -> Self {
         match value {
@@ -89,17 +97,20 @@ impl From<&str> for InitiateNewCallSessionForConversationBodyMode {
         }
     }
 }
+#[cfg(feature = "website-conversation")]
 impl ::std::str::FromStr for InitiateNewCallSessionForConversationBodyMode {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         Ok(InitiateNewCallSessionForConversationBodyMode::from(value))
     }
 }
+#[cfg(feature = "website-conversation")]
 impl ::std::fmt::Display for InitiateNewCallSessionForConversationBodyMode {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "website-conversation")]
 impl ::serde::Serialize for InitiateNewCallSessionForConversationBodyMode {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -108,6 +119,7 @@ impl ::serde::Serialize for InitiateNewCallSessionForConversationBodyMode {
         serializer.serialize_str(self.as_str())
     }
 }
+#[cfg(feature = "website-conversation")]
 impl<'de> ::serde::Deserialize<'de> for InitiateNewCallSessionForConversationBodyMode {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
@@ -117,6 +129,7 @@ impl<'de> ::serde::Deserialize<'de> for InitiateNewCallSessionForConversationBod
     }
 }
 /// Call to start.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct InitiateNewCallSessionForConversationBody {
     /// Kind of call.
@@ -129,6 +142,7 @@ pub struct InitiateNewCallSessionForConversationBody {
     pub origin: Option<crate::MessageOrigin>,
 }
 /// Signaling message.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TransmitSignalingOnOngoingCallSessionBody {
     /// Kind of signaling message, for example `sdp` or `candidate`.
@@ -139,6 +153,7 @@ pub struct TransmitSignalingOnOngoingCallSessionBody {
     pub payload: Option<::serde_json::Map<String, ::serde_json::Value>>,
 }
 /// Who ends the call.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AbortOngoingCallSessionForConversationBody {
     /// The `user` property.
@@ -149,6 +164,7 @@ pub struct AbortOngoingCallSessionForConversationBody {
     pub origin: Option<crate::MessageOrigin>,
 }
 /// Typing indicator update.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ComposeMessageInConversationBody {
     /// The `type` property.
@@ -166,6 +182,7 @@ pub struct ComposeMessageInConversationBody {
     pub automated: Option<bool>,
 }
 /// Target inbox.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct UpdateConversationInboxBody {
     /// Target inbox, or null to take the conversation out of any inbox.
@@ -174,6 +191,7 @@ pub struct UpdateConversationInboxBody {
     pub inbox_id: Option<String>,
 }
 /// Posted message.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct SendMessageInConversationData {
     /// Fingerprint given to the new message.
@@ -181,12 +199,14 @@ pub struct SendMessageInConversationData {
     pub fingerprint: Option<i64>,
 }
 /// New message content.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct UpdateMessageInConversationBody {
     /// The `content` property.
     pub content: crate::MessageContent,
 }
 /// Optional parameters of `GetMessagesInConversation`.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct GetMessagesInConversationOptions {
     /// Only return messages older than this time (milliseconds since the Unix epoch); used to page back through the history.
@@ -200,12 +220,14 @@ pub struct GetMessagesInConversationOptions {
     pub timestamp_around: Option<u64>,
 }
 /// New open state.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct UpdateConversationOpenStateBody {
     /// Whether the conversation is open.
     pub opened: bool,
 }
 /// Conversation participants.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct GetConversationParticipantsData {
     /// Extra participants.
@@ -213,6 +235,7 @@ pub struct GetConversationParticipantsData {
     pub participants: Option<Vec<crate::ConversationParticipant>>,
 }
 /// Participants to store.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct SaveConversationParticipantsBody {
     /// New list of participants.
@@ -226,6 +249,7 @@ pub struct SaveConversationParticipantsBody {
     pub origin: Option<crate::MessageOrigin>,
 }
 /// Reminder to schedule.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ScheduleReminderForConversationBody {
     /// When to send the reminder (ISO 8601 date and time).
@@ -240,12 +264,14 @@ pub struct ScheduleReminderForConversationBody {
     pub origin: Option<crate::MessageOrigin>,
 }
 /// Report.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ReportConversationBody {
     /// Reason of the report, for example `spam`.
     pub flag: String,
 }
 /// New routing assignment.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AssignConversationRoutingBody {
     /// Operator to assign the conversation to; `null` unassigns it.
@@ -258,6 +284,7 @@ pub struct AssignConversationRoutingBody {
     pub silent: Option<bool>,
 }
 /// Conversation state.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct GetConversationStateData {
     /// The `state` property.
@@ -265,6 +292,7 @@ pub struct GetConversationStateData {
     pub state: Option<crate::ConversationState>,
 }
 /// New state.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ChangeConversationStateBody {
     /// The `state` property.
@@ -277,6 +305,7 @@ pub struct ChangeConversationStateBody {
     pub origin: Option<crate::MessageOrigin>,
 }
 /// Tool call request.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct RequestToolCallForConversationBody {
     /// Name of the tool command to run.
@@ -290,6 +319,7 @@ pub struct RequestToolCallForConversationBody {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg(feature = "website-conversation")]
 pub enum RequestEmailTranscriptForConversationBodyTo {
     /// `user`.
     User,
@@ -298,6 +328,7 @@ pub enum RequestEmailTranscriptForConversationBodyTo {
     /// A value this version of the crate does not know.
     Other(String),
 }
+#[cfg(feature = "website-conversation")]
 impl RequestEmailTranscriptForConversationBodyTo {
     /// Every value this version knows, in the order of the spec.
     pub const KNOWN: &'static [RequestEmailTranscriptForConversationBodyTo] = &[
@@ -313,6 +344,7 @@ impl RequestEmailTranscriptForConversationBodyTo {
         }
     }
 }
+#[cfg(feature = "website-conversation")]
 impl From<&str> for RequestEmailTranscriptForConversationBodyTo {
     fn from(value: &str) -> Self {
         match value {
@@ -322,17 +354,20 @@ impl From<&str> for RequestEmailTranscriptForConversationBodyTo {
         }
     }
 }
+#[cfg(feature = "website-conversation")]
 impl ::std::str::FromStr for RequestEmailTranscriptForConversationBodyTo {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         Ok(RequestEmailTranscriptForConversationBodyTo::from(value))
     }
 }
+#[cfg(feature = "website-conversation")]
 impl ::std::fmt::Display for RequestEmailTranscriptForConversationBodyTo {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "website-conversation")]
 impl ::serde::Serialize for RequestEmailTranscriptForConversationBodyTo {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -341,6 +376,7 @@ impl ::serde::Serialize for RequestEmailTranscriptForConversationBodyTo {
         serializer.serialize_str(self.as_str())
     }
 }
+#[cfg(feature = "website-conversation")]
 impl<'de> ::serde::Deserialize<'de> for RequestEmailTranscriptForConversationBodyTo {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
@@ -350,6 +386,7 @@ impl<'de> ::serde::Deserialize<'de> for RequestEmailTranscriptForConversationBod
     }
 }
 /// Transcript request.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct RequestEmailTranscriptForConversationBody {
     /// Who receives the transcript.
@@ -359,6 +396,7 @@ pub struct RequestEmailTranscriptForConversationBody {
     pub email: Option<String>,
 }
 /// Side that should see the conversation as unread.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct MarkConversationAsUnreadBody {
     /// The `from` property.
@@ -366,6 +404,7 @@ pub struct MarkConversationAsUnreadBody {
     pub from: Option<crate::MessageFrom>,
 }
 /// Verification status.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct GetVerifyStatusForConversationData {
     /// Whether the visitor is verified.
@@ -376,6 +415,7 @@ pub struct GetVerifyStatusForConversationData {
     pub verifications: Option<Vec<crate::ConversationVerification>>,
 }
 /// New verification status.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct UpdateVerifyStatusForConversationBody {
     /// New verification status.
@@ -386,12 +426,14 @@ pub struct UpdateVerifyStatusForConversationBody {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg(feature = "website-conversation")]
 pub enum RequestIdentityVerificationForConversationBodyMethod {
     /// `link`.
     Link,
     /// A value this version of the crate does not know.
     Other(String),
 }
+#[cfg(feature = "website-conversation")]
 impl RequestIdentityVerificationForConversationBodyMethod {
     /// Every value this version knows, in the order of the spec.
     pub const KNOWN: &'static [RequestIdentityVerificationForConversationBodyMethod] = &[
@@ -405,6 +447,7 @@ impl RequestIdentityVerificationForConversationBodyMethod {
         }
     }
 }
+#[cfg(feature = "website-conversation")]
 impl From<&str> for RequestIdentityVerificationForConversationBodyMethod {
     fn from(value: &str) -> Self {
         match value {
@@ -417,17 +460,20 @@ impl From<&str> for RequestIdentityVerificationForConversationBodyMethod {
         }
     }
 }
+#[cfg(feature = "website-conversation")]
 impl ::std::str::FromStr for RequestIdentityVerificationForConversationBodyMethod {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         Ok(RequestIdentityVerificationForConversationBodyMethod::from(value))
     }
 }
+#[cfg(feature = "website-conversation")]
 impl ::std::fmt::Display for RequestIdentityVerificationForConversationBodyMethod {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "website-conversation")]
 impl ::serde::Serialize for RequestIdentityVerificationForConversationBodyMethod {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -436,6 +482,7 @@ impl ::serde::Serialize for RequestIdentityVerificationForConversationBodyMethod
         serializer.serialize_str(self.as_str())
     }
 }
+#[cfg(feature = "website-conversation")]
 impl<'de> ::serde::Deserialize<'de>
 for RequestIdentityVerificationForConversationBodyMethod {
     fn deserialize<D: ::serde::Deserializer<'de>>(
@@ -446,6 +493,7 @@ for RequestIdentityVerificationForConversationBodyMethod {
     }
 }
 /// Verification request.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct RequestIdentityVerificationForConversationBody {
     /// Identity to verify: `email`, `phone` or a custom `urn:` identifier.
@@ -459,6 +507,7 @@ pub struct RequestIdentityVerificationForConversationBody {
     pub recipient: Option<String>,
 }
 /// Verification link to redeem.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct RedeemIdentityVerificationLinkForConversationBody {
     /// Identity to verify: `email`, `phone` or a custom `urn:` identifier.
@@ -472,6 +521,7 @@ pub struct RedeemIdentityVerificationLinkForConversationBody {
     pub recipient: Option<String>,
 }
 /// Button action.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct DeliverWidgetButtonActionForConversationBody {
     /// Widget section identifier.
@@ -489,6 +539,7 @@ pub struct DeliverWidgetButtonActionForConversationBody {
 /// Decoding tries the shapes in order and keeps the first that fits.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[serde(untagged)]
+#[cfg(feature = "website-conversation")]
 pub enum DeliverWidgetDataActionForConversationBody {
     /// The `ConversationWidgetDataFetch` shape.
     ConversationWidgetDataFetch(crate::ConversationWidgetDataFetch),
@@ -496,18 +547,21 @@ pub enum DeliverWidgetDataActionForConversationBody {
     ConversationWidgetDataEdit(crate::ConversationWidgetDataEdit),
 }
 /// Decision on the spam conversation.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct SubmitSpamConversationDecisionBody {
     /// Decision to apply, for example `reject`.
     pub action: String,
 }
 /// Data key to remove from suggestions.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct DeleteSuggestedConversationDataKeyBody {
     /// Data key to forget.
     pub key: String,
 }
 /// Segment to remove from suggestions.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct DeleteSuggestedConversationSegmentBody {
     /// Segment to forget.
@@ -518,6 +572,7 @@ pub struct DeleteSuggestedConversationSegmentBody {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg(feature = "website-conversation")]
 pub enum ListConversationsSearchType {
     /// `text`.
     Text,
@@ -528,6 +583,7 @@ pub enum ListConversationsSearchType {
     /// A value this version of the crate does not know.
     Other(String),
 }
+#[cfg(feature = "website-conversation")]
 impl ListConversationsSearchType {
     /// Every value this version knows, in the order of the spec.
     pub const KNOWN: &'static [ListConversationsSearchType] = &[
@@ -545,6 +601,7 @@ impl ListConversationsSearchType {
         }
     }
 }
+#[cfg(feature = "website-conversation")]
 impl From<&str> for ListConversationsSearchType {
     fn from(value: &str) -> Self {
         match value {
@@ -555,17 +612,20 @@ impl From<&str> for ListConversationsSearchType {
         }
     }
 }
+#[cfg(feature = "website-conversation")]
 impl ::std::str::FromStr for ListConversationsSearchType {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         Ok(ListConversationsSearchType::from(value))
     }
 }
+#[cfg(feature = "website-conversation")]
 impl ::std::fmt::Display for ListConversationsSearchType {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "website-conversation")]
 impl ::serde::Serialize for ListConversationsSearchType {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -574,6 +634,7 @@ impl ::serde::Serialize for ListConversationsSearchType {
         serializer.serialize_str(self.as_str())
     }
 }
+#[cfg(feature = "website-conversation")]
 impl<'de> ::serde::Deserialize<'de> for ListConversationsSearchType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
@@ -587,6 +648,7 @@ impl<'de> ::serde::Deserialize<'de> for ListConversationsSearchType {
 /// Decoding tries the shapes in order and keeps the first that fits.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[serde(untagged)]
+#[cfg(feature = "website-conversation")]
 pub enum ListConversationsSearchQuery {
     /// The `List` shape.
     List(Vec<crate::ConversationSearchFilter>),
@@ -598,6 +660,7 @@ pub enum ListConversationsSearchQuery {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg(feature = "website-conversation")]
 pub enum ListConversationsSearchOperator {
     /// `and`.
     And,
@@ -606,6 +669,7 @@ pub enum ListConversationsSearchOperator {
     /// A value this version of the crate does not know.
     Other(String),
 }
+#[cfg(feature = "website-conversation")]
 impl ListConversationsSearchOperator {
     /// Every value this version knows, in the order of the spec.
     pub const KNOWN: &'static [ListConversationsSearchOperator] = &[
@@ -621,6 +685,7 @@ impl ListConversationsSearchOperator {
         }
     }
 }
+#[cfg(feature = "website-conversation")]
 impl From<&str> for ListConversationsSearchOperator {
     fn from(value: &str) -> Self {
         match value {
@@ -630,17 +695,20 @@ impl From<&str> for ListConversationsSearchOperator {
         }
     }
 }
+#[cfg(feature = "website-conversation")]
 impl ::std::str::FromStr for ListConversationsSearchOperator {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         Ok(ListConversationsSearchOperator::from(value))
     }
 }
+#[cfg(feature = "website-conversation")]
 impl ::std::fmt::Display for ListConversationsSearchOperator {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "website-conversation")]
 impl ::serde::Serialize for ListConversationsSearchOperator {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -649,6 +717,7 @@ impl ::serde::Serialize for ListConversationsSearchOperator {
         serializer.serialize_str(self.as_str())
     }
 }
+#[cfg(feature = "website-conversation")]
 impl<'de> ::serde::Deserialize<'de> for ListConversationsSearchOperator {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
@@ -658,6 +727,7 @@ impl<'de> ::serde::Deserialize<'de> for ListConversationsSearchOperator {
     }
 }
 /// Optional parameters of `ListConversations`.
+#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListConversationsOptions {
     /// How many conversations to return per page.

@@ -3,6 +3,7 @@
 
 //! Types of the `website.helpdesk` operations.
 /// Help center to create.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct InitializeHelpdeskBody {
     /// Name of the help center.
@@ -11,6 +12,7 @@ pub struct InitializeHelpdeskBody {
     pub domain_basic: String,
 }
 /// Proof that the owner requested the deletion.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct DeleteHelpdeskBodyVerify {
     /// Verification method, for example `password`.
@@ -19,12 +21,14 @@ pub struct DeleteHelpdeskBodyVerify {
     pub secret: String,
 }
 /// Confirmation of the deletion.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct DeleteHelpdeskBody {
     /// Proof that the owner requested the deletion.
     pub verify: crate::DeleteHelpdeskBodyVerify,
 }
 /// Domains to switch to; send either or both.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct RequestHelpdeskDomainChangeBody {
     /// New sub-domain under the Crisp help center domain.
@@ -35,6 +39,7 @@ pub struct RequestHelpdeskDomainChangeBody {
     pub custom: Option<String>,
 }
 /// Optional parameters of `GenerateHelpdeskDomainSetupFlow`.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct GenerateHelpdeskDomainSetupFlowOptions {
     /// Custom domain to prepare the setup for; the current custom domain when left out.
@@ -42,6 +47,7 @@ pub struct GenerateHelpdeskDomainSetupFlowOptions {
     pub custom: Option<String>,
 }
 /// Optional parameters of `ListHelpdeskLocaleFeedbacks`.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListHelpdeskLocaleFeedbacksOptions {
     /// Only count items from this date on (ISO 8601).
@@ -52,6 +58,7 @@ pub struct ListHelpdeskLocaleFeedbacksOptions {
     pub filter_date_end: Option<String>,
 }
 /// Optional parameters of `MapHelpdeskLocaleFeedbackRatings`.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct MapHelpdeskLocaleFeedbackRatingsOptions {
     /// Only count items from this date on (ISO 8601).
@@ -62,12 +69,14 @@ pub struct MapHelpdeskLocaleFeedbackRatingsOptions {
     pub filter_date_end: Option<String>,
 }
 /// How to cancel the change.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CancelHelpdeskHistoryChangeBody {
     /// Cancellation to perform, for example `revert`.
     pub action: String,
 }
 /// Optional parameters of `ListHelpdeskHistoryChanges`.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListHelpdeskHistoryChangesOptions {
     /// Only return changes made in this locale.
@@ -81,12 +90,14 @@ pub struct ListHelpdeskHistoryChangesOptions {
     pub filter_tree_path: Option<String>,
 }
 /// Locale to add.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AddHelpdeskLocaleBody {
     /// Language code of the new locale.
     pub locale: String,
 }
 /// Redirection to create.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AddHelpdeskRedirectionBody {
     /// Path to redirect.
@@ -95,12 +106,14 @@ pub struct AddHelpdeskRedirectionBody {
     pub target: String,
 }
 /// New body of the page.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct SaveHelpdeskTreeContentBody {
     /// Text of the page, in the format given by its metadata.
     pub content: String,
 }
 /// Optional parameters of `ListHelpdeskTree`.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListHelpdeskTreeOptions {
     /// Only list the entries under this tree path.
@@ -117,18 +130,21 @@ pub struct ListHelpdeskTreeOptions {
     pub filter_date_end: Option<String>,
 }
 /// Article to create.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AddNewHelpdeskLocaleArticleBody {
     /// Title of the new article.
     pub title: String,
 }
 /// Translation to link.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct SaveHelpdeskLocaleArticleAlternateBody {
     /// Identifier of the article in the linked locale.
     pub article_id: String,
 }
 /// Category to file the article in.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct UpdateHelpdeskLocaleArticleCategoryBody {
     /// Identifier of the category.
@@ -138,18 +154,21 @@ pub struct UpdateHelpdeskLocaleArticleCategoryBody {
     pub section_id: Option<String>,
 }
 /// Category to create.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AddHelpdeskLocaleCategoryBody {
     /// Name of the new category.
     pub name: String,
 }
 /// Section to create.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AddHelpdeskLocaleSectionBody {
     /// Name of the new section.
     pub name: String,
 }
 /// Optional parameters of `ListHelpdeskLocaleFeedbacksLegacy`.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListHelpdeskLocaleFeedbacksLegacyOptions {
     /// Only count items from this date on (ISO 8601).
@@ -160,6 +179,7 @@ pub struct ListHelpdeskLocaleFeedbacksLegacyOptions {
     pub filter_date_end: Option<String>,
 }
 /// Optional parameters of `MapHelpdeskLocaleFeedbackRatingsLegacy`.
+#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct MapHelpdeskLocaleFeedbackRatingsLegacyOptions {
     /// Only count items from this date on (ISO 8601).

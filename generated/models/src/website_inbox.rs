@@ -3,6 +3,7 @@
 
 //! Types of the `website.inbox` operations.
 /// New inbox.
+#[cfg(feature = "website-inbox")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CreateNewInboxData {
     /// Identifier of the created inbox.
@@ -10,6 +11,7 @@ pub struct CreateNewInboxData {
     pub inbox_id: Option<String>,
 }
 /// New positions.
+#[cfg(feature = "website-inbox")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct BatchOrderInboxesBody {
     /// One entry per inbox to move.

@@ -3,6 +3,7 @@
 
 //! Types of the `website.operator` operations.
 /// New membership of the operator.
+#[cfg(feature = "website-operator")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ChangeOperatorMembershipBody {
     /// New role, for example `owner` or `member`.

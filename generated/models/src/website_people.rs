@@ -3,6 +3,7 @@
 
 //! Types of the `website.people` operations.
 /// Optional parameters of `ListPeopleConversations`.
+#[cfg(feature = "website-people")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListPeopleConversationsOptions {
     /// Only return conversations with unread messages. Sent as 1 or 0.
@@ -20,6 +21,7 @@ pub struct ListPeopleConversationsOptions {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg(feature = "website-people")]
 pub enum ListPeopleProfilesSortOrder {
     /// `ascending`.
     Ascending,
@@ -28,6 +30,7 @@ pub enum ListPeopleProfilesSortOrder {
     /// A value this version of the crate does not know.
     Other(String),
 }
+#[cfg(feature = "website-people")]
 impl ListPeopleProfilesSortOrder {
     /// Every value this version knows, in the order of the spec.
     pub const KNOWN: &'static [ListPeopleProfilesSortOrder] = &[
@@ -43,6 +46,7 @@ impl ListPeopleProfilesSortOrder {
         }
     }
 }
+#[cfg(feature = "website-people")]
 impl From<&str> for ListPeopleProfilesSortOrder {
     fn from(value: &str) -> Self {
         match value {
@@ -52,17 +56,20 @@ impl From<&str> for ListPeopleProfilesSortOrder {
         }
     }
 }
+#[cfg(feature = "website-people")]
 impl ::std::str::FromStr for ListPeopleProfilesSortOrder {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         Ok(ListPeopleProfilesSortOrder::from(value))
     }
 }
+#[cfg(feature = "website-people")]
 impl ::std::fmt::Display for ListPeopleProfilesSortOrder {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "website-people")]
 impl ::serde::Serialize for ListPeopleProfilesSortOrder {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -71,6 +78,7 @@ impl ::serde::Serialize for ListPeopleProfilesSortOrder {
         serializer.serialize_str(self.as_str())
     }
 }
+#[cfg(feature = "website-people")]
 impl<'de> ::serde::Deserialize<'de> for ListPeopleProfilesSortOrder {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
@@ -84,6 +92,7 @@ impl<'de> ::serde::Deserialize<'de> for ListPeopleProfilesSortOrder {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg(feature = "website-people")]
 pub enum ListPeopleProfilesSearchOperator {
     /// `and`.
     And,
@@ -92,6 +101,7 @@ pub enum ListPeopleProfilesSearchOperator {
     /// A value this version of the crate does not know.
     Other(String),
 }
+#[cfg(feature = "website-people")]
 impl ListPeopleProfilesSearchOperator {
     /// Every value this version knows, in the order of the spec.
     pub const KNOWN: &'static [ListPeopleProfilesSearchOperator] = &[
@@ -107,6 +117,7 @@ impl ListPeopleProfilesSearchOperator {
         }
     }
 }
+#[cfg(feature = "website-people")]
 impl From<&str> for ListPeopleProfilesSearchOperator {
     fn from(value: &str) -> Self {
         match value {
@@ -116,17 +127,20 @@ impl From<&str> for ListPeopleProfilesSearchOperator {
         }
     }
 }
+#[cfg(feature = "website-people")]
 impl ::std::str::FromStr for ListPeopleProfilesSearchOperator {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         Ok(ListPeopleProfilesSearchOperator::from(value))
     }
 }
+#[cfg(feature = "website-people")]
 impl ::std::fmt::Display for ListPeopleProfilesSearchOperator {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "website-people")]
 impl ::serde::Serialize for ListPeopleProfilesSearchOperator {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -135,6 +149,7 @@ impl ::serde::Serialize for ListPeopleProfilesSearchOperator {
         serializer.serialize_str(self.as_str())
     }
 }
+#[cfg(feature = "website-people")]
 impl<'de> ::serde::Deserialize<'de> for ListPeopleProfilesSearchOperator {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
@@ -144,6 +159,7 @@ impl<'de> ::serde::Deserialize<'de> for ListPeopleProfilesSearchOperator {
     }
 }
 /// Optional parameters of `ListPeopleProfiles`.
+#[cfg(feature = "website-people")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListPeopleProfilesOptions {
     /// How many profiles to return per page.
@@ -172,18 +188,21 @@ pub struct ListPeopleProfilesOptions {
     pub filter_date_end: Option<String>,
 }
 /// Data key to remove from suggestions.
+#[cfg(feature = "website-people")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct DeleteSuggestedPeopleDataKeyBody {
     /// Data key to forget.
     pub key: String,
 }
 /// Event label to remove from suggestions.
+#[cfg(feature = "website-people")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct DeleteSuggestedPeopleEventBody {
     /// Event label to forget.
     pub text: String,
 }
 /// Segment to remove from suggestions.
+#[cfg(feature = "website-people")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct DeleteSuggestedPeopleSegmentBody {
     /// Segment to forget.

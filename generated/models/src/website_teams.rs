@@ -3,6 +3,7 @@
 
 //! Types of the `website.teams` operations.
 /// New team.
+#[cfg(feature = "website-teams")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CreateNewTeamData {
     /// Identifier of the created team.

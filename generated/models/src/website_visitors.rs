@@ -3,6 +3,7 @@
 
 //! Types of the `website.visitors` operations.
 /// Optional parameters of `PinpointVisitorsOnMap`.
+#[cfg(feature = "website-visitors")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PinpointVisitorsOnMapOptions {
     /// Longitude of the center of the area, in degrees.

@@ -29,7 +29,7 @@ pub const ENV_BASE_URL: &str = "CRISP_BASE_URL";
 /// `Debug` output never shows the key.
 #[derive(Clone)]
 pub struct ClientConfig {
-    credentials: Credentials,
+    credentials: Option<Credentials>,
     base_url: String,
     timeout: Option<Duration>,
     connect_timeout: Duration,
@@ -38,11 +38,17 @@ pub struct ClientConfig {
     http: Option<reqwest::Client>,
 }
 
+impl Default for ClientConfig {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl ClientConfig {
-    /// The default settings for these credentials.
-    pub fn new(credentials: Credentials) -> Self {
+    /// The default settings, without credentials yet (see [`ClientConfig::credentials`]).
+    pub fn new() -> Self {
         Self {
-            credentials,
+            credentials: None,
             base_url: DEFAULT_BASE_URL.to_owned(),
             timeout: Some(Duration::from_secs(30)),
             connect_timeout: Duration::from_secs(10),
@@ -83,17 +89,17 @@ impl ClientConfig {
         let tier: Tier = required(ENV_TIER)?.trim().parse().map_err(|_| Error::Config {
             message: format!("`{ENV_TIER}` must be `plugin` or `user`"),
         })?;
-        let mut config = Self::new(Credentials::new(identifier.trim(), key.trim(), tier));
+        let mut config = Self::new().credentials(Credentials::new(identifier.trim(), key.trim(), tier));
         if let Some(base_url) = lookup(ENV_BASE_URL).filter(|value| !value.trim().is_empty()) {
             config.base_url = base_url.trim().to_owned();
         }
         Ok(config)
     }
 
-    /// Replaces the credentials.
+    /// Sets the credentials requests are authenticated with.
     #[must_use]
     pub fn credentials(mut self, credentials: Credentials) -> Self {
-        self.credentials = credentials;
+        self.credentials = Some(credentials);
         self
     }
 
@@ -143,9 +149,9 @@ impl ClientConfig {
         self
     }
 
-    /// Returns the tier of the credentials.
-    pub fn tier(&self) -> Tier {
-        self.credentials.tier()
+    /// Returns the tier of the credentials, once they are set.
+    pub fn tier(&self) -> Option<Tier> {
+        self.credentials.as_ref().map(Credentials::tier)
     }
 
     /// Builds the client core.
@@ -154,9 +160,13 @@ impl ClientConfig {
     ///
     /// [`Error::InvalidBaseUrl`] if the base URL is not an `http` or `https`
     /// URL with a host (user information, a query or a fragment are refused
-    /// too), [`Error::Config`] if the user agent is not a valid header value,
-    /// and [`Error::HttpClient`] if the default HTTP client cannot be built.
+    /// too), [`Error::Config`] if the credentials are missing or the user agent
+    /// is not a valid header value, and [`Error::HttpClient`] if the default
+    /// HTTP client cannot be built.
     pub fn build(self) -> Result<ClientCore, Error> {
+        let credentials = self.credentials.ok_or_else(|| Error::Config {
+            message: "no credentials: set a token identifier, key and tier".to_owned(),
+        })?;
         let user_agent = match self.user_agent {
             None => HeaderValue::from_static(DEFAULT_USER_AGENT),
             Some(user_agent) => HeaderValue::from_str(&user_agent).map_err(|_| Error::Config {
@@ -173,7 +183,7 @@ impl ClientConfig {
         ClientCore::from_parts(
             http,
             &self.base_url,
-            self.credentials,
+            credentials,
             user_agent,
             self.timeout,
             self.retry,
@@ -218,7 +228,7 @@ mod tests {
             ("CRISP_BASE_URL", "http://127.0.0.1:1234/v1"),
         ]))
         .unwrap();
-        assert_eq!(config.tier(), Tier::User);
+        assert_eq!(config.tier(), Some(Tier::User));
         let core = config.build().unwrap();
         assert_eq!(core.base_url(), "http://127.0.0.1:1234/v1");
         assert_eq!(core.credentials().identifier(), "id-1");
@@ -248,7 +258,8 @@ mod tests {
 
     #[test]
     fn settings_apply() {
-        let config = ClientConfig::new(Credentials::new("id", "k3y-s3cret", Tier::Plugin))
+        let config = ClientConfig::new()
+            .credentials(Credentials::new("id", "k3y-s3cret", Tier::Plugin))
             .base_url("http://localhost:8080/v1/")
             .timeout(Some(Duration::from_secs(5)))
             .retry(RetryPolicy::disabled())
@@ -260,10 +271,13 @@ mod tests {
         assert_eq!(core.timeout(), Some(Duration::from_secs(5)));
         assert_eq!(core.retry_policy().max_attempts(), 1);
         assert_eq!(core.user_agent(), "my-bot/1.0");
-        let error = ClientConfig::new(Credentials::new("id", "k", Tier::Plugin))
+        let error = ClientConfig::new()
+            .credentials(Credentials::new("id", "k", Tier::Plugin))
             .user_agent("bad\nagent")
             .build()
             .unwrap_err();
         assert!(matches!(error, Error::Config { .. }));
+        let error = ClientConfig::new().build().unwrap_err();
+        assert!(error.to_string().contains("no credentials"), "{error}");
     }
 }

@@ -268,7 +268,9 @@ impl ClientCore {
             status = tracing::field::Empty,
             attempt = tracing::field::Empty,
         );
-        let outcome = self.execute_with_retries(call).instrument(span.clone()).await;
+        // Boxed: the retrying future is large, and every generated operation embeds this
+        // one; one allocation per call keeps callers' futures (and debug stacks) small.
+        let outcome = Box::pin(self.execute_with_retries(call).instrument(span.clone())).await;
         if let Ok(answer) = &outcome {
             span.record("status", answer.status.as_u16());
         }

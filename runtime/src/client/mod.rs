@@ -15,6 +15,7 @@ mod encode;
 mod error;
 mod pages;
 mod retry;
+pub mod tier;
 
 pub use self::config::{ClientConfig, ENV_BASE_URL, ENV_IDENTIFIER, ENV_KEY, ENV_TIER};
 pub use self::core::{Call, ClientCore, DEFAULT_BASE_URL};
@@ -23,3 +24,4 @@ pub use self::encode::{HeaderPairs, QueryPairs, encode_path, encode_path_segment
 pub use self::error::Error;
 pub use self::pages::{history, pages};
 pub use self::retry::RetryPolicy;
+pub use futures_util::stream::Stream;

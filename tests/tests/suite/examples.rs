@@ -6,7 +6,7 @@ use crisp_client::{Client, Credentials, Tier};
 use crisp_server::StaticTokens;
 use crisp_server::examples::Examples;
 
-async fn serve(service: Examples) -> (Client, Client) {
+async fn serve(service: Examples) -> (Client<crisp_client::tier::Dynamic>, Client<crisp_client::tier::Dynamic>) {
     let auth = StaticTokens::new()
         .with_token(Tier::Plugin, "plugin-identifier", "plugin-key")
         .with_token(Tier::User, "user-identifier", "user-key");
@@ -17,8 +17,8 @@ async fn serve(service: Examples) -> (Client, Client) {
         let _ = axum::serve(listener, app).await;
     });
     let base = format!("http://{address}/v1");
-    let plugin = Client::with_base_url(Credentials::new("plugin-identifier", "plugin-key", Tier::Plugin), &base).expect("a plugin client");
-    let user = Client::with_base_url(Credentials::new("user-identifier", "user-key", Tier::User), &base).expect("a user client");
+    let plugin = crate::support::client(Credentials::new("plugin-identifier", "plugin-key", Tier::Plugin), &base);
+    let user = crate::support::client(Credentials::new("user-identifier", "user-key", Tier::User), &base);
     (plugin, user)
 }
 
@@ -48,7 +48,7 @@ async fn the_strict_server_names_an_input_that_is_not_the_example() {
         .await
         .expect_err("inputs other than the examples are refused");
     assert_eq!(error.status().map(|s| s.as_u16()), Some(400));
-    assert_eq!(error.reason(), Some("invalid_data"));
+    assert_eq!(error.reason().map(crisp_client::Reason::as_str), Some("invalid_data"));
     let message = error.message().unwrap_or_default();
     assert!(message.starts_with("getConversation: the request differs from the example at `session_id`"), "{message}");
 }

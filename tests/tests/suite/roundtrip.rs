@@ -883,7 +883,7 @@ fn seeded_state() -> State {
 struct Harness {
     /// `http://127.0.0.1:<port>`, without `/v1`.
     origin: String,
-    client: Client,
+    client: Client<crisp_client::tier::Dynamic>,
     state: Shared,
     http: reqwest::Client,
 }
@@ -978,12 +978,7 @@ async fn start_with(build: impl FnOnce(StaticTokens, Fake) -> axum::Router) -> H
         axum::serve(listener, router).await.expect("serve");
     });
     let http = http_client();
-    let client = Client::with_http_client(
-        Credentials::new(IDENTIFIER, KEY, Tier::Plugin),
-        &format!("{origin}/v1"),
-        http.clone(),
-    )
-    .expect("client");
+    let client = crate::support::client(Credentials::new(IDENTIFIER, KEY, Tier::Plugin), &format!("{origin}/v1"));
     Harness {
         origin,
         client,
@@ -993,18 +988,13 @@ async fn start_with(build: impl FnOnce(StaticTokens, Fake) -> axum::Router) -> H
 }
 
 impl Harness {
-    fn conversations(&self) -> crisp_client::WebsiteConversation<'_> {
+    fn conversations(&self) -> crisp_client::WebsiteConversation<'_, crisp_client::tier::Dynamic> {
         self.client.website_conversation()
     }
 
     /// A client of the same server with other credentials.
-    fn client_as(&self, identifier: &str, key: &str, tier: Tier) -> Client {
-        Client::with_http_client(
-            Credentials::new(identifier, key, tier),
-            &format!("{}/v1", self.origin),
-            self.http.clone(),
-        )
-        .expect("client")
+    fn client_as(&self, identifier: &str, key: &str, tier: Tier) -> Client<crisp_client::tier::Dynamic> {
+        crate::support::client(Credentials::new(identifier, key, tier), &format!("{}/v1", self.origin))
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -1095,7 +1085,7 @@ fn assert_api_error(error: &Error, status: u16, reason: &str) {
         Some(status),
         "{error}"
     );
-    assert_eq!(error.reason(), Some(reason), "{error}");
+    assert_eq!(error.reason().map(crisp_client::Reason::as_str), Some(reason), "{error}");
 }
 
 fn operator() -> MessageUser {

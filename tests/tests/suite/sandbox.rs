@@ -83,18 +83,17 @@ impl Running {
     }
 
     /// A client with the token `(identifier, key)` of `tier`.
-    fn client(&self, tier: Tier, (identifier, key): (&str, &str)) -> Client {
-        Client::with_base_url(Credentials::new(identifier, key, tier), &self.base)
-            .expect("a client")
+    fn client(&self, tier: Tier, (identifier, key): (&str, &str)) -> Client<crisp_client::tier::Dynamic> {
+        crate::support::client(Credentials::new(identifier, key, tier), &self.base)
     }
 
     /// The plugin client holding every scope.
-    fn plugin(&self) -> Client {
+    fn plugin(&self) -> Client<crisp_client::tier::Dynamic> {
         self.client(Tier::Plugin, PLUGIN)
     }
 
     /// The user client.
-    fn user(&self) -> Client {
+    fn user(&self) -> Client<crisp_client::tier::Dynamic> {
         self.client(Tier::User, USER)
     }
 
@@ -119,7 +118,7 @@ fn text_message(from: &str, text: &str) -> ConversationMessageNew {
 fn failure(error: &Error) -> (u16, &str) {
     (
         error.status().map_or(0, |status| status.as_u16()),
-        error.reason().unwrap_or(""),
+        error.reason().map_or("", crisp_client::Reason::as_str),
     )
 }
 

@@ -59,8 +59,8 @@ impl Server {
         Server { origin, http: reqwest::Client::new() }
     }
 
-    fn client(&self, (identifier, key): (&str, &str)) -> Client {
-        Client::with_base_url(Credentials::new(identifier, key, Tier::Plugin), &format!("{}/v1", self.origin)).expect("client")
+    fn client(&self, (identifier, key): (&str, &str)) -> Client<crisp_client::tier::Dynamic> {
+        crate::support::client(Credentials::new(identifier, key, Tier::Plugin), &format!("{}/v1", self.origin))
     }
 
     /// Sends a raw request with the plugin token and returns the status and the JSON body.
@@ -98,7 +98,7 @@ async fn a_panic_is_a_500_envelope_and_the_server_keeps_serving() {
     assert!(!body.to_string().contains("the implementation failed"), "the panic message stays in the logs: {body}");
     // The next request is served normally.
     let error = server.client(PLUGIN).website_conversation().get_conversation("w", "other").await.unwrap_err();
-    assert_eq!(error.reason(), Some("not_found"));
+    assert_eq!(error.reason().map(crisp_client::Reason::as_str), Some("not_found"));
 }
 
 #[tokio::test]
@@ -155,7 +155,7 @@ async fn plugin_scopes_are_enforced_before_the_implementation_runs() {
     let scoped = server.client(SCOPED);
     // Reading with a read grant reaches the implementation (its 404).
     let error = scoped.website_conversation().get_conversation("w", "s").await.unwrap_err();
-    assert_eq!(error.reason(), Some("not_found"));
+    assert_eq!(error.reason().map(crisp_client::Reason::as_str), Some("not_found"));
     // Changing the state needs `website:conversation:states` at write level.
     let body = crisp_models::ChangeConversationStateBody {
         state: crisp_models::ConversationState::Resolved,
@@ -164,7 +164,7 @@ async fn plugin_scopes_are_enforced_before_the_implementation_runs() {
     };
     let error = scoped.website_conversation().change_conversation_state("w", "s", &body).await.unwrap_err();
     assert_eq!(error.status().map(|s| s.as_u16()), Some(403));
-    assert_eq!(error.reason(), Some("not_allowed"));
+    assert_eq!(error.reason().map(crisp_client::Reason::as_str), Some("not_allowed"));
     assert!(error.message().unwrap_or_default().contains("website:conversation:states"), "{error}");
     // The development token holds every scope.
     server.client(PLUGIN).website_conversation().change_conversation_state("w", "s", &body).await.expect("allowed");

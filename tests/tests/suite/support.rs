@@ -2,8 +2,19 @@
 
 use std::collections::BTreeSet;
 
-use crisp_client::Tier;
 use crisp_client::examples::ExampleCall;
+use crisp_client::{Client, Credentials, RetryPolicy, Tier, tier};
+
+/// A client of the server at `base_url` whose tier is chosen at run time, sending every
+/// request once: these tests look at what the server answers, not at retries.
+pub fn client(credentials: Credentials, base_url: &str) -> Client<tier::Dynamic> {
+    Client::builder()
+        .credentials(credentials)
+        .base_url(base_url)
+        .retry(RetryPolicy::disabled())
+        .build()
+        .expect("a client")
+}
 
 /// Sorts the outcomes of `call_every_operation` made with a `tier` token: an operation the
 /// tier may call must round-trip (`proven`), one it may not must be refused with `403

@@ -121,7 +121,8 @@ async fn core() -> ClientCore {
 }
 
 fn config(base_url: &str) -> ClientConfig {
-    ClientConfig::new(credentials())
+    ClientConfig::new()
+        .credentials(credentials())
         .base_url(base_url)
         .retry(RetryPolicy::disabled())
 }
@@ -449,7 +450,7 @@ fn excerpts_are_bounded_and_char_safe() {
 
 #[test]
 fn debug_hides_the_key() {
-    let core = ClientConfig::new(credentials()).build().unwrap();
+    let core = ClientConfig::new().credentials(credentials()).build().unwrap();
     let debug = format!("{core:?}");
     assert!(!debug.contains("s3cr3t"), "{debug}");
     assert!(debug.contains("website-id"));
