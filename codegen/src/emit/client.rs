@@ -121,14 +121,15 @@ pub fn lib(api: &Api) -> TokenStream {
 
         impl<T: tier::ClientTier> Client<T> {
             /// A client configured from the environment: `CRISP_IDENTIFIER`, `CRISP_KEY`,
-            /// `CRISP_TIER` (`plugin` or `user`) and, optionally, `CRISP_BASE_URL`.
+            /// `CRISP_TIER` (`plugin` or `user`; optional when `T` fixes the tier) and,
+            /// optionally, `CRISP_BASE_URL`.
             ///
             /// # Errors
             ///
             /// [`Error::Config`] when a variable is missing or `CRISP_TIER` is not the tier of
             /// `T`, and the errors of [`ClientBuilder::build`].
             pub fn from_env() -> Result<Self, Error> {
-                Self::from_config(::crisp_runtime::client::ClientConfig::from_env()?)
+                Self::from_config(::crisp_runtime::client::ClientConfig::from_env_for(T::TIER)?)
             }
 
             /// A client from a complete configuration.
@@ -389,7 +390,7 @@ fn stream(api: &Api, op: &Operation) -> TokenStream {
                 return quote!();
             }
             (
-                format!(" Every item of [`{0}`](Self::{0}), newest first, going back with `timestamp_before` until nothing older is left.", op.method_name.ident),
+                format!(" Every item of [`{0}`](Self::{0}), page after page going back in time with `timestamp_before` until nothing older is left (the newest page first; each page in the order Crisp sends it).", op.method_name.ident),
                 quote!(::crisp_runtime::client::history(
                     move |before| {
                         let mut options = options.clone();
@@ -412,7 +413,7 @@ fn stream(api: &Api, op: &Operation) -> TokenStream {
         #cfg
         #deprecated
         #allow
-        pub fn #name(&self, #(#params),*) -> impl ::crisp_runtime::client::Stream<Item = Result<#item_ty, ::crisp_runtime::client::Error>> + Send + 'static #bound {
+        pub fn #name(&self, #(#params),*) -> impl ::crisp_runtime::client::Stream<Item = Result<#item_ty, ::crisp_runtime::client::Error>> + Send + Unpin + 'static #bound {
             let core = self.core.clone();
             #(#owned)*
             #body

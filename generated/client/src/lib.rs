@@ -350,14 +350,15 @@ impl Client<tier::Dynamic> {
 }
 impl<T: tier::ClientTier> Client<T> {
     /// A client configured from the environment: `CRISP_IDENTIFIER`, `CRISP_KEY`,
-    /// `CRISP_TIER` (`plugin` or `user`) and, optionally, `CRISP_BASE_URL`.
+    /// `CRISP_TIER` (`plugin` or `user`; optional when `T` fixes the tier) and,
+    /// optionally, `CRISP_BASE_URL`.
     ///
     /// # Errors
     ///
     /// [`Error::Config`] when a variable is missing or `CRISP_TIER` is not the tier of
     /// `T`, and the errors of [`ClientBuilder::build`].
     pub fn from_env() -> Result<Self, Error> {
-        Self::from_config(::crisp_runtime::client::ClientConfig::from_env()?)
+        Self::from_config(::crisp_runtime::client::ClientConfig::from_env_for(T::TIER)?)
     }
     /// A client from a complete configuration.
     ///

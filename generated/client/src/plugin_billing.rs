@@ -82,7 +82,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PluginBilling<'_, T> {
             ::crisp_models::PluginCatalogUsageBill,
             ::crisp_runtime::client::Error,
         >,
-    > + Send + 'static
+    > + Send + Unpin + 'static
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {

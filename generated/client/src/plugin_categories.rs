@@ -53,7 +53,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PluginCategories<'_, T> {
             ::crisp_models::PluginCatalogCategoryCount,
             ::crisp_runtime::client::Error,
         >,
-    > + Send + 'static {
+    > + Send + Unpin + 'static {
         let core = self.core.clone();
         ::crisp_runtime::client::pages(move |page_number| {
             let core = core.clone();

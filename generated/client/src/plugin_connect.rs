@@ -143,7 +143,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PluginConnect<'_, T> {
             ::crisp_models::PluginConnectWebsite,
             ::crisp_runtime::client::Error,
         >,
-    > + Send + 'static
+    > + Send + Unpin + 'static
     where
         T: ::crisp_runtime::client::tier::PluginTier,
     {

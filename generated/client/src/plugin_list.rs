@@ -60,7 +60,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PluginList<'_, T> {
             ::crisp_models::PluginCatalogPlugin,
             ::crisp_runtime::client::Error,
         >,
-    > + Send + 'static {
+    > + Send + Unpin + 'static {
         let core = self.core.clone();
         let options = options.clone();
         ::crisp_runtime::client::pages(move |page_number| {
@@ -141,7 +141,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PluginList<'_, T> {
             ::crisp_models::PluginCatalogPlugin,
             ::crisp_runtime::client::Error,
         >,
-    > + Send + 'static {
+    > + Send + Unpin + 'static {
         let core = self.core.clone();
         let query_param = query_param.to_owned();
         let options = options.clone();

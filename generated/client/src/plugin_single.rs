@@ -110,7 +110,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PluginSingle<'_, T> {
             ::crisp_models::PluginCatalogFeature,
             ::crisp_runtime::client::Error,
         >,
-    > + Send + 'static {
+    > + Send + Unpin + 'static {
         let core = self.core.clone();
         let plugin_id = plugin_id.to_owned();
         ::crisp_runtime::client::pages(move |page_number| {

@@ -61,7 +61,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PluginWidgets<'_, T> {
             ::crisp_models::PluginCatalogWidgetSchema,
             ::crisp_runtime::client::Error,
         >,
-    > + Send + 'static
+    > + Send + Unpin + 'static
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {

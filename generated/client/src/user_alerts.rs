@@ -102,7 +102,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAlerts<'_, T> {
         &self,
     ) -> impl ::crisp_runtime::client::Stream<
         Item = Result<::crisp_models::UserFeedAlert, ::crisp_runtime::client::Error>,
-    > + Send + 'static
+    > + Send + Unpin + 'static
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -248,7 +248,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAlerts<'_, T> {
         &self,
     ) -> impl ::crisp_runtime::client::Stream<
         Item = Result<::crisp_models::UserUpdateAlert, ::crisp_runtime::client::Error>,
-    > + Send + 'static
+    > + Send + Unpin + 'static
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {

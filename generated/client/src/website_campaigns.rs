@@ -324,7 +324,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteCampaigns<'_, T> {
         campaign_id: &str,
     ) -> impl ::crisp_runtime::client::Stream<
         Item = Result<::crisp_models::CampaignRecipient, ::crisp_runtime::client::Error>,
-    > + Send + 'static
+    > + Send + Unpin + 'static
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -423,7 +423,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteCampaigns<'_, T> {
         action: &str,
     ) -> impl ::crisp_runtime::client::Stream<
         Item = Result<::crisp_models::CampaignStatistic, ::crisp_runtime::client::Error>,
-    > + Send + 'static
+    > + Send + Unpin + 'static
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -555,7 +555,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteCampaigns<'_, T> {
         options: &::crisp_models::ListCampaignsOptions,
     ) -> impl ::crisp_runtime::client::Stream<
         Item = Result<::crisp_models::CampaignExcerpt, ::crisp_runtime::client::Error>,
-    > + Send + 'static
+    > + Send + Unpin + 'static
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -860,7 +860,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteCampaigns<'_, T> {
             ::crisp_models::CampaignTemplateExcerpt,
             ::crisp_runtime::client::Error,
         >,
-    > + Send + 'static {
+    > + Send + Unpin + 'static {
         let core = self.core.clone();
         let website_id = website_id.to_owned();
         let options = options.clone();

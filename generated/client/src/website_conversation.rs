@@ -603,7 +603,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
         session_id: &str,
     ) -> impl ::crisp_runtime::client::Stream<
         Item = Result<::crisp_models::ConversationEvent, ::crisp_runtime::client::Error>,
-    > + Send + 'static {
+    > + Send + Unpin + 'static {
         let core = self.core.clone();
         let website_id = website_id.to_owned();
         let session_id = session_id.to_owned();
@@ -690,7 +690,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
         session_id: &str,
     ) -> impl ::crisp_runtime::client::Stream<
         Item = Result<::crisp_models::ConversationFile, ::crisp_runtime::client::Error>,
-    > + Send + 'static {
+    > + Send + Unpin + 'static {
         let core = self.core.clone();
         let website_id = website_id.to_owned();
         let session_id = session_id.to_owned();
@@ -959,7 +959,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
             )
             .await
     }
-    /// Every item of [`get_messages_in_conversation`](Self::get_messages_in_conversation), newest first, going back with `timestamp_before` until nothing older is left.
+    /// Every item of [`get_messages_in_conversation`](Self::get_messages_in_conversation), page after page going back in time with `timestamp_before` until nothing older is left (the newest page first; each page in the order Crisp sends it).
     ///
     /// Pages are fetched one at a time, as items are consumed; the stream ends after the
     /// first error, which is its last item. Takes the same arguments and options as the
@@ -974,7 +974,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
             ::crisp_models::ConversationMessage,
             ::crisp_runtime::client::Error,
         >,
-    > + Send + 'static {
+    > + Send + Unpin + 'static {
         let core = self.core.clone();
         let website_id = website_id.to_owned();
         let session_id = session_id.to_owned();
@@ -1176,7 +1176,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
         session_id: &str,
     ) -> impl ::crisp_runtime::client::Stream<
         Item = Result<::crisp_models::ConversationPage, ::crisp_runtime::client::Error>,
-    > + Send + 'static {
+    > + Send + Unpin + 'static {
         let core = self.core.clone();
         let website_id = website_id.to_owned();
         let session_id = session_id.to_owned();
@@ -2021,7 +2021,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
         website_id: &str,
     ) -> impl ::crisp_runtime::client::Stream<
         Item = Result<::crisp_models::ConversationSpam, ::crisp_runtime::client::Error>,
-    > + Send + 'static
+    > + Send + Unpin + 'static
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -2119,7 +2119,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
             ::crisp_models::ConversationSuggestedDataKey,
             ::crisp_runtime::client::Error,
         >,
-    > + Send + 'static {
+    > + Send + Unpin + 'static {
         let core = self.core.clone();
         let website_id = website_id.to_owned();
         ::crisp_runtime::client::pages(move |page_number| {
@@ -2214,7 +2214,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
             ::crisp_models::ConversationSuggestedSegment,
             ::crisp_runtime::client::Error,
         >,
-    > + Send + 'static {
+    > + Send + Unpin + 'static {
         let core = self.core.clone();
         let website_id = website_id.to_owned();
         ::crisp_runtime::client::pages(move |page_number| {
@@ -2324,7 +2324,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
         options: &::crisp_models::ListConversationsOptions,
     ) -> impl ::crisp_runtime::client::Stream<
         Item = Result<::crisp_models::Conversation, ::crisp_runtime::client::Error>,
-    > + Send + 'static {
+    > + Send + Unpin + 'static {
         let core = self.core.clone();
         let website_id = website_id.to_owned();
         let options = options.clone();

@@ -62,7 +62,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteFilters<'_, T> {
         options: &::crisp_models::ListFiltersOptions,
     ) -> impl ::crisp_runtime::client::Stream<
         Item = Result<::crisp_models::Filter, ::crisp_runtime::client::Error>,
-    > + Send + 'static
+    > + Send + Unpin + 'static
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {

@@ -328,7 +328,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
         options: &::crisp_models::ListHelpdeskLocaleFeedbacksOptions,
     ) -> impl ::crisp_runtime::client::Stream<
         Item = Result<::crisp_models::HelpdeskFeedback, ::crisp_runtime::client::Error>,
-    > + Send + 'static {
+    > + Send + Unpin + 'static {
         let core = self.core.clone();
         let website_id = website_id.to_owned();
         let locale = locale.to_owned();
@@ -520,7 +520,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
             ::crisp_models::HelpdeskHistoryChange,
             ::crisp_runtime::client::Error,
         >,
-    > + Send + 'static {
+    > + Send + Unpin + 'static {
         let core = self.core.clone();
         let website_id = website_id.to_owned();
         let options = options.clone();
@@ -739,7 +739,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
         website_id: &str,
     ) -> impl ::crisp_runtime::client::Stream<
         Item = Result<::crisp_models::HelpdeskLocale, ::crisp_runtime::client::Error>,
-    > + Send + 'static {
+    > + Send + Unpin + 'static {
         let core = self.core.clone();
         let website_id = website_id.to_owned();
         ::crisp_runtime::client::pages(move |page_number| {
@@ -832,7 +832,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
         content_type: &::crisp_models::HelpdeskContentType,
     ) -> impl ::crisp_runtime::client::Stream<
         Item = Result<::crisp_models::HelpdeskPage, ::crisp_runtime::client::Error>,
-    > + Send + 'static {
+    > + Send + Unpin + 'static {
         let core = self.core.clone();
         let website_id = website_id.to_owned();
         let locale = locale.to_owned();
@@ -1022,7 +1022,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
             ::crisp_models::HelpdeskRedirection,
             ::crisp_runtime::client::Error,
         >,
-    > + Send + 'static {
+    > + Send + Unpin + 'static {
         let core = self.core.clone();
         let website_id = website_id.to_owned();
         ::crisp_runtime::client::pages(move |page_number| {
@@ -1263,7 +1263,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
         options: &::crisp_models::ListHelpdeskTreeOptions,
     ) -> impl ::crisp_runtime::client::Stream<
         Item = Result<::crisp_models::HelpdeskTreeNode, ::crisp_runtime::client::Error>,
-    > + Send + 'static {
+    > + Send + Unpin + 'static {
         let core = self.core.clone();
         let website_id = website_id.to_owned();
         let locale = locale.to_owned();
@@ -2152,7 +2152,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
         locale: &str,
     ) -> impl ::crisp_runtime::client::Stream<
         Item = Result<::crisp_models::HelpdeskArticle, ::crisp_runtime::client::Error>,
-    > + Send + 'static {
+    > + Send + Unpin + 'static {
         let core = self.core.clone();
         let website_id = website_id.to_owned();
         let locale = locale.to_owned();
@@ -2216,7 +2216,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
         locale: &str,
     ) -> impl ::crisp_runtime::client::Stream<
         Item = Result<::crisp_models::HelpdeskCategory, ::crisp_runtime::client::Error>,
-    > + Send + 'static {
+    > + Send + Unpin + 'static {
         let core = self.core.clone();
         let website_id = website_id.to_owned();
         let locale = locale.to_owned();
@@ -2733,7 +2733,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
         category_id: &str,
     ) -> impl ::crisp_runtime::client::Stream<
         Item = Result<::crisp_models::HelpdeskSection, ::crisp_runtime::client::Error>,
-    > + Send + 'static {
+    > + Send + Unpin + 'static {
         let core = self.core.clone();
         let website_id = website_id.to_owned();
         let locale = locale.to_owned();
@@ -2849,7 +2849,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
         options: &::crisp_models::ListHelpdeskLocaleFeedbacksLegacyOptions,
     ) -> impl ::crisp_runtime::client::Stream<
         Item = Result<::crisp_models::HelpdeskFeedback, ::crisp_runtime::client::Error>,
-    > + Send + 'static {
+    > + Send + Unpin + 'static {
         let core = self.core.clone();
         let website_id = website_id.to_owned();
         let locale = locale.to_owned();

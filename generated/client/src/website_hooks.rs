@@ -55,7 +55,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHooks<'_, T> {
         website_id: &str,
     ) -> impl ::crisp_runtime::client::Stream<
         Item = Result<::crisp_models::Hook, ::crisp_runtime::client::Error>,
-    > + Send + 'static
+    > + Send + Unpin + 'static
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {

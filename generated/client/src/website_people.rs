@@ -57,7 +57,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsitePeople<'_, T> {
         people_id: &str,
     ) -> impl ::crisp_runtime::client::Stream<
         Item = Result<::crisp_models::PeopleCampaign, ::crisp_runtime::client::Error>,
-    > + Send + 'static
+    > + Send + Unpin + 'static
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -132,7 +132,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsitePeople<'_, T> {
         options: &::crisp_models::ListPeopleConversationsOptions,
     ) -> impl ::crisp_runtime::client::Stream<
         Item = Result<String, ::crisp_runtime::client::Error>,
-    > + Send + 'static {
+    > + Send + Unpin + 'static {
         let core = self.core.clone();
         let website_id = website_id.to_owned();
         let people_id = people_id.to_owned();
@@ -325,7 +325,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsitePeople<'_, T> {
         people_id: &str,
     ) -> impl ::crisp_runtime::client::Stream<
         Item = Result<::crisp_models::PeopleEvent, ::crisp_runtime::client::Error>,
-    > + Send + 'static {
+    > + Send + Unpin + 'static {
         let core = self.core.clone();
         let website_id = website_id.to_owned();
         let people_id = people_id.to_owned();
@@ -681,7 +681,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsitePeople<'_, T> {
         options: &::crisp_models::ListPeopleProfilesOptions,
     ) -> impl ::crisp_runtime::client::Stream<
         Item = Result<::crisp_models::PeopleProfile, ::crisp_runtime::client::Error>,
-    > + Send + 'static {
+    > + Send + Unpin + 'static {
         let core = self.core.clone();
         let website_id = website_id.to_owned();
         let options = options.clone();
@@ -869,7 +869,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsitePeople<'_, T> {
             ::crisp_models::PeopleSuggestedDataKey,
             ::crisp_runtime::client::Error,
         >,
-    > + Send + 'static {
+    > + Send + Unpin + 'static {
         let core = self.core.clone();
         let website_id = website_id.to_owned();
         ::crisp_runtime::client::pages(move |page_number| {
@@ -964,7 +964,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsitePeople<'_, T> {
             ::crisp_models::PeopleSuggestedEvent,
             ::crisp_runtime::client::Error,
         >,
-    > + Send + 'static {
+    > + Send + Unpin + 'static {
         let core = self.core.clone();
         let website_id = website_id.to_owned();
         ::crisp_runtime::client::pages(move |page_number| {
@@ -1059,7 +1059,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsitePeople<'_, T> {
             ::crisp_models::PeopleSuggestedSegment,
             ::crisp_runtime::client::Error,
         >,
-    > + Send + 'static {
+    > + Send + Unpin + 'static {
         let core = self.core.clone();
         let website_id = website_id.to_owned();
         ::crisp_runtime::client::pages(move |page_number| {

@@ -104,7 +104,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteRating<'_, T> {
         options: &::crisp_models::ListSessionRatingsOptions,
     ) -> impl ::crisp_runtime::client::Stream<
         Item = Result<::crisp_models::Rating, ::crisp_runtime::client::Error>,
-    > + Send + 'static
+    > + Send + Unpin + 'static
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {

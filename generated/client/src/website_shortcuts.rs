@@ -65,7 +65,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteShortcuts<'_, T> {
         options: &::crisp_models::ListShortcutsOptions,
     ) -> impl ::crisp_runtime::client::Stream<
         Item = Result<::crisp_models::Shortcut, ::crisp_runtime::client::Error>,
-    > + Send + 'static
+    > + Send + Unpin + 'static
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {

@@ -55,7 +55,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
         website_id: &str,
     ) -> impl ::crisp_runtime::client::Stream<
         Item = Result<::crisp_models::SnippetAnswer, ::crisp_runtime::client::Error>,
-    > + Send + 'static
+    > + Send + Unpin + 'static
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -540,7 +540,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
         domain_snippet_id: &str,
     ) -> impl ::crisp_runtime::client::Stream<
         Item = Result<::crisp_models::SnippetWebpagePage, ::crisp_runtime::client::Error>,
-    > + Send + 'static
+    > + Send + Unpin + 'static
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {

@@ -199,7 +199,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
         options: &::crisp_models::ListStatusPageServicesOptions,
     ) -> impl ::crisp_runtime::client::Stream<
         Item = Result<::crisp_models::StatusPageService, ::crisp_runtime::client::Error>,
-    > + Send + 'static
+    > + Send + Unpin + 'static
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -497,7 +497,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
             ::crisp_models::StatusPageServiceNode,
             ::crisp_runtime::client::Error,
         >,
-    > + Send + 'static
+    > + Send + Unpin + 'static
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {

@@ -196,7 +196,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteTeams<'_, T> {
         website_id: &str,
     ) -> impl ::crisp_runtime::client::Stream<
         Item = Result<::crisp_models::Team, ::crisp_runtime::client::Error>,
-    > + Send + 'static {
+    > + Send + Unpin + 'static {
         let core = self.core.clone();
         let website_id = website_id.to_owned();
         ::crisp_runtime::client::pages(move |page_number| {

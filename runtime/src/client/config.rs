@@ -68,15 +68,28 @@ impl ClientConfig {
     /// the tier is neither `plugin` nor `user`. The message names the
     /// variable, never the key's value.
     pub fn from_env() -> Result<Self, Error> {
-        Self::from_lookup(|name| std::env::var(name).ok())
+        Self::from_env_for(None)
     }
 
-    /// As [`ClientConfig::from_env`], reading variables through `lookup`.
+    /// As [`ClientConfig::from_env`] for a client whose type fixes the tier:
+    /// `CRISP_TIER` may then be left out, and must name that tier when set.
     ///
     /// # Errors
     ///
-    /// As [`ClientConfig::from_env`].
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
+    /// As [`ClientConfig::from_lookup`].
+    pub fn from_env_for(tier: Option<Tier>) -> Result<Self, Error> {
+        Self::from_lookup(|name| std::env::var(name).ok(), tier)
+    }
+
+    /// As [`ClientConfig::from_env`], reading variables through `lookup`. When
+    /// `tier` is given (the client's type fixes it), `CRISP_TIER` may be left
+    /// out; when it is set anyway, it must name that tier.
+    ///
+    /// # Errors
+    ///
+    /// As [`ClientConfig::from_env`], and [`Error::Config`] when `CRISP_TIER`
+    /// names another tier than `tier`.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>, tier: Option<Tier>) -> Result<Self, Error> {
         let required = |name: &str| {
             lookup(name)
                 .filter(|value| !value.trim().is_empty())
@@ -86,9 +99,27 @@ impl ClientConfig {
         };
         let identifier = required(ENV_IDENTIFIER)?;
         let key = required(ENV_KEY)?;
-        let tier: Tier = required(ENV_TIER)?.trim().parse().map_err(|_| Error::Config {
-            message: format!("`{ENV_TIER}` must be `plugin` or `user`"),
-        })?;
+        let named = lookup(ENV_TIER)
+            .filter(|value| !value.trim().is_empty())
+            .map(|value| {
+                value.trim().parse::<Tier>().map_err(|_| Error::Config {
+                    message: format!("`{ENV_TIER}` must be `plugin` or `user`"),
+                })
+            })
+            .transpose()?;
+        let tier = match (named, tier) {
+            (Some(named), Some(expected)) if named != expected => {
+                return Err(Error::Config {
+                    message: format!("`{ENV_TIER}` is `{named}`, but this client is for `{expected}` tokens"),
+                });
+            }
+            (Some(tier), _) | (None, Some(tier)) => tier,
+            (None, None) => {
+                return Err(Error::Config {
+                    message: format!("the environment variable `{ENV_TIER}` is not set"),
+                });
+            }
+        };
         let mut config = Self::new().credentials(Credentials::new(identifier.trim(), key.trim(), tier));
         if let Some(base_url) = lookup(ENV_BASE_URL).filter(|value| !value.trim().is_empty()) {
             config.base_url = base_url.trim().to_owned();
@@ -226,7 +257,7 @@ mod tests {
             ("CRISP_KEY", "k3y-s3cret"),
             ("CRISP_TIER", "user"),
             ("CRISP_BASE_URL", "http://127.0.0.1:1234/v1"),
-        ]))
+        ]), None)
         .unwrap();
         assert_eq!(config.tier(), Some(Tier::User));
         let core = config.build().unwrap();
@@ -240,7 +271,7 @@ mod tests {
         let error = ClientConfig::from_lookup(lookup(&[
             ("CRISP_IDENTIFIER", "id-1"),
             ("CRISP_TIER", "plugin"),
-        ]))
+        ]), None)
         .unwrap_err();
         assert_eq!(
             error.to_string(),
@@ -250,10 +281,25 @@ mod tests {
             ("CRISP_IDENTIFIER", "id-1"),
             ("CRISP_KEY", "k3y-s3cret"),
             ("CRISP_TIER", "admin"),
-        ]))
+        ]), None)
         .unwrap_err();
         assert!(error.to_string().contains("`CRISP_TIER` must be `plugin` or `user`"));
         assert!(!format!("{error} {error:?}").contains("k3y-s3cret"));
+    }
+
+    #[test]
+    fn a_tier_fixed_by_the_type_makes_the_variable_optional() {
+        let token = [("CRISP_IDENTIFIER", "id-1"), ("CRISP_KEY", "k3y-s3cret")];
+        let config = ClientConfig::from_lookup(lookup(&token), Some(Tier::Plugin)).unwrap();
+        assert_eq!(config.tier(), Some(Tier::Plugin));
+        let error = ClientConfig::from_lookup(lookup(&token), None).unwrap_err();
+        assert!(error.to_string().contains("`CRISP_TIER` is not set"), "{error}");
+        let user = [("CRISP_IDENTIFIER", "id-1"), ("CRISP_KEY", "k3y-s3cret"), ("CRISP_TIER", "user")];
+        let error = ClientConfig::from_lookup(lookup(&user), Some(Tier::Plugin)).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "invalid client configuration: `CRISP_TIER` is `user`, but this client is for `plugin` tokens"
+        );
     }
 
     #[test]

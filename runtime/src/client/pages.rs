@@ -8,6 +8,8 @@
 //!
 //! Both return a [`Stream`] of items that fetches one page at a time, when the
 //! items of the previous page are consumed, and ends after the first error.
+//! The streams are `Unpin` (boxed once), so `StreamExt::next` and
+//! `TryStreamExt::try_next` work on them without pinning.
 
 use std::future::Future;
 
@@ -17,12 +19,13 @@ use super::Error;
 
 /// Streams the items of the pages `fetch(1)`, `fetch(2)`, … until a page is
 /// empty or a fetch fails (the error is the stream's last item).
-pub fn pages<T, F, Fut>(fetch: F) -> impl Stream<Item = Result<T, Error>>
+pub fn pages<T, F, Fut>(fetch: F) -> impl Stream<Item = Result<T, Error>> + Send + Unpin + 'static
 where
-    F: FnMut(u32) -> Fut,
-    Fut: Future<Output = Result<Vec<T>, Error>>,
+    T: Send + 'static,
+    F: FnMut(u32) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<Vec<T>, Error>> + Send + 'static,
 {
-    stream::try_unfold((fetch, Some(1_u32)), |(mut fetch, page)| async move {
+    Box::pin(stream::try_unfold((fetch, Some(1_u32)), |(mut fetch, page)| async move {
         let Some(number) = page else {
             return Ok(None);
         };
@@ -34,24 +37,29 @@ where
         Ok(Some((items, (fetch, number.checked_add(1)))))
     })
     .map_ok(|items| stream::iter(items.into_iter().map(Ok)))
-    .try_flatten()
+    .try_flatten())
 }
 
 /// Streams history backwards: `fetch(None)` returns the newest page, then
 /// `fetch(Some(t))` the page of items older than `t`, where `t` is the
-/// smallest `timestamp` of the items received so far.
+/// smallest `timestamp` of the items received so far. Pages come newest page
+/// first; the items of each page keep the order the server sent them in
+/// (Crisp sends each page oldest first).
 ///
 /// The stream ends when a page is empty, when none of its items is older than
 /// the previous cursor (so a server that ignores the cursor cannot make it
-/// loop forever), or after a failed fetch (the error is its last item).
-pub fn history<T, F, Fut, K>(fetch: F, timestamp: K) -> impl Stream<Item = Result<T, Error>>
+/// loop forever), or after a failed fetch (the error is its last item). The
+/// cursor is exclusive, as Crisp's `timestamp_before` is: items that share the
+/// oldest timestamp of a page but did not fit in it are not fetched.
+pub fn history<T, F, Fut, K>(fetch: F, timestamp: K) -> impl Stream<Item = Result<T, Error>> + Send + Unpin + 'static
 where
-    F: FnMut(Option<u64>) -> Fut,
-    Fut: Future<Output = Result<Vec<T>, Error>>,
-    K: Fn(&T) -> Option<u64>,
+    T: Send + 'static,
+    F: FnMut(Option<u64>) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<Vec<T>, Error>> + Send + 'static,
+    K: Fn(&T) -> Option<u64> + Send + 'static,
 {
     let state = (fetch, timestamp, Some(None::<u64>));
-    stream::try_unfold(state, |(mut fetch, timestamp, cursor)| async move {
+    Box::pin(stream::try_unfold(state, |(mut fetch, timestamp, cursor)| async move {
         let Some(before) = cursor else {
             return Ok(None);
         };
@@ -68,7 +76,7 @@ where
         Ok(Some((items, (fetch, timestamp, next))))
     })
     .map_ok(|items| stream::iter(items.into_iter().map(Ok)))
-    .try_flatten()
+    .try_flatten())
 }
 
 #[cfg(test)]
