@@ -8,3 +8,4 @@ mod roundtrip;
 mod sandbox;
 mod server;
 mod support;
+mod webhooks;
