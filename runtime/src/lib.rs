@@ -13,7 +13,7 @@
 //!   credential parsing, path, query and body extraction, and envelope responses.
 //! - `webhook`: [`webhook::sign`] and [`webhook::Verifier`], which sign and check Crisp web
 //!   hook deliveries (HMAC-SHA256 over the raw body, with a freshness window).
-//! - `webhook-server` (`webhook` and `server`): [`webhook::Receiver`], an axum endpoint that
+//! - `webhook-server` (`webhook` and `server`): `webhook::Receiver`, an axum endpoint that
 //!   verifies deliveries, refuses replays and hands them to a handler on a task of its own.
 
 mod envelope;

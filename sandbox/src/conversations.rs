@@ -407,14 +407,20 @@ fn change_conversation<R>(
 /// The payload of `message:send` or `message:received`: the message as stored, with its
 /// conversation's `inbox_id` and a `user` (for a visitor's message without one, the visitor:
 /// their session id and nickname).
-fn message_payload(conversation: &Conversation, message: &ConversationMessage) -> Result<Value, ApiError> {
+fn message_payload(
+    conversation: &Conversation,
+    message: &ConversationMessage,
+) -> Result<Value, ApiError> {
     let mut data = to_value(message)?;
     if let Value::Object(fields) = &mut data {
         fields.insert("inbox_id".to_owned(), json!(conversation.inbox_id));
         if !fields.get("user").is_some_and(Value::is_object) {
             let user = match Side::of(message.from.as_ref()) {
                 Side::User => {
-                    let nickname = conversation.meta.as_ref().and_then(|meta| meta.nickname.clone());
+                    let nickname = conversation
+                        .meta
+                        .as_ref()
+                        .and_then(|meta| meta.nickname.clone());
                     let mut user = json!({"user_id": conversation.session_id});
                     if let (Value::Object(user), Some(nickname)) = (&mut user, nickname) {
                         user.insert("nickname".to_owned(), json!(nickname));
@@ -431,7 +437,12 @@ fn message_payload(conversation: &Conversation, message: &ConversationMessage) -
 
 /// Records the `session:set_*` events of a metas update, for the fields it set, with the
 /// values the conversation now has.
-fn record_meta_events(conversation: &Conversation, body: &ConversationMeta, now: u64, events: &mut Events) {
+fn record_meta_events(
+    conversation: &Conversation,
+    body: &ConversationMeta,
+    now: u64,
+    events: &mut Events,
+) {
     let texts: [(&'static str, &'static str, &Option<String>); 6] = [
         ("session:set_nickname", "nickname", &body.nickname),
         ("session:set_email", "email", &body.email),
@@ -448,11 +459,23 @@ fn record_meta_events(conversation: &Conversation, body: &ConversationMeta, now:
     let meta = conversation.meta.as_ref();
     if body.data.is_some() {
         let data = meta.and_then(|meta| meta.data.clone()).unwrap_or_default();
-        events.session(conversation, "session:set_data", json!({ "data": data }), now);
+        events.session(
+            conversation,
+            "session:set_data",
+            json!({ "data": data }),
+            now,
+        );
     }
     if body.segments.is_some() {
-        let segments = meta.and_then(|meta| meta.segments.clone()).unwrap_or_default();
-        events.session(conversation, "session:set_segments", json!({ "segments": segments }), now);
+        let segments = meta
+            .and_then(|meta| meta.segments.clone())
+            .unwrap_or_default();
+        events.session(
+            conversation,
+            "session:set_segments",
+            json!({ "segments": segments }),
+            now,
+        );
     }
 }
 

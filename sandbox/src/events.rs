@@ -15,7 +15,13 @@ pub(crate) struct Events(Vec<Event>);
 
 impl Events {
     /// Records the event `name` of `website_id` with its payload `data`.
-    pub(crate) fn record(&mut self, website_id: &str, name: &'static str, data: Value, timestamp: u64) {
+    pub(crate) fn record(
+        &mut self,
+        website_id: &str,
+        name: &'static str,
+        data: Value,
+        timestamp: u64,
+    ) {
         self.0.push(Event {
             website_id: website_id.to_owned(),
             name,
@@ -62,7 +68,12 @@ mod tests {
         }))
         .expect("a conversation");
         let mut events = Events::default();
-        events.session(&conversation, "session:set_state", json!({"state": "resolved"}), 42);
+        events.session(
+            &conversation,
+            "session:set_state",
+            json!({"state": "resolved"}),
+            42,
+        );
         let events = events.into_inner();
         assert_eq!(events.len(), 1);
         assert_eq!(events[0].website_id, "website_1");

@@ -209,8 +209,22 @@ mod tests {
         for bad in [
             &["crisp-sandbox", "--webhook", "http://127.0.0.1:9000/"][..],
             &["crisp-sandbox", "--webhook-secret", "s3cr3t"],
-            &["crisp-sandbox", "--webhook", "ftp://example.com/", "--webhook-secret", "s"],
-            &["crisp-sandbox", "--webhook", "http://a/", "--webhook-secret", "s", "--webhook-attempts", "0"],
+            &[
+                "crisp-sandbox",
+                "--webhook",
+                "ftp://example.com/",
+                "--webhook-secret",
+                "s",
+            ],
+            &[
+                "crisp-sandbox",
+                "--webhook",
+                "http://a/",
+                "--webhook-secret",
+                "s",
+                "--webhook-attempts",
+                "0",
+            ],
         ] {
             assert!(Args::try_parse_from(bad).is_err(), "{bad:?}");
         }

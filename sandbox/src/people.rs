@@ -47,12 +47,7 @@ fn profile_fields(update: &PeopleProfileUpdate) -> Result<Value, ApiError> {
 
 /// The payload of `people:profile:updated`: the profile's ids and `update`, the fields the
 /// request set (`person` always present) and the time of the update.
-fn updated_payload(
-    website_id: &str,
-    profile: &PeopleProfile,
-    fields: &Value,
-    now: u64,
-) -> Value {
+fn updated_payload(website_id: &str, profile: &PeopleProfile, fields: &Value, now: u64) -> Value {
     let mut update = fields.clone();
     if let Value::Object(update) = &mut update {
         update.retain(|_, value| !value.is_null());

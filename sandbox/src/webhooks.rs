@@ -13,9 +13,9 @@
 //! Every attempt is logged (event, target, attempt, status), never the secret or the body.
 //!
 //! Recording an event never waits: a full queue ([`QUEUE_CAPACITY`] events) drops the new
-//! event with a warning. On shutdown ([`Webhooks::stop`]) the queues are delivered for at most
-//! [`WebhookConfig::shutdown_grace`]; what is left then is dropped, so a dead receiver never
-//! holds the sandbox up.
+//! event with a warning. On shutdown ([`Sandbox::stop_webhooks`](crate::Sandbox::stop_webhooks))
+//! the queues are delivered for at most [`WebhookConfig::shutdown_grace`]; what is left then
+//! is dropped, so a dead receiver never holds the sandbox up.
 
 use std::fmt;
 use std::str::FromStr;
@@ -41,7 +41,8 @@ pub const DEFAULT_RETRY_DELAY: Duration = Duration::from_secs(1);
 pub const MAX_RETRY_DELAY: Duration = Duration::from_secs(60);
 /// How long one attempt may take, connection included, unless configured otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long [`Webhooks::stop`] keeps delivering what is queued unless configured otherwise.
+/// How long [`Sandbox::stop_webhooks`](crate::Sandbox::stop_webhooks) keeps delivering what is
+/// queued unless configured otherwise.
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// How many events wait for one target at most; more are dropped (with a warning).
 pub const QUEUE_CAPACITY: usize = 1024;
@@ -71,9 +72,7 @@ impl FromStr for WebhookUrl {
         match url.scheme() {
             "http" | "https" if url.has_host() => Ok(WebhookUrl(url)),
             "http" | "https" => Err("a web hook URL needs a host".to_owned()),
-            other => Err(format!(
-                "a web hook URL is http or https, not `{other}`"
-            )),
+            other => Err(format!("a web hook URL is http or https, not `{other}`")),
         }
     }
 }
@@ -441,9 +440,10 @@ impl Target {
         match sent {
             Ok(response) if response.status() == reqwest::StatusCode::OK => Outcome::Delivered,
             Ok(response) => Outcome::Status(response.status().as_u16()),
-            Err(error) if error.is_timeout() => {
-                Outcome::Failed(format!("no answer within {} ms", self.config.timeout.as_millis()))
-            }
+            Err(error) if error.is_timeout() => Outcome::Failed(format!(
+                "no answer within {} ms",
+                self.config.timeout.as_millis()
+            )),
             Err(error) if error.is_connect() => Outcome::Failed("cannot connect".to_owned()),
             // Without the URL, whose query may hold a key.
             Err(error) => Outcome::Failed(error.without_url().to_string()),
@@ -474,7 +474,9 @@ async fn deadline_passed(stopping: &mut watch::Receiver<Option<Instant>>) {
 fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |since| u64::try_from(since.as_millis()).unwrap_or(u64::MAX))
+        .map_or(0, |since| {
+            u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
+        })
 }
 
 #[cfg(test)]
@@ -489,7 +491,12 @@ mod tests {
         assert_eq!(url.to_string(), "https://hooks.example.com:8443/crisp");
         assert!(!format!("{url:?}").contains("s3cr3t"));
         assert!(url.as_str().contains("key=s3cr3t"));
-        for bad in ["ftp://example.com/", "not a url", "/relative", "mailto:someone@example.com"] {
+        for bad in [
+            "ftp://example.com/",
+            "not a url",
+            "/relative",
+            "mailto:someone@example.com",
+        ] {
             assert!(bad.parse::<WebhookUrl>().is_err(), "{bad}");
         }
     }

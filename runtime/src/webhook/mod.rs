@@ -1,5 +1,5 @@
 //! Crisp web hooks: signing and verifying deliveries, and (with the `webhook-server`
-//! feature) an axum [`Receiver`] for them.
+//! feature) an axum `Receiver` for them.
 //!
 //! Crisp delivers an event by POSTing a JSON body `{"website_id", "event", "data",
 //! "timestamp"}` to the hook URL, with two headers that authenticate it (plugin hooks only;
@@ -232,7 +232,11 @@ fn parse_timestamp(timestamp: &str) -> Option<u64> {
     let digits_only = !timestamp.is_empty()
         && timestamp.len() <= 20
         && timestamp.bytes().all(|byte| byte.is_ascii_digit());
-    if digits_only { timestamp.parse().ok() } else { None }
+    if digits_only {
+        timestamp.parse().ok()
+    } else {
+        None
+    }
 }
 
 /// Why a delivery was refused. Its messages name headers and durations, never the secret,

@@ -122,10 +122,12 @@ impl Receiver {
             body_limit: self.body_limit,
             event: PhantomData,
         });
-        post(move |headers: HeaderMap, body: Result<Bytes, BytesRejection>| {
-            let shared = Arc::clone(&shared);
-            async move { receive(shared, &headers, body) }
-        })
+        post(
+            move |headers: HeaderMap, body: Result<Bytes, BytesRejection>| {
+                let shared = Arc::clone(&shared);
+                async move { receive(shared, &headers, body) }
+            },
+        )
         .fallback(method_not_allowed_fallback)
         .layer(DefaultBodyLimit::max(self.body_limit))
     }
@@ -169,8 +171,8 @@ where
         }
     };
     let now = SystemTime::now();
-    let verified = header(headers, TIMESTAMP_HEADER, VerifyError::MalformedTimestamp)
-        .and_then(|timestamp| {
+    let verified =
+        header(headers, TIMESTAMP_HEADER, VerifyError::MalformedTimestamp).and_then(|timestamp| {
             let signature = header(headers, SIGNATURE_HEADER, VerifyError::MalformedSignature)?;
             shared.verifier.check(timestamp, &body, signature, now)
         });
@@ -250,8 +252,9 @@ fn refuse(error: ApiError) -> Response {
 
 /// `time` in milliseconds since the Unix epoch (0 before it, saturating far after it).
 fn millis_since_epoch(time: SystemTime) -> u64 {
-    time.duration_since(UNIX_EPOCH)
-        .map_or(0, |since| u64::try_from(since.as_millis()).unwrap_or(u64::MAX))
+    time.duration_since(UNIX_EPOCH).map_or(0, |since| {
+        u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
+    })
 }
 
 /// The signatures accepted recently, each until its timestamp leaves the window (after which
@@ -285,7 +288,11 @@ impl Seen {
             self.order.pop_front();
             self.forget(oldest, expires);
         }
-        if self.expiry.get(&tag).is_some_and(|&expires| expires > now_ms) {
+        if self
+            .expiry
+            .get(&tag)
+            .is_some_and(|&expires| expires > now_ms)
+        {
             return false;
         }
         if self.capacity == 0 {

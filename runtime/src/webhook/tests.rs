@@ -49,12 +49,21 @@ const ESCAPED: Vector = Vector {
 fn at(timestamp: &str, offset_ms: i64) -> SystemTime {
     let base = UNIX_EPOCH + Duration::from_millis(timestamp.parse().expect("a vector timestamp"));
     let offset = Duration::from_millis(offset_ms.unsigned_abs());
-    if offset_ms >= 0 { base + offset } else { base - offset }
+    if offset_ms >= 0 {
+        base + offset
+    } else {
+        base - offset
+    }
 }
 
 /// Verifies `vector`'s body and timestamp against `signature`, one second after signing.
 fn verify(vector: &Vector, body: &[u8], signature: &str) -> Result<(), VerifyError> {
-    Verifier::new(vector.secret).verify_at(vector.timestamp, body, signature, at(vector.timestamp, 1000))
+    Verifier::new(vector.secret).verify_at(
+        vector.timestamp,
+        body,
+        signature,
+        at(vector.timestamp, 1000),
+    )
 }
 
 #[test]
@@ -63,8 +72,14 @@ fn the_three_vectors_sign_and_verify() {
     assert_eq!(V2.body.len(), 490);
     assert_eq!(V3.body.len(), 263);
     for vector in [&V1, &V2, &V3] {
-        assert_eq!(sign(vector.secret, vector.timestamp, vector.body.as_bytes()), vector.signature);
-        assert_eq!(verify(vector, vector.body.as_bytes(), vector.signature), Ok(()));
+        assert_eq!(
+            sign(vector.secret, vector.timestamp, vector.body.as_bytes()),
+            vector.signature
+        );
+        assert_eq!(
+            verify(vector, vector.body.as_bytes(), vector.signature),
+            Ok(())
+        );
     }
 }
 
@@ -72,22 +87,46 @@ fn the_three_vectors_sign_and_verify() {
 fn raw_bytes_are_verified_not_their_json_meaning() {
     // The escaped body means the same JSON as V2 but is other bytes: it verifies against the
     // signature of its own bytes, not against V2's (the Node client would do the reverse).
-    assert_eq!(sign(ESCAPED.secret, ESCAPED.timestamp, ESCAPED.body.as_bytes()), ESCAPED.signature);
-    assert_eq!(verify(&ESCAPED, ESCAPED.body.as_bytes(), ESCAPED.signature), Ok(()));
-    assert_eq!(verify(&ESCAPED, ESCAPED.body.as_bytes(), V2.signature), Err(VerifyError::Mismatch));
-    assert_eq!(verify(&V2, V2.body.as_bytes(), ESCAPED.signature), Err(VerifyError::Mismatch));
+    assert_eq!(
+        sign(ESCAPED.secret, ESCAPED.timestamp, ESCAPED.body.as_bytes()),
+        ESCAPED.signature
+    );
+    assert_eq!(
+        verify(&ESCAPED, ESCAPED.body.as_bytes(), ESCAPED.signature),
+        Ok(())
+    );
+    assert_eq!(
+        verify(&ESCAPED, ESCAPED.body.as_bytes(), V2.signature),
+        Err(VerifyError::Mismatch)
+    );
+    assert_eq!(
+        verify(&V2, V2.body.as_bytes(), ESCAPED.signature),
+        Err(VerifyError::Mismatch)
+    );
     let same_meaning: serde_json::Value = serde_json::from_str(ESCAPED.body).expect("JSON");
-    assert_eq!(same_meaning, serde_json::from_str::<serde_json::Value>(V2.body).expect("JSON"));
+    assert_eq!(
+        same_meaning,
+        serde_json::from_str::<serde_json::Value>(V2.body).expect("JSON")
+    );
 }
 
 #[test]
 fn upper_and_mixed_case_hex_are_accepted() {
-    assert_eq!(verify(&V1, V1.body.as_bytes(), &V1.signature.to_ascii_uppercase()), Ok(()));
+    assert_eq!(
+        verify(&V1, V1.body.as_bytes(), &V1.signature.to_ascii_uppercase()),
+        Ok(())
+    );
     let mixed: String = V3
         .signature
         .chars()
         .enumerate()
-        .map(|(index, digit)| if index % 2 == 0 { digit.to_ascii_uppercase() } else { digit })
+        .map(|(index, digit)| {
+            if index % 2 == 0 {
+                digit.to_ascii_uppercase()
+            } else {
+                digit
+            }
+        })
         .collect();
     assert_eq!(verify(&V3, V3.body.as_bytes(), &mixed), Ok(()));
 }
@@ -98,14 +137,23 @@ fn a_flipped_byte_anywhere_is_a_mismatch() {
     for index in [0, 1, body.len() / 2, body.len() - 1] {
         let mut altered = body.to_vec();
         altered[index] ^= 0x01;
-        assert_eq!(verify(&V1, &altered, V1.signature), Err(VerifyError::Mismatch), "byte {index}");
+        assert_eq!(
+            verify(&V1, &altered, V1.signature),
+            Err(VerifyError::Mismatch),
+            "byte {index}"
+        );
     }
     let mut signature = V1.signature.to_owned().into_bytes();
     signature[10] = if signature[10] == b'0' { b'1' } else { b'0' };
     let signature = String::from_utf8(signature).expect("ASCII");
     assert_eq!(verify(&V1, body, &signature), Err(VerifyError::Mismatch));
     // The timestamp is signed too: another one with the same body does not verify.
-    let later = Verifier::new(V1.secret).verify_at("1700000000001", body, V1.signature, at(V1.timestamp, 0));
+    let later = Verifier::new(V1.secret).verify_at(
+        "1700000000001",
+        body,
+        V1.signature,
+        at(V1.timestamp, 0),
+    );
     assert_eq!(later, Err(VerifyError::Mismatch));
 }
 
@@ -113,11 +161,21 @@ fn a_flipped_byte_anywhere_is_a_mismatch() {
 fn the_wrong_secret_is_a_mismatch() {
     let verifier = Verifier::new("whsec-test-0002");
     assert_eq!(
-        verifier.verify_at(V1.timestamp, V1.body.as_bytes(), V1.signature, at(V1.timestamp, 0)),
+        verifier.verify_at(
+            V1.timestamp,
+            V1.body.as_bytes(),
+            V1.signature,
+            at(V1.timestamp, 0)
+        ),
         Err(VerifyError::Mismatch)
     );
     assert_eq!(
-        Verifier::new("").verify_at(V1.timestamp, V1.body.as_bytes(), V1.signature, at(V1.timestamp, 0)),
+        Verifier::new("").verify_at(
+            V1.timestamp,
+            V1.body.as_bytes(),
+            V1.signature,
+            at(V1.timestamp, 0)
+        ),
         Err(VerifyError::Mismatch)
     );
 }
@@ -127,11 +185,25 @@ fn malformed_or_missing_headers_are_named() {
     let body = V1.body.as_bytes();
     let now = at(V1.timestamp, 0);
     let verifier = Verifier::new(V1.secret);
-    let check = |timestamp: &str, signature: &str| verifier.verify_at(timestamp, body, signature, now);
+    let check =
+        |timestamp: &str, signature: &str| verifier.verify_at(timestamp, body, signature, now);
     assert_eq!(check("", V1.signature), Err(VerifyError::MissingTimestamp));
     assert_eq!(check(V1.timestamp, ""), Err(VerifyError::MissingSignature));
-    for timestamp in ["abc", "+1700000000000", " 1700000000000", "1700000000000.0", "-1", "1e12", "123456789012345678901", "99999999999999999999"] {
-        assert_eq!(check(timestamp, V1.signature), Err(VerifyError::MalformedTimestamp), "{timestamp:?}");
+    for timestamp in [
+        "abc",
+        "+1700000000000",
+        " 1700000000000",
+        "1700000000000.0",
+        "-1",
+        "1e12",
+        "123456789012345678901",
+        "99999999999999999999",
+    ] {
+        assert_eq!(
+            check(timestamp, V1.signature),
+            Err(VerifyError::MalformedTimestamp),
+            "{timestamp:?}"
+        );
     }
     let too_short = &V1.signature[..62];
     let too_long = format!("{}00", V1.signature);
@@ -139,14 +211,25 @@ fn malformed_or_missing_headers_are_named() {
     let prefixed = format!("sha256={}", V1.signature);
     let non_ascii = format!("{}é", &V1.signature[..62]);
     for signature in [too_short, &too_long, &not_hex, &prefixed, &non_ascii, "0"] {
-        assert_eq!(check(V1.timestamp, signature), Err(VerifyError::MalformedSignature), "{signature:?}");
+        assert_eq!(
+            check(V1.timestamp, signature),
+            Err(VerifyError::MalformedSignature),
+            "{signature:?}"
+        );
     }
 }
 
 #[test]
 fn stale_and_future_deliveries_are_refused_at_the_window() {
     let verifier = Verifier::new(V3.secret);
-    let check = |offset_ms: i64| verifier.verify_at(V3.timestamp, V3.body.as_bytes(), V3.signature, at(V3.timestamp, offset_ms));
+    let check = |offset_ms: i64| {
+        verifier.verify_at(
+            V3.timestamp,
+            V3.body.as_bytes(),
+            V3.signature,
+            at(V3.timestamp, offset_ms),
+        )
+    };
     let window_ms = 5 * 60 * 1000;
     assert_eq!(verifier.window(), DEFAULT_WINDOW);
     assert_eq!(check(0), Ok(()));
@@ -154,17 +237,31 @@ fn stale_and_future_deliveries_are_refused_at_the_window() {
     assert_eq!(check(-window_ms), Ok(()));
     assert_eq!(
         check(window_ms + 1),
-        Err(VerifyError::Stale { age: Duration::from_millis(300_001), window: DEFAULT_WINDOW })
+        Err(VerifyError::Stale {
+            age: Duration::from_millis(300_001),
+            window: DEFAULT_WINDOW
+        })
     );
     assert_eq!(
         check(-window_ms - 1),
-        Err(VerifyError::FromTheFuture { ahead: Duration::from_millis(300_001), window: DEFAULT_WINDOW })
+        Err(VerifyError::FromTheFuture {
+            ahead: Duration::from_millis(300_001),
+            window: DEFAULT_WINDOW
+        })
     );
     // A year-old delivery, and one signed "now" by a forger, are both refused; the forgery
     // as a mismatch, since freshness is only judged for authentic deliveries.
-    assert!(matches!(check(365 * 24 * 3600 * 1000), Err(VerifyError::Stale { .. })));
+    assert!(matches!(
+        check(365 * 24 * 3600 * 1000),
+        Err(VerifyError::Stale { .. })
+    ));
     assert_eq!(
-        verifier.verify_at(V3.timestamp, V3.body.as_bytes(), V1.signature, at(V3.timestamp, 10 * window_ms)),
+        verifier.verify_at(
+            V3.timestamp,
+            V3.body.as_bytes(),
+            V1.signature,
+            at(V3.timestamp, 10 * window_ms)
+        ),
         Err(VerifyError::Mismatch)
     );
 }
@@ -174,11 +271,22 @@ fn the_window_is_configurable() {
     let narrow = Verifier::new(V2.secret).with_window(Duration::from_secs(2));
     assert_eq!(narrow.window(), Duration::from_secs(2));
     let check = |verifier: &Verifier, offset_ms: i64| {
-        verifier.verify_at(V2.timestamp, V2.body.as_bytes(), V2.signature, at(V2.timestamp, offset_ms))
+        verifier.verify_at(
+            V2.timestamp,
+            V2.body.as_bytes(),
+            V2.signature,
+            at(V2.timestamp, offset_ms),
+        )
     };
     assert_eq!(check(&narrow, 2000), Ok(()));
-    assert!(matches!(check(&narrow, 2001), Err(VerifyError::Stale { .. })));
-    assert!(matches!(check(&narrow, -2001), Err(VerifyError::FromTheFuture { .. })));
+    assert!(matches!(
+        check(&narrow, 2001),
+        Err(VerifyError::Stale { .. })
+    ));
+    assert!(matches!(
+        check(&narrow, -2001),
+        Err(VerifyError::FromTheFuture { .. })
+    ));
     let wide = Verifier::new(V2.secret).with_window(Duration::from_secs(24 * 3600));
     assert_eq!(check(&wide, 23 * 3600 * 1000), Ok(()));
     // The current time is used by `verify`: a vector from 2024 is long stale.
@@ -216,7 +324,11 @@ fn the_secret_never_shows() {
         }
     }
     assert_eq!(
-        VerifyError::Stale { age: Duration::from_millis(301_000), window: DEFAULT_WINDOW }.to_string(),
+        VerifyError::Stale {
+            age: Duration::from_millis(301_000),
+            window: DEFAULT_WINDOW
+        }
+        .to_string(),
         "the delivery was signed 301000 ms ago, more than the 300000 ms allowed"
     );
 }

@@ -109,7 +109,11 @@ fn assert_event(delivery: &Delivery, event: &str, expected: &Value) {
         panic!("expected fields are an object");
     };
     for (field, value) in expected {
-        assert_eq!(&delivery.data[field], value, "{event}: `{field}` in {:?}", delivery.data);
+        assert_eq!(
+            &delivery.data[field], value,
+            "{event}: `{field}` in {:?}",
+            delivery.data
+        );
     }
 }
 
@@ -218,12 +222,17 @@ async fn what_happens_in_the_sandbox_is_delivered_signed_and_in_order() {
         ),
         (
             "message:received",
-            with(json!({"type": "text", "from": "operator", "content": "Hi!", "fingerprint": operator})),
+            with(
+                json!({"type": "text", "from": "operator", "content": "Hi!", "fingerprint": operator}),
+            ),
         ),
         // The operator's answer took the pending conversation to unresolved.
         ("session:set_state", with(json!({"state": "unresolved"}))),
         ("session:set_state", with(json!({"state": "resolved"}))),
-        ("session:set_email", with(json!({"email": "john.doe@example.com"}))),
+        (
+            "session:set_email",
+            with(json!({"email": "john.doe@example.com"})),
+        ),
         (
             "people:profile:created",
             json!({"website_id": website, "people_id": john, "email": "john.doe@example.com"}),
@@ -251,7 +260,11 @@ async fn what_happens_in_the_sandbox_is_delivered_signed_and_in_order() {
                 }
                 "people:profile:updated" => {
                     let update = &delivery.data["update"];
-                    assert_eq!(update["person"]["nickname"], json!("Johnny"), "{delivery:?}");
+                    assert_eq!(
+                        update["person"]["nickname"],
+                        json!("Johnny"),
+                        "{delivery:?}"
+                    );
                     assert!(update["updated_at"].is_u64(), "{delivery:?}");
                 }
                 _ => {}
@@ -301,7 +314,11 @@ async fn scripted(script: Vec<StatusCode>) -> (WebhookUrl, Arc<Mutex<Vec<Seen>>>
             verified,
             event,
         });
-        script.statuses.get(index).copied().unwrap_or(StatusCode::OK)
+        script
+            .statuses
+            .get(index)
+            .copied()
+            .unwrap_or(StatusCode::OK)
     }
     let seen = Arc::new(Mutex::new(Vec::new()));
     let script = Script {
@@ -358,9 +375,16 @@ async fn a_delivery_nobody_accepts_stops_at_the_attempt_limit() {
         .await
         .expect("create a conversation");
     let seen = settle(&seen, 3).await;
-    let attempts: Vec<&str> = seen.iter().map(|request| request.attempt.as_str()).collect();
+    let attempts: Vec<&str> = seen
+        .iter()
+        .map(|request| request.attempt.as_str())
+        .collect();
     assert_eq!(attempts, ["1", "2", "3"], "{seen:?}");
-    assert!(seen.iter().all(|request| request.limit == "3" && request.verified), "{seen:?}");
+    assert!(
+        seen.iter()
+            .all(|request| request.limit == "3" && request.verified),
+        "{seen:?}"
+    );
     sandbox.stop().await;
 }
 
@@ -392,9 +416,16 @@ async fn a_dead_receiver_delays_neither_the_api_another_receiver_nor_the_shutdow
             .await
             .expect("create a conversation");
     }
-    assert!(clock.elapsed() < Duration::from_secs(2), "the API waited: {:?}", clock.elapsed());
+    assert!(
+        clock.elapsed() < Duration::from_secs(2),
+        "the API waited: {:?}",
+        clock.elapsed()
+    );
     for _ in 0..3 {
-        assert_eq!(next(&mut deliveries).await.event, "session:request:initiated");
+        assert_eq!(
+            next(&mut deliveries).await.event,
+            "session:request:initiated"
+        );
     }
     tokio::time::timeout(WAIT, arrived.recv())
         .await
@@ -403,5 +434,9 @@ async fn a_dead_receiver_delays_neither_the_api_another_receiver_nor_the_shutdow
 
     let clock = Instant::now();
     sandbox.stop().await;
-    assert!(clock.elapsed() < Duration::from_secs(3), "stopping took {:?}", clock.elapsed());
+    assert!(
+        clock.elapsed() < Duration::from_secs(3),
+        "stopping took {:?}",
+        clock.elapsed()
+    );
 }

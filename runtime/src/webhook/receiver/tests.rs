@@ -80,8 +80,13 @@ fn forwarding(receiver: Receiver) -> (Router, mpsc::UnboundedReceiver<Delivery>)
 async fn call(router: &Router, request: Request<Body>) -> (u16, Value) {
     let response = router.clone().oneshot(request).await.expect("an answer");
     let status = response.status().as_u16();
-    let body = to_bytes(response.into_body(), 1 << 20).await.expect("the body");
-    (status, serde_json::from_slice(&body).expect("a JSON answer"))
+    let body = to_bytes(response.into_body(), 1 << 20)
+        .await
+        .expect("the body");
+    (
+        status,
+        serde_json::from_slice(&body).expect("a JSON answer"),
+    )
 }
 
 /// Asserts an error envelope with `status` and `reason`.
@@ -95,7 +100,10 @@ fn assert_refused(case: &str, (status, answer): &(u16, Value), expected: u16, re
 async fn assert_nothing_delivered(deliveries: &mut mpsc::UnboundedReceiver<Delivery>) {
     tokio::task::yield_now().await;
     tokio::time::sleep(Duration::from_millis(50)).await;
-    assert!(deliveries.try_recv().is_err(), "a refused delivery reached the handler");
+    assert!(
+        deliveries.try_recv().is_err(),
+        "a refused delivery reached the handler"
+    );
 }
 
 #[tokio::test]
@@ -136,16 +144,43 @@ async fn forged_altered_stale_and_headerless_deliveries_are_401() {
     let future = sign(SECRET, &future_timestamp, &original);
 
     let cases = [
-        ("forged signature", request(original.clone(), Some(&timestamp), Some(&forged))),
-        ("altered body", request(altered, Some(&timestamp), Some(&signature))),
-        ("another timestamp", request(original.clone(), Some(&stale_timestamp), Some(&signature))),
-        ("stale", request(original.clone(), Some(&stale_timestamp), Some(&stale))),
-        ("from the future", request(original.clone(), Some(&future_timestamp), Some(&future))),
-        ("no signature", request(original.clone(), Some(&timestamp), None)),
-        ("no timestamp", request(original.clone(), None, Some(&signature))),
+        (
+            "forged signature",
+            request(original.clone(), Some(&timestamp), Some(&forged)),
+        ),
+        (
+            "altered body",
+            request(altered, Some(&timestamp), Some(&signature)),
+        ),
+        (
+            "another timestamp",
+            request(original.clone(), Some(&stale_timestamp), Some(&signature)),
+        ),
+        (
+            "stale",
+            request(original.clone(), Some(&stale_timestamp), Some(&stale)),
+        ),
+        (
+            "from the future",
+            request(original.clone(), Some(&future_timestamp), Some(&future)),
+        ),
+        (
+            "no signature",
+            request(original.clone(), Some(&timestamp), None),
+        ),
+        (
+            "no timestamp",
+            request(original.clone(), None, Some(&signature)),
+        ),
         ("no headers", request(original.clone(), None, None)),
-        ("malformed signature", request(original.clone(), Some(&timestamp), Some("not-hex"))),
-        ("malformed timestamp", request(original.clone(), Some("yesterday"), Some(&signature))),
+        (
+            "malformed signature",
+            request(original.clone(), Some(&timestamp), Some("not-hex")),
+        ),
+        (
+            "malformed timestamp",
+            request(original.clone(), Some("yesterday"), Some(&signature)),
+        ),
     ];
     for (case, request) in cases {
         let answer = call(&router, request).await;
@@ -162,13 +197,25 @@ async fn a_replayed_delivery_is_401_and_handled_once() {
     let delivery = body("message:send", &json!({"content": "once"}));
     let timestamp = now_ms();
     let signature = sign(SECRET, &timestamp, &delivery);
-    let first = call(&router, request(delivery.clone(), Some(&timestamp), Some(&signature))).await;
+    let first = call(
+        &router,
+        request(delivery.clone(), Some(&timestamp), Some(&signature)),
+    )
+    .await;
     assert_eq!(first.0, 200, "{first:?}");
     // The same bytes and headers again, with the signature in upper case for good measure.
     let upper = signature.to_ascii_uppercase();
-    let again = call(&router, request(delivery.clone(), Some(&timestamp), Some(&upper))).await;
+    let again = call(
+        &router,
+        request(delivery.clone(), Some(&timestamp), Some(&upper)),
+    )
+    .await;
     assert_refused("replay", &again, 401, "invalid_session");
-    assert!(again.1["data"]["message"].as_str().is_some_and(|message| message.contains("replay")));
+    assert!(
+        again.1["data"]["message"]
+            .as_str()
+            .is_some_and(|message| message.contains("replay"))
+    );
     // Re-signed later, the same event is a new delivery.
     let later = (timestamp.parse::<u64>().expect("digits") + 1).to_string();
     let resigned = sign(SECRET, &later, &delivery);
@@ -176,7 +223,9 @@ async fn a_replayed_delivery_is_401_and_handled_once() {
     assert_eq!(fresh.0, 200, "{fresh:?}");
 
     let mut handled = 0;
-    while let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(200), deliveries.recv()).await {
+    while let Ok(Some(_)) =
+        tokio::time::timeout(Duration::from_millis(200), deliveries.recv()).await
+    {
         handled += 1;
     }
     assert_eq!(handled, 2);
@@ -188,8 +237,14 @@ async fn bodies_that_are_not_the_event_type_are_400() {
     let cases: [(&str, &[u8]); 4] = [
         ("not JSON", b"{\"event\": "),
         ("empty", b""),
-        ("JSON of another shape", br#"{"event":"message:send","data":{},"timestamp":"soon"}"#),
-        ("trailing garbage", br#"{"website_id":"w","event":"e","data":{},"timestamp":1} x"#),
+        (
+            "JSON of another shape",
+            br#"{"event":"message:send","data":{},"timestamp":"soon"}"#,
+        ),
+        (
+            "trailing garbage",
+            br#"{"website_id":"w","event":"e","data":{},"timestamp":1} x"#,
+        ),
     ];
     for (case, bytes) in cases {
         let answer = call(&router, signed(SECRET, bytes.to_vec())).await;
@@ -197,11 +252,16 @@ async fn bodies_that_are_not_the_event_type_are_400() {
     }
     let wrong_field = call(
         &router,
-        signed(SECRET, br#"{"website_id":"w","event":"e","data":{},"timestamp":"soon"}"#.to_vec()),
+        signed(
+            SECRET,
+            br#"{"website_id":"w","event":"e","data":{},"timestamp":"soon"}"#.to_vec(),
+        ),
     )
     .await;
     assert!(
-        wrong_field.1["data"]["message"].as_str().is_some_and(|message| message.contains("`timestamp`")),
+        wrong_field.1["data"]["message"]
+            .as_str()
+            .is_some_and(|message| message.contains("`timestamp`")),
         "{wrong_field:?}"
     );
     assert_nothing_delivered(&mut deliveries).await;
@@ -237,7 +297,11 @@ async fn a_slow_handler_does_not_delay_the_answer() {
     let clock = Instant::now();
     let answer = call(&router, signed(SECRET, body("message:send", &json!({})))).await;
     assert_eq!(answer.0, 200);
-    assert!(clock.elapsed() < Duration::from_secs(1), "answered after {:?}", clock.elapsed());
+    assert!(
+        clock.elapsed() < Duration::from_secs(1),
+        "answered after {:?}",
+        clock.elapsed()
+    );
     // The handler did start, and is still sleeping.
     tokio::time::timeout(Duration::from_secs(1), starts.recv())
         .await
@@ -264,7 +328,9 @@ async fn a_panicking_handler_does_not_take_the_endpoint_down() {
         assert_eq!(answer.0, 200, "{event}: {answer:?}");
     }
     let mut handled = Vec::new();
-    while let Ok(Some(event)) = tokio::time::timeout(Duration::from_millis(300), deliveries.recv()).await {
+    while let Ok(Some(event)) =
+        tokio::time::timeout(Duration::from_millis(300), deliveries.recv()).await
+    {
         handled.push(event);
     }
     assert_eq!(handled, ["after", "again"]);
@@ -296,12 +362,17 @@ fn the_replay_memory_is_bounded_and_forgets_expired_signatures() {
 
 #[tokio::test]
 async fn replay_detection_can_be_turned_off() {
-    let (router, mut deliveries) = forwarding(Receiver::new(Verifier::new(SECRET)).replay_capacity(0));
+    let (router, mut deliveries) =
+        forwarding(Receiver::new(Verifier::new(SECRET)).replay_capacity(0));
     let delivery = body("message:send", &json!({}));
     let timestamp = now_ms();
     let signature = sign(SECRET, &timestamp, &delivery);
     for _ in 0..2 {
-        let answer = call(&router, request(delivery.clone(), Some(&timestamp), Some(&signature))).await;
+        let answer = call(
+            &router,
+            request(delivery.clone(), Some(&timestamp), Some(&signature)),
+        )
+        .await;
         assert_eq!(answer.0, 200);
     }
     assert!(deliveries.recv().await.is_some());
