@@ -5,12 +5,16 @@
 //! for the server) lives here, as ordinary reviewed Rust.
 //!
 //! The core of the crate needs only `serde`, `serde_json` and `serde_path_to_error`, so the generated
-//! models crate stays lean. Two features add the rest:
+//! models crate stays lean. Features add the rest:
 //!
 //! - `client`: [`client::ClientCore`], which sends requests with Crisp's
 //!   authentication and unwraps the envelope, and the typed [`client::Error`].
 //! - `server`: helpers for the generated axum server: [`server::ApiError`],
 //!   credential parsing, path, query and body extraction, and envelope responses.
+//! - `webhook`: [`webhook::sign`] and [`webhook::Verifier`], which sign and check Crisp web
+//!   hook deliveries (HMAC-SHA256 over the raw body, with a freshness window).
+//! - `webhook-server` (`webhook` and `server`): `webhook::Receiver`, an axum endpoint that
+//!   verifies deliveries, refuses replays and hands them to a handler on a task of its own.
 
 mod envelope;
 pub mod examples;
@@ -22,6 +26,8 @@ mod tier;
 pub mod client;
 #[cfg(feature = "server")]
 pub mod server;
+#[cfg(feature = "webhook")]
+pub mod webhook;
 
 pub use envelope::{Envelope, Reason};
 pub use json::from_value;

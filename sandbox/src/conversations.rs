@@ -10,6 +10,14 @@
 //!
 //! Not simulated: the date filters and structured (`filter`) searches of `listConversations`
 //! are accepted and ignored. Every other operation of the area answers its example.
+//!
+//! Web hook events: `session:request:initiated` (created), `message:send` (a visitor's
+//! message) and `message:received` (an operator's), `message:updated`, `message:removed`,
+//! `session:set_state` (set, or changed by a message), `session:set_nickname`,
+//! `session:set_email`, `session:set_phone`, `session:set_address`, `session:set_subject`,
+//! `session:set_avatar`, `session:set_data` and `session:set_segments` (metas),
+//! `session:set_block`, `session:set_routing`, `message:acknowledge:read:send` (the visitor
+//! read) and `message:acknowledge:read:received` (an operator read), `session:removed`.
 
 use std::cmp::Reverse;
 
@@ -27,6 +35,7 @@ use crisp_server::models::{
 use crisp_server::{ApiError, Caller, WebsiteConversation};
 use serde_json::{Value, json};
 
+use crate::events::Events;
 use crate::ids;
 use crate::state::{ConversationRecord, State};
 use crate::store::{Store, contains_text, from_value, merged, page, to_value};
@@ -158,25 +167,33 @@ impl ConversationRecord {
         self.refresh();
     }
 
-    /// Marks the messages `reader` received (all, or those in `fingerprints`) with `mark`.
+    /// Marks the messages `reader` received (all, or those in `fingerprints`) with `mark`;
+    /// returns the fingerprints of those that were not marked yet.
     fn mark(
         &mut self,
         reader: Side,
         fingerprints: Option<&[i64]>,
         channel: &str,
         mark: fn(&mut ConversationMessage) -> &mut Option<String>,
-    ) {
+    ) -> Vec<i64> {
+        let mut marked = Vec::new();
         for message in &mut self.messages {
             let listed = fingerprints.is_none_or(|fingerprints| {
                 message
                     .fingerprint
                     .is_some_and(|fingerprint| fingerprints.contains(&fingerprint))
             });
+            let fingerprint = message.fingerprint;
             if sent_by(message, reader.other()) && listed {
-                mark(message).get_or_insert_with(|| channel.to_owned());
+                let was = mark(message);
+                if was.is_none() {
+                    *was = Some(channel.to_owned());
+                    marked.extend(fingerprint);
+                }
             }
         }
         self.refresh();
+        marked
     }
 
     /// The message with `fingerprint`, to change.
@@ -368,23 +385,98 @@ fn read_conversation<R>(
     store.with(|state| read(state.website(website_id)?.conversation(session_id)?))
 }
 
-/// Runs `change` on the conversation `session_id` of `website_id`, with the current time, and
-/// stamps the conversation as updated.
+/// Runs `change` on the conversation `session_id` of `website_id`, with the current time and
+/// the events to record, and stamps the conversation as updated.
 fn change_conversation<R>(
     store: &Store,
     website_id: &str,
     session_id: &str,
-    change: impl FnOnce(&mut ConversationRecord, u64) -> Result<R, ApiError>,
+    change: impl FnOnce(&mut ConversationRecord, u64, &mut Events) -> Result<R, ApiError>,
 ) -> Result<R, ApiError> {
-    store.with(|state: &mut State| {
+    store.change(|state: &mut State, events| {
         let now = state.now();
         let record = state
             .website_mut(website_id)?
             .conversation_mut(session_id)?;
-        let answer = change(record, now)?;
+        let answer = change(record, now, events)?;
         record.conversation.updated_at = Some(now);
         Ok(answer)
     })
+}
+
+/// The payload of `message:send` or `message:received`: the message as stored, with its
+/// conversation's `inbox_id` and a `user` (for a visitor's message without one, the visitor:
+/// their session id and nickname).
+fn message_payload(
+    conversation: &Conversation,
+    message: &ConversationMessage,
+) -> Result<Value, ApiError> {
+    let mut data = to_value(message)?;
+    if let Value::Object(fields) = &mut data {
+        fields.insert("inbox_id".to_owned(), json!(conversation.inbox_id));
+        if !fields.get("user").is_some_and(Value::is_object) {
+            let user = match Side::of(message.from.as_ref()) {
+                Side::User => {
+                    let nickname = conversation
+                        .meta
+                        .as_ref()
+                        .and_then(|meta| meta.nickname.clone());
+                    let mut user = json!({"user_id": conversation.session_id});
+                    if let (Value::Object(user), Some(nickname)) = (&mut user, nickname) {
+                        user.insert("nickname".to_owned(), json!(nickname));
+                    }
+                    user
+                }
+                Side::Operator => json!({}),
+            };
+            fields.insert("user".to_owned(), user);
+        }
+    }
+    Ok(data)
+}
+
+/// Records the `session:set_*` events of a metas update, for the fields it set, with the
+/// values the conversation now has.
+fn record_meta_events(
+    conversation: &Conversation,
+    body: &ConversationMeta,
+    now: u64,
+    events: &mut Events,
+) {
+    let texts: [(&'static str, &'static str, &Option<String>); 6] = [
+        ("session:set_nickname", "nickname", &body.nickname),
+        ("session:set_email", "email", &body.email),
+        ("session:set_phone", "phone", &body.phone),
+        ("session:set_address", "address", &body.address),
+        ("session:set_subject", "subject", &body.subject),
+        ("session:set_avatar", "avatar", &body.avatar),
+    ];
+    for (event, field, value) in texts {
+        if let Some(value) = value {
+            events.session(conversation, event, json!({ field: value }), now);
+        }
+    }
+    let meta = conversation.meta.as_ref();
+    if body.data.is_some() {
+        let data = meta.and_then(|meta| meta.data.clone()).unwrap_or_default();
+        events.session(
+            conversation,
+            "session:set_data",
+            json!({ "data": data }),
+            now,
+        );
+    }
+    if body.segments.is_some() {
+        let segments = meta
+            .and_then(|meta| meta.segments.clone())
+            .unwrap_or_default();
+        events.session(
+            conversation,
+            "session:set_segments",
+            json!({ "segments": segments }),
+            now,
+        );
+    }
 }
 
 impl WebsiteConversation for Store {
@@ -393,7 +485,7 @@ impl WebsiteConversation for Store {
         _caller: Caller,
         website_id: String,
     ) -> Result<CreateNewConversationData, ApiError> {
-        self.with(|state| {
+        self.change(|state, events| {
             let now = state.now();
             let website = state.website_mut(&website_id)?;
             let session_id = ids::session_id();
@@ -413,6 +505,7 @@ impl WebsiteConversation for Store {
                 "created_at": now,
                 "updated_at": now,
             }))?;
+            events.session(&conversation, "session:request:initiated", json!({}), now);
             website.conversations.insert(
                 session_id.clone(),
                 ConversationRecord {
@@ -452,9 +545,11 @@ impl WebsiteConversation for Store {
         website_id: String,
         session_id: String,
     ) -> Result<(), ApiError> {
-        self.with(|state| {
+        self.change(|state, events| {
+            let now = state.now();
             let website = state.website_mut(&website_id)?;
-            website.conversation(&session_id)?;
+            let record = website.conversation(&session_id)?;
+            events.session(&record.conversation, "session:removed", json!({}), now);
             website.conversations.remove(&session_id);
             Ok(())
         })
@@ -480,8 +575,14 @@ impl WebsiteConversation for Store {
         session_id: String,
         body: BlockIncomingMessagesForConversationBody,
     ) -> Result<(), ApiError> {
-        change_conversation(self, &website_id, &session_id, |record, _| {
+        change_conversation(self, &website_id, &session_id, |record, now, events| {
             record.conversation.is_blocked = Some(body.blocked);
+            events.session(
+                &record.conversation,
+                "session:set_block",
+                json!({"is_blocked": body.blocked}),
+                now,
+            );
             Ok(())
         })
     }
@@ -495,7 +596,7 @@ impl WebsiteConversation for Store {
     ) -> Result<(), ApiError> {
         let reader = Side::of(body.from.as_ref());
         let channel = body.origin.clone().unwrap_or_else(|| "chat".to_owned());
-        change_conversation(self, &website_id, &session_id, |record, _| {
+        change_conversation(self, &website_id, &session_id, |record, _, _| {
             record.mark(reader, body.fingerprints.as_deref(), &channel, |message| {
                 &mut message.delivered
             });
@@ -510,7 +611,7 @@ impl WebsiteConversation for Store {
         session_id: String,
         body: ConversationMessageNew,
     ) -> Result<SendMessageInConversationData, ApiError> {
-        self.with(|state| {
+        self.change(|state, events| {
             let now = state.now();
             let record = state
                 .website_mut(&website_id)?
@@ -524,7 +625,18 @@ impl WebsiteConversation for Store {
                 ));
             }
             let fingerprint = message.fingerprint;
+            let name = match Side::of(message.from.as_ref()) {
+                Side::User => "message:send",
+                Side::Operator => "message:received",
+            };
+            let data = message_payload(&record.conversation, &message)?;
+            events.record(&website_id, name, data, now);
+            let state_before = record.conversation.state.clone();
             record.push(message, now);
+            if record.conversation.state != state_before {
+                let state = json!({"state": record.conversation.state});
+                events.session(&record.conversation, "session:set_state", state, now);
+            }
             Ok(SendMessageInConversationData { fingerprint })
         })
     }
@@ -554,11 +666,18 @@ impl WebsiteConversation for Store {
         fingerprint: i64,
         body: UpdateMessageInConversationBody,
     ) -> Result<(), ApiError> {
-        change_conversation(self, &website_id, &session_id, |record, _| {
+        change_conversation(self, &website_id, &session_id, |record, now, events| {
             let message = record.message_mut(fingerprint)?;
+            let content = to_value(&body.content)?;
             message.content = Some(body.content);
             message.edited = Some(true);
             record.refresh();
+            events.session(
+                &record.conversation,
+                "message:updated",
+                json!({"fingerprint": fingerprint, "content": content}),
+                now,
+            );
             Ok(())
         })
     }
@@ -570,12 +689,18 @@ impl WebsiteConversation for Store {
         session_id: String,
         fingerprint: i64,
     ) -> Result<(), ApiError> {
-        change_conversation(self, &website_id, &session_id, |record, _| {
+        change_conversation(self, &website_id, &session_id, |record, now, events| {
             record.message_mut(fingerprint)?;
             record
                 .messages
                 .retain(|message| message.fingerprint != Some(fingerprint));
             record.refresh();
+            events.session(
+                &record.conversation,
+                "message:removed",
+                json!({"fingerprint": fingerprint}),
+                now,
+            );
             Ok(())
         })
     }
@@ -610,9 +735,10 @@ impl WebsiteConversation for Store {
         session_id: String,
         body: ConversationMeta,
     ) -> Result<(), ApiError> {
-        change_conversation(self, &website_id, &session_id, |record, _| {
+        change_conversation(self, &website_id, &session_id, |record, now, events| {
             let meta = record.conversation.meta.clone().unwrap_or_default();
             record.conversation.meta = Some(merged(&meta, &body)?);
+            record_meta_events(&record.conversation, &body, now, events);
             Ok(())
         })
     }
@@ -637,7 +763,7 @@ impl WebsiteConversation for Store {
         session_id: String,
         body: SaveConversationParticipantsBody,
     ) -> Result<(), ApiError> {
-        change_conversation(self, &website_id, &session_id, |record, _| {
+        change_conversation(self, &website_id, &session_id, |record, _, _| {
             record.conversation.participants = Some(body.participants.unwrap_or_default());
             Ok(())
         })
@@ -652,10 +778,20 @@ impl WebsiteConversation for Store {
     ) -> Result<(), ApiError> {
         let reader = Side::of(body.from.as_ref());
         let channel = body.origin.clone().unwrap_or_else(|| "chat".to_owned());
-        change_conversation(self, &website_id, &session_id, |record, _| {
-            record.mark(reader, body.fingerprints.as_deref(), &channel, |message| {
+        change_conversation(self, &website_id, &session_id, |record, now, events| {
+            let marked = record.mark(reader, body.fingerprints.as_deref(), &channel, |message| {
                 &mut message.read
             });
+            if !marked.is_empty() {
+                // `send` for what the visitor does, `received` for what the team does, as
+                // with `message:send` and `message:received`.
+                let name = match reader {
+                    Side::User => "message:acknowledge:read:send",
+                    Side::Operator => "message:acknowledge:read:received",
+                };
+                let acknowledged = json!({"origin": channel, "fingerprints": marked});
+                events.session(&record.conversation, name, acknowledged, now);
+            }
             Ok(())
         })
     }
@@ -680,12 +816,24 @@ impl WebsiteConversation for Store {
         session_id: String,
         body: AssignConversationRoutingBody,
     ) -> Result<(), ApiError> {
-        change_conversation(self, &website_id, &session_id, |record, _| {
+        change_conversation(self, &website_id, &session_id, |record, now, events| {
+            let assigned_to = |conversation: &Conversation| {
+                conversation
+                    .assigned
+                    .as_ref()
+                    .and_then(|assigned| assigned.user_id.clone())
+            };
+            let previous = assigned_to(&record.conversation);
             match body.assigned {
                 Patch::Value(assigned) => record.conversation.assigned = Some(assigned),
                 Patch::Null => record.conversation.assigned = None,
-                Patch::Absent => {}
+                Patch::Absent => return Ok(()),
             }
+            let routing = json!({
+                "routing_id": assigned_to(&record.conversation),
+                "previous_routing_id": previous,
+            });
+            events.session(&record.conversation, "session:set_routing", routing, now);
             Ok(())
         })
     }
@@ -710,8 +858,10 @@ impl WebsiteConversation for Store {
         session_id: String,
         body: ChangeConversationStateBody,
     ) -> Result<(), ApiError> {
-        change_conversation(self, &website_id, &session_id, |record, _| {
+        change_conversation(self, &website_id, &session_id, |record, now, events| {
+            let state = json!({"state": body.state});
             set_state(&mut record.conversation, body.state);
+            events.session(&record.conversation, "session:set_state", state, now);
             Ok(())
         })
     }
@@ -724,7 +874,7 @@ impl WebsiteConversation for Store {
         body: MarkConversationAsUnreadBody,
     ) -> Result<(), ApiError> {
         let reader = Side::of(body.from.as_ref());
-        change_conversation(self, &website_id, &session_id, |record, _| {
+        change_conversation(self, &website_id, &session_id, |record, _, _| {
             if let Some(message) = record
                 .messages
                 .iter_mut()

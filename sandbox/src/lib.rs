@@ -9,6 +9,11 @@
 //!   its example from the spec.
 //! - [`Mode::Examples`]: every valid request gets its operation's example answer.
 //!
+//! In stateful mode, with [`Config::webhooks`], the sandbox also delivers signed web hooks
+//! for what happens in it, as Crisp delivers a plugin's hooks: `message:send` when a visitor
+//! posts a message, `session:set_state` when a conversation's state changes,
+//! `people:profile:created` and so on (the [`webhooks`] module tells how).
+//!
 //! ```no_run
 //! use crisp_sandbox::{Config, Mode, Sandbox, Token};
 //!
@@ -25,12 +30,14 @@
 //! ```
 
 mod conversations;
+mod events;
 mod fallback;
 pub mod ids;
 mod log;
 mod people;
 pub mod state;
 mod store;
+pub mod webhooks;
 mod websites;
 
 use std::fmt;
@@ -50,6 +57,7 @@ pub use crate::conversations::{CONVERSATIONS_PER_PAGE, MESSAGES_PER_PAGE};
 pub use crate::people::{ITEMS_PER_PAGE, PROFILES_PER_PAGE};
 pub use crate::state::{State, StateError};
 pub use crate::store::Store;
+pub use crate::webhooks::{WebhookConfig, WebhookUrl};
 pub use crate::websites::VISITORS_PER_PAGE;
 
 /// The request body limit when none is configured: 2 MiB.
@@ -185,16 +193,20 @@ pub struct Config {
     /// Where [`run`] loads the state from at start (if the file exists) and saves it to on a
     /// clean shutdown; stateful mode only.
     pub state_file: Option<PathBuf>,
+    /// Where to deliver web hooks for what happens in the sandbox, and how; stateful mode
+    /// only.
+    pub webhooks: Option<WebhookConfig>,
 }
 
 impl Default for Config {
-    /// Stateful, no token, a 2 MiB body limit, no state file.
+    /// Stateful, no token, a 2 MiB body limit, no state file, no web hooks.
     fn default() -> Self {
         Config {
             mode: Mode::Stateful,
             tokens: Vec::new(),
             body_limit: DEFAULT_BODY_LIMIT,
             state_file: None,
+            webhooks: None,
         }
     }
 }
@@ -240,10 +252,21 @@ impl Sandbox {
     }
 
     /// A sandbox starting from `state`.
+    ///
+    /// With web hooks configured (stateful mode), their delivery tasks start on the Tokio
+    /// runtime this is called in, or else with [`Sandbox::router`] or the first event.
     pub fn with_state(config: Config, state: State) -> Sandbox {
+        let webhooks = match (&config.mode, &config.webhooks) {
+            (Mode::Stateful, Some(webhooks)) if !webhooks.urls.is_empty() => {
+                let webhooks = webhooks::Webhooks::new(webhooks.clone());
+                webhooks.start();
+                Some(webhooks)
+            }
+            _ => None,
+        };
         Sandbox {
             config,
-            store: Store::new(state),
+            store: Store::with_webhooks(state, webhooks),
         }
     }
 
@@ -257,8 +280,20 @@ impl Sandbox {
         &self.store
     }
 
+    /// Stops delivering web hooks: what is queued is still delivered for at most
+    /// [`WebhookConfig::shutdown_grace`], the rest is dropped (and logged). [`run`] calls it
+    /// once the server has stopped; events of later changes are not delivered.
+    pub async fn stop_webhooks(&self) {
+        if let Some(webhooks) = self.store.webhooks() {
+            webhooks.stop().await;
+        }
+    }
+
     /// The router serving `/v1`, with the body limit and one log line per request.
     pub fn router(&self) -> Router {
+        if let Some(webhooks) = self.store.webhooks() {
+            webhooks.start();
+        }
         let auth = self.config.auth();
         let limit = self.config.body_limit;
         let examples = examples_router(auth.clone(), limit);
@@ -365,8 +400,8 @@ pub fn initial_state(config: &Config) -> Result<State, StateError> {
 }
 
 /// Runs a sandbox the way the binary does: loads the state ([`initial_state`]), serves until
-/// `shutdown` completes, then saves the state to [`Config::state_file`] (stateful mode) and
-/// returns it.
+/// `shutdown` completes, stops delivering web hooks ([`Sandbox::stop_webhooks`]), then saves
+/// the state to [`Config::state_file`] (stateful mode) and returns it.
 ///
 /// # Errors
 ///
@@ -378,9 +413,9 @@ where
 {
     let state = initial_state(&config)?;
     let sandbox = Sandbox::with_state(config, state);
-    serve(listener, sandbox.router(), shutdown)
-        .await
-        .map_err(Error::Serve)?;
+    let served = serve(listener, sandbox.router(), shutdown).await;
+    sandbox.stop_webhooks().await;
+    served.map_err(Error::Serve)?;
     let state = sandbox.store().snapshot();
     if let (Mode::Stateful, Some(path)) = (sandbox.config.mode, &sandbox.config.state_file) {
         state.save(path)?;

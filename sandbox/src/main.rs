@@ -2,20 +2,25 @@
 //!
 //! ```text
 //! crisp-sandbox --listen 127.0.0.1:8080 --mode stateful|examples \
-//!     --token TIER:IDENTIFIER:KEY[:SCOPES] ... --state FILE --body-limit BYTES
+//!     --token TIER:IDENTIFIER:KEY[:SCOPES] ... --state FILE --body-limit BYTES \
+//!     --webhook URL ... --webhook-secret SECRET --webhook-attempts N --webhook-retry-delay MS
 //! ```
 //!
 //! With no `--token`, a random plugin token is made and printed on standard output as
-//! `plugin:IDENTIFIER:KEY`. The log (one line per request, never credentials or bodies) goes to
-//! standard error. Ctrl-C or SIGTERM stops it cleanly, saving the state to `--state FILE`.
+//! `plugin:IDENTIFIER:KEY`. With `--webhook`, the stateful sandbox delivers signed web hooks
+//! for what happens in it. The log (one line per request and per web hook attempt, never
+//! credentials, secrets or bodies) goes to standard error. Ctrl-C or SIGTERM stops it
+//! cleanly, saving the state to `--state FILE`.
 
 use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Parser;
-use crisp_sandbox::{Config, DEFAULT_BODY_LIMIT, Mode, Token};
+use crisp_sandbox::webhooks::{DEFAULT_ATTEMPTS, DEFAULT_RETRY_DELAY};
+use crisp_sandbox::{Config, DEFAULT_BODY_LIMIT, Mode, Token, WebhookConfig, WebhookUrl};
 
 /// A local Crisp REST API server to develop and test against.
 #[derive(Debug, Parser)]
@@ -39,6 +44,30 @@ struct Args {
     /// The largest request body accepted, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_BODY_LIMIT)]
     body_limit: usize,
+    /// Deliver web hooks for what happens in the stateful sandbox to URL (http or https), as
+    /// Crisp delivers a plugin's hooks. May repeat; needs --webhook-secret.
+    #[arg(long = "webhook", value_name = "URL", requires = "webhook_secret")]
+    webhooks: Vec<WebhookUrl>,
+    /// The plugin signing secret the web hooks are signed with (X-Crisp-Signature).
+    #[arg(long, value_name = "SECRET", requires = "webhooks")]
+    webhook_secret: Option<String>,
+    /// How many attempts are made at delivering one web hook, until one is answered 200.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = DEFAULT_ATTEMPTS,
+        value_parser = clap::value_parser!(u32).range(1..=100)
+    )]
+    webhook_attempts: u32,
+    /// The delay before the first retry of a web hook, in milliseconds; it doubles at each
+    /// retry, up to a minute.
+    #[arg(long, value_name = "MS", default_value_t = millis(DEFAULT_RETRY_DELAY))]
+    webhook_retry_delay: u64,
+}
+
+/// A duration in whole milliseconds, for a default value.
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
 fn main() -> ExitCode {
@@ -64,14 +93,23 @@ fn main() -> ExitCode {
 
 /// Binds, prints the generated token if any, serves until a signal, saves the state.
 async fn start(args: Args) -> ExitCode {
+    let webhooks = args.webhook_secret.map(|secret| WebhookConfig {
+        attempts: args.webhook_attempts,
+        retry_delay: Duration::from_millis(args.webhook_retry_delay),
+        ..WebhookConfig::new(args.webhooks, secret)
+    });
     let mut config = Config {
         mode: args.mode,
         tokens: args.tokens,
         body_limit: args.body_limit,
         state_file: args.state,
+        webhooks,
     };
     if config.mode == Mode::Examples && config.state_file.is_some() {
         tracing::warn!("--state is ignored in examples mode, which keeps no state");
+    }
+    if config.mode == Mode::Examples && config.webhooks.is_some() {
+        tracing::warn!("--webhook is ignored in examples mode, where nothing happens");
     }
     if let Some(token) = config.ensure_token() {
         println!("{}", token.credentials());
@@ -90,6 +128,11 @@ async fn start(args: Args) -> ExitCode {
     );
     if let Some(path) = &config.state_file {
         tracing::info!("state file: {}", path.display());
+    }
+    if let (Mode::Stateful, Some(webhooks)) = (config.mode, &config.webhooks) {
+        for url in &webhooks.urls {
+            tracing::info!("delivering web hooks to {url}");
+        }
     }
     match crisp_sandbox::run(config, listener, shutdown_signal()).await {
         Ok(_) => {
@@ -127,4 +170,63 @@ async fn shutdown_signal() {
         () = terminate => {}
     }
     tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Args::command().debug_assert();
+    }
+
+    #[test]
+    fn web_hooks_repeat_and_need_a_secret() {
+        let args = Args::try_parse_from([
+            "crisp-sandbox",
+            "--webhook",
+            "http://127.0.0.1:9000/hooks",
+            "--webhook",
+            "https://hooks.example.com/crisp?key=k",
+            "--webhook-secret",
+            "s3cr3t",
+            "--webhook-attempts",
+            "3",
+        ])
+        .expect("valid arguments");
+        assert_eq!(args.webhooks.len(), 2);
+        assert_eq!(args.webhook_secret.as_deref(), Some("s3cr3t"));
+        assert_eq!(args.webhook_attempts, 3);
+        assert_eq!(args.webhook_retry_delay, 1000);
+
+        let defaults = Args::try_parse_from(["crisp-sandbox"]).expect("no arguments");
+        assert!(defaults.webhooks.is_empty());
+        assert_eq!(defaults.webhook_attempts, DEFAULT_ATTEMPTS);
+
+        for bad in [
+            &["crisp-sandbox", "--webhook", "http://127.0.0.1:9000/"][..],
+            &["crisp-sandbox", "--webhook-secret", "s3cr3t"],
+            &[
+                "crisp-sandbox",
+                "--webhook",
+                "ftp://example.com/",
+                "--webhook-secret",
+                "s",
+            ],
+            &[
+                "crisp-sandbox",
+                "--webhook",
+                "http://a/",
+                "--webhook-secret",
+                "s",
+                "--webhook-attempts",
+                "0",
+            ],
+        ] {
+            assert!(Args::try_parse_from(bad).is_err(), "{bad:?}");
+        }
+    }
 }

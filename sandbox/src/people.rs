@@ -8,6 +8,9 @@
 //!
 //! Not simulated: `search_filter`, the date filters, imports, exports, statistics and the
 //! suggestion lists, which answer their examples (or are accepted and ignored).
+//!
+//! Web hook events: `people:profile:created`, `people:profile:updated` (saved or updated;
+//! `update` holds the fields sent, and `updated_at`) and `people:profile:removed`.
 
 use std::cmp::Reverse;
 
@@ -40,6 +43,23 @@ fn profile_fields(update: &PeopleProfileUpdate) -> Result<Value, ApiError> {
         fields.remove("updated_at");
     }
     Ok(value)
+}
+
+/// The payload of `people:profile:updated`: the profile's ids and `update`, the fields the
+/// request set (`person` always present) and the time of the update.
+fn updated_payload(website_id: &str, profile: &PeopleProfile, fields: &Value, now: u64) -> Value {
+    let mut update = fields.clone();
+    if let Value::Object(update) = &mut update {
+        update.retain(|_, value| !value.is_null());
+        update.entry("person").or_insert_with(|| json!({}));
+        update.insert("updated_at".to_owned(), json!(now));
+    }
+    json!({
+        "website_id": website_id,
+        "people_id": profile.people_id,
+        "email": profile.email,
+        "update": update,
+    })
 }
 
 /// Refuses an e-mail address another profile of the website already has.
@@ -262,7 +282,7 @@ impl WebsitePeople for Store {
             .filter(|email| !email.trim().is_empty())
             .ok_or_else(|| ApiError::invalid_data("a new people profile needs an `email`"))?;
         let mut fields = profile_fields(&body)?;
-        self.with(|state| {
+        self.change(|state, events| {
             let now = state.now();
             let website = state.website_mut(&website_id)?;
             check_email_is_free(website, Some(&email), None)?;
@@ -272,6 +292,8 @@ impl WebsitePeople for Store {
                 json!({"people_id": people_id, "created_at": now, "updated_at": now}),
             );
             let profile: PeopleProfile = from_value(fields)?;
+            let created = json!({"website_id": website_id, "people_id": people_id, "email": email});
+            events.record(&website_id, "people:profile:created", created, now);
             website.people.insert(
                 people_id.clone(),
                 PeopleRecord {
@@ -314,7 +336,8 @@ impl WebsitePeople for Store {
         body: PeopleProfileUpdate,
     ) -> Result<(), ApiError> {
         let mut fields = profile_fields(&body)?;
-        self.with(|state| {
+        let sent = fields.clone();
+        self.change(|state, events| {
             let now = state.now();
             let website = state.website_mut(&website_id)?;
             let id = website.people_id(&people_id)?;
@@ -332,6 +355,8 @@ impl WebsitePeople for Store {
             }
             merge(&mut fields, kept);
             record.profile = from_value(fields)?;
+            let updated = updated_payload(&website_id, &record.profile, &sent, now);
+            events.record(&website_id, "people:profile:updated", updated, now);
             Ok(())
         })
     }
@@ -344,7 +369,7 @@ impl WebsitePeople for Store {
         body: PeopleProfileUpdate,
     ) -> Result<(), ApiError> {
         let fields = profile_fields(&body)?;
-        self.with(|state| {
+        self.change(|state, events| {
             let now = state.now();
             let website = state.website_mut(&website_id)?;
             let id = website.people_id(&people_id)?;
@@ -353,6 +378,8 @@ impl WebsitePeople for Store {
             let mut profile: PeopleProfile = merged(&record.profile, &fields)?;
             profile.updated_at = Some(now);
             record.profile = profile;
+            let updated = updated_payload(&website_id, &record.profile, &fields, now);
+            events.record(&website_id, "people:profile:updated", updated, now);
             Ok(())
         })
     }
@@ -363,10 +390,18 @@ impl WebsitePeople for Store {
         website_id: String,
         people_id: String,
     ) -> Result<(), ApiError> {
-        self.with(|state| {
+        self.change(|state, events| {
+            let now = state.now();
             let website = state.website_mut(&website_id)?;
             let id = website.people_id(&people_id)?;
-            website.people.remove(&id);
+            if let Some(removed) = website.people.remove(&id) {
+                let removed = json!({
+                    "website_id": website_id,
+                    "people_id": id,
+                    "email": removed.profile.email,
+                });
+                events.record(&website_id, "people:profile:removed", removed, now);
+            }
             Ok(())
         })
     }

@@ -8,7 +8,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::events::Events;
 use crate::state::State;
+use crate::webhooks::Webhooks;
 
 /// The sandbox's state behind one lock, cheap to clone (clones share the state).
 ///
@@ -19,17 +21,32 @@ use crate::state::State;
 /// [`WebsiteOperator`](crisp_server::WebsiteOperator) and
 /// [`WebsiteVisitors`](crisp_server::WebsiteVisitors)), so it can also be given to a
 /// [`RouterBuilder`](crisp_server::RouterBuilder) directly.
+///
+/// A store made by a [`Sandbox`](crate::Sandbox) configured with web hooks delivers the
+/// events of its changes; one made with [`Store::new`] delivers none.
 #[derive(Clone, Debug, Default)]
 pub struct Store {
     state: Arc<Mutex<State>>,
+    webhooks: Option<Webhooks>,
 }
 
 impl Store {
     /// A store holding `state`.
     pub fn new(state: State) -> Store {
+        Store::with_webhooks(state, None)
+    }
+
+    /// A store holding `state` that delivers the events of its changes through `webhooks`.
+    pub(crate) fn with_webhooks(state: State, webhooks: Option<Webhooks>) -> Store {
         Store {
             state: Arc::new(Mutex::new(state)),
+            webhooks,
         }
+    }
+
+    /// The web hook delivery of this store, if any.
+    pub(crate) fn webhooks(&self) -> Option<&Webhooks> {
+        self.webhooks.as_ref()
     }
 
     /// A copy of the current state, for saving or inspecting.
@@ -48,6 +65,22 @@ impl Store {
     pub fn with<R>(&self, change: impl FnOnce(&mut State) -> R) -> R {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         change(&mut state)
+    }
+
+    /// Runs `change` with the state locked, letting it record events; if it succeeds, queues
+    /// them for web hook delivery before the lock is released, so deliveries follow the order
+    /// of the changes. Queuing never waits.
+    pub(crate) fn change<R>(
+        &self,
+        change: impl FnOnce(&mut State, &mut Events) -> Result<R, ApiError>,
+    ) -> Result<R, ApiError> {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut events = Events::default();
+        let answer = change(&mut state, &mut events)?;
+        if let Some(webhooks) = &self.webhooks {
+            webhooks.publish(events.into_inner());
+        }
+        Ok(answer)
     }
 }
 

@@ -1,5 +1,7 @@
 //! The test suite, in one binary so the generated crates are linked once.
 
+mod client;
+mod compile_fail;
 mod coverage;
 mod drift;
 mod examples;
@@ -8,3 +10,4 @@ mod roundtrip;
 mod sandbox;
 mod server;
 mod support;
+mod webhooks;

@@ -26,7 +26,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 /// A plugin token holding every scope.
-const PLUGIN: (&str, &str) = ("sandbox-plugin", "sandbox-plugin-key");
+pub(crate) const PLUGIN: (&str, &str) = ("sandbox-plugin", "sandbox-plugin-key");
 /// A user token.
 const USER: (&str, &str) = ("sandbox-user", "sandbox-user-key");
 /// A plugin token holding only `website:people:profiles`.
@@ -37,7 +37,7 @@ const BODY_LIMIT: usize = 4096;
 const STOP_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The configuration of a test sandbox: the three tokens and a small body limit.
-fn config(mode: Mode) -> Config {
+pub(crate) fn config(mode: Mode) -> Config {
     let tokens = [
         format!("plugin:{}:{}", PLUGIN.0, PLUGIN.1),
         format!("user:{}:{}", USER.0, USER.1),
@@ -54,11 +54,12 @@ fn config(mode: Mode) -> Config {
             .collect(),
         body_limit: BODY_LIMIT,
         state_file: None,
+        webhooks: None,
     }
 }
 
 /// A sandbox running in the background.
-struct Running {
+pub(crate) struct Running {
     base: String,
     stop: oneshot::Sender<()>,
     task: JoinHandle<Result<State, crisp_sandbox::Error>>,
@@ -66,7 +67,7 @@ struct Running {
 
 impl Running {
     /// Starts `config` on a free loopback port.
-    async fn start(config: Config) -> Running {
+    pub(crate) async fn start(config: Config) -> Running {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind a loopback port");
@@ -88,7 +89,7 @@ impl Running {
     }
 
     /// The plugin client holding every scope.
-    fn plugin(&self) -> Client<crisp_client::tier::Dynamic> {
+    pub(crate) fn plugin(&self) -> Client<crisp_client::tier::Dynamic> {
         self.client(Tier::Plugin, PLUGIN)
     }
 
@@ -98,7 +99,7 @@ impl Running {
     }
 
     /// Stops the sandbox as Ctrl-C would, and returns the state it ended with (and saved).
-    async fn stop(self) -> State {
+    pub(crate) async fn stop(self) -> State {
         let _ = self.stop.send(());
         tokio::time::timeout(STOP_TIMEOUT, self.task)
             .await
@@ -109,7 +110,7 @@ impl Running {
 }
 
 /// A message from `from` with text `text`, as the client sends it.
-fn text_message(from: &str, text: &str) -> ConversationMessageNew {
+pub(crate) fn text_message(from: &str, text: &str) -> ConversationMessageNew {
     serde_json::from_value(json!({"type": "text", "from": from, "origin": "chat", "content": text}))
         .expect("a text message")
 }
