@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use crate::emit::{client, examples, ident, models, server};
+use crate::emit::{client, events, examples, ident, models, server};
 use crate::format::{rust_file, toml_file};
 use crate::ir::Api;
 use crate::write::GeneratedFile;
@@ -32,6 +32,21 @@ pub fn files(api: &Api) -> Result<Vec<GeneratedFile>, String> {
         let module = ident(module);
         quote!(#cfg mod #module; #cfg pub use #module::*;)
     });
+    let events_module = events::module(api);
+    let events_declaration = if events_module.is_some() {
+        quote!(mod events; pub use events::{Delivery, Event};)
+    } else {
+        quote!()
+    };
+    let events_doc = if events_module.is_some() {
+        quote! {
+            //!
+            //! [`Event`] holds one typed payload per web hook and real-time event of the spec, and
+            //! [`Delivery`] is the whole body Crisp posts to a web hook.
+        }
+    } else {
+        quote!()
+    };
     let title = format!(" Types of the {}, as serde models.", api.title);
     rust(
         "models/src/lib.rs",
@@ -42,17 +57,23 @@ pub fn files(api: &Api) -> Result<Vec<GeneratedFile>, String> {
             //! fields, string enums keep values they do not know in an `Other` variant, and
             //! optional fields that may also be `null` use [`Patch`] to tell "left out", "null"
             //! and "set" apart.
+            #events_doc
             #![warn(missing_docs)]
 
             pub use ::crisp_runtime::Patch;
 
             #(#declarations)*
 
+            #events_declaration
+
             #test_module
         },
     )?;
     if let Some(tokens) = example_test {
         rust("models/src/example_tests.rs", tokens)?;
+    }
+    if let Some(tokens) = events_module {
+        rust("models/src/events.rs", tokens)?;
     }
     for (module, doc, _, tokens) in &modules {
         let doc = format!(" {doc}");

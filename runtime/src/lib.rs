@@ -24,6 +24,6 @@ pub mod client;
 pub mod server;
 
 pub use envelope::{Envelope, Reason};
-pub use json::from_value;
+pub use json::{from_value, from_value_at};
 pub use patch::Patch;
 pub use tier::{ParseTierError, Tier};

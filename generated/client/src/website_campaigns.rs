@@ -187,7 +187,7 @@ impl WebsiteCampaigns<'_> {
     /// - Operation: `dispatchCampaign`
     /// - Tiers: `user`
     /// - Plugin scope: `website:campaign:templates`
-    /// - Fires: `campaign:dispatched`
+    /// - Fires: [`campaign:dispatched`](crate::models::Event::CampaignDispatched)
     pub async fn dispatch_campaign(
         &self,
         website_id: &str,

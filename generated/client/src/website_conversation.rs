@@ -20,7 +20,7 @@ impl WebsiteConversation<'_> {
     /// - Operation: `createNewConversation`
     /// - Tiers: `user`, `plugin`
     /// - Plugin scope: `website:conversation:sessions`
-    /// - Fires: `session:request:initiated`
+    /// - Fires: [`session:request:initiated`](crate::models::Event::SessionRequestInitiated)
     pub async fn create_new_conversation(
         &self,
         website_id: &str,
@@ -107,7 +107,7 @@ impl WebsiteConversation<'_> {
     /// - Operation: `removeConversation`
     /// - Tiers: `user`, `plugin`
     /// - Plugin scope: `website:conversation:sessions`
-    /// - Fires: `session:removed`
+    /// - Fires: [`session:removed`](crate::models::Event::SessionRemoved)
     pub async fn remove_conversation(
         &self,
         website_id: &str,
@@ -172,7 +172,7 @@ impl WebsiteConversation<'_> {
     /// - Operation: `blockIncomingMessagesForConversation`
     /// - Tiers: `user`, `plugin`
     /// - Plugin scope: `website:conversation:sessions`
-    /// - Fires: `session:set_block`
+    /// - Fires: [`session:set_block`](crate::models::Event::SessionSetBlock)
     pub async fn block_incoming_messages_for_conversation(
         &self,
         website_id: &str,
@@ -725,7 +725,7 @@ impl WebsiteConversation<'_> {
     /// - Operation: `sendMessageInConversation`
     /// - Tiers: `user`, `plugin`
     /// - Plugin scope: `website:conversation:messages`
-    /// - Fires: `message:received`
+    /// - Fires: [`message:received`](crate::models::Event::MessageReceived)
     pub async fn send_message_in_conversation(
         &self,
         website_id: &str,
@@ -798,7 +798,7 @@ impl WebsiteConversation<'_> {
     /// - Operation: `updateMessageInConversation`
     /// - Tiers: `user`, `plugin`
     /// - Plugin scope: `website:conversation:messages`
-    /// - Fires: `message:updated`
+    /// - Fires: [`message:updated`](crate::models::Event::MessageUpdated)
     pub async fn update_message_in_conversation(
         &self,
         website_id: &str,
@@ -944,7 +944,7 @@ impl WebsiteConversation<'_> {
     /// - Operation: `updateConversationMetas`
     /// - Tiers: `user`, `plugin`
     /// - Plugin scope: `website:conversation:sessions`
-    /// - Fires: `session:set_email`
+    /// - Fires: [`session:set_email`](crate::models::Event::SessionSetEmail), [`session:set_nickname`](crate::models::Event::SessionSetNickname)
     pub async fn update_conversation_metas(
         &self,
         website_id: &str,
@@ -1345,7 +1345,7 @@ impl WebsiteConversation<'_> {
     /// - Operation: `assignConversationRouting`
     /// - Tiers: `user`, `plugin`
     /// - Plugin scope: `website:conversation:sessions`
-    /// - Fires: `session:set_routing`
+    /// - Fires: [`session:set_routing`](crate::models::Event::SessionSetRouting)
     pub async fn assign_conversation_routing(
         &self,
         website_id: &str,
@@ -1417,7 +1417,7 @@ impl WebsiteConversation<'_> {
     /// - Operation: `changeConversationState`
     /// - Tiers: `user`, `plugin`
     /// - Plugin scope: `website:conversation:states`
-    /// - Fires: `session:set_state`
+    /// - Fires: [`session:set_state`](crate::models::Event::SessionSetState)
     pub async fn change_conversation_state(
         &self,
         website_id: &str,

@@ -307,7 +307,7 @@ impl WebsitePeople<'_> {
     /// - Operation: `addNewPeopleProfile`
     /// - Tiers: `user`, `plugin`
     /// - Plugin scope: `website:people:profiles`
-    /// - Fires: `people:profile:created`
+    /// - Fires: [`people:profile:created`](crate::models::Event::PeopleProfileCreated)
     pub async fn add_new_people_profile(
         &self,
         website_id: &str,
@@ -392,7 +392,7 @@ impl WebsitePeople<'_> {
     /// - Operation: `savePeopleProfile`
     /// - Tiers: `user`, `plugin`
     /// - Plugin scope: `website:people:profiles`
-    /// - Fires: `people:profile:updated`
+    /// - Fires: [`people:profile:updated`](crate::models::Event::PeopleProfileUpdated)
     pub async fn save_people_profile(
         &self,
         website_id: &str,
@@ -425,7 +425,7 @@ impl WebsitePeople<'_> {
     /// - Operation: `updatePeopleProfile`
     /// - Tiers: `user`, `plugin`
     /// - Plugin scope: `website:people:profiles`
-    /// - Fires: `people:profile:updated`
+    /// - Fires: [`people:profile:updated`](crate::models::Event::PeopleProfileUpdated)
     pub async fn update_people_profile(
         &self,
         website_id: &str,
@@ -458,7 +458,7 @@ impl WebsitePeople<'_> {
     /// - Operation: `removePeopleProfile`
     /// - Tiers: `user`, `plugin`
     /// - Plugin scope: `website:people:profiles`
-    /// - Fires: `people:profile:removed`
+    /// - Fires: [`people:profile:removed`](crate::models::Event::PeopleProfileRemoved)
     pub async fn remove_people_profile(
         &self,
         website_id: &str,

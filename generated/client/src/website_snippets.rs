@@ -237,6 +237,7 @@ impl WebsiteSnippets<'_> {
     /// - Route: `POST /v1/website/{website_id}/snippets/webpages/domain`
     /// - Operation: `addANewWebpageDomain`
     /// - Tiers: `user`
+    /// - Fires: [`snippet:webpage:domain:crawl:progress`](crate::models::Event::SnippetWebpageDomainCrawlProgress), [`snippet:webpage:domain:crawl:done`](crate::models::Event::SnippetWebpageDomainCrawlDone)
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     #[cfg(feature = "internal")]
     pub async fn add_a_new_webpage_domain(
@@ -390,6 +391,7 @@ impl WebsiteSnippets<'_> {
     /// - Route: `POST /v1/website/{website_id}/snippets/webpages/domain/{domain_snippet_id}/refresh`
     /// - Operation: `refreshWebpageDomain`
     /// - Tiers: `user`
+    /// - Fires: [`snippet:webpage:domain:crawl:progress`](crate::models::Event::SnippetWebpageDomainCrawlProgress), [`snippet:webpage:domain:crawl:done`](crate::models::Event::SnippetWebpageDomainCrawlDone)
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     #[cfg(feature = "internal")]
     pub async fn refresh_webpage_domain(

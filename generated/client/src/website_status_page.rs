@@ -899,6 +899,7 @@ impl WebsiteStatusPage<'_> {
     /// - Route: `PATCH /v1/website/{website_id}/status/domain`
     /// - Operation: `requestStatusPageDomainChange`
     /// - Tiers: `user`
+    /// - Fires: [`website:validate:domain:valid`](crate::models::Event::WebsiteValidateDomainValid), [`website:validate:domain:invalid`](crate::models::Event::WebsiteValidateDomainInvalid)
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     #[cfg(feature = "internal")]
     pub async fn request_status_page_domain_change(

@@ -2,6 +2,7 @@
 
 mod coverage;
 mod drift;
+mod events;
 mod examples;
 mod fixtures;
 mod roundtrip;
