@@ -99,7 +99,9 @@ pub fn files(api: &Api) -> Result<Vec<GeneratedFile>, String> {
         }
     }
 
-    files.push(manifest("models/Cargo.toml", "crisp-models", "Serde types of the Crisp REST API, generated from spec/crisp.yaml.", &[INTERNAL_DOC, "internal = []"], &["crisp-runtime.workspace = true", "serde.workspace = true", "serde_json.workspace = true"]));
+    // With events, the models' feature also compiles the internal events.
+    let internal_doc = if api.events.iter().any(|event| event.internal) { INTERNAL_EVENTS_DOC } else { INTERNAL_DOC };
+    files.push(manifest("models/Cargo.toml", "crisp-models", "Serde types of the Crisp REST API, generated from spec/crisp.yaml.", &[internal_doc, "internal = []"], &["crisp-runtime.workspace = true", "serde.workspace = true", "serde_json.workspace = true"]));
     files.push(manifest("client/Cargo.toml", "crisp-client", "An async client of the Crisp REST API, generated from spec/crisp.yaml.", EXAMPLES_FEATURE, &["crisp-models.workspace = true", "crisp-runtime = { workspace = true, features = [\"client\"] }", "reqwest.workspace = true", "serde_json.workspace = true"]));
     files.push(manifest("server/Cargo.toml", "crisp-server", "Traits and an axum router that serve the Crisp REST API, generated from spec/crisp.yaml.", EXAMPLES_FEATURE, &["axum.workspace = true", "crisp-models.workspace = true", "crisp-runtime = { workspace = true, features = [\"server\"] }", "serde_json.workspace = true"]));
     // One fixed order, whatever order the emitters ran in.
@@ -122,6 +124,9 @@ const EXAMPLES_FEATURE: &[&str] = &[
 
 /// The comment above the `internal` feature.
 const INTERNAL_DOC: &str = "# The operations Crisp reserves for its own apps (`x-crisp-internal`), which may change without notice.";
+
+/// The comment above the models' `internal` feature when some events are internal too.
+const INTERNAL_EVENTS_DOC: &str = "# The operations and events Crisp reserves for its own apps (`x-crisp-internal`, `internal: true` events), which may change without notice.";
 
 fn manifest(path: &str, name: &str, description: &str, features: &[&str], dependencies: &[&str]) -> GeneratedFile {
     let dependencies = dependencies.join("\n");

@@ -793,18 +793,30 @@ impl<'a> Lowerer<'a> {
         }
         for name in names {
             if let Some(entry) = entries.get(&name) {
-                if let Some(event) = self.lower_event(&name, entry, &ptr(&pointer, &name)) {
-                    self.events.push(event);
-                }
+                let event = self.lower_event(&name, entry, &ptr(&pointer, &name));
+                self.events.push(event);
             }
         }
     }
 
     /// Lowers one event, reporting every problem of its entry.
-    fn lower_event(&mut self, name: &str, entry: &Value, pointer: &str) -> Option<Event> {
+    ///
+    /// An event with problems is still declared (with a JSON payload), so that the operations
+    /// naming it are not reported as well.
+    fn lower_event(&mut self, name: &str, entry: &Value, pointer: &str) -> Event {
+        let mut event = Event {
+            name: Name { ident: pascal(name).ident, wire: name.to_owned() },
+            description: None,
+            webhook_documented: false,
+            internal: false,
+            fired_by: Vec::new(),
+            payload: TypeRef::Any,
+            example: None,
+            pointer: pointer.to_owned(),
+        };
         let Some(entry) = entry.as_object() else {
             self.error(pointer, format!("event `{name}` must be a mapping"), "give it `description`, `webhook-documented`, `payload` and `example`");
-            return None;
+            return event;
         };
         for key in entry.keys().filter(|key| !EVENT_KEYS.contains(&key.as_str())) {
             self.error(
@@ -813,7 +825,8 @@ impl<'a> Lowerer<'a> {
                 format!("an event has {}; they are documented at the top of spec/crisp.yaml", EVENT_KEYS.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")),
             );
         }
-        let description = match entry.get("description") {
+        event.example = entry.get("example").cloned();
+        event.description = match entry.get("description") {
             None => None,
             Some(Value::String(text)) => Some(text.clone()),
             Some(_) => {
@@ -821,7 +834,7 @@ impl<'a> Lowerer<'a> {
                 None
             }
         };
-        let webhook_documented = match entry.get("webhook-documented") {
+        event.webhook_documented = match entry.get("webhook-documented") {
             Some(Value::Bool(flag)) => *flag,
             Some(_) => {
                 self.error(&ptr(pointer, "webhook-documented"), "`webhook-documented` must be `true` or `false`", "`true` when Crisp documents the event as a web hook event, `false` when it is only known as a real-time event");
@@ -832,7 +845,7 @@ impl<'a> Lowerer<'a> {
                 false
             }
         };
-        let internal = match entry.get("internal") {
+        event.internal = match entry.get("internal") {
             None => false,
             Some(Value::Bool(flag)) => *flag,
             Some(_) => {
@@ -840,20 +853,30 @@ impl<'a> Lowerer<'a> {
                 false
             }
         };
-        let fired_by = match entry.get("fired-by") {
+        event.fired_by = match entry.get("fired-by").map(|list| list.as_array().map(|items| items.iter().map(|item| item.as_str().map(str::to_owned)).collect::<Option<Vec<_>>>())) {
             None => Vec::new(),
-            Some(list) => self.string_list(list, &ptr(pointer, "fired-by")),
+            Some(Some(Some(ids))) => ids,
+            Some(_) => {
+                self.error(&ptr(pointer, "fired-by"), "`fired-by` must be a list of operationIds", "write it as `[changeConversationState, ...]`");
+                Vec::new()
+            }
         };
         let payload_pointer = ptr(pointer, "payload");
         let Some(payload) = entry.get("payload") else {
             self.error(pointer, format!("event `{name}` has no payload"), "add `payload: {$ref: '#/components/schemas/<Name>'}`, the schema of the event's `data`");
-            return None;
+            return event;
         };
-        let payload: ReferenceOr<Schema> = match serde_path_to_error::deserialize(payload) {
+        // The raw YAML keeps the order of an inline schema's properties; the JSON of the
+        // extension has them sorted.
+        let parsed = match self.spec.raw_at(&payload_pointer) {
+            Some(raw) => serde_path_to_error::deserialize(raw).map_err(|error| (error.path().clone(), error.into_inner().to_string())),
+            None => serde_path_to_error::deserialize(payload).map_err(|error| (error.path().clone(), error.into_inner().to_string())),
+        };
+        let payload: ReferenceOr<Schema> = match parsed {
             Ok(schema) => schema,
-            Err(error) => {
+            Err((path, message)) => {
                 let mut at = payload_pointer.clone();
-                for segment in error.path().iter() {
+                for segment in path.iter() {
                     match segment {
                         serde_path_to_error::Segment::Map { key } => at = ptr(&at, key),
                         serde_path_to_error::Segment::Seq { index } => at = ptr(&at, &index.to_string()),
@@ -862,25 +885,22 @@ impl<'a> Lowerer<'a> {
                 }
                 self.error(
                     &at,
-                    format!("the payload of event `{name}` is not a schema: {}", error.into_inner()),
+                    format!("the payload of event `{name}` is not a schema: {message}"),
                     "write a schema, usually `payload: {$ref: '#/components/schemas/<Name>'}`",
                 );
-                return None;
+                return event;
             }
         };
-        let variant = pascal(name).ident;
-        let ctx = Ctx { name: join_type(&["Event", &variant]), home: Home::Components };
-        let payload = self.lower_ref(&payload, &payload_pointer, &ctx);
-        Some(Event {
-            name: Name { ident: variant, wire: name.to_owned() },
-            description,
-            webhook_documented,
-            internal,
-            fired_by,
-            payload,
-            example: entry.get("example").cloned(),
-            pointer: pointer.to_owned(),
-        })
+        let ctx = Ctx { name: join_type(&["Event", &event.name.ident]), home: Home::Components };
+        event.payload = self.lower_ref(&payload, &payload_pointer, &ctx);
+        // An inline payload is a type of its own, which says what it carries.
+        if let TypeRef::Named(id) = event.payload {
+            let def = &mut self.types[id.0];
+            if def.component.is_none() && def.pointer == payload_pointer && def.description.is_none() {
+                def.description = Some(format!("Payload of the `{name}` event."));
+            }
+        }
+        event
     }
 
     fn string_list(&mut self, value: &Value, pointer: &str) -> Vec<String> {
