@@ -11101,7 +11101,7 @@ pub struct EventImportSkipped {
     /// Why the row was left out.
     pub reason: String,
 }
-/// Rows of a contact import that were left out. The Node client types them as an object holding the list, the Go client as the list itself; both shapes are accepted.
+/// Rows of a contact import that were left out. The Go client types them as a list, the Node client as an object holding the list; both shapes are accepted (the list is tried first, since an object of optional fields would also take an empty list).
 ///
 /// Schema `#/components/schemas/EventImportItems`.
 ///
@@ -11109,10 +11109,10 @@ pub struct EventImportSkipped {
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[serde(untagged)]
 pub enum EventImportItems {
-    /// The `Grouped` shape.
-    Grouped(crate::EventImportItemsGrouped),
     /// The `List` shape.
     List(Vec<crate::EventImportSkipped>),
+    /// The `Grouped` shape.
+    Grouped(crate::EventImportItemsGrouped),
 }
 /// Payload of `people:import:progress`.
 ///

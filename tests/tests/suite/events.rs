@@ -206,3 +206,94 @@ fn every_event_of_the_spec_has_a_variant() {
         assert_eq!(decoded.name(), event.name.wire);
     }
 }
+
+/// The diagnostics of a small spec whose events (and, optionally, schemas and tags) are given.
+fn problems(tags: &str, schemas: &str, events: &str) -> Vec<(String, String)> {
+    let text = format!(
+        "openapi: 3.0.3\ninfo: {{title: x, version: '1'}}\nservers: [{{url: 'https://api.crisp.chat/v1'}}]\n{tags}paths: {{}}\ncomponents:\n  schemas:\n    Payload: {{type: object, properties: {{id: {{type: string}}}}}}\n{schemas}{events}"
+    );
+    let spec = crisp_codegen::load::load_str("events.yaml", &text).unwrap_or_else(|diags| panic!("the spec loads:\n{diags}\n{text}"));
+    match crisp_codegen::generate(&spec) {
+        Ok(_) => Vec::new(),
+        Err(diags) => diags.into_iter().map(|d| (d.pointer, d.message)).collect(),
+    }
+}
+
+/// A small spec with a problem, and the diagnostics (pointer, message) it must get.
+struct Case {
+    tags: &'static str,
+    schemas: &'static str,
+    events: &'static str,
+    expected: &'static [(&'static str, &'static str)],
+}
+
+#[test]
+fn event_problems_are_reported_at_their_place() {
+    let ok = "x-crisp-events:\n  'a:b': {webhook-documented: true, payload: {$ref: '#/components/schemas/Payload'}}\n";
+    assert_eq!(problems("", "", ok), Vec::new());
+
+    let cases: &[Case] = &[
+        Case { tags: "", schemas: "", events: "x-crisp-events: [a]\n", expected: &[("/x-crisp-events", "`x-crisp-events` must be a mapping from event names to events")] },
+        Case { tags: "", schemas: "", events: "x-crisp-events:\n  'a:b': 3\n", expected: &[("/x-crisp-events/a:b", "event `a:b` must be a mapping")] },
+        Case { tags: "", schemas: "", events: "x-crisp-events:\n  'a:b': {payload: {$ref: '#/components/schemas/Payload'}}\n", expected: &[("/x-crisp-events/a:b", "event `a:b` does not say whether Crisp documents it as a web hook event")] },
+        Case { tags: "", schemas: "", events: "x-crisp-events:\n  'a:b': {webhook-documented: 'yes', payload: {$ref: '#/components/schemas/Payload'}}\n", expected: &[("/x-crisp-events/a:b/webhook-documented", "`webhook-documented` must be `true` or `false`")] },
+        Case { tags: "", schemas: "", events: "x-crisp-events:\n  'a:b': {webhook-documented: true}\n", expected: &[("/x-crisp-events/a:b", "event `a:b` has no payload")] },
+        Case { tags: "", schemas: "", events: "x-crisp-events:\n  'a:b': {webhook-documented: true, fired-by: getThing, payload: {$ref: '#/components/schemas/Payload'}}\n", expected: &[("/x-crisp-events/a:b/fired-by", "`fired-by` must be a list of operationIds")] },
+        Case { tags: "", schemas: "", events: "x-crisp-events:\n  'a:b': {webhook-documented: true, payload: {$ref: '#/components/schemas/Missing'}}\n", expected: &[("/x-crisp-events/a:b/payload", "`$ref: #/components/schemas/Missing` points at no schema")] },
+        Case { tags: "", schemas: "", events: "x-crisp-events:\n  'a:b': {webhook-documented: true, payload: {type: object, properties: {n: {type: integer, format: int128}}}}\n", expected: &[("/x-crisp-events/a:b/payload/properties/n/format", "unknown integer format `int128`")] },
+        Case { tags: "", schemas: "", events: "x-crisp-events:\n  unknown: {webhook-documented: false, payload: {$ref: '#/components/schemas/Payload'}}\n", expected: &[("/x-crisp-events/unknown", "event `unknown` would become the variant `Unknown`, which keeps the events this version does not know")] },
+        Case { tags: "", schemas: "    Delivery: {type: string}\n", events: ok, expected: &[("/components/schemas/Delivery", "the type name `Delivery` is taken by the events of `x-crisp-events`")] },
+        Case { tags: "tags: [{name: events}]\n", schemas: "", events: ok, expected: &[("/tags", "tag `events` becomes the module `events`, which holds the events of `x-crisp-events`")] },
+        Case { tags: "", schemas: "", events: "x-crisp-event: {}\n", expected: &[("/x-crisp-event", "unknown extension `x-crisp-event`")] },
+        // Every problem is reported, not only the first.
+        Case { tags: "", schemas: "", events: "x-crisp-events:\n  'a:b': {webhook-documented: 1, internal: 2, description: 3, payload: {$ref: '#/components/schemas/Payload'}}\n", expected: &[
+            ("/x-crisp-events/a:b/description", "the description of event `a:b` must be a string"),
+            ("/x-crisp-events/a:b/webhook-documented", "`webhook-documented` must be `true` or `false`"),
+            ("/x-crisp-events/a:b/internal", "`internal` must be `true` or `false`"),
+        ] },
+    ];
+    for case in cases {
+        let found = problems(case.tags, case.schemas, case.events);
+        let expected: Vec<(String, String)> = case.expected.iter().map(|(p, m)| ((*p).to_owned(), (*m).to_owned())).collect();
+        assert_eq!(found, expected, "for {}", case.events);
+    }
+}
+
+#[test]
+fn without_x_crisp_events_operations_name_events_freely() {
+    // Fixtures and specs written before the extension keep working: nothing is checked, and
+    // the models crate has no events module.
+    let spec = crisp_codegen::load::load_path(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/valid/18_docs_and_extensions.yaml")), "18.yaml")
+        .expect("the fixture loads");
+    let files = crisp_codegen::generate(&spec).expect("the fixture generates");
+    assert!(files.iter().all(|file| !file.path.ends_with("events.rs")));
+}
+
+#[test]
+fn payloads_the_clients_disagree_on_take_both_shapes() {
+    use crisp_models::{EventCapabilities, EventImportItems};
+
+    let capabilities = |value: Value| {
+        let data = json!({"website_id": "w", "session_id": "s", "inbox_id": null, "capabilities": value});
+        match Event::from_parts("session:sync:capabilities".to_owned(), data) {
+            Ok(Event::SessionSyncCapabilities(payload)) => payload.capabilities,
+            other => panic!("expected session:sync:capabilities, got {other:?}"),
+        }
+    };
+    // The Node client's list, and the Go client's object holding it.
+    assert_eq!(capabilities(json!(["call"])), EventCapabilities::List(vec!["call".to_owned()]));
+    assert!(matches!(capabilities(json!({"capabilities": ["call"]})), EventCapabilities::Wrapped(wrapped) if wrapped.capabilities == Some(vec!["call".to_owned()])));
+
+    let items = |value: Value| {
+        let data = json!({"website_id": "w", "progress": 10, "count": {"skipped": 1, "remaining": 9}, "items": value});
+        match Event::from_parts("people:import:progress".to_owned(), data) {
+            Ok(Event::PeopleImportProgress(payload)) => payload.items,
+            other => panic!("expected people:import:progress, got {other:?}"),
+        }
+    };
+    let row = json!({"identifier": null, "reason": "invalid_email"});
+    // The Go client's list (an empty one too), and the Node client's object holding it.
+    assert!(matches!(items(json!([row])), Some(EventImportItems::List(rows)) if rows.len() == 1 && rows[0].identifier.is_none()));
+    assert!(matches!(items(json!([])), Some(EventImportItems::List(rows)) if rows.is_empty()));
+    assert!(matches!(items(json!({"skipped": [row]})), Some(EventImportItems::Grouped(grouped)) if grouped.skipped.as_ref().is_some_and(|rows| rows.len() == 1)));
+}
