@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use crate::emit::{client, examples, ident, models, server};
+use crate::emit::{client, events, examples, ident, models, server};
 use crate::format::{rust_file, toml_file};
 use crate::ir::Api;
 use crate::write::GeneratedFile;
@@ -31,6 +31,21 @@ pub fn files(api: &Api) -> Result<Vec<GeneratedFile>, String> {
         let module = ident(module);
         quote!(#cfg mod #module; #cfg pub use #module::*;)
     });
+    let events_module = events::module(api);
+    let events_declaration = if events_module.is_some() {
+        quote!(mod events; pub use events::{Delivery, Event};)
+    } else {
+        quote!()
+    };
+    let events_doc = if events_module.is_some() {
+        quote! {
+            //!
+            //! [`Event`] holds one typed payload per web hook and real-time event of the spec, and
+            //! [`Delivery`] is the whole body Crisp posts to a web hook.
+        }
+    } else {
+        quote!()
+    };
     let title = format!(" Types of the {}, as serde models.", api.title);
     rust(
         "models/src/lib.rs",
@@ -41,17 +56,23 @@ pub fn files(api: &Api) -> Result<Vec<GeneratedFile>, String> {
             //! fields, string enums keep values they do not know in an `Other` variant, and
             //! optional fields that may also be `null` use [`Patch`] to tell "left out", "null"
             //! and "set" apart.
+            #events_doc
             #![warn(missing_docs)]
 
             pub use ::crisp_runtime::Patch;
 
             #(#declarations)*
 
+            #events_declaration
+
             #test_module
         },
     )?;
     if let Some(tokens) = example_test {
         rust("models/src/example_tests.rs", tokens)?;
+    }
+    if let Some(tokens) = events_module {
+        rust("models/src/events.rs", tokens)?;
     }
     for (module, doc, _, tokens) in &modules {
         let doc = format!(" {doc}");
@@ -86,7 +107,9 @@ pub fn files(api: &Api) -> Result<Vec<GeneratedFile>, String> {
     let default = format!("default = [{}]", quoted(&area_features));
     let mut models_features = vec![AREAS_DOC.to_owned(), default.clone()];
     models_features.extend(area_features.iter().map(|f| format!("{f} = []")));
-    models_features.extend([INTERNAL_DOC.to_owned(), "internal = []".to_owned()]);
+    // With events, the models' feature also compiles the internal events.
+    let internal_doc = if api.events.iter().any(|event| event.internal) { INTERNAL_EVENTS_DOC } else { INTERNAL_DOC };
+    models_features.extend([internal_doc.to_owned(), "internal = []".to_owned()]);
     let mut client_features = vec![AREAS_DOC.to_owned(), default];
     client_features.extend(area_features.iter().map(|f| format!("{f} = [\"crisp-models/{f}\"]")));
     client_features.extend([
@@ -122,6 +145,9 @@ const LEGACY_DOC: &str = "# The deprecated routes the public reference still lis
 
 /// The comment above the `internal` feature.
 const INTERNAL_DOC: &str = "# The operations Crisp reserves for its own apps (`x-crisp-internal`), which may change without notice.";
+
+/// The comment above the models' `internal` feature when some events are internal too.
+const INTERNAL_EVENTS_DOC: &str = "# The operations and events Crisp reserves for its own apps (`x-crisp-internal`, `internal: true` events), which may change without notice.";
 
 fn manifest(path: &str, name: &str, description: &str, features: &[String], dependencies: &[&str]) -> GeneratedFile {
     let dependencies = dependencies.join("\n");

@@ -79,6 +79,23 @@ impl Spec {
             .map(unescape_pointer_token)
             .try_fold(&self.raw, |node, token| raw_child(node, &token))
     }
+
+    /// Returns the keys of the mapping at `pointer` in the order the document writes them, or
+    /// `None` when the node is not a mapping.
+    ///
+    /// Extensions reach `openapiv3` as JSON objects, whose keys come back sorted; this keeps
+    /// the spec's order (of `x-crisp-events`, for instance). Keys are spelled as pointer tokens
+    /// would spell them (unescaped).
+    pub fn keys_at(&self, pointer: impl AsRef<str>) -> Option<Vec<String>> {
+        match self.raw_at(pointer)? {
+            Value::Mapping(map) => Some(map.keys().filter_map(scalar_text).collect()),
+            Value::Tagged(tagged) => match &tagged.value {
+                Value::Mapping(map) => Some(map.keys().filter_map(scalar_text).collect()),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
 }
 
 /// Returns the child `token` (a key or an index) of a raw YAML node, looking through tags.
@@ -782,6 +799,14 @@ components:
         assert_eq!(spec.raw_at("/info/missing"), None);
         assert_eq!(spec.raw_at("no-leading-slash"), None);
         assert!(spec.raw().is_mapping());
+    }
+
+    #[test]
+    fn lists_keys_in_document_order() {
+        let spec = load("openapi: 3.0.3\ninfo: {title: x, version: '1'}\npaths: {}\nx-events:\n  b:b: 1\n  a/c: 2\n  '0': 3\n").unwrap();
+        assert_eq!(spec.keys_at("/x-events"), Some(vec!["b:b".to_owned(), "a/c".to_owned(), "0".to_owned()]));
+        assert_eq!(spec.keys_at("/openapi"), None);
+        assert_eq!(spec.keys_at("/missing"), None);
     }
 
     #[test]

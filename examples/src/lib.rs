@@ -1,12 +1,14 @@
 //! Runnable examples of the generated Crisp client (`crisp-client`).
 //!
-//! This library is empty: the examples are the programs under `examples/examples/`, each a
-//! small, self-contained program to read and copy from.
+//! The examples are the programs under `examples/examples/`, each a small, self-contained
+//! program to read and copy from. This library holds the one piece the test suite also runs:
+//! the web hook [`bot`].
 //!
 //! | example | what it shows |
 //! | --- | --- |
 //! | `send_message` | create a conversation (or use `CRISP_SESSION_ID`), send a text message, mark the conversation resolved and read its state back |
 //! | `walk_people` | every people profile of a website through `list_people_profiles_stream`, with optional search and sort flags |
+//! | `bot` | a web hook bot that answers each visitor message ([`bot`]; `CRISP_WEBHOOK_SECRET`, `--listen`) |
 //! | `export_conversations` | the conversations of a period, with their messages (`get_messages_in_conversation_stream`), to a JSON Lines file |
 //!
 //! Each one reads the token from the environment with `Client::<tier::Plugin>::from_env()`
@@ -21,3 +23,5 @@
 //! To try them without a Crisp account, run them against the local sandbox
 //! (`crisp-sandbox`): `scripts/run-examples.sh` starts one, seeds it and runs the three
 //! examples, checking what they print.
+
+pub mod bot;

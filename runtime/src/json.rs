@@ -33,15 +33,51 @@ pub(crate) fn from_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, PathErr
 /// A failure keeps the path inside the value, so a request body error still names the
 /// field: "at `content.url`: invalid type: integer `1`, expected a string".
 pub fn from_value<T: DeserializeOwned, E: serde::de::Error>(value: serde_json::Value) -> Result<T, E> {
+    from_value_at(value, "")
+}
+
+/// Like [`from_value`], for a value found at `root` of a larger document: the failing path
+/// starts there ("at `data.user.nickname`: …" for a `root` of `data`).
+///
+/// When the failure comes from a nested [`from_value`] (a tagged union inside the value), its
+/// path is joined to the outer one, so the message names one full path.
+pub fn from_value_at<T: DeserializeOwned, E: serde::de::Error>(value: serde_json::Value, root: &str) -> Result<T, E> {
     serde_path_to_error::deserialize(value).map_err(|error| {
-        let path = render(error.path());
-        let inner = error.into_inner();
-        if path == "." {
-            E::custom(inner)
+        let mut path = join(root, &render(error.path()));
+        let mut message = error.into_inner().to_string();
+        if let Some((inner, rest)) = nested(&message) {
+            path = join(&path, inner);
+            message = rest.to_owned();
+        }
+        if path.is_empty() {
+            E::custom(message)
         } else {
-            E::custom(format!("at `{path}`: {inner}"))
+            E::custom(format!("at `{path}`: {message}"))
         }
     })
+}
+
+/// Joins two rendered paths; `.` and the empty string stand for "here".
+fn join(outer: &str, inner: &str) -> String {
+    let outer = if outer == "." { "" } else { outer };
+    let inner = if inner == "." { "" } else { inner };
+    if outer.is_empty() {
+        inner.to_owned()
+    } else if inner.is_empty() {
+        outer.to_owned()
+    } else if inner.starts_with('[') {
+        format!("{outer}{inner}")
+    } else {
+        format!("{outer}.{inner}")
+    }
+}
+
+/// Splits the message of a nested [`from_value_at`] failure ("at `path`: message") into its
+/// path and its message.
+fn nested(message: &str) -> Option<(&str, &str)> {
+    let rest = message.strip_prefix("at `")?;
+    let (path, message) = rest.split_once("`: ")?;
+    Some((path, message))
 }
 
 /// Renders a path like `serde_path_to_error` does (`data.items[1].id`), but
@@ -85,6 +121,43 @@ mod tests {
     #[allow(dead_code, reason = "The field is only decoded.")]
     struct Inner {
         id: u32,
+    }
+
+    #[derive(Debug)]
+    #[allow(dead_code, reason = "The value is only decoded.")]
+    enum Tagged {
+        Inner(Inner),
+    }
+
+    impl<'de> serde::Deserialize<'de> for Tagged {
+        fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            let value = <serde_json::Value as serde::Deserialize>::deserialize(deserializer)?;
+            from_value(value).map(Tagged::Inner)
+        }
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code, reason = "The field is only decoded.")]
+    struct Holder {
+        tagged: Vec<Tagged>,
+    }
+
+    fn message<T: DeserializeOwned + std::fmt::Debug>(value: serde_json::Value, root: &str) -> String {
+        from_value_at::<T, serde_json::Error>(value, root).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn values_name_the_path_below_their_root() {
+        use serde_json::json;
+
+        assert_eq!(message::<Inner>(json!({"id": "x"}), ""), "at `id`: invalid type: string \"x\", expected u32");
+        assert_eq!(message::<Inner>(json!({"id": "x"}), "data"), "at `data.id`: invalid type: string \"x\", expected u32");
+        assert_eq!(message::<Inner>(json!("x"), "data"), "at `data`: invalid type: string \"x\", expected struct Inner");
+        assert_eq!(message::<Inner>(json!("x"), ""), "invalid type: string \"x\", expected struct Inner");
+        assert_eq!(message::<Vec<Inner>>(json!([{"id": 1}, {}]), "data"), "at `data[1]`: missing field `id`");
+        // A nested decode (a tagged union) joins its path to the outer one.
+        assert_eq!(message::<Holder>(json!({"tagged": [{"id": 1}, {"id": true}]}), "data"), "at `data.tagged[1].id`: invalid type: boolean `true`, expected u32");
+        assert_eq!(message::<Tagged>(json!({"id": true}), ""), "at `id`: invalid type: boolean `true`, expected u32");
     }
 
     #[test]

@@ -30,6 +30,6 @@ pub mod server;
 pub mod webhook;
 
 pub use envelope::{Envelope, Reason};
-pub use json::from_value;
+pub use json::{from_value, from_value_at};
 pub use patch::Patch;
 pub use tier::{ParseTierError, Tier};

@@ -295,8 +295,9 @@ fn client_function(api: &Api, op: &Operation) -> TokenStream {
     }
 }
 
-/// The models crate's test that every schema example decodes into its type and says the same
-/// when encoded again; `None` when no schema has an example.
+/// The models crate's tests that every schema example decodes into its type and says the same
+/// when encoded again, and that every event example decodes into its event's variant and says
+/// the same when encoded again; `None` when there is no example to check.
 pub fn models_test(api: &Api) -> Option<TokenStream> {
     let checks: Vec<TokenStream> = api
         .types
@@ -312,25 +313,79 @@ pub fn models_test(api: &Api) -> Option<TokenStream> {
             Some(quote!(#cfg failures.extend(check::<crate::#ty>(#name, #example).err());))
         })
         .collect();
-    if checks.is_empty() {
+    let event_checks: Vec<TokenStream> = api
+        .events
+        .iter()
+        .filter_map(|event| {
+            let example = json_literal(event.example.as_ref()?);
+            let name = &event.name.wire;
+            let cfg = super::internal_cfg(event.internal);
+            Some(quote!(#cfg failures.extend(check_event(#name, #example).err());))
+        })
+        .collect();
+    if checks.is_empty() && event_checks.is_empty() {
         return None;
     }
+    let schemas = if checks.is_empty() {
+        quote!()
+    } else {
+        quote! {
+            /// Decodes `example` as `T`, encodes it again and compares.
+            fn check<T: ::serde::Serialize + ::serde::de::DeserializeOwned>(name: &str, example: &str) -> Result<(), String> {
+                let value: T = decode(name, "the schema", example)?;
+                check_matches(name, "the schema", example, &encode(name, "the schema", &value)?)
+            }
+
+            #[test]
+            fn schema_examples_decode() {
+                let mut failures: Vec<String> = Vec::new();
+                #(#checks)*
+                assert!(failures.is_empty(), "{}", failures.join("\n"));
+            }
+        }
+    };
+    let events = if event_checks.is_empty() {
+        quote!()
+    } else {
+        quote! {
+            /// Decodes the example `data` of the event `name` into its typed variant (not
+            /// `Unknown`, and named `name` again), encodes the event again and compares its `data`.
+            fn check_event(name: &str, example: &str) -> Result<(), String> {
+                let data: ::serde_json::Value = decode(name, "the event", example)?;
+                let event = crate::Event::from_parts(name.to_owned(), data).map_err(|error| format!("{name}: the example of the event does not decode: {error}"))?;
+                if let crate::Event::Unknown { .. } = &event {
+                    return Err(format!("{name}: the example decodes as an event this crate does not know"));
+                }
+                if event.name() != name {
+                    return Err(format!("{name}: the example decodes as the event `{}`", event.name()));
+                }
+                let encoded = encode(name, "the event", &event)?;
+                if encoded.get("event").and_then(::serde_json::Value::as_str) != Some(name) {
+                    return Err(format!("{name}: the event encodes under another name: {encoded}"));
+                }
+                check_matches(name, "the event's data", example, encoded.get("data").unwrap_or(&::serde_json::Value::Null))
+            }
+
+            #[test]
+            fn event_examples_decode() {
+                let mut failures: Vec<String> = Vec::new();
+                #(#event_checks)*
+                assert!(failures.is_empty(), "{}", failures.join("\n"));
+            }
+        }
+    };
+    let doc = if event_checks.is_empty() {
+        " Every schema example of the spec decodes into its type."
+    } else {
+        " Every schema example of the spec decodes into its type, and every event example into its event."
+    };
     Some(quote! {
-        //! Every schema example of the spec decodes into its type.
+        #![doc = #doc]
 
         use ::crisp_runtime::examples::{check_matches, decode, encode};
 
-        /// Decodes `example` as `T`, encodes it again and compares.
-        fn check<T: ::serde::Serialize + ::serde::de::DeserializeOwned>(name: &str, example: &str) -> Result<(), String> {
-            let value: T = decode(name, "the schema", example)?;
-            check_matches(name, "the schema", example, &encode(name, "the schema", &value)?)
-        }
+        #schemas
 
-        #[test]
-        fn schema_examples_decode() {
-            let mut failures: Vec<String> = Vec::new();
-            #(#checks)*
-            assert!(failures.is_empty(), "{}", failures.join("\n"));
-        }
+        #events
     })
 }

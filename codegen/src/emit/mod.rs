@@ -1,6 +1,7 @@
 //! IR → tokens: one module per generated crate, and the helpers they share (types, docs).
 
 pub mod client;
+pub mod events;
 pub mod examples;
 pub mod models;
 pub mod server;
@@ -182,7 +183,7 @@ pub fn operation_docs(api: &Api, op: &Operation) -> TokenStream {
         facts.push(format!("- Plugin scope: `{scope}`"));
     }
     if !docs.webhook_events.is_empty() {
-        facts.push(format!("- Fires: {}", docs.webhook_events.iter().map(|e| format!("`{e}`")).collect::<Vec<_>>().join(", ")));
+        facts.push(format!("- Fires: {}", docs.webhook_events.iter().map(|name| fired_event(api, op, name)).collect::<Vec<_>>().join(", ")));
     }
     if let Some(pagination) = docs.pagination {
         facts.push(match pagination {
@@ -204,6 +205,18 @@ pub fn operation_docs(api: &Api, op: &Operation) -> TokenStream {
         tokens.extend(quote!(#[deprecated]));
     }
     tokens
+}
+
+/// An event an operation fires, as its docs name it: a link to its variant of
+/// `models::Event` when the spec declares it and the link resolves whenever the operation is
+/// compiled (an internal event is only linked from an internal operation).
+fn fired_event(api: &Api, op: &Operation, name: &str) -> String {
+    match api.events.iter().find(|event| event.name.wire == name) {
+        Some(event) if !event.internal || op.docs.internal => {
+            format!("[`{name}`](crate::models::Event::{})", event.name.ident)
+        }
+        _ => format!("`{name}`"),
+    }
 }
 
 /// The parameters that become arguments: path parameters, then required query and header ones.

@@ -5,8 +5,9 @@
 
 use std::collections::BTreeMap;
 
-use super::{Api, Operation, TypeDef, TypeId, TypeKind, TypeRef, TypeUse};
+use super::{Api, Event, Operation, TypeDef, TypeId, TypeKind, TypeRef, TypeUse};
 use crate::diag::Diagnostics;
+use crate::ir::lower::ptr;
 use crate::load::Spec;
 
 /// Runs every rule, then boxes the fields that close a cycle of types.
@@ -17,6 +18,8 @@ pub fn check(spec: &Spec, api: &mut Api, diags: &mut Diagnostics) {
     type_names_unique(spec, &api.types, diags);
     member_names_unique(spec, &api.types, diags);
     area_names_unique(spec, api, diags);
+    event_names_unique(spec, api, diags);
+    events_match_operations(spec, api, diags);
     box_cycles(&mut api.types);
     mark_internal(api);
 }
@@ -51,8 +54,30 @@ fn mark_internal(api: &mut Api) {
             }
         }
     }
-    // Whatever no operation reaches is always compiled, and so is everything it reaches.
-    let roots: Vec<TypeId> = (0..api.types.len()).filter(|id| !reached[*id]).map(TypeId).collect();
+    // An event's payload is reached like an operation's types: internal events only count
+    // as internal users.
+    let mut public_events = Vec::new();
+    for event in &api.events {
+        let mut seen = vec![false; api.types.len()];
+        reach(&api.types, named_in(&event.payload).into_iter().collect(), &mut seen);
+        for id in (0..seen.len()).filter(|id| seen[*id]) {
+            if event.internal {
+                internal[id] = true;
+                if let TypeUse::Areas { internal, .. } = &mut uses[id] {
+                    *internal = true;
+                }
+            } else {
+                public[id] = true;
+            }
+        }
+        if !event.internal {
+            public_events.extend(named_in(&event.payload));
+        }
+    }
+    // Whatever no operation reaches is always compiled, and so is everything it reaches; so is
+    // what a public event carries, since `Event` is always compiled.
+    let mut roots: Vec<TypeId> = (0..api.types.len()).filter(|id| !reached[*id]).map(TypeId).collect();
+    roots.extend(public_events);
     let mut always = vec![false; api.types.len()];
     reach(&api.types, roots, &mut always);
     for (id, always) in always.into_iter().enumerate() {
@@ -280,6 +305,106 @@ fn area_names_unique(spec: &Spec, api: &Api, diags: &mut Diagnostics) {
                 spec.diag("/tags", format!("tags `{first}` and `{}` both become the module `{}`", area.tag, area.module))
                     .with_help("use one spelling of the tag"),
             );
+        }
+    }
+}
+
+/// Events become variants of one `Event` enum, next to `Event::Unknown`, and the `events`
+/// module puts `Event` and `Delivery` at the root of the models crate: names must not clash.
+///
+/// ```yaml
+/// x-crisp-events:
+///   session:set_state: {...}
+///   session:set-state: {...}    # rejected: both are `SessionSetState`
+///   unknown: {...}              # rejected: `Unknown` keeps the events the crate does not know
+/// components:
+///   schemas:
+///     Delivery: {...}           # rejected when the spec declares events
+/// ```
+fn event_names_unique(spec: &Spec, api: &Api, diags: &mut Diagnostics) {
+    let mut seen: BTreeMap<&str, &Event> = BTreeMap::new();
+    for event in &api.events {
+        if event.name.ident == "Unknown" {
+            diags.push(
+                spec.diag(&event.pointer, format!("event `{}` would become the variant `Unknown`, which keeps the events this version does not know", event.name.wire))
+                    .with_help("rename the event"),
+            );
+        }
+        if let Some(first) = seen.insert(&event.name.ident, event) {
+            diags.push(
+                spec.diag(&event.pointer, format!("events `{}` and `{}` both become the variant `{}`", first.name.wire, event.name.wire, event.name.ident))
+                    .with_help(format!("rename one of them; names are compared after conversion to PascalCase, and the other is at {}", first.pointer)),
+            );
+        }
+    }
+    if !api.events_declared {
+        return;
+    }
+    for def in api.types.iter().filter(|def| !def.hidden && (def.name == "Event" || def.name == "Delivery")) {
+        diags.push(
+            spec.diag(&def.pointer, format!("the type name `{}` is taken by the events of `x-crisp-events`", def.name))
+                .with_help("rename the schema (for example with a more specific name)"),
+        );
+    }
+    for area in api.areas.iter().filter(|area| area.module == "events") {
+        diags.push(
+            spec.diag("/tags", format!("tag `{}` becomes the module `events`, which holds the events of `x-crisp-events`", area.tag))
+                .with_help("rename the tag"),
+        );
+    }
+}
+
+/// An event's `fired-by` and the operations' `x-crisp-webhook-events` say the same thing from
+/// both sides, so they must agree: each names something the other declares, and lists it back.
+/// Operations may name events freely only when the spec has no `x-crisp-events`.
+///
+/// ```yaml
+/// /website/{website_id}/conversation/{session_id}/state:
+///   patch:
+///     operationId: changeConversationState
+///     x-crisp-webhook-events: ['session:set_state', 'session:typo']   # rejected: undeclared
+/// x-crisp-events:
+///   session:set_state:
+///     fired-by: [changeConversationState, noSuchOperation]           # rejected: unknown id
+///   session:removed:
+///     fired-by: [changeConversationState]   # rejected: the operation does not list it
+/// ```
+fn events_match_operations(spec: &Spec, api: &Api, diags: &mut Diagnostics) {
+    if !api.events_declared {
+        return;
+    }
+    let operations: BTreeMap<&str, &Operation> = api.operations.iter().map(|op| (op.id.as_str(), op)).collect();
+    let events: BTreeMap<&str, &Event> = api.events.iter().map(|event| (event.name.wire.as_str(), event)).collect();
+    for event in &api.events {
+        for (index, id) in event.fired_by.iter().enumerate() {
+            let at = ptr(&ptr(&event.pointer, "fired-by"), &index.to_string());
+            match operations.get(id.as_str()) {
+                None => diags.push(
+                    spec.diag(&at, format!("event `{}` is fired by `{id}`, which is not the operationId of any operation", event.name.wire))
+                        .with_help("name the operation by its operationId, or remove it from `fired-by`"),
+                ),
+                Some(op) if !op.docs.webhook_events.contains(&event.name.wire) => diags.push(
+                    spec.diag(&at, format!("event `{}` names `{id}` in `fired-by`, but the operation does not list the event in `x-crisp-webhook-events`", event.name.wire))
+                        .with_help(format!("add `'{}'` to `x-crisp-webhook-events` of the operation at {}, or remove `{id}` from `fired-by`", event.name.wire, op.pointer)),
+                ),
+                Some(_) => {}
+            }
+        }
+    }
+    for op in &api.operations {
+        for (index, name) in op.docs.webhook_events.iter().enumerate() {
+            let at = ptr(&ptr(&op.pointer, "x-crisp-webhook-events"), &index.to_string());
+            match events.get(name.as_str()) {
+                None => diags.push(
+                    spec.diag(&at, format!("operation `{}` fires `{name}`, which `x-crisp-events` does not declare", op.id))
+                        .with_help(format!("declare `{name}` under `x-crisp-events`, or correct the event name")),
+                ),
+                Some(event) if !event.fired_by.contains(&op.id) => diags.push(
+                    spec.diag(&at, format!("operation `{}` lists `{name}` in `x-crisp-webhook-events`, but the event does not name the operation in `fired-by`", op.id))
+                        .with_help(format!("add `{}` to `fired-by` of the event at {}, or remove the event from the operation", op.id, event.pointer)),
+                ),
+                Some(_) => {}
+            }
         }
     }
 }

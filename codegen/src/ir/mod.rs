@@ -28,6 +28,34 @@ pub struct Api {
     /// For each type of [`Api::types`], the areas whose operations use it (computed by the
     /// checks), which decides the cargo features it is compiled under.
     pub type_uses: Vec<TypeUse>,
+    /// The web hook and real-time events (`x-crisp-events`), in spec order.
+    pub events: Vec<Event>,
+    /// Whether the spec declares its events (has `x-crisp-events`, even empty). Only then do
+    /// operations have to name declared events, and the models crate get an `events` module.
+    pub events_declared: bool,
+}
+
+/// One web hook / real-time event of `x-crisp-events`.
+#[derive(Debug)]
+pub struct Event {
+    /// The variant name of `Event` (`MessageSend`) paired with the event name (`message:send`).
+    pub name: Name,
+    /// What happened.
+    pub description: Option<String>,
+    /// Whether Crisp documents the event as a web hook event (`webhook-documented`); otherwise
+    /// it is only known from the real-time event lists of the official clients.
+    pub webhook_documented: bool,
+    /// Whether only Crisp's internal reference names the event, so it is compiled with the
+    /// `internal` feature only.
+    pub internal: bool,
+    /// The operationIds of the operations whose call fires the event (`fired-by`).
+    pub fired_by: Vec<String>,
+    /// The type of the event's `data`.
+    pub payload: TypeRef,
+    /// An example of `data`, when the spec gives one.
+    pub example: Option<serde_json::Value>,
+    /// Where the event is in the spec (`/x-crisp-events/message:send`).
+    pub pointer: String,
 }
 
 /// Which operations reach a type, directly or through other types.

@@ -20,6 +20,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> Bucket<'_, T> {
     /// - Route: `POST /v1/bucket/url/generate`
     /// - Operation: `generateBucketURL`
     /// - Tiers: `user`, `plugin`
+    /// - Fires: [`bucket:url:upload:generated`](crate::models::Event::BucketUrlUploadGenerated), [`bucket:url:avatar:generated`](crate::models::Event::BucketUrlAvatarGenerated), [`bucket:url:website:generated`](crate::models::Event::BucketUrlWebsiteGenerated), [`bucket:url:campaign:generated`](crate::models::Event::BucketUrlCampaignGenerated), [`bucket:url:helpdesk:generated`](crate::models::Event::BucketUrlHelpdeskGenerated), [`bucket:url:status:generated`](crate::models::Event::BucketUrlStatusGenerated), [`bucket:url:processing:generated`](crate::models::Event::BucketUrlProcessingGenerated)
     pub async fn generate_bucket_url(
         &self,
         body: &::crisp_models::BucketUrlRequest,

@@ -20,6 +20,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> Media<'_, T> {
     /// - Route: `GET /v1/media/animation/list/{page_number}`
     /// - Operation: `listAnimationMedias`
     /// - Tiers: `user`
+    /// - Fires: [`media:animation:listed`](crate::models::Event::MediaAnimationListed)
     /// - Paged: by `page_number`, from 1 until a page comes back empty
     pub async fn list_animation_medias(
         &self,

@@ -46,7 +46,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountBilling<'_, T> {
     /// - Route: `POST /v1/user/account/billing`
     /// - Operation: `addNewBillingMethod`
     /// - Tiers: `user`
-    /// - Fires: `billing:card:added`, `billing:card:error`
+    /// - Fires: [`billing:card:added`](crate::models::Event::BillingCardAdded), [`billing:card:error`](crate::models::Event::BillingCardError)
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     pub async fn add_new_billing_method(
         &self,
@@ -245,7 +245,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountBilling<'_, T> {
     /// - Route: `POST /v1/user/account/billing/link`
     /// - Operation: `linkAuthorizedBillingMethod`
     /// - Tiers: `user`
-    /// - Fires: `billing:link:redirect`
+    /// - Fires: [`billing:link:redirect`](crate::models::Event::BillingLinkRedirect)
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     pub async fn link_authorized_billing_method(
         &self,

@@ -224,7 +224,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteCampaigns<'_, T> {
     /// - Operation: `dispatchCampaign`
     /// - Tiers: `user`
     /// - Plugin scope: `website:campaign:templates`
-    /// - Fires: `campaign:dispatched`
+    /// - Fires: [`campaign:dispatched`](crate::models::Event::CampaignDispatched)
     pub async fn dispatch_campaign(
         &self,
         website_id: &str,

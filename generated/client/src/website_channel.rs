@@ -80,6 +80,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteChannel<'_, T> {
     /// - Route: `PATCH /v1/website/{website_id}/channel/email/domain`
     /// - Operation: `requestWebsiteEmailChannelDomainChange`
     /// - Tiers: `user`
+    /// - Fires: [`website:validate:domain:valid`](crate::models::Event::WebsiteValidateDomainValid), [`website:validate:domain:invalid`](crate::models::Event::WebsiteValidateDomainInvalid)
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     pub async fn request_website_email_channel_domain_change(
         &self,

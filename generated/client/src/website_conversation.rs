@@ -21,7 +21,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Operation: `createNewConversation`
     /// - Tiers: `user`, `plugin`
     /// - Plugin scope: `website:conversation:sessions`
-    /// - Fires: `session:request:initiated`
+    /// - Fires: [`session:request:initiated`](crate::models::Event::SessionRequestInitiated)
     pub async fn create_new_conversation(
         &self,
         website_id: &str,
@@ -111,7 +111,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Operation: `removeConversation`
     /// - Tiers: `user`, `plugin`
     /// - Plugin scope: `website:conversation:sessions`
-    /// - Fires: `session:removed`
+    /// - Fires: [`session:removed`](crate::models::Event::SessionRemoved)
     pub async fn remove_conversation(
         &self,
         website_id: &str,
@@ -172,7 +172,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Operation: `blockIncomingMessagesForConversation`
     /// - Tiers: `user`, `plugin`
     /// - Plugin scope: `website:conversation:sessions`
-    /// - Fires: `session:set_block`
+    /// - Fires: [`session:set_block`](crate::models::Event::SessionSetBlock)
     pub async fn block_incoming_messages_for_conversation(
         &self,
         website_id: &str,
@@ -781,7 +781,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Operation: `sendMessageInConversation`
     /// - Tiers: `user`, `plugin`
     /// - Plugin scope: `website:conversation:messages`
-    /// - Fires: `message:received`
+    /// - Fires: [`message:received`](crate::models::Event::MessageReceived)
     pub async fn send_message_in_conversation(
         &self,
         website_id: &str,
@@ -853,7 +853,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Operation: `updateMessageInConversation`
     /// - Tiers: `user`, `plugin`
     /// - Plugin scope: `website:conversation:messages`
-    /// - Fires: `message:updated`
+    /// - Fires: [`message:updated`](crate::models::Event::MessageUpdated)
     pub async fn update_message_in_conversation(
         &self,
         website_id: &str,
@@ -1037,7 +1037,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Operation: `updateConversationMetas`
     /// - Tiers: `user`, `plugin`
     /// - Plugin scope: `website:conversation:sessions`
-    /// - Fires: `session:set_email`
+    /// - Fires: [`session:set_email`](crate::models::Event::SessionSetEmail), [`session:set_nickname`](crate::models::Event::SessionSetNickname)
     pub async fn update_conversation_metas(
         &self,
         website_id: &str,
@@ -1469,7 +1469,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Operation: `assignConversationRouting`
     /// - Tiers: `user`, `plugin`
     /// - Plugin scope: `website:conversation:sessions`
-    /// - Fires: `session:set_routing`
+    /// - Fires: [`session:set_routing`](crate::models::Event::SessionSetRouting)
     pub async fn assign_conversation_routing(
         &self,
         website_id: &str,
@@ -1540,7 +1540,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Operation: `changeConversationState`
     /// - Tiers: `user`, `plugin`
     /// - Plugin scope: `website:conversation:states`
-    /// - Fires: `session:set_state`
+    /// - Fires: [`session:set_state`](crate::models::Event::SessionSetState)
     pub async fn change_conversation_state(
         &self,
         website_id: &str,

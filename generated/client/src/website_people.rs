@@ -418,7 +418,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsitePeople<'_, T> {
     /// - Operation: `addNewPeopleProfile`
     /// - Tiers: `user`, `plugin`
     /// - Plugin scope: `website:people:profiles`
-    /// - Fires: `people:profile:created`
+    /// - Fires: [`people:profile:created`](crate::models::Event::PeopleProfileCreated)
     pub async fn add_new_people_profile(
         &self,
         website_id: &str,
@@ -514,7 +514,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsitePeople<'_, T> {
     /// - Operation: `savePeopleProfile`
     /// - Tiers: `user`, `plugin`
     /// - Plugin scope: `website:people:profiles`
-    /// - Fires: `people:profile:updated`
+    /// - Fires: [`people:profile:updated`](crate::models::Event::PeopleProfileUpdated)
     pub async fn save_people_profile(
         &self,
         website_id: &str,
@@ -553,7 +553,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsitePeople<'_, T> {
     /// - Operation: `updatePeopleProfile`
     /// - Tiers: `user`, `plugin`
     /// - Plugin scope: `website:people:profiles`
-    /// - Fires: `people:profile:updated`
+    /// - Fires: [`people:profile:updated`](crate::models::Event::PeopleProfileUpdated)
     pub async fn update_people_profile(
         &self,
         website_id: &str,
@@ -592,7 +592,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsitePeople<'_, T> {
     /// - Operation: `removePeopleProfile`
     /// - Tiers: `user`, `plugin`
     /// - Plugin scope: `website:people:profiles`
-    /// - Fires: `people:profile:removed`
+    /// - Fires: [`people:profile:removed`](crate::models::Event::PeopleProfileRemoved)
     pub async fn remove_people_profile(
         &self,
         website_id: &str,

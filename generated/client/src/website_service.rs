@@ -20,6 +20,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteService<'_, T> {
     /// - Route: `POST /v1/website/{website_id}/service/translate`
     /// - Operation: `requestTranslationService`
     /// - Tiers: `user`
+    /// - Fires: [`service:translate:processed`](crate::models::Event::ServiceTranslateProcessed)
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     pub async fn request_translation_service(
         &self,
@@ -59,6 +60,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteService<'_, T> {
     /// - Route: `POST /v1/website/{website_id}/service/transcribe`
     /// - Operation: `requestTranscriptionService`
     /// - Tiers: `user`
+    /// - Fires: [`service:transcribe:processed`](crate::models::Event::ServiceTranscribeProcessed)
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     pub async fn request_transcription_service(
         &self,
@@ -98,6 +100,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteService<'_, T> {
     /// - Route: `POST /v1/website/{website_id}/service/extract`
     /// - Operation: `requestExtractionService`
     /// - Tiers: `user`
+    /// - Fires: [`service:extract:processed`](crate::models::Event::ServiceExtractProcessed)
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     pub async fn request_extraction_service(
         &self,
@@ -137,6 +140,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteService<'_, T> {
     /// - Route: `POST /v1/website/{website_id}/service/predict`
     /// - Operation: `requestPredictionService`
     /// - Tiers: `user`
+    /// - Fires: [`service:predict:processed`](crate::models::Event::ServicePredictProcessed), [`service:predict:partial`](crate::models::Event::ServicePredictPartial)
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     pub async fn request_prediction_service(
         &self,
@@ -176,6 +180,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteService<'_, T> {
     /// - Route: `POST /v1/website/{website_id}/service/rank`
     /// - Operation: `requestRankingService`
     /// - Tiers: `user`
+    /// - Fires: [`service:rank:processed`](crate::models::Event::ServiceRankProcessed)
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     pub async fn request_ranking_service(
         &self,
@@ -215,6 +220,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteService<'_, T> {
     /// - Route: `POST /v1/website/{website_id}/service/transform`
     /// - Operation: `requestTransformService`
     /// - Tiers: `user`
+    /// - Fires: [`service:transform:processed`](crate::models::Event::ServiceTransformProcessed)
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     pub async fn request_transform_service(
         &self,

@@ -292,6 +292,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
     /// - Route: `POST /v1/website/{website_id}/snippets/webpages/domain`
     /// - Operation: `addANewWebpageDomain`
     /// - Tiers: `user`
+    /// - Fires: [`snippet:webpage:domain:crawl:progress`](crate::models::Event::SnippetWebpageDomainCrawlProgress), [`snippet:webpage:domain:crawl:done`](crate::models::Event::SnippetWebpageDomainCrawlDone)
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     pub async fn add_a_new_webpage_domain(
         &self,
@@ -470,6 +471,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
     /// - Route: `POST /v1/website/{website_id}/snippets/webpages/domain/{domain_snippet_id}/refresh`
     /// - Operation: `refreshWebpageDomain`
     /// - Tiers: `user`
+    /// - Fires: [`snippet:webpage:domain:crawl:progress`](crate::models::Event::SnippetWebpageDomainCrawlProgress), [`snippet:webpage:domain:crawl:done`](crate::models::Event::SnippetWebpageDomainCrawlDone)
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     pub async fn refresh_webpage_domain(
         &self,

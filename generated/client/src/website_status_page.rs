@@ -1064,6 +1064,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
     /// - Route: `PATCH /v1/website/{website_id}/status/domain`
     /// - Operation: `requestStatusPageDomainChange`
     /// - Tiers: `user`
+    /// - Fires: [`website:validate:domain:valid`](crate::models::Event::WebsiteValidateDomainValid), [`website:validate:domain:invalid`](crate::models::Event::WebsiteValidateDomainInvalid)
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     pub async fn request_status_page_domain_change(
         &self,

@@ -9,7 +9,6 @@
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[cfg(feature = "website-conversation")]
 pub enum ConversationState {
     /// `pending`.
     Pending,
@@ -20,7 +19,6 @@ pub enum ConversationState {
     /// A value this version of the crate does not know.
     Other(String),
 }
-#[cfg(feature = "website-conversation")]
 impl ConversationState {
     /// Every value this version knows, in the order of the spec.
     pub const KNOWN: &'static [ConversationState] = &[
@@ -38,7 +36,6 @@ impl ConversationState {
         }
     }
 }
-#[cfg(feature = "website-conversation")]
 impl From<&str> for ConversationState {
     fn from(value: &str) -> Self {
         match value {
@@ -49,20 +46,17 @@ impl From<&str> for ConversationState {
         }
     }
 }
-#[cfg(feature = "website-conversation")]
 impl ::std::str::FromStr for ConversationState {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         Ok(ConversationState::from(value))
     }
 }
-#[cfg(feature = "website-conversation")]
 impl ::std::fmt::Display for ConversationState {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-#[cfg(feature = "website-conversation")]
 impl ::serde::Serialize for ConversationState {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -71,7 +65,6 @@ impl ::serde::Serialize for ConversationState {
         serializer.serialize_str(self.as_str())
     }
 }
-#[cfg(feature = "website-conversation")]
 impl<'de> ::serde::Deserialize<'de> for ConversationState {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
@@ -265,7 +258,6 @@ pub type MessageOrigin = String;
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[cfg(feature = "website-conversation")]
 pub enum ComposeType {
     /// `start`.
     Start,
@@ -274,7 +266,6 @@ pub enum ComposeType {
     /// A value this version of the crate does not know.
     Other(String),
 }
-#[cfg(feature = "website-conversation")]
 impl ComposeType {
     /// Every value this version knows, in the order of the spec.
     pub const KNOWN: &'static [ComposeType] = &[ComposeType::Start, ComposeType::Stop];
@@ -287,7 +278,6 @@ impl ComposeType {
         }
     }
 }
-#[cfg(feature = "website-conversation")]
 impl From<&str> for ComposeType {
     fn from(value: &str) -> Self {
         match value {
@@ -297,20 +287,17 @@ impl From<&str> for ComposeType {
         }
     }
 }
-#[cfg(feature = "website-conversation")]
 impl ::std::str::FromStr for ComposeType {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         Ok(ComposeType::from(value))
     }
 }
-#[cfg(feature = "website-conversation")]
 impl ::std::fmt::Display for ComposeType {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-#[cfg(feature = "website-conversation")]
 impl ::serde::Serialize for ComposeType {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -319,7 +306,6 @@ impl ::serde::Serialize for ComposeType {
         serializer.serialize_str(self.as_str())
     }
 }
-#[cfg(feature = "website-conversation")]
 impl<'de> ::serde::Deserialize<'de> for ComposeType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
@@ -383,7 +369,6 @@ pub struct MessageReference {
 /// Pointer to the unprocessed original of a message, such as the raw e-mail.
 ///
 /// Schema `#/components/schemas/MessageOriginal`.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct MessageOriginal {
     /// Identifier of the stored original message (see the original message route).
@@ -430,7 +415,6 @@ pub struct MessagePreview {
 /// Action run when a picker choice is selected.
 ///
 /// Schema `#/components/schemas/MessagePickerChoiceAction`.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct MessagePickerChoiceAction {
     /// Kind of action, for example `link`.
@@ -443,7 +427,6 @@ pub struct MessagePickerChoiceAction {
 /// One option of a picker message.
 ///
 /// Schema `#/components/schemas/MessagePickerChoice`.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct MessagePickerChoice {
     /// Value reported when this choice is picked.
@@ -465,7 +448,6 @@ pub struct MessagePickerChoice {
 /// Content of a `picker` message (a list of choices).
 ///
 /// Schema `#/components/schemas/MessageContentPicker`.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct MessageContentPicker {
     /// Identifier of the picker.
@@ -481,7 +463,6 @@ pub struct MessageContentPicker {
 /// Content of a `field` message (a form input).
 ///
 /// Schema `#/components/schemas/MessageContentField`.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct MessageContentField {
     /// Identifier of the field.
@@ -500,7 +481,6 @@ pub struct MessageContentField {
 /// Button of a carousel card.
 ///
 /// Schema `#/components/schemas/MessageCarouselAction`.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct MessageCarouselAction {
     /// Button label.
@@ -513,7 +493,6 @@ pub struct MessageCarouselAction {
 /// Card of a carousel message.
 ///
 /// Schema `#/components/schemas/MessageCarouselTarget`.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct MessageCarouselTarget {
     /// Card title.
@@ -532,7 +511,6 @@ pub struct MessageCarouselTarget {
 /// Content of a `carousel` message.
 ///
 /// Schema `#/components/schemas/MessageContentCarousel`.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct MessageContentCarousel {
     /// Text shown above the cards.
@@ -543,7 +521,6 @@ pub struct MessageContentCarousel {
 /// Content of an `audio` message.
 ///
 /// Schema `#/components/schemas/MessageContentAudio`.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct MessageContentAudio {
     /// URL of the audio recording.
@@ -556,7 +533,6 @@ pub struct MessageContentAudio {
 /// Content of a `file` message.
 ///
 /// Schema `#/components/schemas/MessageContentFile`.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct MessageContentFile {
     /// File name.
@@ -569,7 +545,6 @@ pub struct MessageContentFile {
 /// Content of an `animation` message.
 ///
 /// Schema `#/components/schemas/MessageContentAnimation`.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct MessageContentAnimation {
     /// URL of the animation.
@@ -580,7 +555,6 @@ pub struct MessageContentAnimation {
 /// Content of an `event` message.
 ///
 /// Schema `#/components/schemas/MessageContentEvent`.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct MessageContentEvent {
     /// Event namespace, for example `state:resolved`.
@@ -596,7 +570,6 @@ pub struct MessageContentEvent {
 /// Decoding tries the shapes in order and keeps the first that fits.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[serde(untagged)]
-#[cfg(feature = "website-conversation")]
 pub enum MessageContent {
     /// The `MessageContentPicker` shape.
     MessageContentPicker(crate::MessageContentPicker),
@@ -1290,7 +1263,6 @@ pub struct Website {
 /// Identity verification recorded on a conversation.
 ///
 /// Schema `#/components/schemas/ConversationVerification`.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConversationVerification {
     /// Verified identity kind, for example `email` or `phone`.
@@ -1306,7 +1278,6 @@ pub struct ConversationVerification {
 /// Extra participant copied on a conversation.
 ///
 /// Schema `#/components/schemas/ConversationParticipant`.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConversationParticipant {
     /// Kind of participant, for example `email`.
@@ -1554,7 +1525,6 @@ pub struct ConversationCall {
 /// Custom event recorded on a conversation.
 ///
 /// Schema `#/components/schemas/ConversationEvent`.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConversationEvent {
     /// Event label.
@@ -1595,7 +1565,6 @@ pub struct ConversationFile {
 /// Web page viewed by the visitor.
 ///
 /// Schema `#/components/schemas/ConversationPage`.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConversationPage {
     /// Title of the page.
@@ -1780,7 +1749,6 @@ pub struct ConversationSuggestedDataKey {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[cfg(feature = "plan-subscription")]
 pub enum PlanBillPeriod {
     /// `monthly`.
     Monthly,
@@ -1789,7 +1757,6 @@ pub enum PlanBillPeriod {
     /// A value this version of the crate does not know.
     Other(String),
 }
-#[cfg(feature = "plan-subscription")]
 impl PlanBillPeriod {
     /// Every value this version knows, in the order of the spec.
     pub const KNOWN: &'static [PlanBillPeriod] = &[
@@ -1805,7 +1772,6 @@ impl PlanBillPeriod {
         }
     }
 }
-#[cfg(feature = "plan-subscription")]
 impl From<&str> for PlanBillPeriod {
     fn from(value: &str) -> Self {
         match value {
@@ -1815,20 +1781,17 @@ impl From<&str> for PlanBillPeriod {
         }
     }
 }
-#[cfg(feature = "plan-subscription")]
 impl ::std::str::FromStr for PlanBillPeriod {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         Ok(PlanBillPeriod::from(value))
     }
 }
-#[cfg(feature = "plan-subscription")]
 impl ::std::fmt::Display for PlanBillPeriod {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-#[cfg(feature = "plan-subscription")]
 impl ::serde::Serialize for PlanBillPeriod {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -1837,7 +1800,6 @@ impl ::serde::Serialize for PlanBillPeriod {
         serializer.serialize_str(self.as_str())
     }
 }
-#[cfg(feature = "plan-subscription")]
 impl<'de> ::serde::Deserialize<'de> for PlanBillPeriod {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
@@ -1849,7 +1811,6 @@ impl<'de> ::serde::Deserialize<'de> for PlanBillPeriod {
 /// The plan a website is subscribed to, with its billing state.
 ///
 /// Schema `#/components/schemas/PlanSubscription`.
-#[cfg(feature = "plan-subscription")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PlanSubscription {
     /// Plan identifier.
@@ -4156,12 +4117,10 @@ pub struct HelpdeskSectionNew {
 /// Segments (tags) attached to a contact profile.
 ///
 /// Schema `#/components/schemas/PeopleSegments`.
-#[cfg(any(feature = "website-people", feature = "website-batch"))]
 pub type PeopleSegments = Vec<String>;
 /// Location of a person or a company.
 ///
 /// Schema `#/components/schemas/PeopleGeolocation`.
-#[cfg(feature = "website-people")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PeopleGeolocation {
     /// Country code (ISO 3166-1 alpha-2).
@@ -4180,7 +4139,6 @@ pub struct PeopleGeolocation {
 /// Account of the person on another service.
 ///
 /// Schema `#/components/schemas/PeopleSocialProfile`.
-#[cfg(feature = "website-people")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PeopleSocialProfile {
     /// Service the account belongs to, for example `linkedin` or `twitter`.
@@ -4196,7 +4154,6 @@ pub struct PeopleSocialProfile {
 /// Job the person holds.
 ///
 /// Schema `#/components/schemas/PeopleEmployment`.
-#[cfg(feature = "website-people")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PeopleEmployment {
     /// Employer name.
@@ -4218,7 +4175,6 @@ pub struct PeopleEmployment {
 /// Personal details of a contact.
 ///
 /// Schema `#/components/schemas/PeopleProfilePerson`.
-#[cfg(feature = "website-people")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PeopleProfilePerson {
     /// Full name shown for the contact.
@@ -4261,7 +4217,6 @@ pub struct PeopleProfilePerson {
 /// Size and financial figures of a company.
 ///
 /// Schema `#/components/schemas/PeopleCompanyMetrics`.
-#[cfg(feature = "website-people")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PeopleCompanyMetrics {
     /// Number of employees.
@@ -4280,7 +4235,6 @@ pub struct PeopleCompanyMetrics {
 /// Company a contact works for.
 ///
 /// Schema `#/components/schemas/PeopleProfileCompany`.
-#[cfg(feature = "website-people")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PeopleProfileCompany {
     /// Company name.
@@ -4320,7 +4274,6 @@ pub struct PeopleProfileCompany {
 /// Activity of a contact.
 ///
 /// Schema `#/components/schemas/PeopleProfileActive`.
-#[cfg(feature = "website-people")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PeopleProfileActive {
     /// Whether the contact is online right now.
@@ -4333,7 +4286,6 @@ pub struct PeopleProfileActive {
 /// A contact (people) profile stored in the website CRM.
 ///
 /// Schema `#/components/schemas/PeopleProfile`.
-#[cfg(feature = "website-people")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PeopleProfile {
     /// Identifier of the profile.
@@ -5326,7 +5278,6 @@ pub struct StatusPageServiceNode {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[cfg(feature = "internal")]
 pub enum StatusPageReplicaHealth {
     /// `healthy`.
     Healthy,
@@ -5337,7 +5288,6 @@ pub enum StatusPageReplicaHealth {
     /// A value this version of the crate does not know.
     Other(String),
 }
-#[cfg(feature = "internal")]
 impl StatusPageReplicaHealth {
     /// Every value this version knows, in the order of the spec.
     pub const KNOWN: &'static [StatusPageReplicaHealth] = &[
@@ -5355,7 +5305,6 @@ impl StatusPageReplicaHealth {
         }
     }
 }
-#[cfg(feature = "internal")]
 impl From<&str> for StatusPageReplicaHealth {
     fn from(value: &str) -> Self {
         match value {
@@ -5366,20 +5315,17 @@ impl From<&str> for StatusPageReplicaHealth {
         }
     }
 }
-#[cfg(feature = "internal")]
 impl ::std::str::FromStr for StatusPageReplicaHealth {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         Ok(StatusPageReplicaHealth::from(value))
     }
 }
-#[cfg(feature = "internal")]
 impl ::std::fmt::Display for StatusPageReplicaHealth {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-#[cfg(feature = "internal")]
 impl ::serde::Serialize for StatusPageReplicaHealth {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -5388,7 +5334,6 @@ impl ::serde::Serialize for StatusPageReplicaHealth {
         serializer.serialize_str(self.as_str())
     }
 }
-#[cfg(feature = "internal")]
 impl<'de> ::serde::Deserialize<'de> for StatusPageReplicaHealth {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
@@ -5626,7 +5571,6 @@ pub struct EmailSubscriptionUpdate {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[cfg(feature = "internal")]
 pub enum UserAvailabilityType {
     /// `online`.
     Online,
@@ -5637,7 +5581,6 @@ pub enum UserAvailabilityType {
     /// A value this version of the crate does not know.
     Other(String),
 }
-#[cfg(feature = "internal")]
 impl UserAvailabilityType {
     /// Every value this version knows, in the order of the spec.
     pub const KNOWN: &'static [UserAvailabilityType] = &[
@@ -5655,7 +5598,6 @@ impl UserAvailabilityType {
         }
     }
 }
-#[cfg(feature = "internal")]
 impl From<&str> for UserAvailabilityType {
     fn from(value: &str) -> Self {
         match value {
@@ -5666,20 +5608,17 @@ impl From<&str> for UserAvailabilityType {
         }
     }
 }
-#[cfg(feature = "internal")]
 impl ::std::str::FromStr for UserAvailabilityType {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         Ok(UserAvailabilityType::from(value))
     }
 }
-#[cfg(feature = "internal")]
 impl ::std::fmt::Display for UserAvailabilityType {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-#[cfg(feature = "internal")]
 impl ::serde::Serialize for UserAvailabilityType {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -5688,7 +5627,6 @@ impl ::serde::Serialize for UserAvailabilityType {
         serializer.serialize_str(self.as_str())
     }
 }
-#[cfg(feature = "internal")]
 impl<'de> ::serde::Deserialize<'de> for UserAvailabilityType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
@@ -9738,6 +9676,2002 @@ pub struct PlanCatalogPlan {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plugins: Option<Vec<crate::PluginCatalogPlugin>>,
 }
+/// Fields every event about one conversation carries. On its own, it is the payload of the events that say nothing more than which conversation they concern.
+///
+/// Schema `#/components/schemas/EventSession`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventSession {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Conversation the event is about.
+    pub session_id: String,
+    /// Inbox the conversation is filed in, or `null` when it is in none.
+    ///
+    /// Always sent; `None` stands for `null`.
+    pub inbox_id: Option<String>,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+}
+/// Whether the visitor of a conversation has the chatbox open right now.
+///
+/// Schema `#/components/schemas/EventVisitorAvailability`.
+///
+/// Values this version does not know are kept in [`Self::Other`], so a value Crisp
+/// adds later does not break decoding.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EventVisitorAvailability {
+    /// `online`.
+    Online,
+    /// `offline`.
+    Offline,
+    /// A value this version of the crate does not know.
+    Other(String),
+}
+impl EventVisitorAvailability {
+    /// Every value this version knows, in the order of the spec.
+    pub const KNOWN: &'static [EventVisitorAvailability] = &[
+        EventVisitorAvailability::Online,
+        EventVisitorAvailability::Offline,
+    ];
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            EventVisitorAvailability::Online => "online",
+            EventVisitorAvailability::Offline => "offline",
+            EventVisitorAvailability::Other(value) => value,
+        }
+    }
+}
+impl From<&str> for EventVisitorAvailability {
+    fn from(value: &str) -> Self {
+        match value {
+            "online" => EventVisitorAvailability::Online,
+            "offline" => EventVisitorAvailability::Offline,
+            other => EventVisitorAvailability::Other(other.to_owned()),
+        }
+    }
+}
+impl ::std::str::FromStr for EventVisitorAvailability {
+    type Err = ::std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(EventVisitorAvailability::from(value))
+    }
+}
+impl ::std::fmt::Display for EventVisitorAvailability {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for EventVisitorAvailability {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for EventVisitorAvailability {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(EventVisitorAvailability::from(value.as_str()))
+    }
+}
+/// Payload of `session:update_availability`.
+///
+/// Schema `#/components/schemas/EventSessionUpdateAvailability`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventSessionUpdateAvailability {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Conversation the event is about.
+    pub session_id: String,
+    /// Inbox the conversation is filed in, or `null` when it is in none.
+    ///
+    /// Always sent; `None` stands for `null`.
+    pub inbox_id: Option<String>,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+    /// The `availability` property.
+    pub availability: crate::EventVisitorAvailability,
+}
+/// Payload of `session:update_verify`.
+///
+/// Schema `#/components/schemas/EventSessionUpdateVerify`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventSessionUpdateVerify {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Conversation the event is about.
+    pub session_id: String,
+    /// Inbox the conversation is filed in, or `null` when it is in none.
+    ///
+    /// Always sent; `None` stands for `null`.
+    pub inbox_id: Option<String>,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+    /// Whether the identity of the visitor is now verified.
+    pub is_verified: bool,
+    /// The verifications recorded on the conversation.
+    pub verifications: Vec<crate::ConversationVerification>,
+    /// Set when the verification failed, with the kind of failure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<crate::EventSessionUpdateVerifyError>,
+}
+/// Payload of `session:set_email`.
+///
+/// Schema `#/components/schemas/EventSessionSetEmail`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventSessionSetEmail {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Conversation the event is about.
+    pub session_id: String,
+    /// Inbox the conversation is filed in, or `null` when it is in none.
+    ///
+    /// Always sent; `None` stands for `null`.
+    pub inbox_id: Option<String>,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+    /// New e-mail address of the visitor.
+    pub email: String,
+}
+/// Payload of `session:set_phone`.
+///
+/// Schema `#/components/schemas/EventSessionSetPhone`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventSessionSetPhone {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Conversation the event is about.
+    pub session_id: String,
+    /// Inbox the conversation is filed in, or `null` when it is in none.
+    ///
+    /// Always sent; `None` stands for `null`.
+    pub inbox_id: Option<String>,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+    /// New phone number of the visitor.
+    pub phone: String,
+}
+/// Payload of `session:set_address`.
+///
+/// Schema `#/components/schemas/EventSessionSetAddress`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventSessionSetAddress {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Conversation the event is about.
+    pub session_id: String,
+    /// Inbox the conversation is filed in, or `null` when it is in none.
+    ///
+    /// Always sent; `None` stands for `null`.
+    pub inbox_id: Option<String>,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+    /// New postal address of the visitor.
+    pub address: String,
+}
+/// Payload of `session:set_subject`.
+///
+/// Schema `#/components/schemas/EventSessionSetSubject`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventSessionSetSubject {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Conversation the event is about.
+    pub session_id: String,
+    /// Inbox the conversation is filed in, or `null` when it is in none.
+    ///
+    /// Always sent; `None` stands for `null`.
+    pub inbox_id: Option<String>,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+    /// New subject of the conversation.
+    pub subject: String,
+}
+/// Payload of `session:set_avatar`.
+///
+/// Schema `#/components/schemas/EventSessionSetAvatar`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventSessionSetAvatar {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Conversation the event is about.
+    pub session_id: String,
+    /// Inbox the conversation is filed in, or `null` when it is in none.
+    ///
+    /// Always sent; `None` stands for `null`.
+    pub inbox_id: Option<String>,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+    /// URL of the new avatar of the visitor.
+    pub avatar: String,
+}
+/// Payload of `session:set_nickname`.
+///
+/// Schema `#/components/schemas/EventSessionSetNickname`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventSessionSetNickname {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Conversation the event is about.
+    pub session_id: String,
+    /// Inbox the conversation is filed in, or `null` when it is in none.
+    ///
+    /// Always sent; `None` stands for `null`.
+    pub inbox_id: Option<String>,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+    /// New name of the visitor.
+    pub nickname: String,
+}
+/// Payload of `session:set_origin`.
+///
+/// Schema `#/components/schemas/EventSessionSetOrigin`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventSessionSetOrigin {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Conversation the event is about.
+    pub session_id: String,
+    /// Inbox the conversation is filed in, or `null` when it is in none.
+    ///
+    /// Always sent; `None` stands for `null`.
+    pub inbox_id: Option<String>,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+    /// Channel the conversation now comes from, such as `chat` or `email`.
+    pub origin: String,
+}
+/// Payload of `session:sync:topic`.
+///
+/// Schema `#/components/schemas/EventSessionSyncTopic`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventSessionSyncTopic {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Conversation the event is about.
+    pub session_id: String,
+    /// Inbox the conversation is filed in, or `null` when it is in none.
+    ///
+    /// Always sent; `None` stands for `null`.
+    pub inbox_id: Option<String>,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+    /// Topic found for the conversation.
+    pub topic: String,
+}
+/// Payload of `session:set_data`.
+///
+/// Schema `#/components/schemas/EventSessionSetData`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventSessionSetData {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Conversation the event is about.
+    pub session_id: String,
+    /// Inbox the conversation is filed in, or `null` when it is in none.
+    ///
+    /// Always sent; `None` stands for `null`.
+    pub inbox_id: Option<String>,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+    /// The `data` property.
+    pub data: crate::CustomData,
+}
+/// Payload of `session:set_segments`.
+///
+/// Schema `#/components/schemas/EventSessionSetSegments`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventSessionSetSegments {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Conversation the event is about.
+    pub session_id: String,
+    /// Inbox the conversation is filed in, or `null` when it is in none.
+    ///
+    /// Always sent; `None` stands for `null`.
+    pub inbox_id: Option<String>,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+    /// Segments of the conversation after the change.
+    pub segments: Vec<String>,
+}
+/// Payload of `session:set_block`.
+///
+/// Schema `#/components/schemas/EventSessionSetBlock`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventSessionSetBlock {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Conversation the event is about.
+    pub session_id: String,
+    /// Inbox the conversation is filed in, or `null` when it is in none.
+    ///
+    /// Always sent; `None` stands for `null`.
+    pub inbox_id: Option<String>,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+    /// Whether messages from the visitor are now blocked.
+    pub is_blocked: bool,
+}
+/// Operator who did what an event reports.
+///
+/// Schema `#/components/schemas/EventOperator`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventOperator {
+    /// User identifier of the operator.
+    pub user_id: String,
+    /// URL of the operator avatar, or `null` when there is none.
+    ///
+    /// May be left out ([`Patch::Absent`](crate::Patch::Absent)), set to `null` ([`Patch::Null`](crate::Patch::Null)) or set to a value.
+    #[serde(default, skip_serializing_if = "::crisp_runtime::Patch::is_absent")]
+    pub avatar: ::crisp_runtime::Patch<String>,
+    /// Name of the operator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nickname: Option<String>,
+}
+/// Payload of `session:set_opened` and `session:set_closed`: the operator who opened or closed the conversation.
+///
+/// Schema `#/components/schemas/EventSessionOperator`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventSessionOperator {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Conversation the event is about.
+    pub session_id: String,
+    /// Inbox the conversation is filed in, or `null` when it is in none.
+    ///
+    /// Always sent; `None` stands for `null`.
+    pub inbox_id: Option<String>,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+    /// The `operator` property.
+    pub operator: crate::EventOperator,
+}
+/// Payload of `session:set_participants`.
+///
+/// Schema `#/components/schemas/EventSessionSetParticipants`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventSessionSetParticipants {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Conversation the event is about.
+    pub session_id: String,
+    /// Inbox the conversation is filed in, or `null` when it is in none.
+    ///
+    /// Always sent; `None` stands for `null`.
+    pub inbox_id: Option<String>,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+    /// Participants copied on the conversation after the change.
+    pub participants: Vec<crate::ConversationParticipant>,
+}
+/// Payload of `session:set_mentions`.
+///
+/// Schema `#/components/schemas/EventSessionSetMentions`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventSessionSetMentions {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Conversation the event is about.
+    pub session_id: String,
+    /// Inbox the conversation is filed in, or `null` when it is in none.
+    ///
+    /// Always sent; `None` stands for `null`.
+    pub inbox_id: Option<String>,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+    /// Operators mentioned in the conversation after the change.
+    pub mentions: Vec<String>,
+}
+/// Payload of `session:set_routing`.
+///
+/// Schema `#/components/schemas/EventSessionSetRouting`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventSessionSetRouting {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Conversation the event is about.
+    pub session_id: String,
+    /// Inbox the conversation is filed in, or `null` when it is in none.
+    ///
+    /// Always sent; `None` stands for `null`.
+    pub inbox_id: Option<String>,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+    /// Operator the conversation is now assigned to, or `null` when it is unassigned.
+    ///
+    /// Always sent; `None` stands for `null`.
+    pub routing_id: Option<String>,
+    /// Operator it was assigned to before, or `null`.
+    ///
+    /// Always sent; `None` stands for `null`.
+    pub previous_routing_id: Option<String>,
+}
+/// Payload of `session:set_inbox`; `inbox_id` is the new inbox.
+///
+/// Schema `#/components/schemas/EventSessionSetInbox`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventSessionSetInbox {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Conversation the event is about.
+    pub session_id: String,
+    /// Inbox the conversation is filed in, or `null` when it is in none.
+    ///
+    /// Always sent; `None` stands for `null`.
+    pub inbox_id: Option<String>,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+    /// Inbox the conversation was in before, or `null`.
+    ///
+    /// Always sent; `None` stands for `null`.
+    pub previous_inbox_id: Option<String>,
+}
+/// Payload of `session:set_state`.
+///
+/// Schema `#/components/schemas/EventSessionSetState`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventSessionSetState {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Conversation the event is about.
+    pub session_id: String,
+    /// Inbox the conversation is filed in, or `null` when it is in none.
+    ///
+    /// Always sent; `None` stands for `null`.
+    pub inbox_id: Option<String>,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+    /// The `state` property.
+    pub state: crate::ConversationState,
+}
+/// Features the visitor device supports. The Node client types them as a list, the Go client as an object holding the list; both shapes are accepted.
+///
+/// Schema `#/components/schemas/EventCapabilities`.
+///
+/// Decoding tries the shapes in order and keeps the first that fits.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(untagged)]
+pub enum EventCapabilities {
+    /// The `List` shape.
+    List(Vec<String>),
+    /// The `Wrapped` shape.
+    Wrapped(crate::EventCapabilitiesWrapped),
+}
+/// Payload of `session:sync:capabilities`.
+///
+/// Schema `#/components/schemas/EventSessionSyncCapabilities`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventSessionSyncCapabilities {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Conversation the event is about.
+    pub session_id: String,
+    /// Inbox the conversation is filed in, or `null` when it is in none.
+    ///
+    /// Always sent; `None` stands for `null`.
+    pub inbox_id: Option<String>,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+    /// The `capabilities` property.
+    pub capabilities: crate::EventCapabilities,
+}
+/// Payload of `session:sync:geolocation`.
+///
+/// Schema `#/components/schemas/EventSessionSyncGeolocation`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventSessionSyncGeolocation {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Conversation the event is about.
+    pub session_id: String,
+    /// Inbox the conversation is filed in, or `null` when it is in none.
+    ///
+    /// Always sent; `None` stands for `null`.
+    pub inbox_id: Option<String>,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+    /// The `geolocation` property.
+    pub geolocation: crate::PeopleGeolocation,
+}
+/// Software the visitor uses, as the chatbox reports it.
+///
+/// Schema `#/components/schemas/EventDeviceSystem`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventDeviceSystem {
+    /// Operating system.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os: Option<crate::EventDeviceSystemOs>,
+    /// Browser engine.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine: Option<crate::EventDeviceSystemEngine>,
+    /// Browser.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub browser: Option<crate::EventDeviceSystemBrowser>,
+    /// Raw User-Agent string.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub useragent: Option<String>,
+}
+/// Payload of `session:sync:system`.
+///
+/// Schema `#/components/schemas/EventSessionSyncSystem`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventSessionSyncSystem {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Conversation the event is about.
+    pub session_id: String,
+    /// Inbox the conversation is filed in, or `null` when it is in none.
+    ///
+    /// Always sent; `None` stands for `null`.
+    pub inbox_id: Option<String>,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+    /// The `system` property.
+    pub system: crate::EventDeviceSystem,
+}
+/// Network the visitor connects from.
+///
+/// Schema `#/components/schemas/EventNetwork`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventNetwork {
+    /// IP address of the visitor.
+    pub ip: String,
+    /// Provider of the connection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection: Option<crate::EventNetworkConnection>,
+}
+/// Payload of `session:sync:network`.
+///
+/// Schema `#/components/schemas/EventSessionSyncNetwork`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventSessionSyncNetwork {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Conversation the event is about.
+    pub session_id: String,
+    /// Inbox the conversation is filed in, or `null` when it is in none.
+    ///
+    /// Always sent; `None` stands for `null`.
+    pub inbox_id: Option<String>,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+    /// The `network` property.
+    pub network: crate::EventNetwork,
+}
+/// Payload of `session:sync:timezone`.
+///
+/// Schema `#/components/schemas/EventSessionSyncTimezone`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventSessionSyncTimezone {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Conversation the event is about.
+    pub session_id: String,
+    /// Inbox the conversation is filed in, or `null` when it is in none.
+    ///
+    /// Always sent; `None` stands for `null`.
+    pub inbox_id: Option<String>,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+    /// Time zone of the visitor.
+    pub timezone: crate::EventSessionSyncTimezoneTimezone,
+}
+/// Payload of `session:sync:locales`.
+///
+/// Schema `#/components/schemas/EventSessionSyncLocales`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventSessionSyncLocales {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Conversation the event is about.
+    pub session_id: String,
+    /// Inbox the conversation is filed in, or `null` when it is in none.
+    ///
+    /// Always sent; `None` stands for `null`.
+    pub inbox_id: Option<String>,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+    /// Languages of the visitor.
+    pub locales: crate::EventSessionSyncLocalesLocales,
+}
+/// Payload of `session:sync:pages`.
+///
+/// Schema `#/components/schemas/EventSessionSyncPages`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventSessionSyncPages {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Conversation the event is about.
+    pub session_id: String,
+    /// Inbox the conversation is filed in, or `null` when it is in none.
+    ///
+    /// Always sent; `None` stands for `null`.
+    pub inbox_id: Option<String>,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+    /// Pages viewed since the last report.
+    pub pages: Vec<crate::ConversationPage>,
+}
+/// Payload of `session:sync:events`.
+///
+/// Schema `#/components/schemas/EventSessionSyncEvents`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventSessionSyncEvents {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Conversation the event is about.
+    pub session_id: String,
+    /// Inbox the conversation is filed in, or `null` when it is in none.
+    ///
+    /// Always sent; `None` stands for `null`.
+    pub inbox_id: Option<String>,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+    /// Events recorded since the last report.
+    pub events: Vec<crate::ConversationEvent>,
+}
+/// Payload of `session:sync:rating`.
+///
+/// Schema `#/components/schemas/EventSessionSyncRating`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventSessionSyncRating {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Conversation the event is about.
+    pub session_id: String,
+    /// Inbox the conversation is filed in, or `null` when it is in none.
+    ///
+    /// Always sent; `None` stands for `null`.
+    pub inbox_id: Option<String>,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+    /// Rating the visitor left.
+    pub rating: crate::EventSessionSyncRatingRating,
+}
+/// Payload of `session:error`.
+///
+/// Schema `#/components/schemas/EventSessionError`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventSessionError {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Conversation the event is about.
+    pub session_id: String,
+    /// Inbox the conversation is filed in, or `null` when it is in none.
+    ///
+    /// Always sent; `None` stands for `null`.
+    pub inbox_id: Option<String>,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+    /// Kind of value the error is about.
+    pub r#type: String,
+    /// Value involved in the error.
+    pub value: String,
+    /// Value held before.
+    pub previous_value: String,
+}
+/// Fields every kind of message event carries, whatever its `type`.
+///
+/// Schema `#/components/schemas/EventMessageBase`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventMessageBase {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Conversation the event is about.
+    pub session_id: String,
+    /// Inbox the conversation is filed in, or `null` when it is in none.
+    ///
+    /// Always sent; `None` stands for `null`.
+    pub inbox_id: Option<String>,
+    /// The `from` property.
+    pub from: crate::MessageFrom,
+    /// The `origin` property.
+    pub origin: crate::MessageOrigin,
+    /// Identifier of the message within the conversation.
+    pub fingerprint: i64,
+    /// When the message was sent, in milliseconds since the Unix epoch.
+    pub timestamp: u64,
+    /// The `user` property.
+    pub user: crate::MessageUser,
+    /// Operators mentioned in the message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mentions: Option<Vec<String>>,
+    /// Whether Crisp stored the message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stamped: Option<bool>,
+    /// Whether an automation sent the message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub automated: Option<bool>,
+    /// Whether the message was edited after it was sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited: Option<bool>,
+    /// Whether the message was translated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub translated: Option<bool>,
+    /// Items the message refers to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub references: Option<Vec<crate::MessageReference>>,
+    /// The `original` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original: Option<crate::MessageOriginal>,
+    /// Extra properties of the message, in a shape Crisp does not document.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub properties: Option<::serde_json::Value>,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+}
+/// A message event about a `text` message.
+///
+/// Schema `#/components/schemas/EventMessageText`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventMessageText {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Conversation the event is about.
+    pub session_id: String,
+    /// Inbox the conversation is filed in, or `null` when it is in none.
+    ///
+    /// Always sent; `None` stands for `null`.
+    pub inbox_id: Option<String>,
+    /// The `from` property.
+    pub from: crate::MessageFrom,
+    /// The `origin` property.
+    pub origin: crate::MessageOrigin,
+    /// Identifier of the message within the conversation.
+    pub fingerprint: i64,
+    /// When the message was sent, in milliseconds since the Unix epoch.
+    pub timestamp: u64,
+    /// The `user` property.
+    pub user: crate::MessageUser,
+    /// Operators mentioned in the message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mentions: Option<Vec<String>>,
+    /// Whether Crisp stored the message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stamped: Option<bool>,
+    /// Whether an automation sent the message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub automated: Option<bool>,
+    /// Whether the message was edited after it was sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited: Option<bool>,
+    /// Whether the message was translated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub translated: Option<bool>,
+    /// Items the message refers to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub references: Option<Vec<crate::MessageReference>>,
+    /// The `original` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original: Option<crate::MessageOriginal>,
+    /// Extra properties of the message, in a shape Crisp does not document.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub properties: Option<::serde_json::Value>,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+    /// Message type.
+    pub r#type: crate::EventMessageTextType,
+    /// Text of the message (Markdown).
+    pub content: String,
+}
+/// A message event about a `note` message.
+///
+/// Schema `#/components/schemas/EventMessageNote`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventMessageNote {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Conversation the event is about.
+    pub session_id: String,
+    /// Inbox the conversation is filed in, or `null` when it is in none.
+    ///
+    /// Always sent; `None` stands for `null`.
+    pub inbox_id: Option<String>,
+    /// The `from` property.
+    pub from: crate::MessageFrom,
+    /// The `origin` property.
+    pub origin: crate::MessageOrigin,
+    /// Identifier of the message within the conversation.
+    pub fingerprint: i64,
+    /// When the message was sent, in milliseconds since the Unix epoch.
+    pub timestamp: u64,
+    /// The `user` property.
+    pub user: crate::MessageUser,
+    /// Operators mentioned in the message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mentions: Option<Vec<String>>,
+    /// Whether Crisp stored the message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stamped: Option<bool>,
+    /// Whether an automation sent the message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub automated: Option<bool>,
+    /// Whether the message was edited after it was sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited: Option<bool>,
+    /// Whether the message was translated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub translated: Option<bool>,
+    /// Items the message refers to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub references: Option<Vec<crate::MessageReference>>,
+    /// The `original` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original: Option<crate::MessageOriginal>,
+    /// Extra properties of the message, in a shape Crisp does not document.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub properties: Option<::serde_json::Value>,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+    /// Message type.
+    pub r#type: crate::EventMessageNoteType,
+    /// Text of the private note (Markdown).
+    pub content: String,
+}
+/// A message event about a `file` message.
+///
+/// Schema `#/components/schemas/EventMessageFile`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventMessageFile {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Conversation the event is about.
+    pub session_id: String,
+    /// Inbox the conversation is filed in, or `null` when it is in none.
+    ///
+    /// Always sent; `None` stands for `null`.
+    pub inbox_id: Option<String>,
+    /// The `from` property.
+    pub from: crate::MessageFrom,
+    /// The `origin` property.
+    pub origin: crate::MessageOrigin,
+    /// Identifier of the message within the conversation.
+    pub fingerprint: i64,
+    /// When the message was sent, in milliseconds since the Unix epoch.
+    pub timestamp: u64,
+    /// The `user` property.
+    pub user: crate::MessageUser,
+    /// Operators mentioned in the message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mentions: Option<Vec<String>>,
+    /// Whether Crisp stored the message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stamped: Option<bool>,
+    /// Whether an automation sent the message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub automated: Option<bool>,
+    /// Whether the message was edited after it was sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited: Option<bool>,
+    /// Whether the message was translated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub translated: Option<bool>,
+    /// Items the message refers to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub references: Option<Vec<crate::MessageReference>>,
+    /// The `original` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original: Option<crate::MessageOriginal>,
+    /// Extra properties of the message, in a shape Crisp does not document.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub properties: Option<::serde_json::Value>,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+    /// Message type.
+    pub r#type: crate::EventMessageFileType,
+    /// The `content` property.
+    pub content: crate::MessageContentFile,
+}
+/// A message event about a `animation` message.
+///
+/// Schema `#/components/schemas/EventMessageAnimation`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventMessageAnimation {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Conversation the event is about.
+    pub session_id: String,
+    /// Inbox the conversation is filed in, or `null` when it is in none.
+    ///
+    /// Always sent; `None` stands for `null`.
+    pub inbox_id: Option<String>,
+    /// The `from` property.
+    pub from: crate::MessageFrom,
+    /// The `origin` property.
+    pub origin: crate::MessageOrigin,
+    /// Identifier of the message within the conversation.
+    pub fingerprint: i64,
+    /// When the message was sent, in milliseconds since the Unix epoch.
+    pub timestamp: u64,
+    /// The `user` property.
+    pub user: crate::MessageUser,
+    /// Operators mentioned in the message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mentions: Option<Vec<String>>,
+    /// Whether Crisp stored the message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stamped: Option<bool>,
+    /// Whether an automation sent the message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub automated: Option<bool>,
+    /// Whether the message was edited after it was sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited: Option<bool>,
+    /// Whether the message was translated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub translated: Option<bool>,
+    /// Items the message refers to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub references: Option<Vec<crate::MessageReference>>,
+    /// The `original` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original: Option<crate::MessageOriginal>,
+    /// Extra properties of the message, in a shape Crisp does not document.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub properties: Option<::serde_json::Value>,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+    /// Message type.
+    pub r#type: crate::EventMessageAnimationType,
+    /// The `content` property.
+    pub content: crate::MessageContentAnimation,
+}
+/// A message event about a `audio` message.
+///
+/// Schema `#/components/schemas/EventMessageAudio`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventMessageAudio {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Conversation the event is about.
+    pub session_id: String,
+    /// Inbox the conversation is filed in, or `null` when it is in none.
+    ///
+    /// Always sent; `None` stands for `null`.
+    pub inbox_id: Option<String>,
+    /// The `from` property.
+    pub from: crate::MessageFrom,
+    /// The `origin` property.
+    pub origin: crate::MessageOrigin,
+    /// Identifier of the message within the conversation.
+    pub fingerprint: i64,
+    /// When the message was sent, in milliseconds since the Unix epoch.
+    pub timestamp: u64,
+    /// The `user` property.
+    pub user: crate::MessageUser,
+    /// Operators mentioned in the message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mentions: Option<Vec<String>>,
+    /// Whether Crisp stored the message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stamped: Option<bool>,
+    /// Whether an automation sent the message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub automated: Option<bool>,
+    /// Whether the message was edited after it was sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited: Option<bool>,
+    /// Whether the message was translated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub translated: Option<bool>,
+    /// Items the message refers to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub references: Option<Vec<crate::MessageReference>>,
+    /// The `original` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original: Option<crate::MessageOriginal>,
+    /// Extra properties of the message, in a shape Crisp does not document.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub properties: Option<::serde_json::Value>,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+    /// Message type.
+    pub r#type: crate::EventMessageAudioType,
+    /// The `content` property.
+    pub content: crate::MessageContentAudio,
+}
+/// A message event about a `picker` message.
+///
+/// Schema `#/components/schemas/EventMessagePicker`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventMessagePicker {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Conversation the event is about.
+    pub session_id: String,
+    /// Inbox the conversation is filed in, or `null` when it is in none.
+    ///
+    /// Always sent; `None` stands for `null`.
+    pub inbox_id: Option<String>,
+    /// The `from` property.
+    pub from: crate::MessageFrom,
+    /// The `origin` property.
+    pub origin: crate::MessageOrigin,
+    /// Identifier of the message within the conversation.
+    pub fingerprint: i64,
+    /// When the message was sent, in milliseconds since the Unix epoch.
+    pub timestamp: u64,
+    /// The `user` property.
+    pub user: crate::MessageUser,
+    /// Operators mentioned in the message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mentions: Option<Vec<String>>,
+    /// Whether Crisp stored the message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stamped: Option<bool>,
+    /// Whether an automation sent the message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub automated: Option<bool>,
+    /// Whether the message was edited after it was sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited: Option<bool>,
+    /// Whether the message was translated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub translated: Option<bool>,
+    /// Items the message refers to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub references: Option<Vec<crate::MessageReference>>,
+    /// The `original` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original: Option<crate::MessageOriginal>,
+    /// Extra properties of the message, in a shape Crisp does not document.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub properties: Option<::serde_json::Value>,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+    /// Message type.
+    pub r#type: crate::EventMessagePickerType,
+    /// The `content` property.
+    pub content: crate::MessageContentPicker,
+}
+/// A message event about a `field` message.
+///
+/// Schema `#/components/schemas/EventMessageField`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventMessageField {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Conversation the event is about.
+    pub session_id: String,
+    /// Inbox the conversation is filed in, or `null` when it is in none.
+    ///
+    /// Always sent; `None` stands for `null`.
+    pub inbox_id: Option<String>,
+    /// The `from` property.
+    pub from: crate::MessageFrom,
+    /// The `origin` property.
+    pub origin: crate::MessageOrigin,
+    /// Identifier of the message within the conversation.
+    pub fingerprint: i64,
+    /// When the message was sent, in milliseconds since the Unix epoch.
+    pub timestamp: u64,
+    /// The `user` property.
+    pub user: crate::MessageUser,
+    /// Operators mentioned in the message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mentions: Option<Vec<String>>,
+    /// Whether Crisp stored the message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stamped: Option<bool>,
+    /// Whether an automation sent the message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub automated: Option<bool>,
+    /// Whether the message was edited after it was sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited: Option<bool>,
+    /// Whether the message was translated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub translated: Option<bool>,
+    /// Items the message refers to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub references: Option<Vec<crate::MessageReference>>,
+    /// The `original` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original: Option<crate::MessageOriginal>,
+    /// Extra properties of the message, in a shape Crisp does not document.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub properties: Option<::serde_json::Value>,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+    /// Message type.
+    pub r#type: crate::EventMessageFieldType,
+    /// The `content` property.
+    pub content: crate::MessageContentField,
+}
+/// A message event about a `carousel` message.
+///
+/// Schema `#/components/schemas/EventMessageCarousel`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventMessageCarousel {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Conversation the event is about.
+    pub session_id: String,
+    /// Inbox the conversation is filed in, or `null` when it is in none.
+    ///
+    /// Always sent; `None` stands for `null`.
+    pub inbox_id: Option<String>,
+    /// The `from` property.
+    pub from: crate::MessageFrom,
+    /// The `origin` property.
+    pub origin: crate::MessageOrigin,
+    /// Identifier of the message within the conversation.
+    pub fingerprint: i64,
+    /// When the message was sent, in milliseconds since the Unix epoch.
+    pub timestamp: u64,
+    /// The `user` property.
+    pub user: crate::MessageUser,
+    /// Operators mentioned in the message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mentions: Option<Vec<String>>,
+    /// Whether Crisp stored the message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stamped: Option<bool>,
+    /// Whether an automation sent the message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub automated: Option<bool>,
+    /// Whether the message was edited after it was sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited: Option<bool>,
+    /// Whether the message was translated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub translated: Option<bool>,
+    /// Items the message refers to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub references: Option<Vec<crate::MessageReference>>,
+    /// The `original` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original: Option<crate::MessageOriginal>,
+    /// Extra properties of the message, in a shape Crisp does not document.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub properties: Option<::serde_json::Value>,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+    /// Message type.
+    pub r#type: crate::EventMessageCarouselType,
+    /// The `content` property.
+    pub content: crate::MessageContentCarousel,
+}
+/// A message event about a `event` message.
+///
+/// Schema `#/components/schemas/EventMessageEvent`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventMessageEvent {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Conversation the event is about.
+    pub session_id: String,
+    /// Inbox the conversation is filed in, or `null` when it is in none.
+    ///
+    /// Always sent; `None` stands for `null`.
+    pub inbox_id: Option<String>,
+    /// The `from` property.
+    pub from: crate::MessageFrom,
+    /// The `origin` property.
+    pub origin: crate::MessageOrigin,
+    /// Identifier of the message within the conversation.
+    pub fingerprint: i64,
+    /// When the message was sent, in milliseconds since the Unix epoch.
+    pub timestamp: u64,
+    /// The `user` property.
+    pub user: crate::MessageUser,
+    /// Operators mentioned in the message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mentions: Option<Vec<String>>,
+    /// Whether Crisp stored the message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stamped: Option<bool>,
+    /// Whether an automation sent the message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub automated: Option<bool>,
+    /// Whether the message was edited after it was sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited: Option<bool>,
+    /// Whether the message was translated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub translated: Option<bool>,
+    /// Items the message refers to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub references: Option<Vec<crate::MessageReference>>,
+    /// The `original` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original: Option<crate::MessageOriginal>,
+    /// Extra properties of the message, in a shape Crisp does not document.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub properties: Option<::serde_json::Value>,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+    /// Message type.
+    pub r#type: crate::EventMessageEventType,
+    /// The `content` property.
+    pub content: crate::MessageContentEvent,
+}
+/// Payload of `message:send` and `message:received`: the message, tagged by its `type`. The Node client leaves `note` and `event` out of `message:send`, the Go client lists them for both events; both are accepted.
+///
+/// Schema `#/components/schemas/EventMessage`.
+///
+/// Variants are told apart by the `type` property; unknown values are kept in [`Self::Other`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum EventMessage {
+    /// `type` is `text`.
+    Text(crate::EventMessageText),
+    /// `type` is `note`.
+    Note(crate::EventMessageNote),
+    /// `type` is `file`.
+    File(crate::EventMessageFile),
+    /// `type` is `animation`.
+    Animation(crate::EventMessageAnimation),
+    /// `type` is `audio`.
+    Audio(crate::EventMessageAudio),
+    /// `type` is `picker`.
+    Picker(crate::EventMessagePicker),
+    /// `type` is `field`.
+    Field(crate::EventMessageField),
+    /// `type` is `carousel`.
+    Carousel(crate::EventMessageCarousel),
+    /// `type` is `event`.
+    Event(crate::EventMessageEvent),
+    /// A variant this version of the crate does not know, kept as JSON.
+    Other(::serde_json::Value),
+}
+impl ::serde::Serialize for EventMessage {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match self {
+            EventMessage::Text(value) => ::serde::Serialize::serialize(value, serializer),
+            EventMessage::Note(value) => ::serde::Serialize::serialize(value, serializer),
+            EventMessage::File(value) => ::serde::Serialize::serialize(value, serializer),
+            EventMessage::Animation(value) => {
+                ::serde::Serialize::serialize(value, serializer)
+            }
+            EventMessage::Audio(value) => {
+                ::serde::Serialize::serialize(value, serializer)
+            }
+            EventMessage::Picker(value) => {
+                ::serde::Serialize::serialize(value, serializer)
+            }
+            EventMessage::Field(value) => {
+                ::serde::Serialize::serialize(value, serializer)
+            }
+            EventMessage::Carousel(value) => {
+                ::serde::Serialize::serialize(value, serializer)
+            }
+            EventMessage::Event(value) => {
+                ::serde::Serialize::serialize(value, serializer)
+            }
+            EventMessage::Other(value) => {
+                ::serde::Serialize::serialize(value, serializer)
+            }
+        }
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for EventMessage {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <::serde_json::Value as ::serde::Deserialize>::deserialize(
+            deserializer,
+        )?;
+        let tag = value
+            .get("type")
+            .and_then(::serde_json::Value::as_str)
+            .map(str::to_owned);
+        match tag.as_deref() {
+            Some("text") => ::crisp_runtime::from_value(value).map(EventMessage::Text),
+            Some("note") => ::crisp_runtime::from_value(value).map(EventMessage::Note),
+            Some("file") => ::crisp_runtime::from_value(value).map(EventMessage::File),
+            Some("animation") => {
+                ::crisp_runtime::from_value(value).map(EventMessage::Animation)
+            }
+            Some("audio") => ::crisp_runtime::from_value(value).map(EventMessage::Audio),
+            Some("picker") => {
+                ::crisp_runtime::from_value(value).map(EventMessage::Picker)
+            }
+            Some("field") => ::crisp_runtime::from_value(value).map(EventMessage::Field),
+            Some("carousel") => {
+                ::crisp_runtime::from_value(value).map(EventMessage::Carousel)
+            }
+            Some("event") => ::crisp_runtime::from_value(value).map(EventMessage::Event),
+            Some(_) => Ok(EventMessage::Other(value)),
+            None => Err(::serde::de::Error::missing_field("type")),
+        }
+    }
+}
+/// Payload of `message:updated`.
+///
+/// Schema `#/components/schemas/EventMessageUpdated`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventMessageUpdated {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Conversation the event is about.
+    pub session_id: String,
+    /// Inbox the conversation is filed in, or `null` when it is in none.
+    ///
+    /// Always sent; `None` stands for `null`.
+    pub inbox_id: Option<String>,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+    /// Identifier of the edited message within the conversation.
+    pub fingerprint: i64,
+    /// The `content` property.
+    pub content: crate::MessageContent,
+}
+/// Payload of `message:removed`.
+///
+/// Schema `#/components/schemas/EventMessageRemoved`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventMessageRemoved {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Conversation the event is about.
+    pub session_id: String,
+    /// Inbox the conversation is filed in, or `null` when it is in none.
+    ///
+    /// Always sent; `None` stands for `null`.
+    pub inbox_id: Option<String>,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+    /// Identifier of the removed message within the conversation.
+    pub fingerprint: i64,
+}
+/// Payload of `message:compose:send`.
+///
+/// Schema `#/components/schemas/EventMessageComposeSend`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventMessageComposeSend {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Conversation the event is about.
+    pub session_id: String,
+    /// Inbox the conversation is filed in, or `null` when it is in none.
+    ///
+    /// Always sent; `None` stands for `null`.
+    pub inbox_id: Option<String>,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+    /// The `type` property.
+    pub r#type: crate::ComposeType,
+    /// Start of the text being typed, when the chatbox shares it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub excerpt: Option<String>,
+    /// When typing started or stopped, in milliseconds since the Unix epoch.
+    pub timestamp: u64,
+    /// Whether an automation is typing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub automated: Option<bool>,
+}
+/// Payload of `message:compose:receive`.
+///
+/// Schema `#/components/schemas/EventMessageComposeReceive`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventMessageComposeReceive {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Conversation the event is about.
+    pub session_id: String,
+    /// Inbox the conversation is filed in, or `null` when it is in none.
+    ///
+    /// Always sent; `None` stands for `null`.
+    pub inbox_id: Option<String>,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+    /// The `type` property.
+    pub r#type: crate::ComposeType,
+    /// Start of the text being typed, when the chatbox shares it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub excerpt: Option<String>,
+    /// When typing started or stopped, in milliseconds since the Unix epoch.
+    pub timestamp: u64,
+    /// Whether an automation is typing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub automated: Option<bool>,
+    /// The `user` property.
+    pub user: crate::MessageUser,
+}
+/// Payload of the `message:acknowledge:*` events, except `message:acknowledge:ignored`.
+///
+/// Schema `#/components/schemas/EventMessageAcknowledge`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventMessageAcknowledge {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Conversation the event is about.
+    pub session_id: String,
+    /// Inbox the conversation is filed in, or `null` when it is in none.
+    ///
+    /// Always sent; `None` stands for `null`.
+    pub inbox_id: Option<String>,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+    /// The `origin` property.
+    pub origin: crate::MessageOrigin,
+    /// Messages acknowledged, by fingerprint.
+    pub fingerprints: Vec<i64>,
+    /// Details of the acknowledgement.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<crate::EventMessageAcknowledgeDetails>,
+}
+/// Payload of `message:acknowledge:ignored`.
+///
+/// Schema `#/components/schemas/EventMessageAcknowledgeIgnored`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventMessageAcknowledgeIgnored {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Conversation the event is about.
+    pub session_id: String,
+    /// Inbox the conversation is filed in, or `null` when it is in none.
+    ///
+    /// Always sent; `None` stands for `null`.
+    pub inbox_id: Option<String>,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+    /// The `origin` property.
+    pub origin: crate::MessageOrigin,
+    /// Messages acknowledged, by fingerprint.
+    pub fingerprints: Vec<i64>,
+    /// Why the messages were not delivered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<crate::EventMessageAcknowledgeIgnoredDetails>,
+}
+/// Payload of `spam:message`.
+///
+/// Schema `#/components/schemas/EventSpamMessage`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventSpamMessage {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Identifier of the held message.
+    pub spam_id: String,
+    /// Kind of message held, for example `email`.
+    pub r#type: String,
+    /// Why the message was held.
+    pub reason: String,
+    /// Data about the message, in a shape Crisp does not document.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<::serde_json::Map<String, ::serde_json::Value>>,
+    /// Headers of the held message, by name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub headers: Option<::std::collections::BTreeMap<String, String>>,
+    /// When the message was held, in milliseconds since the Unix epoch.
+    pub timestamp: u64,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+}
+/// Payload of `spam:decision`.
+///
+/// Schema `#/components/schemas/EventSpamDecision`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventSpamDecision {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Identifier of the held message.
+    pub spam_id: String,
+    /// What was decided, for example to deliver or to delete the message.
+    pub action: String,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+}
+/// Payload of `people:profile:created` and `people:profile:removed`: the contact profile concerned.
+///
+/// Schema `#/components/schemas/EventPeopleProfile`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventPeopleProfile {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Identifier of the contact profile.
+    pub people_id: String,
+    /// E-mail address of the contact, when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+}
+/// Payload of `people:profile:updated`.
+///
+/// Schema `#/components/schemas/EventPeopleProfileUpdated`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventPeopleProfileUpdated {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Identifier of the contact profile.
+    pub people_id: String,
+    /// E-mail address of the contact, when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// The `update` property.
+    pub update: crate::PeopleProfile,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+}
+/// Payload of `people:bind:session`.
+///
+/// Schema `#/components/schemas/EventPeopleBindSession`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventPeopleBindSession {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Conversation the event is about.
+    pub session_id: String,
+    /// Inbox the conversation is filed in, or `null` when it is in none.
+    ///
+    /// Always sent; `None` stands for `null`.
+    pub inbox_id: Option<String>,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+    /// Contact profile the conversation is now linked to.
+    pub people_id: String,
+}
+/// Payload of `people:sync:profile`.
+///
+/// Schema `#/components/schemas/EventPeopleSyncProfile`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventPeopleSyncProfile {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Conversation the event is about.
+    pub session_id: String,
+    /// Inbox the conversation is filed in, or `null` when it is in none.
+    ///
+    /// Always sent; `None` stands for `null`.
+    pub inbox_id: Option<String>,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+    /// Contact profile of the visitor.
+    pub people_id: String,
+    /// The `identity` property.
+    pub identity: crate::PeopleProfile,
+}
+/// A row of a contact import that was left out.
+///
+/// Schema `#/components/schemas/EventImportSkipped`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventImportSkipped {
+    /// Identifier of the row, such as its e-mail address, or `null`.
+    ///
+    /// Always sent; `None` stands for `null`.
+    pub identifier: Option<String>,
+    /// Why the row was left out.
+    pub reason: String,
+}
+/// Rows of a contact import that were left out. The Go client types them as a list, the Node client as an object holding the list; both shapes are accepted (the list is tried first, since an object of optional fields would also take an empty list).
+///
+/// Schema `#/components/schemas/EventImportItems`.
+///
+/// Decoding tries the shapes in order and keeps the first that fits.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(untagged)]
+pub enum EventImportItems {
+    /// The `List` shape.
+    List(Vec<crate::EventImportSkipped>),
+    /// The `Grouped` shape.
+    Grouped(crate::EventImportItemsGrouped),
+}
+/// Payload of `people:import:progress`.
+///
+/// Schema `#/components/schemas/EventPeopleImportProgress`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventPeopleImportProgress {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Identifier of the import. Only the Go client names it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub import_id: Option<String>,
+    /// Contact profile the event is about, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub people_id: Option<String>,
+    /// Share of the import done, in percent.
+    pub progress: u8,
+    /// Row counts.
+    pub count: crate::EventPeopleImportProgressCount,
+    /// The `items` property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub items: Option<crate::EventImportItems>,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+}
+/// Payload of `people:import:done`.
+///
+/// Schema `#/components/schemas/EventPeopleImportDone`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventPeopleImportDone {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Identifier of the import. Only the Go client names it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub import_id: Option<String>,
+    /// Contact profile the event is about, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub people_id: Option<String>,
+    /// Whether the import ended with an error.
+    pub error: bool,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+}
+/// Payload of `campaign:progress`.
+///
+/// Schema `#/components/schemas/EventCampaignProgress`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventCampaignProgress {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Campaign the event is about.
+    pub campaign_id: String,
+    /// Share of the recipients reached, in percent.
+    pub progress: u8,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+}
+/// Payload of `campaign:dispatched`.
+///
+/// Schema `#/components/schemas/EventCampaignDispatched`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventCampaignDispatched {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Campaign the event is about.
+    pub campaign_id: String,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+}
+/// Payload of `campaign:running`.
+///
+/// Schema `#/components/schemas/EventCampaignRunning`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventCampaignRunning {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Campaign the event is about.
+    pub campaign_id: String,
+    /// Whether the campaign is now running.
+    pub running: bool,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+}
+/// Payload of `browsing:request:initiated`.
+///
+/// Schema `#/components/schemas/EventBrowsingRequestInitiated`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventBrowsingRequestInitiated {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Conversation the event is about.
+    pub session_id: String,
+    /// Inbox the conversation is filed in, or `null` when it is in none.
+    ///
+    /// Always sent; `None` stands for `null`.
+    pub inbox_id: Option<String>,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+    /// Identifier of the co-browsing session.
+    pub browsing_id: String,
+    /// Token to join the co-browsing session with.
+    pub browsing_token: String,
+}
+/// Payload of `call:request:initiated` and `call:request:rejected`.
+///
+/// Schema `#/components/schemas/EventCallRequest`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventCallRequest {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Conversation the event is about.
+    pub session_id: String,
+    /// Inbox the conversation is filed in, or `null` when it is in none.
+    ///
+    /// Always sent; `None` stands for `null`.
+    pub inbox_id: Option<String>,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+    /// Identifier of the call.
+    pub call_id: String,
+}
+/// Payload of `identity:verify:request`.
+///
+/// Schema `#/components/schemas/EventIdentityVerifyRequest`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventIdentityVerifyRequest {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Plugin asked to carry out the verification.
+    pub plugin_id: String,
+    /// Conversation the event is about.
+    pub session_id: String,
+    /// Inbox the conversation is filed in. Only the Go client names it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inbox_id: Option<String>,
+    /// Identity to verify, such as an e-mail address or a phone number.
+    pub target: String,
+    /// Code to send to the target.
+    pub code: String,
+    /// URL that confirms the verification.
+    pub confirm_url: String,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+}
+/// Payload of `widget:action:processed`.
+///
+/// Schema `#/components/schemas/EventWidgetActionProcessed`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventWidgetActionProcessed {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Conversation the event is about.
+    pub session_id: String,
+    /// Inbox the conversation is filed in, or `null` when it is in none.
+    ///
+    /// Always sent; `None` stands for `null`.
+    pub inbox_id: Option<String>,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+    /// Plugin whose widget ran the action.
+    pub plugin_id: String,
+    /// Identifier tying the result to the action that was run.
+    pub correlation_id: String,
+    /// Whether the action succeeded.
+    pub outcome: crate::EventWidgetActionProcessedOutcome,
+    /// What the action returned, as the plugin defines it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<::serde_json::Map<String, ::serde_json::Value>>,
+}
+/// A monitored node of a status page whose health changed.
+///
+/// Schema `#/components/schemas/EventStatusNode`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventStatusNode {
+    /// Name of the node.
+    pub label: String,
+    /// Replica of the node concerned.
+    pub replica: String,
+}
+/// Payload of `status:health:changed`.
+///
+/// Schema `#/components/schemas/EventStatusHealthChanged`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventStatusHealthChanged {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// The `health` property.
+    pub health: crate::StatusPageReplicaHealth,
+    /// Nodes whose health changed.
+    pub nodes: Vec<crate::EventStatusNode>,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+}
+/// Payload of `website:update_visitors_count`.
+///
+/// Schema `#/components/schemas/EventWebsiteUpdateVisitorsCount`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventWebsiteUpdateVisitorsCount {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Visitors browsing the website right now.
+    pub visitors_count: u32,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+}
+/// Payload of `website:update_operators_availability`.
+///
+/// Schema `#/components/schemas/EventWebsiteUpdateOperatorsAvailability`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventWebsiteUpdateOperatorsAvailability {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// User identifier of the operator.
+    pub user_id: String,
+    /// New availability of the operator.
+    pub availability: crate::EventWebsiteUpdateOperatorsAvailabilityAvailability,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+}
+/// Payload of `website:users:available`.
+///
+/// Schema `#/components/schemas/EventWebsiteUsersAvailable`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventWebsiteUsersAvailable {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Whether at least one operator is available.
+    pub available: bool,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+}
+/// Payload of `email:subscribe`.
+///
+/// Schema `#/components/schemas/EventEmailSubscribe`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventEmailSubscribe {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// E-mail address concerned.
+    pub email: String,
+    /// Whether the address now receives the website's e-mails.
+    pub subscribed: bool,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+}
+/// Payload of `email:track:view`.
+///
+/// Schema `#/components/schemas/EventEmailTrackView`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventEmailTrackView {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Kind of e-mail that was opened, for example `campaign`.
+    pub r#type: String,
+    /// Identifier of the e-mail within its kind.
+    pub identifier: String,
+    /// How the view was tracked.
+    pub mode: String,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+}
+/// Payload of `plugin:channel`.
+///
+/// Schema `#/components/schemas/EventPluginChannel`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventPluginChannel {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Plugin the event is about.
+    pub plugin_id: String,
+    /// Kind of payload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    /// Namespace of the payload, chosen by the plugin.
+    pub namespace: String,
+    /// Identifier of the payload within its namespace.
+    pub identifier: String,
+    /// Data relayed, as the plugin defines it.
+    pub payload: ::serde_json::Value,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+}
+/// Payload of `plugin:event`.
+///
+/// Schema `#/components/schemas/EventPluginEvent`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventPluginEvent {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Plugin the event is about.
+    pub plugin_id: String,
+    /// URN of the plugin.
+    pub urn: String,
+    /// Name of the event, chosen by the plugin.
+    pub name: String,
+    /// Data of the event, as the plugin defines it.
+    pub data: ::serde_json::Map<String, ::serde_json::Value>,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+}
+/// Payload of `plugin:subscription:updated`.
+///
+/// Schema `#/components/schemas/EventPluginSubscriptionUpdated`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventPluginSubscriptionUpdated {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Plugin the event is about.
+    pub plugin_id: String,
+    /// Whether the plugin is now installed on the website.
+    pub bound: bool,
+    /// What the change applies to.
+    pub target: String,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+}
+/// Payload of `plugin:settings:saved`.
+///
+/// Schema `#/components/schemas/EventPluginSettingsSaved`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventPluginSettingsSaved {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// Plugin the event is about.
+    pub plugin_id: String,
+    /// Settings saved, in the plugin's own shape.
+    pub settings: ::serde_json::Map<String, ::serde_json::Value>,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+}
+/// Payload of `plan:subscription:updated`.
+///
+/// Schema `#/components/schemas/EventPlanSubscriptionUpdated`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventPlanSubscriptionUpdated {
+    /// Website the event belongs to.
+    pub website_id: String,
+    /// The `plan` property.
+    pub plan: crate::PlanSubscription,
+    /// Routing identifiers attached to the event. Only the Go client names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_ids: Option<Vec<String>>,
+}
+/// Payload of an event that only Crisp's internal reference names, without describing its content; kept as JSON.
+///
+/// Schema `#/components/schemas/EventUndocumented`.
+#[cfg(feature = "internal")]
+pub type EventUndocumented = ::serde_json::Value;
 /// Rich preview data.
 #[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -10670,7 +12604,6 @@ impl<'de> ::serde::Deserialize<'de> for ConversationWidgetDataEditAction {
     }
 }
 /// Website the plan is attached to.
-#[cfg(feature = "plan-subscription")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PlanSubscriptionWebsite {
     /// Website identifier.
@@ -10687,7 +12620,6 @@ pub struct PlanSubscriptionWebsite {
     pub logo: Option<String>,
 }
 /// User responsible for the subscription, when there is one.
-#[cfg(feature = "plan-subscription")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PlanSubscriptionOwner {
     /// User identifier.
@@ -11286,7 +13218,6 @@ pub struct HelpdeskSettingsAccess {
     pub jwt_secret: Option<String>,
 }
 /// Approximate position.
-#[cfg(feature = "website-people")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PeopleGeolocationCoordinates {
     /// Latitude in degrees.
@@ -12753,4 +14684,759 @@ pub struct PluginCatalogDetailsAuthor {
     /// URL of the author avatar, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub avatar: Option<String>,
+}
+/// Set when the verification failed, with the kind of failure.
+///
+/// Values this version does not know are kept in [`Self::Other`], so a value Crisp
+/// adds later does not break decoding.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EventSessionUpdateVerifyError {
+    /// `unknown`.
+    Unknown,
+    /// A value this version of the crate does not know.
+    Other(String),
+}
+impl EventSessionUpdateVerifyError {
+    /// Every value this version knows, in the order of the spec.
+    pub const KNOWN: &'static [EventSessionUpdateVerifyError] = &[
+        EventSessionUpdateVerifyError::Unknown,
+    ];
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            EventSessionUpdateVerifyError::Unknown => "unknown",
+            EventSessionUpdateVerifyError::Other(value) => value,
+        }
+    }
+}
+impl From<&str> for EventSessionUpdateVerifyError {
+    fn from(value: &str) -> Self {
+        match value {
+            "unknown" => EventSessionUpdateVerifyError::Unknown,
+            other => EventSessionUpdateVerifyError::Other(other.to_owned()),
+        }
+    }
+}
+impl ::std::str::FromStr for EventSessionUpdateVerifyError {
+    type Err = ::std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(EventSessionUpdateVerifyError::from(value))
+    }
+}
+impl ::std::fmt::Display for EventSessionUpdateVerifyError {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for EventSessionUpdateVerifyError {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for EventSessionUpdateVerifyError {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(EventSessionUpdateVerifyError::from(value.as_str()))
+    }
+}
+/// Capability names inside an object.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventCapabilitiesWrapped {
+    /// Capability names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capabilities: Option<Vec<String>>,
+}
+/// Operating system.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventDeviceSystemOs {
+    /// Operating system version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Operating system name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+/// Browser engine.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventDeviceSystemEngine {
+    /// Rendering engine name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Rendering engine version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+}
+/// Browser.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventDeviceSystemBrowser {
+    /// Major browser version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub major: Option<String>,
+    /// Full browser version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Browser name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+/// Provider of the connection.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventNetworkConnection {
+    /// Internet service provider.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub isp: Option<String>,
+    /// Autonomous system number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asn: Option<String>,
+}
+/// Time zone of the visitor.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventSessionSyncTimezoneTimezone {
+    /// Offset from UTC in minutes, as the browser reports it.
+    pub offset: i16,
+}
+/// Languages of the visitor.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventSessionSyncLocalesLocales {
+    /// Locale codes, preferred first.
+    pub locales: Vec<String>,
+}
+/// Rating the visitor left.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventSessionSyncRatingRating {
+    /// Number of stars, from 1 to 5.
+    pub stars: u8,
+    /// Comment left with the rating.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+/// Message type.
+///
+/// Values this version does not know are kept in [`Self::Other`], so a value Crisp
+/// adds later does not break decoding.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EventMessageTextType {
+    /// `text`.
+    Text,
+    /// A value this version of the crate does not know.
+    Other(String),
+}
+impl EventMessageTextType {
+    /// Every value this version knows, in the order of the spec.
+    pub const KNOWN: &'static [EventMessageTextType] = &[EventMessageTextType::Text];
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            EventMessageTextType::Text => "text",
+            EventMessageTextType::Other(value) => value,
+        }
+    }
+}
+impl From<&str> for EventMessageTextType {
+    fn from(value: &str) -> Self {
+        match value {
+            "text" => EventMessageTextType::Text,
+            other => EventMessageTextType::Other(other.to_owned()),
+        }
+    }
+}
+impl ::std::str::FromStr for EventMessageTextType {
+    type Err = ::std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(EventMessageTextType::from(value))
+    }
+}
+impl ::std::fmt::Display for EventMessageTextType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for EventMessageTextType {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for EventMessageTextType {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(EventMessageTextType::from(value.as_str()))
+    }
+}
+/// Message type.
+///
+/// Values this version does not know are kept in [`Self::Other`], so a value Crisp
+/// adds later does not break decoding.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EventMessageNoteType {
+    /// `note`.
+    Note,
+    /// A value this version of the crate does not know.
+    Other(String),
+}
+impl EventMessageNoteType {
+    /// Every value this version knows, in the order of the spec.
+    pub const KNOWN: &'static [EventMessageNoteType] = &[EventMessageNoteType::Note];
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            EventMessageNoteType::Note => "note",
+            EventMessageNoteType::Other(value) => value,
+        }
+    }
+}
+impl From<&str> for EventMessageNoteType {
+    fn from(value: &str) -> Self {
+        match value {
+            "note" => EventMessageNoteType::Note,
+            other => EventMessageNoteType::Other(other.to_owned()),
+        }
+    }
+}
+impl ::std::str::FromStr for EventMessageNoteType {
+    type Err = ::std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(EventMessageNoteType::from(value))
+    }
+}
+impl ::std::fmt::Display for EventMessageNoteType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for EventMessageNoteType {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for EventMessageNoteType {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(EventMessageNoteType::from(value.as_str()))
+    }
+}
+/// Message type.
+///
+/// Values this version does not know are kept in [`Self::Other`], so a value Crisp
+/// adds later does not break decoding.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EventMessageFileType {
+    /// `file`.
+    File,
+    /// A value this version of the crate does not know.
+    Other(String),
+}
+impl EventMessageFileType {
+    /// Every value this version knows, in the order of the spec.
+    pub const KNOWN: &'static [EventMessageFileType] = &[EventMessageFileType::File];
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            EventMessageFileType::File => "file",
+            EventMessageFileType::Other(value) => value,
+        }
+    }
+}
+impl From<&str> for EventMessageFileType {
+    fn from(value: &str) -> Self {
+        match value {
+            "file" => EventMessageFileType::File,
+            other => EventMessageFileType::Other(other.to_owned()),
+        }
+    }
+}
+impl ::std::str::FromStr for EventMessageFileType {
+    type Err = ::std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(EventMessageFileType::from(value))
+    }
+}
+impl ::std::fmt::Display for EventMessageFileType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for EventMessageFileType {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for EventMessageFileType {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(EventMessageFileType::from(value.as_str()))
+    }
+}
+/// Message type.
+///
+/// Values this version does not know are kept in [`Self::Other`], so a value Crisp
+/// adds later does not break decoding.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EventMessageAnimationType {
+    /// `animation`.
+    Animation,
+    /// A value this version of the crate does not know.
+    Other(String),
+}
+impl EventMessageAnimationType {
+    /// Every value this version knows, in the order of the spec.
+    pub const KNOWN: &'static [EventMessageAnimationType] = &[
+        EventMessageAnimationType::Animation,
+    ];
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            EventMessageAnimationType::Animation => "animation",
+            EventMessageAnimationType::Other(value) => value,
+        }
+    }
+}
+impl From<&str> for EventMessageAnimationType {
+    fn from(value: &str) -> Self {
+        match value {
+            "animation" => EventMessageAnimationType::Animation,
+            other => EventMessageAnimationType::Other(other.to_owned()),
+        }
+    }
+}
+impl ::std::str::FromStr for EventMessageAnimationType {
+    type Err = ::std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(EventMessageAnimationType::from(value))
+    }
+}
+impl ::std::fmt::Display for EventMessageAnimationType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for EventMessageAnimationType {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for EventMessageAnimationType {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(EventMessageAnimationType::from(value.as_str()))
+    }
+}
+/// Message type.
+///
+/// Values this version does not know are kept in [`Self::Other`], so a value Crisp
+/// adds later does not break decoding.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EventMessageAudioType {
+    /// `audio`.
+    Audio,
+    /// A value this version of the crate does not know.
+    Other(String),
+}
+impl EventMessageAudioType {
+    /// Every value this version knows, in the order of the spec.
+    pub const KNOWN: &'static [EventMessageAudioType] = &[EventMessageAudioType::Audio];
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            EventMessageAudioType::Audio => "audio",
+            EventMessageAudioType::Other(value) => value,
+        }
+    }
+}
+impl From<&str> for EventMessageAudioType {
+    fn from(value: &str) -> Self {
+        match value {
+            "audio" => EventMessageAudioType::Audio,
+            other => EventMessageAudioType::Other(other.to_owned()),
+        }
+    }
+}
+impl ::std::str::FromStr for EventMessageAudioType {
+    type Err = ::std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(EventMessageAudioType::from(value))
+    }
+}
+impl ::std::fmt::Display for EventMessageAudioType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for EventMessageAudioType {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for EventMessageAudioType {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(EventMessageAudioType::from(value.as_str()))
+    }
+}
+/// Message type.
+///
+/// Values this version does not know are kept in [`Self::Other`], so a value Crisp
+/// adds later does not break decoding.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EventMessagePickerType {
+    /// `picker`.
+    Picker,
+    /// A value this version of the crate does not know.
+    Other(String),
+}
+impl EventMessagePickerType {
+    /// Every value this version knows, in the order of the spec.
+    pub const KNOWN: &'static [EventMessagePickerType] = &[
+        EventMessagePickerType::Picker,
+    ];
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            EventMessagePickerType::Picker => "picker",
+            EventMessagePickerType::Other(value) => value,
+        }
+    }
+}
+impl From<&str> for EventMessagePickerType {
+    fn from(value: &str) -> Self {
+        match value {
+            "picker" => EventMessagePickerType::Picker,
+            other => EventMessagePickerType::Other(other.to_owned()),
+        }
+    }
+}
+impl ::std::str::FromStr for EventMessagePickerType {
+    type Err = ::std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(EventMessagePickerType::from(value))
+    }
+}
+impl ::std::fmt::Display for EventMessagePickerType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for EventMessagePickerType {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for EventMessagePickerType {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(EventMessagePickerType::from(value.as_str()))
+    }
+}
+/// Message type.
+///
+/// Values this version does not know are kept in [`Self::Other`], so a value Crisp
+/// adds later does not break decoding.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EventMessageFieldType {
+    /// `field`.
+    Field,
+    /// A value this version of the crate does not know.
+    Other(String),
+}
+impl EventMessageFieldType {
+    /// Every value this version knows, in the order of the spec.
+    pub const KNOWN: &'static [EventMessageFieldType] = &[EventMessageFieldType::Field];
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            EventMessageFieldType::Field => "field",
+            EventMessageFieldType::Other(value) => value,
+        }
+    }
+}
+impl From<&str> for EventMessageFieldType {
+    fn from(value: &str) -> Self {
+        match value {
+            "field" => EventMessageFieldType::Field,
+            other => EventMessageFieldType::Other(other.to_owned()),
+        }
+    }
+}
+impl ::std::str::FromStr for EventMessageFieldType {
+    type Err = ::std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(EventMessageFieldType::from(value))
+    }
+}
+impl ::std::fmt::Display for EventMessageFieldType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for EventMessageFieldType {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for EventMessageFieldType {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(EventMessageFieldType::from(value.as_str()))
+    }
+}
+/// Message type.
+///
+/// Values this version does not know are kept in [`Self::Other`], so a value Crisp
+/// adds later does not break decoding.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EventMessageCarouselType {
+    /// `carousel`.
+    Carousel,
+    /// A value this version of the crate does not know.
+    Other(String),
+}
+impl EventMessageCarouselType {
+    /// Every value this version knows, in the order of the spec.
+    pub const KNOWN: &'static [EventMessageCarouselType] = &[
+        EventMessageCarouselType::Carousel,
+    ];
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            EventMessageCarouselType::Carousel => "carousel",
+            EventMessageCarouselType::Other(value) => value,
+        }
+    }
+}
+impl From<&str> for EventMessageCarouselType {
+    fn from(value: &str) -> Self {
+        match value {
+            "carousel" => EventMessageCarouselType::Carousel,
+            other => EventMessageCarouselType::Other(other.to_owned()),
+        }
+    }
+}
+impl ::std::str::FromStr for EventMessageCarouselType {
+    type Err = ::std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(EventMessageCarouselType::from(value))
+    }
+}
+impl ::std::fmt::Display for EventMessageCarouselType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for EventMessageCarouselType {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for EventMessageCarouselType {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(EventMessageCarouselType::from(value.as_str()))
+    }
+}
+/// Message type.
+///
+/// Values this version does not know are kept in [`Self::Other`], so a value Crisp
+/// adds later does not break decoding.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EventMessageEventType {
+    /// `event`.
+    Event,
+    /// A value this version of the crate does not know.
+    Other(String),
+}
+impl EventMessageEventType {
+    /// Every value this version knows, in the order of the spec.
+    pub const KNOWN: &'static [EventMessageEventType] = &[EventMessageEventType::Event];
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            EventMessageEventType::Event => "event",
+            EventMessageEventType::Other(value) => value,
+        }
+    }
+}
+impl From<&str> for EventMessageEventType {
+    fn from(value: &str) -> Self {
+        match value {
+            "event" => EventMessageEventType::Event,
+            other => EventMessageEventType::Other(other.to_owned()),
+        }
+    }
+}
+impl ::std::str::FromStr for EventMessageEventType {
+    type Err = ::std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(EventMessageEventType::from(value))
+    }
+}
+impl ::std::fmt::Display for EventMessageEventType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for EventMessageEventType {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for EventMessageEventType {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(EventMessageEventType::from(value.as_str()))
+    }
+}
+/// Details of the acknowledgement.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventMessageAcknowledgeDetails {
+    /// Kind of detail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    /// Reason given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+/// Why the messages were not delivered.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventMessageAcknowledgeIgnoredDetails {
+    /// Kind of delivery that was skipped.
+    pub r#type: String,
+    /// Why it was skipped.
+    pub reason: String,
+}
+/// Rows grouped by outcome.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventImportItemsGrouped {
+    /// Rows left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<Vec<crate::EventImportSkipped>>,
+}
+/// Row counts.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventPeopleImportProgressCount {
+    /// Rows left out so far.
+    pub skipped: u32,
+    /// Rows still to import.
+    pub remaining: u32,
+    /// Rows in the import. Only the Go client names it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<u32>,
+}
+/// Whether the action succeeded.
+///
+/// Values this version does not know are kept in [`Self::Other`], so a value Crisp
+/// adds later does not break decoding.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EventWidgetActionProcessedOutcome {
+    /// `success`.
+    Success,
+    /// `failure`.
+    Failure,
+    /// A value this version of the crate does not know.
+    Other(String),
+}
+impl EventWidgetActionProcessedOutcome {
+    /// Every value this version knows, in the order of the spec.
+    pub const KNOWN: &'static [EventWidgetActionProcessedOutcome] = &[
+        EventWidgetActionProcessedOutcome::Success,
+        EventWidgetActionProcessedOutcome::Failure,
+    ];
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            EventWidgetActionProcessedOutcome::Success => "success",
+            EventWidgetActionProcessedOutcome::Failure => "failure",
+            EventWidgetActionProcessedOutcome::Other(value) => value,
+        }
+    }
+}
+impl From<&str> for EventWidgetActionProcessedOutcome {
+    fn from(value: &str) -> Self {
+        match value {
+            "success" => EventWidgetActionProcessedOutcome::Success,
+            "failure" => EventWidgetActionProcessedOutcome::Failure,
+            other => EventWidgetActionProcessedOutcome::Other(other.to_owned()),
+        }
+    }
+}
+impl ::std::str::FromStr for EventWidgetActionProcessedOutcome {
+    type Err = ::std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(EventWidgetActionProcessedOutcome::from(value))
+    }
+}
+impl ::std::fmt::Display for EventWidgetActionProcessedOutcome {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for EventWidgetActionProcessedOutcome {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for EventWidgetActionProcessedOutcome {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Ok(EventWidgetActionProcessedOutcome::from(value.as_str()))
+    }
+}
+/// New availability of the operator.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventWebsiteUpdateOperatorsAvailabilityAvailability {
+    /// The `type` property.
+    pub r#type: crate::UserAvailabilityType,
 }

@@ -7,6 +7,9 @@
 //! fields, string enums keep values they do not know in an `Other` variant, and
 //! optional fields that may also be `null` use [`Patch`] to tell "left out", "null"
 //! and "set" apart.
+//!
+//! [`Event`] holds one typed payload per web hook and real-time event of the spec, and
+//! [`Delivery`] is the whole body Crisp posts to a web hook.
 #![warn(missing_docs)]
 pub use ::crisp_runtime::Patch;
 mod components;
@@ -103,5 +106,7 @@ pub use website_filters::*;
 mod plugin_list;
 #[cfg(feature = "internal")]
 pub use plugin_list::*;
+mod events;
+pub use events::{Delivery, Event};
 #[cfg(test)]
 mod example_tests;

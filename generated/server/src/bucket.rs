@@ -20,6 +20,7 @@ pub trait Bucket: Send + Sync + 'static {
     /// - Route: `POST /v1/bucket/url/generate`
     /// - Operation: `generateBucketURL`
     /// - Tiers: `user`, `plugin`
+    /// - Fires: [`bucket:url:upload:generated`](crate::models::Event::BucketUrlUploadGenerated), [`bucket:url:avatar:generated`](crate::models::Event::BucketUrlAvatarGenerated), [`bucket:url:website:generated`](crate::models::Event::BucketUrlWebsiteGenerated), [`bucket:url:campaign:generated`](crate::models::Event::BucketUrlCampaignGenerated), [`bucket:url:helpdesk:generated`](crate::models::Event::BucketUrlHelpdeskGenerated), [`bucket:url:status:generated`](crate::models::Event::BucketUrlStatusGenerated), [`bucket:url:processing:generated`](crate::models::Event::BucketUrlProcessingGenerated)
     fn generate_bucket_url(
         &self,
         caller: Caller,

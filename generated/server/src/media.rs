@@ -20,6 +20,7 @@ pub trait Media: Send + Sync + 'static {
     /// - Route: `GET /v1/media/animation/list/{page_number}`
     /// - Operation: `listAnimationMedias`
     /// - Tiers: `user`
+    /// - Fires: [`media:animation:listed`](crate::models::Event::MediaAnimationListed)
     /// - Paged: by `page_number`, from 1 until a page comes back empty
     fn list_animation_medias(
         &self,

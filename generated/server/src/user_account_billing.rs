@@ -38,7 +38,7 @@ pub trait UserAccountBilling: Send + Sync + 'static {
     /// - Route: `POST /v1/user/account/billing`
     /// - Operation: `addNewBillingMethod`
     /// - Tiers: `user`
-    /// - Fires: `billing:card:added`, `billing:card:error`
+    /// - Fires: [`billing:card:added`](crate::models::Event::BillingCardAdded), [`billing:card:error`](crate::models::Event::BillingCardError)
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     #[cfg(feature = "internal")]
     fn add_new_billing_method(
@@ -149,7 +149,7 @@ pub trait UserAccountBilling: Send + Sync + 'static {
     /// - Route: `POST /v1/user/account/billing/link`
     /// - Operation: `linkAuthorizedBillingMethod`
     /// - Tiers: `user`
-    /// - Fires: `billing:link:redirect`
+    /// - Fires: [`billing:link:redirect`](crate::models::Event::BillingLinkRedirect)
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     #[cfg(feature = "internal")]
     fn link_authorized_billing_method(

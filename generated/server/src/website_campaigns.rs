@@ -123,7 +123,7 @@ pub trait WebsiteCampaigns: Send + Sync + 'static {
     /// - Operation: `dispatchCampaign`
     /// - Tiers: `user`
     /// - Plugin scope: `website:campaign:templates`
-    /// - Fires: `campaign:dispatched`
+    /// - Fires: [`campaign:dispatched`](crate::models::Event::CampaignDispatched)
     fn dispatch_campaign(
         &self,
         caller: Caller,

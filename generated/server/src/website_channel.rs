@@ -56,6 +56,7 @@ pub trait WebsiteChannel: Send + Sync + 'static {
     /// - Route: `PATCH /v1/website/{website_id}/channel/email/domain`
     /// - Operation: `requestWebsiteEmailChannelDomainChange`
     /// - Tiers: `user`
+    /// - Fires: [`website:validate:domain:valid`](crate::models::Event::WebsiteValidateDomainValid), [`website:validate:domain:invalid`](crate::models::Event::WebsiteValidateDomainInvalid)
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     #[cfg(feature = "internal")]
     fn request_website_email_channel_domain_change(

@@ -21,7 +21,7 @@ pub trait WebsiteConversation: Send + Sync + 'static {
     /// - Operation: `createNewConversation`
     /// - Tiers: `user`, `plugin`
     /// - Plugin scope: `website:conversation:sessions`
-    /// - Fires: `session:request:initiated`
+    /// - Fires: [`session:request:initiated`](crate::models::Event::SessionRequestInitiated)
     fn create_new_conversation(
         &self,
         caller: Caller,
@@ -75,7 +75,7 @@ pub trait WebsiteConversation: Send + Sync + 'static {
     /// - Operation: `removeConversation`
     /// - Tiers: `user`, `plugin`
     /// - Plugin scope: `website:conversation:sessions`
-    /// - Fires: `session:removed`
+    /// - Fires: [`session:removed`](crate::models::Event::SessionRemoved)
     fn remove_conversation(
         &self,
         caller: Caller,
@@ -111,7 +111,7 @@ pub trait WebsiteConversation: Send + Sync + 'static {
     /// - Operation: `blockIncomingMessagesForConversation`
     /// - Tiers: `user`, `plugin`
     /// - Plugin scope: `website:conversation:sessions`
-    /// - Fires: `session:set_block`
+    /// - Fires: [`session:set_block`](crate::models::Event::SessionSetBlock)
     fn block_incoming_messages_for_conversation(
         &self,
         caller: Caller,
@@ -402,7 +402,7 @@ pub trait WebsiteConversation: Send + Sync + 'static {
     /// - Operation: `sendMessageInConversation`
     /// - Tiers: `user`, `plugin`
     /// - Plugin scope: `website:conversation:messages`
-    /// - Fires: `message:received`
+    /// - Fires: [`message:received`](crate::models::Event::MessageReceived)
     fn send_message_in_conversation(
         &self,
         caller: Caller,
@@ -443,7 +443,7 @@ pub trait WebsiteConversation: Send + Sync + 'static {
     /// - Operation: `updateMessageInConversation`
     /// - Tiers: `user`, `plugin`
     /// - Plugin scope: `website:conversation:messages`
-    /// - Fires: `message:updated`
+    /// - Fires: [`message:updated`](crate::models::Event::MessageUpdated)
     fn update_message_in_conversation(
         &self,
         caller: Caller,
@@ -520,7 +520,7 @@ pub trait WebsiteConversation: Send + Sync + 'static {
     /// - Operation: `updateConversationMetas`
     /// - Tiers: `user`, `plugin`
     /// - Plugin scope: `website:conversation:sessions`
-    /// - Fires: `session:set_email`
+    /// - Fires: [`session:set_email`](crate::models::Event::SessionSetEmail), [`session:set_nickname`](crate::models::Event::SessionSetNickname)
     fn update_conversation_metas(
         &self,
         caller: Caller,
@@ -736,7 +736,7 @@ pub trait WebsiteConversation: Send + Sync + 'static {
     /// - Operation: `assignConversationRouting`
     /// - Tiers: `user`, `plugin`
     /// - Plugin scope: `website:conversation:sessions`
-    /// - Fires: `session:set_routing`
+    /// - Fires: [`session:set_routing`](crate::models::Event::SessionSetRouting)
     fn assign_conversation_routing(
         &self,
         caller: Caller,
@@ -774,7 +774,7 @@ pub trait WebsiteConversation: Send + Sync + 'static {
     /// - Operation: `changeConversationState`
     /// - Tiers: `user`, `plugin`
     /// - Plugin scope: `website:conversation:states`
-    /// - Fires: `session:set_state`
+    /// - Fires: [`session:set_state`](crate::models::Event::SessionSetState)
     fn change_conversation_state(
         &self,
         caller: Caller,

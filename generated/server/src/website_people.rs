@@ -181,7 +181,7 @@ pub trait WebsitePeople: Send + Sync + 'static {
     /// - Operation: `addNewPeopleProfile`
     /// - Tiers: `user`, `plugin`
     /// - Plugin scope: `website:people:profiles`
-    /// - Fires: `people:profile:created`
+    /// - Fires: [`people:profile:created`](crate::models::Event::PeopleProfileCreated)
     fn add_new_people_profile(
         &self,
         caller: Caller,
@@ -236,7 +236,7 @@ pub trait WebsitePeople: Send + Sync + 'static {
     /// - Operation: `savePeopleProfile`
     /// - Tiers: `user`, `plugin`
     /// - Plugin scope: `website:people:profiles`
-    /// - Fires: `people:profile:updated`
+    /// - Fires: [`people:profile:updated`](crate::models::Event::PeopleProfileUpdated)
     fn save_people_profile(
         &self,
         caller: Caller,
@@ -255,7 +255,7 @@ pub trait WebsitePeople: Send + Sync + 'static {
     /// - Operation: `updatePeopleProfile`
     /// - Tiers: `user`, `plugin`
     /// - Plugin scope: `website:people:profiles`
-    /// - Fires: `people:profile:updated`
+    /// - Fires: [`people:profile:updated`](crate::models::Event::PeopleProfileUpdated)
     fn update_people_profile(
         &self,
         caller: Caller,
@@ -274,7 +274,7 @@ pub trait WebsitePeople: Send + Sync + 'static {
     /// - Operation: `removePeopleProfile`
     /// - Tiers: `user`, `plugin`
     /// - Plugin scope: `website:people:profiles`
-    /// - Fires: `people:profile:removed`
+    /// - Fires: [`people:profile:removed`](crate::models::Event::PeopleProfileRemoved)
     fn remove_people_profile(
         &self,
         caller: Caller,

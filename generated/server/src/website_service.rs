@@ -20,6 +20,7 @@ pub trait WebsiteService: Send + Sync + 'static {
     /// - Route: `POST /v1/website/{website_id}/service/translate`
     /// - Operation: `requestTranslationService`
     /// - Tiers: `user`
+    /// - Fires: [`service:translate:processed`](crate::models::Event::ServiceTranslateProcessed)
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     #[cfg(feature = "internal")]
     fn request_translation_service(
@@ -38,6 +39,7 @@ pub trait WebsiteService: Send + Sync + 'static {
     /// - Route: `POST /v1/website/{website_id}/service/transcribe`
     /// - Operation: `requestTranscriptionService`
     /// - Tiers: `user`
+    /// - Fires: [`service:transcribe:processed`](crate::models::Event::ServiceTranscribeProcessed)
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     #[cfg(feature = "internal")]
     fn request_transcription_service(
@@ -56,6 +58,7 @@ pub trait WebsiteService: Send + Sync + 'static {
     /// - Route: `POST /v1/website/{website_id}/service/extract`
     /// - Operation: `requestExtractionService`
     /// - Tiers: `user`
+    /// - Fires: [`service:extract:processed`](crate::models::Event::ServiceExtractProcessed)
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     #[cfg(feature = "internal")]
     fn request_extraction_service(
@@ -74,6 +77,7 @@ pub trait WebsiteService: Send + Sync + 'static {
     /// - Route: `POST /v1/website/{website_id}/service/predict`
     /// - Operation: `requestPredictionService`
     /// - Tiers: `user`
+    /// - Fires: [`service:predict:processed`](crate::models::Event::ServicePredictProcessed), [`service:predict:partial`](crate::models::Event::ServicePredictPartial)
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     #[cfg(feature = "internal")]
     fn request_prediction_service(
@@ -92,6 +96,7 @@ pub trait WebsiteService: Send + Sync + 'static {
     /// - Route: `POST /v1/website/{website_id}/service/rank`
     /// - Operation: `requestRankingService`
     /// - Tiers: `user`
+    /// - Fires: [`service:rank:processed`](crate::models::Event::ServiceRankProcessed)
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     #[cfg(feature = "internal")]
     fn request_ranking_service(
@@ -110,6 +115,7 @@ pub trait WebsiteService: Send + Sync + 'static {
     /// - Route: `POST /v1/website/{website_id}/service/transform`
     /// - Operation: `requestTransformService`
     /// - Tiers: `user`
+    /// - Fires: [`service:transform:processed`](crate::models::Event::ServiceTransformProcessed)
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     #[cfg(feature = "internal")]
     fn request_transform_service(

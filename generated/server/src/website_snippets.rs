@@ -153,6 +153,7 @@ pub trait WebsiteSnippets: Send + Sync + 'static {
     /// - Route: `POST /v1/website/{website_id}/snippets/webpages/domain`
     /// - Operation: `addANewWebpageDomain`
     /// - Tiers: `user`
+    /// - Fires: [`snippet:webpage:domain:crawl:progress`](crate::models::Event::SnippetWebpageDomainCrawlProgress), [`snippet:webpage:domain:crawl:done`](crate::models::Event::SnippetWebpageDomainCrawlDone)
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     #[cfg(feature = "internal")]
     fn add_a_new_webpage_domain(
@@ -248,6 +249,7 @@ pub trait WebsiteSnippets: Send + Sync + 'static {
     /// - Route: `POST /v1/website/{website_id}/snippets/webpages/domain/{domain_snippet_id}/refresh`
     /// - Operation: `refreshWebpageDomain`
     /// - Tiers: `user`
+    /// - Fires: [`snippet:webpage:domain:crawl:progress`](crate::models::Event::SnippetWebpageDomainCrawlProgress), [`snippet:webpage:domain:crawl:done`](crate::models::Event::SnippetWebpageDomainCrawlDone)
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     #[cfg(feature = "internal")]
     fn refresh_webpage_domain(

@@ -540,6 +540,7 @@ pub trait WebsiteStatusPage: Send + Sync + 'static {
     /// - Route: `PATCH /v1/website/{website_id}/status/domain`
     /// - Operation: `requestStatusPageDomainChange`
     /// - Tiers: `user`
+    /// - Fires: [`website:validate:domain:valid`](crate::models::Event::WebsiteValidateDomainValid), [`website:validate:domain:invalid`](crate::models::Event::WebsiteValidateDomainInvalid)
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     #[cfg(feature = "internal")]
     fn request_status_page_domain_change(

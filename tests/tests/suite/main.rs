@@ -1,9 +1,10 @@
 //! The test suite, in one binary so the generated crates are linked once.
 
+mod bot;
 mod client;
-mod compile_fail;
 mod coverage;
 mod drift;
+mod events;
 mod examples;
 mod fixtures;
 mod roundtrip;

@@ -83,6 +83,11 @@ impl Running {
         }
     }
 
+    /// The base URL of its REST API (`http://127.0.0.1:PORT/v1`).
+    pub(crate) fn base(&self) -> &str {
+        &self.base
+    }
+
     /// A client with the token `(identifier, key)` of `tier`.
     fn client(&self, tier: Tier, (identifier, key): (&str, &str)) -> Client<crisp_client::tier::Dynamic> {
         crate::support::client(Credentials::new(identifier, key, tier), &self.base)

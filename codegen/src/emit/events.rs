@@ -1,0 +1,235 @@
+//! The models crate's `events` module: the `Event` enum (one typed payload per event of
+//! `x-crisp-events`) and `Delivery`, the body Crisp posts to a web hook.
+//!
+//! serde's adjacently tagged enums cannot keep an unknown tag together with its data, so the
+//! tagging is written out: a private raw `{event, data}` struct is decoded first, then the name
+//! picks the payload type. A known name whose `data` does not fit is an error naming the event
+//! and the path; an unknown name is kept as `Event::Unknown`.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::{doc_lines, ident, internal_cfg, rust_type};
+use crate::ir::{Api, Event};
+
+/// The module's tokens, or `None` when the spec declares no events.
+pub fn module(api: &Api) -> Option<TokenStream> {
+    if !api.events_declared {
+        return None;
+    }
+    let events = &api.events;
+    let variants: Vec<TokenStream> = events.iter().map(|event| variant(api, event)).collect();
+    let cfgs: Vec<TokenStream> = events.iter().map(|event| internal_cfg(event.internal)).collect();
+    let idents: Vec<_> = events.iter().map(|event| ident(&event.name.ident)).collect();
+    let names: Vec<&str> = events.iter().map(|event| event.name.wire.as_str()).collect();
+
+    // Without a public event, the feature-less build has nothing to decode.
+    let public = events.iter().any(|event| !event.internal);
+    let decode = if events.is_empty() {
+        quote!(Ok(Event::Unknown { event, data }))
+    } else {
+        let allow = if public { quote!() } else { quote!(#[allow(clippy::match_single_binding)]) };
+        quote! {
+            #allow
+            let event = match event.as_str() {
+                #(#cfgs #names => Event::#idents(payload(#names, data)?),)*
+                _ => Event::Unknown { event, data },
+            };
+            Ok(event)
+        }
+    };
+    let payload_fn = if events.is_empty() {
+        quote!()
+    } else {
+        let cfg = if public { quote!() } else { quote!(#[cfg(feature = "internal")]) };
+        quote! {
+            /// Decodes the `data` of the known event `event` into its payload type; a failure names
+            /// the event and the path inside `data` that failed.
+            #cfg
+            fn payload<T: ::serde::de::DeserializeOwned>(event: &str, data: ::serde_json::Value) -> Result<T, ::serde_json::Error> {
+                ::crisp_runtime::from_value_at::<T, ::serde_json::Error>(data, "data")
+                    .map_err(|error| <::serde_json::Error as ::serde::de::Error>::custom(format_args!("event `{event}`: {error}")))
+            }
+        }
+    };
+
+    Some(quote! {
+        //! Web hook and real-time events: [`Event`], one typed payload per event Crisp sends, and
+        //! [`Delivery`], the whole body Crisp posts to a web hook.
+
+        /// An event Crisp sends to web hooks and real-time clients: its name and its payload.
+        ///
+        /// Each event the spec knows has a variant holding its typed payload (the `data` of the
+        /// event); events this version does not know are kept in [`Event::Unknown`]. Decode one
+        /// with [`Event::from_parts`], or a whole web hook body with [`Delivery`]. Serialized on
+        /// its own, an event is the object `{"event": <name>, "data": <payload>}`.
+        #[derive(Clone, Debug, PartialEq)]
+        pub enum Event {
+            #(#variants)*
+            /// An event this version of the crate does not know, kept as it came.
+            Unknown {
+                /// The event name, such as `message:send`.
+                event: String,
+                /// The event's `data`, as JSON.
+                data: ::serde_json::Value,
+            },
+        }
+
+        impl Event {
+            /// The name of every event this version knows, in the order of the spec.
+            pub const NAMES: &'static [&'static str] = &[#(#cfgs #names),*];
+
+            /// Decodes an event from its name and its `data`.
+            ///
+            /// A name this version does not know is not an error: the event comes back as
+            /// [`Event::Unknown`], with `data` untouched.
+            ///
+            /// # Errors
+            ///
+            /// When `event` is a known event and `data` does not fit its payload type. The message
+            /// names the event and the path that failed, as in ``event `session:set_state`: at
+            /// `data.state`: invalid type: integer `1`, expected a string``.
+            pub fn from_parts(event: String, data: ::serde_json::Value) -> Result<Event, ::serde_json::Error> {
+                #decode
+            }
+
+            /// The event name as it travels, such as `message:send`.
+            pub fn name(&self) -> &str {
+                match self {
+                    #(#cfgs Event::#idents(_) => #names,)*
+                    Event::Unknown { event, .. } => event,
+                }
+            }
+
+            /// The payload as JSON: the event's `data`.
+            ///
+            /// # Errors
+            ///
+            /// When the payload cannot be represented as JSON, which the generated types never do.
+            pub fn to_data(&self) -> Result<::serde_json::Value, ::serde_json::Error> {
+                ::serde_json::to_value(Data(self))
+            }
+        }
+
+        #payload_fn
+
+        /// The payload of an event, serialized on its own.
+        struct Data<'a>(&'a Event);
+
+        impl ::serde::Serialize for Data<'_> {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                match self.0 {
+                    #(#cfgs Event::#idents(payload) => ::serde::Serialize::serialize(payload, serializer),)*
+                    Event::Unknown { data, .. } => ::serde::Serialize::serialize(data, serializer),
+                }
+            }
+        }
+
+        impl ::serde::Serialize for Event {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                use ::serde::ser::SerializeMap as _;
+                let mut map = serializer.serialize_map(Some(2))?;
+                map.serialize_entry("event", self.name())?;
+                map.serialize_entry("data", &Data(self))?;
+                map.end()
+            }
+        }
+
+        /// An event as it travels, before its name picks the payload type.
+        #[derive(::serde::Deserialize)]
+        struct RawEvent {
+            event: String,
+            data: ::serde_json::Value,
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for Event {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let RawEvent { event, data } = RawEvent::deserialize(deserializer)?;
+                Event::from_parts(event, data).map_err(::serde::de::Error::custom)
+            }
+        }
+
+        /// The body Crisp posts to a web hook: `{"website_id", "event", "data", "timestamp"}`.
+        ///
+        /// Decoding checks the `data` of a known event against its payload type (see
+        /// [`Event::from_parts`]) and keeps an unknown event as [`Event::Unknown`]. Encoding
+        /// writes the same shape back, leaving out `website_id` and `timestamp` when they are
+        /// `None`.
+        #[derive(Clone, Debug, PartialEq)]
+        pub struct Delivery {
+            /// The website the event belongs to. Crisp sends it, but the official clients do not
+            /// require it.
+            pub website_id: Option<String>,
+            /// The event: its name (`event` on the wire) and its payload (`data`).
+            pub event: Event,
+            /// When the event happened, in milliseconds since the Unix epoch. Crisp sends it, but
+            /// the official clients do not require it.
+            pub timestamp: Option<u64>,
+        }
+
+        /// A web hook body as it travels, before the event name picks the payload type.
+        #[derive(::serde::Deserialize)]
+        struct RawDelivery {
+            #[serde(default)]
+            website_id: Option<String>,
+            event: String,
+            data: ::serde_json::Value,
+            #[serde(default)]
+            timestamp: Option<u64>,
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for Delivery {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let RawDelivery { website_id, event, data, timestamp } = RawDelivery::deserialize(deserializer)?;
+                let event = Event::from_parts(event, data).map_err(::serde::de::Error::custom)?;
+                Ok(Delivery { website_id, event, timestamp })
+            }
+        }
+
+        impl ::serde::Serialize for Delivery {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                use ::serde::ser::SerializeMap as _;
+                let mut map = serializer.serialize_map(None)?;
+                if let Some(website_id) = &self.website_id {
+                    map.serialize_entry("website_id", website_id)?;
+                }
+                map.serialize_entry("event", self.event.name())?;
+                map.serialize_entry("data", &Data(&self.event))?;
+                if let Some(timestamp) = &self.timestamp {
+                    map.serialize_entry("timestamp", timestamp)?;
+                }
+                map.end()
+            }
+        }
+    })
+}
+
+/// One variant of `Event`, with its docs.
+fn variant(api: &Api, event: &Event) -> TokenStream {
+    let wire = &event.name.wire;
+    let mut text = event.description.clone().unwrap_or_else(|| format!("The `{wire}` event."));
+    text.push_str(&format!("\n\n- Event: `{wire}`"));
+    text.push_str(match (event.webhook_documented, event.internal) {
+        (true, _) => "\n- Web hooks: documented by Crisp as a web hook event",
+        (false, false) => {
+            "\n- Web hooks: not documented as a web hook event; known from the real-time event lists of the official clients"
+        }
+        (false, true) => "\n- Web hooks: not documented as a web hook event; Crisp's internal reference names it as a real-time event",
+    });
+    if !event.fired_by.is_empty() {
+        let ops: Vec<String> = event.fired_by.iter().map(|op| format!("`{op}`")).collect();
+        text.push_str(&format!("\n- Fired by: {}", ops.join(", ")));
+    }
+    if event.internal {
+        text.push_str("\n- Internal: Crisp reserves this event for its own apps, and it may change without notice; compiled with the `internal` feature");
+    }
+    let docs = doc_lines(&text);
+    let cfg = internal_cfg(event.internal);
+    let name = ident(&event.name.ident);
+    let payload = rust_type(api, &event.payload, &quote!(crate));
+    quote! {
+        #docs
+        #cfg
+        #name(#payload),
+    }
+}

@@ -1,0 +1,1 @@
+//! Compile-fail tests of the generated client; see `tests/tiers.rs`.
