@@ -4,7 +4,9 @@
 //!
 //! - **call**: one `getConversation` (retries disabled) against the same request written by
 //!   hand: basic auth, `X-Crisp-Tier`, `User-Agent`, `Accept`, read the body, check the
-//!   status, `serde_json::from_slice` into `Envelope<Conversation>` and take its `data`.
+//!   status, `serde_json::from_slice` into `Envelope<Conversation>` and take its `data`; and a
+//!   third time by hand with what the client adds to every call (a per-request timeout, the
+//!   decode with path tracking), to tell those costs from the rest (span, retry machinery).
 //! - **decode**: a page of 1,000 conversations (the spec's example conversation repeated with
 //!   varied ids and times, about 2 MB) decoded four ways: a baseline into `serde_json::Value`;
 //!   `crisp_runtime::Envelope<Vec<Conversation>>` with plain `serde_json` (the typed decode);
@@ -111,6 +113,26 @@ async fn by_hand<T: serde::de::DeserializeOwned>(http: &reqwest::Client, url: &s
     envelope.data.expect("data")
 }
 
+/// The hand-written call again, with the two things the generated client adds on every call:
+/// a per-request timeout (its default 30 s) and the decode with path tracking.
+async fn by_hand_like_the_client<T: serde::de::DeserializeOwned>(http: &reqwest::Client, url: &str) -> T {
+    let response = http
+        .get(url)
+        .basic_auth("identifier", Some("key"))
+        .header("x-crisp-tier", "plugin")
+        .header("user-agent", "bench")
+        .header("accept", "application/json")
+        .timeout(std::time::Duration::from_secs(30))
+        .send()
+        .await
+        .expect("an answer");
+    assert!(response.status().is_success());
+    let bytes = response.bytes().await.expect("a body");
+    let envelope: Envelope<T> = decode_with_path(&bytes);
+    assert!(!envelope.error);
+    envelope.data.expect("data")
+}
+
 /// What the client's decoding does before it looks at the envelope: decode with path tracking,
 /// then refuse anything but whitespace after the document.
 fn decode_with_path<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Envelope<T> {
@@ -147,6 +169,8 @@ fn bench(c: &mut Criterion) {
     let generated = runtime.block_on(client.website_conversation().get_conversation(WEBSITE, SESSION)).expect("the generated call");
     let hand_written: Conversation = runtime.block_on(by_hand(&http, &one_url));
     assert_eq!(generated, hand_written);
+    let hand_written_like_the_client: Conversation = runtime.block_on(by_hand_like_the_client(&http, &one_url));
+    assert_eq!(generated, hand_written_like_the_client);
     assert_eq!(generated, example);
     let listed = runtime.block_on(client.website_conversation().list_conversations(WEBSITE, 1, &options)).expect("the generated list");
     let listed_by_hand: Vec<Conversation> = runtime.block_on(by_hand(&http, &page_url));
@@ -157,6 +181,9 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("call");
     group.bench_function("getConversation: hand-written reqwest", |b| {
         b.iter(|| runtime.block_on(by_hand::<Conversation>(&http, &one_url)))
+    });
+    group.bench_function("getConversation: hand-written reqwest + 30 s timeout + path tracking", |b| {
+        b.iter(|| runtime.block_on(by_hand_like_the_client::<Conversation>(&http, &one_url)))
     });
     group.bench_function("getConversation: generated client", |b| {
         b.iter(|| runtime.block_on(client.website_conversation().get_conversation(WEBSITE, SESSION)).expect("an answer"))
