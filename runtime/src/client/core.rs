@@ -96,6 +96,8 @@ enum Failure {
     Status(Answer),
     /// The request did not complete.
     Transport { error: Error, connect: bool },
+    /// The request cannot be sent at all; trying again would not help.
+    Fatal(Error),
 }
 
 impl Failure {
@@ -106,13 +108,14 @@ impl Failure {
                 matches!(answer.status.as_u16(), 420 | 429) || idempotent
             }
             Self::Transport { connect, .. } => *connect || idempotent,
+            Self::Fatal(_) => false,
         }
     }
 
     fn retry_after(&self) -> Option<Duration> {
         match self {
             Self::Status(answer) => answer.retry_after,
-            Self::Transport { .. } => None,
+            Self::Transport { .. } | Self::Fatal(_) => None,
         }
     }
 }
@@ -121,7 +124,7 @@ impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Status(answer) => write!(f, "status {}", answer.status.as_u16()),
-            Self::Transport { error, .. } => write!(f, "{error}"),
+            Self::Transport { error, .. } | Self::Fatal(error) => write!(f, "{error}"),
         }
     }
 }
@@ -308,7 +311,7 @@ impl ClientCore {
         .await;
         match outcome {
             Ok(answer) | Err(Failure::Status(answer)) => Ok(answer),
-            Err(Failure::Transport { error, .. }) => Err(error),
+            Err(Failure::Transport { error, .. } | Failure::Fatal(error)) => Err(error),
         }
     }
 
@@ -324,13 +327,10 @@ impl ClientCore {
         };
         // Requests carry their bodies as `Bytes`, so they always clone.
         let Some(request) = request.try_clone() else {
-            return Err(Failure::Transport {
-                connect: false,
-                error: Error::Encode {
-                    operation,
-                    message: "the request body cannot be sent twice".to_owned(),
-                },
-            });
+            return Err(Failure::Fatal(Error::Encode {
+                operation,
+                message: "the request body cannot be sent twice".to_owned(),
+            }));
         };
         let response = self.inner.http.execute(request).await.map_err(transport)?;
         let status = response.status();
