@@ -39,6 +39,27 @@ struct Delivery {
     event: String,
     data: Value,
     timestamp: u64,
+    /// What decoding the same body into the generated `crisp_models::Delivery` gave: the
+    /// typed event's name, or why it failed (an event it does not know counts as a failure:
+    /// everything the sandbox sends must match the spec's `x-crisp-events`).
+    #[serde(skip)]
+    typed: Option<Result<String, String>>,
+}
+
+impl Delivery {
+    /// Decodes a delivery body both loosely and into the generated types.
+    fn decode(body: Value) -> Delivery {
+        let typed = match serde_json::from_value::<crisp_models::Delivery>(body.clone()) {
+            Ok(crisp_models::Delivery { event: crisp_models::Event::Unknown { event, .. }, .. }) => {
+                Err(format!("`{event}` decodes as Event::Unknown"))
+            }
+            Ok(typed) => Ok(typed.event.name().to_owned()),
+            Err(error) => Err(error.to_string()),
+        };
+        let mut delivery: Delivery = serde_json::from_value(body).expect("a delivery envelope");
+        delivery.typed = Some(typed);
+        delivery
+    }
 }
 
 /// Serves `router` on a free loopback port, in the background; returns its hook URL.
@@ -59,10 +80,10 @@ async fn serve(router: Router) -> WebhookUrl {
 /// signature verified) comes out of the channel.
 async fn receiver() -> (WebhookUrl, mpsc::UnboundedReceiver<Delivery>) {
     let (sender, deliveries) = mpsc::unbounded_channel();
-    let endpoint = Receiver::new(Verifier::new(SECRET)).handler(move |delivery: Delivery| {
+    let endpoint = Receiver::new(Verifier::new(SECRET)).handler(move |body: Value| {
         let sender = sender.clone();
         async move {
-            let _ = sender.send(delivery);
+            let _ = sender.send(Delivery::decode(body));
         }
     });
     let url = serve(Router::new().route("/crisp/hooks", endpoint)).await;
@@ -104,6 +125,7 @@ async fn assert_no_more(deliveries: &mut mpsc::UnboundedReceiver<Delivery>) {
 /// Asserts a delivery's event and that `data` holds every field of `expected`.
 fn assert_event(delivery: &Delivery, event: &str, expected: &Value) {
     assert_eq!(delivery.event, event, "{delivery:?}");
+    assert_eq!(delivery.typed, Some(Ok(event.to_owned())), "{event} does not match its spec payload: {:?}", delivery.data);
     assert_eq!(delivery.website_id, SEED_WEBSITE_ID, "{delivery:?}");
     let Value::Object(expected) = expected else {
         panic!("expected fields are an object");
