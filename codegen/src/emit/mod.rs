@@ -55,21 +55,33 @@ pub fn internal_cfg(internal: bool) -> TokenStream {
 /// The `#[cfg]` of a model type: `internal` when only internal operations use it, else the
 /// features of the areas whose operations reach it (see [`TypeUse`](crate::ir::TypeUse)).
 pub fn type_cfg(api: &Api, id: usize) -> TokenStream {
+    features_cfg(type_features(api, id))
+}
+
+/// The features a model type is compiled under, `None` when it is always compiled.
+pub fn type_features(api: &Api, id: usize) -> Option<std::collections::BTreeSet<String>> {
     if api.types[id].internal {
-        return internal_cfg(true);
+        return Some(["internal".to_owned()].into());
     }
     match api.type_uses.get(id) {
         Some(crate::ir::TypeUse::Areas { public, internal }) => {
-            let mut features: Vec<String> = public.iter().map(|area| api.areas[*area].feature()).collect();
+            let mut features: std::collections::BTreeSet<String> = public.iter().map(|area| api.areas[*area].feature()).collect();
             if *internal {
-                features.push("internal".to_owned());
+                features.insert("internal".to_owned());
             }
-            match features.as_slice() {
-                [feature] => quote!(#[cfg(feature = #feature)]),
-                _ => quote!(#[cfg(any(#(feature = #features),*))]),
-            }
+            Some(features)
         }
-        _ => quote!(),
+        _ => None,
+    }
+}
+
+/// `#[cfg(feature = …)]` or `#[cfg(any(…))]` over `features`; nothing for `None`.
+pub fn features_cfg(features: Option<std::collections::BTreeSet<String>>) -> TokenStream {
+    let Some(features) = features else { return quote!() };
+    let features: Vec<String> = features.into_iter().collect();
+    match features.as_slice() {
+        [feature] => quote!(#[cfg(feature = #feature)]),
+        _ => quote!(#[cfg(any(#(feature = #features),*))]),
     }
 }
 

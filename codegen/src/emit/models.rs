@@ -44,25 +44,12 @@ pub fn modules(api: &Api) -> Vec<(String, String, TokenStream, TokenStream)> {
 fn module_cfg(api: &Api, ids: &[usize]) -> TokenStream {
     let mut features = std::collections::BTreeSet::new();
     for id in ids {
-        if api.types[*id].internal {
-            features.insert("internal".to_owned());
-            continue;
-        }
-        match api.type_uses.get(*id) {
-            Some(crate::ir::TypeUse::Areas { public, internal }) => {
-                features.extend(public.iter().map(|area| api.areas[*area].feature()));
-                if *internal {
-                    features.insert("internal".to_owned());
-                }
-            }
-            _ => return quote!(),
+        match super::type_features(api, *id) {
+            Some(more) => features.extend(more),
+            None => return quote!(),
         }
     }
-    let features: Vec<String> = features.into_iter().collect();
-    match features.as_slice() {
-        [feature] => quote!(#[cfg(feature = #feature)]),
-        _ => quote!(#[cfg(any(#(feature = #features),*))]),
-    }
+    super::features_cfg(Some(features))
 }
 
 fn type_def(api: &Api, id: usize, def: &TypeDef) -> TokenStream {

@@ -1290,7 +1290,7 @@ pub struct ConversationParticipant {
 /// Operator a conversation is routed to.
 ///
 /// Schema `#/components/schemas/ConversationAssigned`.
-#[cfg(any(feature = "website-conversation", feature = "website-batch"))]
+#[cfg(any(feature = "website-batch", feature = "website-conversation"))]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConversationAssigned {
     /// Operator user ID.
@@ -1884,7 +1884,7 @@ pub struct PlanSubscriptionCoupon {
 /// A plan offered by a plugin.
 ///
 /// Schema `#/components/schemas/PluginSubscriptionPlan`.
-#[cfg(any(feature = "plugin-subscription", feature = "internal"))]
+#[cfg(any(feature = "internal", feature = "plugin-subscription"))]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PluginSubscriptionPlan {
     /// Plan identifier.
@@ -2103,7 +2103,7 @@ pub struct PluginConnectWebsite {
 ///
 /// Schema `#/components/schemas/ConnectEndpointsSocket`.
 #[cfg(
-    any(feature = "plugin-connect", feature = "website-connect", feature = "internal")
+    any(feature = "internal", feature = "plugin-connect", feature = "website-connect")
 )]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConnectEndpointsSocket {
@@ -2118,7 +2118,7 @@ pub struct ConnectEndpointsSocket {
 ///
 /// Schema `#/components/schemas/ConnectEndpoints`.
 #[cfg(
-    any(feature = "plugin-connect", feature = "website-connect", feature = "internal")
+    any(feature = "internal", feature = "plugin-connect", feature = "website-connect")
 )]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConnectEndpoints {
@@ -3006,7 +3006,7 @@ pub struct InboxOrder {
 /// Availability of one operator of the website.
 ///
 /// Schema `#/components/schemas/AvailabilityOperator`.
-#[cfg(any(feature = "website-availability", feature = "internal"))]
+#[cfg(any(feature = "internal", feature = "website-availability"))]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AvailabilityOperator {
     /// User identifier of the operator.
@@ -4502,7 +4502,7 @@ pub struct PeopleSuggestedEvent {
 /// One condition of a contact profile search.
 ///
 /// Schema `#/components/schemas/PeopleSearchFilter`.
-#[cfg(any(feature = "website-people", feature = "website-batch"))]
+#[cfg(any(feature = "website-batch", feature = "website-people"))]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PeopleSearchFilter {
     /// Model the criterion belongs to, for example `people`.
@@ -12703,7 +12703,7 @@ pub struct PluginConnectWebsitePlan {
 }
 /// Fallback endpoints, for when the main ones cannot be reached.
 #[cfg(
-    any(feature = "plugin-connect", feature = "website-connect", feature = "internal")
+    any(feature = "internal", feature = "plugin-connect", feature = "website-connect")
 )]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConnectEndpointsRescue {
@@ -12999,7 +12999,7 @@ impl<'de> ::serde::Deserialize<'de> for InboxConditionOperator {
     }
 }
 /// Validity of the availability.
-#[cfg(any(feature = "website-availability", feature = "internal"))]
+#[cfg(any(feature = "internal", feature = "website-availability"))]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AvailabilityOperatorTime {
     /// How long the availability stays valid, in seconds.
