@@ -112,6 +112,17 @@ pub fn files(api: &Api) -> Result<Vec<GeneratedFile>, String> {
     models_features.extend([internal_doc.to_owned(), "internal = []".to_owned()]);
     let mut client_features = vec![AREAS_DOC.to_owned(), default];
     client_features.extend(area_features.iter().map(|f| format!("{f} = [\"crisp-models/{f}\"]")));
+    if api.events_declared {
+        // The public areas whose operation finds the real-time endpoint come with `rtm`.
+        let mut rtm = vec!["crisp-runtime/rtm".to_owned()];
+        for op in api.operations.iter().filter(|op| op.docs.rtm_endpoints) {
+            let area = &api.areas[op.area];
+            if !area.internal && !rtm.contains(&area.feature()) {
+                rtm.push(area.feature());
+            }
+        }
+        client_features.extend([RTM_DOC.to_owned(), format!("rtm = [{}]", quoted(&rtm))]);
+    }
     client_features.extend([
         LEGACY_DOC.to_owned(),
         "legacy = []".to_owned(),
@@ -139,6 +150,9 @@ const EXAMPLES_DOC: &str = "# The spec's examples as code: `examples::call_every
 
 /// The comment above the per-area features.
 const AREAS_DOC: &str = "# One feature per public area, all on by default: turn default features off and pick areas to compile only those.";
+
+/// The comment above the client's `rtm` feature.
+const RTM_DOC: &str = "# Real-time events: `Client::realtime`, a stream of `models::Event` over Crisp's RTM API (socket.io over WebSocket, with rustls).";
 
 /// The comment above the `legacy` feature.
 const LEGACY_DOC: &str = "# The deprecated routes the public reference still lists (the legacy help center).";

@@ -63,6 +63,17 @@ pub fn from_value_at<T: DeserializeOwned, E: serde::de::Error>(value: serde_json
     })
 }
 
+/// Like [`from_value_at`], for a value the caller keeps: decodes from the borrowed value
+/// plainly first, and only a failure is decoded again (from a copy) to name the path that
+/// failed. Generated code uses it where a value that does not decode is kept as it came (an
+/// event whose `data` does not fit its payload type).
+pub fn from_value_ref_at<T: DeserializeOwned, E: serde::de::Error>(value: &serde_json::Value, root: &str) -> Result<T, E> {
+    match T::deserialize(value) {
+        Ok(decoded) => Ok(decoded),
+        Err(_) => from_value_at(value.clone(), root),
+    }
+}
+
 /// Joins two rendered paths; `.` and the empty string stand for "here".
 fn join(outer: &str, inner: &str) -> String {
     let outer = if outer == "." { "" } else { outer };
@@ -164,6 +175,18 @@ mod tests {
         // A nested decode (a tagged union) joins its path to the outer one.
         assert_eq!(message::<Holder>(json!({"tagged": [{"id": 1}, {"id": true}]}), "data"), "at `data.tagged[1].id`: invalid type: boolean `true`, expected u32");
         assert_eq!(message::<Tagged>(json!({"id": true}), ""), "at `id`: invalid type: boolean `true`, expected u32");
+    }
+
+    #[test]
+    fn borrowed_values_decode_and_name_the_path_like_owned_ones() {
+        use serde_json::json;
+
+        let value = json!({"items": [{"id": 1}, {"id": "x"}]});
+        let error = from_value_ref_at::<Outer, serde_json::Error>(&value, "data").unwrap_err();
+        assert_eq!(error.to_string(), "at `data.items[1].id`: invalid type: string \"x\", expected u32");
+        let value = json!({"items": [{"id": 1}]});
+        let decoded = from_value_ref_at::<Outer, serde_json::Error>(&value, "data").expect("decodes");
+        assert_eq!(decoded.items.len(), 1);
     }
 
     #[test]

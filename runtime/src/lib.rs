@@ -11,6 +11,9 @@
 //!   authentication and unwraps the envelope, and the typed [`client::Error`].
 //! - `server`: helpers for the generated axum server: [`server::ApiError`],
 //!   credential parsing, path, query and body extraction, and envelope responses.
+//! - `rtm` (with `client`): [`rtm::Realtime`] and [`rtm::Subscription`], a client of Crisp's
+//!   real-time API (Socket.IO over WebSocket, with rustls) that authenticates, reconnects with
+//!   backoff and decodes each event.
 //! - `webhook`: [`webhook::sign`] and [`webhook::Verifier`], which sign and check Crisp web
 //!   hook deliveries (HMAC-SHA256 over the raw body, with a freshness window).
 //! - `webhook-server` (`webhook` and `server`): `webhook::Receiver`, an axum endpoint that
@@ -24,12 +27,14 @@ mod tier;
 
 #[cfg(feature = "client")]
 pub mod client;
+#[cfg(feature = "rtm")]
+pub mod rtm;
 #[cfg(feature = "server")]
 pub mod server;
 #[cfg(feature = "webhook")]
 pub mod webhook;
 
 pub use envelope::{Envelope, Reason};
-pub use json::{from_value, from_value_at};
+pub use json::{from_value, from_value_at, from_value_ref_at};
 pub use patch::Patch;
 pub use tier::{ParseTierError, Tier};

@@ -40,6 +40,19 @@ pub fn lib(api: &Api) -> TokenStream {
             pub use #module::#ty;
         }
     });
+    let realtime = realtime(api);
+    let realtime_doc = if api.events_declared {
+        quote! {
+            //!
+            //! # Real-time events
+            //!
+            //! With the `rtm` feature, `Client::realtime` listens to Crisp's real-time API with the
+            //! client's token: a stream of [`models::Event`]s that authenticates and reconnects on
+            //! its own (see the `rtm` module).
+        }
+    } else {
+        quote!()
+    };
     let title = format!(" An async client for the {}.", api.title);
     let base = format!(" Requests go to [`DEFAULT_BASE_URL`] (`{}`) unless another base URL is given.", api.base_url);
     quote! {
@@ -71,6 +84,7 @@ pub fn lib(api: &Api) -> TokenStream {
         //! Paged list operations also have a `…_stream` form that returns a
         //! [`Stream`](::crisp_runtime::client::Stream) of items, fetching pages as they are
         //! consumed.
+        #realtime_doc
         //!
         //! # Cargo features
         //!
@@ -158,6 +172,8 @@ pub fn lib(api: &Api) -> TokenStream {
             #(#accessors)*
         }
 
+        #realtime
+
         /// Builds a [`Client`]: credentials first, then any setting, then [`build`](Self::build).
         ///
         /// The type parameter records the credentials' tier, so `build` only exists once they
@@ -233,6 +249,105 @@ pub fn lib(api: &Api) -> TokenStream {
             /// [`Error::HttpClient`] when the HTTP client cannot be built.
             pub fn build(self) -> Result<Client<T>, Error> {
                 Client::from_config(self.config)
+            }
+        }
+    }
+}
+
+/// `Client::realtime` and the `rtm` re-export, when the spec declares events: a subscription
+/// to Crisp's real-time API that decodes into `models::Event` and finds its endpoint through
+/// the operation marked `x-crisp-rtm-endpoints` for the token's tier.
+fn realtime(api: &Api) -> TokenStream {
+    if !api.events_declared {
+        return quote!();
+    }
+    let arms = [("plugin", quote!(Plugin)), ("user", quote!(User))].map(|(tier, variant)| {
+        let op = api.operations.iter().find(|op| op.docs.rtm_endpoints && op.docs.tiers.iter().any(|t| t == tier));
+        let body = match op {
+            Some(op) => {
+                let features: Vec<String> = super::client_operation_features(api, op).into_iter().collect();
+                let area = ident(&api.areas[op.area].type_name);
+                let method = ident(&op.method_name.ident);
+                let named: Vec<String> = features.iter().map(|f| format!("`{f}`")).collect();
+                let missing = format!(
+                    "finding the real-time endpoint of {tier} tokens calls `{}`, which needs the {} feature{} of crisp-client; or give the endpoint with `realtime().endpoint(..)`",
+                    op.id,
+                    named.join(" and "),
+                    if named.len() > 1 { "s" } else { "" },
+                );
+                let predicate = match features.as_slice() {
+                    [feature] => quote!(feature = #feature),
+                    _ => quote!(all(#(feature = #features),*)),
+                };
+                quote! {
+                    #[cfg(#predicate)]
+                    {
+                        let answer = #area::<tier::Dynamic> { core: &self.core, tier: ::std::marker::PhantomData }
+                            .#method()
+                            .await
+                            .map_err(rtm::Error::Discovery)?;
+                        rtm::socket_url(&answer)
+                    }
+                    #[cfg(not(#predicate))]
+                    {
+                        Err(rtm::Error::Discovery(Error::Config { message: #missing.to_owned() }))
+                    }
+                }
+            }
+            None => {
+                let missing = format!("the spec names no operation that tells {tier} tokens where the real-time socket is; give the endpoint with `realtime().endpoint(..)`");
+                quote!(Err(rtm::Error::Discovery(Error::Config { message: #missing.to_owned() })))
+            }
+        };
+        quote!(Tier::#variant => { #body })
+    });
+    quote! {
+        /// Crisp's real-time API: [`Realtime`](rtm::Realtime), [`Subscription`](rtm::Subscription),
+        /// the [`Reconnect`](rtm::Reconnect) policy and the errors.
+        #[cfg(feature = "rtm")]
+        pub use ::crisp_runtime::rtm;
+
+        #[cfg(feature = "rtm")]
+        impl<T: tier::ClientTier> Client<T> {
+            /// Listens to Crisp's real-time events (the RTM API) with this client's token.
+            ///
+            /// Pick the events with [`events`](rtm::Realtime::events) (every event the crate knows
+            /// by default), then [`subscribe`](rtm::Realtime::subscribe) for a stream of
+            /// [`models::Event`]s. The subscription asks Crisp where the socket is (the
+            /// connect-endpoints operation of the token's tier) unless given an
+            /// [`endpoint`](rtm::Realtime::endpoint), authenticates, and reconnects after a loss
+            /// with backoff, authenticating again each time. An event this version does not know
+            /// arrives as [`models::Event::Unknown`]; one whose payload does not fit its type as
+            /// [`models::Event::Undecoded`], with its JSON and the reason.
+            ///
+            /// ```no_run
+            /// # async fn run(client: crisp_client::Client<crisp_client::tier::Plugin>) -> Result<(), crisp_client::rtm::Error> {
+            /// use crisp_client::models::Event;
+            ///
+            /// let mut events = client.realtime().events(["message:send", "session:set_state"]).subscribe();
+            /// while let Some(event) = events.next().await {
+            ///     match event? {
+            ///         Event::MessageSend(message) => println!("a visitor wrote: {message:?}"),
+            ///         other => println!("{}", other.name()),
+            ///     }
+            /// }
+            /// # Ok(())
+            /// # }
+            /// ```
+            pub fn realtime(&self) -> rtm::Realtime<models::Event> {
+                let client = Client::<tier::Dynamic> { core: self.core.clone(), tier: ::std::marker::PhantomData };
+                let discover: rtm::Discover = ::std::sync::Arc::new(move || {
+                    let client = client.clone();
+                    ::std::boxed::Box::pin(async move { client.rtm_endpoint().await })
+                });
+                rtm::Realtime::new(self.core.credentials().clone(), models::Event::NAMES, models::Event::decode, Some(discover))
+            }
+
+            /// Asks Crisp where the real-time socket of the token's tier is.
+            async fn rtm_endpoint(&self) -> Result<String, rtm::Error> {
+                match self.tier() {
+                    #(#arms)*
+                }
             }
         }
     }

@@ -3,8 +3,10 @@
 //!
 //! serde's adjacently tagged enums cannot keep an unknown tag together with its data, so the
 //! tagging is written out: a private raw `{event, data}` struct is decoded first, then the name
-//! picks the payload type. A known name whose `data` does not fit is an error naming the event
-//! and the path; an unknown name is kept as `Event::Unknown`.
+//! picks the payload type. An unknown name is kept as `Event::Unknown`. A known name whose
+//! `data` does not fit is kept as `Event::Undecoded` with the path that failed by the total
+//! `Event::decode` (real-time streams), and is an error naming the event and the path for the
+//! strict `Event::from_parts` (and `Delivery`).
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -26,16 +28,20 @@ pub fn module(api: &Api) -> Option<TokenStream> {
     // Without a public event, the feature-less build has nothing to decode.
     let public = events.iter().any(|event| !event.internal);
     let decode = if events.is_empty() {
-        quote!(Ok(Event::Unknown { event, data }))
+        quote!(Event::Unknown { event, data })
     } else {
         let allow = if public { quote!() } else { quote!(#[allow(clippy::match_single_binding)]) };
         quote! {
             #allow
-            let event = match event.as_str() {
-                #(#cfgs #names => Event::#idents(payload(#names, data)?),)*
-                _ => Event::Unknown { event, data },
+            let decoded: Option<Result<Event, ::serde_json::Error>> = match event.as_str() {
+                #(#cfgs #names => Some(payload(&data).map(Event::#idents)),)*
+                _ => None,
             };
-            Ok(event)
+            match decoded {
+                None => Event::Unknown { event, data },
+                Some(Ok(decoded)) => decoded,
+                Some(Err(error)) => Event::Undecoded { event, data, error: error.to_string() },
+            }
         }
     };
     let payload_fn = if events.is_empty() {
@@ -43,12 +49,31 @@ pub fn module(api: &Api) -> Option<TokenStream> {
     } else {
         let cfg = if public { quote!() } else { quote!(#[cfg(feature = "internal")]) };
         quote! {
-            /// Decodes the `data` of the known event `event` into its payload type; a failure names
-            /// the event and the path inside `data` that failed.
+            /// Decodes the `data` of a known event into its payload type; a failure names the path
+            /// inside `data` that failed.
             #cfg
-            fn payload<T: ::serde::de::DeserializeOwned>(event: &str, data: ::serde_json::Value) -> Result<T, ::serde_json::Error> {
-                ::crisp_runtime::from_value_at::<T, ::serde_json::Error>(data, "data")
-                    .map_err(|error| <::serde_json::Error as ::serde::de::Error>::custom(format_args!("event `{event}`: {error}")))
+            fn payload<T: ::serde::de::DeserializeOwned>(data: &::serde_json::Value) -> Result<T, ::serde_json::Error> {
+                ::crisp_runtime::from_value_ref_at(data, "data")
+            }
+        }
+    };
+    // The events a scope governs, each arm compiled with its event.
+    let scoped: Vec<(&TokenStream, &str, &str)> = cfgs
+        .iter()
+        .zip(events)
+        .filter_map(|(cfg, event)| event.scope.as_deref().map(|scope| (cfg, event.name.wire.as_str(), scope)))
+        .collect();
+    let scope_arms = scoped.iter().map(|(cfg, name, scope)| quote!(#cfg #name => Some(#scope),));
+    let scope_body = if scoped.is_empty() {
+        quote!(let _ = name; None)
+    } else {
+        // Without an arm in the feature-less build, the match is a single binding.
+        let allow = if scoped.iter().any(|(cfg, ..)| cfg.is_empty()) { quote!() } else { quote!(#[allow(clippy::match_single_binding)]) };
+        quote! {
+            #allow
+            match name {
+                #(#scope_arms)*
+                _ => None,
             }
         }
     };
@@ -73,13 +98,37 @@ pub fn module(api: &Api) -> Option<TokenStream> {
                 /// The event's `data`, as JSON.
                 data: ::serde_json::Value,
             },
+            /// A known event whose `data` does not fit its payload type in this version of the
+            /// crate, kept as it came with the reason: only [`Event::decode`] gives it, so that
+            /// an event is never lost because its payload surprised the types.
+            Undecoded {
+                /// The event name, such as `message:send`.
+                event: String,
+                /// The event's `data`, as JSON.
+                data: ::serde_json::Value,
+                /// Why `data` did not decode: the path inside it that failed and what was
+                /// wrong there, as in ``at `data.state`: invalid type: integer `1`, expected a
+                /// string``.
+                error: String,
+            },
         }
 
         impl Event {
             /// The name of every event this version knows, in the order of the spec.
             pub const NAMES: &'static [&'static str] = &[#(#cfgs #names),*];
 
-            /// Decodes an event from its name and its `data`.
+            /// Decodes an event from its name and its `data`, whatever they hold.
+            ///
+            /// A name this version does not know comes back as [`Event::Unknown`], and a known
+            /// event whose `data` does not fit its payload type as [`Event::Undecoded`], with
+            /// `data` untouched and the reason; so no event is lost. Real-time streams decode
+            /// with it.
+            pub fn decode(event: String, data: ::serde_json::Value) -> Event {
+                #decode
+            }
+
+            /// Decodes an event from its name and its `data`, refusing a payload that does not
+            /// fit.
             ///
             /// A name this version does not know is not an error: the event comes back as
             /// [`Event::Unknown`], with `data` untouched.
@@ -88,16 +137,28 @@ pub fn module(api: &Api) -> Option<TokenStream> {
             ///
             /// When `event` is a known event and `data` does not fit its payload type. The message
             /// names the event and the path that failed, as in ``event `session:set_state`: at
-            /// `data.state`: invalid type: integer `1`, expected a string``.
+            /// `data.state`: invalid type: integer `1`, expected a string``. [`Event::decode`]
+            /// keeps such an event as [`Event::Undecoded`] instead.
             pub fn from_parts(event: String, data: ::serde_json::Value) -> Result<Event, ::serde_json::Error> {
-                #decode
+                match Event::decode(event, data) {
+                    Event::Undecoded { event, error, .. } => Err(<::serde_json::Error as ::serde::de::Error>::custom(format_args!("event `{event}`: {error}"))),
+                    decoded => Ok(decoded),
+                }
+            }
+
+            /// The plugin scope a token must hold, at read level at least, to receive the event
+            /// `name` over the real-time API or as a web hook; `None` when the spec ties the
+            /// event to no scope (user tokens, and plugin tokens in development, receive every
+            /// event).
+            pub fn scope_of(name: &str) -> Option<&'static str> {
+                #scope_body
             }
 
             /// The event name as it travels, such as `message:send`.
             pub fn name(&self) -> &str {
                 match self {
                     #(#cfgs Event::#idents(_) => #names,)*
-                    Event::Unknown { event, .. } => event,
+                    Event::Unknown { event, .. } | Event::Undecoded { event, .. } => event,
                 }
             }
 
@@ -120,7 +181,7 @@ pub fn module(api: &Api) -> Option<TokenStream> {
             fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 match self.0 {
                     #(#cfgs Event::#idents(payload) => ::serde::Serialize::serialize(payload, serializer),)*
-                    Event::Unknown { data, .. } => ::serde::Serialize::serialize(data, serializer),
+                    Event::Unknown { data, .. } | Event::Undecoded { data, .. } => ::serde::Serialize::serialize(data, serializer),
                 }
             }
         }
@@ -219,6 +280,9 @@ fn variant(api: &Api, event: &Event) -> TokenStream {
     if !event.fired_by.is_empty() {
         let ops: Vec<String> = event.fired_by.iter().map(|op| format!("`{op}`")).collect();
         text.push_str(&format!("\n- Fired by: {}", ops.join(", ")));
+    }
+    if let Some(scope) = &event.scope {
+        text.push_str(&format!("\n- Plugin scope: `{scope}`, to receive it"));
     }
     if event.internal {
         text.push_str("\n- Internal: Crisp reserves this event for its own apps, and it may change without notice; compiled with the `internal` feature");

@@ -109,6 +109,22 @@ pub fn client_operation_cfg(api: &Api, op: &crate::ir::Operation) -> TokenStream
     }
 }
 
+/// Every feature the client crate needs to compile an operation: its area's (or `internal`
+/// for an internal area), plus `internal` for an internal operation of a public area and
+/// `legacy` for a deprecated one; in name order.
+pub fn client_operation_features(api: &Api, op: &crate::ir::Operation) -> std::collections::BTreeSet<String> {
+    let area = &api.areas[op.area];
+    let mut features = std::collections::BTreeSet::new();
+    features.insert(if area.internal { "internal".to_owned() } else { area.feature() });
+    if op.docs.internal {
+        features.insert("internal".to_owned());
+    }
+    if op.docs.deprecated {
+        features.insert("legacy".to_owned());
+    }
+    features
+}
+
 /// Whether a type is a string enum of the arena.
 pub fn is_enum(api: &Api, ty: &TypeRef) -> bool {
     matches!(ty, TypeRef::Named(id) if matches!(api.types[id.0].kind, TypeKind::Enum { .. }))
@@ -205,6 +221,9 @@ pub fn operation_docs(api: &Api, op: &Operation) -> TokenStream {
     }
     if docs.internal {
         facts.push("- Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature".to_owned());
+    }
+    if docs.rtm_endpoints {
+        facts.push(format!("- Real-time: tells {} tokens where the real-time (RTM) socket is; clients call it before listening to events", docs.tiers.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ")));
     }
     if !docs.node_methods.is_empty() {
         facts.push(format!("- Serves the Node client's {}", docs.node_methods.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(" and ")));

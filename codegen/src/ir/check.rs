@@ -20,8 +20,157 @@ pub fn check(spec: &Spec, api: &mut Api, diags: &mut Diagnostics) {
     area_names_unique(spec, api, diags);
     event_names_unique(spec, api, diags);
     events_match_operations(spec, api, diags);
+    event_scopes_agree(spec, api, diags);
+    rtm_endpoints_callable(spec, api, diags);
     box_cycles(&mut api.types);
     mark_internal(api);
+    derive_event_scopes(api);
+}
+
+/// A client finds its real-time socket by calling, for its token's tier, the operation marked
+/// `x-crisp-rtm-endpoints`, with nothing to fill in, and reading `socket.app` from the answer.
+/// So the operation is a `GET` without parameters to give, admits exactly one tier (one
+/// operation per tier), and answers an object whose `socket` holds an `app` string.
+///
+/// ```yaml
+/// /plugin/connect/endpoints:
+///   get:
+///     x-crisp-rtm-endpoints: true
+///     x-crisp-tiers: [user, plugin]          # rejected: which tier does it serve?
+/// /website/{website_id}/connect/endpoints:
+///   get:
+///     x-crisp-rtm-endpoints: true            # rejected: `website_id` has no value to give
+/// ```
+fn rtm_endpoints_callable(spec: &Spec, api: &Api, diags: &mut Diagnostics) {
+    let mut per_tier: BTreeMap<&str, &Operation> = BTreeMap::new();
+    for op in api.operations.iter().filter(|op| op.docs.rtm_endpoints) {
+        let at = ptr(&op.pointer, "x-crisp-rtm-endpoints");
+        let mut problems = Vec::new();
+        if op.method != super::HttpMethod::Get {
+            problems.push(format!("it is a `{}`, not a `GET`", op.method.as_str()));
+        }
+        if let Some(param) = op.path_params.iter().chain(op.other_params.iter().filter(|param| param.required)).next() {
+            problems.push(format!("it takes the parameter `{}`, which the client has no value for", param.name.wire));
+        }
+        if op.body.as_ref().is_some_and(|body| body.required) {
+            problems.push("it requires a body".to_owned());
+        }
+        if !answers_socket_app(api, &op.response) {
+            problems.push("its answer has no `socket.app` string".to_owned());
+        }
+        for problem in problems {
+            diags.push(
+                spec.diag(&at, format!("operation `{}` cannot tell a client where the real-time socket is: {problem}", op.id))
+                    .with_help("mark the `GET` without parameters that answers `{socket: {app: <URL>}}`"),
+            );
+        }
+        match op.docs.tiers.as_slice() {
+            [tier] => {
+                if let Some(first) = per_tier.insert(tier.as_str(), op) {
+                    diags.push(
+                        spec.diag(&at, format!("operations `{}` and `{}` both tell `{tier}` tokens where the real-time socket is", first.id, op.id))
+                            .with_help(format!("keep `x-crisp-rtm-endpoints` on one of them; the other is at {}", first.pointer)),
+                    );
+                }
+            }
+            _ => diags.push(
+                spec.diag(&at, format!("operation `{}` tells where the real-time socket is, but not for which tier", op.id))
+                    .with_help("give it `x-crisp-tiers` with exactly one tier (`[plugin]` or `[user]`)"),
+            ),
+        }
+    }
+}
+
+/// Whether an answer is an object whose `socket` field holds an `app` string.
+fn answers_socket_app(api: &Api, response: &super::Response) -> bool {
+    let super::Response::Data(ty) = response else { return false };
+    let field = |ty: &TypeRef, name: &str| -> Option<TypeRef> {
+        let mut ty = ty;
+        while let TypeRef::Named(id) = ty {
+            match &api.types[id.0].kind {
+                TypeKind::Alias(inner) => ty = inner,
+                TypeKind::Struct { fields } => return fields.iter().find(|field| field.name.wire == name).map(|field| field.ty.clone()),
+                _ => return None,
+            }
+        }
+        None
+    };
+    field(ty, "socket").and_then(|socket| field(&socket, "app")) == Some(TypeRef::String)
+}
+
+/// The scopes of the operations of `fired_by` that state one, without repeats, in order.
+fn firing_scopes<'a>(operations: &'a [Operation], fired_by: &[String]) -> Vec<&'a str> {
+    let mut scopes: Vec<&str> = Vec::new();
+    for op in operations.iter().filter(|op| fired_by.contains(&op.id)) {
+        if let Some(scope) = op.docs.scope.as_deref() {
+            if !scopes.contains(&scope) {
+                scopes.push(scope);
+            }
+        }
+    }
+    scopes
+}
+
+/// Gives every event without a `scope` of its own the scope of the operations that fire it,
+/// when they agree on one (`event_scopes_agree` reports when they do not).
+fn derive_event_scopes(api: &mut Api) {
+    for event in api.events.iter_mut().filter(|event| event.scope.is_none()) {
+        if let [scope] = firing_scopes(&api.operations, &event.fired_by).as_slice() {
+            event.scope = Some((*scope).to_owned());
+        }
+    }
+}
+
+/// An event is received by the tokens that hold its scope, which is the scope of the
+/// operations that fire it unless the event names its own. So a `scope` must be one that
+/// some operation requires (a typo would hide the event from every plugin token), it must
+/// match the scope of the operations that fire the event, and operations that need
+/// different scopes cannot decide it alone.
+///
+/// ```yaml
+/// x-crisp-events:
+///   message:received:
+///     fired-by: [sendMessageInConversation]    # x-crisp-scope: website:conversation:messages
+///     scope: website:conversation:sessions     # rejected: the firing operation says messages
+///   message:send:
+///     scope: website:conversation:mesages      # rejected: no operation requires it
+///   session:set_state:
+///     fired-by: [changeConversationState, removeConversation]   # rejected when their
+///                                              # scopes differ and no `scope` is given
+/// ```
+fn event_scopes_agree(spec: &Spec, api: &Api, diags: &mut Diagnostics) {
+    let known: std::collections::BTreeSet<&str> = api.operations.iter().filter_map(|op| op.docs.scope.as_deref()).collect();
+    for event in &api.events {
+        let firing = firing_scopes(&api.operations, &event.fired_by);
+        let name = &event.name.wire;
+        match &event.scope {
+            Some(scope) => {
+                let at = ptr(&event.pointer, "scope");
+                if !known.contains(scope.as_str()) {
+                    let help = if known.is_empty() {
+                        "no operation states an `x-crisp-scope`: remove `scope`, or give the operations their scopes".to_owned()
+                    } else {
+                        format!("use a scope that operations require: {}", known.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", "))
+                    };
+                    diags.push(
+                        spec.diag(&at, format!("event `{name}` is received with the scope `{scope}`, which no operation requires in `x-crisp-scope`"))
+                            .with_help(help),
+                    );
+                }
+                if let Some(other) = firing.iter().find(|other| **other != scope) {
+                    diags.push(
+                        spec.diag(&at, format!("event `{name}` is received with the scope `{scope}`, but an operation in its `fired-by` requires `{other}`"))
+                            .with_help("remove `scope` to take the firing operations' scope, or correct it"),
+                    );
+                }
+            }
+            None if firing.len() > 1 => diags.push(
+                spec.diag(ptr(&event.pointer, "fired-by"), format!("the operations that fire event `{name}` require different scopes ({})", firing.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")))
+                    .with_help("say which scope receives the event with `scope:`"),
+            ),
+            None => {}
+        }
+    }
 }
 
 /// Marks what only internal operations use, so it is compiled with the `internal` feature
@@ -309,7 +458,8 @@ fn area_names_unique(spec: &Spec, api: &Api, diags: &mut Diagnostics) {
     }
 }
 
-/// Events become variants of one `Event` enum, next to `Event::Unknown`, and the `events`
+/// Events become variants of one `Event` enum, next to `Event::Unknown` and
+/// `Event::Undecoded`, and the `events`
 /// module puts `Event` and `Delivery` at the root of the models crate: names must not clash.
 ///
 /// ```yaml
@@ -317,6 +467,7 @@ fn area_names_unique(spec: &Spec, api: &Api, diags: &mut Diagnostics) {
 ///   session:set_state: {...}
 ///   session:set-state: {...}    # rejected: both are `SessionSetState`
 ///   unknown: {...}              # rejected: `Unknown` keeps the events the crate does not know
+///   undecoded: {...}            # rejected: `Undecoded` keeps payloads that do not decode
 /// components:
 ///   schemas:
 ///     Delivery: {...}           # rejected when the spec declares events
@@ -324,9 +475,14 @@ fn area_names_unique(spec: &Spec, api: &Api, diags: &mut Diagnostics) {
 fn event_names_unique(spec: &Spec, api: &Api, diags: &mut Diagnostics) {
     let mut seen: BTreeMap<&str, &Event> = BTreeMap::new();
     for event in &api.events {
-        if event.name.ident == "Unknown" {
+        let reserved = match event.name.ident.as_str() {
+            "Unknown" => Some("keeps the events this version does not know"),
+            "Undecoded" => Some("keeps the events whose payload does not decode"),
+            _ => None,
+        };
+        if let Some(role) = reserved {
             diags.push(
-                spec.diag(&event.pointer, format!("event `{}` would become the variant `Unknown`, which keeps the events this version does not know", event.name.wire))
+                spec.diag(&event.pointer, format!("event `{}` would become the variant `{}`, which {role}", event.name.wire, event.name.ident))
                     .with_help("rename the event"),
             );
         }

@@ -27,7 +27,7 @@ const JSON: &str = "application/json";
 const EVENTS: &str = "x-crisp-events";
 
 /// The keys an entry of `x-crisp-events` may have.
-const EVENT_KEYS: &[&str] = &["description", "webhook-documented", "internal", "fired-by", "payload", "example"];
+const EVENT_KEYS: &[&str] = &["description", "webhook-documented", "internal", "fired-by", "scope", "payload", "example"];
 
 /// Lowers a loaded spec into the IR, or returns every problem found.
 pub fn lower(spec: &Spec) -> Result<Api, Diagnostics> {
@@ -743,6 +743,10 @@ impl<'a> Lowerer<'a> {
                     Some(flag) => docs.internal = flag,
                     None => self.error(&at, "`x-crisp-internal` must be `true` or `false`", "write `x-crisp-internal: true`"),
                 },
+                "x-crisp-rtm-endpoints" => match value.as_bool() {
+                    Some(flag) => docs.rtm_endpoints = flag,
+                    None => self.error(&at, "`x-crisp-rtm-endpoints` must be `true` or `false`", "write `x-crisp-rtm-endpoints: true` on the operation that answers where the real-time socket is"),
+                },
                 "x-crisp-pagination" => {
                     docs.pagination = match value.as_str() {
                         Some("page_number") => Some(Pagination::PageNumber),
@@ -811,6 +815,7 @@ impl<'a> Lowerer<'a> {
             webhook_documented: false,
             internal: false,
             fired_by: Vec::new(),
+            scope: None,
             payload: TypeRef::Any,
             example: None,
             pointer: pointer.to_owned(),
@@ -860,6 +865,14 @@ impl<'a> Lowerer<'a> {
             Some(_) => {
                 self.error(&ptr(pointer, "fired-by"), "`fired-by` must be a list of operationIds", "write it as `[changeConversationState, ...]`");
                 Vec::new()
+            }
+        };
+        event.scope = match entry.get("scope") {
+            None => None,
+            Some(Value::String(scope)) if !scope.trim().is_empty() => Some(scope.clone()),
+            Some(_) => {
+                self.error(&ptr(pointer, "scope"), format!("the scope of event `{name}` must be a plugin scope"), "write it as an operation's `x-crisp-scope` is written, e.g. `scope: website:conversation:messages`");
+                None
             }
         };
         let payload_pointer = ptr(pointer, "payload");

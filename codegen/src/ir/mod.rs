@@ -50,6 +50,10 @@ pub struct Event {
     pub internal: bool,
     /// The operationIds of the operations whose call fires the event (`fired-by`).
     pub fired_by: Vec<String>,
+    /// The plugin scope a token needs, at read level at least, to receive the event: the
+    /// spec's `scope`, or else the scope of the operations that fire it (filled in by the
+    /// checks); `None` when neither says.
+    pub scope: Option<String>,
     /// The type of the event's `data`.
     pub payload: TypeRef,
     /// An example of `data`, when the spec gives one.
@@ -159,6 +163,9 @@ pub struct OperationDocs {
     /// Whether Crisp reserves the operation for its own apps (`x-crisp-internal`); such
     /// operations are compiled only with the `internal` cargo feature.
     pub internal: bool,
+    /// Whether the operation answers where the real-time socket of its tier's tokens is
+    /// (`x-crisp-rtm-endpoints`): the client calls it before listening to events.
+    pub rtm_endpoints: bool,
 }
 
 /// How a list operation pages through results.

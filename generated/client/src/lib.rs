@@ -31,6 +31,12 @@
 //! [`Stream`](::crisp_runtime::client::Stream) of items, fetching pages as they are
 //! consumed.
 //!
+//! # Real-time events
+//!
+//! With the `rtm` feature, `Client::realtime` listens to Crisp's real-time API with the
+//! client's token: a stream of [`models::Event`]s that authenticates and reconnects on
+//! its own (see the `rtm` module).
+//!
 //! # Cargo features
 //!
 //! One feature per area (`website-conversation`, `website-people`, …), all on by
@@ -927,6 +933,103 @@ impl<T: tier::ClientTier> Client<T> {
         PlanBilling {
             core: &self.core,
             tier: ::std::marker::PhantomData,
+        }
+    }
+}
+/// Crisp's real-time API: [`Realtime`](rtm::Realtime), [`Subscription`](rtm::Subscription),
+/// the [`Reconnect`](rtm::Reconnect) policy and the errors.
+#[cfg(feature = "rtm")]
+pub use ::crisp_runtime::rtm;
+#[cfg(feature = "rtm")]
+impl<T: tier::ClientTier> Client<T> {
+    /// Listens to Crisp's real-time events (the RTM API) with this client's token.
+    ///
+    /// Pick the events with [`events`](rtm::Realtime::events) (every event the crate knows
+    /// by default), then [`subscribe`](rtm::Realtime::subscribe) for a stream of
+    /// [`models::Event`]s. The subscription asks Crisp where the socket is (the
+    /// connect-endpoints operation of the token's tier) unless given an
+    /// [`endpoint`](rtm::Realtime::endpoint), authenticates, and reconnects after a loss
+    /// with backoff, authenticating again each time. An event this version does not know
+    /// arrives as [`models::Event::Unknown`]; one whose payload does not fit its type as
+    /// [`models::Event::Undecoded`], with its JSON and the reason.
+    ///
+    /// ```no_run
+    /// # async fn run(client: crisp_client::Client<crisp_client::tier::Plugin>) -> Result<(), crisp_client::rtm::Error> {
+    /// use crisp_client::models::Event;
+    ///
+    /// let mut events = client.realtime().events(["message:send", "session:set_state"]).subscribe();
+    /// while let Some(event) = events.next().await {
+    ///     match event? {
+    ///         Event::MessageSend(message) => println!("a visitor wrote: {message:?}"),
+    ///         other => println!("{}", other.name()),
+    ///     }
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn realtime(&self) -> rtm::Realtime<models::Event> {
+        let client = Client::<tier::Dynamic> {
+            core: self.core.clone(),
+            tier: ::std::marker::PhantomData,
+        };
+        let discover: rtm::Discover = ::std::sync::Arc::new(move || {
+            let client = client.clone();
+            ::std::boxed::Box::pin(async move { client.rtm_endpoint().await })
+        });
+        rtm::Realtime::new(
+            self.core.credentials().clone(),
+            models::Event::NAMES,
+            models::Event::decode,
+            Some(discover),
+        )
+    }
+    /// Asks Crisp where the real-time socket of the token's tier is.
+    async fn rtm_endpoint(&self) -> Result<String, rtm::Error> {
+        match self.tier() {
+            Tier::Plugin => {
+                #[cfg(feature = "plugin-connect")]
+                {
+                    let answer = PluginConnect::<tier::Dynamic> {
+                        core: &self.core,
+                        tier: ::std::marker::PhantomData,
+                    }
+                        .get_plugin_connect_endpoints()
+                        .await
+                        .map_err(rtm::Error::Discovery)?;
+                    rtm::socket_url(&answer)
+                }
+                #[cfg(not(feature = "plugin-connect"))]
+                {
+                    Err(
+                        rtm::Error::Discovery(Error::Config {
+                            message: "finding the real-time endpoint of plugin tokens calls `getPluginConnectEndpoints`, which needs the `plugin-connect` feature of crisp-client; or give the endpoint with `realtime().endpoint(..)`"
+                                .to_owned(),
+                        }),
+                    )
+                }
+            }
+            Tier::User => {
+                #[cfg(feature = "internal")]
+                {
+                    let answer = UserConnect::<tier::Dynamic> {
+                        core: &self.core,
+                        tier: ::std::marker::PhantomData,
+                    }
+                        .get_user_connect_endpoints()
+                        .await
+                        .map_err(rtm::Error::Discovery)?;
+                    rtm::socket_url(&answer)
+                }
+                #[cfg(not(feature = "internal"))]
+                {
+                    Err(
+                        rtm::Error::Discovery(Error::Config {
+                            message: "finding the real-time endpoint of user tokens calls `getUserConnectEndpoints`, which needs the `internal` feature of crisp-client; or give the endpoint with `realtime().endpoint(..)`"
+                                .to_owned(),
+                        }),
+                    )
+                }
+            }
         }
     }
 }

@@ -45,6 +45,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PluginConnect<'_, T> {
     /// - Route: `GET /v1/plugin/connect/endpoints`
     /// - Operation: `getPluginConnectEndpoints`
     /// - Tiers: `plugin`
+    /// - Real-time: tells `plugin` tokens where the real-time (RTM) socket is; clients call it before listening to events
     /// - Serves the Node client's `getConnectEndpoints`
     pub async fn get_plugin_connect_endpoints(
         &self,

@@ -21,6 +21,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserConnect<'_, T> {
     /// - Operation: `getUserConnectEndpoints`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
+    /// - Real-time: tells `user` tokens where the real-time (RTM) socket is; clients call it before listening to events
     pub async fn get_user_connect_endpoints(
         &self,
     ) -> Result<::crisp_models::ConnectEndpoints, ::crisp_runtime::client::Error>

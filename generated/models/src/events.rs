@@ -15,235 +15,280 @@ pub enum Event {
     ///
     /// - Event: `session:update_availability`
     /// - Web hooks: not documented as a web hook event; known from the real-time event lists of the official clients
+    /// - Plugin scope: `website:conversation:sessions`, to receive it
     SessionUpdateAvailability(crate::EventSessionUpdateAvailability),
     /// The identity verification of the visitor of a conversation changed.
     ///
     /// - Event: `session:update_verify`
     /// - Web hooks: not documented as a web hook event; known from the real-time event lists of the official clients
+    /// - Plugin scope: `website:conversation:sessions`, to receive it
     SessionUpdateVerify(crate::EventSessionUpdateVerify),
     /// A new conversation was started.
     ///
     /// - Event: `session:request:initiated`
     /// - Web hooks: documented by Crisp as a web hook event
     /// - Fired by: `createNewConversation`
+    /// - Plugin scope: `website:conversation:sessions`, to receive it
     SessionRequestInitiated(crate::EventSession),
     /// The e-mail address of the visitor of a conversation was set or changed.
     ///
     /// - Event: `session:set_email`
     /// - Web hooks: documented by Crisp as a web hook event
     /// - Fired by: `updateConversationMetas`
+    /// - Plugin scope: `website:conversation:sessions`, to receive it
     SessionSetEmail(crate::EventSessionSetEmail),
     /// The phone number of the visitor of a conversation was set or changed.
     ///
     /// - Event: `session:set_phone`
     /// - Web hooks: documented by Crisp as a web hook event
+    /// - Plugin scope: `website:conversation:sessions`, to receive it
     SessionSetPhone(crate::EventSessionSetPhone),
     /// The postal address of the visitor of a conversation was set or changed.
     ///
     /// - Event: `session:set_address`
     /// - Web hooks: documented by Crisp as a web hook event
+    /// - Plugin scope: `website:conversation:sessions`, to receive it
     SessionSetAddress(crate::EventSessionSetAddress),
     /// The subject of a conversation was set or changed.
     ///
     /// - Event: `session:set_subject`
     /// - Web hooks: documented by Crisp as a web hook event
+    /// - Plugin scope: `website:conversation:sessions`, to receive it
     SessionSetSubject(crate::EventSessionSetSubject),
     /// The avatar of the visitor of a conversation was set or changed.
     ///
     /// - Event: `session:set_avatar`
     /// - Web hooks: documented by Crisp as a web hook event
+    /// - Plugin scope: `website:conversation:sessions`, to receive it
     SessionSetAvatar(crate::EventSessionSetAvatar),
     /// The name of the visitor of a conversation was set or changed.
     ///
     /// - Event: `session:set_nickname`
     /// - Web hooks: documented by Crisp as a web hook event
     /// - Fired by: `updateConversationMetas`
+    /// - Plugin scope: `website:conversation:sessions`, to receive it
     SessionSetNickname(crate::EventSessionSetNickname),
     /// The channel a conversation comes from was set.
     ///
     /// - Event: `session:set_origin`
     /// - Web hooks: not documented as a web hook event; known from the real-time event lists of the official clients
+    /// - Plugin scope: `website:conversation:sessions`, to receive it
     SessionSetOrigin(crate::EventSessionSetOrigin),
     /// The custom data of a conversation changed; the payload holds the whole map after the change.
     ///
     /// - Event: `session:set_data`
     /// - Web hooks: documented by Crisp as a web hook event
+    /// - Plugin scope: `website:conversation:sessions`, to receive it
     SessionSetData(crate::EventSessionSetData),
     /// The segments (tags) of a conversation changed.
     ///
     /// - Event: `session:set_segments`
     /// - Web hooks: documented by Crisp as a web hook event
+    /// - Plugin scope: `website:conversation:sessions`, to receive it
     SessionSetSegments(crate::EventSessionSetSegments),
     /// The visitor of a conversation was blocked or unblocked.
     ///
     /// - Event: `session:set_block`
     /// - Web hooks: documented by Crisp as a web hook event
     /// - Fired by: `blockIncomingMessagesForConversation`
+    /// - Plugin scope: `website:conversation:sessions`, to receive it
     SessionSetBlock(crate::EventSessionSetBlock),
     /// An operator opened a conversation in the Crisp app.
     ///
     /// - Event: `session:set_opened`
     /// - Web hooks: not documented as a web hook event; known from the real-time event lists of the official clients
+    /// - Plugin scope: `website:conversation:sessions`, to receive it
     SessionSetOpened(crate::EventSessionOperator),
     /// An operator closed a conversation they had open in the Crisp app.
     ///
     /// - Event: `session:set_closed`
     /// - Web hooks: not documented as a web hook event; known from the real-time event lists of the official clients
+    /// - Plugin scope: `website:conversation:sessions`, to receive it
     SessionSetClosed(crate::EventSessionOperator),
     /// The extra participants copied on a conversation changed.
     ///
     /// - Event: `session:set_participants`
     /// - Web hooks: not documented as a web hook event; known from the real-time event lists of the official clients
+    /// - Plugin scope: `website:conversation:sessions`, to receive it
     SessionSetParticipants(crate::EventSessionSetParticipants),
     /// The operators mentioned in a conversation changed.
     ///
     /// - Event: `session:set_mentions`
     /// - Web hooks: not documented as a web hook event; known from the real-time event lists of the official clients
+    /// - Plugin scope: `website:conversation:sessions`, to receive it
     SessionSetMentions(crate::EventSessionSetMentions),
     /// A conversation was assigned to an operator, to another one, or to nobody.
     ///
     /// - Event: `session:set_routing`
     /// - Web hooks: documented by Crisp as a web hook event
     /// - Fired by: `assignConversationRouting`
+    /// - Plugin scope: `website:conversation:sessions`, to receive it
     SessionSetRouting(crate::EventSessionSetRouting),
     /// A conversation was moved to another inbox.
     ///
     /// - Event: `session:set_inbox`
     /// - Web hooks: not documented as a web hook event; known from the real-time event lists of the official clients
+    /// - Plugin scope: `website:conversation:sessions`, to receive it
     SessionSetInbox(crate::EventSessionSetInbox),
     /// The state of a conversation changed: pending, unresolved or resolved.
     ///
     /// - Event: `session:set_state`
     /// - Web hooks: documented by Crisp as a web hook event
     /// - Fired by: `changeConversationState`
+    /// - Plugin scope: `website:conversation:states`, to receive it
     SessionSetState(crate::EventSessionSetState),
     /// The chatbox reported what the device of the visitor supports.
     ///
     /// - Event: `session:sync:capabilities`
     /// - Web hooks: not documented as a web hook event; known from the real-time event lists of the official clients
+    /// - Plugin scope: `website:conversation:sessions`, to receive it
     SessionSyncCapabilities(crate::EventSessionSyncCapabilities),
     /// The chatbox reported where the visitor is.
     ///
     /// - Event: `session:sync:geolocation`
     /// - Web hooks: documented by Crisp as a web hook event
+    /// - Plugin scope: `website:conversation:sessions`, to receive it
     SessionSyncGeolocation(crate::EventSessionSyncGeolocation),
     /// The chatbox reported the operating system and the browser of the visitor.
     ///
     /// - Event: `session:sync:system`
     /// - Web hooks: documented by Crisp as a web hook event
+    /// - Plugin scope: `website:conversation:sessions`, to receive it
     SessionSyncSystem(crate::EventSessionSyncSystem),
     /// The chatbox reported the IP address and the network of the visitor.
     ///
     /// - Event: `session:sync:network`
     /// - Web hooks: documented by Crisp as a web hook event
+    /// - Plugin scope: `website:conversation:sessions`, to receive it
     SessionSyncNetwork(crate::EventSessionSyncNetwork),
     /// The chatbox reported the time zone of the visitor.
     ///
     /// - Event: `session:sync:timezone`
     /// - Web hooks: documented by Crisp as a web hook event
+    /// - Plugin scope: `website:conversation:sessions`, to receive it
     SessionSyncTimezone(crate::EventSessionSyncTimezone),
     /// The chatbox reported the languages the visitor prefers.
     ///
     /// - Event: `session:sync:locales`
     /// - Web hooks: documented by Crisp as a web hook event
+    /// - Plugin scope: `website:conversation:sessions`, to receive it
     SessionSyncLocales(crate::EventSessionSyncLocales),
     /// The chatbox reported pages the visitor viewed.
     ///
     /// - Event: `session:sync:pages`
     /// - Web hooks: not documented as a web hook event; known from the real-time event lists of the official clients
+    /// - Plugin scope: `website:conversation:sessions`, to receive it
     SessionSyncPages(crate::EventSessionSyncPages),
     /// Custom events were recorded on a conversation.
     ///
     /// - Event: `session:sync:events`
     /// - Web hooks: documented by Crisp as a web hook event
+    /// - Plugin scope: `website:conversation:sessions`, to receive it
     SessionSyncEvents(crate::EventSessionSyncEvents),
     /// The visitor rated a conversation.
     ///
     /// - Event: `session:sync:rating`
     /// - Web hooks: documented by Crisp as a web hook event
+    /// - Plugin scope: `website:conversation:sessions`, to receive it
     SessionSyncRating(crate::EventSessionSyncRating),
     /// A topic was found for a conversation.
     ///
     /// - Event: `session:sync:topic`
     /// - Web hooks: documented by Crisp as a web hook event
+    /// - Plugin scope: `website:conversation:sessions`, to receive it
     SessionSyncTopic(crate::EventSessionSyncTopic),
     /// A conversation was deleted.
     ///
     /// - Event: `session:removed`
     /// - Web hooks: documented by Crisp as a web hook event
     /// - Fired by: `removeConversation`
+    /// - Plugin scope: `website:conversation:sessions`, to receive it
     SessionRemoved(crate::EventSession),
     /// Reports an error about a conversation: the kind of value concerned, the value involved and the value held before.
     ///
     /// - Event: `session:error`
     /// - Web hooks: not documented as a web hook event; known from the real-time event lists of the official clients
+    /// - Plugin scope: `website:conversation:sessions`, to receive it
     SessionError(crate::EventSessionError),
     /// The content of a message was changed.
     ///
     /// - Event: `message:updated`
     /// - Web hooks: documented by Crisp as a web hook event
     /// - Fired by: `updateMessageInConversation`
+    /// - Plugin scope: `website:conversation:messages`, to receive it
     MessageUpdated(crate::EventMessageUpdated),
     /// The visitor of a conversation sent a message. It comes from the visitor's side only: no REST operation triggers it.
     ///
     /// - Event: `message:send`
     /// - Web hooks: documented by Crisp as a web hook event
+    /// - Plugin scope: `website:conversation:messages`, to receive it
     MessageSend(crate::EventMessage),
     /// A message came from the team's side of a conversation: an operator, an automation, or a plugin posting as an operator.
     ///
     /// - Event: `message:received`
     /// - Web hooks: documented by Crisp as a web hook event
     /// - Fired by: `sendMessageInConversation`
+    /// - Plugin scope: `website:conversation:messages`, to receive it
     MessageReceived(crate::EventMessage),
     /// A message was deleted from a conversation.
     ///
     /// - Event: `message:removed`
     /// - Web hooks: documented by Crisp as a web hook event
+    /// - Plugin scope: `website:conversation:messages`, to receive it
     MessageRemoved(crate::EventMessageRemoved),
     /// The visitor started or stopped typing; while typing, the payload may show the start of the draft.
     ///
     /// - Event: `message:compose:send`
     /// - Web hooks: not documented as a web hook event; known from the real-time event lists of the official clients
+    /// - Plugin scope: `website:conversation:messages`, to receive it
     MessageComposeSend(crate::EventMessageComposeSend),
     /// Someone on the team's side started or stopped typing a reply.
     ///
     /// - Event: `message:compose:receive`
     /// - Web hooks: not documented as a web hook event; known from the real-time event lists of the official clients
+    /// - Plugin scope: `website:conversation:messages`, to receive it
     MessageComposeReceive(crate::EventMessageComposeReceive),
     /// Messages were marked read from the visitor's side (the `send` direction, as in `message:send`).
     ///
     /// - Event: `message:acknowledge:read:send`
     /// - Web hooks: documented by Crisp as a web hook event
+    /// - Plugin scope: `website:conversation:messages`, to receive it
     MessageAcknowledgeReadSend(crate::EventMessageAcknowledge),
     /// Messages were marked read from the team's side (the `received` direction, as in `message:received`).
     ///
     /// - Event: `message:acknowledge:read:received`
     /// - Web hooks: documented by Crisp as a web hook event
+    /// - Plugin scope: `website:conversation:messages`, to receive it
     MessageAcknowledgeReadReceived(crate::EventMessageAcknowledge),
     /// Messages were marked unread again.
     ///
     /// - Event: `message:acknowledge:unread:send`
     /// - Web hooks: not documented as a web hook event; known from the real-time event lists of the official clients
+    /// - Plugin scope: `website:conversation:messages`, to receive it
     MessageAcknowledgeUnreadSend(crate::EventMessageAcknowledge),
     /// Messages reached the other side of the conversation.
     ///
     /// - Event: `message:acknowledge:delivered`
     /// - Web hooks: not documented as a web hook event; known from the real-time event lists of the official clients
+    /// - Plugin scope: `website:conversation:messages`, to receive it
     MessageAcknowledgeDelivered(crate::EventMessageAcknowledge),
     /// Messages were not delivered; the details say why.
     ///
     /// - Event: `message:acknowledge:ignored`
     /// - Web hooks: not documented as a web hook event; known from the real-time event lists of the official clients
+    /// - Plugin scope: `website:conversation:messages`, to receive it
     MessageAcknowledgeIgnored(crate::EventMessageAcknowledgeIgnored),
     /// Crisp reminded the visitor of messages they have not read yet.
     ///
     /// - Event: `message:notify:unread:send`
     /// - Web hooks: documented by Crisp as a web hook event
+    /// - Plugin scope: `website:conversation:messages`, to receive it
     MessageNotifyUnreadSend(crate::EventSession),
     /// Crisp reminded the team of visitor messages nobody has read yet.
     ///
     /// - Event: `message:notify:unread:received`
     /// - Web hooks: documented by Crisp as a web hook event
+    /// - Plugin scope: `website:conversation:messages`, to receive it
     MessageNotifyUnreadReceived(crate::EventSession),
     /// An incoming message was held as spam.
     ///
@@ -260,54 +305,64 @@ pub enum Event {
     /// - Event: `people:profile:created`
     /// - Web hooks: documented by Crisp as a web hook event
     /// - Fired by: `addNewPeopleProfile`
+    /// - Plugin scope: `website:people:profiles`, to receive it
     PeopleProfileCreated(crate::EventPeopleProfile),
     /// A contact profile was changed; the payload carries the profile card after the change.
     ///
     /// - Event: `people:profile:updated`
     /// - Web hooks: documented by Crisp as a web hook event
     /// - Fired by: `savePeopleProfile`, `updatePeopleProfile`
+    /// - Plugin scope: `website:people:profiles`, to receive it
     PeopleProfileUpdated(crate::EventPeopleProfileUpdated),
     /// A contact profile was deleted.
     ///
     /// - Event: `people:profile:removed`
     /// - Web hooks: documented by Crisp as a web hook event
     /// - Fired by: `removePeopleProfile`
+    /// - Plugin scope: `website:people:profiles`, to receive it
     PeopleProfileRemoved(crate::EventPeopleProfile),
     /// A conversation was linked to a contact profile.
     ///
     /// - Event: `people:bind:session`
     /// - Web hooks: documented by Crisp as a web hook event
+    /// - Plugin scope: `website:people:profiles`, to receive it
     PeopleBindSession(crate::EventPeopleBindSession),
     /// The contact profile of the visitor of a conversation was brought up to date from the conversation.
     ///
     /// - Event: `people:sync:profile`
     /// - Web hooks: documented by Crisp as a web hook event
+    /// - Plugin scope: `website:people:profiles`, to receive it
     PeopleSyncProfile(crate::EventPeopleSyncProfile),
     /// A contact import moved forward.
     ///
     /// - Event: `people:import:progress`
     /// - Web hooks: not documented as a web hook event; known from the real-time event lists of the official clients
+    /// - Plugin scope: `website:people:profiles`, to receive it
     PeopleImportProgress(crate::EventPeopleImportProgress),
     /// A contact import finished.
     ///
     /// - Event: `people:import:done`
     /// - Web hooks: not documented as a web hook event; known from the real-time event lists of the official clients
+    /// - Plugin scope: `website:people:profiles`, to receive it
     PeopleImportDone(crate::EventPeopleImportDone),
     /// A campaign being sent reached more of its recipients.
     ///
     /// - Event: `campaign:progress`
     /// - Web hooks: documented by Crisp as a web hook event
+    /// - Plugin scope: `website:campaign:templates`, to receive it
     CampaignProgress(crate::EventCampaignProgress),
     /// A campaign was sent out.
     ///
     /// - Event: `campaign:dispatched`
     /// - Web hooks: documented by Crisp as a web hook event
     /// - Fired by: `dispatchCampaign`
+    /// - Plugin scope: `website:campaign:templates`, to receive it
     CampaignDispatched(crate::EventCampaignDispatched),
     /// An automated campaign was started or paused.
     ///
     /// - Event: `campaign:running`
     /// - Web hooks: documented by Crisp as a web hook event
+    /// - Plugin scope: `website:campaign:templates`, to receive it
     CampaignRunning(crate::EventCampaignRunning),
     /// A co-browsing session was requested on a conversation; the payload has what is needed to join it.
     ///
@@ -348,16 +403,19 @@ pub enum Event {
     ///
     /// - Event: `website:update_visitors_count`
     /// - Web hooks: not documented as a web hook event; known from the real-time event lists of the official clients
+    /// - Plugin scope: `website:visitors`, to receive it
     WebsiteUpdateVisitorsCount(crate::EventWebsiteUpdateVisitorsCount),
     /// An operator of the website changed availability.
     ///
     /// - Event: `website:update_operators_availability`
     /// - Web hooks: not documented as a web hook event; known from the real-time event lists of the official clients
+    /// - Plugin scope: `website:operators`, to receive it
     WebsiteUpdateOperatorsAvailability(crate::EventWebsiteUpdateOperatorsAvailability),
     /// The website went from having no operator available to having one, or the other way round.
     ///
     /// - Event: `website:users:available`
     /// - Web hooks: not documented as a web hook event; known from the real-time event lists of the official clients
+    /// - Plugin scope: `website:operators`, to receive it
     WebsiteUsersAvailable(crate::EventWebsiteUsersAvailable),
     /// A signed URL to upload a file attached to a conversation is ready.
     ///
@@ -561,6 +619,19 @@ pub enum Event {
         /// The event's `data`, as JSON.
         data: ::serde_json::Value,
     },
+    /// A known event whose `data` does not fit its payload type in this version of the
+    /// crate, kept as it came with the reason: only [`Event::decode`] gives it, so that
+    /// an event is never lost because its payload surprised the types.
+    Undecoded {
+        /// The event name, such as `message:send`.
+        event: String,
+        /// The event's `data`, as JSON.
+        data: ::serde_json::Value,
+        /// Why `data` did not decode: the path inside it that failed and what was
+        /// wrong there, as in ``at `data.state`: invalid type: integer `1`, expected a
+        /// string``.
+        error: String,
+    },
 }
 impl Event {
     /// The name of every event this version knows, in the order of the spec.
@@ -676,7 +747,244 @@ impl Event {
         #[cfg(feature = "internal")]
         "snippet:webpage:domain:crawl:done",
     ];
-    /// Decodes an event from its name and its `data`.
+    /// Decodes an event from its name and its `data`, whatever they hold.
+    ///
+    /// A name this version does not know comes back as [`Event::Unknown`], and a known
+    /// event whose `data` does not fit its payload type as [`Event::Undecoded`], with
+    /// `data` untouched and the reason; so no event is lost. Real-time streams decode
+    /// with it.
+    pub fn decode(event: String, data: ::serde_json::Value) -> Event {
+        let decoded: Option<Result<Event, ::serde_json::Error>> = match event.as_str() {
+            "session:update_availability" => {
+                Some(payload(&data).map(Event::SessionUpdateAvailability))
+            }
+            "session:update_verify" => {
+                Some(payload(&data).map(Event::SessionUpdateVerify))
+            }
+            "session:request:initiated" => {
+                Some(payload(&data).map(Event::SessionRequestInitiated))
+            }
+            "session:set_email" => Some(payload(&data).map(Event::SessionSetEmail)),
+            "session:set_phone" => Some(payload(&data).map(Event::SessionSetPhone)),
+            "session:set_address" => Some(payload(&data).map(Event::SessionSetAddress)),
+            "session:set_subject" => Some(payload(&data).map(Event::SessionSetSubject)),
+            "session:set_avatar" => Some(payload(&data).map(Event::SessionSetAvatar)),
+            "session:set_nickname" => Some(payload(&data).map(Event::SessionSetNickname)),
+            "session:set_origin" => Some(payload(&data).map(Event::SessionSetOrigin)),
+            "session:set_data" => Some(payload(&data).map(Event::SessionSetData)),
+            "session:set_segments" => Some(payload(&data).map(Event::SessionSetSegments)),
+            "session:set_block" => Some(payload(&data).map(Event::SessionSetBlock)),
+            "session:set_opened" => Some(payload(&data).map(Event::SessionSetOpened)),
+            "session:set_closed" => Some(payload(&data).map(Event::SessionSetClosed)),
+            "session:set_participants" => {
+                Some(payload(&data).map(Event::SessionSetParticipants))
+            }
+            "session:set_mentions" => Some(payload(&data).map(Event::SessionSetMentions)),
+            "session:set_routing" => Some(payload(&data).map(Event::SessionSetRouting)),
+            "session:set_inbox" => Some(payload(&data).map(Event::SessionSetInbox)),
+            "session:set_state" => Some(payload(&data).map(Event::SessionSetState)),
+            "session:sync:capabilities" => {
+                Some(payload(&data).map(Event::SessionSyncCapabilities))
+            }
+            "session:sync:geolocation" => {
+                Some(payload(&data).map(Event::SessionSyncGeolocation))
+            }
+            "session:sync:system" => Some(payload(&data).map(Event::SessionSyncSystem)),
+            "session:sync:network" => Some(payload(&data).map(Event::SessionSyncNetwork)),
+            "session:sync:timezone" => {
+                Some(payload(&data).map(Event::SessionSyncTimezone))
+            }
+            "session:sync:locales" => Some(payload(&data).map(Event::SessionSyncLocales)),
+            "session:sync:pages" => Some(payload(&data).map(Event::SessionSyncPages)),
+            "session:sync:events" => Some(payload(&data).map(Event::SessionSyncEvents)),
+            "session:sync:rating" => Some(payload(&data).map(Event::SessionSyncRating)),
+            "session:sync:topic" => Some(payload(&data).map(Event::SessionSyncTopic)),
+            "session:removed" => Some(payload(&data).map(Event::SessionRemoved)),
+            "session:error" => Some(payload(&data).map(Event::SessionError)),
+            "message:updated" => Some(payload(&data).map(Event::MessageUpdated)),
+            "message:send" => Some(payload(&data).map(Event::MessageSend)),
+            "message:received" => Some(payload(&data).map(Event::MessageReceived)),
+            "message:removed" => Some(payload(&data).map(Event::MessageRemoved)),
+            "message:compose:send" => Some(payload(&data).map(Event::MessageComposeSend)),
+            "message:compose:receive" => {
+                Some(payload(&data).map(Event::MessageComposeReceive))
+            }
+            "message:acknowledge:read:send" => {
+                Some(payload(&data).map(Event::MessageAcknowledgeReadSend))
+            }
+            "message:acknowledge:read:received" => {
+                Some(payload(&data).map(Event::MessageAcknowledgeReadReceived))
+            }
+            "message:acknowledge:unread:send" => {
+                Some(payload(&data).map(Event::MessageAcknowledgeUnreadSend))
+            }
+            "message:acknowledge:delivered" => {
+                Some(payload(&data).map(Event::MessageAcknowledgeDelivered))
+            }
+            "message:acknowledge:ignored" => {
+                Some(payload(&data).map(Event::MessageAcknowledgeIgnored))
+            }
+            "message:notify:unread:send" => {
+                Some(payload(&data).map(Event::MessageNotifyUnreadSend))
+            }
+            "message:notify:unread:received" => {
+                Some(payload(&data).map(Event::MessageNotifyUnreadReceived))
+            }
+            "spam:message" => Some(payload(&data).map(Event::SpamMessage)),
+            "spam:decision" => Some(payload(&data).map(Event::SpamDecision)),
+            "people:profile:created" => {
+                Some(payload(&data).map(Event::PeopleProfileCreated))
+            }
+            "people:profile:updated" => {
+                Some(payload(&data).map(Event::PeopleProfileUpdated))
+            }
+            "people:profile:removed" => {
+                Some(payload(&data).map(Event::PeopleProfileRemoved))
+            }
+            "people:bind:session" => Some(payload(&data).map(Event::PeopleBindSession)),
+            "people:sync:profile" => Some(payload(&data).map(Event::PeopleSyncProfile)),
+            "people:import:progress" => {
+                Some(payload(&data).map(Event::PeopleImportProgress))
+            }
+            "people:import:done" => Some(payload(&data).map(Event::PeopleImportDone)),
+            "campaign:progress" => Some(payload(&data).map(Event::CampaignProgress)),
+            "campaign:dispatched" => Some(payload(&data).map(Event::CampaignDispatched)),
+            "campaign:running" => Some(payload(&data).map(Event::CampaignRunning)),
+            "browsing:request:initiated" => {
+                Some(payload(&data).map(Event::BrowsingRequestInitiated))
+            }
+            "browsing:request:rejected" => {
+                Some(payload(&data).map(Event::BrowsingRequestRejected))
+            }
+            "call:request:initiated" => {
+                Some(payload(&data).map(Event::CallRequestInitiated))
+            }
+            "call:request:rejected" => {
+                Some(payload(&data).map(Event::CallRequestRejected))
+            }
+            "identity:verify:request" => {
+                Some(payload(&data).map(Event::IdentityVerifyRequest))
+            }
+            "widget:action:processed" => {
+                Some(payload(&data).map(Event::WidgetActionProcessed))
+            }
+            "status:health:changed" => {
+                Some(payload(&data).map(Event::StatusHealthChanged))
+            }
+            "website:update_visitors_count" => {
+                Some(payload(&data).map(Event::WebsiteUpdateVisitorsCount))
+            }
+            "website:update_operators_availability" => {
+                Some(payload(&data).map(Event::WebsiteUpdateOperatorsAvailability))
+            }
+            "website:users:available" => {
+                Some(payload(&data).map(Event::WebsiteUsersAvailable))
+            }
+            "bucket:url:upload:generated" => {
+                Some(payload(&data).map(Event::BucketUrlUploadGenerated))
+            }
+            "bucket:url:avatar:generated" => {
+                Some(payload(&data).map(Event::BucketUrlAvatarGenerated))
+            }
+            "bucket:url:website:generated" => {
+                Some(payload(&data).map(Event::BucketUrlWebsiteGenerated))
+            }
+            "bucket:url:campaign:generated" => {
+                Some(payload(&data).map(Event::BucketUrlCampaignGenerated))
+            }
+            "bucket:url:helpdesk:generated" => {
+                Some(payload(&data).map(Event::BucketUrlHelpdeskGenerated))
+            }
+            "bucket:url:status:generated" => {
+                Some(payload(&data).map(Event::BucketUrlStatusGenerated))
+            }
+            "bucket:url:processing:generated" => {
+                Some(payload(&data).map(Event::BucketUrlProcessingGenerated))
+            }
+            "media:animation:listed" => {
+                Some(payload(&data).map(Event::MediaAnimationListed))
+            }
+            "email:subscribe" => Some(payload(&data).map(Event::EmailSubscribe)),
+            "email:track:view" => Some(payload(&data).map(Event::EmailTrackView)),
+            "plugin:channel" => Some(payload(&data).map(Event::PluginChannel)),
+            "plugin:event" => Some(payload(&data).map(Event::PluginEvent)),
+            "plugin:subscription:updated" => {
+                Some(payload(&data).map(Event::PluginSubscriptionUpdated))
+            }
+            "plugin:settings:saved" => {
+                Some(payload(&data).map(Event::PluginSettingsSaved))
+            }
+            "plan:subscription:updated" => {
+                Some(payload(&data).map(Event::PlanSubscriptionUpdated))
+            }
+            #[cfg(feature = "internal")]
+            "billing:card:added" => Some(payload(&data).map(Event::BillingCardAdded)),
+            #[cfg(feature = "internal")]
+            "billing:card:error" => Some(payload(&data).map(Event::BillingCardError)),
+            #[cfg(feature = "internal")]
+            "billing:link:redirect" => {
+                Some(payload(&data).map(Event::BillingLinkRedirect))
+            }
+            #[cfg(feature = "internal")]
+            "website:validate:domain:valid" => {
+                Some(payload(&data).map(Event::WebsiteValidateDomainValid))
+            }
+            #[cfg(feature = "internal")]
+            "website:validate:domain:invalid" => {
+                Some(payload(&data).map(Event::WebsiteValidateDomainInvalid))
+            }
+            #[cfg(feature = "internal")]
+            "service:translate:processed" => {
+                Some(payload(&data).map(Event::ServiceTranslateProcessed))
+            }
+            #[cfg(feature = "internal")]
+            "service:transcribe:processed" => {
+                Some(payload(&data).map(Event::ServiceTranscribeProcessed))
+            }
+            #[cfg(feature = "internal")]
+            "service:extract:processed" => {
+                Some(payload(&data).map(Event::ServiceExtractProcessed))
+            }
+            #[cfg(feature = "internal")]
+            "service:predict:processed" => {
+                Some(payload(&data).map(Event::ServicePredictProcessed))
+            }
+            #[cfg(feature = "internal")]
+            "service:predict:partial" => {
+                Some(payload(&data).map(Event::ServicePredictPartial))
+            }
+            #[cfg(feature = "internal")]
+            "service:rank:processed" => {
+                Some(payload(&data).map(Event::ServiceRankProcessed))
+            }
+            #[cfg(feature = "internal")]
+            "service:transform:processed" => {
+                Some(payload(&data).map(Event::ServiceTransformProcessed))
+            }
+            #[cfg(feature = "internal")]
+            "snippet:webpage:domain:crawl:progress" => {
+                Some(payload(&data).map(Event::SnippetWebpageDomainCrawlProgress))
+            }
+            #[cfg(feature = "internal")]
+            "snippet:webpage:domain:crawl:done" => {
+                Some(payload(&data).map(Event::SnippetWebpageDomainCrawlDone))
+            }
+            _ => None,
+        };
+        match decoded {
+            None => Event::Unknown { event, data },
+            Some(Ok(decoded)) => decoded,
+            Some(Err(error)) => {
+                Event::Undecoded {
+                    event,
+                    data,
+                    error: error.to_string(),
+                }
+            }
+        }
+    }
+    /// Decodes an event from its name and its `data`, refusing a payload that does not
+    /// fit.
     ///
     /// A name this version does not know is not an error: the event comes back as
     /// [`Event::Unknown`], with `data` untouched.
@@ -685,361 +993,89 @@ impl Event {
     ///
     /// When `event` is a known event and `data` does not fit its payload type. The message
     /// names the event and the path that failed, as in ``event `session:set_state`: at
-    /// `data.state`: invalid type: integer `1`, expected a string``.
+    /// `data.state`: invalid type: integer `1`, expected a string``. [`Event::decode`]
+    /// keeps such an event as [`Event::Undecoded`] instead.
     pub fn from_parts(
         event: String,
         data: ::serde_json::Value,
     ) -> Result<Event, ::serde_json::Error> {
-        let event = match event.as_str() {
-            "session:update_availability" => {
-                Event::SessionUpdateAvailability(
-                    payload("session:update_availability", data)?,
+        match Event::decode(event, data) {
+            Event::Undecoded { event, error, .. } => {
+                Err(
+                    <::serde_json::Error as ::serde::de::Error>::custom(
+                        format_args!("event `{event}`: {error}"),
+                    ),
                 )
             }
-            "session:update_verify" => {
-                Event::SessionUpdateVerify(payload("session:update_verify", data)?)
-            }
-            "session:request:initiated" => {
-                Event::SessionRequestInitiated(
-                    payload("session:request:initiated", data)?,
-                )
-            }
-            "session:set_email" => {
-                Event::SessionSetEmail(payload("session:set_email", data)?)
-            }
-            "session:set_phone" => {
-                Event::SessionSetPhone(payload("session:set_phone", data)?)
-            }
-            "session:set_address" => {
-                Event::SessionSetAddress(payload("session:set_address", data)?)
-            }
-            "session:set_subject" => {
-                Event::SessionSetSubject(payload("session:set_subject", data)?)
-            }
-            "session:set_avatar" => {
-                Event::SessionSetAvatar(payload("session:set_avatar", data)?)
-            }
-            "session:set_nickname" => {
-                Event::SessionSetNickname(payload("session:set_nickname", data)?)
-            }
-            "session:set_origin" => {
-                Event::SessionSetOrigin(payload("session:set_origin", data)?)
-            }
-            "session:set_data" => {
-                Event::SessionSetData(payload("session:set_data", data)?)
-            }
-            "session:set_segments" => {
-                Event::SessionSetSegments(payload("session:set_segments", data)?)
-            }
-            "session:set_block" => {
-                Event::SessionSetBlock(payload("session:set_block", data)?)
-            }
-            "session:set_opened" => {
-                Event::SessionSetOpened(payload("session:set_opened", data)?)
-            }
-            "session:set_closed" => {
-                Event::SessionSetClosed(payload("session:set_closed", data)?)
-            }
-            "session:set_participants" => {
-                Event::SessionSetParticipants(payload("session:set_participants", data)?)
-            }
-            "session:set_mentions" => {
-                Event::SessionSetMentions(payload("session:set_mentions", data)?)
-            }
-            "session:set_routing" => {
-                Event::SessionSetRouting(payload("session:set_routing", data)?)
-            }
-            "session:set_inbox" => {
-                Event::SessionSetInbox(payload("session:set_inbox", data)?)
-            }
-            "session:set_state" => {
-                Event::SessionSetState(payload("session:set_state", data)?)
-            }
-            "session:sync:capabilities" => {
-                Event::SessionSyncCapabilities(
-                    payload("session:sync:capabilities", data)?,
-                )
-            }
-            "session:sync:geolocation" => {
-                Event::SessionSyncGeolocation(payload("session:sync:geolocation", data)?)
-            }
-            "session:sync:system" => {
-                Event::SessionSyncSystem(payload("session:sync:system", data)?)
-            }
-            "session:sync:network" => {
-                Event::SessionSyncNetwork(payload("session:sync:network", data)?)
-            }
-            "session:sync:timezone" => {
-                Event::SessionSyncTimezone(payload("session:sync:timezone", data)?)
-            }
-            "session:sync:locales" => {
-                Event::SessionSyncLocales(payload("session:sync:locales", data)?)
-            }
-            "session:sync:pages" => {
-                Event::SessionSyncPages(payload("session:sync:pages", data)?)
-            }
-            "session:sync:events" => {
-                Event::SessionSyncEvents(payload("session:sync:events", data)?)
-            }
-            "session:sync:rating" => {
-                Event::SessionSyncRating(payload("session:sync:rating", data)?)
-            }
-            "session:sync:topic" => {
-                Event::SessionSyncTopic(payload("session:sync:topic", data)?)
-            }
-            "session:removed" => Event::SessionRemoved(payload("session:removed", data)?),
-            "session:error" => Event::SessionError(payload("session:error", data)?),
-            "message:updated" => Event::MessageUpdated(payload("message:updated", data)?),
-            "message:send" => Event::MessageSend(payload("message:send", data)?),
-            "message:received" => {
-                Event::MessageReceived(payload("message:received", data)?)
-            }
-            "message:removed" => Event::MessageRemoved(payload("message:removed", data)?),
-            "message:compose:send" => {
-                Event::MessageComposeSend(payload("message:compose:send", data)?)
-            }
-            "message:compose:receive" => {
-                Event::MessageComposeReceive(payload("message:compose:receive", data)?)
-            }
-            "message:acknowledge:read:send" => {
-                Event::MessageAcknowledgeReadSend(
-                    payload("message:acknowledge:read:send", data)?,
-                )
-            }
-            "message:acknowledge:read:received" => {
-                Event::MessageAcknowledgeReadReceived(
-                    payload("message:acknowledge:read:received", data)?,
-                )
-            }
-            "message:acknowledge:unread:send" => {
-                Event::MessageAcknowledgeUnreadSend(
-                    payload("message:acknowledge:unread:send", data)?,
-                )
-            }
-            "message:acknowledge:delivered" => {
-                Event::MessageAcknowledgeDelivered(
-                    payload("message:acknowledge:delivered", data)?,
-                )
-            }
-            "message:acknowledge:ignored" => {
-                Event::MessageAcknowledgeIgnored(
-                    payload("message:acknowledge:ignored", data)?,
-                )
-            }
-            "message:notify:unread:send" => {
-                Event::MessageNotifyUnreadSend(
-                    payload("message:notify:unread:send", data)?,
-                )
-            }
-            "message:notify:unread:received" => {
-                Event::MessageNotifyUnreadReceived(
-                    payload("message:notify:unread:received", data)?,
-                )
-            }
-            "spam:message" => Event::SpamMessage(payload("spam:message", data)?),
-            "spam:decision" => Event::SpamDecision(payload("spam:decision", data)?),
-            "people:profile:created" => {
-                Event::PeopleProfileCreated(payload("people:profile:created", data)?)
-            }
-            "people:profile:updated" => {
-                Event::PeopleProfileUpdated(payload("people:profile:updated", data)?)
-            }
-            "people:profile:removed" => {
-                Event::PeopleProfileRemoved(payload("people:profile:removed", data)?)
-            }
-            "people:bind:session" => {
-                Event::PeopleBindSession(payload("people:bind:session", data)?)
-            }
-            "people:sync:profile" => {
-                Event::PeopleSyncProfile(payload("people:sync:profile", data)?)
-            }
-            "people:import:progress" => {
-                Event::PeopleImportProgress(payload("people:import:progress", data)?)
-            }
-            "people:import:done" => {
-                Event::PeopleImportDone(payload("people:import:done", data)?)
-            }
-            "campaign:progress" => {
-                Event::CampaignProgress(payload("campaign:progress", data)?)
-            }
-            "campaign:dispatched" => {
-                Event::CampaignDispatched(payload("campaign:dispatched", data)?)
-            }
-            "campaign:running" => {
-                Event::CampaignRunning(payload("campaign:running", data)?)
-            }
-            "browsing:request:initiated" => {
-                Event::BrowsingRequestInitiated(
-                    payload("browsing:request:initiated", data)?,
-                )
-            }
-            "browsing:request:rejected" => {
-                Event::BrowsingRequestRejected(
-                    payload("browsing:request:rejected", data)?,
-                )
-            }
-            "call:request:initiated" => {
-                Event::CallRequestInitiated(payload("call:request:initiated", data)?)
-            }
-            "call:request:rejected" => {
-                Event::CallRequestRejected(payload("call:request:rejected", data)?)
-            }
-            "identity:verify:request" => {
-                Event::IdentityVerifyRequest(payload("identity:verify:request", data)?)
-            }
-            "widget:action:processed" => {
-                Event::WidgetActionProcessed(payload("widget:action:processed", data)?)
-            }
-            "status:health:changed" => {
-                Event::StatusHealthChanged(payload("status:health:changed", data)?)
-            }
-            "website:update_visitors_count" => {
-                Event::WebsiteUpdateVisitorsCount(
-                    payload("website:update_visitors_count", data)?,
-                )
-            }
-            "website:update_operators_availability" => {
-                Event::WebsiteUpdateOperatorsAvailability(
-                    payload("website:update_operators_availability", data)?,
-                )
-            }
-            "website:users:available" => {
-                Event::WebsiteUsersAvailable(payload("website:users:available", data)?)
-            }
-            "bucket:url:upload:generated" => {
-                Event::BucketUrlUploadGenerated(
-                    payload("bucket:url:upload:generated", data)?,
-                )
-            }
-            "bucket:url:avatar:generated" => {
-                Event::BucketUrlAvatarGenerated(
-                    payload("bucket:url:avatar:generated", data)?,
-                )
-            }
-            "bucket:url:website:generated" => {
-                Event::BucketUrlWebsiteGenerated(
-                    payload("bucket:url:website:generated", data)?,
-                )
-            }
-            "bucket:url:campaign:generated" => {
-                Event::BucketUrlCampaignGenerated(
-                    payload("bucket:url:campaign:generated", data)?,
-                )
-            }
-            "bucket:url:helpdesk:generated" => {
-                Event::BucketUrlHelpdeskGenerated(
-                    payload("bucket:url:helpdesk:generated", data)?,
-                )
-            }
-            "bucket:url:status:generated" => {
-                Event::BucketUrlStatusGenerated(
-                    payload("bucket:url:status:generated", data)?,
-                )
-            }
-            "bucket:url:processing:generated" => {
-                Event::BucketUrlProcessingGenerated(
-                    payload("bucket:url:processing:generated", data)?,
-                )
-            }
-            "media:animation:listed" => {
-                Event::MediaAnimationListed(payload("media:animation:listed", data)?)
-            }
-            "email:subscribe" => Event::EmailSubscribe(payload("email:subscribe", data)?),
-            "email:track:view" => {
-                Event::EmailTrackView(payload("email:track:view", data)?)
-            }
-            "plugin:channel" => Event::PluginChannel(payload("plugin:channel", data)?),
-            "plugin:event" => Event::PluginEvent(payload("plugin:event", data)?),
-            "plugin:subscription:updated" => {
-                Event::PluginSubscriptionUpdated(
-                    payload("plugin:subscription:updated", data)?,
-                )
-            }
-            "plugin:settings:saved" => {
-                Event::PluginSettingsSaved(payload("plugin:settings:saved", data)?)
-            }
-            "plan:subscription:updated" => {
-                Event::PlanSubscriptionUpdated(
-                    payload("plan:subscription:updated", data)?,
-                )
-            }
-            #[cfg(feature = "internal")]
-            "billing:card:added" => {
-                Event::BillingCardAdded(payload("billing:card:added", data)?)
-            }
-            #[cfg(feature = "internal")]
-            "billing:card:error" => {
-                Event::BillingCardError(payload("billing:card:error", data)?)
-            }
-            #[cfg(feature = "internal")]
-            "billing:link:redirect" => {
-                Event::BillingLinkRedirect(payload("billing:link:redirect", data)?)
-            }
-            #[cfg(feature = "internal")]
-            "website:validate:domain:valid" => {
-                Event::WebsiteValidateDomainValid(
-                    payload("website:validate:domain:valid", data)?,
-                )
-            }
-            #[cfg(feature = "internal")]
-            "website:validate:domain:invalid" => {
-                Event::WebsiteValidateDomainInvalid(
-                    payload("website:validate:domain:invalid", data)?,
-                )
-            }
-            #[cfg(feature = "internal")]
-            "service:translate:processed" => {
-                Event::ServiceTranslateProcessed(
-                    payload("service:translate:processed", data)?,
-                )
-            }
-            #[cfg(feature = "internal")]
-            "service:transcribe:processed" => {
-                Event::ServiceTranscribeProcessed(
-                    payload("service:transcribe:processed", data)?,
-                )
-            }
-            #[cfg(feature = "internal")]
-            "service:extract:processed" => {
-                Event::ServiceExtractProcessed(
-                    payload("service:extract:processed", data)?,
-                )
-            }
-            #[cfg(feature = "internal")]
-            "service:predict:processed" => {
-                Event::ServicePredictProcessed(
-                    payload("service:predict:processed", data)?,
-                )
-            }
-            #[cfg(feature = "internal")]
-            "service:predict:partial" => {
-                Event::ServicePredictPartial(payload("service:predict:partial", data)?)
-            }
-            #[cfg(feature = "internal")]
-            "service:rank:processed" => {
-                Event::ServiceRankProcessed(payload("service:rank:processed", data)?)
-            }
-            #[cfg(feature = "internal")]
-            "service:transform:processed" => {
-                Event::ServiceTransformProcessed(
-                    payload("service:transform:processed", data)?,
-                )
-            }
-            #[cfg(feature = "internal")]
-            "snippet:webpage:domain:crawl:progress" => {
-                Event::SnippetWebpageDomainCrawlProgress(
-                    payload("snippet:webpage:domain:crawl:progress", data)?,
-                )
-            }
-            #[cfg(feature = "internal")]
-            "snippet:webpage:domain:crawl:done" => {
-                Event::SnippetWebpageDomainCrawlDone(
-                    payload("snippet:webpage:domain:crawl:done", data)?,
-                )
-            }
-            _ => Event::Unknown { event, data },
-        };
-        Ok(event)
+            decoded => Ok(decoded),
+        }
+    }
+    /// The plugin scope a token must hold, at read level at least, to receive the event
+    /// `name` over the real-time API or as a web hook; `None` when the spec ties the
+    /// event to no scope (user tokens, and plugin tokens in development, receive every
+    /// event).
+    pub fn scope_of(name: &str) -> Option<&'static str> {
+        match name {
+            "session:update_availability" => Some("website:conversation:sessions"),
+            "session:update_verify" => Some("website:conversation:sessions"),
+            "session:request:initiated" => Some("website:conversation:sessions"),
+            "session:set_email" => Some("website:conversation:sessions"),
+            "session:set_phone" => Some("website:conversation:sessions"),
+            "session:set_address" => Some("website:conversation:sessions"),
+            "session:set_subject" => Some("website:conversation:sessions"),
+            "session:set_avatar" => Some("website:conversation:sessions"),
+            "session:set_nickname" => Some("website:conversation:sessions"),
+            "session:set_origin" => Some("website:conversation:sessions"),
+            "session:set_data" => Some("website:conversation:sessions"),
+            "session:set_segments" => Some("website:conversation:sessions"),
+            "session:set_block" => Some("website:conversation:sessions"),
+            "session:set_opened" => Some("website:conversation:sessions"),
+            "session:set_closed" => Some("website:conversation:sessions"),
+            "session:set_participants" => Some("website:conversation:sessions"),
+            "session:set_mentions" => Some("website:conversation:sessions"),
+            "session:set_routing" => Some("website:conversation:sessions"),
+            "session:set_inbox" => Some("website:conversation:sessions"),
+            "session:set_state" => Some("website:conversation:states"),
+            "session:sync:capabilities" => Some("website:conversation:sessions"),
+            "session:sync:geolocation" => Some("website:conversation:sessions"),
+            "session:sync:system" => Some("website:conversation:sessions"),
+            "session:sync:network" => Some("website:conversation:sessions"),
+            "session:sync:timezone" => Some("website:conversation:sessions"),
+            "session:sync:locales" => Some("website:conversation:sessions"),
+            "session:sync:pages" => Some("website:conversation:sessions"),
+            "session:sync:events" => Some("website:conversation:sessions"),
+            "session:sync:rating" => Some("website:conversation:sessions"),
+            "session:sync:topic" => Some("website:conversation:sessions"),
+            "session:removed" => Some("website:conversation:sessions"),
+            "session:error" => Some("website:conversation:sessions"),
+            "message:updated" => Some("website:conversation:messages"),
+            "message:send" => Some("website:conversation:messages"),
+            "message:received" => Some("website:conversation:messages"),
+            "message:removed" => Some("website:conversation:messages"),
+            "message:compose:send" => Some("website:conversation:messages"),
+            "message:compose:receive" => Some("website:conversation:messages"),
+            "message:acknowledge:read:send" => Some("website:conversation:messages"),
+            "message:acknowledge:read:received" => Some("website:conversation:messages"),
+            "message:acknowledge:unread:send" => Some("website:conversation:messages"),
+            "message:acknowledge:delivered" => Some("website:conversation:messages"),
+            "message:acknowledge:ignored" => Some("website:conversation:messages"),
+            "message:notify:unread:send" => Some("website:conversation:messages"),
+            "message:notify:unread:received" => Some("website:conversation:messages"),
+            "people:profile:created" => Some("website:people:profiles"),
+            "people:profile:updated" => Some("website:people:profiles"),
+            "people:profile:removed" => Some("website:people:profiles"),
+            "people:bind:session" => Some("website:people:profiles"),
+            "people:sync:profile" => Some("website:people:profiles"),
+            "people:import:progress" => Some("website:people:profiles"),
+            "people:import:done" => Some("website:people:profiles"),
+            "campaign:progress" => Some("website:campaign:templates"),
+            "campaign:dispatched" => Some("website:campaign:templates"),
+            "campaign:running" => Some("website:campaign:templates"),
+            "website:update_visitors_count" => Some("website:visitors"),
+            "website:update_operators_availability" => Some("website:operators"),
+            "website:users:available" => Some("website:operators"),
+            _ => None,
+        }
     }
     /// The event name as it travels, such as `message:send`.
     pub fn name(&self) -> &str {
@@ -1162,7 +1198,7 @@ impl Event {
             Event::SnippetWebpageDomainCrawlDone(_) => {
                 "snippet:webpage:domain:crawl:done"
             }
-            Event::Unknown { event, .. } => event,
+            Event::Unknown { event, .. } | Event::Undecoded { event, .. } => event,
         }
     }
     /// The payload as JSON: the event's `data`.
@@ -1174,16 +1210,12 @@ impl Event {
         ::serde_json::to_value(Data(self))
     }
 }
-/// Decodes the `data` of the known event `event` into its payload type; a failure names
-/// the event and the path inside `data` that failed.
+/// Decodes the `data` of a known event into its payload type; a failure names the path
+/// inside `data` that failed.
 fn payload<T: ::serde::de::DeserializeOwned>(
-    event: &str,
-    data: ::serde_json::Value,
+    data: &::serde_json::Value,
 ) -> Result<T, ::serde_json::Error> {
-    ::crisp_runtime::from_value_at::<T, ::serde_json::Error>(data, "data")
-        .map_err(|error| <::serde_json::Error as ::serde::de::Error>::custom(
-            format_args!("event `{event}`: {error}"),
-        ))
+    ::crisp_runtime::from_value_ref_at(data, "data")
 }
 /// The payload of an event, serialized on its own.
 struct Data<'a>(&'a Event);
@@ -1495,7 +1527,7 @@ impl ::serde::Serialize for Data<'_> {
             Event::SnippetWebpageDomainCrawlDone(payload) => {
                 ::serde::Serialize::serialize(payload, serializer)
             }
-            Event::Unknown { data, .. } => {
+            Event::Unknown { data, .. } | Event::Undecoded { data, .. } => {
                 ::serde::Serialize::serialize(data, serializer)
             }
         }

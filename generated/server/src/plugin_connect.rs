@@ -36,6 +36,7 @@ pub trait PluginConnect: Send + Sync + 'static {
     /// - Route: `GET /v1/plugin/connect/endpoints`
     /// - Operation: `getPluginConnectEndpoints`
     /// - Tiers: `plugin`
+    /// - Real-time: tells `plugin` tokens where the real-time (RTM) socket is; clients call it before listening to events
     /// - Serves the Node client's `getConnectEndpoints`
     fn get_plugin_connect_endpoints(
         &self,

@@ -21,6 +21,7 @@ pub trait UserConnect: Send + Sync + 'static {
     /// - Operation: `getUserConnectEndpoints`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
+    /// - Real-time: tells `user` tokens where the real-time (RTM) socket is; clients call it before listening to events
     #[cfg(feature = "internal")]
     fn get_user_connect_endpoints(
         &self,

@@ -168,6 +168,62 @@ fn a_payload_that_does_not_fit_its_event_is_an_error_naming_the_path() {
 }
 
 #[test]
+fn the_total_decoder_keeps_a_payload_that_does_not_fit_with_its_reason() {
+    // Each bad payload of the strict test above comes back as `Undecoded`: same reason, the
+    // data untouched, the name kept; it encodes back to what came.
+    let cases = [
+        ("session:set_state", json!({"session_id": "s", "website_id": "w", "inbox_id": null, "state": 42}), "at `data.state`: invalid type: integer `42`"),
+        ("session:set_state", json!("resolved"), "at `data`: invalid type: string"),
+        ("message:send", json!({"type": "text", "from": "user"}), "at `data`: missing field"),
+    ];
+    for (name, data, reason) in cases {
+        let event = Event::decode(name.to_owned(), data.clone());
+        let Event::Undecoded { event: kept, data: raw, error } = &event else {
+            panic!("{name}: expected Undecoded, got {event:?}");
+        };
+        assert_eq!(kept, name);
+        assert_eq!(raw, &data);
+        assert!(error.starts_with(reason), "{name}: {error}");
+        assert_eq!(event.name(), name);
+        assert_eq!(serde_json::to_value(&event).expect("encodes"), json!({"event": name, "data": data}));
+        // The strict decoder refuses the same payload, naming the event and the same reason.
+        let strict = Event::from_parts(name.to_owned(), data).expect_err("refused").to_string();
+        assert_eq!(strict, format!("event `{name}`: {error}"));
+    }
+}
+
+#[test]
+fn the_total_decoder_gives_typed_and_unknown_events_like_the_strict_one() {
+    let body: Value = serde_json::from_str(V3_SESSION_SET_STATE).expect("JSON");
+    let event = Event::decode("session:set_state".to_owned(), body["data"].clone());
+    assert!(matches!(&event, Event::SessionSetState(change) if change.state == ConversationState::Resolved), "{event:?}");
+    assert_eq!(Event::from_parts("session:set_state".to_owned(), body["data"].clone()).expect("decodes"), event);
+    let unknown = Event::decode("widget:brand_new".to_owned(), json!({"x": 1}));
+    assert_eq!(unknown, Event::Unknown { event: "widget:brand_new".to_owned(), data: json!({"x": 1}) });
+}
+
+#[test]
+fn each_event_is_received_with_the_scope_the_spec_gives_it() {
+    let cases = [
+        // From the operation that fires it.
+        ("session:set_state", Some("website:conversation:states")),
+        ("message:received", Some("website:conversation:messages")),
+        ("people:profile:created", Some("website:people:profiles")),
+        // From the event's own `scope`: no operation fires it.
+        ("message:send", Some("website:conversation:messages")),
+        ("session:update_availability", Some("website:conversation:sessions")),
+        ("website:update_visitors_count", Some("website:visitors")),
+        // Neither: fired by an operation without a scope, or by none.
+        ("bucket:url:upload:generated", None),
+        ("plugin:event", None),
+        ("no:such:event", None),
+    ];
+    for (name, scope) in cases {
+        assert_eq!(Event::scope_of(name), scope, "{name}");
+    }
+}
+
+#[test]
 fn a_body_without_event_or_data_is_rejected() {
     let error = rejection(json!({"data": {}}));
     assert!(error.contains("missing field `event`"), "{error}");
