@@ -1,13 +1,20 @@
-//! A web hook bot: answers every message a visitor writes.
+//! A bot that answers every message a visitor writes: over the real-time API by default, or
+//! from web hooks.
 //!
 //! ```sh
-//! export CRISP_IDENTIFIER=… CRISP_KEY=… CRISP_WEBHOOK_SECRET=…
-//! cargo run -p crisp-examples --example bot -- --listen 127.0.0.1:8090
+//! export CRISP_IDENTIFIER=… CRISP_KEY=…
+//! cargo run -p crisp-examples --example bot
 //! ```
 //!
-//! Then set the plugin's web hook URL to `http://<host>:8090/crisp/hooks` (or, locally, start
-//! `crisp-sandbox --webhook http://127.0.0.1:8090/crisp/hooks --webhook-secret …`) and write in
-//! a conversation as a visitor: the bot answers in the same conversation.
+//! It asks Crisp where the real-time socket of the plugin token is, listens to `message:send`
+//! and answers in the same conversation. Against a local sandbox (`crisp-sandbox`), point the
+//! client at it with `CRISP_BASE_URL=http://127.0.0.1:8080/v1`: the sandbox names its own
+//! socket.
+//!
+//! With `--webhooks`, it receives signed web hooks instead, on `--listen` (set the plugin's web
+//! hook URL to `http://<host>:8090/crisp/hooks`, or start `crisp-sandbox --webhook
+//! http://127.0.0.1:8090/crisp/hooks --webhook-secret …`), with the signing secret in
+//! `CRISP_WEBHOOK_SECRET`.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -17,12 +24,18 @@ use crisp_client::{Client, tier};
 use crisp_examples::bot;
 use crisp_runtime::webhook::Verifier;
 
-/// Answers visitors' messages, from Crisp web hooks.
+/// Answers visitors' messages, from Crisp's real-time API or its web hooks.
 #[derive(Parser)]
 struct Args {
-    /// The address to receive web hooks on.
-    #[arg(long, default_value = "127.0.0.1:8090")]
+    /// Receive web hooks instead of listening over the real-time API.
+    #[arg(long)]
+    webhooks: bool,
+    /// The address to receive web hooks on (with `--webhooks`).
+    #[arg(long, default_value = "127.0.0.1:8090", requires = "webhooks")]
     listen: SocketAddr,
+    /// The real-time socket to connect to, instead of the one Crisp names for the token.
+    #[arg(long, value_name = "URL", conflicts_with = "webhooks")]
+    endpoint: Option<String>,
 }
 
 #[tokio::main]
@@ -40,6 +53,11 @@ async fn main() -> ExitCode {
 async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     // The plugin token from CRISP_IDENTIFIER / CRISP_KEY (and CRISP_BASE_URL for a sandbox).
     let client = Client::<tier::Plugin>::from_env()?;
+    if !args.webhooks {
+        println!("bot: listening to visitors' messages in real time");
+        bot::listen(client, args.endpoint).await?;
+        return Ok(());
+    }
     // The plugin's signing secret, shown in the Marketplace next to the web hook URL.
     let secret = std::env::var("CRISP_WEBHOOK_SECRET")
         .map_err(|_| "set CRISP_WEBHOOK_SECRET to the plugin's web hook signing secret")?;

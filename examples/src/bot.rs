@@ -1,36 +1,66 @@
 //! A bot that answers visitors, in the spirit of Crisp's "Create your own bot!" guide.
 //!
-//! Crisp posts a signed `message:send` web hook each time a visitor writes in a conversation.
-//! [`router`] receives those deliveries (checking their signature, freshness and shape with
-//! [`Receiver`]), and [`answer`] replies in the same conversation through the REST client, as
-//! an operator. The `bot` example serves it; the test suite runs it against the sandbox.
+//! Crisp tells the bot each time a visitor writes in a conversation (`message:send`), in one
+//! of two ways, and [`answer`] replies in the same conversation through the REST client, as an
+//! operator:
+//!
+//! - over the real-time (RTM) API, as the official clients do by default: [`listen`] opens
+//!   the socket with the plugin token and needs no public address;
+//! - as signed web hooks: [`router`] receives the deliveries (checking their signature,
+//!   freshness and shape with [`Receiver`]) on a public HTTPS endpoint.
+//!
+//! The `bot` example runs either; the test suite runs both against the sandbox.
 
 use axum::Router;
 use crisp_client::models::{
     ConversationMessageNew, ConversationTextMessageNew, ConversationTextMessageNewType, Delivery,
     Event, EventMessage, MessageFrom,
 };
-use crisp_client::{Client, tier};
+use crisp_client::{Client, rtm, tier};
 use crisp_runtime::webhook::{Receiver, Verifier};
 
 /// The path the bot receives web hooks on.
 pub const HOOK_PATH: &str = "/crisp/hooks";
 
-/// The bot's endpoint: `POST /crisp/hooks` verifies each delivery with `verifier` and, for a
-/// visitor's text message, replies through `client` (on a task of its own, after Crisp got
-/// its `200`).
+/// Listens to visitors' messages over the real-time API and answers each one (on a task of
+/// its own, so a slow answer never holds the next event up), until the subscription ends.
+///
+/// The socket is the one Crisp names for the plugin token, or `endpoint` when given (a local
+/// sandbox's `ws://…/rtm/`). The subscription reconnects on its own; it only ends when Crisp
+/// refuses the token, or when the endpoint cannot be found or used.
+///
+/// # Errors
+///
+/// Why the subscription ended.
+pub async fn listen(client: Client<tier::Plugin>, endpoint: Option<String>) -> Result<(), rtm::Error> {
+    let mut realtime = client.realtime().events(["message:send"]);
+    if let Some(endpoint) = endpoint {
+        realtime = realtime.endpoint(endpoint);
+    }
+    let mut events = realtime.subscribe();
+    while let Some(event) = events.next().await {
+        let event = event?;
+        let client = client.clone();
+        tokio::spawn(async move { answer(&client, event).await });
+    }
+    Ok(())
+}
+
+/// The bot's web hook endpoint: `POST /crisp/hooks` verifies each delivery with `verifier`
+/// and, for a visitor's text message, replies through `client` (on a task of its own, after
+/// Crisp got its `200`).
 pub fn router(client: Client<tier::Plugin>, verifier: Verifier) -> Router {
     let endpoint = Receiver::new(verifier).handler(move |delivery: Delivery| {
         let client = client.clone();
-        async move { answer(&client, delivery).await }
+        async move { answer(&client, delivery.event).await }
     });
     Router::new().route(HOOK_PATH, endpoint)
 }
 
 /// Replies to a visitor's text message; any other event is ignored. A failed reply is
 /// logged, since nobody waits for the handler's result.
-pub async fn answer(client: &Client<tier::Plugin>, delivery: Delivery) {
-    let Event::MessageSend(EventMessage::Text(message)) = delivery.event else {
+pub async fn answer(client: &Client<tier::Plugin>, event: Event) {
+    let Event::MessageSend(EventMessage::Text(message)) = event else {
         return;
     };
     // `message:send` is for what visitors write, but stay safe from answering ourselves.

@@ -2,13 +2,13 @@
 //!
 //! The examples are the programs under `examples/examples/`, each a small, self-contained
 //! program to read and copy from. This library holds the one piece the test suite also runs:
-//! the web hook [`bot`].
+//! the [`bot`], over the real-time API or web hooks.
 //!
 //! | example | what it shows |
 //! | --- | --- |
 //! | `send_message` | create a conversation (or use `CRISP_SESSION_ID`), send a text message, mark the conversation resolved and read its state back |
 //! | `walk_people` | every people profile of a website through `list_people_profiles_stream`, with optional search and sort flags |
-//! | `bot` | a web hook bot that answers each visitor message ([`bot`]; `CRISP_WEBHOOK_SECRET`, `--listen`) |
+//! | `bot` | a bot that answers each visitor message ([`bot`]), over the real-time API (`--endpoint` to name the socket) or, with `--webhooks`, from web hooks (`CRISP_WEBHOOK_SECRET`, `--listen`) |
 //! | `export_conversations` | the conversations of a period, with their messages (`get_messages_in_conversation_stream`), to a JSON Lines file |
 //!
 //! Each one reads the token from the environment with `Client::<tier::Plugin>::from_env()`
