@@ -1,4 +1,5 @@
-//! The events the stateful sandbox records as its state changes, to deliver as web hooks.
+//! The events the stateful sandbox records as its state changes, and [`Publish`], which hands
+//! them to every way they leave the sandbox: web hooks and the real-time (RTM) API.
 //!
 //! Each payload follows the real-time event of the same name (the `data` of a Crisp web
 //! hook): a conversation event carries `website_id`, `session_id` and `inbox_id` (`null`
@@ -7,7 +8,21 @@
 use crisp_server::models::Conversation;
 use serde_json::{Value, json};
 
-use crate::webhooks::Event;
+use crate::rtm::Hub;
+use crate::webhooks::Webhooks;
+
+/// One event, as the sandbox records it.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Event {
+    /// The website it happened on.
+    pub(crate) website_id: String,
+    /// Its name, such as `message:send`.
+    pub(crate) name: &'static str,
+    /// Its payload, as the real-time event of that name carries it.
+    pub(crate) data: Value,
+    /// When it happened, in milliseconds since the Unix epoch.
+    pub(crate) timestamp: u64,
+}
 
 /// The events one change recorded, in the order they happened.
 #[derive(Debug, Default)]
@@ -53,6 +68,33 @@ impl Events {
     /// The recorded events, oldest first.
     pub(crate) fn into_inner(self) -> Vec<Event> {
         self.0
+    }
+}
+
+/// Where the recorded events go: web hook delivery and the RTM hub, each when the sandbox
+/// has it. Cheap to clone (clones share both).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Publish {
+    /// The web hook delivery, with `--webhook`.
+    pub(crate) webhooks: Option<Webhooks>,
+    /// The sockets of the real-time API, in stateful mode.
+    pub(crate) rtm: Option<Hub>,
+}
+
+impl Publish {
+    /// Hands `events` to the RTM sockets, then queues them for web hook delivery, in order.
+    /// Neither waits: both only put the events in buffers that other tasks drain, so this
+    /// may run under the store lock (which keeps the order of the changes).
+    pub(crate) fn publish(&self, events: Vec<Event>) {
+        if events.is_empty() {
+            return;
+        }
+        if let Some(rtm) = &self.rtm {
+            rtm.publish(&events);
+        }
+        if let Some(webhooks) = &self.webhooks {
+            webhooks.publish(events);
+        }
     }
 }
 

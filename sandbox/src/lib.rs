@@ -9,10 +9,14 @@
 //!   its example from the spec.
 //! - [`Mode::Examples`]: every valid request gets its operation's example answer.
 //!
-//! In stateful mode, with [`Config::webhooks`], the sandbox also delivers signed web hooks
-//! for what happens in it, as Crisp delivers a plugin's hooks: `message:send` when a visitor
-//! posts a message, `session:set_state` when a conversation's state changes,
-//! `people:profile:created` and so on (the [`webhooks`] module tells how).
+//! What happens in the stateful sandbox also comes out as Crisp's events (`message:send` when
+//! a visitor posts a message, `session:set_state` when a conversation's state changes,
+//! `people:profile:created` and so on), in two ways, as Crisp sends them:
+//!
+//! - over its real-time (RTM) API, always: socket.io at `/rtm/` on the sandbox's own address,
+//!   which its `connect/endpoints` operations point to, so the official clients' RTM mode
+//!   works against it unchanged (the [`rtm`] module tells how);
+//! - as signed web hooks, with [`Config::webhooks`] (the [`webhooks`] module tells how).
 //!
 //! ```no_run
 //! use crisp_sandbox::{Config, Mode, Sandbox, Token};
@@ -22,8 +26,11 @@
 //! let config = Config { mode: Mode::Stateful, tokens: vec![token], ..Config::default() };
 //! let sandbox = Sandbox::new(config);
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
-//! crisp_sandbox::serve(listener, sandbox.router(), async {
+//! let closing = sandbox.clone();
+//! crisp_sandbox::serve(listener, sandbox.router(), async move {
 //!     let _ = tokio::signal::ctrl_c().await;
+//!     // RTM connections outlive the HTTP server unless closed.
+//!     closing.close_rtm().await;
 //! })
 //! .await
 //! # }
@@ -35,6 +42,7 @@ mod fallback;
 pub mod ids;
 mod log;
 mod people;
+pub mod rtm;
 pub mod state;
 mod store;
 pub mod webhooks;
@@ -53,8 +61,11 @@ use crisp_server::examples::Examples;
 use crisp_server::{RouterBuilder, StaticTokens, Tier};
 use tokio::net::TcpListener;
 
+use crate::events::Publish;
+
 pub use crate::conversations::{CONVERSATIONS_PER_PAGE, MESSAGES_PER_PAGE};
 pub use crate::people::{ITEMS_PER_PAGE, PROFILES_PER_PAGE};
+pub use crate::rtm::RtmUrl;
 pub use crate::state::{State, StateError};
 pub use crate::store::Store;
 pub use crate::webhooks::{WebhookConfig, WebhookUrl};
@@ -196,10 +207,15 @@ pub struct Config {
     /// Where to deliver web hooks for what happens in the sandbox, and how; stateful mode
     /// only.
     pub webhooks: Option<WebhookConfig>,
+    /// The socket URL the `connect/endpoints` operations answer, for a sandbox behind a proxy;
+    /// by default, `ws://<Host of the request>/rtm/`. Stateful mode only (the real-time API is
+    /// served at [`rtm::RTM_PATH`] whatever this says).
+    pub rtm_url: Option<RtmUrl>,
 }
 
 impl Default for Config {
-    /// Stateful, no token, a 2 MiB body limit, no state file, no web hooks.
+    /// Stateful, no token, a 2 MiB body limit, no state file, no web hooks, the RTM URL
+    /// following each request's `Host`.
     fn default() -> Self {
         Config {
             mode: Mode::Stateful,
@@ -207,6 +223,7 @@ impl Default for Config {
             body_limit: DEFAULT_BODY_LIMIT,
             state_file: None,
             webhooks: None,
+            rtm_url: None,
         }
     }
 }
@@ -238,11 +255,14 @@ impl Config {
     }
 }
 
-/// A sandbox: its configuration and its state (which examples mode leaves untouched).
+/// A sandbox: its configuration, its state (which examples mode leaves untouched) and, in
+/// stateful mode, its real-time (RTM) server. Cheap to clone (clones share the state and the
+/// RTM server).
 #[derive(Clone, Debug)]
 pub struct Sandbox {
     config: Config,
     store: Store,
+    rtm: Option<rtm::Rtm>,
 }
 
 impl Sandbox {
@@ -264,9 +284,18 @@ impl Sandbox {
             }
             _ => None,
         };
+        let rtm = match config.mode {
+            Mode::Stateful => Some(rtm::Rtm::new(config.auth())),
+            Mode::Examples => None,
+        };
+        let publish = Publish {
+            webhooks,
+            rtm: rtm.as_ref().map(rtm::Rtm::hub),
+        };
         Sandbox {
             config,
-            store: Store::with_webhooks(state, webhooks),
+            store: Store::with_publish(state, publish),
+            rtm,
         }
     }
 
@@ -284,14 +313,25 @@ impl Sandbox {
     /// [`WebhookConfig::shutdown_grace`], the rest is dropped (and logged). [`run`] calls it
     /// once the server has stopped; events of later changes are not delivered.
     pub async fn stop_webhooks(&self) {
-        if let Some(webhooks) = self.store.webhooks() {
+        if let Some(webhooks) = &self.store.publishing().webhooks {
             webhooks.stop().await;
         }
     }
 
-    /// The router serving `/v1`, with the body limit and one log line per request.
+    /// Closes every connection to the real-time API (stateful mode), waiting at most a few
+    /// seconds; later connections are refused. The HTTP server does not see these connections
+    /// once upgraded to WebSocket, so a graceful shutdown alone leaves them open: [`run`] calls
+    /// this as soon as its shutdown future completes.
+    pub async fn close_rtm(&self) {
+        if let Some(rtm) = &self.rtm {
+            rtm.close().await;
+        }
+    }
+
+    /// The router serving `/v1`, with the body limit and one log line per request; in
+    /// stateful mode, also the real-time API at [`rtm::RTM_PATH`].
     pub fn router(&self) -> Router {
-        if let Some(webhooks) = self.store.webhooks() {
+        if let Some(webhooks) = &self.store.publishing().webhooks {
             webhooks.start();
         }
         let auth = self.config.auth();
@@ -305,13 +345,17 @@ impl Sandbox {
                     examples,
                     body_limit: self.config.body_limit,
                 };
-                RouterBuilder::new(auth)
+                let endpoints = rtm::Endpoints::new(store.clone());
+                let router = RouterBuilder::new(auth)
                     .body_limit(limit)
                     .website_base(store.clone())
                     .website_conversation(store.clone())
                     .website_people(store.clone())
                     .website_operator(store.clone())
                     .website_visitors(store)
+                    .plugin_connect(endpoints.clone())
+                    .user_connect(endpoints.clone())
+                    .website_connect(endpoints)
                     .build()
                     .layer(middleware::from_fn_with_state(
                         fallback,
@@ -319,6 +363,16 @@ impl Sandbox {
                     ))
                     // Outside the fallback, so its buffering honours the limit too.
                     .layer(DefaultBodyLimit::max(limit))
+                    // What `connect/endpoints` answers depends on the request's `Host`.
+                    .layer(middleware::from_fn_with_state(
+                        self.config.rtm_url.clone(),
+                        rtm::carry_socket_url,
+                    ));
+                match &self.rtm {
+                    // In front of the REST routes: it takes the requests under `/rtm` only.
+                    Some(rtm) => router.layer(rtm.layer()),
+                    None => router,
+                }
             }
         };
         router.layer(middleware::from_fn(log::log_request))
@@ -400,8 +454,9 @@ pub fn initial_state(config: &Config) -> Result<State, StateError> {
 }
 
 /// Runs a sandbox the way the binary does: loads the state ([`initial_state`]), serves until
-/// `shutdown` completes, stops delivering web hooks ([`Sandbox::stop_webhooks`]), then saves
-/// the state to [`Config::state_file`] (stateful mode) and returns it.
+/// `shutdown` completes, closing the real-time connections then ([`Sandbox::close_rtm`]),
+/// stops delivering web hooks ([`Sandbox::stop_webhooks`]), then saves the state to
+/// [`Config::state_file`] (stateful mode) and returns it.
 ///
 /// # Errors
 ///
@@ -413,6 +468,11 @@ where
 {
     let state = initial_state(&config)?;
     let sandbox = Sandbox::with_state(config, state);
+    let closing = sandbox.clone();
+    let shutdown = async move {
+        shutdown.await;
+        closing.close_rtm().await;
+    };
     let served = serve(listener, sandbox.router(), shutdown).await;
     sandbox.stop_webhooks().await;
     served.map_err(Error::Serve)?;

@@ -3,12 +3,15 @@
 //! ```text
 //! crisp-sandbox --listen 127.0.0.1:8080 --mode stateful|examples \
 //!     --token TIER:IDENTIFIER:KEY[:SCOPES] ... --state FILE --body-limit BYTES \
-//!     --webhook URL ... --webhook-secret SECRET --webhook-attempts N --webhook-retry-delay MS
+//!     --webhook URL ... --webhook-secret SECRET --webhook-attempts N --webhook-retry-delay MS \
+//!     --rtm-url URL
 //! ```
 //!
 //! With no `--token`, a random plugin token is made and printed on standard output as
-//! `plugin:IDENTIFIER:KEY`. With `--webhook`, the stateful sandbox delivers signed web hooks
-//! for what happens in it. The log (one line per request and per web hook attempt, never
+//! `plugin:IDENTIFIER:KEY`. The stateful sandbox sends Crisp's real-time events for what
+//! happens in it over socket.io at `/rtm/` (where its `connect/endpoints` operations point,
+//! or `--rtm-url` when it sits behind a proxy) and, with `--webhook`, as signed web hooks. The
+//! log (one line per request, per web hook attempt and per real-time connection, never
 //! credentials, secrets or bodies) goes to standard error. Ctrl-C or SIGTERM stops it
 //! cleanly, saving the state to `--state FILE`.
 
@@ -19,8 +22,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
+use crisp_sandbox::rtm::RTM_PATH;
 use crisp_sandbox::webhooks::{DEFAULT_ATTEMPTS, DEFAULT_RETRY_DELAY};
-use crisp_sandbox::{Config, DEFAULT_BODY_LIMIT, Mode, Token, WebhookConfig, WebhookUrl};
+use crisp_sandbox::{Config, DEFAULT_BODY_LIMIT, Mode, RtmUrl, Token, WebhookConfig, WebhookUrl};
 
 /// A local Crisp REST API server to develop and test against.
 #[derive(Debug, Parser)]
@@ -63,6 +67,11 @@ struct Args {
     /// retry, up to a minute.
     #[arg(long, value_name = "MS", default_value_t = millis(DEFAULT_RETRY_DELAY))]
     webhook_retry_delay: u64,
+    /// The real-time (RTM) socket URL the `connect/endpoints` operations answer, e.g.
+    /// `wss://sandbox.example.com/rtm/` behind a proxy (which must forward it to /rtm/ here);
+    /// by default, `ws://<the request's Host>/rtm/`.
+    #[arg(long, value_name = "URL")]
+    rtm_url: Option<RtmUrl>,
 }
 
 /// A duration in whole milliseconds, for a default value.
@@ -104,12 +113,16 @@ async fn start(args: Args) -> ExitCode {
         body_limit: args.body_limit,
         state_file: args.state,
         webhooks,
+        rtm_url: args.rtm_url,
     };
     if config.mode == Mode::Examples && config.state_file.is_some() {
         tracing::warn!("--state is ignored in examples mode, which keeps no state");
     }
     if config.mode == Mode::Examples && config.webhooks.is_some() {
         tracing::warn!("--webhook is ignored in examples mode, where nothing happens");
+    }
+    if config.mode == Mode::Examples && config.rtm_url.is_some() {
+        tracing::warn!("--rtm-url is ignored in examples mode, which serves no real-time API");
     }
     if let Some(token) = config.ensure_token() {
         println!("{}", token.credentials());
@@ -128,6 +141,12 @@ async fn start(args: Args) -> ExitCode {
     );
     if let Some(path) = &config.state_file {
         tracing::info!("state file: {}", path.display());
+    }
+    if config.mode == Mode::Stateful {
+        tracing::info!("serving real-time events (RTM, socket.io) at ws://{address}{RTM_PATH}");
+        if let Some(url) = &config.rtm_url {
+            tracing::info!("connect/endpoints answer the RTM URL {url}");
+        }
     }
     if let (Mode::Stateful, Some(webhooks)) = (config.mode, &config.webhooks) {
         for url in &webhooks.urls {
@@ -204,6 +223,7 @@ mod tests {
 
         let defaults = Args::try_parse_from(["crisp-sandbox"]).expect("no arguments");
         assert!(defaults.webhooks.is_empty());
+        assert_eq!(defaults.rtm_url, None);
         assert_eq!(defaults.webhook_attempts, DEFAULT_ATTEMPTS);
 
         for bad in [
@@ -227,6 +247,26 @@ mod tests {
             ],
         ] {
             assert!(Args::try_parse_from(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_rtm_url_is_a_websocket_or_http_url() {
+        let args = Args::try_parse_from([
+            "crisp-sandbox",
+            "--rtm-url",
+            "wss://sandbox.example.com/rtm/",
+        ])
+        .expect("valid arguments");
+        assert_eq!(
+            args.rtm_url.as_ref().map(RtmUrl::as_str),
+            Some("wss://sandbox.example.com/rtm/")
+        );
+        for bad in ["ftp://example.com/", "/rtm/", "sandbox.example.com"] {
+            assert!(
+                Args::try_parse_from(["crisp-sandbox", "--rtm-url", bad]).is_err(),
+                "{bad}"
+            );
         }
     }
 }

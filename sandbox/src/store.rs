@@ -8,9 +8,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::events::Events;
+use crate::events::{Events, Publish};
 use crate::state::State;
-use crate::webhooks::Webhooks;
 
 /// The sandbox's state behind one lock, cheap to clone (clones share the state).
 ///
@@ -22,31 +21,32 @@ use crate::webhooks::Webhooks;
 /// [`WebsiteVisitors`](crisp_server::WebsiteVisitors)), so it can also be given to a
 /// [`RouterBuilder`](crisp_server::RouterBuilder) directly.
 ///
-/// A store made by a [`Sandbox`](crate::Sandbox) configured with web hooks delivers the
-/// events of its changes; one made with [`Store::new`] delivers none.
+/// A store made by a stateful [`Sandbox`](crate::Sandbox) sends the events of its changes
+/// to the sandbox's real-time (RTM) sockets and, when configured with web hooks, delivers
+/// them as web hooks; one made with [`Store::new`] sends none.
 #[derive(Clone, Debug, Default)]
 pub struct Store {
     state: Arc<Mutex<State>>,
-    webhooks: Option<Webhooks>,
+    publish: Publish,
 }
 
 impl Store {
     /// A store holding `state`.
     pub fn new(state: State) -> Store {
-        Store::with_webhooks(state, None)
+        Store::with_publish(state, Publish::default())
     }
 
-    /// A store holding `state` that delivers the events of its changes through `webhooks`.
-    pub(crate) fn with_webhooks(state: State, webhooks: Option<Webhooks>) -> Store {
+    /// A store holding `state` that sends the events of its changes through `publish`.
+    pub(crate) fn with_publish(state: State, publish: Publish) -> Store {
         Store {
             state: Arc::new(Mutex::new(state)),
-            webhooks,
+            publish,
         }
     }
 
-    /// The web hook delivery of this store, if any.
-    pub(crate) fn webhooks(&self) -> Option<&Webhooks> {
-        self.webhooks.as_ref()
+    /// Where this store sends the events of its changes.
+    pub(crate) fn publishing(&self) -> &Publish {
+        &self.publish
     }
 
     /// A copy of the current state, for saving or inspecting.
@@ -67,9 +67,9 @@ impl Store {
         change(&mut state)
     }
 
-    /// Runs `change` with the state locked, letting it record events; if it succeeds, queues
-    /// them for web hook delivery before the lock is released, so deliveries follow the order
-    /// of the changes. Queuing never waits.
+    /// Runs `change` with the state locked, letting it record events; if it succeeds, hands
+    /// them to the RTM sockets and the web hook queues before the lock is released, so both
+    /// follow the order of the changes. Neither waits.
     pub(crate) fn change<R>(
         &self,
         change: impl FnOnce(&mut State, &mut Events) -> Result<R, ApiError>,
@@ -77,9 +77,7 @@ impl Store {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         let mut events = Events::default();
         let answer = change(&mut state, &mut events)?;
-        if let Some(webhooks) = &self.webhooks {
-            webhooks.publish(events.into_inner());
-        }
+        self.publish.publish(events.into_inner());
         Ok(answer)
     }
 }

@@ -33,6 +33,8 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+use crate::events::Event;
+
 /// How many attempts are made at one delivery unless configured otherwise.
 pub const DEFAULT_ATTEMPTS: u32 = 5;
 /// The delay before the first retry unless configured otherwise; it doubles at each retry.
@@ -147,19 +149,6 @@ impl fmt::Debug for WebhookConfig {
             .field("shutdown_grace", &self.shutdown_grace)
             .finish()
     }
-}
-
-/// One event, as the sandbox records it.
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) struct Event {
-    /// The website it happened on.
-    pub(crate) website_id: String,
-    /// Its name, such as `message:send`.
-    pub(crate) name: &'static str,
-    /// Its payload, as the real-time event of that name carries it.
-    pub(crate) data: Value,
-    /// When it happened, in milliseconds since the Unix epoch.
-    pub(crate) timestamp: u64,
 }
 
 /// The body of a delivery, in Crisp's field order.

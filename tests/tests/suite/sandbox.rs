@@ -5,6 +5,7 @@
 //! and stops it through the shutdown future, so the `--state` file is written exactly as on
 //! Ctrl-C. State is carried across calls: what one call creates, the next one reads.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -28,7 +29,7 @@ use tokio::task::JoinHandle;
 /// A plugin token holding every scope.
 pub(crate) const PLUGIN: (&str, &str) = ("sandbox-plugin", "sandbox-plugin-key");
 /// A user token.
-const USER: (&str, &str) = ("sandbox-user", "sandbox-user-key");
+pub(crate) const USER: (&str, &str) = ("sandbox-user", "sandbox-user-key");
 /// A plugin token holding only `website:people:profiles`.
 const SCOPED: (&str, &str) = ("sandbox-scoped", "sandbox-scoped-key");
 /// The body limit of the sandboxes under test, small enough to exceed cheaply.
@@ -55,11 +56,13 @@ pub(crate) fn config(mode: Mode) -> Config {
         body_limit: BODY_LIMIT,
         state_file: None,
         webhooks: None,
+        rtm_url: None,
     }
 }
 
 /// A sandbox running in the background.
 pub(crate) struct Running {
+    address: SocketAddr,
     base: String,
     stop: oneshot::Sender<()>,
     task: JoinHandle<Result<State, crisp_sandbox::Error>>,
@@ -71,16 +74,45 @@ impl Running {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind a loopback port");
+        Running::serve(config, listener)
+    }
+
+    /// Starts `config` on `address`, e.g. the address of a sandbox just stopped; retries for
+    /// a few seconds while the port is still taken.
+    pub(crate) async fn start_at(config: Config, address: SocketAddr) -> Running {
+        let mut attempts = 0;
+        let listener = loop {
+            match tokio::net::TcpListener::bind(address).await {
+                Ok(listener) => break listener,
+                Err(error) if attempts < 50 => {
+                    attempts += 1;
+                    let _ = error;
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(error) => panic!("cannot bind {address} again: {error}"),
+            }
+        };
+        Running::serve(config, listener)
+    }
+
+    /// Runs `config` on `listener` in the background.
+    fn serve(config: Config, listener: tokio::net::TcpListener) -> Running {
         let address = listener.local_addr().expect("the bound address");
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(crisp_sandbox::run(config, listener, async {
             let _ = stopped.await;
         }));
         Running {
+            address,
             base: format!("http://{address}/v1"),
             stop,
             task,
         }
+    }
+
+    /// The address it listens on.
+    pub(crate) fn address(&self) -> SocketAddr {
+        self.address
     }
 
     /// The base URL of its REST API (`http://127.0.0.1:PORT/v1`).
@@ -89,7 +121,7 @@ impl Running {
     }
 
     /// A client with the token `(identifier, key)` of `tier`.
-    fn client(&self, tier: Tier, (identifier, key): (&str, &str)) -> Client<crisp_client::tier::Dynamic> {
+    pub(crate) fn client(&self, tier: Tier, (identifier, key): (&str, &str)) -> Client<crisp_client::tier::Dynamic> {
         crate::support::client(Credentials::new(identifier, key, tier), &self.base)
     }
 
@@ -99,7 +131,7 @@ impl Running {
     }
 
     /// The user client.
-    fn user(&self) -> Client<crisp_client::tier::Dynamic> {
+    pub(crate) fn user(&self) -> Client<crisp_client::tier::Dynamic> {
         self.client(Tier::User, USER)
     }
 

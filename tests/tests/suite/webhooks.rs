@@ -34,11 +34,11 @@ const WAIT: Duration = Duration::from_secs(10);
 
 /// A delivery as the receivers decode it.
 #[derive(Debug, Deserialize)]
-struct Delivery {
-    website_id: String,
-    event: String,
-    data: Value,
-    timestamp: u64,
+pub(crate) struct Delivery {
+    pub(crate) website_id: String,
+    pub(crate) event: String,
+    pub(crate) data: Value,
+    pub(crate) timestamp: u64,
     /// What decoding the same body into the generated `crisp_models::Delivery` gave: the
     /// typed event's name, or why it failed (an event it does not know counts as a failure:
     /// everything the sandbox sends must match the spec's `x-crisp-events`).
@@ -78,7 +78,7 @@ async fn serve(router: Router) -> WebhookUrl {
 
 /// A receiver built with `Receiver` and `Verifier`: every delivery it accepts (so whose
 /// signature verified) comes out of the channel.
-async fn receiver() -> (WebhookUrl, mpsc::UnboundedReceiver<Delivery>) {
+pub(crate) async fn receiver() -> (WebhookUrl, mpsc::UnboundedReceiver<Delivery>) {
     let (sender, deliveries) = mpsc::unbounded_channel();
     let endpoint = Receiver::new(Verifier::new(SECRET)).handler(move |body: Value| {
         let sender = sender.clone();
@@ -92,7 +92,7 @@ async fn receiver() -> (WebhookUrl, mpsc::UnboundedReceiver<Delivery>) {
 
 /// A stateful sandbox delivering to `urls` with `attempts` attempts, quick retries and a short
 /// shutdown grace.
-fn hooked(urls: Vec<WebhookUrl>, attempts: u32) -> Config {
+pub(crate) fn hooked(urls: Vec<WebhookUrl>, attempts: u32) -> Config {
     Config {
         webhooks: Some(WebhookConfig {
             attempts,
@@ -106,7 +106,7 @@ fn hooked(urls: Vec<WebhookUrl>, attempts: u32) -> Config {
 }
 
 /// The next delivery, within [`WAIT`].
-async fn next(deliveries: &mut mpsc::UnboundedReceiver<Delivery>) -> Delivery {
+pub(crate) async fn next(deliveries: &mut mpsc::UnboundedReceiver<Delivery>) -> Delivery {
     tokio::time::timeout(WAIT, deliveries.recv())
         .await
         .expect("a delivery in time")
