@@ -54,8 +54,9 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     // The plugin token from CRISP_IDENTIFIER / CRISP_KEY (and CRISP_BASE_URL for a sandbox).
     let client = Client::<tier::Plugin>::from_env()?;
     if !args.webhooks {
+        let events = bot::subscribe(&client, args.endpoint);
         println!("bot: listening to visitors' messages in real time");
-        bot::listen(client, args.endpoint).await?;
+        bot::listen(client, events).await?;
         return Ok(());
     }
     // The plugin's signing secret, shown in the Marketplace next to the web hook URL.

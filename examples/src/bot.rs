@@ -4,8 +4,9 @@
 //! of two ways, and [`answer`] replies in the same conversation through the REST client, as an
 //! operator:
 //!
-//! - over the real-time (RTM) API, as the official clients do by default: [`listen`] opens
-//!   the socket with the plugin token and needs no public address;
+//! - over the real-time (RTM) API, as the official clients do by default: [`subscribe`]
+//!   opens the socket with the plugin token (no public address needed) and [`listen`]
+//!   answers what comes;
 //! - as signed web hooks: [`router`] receives the deliveries (checking their signature,
 //!   freshness and shape with [`Receiver`]) on a public HTTPS endpoint.
 //!
@@ -22,22 +23,26 @@ use crisp_runtime::webhook::{Receiver, Verifier};
 /// The path the bot receives web hooks on.
 pub const HOOK_PATH: &str = "/crisp/hooks";
 
-/// Listens to visitors' messages over the real-time API and answers each one (on a task of
-/// its own, so a slow answer never holds the next event up), until the subscription ends.
-///
-/// The socket is the one Crisp names for the plugin token, or `endpoint` when given (a local
-/// sandbox's `ws://…/rtm/`). The subscription reconnects on its own; it only ends when Crisp
-/// refuses the token, or when the endpoint cannot be found or used.
-///
-/// # Errors
-///
-/// Why the subscription ended.
-pub async fn listen(client: Client<tier::Plugin>, endpoint: Option<String>) -> Result<(), rtm::Error> {
+/// The bot's real-time subscription: visitors' messages (`message:send`), over the socket
+/// Crisp names for the plugin token, or `endpoint` when given (a local sandbox's `ws://…/rtm/`).
+/// It starts connecting at once, on the current Tokio runtime.
+pub fn subscribe(client: &Client<tier::Plugin>, endpoint: Option<String>) -> rtm::Subscription<Event> {
     let mut realtime = client.realtime().events(["message:send"]);
     if let Some(endpoint) = endpoint {
         realtime = realtime.endpoint(endpoint);
     }
-    let mut events = realtime.subscribe();
+    realtime.subscribe()
+}
+
+/// Answers each visitor message of `events` (on a task of its own, so a slow answer never
+/// holds the next event up), until the subscription ends. The subscription reconnects on its
+/// own; it only ends when Crisp refuses the token, or when the endpoint cannot be found or
+/// used.
+///
+/// # Errors
+///
+/// Why the subscription ended.
+pub async fn listen(client: Client<tier::Plugin>, mut events: rtm::Subscription<Event>) -> Result<(), rtm::Error> {
     while let Some(event) = events.next().await {
         let event = event?;
         let client = client.clone();

@@ -8,6 +8,7 @@ mod events;
 mod examples;
 mod fixtures;
 mod node;
+mod realtime;
 mod roundtrip;
 mod rtm;
 mod rtm_node;

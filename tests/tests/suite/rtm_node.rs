@@ -24,7 +24,7 @@ use crate::sandbox::{PLUGIN, Running, config, text_message};
 use crate::webhooks;
 
 /// How long a test waits for one line from a Node script.
-const WAIT: Duration = Duration::from_secs(20);
+pub(crate) const WAIT: Duration = Duration::from_secs(20);
 /// How long a test waits for the official client to reconnect: it waits 5 to 10 s first.
 const RECONNECT_WAIT: Duration = Duration::from_secs(30);
 /// A plugin token reading conversations and people but not messages.
@@ -108,7 +108,7 @@ fn typed(name: &str, data: &Value) -> Event {
 }
 
 /// Creates a conversation on the seeded website; returns its session id.
-async fn new_conversation(sandbox: &Running) -> String {
+pub(crate) async fn new_conversation(sandbox: &Running) -> String {
     sandbox
         .plugin()
         .website_conversation()
@@ -120,7 +120,7 @@ async fn new_conversation(sandbox: &Running) -> String {
 }
 
 /// Adds a people profile with `email` on the seeded website; returns its people id.
-async fn new_profile(sandbox: &Running, email: &str) -> String {
+pub(crate) async fn new_profile(sandbox: &Running, email: &str) -> String {
     sandbox
         .plugin()
         .website_people()
@@ -557,7 +557,7 @@ async fn an_engine_io_v3_client_authenticates_receives_and_rebinds() {
 }
 
 /// A `message:send` payload, as Crisp sends it for a visitor's text message.
-fn visitor_message() -> Value {
+pub(crate) fn visitor_message() -> Value {
     json!({
         "website_id": SEED_WEBSITE_ID,
         "session_id": "session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881",
@@ -574,7 +574,7 @@ fn visitor_message() -> Value {
 
 /// Starts the reference server on a free port at `/rtm/`, accepting `plugin:ref-id:ref-key`;
 /// returns it and its socket URL.
-async fn reference_server() -> (NodeProcess, String) {
+pub(crate) async fn reference_server() -> (NodeProcess, String) {
     let mut server = NodeProcess::spawn(
         "reference-server.js",
         &["--port", "0", "--path", "/rtm/"],
