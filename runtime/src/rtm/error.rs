@@ -30,13 +30,15 @@ pub enum Error {
     /// The TLS configuration could not be built (no usable root certificates here).
     #[error("TLS is not available: {0}")]
     Tls(String),
-    /// The connection was lost and the [`Reconnect`](super::Reconnect) policy gave up after
-    /// `attempts` attempts in a row that did not get through.
+    /// The connection could not be made, or was lost, and the [`Reconnect`](super::Reconnect)
+    /// policy gave up after `attempts` reconnection attempts in a row that did not get
+    /// through.
     #[error(
-        "the real-time connection was lost and {attempts} reconnection attempt(s) failed; the last: {last}"
+        "the real-time connection failed and {attempts} reconnection attempt(s) after it failed too; the last failure: {last}"
     )]
     GaveUp {
-        /// The attempts made since the connection last worked.
+        /// The reconnection attempts made since the connection last worked (not counting
+        /// the attempt or the connection that failed first).
         attempts: u32,
         /// Why the last attempt failed.
         #[source]

@@ -136,12 +136,15 @@ impl<E: Send + 'static> Realtime<E> {
     /// [`Reconnect`] policy that gave up. Dropping it closes the connection.
     pub fn subscribe(self) -> Subscription<E> {
         let (items, receiver) = mpsc::unbounded_channel();
-        let (state, watched) = watch::channel(State::Connecting { attempt: 0 });
+        let (state, watched) = watch::channel(Status {
+            state: State::Connecting { attempt: 0 },
+            authentications: 0,
+        });
         let task = match tokio::runtime::Handle::try_current() {
             Ok(runtime) => Some(runtime.spawn(self.run(items, state)).abort_handle()),
             Err(_) => {
                 let _ = items.send(Err(Error::NoRuntime));
-                state.send_replace(State::Closed);
+                set(&state, State::Closed);
                 None
             }
         };
@@ -156,7 +159,7 @@ impl<E: Send + 'static> Realtime<E> {
     async fn run(
         self,
         items: mpsc::UnboundedSender<Result<E, Error>>,
-        state: watch::Sender<State>,
+        state: watch::Sender<Status>,
     ) {
         let ended = self.listen(&items, &state).await;
         if let Err(error) = ended {
@@ -168,14 +171,14 @@ impl<E: Send + 'static> Realtime<E> {
             }
             let _ = items.send(Err(error));
         }
-        state.send_replace(State::Closed);
+        set(&state, State::Closed);
     }
 
     /// Connects and listens until the receiver is gone (`Ok`) or the subscription cannot go on.
     async fn listen(
         &self,
         items: &mpsc::UnboundedSender<Result<E, Error>>,
-        state: &watch::Sender<State>,
+        state: &watch::Sender<Status>,
     ) -> Result<(), Error> {
         let url = match (&self.endpoint, &self.discover) {
             (Some(url), _) => url.clone(),
@@ -207,7 +210,7 @@ impl<E: Send + 'static> Realtime<E> {
         let mut backoff = self.reconnect.backoff().build();
         let mut failed: u32 = 0;
         loop {
-            state.send_replace(State::Connecting { attempt: failed });
+            set(state, State::Connecting { attempt: failed });
             let (lost, worked) = tokio::select! {
                 outcome = self.session(&endpoint, &dial, items, state) => match outcome {
                     Session::Lost { error, worked } => (error, worked),
@@ -236,6 +239,7 @@ impl<E: Send + 'static> Realtime<E> {
                     });
                 }
             };
+            set(state, State::Connecting { attempt: failed });
             tracing::warn!(target: TARGET, endpoint = %endpoint, attempt = failed, "{lost}; reconnecting in {} ms", delay.as_millis());
             tokio::select! {
                 () = tokio::time::sleep(delay) => {}
@@ -250,7 +254,7 @@ impl<E: Send + 'static> Realtime<E> {
         endpoint: &Endpoint,
         dial: &Dial,
         items: &mpsc::UnboundedSender<Result<E, Error>>,
-        state: &watch::Sender<State>,
+        state: &watch::Sender<Status>,
     ) -> Session {
         let mut connection = match Connection::open(endpoint, dial).await {
             Ok(connection) => connection,
@@ -274,7 +278,7 @@ impl<E: Send + 'static> Realtime<E> {
                 worked: false,
             };
         }
-        state.send_replace(State::Connected);
+        set(state, State::Connected);
         let mut worked = false;
         loop {
             let (name, data) = match connection.next_event().await {
@@ -285,7 +289,7 @@ impl<E: Send + 'static> Realtime<E> {
                 AUTHENTICATED if data == Value::Bool(false) => return Session::Unauthorized(None),
                 AUTHENTICATED => {
                     worked = true;
-                    state.send_replace(State::Authenticated);
+                    set(state, State::Authenticated);
                     tracing::info!(target: TARGET, endpoint = %endpoint, events = self.events.len(), "authenticated");
                 }
                 UNAUTHORIZED => {
@@ -342,6 +346,24 @@ struct Authentication<'a> {
     events: &'a [String],
 }
 
+/// What the subscription's task tells its stream: where it stands, and how many times it was
+/// authenticated so far.
+#[derive(Clone, Copy, Debug)]
+struct Status {
+    state: State,
+    authentications: u64,
+}
+
+/// Moves the subscription to `state`, counting authentications.
+fn set(status: &watch::Sender<Status>, state: State) {
+    status.send_modify(|status| {
+        status.state = state;
+        if state == State::Authenticated {
+            status.authentications += 1;
+        }
+    });
+}
+
 /// Where a [`Subscription`] stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -368,7 +390,7 @@ pub enum State {
 /// closes the connection.
 pub struct Subscription<E> {
     items: mpsc::UnboundedReceiver<Result<E, Error>>,
-    state: watch::Receiver<State>,
+    state: watch::Receiver<Status>,
     task: Option<AbortHandle>,
 }
 
@@ -381,20 +403,30 @@ impl<E> Subscription<E> {
 
     /// Where the subscription stands now.
     pub fn state(&self) -> State {
-        *self.state.borrow()
+        self.state.borrow().state
     }
 
-    /// Completes once Crisp accepted the credentials (at once if it already has, on the
-    /// current connection), with `true`; with `false` if the subscription ended first.
-    /// Useful to act only once nothing can be missed, as tests do.
+    /// Completes with `true` once Crisp accepted the credentials: at once if the current
+    /// connection is authenticated, else at the next authentication (even one whose
+    /// connection is lost right after); with `false` if the subscription ended first. Useful
+    /// to act only once nothing can be missed, as tests do.
     pub fn authenticated(&self) -> impl Future<Output = bool> + Send + 'static {
-        let mut state = self.state.clone();
+        let mut status = self.state.clone();
+        // Counted rather than looked at: an authentication that is over (a connection lost
+        // at once) before this future is polled is not missed.
+        let (now, seen) = {
+            let status = status.borrow();
+            (status.state == State::Authenticated, status.authentications)
+        };
         async move {
-            match state
-                .wait_for(|state| matches!(state, State::Authenticated | State::Closed))
+            if now {
+                return true;
+            }
+            match status
+                .wait_for(|status| status.authentications > seen || status.state == State::Closed)
                 .await
             {
-                Ok(state) => *state == State::Authenticated,
+                Ok(status) => status.authentications > seen,
                 Err(_) => false,
             }
         }

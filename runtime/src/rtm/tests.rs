@@ -596,3 +596,25 @@ fn the_key_never_shows() {
     };
     assert!(!format!("{error} {error:?}").contains(KEY));
 }
+
+#[tokio::test]
+async fn while_waiting_to_reconnect_the_state_says_so() {
+    let (address, _) = serve(|mut peer| async move {
+        peer.accept().await;
+        let _ = peer.ws.close(None).await;
+    })
+    .await;
+    let events = realtime(address)
+        .reconnect(Reconnect::new().with_initial_delay(Duration::from_secs(30)))
+        .subscribe();
+    assert!(events.authenticated().await);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while events.state() != (State::Connecting { attempt: 1 }) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "still {:?}",
+            events.state()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
