@@ -397,7 +397,15 @@ pub async fn serve<F>(listener: TcpListener, router: Router, shutdown: F) -> std
 where
     F: Future<Output = ()> + Send + 'static,
 {
-    axum::serve(listener, router)
+    // Without Nagle's algorithm: an event pushed on an idle socket otherwise waits for the
+    // peer's delayed ACK (about 40 ms). And one make-service for every connection: serving the
+    // `Router` itself copies its whole route table per connection (about half a MiB each).
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(error) = tcp.set_nodelay(true) {
+            tracing::debug!(target: "crisp_sandbox", "TCP_NODELAY not set: {error}");
+        }
+    });
+    axum::serve(listener, router.into_make_service())
         .with_graceful_shutdown(shutdown)
         .await
 }

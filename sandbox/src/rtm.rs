@@ -31,6 +31,7 @@
 //! disconnection (identifier and tier, never the key) and, at debug level, one per event sent.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::convert::Infallible;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -52,6 +53,7 @@ use crisp_server::{
 use reqwest::Url;
 use serde_json::{Value, json};
 use socketioxide::extract::{AckSender, SocketRef, TryData};
+use socketioxide::handler::ConnectHandler;
 use socketioxide::layer::SocketIoLayer;
 use socketioxide::socket::{DisconnectReason, Sid};
 use socketioxide::{ParserError, SendError, SocketError, SocketIo};
@@ -155,12 +157,20 @@ impl Rtm {
         let auth = Arc::new(auth);
         let handlers = hub.clone();
         // The main namespace is defined before any client connects: engine.io v3 clients
-        // join it as soon as they connect.
-        io.ns("/", move |socket: SocketRef| {
+        // join it as soon as they connect. The listeners are attached by a connect middleware,
+        // which socketioxide awaits before it tells the client it is connected; its connect
+        // handler runs on a task of its own, after that, and an `authentication` arriving
+        // before the task attached its listener would be dropped (the client then waits for
+        // ever: a benchmark saw 144 of 500 subscriptions lost so).
+        let attach = move |socket: SocketRef| {
             let hub = handlers.clone();
             let auth = Arc::clone(&auth);
-            async move { hub.attach(&socket, auth) }
-        });
+            async move {
+                hub.attach(&socket, auth);
+                Ok::<(), Infallible>(())
+            }
+        };
+        io.ns("/", (async || {}).with(attach));
         Rtm { layer, io, hub }
     }
 

@@ -397,3 +397,30 @@ async fn the_reference_server_refuses_a_wrong_key_and_the_client_does_not_insist
         .count();
     assert_eq!(connections, 1, "{:?}", server.lines());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_subscription_is_answered_even_when_it_authenticates_at_once() {
+    // The client authenticates the moment the namespace is connected; the sandbox must be
+    // listening by then (it once attached its listener on a task of its own, and lost about
+    // one authentication in four on a multi-thread runtime).
+    let sandbox = Running::start(config(Mode::Stateful)).await;
+    let client = plugin(&sandbox, PLUGIN.1);
+    let url = format!("ws://{}/rtm/", sandbox.address());
+    for index in 0..200 {
+        let subscription = client
+            .realtime()
+            .events(["session:set_state"])
+            .endpoint(url.clone())
+            .reconnect(Reconnect::disabled())
+            .subscribe();
+        let answered =
+            tokio::time::timeout(Duration::from_secs(5), subscription.authenticated()).await;
+        assert_eq!(
+            answered,
+            Ok(true),
+            "subscription {index}: {:?}",
+            subscription.state()
+        );
+    }
+    sandbox.stop().await;
+}
