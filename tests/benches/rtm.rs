@@ -22,22 +22,32 @@
 //!
 //! The N timed calls of each phase are split into rounds (10) of baseline, latency and
 //! throughput, so that the shared machine's slow spells fall on the baseline and the
-//! measurement alike. Each round connects a new subscription after its baseline, warms it up
-//! with 10 uncounted calls (the first events of a connection can wait about 40 ms for a
-//! delayed ACK, as the sandbox leaves `TCP_NODELAY` off) and drops it after its throughput.
+//! measurement alike. Each round connects a new subscription after its baseline and drops it
+//! after its throughput. Both the round's baseline and its new subscription first make 3
+//! uncounted calls: the first call after the pause between rounds (the sandbox is given
+//! 50 ms to forget the last round's socket) takes several times the median, and the first
+//! one with a new subscription up to twice the median, its REST answer and its event alike
+//! (a new socket's events are not held back otherwise: the sandbox sets `TCP_NODELAY`);
+//! counted, one such call per round and phase would weigh on the p99 (the 20th slowest of
+//! 2,000 calls).
 //!
-//! - **memory**: the resident memory (`VmRSS`) of this process, which runs the sandbox, before
-//!   and after K idle authenticated sockets are connected, per socket. The clients run in a
-//!   child process (this binary again, with `RTM_BENCH_CHILD` set), so only the sandbox's side
-//!   is counted: the child first opens K HTTP/1.1 keep-alive connections that each made one
-//!   REST call and then idle (the baseline: what any idle client connection costs the
-//!   sandbox), then, keeping those open, K subscriptions to every event the crate knows (what
-//!   `realtime().subscribe()` asks for), opened 100 at a time. This phase runs first, on a
-//!   sandbox of its own, so memory that later phases free cannot hide its growth.
+//! - **memory**: what an idle authenticated RTM socket costs the sandbox, against what an
+//!   idle HTTP/1.1 keep-alive connection costs it: the growth of the resident memory
+//!   (`VmRSS`) of this process, which runs the sandbox, divided by K, for K of each. The
+//!   clients run in a child process (this binary again, with `RTM_BENCH_CHILD` set), so only
+//!   the sandbox's side is counted: the child first opens K keep-alive connections that each
+//!   made one REST call and then idle (the baseline), then, keeping those open, K
+//!   subscriptions to every event the crate knows (what `realtime().subscribe()` asks for),
+//!   opened 100 at a time, each authenticated. An RTM socket is a connection of its own (a
+//!   WebSocket upgraded from HTTP), so its figure holds that connection as well as its
+//!   engine.io and Socket.IO state and the sandbox's listeners. Both figures are growth of
+//!   the RSS (whole pages, the allocator's slack included), not bytes allocated. This phase
+//!   runs first, on a sandbox of its own, so memory that later phases free cannot hide its
+//!   growth.
 //!
-//! A subscription whose authentication goes unanswered for 2 s is made again, and counted in
-//! the output (see [`authenticated`]): the sandbox sometimes drops an `authentication` that
-//! arrives before its listener is registered.
+//! Every subscription must be authenticated within 20 s ([`AUTHENTICATION_TIMEOUT`]; the
+//! sandbox answers in milliseconds); one that is not, or that ends first, fails the setup:
+//! the benchmark panics, naming it and saying where it stands (see [`authenticated`]).
 //!
 //! N is 2,000 calls in 10 rounds after 300 warm-up calls (`RTM_BENCH_CALLS`,
 //! `RTM_BENCH_ROUNDS`, `RTM_BENCH_WARMUP`) and K is 1,000 sockets (`RTM_BENCH_SOCKETS`). Run
@@ -76,12 +86,11 @@ const BATCH: usize = 100;
 const SETUP_TIMEOUT: Duration = Duration::from_secs(60);
 /// The longest one event may take to arrive before the benchmark gives up.
 const EVENT_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long one attempt at authenticating a subscription may take (it takes milliseconds).
-const AUTHENTICATION_WAIT: Duration = Duration::from_secs(2);
-/// How many times a subscription is made before the benchmark gives up.
-const ATTEMPTS: usize = 10;
-/// How many calls warm up each round's new subscription, uncounted.
-const ROUND_WARMUP: usize = 10;
+/// The longest subscriptions may take to be authenticated (it takes milliseconds) before the
+/// benchmark gives up.
+const AUTHENTICATION_TIMEOUT: Duration = Duration::from_secs(20);
+/// How many uncounted calls warm up each round's baseline, and its new subscription.
+const ROUND_WARMUP: usize = 3;
 /// How long the sandbox is given to forget a subscription's socket once it is dropped.
 const FORGET: Duration = Duration::from_millis(50);
 /// How long the sandbox is left to settle before its memory is read.
@@ -162,9 +171,9 @@ async fn run(settings: Settings) -> String {
         Latency::default(),
         Throughput::default(),
     );
-    // The warm-up: calls without, then with, a subscriber; only its subscription is counted.
+    // The warm-up: calls without, then with, a subscriber, none of them counted.
     baseline(&mut calls, settings.warmup, &mut Baseline::default()).await;
-    let subscription = subscribe(&sandbox, &calls, &mut late).await;
+    let subscription = subscribe(&sandbox, &calls, "the warm-up subscription").await;
     let warm = latency(
         &mut calls,
         subscription,
@@ -178,8 +187,14 @@ async fn run(settings: Settings) -> String {
     for round in 0..settings.rounds {
         let count = settings.calls / settings.rounds
             + usize::from(round < settings.calls % settings.rounds);
+        baseline(&mut calls, ROUND_WARMUP, &mut Baseline::default()).await;
         baseline(&mut calls, count, &mut base).await;
-        let subscription = subscribe(&sandbox, &calls, &mut late).await;
+        let name = format!(
+            "the subscription of round {} of {}",
+            round + 1,
+            settings.rounds
+        );
+        let subscription = subscribe(&sandbox, &calls, &name).await;
         let warm = &mut Latency::default();
         let subscription = latency(&mut calls, subscription, ROUND_WARMUP, warm).await;
         let subscription = latency(&mut calls, subscription, count, &mut late).await;
@@ -191,23 +206,22 @@ async fn run(settings: Settings) -> String {
     table(settings, &base, &late, &fast, memory.as_ref())
 }
 
-/// The timed phases' subscription: `session:set_state` only, authenticated (counting in
-/// `latency` how many times it had to be made again).
-async fn subscribe(sandbox: &Served, calls: &Calls, latency: &mut Latency) -> Subscription<Event> {
-    let (mut subscriptions, unanswered) = authenticated(1, || {
-        calls
-            .client
-            .realtime()
-            .events([EVENT])
-            .endpoint(sandbox.rtm())
-            .reconnect(Reconnect::disabled())
-            .subscribe()
-    })
-    .await
-    .unwrap_or_else(|error| panic!("the subscription of the timed phases: {error}"));
-    latency.unanswered += unanswered;
-    latency.subscriptions += 1;
-    subscriptions.pop().expect("one subscription")
+/// A subscription of the timed phases, called `name`: `session:set_state` only,
+/// authenticated.
+async fn subscribe(sandbox: &Served, calls: &Calls, name: &str) -> Subscription<Event> {
+    let subscription = calls
+        .client
+        .realtime()
+        .events([EVENT])
+        .endpoint(sandbox.rtm())
+        .reconnect(Reconnect::disabled())
+        .subscribe();
+    let mut subscriptions = [subscription];
+    if let Err(error) = authenticated(&mut subscriptions, |_| name.to_owned()).await {
+        panic!("setup failed: {error}");
+    }
+    let [subscription] = subscriptions;
+    subscription
 }
 
 /// A sandbox served in the background.
@@ -361,55 +375,45 @@ async fn next_item(
         .unwrap_or_else(|_| panic!("no event within {} s", EVENT_TIMEOUT.as_secs()))
 }
 
-/// `count` subscriptions made by `subscribe`, all authenticated, and how many of them had to be
-/// made again because their authentication went unanswered.
-///
-/// The sandbox registers a socket's `authentication` listener in a task that socketioxide
-/// spawns only after it has sent the socket the namespace's `CONNECT`, so a client that
-/// authenticates as soon as it is connected, as this one does, sometimes gets no answer at all
-/// (socketioxide drops an event that has no listener). A subscription not authenticated
-/// within [`AUTHENTICATION_WAIT`] is therefore dropped and made again, in all at most
-/// [`ATTEMPTS`] times, and counted; one that ends (refused, or its connection failed) is an
-/// error.
+/// Waits until every one of `subscriptions` is authenticated, each for at most
+/// [`AUTHENTICATION_TIMEOUT`] (they wait together); `name` names a subscription by its index.
+/// The sandbox answers an authentication in milliseconds, so one not authenticated in that
+/// time, or one that ended first (refused, or its connection failed), is a failure of the
+/// setup: the error names the first such subscription and says where it stands.
 async fn authenticated(
-    count: usize,
-    subscribe: impl Fn() -> Subscription<Event>,
-) -> Result<(Vec<Subscription<Event>>, usize), String> {
-    let mut ready = Vec::with_capacity(count);
-    let mut unanswered = 0;
-    let mut pending: Vec<Subscription<Event>> = (0..count).map(|_| subscribe()).collect();
-    let mut attempt = 1;
-    loop {
-        let waits = pending.iter().map(|subscription| {
-            tokio::time::timeout(AUTHENTICATION_WAIT, subscription.authenticated())
-        });
-        let outcomes = join_all(waits).await;
-        let mut again = 0;
-        for (mut subscription, outcome) in pending.drain(..).zip(outcomes) {
-            match outcome {
-                Ok(true) => ready.push(subscription),
-                Ok(false) => {
-                    let error = subscription.next().now_or_never().flatten();
-                    return Err(format!(
-                        "a subscription ended before it was authenticated: {error:?}"
-                    ));
-                }
-                Err(_) => again += 1,
-            }
-        }
-        if again == 0 {
-            return Ok((ready, unanswered));
-        }
-        if attempt == ATTEMPTS {
-            return Err(format!(
-                "{again} subscription(s) still not authenticated after {ATTEMPTS} attempts of {} s each",
-                AUTHENTICATION_WAIT.as_secs()
-            ));
-        }
-        attempt += 1;
-        unanswered += again;
-        pending = (0..again).map(|_| subscribe()).collect();
-    }
+    subscriptions: &mut [Subscription<Event>],
+    name: impl Fn(usize) -> String,
+) -> Result<(), String> {
+    let waits = subscriptions.iter().map(|subscription| {
+        tokio::time::timeout(AUTHENTICATION_TIMEOUT, subscription.authenticated())
+    });
+    let outcomes = join_all(waits).await;
+    let mut failed = outcomes
+        .iter()
+        .enumerate()
+        .filter(|(_, outcome)| !matches!(outcome, Ok(true)));
+    let Some((first, outcome)) = failed.next() else {
+        return Ok(());
+    };
+    let others = match failed.count() {
+        0 => String::new(),
+        1 => " (and 1 other)".to_owned(),
+        more => format!(" (and {more} others)"),
+    };
+    let subscription = &mut subscriptions[first];
+    let state = subscription.state();
+    Err(match outcome {
+        Ok(_) => format!(
+            "{}{others} ended before it was authenticated (state {state:?}): {:?}",
+            name(first),
+            subscription.next().now_or_never().flatten()
+        ),
+        Err(_) => format!(
+            "{}{others} not authenticated within {} s (state {state:?})",
+            name(first),
+            AUTHENTICATION_TIMEOUT.as_secs()
+        ),
+    })
 }
 
 /// The median and the 99th percentile of some durations.
@@ -495,10 +499,6 @@ struct Latency {
     early: usize,
     /// The CPU time of this process during the calls, client, sandbox and events together.
     cpu: Option<Duration>,
-    /// How many subscriptions were made, one per round.
-    subscriptions: usize,
-    /// How many times a subscription was made again (see [`authenticated`]).
-    unanswered: usize,
 }
 
 impl Default for Latency {
@@ -508,8 +508,6 @@ impl Default for Latency {
             rests: Vec::new(),
             early: 0,
             cpu: Some(Duration::ZERO),
-            subscriptions: 0,
-            unanswered: 0,
         }
     }
 }
@@ -636,8 +634,6 @@ mod memory {
         pub(crate) with_rtm: u64,
         /// The child's own growth for its K subscriptions, when it could read it.
         pub(crate) child_rtm: Option<u64>,
-        /// How many of the child's subscriptions were made again (see [`authenticated`]).
-        pub(crate) unanswered: usize,
     }
 
     impl Memory {
@@ -682,10 +678,7 @@ mod memory {
             .await
             .expect("tell the client process to go on");
         let subscribed = read_line(&mut lines).await;
-        let Ready {
-            growth: child_rtm,
-            unanswered,
-        } = expect_ready(&subscribed, "rtm", sockets);
+        let child_rtm = expect_ready(&subscribed, "rtm", sockets);
         tokio::time::sleep(SETTLE).await;
         let with_rtm = resident_kib().expect("VmRSS");
 
@@ -708,7 +701,6 @@ mod memory {
             with_http,
             with_rtm,
             child_rtm,
-            unanswered,
         })
     }
 
@@ -725,36 +717,21 @@ mod memory {
         }
     }
 
-    /// What the child said it did: `<step> <count> <its KiB before> <its KiB after>
-    /// [<subscriptions made again>]`.
-    struct Ready {
-        /// The child's own growth, when it could read its memory.
-        growth: Option<u64>,
-        /// How many subscriptions it made again (see [`authenticated`]).
-        unanswered: usize,
-    }
-
-    /// Reads what the child said it did, checking it did `step` for `sockets` sockets.
-    fn expect_ready(line: &str, step: &str, sockets: usize) -> Ready {
+    /// Reads what the child said it did, `<step> <count> <its KiB before> <its KiB after>`,
+    /// checking it did `step` for `sockets` sockets; returns the child's own growth, when it
+    /// could read its memory.
+    fn expect_ready(line: &str, step: &str, sockets: usize) -> Option<u64> {
         let fields: Vec<&str> = line.split_whitespace().collect();
-        let (before, after, unanswered) = match fields.as_slice() {
-            [said, count, before, after, rest @ ..]
-                if *said == step && count.parse() == Ok(sockets) && rest.len() <= 1 =>
-            {
-                (before, after, rest.first())
+        let (before, after) = match fields.as_slice() {
+            [said, count, before, after] if *said == step && count.parse() == Ok(sockets) => {
+                (before, after)
             }
             _ => panic!("the client process said {line:?} instead of `{step} {sockets} …`"),
         };
-        let growth = match (before.parse::<u64>(), after.parse::<u64>()) {
+        match (before.parse::<u64>(), after.parse::<u64>()) {
             (Ok(before), Ok(after)) => Some(after.saturating_sub(before)),
             _ => None,
-        };
-        let unanswered = unanswered.map_or(0, |count| {
-            count
-                .parse()
-                .unwrap_or_else(|_| panic!("the client process said {line:?}"))
-        });
-        Ready { growth, unanswered }
+        }
     }
 
     /// Pays what the first requests and the first socket allocate once, before the memory is
@@ -764,18 +741,17 @@ mod memory {
         for _ in 0..10 {
             calls.next().await;
         }
-        let subscribed = authenticated(1, || {
-            calls
-                .client
-                .realtime()
-                .endpoint(sandbox.rtm())
-                .reconnect(Reconnect::disabled())
-                .subscribe()
-        })
-        .await;
-        let (subscriptions, _) = subscribed.unwrap_or_else(|error| {
-            panic!("the warm-up subscription of the memory phase: {error}")
-        });
+        let subscription = calls
+            .client
+            .realtime()
+            .endpoint(sandbox.rtm())
+            .reconnect(Reconnect::disabled())
+            .subscribe();
+        let mut subscriptions = [subscription];
+        let name = |_| "the warm-up subscription of the memory phase".to_owned();
+        if let Err(error) = authenticated(&mut subscriptions, name).await {
+            panic!("setup failed: {error}");
+        }
         calls.next().await;
         drop(subscriptions);
     }
@@ -801,15 +777,11 @@ mod child {
             other => return println!("error: expected `rtm` on stdin, got {other:?}"),
         }
         let before = resident();
-        let (subscriptions, unanswered) = match subscriptions(address, sockets).await {
-            Ok(subscribed) => subscribed,
+        let subscriptions = match subscriptions(address, sockets).await {
+            Ok(subscriptions) => subscriptions,
             Err(error) => return println!("error: {error}"),
         };
-        println!(
-            "rtm {} {before} {} {unanswered}",
-            subscriptions.len(),
-            resident()
-        );
+        println!("rtm {} {before} {}", subscriptions.len(), resident());
 
         // Idle until the parent closes stdin.
         while read_stdin_line().await.is_some() {}
@@ -919,35 +891,32 @@ mod child {
     }
 
     /// `sockets` authenticated subscriptions to every event the crate knows, opened
-    /// [`BATCH`] at a time, and how many were made again (see [`authenticated`]).
+    /// [`BATCH`] at a time.
     async fn subscriptions(
         address: SocketAddr,
         sockets: usize,
-    ) -> Result<(Vec<Subscription<Event>>, usize), String> {
+    ) -> Result<Vec<Subscription<Event>>, String> {
         let client = client(&format!("http://{address}/v1"));
         let endpoint = format!("ws://{address}/rtm/");
         let mut subscriptions: Vec<Subscription<Event>> = Vec::with_capacity(sockets);
-        let mut unanswered = 0;
         while subscriptions.len() < sockets {
-            let batch = BATCH.min(sockets - subscriptions.len());
-            let (made, again) = authenticated(batch, || {
-                client
-                    .realtime()
-                    .endpoint(&endpoint)
-                    .reconnect(Reconnect::disabled())
-                    .subscribe()
-            })
-            .await
-            .map_err(|error| {
-                format!(
-                    "after {} subscriptions: {error} (is `ulimit -n` high enough?)",
-                    subscriptions.len()
-                )
-            })?;
+            let opened = subscriptions.len();
+            let batch = BATCH.min(sockets - opened);
+            let mut made: Vec<Subscription<Event>> = (0..batch)
+                .map(|_| {
+                    client
+                        .realtime()
+                        .endpoint(&endpoint)
+                        .reconnect(Reconnect::disabled())
+                        .subscribe()
+                })
+                .collect();
+            let name =
+                |index: usize| format!("idle subscription {} of {sockets}", opened + index + 1);
+            authenticated(&mut made, name).await?;
             subscriptions.extend(made);
-            unanswered += again;
         }
-        Ok((subscriptions, unanswered))
+        Ok(subscriptions)
     }
 }
 
@@ -1011,14 +980,14 @@ fn table(
     ];
     match memory {
         Some(memory) => rows.push([
-            "sandbox RSS per idle socket".to_owned(),
+            "sandbox RSS per idle RTM socket".to_owned(),
             format!("{:.1} KiB", memory.per_rtm()),
-            format!("{:.1} KiB keep-alive", memory.per_http()),
+            format!("{:.1} KiB per keep-alive", memory.per_http()),
             ratio(memory.per_rtm(), memory.per_http()),
             k,
         ]),
         None => rows.push([
-            "sandbox RSS per idle socket".to_owned(),
+            "sandbox RSS per idle RTM socket".to_owned(),
             "not measured".to_owned(),
             "(no /proc/self/status)".to_owned(),
             String::new(),
@@ -1043,7 +1012,7 @@ fn table(
     };
     let _ = writeln!(
         out,
-        "rtm: N = {calls} changeConversationState calls in {rounds} rounds of baseline, latency and throughput (after {warmup} warm-up calls), K = {sockets} idle sockets{mode}"
+        "rtm: N = {calls} changeConversationState calls in {rounds} rounds of baseline, latency and throughput (after {warmup} warm-up calls, and {ROUND_WARMUP} before each round's baseline and latency), K = {sockets} idle sockets of each kind{mode}"
     );
     for row in std::iter::once(&header).chain(&rows) {
         let cells: Vec<String> = row
@@ -1088,21 +1057,15 @@ fn table(
         );
         let _ = writeln!(
             out,
-            "memory (sandbox VmRSS): {} KiB before, {} KiB with {sockets} keep-alive connections (+{}), {} KiB with {sockets} RTM sockets too (+{}); client process: {child}",
+            "memory (VmRSS of the sandbox's process): {} KiB before, {} KiB with {sockets} idle keep-alive connections that made one call each (+{}, {:.1} KiB each), {} KiB with {sockets} idle authenticated RTM sockets to every event too (+{}, {:.1} KiB each, a WebSocket connection of its own included); client process: {child}",
             memory.before,
             memory.with_http,
             memory.with_http.saturating_sub(memory.before),
+            memory.per_http(),
             memory.with_rtm,
-            memory.with_rtm.saturating_sub(memory.with_http)
+            memory.with_rtm.saturating_sub(memory.with_http),
+            memory.per_rtm()
         );
     }
-    let idle = memory.map_or(0, |memory| memory.unanswered);
-    let _ = writeln!(
-        out,
-        "subscriptions made again after their authentication went unanswered for {} s (a sandbox race): {} for the {} of the timed phases, {idle} for the idle sockets",
-        AUTHENTICATION_WAIT.as_secs(),
-        latency.unanswered,
-        latency.subscriptions
-    );
     out
 }
