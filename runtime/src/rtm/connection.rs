@@ -28,6 +28,9 @@ pub(crate) const TARGET: &str = "crisp_runtime::rtm";
 /// The largest message the client accepts; Crisp's events are a few kilobytes.
 const MAX_MESSAGE: usize = 16 * 1024 * 1024;
 
+/// The read buffer of a connection.
+const READ_BUFFER: usize = 8 * 1024;
+
 /// Where to connect: the WebSocket URL of an endpoint, and how to show it in logs.
 #[derive(Clone, Debug)]
 pub(crate) struct Endpoint {
@@ -155,6 +158,9 @@ impl Connection {
         let mut config = WebSocketConfig::default();
         config.max_message_size = Some(MAX_MESSAGE);
         config.max_frame_size = Some(MAX_MESSAGE);
+        // Crisp's frames are small: tungstenite's 128 KiB read buffer would be most of what a
+        // subscription costs (larger frames still grow it as needed).
+        config.read_buffer_size = READ_BUFFER;
         let dialled = tokio_tungstenite::connect_async_tls_with_config(
             request,
             Some(config),
