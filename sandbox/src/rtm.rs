@@ -63,6 +63,28 @@ use crate::store::Store;
 
 /// The path the RTM API is served at, on the sandbox's own address.
 pub const RTM_PATH: &str = "/rtm/";
+/// How long an `authentication` waits for its socket to count as connected (see
+/// [`connected`]).
+const CONNECTED_GRACE: Duration = Duration::from_secs(1);
+
+/// Whether `socket` counts as connected, waiting up to [`CONNECTED_GRACE`] for it.
+///
+/// socketioxide marks a socket connected just after it queued the namespace's `CONNECT`, on
+/// another task than the one reading the socket; a client that authenticates as soon as it
+/// reads `CONNECT` can be heard in between, when the socket still refuses every emit (its
+/// answer would be lost, and the client would wait for ever). A socket that was disconnected
+/// meanwhile never counts as connected again: it is then left alone.
+async fn connected(socket: &SocketRef) -> bool {
+    let deadline = tokio::time::Instant::now() + CONNECTED_GRACE;
+    while !socket.connected() {
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    true
+}
+
 /// How many packets wait for one socket at most; an event emitted to a socket whose buffer is
 /// full is dropped for that socket (with a warning). socketioxide's default is 128: the
 /// sandbox keeps more, so a client that reads slower than a script makes REST calls (paused
@@ -384,6 +406,9 @@ impl Hub {
         auth: &StaticTokens,
         payload: Result<Value, ParserError>,
     ) {
+        if !connected(&socket).await {
+            return;
+        }
         // The decoding error is not shown: it could quote the payload, key included.
         let request = payload
             .map_err(|_| "the authentication payload could not be decoded".to_owned())

@@ -618,3 +618,77 @@ async fn while_waiting_to_reconnect_the_state_says_so() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
+
+/// An in-memory sink for what one test traces.
+#[derive(Clone, Default)]
+struct Trace(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Trace {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Trace {
+    fn text(&self) -> String {
+        let bytes = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+}
+
+#[tokio::test]
+async fn connections_losses_and_reconnections_are_traced_without_the_key() {
+    use tracing_subscriber::util::SubscriberInitExt as _;
+
+    let (address, _) = serve(|mut peer| async move {
+        peer.accept().await;
+        if peer.index == 1 {
+            let _ = peer.ws.close(None).await;
+        } else {
+            let _ = peer.recv().await;
+        }
+    })
+    .await;
+    // This test's thread, which runs the subscription's task too (a current-thread runtime).
+    let trace = Trace::default();
+    let writer = trace.clone();
+    let guard = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .with_max_level(tracing::Level::DEBUG)
+        .finish()
+        .set_default();
+    let events = realtime(address).subscribe();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while trace.text().matches("authenticated").count() < 2 {
+        assert!(tokio::time::Instant::now() < deadline, "{}", trace.text());
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    drop(events);
+    drop(guard);
+    let text = trace.text();
+    let lines = |needle: &str| text.lines().filter(|line| line.contains(needle)).count();
+    assert_eq!(lines(" connected"), 2, "{text}");
+    assert_eq!(lines(" authenticated"), 2, "{text}");
+    assert_eq!(
+        lines("the server closed the connection; reconnecting in"),
+        1,
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("endpoint=ws://{address}/")),
+        "the endpoint is named: {text}"
+    );
+    assert!(!text.contains(KEY), "the key leaked: {text}");
+}

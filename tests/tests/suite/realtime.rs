@@ -424,3 +424,59 @@ async fn every_subscription_is_answered_even_when_it_authenticates_at_once() {
     }
     sandbox.stop().await;
 }
+
+#[tokio::test]
+async fn events_that_surprise_the_types_arrive_with_their_json_and_the_stream_goes_on() {
+    let (mut server, url) = reference_server().await;
+    let client = Client::builder()
+        .plugin("ref-id", "ref-key")
+        .base_url("http://127.0.0.1:9/v1")
+        .build()
+        .expect("a client");
+    let mut events = client
+        .realtime()
+        .events(["message:send", "widget:brand_new"])
+        .endpoint(url)
+        .subscribe();
+    authenticated(&events).await;
+    server
+        .wait_for("`authenticated`", WAIT, |line| has(line, "authenticated"))
+        .await;
+
+    // A `message:send` without its `session_id`, an event this crate does not know, then a
+    // well-formed one: all three arrive, in order.
+    let mut broken = visitor_message();
+    broken
+        .as_object_mut()
+        .expect("an object")
+        .remove("session_id");
+    for (name, data) in [
+        ("message:send", broken.clone()),
+        ("widget:brand_new", json!({"widget": 7})),
+        ("message:send", visitor_message()),
+    ] {
+        server.send(&json!({"emit": name, "data": data})).await;
+        server
+            .wait_for("`emitted`", WAIT, |line| has(line, "emitted"))
+            .await;
+    }
+    match next_event(&mut events).await {
+        Event::Undecoded { event, data, error } => {
+            assert_eq!(event, "message:send");
+            assert_eq!(data, broken);
+            assert!(error.contains("session_id"), "{error}");
+        }
+        other => panic!("expected Undecoded, got {other:?}"),
+    }
+    assert_eq!(
+        next_event(&mut events).await,
+        Event::Unknown {
+            event: "widget:brand_new".to_owned(),
+            data: json!({"widget": 7})
+        }
+    );
+    assert!(matches!(
+        next_event(&mut events).await,
+        Event::MessageSend(EventMessage::Text(_))
+    ));
+}
