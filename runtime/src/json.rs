@@ -74,6 +74,20 @@ pub fn from_value_ref_at<T: DeserializeOwned, E: serde::de::Error>(value: &serde
     }
 }
 
+/// Logs, at warn, that the `data` of the known event `event` did not fit its payload type
+/// and is kept as it came (`Event::Undecoded` of the generated models). Only the event and
+/// the path that failed are logged: the rest of `error` may quote the payload.
+#[doc(hidden)]
+pub fn warn_undecoded_event(event: &str, error: &str) {
+    let path = nested(error).map_or("data", |(path, _)| path);
+    tracing::warn!(
+        target: "crisp_models",
+        event,
+        path,
+        "an event's data does not fit its type in this version; it is kept as Event::Undecoded"
+    );
+}
+
 /// Joins two rendered paths; `.` and the empty string stand for "here".
 fn join(outer: &str, inner: &str) -> String {
     let outer = if outer == "." { "" } else { outer };

@@ -4,8 +4,8 @@
 //! response envelope, three-state fields, the HTTP client core, request parsing
 //! for the server) lives here, as ordinary reviewed Rust.
 //!
-//! The core of the crate needs only `serde`, `serde_json` and `serde_path_to_error`, so the generated
-//! models crate stays lean. Features add the rest:
+//! The core of the crate needs only `serde`, `serde_json`, `serde_path_to_error` and `tracing`
+//! (without its proc macros), so the generated models crate stays lean. Features add the rest:
 //!
 //! - `client`: [`client::ClientCore`], which sends requests with Crisp's
 //!   authentication and unwraps the envelope, and the typed [`client::Error`].
@@ -35,6 +35,6 @@ pub mod server;
 pub mod webhook;
 
 pub use envelope::{Envelope, Reason};
-pub use json::{from_value, from_value_at, from_value_ref_at};
+pub use json::{from_value, from_value_at, from_value_ref_at, warn_undecoded_event};
 pub use patch::Patch;
 pub use tier::{ParseTierError, Tier};

@@ -5,8 +5,8 @@
 //! tagging is written out: a private raw `{event, data}` struct is decoded first, then the name
 //! picks the payload type. An unknown name is kept as `Event::Unknown`. A known name whose
 //! `data` does not fit is kept as `Event::Undecoded` with the path that failed by the total
-//! `Event::decode` (real-time streams), and is an error naming the event and the path for the
-//! strict `Event::from_parts` (and `Delivery`).
+//! `Event::decode` (what deserializing an `Event` or a `Delivery` and real-time streams use), and
+//! is an error naming the event and the path for the strict `Event::from_parts`.
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -40,7 +40,11 @@ pub fn module(api: &Api) -> Option<TokenStream> {
             match decoded {
                 None => Event::Unknown { event, data },
                 Some(Ok(decoded)) => decoded,
-                Some(Err(error)) => Event::Undecoded { event, data, error: error.to_string() },
+                Some(Err(error)) => {
+                    let error = error.to_string();
+                    ::crisp_runtime::warn_undecoded_event(&event, &error);
+                    Event::Undecoded { event, data, error }
+                }
             }
         }
     };
@@ -85,9 +89,11 @@ pub fn module(api: &Api) -> Option<TokenStream> {
         /// An event Crisp sends to web hooks and real-time clients: its name and its payload.
         ///
         /// Each event the spec knows has a variant holding its typed payload (the `data` of the
-        /// event); events this version does not know are kept in [`Event::Unknown`]. Decode one
-        /// with [`Event::from_parts`], or a whole web hook body with [`Delivery`]. Serialized on
-        /// its own, an event is the object `{"event": <name>, "data": <payload>}`.
+        /// event); events this version does not know are kept in [`Event::Unknown`], and known
+        /// events whose payload does not fit in [`Event::Undecoded`]. Decode one with
+        /// [`Event::decode`] (or the strict [`Event::from_parts`]), or a whole web hook body with
+        /// [`Delivery`]. Serialized on its own, an event is the object
+        /// `{"event": <name>, "data": <payload>}`.
         #[derive(Clone, Debug, PartialEq)]
         pub enum Event {
             #(#variants)*
@@ -99,8 +105,8 @@ pub fn module(api: &Api) -> Option<TokenStream> {
                 data: ::serde_json::Value,
             },
             /// A known event whose `data` does not fit its payload type in this version of the
-            /// crate, kept as it came with the reason: only [`Event::decode`] gives it, so that
-            /// an event is never lost because its payload surprised the types.
+            /// crate, kept as it came with the reason (see [`Event::decode`]), so that an event is
+            /// never lost because its payload surprised the types.
             Undecoded {
                 /// The event name, such as `message:send`.
                 event: String,
@@ -121,8 +127,9 @@ pub fn module(api: &Api) -> Option<TokenStream> {
             ///
             /// A name this version does not know comes back as [`Event::Unknown`], and a known
             /// event whose `data` does not fit its payload type as [`Event::Undecoded`], with
-            /// `data` untouched and the reason; so no event is lost. Real-time streams decode
-            /// with it.
+            /// `data` untouched and the reason (and a warning is logged, naming the event and the
+            /// path); so no event is lost. Deserializing an `Event` or a [`Delivery`] decodes with
+            /// it, as real-time streams do.
             pub fn decode(event: String, data: ::serde_json::Value) -> Event {
                 #decode
             }
@@ -206,16 +213,17 @@ pub fn module(api: &Api) -> Option<TokenStream> {
         impl<'de> ::serde::Deserialize<'de> for Event {
             fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                 let RawEvent { event, data } = RawEvent::deserialize(deserializer)?;
-                Event::from_parts(event, data).map_err(::serde::de::Error::custom)
+                Ok(Event::decode(event, data))
             }
         }
 
         /// The body Crisp posts to a web hook: `{"website_id", "event", "data", "timestamp"}`.
         ///
-        /// Decoding checks the `data` of a known event against its payload type (see
-        /// [`Event::from_parts`]) and keeps an unknown event as [`Event::Unknown`]. Encoding
-        /// writes the same shape back, leaving out `website_id` and `timestamp` when they are
-        /// `None`.
+        /// Decoding never refuses a well-formed delivery: a known event whose `data` does not fit
+        /// its payload type is kept as [`Event::Undecoded`], an unknown one as
+        /// [`Event::Unknown`] (see [`Event::decode`]); only a body that is not a delivery at all
+        /// (no `event` string or no `data`) is an error. Encoding writes the same shape back,
+        /// leaving out `website_id` and `timestamp` when they are `None`.
         #[derive(Clone, Debug, PartialEq)]
         pub struct Delivery {
             /// The website the event belongs to. Crisp sends it, but the official clients do not
@@ -242,8 +250,7 @@ pub fn module(api: &Api) -> Option<TokenStream> {
         impl<'de> ::serde::Deserialize<'de> for Delivery {
             fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                 let RawDelivery { website_id, event, data, timestamp } = RawDelivery::deserialize(deserializer)?;
-                let event = Event::from_parts(event, data).map_err(::serde::de::Error::custom)?;
-                Ok(Delivery { website_id, event, timestamp })
+                Ok(Delivery { website_id, event: Event::decode(event, data), timestamp })
             }
         }
 

@@ -6,9 +6,11 @@
 /// An event Crisp sends to web hooks and real-time clients: its name and its payload.
 ///
 /// Each event the spec knows has a variant holding its typed payload (the `data` of the
-/// event); events this version does not know are kept in [`Event::Unknown`]. Decode one
-/// with [`Event::from_parts`], or a whole web hook body with [`Delivery`]. Serialized on
-/// its own, an event is the object `{"event": <name>, "data": <payload>}`.
+/// event); events this version does not know are kept in [`Event::Unknown`], and known
+/// events whose payload does not fit in [`Event::Undecoded`]. Decode one with
+/// [`Event::decode`] (or the strict [`Event::from_parts`]), or a whole web hook body with
+/// [`Delivery`]. Serialized on its own, an event is the object
+/// `{"event": <name>, "data": <payload>}`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Event {
     /// The visitor of a conversation opened or left the chatbox, which makes them online or offline.
@@ -620,8 +622,8 @@ pub enum Event {
         data: ::serde_json::Value,
     },
     /// A known event whose `data` does not fit its payload type in this version of the
-    /// crate, kept as it came with the reason: only [`Event::decode`] gives it, so that
-    /// an event is never lost because its payload surprised the types.
+    /// crate, kept as it came with the reason (see [`Event::decode`]), so that an event is
+    /// never lost because its payload surprised the types.
     Undecoded {
         /// The event name, such as `message:send`.
         event: String,
@@ -751,8 +753,9 @@ impl Event {
     ///
     /// A name this version does not know comes back as [`Event::Unknown`], and a known
     /// event whose `data` does not fit its payload type as [`Event::Undecoded`], with
-    /// `data` untouched and the reason; so no event is lost. Real-time streams decode
-    /// with it.
+    /// `data` untouched and the reason (and a warning is logged, naming the event and the
+    /// path); so no event is lost. Deserializing an `Event` or a [`Delivery`] decodes with
+    /// it, as real-time streams do.
     pub fn decode(event: String, data: ::serde_json::Value) -> Event {
         let decoded: Option<Result<Event, ::serde_json::Error>> = match event.as_str() {
             "session:update_availability" => {
@@ -975,10 +978,12 @@ impl Event {
             None => Event::Unknown { event, data },
             Some(Ok(decoded)) => decoded,
             Some(Err(error)) => {
+                let error = error.to_string();
+                ::crisp_runtime::warn_undecoded_event(&event, &error);
                 Event::Undecoded {
                     event,
                     data,
-                    error: error.to_string(),
+                    error,
                 }
             }
         }
@@ -1556,15 +1561,16 @@ impl<'de> ::serde::Deserialize<'de> for Event {
         deserializer: D,
     ) -> Result<Self, D::Error> {
         let RawEvent { event, data } = RawEvent::deserialize(deserializer)?;
-        Event::from_parts(event, data).map_err(::serde::de::Error::custom)
+        Ok(Event::decode(event, data))
     }
 }
 /// The body Crisp posts to a web hook: `{"website_id", "event", "data", "timestamp"}`.
 ///
-/// Decoding checks the `data` of a known event against its payload type (see
-/// [`Event::from_parts`]) and keeps an unknown event as [`Event::Unknown`]. Encoding
-/// writes the same shape back, leaving out `website_id` and `timestamp` when they are
-/// `None`.
+/// Decoding never refuses a well-formed delivery: a known event whose `data` does not fit
+/// its payload type is kept as [`Event::Undecoded`], an unknown one as
+/// [`Event::Unknown`] (see [`Event::decode`]); only a body that is not a delivery at all
+/// (no `event` string or no `data`) is an error. Encoding writes the same shape back,
+/// leaving out `website_id` and `timestamp` when they are `None`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Delivery {
     /// The website the event belongs to. Crisp sends it, but the official clients do not
@@ -1593,10 +1599,9 @@ impl<'de> ::serde::Deserialize<'de> for Delivery {
         let RawDelivery { website_id, event, data, timestamp } = RawDelivery::deserialize(
             deserializer,
         )?;
-        let event = Event::from_parts(event, data).map_err(::serde::de::Error::custom)?;
         Ok(Delivery {
             website_id,
-            event,
+            event: Event::decode(event, data),
             timestamp,
         })
     }

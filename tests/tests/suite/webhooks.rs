@@ -40,8 +40,9 @@ pub(crate) struct Delivery {
     pub(crate) data: Value,
     pub(crate) timestamp: u64,
     /// What decoding the same body into the generated `crisp_models::Delivery` gave: the
-    /// typed event's name, or why it failed (an event it does not know counts as a failure:
-    /// everything the sandbox sends must match the spec's `x-crisp-events`).
+    /// typed event's name, or why it failed (an event it does not know, or whose payload does
+    /// not fit, counts as a failure: everything the sandbox sends must match the spec's
+    /// `x-crisp-events`).
     #[serde(skip)]
     typed: Option<Result<String, String>>,
 }
@@ -52,6 +53,9 @@ impl Delivery {
         let typed = match serde_json::from_value::<crisp_models::Delivery>(body.clone()) {
             Ok(crisp_models::Delivery { event: crisp_models::Event::Unknown { event, .. }, .. }) => {
                 Err(format!("`{event}` decodes as Event::Unknown"))
+            }
+            Ok(crisp_models::Delivery { event: crisp_models::Event::Undecoded { event, error, .. }, .. }) => {
+                Err(format!("`{event}` decodes as Event::Undecoded: {error}"))
             }
             Ok(typed) => Ok(typed.event.name().to_owned()),
             Err(error) => Err(error.to_string()),
@@ -461,4 +465,60 @@ async fn a_dead_receiver_delays_neither_the_api_another_receiver_nor_the_shutdow
         "stopping took {:?}",
         clock.elapsed()
     );
+}
+
+#[tokio::test]
+async fn a_verified_delivery_that_surprises_the_types_reaches_the_handler() {
+    // The generated `Delivery` behind `Receiver`: a `message:send` without `user` is answered
+    // 200 and handed over as `Event::Undecoded`; only a body that is not a delivery is 400.
+    let (sender, mut handled) = mpsc::unbounded_channel();
+    let endpoint = Receiver::new(Verifier::new(SECRET)).handler(move |delivery: crisp_models::Delivery| {
+        let sender = sender.clone();
+        async move {
+            let _ = sender.send(delivery);
+        }
+    });
+    let url = serve(Router::new().route("/crisp/hooks", endpoint)).await;
+    let post = |body: Value| {
+        let url = url.as_str().to_owned();
+        async move {
+            let body = serde_json::to_vec(&body).expect("JSON");
+            let timestamp = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .expect("after 1970")
+                .as_millis()
+                .to_string();
+            let signature = crisp_runtime::webhook::sign(SECRET, &timestamp, &body);
+            reqwest::Client::new()
+                .post(url)
+                .header(TIMESTAMP_HEADER, timestamp)
+                .header(SIGNATURE_HEADER, signature)
+                .header("Content-Type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .expect("an answer")
+        }
+    };
+    let data = json!({
+        "website_id": SEED_WEBSITE_ID, "session_id": "session_1", "inbox_id": null, "type": "text",
+        "from": "user", "origin": "chat", "content": "Hello", "fingerprint": 1, "timestamp": 2
+    });
+    let answer = post(json!({"website_id": SEED_WEBSITE_ID, "event": "message:send", "data": data, "timestamp": 2})).await;
+    assert_eq!(answer.status(), StatusCode::OK);
+    let delivery = tokio::time::timeout(WAIT, handled.recv()).await.expect("handled in time").expect("a delivery");
+    match delivery.event {
+        crisp_models::Event::Undecoded { event, data: kept, error } => {
+            assert_eq!(event, "message:send");
+            assert_eq!(kept, data);
+            assert!(error.contains("`user`"), "{error}");
+        }
+        other => panic!("expected Undecoded, got {other:?}"),
+    }
+
+    let answer = post(json!({"website_id": SEED_WEBSITE_ID, "data": {}})).await;
+    assert_eq!(answer.status(), StatusCode::BAD_REQUEST);
+    let body: Value = serde_json::from_slice(&answer.bytes().await.expect("a body")).expect("an envelope");
+    assert_eq!(body["reason"], "invalid_data", "{body}");
+    assert!(body["data"]["message"].as_str().is_some_and(|m| m.contains("event")), "{body}");
 }
