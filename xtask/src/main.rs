@@ -105,7 +105,7 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Invocation, St
 /// Generates the files and then writes or checks them.
 fn run(command: &Command, spec: Option<&Path>) -> ExitCode {
     let Some(root) = workspace_root() else {
-        eprintln!("error: cannot find the workspace root above xtask/");
+        eprintln!("error: cannot find the workspace root: run `cargo xtask` inside a checkout (a directory holding xtask/Cargo.toml, or below one)");
         return ExitCode::FAILURE;
     };
     let (spec_path, spec_name) = match spec {
@@ -129,11 +129,29 @@ fn run(command: &Command, spec: Option<&Path>) -> ExitCode {
     }
 }
 
-/// Returns the workspace root: the parent of this crate's directory.
+/// Returns the workspace root, found at run time: the parent of the `xtask` directory that
+/// `cargo run` names in `CARGO_MANIFEST_DIR`, or else the nearest directory above the current
+/// one that holds `xtask/Cargo.toml`.
+///
+/// Never the directory this binary was compiled in: with a shared `CARGO_TARGET_DIR`, the
+/// binary `cargo xtask` runs in one checkout may have been built (and left fresh) in another,
+/// and would then read and write that other checkout.
 fn workspace_root() -> Option<PathBuf> {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_owned)
+    let from_cargo = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .and_then(|manifest_dir| manifest_dir.parent().map(Path::to_owned))
+        .filter(|root| is_root(root));
+    from_cargo.or_else(|| std::env::current_dir().ok().as_deref().and_then(root_above))
+}
+
+/// The nearest directory from `dir` upwards that holds `xtask/Cargo.toml`.
+fn root_above(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors().find(|dir| is_root(dir)).map(Path::to_owned)
+}
+
+/// Whether `dir` is a workspace root of this project.
+fn is_root(dir: &Path) -> bool {
+    dir.join("xtask").join("Cargo.toml").is_file()
 }
 
 /// Loads the spec and generates the files, printing every diagnostic on failure.
@@ -233,6 +251,19 @@ fn count(n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_root_is_found_above_the_current_directory_at_run_time() {
+        let base = std::env::temp_dir().join(format!("xtask-root-{}", std::process::id()));
+        let nested = base.join("codegen").join("src");
+        std::fs::create_dir_all(&nested).expect("directories");
+        std::fs::create_dir_all(base.join("xtask")).expect("xtask/");
+        assert_eq!(root_above(&nested), None, "no xtask/Cargo.toml yet");
+        std::fs::write(base.join("xtask").join("Cargo.toml"), "[package]\n").expect("a manifest");
+        assert_eq!(root_above(&nested).as_deref(), Some(base.as_path()));
+        assert_eq!(root_above(&base).as_deref(), Some(base.as_path()));
+        std::fs::remove_dir_all(&base).expect("clean up");
+    }
 
     fn parse(args: &[&str]) -> Result<Invocation, String> {
         parse_args(args.iter().map(OsString::from))
