@@ -135,6 +135,12 @@ pub fn files(api: &Api) -> Result<Vec<GeneratedFile>, String> {
     files.push(manifest("models/Cargo.toml", "crisp-models", "Serde types of the Crisp REST API, generated from spec/crisp.yaml.", &models_features, &["crisp-runtime.workspace = true", "serde.workspace = true", "serde_json.workspace = true"]));
     files.push(manifest("client/Cargo.toml", "crisp-client", "An async client of the Crisp REST API, generated from spec/crisp.yaml.", &client_features, &["crisp-models = { workspace = true, default-features = false }", "crisp-runtime = { workspace = true, features = [\"client\"] }", "reqwest.workspace = true", "serde_json.workspace = true"]));
     files.push(manifest("server/Cargo.toml", "crisp-server", "Traits and an axum router that serve the Crisp REST API, generated from spec/crisp.yaml.", &server_features, &["axum.workspace = true", "crisp-models = { workspace = true, features = [\"default\"] }", "crisp-runtime = { workspace = true, features = [\"server\"] }", "serde_json.workspace = true"]));
+    // rustfmt and prettyplease disagree: `cargo fmt` on the workspace must leave the generated
+    // crates as prettyplease printed them, or the drift check would fail on every file.
+    files.push(GeneratedFile {
+        path: PathBuf::from("rustfmt.toml"),
+        contents: toml_file("# The generated crates are formatted by the generator (prettyplease): rustfmt leaves them alone.\ndisable_all_formatting = true"),
+    });
     // One fixed order, whatever order the emitters ran in.
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(files)
