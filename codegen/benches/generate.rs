@@ -8,7 +8,8 @@ use criterion::{Criterion, criterion_group, criterion_main};
 
 fn spec_text() -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/crisp.yaml");
-    std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("read {}: {error}", path.display()))
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|error| panic!("read {}: {error}", path.display()))
 }
 
 fn bench(c: &mut Criterion) {
@@ -16,7 +17,9 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("spec");
     group.sample_size(20);
     group.bench_function("baseline: serde_yaml::Value", |b| {
-        b.iter(|| serde_yaml::from_str::<serde_yaml::Value>(black_box(&text)).map(|v| v.is_mapping()))
+        b.iter(|| {
+            serde_yaml::from_str::<serde_yaml::Value>(black_box(&text)).map(|v| v.is_mapping())
+        })
     });
     group.bench_function("load (YAML, line index, openapiv3)", |b| {
         b.iter(|| crisp_codegen::load::load_str("spec/crisp.yaml", black_box(&text)).is_ok())

@@ -22,20 +22,42 @@ pub struct ReferenceRoute {
 /// Reads a reference table (`spec/reference/routes.tsv`); the error names the bad line.
 pub fn parse_reference(tsv: &str) -> Result<Vec<ReferenceRoute>, String> {
     let mut lines = tsv.lines().enumerate();
-    let header: Vec<&str> = lines.next().map(|(_, line)| line.split('\t').collect()).unwrap_or_default();
-    let column = |name: &str| header.iter().position(|c| *c == name).ok_or_else(|| format!("the table has no `{name}` column"));
-    let (method, path, methods, status) = (column("http_method")?, column("path")?, column("node_method")?, column("status")?);
+    let header: Vec<&str> = lines
+        .next()
+        .map(|(_, line)| line.split('\t').collect())
+        .unwrap_or_default();
+    let column = |name: &str| {
+        header
+            .iter()
+            .position(|c| *c == name)
+            .ok_or_else(|| format!("the table has no `{name}` column"))
+    };
+    let (method, path, methods, status) = (
+        column("http_method")?,
+        column("path")?,
+        column("node_method")?,
+        column("status")?,
+    );
     let mut routes = Vec::new();
     for (index, line) in lines {
         if line.trim().is_empty() {
             continue;
         }
         let cells: Vec<&str> = line.split('\t').collect();
-        let cell = |at: usize| cells.get(at).copied().ok_or_else(|| format!("line {} has too few columns", index + 1));
+        let cell = |at: usize| {
+            cells
+                .get(at)
+                .copied()
+                .ok_or_else(|| format!("line {} has too few columns", index + 1))
+        };
         routes.push(ReferenceRoute {
             method: cell(method)?.to_uppercase(),
             path: cell(path)?.to_owned(),
-            node_methods: cell(methods)?.split('|').filter(|m| !m.is_empty()).map(str::to_owned).collect(),
+            node_methods: cell(methods)?
+                .split('|')
+                .filter(|m| !m.is_empty())
+                .map(str::to_owned)
+                .collect(),
             status: cell(status)?.to_owned(),
         });
     }
@@ -68,38 +90,67 @@ pub struct Coverage {
 impl Coverage {
     /// Whether every reference route is in the spec and the spec has no route the reference lacks.
     pub fn is_complete(&self) -> bool {
-        self.missing.is_empty() && self.unknown.is_empty() && self.unnamed.is_empty() && self.internal_marks.is_empty()
+        self.missing.is_empty()
+            && self.unknown.is_empty()
+            && self.unnamed.is_empty()
+            && self.internal_marks.is_empty()
     }
 }
 
 /// Compares the spec's operations with the reference routes whose status is in `statuses`.
 pub fn coverage(api: &Api, reference: &[ReferenceRoute], statuses: &[&str]) -> Coverage {
     let mut report = Coverage::default();
-    let spec: BTreeSet<(String, String)> =
-        api.operations.iter().map(|op| (op.method.as_str().to_owned(), op.path.raw.clone())).collect();
+    let spec: BTreeSet<(String, String)> = api
+        .operations
+        .iter()
+        .map(|op| (op.method.as_str().to_owned(), op.path.raw.clone()))
+        .collect();
     let mut known = BTreeSet::new();
-    for route in reference.iter().filter(|r| statuses.contains(&r.status.as_str())) {
+    for route in reference
+        .iter()
+        .filter(|r| statuses.contains(&r.status.as_str()))
+    {
         let key = (route.method.clone(), route.path.clone());
         known.insert(key.clone());
         let covered = spec.contains(&key);
-        match report.by_status.iter_mut().find(|(status, _, _)| *status == route.status) {
+        match report
+            .by_status
+            .iter_mut()
+            .find(|(status, _, _)| *status == route.status)
+        {
             Some(entry) => {
                 entry.1 += usize::from(covered);
                 entry.2 += 1;
             }
-            None => report.by_status.push((route.status.clone(), usize::from(covered), 1)),
+            None => report
+                .by_status
+                .push((route.status.clone(), usize::from(covered), 1)),
         }
-        let name = format!("{} {} ({})", route.method, route.path, route.node_methods.join(" | "));
+        let name = format!(
+            "{} {} ({})",
+            route.method,
+            route.path,
+            route.node_methods.join(" | ")
+        );
         if !covered {
             report.missing.push(name);
             continue;
         }
-        let Some(op) = api.operations.iter().find(|op| op.method.as_str() == route.method && op.path.raw == route.path) else {
+        let Some(op) = api
+            .operations
+            .iter()
+            .find(|op| op.method.as_str() == route.method && op.path.raw == route.path)
+        else {
             continue;
         };
-        let named = route.node_methods.iter().all(|m| op.id == *m || op.docs.node_methods.contains(m));
+        let named = route
+            .node_methods
+            .iter()
+            .all(|m| op.id == *m || op.docs.node_methods.contains(m));
         if !named {
-            report.unnamed.push(format!("{name}: the operation is `{}`", op.id));
+            report
+                .unnamed
+                .push(format!("{name}: the operation is `{}`", op.id));
         }
     }
     // A route is internal-only when the reference lists it only with the `internal` status.
@@ -123,12 +174,20 @@ pub fn coverage(api: &Api, reference: &[ReferenceRoute], statuses: &[&str]) -> C
         }
         if known.contains(&key) && expected != op.docs.internal {
             let what = if expected { "lacks" } else { "carries" };
-            report.internal_marks.push(format!("{} {} ({}) {what} `x-crisp-internal`", key.0, key.1, op.id));
+            report.internal_marks.push(format!(
+                "{} {} ({}) {what} `x-crisp-internal`",
+                key.0, key.1, op.id
+            ));
         }
     }
     for op in &api.operations {
         if !known.contains(&(op.method.as_str().to_owned(), op.path.raw.clone())) {
-            report.unknown.push(format!("{} {} ({})", op.method.as_str(), op.path.raw, op.id));
+            report.unknown.push(format!(
+                "{} {} ({})",
+                op.method.as_str(),
+                op.path.raw,
+                op.id
+            ));
         }
         if let Response::Data(ty) = &op.response {
             report.data.0 += 1;
@@ -164,27 +223,62 @@ fn is_typed(api: &Api, ty: &TypeRef) -> bool {
 }
 
 fn percent(part: usize, whole: usize) -> f64 {
-    if whole == 0 { 100.0 } else { part as f64 * 100.0 / whole as f64 }
+    if whole == 0 {
+        100.0
+    } else {
+        part as f64 * 100.0 / whole as f64
+    }
 }
 
 impl fmt::Display for Coverage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let covered: usize = self.by_status.iter().map(|(_, c, _)| c).sum();
         let total: usize = self.by_status.iter().map(|(_, _, t)| t).sum();
-        let parts: Vec<String> = self.by_status.iter().map(|(s, c, t)| format!("{c}/{t} {s}")).collect();
-        writeln!(f, "reference routes in the spec: {covered}/{total} ({})", parts.join(", "))?;
+        let parts: Vec<String> = self
+            .by_status
+            .iter()
+            .map(|(s, c, t)| format!("{c}/{t} {s}"))
+            .collect();
+        writeln!(
+            f,
+            "reference routes in the spec: {covered}/{total} ({})",
+            parts.join(", ")
+        )?;
         if self.internal_only.1 > 0 {
-            writeln!(f, "internal-only routes in the spec, marked x-crisp-internal: {}/{}", self.internal_only.0, self.internal_only.1)?;
+            writeln!(
+                f,
+                "internal-only routes in the spec, marked x-crisp-internal: {}/{}",
+                self.internal_only.0, self.internal_only.1
+            )?;
         }
-        writeln!(f, "spec operations the reference does not know: {}", self.unknown.len())?;
-        writeln!(f, "operations answering data with a typed `data`: {}/{} ({:.1} %)", self.data.1, self.data.0, percent(self.data.1, self.data.0))?;
-        writeln!(f, "operations with a typed request body: {}/{} ({:.1} %)", self.bodies.1, self.bodies.0, percent(self.bodies.1, self.bodies.0))?;
+        writeln!(
+            f,
+            "spec operations the reference does not know: {}",
+            self.unknown.len()
+        )?;
+        writeln!(
+            f,
+            "operations answering data with a typed `data`: {}/{} ({:.1} %)",
+            self.data.1,
+            self.data.0,
+            percent(self.data.1, self.data.0)
+        )?;
+        writeln!(
+            f,
+            "operations with a typed request body: {}/{} ({:.1} %)",
+            self.bodies.1,
+            self.bodies.0,
+            percent(self.bodies.1, self.bodies.0)
+        )?;
         for (title, list) in [
             ("missing from the spec", &self.missing),
             ("not in the reference", &self.unknown),
             ("Node methods not named by the operation", &self.unnamed),
             ("untyped", &self.untyped),
-            ("x-crisp-internal marks that disagree with the reference", &self.internal_marks),
+            (
+                "x-crisp-internal marks that disagree with the reference",
+                &self.internal_marks,
+            ),
         ] {
             if !list.is_empty() {
                 writeln!(f, "\n{title}:")?;
@@ -203,10 +297,15 @@ mod tests {
 
     #[test]
     fn parses_rows_and_joined_methods() {
-        let tsv = "area\tnode_method\tlabel\thttp_method\tpath\tstatus\nx\ta|b\tA\tpatch\t/p\tcurrent\n";
+        let tsv =
+            "area\tnode_method\tlabel\thttp_method\tpath\tstatus\nx\ta|b\tA\tpatch\t/p\tcurrent\n";
         let routes = parse_reference(tsv).unwrap();
         assert_eq!(routes[0].method, "PATCH");
         assert_eq!(routes[0].node_methods, ["a", "b"]);
-        assert!(parse_reference("area\tpath\n").unwrap_err().contains("http_method"));
+        assert!(
+            parse_reference("area\tpath\n")
+                .unwrap_err()
+                .contains("http_method")
+        );
     }
 }

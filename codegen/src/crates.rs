@@ -15,7 +15,10 @@ use crate::write::GeneratedFile;
 pub fn files(api: &Api) -> Result<Vec<GeneratedFile>, String> {
     let mut files = Vec::new();
     let mut rust = |path: &str, tokens: TokenStream| -> Result<(), String> {
-        files.push(GeneratedFile { path: PathBuf::from(path), contents: rust_file(path, tokens)? });
+        files.push(GeneratedFile {
+            path: PathBuf::from(path),
+            contents: rust_file(path, tokens)?,
+        });
         Ok(())
     };
 
@@ -23,7 +26,10 @@ pub fn files(api: &Api) -> Result<Vec<GeneratedFile>, String> {
     let modules = models::modules(api);
     let example_test = examples::models_test(api);
     let test_module = if example_test.is_some() {
-        quote!(#[cfg(test)] mod example_tests;)
+        quote!(
+            #[cfg(test)]
+            mod example_tests;
+        )
     } else {
         quote!()
     };
@@ -33,7 +39,10 @@ pub fn files(api: &Api) -> Result<Vec<GeneratedFile>, String> {
     });
     let events_module = events::module(api);
     let events_declaration = if events_module.is_some() {
-        quote!(mod events; pub use events::{Delivery, Event};)
+        quote!(
+            mod events;
+            pub use events::{Delivery, Event};
+        )
     } else {
         quote!()
     };
@@ -76,14 +85,20 @@ pub fn files(api: &Api) -> Result<Vec<GeneratedFile>, String> {
     }
     for (module, doc, _, tokens) in &modules {
         let doc = format!(" {doc}");
-        rust(&format!("models/src/{module}.rs"), quote!(#![doc = #doc] #tokens))?;
+        rust(
+            &format!("models/src/{module}.rs"),
+            quote!(#![doc = #doc] #tokens),
+        )?;
     }
 
     // Client.
     rust("client/src/lib.rs", with_lints(client::lib(api)))?;
     for (index, area) in api.areas.iter().enumerate() {
         if api.operations.iter().any(|op| op.area == index) {
-            rust(&format!("client/src/{}.rs", area.module), client::area(api, index))?;
+            rust(
+                &format!("client/src/{}.rs", area.module),
+                client::area(api, index),
+            )?;
         }
     }
 
@@ -94,24 +109,43 @@ pub fn files(api: &Api) -> Result<Vec<GeneratedFile>, String> {
     rust("server/src/examples.rs", examples::server(api))?;
     for (index, area) in api.areas.iter().enumerate() {
         if api.operations.iter().any(|op| op.area == index) {
-            rust(&format!("server/src/{}.rs", area.module), server::area(api, index))?;
+            rust(
+                &format!("server/src/{}.rs", area.module),
+                server::area(api, index),
+            )?;
         }
     }
 
     // Per-area features: every public area with operations, on by default.
     let area_features: Vec<String> = (0..api.areas.len())
-        .filter(|index| !api.areas[*index].internal && api.operations.iter().any(|op| op.area == *index))
+        .filter(|index| {
+            !api.areas[*index].internal && api.operations.iter().any(|op| op.area == *index)
+        })
         .map(|index| api.areas[index].feature())
         .collect();
-    let quoted = |features: &[String]| features.iter().map(|f| format!("\"{f}\"")).collect::<Vec<_>>().join(", ");
+    let quoted = |features: &[String]| {
+        features
+            .iter()
+            .map(|f| format!("\"{f}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let default = format!("default = [{}]", quoted(&area_features));
     let mut models_features = vec![AREAS_DOC.to_owned(), default.clone()];
     models_features.extend(area_features.iter().map(|f| format!("{f} = []")));
     // With events, the models' feature also compiles the internal events.
-    let internal_doc = if api.events.iter().any(|event| event.internal) { INTERNAL_EVENTS_DOC } else { INTERNAL_DOC };
+    let internal_doc = if api.events.iter().any(|event| event.internal) {
+        INTERNAL_EVENTS_DOC
+    } else {
+        INTERNAL_DOC
+    };
     models_features.extend([internal_doc.to_owned(), "internal = []".to_owned()]);
     let mut client_features = vec![AREAS_DOC.to_owned(), default];
-    client_features.extend(area_features.iter().map(|f| format!("{f} = [\"crisp-models/{f}\"]")));
+    client_features.extend(
+        area_features
+            .iter()
+            .map(|f| format!("{f} = [\"crisp-models/{f}\"]")),
+    );
     if api.events_declared {
         // The public areas whose operation finds the real-time endpoint come with `rtm`.
         let mut rtm = vec!["crisp-runtime/rtm".to_owned()];
@@ -131,10 +165,48 @@ pub fn files(api: &Api) -> Result<Vec<GeneratedFile>, String> {
         EXAMPLES_DOC.to_owned(),
         format!("examples = [{}, \"legacy\"]", quoted(&area_features)),
     ]);
-    let server_features = [EXAMPLES_DOC, "examples = []", INTERNAL_DOC, "internal = [\"crisp-models/internal\"]"].map(str::to_owned);
-    files.push(manifest("models/Cargo.toml", "crisp-models", "Serde types of the Crisp REST API, generated from spec/crisp.yaml.", &models_features, &["crisp-runtime.workspace = true", "serde.workspace = true", "serde_json.workspace = true"]));
-    files.push(manifest("client/Cargo.toml", "crisp-client", "An async client of the Crisp REST API, generated from spec/crisp.yaml.", &client_features, &["crisp-models = { workspace = true, default-features = false }", "crisp-runtime = { workspace = true, features = [\"client\"] }", "reqwest.workspace = true", "serde_json.workspace = true"]));
-    files.push(manifest("server/Cargo.toml", "crisp-server", "Traits and an axum router that serve the Crisp REST API, generated from spec/crisp.yaml.", &server_features, &["axum.workspace = true", "crisp-models = { workspace = true, features = [\"default\"] }", "crisp-runtime = { workspace = true, features = [\"server\"] }", "serde_json.workspace = true"]));
+    let server_features = [
+        EXAMPLES_DOC,
+        "examples = []",
+        INTERNAL_DOC,
+        "internal = [\"crisp-models/internal\"]",
+    ]
+    .map(str::to_owned);
+    files.push(manifest(
+        "models/Cargo.toml",
+        "crisp-models",
+        "Serde types of the Crisp REST API, generated from spec/crisp.yaml.",
+        &models_features,
+        &[
+            "crisp-runtime.workspace = true",
+            "serde.workspace = true",
+            "serde_json.workspace = true",
+        ],
+    ));
+    files.push(manifest(
+        "client/Cargo.toml",
+        "crisp-client",
+        "An async client of the Crisp REST API, generated from spec/crisp.yaml.",
+        &client_features,
+        &[
+            "crisp-models = { workspace = true, default-features = false }",
+            "crisp-runtime = { workspace = true, features = [\"client\"] }",
+            "reqwest.workspace = true",
+            "serde_json.workspace = true",
+        ],
+    ));
+    files.push(manifest(
+        "server/Cargo.toml",
+        "crisp-server",
+        "Traits and an axum router that serve the Crisp REST API, generated from spec/crisp.yaml.",
+        &server_features,
+        &[
+            "axum.workspace = true",
+            "crisp-models = { workspace = true, features = [\"default\"] }",
+            "crisp-runtime = { workspace = true, features = [\"server\"] }",
+            "serde_json.workspace = true",
+        ],
+    ));
     // rustfmt and prettyplease disagree: `cargo fmt` on the workspace must leave the generated
     // crates as prettyplease printed them, or the drift check would fail on every file.
     files.push(GeneratedFile {
@@ -161,7 +233,8 @@ const AREAS_DOC: &str = "# One feature per public area, all on by default: turn 
 const RTM_DOC: &str = "# Real-time events: `Client::realtime`, a stream of `models::Event` over Crisp's RTM API (socket.io over WebSocket, with rustls).";
 
 /// The comment above the `legacy` feature.
-const LEGACY_DOC: &str = "# The deprecated routes the public reference still lists (the legacy help center).";
+const LEGACY_DOC: &str =
+    "# The deprecated routes the public reference still lists (the legacy help center).";
 
 /// The comment above the `internal` feature.
 const INTERNAL_DOC: &str = "# The operations Crisp reserves for its own apps (`x-crisp-internal`), which may change without notice.";
@@ -169,9 +242,19 @@ const INTERNAL_DOC: &str = "# The operations Crisp reserves for its own apps (`x
 /// The comment above the models' `internal` feature when some events are internal too.
 const INTERNAL_EVENTS_DOC: &str = "# The operations and events Crisp reserves for its own apps (`x-crisp-internal`, `internal: true` events), which may change without notice.";
 
-fn manifest(path: &str, name: &str, description: &str, features: &[String], dependencies: &[&str]) -> GeneratedFile {
+fn manifest(
+    path: &str,
+    name: &str,
+    description: &str,
+    features: &[String],
+    dependencies: &[&str],
+) -> GeneratedFile {
     let dependencies = dependencies.join("\n");
-    let features = if features.is_empty() { String::new() } else { format!("\n[features]\n{}\n", features.join("\n")) };
+    let features = if features.is_empty() {
+        String::new()
+    } else {
+        format!("\n[features]\n{}\n", features.join("\n"))
+    };
     let body = format!(
         r#"[package]
 name = "{name}"
@@ -186,5 +269,8 @@ repository.workspace = true
 {dependencies}
 "#
     );
-    GeneratedFile { path: PathBuf::from(path), contents: toml_file(&body) }
+    GeneratedFile {
+        path: PathBuf::from(path),
+        contents: toml_file(&body),
+    }
 }

@@ -9,7 +9,8 @@ use crate::write::header;
 /// Tokens that do not parse are a bug in an emitter, not in the spec: the error names the file
 /// so the emitter can be found.
 pub fn rust_file(path: &str, tokens: TokenStream) -> Result<String, String> {
-    let file: syn::File = syn::parse2(tokens).map_err(|error| format!("generator bug: `{path}` does not parse: {error}"))?;
+    let file: syn::File = syn::parse2(tokens)
+        .map_err(|error| format!("generator bug: `{path}` does not parse: {error}"))?;
     let body = prettyplease::unparse(&file);
     Ok(format!("{}\n{}", header("//"), body))
 }

@@ -27,7 +27,10 @@ pub fn generate(spec: &Spec) -> Result<Vec<GeneratedFile>, Diagnostics> {
     let api = ir::lower::lower(spec)?;
     crates::files(&api).map_err(|bug| {
         let mut diags = Diagnostics::new(spec.file.clone());
-        diags.push(Diagnostic::new("", bug).with_help("this is a bug in the generator, not in the spec; please report it"));
+        diags.push(
+            Diagnostic::new("", bug)
+                .with_help("this is a bug in the generator, not in the spec; please report it"),
+        );
         diags
     })
 }

@@ -804,7 +804,10 @@ components:
     #[test]
     fn lists_keys_in_document_order() {
         let spec = load("openapi: 3.0.3\ninfo: {title: x, version: '1'}\npaths: {}\nx-events:\n  b:b: 1\n  a/c: 2\n  '0': 3\n").unwrap();
-        assert_eq!(spec.keys_at("/x-events"), Some(vec!["b:b".to_owned(), "a/c".to_owned(), "0".to_owned()]));
+        assert_eq!(
+            spec.keys_at("/x-events"),
+            Some(vec!["b:b".to_owned(), "a/c".to_owned(), "0".to_owned()])
+        );
         assert_eq!(spec.keys_at("/openapi"), None);
         assert_eq!(spec.keys_at("/missing"), None);
     }

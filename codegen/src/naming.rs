@@ -7,11 +7,11 @@ use heck::{ToPascalCase, ToSnakeCase};
 
 /// Words Rust reserves in edition 2024, escaped as raw identifiers (`r#type`).
 const RAW_KEYWORDS: &[&str] = &[
-    "as", "async", "await", "break", "const", "continue", "dyn", "else", "enum", "extern",
-    "false", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod", "move",
-    "mut", "pub", "ref", "return", "static", "struct", "trait", "true", "type", "unsafe", "use",
-    "where", "while", "abstract", "become", "box", "do", "final", "macro", "override", "priv",
-    "try", "typeof", "unsized", "virtual", "yield",
+    "as", "async", "await", "break", "const", "continue", "dyn", "else", "enum", "extern", "false",
+    "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub",
+    "ref", "return", "static", "struct", "trait", "true", "type", "unsafe", "use", "where",
+    "while", "abstract", "become", "box", "do", "final", "macro", "override", "priv", "try",
+    "typeof", "unsized", "virtual", "yield",
 ];
 
 /// Words that cannot even be raw identifiers; they get a trailing underscore.
@@ -56,12 +56,17 @@ pub fn snake(wire: &str) -> Name {
     if ident.starts_with(|c: char| c.is_ascii_digit()) {
         ident.insert(0, 'n');
     }
-    Name { ident: escape_keyword(ident), wire: wire.to_owned() }
+    Name {
+        ident: escape_keyword(ident),
+        wire: wire.to_owned(),
+    }
 }
 
 /// Names the generated methods and handlers use for their own locals and arguments.
-const GENERATED_LOCALS: &[&str] =
-    &["caller", "options", "body", "path", "query", "headers", "ctx", "result", "client", "routes", "answer", "inputs"];
+const GENERATED_LOCALS: &[&str] = &[
+    "caller", "options", "body", "path", "query", "headers", "ctx", "result", "client", "routes",
+    "answer", "inputs",
+];
 
 /// The identifier of an operation parameter: like [`snake`], but a name the generated code
 /// uses for its own locals gets a `_param` suffix (`query` → `query_param`), so a parameter
@@ -88,7 +93,10 @@ pub fn pascal(wire: &str) -> Name {
     if NON_RAW_KEYWORDS.contains(&ident.as_str()) {
         ident.push('_');
     }
-    Name { ident, wire: wire.to_owned() }
+    Name {
+        ident,
+        wire: wire.to_owned(),
+    }
 }
 
 /// Whether a type name would shadow a name the generated code uses itself.
@@ -103,7 +111,9 @@ pub fn join_type(parts: &[&str]) -> String {
 
 /// Replaces every character that cannot appear in an identifier by a word break.
 fn words(wire: &str) -> String {
-    wire.chars().map(|c| if c.is_alphanumeric() { c } else { ' ' }).collect::<String>()
+    wire.chars()
+        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
+        .collect::<String>()
 }
 
 fn escape_keyword(ident: String) -> String {
@@ -131,7 +141,10 @@ mod tests {
         assert!(!snake("website_id").needs_rename());
         assert!(!snake("type").needs_rename());
         assert!(snake("camelCase").needs_rename());
-        assert_eq!(snake("getURLForHTTPRequest").ident, "get_url_for_http_request");
+        assert_eq!(
+            snake("getURLForHTTPRequest").ident,
+            "get_url_for_http_request"
+        );
     }
 
     #[test]
@@ -148,6 +161,9 @@ mod tests {
         assert_eq!(pascal("2fa").ident, "V2fa");
         assert_eq!(pascal("").ident, "Empty");
         assert_eq!(pascal("website.conversation").ident, "WebsiteConversation");
-        assert_eq!(join_type(&["listConversations", "Data"]), "ListConversationsData");
+        assert_eq!(
+            join_type(&["listConversations", "Data"]),
+            "ListConversationsData"
+        );
     }
 }

@@ -64,7 +64,11 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         .map_err(|_| "set CRISP_WEBHOOK_SECRET to the plugin's web hook signing secret")?;
     let app = bot::router(client, Verifier::new(secret));
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
-    println!("bot: listening on http://{}{}", listener.local_addr()?, bot::HOOK_PATH);
+    println!(
+        "bot: listening on http://{}{}",
+        listener.local_addr()?,
+        bot::HOOK_PATH
+    );
     axum::serve(listener, app).await?;
     Ok(())
 }

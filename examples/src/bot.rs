@@ -26,7 +26,10 @@ pub const HOOK_PATH: &str = "/crisp/hooks";
 /// The bot's real-time subscription: visitors' messages (`message:send`), over the socket
 /// Crisp names for the plugin token, or `endpoint` when given (a local sandbox's `ws://…/rtm/`).
 /// It starts connecting at once, on the current Tokio runtime.
-pub fn subscribe(client: &Client<tier::Plugin>, endpoint: Option<String>) -> rtm::Subscription<Event> {
+pub fn subscribe(
+    client: &Client<tier::Plugin>,
+    endpoint: Option<String>,
+) -> rtm::Subscription<Event> {
     let mut realtime = client.realtime().events(["message:send"]);
     if let Some(endpoint) = endpoint {
         realtime = realtime.endpoint(endpoint);
@@ -42,7 +45,10 @@ pub fn subscribe(client: &Client<tier::Plugin>, endpoint: Option<String>) -> rtm
 /// # Errors
 ///
 /// Why the subscription ended.
-pub async fn listen(client: Client<tier::Plugin>, mut events: rtm::Subscription<Event>) -> Result<(), rtm::Error> {
+pub async fn listen(
+    client: Client<tier::Plugin>,
+    mut events: rtm::Subscription<Event>,
+) -> Result<(), rtm::Error> {
     while let Some(event) = events.next().await {
         let event = event?;
         let client = client.clone();
@@ -105,7 +111,8 @@ pub fn reply_to(text: &str) -> String {
         .split(|c: char| !c.is_alphanumeric())
         .any(|word| ["hello", "hi", "hey", "bonjour"].contains(&word.to_lowercase().as_str()));
     if greets {
-        "Hello! I am the bot of this website. Ask me anything, an operator will join soon.".to_owned()
+        "Hello! I am the bot of this website. Ask me anything, an operator will join soon."
+            .to_owned()
     } else {
         format!("You wrote: \u{201c}{text}\u{201d}. An operator will answer you soon.")
     }

@@ -112,7 +112,10 @@ impl From<&str> for Reason {
         Self::KNOWN
             .iter()
             .find(|(_, name)| *name == reason)
-            .map_or_else(|| Self::Other(reason.to_owned()), |(known, _)| known.clone())
+            .map_or_else(
+                || Self::Other(reason.to_owned()),
+                |(known, _)| known.clone(),
+            )
     }
 }
 
@@ -162,8 +165,14 @@ mod tests {
             assert_eq!(Reason::from(name), known);
             assert_eq!(known.as_str(), name);
         }
-        assert_eq!(Reason::from("payment_error"), Reason::Other("payment_error".to_owned()));
-        assert_eq!(Reason::from("payment_error".to_owned()).to_string(), "payment_error");
+        assert_eq!(
+            Reason::from("payment_error"),
+            Reason::Other("payment_error".to_owned())
+        );
+        assert_eq!(
+            Reason::from("payment_error".to_owned()).to_string(),
+            "payment_error"
+        );
         assert_eq!(Reason::for_status(420), Reason::RateLimited);
         assert_eq!(Reason::for_status(502).as_str(), "http_502");
     }

@@ -14,8 +14,10 @@ use serde_json::Value;
 ///
 /// A message naming the operation, the input and the JSON path that failed.
 pub fn decode<T: DeserializeOwned>(operation: &str, what: &str, json: &str) -> Result<T, String> {
-    let value: Value = serde_json::from_str(json).map_err(|error| format!("{operation}: the example of {what} is not JSON: {error}"))?;
-    crate::json::from_value::<T, serde_json::Error>(value).map_err(|error| format!("{operation}: the example of {what} does not decode: {error}"))
+    let value: Value = serde_json::from_str(json)
+        .map_err(|error| format!("{operation}: the example of {what} is not JSON: {error}"))?;
+    crate::json::from_value::<T, serde_json::Error>(value)
+        .map_err(|error| format!("{operation}: the example of {what} does not decode: {error}"))
 }
 
 /// Serializes a typed value back to JSON for a comparison.
@@ -23,8 +25,13 @@ pub fn decode<T: DeserializeOwned>(operation: &str, what: &str, json: &str) -> R
 /// # Errors
 ///
 /// A message naming the operation and what failed to serialize.
-pub fn encode<T: Serialize + ?Sized>(operation: &str, what: &str, value: &T) -> Result<Value, String> {
-    serde_json::to_value(value).map_err(|error| format!("{operation}: {what} does not serialize: {error}"))
+pub fn encode<T: Serialize + ?Sized>(
+    operation: &str,
+    what: &str,
+    value: &T,
+) -> Result<Value, String> {
+    serde_json::to_value(value)
+        .map_err(|error| format!("{operation}: {what} does not serialize: {error}"))
 }
 
 /// Checks that `actual` says what the example `expected` says.
@@ -37,25 +44,48 @@ pub fn encode<T: Serialize + ?Sized>(operation: &str, what: &str, value: &T) -> 
 /// # Errors
 ///
 /// A message naming the operation, `what` was compared, and the first JSON path that differs.
-pub fn check_matches(operation: &str, what: &str, expected: &str, actual: &Value) -> Result<(), String> {
-    let expected: Value = serde_json::from_str(expected).map_err(|error| format!("{operation}: the example of {what} is not JSON: {error}"))?;
+pub fn check_matches(
+    operation: &str,
+    what: &str,
+    expected: &str,
+    actual: &Value,
+) -> Result<(), String> {
+    let expected: Value = serde_json::from_str(expected)
+        .map_err(|error| format!("{operation}: the example of {what} is not JSON: {error}"))?;
     match first_difference(&expected, actual, String::new()) {
         None => Ok(()),
-        Some(difference) => Err(format!("{operation}: {what} differs from the example {difference}")),
+        Some(difference) => Err(format!(
+            "{operation}: {what} differs from the example {difference}"
+        )),
     }
 }
 
 /// Builds a JSON object from named parts, leaving out parts that are `None`.
 pub fn object(parts: Vec<(&str, Option<Value>)>) -> Value {
-    Value::Object(parts.into_iter().filter_map(|(name, value)| value.map(|value| (name.to_owned(), value))).collect())
+    Value::Object(
+        parts
+            .into_iter()
+            .filter_map(|(name, value)| value.map(|value| (name.to_owned(), value)))
+            .collect(),
+    )
 }
 
 fn first_difference(expected: &Value, actual: &Value, path: String) -> Option<String> {
-    let at = |path: &str| if path.is_empty() { ".".to_owned() } else { path.to_owned() };
+    let at = |path: &str| {
+        if path.is_empty() {
+            ".".to_owned()
+        } else {
+            path.to_owned()
+        }
+    };
     match (expected, actual) {
         (Value::Object(expected), Value::Object(actual)) => {
             for (key, value) in expected {
-                let child = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+                let child = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
                 match actual.get(key) {
                     Some(found) => {
                         if let Some(difference) = first_difference(value, found, child) {
@@ -63,20 +93,37 @@ fn first_difference(expected: &Value, actual: &Value, path: String) -> Option<St
                         }
                     }
                     None if value.is_null() => {}
-                    None => return Some(format!("at `{child}`: missing, expected {}", excerpt(value))),
+                    None => {
+                        return Some(format!(
+                            "at `{child}`: missing, expected {}",
+                            excerpt(value)
+                        ));
+                    }
                 }
             }
             for (key, value) in actual {
                 if !expected.contains_key(key) && !value.is_null() {
-                    let child = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
-                    return Some(format!("at `{child}`: {} is not in the example", excerpt(value)));
+                    let child = if path.is_empty() {
+                        key.clone()
+                    } else {
+                        format!("{path}.{key}")
+                    };
+                    return Some(format!(
+                        "at `{child}`: {} is not in the example",
+                        excerpt(value)
+                    ));
                 }
             }
             None
         }
         (Value::Array(expected), Value::Array(actual)) => {
             if expected.len() != actual.len() {
-                return Some(format!("at `{}`: {} items, expected {}", at(&path), actual.len(), expected.len()));
+                return Some(format!(
+                    "at `{}`: {} items, expected {}",
+                    at(&path),
+                    actual.len(),
+                    expected.len()
+                ));
             }
             expected
                 .iter()
@@ -97,7 +144,12 @@ fn first_difference(expected: &Value, actual: &Value, path: String) -> Option<St
             (!same).then(|| format!("at `{}`: {a}, expected {e}", at(&path)))
         }
         (expected, actual) if expected == actual => None,
-        (expected, actual) => Some(format!("at `{}`: {}, expected {}", at(&path), excerpt(actual), excerpt(expected))),
+        (expected, actual) => Some(format!(
+            "at `{}`: {}, expected {}",
+            at(&path),
+            excerpt(actual),
+            excerpt(expected)
+        )),
     }
 }
 
@@ -117,27 +169,55 @@ mod tests {
 
     #[test]
     fn matching_ignores_number_forms_and_absent_nulls() {
-        let actual = json!({"a": 1.0, "b": [1, 2], "c": null, "d": {"e": "x"}, "f": 47.21839904785156});
-        assert_eq!(check_matches("op", "data", r#"{"a": 1, "b": [1, 2], "d": {"e": "x"}, "f": 47.2184}"#, &actual), Ok(()));
-        assert!(check_matches("op", "data", r#"{"f": 47.2}"#, &json!({"f": 47.21839904785156})).is_err());
+        let actual =
+            json!({"a": 1.0, "b": [1, 2], "c": null, "d": {"e": "x"}, "f": 47.21839904785156});
+        assert_eq!(
+            check_matches(
+                "op",
+                "data",
+                r#"{"a": 1, "b": [1, 2], "d": {"e": "x"}, "f": 47.2184}"#,
+                &actual
+            ),
+            Ok(())
+        );
+        assert!(
+            check_matches(
+                "op",
+                "data",
+                r#"{"f": 47.2}"#,
+                &json!({"f": 47.21839904785156})
+            )
+            .is_err()
+        );
     }
 
     #[test]
     fn differences_name_their_path() {
         let actual = json!({"a": {"b": [1, 3]}});
         let error = check_matches("op", "data", r#"{"a": {"b": [1, 2]}}"#, &actual).unwrap_err();
-        assert_eq!(error, "op: data differs from the example at `a.b[1]`: 3, expected 2");
-        let error = check_matches("op", "data", r#"{"a": 1}"#, &json!({"a": 1, "z": true})).unwrap_err();
+        assert_eq!(
+            error,
+            "op: data differs from the example at `a.b[1]`: 3, expected 2"
+        );
+        let error =
+            check_matches("op", "data", r#"{"a": 1}"#, &json!({"a": 1, "z": true})).unwrap_err();
         assert!(error.contains("`z`"), "{error}");
-        let error = check_matches("op", "data", r#"{"a": 1, "y": 2}"#, &json!({"a": 1})).unwrap_err();
+        let error =
+            check_matches("op", "data", r#"{"a": 1, "y": 2}"#, &json!({"a": 1})).unwrap_err();
         assert!(error.contains("`y`: missing"), "{error}");
     }
 
     #[test]
     fn decode_names_the_input() {
         let error = decode::<u32>("op", "page_number", "\"x\"").unwrap_err();
-        assert!(error.starts_with("op: the example of page_number does not decode"), "{error}");
+        assert!(
+            error.starts_with("op: the example of page_number does not decode"),
+            "{error}"
+        );
         assert_eq!(decode::<u32>("op", "page_number", "3"), Ok(3));
-        assert_eq!(object(vec![("a", Some(json!(1))), ("b", None)]), json!({"a": 1}));
+        assert_eq!(
+            object(vec![("a", Some(json!(1))), ("b", None)]),
+            json!({"a": 1})
+        );
     }
 }

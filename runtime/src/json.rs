@@ -38,7 +38,9 @@ pub(crate) fn from_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, PathErr
 ///
 /// A failure keeps the path inside the value, so a request body error still names the
 /// field: "at `content.url`: invalid type: integer `1`, expected a string".
-pub fn from_value<T: DeserializeOwned, E: serde::de::Error>(value: serde_json::Value) -> Result<T, E> {
+pub fn from_value<T: DeserializeOwned, E: serde::de::Error>(
+    value: serde_json::Value,
+) -> Result<T, E> {
     from_value_at(value, "")
 }
 
@@ -47,7 +49,10 @@ pub fn from_value<T: DeserializeOwned, E: serde::de::Error>(value: serde_json::V
 ///
 /// When the failure comes from a nested [`from_value`] (a tagged union inside the value), its
 /// path is joined to the outer one, so the message names one full path.
-pub fn from_value_at<T: DeserializeOwned, E: serde::de::Error>(value: serde_json::Value, root: &str) -> Result<T, E> {
+pub fn from_value_at<T: DeserializeOwned, E: serde::de::Error>(
+    value: serde_json::Value,
+    root: &str,
+) -> Result<T, E> {
     serde_path_to_error::deserialize(value).map_err(|error| {
         let mut path = join(root, &render(error.path()));
         let mut message = error.into_inner().to_string();
@@ -67,7 +72,10 @@ pub fn from_value_at<T: DeserializeOwned, E: serde::de::Error>(value: serde_json
 /// plainly first, and only a failure is decoded again (from a copy) to name the path that
 /// failed. Generated code uses it where a value that does not decode is kept as it came (an
 /// event whose `data` does not fit its payload type).
-pub fn from_value_ref_at<T: DeserializeOwned, E: serde::de::Error>(value: &serde_json::Value, root: &str) -> Result<T, E> {
+pub fn from_value_ref_at<T: DeserializeOwned, E: serde::de::Error>(
+    value: &serde_json::Value,
+    root: &str,
+) -> Result<T, E> {
     match T::deserialize(value) {
         Ok(decoded) => Ok(decoded),
         Err(_) => from_value_at(value.clone(), root),
@@ -173,22 +181,48 @@ mod tests {
         tagged: Vec<Tagged>,
     }
 
-    fn message<T: DeserializeOwned + std::fmt::Debug>(value: serde_json::Value, root: &str) -> String {
-        from_value_at::<T, serde_json::Error>(value, root).unwrap_err().to_string()
+    fn message<T: DeserializeOwned + std::fmt::Debug>(
+        value: serde_json::Value,
+        root: &str,
+    ) -> String {
+        from_value_at::<T, serde_json::Error>(value, root)
+            .unwrap_err()
+            .to_string()
     }
 
     #[test]
     fn values_name_the_path_below_their_root() {
         use serde_json::json;
 
-        assert_eq!(message::<Inner>(json!({"id": "x"}), ""), "at `id`: invalid type: string \"x\", expected u32");
-        assert_eq!(message::<Inner>(json!({"id": "x"}), "data"), "at `data.id`: invalid type: string \"x\", expected u32");
-        assert_eq!(message::<Inner>(json!("x"), "data"), "at `data`: invalid type: string \"x\", expected struct Inner");
-        assert_eq!(message::<Inner>(json!("x"), ""), "invalid type: string \"x\", expected struct Inner");
-        assert_eq!(message::<Vec<Inner>>(json!([{"id": 1}, {}]), "data"), "at `data[1]`: missing field `id`");
+        assert_eq!(
+            message::<Inner>(json!({"id": "x"}), ""),
+            "at `id`: invalid type: string \"x\", expected u32"
+        );
+        assert_eq!(
+            message::<Inner>(json!({"id": "x"}), "data"),
+            "at `data.id`: invalid type: string \"x\", expected u32"
+        );
+        assert_eq!(
+            message::<Inner>(json!("x"), "data"),
+            "at `data`: invalid type: string \"x\", expected struct Inner"
+        );
+        assert_eq!(
+            message::<Inner>(json!("x"), ""),
+            "invalid type: string \"x\", expected struct Inner"
+        );
+        assert_eq!(
+            message::<Vec<Inner>>(json!([{"id": 1}, {}]), "data"),
+            "at `data[1]`: missing field `id`"
+        );
         // A nested decode (a tagged union) joins its path to the outer one.
-        assert_eq!(message::<Holder>(json!({"tagged": [{"id": 1}, {"id": true}]}), "data"), "at `data.tagged[1].id`: invalid type: boolean `true`, expected u32");
-        assert_eq!(message::<Tagged>(json!({"id": true}), ""), "at `id`: invalid type: boolean `true`, expected u32");
+        assert_eq!(
+            message::<Holder>(json!({"tagged": [{"id": 1}, {"id": true}]}), "data"),
+            "at `data.tagged[1].id`: invalid type: boolean `true`, expected u32"
+        );
+        assert_eq!(
+            message::<Tagged>(json!({"id": true}), ""),
+            "at `id`: invalid type: boolean `true`, expected u32"
+        );
     }
 
     #[test]
@@ -197,9 +231,13 @@ mod tests {
 
         let value = json!({"items": [{"id": 1}, {"id": "x"}]});
         let error = from_value_ref_at::<Outer, serde_json::Error>(&value, "data").unwrap_err();
-        assert_eq!(error.to_string(), "at `data.items[1].id`: invalid type: string \"x\", expected u32");
+        assert_eq!(
+            error.to_string(),
+            "at `data.items[1].id`: invalid type: string \"x\", expected u32"
+        );
         let value = json!({"items": [{"id": 1}]});
-        let decoded = from_value_ref_at::<Outer, serde_json::Error>(&value, "data").expect("decodes");
+        let decoded =
+            from_value_ref_at::<Outer, serde_json::Error>(&value, "data").expect("decodes");
         assert_eq!(decoded.items.len(), 1);
     }
 

@@ -22,8 +22,8 @@ use axum::routing::get;
 use crisp_client::models::{Conversation, ListConversationsOptions};
 use crisp_client::{Client, RetryPolicy, tier};
 use crisp_runtime::Envelope;
-use crisp_runtime::server::Caller;
 use crisp_runtime::Tier;
+use crisp_runtime::server::Caller;
 use crisp_server::WebsiteConversation;
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
 use serde_json::{Value, json};
@@ -58,7 +58,8 @@ fn page_of_conversations(example: &Conversation) -> Vec<u8> {
         .map(|i| {
             let mut conversation = template.clone();
             let offset = u64::try_from(i).expect("small") * 60_000;
-            conversation["session_id"] = json!(format!("session_{i:08x}-85e2-465a-b9ac-ecb5ec2c9881"));
+            conversation["session_id"] =
+                json!(format!("session_{i:08x}-85e2-465a-b9ac-ecb5ec2c9881"));
             conversation["people_id"] = json!(format!("{i:08x}-f605-4648-b47f-8c39d4b03a50"));
             conversation["preview_message"]["fingerprint"] = json!(524_653_764_345_u64 + offset);
             for field in ["created_at", "updated_at", "waiting_since"] {
@@ -79,14 +80,27 @@ fn start_server(runtime: &tokio::runtime::Runtime, one: Vec<u8>, page: Vec<u8>) 
         let bytes = axum::body::Bytes::from(bytes);
         move || {
             let bytes = bytes.clone();
-            async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], bytes) }
+            async move {
+                (
+                    [(axum::http::header::CONTENT_TYPE, "application/json")],
+                    bytes,
+                )
+            }
         }
     };
     let app = axum::Router::new()
-        .route("/v1/website/{website_id}/conversation/{session_id}", get(json(one)))
-        .route("/v1/website/{website_id}/conversations/{page_number}", get(json(page)));
+        .route(
+            "/v1/website/{website_id}/conversation/{session_id}",
+            get(json(one)),
+        )
+        .route(
+            "/v1/website/{website_id}/conversations/{page_number}",
+            get(json(page)),
+        );
     runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a loopback port");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a loopback port");
         let addr = listener.local_addr().expect("a local address");
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -115,7 +129,10 @@ async fn by_hand<T: serde::de::DeserializeOwned>(http: &reqwest::Client, url: &s
 
 /// The hand-written call again, with the two things the generated client adds on every call:
 /// a per-request timeout (its default 30 s) and the decode with path tracking.
-async fn by_hand_like_the_client<T: serde::de::DeserializeOwned>(http: &reqwest::Client, url: &str) -> T {
+async fn by_hand_like_the_client<T: serde::de::DeserializeOwned>(
+    http: &reqwest::Client,
+    url: &str,
+) -> T {
     let response = http
         .get(url)
         .basic_auth("identifier", Some("key"))
@@ -166,27 +183,52 @@ fn bench(c: &mut Criterion) {
     let options = ListConversationsOptions::default();
 
     // Both sides must decode the same thing before they are timed.
-    let generated = runtime.block_on(client.website_conversation().get_conversation(WEBSITE, SESSION)).expect("the generated call");
+    let generated = runtime
+        .block_on(
+            client
+                .website_conversation()
+                .get_conversation(WEBSITE, SESSION),
+        )
+        .expect("the generated call");
     let hand_written: Conversation = runtime.block_on(by_hand(&http, &one_url));
     assert_eq!(generated, hand_written);
-    let hand_written_like_the_client: Conversation = runtime.block_on(by_hand_like_the_client(&http, &one_url));
+    let hand_written_like_the_client: Conversation =
+        runtime.block_on(by_hand_like_the_client(&http, &one_url));
     assert_eq!(generated, hand_written_like_the_client);
     assert_eq!(generated, example);
-    let listed = runtime.block_on(client.website_conversation().list_conversations(WEBSITE, 1, &options)).expect("the generated list");
+    let listed = runtime
+        .block_on(
+            client
+                .website_conversation()
+                .list_conversations(WEBSITE, 1, &options),
+        )
+        .expect("the generated list");
     let listed_by_hand: Vec<Conversation> = runtime.block_on(by_hand(&http, &page_url));
     assert_eq!(listed.len(), PAGE_SIZE);
     assert_eq!(listed, listed_by_hand);
-    assert_eq!(decode_with_path::<Vec<Conversation>>(&page).data.as_ref(), Some(&listed));
+    assert_eq!(
+        decode_with_path::<Vec<Conversation>>(&page).data.as_ref(),
+        Some(&listed)
+    );
 
     let mut group = c.benchmark_group("call");
     group.bench_function("getConversation: hand-written reqwest", |b| {
         b.iter(|| runtime.block_on(by_hand::<Conversation>(&http, &one_url)))
     });
-    group.bench_function("getConversation: hand-written reqwest + 30 s timeout + path tracking", |b| {
-        b.iter(|| runtime.block_on(by_hand_like_the_client::<Conversation>(&http, &one_url)))
-    });
+    group.bench_function(
+        "getConversation: hand-written reqwest + 30 s timeout + path tracking",
+        |b| b.iter(|| runtime.block_on(by_hand_like_the_client::<Conversation>(&http, &one_url))),
+    );
     group.bench_function("getConversation: generated client", |b| {
-        b.iter(|| runtime.block_on(client.website_conversation().get_conversation(WEBSITE, SESSION)).expect("an answer"))
+        b.iter(|| {
+            runtime
+                .block_on(
+                    client
+                        .website_conversation()
+                        .get_conversation(WEBSITE, SESSION),
+                )
+                .expect("an answer")
+        })
     });
     group.finish();
 
@@ -196,16 +238,29 @@ fn bench(c: &mut Criterion) {
         b.iter(|| serde_json::from_slice::<Value>(black_box(&page)).expect("JSON"))
     });
     group.bench_function("1000 conversations: Envelope<Vec<Conversation>>", |b| {
-        b.iter(|| serde_json::from_slice::<Envelope<Vec<Conversation>>>(black_box(&page)).expect("an envelope"))
+        b.iter(|| {
+            serde_json::from_slice::<Envelope<Vec<Conversation>>>(black_box(&page))
+                .expect("an envelope")
+        })
     });
-    group.bench_function("1000 conversations: Envelope<Vec<Conversation>> with path tracking", |b| {
-        b.iter(|| decode_with_path::<Vec<Conversation>>(black_box(&page)))
-    });
-    group.bench_function("1000 conversations over 127.0.0.1: hand-written reqwest", |b| {
-        b.iter(|| runtime.block_on(by_hand::<Vec<Conversation>>(&http, &page_url)))
-    });
+    group.bench_function(
+        "1000 conversations: Envelope<Vec<Conversation>> with path tracking",
+        |b| b.iter(|| decode_with_path::<Vec<Conversation>>(black_box(&page))),
+    );
+    group.bench_function(
+        "1000 conversations over 127.0.0.1: hand-written reqwest",
+        |b| b.iter(|| runtime.block_on(by_hand::<Vec<Conversation>>(&http, &page_url))),
+    );
     group.bench_function("1000 conversations over 127.0.0.1: generated client", |b| {
-        b.iter(|| runtime.block_on(client.website_conversation().list_conversations(WEBSITE, 1, &options)).expect("a page"))
+        b.iter(|| {
+            runtime
+                .block_on(
+                    client
+                        .website_conversation()
+                        .list_conversations(WEBSITE, 1, &options),
+                )
+                .expect("a page")
+        })
     });
     group.finish();
 }

@@ -11,14 +11,15 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Request};
 use axum::routing::{get, post};
 use crisp_models::{Conversation, ConversationMessageNew, SendMessageInConversationData};
-use crisp_runtime::server::{ApiError, Caller, StaticTokens, authenticate, respond};
 use crisp_runtime::Tier;
+use crisp_runtime::server::{ApiError, Caller, StaticTokens, authenticate, respond};
 use crisp_server::{RouterBuilder, WebsiteConversation};
 use criterion::{Criterion, criterion_group, criterion_main};
 use tower::ServiceExt;
 
 const CONVERSATION: &str = r#"{"session_id":"session_700c65e1-85e2-465a-b9ac-ecb5ec2c9881","website_id":"8c842203-7ed8-4e29-a608-7cf78a7d2fcc","people_id":"c5ea0ca3-98e0-4a0a-8a3b-55ae6b1e2a4f","state":"pending","status":0,"is_verified":true,"is_blocked":false,"availability":"online","active":{"now":true,"last":1641206011000},"last_message":"Hello!","mentions":[],"participants":[],"created_at":1641206011000,"updated_at":1641206011000,"waiting_since":1641206011000,"meta":{"nickname":"John Doe","email":"john@acme-inc.com","segments":["customer"],"data":{"plan":"pro"}}}"#;
-const MESSAGE: &str = r#"{"type":"text","from":"operator","origin":"chat","content":"Hello, how can I help?"}"#;
+const MESSAGE: &str =
+    r#"{"type":"text","from":"operator","origin":"chat","content":"Hello, how can I help?"}"#;
 const AUTH: &str = "Basic aWRlbnRpZmllcjprZXk="; // identifier:key
 
 /// The work both routers do per call: answer a fixed conversation, or acknowledge a message.
@@ -28,13 +29,26 @@ struct Service {
 }
 
 impl WebsiteConversation for Service {
-    async fn get_conversation(&self, _caller: Caller, _website_id: String, _session_id: String) -> Result<Conversation, ApiError> {
+    async fn get_conversation(
+        &self,
+        _caller: Caller,
+        _website_id: String,
+        _session_id: String,
+    ) -> Result<Conversation, ApiError> {
         Ok((*self.conversation).clone())
     }
 
-    async fn send_message_in_conversation(&self, _caller: Caller, _website_id: String, _session_id: String, body: ConversationMessageNew) -> Result<SendMessageInConversationData, ApiError> {
+    async fn send_message_in_conversation(
+        &self,
+        _caller: Caller,
+        _website_id: String,
+        _session_id: String,
+        body: ConversationMessageNew,
+    ) -> Result<SendMessageInConversationData, ApiError> {
         black_box(body);
-        Ok(SendMessageInConversationData { fingerprint: Some(163408457284310) })
+        Ok(SendMessageInConversationData {
+            fingerprint: Some(163408457284310),
+        })
     }
 }
 
@@ -49,27 +63,52 @@ fn hand_written(service: Service) -> axum::Router {
         auth: Arc<StaticTokens>,
         service: Service,
     }
-    async fn get_conversation(State(state): State<AppState>, Path((website_id, session_id)): Path<(String, String)>, headers: HeaderMap) -> axum::response::Response {
+    async fn get_conversation(
+        State(state): State<AppState>,
+        Path((website_id, session_id)): Path<(String, String)>,
+        headers: HeaderMap,
+    ) -> axum::response::Response {
         let result = async {
             let caller = authenticate(&*state.auth, &headers).await?;
-            state.service.get_conversation(caller, website_id, session_id).await
+            state
+                .service
+                .get_conversation(caller, website_id, session_id)
+                .await
         }
         .await;
         respond(result)
     }
-    async fn send_message(State(state): State<AppState>, Path((website_id, session_id)): Path<(String, String)>, headers: HeaderMap, body: axum::body::Bytes) -> axum::response::Response {
+    async fn send_message(
+        State(state): State<AppState>,
+        Path((website_id, session_id)): Path<(String, String)>,
+        headers: HeaderMap,
+        body: axum::body::Bytes,
+    ) -> axum::response::Response {
         let result = async {
             let caller = authenticate(&*state.auth, &headers).await?;
-            let message: ConversationMessageNew = serde_json::from_slice(&body).map_err(|error| ApiError::invalid_data(error.to_string()))?;
-            state.service.send_message_in_conversation(caller, website_id, session_id, message).await
+            let message: ConversationMessageNew = serde_json::from_slice(&body)
+                .map_err(|error| ApiError::invalid_data(error.to_string()))?;
+            state
+                .service
+                .send_message_in_conversation(caller, website_id, session_id, message)
+                .await
         }
         .await;
         respond(result)
     }
     axum::Router::new()
-        .route("/v1/website/{website_id}/conversation/{session_id}", get(get_conversation))
-        .route("/v1/website/{website_id}/conversation/{session_id}/message", post(send_message))
-        .with_state(AppState { auth: Arc::new(tokens()), service })
+        .route(
+            "/v1/website/{website_id}/conversation/{session_id}",
+            get(get_conversation),
+        )
+        .route(
+            "/v1/website/{website_id}/conversation/{session_id}/message",
+            post(send_message),
+        )
+        .with_state(AppState {
+            auth: Arc::new(tokens()),
+            service,
+        })
 }
 
 fn get_request() -> Request<Body> {
@@ -90,25 +129,48 @@ fn post_request() -> Request<Body> {
 }
 
 fn bench(c: &mut Criterion) {
-    let conversation: Conversation = serde_json::from_str(CONVERSATION).expect("the conversation decodes");
-    let service = Service { conversation: Arc::new(conversation) };
-    let generated = RouterBuilder::new(tokens()).website_conversation(service.clone()).build();
+    let conversation: Conversation =
+        serde_json::from_str(CONVERSATION).expect("the conversation decodes");
+    let service = Service {
+        conversation: Arc::new(conversation),
+    };
+    let generated = RouterBuilder::new(tokens())
+        .website_conversation(service.clone())
+        .build();
     let baseline = hand_written(service);
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
     // Both routers must give the same answers before they are timed.
     for request in [get_request, post_request] {
-        let a = runtime.block_on(generated.clone().oneshot(request())).expect("generated answers");
-        let b = runtime.block_on(baseline.clone().oneshot(request())).expect("baseline answers");
+        let a = runtime
+            .block_on(generated.clone().oneshot(request()))
+            .expect("generated answers");
+        let b = runtime
+            .block_on(baseline.clone().oneshot(request()))
+            .expect("baseline answers");
         assert_eq!(a.status(), 200);
         assert_eq!(a.status(), b.status());
     }
     let mut group = c.benchmark_group("router");
-    for (name, request) in [("typed GET", get_request as fn() -> Request<Body>), ("POST with a body", post_request)] {
+    for (name, request) in [
+        ("typed GET", get_request as fn() -> Request<Body>),
+        ("POST with a body", post_request),
+    ] {
         group.bench_function(format!("{name}: hand-written axum"), |b| {
-            b.iter(|| runtime.block_on(baseline.clone().oneshot(request())).map(|r| r.status()))
+            b.iter(|| {
+                runtime
+                    .block_on(baseline.clone().oneshot(request()))
+                    .map(|r| r.status())
+            })
         });
         group.bench_function(format!("{name}: generated router"), |b| {
-            b.iter(|| runtime.block_on(generated.clone().oneshot(request())).map(|r| r.status()))
+            b.iter(|| {
+                runtime
+                    .block_on(generated.clone().oneshot(request()))
+                    .map(|r| r.status())
+            })
         });
     }
     group.finish();

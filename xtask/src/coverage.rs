@@ -9,7 +9,9 @@ use crisp_codegen::coverage::{coverage, parse_reference};
 /// Prints the coverage of `spec/crisp.yaml` against `spec/reference/routes.tsv` and
 /// `spec/reference/internal_routes.tsv`.
 pub fn run(root: &Path, spec_path: &Path, spec_name: &str) -> ExitCode {
-    let api = match crisp_codegen::load::load_path(spec_path, spec_name).and_then(|spec| crisp_codegen::ir::lower::lower(&spec)) {
+    let api = match crisp_codegen::load::load_path(spec_path, spec_name)
+        .and_then(|spec| crisp_codegen::ir::lower::lower(&spec))
+    {
         Ok(api) => api,
         Err(diagnostics) => {
             eprintln!("{diagnostics}");
@@ -17,9 +19,15 @@ pub fn run(root: &Path, spec_path: &Path, spec_name: &str) -> ExitCode {
         }
     };
     let mut reference = Vec::new();
-    for table in ["spec/reference/routes.tsv", "spec/reference/internal_routes.tsv"] {
+    for table in [
+        "spec/reference/routes.tsv",
+        "spec/reference/internal_routes.tsv",
+    ] {
         let path = root.join(table);
-        match std::fs::read_to_string(&path).map_err(|e| e.to_string()).and_then(|text| parse_reference(&text)) {
+        match std::fs::read_to_string(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|text| parse_reference(&text))
+        {
             Ok(routes) => reference.extend(routes),
             Err(message) => {
                 eprintln!("error: {table}: {message}");
@@ -29,5 +37,9 @@ pub fn run(root: &Path, spec_path: &Path, spec_name: &str) -> ExitCode {
     }
     let report = coverage(&api, &reference, &["current", "legacy", "internal"]);
     print!("{report}");
-    if report.is_complete() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    if report.is_complete() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }

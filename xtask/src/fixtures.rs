@@ -31,7 +31,11 @@ pub fn run(root: &Path) -> ExitCode {
     let base = root.join("target/fixture-crates");
     let mut failed = Vec::new();
     for fixture in &fixtures {
-        let name = fixture.file_stem().and_then(|s| s.to_str()).unwrap_or("fixture").to_owned();
+        let name = fixture
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("fixture")
+            .to_owned();
         match check_fixture(root, &base, fixture, &name, &manifest) {
             Ok(()) => println!("ok       {name}"),
             Err(message) => {
@@ -42,16 +46,25 @@ pub fn run(root: &Path) -> ExitCode {
         }
     }
     if failed.is_empty() {
-        println!("the generated crates of {} fixtures compile without warnings", fixtures.len());
+        println!(
+            "the generated crates of {} fixtures compile without warnings",
+            fixtures.len()
+        );
         ExitCode::SUCCESS
     } else {
-        eprintln!("{} of {} fixtures do not compile: {}", failed.len(), fixtures.len(), failed.join(", "));
+        eprintln!(
+            "{} of {} fixtures do not compile: {}",
+            failed.len(),
+            fixtures.len(),
+            failed.join(", ")
+        );
         ExitCode::FAILURE
     }
 }
 
 fn fixture_paths(dir: &Path) -> Result<Vec<PathBuf>, String> {
-    let entries = fs::read_dir(dir).map_err(|error| format!("cannot read {}: {error}", dir.display()))?;
+    let entries =
+        fs::read_dir(dir).map_err(|error| format!("cannot read {}: {error}", dir.display()))?;
     let mut paths: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .map(|entry| entry.path())
@@ -62,7 +75,13 @@ fn fixture_paths(dir: &Path) -> Result<Vec<PathBuf>, String> {
     Ok(paths)
 }
 
-fn check_fixture(root: &Path, base: &Path, fixture: &Path, name: &str, manifest: &str) -> Result<(), String> {
+fn check_fixture(
+    root: &Path,
+    base: &Path,
+    fixture: &Path,
+    name: &str,
+    manifest: &str,
+) -> Result<(), String> {
     let display = format!("tests/fixtures/valid/{name}.yaml");
     let spec = crisp_codegen::load::load_path(fixture, &display).map_err(|d| d.to_string())?;
     let files = crisp_codegen::generate(&spec).map_err(|d| d.to_string())?;
@@ -75,16 +94,30 @@ fn check_fixture(root: &Path, base: &Path, fixture: &Path, name: &str, manifest:
         .into_iter()
         .map(|mut file| {
             if file.path.ends_with("Cargo.toml") {
-                file.contents = file.contents.replace("name = \"crisp-", &format!("name = \"{prefix}-"));
+                file.contents = file
+                    .contents
+                    .replace("name = \"crisp-", &format!("name = \"{prefix}-"));
             }
             file
         })
         .collect();
     write::write(&dir, &files).map_err(|error| error.to_string())?;
-    fs::write(dir.join("Cargo.toml"), fixture_manifest(root, manifest, &prefix)?).map_err(|e| e.to_string())?;
-    fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).map_err(|e| format!("copy Cargo.lock: {e}"))?;
+    fs::write(
+        dir.join("Cargo.toml"),
+        fixture_manifest(root, manifest, &prefix)?,
+    )
+    .map_err(|e| e.to_string())?;
+    fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock"))
+        .map_err(|e| format!("copy Cargo.lock: {e}"))?;
     let output = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-        .args(["check", "--workspace", "--all-features", "--offline", "--quiet", "--message-format=short"])
+        .args([
+            "check",
+            "--workspace",
+            "--all-features",
+            "--offline",
+            "--quiet",
+            "--message-format=short",
+        ])
         .current_dir(&dir)
         .env("CARGO_TARGET_DIR", base.join("target"))
         .env("RUSTFLAGS", "-D warnings")
@@ -99,16 +132,30 @@ fn check_fixture(root: &Path, base: &Path, fixture: &Path, name: &str, manifest:
 
 /// The root manifest with the fixture's crates as members and `crisp-runtime` at its real path.
 fn fixture_manifest(root: &Path, manifest: &str, prefix: &str) -> Result<String, String> {
-    let start = manifest.find("[workspace.package]").ok_or("Cargo.toml has no [workspace.package]")?;
-    let end = manifest[start..].find("\n[profile").map_or(manifest.len(), |at| start + at);
+    let start = manifest
+        .find("[workspace.package]")
+        .ok_or("Cargo.toml has no [workspace.package]")?;
+    let end = manifest[start..]
+        .find("\n[profile")
+        .map_or(manifest.len(), |at| start + at);
     let runtime = root.join("runtime");
-    let mut out = String::from("[workspace]\nresolver = \"3\"\nmembers = [\"models\", \"client\", \"server\"]\n\n");
+    let mut out = String::from(
+        "[workspace]\nresolver = \"3\"\nmembers = [\"models\", \"client\", \"server\"]\n\n",
+    );
     for line in manifest[start..end].lines() {
         let rewritten = if line.starts_with("crisp-runtime ") {
-            format!("crisp-runtime = {{ path = {:?} }}", runtime.display().to_string())
+            format!(
+                "crisp-runtime = {{ path = {:?} }}",
+                runtime.display().to_string()
+            )
         } else if line.starts_with("crisp-models ") {
-            format!("crisp-models = {{ path = \"models\", package = \"{prefix}-models\", default-features = false }}")
-        } else if line.starts_with("crisp-client ") || line.starts_with("crisp-server ") || line.starts_with("crisp-codegen ") {
+            format!(
+                "crisp-models = {{ path = \"models\", package = \"{prefix}-models\", default-features = false }}"
+            )
+        } else if line.starts_with("crisp-client ")
+            || line.starts_with("crisp-server ")
+            || line.starts_with("crisp-codegen ")
+        {
             continue;
         } else {
             line.to_owned()

@@ -105,7 +105,9 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Invocation, St
 /// Generates the files and then writes or checks them.
 fn run(command: &Command, spec: Option<&Path>) -> ExitCode {
     let Some(root) = workspace_root() else {
-        eprintln!("error: cannot find the workspace root: run `cargo xtask` inside a checkout (a directory holding xtask/Cargo.toml, or below one)");
+        eprintln!(
+            "error: cannot find the workspace root: run `cargo xtask` inside a checkout (a directory holding xtask/Cargo.toml, or below one)"
+        );
         return ExitCode::FAILURE;
     };
     let (spec_path, spec_name) = match spec {

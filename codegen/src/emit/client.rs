@@ -5,7 +5,9 @@ use quote::quote;
 
 use super::{argument_params, ident, is_enum, operation_docs, rust_type};
 use crate::ir::path::Segment;
-use crate::ir::{Api, AreaId, Operation, Pagination, Param, ParamLocation, Response, TypeKind, TypeRef};
+use crate::ir::{
+    Api, AreaId, Operation, Pagination, Param, ParamLocation, Response, TypeKind, TypeRef,
+};
 
 fn models() -> TokenStream {
     quote!(::crisp_models)
@@ -54,7 +56,10 @@ pub fn lib(api: &Api) -> TokenStream {
         quote!()
     };
     let title = format!(" An async client for the {}.", api.title);
-    let base = format!(" Requests go to [`DEFAULT_BASE_URL`] (`{}`) unless another base URL is given.", api.base_url);
+    let base = format!(
+        " Requests go to [`DEFAULT_BASE_URL`] (`{}`) unless another base URL is given.",
+        api.base_url
+    );
     quote! {
         #![doc = #title]
         //!
@@ -369,11 +374,15 @@ pub fn area(api: &Api, area: AreaId) -> TokenStream {
     }
     let docs = super::doc_lines(&doc);
     let module_doc = format!(" Client operations of the `{}` area.", info.tag);
-    let methods = api.operations.iter().filter(|op| op.area == area).map(|op| {
-        let method = operation(api, op);
-        let stream = stream(api, op);
-        quote!(#method #stream)
-    });
+    let methods = api
+        .operations
+        .iter()
+        .filter(|op| op.area == area)
+        .map(|op| {
+            let method = operation(api, op);
+            let stream = stream(api, op);
+            quote!(#method #stream)
+        });
     quote! {
         #![doc = #module_doc]
 
@@ -404,7 +413,9 @@ fn tier_bound(op: &Operation) -> TokenStream {
 
 /// The item type of a list answer.
 fn list_item<'a>(api: &'a Api, response: &'a Response) -> Option<&'a TypeRef> {
-    let Response::Data(ty) = response else { return None };
+    let Response::Data(ty) = response else {
+        return None;
+    };
     let mut ty = ty;
     loop {
         match ty {
@@ -421,20 +432,32 @@ fn list_item<'a>(api: &'a Api, response: &'a Response) -> Option<&'a TypeRef> {
 /// How to read the `timestamp` of a message-history item: an expression over `item` that
 /// gives an `Option<u64>`.
 fn item_timestamp(api: &Api, item: &TypeRef) -> Option<TokenStream> {
-    let TypeRef::Named(id) = item else { return None };
-    let TypeKind::Struct { fields } = &api.types[id.0].kind else { return None };
+    let TypeRef::Named(id) = item else {
+        return None;
+    };
+    let TypeKind::Struct { fields } = &api.types[id.0].kind else {
+        return None;
+    };
     let field = fields.iter().find(|field| field.name.wire == "timestamp")?;
     if field.nullable || field.ty != TypeRef::Int(crate::ir::IntType::U64) {
         return None;
     }
     let name = ident(&field.name.ident);
-    Some(if field.required { quote!(Some(item.#name)) } else { quote!(item.#name) })
+    Some(if field.required {
+        quote!(Some(item.#name))
+    } else {
+        quote!(item.#name)
+    })
 }
 
 /// The `…_stream` method of a paged operation, or nothing.
 fn stream(api: &Api, op: &Operation) -> TokenStream {
-    let Some(pagination) = op.docs.pagination else { return quote!() };
-    let Some(item) = list_item(api, &op.response) else { return quote!() };
+    let Some(pagination) = op.docs.pagination else {
+        return quote!();
+    };
+    let Some(item) = list_item(api, &op.response) else {
+        return quote!();
+    };
     let item_ty = rust_type(api, item, &models());
     let area_ty = ident(&api.areas[op.area].type_name);
     let method = ident(&op.method_name.ident);
@@ -485,8 +508,16 @@ fn stream(api: &Api, op: &Operation) -> TokenStream {
     }
     let bound = tier_bound(op);
     let cfg = super::client_operation_cfg(api, op);
-    let deprecated = if op.docs.deprecated { quote!(#[deprecated]) } else { quote!() };
-    let allow = if op.docs.deprecated { quote!(#[allow(deprecated)]) } else { quote!() };
+    let deprecated = if op.docs.deprecated {
+        quote!(#[deprecated])
+    } else {
+        quote!()
+    };
+    let allow = if op.docs.deprecated {
+        quote!(#[allow(deprecated)])
+    } else {
+        quote!()
+    };
     let fetch = quote! {
         let core = core.clone();
         #(#clones)*
@@ -496,16 +527,24 @@ fn stream(api: &Api, op: &Operation) -> TokenStream {
     };
     let (doc, body) = match pagination {
         Pagination::PageNumber => (
-            format!(" Every item of [`{0}`](Self::{0}), page after page from page 1 until a page comes back empty.", op.method_name.ident),
+            format!(
+                " Every item of [`{0}`](Self::{0}), page after page from page 1 until a page comes back empty.",
+                op.method_name.ident
+            ),
             quote!(::crisp_runtime::client::pages(move |page_number| { #fetch })),
         ),
         Pagination::TimestampBefore => {
-            let Some(timestamp) = item_timestamp(api, item) else { return quote!() };
+            let Some(timestamp) = item_timestamp(api, item) else {
+                return quote!();
+            };
             if op.options.is_none() {
                 return quote!();
             }
             (
-                format!(" Every item of [`{0}`](Self::{0}), page after page going back in time with `timestamp_before` until nothing older is left (the newest page first; each page in the order Crisp sends it).", op.method_name.ident),
+                format!(
+                    " Every item of [`{0}`](Self::{0}), page after page going back in time with `timestamp_before` until nothing older is left (the newest page first; each page in the order Crisp sends it).",
+                    op.method_name.ident
+                ),
                 quote!(::crisp_runtime::client::history(
                     move |before| {
                         let mut options = options.clone();
@@ -549,7 +588,16 @@ fn arg_type(api: &Api, ty: &TypeRef) -> TokenStream {
 }
 
 fn operation(api: &Api, op: &Operation) -> TokenStream {
-    let Operation { id, method_name, method, path, options, body, response, .. } = op;
+    let Operation {
+        id,
+        method_name,
+        method,
+        path,
+        options,
+        body,
+        response,
+        ..
+    } = op;
     let docs = operation_docs(api, op);
     let name = ident(&method_name.ident);
     let mut args = Vec::new();
@@ -564,7 +612,11 @@ fn operation(api: &Api, op: &Operation) -> TokenStream {
     }
     if let Some(body) = body {
         let ty = rust_type(api, &body.ty, &models());
-        args.push(if body.required { quote!(body: &#ty) } else { quote!(body: Option<&#ty>) });
+        args.push(if body.required {
+            quote!(body: &#ty)
+        } else {
+            quote!(body: Option<&#ty>)
+        });
     }
 
     // The path, with each placeholder encoded as one segment.
@@ -612,7 +664,9 @@ fn operation(api: &Api, op: &Operation) -> TokenStream {
     };
     let body_expr = match body {
         Some(body) if body.required => quote!(Some(::crisp_runtime::client::json_body(#id, body)?)),
-        Some(_) => quote!(match body { Some(body) => Some(::crisp_runtime::client::json_body(#id, body)?), None => None }),
+        Some(_) => {
+            quote!(match body { Some(body) => Some(::crisp_runtime::client::json_body(#id, body)?), None => None })
+        }
         None => quote!(None),
     };
     let http_method = ident(method.as_str());
@@ -630,14 +684,23 @@ fn operation(api: &Api, op: &Operation) -> TokenStream {
     let (output, send) = match response {
         Response::Exists => (quote!(bool), quote!(self.core.send_head(#call).await)),
         Response::Empty => (quote!(()), quote!(self.core.send_unit(#call).await)),
-        Response::Data(ty) => (rust_type(api, ty, &models()), quote!(self.core.send_json(#call).await)),
+        Response::Data(ty) => (
+            rust_type(api, ty, &models()),
+            quote!(self.core.send_json(#call).await),
+        ),
     };
     let returns = match response {
-        Response::Exists => "\n\nAnswers `Ok(true)` when the resource exists and `Ok(false)` when Crisp answers 404.",
+        Response::Exists => {
+            "\n\nAnswers `Ok(true)` when the resource exists and `Ok(false)` when Crisp answers 404."
+        }
         _ => "",
     };
     let returns = super::doc_lines(returns.trim());
-    let returns = if returns.is_empty() { quote!() } else { quote!(#[doc = ""] #returns) };
+    let returns = if returns.is_empty() {
+        quote!()
+    } else {
+        quote!(#[doc = ""] #returns)
+    };
     let cfg = super::client_operation_cfg(api, op);
     let bound = tier_bound(op);
     quote! {
@@ -661,7 +724,9 @@ fn path_value(api: &Api, param: &Param) -> TokenStream {
     }
     match &param.ty {
         TypeRef::String => quote!(::crisp_runtime::client::encode_path_segment(#arg)),
-        ty if is_enum(api, ty) => quote!(::crisp_runtime::client::encode_path_segment(#arg.as_str())),
+        ty if is_enum(api, ty) => {
+            quote!(::crisp_runtime::client::encode_path_segment(#arg.as_str()))
+        }
         ty if ty.is_copy() => quote!(#arg),
         _ => quote!(::crisp_runtime::client::encode_path_segment(&#arg.to_string())),
     }
@@ -681,8 +746,12 @@ fn push_param(api: &Api, operation_id: &str, param: &Param) -> TokenStream {
             TypeRef::Bool => quote!(#target.push_bool(#wire, *#value);),
             TypeRef::String => quote!(#target.push_str(#wire, #value);),
             ty if is_enum(api, ty) => quote!(#target.push_str(#wire, #value.as_str());),
-            ty if ty.is_structured(&api.types) => quote!(#target.push_json(#operation_id, #wire, #value)?;),
-            TypeRef::Named(id) if matches!(api.types[id.0].kind, TypeKind::Alias(TypeRef::Bool)) => {
+            ty if ty.is_structured(&api.types) => {
+                quote!(#target.push_json(#operation_id, #wire, #value)?;)
+            }
+            TypeRef::Named(id)
+                if matches!(api.types[id.0].kind, TypeKind::Alias(TypeRef::Bool)) =>
+            {
                 quote!(#target.push_bool(#wire, *#value);)
             }
             _ => quote!(#target.push_display(#wire, #value);),

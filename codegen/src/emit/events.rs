@@ -21,16 +21,29 @@ pub fn module(api: &Api) -> Option<TokenStream> {
     }
     let events = &api.events;
     let variants: Vec<TokenStream> = events.iter().map(|event| variant(api, event)).collect();
-    let cfgs: Vec<TokenStream> = events.iter().map(|event| internal_cfg(event.internal)).collect();
-    let idents: Vec<_> = events.iter().map(|event| ident(&event.name.ident)).collect();
-    let names: Vec<&str> = events.iter().map(|event| event.name.wire.as_str()).collect();
+    let cfgs: Vec<TokenStream> = events
+        .iter()
+        .map(|event| internal_cfg(event.internal))
+        .collect();
+    let idents: Vec<_> = events
+        .iter()
+        .map(|event| ident(&event.name.ident))
+        .collect();
+    let names: Vec<&str> = events
+        .iter()
+        .map(|event| event.name.wire.as_str())
+        .collect();
 
     // Without a public event, the feature-less build has nothing to decode.
     let public = events.iter().any(|event| !event.internal);
     let decode = if events.is_empty() {
         quote!(Event::Unknown { event, data })
     } else {
-        let allow = if public { quote!() } else { quote!(#[allow(clippy::match_single_binding)]) };
+        let allow = if public {
+            quote!()
+        } else {
+            quote!(#[allow(clippy::match_single_binding)])
+        };
         quote! {
             #allow
             let decoded: Option<Result<Event, ::serde_json::Error>> = match event.as_str() {
@@ -51,7 +64,11 @@ pub fn module(api: &Api) -> Option<TokenStream> {
     let payload_fn = if events.is_empty() {
         quote!()
     } else {
-        let cfg = if public { quote!() } else { quote!(#[cfg(feature = "internal")]) };
+        let cfg = if public {
+            quote!()
+        } else {
+            quote!(#[cfg(feature = "internal")])
+        };
         quote! {
             /// Decodes the `data` of a known event into its payload type; a failure names the path
             /// inside `data` that failed.
@@ -65,14 +82,25 @@ pub fn module(api: &Api) -> Option<TokenStream> {
     let scoped: Vec<(&TokenStream, &str, &str)> = cfgs
         .iter()
         .zip(events)
-        .filter_map(|(cfg, event)| event.scope.as_deref().map(|scope| (cfg, event.name.wire.as_str(), scope)))
+        .filter_map(|(cfg, event)| {
+            event
+                .scope
+                .as_deref()
+                .map(|scope| (cfg, event.name.wire.as_str(), scope))
+        })
         .collect();
-    let scope_arms = scoped.iter().map(|(cfg, name, scope)| quote!(#cfg #name => Some(#scope),));
+    let scope_arms = scoped
+        .iter()
+        .map(|(cfg, name, scope)| quote!(#cfg #name => Some(#scope),));
     let scope_body = if scoped.is_empty() {
         quote!(let _ = name; None)
     } else {
         // Without an arm in the feature-less build, the match is a single binding.
-        let allow = if scoped.iter().any(|(cfg, ..)| cfg.is_empty()) { quote!() } else { quote!(#[allow(clippy::match_single_binding)]) };
+        let allow = if scoped.iter().any(|(cfg, ..)| cfg.is_empty()) {
+            quote!()
+        } else {
+            quote!(#[allow(clippy::match_single_binding)])
+        };
         quote! {
             #allow
             match name {
@@ -275,7 +303,10 @@ pub fn module(api: &Api) -> Option<TokenStream> {
 /// One variant of `Event`, with its docs.
 fn variant(api: &Api, event: &Event) -> TokenStream {
     let wire = &event.name.wire;
-    let mut text = event.description.clone().unwrap_or_else(|| format!("The `{wire}` event."));
+    let mut text = event
+        .description
+        .clone()
+        .unwrap_or_else(|| format!("The `{wire}` event."));
     text.push_str(&format!("\n\n- Event: `{wire}`"));
     text.push_str(match (event.webhook_documented, event.internal) {
         (true, _) => "\n- Web hooks: documented by Crisp as a web hook event",

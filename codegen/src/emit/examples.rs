@@ -57,23 +57,37 @@ fn option_examples(op: &Operation) -> serde_json::Map<String, Value> {
     op.other_params
         .iter()
         .filter(|param| !param.required)
-        .filter_map(|param| param.example.clone().map(|example| (param.name.wire.clone(), example)))
+        .filter_map(|param| {
+            param
+                .example
+                .clone()
+                .map(|example| (param.name.wire.clone(), example))
+        })
         .collect()
 }
 
 /// The server's `examples` module.
 pub fn server(api: &Api) -> TokenStream {
-    let impls = api.areas.iter().enumerate().filter(|(index, _)| api.operations.iter().any(|op| op.area == *index)).map(|(index, area)| {
-        let trait_name = ident(&area.type_name);
-        let methods = api.operations.iter().filter(|op| op.area == index).map(|op| server_method(api, op));
-        let cfg = super::internal_cfg(area.internal);
-        quote! {
-            #cfg
-            impl crate::#trait_name for Examples {
-                #(#methods)*
+    let impls = api
+        .areas
+        .iter()
+        .enumerate()
+        .filter(|(index, _)| api.operations.iter().any(|op| op.area == *index))
+        .map(|(index, area)| {
+            let trait_name = ident(&area.type_name);
+            let methods = api
+                .operations
+                .iter()
+                .filter(|op| op.area == index)
+                .map(|op| server_method(api, op));
+            let cfg = super::internal_cfg(area.internal);
+            quote! {
+                #cfg
+                impl crate::#trait_name for Examples {
+                    #(#methods)*
+                }
             }
-        }
-    });
+        });
     quote! {
         //! Every operation answered with the example of the spec.
         //!
@@ -108,7 +122,15 @@ pub fn server(api: &Api) -> TokenStream {
 }
 
 fn server_method(api: &Api, op: &Operation) -> TokenStream {
-    let Operation { id, method_name, options, body, response, response_example, .. } = op;
+    let Operation {
+        id,
+        method_name,
+        options,
+        body,
+        response,
+        response_example,
+        ..
+    } = op;
     let name = ident(&method_name.ident);
     let mut args = vec![quote!(caller: Caller)];
     let mut parts = Vec::new();
@@ -138,11 +160,17 @@ fn server_method(api: &Api, op: &Operation) -> TokenStream {
     let (output, answer) = match (response, response_example) {
         (Response::Data(ty), Some(example)) => {
             let example = json_literal(example);
-            (rust_type(api, ty, &models()), quote!(::crisp_runtime::examples::decode(#id, "the answer", #example).map_err(ApiError::internal)))
+            (
+                rust_type(api, ty, &models()),
+                quote!(::crisp_runtime::examples::decode(#id, "the answer", #example).map_err(ApiError::internal)),
+            )
         }
         (Response::Data(ty), None) => {
             let message = format!("{id}: the spec has no example answer");
-            (rust_type(api, ty, &models()), quote!(Err(ApiError::internal(#message))))
+            (
+                rust_type(api, ty, &models()),
+                quote!(Err(ApiError::internal(#message))),
+            )
         }
         (Response::Empty | Response::Exists, _) => (quote!(()), quote!(Ok(()))),
     };
@@ -210,7 +238,16 @@ pub fn client(api: &Api) -> TokenStream {
 }
 
 fn client_function(api: &Api, op: &Operation) -> TokenStream {
-    let Operation { id, method_name, options, body, response, response_example, area, .. } = op;
+    let Operation {
+        id,
+        method_name,
+        options,
+        body,
+        response,
+        response_example,
+        area,
+        ..
+    } = op;
     let name = ident(&method_name.ident);
     let accessor = ident(&api.areas[*area].module);
     let doc = format!(" Calls `{id}` with its examples.");
@@ -230,7 +267,11 @@ fn client_function(api: &Api, op: &Operation) -> TokenStream {
                 quote!(let #arg: #ty = Err(#message.to_owned())?;)
             }
         });
-        args.push(if param.ty.is_copy() { quote!(#arg) } else { quote!(&#arg) });
+        args.push(if param.ty.is_copy() {
+            quote!(#arg)
+        } else {
+            quote!(&#arg)
+        });
     }
     if let Some(options) = options {
         let ty = ident(&api.types[options.0].name);
@@ -244,7 +285,11 @@ fn client_function(api: &Api, op: &Operation) -> TokenStream {
             (Some(example), required) => {
                 let example = json_literal(example);
                 steps.push(quote!(let body: #ty = ::crisp_runtime::examples::decode(#id, "body", #example)?;));
-                args.push(if required { quote!(&body) } else { quote!(Some(&body)) });
+                args.push(if required {
+                    quote!(&body)
+                } else {
+                    quote!(Some(&body))
+                });
             }
             (None, false) => args.push(quote!(None)),
             (None, true) => {
@@ -254,7 +299,8 @@ fn client_function(api: &Api, op: &Operation) -> TokenStream {
             }
         }
     }
-    let call = quote!(client.#accessor().#name(#(#args),*).await.map_err(|error| error.to_string())?);
+    let call =
+        quote!(client.#accessor().#name(#(#args),*).await.map_err(|error| error.to_string())?);
     let check = match (response, response_example) {
         (Response::Data(_), Some(example)) => {
             let example = json_literal(example);
@@ -282,7 +328,11 @@ fn client_function(api: &Api, op: &Operation) -> TokenStream {
         },
     };
     // Legacy operations are still proven, without warning about their deprecation.
-    let allow = if op.docs.deprecated { quote!(#[allow(deprecated)]) } else { quote!() };
+    let allow = if op.docs.deprecated {
+        quote!(#[allow(deprecated)])
+    } else {
+        quote!()
+    };
     let cfg = super::internal_cfg(op.docs.internal);
     quote! {
         #[doc = #doc]

@@ -9,7 +9,7 @@ pub mod server;
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 
-use crate::ir::{Api, Operation, ParamLocation, Pagination, TypeKind, TypeRef};
+use crate::ir::{Api, Operation, Pagination, ParamLocation, TypeKind, TypeRef};
 
 /// An identifier token from a name the naming module made (raw identifiers included).
 pub fn ident(name: &str) -> Ident {
@@ -49,7 +49,11 @@ pub fn rust_type(api: &Api, ty: &TypeRef, root: &TokenStream) -> TokenStream {
 
 /// The attribute that compiles an item only with the `internal` feature, when `internal`.
 pub fn internal_cfg(internal: bool) -> TokenStream {
-    if internal { quote!(#[cfg(feature = "internal")]) } else { quote!() }
+    if internal {
+        quote!(#[cfg(feature = "internal")])
+    } else {
+        quote!()
+    }
 }
 
 /// The `#[cfg]` of a model type: `internal` when only internal operations use it, else the
@@ -65,7 +69,10 @@ pub fn type_features(api: &Api, id: usize) -> Option<std::collections::BTreeSet<
     }
     match api.type_uses.get(id) {
         Some(crate::ir::TypeUse::Areas { public, internal }) => {
-            let mut features: std::collections::BTreeSet<String> = public.iter().map(|area| api.areas[*area].feature()).collect();
+            let mut features: std::collections::BTreeSet<String> = public
+                .iter()
+                .map(|area| api.areas[*area].feature())
+                .collect();
             if *internal {
                 features.insert("internal".to_owned());
             }
@@ -77,7 +84,9 @@ pub fn type_features(api: &Api, id: usize) -> Option<std::collections::BTreeSet<
 
 /// `#[cfg(feature = …)]` or `#[cfg(any(…))]` over `features`; nothing for `None`.
 pub fn features_cfg(features: Option<std::collections::BTreeSet<String>>) -> TokenStream {
-    let Some(features) = features else { return quote!() };
+    let Some(features) = features else {
+        return quote!();
+    };
     let features: Vec<String> = features.into_iter().collect();
     match features.as_slice() {
         [feature] => quote!(#[cfg(feature = #feature)]),
@@ -112,10 +121,17 @@ pub fn client_operation_cfg(api: &Api, op: &crate::ir::Operation) -> TokenStream
 /// Every feature the client crate needs to compile an operation: its area's (or `internal`
 /// for an internal area), plus `internal` for an internal operation of a public area and
 /// `legacy` for a deprecated one; in name order.
-pub fn client_operation_features(api: &Api, op: &crate::ir::Operation) -> std::collections::BTreeSet<String> {
+pub fn client_operation_features(
+    api: &Api,
+    op: &crate::ir::Operation,
+) -> std::collections::BTreeSet<String> {
     let area = &api.areas[op.area];
     let mut features = std::collections::BTreeSet::new();
-    features.insert(if area.internal { "internal".to_owned() } else { area.feature() });
+    features.insert(if area.internal {
+        "internal".to_owned()
+    } else {
+        area.feature()
+    });
     if op.docs.internal {
         features.insert("internal".to_owned());
     }
@@ -132,13 +148,27 @@ pub fn is_enum(api: &Api, ty: &TypeRef) -> bool {
 
 /// One `#[doc]` attribute per line of text, made safe for rustdoc.
 pub fn doc_lines(text: &str) -> TokenStream {
-    let lines: Vec<String> = sanitize_doc(text).into_iter().map(|line| if line.is_empty() { line } else { format!(" {line}") }).collect();
+    let lines: Vec<String> = sanitize_doc(text)
+        .into_iter()
+        .map(|line| {
+            if line.is_empty() {
+                line
+            } else {
+                format!(" {line}")
+            }
+        })
+        .collect();
     quote!(#(#[doc = #lines])*)
 }
 
 /// Several paragraphs of docs, separated by blank doc lines, skipping empty ones.
 pub fn doc_paragraphs(paragraphs: &[String]) -> TokenStream {
-    let text = paragraphs.iter().map(|p| p.trim()).filter(|p| !p.is_empty()).collect::<Vec<_>>().join("\n\n");
+    let text = paragraphs
+        .iter()
+        .map(|p| p.trim())
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n\n");
     doc_lines(&text)
 }
 
@@ -150,7 +180,11 @@ pub fn sanitize_doc(text: &str) -> Vec<String> {
     for line in text.trim().lines() {
         let trimmed = line.trim();
         if trimmed.starts_with("```") {
-            out.push(if in_fence { "```".to_owned() } else { "```text".to_owned() });
+            out.push(if in_fence {
+                "```".to_owned()
+            } else {
+                "```text".to_owned()
+            });
             in_fence = !in_fence;
             continue;
         }
@@ -179,7 +213,11 @@ fn escape_prose(line: &str) -> String {
         }
         let mut words = Vec::new();
         for word in part.split(' ') {
-            let escaped = word.replace('<', "&lt;").replace('>', "&gt;").replace('[', "\\[").replace(']', "\\]");
+            let escaped = word
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+                .replace('[', "\\[")
+                .replace(']', "\\]");
             if word.starts_with("http://") || word.starts_with("https://") {
                 let end = word.trim_end_matches(['.', ',', ';', ')', ':']);
                 words.push(format!("<{end}>{}", &word[end.len()..]));
@@ -194,29 +232,62 @@ fn escape_prose(line: &str) -> String {
 
 /// The docs of an operation: what it does, its route, tiers, scope, events and pagination.
 pub fn operation_docs(api: &Api, op: &Operation) -> TokenStream {
-    let Operation { id, method, path, docs, .. } = op;
+    let Operation {
+        id,
+        method,
+        path,
+        docs,
+        ..
+    } = op;
     let mut paragraphs = Vec::new();
-    paragraphs.push(docs.summary.clone().unwrap_or_else(|| format!("Calls `{id}`.")));
+    paragraphs.push(
+        docs.summary
+            .clone()
+            .unwrap_or_else(|| format!("Calls `{id}`.")),
+    );
     if let Some(description) = &docs.description {
         paragraphs.push(description.clone());
     }
-    let mut facts = vec![format!("- Route: `{} {}{}`", method.as_str(), api.base_path, path.raw)];
+    let mut facts = vec![format!(
+        "- Route: `{} {}{}`",
+        method.as_str(),
+        api.base_path,
+        path.raw
+    )];
     facts.push(format!("- Operation: `{id}`"));
     if docs.tiers.is_empty() {
         facts.push("- Tiers: not stated by the reference".to_owned());
     } else {
-        facts.push(format!("- Tiers: {}", docs.tiers.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ")));
+        facts.push(format!(
+            "- Tiers: {}",
+            docs.tiers
+                .iter()
+                .map(|t| format!("`{t}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
     }
     if let Some(scope) = &docs.scope {
         facts.push(format!("- Plugin scope: `{scope}`"));
     }
     if !docs.webhook_events.is_empty() {
-        facts.push(format!("- Fires: {}", docs.webhook_events.iter().map(|name| fired_event(api, op, name)).collect::<Vec<_>>().join(", ")));
+        facts.push(format!(
+            "- Fires: {}",
+            docs.webhook_events
+                .iter()
+                .map(|name| fired_event(api, op, name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
     }
     if let Some(pagination) = docs.pagination {
         facts.push(match pagination {
-            Pagination::PageNumber => "- Paged: by `page_number`, from 1 until a page comes back empty".to_owned(),
-            Pagination::TimestampBefore => "- Paged: by `timestamp_before`, going back in time".to_owned(),
+            Pagination::PageNumber => {
+                "- Paged: by `page_number`, from 1 until a page comes back empty".to_owned()
+            }
+            Pagination::TimestampBefore => {
+                "- Paged: by `timestamp_before`, going back in time".to_owned()
+            }
         });
     }
     if docs.internal {
@@ -226,7 +297,14 @@ pub fn operation_docs(api: &Api, op: &Operation) -> TokenStream {
         facts.push(format!("- Real-time: tells {} tokens where the real-time (RTM) socket is; clients call it before listening to events", docs.tiers.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ")));
     }
     if !docs.node_methods.is_empty() {
-        facts.push(format!("- Serves the Node client's {}", docs.node_methods.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(" and ")));
+        facts.push(format!(
+            "- Serves the Node client's {}",
+            docs.node_methods
+                .iter()
+                .map(|m| format!("`{m}`"))
+                .collect::<Vec<_>>()
+                .join(" and ")
+        ));
     }
     let mut tokens = doc_paragraphs(&paragraphs);
     let facts = facts.join("\n");
@@ -252,5 +330,9 @@ fn fired_event(api: &Api, op: &Operation, name: &str) -> String {
 
 /// The parameters that become arguments: path parameters, then required query and header ones.
 pub fn argument_params(op: &Operation) -> impl Iterator<Item = &crate::ir::Param> {
-    op.path_params.iter().chain(op.other_params.iter().filter(|p| p.required && p.location != ParamLocation::Path))
+    op.path_params.iter().chain(
+        op.other_params
+            .iter()
+            .filter(|p| p.required && p.location != ParamLocation::Path),
+    )
 }

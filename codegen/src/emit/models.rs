@@ -23,18 +23,31 @@ pub fn module_of(api: &Api, home: Home) -> String {
 /// its doc, its `#[cfg]` (compiled when any of its types is) and the tokens of its types.
 /// Modules without types are left out.
 pub fn modules(api: &Api) -> Vec<(String, String, TokenStream, TokenStream)> {
-    let mut homes = vec![(Home::Components, "Shared types that many operations use (`components/schemas`).".to_owned())];
+    let mut homes = vec![(
+        Home::Components,
+        "Shared types that many operations use (`components/schemas`).".to_owned(),
+    )];
     for (index, area) in api.areas.iter().enumerate() {
-        homes.push((Home::Area(index), format!("Types of the `{}` operations.", area.tag)));
+        homes.push((
+            Home::Area(index),
+            format!("Types of the `{}` operations.", area.tag),
+        ));
     }
     let mut out = Vec::new();
     for (home, doc) in homes {
-        let ids: Vec<usize> = (0..api.types.len()).filter(|id| api.types[*id].home == home && !api.types[*id].hidden).collect();
+        let ids: Vec<usize> = (0..api.types.len())
+            .filter(|id| api.types[*id].home == home && !api.types[*id].hidden)
+            .collect();
         if ids.is_empty() {
             continue;
         }
         let types = ids.iter().map(|id| type_def(api, *id, &api.types[*id]));
-        out.push((module_of(api, home), doc, module_cfg(api, &ids), quote!(#(#types)*)));
+        out.push((
+            module_of(api, home),
+            doc,
+            module_cfg(api, &ids),
+            quote!(#(#types)*),
+        ));
     }
     out
 }
@@ -53,7 +66,17 @@ fn module_cfg(api: &Api, ids: &[usize]) -> TokenStream {
 }
 
 fn type_def(api: &Api, id: usize, def: &TypeDef) -> TokenStream {
-    let TypeDef { name, component, description, kind, home: _, hidden: _, internal: _, example: _, pointer: _ } = def;
+    let TypeDef {
+        name,
+        component,
+        description,
+        kind,
+        home: _,
+        hidden: _,
+        internal: _,
+        example: _,
+        pointer: _,
+    } = def;
     let cfg = super::type_cfg(api, id);
     let mut doc_text = description.clone().unwrap_or_else(|| match component {
         Some(component) => format!("The `{component}` schema."),
@@ -71,7 +94,9 @@ fn type_def(api: &Api, id: usize, def: &TypeDef) -> TokenStream {
             let wires: Vec<&str> = variants.iter().map(|v| v.name.wire.as_str()).collect();
             let variant_docs: Vec<String> = wires.iter().map(|w| format!(" `{w}`.")).collect();
             let other = ident(crate::ir::enum_fallback(variants).unwrap_or("Other"));
-            let other_doc = format!(" Values this version does not know are kept in [`Self::{other}`], so a value Crisp");
+            let other_doc = format!(
+                " Values this version does not know are kept in [`Self::{other}`], so a value Crisp"
+            );
             quote! {
                 #docs
                 ///
@@ -147,10 +172,19 @@ fn type_def(api: &Api, id: usize, def: &TypeDef) -> TokenStream {
                 }
             }
         }
-        TypeKind::OneOf { discriminator: None, variants } => {
+        TypeKind::OneOf {
+            discriminator: None,
+            variants,
+        } => {
             let idents: Vec<_> = variants.iter().map(|v| ident(&v.name)).collect();
-            let types: Vec<_> = variants.iter().map(|v| rust_type(api, &v.ty, &root())).collect();
-            let variant_docs: Vec<String> = variants.iter().map(|v| format!(" The `{}` shape.", v.name)).collect();
+            let types: Vec<_> = variants
+                .iter()
+                .map(|v| rust_type(api, &v.ty, &root()))
+                .collect();
+            let variant_docs: Vec<String> = variants
+                .iter()
+                .map(|v| format!(" The `{}` shape.", v.name))
+                .collect();
             quote! {
                 #docs
                 ///
@@ -163,9 +197,15 @@ fn type_def(api: &Api, id: usize, def: &TypeDef) -> TokenStream {
                 }
             }
         }
-        TypeKind::OneOf { discriminator: Some(property), variants } => {
+        TypeKind::OneOf {
+            discriminator: Some(property),
+            variants,
+        } => {
             let idents: Vec<_> = variants.iter().map(|v| ident(&v.name)).collect();
-            let types: Vec<_> = variants.iter().map(|v| rust_type(api, &v.ty, &root())).collect();
+            let types: Vec<_> = variants
+                .iter()
+                .map(|v| rust_type(api, &v.ty, &root()))
+                .collect();
             let tags: Vec<TokenStream> = variants
                 .iter()
                 .map(|v| {
@@ -175,9 +215,20 @@ fn type_def(api: &Api, id: usize, def: &TypeDef) -> TokenStream {
                 .collect();
             let variant_docs: Vec<String> = variants
                 .iter()
-                .map(|v| format!(" `{property}` is {}.", v.tags.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(" or ")))
+                .map(|v| {
+                    format!(
+                        " `{property}` is {}.",
+                        v.tags
+                            .iter()
+                            .map(|t| format!("`{t}`"))
+                            .collect::<Vec<_>>()
+                            .join(" or ")
+                    )
+                })
                 .collect();
-            let property_doc = format!(" Variants are told apart by the `{property}` property; unknown values are kept in [`Self::Other`].");
+            let property_doc = format!(
+                " Variants are told apart by the `{property}` property; unknown values are kept in [`Self::Other`]."
+            );
             quote! {
                 #docs
                 ///
@@ -227,9 +278,18 @@ fn type_def(api: &Api, id: usize, def: &TypeDef) -> TokenStream {
     }
 }
 
-fn struct_def(api: &Api, name: &proc_macro2::Ident, docs: &TokenStream, fields: &[Field]) -> TokenStream {
+fn struct_def(
+    api: &Api,
+    name: &proc_macro2::Ident,
+    docs: &TokenStream,
+    fields: &[Field],
+) -> TokenStream {
     let all_optional = fields.iter().all(|f| !f.required);
-    let default = if all_optional { quote!(Default,) } else { quote!() };
+    let default = if all_optional {
+        quote!(Default,)
+    } else {
+        quote!()
+    };
     let fields: Vec<TokenStream> = fields.iter().map(|field| field_def(api, field)).collect();
     quote! {
         #docs
@@ -254,11 +314,23 @@ pub fn field_type(api: &Api, field: &Field, root: &TokenStream) -> TokenStream {
 }
 
 fn field_def(api: &Api, field: &Field) -> TokenStream {
-    let Field { name, ty: _, required, nullable, boxed: _, description, pointer: _ } = field;
-    let doc = description.clone().unwrap_or_else(|| format!("The `{}` property.", name.wire));
+    let Field {
+        name,
+        ty: _,
+        required,
+        nullable,
+        boxed: _,
+        description,
+        pointer: _,
+    } = field;
+    let doc = description
+        .clone()
+        .unwrap_or_else(|| format!("The `{}` property.", name.wire));
     let note = match (required, nullable) {
         (true, true) => Some(" Always sent; `None` stands for `null`."),
-        (false, true) => Some(" May be left out ([`Patch::Absent`](crate::Patch::Absent)), set to `null` ([`Patch::Null`](crate::Patch::Null)) or set to a value."),
+        (false, true) => Some(
+            " May be left out ([`Patch::Absent`](crate::Patch::Absent)), set to `null` ([`Patch::Null`](crate::Patch::Null)) or set to a value.",
+        ),
         _ => None,
     };
     let mut docs = doc_lines(&doc);
@@ -275,9 +347,16 @@ fn field_def(api: &Api, field: &Field) -> TokenStream {
     match (required, nullable) {
         (true, _) => {}
         (false, false) => serde_args.push(quote!(default, skip_serializing_if = "Option::is_none")),
-        (false, true) => serde_args.push(quote!(default, skip_serializing_if = "::crisp_runtime::Patch::is_absent")),
+        (false, true) => serde_args.push(quote!(
+            default,
+            skip_serializing_if = "::crisp_runtime::Patch::is_absent"
+        )),
     }
-    let serde = if serde_args.is_empty() { quote!() } else { quote!(#[serde(#(#serde_args),*)]) };
+    let serde = if serde_args.is_empty() {
+        quote!()
+    } else {
+        quote!(#[serde(#(#serde_args),*)])
+    };
     quote! {
         #docs
         #serde

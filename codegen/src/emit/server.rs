@@ -6,14 +6,18 @@ use quote::quote;
 
 use super::{argument_params, ident, is_enum, operation_docs, rust_type};
 use crate::ir::path::Segment;
-use crate::ir::{Api, AreaId, HttpMethod, Operation, Param, ParamLocation, Response, TypeKind, TypeRef};
+use crate::ir::{
+    Api, AreaId, HttpMethod, Operation, Param, ParamLocation, Response, TypeKind, TypeRef,
+};
 
 fn models() -> TokenStream {
     quote!(::crisp_models)
 }
 
 fn areas_with_operations(api: &Api) -> Vec<AreaId> {
-    (0..api.areas.len()).filter(|area| api.operations.iter().any(|op| op.area == *area)).collect()
+    (0..api.areas.len())
+        .filter(|area| api.operations.iter().any(|op| op.area == *area))
+        .collect()
 }
 
 /// The root module: re-exports, the router builder and `NotImplemented`.
@@ -71,14 +75,21 @@ pub fn lib(api: &Api) -> TokenStream {
     });
     // Internal areas are bounds of `router` only with the `internal` feature, so there are two
     // versions of it when the API has internal areas.
-    let all_bounds: Vec<TokenStream> = areas.iter().map(|area| {
-        let ty = ident(&api.areas[*area].type_name);
-        quote!(#ty)
-    }).collect();
-    let public_bounds: Vec<TokenStream> = areas.iter().filter(|area| !api.areas[**area].internal).map(|area| {
-        let ty = ident(&api.areas[*area].type_name);
-        quote!(#ty)
-    }).collect();
+    let all_bounds: Vec<TokenStream> = areas
+        .iter()
+        .map(|area| {
+            let ty = ident(&api.areas[*area].type_name);
+            quote!(#ty)
+        })
+        .collect();
+    let public_bounds: Vec<TokenStream> = areas
+        .iter()
+        .filter(|area| !api.areas[**area].internal)
+        .map(|area| {
+            let ty = ident(&api.areas[*area].type_name);
+            quote!(#ty)
+        })
+        .collect();
     let has_internal_areas = public_bounds.len() != all_bounds.len();
     let not_implemented_impls = areas.iter().map(|area| {
         let ty = ident(&api.areas[*area].type_name);
@@ -136,8 +147,14 @@ pub fn lib(api: &Api) -> TokenStream {
     } else {
         router_fn(&all_bounds, quote!())
     };
-    let title = format!(" Server side of the {}: traits to implement and an `axum` router.", api.title);
-    let base = format!(" The router serves every operation under `{}` and answers in Crisp's envelope.", api.base_path);
+    let title = format!(
+        " Server side of the {}: traits to implement and an `axum` router.",
+        api.title
+    );
+    let base = format!(
+        " The router serves every operation under `{}` and answers in Crisp's envelope.",
+        api.base_path
+    );
     quote! {
         #![doc = #title]
         //!
@@ -324,8 +341,15 @@ fn axum_path(op: &Operation) -> String {
         .map(|segment| match segment {
             Segment::Literal(text) => text.clone(),
             Segment::Param(name) => {
-                let multi = op.path_params.iter().any(|p| &p.name.wire == name && p.multi_segment);
-                if multi { format!("{{*{name}}}") } else { format!("{{{name}}}") }
+                let multi = op
+                    .path_params
+                    .iter()
+                    .any(|p| &p.name.wire == name && p.multi_segment);
+                if multi {
+                    format!("{{*{name}}}")
+                } else {
+                    format!("{{{name}}}")
+                }
             }
         })
         .collect()
@@ -344,7 +368,14 @@ fn output_type(api: &Api, response: &Response) -> TokenStream {
 }
 
 fn trait_method(api: &Api, op: &Operation) -> TokenStream {
-    let Operation { id, method_name, options, body, response, .. } = op;
+    let Operation {
+        id,
+        method_name,
+        options,
+        body,
+        response,
+        ..
+    } = op;
     let docs = operation_docs(api, op);
     let name = ident(&method_name.ident);
     let mut args = vec![quote!(caller: Caller)];
@@ -362,7 +393,11 @@ fn trait_method(api: &Api, op: &Operation) -> TokenStream {
     }
     if let Some(body) = body {
         let ty = rust_type(api, &body.ty, &models());
-        args.push(if body.required { quote!(body: #ty) } else { quote!(body: Option<#ty>) });
+        args.push(if body.required {
+            quote!(body: #ty)
+        } else {
+            quote!(body: Option<#ty>)
+        });
         names.push(quote!(body));
     }
     let output = output_type(api, response);
@@ -375,7 +410,11 @@ fn trait_method(api: &Api, op: &Operation) -> TokenStream {
         quote!()
     };
     // The default body ignores its inputs; one input needs no tuple around it.
-    let ignored = if names.len() == 1 { quote!(#(#names)*) } else { quote!((#(#names),*)) };
+    let ignored = if names.len() == 1 {
+        quote!(#(#names)*)
+    } else {
+        quote!((#(#names),*))
+    };
     let cfg = super::internal_cfg(op.docs.internal);
     quote! {
         #docs
@@ -389,12 +428,25 @@ fn trait_method(api: &Api, op: &Operation) -> TokenStream {
 }
 
 fn handler(api: &Api, op: &Operation, trait_name: &proc_macro2::Ident) -> TokenStream {
-    let Operation { method_name, other_params, options, body, response, .. } = op;
+    let Operation {
+        method_name,
+        other_params,
+        options,
+        body,
+        response,
+        ..
+    } = op;
     let handler = ident(&format!("handle_{}", method_name.bare()));
     let method = ident(&method_name.ident);
-    let doc = format!(" Handles `{}`: authenticates, decodes the input and calls [`{}::{}`].", op.id, trait_name, method_name.bare());
+    let doc = format!(
+        " Handles `{}`: authenticates, decodes the input and calls [`{}::{}`].",
+        op.id,
+        trait_name,
+        method_name.bare()
+    );
 
-    let mut extractors = vec![quote!(::axum::extract::State(ctx): ::axum::extract::State<Ctx<A, T>>)];
+    let mut extractors =
+        vec![quote!(::axum::extract::State(ctx): ::axum::extract::State<Ctx<A, T>>)];
     let id = &op.id;
     let mut steps = vec![
         quote!(::crisp_runtime::server::record_operation(#id);),
@@ -431,10 +483,14 @@ fn handler(api: &Api, op: &Operation, trait_name: &proc_macro2::Ident) -> TokenS
             steps.push(quote!(let #arg = #value;));
         }
     }
-    let has_query = other_params.iter().any(|p| p.location == ParamLocation::Query);
+    let has_query = other_params
+        .iter()
+        .any(|p| p.location == ParamLocation::Query);
     if has_query {
         extractors.push(quote!(::axum::extract::RawQuery(query): ::axum::extract::RawQuery));
-        steps.push(quote!(let query = ::crisp_runtime::server::QueryParams::parse(query.as_deref())?;));
+        steps.push(
+            quote!(let query = ::crisp_runtime::server::QueryParams::parse(query.as_deref())?;),
+        );
     }
     extractors.push(quote!(headers: ::axum::http::HeaderMap));
     let mut call_args = vec![quote!(caller)];
@@ -457,7 +513,9 @@ fn handler(api: &Api, op: &Operation, trait_name: &proc_macro2::Ident) -> TokenS
         call_args.push(quote!(options));
     }
     if let Some(body) = body {
-        extractors.push(quote!(body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>));
+        extractors.push(
+            quote!(body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>),
+        );
         let ty = rust_type(api, &body.ty, &models());
         let kind = json_kind(api, &body.ty);
         if body.required {
@@ -473,7 +531,11 @@ fn handler(api: &Api, op: &Operation, trait_name: &proc_macro2::Ident) -> TokenS
         Response::Empty => quote!(::crisp_runtime::server::respond_empty(result)),
         Response::Exists => quote!(::crisp_runtime::server::respond_head(result)),
     };
-    let allow = if op.docs.deprecated { quote!(#[allow(deprecated)]) } else { quote!() };
+    let allow = if op.docs.deprecated {
+        quote!(#[allow(deprecated)])
+    } else {
+        quote!()
+    };
     let cfg = super::internal_cfg(op.docs.internal);
     quote! {
         #[doc = #doc]
@@ -499,7 +561,9 @@ fn json_kind(api: &Api, ty: &TypeRef) -> TokenStream {
         TypeRef::Named(id) => match &api.types[id.0].kind {
             TypeKind::Struct { .. } => quote!(::crisp_runtime::server::JsonKind::Object),
             TypeKind::Alias(inner) => json_kind(api, inner),
-            TypeKind::Enum { .. } | TypeKind::OneOf { .. } => quote!(::crisp_runtime::server::JsonKind::Any),
+            TypeKind::Enum { .. } | TypeKind::OneOf { .. } => {
+                quote!(::crisp_runtime::server::JsonKind::Any)
+            }
         },
         _ => quote!(::crisp_runtime::server::JsonKind::Any),
     }

@@ -49,8 +49,16 @@ fn rtm_endpoints_callable(spec: &Spec, api: &Api, diags: &mut Diagnostics) {
         if op.method != super::HttpMethod::Get {
             problems.push(format!("it is a `{}`, not a `GET`", op.method.as_str()));
         }
-        if let Some(param) = op.path_params.iter().chain(op.other_params.iter().filter(|param| param.required)).next() {
-            problems.push(format!("it takes the parameter `{}`, which the client has no value for", param.name.wire));
+        if let Some(param) = op
+            .path_params
+            .iter()
+            .chain(op.other_params.iter().filter(|param| param.required))
+            .next()
+        {
+            problems.push(format!(
+                "it takes the parameter `{}`, which the client has no value for",
+                param.name.wire
+            ));
         }
         if op.body.as_ref().is_some_and(|body| body.required) {
             problems.push("it requires a body".to_owned());
@@ -83,13 +91,20 @@ fn rtm_endpoints_callable(spec: &Spec, api: &Api, diags: &mut Diagnostics) {
 
 /// Whether an answer is an object whose `socket` field holds an `app` string.
 fn answers_socket_app(api: &Api, response: &super::Response) -> bool {
-    let super::Response::Data(ty) = response else { return false };
+    let super::Response::Data(ty) = response else {
+        return false;
+    };
     let field = |ty: &TypeRef, name: &str| -> Option<TypeRef> {
         let mut ty = ty;
         while let TypeRef::Named(id) = ty {
             match &api.types[id.0].kind {
                 TypeKind::Alias(inner) => ty = inner,
-                TypeKind::Struct { fields } => return fields.iter().find(|field| field.name.wire == name).map(|field| field.ty.clone()),
+                TypeKind::Struct { fields } => {
+                    return fields
+                        .iter()
+                        .find(|field| field.name.wire == name)
+                        .map(|field| field.ty.clone());
+                }
                 _ => return None,
             }
         }
@@ -139,7 +154,11 @@ fn derive_event_scopes(api: &mut Api) {
 ///                                              # scopes differ and no `scope` is given
 /// ```
 fn event_scopes_agree(spec: &Spec, api: &Api, diags: &mut Diagnostics) {
-    let known: std::collections::BTreeSet<&str> = api.operations.iter().filter_map(|op| op.docs.scope.as_deref()).collect();
+    let known: std::collections::BTreeSet<&str> = api
+        .operations
+        .iter()
+        .filter_map(|op| op.docs.scope.as_deref())
+        .collect();
     for event in &api.events {
         let firing = firing_scopes(&api.operations, &event.fired_by);
         let name = &event.name.wire;
@@ -150,7 +169,14 @@ fn event_scopes_agree(spec: &Spec, api: &Api, diags: &mut Diagnostics) {
                     let help = if known.is_empty() {
                         "no operation states an `x-crisp-scope`: remove `scope`, or give the operations their scopes".to_owned()
                     } else {
-                        format!("use a scope that operations require: {}", known.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", "))
+                        format!(
+                            "use a scope that operations require: {}",
+                            known
+                                .iter()
+                                .map(|s| format!("`{s}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
                     };
                     diags.push(
                         spec.diag(&at, format!("event `{name}` is received with the scope `{scope}`, which no operation requires in `x-crisp-scope`"))
@@ -165,8 +191,18 @@ fn event_scopes_agree(spec: &Spec, api: &Api, diags: &mut Diagnostics) {
                 }
             }
             None if firing.len() > 1 => diags.push(
-                spec.diag(ptr(&event.pointer, "fired-by"), format!("the operations that fire event `{name}` require different scopes ({})", firing.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")))
-                    .with_help("say which scope receives the event with `scope:`"),
+                spec.diag(
+                    ptr(&event.pointer, "fired-by"),
+                    format!(
+                        "the operations that fire event `{name}` require different scopes ({})",
+                        firing
+                            .iter()
+                            .map(|s| format!("`{s}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )
+                .with_help("say which scope receives the event with `scope:`"),
             ),
             None => {}
         }
@@ -179,7 +215,11 @@ fn event_scopes_agree(spec: &Spec, api: &Api, diags: &mut Diagnostics) {
 /// build with only some area features compiles only their types.
 fn mark_internal(api: &mut Api) {
     for (index, area) in api.areas.iter_mut().enumerate() {
-        let mut ops = api.operations.iter().filter(|op| op.area == index).peekable();
+        let mut ops = api
+            .operations
+            .iter()
+            .filter(|op| op.area == index)
+            .peekable();
         area.internal = ops.peek().is_some() && ops.all(|op| op.docs.internal);
     }
     let mut public = vec![false; api.types.len()];
@@ -191,15 +231,26 @@ fn mark_internal(api: &mut Api) {
         let mut seen = vec![false; api.types.len()];
         reach(&api.types, operation_roots(op), &mut seen);
         for id in (0..seen.len()).filter(|id| seen[*id]) {
-            if op.docs.internal { internal[id] = true } else { public[id] = true }
+            if op.docs.internal {
+                internal[id] = true
+            } else {
+                public[id] = true
+            }
             let use_ = if std::mem::replace(&mut reached[id], true) {
                 &mut uses[id]
             } else {
-                uses[id] = TypeUse::Areas { public: Default::default(), internal: false };
+                uses[id] = TypeUse::Areas {
+                    public: Default::default(),
+                    internal: false,
+                };
                 &mut uses[id]
             };
             if let TypeUse::Areas { public, internal } = use_ {
-                if area_internal { *internal = true } else { public.insert(op.area); }
+                if area_internal {
+                    *internal = true
+                } else {
+                    public.insert(op.area);
+                }
             }
         }
     }
@@ -208,7 +259,11 @@ fn mark_internal(api: &mut Api) {
     let mut public_events = Vec::new();
     for event in &api.events {
         let mut seen = vec![false; api.types.len()];
-        reach(&api.types, named_in(&event.payload).into_iter().collect(), &mut seen);
+        reach(
+            &api.types,
+            named_in(&event.payload).into_iter().collect(),
+            &mut seen,
+        );
         for id in (0..seen.len()).filter(|id| seen[*id]) {
             if event.internal {
                 internal[id] = true;
@@ -225,7 +280,10 @@ fn mark_internal(api: &mut Api) {
     }
     // Whatever no operation reaches is always compiled, and so is everything it reaches; so is
     // what a public event carries, since `Event` is always compiled.
-    let mut roots: Vec<TypeId> = (0..api.types.len()).filter(|id| !reached[*id]).map(TypeId).collect();
+    let mut roots: Vec<TypeId> = (0..api.types.len())
+        .filter(|id| !reached[*id])
+        .map(TypeId)
+        .collect();
     roots.extend(public_events);
     let mut always = vec![false; api.types.len()];
     reach(&api.types, roots, &mut always);
@@ -242,7 +300,12 @@ fn mark_internal(api: &mut Api) {
 
 /// The named types an operation mentions: parameters, options, body and answer.
 fn operation_roots(op: &Operation) -> Vec<TypeId> {
-    let mut roots: Vec<&TypeRef> = op.path_params.iter().chain(&op.other_params).map(|p| &p.ty).collect();
+    let mut roots: Vec<&TypeRef> = op
+        .path_params
+        .iter()
+        .chain(&op.other_params)
+        .map(|p| &p.ty)
+        .collect();
     roots.extend(op.body.as_ref().map(|body| &body.ty));
     if let crate::ir::Response::Data(ty) = &op.response {
         roots.push(ty);
@@ -260,8 +323,12 @@ fn reach(types: &[TypeDef], roots: Vec<TypeId>, seen: &mut [bool]) {
             continue;
         }
         match &types[id.0].kind {
-            TypeKind::Struct { fields } => stack.extend(fields.iter().flat_map(|f| named_in(&f.ty))),
-            TypeKind::OneOf { variants, .. } => stack.extend(variants.iter().flat_map(|v| named_in(&v.ty))),
+            TypeKind::Struct { fields } => {
+                stack.extend(fields.iter().flat_map(|f| named_in(&f.ty)))
+            }
+            TypeKind::OneOf { variants, .. } => {
+                stack.extend(variants.iter().flat_map(|v| named_in(&v.ty)))
+            }
             TypeKind::Alias(ty) => stack.extend(named_in(ty)),
             TypeKind::Enum { .. } => {}
         }
@@ -299,8 +366,14 @@ fn duplicate_operation_ids(spec: &Spec, operations: &[Operation], diags: &mut Di
         if let Some(first) = methods.insert(&op.method_name.ident, &op.id) {
             if first != op.id {
                 diags.push(
-                    spec.diag(&op.pointer, format!("operationIds `{first}` and `{}` both become the method `{}`", op.id, op.method_name.ident))
-                        .with_help("rename one of them so their snake_case forms differ"),
+                    spec.diag(
+                        &op.pointer,
+                        format!(
+                            "operationIds `{first}` and `{}` both become the method `{}`",
+                            op.id, op.method_name.ident
+                        ),
+                    )
+                    .with_help("rename one of them so their snake_case forms differ"),
                 );
             }
         }
@@ -334,8 +407,17 @@ fn path_params_match_template(spec: &Spec, operations: &[Operation], diags: &mut
             }
             if !op.path.params().any(|name| name == param.name.wire) {
                 diags.push(
-                    spec.diag(&param.pointer, format!("path parameter `{}` does not appear in the path `{}`", param.name.wire, op.path.raw))
-                        .with_help(format!("add `{{{}}}` to the path, or declare the parameter `in: query`", param.name.wire)),
+                    spec.diag(
+                        &param.pointer,
+                        format!(
+                            "path parameter `{}` does not appear in the path `{}`",
+                            param.name.wire, op.path.raw
+                        ),
+                    )
+                    .with_help(format!(
+                        "add `{{{}}}` to the path, or declare the parameter `in: query`",
+                        param.name.wire
+                    )),
                 );
             }
         }
@@ -380,8 +462,14 @@ fn type_names_unique(spec: &Spec, types: &[TypeDef], diags: &mut Diagnostics) {
     for def in types.iter().filter(|def| !def.hidden) {
         if crate::naming::is_reserved_type(&def.name) {
             diags.push(
-                spec.diag(&def.pointer, format!("the type name `{}` is reserved by the generated code", def.name))
-                    .with_help("rename the schema (for example with a more specific name)"),
+                spec.diag(
+                    &def.pointer,
+                    format!(
+                        "the type name `{}` is reserved by the generated code",
+                        def.name
+                    ),
+                )
+                .with_help("rename the schema (for example with a more specific name)"),
             );
         }
         if let Some(first) = seen.insert(&def.name, def) {
@@ -390,8 +478,19 @@ fn type_names_unique(spec: &Spec, types: &[TypeDef], diags: &mut Diagnostics) {
                 None => "an inline schema".to_owned(),
             };
             diags.push(
-                spec.diag(&def.pointer, format!("{} and {} would both be named `{}`", what(first), what(def), def.name))
-                    .with_help(format!("rename one of them; the other is at {}", first.pointer)),
+                spec.diag(
+                    &def.pointer,
+                    format!(
+                        "{} and {} would both be named `{}`",
+                        what(first),
+                        what(def),
+                        def.name
+                    ),
+                )
+                .with_help(format!(
+                    "rename one of them; the other is at {}",
+                    first.pointer
+                )),
             );
         }
     }
@@ -451,8 +550,14 @@ fn area_names_unique(spec: &Spec, api: &Api, diags: &mut Diagnostics) {
     for area in &api.areas {
         if let Some(first) = seen.insert(&area.module, &area.tag) {
             diags.push(
-                spec.diag("/tags", format!("tags `{first}` and `{}` both become the module `{}`", area.tag, area.module))
-                    .with_help("use one spelling of the tag"),
+                spec.diag(
+                    "/tags",
+                    format!(
+                        "tags `{first}` and `{}` both become the module `{}`",
+                        area.tag, area.module
+                    ),
+                )
+                .with_help("use one spelling of the tag"),
             );
         }
     }
@@ -482,8 +587,14 @@ fn event_names_unique(spec: &Spec, api: &Api, diags: &mut Diagnostics) {
         };
         if let Some(role) = reserved {
             diags.push(
-                spec.diag(&event.pointer, format!("event `{}` would become the variant `{}`, which {role}", event.name.wire, event.name.ident))
-                    .with_help("rename the event"),
+                spec.diag(
+                    &event.pointer,
+                    format!(
+                        "event `{}` would become the variant `{}`, which {role}",
+                        event.name.wire, event.name.ident
+                    ),
+                )
+                .with_help("rename the event"),
             );
         }
         if let Some(first) = seen.insert(&event.name.ident, event) {
@@ -496,10 +607,20 @@ fn event_names_unique(spec: &Spec, api: &Api, diags: &mut Diagnostics) {
     if !api.events_declared {
         return;
     }
-    for def in api.types.iter().filter(|def| !def.hidden && (def.name == "Event" || def.name == "Delivery")) {
+    for def in api
+        .types
+        .iter()
+        .filter(|def| !def.hidden && (def.name == "Event" || def.name == "Delivery"))
+    {
         diags.push(
-            spec.diag(&def.pointer, format!("the type name `{}` is taken by the events of `x-crisp-events`", def.name))
-                .with_help("rename the schema (for example with a more specific name)"),
+            spec.diag(
+                &def.pointer,
+                format!(
+                    "the type name `{}` is taken by the events of `x-crisp-events`",
+                    def.name
+                ),
+            )
+            .with_help("rename the schema (for example with a more specific name)"),
         );
     }
     for area in api.areas.iter().filter(|area| area.module == "events") {
@@ -529,8 +650,16 @@ fn events_match_operations(spec: &Spec, api: &Api, diags: &mut Diagnostics) {
     if !api.events_declared {
         return;
     }
-    let operations: BTreeMap<&str, &Operation> = api.operations.iter().map(|op| (op.id.as_str(), op)).collect();
-    let events: BTreeMap<&str, &Event> = api.events.iter().map(|event| (event.name.wire.as_str(), event)).collect();
+    let operations: BTreeMap<&str, &Operation> = api
+        .operations
+        .iter()
+        .map(|op| (op.id.as_str(), op))
+        .collect();
+    let events: BTreeMap<&str, &Event> = api
+        .events
+        .iter()
+        .map(|event| (event.name.wire.as_str(), event))
+        .collect();
     for event in &api.events {
         for (index, id) in event.fired_by.iter().enumerate() {
             let at = ptr(&ptr(&event.pointer, "fired-by"), &index.to_string());
@@ -549,7 +678,10 @@ fn events_match_operations(spec: &Spec, api: &Api, diags: &mut Diagnostics) {
     }
     for op in &api.operations {
         for (index, name) in op.docs.webhook_events.iter().enumerate() {
-            let at = ptr(&ptr(&op.pointer, "x-crisp-webhook-events"), &index.to_string());
+            let at = ptr(
+                &ptr(&op.pointer, "x-crisp-webhook-events"),
+                &index.to_string(),
+            );
             match events.get(name.as_str()) {
                 None => diags.push(
                     spec.diag(&at, format!("operation `{}` fires `{name}`, which `x-crisp-events` does not declare", op.id))
@@ -579,7 +711,9 @@ fn box_cycles(types: &mut [TypeDef]) {
         .iter()
         .map(|def| match &def.kind {
             TypeKind::Struct { fields } => fields.iter().filter_map(|f| direct(&f.ty)).collect(),
-            TypeKind::OneOf { variants, .. } => variants.iter().filter_map(|v| direct(&v.ty)).collect(),
+            TypeKind::OneOf { variants, .. } => {
+                variants.iter().filter_map(|v| direct(&v.ty)).collect()
+            }
             TypeKind::Alias(ty) => direct(ty).into_iter().collect(),
             TypeKind::Enum { .. } => Vec::new(),
         })

@@ -27,7 +27,15 @@ const JSON: &str = "application/json";
 const EVENTS: &str = "x-crisp-events";
 
 /// The keys an entry of `x-crisp-events` may have.
-const EVENT_KEYS: &[&str] = &["description", "webhook-documented", "internal", "fired-by", "scope", "payload", "example"];
+const EVENT_KEYS: &[&str] = &[
+    "description",
+    "webhook-documented",
+    "internal",
+    "fired-by",
+    "scope",
+    "payload",
+    "example",
+];
 
 /// Lowers a loaded spec into the IR, or returns every problem found.
 pub fn lower(spec: &Spec) -> Result<Api, Diagnostics> {
@@ -36,8 +44,20 @@ pub fn lower(spec: &Spec) -> Result<Api, Diagnostics> {
     lowerer.lower_paths();
     lowerer.lower_top_level_extensions();
     let events_declared = spec.api.extensions.contains_key(EVENTS);
-    let Lowerer { diags, types, areas, operations, events, .. } = lowerer;
-    let base_url = spec.api.servers.first().map(|s| s.url.clone()).unwrap_or_default();
+    let Lowerer {
+        diags,
+        types,
+        areas,
+        operations,
+        events,
+        ..
+    } = lowerer;
+    let base_url = spec
+        .api
+        .servers
+        .first()
+        .map(|s| s.url.clone())
+        .unwrap_or_default();
     let base_path = base_path_of(&base_url);
     let mut api = Api {
         title: spec.api.info.title.clone(),
@@ -84,7 +104,10 @@ struct Ctx {
 
 impl Ctx {
     fn child(&self, suffix: &str) -> Ctx {
-        Ctx { name: join_type(&[&self.name, suffix]), home: self.home }
+        Ctx {
+            name: join_type(&[&self.name, suffix]),
+            home: self.home,
+        }
     }
 }
 
@@ -145,7 +168,9 @@ impl<'a> Lowerer<'a> {
     /// Reserves an id for every component schema first, so references (and cycles) resolve,
     /// then lowers each one.
     fn lower_components(&mut self) {
-        let Some(components) = &self.api.components else { return };
+        let Some(components) = &self.api.components else {
+            return;
+        };
         for name in components.schemas.keys() {
             let id = TypeId(self.types.len());
             self.types.push(TypeDef {
@@ -169,11 +194,16 @@ impl<'a> Lowerer<'a> {
                 self.types[id.0].hidden = true;
                 continue;
             }
-            let ctx = Ctx { name: pascal(name).ident, home: Home::Components };
+            let ctx = Ctx {
+                name: pascal(name).ident,
+                home: Home::Components,
+            };
             let (kind, description, example) = match schema {
-                ReferenceOr::Reference { reference } => {
-                    (TypeKind::Alias(self.resolve_schema_ref(reference, &pointer)), None, None)
-                }
+                ReferenceOr::Reference { reference } => (
+                    TypeKind::Alias(self.resolve_schema_ref(reference, &pointer)),
+                    None,
+                    None,
+                ),
                 ReferenceOr::Item(schema) => (
                     self.lower_kind(schema, &pointer, &ctx),
                     schema.schema_data.description.clone(),
@@ -188,7 +218,10 @@ impl<'a> Lowerer<'a> {
     }
 
     fn resolve_schema_ref(&mut self, reference: &str, pointer: &str) -> TypeRef {
-        match reference.strip_prefix("#/components/schemas/").and_then(|n| self.component_ids.get(n)) {
+        match reference
+            .strip_prefix("#/components/schemas/")
+            .and_then(|n| self.component_ids.get(n))
+        {
             Some(id) => TypeRef::Named(*id),
             None => {
                 self.error(
@@ -207,7 +240,9 @@ impl<'a> Lowerer<'a> {
         for _ in 0..32 {
             let name = reference.strip_prefix("#/components/schemas/")?;
             match self.api.components.as_ref()?.schemas.get(name)? {
-                ReferenceOr::Item(schema) => return Some((schema, ptr("/components/schemas", name))),
+                ReferenceOr::Item(schema) => {
+                    return Some((schema, ptr("/components/schemas", name)));
+                }
                 ReferenceOr::Reference { reference: next } => reference = next.clone(),
             }
         }
@@ -224,7 +259,12 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    fn lower_boxed_ref(&mut self, schema: &ReferenceOr<Box<Schema>>, pointer: &str, ctx: &Ctx) -> TypeRef {
+    fn lower_boxed_ref(
+        &mut self,
+        schema: &ReferenceOr<Box<Schema>>,
+        pointer: &str,
+        ctx: &Ctx,
+    ) -> TypeRef {
         match schema {
             ReferenceOr::Reference { reference } => self.resolve_schema_ref(reference, pointer),
             ReferenceOr::Item(schema) => self.lower_inline(schema, pointer, ctx),
@@ -244,7 +284,11 @@ impl<'a> Lowerer<'a> {
         self.push_inline(TypeDef {
             name: ctx.name.clone(),
             component: None,
-            description: schema.schema_data.description.clone().or_else(|| schema.schema_data.title.clone()),
+            description: schema
+                .schema_data
+                .description
+                .clone()
+                .or_else(|| schema.schema_data.title.clone()),
             kind,
             home: ctx.home,
             hidden: false,
@@ -275,7 +319,9 @@ impl<'a> Lowerer<'a> {
                 } else {
                     let variants = values
                         .into_iter()
-                        .map(|value| EnumVariant { name: pascal(value) })
+                        .map(|value| EnumVariant {
+                            name: pascal(value),
+                        })
                         .collect();
                     TypeKind::Enum { variants }
                 }
@@ -291,7 +337,9 @@ impl<'a> Lowerer<'a> {
             }),
             SchemaKind::Type(Type::Array(array)) => {
                 let item = match &array.items {
-                    Some(items) => self.lower_boxed_ref(items, &ptr(pointer, "items"), &ctx.child("Item")),
+                    Some(items) => {
+                        self.lower_boxed_ref(items, &ptr(pointer, "items"), &ctx.child("Item"))
+                    }
                     None => TypeRef::Any,
                 };
                 TypeKind::Alias(TypeRef::Array(Box::new(item)))
@@ -319,11 +367,19 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    fn integer(&mut self, format: &VariantOrUnknownOrEmpty<openapiv3::IntegerFormat>, pointer: &str) -> TypeRef {
+    fn integer(
+        &mut self,
+        format: &VariantOrUnknownOrEmpty<openapiv3::IntegerFormat>,
+        pointer: &str,
+    ) -> TypeRef {
         match format {
             VariantOrUnknownOrEmpty::Empty => TypeRef::Int(IntType::I64),
-            VariantOrUnknownOrEmpty::Item(openapiv3::IntegerFormat::Int32) => TypeRef::Int(IntType::I32),
-            VariantOrUnknownOrEmpty::Item(openapiv3::IntegerFormat::Int64) => TypeRef::Int(IntType::I64),
+            VariantOrUnknownOrEmpty::Item(openapiv3::IntegerFormat::Int32) => {
+                TypeRef::Int(IntType::I32)
+            }
+            VariantOrUnknownOrEmpty::Item(openapiv3::IntegerFormat::Int64) => {
+                TypeRef::Int(IntType::I64)
+            }
             VariantOrUnknownOrEmpty::Unknown(format) => match IntType::from_format(format) {
                 Some(int) => TypeRef::Int(int),
                 None => {
@@ -340,9 +396,16 @@ impl<'a> Lowerer<'a> {
 
     fn lower_object(&mut self, object: &ObjectType, pointer: &str, ctx: &Ctx) -> TypeKind {
         if object.properties.is_empty() {
-            return TypeKind::Alias(self.additional(object.additional_properties.as_ref(), pointer, ctx));
+            return TypeKind::Alias(self.additional(
+                object.additional_properties.as_ref(),
+                pointer,
+                ctx,
+            ));
         }
-        if matches!(object.additional_properties, Some(AdditionalProperties::Schema(_))) {
+        if matches!(
+            object.additional_properties,
+            Some(AdditionalProperties::Schema(_))
+        ) {
             self.error(
                 &ptr(pointer, "additionalProperties"),
                 "an object with both `properties` and typed `additionalProperties` is not supported",
@@ -353,10 +416,19 @@ impl<'a> Lowerer<'a> {
         TypeKind::Struct { fields }
     }
 
-    fn additional(&mut self, additional: Option<&AdditionalProperties>, pointer: &str, ctx: &Ctx) -> TypeRef {
+    fn additional(
+        &mut self,
+        additional: Option<&AdditionalProperties>,
+        pointer: &str,
+        ctx: &Ctx,
+    ) -> TypeRef {
         match additional {
             Some(AdditionalProperties::Schema(value)) => {
-                let value = self.lower_ref(value, &ptr(pointer, "additionalProperties"), &ctx.child("Value"));
+                let value = self.lower_ref(
+                    value,
+                    &ptr(pointer, "additionalProperties"),
+                    &ctx.child("Value"),
+                );
                 TypeRef::Map(Box::new(value))
             }
             _ => TypeRef::FreeObject,
@@ -376,9 +448,10 @@ impl<'a> Lowerer<'a> {
             let name = snake(key);
             let ty = self.lower_boxed_ref(property, &field_pointer, &ctx.child(key));
             let (nullable, description) = match property {
-                ReferenceOr::Item(schema) => {
-                    (schema.schema_data.nullable, schema.schema_data.description.clone())
-                }
+                ReferenceOr::Item(schema) => (
+                    schema.schema_data.nullable,
+                    schema.schema_data.description.clone(),
+                ),
                 ReferenceOr::Reference { reference } => match self.component_schema(reference) {
                     Some((schema, _)) => (schema.schema_data.nullable, None),
                     None => (false, None),
@@ -407,7 +480,12 @@ impl<'a> Lowerer<'a> {
     }
 
     /// Merges the parts of an `allOf` into one struct: properties in order, later ones winning.
-    fn lower_all_of(&mut self, all_of: &[ReferenceOr<Schema>], pointer: &str, ctx: &Ctx) -> TypeKind {
+    fn lower_all_of(
+        &mut self,
+        all_of: &[ReferenceOr<Schema>],
+        pointer: &str,
+        ctx: &Ctx,
+    ) -> TypeKind {
         let mut properties: IndexMap<String, ReferenceOr<Box<Schema>>> = IndexMap::new();
         let mut required: Vec<String> = Vec::new();
         let mut ok = true;
@@ -442,7 +520,11 @@ impl<'a> Lowerer<'a> {
             },
         };
         if depth > 16 {
-            self.error(&pointer, "`allOf` refers back to itself", "break the cycle of `allOf` references");
+            self.error(
+                &pointer,
+                "`allOf` refers back to itself",
+                "break the cycle of `allOf` references",
+            );
             return false;
         }
         match &schema.schema_kind {
@@ -450,21 +532,37 @@ impl<'a> Lowerer<'a> {
                 for (key, value) in &object.properties {
                     properties.insert(key.clone(), value.clone());
                 }
-                required.extend(object.required.iter().filter(|r| !required.contains(r)).cloned().collect::<Vec<_>>());
+                required.extend(
+                    object
+                        .required
+                        .iter()
+                        .filter(|r| !required.contains(r))
+                        .cloned()
+                        .collect::<Vec<_>>(),
+                );
                 true
             }
-            SchemaKind::Any(any) if any.typ.as_deref().is_none_or(|t| t == "object") && any.one_of.is_empty() => {
+            SchemaKind::Any(any)
+                if any.typ.as_deref().is_none_or(|t| t == "object") && any.one_of.is_empty() =>
+            {
                 for (key, value) in &any.properties {
                     properties.insert(key.clone(), value.clone());
                 }
-                required.extend(any.required.iter().filter(|r| !required.contains(r)).cloned().collect::<Vec<_>>());
+                required.extend(
+                    any.required
+                        .iter()
+                        .filter(|r| !required.contains(r))
+                        .cloned()
+                        .collect::<Vec<_>>(),
+                );
                 true
             }
             SchemaKind::AllOf { all_of } => {
                 let mut ok = true;
                 for (index, inner) in all_of.iter().enumerate() {
                     let inner_pointer = ptr(&ptr(&pointer, "allOf"), &index.to_string());
-                    ok &= self.collect_object(inner, &inner_pointer, properties, required, depth + 1);
+                    ok &=
+                        self.collect_object(inner, &inner_pointer, properties, required, depth + 1);
                 }
                 ok
             }
@@ -479,12 +577,22 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    fn lower_one_of(&mut self, schema: &Schema, one_of: &[ReferenceOr<Schema>], pointer: &str, ctx: &Ctx) -> TypeKind {
+    fn lower_one_of(
+        &mut self,
+        schema: &Schema,
+        one_of: &[ReferenceOr<Schema>],
+        pointer: &str,
+        ctx: &Ctx,
+    ) -> TypeKind {
         let discriminator = schema.schema_data.discriminator.as_ref();
         let mut variants: Vec<Variant> = Vec::new();
         for (index, option) in one_of.iter().enumerate() {
             let option_pointer = ptr(&ptr(pointer, "oneOf"), &index.to_string());
-            let ty = self.lower_ref(option, &option_pointer, &ctx.child(&variant_hint(option, index)));
+            let ty = self.lower_ref(
+                option,
+                &option_pointer,
+                &ctx.child(&variant_hint(option, index)),
+            );
             let mut name = self.variant_name(option, &ty);
             let mut tags = Vec::new();
             if let Some(discriminator) = discriminator {
@@ -507,7 +615,11 @@ impl<'a> Lowerer<'a> {
                     tags.push(reference.rsplit('/').next().unwrap_or_default().to_owned());
                 }
                 name = pascal(&tags[0]).ident;
-                self.check_variant_has_tag(reference, &discriminator.property_name, &option_pointer);
+                self.check_variant_has_tag(
+                    reference,
+                    &discriminator.property_name,
+                    &option_pointer,
+                );
             }
             let mut unique = name.clone();
             let mut counter = 2;
@@ -515,24 +627,37 @@ impl<'a> Lowerer<'a> {
                 unique = format!("{name}{counter}");
                 counter += 1;
             }
-            variants.push(Variant { name: unique, tags, ty });
+            variants.push(Variant {
+                name: unique,
+                tags,
+                ty,
+            });
         }
         if let Some(discriminator) = discriminator {
             for (tag, target) in &discriminator.mapping {
-                if !one_of.iter().any(|o| matches!(o, ReferenceOr::Reference { reference } if reference == target)) {
+                if !one_of.iter().any(
+                    |o| matches!(o, ReferenceOr::Reference { reference } if reference == target),
+                ) {
                     self.error(
                         &ptr(&ptr(&ptr(pointer, "discriminator"), "mapping"), tag),
-                        format!("mapping `{tag}` points at `{target}`, which is not one of the variants"),
+                        format!(
+                            "mapping `{tag}` points at `{target}`, which is not one of the variants"
+                        ),
                         "map each tag to a `$ref` listed under `oneOf`",
                     );
                 }
             }
         }
-        TypeKind::OneOf { discriminator: discriminator.map(|d| d.property_name.clone()), variants }
+        TypeKind::OneOf {
+            discriminator: discriminator.map(|d| d.property_name.clone()),
+            variants,
+        }
     }
 
     fn check_variant_has_tag(&mut self, reference: &str, property: &str, pointer: &str) {
-        let Some((schema, _)) = self.component_schema(reference) else { return };
+        let Some((schema, _)) = self.component_schema(reference) else {
+            return;
+        };
         let has = match &schema.schema_kind {
             SchemaKind::Type(Type::Object(object)) => object.required.iter().any(|r| r == property),
             SchemaKind::AllOf { .. } => true,
@@ -541,7 +666,9 @@ impl<'a> Lowerer<'a> {
         if !has {
             self.error(
                 pointer,
-                format!("variant `{reference}` does not require the discriminator property `{property}`"),
+                format!(
+                    "variant `{reference}` does not require the discriminator property `{property}`"
+                ),
                 format!("declare `{property}` as a required string property of the variant"),
             );
         }
@@ -568,11 +695,19 @@ impl<'a> Lowerer<'a> {
 
     fn lower_any(&mut self, any: &AnySchema, pointer: &str, ctx: &Ctx) -> TypeKind {
         if any.not.is_some() {
-            self.error(&ptr(pointer, "not"), "`not` is not supported", "describe the accepted shape instead of the rejected one");
+            self.error(
+                &ptr(pointer, "not"),
+                "`not` is not supported",
+                "describe the accepted shape instead of the rejected one",
+            );
             return TypeKind::Alias(TypeRef::Any);
         }
         if !any.any_of.is_empty() {
-            self.error(&ptr(pointer, "anyOf"), "`anyOf` is not supported", "use `oneOf` (the generator tries the alternatives in order)");
+            self.error(
+                &ptr(pointer, "anyOf"),
+                "`anyOf` is not supported",
+                "use `oneOf` (the generator tries the alternatives in order)",
+            );
             return TypeKind::Alias(TypeRef::Any);
         }
         if !any.properties.is_empty() {
@@ -580,12 +715,18 @@ impl<'a> Lowerer<'a> {
             return TypeKind::Struct { fields };
         }
         if any.typ.as_deref() == Some("object") || any.additional_properties.is_some() {
-            return TypeKind::Alias(self.additional(any.additional_properties.as_ref(), pointer, ctx));
+            return TypeKind::Alias(self.additional(
+                any.additional_properties.as_ref(),
+                pointer,
+                ctx,
+            ));
         }
         if let Some(typ) = &any.typ {
             self.error(
                 pointer,
-                format!("this `type: {typ}` schema mixes keywords the generator cannot read together"),
+                format!(
+                    "this `type: {typ}` schema mixes keywords the generator cannot read together"
+                ),
                 "check the keywords against OpenAPI 3.0 (for example `oneOf` beside `type`)",
             );
         }
@@ -600,20 +741,32 @@ impl<'a> Lowerer<'a> {
             let item = match item {
                 ReferenceOr::Item(item) => item,
                 ReferenceOr::Reference { .. } => {
-                    self.error(&path_pointer, "path items given by `$ref` are not supported", "write the path item out");
+                    self.error(
+                        &path_pointer,
+                        "path items given by `$ref` are not supported",
+                        "write the path item out",
+                    );
                     continue;
                 }
             };
             let template = match PathTemplate::parse(raw_path) {
                 Ok(template) => template,
                 Err(message) => {
-                    self.error(&path_pointer, message, "write placeholders as `{name}` between slashes");
+                    self.error(
+                        &path_pointer,
+                        message,
+                        "write placeholders as `{name}` between slashes",
+                    );
                     continue;
                 }
             };
             for (name, op) in [("options", &item.options), ("trace", &item.trace)] {
                 if op.is_some() {
-                    self.error(&ptr(&path_pointer, name), format!("`{name}` operations are not supported"), "Crisp uses GET, HEAD, POST, PUT, PATCH and DELETE only");
+                    self.error(
+                        &ptr(&path_pointer, name),
+                        format!("`{name}` operations are not supported"),
+                        "Crisp uses GET, HEAD, POST, PUT, PATCH and DELETE only",
+                    );
                 }
             }
             let methods = [
@@ -627,7 +780,9 @@ impl<'a> Lowerer<'a> {
             for (method, key, op) in methods {
                 if let Some(op) = op {
                     let pointer = ptr(&path_pointer, key);
-                    if let Some(operation) = self.lower_operation(method, &template, &item.parameters, op, &pointer) {
+                    if let Some(operation) =
+                        self.lower_operation(method, &template, &item.parameters, op, &pointer)
+                    {
                         self.operations.push(operation);
                     }
                 }
@@ -649,7 +804,11 @@ impl<'a> Lowerer<'a> {
                 None
             }
             _ => {
-                self.error(&ptr(pointer, "tags"), "the operation has several tags", "give exactly one tag: the area it belongs to");
+                self.error(
+                    &ptr(pointer, "tags"),
+                    "the operation has several tags",
+                    "give exactly one tag: the area it belongs to",
+                );
                 None
             }
         }
@@ -672,31 +831,58 @@ impl<'a> Lowerer<'a> {
         let type_prefix = pascal(&id).ident;
         let docs = self.docs(op, pointer);
         let home = Home::Area(area);
-        let ctx = Ctx { name: type_prefix.clone(), home };
+        let ctx = Ctx {
+            name: type_prefix.clone(),
+            home,
+        };
 
         // Parameters: those of the path item, overridden by the operation's own.
         let mut params: Vec<Param> = Vec::new();
-        let shared = shared_params.iter().enumerate().map(|(i, p)| (p, ptr(&ptr(pointer.rsplit_once('/').map_or("", |(head, _)| head), "parameters"), &i.to_string())));
-        let own = op.parameters.iter().enumerate().map(|(i, p)| (p, ptr(&ptr(pointer, "parameters"), &i.to_string())));
+        let shared = shared_params.iter().enumerate().map(|(i, p)| {
+            (
+                p,
+                ptr(
+                    &ptr(
+                        pointer.rsplit_once('/').map_or("", |(head, _)| head),
+                        "parameters",
+                    ),
+                    &i.to_string(),
+                ),
+            )
+        });
+        let own = op
+            .parameters
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p, ptr(&ptr(pointer, "parameters"), &i.to_string())));
         for (param, param_pointer) in shared.chain(own).collect::<Vec<_>>() {
             if let Some(param) = self.lower_param(param, &param_pointer, &ctx) {
-                params.retain(|p: &Param| !(p.name.wire == param.name.wire && p.location == param.location));
+                params.retain(|p: &Param| {
+                    !(p.name.wire == param.name.wire && p.location == param.location)
+                });
                 params.push(param);
             }
         }
-        let (mut path_params, other_params): (Vec<Param>, Vec<Param>) =
-            params.into_iter().partition(|p| p.location == ParamLocation::Path);
+        let (mut path_params, other_params): (Vec<Param>, Vec<Param>) = params
+            .into_iter()
+            .partition(|p| p.location == ParamLocation::Path);
         // Path parameters follow the order of the template; undeclared ones stay at the end
         // for `check` to report.
         let order: Vec<&str> = path.params().collect();
-        path_params.sort_by_key(|p| order.iter().position(|name| *name == p.name.wire).unwrap_or(usize::MAX));
+        path_params.sort_by_key(|p| {
+            order
+                .iter()
+                .position(|name| *name == p.name.wire)
+                .unwrap_or(usize::MAX)
+        });
 
         let options = self.options_type(&other_params, &type_prefix, home, pointer);
         let body = match &op.request_body {
             Some(body) => self.lower_body(body, &ptr(pointer, "requestBody"), &ctx.child("Body")),
             None => None,
         };
-        let (response, response_example) = self.lower_response(method, op, pointer, &ctx.child("Data"));
+        let (response, response_example) =
+            self.lower_response(method, op, pointer, &ctx.child("Data"));
         Some(Operation {
             method_name: snake(&id),
             id,
@@ -774,7 +960,11 @@ impl<'a> Lowerer<'a> {
             match key.as_str() {
                 EVENTS => self.lower_events(value),
                 other if other.starts_with("x-crisp-") => {
-                    self.error(&ptr("", other), format!("unknown extension `{other}`"), "the extensions are documented at the top of spec/crisp.yaml");
+                    self.error(
+                        &ptr("", other),
+                        format!("unknown extension `{other}`"),
+                        "the extensions are documented at the top of spec/crisp.yaml",
+                    );
                 }
                 _ => {}
             }
@@ -810,7 +1000,10 @@ impl<'a> Lowerer<'a> {
     /// naming it are not reported as well.
     fn lower_event(&mut self, name: &str, entry: &Value, pointer: &str) -> Event {
         let mut event = Event {
-            name: Name { ident: pascal(name).ident, wire: name.to_owned() },
+            name: Name {
+                ident: pascal(name).ident,
+                wire: name.to_owned(),
+            },
             description: None,
             webhook_documented: false,
             internal: false,
@@ -821,14 +1014,28 @@ impl<'a> Lowerer<'a> {
             pointer: pointer.to_owned(),
         };
         let Some(entry) = entry.as_object() else {
-            self.error(pointer, format!("event `{name}` must be a mapping"), "give it `description`, `webhook-documented`, `payload` and `example`");
+            self.error(
+                pointer,
+                format!("event `{name}` must be a mapping"),
+                "give it `description`, `webhook-documented`, `payload` and `example`",
+            );
             return event;
         };
-        for key in entry.keys().filter(|key| !EVENT_KEYS.contains(&key.as_str())) {
+        for key in entry
+            .keys()
+            .filter(|key| !EVENT_KEYS.contains(&key.as_str()))
+        {
             self.error(
                 &ptr(pointer, key),
                 format!("unknown key `{key}` in event `{name}`"),
-                format!("an event has {}; they are documented at the top of spec/crisp.yaml", EVENT_KEYS.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")),
+                format!(
+                    "an event has {}; they are documented at the top of spec/crisp.yaml",
+                    EVENT_KEYS
+                        .iter()
+                        .map(|k| format!("`{k}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
             );
         }
         event.example = entry.get("example").cloned();
@@ -836,7 +1043,11 @@ impl<'a> Lowerer<'a> {
             None => None,
             Some(Value::String(text)) => Some(text.clone()),
             Some(_) => {
-                self.error(&ptr(pointer, "description"), format!("the description of event `{name}` must be a string"), "describe in a sentence what happened");
+                self.error(
+                    &ptr(pointer, "description"),
+                    format!("the description of event `{name}` must be a string"),
+                    "describe in a sentence what happened",
+                );
                 None
             }
         };
@@ -847,7 +1058,13 @@ impl<'a> Lowerer<'a> {
                 false
             }
             None => {
-                self.error(pointer, format!("event `{name}` does not say whether Crisp documents it as a web hook event"), "add `webhook-documented: true` or `webhook-documented: false`");
+                self.error(
+                    pointer,
+                    format!(
+                        "event `{name}` does not say whether Crisp documents it as a web hook event"
+                    ),
+                    "add `webhook-documented: true` or `webhook-documented: false`",
+                );
                 false
             }
         };
@@ -855,15 +1072,30 @@ impl<'a> Lowerer<'a> {
             None => false,
             Some(Value::Bool(flag)) => *flag,
             Some(_) => {
-                self.error(&ptr(pointer, "internal"), "`internal` must be `true` or `false`", "write `internal: true` for an event only Crisp's internal reference names");
+                self.error(
+                    &ptr(pointer, "internal"),
+                    "`internal` must be `true` or `false`",
+                    "write `internal: true` for an event only Crisp's internal reference names",
+                );
                 false
             }
         };
-        event.fired_by = match entry.get("fired-by").map(|list| list.as_array().map(|items| items.iter().map(|item| item.as_str().map(str::to_owned)).collect::<Option<Vec<_>>>())) {
+        event.fired_by = match entry.get("fired-by").map(|list| {
+            list.as_array().map(|items| {
+                items
+                    .iter()
+                    .map(|item| item.as_str().map(str::to_owned))
+                    .collect::<Option<Vec<_>>>()
+            })
+        }) {
             None => Vec::new(),
             Some(Some(Some(ids))) => ids,
             Some(_) => {
-                self.error(&ptr(pointer, "fired-by"), "`fired-by` must be a list of operationIds", "write it as `[changeConversationState, ...]`");
+                self.error(
+                    &ptr(pointer, "fired-by"),
+                    "`fired-by` must be a list of operationIds",
+                    "write it as `[changeConversationState, ...]`",
+                );
                 Vec::new()
             }
         };
@@ -883,8 +1115,10 @@ impl<'a> Lowerer<'a> {
         // The raw YAML keeps the order of an inline schema's properties; the JSON of the
         // extension has them sorted.
         let parsed = match self.spec.raw_at(&payload_pointer) {
-            Some(raw) => serde_path_to_error::deserialize(raw).map_err(|error| (error.path().clone(), error.into_inner().to_string())),
-            None => serde_path_to_error::deserialize(payload).map_err(|error| (error.path().clone(), error.into_inner().to_string())),
+            Some(raw) => serde_path_to_error::deserialize(raw)
+                .map_err(|error| (error.path().clone(), error.into_inner().to_string())),
+            None => serde_path_to_error::deserialize(payload)
+                .map_err(|error| (error.path().clone(), error.into_inner().to_string())),
         };
         let payload: ReferenceOr<Schema> = match parsed {
             Ok(schema) => schema,
@@ -893,7 +1127,9 @@ impl<'a> Lowerer<'a> {
                 for segment in path.iter() {
                     match segment {
                         serde_path_to_error::Segment::Map { key } => at = ptr(&at, key),
-                        serde_path_to_error::Segment::Seq { index } => at = ptr(&at, &index.to_string()),
+                        serde_path_to_error::Segment::Seq { index } => {
+                            at = ptr(&at, &index.to_string())
+                        }
                         _ => break,
                     }
                 }
@@ -905,12 +1141,18 @@ impl<'a> Lowerer<'a> {
                 return event;
             }
         };
-        let ctx = Ctx { name: join_type(&["Event", &event.name.ident]), home: Home::Components };
+        let ctx = Ctx {
+            name: join_type(&["Event", &event.name.ident]),
+            home: Home::Components,
+        };
         event.payload = self.lower_ref(&payload, &payload_pointer, &ctx);
         // An inline payload is a type of its own, which says what it carries.
         if let TypeRef::Named(id) = event.payload {
             let def = &mut self.types[id.0];
-            if def.component.is_none() && def.pointer == payload_pointer && def.description.is_none() {
+            if def.component.is_none()
+                && def.pointer == payload_pointer
+                && def.description.is_none()
+            {
                 def.description = Some(format!("Payload of the `{name}` event."));
             }
         }
@@ -918,30 +1160,52 @@ impl<'a> Lowerer<'a> {
     }
 
     fn string_list(&mut self, value: &Value, pointer: &str) -> Vec<String> {
-        match value.as_array().map(|items| items.iter().map(|v| v.as_str().map(str::to_owned)).collect::<Option<Vec<_>>>()) {
+        match value.as_array().map(|items| {
+            items
+                .iter()
+                .map(|v| v.as_str().map(str::to_owned))
+                .collect::<Option<Vec<_>>>()
+        }) {
             Some(Some(list)) => list,
             _ => {
-                self.error(pointer, "this extension must be a list of strings", "write it as `[a, b]`");
+                self.error(
+                    pointer,
+                    "this extension must be a list of strings",
+                    "write it as `[a, b]`",
+                );
                 Vec::new()
             }
         }
     }
 
-    fn lower_param(&mut self, param: &ReferenceOr<Parameter>, pointer: &str, ctx: &Ctx) -> Option<Param> {
+    fn lower_param(
+        &mut self,
+        param: &ReferenceOr<Parameter>,
+        pointer: &str,
+        ctx: &Ctx,
+    ) -> Option<Param> {
         let (param, pointer) = match param {
             ReferenceOr::Item(param) => (param, pointer.to_owned()),
             ReferenceOr::Reference { reference } => {
-                let found = reference.strip_prefix("#/components/parameters/").and_then(|name| {
-                    let components = self.api.components.as_ref()?;
-                    match components.parameters.get(name)? {
-                        ReferenceOr::Item(param) => Some((param, ptr("/components/parameters", name))),
-                        ReferenceOr::Reference { .. } => None,
-                    }
-                });
+                let found = reference
+                    .strip_prefix("#/components/parameters/")
+                    .and_then(|name| {
+                        let components = self.api.components.as_ref()?;
+                        match components.parameters.get(name)? {
+                            ReferenceOr::Item(param) => {
+                                Some((param, ptr("/components/parameters", name)))
+                            }
+                            ReferenceOr::Reference { .. } => None,
+                        }
+                    });
                 match found {
                     Some(found) => found,
                     None => {
-                        self.error(pointer, format!("`$ref: {reference}` points at no parameter"), "refer to a parameter under `#/components/parameters/`, or add it");
+                        self.error(
+                            pointer,
+                            format!("`$ref: {reference}` points at no parameter"),
+                            "refer to a parameter under `#/components/parameters/`, or add it",
+                        );
                         return None;
                     }
                 }
@@ -952,14 +1216,22 @@ impl<'a> Lowerer<'a> {
             Parameter::Query { parameter_data, .. } => (parameter_data, ParamLocation::Query),
             Parameter::Header { parameter_data, .. } => (parameter_data, ParamLocation::Header),
             Parameter::Cookie { .. } => {
-                self.error(&pointer, "cookie parameters are not supported", "Crisp takes parameters in the path, the query or headers");
+                self.error(
+                    &pointer,
+                    "cookie parameters are not supported",
+                    "Crisp takes parameters in the path, the query or headers",
+                );
                 return None;
             }
         };
         let schema = match &data.format {
             openapiv3::ParameterSchemaOrContent::Schema(schema) => schema,
             openapiv3::ParameterSchemaOrContent::Content(_) => {
-                self.error(&ptr(&pointer, "content"), "parameters described by `content` are not supported", "describe the parameter with `schema`");
+                self.error(
+                    &ptr(&pointer, "content"),
+                    "parameters described by `content` are not supported",
+                    "describe the parameter with `schema`",
+                );
                 return None;
             }
         };
@@ -967,17 +1239,31 @@ impl<'a> Lowerer<'a> {
         // Path segments and headers carry one plain value: a string, a number, a boolean or
         // a string enum. Objects and arrays only travel in the query, JSON-encoded.
         let plain = match &ty {
-            TypeRef::Named(id) => matches!(self.types[id.0].kind, TypeKind::Enum { .. } | TypeKind::Alias(TypeRef::String)),
+            TypeRef::Named(id) => matches!(
+                self.types[id.0].kind,
+                TypeKind::Enum { .. } | TypeKind::Alias(TypeRef::String)
+            ),
             TypeRef::String | TypeRef::Bool | TypeRef::Int(_) | TypeRef::F32 | TypeRef::F64 => true,
             _ => false,
         };
         let is_string = matches!(&ty, TypeRef::String)
             || matches!(&ty, TypeRef::Named(id) if matches!(self.types[id.0].kind, TypeKind::Alias(TypeRef::String)));
         if location == ParamLocation::Path && !plain {
-            self.error(&ptr(&pointer, "schema"), format!("path parameter `{}` must be a string, a number, a boolean or a string enum", data.name), "move structured values to the query, where they travel JSON-encoded");
+            self.error(
+                &ptr(&pointer, "schema"),
+                format!(
+                    "path parameter `{}` must be a string, a number, a boolean or a string enum",
+                    data.name
+                ),
+                "move structured values to the query, where they travel JSON-encoded",
+            );
         }
         if location == ParamLocation::Header && !is_string {
-            self.error(&ptr(&pointer, "schema"), format!("header parameter `{}` must be a string", data.name), "declare the header with `type: string`");
+            self.error(
+                &ptr(&pointer, "schema"),
+                format!("header parameter `{}` must be a string", data.name),
+                "declare the header with `type: string`",
+            );
         }
         let mut multi_segment = false;
         for (key, value) in &data.extensions {
@@ -985,20 +1271,43 @@ impl<'a> Lowerer<'a> {
             match key.as_str() {
                 "x-crisp-multi-segment" => match (value.as_bool(), location) {
                     (Some(flag), ParamLocation::Path) => multi_segment = flag,
-                    (Some(_), _) => self.error(&at, "`x-crisp-multi-segment` applies to path parameters only", "remove it, or declare the parameter `in: path`"),
-                    (None, _) => self.error(&at, "`x-crisp-multi-segment` must be `true` or `false`", "write `x-crisp-multi-segment: true`"),
+                    (Some(_), _) => self.error(
+                        &at,
+                        "`x-crisp-multi-segment` applies to path parameters only",
+                        "remove it, or declare the parameter `in: path`",
+                    ),
+                    (None, _) => self.error(
+                        &at,
+                        "`x-crisp-multi-segment` must be `true` or `false`",
+                        "write `x-crisp-multi-segment: true`",
+                    ),
                 },
                 other if other.starts_with("x-crisp-") => {
-                    self.error(&at, format!("unknown extension `{other}`"), "the extensions are documented at the top of spec/crisp.yaml");
+                    self.error(
+                        &at,
+                        format!("unknown extension `{other}`"),
+                        "the extensions are documented at the top of spec/crisp.yaml",
+                    );
                 }
                 _ => {}
             }
         }
         if multi_segment && !is_string {
-            self.error(&ptr(&pointer, "schema"), format!("multi-segment path parameter `{}` must be a string", data.name), "declare it with `type: string`");
+            self.error(
+                &ptr(&pointer, "schema"),
+                format!(
+                    "multi-segment path parameter `{}` must be a string",
+                    data.name
+                ),
+                "declare it with `type: string`",
+            );
         }
         if location == ParamLocation::Path && !data.required {
-            self.error(&ptr(&pointer, "required"), format!("path parameter `{}` must be required", data.name), "add `required: true`");
+            self.error(
+                &ptr(&pointer, "required"),
+                format!("path parameter `{}` must be required", data.name),
+                "add `required: true`",
+            );
         }
         Some(Param {
             name: crate::naming::param(&data.name),
@@ -1016,7 +1325,13 @@ impl<'a> Lowerer<'a> {
     }
 
     /// Makes the `<Operation>Options` type that holds optional query and header parameters.
-    fn options_type(&mut self, params: &[Param], prefix: &str, home: Home, pointer: &str) -> Option<TypeId> {
+    fn options_type(
+        &mut self,
+        params: &[Param],
+        prefix: &str,
+        home: Home,
+        pointer: &str,
+    ) -> Option<TypeId> {
         let optional: Vec<&Param> = params.iter().filter(|p| !p.required).collect();
         if optional.is_empty() {
             return None;
@@ -1048,20 +1363,33 @@ impl<'a> Lowerer<'a> {
         Some(id)
     }
 
-    fn lower_body(&mut self, body: &ReferenceOr<RequestBody>, pointer: &str, ctx: &Ctx) -> Option<Body> {
+    fn lower_body(
+        &mut self,
+        body: &ReferenceOr<RequestBody>,
+        pointer: &str,
+        ctx: &Ctx,
+    ) -> Option<Body> {
         let (body, pointer) = match body {
             ReferenceOr::Item(body) => (body, pointer.to_owned()),
             ReferenceOr::Reference { reference } => {
-                let found = reference.strip_prefix("#/components/requestBodies/").and_then(|name| {
-                    match self.api.components.as_ref()?.request_bodies.get(name)? {
-                        ReferenceOr::Item(body) => Some((body, ptr("/components/requestBodies", name))),
-                        ReferenceOr::Reference { .. } => None,
-                    }
-                });
+                let found = reference
+                    .strip_prefix("#/components/requestBodies/")
+                    .and_then(|name| {
+                        match self.api.components.as_ref()?.request_bodies.get(name)? {
+                            ReferenceOr::Item(body) => {
+                                Some((body, ptr("/components/requestBodies", name)))
+                            }
+                            ReferenceOr::Reference { .. } => None,
+                        }
+                    });
                 match found {
                     Some(found) => found,
                     None => {
-                        self.error(pointer, format!("`$ref: {reference}` points at no request body"), "refer to a body under `#/components/requestBodies/`, or add it");
+                        self.error(
+                            pointer,
+                            format!("`$ref: {reference}` points at no request body"),
+                            "refer to a body under `#/components/requestBodies/`, or add it",
+                        );
                         return None;
                     }
                 }
@@ -1070,7 +1398,11 @@ impl<'a> Lowerer<'a> {
         let media = self.json_media(&body.content, &ptr(&pointer, "content"))?;
         let schema_pointer = ptr(&ptr(&ptr(&pointer, "content"), JSON), "schema");
         let Some(schema) = &media.schema else {
-            self.error(&schema_pointer, "the request body has no schema", "add a `schema` under `application/json`");
+            self.error(
+                &schema_pointer,
+                "the request body has no schema",
+                "add a `schema` under `application/json`",
+            );
             return None;
         };
         let ty = self.lower_ref(schema, &schema_pointer, ctx);
@@ -1078,11 +1410,20 @@ impl<'a> Lowerer<'a> {
             ReferenceOr::Item(schema) => schema.schema_data.example.clone(),
             ReferenceOr::Reference { .. } => None,
         });
-        Some(Body { required: body.required, ty, description: body.description.clone(), example })
+        Some(Body {
+            required: body.required,
+            ty,
+            description: body.description.clone(),
+            example,
+        })
     }
 
     /// Finds the `application/json` media type of a body, or reports the ones it found.
-    fn json_media<'m>(&mut self, content: &'m IndexMap<String, MediaType>, pointer: &str) -> Option<&'m MediaType> {
+    fn json_media<'m>(
+        &mut self,
+        content: &'m IndexMap<String, MediaType>,
+        pointer: &str,
+    ) -> Option<&'m MediaType> {
         for (key, media) in content {
             if key == JSON {
                 return Some(media);
@@ -1091,44 +1432,68 @@ impl<'a> Lowerer<'a> {
         let found: Vec<&str> = content.keys().map(String::as_str).collect();
         self.error(
             pointer,
-            format!("unsupported media type: {}", if found.is_empty() { "none".to_owned() } else { found.join(", ") }),
+            format!(
+                "unsupported media type: {}",
+                if found.is_empty() {
+                    "none".to_owned()
+                } else {
+                    found.join(", ")
+                }
+            ),
             "Crisp bodies are JSON: describe them under `application/json`",
         );
         None
     }
 
-    fn lower_response(&mut self, method: HttpMethod, op: &openapiv3::Operation, pointer: &str, ctx: &Ctx) -> (Response, Option<Value>) {
+    fn lower_response(
+        &mut self,
+        method: HttpMethod,
+        op: &openapiv3::Operation,
+        pointer: &str,
+        ctx: &Ctx,
+    ) -> (Response, Option<Value>) {
         let responses_pointer = ptr(pointer, "responses");
         let success = op.responses.responses.iter().find(|(code, _)| match code {
             StatusCode::Code(code) => (200..300).contains(code),
             StatusCode::Range(range) => *range == 2,
         });
         let Some((code, response)) = success else {
-            self.error(&responses_pointer, "the operation has no success (2xx) response", "add a `'200'` response");
+            self.error(
+                &responses_pointer,
+                "the operation has no success (2xx) response",
+                "add a `'200'` response",
+            );
             return (Response::Empty, None);
         };
         if method == HttpMethod::Head {
             return (Response::Exists, None);
         }
         let response_pointer = ptr(&responses_pointer, &code.to_string());
-        let (response, response_pointer) = match response {
-            ReferenceOr::Item(response) => (response, response_pointer),
-            ReferenceOr::Reference { reference } => {
-                let found = reference.strip_prefix("#/components/responses/").and_then(|name| {
-                    match self.api.components.as_ref()?.responses.get(name)? {
-                        ReferenceOr::Item(response) => Some((response, ptr("/components/responses", name))),
-                        ReferenceOr::Reference { .. } => None,
-                    }
-                });
-                match found {
-                    Some(found) => found,
-                    None => {
-                        self.error(&response_pointer, format!("`$ref: {reference}` points at no response"), "refer to a response under `#/components/responses/`, or add it");
-                        return (Response::Empty, None);
+        let (response, response_pointer) =
+            match response {
+                ReferenceOr::Item(response) => (response, response_pointer),
+                ReferenceOr::Reference { reference } => {
+                    let found = reference.strip_prefix("#/components/responses/").and_then(
+                        |name| match self.api.components.as_ref()?.responses.get(name)? {
+                            ReferenceOr::Item(response) => {
+                                Some((response, ptr("/components/responses", name)))
+                            }
+                            ReferenceOr::Reference { .. } => None,
+                        },
+                    );
+                    match found {
+                        Some(found) => found,
+                        None => {
+                            self.error(
+                                &response_pointer,
+                                format!("`$ref: {reference}` points at no response"),
+                                "refer to a response under `#/components/responses/`, or add it",
+                            );
+                            return (Response::Empty, None);
+                        }
                     }
                 }
-            }
-        };
+            };
         if response.content.is_empty() {
             return (Response::Empty, None);
         }
@@ -1137,10 +1502,19 @@ impl<'a> Lowerer<'a> {
             return (Response::Empty, None);
         };
         let schema_pointer = ptr(&ptr(&content_pointer, JSON), "schema");
-        let Some(schema) = &media.schema else { return (Response::Empty, None) };
-        let example = media.example.as_ref().and_then(|example| example.get("data")).cloned();
+        let Some(schema) = &media.schema else {
+            return (Response::Empty, None);
+        };
+        let example = media
+            .example
+            .as_ref()
+            .and_then(|example| example.get("data"))
+            .cloned();
         match self.envelope_data(schema, &schema_pointer) {
-            Ok(Some((data, data_pointer))) => (Response::Data(self.lower_boxed_ref(&data, &data_pointer, ctx)), example),
+            Ok(Some((data, data_pointer))) => (
+                Response::Data(self.lower_boxed_ref(&data, &data_pointer, ctx)),
+                example,
+            ),
             Ok(None) => (Response::Empty, None),
             Err(()) => {
                 self.error(
@@ -1155,7 +1529,11 @@ impl<'a> Lowerer<'a> {
 
     /// Finds the schema of `data` in an envelope: `Ok(None)` for an envelope without data.
     #[allow(clippy::type_complexity)]
-    fn envelope_data(&self, schema: &ReferenceOr<Schema>, pointer: &str) -> Result<Option<(ReferenceOr<Box<Schema>>, String)>, ()> {
+    fn envelope_data(
+        &self,
+        schema: &ReferenceOr<Schema>,
+        pointer: &str,
+    ) -> Result<Option<(ReferenceOr<Box<Schema>>, String)>, ()> {
         let (schema, pointer) = match schema {
             ReferenceOr::Reference { reference } => {
                 let (target, target_pointer) = self.component_schema(reference).ok_or(())?;
@@ -1166,7 +1544,9 @@ impl<'a> Lowerer<'a> {
             }
             ReferenceOr::Item(schema) => (schema, pointer.to_owned()),
         };
-        let SchemaKind::AllOf { all_of } = &schema.schema_kind else { return Err(()) };
+        let SchemaKind::AllOf { all_of } = &schema.schema_kind else {
+            return Err(());
+        };
         let mut saw_envelope = false;
         let mut data = None;
         for (index, part) in all_of.iter().enumerate() {
@@ -1188,7 +1568,10 @@ impl<'a> Lowerer<'a> {
                 _ => return Err(()),
             };
             if let Some(value) = properties.get("data") {
-                data = Some((value.clone(), ptr(&ptr(&part_pointer, "properties"), "data")));
+                data = Some((
+                    value.clone(),
+                    ptr(&ptr(&part_pointer, "properties"), "data"),
+                ));
             }
         }
         if saw_envelope { Ok(data) } else { Err(()) }
@@ -1220,5 +1603,10 @@ fn is_envelope(schema: &ReferenceOr<Schema>) -> bool {
 }
 
 fn is_envelope_schema(schema: &Schema) -> bool {
-    schema.schema_data.extensions.get("x-crisp-envelope").and_then(Value::as_bool) == Some(true)
+    schema
+        .schema_data
+        .extensions
+        .get("x-crisp-envelope")
+        .and_then(Value::as_bool)
+        == Some(true)
 }

@@ -316,7 +316,10 @@ impl TypeRef {
 
     /// Whether the type is `Copy` in Rust, so arguments take it by value.
     pub fn is_copy(&self) -> bool {
-        matches!(self, TypeRef::Bool | TypeRef::Int(_) | TypeRef::F32 | TypeRef::F64)
+        matches!(
+            self,
+            TypeRef::Bool | TypeRef::Int(_) | TypeRef::F32 | TypeRef::F64
+        )
     }
 }
 
@@ -452,7 +455,9 @@ pub struct Field {
 /// known value already has that name (Crisp has an `other` category), then `Unknown`, then
 /// `Unrecognized`; `None` when all three are taken.
 pub fn enum_fallback(variants: &[EnumVariant]) -> Option<&'static str> {
-    ["Other", "Unknown", "Unrecognized"].into_iter().find(|name| variants.iter().all(|v| v.name.ident != *name))
+    ["Other", "Unknown", "Unrecognized"]
+        .into_iter()
+        .find(|name| variants.iter().all(|v| v.name.ident != *name))
 }
 
 /// A known value of a string enum.

@@ -42,7 +42,9 @@ impl PathTemplate {
                     if at > 0 {
                         segments.push(Segment::Literal(rest[..at].to_owned()));
                     } else if matches!(segments.last(), Some(Segment::Param(_))) {
-                        return Err(format!("path `{raw}` has two placeholders with nothing between them"));
+                        return Err(format!(
+                            "path `{raw}` has two placeholders with nothing between them"
+                        ));
                     }
                     let after = &rest[at + 1..];
                     let close = after
@@ -50,14 +52,19 @@ impl PathTemplate {
                         .ok_or_else(|| format!("path `{raw}` has a `{{` that is never closed"))?;
                     let name = &after[..close];
                     if name.is_empty() || name.contains(['{', '/']) {
-                        return Err(format!("path `{raw}` has an invalid placeholder `{{{name}}}`"));
+                        return Err(format!(
+                            "path `{raw}` has an invalid placeholder `{{{name}}}`"
+                        ));
                     }
                     segments.push(Segment::Param(name.to_owned()));
                     rest = &after[close + 1..];
                 }
             }
         }
-        Ok(PathTemplate { raw: raw.to_owned(), segments })
+        Ok(PathTemplate {
+            raw: raw.to_owned(),
+            segments,
+        })
     }
 
     /// The placeholder names in order.
@@ -75,8 +82,12 @@ mod tests {
 
     #[test]
     fn parses_placeholders() {
-        let path = PathTemplate::parse("/website/{website_id}/conversations/{page_number}").unwrap();
-        assert_eq!(path.params().collect::<Vec<_>>(), ["website_id", "page_number"]);
+        let path =
+            PathTemplate::parse("/website/{website_id}/conversations/{page_number}").unwrap();
+        assert_eq!(
+            path.params().collect::<Vec<_>>(),
+            ["website_id", "page_number"]
+        );
         assert_eq!(path.segments.len(), 4);
         assert_eq!(path.segments[0], Segment::Literal("/website/".into()));
     }
@@ -84,7 +95,10 @@ mod tests {
     #[test]
     fn rejects_bad_templates() {
         for bad in ["website", "/a/{b", "/a/b}", "/a/{}", "/a/{b}{c}"] {
-            assert!(PathTemplate::parse(bad).is_err(), "{bad} should be rejected");
+            assert!(
+                PathTemplate::parse(bad).is_err(),
+                "{bad} should be rejected"
+            );
         }
     }
 }

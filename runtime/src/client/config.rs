@@ -89,7 +89,10 @@ impl ClientConfig {
     ///
     /// As [`ClientConfig::from_env`], and [`Error::Config`] when `CRISP_TIER`
     /// names another tier than `tier`.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>, tier: Option<Tier>) -> Result<Self, Error> {
+    pub fn from_lookup(
+        lookup: impl Fn(&str) -> Option<String>,
+        tier: Option<Tier>,
+    ) -> Result<Self, Error> {
         let required = |name: &str| {
             lookup(name)
                 .filter(|value| !value.trim().is_empty())
@@ -110,7 +113,9 @@ impl ClientConfig {
         let tier = match (named, tier) {
             (Some(named), Some(expected)) if named != expected => {
                 return Err(Error::Config {
-                    message: format!("`{ENV_TIER}` is `{named}`, but this client is for `{expected}` tokens"),
+                    message: format!(
+                        "`{ENV_TIER}` is `{named}`, but this client is for `{expected}` tokens"
+                    ),
                 });
             }
             (Some(tier), _) | (None, Some(tier)) => tier,
@@ -120,7 +125,8 @@ impl ClientConfig {
                 });
             }
         };
-        let mut config = Self::new().credentials(Credentials::new(identifier.trim(), key.trim(), tier));
+        let mut config =
+            Self::new().credentials(Credentials::new(identifier.trim(), key.trim(), tier));
         if let Some(base_url) = lookup(ENV_BASE_URL).filter(|value| !value.trim().is_empty()) {
             config.base_url = base_url.trim().to_owned();
         }
@@ -252,12 +258,15 @@ mod tests {
 
     #[test]
     fn reads_the_environment() {
-        let config = ClientConfig::from_lookup(lookup(&[
-            ("CRISP_IDENTIFIER", "id-1"),
-            ("CRISP_KEY", "k3y-s3cret"),
-            ("CRISP_TIER", "user"),
-            ("CRISP_BASE_URL", "http://127.0.0.1:1234/v1"),
-        ]), None)
+        let config = ClientConfig::from_lookup(
+            lookup(&[
+                ("CRISP_IDENTIFIER", "id-1"),
+                ("CRISP_KEY", "k3y-s3cret"),
+                ("CRISP_TIER", "user"),
+                ("CRISP_BASE_URL", "http://127.0.0.1:1234/v1"),
+            ]),
+            None,
+        )
         .unwrap();
         assert_eq!(config.tier(), Some(Tier::User));
         let core = config.build().unwrap();
@@ -268,22 +277,29 @@ mod tests {
 
     #[test]
     fn missing_or_bad_variables_are_named_without_the_key() {
-        let error = ClientConfig::from_lookup(lookup(&[
-            ("CRISP_IDENTIFIER", "id-1"),
-            ("CRISP_TIER", "plugin"),
-        ]), None)
+        let error = ClientConfig::from_lookup(
+            lookup(&[("CRISP_IDENTIFIER", "id-1"), ("CRISP_TIER", "plugin")]),
+            None,
+        )
         .unwrap_err();
         assert_eq!(
             error.to_string(),
             "invalid client configuration: the environment variable `CRISP_KEY` is not set"
         );
-        let error = ClientConfig::from_lookup(lookup(&[
-            ("CRISP_IDENTIFIER", "id-1"),
-            ("CRISP_KEY", "k3y-s3cret"),
-            ("CRISP_TIER", "admin"),
-        ]), None)
+        let error = ClientConfig::from_lookup(
+            lookup(&[
+                ("CRISP_IDENTIFIER", "id-1"),
+                ("CRISP_KEY", "k3y-s3cret"),
+                ("CRISP_TIER", "admin"),
+            ]),
+            None,
+        )
         .unwrap_err();
-        assert!(error.to_string().contains("`CRISP_TIER` must be `plugin` or `user`"));
+        assert!(
+            error
+                .to_string()
+                .contains("`CRISP_TIER` must be `plugin` or `user`")
+        );
         assert!(!format!("{error} {error:?}").contains("k3y-s3cret"));
     }
 
@@ -293,8 +309,15 @@ mod tests {
         let config = ClientConfig::from_lookup(lookup(&token), Some(Tier::Plugin)).unwrap();
         assert_eq!(config.tier(), Some(Tier::Plugin));
         let error = ClientConfig::from_lookup(lookup(&token), None).unwrap_err();
-        assert!(error.to_string().contains("`CRISP_TIER` is not set"), "{error}");
-        let user = [("CRISP_IDENTIFIER", "id-1"), ("CRISP_KEY", "k3y-s3cret"), ("CRISP_TIER", "user")];
+        assert!(
+            error.to_string().contains("`CRISP_TIER` is not set"),
+            "{error}"
+        );
+        let user = [
+            ("CRISP_IDENTIFIER", "id-1"),
+            ("CRISP_KEY", "k3y-s3cret"),
+            ("CRISP_TIER", "user"),
+        ];
         let error = ClientConfig::from_lookup(lookup(&user), Some(Tier::Plugin)).unwrap_err();
         assert_eq!(
             error.to_string(),

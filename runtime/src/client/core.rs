@@ -48,7 +48,12 @@ pub struct Call {
 
 impl Call {
     /// A request without query, extra headers or body.
-    pub fn new(operation: &'static str, method: Method, template: &'static str, path: String) -> Self {
+    pub fn new(
+        operation: &'static str,
+        method: Method,
+        template: &'static str,
+        path: String,
+    ) -> Self {
         Self {
             operation,
             method,
@@ -104,9 +109,7 @@ impl Failure {
     /// Whether the policy allows another attempt for a request with this method.
     fn retryable(&self, idempotent: bool) -> bool {
         match self {
-            Self::Status(answer) => {
-                matches!(answer.status.as_u16(), 420 | 429) || idempotent
-            }
+            Self::Status(answer) => matches!(answer.status.as_u16(), 420 | 429) || idempotent,
             Self::Transport { connect, .. } => *connect || idempotent,
             Self::Fatal(_) => false,
         }
@@ -342,8 +345,8 @@ impl ClientCore {
                 .map(str::to_owned)
         };
         let content_type = header(CONTENT_TYPE);
-        let retry_after = header(RETRY_AFTER)
-            .and_then(|value| parse_retry_after(&value, SystemTime::now()));
+        let retry_after =
+            header(RETRY_AFTER).and_then(|value| parse_retry_after(&value, SystemTime::now()));
         let bytes = response.bytes().await.map_err(transport)?;
         tracing::debug!(status = status.as_u16(), bytes = bytes.len(), "answer");
         let answer = Answer {
@@ -366,7 +369,10 @@ impl ClientCore {
         let mut request = inner
             .http
             .request(call.method.clone(), url)
-            .basic_auth(inner.credentials.identifier(), Some(inner.credentials.key()))
+            .basic_auth(
+                inner.credentials.identifier(),
+                Some(inner.credentials.key()),
+            )
             .header(TIER_HEADER, inner.credentials.tier().as_str())
             .header(USER_AGENT, inner.user_agent.clone())
             .header(ACCEPT, "application/json");
@@ -374,10 +380,11 @@ impl ClientCore {
             request = request.timeout(timeout);
         }
         for (name, value) in call.headers.iter() {
-            let name = http::HeaderName::from_bytes(name.as_bytes()).map_err(|_| Error::Encode {
-                operation,
-                message: format!("`{name}` is not a valid header name"),
-            })?;
+            let name =
+                http::HeaderName::from_bytes(name.as_bytes()).map_err(|_| Error::Encode {
+                    operation,
+                    message: format!("`{name}` is not a valid header name"),
+                })?;
             let value = HeaderValue::from_str(value).map_err(|_| Error::Encode {
                 operation,
                 message: format!("the value of header `{name}` is not a valid header value"),
@@ -510,7 +517,9 @@ fn decode_data<T: DeserializeOwned>(operation: &'static str, answer: &Answer) ->
                 Some(loose) if loose.error == Some(true) => loose.into_error(operation, status),
                 _ => {
                     let mut message = error.to_string();
-                    if let Some(content_type) = answer.content_type.as_deref().filter(|t| !is_json(t)) {
+                    if let Some(content_type) =
+                        answer.content_type.as_deref().filter(|t| !is_json(t))
+                    {
                         message = format!("the answer is `{content_type}`, not JSON: {message}");
                     }
                     decode_error(path, message)
@@ -540,7 +549,9 @@ fn decode_data<T: DeserializeOwned>(operation: &'static str, answer: &Answer) ->
 fn is_json(content_type: &str) -> bool {
     let essence = content_type.split(';').next().unwrap_or("").trim();
     essence.eq_ignore_ascii_case("application/json")
-        || essence.get(essence.len().saturating_sub(5)..).is_some_and(|tail| tail.eq_ignore_ascii_case("+json"))
+        || essence
+            .get(essence.len().saturating_sub(5)..)
+            .is_some_and(|tail| tail.eq_ignore_ascii_case("+json"))
 }
 
 /// Builds the error for a non-2xx answer.

@@ -176,7 +176,9 @@ impl Error {
     /// [`RetryPolicy`](super::RetryPolicy).
     pub fn is_retryable(&self) -> bool {
         match self {
-            Self::Api { status, .. } => matches!(status.as_u16(), 420 | 429 | 500 | 502 | 503 | 504),
+            Self::Api { status, .. } => {
+                matches!(status.as_u16(), 420 | 429 | 500 | 502 | 503 | 504)
+            }
             Self::Timeout { .. } | Self::Transport { .. } => true,
             Self::Decode { .. }
             | Self::Encode { .. }

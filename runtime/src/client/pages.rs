@@ -25,19 +25,21 @@ where
     F: FnMut(u32) -> Fut + Send + 'static,
     Fut: Future<Output = Result<Vec<T>, Error>> + Send + 'static,
 {
-    Box::pin(stream::try_unfold((fetch, Some(1_u32)), |(mut fetch, page)| async move {
-        let Some(number) = page else {
-            return Ok(None);
-        };
-        let items = fetch(number).await?;
-        if items.is_empty() {
-            return Ok(None);
-        }
-        // A list longer than `u32::MAX` pages ends there rather than wrapping.
-        Ok(Some((items, (fetch, number.checked_add(1)))))
-    })
-    .map_ok(|items| stream::iter(items.into_iter().map(Ok)))
-    .try_flatten())
+    Box::pin(
+        stream::try_unfold((fetch, Some(1_u32)), |(mut fetch, page)| async move {
+            let Some(number) = page else {
+                return Ok(None);
+            };
+            let items = fetch(number).await?;
+            if items.is_empty() {
+                return Ok(None);
+            }
+            // A list longer than `u32::MAX` pages ends there rather than wrapping.
+            Ok(Some((items, (fetch, number.checked_add(1)))))
+        })
+        .map_ok(|items| stream::iter(items.into_iter().map(Ok)))
+        .try_flatten(),
+    )
 }
 
 /// Streams history backwards: `fetch(None)` returns the newest page, then
@@ -51,7 +53,10 @@ where
 /// loop forever), or after a failed fetch (the error is its last item). The
 /// cursor is exclusive, as Crisp's `timestamp_before` is: items that share the
 /// oldest timestamp of a page but did not fit in it are not fetched.
-pub fn history<T, F, Fut, K>(fetch: F, timestamp: K) -> impl Stream<Item = Result<T, Error>> + Send + Unpin + 'static
+pub fn history<T, F, Fut, K>(
+    fetch: F,
+    timestamp: K,
+) -> impl Stream<Item = Result<T, Error>> + Send + Unpin + 'static
 where
     T: Send + 'static,
     F: FnMut(Option<u64>) -> Fut + Send + 'static,
@@ -59,24 +64,26 @@ where
     K: Fn(&T) -> Option<u64> + Send + 'static,
 {
     let state = (fetch, timestamp, Some(None::<u64>));
-    Box::pin(stream::try_unfold(state, |(mut fetch, timestamp, cursor)| async move {
-        let Some(before) = cursor else {
-            return Ok(None);
-        };
-        let items = fetch(before).await?;
-        let oldest = items.iter().filter_map(&timestamp).min();
-        let next = match (oldest, before) {
-            (Some(oldest), Some(before)) if oldest >= before => None,
-            (Some(oldest), _) => Some(Some(oldest)),
-            (None, _) => None,
-        };
-        if items.is_empty() {
-            return Ok(None);
-        }
-        Ok(Some((items, (fetch, timestamp, next))))
-    })
-    .map_ok(|items| stream::iter(items.into_iter().map(Ok)))
-    .try_flatten())
+    Box::pin(
+        stream::try_unfold(state, |(mut fetch, timestamp, cursor)| async move {
+            let Some(before) = cursor else {
+                return Ok(None);
+            };
+            let items = fetch(before).await?;
+            let oldest = items.iter().filter_map(&timestamp).min();
+            let next = match (oldest, before) {
+                (Some(oldest), Some(before)) if oldest >= before => None,
+                (Some(oldest), _) => Some(Some(oldest)),
+                (None, _) => None,
+            };
+            if items.is_empty() {
+                return Ok(None);
+            }
+            Ok(Some((items, (fetch, timestamp, next))))
+        })
+        .map_ok(|items| stream::iter(items.into_iter().map(Ok)))
+        .try_flatten(),
+    )
 }
 
 #[cfg(test)]
@@ -104,7 +111,13 @@ mod tests {
         let log = asked.clone();
         let items: Vec<u32> = pages(move |page| {
             log.lock().unwrap().push(page);
-            async move { Ok(if page <= 3 { vec![page * 10, page * 10 + 1] } else { Vec::new() }) }
+            async move {
+                Ok(if page <= 3 {
+                    vec![page * 10, page * 10 + 1]
+                } else {
+                    Vec::new()
+                })
+            }
         })
         .try_collect()
         .await
@@ -116,7 +129,11 @@ mod tests {
     #[tokio::test]
     async fn a_failed_page_ends_the_stream_with_its_error() {
         let stream = pages(|page| async move {
-            if page == 1 { Ok(vec![1]) } else { Err(failure()) }
+            if page == 1 {
+                Ok(vec![1])
+            } else {
+                Err(failure())
+            }
         });
         let results: Vec<Result<u32, Error>> = stream.collect().await;
         assert_eq!(results.len(), 2);
@@ -132,7 +149,8 @@ mod tests {
         let items: Vec<u64> = history(
             move |before: Option<u64>| {
                 log.lock().unwrap().push(before);
-                let mut older: Vec<u64> = (1..=7).filter(|t| before.is_none_or(|b| *t < b)).collect();
+                let mut older: Vec<u64> =
+                    (1..=7).filter(|t| before.is_none_or(|b| *t < b)).collect();
                 older.reverse();
                 older.truncate(3);
                 async move { Ok(older) }

@@ -117,7 +117,11 @@ impl RetryPolicy {
             .with_min_delay(self.initial_backoff)
             .with_max_delay(self.max_backoff)
             .with_max_times(retries);
-        if self.jitter { builder.with_jitter() } else { builder }
+        if self.jitter {
+            builder.with_jitter()
+        } else {
+            builder
+        }
     }
 }
 
@@ -181,7 +185,10 @@ mod tests {
             .with_max_attempts(2);
         for _ in 0..50 {
             let delay = policy.backoff().build().next().unwrap();
-            assert!(delay >= Duration::from_millis(100) && delay < Duration::from_millis(200), "{delay:?}");
+            assert!(
+                delay >= Duration::from_millis(100) && delay < Duration::from_millis(200),
+                "{delay:?}"
+            );
         }
     }
 

@@ -31,7 +31,9 @@ pub trait ClientTier: sealed::Sealed + Copy + Debug + Send + Sync + 'static {
     fn check(tier: Tier) -> Result<(), Error> {
         match Self::TIER {
             Some(expected) if expected != tier => Err(Error::Config {
-                message: format!("the token is of tier `{tier}`, but this client is for `{expected}` tokens"),
+                message: format!(
+                    "the token is of tier `{tier}`, but this client is for `{expected}` tokens"
+                ),
             }),
             _ => Ok(()),
         }

@@ -132,7 +132,11 @@ pub struct Caller {
 impl Caller {
     /// A caller holding every scope.
     pub fn new(identifier: impl Into<String>, tier: Tier) -> Self {
-        Caller { identifier: identifier.into(), tier, scopes: Scopes::all() }
+        Caller {
+            identifier: identifier.into(),
+            tier,
+            scopes: Scopes::all(),
+        }
     }
 
     /// The same caller, holding only `scopes`.
@@ -202,13 +206,15 @@ impl StaticTokens {
         key: impl Into<String>,
         scopes: Scopes,
     ) -> Self {
-        self.tokens.push((Credentials::new(identifier, key, tier), scopes));
+        self.tokens
+            .push((Credentials::new(identifier, key, tier), scopes));
         self
     }
 
     /// Adds an accepted token holding every scope.
     pub fn insert(&mut self, tier: Tier, identifier: impl Into<String>, key: impl Into<String>) {
-        self.tokens.push((Credentials::new(identifier, key, tier), Scopes::all()));
+        self.tokens
+            .push((Credentials::new(identifier, key, tier), Scopes::all()));
     }
 
     /// Returns the scopes of the token the credentials match, if any.
@@ -218,14 +224,22 @@ impl StaticTokens {
             let matches = token.tier == credentials.tier
                 && token.identifier == credentials.identifier
                 && constant_time_eq(token.key.as_bytes(), credentials.key.as_bytes());
-            if matches && found.is_none() { Some(scopes.clone()) } else { found }
+            if matches && found.is_none() {
+                Some(scopes.clone())
+            } else {
+                found
+            }
         })
     }
 }
 
 impl fmt::Debug for StaticTokens {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let tokens: Vec<(&Credentials, String)> = self.tokens.iter().map(|(token, scopes)| (token, scopes.to_string())).collect();
+        let tokens: Vec<(&Credentials, String)> = self
+            .tokens
+            .iter()
+            .map(|(token, scopes)| (token, scopes.to_string()))
+            .collect();
         f.debug_struct("StaticTokens")
             .field("tokens", &tokens)
             .finish()
@@ -235,7 +249,9 @@ impl fmt::Debug for StaticTokens {
 impl Authenticate for StaticTokens {
     async fn authenticate(&self, credentials: Credentials) -> Result<Caller, ApiError> {
         match self.accepts(&credentials) {
-            Some(scopes) => Ok(Caller::new(credentials.identifier, credentials.tier).with_scopes(scopes)),
+            Some(scopes) => {
+                Ok(Caller::new(credentials.identifier, credentials.tier).with_scopes(scopes))
+            }
             None => Err(ApiError::invalid_session("the credentials are not valid")),
         }
     }

@@ -46,7 +46,9 @@ impl Scopes {
 
     /// No scope at all.
     pub fn none() -> Self {
-        Scopes { granted: Some(BTreeMap::new()) }
+        Scopes {
+            granted: Some(BTreeMap::new()),
+        }
     }
 
     /// These scopes and one more (a second grant of a scope keeps the higher level).
@@ -76,12 +78,20 @@ impl FromStr for Scopes {
             return Ok(Scopes::all());
         }
         let mut scopes = Scopes::none();
-        for grant in text.split(',').map(str::trim).filter(|grant| !grant.is_empty()) {
+        for grant in text
+            .split(',')
+            .map(str::trim)
+            .filter(|grant| !grant.is_empty())
+        {
             let (scope, level) = grant.split_once('=').unwrap_or((grant, "write"));
             let access = match level {
                 "read" | "r" => Access::Read,
                 "write" | "w" | "rw" => Access::Write,
-                other => return Err(format!("scope `{scope}`: unknown level `{other}` (use read or write)")),
+                other => {
+                    return Err(format!(
+                        "scope `{scope}`: unknown level `{other}` (use read or write)"
+                    ));
+                }
             };
             if scope.is_empty() {
                 return Err(format!("`{grant}` names no scope"));
@@ -97,7 +107,10 @@ impl fmt::Display for Scopes {
         match &self.granted {
             None => f.write_str("*"),
             Some(granted) => {
-                let grants: Vec<String> = granted.iter().map(|(scope, access)| format!("{scope}={}", access.as_str())).collect();
+                let grants: Vec<String> = granted
+                    .iter()
+                    .map(|(scope, access)| format!("{scope}={}", access.as_str()))
+                    .collect();
                 f.write_str(&grants.join(","))
             }
         }
@@ -111,9 +124,17 @@ impl fmt::Display for Scopes {
 /// # Errors
 ///
 /// 403 `not_allowed`, naming the tier or the missing scope.
-pub fn authorize(caller: &Caller, operation: &str, tiers: &[Tier], scope: Option<(&str, Access)>) -> Result<(), ApiError> {
+pub fn authorize(
+    caller: &Caller,
+    operation: &str,
+    tiers: &[Tier],
+    scope: Option<(&str, Access)>,
+) -> Result<(), ApiError> {
     if !tiers.is_empty() && !tiers.contains(&caller.tier) {
-        return Err(ApiError::not_allowed(format!("`{operation}` is not available to {} tokens", caller.tier)));
+        return Err(ApiError::not_allowed(format!(
+            "`{operation}` is not available to {} tokens",
+            caller.tier
+        )));
     }
     if let (Tier::Plugin, Some((scope, access))) = (caller.tier, scope) {
         if !caller.scopes.allows(scope, access) {
@@ -131,7 +152,11 @@ mod tests {
     use super::*;
 
     fn caller(tier: Tier, scopes: Scopes) -> Caller {
-        Caller { identifier: "id".to_owned(), tier, scopes }
+        Caller {
+            identifier: "id".to_owned(),
+            tier,
+            scopes,
+        }
     }
 
     #[test]
@@ -147,17 +172,49 @@ mod tests {
 
     #[test]
     fn plugin_scopes_are_enforced_and_write_includes_read() {
-        let scopes: Scopes = "website:conversation:sessions=read, website:people:profiles=write".parse().unwrap();
+        let scopes: Scopes = "website:conversation:sessions=read, website:people:profiles=write"
+            .parse()
+            .unwrap();
         let plugin = caller(Tier::Plugin, scopes.clone());
         let sessions = "website:conversation:sessions";
         assert!(authorize(&plugin, "op", &[], Some((sessions, Access::Read))).is_ok());
         let error = authorize(&plugin, "op", &[], Some((sessions, Access::Write))).unwrap_err();
-        assert!(error.message().contains(sessions) && error.message().contains("write"), "{error}");
-        assert!(authorize(&plugin, "op", &[], Some(("website:people:profiles", Access::Read))).is_ok());
-        assert!(authorize(&plugin, "op", &[], Some(("website:campaigns", Access::Read))).is_err());
+        assert!(
+            error.message().contains(sessions) && error.message().contains("write"),
+            "{error}"
+        );
+        assert!(
+            authorize(
+                &plugin,
+                "op",
+                &[],
+                Some(("website:people:profiles", Access::Read))
+            )
+            .is_ok()
+        );
+        assert!(
+            authorize(
+                &plugin,
+                "op",
+                &[],
+                Some(("website:campaigns", Access::Read))
+            )
+            .is_err()
+        );
         // User tokens are not bound by plugin scopes.
-        assert!(authorize(&caller(Tier::User, Scopes::none()), "op", &[], Some((sessions, Access::Write))).is_ok());
-        assert_eq!(scopes.to_string(), "website:conversation:sessions=read,website:people:profiles=write");
+        assert!(
+            authorize(
+                &caller(Tier::User, Scopes::none()),
+                "op",
+                &[],
+                Some((sessions, Access::Write))
+            )
+            .is_ok()
+        );
+        assert_eq!(
+            scopes.to_string(),
+            "website:conversation:sessions=read,website:people:profiles=write"
+        );
         assert_eq!("*".parse::<Scopes>().unwrap(), Scopes::all());
         assert!("a=sometimes".parse::<Scopes>().is_err());
     }

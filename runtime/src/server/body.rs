@@ -21,7 +21,9 @@ pub enum JsonKind {
 impl JsonKind {
     /// Checks the first significant byte of a body against the kind.
     fn check(self, body: &[u8]) -> Result<(), ApiError> {
-        let first = body.iter().find(|byte| !matches!(byte, b' ' | b'\t' | b'\n' | b'\r'));
+        let first = body
+            .iter()
+            .find(|byte| !matches!(byte, b' ' | b'\t' | b'\n' | b'\r'));
         let (expected, wanted) = match self {
             JsonKind::Object => (b'{', "a JSON object"),
             JsonKind::Array => (b'[', "a JSON array"),
@@ -29,7 +31,9 @@ impl JsonKind {
         };
         match first {
             Some(byte) if *byte == expected => Ok(()),
-            _ => Err(ApiError::invalid_data(format!("invalid request body: expected {wanted}"))),
+            _ => Err(ApiError::invalid_data(format!(
+                "invalid request body: expected {wanted}"
+            ))),
         }
     }
 }
@@ -48,7 +52,10 @@ impl JsonKind {
 ///   request body`), or does not decode; the message then names the field path,
 ///   as in ``invalid request body at `content.url`: invalid type: integer `1`,
 ///   expected a string at line 1 column 20``.
-pub fn json_body<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>, kind: JsonKind) -> Result<T, ApiError> {
+pub fn json_body<T: DeserializeOwned>(
+    body: Result<Bytes, BytesRejection>,
+    kind: JsonKind,
+) -> Result<T, ApiError> {
     let body = read(body)?;
     if is_blank(&body) {
         return Err(ApiError::invalid_data("missing request body"));

@@ -23,11 +23,7 @@ pub struct ApiError {
 
 impl ApiError {
     /// Creates an error with any status and reason.
-    pub fn new(
-        status: StatusCode,
-        reason: impl Into<Reason>,
-        message: impl Into<String>,
-    ) -> Self {
+    pub fn new(status: StatusCode, reason: impl Into<Reason>, message: impl Into<String>) -> Self {
         Self {
             status,
             reason: reason.into(),

@@ -31,7 +31,10 @@ pub struct Limits {
 impl Default for Limits {
     /// 2 MiB bodies and 30 seconds per request.
     fn default() -> Self {
-        Limits { body_limit: 2 * 1024 * 1024, timeout: Duration::from_secs(30) }
+        Limits {
+            body_limit: 2 * 1024 * 1024,
+            timeout: Duration::from_secs(30),
+        }
     }
 }
 
@@ -42,7 +45,10 @@ impl Default for Limits {
 pub fn harden(router: Router, limits: Limits) -> Router {
     router
         .layer(DefaultBodyLimit::max(limits.body_limit))
-        .layer(middleware::from_fn_with_state(limits.timeout, time_and_trace))
+        .layer(middleware::from_fn_with_state(
+            limits.timeout,
+            time_and_trace,
+        ))
         .layer(CatchPanicLayer::custom(panic_response))
 }
 
@@ -50,7 +56,10 @@ pub fn harden(router: Router, limits: Limits) -> Router {
 /// method, the route template, the operation and the status.
 async fn time_and_trace(State(timeout): State<Duration>, request: Request, next: Next) -> Response {
     let method = request.method().clone();
-    let route = request.extensions().get::<MatchedPath>().map_or_else(|| "(no route)".to_owned(), |path| path.as_str().to_owned());
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "(no route)".to_owned(), |path| path.as_str().to_owned());
     let span = tracing::info_span!(
         "crisp.request",
         method = %method,
@@ -59,7 +68,10 @@ async fn time_and_trace(State(timeout): State<Duration>, request: Request, next:
         status = tracing::field::Empty,
     );
     let started = Instant::now();
-    let response = match tokio::time::timeout(timeout, next.run(request)).instrument(span.clone()).await {
+    let response = match tokio::time::timeout(timeout, next.run(request))
+        .instrument(span.clone())
+        .await
+    {
         Ok(response) => response,
         Err(_) => ApiError::new(
             StatusCode::REQUEST_TIMEOUT,
@@ -69,7 +81,12 @@ async fn time_and_trace(State(timeout): State<Duration>, request: Request, next:
         .into_response(),
     };
     span.record("status", response.status().as_u16());
-    span.in_scope(|| tracing::debug!(elapsed_ms = started.elapsed().as_millis() as u64, "answered"));
+    span.in_scope(|| {
+        tracing::debug!(
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "answered"
+        )
+    });
     response
 }
 

@@ -280,13 +280,23 @@ enum TextOrList {
 #[test]
 fn plain_strings_travel_unquoted_and_structures_as_json() {
     let mut pairs = crate::client::QueryPairs::new();
-    pairs.push_json("op", "text", &TextOrList::Text("hello [world]".to_owned())).unwrap();
-    pairs.push_json("op", "list", &TextOrList::List(vec![1, 2])).unwrap();
+    pairs
+        .push_json("op", "text", &TextOrList::Text("hello [world]".to_owned()))
+        .unwrap();
+    pairs
+        .push_json("op", "list", &TextOrList::List(vec![1, 2]))
+        .unwrap();
     let values: Vec<(&str, &str)> = pairs.iter().collect();
     assert_eq!(values, [("text", "hello [world]"), ("list", "[1,2]")]);
     let query = QueryParams::parse(Some(&pairs.to_query_string())).unwrap();
-    assert_eq!(query.required_json::<TextOrList>("text").unwrap(), TextOrList::Text("hello [world]".to_owned()));
-    assert_eq!(query.required_json::<TextOrList>("list").unwrap(), TextOrList::List(vec![1, 2]));
+    assert_eq!(
+        query.required_json::<TextOrList>("text").unwrap(),
+        TextOrList::Text("hello [world]".to_owned())
+    );
+    assert_eq!(
+        query.required_json::<TextOrList>("list").unwrap(),
+        TextOrList::List(vec![1, 2])
+    );
 }
 
 #[test]
@@ -330,14 +340,21 @@ fn ok_body(text: &'static str) -> Result<Bytes, BytesRejection> {
 
 #[test]
 fn json_bodies() {
-    let message: Message = json_body(ok_body(r#"{"type":"file","content":{"url":"u"}}"#), JsonKind::Object).unwrap();
+    let message: Message = json_body(
+        ok_body(r#"{"type":"file","content":{"url":"u"}}"#),
+        JsonKind::Object,
+    )
+    .unwrap();
     assert_eq!(
         (message.kind.as_str(), message.content.url.as_str()),
         ("file", "u")
     );
 
-    let error =
-        json_body::<Message>(ok_body(r#"{"type":"file","content":{"url":1}}"#), JsonKind::Object).unwrap_err();
+    let error = json_body::<Message>(
+        ok_body(r#"{"type":"file","content":{"url":1}}"#),
+        JsonKind::Object,
+    )
+    .unwrap_err();
     assert_eq!(error.status(), StatusCode::BAD_REQUEST);
     assert_eq!(error.reason(), "invalid_data");
     assert!(
@@ -347,7 +364,8 @@ fn json_bodies() {
         "{error}"
     );
 
-    let error = json_body::<Message>(ok_body(r#"{"content":{"url":"u"}}"#), JsonKind::Object).unwrap_err();
+    let error =
+        json_body::<Message>(ok_body(r#"{"content":{"url":"u"}}"#), JsonKind::Object).unwrap_err();
     assert!(
         error
             .message()
@@ -369,14 +387,21 @@ fn json_bodies() {
             .is_none()
     );
     assert!(
-        optional_json_body::<Message>(ok_body(r#"{"type":"t","content":{"url":"u"}}"#), JsonKind::Object)
-            .unwrap()
-            .is_some()
+        optional_json_body::<Message>(
+            ok_body(r#"{"type":"t","content":{"url":"u"}}"#),
+            JsonKind::Object
+        )
+        .unwrap()
+        .is_some()
     );
     assert!(optional_json_body::<Message>(ok_body("[]"), JsonKind::Object).is_err());
     // A struct is not read from an array of its fields.
-    let error = json_body::<Message>(ok_body(r#"["file", {"url": "u"}]"#), JsonKind::Object).unwrap_err();
-    assert_eq!(error.message(), "invalid request body: expected a JSON object");
+    let error =
+        json_body::<Message>(ok_body(r#"["file", {"url": "u"}]"#), JsonKind::Object).unwrap_err();
+    assert_eq!(
+        error.message(),
+        "invalid request body: expected a JSON object"
+    );
     assert!(json_body::<Vec<u8>>(ok_body("{}"), JsonKind::Array).is_err());
 }
 

@@ -16,7 +16,11 @@ use crate::sandbox::{PLUGIN, Running, config, text_message};
 const SECRET: &str = "whsec-bot-test";
 
 /// The conversation's messages, once it holds `count` of them (within ten seconds).
-async fn messages_once(client: &Client<tier::Plugin>, session_id: &str, count: usize) -> Vec<ConversationMessage> {
+async fn messages_once(
+    client: &Client<tier::Plugin>,
+    session_id: &str,
+    count: usize,
+) -> Vec<ConversationMessage> {
     let conversations = client.website_conversation();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
@@ -34,8 +38,14 @@ async fn messages_once(client: &Client<tier::Plugin>, session_id: &str, count: u
 #[tokio::test]
 async fn the_bot_answers_a_visitor_in_the_same_conversation() {
     // The bot first, so the sandbox knows where to deliver.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind the bot");
-    let hook = format!("http://{}{}", listener.local_addr().expect("address"), bot::HOOK_PATH);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind the bot");
+    let hook = format!(
+        "http://{}{}",
+        listener.local_addr().expect("address"),
+        bot::HOOK_PATH
+    );
     let config = Config {
         webhooks: Some(WebhookConfig {
             retry_delay: Duration::from_millis(50),
@@ -63,7 +73,11 @@ async fn the_bot_answers_a_visitor_in_the_same_conversation() {
         .expect("a conversation");
     let session_id = created.session_id.expect("the new session id");
     conversations
-        .send_message_in_conversation(SEED_WEBSITE_ID, &session_id, &text_message("user", "Where is my order?"))
+        .send_message_in_conversation(
+            SEED_WEBSITE_ID,
+            &session_id,
+            &text_message("user", "Where is my order?"),
+        )
         .await
         .expect("the visitor's message");
 
@@ -81,7 +95,11 @@ async fn the_bot_answers_a_visitor_in_the_same_conversation() {
 
     // An operator's own message is not a `message:send`: the bot stays quiet.
     conversations
-        .send_message_in_conversation(SEED_WEBSITE_ID, &session_id, &text_message("operator", "Hello, let me check."))
+        .send_message_in_conversation(
+            SEED_WEBSITE_ID,
+            &session_id,
+            &text_message("operator", "Hello, let me check."),
+        )
         .await
         .expect("the operator's message");
     tokio::time::sleep(Duration::from_millis(500)).await;

@@ -61,7 +61,11 @@ impl Seen {
 
     /// The last path segment, as a page number.
     fn page(&self) -> u32 {
-        self.path.rsplit('/').next().and_then(|page| page.parse().ok()).expect("a page number")
+        self.path
+            .rsplit('/')
+            .next()
+            .and_then(|page| page.parse().ok())
+            .expect("a page number")
     }
 
     /// The value of one query parameter.
@@ -94,7 +98,11 @@ impl Reply {
 
     /// A success envelope around `data`.
     fn ok(data: Value) -> Self {
-        Self::raw(200, "application/json", json!({"error": false, "reason": "resolved", "data": data}).to_string())
+        Self::raw(
+            200,
+            "application/json",
+            json!({"error": false, "reason": "resolved", "data": data}).to_string(),
+        )
     }
 
     /// An error envelope with a message.
@@ -146,7 +154,9 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 /// Starts a server answering `script(n, request)` to its n-th request (from 0).
 async fn serve(script: impl Fn(usize, &Seen) -> Reply + Send + Sync + 'static) -> Server {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a loopback port");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a loopback port");
     let addr = listener.local_addr().expect("a local address");
     let seen = Log::default();
     let state: (Log, Script) = (seen.clone(), Arc::new(script));
@@ -159,7 +169,9 @@ async fn serve(script: impl Fn(usize, &Seen) -> Reply + Send + Sync + 'static) -
 
 async fn handle(State((seen, script)): State<(Log, Script)>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
-    let body = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+    let body = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
     let request = Seen {
         method: parts.method.to_string(),
         path: parts.uri.path().to_owned(),
@@ -180,7 +192,9 @@ async fn handle(State((seen, script)): State<(Log, Script)>, request: Request) -
     let mut response = Response::new(Body::from(reply.body));
     *response.status_mut() = StatusCode::from_u16(reply.status).expect("a valid status");
     for (name, value) in reply.headers {
-        response.headers_mut().insert(name, HeaderValue::from_str(&value).expect("a header value"));
+        response
+            .headers_mut()
+            .insert(name, HeaderValue::from_str(&value).expect("a header value"));
     }
     response
 }
@@ -188,7 +202,9 @@ async fn handle(State((seen, script)): State<(Log, Script)>, request: Request) -
 /// Starts a raw TCP server that reads each request, then sends a `200` announcing a longer
 /// body than it sends, and closes the connection. Returns its address and the arrival times.
 async fn serve_truncated() -> (SocketAddr, Arc<Mutex<Vec<Instant>>>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a loopback port");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a loopback port");
     let addr = listener.local_addr().expect("a local address");
     let arrivals = Arc::new(Mutex::new(Vec::new()));
     let log = arrivals.clone();
@@ -322,7 +338,10 @@ async fn collect<S: Stream>(stream: S) -> Vec<S::Item> {
 
 fn assert_secret_free(text: &str) {
     assert!(!text.contains(KEY), "the key leaked: {text}");
-    assert!(!text.contains(BASIC_TOKEN), "the encoded credentials leaked: {text}");
+    assert!(
+        !text.contains(BASIC_TOKEN),
+        "the encoded credentials leaked: {text}"
+    );
 }
 
 /// Checks the `Display` and `Debug` of an error and of every error in its source chain.
@@ -338,9 +357,15 @@ fn assert_error_secret_free(error: &Error) {
 /// Every request must carry the credentials in `Authorization` and the tier header.
 fn assert_authenticated(seen: &[Seen], tier: &str) {
     for request in seen {
-        assert_eq!(request.header("authorization"), Some(format!("Basic {BASIC_TOKEN}").as_str()), "{request:?}");
+        assert_eq!(
+            request.header("authorization"),
+            Some(format!("Basic {BASIC_TOKEN}").as_str()),
+            "{request:?}"
+        );
         assert_eq!(request.header("x-crisp-tier"), Some(tier), "{request:?}");
-        assert!(!request.path.contains(KEY) && !request.query.as_deref().unwrap_or("").contains(KEY));
+        assert!(
+            !request.path.contains(KEY) && !request.query.as_deref().unwrap_or("").contains(KEY)
+        );
     }
 }
 
@@ -366,15 +391,24 @@ async fn rate_limit_with_retry_after_waits_then_succeeds() {
     assert_eq!(answer.state, Some(ConversationState::Unresolved));
     assert_eq!(answer.is_verified, Some(true));
     assert_eq!(answer.created_at, Some(1_710_339_800_000));
-    assert_eq!(answer.last_message.as_deref(), Some("Could you send me the invoice?"));
+    assert_eq!(
+        answer.last_message.as_deref(),
+        Some("Could you send me the invoice?")
+    );
     let seen = server.seen();
     assert_eq!(seen.len(), 2);
     // The client waited for what `Retry-After` asked, not its own 20 ms backoff.
     let gap = seen[1].at - seen[0].at;
-    assert!(gap >= Duration::from_millis(950), "the retry came after {gap:?}");
+    assert!(
+        gap >= Duration::from_millis(950),
+        "the retry came after {gap:?}"
+    );
     for request in &seen {
         assert_eq!(request.method, "GET");
-        assert_eq!(request.path, format!("/v1/website/{WEBSITE}/conversation/{SESSION}"));
+        assert_eq!(
+            request.path,
+            format!("/v1/website/{WEBSITE}/conversation/{SESSION}")
+        );
     }
     assert_authenticated(&seen, "plugin");
 }
@@ -410,7 +444,11 @@ async fn server_errors_are_retried_for_a_get_until_success() {
     })
     .await;
     let client = plugin_client(&server.base_url(), fast(4));
-    let answer = client.website_conversation().get_conversation(WEBSITE, SESSION).await.expect("the third attempt succeeds");
+    let answer = client
+        .website_conversation()
+        .get_conversation(WEBSITE, SESSION)
+        .await
+        .expect("the third attempt succeeds");
     assert_eq!(answer.session_id, SESSION);
     assert_eq!(server.count(), 3);
 
@@ -421,7 +459,10 @@ async fn server_errors_are_retried_for_a_get_until_success() {
         })
         .await;
         let client = plugin_client(&server.base_url(), fast(4));
-        let outcome = client.website_conversation().get_conversation(WEBSITE, SESSION).await;
+        let outcome = client
+            .website_conversation()
+            .get_conversation(WEBSITE, SESSION)
+            .await;
         assert!(outcome.is_ok(), "{status}: {outcome:?}");
         assert_eq!(server.count(), 2, "{status}");
     }
@@ -436,7 +477,13 @@ async fn server_errors_are_not_retried_for_a_post() {
         .send_message_in_conversation(WEBSITE, SESSION, &new_message())
         .await
         .expect_err("503 is an error");
-    let Error::Api { operation, status, reason, message } = &error else {
+    let Error::Api {
+        operation,
+        status,
+        reason,
+        message,
+    } = &error
+    else {
         panic!("expected an API error, got {error:?}");
     };
     assert_eq!(*operation, "sendMessageInConversation");
@@ -454,19 +501,30 @@ async fn server_errors_are_not_retried_for_a_post() {
 async fn rate_limit_forever_gives_up_after_max_attempts() {
     let server = serve(|_, _| Reply::error(429, "rate_limited", "slow down")).await;
     let client = plugin_client(&server.base_url(), fast(3));
-    let error = client.website_conversation().get_conversation(WEBSITE, SESSION).await.expect_err("always limited");
+    let error = client
+        .website_conversation()
+        .get_conversation(WEBSITE, SESSION)
+        .await
+        .expect_err("always limited");
     assert_eq!(server.count(), 3);
     assert_eq!(error.reason(), Some(&Reason::RateLimited));
     assert_eq!(error.status(), Some(StatusCode::TOO_MANY_REQUESTS));
     assert_eq!(error.message(), Some("slow down"));
     assert!(error.is_rate_limited() && error.is_retryable());
-    assert_eq!(error.to_string(), "getConversation: rate_limited (429): slow down");
+    assert_eq!(
+        error.to_string(),
+        "getConversation: rate_limited (429): slow down"
+    );
     assert_error_secret_free(&error);
 
     // Without an envelope the reason still comes from the status.
     let server = serve(|_, _| Reply::raw(429, "text/plain", "")).await;
     let client = plugin_client(&server.base_url(), fast(2));
-    let error = client.website_conversation().get_conversation(WEBSITE, SESSION).await.expect_err("always limited");
+    let error = client
+        .website_conversation()
+        .get_conversation(WEBSITE, SESSION)
+        .await
+        .expect_err("always limited");
     assert_eq!(server.count(), 2);
     assert_eq!(error.reason(), Some(&Reason::RateLimited));
     assert_eq!(error.message(), None);
@@ -476,13 +534,21 @@ async fn rate_limit_forever_gives_up_after_max_attempts() {
 async fn disabled_retries_send_once() {
     let server = serve(|_, _| Reply::error(429, "rate_limited", "slow down")).await;
     let client = plugin_client(&server.base_url(), RetryPolicy::disabled());
-    let error = client.website_conversation().get_conversation(WEBSITE, SESSION).await.expect_err("limited");
+    let error = client
+        .website_conversation()
+        .get_conversation(WEBSITE, SESSION)
+        .await
+        .expect_err("limited");
     assert!(error.is_rate_limited());
     assert_eq!(server.count(), 1);
 
     let server = serve(|_, _| Reply::raw(503, "text/plain", "down")).await;
     let client = plugin_client(&server.base_url(), RetryPolicy::disabled());
-    let error = client.website_conversation().get_conversation(WEBSITE, SESSION).await.expect_err("down");
+    let error = client
+        .website_conversation()
+        .get_conversation(WEBSITE, SESSION)
+        .await
+        .expect_err("down");
     assert_eq!(error.status(), Some(StatusCode::SERVICE_UNAVAILABLE));
     assert_eq!(server.count(), 1);
     assert_error_secret_free(&error);
@@ -490,15 +556,28 @@ async fn disabled_retries_send_once() {
 
 #[tokio::test]
 async fn retry_after_beyond_the_time_budget_gives_up_at_once() {
-    let server = serve(|_, _| Reply::error(429, "rate_limited", "come back later").header("retry-after", "30")).await;
-    let client = plugin_client(&server.base_url(), fast(5).with_max_elapsed(Duration::from_secs(2)));
+    let server = serve(|_, _| {
+        Reply::error(429, "rate_limited", "come back later").header("retry-after", "30")
+    })
+    .await;
+    let client = plugin_client(
+        &server.base_url(),
+        fast(5).with_max_elapsed(Duration::from_secs(2)),
+    );
     let started = Instant::now();
-    let error = client.website_conversation().get_conversation(WEBSITE, SESSION).await.expect_err("limited");
+    let error = client
+        .website_conversation()
+        .get_conversation(WEBSITE, SESSION)
+        .await
+        .expect_err("limited");
     let elapsed = started.elapsed();
     assert!(error.is_rate_limited(), "{error:?}");
     assert_eq!(server.count(), 1);
     // Waiting 30 s would overrun the 2 s budget: the client returns without sleeping.
-    assert!(elapsed < Duration::from_secs(2), "returned after {elapsed:?}");
+    assert!(
+        elapsed < Duration::from_secs(2),
+        "returned after {elapsed:?}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -517,12 +596,28 @@ async fn timeouts_are_retried_for_a_get_only() {
         .build()
         .expect("a client");
     let started = Instant::now();
-    let error = client.website_conversation().get_conversation(WEBSITE, SESSION).await.expect_err("too slow");
-    assert!(matches!(error, Error::Timeout { operation: "getConversation" }), "{error:?}");
+    let error = client
+        .website_conversation()
+        .get_conversation(WEBSITE, SESSION)
+        .await
+        .expect_err("too slow");
+    assert!(
+        matches!(
+            error,
+            Error::Timeout {
+                operation: "getConversation"
+            }
+        ),
+        "{error:?}"
+    );
     assert!(error.is_timeout() && error.is_retryable());
     assert_eq!(error.to_string(), "getConversation: the request timed out");
     assert_eq!(server.count(), 3);
-    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
     assert_error_secret_free(&error);
 
     let server = serve(slow).await;
@@ -538,7 +633,15 @@ async fn timeouts_are_retried_for_a_get_only() {
         .send_message_in_conversation(WEBSITE, SESSION, &new_message())
         .await
         .expect_err("too slow");
-    assert!(matches!(error, Error::Timeout { operation: "sendMessageInConversation" }), "{error:?}");
+    assert!(
+        matches!(
+            error,
+            Error::Timeout {
+                operation: "sendMessageInConversation"
+            }
+        ),
+        "{error:?}"
+    );
     assert_eq!(server.count(), 1);
 }
 
@@ -546,8 +649,21 @@ async fn timeouts_are_retried_for_a_get_only() {
 async fn truncated_bodies_fail_and_are_retried_for_a_get_only() {
     let (addr, arrivals) = serve_truncated().await;
     let client = plugin_client(&format!("http://{addr}/v1"), fast(3));
-    let error = client.website_conversation().get_conversation(WEBSITE, SESSION).await.expect_err("truncated");
-    assert!(matches!(error, Error::Transport { operation: "getConversation", .. }), "{error:?}");
+    let error = client
+        .website_conversation()
+        .get_conversation(WEBSITE, SESSION)
+        .await
+        .expect_err("truncated");
+    assert!(
+        matches!(
+            error,
+            Error::Transport {
+                operation: "getConversation",
+                ..
+            }
+        ),
+        "{error:?}"
+    );
     assert!(error.is_retryable());
     assert_eq!(lock(&arrivals).len(), 3);
     assert_error_secret_free(&error);
@@ -559,18 +675,39 @@ async fn truncated_bodies_fail_and_are_retried_for_a_get_only() {
         .send_message_in_conversation(WEBSITE, SESSION, &new_message())
         .await
         .expect_err("truncated");
-    assert!(matches!(error, Error::Transport { operation: "sendMessageInConversation", .. }), "{error:?}");
+    assert!(
+        matches!(
+            error,
+            Error::Transport {
+                operation: "sendMessageInConversation",
+                ..
+            }
+        ),
+        "{error:?}"
+    );
     assert_eq!(lock(&arrivals).len(), 1);
     assert_error_secret_free(&error);
 }
 
 #[tokio::test]
 async fn html_instead_of_json_is_a_decode_error() {
-    let page = "<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>";
+    let page =
+        "<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>";
     let server = serve(move |_, _| Reply::raw(200, "text/html; charset=utf-8", page)).await;
     let client = plugin_client(&server.base_url(), fast(3));
-    let error = client.website_conversation().get_conversation(WEBSITE, SESSION).await.expect_err("not JSON");
-    let Error::Decode { operation, status, path, message, excerpt } = &error else {
+    let error = client
+        .website_conversation()
+        .get_conversation(WEBSITE, SESSION)
+        .await
+        .expect_err("not JSON");
+    let Error::Decode {
+        operation,
+        status,
+        path,
+        message,
+        excerpt,
+    } = &error
+    else {
         panic!("expected a decode error, got {error:?}");
     };
     assert_eq!(*operation, "getConversation");
@@ -579,7 +716,12 @@ async fn html_instead_of_json_is_a_decode_error() {
     assert!(message.contains("text/html"), "{message}");
     assert_eq!(excerpt, page);
     assert!(!error.is_retryable());
-    assert!(error.to_string().starts_with("getConversation: could not decode the response (200) at `.`"), "{error}");
+    assert!(
+        error
+            .to_string()
+            .starts_with("getConversation: could not decode the response (200) at `.`"),
+        "{error}"
+    );
     assert_eq!(server.count(), 1);
     assert_error_secret_free(&error);
 }
@@ -598,7 +740,14 @@ async fn a_wrong_field_type_names_its_json_path() {
         .list_people_profiles(WEBSITE, 1, &ListPeopleProfilesOptions::default())
         .await
         .expect_err("a number where a string belongs");
-    let Error::Decode { operation, path, message, excerpt, .. } = &error else {
+    let Error::Decode {
+        operation,
+        path,
+        message,
+        excerpt,
+        ..
+    } = &error
+    else {
         panic!("expected a decode error, got {error:?}");
     };
     assert_eq!(*operation, "listPeopleProfiles");
@@ -607,7 +756,10 @@ async fn a_wrong_field_type_names_its_json_path() {
     let start = excerpt.strip_suffix('…').expect("a long body is cut");
     assert_eq!(start.chars().count(), 200);
     assert!(body.starts_with(start), "{excerpt}");
-    assert!(error.to_string().contains("at `data[1].people_id`"), "{error}");
+    assert!(
+        error.to_string().contains("at `data[1].people_id`"),
+        "{error}"
+    );
     assert_eq!(server.count(), 1);
     assert_error_secret_free(&error);
 }
@@ -630,17 +782,36 @@ async fn head_operations_answer_booleans() {
     .await;
     let client = plugin_client(&server.base_url(), fast(3));
     let people = client.website_people();
-    assert!(people.check_people_profile_exists(WEBSITE, "known").await.expect("200"));
-    assert!(!people.check_people_profile_exists(WEBSITE, "unknown").await.expect("404"));
-    let error = people.check_people_profile_exists(WEBSITE, "forbidden").await.expect_err("403");
+    assert!(
+        people
+            .check_people_profile_exists(WEBSITE, "known")
+            .await
+            .expect("200")
+    );
+    assert!(
+        !people
+            .check_people_profile_exists(WEBSITE, "unknown")
+            .await
+            .expect("404")
+    );
+    let error = people
+        .check_people_profile_exists(WEBSITE, "forbidden")
+        .await
+        .expect_err("403");
     assert_eq!(error.status(), Some(StatusCode::FORBIDDEN));
     assert_eq!(error.reason(), Some(&Reason::NotAllowed));
     assert!(!error.is_retryable());
     assert_error_secret_free(&error);
     let seen = server.seen();
     assert_eq!(seen.len(), 3);
-    assert!(seen.iter().all(|request| request.method == "HEAD"), "{seen:?}");
-    assert_eq!(seen[0].path, format!("/v1/website/{WEBSITE}/people/profile/known"));
+    assert!(
+        seen.iter().all(|request| request.method == "HEAD"),
+        "{seen:?}"
+    );
+    assert_eq!(
+        seen[0].path,
+        format!("/v1/website/{WEBSITE}/people/profile/known")
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -656,21 +827,35 @@ async fn page_stream_reads_until_an_empty_page() {
     })
     .await;
     let client = plugin_client(&server.base_url(), fast(3));
-    let items = collect(client.website_people().list_people_profiles_stream(WEBSITE, &ListPeopleProfilesOptions::default())).await;
+    let items = collect(
+        client
+            .website_people()
+            .list_people_profiles_stream(WEBSITE, &ListPeopleProfilesOptions::default()),
+    )
+    .await;
     let ids: Vec<String> = items
         .into_iter()
         .map(|item| item.expect("every page decodes").people_id.expect("an id"))
         .collect();
     assert_eq!(ids, ["p1-a", "p1-b", "p2-a", "p2-b"]);
-    let paths: Vec<String> = server.seen().into_iter().map(|request| request.path).collect();
-    let expected: Vec<String> = (1..=3).map(|page| format!("/v1/website/{WEBSITE}/people/profiles/{page}")).collect();
+    let paths: Vec<String> = server
+        .seen()
+        .into_iter()
+        .map(|request| request.path)
+        .collect();
+    let expected: Vec<String> = (1..=3)
+        .map(|page| format!("/v1/website/{WEBSITE}/people/profiles/{page}"))
+        .collect();
     assert_eq!(paths, expected);
 }
 
 #[tokio::test]
 async fn page_stream_sends_the_same_filters_on_every_page() {
     let server = serve(|_, request| match request.page() {
-        page @ (1 | 2) => Reply::ok(json!([conversation(&format!("s{page}-a")), conversation(&format!("s{page}-b"))])),
+        page @ (1 | 2) => Reply::ok(json!([
+            conversation(&format!("s{page}-a")),
+            conversation(&format!("s{page}-b"))
+        ])),
         _ => Reply::ok(json!([])),
     })
     .await;
@@ -680,60 +865,116 @@ async fn page_stream_sends_the_same_filters_on_every_page() {
         filter_unread: Some(true),
         filter_inbox_id: Some("inbox 1/sales".to_owned()),
         search_type: Some(ListConversationsSearchType::Filter),
-        search_query: Some(ListConversationsSearchQuery::List(vec![ConversationSearchFilter {
-            criterion: "meta.segments".to_owned(),
-            query: vec!["vip".to_owned()],
-            model: "session".to_owned(),
-            operator: "has".to_owned(),
-        }])),
+        search_query: Some(ListConversationsSearchQuery::List(vec![
+            ConversationSearchFilter {
+                criterion: "meta.segments".to_owned(),
+                query: vec!["vip".to_owned()],
+                model: "session".to_owned(),
+                operator: "has".to_owned(),
+            },
+        ])),
         search_operator: Some(ListConversationsSearchOperator::And),
         ..Default::default()
     };
-    let items = collect(client.website_conversation().list_conversations_stream(WEBSITE, &options)).await;
-    let ids: Vec<String> = items.into_iter().map(|item| item.expect("every page decodes").session_id).collect();
+    let items = collect(
+        client
+            .website_conversation()
+            .list_conversations_stream(WEBSITE, &options),
+    )
+    .await;
+    let ids: Vec<String> = items
+        .into_iter()
+        .map(|item| item.expect("every page decodes").session_id)
+        .collect();
     assert_eq!(ids, ["s1-a", "s1-b", "s2-a", "s2-b"]);
     let seen = server.seen();
     assert_eq!(seen.len(), 3);
     let first = seen[0].query.clone().expect("a query string");
     for (request, page) in seen.iter().zip(1..) {
-        assert_eq!(request.path, format!("/v1/website/{WEBSITE}/conversations/{page}"));
-        assert_eq!(request.query.as_deref(), Some(first.as_str()), "page {page}");
+        assert_eq!(
+            request.path,
+            format!("/v1/website/{WEBSITE}/conversations/{page}")
+        );
+        assert_eq!(
+            request.query.as_deref(),
+            Some(first.as_str()),
+            "page {page}"
+        );
     }
     assert_eq!(seen[0].query_param("per_page").as_deref(), Some("2"));
     assert_eq!(seen[0].query_param("filter_unread").as_deref(), Some("1"));
-    assert_eq!(seen[0].query_param("search_type").as_deref(), Some("filter"));
-    assert_eq!(seen[0].query_param("search_operator").as_deref(), Some("and"));
-    assert!(seen[0].query_param("search_query").is_some_and(|query| query.contains("meta.segments")), "{first}");
-    assert!(seen[0].query_param("filter_inbox_id").is_some_and(|inbox| !inbox.contains(' ') && !inbox.contains('/')), "{first}");
+    assert_eq!(
+        seen[0].query_param("search_type").as_deref(),
+        Some("filter")
+    );
+    assert_eq!(
+        seen[0].query_param("search_operator").as_deref(),
+        Some("and")
+    );
+    assert!(
+        seen[0]
+            .query_param("search_query")
+            .is_some_and(|query| query.contains("meta.segments")),
+        "{first}"
+    );
+    assert!(
+        seen[0]
+            .query_param("filter_inbox_id")
+            .is_some_and(|inbox| !inbox.contains(' ') && !inbox.contains('/')),
+        "{first}"
+    );
 }
 
 #[tokio::test]
 async fn history_stream_goes_back_with_timestamp_before() {
-    let server = serve(|_, request| match request.query_param("timestamp_before").as_deref() {
-        // The first page is in chronological order: the cursor is its oldest timestamp, not its last.
-        None => Reply::ok(json!([message(1, 1_000), message(2, 2_000), message(3, 3_000)])),
-        Some("1000") => Reply::ok(json!([message(-2, 500), message(-1, 800)])),
-        _ => Reply::ok(json!([])),
-    })
+    let server = serve(
+        |_, request| match request.query_param("timestamp_before").as_deref() {
+            // The first page is in chronological order: the cursor is its oldest timestamp, not its last.
+            None => Reply::ok(json!([
+                message(1, 1_000),
+                message(2, 2_000),
+                message(3, 3_000)
+            ])),
+            Some("1000") => Reply::ok(json!([message(-2, 500), message(-1, 800)])),
+            _ => Reply::ok(json!([])),
+        },
+    )
     .await;
     let client = plugin_client(&server.base_url(), fast(3));
-    let items = collect(client.website_conversation().get_messages_in_conversation_stream(
-        WEBSITE,
-        SESSION,
-        &GetMessagesInConversationOptions::default(),
-    ))
+    let items = collect(
+        client
+            .website_conversation()
+            .get_messages_in_conversation_stream(
+                WEBSITE,
+                SESSION,
+                &GetMessagesInConversationOptions::default(),
+            ),
+    )
     .await;
     let timestamps: Vec<u64> = items
         .into_iter()
-        .map(|item| item.expect("every page decodes").timestamp.expect("a timestamp"))
+        .map(|item| {
+            item.expect("every page decodes")
+                .timestamp
+                .expect("a timestamp")
+        })
         .collect();
     assert_eq!(timestamps, [1_000, 2_000, 3_000, 500, 800]);
     let seen = server.seen();
     assert_eq!(seen.len(), 3);
     assert_eq!(seen[0].query_param("timestamp_before"), None);
-    assert_eq!(seen[1].query_param("timestamp_before").as_deref(), Some("1000"));
-    assert_eq!(seen[2].query_param("timestamp_before").as_deref(), Some("500"));
-    assert!(seen.iter().all(|request| request.path == format!("/v1/website/{WEBSITE}/conversation/{SESSION}/messages")));
+    assert_eq!(
+        seen[1].query_param("timestamp_before").as_deref(),
+        Some("1000")
+    );
+    assert_eq!(
+        seen[2].query_param("timestamp_before").as_deref(),
+        Some("500")
+    );
+    assert!(
+        seen.iter().all(|request| request.path
+            == format!("/v1/website/{WEBSITE}/conversation/{SESSION}/messages"))
+    );
 }
 
 #[tokio::test]
@@ -744,10 +985,21 @@ async fn an_error_on_page_two_ends_the_stream() {
     })
     .await;
     let client = plugin_client(&server.base_url(), fast(3));
-    let items = collect(client.website_people().list_people_profiles_stream(WEBSITE, &ListPeopleProfilesOptions::default())).await;
+    let items = collect(
+        client
+            .website_people()
+            .list_people_profiles_stream(WEBSITE, &ListPeopleProfilesOptions::default()),
+    )
+    .await;
     assert_eq!(items.len(), 3, "{items:?}");
-    assert_eq!(items[0].as_ref().expect("page 1").people_id.as_deref(), Some("p1-a"));
-    assert_eq!(items[1].as_ref().expect("page 1").people_id.as_deref(), Some("p1-b"));
+    assert_eq!(
+        items[0].as_ref().expect("page 1").people_id.as_deref(),
+        Some("p1-a")
+    );
+    assert_eq!(
+        items[1].as_ref().expect("page 1").people_id.as_deref(),
+        Some("p1-b")
+    );
     let error = items[2].as_ref().expect_err("page 2 fails");
     assert_eq!(error.status(), Some(StatusCode::FORBIDDEN));
     assert_eq!(error.reason(), Some(&Reason::NotAllowed));
@@ -770,7 +1022,11 @@ fn env(tier: Option<&str>, base_url: &str) -> impl Fn(&str) -> Option<String> {
     if let Some(tier) = tier {
         vars.push(("CRISP_TIER", tier.to_owned()));
     }
-    move |name| vars.iter().find(|(var, _)| *var == name).map(|(_, value)| value.clone())
+    move |name| {
+        vars.iter()
+            .find(|(var, _)| *var == name)
+            .map(|(_, value)| value.clone())
+    }
 }
 
 /// What `Client::<T>::from_env` does, reading `vars` instead of the process environment
@@ -786,25 +1042,39 @@ async fn the_tier_is_checked_at_run_time() {
     let vars = |tier| env(tier, &base_url);
 
     // `CRISP_TIER` names the other tier.
-    let error = from_vars::<tier::Plugin>(vars(Some("user"))).expect_err("a user token for a plugin client");
+    let error = from_vars::<tier::Plugin>(vars(Some("user")))
+        .expect_err("a user token for a plugin client");
     assert!(matches!(error, Error::Config { .. }), "{error:?}");
-    assert!(error.to_string().contains("`user`") && error.to_string().contains("`plugin`"), "{error}");
+    assert!(
+        error.to_string().contains("`user`") && error.to_string().contains("`plugin`"),
+        "{error}"
+    );
     assert_error_secret_free(&error);
-    let error = from_vars::<tier::User>(vars(Some("plugin"))).expect_err("a plugin token for a user client");
+    let error = from_vars::<tier::User>(vars(Some("plugin")))
+        .expect_err("a plugin token for a user client");
     assert!(matches!(error, Error::Config { .. }), "{error:?}");
     assert_error_secret_free(&error);
     // A configuration read for any tier, handed to a client of the other one.
-    let config = ClientConfig::from_lookup(vars(Some("user")), None).expect("a complete environment");
-    let error = Client::<tier::Plugin>::from_config(config).expect_err("a user token in a plugin client");
+    let config =
+        ClientConfig::from_lookup(vars(Some("user")), None).expect("a complete environment");
+    let error =
+        Client::<tier::Plugin>::from_config(config).expect_err("a user token in a plugin client");
     assert!(matches!(error, Error::Config { .. }), "{error:?}");
     assert!(error.to_string().contains("tier `user`"), "{error}");
     assert_error_secret_free(&error);
     // No such tier, or no tier where the client's type does not fix one.
     let error = from_vars::<tier::Plugin>(vars(Some("admin"))).expect_err("no such tier");
-    assert!(matches!(error, Error::Config { .. }) && error.to_string().contains("CRISP_TIER"), "{error:?}");
+    assert!(
+        matches!(error, Error::Config { .. }) && error.to_string().contains("CRISP_TIER"),
+        "{error:?}"
+    );
     assert_error_secret_free(&error);
-    let error = from_vars::<tier::Dynamic>(vars(None)).expect_err("a dynamic client needs CRISP_TIER");
-    assert!(matches!(error, Error::Config { .. }) && error.to_string().contains("CRISP_TIER"), "{error:?}");
+    let error =
+        from_vars::<tier::Dynamic>(vars(None)).expect_err("a dynamic client needs CRISP_TIER");
+    assert!(
+        matches!(error, Error::Config { .. }) && error.to_string().contains("CRISP_TIER"),
+        "{error:?}"
+    );
     assert_error_secret_free(&error);
 
     let plugin = from_vars::<tier::Plugin>(vars(Some("plugin"))).expect("the right tier");
@@ -814,9 +1084,21 @@ async fn the_tier_is_checked_at_run_time() {
     assert_eq!(implied.tier(), Tier::Plugin);
     let dynamic = from_vars::<tier::Dynamic>(vars(Some("user"))).expect("any tier");
     assert_eq!(dynamic.tier(), Tier::User);
-    plugin.website_conversation().get_conversation(WEBSITE, SESSION).await.expect("plugin call");
-    implied.website_conversation().get_conversation(WEBSITE, SESSION).await.expect("plugin call");
-    dynamic.website_conversation().get_conversation(WEBSITE, SESSION).await.expect("user call");
+    plugin
+        .website_conversation()
+        .get_conversation(WEBSITE, SESSION)
+        .await
+        .expect("plugin call");
+    implied
+        .website_conversation()
+        .get_conversation(WEBSITE, SESSION)
+        .await
+        .expect("plugin call");
+    dynamic
+        .website_conversation()
+        .get_conversation(WEBSITE, SESSION)
+        .await
+        .expect("user call");
     let seen = server.seen();
     assert_eq!(seen.len(), 3);
     assert_authenticated(&seen[..2], "plugin");
@@ -825,7 +1107,9 @@ async fn the_tier_is_checked_at_run_time() {
 
 #[tokio::test]
 async fn the_key_stays_out_of_debug_output() {
-    let builder = Client::builder().plugin(IDENTIFIER, KEY).base_url("http://127.0.0.1:9/v1");
+    let builder = Client::builder()
+        .plugin(IDENTIFIER, KEY)
+        .base_url("http://127.0.0.1:9/v1");
     let debug = format!("{builder:?}");
     assert_secret_free(&debug);
     assert!(debug.contains(IDENTIFIER), "{debug}");
@@ -833,11 +1117,16 @@ async fn the_key_stays_out_of_debug_output() {
     let debug = format!("{client:?} {:?}", client.website_conversation());
     assert_secret_free(&debug);
     assert!(debug.contains(IDENTIFIER), "{debug}");
-    let config = ClientConfig::from_lookup(env(Some("plugin"), "http://127.0.0.1:9/v1"), None).expect("a complete environment");
+    let config = ClientConfig::from_lookup(env(Some("plugin"), "http://127.0.0.1:9/v1"), None)
+        .expect("a complete environment");
     assert_secret_free(&format!("{config:?}"));
-    let user = Client::builder().user(IDENTIFIER, KEY).build().expect("a client");
+    let user = Client::builder()
+        .user(IDENTIFIER, KEY)
+        .build()
+        .expect("a client");
     assert_secret_free(&format!("{user:?}"));
-    let dynamic = Client::builder().credentials(crisp_client::Credentials::new(IDENTIFIER, KEY, Tier::User));
+    let dynamic =
+        Client::builder().credentials(crisp_client::Credentials::new(IDENTIFIER, KEY, Tier::User));
     assert_secret_free(&format!("{dynamic:?}"));
     // A base URL carrying credentials is refused without repeating them.
     let error = Client::builder()
@@ -911,23 +1200,34 @@ async fn tracing_names_the_call_but_never_the_key_or_the_body() {
         "retrying",
         "failure=status 429",
     ] {
-        assert!(output.contains(expected), "`{expected}` is missing from:\n{output}");
+        assert!(
+            output.contains(expected),
+            "`{expected}` is missing from:\n{output}"
+        );
     }
     // The span's final fields, written when it closes: the last attempt and its status.
     let close = output
         .lines()
         .find(|line| line.contains("crisp.call{") && line.contains(": close "))
         .unwrap_or_else(|| panic!("no close line in:\n{output}"));
-    assert!(close.contains("attempt=2") && close.contains("status=200"), "{close}");
+    assert!(
+        close.contains("attempt=2") && close.contains("status=200"),
+        "{close}"
+    );
     assert_secret_free(&output);
-    assert!(!output.contains(BODY_MARKER), "the request body leaked:\n{output}");
+    assert!(
+        !output.contains(BODY_MARKER),
+        "the request body leaked:\n{output}"
+    );
 }
 
 #[tokio::test]
 async fn refused_connections_are_retried_even_for_a_post() {
     // A port nothing listens on any more.
     let addr = {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a loopback port");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a loopback port");
         listener.local_addr().expect("a local address")
     };
     let client = plugin_client(&format!("http://{addr}/v1"), fast(3));
@@ -938,14 +1238,29 @@ async fn refused_connections_are_retried_even_for_a_post() {
         .await
         .expect_err("nothing listens");
     drop(guard);
-    assert!(matches!(error, Error::Transport { operation: "sendMessageInConversation", .. }), "{error:?}");
+    assert!(
+        matches!(
+            error,
+            Error::Transport {
+                operation: "sendMessageInConversation",
+                ..
+            }
+        ),
+        "{error:?}"
+    );
     assert!(error.is_retryable());
     assert_error_secret_free(&error);
     // Nothing reached a server, so the tracing output is what counts the attempts.
     let output = buffer.text();
-    let retries = output.lines().filter(|line| line.contains("crisp.call") && line.contains(": retrying")).count();
+    let retries = output
+        .lines()
+        .filter(|line| line.contains("crisp.call") && line.contains(": retrying"))
+        .count();
     assert_eq!(retries, 2, "{output}");
     assert!(output.contains("attempt=3"), "{output}");
     assert_secret_free(&output);
-    assert!(!output.contains(BODY_MARKER), "the request body leaked:\n{output}");
+    assert!(
+        !output.contains(BODY_MARKER),
+        "the request body leaked:\n{output}"
+    );
 }

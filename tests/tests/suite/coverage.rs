@@ -8,10 +8,14 @@ use crisp_codegen::coverage::{coverage, parse_reference};
 #[test]
 fn the_spec_covers_every_public_and_internal_route_and_is_typed() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let spec = crisp_codegen::load::load_path(&root.join("spec/crisp.yaml"), "spec/crisp.yaml").expect("the spec loads");
+    let spec = crisp_codegen::load::load_path(&root.join("spec/crisp.yaml"), "spec/crisp.yaml")
+        .expect("the spec loads");
     let api = crisp_codegen::ir::lower::lower(&spec).expect("the spec lowers");
     let mut reference = Vec::new();
-    for table in ["spec/reference/routes.tsv", "spec/reference/internal_routes.tsv"] {
+    for table in [
+        "spec/reference/routes.tsv",
+        "spec/reference/internal_routes.tsv",
+    ] {
         let text = std::fs::read_to_string(root.join(table)).expect("read the reference table");
         reference.extend(parse_reference(&text).expect("parse the reference table"));
     }
@@ -19,7 +23,11 @@ fn the_spec_covers_every_public_and_internal_route_and_is_typed() {
     assert!(report.is_complete(), "{report}");
     assert_eq!(
         report.by_status,
-        [("current".to_owned(), 225, 225), ("legacy".to_owned(), 35, 35), ("internal".to_owned(), 228, 228)],
+        [
+            ("current".to_owned(), 225, 225),
+            ("legacy".to_owned(), 35, 35),
+            ("internal".to_owned(), 228, 228)
+        ],
         "{report}"
     );
     // The 213 routes only the internal reference lists are in the spec, each marked internal.

@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 use crisp_codegen::{generate, load, write};
 
 fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_path_buf()
 }
 
 fn generate_spec() -> Vec<crisp_codegen::GeneratedFile> {
@@ -22,21 +25,37 @@ fn generating_twice_gives_identical_bytes() {
     assert_eq!(first.len(), second.len());
     for (a, b) in first.iter().zip(&second) {
         assert_eq!(a.path, b.path);
-        assert!(a.contents == b.contents, "{} differs between two runs", a.path.display());
+        assert!(
+            a.contents == b.contents,
+            "{} differs between two runs",
+            a.path.display()
+        );
     }
 }
 
 #[test]
 fn generated_is_up_to_date() {
-    let drift = write::check(&workspace().join("generated"), &generate_spec()).expect("read generated/");
-    assert!(drift.is_clean(), "generated/ is stale; run `cargo xtask regen`:\n{drift}");
+    let drift =
+        write::check(&workspace().join("generated"), &generate_spec()).expect("read generated/");
+    assert!(
+        drift.is_clean(),
+        "generated/ is stale; run `cargo xtask regen`:\n{drift}"
+    );
 }
 
 #[test]
 fn every_generated_file_has_the_header() {
     for file in generate_spec() {
-        assert!(write::is_generated(&file.contents), "{} lacks the header", file.path.display());
-        assert!(file.contents.ends_with('\n'), "{} lacks a final newline", file.path.display());
+        assert!(
+            write::is_generated(&file.contents),
+            "{} lacks the header",
+            file.path.display()
+        );
+        assert!(
+            file.contents.ends_with('\n'),
+            "{} lacks a final newline",
+            file.path.display()
+        );
     }
 }
 
@@ -58,7 +77,11 @@ fn a_stale_file_is_named() {
     let report = drift.to_string();
     assert_eq!(drift.stale, vec![edited.clone()], "{report}");
     assert_eq!(drift.missing, vec![removed.clone()], "{report}");
-    assert_eq!(drift.extra, vec![PathBuf::from("models/src/extra.rs")], "{report}");
+    assert_eq!(
+        drift.extra,
+        vec![PathBuf::from("models/src/extra.rs")],
+        "{report}"
+    );
     assert!(report.contains(&edited.display().to_string()));
     let _ = std::fs::remove_dir_all(&dir);
 }

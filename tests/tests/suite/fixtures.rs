@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use crisp_codegen::{generate, load};
 
 fn fixtures(kind: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(kind);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(kind);
     let mut paths: Vec<PathBuf> = fs::read_dir(&dir)
         .expect("fixture directory")
         .map(|entry| entry.expect("fixture entry").path())
@@ -18,7 +20,10 @@ fn fixtures(kind: &str) -> Vec<PathBuf> {
 }
 
 fn name_of(path: &Path) -> String {
-    path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_owned()
+    path.file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// The generated `.rs` files of one crate, joined with a line naming each.
@@ -34,11 +39,16 @@ fn crate_source(files: &[crisp_codegen::GeneratedFile], krate: &str) -> String {
 #[test]
 fn valid_fixtures_generate() {
     let paths = fixtures("valid");
-    assert!(paths.len() >= 15, "expected at least 15 valid fixtures, found {}", paths.len());
+    assert!(
+        paths.len() >= 15,
+        "expected at least 15 valid fixtures, found {}",
+        paths.len()
+    );
     for path in paths {
         let name = name_of(&path);
         let display = format!("tests/fixtures/valid/{name}.yaml");
-        let spec = load::load_path(&path, &display).unwrap_or_else(|d| panic!("{name} does not load:\n{d}"));
+        let spec = load::load_path(&path, &display)
+            .unwrap_or_else(|d| panic!("{name} does not load:\n{d}"));
         let files = generate(&spec).unwrap_or_else(|d| panic!("{name} does not generate:\n{d}"));
         for krate in ["models", "client", "server"] {
             insta::assert_snapshot!(format!("{name}__{krate}"), crate_source(&files, krate));
@@ -49,7 +59,11 @@ fn valid_fixtures_generate() {
 #[test]
 fn invalid_fixtures_report_every_problem() {
     let paths = fixtures("invalid");
-    assert!(paths.len() >= 8, "expected at least 8 invalid fixtures, found {}", paths.len());
+    assert!(
+        paths.len() >= 8,
+        "expected at least 8 invalid fixtures, found {}",
+        paths.len()
+    );
     for path in paths {
         let name = name_of(&path);
         let display = format!("tests/fixtures/invalid/{name}.yaml");

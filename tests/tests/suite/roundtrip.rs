@@ -978,7 +978,10 @@ async fn start_with(build: impl FnOnce(StaticTokens, Fake) -> axum::Router) -> H
         axum::serve(listener, router).await.expect("serve");
     });
     let http = http_client();
-    let client = crate::support::client(Credentials::new(IDENTIFIER, KEY, Tier::Plugin), &format!("{origin}/v1"));
+    let client = crate::support::client(
+        Credentials::new(IDENTIFIER, KEY, Tier::Plugin),
+        &format!("{origin}/v1"),
+    );
     Harness {
         origin,
         client,
@@ -993,8 +996,16 @@ impl Harness {
     }
 
     /// A client of the same server with other credentials.
-    fn client_as(&self, identifier: &str, key: &str, tier: Tier) -> Client<crisp_client::tier::Dynamic> {
-        crate::support::client(Credentials::new(identifier, key, tier), &format!("{}/v1", self.origin))
+    fn client_as(
+        &self,
+        identifier: &str,
+        key: &str,
+        tier: Tier,
+    ) -> Client<crisp_client::tier::Dynamic> {
+        crate::support::client(
+            Credentials::new(identifier, key, tier),
+            &format!("{}/v1", self.origin),
+        )
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -1085,7 +1096,11 @@ fn assert_api_error(error: &Error, status: u16, reason: &str) {
         Some(status),
         "{error}"
     );
-    assert_eq!(error.reason().map(crisp_client::Reason::as_str), Some(reason), "{error}");
+    assert_eq!(
+        error.reason().map(crisp_client::Reason::as_str),
+        Some(reason),
+        "{error}"
+    );
 }
 
 fn operator() -> MessageUser {
@@ -1204,8 +1219,11 @@ async fn head_check_conversation_exists_is_true_for_known_and_false_for_unknown(
     );
     // The router tells the implementation who is calling.
     let callers = harness.state().callers.clone();
-    assert!(callers.iter().all(|caller| caller
-        == &Caller::new(IDENTIFIER, Tier::Plugin)));
+    assert!(
+        callers
+            .iter()
+            .all(|caller| caller == &Caller::new(IDENTIFIER, Tier::Plugin))
+    );
 }
 
 #[tokio::test]
@@ -1297,10 +1315,22 @@ async fn delete_website_sends_its_json_body() {
 
     // A plugin token may not delete a website: refused before the implementation runs.
     let calls_before = harness.calls().len();
-    let error = harness.client.website_base().delete_website(WEBSITE, &wrong).await.unwrap_err();
+    let error = harness
+        .client
+        .website_base()
+        .delete_website(WEBSITE, &wrong)
+        .await
+        .unwrap_err();
     assert_api_error(&error, 403, "not_allowed");
-    assert_eq!(error.message(), Some("`deleteWebsite` is not available to plugin tokens"));
-    assert_eq!(harness.calls().len(), calls_before, "the implementation did not run");
+    assert_eq!(
+        error.message(),
+        Some("`deleteWebsite` is not available to plugin tokens")
+    );
+    assert_eq!(
+        harness.calls().len(),
+        calls_before,
+        "the implementation did not run"
+    );
     assert_eq!(
         harness.last_call(),
         Call::DeleteWebsite {
@@ -2362,10 +2392,26 @@ async fn bad_path_and_query_values_are_invalid_data_naming_the_parameter() {
     let list = format!("/v1/website/{WEBSITE}/conversations/1");
     // Each bad value, and what the message must name: the parameter and the value.
     let cases = [
-        ("/v1/website/w/conversations/abc".to_owned(), "page_number", "abc"),
-        ("/v1/website/w/conversations/-1".to_owned(), "page_number", "-1"),
-        (format!("/v1/website/{WEBSITE}/conversation/s/message/x1"), "fingerprint", "x1"),
-        (format!("{list}?filter_unread=maybe"), "filter_unread", "maybe"),
+        (
+            "/v1/website/w/conversations/abc".to_owned(),
+            "page_number",
+            "abc",
+        ),
+        (
+            "/v1/website/w/conversations/-1".to_owned(),
+            "page_number",
+            "-1",
+        ),
+        (
+            format!("/v1/website/{WEBSITE}/conversation/s/message/x1"),
+            "fingerprint",
+            "x1",
+        ),
+        (
+            format!("{list}?filter_unread=maybe"),
+            "filter_unread",
+            "maybe",
+        ),
         (format!("{list}?per_page=70000"), "per_page", "70000"),
         (
             format!("/v1/website/{WEBSITE}/conversation/s/messages?timestamp_before=yesterday"),

@@ -121,7 +121,11 @@ impl Running {
     }
 
     /// A client with the token `(identifier, key)` of `tier`.
-    pub(crate) fn client(&self, tier: Tier, (identifier, key): (&str, &str)) -> Client<crisp_client::tier::Dynamic> {
+    pub(crate) fn client(
+        &self,
+        tier: Tier,
+        (identifier, key): (&str, &str),
+    ) -> Client<crisp_client::tier::Dynamic> {
         crate::support::client(Credentials::new(identifier, key, tier), &self.base)
     }
 
@@ -1550,11 +1554,23 @@ async fn examples_mode_answers_every_operation_of_the_spec() {
     let sandbox = Running::start(config(Mode::Examples)).await;
     let mut failures = Vec::new();
     let mut answered = std::collections::BTreeSet::new();
-    for (tier, client) in [(Tier::Plugin, sandbox.plugin()), (Tier::User, sandbox.user())] {
+    for (tier, client) in [
+        (Tier::Plugin, sandbox.plugin()),
+        (Tier::User, sandbox.user()),
+    ] {
         let calls = crisp_client::examples::call_every_operation(&client).await;
         crate::support::judge_example_calls(tier, calls, &mut answered, &mut failures);
     }
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
-    assert!(answered.len() >= 473, "{} operations answered", answered.len());
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(
+        answered.len() >= 473,
+        "{} operations answered",
+        answered.len()
+    );
     sandbox.stop().await;
 }

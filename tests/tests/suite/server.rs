@@ -12,7 +12,12 @@ use serde_json::{Value, json};
 struct Faulty;
 
 impl WebsiteConversation for Faulty {
-    async fn get_conversation(&self, _caller: Caller, _website_id: String, session_id: String) -> Result<crisp_models::Conversation, ApiError> {
+    async fn get_conversation(
+        &self,
+        _caller: Caller,
+        _website_id: String,
+        session_id: String,
+    ) -> Result<crisp_models::Conversation, ApiError> {
         match session_id.as_str() {
             "panic" => panic!("the implementation failed"),
             "slow" => {
@@ -23,11 +28,22 @@ impl WebsiteConversation for Faulty {
         }
     }
 
-    async fn change_conversation_state(&self, _caller: Caller, _website_id: String, _session_id: String, _body: crisp_models::ChangeConversationStateBody) -> Result<(), ApiError> {
+    async fn change_conversation_state(
+        &self,
+        _caller: Caller,
+        _website_id: String,
+        _session_id: String,
+        _body: crisp_models::ChangeConversationStateBody,
+    ) -> Result<(), ApiError> {
         Ok(())
     }
 
-    async fn request_user_feedback_for_conversation(&self, _caller: Caller, _website_id: String, _session_id: String) -> Result<(), ApiError> {
+    async fn request_user_feedback_for_conversation(
+        &self,
+        _caller: Caller,
+        _website_id: String,
+        _session_id: String,
+    ) -> Result<(), ApiError> {
         Ok(())
     }
 }
@@ -42,7 +58,9 @@ struct Server {
 
 impl Server {
     async fn start() -> Server {
-        let scopes: Scopes = "website:conversation:sessions=read".parse().expect("scopes");
+        let scopes: Scopes = "website:conversation:sessions=read"
+            .parse()
+            .expect("scopes");
         let auth = StaticTokens::new()
             .with_token(Tier::Plugin, PLUGIN.0, PLUGIN.1)
             .with_scoped_token(Tier::Plugin, SCOPED.0, SCOPED.1, scopes);
@@ -51,16 +69,24 @@ impl Server {
             .body_limit(4 * 1024)
             .timeout(Duration::from_millis(300))
             .build();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let origin = format!("http://{}", listener.local_addr().expect("address"));
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        Server { origin, http: reqwest::Client::new() }
+        Server {
+            origin,
+            http: reqwest::Client::new(),
+        }
     }
 
     fn client(&self, (identifier, key): (&str, &str)) -> Client<crisp_client::tier::Dynamic> {
-        crate::support::client(Credentials::new(identifier, key, Tier::Plugin), &format!("{}/v1", self.origin))
+        crate::support::client(
+            Credentials::new(identifier, key, Tier::Plugin),
+            &format!("{}/v1", self.origin),
+        )
     }
 
     /// Sends a raw request with the plugin token and returns the status and the JSON body.
@@ -72,7 +98,9 @@ impl Server {
             .basic_auth(PLUGIN.0, Some(PLUGIN.1))
             .header("X-Crisp-Tier", "plugin");
         if let Some(body) = body {
-            request = request.header("Content-Type", "application/json").body(body.to_owned());
+            request = request
+                .header("Content-Type", "application/json")
+                .body(body.to_owned());
         }
         let response = request.send().await.expect("send");
         let status = response.status().as_u16();
@@ -92,33 +120,56 @@ const STATE: &str = "/v1/website/w/conversation/s/state";
 #[tokio::test]
 async fn a_panic_is_a_500_envelope_and_the_server_keeps_serving() {
     let server = Server::start().await;
-    let (status, body) = server.raw("GET", "/v1/website/w/conversation/panic", None).await;
+    let (status, body) = server
+        .raw("GET", "/v1/website/w/conversation/panic", None)
+        .await;
     assert_eq!(status, 500);
     assert_envelope(&body, "internal_error");
-    assert!(!body.to_string().contains("the implementation failed"), "the panic message stays in the logs: {body}");
+    assert!(
+        !body.to_string().contains("the implementation failed"),
+        "the panic message stays in the logs: {body}"
+    );
     // The next request is served normally.
-    let error = server.client(PLUGIN).website_conversation().get_conversation("w", "other").await.unwrap_err();
-    assert_eq!(error.reason().map(crisp_client::Reason::as_str), Some("not_found"));
+    let error = server
+        .client(PLUGIN)
+        .website_conversation()
+        .get_conversation("w", "other")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error.reason().map(crisp_client::Reason::as_str),
+        Some("not_found")
+    );
 }
 
 #[tokio::test]
 async fn a_slow_request_times_out_with_an_envelope() {
     let server = Server::start().await;
     let started = std::time::Instant::now();
-    let (status, body) = server.raw("GET", "/v1/website/w/conversation/slow", None).await;
+    let (status, body) = server
+        .raw("GET", "/v1/website/w/conversation/slow", None)
+        .await;
     assert_eq!(status, 408);
     assert_envelope(&body, "request_timeout");
-    assert!(started.elapsed() < Duration::from_secs(4), "answered at the limit, not when the handler finished");
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "answered at the limit, not when the handler finished"
+    );
 }
 
 #[tokio::test]
 async fn an_oversized_body_is_a_413_envelope() {
     let server = Server::start().await;
-    let big = format!(r#"{{"state": "resolved", "padding": "{}"}}"#, "x".repeat(8 * 1024));
+    let big = format!(
+        r#"{{"state": "resolved", "padding": "{}"}}"#,
+        "x".repeat(8 * 1024)
+    );
     let (status, body) = server.raw("PATCH", STATE, Some(&big)).await;
     assert_eq!(status, 413);
     assert_envelope(&body, "payload_too_large");
-    let (status, _) = server.raw("PATCH", STATE, Some(r#"{"state": "resolved"}"#)).await;
+    let (status, _) = server
+        .raw("PATCH", STATE, Some(r#"{"state": "resolved"}"#))
+        .await;
     assert_eq!(status, 200);
 }
 
@@ -138,13 +189,21 @@ async fn odd_methods_and_unknown_routes_get_envelopes() {
 #[tokio::test]
 async fn bodies_of_the_wrong_kind_are_invalid_data() {
     let server = Server::start().await;
-    for wrong in [r#"["resolved"]"#, r#""resolved""#, "42", "null", r#"{"state": 7}"#] {
+    for wrong in [
+        r#"["resolved"]"#,
+        r#""resolved""#,
+        "42",
+        "null",
+        r#"{"state": 7}"#,
+    ] {
         let (status, body) = server.raw("PATCH", STATE, Some(wrong)).await;
         assert_eq!(status, 400, "{wrong}");
         assert_envelope(&body, "invalid_data");
     }
     // A route that takes no body accepts an empty object, as the official clients send.
-    let (status, body) = server.raw("POST", "/v1/website/w/conversation/s/feedback", Some("{}")).await;
+    let (status, body) = server
+        .raw("POST", "/v1/website/w/conversation/s/feedback", Some("{}"))
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["reason"], json!("resolved"));
 }
@@ -154,18 +213,43 @@ async fn plugin_scopes_are_enforced_before_the_implementation_runs() {
     let server = Server::start().await;
     let scoped = server.client(SCOPED);
     // Reading with a read grant reaches the implementation (its 404).
-    let error = scoped.website_conversation().get_conversation("w", "s").await.unwrap_err();
-    assert_eq!(error.reason().map(crisp_client::Reason::as_str), Some("not_found"));
+    let error = scoped
+        .website_conversation()
+        .get_conversation("w", "s")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error.reason().map(crisp_client::Reason::as_str),
+        Some("not_found")
+    );
     // Changing the state needs `website:conversation:states` at write level.
     let body = crisp_models::ChangeConversationStateBody {
         state: crisp_models::ConversationState::Resolved,
         user: None,
         origin: None,
     };
-    let error = scoped.website_conversation().change_conversation_state("w", "s", &body).await.unwrap_err();
+    let error = scoped
+        .website_conversation()
+        .change_conversation_state("w", "s", &body)
+        .await
+        .unwrap_err();
     assert_eq!(error.status().map(|s| s.as_u16()), Some(403));
-    assert_eq!(error.reason().map(crisp_client::Reason::as_str), Some("not_allowed"));
-    assert!(error.message().unwrap_or_default().contains("website:conversation:states"), "{error}");
+    assert_eq!(
+        error.reason().map(crisp_client::Reason::as_str),
+        Some("not_allowed")
+    );
+    assert!(
+        error
+            .message()
+            .unwrap_or_default()
+            .contains("website:conversation:states"),
+        "{error}"
+    );
     // The development token holds every scope.
-    server.client(PLUGIN).website_conversation().change_conversation_state("w", "s", &body).await.expect("allowed");
+    server
+        .client(PLUGIN)
+        .website_conversation()
+        .change_conversation_state("w", "s", &body)
+        .await
+        .expect("allowed");
 }

@@ -51,12 +51,14 @@ impl Delivery {
     /// Decodes a delivery body both loosely and into the generated types.
     fn decode(body: Value) -> Delivery {
         let typed = match serde_json::from_value::<crisp_models::Delivery>(body.clone()) {
-            Ok(crisp_models::Delivery { event: crisp_models::Event::Unknown { event, .. }, .. }) => {
-                Err(format!("`{event}` decodes as Event::Unknown"))
-            }
-            Ok(crisp_models::Delivery { event: crisp_models::Event::Undecoded { event, error, .. }, .. }) => {
-                Err(format!("`{event}` decodes as Event::Undecoded: {error}"))
-            }
+            Ok(crisp_models::Delivery {
+                event: crisp_models::Event::Unknown { event, .. },
+                ..
+            }) => Err(format!("`{event}` decodes as Event::Unknown")),
+            Ok(crisp_models::Delivery {
+                event: crisp_models::Event::Undecoded { event, error, .. },
+                ..
+            }) => Err(format!("`{event}` decodes as Event::Undecoded: {error}")),
             Ok(typed) => Ok(typed.event.name().to_owned()),
             Err(error) => Err(error.to_string()),
         };
@@ -129,7 +131,12 @@ async fn assert_no_more(deliveries: &mut mpsc::UnboundedReceiver<Delivery>) {
 /// Asserts a delivery's event and that `data` holds every field of `expected`.
 fn assert_event(delivery: &Delivery, event: &str, expected: &Value) {
     assert_eq!(delivery.event, event, "{delivery:?}");
-    assert_eq!(delivery.typed, Some(Ok(event.to_owned())), "{event} does not match its spec payload: {:?}", delivery.data);
+    assert_eq!(
+        delivery.typed,
+        Some(Ok(event.to_owned())),
+        "{event} does not match its spec payload: {:?}",
+        delivery.data
+    );
     assert_eq!(delivery.website_id, SEED_WEBSITE_ID, "{delivery:?}");
     let Value::Object(expected) = expected else {
         panic!("expected fields are an object");
@@ -472,12 +479,13 @@ async fn a_verified_delivery_that_surprises_the_types_reaches_the_handler() {
     // The generated `Delivery` behind `Receiver`: a `message:send` without `user` is answered
     // 200 and handed over as `Event::Undecoded`; only a body that is not a delivery is 400.
     let (sender, mut handled) = mpsc::unbounded_channel();
-    let endpoint = Receiver::new(Verifier::new(SECRET)).handler(move |delivery: crisp_models::Delivery| {
-        let sender = sender.clone();
-        async move {
-            let _ = sender.send(delivery);
-        }
-    });
+    let endpoint =
+        Receiver::new(Verifier::new(SECRET)).handler(move |delivery: crisp_models::Delivery| {
+            let sender = sender.clone();
+            async move {
+                let _ = sender.send(delivery);
+            }
+        });
     let url = serve(Router::new().route("/crisp/hooks", endpoint)).await;
     let post = |body: Value| {
         let url = url.as_str().to_owned();
@@ -506,9 +514,16 @@ async fn a_verified_delivery_that_surprises_the_types_reaches_the_handler() {
     });
     let answer = post(json!({"website_id": SEED_WEBSITE_ID, "event": "message:send", "data": data, "timestamp": 2})).await;
     assert_eq!(answer.status(), StatusCode::OK);
-    let delivery = tokio::time::timeout(WAIT, handled.recv()).await.expect("handled in time").expect("a delivery");
+    let delivery = tokio::time::timeout(WAIT, handled.recv())
+        .await
+        .expect("handled in time")
+        .expect("a delivery");
     match delivery.event {
-        crisp_models::Event::Undecoded { event, data: kept, error } => {
+        crisp_models::Event::Undecoded {
+            event,
+            data: kept,
+            error,
+        } => {
             assert_eq!(event, "message:send");
             assert_eq!(kept, data);
             assert!(error.contains("`user`"), "{error}");
@@ -518,7 +533,13 @@ async fn a_verified_delivery_that_surprises_the_types_reaches_the_handler() {
 
     let answer = post(json!({"website_id": SEED_WEBSITE_ID, "data": {}})).await;
     assert_eq!(answer.status(), StatusCode::BAD_REQUEST);
-    let body: Value = serde_json::from_slice(&answer.bytes().await.expect("a body")).expect("an envelope");
+    let body: Value =
+        serde_json::from_slice(&answer.bytes().await.expect("a body")).expect("an envelope");
     assert_eq!(body["reason"], "invalid_data", "{body}");
-    assert!(body["data"]["message"].as_str().is_some_and(|m| m.contains("event")), "{body}");
+    assert!(
+        body["data"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("event")),
+        "{body}"
+    );
 }

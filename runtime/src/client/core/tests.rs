@@ -174,7 +174,9 @@ async fn sends_a_json_body_and_custom_user_agent() {
         .unwrap();
     let body = super::super::json_body("sendThing", &serde_json::json!({"a": 1})).unwrap();
     let echo: Echo = core
-        .send_json(Call::new("sendThing", Method::POST, "/test", "/echo/a".to_owned()).body(Some(body)))
+        .send_json(
+            Call::new("sendThing", Method::POST, "/test", "/echo/a".to_owned()).body(Some(body)),
+        )
         .await
         .unwrap();
     assert_eq!(echo.method, "POST");
@@ -188,7 +190,12 @@ async fn sends_a_json_body_and_custom_user_agent() {
 async fn error_envelope_becomes_api_error() {
     let core = core().await;
     let error = core
-        .send_json::<serde_json::Value>(Call::new("getConversation", Method::GET, "/test", "/not-found".to_owned()))
+        .send_json::<serde_json::Value>(Call::new(
+            "getConversation",
+            Method::GET,
+            "/test",
+            "/not-found".to_owned(),
+        ))
         .await
         .unwrap_err();
     assert!(error.is_not_found());
@@ -200,7 +207,12 @@ async fn error_envelope_becomes_api_error() {
     );
 
     let error = core
-        .send_json::<()>(Call::new("getThing", Method::GET, "/test", "/error-without-message".to_owned()))
+        .send_json::<()>(Call::new(
+            "getThing",
+            Method::GET,
+            "/test",
+            "/error-without-message".to_owned(),
+        ))
         .await
         .unwrap_err();
     assert_eq!(error.status(), Some(StatusCode::FORBIDDEN));
@@ -212,13 +224,23 @@ async fn error_envelope_becomes_api_error() {
 async fn error_envelope_in_a_success_is_an_api_error() {
     let core = core().await;
     let error = core
-        .send_json::<Vec<u8>>(Call::new("getThing", Method::GET, "/test", "/error-in-success".to_owned()))
+        .send_json::<Vec<u8>>(Call::new(
+            "getThing",
+            Method::GET,
+            "/test",
+            "/error-in-success".to_owned(),
+        ))
         .await
         .unwrap_err();
     assert_eq!(error.reason().map(Reason::as_str), Some("invalid_data"));
     assert_eq!(error.message(), Some("bad"));
     let error = core
-        .send_unit(Call::new("doThing", Method::POST, "/test", "/error-in-success".to_owned()))
+        .send_unit(Call::new(
+            "doThing",
+            Method::POST,
+            "/test",
+            "/error-in-success".to_owned(),
+        ))
         .await
         .unwrap_err();
     assert_eq!(error.reason().map(Reason::as_str), Some("invalid_data"));
@@ -229,7 +251,12 @@ async fn error_envelope_in_a_success_is_an_api_error() {
 async fn non_envelope_error_derives_reason_from_status() {
     let core = core().await;
     let error = core
-        .send_json::<()>(Call::new("getThing", Method::GET, "/test", "/html".to_owned()))
+        .send_json::<()>(Call::new(
+            "getThing",
+            Method::GET,
+            "/test",
+            "/html".to_owned(),
+        ))
         .await
         .unwrap_err();
     assert_eq!(error.reason().map(Reason::as_str), Some("http_502"));
@@ -252,7 +279,12 @@ struct Item {
 async fn decode_error_names_the_path() {
     let core = core().await;
     let error = core
-        .send_json::<Items>(Call::new("listItems", Method::GET, "/test", "/bad-item".to_owned()))
+        .send_json::<Items>(Call::new(
+            "listItems",
+            Method::GET,
+            "/test",
+            "/bad-item".to_owned(),
+        ))
         .await
         .unwrap_err();
     let Error::Decode {
@@ -280,14 +312,29 @@ async fn decode_error_names_the_path() {
 async fn missing_data_decodes_unit_and_option_only() {
     let core = core().await;
     let send = |path: &str| {
-        core.send_json::<Option<Items>>(Call::new("getThing", Method::GET, "/test", path.to_owned()))
+        core.send_json::<Option<Items>>(Call::new(
+            "getThing",
+            Method::GET,
+            "/test",
+            path.to_owned(),
+        ))
     };
     assert!(send("/no-data").await.unwrap().is_none());
-    core.send_json::<()>(Call::new("getThing", Method::GET, "/test", "/no-data".to_owned()))
+    core.send_json::<()>(Call::new(
+        "getThing",
+        Method::GET,
+        "/test",
+        "/no-data".to_owned(),
+    ))
     .await
     .unwrap();
     let error = core
-        .send_json::<Items>(Call::new("getThing", Method::GET, "/test", "/no-data".to_owned()))
+        .send_json::<Items>(Call::new(
+            "getThing",
+            Method::GET,
+            "/test",
+            "/no-data".to_owned(),
+        ))
         .await
         .unwrap_err();
     let Error::Decode { path, message, .. } = &error else {
@@ -300,14 +347,29 @@ async fn missing_data_decodes_unit_and_option_only() {
 #[tokio::test]
 async fn send_unit_accepts_empty_and_envelope_bodies() {
     let core = core().await;
-    core.send_unit(Call::new("doThing", Method::POST, "/test", "/empty".to_owned()))
+    core.send_unit(Call::new(
+        "doThing",
+        Method::POST,
+        "/test",
+        "/empty".to_owned(),
+    ))
     .await
     .unwrap();
-    core.send_unit(Call::new("doThing", Method::POST, "/test", "/no-data".to_owned()))
+    core.send_unit(Call::new(
+        "doThing",
+        Method::POST,
+        "/test",
+        "/no-data".to_owned(),
+    ))
     .await
     .unwrap();
     let error = core
-        .send_unit(Call::new("doThing", Method::GET, "/test", "/not-found".to_owned()))
+        .send_unit(Call::new(
+            "doThing",
+            Method::GET,
+            "/test",
+            "/not-found".to_owned(),
+        ))
         .await
         .unwrap_err();
     assert!(error.is_not_found());
@@ -317,24 +379,44 @@ async fn send_unit_accepts_empty_and_envelope_bodies() {
 async fn head_reports_existence() {
     let core = core().await;
     assert!(
-        core.send_head(Call::new("checkThing", Method::HEAD, "/test", "/exists".to_owned()))
-            .await
-            .unwrap()
+        core.send_head(Call::new(
+            "checkThing",
+            Method::HEAD,
+            "/test",
+            "/exists".to_owned()
+        ))
+        .await
+        .unwrap()
     );
     assert!(
         !core
-            .send_head(Call::new("checkThing", Method::HEAD, "/test", "/nothing-here".to_owned()))
+            .send_head(Call::new(
+                "checkThing",
+                Method::HEAD,
+                "/test",
+                "/nothing-here".to_owned()
+            ))
             .await
             .unwrap()
     );
     let error = core
-        .send_head(Call::new("checkThing", Method::HEAD, "/test", "/forbidden".to_owned()))
+        .send_head(Call::new(
+            "checkThing",
+            Method::HEAD,
+            "/test",
+            "/forbidden".to_owned(),
+        ))
         .await
         .unwrap_err();
     assert_eq!(error.reason().map(Reason::as_str), Some("not_allowed"));
     assert_eq!(error.message(), None);
     let error = core
-        .send_head(Call::new("checkThing", Method::HEAD, "/test", "/limited".to_owned()))
+        .send_head(Call::new(
+            "checkThing",
+            Method::HEAD,
+            "/test",
+            "/limited".to_owned(),
+        ))
         .await
         .unwrap_err();
     assert_eq!(error.reason().map(Reason::as_str), Some("rate_limited"));
@@ -348,7 +430,12 @@ async fn timeout_is_reported_as_such() {
         .build()
         .unwrap();
     let error = core
-        .send_unit(Call::new("slowThing", Method::GET, "/test", "/slow".to_owned()))
+        .send_unit(Call::new(
+            "slowThing",
+            Method::GET,
+            "/test",
+            "/slow".to_owned(),
+        ))
         .await
         .unwrap_err();
     assert!(error.is_timeout(), "{error:?}");
@@ -450,7 +537,10 @@ fn excerpts_are_bounded_and_char_safe() {
 
 #[test]
 fn debug_hides_the_key() {
-    let core = ClientConfig::new().credentials(credentials()).build().unwrap();
+    let core = ClientConfig::new()
+        .credentials(credentials())
+        .build()
+        .unwrap();
     let debug = format!("{core:?}");
     assert!(!debug.contains("s3cr3t"), "{debug}");
     assert!(debug.contains("website-id"));
