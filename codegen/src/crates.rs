@@ -163,7 +163,10 @@ pub fn files(api: &Api) -> Result<Vec<GeneratedFile>, String> {
         INTERNAL_DOC.to_owned(),
         "internal = [\"crisp-models/internal\"]".to_owned(),
         EXAMPLES_DOC.to_owned(),
-        format!("examples = [{}, \"legacy\"]", quoted(&area_features)),
+        format!(
+            "examples = [{}]",
+            quoted(&[area_features.as_slice(), &["legacy".to_owned()]].concat())
+        ),
     ]);
     let server_features = [
         EXAMPLES_DOC,

@@ -11,6 +11,7 @@ pub mod emit;
 pub mod format;
 pub mod ir;
 pub mod load;
+pub mod mutate;
 pub mod naming;
 pub mod write;
 

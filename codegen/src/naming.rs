@@ -62,6 +62,19 @@ pub fn snake(wire: &str) -> Name {
     }
 }
 
+/// A module name (also a file name, a client accessor and a cargo feature): like [`snake`],
+/// but a keyword gets a trailing underscore (`static` → `static_`), since raw identifiers do
+/// not make file names.
+pub fn module(wire: &str) -> String {
+    let name = snake(wire);
+    let bare = name.bare();
+    if RAW_KEYWORDS.contains(&bare) || NON_RAW_KEYWORDS.contains(&bare) {
+        format!("{}_", bare.trim_end_matches('_'))
+    } else {
+        bare.to_owned()
+    }
+}
+
 /// Names the generated methods and handlers use for their own locals and arguments.
 const GENERATED_LOCALS: &[&str] = &[
     "caller", "options", "body", "path", "query", "headers", "ctx", "result", "client", "routes",
@@ -109,11 +122,25 @@ pub fn join_type(parts: &[&str]) -> String {
     parts.iter().map(|part| pascal(part).ident).collect()
 }
 
-/// Replaces every character that cannot appear in an identifier by a word break.
+/// The words of a name, as ASCII: letters and digits stay, every other letter or digit
+/// becomes a word of its own spelling its code point (`area²` → `area ub2`, so names that
+/// differ only there stay apart), and anything else breaks words.
+///
+/// Identifiers stay ASCII: Rust accepts other letters, but lints against many of them
+/// (`uncommon_codepoints`, `confusable_idents`), and the generated code compiles without
+/// warnings.
 fn words(wire: &str) -> String {
-    wire.chars()
-        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
-        .collect::<String>()
+    let mut out = String::with_capacity(wire.len());
+    for c in wire.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if c.is_alphanumeric() {
+            out.push_str(&format!(" u{:x} ", u32::from(c)));
+        } else {
+            out.push(' ');
+        }
+    }
+    out
 }
 
 fn escape_keyword(ident: String) -> String {
@@ -148,10 +175,34 @@ mod tests {
     }
 
     #[test]
+    fn modules_are_never_keywords() {
+        assert_eq!(module("static"), "static_");
+        assert_eq!(module("self"), "self_");
+        assert_eq!(module("website.conversation"), "website_conversation");
+    }
+
+    #[test]
     fn parameters_never_shadow_generated_locals() {
         assert_eq!(param("query").ident, "query_param");
         assert_eq!(param("query").wire, "query");
         assert_eq!(param("website_id").ident, "website_id");
+    }
+
+    #[test]
+    fn names_are_ascii_identifiers_whatever_the_spec_writes() {
+        let cases = [
+            ("area²", "area_ub2", "AreaUb2"),
+            ("données", "donn_ue9_es", "DonnUe9Es"),
+            ("数据", "u6570_u636e", "U6570U636e"),
+            ("🙂", "value", "Empty"),
+            ("e\u{301}", "e", "E"),
+            ("٣", "u663", "U663"),
+        ];
+        for (wire, snake_ident, pascal_ident) in cases {
+            assert_eq!(snake(wire).ident, snake_ident, "{wire}");
+            assert_eq!(pascal(wire).ident, pascal_ident, "{wire}");
+            assert_eq!(snake(wire).wire, wire);
+        }
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
-use crisp_codegen::write;
+use crisp_codegen::write::{self, GeneratedFile};
 
 /// Compiles the generated crates of every fixture under `tests/fixtures/valid/`.
 pub fn run(root: &Path) -> ExitCode {
@@ -85,6 +85,18 @@ fn check_fixture(
     let display = format!("tests/fixtures/valid/{name}.yaml");
     let spec = crisp_codegen::load::load_path(fixture, &display).map_err(|d| d.to_string())?;
     let files = crisp_codegen::generate(&spec).map_err(|d| d.to_string())?;
+    compile(root, base, name, files, manifest)
+}
+
+/// Writes `files` as the small workspace `base/name` and checks that it compiles without
+/// warnings, with every feature; the error is the compiler's output.
+pub(crate) fn compile(
+    root: &Path,
+    base: &Path,
+    name: &str,
+    files: Vec<GeneratedFile>,
+    manifest: &str,
+) -> Result<(), String> {
     let dir = base.join(name);
     // Cargo names build outputs after the package and its path inside the workspace, which
     // is the same in every fixture: each fixture's packages get names of their own so that

@@ -12,6 +12,7 @@ use crisp_codegen::write::{self, GeneratedFile};
 
 mod coverage;
 mod fixtures;
+mod mutate;
 
 /// The spec's path relative to the workspace root, which is also its name in diagnostics.
 const SPEC: &str = "spec/crisp.yaml";
@@ -27,6 +28,8 @@ Commands:
   check   compare generated/ with what the generator produces, without writing
   coverage  compare the spec's routes with spec/reference/routes.tsv and measure typing
   fixtures  generate every fixture of tests/fixtures/valid/ and check that its crates compile
+  mutate    judge hostile variations of the spec and the fixtures; compile a sample of the
+            accepted ones ([--seed N] [--count N] [--compile N] [--show INDEX])
   help    print this message
 
 Options:
@@ -54,7 +57,15 @@ enum Invocation {
 }
 
 fn main() -> ExitCode {
-    match parse_args(std::env::args_os().skip(1)) {
+    let args: Vec<OsString> = std::env::args_os().skip(1).collect();
+    if let Some(task @ ("mutate" | "mutate-worker")) = args.first().and_then(|arg| arg.to_str()) {
+        let Some(root) = workspace_root() else {
+            eprintln!("error: cannot find the workspace root");
+            return ExitCode::FAILURE;
+        };
+        return mutate::run(&root, &args[1..], task == "mutate-worker");
+    }
+    match parse_args(args) {
         Ok(Invocation::Help) => {
             println!("{USAGE}");
             ExitCode::SUCCESS

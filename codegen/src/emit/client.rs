@@ -5,6 +5,7 @@ use quote::quote;
 
 use super::{argument_params, ident, is_enum, operation_docs, rust_type};
 use crate::ir::path::Segment;
+use crate::ir::stream::Stream;
 use crate::ir::{
     Api, AreaId, Operation, Pagination, Param, ParamLocation, Response, TypeKind, TypeRef,
 };
@@ -411,52 +412,14 @@ fn tier_bound(op: &Operation) -> TokenStream {
     }
 }
 
-/// The item type of a list answer.
-fn list_item<'a>(api: &'a Api, response: &'a Response) -> Option<&'a TypeRef> {
-    let Response::Data(ty) = response else {
-        return None;
-    };
-    let mut ty = ty;
-    loop {
-        match ty {
-            TypeRef::Array(item) => return Some(item),
-            TypeRef::Named(id) => match &api.types[id.0].kind {
-                TypeKind::Alias(inner) => ty = inner,
-                _ => return None,
-            },
-            _ => return None,
-        }
-    }
-}
-
-/// How to read the `timestamp` of a message-history item: an expression over `item` that
-/// gives an `Option<u64>`.
-fn item_timestamp(api: &Api, item: &TypeRef) -> Option<TokenStream> {
-    let TypeRef::Named(id) = item else {
-        return None;
-    };
-    let TypeKind::Struct { fields } = &api.types[id.0].kind else {
-        return None;
-    };
-    let field = fields.iter().find(|field| field.name.wire == "timestamp")?;
-    if field.nullable || field.ty != TypeRef::Int(crate::ir::IntType::U64) {
-        return None;
-    }
-    let name = ident(&field.name.ident);
-    Some(if field.required {
-        quote!(Some(item.#name))
-    } else {
-        quote!(item.#name)
-    })
-}
-
 /// The `…_stream` method of a paged operation, or nothing.
 fn stream(api: &Api, op: &Operation) -> TokenStream {
-    let Some(pagination) = op.docs.pagination else {
+    let Ok(shape) = crate::ir::stream::stream(api, op) else {
         return quote!();
     };
-    let Some(item) = list_item(api, &op.response) else {
-        return quote!();
+    let (item, pagination) = match &shape {
+        Stream::Pages { item } => (item, Pagination::PageNumber),
+        Stream::History { item, .. } => (item, Pagination::TimestampBefore),
     };
     let item_ty = rust_type(api, item, &models());
     let area_ty = ident(&api.areas[op.area].type_name);
@@ -534,12 +497,19 @@ fn stream(api: &Api, op: &Operation) -> TokenStream {
             quote!(::crisp_runtime::client::pages(move |page_number| { #fetch })),
         ),
         Pagination::TimestampBefore => {
-            let Some(timestamp) = item_timestamp(api, item) else {
+            let Stream::History {
+                timestamp: (field, required),
+                ..
+            } = &shape
+            else {
                 return quote!();
             };
-            if op.options.is_none() {
-                return quote!();
-            }
+            let field = ident(field);
+            let timestamp = if *required {
+                quote!(Some(item.#field))
+            } else {
+                quote!(item.#field)
+            };
             (
                 format!(
                     " Every item of [`{0}`](Self::{0}), page after page going back in time with `timestamp_before` until nothing older is left (the newest page first; each page in the order Crisp sends it).",

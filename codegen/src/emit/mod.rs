@@ -281,12 +281,18 @@ pub fn operation_docs(api: &Api, op: &Operation) -> TokenStream {
         ));
     }
     if let Some(pagination) = docs.pagination {
+        let stream = match crate::ir::stream::stream(api, op) {
+            Err(crate::ir::stream::NoStream::NoList) => {
+                " (it answers no list, so it has no `…_stream` form)"
+            }
+            _ => "",
+        };
         facts.push(match pagination {
             Pagination::PageNumber => {
-                "- Paged: by `page_number`, from 1 until a page comes back empty".to_owned()
+                format!("- Paged: by `page_number`, from 1 until a page comes back empty{stream}")
             }
             Pagination::TimestampBefore => {
-                "- Paged: by `timestamp_before`, going back in time".to_owned()
+                format!("- Paged: by `timestamp_before`, going back in time{stream}")
             }
         });
     }

@@ -226,9 +226,11 @@ fn type_def(api: &Api, id: usize, def: &TypeDef) -> TokenStream {
                     )
                 })
                 .collect();
+            let fallback = crate::ir::one_of_fallback(variants).unwrap_or("Other");
             let property_doc = format!(
-                " Variants are told apart by the `{property}` property; unknown values are kept in [`Self::Other`]."
+                " Variants are told apart by the `{property}` property; unknown values are kept in [`Self::{fallback}`]."
             );
+            let fallback = ident(fallback);
             quote! {
                 #docs
                 ///
@@ -238,7 +240,7 @@ fn type_def(api: &Api, id: usize, def: &TypeDef) -> TokenStream {
                 pub enum #name {
                     #(#[doc = #variant_docs] #idents(#types),)*
                     /// A variant this version of the crate does not know, kept as JSON.
-                    Other(::serde_json::Value),
+                    #fallback(::serde_json::Value),
                 }
 
                 #cfg
@@ -247,7 +249,7 @@ fn type_def(api: &Api, id: usize, def: &TypeDef) -> TokenStream {
                     fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                         match self {
                             #(#name::#idents(value) => ::serde::Serialize::serialize(value, serializer),)*
-                            #name::Other(value) => ::serde::Serialize::serialize(value, serializer),
+                            #name::#fallback(value) => ::serde::Serialize::serialize(value, serializer),
                         }
                     }
                 }
@@ -260,7 +262,7 @@ fn type_def(api: &Api, id: usize, def: &TypeDef) -> TokenStream {
                         let tag = value.get(#property).and_then(::serde_json::Value::as_str).map(str::to_owned);
                         match tag.as_deref() {
                             #(Some(#tags) => ::crisp_runtime::from_value(value).map(#name::#idents),)*
-                            Some(_) => Ok(#name::Other(value)),
+                            Some(_) => Ok(#name::#fallback(value)),
                             None => Err(::serde::de::Error::missing_field(#property)),
                         }
                     }

@@ -12,6 +12,12 @@ use crate::load::Spec;
 
 /// Runs every rule, then boxes the fields that close a cycle of types.
 pub fn check(spec: &Spec, api: &mut Api, diags: &mut Diagnostics) {
+    // Everything after this follows aliases to the type they name: a loop of aliases would
+    // never end, so it stops here.
+    if !aliases_end(spec, &api.types, diags) {
+        return;
+    }
+    has_operations(spec, api, diags);
     duplicate_operation_ids(spec, &api.operations, diags);
     path_params_match_template(spec, &api.operations, diags);
     argument_names_unique(spec, &api.operations, diags);
@@ -22,9 +28,121 @@ pub fn check(spec: &Spec, api: &mut Api, diags: &mut Diagnostics) {
     events_match_operations(spec, api, diags);
     event_scopes_agree(spec, api, diags);
     rtm_endpoints_callable(spec, api, diags);
+    paging_works(spec, api, diags);
     box_cycles(&mut api.types);
     mark_internal(api);
     derive_event_scopes(api);
+}
+
+/// The client and the server are made of operations: a spec without any has nothing to
+/// generate them from.
+///
+/// ```yaml
+/// paths: {}     # rejected
+/// ```
+fn has_operations(spec: &Spec, api: &Api, diags: &mut Diagnostics) {
+    if api.operations.is_empty() && diags.is_empty() {
+        diags.push(
+            spec.diag(
+                "/paths",
+                "the spec has no operation, so there is no client or server to generate",
+            )
+            .with_help("add at least one operation under `paths`"),
+        );
+    }
+}
+
+/// A schema that is only a `$ref`, or an array or map of another schema, is another name for a
+/// type (a type alias); a loop of such names stands for no type at all (`type A = Vec<A>` does
+/// not compile, and anything that follows aliases would never stop).
+///
+/// ```yaml
+/// components:
+///   schemas:
+///     Foo: {$ref: '#/components/schemas/Foo'}                   # rejected
+///     A: {$ref: '#/components/schemas/B'}                       # rejected, with B
+///     B: {type: array, items: {$ref: '#/components/schemas/A'}}
+/// ```
+///
+/// Returns whether every chain of aliases ends.
+fn aliases_end(spec: &Spec, types: &[TypeDef], diags: &mut Diagnostics) -> bool {
+    // The aliases each alias names, through arrays and maps.
+    let edges: Vec<Vec<usize>> = types
+        .iter()
+        .map(|def| match &def.kind {
+            TypeKind::Alias(ty) => named_in(ty)
+                .map(|id| id.0)
+                .filter(|id| matches!(types[*id].kind, TypeKind::Alias(_)))
+                .into_iter()
+                .collect(),
+            _ => Vec::new(),
+        })
+        .collect();
+    // Depth-first, with the path kept: an edge back into the path closes a loop.
+    let mut state = vec![0_u8; types.len()]; // 0 unseen, 1 on the path, 2 done
+    let mut all_end = true;
+    for start in 0..types.len() {
+        if state[start] != 0 {
+            continue;
+        }
+        let mut path: Vec<(usize, usize)> = vec![(start, 0)];
+        state[start] = 1;
+        while let Some((node, edge)) = path.last_mut() {
+            let node = *node;
+            let Some(&next) = edges[node].get(*edge) else {
+                state[node] = 2;
+                path.pop();
+                continue;
+            };
+            *edge += 1;
+            match state[next] {
+                0 => {
+                    state[next] = 1;
+                    path.push((next, 0));
+                }
+                1 => {
+                    all_end = false;
+                    let position = path.iter().position(|(id, _)| *id == next).unwrap_or(0);
+                    let cycle: Vec<usize> = path[position..].iter().map(|(id, _)| *id).collect();
+                    let first = *cycle.iter().min().unwrap_or(&next);
+                    let names: Vec<String> = cycle
+                        .iter()
+                        .map(|id| {
+                            format!(
+                                "`{}`",
+                                types[*id]
+                                    .component
+                                    .clone()
+                                    .unwrap_or_else(|| types[*id].name.clone())
+                            )
+                        })
+                        .collect();
+                    let message = if cycle.len() == 1 {
+                        format!(
+                            "schema {} names itself as its own type (a `$ref`, array or map of itself)",
+                            names[0]
+                        )
+                    } else {
+                        format!(
+                            "schemas {} name one another as their type (`$ref`s, arrays or maps), in a loop that names no type",
+                            names.join(", ")
+                        )
+                    };
+                    let whom = if cycle.len() == 1 {
+                        "it"
+                    } else {
+                        "one of them"
+                    };
+                    diags.push(
+                        spec.diag(&types[first].pointer, message)
+                            .with_help(format!("give {whom} a schema of its own (an object with `properties`, an enum…) instead of the `$ref`")),
+                    );
+                }
+                _ => {}
+            }
+        }
+    }
+    all_end
 }
 
 /// A client finds its real-time socket by calling, for its token's tier, the operation marked
@@ -360,22 +478,48 @@ fn duplicate_operation_ids(spec: &Spec, operations: &[Operation], diags: &mut Di
             );
         }
     }
-    // Two ids that differ only in case would still give one Rust method name.
-    let mut methods: BTreeMap<&str, &str> = BTreeMap::new();
+    // Two ids that differ only in case would still give one Rust method name; and a paged
+    // operation also has a `…_stream` method, which another operation's name may take.
+    let mut methods: BTreeMap<String, &str> = BTreeMap::new();
     for op in operations {
-        if let Some(first) = methods.insert(&op.method_name.ident, &op.id) {
-            if first != op.id {
-                diags.push(
-                    spec.diag(
-                        &op.pointer,
-                        format!(
-                            "operationIds `{first}` and `{}` both become the method `{}`",
-                            op.id, op.method_name.ident
-                        ),
-                    )
-                    .with_help("rename one of them so their snake_case forms differ"),
-                );
+        let mut names = vec![op.method_name.bare().to_owned()];
+        if op.docs.pagination.is_some() {
+            names.push(format!("{}_stream", op.method_name.bare()));
+        }
+        for name in names {
+            if let Some(first) = methods.insert(name.clone(), &op.id) {
+                if first != op.id {
+                    diags.push(
+                        spec.diag(&op.pointer, format!("operationIds `{first}` and `{}` both give the method `{name}`", op.id))
+                            .with_help("rename one of them so their snake_case forms (and the `…_stream` form of a paged one) differ"),
+                    );
+                }
             }
+        }
+    }
+}
+
+/// A paged operation that answers a list gets a stream, which must be able to page: by a
+/// required `uint32` `page_number`, or back in time by an optional `uint64` `timestamp_before`
+/// query parameter and the `timestamp` of each item. (One that answers no list just pages, and
+/// its docs say it has no stream.)
+///
+/// ```yaml
+/// /website/{website_id}/people/profiles:
+///   get:
+///     x-crisp-pagination: page_number     # rejected: no `{page_number}` in the path
+/// ```
+fn paging_works(spec: &Spec, api: &Api, diags: &mut Diagnostics) {
+    for op in &api.operations {
+        if let Err(super::stream::NoStream::Broken(reason)) = super::stream::stream(api, op) {
+            let how = op
+                .docs
+                .pagination
+                .map_or("", |pagination| pagination.as_str());
+            diags.push(
+                spec.diag(ptr(&op.pointer, "x-crisp-pagination"), format!("operation `{}` pages by `{how}` and answers a list, but it cannot be streamed: {reason}", op.id))
+                    .with_help("declare the parameter it pages with, or remove `x-crisp-pagination`"),
+            );
         }
     }
 }
@@ -501,6 +645,7 @@ fn type_names_unique(spec: &Spec, types: &[TypeDef], diags: &mut Diagnostics) {
 /// ```yaml
 /// properties: {user_id: {...}, userId: {...}}     # rejected: both are `user_id`
 /// enum: [not-resolved, not_resolved]              # rejected: both are `NotResolved`
+/// oneOf: [$ref: A, $ref: A], discriminator: {…}     # rejected: both variants have the tags of A
 /// ```
 fn member_names_unique(spec: &Spec, types: &[TypeDef], diags: &mut Diagnostics) {
     for def in types.iter().filter(|def| !def.hidden) {
@@ -527,7 +672,33 @@ fn member_names_unique(spec: &Spec, types: &[TypeDef], diags: &mut Diagnostics) 
                     }
                 }
             }
-            TypeKind::OneOf { .. } | TypeKind::Alias(_) => {}
+            TypeKind::OneOf {
+                discriminator,
+                variants,
+            } => {
+                // Variant names are made unique while lowering; tags must be too, and a tagged
+                // union needs a free name for the variant that keeps unknown tags.
+                if discriminator.is_some() {
+                    let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+                    for variant in variants {
+                        for tag in &variant.tags {
+                            if let Some(first) = seen.insert(tag, &variant.name) {
+                                diags.push(
+                                    spec.diag(&def.pointer, format!("the tag `{tag}` selects both the variants `{first}` and `{}`", variant.name))
+                                        .with_help("give each variant its own tag in the discriminator's `mapping`"),
+                                );
+                            }
+                        }
+                    }
+                    if super::one_of_fallback(variants).is_none() {
+                        diags.push(
+                            spec.diag(&def.pointer, "the union has variants named `Other`, `Unknown` and `Unrecognized`, so no variant is left for tags it does not know")
+                                .with_help("rename one of these tags in the discriminator's `mapping`"),
+                        );
+                    }
+                }
+            }
+            TypeKind::Alias(_) => {}
         }
         if let TypeKind::Enum { variants } = &def.kind {
             if super::enum_fallback(variants).is_none() {
@@ -540,12 +711,97 @@ fn member_names_unique(spec: &Spec, types: &[TypeDef], diags: &mut Diagnostics) 
     }
 }
 
-/// Areas become modules and traits: two tags with one `snake_case` form would clash.
+/// Module names the generated crates use for themselves (or that name their root file).
+const RESERVED_MODULES: &[&str] = &[
+    "components",
+    "events",
+    "example_tests",
+    "examples",
+    "models",
+    "tier",
+    "rtm",
+    "lib",
+    "main",
+];
+
+/// Methods of the generated `Client` besides the area accessors.
+const CLIENT_METHODS: &[&str] = &[
+    "builder",
+    "from_env",
+    "from_config",
+    "base_url",
+    "tier",
+    "realtime",
+    "rtm_endpoint",
+];
+
+/// Names at the root of the generated client and server crates, which area types must not take.
+const ROOT_TYPES: &[&str] = &[
+    "Client",
+    "ClientBuilder",
+    "Credentials",
+    "Error",
+    "RetryPolicy",
+    "Reason",
+    "Tier",
+    "Access",
+    "ApiError",
+    "Authenticate",
+    "Caller",
+    "Limits",
+    "Scopes",
+    "StaticTokens",
+    "NotImplemented",
+    "RouterBuilder",
+    "Ctx",
+    "Routes",
+    "Arc",
+    "BTreeMap",
+    "MethodRouter",
+];
+
+/// Cargo features the generated crates define besides the area features.
+const RESERVED_FEATURES: &[&str] = &["default", "legacy", "internal", "examples", "rtm"];
+
+/// Areas become modules and traits: two tags with one `snake_case` form would clash, and so
+/// would a tag whose module, accessor, type or feature is a name the generated crates use for
+/// themselves.
 ///
 /// ```yaml
 /// tags: [website.conversation, website_conversation]   # rejected
+/// tags: [examples, routes, legacy]                      # rejected: module, type, feature
 /// ```
 fn area_names_unique(spec: &Spec, api: &Api, diags: &mut Diagnostics) {
+    for (index, area) in api.areas.iter().enumerate() {
+        // Only areas with operations become modules; the clash is shown at the first one's tag.
+        let Some(first) = api.operations.iter().find(|op| op.area == index) else {
+            continue;
+        };
+        let feature = area.feature();
+        let clash = if RESERVED_MODULES.contains(&area.module.as_str()) {
+            Some(format!("the module `{}`", area.module))
+        } else if CLIENT_METHODS.contains(&area.module.as_str()) {
+            Some(format!("the client method `{}`", area.module))
+        } else if ROOT_TYPES.contains(&area.type_name.as_str()) {
+            Some(format!("the type `{}`", area.type_name))
+        } else if RESERVED_FEATURES.contains(&feature.as_str()) {
+            Some(format!("the cargo feature `{feature}`"))
+        } else {
+            None
+        };
+        if let Some(clash) = clash {
+            diags.push(
+                spec.diag(
+                    ptr(&first.pointer, "tags"),
+                    format!(
+                        "tag `{}` would become {clash}, which the generated crates already use",
+                        area.tag
+                    ),
+                )
+                .with_help("rename the tag"),
+            );
+        }
+    }
     let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
     for area in &api.areas {
         if let Some(first) = seen.insert(&area.module, &area.tag) {
@@ -621,12 +877,6 @@ fn event_names_unique(spec: &Spec, api: &Api, diags: &mut Diagnostics) {
                 ),
             )
             .with_help("rename the schema (for example with a more specific name)"),
-        );
-    }
-    for area in api.areas.iter().filter(|area| area.module == "events") {
-        diags.push(
-            spec.diag("/tags", format!("tag `{}` becomes the module `events`, which holds the events of `x-crisp-events`", area.tag))
-                .with_help("rename the tag"),
         );
     }
 }

@@ -26,6 +26,23 @@ const JSON: &str = "application/json";
 /// The top-level extension that declares the events.
 const EVENTS: &str = "x-crisp-events";
 
+/// The keys of an OpenAPI path item.
+const PATH_ITEM_KEYS: &[&str] = &[
+    "summary",
+    "description",
+    "get",
+    "put",
+    "post",
+    "delete",
+    "options",
+    "head",
+    "patch",
+    "trace",
+    "servers",
+    "parameters",
+    "$ref",
+];
+
 /// The keys an entry of `x-crisp-events` may have.
 const EVENT_KEYS: &[&str] = &[
     "description",
@@ -171,7 +188,7 @@ impl<'a> Lowerer<'a> {
         let Some(components) = &self.api.components else {
             return;
         };
-        for name in components.schemas.keys() {
+        for (name, schema) in &components.schemas {
             let id = TypeId(self.types.len());
             self.types.push(TypeDef {
                 name: pascal(name).ident,
@@ -179,7 +196,8 @@ impl<'a> Lowerer<'a> {
                 description: None,
                 kind: TypeKind::Alias(TypeRef::Any),
                 home: Home::Components,
-                hidden: false,
+                // Known before any schema is lowered, so a `$ref` to it can be refused.
+                hidden: is_envelope(schema),
                 internal: false,
                 example: None,
                 pointer: ptr("/components/schemas", name),
@@ -222,6 +240,15 @@ impl<'a> Lowerer<'a> {
             .strip_prefix("#/components/schemas/")
             .and_then(|n| self.component_ids.get(n))
         {
+            // The envelope is the runtime's, and only wraps answers: no model holds one.
+            Some(id) if self.types[id.0].hidden => {
+                self.error(
+                    pointer,
+                    format!("`$ref: {reference}` points at the envelope, which only wraps the answers of operations"),
+                    "refer to the schema of the answer's `data` instead, or use the envelope only in a response",
+                );
+                TypeRef::Any
+            }
             Some(id) => TypeRef::Named(*id),
             None => {
                 self.error(
@@ -760,6 +787,23 @@ impl<'a> Lowerer<'a> {
                     continue;
                 }
             };
+            // openapiv3 ignores keys it does not know: a misspelt method would vanish.
+            for key in self.spec.keys_at(&path_pointer).unwrap_or_default() {
+                if !PATH_ITEM_KEYS.contains(&key.as_str()) && !key.starts_with("x-") {
+                    self.error(
+                        &ptr(&path_pointer, &key),
+                        format!("unknown key `{key}` in the path item"),
+                        format!(
+                            "a path item has {}",
+                            PATH_ITEM_KEYS
+                                .iter()
+                                .map(|k| format!("`{k}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    );
+                }
+            }
             for (name, op) in [("options", &item.options), ("trace", &item.trace)] {
                 if op.is_some() {
                     self.error(
@@ -1582,7 +1626,7 @@ fn new_area(tag: &str, description: Option<String>) -> Area {
     Area {
         internal: false,
         tag: tag.to_owned(),
-        module: snake(tag).bare().to_owned(),
+        module: crate::naming::module(tag),
         type_name: pascal(tag).ident,
         description,
     }

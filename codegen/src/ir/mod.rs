@@ -6,6 +6,7 @@
 pub mod check;
 pub mod lower;
 pub mod path;
+pub mod stream;
 
 use crate::naming::Name;
 pub use path::PathTemplate;
@@ -97,7 +98,7 @@ impl Area {
     /// The cargo feature that compiles a public area in the models and client crates
     /// (`website-conversation`).
     pub fn feature(&self) -> String {
-        self.module.replace('_', "-")
+        self.module.trim_end_matches('_').replace('_', "-")
     }
 }
 
@@ -458,6 +459,15 @@ pub fn enum_fallback(variants: &[EnumVariant]) -> Option<&'static str> {
     ["Other", "Unknown", "Unrecognized"]
         .into_iter()
         .find(|name| variants.iter().all(|v| v.name.ident != *name))
+}
+
+/// The name of the variant that keeps the values a tagged union does not know: `Other`, unless
+/// a variant already has that name (a tag `other`), then `Unknown`, then `Unrecognized`;
+/// `None` when all three are taken.
+pub fn one_of_fallback(variants: &[Variant]) -> Option<&'static str> {
+    ["Other", "Unknown", "Unrecognized"]
+        .into_iter()
+        .find(|name| variants.iter().all(|v| v.name != *name))
 }
 
 /// A known value of a string enum.

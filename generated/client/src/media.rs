@@ -21,7 +21,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> Media<'_, T> {
     /// - Operation: `listAnimationMedias`
     /// - Tiers: `user`
     /// - Fires: [`media:animation:listed`](crate::models::Event::MediaAnimationListed)
-    /// - Paged: by `page_number`, from 1 until a page comes back empty
+    /// - Paged: by `page_number`, from 1 until a page comes back empty (it answers no list, so it has no `…_stream` form)
     pub async fn list_animation_medias(
         &self,
         page_number: u32,

@@ -181,7 +181,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountBilling<'_, T> {
     /// - Route: `GET /v1/user/account/billing/{card_id}/invoices/{page_number}`
     /// - Operation: `listInvoicesForBillingMethod`
     /// - Tiers: `user`
-    /// - Paged: by `page_number`, from 1 until a page comes back empty
+    /// - Paged: by `page_number`, from 1 until a page comes back empty (it answers no list, so it has no `…_stream` form)
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     pub async fn list_invoices_for_billing_method(
         &self,

@@ -21,7 +21,7 @@ pub trait Media: Send + Sync + 'static {
     /// - Operation: `listAnimationMedias`
     /// - Tiers: `user`
     /// - Fires: [`media:animation:listed`](crate::models::Event::MediaAnimationListed)
-    /// - Paged: by `page_number`, from 1 until a page comes back empty
+    /// - Paged: by `page_number`, from 1 until a page comes back empty (it answers no list, so it has no `…_stream` form)
     fn list_animation_medias(
         &self,
         caller: Caller,

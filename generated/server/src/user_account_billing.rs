@@ -108,7 +108,7 @@ pub trait UserAccountBilling: Send + Sync + 'static {
     /// - Route: `GET /v1/user/account/billing/{card_id}/invoices/{page_number}`
     /// - Operation: `listInvoicesForBillingMethod`
     /// - Tiers: `user`
-    /// - Paged: by `page_number`, from 1 until a page comes back empty
+    /// - Paged: by `page_number`, from 1 until a page comes back empty (it answers no list, so it has no `…_stream` form)
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     #[cfg(feature = "internal")]
     fn list_invoices_for_billing_method(

@@ -407,10 +407,12 @@ fn every_event_of_the_spec_has_a_variant() {
     }
 }
 
-/// The diagnostics of a small spec whose events (and, optionally, schemas and tags) are given.
-fn problems(tags: &str, schemas: &str, events: &str) -> Vec<(String, String)> {
+/// The diagnostics of a small spec with one operation, tagged `tag` (`x` when empty), whose
+/// events (and, optionally, schemas) are given.
+fn problems(tag: &str, schemas: &str, events: &str) -> Vec<(String, String)> {
+    let tag = if tag.is_empty() { "x" } else { tag };
     let text = format!(
-        "openapi: 3.0.3\ninfo: {{title: x, version: '1'}}\nservers: [{{url: 'https://api.crisp.chat/v1'}}]\n{tags}paths: {{}}\ncomponents:\n  schemas:\n    Payload: {{type: object, properties: {{id: {{type: string}}}}}}\n{schemas}{events}"
+        "openapi: 3.0.3\ninfo: {{title: x, version: '1'}}\nservers: [{{url: 'https://api.crisp.chat/v1'}}]\npaths: {{/x: {{get: {{operationId: getX, tags: [{tag}], responses: {{'200': {{description: ok}}}}}}}}}}\ncomponents:\n  schemas:\n    Payload: {{type: object, properties: {{id: {{type: string}}}}}}\n{schemas}{events}"
     );
     let spec = crisp_codegen::load::load_str("events.yaml", &text)
         .unwrap_or_else(|diags| panic!("the spec loads:\n{diags}\n{text}"));
@@ -422,6 +424,7 @@ fn problems(tags: &str, schemas: &str, events: &str) -> Vec<(String, String)> {
 
 /// A small spec with a problem, and the diagnostics (pointer, message) it must get.
 struct Case {
+    /// The operation's tag (`x` when empty).
     tags: &'static str,
     schemas: &'static str,
     events: &'static str,
@@ -519,12 +522,12 @@ fn event_problems_are_reported_at_their_place() {
             )],
         },
         Case {
-            tags: "tags: [{name: events}]\n",
+            tags: "events",
             schemas: "",
             events: ok,
             expected: &[(
-                "/tags",
-                "tag `events` becomes the module `events`, which holds the events of `x-crisp-events`",
+                "/paths/~1x/get/tags",
+                "tag `events` would become the module `events`, which the generated crates already use",
             )],
         },
         Case {

@@ -7,6 +7,7 @@ mod drift;
 mod events;
 mod examples;
 mod fixtures;
+mod hostile;
 mod node;
 mod realtime;
 mod roundtrip;
