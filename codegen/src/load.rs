@@ -50,6 +50,7 @@ impl Spec {
     }
 
     /// Creates a diagnostic at `pointer`, with its line filled in.
+    #[track_caller]
     pub fn diag(&self, pointer: impl AsRef<str>, message: impl Into<String>) -> Diagnostic {
         let pointer = pointer.as_ref();
         Diagnostic::new(pointer, message).with_line(self.line_of(pointer))
@@ -180,6 +181,7 @@ pub fn load_path(path: &Path, display_name: &str) -> Result<Spec, Diagnostics> {
         Err(err) => {
             let mut diags = Diagnostics::new(display_name);
             diags.push(
+                // No fixture: a fixture is a file that can be read; tests read a missing path.
                 Diagnostic::new("", format!("cannot read the spec: {err}")).with_help(format!(
                     "check that `{display_name}` exists, is readable and is UTF-8 text"
                 )),

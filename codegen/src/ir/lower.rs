@@ -157,6 +157,7 @@ impl<'a> Lowerer<'a> {
         }
     }
 
+    #[track_caller]
     fn error(&mut self, pointer: &str, message: impl Into<String>, help: impl Into<String>) {
         let diagnostic: Diagnostic = self.spec.diag(pointer, message).with_help(help);
         self.diags.push(diagnostic);

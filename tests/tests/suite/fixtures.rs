@@ -77,3 +77,72 @@ fn invalid_fixtures_report_every_problem() {
         insta::assert_snapshot!(format!("invalid__{name}"), diagnostics.to_string());
     }
 }
+
+/// The places in the generator that report a problem in the spec: each line of `lower.rs`,
+/// `check.rs` and `load.rs` (outside their unit tests) that makes a diagnostic.
+fn diagnostic_sites() -> Vec<(String, u32, String)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the workspace root");
+    let mut sites = Vec::new();
+    for file in [
+        "codegen/src/ir/lower.rs",
+        "codegen/src/ir/check.rs",
+        "codegen/src/load.rs",
+    ] {
+        let text = fs::read_to_string(root.join(file)).expect("a source file");
+        for (index, line) in text.lines().enumerate() {
+            if line.trim_start().starts_with("#[cfg(test)]") {
+                break;
+            }
+            let makes = ["self.error(", "spec.diag(", "Diagnostic::new("]
+                .iter()
+                .any(|call| line.contains(call));
+            // The two helpers every other place calls, and places no spec file can reach (they
+            // say why on the line before: `// No fixture: …`).
+            let helper = line.contains("self.spec.diag(pointer, message)")
+                || line
+                    .contains("Diagnostic::new(pointer, message).with_line(self.line_of(pointer))");
+            let exempt = index > 0
+                && text
+                    .lines()
+                    .nth(index - 1)
+                    .is_some_and(|before| before.trim_start().starts_with("// No fixture:"));
+            if makes && !helper && !exempt {
+                let line_number = u32::try_from(index + 1).expect("a line number");
+                sites.push((file.to_owned(), line_number, line.trim().to_owned()));
+            }
+        }
+    }
+    sites
+}
+
+#[test]
+fn every_place_that_reports_a_problem_has_an_invalid_fixture() {
+    let mut reached = std::collections::BTreeSet::new();
+    for path in fixtures("invalid") {
+        let name = name_of(&path);
+        let display = format!("tests/fixtures/invalid/{name}.yaml");
+        let diagnostics = match load::load_path(&path, &display) {
+            Err(diagnostics) => diagnostics,
+            Ok(spec) => generate(&spec).expect_err("an invalid fixture is rejected"),
+        };
+        for diagnostic in diagnostics.iter() {
+            reached.insert((
+                diagnostic.origin.file().to_owned(),
+                diagnostic.origin.line(),
+            ));
+        }
+    }
+    let missing: Vec<String> = diagnostic_sites()
+        .into_iter()
+        .filter(|(file, line, _)| !reached.contains(&(file.clone(), *line)))
+        .map(|(file, line, text)| format!("{file}:{line}: {text}"))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{} place(s) that report a problem have no invalid fixture reaching them:\n{}",
+        missing.len(),
+        missing.join("\n")
+    );
+}
