@@ -11,7 +11,8 @@
 //! abort (a stack overflow ends a process) is a failure. So that an abort does not end the run,
 //! the mutants are judged by a worker process (this binary, `mutate-worker`), restarted after the
 //! mutant that killed it. Then `--compile` accepted mutants, spread over the run, are written
-//! as small workspaces and checked with `cargo check --all-features` and warnings denied.
+//! as small workspaces (next to those of `cargo xtask fixtures`, sharing their target directory)
+//! and checked with `cargo check --all-features` and warnings denied.
 //! `--show INDEX` prints one mutant and its verdict, to replay a failure (with `--compile N`,
 //! an accepted one is compiled too).
 //!
@@ -178,7 +179,7 @@ pub fn run(root: &Path, args: &[OsString], worker: bool) -> ExitCode {
             let manifest = fs::read_to_string(root.join("Cargo.toml")).unwrap_or_default();
             return match crate::fixtures::compile(
                 root,
-                &root.join("target/mutant-crates"),
+                &root.join("target/fixture-crates"),
                 &format!("mutant{index}"),
                 files,
                 &manifest,
@@ -356,7 +357,7 @@ fn supervise(root: &Path, bases: &[Base], options: &Options) -> ExitCode {
             .collect()
     };
     let manifest = fs::read_to_string(root.join("Cargo.toml")).unwrap_or_default();
-    let dir = root.join("target/mutant-crates");
+    let dir = root.join("target/fixture-crates");
     let mut compiled = 0;
     for index in &sample {
         let (base, mutant) = mutant(bases, *index);
