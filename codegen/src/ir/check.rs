@@ -576,16 +576,23 @@ fn path_params_match_template(spec: &Spec, operations: &[Operation], diags: &mut
 /// ```
 fn argument_names_unique(spec: &Spec, operations: &[Operation], diags: &mut Diagnostics) {
     for op in operations {
-        // The generated methods also take `caller`, `options` and `body`.
+        // The names the generated methods use for themselves (`caller`, `options`, `body`…)
+        // never come up: `naming::param` gives such a parameter a `_param` suffix.
         let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
-        for reserved in ["caller", "options", "body"] {
-            seen.insert(reserved, reserved);
-        }
         for param in op.path_params.iter().chain(&op.other_params) {
             if let Some(first) = seen.insert(param.name.bare(), &param.name.wire) {
                 diags.push(
-                    spec.diag(&param.pointer, format!("parameter `{}` and `{first}` both become `{}` in Rust", param.name.wire, param.name.bare()))
-                        .with_help("rename one of them; names are compared after conversion to snake_case, and `caller`, `options` and `body` are taken"),
+                    spec.diag(
+                        &param.pointer,
+                        format!(
+                            "parameter `{}` and `{first}` both become `{}` in Rust",
+                            param.name.wire,
+                            param.name.bare()
+                        ),
+                    )
+                    .with_help(
+                        "rename one of them; names are compared after conversion to snake_case",
+                    ),
                 );
             }
         }
@@ -704,7 +711,7 @@ fn member_names_unique(spec: &Spec, types: &[TypeDef], diags: &mut Diagnostics) 
             if super::enum_fallback(variants).is_none() {
                 diags.push(
                     spec.diag(&def.pointer, "the enum has values named `other`, `unknown` and `unrecognized`, so no variant is left for values it does not know")
-                        .with_help("the generator names the variant for unknown values after the first of these that is free"),
+                        .with_help("rename or drop one of these three values: the variant for unknown values takes the first of these names that is free"),
                 );
             }
         }
@@ -803,11 +810,17 @@ fn area_names_unique(spec: &Spec, api: &Api, diags: &mut Diagnostics) {
         }
     }
     let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
-    for area in &api.areas {
+    for (index, area) in api.areas.iter().enumerate() {
         if let Some(first) = seen.insert(&area.module, &area.tag) {
+            // At the first operation with the second spelling, or at the tags it is declared in.
+            let at = api
+                .operations
+                .iter()
+                .find(|op| op.area == index)
+                .map_or_else(|| "/tags".to_owned(), |op| ptr(&op.pointer, "tags"));
             diags.push(
                 spec.diag(
-                    "/tags",
+                    at,
                     format!(
                         "tags `{first}` and `{}` both become the module `{}`",
                         area.tag, area.module

@@ -424,6 +424,15 @@ impl<'a> Lowerer<'a> {
 
     fn lower_object(&mut self, object: &ObjectType, pointer: &str, ctx: &Ctx) -> TypeKind {
         if object.properties.is_empty() {
+            // (`allOf` parts, which may require what another part declares, are merged
+            // elsewhere.)
+            if let Some(name) = object.required.first() {
+                self.error(
+                    &ptr(pointer, "required"),
+                    format!("`{name}` is required, but the object declares no properties"),
+                    format!("declare `{name}` under `properties`, or remove `required`"),
+                );
+            }
             return TypeKind::Alias(self.additional(
                 object.additional_properties.as_ref(),
                 pointer,
@@ -764,6 +773,16 @@ impl<'a> Lowerer<'a> {
     // ----- paths and operations -----
 
     fn lower_paths(&mut self) {
+        // openapiv3 keeps only the paths that start with `/`: any other would vanish unseen.
+        for key in self.spec.keys_at("/paths").unwrap_or_default() {
+            if !key.starts_with('/') && !key.starts_with("x-") {
+                self.error(
+                    &ptr("/paths", &key),
+                    format!("path `{key}` does not start with `/`"),
+                    format!("write it `/{key}`: paths are relative to the server URL and start with a slash"),
+                );
+            }
+        }
         for (raw_path, item) in &self.api.paths.paths {
             let path_pointer = ptr("/paths", raw_path);
             let item = match item {
@@ -1213,10 +1232,11 @@ impl<'a> Lowerer<'a> {
         }) {
             Some(Some(list)) => list,
             _ => {
+                let name = pointer.rsplit('/').next().unwrap_or_default().to_owned();
                 self.error(
                     pointer,
-                    "this extension must be a list of strings",
-                    "write it as `[a, b]`",
+                    format!("`{name}` must be a list of strings"),
+                    format!("write it as a YAML list, e.g. `{name}: [a, b]`"),
                 );
                 Vec::new()
             }
