@@ -19,6 +19,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use serde_yaml::{Mapping, Value};
 
+use crate::diag::Diagnostics;
 use crate::{GeneratedFile, generate, load};
 
 /// A small, fast, seedable pseudo-random generator (SplitMix64): mutants must be reproducible
@@ -600,8 +601,8 @@ impl Mutator {
 pub enum Verdict {
     /// It generated these files.
     Accepted(Vec<GeneratedFile>),
-    /// It was rejected, with this many diagnostics, each in its place.
-    Rejected(usize),
+    /// It was rejected with these diagnostics, each in its place.
+    Rejected(Diagnostics),
     /// It was rejected, but some diagnostics do not say where (or blame the generator).
     Unlocated(Vec<String>),
     /// The generator panicked, with this message.
@@ -612,7 +613,9 @@ impl fmt::Display for Verdict {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Verdict::Accepted(files) => write!(f, "accepted ({} files)", files.len()),
-            Verdict::Rejected(count) => write!(f, "rejected ({count} diagnostics)"),
+            Verdict::Rejected(diagnostics) => {
+                write!(f, "rejected ({} diagnostics)", diagnostics.len())
+            }
             Verdict::Unlocated(problems) => {
                 write!(f, "rejected without a place: {}", problems.join("; "))
             }
@@ -673,7 +676,7 @@ pub fn judge(file: &str, text: &str) -> Verdict {
         }
     }
     if problems.is_empty() {
-        Verdict::Rejected(diagnostics.len())
+        Verdict::Rejected(diagnostics)
     } else {
         Verdict::Unlocated(problems)
     }

@@ -171,6 +171,9 @@ pub fn run(root: &Path, args: &[OsString], worker: bool) -> ExitCode {
         );
         let verdict = judge(&base.name, &mutant.text);
         println!("# verdict: {verdict}");
+        if let Verdict::Rejected(diagnostics) = &verdict {
+            println!("{diagnostics}");
+        }
         // With `--compile`, an accepted mutant is compiled too.
         if let (Verdict::Accepted(files), true) = (
             verdict,

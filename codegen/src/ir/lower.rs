@@ -9,14 +9,14 @@ use openapiv3::{
     RequestBody, Schema, SchemaKind, StatusCode, Type, VariantOrUnknownOrEmpty,
 };
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::{
     Api, Area, AreaId, Body, EnumVariant, Event, Field, Home, HttpMethod, IntType, Operation,
     OperationDocs, Pagination, Param, ParamLocation, PathTemplate, Response, TypeDef, TypeId,
     TypeKind, TypeRef, Variant,
 };
-use crate::diag::{Diagnostic, Diagnostics, escape_pointer_token};
+use crate::diag::{Diagnostic, Diagnostics, escape_pointer_token, unescape_pointer_token};
 use crate::load::Spec;
 use crate::naming::{Name, join_type, pascal, snake};
 
@@ -105,6 +105,13 @@ fn base_path_of(url: &str) -> String {
     path.trim_end_matches('/').to_owned()
 }
 
+/// Whether a pointer names a component schema itself (`/components/schemas/Name`).
+fn is_component_pointer(pointer: &str) -> bool {
+    pointer
+        .strip_prefix("/components/schemas/")
+        .is_some_and(|name| !name.is_empty() && !name.contains('/'))
+}
+
 /// Appends one token to a JSON pointer.
 pub(crate) fn ptr(base: &str, token: &str) -> String {
     format!("{base}/{}", escape_pointer_token(token))
@@ -128,6 +135,34 @@ impl Ctx {
     }
 }
 
+/// Properties met in an object or in the parts of an `allOf`, each with the pointer where
+/// it is written; the names required, each with the pointer of its `required` list.
+#[derive(Default)]
+struct Gathered {
+    properties: IndexMap<String, (ReferenceOr<Box<Schema>>, String)>,
+    required: IndexMap<String, String>,
+}
+
+impl Gathered {
+    /// Adds an object's properties (a later one of the same name wins) and required names.
+    fn add(
+        &mut self,
+        properties: &IndexMap<String, ReferenceOr<Box<Schema>>>,
+        required: &[String],
+        pointer: &str,
+    ) {
+        for (key, property) in properties {
+            let at = ptr(&ptr(pointer, "properties"), key);
+            self.properties.insert(key.clone(), (property.clone(), at));
+        }
+        for name in required {
+            self.required
+                .entry(name.clone())
+                .or_insert_with(|| ptr(pointer, "required"));
+        }
+    }
+}
+
 struct Lowerer<'a> {
     spec: &'a Spec,
     api: &'a OpenAPI,
@@ -137,6 +172,11 @@ struct Lowerer<'a> {
     areas: Vec<Area>,
     operations: Vec<Operation>,
     events: Vec<Event>,
+    /// The cycles of `allOf` merges already reported, by their members.
+    all_of_cycles: BTreeSet<BTreeSet<String>>,
+    /// The inline schemas being lowered, by where they are written. `allOf` copies the
+    /// properties of the schemas it merges, so an inline schema can meet itself again.
+    inline_active: Vec<String>,
 }
 
 impl<'a> Lowerer<'a> {
@@ -154,13 +194,19 @@ impl<'a> Lowerer<'a> {
             areas,
             operations: Vec::new(),
             events: Vec::new(),
+            all_of_cycles: BTreeSet::new(),
+            inline_active: Vec::new(),
         }
     }
 
     #[track_caller]
     fn error(&mut self, pointer: &str, message: impl Into<String>, help: impl Into<String>) {
         let diagnostic: Diagnostic = self.spec.diag(pointer, message).with_help(help);
-        self.diags.push(diagnostic);
+        // A schema met twice (its own lowering, then merged by an `allOf`) has its problems
+        // reported once.
+        if !self.diags.iter().any(|known| *known == diagnostic) {
+            self.diags.push(diagnostic);
+        }
     }
 
     /// Adds an inline type, naming it by the collision rule.
@@ -301,10 +347,21 @@ impl<'a> Lowerer<'a> {
 
     /// Lowers an inline schema; structs, enums and unions become named types.
     fn lower_inline(&mut self, schema: &Schema, pointer: &str, ctx: &Ctx) -> TypeRef {
+        if self.inline_active.iter().any(|active| active == pointer) {
+            // Only `allOf` gets here: it merged a schema holding this one into this one.
+            self.error(
+                pointer,
+                "this schema contains itself: an `allOf` merges a schema that holds it",
+                "move the schema into `components/schemas` and refer to it with `$ref`",
+            );
+            return TypeRef::Any;
+        }
         if let Some(direct) = self.direct_type(schema, pointer, ctx) {
             return direct;
         }
+        self.inline_active.push(pointer.to_owned());
         let kind = self.lower_kind(schema, pointer, ctx);
+        self.inline_active.pop();
         if let TypeKind::Alias(inner) = kind {
             return inner;
         }
@@ -479,11 +536,18 @@ impl<'a> Lowerer<'a> {
         pointer: &str,
         ctx: &Ctx,
     ) -> Vec<Field> {
+        let mut gathered = Gathered::default();
+        gathered.add(properties, required, pointer);
+        self.gathered_fields(gathered, ctx)
+    }
+
+    /// The fields of properties gathered from one object or from the parts of an `allOf`;
+    /// each field keeps the pointer of the property it was written as.
+    fn gathered_fields(&mut self, gathered: Gathered, ctx: &Ctx) -> Vec<Field> {
         let mut fields = Vec::new();
-        for (key, property) in properties {
-            let field_pointer = ptr(&ptr(pointer, "properties"), key);
+        for (key, (property, field_pointer)) in &gathered.properties {
             let name = snake(key);
-            let ty = self.lower_boxed_ref(property, &field_pointer, &ctx.child(key));
+            let ty = self.lower_boxed_ref(property, field_pointer, &ctx.child(key));
             let (nullable, description) = match property {
                 ReferenceOr::Item(schema) => (
                     schema.schema_data.nullable,
@@ -497,17 +561,17 @@ impl<'a> Lowerer<'a> {
             fields.push(Field {
                 name,
                 ty,
-                required: required.contains(key),
+                required: gathered.required.contains_key(key),
                 nullable,
                 boxed: false,
                 description,
-                pointer: field_pointer,
+                pointer: field_pointer.clone(),
             });
         }
-        for key in required {
-            if !properties.contains_key(key) {
+        for (key, required_pointer) in &gathered.required {
+            if !gathered.properties.contains_key(key) {
                 self.error(
-                    &ptr(pointer, "required"),
+                    required_pointer,
                     format!("`{key}` is required but is not a property"),
                     format!("add `{key}` under `properties`, or remove it from `required`"),
                 );
@@ -523,83 +587,104 @@ impl<'a> Lowerer<'a> {
         pointer: &str,
         ctx: &Ctx,
     ) -> TypeKind {
-        let mut properties: IndexMap<String, ReferenceOr<Box<Schema>>> = IndexMap::new();
-        let mut required: Vec<String> = Vec::new();
+        let mut gathered = Gathered::default();
+        // A component's own `allOf` starts the chain of components being merged.
+        let mut merging: Vec<String> = Vec::new();
+        if is_component_pointer(pointer) {
+            merging.push(pointer.to_owned());
+        }
         let mut ok = true;
         for (index, part) in all_of.iter().enumerate() {
             let part_pointer = ptr(&ptr(pointer, "allOf"), &index.to_string());
-            ok &= self.collect_object(part, &part_pointer, &mut properties, &mut required, 0);
+            ok &= self.collect_object(part, &part_pointer, &mut gathered, &mut merging);
         }
         if !ok {
             return TypeKind::Alias(TypeRef::Any);
         }
-        let fields = self.fields(&properties, &required, pointer, ctx);
+        let fields = self.gathered_fields(gathered, ctx);
         TypeKind::Struct { fields }
     }
 
     /// Gathers the properties of one `allOf` part, following references and nested `allOf`s.
+    ///
+    /// `merging` holds the component schemas being merged, outermost first: a reference to
+    /// one of them closes a cycle, reported once per cycle.
     fn collect_object(
         &mut self,
         part: &ReferenceOr<Schema>,
         pointer: &str,
-        properties: &mut IndexMap<String, ReferenceOr<Box<Schema>>>,
-        required: &mut Vec<String>,
-        depth: usize,
+        gathered: &mut Gathered,
+        merging: &mut Vec<String>,
     ) -> bool {
-        let (schema, pointer) = match part {
-            ReferenceOr::Item(schema) => (schema, pointer.to_owned()),
+        let (schema, pointer, component) = match part {
+            ReferenceOr::Item(schema) => (schema, pointer.to_owned(), false),
             ReferenceOr::Reference { reference } => match self.component_schema(reference) {
-                Some(found) => found,
+                Some((schema, target)) => {
+                    if let Some(at) = merging.iter().position(|active| *active == target) {
+                        let name = |at: &String| {
+                            unescape_pointer_token(at.rsplit('/').next().unwrap_or_default())
+                        };
+                        let members: BTreeSet<String> = merging[at..].iter().cloned().collect();
+                        if self.all_of_cycles.insert(members) {
+                            let chain: Vec<String> = merging[at..]
+                                .iter()
+                                .chain([&target])
+                                .map(|at| format!("`{}`", name(at)))
+                                .collect();
+                            self.error(
+                                pointer,
+                                format!(
+                                    "`allOf` merges `{}` into itself: {} merges {}",
+                                    name(&target),
+                                    chain[0],
+                                    chain[1..].join(", which merges ")
+                                ),
+                                "break the cycle: merge the shared properties from a schema that refers to none of these",
+                            );
+                        }
+                        return false;
+                    }
+                    merging.push(target.clone());
+                    (schema, target, true)
+                }
                 None => {
                     self.resolve_schema_ref(reference, pointer);
                     return false;
                 }
             },
         };
-        if depth > 16 {
-            self.error(
-                &pointer,
-                "`allOf` refers back to itself",
-                "break the cycle of `allOf` references",
-            );
-            return false;
+        let ok = self.collect_parts(schema, &pointer, gathered, merging);
+        if component {
+            merging.pop();
         }
+        ok
+    }
+
+    /// Gathers the properties of one schema met as an `allOf` part.
+    fn collect_parts(
+        &mut self,
+        schema: &Schema,
+        pointer: &str,
+        gathered: &mut Gathered,
+        merging: &mut Vec<String>,
+    ) -> bool {
+        let pointer = pointer.to_owned();
         match &schema.schema_kind {
             SchemaKind::Type(Type::Object(object)) => {
-                for (key, value) in &object.properties {
-                    properties.insert(key.clone(), value.clone());
-                }
-                required.extend(
-                    object
-                        .required
-                        .iter()
-                        .filter(|r| !required.contains(r))
-                        .cloned()
-                        .collect::<Vec<_>>(),
-                );
+                gathered.add(&object.properties, &object.required, &pointer);
                 true
             }
             SchemaKind::Any(any)
                 if any.typ.as_deref().is_none_or(|t| t == "object") && any.one_of.is_empty() =>
             {
-                for (key, value) in &any.properties {
-                    properties.insert(key.clone(), value.clone());
-                }
-                required.extend(
-                    any.required
-                        .iter()
-                        .filter(|r| !required.contains(r))
-                        .cloned()
-                        .collect::<Vec<_>>(),
-                );
+                gathered.add(&any.properties, &any.required, &pointer);
                 true
             }
             SchemaKind::AllOf { all_of } => {
                 let mut ok = true;
                 for (index, inner) in all_of.iter().enumerate() {
                     let inner_pointer = ptr(&ptr(&pointer, "allOf"), &index.to_string());
-                    ok &=
-                        self.collect_object(inner, &inner_pointer, properties, required, depth + 1);
+                    ok &= self.collect_object(inner, &inner_pointer, gathered, merging);
                 }
                 ok
             }

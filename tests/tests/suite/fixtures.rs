@@ -36,46 +36,45 @@ fn crate_source(files: &[crisp_codegen::GeneratedFile], krate: &str) -> String {
     out
 }
 
+// Each fixture is its own snapshot (`insta::glob!`): one that does not match is reported with
+// every other mismatch, instead of hiding the fixtures after it.
+
 #[test]
 fn valid_fixtures_generate() {
-    let paths = fixtures("valid");
     assert!(
-        paths.len() >= 15,
-        "expected at least 15 valid fixtures, found {}",
-        paths.len()
+        fixtures("valid").len() >= 15,
+        "expected at least 15 valid fixtures"
     );
-    for path in paths {
-        let name = name_of(&path);
+    insta::glob!("../../fixtures/valid", "*.yaml", |path| {
+        let name = name_of(path);
         let display = format!("tests/fixtures/valid/{name}.yaml");
-        let spec = load::load_path(&path, &display)
+        let spec = load::load_path(path, &display)
             .unwrap_or_else(|d| panic!("{name} does not load:\n{d}"));
         let files = generate(&spec).unwrap_or_else(|d| panic!("{name} does not generate:\n{d}"));
         for krate in ["models", "client", "server"] {
-            insta::assert_snapshot!(format!("{name}__{krate}"), crate_source(&files, krate));
+            insta::assert_snapshot!(krate, crate_source(&files, krate));
         }
-    }
+    });
 }
 
 #[test]
 fn invalid_fixtures_report_every_problem() {
-    let paths = fixtures("invalid");
     assert!(
-        paths.len() >= 8,
-        "expected at least 8 invalid fixtures, found {}",
-        paths.len()
+        fixtures("invalid").len() >= 8,
+        "expected at least 8 invalid fixtures"
     );
-    for path in paths {
-        let name = name_of(&path);
+    insta::glob!("../../fixtures/invalid", "*.yaml", |path| {
+        let name = name_of(path);
         let display = format!("tests/fixtures/invalid/{name}.yaml");
-        let diagnostics = match load::load_path(&path, &display) {
+        let diagnostics = match load::load_path(path, &display) {
             Err(diagnostics) => diagnostics,
             Ok(spec) => match generate(&spec) {
                 Err(diagnostics) => diagnostics,
                 Ok(_) => panic!("{name} should be rejected"),
             },
         };
-        insta::assert_snapshot!(format!("invalid__{name}"), diagnostics.to_string());
-    }
+        insta::assert_snapshot!("invalid", diagnostics.to_string());
+    });
 }
 
 /// The places in the generator that report a problem in the spec: each line of `lower.rs`,

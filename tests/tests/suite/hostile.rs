@@ -112,10 +112,13 @@ fn every_mutant_is_generated_or_rejected_in_its_place() {
 fn the_judge_accepts_located_rejections() {
     // YAML that does not parse, and a spec without operations: both rejected in their place.
     let not_yaml = judge("bad.yaml", "openapi: [");
-    assert!(matches!(not_yaml, Verdict::Rejected(1)), "{not_yaml}");
+    assert!(
+        matches!(&not_yaml, Verdict::Rejected(d) if d.len() == 1),
+        "{not_yaml}"
+    );
     let no_operation = "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\n";
     assert!(matches!(
         judge("empty.yaml", no_operation),
-        Verdict::Rejected(1)
+        Verdict::Rejected(d) if d.len() == 1
     ));
 }
