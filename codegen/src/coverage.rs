@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-use crate::ir::{Api, Response, TypeKind, TypeRef};
+use crate::ir::{Api, Response, TypeRef};
 
 /// One route of a reference table.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -211,13 +211,9 @@ pub fn coverage(api: &Api, reference: &[ReferenceRoute], statuses: &[&str]) -> C
 
 /// Whether a type has a known shape: not free-form JSON, nor a list or map of it.
 fn is_typed(api: &Api, ty: &TypeRef) -> bool {
-    match ty {
+    match api.resolve(ty) {
         TypeRef::Any | TypeRef::FreeObject => false,
         TypeRef::Array(inner) | TypeRef::Map(inner) => is_typed(api, inner),
-        TypeRef::Named(id) => match &api.types[id.0].kind {
-            TypeKind::Alias(inner) => is_typed(api, inner),
-            _ => true,
-        },
         _ => true,
     }
 }

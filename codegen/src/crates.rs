@@ -93,13 +93,11 @@ pub fn files(api: &Api) -> Result<Vec<GeneratedFile>, String> {
 
     // Client.
     rust("client/src/lib.rs", with_lints(client::lib(api)))?;
-    for (index, area) in api.areas.iter().enumerate() {
-        if api.operations.iter().any(|op| op.area == index) {
-            rust(
-                &format!("client/src/{}.rs", area.module),
-                client::area(api, index),
-            )?;
-        }
+    for (index, area) in api.areas_with_operations() {
+        rust(
+            &format!("client/src/{}.rs", area.module),
+            client::area(api, index),
+        )?;
     }
 
     rust("client/src/examples.rs", examples::client(api))?;
@@ -107,21 +105,18 @@ pub fn files(api: &Api) -> Result<Vec<GeneratedFile>, String> {
     // Server.
     rust("server/src/lib.rs", with_lints(server::lib(api)))?;
     rust("server/src/examples.rs", examples::server(api))?;
-    for (index, area) in api.areas.iter().enumerate() {
-        if api.operations.iter().any(|op| op.area == index) {
-            rust(
-                &format!("server/src/{}.rs", area.module),
-                server::area(api, index),
-            )?;
-        }
+    for (index, area) in api.areas_with_operations() {
+        rust(
+            &format!("server/src/{}.rs", area.module),
+            server::area(api, index),
+        )?;
     }
 
     // Per-area features: every public area with operations, on by default.
-    let area_features: Vec<String> = (0..api.areas.len())
-        .filter(|index| {
-            !api.areas[*index].internal && api.operations.iter().any(|op| op.area == *index)
-        })
-        .map(|index| api.areas[index].feature())
+    let area_features: Vec<String> = api
+        .areas_with_operations()
+        .filter(|(_, area)| !area.internal)
+        .map(|(_, area)| area.feature())
         .collect();
     let quoted = |features: &[String]| {
         features

@@ -25,7 +25,7 @@ mod crates;
 ///
 /// Returns all the problems found in the spec at once when it cannot be generated.
 pub fn generate(spec: &Spec) -> Result<Vec<GeneratedFile>, Diagnostics> {
-    let api = ir::lower::lower(spec)?;
+    let api = ir::build(spec)?;
     crates::files(&api).map_err(|bug| {
         let mut diags = Diagnostics::new(spec.file.clone());
         diags.push(

@@ -10,7 +10,7 @@ use crisp_codegen::coverage::{coverage, parse_reference};
 /// `spec/reference/internal_routes.tsv`.
 pub fn run(root: &Path, spec_path: &Path, spec_name: &str) -> ExitCode {
     let api = match crisp_codegen::load::load_path(spec_path, spec_name)
-        .and_then(|spec| crisp_codegen::ir::lower::lower(&spec))
+        .and_then(|spec| crisp_codegen::ir::build(&spec))
     {
         Ok(api) => api,
         Err(diagnostics) => {

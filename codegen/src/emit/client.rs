@@ -6,9 +6,7 @@ use quote::quote;
 use super::{argument_params, ident, is_enum, operation_docs, rust_type};
 use crate::ir::path::Segment;
 use crate::ir::stream::Stream;
-use crate::ir::{
-    Api, AreaId, Operation, Pagination, Param, ParamLocation, Response, TypeKind, TypeRef,
-};
+use crate::ir::{Api, AreaId, Operation, Pagination, Param, ParamLocation, Response, TypeRef};
 
 fn models() -> TokenStream {
     quote!(::crisp_models)
@@ -16,9 +14,7 @@ fn models() -> TokenStream {
 
 /// The root module: re-exports, the `Client`, its builder and its area accessors.
 pub fn lib(api: &Api) -> TokenStream {
-    let with_ops = |index: &usize| has_operations(api, *index);
-    let accessors = (0..api.areas.len()).filter(with_ops).map(|index| {
-        let area = &api.areas[index];
+    let accessors = api.areas_with_operations().map(|(index, area)| {
         let method = ident(&area.module);
         let ty = ident(&area.type_name);
         let doc = format!(" Operations of the `{}` area.", area.tag);
@@ -31,8 +27,7 @@ pub fn lib(api: &Api) -> TokenStream {
             }
         }
     });
-    let modules = (0..api.areas.len()).filter(with_ops).map(|index| {
-        let area = &api.areas[index];
+    let modules = api.areas_with_operations().map(|(index, area)| {
         let module = ident(&area.module);
         let ty = ident(&area.type_name);
         let cfg = super::area_cfg(api, index);
@@ -359,10 +354,6 @@ fn realtime(api: &Api) -> TokenStream {
     }
 }
 
-fn has_operations(api: &Api, area: AreaId) -> bool {
-    api.operations.iter().any(|op| op.area == area)
-}
-
 /// The module of one area: its accessor type and one method per operation (plus a stream per
 /// paged operation).
 pub fn area(api: &Api, area: AreaId) -> TokenStream {
@@ -375,15 +366,11 @@ pub fn area(api: &Api, area: AreaId) -> TokenStream {
     }
     let docs = super::doc_lines(&doc);
     let module_doc = format!(" Client operations of the `{}` area.", info.tag);
-    let methods = api
-        .operations
-        .iter()
-        .filter(|op| op.area == area)
-        .map(|op| {
-            let method = operation(api, op);
-            let stream = stream(api, op);
-            quote!(#method #stream)
-        });
+    let methods = api.operations_of(area).map(|op| {
+        let method = operation(api, op);
+        let stream = stream(api, op);
+        quote!(#method #stream)
+    });
     quote! {
         #![doc = #module_doc]
 
@@ -719,9 +706,7 @@ fn push_param(api: &Api, operation_id: &str, param: &Param) -> TokenStream {
             ty if ty.is_structured(&api.types) => {
                 quote!(#target.push_json(#operation_id, #wire, #value)?;)
             }
-            TypeRef::Named(id)
-                if matches!(api.types[id.0].kind, TypeKind::Alias(TypeRef::Bool)) =>
-            {
+            ty if api.resolve(ty) == &TypeRef::Bool => {
                 quote!(#target.push_bool(#wire, *#value);)
             }
             _ => quote!(#target.push_display(#wire, #value);),

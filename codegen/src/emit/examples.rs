@@ -68,26 +68,17 @@ fn option_examples(op: &Operation) -> serde_json::Map<String, Value> {
 
 /// The server's `examples` module.
 pub fn server(api: &Api) -> TokenStream {
-    let impls = api
-        .areas
-        .iter()
-        .enumerate()
-        .filter(|(index, _)| api.operations.iter().any(|op| op.area == *index))
-        .map(|(index, area)| {
-            let trait_name = ident(&area.type_name);
-            let methods = api
-                .operations
-                .iter()
-                .filter(|op| op.area == index)
-                .map(|op| server_method(api, op));
-            let cfg = super::internal_cfg(area.internal);
-            quote! {
-                #cfg
-                impl crate::#trait_name for Examples {
-                    #(#methods)*
-                }
+    let impls = api.areas_with_operations().map(|(index, area)| {
+        let trait_name = ident(&area.type_name);
+        let methods = api.operations_of(index).map(|op| server_method(api, op));
+        let cfg = super::internal_cfg(area.internal);
+        quote! {
+            #cfg
+            impl crate::#trait_name for Examples {
+                #(#methods)*
             }
-        });
+        }
+    });
     quote! {
         //! Every operation answered with the example of the spec.
         //!

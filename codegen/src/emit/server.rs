@@ -14,15 +14,9 @@ fn models() -> TokenStream {
     quote!(::crisp_models)
 }
 
-fn areas_with_operations(api: &Api) -> Vec<AreaId> {
-    (0..api.areas.len())
-        .filter(|area| api.operations.iter().any(|op| op.area == *area))
-        .collect()
-}
-
 /// The root module: re-exports, the router builder and `NotImplemented`.
 pub fn lib(api: &Api) -> TokenStream {
-    let areas = areas_with_operations(api);
+    let areas: Vec<AreaId> = api.areas_with_operations().map(|(id, _)| id).collect();
     let cfg = |area: &AreaId| super::internal_cfg(api.areas[*area].internal);
     let modules = areas.iter().map(|area| {
         let module = ident(&api.areas[*area].module);
@@ -279,7 +273,7 @@ pub fn lib(api: &Api) -> TokenStream {
 pub fn area(api: &Api, area: AreaId) -> TokenStream {
     let info = &api.areas[area];
     let trait_name = ident(&info.type_name);
-    let ops: Vec<&Operation> = api.operations.iter().filter(|op| op.area == area).collect();
+    let ops: Vec<&Operation> = api.operations_of(area).collect();
     let mut doc = format!("The `{}` operations.", info.tag);
     if let Some(description) = &info.description {
         doc.push_str("\n\n");
@@ -555,16 +549,12 @@ fn handler(api: &Api, op: &Operation, trait_name: &proc_macro2::Ident) -> TokenS
 /// The JSON kind a body of this type has at its top level, which the server checks before
 /// decoding (serde alone would read a struct from an array of its fields).
 fn json_kind(api: &Api, ty: &TypeRef) -> TokenStream {
-    match ty {
+    match api.resolve(ty) {
         TypeRef::FreeObject | TypeRef::Map(_) => quote!(::crisp_runtime::server::JsonKind::Object),
         TypeRef::Array(_) => quote!(::crisp_runtime::server::JsonKind::Array),
-        TypeRef::Named(id) => match &api.types[id.0].kind {
-            TypeKind::Struct { .. } => quote!(::crisp_runtime::server::JsonKind::Object),
-            TypeKind::Alias(inner) => json_kind(api, inner),
-            TypeKind::Enum { .. } | TypeKind::OneOf { .. } => {
-                quote!(::crisp_runtime::server::JsonKind::Any)
-            }
-        },
+        TypeRef::Named(id) if matches!(api.types[id.0].kind, TypeKind::Struct { .. }) => {
+            quote!(::crisp_runtime::server::JsonKind::Object)
+        }
         _ => quote!(::crisp_runtime::server::JsonKind::Any),
     }
 }
@@ -580,8 +570,7 @@ fn read_param(api: &Api, param: &Param) -> TokenStream {
             value
         };
     }
-    let is_bool = matches!(&param.ty, TypeRef::Bool)
-        || matches!(&param.ty, TypeRef::Named(id) if matches!(api.types[id.0].kind, TypeKind::Alias(TypeRef::Bool)));
+    let is_bool = api.resolve(&param.ty) == &TypeRef::Bool;
     let (required, optional) = match &param.ty {
         TypeRef::String => (quote!(required_string), quote!(optional_string)),
         _ if is_bool => (quote!(required_bool), quote!(optional_bool)),

@@ -1,17 +1,17 @@
-//! Cross-cutting rules over the lowered IR, one commented function each, plus the boxing pass.
+//! Cross-cutting rules over the lowered IR, one commented function each; they only read it.
 //!
 //! Local problems (a dangling `$ref`, an unknown format) are found while lowering; the rules here
 //! need the whole API at once.
 
 use std::collections::BTreeMap;
 
-use super::{Api, Event, Operation, TypeDef, TypeId, TypeKind, TypeRef, TypeUse};
-use crate::diag::Diagnostics;
-use crate::ir::lower::ptr;
+use super::{Api, Event, Operation, TypeDef, TypeKind, TypeRef};
+use crate::diag::{Diagnostics, ptr};
 use crate::load::Spec;
 
-/// Runs every rule, then boxes the fields that close a cycle of types.
-pub fn check(spec: &Spec, api: &mut Api, diags: &mut Diagnostics) {
+/// Runs every rule over the lowered API. It only reads: what the emitters need derived from
+/// a valid API is `analyze`'s.
+pub fn check(spec: &Spec, api: &Api, diags: &mut Diagnostics) {
     // Everything after this follows aliases to the type they name: a loop of aliases would
     // never end, so it stops here.
     if !aliases_end(spec, &api.types, diags) {
@@ -29,9 +29,6 @@ pub fn check(spec: &Spec, api: &mut Api, diags: &mut Diagnostics) {
     event_scopes_agree(spec, api, diags);
     rtm_endpoints_callable(spec, api, diags);
     paging_works(spec, api, diags);
-    box_cycles(&mut api.types);
-    mark_internal(api);
-    derive_event_scopes(api);
 }
 
 /// The client and the server are made of operations: a spec without any has nothing to
@@ -70,7 +67,8 @@ fn aliases_end(spec: &Spec, types: &[TypeDef], diags: &mut Diagnostics) -> bool 
     let edges: Vec<Vec<usize>> = types
         .iter()
         .map(|def| match &def.kind {
-            TypeKind::Alias(ty) => named_in(ty)
+            TypeKind::Alias(ty) => ty
+                .named()
                 .map(|id| id.0)
                 .filter(|id| matches!(types[*id].kind, TypeKind::Alias(_)))
                 .into_iter()
@@ -213,45 +211,18 @@ fn answers_socket_app(api: &Api, response: &super::Response) -> bool {
         return false;
     };
     let field = |ty: &TypeRef, name: &str| -> Option<TypeRef> {
-        let mut ty = ty;
-        while let TypeRef::Named(id) = ty {
-            match &api.types[id.0].kind {
-                TypeKind::Alias(inner) => ty = inner,
-                TypeKind::Struct { fields } => {
-                    return fields
-                        .iter()
-                        .find(|field| field.name.wire == name)
-                        .map(|field| field.ty.clone());
-                }
-                _ => return None,
-            }
-        }
-        None
+        let TypeRef::Named(id) = api.resolve(ty) else {
+            return None;
+        };
+        let TypeKind::Struct { fields } = &api.types[id.0].kind else {
+            return None;
+        };
+        fields
+            .iter()
+            .find(|field| field.name.wire == name)
+            .map(|field| field.ty.clone())
     };
     field(ty, "socket").and_then(|socket| field(&socket, "app")) == Some(TypeRef::String)
-}
-
-/// The scopes of the operations of `fired_by` that state one, without repeats, in order.
-fn firing_scopes<'a>(operations: &'a [Operation], fired_by: &[String]) -> Vec<&'a str> {
-    let mut scopes: Vec<&str> = Vec::new();
-    for op in operations.iter().filter(|op| fired_by.contains(&op.id)) {
-        if let Some(scope) = op.docs.scope.as_deref() {
-            if !scopes.contains(&scope) {
-                scopes.push(scope);
-            }
-        }
-    }
-    scopes
-}
-
-/// Gives every event without a `scope` of its own the scope of the operations that fire it,
-/// when they agree on one (`event_scopes_agree` reports when they do not).
-fn derive_event_scopes(api: &mut Api) {
-    for event in api.events.iter_mut().filter(|event| event.scope.is_none()) {
-        if let [scope] = firing_scopes(&api.operations, &event.fired_by).as_slice() {
-            event.scope = Some((*scope).to_owned());
-        }
-    }
 }
 
 /// An event is received by the tokens that hold its scope, which is the scope of the
@@ -278,7 +249,7 @@ fn event_scopes_agree(spec: &Spec, api: &Api, diags: &mut Diagnostics) {
         .filter_map(|op| op.docs.scope.as_deref())
         .collect();
     for event in &api.events {
-        let firing = firing_scopes(&api.operations, &event.fired_by);
+        let firing = api.firing_scopes(&event.fired_by);
         let name = &event.name.wire;
         match &event.scope {
             Some(scope) => {
@@ -324,141 +295,6 @@ fn event_scopes_agree(spec: &Spec, api: &Api, diags: &mut Diagnostics) {
             ),
             None => {}
         }
-    }
-}
-
-/// Marks what only internal operations use, so it is compiled with the `internal` feature
-/// only: areas whose every operation is internal, and types no public operation reaches.
-/// Then records, for every type, the areas whose operations reach it ([`TypeUse`]), so a
-/// build with only some area features compiles only their types.
-fn mark_internal(api: &mut Api) {
-    for (index, area) in api.areas.iter_mut().enumerate() {
-        let mut ops = api
-            .operations
-            .iter()
-            .filter(|op| op.area == index)
-            .peekable();
-        area.internal = ops.peek().is_some() && ops.all(|op| op.docs.internal);
-    }
-    let mut public = vec![false; api.types.len()];
-    let mut internal = vec![false; api.types.len()];
-    let mut uses = vec![TypeUse::Always; api.types.len()];
-    let mut reached = vec![false; api.types.len()];
-    for op in &api.operations {
-        let area_internal = api.areas[op.area].internal;
-        let mut seen = vec![false; api.types.len()];
-        reach(&api.types, operation_roots(op), &mut seen);
-        for id in (0..seen.len()).filter(|id| seen[*id]) {
-            if op.docs.internal {
-                internal[id] = true
-            } else {
-                public[id] = true
-            }
-            let use_ = if std::mem::replace(&mut reached[id], true) {
-                &mut uses[id]
-            } else {
-                uses[id] = TypeUse::Areas {
-                    public: Default::default(),
-                    internal: false,
-                };
-                &mut uses[id]
-            };
-            if let TypeUse::Areas { public, internal } = use_ {
-                if area_internal {
-                    *internal = true
-                } else {
-                    public.insert(op.area);
-                }
-            }
-        }
-    }
-    // An event's payload is reached like an operation's types: internal events only count
-    // as internal users.
-    let mut public_events = Vec::new();
-    for event in &api.events {
-        let mut seen = vec![false; api.types.len()];
-        reach(
-            &api.types,
-            named_in(&event.payload).into_iter().collect(),
-            &mut seen,
-        );
-        for id in (0..seen.len()).filter(|id| seen[*id]) {
-            if event.internal {
-                internal[id] = true;
-                if let TypeUse::Areas { internal, .. } = &mut uses[id] {
-                    *internal = true;
-                }
-            } else {
-                public[id] = true;
-            }
-        }
-        if !event.internal {
-            public_events.extend(named_in(&event.payload));
-        }
-    }
-    // Whatever no operation reaches is always compiled, and so is everything it reaches; so is
-    // what a public event carries, since `Event` is always compiled.
-    let mut roots: Vec<TypeId> = (0..api.types.len())
-        .filter(|id| !reached[*id])
-        .map(TypeId)
-        .collect();
-    roots.extend(public_events);
-    let mut always = vec![false; api.types.len()];
-    reach(&api.types, roots, &mut always);
-    for (id, always) in always.into_iter().enumerate() {
-        if always {
-            uses[id] = TypeUse::Always;
-        }
-    }
-    for (def, (public, internal)) in api.types.iter_mut().zip(public.into_iter().zip(internal)) {
-        def.internal = internal && !public;
-    }
-    api.type_uses = uses;
-}
-
-/// The named types an operation mentions: parameters, options, body and answer.
-fn operation_roots(op: &Operation) -> Vec<TypeId> {
-    let mut roots: Vec<&TypeRef> = op
-        .path_params
-        .iter()
-        .chain(&op.other_params)
-        .map(|p| &p.ty)
-        .collect();
-    roots.extend(op.body.as_ref().map(|body| &body.ty));
-    if let crate::ir::Response::Data(ty) = &op.response {
-        roots.push(ty);
-    }
-    let mut ids: Vec<TypeId> = roots.into_iter().flat_map(named_in).collect();
-    ids.extend(op.options);
-    ids
-}
-
-/// Marks in `seen` every type reachable from `roots` through fields, variants and aliases.
-fn reach(types: &[TypeDef], roots: Vec<TypeId>, seen: &mut [bool]) {
-    let mut stack = roots;
-    while let Some(id) = stack.pop() {
-        if std::mem::replace(&mut seen[id.0], true) {
-            continue;
-        }
-        match &types[id.0].kind {
-            TypeKind::Struct { fields } => {
-                stack.extend(fields.iter().flat_map(|f| named_in(&f.ty)))
-            }
-            TypeKind::OneOf { variants, .. } => {
-                stack.extend(variants.iter().flat_map(|v| named_in(&v.ty)))
-            }
-            TypeKind::Alias(ty) => stack.extend(named_in(ty)),
-            TypeKind::Enum { .. } => {}
-        }
-    }
-}
-
-/// The named types a type reference holds, through arrays and maps.
-fn named_in(ty: &TypeRef) -> Option<TypeId> {
-    match ty {
-        TypeRef::Named(id) => Some(*id),
-        TypeRef::Array(inner) | TypeRef::Map(inner) => named_in(inner),
-        _ => None,
     }
 }
 
@@ -955,62 +791,6 @@ fn events_match_operations(spec: &Spec, api: &Api, diags: &mut Diagnostics) {
                         .with_help(format!("add `{}` to `fired-by` of the event at {}, or remove the event from the operation", op.id, event.pointer)),
                 ),
                 Some(_) => {}
-            }
-        }
-    }
-}
-
-/// Boxes each struct field that closes a cycle of types held by value, so the types have a size.
-///
-/// A field holding a type through a `Vec` or a map needs no box; a field holding it directly
-/// (`parent: Category` inside `Category`) does.
-fn box_cycles(types: &mut [TypeDef]) {
-    let direct = |ty: &TypeRef| match ty {
-        TypeRef::Named(id) => Some(*id),
-        _ => None,
-    };
-    // The types each type holds by value.
-    let edges: Vec<Vec<TypeId>> = types
-        .iter()
-        .map(|def| match &def.kind {
-            TypeKind::Struct { fields } => fields.iter().filter_map(|f| direct(&f.ty)).collect(),
-            TypeKind::OneOf { variants, .. } => {
-                variants.iter().filter_map(|v| direct(&v.ty)).collect()
-            }
-            TypeKind::Alias(ty) => direct(ty).into_iter().collect(),
-            TypeKind::Enum { .. } => Vec::new(),
-        })
-        .collect();
-    let reaches = |from: TypeId, to: TypeId| {
-        let mut stack = vec![from];
-        let mut seen = vec![false; edges.len()];
-        while let Some(at) = stack.pop() {
-            if at == to {
-                return true;
-            }
-            if std::mem::replace(&mut seen[at.0], true) {
-                continue;
-            }
-            stack.extend(edges[at.0].iter().copied());
-        }
-        false
-    };
-    // Decide every box first, then apply them, so the reachability walk sees one graph.
-    let boxes: Vec<Vec<bool>> = types
-        .iter()
-        .enumerate()
-        .map(|(index, def)| match &def.kind {
-            TypeKind::Struct { fields } => fields
-                .iter()
-                .map(|f| direct(&f.ty).is_some_and(|target| reaches(target, TypeId(index))))
-                .collect(),
-            _ => Vec::new(),
-        })
-        .collect();
-    for (def, boxes) in types.iter_mut().zip(boxes) {
-        if let TypeKind::Struct { fields } = &mut def.kind {
-            for (field, boxed) in fields.iter_mut().zip(boxes) {
-                field.boxed = boxed;
             }
         }
     }

@@ -2,7 +2,13 @@
 //!
 //! Emitters read only this model, never `openapiv3` types. Every node keeps the JSON pointer
 //! of the spec place it came from, so later checks can point at the spec.
+//!
+//! [`build`] makes it in three stages, each in its own module: [`lower`] turns the `openapiv3`
+//! document into the model and reports local problems; [`check`] reads the whole model and
+//! reports what breaks a rule across it; [`analyze`] fills in what the emitters need derived
+//! from a valid model. No stage imports a later one.
 
+pub mod analyze;
 pub mod check;
 pub mod lower;
 pub mod path;
@@ -10,6 +16,19 @@ pub mod stream;
 
 use crate::naming::Name;
 pub use path::PathTemplate;
+
+use crate::diag::Diagnostics;
+use crate::load::Spec;
+
+/// Builds the API of a loaded spec: lowered, checked and analyzed, or every problem found by
+/// lowering and checking together.
+pub fn build(spec: &Spec) -> Result<Api, Diagnostics> {
+    let (api, mut diags) = lower::lower(spec);
+    check::check(spec, &api, &mut diags);
+    let mut api = diags.into_result(api)?;
+    analyze::analyze(&mut api);
+    Ok(api)
+}
 
 /// The whole API as the emitters see it.
 #[derive(Debug)]
@@ -26,14 +45,59 @@ pub struct Api {
     pub operations: Vec<Operation>,
     /// Every named type: component schemas first, then inline types in the order met.
     pub types: Vec<TypeDef>,
-    /// For each type of [`Api::types`], the areas whose operations use it (computed by the
-    /// checks), which decides the cargo features it is compiled under.
+    /// For each type of [`Api::types`], the areas whose operations use it (computed by
+    /// [`analyze`]), which decides the cargo features it is compiled under.
     pub type_uses: Vec<TypeUse>,
     /// The web hook and real-time events (`x-crisp-events`), in spec order.
     pub events: Vec<Event>,
     /// Whether the spec declares its events (has `x-crisp-events`, even empty). Only then do
     /// operations have to name declared events, and the models crate get an `events` module.
     pub events_declared: bool,
+}
+
+impl Api {
+    /// The areas that have at least one operation, in order, with their ids: an area without
+    /// operations gets no module, trait or feature.
+    pub fn areas_with_operations(&self) -> impl Iterator<Item = (AreaId, &Area)> {
+        self.areas
+            .iter()
+            .enumerate()
+            .filter(|(index, _)| self.operations.iter().any(|op| op.area == *index))
+    }
+
+    /// The operations of one area, in spec order.
+    pub fn operations_of(&self, area: AreaId) -> impl Iterator<Item = &Operation> {
+        self.operations.iter().filter(move |op| op.area == area)
+    }
+
+    /// `ty` with aliases followed to what they name (a loop of aliases is rejected by
+    /// `check` before anything follows them).
+    pub fn resolve<'a>(&'a self, mut ty: &'a TypeRef) -> &'a TypeRef {
+        while let TypeRef::Named(id) = ty {
+            match &self.types[id.0].kind {
+                TypeKind::Alias(inner) => ty = inner,
+                _ => break,
+            }
+        }
+        ty
+    }
+
+    /// The scopes of the operations of `fired_by` that state one, without repeats, in order.
+    pub fn firing_scopes(&self, fired_by: &[String]) -> Vec<&str> {
+        let mut scopes: Vec<&str> = Vec::new();
+        for op in self
+            .operations
+            .iter()
+            .filter(|op| fired_by.contains(&op.id))
+        {
+            if let Some(scope) = op.docs.scope.as_deref() {
+                if !scopes.contains(&scope) {
+                    scopes.push(scope);
+                }
+            }
+        }
+        scopes
+    }
 }
 
 /// One web hook / real-time event of `x-crisp-events`.
@@ -312,6 +376,15 @@ impl TypeRef {
                 TypeKind::Struct { .. } | TypeKind::OneOf { .. } => true,
             },
             _ => false,
+        }
+    }
+
+    /// The named type this reference holds, through arrays and maps.
+    pub fn named(&self) -> Option<TypeId> {
+        match self {
+            TypeRef::Named(id) => Some(*id),
+            TypeRef::Array(inner) | TypeRef::Map(inner) => inner.named(),
+            _ => None,
         }
     }
 

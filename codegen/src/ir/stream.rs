@@ -46,7 +46,7 @@ pub fn stream(api: &Api, op: &Operation) -> Result<Stream, NoStream> {
             let param = find(op, "page_number").ok_or_else(|| {
                 NoStream::Broken("it has no `page_number` parameter to page with".to_owned())
             })?;
-            if !param.required || resolve(api, &param.ty) != &TypeRef::Int(IntType::U32) {
+            if !param.required || api.resolve(&param.ty) != &TypeRef::Int(IntType::U32) {
                 return Err(NoStream::Broken(
                     "its `page_number` parameter is not a required `uint32` integer".to_owned(),
                 ));
@@ -57,7 +57,7 @@ pub fn stream(api: &Api, op: &Operation) -> Result<Stream, NoStream> {
             let param = find(op, "timestamp_before").filter(|param| {
                 param.location == ParamLocation::Query
                     && !param.required
-                    && resolve(api, &param.ty) == &TypeRef::Int(IntType::U64)
+                    && api.resolve(&param.ty) == &TypeRef::Int(IntType::U64)
             });
             if param.is_none() || op.options.is_none() {
                 return Err(NoStream::Broken(
@@ -82,23 +82,12 @@ fn find<'a>(op: &'a Operation, wire: &str) -> Option<&'a Param> {
         .find(|param| param.name.wire == wire)
 }
 
-/// `ty` with aliases followed to what they name (alias loops are rejected before this runs).
-fn resolve<'a>(api: &'a Api, mut ty: &'a TypeRef) -> &'a TypeRef {
-    while let TypeRef::Named(id) = ty {
-        match &api.types[id.0].kind {
-            TypeKind::Alias(inner) => ty = inner,
-            _ => break,
-        }
-    }
-    ty
-}
-
 /// The item type of a list answer.
 fn list_item(api: &Api, response: &Response) -> Option<TypeRef> {
     let Response::Data(ty) = response else {
         return None;
     };
-    match resolve(api, ty) {
+    match api.resolve(ty) {
         TypeRef::Array(item) => Some((**item).clone()),
         _ => None,
     }

@@ -384,7 +384,7 @@ fn every_event_of_the_spec_has_a_variant() {
         "spec/crisp.yaml",
     )
     .expect("the spec loads");
-    let api = crisp_codegen::ir::lower::lower(&spec).expect("the spec lowers");
+    let api = crisp_codegen::ir::build(&spec).expect("the spec lowers");
     let names: Vec<&str> = api
         .events
         .iter()

@@ -43,7 +43,7 @@ async fn every_operation_round_trips_its_examples() {
         "spec/crisp.yaml",
     )
     .expect("the spec loads");
-    let operations = crisp_codegen::ir::lower::lower(&spec)
+    let operations = crisp_codegen::ir::build(&spec)
         .expect("the spec lowers")
         .operations
         .len();
