@@ -7,10 +7,10 @@
 //! The core of the crate needs only `serde`, `serde_json`, `serde_path_to_error` and `tracing`
 //! (without its proc macros), so the generated models crate stays lean. Features add the rest:
 //!
-//! - `client`: [`client::ClientCore`], which sends requests with Crisp's
-//!   authentication and unwraps the envelope, and the typed [`client::Error`].
-//! - `server`: helpers for the generated axum server: [`server::ApiError`],
-//!   credential parsing, path, query and body extraction, and envelope responses.
+//! - `client`: the core of the generated client, which sends requests with Crisp's
+//!   authentication, retries and unwraps the envelope, and the typed [`client::Error`].
+//! - `server`: the core of the generated axum server: [`server::ApiError`], credentials,
+//!   scopes and limits, and the extraction and envelope answers of its handlers.
 //! - `rtm` (with `client`): [`rtm::Realtime`] and [`rtm::Subscription`], a client of Crisp's
 //!   real-time API (Socket.IO over WebSocket, with rustls) that authenticates, reconnects with
 //!   backoff and decodes each event.
@@ -20,6 +20,8 @@
 //!   verifies deliveries, refuses replays and hands them to a handler on a task of its own.
 
 mod envelope;
+// For the generated `examples` modules only.
+#[doc(hidden)]
 pub mod examples;
 mod json;
 mod patch;
@@ -35,6 +37,8 @@ pub mod server;
 pub mod webhook;
 
 pub use envelope::{Envelope, Reason};
+// For the generated crates only.
+#[doc(hidden)]
 pub use json::{from_value, from_value_at, from_value_ref_at, warn_undecoded_event};
 pub use patch::Patch;
 pub use tier::{ParseTierError, Tier};

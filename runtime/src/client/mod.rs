@@ -1,12 +1,12 @@
 //! The HTTP client core shared by every operation of the generated client crate.
 //!
-//! Generated operation methods encode their path and query with
-//! [`encode_path_segment`], [`encode_path`] and [`QueryPairs`], serialize their
-//! body with [`json_body`], describe the request as a [`Call`] and hand it to
-//! [`ClientCore`], which adds Crisp's authentication headers, retries as the
-//! [`RetryPolicy`] allows, traces the call, unwraps the
-//! [`Envelope`](crate::Envelope) and maps failures to [`Error`]. Paged list
-//! operations also get streams built with [`pages`] and [`history`].
+//! What a user of the generated client meets is documented here: the [`Error`] every call
+//! may return, the [`RetryPolicy`], the [`Credentials`] and [`ClientConfig`] a client is
+//! built from, and the token [`tier`] markers. Each generated operation method encodes its
+//! path, query and body, describes the request and hands it to a core that adds Crisp's
+//! authentication headers, retries as the policy allows, traces the call, unwraps the
+//! [`Envelope`](crate::Envelope) and maps failures to [`Error`]; those helpers are public for
+//! the generated code only, hidden from this documentation and outside the semver promise.
 
 mod config;
 mod core;
@@ -18,10 +18,15 @@ mod retry;
 pub mod tier;
 
 pub use self::config::{ClientConfig, ENV_BASE_URL, ENV_IDENTIFIER, ENV_KEY, ENV_TIER};
-pub use self::core::{Call, ClientCore, DEFAULT_BASE_URL};
+pub use self::core::DEFAULT_BASE_URL;
 pub use self::credentials::Credentials;
-pub use self::encode::{HeaderPairs, QueryPairs, encode_path, encode_path_segment, json_body};
 pub use self::error::Error;
+// For the generated client only.
+#[doc(hidden)]
+pub use self::core::{Call, ClientCore};
+#[doc(hidden)]
+pub use self::encode::{HeaderPairs, QueryPairs, encode_path, encode_path_segment, json_body};
+#[doc(hidden)]
 pub use self::pages::{history, pages};
 pub use self::retry::RetryPolicy;
 pub use futures_util::stream::Stream;

@@ -1,12 +1,12 @@
-//! Helpers for the generated axum server: errors, responses, credentials and
-//! request parsing.
+//! Support of the generated axum server: errors, credentials, scopes and limits.
 //!
-//! Generated handlers extract raw parts of the request (headers, raw path
-//! parameters, the raw query string, the body as bytes), turn them into typed
-//! values with [`PathParams`], [`QueryParams`], [`header_string`] and
-//! [`json_body`], call the user's implementation, and answer with [`respond`],
-//! [`respond_empty`] or [`respond_head`]. Every failure is an [`ApiError`],
-//! rendered as a Crisp error envelope.
+//! What an implementor of the generated server traits meets is documented here: the
+//! [`ApiError`] every failure is (rendered as a Crisp error envelope), the [`Caller`] and its
+//! [`Credentials`], [`Scopes`] and [`Access`], the [`Authenticate`] trait with
+//! [`StaticTokens`], and the [`Limits`] of the router. Generated handlers also extract the raw
+//! parts of each request, turn them into typed values, check the caller and answer with the
+//! envelope, through helpers that are public for the generated code only, hidden from this
+//! documentation and outside the semver promise.
 
 mod auth;
 mod authz;
@@ -16,14 +16,22 @@ mod limits;
 mod params;
 mod response;
 
-pub use self::auth::{
-    Authenticate, Caller, Credentials, StaticTokens, authenticate, credentials_from_headers,
-};
-pub use self::authz::{Access, Scopes, authorize};
-pub use self::body::{JsonKind, json_body, optional_json_body};
+pub use self::auth::{Authenticate, Caller, Credentials, StaticTokens, credentials_from_headers};
+pub use self::authz::{Access, Scopes};
 pub use self::error::ApiError;
-pub use self::limits::{Limits, harden, record_operation};
+pub use self::limits::Limits;
+// For the generated server only.
+#[doc(hidden)]
+pub use self::auth::authenticate;
+#[doc(hidden)]
+pub use self::authz::authorize;
+#[doc(hidden)]
+pub use self::body::{JsonKind, json_body, optional_json_body};
+#[doc(hidden)]
+pub use self::limits::{harden, record_operation};
+#[doc(hidden)]
 pub use self::params::{PathParams, QueryParams, header_string};
+#[doc(hidden)]
 pub use self::response::{
     method_not_allowed_fallback, not_found_fallback, respond, respond_empty, respond_head,
 };
