@@ -19,6 +19,7 @@
 //! - `webhook-server` (`webhook` and `server`): `webhook::Receiver`, an axum endpoint that
 //!   verifies deliveries, refuses replays and hands them to a handler on a task of its own.
 
+mod credentials;
 mod envelope;
 // For the generated `examples` modules only.
 #[doc(hidden)]
@@ -36,6 +37,7 @@ pub mod server;
 #[cfg(feature = "webhook")]
 pub mod webhook;
 
+pub use credentials::Credentials;
 pub use envelope::{Envelope, Reason};
 // For the generated crates only.
 #[doc(hidden)]

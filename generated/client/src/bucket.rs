@@ -36,7 +36,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> Bucket<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "generateBucketURL",
                                 body,
                             )?,

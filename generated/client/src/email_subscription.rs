@@ -89,7 +89,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> EmailSubscription<'_, T> {
                     .query(query)
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "updateSubscriptionStatus",
                                 body,
                             )?,

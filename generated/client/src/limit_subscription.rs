@@ -99,7 +99,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> LimitSubscription<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "subscribeWebsiteToLimit",
                                 body,
                             )?,

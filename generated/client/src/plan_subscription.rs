@@ -94,7 +94,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PlanSubscription<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "subscribeWebsiteToPlan",
                                 body,
                             )?,
@@ -161,7 +161,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PlanSubscription<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "changeBillPeriodForWebsitePlanSubscription",
                                 body,
                             )?,
@@ -232,7 +232,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PlanSubscription<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "redeemCouponForWebsitePlanSubscription",
                                 body,
                             )?,

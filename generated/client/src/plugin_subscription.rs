@@ -97,7 +97,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PluginSubscription<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "subscribeWebsiteToPlugin",
                                 body,
                             )?,
@@ -252,7 +252,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PluginSubscription<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "reportPluginUsageToBill",
                                 body,
                             )?,
@@ -289,7 +289,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PluginSubscription<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "forwardPluginPayloadToChannel",
                                 body,
                             )?,
@@ -326,7 +326,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PluginSubscription<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "dispatchPluginEvent",
                                 body,
                             )?,
@@ -394,7 +394,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PluginSubscription<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "saveSubscriptionSettings",
                                 body,
                             )?,
@@ -431,7 +431,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PluginSubscription<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "updateSubscriptionSettings",
                                 body,
                             )?,

@@ -62,7 +62,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountBase<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "createUserAccount",
                                 body,
                             )?,
@@ -97,7 +97,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountBase<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "deleteUserAccount",
                                 body,
                             )?,

@@ -66,7 +66,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountBilling<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "addNewBillingMethod",
                                 body,
                             )?,
@@ -135,7 +135,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountBilling<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "updateABillingMethod",
                                 body,
                             )?,
@@ -265,7 +265,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountBilling<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "linkAuthorizedBillingMethod",
                                 body,
                             )?,

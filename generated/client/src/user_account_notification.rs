@@ -65,7 +65,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountNotification<'_, T
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "updateNotificationSettings",
                                 body,
                             )?,
@@ -100,7 +100,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountNotification<'_, T
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "addANotificationProvider",
                                 body,
                             )?,

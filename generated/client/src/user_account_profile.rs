@@ -64,7 +64,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountProfile<'_, T> {
                         path,
                     )
                     .body(
-                        Some(::crisp_runtime::client::json_body("updateProfile", body)?),
+                        Some(
+                            ::crisp_runtime::client::encode_json_body(
+                                "updateProfile",
+                                body,
+                            )?,
+                        ),
                     ),
             )
             .await

@@ -78,7 +78,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountRecover<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "sendRecoveryPassword",
                                 body,
                             )?,

@@ -67,7 +67,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountToken<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "configureAccountToken",
                                 body,
                             )?,
@@ -102,7 +102,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountToken<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "unconfigureAccountToken",
                                 body,
                             )?,

@@ -65,7 +65,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAvailability<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "updateUserAvailability",
                                 body,
                             )?,

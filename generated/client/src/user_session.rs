@@ -64,7 +64,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserSession<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "createANewSession",
                                 body,
                             )?,
@@ -120,7 +120,10 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserSession<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body("recoverASession", body)?,
+                            ::crisp_runtime::client::encode_json_body(
+                                "recoverASession",
+                                body,
+                            )?,
                         ),
                     ),
             )
@@ -341,7 +344,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserSession<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "acceptSessionConfirm",
                                 body,
                             )?,

@@ -42,7 +42,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteAnalytics<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "generateAnalytics",
                                 body,
                             )?,

@@ -65,7 +65,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteBase<'_, T> {
                         path,
                     )
                     .body(
-                        Some(::crisp_runtime::client::json_body("createWebsite", body)?),
+                        Some(
+                            ::crisp_runtime::client::encode_json_body(
+                                "createWebsite",
+                                body,
+                            )?,
+                        ),
                     ),
             )
             .await
@@ -122,7 +127,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteBase<'_, T> {
                         path,
                     )
                     .body(
-                        Some(::crisp_runtime::client::json_body("deleteWebsite", body)?),
+                        Some(
+                            ::crisp_runtime::client::encode_json_body(
+                                "deleteWebsite",
+                                body,
+                            )?,
+                        ),
                     ),
             )
             .await

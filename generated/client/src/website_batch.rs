@@ -39,7 +39,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteBatch<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "batchBlockConversations",
                                 body,
                             )?,
@@ -75,7 +75,10 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteBatch<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body("batchUpdateData", body)?,
+                            ::crisp_runtime::client::encode_json_body(
+                                "batchUpdateData",
+                                body,
+                            )?,
                         ),
                     ),
             )
@@ -107,7 +110,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteBatch<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "batchInboxConversations",
                                 body,
                             )?,
@@ -145,7 +148,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteBatch<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "batchReadConversations",
                                 body,
                             )?,
@@ -182,7 +185,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteBatch<'_, T> {
                         "/website/{website_id}/batch/remove",
                         path,
                     )
-                    .body(Some(::crisp_runtime::client::json_body("batchRemove", body)?)),
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::encode_json_body(
+                                "batchRemove",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }
@@ -212,7 +222,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteBatch<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "batchReportConversations",
                                 body,
                             )?,
@@ -250,7 +260,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteBatch<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "batchResolveConversations",
                                 body,
                             )?,
@@ -285,7 +295,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteBatch<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "batchRoutingConversations",
                                 body,
                             )?,
@@ -321,7 +331,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteBatch<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "batchUpdateSegments",
                                 body,
                             )?,
@@ -356,7 +366,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteBatch<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "batchUnreadConversations",
                                 body,
                             )?,
@@ -391,7 +401,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteBatch<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "batchUnresolveConversations",
                                 body,
                             )?,

@@ -73,7 +73,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteBilling<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "updateWebsiteBilling",
                                 body,
                             )?,

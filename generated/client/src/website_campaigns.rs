@@ -42,7 +42,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteCampaigns<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "createNewCampaign",
                                 body,
                             )?,
@@ -145,7 +145,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteCampaigns<'_, T> {
                         path,
                     )
                     .body(
-                        Some(::crisp_runtime::client::json_body("saveCampaign", body)?),
+                        Some(
+                            ::crisp_runtime::client::encode_json_body(
+                                "saveCampaign",
+                                body,
+                            )?,
+                        ),
                     ),
             )
             .await
@@ -180,7 +185,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteCampaigns<'_, T> {
                         path,
                     )
                     .body(
-                        Some(::crisp_runtime::client::json_body("updateCampaign", body)?),
+                        Some(
+                            ::crisp_runtime::client::encode_json_body(
+                                "updateCampaign",
+                                body,
+                            )?,
+                        ),
                     ),
             )
             .await
@@ -634,7 +644,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteCampaigns<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "createNewCampaignTemplate",
                                 body,
                             )?,
@@ -729,7 +739,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteCampaigns<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "saveCampaignTemplate",
                                 body,
                             )?,
@@ -766,7 +776,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteCampaigns<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "updateCampaignTemplate",
                                 body,
                             )?,

@@ -104,7 +104,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteChannel<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "requestWebsiteEmailChannelDomainChange",
                                 body,
                             )?,
@@ -209,7 +209,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteChannel<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "requestWebsiteEmailChannelRelayChange",
                                 body,
                             )?,
@@ -278,7 +278,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteChannel<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "saveWebsiteEmailChannelSignature",
                                 body,
                             )?,

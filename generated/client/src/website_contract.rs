@@ -111,7 +111,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteContract<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "agreeToWebsiteContract",
                                 body,
                             )?,

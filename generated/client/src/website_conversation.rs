@@ -194,7 +194,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "blockIncomingMessagesForConversation",
                                 body,
                             )?,
@@ -292,7 +292,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "sendActionToExistingBrowsingSession",
                                 body,
                             )?,
@@ -331,7 +331,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "assistExistingBrowsingSession",
                                 body,
                             )?,
@@ -396,7 +396,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "initiateNewCallSessionForConversation",
                                 body,
                             )?,
@@ -435,7 +435,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "transmitSignalingOnOngoingCallSession",
                                 body,
                             )?,
@@ -476,7 +476,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
                         match body {
                             Some(body) => {
                                 Some(
-                                    ::crisp_runtime::client::json_body(
+                                    ::crisp_runtime::client::encode_json_body(
                                         "abortOngoingCallSessionForConversation",
                                         body,
                                     )?,
@@ -516,7 +516,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "composeMessageInConversation",
                                 body,
                             )?,
@@ -553,7 +553,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "markMessagesDeliveredInConversation",
                                 body,
                             )?,
@@ -736,7 +736,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "updateConversationInbox",
                                 body,
                             )?,
@@ -806,7 +806,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "sendMessageInConversation",
                                 body,
                             )?,
@@ -876,7 +876,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "updateMessageInConversation",
                                 body,
                             )?,
@@ -1059,7 +1059,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "updateConversationMetas",
                                 body,
                             )?,
@@ -1096,7 +1096,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "updateConversationOpenState",
                                 body,
                             )?,
@@ -1253,7 +1253,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "saveConversationParticipants",
                                 body,
                             )?,
@@ -1319,7 +1319,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "markMessagesReadInConversation",
                                 body,
                             )?,
@@ -1384,7 +1384,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "scheduleReminderForConversation",
                                 body,
                             )?,
@@ -1421,7 +1421,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "reportConversation",
                                 body,
                             )?,
@@ -1491,7 +1491,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "assignConversationRouting",
                                 body,
                             )?,
@@ -1562,7 +1562,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "changeConversationState",
                                 body,
                             )?,
@@ -1599,7 +1599,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "requestToolCallForConversation",
                                 body,
                             )?,
@@ -1636,7 +1636,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "requestEmailTranscriptForConversation",
                                 body,
                             )?,
@@ -1673,7 +1673,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "markConversationAsUnread",
                                 body,
                             )?,
@@ -1741,7 +1741,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "updateVerifyStatusForConversation",
                                 body,
                             )?,
@@ -1778,7 +1778,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "requestIdentityVerificationForConversation",
                                 body,
                             )?,
@@ -1815,7 +1815,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "redeemIdentityVerificationLinkForConversation",
                                 body,
                             )?,
@@ -1857,7 +1857,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "deliverWidgetButtonActionForConversation",
                                 body,
                             )?,
@@ -1900,7 +1900,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "deliverWidgetDataActionForConversation",
                                 body,
                             )?,
@@ -1971,7 +1971,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "submitSpamConversationDecision",
                                 body,
                             )?,
@@ -2066,7 +2066,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "deleteSuggestedConversationDataKey",
                                 body,
                             )?,
@@ -2161,7 +2161,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "deleteSuggestedConversationSegment",
                                 body,
                             )?,

@@ -43,7 +43,10 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteFilter<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body("createANewFilter", body)?,
+                            ::crisp_runtime::client::encode_json_body(
+                                "createANewFilter",
+                                body,
+                            )?,
                         ),
                     ),
             )
@@ -145,7 +148,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteFilter<'_, T> {
                         "/website/{website_id}/filter/{filter_id}",
                         path,
                     )
-                    .body(Some(::crisp_runtime::client::json_body("saveAFilter", body)?)),
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::encode_json_body(
+                                "saveAFilter",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }

@@ -96,7 +96,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "initializeHelpdesk",
                                 body,
                             )?,
@@ -133,7 +133,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
                         path,
                     )
                     .body(
-                        Some(::crisp_runtime::client::json_body("deleteHelpdesk", body)?),
+                        Some(
+                            ::crisp_runtime::client::encode_json_body(
+                                "deleteHelpdesk",
+                                body,
+                            )?,
+                        ),
                     ),
             )
             .await
@@ -196,7 +201,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "requestHelpdeskDomainChange",
                                 body,
                             )?,
@@ -454,7 +459,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "cancelHelpdeskHistoryChange",
                                 body,
                             )?,
@@ -571,7 +576,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "importExternalHelpdeskToLocale",
                                 body,
                             )?,
@@ -606,7 +611,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "addHelpdeskLocale",
                                 body,
                             )?,
@@ -883,7 +888,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "addHelpdeskRedirection",
                                 body,
                             )?,
@@ -1120,7 +1125,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "saveHelpdeskSettings",
                                 body,
                             )?,
@@ -1193,7 +1198,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "saveHelpdeskTreeContent",
                                 body,
                             )?,
@@ -1355,7 +1360,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "updateHelpdeskTreeMetadata",
                                 body,
                             )?,
@@ -1492,7 +1497,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "updateHelpdeskTreePath",
                                 body,
                             )?,
@@ -1563,7 +1568,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "addNewHelpdeskLocaleArticle",
                                 body,
                             )?,
@@ -1670,7 +1675,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "saveHelpdeskLocaleArticle",
                                 body,
                             )?,
@@ -1711,7 +1716,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "updateHelpdeskLocaleArticle",
                                 body,
                             )?,
@@ -1859,7 +1864,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "saveHelpdeskLocaleArticleAlternate",
                                 body,
                             )?,
@@ -2001,7 +2006,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "updateHelpdeskLocaleArticleCategory",
                                 body,
                             )?,
@@ -2264,7 +2269,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "addHelpdeskLocaleCategory",
                                 body,
                             )?,
@@ -2371,7 +2376,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "saveHelpdeskLocaleCategory",
                                 body,
                             )?,
@@ -2412,7 +2417,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "updateHelpdeskLocaleCategory",
                                 body,
                             )?,
@@ -2485,7 +2490,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "addHelpdeskLocaleSection",
                                 body,
                             )?,
@@ -2598,7 +2603,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "saveHelpdeskLocaleSection",
                                 body,
                             )?,
@@ -2641,7 +2646,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "updateHelpdeskLocaleSection",
                                 body,
                             )?,
@@ -2951,7 +2956,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "importExternalHelpdeskToLocaleLegacy",
                                 body,
                             )?,

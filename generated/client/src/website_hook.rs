@@ -41,7 +41,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHook<'_, T> {
                         path,
                     )
                     .body(
-                        Some(::crisp_runtime::client::json_body("createANewHook", body)?),
+                        Some(
+                            ::crisp_runtime::client::encode_json_body(
+                                "createANewHook",
+                                body,
+                            )?,
+                        ),
                     ),
             )
             .await
@@ -142,7 +147,11 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHook<'_, T> {
                         "/website/{website_id}/hook/{hook_id}",
                         path,
                     )
-                    .body(Some(::crisp_runtime::client::json_body("saveAHook", body)?)),
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::encode_json_body("saveAHook", body)?,
+                        ),
+                    ),
             )
             .await
     }
@@ -176,7 +185,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHook<'_, T> {
                         "/website/{website_id}/hook/{hook_id}",
                         path,
                     )
-                    .body(Some(::crisp_runtime::client::json_body("updateAHook", body)?)),
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::encode_json_body(
+                                "updateAHook",
+                                body,
+                            )?,
+                        ),
+                    ),
             )
             .await
     }

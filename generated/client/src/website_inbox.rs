@@ -40,7 +40,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteInbox<'_, T> {
                         path,
                     )
                     .body(
-                        Some(::crisp_runtime::client::json_body("createNewInbox", body)?),
+                        Some(
+                            ::crisp_runtime::client::encode_json_body(
+                                "createNewInbox",
+                                body,
+                            )?,
+                        ),
                     ),
             )
             .await
@@ -132,7 +137,11 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteInbox<'_, T> {
                         "/website/{website_id}/inbox/{inbox_id}",
                         path,
                     )
-                    .body(Some(::crisp_runtime::client::json_body("saveInbox", body)?)),
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::encode_json_body("saveInbox", body)?,
+                        ),
+                    ),
             )
             .await
     }
@@ -196,7 +205,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteInbox<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "batchOrderInboxes",
                                 body,
                             )?,

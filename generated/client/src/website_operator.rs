@@ -42,7 +42,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteOperator<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "inviteWebsiteOperator",
                                 body,
                             )?,
@@ -111,7 +111,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteOperator<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "changeOperatorMembership",
                                 body,
                             )?,
@@ -235,7 +235,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteOperator<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "sendEmailToWebsiteOperators",
                                 body,
                             )?,

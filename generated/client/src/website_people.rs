@@ -213,7 +213,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsitePeople<'_, T> {
                         path,
                     )
                     .body(
-                        Some(::crisp_runtime::client::json_body("savePeopleData", body)?),
+                        Some(
+                            ::crisp_runtime::client::encode_json_body(
+                                "savePeopleData",
+                                body,
+                            )?,
+                        ),
                     ),
             )
             .await
@@ -246,7 +251,10 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsitePeople<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body("updatePeopleData", body)?,
+                            ::crisp_runtime::client::encode_json_body(
+                                "updatePeopleData",
+                                body,
+                            )?,
                         ),
                     ),
             )
@@ -279,7 +287,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsitePeople<'_, T> {
                         path,
                     )
                     .body(
-                        Some(::crisp_runtime::client::json_body("addPeopleEvent", body)?),
+                        Some(
+                            ::crisp_runtime::client::encode_json_body(
+                                "addPeopleEvent",
+                                body,
+                            )?,
+                        ),
                     ),
             )
             .await
@@ -401,7 +414,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsitePeople<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "importPeopleProfiles",
                                 body,
                             )?,
@@ -438,7 +451,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsitePeople<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "addNewPeopleProfile",
                                 body,
                             )?,
@@ -536,7 +549,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsitePeople<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "savePeopleProfile",
                                 body,
                             )?,
@@ -575,7 +588,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsitePeople<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "updatePeopleProfile",
                                 body,
                             )?,
@@ -781,7 +794,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsitePeople<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "updatePeopleSubscriptionStatus",
                                 body,
                             )?,
@@ -816,7 +829,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsitePeople<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "deleteSuggestedPeopleDataKey",
                                 body,
                             )?,
@@ -911,7 +924,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsitePeople<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "deleteSuggestedPeopleEvent",
                                 body,
                             )?,
@@ -1006,7 +1019,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsitePeople<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "deleteSuggestedPeopleSegment",
                                 body,
                             )?,

@@ -183,7 +183,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteRating<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "submitSessionRating",
                                 body,
                             )?,

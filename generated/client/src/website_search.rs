@@ -73,7 +73,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSearch<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "insertWebsiteSearchHistoryEntry",
                                 body,
                             )?,

@@ -44,7 +44,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteService<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "requestTranslationService",
                                 body,
                             )?,
@@ -84,7 +84,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteService<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "requestTranscriptionService",
                                 body,
                             )?,
@@ -124,7 +124,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteService<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "requestExtractionService",
                                 body,
                             )?,
@@ -164,7 +164,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteService<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "requestPredictionService",
                                 body,
                             )?,
@@ -204,7 +204,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteService<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "requestRankingService",
                                 body,
                             )?,
@@ -244,7 +244,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteService<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "requestTransformService",
                                 body,
                             )?,

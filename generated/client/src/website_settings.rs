@@ -67,7 +67,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSettings<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "updateWebsiteSettings",
                                 body,
                             )?,

@@ -71,7 +71,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSetup<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "updateWebsiteSetup",
                                 body,
                             )?,

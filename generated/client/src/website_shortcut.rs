@@ -43,7 +43,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteShortcut<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "createANewShortcut",
                                 body,
                             )?,
@@ -149,7 +149,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteShortcut<'_, T> {
                         path,
                     )
                     .body(
-                        Some(::crisp_runtime::client::json_body("saveAShortcut", body)?),
+                        Some(
+                            ::crisp_runtime::client::encode_json_body(
+                                "saveAShortcut",
+                                body,
+                            )?,
+                        ),
                     ),
             )
             .await
@@ -186,7 +191,10 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteShortcut<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body("updateAShortcut", body)?,
+                            ::crisp_runtime::client::encode_json_body(
+                                "updateAShortcut",
+                                body,
+                            )?,
                         ),
                     ),
             )
@@ -256,7 +264,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteShortcut<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "reportShortcutAction",
                                 body,
                             )?,

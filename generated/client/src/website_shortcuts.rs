@@ -146,7 +146,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteShortcuts<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "batchRenameShortcutsTag",
                                 body,
                             )?,

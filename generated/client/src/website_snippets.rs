@@ -104,7 +104,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "addANewAnswerSnippet",
                                 body,
                             )?,
@@ -211,7 +211,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "updateAnswerSnippet",
                                 body,
                             )?,
@@ -316,7 +316,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "addANewWebpageDomain",
                                 body,
                             )?,
@@ -423,7 +423,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "updateWebpageDomain",
                                 body,
                             )?,
@@ -637,7 +637,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "updateWebpageDomainPage",
                                 body,
                             )?,
@@ -746,7 +746,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "addANewOverlaySearch",
                                 body,
                             )?,
@@ -853,7 +853,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "updateOverlaySearch",
                                 body,
                             )?,
@@ -957,7 +957,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "addANewOverlayCategory",
                                 body,
                             )?,
@@ -1064,7 +1064,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "updateOverlayCategory",
                                 body,
                             )?,

@@ -105,7 +105,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "initializeStatusPage",
                                 body,
                             )?,
@@ -144,7 +144,10 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body("deleteStatusPage", body)?,
+                            ::crisp_runtime::client::encode_json_body(
+                                "deleteStatusPage",
+                                body,
+                            )?,
                         ),
                     ),
             )
@@ -250,7 +253,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "addANewStatusPageService",
                                 body,
                             )?,
@@ -357,7 +360,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "saveStatusPageService",
                                 body,
                             )?,
@@ -398,7 +401,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "updateStatusPageService",
                                 body,
                             )?,
@@ -557,7 +560,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "addANewStatusPageServiceNode",
                                 body,
                             )?,
@@ -670,7 +673,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "saveStatusPageServiceNode",
                                 body,
                             )?,
@@ -713,7 +716,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "updateStatusPageServiceNode",
                                 body,
                             )?,
@@ -919,7 +922,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "saveStatusPageAnnouncement",
                                 body,
                             )?,
@@ -1018,7 +1021,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "saveStatusPageSettings",
                                 body,
                             )?,
@@ -1088,7 +1091,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "requestStatusPageDomainChange",
                                 body,
                             )?,

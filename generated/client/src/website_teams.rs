@@ -37,7 +37,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteTeams<'_, T> {
                         path,
                     )
                     .body(
-                        Some(::crisp_runtime::client::json_body("createNewTeam", body)?),
+                        Some(
+                            ::crisp_runtime::client::encode_json_body(
+                                "createNewTeam",
+                                body,
+                            )?,
+                        ),
                     ),
             )
             .await
@@ -126,7 +131,11 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteTeams<'_, T> {
                         "/website/{website_id}/team/{team_id}",
                         path,
                     )
-                    .body(Some(::crisp_runtime::client::json_body("saveTeam", body)?)),
+                    .body(
+                        Some(
+                            ::crisp_runtime::client::encode_json_body("saveTeam", body)?,
+                        ),
+                    ),
             )
             .await
     }

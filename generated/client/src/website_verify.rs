@@ -117,7 +117,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteVerify<'_, T> {
                     )
                     .body(
                         Some(
-                            ::crisp_runtime::client::json_body(
+                            ::crisp_runtime::client::encode_json_body(
                                 "updateVerifySettings",
                                 body,
                             )?,

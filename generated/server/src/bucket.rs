@@ -61,7 +61,7 @@ async fn handle_generate_bucket_url<A: Authenticate, T: Bucket + ?Sized>(
             &[::crisp_runtime::Tier::User, ::crisp_runtime::Tier::Plugin],
             None,
         )?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::BucketUrlRequest,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.generate_bucket_url(caller, body).await

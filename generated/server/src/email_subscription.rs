@@ -138,7 +138,7 @@ async fn handle_update_subscription_status<
             website_id: query.optional_string("website_id")?,
             campaign_id: query.optional_string("campaign_id")?,
         };
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::EmailSubscriptionUpdate,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service

@@ -229,7 +229,7 @@ async fn handle_subscribe_website_to_limit<
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::LimitSubscriptionNew,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.subscribe_website_to_limit(caller, website_id, body).await

@@ -271,7 +271,7 @@ async fn handle_subscribe_website_to_plan<A: Authenticate, T: PlanSubscription +
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::SubscribeWebsiteToPlanBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.subscribe_website_to_plan(caller, website_id, body).await
@@ -333,7 +333,7 @@ async fn handle_change_bill_period_for_website_plan_subscription<
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::ChangeBillPeriodForWebsitePlanSubscriptionBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
@@ -408,7 +408,7 @@ async fn handle_redeem_coupon_for_website_plan_subscription<
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::RedeemCouponForWebsitePlanSubscriptionBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service

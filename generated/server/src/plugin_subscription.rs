@@ -399,7 +399,7 @@ async fn handle_subscribe_website_to_plugin<
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::SubscribeWebsiteToPluginBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.subscribe_website_to_plugin(caller, website_id, body).await
@@ -545,7 +545,7 @@ async fn handle_report_plugin_usage_to_bill<
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let plugin_id = path.string("plugin_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::PluginUsageBill,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
@@ -580,7 +580,7 @@ async fn handle_forward_plugin_payload_to_channel<
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let plugin_id = path.string("plugin_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::PluginChannelForward,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
@@ -612,7 +612,7 @@ async fn handle_dispatch_plugin_event<A: Authenticate, T: PluginSubscription + ?
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let plugin_id = path.string("plugin_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::PluginEventDispatch,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.dispatch_plugin_event(caller, website_id, plugin_id, body).await
@@ -674,7 +674,7 @@ async fn handle_save_subscription_settings<
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let plugin_id = path.string("plugin_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::PluginSettings,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.save_subscription_settings(caller, website_id, plugin_id, body).await
@@ -707,7 +707,7 @@ async fn handle_update_subscription_settings<
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let plugin_id = path.string("plugin_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::PluginSettings,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service

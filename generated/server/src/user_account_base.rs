@@ -125,7 +125,7 @@ async fn handle_create_user_account<A: Authenticate, T: UserAccountBase + ?Sized
         ::crisp_runtime::server::record_operation("createUserAccount");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(&caller, "createUserAccount", &[], None)?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::UserAccountNew,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.create_user_account(caller, body).await
@@ -149,7 +149,7 @@ async fn handle_delete_user_account<A: Authenticate, T: UserAccountBase + ?Sized
             &[::crisp_runtime::Tier::User],
             None,
         )?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::UserAccountVerify,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.delete_user_account(caller, body).await

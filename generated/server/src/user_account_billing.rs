@@ -320,7 +320,7 @@ async fn handle_add_new_billing_method<A: Authenticate, T: UserAccountBilling + 
             &[::crisp_runtime::Tier::User],
             None,
         )?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::UserBillingCardNew,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.add_new_billing_method(caller, body).await
@@ -376,7 +376,7 @@ async fn handle_update_a_billing_method<A: Authenticate, T: UserAccountBilling +
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let card_id = path.string("card_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::UserBillingCardUpdate,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.update_a_billing_method(caller, card_id, body).await
@@ -489,7 +489,7 @@ async fn handle_link_authorized_billing_method<
             &[::crisp_runtime::Tier::User],
             None,
         )?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::UserBillingLinkRequest,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.link_authorized_billing_method(caller, body).await

@@ -163,7 +163,7 @@ async fn handle_update_notification_settings<
             &[::crisp_runtime::Tier::User],
             None,
         )?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::UserNotificationSettingsUpdate,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.update_notification_settings(caller, body).await
@@ -190,7 +190,7 @@ async fn handle_add_a_notification_provider<
             &[::crisp_runtime::Tier::User],
             None,
         )?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::UserNotificationProviderNew,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.add_a_notification_provider(caller, body).await

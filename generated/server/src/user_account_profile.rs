@@ -105,7 +105,7 @@ async fn handle_update_profile<A: Authenticate, T: UserAccountProfile + ?Sized>(
             &[::crisp_runtime::Tier::User],
             None,
         )?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::UserProfileUpdate,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.update_profile(caller, body).await

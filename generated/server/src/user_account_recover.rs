@@ -149,7 +149,7 @@ async fn handle_send_recovery_password<A: Authenticate, T: UserAccountRecover + 
         let user_id = path.string("user_id")?;
         let recover_identifier = path.string("recover_identifier")?;
         let recover_key = path.string("recover_key")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::UserAccountRecoverPassword,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service

@@ -110,7 +110,7 @@ async fn handle_update_schedule_settings<
             &[::crisp_runtime::Tier::User],
             None,
         )?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::UserScheduleUpdate,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.update_schedule_settings(caller, body).await

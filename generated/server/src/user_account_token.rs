@@ -188,7 +188,7 @@ async fn handle_configure_account_token<A: Authenticate, T: UserAccountToken + ?
             &[::crisp_runtime::Tier::User],
             None,
         )?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::UserAccountTokenConfigure,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.configure_account_token(caller, body).await
@@ -212,7 +212,7 @@ async fn handle_unconfigure_account_token<A: Authenticate, T: UserAccountToken +
             &[::crisp_runtime::Tier::User],
             None,
         )?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::UserAccountVerify,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.unconfigure_account_token(caller, body).await

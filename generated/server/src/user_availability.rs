@@ -134,7 +134,7 @@ async fn handle_update_user_availability<A: Authenticate, T: UserAvailability + 
             &[::crisp_runtime::Tier::User],
             None,
         )?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::UserAvailabilityUpdate,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.update_user_availability(caller, body).await

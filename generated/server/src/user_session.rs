@@ -360,7 +360,7 @@ async fn handle_create_a_new_session<A: Authenticate, T: UserSession + ?Sized>(
         ::crisp_runtime::server::record_operation("createANewSession");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(&caller, "createANewSession", &[], None)?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::UserSessionLogin,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.create_a_new_session(caller, body).await
@@ -399,7 +399,7 @@ async fn handle_recover_a_session<A: Authenticate, T: UserSession + ?Sized>(
         ::crisp_runtime::server::record_operation("recoverASession");
         let caller = ::crisp_runtime::server::authenticate(&*ctx.auth, &headers).await?;
         ::crisp_runtime::server::authorize(&caller, "recoverASession", &[], None)?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::UserSessionRecover,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.recover_a_session(caller, body).await
@@ -582,7 +582,7 @@ async fn handle_accept_session_confirm<A: Authenticate, T: UserSession + ?Sized>
         let user_id = path.string("user_id")?;
         let confirm_identifier = path.string("confirm_identifier")?;
         let confirm_key = path.string("confirm_key")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::UserSessionConfirmAccept,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service

@@ -69,7 +69,7 @@ async fn handle_generate_analytics<A: Authenticate, T: WebsiteAnalytics + ?Sized
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::AnalyticsQuery,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.generate_analytics(caller, website_id, body).await

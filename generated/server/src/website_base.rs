@@ -167,7 +167,7 @@ async fn handle_create_website<A: Authenticate, T: WebsiteBase + ?Sized>(
             &[::crisp_runtime::Tier::User],
             None,
         )?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::CreateWebsiteBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.create_website(caller, body).await
@@ -221,7 +221,7 @@ async fn handle_delete_website<A: Authenticate, T: WebsiteBase + ?Sized>(
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::DeleteWebsiteBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.delete_website(caller, website_id, body).await

@@ -289,7 +289,7 @@ async fn handle_batch_block_conversations<A: Authenticate, T: WebsiteBatch + ?Si
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::BatchBlockConversationsBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.batch_block_conversations(caller, website_id, body).await
@@ -313,7 +313,7 @@ async fn handle_batch_update_data<A: Authenticate, T: WebsiteBatch + ?Sized>(
         ::crisp_runtime::server::authorize(&caller, "batchUpdateData", &[], None)?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::BatchUpdateDataBody,
         >(body, ::crisp_runtime::server::JsonKind::Any)?;
         ctx.service.batch_update_data(caller, website_id, body).await
@@ -342,7 +342,7 @@ async fn handle_batch_inbox_conversations<A: Authenticate, T: WebsiteBatch + ?Si
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::BatchInboxConversationsBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.batch_inbox_conversations(caller, website_id, body).await
@@ -371,7 +371,7 @@ async fn handle_batch_read_conversations<A: Authenticate, T: WebsiteBatch + ?Siz
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::BatchConversationsSelection,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.batch_read_conversations(caller, website_id, body).await
@@ -400,7 +400,7 @@ async fn handle_batch_remove<A: Authenticate, T: WebsiteBatch + ?Sized>(
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::BatchRemoveBody,
         >(body, ::crisp_runtime::server::JsonKind::Any)?;
         ctx.service.batch_remove(caller, website_id, body).await
@@ -429,7 +429,7 @@ async fn handle_batch_report_conversations<A: Authenticate, T: WebsiteBatch + ?S
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::BatchReportConversationsBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.batch_report_conversations(caller, website_id, body).await
@@ -458,7 +458,7 @@ async fn handle_batch_resolve_conversations<A: Authenticate, T: WebsiteBatch + ?
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::BatchConversationsSelection,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.batch_resolve_conversations(caller, website_id, body).await
@@ -487,7 +487,7 @@ async fn handle_batch_routing_conversations<A: Authenticate, T: WebsiteBatch + ?
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::BatchRoutingConversationsBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.batch_routing_conversations(caller, website_id, body).await
@@ -511,7 +511,7 @@ async fn handle_batch_update_segments<A: Authenticate, T: WebsiteBatch + ?Sized>
         ::crisp_runtime::server::authorize(&caller, "batchUpdateSegments", &[], None)?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::BatchUpdateSegmentsBody,
         >(body, ::crisp_runtime::server::JsonKind::Any)?;
         ctx.service.batch_update_segments(caller, website_id, body).await
@@ -540,7 +540,7 @@ async fn handle_batch_unread_conversations<A: Authenticate, T: WebsiteBatch + ?S
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::BatchConversationsSelection,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.batch_unread_conversations(caller, website_id, body).await
@@ -569,7 +569,7 @@ async fn handle_batch_unresolve_conversations<A: Authenticate, T: WebsiteBatch +
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::BatchConversationsSelection,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.batch_unresolve_conversations(caller, website_id, body).await

@@ -146,7 +146,7 @@ async fn handle_update_website_billing<A: Authenticate, T: WebsiteBilling + ?Siz
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::UpdateWebsiteBillingBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.update_website_billing(caller, website_id, body).await

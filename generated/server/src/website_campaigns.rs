@@ -534,7 +534,7 @@ async fn handle_create_new_campaign<A: Authenticate, T: WebsiteCampaigns + ?Size
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::CreateNewCampaignBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.create_new_campaign(caller, website_id, body).await
@@ -616,7 +616,7 @@ async fn handle_save_campaign<A: Authenticate, T: WebsiteCampaigns + ?Sized>(
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let campaign_id = path.string("campaign_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::Campaign,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.save_campaign(caller, website_id, campaign_id, body).await
@@ -646,7 +646,7 @@ async fn handle_update_campaign<A: Authenticate, T: WebsiteCampaigns + ?Sized>(
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let campaign_id = path.string("campaign_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::Campaign,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.update_campaign(caller, website_id, campaign_id, body).await
@@ -938,7 +938,7 @@ async fn handle_create_new_campaign_template<
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::CreateNewCampaignTemplateBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.create_new_campaign_template(caller, website_id, body).await
@@ -1023,7 +1023,7 @@ async fn handle_save_campaign_template<A: Authenticate, T: WebsiteCampaigns + ?S
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let template_id = path.string("template_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::CampaignTemplate,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.save_campaign_template(caller, website_id, template_id, body).await
@@ -1053,7 +1053,7 @@ async fn handle_update_campaign_template<A: Authenticate, T: WebsiteCampaigns + 
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let template_id = path.string("template_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::CampaignTemplate,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.update_campaign_template(caller, website_id, template_id, body).await

@@ -417,7 +417,7 @@ async fn handle_request_website_email_channel_domain_change<
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::ChannelEmailDomainChange,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
@@ -521,7 +521,7 @@ async fn handle_request_website_email_channel_relay_change<
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::ChannelEmailRelayChange,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
@@ -585,7 +585,7 @@ async fn handle_save_website_email_channel_signature<
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::ChannelEmailSignatureUpdate,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.save_website_email_channel_signature(caller, website_id, body).await

@@ -214,7 +214,7 @@ async fn handle_agree_to_website_contract<A: Authenticate, T: WebsiteContract + 
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let contract_id = path.string("contract_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::AgreeToWebsiteContractBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service

@@ -1678,7 +1678,7 @@ async fn handle_block_incoming_messages_for_conversation<
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::BlockIncomingMessagesForConversationBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
@@ -1783,7 +1783,7 @@ async fn handle_send_action_to_existing_browsing_session<
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
         let browsing_id = path.string("browsing_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::SendActionToExistingBrowsingSessionBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
@@ -1825,7 +1825,7 @@ async fn handle_assist_existing_browsing_session<
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
         let browsing_id = path.string("browsing_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::AssistExistingBrowsingSessionBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
@@ -1901,7 +1901,7 @@ async fn handle_initiate_new_call_session_for_conversation<
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::InitiateNewCallSessionForConversationBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
@@ -1944,7 +1944,7 @@ async fn handle_transmit_signaling_on_ongoing_call_session<
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
         let call_id = path.string("call_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::TransmitSignalingOnOngoingCallSessionBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
@@ -1988,7 +1988,7 @@ async fn handle_abort_ongoing_call_session_for_conversation<
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
         let call_id = path.string("call_id")?;
-        let body = ::crisp_runtime::server::optional_json_body::<
+        let body = ::crisp_runtime::server::decode_optional_json_body::<
             ::crisp_models::AbortOngoingCallSessionForConversationBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
@@ -2029,7 +2029,7 @@ async fn handle_compose_message_in_conversation<
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::ComposeMessageInConversationBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
@@ -2064,7 +2064,7 @@ async fn handle_mark_messages_delivered_in_conversation<
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::ConversationMessageMark,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
@@ -2199,7 +2199,7 @@ async fn handle_update_conversation_inbox<
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::UpdateConversationInboxBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.update_conversation_inbox(caller, website_id, session_id, body).await
@@ -2268,7 +2268,7 @@ async fn handle_send_message_in_conversation<
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::ConversationMessageNew,
         >(body, ::crisp_runtime::server::JsonKind::Any)?;
         ctx.service
@@ -2342,7 +2342,7 @@ async fn handle_update_message_in_conversation<
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
         let fingerprint = path.parse::<i64>("fingerprint")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::UpdateMessageInConversationBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
@@ -2488,7 +2488,7 @@ async fn handle_update_conversation_metas<
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::ConversationMeta,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.update_conversation_metas(caller, website_id, session_id, body).await
@@ -2521,7 +2521,7 @@ async fn handle_update_conversation_open_state<
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::UpdateConversationOpenStateBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
@@ -2654,7 +2654,7 @@ async fn handle_save_conversation_participants<
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::SaveConversationParticipantsBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
@@ -2729,7 +2729,7 @@ async fn handle_mark_messages_read_in_conversation<
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::ConversationMessageMark,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
@@ -2793,7 +2793,7 @@ async fn handle_schedule_reminder_for_conversation<
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::ScheduleReminderForConversationBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
@@ -2825,7 +2825,7 @@ async fn handle_report_conversation<A: Authenticate, T: WebsiteConversation + ?S
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::ReportConversationBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.report_conversation(caller, website_id, session_id, body).await
@@ -2890,7 +2890,7 @@ async fn handle_assign_conversation_routing<
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::AssignConversationRoutingBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
@@ -2951,7 +2951,7 @@ async fn handle_change_conversation_state<
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::ChangeConversationStateBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.change_conversation_state(caller, website_id, session_id, body).await
@@ -2984,7 +2984,7 @@ async fn handle_request_tool_call_for_conversation<
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::RequestToolCallForConversationBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
@@ -3021,7 +3021,7 @@ async fn handle_request_email_transcript_for_conversation<
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::RequestEmailTranscriptForConversationBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
@@ -3061,7 +3061,7 @@ async fn handle_mark_conversation_as_unread<
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::MarkConversationAsUnreadBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
@@ -3127,7 +3127,7 @@ async fn handle_update_verify_status_for_conversation<
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::UpdateVerifyStatusForConversationBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
@@ -3164,7 +3164,7 @@ async fn handle_request_identity_verification_for_conversation<
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::RequestIdentityVerificationForConversationBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
@@ -3206,7 +3206,7 @@ async fn handle_redeem_identity_verification_link_for_conversation<
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::RedeemIdentityVerificationLinkForConversationBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
@@ -3249,7 +3249,7 @@ async fn handle_deliver_widget_button_action_for_conversation<
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
         let plugin_id = path.string("plugin_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::DeliverWidgetButtonActionForConversationBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
@@ -3293,7 +3293,7 @@ async fn handle_deliver_widget_data_action_for_conversation<
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
         let plugin_id = path.string("plugin_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::DeliverWidgetDataActionForConversationBody,
         >(body, ::crisp_runtime::server::JsonKind::Any)?;
         ctx.service
@@ -3363,7 +3363,7 @@ async fn handle_submit_spam_conversation_decision<
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let spam_id = path.string("spam_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::SubmitSpamConversationDecisionBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
@@ -3426,7 +3426,7 @@ async fn handle_delete_suggested_conversation_data_key<
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::DeleteSuggestedConversationDataKeyBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
@@ -3491,7 +3491,7 @@ async fn handle_delete_suggested_conversation_segment<
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::DeleteSuggestedConversationSegmentBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.delete_suggested_conversation_segment(caller, website_id, body).await

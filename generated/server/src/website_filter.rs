@@ -172,7 +172,7 @@ async fn handle_create_a_new_filter<A: Authenticate, T: WebsiteFilter + ?Sized>(
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::FilterNew,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.create_a_new_filter(caller, website_id, body).await
@@ -257,7 +257,7 @@ async fn handle_save_a_filter<A: Authenticate, T: WebsiteFilter + ?Sized>(
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let filter_id = path.string("filter_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::FilterUpdate,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.save_a_filter(caller, website_id, filter_id, body).await

@@ -1950,7 +1950,7 @@ async fn handle_initialize_helpdesk<A: Authenticate, T: WebsiteHelpdesk + ?Sized
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::InitializeHelpdeskBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.initialize_helpdesk(caller, website_id, body).await
@@ -1979,7 +1979,7 @@ async fn handle_delete_helpdesk<A: Authenticate, T: WebsiteHelpdesk + ?Sized>(
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::DeleteHelpdeskBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.delete_helpdesk(caller, website_id, body).await
@@ -2036,7 +2036,7 @@ async fn handle_request_helpdesk_domain_change<
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::RequestHelpdeskDomainChangeBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.request_helpdesk_domain_change(caller, website_id, body).await
@@ -2258,7 +2258,7 @@ async fn handle_cancel_helpdesk_history_change<
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let change_id = path.string("change_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::CancelHelpdeskHistoryChangeBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
@@ -2333,7 +2333,7 @@ async fn handle_import_external_helpdesk_to_locale<
         let locale = path.string("locale")?;
         let content_type = path
             .parse::<::crisp_models::HelpdeskContentType>("content_type")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::HelpdeskExternalImport,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
@@ -2370,7 +2370,7 @@ async fn handle_add_helpdesk_locale<A: Authenticate, T: WebsiteHelpdesk + ?Sized
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::AddHelpdeskLocaleBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.add_helpdesk_locale(caller, website_id, body).await
@@ -2572,7 +2572,7 @@ async fn handle_add_helpdesk_redirection<A: Authenticate, T: WebsiteHelpdesk + ?
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::AddHelpdeskRedirectionBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.add_helpdesk_redirection(caller, website_id, body).await
@@ -2776,7 +2776,7 @@ async fn handle_save_helpdesk_settings<A: Authenticate, T: WebsiteHelpdesk + ?Si
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::HelpdeskSettings,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.save_helpdesk_settings(caller, website_id, body).await
@@ -2849,7 +2849,7 @@ async fn handle_save_helpdesk_tree_content<A: Authenticate, T: WebsiteHelpdesk +
         let content_type = path
             .parse::<::crisp_models::HelpdeskContentType>("content_type")?;
         let path_param = path.string("path")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::SaveHelpdeskTreeContentBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
@@ -2975,7 +2975,7 @@ async fn handle_update_helpdesk_tree_metadata<
         let content_type = path
             .parse::<::crisp_models::HelpdeskContentType>("content_type")?;
         let path_param = path.string("path")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::HelpdeskTreeMetadata,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
@@ -3128,7 +3128,7 @@ async fn handle_update_helpdesk_tree_path<A: Authenticate, T: WebsiteHelpdesk + 
         let content_type = path
             .parse::<::crisp_models::HelpdeskContentType>("content_type")?;
         let path_param = path.string("path")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::HelpdeskTreePathUpdate,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
@@ -3208,7 +3208,7 @@ async fn handle_add_new_helpdesk_locale_article<
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::AddNewHelpdeskLocaleArticleBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
@@ -3311,7 +3311,7 @@ async fn handle_save_helpdesk_locale_article<
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;
         let article_id = path.string("article_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::HelpdeskArticle,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
@@ -3348,7 +3348,7 @@ async fn handle_update_helpdesk_locale_article<
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;
         let article_id = path.string("article_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::HelpdeskArticle,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
@@ -3503,7 +3503,7 @@ async fn handle_save_helpdesk_locale_article_alternate<
         let locale = path.string("locale")?;
         let article_id = path.string("article_id")?;
         let locale_linked = path.string("locale_linked")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::SaveHelpdeskLocaleArticleAlternateBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
@@ -3667,7 +3667,7 @@ async fn handle_update_helpdesk_locale_article_category<
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;
         let article_id = path.string("article_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::UpdateHelpdeskLocaleArticleCategoryBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
@@ -3874,7 +3874,7 @@ async fn handle_add_helpdesk_locale_category<
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::AddHelpdeskLocaleCategoryBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.add_helpdesk_locale_category(caller, website_id, locale, body).await
@@ -3980,7 +3980,7 @@ async fn handle_save_helpdesk_locale_category<
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;
         let category_id = path.string("category_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::HelpdeskCategory,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
@@ -4017,7 +4017,7 @@ async fn handle_update_helpdesk_locale_category<
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;
         let category_id = path.string("category_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::HelpdeskCategory,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
@@ -4093,7 +4093,7 @@ async fn handle_add_helpdesk_locale_section<
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;
         let category_id = path.string("category_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::AddHelpdeskLocaleSectionBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
@@ -4211,7 +4211,7 @@ async fn handle_save_helpdesk_locale_section<
         let locale = path.string("locale")?;
         let category_id = path.string("category_id")?;
         let section_id = path.string("section_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::HelpdeskSection,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
@@ -4256,7 +4256,7 @@ async fn handle_update_helpdesk_locale_section<
         let locale = path.string("locale")?;
         let category_id = path.string("category_id")?;
         let section_id = path.string("section_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::HelpdeskSection,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
@@ -4503,7 +4503,7 @@ async fn handle_import_external_helpdesk_to_locale_legacy<
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::HelpdeskExternalImport,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service

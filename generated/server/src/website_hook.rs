@@ -196,7 +196,7 @@ async fn handle_create_a_new_hook<A: Authenticate, T: WebsiteHook + ?Sized>(
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::HookNew,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.create_a_new_hook(caller, website_id, body).await
@@ -281,7 +281,7 @@ async fn handle_save_a_hook<A: Authenticate, T: WebsiteHook + ?Sized>(
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let hook_id = path.string("hook_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::HookNew,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.save_a_hook(caller, website_id, hook_id, body).await
@@ -312,7 +312,7 @@ async fn handle_update_a_hook<A: Authenticate, T: WebsiteHook + ?Sized>(
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let hook_id = path.string("hook_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::HookUpdate,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.update_a_hook(caller, website_id, hook_id, body).await

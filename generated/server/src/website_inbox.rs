@@ -201,7 +201,7 @@ async fn handle_create_new_inbox<A: Authenticate, T: WebsiteInbox + ?Sized>(
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::Inbox,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.create_new_inbox(caller, website_id, body).await
@@ -283,7 +283,7 @@ async fn handle_save_inbox<A: Authenticate, T: WebsiteInbox + ?Sized>(
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let inbox_id = path.string("inbox_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::Inbox,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.save_inbox(caller, website_id, inbox_id, body).await
@@ -338,7 +338,7 @@ async fn handle_batch_order_inboxes<A: Authenticate, T: WebsiteInbox + ?Sized>(
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::BatchOrderInboxesBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.batch_order_inboxes(caller, website_id, body).await

@@ -225,7 +225,7 @@ async fn handle_invite_website_operator<A: Authenticate, T: WebsiteOperator + ?S
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::OperatorInvitation,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.invite_website_operator(caller, website_id, body).await
@@ -281,7 +281,7 @@ async fn handle_change_operator_membership<A: Authenticate, T: WebsiteOperator +
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let user_id = path.string("user_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::ChangeOperatorMembershipBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.change_operator_membership(caller, website_id, user_id, body).await
@@ -398,7 +398,7 @@ async fn handle_send_email_to_website_operators<
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::OperatorEmail,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.send_email_to_website_operators(caller, website_id, body).await

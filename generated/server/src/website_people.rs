@@ -740,7 +740,7 @@ async fn handle_save_people_data<A: Authenticate, T: WebsitePeople + ?Sized>(
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let people_id = path.string("people_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::PeopleData,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.save_people_data(caller, website_id, people_id, body).await
@@ -770,7 +770,7 @@ async fn handle_update_people_data<A: Authenticate, T: WebsitePeople + ?Sized>(
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let people_id = path.string("people_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::PeopleData,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.update_people_data(caller, website_id, people_id, body).await
@@ -800,7 +800,7 @@ async fn handle_add_people_event<A: Authenticate, T: WebsitePeople + ?Sized>(
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let people_id = path.string("people_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::PeopleEvent,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.add_people_event(caller, website_id, people_id, body).await
@@ -881,7 +881,7 @@ async fn handle_import_people_profiles<A: Authenticate, T: WebsitePeople + ?Size
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::PeopleProfileImportSetup,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.import_people_profiles(caller, website_id, body).await
@@ -910,7 +910,7 @@ async fn handle_add_new_people_profile<A: Authenticate, T: WebsitePeople + ?Size
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::PeopleProfileUpdate,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.add_new_people_profile(caller, website_id, body).await
@@ -992,7 +992,7 @@ async fn handle_save_people_profile<A: Authenticate, T: WebsitePeople + ?Sized>(
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let people_id = path.string("people_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::PeopleProfileUpdate,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.save_people_profile(caller, website_id, people_id, body).await
@@ -1022,7 +1022,7 @@ async fn handle_update_people_profile<A: Authenticate, T: WebsitePeople + ?Sized
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let people_id = path.string("people_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::PeopleProfileUpdate,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.update_people_profile(caller, website_id, people_id, body).await
@@ -1173,7 +1173,7 @@ async fn handle_update_people_subscription_status<
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let people_id = path.string("people_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::PeopleSubscription,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
@@ -1207,7 +1207,7 @@ async fn handle_delete_suggested_people_data_key<
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::DeleteSuggestedPeopleDataKeyBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.delete_suggested_people_data_key(caller, website_id, body).await
@@ -1270,7 +1270,7 @@ async fn handle_delete_suggested_people_event<
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::DeleteSuggestedPeopleEventBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.delete_suggested_people_event(caller, website_id, body).await
@@ -1328,7 +1328,7 @@ async fn handle_delete_suggested_people_segment<
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::DeleteSuggestedPeopleSegmentBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.delete_suggested_people_segment(caller, website_id, body).await

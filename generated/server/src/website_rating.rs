@@ -257,7 +257,7 @@ async fn handle_submit_session_rating<A: Authenticate, T: WebsiteRating + ?Sized
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::RatingNew,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.submit_session_rating(caller, website_id, session_id, body).await

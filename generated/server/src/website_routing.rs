@@ -178,7 +178,7 @@ async fn handle_update_website_routing_settings<
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::RoutingRuleSettings,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.update_website_routing_settings(caller, website_id, body).await
@@ -234,7 +234,7 @@ async fn handle_save_website_routing_rules<A: Authenticate, T: WebsiteRouting + 
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::RoutingRuleList,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.save_website_routing_rules(caller, website_id, body).await

@@ -209,7 +209,7 @@ async fn handle_insert_website_search_history_entry<
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::SearchHistoryEntryNew,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.insert_website_search_history_entry(caller, website_id, body).await

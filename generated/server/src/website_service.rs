@@ -202,7 +202,7 @@ async fn handle_request_translation_service<A: Authenticate, T: WebsiteService +
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::WebsiteServiceTranslate,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.request_translation_service(caller, website_id, body).await
@@ -235,7 +235,7 @@ async fn handle_request_transcription_service<
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::WebsiteServiceTranscribe,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.request_transcription_service(caller, website_id, body).await
@@ -265,7 +265,7 @@ async fn handle_request_extraction_service<A: Authenticate, T: WebsiteService + 
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::WebsiteServiceExtract,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.request_extraction_service(caller, website_id, body).await
@@ -295,7 +295,7 @@ async fn handle_request_prediction_service<A: Authenticate, T: WebsiteService + 
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::WebsiteServicePredict,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.request_prediction_service(caller, website_id, body).await
@@ -325,7 +325,7 @@ async fn handle_request_ranking_service<A: Authenticate, T: WebsiteService + ?Si
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::WebsiteServiceRank,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.request_ranking_service(caller, website_id, body).await
@@ -355,7 +355,7 @@ async fn handle_request_transform_service<A: Authenticate, T: WebsiteService + ?
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::WebsiteServiceTransform,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.request_transform_service(caller, website_id, body).await

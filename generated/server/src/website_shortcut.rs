@@ -224,7 +224,7 @@ async fn handle_create_a_new_shortcut<A: Authenticate, T: WebsiteShortcut + ?Siz
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::ShortcutNew,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.create_a_new_shortcut(caller, website_id, body).await
@@ -309,7 +309,7 @@ async fn handle_save_a_shortcut<A: Authenticate, T: WebsiteShortcut + ?Sized>(
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let shortcut_id = path.string("shortcut_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::ShortcutNew,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.save_a_shortcut(caller, website_id, shortcut_id, body).await
@@ -340,7 +340,7 @@ async fn handle_update_a_shortcut<A: Authenticate, T: WebsiteShortcut + ?Sized>(
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let shortcut_id = path.string("shortcut_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::ShortcutUpdate,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.update_a_shortcut(caller, website_id, shortcut_id, body).await
@@ -398,7 +398,7 @@ async fn handle_report_shortcut_action<A: Authenticate, T: WebsiteShortcut + ?Si
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let shortcut_id = path.string("shortcut_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::ShortcutReport,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.report_shortcut_action(caller, website_id, shortcut_id, body).await

@@ -183,7 +183,7 @@ async fn handle_batch_rename_shortcuts_tag<
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::ShortcutTagRename,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.batch_rename_shortcuts_tag(caller, website_id, body).await

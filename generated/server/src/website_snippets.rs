@@ -836,7 +836,7 @@ async fn handle_add_a_new_answer_snippet<A: Authenticate, T: WebsiteSnippets + ?
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::AddANewAnswerSnippetBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.add_a_new_answer_snippet(caller, website_id, body).await
@@ -926,7 +926,7 @@ async fn handle_update_answer_snippet<A: Authenticate, T: WebsiteSnippets + ?Siz
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let answer_snippet_id = path.string("answer_snippet_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::UpdateAnswerSnippetBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
@@ -1011,7 +1011,7 @@ async fn handle_add_a_new_webpage_domain<A: Authenticate, T: WebsiteSnippets + ?
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::AddANewWebpageDomainBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.add_a_new_webpage_domain(caller, website_id, body).await
@@ -1101,7 +1101,7 @@ async fn handle_update_webpage_domain<A: Authenticate, T: WebsiteSnippets + ?Siz
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let domain_snippet_id = path.string("domain_snippet_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::UpdateWebpageDomainBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
@@ -1262,7 +1262,7 @@ async fn handle_update_webpage_domain_page<A: Authenticate, T: WebsiteSnippets +
         let website_id = path.string("website_id")?;
         let domain_snippet_id = path.string("domain_snippet_id")?;
         let page_snippet_id = path.string("page_snippet_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::UpdateWebpageDomainPageBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
@@ -1364,7 +1364,7 @@ async fn handle_add_a_new_overlay_search<A: Authenticate, T: WebsiteSnippets + ?
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::AddANewOverlaySearchBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.add_a_new_overlay_search(caller, website_id, body).await
@@ -1454,7 +1454,7 @@ async fn handle_update_overlay_search<A: Authenticate, T: WebsiteSnippets + ?Siz
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let search_snippet_id = path.string("search_snippet_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::UpdateOverlaySearchBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
@@ -1539,7 +1539,7 @@ async fn handle_add_a_new_overlay_category<A: Authenticate, T: WebsiteSnippets +
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::AddANewOverlayCategoryBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.add_a_new_overlay_category(caller, website_id, body).await
@@ -1631,7 +1631,7 @@ async fn handle_update_overlay_category<A: Authenticate, T: WebsiteSnippets + ?S
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let category_snippet_id = path.string("category_snippet_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::UpdateOverlayCategoryBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service

@@ -919,7 +919,7 @@ async fn handle_initialize_status_page<A: Authenticate, T: WebsiteStatusPage + ?
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::InitializeStatusPageBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.initialize_status_page(caller, website_id, body).await
@@ -949,7 +949,7 @@ async fn handle_delete_status_page<A: Authenticate, T: WebsiteStatusPage + ?Size
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::DeleteStatusPageBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.delete_status_page(caller, website_id, body).await
@@ -1019,7 +1019,7 @@ async fn handle_add_a_new_status_page_service<
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::AddANewStatusPageServiceBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.add_a_new_status_page_service(caller, website_id, body).await
@@ -1112,7 +1112,7 @@ async fn handle_save_status_page_service<A: Authenticate, T: WebsiteStatusPage +
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let service_id = path.string("service_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::SaveStatusPageServiceBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.save_status_page_service(caller, website_id, service_id, body).await
@@ -1146,7 +1146,7 @@ async fn handle_update_status_page_service<
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let service_id = path.string("service_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::UpdateStatusPageServiceBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
@@ -1256,7 +1256,7 @@ async fn handle_add_a_new_status_page_service_node<
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let service_id = path.string("service_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::AddANewStatusPageServiceNodeBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
@@ -1364,7 +1364,7 @@ async fn handle_save_status_page_service_node<
         let website_id = path.string("website_id")?;
         let service_id = path.string("service_id")?;
         let node_id = path.string("node_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::SaveStatusPageServiceNodeBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
@@ -1401,7 +1401,7 @@ async fn handle_update_status_page_service_node<
         let website_id = path.string("website_id")?;
         let service_id = path.string("service_id")?;
         let node_id = path.string("node_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::UpdateStatusPageServiceNodeBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service
@@ -1609,7 +1609,7 @@ async fn handle_save_status_page_announcement<
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::SaveStatusPageAnnouncementBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.save_status_page_announcement(caller, website_id, body).await
@@ -1700,7 +1700,7 @@ async fn handle_save_status_page_settings<
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::StatusPageSettings,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.save_status_page_settings(caller, website_id, body).await
@@ -1762,7 +1762,7 @@ async fn handle_request_status_page_domain_change<
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::RequestStatusPageDomainChangeBody,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.request_status_page_domain_change(caller, website_id, body).await

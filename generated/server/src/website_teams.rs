@@ -173,7 +173,7 @@ async fn handle_create_new_team<A: Authenticate, T: WebsiteTeams + ?Sized>(
         ::crisp_runtime::server::authorize(&caller, "createNewTeam", &[], None)?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::Team,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.create_new_team(caller, website_id, body).await
@@ -240,7 +240,7 @@ async fn handle_save_team<A: Authenticate, T: WebsiteTeams + ?Sized>(
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let team_id = path.string("team_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::Team,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.save_team(caller, website_id, team_id, body).await

@@ -203,7 +203,7 @@ async fn handle_update_verify_settings<A: Authenticate, T: WebsiteVerify + ?Size
         )?;
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
-        let body = ::crisp_runtime::server::json_body::<
+        let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::VerifySettings,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;
         ctx.service.update_verify_settings(caller, website_id, body).await

@@ -79,7 +79,7 @@ impl Call {
         self
     }
 
-    /// Sets the JSON body (see [`json_body`](super::json_body)).
+    /// Sets the JSON body (see [`encode_json_body`](super::encode_json_body)).
     #[must_use]
     pub fn body(mut self, body: Option<Vec<u8>>) -> Self {
         self.body = body.map(Bytes::from);

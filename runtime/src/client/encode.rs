@@ -138,7 +138,7 @@ pub type HeaderPairs = QueryPairs;
 ///
 /// [`Error::Encode`] if the body cannot be serialized (for example a map with
 /// non-string keys).
-pub fn json_body<T: Serialize + ?Sized>(
+pub fn encode_json_body<T: Serialize + ?Sized>(
     operation: &'static str,
     body: &T,
 ) -> Result<Vec<u8>, Error> {
@@ -190,7 +190,7 @@ mod tests {
     #[test]
     fn json_encoding_failures_name_the_operation() {
         let bad = BTreeMap::from([((1, 2), 3)]);
-        let error = json_body("sendMessage", &bad).unwrap_err();
+        let error = encode_json_body("sendMessage", &bad).unwrap_err();
         assert_eq!(error.operation(), Some("sendMessage"));
         assert!(error.to_string().starts_with("sendMessage: "), "{error}");
 
@@ -201,7 +201,7 @@ mod tests {
     }
 
     #[test]
-    fn json_body_serializes() {
-        assert_eq!(json_body("op", &[1, 2]).unwrap(), b"[1,2]");
+    fn encode_json_body_serializes() {
+        assert_eq!(encode_json_body("op", &[1, 2]).unwrap(), b"[1,2]");
     }
 }

@@ -9,58 +9,12 @@ use http::HeaderMap;
 use http::header::AUTHORIZATION;
 
 use super::ApiError;
+use crate::Credentials;
 use super::authz::Scopes;
 use crate::Tier;
 
 /// The header that says which tier the token belongs to.
 const TIER_HEADER: &str = "x-crisp-tier";
-
-/// The credentials a request presented: token identifier, key and tier.
-///
-/// The key is only readable through [`Credentials::key`]; the `Debug` output
-/// shows `"<redacted>"` in its place.
-#[derive(Clone)]
-pub struct Credentials {
-    identifier: String,
-    key: String,
-    tier: Tier,
-}
-
-impl Credentials {
-    /// Creates credentials, for example in tests of an [`Authenticate`] implementation.
-    pub fn new(identifier: impl Into<String>, key: impl Into<String>, tier: Tier) -> Self {
-        Self {
-            identifier: identifier.into(),
-            key: key.into(),
-            tier,
-        }
-    }
-
-    /// Returns the token identifier.
-    pub fn identifier(&self) -> &str {
-        &self.identifier
-    }
-
-    /// Returns the secret key; do not log it.
-    pub fn key(&self) -> &str {
-        &self.key
-    }
-
-    /// Returns the tier from the `X-Crisp-Tier` header.
-    pub fn tier(&self) -> Tier {
-        self.tier
-    }
-}
-
-impl fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Credentials")
-            .field("identifier", &self.identifier)
-            .field("key", &"<redacted>")
-            .field("tier", &self.tier)
-            .finish()
-    }
-}
 
 /// Reads `Authorization: Basic base64(identifier:key)` and `X-Crisp-Tier`.
 ///

@@ -52,7 +52,7 @@ impl JsonKind {
 ///   request body`), or does not decode; the message then names the field path,
 ///   as in ``invalid request body at `content.url`: invalid type: integer `1`,
 ///   expected a string at line 1 column 20``.
-pub fn json_body<T: DeserializeOwned>(
+pub fn decode_json_body<T: DeserializeOwned>(
     body: Result<Bytes, BytesRejection>,
     kind: JsonKind,
 ) -> Result<T, ApiError> {
@@ -68,8 +68,8 @@ pub fn json_body<T: DeserializeOwned>(
 ///
 /// # Errors
 ///
-/// As [`json_body`], except that an empty body is not an error.
-pub fn optional_json_body<T: DeserializeOwned>(
+/// As [`decode_json_body`], except that an empty body is not an error.
+pub fn decode_optional_json_body<T: DeserializeOwned>(
     body: Result<Bytes, BytesRejection>,
     kind: JsonKind,
 ) -> Result<Option<T>, ApiError> {

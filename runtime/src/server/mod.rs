@@ -12,23 +12,24 @@ mod auth;
 mod authz;
 mod body;
 mod error;
-mod limits;
+mod harden;
 mod params;
 mod response;
 
-pub use self::auth::{Authenticate, Caller, Credentials, StaticTokens, credentials_from_headers};
+pub use self::auth::{Authenticate, Caller, StaticTokens, credentials_from_headers};
+pub use crate::Credentials;
 pub use self::authz::{Access, Scopes};
 pub use self::error::ApiError;
-pub use self::limits::Limits;
+pub use self::harden::Limits;
 // For the generated server only.
 #[doc(hidden)]
 pub use self::auth::authenticate;
 #[doc(hidden)]
 pub use self::authz::authorize;
 #[doc(hidden)]
-pub use self::body::{JsonKind, json_body, optional_json_body};
+pub use self::body::{JsonKind, decode_json_body, decode_optional_json_body};
 #[doc(hidden)]
-pub use self::limits::{harden, record_operation};
+pub use self::harden::{harden, record_operation};
 #[doc(hidden)]
 pub use self::params::{PathParams, QueryParams, header_string};
 #[doc(hidden)]

@@ -340,7 +340,7 @@ fn ok_body(text: &'static str) -> Result<Bytes, BytesRejection> {
 
 #[test]
 fn json_bodies() {
-    let message: Message = json_body(
+    let message: Message = decode_json_body(
         ok_body(r#"{"type":"file","content":{"url":"u"}}"#),
         JsonKind::Object,
     )
@@ -350,7 +350,7 @@ fn json_bodies() {
         ("file", "u")
     );
 
-    let error = json_body::<Message>(
+    let error = decode_json_body::<Message>(
         ok_body(r#"{"type":"file","content":{"url":1}}"#),
         JsonKind::Object,
     )
@@ -365,7 +365,7 @@ fn json_bodies() {
     );
 
     let error =
-        json_body::<Message>(ok_body(r#"{"content":{"url":"u"}}"#), JsonKind::Object).unwrap_err();
+        decode_json_body::<Message>(ok_body(r#"{"content":{"url":"u"}}"#), JsonKind::Object).unwrap_err();
     assert!(
         error
             .message()
@@ -373,40 +373,40 @@ fn json_bodies() {
         "{error}"
     );
 
-    let error = json_body::<Message>(ok_body(""), JsonKind::Object).unwrap_err();
+    let error = decode_json_body::<Message>(ok_body(""), JsonKind::Object).unwrap_err();
     assert_eq!(error.message(), "missing request body");
-    let error = json_body::<Message>(ok_body("{"), JsonKind::Object).unwrap_err();
+    let error = decode_json_body::<Message>(ok_body("{"), JsonKind::Object).unwrap_err();
     assert!(
         error.message().starts_with("invalid request body: "),
         "{error}"
     );
 
     assert!(
-        optional_json_body::<Message>(ok_body(" \n"), JsonKind::Object)
+        decode_optional_json_body::<Message>(ok_body(" \n"), JsonKind::Object)
             .unwrap()
             .is_none()
     );
     assert!(
-        optional_json_body::<Message>(
+        decode_optional_json_body::<Message>(
             ok_body(r#"{"type":"t","content":{"url":"u"}}"#),
             JsonKind::Object
         )
         .unwrap()
         .is_some()
     );
-    assert!(optional_json_body::<Message>(ok_body("[]"), JsonKind::Object).is_err());
+    assert!(decode_optional_json_body::<Message>(ok_body("[]"), JsonKind::Object).is_err());
     // A struct is not read from an array of its fields.
     let error =
-        json_body::<Message>(ok_body(r#"["file", {"url": "u"}]"#), JsonKind::Object).unwrap_err();
+        decode_json_body::<Message>(ok_body(r#"["file", {"url": "u"}]"#), JsonKind::Object).unwrap_err();
     assert_eq!(
         error.message(),
         "invalid request body: expected a JSON object"
     );
-    assert!(json_body::<Vec<u8>>(ok_body("{}"), JsonKind::Array).is_err());
+    assert!(decode_json_body::<Vec<u8>>(ok_body("{}"), JsonKind::Array).is_err());
 }
 
 async fn body_handler(body: Result<Bytes, BytesRejection>) -> Response {
-    respond(json_body::<Value>(body, JsonKind::Any))
+    respond(decode_json_body::<Value>(body, JsonKind::Any))
 }
 
 #[tokio::test]

@@ -1,5 +1,5 @@
-//! Limits and faults around the generated router: body size, request time, panics, and one
-//! `tracing` span per request.
+//! Hardening of the generated router: its limits (body size, request time), the guard that turns
+//! a panic into a 500 envelope, and one `tracing` span per request.
 //!
 //! [`harden`] wraps a router in these layers; the generated `RouterBuilder` calls it with the
 //! [`Limits`] it was given. Each limit answers in Crisp's envelope, so a client always gets a

@@ -1,4 +1,5 @@
-//! The token a client authenticates with, kept out of debug output.
+//! A Crisp token (identifier, key and tier), the same for the client that presents it and the
+//! server that checks it, with its key kept out of debug output.
 
 use std::fmt;
 
@@ -6,17 +7,19 @@ use crate::Tier;
 
 /// A Crisp token: identifier, key and tier.
 ///
-/// The key is secret: it is only readable inside this crate, and the `Debug`
-/// output shows `"<redacted>"` in its place.
+/// A client authenticates with it; a server reads the one a request presents. The key is
+/// secret: the `Debug` output shows `"<redacted>"` in its place, and nothing in this crate
+/// logs it.
 #[derive(Clone)]
 pub struct Credentials {
-    identifier: String,
-    key: String,
-    tier: Tier,
+    pub(crate) identifier: String,
+    pub(crate) key: String,
+    pub(crate) tier: Tier,
 }
 
 impl Credentials {
-    /// Creates credentials from a token identifier, its key and its tier.
+    /// Creates credentials from a token identifier, its key and its tier (in a server, for
+    /// example to test an `Authenticate` implementation).
     pub fn new(identifier: impl Into<String>, key: impl Into<String>, tier: Tier) -> Self {
         Self {
             identifier: identifier.into(),
@@ -35,8 +38,8 @@ impl Credentials {
         self.tier
     }
 
-    /// Returns the secret key; never exposed outside this crate.
-    pub(crate) fn key(&self) -> &str {
+    /// Returns the secret key, to authenticate with or to check; do not log it.
+    pub fn key(&self) -> &str {
         &self.key
     }
 }
