@@ -35,10 +35,12 @@ use crisp_server::models::{
 use crisp_server::{ApiError, Caller, WebsiteConversation};
 use serde_json::{Value, json};
 
+use crate::data::{ConversationRecord, State};
 use crate::events::Events;
 use crate::ids;
-use crate::state::{ConversationRecord, State};
-use crate::store::{Store, contains_text, from_value, merged, page, to_value};
+use crate::json::{from_value, merged, to_value};
+use crate::listing::{contains_text, page};
+use crate::store::Store;
 
 /// Conversations per page of `listConversations` when `per_page` is not given.
 pub const CONVERSATIONS_PER_PAGE: usize = 20;

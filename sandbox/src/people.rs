@@ -22,9 +22,11 @@ use crisp_server::models::{
 use crisp_server::{ApiError, Caller, WebsitePeople};
 use serde_json::{Value, json};
 
+use crate::data::{PeopleRecord, WebsiteRecord};
 use crate::ids;
-use crate::state::{PeopleRecord, WebsiteRecord};
-use crate::store::{Store, contains_text, from_value, merge, merged, page, to_value};
+use crate::json::{from_value, merge, merged, to_value};
+use crate::listing::{contains_text, page};
+use crate::store::Store;
 
 /// Profiles per page of `listPeopleProfiles` when `per_page` is not given.
 pub const PROFILES_PER_PAGE: usize = 20;

@@ -1,7 +1,11 @@
-//! What the stateful sandbox stores, how a fresh one is seeded, and how it is saved and loaded.
+//! The plain data of the stateful sandbox: [`State`] and the records it is made of (websites,
+//! their operators, conversations with their messages, people profiles), the seed of a fresh
+//! sandbox, and saving and loading it as JSON.
 //!
-//! The state is plain data made of the API's own models, so it serializes to JSON as it is:
-//! `--state FILE` writes it with [`State::save`] and reads it back with [`State::load`].
+//! Nothing here is shared or locked: [`Store`](crate::Store) holds a `State` behind its lock.
+//! The state is made of the API's own models, so it serializes to JSON as it is: `--state FILE`
+//! writes it with [`State::save`] and reads it back with [`State::load`]. The crate publishes
+//! this module as `crisp_sandbox::state`.
 
 use std::collections::BTreeMap;
 use std::fmt;
