@@ -620,7 +620,9 @@ fn operation(api: &Api, op: &Operation) -> TokenStream {
         quote!(let mut headers = ::crisp_runtime::client::HeaderPairs::new(); #(#header_pushes)*)
     };
     let body_expr = match body {
-        Some(body) if body.required => quote!(Some(::crisp_runtime::client::encode_json_body(#id, body)?)),
+        Some(body) if body.required => {
+            quote!(Some(::crisp_runtime::client::encode_json_body(#id, body)?))
+        }
         Some(_) => {
             quote!(match body { Some(body) => Some(::crisp_runtime::client::encode_json_body(#id, body)?), None => None })
         }

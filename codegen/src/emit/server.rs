@@ -513,7 +513,9 @@ fn handler(api: &Api, op: &Operation, trait_name: &proc_macro2::Ident) -> TokenS
         let ty = rust_type(api, &body.ty, &models());
         let kind = json_kind(api, &body.ty);
         if body.required {
-            steps.push(quote!(let body = ::crisp_runtime::server::decode_json_body::<#ty>(body, #kind)?;));
+            steps.push(
+                quote!(let body = ::crisp_runtime::server::decode_json_body::<#ty>(body, #kind)?;),
+            );
         } else {
             steps.push(quote!(let body = ::crisp_runtime::server::decode_optional_json_body::<#ty>(body, #kind)?;));
         }

@@ -18,13 +18,15 @@ pub mod tier;
 
 pub use self::config::{ClientConfig, ENV_BASE_URL, ENV_IDENTIFIER, ENV_KEY, ENV_TIER};
 pub use self::core::DEFAULT_BASE_URL;
-pub use crate::Credentials;
 pub use self::error::Error;
+pub use crate::Credentials;
 // For the generated client only.
 #[doc(hidden)]
 pub use self::core::{Call, ClientCore};
 #[doc(hidden)]
-pub use self::encode::{HeaderPairs, QueryPairs, encode_path, encode_path_segment, encode_json_body};
+pub use self::encode::{
+    HeaderPairs, QueryPairs, encode_json_body, encode_path, encode_path_segment,
+};
 #[doc(hidden)]
 pub use self::pages::{history, pages};
 pub use self::retry::RetryPolicy;

@@ -9,8 +9,8 @@ use http::HeaderMap;
 use http::header::AUTHORIZATION;
 
 use super::ApiError;
-use crate::Credentials;
 use super::authz::Scopes;
+use crate::Credentials;
 use crate::Tier;
 
 /// The header that says which tier the token belongs to.

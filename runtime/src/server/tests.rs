@@ -365,7 +365,8 @@ fn json_bodies() {
     );
 
     let error =
-        decode_json_body::<Message>(ok_body(r#"{"content":{"url":"u"}}"#), JsonKind::Object).unwrap_err();
+        decode_json_body::<Message>(ok_body(r#"{"content":{"url":"u"}}"#), JsonKind::Object)
+            .unwrap_err();
     assert!(
         error
             .message()
@@ -396,8 +397,8 @@ fn json_bodies() {
     );
     assert!(decode_optional_json_body::<Message>(ok_body("[]"), JsonKind::Object).is_err());
     // A struct is not read from an array of its fields.
-    let error =
-        decode_json_body::<Message>(ok_body(r#"["file", {"url": "u"}]"#), JsonKind::Object).unwrap_err();
+    let error = decode_json_body::<Message>(ok_body(r#"["file", {"url": "u"}]"#), JsonKind::Object)
+        .unwrap_err();
     assert_eq!(
         error.message(),
         "invalid request body: expected a JSON object"
