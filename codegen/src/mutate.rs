@@ -8,8 +8,8 @@
 //! into cycles; schemas wrapped in `allOf`/`oneOf`; entries removed or duplicated; enum values
 //! and discriminator tags that clash with generated names; `x-crisp-*` extensions where they do
 //! not belong. A mutant is fully determined by the seed and its number, so any failure can be
-//! replayed. [`judge`] runs one mutant through [`load`](crate::load) and
-//! [`generate`](crate::generate) and says how it ended.
+//! replayed. [`judge`] runs one mutant through [`load`] and
+//! [`generate`] and says how it ended.
 //!
 //! The test suite runs a bounded number of mutants with a fixed seed; `cargo xtask mutate` runs
 //! as many as asked with any seed, and compiles a sample of the accepted ones.

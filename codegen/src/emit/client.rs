@@ -117,8 +117,10 @@ pub fn lib(api: &Api) -> TokenStream {
 
         impl Client<tier::Dynamic> {
             /// Starts building a client; pick the token with
-            /// [`plugin`](ClientBuilder::plugin), [`user`](ClientBuilder::user) or
-            /// [`credentials`](ClientBuilder::credentials), which also fixes the client's type.
+            /// [`plugin`](::crisp_runtime::client::ClientBuilder::plugin),
+            /// [`user`](::crisp_runtime::client::ClientBuilder::user) or
+            /// [`credentials`](::crisp_runtime::client::ClientBuilder::credentials), which also
+            /// fixes the client's type.
             ///
             /// ```no_run
             /// # fn main() -> Result<(), crisp_client::Error> {
@@ -130,7 +132,7 @@ pub fn lib(api: &Api) -> TokenStream {
             /// # }
             /// ```
             pub fn builder() -> ClientBuilder<tier::NoCredentials> {
-                ClientBuilder { config: ::crisp_runtime::client::ClientConfig::new(), tier: ::std::marker::PhantomData }
+                ClientBuilder::new()
             }
         }
 
@@ -142,7 +144,7 @@ pub fn lib(api: &Api) -> TokenStream {
             /// # Errors
             ///
             /// [`Error::Config`] when a variable is missing or `CRISP_TIER` is not the tier of
-            /// `T`, and the errors of [`ClientBuilder::build`].
+            /// `T`, and the errors of [`ClientBuilder::build`](::crisp_runtime::client::ClientBuilder::build).
             pub fn from_env() -> Result<Self, Error> {
                 Self::from_config(::crisp_runtime::client::ClientConfig::from_env_for(T::TIER)?)
             }
@@ -152,12 +154,9 @@ pub fn lib(api: &Api) -> TokenStream {
             /// # Errors
             ///
             /// [`Error::Config`] when the credentials are missing or not of the tier of `T`, and
-            /// the errors of [`ClientBuilder::build`].
+            /// the errors of [`ClientBuilder::build`](::crisp_runtime::client::ClientBuilder::build).
             pub fn from_config(config: ::crisp_runtime::client::ClientConfig) -> Result<Self, Error> {
-                if let Some(tier) = config.tier() {
-                    T::check(tier)?;
-                }
-                Ok(Client { core: config.build()?, tier: ::std::marker::PhantomData })
+                ::crisp_runtime::client::client_from_config(config)
             }
 
             /// The base URL requests go to.
@@ -175,81 +174,18 @@ pub fn lib(api: &Api) -> TokenStream {
 
         #realtime
 
-        /// Builds a [`Client`]: credentials first, then any setting, then [`build`](Self::build).
+        /// Builds a [`Client`]: credentials first, then any setting, then
+        /// [`build`](::crisp_runtime::client::ClientBuilder::build).
         ///
         /// The type parameter records the credentials' tier, so `build` only exists once they
         /// are given. The `Debug` output never shows the token key.
-        #[derive(Clone, Debug)]
-        #[must_use]
-        pub struct ClientBuilder<T> {
-            config: ::crisp_runtime::client::ClientConfig,
-            tier: ::std::marker::PhantomData<T>,
-        }
+        pub type ClientBuilder<T> = ::crisp_runtime::client::ClientBuilder<Client<T>>;
 
-        impl<T> ClientBuilder<T> {
-            fn with<U>(self, change: impl FnOnce(::crisp_runtime::client::ClientConfig) -> ::crisp_runtime::client::ClientConfig) -> ClientBuilder<U> {
-                ClientBuilder { config: change(self.config), tier: ::std::marker::PhantomData }
-            }
-
-            /// Uses a plugin token: the client can call plugin operations.
-            pub fn plugin(self, identifier: impl Into<String>, key: impl Into<String>) -> ClientBuilder<tier::Plugin> {
-                self.with(|config| config.credentials(Credentials::new(identifier, key, Tier::Plugin)))
-            }
-
-            /// Uses a user token: the client can call user operations.
-            pub fn user(self, identifier: impl Into<String>, key: impl Into<String>) -> ClientBuilder<tier::User> {
-                self.with(|config| config.credentials(Credentials::new(identifier, key, Tier::User)))
-            }
-
-            /// Uses credentials whose tier is only known at run time: every operation is
-            /// callable, and Crisp refuses those the tier may not call.
-            pub fn credentials(self, credentials: Credentials) -> ClientBuilder<tier::Dynamic> {
-                self.with(|config| config.credentials(credentials))
-            }
-
-            /// Sends requests to another base URL, such as a local sandbox.
-            pub fn base_url(self, base_url: impl Into<String>) -> Self {
-                self.with(|config| config.base_url(base_url))
-            }
-
-            /// Sets the time after which one attempt of a request is abandoned (default 30 s;
-            /// `None` waits for ever).
-            pub fn timeout(self, timeout: Option<::std::time::Duration>) -> Self {
-                self.with(|config| config.timeout(timeout))
-            }
-
-            /// Sets the time allowed to open a connection (default 10 s).
-            pub fn connect_timeout(self, timeout: ::std::time::Duration) -> Self {
-                self.with(|config| config.connect_timeout(timeout))
-            }
-
-            /// Sets the retry policy; [`RetryPolicy::disabled`] turns retries off.
-            pub fn retry(self, retry: RetryPolicy) -> Self {
-                self.with(|config| config.retry(retry))
-            }
-
-            /// Sets the `User-Agent` header.
-            pub fn user_agent(self, user_agent: impl Into<String>) -> Self {
-                self.with(|config| config.user_agent(user_agent))
-            }
-
-            /// Sends requests through an existing `reqwest::Client` (its connect timeout,
-            /// proxy and TLS settings apply).
-            pub fn http_client(self, http: ::reqwest::Client) -> Self {
-                self.with(|config| config.http_client(http))
-            }
-        }
-
-        impl<T: tier::ClientTier> ClientBuilder<T> {
-            /// Builds the client.
-            ///
-            /// # Errors
-            ///
-            /// [`Error::InvalidBaseUrl`] for a base URL that is not an `http` or `https` URL
-            /// with a host, [`Error::Config`] for a user agent that is not a header value, and
-            /// [`Error::HttpClient`] when the HTTP client cannot be built.
-            pub fn build(self) -> Result<Client<T>, Error> {
-                Client::from_config(self.config)
+        impl<T> ::crisp_runtime::client::FromCore for Client<T> {
+            type Tier = T;
+            type WithTier<U> = Client<U>;
+            fn from_core(core: ::crisp_runtime::client::ClientCore) -> Self {
+                Client { core, tier: ::std::marker::PhantomData }
             }
         }
     }

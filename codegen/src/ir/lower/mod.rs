@@ -3,9 +3,9 @@
 //! Every problem becomes a diagnostic with the JSON pointer of the spec node and lowering goes
 //! on, so one run reports everything. Lowering never panics on input.
 //!
-//! One [`Lowerer`] walks the document; its methods live by what they lower: [`schemas`]
-//! (component and inline schemas), [`operations`] (paths, parameters, bodies, answers) and
-//! [`events`] (`x-crisp-events`).
+//! One `Lowerer` walks the document; its methods live by what they lower: `schemas`
+//! (component and inline schemas), `operations` (paths, parameters, bodies, answers) and
+//! `events` (`x-crisp-events`).
 
 use indexmap::IndexMap;
 use openapiv3::{OpenAPI, ReferenceOr, Schema};
