@@ -20,6 +20,7 @@
 //!   verifies deliveries, refuses replays and hands them to a handler on a task of its own.
 
 mod credentials;
+mod delivery;
 mod envelope;
 // For the generated `examples` modules only.
 #[doc(hidden)]
@@ -38,6 +39,7 @@ pub mod server;
 pub mod webhook;
 
 pub use credentials::Credentials;
+pub use delivery::{DecodeEvent, Delivery};
 pub use envelope::{Envelope, Reason};
 // For the generated crates only.
 #[doc(hidden)]

@@ -245,56 +245,19 @@ pub fn module(api: &Api) -> Option<TokenStream> {
             }
         }
 
-        /// The body Crisp posts to a web hook: `{"website_id", "event", "data", "timestamp"}`.
-        ///
-        /// Decoding never refuses a well-formed delivery: a known event whose `data` does not fit
-        /// its payload type is kept as [`Event::Undecoded`], an unknown one as
-        /// [`Event::Unknown`] (see [`Event::decode`]); only a body that is not a delivery at all
-        /// (no `event` string or no `data`) is an error. Encoding writes the same shape back,
-        /// leaving out `website_id` and `timestamp` when they are `None`.
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct Delivery {
-            /// The website the event belongs to. Crisp sends it, but the official clients do not
-            /// require it.
-            pub website_id: Option<String>,
-            /// The event: its name (`event` on the wire) and its payload (`data`).
-            pub event: Event,
-            /// When the event happened, in milliseconds since the Unix epoch. Crisp sends it, but
-            /// the official clients do not require it.
-            pub timestamp: Option<u64>,
-        }
+        /// The body Crisp posts to a web hook: `{"website_id", "event", "data", "timestamp"}`,
+        /// with its event decoded by [`Event::decode`], which never refuses one.
+        pub type Delivery = ::crisp_runtime::Delivery<Event>;
 
-        /// A web hook body as it travels, before the event name picks the payload type.
-        #[derive(::serde::Deserialize)]
-        struct RawDelivery {
-            #[serde(default)]
-            website_id: Option<String>,
-            event: String,
-            data: ::serde_json::Value,
-            #[serde(default)]
-            timestamp: Option<u64>,
-        }
-
-        impl<'de> ::serde::Deserialize<'de> for Delivery {
-            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let RawDelivery { website_id, event, data, timestamp } = RawDelivery::deserialize(deserializer)?;
-                Ok(Delivery { website_id, event: Event::decode(event, data), timestamp })
+        impl ::crisp_runtime::DecodeEvent for Event {
+            fn decode(event: String, data: ::serde_json::Value) -> Self {
+                Event::decode(event, data)
             }
-        }
-
-        impl ::serde::Serialize for Delivery {
-            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                use ::serde::ser::SerializeMap as _;
-                let mut map = serializer.serialize_map(None)?;
-                if let Some(website_id) = &self.website_id {
-                    map.serialize_entry("website_id", website_id)?;
-                }
-                map.serialize_entry("event", self.event.name())?;
-                map.serialize_entry("data", &Data(&self.event))?;
-                if let Some(timestamp) = &self.timestamp {
-                    map.serialize_entry("timestamp", timestamp)?;
-                }
-                map.end()
+            fn name(&self) -> &str {
+                Event::name(self)
+            }
+            fn serialize_data<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                ::serde::Serialize::serialize(&Data(self), serializer)
             }
         }
     })
