@@ -16,4 +16,5 @@ mod rtm_node;
 mod sandbox;
 mod server;
 mod support;
+mod tidy;
 mod webhooks;
