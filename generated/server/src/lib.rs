@@ -18,9 +18,7 @@
 //! get `413`, requests over the time limit `408`, and a panic in an implementation
 //! `500`, while the server keeps serving. Each request runs in a `crisp.request`
 //! tracing span.
-use std::collections::BTreeMap;
 use std::sync::Arc;
-use ::axum::routing::MethodRouter;
 pub use ::crisp_models as models;
 pub use ::crisp_runtime::server::{
     Access, ApiError, Authenticate, Caller, Credentials, Limits, Scopes, StaticTokens,
@@ -260,21 +258,8 @@ mod plan_billing;
 pub use plan_billing::PlanBilling;
 #[cfg(feature = "examples")]
 pub mod examples;
-/// The routes of one area, each bound to its implementation.
-type Routes = Vec<(&'static str, MethodRouter)>;
-/// What every handler of one area shares: the authentication hook and the implementation.
-pub(crate) struct Ctx<A, T: ?Sized> {
-    pub(crate) auth: Arc<A>,
-    pub(crate) service: Arc<T>,
-}
-impl<A, T: ?Sized> Clone for Ctx<A, T> {
-    fn clone(&self) -> Self {
-        Ctx {
-            auth: self.auth.clone(),
-            service: self.service.clone(),
-        }
-    }
-}
+use ::crisp_runtime::server::{assemble, Routes};
+pub(crate) use ::crisp_runtime::server::Ctx;
 /// An implementation of every area that implements nothing: each operation answers
 /// `501 not_implemented`. The builder uses it for areas it was not given.
 #[derive(Clone, Copy, Debug, Default)]
@@ -2914,26 +2899,4 @@ where
     #[cfg(feature = "internal")]
     routes.extend(plan_billing::routes(auth.clone(), service.clone()));
     assemble(routes, Limits::default())
-}
-/// Joins the routes of all areas, one method router per path, with Crisp's fallbacks,
-/// inside the limits, the panic guard and the per-request span.
-fn assemble(routes: Routes, limits: Limits) -> ::axum::Router {
-    let mut by_path: BTreeMap<&'static str, MethodRouter> = BTreeMap::new();
-    for (path, route) in routes {
-        let merged = match by_path.remove(path) {
-            Some(previous) => previous.merge(route),
-            None => route,
-        };
-        by_path.insert(path, merged);
-    }
-    let mut router = ::axum::Router::new();
-    for (path, route) in by_path {
-        router = router.route(path, route);
-    }
-    let router = router
-        .fallback(::crisp_runtime::server::not_found_fallback)
-        .method_not_allowed_fallback(
-            ::crisp_runtime::server::method_not_allowed_fallback,
-        );
-    ::crisp_runtime::server::harden(router, limits)
 }

@@ -8,6 +8,7 @@
 //! envelope, through helpers that are public for the generated code only, hidden from this
 //! documentation and outside the semver promise.
 
+mod assemble;
 mod auth;
 mod authz;
 mod body;
@@ -22,6 +23,8 @@ pub use self::error::ApiError;
 pub use self::harden::Limits;
 pub use crate::Credentials;
 // For the generated server only.
+#[doc(hidden)]
+pub use self::assemble::{Ctx, Routes, assemble};
 #[doc(hidden)]
 pub use self::auth::authenticate;
 #[doc(hidden)]

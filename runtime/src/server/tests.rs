@@ -466,3 +466,61 @@ fn expected_type_names_are_short() {
         "a valid Option<Vec<Tier>>"
     );
 }
+
+/// Two areas' routes for one router: a path both serve (with different methods), and one each.
+fn two_areas() -> Routes {
+    vec![
+        ("/v1/thing/{id}", get(|| async { "got" })),
+        ("/v1/other", get(|| async { "other" })),
+        ("/v1/thing/{id}", post(|| async { "posted" })),
+    ]
+}
+
+#[tokio::test]
+async fn assembled_areas_share_a_path_by_method() {
+    let router = assemble(two_areas(), Limits::default());
+    for (method, uri, answer) in [
+        ("GET", "/v1/thing/1", "got"),
+        ("POST", "/v1/thing/1", "posted"),
+        ("GET", "/v1/other", "other"),
+    ] {
+        let request = Request::builder()
+            .method(method)
+            .uri(uri)
+            .body(Body::empty())
+            .unwrap();
+        let response = router.clone().oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{method} {uri}");
+        let body = to_bytes(response.into_body(), 1 << 10).await.unwrap();
+        assert_eq!(body, answer.as_bytes(), "{method} {uri}");
+    }
+}
+
+#[tokio::test]
+async fn an_assembled_router_answers_unknown_routes_and_methods_in_the_envelope() {
+    let router = assemble(two_areas(), Limits::default());
+    let (status, _, body) = call(router.clone(), get_request("/v1/nothing")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["reason"], "not_found");
+    assert_eq!(body["error"], true);
+    let delete = Request::delete("/v1/other").body(Body::empty()).unwrap();
+    let (status, _, body) = call(router, delete).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(body["reason"], "method_not_allowed");
+}
+
+#[tokio::test]
+async fn an_assembled_router_applies_its_limits() {
+    let limits = Limits {
+        body_limit: 8,
+        ..Limits::default()
+    };
+    let routes: Routes = vec![("/v1/echo", post(body_handler))];
+    let request = Request::post("/v1/echo")
+        .header("content-type", "application/json")
+        .body(Body::from(r#"{"content": "longer than eight bytes"}"#))
+        .unwrap();
+    let (status, _, body) = call(assemble(routes, limits), request).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(body["reason"], "payload_too_large");
+}
