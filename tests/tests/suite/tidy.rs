@@ -50,6 +50,44 @@ fn every_hand_written_rust_file_opens_with_a_module_doc() {
     );
 }
 
+/// How many lines of code a hand-written file may hold before it must say why it is longer.
+const LONG_FILE: usize = 800;
+
+/// The comment that says why a file is longer than [`LONG_FILE`] lines.
+const LONG_FILE_REASON: &str = "// Longer than 800 lines because ";
+
+#[test]
+fn no_hand_written_file_is_long_without_saying_why() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the repository root");
+    let mut files = Vec::new();
+    collect_rust_files(root, root, &mut files);
+    let offenders: Vec<String> = files
+        .iter()
+        .filter_map(|path| {
+            let contents = fs::read_to_string(path).expect("a readable file");
+            // The unit tests a file ends with sit next to the code they test, and do not count.
+            let code = contents
+                .lines()
+                .take_while(|line| !line.starts_with("#[cfg(test)]"))
+                .count();
+            let says_why = contents
+                .lines()
+                .any(|line| line.trim_start().starts_with(LONG_FILE_REASON));
+            let relative = path.strip_prefix(root).unwrap_or(path);
+            (code > LONG_FILE && !says_why)
+                .then(|| format!("- {} ({code} lines of code)", relative.display()))
+        })
+        .collect();
+    assert!(
+        offenders.is_empty(),
+        "hand-written files over {LONG_FILE} lines of code (unit tests left out), without a \
+         `{LONG_FILE_REASON}…` comment: split them by what they hold, or say why not\n{}",
+        offenders.join("\n")
+    );
+}
+
 /// Adds the `.rs` files under `directory` to `files`, in path order, leaving out the skipped
 /// directories. Symbolic links are not followed.
 fn collect_rust_files(root: &Path, directory: &Path, files: &mut Vec<PathBuf>) {
