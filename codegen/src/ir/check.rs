@@ -509,7 +509,7 @@ fn member_names_unique(spec: &Spec, types: &[TypeDef], diags: &mut Diagnostics) 
                 for variant in variants {
                     if let Some(first) = seen.insert(&variant.name.ident, &variant.name.wire) {
                         diags.push(
-                            spec.diag(&def.pointer, format!("enum values `{first}` and `{}` both become the variant `{}`", variant.name.wire, variant.name.ident))
+                            spec.diag(&variant.pointer, format!("enum values `{first}` and `{}` both become the variant `{}`", variant.name.wire, variant.name.ident))
                                 .with_help("remove the duplicate value, or spell the values so they differ in PascalCase"),
                         );
                     }
@@ -527,7 +527,7 @@ fn member_names_unique(spec: &Spec, types: &[TypeDef], diags: &mut Diagnostics) 
                         for tag in &variant.tags {
                             if let Some(first) = seen.insert(tag, &variant.name) {
                                 diags.push(
-                                    spec.diag(&def.pointer, format!("the tag `{tag}` selects both the variants `{first}` and `{}`", variant.name))
+                                    spec.diag(&variant.pointer, format!("the tag `{tag}` selects both the variants `{first}` and `{}`", variant.name))
                                         .with_help("give each variant its own tag in the discriminator's `mapping`"),
                                 );
                             }
@@ -616,10 +616,10 @@ const RESERVED_FEATURES: &[&str] = &["default", "legacy", "internal", "examples"
 /// ```
 fn area_names_unique(spec: &Spec, api: &Api, diags: &mut Diagnostics) {
     for (index, area) in api.areas.iter().enumerate() {
-        // Only areas with operations become modules; the clash is shown at the first one's tag.
-        let Some(first) = api.operations.iter().find(|op| op.area == index) else {
+        // Only areas with operations become modules.
+        if api.operations_of(index).next().is_none() {
             continue;
-        };
+        }
         let feature = area.feature();
         let clash = if RESERVED_MODULES.contains(&area.module.as_str()) {
             Some(format!("the module `{}`", area.module))
@@ -635,7 +635,7 @@ fn area_names_unique(spec: &Spec, api: &Api, diags: &mut Diagnostics) {
         if let Some(clash) = clash {
             diags.push(
                 spec.diag(
-                    ptr(&first.pointer, "tags"),
+                    &area.pointer,
                     format!(
                         "tag `{}` would become {clash}, which the generated crates already use",
                         area.tag
@@ -646,17 +646,12 @@ fn area_names_unique(spec: &Spec, api: &Api, diags: &mut Diagnostics) {
         }
     }
     let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
-    for (index, area) in api.areas.iter().enumerate() {
+    for area in &api.areas {
         if let Some(first) = seen.insert(&area.module, &area.tag) {
-            // At the first operation with the second spelling, or at the tags it is declared in.
-            let at = api
-                .operations
-                .iter()
-                .find(|op| op.area == index)
-                .map_or_else(|| "/tags".to_owned(), |op| ptr(&op.pointer, "tags"));
+            // Where the second spelling is declared, or first used.
             diags.push(
                 spec.diag(
-                    at,
+                    &area.pointer,
                     format!(
                         "tags `{first}` and `{}` both become the module `{}`",
                         area.tag, area.module

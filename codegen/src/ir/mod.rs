@@ -156,6 +156,9 @@ pub struct Area {
     pub type_name: String,
     /// The tag's description, if the spec declares it.
     pub description: Option<String>,
+    /// Where the tag is declared (`/tags/3`), or first used by an operation that names a tag
+    /// the spec does not declare (`…/get/tags`).
+    pub pointer: String,
 }
 
 impl Area {
@@ -327,6 +330,8 @@ pub struct Body {
     pub description: Option<String>,
     /// The body's example, when the spec gives one.
     pub example: Option<serde_json::Value>,
+    /// The JSON pointer of the body (the operation's `requestBody`, or the component it refers to).
+    pub pointer: String,
 }
 
 /// What a successful call answers.
@@ -548,6 +553,8 @@ pub fn one_of_fallback(variants: &[Variant]) -> Option<&'static str> {
 pub struct EnumVariant {
     /// The variant name paired with the wire value.
     pub name: Name,
+    /// The JSON pointer of the value in the schema's `enum`.
+    pub pointer: String,
 }
 
 /// A variant of a `oneOf`.
@@ -559,4 +566,6 @@ pub struct Variant {
     pub tags: Vec<String>,
     /// Its type.
     pub ty: TypeRef,
+    /// The JSON pointer of the alternative in the schema's `oneOf`.
+    pub pointer: String,
 }

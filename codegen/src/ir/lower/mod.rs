@@ -149,8 +149,12 @@ struct Lowerer<'a> {
 impl<'a> Lowerer<'a> {
     fn new(spec: &'a Spec) -> Self {
         let mut areas = Vec::new();
-        for tag in &spec.api.tags {
-            areas.push(new_area(&tag.name, tag.description.clone()));
+        for (index, tag) in spec.api.tags.iter().enumerate() {
+            areas.push(new_area(
+                &tag.name,
+                tag.description.clone(),
+                ptr("/tags", &index.to_string()),
+            ));
         }
         Lowerer {
             spec,
@@ -215,8 +219,9 @@ impl<'a> Lowerer<'a> {
     }
 }
 
-fn new_area(tag: &str, description: Option<String>) -> Area {
+fn new_area(tag: &str, description: Option<String>, pointer: String) -> Area {
     Area {
+        pointer,
         internal: false,
         tag: tag.to_owned(),
         module: crate::naming::module(tag),

@@ -202,7 +202,8 @@ impl<'a> Lowerer<'a> {
             [tag] => Some(match self.areas.iter().position(|a| &a.tag == tag) {
                 Some(index) => index,
                 None => {
-                    self.areas.push(new_area(tag, None));
+                    self.areas
+                        .push(new_area(tag, None, ptr(pointer, "tags")));
                     self.areas.len() - 1
                 }
             }),
@@ -545,6 +546,7 @@ impl<'a> Lowerer<'a> {
             ty,
             description: body.description.clone(),
             example,
+            pointer,
         })
     }
 

@@ -198,16 +198,21 @@ impl<'a> Lowerer<'a> {
     pub(super) fn lower_kind(&mut self, schema: &Schema, pointer: &str, ctx: &Ctx) -> TypeKind {
         match &schema.schema_kind {
             SchemaKind::Type(Type::String(string)) => {
-                let values: Vec<&String> = string.enumeration.iter().flatten().collect();
-                if values.is_empty() {
+                // A `null` among the values is the schema being nullable, not a variant.
+                let variants: Vec<EnumVariant> = string
+                    .enumeration
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(index, value)| {
+                        value.as_ref().map(|value| EnumVariant {
+                            name: pascal(value),
+                            pointer: ptr(&ptr(pointer, "enum"), &index.to_string()),
+                        })
+                    })
+                    .collect();
+                if variants.is_empty() {
                     TypeKind::Alias(TypeRef::String)
                 } else {
-                    let variants = values
-                        .into_iter()
-                        .map(|value| EnumVariant {
-                            name: pascal(value),
-                        })
-                        .collect();
                     TypeKind::Enum { variants }
                 }
             }
@@ -558,6 +563,7 @@ impl<'a> Lowerer<'a> {
                 name: unique,
                 tags,
                 ty,
+                pointer: option_pointer,
             });
         }
         if let Some(discriminator) = discriminator {
