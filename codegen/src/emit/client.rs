@@ -4,7 +4,6 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::{argument_params, ident, is_enum, operation_docs, rust_type};
-use crate::ir::path::Segment;
 use crate::ir::stream::Stream;
 use crate::ir::{Api, AreaId, Operation, Pagination, Param, ParamLocation, Response, TypeRef};
 
@@ -512,22 +511,18 @@ fn operation(api: &Api, op: &Operation) -> TokenStream {
         });
     }
 
-    // The path, with each placeholder encoded as one segment.
-    let mut format = String::new();
-    let mut format_args = Vec::new();
-    for segment in &path.segments {
-        match segment {
-            Segment::Literal(text) => format.push_str(text),
-            Segment::Param(name) => {
-                format.push_str("{}");
-                let param = op.path_params.iter().find(|p| &p.name.wire == name);
-                format_args.push(match param {
-                    Some(param) => path_value(api, param),
-                    None => quote!(""),
-                });
-            }
-        }
-    }
+    // The path, with each placeholder encoded as one segment (`check` has made sure that
+    // every placeholder is a declared path parameter).
+    let format = path.format_string();
+    let format_args: Vec<TokenStream> = path
+        .params()
+        .map(
+            |name| match op.path_params.iter().find(|p| p.name.wire == name) {
+                Some(param) => path_value(api, param),
+                None => quote!(""),
+            },
+        )
+        .collect();
     let path_expr = if format_args.is_empty() {
         quote!(String::from(#format))
     } else {

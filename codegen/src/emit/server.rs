@@ -5,7 +5,6 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::{argument_params, ident, is_enum, operation_docs, rust_type};
-use crate::ir::path::Segment;
 use crate::ir::{
     Api, AreaId, HttpMethod, Operation, Param, ParamLocation, Response, TypeKind, TypeRef,
 };
@@ -289,27 +288,13 @@ pub fn area(api: &Api, area: AreaId) -> TokenStream {
     }
 }
 
-/// The path as axum's router writes it: a multi-segment placeholder becomes a wildcard
-/// (`{*path}`), which takes the rest of the path, slashes included.
+/// The path as axum's router writes it, a multi-segment parameter taking the rest of it.
 fn axum_path(op: &Operation) -> String {
-    op.path
-        .segments
-        .iter()
-        .map(|segment| match segment {
-            Segment::Literal(text) => text.clone(),
-            Segment::Param(name) => {
-                let multi = op
-                    .path_params
-                    .iter()
-                    .any(|p| &p.name.wire == name && p.multi_segment);
-                if multi {
-                    format!("{{*{name}}}")
-                } else {
-                    format!("{{{name}}}")
-                }
-            }
-        })
-        .collect()
+    op.path.axum_route(|name| {
+        op.path_params
+            .iter()
+            .any(|p| p.name.wire == name && p.multi_segment)
+    })
 }
 
 /// The Rust type of a server-side argument: owned.

@@ -67,6 +67,32 @@ impl PathTemplate {
         })
     }
 
+    /// The template as a Rust format string, each placeholder a `{}` (the client fills them
+    /// with the encoded parameters, in the order of [`params`](Self::params)). Literals hold
+    /// no braces: [`parse`](Self::parse) refuses them.
+    pub fn format_string(&self) -> String {
+        self.segments
+            .iter()
+            .map(|segment| match segment {
+                Segment::Literal(text) => text.as_str(),
+                Segment::Param(_) => "{}",
+            })
+            .collect()
+    }
+
+    /// The template as an axum route: `{name}` for a placeholder, and `{*name}` (which takes
+    /// the rest of the path, slashes included) for those `multi_segment` says span segments.
+    pub fn axum_route(&self, multi_segment: impl Fn(&str) -> bool) -> String {
+        self.segments
+            .iter()
+            .map(|segment| match segment {
+                Segment::Literal(text) => text.clone(),
+                Segment::Param(name) if multi_segment(name) => format!("{{*{name}}}"),
+                Segment::Param(name) => format!("{{{name}}}"),
+            })
+            .collect()
+    }
+
     /// The placeholder names in order.
     pub fn params(&self) -> impl Iterator<Item = &str> {
         self.segments.iter().filter_map(|segment| match segment {
@@ -79,6 +105,32 @@ impl PathTemplate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn renders_a_format_string_for_the_client() {
+        for (raw, format) in [
+            ("/website/{website_id}", "/website/{}"),
+            ("/a/{b}/c/{d}", "/a/{}/c/{}"),
+            ("/plain/path", "/plain/path"),
+            ("/x/{y}.json", "/x/{}.json"),
+        ] {
+            let path = PathTemplate::parse(raw).unwrap();
+            assert_eq!(path.format_string(), format, "{raw}");
+        }
+    }
+
+    #[test]
+    fn renders_an_axum_route_for_the_server() {
+        let path = PathTemplate::parse("/website/{website_id}/file/{path}").unwrap();
+        assert_eq!(
+            path.axum_route(|_| false),
+            "/website/{website_id}/file/{path}"
+        );
+        assert_eq!(
+            path.axum_route(|name| name == "path"),
+            "/website/{website_id}/file/{*path}"
+        );
+    }
 
     #[test]
     fn parses_placeholders() {

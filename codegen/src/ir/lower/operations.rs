@@ -202,8 +202,7 @@ impl<'a> Lowerer<'a> {
             [tag] => Some(match self.areas.iter().position(|a| &a.tag == tag) {
                 Some(index) => index,
                 None => {
-                    self.areas
-                        .push(new_area(tag, None, ptr(pointer, "tags")));
+                    self.areas.push(new_area(tag, None, ptr(pointer, "tags")));
                     self.areas.len() - 1
                 }
             }),
