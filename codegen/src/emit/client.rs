@@ -488,7 +488,15 @@ fn operation(api: &Api, op: &Operation) -> TokenStream {
         options,
         body,
         response,
-        ..
+        // Read through `op` by the helpers called below, or not needed here; listed so
+        // that a new field of `Operation` is a compile error until it is considered.
+        type_prefix: _,
+        area: _,
+        docs: _,
+        path_params: _,
+        other_params: _,
+        response_example: _,
+        pointer: _,
     } = op;
     let docs = operation_docs(api, op);
     let name = ident(&method_name.ident);
@@ -625,14 +633,25 @@ fn path_value(api: &Api, param: &Param) -> TokenStream {
 /// The statement that adds one query or header parameter, encoded the way Crisp's clients do:
 /// booleans as `1`/`0`, objects and arrays as JSON.
 fn push_param(api: &Api, operation_id: &str, param: &Param) -> TokenStream {
-    let wire = &param.name.wire;
-    let field = ident(&param.name.ident);
-    let target = match param.location {
+    // Every field, so that a new one is a compile error here until it is considered.
+    let Param {
+        name,
+        location,
+        required,
+        ty,
+        multi_segment: _,
+        description: _,
+        example: _,
+        pointer: _,
+    } = param;
+    let wire = &name.wire;
+    let field = ident(&name.ident);
+    let target = match *location {
         ParamLocation::Header => quote!(headers),
         _ => quote!(query),
     };
     let push = |value: TokenStream| -> TokenStream {
-        match &param.ty {
+        match ty {
             TypeRef::Bool => quote!(#target.push_bool(#wire, *#value);),
             TypeRef::String => quote!(#target.push_str(#wire, #value);),
             ty if is_enum(api, ty) => quote!(#target.push_str(#wire, #value.as_str());),
@@ -645,9 +664,9 @@ fn push_param(api: &Api, operation_id: &str, param: &Param) -> TokenStream {
             _ => quote!(#target.push_display(#wire, #value);),
         }
     };
-    if param.required {
+    if *required {
         // Required values are arguments: strings are already `&str`, `Copy` values are owned.
-        let value = match &param.ty {
+        let value = match ty {
             TypeRef::String => quote!(#field),
             ty if ty.is_copy() => quote!((&#field)),
             _ => quote!(#field),

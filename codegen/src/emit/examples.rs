@@ -120,7 +120,16 @@ fn server_method(api: &Api, op: &Operation) -> TokenStream {
         body,
         response,
         response_example,
-        ..
+        // Read through `op` by the helpers called below, or not needed here; listed so
+        // that a new field of `Operation` is a compile error until it is considered.
+        type_prefix: _,
+        method: _,
+        path: _,
+        area: _,
+        docs: _,
+        path_params: _,
+        other_params: _,
+        pointer: _,
     } = op;
     let name = ident(&method_name.ident);
     let mut args = vec![quote!(caller: Caller)];
@@ -237,7 +246,15 @@ fn client_function(api: &Api, op: &Operation) -> TokenStream {
         response,
         response_example,
         area,
-        ..
+        // Read through `op` by the helpers called below, or not needed here; listed so
+        // that a new field of `Operation` is a compile error until it is considered.
+        type_prefix: _,
+        method: _,
+        path: _,
+        docs: _,
+        path_params: _,
+        other_params: _,
+        pointer: _,
     } = op;
     let name = ident(&method_name.ident);
     let accessor = ident(&api.areas[*area].module);

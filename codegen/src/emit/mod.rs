@@ -9,7 +9,7 @@ pub mod server;
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 
-use crate::ir::{Api, Operation, Pagination, ParamLocation, TypeKind, TypeRef};
+use crate::ir::{Api, Operation, OperationDocs, Pagination, ParamLocation, TypeKind, TypeRef};
 
 /// An identifier token from a name the naming module made (raw identifiers included).
 pub fn ident(name: &str) -> Ident {
@@ -237,15 +237,34 @@ pub fn operation_docs(api: &Api, op: &Operation) -> TokenStream {
         method,
         path,
         docs,
-        ..
+        // Read through `op` by the helpers called below, or not needed here; listed so
+        // that a new field of `Operation` is a compile error until it is considered.
+        method_name: _,
+        type_prefix: _,
+        area: _,
+        path_params: _,
+        other_params: _,
+        options: _,
+        body: _,
+        response: _,
+        response_example: _,
+        pointer: _,
     } = op;
+    let OperationDocs {
+        summary,
+        description,
+        deprecated,
+        tiers,
+        scope,
+        webhook_events,
+        pagination,
+        node_methods,
+        internal,
+        rtm_endpoints,
+    } = docs;
     let mut paragraphs = Vec::new();
-    paragraphs.push(
-        docs.summary
-            .clone()
-            .unwrap_or_else(|| format!("Calls `{id}`.")),
-    );
-    if let Some(description) = &docs.description {
+    paragraphs.push(summary.clone().unwrap_or_else(|| format!("Calls `{id}`.")));
+    if let Some(description) = description {
         paragraphs.push(description.clone());
     }
     let mut facts = vec![format!(
@@ -255,32 +274,32 @@ pub fn operation_docs(api: &Api, op: &Operation) -> TokenStream {
         path.raw
     )];
     facts.push(format!("- Operation: `{id}`"));
-    if docs.tiers.is_empty() {
+    if tiers.is_empty() {
         facts.push("- Tiers: not stated by the reference".to_owned());
     } else {
         facts.push(format!(
             "- Tiers: {}",
-            docs.tiers
+            tiers
                 .iter()
                 .map(|t| format!("`{t}`"))
                 .collect::<Vec<_>>()
                 .join(", ")
         ));
     }
-    if let Some(scope) = &docs.scope {
+    if let Some(scope) = scope {
         facts.push(format!("- Plugin scope: `{scope}`"));
     }
-    if !docs.webhook_events.is_empty() {
+    if !webhook_events.is_empty() {
         facts.push(format!(
             "- Fires: {}",
-            docs.webhook_events
+            webhook_events
                 .iter()
                 .map(|name| fired_event(api, op, name))
                 .collect::<Vec<_>>()
                 .join(", ")
         ));
     }
-    if let Some(pagination) = docs.pagination {
+    if let Some(pagination) = pagination {
         let stream = match crate::ir::stream::stream(api, op) {
             Err(crate::ir::stream::NoStream::NoList) => {
                 " (it answers no list, so it has no `…_stream` form)"
@@ -296,16 +315,16 @@ pub fn operation_docs(api: &Api, op: &Operation) -> TokenStream {
             }
         });
     }
-    if docs.internal {
+    if *internal {
         facts.push("- Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature".to_owned());
     }
-    if docs.rtm_endpoints {
-        facts.push(format!("- Real-time: tells {} tokens where the real-time (RTM) socket is; clients call it before listening to events", docs.tiers.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ")));
+    if *rtm_endpoints {
+        facts.push(format!("- Real-time: tells {} tokens where the real-time (RTM) socket is; clients call it before listening to events", tiers.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ")));
     }
-    if !docs.node_methods.is_empty() {
+    if !node_methods.is_empty() {
         facts.push(format!(
             "- Serves the Node client's {}",
-            docs.node_methods
+            node_methods
                 .iter()
                 .map(|m| format!("`{m}`"))
                 .collect::<Vec<_>>()
@@ -316,7 +335,7 @@ pub fn operation_docs(api: &Api, op: &Operation) -> TokenStream {
     let facts = facts.join("\n");
     let facts: Vec<String> = facts.lines().map(|l| format!(" {l}")).collect();
     tokens.extend(quote!(#[doc = ""] #(#[doc = #facts])*));
-    if docs.deprecated {
+    if *deprecated {
         tokens.extend(quote!(#[deprecated]));
     }
     tokens

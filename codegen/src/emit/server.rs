@@ -6,7 +6,7 @@ use quote::quote;
 
 use super::{argument_params, ident, is_enum, operation_docs, rust_type};
 use crate::ir::{
-    Api, AreaId, HttpMethod, Operation, Param, ParamLocation, Response, TypeKind, TypeRef,
+    Api, AreaId, Body, HttpMethod, Operation, Param, ParamLocation, Response, TypeKind, TypeRef,
 };
 
 fn models() -> TokenStream {
@@ -316,7 +316,17 @@ fn trait_method(api: &Api, op: &Operation) -> TokenStream {
         options,
         body,
         response,
-        ..
+        // Read through `op` by the helpers called below, or not needed here; listed so
+        // that a new field of `Operation` is a compile error until it is considered.
+        type_prefix: _,
+        method: _,
+        path: _,
+        area: _,
+        docs: _,
+        path_params: _,
+        other_params: _,
+        response_example: _,
+        pointer: _,
     } = op;
     let docs = operation_docs(api, op);
     let name = ident(&method_name.ident);
@@ -376,7 +386,17 @@ fn handler(api: &Api, op: &Operation, trait_name: &proc_macro2::Ident) -> TokenS
         options,
         body,
         response,
-        ..
+        // Read through `op` by the helpers called below, or not needed here; listed so
+        // that a new field of `Operation` is a compile error until it is considered.
+        id: _,
+        type_prefix: _,
+        method: _,
+        path: _,
+        area: _,
+        docs: _,
+        path_params: _,
+        response_example: _,
+        pointer: _,
     } = op;
     let handler = ident(&format!("handle_{}", method_name.bare()));
     let method = ident(&method_name.ident);
@@ -454,13 +474,22 @@ fn handler(api: &Api, op: &Operation, trait_name: &proc_macro2::Ident) -> TokenS
         steps.push(quote!(let options = ::crisp_models::#ty { #(#fields)* };));
         call_args.push(quote!(options));
     }
-    if let Some(body) = body {
+    // Every field of the body, so that a new one is a compile error here until it is
+    // considered (the docs and examples read the others).
+    if let Some(Body {
+        required,
+        ty: body_ty,
+        description: _,
+        example: _,
+        pointer: _,
+    }) = body
+    {
         extractors.push(
             quote!(body: Result<::axum::body::Bytes, ::axum::extract::rejection::BytesRejection>),
         );
-        let ty = rust_type(api, &body.ty, &models());
-        let kind = json_kind(api, &body.ty);
-        if body.required {
+        let ty = rust_type(api, body_ty, &models());
+        let kind = json_kind(api, body_ty);
+        if *required {
             steps.push(
                 quote!(let body = ::crisp_runtime::server::decode_json_body::<#ty>(body, #kind)?;),
             );
@@ -511,24 +540,35 @@ fn json_kind(api: &Api, ty: &TypeRef) -> TokenStream {
 
 /// The expression that reads one query or header parameter, checking its type.
 fn read_param(api: &Api, param: &Param) -> TokenStream {
-    let wire = &param.name.wire;
-    if param.location == ParamLocation::Header {
+    // Every field, so that a new one is a compile error here until it is considered.
+    let Param {
+        name,
+        location,
+        required: is_required,
+        ty,
+        multi_segment: _,
+        description: _,
+        example: _,
+        pointer: _,
+    } = param;
+    let wire = &name.wire;
+    if *location == ParamLocation::Header {
         let value = quote!(::crisp_runtime::server::header_string(&headers, #wire)?);
-        return if param.required {
+        return if *is_required {
             quote!(#value.ok_or_else(|| ApiError::invalid_data(format!("missing header `{}`", #wire)))?)
         } else {
             value
         };
     }
-    let is_bool = api.resolve(&param.ty) == &TypeRef::Bool;
-    let (required, optional) = match &param.ty {
+    let is_bool = api.resolve(ty) == &TypeRef::Bool;
+    let (required, optional) = match ty {
         TypeRef::String => (quote!(required_string), quote!(optional_string)),
         _ if is_bool => (quote!(required_bool), quote!(optional_bool)),
         ty if is_enum(api, ty) => (quote!(required_parse), quote!(optional_parse)),
         ty if ty.is_structured(&api.types) => (quote!(required_json), quote!(optional_json)),
         _ => (quote!(required_parse), quote!(optional_parse)),
     };
-    if param.required {
+    if *is_required {
         quote!(query.#required(#wire)?)
     } else {
         quote!(query.#optional(#wire)?)
