@@ -188,11 +188,6 @@ pub fn escape_pointer_token(s: &str) -> String {
     s.replace('~', "~0").replace('/', "~1")
 }
 
-/// Appends one token to a JSON pointer written as a string.
-pub(crate) fn ptr(base: &str, token: &str) -> String {
-    format!("{base}/{}", escape_pointer_token(token))
-}
-
 /// Undoes [`escape_pointer_token`]: `~1` becomes `/`, `~0` becomes `~`.
 pub fn unescape_pointer_token(s: &str) -> String {
     // `~1` goes first, or `~01` (an escaped `~1`) would come out as `/`.

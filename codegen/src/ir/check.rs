@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use super::{Api, Event, Operation, TypeDef, TypeKind, TypeRef};
-use crate::diag::{Diagnostics, ptr};
+use crate::diag::{Diagnostics, Pointer};
 use crate::load::Spec;
 
 /// Runs every rule over the lowered API. It only reads: what the emitters need derived from
@@ -160,7 +160,7 @@ fn aliases_end(spec: &Spec, types: &[TypeDef], diags: &mut Diagnostics) -> bool 
 fn rtm_endpoints_callable(spec: &Spec, api: &Api, diags: &mut Diagnostics) {
     let mut per_tier: BTreeMap<&str, &Operation> = BTreeMap::new();
     for op in api.operations.iter().filter(|op| op.docs.rtm_endpoints) {
-        let at = ptr(&op.pointer, "x-crisp-rtm-endpoints");
+        let at = op.pointer.push("x-crisp-rtm-endpoints");
         let mut problems = Vec::new();
         if op.method != super::HttpMethod::Get {
             problems.push(format!("it is a `{}`, not a `GET`", op.method.as_str()));
@@ -253,7 +253,7 @@ fn event_scopes_agree(spec: &Spec, api: &Api, diags: &mut Diagnostics) {
         let name = &event.name.wire;
         match &event.scope {
             Some(scope) => {
-                let at = ptr(&event.pointer, "scope");
+                let at = event.pointer.push("scope");
                 if !known.contains(scope.as_str()) {
                     let help = if known.is_empty() {
                         "no operation states an `x-crisp-scope`: remove `scope`, or give the operations their scopes".to_owned()
@@ -281,7 +281,7 @@ fn event_scopes_agree(spec: &Spec, api: &Api, diags: &mut Diagnostics) {
             }
             None if firing.len() > 1 => diags.push(
                 spec.diag(
-                    ptr(&event.pointer, "fired-by"),
+                    event.pointer.push("fired-by"),
                     format!(
                         "the operations that fire event `{name}` require different scopes ({})",
                         firing
@@ -305,7 +305,7 @@ fn event_scopes_agree(spec: &Spec, api: &Api, diags: &mut Diagnostics) {
 /// /b: {get: {operationId: getThing}}   # rejected
 /// ```
 fn duplicate_operation_ids(spec: &Spec, operations: &[Operation], diags: &mut Diagnostics) {
-    let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+    let mut seen: BTreeMap<&str, &Pointer> = BTreeMap::new();
     for op in operations {
         if let Some(first) = seen.insert(&op.id, &op.pointer) {
             diags.push(
@@ -353,7 +353,7 @@ fn paging_works(spec: &Spec, api: &Api, diags: &mut Diagnostics) {
                 .pagination
                 .map_or("", |pagination| pagination.as_str());
             diags.push(
-                spec.diag(ptr(&op.pointer, "x-crisp-pagination"), format!("operation `{}` pages by `{how}` and answers a list, but it cannot be streamed: {reason}", op.id))
+                spec.diag(op.pointer.push("x-crisp-pagination"), format!("operation `{}` pages by `{how}` and answers a list, but it cannot be streamed: {reason}", op.id))
                     .with_help("declare the parameter it pages with, or remove `x-crisp-pagination`"),
             );
         }
@@ -756,7 +756,7 @@ fn events_match_operations(spec: &Spec, api: &Api, diags: &mut Diagnostics) {
         .collect();
     for event in &api.events {
         for (index, id) in event.fired_by.iter().enumerate() {
-            let at = ptr(&ptr(&event.pointer, "fired-by"), &index.to_string());
+            let at = event.pointer.push("fired-by").push(index);
             match operations.get(id.as_str()) {
                 None => diags.push(
                     spec.diag(&at, format!("event `{}` is fired by `{id}`, which is not the operationId of any operation", event.name.wire))
@@ -772,10 +772,7 @@ fn events_match_operations(spec: &Spec, api: &Api, diags: &mut Diagnostics) {
     }
     for op in &api.operations {
         for (index, name) in op.docs.webhook_events.iter().enumerate() {
-            let at = ptr(
-                &ptr(&op.pointer, "x-crisp-webhook-events"),
-                &index.to_string(),
-            );
+            let at = op.pointer.push("x-crisp-webhook-events").push(index);
             match events.get(name.as_str()) {
                 None => diags.push(
                     spec.diag(&at, format!("operation `{}` fires `{name}`, which `x-crisp-events` does not declare", op.id))

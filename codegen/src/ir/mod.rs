@@ -14,6 +14,7 @@ pub mod lower;
 pub mod path;
 pub mod stream;
 
+use crate::diag::Pointer;
 use crate::naming::Name;
 pub use path::PathTemplate;
 
@@ -124,7 +125,7 @@ pub struct Event {
     /// An example of `data`, when the spec gives one.
     pub example: Option<serde_json::Value>,
     /// Where the event is in the spec (`/x-crisp-events/message:send`).
-    pub pointer: String,
+    pub pointer: Pointer,
 }
 
 /// Which operations reach a type, directly or through other types.
@@ -158,7 +159,7 @@ pub struct Area {
     pub description: Option<String>,
     /// Where the tag is declared (`/tags/3`), or first used by an operation that names a tag
     /// the spec does not declare (`…/get/tags`).
-    pub pointer: String,
+    pub pointer: Pointer,
 }
 
 impl Area {
@@ -206,7 +207,7 @@ pub struct Operation {
     /// The `data` of the success example, when the spec gives one.
     pub response_example: Option<serde_json::Value>,
     /// Where the operation is in the spec.
-    pub pointer: String,
+    pub pointer: Pointer,
 }
 
 /// The text and metadata that go into an operation's docs.
@@ -316,7 +317,7 @@ pub struct Param {
     /// The parameter's example value, when the spec gives one.
     pub example: Option<serde_json::Value>,
     /// Where it is in the spec.
-    pub pointer: String,
+    pub pointer: Pointer,
 }
 
 /// The request body of an operation.
@@ -331,7 +332,7 @@ pub struct Body {
     /// The body's example, when the spec gives one.
     pub example: Option<serde_json::Value>,
     /// The JSON pointer of the body (the operation's `requestBody`, or the component it refers to).
-    pub pointer: String,
+    pub pointer: Pointer,
 }
 
 /// What a successful call answers.
@@ -484,7 +485,7 @@ pub struct TypeDef {
     /// The schema's own example, when the spec gives one.
     pub example: Option<serde_json::Value>,
     /// Where it is in the spec.
-    pub pointer: String,
+    pub pointer: Pointer,
 }
 
 /// The shape of a named type.
@@ -527,7 +528,7 @@ pub struct Field {
     /// Its description.
     pub description: Option<String>,
     /// Where it is in the spec.
-    pub pointer: String,
+    pub pointer: Pointer,
 }
 
 /// The name of the variant that keeps values a string enum does not know: `Other`, unless a
@@ -554,7 +555,7 @@ pub struct EnumVariant {
     /// The variant name paired with the wire value.
     pub name: Name,
     /// The JSON pointer of the value in the schema's `enum`.
-    pub pointer: String,
+    pub pointer: Pointer,
 }
 
 /// A variant of a `oneOf`.
@@ -567,5 +568,5 @@ pub struct Variant {
     /// Its type.
     pub ty: TypeRef,
     /// The JSON pointer of the alternative in the schema's `oneOf`.
-    pub pointer: String,
+    pub pointer: Pointer,
 }

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::super::{Event, Home, TypeRef};
 use super::{Ctx, EVENTS, Lowerer};
-use crate::diag::ptr;
+use crate::diag::Pointer;
 use crate::naming::{Name, join_type, pascal};
 
 /// The keys an entry of `x-crisp-events` may have.
@@ -30,7 +30,7 @@ impl<'a> Lowerer<'a> {
                 EVENTS => self.lower_events(value),
                 other if other.starts_with("x-crisp-") => {
                     self.error(
-                        &ptr("", other),
+                        &Pointer::root().push(other),
                         format!("unknown extension `{other}`"),
                         "the extensions are documented at the top of spec/crisp.yaml",
                     );
@@ -42,7 +42,7 @@ impl<'a> Lowerer<'a> {
 
     /// Lowers every entry of `x-crisp-events`, in the order the spec writes them.
     pub(super) fn lower_events(&mut self, value: &Value) {
-        let pointer = ptr("", EVENTS);
+        let pointer = Pointer::root().push(EVENTS);
         let Some(entries) = value.as_object() else {
             self.error(&pointer, "`x-crisp-events` must be a mapping from event names to events", "write `x-crisp-events: {'message:send': {description: ..., webhook-documented: true, payload: {$ref: ...}}}`");
             return;
@@ -57,7 +57,7 @@ impl<'a> Lowerer<'a> {
         }
         for name in names {
             if let Some(entry) = entries.get(&name) {
-                let event = self.lower_event(&name, entry, &ptr(&pointer, &name));
+                let event = self.lower_event(&name, entry, &pointer.push(&name));
                 self.events.push(event);
             }
         }
@@ -67,7 +67,7 @@ impl<'a> Lowerer<'a> {
     ///
     /// An event with problems is still declared (with a JSON payload), so that the operations
     /// naming it are not reported as well.
-    pub(super) fn lower_event(&mut self, name: &str, entry: &Value, pointer: &str) -> Event {
+    pub(super) fn lower_event(&mut self, name: &str, entry: &Value, pointer: &Pointer) -> Event {
         let mut event = Event {
             name: Name {
                 ident: pascal(name).ident,
@@ -95,7 +95,7 @@ impl<'a> Lowerer<'a> {
             .filter(|key| !EVENT_KEYS.contains(&key.as_str()))
         {
             self.error(
-                &ptr(pointer, key),
+                &pointer.push(key),
                 format!("unknown key `{key}` in event `{name}`"),
                 format!(
                     "an event has {}; they are documented at the top of spec/crisp.yaml",
@@ -113,7 +113,7 @@ impl<'a> Lowerer<'a> {
             Some(Value::String(text)) => Some(text.clone()),
             Some(_) => {
                 self.error(
-                    &ptr(pointer, "description"),
+                    &pointer.push("description"),
                     format!("the description of event `{name}` must be a string"),
                     "describe in a sentence what happened",
                 );
@@ -123,7 +123,7 @@ impl<'a> Lowerer<'a> {
         event.webhook_documented = match entry.get("webhook-documented") {
             Some(Value::Bool(flag)) => *flag,
             Some(_) => {
-                self.error(&ptr(pointer, "webhook-documented"), "`webhook-documented` must be `true` or `false`", "`true` when Crisp documents the event as a web hook event, `false` when it is only known as a real-time event");
+                self.error(&pointer.push("webhook-documented"), "`webhook-documented` must be `true` or `false`", "`true` when Crisp documents the event as a web hook event, `false` when it is only known as a real-time event");
                 false
             }
             None => {
@@ -142,7 +142,7 @@ impl<'a> Lowerer<'a> {
             Some(Value::Bool(flag)) => *flag,
             Some(_) => {
                 self.error(
-                    &ptr(pointer, "internal"),
+                    &pointer.push("internal"),
                     "`internal` must be `true` or `false`",
                     "write `internal: true` for an event only Crisp's internal reference names",
                 );
@@ -161,7 +161,7 @@ impl<'a> Lowerer<'a> {
             Some(Some(Some(ids))) => ids,
             Some(_) => {
                 self.error(
-                    &ptr(pointer, "fired-by"),
+                    &pointer.push("fired-by"),
                     "`fired-by` must be a list of operationIds",
                     "write it as `[changeConversationState, ...]`",
                 );
@@ -172,11 +172,11 @@ impl<'a> Lowerer<'a> {
             None => None,
             Some(Value::String(scope)) if !scope.trim().is_empty() => Some(scope.clone()),
             Some(_) => {
-                self.error(&ptr(pointer, "scope"), format!("the scope of event `{name}` must be a plugin scope"), "write it as an operation's `x-crisp-scope` is written, e.g. `scope: website:conversation:messages`");
+                self.error(&pointer.push("scope"), format!("the scope of event `{name}` must be a plugin scope"), "write it as an operation's `x-crisp-scope` is written, e.g. `scope: website:conversation:messages`");
                 None
             }
         };
-        let payload_pointer = ptr(pointer, "payload");
+        let payload_pointer = pointer.push("payload");
         let Some(payload) = entry.get("payload") else {
             self.error(pointer, format!("event `{name}` has no payload"), "add `payload: {$ref: '#/components/schemas/<Name>'}`, the schema of the event's `data`");
             return event;
@@ -195,10 +195,8 @@ impl<'a> Lowerer<'a> {
                 let mut at = payload_pointer.clone();
                 for segment in path.iter() {
                     match segment {
-                        serde_path_to_error::Segment::Map { key } => at = ptr(&at, key),
-                        serde_path_to_error::Segment::Seq { index } => {
-                            at = ptr(&at, &index.to_string())
-                        }
+                        serde_path_to_error::Segment::Map { key } => at = at.push(key),
+                        serde_path_to_error::Segment::Seq { index } => at = at.push(index),
                         _ => break,
                     }
                 }

@@ -13,7 +13,7 @@ use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Api, Area, Event, Home, Operation, TypeDef, TypeId};
-use crate::diag::{Diagnostic, Diagnostics, ptr};
+use crate::diag::{Diagnostic, Diagnostics, Pointer};
 use crate::load::Spec;
 use crate::naming::{join_type, pascal};
 
@@ -78,8 +78,9 @@ fn base_path_of(url: &str) -> String {
 }
 
 /// Whether a pointer names a component schema itself (`/components/schemas/Name`).
-fn is_component_pointer(pointer: &str) -> bool {
+fn is_component_pointer(pointer: &Pointer) -> bool {
     pointer
+        .as_str()
         .strip_prefix("/components/schemas/")
         .is_some_and(|name| !name.is_empty() && !name.contains('/'))
 }
@@ -106,8 +107,8 @@ impl Ctx {
 /// it is written; the names required, each with the pointer of its `required` list.
 #[derive(Default)]
 struct Gathered {
-    properties: IndexMap<String, (ReferenceOr<Box<Schema>>, String)>,
-    required: IndexMap<String, String>,
+    properties: IndexMap<String, (ReferenceOr<Box<Schema>>, Pointer)>,
+    required: IndexMap<String, Pointer>,
 }
 
 impl Gathered {
@@ -116,16 +117,16 @@ impl Gathered {
         &mut self,
         properties: &IndexMap<String, ReferenceOr<Box<Schema>>>,
         required: &[String],
-        pointer: &str,
+        pointer: &Pointer,
     ) {
         for (key, property) in properties {
-            let at = ptr(&ptr(pointer, "properties"), key);
+            let at = pointer.push("properties").push(key);
             self.properties.insert(key.clone(), (property.clone(), at));
         }
         for name in required {
             self.required
                 .entry(name.clone())
-                .or_insert_with(|| ptr(pointer, "required"));
+                .or_insert_with(|| pointer.push("required"));
         }
     }
 }
@@ -140,10 +141,10 @@ struct Lowerer<'a> {
     operations: Vec<Operation>,
     events: Vec<Event>,
     /// The cycles of `allOf` merges already reported, by their members.
-    all_of_cycles: BTreeSet<BTreeSet<String>>,
+    all_of_cycles: BTreeSet<BTreeSet<Pointer>>,
     /// The inline schemas being lowered, by where they are written. `allOf` copies the
     /// properties of the schemas it merges, so an inline schema can meet itself again.
-    inline_active: Vec<String>,
+    inline_active: Vec<Pointer>,
 }
 
 impl<'a> Lowerer<'a> {
@@ -153,7 +154,7 @@ impl<'a> Lowerer<'a> {
             areas.push(new_area(
                 &tag.name,
                 tag.description.clone(),
-                ptr("/tags", &index.to_string()),
+                Pointer::root().push("tags").push(index),
             ));
         }
         Lowerer {
@@ -171,7 +172,7 @@ impl<'a> Lowerer<'a> {
     }
 
     #[track_caller]
-    fn error(&mut self, pointer: &str, message: impl Into<String>, help: impl Into<String>) {
+    fn error(&mut self, pointer: &Pointer, message: impl Into<String>, help: impl Into<String>) {
         let diagnostic: Diagnostic = self.spec.diag(pointer, message).with_help(help);
         // A schema met twice (its own lowering, then merged by an `allOf`) has its problems
         // reported once.
@@ -198,7 +199,7 @@ impl<'a> Lowerer<'a> {
         self.types.push(def);
     }
 
-    fn string_list(&mut self, value: &Value, pointer: &str) -> Vec<String> {
+    fn string_list(&mut self, value: &Value, pointer: &Pointer) -> Vec<String> {
         match value.as_array().map(|items| {
             items
                 .iter()
@@ -207,7 +208,7 @@ impl<'a> Lowerer<'a> {
         }) {
             Some(Some(list)) => list,
             _ => {
-                let name = pointer.rsplit('/').next().unwrap_or_default().to_owned();
+                let name = pointer.tokens().pop().unwrap_or_default();
                 self.error(
                     pointer,
                     format!("`{name}` must be a list of strings"),
@@ -219,7 +220,7 @@ impl<'a> Lowerer<'a> {
     }
 }
 
-fn new_area(tag: &str, description: Option<String>, pointer: String) -> Area {
+fn new_area(tag: &str, description: Option<String>, pointer: Pointer) -> Area {
     Area {
         pointer,
         internal: false,

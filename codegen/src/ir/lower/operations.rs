@@ -14,7 +14,7 @@ use super::super::{
 };
 use super::schemas::is_envelope_schema;
 use super::{Ctx, Lowerer, new_area};
-use crate::diag::ptr;
+use crate::diag::Pointer;
 use crate::naming::{join_type, pascal, snake};
 
 /// The only media type bodies may use.
@@ -77,9 +77,9 @@ impl<'a> Lowerer<'a> {
     fn resolve_component<'c, T>(
         &mut self,
         item: &'c ReferenceOr<T>,
-        pointer: &str,
+        pointer: &Pointer,
         kind: &ComponentKind<T>,
-    ) -> Option<(&'c T, String)>
+    ) -> Option<(&'c T, Pointer)>
     where
         'a: 'c,
     {
@@ -101,7 +101,10 @@ impl<'a> Lowerer<'a> {
                 break;
             };
             match found {
-                (name, ReferenceOr::Item(item)) => return Some((item, ptr(&section, name))),
+                (name, ReferenceOr::Item(item)) => {
+                    let at = Pointer::root().push("components").push(kind.section);
+                    return Some((item, at.push(name)));
+                }
                 (_, ReferenceOr::Reference { reference: next }) => reference = next,
             }
         }
@@ -120,14 +123,14 @@ impl<'a> Lowerer<'a> {
         for key in self.spec.keys_at("/paths").unwrap_or_default() {
             if !key.starts_with('/') && !key.starts_with("x-") {
                 self.error(
-                    &ptr("/paths", &key),
+                    &Pointer::root().push("paths").push(&key),
                     format!("path `{key}` does not start with `/`"),
                     format!("write it `/{key}`: paths are relative to the server URL and start with a slash"),
                 );
             }
         }
         for (raw_path, item) in &self.api.paths.paths {
-            let path_pointer = ptr("/paths", raw_path);
+            let path_pointer = Pointer::root().push("paths").push(raw_path);
             let item = match item {
                 ReferenceOr::Item(item) => item,
                 ReferenceOr::Reference { .. } => {
@@ -154,7 +157,7 @@ impl<'a> Lowerer<'a> {
             for key in self.spec.keys_at(&path_pointer).unwrap_or_default() {
                 if !PATH_ITEM_KEYS.contains(&key.as_str()) && !key.starts_with("x-") {
                     self.error(
-                        &ptr(&path_pointer, &key),
+                        &path_pointer.push(&key),
                         format!("unknown key `{key}` in the path item"),
                         format!(
                             "a path item has {}",
@@ -170,7 +173,7 @@ impl<'a> Lowerer<'a> {
             for (name, op) in [("options", &item.options), ("trace", &item.trace)] {
                 if op.is_some() {
                     self.error(
-                        &ptr(&path_pointer, name),
+                        &path_pointer.push(name),
                         format!("`{name}` operations are not supported"),
                         "Crisp uses GET, HEAD, POST, PUT, PATCH and DELETE only",
                     );
@@ -186,7 +189,7 @@ impl<'a> Lowerer<'a> {
             ];
             for (method, key, op) in methods {
                 if let Some(op) = op {
-                    let pointer = ptr(&path_pointer, key);
+                    let pointer = path_pointer.push(key);
                     if let Some(operation) =
                         self.lower_operation(method, &template, &item.parameters, op, &pointer)
                     {
@@ -197,12 +200,16 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    pub(super) fn area_of(&mut self, op: &openapiv3::Operation, pointer: &str) -> Option<AreaId> {
+    pub(super) fn area_of(
+        &mut self,
+        op: &openapiv3::Operation,
+        pointer: &Pointer,
+    ) -> Option<AreaId> {
         match op.tags.as_slice() {
             [tag] => Some(match self.areas.iter().position(|a| &a.tag == tag) {
                 Some(index) => index,
                 None => {
-                    self.areas.push(new_area(tag, None, ptr(pointer, "tags")));
+                    self.areas.push(new_area(tag, None, pointer.push("tags")));
                     self.areas.len() - 1
                 }
             }),
@@ -212,7 +219,7 @@ impl<'a> Lowerer<'a> {
             }
             _ => {
                 self.error(
-                    &ptr(pointer, "tags"),
+                    &pointer.push("tags"),
                     "the operation has several tags",
                     "give exactly one tag: the area it belongs to",
                 );
@@ -227,7 +234,7 @@ impl<'a> Lowerer<'a> {
         path: &PathTemplate,
         shared_params: &[ReferenceOr<Parameter>],
         op: &openapiv3::Operation,
-        pointer: &str,
+        pointer: &Pointer,
     ) -> Option<Operation> {
         let area = self.area_of(op, pointer);
         let Some(id) = op.operation_id.clone() else {
@@ -248,20 +255,18 @@ impl<'a> Lowerer<'a> {
         let shared = shared_params.iter().enumerate().map(|(i, p)| {
             (
                 p,
-                ptr(
-                    &ptr(
-                        pointer.rsplit_once('/').map_or("", |(head, _)| head),
-                        "parameters",
-                    ),
-                    &i.to_string(),
-                ),
+                pointer
+                    .parent()
+                    .unwrap_or_default()
+                    .push("parameters")
+                    .push(i),
             )
         });
         let own = op
             .parameters
             .iter()
             .enumerate()
-            .map(|(i, p)| (p, ptr(&ptr(pointer, "parameters"), &i.to_string())));
+            .map(|(i, p)| (p, pointer.push("parameters").push(i)));
         for (param, param_pointer) in shared.chain(own).collect::<Vec<_>>() {
             if let Some(param) = self.lower_param(param, &param_pointer, &ctx) {
                 params.retain(|p: &Param| {
@@ -285,7 +290,7 @@ impl<'a> Lowerer<'a> {
 
         let options = self.options_type(&other_params, &type_prefix, home, pointer);
         let body = match &op.request_body {
-            Some(body) => self.lower_body(body, &ptr(pointer, "requestBody"), &ctx.child("Body")),
+            Some(body) => self.lower_body(body, &pointer.push("requestBody"), &ctx.child("Body")),
             None => None,
         };
         let (response, response_example) =
@@ -308,7 +313,7 @@ impl<'a> Lowerer<'a> {
         })
     }
 
-    pub(super) fn docs(&mut self, op: &openapiv3::Operation, pointer: &str) -> OperationDocs {
+    pub(super) fn docs(&mut self, op: &openapiv3::Operation, pointer: &Pointer) -> OperationDocs {
         let mut docs = OperationDocs {
             summary: op.summary.clone(),
             description: op.description.clone(),
@@ -316,7 +321,7 @@ impl<'a> Lowerer<'a> {
             ..OperationDocs::default()
         };
         for (key, value) in &op.extensions {
-            let at = ptr(pointer, key);
+            let at = pointer.push(key);
             match key.as_str() {
                 "x-crisp-tiers" => {
                     docs.tiers = self.string_list(value, &at);
@@ -362,7 +367,7 @@ impl<'a> Lowerer<'a> {
     pub(super) fn lower_param(
         &mut self,
         param: &ReferenceOr<Parameter>,
-        pointer: &str,
+        pointer: &Pointer,
         ctx: &Ctx,
     ) -> Option<Param> {
         let (param, pointer) = self.resolve_component(param, pointer, &PARAMETERS)?;
@@ -383,14 +388,14 @@ impl<'a> Lowerer<'a> {
             openapiv3::ParameterSchemaOrContent::Schema(schema) => schema,
             openapiv3::ParameterSchemaOrContent::Content(_) => {
                 self.error(
-                    &ptr(&pointer, "content"),
+                    &pointer.push("content"),
                     "parameters described by `content` are not supported",
                     "describe the parameter with `schema`",
                 );
                 return None;
             }
         };
-        let ty = self.lower_ref(schema, &ptr(&pointer, "schema"), &ctx.child(&data.name));
+        let ty = self.lower_ref(schema, &pointer.push("schema"), &ctx.child(&data.name));
         // Path segments and headers carry one plain value: a string, a number, a boolean or
         // a string enum. Objects and arrays only travel in the query, JSON-encoded.
         let plain = match &ty {
@@ -405,7 +410,7 @@ impl<'a> Lowerer<'a> {
             || matches!(&ty, TypeRef::Named(id) if matches!(self.types[id.0].kind, TypeKind::Alias(TypeRef::String)));
         if location == ParamLocation::Path && !plain {
             self.error(
-                &ptr(&pointer, "schema"),
+                &pointer.push("schema"),
                 format!(
                     "path parameter `{}` must be a string, a number, a boolean or a string enum",
                     data.name
@@ -415,14 +420,14 @@ impl<'a> Lowerer<'a> {
         }
         if location == ParamLocation::Header && !is_string {
             self.error(
-                &ptr(&pointer, "schema"),
+                &pointer.push("schema"),
                 format!("header parameter `{}` must be a string", data.name),
                 "declare the header with `type: string`",
             );
         }
         let mut multi_segment = false;
         for (key, value) in &data.extensions {
-            let at = ptr(&pointer, key);
+            let at = pointer.push(key);
             match key.as_str() {
                 "x-crisp-multi-segment" => match (value.as_bool(), location) {
                     (Some(flag), ParamLocation::Path) => multi_segment = flag,
@@ -449,7 +454,7 @@ impl<'a> Lowerer<'a> {
         }
         if multi_segment && !is_string {
             self.error(
-                &ptr(&pointer, "schema"),
+                &pointer.push("schema"),
                 format!(
                     "multi-segment path parameter `{}` must be a string",
                     data.name
@@ -459,7 +464,7 @@ impl<'a> Lowerer<'a> {
         }
         if location == ParamLocation::Path && !data.required {
             self.error(
-                &ptr(&pointer, "required"),
+                &pointer.push("required"),
                 format!("path parameter `{}` must be required", data.name),
                 "add `required: true`",
             );
@@ -485,7 +490,7 @@ impl<'a> Lowerer<'a> {
         params: &[Param],
         prefix: &str,
         home: Home,
-        pointer: &str,
+        pointer: &Pointer,
     ) -> Option<TypeId> {
         let optional: Vec<&Param> = params.iter().filter(|p| !p.required).collect();
         if optional.is_empty() {
@@ -521,12 +526,12 @@ impl<'a> Lowerer<'a> {
     pub(super) fn lower_body(
         &mut self,
         body: &ReferenceOr<RequestBody>,
-        pointer: &str,
+        pointer: &Pointer,
         ctx: &Ctx,
     ) -> Option<Body> {
         let (body, pointer) = self.resolve_component(body, pointer, &REQUEST_BODIES)?;
-        let media = self.json_media(&body.content, &ptr(&pointer, "content"))?;
-        let schema_pointer = ptr(&ptr(&ptr(&pointer, "content"), JSON), "schema");
+        let media = self.json_media(&body.content, &pointer.push("content"))?;
+        let schema_pointer = pointer.push("content").push(JSON).push("schema");
         let Some(schema) = &media.schema else {
             self.error(
                 &schema_pointer,
@@ -553,7 +558,7 @@ impl<'a> Lowerer<'a> {
     pub(super) fn json_media<'m>(
         &mut self,
         content: &'m IndexMap<String, MediaType>,
-        pointer: &str,
+        pointer: &Pointer,
     ) -> Option<&'m MediaType> {
         for (key, media) in content {
             if key == JSON {
@@ -580,10 +585,10 @@ impl<'a> Lowerer<'a> {
         &mut self,
         method: HttpMethod,
         op: &openapiv3::Operation,
-        pointer: &str,
+        pointer: &Pointer,
         ctx: &Ctx,
     ) -> (Response, Option<Value>) {
-        let responses_pointer = ptr(pointer, "responses");
+        let responses_pointer = pointer.push("responses");
         let success = op.responses.responses.iter().find(|(code, _)| match code {
             StatusCode::Code(code) => (200..300).contains(code),
             StatusCode::Range(range) => *range == 2,
@@ -599,7 +604,7 @@ impl<'a> Lowerer<'a> {
         if method == HttpMethod::Head {
             return (Response::Exists, None);
         }
-        let response_pointer = ptr(&responses_pointer, &code.to_string());
+        let response_pointer = responses_pointer.push(code);
         let Some((response, response_pointer)) =
             self.resolve_component(response, &response_pointer, &RESPONSES)
         else {
@@ -608,11 +613,11 @@ impl<'a> Lowerer<'a> {
         if response.content.is_empty() {
             return (Response::Empty, None);
         }
-        let content_pointer = ptr(&response_pointer, "content");
+        let content_pointer = response_pointer.push("content");
         let Some(media) = self.json_media(&response.content, &content_pointer) else {
             return (Response::Empty, None);
         };
-        let schema_pointer = ptr(&ptr(&content_pointer, JSON), "schema");
+        let schema_pointer = content_pointer.push(JSON).push("schema");
         let Some(schema) = &media.schema else {
             return (Response::Empty, None);
         };
@@ -643,8 +648,8 @@ impl<'a> Lowerer<'a> {
     pub(super) fn envelope_data(
         &self,
         schema: &ReferenceOr<Schema>,
-        pointer: &str,
-    ) -> Result<Option<(ReferenceOr<Box<Schema>>, String)>, ()> {
+        pointer: &Pointer,
+    ) -> Result<Option<(ReferenceOr<Box<Schema>>, Pointer)>, ()> {
         let (schema, pointer) = match schema {
             ReferenceOr::Reference { reference } => {
                 let (target, target_pointer) = self.component_schema(reference).ok_or(())?;
@@ -661,7 +666,7 @@ impl<'a> Lowerer<'a> {
         let mut saw_envelope = false;
         let mut data = None;
         for (index, part) in all_of.iter().enumerate() {
-            let part_pointer = ptr(&ptr(&pointer, "allOf"), &index.to_string());
+            let part_pointer = pointer.push("allOf").push(index);
             let (part, part_pointer) = match part {
                 ReferenceOr::Reference { reference } => {
                     let (target, target_pointer) = self.component_schema(reference).ok_or(())?;
@@ -679,10 +684,7 @@ impl<'a> Lowerer<'a> {
                 _ => return Err(()),
             };
             if let Some(value) = properties.get("data") {
-                data = Some((
-                    value.clone(),
-                    ptr(&ptr(&part_pointer, "properties"), "data"),
-                ));
+                data = Some((value.clone(), part_pointer.push("properties").push("data")));
             }
         }
         if saw_envelope { Ok(data) } else { Err(()) }

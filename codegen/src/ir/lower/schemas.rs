@@ -13,7 +13,7 @@ use super::super::{
     EnumVariant, Field, Home, IntType, TypeDef, TypeId, TypeKind, TypeRef, Variant,
 };
 use super::{Ctx, Gathered, Lowerer, is_component_pointer};
-use crate::diag::{ptr, unescape_pointer_token};
+use crate::diag::Pointer;
 use crate::naming::{pascal, snake};
 
 impl<'a> Lowerer<'a> {
@@ -37,13 +37,19 @@ impl<'a> Lowerer<'a> {
                 hidden: is_envelope(schema),
                 internal: false,
                 example: None,
-                pointer: ptr("/components/schemas", name),
+                pointer: Pointer::root()
+                    .push("components")
+                    .push("schemas")
+                    .push(name),
             });
             self.component_ids.insert(name.clone(), id);
         }
         for (name, schema) in &components.schemas {
             let id = self.component_ids[name];
-            let pointer = ptr("/components/schemas", name);
+            let pointer = Pointer::root()
+                .push("components")
+                .push("schemas")
+                .push(name);
             if is_envelope(schema) {
                 // The envelope is modelled once, by hand, in the runtime crate.
                 self.types[id.0].hidden = true;
@@ -72,7 +78,7 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    pub(super) fn resolve_schema_ref(&mut self, reference: &str, pointer: &str) -> TypeRef {
+    pub(super) fn resolve_schema_ref(&mut self, reference: &str, pointer: &Pointer) -> TypeRef {
         match reference
             .strip_prefix("#/components/schemas/")
             .and_then(|n| self.component_ids.get(n))
@@ -99,13 +105,19 @@ impl<'a> Lowerer<'a> {
     }
 
     /// Finds the component schema a reference points at, following chains of references.
-    pub(super) fn component_schema(&self, reference: &str) -> Option<(&'a Schema, String)> {
+    pub(super) fn component_schema(&self, reference: &str) -> Option<(&'a Schema, Pointer)> {
         let mut reference = reference.to_owned();
         for _ in 0..32 {
             let name = reference.strip_prefix("#/components/schemas/")?;
             match self.api.components.as_ref()?.schemas.get(name)? {
                 ReferenceOr::Item(schema) => {
-                    return Some((schema, ptr("/components/schemas", name)));
+                    return Some((
+                        schema,
+                        Pointer::root()
+                            .push("components")
+                            .push("schemas")
+                            .push(name),
+                    ));
                 }
                 ReferenceOr::Reference { reference: next } => reference = next.clone(),
             }
@@ -119,7 +131,7 @@ impl<'a> Lowerer<'a> {
     pub(super) fn lower_ref(
         &mut self,
         schema: &ReferenceOr<Schema>,
-        pointer: &str,
+        pointer: &Pointer,
         ctx: &Ctx,
     ) -> TypeRef {
         match schema {
@@ -131,7 +143,7 @@ impl<'a> Lowerer<'a> {
     pub(super) fn lower_boxed_ref(
         &mut self,
         schema: &ReferenceOr<Box<Schema>>,
-        pointer: &str,
+        pointer: &Pointer,
         ctx: &Ctx,
     ) -> TypeRef {
         match schema {
@@ -141,7 +153,12 @@ impl<'a> Lowerer<'a> {
     }
 
     /// Lowers an inline schema; structs, enums and unions become named types.
-    pub(super) fn lower_inline(&mut self, schema: &Schema, pointer: &str, ctx: &Ctx) -> TypeRef {
+    pub(super) fn lower_inline(
+        &mut self,
+        schema: &Schema,
+        pointer: &Pointer,
+        ctx: &Ctx,
+    ) -> TypeRef {
         if self.inline_active.iter().any(|active| active == pointer) {
             // Only `allOf` gets here: it merged a schema holding this one into this one.
             self.error(
@@ -183,19 +200,19 @@ impl<'a> Lowerer<'a> {
     pub(super) fn direct_type(
         &mut self,
         schema: &Schema,
-        pointer: &str,
+        pointer: &Pointer,
         ctx: &Ctx,
     ) -> Option<TypeRef> {
         if let SchemaKind::AllOf { all_of } = &schema.schema_kind {
             if let [only] = all_of.as_slice() {
-                return Some(self.lower_ref(only, &ptr(&ptr(pointer, "allOf"), "0"), ctx));
+                return Some(self.lower_ref(only, &pointer.push("allOf").push("0"), ctx));
             }
         }
         None
     }
 
     /// Lowers the shape of a schema; primitives and containers come back as an alias.
-    pub(super) fn lower_kind(&mut self, schema: &Schema, pointer: &str, ctx: &Ctx) -> TypeKind {
+    pub(super) fn lower_kind(&mut self, schema: &Schema, pointer: &Pointer, ctx: &Ctx) -> TypeKind {
         match &schema.schema_kind {
             SchemaKind::Type(Type::String(string)) => {
                 // A `null` among the values is the schema being nullable, not a variant.
@@ -206,7 +223,7 @@ impl<'a> Lowerer<'a> {
                     .filter_map(|(index, value)| {
                         value.as_ref().map(|value| EnumVariant {
                             name: pascal(value),
-                            pointer: ptr(&ptr(pointer, "enum"), &index.to_string()),
+                            pointer: pointer.push("enum").push(index),
                         })
                     })
                     .collect();
@@ -218,7 +235,7 @@ impl<'a> Lowerer<'a> {
             }
             SchemaKind::Type(Type::Boolean(_)) => TypeKind::Alias(TypeRef::Bool),
             SchemaKind::Type(Type::Integer(integer)) => {
-                TypeKind::Alias(self.integer(&integer.format, &ptr(pointer, "format")))
+                TypeKind::Alias(self.integer(&integer.format, &pointer.push("format")))
             }
             SchemaKind::Type(Type::Number(number)) => TypeKind::Alias(match &number.format {
                 VariantOrUnknownOrEmpty::Item(openapiv3::NumberFormat::Float) => TypeRef::F32,
@@ -228,7 +245,7 @@ impl<'a> Lowerer<'a> {
             SchemaKind::Type(Type::Array(array)) => {
                 let item = match &array.items {
                     Some(items) => {
-                        self.lower_boxed_ref(items, &ptr(pointer, "items"), &ctx.child("Item"))
+                        self.lower_boxed_ref(items, &pointer.push("items"), &ctx.child("Item"))
                     }
                     None => TypeRef::Any,
                 };
@@ -239,7 +256,7 @@ impl<'a> Lowerer<'a> {
             SchemaKind::AllOf { all_of } => self.lower_all_of(all_of, pointer, ctx),
             SchemaKind::AnyOf { .. } => {
                 self.error(
-                    &ptr(pointer, "anyOf"),
+                    &pointer.push("anyOf"),
                     "`anyOf` is not supported",
                     "use `oneOf` (the generator tries the alternatives in order)",
                 );
@@ -247,7 +264,7 @@ impl<'a> Lowerer<'a> {
             }
             SchemaKind::Not { .. } => {
                 self.error(
-                    &ptr(pointer, "not"),
+                    &pointer.push("not"),
                     "`not` is not supported",
                     "describe the accepted shape instead of the rejected one",
                 );
@@ -260,7 +277,7 @@ impl<'a> Lowerer<'a> {
     pub(super) fn integer(
         &mut self,
         format: &VariantOrUnknownOrEmpty<openapiv3::IntegerFormat>,
-        pointer: &str,
+        pointer: &Pointer,
     ) -> TypeRef {
         match format {
             VariantOrUnknownOrEmpty::Empty => TypeRef::Int(IntType::I64),
@@ -287,7 +304,7 @@ impl<'a> Lowerer<'a> {
     pub(super) fn lower_object(
         &mut self,
         object: &ObjectType,
-        pointer: &str,
+        pointer: &Pointer,
         ctx: &Ctx,
     ) -> TypeKind {
         if object.properties.is_empty() {
@@ -295,7 +312,7 @@ impl<'a> Lowerer<'a> {
             // elsewhere.)
             if let Some(name) = object.required.first() {
                 self.error(
-                    &ptr(pointer, "required"),
+                    &pointer.push("required"),
                     format!("`{name}` is required, but the object declares no properties"),
                     format!("declare `{name}` under `properties`, or remove `required`"),
                 );
@@ -311,7 +328,7 @@ impl<'a> Lowerer<'a> {
             Some(AdditionalProperties::Schema(_))
         ) {
             self.error(
-                &ptr(pointer, "additionalProperties"),
+                &pointer.push("additionalProperties"),
                 "an object with both `properties` and typed `additionalProperties` is not supported",
                 "move the known properties into their own object, or drop `additionalProperties`",
             );
@@ -323,14 +340,14 @@ impl<'a> Lowerer<'a> {
     pub(super) fn additional(
         &mut self,
         additional: Option<&AdditionalProperties>,
-        pointer: &str,
+        pointer: &Pointer,
         ctx: &Ctx,
     ) -> TypeRef {
         match additional {
             Some(AdditionalProperties::Schema(value)) => {
                 let value = self.lower_ref(
                     value,
-                    &ptr(pointer, "additionalProperties"),
+                    &pointer.push("additionalProperties"),
                     &ctx.child("Value"),
                 );
                 TypeRef::Map(Box::new(value))
@@ -343,7 +360,7 @@ impl<'a> Lowerer<'a> {
         &mut self,
         properties: &IndexMap<String, ReferenceOr<Box<Schema>>>,
         required: &[String],
-        pointer: &str,
+        pointer: &Pointer,
         ctx: &Ctx,
     ) -> Vec<Field> {
         let mut gathered = Gathered::default();
@@ -394,18 +411,18 @@ impl<'a> Lowerer<'a> {
     pub(super) fn lower_all_of(
         &mut self,
         all_of: &[ReferenceOr<Schema>],
-        pointer: &str,
+        pointer: &Pointer,
         ctx: &Ctx,
     ) -> TypeKind {
         let mut gathered = Gathered::default();
         // A component's own `allOf` starts the chain of components being merged.
-        let mut merging: Vec<String> = Vec::new();
+        let mut merging: Vec<Pointer> = Vec::new();
         if is_component_pointer(pointer) {
             merging.push(pointer.to_owned());
         }
         let mut ok = true;
         for (index, part) in all_of.iter().enumerate() {
-            let part_pointer = ptr(&ptr(pointer, "allOf"), &index.to_string());
+            let part_pointer = pointer.push("allOf").push(index);
             ok &= self.collect_object(part, &part_pointer, &mut gathered, &mut merging);
         }
         if !ok {
@@ -422,19 +439,17 @@ impl<'a> Lowerer<'a> {
     pub(super) fn collect_object(
         &mut self,
         part: &ReferenceOr<Schema>,
-        pointer: &str,
+        pointer: &Pointer,
         gathered: &mut Gathered,
-        merging: &mut Vec<String>,
+        merging: &mut Vec<Pointer>,
     ) -> bool {
         let (schema, pointer, component) = match part {
             ReferenceOr::Item(schema) => (schema, pointer.to_owned(), false),
             ReferenceOr::Reference { reference } => match self.component_schema(reference) {
                 Some((schema, target)) => {
                     if let Some(at) = merging.iter().position(|active| *active == target) {
-                        let name = |at: &String| {
-                            unescape_pointer_token(at.rsplit('/').next().unwrap_or_default())
-                        };
-                        let members: BTreeSet<String> = merging[at..].iter().cloned().collect();
+                        let name = |at: &Pointer| at.tokens().pop().unwrap_or_default();
+                        let members: BTreeSet<Pointer> = merging[at..].iter().cloned().collect();
                         if self.all_of_cycles.insert(members) {
                             let chain: Vec<String> = merging[at..]
                                 .iter()
@@ -474,9 +489,9 @@ impl<'a> Lowerer<'a> {
     pub(super) fn collect_parts(
         &mut self,
         schema: &Schema,
-        pointer: &str,
+        pointer: &Pointer,
         gathered: &mut Gathered,
-        merging: &mut Vec<String>,
+        merging: &mut Vec<Pointer>,
     ) -> bool {
         let pointer = pointer.to_owned();
         match &schema.schema_kind {
@@ -493,7 +508,7 @@ impl<'a> Lowerer<'a> {
             SchemaKind::AllOf { all_of } => {
                 let mut ok = true;
                 for (index, inner) in all_of.iter().enumerate() {
-                    let inner_pointer = ptr(&ptr(&pointer, "allOf"), &index.to_string());
+                    let inner_pointer = pointer.push("allOf").push(index);
                     ok &= self.collect_object(inner, &inner_pointer, gathered, merging);
                 }
                 ok
@@ -513,13 +528,13 @@ impl<'a> Lowerer<'a> {
         &mut self,
         schema: &Schema,
         one_of: &[ReferenceOr<Schema>],
-        pointer: &str,
+        pointer: &Pointer,
         ctx: &Ctx,
     ) -> TypeKind {
         let discriminator = schema.schema_data.discriminator.as_ref();
         let mut variants: Vec<Variant> = Vec::new();
         for (index, option) in one_of.iter().enumerate() {
-            let option_pointer = ptr(&ptr(pointer, "oneOf"), &index.to_string());
+            let option_pointer = pointer.push("oneOf").push(index);
             let ty = self.lower_ref(
                 option,
                 &option_pointer,
@@ -572,7 +587,7 @@ impl<'a> Lowerer<'a> {
                     |o| matches!(o, ReferenceOr::Reference { reference } if reference == target),
                 ) {
                     self.error(
-                        &ptr(&ptr(&ptr(pointer, "discriminator"), "mapping"), tag),
+                        &pointer.push("discriminator").push("mapping").push(tag),
                         format!(
                             "mapping `{tag}` points at `{target}`, which is not one of the variants"
                         ),
@@ -587,7 +602,12 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    pub(super) fn check_variant_has_tag(&mut self, reference: &str, property: &str, pointer: &str) {
+    pub(super) fn check_variant_has_tag(
+        &mut self,
+        reference: &str,
+        property: &str,
+        pointer: &Pointer,
+    ) {
         let Some((schema, _)) = self.component_schema(reference) else {
             return;
         };
@@ -626,10 +646,10 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    pub(super) fn lower_any(&mut self, any: &AnySchema, pointer: &str, ctx: &Ctx) -> TypeKind {
+    pub(super) fn lower_any(&mut self, any: &AnySchema, pointer: &Pointer, ctx: &Ctx) -> TypeKind {
         if any.not.is_some() {
             self.error(
-                &ptr(pointer, "not"),
+                &pointer.push("not"),
                 "`not` is not supported",
                 "describe the accepted shape instead of the rejected one",
             );
@@ -637,7 +657,7 @@ impl<'a> Lowerer<'a> {
         }
         if !any.any_of.is_empty() {
             self.error(
-                &ptr(pointer, "anyOf"),
+                &pointer.push("anyOf"),
                 "`anyOf` is not supported",
                 "use `oneOf` (the generator tries the alternatives in order)",
             );
