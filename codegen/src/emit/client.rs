@@ -497,6 +497,7 @@ fn operation(api: &Api, op: &Operation) -> TokenStream {
         other_params: _,
         response_example: _,
         pointer: _,
+        response_pointer: _,
     } = op;
     let docs = operation_docs(api, op);
     let name = ident(&method_name.ident);

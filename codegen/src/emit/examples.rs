@@ -130,6 +130,7 @@ fn server_method(api: &Api, op: &Operation) -> TokenStream {
         path_params: _,
         other_params: _,
         pointer: _,
+        response_pointer: _,
     } = op;
     let name = ident(&method_name.ident);
     let mut args = vec![quote!(caller: Caller)];
@@ -255,6 +256,7 @@ fn client_function(api: &Api, op: &Operation) -> TokenStream {
         path_params: _,
         other_params: _,
         pointer: _,
+        response_pointer: _,
     } = op;
     let name = ident(&method_name.ident);
     let accessor = ident(&api.areas[*area].module);

@@ -249,6 +249,7 @@ pub fn operation_docs(api: &Api, op: &Operation) -> TokenStream {
         response: _,
         response_example: _,
         pointer: _,
+        response_pointer: _,
     } = op;
     let OperationDocs {
         summary,

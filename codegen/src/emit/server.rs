@@ -327,6 +327,7 @@ fn trait_method(api: &Api, op: &Operation) -> TokenStream {
         other_params: _,
         response_example: _,
         pointer: _,
+        response_pointer: _,
     } = op;
     let docs = operation_docs(api, op);
     let name = ident(&method_name.ident);
@@ -397,6 +398,7 @@ fn handler(api: &Api, op: &Operation, trait_name: &proc_macro2::Ident) -> TokenS
         path_params: _,
         response_example: _,
         pointer: _,
+        response_pointer: _,
     } = op;
     let handler = ident(&format!("handle_{}", method_name.bare()));
     let method = ident(&method_name.ident);

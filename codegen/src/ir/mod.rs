@@ -206,6 +206,8 @@ pub struct Operation {
     pub response: Response,
     /// The `data` of the success example, when the spec gives one.
     pub response_example: Option<serde_json::Value>,
+    /// Where the operation lists its success answer (`…/responses/200`).
+    pub response_pointer: Pointer,
     /// Where the operation is in the spec.
     pub pointer: Pointer,
 }

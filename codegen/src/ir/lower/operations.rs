@@ -293,7 +293,7 @@ impl<'a> Lowerer<'a> {
             Some(body) => self.lower_body(body, &pointer.push("requestBody"), &ctx.child("Body")),
             None => None,
         };
-        let (response, response_example) =
+        let (response, response_example, response_pointer) =
             self.lower_response(method, op, pointer, &ctx.child("Data"));
         Some(Operation {
             method_name: snake(&id),
@@ -309,6 +309,7 @@ impl<'a> Lowerer<'a> {
             body,
             response,
             response_example,
+            response_pointer,
             pointer: pointer.to_owned(),
         })
     }
@@ -587,7 +588,7 @@ impl<'a> Lowerer<'a> {
         op: &openapiv3::Operation,
         pointer: &Pointer,
         ctx: &Ctx,
-    ) -> (Response, Option<Value>) {
+    ) -> (Response, Option<Value>, Pointer) {
         let responses_pointer = pointer.push("responses");
         let success = op.responses.responses.iter().find(|(code, _)| match code {
             StatusCode::Code(code) => (200..300).contains(code),
@@ -599,27 +600,29 @@ impl<'a> Lowerer<'a> {
                 "the operation has no success (2xx) response",
                 "add a `'200'` response",
             );
-            return (Response::Empty, None);
+            return (Response::Empty, None, responses_pointer);
         };
         if method == HttpMethod::Head {
-            return (Response::Exists, None);
+            return (Response::Exists, None, responses_pointer.push(code));
         }
-        let response_pointer = responses_pointer.push(code);
+        // The answer is known by where the operation lists it, even when that is a `$ref`.
+        let at = responses_pointer.push(code);
+        let response_pointer = at.clone();
         let Some((response, response_pointer)) =
             self.resolve_component(response, &response_pointer, &RESPONSES)
         else {
-            return (Response::Empty, None);
+            return (Response::Empty, None, at);
         };
         if response.content.is_empty() {
-            return (Response::Empty, None);
+            return (Response::Empty, None, at);
         }
         let content_pointer = response_pointer.push("content");
         let Some(media) = self.json_media(&response.content, &content_pointer) else {
-            return (Response::Empty, None);
+            return (Response::Empty, None, at);
         };
         let schema_pointer = content_pointer.push(JSON).push("schema");
         let Some(schema) = &media.schema else {
-            return (Response::Empty, None);
+            return (Response::Empty, None, at);
         };
         let example = media
             .example
@@ -630,15 +633,16 @@ impl<'a> Lowerer<'a> {
             Ok(Some((data, data_pointer))) => (
                 Response::Data(self.lower_boxed_ref(&data, &data_pointer, ctx)),
                 example,
+                at,
             ),
-            Ok(None) => (Response::Empty, None),
+            Ok(None) => (Response::Empty, None, at),
             Err(()) => {
                 self.error(
                     &schema_pointer,
                     "a success response must be Crisp's envelope",
                     "write `allOf: [{$ref: '#/components/schemas/Envelope'}, {type: object, properties: {data: ...}}]`, or refer to the envelope alone when there is no data",
                 );
-                (Response::Empty, None)
+                (Response::Empty, None, at)
             }
         }
     }
