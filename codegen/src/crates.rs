@@ -7,7 +7,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use crate::emit::{client, events, examples, ident, models, server};
-use crate::format::{rust_file, toml_file};
+use crate::format::{markdown_file, rust_file, toml_file};
 use crate::ir::Api;
 use crate::write::GeneratedFile;
 
@@ -173,7 +173,11 @@ pub fn files(api: &Api) -> Result<Vec<GeneratedFile>, String> {
     files.push(manifest(
         "models/Cargo.toml",
         "crisp-models",
-        "Serde types of the Crisp REST API, generated from spec/crisp.yaml.",
+        MODELS_DESCRIPTION,
+        &Listing {
+            keywords: &["crisp", "chat", "api", "serde", "models"],
+            categories: &["api-bindings", "encoding"],
+        },
         &models_features,
         &[
             "crisp-runtime.workspace = true",
@@ -184,7 +188,15 @@ pub fn files(api: &Api) -> Result<Vec<GeneratedFile>, String> {
     files.push(manifest(
         "client/Cargo.toml",
         "crisp-client",
-        "An async client of the Crisp REST API, generated from spec/crisp.yaml.",
+        CLIENT_DESCRIPTION,
+        &Listing {
+            keywords: &["crisp", "chat", "api", "client", "sdk"],
+            categories: &[
+                "api-bindings",
+                "web-programming::http-client",
+                "asynchronous",
+            ],
+        },
         &client_features,
         &[
             "crisp-models = { workspace = true, default-features = false }",
@@ -196,7 +208,11 @@ pub fn files(api: &Api) -> Result<Vec<GeneratedFile>, String> {
     files.push(manifest(
         "server/Cargo.toml",
         "crisp-server",
-        "Traits and an axum router that serve the Crisp REST API, generated from spec/crisp.yaml.",
+        SERVER_DESCRIPTION,
+        &Listing {
+            keywords: &["crisp", "chat", "api", "axum", "server"],
+            categories: &["api-bindings", "web-programming::http-server"],
+        },
         &server_features,
         &[
             "axum.workspace = true",
@@ -205,6 +221,69 @@ pub fn files(api: &Api) -> Result<Vec<GeneratedFile>, String> {
             "serde_json.workspace = true",
         ],
     ));
+    // What crates.io shows of each crate.
+    let mut areas: Vec<String> = area_features.iter().map(|f| format!("- `{f}`")).collect();
+    let internal_areas = api
+        .areas_with_operations()
+        .filter(|(_, area)| area.internal)
+        .count();
+    if internal_areas > 0 {
+        let more = if internal_areas == 1 { "area" } else { "areas" };
+        areas.push(format!(
+            "\nThe `internal` feature adds the operations Crisp reserves for its own apps ({internal_areas} more {more}, and internal operations of public ones), which may change without notice."
+        ));
+    }
+    // The usage lines name an area and an operation this API has.
+    let usage = api
+        .areas_with_operations()
+        .find(|(_, area)| !area.internal)
+        .or_else(|| api.areas_with_operations().next())
+        .and_then(|(index, area)| {
+            let op = api.operations_of(index).next()?;
+            let token = if op.docs.tiers == ["user"] {
+                "user"
+            } else {
+                "plugin"
+            };
+            Some((area.module.clone(), op.method_name.ident.clone(), token))
+        })
+        .unwrap_or_default();
+    let (module, method, token) = usage;
+    let client_use = format!(
+        "Build a client with `Client::builder().{token}(identifier, key).build()?` (or `Client::from_env()`), then call an area's operations: `client.{module}().{method}(..)`. The token's tier is in the client's type, so an operation of the other tier does not compile."
+    );
+    let server_use = format!(
+        "Implement the traits of the areas you serve (every method answers `501 not_implemented` until you do), then `RouterBuilder::new(auth).{module}(service).build()` gives an `axum::Router` that authenticates, checks tiers and scopes, and validates every request."
+    );
+    for (krate, name, description, use_it) in [
+        (
+            "models",
+            "crisp-models",
+            MODELS_DESCRIPTION,
+            "The client and server crates re-export it as `models`; depend on it directly to share the types without either.",
+        ),
+        (
+            "client",
+            "crisp-client",
+            CLIENT_DESCRIPTION,
+            client_use.as_str(),
+        ),
+        (
+            "server",
+            "crisp-server",
+            SERVER_DESCRIPTION,
+            server_use.as_str(),
+        ),
+    ] {
+        let body = format!(
+            "# {name}\n\n{description}\n\n{use_it}\n\nEach area of the API is a cargo feature; the public ones are on by default. Turn default features off and pick the areas you use to compile only those:\n\n{}\n\nThe crate is generated: its repository holds the spec, the generator, a local Crisp to develop against (`crisp-sandbox`) and the whole documentation.\n",
+            areas.join("\n")
+        );
+        files.push(GeneratedFile {
+            path: PathBuf::from(format!("{krate}/README.md")),
+            contents: markdown_file(&body),
+        });
+    }
     // rustfmt and prettyplease disagree: `cargo fmt` on the workspace must leave the generated
     // crates as prettyplease printed them, or the drift check would fail on every file.
     files.push(GeneratedFile {
@@ -215,6 +294,14 @@ pub fn files(api: &Api) -> Result<Vec<GeneratedFile>, String> {
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(files)
 }
+
+/// The description of each generated crate, in its manifest and its README.
+const MODELS_DESCRIPTION: &str =
+    "Serde types of the Crisp REST API, generated from spec/crisp.yaml.";
+const CLIENT_DESCRIPTION: &str =
+    "An async client of the Crisp REST API, generated from spec/crisp.yaml.";
+const SERVER_DESCRIPTION: &str =
+    "Traits and an axum router that serve the Crisp REST API, generated from spec/crisp.yaml.";
 
 /// Adds the crate-wide lint that every public item has docs.
 fn with_lints(tokens: TokenStream) -> TokenStream {
@@ -240,10 +327,17 @@ const INTERNAL_DOC: &str = "# The operations Crisp reserves for its own apps (`x
 /// The comment above the models' `internal` feature when some events are internal too.
 const INTERNAL_EVENTS_DOC: &str = "# The operations and events Crisp reserves for its own apps (`x-crisp-internal`, `internal: true` events), which may change without notice.";
 
+/// What crates.io and docs.rs show of a generated crate, besides its description.
+struct Listing {
+    keywords: &'static [&'static str],
+    categories: &'static [&'static str],
+}
+
 fn manifest(
     path: &str,
     name: &str,
     description: &str,
+    listing: &Listing,
     features: &[String],
     dependencies: &[&str],
 ) -> GeneratedFile {
@@ -253,6 +347,15 @@ fn manifest(
     } else {
         format!("\n[features]\n{}\n", features.join("\n"))
     };
+    let list = |items: &[&str]| {
+        items
+            .iter()
+            .map(|item| format!("\"{item}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let keywords = list(listing.keywords);
+    let categories = list(listing.categories);
     let body = format!(
         r#"[package]
 name = "{name}"
@@ -262,9 +365,15 @@ edition.workspace = true
 rust-version.workspace = true
 license.workspace = true
 repository.workspace = true
+readme = "README.md"
+keywords = [{keywords}]
+categories = [{categories}]
 {features}
 [dependencies]
 {dependencies}
+
+[package.metadata.docs.rs]
+all-features = true
 "#
     );
     GeneratedFile {

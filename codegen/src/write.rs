@@ -403,6 +403,33 @@ fn remove_empty_parents(root: &Path, rel: &Path) -> Result<(), WriteError> {
 
 #[cfg(test)]
 mod tests {
+    use crate::format::{markdown_file, rust_file, toml_file};
+
+    #[test]
+    fn every_kind_of_file_carries_a_header_the_writer_recognizes() {
+        let rust = rust_file(
+            "lib.rs",
+            quote::quote!(
+                pub struct A;
+            ),
+        )
+        .expect("parses");
+        for (kind, text) in [
+            ("rust", rust),
+            ("toml", toml_file("[package]")),
+            ("markdown", markdown_file("# A crate")),
+        ] {
+            assert!(is_generated(&text), "{kind}: {text}");
+        }
+        // The Markdown header is one HTML comment, which renderers leave out.
+        let markdown = markdown_file("# A crate");
+        let first = markdown.lines().next().expect("a first line");
+        assert!(
+            first.starts_with("<!--") && first.ends_with("-->"),
+            "{first}"
+        );
+    }
+
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
