@@ -13,6 +13,7 @@ use crisp_codegen::write::{self, GeneratedFile};
 mod coverage;
 mod fixtures;
 mod mutate;
+mod upstream;
 
 /// The spec's path relative to the workspace root, which is also its name in diagnostics.
 const SPEC: &str = "spec/crisp.yaml";
@@ -30,6 +31,8 @@ Commands:
   fixtures  generate every fixture of tests/fixtures/valid/ and check that its crates compile
   mutate    judge hostile variations of the spec and the fixtures; compile a sample of the
             accepted ones ([--seed N] [--count N] [--compile N] [--show INDEX])
+  upstream  compare the spec with the newest official Node client on npm ([--version V]
+            [--from DIR]); exits 1 on drift, 3 when the package cannot be fetched
   help    print this message
 
 Options:
@@ -64,6 +67,13 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         };
         return mutate::run(&root, &args[1..], task == "mutate-worker");
+    }
+    if args.first().and_then(|arg| arg.to_str()) == Some("upstream") {
+        let Some(root) = workspace_root() else {
+            eprintln!("error: cannot find the workspace root");
+            return ExitCode::FAILURE;
+        };
+        return upstream::run(&root, &args[1..]);
     }
     match parse_args(args) {
         Ok(Invocation::Help) => {
