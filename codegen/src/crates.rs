@@ -173,6 +173,7 @@ pub fn files(api: &Api) -> Result<Vec<GeneratedFile>, String> {
     files.push(manifest(
         "models/Cargo.toml",
         "crisp-models",
+        &api.crate_version,
         MODELS_DESCRIPTION,
         &Listing {
             keywords: &["crisp", "chat", "api", "serde", "models"],
@@ -188,6 +189,7 @@ pub fn files(api: &Api) -> Result<Vec<GeneratedFile>, String> {
     files.push(manifest(
         "client/Cargo.toml",
         "crisp-client",
+        &api.crate_version,
         CLIENT_DESCRIPTION,
         &Listing {
             keywords: &["crisp", "chat", "api", "client", "sdk"],
@@ -208,6 +210,7 @@ pub fn files(api: &Api) -> Result<Vec<GeneratedFile>, String> {
     files.push(manifest(
         "server/Cargo.toml",
         "crisp-server",
+        &api.crate_version,
         SERVER_DESCRIPTION,
         &Listing {
             keywords: &["crisp", "chat", "api", "axum", "server"],
@@ -336,6 +339,7 @@ struct Listing {
 fn manifest(
     path: &str,
     name: &str,
+    version: &str,
     description: &str,
     listing: &Listing,
     features: &[String],
@@ -359,7 +363,7 @@ fn manifest(
     let body = format!(
         r#"[package]
 name = "{name}"
-version = "0.1.0"
+version = "{version}"
 description = "{description}"
 edition.workspace = true
 rust-version.workspace = true

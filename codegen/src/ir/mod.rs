@@ -51,6 +51,9 @@ pub struct Api {
     pub type_uses: Vec<TypeUse>,
     /// The web hook and real-time events (`x-crisp-events`), in spec order.
     pub events: Vec<Event>,
+    /// The version of the generated crates (`info.x-crisp-crate-version`, `0.1.0` unless
+    /// given): the one place a maintainer bumps it.
+    pub crate_version: String,
     /// Whether the spec declares its events (has `x-crisp-events`, even empty). Only then do
     /// operations have to name declared events, and the models crate get an `events` module.
     pub events_declared: bool,

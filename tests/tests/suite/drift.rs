@@ -85,3 +85,25 @@ fn a_stale_file_is_named() {
     assert!(report.contains(&edited.display().to_string()));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The workspace names the generated crates with the version the spec gives them, so the
+/// packages and the downstream crate resolve to what the generator wrote.
+#[test]
+fn the_workspace_names_the_generated_crates_with_the_spec_version() {
+    let spec = load::load_path(&workspace().join("spec/crisp.yaml"), "spec/crisp.yaml")
+        .unwrap_or_else(|d| panic!("spec/crisp.yaml does not load:\n{d}"));
+    let api = crisp_codegen::ir::build(&spec).expect("the spec builds");
+    let manifest =
+        std::fs::read_to_string(workspace().join("Cargo.toml")).expect("the workspace manifest");
+    for name in ["crisp-models", "crisp-client", "crisp-server"] {
+        let line = manifest
+            .lines()
+            .find(|line| line.starts_with(&format!("{name} = {{")))
+            .unwrap_or_else(|| panic!("no `{name}` in [workspace.dependencies]"));
+        let expected = format!("version = \"{}\"", api.crate_version);
+        assert!(
+            line.contains(&expected),
+            "`{line}` should name {expected}, the spec's `x-crisp-crate-version`"
+        );
+    }
+}

@@ -25,6 +25,25 @@ impl<'a> Lowerer<'a> {
 
     /// Checks the top-level `x-crisp-*` extensions and lowers `x-crisp-events`.
     pub(super) fn lower_top_level_extensions(&mut self) {
+        for (key, value) in &self.api.info.extensions {
+            let at = Pointer::root().push("info").push(key);
+            match key.as_str() {
+                CRATE_VERSION => match value.as_str().filter(|v| is_crate_version(v)) {
+                    Some(version) => self.crate_version = version.to_owned(),
+                    None => self.error(
+                        &at,
+                        format!("`{CRATE_VERSION}` must be a version such as '1.4.0', not {value}"),
+                        "write the version of the generated crates as MAJOR.MINOR.PATCH, quoted, optionally with a pre-release (`'2.0.0-rc.1'`)",
+                    ),
+                },
+                other if other.starts_with("x-crisp-") => self.error(
+                    &at,
+                    format!("unknown extension `{other}`"),
+                    "the extensions are documented at the top of spec/crisp.yaml",
+                ),
+                _ => {}
+            }
+        }
         for (key, value) in &self.api.extensions {
             match key.as_str() {
                 EVENTS => self.lower_events(value),
@@ -39,7 +58,32 @@ impl<'a> Lowerer<'a> {
             }
         }
     }
+}
 
+/// The `info` extension that holds the version of the generated crates.
+pub(super) const CRATE_VERSION: &str = "x-crisp-crate-version";
+
+/// Whether `version` is a semantic version `MAJOR.MINOR.PATCH`, with an optional pre-release
+/// of dot-separated alphanumerics (cargo accepts nothing looser).
+fn is_crate_version(version: &str) -> bool {
+    let (core, pre) = match version.split_once('-') {
+        Some((core, pre)) => (core, Some(pre)),
+        None => (version, None),
+    };
+    let numbers: Vec<&str> = core.split('.').collect();
+    let number = |n: &&str| {
+        !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) && (*n == "0" || !n.starts_with('0'))
+    };
+    numbers.len() == 3
+        && numbers.iter().all(number)
+        && pre.is_none_or(|pre| {
+            pre.split('.').all(|part| {
+                !part.is_empty() && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            })
+        })
+}
+
+impl<'a> Lowerer<'a> {
     /// Lowers every entry of `x-crisp-events`, in the order the spec writes them.
     pub(super) fn lower_events(&mut self, value: &Value) {
         let pointer = Pointer::root().push(EVENTS);
@@ -224,5 +268,28 @@ impl<'a> Lowerer<'a> {
             }
         }
         event
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_crate_version;
+
+    #[test]
+    fn crate_versions_are_what_cargo_accepts() {
+        for (version, accepted) in [
+            ("0.1.0", true),
+            ("12.0.3", true),
+            ("2.0.0-rc.1", true),
+            ("1.2", false),
+            ("1.2.3.4", false),
+            ("01.2.3", false),
+            ("1.2.x", false),
+            ("1.2.3-", false),
+            ("1.2.3-rc..1", false),
+            ("", false),
+        ] {
+            assert_eq!(is_crate_version(version), accepted, "{version:?}");
+        }
     }
 }

@@ -21,6 +21,9 @@ mod events;
 mod operations;
 mod schemas;
 
+/// The version of the generated crates when the spec does not give one.
+const DEFAULT_CRATE_VERSION: &str = "0.1.0";
+
 /// The top-level extension that declares the events.
 const EVENTS: &str = "x-crisp-events";
 
@@ -40,6 +43,7 @@ pub fn lower(spec: &Spec) -> (Api, Diagnostics) {
         areas,
         operations,
         events,
+        crate_version,
         ..
     } = lowerer;
     let base_url = spec
@@ -59,6 +63,7 @@ pub fn lower(spec: &Spec) -> (Api, Diagnostics) {
         type_uses: Vec::new(),
         events,
         events_declared,
+        crate_version,
     };
     let mut diags = diags;
     if spec.api.servers.is_empty() {
@@ -142,6 +147,8 @@ struct Lowerer<'a> {
     events: Vec<Event>,
     /// The cycles of `allOf` merges already reported, by their members.
     all_of_cycles: BTreeSet<BTreeSet<Pointer>>,
+    /// The version of the generated crates (`info.x-crisp-crate-version`).
+    crate_version: String,
     /// The inline schemas being lowered, by where they are written. `allOf` copies the
     /// properties of the schemas it merges, so an inline schema can meet itself again.
     inline_active: Vec<Pointer>,
@@ -168,6 +175,7 @@ impl<'a> Lowerer<'a> {
             events: Vec::new(),
             all_of_cycles: BTreeSet::new(),
             inline_active: Vec::new(),
+            crate_version: DEFAULT_CRATE_VERSION.to_owned(),
         }
     }
 
