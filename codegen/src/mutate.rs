@@ -624,6 +624,40 @@ impl fmt::Display for Verdict {
     }
 }
 
+/// The specs mutants are made from, in a fixed order: `spec/crisp.yaml`, then every valid
+/// fixture by name, each as its name (relative to `root`, the workspace) and its text.
+///
+/// # Errors
+///
+/// A message naming the file or directory that cannot be read.
+pub fn base_specs(root: &std::path::Path) -> Result<Vec<(String, String)>, String> {
+    let read = |path: &std::path::Path, name: &str| {
+        std::fs::read_to_string(path).map_err(|error| format!("cannot read {name}: {error}"))
+    };
+    let mut bases = vec![(
+        "spec/crisp.yaml".to_owned(),
+        read(&root.join("spec/crisp.yaml"), "spec/crisp.yaml")?,
+    )];
+    let dir = root.join("tests/fixtures/valid");
+    let mut fixtures: Vec<std::path::PathBuf> = std::fs::read_dir(&dir)
+        .map_err(|error| format!("cannot read {}: {error}", dir.display()))?
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "yaml"))
+        .collect();
+    fixtures.sort();
+    for path in fixtures {
+        let file = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        let name = format!("tests/fixtures/valid/{file}");
+        let text = read(&path, &name)?;
+        bases.push((name, text));
+    }
+    Ok(bases)
+}
+
 /// Loads and generates `text` (named `file` in diagnostics) and judges the outcome: each
 /// diagnostic must carry a JSON pointer, and a line when that pointer names a node of the
 /// document; a diagnostic that reports a generator bug fails the rule too.

@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::fs;
 use std::io::{BufRead, BufReader, Write as _};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -99,29 +99,9 @@ struct Base {
 
 /// The bases, in a fixed order: the spec, then the fixtures by name.
 fn bases(root: &Path, seed: u64) -> Result<Vec<Base>, String> {
-    let mut paths = vec![(root.join("spec/crisp.yaml"), "spec/crisp.yaml".to_owned())];
-    let dir = root.join("tests/fixtures/valid");
-    let mut fixtures: Vec<PathBuf> = fs::read_dir(&dir)
-        .map_err(|error| format!("cannot read {}: {error}", dir.display()))?
-        .filter_map(Result::ok)
-        .map(|entry| entry.path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "yaml"))
-        .collect();
-    fixtures.sort();
-    for path in fixtures {
-        let name = format!(
-            "tests/fixtures/valid/{}",
-            path.file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or_default()
-        );
-        paths.push((path, name));
-    }
-    paths
+    crisp_codegen::mutate::base_specs(root)?
         .into_iter()
-        .map(|(path, name)| {
-            let text = fs::read_to_string(&path)
-                .map_err(|error| format!("cannot read {name}: {error}"))?;
+        .map(|(name, text)| {
             let value = serde_yaml::from_str(&text)
                 .map_err(|error| format!("{name} is not YAML: {error}"))?;
             Ok(Base {

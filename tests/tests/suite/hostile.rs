@@ -3,7 +3,6 @@
 //! that each name their place; none may panic or hang. `cargo xtask mutate` runs as many as
 //! asked, with any seed, and compiles a sample of the accepted ones.
 
-use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -28,27 +27,7 @@ fn root() -> PathBuf {
 
 /// The spec and the valid fixtures, with their names in diagnostics.
 fn bases() -> Vec<(String, String)> {
-    let root = root();
-    let mut bases = vec![(
-        "spec/crisp.yaml".to_owned(),
-        fs::read_to_string(root.join("spec/crisp.yaml")).expect("the spec"),
-    )];
-    let mut fixtures: Vec<PathBuf> = fs::read_dir(root.join("tests/fixtures/valid"))
-        .expect("the fixtures")
-        .map(|entry| entry.expect("an entry").path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "yaml"))
-        .collect();
-    fixtures.sort();
-    for path in fixtures {
-        let name = format!(
-            "tests/fixtures/valid/{}",
-            path.file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or_default()
-        );
-        bases.push((name, fs::read_to_string(&path).expect("a fixture")));
-    }
-    bases
+    crisp_codegen::mutate::base_specs(&root()).expect("the spec and the valid fixtures")
 }
 
 /// Judges `text` on a thread of its own, so that a hang is reported rather than waited for.
