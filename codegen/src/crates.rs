@@ -65,6 +65,11 @@ pub fn files(api: &Api) -> Result<Vec<GeneratedFile>, String> {
             //! fields, string enums keep values they do not know in an `Other` variant, and
             //! optional fields that may also be `null` use [`Patch`] to tell "left out", "null"
             //! and "set" apart.
+            //!
+            //! Structs and enums are `#[non_exhaustive]`, so that a field or a value the spec
+            //! adds is not a breaking change: build a struct with `Default` when all its fields
+            //! are optional, else with its `new`, which takes the required fields, then set the
+            //! optional ones; match enums with a `_` arm.
             #events_doc
             #![warn(missing_docs)]
 

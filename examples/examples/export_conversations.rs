@@ -175,14 +175,12 @@ async fn export(
     // chosen date. Crisp filters on the dates itself; the checks below make the export right
     // even against a server that does not (such as the local sandbox), and let the walk stop
     // at the first conversation older than the period instead of listing the whole website.
-    let options = ListConversationsOptions {
-        filter_date_start: Some(iso8601(args.from)),
-        filter_date_end: Some(iso8601(args.to)),
-        order_date_updated: (args.by == By::Updated).then_some(true),
-        order_date_created: (args.by == By::Created).then_some(true),
-        include_empty: args.include_empty.then_some(true),
-        ..Default::default()
-    };
+    let mut options = ListConversationsOptions::default();
+    options.filter_date_start = Some(iso8601(args.from));
+    options.filter_date_end = Some(iso8601(args.to));
+    options.order_date_updated = (args.by == By::Updated).then_some(true);
+    options.order_date_created = (args.by == By::Created).then_some(true);
+    options.include_empty = args.include_empty.then_some(true);
 
     // A spinner on standard error, only when a person watches standard output.
     let progress = if std::io::stdout().is_terminal() {

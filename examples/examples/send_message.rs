@@ -98,29 +98,21 @@ async fn run(args: Args) -> anyhow::Result<()> {
 
     // 2. The message. Every kind of message (text, note, file, picker, …) is one variant of
     //    `ConversationMessageNew`; a text message needs who sends it (`from`), through which
-    //    channel (`origin`, `chat` for the chatbox) and its text. Leaving out `fingerprint`
-    //    and `timestamp` lets Crisp pick them. The struct has no `Default` (four of its
-    //    fields are required), so the optional ones are spelled out as `None`.
-    let message = ConversationMessageNew::Text(ConversationTextMessageNew {
-        r#type: ConversationTextMessageNewType::Text,
-        from: if args.as_visitor {
-            MessageFrom::User
-        } else {
-            MessageFrom::Operator
-        },
-        origin: "chat".to_owned(),
-        content: args.text.clone(),
-        mentions: None,
-        fingerprint: None,
-        user: None,
-        references: None,
-        original: None,
-        properties: None,
-        timestamp: None,
-        stealth: None,
-        translated: None,
-        automated: None,
-    });
+    //    channel (`origin`, `chat` for the chatbox), its type and its text. The struct has no
+    //    `Default` (four of its fields are required): `new` takes the required fields, and
+    //    the optional ones start out as `None` (set them on the value afterwards). Leaving
+    //    out `fingerprint` and `timestamp` lets Crisp pick them.
+    let from = if args.as_visitor {
+        MessageFrom::User
+    } else {
+        MessageFrom::Operator
+    };
+    let message = ConversationMessageNew::Text(ConversationTextMessageNew::new(
+        from,
+        "chat".to_owned(),
+        ConversationTextMessageNewType::Text,
+        args.text.clone(),
+    ));
     let sent = conversations
         .send_message_in_conversation(website_id, session_id, &message)
         .await
@@ -133,11 +125,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     println!("sent message {fingerprint} to conversation {session_id}: {text:?}");
 
     // 3. Resolve the conversation.
-    let resolve = ChangeConversationStateBody {
-        state: ConversationState::Resolved,
-        user: None,
-        origin: None,
-    };
+    let resolve = ChangeConversationStateBody::new(ConversationState::Resolved);
     conversations
         .change_conversation_state(website_id, session_id, &resolve)
         .await

@@ -87,14 +87,14 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let client = Client::<tier::Plugin>::from_env()
         .context("cannot configure the Crisp client from the environment")?;
 
-    // Optional query parameters live in an `…Options` struct with `Default`.
-    let options = ListPeopleProfilesOptions {
-        search_text: args.search,
-        sort_field: args.sort_field,
-        sort_order: args.sort_order.map(Into::into),
-        per_page: args.per_page,
-        ..Default::default()
-    };
+    // Optional query parameters live in an `…Options` struct with `Default`: start from it
+    // and set the fields wanted (the struct is `#[non_exhaustive]`, so it cannot be written
+    // as a struct literal outside its crate).
+    let mut options = ListPeopleProfilesOptions::default();
+    options.search_text = args.search;
+    options.sort_field = args.sort_field;
+    options.sort_order = args.sort_order.map(Into::into);
+    options.per_page = args.per_page;
 
     // Pages are fetched as the stream is consumed, so `take` also saves the requests for the
     // pages past `--limit`. The stream is not `Unpin`: pin it to call `try_next` on it.

@@ -78,22 +78,14 @@ pub async fn answer(client: &Client<tier::Plugin>, event: Event) {
     if message.from != MessageFrom::User {
         return;
     }
-    let reply = ConversationMessageNew::Text(ConversationTextMessageNew {
-        r#type: ConversationTextMessageNewType::Text,
-        from: MessageFrom::Operator,
-        origin: "chat".to_owned(),
-        content: reply_to(&message.content),
-        mentions: None,
-        fingerprint: None,
-        user: None,
-        references: None,
-        original: None,
-        properties: None,
-        timestamp: None,
-        stealth: None,
-        translated: None,
-        automated: Some(true),
-    });
+    let mut text = ConversationTextMessageNew::new(
+        MessageFrom::Operator,
+        "chat".to_owned(),
+        ConversationTextMessageNewType::Text,
+        reply_to(&message.content),
+    );
+    text.automated = Some(true);
+    let reply = ConversationMessageNew::Text(text);
     let sent = client
         .website_conversation()
         .send_message_in_conversation(&message.website_id, &message.session_id, &reply)

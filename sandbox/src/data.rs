@@ -120,33 +120,30 @@ impl State {
     /// A fresh sandbox: one website (id [`SEED_WEBSITE_ID`]) with one operator, no
     /// conversation and no profile.
     pub fn seeded() -> State {
-        let website = Website {
-            website_id: Some(SEED_WEBSITE_ID.to_owned()),
-            name: Some("Acme Inc.".to_owned()),
-            domain: Some("acme-inc.com".to_owned()),
-            logo: Some(format!(
-                "https://image.crisp.chat/avatar/website/{SEED_WEBSITE_ID}/120/"
-            )),
-            verified: Some(true),
-            institutional: Some(false),
-        };
-        let operator = Operator {
-            user_id: Some(SEED_OPERATOR_ID.to_owned()),
-            email: Some("jane.smith@acme-inc.com".to_owned()),
-            first_name: Some("Jane".to_owned()),
-            last_name: Some("Smith".to_owned()),
-            role: Some("owner".to_owned()),
-            title: Some("Head of Support".to_owned()),
-            availability: Some("online".to_owned()),
-            has_token: Some(false),
-            ..Operator::default()
-        };
+        let mut website = Website::default();
+        website.website_id = Some(SEED_WEBSITE_ID.to_owned());
+        website.name = Some("Acme Inc.".to_owned());
+        website.domain = Some("acme-inc.com".to_owned());
+        website.logo = Some(format!(
+            "https://image.crisp.chat/avatar/website/{SEED_WEBSITE_ID}/120/"
+        ));
+        website.verified = Some(true);
+        website.institutional = Some(false);
+        let mut operator = Operator::default();
+        operator.user_id = Some(SEED_OPERATOR_ID.to_owned());
+        operator.email = Some("jane.smith@acme-inc.com".to_owned());
+        operator.first_name = Some("Jane".to_owned());
+        operator.last_name = Some("Smith".to_owned());
+        operator.role = Some("owner".to_owned());
+        operator.title = Some("Head of Support".to_owned());
+        operator.availability = Some("online".to_owned());
+        operator.has_token = Some(false);
+        let mut membership = OperatorMembership::default();
+        membership.r#type = Some("operator".to_owned());
+        membership.details = Some(operator);
         let record = WebsiteRecord {
             website,
-            operators: vec![OperatorMembership {
-                r#type: Some("operator".to_owned()),
-                details: Some(operator),
-            }],
+            operators: vec![membership],
             ..WebsiteRecord::default()
         };
         State {

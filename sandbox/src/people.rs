@@ -212,9 +212,9 @@ impl WebsitePeople for Store {
         people_id: String,
     ) -> Result<PeopleData, ApiError> {
         read_person(self, &website_id, &people_id, |record| {
-            Ok(PeopleData {
-                data: Some(record.data.clone()),
-            })
+            let mut data = PeopleData::default();
+            data.data = Some(record.data.clone());
+            Ok(data)
         })
     }
 
@@ -296,17 +296,19 @@ impl WebsitePeople for Store {
             let profile: PeopleProfile = from_value(fields)?;
             let created = json!({"website_id": website_id, "people_id": people_id, "email": email});
             events.record(&website_id, "people:profile:created", created, now);
+            let mut subscription = PeopleSubscription::default();
+            subscription.email = Some(true);
             website.people.insert(
                 people_id.clone(),
                 PeopleRecord {
                     profile,
-                    subscription: PeopleSubscription { email: Some(true) },
+                    subscription,
                     ..PeopleRecord::default()
                 },
             );
-            Ok(PeopleProfileNew {
-                people_id: Some(people_id),
-            })
+            let mut answer = PeopleProfileNew::default();
+            answer.people_id = Some(people_id);
+            Ok(answer)
         })
     }
 

@@ -712,16 +712,15 @@ fn current_socket_url() -> String {
 /// The `connect/endpoints` answer: the sandbox's socket URL as the main and the rescue
 /// endpoint; with `stream`, as the stream endpoint too (websites have one).
 fn connect_endpoints(url: &str, stream: bool) -> ConnectEndpoints {
-    let socket = ConnectEndpointsSocket {
-        app: Some(url.to_owned()),
-        stream: stream.then(|| url.to_owned()),
-    };
-    ConnectEndpoints {
-        socket: Some(socket.clone()),
-        rescue: Some(ConnectEndpointsRescue {
-            socket: Some(socket),
-        }),
-    }
+    let mut socket = ConnectEndpointsSocket::default();
+    socket.app = Some(url.to_owned());
+    socket.stream = stream.then(|| url.to_owned());
+    let mut rescue = ConnectEndpointsRescue::default();
+    rescue.socket = Some(socket.clone());
+    let mut endpoints = ConnectEndpoints::default();
+    endpoints.socket = Some(socket);
+    endpoints.rescue = Some(rescue);
+    endpoints
 }
 
 /// The `plugin.connect`, `user.connect` and `website.connect` areas of the stateful sandbox:

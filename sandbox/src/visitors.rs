@@ -28,22 +28,21 @@ fn visitors(website: &WebsiteRecord) -> Vec<Visitor> {
         .map(|record| {
             let conversation = &record.conversation;
             let meta = conversation.meta.as_ref();
-            Visitor {
-                session_id: Some(conversation.session_id.clone()),
-                inbox_id: conversation.inbox_id.clone(),
-                nickname: meta.and_then(|meta| meta.nickname.clone()),
-                email: meta.and_then(|meta| meta.email.clone()),
-                avatar: meta.and_then(|meta| meta.avatar.clone()),
-                initiated: Some(!record.messages.is_empty()),
-                active: Some(
-                    conversation
-                        .active
-                        .as_ref()
-                        .and_then(|active| active.now)
-                        .unwrap_or(false),
-                ),
-                ..Visitor::default()
-            }
+            let mut visitor = Visitor::default();
+            visitor.session_id = Some(conversation.session_id.clone());
+            visitor.inbox_id = conversation.inbox_id.clone();
+            visitor.nickname = meta.and_then(|meta| meta.nickname.clone());
+            visitor.email = meta.and_then(|meta| meta.email.clone());
+            visitor.avatar = meta.and_then(|meta| meta.avatar.clone());
+            visitor.initiated = Some(!record.messages.is_empty());
+            visitor.active = Some(
+                conversation
+                    .active
+                    .as_ref()
+                    .and_then(|active| active.now)
+                    .unwrap_or(false),
+            );
+            visitor
         })
         .collect()
 }
@@ -61,11 +60,11 @@ impl WebsiteVisitors for Store {
                 .iter()
                 .filter(|visitor| visitor.active == Some(true))
                 .count();
-            Ok(VisitorCount {
-                count: count(visitors.len()),
-                active: count(active),
-                limited: Some(false),
-            })
+            let mut visitor_count = VisitorCount::default();
+            visitor_count.count = count(visitors.len());
+            visitor_count.active = count(active);
+            visitor_count.limited = Some(false);
+            Ok(visitor_count)
         })
     }
 

@@ -58,26 +58,25 @@ impl WebsiteBase for Store {
                 )));
             }
             let website_id = ids::uuid();
-            let website = Website {
-                website_id: Some(website_id.clone()),
-                name: Some(name),
-                domain: Some(domain),
-                logo: None,
-                verified: Some(false),
-                institutional: Some(false),
-            };
+            let mut website = Website::default();
+            website.website_id = Some(website_id.clone());
+            website.name = Some(name);
+            website.domain = Some(domain);
+            website.verified = Some(false);
+            website.institutional = Some(false);
             // A user token acts as its user, who owns the website it creates.
             let operators = match caller.tier {
-                Tier::User => vec![OperatorMembership {
-                    r#type: Some("operator".to_owned()),
-                    details: Some(Operator {
-                        user_id: Some(caller.identifier),
-                        role: Some("owner".to_owned()),
-                        availability: Some("online".to_owned()),
-                        has_token: Some(true),
-                        ..Operator::default()
-                    }),
-                }],
+                Tier::User => {
+                    let mut owner = Operator::default();
+                    owner.user_id = Some(caller.identifier);
+                    owner.role = Some("owner".to_owned());
+                    owner.availability = Some("online".to_owned());
+                    owner.has_token = Some(true);
+                    let mut membership = OperatorMembership::default();
+                    membership.r#type = Some("operator".to_owned());
+                    membership.details = Some(owner);
+                    vec![membership]
+                }
                 _ => Vec::new(),
             };
             state.websites.insert(

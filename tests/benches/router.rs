@@ -46,9 +46,9 @@ impl WebsiteConversation for Service {
         body: ConversationMessageNew,
     ) -> Result<SendMessageInConversationData, ApiError> {
         black_box(body);
-        Ok(SendMessageInConversationData {
-            fingerprint: Some(163408457284310),
-        })
+        let mut sent = SendMessageInConversationData::default();
+        sent.fingerprint = Some(163408457284310);
+        Ok(sent)
     }
 }
 

@@ -123,6 +123,7 @@ pub fn module(api: &Api) -> Option<TokenStream> {
         /// [`Delivery`]. Serialized on its own, an event is the object
         /// `{"event": <name>, "data": <payload>}`.
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         pub enum Event {
             #(#variants)*
             /// An event this version of the crate does not know, kept as it came.

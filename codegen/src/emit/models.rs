@@ -88,7 +88,7 @@ fn type_def(api: &Api, id: usize, def: &TypeDef) -> TokenStream {
     let docs = doc_lines(&doc_text);
     let name = ident(name);
     match kind {
-        TypeKind::Struct { fields } => struct_def(api, &name, &quote!(#docs #cfg), fields),
+        TypeKind::Struct { fields } => struct_def(api, &name, &docs, &cfg, fields),
         TypeKind::Enum { variants } => {
             let idents: Vec<_> = variants.iter().map(|v| ident(&v.name.ident)).collect();
             let wires: Vec<&str> = variants.iter().map(|v| v.name.wire.as_str()).collect();
@@ -103,6 +103,7 @@ fn type_def(api: &Api, id: usize, def: &TypeDef) -> TokenStream {
                 #[doc = #other_doc]
                 /// adds later does not break decoding.
                 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+                #[non_exhaustive]
                 #cfg
                 pub enum #name {
                     #(#[doc = #variant_docs] #idents,)*
@@ -191,6 +192,7 @@ fn type_def(api: &Api, id: usize, def: &TypeDef) -> TokenStream {
                 /// Decoding tries the shapes in order and keeps the first that fits.
                 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
                 #[serde(untagged)]
+                #[non_exhaustive]
                 #cfg
                 pub enum #name {
                     #(#[doc = #variant_docs] #idents(#types),)*
@@ -236,6 +238,7 @@ fn type_def(api: &Api, id: usize, def: &TypeDef) -> TokenStream {
                 ///
                 #[doc = #property_doc]
                 #[derive(Clone, Debug, PartialEq)]
+                #[non_exhaustive]
                 #cfg
                 pub enum #name {
                     #(#[doc = #variant_docs] #idents(#types),)*
@@ -280,25 +283,74 @@ fn type_def(api: &Api, id: usize, def: &TypeDef) -> TokenStream {
     }
 }
 
+/// A struct, `#[non_exhaustive]` so that a field the spec adds later is not a breaking change:
+/// users build it with `Default` when every field is optional, else with `new` taking the
+/// required fields in spec order, and set optional fields afterwards (see the README's
+/// "Compatibility policy", which `cargo xtask diff` follows).
 fn struct_def(
     api: &Api,
     name: &proc_macro2::Ident,
     docs: &TokenStream,
+    cfg: &TokenStream,
     fields: &[Field],
 ) -> TokenStream {
-    let all_optional = fields.iter().all(|f| !f.required);
-    let default = if all_optional {
+    let required: Vec<&Field> = fields.iter().filter(|f| f.required).collect();
+    let default = if required.is_empty() {
         quote!(Default,)
     } else {
         quote!()
     };
-    let fields: Vec<TokenStream> = fields.iter().map(|field| field_def(api, field)).collect();
+    let constructor = if required.is_empty() {
+        quote!()
+    } else {
+        let args = required.iter().map(|field| {
+            let arg = ident(&field.name.ident);
+            let ty = field_type(api, field, &root());
+            quote!(#arg: #ty)
+        });
+        let inits = fields.iter().map(|field| {
+            let field_ident = ident(&field.name.ident);
+            if field.required {
+                quote!(#field_ident,)
+            } else {
+                quote!(#field_ident: ::std::default::Default::default(),)
+            }
+        });
+        let order = required
+            .iter()
+            .map(|field| format!("`{}`", field.name.ident.trim_start_matches("r#")))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let doc = format!(
+            " Builds one from its required fields, in this order: {order}. The optional ones start left out, to be set afterwards."
+        );
+        // Clippy's limit is seven arguments; the spec decides how many a struct requires.
+        let allow = if required.len() > 7 {
+            quote!(#[allow(clippy::too_many_arguments)])
+        } else {
+            quote!()
+        };
+        quote! {
+            #cfg
+            impl #name {
+                #[doc = #doc]
+                #allow
+                pub fn new(#(#args),*) -> Self {
+                    Self { #(#inits)* }
+                }
+            }
+        }
+    };
+    let field_defs: Vec<TokenStream> = fields.iter().map(|field| field_def(api, field)).collect();
     quote! {
         #docs
         #[derive(Clone, Debug, #default PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[non_exhaustive]
+        #cfg
         pub struct #name {
-            #(#fields)*
+            #(#field_defs)*
         }
+        #constructor
     }
 }
 

@@ -471,9 +471,12 @@ fn handler(api: &Api, op: &Operation, trait_name: &proc_macro2::Ident) -> TokenS
         let fields = other_params.iter().filter(|p| !p.required).map(|param| {
             let field = ident(&param.name.ident);
             let value = read_param(api, param);
-            quote!(#field: #value,)
+            quote!(options.#field = #value;)
         });
-        steps.push(quote!(let options = ::crisp_models::#ty { #(#fields)* };));
+        steps.push(quote! {
+            let mut options = <::crisp_models::#ty as ::std::default::Default>::default();
+            #(#fields)*
+        });
         call_args.push(quote!(options));
     }
     // Every field of the body, so that a new one is a compile error here until it is

@@ -9,6 +9,7 @@
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum ConversationState {
     /// `pending`.
     Pending,
@@ -80,6 +81,7 @@ impl<'de> ::serde::Deserialize<'de> for ConversationState {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 #[cfg(feature = "website-conversation")]
 pub enum MessageType {
     /// `text`.
@@ -188,6 +190,7 @@ impl<'de> ::serde::Deserialize<'de> for MessageType {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum MessageFrom {
     /// `user`.
     User,
@@ -258,6 +261,7 @@ pub type MessageOrigin = String;
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum ComposeType {
     /// `start`.
     Start,
@@ -321,6 +325,7 @@ impl<'de> ::serde::Deserialize<'de> for ComposeType {
 /// Decoding tries the shapes in order and keeps the first that fits.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[serde(untagged)]
+#[non_exhaustive]
 pub enum CustomDataValue {
     /// The `Bool` shape.
     Bool(bool),
@@ -337,6 +342,7 @@ pub type CustomData = ::std::collections::BTreeMap<String, crate::CustomDataValu
 ///
 /// Schema `#/components/schemas/MessageUser`.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct MessageUser {
     /// Kind of author, for example `participant` or `website`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -355,6 +361,7 @@ pub struct MessageUser {
 ///
 /// Schema `#/components/schemas/MessageReference`.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct MessageReference {
     /// Kind of referenced item, for example `url`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -370,6 +377,7 @@ pub struct MessageReference {
 ///
 /// Schema `#/components/schemas/MessageOriginal`.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct MessageOriginal {
     /// Identifier of the stored original message (see the original message route).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -379,6 +387,7 @@ pub struct MessageOriginal {
 ///
 /// Schema `#/components/schemas/MessageOriginalNew`.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct MessageOriginalNew {
     /// Identifier of an already stored original.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -393,8 +402,9 @@ pub struct MessageOriginalNew {
 /// Link preview computed for a URL found in a message.
 ///
 /// Schema `#/components/schemas/MessagePreview`.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct MessagePreview {
     /// Link that was previewed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -416,6 +426,7 @@ pub struct MessagePreview {
 ///
 /// Schema `#/components/schemas/MessagePickerChoiceAction`.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct MessagePickerChoiceAction {
     /// Kind of action, for example `link`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -428,6 +439,7 @@ pub struct MessagePickerChoiceAction {
 ///
 /// Schema `#/components/schemas/MessagePickerChoice`.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct MessagePickerChoice {
     /// Value reported when this choice is picked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -449,6 +461,7 @@ pub struct MessagePickerChoice {
 ///
 /// Schema `#/components/schemas/MessageContentPicker`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct MessageContentPicker {
     /// Identifier of the picker.
     pub id: String,
@@ -460,10 +473,26 @@ pub struct MessageContentPicker {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub required: Option<bool>,
 }
+impl MessageContentPicker {
+    /// Builds one from its required fields, in this order: `id`, `text`, `choices`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        id: String,
+        text: String,
+        choices: Vec<crate::MessagePickerChoice>,
+    ) -> Self {
+        Self {
+            id,
+            text,
+            choices,
+            required: ::std::default::Default::default(),
+        }
+    }
+}
 /// Content of a `field` message (a form input).
 ///
 /// Schema `#/components/schemas/MessageContentField`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct MessageContentField {
     /// Identifier of the field.
     pub id: String,
@@ -478,10 +507,23 @@ pub struct MessageContentField {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub required: Option<bool>,
 }
+impl MessageContentField {
+    /// Builds one from its required fields, in this order: `id`, `text`, `explain`. The optional ones start left out, to be set afterwards.
+    pub fn new(id: String, text: String, explain: String) -> Self {
+        Self {
+            id,
+            text,
+            explain,
+            value: ::std::default::Default::default(),
+            required: ::std::default::Default::default(),
+        }
+    }
+}
 /// Button of a carousel card.
 ///
 /// Schema `#/components/schemas/MessageCarouselAction`.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct MessageCarouselAction {
     /// Button label.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -494,6 +536,7 @@ pub struct MessageCarouselAction {
 ///
 /// Schema `#/components/schemas/MessageCarouselTarget`.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct MessageCarouselTarget {
     /// Card title.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -512,16 +555,24 @@ pub struct MessageCarouselTarget {
 ///
 /// Schema `#/components/schemas/MessageContentCarousel`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct MessageContentCarousel {
     /// Text shown above the cards.
     pub text: String,
     /// Cards of the carousel.
     pub targets: Vec<crate::MessageCarouselTarget>,
 }
+impl MessageContentCarousel {
+    /// Builds one from its required fields, in this order: `text`, `targets`. The optional ones start left out, to be set afterwards.
+    pub fn new(text: String, targets: Vec<crate::MessageCarouselTarget>) -> Self {
+        Self { text, targets }
+    }
+}
 /// Content of an `audio` message.
 ///
 /// Schema `#/components/schemas/MessageContentAudio`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct MessageContentAudio {
     /// URL of the audio recording.
     pub url: String,
@@ -530,10 +581,17 @@ pub struct MessageContentAudio {
     /// Length of the recording in seconds.
     pub duration: u16,
 }
+impl MessageContentAudio {
+    /// Builds one from its required fields, in this order: `url`, `type`, `duration`. The optional ones start left out, to be set afterwards.
+    pub fn new(url: String, r#type: String, duration: u16) -> Self {
+        Self { url, r#type, duration }
+    }
+}
 /// Content of a `file` message.
 ///
 /// Schema `#/components/schemas/MessageContentFile`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct MessageContentFile {
     /// File name.
     pub name: String,
@@ -542,26 +600,49 @@ pub struct MessageContentFile {
     /// MIME type of the file.
     pub r#type: String,
 }
+impl MessageContentFile {
+    /// Builds one from its required fields, in this order: `name`, `url`, `type`. The optional ones start left out, to be set afterwards.
+    pub fn new(name: String, url: String, r#type: String) -> Self {
+        Self { name, url, r#type }
+    }
+}
 /// Content of an `animation` message.
 ///
 /// Schema `#/components/schemas/MessageContentAnimation`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct MessageContentAnimation {
     /// URL of the animation.
     pub url: String,
     /// MIME type of the animation, for example `image/gif`.
     pub r#type: String,
 }
+impl MessageContentAnimation {
+    /// Builds one from its required fields, in this order: `url`, `type`. The optional ones start left out, to be set afterwards.
+    pub fn new(url: String, r#type: String) -> Self {
+        Self { url, r#type }
+    }
+}
 /// Content of an `event` message.
 ///
 /// Schema `#/components/schemas/MessageContentEvent`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct MessageContentEvent {
     /// Event namespace, for example `state:resolved`.
     pub namespace: String,
     /// Optional text attached to the event.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
+}
+impl MessageContentEvent {
+    /// Builds one from its required fields, in this order: `namespace`. The optional ones start left out, to be set afterwards.
+    pub fn new(namespace: String) -> Self {
+        Self {
+            namespace,
+            text: ::std::default::Default::default(),
+        }
+    }
 }
 /// Message body. Its shape follows the sibling `type` field: a string for `text` and `note`, an object for the other types. Variants are listed from the most to the least specific.
 ///
@@ -570,6 +651,7 @@ pub struct MessageContentEvent {
 /// Decoding tries the shapes in order and keeps the first that fits.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[serde(untagged)]
+#[non_exhaustive]
 pub enum MessageContent {
     /// The `MessageContentPicker` shape.
     MessageContentPicker(crate::MessageContentPicker),
@@ -591,8 +673,9 @@ pub enum MessageContent {
 /// A message stored in a conversation.
 ///
 /// Schema `#/components/schemas/ConversationMessage`.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct ConversationMessage {
     /// Conversation the message belongs to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -664,6 +747,7 @@ pub struct ConversationMessage {
 ///
 /// Schema `#/components/schemas/ConversationMessageNewBase`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct ConversationMessageNewBase {
     /// The `from` property.
     pub from: crate::MessageFrom,
@@ -700,11 +784,31 @@ pub struct ConversationMessageNewBase {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub automated: Option<bool>,
 }
+impl ConversationMessageNewBase {
+    /// Builds one from its required fields, in this order: `from`, `origin`. The optional ones start left out, to be set afterwards.
+    pub fn new(from: crate::MessageFrom, origin: crate::MessageOrigin) -> Self {
+        Self {
+            from,
+            origin,
+            mentions: ::std::default::Default::default(),
+            fingerprint: ::std::default::Default::default(),
+            user: ::std::default::Default::default(),
+            references: ::std::default::Default::default(),
+            original: ::std::default::Default::default(),
+            properties: ::std::default::Default::default(),
+            timestamp: ::std::default::Default::default(),
+            stealth: ::std::default::Default::default(),
+            translated: ::std::default::Default::default(),
+            automated: ::std::default::Default::default(),
+        }
+    }
+}
 /// New message of type `text`.
 ///
 /// Schema `#/components/schemas/ConversationTextMessageNew`.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct ConversationTextMessageNew {
     /// The `from` property.
     pub from: crate::MessageFrom,
@@ -745,11 +849,39 @@ pub struct ConversationTextMessageNew {
     /// Message text (Markdown allowed).
     pub content: String,
 }
+#[cfg(feature = "website-conversation")]
+impl ConversationTextMessageNew {
+    /// Builds one from its required fields, in this order: `from`, `origin`, `type`, `content`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        from: crate::MessageFrom,
+        origin: crate::MessageOrigin,
+        r#type: crate::ConversationTextMessageNewType,
+        content: String,
+    ) -> Self {
+        Self {
+            from,
+            origin,
+            mentions: ::std::default::Default::default(),
+            fingerprint: ::std::default::Default::default(),
+            user: ::std::default::Default::default(),
+            references: ::std::default::Default::default(),
+            original: ::std::default::Default::default(),
+            properties: ::std::default::Default::default(),
+            timestamp: ::std::default::Default::default(),
+            stealth: ::std::default::Default::default(),
+            translated: ::std::default::Default::default(),
+            automated: ::std::default::Default::default(),
+            r#type,
+            content,
+        }
+    }
+}
 /// New message of type `note`.
 ///
 /// Schema `#/components/schemas/ConversationNoteMessageNew`.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct ConversationNoteMessageNew {
     /// The `from` property.
     pub from: crate::MessageFrom,
@@ -790,11 +922,39 @@ pub struct ConversationNoteMessageNew {
     /// Private note text, only visible to operators.
     pub content: String,
 }
+#[cfg(feature = "website-conversation")]
+impl ConversationNoteMessageNew {
+    /// Builds one from its required fields, in this order: `from`, `origin`, `type`, `content`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        from: crate::MessageFrom,
+        origin: crate::MessageOrigin,
+        r#type: crate::ConversationNoteMessageNewType,
+        content: String,
+    ) -> Self {
+        Self {
+            from,
+            origin,
+            mentions: ::std::default::Default::default(),
+            fingerprint: ::std::default::Default::default(),
+            user: ::std::default::Default::default(),
+            references: ::std::default::Default::default(),
+            original: ::std::default::Default::default(),
+            properties: ::std::default::Default::default(),
+            timestamp: ::std::default::Default::default(),
+            stealth: ::std::default::Default::default(),
+            translated: ::std::default::Default::default(),
+            automated: ::std::default::Default::default(),
+            r#type,
+            content,
+        }
+    }
+}
 /// New message of type `file`.
 ///
 /// Schema `#/components/schemas/ConversationFileMessageNew`.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct ConversationFileMessageNew {
     /// The `from` property.
     pub from: crate::MessageFrom,
@@ -835,11 +995,39 @@ pub struct ConversationFileMessageNew {
     /// The `content` property.
     pub content: crate::MessageContentFile,
 }
+#[cfg(feature = "website-conversation")]
+impl ConversationFileMessageNew {
+    /// Builds one from its required fields, in this order: `from`, `origin`, `type`, `content`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        from: crate::MessageFrom,
+        origin: crate::MessageOrigin,
+        r#type: crate::ConversationFileMessageNewType,
+        content: crate::MessageContentFile,
+    ) -> Self {
+        Self {
+            from,
+            origin,
+            mentions: ::std::default::Default::default(),
+            fingerprint: ::std::default::Default::default(),
+            user: ::std::default::Default::default(),
+            references: ::std::default::Default::default(),
+            original: ::std::default::Default::default(),
+            properties: ::std::default::Default::default(),
+            timestamp: ::std::default::Default::default(),
+            stealth: ::std::default::Default::default(),
+            translated: ::std::default::Default::default(),
+            automated: ::std::default::Default::default(),
+            r#type,
+            content,
+        }
+    }
+}
 /// New message of type `animation`.
 ///
 /// Schema `#/components/schemas/ConversationAnimationMessageNew`.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct ConversationAnimationMessageNew {
     /// The `from` property.
     pub from: crate::MessageFrom,
@@ -880,11 +1068,39 @@ pub struct ConversationAnimationMessageNew {
     /// The `content` property.
     pub content: crate::MessageContentAnimation,
 }
+#[cfg(feature = "website-conversation")]
+impl ConversationAnimationMessageNew {
+    /// Builds one from its required fields, in this order: `from`, `origin`, `type`, `content`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        from: crate::MessageFrom,
+        origin: crate::MessageOrigin,
+        r#type: crate::ConversationAnimationMessageNewType,
+        content: crate::MessageContentAnimation,
+    ) -> Self {
+        Self {
+            from,
+            origin,
+            mentions: ::std::default::Default::default(),
+            fingerprint: ::std::default::Default::default(),
+            user: ::std::default::Default::default(),
+            references: ::std::default::Default::default(),
+            original: ::std::default::Default::default(),
+            properties: ::std::default::Default::default(),
+            timestamp: ::std::default::Default::default(),
+            stealth: ::std::default::Default::default(),
+            translated: ::std::default::Default::default(),
+            automated: ::std::default::Default::default(),
+            r#type,
+            content,
+        }
+    }
+}
 /// New message of type `audio`.
 ///
 /// Schema `#/components/schemas/ConversationAudioMessageNew`.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct ConversationAudioMessageNew {
     /// The `from` property.
     pub from: crate::MessageFrom,
@@ -925,11 +1141,39 @@ pub struct ConversationAudioMessageNew {
     /// The `content` property.
     pub content: crate::MessageContentAudio,
 }
+#[cfg(feature = "website-conversation")]
+impl ConversationAudioMessageNew {
+    /// Builds one from its required fields, in this order: `from`, `origin`, `type`, `content`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        from: crate::MessageFrom,
+        origin: crate::MessageOrigin,
+        r#type: crate::ConversationAudioMessageNewType,
+        content: crate::MessageContentAudio,
+    ) -> Self {
+        Self {
+            from,
+            origin,
+            mentions: ::std::default::Default::default(),
+            fingerprint: ::std::default::Default::default(),
+            user: ::std::default::Default::default(),
+            references: ::std::default::Default::default(),
+            original: ::std::default::Default::default(),
+            properties: ::std::default::Default::default(),
+            timestamp: ::std::default::Default::default(),
+            stealth: ::std::default::Default::default(),
+            translated: ::std::default::Default::default(),
+            automated: ::std::default::Default::default(),
+            r#type,
+            content,
+        }
+    }
+}
 /// New message of type `picker`.
 ///
 /// Schema `#/components/schemas/ConversationPickerMessageNew`.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct ConversationPickerMessageNew {
     /// The `from` property.
     pub from: crate::MessageFrom,
@@ -970,11 +1214,39 @@ pub struct ConversationPickerMessageNew {
     /// The `content` property.
     pub content: crate::MessageContentPicker,
 }
+#[cfg(feature = "website-conversation")]
+impl ConversationPickerMessageNew {
+    /// Builds one from its required fields, in this order: `from`, `origin`, `type`, `content`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        from: crate::MessageFrom,
+        origin: crate::MessageOrigin,
+        r#type: crate::ConversationPickerMessageNewType,
+        content: crate::MessageContentPicker,
+    ) -> Self {
+        Self {
+            from,
+            origin,
+            mentions: ::std::default::Default::default(),
+            fingerprint: ::std::default::Default::default(),
+            user: ::std::default::Default::default(),
+            references: ::std::default::Default::default(),
+            original: ::std::default::Default::default(),
+            properties: ::std::default::Default::default(),
+            timestamp: ::std::default::Default::default(),
+            stealth: ::std::default::Default::default(),
+            translated: ::std::default::Default::default(),
+            automated: ::std::default::Default::default(),
+            r#type,
+            content,
+        }
+    }
+}
 /// New message of type `field`.
 ///
 /// Schema `#/components/schemas/ConversationFieldMessageNew`.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct ConversationFieldMessageNew {
     /// The `from` property.
     pub from: crate::MessageFrom,
@@ -1015,11 +1287,39 @@ pub struct ConversationFieldMessageNew {
     /// The `content` property.
     pub content: crate::MessageContentField,
 }
+#[cfg(feature = "website-conversation")]
+impl ConversationFieldMessageNew {
+    /// Builds one from its required fields, in this order: `from`, `origin`, `type`, `content`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        from: crate::MessageFrom,
+        origin: crate::MessageOrigin,
+        r#type: crate::ConversationFieldMessageNewType,
+        content: crate::MessageContentField,
+    ) -> Self {
+        Self {
+            from,
+            origin,
+            mentions: ::std::default::Default::default(),
+            fingerprint: ::std::default::Default::default(),
+            user: ::std::default::Default::default(),
+            references: ::std::default::Default::default(),
+            original: ::std::default::Default::default(),
+            properties: ::std::default::Default::default(),
+            timestamp: ::std::default::Default::default(),
+            stealth: ::std::default::Default::default(),
+            translated: ::std::default::Default::default(),
+            automated: ::std::default::Default::default(),
+            r#type,
+            content,
+        }
+    }
+}
 /// New message of type `carousel`.
 ///
 /// Schema `#/components/schemas/ConversationCarouselMessageNew`.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct ConversationCarouselMessageNew {
     /// The `from` property.
     pub from: crate::MessageFrom,
@@ -1060,11 +1360,39 @@ pub struct ConversationCarouselMessageNew {
     /// The `content` property.
     pub content: crate::MessageContentCarousel,
 }
+#[cfg(feature = "website-conversation")]
+impl ConversationCarouselMessageNew {
+    /// Builds one from its required fields, in this order: `from`, `origin`, `type`, `content`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        from: crate::MessageFrom,
+        origin: crate::MessageOrigin,
+        r#type: crate::ConversationCarouselMessageNewType,
+        content: crate::MessageContentCarousel,
+    ) -> Self {
+        Self {
+            from,
+            origin,
+            mentions: ::std::default::Default::default(),
+            fingerprint: ::std::default::Default::default(),
+            user: ::std::default::Default::default(),
+            references: ::std::default::Default::default(),
+            original: ::std::default::Default::default(),
+            properties: ::std::default::Default::default(),
+            timestamp: ::std::default::Default::default(),
+            stealth: ::std::default::Default::default(),
+            translated: ::std::default::Default::default(),
+            automated: ::std::default::Default::default(),
+            r#type,
+            content,
+        }
+    }
+}
 /// New message of type `event`.
 ///
 /// Schema `#/components/schemas/ConversationEventMessageNew`.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct ConversationEventMessageNew {
     /// The `from` property.
     pub from: crate::MessageFrom,
@@ -1105,12 +1433,40 @@ pub struct ConversationEventMessageNew {
     /// The `content` property.
     pub content: crate::MessageContentEvent,
 }
+#[cfg(feature = "website-conversation")]
+impl ConversationEventMessageNew {
+    /// Builds one from its required fields, in this order: `from`, `origin`, `type`, `content`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        from: crate::MessageFrom,
+        origin: crate::MessageOrigin,
+        r#type: crate::ConversationEventMessageNewType,
+        content: crate::MessageContentEvent,
+    ) -> Self {
+        Self {
+            from,
+            origin,
+            mentions: ::std::default::Default::default(),
+            fingerprint: ::std::default::Default::default(),
+            user: ::std::default::Default::default(),
+            references: ::std::default::Default::default(),
+            original: ::std::default::Default::default(),
+            properties: ::std::default::Default::default(),
+            timestamp: ::std::default::Default::default(),
+            stealth: ::std::default::Default::default(),
+            translated: ::std::default::Default::default(),
+            automated: ::std::default::Default::default(),
+            r#type,
+            content,
+        }
+    }
+}
 /// Message to send, tagged by its `type` field.
 ///
 /// Schema `#/components/schemas/ConversationMessageNew`.
 ///
 /// Variants are told apart by the `type` property; unknown values are kept in [`Self::Other`].
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 #[cfg(feature = "website-conversation")]
 pub enum ConversationMessageNew {
     /// `type` is `text`.
@@ -1222,8 +1578,9 @@ impl<'de> ::serde::Deserialize<'de> for ConversationMessageNew {
 /// Messages to mark as read or delivered, seen from one side of the conversation.
 ///
 /// Schema `#/components/schemas/ConversationMessageMark`.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct ConversationMessageMark {
     /// The `from` property.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1238,8 +1595,9 @@ pub struct ConversationMessageMark {
 /// A Crisp website (workspace).
 ///
 /// Schema `#/components/schemas/Website`.
-#[cfg(feature = "website-base")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-base")]
 pub struct Website {
     /// Website identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1264,6 +1622,7 @@ pub struct Website {
 ///
 /// Schema `#/components/schemas/ConversationVerification`.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct ConversationVerification {
     /// Verified identity kind, for example `email` or `phone`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1279,6 +1638,7 @@ pub struct ConversationVerification {
 ///
 /// Schema `#/components/schemas/ConversationParticipant`.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct ConversationParticipant {
     /// Kind of participant, for example `email`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1290,8 +1650,9 @@ pub struct ConversationParticipant {
 /// Operator a conversation is routed to.
 ///
 /// Schema `#/components/schemas/ConversationAssigned`.
-#[cfg(any(feature = "website-batch", feature = "website-conversation"))]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(any(feature = "website-batch", feature = "website-conversation"))]
 pub struct ConversationAssigned {
     /// Operator user ID.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1300,8 +1661,9 @@ pub struct ConversationAssigned {
 /// Typing indicator of one side of the conversation.
 ///
 /// Schema `#/components/schemas/ConversationComposeState`.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct ConversationComposeState {
     /// The `type` property.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1322,8 +1684,9 @@ pub struct ConversationComposeState {
 /// Device information collected from the visitor.
 ///
 /// Schema `#/components/schemas/ConversationDevice`.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct ConversationDevice {
     /// Features the visitor device supports.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1344,8 +1707,9 @@ pub struct ConversationDevice {
 /// Metadata describing the visitor of a conversation.
 ///
 /// Schema `#/components/schemas/ConversationMeta`.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct ConversationMeta {
     /// Visitor name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1387,8 +1751,9 @@ pub struct ConversationMeta {
 /// A conversation (session) between a visitor and the team.
 ///
 /// Schema `#/components/schemas/Conversation`.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct Conversation {
     /// Conversation identifier.
     pub session_id: String,
@@ -1458,11 +1823,43 @@ pub struct Conversation {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waiting_since: Option<u64>,
 }
+#[cfg(feature = "website-conversation")]
+impl Conversation {
+    /// Builds one from its required fields, in this order: `session_id`, `website_id`. The optional ones start left out, to be set afterwards.
+    pub fn new(session_id: String, website_id: String) -> Self {
+        Self {
+            session_id,
+            website_id,
+            inbox_id: ::std::default::Default::default(),
+            people_id: ::std::default::Default::default(),
+            state: ::std::default::Default::default(),
+            status: ::std::default::Default::default(),
+            is_verified: ::std::default::Default::default(),
+            is_blocked: ::std::default::Default::default(),
+            availability: ::std::default::Default::default(),
+            active: ::std::default::Default::default(),
+            last_message: ::std::default::Default::default(),
+            preview_message: ::std::default::Default::default(),
+            topic: ::std::default::Default::default(),
+            verifications: ::std::default::Default::default(),
+            participants: ::std::default::Default::default(),
+            mentions: ::std::default::Default::default(),
+            compose: ::std::default::Default::default(),
+            unread: ::std::default::Default::default(),
+            assigned: ::std::default::Default::default(),
+            meta: ::std::default::Default::default(),
+            created_at: ::std::default::Default::default(),
+            updated_at: ::std::default::Default::default(),
+            waiting_since: ::std::default::Default::default(),
+        }
+    }
+}
 /// One condition of a filter search.
 ///
 /// Schema `#/components/schemas/ConversationSearchFilter`.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct ConversationSearchFilter {
     /// Field to filter on, for example `meta.email`.
     pub criterion: String,
@@ -1473,11 +1870,29 @@ pub struct ConversationSearchFilter {
     /// Comparison operator, for example `eq` or `has`.
     pub operator: String,
 }
+#[cfg(feature = "website-conversation")]
+impl ConversationSearchFilter {
+    /// Builds one from its required fields, in this order: `criterion`, `query`, `model`, `operator`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        criterion: String,
+        query: Vec<String>,
+        model: String,
+        operator: String,
+    ) -> Self {
+        Self {
+            criterion,
+            query,
+            model,
+            operator,
+        }
+    }
+}
 /// Current routing assignment of a conversation.
 ///
 /// Schema `#/components/schemas/ConversationRoutingAssign`.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct ConversationRoutingAssign {
     /// The `assigned` property.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1486,8 +1901,9 @@ pub struct ConversationRoutingAssign {
 /// A co-browsing session of a conversation.
 ///
 /// Schema `#/components/schemas/ConversationBrowsing`.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct ConversationBrowsing {
     /// Browsing session identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1502,8 +1918,9 @@ pub struct ConversationBrowsing {
 /// Screen position used by co-browsing assistance.
 ///
 /// Schema `#/components/schemas/BrowsingAssistPoint`.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct BrowsingAssistPoint {
     /// Horizontal position in pixels.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1515,8 +1932,9 @@ pub struct BrowsingAssistPoint {
 /// An audio or video call session.
 ///
 /// Schema `#/components/schemas/ConversationCall`.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct ConversationCall {
     /// Call session identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1526,6 +1944,7 @@ pub struct ConversationCall {
 ///
 /// Schema `#/components/schemas/ConversationEvent`.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct ConversationEvent {
     /// Event label.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1543,8 +1962,9 @@ pub struct ConversationEvent {
 /// File exchanged in a conversation.
 ///
 /// Schema `#/components/schemas/ConversationFile`.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct ConversationFile {
     /// File name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1566,6 +1986,7 @@ pub struct ConversationFile {
 ///
 /// Schema `#/components/schemas/ConversationPage`.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct ConversationPage {
     /// Title of the page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1583,8 +2004,9 @@ pub struct ConversationPage {
 /// Unprocessed original of a message, such as a full e-mail.
 ///
 /// Schema `#/components/schemas/ConversationOriginal`.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct ConversationOriginal {
     /// Website identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1611,8 +2033,9 @@ pub struct ConversationOriginal {
 /// Links between a conversation and others.
 ///
 /// Schema `#/components/schemas/ConversationRelations`.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct ConversationRelations {
     /// Related conversations.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1621,8 +2044,9 @@ pub struct ConversationRelations {
 /// Acknowledgement of a widget action sent to a plugin.
 ///
 /// Schema `#/components/schemas/ConversationWidgetAction`.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct ConversationWidgetAction {
     /// Identifier to match the plugin answer with this action.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1634,8 +2058,9 @@ pub struct ConversationWidgetAction {
 /// Ask a plugin widget item to load its data.
 ///
 /// Schema `#/components/schemas/ConversationWidgetDataFetch`.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct ConversationWidgetDataFetch {
     /// Widget section identifier.
     pub section_id: String,
@@ -1647,11 +2072,28 @@ pub struct ConversationWidgetDataFetch {
     /// Plugin-defined data sent with the fetch request.
     pub data: ::serde_json::Map<String, ::serde_json::Value>,
 }
+#[cfg(feature = "website-conversation")]
+impl ConversationWidgetDataFetch {
+    /// Builds one from its required fields, in this order: `section_id`, `item_id`, `data`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        section_id: String,
+        item_id: String,
+        data: ::serde_json::Map<String, ::serde_json::Value>,
+    ) -> Self {
+        Self {
+            section_id,
+            item_id,
+            action: ::std::default::Default::default(),
+            data,
+        }
+    }
+}
 /// Submit an edited value of a plugin widget item.
 ///
 /// Schema `#/components/schemas/ConversationWidgetDataEdit`.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct ConversationWidgetDataEdit {
     /// Widget section identifier.
     pub section_id: String,
@@ -1663,11 +2105,24 @@ pub struct ConversationWidgetDataEdit {
     /// New value entered in the widget item.
     pub value: String,
 }
+#[cfg(feature = "website-conversation")]
+impl ConversationWidgetDataEdit {
+    /// Builds one from its required fields, in this order: `section_id`, `item_id`, `value`. The optional ones start left out, to be set afterwards.
+    pub fn new(section_id: String, item_id: String, value: String) -> Self {
+        Self {
+            section_id,
+            item_id,
+            action: ::std::default::Default::default(),
+            value,
+        }
+    }
+}
 /// Conversation held back as spam.
 ///
 /// Schema `#/components/schemas/ConversationSpam`.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct ConversationSpam {
     /// Spam identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1691,8 +2146,9 @@ pub struct ConversationSpam {
 /// Spam conversation together with its content.
 ///
 /// Schema `#/components/schemas/ConversationSpamContent`.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct ConversationSpamContent {
     /// Spam identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1719,8 +2175,9 @@ pub struct ConversationSpamContent {
 /// Segment suggested from existing conversations.
 ///
 /// Schema `#/components/schemas/ConversationSuggestedSegment`.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct ConversationSuggestedSegment {
     /// Segment name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1732,8 +2189,9 @@ pub struct ConversationSuggestedSegment {
 /// Custom data key suggested from existing conversations.
 ///
 /// Schema `#/components/schemas/ConversationSuggestedDataKey`.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct ConversationSuggestedDataKey {
     /// Data key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1749,6 +2207,7 @@ pub struct ConversationSuggestedDataKey {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum PlanBillPeriod {
     /// `monthly`.
     Monthly,
@@ -1812,6 +2271,7 @@ impl<'de> ::serde::Deserialize<'de> for PlanBillPeriod {
 ///
 /// Schema `#/components/schemas/PlanSubscription`.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct PlanSubscription {
     /// Plan identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1865,8 +2325,9 @@ pub struct PlanSubscription {
 /// A coupon that can be redeemed on a plan subscription.
 ///
 /// Schema `#/components/schemas/PlanSubscriptionCoupon`.
-#[cfg(feature = "plan-subscription")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "plan-subscription")]
 pub struct PlanSubscriptionCoupon {
     /// Coupon code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1884,8 +2345,9 @@ pub struct PlanSubscriptionCoupon {
 /// A plan offered by a plugin.
 ///
 /// Schema `#/components/schemas/PluginSubscriptionPlan`.
-#[cfg(any(feature = "internal", feature = "plugin-subscription"))]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(any(feature = "internal", feature = "plugin-subscription"))]
 pub struct PluginSubscriptionPlan {
     /// Plan identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1900,8 +2362,9 @@ pub struct PluginSubscriptionPlan {
 /// A plugin installed on a website: its marketplace entry and the state of the subscription.
 ///
 /// Schema `#/components/schemas/PluginSubscription`.
-#[cfg(feature = "plugin-subscription")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "plugin-subscription")]
 pub struct PluginSubscription {
     /// Plugin identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1978,8 +2441,9 @@ pub type PluginSettings = ::serde_json::Map<String, ::serde_json::Value>;
 /// The settings of a plugin for one website, with what is needed to edit them.
 ///
 /// Schema `#/components/schemas/PluginSubscriptionSettings`.
-#[cfg(feature = "plugin-subscription")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "plugin-subscription")]
 pub struct PluginSubscriptionSettings {
     /// Plugin identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2006,8 +2470,9 @@ pub struct PluginSubscriptionSettings {
 /// A signed statement of who is calling on behalf of a plugin.
 ///
 /// Schema `#/components/schemas/PluginAttestProvenance`.
-#[cfg(feature = "plugin-subscription")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "plugin-subscription")]
 pub struct PluginAttestProvenance {
     /// What the statement attests.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2022,8 +2487,9 @@ pub struct PluginAttestProvenance {
 /// A line of usage billed by a plugin: a number of units at a unit price.
 ///
 /// Schema `#/components/schemas/PluginUsageBill`.
-#[cfg(feature = "plugin-subscription")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "plugin-subscription")]
 pub struct PluginUsageBill {
     /// Label of the billed usage.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2038,8 +2504,9 @@ pub struct PluginUsageBill {
 /// A payload relayed to the plugin channel of a website.
 ///
 /// Schema `#/components/schemas/PluginChannelForward`.
-#[cfg(feature = "plugin-subscription")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "plugin-subscription")]
 pub struct PluginChannelForward {
     /// Namespace the payload belongs to, chosen by the plugin.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2054,8 +2521,9 @@ pub struct PluginChannelForward {
 /// A named event dispatched by a plugin.
 ///
 /// Schema `#/components/schemas/PluginEventDispatch`.
-#[cfg(feature = "plugin-subscription")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "plugin-subscription")]
 pub struct PluginEventDispatch {
     /// Event name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2067,8 +2535,9 @@ pub struct PluginEventDispatch {
 /// The plugin a token belongs to.
 ///
 /// Schema `#/components/schemas/PluginConnectAccount`.
-#[cfg(feature = "plugin-connect")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "plugin-connect")]
 pub struct PluginConnectAccount {
     /// Plugin identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2077,8 +2546,9 @@ pub struct PluginConnectAccount {
 /// A website where the connected plugin is installed.
 ///
 /// Schema `#/components/schemas/PluginConnectWebsite`.
-#[cfg(feature = "plugin-connect")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "plugin-connect")]
 pub struct PluginConnectWebsite {
     /// Website identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2102,10 +2572,11 @@ pub struct PluginConnectWebsite {
 /// WebSocket endpoint URLs.
 ///
 /// Schema `#/components/schemas/ConnectEndpointsSocket`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 #[cfg(
     any(feature = "internal", feature = "plugin-connect", feature = "website-connect")
 )]
-#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConnectEndpointsSocket {
     /// URL of the real-time (RTM) WebSocket endpoint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2117,10 +2588,11 @@ pub struct ConnectEndpointsSocket {
 /// Where to open real-time connections.
 ///
 /// Schema `#/components/schemas/ConnectEndpoints`.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 #[cfg(
     any(feature = "internal", feature = "plugin-connect", feature = "website-connect")
 )]
-#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConnectEndpoints {
     /// The `socket` property.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2136,6 +2608,7 @@ pub struct ConnectEndpoints {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 #[cfg(feature = "bucket")]
 pub enum BucketUrlNamespace {
     /// `upload`.
@@ -2231,6 +2704,7 @@ impl<'de> ::serde::Deserialize<'de> for BucketUrlNamespace {
 ///
 /// Schema `#/components/schemas/BucketUrlResource`.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct BucketUrlResource {
     /// Kind of resource, for example `website`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2242,8 +2716,9 @@ pub struct BucketUrlResource {
 /// A request for a signed upload URL.
 ///
 /// Schema `#/components/schemas/BucketUrlRequest`.
-#[cfg(feature = "bucket")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "bucket")]
 pub struct BucketUrlRequest {
     /// The `namespace` property.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2262,6 +2737,7 @@ pub struct BucketUrlRequest {
 ///
 /// Schema `#/components/schemas/BucketUrlGenerated`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct BucketUrlGenerated {
     /// Origin of the request.
     pub from: String,
@@ -2281,6 +2757,29 @@ pub struct BucketUrlGenerated {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing_ids: Option<Vec<String>>,
 }
+impl BucketUrlGenerated {
+    /// Builds one from its required fields, in this order: `from`, `id`, `identifier`, `resource`, `policy`, `type`, `url`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        from: String,
+        id: String,
+        identifier: String,
+        resource: crate::BucketUrlResource,
+        policy: crate::BucketUrlGeneratedPolicy,
+        r#type: String,
+        url: crate::BucketUrlGeneratedUrl,
+    ) -> Self {
+        Self {
+            from,
+            id,
+            identifier,
+            resource,
+            policy,
+            r#type,
+            url,
+            routing_ids: ::std::default::Default::default(),
+        }
+    }
+}
 /// Criteria of an animated image search. Both clients only know it as an opaque value (an object in Node, a JSON string in Go).
 ///
 /// Schema `#/components/schemas/MediaAnimationSearchQuery`.
@@ -2290,16 +2789,24 @@ pub type MediaAnimationSearchQuery = ::serde_json::Map<String, ::serde_json::Val
 ///
 /// Schema `#/components/schemas/MediaAnimation`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct MediaAnimation {
     /// MIME type of the image, for example `image/gif`.
     pub r#type: String,
     /// URL of the image.
     pub url: String,
 }
+impl MediaAnimation {
+    /// Builds one from its required fields, in this order: `type`, `url`. The optional ones start left out, to be set afterwards.
+    pub fn new(r#type: String, url: String) -> Self {
+        Self { r#type, url }
+    }
+}
 /// One page of animated image results, delivered as the real-time event `media:animation:listed` in answer to `listAnimationMedias`.
 ///
 /// Schema `#/components/schemas/MediaAnimationListed`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct MediaAnimationListed {
     /// List identifier given as `list_id`.
     pub id: i64,
@@ -2311,6 +2818,21 @@ pub struct MediaAnimationListed {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing_ids: Option<Vec<String>>,
 }
+impl MediaAnimationListed {
+    /// Builds one from its required fields, in this order: `id`, `identifier`, `results`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        id: i64,
+        identifier: String,
+        results: Vec<crate::MediaAnimation>,
+    ) -> Self {
+        Self {
+            id,
+            identifier,
+            results,
+            routing_ids: ::std::default::Default::default(),
+        }
+    }
+}
 /// Filter on the analytics records. Both clients leave its shape open.
 ///
 /// Schema `#/components/schemas/AnalyticsFilter`.
@@ -2319,19 +2841,28 @@ pub type AnalyticsFilter = ::serde_json::Map<String, ::serde_json::Value>;
 /// Hours of one weekday to take into account.
 ///
 /// Schema `#/components/schemas/AnalyticsDayHours`.
-#[cfg(feature = "website-analytics")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-analytics")]
 pub struct AnalyticsDayHours {
     /// Start hour, for example `09:00`.
     pub hour_from: String,
     /// End hour, for example `18:00`.
     pub hour_to: String,
 }
+#[cfg(feature = "website-analytics")]
+impl AnalyticsDayHours {
+    /// Builds one from its required fields, in this order: `hour_from`, `hour_to`. The optional ones start left out, to be set afterwards.
+    pub fn new(hour_from: String, hour_to: String) -> Self {
+        Self { hour_from, hour_to }
+    }
+}
 /// What to compute: a metric, its type and the date range, with optional split, filter and conditions.
 ///
 /// Schema `#/components/schemas/AnalyticsQuery`.
-#[cfg(feature = "website-analytics")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-analytics")]
 pub struct AnalyticsQuery {
     /// Metric to compute, for example `conversation`.
     pub metric: String,
@@ -2358,11 +2889,29 @@ pub struct AnalyticsQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_export: Option<bool>,
 }
+#[cfg(feature = "website-analytics")]
+impl AnalyticsQuery {
+    /// Builds one from its required fields, in this order: `metric`, `type`, `date`. The optional ones start left out, to be set afterwards.
+    pub fn new(metric: String, r#type: String, date: crate::AnalyticsQueryDate) -> Self {
+        Self {
+            metric,
+            r#type,
+            aggregator: ::std::default::Default::default(),
+            split_by: ::std::default::Default::default(),
+            filter: ::std::default::Default::default(),
+            date,
+            r#if: ::std::default::Default::default(),
+            then: ::std::default::Default::default(),
+            raw_export: ::std::default::Default::default(),
+        }
+    }
+}
 /// One data point of an analytics series.
 ///
 /// Schema `#/components/schemas/AnalyticsPoint`.
-#[cfg(feature = "website-analytics")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-analytics")]
 pub struct AnalyticsPoint {
     /// Period the point covers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2389,8 +2938,9 @@ pub struct AnalyticsPoint {
 /// The identity verification key of a website.
 ///
 /// Schema `#/components/schemas/VerifyKey`.
-#[cfg(feature = "website-verify")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-verify")]
 pub struct VerifyKey {
     /// Secret used to sign user identities (HMAC-SHA256).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2399,8 +2949,9 @@ pub struct VerifyKey {
 /// Identity verification settings of a website.
 ///
 /// Schema `#/components/schemas/VerifySettings`.
-#[cfg(feature = "website-verify")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-verify")]
 pub struct VerifySettings {
     /// Whether identity verification is on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2413,6 +2964,7 @@ pub struct VerifySettings {
 /// Decoding tries the shapes in order and keeps the first that fits.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[serde(untagged)]
+#[non_exhaustive]
 #[cfg(feature = "website-campaigns")]
 pub enum CampaignFilterValue {
     /// The `Bool` shape.
@@ -2425,8 +2977,9 @@ pub enum CampaignFilterValue {
 /// One condition selecting contacts, used for campaign recipients and for automated campaign checks.
 ///
 /// Schema `#/components/schemas/CampaignFilter`.
-#[cfg(feature = "website-campaigns")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-campaigns")]
 pub struct CampaignFilter {
     /// Model the criterion applies to, for example `people`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2444,8 +2997,9 @@ pub struct CampaignFilter {
 /// Operator a campaign is sent on behalf of.
 ///
 /// Schema `#/components/schemas/CampaignSender`.
-#[cfg(feature = "website-campaigns")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-campaigns")]
 pub struct CampaignSender {
     /// User identifier of the sending operator.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2454,8 +3008,9 @@ pub struct CampaignSender {
 /// Audience of a campaign.
 ///
 /// Schema `#/components/schemas/CampaignRecipients`.
-#[cfg(feature = "website-campaigns")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-campaigns")]
 pub struct CampaignRecipients {
     /// How the audience is chosen, for example `all`, `segment`, `people` or `filter`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2473,8 +3028,9 @@ pub struct CampaignRecipients {
 /// Trigger rules of an automated campaign.
 ///
 /// Schema `#/components/schemas/CampaignFlow`.
-#[cfg(feature = "website-campaigns")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-campaigns")]
 pub struct CampaignFlow {
     /// Name of the contact event that starts the campaign.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2495,8 +3051,9 @@ pub struct CampaignFlow {
 /// Delivery options of a campaign.
 ///
 /// Schema `#/components/schemas/CampaignOptions`.
-#[cfg(feature = "website-campaigns")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-campaigns")]
 pub struct CampaignOptions {
     /// Whether the message is shown in the chatbox.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2519,8 +3076,9 @@ pub struct CampaignOptions {
 /// Engagement counters of a campaign.
 ///
 /// Schema `#/components/schemas/CampaignStatistics`.
-#[cfg(feature = "website-campaigns")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-campaigns")]
 pub struct CampaignStatistics {
     /// How many recipients opened the message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2535,8 +3093,9 @@ pub struct CampaignStatistics {
 /// Summary of a campaign, as returned in campaign lists.
 ///
 /// Schema `#/components/schemas/CampaignExcerpt`.
-#[cfg(feature = "website-campaigns")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-campaigns")]
 pub struct CampaignExcerpt {
     /// Campaign identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2587,8 +3146,9 @@ pub struct CampaignExcerpt {
 /// A campaign with its audience, content, delivery options and statistics. Also the body used to save or update a campaign.
 ///
 /// Schema `#/components/schemas/Campaign`.
-#[cfg(feature = "website-campaigns")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-campaigns")]
 pub struct Campaign {
     /// Campaign identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2657,8 +3217,9 @@ pub struct Campaign {
 /// Public identity of a campaign recipient.
 ///
 /// Schema `#/components/schemas/CampaignRecipientPerson`.
-#[cfg(feature = "website-campaigns")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-campaigns")]
 pub struct CampaignRecipientPerson {
     /// Name of the contact.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2670,8 +3231,9 @@ pub struct CampaignRecipientPerson {
 /// A contact that a campaign targets.
 ///
 /// Schema `#/components/schemas/CampaignRecipient`.
-#[cfg(feature = "website-campaigns")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-campaigns")]
 pub struct CampaignRecipient {
     /// People identifier of the contact.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2689,8 +3251,9 @@ pub struct CampaignRecipient {
 /// Contact an engagement statistic belongs to.
 ///
 /// Schema `#/components/schemas/CampaignStatisticProfile`.
-#[cfg(feature = "website-campaigns")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-campaigns")]
 pub struct CampaignStatisticProfile {
     /// People identifier of the contact.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2705,8 +3268,9 @@ pub struct CampaignStatisticProfile {
 /// One engagement action recorded on a campaign (an open, a click, an unsubscription).
 ///
 /// Schema `#/components/schemas/CampaignStatistic`.
-#[cfg(feature = "website-campaigns")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-campaigns")]
 pub struct CampaignStatistic {
     /// Action recorded, for example `clicked`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2727,8 +3291,9 @@ pub struct CampaignStatistic {
 /// Summary of a campaign template, as returned in template lists.
 ///
 /// Schema `#/components/schemas/CampaignTemplateExcerpt`.
-#[cfg(feature = "website-campaigns")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-campaigns")]
 pub struct CampaignTemplateExcerpt {
     /// Template identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2752,8 +3317,9 @@ pub struct CampaignTemplateExcerpt {
 /// A campaign template with its content. Also the body used to save or update a template.
 ///
 /// Schema `#/components/schemas/CampaignTemplate`.
-#[cfg(feature = "website-campaigns")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-campaigns")]
 pub struct CampaignTemplate {
     /// Template identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2780,8 +3346,9 @@ pub struct CampaignTemplate {
 /// An operator (team member) of a website.
 ///
 /// Schema `#/components/schemas/Operator`.
-#[cfg(feature = "website-operator")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-operator")]
 pub struct Operator {
     /// User identifier of the operator.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2820,8 +3387,9 @@ pub struct Operator {
 /// One entry of the operator list of a website.
 ///
 /// Schema `#/components/schemas/OperatorMembership`.
-#[cfg(feature = "website-operator")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-operator")]
 pub struct OperatorMembership {
     /// Kind of entry, for example `operator`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2833,8 +3401,9 @@ pub struct OperatorMembership {
 /// An operator with the time of their last activity on the website.
 ///
 /// Schema `#/components/schemas/OperatorLastActive`.
-#[cfg(feature = "website-operator")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-operator")]
 pub struct OperatorLastActive {
     /// User identifier of the operator.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2852,19 +3421,28 @@ pub struct OperatorLastActive {
 /// Proof of identity of the user performing a sensitive change.
 ///
 /// Schema `#/components/schemas/OperatorVerify`.
-#[cfg(feature = "website-operator")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-operator")]
 pub struct OperatorVerify {
     /// Verification method, for example `password`.
     pub method: String,
     /// Secret matching the method, such as the account password.
     pub secret: String,
 }
+#[cfg(feature = "website-operator")]
+impl OperatorVerify {
+    /// Builds one from its required fields, in this order: `method`, `secret`. The optional ones start left out, to be set afterwards.
+    pub fn new(method: String, secret: String) -> Self {
+        Self { method, secret }
+    }
+}
 /// Invitation sent to an email address to join the website as an operator.
 ///
 /// Schema `#/components/schemas/OperatorInvitation`.
-#[cfg(feature = "website-operator")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-operator")]
 pub struct OperatorInvitation {
     /// Email address to invite.
     pub email: String,
@@ -2873,11 +3451,19 @@ pub struct OperatorInvitation {
     /// The `verify` property.
     pub verify: crate::OperatorVerify,
 }
+#[cfg(feature = "website-operator")]
+impl OperatorInvitation {
+    /// Builds one from its required fields, in this order: `email`, `role`, `verify`. The optional ones start left out, to be set afterwards.
+    pub fn new(email: String, role: String, verify: crate::OperatorVerify) -> Self {
+        Self { email, role, verify }
+    }
+}
 /// Call-to-action link added to an email.
 ///
 /// Schema `#/components/schemas/OperatorEmailTarget`.
-#[cfg(feature = "website-operator")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-operator")]
 pub struct OperatorEmailTarget {
     /// Text of the link.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2889,8 +3475,9 @@ pub struct OperatorEmailTarget {
 /// Email to send to operators of the website.
 ///
 /// Schema `#/components/schemas/OperatorEmail`.
-#[cfg(feature = "website-operator")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-operator")]
 pub struct OperatorEmail {
     /// Who receives the email, for example `owners`, `all` or `user`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2911,8 +3498,9 @@ pub struct OperatorEmail {
 /// A team: a named group of operators of the website. Also the body used to create or save a team.
 ///
 /// Schema `#/components/schemas/Team`.
-#[cfg(feature = "website-teams")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-teams")]
 pub struct Team {
     /// Team identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2936,8 +3524,9 @@ pub struct Team {
 /// One condition that files a conversation into an inbox.
 ///
 /// Schema `#/components/schemas/InboxCondition`.
-#[cfg(feature = "website-inbox")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-inbox")]
 pub struct InboxCondition {
     /// Model the criterion applies to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2955,8 +3544,9 @@ pub struct InboxCondition {
 /// An inbox: a filtered queue of conversations with its own members. Also the body used to create or save an inbox.
 ///
 /// Schema `#/components/schemas/Inbox`.
-#[cfg(feature = "website-inbox")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-inbox")]
 pub struct Inbox {
     /// Inbox identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2995,19 +3585,28 @@ pub struct Inbox {
 /// New position of one inbox.
 ///
 /// Schema `#/components/schemas/InboxOrder`.
-#[cfg(feature = "website-inbox")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-inbox")]
 pub struct InboxOrder {
     /// Inbox identifier.
     pub inbox_id: String,
     /// New position of the inbox.
     pub order: u16,
 }
+#[cfg(feature = "website-inbox")]
+impl InboxOrder {
+    /// Builds one from its required fields, in this order: `inbox_id`, `order`. The optional ones start left out, to be set afterwards.
+    pub fn new(inbox_id: String, order: u16) -> Self {
+        Self { inbox_id, order }
+    }
+}
 /// Availability of one operator of the website.
 ///
 /// Schema `#/components/schemas/AvailabilityOperator`.
-#[cfg(any(feature = "internal", feature = "website-availability"))]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(any(feature = "internal", feature = "website-availability"))]
 pub struct AvailabilityOperator {
     /// User identifier of the operator.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3022,8 +3621,9 @@ pub struct AvailabilityOperator {
 /// Availability of the website as a whole, as visitors see it.
 ///
 /// Schema `#/components/schemas/AvailabilityStatus`.
-#[cfg(feature = "website-availability")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-availability")]
 pub struct AvailabilityStatus {
     /// Availability, for example `online`, `away` or `offline`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3035,8 +3635,9 @@ pub struct AvailabilityStatus {
 /// Audit settings.
 ///
 /// Schema `#/components/schemas/WebsiteSettingsAudit`.
-#[cfg(feature = "website-settings")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-settings")]
 pub struct WebsiteSettingsAudit {
     /// Whether changes made by operators are recorded in an audit log.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3045,8 +3646,9 @@ pub struct WebsiteSettingsAudit {
 /// Public contact channels of the website, offered to visitors.
 ///
 /// Schema `#/components/schemas/WebsiteSettingsContact`.
-#[cfg(feature = "website-settings")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-settings")]
 pub struct WebsiteSettingsContact {
     /// Contact email address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3073,8 +3675,9 @@ pub struct WebsiteSettingsContact {
 /// Settings of the operator inbox.
 ///
 /// Schema `#/components/schemas/WebsiteSettingsInbox`.
-#[cfg(feature = "website-settings")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-settings")]
 pub struct WebsiteSettingsInbox {
     /// Whether only owners may delete conversations.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3089,8 +3692,9 @@ pub struct WebsiteSettingsInbox {
 /// Settings of the emails sent to visitors.
 ///
 /// Schema `#/components/schemas/WebsiteSettingsEmails`.
-#[cfg(feature = "website-settings")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-settings")]
 pub struct WebsiteSettingsEmails {
     /// Whether visitors are asked by email to rate the conversation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3111,8 +3715,9 @@ pub struct WebsiteSettingsEmails {
 /// Look and behaviour of the chatbox shown to visitors.
 ///
 /// Schema `#/components/schemas/WebsiteSettingsChatbox`.
-#[cfg(feature = "website-settings")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-settings")]
 pub struct WebsiteSettingsChatbox {
     /// Style of the chatbox launcher button, for example `default`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3244,8 +3849,9 @@ pub struct WebsiteSettingsChatbox {
 /// Settings of a website. Every part is optional, so the same shape serves as the body of a partial update.
 ///
 /// Schema `#/components/schemas/WebsiteSettings`.
-#[cfg(feature = "website-settings")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-settings")]
 pub struct WebsiteSettings {
     /// Website identifier (returned; not changed by an update).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3281,8 +3887,9 @@ pub struct WebsiteSettings {
 /// Help center (knowledge base) of a website.
 ///
 /// Schema `#/components/schemas/Helpdesk`.
-#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct Helpdesk {
     /// Name of the help center.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3294,8 +3901,9 @@ pub struct Helpdesk {
 /// Domains the help center is served on.
 ///
 /// Schema `#/components/schemas/HelpdeskDomain`.
-#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct HelpdeskDomain {
     /// Root domain that basic sub-domains live under.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3313,8 +3921,9 @@ pub struct HelpdeskDomain {
 /// DNS record to create for a custom help center domain.
 ///
 /// Schema `#/components/schemas/HelpdeskDomainSetupRecord`.
-#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct HelpdeskDomainSetupRecord {
     /// DNS record type, for example `CNAME`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3332,8 +3941,9 @@ pub struct HelpdeskDomainSetupRecord {
 /// Steps to point a custom domain at the help center.
 ///
 /// Schema `#/components/schemas/HelpdeskDomainSetupFlow`.
-#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct HelpdeskDomainSetupFlow {
     /// Custom domain the instructions are for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3349,6 +3959,7 @@ pub struct HelpdeskDomainSetupFlow {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 #[cfg(feature = "website-helpdesk")]
 pub enum HelpdeskContentType {
     /// `articles`.
@@ -3428,8 +4039,9 @@ impl<'de> ::serde::Deserialize<'de> for HelpdeskContentType {
 /// Amount of content of one kind in a locale.
 ///
 /// Schema `#/components/schemas/HelpdeskLocaleStatisticsCount`.
-#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct HelpdeskLocaleStatisticsCount {
     /// Number of pages.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3441,8 +4053,9 @@ pub struct HelpdeskLocaleStatisticsCount {
 /// Content counters of a locale, per content kind.
 ///
 /// Schema `#/components/schemas/HelpdeskLocaleStatistics`.
-#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct HelpdeskLocaleStatistics {
     /// The `articles` property.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3460,8 +4073,9 @@ pub struct HelpdeskLocaleStatistics {
 /// One language of the help center.
 ///
 /// Schema `#/components/schemas/HelpdeskLocale`.
-#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct HelpdeskLocale {
     /// Identifier of the locale.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3485,8 +4099,9 @@ pub struct HelpdeskLocale {
 /// Page a feedback was left on.
 ///
 /// Schema `#/components/schemas/HelpdeskFeedbackArticle`.
-#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct HelpdeskFeedbackArticle {
     /// Identifier of the page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3501,8 +4116,9 @@ pub struct HelpdeskFeedbackArticle {
 /// Geographic coordinates.
 ///
 /// Schema `#/components/schemas/HelpdeskFeedbackCoordinates`.
-#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct HelpdeskFeedbackCoordinates {
     /// Latitude in degrees.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3514,8 +4130,9 @@ pub struct HelpdeskFeedbackCoordinates {
 /// Where the reader was located.
 ///
 /// Schema `#/components/schemas/HelpdeskFeedbackGeolocation`.
-#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct HelpdeskFeedbackGeolocation {
     /// Country code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3533,8 +4150,9 @@ pub struct HelpdeskFeedbackGeolocation {
 /// Conversation of the reader who left the feedback, when known.
 ///
 /// Schema `#/components/schemas/HelpdeskFeedbackSession`.
-#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct HelpdeskFeedbackSession {
     /// Identifier of the conversation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3558,8 +4176,9 @@ pub struct HelpdeskFeedbackSession {
 /// Feedback left by a reader on a help center page.
 ///
 /// Schema `#/components/schemas/HelpdeskFeedback`.
-#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct HelpdeskFeedback {
     /// Rating given by the reader, for example `helpful` or `unhelpful`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3580,8 +4199,9 @@ pub struct HelpdeskFeedback {
 /// Totals of the ratings left by readers.
 ///
 /// Schema `#/components/schemas/HelpdeskFeedbackRatings`.
-#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct HelpdeskFeedbackRatings {
     /// Count of ratings per value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3590,8 +4210,9 @@ pub struct HelpdeskFeedbackRatings {
 /// Publication flags of a help center tree entry.
 ///
 /// Schema `#/components/schemas/HelpdeskTreeState`.
-#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct HelpdeskTreeState {
     /// Whether the entry is published.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3606,8 +4227,9 @@ pub struct HelpdeskTreeState {
 /// Descriptive data of a help center tree entry (page or folder).
 ///
 /// Schema `#/components/schemas/HelpdeskTreeMetadata`.
-#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct HelpdeskTreeMetadata {
     /// Format of the content, for example `markdown`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3634,8 +4256,9 @@ pub struct HelpdeskTreeMetadata {
 /// Body of a help center page.
 ///
 /// Schema `#/components/schemas/HelpdeskTreeContent`.
-#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct HelpdeskTreeContent {
     /// Text of the page, in the format given by its metadata.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3644,8 +4267,9 @@ pub struct HelpdeskTreeContent {
 /// Entry of the help center tree: a page, or a folder with children.
 ///
 /// Schema `#/components/schemas/HelpdeskTreeNode`.
-#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct HelpdeskTreeNode {
     /// Kind of entry, for example `folder` or `page`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3666,8 +4290,9 @@ pub struct HelpdeskTreeNode {
 /// Public page of a help center entry.
 ///
 /// Schema `#/components/schemas/HelpdeskTreePage`.
-#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct HelpdeskTreePage {
     /// Title shown on the page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3679,8 +4304,9 @@ pub struct HelpdeskTreePage {
 /// Change to apply to a tree path.
 ///
 /// Schema `#/components/schemas/HelpdeskTreePathUpdate`.
-#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct HelpdeskTreePathUpdate {
     /// What to do with the path, for example `move`.
     pub action: String,
@@ -3691,11 +4317,23 @@ pub struct HelpdeskTreePathUpdate {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub position: Option<u32>,
 }
+#[cfg(feature = "website-helpdesk")]
+impl HelpdeskTreePathUpdate {
+    /// Builds one from its required fields, in this order: `action`. The optional ones start left out, to be set afterwards.
+    pub fn new(action: String) -> Self {
+        Self {
+            action,
+            path: ::std::default::Default::default(),
+            position: ::std::default::Default::default(),
+        }
+    }
+}
 /// Published page of the help center, seen as an entity.
 ///
 /// Schema `#/components/schemas/HelpdeskPage`.
-#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct HelpdeskPage {
     /// Identifier of the page entity.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3713,8 +4351,9 @@ pub struct HelpdeskPage {
 /// File touched by a change of the help center history.
 ///
 /// Schema `#/components/schemas/HelpdeskHistoryChangeFile`.
-#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct HelpdeskHistoryChangeFile {
     /// What happened to the file, for example `modified`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3732,8 +4371,9 @@ pub struct HelpdeskHistoryChangeFile {
 /// One recorded change of the help center content.
 ///
 /// Schema `#/components/schemas/HelpdeskHistoryChange`.
-#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct HelpdeskHistoryChange {
     /// Identifier of the change.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3757,8 +4397,9 @@ pub struct HelpdeskHistoryChange {
 /// Help center to import content from.
 ///
 /// Schema `#/components/schemas/HelpdeskExternalImport`.
-#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct HelpdeskExternalImport {
     /// Address of the external help center to import.
     pub helpdesk_url: String,
@@ -3769,11 +4410,23 @@ pub struct HelpdeskExternalImport {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub other_locales: Option<Vec<String>>,
 }
+#[cfg(feature = "website-helpdesk")]
+impl HelpdeskExternalImport {
+    /// Builds one from its required fields, in this order: `helpdesk_url`. The optional ones start left out, to be set afterwards.
+    pub fn new(helpdesk_url: String) -> Self {
+        Self {
+            helpdesk_url,
+            detect_locales: ::std::default::Default::default(),
+            other_locales: ::std::default::Default::default(),
+        }
+    }
+}
 /// Redirection from an old help center path to a new target.
 ///
 /// Schema `#/components/schemas/HelpdeskRedirection`.
-#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct HelpdeskRedirection {
     /// Identifier of the redirection.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3794,8 +4447,9 @@ pub struct HelpdeskRedirection {
 /// Identifier of a new redirection.
 ///
 /// Schema `#/components/schemas/HelpdeskRedirectionNew`.
-#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct HelpdeskRedirectionNew {
     /// Identifier of the created redirection.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3804,8 +4458,9 @@ pub struct HelpdeskRedirectionNew {
 /// Settings of the help center; on update, only the fields sent are changed.
 ///
 /// Schema `#/components/schemas/HelpdeskSettings`.
-#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct HelpdeskSettings {
     /// Name of the help center.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3839,6 +4494,7 @@ pub struct HelpdeskSettings {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 #[cfg(feature = "website-helpdesk")]
 pub enum HelpdeskArticleStatus {
     /// `published`.
@@ -3912,6 +4568,7 @@ impl<'de> ::serde::Deserialize<'de> for HelpdeskArticleStatus {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 #[cfg(feature = "website-helpdesk")]
 pub enum HelpdeskArticleVisibility {
     /// `visible`.
@@ -3981,8 +4638,9 @@ impl<'de> ::serde::Deserialize<'de> for HelpdeskArticleVisibility {
 /// Article of the older (legacy) help center model, in one locale.
 ///
 /// Schema `#/components/schemas/HelpdeskArticle`.
-#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct HelpdeskArticle {
     /// Identifier of the article.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4029,8 +4687,9 @@ pub struct HelpdeskArticle {
 /// Identifier of a new legacy article.
 ///
 /// Schema `#/components/schemas/HelpdeskArticleNew`.
-#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct HelpdeskArticleNew {
     /// Identifier of the created article.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4039,8 +4698,9 @@ pub struct HelpdeskArticleNew {
 /// Translation of a legacy article in another locale.
 ///
 /// Schema `#/components/schemas/HelpdeskArticleAlternate`.
-#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct HelpdeskArticleAlternate {
     /// Language code of the translation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4052,8 +4712,9 @@ pub struct HelpdeskArticleAlternate {
 /// Outcome of publishing a legacy article.
 ///
 /// Schema `#/components/schemas/HelpdeskArticlePublish`.
-#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct HelpdeskArticlePublish {
     /// Public address of the published article.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4062,8 +4723,9 @@ pub struct HelpdeskArticlePublish {
 /// Category reference of the legacy model: a category and optionally one of its sections.
 ///
 /// Schema `#/components/schemas/HelpdeskCategory`.
-#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct HelpdeskCategory {
     /// Identifier of the category.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4075,8 +4737,9 @@ pub struct HelpdeskCategory {
 /// Identifier of a new legacy category.
 ///
 /// Schema `#/components/schemas/HelpdeskCategoryNew`.
-#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct HelpdeskCategoryNew {
     /// Identifier of the created category.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4085,8 +4748,9 @@ pub struct HelpdeskCategoryNew {
 /// Section of a legacy category.
 ///
 /// Schema `#/components/schemas/HelpdeskSection`.
-#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct HelpdeskSection {
     /// Identifier of the section.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4107,8 +4771,9 @@ pub struct HelpdeskSection {
 /// Identifier of a new legacy section.
 ///
 /// Schema `#/components/schemas/HelpdeskSectionNew`.
-#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct HelpdeskSectionNew {
     /// Identifier of the created section.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4122,6 +4787,7 @@ pub type PeopleSegments = Vec<String>;
 ///
 /// Schema `#/components/schemas/PeopleGeolocation`.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct PeopleGeolocation {
     /// Country code (ISO 3166-1 alpha-2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4140,6 +4806,7 @@ pub struct PeopleGeolocation {
 ///
 /// Schema `#/components/schemas/PeopleSocialProfile`.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct PeopleSocialProfile {
     /// Service the account belongs to, for example `linkedin` or `twitter`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4155,6 +4822,7 @@ pub struct PeopleSocialProfile {
 ///
 /// Schema `#/components/schemas/PeopleEmployment`.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct PeopleEmployment {
     /// Employer name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4176,6 +4844,7 @@ pub struct PeopleEmployment {
 ///
 /// Schema `#/components/schemas/PeopleProfilePerson`.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct PeopleProfilePerson {
     /// Full name shown for the contact.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4218,6 +4887,7 @@ pub struct PeopleProfilePerson {
 ///
 /// Schema `#/components/schemas/PeopleCompanyMetrics`.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct PeopleCompanyMetrics {
     /// Number of employees.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4236,6 +4906,7 @@ pub struct PeopleCompanyMetrics {
 ///
 /// Schema `#/components/schemas/PeopleProfileCompany`.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct PeopleProfileCompany {
     /// Company name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4275,6 +4946,7 @@ pub struct PeopleProfileCompany {
 ///
 /// Schema `#/components/schemas/PeopleProfileActive`.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct PeopleProfileActive {
     /// Whether the contact is online right now.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4287,6 +4959,7 @@ pub struct PeopleProfileActive {
 ///
 /// Schema `#/components/schemas/PeopleProfile`.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct PeopleProfile {
     /// Identifier of the profile.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4322,8 +4995,9 @@ pub struct PeopleProfile {
 /// Contact card sent to create, replace or update a profile. Every field is optional; which ones are kept or cleared depends on the route.
 ///
 /// Schema `#/components/schemas/PeopleProfileUpdate`.
-#[cfg(feature = "website-people")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-people")]
 pub struct PeopleProfileUpdate {
     /// E-mail address of the contact.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4347,8 +5021,9 @@ pub struct PeopleProfileUpdate {
 /// Profile created by the request.
 ///
 /// Schema `#/components/schemas/PeopleProfileNew`.
-#[cfg(feature = "website-people")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-people")]
 pub struct PeopleProfileNew {
     /// Identifier of the new profile.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4357,8 +5032,9 @@ pub struct PeopleProfileNew {
 /// Where to read a CSV file of contacts and how to map its columns.
 ///
 /// Schema `#/components/schemas/PeopleProfileImportSetup`.
-#[cfg(feature = "website-people")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-people")]
 pub struct PeopleProfileImportSetup {
     /// URL of the CSV file to import (usually a file uploaded to Crisp storage).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4373,8 +5049,9 @@ pub struct PeopleProfileImportSetup {
 /// Import job that was started.
 ///
 /// Schema `#/components/schemas/PeopleProfileImport`.
-#[cfg(feature = "website-people")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-people")]
 pub struct PeopleProfileImport {
     /// Identifier of the import job. Only the Go client reads it; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4383,8 +5060,9 @@ pub struct PeopleProfileImport {
 /// Custom event on the timeline of a contact.
 ///
 /// Schema `#/components/schemas/PeopleEvent`.
-#[cfg(feature = "website-people")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-people")]
 pub struct PeopleEvent {
     /// Event label, for example `Added item to basket`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4402,8 +5080,9 @@ pub struct PeopleEvent {
 /// Custom data of a contact profile, held under the `data` key.
 ///
 /// Schema `#/components/schemas/PeopleData`.
-#[cfg(feature = "website-people")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-people")]
 pub struct PeopleData {
     /// The `data` property.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4412,8 +5091,9 @@ pub struct PeopleData {
 /// E-mail subscription status of a contact.
 ///
 /// Schema `#/components/schemas/PeopleSubscription`.
-#[cfg(feature = "website-people")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-people")]
 pub struct PeopleSubscription {
     /// Whether the contact accepts e-mails (such as campaigns) from the website.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4422,8 +5102,9 @@ pub struct PeopleSubscription {
 /// Campaign a contact took part in.
 ///
 /// Schema `#/components/schemas/PeopleCampaign`.
-#[cfg(feature = "website-people")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-people")]
 pub struct PeopleCampaign {
     /// Campaign identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4453,8 +5134,9 @@ pub struct PeopleCampaign {
 /// Figures about the contact profiles of a website.
 ///
 /// Schema `#/components/schemas/PeopleStatistics`.
-#[cfg(feature = "website-people")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-people")]
 pub struct PeopleStatistics {
     /// Number of contact profiles.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4463,8 +5145,9 @@ pub struct PeopleStatistics {
 /// Segment in use on contact profiles.
 ///
 /// Schema `#/components/schemas/PeopleSuggestedSegment`.
-#[cfg(feature = "website-people")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-people")]
 pub struct PeopleSuggestedSegment {
     /// Segment name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4476,8 +5159,9 @@ pub struct PeopleSuggestedSegment {
 /// Custom data key in use on contact profiles.
 ///
 /// Schema `#/components/schemas/PeopleSuggestedDataKey`.
-#[cfg(feature = "website-people")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-people")]
 pub struct PeopleSuggestedDataKey {
     /// Data key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4489,8 +5173,9 @@ pub struct PeopleSuggestedDataKey {
 /// Event label in use on contact timelines.
 ///
 /// Schema `#/components/schemas/PeopleSuggestedEvent`.
-#[cfg(feature = "website-people")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-people")]
 pub struct PeopleSuggestedEvent {
     /// Event label.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4502,8 +5187,9 @@ pub struct PeopleSuggestedEvent {
 /// One condition of a contact profile search.
 ///
 /// Schema `#/components/schemas/PeopleSearchFilter`.
-#[cfg(any(feature = "website-batch", feature = "website-people"))]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(any(feature = "website-batch", feature = "website-people"))]
 pub struct PeopleSearchFilter {
     /// Model the criterion belongs to, for example `people`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4521,8 +5207,9 @@ pub struct PeopleSearchFilter {
 /// Structured search selecting contact profiles.
 ///
 /// Schema `#/components/schemas/PeopleSearch`.
-#[cfg(feature = "website-batch")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-batch")]
 pub struct PeopleSearch {
     /// Conditions a profile must meet.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4534,8 +5221,9 @@ pub struct PeopleSearch {
 /// Contact profiles a batch operation applies to: listed by identifier, or matched by a search.
 ///
 /// Schema `#/components/schemas/BatchPeopleSelection`.
-#[cfg(feature = "website-batch")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-batch")]
 pub struct BatchPeopleSelection {
     /// Profiles to act on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4547,8 +5235,9 @@ pub struct BatchPeopleSelection {
 /// Conversations a batch operation applies to: the listed sessions, or the conversations of an inbox.
 ///
 /// Schema `#/components/schemas/BatchConversationsSelection`.
-#[cfg(feature = "website-batch")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-batch")]
 pub struct BatchConversationsSelection {
     /// Only act on conversations of this inbox.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4560,61 +5249,105 @@ pub struct BatchConversationsSelection {
 /// Custom data to write on several conversations.
 ///
 /// Schema `#/components/schemas/BatchConversationsData`.
-#[cfg(feature = "website-batch")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-batch")]
 pub struct BatchConversationsData {
     /// Conversations to update.
     pub sessions: Vec<String>,
     /// The `data` property.
     pub data: crate::CustomData,
 }
+#[cfg(feature = "website-batch")]
+impl BatchConversationsData {
+    /// Builds one from its required fields, in this order: `sessions`, `data`. The optional ones start left out, to be set afterwards.
+    pub fn new(sessions: Vec<String>, data: crate::CustomData) -> Self {
+        Self { sessions, data }
+    }
+}
 /// Custom data to write on several contact profiles.
 ///
 /// Schema `#/components/schemas/BatchPeopleData`.
-#[cfg(feature = "website-batch")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-batch")]
 pub struct BatchPeopleData {
     /// The `people` property.
     pub people: crate::BatchPeopleSelection,
     /// The `data` property.
     pub data: crate::CustomData,
 }
+#[cfg(feature = "website-batch")]
+impl BatchPeopleData {
+    /// Builds one from its required fields, in this order: `people`, `data`. The optional ones start left out, to be set afterwards.
+    pub fn new(people: crate::BatchPeopleSelection, data: crate::CustomData) -> Self {
+        Self { people, data }
+    }
+}
 /// Segments to set on several conversations.
 ///
 /// Schema `#/components/schemas/BatchConversationsSegments`.
-#[cfg(feature = "website-batch")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-batch")]
 pub struct BatchConversationsSegments {
     /// Conversations to update.
     pub sessions: Vec<String>,
     /// Segments to apply.
     pub segments: Vec<String>,
 }
+#[cfg(feature = "website-batch")]
+impl BatchConversationsSegments {
+    /// Builds one from its required fields, in this order: `sessions`, `segments`. The optional ones start left out, to be set afterwards.
+    pub fn new(sessions: Vec<String>, segments: Vec<String>) -> Self {
+        Self { sessions, segments }
+    }
+}
 /// Segments to set on several contact profiles.
 ///
 /// Schema `#/components/schemas/BatchPeopleSegments`.
-#[cfg(feature = "website-batch")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-batch")]
 pub struct BatchPeopleSegments {
     /// The `people` property.
     pub people: crate::BatchPeopleSelection,
     /// The `segments` property.
     pub segments: crate::PeopleSegments,
 }
+#[cfg(feature = "website-batch")]
+impl BatchPeopleSegments {
+    /// Builds one from its required fields, in this order: `people`, `segments`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        people: crate::BatchPeopleSelection,
+        segments: crate::PeopleSegments,
+    ) -> Self {
+        Self { people, segments }
+    }
+}
 /// Contact profiles to remove.
 ///
 /// Schema `#/components/schemas/BatchPeopleRemove`.
-#[cfg(feature = "website-batch")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-batch")]
 pub struct BatchPeopleRemove {
     /// The `people` property.
     pub people: crate::BatchPeopleSelection,
 }
+#[cfg(feature = "website-batch")]
+impl BatchPeopleRemove {
+    /// Builds one from its required fields, in this order: `people`. The optional ones start left out, to be set afterwards.
+    pub fn new(people: crate::BatchPeopleSelection) -> Self {
+        Self { people }
+    }
+}
 /// Page the visitor is looking at.
 ///
 /// Schema `#/components/schemas/VisitorLastPage`.
-#[cfg(feature = "website-visitors")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-visitors")]
 pub struct VisitorLastPage {
     /// Title of the page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4626,8 +5359,9 @@ pub struct VisitorLastPage {
 /// Location guessed from the visitor IP address.
 ///
 /// Schema `#/components/schemas/VisitorGeolocation`.
-#[cfg(feature = "website-visitors")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-visitors")]
 pub struct VisitorGeolocation {
     /// Approximate position.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4645,8 +5379,9 @@ pub struct VisitorGeolocation {
 /// How many visitors are on the website.
 ///
 /// Schema `#/components/schemas/VisitorCount`.
-#[cfg(feature = "website-visitors")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-visitors")]
 pub struct VisitorCount {
     /// Visitors currently on the website.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4661,8 +5396,9 @@ pub struct VisitorCount {
 /// A visitor currently browsing the website.
 ///
 /// Schema `#/components/schemas/Visitor`.
-#[cfg(feature = "website-visitors")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-visitors")]
 pub struct Visitor {
     /// Conversation session of the visitor.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4707,8 +5443,9 @@ pub struct Visitor {
 /// Visitor shown at a map point.
 ///
 /// Schema `#/components/schemas/VisitorMapSession`.
-#[cfg(feature = "website-visitors")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-visitors")]
 pub struct VisitorMapSession {
     /// Conversation session of the visitor.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4744,8 +5481,9 @@ pub struct VisitorMapSession {
 /// Group of visitors at one place on the map.
 ///
 /// Schema `#/components/schemas/VisitorMapPoint`.
-#[cfg(feature = "website-visitors")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-visitors")]
 pub struct VisitorMapPoint {
     /// Visitors at this place.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4757,8 +5495,9 @@ pub struct VisitorMapPoint {
 /// Number of visitors blocked by a rule.
 ///
 /// Schema `#/components/schemas/VisitorBlockedCount`.
-#[cfg(feature = "website-visitors")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-visitors")]
 pub struct VisitorBlockedCount {
     /// Rule list the count belongs to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4770,8 +5509,9 @@ pub struct VisitorBlockedCount {
 /// Session bound to a visitor token.
 ///
 /// Schema `#/components/schemas/VisitorToken`.
-#[cfg(feature = "website-visitors")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-visitors")]
 pub struct VisitorToken {
     /// Conversation session identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4780,8 +5520,9 @@ pub struct VisitorToken {
 /// Answer snippet: a ready-made answer that the AI assistant can draw on.
 ///
 /// Schema `#/components/schemas/SnippetAnswer`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct SnippetAnswer {
     /// Identifier of the answer snippet.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4809,6 +5550,7 @@ pub struct SnippetAnswer {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 #[cfg(feature = "internal")]
 pub enum SnippetCrawlState {
     /// `inactive`.
@@ -4888,8 +5630,9 @@ impl<'de> ::serde::Deserialize<'de> for SnippetCrawlState {
 /// Where the crawl of a webpage domain or page stands.
 ///
 /// Schema `#/components/schemas/SnippetCrawlStatus`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct SnippetCrawlStatus {
     /// The `state` property.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4901,8 +5644,9 @@ pub struct SnippetCrawlStatus {
 /// Webpage domain snippet: a website whose pages Crisp crawls and indexes as knowledge.
 ///
 /// Schema `#/components/schemas/SnippetWebpageDomain`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct SnippetWebpageDomain {
     /// Identifier of the webpage domain snippet.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4920,8 +5664,9 @@ pub struct SnippetWebpageDomain {
 /// Page snippet: one crawled page of a webpage domain.
 ///
 /// Schema `#/components/schemas/SnippetWebpagePage`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct SnippetWebpagePage {
     /// Identifier of the page snippet.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4948,8 +5693,9 @@ pub struct SnippetWebpagePage {
 /// Text extracted from a crawled page.
 ///
 /// Schema `#/components/schemas/SnippetWebpagePageContent`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct SnippetWebpagePageContent {
     /// Document title of the page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4961,8 +5707,9 @@ pub struct SnippetWebpagePageContent {
 /// Overlay search snippet: a saved search query offered in the overlay.
 ///
 /// Schema `#/components/schemas/SnippetOverlaySearch`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct SnippetOverlaySearch {
     /// Identifier of the overlay search snippet.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4981,6 +5728,7 @@ pub struct SnippetOverlaySearch {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 #[cfg(feature = "internal")]
 pub enum SnippetOverlayCategoryColor {
     /// `blue`.
@@ -5085,8 +5833,9 @@ impl<'de> ::serde::Deserialize<'de> for SnippetOverlayCategoryColor {
 /// Overlay category snippet: a named, colored category shown in the overlay.
 ///
 /// Schema `#/components/schemas/SnippetOverlayCategory`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct SnippetOverlayCategory {
     /// Identifier of the overlay category snippet.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -5104,8 +5853,9 @@ pub struct SnippetOverlayCategory {
 /// Status page of a website.
 ///
 /// Schema `#/components/schemas/StatusPage`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct StatusPage {
     /// Name of the status page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -5117,8 +5867,9 @@ pub struct StatusPage {
 /// Service shown on the status page; it groups the nodes whose health is monitored.
 ///
 /// Schema `#/components/schemas/StatusPageService`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct StatusPageService {
     /// Identifier of the service.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -5143,6 +5894,7 @@ pub struct StatusPageService {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 #[cfg(feature = "internal")]
 pub enum StatusPageNodeMode {
     /// `poll`.
@@ -5217,8 +5969,9 @@ impl<'de> ::serde::Deserialize<'de> for StatusPageNodeMode {
 /// HTTP probe settings of a node, used in poll or local mode when the replicas are `http://` or `https://` addresses.
 ///
 /// Schema `#/components/schemas/StatusPageServiceNodeHttp`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct StatusPageServiceNodeHttp {
     /// Checks on the HTTP status code of the answer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -5230,8 +5983,9 @@ pub struct StatusPageServiceNodeHttp {
 /// HTTP probe settings to store on a node; each check object sent must be complete.
 ///
 /// Schema `#/components/schemas/StatusPageServiceNodeHttpUpdate`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct StatusPageServiceNodeHttpUpdate {
     /// Checks on the HTTP status code of the answer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -5243,8 +5997,9 @@ pub struct StatusPageServiceNodeHttpUpdate {
 /// Node of a status page service: one monitored component, made of one or more replicas.
 ///
 /// Schema `#/components/schemas/StatusPageServiceNode`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct StatusPageServiceNode {
     /// Identifier of the node.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -5278,6 +6033,7 @@ pub struct StatusPageServiceNode {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum StatusPageReplicaHealth {
     /// `healthy`.
     Healthy,
@@ -5345,8 +6101,9 @@ impl<'de> ::serde::Deserialize<'de> for StatusPageReplicaHealth {
 /// Announcement displayed on top of the status page.
 ///
 /// Schema `#/components/schemas/StatusPageAnnouncement`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct StatusPageAnnouncement {
     /// Title of the announcement.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -5369,8 +6126,9 @@ pub struct StatusPageAnnouncement {
 /// Settings of the status page; on update, only the fields sent are changed.
 ///
 /// Schema `#/components/schemas/StatusPageSettings`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct StatusPageSettings {
     /// Name of the status page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -5394,8 +6152,9 @@ pub struct StatusPageSettings {
 /// Domains the status page is served on.
 ///
 /// Schema `#/components/schemas/StatusPageDomain`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct StatusPageDomain {
     /// Root domain that every basic status page sub-domain lives under.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -5417,6 +6176,7 @@ pub struct StatusPageDomain {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 #[cfg(feature = "internal")]
 pub enum StatusPageDnsRecordType {
     /// `a`.
@@ -5506,8 +6266,9 @@ impl<'de> ::serde::Deserialize<'de> for StatusPageDnsRecordType {
 /// DNS record to create for a custom status page domain.
 ///
 /// Schema `#/components/schemas/StatusPageDomainSetupRecord`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct StatusPageDomainSetupRecord {
     /// The `type` property.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -5525,8 +6286,9 @@ pub struct StatusPageDomainSetupRecord {
 /// Steps to point a custom domain at the status page.
 ///
 /// Schema `#/components/schemas/StatusPageDomainSetupFlow`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct StatusPageDomainSetupFlow {
     /// Custom domain the steps are for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -5538,8 +6300,9 @@ pub struct StatusPageDomainSetupFlow {
 /// Secret token used by the Crisp Status reporter libraries to push node health.
 ///
 /// Schema `#/components/schemas/StatusPageReporterToken`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct StatusPageReporterToken {
     /// The reporter token; keep it secret.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -5548,8 +6311,9 @@ pub struct StatusPageReporterToken {
 /// Whether an email address receives campaign emails.
 ///
 /// Schema `#/components/schemas/EmailSubscriptionStatus`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct EmailSubscriptionStatus {
     /// True when the address is subscribed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -5558,11 +6322,19 @@ pub struct EmailSubscriptionStatus {
 /// New subscription status of an email address.
 ///
 /// Schema `#/components/schemas/EmailSubscriptionUpdate`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct EmailSubscriptionUpdate {
     /// True to subscribe the address again, false to unsubscribe it.
     pub subscribed: bool,
+}
+#[cfg(feature = "internal")]
+impl EmailSubscriptionUpdate {
+    /// Builds one from its required fields, in this order: `subscribed`. The optional ones start left out, to be set afterwards.
+    pub fn new(subscribed: bool) -> Self {
+        Self { subscribed }
+    }
 }
 /// Availability of an operator.
 ///
@@ -5571,6 +6343,7 @@ pub struct EmailSubscriptionUpdate {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum UserAvailabilityType {
     /// `online`.
     Online,
@@ -5638,19 +6411,31 @@ impl<'de> ::serde::Deserialize<'de> for UserAvailabilityType {
 /// Availability to advertise and how long it lasts.
 ///
 /// Schema `#/components/schemas/UserAvailabilityUpdate`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UserAvailabilityUpdate {
     /// The `type` property.
     pub r#type: crate::UserAvailabilityType,
     /// Validity of the availability.
     pub time: crate::UserAvailabilityUpdateTime,
 }
+#[cfg(feature = "internal")]
+impl UserAvailabilityUpdate {
+    /// Builds one from its required fields, in this order: `type`, `time`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        r#type: crate::UserAvailabilityType,
+        time: crate::UserAvailabilityUpdateTime,
+    ) -> Self {
+        Self { r#type, time }
+    }
+}
 /// Availability of the operator as visitors see it, after schedule and presence options apply.
 ///
 /// Schema `#/components/schemas/UserAvailabilityStatus`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UserAvailabilityStatus {
     /// User identifier of the operator.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -5662,8 +6447,9 @@ pub struct UserAvailabilityStatus {
 /// The operator account of the current session.
 ///
 /// Schema `#/components/schemas/UserAccount`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UserAccount {
     /// User identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -5672,8 +6458,9 @@ pub struct UserAccount {
 /// Signup details of a new operator account.
 ///
 /// Schema `#/components/schemas/UserAccountNew`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UserAccountNew {
     /// Email address of the new operator.
     pub email: String,
@@ -5692,14 +6479,43 @@ pub struct UserAccountNew {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locale: Option<String>,
 }
+#[cfg(feature = "internal")]
+impl UserAccountNew {
+    /// Builds one from its required fields, in this order: `email`, `password`, `first_name`, `last_name`, `signature`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        email: String,
+        password: String,
+        first_name: String,
+        last_name: String,
+        signature: String,
+    ) -> Self {
+        Self {
+            email,
+            password,
+            first_name,
+            last_name,
+            signature,
+            affiliates_id: ::std::default::Default::default(),
+            locale: ::std::default::Default::default(),
+        }
+    }
+}
 /// The current account password, sent again to confirm a sensitive change.
 ///
 /// Schema `#/components/schemas/UserAccountVerify`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UserAccountVerify {
     /// Current password of the account.
     pub verify: String,
+}
+#[cfg(feature = "internal")]
+impl UserAccountVerify {
+    /// Builds one from its required fields, in this order: `verify`. The optional ones start left out, to be set afterwards.
+    pub fn new(verify: String) -> Self {
+        Self { verify }
+    }
 }
 /// Network or service behind a payment method.
 ///
@@ -5708,6 +6524,7 @@ pub struct UserAccountVerify {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 #[cfg(feature = "internal")]
 pub enum UserBillingCardProvider {
     /// `default`.
@@ -5837,8 +6654,9 @@ impl<'de> ::serde::Deserialize<'de> for UserBillingCardProvider {
 /// A website paid for by a payment method.
 ///
 /// Schema `#/components/schemas/UserBillingLinkedWebsite`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UserBillingLinkedWebsite {
     /// Website identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -5853,8 +6671,9 @@ pub struct UserBillingLinkedWebsite {
 /// A payment method saved on the operator account. Only a masked preview of the card number is kept.
 ///
 /// Schema `#/components/schemas/UserBillingCard`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UserBillingCard {
     /// User identifier of the owner; only given when a single payment method is fetched.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -5911,8 +6730,9 @@ pub struct UserBillingCard {
 /// The payment methods saved on the operator account.
 ///
 /// Schema `#/components/schemas/UserBillingMethods`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UserBillingMethods {
     /// User identifier of the owner.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -5924,19 +6744,28 @@ pub struct UserBillingMethods {
 /// Expiry month and year of a card.
 ///
 /// Schema `#/components/schemas/UserBillingCardExpiration`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UserBillingCardExpiration {
     /// Expiry month on two digits (`01` to `12`).
     pub month: String,
     /// Expiry year.
     pub year: String,
 }
+#[cfg(feature = "internal")]
+impl UserBillingCardExpiration {
+    /// Builds one from its required fields, in this order: `month`, `year`. The optional ones start left out, to be set afterwards.
+    pub fn new(month: String, year: String) -> Self {
+        Self { month, year }
+    }
+}
 /// A credit card to save on the operator account.
 ///
 /// Schema `#/components/schemas/UserBillingCardNew`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UserBillingCardNew {
     /// Cardholder name as printed on the card.
     pub name_on_card: String,
@@ -5960,11 +6789,36 @@ pub struct UserBillingCardNew {
     /// The `expiration_date` property.
     pub expiration_date: crate::UserBillingCardExpiration,
 }
+#[cfg(feature = "internal")]
+impl UserBillingCardNew {
+    /// Builds one from its required fields, in this order: `name_on_card`, `address`, `country`, `card_number`, `security_code`, `expiration_date`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        name_on_card: String,
+        address: String,
+        country: String,
+        card_number: String,
+        security_code: String,
+        expiration_date: crate::UserBillingCardExpiration,
+    ) -> Self {
+        Self {
+            name_on_card,
+            address,
+            country,
+            information: ::std::default::Default::default(),
+            tax_identifier: ::std::default::Default::default(),
+            invoice_email: ::std::default::Default::default(),
+            card_number,
+            security_code,
+            expiration_date,
+        }
+    }
+}
 /// Cardholder and invoicing details to change on a payment method; fields left out are kept.
 ///
 /// Schema `#/components/schemas/UserBillingCardUpdate`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UserBillingCardUpdate {
     /// Cardholder name as printed on the card.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -5988,17 +6842,26 @@ pub struct UserBillingCardUpdate {
 /// External service to link a payment method through.
 ///
 /// Schema `#/components/schemas/UserBillingLinkRequest`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UserBillingLinkRequest {
     /// `paypal` for a PayPal agreement, `stripe` to finish setting up (for example with 3D Secure) a card that was just added.
     pub service: crate::UserBillingLinkRequestService,
 }
+#[cfg(feature = "internal")]
+impl UserBillingLinkRequest {
+    /// Builds one from its required fields, in this order: `service`. The optional ones start left out, to be set afterwards.
+    pub fn new(service: crate::UserBillingLinkRequestService) -> Self {
+        Self { service }
+    }
+}
 /// A paid limit raise (such as extra seats) on an invoice.
 ///
 /// Schema `#/components/schemas/UserBillingInvoiceLimit`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UserBillingInvoiceLimit {
     /// Limit identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -6016,8 +6879,9 @@ pub struct UserBillingInvoiceLimit {
 /// A plugin or plan paid for on an invoice.
 ///
 /// Schema `#/components/schemas/UserBillingInvoicePlugin`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UserBillingInvoicePlugin {
     /// Plugin identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -6035,8 +6899,9 @@ pub struct UserBillingInvoicePlugin {
 /// The share of an invoice that belongs to one website.
 ///
 /// Schema `#/components/schemas/UserBillingInvoicePart`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UserBillingInvoicePart {
     /// Website identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -6057,8 +6922,9 @@ pub struct UserBillingInvoicePart {
 /// The amounts an invoice is made of.
 ///
 /// Schema `#/components/schemas/UserBillingInvoiceDetails`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UserBillingInvoiceDetails {
     /// Invoice identifier at the payment processor.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -6073,8 +6939,9 @@ pub struct UserBillingInvoiceDetails {
 /// Payment state of an invoice.
 ///
 /// Schema `#/components/schemas/UserBillingInvoicePayment`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UserBillingInvoicePayment {
     /// Whether the invoice has been paid.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -6086,8 +6953,9 @@ pub struct UserBillingInvoicePayment {
 /// An invoice charged to a payment method.
 ///
 /// Schema `#/components/schemas/UserBillingInvoice`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UserBillingInvoice {
     /// Invoice identifier (its reference number).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -6111,8 +6979,9 @@ pub struct UserBillingInvoice {
 /// Where a page of invoices sits in the whole list.
 ///
 /// Schema `#/components/schemas/UserBillingInvoicePaging`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UserBillingInvoicePaging {
     /// Positions of the first and last invoices of the page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -6127,8 +6996,9 @@ pub struct UserBillingInvoicePaging {
 /// One page of invoices.
 ///
 /// Schema `#/components/schemas/UserBillingInvoiceList`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UserBillingInvoiceList {
     /// The invoices of the page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -6140,8 +7010,9 @@ pub struct UserBillingInvoiceList {
 /// Which notifications the operator receives.
 ///
 /// Schema `#/components/schemas/UserNotificationSettings`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UserNotificationSettings {
     /// User identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -6177,8 +7048,9 @@ pub struct UserNotificationSettings {
 /// Notification settings to change; settings left out are kept.
 ///
 /// Schema `#/components/schemas/UserNotificationSettingsUpdate`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UserNotificationSettingsUpdate {
     /// Turn every notification off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -6211,17 +7083,26 @@ pub struct UserNotificationSettingsUpdate {
 /// A push notification device key to register.
 ///
 /// Schema `#/components/schemas/UserNotificationProviderNew`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UserNotificationProviderNew {
     /// Device key issued by the push service (FCM, APNs or another).
     pub notification_id: String,
 }
+#[cfg(feature = "internal")]
+impl UserNotificationProviderNew {
+    /// Builds one from its required fields, in this order: `notification_id`. The optional ones start left out, to be set afterwards.
+    pub fn new(notification_id: String) -> Self {
+        Self { notification_id }
+    }
+}
 /// A website the operator belongs to, with its message counters.
 ///
 /// Schema `#/components/schemas/UserAccountWebsite`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UserAccountWebsite {
     /// Website identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -6254,8 +7135,9 @@ pub struct UserAccountWebsite {
 /// Personal profile of the operator.
 ///
 /// Schema `#/components/schemas/UserProfile`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UserProfile {
     /// User identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -6285,8 +7167,9 @@ pub struct UserProfile {
 /// Profile fields to change; fields left out are kept. The current password is always required.
 ///
 /// Schema `#/components/schemas/UserProfileUpdate`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UserProfileUpdate {
     /// New first name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -6312,20 +7195,45 @@ pub struct UserProfileUpdate {
     /// Current password of the account, confirming the change.
     pub verify: String,
 }
+#[cfg(feature = "internal")]
+impl UserProfileUpdate {
+    /// Builds one from its required fields, in this order: `verify`. The optional ones start left out, to be set afterwards.
+    pub fn new(verify: String) -> Self {
+        Self {
+            first_name: ::std::default::Default::default(),
+            last_name: ::std::default::Default::default(),
+            email: ::std::default::Default::default(),
+            phone: ::std::default::Default::default(),
+            password: ::std::default::Default::default(),
+            avatar: ::std::default::Default::default(),
+            locale: ::std::default::Default::default(),
+            verify,
+        }
+    }
+}
 /// Secret key to set up two-factor login with.
 ///
 /// Schema `#/components/schemas/UserAccountTokenConfigure`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UserAccountTokenConfigure {
     /// TOTP secret key, Base32-encoded.
     pub secret: String,
 }
+#[cfg(feature = "internal")]
+impl UserAccountTokenConfigure {
+    /// Builds one from its required fields, in this order: `secret`. The optional ones start left out, to be set afterwards.
+    pub fn new(secret: String) -> Self {
+        Self { secret }
+    }
+}
 /// A newly generated two-factor secret key.
 ///
 /// Schema `#/components/schemas/UserAccountTokenGenerated`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UserAccountTokenGenerated {
     /// TOTP secret key, Base32-encoded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -6334,17 +7242,26 @@ pub struct UserAccountTokenGenerated {
 /// New password set through a recovery keypair.
 ///
 /// Schema `#/components/schemas/UserAccountRecoverPassword`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UserAccountRecoverPassword {
     /// New password of the account, 4 characters or more.
     pub password: String,
 }
+#[cfg(feature = "internal")]
+impl UserAccountRecoverPassword {
+    /// Builds one from its required fields, in this order: `password`. The optional ones start left out, to be set afterwards.
+    pub fn new(password: String) -> Self {
+        Self { password }
+    }
+}
 /// A time range during which the operator is on schedule.
 ///
 /// Schema `#/components/schemas/UserScheduleHours`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UserScheduleHours {
     /// Start of the range, as `HH:MM` on a 24-hour clock.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -6356,8 +7273,9 @@ pub struct UserScheduleHours {
 /// Weekdays on which the schedule applies.
 ///
 /// Schema `#/components/schemas/UserScheduleDays`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UserScheduleDays {
     /// Monday is on schedule.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -6384,8 +7302,9 @@ pub struct UserScheduleDays {
 /// Weekly schedule that decides when the operator is shown online to visitors.
 ///
 /// Schema `#/components/schemas/UserSchedule`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UserSchedule {
     /// User identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -6412,8 +7331,9 @@ pub struct UserSchedule {
 /// Schedule settings to change; settings left out are kept.
 ///
 /// Schema `#/components/schemas/UserScheduleUpdate`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UserScheduleUpdate {
     /// Whether the schedule is in use.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -6437,8 +7357,9 @@ pub struct UserScheduleUpdate {
 /// Credentials to sign in with.
 ///
 /// Schema `#/components/schemas/UserSessionLogin`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UserSessionLogin {
     /// Email address of the account.
     pub email: String,
@@ -6454,11 +7375,25 @@ pub struct UserSessionLogin {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ephemeral: Option<bool>,
 }
+#[cfg(feature = "internal")]
+impl UserSessionLogin {
+    /// Builds one from its required fields, in this order: `email`, `password`. The optional ones start left out, to be set afterwards.
+    pub fn new(email: String, password: String) -> Self {
+        Self {
+            email,
+            password,
+            extend: ::std::default::Default::default(),
+            token: ::std::default::Default::default(),
+            ephemeral: ::std::default::Default::default(),
+        }
+    }
+}
 /// Credentials of a newly opened user session, used as the token identifier and key of user-tier requests.
 ///
 /// Schema `#/components/schemas/UserSessionKeypair`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UserSessionKeypair {
     /// Session identifier (the token identifier).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -6470,17 +7405,26 @@ pub struct UserSessionKeypair {
 /// Account to send a password recovery email for.
 ///
 /// Schema `#/components/schemas/UserSessionRecover`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UserSessionRecover {
     /// Email address of the locked-out account.
     pub email: String,
 }
+#[cfg(feature = "internal")]
+impl UserSessionRecover {
+    /// Builds one from its required fields, in this order: `email`. The optional ones start left out, to be set afterwards.
+    pub fn new(email: String) -> Self {
+        Self { email }
+    }
+}
 /// The device a session was opened from.
 ///
 /// Schema `#/components/schemas/UserSessionDevice`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UserSessionDevice {
     /// User agent of the login request, when one was sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -6498,8 +7442,9 @@ pub struct UserSessionDevice {
 /// A session currently authorized on the account.
 ///
 /// Schema `#/components/schemas/UserAuthorizedSession`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UserAuthorizedSession {
     /// Session identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -6511,8 +7456,9 @@ pub struct UserAuthorizedSession {
 /// A past login and what became of its session.
 ///
 /// Schema `#/components/schemas/UserSessionHistoryEntry`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UserSessionHistoryEntry {
     /// Whether the session is still authorized or has been closed (signed out).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -6524,8 +7470,9 @@ pub struct UserSessionHistoryEntry {
 /// Origin of the login being confirmed.
 ///
 /// Schema `#/components/schemas/UserSessionConfirmAccept`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UserSessionConfirmAccept {
     /// IP address to accept.
     pub ip: String,
@@ -6533,11 +7480,22 @@ pub struct UserSessionConfirmAccept {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
 }
+#[cfg(feature = "internal")]
+impl UserSessionConfirmAccept {
+    /// Builds one from its required fields, in this order: `ip`. The optional ones start left out, to be set afterwards.
+    pub fn new(ip: String) -> Self {
+        Self {
+            ip,
+            country: ::std::default::Default::default(),
+        }
+    }
+}
 /// Unread alert counters.
 ///
 /// Schema `#/components/schemas/UserAlertsCount`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UserAlertsCount {
     /// Unread feed alerts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -6553,6 +7511,7 @@ pub struct UserAlertsCount {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 #[cfg(feature = "internal")]
 pub enum UserAlertLevel {
     /// `notice`.
@@ -6627,8 +7586,9 @@ impl<'de> ::serde::Deserialize<'de> for UserAlertLevel {
 /// A pending alert in the feed of the operator.
 ///
 /// Schema `#/components/schemas/UserFeedAlert`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UserFeedAlert {
     /// Identifier of the feed alert.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -6652,8 +7612,9 @@ pub struct UserFeedAlert {
 /// A product update announcement shown to the operator.
 ///
 /// Schema `#/components/schemas/UserUpdateAlert`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UserUpdateAlert {
     /// Identifier of the update alert.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -6683,8 +7644,9 @@ pub struct UserUpdateAlert {
 /// Full content of a product update announcement.
 ///
 /// Schema `#/components/schemas/UserUpdateAlertContent`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UserUpdateAlertContent {
     /// Identifier of the update alert.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -6696,8 +7658,9 @@ pub struct UserUpdateAlertContent {
 /// Message counters summed over every website of the operator.
 ///
 /// Schema `#/components/schemas/UserUnreadStats`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UserUnreadStats {
     /// User identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -6712,8 +7675,9 @@ pub struct UserUnreadStats {
 /// Inbound address of the website email channel.
 ///
 /// Schema `#/components/schemas/ChannelEmail`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct ChannelEmail {
     /// Address that forwards incoming mail to the Crisp inbox, when available.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -6722,8 +7686,9 @@ pub struct ChannelEmail {
 /// Domains the website email channel sends and receives on.
 ///
 /// Schema `#/components/schemas/ChannelEmailDomain`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct ChannelEmailDomain {
     /// Root domain that basic sub-domains live under.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -6741,8 +7706,9 @@ pub struct ChannelEmailDomain {
 /// Domains to switch the email channel to; send either or both.
 ///
 /// Schema `#/components/schemas/ChannelEmailDomainChange`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct ChannelEmailDomainChange {
     /// New sub-domain under `on.crisp.email`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -6758,6 +7724,7 @@ pub struct ChannelEmailDomainChange {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 #[cfg(feature = "internal")]
 pub enum ChannelEmailDnsRecordType {
     /// `a`.
@@ -6847,8 +7814,9 @@ impl<'de> ::serde::Deserialize<'de> for ChannelEmailDnsRecordType {
 /// DNS record to create for the email domain.
 ///
 /// Schema `#/components/schemas/ChannelEmailSetupRecord`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct ChannelEmailSetupRecord {
     /// Type of the record.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -6866,8 +7834,9 @@ pub struct ChannelEmailSetupRecord {
 /// Steps to set up a domain for the email channel.
 ///
 /// Schema `#/components/schemas/ChannelEmailSetupFlow`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct ChannelEmailSetupFlow {
     /// Mail domain the setup is for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -6883,6 +7852,7 @@ pub struct ChannelEmailSetupFlow {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 #[cfg(feature = "internal")]
 pub enum ChannelEmailRelayStatus {
     /// `inactive`.
@@ -6957,8 +7927,9 @@ impl<'de> ::serde::Deserialize<'de> for ChannelEmailRelayStatus {
 /// SMTP server that outbound email is relayed through.
 ///
 /// Schema `#/components/schemas/ChannelEmailRelaySmtp`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct ChannelEmailRelaySmtp {
     /// SMTP user name, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -6973,8 +7944,9 @@ pub struct ChannelEmailRelaySmtp {
 /// SMTP relay of the website email channel.
 ///
 /// Schema `#/components/schemas/ChannelEmailRelay`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct ChannelEmailRelay {
     /// The `status` property.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -6986,8 +7958,9 @@ pub struct ChannelEmailRelay {
 /// SMTP server and credentials to relay outbound email through (fields may be blank).
 ///
 /// Schema `#/components/schemas/ChannelEmailRelaySmtpCredentials`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct ChannelEmailRelaySmtpCredentials {
     /// SMTP user name; may be blank.
     pub username: String,
@@ -6998,20 +7971,41 @@ pub struct ChannelEmailRelaySmtpCredentials {
     /// SMTP server port.
     pub port: u16,
 }
+#[cfg(feature = "internal")]
+impl ChannelEmailRelaySmtpCredentials {
+    /// Builds one from its required fields, in this order: `username`, `password`, `server`, `port`. The optional ones start left out, to be set afterwards.
+    pub fn new(username: String, password: String, server: String, port: u16) -> Self {
+        Self {
+            username,
+            password,
+            server,
+            port,
+        }
+    }
+}
 /// New SMTP relay for the email channel.
 ///
 /// Schema `#/components/schemas/ChannelEmailRelayChange`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct ChannelEmailRelayChange {
     /// The `smtp` property.
     pub smtp: crate::ChannelEmailRelaySmtpCredentials,
 }
+#[cfg(feature = "internal")]
+impl ChannelEmailRelayChange {
+    /// Builds one from its required fields, in this order: `smtp`. The optional ones start left out, to be set afterwards.
+    pub fn new(smtp: crate::ChannelEmailRelaySmtpCredentials) -> Self {
+        Self { smtp }
+    }
+}
 /// Signature of the website email channel.
 ///
 /// Schema `#/components/schemas/ChannelEmailSignature`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct ChannelEmailSignature {
     /// Text appended to every outgoing email, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -7020,17 +8014,26 @@ pub struct ChannelEmailSignature {
 /// New signature for the website email channel.
 ///
 /// Schema `#/components/schemas/ChannelEmailSignatureUpdate`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct ChannelEmailSignatureUpdate {
     /// Text appended to every outgoing email; empty to remove it.
     pub signature: String,
 }
+#[cfg(feature = "internal")]
+impl ChannelEmailSignatureUpdate {
+    /// Builds one from its required fields, in this order: `signature`. The optional ones start left out, to be set afterwards.
+    pub fn new(signature: String) -> Self {
+        Self { signature }
+    }
+}
 /// Sending statistics of a dedicated IP address for the current month.
 ///
 /// Schema `#/components/schemas/ChannelEmailIpStatistics`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct ChannelEmailIpStatistics {
     /// Recipients who unsubscribed from emails sent by the website.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -7042,8 +8045,9 @@ pub struct ChannelEmailIpStatistics {
 /// Dedicated IP address assigned to the website.
 ///
 /// Schema `#/components/schemas/ChannelEmailIpAddress`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct ChannelEmailIpAddress {
     /// IP version of the address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -7061,8 +8065,9 @@ pub struct ChannelEmailIpAddress {
 /// Shared IP pool used by default.
 ///
 /// Schema `#/components/schemas/ChannelEmailIpPool`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct ChannelEmailIpPool {
     /// Reputation of the pool in use, as a percentage from 0 to 100.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -7071,8 +8076,9 @@ pub struct ChannelEmailIpPool {
 /// Dedicated IP addresses of the website.
 ///
 /// Schema `#/components/schemas/ChannelEmailIpAssigned`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct ChannelEmailIpAssigned {
     /// Reputation of the dedicated addresses, as a percentage from 0 to 100.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -7084,8 +8090,9 @@ pub struct ChannelEmailIpAssigned {
 /// IP addresses the website email channel sends from.
 ///
 /// Schema `#/components/schemas/ChannelEmailIp`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct ChannelEmailIp {
     /// The `pooled` property.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -7097,8 +8104,9 @@ pub struct ChannelEmailIp {
 /// Raw log line of a failed email delivery.
 ///
 /// Schema `#/components/schemas/ChannelEmailIpLog`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct ChannelEmailIpLog {
     /// Unfiltered log line.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -7110,8 +8118,9 @@ pub struct ChannelEmailIpLog {
 /// Search saved in the history of a website.
 ///
 /// Schema `#/components/schemas/SearchHistoryEntry`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct SearchHistoryEntry {
     /// History entry identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -7126,11 +8135,19 @@ pub struct SearchHistoryEntry {
 /// Search to save in the history.
 ///
 /// Schema `#/components/schemas/SearchHistoryEntryNew`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct SearchHistoryEntryNew {
     /// Search query.
     pub query: String,
+}
+#[cfg(feature = "internal")]
+impl SearchHistoryEntryNew {
+    /// Builds one from its required fields, in this order: `query`. The optional ones start left out, to be set afterwards.
+    pub fn new(query: String) -> Self {
+        Self { query }
+    }
 }
 /// Who wrote an exchange entry.
 ///
@@ -7139,6 +8156,7 @@ pub struct SearchHistoryEntryNew {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 #[cfg(feature = "internal")]
 pub enum WebsiteServiceExchangeFrom {
     /// `user`.
@@ -7208,8 +8226,9 @@ impl<'de> ::serde::Deserialize<'de> for WebsiteServiceExchangeFrom {
 /// Text to translate with its source and target locales.
 ///
 /// Schema `#/components/schemas/WebsiteServiceTranslateLocale`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct WebsiteServiceTranslateLocale {
     /// Source locale (ISO 639-1).
     pub from: String,
@@ -7218,22 +8237,38 @@ pub struct WebsiteServiceTranslateLocale {
     /// Text to translate.
     pub text: String,
 }
+#[cfg(feature = "internal")]
+impl WebsiteServiceTranslateLocale {
+    /// Builds one from its required fields, in this order: `from`, `to`, `text`. The optional ones start left out, to be set afterwards.
+    pub fn new(from: String, to: String, text: String) -> Self {
+        Self { from, to, text }
+    }
+}
 /// Translation request.
 ///
 /// Schema `#/components/schemas/WebsiteServiceTranslate`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct WebsiteServiceTranslate {
     /// Tracking identifier, echoed in the asynchronous result.
     pub id: String,
     /// The `locale` property.
     pub locale: crate::WebsiteServiceTranslateLocale,
 }
+#[cfg(feature = "internal")]
+impl WebsiteServiceTranslate {
+    /// Builds one from its required fields, in this order: `id`, `locale`. The optional ones start left out, to be set afterwards.
+    pub fn new(id: String, locale: crate::WebsiteServiceTranslateLocale) -> Self {
+        Self { id, locale }
+    }
+}
 /// Audio file to transcribe.
 ///
 /// Schema `#/components/schemas/WebsiteServiceTranscribeMedia`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct WebsiteServiceTranscribeMedia {
     /// MIME type of the file; must be an `audio/*` type.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -7245,30 +8280,47 @@ pub struct WebsiteServiceTranscribeMedia {
 /// Target locale and the audio to transcribe.
 ///
 /// Schema `#/components/schemas/WebsiteServiceTranscribeLocale`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct WebsiteServiceTranscribeLocale {
     /// Locale of the resulting text (ISO 639-1).
     pub to: String,
     /// The `media` property.
     pub media: crate::WebsiteServiceTranscribeMedia,
 }
+#[cfg(feature = "internal")]
+impl WebsiteServiceTranscribeLocale {
+    /// Builds one from its required fields, in this order: `to`, `media`. The optional ones start left out, to be set afterwards.
+    pub fn new(to: String, media: crate::WebsiteServiceTranscribeMedia) -> Self {
+        Self { to, media }
+    }
+}
 /// Transcription request.
 ///
 /// Schema `#/components/schemas/WebsiteServiceTranscribe`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct WebsiteServiceTranscribe {
     /// Tracking identifier, echoed in the asynchronous result.
     pub id: String,
     /// The `locale` property.
     pub locale: crate::WebsiteServiceTranscribeLocale,
 }
+#[cfg(feature = "internal")]
+impl WebsiteServiceTranscribe {
+    /// Builds one from its required fields, in this order: `id`, `locale`. The optional ones start left out, to be set afterwards.
+    pub fn new(id: String, locale: crate::WebsiteServiceTranscribeLocale) -> Self {
+        Self { id, locale }
+    }
+}
 /// One entry of an exchange between several parties.
 ///
 /// Schema `#/components/schemas/WebsiteServiceExtractExchange`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct WebsiteServiceExtractExchange {
     /// The `from` property.
     pub from: crate::WebsiteServiceExchangeFrom,
@@ -7277,11 +8329,23 @@ pub struct WebsiteServiceExtractExchange {
     /// Text of the entry.
     pub text: String,
 }
+#[cfg(feature = "internal")]
+impl WebsiteServiceExtractExchange {
+    /// Builds one from its required fields, in this order: `from`, `name`, `text`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        from: crate::WebsiteServiceExchangeFrom,
+        name: String,
+        text: String,
+    ) -> Self {
+        Self { from, name, text }
+    }
+}
 /// Extraction request.
 ///
 /// Schema `#/components/schemas/WebsiteServiceExtract`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct WebsiteServiceExtract {
     /// Tracking identifier, echoed in the asynchronous result.
     pub id: String,
@@ -7290,22 +8354,42 @@ pub struct WebsiteServiceExtract {
     /// Exchange history, possibly between more than two parties.
     pub history: Vec<crate::WebsiteServiceExtractExchange>,
 }
+#[cfg(feature = "internal")]
+impl WebsiteServiceExtract {
+    /// Builds one from its required fields, in this order: `id`, `action`, `history`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        id: String,
+        action: crate::WebsiteServiceExtractAction,
+        history: Vec<crate::WebsiteServiceExtractExchange>,
+    ) -> Self {
+        Self { id, action, history }
+    }
+}
 /// One entry of the exchange between sender and recipient.
 ///
 /// Schema `#/components/schemas/WebsiteServicePredictExchange`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct WebsiteServicePredictExchange {
     /// The `from` property.
     pub from: crate::WebsiteServiceExchangeFrom,
     /// Text of the entry.
     pub text: String,
 }
+#[cfg(feature = "internal")]
+impl WebsiteServicePredictExchange {
+    /// Builds one from its required fields, in this order: `from`, `text`. The optional ones start left out, to be set afterwards.
+    pub fn new(from: crate::WebsiteServiceExchangeFrom, text: String) -> Self {
+        Self { from, text }
+    }
+}
 /// Conversation context to predict from.
 ///
 /// Schema `#/components/schemas/WebsiteServicePredictContext`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct WebsiteServicePredictContext {
     /// Name of the sender.
     pub sender: String,
@@ -7317,11 +8401,28 @@ pub struct WebsiteServicePredictContext {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
 }
+#[cfg(feature = "internal")]
+impl WebsiteServicePredictContext {
+    /// Builds one from its required fields, in this order: `sender`, `recipient`, `history`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        sender: String,
+        recipient: String,
+        history: Vec<crate::WebsiteServicePredictExchange>,
+    ) -> Self {
+        Self {
+            sender,
+            recipient,
+            history,
+            text: ::std::default::Default::default(),
+        }
+    }
+}
 /// Prediction request.
 ///
 /// Schema `#/components/schemas/WebsiteServicePredict`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct WebsiteServicePredict {
     /// Tracking identifier, echoed in the asynchronous result.
     pub id: String,
@@ -7334,11 +8435,24 @@ pub struct WebsiteServicePredict {
     /// The `context` property.
     pub context: crate::WebsiteServicePredictContext,
 }
+#[cfg(feature = "internal")]
+impl WebsiteServicePredict {
+    /// Builds one from its required fields, in this order: `id`, `context`. The optional ones start left out, to be set afterwards.
+    pub fn new(id: String, context: crate::WebsiteServicePredictContext) -> Self {
+        Self {
+            id,
+            source: ::std::default::Default::default(),
+            target: ::std::default::Default::default(),
+            context,
+        }
+    }
+}
 /// Ranking request.
 ///
 /// Schema `#/components/schemas/WebsiteServiceRank`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct WebsiteServiceRank {
     /// Tracking identifier, echoed in the asynchronous result.
     pub id: String,
@@ -7347,11 +8461,23 @@ pub struct WebsiteServiceRank {
     /// Question to find ranked answers for.
     pub text: String,
 }
+#[cfg(feature = "internal")]
+impl WebsiteServiceRank {
+    /// Builds one from its required fields, in this order: `id`, `source`, `text`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        id: String,
+        source: crate::WebsiteServiceRankSource,
+        text: String,
+    ) -> Self {
+        Self { id, source, text }
+    }
+}
 /// Transform request.
 ///
 /// Schema `#/components/schemas/WebsiteServiceTransform`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct WebsiteServiceTransform {
     /// Tracking identifier, echoed in the asynchronous result.
     pub id: String,
@@ -7360,6 +8486,17 @@ pub struct WebsiteServiceTransform {
     /// Text to transform.
     pub text: String,
 }
+#[cfg(feature = "internal")]
+impl WebsiteServiceTransform {
+    /// Builds one from its required fields, in this order: `id`, `action`, `text`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        id: String,
+        action: crate::WebsiteServiceTransformAction,
+        text: String,
+    ) -> Self {
+        Self { id, action, text }
+    }
+}
 /// Event namespace a web hook can receive.
 ///
 /// Schema `#/components/schemas/HookEvent`.
@@ -7367,6 +8504,7 @@ pub struct WebsiteServiceTransform {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 #[cfg(feature = "internal")]
 pub enum HookEvent {
     /// `message:updated`.
@@ -7629,6 +8767,7 @@ impl<'de> ::serde::Deserialize<'de> for HookEvent {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 #[cfg(feature = "internal")]
 pub enum HookStatus {
     /// `inactive`.
@@ -7703,8 +8842,9 @@ impl<'de> ::serde::Deserialize<'de> for HookStatus {
 /// Web hook of a website.
 ///
 /// Schema `#/components/schemas/Hook`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct Hook {
     /// Web hook identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -7728,8 +8868,9 @@ pub struct Hook {
 /// Web hook to create, or the full replacement of one.
 ///
 /// Schema `#/components/schemas/HookNew`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct HookNew {
     /// Label of the web hook.
     pub label: String,
@@ -7738,11 +8879,19 @@ pub struct HookNew {
     /// Events to send to the target.
     pub events: Vec<crate::HookEvent>,
 }
+#[cfg(feature = "internal")]
+impl HookNew {
+    /// Builds one from its required fields, in this order: `label`, `target`, `events`. The optional ones start left out, to be set afterwards.
+    pub fn new(label: String, target: String, events: Vec<crate::HookEvent>) -> Self {
+        Self { label, target, events }
+    }
+}
 /// Web hook fields to change; leave out the others.
 ///
 /// Schema `#/components/schemas/HookUpdate`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct HookUpdate {
     /// Label of the web hook.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -7757,8 +8906,9 @@ pub struct HookUpdate {
 /// Message shortcut: a canned text inserted by typing its bang.
 ///
 /// Schema `#/components/schemas/Shortcut`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct Shortcut {
     /// Shortcut identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -7779,8 +8929,9 @@ pub struct Shortcut {
 /// Shortcut to create, or the full replacement of one.
 ///
 /// Schema `#/components/schemas/ShortcutNew`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct ShortcutNew {
     /// Keyword that triggers the shortcut.
     pub bang: String,
@@ -7793,11 +8944,24 @@ pub struct ShortcutNew {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disabled: Option<bool>,
 }
+#[cfg(feature = "internal")]
+impl ShortcutNew {
+    /// Builds one from its required fields, in this order: `bang`, `text`. The optional ones start left out, to be set afterwards.
+    pub fn new(bang: String, text: String) -> Self {
+        Self {
+            bang,
+            text,
+            tag: ::std::default::Default::default(),
+            disabled: ::std::default::Default::default(),
+        }
+    }
+}
 /// Shortcut fields to change; leave out the others.
 ///
 /// Schema `#/components/schemas/ShortcutUpdate`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct ShortcutUpdate {
     /// Keyword that triggers the shortcut.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -7815,22 +8979,38 @@ pub struct ShortcutUpdate {
 /// Tag rename applied to every matching shortcut.
 ///
 /// Schema `#/components/schemas/ShortcutTagRename`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct ShortcutTagRename {
     /// Tag to rename; empty to match shortcuts without a tag.
     pub r#match: String,
     /// Tag to use instead; empty to clear the tag.
     pub replacement: String,
 }
+#[cfg(feature = "internal")]
+impl ShortcutTagRename {
+    /// Builds one from its required fields, in this order: `match`, `replacement`. The optional ones start left out, to be set afterwards.
+    pub fn new(r#match: String, replacement: String) -> Self {
+        Self { r#match, replacement }
+    }
+}
 /// Action taken on a shortcut.
 ///
 /// Schema `#/components/schemas/ShortcutReport`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct ShortcutReport {
     /// Action name, for example `used`.
     pub action: String,
+}
+#[cfg(feature = "internal")]
+impl ShortcutReport {
+    /// Builds one from its required fields, in this order: `action`. The optional ones start left out, to be set afterwards.
+    pub fn new(action: String) -> Self {
+        Self { action }
+    }
 }
 /// Network or payment provider behind a payment method.
 ///
@@ -7839,6 +9019,7 @@ pub struct ShortcutReport {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 #[cfg(feature = "internal")]
 pub enum BillingCardProvider {
     /// `default`.
@@ -7968,8 +9149,9 @@ impl<'de> ::serde::Deserialize<'de> for BillingCardProvider {
 /// The payment method (card) linked to a website, as Crisp keeps it: a masked number and the cardholder details used on invoices.
 ///
 /// Schema `#/components/schemas/BillingCard`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct BillingCard {
     /// Identifier of the payment method.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -8023,8 +9205,9 @@ pub struct BillingCard {
 /// User who owns a payment method.
 ///
 /// Schema `#/components/schemas/BillingCardOwner`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct BillingCardOwner {
     /// User identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -8042,8 +9225,9 @@ pub struct BillingCardOwner {
 /// Sum billed for every subscription of one kind across the websites of the user.
 ///
 /// Schema `#/components/schemas/BillingTotalPrice`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct BillingTotalPrice {
     /// Total price, in the platform currency.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -8052,8 +9236,9 @@ pub struct BillingTotalPrice {
 /// A legal contract a website can agree to, such as a data processing agreement.
 ///
 /// Schema `#/components/schemas/Contract`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct Contract {
     /// Contract identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -8074,8 +9259,9 @@ pub struct Contract {
 /// What an operator invitation grants, as read from its identifier and key.
 ///
 /// Schema `#/components/schemas/InviteDetails`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct InviteDetails {
     /// Email address the invitation was sent to; the person redeeming it may use another one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -8090,8 +9276,9 @@ pub struct InviteDetails {
 /// What a quota or limit measures: a type and a classifier within it (for example `translate` and `characters`).
 ///
 /// Schema `#/components/schemas/UsageNamespace`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UsageNamespace {
     /// Namespace type.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -8103,8 +9290,9 @@ pub struct UsageNamespace {
 /// Consumption of one quota of a website during the current period.
 ///
 /// Schema `#/components/schemas/UsageQuota`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UsageQuota {
     /// The `namespace` property.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -8119,8 +9307,9 @@ pub struct UsageQuota {
 /// Usage of a website against one limit.
 ///
 /// Schema `#/components/schemas/UsageLimit`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UsageLimit {
     /// The `namespace` property.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -8132,8 +9321,9 @@ pub struct UsageLimit {
 /// How many ratings of each star value a website received, and how many came with a comment.
 ///
 /// Schema `#/components/schemas/RatingStars`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct RatingStars {
     /// Counts keyed by star value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -8142,8 +9332,9 @@ pub struct RatingStars {
 /// The visitor who left a rating, from their conversation.
 ///
 /// Schema `#/components/schemas/RatingSession`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct RatingSession {
     /// Identifier of the conversation of the author.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -8164,8 +9355,9 @@ pub struct RatingSession {
 /// A satisfaction rating left by a visitor at the end of a conversation.
 ///
 /// Schema `#/components/schemas/Rating`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct Rating {
     /// Score given, from 1 to 5 stars.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -8186,8 +9378,9 @@ pub struct Rating {
 /// A rating submitted by the visitor of a conversation.
 ///
 /// Schema `#/components/schemas/RatingNew`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct RatingNew {
     /// Score, from 1 to 5 stars.
     pub stars: u8,
@@ -8195,11 +9388,22 @@ pub struct RatingNew {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
 }
+#[cfg(feature = "internal")]
+impl RatingNew {
+    /// Builds one from its required fields, in this order: `stars`. The optional ones start left out, to be set afterwards.
+    pub fn new(stars: u8) -> Self {
+        Self {
+            stars,
+            comment: ::std::default::Default::default(),
+        }
+    }
+}
 /// How a website assigns incoming conversations to operators.
 ///
 /// Schema `#/components/schemas/RoutingRuleSettings`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct RoutingRuleSettings {
     /// Whether conversations are assigned automatically using the routing rules.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -8221,6 +9425,7 @@ pub struct RoutingRuleSettings {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 #[cfg(feature = "internal")]
 pub enum RoutingRuleOperator {
     /// `eq`.
@@ -8310,8 +9515,9 @@ impl<'de> ::serde::Deserialize<'de> for RoutingRuleOperator {
 /// One test a conversation must pass for a routing rule to apply.
 ///
 /// Schema `#/components/schemas/RoutingRuleCondition`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct RoutingRuleCondition {
     /// Object the criterion is read from; only conversations (`session`) are routed.
     pub model: crate::RoutingRuleConditionModel,
@@ -8322,11 +9528,29 @@ pub struct RoutingRuleCondition {
     /// Values the criterion is compared with.
     pub query: Vec<String>,
 }
+#[cfg(feature = "internal")]
+impl RoutingRuleCondition {
+    /// Builds one from its required fields, in this order: `model`, `criterion`, `operator`, `query`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        model: crate::RoutingRuleConditionModel,
+        criterion: String,
+        operator: crate::RoutingRuleOperator,
+        query: Vec<String>,
+    ) -> Self {
+        Self {
+            model,
+            criterion,
+            operator,
+            query,
+        }
+    }
+}
 /// A named routing rule: when its conditions match, the listed operators get the conversation.
 ///
 /// Schema `#/components/schemas/RoutingRule`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct RoutingRule {
     /// Rule name.
     pub name: String,
@@ -8335,20 +9559,40 @@ pub struct RoutingRule {
     /// User identifiers of the operators to assign.
     pub assign: Vec<String>,
 }
+#[cfg(feature = "internal")]
+impl RoutingRule {
+    /// Builds one from its required fields, in this order: `name`, `conditions`, `assign`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        name: String,
+        conditions: Vec<crate::RoutingRuleCondition>,
+        assign: Vec<String>,
+    ) -> Self {
+        Self { name, conditions, assign }
+    }
+}
 /// The ordered routing rules of a website.
 ///
 /// Schema `#/components/schemas/RoutingRuleList`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct RoutingRuleList {
     /// Routing rules, in the order they are evaluated.
     pub rules: Vec<crate::RoutingRule>,
 }
+#[cfg(feature = "internal")]
+impl RoutingRuleList {
+    /// Builds one from its required fields, in this order: `rules`. The optional ones start left out, to be set afterwards.
+    pub fn new(rules: Vec<crate::RoutingRule>) -> Self {
+        Self { rules }
+    }
+}
 /// Progress of one step of the onboarding flow.
 ///
 /// Schema `#/components/schemas/SetupStep`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct SetupStep {
     /// Whether the step was completed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -8360,8 +9604,9 @@ pub struct SetupStep {
 /// Progress of a website through the onboarding (setup) flow of the Crisp app.
 ///
 /// Schema `#/components/schemas/Setup`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct Setup {
     /// Whether the setup flow is turned off for the website.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -8373,8 +9618,9 @@ pub struct Setup {
 /// Changes to the setup flow of a website.
 ///
 /// Schema `#/components/schemas/SetupUpdate`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct SetupUpdate {
     /// Turn the setup flow off (true) or back on (false).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -8392,6 +9638,7 @@ pub type WebsiteStateRequested = ::serde_json::Map<String, ::serde_json::Value>;
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 #[cfg(feature = "internal")]
 pub enum FilterType {
     /// `conversation`.
@@ -8465,6 +9712,7 @@ impl<'de> ::serde::Deserialize<'de> for FilterType {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 #[cfg(feature = "internal")]
 pub enum FilterConditionOperator {
     /// `eq`.
@@ -8588,6 +9836,7 @@ impl<'de> ::serde::Deserialize<'de> for FilterConditionOperator {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 #[cfg(feature = "internal")]
 pub enum FilterOperator {
     /// `and`.
@@ -8657,8 +9906,9 @@ impl<'de> ::serde::Deserialize<'de> for FilterOperator {
 /// One condition of a saved filter.
 ///
 /// Schema `#/components/schemas/FilterCondition`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct FilterCondition {
     /// The `model` property.
     pub model: crate::FilterType,
@@ -8669,11 +9919,29 @@ pub struct FilterCondition {
     /// Values the criterion is compared with.
     pub query: Vec<String>,
 }
+#[cfg(feature = "internal")]
+impl FilterCondition {
+    /// Builds one from its required fields, in this order: `model`, `criterion`, `operator`, `query`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        model: crate::FilterType,
+        criterion: String,
+        operator: crate::FilterConditionOperator,
+        query: Vec<String>,
+    ) -> Self {
+        Self {
+            model,
+            criterion,
+            operator,
+            query,
+        }
+    }
+}
 /// A saved filter: a labelled set of conditions over conversations or people.
 ///
 /// Schema `#/components/schemas/Filter`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct Filter {
     /// Filter identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -8694,8 +9962,9 @@ pub struct Filter {
 /// A saved filter to create.
 ///
 /// Schema `#/components/schemas/FilterNew`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct FilterNew {
     /// The `type` property.
     pub r#type: crate::FilterType,
@@ -8706,11 +9975,29 @@ pub struct FilterNew {
     /// The `operator` property.
     pub operator: crate::FilterOperator,
 }
+#[cfg(feature = "internal")]
+impl FilterNew {
+    /// Builds one from its required fields, in this order: `type`, `label`, `filter`, `operator`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        r#type: crate::FilterType,
+        label: String,
+        filter: Vec<crate::FilterCondition>,
+        operator: crate::FilterOperator,
+    ) -> Self {
+        Self {
+            r#type,
+            label,
+            filter,
+            operator,
+        }
+    }
+}
 /// New content of a saved filter; it replaces the previous one.
 ///
 /// Schema `#/components/schemas/FilterUpdate`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct FilterUpdate {
     /// Name shown for the filter.
     pub label: String,
@@ -8719,6 +10006,17 @@ pub struct FilterUpdate {
     /// The `operator` property.
     pub operator: crate::FilterOperator,
 }
+#[cfg(feature = "internal")]
+impl FilterUpdate {
+    /// Builds one from its required fields, in this order: `label`, `filter`, `operator`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        label: String,
+        filter: Vec<crate::FilterCondition>,
+        operator: crate::FilterOperator,
+    ) -> Self {
+        Self { label, filter, operator }
+    }
+}
 /// Resource a limit caps.
 ///
 /// Schema `#/components/schemas/LimitNamespace`.
@@ -8726,6 +10024,7 @@ pub struct FilterUpdate {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 #[cfg(feature = "internal")]
 pub enum LimitNamespace {
     /// `bucket:url`.
@@ -8845,8 +10144,9 @@ impl<'de> ::serde::Deserialize<'de> for LimitNamespace {
 /// A limit that websites can subscribe to in order to raise a cap, sold in units.
 ///
 /// Schema `#/components/schemas/Limit`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct Limit {
     /// Limit identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -8861,8 +10161,9 @@ pub struct Limit {
 /// A limit a website subscribes to, with the units it pays for.
 ///
 /// Schema `#/components/schemas/LimitSubscription`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct LimitSubscription {
     /// Limit identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -8889,13 +10190,21 @@ pub struct LimitSubscription {
 /// A limit to subscribe a website to.
 ///
 /// Schema `#/components/schemas/LimitSubscriptionNew`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct LimitSubscriptionNew {
     /// Identifier of the limit.
     pub limit_id: String,
     /// Units to buy.
     pub units: crate::LimitSubscriptionNewUnits,
+}
+#[cfg(feature = "internal")]
+impl LimitSubscriptionNew {
+    /// Builds one from its required fields, in this order: `limit_id`, `units`. The optional ones start left out, to be set afterwards.
+    pub fn new(limit_id: String, units: crate::LimitSubscriptionNewUnits) -> Self {
+        Self { limit_id, units }
+    }
 }
 /// Whether a plugin is built by Crisp (`internal`) or by a third party (`external`).
 ///
@@ -8904,6 +10213,7 @@ pub struct LimitSubscriptionNew {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 #[cfg(feature = "internal")]
 pub enum PluginCatalogType {
     /// `internal`.
@@ -8977,6 +10287,7 @@ impl<'de> ::serde::Deserialize<'de> for PluginCatalogType {
 /// Values this version does not know are kept in [`Self::Unknown`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 #[cfg(feature = "internal")]
 pub enum PluginCatalogCategory {
     /// `feature`.
@@ -9076,8 +10387,9 @@ impl<'de> ::serde::Deserialize<'de> for PluginCatalogCategory {
 /// A plugin as listed on the Crisp Marketplace.
 ///
 /// Schema `#/components/schemas/PluginCatalogPlugin`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct PluginCatalogPlugin {
     /// Plugin identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -9138,6 +10450,7 @@ pub struct PluginCatalogPlugin {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 #[cfg(feature = "internal")]
 pub enum PluginCatalogScopeNamespace {
     /// `bucket:url`.
@@ -9480,6 +10793,7 @@ impl<'de> ::serde::Deserialize<'de> for PluginCatalogScopeNamespace {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 #[cfg(feature = "internal")]
 pub enum PluginCatalogScopePermission {
     /// `read`.
@@ -9549,8 +10863,9 @@ impl<'de> ::serde::Deserialize<'de> for PluginCatalogScopePermission {
 /// One scope a plugin asks for.
 ///
 /// Schema `#/components/schemas/PluginCatalogScope`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct PluginCatalogScope {
     /// The `namespace` property.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -9562,8 +10877,9 @@ pub struct PluginCatalogScope {
 /// Long presentation of a plugin: its description, the scopes it needs and its author.
 ///
 /// Schema `#/components/schemas/PluginCatalogDetails`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct PluginCatalogDetails {
     /// Full description of the plugin.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -9578,8 +10894,9 @@ pub struct PluginCatalogDetails {
 /// A feature a plugin advertises on the Marketplace.
 ///
 /// Schema `#/components/schemas/PluginCatalogFeature`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct PluginCatalogFeature {
     /// Feature title; may be empty.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -9597,8 +10914,9 @@ pub struct PluginCatalogFeature {
 /// A Marketplace category with the number of plugins filed in it.
 ///
 /// Schema `#/components/schemas/PluginCatalogCategoryCount`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct PluginCatalogCategoryCount {
     /// The `category` property.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -9610,8 +10928,9 @@ pub struct PluginCatalogCategoryCount {
 /// The widget a plugin installed on a website shows in the conversation side panel.
 ///
 /// Schema `#/components/schemas/PluginCatalogWidgetSchema`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct PluginCatalogWidgetSchema {
     /// Plugin identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -9632,8 +10951,9 @@ pub struct PluginCatalogWidgetSchema {
 /// An open (not yet settled) usage bill of a plugin on one website.
 ///
 /// Schema `#/components/schemas/PluginCatalogUsageBill`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct PluginCatalogUsageBill {
     /// Website identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -9654,8 +10974,9 @@ pub struct PluginCatalogUsageBill {
 /// A Crisp plan as offered to websites, with the plugins it bundles.
 ///
 /// Schema `#/components/schemas/PlanCatalogPlan`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct PlanCatalogPlan {
     /// Plan identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -9680,6 +11001,7 @@ pub struct PlanCatalogPlan {
 ///
 /// Schema `#/components/schemas/EventSession`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventSession {
     /// Website the event belongs to.
     pub website_id: String,
@@ -9693,6 +11015,21 @@ pub struct EventSession {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing_ids: Option<Vec<String>>,
 }
+impl EventSession {
+    /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        website_id: String,
+        session_id: String,
+        inbox_id: Option<String>,
+    ) -> Self {
+        Self {
+            website_id,
+            session_id,
+            inbox_id,
+            routing_ids: ::std::default::Default::default(),
+        }
+    }
+}
 /// Whether the visitor of a conversation has the chatbox open right now.
 ///
 /// Schema `#/components/schemas/EventVisitorAvailability`.
@@ -9700,6 +11037,7 @@ pub struct EventSession {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum EventVisitorAvailability {
     /// `online`.
     Online,
@@ -9763,6 +11101,7 @@ impl<'de> ::serde::Deserialize<'de> for EventVisitorAvailability {
 ///
 /// Schema `#/components/schemas/EventSessionUpdateAvailability`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventSessionUpdateAvailability {
     /// Website the event belongs to.
     pub website_id: String,
@@ -9778,10 +11117,28 @@ pub struct EventSessionUpdateAvailability {
     /// The `availability` property.
     pub availability: crate::EventVisitorAvailability,
 }
+impl EventSessionUpdateAvailability {
+    /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `availability`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        website_id: String,
+        session_id: String,
+        inbox_id: Option<String>,
+        availability: crate::EventVisitorAvailability,
+    ) -> Self {
+        Self {
+            website_id,
+            session_id,
+            inbox_id,
+            routing_ids: ::std::default::Default::default(),
+            availability,
+        }
+    }
+}
 /// Payload of `session:update_verify`.
 ///
 /// Schema `#/components/schemas/EventSessionUpdateVerify`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventSessionUpdateVerify {
     /// Website the event belongs to.
     pub website_id: String,
@@ -9802,10 +11159,31 @@ pub struct EventSessionUpdateVerify {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<crate::EventSessionUpdateVerifyError>,
 }
+impl EventSessionUpdateVerify {
+    /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `is_verified`, `verifications`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        website_id: String,
+        session_id: String,
+        inbox_id: Option<String>,
+        is_verified: bool,
+        verifications: Vec<crate::ConversationVerification>,
+    ) -> Self {
+        Self {
+            website_id,
+            session_id,
+            inbox_id,
+            routing_ids: ::std::default::Default::default(),
+            is_verified,
+            verifications,
+            error: ::std::default::Default::default(),
+        }
+    }
+}
 /// Payload of `session:set_email`.
 ///
 /// Schema `#/components/schemas/EventSessionSetEmail`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventSessionSetEmail {
     /// Website the event belongs to.
     pub website_id: String,
@@ -9821,10 +11199,28 @@ pub struct EventSessionSetEmail {
     /// New e-mail address of the visitor.
     pub email: String,
 }
+impl EventSessionSetEmail {
+    /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `email`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        website_id: String,
+        session_id: String,
+        inbox_id: Option<String>,
+        email: String,
+    ) -> Self {
+        Self {
+            website_id,
+            session_id,
+            inbox_id,
+            routing_ids: ::std::default::Default::default(),
+            email,
+        }
+    }
+}
 /// Payload of `session:set_phone`.
 ///
 /// Schema `#/components/schemas/EventSessionSetPhone`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventSessionSetPhone {
     /// Website the event belongs to.
     pub website_id: String,
@@ -9840,10 +11236,28 @@ pub struct EventSessionSetPhone {
     /// New phone number of the visitor.
     pub phone: String,
 }
+impl EventSessionSetPhone {
+    /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `phone`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        website_id: String,
+        session_id: String,
+        inbox_id: Option<String>,
+        phone: String,
+    ) -> Self {
+        Self {
+            website_id,
+            session_id,
+            inbox_id,
+            routing_ids: ::std::default::Default::default(),
+            phone,
+        }
+    }
+}
 /// Payload of `session:set_address`.
 ///
 /// Schema `#/components/schemas/EventSessionSetAddress`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventSessionSetAddress {
     /// Website the event belongs to.
     pub website_id: String,
@@ -9859,10 +11273,28 @@ pub struct EventSessionSetAddress {
     /// New postal address of the visitor.
     pub address: String,
 }
+impl EventSessionSetAddress {
+    /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `address`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        website_id: String,
+        session_id: String,
+        inbox_id: Option<String>,
+        address: String,
+    ) -> Self {
+        Self {
+            website_id,
+            session_id,
+            inbox_id,
+            routing_ids: ::std::default::Default::default(),
+            address,
+        }
+    }
+}
 /// Payload of `session:set_subject`.
 ///
 /// Schema `#/components/schemas/EventSessionSetSubject`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventSessionSetSubject {
     /// Website the event belongs to.
     pub website_id: String,
@@ -9878,10 +11310,28 @@ pub struct EventSessionSetSubject {
     /// New subject of the conversation.
     pub subject: String,
 }
+impl EventSessionSetSubject {
+    /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `subject`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        website_id: String,
+        session_id: String,
+        inbox_id: Option<String>,
+        subject: String,
+    ) -> Self {
+        Self {
+            website_id,
+            session_id,
+            inbox_id,
+            routing_ids: ::std::default::Default::default(),
+            subject,
+        }
+    }
+}
 /// Payload of `session:set_avatar`.
 ///
 /// Schema `#/components/schemas/EventSessionSetAvatar`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventSessionSetAvatar {
     /// Website the event belongs to.
     pub website_id: String,
@@ -9897,10 +11347,28 @@ pub struct EventSessionSetAvatar {
     /// URL of the new avatar of the visitor.
     pub avatar: String,
 }
+impl EventSessionSetAvatar {
+    /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `avatar`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        website_id: String,
+        session_id: String,
+        inbox_id: Option<String>,
+        avatar: String,
+    ) -> Self {
+        Self {
+            website_id,
+            session_id,
+            inbox_id,
+            routing_ids: ::std::default::Default::default(),
+            avatar,
+        }
+    }
+}
 /// Payload of `session:set_nickname`.
 ///
 /// Schema `#/components/schemas/EventSessionSetNickname`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventSessionSetNickname {
     /// Website the event belongs to.
     pub website_id: String,
@@ -9916,10 +11384,28 @@ pub struct EventSessionSetNickname {
     /// New name of the visitor.
     pub nickname: String,
 }
+impl EventSessionSetNickname {
+    /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `nickname`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        website_id: String,
+        session_id: String,
+        inbox_id: Option<String>,
+        nickname: String,
+    ) -> Self {
+        Self {
+            website_id,
+            session_id,
+            inbox_id,
+            routing_ids: ::std::default::Default::default(),
+            nickname,
+        }
+    }
+}
 /// Payload of `session:set_origin`.
 ///
 /// Schema `#/components/schemas/EventSessionSetOrigin`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventSessionSetOrigin {
     /// Website the event belongs to.
     pub website_id: String,
@@ -9935,10 +11421,28 @@ pub struct EventSessionSetOrigin {
     /// Channel the conversation now comes from, such as `chat` or `email`.
     pub origin: String,
 }
+impl EventSessionSetOrigin {
+    /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `origin`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        website_id: String,
+        session_id: String,
+        inbox_id: Option<String>,
+        origin: String,
+    ) -> Self {
+        Self {
+            website_id,
+            session_id,
+            inbox_id,
+            routing_ids: ::std::default::Default::default(),
+            origin,
+        }
+    }
+}
 /// Payload of `session:sync:topic`.
 ///
 /// Schema `#/components/schemas/EventSessionSyncTopic`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventSessionSyncTopic {
     /// Website the event belongs to.
     pub website_id: String,
@@ -9954,10 +11458,28 @@ pub struct EventSessionSyncTopic {
     /// Topic found for the conversation.
     pub topic: String,
 }
+impl EventSessionSyncTopic {
+    /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `topic`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        website_id: String,
+        session_id: String,
+        inbox_id: Option<String>,
+        topic: String,
+    ) -> Self {
+        Self {
+            website_id,
+            session_id,
+            inbox_id,
+            routing_ids: ::std::default::Default::default(),
+            topic,
+        }
+    }
+}
 /// Payload of `session:set_data`.
 ///
 /// Schema `#/components/schemas/EventSessionSetData`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventSessionSetData {
     /// Website the event belongs to.
     pub website_id: String,
@@ -9973,10 +11495,28 @@ pub struct EventSessionSetData {
     /// The `data` property.
     pub data: crate::CustomData,
 }
+impl EventSessionSetData {
+    /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `data`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        website_id: String,
+        session_id: String,
+        inbox_id: Option<String>,
+        data: crate::CustomData,
+    ) -> Self {
+        Self {
+            website_id,
+            session_id,
+            inbox_id,
+            routing_ids: ::std::default::Default::default(),
+            data,
+        }
+    }
+}
 /// Payload of `session:set_segments`.
 ///
 /// Schema `#/components/schemas/EventSessionSetSegments`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventSessionSetSegments {
     /// Website the event belongs to.
     pub website_id: String,
@@ -9992,10 +11532,28 @@ pub struct EventSessionSetSegments {
     /// Segments of the conversation after the change.
     pub segments: Vec<String>,
 }
+impl EventSessionSetSegments {
+    /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `segments`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        website_id: String,
+        session_id: String,
+        inbox_id: Option<String>,
+        segments: Vec<String>,
+    ) -> Self {
+        Self {
+            website_id,
+            session_id,
+            inbox_id,
+            routing_ids: ::std::default::Default::default(),
+            segments,
+        }
+    }
+}
 /// Payload of `session:set_block`.
 ///
 /// Schema `#/components/schemas/EventSessionSetBlock`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventSessionSetBlock {
     /// Website the event belongs to.
     pub website_id: String,
@@ -10011,10 +11569,28 @@ pub struct EventSessionSetBlock {
     /// Whether messages from the visitor are now blocked.
     pub is_blocked: bool,
 }
+impl EventSessionSetBlock {
+    /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `is_blocked`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        website_id: String,
+        session_id: String,
+        inbox_id: Option<String>,
+        is_blocked: bool,
+    ) -> Self {
+        Self {
+            website_id,
+            session_id,
+            inbox_id,
+            routing_ids: ::std::default::Default::default(),
+            is_blocked,
+        }
+    }
+}
 /// Operator who did what an event reports.
 ///
 /// Schema `#/components/schemas/EventOperator`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventOperator {
     /// User identifier of the operator.
     pub user_id: String,
@@ -10027,10 +11603,21 @@ pub struct EventOperator {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nickname: Option<String>,
 }
+impl EventOperator {
+    /// Builds one from its required fields, in this order: `user_id`. The optional ones start left out, to be set afterwards.
+    pub fn new(user_id: String) -> Self {
+        Self {
+            user_id,
+            avatar: ::std::default::Default::default(),
+            nickname: ::std::default::Default::default(),
+        }
+    }
+}
 /// Payload of `session:set_opened` and `session:set_closed`: the operator who opened or closed the conversation.
 ///
 /// Schema `#/components/schemas/EventSessionOperator`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventSessionOperator {
     /// Website the event belongs to.
     pub website_id: String,
@@ -10046,10 +11633,28 @@ pub struct EventSessionOperator {
     /// The `operator` property.
     pub operator: crate::EventOperator,
 }
+impl EventSessionOperator {
+    /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `operator`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        website_id: String,
+        session_id: String,
+        inbox_id: Option<String>,
+        operator: crate::EventOperator,
+    ) -> Self {
+        Self {
+            website_id,
+            session_id,
+            inbox_id,
+            routing_ids: ::std::default::Default::default(),
+            operator,
+        }
+    }
+}
 /// Payload of `session:set_participants`.
 ///
 /// Schema `#/components/schemas/EventSessionSetParticipants`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventSessionSetParticipants {
     /// Website the event belongs to.
     pub website_id: String,
@@ -10065,10 +11670,28 @@ pub struct EventSessionSetParticipants {
     /// Participants copied on the conversation after the change.
     pub participants: Vec<crate::ConversationParticipant>,
 }
+impl EventSessionSetParticipants {
+    /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `participants`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        website_id: String,
+        session_id: String,
+        inbox_id: Option<String>,
+        participants: Vec<crate::ConversationParticipant>,
+    ) -> Self {
+        Self {
+            website_id,
+            session_id,
+            inbox_id,
+            routing_ids: ::std::default::Default::default(),
+            participants,
+        }
+    }
+}
 /// Payload of `session:set_mentions`.
 ///
 /// Schema `#/components/schemas/EventSessionSetMentions`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventSessionSetMentions {
     /// Website the event belongs to.
     pub website_id: String,
@@ -10084,10 +11707,28 @@ pub struct EventSessionSetMentions {
     /// Operators mentioned in the conversation after the change.
     pub mentions: Vec<String>,
 }
+impl EventSessionSetMentions {
+    /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `mentions`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        website_id: String,
+        session_id: String,
+        inbox_id: Option<String>,
+        mentions: Vec<String>,
+    ) -> Self {
+        Self {
+            website_id,
+            session_id,
+            inbox_id,
+            routing_ids: ::std::default::Default::default(),
+            mentions,
+        }
+    }
+}
 /// Payload of `session:set_routing`.
 ///
 /// Schema `#/components/schemas/EventSessionSetRouting`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventSessionSetRouting {
     /// Website the event belongs to.
     pub website_id: String,
@@ -10109,10 +11750,30 @@ pub struct EventSessionSetRouting {
     /// Always sent; `None` stands for `null`.
     pub previous_routing_id: Option<String>,
 }
+impl EventSessionSetRouting {
+    /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `routing_id`, `previous_routing_id`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        website_id: String,
+        session_id: String,
+        inbox_id: Option<String>,
+        routing_id: Option<String>,
+        previous_routing_id: Option<String>,
+    ) -> Self {
+        Self {
+            website_id,
+            session_id,
+            inbox_id,
+            routing_ids: ::std::default::Default::default(),
+            routing_id,
+            previous_routing_id,
+        }
+    }
+}
 /// Payload of `session:set_inbox`; `inbox_id` is the new inbox.
 ///
 /// Schema `#/components/schemas/EventSessionSetInbox`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventSessionSetInbox {
     /// Website the event belongs to.
     pub website_id: String,
@@ -10130,10 +11791,28 @@ pub struct EventSessionSetInbox {
     /// Always sent; `None` stands for `null`.
     pub previous_inbox_id: Option<String>,
 }
+impl EventSessionSetInbox {
+    /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `previous_inbox_id`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        website_id: String,
+        session_id: String,
+        inbox_id: Option<String>,
+        previous_inbox_id: Option<String>,
+    ) -> Self {
+        Self {
+            website_id,
+            session_id,
+            inbox_id,
+            routing_ids: ::std::default::Default::default(),
+            previous_inbox_id,
+        }
+    }
+}
 /// Payload of `session:set_state`.
 ///
 /// Schema `#/components/schemas/EventSessionSetState`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventSessionSetState {
     /// Website the event belongs to.
     pub website_id: String,
@@ -10149,6 +11828,23 @@ pub struct EventSessionSetState {
     /// The `state` property.
     pub state: crate::ConversationState,
 }
+impl EventSessionSetState {
+    /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `state`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        website_id: String,
+        session_id: String,
+        inbox_id: Option<String>,
+        state: crate::ConversationState,
+    ) -> Self {
+        Self {
+            website_id,
+            session_id,
+            inbox_id,
+            routing_ids: ::std::default::Default::default(),
+            state,
+        }
+    }
+}
 /// Features the visitor device supports. The Node client types them as a list, the Go client as an object holding the list; both shapes are accepted.
 ///
 /// Schema `#/components/schemas/EventCapabilities`.
@@ -10156,6 +11852,7 @@ pub struct EventSessionSetState {
 /// Decoding tries the shapes in order and keeps the first that fits.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[serde(untagged)]
+#[non_exhaustive]
 pub enum EventCapabilities {
     /// The `List` shape.
     List(Vec<String>),
@@ -10166,6 +11863,7 @@ pub enum EventCapabilities {
 ///
 /// Schema `#/components/schemas/EventSessionSyncCapabilities`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventSessionSyncCapabilities {
     /// Website the event belongs to.
     pub website_id: String,
@@ -10181,10 +11879,28 @@ pub struct EventSessionSyncCapabilities {
     /// The `capabilities` property.
     pub capabilities: crate::EventCapabilities,
 }
+impl EventSessionSyncCapabilities {
+    /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `capabilities`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        website_id: String,
+        session_id: String,
+        inbox_id: Option<String>,
+        capabilities: crate::EventCapabilities,
+    ) -> Self {
+        Self {
+            website_id,
+            session_id,
+            inbox_id,
+            routing_ids: ::std::default::Default::default(),
+            capabilities,
+        }
+    }
+}
 /// Payload of `session:sync:geolocation`.
 ///
 /// Schema `#/components/schemas/EventSessionSyncGeolocation`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventSessionSyncGeolocation {
     /// Website the event belongs to.
     pub website_id: String,
@@ -10200,10 +11916,28 @@ pub struct EventSessionSyncGeolocation {
     /// The `geolocation` property.
     pub geolocation: crate::PeopleGeolocation,
 }
+impl EventSessionSyncGeolocation {
+    /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `geolocation`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        website_id: String,
+        session_id: String,
+        inbox_id: Option<String>,
+        geolocation: crate::PeopleGeolocation,
+    ) -> Self {
+        Self {
+            website_id,
+            session_id,
+            inbox_id,
+            routing_ids: ::std::default::Default::default(),
+            geolocation,
+        }
+    }
+}
 /// Software the visitor uses, as the chatbox reports it.
 ///
 /// Schema `#/components/schemas/EventDeviceSystem`.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventDeviceSystem {
     /// Operating system.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -10222,6 +11956,7 @@ pub struct EventDeviceSystem {
 ///
 /// Schema `#/components/schemas/EventSessionSyncSystem`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventSessionSyncSystem {
     /// Website the event belongs to.
     pub website_id: String,
@@ -10237,10 +11972,28 @@ pub struct EventSessionSyncSystem {
     /// The `system` property.
     pub system: crate::EventDeviceSystem,
 }
+impl EventSessionSyncSystem {
+    /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `system`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        website_id: String,
+        session_id: String,
+        inbox_id: Option<String>,
+        system: crate::EventDeviceSystem,
+    ) -> Self {
+        Self {
+            website_id,
+            session_id,
+            inbox_id,
+            routing_ids: ::std::default::Default::default(),
+            system,
+        }
+    }
+}
 /// Network the visitor connects from.
 ///
 /// Schema `#/components/schemas/EventNetwork`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventNetwork {
     /// IP address of the visitor.
     pub ip: String,
@@ -10248,10 +12001,20 @@ pub struct EventNetwork {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connection: Option<crate::EventNetworkConnection>,
 }
+impl EventNetwork {
+    /// Builds one from its required fields, in this order: `ip`. The optional ones start left out, to be set afterwards.
+    pub fn new(ip: String) -> Self {
+        Self {
+            ip,
+            connection: ::std::default::Default::default(),
+        }
+    }
+}
 /// Payload of `session:sync:network`.
 ///
 /// Schema `#/components/schemas/EventSessionSyncNetwork`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventSessionSyncNetwork {
     /// Website the event belongs to.
     pub website_id: String,
@@ -10267,10 +12030,28 @@ pub struct EventSessionSyncNetwork {
     /// The `network` property.
     pub network: crate::EventNetwork,
 }
+impl EventSessionSyncNetwork {
+    /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `network`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        website_id: String,
+        session_id: String,
+        inbox_id: Option<String>,
+        network: crate::EventNetwork,
+    ) -> Self {
+        Self {
+            website_id,
+            session_id,
+            inbox_id,
+            routing_ids: ::std::default::Default::default(),
+            network,
+        }
+    }
+}
 /// Payload of `session:sync:timezone`.
 ///
 /// Schema `#/components/schemas/EventSessionSyncTimezone`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventSessionSyncTimezone {
     /// Website the event belongs to.
     pub website_id: String,
@@ -10286,10 +12067,28 @@ pub struct EventSessionSyncTimezone {
     /// Time zone of the visitor.
     pub timezone: crate::EventSessionSyncTimezoneTimezone,
 }
+impl EventSessionSyncTimezone {
+    /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `timezone`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        website_id: String,
+        session_id: String,
+        inbox_id: Option<String>,
+        timezone: crate::EventSessionSyncTimezoneTimezone,
+    ) -> Self {
+        Self {
+            website_id,
+            session_id,
+            inbox_id,
+            routing_ids: ::std::default::Default::default(),
+            timezone,
+        }
+    }
+}
 /// Payload of `session:sync:locales`.
 ///
 /// Schema `#/components/schemas/EventSessionSyncLocales`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventSessionSyncLocales {
     /// Website the event belongs to.
     pub website_id: String,
@@ -10305,10 +12104,28 @@ pub struct EventSessionSyncLocales {
     /// Languages of the visitor.
     pub locales: crate::EventSessionSyncLocalesLocales,
 }
+impl EventSessionSyncLocales {
+    /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `locales`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        website_id: String,
+        session_id: String,
+        inbox_id: Option<String>,
+        locales: crate::EventSessionSyncLocalesLocales,
+    ) -> Self {
+        Self {
+            website_id,
+            session_id,
+            inbox_id,
+            routing_ids: ::std::default::Default::default(),
+            locales,
+        }
+    }
+}
 /// Payload of `session:sync:pages`.
 ///
 /// Schema `#/components/schemas/EventSessionSyncPages`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventSessionSyncPages {
     /// Website the event belongs to.
     pub website_id: String,
@@ -10324,10 +12141,28 @@ pub struct EventSessionSyncPages {
     /// Pages viewed since the last report.
     pub pages: Vec<crate::ConversationPage>,
 }
+impl EventSessionSyncPages {
+    /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `pages`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        website_id: String,
+        session_id: String,
+        inbox_id: Option<String>,
+        pages: Vec<crate::ConversationPage>,
+    ) -> Self {
+        Self {
+            website_id,
+            session_id,
+            inbox_id,
+            routing_ids: ::std::default::Default::default(),
+            pages,
+        }
+    }
+}
 /// Payload of `session:sync:events`.
 ///
 /// Schema `#/components/schemas/EventSessionSyncEvents`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventSessionSyncEvents {
     /// Website the event belongs to.
     pub website_id: String,
@@ -10343,10 +12178,28 @@ pub struct EventSessionSyncEvents {
     /// Events recorded since the last report.
     pub events: Vec<crate::ConversationEvent>,
 }
+impl EventSessionSyncEvents {
+    /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `events`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        website_id: String,
+        session_id: String,
+        inbox_id: Option<String>,
+        events: Vec<crate::ConversationEvent>,
+    ) -> Self {
+        Self {
+            website_id,
+            session_id,
+            inbox_id,
+            routing_ids: ::std::default::Default::default(),
+            events,
+        }
+    }
+}
 /// Payload of `session:sync:rating`.
 ///
 /// Schema `#/components/schemas/EventSessionSyncRating`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventSessionSyncRating {
     /// Website the event belongs to.
     pub website_id: String,
@@ -10362,10 +12215,28 @@ pub struct EventSessionSyncRating {
     /// Rating the visitor left.
     pub rating: crate::EventSessionSyncRatingRating,
 }
+impl EventSessionSyncRating {
+    /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `rating`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        website_id: String,
+        session_id: String,
+        inbox_id: Option<String>,
+        rating: crate::EventSessionSyncRatingRating,
+    ) -> Self {
+        Self {
+            website_id,
+            session_id,
+            inbox_id,
+            routing_ids: ::std::default::Default::default(),
+            rating,
+        }
+    }
+}
 /// Payload of `session:error`.
 ///
 /// Schema `#/components/schemas/EventSessionError`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventSessionError {
     /// Website the event belongs to.
     pub website_id: String,
@@ -10385,10 +12256,32 @@ pub struct EventSessionError {
     /// Value held before.
     pub previous_value: String,
 }
+impl EventSessionError {
+    /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `type`, `value`, `previous_value`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        website_id: String,
+        session_id: String,
+        inbox_id: Option<String>,
+        r#type: String,
+        value: String,
+        previous_value: String,
+    ) -> Self {
+        Self {
+            website_id,
+            session_id,
+            inbox_id,
+            routing_ids: ::std::default::Default::default(),
+            r#type,
+            value,
+            previous_value,
+        }
+    }
+}
 /// Fields every kind of message event carries, whatever its `type`.
 ///
 /// Schema `#/components/schemas/EventMessageBase`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventMessageBase {
     /// Website the event belongs to.
     pub website_id: String,
@@ -10436,10 +12329,45 @@ pub struct EventMessageBase {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing_ids: Option<Vec<String>>,
 }
+impl EventMessageBase {
+    /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `from`, `origin`, `fingerprint`, `timestamp`, `user`. The optional ones start left out, to be set afterwards.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        website_id: String,
+        session_id: String,
+        inbox_id: Option<String>,
+        from: crate::MessageFrom,
+        origin: crate::MessageOrigin,
+        fingerprint: i64,
+        timestamp: u64,
+        user: crate::MessageUser,
+    ) -> Self {
+        Self {
+            website_id,
+            session_id,
+            inbox_id,
+            from,
+            origin,
+            fingerprint,
+            timestamp,
+            user,
+            mentions: ::std::default::Default::default(),
+            stamped: ::std::default::Default::default(),
+            automated: ::std::default::Default::default(),
+            edited: ::std::default::Default::default(),
+            translated: ::std::default::Default::default(),
+            references: ::std::default::Default::default(),
+            original: ::std::default::Default::default(),
+            properties: ::std::default::Default::default(),
+            routing_ids: ::std::default::Default::default(),
+        }
+    }
+}
 /// A message event about a `text` message.
 ///
 /// Schema `#/components/schemas/EventMessageText`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventMessageText {
     /// Website the event belongs to.
     pub website_id: String,
@@ -10491,10 +12419,49 @@ pub struct EventMessageText {
     /// Text of the message (Markdown).
     pub content: String,
 }
+impl EventMessageText {
+    /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `from`, `origin`, `fingerprint`, `timestamp`, `user`, `type`, `content`. The optional ones start left out, to be set afterwards.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        website_id: String,
+        session_id: String,
+        inbox_id: Option<String>,
+        from: crate::MessageFrom,
+        origin: crate::MessageOrigin,
+        fingerprint: i64,
+        timestamp: u64,
+        user: crate::MessageUser,
+        r#type: crate::EventMessageTextType,
+        content: String,
+    ) -> Self {
+        Self {
+            website_id,
+            session_id,
+            inbox_id,
+            from,
+            origin,
+            fingerprint,
+            timestamp,
+            user,
+            mentions: ::std::default::Default::default(),
+            stamped: ::std::default::Default::default(),
+            automated: ::std::default::Default::default(),
+            edited: ::std::default::Default::default(),
+            translated: ::std::default::Default::default(),
+            references: ::std::default::Default::default(),
+            original: ::std::default::Default::default(),
+            properties: ::std::default::Default::default(),
+            routing_ids: ::std::default::Default::default(),
+            r#type,
+            content,
+        }
+    }
+}
 /// A message event about a `note` message.
 ///
 /// Schema `#/components/schemas/EventMessageNote`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventMessageNote {
     /// Website the event belongs to.
     pub website_id: String,
@@ -10546,10 +12513,49 @@ pub struct EventMessageNote {
     /// Text of the private note (Markdown).
     pub content: String,
 }
+impl EventMessageNote {
+    /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `from`, `origin`, `fingerprint`, `timestamp`, `user`, `type`, `content`. The optional ones start left out, to be set afterwards.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        website_id: String,
+        session_id: String,
+        inbox_id: Option<String>,
+        from: crate::MessageFrom,
+        origin: crate::MessageOrigin,
+        fingerprint: i64,
+        timestamp: u64,
+        user: crate::MessageUser,
+        r#type: crate::EventMessageNoteType,
+        content: String,
+    ) -> Self {
+        Self {
+            website_id,
+            session_id,
+            inbox_id,
+            from,
+            origin,
+            fingerprint,
+            timestamp,
+            user,
+            mentions: ::std::default::Default::default(),
+            stamped: ::std::default::Default::default(),
+            automated: ::std::default::Default::default(),
+            edited: ::std::default::Default::default(),
+            translated: ::std::default::Default::default(),
+            references: ::std::default::Default::default(),
+            original: ::std::default::Default::default(),
+            properties: ::std::default::Default::default(),
+            routing_ids: ::std::default::Default::default(),
+            r#type,
+            content,
+        }
+    }
+}
 /// A message event about a `file` message.
 ///
 /// Schema `#/components/schemas/EventMessageFile`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventMessageFile {
     /// Website the event belongs to.
     pub website_id: String,
@@ -10601,10 +12607,49 @@ pub struct EventMessageFile {
     /// The `content` property.
     pub content: crate::MessageContentFile,
 }
+impl EventMessageFile {
+    /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `from`, `origin`, `fingerprint`, `timestamp`, `user`, `type`, `content`. The optional ones start left out, to be set afterwards.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        website_id: String,
+        session_id: String,
+        inbox_id: Option<String>,
+        from: crate::MessageFrom,
+        origin: crate::MessageOrigin,
+        fingerprint: i64,
+        timestamp: u64,
+        user: crate::MessageUser,
+        r#type: crate::EventMessageFileType,
+        content: crate::MessageContentFile,
+    ) -> Self {
+        Self {
+            website_id,
+            session_id,
+            inbox_id,
+            from,
+            origin,
+            fingerprint,
+            timestamp,
+            user,
+            mentions: ::std::default::Default::default(),
+            stamped: ::std::default::Default::default(),
+            automated: ::std::default::Default::default(),
+            edited: ::std::default::Default::default(),
+            translated: ::std::default::Default::default(),
+            references: ::std::default::Default::default(),
+            original: ::std::default::Default::default(),
+            properties: ::std::default::Default::default(),
+            routing_ids: ::std::default::Default::default(),
+            r#type,
+            content,
+        }
+    }
+}
 /// A message event about a `animation` message.
 ///
 /// Schema `#/components/schemas/EventMessageAnimation`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventMessageAnimation {
     /// Website the event belongs to.
     pub website_id: String,
@@ -10656,10 +12701,49 @@ pub struct EventMessageAnimation {
     /// The `content` property.
     pub content: crate::MessageContentAnimation,
 }
+impl EventMessageAnimation {
+    /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `from`, `origin`, `fingerprint`, `timestamp`, `user`, `type`, `content`. The optional ones start left out, to be set afterwards.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        website_id: String,
+        session_id: String,
+        inbox_id: Option<String>,
+        from: crate::MessageFrom,
+        origin: crate::MessageOrigin,
+        fingerprint: i64,
+        timestamp: u64,
+        user: crate::MessageUser,
+        r#type: crate::EventMessageAnimationType,
+        content: crate::MessageContentAnimation,
+    ) -> Self {
+        Self {
+            website_id,
+            session_id,
+            inbox_id,
+            from,
+            origin,
+            fingerprint,
+            timestamp,
+            user,
+            mentions: ::std::default::Default::default(),
+            stamped: ::std::default::Default::default(),
+            automated: ::std::default::Default::default(),
+            edited: ::std::default::Default::default(),
+            translated: ::std::default::Default::default(),
+            references: ::std::default::Default::default(),
+            original: ::std::default::Default::default(),
+            properties: ::std::default::Default::default(),
+            routing_ids: ::std::default::Default::default(),
+            r#type,
+            content,
+        }
+    }
+}
 /// A message event about a `audio` message.
 ///
 /// Schema `#/components/schemas/EventMessageAudio`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventMessageAudio {
     /// Website the event belongs to.
     pub website_id: String,
@@ -10711,10 +12795,49 @@ pub struct EventMessageAudio {
     /// The `content` property.
     pub content: crate::MessageContentAudio,
 }
+impl EventMessageAudio {
+    /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `from`, `origin`, `fingerprint`, `timestamp`, `user`, `type`, `content`. The optional ones start left out, to be set afterwards.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        website_id: String,
+        session_id: String,
+        inbox_id: Option<String>,
+        from: crate::MessageFrom,
+        origin: crate::MessageOrigin,
+        fingerprint: i64,
+        timestamp: u64,
+        user: crate::MessageUser,
+        r#type: crate::EventMessageAudioType,
+        content: crate::MessageContentAudio,
+    ) -> Self {
+        Self {
+            website_id,
+            session_id,
+            inbox_id,
+            from,
+            origin,
+            fingerprint,
+            timestamp,
+            user,
+            mentions: ::std::default::Default::default(),
+            stamped: ::std::default::Default::default(),
+            automated: ::std::default::Default::default(),
+            edited: ::std::default::Default::default(),
+            translated: ::std::default::Default::default(),
+            references: ::std::default::Default::default(),
+            original: ::std::default::Default::default(),
+            properties: ::std::default::Default::default(),
+            routing_ids: ::std::default::Default::default(),
+            r#type,
+            content,
+        }
+    }
+}
 /// A message event about a `picker` message.
 ///
 /// Schema `#/components/schemas/EventMessagePicker`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventMessagePicker {
     /// Website the event belongs to.
     pub website_id: String,
@@ -10766,10 +12889,49 @@ pub struct EventMessagePicker {
     /// The `content` property.
     pub content: crate::MessageContentPicker,
 }
+impl EventMessagePicker {
+    /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `from`, `origin`, `fingerprint`, `timestamp`, `user`, `type`, `content`. The optional ones start left out, to be set afterwards.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        website_id: String,
+        session_id: String,
+        inbox_id: Option<String>,
+        from: crate::MessageFrom,
+        origin: crate::MessageOrigin,
+        fingerprint: i64,
+        timestamp: u64,
+        user: crate::MessageUser,
+        r#type: crate::EventMessagePickerType,
+        content: crate::MessageContentPicker,
+    ) -> Self {
+        Self {
+            website_id,
+            session_id,
+            inbox_id,
+            from,
+            origin,
+            fingerprint,
+            timestamp,
+            user,
+            mentions: ::std::default::Default::default(),
+            stamped: ::std::default::Default::default(),
+            automated: ::std::default::Default::default(),
+            edited: ::std::default::Default::default(),
+            translated: ::std::default::Default::default(),
+            references: ::std::default::Default::default(),
+            original: ::std::default::Default::default(),
+            properties: ::std::default::Default::default(),
+            routing_ids: ::std::default::Default::default(),
+            r#type,
+            content,
+        }
+    }
+}
 /// A message event about a `field` message.
 ///
 /// Schema `#/components/schemas/EventMessageField`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventMessageField {
     /// Website the event belongs to.
     pub website_id: String,
@@ -10821,10 +12983,49 @@ pub struct EventMessageField {
     /// The `content` property.
     pub content: crate::MessageContentField,
 }
+impl EventMessageField {
+    /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `from`, `origin`, `fingerprint`, `timestamp`, `user`, `type`, `content`. The optional ones start left out, to be set afterwards.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        website_id: String,
+        session_id: String,
+        inbox_id: Option<String>,
+        from: crate::MessageFrom,
+        origin: crate::MessageOrigin,
+        fingerprint: i64,
+        timestamp: u64,
+        user: crate::MessageUser,
+        r#type: crate::EventMessageFieldType,
+        content: crate::MessageContentField,
+    ) -> Self {
+        Self {
+            website_id,
+            session_id,
+            inbox_id,
+            from,
+            origin,
+            fingerprint,
+            timestamp,
+            user,
+            mentions: ::std::default::Default::default(),
+            stamped: ::std::default::Default::default(),
+            automated: ::std::default::Default::default(),
+            edited: ::std::default::Default::default(),
+            translated: ::std::default::Default::default(),
+            references: ::std::default::Default::default(),
+            original: ::std::default::Default::default(),
+            properties: ::std::default::Default::default(),
+            routing_ids: ::std::default::Default::default(),
+            r#type,
+            content,
+        }
+    }
+}
 /// A message event about a `carousel` message.
 ///
 /// Schema `#/components/schemas/EventMessageCarousel`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventMessageCarousel {
     /// Website the event belongs to.
     pub website_id: String,
@@ -10876,10 +13077,49 @@ pub struct EventMessageCarousel {
     /// The `content` property.
     pub content: crate::MessageContentCarousel,
 }
+impl EventMessageCarousel {
+    /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `from`, `origin`, `fingerprint`, `timestamp`, `user`, `type`, `content`. The optional ones start left out, to be set afterwards.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        website_id: String,
+        session_id: String,
+        inbox_id: Option<String>,
+        from: crate::MessageFrom,
+        origin: crate::MessageOrigin,
+        fingerprint: i64,
+        timestamp: u64,
+        user: crate::MessageUser,
+        r#type: crate::EventMessageCarouselType,
+        content: crate::MessageContentCarousel,
+    ) -> Self {
+        Self {
+            website_id,
+            session_id,
+            inbox_id,
+            from,
+            origin,
+            fingerprint,
+            timestamp,
+            user,
+            mentions: ::std::default::Default::default(),
+            stamped: ::std::default::Default::default(),
+            automated: ::std::default::Default::default(),
+            edited: ::std::default::Default::default(),
+            translated: ::std::default::Default::default(),
+            references: ::std::default::Default::default(),
+            original: ::std::default::Default::default(),
+            properties: ::std::default::Default::default(),
+            routing_ids: ::std::default::Default::default(),
+            r#type,
+            content,
+        }
+    }
+}
 /// A message event about a `event` message.
 ///
 /// Schema `#/components/schemas/EventMessageEvent`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventMessageEvent {
     /// Website the event belongs to.
     pub website_id: String,
@@ -10931,12 +13171,51 @@ pub struct EventMessageEvent {
     /// The `content` property.
     pub content: crate::MessageContentEvent,
 }
+impl EventMessageEvent {
+    /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `from`, `origin`, `fingerprint`, `timestamp`, `user`, `type`, `content`. The optional ones start left out, to be set afterwards.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        website_id: String,
+        session_id: String,
+        inbox_id: Option<String>,
+        from: crate::MessageFrom,
+        origin: crate::MessageOrigin,
+        fingerprint: i64,
+        timestamp: u64,
+        user: crate::MessageUser,
+        r#type: crate::EventMessageEventType,
+        content: crate::MessageContentEvent,
+    ) -> Self {
+        Self {
+            website_id,
+            session_id,
+            inbox_id,
+            from,
+            origin,
+            fingerprint,
+            timestamp,
+            user,
+            mentions: ::std::default::Default::default(),
+            stamped: ::std::default::Default::default(),
+            automated: ::std::default::Default::default(),
+            edited: ::std::default::Default::default(),
+            translated: ::std::default::Default::default(),
+            references: ::std::default::Default::default(),
+            original: ::std::default::Default::default(),
+            properties: ::std::default::Default::default(),
+            routing_ids: ::std::default::Default::default(),
+            r#type,
+            content,
+        }
+    }
+}
 /// Payload of `message:send` and `message:received`: the message, tagged by its `type`. The Node client leaves `note` and `event` out of `message:send`, the Go client lists them for both events; both are accepted.
 ///
 /// Schema `#/components/schemas/EventMessage`.
 ///
 /// Variants are told apart by the `type` property; unknown values are kept in [`Self::Other`].
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub enum EventMessage {
     /// `type` is `text`.
     Text(crate::EventMessageText),
@@ -11028,6 +13307,7 @@ impl<'de> ::serde::Deserialize<'de> for EventMessage {
 ///
 /// Schema `#/components/schemas/EventMessageUpdated`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventMessageUpdated {
     /// Website the event belongs to.
     pub website_id: String,
@@ -11045,10 +13325,30 @@ pub struct EventMessageUpdated {
     /// The `content` property.
     pub content: crate::MessageContent,
 }
+impl EventMessageUpdated {
+    /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `fingerprint`, `content`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        website_id: String,
+        session_id: String,
+        inbox_id: Option<String>,
+        fingerprint: i64,
+        content: crate::MessageContent,
+    ) -> Self {
+        Self {
+            website_id,
+            session_id,
+            inbox_id,
+            routing_ids: ::std::default::Default::default(),
+            fingerprint,
+            content,
+        }
+    }
+}
 /// Payload of `message:removed`.
 ///
 /// Schema `#/components/schemas/EventMessageRemoved`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventMessageRemoved {
     /// Website the event belongs to.
     pub website_id: String,
@@ -11064,10 +13364,28 @@ pub struct EventMessageRemoved {
     /// Identifier of the removed message within the conversation.
     pub fingerprint: i64,
 }
+impl EventMessageRemoved {
+    /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `fingerprint`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        website_id: String,
+        session_id: String,
+        inbox_id: Option<String>,
+        fingerprint: i64,
+    ) -> Self {
+        Self {
+            website_id,
+            session_id,
+            inbox_id,
+            routing_ids: ::std::default::Default::default(),
+            fingerprint,
+        }
+    }
+}
 /// Payload of `message:compose:send`.
 ///
 /// Schema `#/components/schemas/EventMessageComposeSend`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventMessageComposeSend {
     /// Website the event belongs to.
     pub website_id: String,
@@ -11091,10 +13409,32 @@ pub struct EventMessageComposeSend {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub automated: Option<bool>,
 }
+impl EventMessageComposeSend {
+    /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `type`, `timestamp`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        website_id: String,
+        session_id: String,
+        inbox_id: Option<String>,
+        r#type: crate::ComposeType,
+        timestamp: u64,
+    ) -> Self {
+        Self {
+            website_id,
+            session_id,
+            inbox_id,
+            routing_ids: ::std::default::Default::default(),
+            r#type,
+            excerpt: ::std::default::Default::default(),
+            timestamp,
+            automated: ::std::default::Default::default(),
+        }
+    }
+}
 /// Payload of `message:compose:receive`.
 ///
 /// Schema `#/components/schemas/EventMessageComposeReceive`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventMessageComposeReceive {
     /// Website the event belongs to.
     pub website_id: String,
@@ -11120,10 +13460,34 @@ pub struct EventMessageComposeReceive {
     /// The `user` property.
     pub user: crate::MessageUser,
 }
+impl EventMessageComposeReceive {
+    /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `type`, `timestamp`, `user`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        website_id: String,
+        session_id: String,
+        inbox_id: Option<String>,
+        r#type: crate::ComposeType,
+        timestamp: u64,
+        user: crate::MessageUser,
+    ) -> Self {
+        Self {
+            website_id,
+            session_id,
+            inbox_id,
+            routing_ids: ::std::default::Default::default(),
+            r#type,
+            excerpt: ::std::default::Default::default(),
+            timestamp,
+            automated: ::std::default::Default::default(),
+            user,
+        }
+    }
+}
 /// Payload of the `message:acknowledge:*` events, except `message:acknowledge:ignored`.
 ///
 /// Schema `#/components/schemas/EventMessageAcknowledge`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventMessageAcknowledge {
     /// Website the event belongs to.
     pub website_id: String,
@@ -11144,10 +13508,31 @@ pub struct EventMessageAcknowledge {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub details: Option<crate::EventMessageAcknowledgeDetails>,
 }
+impl EventMessageAcknowledge {
+    /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `origin`, `fingerprints`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        website_id: String,
+        session_id: String,
+        inbox_id: Option<String>,
+        origin: crate::MessageOrigin,
+        fingerprints: Vec<i64>,
+    ) -> Self {
+        Self {
+            website_id,
+            session_id,
+            inbox_id,
+            routing_ids: ::std::default::Default::default(),
+            origin,
+            fingerprints,
+            details: ::std::default::Default::default(),
+        }
+    }
+}
 /// Payload of `message:acknowledge:ignored`.
 ///
 /// Schema `#/components/schemas/EventMessageAcknowledgeIgnored`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventMessageAcknowledgeIgnored {
     /// Website the event belongs to.
     pub website_id: String,
@@ -11168,10 +13553,31 @@ pub struct EventMessageAcknowledgeIgnored {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub details: Option<crate::EventMessageAcknowledgeIgnoredDetails>,
 }
+impl EventMessageAcknowledgeIgnored {
+    /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `origin`, `fingerprints`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        website_id: String,
+        session_id: String,
+        inbox_id: Option<String>,
+        origin: crate::MessageOrigin,
+        fingerprints: Vec<i64>,
+    ) -> Self {
+        Self {
+            website_id,
+            session_id,
+            inbox_id,
+            routing_ids: ::std::default::Default::default(),
+            origin,
+            fingerprints,
+            details: ::std::default::Default::default(),
+        }
+    }
+}
 /// Payload of `spam:message`.
 ///
 /// Schema `#/components/schemas/EventSpamMessage`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventSpamMessage {
     /// Website the event belongs to.
     pub website_id: String,
@@ -11193,10 +13599,32 @@ pub struct EventSpamMessage {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing_ids: Option<Vec<String>>,
 }
+impl EventSpamMessage {
+    /// Builds one from its required fields, in this order: `website_id`, `spam_id`, `type`, `reason`, `timestamp`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        website_id: String,
+        spam_id: String,
+        r#type: String,
+        reason: String,
+        timestamp: u64,
+    ) -> Self {
+        Self {
+            website_id,
+            spam_id,
+            r#type,
+            reason,
+            metadata: ::std::default::Default::default(),
+            headers: ::std::default::Default::default(),
+            timestamp,
+            routing_ids: ::std::default::Default::default(),
+        }
+    }
+}
 /// Payload of `spam:decision`.
 ///
 /// Schema `#/components/schemas/EventSpamDecision`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventSpamDecision {
     /// Website the event belongs to.
     pub website_id: String,
@@ -11208,10 +13636,22 @@ pub struct EventSpamDecision {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing_ids: Option<Vec<String>>,
 }
+impl EventSpamDecision {
+    /// Builds one from its required fields, in this order: `website_id`, `spam_id`, `action`. The optional ones start left out, to be set afterwards.
+    pub fn new(website_id: String, spam_id: String, action: String) -> Self {
+        Self {
+            website_id,
+            spam_id,
+            action,
+            routing_ids: ::std::default::Default::default(),
+        }
+    }
+}
 /// Payload of `people:profile:created` and `people:profile:removed`: the contact profile concerned.
 ///
 /// Schema `#/components/schemas/EventPeopleProfile`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventPeopleProfile {
     /// Website the event belongs to.
     pub website_id: String,
@@ -11224,10 +13664,22 @@ pub struct EventPeopleProfile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing_ids: Option<Vec<String>>,
 }
+impl EventPeopleProfile {
+    /// Builds one from its required fields, in this order: `website_id`, `people_id`. The optional ones start left out, to be set afterwards.
+    pub fn new(website_id: String, people_id: String) -> Self {
+        Self {
+            website_id,
+            people_id,
+            email: ::std::default::Default::default(),
+            routing_ids: ::std::default::Default::default(),
+        }
+    }
+}
 /// Payload of `people:profile:updated`.
 ///
 /// Schema `#/components/schemas/EventPeopleProfileUpdated`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventPeopleProfileUpdated {
     /// Website the event belongs to.
     pub website_id: String,
@@ -11242,10 +13694,27 @@ pub struct EventPeopleProfileUpdated {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing_ids: Option<Vec<String>>,
 }
+impl EventPeopleProfileUpdated {
+    /// Builds one from its required fields, in this order: `website_id`, `people_id`, `update`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        website_id: String,
+        people_id: String,
+        update: crate::PeopleProfile,
+    ) -> Self {
+        Self {
+            website_id,
+            people_id,
+            email: ::std::default::Default::default(),
+            update,
+            routing_ids: ::std::default::Default::default(),
+        }
+    }
+}
 /// Payload of `people:bind:session`.
 ///
 /// Schema `#/components/schemas/EventPeopleBindSession`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventPeopleBindSession {
     /// Website the event belongs to.
     pub website_id: String,
@@ -11261,10 +13730,28 @@ pub struct EventPeopleBindSession {
     /// Contact profile the conversation is now linked to.
     pub people_id: String,
 }
+impl EventPeopleBindSession {
+    /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `people_id`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        website_id: String,
+        session_id: String,
+        inbox_id: Option<String>,
+        people_id: String,
+    ) -> Self {
+        Self {
+            website_id,
+            session_id,
+            inbox_id,
+            routing_ids: ::std::default::Default::default(),
+            people_id,
+        }
+    }
+}
 /// Payload of `people:sync:profile`.
 ///
 /// Schema `#/components/schemas/EventPeopleSyncProfile`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventPeopleSyncProfile {
     /// Website the event belongs to.
     pub website_id: String,
@@ -11282,10 +13769,30 @@ pub struct EventPeopleSyncProfile {
     /// The `identity` property.
     pub identity: crate::PeopleProfile,
 }
+impl EventPeopleSyncProfile {
+    /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `people_id`, `identity`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        website_id: String,
+        session_id: String,
+        inbox_id: Option<String>,
+        people_id: String,
+        identity: crate::PeopleProfile,
+    ) -> Self {
+        Self {
+            website_id,
+            session_id,
+            inbox_id,
+            routing_ids: ::std::default::Default::default(),
+            people_id,
+            identity,
+        }
+    }
+}
 /// A row of a contact import that was left out.
 ///
 /// Schema `#/components/schemas/EventImportSkipped`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventImportSkipped {
     /// Identifier of the row, such as its e-mail address, or `null`.
     ///
@@ -11294,6 +13801,12 @@ pub struct EventImportSkipped {
     /// Why the row was left out.
     pub reason: String,
 }
+impl EventImportSkipped {
+    /// Builds one from its required fields, in this order: `identifier`, `reason`. The optional ones start left out, to be set afterwards.
+    pub fn new(identifier: Option<String>, reason: String) -> Self {
+        Self { identifier, reason }
+    }
+}
 /// Rows of a contact import that were left out. The Go client types them as a list, the Node client as an object holding the list; both shapes are accepted (the list is tried first, since an object of optional fields would also take an empty list).
 ///
 /// Schema `#/components/schemas/EventImportItems`.
@@ -11301,6 +13814,7 @@ pub struct EventImportSkipped {
 /// Decoding tries the shapes in order and keeps the first that fits.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[serde(untagged)]
+#[non_exhaustive]
 pub enum EventImportItems {
     /// The `List` shape.
     List(Vec<crate::EventImportSkipped>),
@@ -11311,6 +13825,7 @@ pub enum EventImportItems {
 ///
 /// Schema `#/components/schemas/EventPeopleImportProgress`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventPeopleImportProgress {
     /// Website the event belongs to.
     pub website_id: String,
@@ -11331,10 +13846,29 @@ pub struct EventPeopleImportProgress {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing_ids: Option<Vec<String>>,
 }
+impl EventPeopleImportProgress {
+    /// Builds one from its required fields, in this order: `website_id`, `progress`, `count`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        website_id: String,
+        progress: u8,
+        count: crate::EventPeopleImportProgressCount,
+    ) -> Self {
+        Self {
+            website_id,
+            import_id: ::std::default::Default::default(),
+            people_id: ::std::default::Default::default(),
+            progress,
+            count,
+            items: ::std::default::Default::default(),
+            routing_ids: ::std::default::Default::default(),
+        }
+    }
+}
 /// Payload of `people:import:done`.
 ///
 /// Schema `#/components/schemas/EventPeopleImportDone`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventPeopleImportDone {
     /// Website the event belongs to.
     pub website_id: String,
@@ -11350,10 +13884,23 @@ pub struct EventPeopleImportDone {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing_ids: Option<Vec<String>>,
 }
+impl EventPeopleImportDone {
+    /// Builds one from its required fields, in this order: `website_id`, `error`. The optional ones start left out, to be set afterwards.
+    pub fn new(website_id: String, error: bool) -> Self {
+        Self {
+            website_id,
+            import_id: ::std::default::Default::default(),
+            people_id: ::std::default::Default::default(),
+            error,
+            routing_ids: ::std::default::Default::default(),
+        }
+    }
+}
 /// Payload of `campaign:progress`.
 ///
 /// Schema `#/components/schemas/EventCampaignProgress`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventCampaignProgress {
     /// Website the event belongs to.
     pub website_id: String,
@@ -11365,10 +13912,22 @@ pub struct EventCampaignProgress {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing_ids: Option<Vec<String>>,
 }
+impl EventCampaignProgress {
+    /// Builds one from its required fields, in this order: `website_id`, `campaign_id`, `progress`. The optional ones start left out, to be set afterwards.
+    pub fn new(website_id: String, campaign_id: String, progress: u8) -> Self {
+        Self {
+            website_id,
+            campaign_id,
+            progress,
+            routing_ids: ::std::default::Default::default(),
+        }
+    }
+}
 /// Payload of `campaign:dispatched`.
 ///
 /// Schema `#/components/schemas/EventCampaignDispatched`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventCampaignDispatched {
     /// Website the event belongs to.
     pub website_id: String,
@@ -11378,10 +13937,21 @@ pub struct EventCampaignDispatched {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing_ids: Option<Vec<String>>,
 }
+impl EventCampaignDispatched {
+    /// Builds one from its required fields, in this order: `website_id`, `campaign_id`. The optional ones start left out, to be set afterwards.
+    pub fn new(website_id: String, campaign_id: String) -> Self {
+        Self {
+            website_id,
+            campaign_id,
+            routing_ids: ::std::default::Default::default(),
+        }
+    }
+}
 /// Payload of `campaign:running`.
 ///
 /// Schema `#/components/schemas/EventCampaignRunning`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventCampaignRunning {
     /// Website the event belongs to.
     pub website_id: String,
@@ -11393,10 +13963,22 @@ pub struct EventCampaignRunning {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing_ids: Option<Vec<String>>,
 }
+impl EventCampaignRunning {
+    /// Builds one from its required fields, in this order: `website_id`, `campaign_id`, `running`. The optional ones start left out, to be set afterwards.
+    pub fn new(website_id: String, campaign_id: String, running: bool) -> Self {
+        Self {
+            website_id,
+            campaign_id,
+            running,
+            routing_ids: ::std::default::Default::default(),
+        }
+    }
+}
 /// Payload of `browsing:request:initiated`.
 ///
 /// Schema `#/components/schemas/EventBrowsingRequestInitiated`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventBrowsingRequestInitiated {
     /// Website the event belongs to.
     pub website_id: String,
@@ -11414,10 +13996,30 @@ pub struct EventBrowsingRequestInitiated {
     /// Token to join the co-browsing session with.
     pub browsing_token: String,
 }
+impl EventBrowsingRequestInitiated {
+    /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `browsing_id`, `browsing_token`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        website_id: String,
+        session_id: String,
+        inbox_id: Option<String>,
+        browsing_id: String,
+        browsing_token: String,
+    ) -> Self {
+        Self {
+            website_id,
+            session_id,
+            inbox_id,
+            routing_ids: ::std::default::Default::default(),
+            browsing_id,
+            browsing_token,
+        }
+    }
+}
 /// Payload of `call:request:initiated` and `call:request:rejected`.
 ///
 /// Schema `#/components/schemas/EventCallRequest`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventCallRequest {
     /// Website the event belongs to.
     pub website_id: String,
@@ -11433,10 +14035,28 @@ pub struct EventCallRequest {
     /// Identifier of the call.
     pub call_id: String,
 }
+impl EventCallRequest {
+    /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `call_id`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        website_id: String,
+        session_id: String,
+        inbox_id: Option<String>,
+        call_id: String,
+    ) -> Self {
+        Self {
+            website_id,
+            session_id,
+            inbox_id,
+            routing_ids: ::std::default::Default::default(),
+            call_id,
+        }
+    }
+}
 /// Payload of `identity:verify:request`.
 ///
 /// Schema `#/components/schemas/EventIdentityVerifyRequest`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventIdentityVerifyRequest {
     /// Website the event belongs to.
     pub website_id: String,
@@ -11457,10 +14077,33 @@ pub struct EventIdentityVerifyRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing_ids: Option<Vec<String>>,
 }
+impl EventIdentityVerifyRequest {
+    /// Builds one from its required fields, in this order: `website_id`, `plugin_id`, `session_id`, `target`, `code`, `confirm_url`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        website_id: String,
+        plugin_id: String,
+        session_id: String,
+        target: String,
+        code: String,
+        confirm_url: String,
+    ) -> Self {
+        Self {
+            website_id,
+            plugin_id,
+            session_id,
+            inbox_id: ::std::default::Default::default(),
+            target,
+            code,
+            confirm_url,
+            routing_ids: ::std::default::Default::default(),
+        }
+    }
+}
 /// Payload of `widget:action:processed`.
 ///
 /// Schema `#/components/schemas/EventWidgetActionProcessed`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventWidgetActionProcessed {
     /// Website the event belongs to.
     pub website_id: String,
@@ -11483,20 +14126,50 @@ pub struct EventWidgetActionProcessed {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<::serde_json::Map<String, ::serde_json::Value>>,
 }
+impl EventWidgetActionProcessed {
+    /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `plugin_id`, `correlation_id`, `outcome`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        website_id: String,
+        session_id: String,
+        inbox_id: Option<String>,
+        plugin_id: String,
+        correlation_id: String,
+        outcome: crate::EventWidgetActionProcessedOutcome,
+    ) -> Self {
+        Self {
+            website_id,
+            session_id,
+            inbox_id,
+            routing_ids: ::std::default::Default::default(),
+            plugin_id,
+            correlation_id,
+            outcome,
+            result: ::std::default::Default::default(),
+        }
+    }
+}
 /// A monitored node of a status page whose health changed.
 ///
 /// Schema `#/components/schemas/EventStatusNode`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventStatusNode {
     /// Name of the node.
     pub label: String,
     /// Replica of the node concerned.
     pub replica: String,
 }
+impl EventStatusNode {
+    /// Builds one from its required fields, in this order: `label`, `replica`. The optional ones start left out, to be set afterwards.
+    pub fn new(label: String, replica: String) -> Self {
+        Self { label, replica }
+    }
+}
 /// Payload of `status:health:changed`.
 ///
 /// Schema `#/components/schemas/EventStatusHealthChanged`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventStatusHealthChanged {
     /// Website the event belongs to.
     pub website_id: String,
@@ -11508,10 +14181,26 @@ pub struct EventStatusHealthChanged {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing_ids: Option<Vec<String>>,
 }
+impl EventStatusHealthChanged {
+    /// Builds one from its required fields, in this order: `website_id`, `health`, `nodes`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        website_id: String,
+        health: crate::StatusPageReplicaHealth,
+        nodes: Vec<crate::EventStatusNode>,
+    ) -> Self {
+        Self {
+            website_id,
+            health,
+            nodes,
+            routing_ids: ::std::default::Default::default(),
+        }
+    }
+}
 /// Payload of `website:update_visitors_count`.
 ///
 /// Schema `#/components/schemas/EventWebsiteUpdateVisitorsCount`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventWebsiteUpdateVisitorsCount {
     /// Website the event belongs to.
     pub website_id: String,
@@ -11521,10 +14210,21 @@ pub struct EventWebsiteUpdateVisitorsCount {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing_ids: Option<Vec<String>>,
 }
+impl EventWebsiteUpdateVisitorsCount {
+    /// Builds one from its required fields, in this order: `website_id`, `visitors_count`. The optional ones start left out, to be set afterwards.
+    pub fn new(website_id: String, visitors_count: u32) -> Self {
+        Self {
+            website_id,
+            visitors_count,
+            routing_ids: ::std::default::Default::default(),
+        }
+    }
+}
 /// Payload of `website:update_operators_availability`.
 ///
 /// Schema `#/components/schemas/EventWebsiteUpdateOperatorsAvailability`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventWebsiteUpdateOperatorsAvailability {
     /// Website the event belongs to.
     pub website_id: String,
@@ -11536,10 +14236,26 @@ pub struct EventWebsiteUpdateOperatorsAvailability {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing_ids: Option<Vec<String>>,
 }
+impl EventWebsiteUpdateOperatorsAvailability {
+    /// Builds one from its required fields, in this order: `website_id`, `user_id`, `availability`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        website_id: String,
+        user_id: String,
+        availability: crate::EventWebsiteUpdateOperatorsAvailabilityAvailability,
+    ) -> Self {
+        Self {
+            website_id,
+            user_id,
+            availability,
+            routing_ids: ::std::default::Default::default(),
+        }
+    }
+}
 /// Payload of `website:users:available`.
 ///
 /// Schema `#/components/schemas/EventWebsiteUsersAvailable`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventWebsiteUsersAvailable {
     /// Website the event belongs to.
     pub website_id: String,
@@ -11549,10 +14265,21 @@ pub struct EventWebsiteUsersAvailable {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing_ids: Option<Vec<String>>,
 }
+impl EventWebsiteUsersAvailable {
+    /// Builds one from its required fields, in this order: `website_id`, `available`. The optional ones start left out, to be set afterwards.
+    pub fn new(website_id: String, available: bool) -> Self {
+        Self {
+            website_id,
+            available,
+            routing_ids: ::std::default::Default::default(),
+        }
+    }
+}
 /// Payload of `email:subscribe`.
 ///
 /// Schema `#/components/schemas/EventEmailSubscribe`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventEmailSubscribe {
     /// Website the event belongs to.
     pub website_id: String,
@@ -11564,10 +14291,22 @@ pub struct EventEmailSubscribe {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing_ids: Option<Vec<String>>,
 }
+impl EventEmailSubscribe {
+    /// Builds one from its required fields, in this order: `website_id`, `email`, `subscribed`. The optional ones start left out, to be set afterwards.
+    pub fn new(website_id: String, email: String, subscribed: bool) -> Self {
+        Self {
+            website_id,
+            email,
+            subscribed,
+            routing_ids: ::std::default::Default::default(),
+        }
+    }
+}
 /// Payload of `email:track:view`.
 ///
 /// Schema `#/components/schemas/EventEmailTrackView`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventEmailTrackView {
     /// Website the event belongs to.
     pub website_id: String,
@@ -11581,10 +14320,28 @@ pub struct EventEmailTrackView {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing_ids: Option<Vec<String>>,
 }
+impl EventEmailTrackView {
+    /// Builds one from its required fields, in this order: `website_id`, `type`, `identifier`, `mode`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        website_id: String,
+        r#type: String,
+        identifier: String,
+        mode: String,
+    ) -> Self {
+        Self {
+            website_id,
+            r#type,
+            identifier,
+            mode,
+            routing_ids: ::std::default::Default::default(),
+        }
+    }
+}
 /// Payload of `plugin:channel`.
 ///
 /// Schema `#/components/schemas/EventPluginChannel`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventPluginChannel {
     /// Website the event belongs to.
     pub website_id: String,
@@ -11603,10 +14360,31 @@ pub struct EventPluginChannel {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing_ids: Option<Vec<String>>,
 }
+impl EventPluginChannel {
+    /// Builds one from its required fields, in this order: `website_id`, `plugin_id`, `namespace`, `identifier`, `payload`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        website_id: String,
+        plugin_id: String,
+        namespace: String,
+        identifier: String,
+        payload: ::serde_json::Value,
+    ) -> Self {
+        Self {
+            website_id,
+            plugin_id,
+            r#type: ::std::default::Default::default(),
+            namespace,
+            identifier,
+            payload,
+            routing_ids: ::std::default::Default::default(),
+        }
+    }
+}
 /// Payload of `plugin:event`.
 ///
 /// Schema `#/components/schemas/EventPluginEvent`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventPluginEvent {
     /// Website the event belongs to.
     pub website_id: String,
@@ -11622,10 +14400,30 @@ pub struct EventPluginEvent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing_ids: Option<Vec<String>>,
 }
+impl EventPluginEvent {
+    /// Builds one from its required fields, in this order: `website_id`, `plugin_id`, `urn`, `name`, `data`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        website_id: String,
+        plugin_id: String,
+        urn: String,
+        name: String,
+        data: ::serde_json::Map<String, ::serde_json::Value>,
+    ) -> Self {
+        Self {
+            website_id,
+            plugin_id,
+            urn,
+            name,
+            data,
+            routing_ids: ::std::default::Default::default(),
+        }
+    }
+}
 /// Payload of `plugin:subscription:updated`.
 ///
 /// Schema `#/components/schemas/EventPluginSubscriptionUpdated`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventPluginSubscriptionUpdated {
     /// Website the event belongs to.
     pub website_id: String,
@@ -11639,10 +14437,28 @@ pub struct EventPluginSubscriptionUpdated {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing_ids: Option<Vec<String>>,
 }
+impl EventPluginSubscriptionUpdated {
+    /// Builds one from its required fields, in this order: `website_id`, `plugin_id`, `bound`, `target`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        website_id: String,
+        plugin_id: String,
+        bound: bool,
+        target: String,
+    ) -> Self {
+        Self {
+            website_id,
+            plugin_id,
+            bound,
+            target,
+            routing_ids: ::std::default::Default::default(),
+        }
+    }
+}
 /// Payload of `plugin:settings:saved`.
 ///
 /// Schema `#/components/schemas/EventPluginSettingsSaved`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventPluginSettingsSaved {
     /// Website the event belongs to.
     pub website_id: String,
@@ -11654,10 +14470,26 @@ pub struct EventPluginSettingsSaved {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing_ids: Option<Vec<String>>,
 }
+impl EventPluginSettingsSaved {
+    /// Builds one from its required fields, in this order: `website_id`, `plugin_id`, `settings`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        website_id: String,
+        plugin_id: String,
+        settings: ::serde_json::Map<String, ::serde_json::Value>,
+    ) -> Self {
+        Self {
+            website_id,
+            plugin_id,
+            settings,
+            routing_ids: ::std::default::Default::default(),
+        }
+    }
+}
 /// Payload of `plan:subscription:updated`.
 ///
 /// Schema `#/components/schemas/EventPlanSubscriptionUpdated`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventPlanSubscriptionUpdated {
     /// Website the event belongs to.
     pub website_id: String,
@@ -11667,14 +14499,25 @@ pub struct EventPlanSubscriptionUpdated {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing_ids: Option<Vec<String>>,
 }
+impl EventPlanSubscriptionUpdated {
+    /// Builds one from its required fields, in this order: `website_id`, `plan`. The optional ones start left out, to be set afterwards.
+    pub fn new(website_id: String, plan: crate::PlanSubscription) -> Self {
+        Self {
+            website_id,
+            plan,
+            routing_ids: ::std::default::Default::default(),
+        }
+    }
+}
 /// Payload of an event that only Crisp's internal reference names, without describing its content; kept as JSON.
 ///
 /// Schema `#/components/schemas/EventUndocumented`.
 #[cfg(feature = "internal")]
 pub type EventUndocumented = ::serde_json::Value;
 /// Rich preview data.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct MessagePreviewPreview {
     /// Short text taken from the page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -11687,8 +14530,9 @@ pub struct MessagePreviewPreview {
     pub embed: Option<String>,
 }
 /// Skipped delivery.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct ConversationMessageIgnoredValue {
     /// Kind of delivery that was skipped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -11702,6 +14546,7 @@ pub struct ConversationMessageIgnoredValue {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 #[cfg(feature = "website-conversation")]
 pub enum ConversationTextMessageNewType {
     /// `text`.
@@ -11768,6 +14613,7 @@ impl<'de> ::serde::Deserialize<'de> for ConversationTextMessageNewType {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 #[cfg(feature = "website-conversation")]
 pub enum ConversationNoteMessageNewType {
     /// `note`.
@@ -11834,6 +14680,7 @@ impl<'de> ::serde::Deserialize<'de> for ConversationNoteMessageNewType {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 #[cfg(feature = "website-conversation")]
 pub enum ConversationFileMessageNewType {
     /// `file`.
@@ -11900,6 +14747,7 @@ impl<'de> ::serde::Deserialize<'de> for ConversationFileMessageNewType {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 #[cfg(feature = "website-conversation")]
 pub enum ConversationAnimationMessageNewType {
     /// `animation`.
@@ -11966,6 +14814,7 @@ impl<'de> ::serde::Deserialize<'de> for ConversationAnimationMessageNewType {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 #[cfg(feature = "website-conversation")]
 pub enum ConversationAudioMessageNewType {
     /// `audio`.
@@ -12032,6 +14881,7 @@ impl<'de> ::serde::Deserialize<'de> for ConversationAudioMessageNewType {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 #[cfg(feature = "website-conversation")]
 pub enum ConversationPickerMessageNewType {
     /// `picker`.
@@ -12098,6 +14948,7 @@ impl<'de> ::serde::Deserialize<'de> for ConversationPickerMessageNewType {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 #[cfg(feature = "website-conversation")]
 pub enum ConversationFieldMessageNewType {
     /// `field`.
@@ -12164,6 +15015,7 @@ impl<'de> ::serde::Deserialize<'de> for ConversationFieldMessageNewType {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 #[cfg(feature = "website-conversation")]
 pub enum ConversationCarouselMessageNewType {
     /// `carousel`.
@@ -12230,6 +15082,7 @@ impl<'de> ::serde::Deserialize<'de> for ConversationCarouselMessageNewType {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 #[cfg(feature = "website-conversation")]
 pub enum ConversationEventMessageNewType {
     /// `event`.
@@ -12292,8 +15145,9 @@ impl<'de> ::serde::Deserialize<'de> for ConversationEventMessageNewType {
     }
 }
 /// Who is typing.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct ConversationComposeStateUser {
     /// User ID of whoever is typing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -12306,8 +15160,9 @@ pub struct ConversationComposeStateUser {
     pub avatar: Option<String>,
 }
 /// Approximate position.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct ConversationDeviceGeolocationCoordinates {
     /// Latitude in degrees.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -12317,8 +15172,9 @@ pub struct ConversationDeviceGeolocationCoordinates {
     pub longitude: Option<f32>,
 }
 /// Location guessed from the visitor IP.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct ConversationDeviceGeolocation {
     /// Country code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -12334,8 +15190,9 @@ pub struct ConversationDeviceGeolocation {
     pub coordinates: Option<crate::ConversationDeviceGeolocationCoordinates>,
 }
 /// Operating system.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct ConversationDeviceSystemOs {
     /// Operating system version.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -12345,8 +15202,9 @@ pub struct ConversationDeviceSystemOs {
     pub name: Option<String>,
 }
 /// Browser engine.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct ConversationDeviceSystemEngine {
     /// Rendering engine name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -12356,8 +15214,9 @@ pub struct ConversationDeviceSystemEngine {
     pub version: Option<String>,
 }
 /// Browser.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct ConversationDeviceSystemBrowser {
     /// Major browser version.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -12370,8 +15229,9 @@ pub struct ConversationDeviceSystemBrowser {
     pub name: Option<String>,
 }
 /// Software the visitor uses.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct ConversationDeviceSystem {
     /// Operating system.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -12387,8 +15247,9 @@ pub struct ConversationDeviceSystem {
     pub useragent: Option<String>,
 }
 /// Network the visitor connects from.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct ConversationMetaConnection {
     /// Internet service provider.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -12398,8 +15259,9 @@ pub struct ConversationMetaConnection {
     pub asn: Option<String>,
 }
 /// Visitor activity.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct ConversationActive {
     /// Whether the visitor is active right now.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -12409,8 +15271,9 @@ pub struct ConversationActive {
     pub last: Option<u64>,
 }
 /// Summary of the most recent message.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct ConversationPreviewMessage {
     /// The `type` property.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -12426,8 +15289,9 @@ pub struct ConversationPreviewMessage {
     pub fingerprint: Option<i64>,
 }
 /// Typing indicators of both sides.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct ConversationCompose {
     /// The `operator` property.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -12437,8 +15301,9 @@ pub struct ConversationCompose {
     pub visitor: Option<crate::ConversationComposeState>,
 }
 /// Unread message counters.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct ConversationUnread {
     /// Messages not yet read by operators.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -12448,8 +15313,9 @@ pub struct ConversationUnread {
     pub visitor: Option<u16>,
 }
 /// Related conversations.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct ConversationRelationsConversations {
     /// Conversation this one was split from, or null.
     ///
@@ -12461,8 +15327,9 @@ pub struct ConversationRelationsConversations {
     pub children: Option<Vec<String>>,
 }
 /// Delivery strategy towards the plugin.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct ConversationWidgetActionStrategy {
     /// How many delivery attempts are made.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -12476,6 +15343,7 @@ pub struct ConversationWidgetActionStrategy {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 #[cfg(feature = "website-conversation")]
 pub enum ConversationWidgetDataFetchAction {
     /// `fetch`.
@@ -12542,6 +15410,7 @@ impl<'de> ::serde::Deserialize<'de> for ConversationWidgetDataFetchAction {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 #[cfg(feature = "website-conversation")]
 pub enum ConversationWidgetDataEditAction {
     /// `edit`.
@@ -12605,6 +15474,7 @@ impl<'de> ::serde::Deserialize<'de> for ConversationWidgetDataEditAction {
 }
 /// Website the plan is attached to.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct PlanSubscriptionWebsite {
     /// Website identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -12621,6 +15491,7 @@ pub struct PlanSubscriptionWebsite {
 }
 /// User responsible for the subscription, when there is one.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct PlanSubscriptionOwner {
     /// User identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -12636,8 +15507,9 @@ pub struct PlanSubscriptionOwner {
     pub last_name: Option<String>,
 }
 /// What the coupon grants.
-#[cfg(feature = "plan-subscription")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "plan-subscription")]
 pub struct PlanSubscriptionCouponPolicy {
     /// Rebate on the plan price, in percent, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -12647,16 +15519,18 @@ pub struct PlanSubscriptionCouponPolicy {
     pub trial_days: Option<u16>,
 }
 /// Website the request concerns.
-#[cfg(feature = "plugin-subscription")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "plugin-subscription")]
 pub struct PluginAttestProvenancePayloadWebsite {
     /// Website identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub website_id: Option<String>,
 }
 /// User behind the request.
-#[cfg(feature = "plugin-subscription")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "plugin-subscription")]
 pub struct PluginAttestProvenancePayloadUser {
     /// User identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -12666,16 +15540,18 @@ pub struct PluginAttestProvenancePayloadUser {
     pub role: Option<String>,
 }
 /// Plugin the statement is for.
-#[cfg(feature = "plugin-subscription")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "plugin-subscription")]
 pub struct PluginAttestProvenancePayloadPlugin {
     /// Plugin identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plugin_id: Option<String>,
 }
 /// What the statement attests.
-#[cfg(feature = "plugin-subscription")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "plugin-subscription")]
 pub struct PluginAttestProvenancePayload {
     /// Website the request concerns.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -12688,8 +15564,9 @@ pub struct PluginAttestProvenancePayload {
     pub plugin: Option<crate::PluginAttestProvenancePayloadPlugin>,
 }
 /// Plan the website is subscribed to (when `include_plan` is set).
-#[cfg(feature = "plugin-connect")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "plugin-connect")]
 pub struct PluginConnectWebsitePlan {
     /// Plan identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -12702,18 +15579,20 @@ pub struct PluginConnectWebsitePlan {
     pub trialing: Option<bool>,
 }
 /// Fallback endpoints, for when the main ones cannot be reached.
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 #[cfg(
     any(feature = "internal", feature = "plugin-connect", feature = "website-connect")
 )]
-#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConnectEndpointsRescue {
     /// The `socket` property.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub socket: Option<crate::ConnectEndpointsSocket>,
 }
 /// File to upload.
-#[cfg(feature = "bucket")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "bucket")]
 pub struct BucketUrlRequestFile {
     /// File name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -12724,6 +15603,7 @@ pub struct BucketUrlRequestFile {
 }
 /// Upload limits.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct BucketUrlGeneratedPolicy {
     /// Largest accepted file size, in bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -12731,6 +15611,7 @@ pub struct BucketUrlGeneratedPolicy {
 }
 /// URLs of the file.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct BucketUrlGeneratedUrl {
     /// URL the file will be reachable at once uploaded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -12740,8 +15621,9 @@ pub struct BucketUrlGeneratedUrl {
     pub signed: Option<String>,
 }
 /// Restricts the range to these hours of the given weekdays.
-#[cfg(feature = "website-analytics")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-analytics")]
 pub struct AnalyticsQueryDateDays {
     /// The `monday` property.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -12766,8 +15648,9 @@ pub struct AnalyticsQueryDateDays {
     pub sunday: Option<crate::AnalyticsDayHours>,
 }
 /// Date range and granularity.
-#[cfg(feature = "website-analytics")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-analytics")]
 pub struct AnalyticsQueryDate {
     /// Start of the range (ISO 8601).
     pub from: String,
@@ -12781,18 +15664,40 @@ pub struct AnalyticsQueryDate {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub days: Option<crate::AnalyticsQueryDateDays>,
 }
-/// Condition the computation depends on: a metric and the dimension it is split by.
 #[cfg(feature = "website-analytics")]
+impl AnalyticsQueryDate {
+    /// Builds one from its required fields, in this order: `from`, `to`, `split`, `timezone`. The optional ones start left out, to be set afterwards.
+    pub fn new(from: String, to: String, split: String, timezone: String) -> Self {
+        Self {
+            from,
+            to,
+            split,
+            timezone,
+            days: ::std::default::Default::default(),
+        }
+    }
+}
+/// Condition the computation depends on: a metric and the dimension it is split by.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-analytics")]
 pub struct AnalyticsQueryIf {
     /// Metric of the condition.
     pub metric: String,
     /// Dimension of the condition.
     pub split_by: String,
 }
-/// Measure and filter to use when the condition matches.
 #[cfg(feature = "website-analytics")]
+impl AnalyticsQueryIf {
+    /// Builds one from its required fields, in this order: `metric`, `split_by`. The optional ones start left out, to be set afterwards.
+    pub fn new(metric: String, split_by: String) -> Self {
+        Self { metric, split_by }
+    }
+}
+/// Measure and filter to use when the condition matches.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-analytics")]
 pub struct AnalyticsQueryThen {
     /// Kind of measure to use.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -12802,8 +15707,9 @@ pub struct AnalyticsQueryThen {
     pub filter: Option<crate::AnalyticsFilter>,
 }
 /// Approximate position.
-#[cfg(feature = "website-campaigns")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-campaigns")]
 pub struct CampaignStatisticProfilePersonGeolocationCoordinates {
     /// Latitude in degrees.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -12813,8 +15719,9 @@ pub struct CampaignStatisticProfilePersonGeolocationCoordinates {
     pub longitude: Option<f32>,
 }
 /// Where the contact was when the action happened.
-#[cfg(feature = "website-campaigns")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-campaigns")]
 pub struct CampaignStatisticProfilePersonGeolocation {
     /// Country code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -12830,8 +15737,9 @@ pub struct CampaignStatisticProfilePersonGeolocation {
     pub coordinates: Option<crate::CampaignStatisticProfilePersonGeolocationCoordinates>,
 }
 /// Public identity and location of the contact.
-#[cfg(feature = "website-campaigns")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-campaigns")]
 pub struct CampaignStatisticProfilePerson {
     /// Name of the contact.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -12848,6 +15756,7 @@ pub struct CampaignStatisticProfilePerson {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 #[cfg(feature = "website-inbox")]
 pub enum InboxConditionModel {
     /// `session`.
@@ -12912,6 +15821,7 @@ impl<'de> ::serde::Deserialize<'de> for InboxConditionModel {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 #[cfg(feature = "website-inbox")]
 pub enum InboxConditionOperator {
     /// `eq`.
@@ -12999,8 +15909,9 @@ impl<'de> ::serde::Deserialize<'de> for InboxConditionOperator {
     }
 }
 /// Validity of the availability.
-#[cfg(any(feature = "internal", feature = "website-availability"))]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(any(feature = "internal", feature = "website-availability"))]
 pub struct AvailabilityOperatorTime {
     /// How long the availability stays valid, in seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -13010,24 +15921,27 @@ pub struct AvailabilityOperatorTime {
     pub since: Option<u64>,
 }
 /// DNS setup to carry out.
-#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct HelpdeskDomainSetupFlowSetup {
     /// DNS records to create.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub records: Option<Vec<crate::HelpdeskDomainSetupRecord>>,
 }
 /// Operator the conversation is assigned to.
-#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct HelpdeskFeedbackSessionAssigned {
     /// User identifier of the operator.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
 }
 /// Count of ratings per value.
-#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct HelpdeskFeedbackRatingsRatings {
     /// Number of `helpful` ratings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -13037,23 +15951,33 @@ pub struct HelpdeskFeedbackRatingsRatings {
     pub unhelpful: Option<u32>,
 }
 /// Operator credited as the author.
-#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct HelpdeskTreeMetadataAuthor {
     /// User identifier of the author.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
 }
 /// Destination of the path.
-#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct HelpdeskTreePathUpdatePath {
     /// New path of the entry in the tree.
     pub to: String,
 }
-/// Who made the change.
 #[cfg(feature = "website-helpdesk")]
+impl HelpdeskTreePathUpdatePath {
+    /// Builds one from its required fields, in this order: `to`. The optional ones start left out, to be set afterwards.
+    pub fn new(to: String) -> Self {
+        Self { to }
+    }
+}
+/// Who made the change.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct HelpdeskHistoryChangeAuthor {
     /// E-mail address of the author.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -13063,8 +15987,9 @@ pub struct HelpdeskHistoryChangeAuthor {
     pub name: Option<String>,
 }
 /// Size of the change.
-#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct HelpdeskHistoryChangeEdits {
     /// Number of inserted lines.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -13074,8 +15999,9 @@ pub struct HelpdeskHistoryChangeEdits {
     pub deletions: Option<u32>,
 }
 /// Color scheme.
-#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct HelpdeskSettingsAppearanceColor {
     /// Color mode, for example `light` or `dark`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -13085,8 +16011,9 @@ pub struct HelpdeskSettingsAppearanceColor {
     pub mode_changeable: Option<bool>,
 }
 /// Logo images.
-#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct HelpdeskSettingsAppearanceLogos {
     /// URL of the favicon.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -13099,8 +16026,9 @@ pub struct HelpdeskSettingsAppearanceLogos {
     pub footer: Option<String>,
 }
 /// Look of the help center.
-#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct HelpdeskSettingsAppearance {
     /// Color scheme.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -13113,8 +16041,9 @@ pub struct HelpdeskSettingsAppearance {
     pub banner: Option<String>,
 }
 /// Language handling.
-#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct HelpdeskSettingsLocalization {
     /// Language the content is written in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -13127,8 +16056,9 @@ pub struct HelpdeskSettingsLocalization {
     pub translated_locales_readonly: Option<bool>,
 }
 /// Titles of the content kinds shown to readers.
-#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct HelpdeskSettingsSection {
     /// Title of the articles section.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -13144,8 +16074,9 @@ pub struct HelpdeskSettingsSection {
     pub news: Option<String>,
 }
 /// Behavior switches.
-#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct HelpdeskSettingsBehavior {
     /// Show the most read pages.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -13188,24 +16119,27 @@ pub struct HelpdeskSettingsBehavior {
     pub status_health_dead: Option<bool>,
 }
 /// Extra services.
-#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct HelpdeskSettingsService {
     /// Whether the help center is exposed as an MCP server.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mcp_server: Option<bool>,
 }
 /// Custom code.
-#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct HelpdeskSettingsInclude {
     /// HTML injected into every page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub html: Option<String>,
 }
 /// Access restriction.
-#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct HelpdeskSettingsAccess {
     /// How access is restricted, for example `password`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -13219,6 +16153,7 @@ pub struct HelpdeskSettingsAccess {
 }
 /// Approximate position.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct PeopleGeolocationCoordinates {
     /// Latitude in degrees.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -13228,8 +16163,9 @@ pub struct PeopleGeolocationCoordinates {
     pub longitude: Option<f32>,
 }
 /// Link between one CSV column and one profile field.
-#[cfg(feature = "website-people")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-people")]
 pub struct PeopleProfileImportSetupMappingItem {
     /// Position of the column in the file, counting from 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -13239,8 +16175,9 @@ pub struct PeopleProfileImportSetupMappingItem {
     pub field: Option<String>,
 }
 /// Parsing options.
-#[cfg(feature = "website-people")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-people")]
 pub struct PeopleProfileImportSetupOptions {
     /// Character separating the columns, for example `;` or `,`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -13254,6 +16191,7 @@ pub struct PeopleProfileImportSetupOptions {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 #[cfg(feature = "website-batch")]
 pub enum PeopleSearchOperator {
     /// `and`.
@@ -13325,6 +16263,7 @@ impl<'de> ::serde::Deserialize<'de> for PeopleSearchOperator {
 /// Decoding tries the shapes in order and keeps the first that fits.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[serde(untagged)]
+#[non_exhaustive]
 #[cfg(feature = "website-batch")]
 pub enum BatchPeopleSelectionSearch {
     /// The `PeopleSearch` shape.
@@ -13333,8 +16272,9 @@ pub enum BatchPeopleSelectionSearch {
     String(String),
 }
 /// Approximate position.
-#[cfg(feature = "website-visitors")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-visitors")]
 pub struct VisitorGeolocationCoordinates {
     /// Latitude in degrees.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -13344,8 +16284,9 @@ pub struct VisitorGeolocationCoordinates {
     pub longitude: Option<f32>,
 }
 /// Visitors at this place.
-#[cfg(feature = "website-visitors")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-visitors")]
 pub struct VisitorMapPointVisitors {
     /// Number of visitors at this place.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -13358,8 +16299,9 @@ pub struct VisitorMapPointVisitors {
     pub sessions: Option<Vec<crate::VisitorMapSession>>,
 }
 /// Page counts for the domain.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct SnippetWebpageDomainPagesStatistics {
     /// Number of pages known for the domain.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -13369,8 +16311,9 @@ pub struct SnippetWebpageDomainPagesStatistics {
     pub disabled: Option<u32>,
 }
 /// Pages found under the domain.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct SnippetWebpageDomainPages {
     /// Page counts for the domain.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -13380,8 +16323,9 @@ pub struct SnippetWebpageDomainPages {
     pub status: Option<crate::SnippetCrawlStatus>,
 }
 /// Checks on the HTTP status code of the answer.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct StatusPageServiceNodeHttpStatus {
     /// A replica is healthy when the status code is above this value, for example 200.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -13391,32 +16335,53 @@ pub struct StatusPageServiceNodeHttpStatus {
     pub healthy_below: Option<u16>,
 }
 /// Checks on the HTTP body of the answer.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct StatusPageServiceNodeHttpBody {
     /// A replica is healthy when the body contains this text, for example `OK`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub healthy_match: Option<String>,
 }
 /// Checks on the HTTP status code of the answer.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct StatusPageServiceNodeHttpUpdateStatus {
     /// Status codes above this value count as healthy.
     pub healthy_above: u16,
     /// Status codes below this value count as healthy.
     pub healthy_below: u16,
 }
-/// Checks on the HTTP body of the answer.
 #[cfg(feature = "internal")]
+impl StatusPageServiceNodeHttpUpdateStatus {
+    /// Builds one from its required fields, in this order: `healthy_above`, `healthy_below`. The optional ones start left out, to be set afterwards.
+    pub fn new(healthy_above: u16, healthy_below: u16) -> Self {
+        Self {
+            healthy_above,
+            healthy_below,
+        }
+    }
+}
+/// Checks on the HTTP body of the answer.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct StatusPageServiceNodeHttpUpdateBody {
     /// Text the body must contain for the replica to count as healthy.
     pub healthy_match: String,
 }
-/// Logo images.
 #[cfg(feature = "internal")]
+impl StatusPageServiceNodeHttpUpdateBody {
+    /// Builds one from its required fields, in this order: `healthy_match`. The optional ones start left out, to be set afterwards.
+    pub fn new(healthy_match: String) -> Self {
+        Self { healthy_match }
+    }
+}
+/// Logo images.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct StatusPageSettingsAppearanceLogos {
     /// URL of the header logo, when one is set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -13426,8 +16391,9 @@ pub struct StatusPageSettingsAppearanceLogos {
     pub footer: Option<String>,
 }
 /// Look of the status page.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct StatusPageSettingsAppearance {
     /// Logo images.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -13437,8 +16403,9 @@ pub struct StatusPageSettingsAppearance {
     pub banner: Option<String>,
 }
 /// Behavior switches.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct StatusPageSettingsBehavior {
     /// Show the chatbox on the status page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -13454,16 +16421,18 @@ pub struct StatusPageSettingsBehavior {
     pub forbid_indexing: Option<bool>,
 }
 /// Custom code added to the status page.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct StatusPageSettingsInclude {
     /// Raw HTML inserted into the page, when any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub html: Option<String>,
 }
 /// Thresholds for nodes in poll mode.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct StatusPageSettingsMetricsPoll {
     /// How many times a failed probe is retried.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -13476,8 +16445,9 @@ pub struct StatusPageSettingsMetricsPoll {
     pub delay_sick: Option<u32>,
 }
 /// Thresholds for nodes in push mode.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct StatusPageSettingsMetricsPush {
     /// Seconds without a report after which a replica is dead.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -13490,8 +16460,9 @@ pub struct StatusPageSettingsMetricsPush {
     pub system_ram_sick_above: Option<f32>,
 }
 /// Thresholds for nodes in local mode.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct StatusPageSettingsMetricsLocal {
     /// How many times a failed local check is retried.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -13504,8 +16475,9 @@ pub struct StatusPageSettingsMetricsLocal {
     pub delay_sick: Option<u32>,
 }
 /// Thresholds used to decide the health of replicas.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct StatusPageSettingsMetrics {
     /// Thresholds for nodes in poll mode.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -13518,8 +16490,9 @@ pub struct StatusPageSettingsMetrics {
     pub local: Option<crate::StatusPageSettingsMetricsLocal>,
 }
 /// Slack alerts, when set up.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct StatusPageSettingsNotifySlack {
     /// Slack incoming web hook URL that receives the alerts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -13529,24 +16502,27 @@ pub struct StatusPageSettingsNotifySlack {
     pub mention_channel: Option<bool>,
 }
 /// E-mail alerts, when set up.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct StatusPageSettingsNotifyEmail {
     /// E-mail address that receives the alerts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<String>,
 }
 /// Push notifications in the Crisp apps, when set up.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct StatusPageSettingsNotifyApp {
     /// Identifiers of the users notified.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_ids: Option<Vec<String>>,
 }
 /// Pushover alerts, when set up.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct StatusPageSettingsNotifyPushover {
     /// Pushover application token used to send the alerts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -13556,8 +16532,9 @@ pub struct StatusPageSettingsNotifyPushover {
     pub users: Option<Vec<String>>,
 }
 /// Where downtime alerts are sent.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct StatusPageSettingsNotify {
     /// Slack alerts, when set up.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -13573,25 +16550,35 @@ pub struct StatusPageSettingsNotify {
     pub pushover: Option<crate::StatusPageSettingsNotifyPushover>,
 }
 /// DNS setup to carry out.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct StatusPageDomainSetupFlowSetup {
     /// DNS records to create.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub records: Option<Vec<crate::StatusPageDomainSetupRecord>>,
 }
 /// Validity of the availability.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UserAvailabilityUpdateTime {
     /// How long the availability stays valid, in seconds, before it expires.
     pub r#for: u32,
+}
+#[cfg(feature = "internal")]
+impl UserAvailabilityUpdateTime {
+    /// Builds one from its required fields, in this order: `for`. The optional ones start left out, to be set afterwards.
+    pub fn new(r#for: u32) -> Self {
+        Self { r#for }
+    }
 }
 /// `paypal` for a PayPal agreement, `stripe` to finish setting up (for example with 3D Secure) a card that was just added.
 ///
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 #[cfg(feature = "internal")]
 pub enum UserBillingLinkRequestService {
     /// `stripe`.
@@ -13659,8 +16646,9 @@ impl<'de> ::serde::Deserialize<'de> for UserBillingLinkRequestService {
     }
 }
 /// Amount due and how it splits.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UserBillingInvoiceDetailsDue {
     /// Total due on the invoice, in whole units of its currency.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -13670,8 +16658,9 @@ pub struct UserBillingInvoiceDetailsDue {
     pub parts: Option<Vec<crate::UserBillingInvoicePart>>,
 }
 /// Message counters of the website restricted to its inboxes.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UserAccountWebsiteInboxes {
     /// Unread messages in inboxes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -13681,8 +16670,9 @@ pub struct UserAccountWebsiteInboxes {
     pub assigned: Option<u32>,
 }
 /// Deletion scheduled for the website; absent when none is.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UserAccountWebsiteExpunge {
     /// When the website will be deleted, in milliseconds since the Unix epoch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -13693,6 +16683,7 @@ pub struct UserAccountWebsiteExpunge {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 #[cfg(feature = "internal")]
 pub enum UserSessionLoginExtend {
     /// `phone`.
@@ -13759,6 +16750,7 @@ impl<'de> ::serde::Deserialize<'de> for UserSessionLoginExtend {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 #[cfg(feature = "internal")]
 pub enum UserSessionHistoryEntryState {
     /// `authorized`.
@@ -13830,6 +16822,7 @@ impl<'de> ::serde::Deserialize<'de> for UserSessionHistoryEntryState {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 #[cfg(feature = "internal")]
 pub enum UserFeedAlertNamespace {
     /// `website:agent_limit_reached`.
@@ -13949,8 +16942,9 @@ impl<'de> ::serde::Deserialize<'de> for UserFeedAlertNamespace {
     }
 }
 /// DNS setup to carry out.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct ChannelEmailSetupFlowSetup {
     /// DNS records to create.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -13961,6 +16955,7 @@ pub struct ChannelEmailSetupFlowSetup {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 #[cfg(feature = "internal")]
 pub enum ChannelEmailIpAddressType {
     /// `V4`.
@@ -14032,6 +17027,7 @@ impl<'de> ::serde::Deserialize<'de> for ChannelEmailIpAddressType {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 #[cfg(feature = "internal")]
 pub enum WebsiteServiceExtractAction {
     /// `condense`.
@@ -14103,6 +17099,7 @@ impl<'de> ::serde::Deserialize<'de> for WebsiteServiceExtractAction {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 #[cfg(feature = "internal")]
 pub enum WebsiteServicePredictSource {
     /// `inbox`.
@@ -14184,6 +17181,7 @@ impl<'de> ::serde::Deserialize<'de> for WebsiteServicePredictSource {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 #[cfg(feature = "internal")]
 pub enum WebsiteServicePredictTarget {
     /// `user`.
@@ -14255,6 +17253,7 @@ impl<'de> ::serde::Deserialize<'de> for WebsiteServicePredictTarget {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 #[cfg(feature = "internal")]
 pub enum WebsiteServiceRankSource {
     /// `helpdesk`.
@@ -14321,6 +17320,7 @@ impl<'de> ::serde::Deserialize<'de> for WebsiteServiceRankSource {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 #[cfg(feature = "internal")]
 pub enum WebsiteServiceTransformAction {
     /// `expand`.
@@ -14408,8 +17408,9 @@ impl<'de> ::serde::Deserialize<'de> for WebsiteServiceTransformAction {
     }
 }
 /// Website the invitation is for.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct InviteDetailsWebsite {
     /// Website identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -14425,8 +17426,9 @@ pub struct InviteDetailsWebsite {
     pub logo: Option<String>,
 }
 /// Values the allowed total is computed from.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UsageQuotaQuotaContext {
     /// Consumptions included in the plan of the website.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -14436,8 +17438,9 @@ pub struct UsageQuotaQuotaContext {
     pub divider: Option<f64>,
 }
 /// State of the quota.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UsageQuotaQuota {
     /// How many times the quota was consumed in the current period.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -14453,24 +17456,27 @@ pub struct UsageQuotaQuota {
     pub context: Option<crate::UsageQuotaQuotaContext>,
 }
 /// Limit that can be subscribed to in order to raise this quota, when there is one.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UsageQuotaLimit {
     /// Limit identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
 }
 /// Values the allowed total is computed from.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UsageLimitLimitContext {
     /// Entries included in the plan of the website, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub included: Option<u64>,
 }
 /// Limit attached to the namespace, when there is one.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UsageLimitLimit {
     /// Identifier of the limit; subscribing to it raises the allowed total.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -14486,8 +17492,9 @@ pub struct UsageLimitLimit {
     pub context: Option<crate::UsageLimitLimitContext>,
 }
 /// Counts keyed by star value.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct RatingStarsStars {
     /// Ratings with 1 star.
     #[serde(rename = "1", default, skip_serializing_if = "Option::is_none")]
@@ -14509,8 +17516,9 @@ pub struct RatingStarsStars {
     pub comment: Option<u32>,
 }
 /// Geographic coordinates.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct RatingSessionGeolocationCoordinates {
     /// Latitude, in degrees.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -14520,8 +17528,9 @@ pub struct RatingSessionGeolocationCoordinates {
     pub longitude: Option<f64>,
 }
 /// Where the author was located.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct RatingSessionGeolocation {
     /// Country code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -14537,8 +17546,9 @@ pub struct RatingSessionGeolocation {
     pub coordinates: Option<crate::RatingSessionGeolocationCoordinates>,
 }
 /// Operator assigned to the conversation, if any.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct RatingAssigned {
     /// User identifier of the operator.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -14549,6 +17559,7 @@ pub struct RatingAssigned {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 #[cfg(feature = "internal")]
 pub enum RoutingRuleConditionModel {
     /// `session`.
@@ -14611,8 +17622,9 @@ impl<'de> ::serde::Deserialize<'de> for RoutingRuleConditionModel {
     }
 }
 /// Progress per step.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct SetupStates {
     /// The `chatbox` property.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -14640,8 +17652,9 @@ pub struct SetupStates {
     pub magicreply: Option<crate::SetupStep>,
 }
 /// How the limit is sold.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct LimitUnit {
     /// Entries added by one unit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -14651,8 +17664,9 @@ pub struct LimitUnit {
     pub price: Option<f64>,
 }
 /// Units held.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct LimitSubscriptionUnits {
     /// Units included free of charge.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -14662,15 +17676,24 @@ pub struct LimitSubscriptionUnits {
     pub additional: Option<u32>,
 }
 /// Units to buy.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct LimitSubscriptionNewUnits {
     /// Number of paid units on top of the included ones.
     pub additional: u32,
 }
-/// Publisher of the plugin; may be empty.
 #[cfg(feature = "internal")]
+impl LimitSubscriptionNewUnits {
+    /// Builds one from its required fields, in this order: `additional`. The optional ones start left out, to be set afterwards.
+    pub fn new(additional: u32) -> Self {
+        Self { additional }
+    }
+}
+/// Publisher of the plugin; may be empty.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct PluginCatalogDetailsAuthor {
     /// Author first name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -14690,6 +17713,7 @@ pub struct PluginCatalogDetailsAuthor {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum EventSessionUpdateVerifyError {
     /// `unknown`.
     Unknown,
@@ -14746,6 +17770,7 @@ impl<'de> ::serde::Deserialize<'de> for EventSessionUpdateVerifyError {
 }
 /// Capability names inside an object.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventCapabilitiesWrapped {
     /// Capability names.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -14753,6 +17778,7 @@ pub struct EventCapabilitiesWrapped {
 }
 /// Operating system.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventDeviceSystemOs {
     /// Operating system version.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -14763,6 +17789,7 @@ pub struct EventDeviceSystemOs {
 }
 /// Browser engine.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventDeviceSystemEngine {
     /// Rendering engine name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -14773,6 +17800,7 @@ pub struct EventDeviceSystemEngine {
 }
 /// Browser.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventDeviceSystemBrowser {
     /// Major browser version.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -14786,6 +17814,7 @@ pub struct EventDeviceSystemBrowser {
 }
 /// Provider of the connection.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventNetworkConnection {
     /// Internet service provider.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -14796,18 +17825,33 @@ pub struct EventNetworkConnection {
 }
 /// Time zone of the visitor.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventSessionSyncTimezoneTimezone {
     /// Offset from UTC in minutes, as the browser reports it.
     pub offset: i16,
 }
+impl EventSessionSyncTimezoneTimezone {
+    /// Builds one from its required fields, in this order: `offset`. The optional ones start left out, to be set afterwards.
+    pub fn new(offset: i16) -> Self {
+        Self { offset }
+    }
+}
 /// Languages of the visitor.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventSessionSyncLocalesLocales {
     /// Locale codes, preferred first.
     pub locales: Vec<String>,
 }
+impl EventSessionSyncLocalesLocales {
+    /// Builds one from its required fields, in this order: `locales`. The optional ones start left out, to be set afterwards.
+    pub fn new(locales: Vec<String>) -> Self {
+        Self { locales }
+    }
+}
 /// Rating the visitor left.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventSessionSyncRatingRating {
     /// Number of stars, from 1 to 5.
     pub stars: u8,
@@ -14815,11 +17859,21 @@ pub struct EventSessionSyncRatingRating {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
 }
+impl EventSessionSyncRatingRating {
+    /// Builds one from its required fields, in this order: `stars`. The optional ones start left out, to be set afterwards.
+    pub fn new(stars: u8) -> Self {
+        Self {
+            stars,
+            comment: ::std::default::Default::default(),
+        }
+    }
+}
 /// Message type.
 ///
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum EventMessageTextType {
     /// `text`.
     Text,
@@ -14877,6 +17931,7 @@ impl<'de> ::serde::Deserialize<'de> for EventMessageTextType {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum EventMessageNoteType {
     /// `note`.
     Note,
@@ -14934,6 +17989,7 @@ impl<'de> ::serde::Deserialize<'de> for EventMessageNoteType {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum EventMessageFileType {
     /// `file`.
     File,
@@ -14991,6 +18047,7 @@ impl<'de> ::serde::Deserialize<'de> for EventMessageFileType {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum EventMessageAnimationType {
     /// `animation`.
     Animation,
@@ -15050,6 +18107,7 @@ impl<'de> ::serde::Deserialize<'de> for EventMessageAnimationType {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum EventMessageAudioType {
     /// `audio`.
     Audio,
@@ -15107,6 +18165,7 @@ impl<'de> ::serde::Deserialize<'de> for EventMessageAudioType {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum EventMessagePickerType {
     /// `picker`.
     Picker,
@@ -15166,6 +18225,7 @@ impl<'de> ::serde::Deserialize<'de> for EventMessagePickerType {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum EventMessageFieldType {
     /// `field`.
     Field,
@@ -15223,6 +18283,7 @@ impl<'de> ::serde::Deserialize<'de> for EventMessageFieldType {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum EventMessageCarouselType {
     /// `carousel`.
     Carousel,
@@ -15282,6 +18343,7 @@ impl<'de> ::serde::Deserialize<'de> for EventMessageCarouselType {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum EventMessageEventType {
     /// `event`.
     Event,
@@ -15336,6 +18398,7 @@ impl<'de> ::serde::Deserialize<'de> for EventMessageEventType {
 }
 /// Details of the acknowledgement.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventMessageAcknowledgeDetails {
     /// Kind of detail.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -15346,14 +18409,22 @@ pub struct EventMessageAcknowledgeDetails {
 }
 /// Why the messages were not delivered.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventMessageAcknowledgeIgnoredDetails {
     /// Kind of delivery that was skipped.
     pub r#type: String,
     /// Why it was skipped.
     pub reason: String,
 }
+impl EventMessageAcknowledgeIgnoredDetails {
+    /// Builds one from its required fields, in this order: `type`, `reason`. The optional ones start left out, to be set afterwards.
+    pub fn new(r#type: String, reason: String) -> Self {
+        Self { r#type, reason }
+    }
+}
 /// Rows grouped by outcome.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventImportItemsGrouped {
     /// Rows left out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -15361,6 +18432,7 @@ pub struct EventImportItemsGrouped {
 }
 /// Row counts.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventPeopleImportProgressCount {
     /// Rows left out so far.
     pub skipped: u32,
@@ -15370,11 +18442,22 @@ pub struct EventPeopleImportProgressCount {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total: Option<u32>,
 }
+impl EventPeopleImportProgressCount {
+    /// Builds one from its required fields, in this order: `skipped`, `remaining`. The optional ones start left out, to be set afterwards.
+    pub fn new(skipped: u32, remaining: u32) -> Self {
+        Self {
+            skipped,
+            remaining,
+            total: ::std::default::Default::default(),
+        }
+    }
+}
 /// Whether the action succeeded.
 ///
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum EventWidgetActionProcessedOutcome {
     /// `success`.
     Success,
@@ -15436,7 +18519,14 @@ impl<'de> ::serde::Deserialize<'de> for EventWidgetActionProcessedOutcome {
 }
 /// New availability of the operator.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
 pub struct EventWebsiteUpdateOperatorsAvailabilityAvailability {
     /// The `type` property.
     pub r#type: crate::UserAvailabilityType,
+}
+impl EventWebsiteUpdateOperatorsAvailabilityAvailability {
+    /// Builds one from its required fields, in this order: `type`. The optional ones start left out, to be set afterwards.
+    pub fn new(r#type: crate::UserAvailabilityType) -> Self {
+        Self { r#type }
+    }
 }

@@ -3,16 +3,18 @@
 
 //! Types of the `email.subscription` operations.
 /// Optional parameters of `GetSubscriptionStatus`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct GetSubscriptionStatusOptions {
     /// Website whose emails the subscription applies to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub website_id: Option<String>,
 }
 /// Optional parameters of `UpdateSubscriptionStatus`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UpdateSubscriptionStatusOptions {
     /// Website whose emails the subscription applies to.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -12,6 +12,7 @@
 /// [`Delivery`]. Serialized on its own, an event is the object
 /// `{"event": <name>, "data": <payload>}`.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub enum Event {
     /// The visitor of a conversation opened or left the chatbox, which makes them online or offline.
     ///

@@ -8,6 +8,11 @@
 //! optional fields that may also be `null` use [`Patch`] to tell "left out", "null"
 //! and "set" apart.
 //!
+//! Structs and enums are `#[non_exhaustive]`, so that a field or a value the spec
+//! adds is not a breaking change: build a struct with `Default` when all its fields
+//! are optional, else with its `new`, which takes the required fields, then set the
+//! optional ones; match enums with a `_` arm.
+//!
 //! [`Event`] holds one typed payload per web hook and real-time event of the spec, and
 //! [`Delivery`] is the whole body Crisp posts to a web hook.
 #![warn(missing_docs)]

@@ -3,23 +3,47 @@
 
 //! Types of the `plan.subscription` operations.
 /// Plan to subscribe the website to.
-#[cfg(feature = "plan-subscription")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "plan-subscription")]
 pub struct SubscribeWebsiteToPlanBody {
     /// Identifier of the plan.
     pub plan_id: String,
 }
-/// New billing period.
 #[cfg(feature = "plan-subscription")]
+impl SubscribeWebsiteToPlanBody {
+    /// Builds one from its required fields, in this order: `plan_id`. The optional ones start left out, to be set afterwards.
+    pub fn new(plan_id: String) -> Self {
+        Self { plan_id }
+    }
+}
+/// New billing period.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "plan-subscription")]
 pub struct ChangeBillPeriodForWebsitePlanSubscriptionBody {
     /// The `period` property.
     pub period: crate::PlanBillPeriod,
 }
-/// Coupon to redeem.
 #[cfg(feature = "plan-subscription")]
+impl ChangeBillPeriodForWebsitePlanSubscriptionBody {
+    /// Builds one from its required fields, in this order: `period`. The optional ones start left out, to be set afterwards.
+    pub fn new(period: crate::PlanBillPeriod) -> Self {
+        Self { period }
+    }
+}
+/// Coupon to redeem.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "plan-subscription")]
 pub struct RedeemCouponForWebsitePlanSubscriptionBody {
     /// Coupon code to redeem.
     pub code: String,
+}
+#[cfg(feature = "plan-subscription")]
+impl RedeemCouponForWebsitePlanSubscriptionBody {
+    /// Builds one from its required fields, in this order: `code`. The optional ones start left out, to be set afterwards.
+    pub fn new(code: String) -> Self {
+        Self { code }
+    }
 }

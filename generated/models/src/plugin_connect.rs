@@ -3,8 +3,9 @@
 
 //! Types of the `plugin.connect` operations.
 /// Optional parameters of `ListAllConnectWebsites`.
-#[cfg(feature = "plugin-connect")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "plugin-connect")]
 pub struct ListAllConnectWebsitesOptions {
     /// Only return websites where the plugin settings have been filled in. Sent as 1 or 0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -14,8 +15,9 @@ pub struct ListAllConnectWebsitesOptions {
     pub include_plan: Option<bool>,
 }
 /// Optional parameters of `ListConnectWebsitesSince`.
-#[cfg(feature = "plugin-connect")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "plugin-connect")]
 pub struct ListConnectWebsitesSinceOptions {
     /// Only return websites where the plugin settings have been filled in. Sent as 1 or 0.
     #[serde(default, skip_serializing_if = "Option::is_none")]

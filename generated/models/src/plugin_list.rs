@@ -3,16 +3,18 @@
 
 //! Types of the `plugin.list` operations.
 /// Optional parameters of `ListAllPlugins`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct ListAllPluginsOptions {
     /// Only return plugins of this Marketplace category.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category: Option<crate::PluginCatalogCategory>,
 }
 /// Optional parameters of `SearchPlugins`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct SearchPluginsOptions {
     /// Only return plugins of this Marketplace category.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -3,9 +3,17 @@
 
 //! Types of the `plugin.subscription` operations.
 /// Plugin to install.
-#[cfg(feature = "plugin-subscription")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "plugin-subscription")]
 pub struct SubscribeWebsiteToPluginBody {
     /// Identifier of the plugin.
     pub plugin_id: String,
+}
+#[cfg(feature = "plugin-subscription")]
+impl SubscribeWebsiteToPluginBody {
+    /// Builds one from its required fields, in this order: `plugin_id`. The optional ones start left out, to be set afterwards.
+    pub fn new(plugin_id: String) -> Self {
+        Self { plugin_id }
+    }
 }

@@ -3,8 +3,9 @@
 
 //! Types of the `website.base` operations.
 /// Website to create.
-#[cfg(feature = "website-base")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-base")]
 pub struct CreateWebsiteBody {
     /// Name of the new website.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -14,8 +15,9 @@ pub struct CreateWebsiteBody {
     pub domain: Option<String>,
 }
 /// Proof that the owner requested the deletion.
-#[cfg(feature = "website-base")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-base")]
 pub struct DeleteWebsiteBodyVerify {
     /// Verification method, for example `password`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -25,9 +27,17 @@ pub struct DeleteWebsiteBodyVerify {
     pub secret: Option<String>,
 }
 /// Confirmation of the deletion.
-#[cfg(feature = "website-base")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-base")]
 pub struct DeleteWebsiteBody {
     /// Proof that the owner requested the deletion.
     pub verify: crate::DeleteWebsiteBodyVerify,
+}
+#[cfg(feature = "website-base")]
+impl DeleteWebsiteBody {
+    /// Builds one from its required fields, in this order: `verify`. The optional ones start left out, to be set afterwards.
+    pub fn new(verify: crate::DeleteWebsiteBodyVerify) -> Self {
+        Self { verify }
+    }
 }

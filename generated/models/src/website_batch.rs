@@ -3,19 +3,28 @@
 
 //! Types of the `website.batch` operations.
 /// Conversations and the blocking state to apply.
-#[cfg(feature = "website-batch")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-batch")]
 pub struct BatchBlockConversationsBody {
     /// Conversations to change.
     pub sessions: Vec<String>,
     /// True to block incoming messages, false to allow them again.
     pub blocked: bool,
 }
+#[cfg(feature = "website-batch")]
+impl BatchBlockConversationsBody {
+    /// Builds one from its required fields, in this order: `sessions`, `blocked`. The optional ones start left out, to be set afterwards.
+    pub fn new(sessions: Vec<String>, blocked: bool) -> Self {
+        Self { sessions, blocked }
+    }
+}
 /// Conversations or contact profiles to update, with the data to write. Tried in order: profiles, then conversations.
 ///
 /// Decoding tries the shapes in order and keeps the first that fits.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[serde(untagged)]
+#[non_exhaustive]
 #[cfg(feature = "website-batch")]
 pub enum BatchUpdateDataBody {
     /// The `BatchPeopleData` shape.
@@ -24,8 +33,9 @@ pub enum BatchUpdateDataBody {
     BatchConversationsData(crate::BatchConversationsData),
 }
 /// Conversations and their target inbox.
-#[cfg(feature = "website-batch")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-batch")]
 pub struct BatchInboxConversationsBody {
     /// Conversations to move.
     pub sessions: Vec<String>,
@@ -34,11 +44,19 @@ pub struct BatchInboxConversationsBody {
     /// Always sent; `None` stands for `null`.
     pub inbox_id: Option<String>,
 }
+#[cfg(feature = "website-batch")]
+impl BatchInboxConversationsBody {
+    /// Builds one from its required fields, in this order: `sessions`, `inbox_id`. The optional ones start left out, to be set afterwards.
+    pub fn new(sessions: Vec<String>, inbox_id: Option<String>) -> Self {
+        Self { sessions, inbox_id }
+    }
+}
 /// Conversations or contact profiles to delete. Tried in order: profiles (a `people` key is present), then conversations.
 ///
 /// Decoding tries the shapes in order and keeps the first that fits.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[serde(untagged)]
+#[non_exhaustive]
 #[cfg(feature = "website-batch")]
 pub enum BatchRemoveBody {
     /// The `BatchPeopleRemove` shape.
@@ -47,17 +65,26 @@ pub enum BatchRemoveBody {
     BatchConversationsSelection(crate::BatchConversationsSelection),
 }
 /// Conversations to report and why.
-#[cfg(feature = "website-batch")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-batch")]
 pub struct BatchReportConversationsBody {
     /// Conversations to report.
     pub sessions: Vec<String>,
     /// Reason of the report, for example `spam`.
     pub flag: String,
 }
-/// Conversations and the operator to route them to.
 #[cfg(feature = "website-batch")]
+impl BatchReportConversationsBody {
+    /// Builds one from its required fields, in this order: `sessions`, `flag`. The optional ones start left out, to be set afterwards.
+    pub fn new(sessions: Vec<String>, flag: String) -> Self {
+        Self { sessions, flag }
+    }
+}
+/// Conversations and the operator to route them to.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-batch")]
 pub struct BatchRoutingConversationsBody {
     /// Conversations to assign.
     pub sessions: Vec<String>,
@@ -66,11 +93,22 @@ pub struct BatchRoutingConversationsBody {
     /// Always sent; `None` stands for `null`.
     pub assigned: Option<crate::ConversationAssigned>,
 }
+#[cfg(feature = "website-batch")]
+impl BatchRoutingConversationsBody {
+    /// Builds one from its required fields, in this order: `sessions`, `assigned`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        sessions: Vec<String>,
+        assigned: Option<crate::ConversationAssigned>,
+    ) -> Self {
+        Self { sessions, assigned }
+    }
+}
 /// Conversations or contact profiles to update, with the segments to set. Tried in order: profiles, then conversations.
 ///
 /// Decoding tries the shapes in order and keeps the first that fits.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[serde(untagged)]
+#[non_exhaustive]
 #[cfg(feature = "website-batch")]
 pub enum BatchUpdateSegmentsBody {
     /// The `BatchPeopleSegments` shape.

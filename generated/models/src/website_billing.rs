@@ -3,9 +3,17 @@
 
 //! Types of the `website.billing` operations.
 /// Payment method to link.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UpdateWebsiteBillingBody {
     /// Identifier of a card of the user.
     pub card_id: String,
+}
+#[cfg(feature = "internal")]
+impl UpdateWebsiteBillingBody {
+    /// Builds one from its required fields, in this order: `card_id`. The optional ones start left out, to be set afterwards.
+    pub fn new(card_id: String) -> Self {
+        Self { card_id }
+    }
 }

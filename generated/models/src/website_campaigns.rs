@@ -3,25 +3,35 @@
 
 //! Types of the `website.campaigns` operations.
 /// Campaign to create.
-#[cfg(feature = "website-campaigns")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-campaigns")]
 pub struct CreateNewCampaignBody {
     /// Kind of campaign: `one-shot` or `automated`.
     pub r#type: String,
     /// Internal name of the campaign.
     pub name: String,
 }
-/// New campaign.
 #[cfg(feature = "website-campaigns")]
+impl CreateNewCampaignBody {
+    /// Builds one from its required fields, in this order: `type`, `name`. The optional ones start left out, to be set afterwards.
+    pub fn new(r#type: String, name: String) -> Self {
+        Self { r#type, name }
+    }
+}
+/// New campaign.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-campaigns")]
 pub struct CreateNewCampaignData {
     /// Identifier of the created campaign.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub campaign_id: Option<String>,
 }
 /// Optional parameters of `ListCampaigns`.
-#[cfg(feature = "website-campaigns")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-campaigns")]
 pub struct ListCampaignsOptions {
     /// Only return items whose name contains this text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -52,25 +62,35 @@ pub struct ListCampaignsOptions {
     pub filter_status_done: Option<bool>,
 }
 /// Template to create.
-#[cfg(feature = "website-campaigns")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-campaigns")]
 pub struct CreateNewCampaignTemplateBody {
     /// Format of the template content, for example `html`.
     pub format: String,
     /// Name of the template.
     pub name: String,
 }
-/// New template.
 #[cfg(feature = "website-campaigns")]
+impl CreateNewCampaignTemplateBody {
+    /// Builds one from its required fields, in this order: `format`, `name`. The optional ones start left out, to be set afterwards.
+    pub fn new(format: String, name: String) -> Self {
+        Self { format, name }
+    }
+}
+/// New template.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-campaigns")]
 pub struct CreateNewCampaignTemplateData {
     /// Identifier of the created template.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template_id: Option<String>,
 }
 /// Optional parameters of `ListCampaignTemplates`.
-#[cfg(feature = "website-campaigns")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-campaigns")]
 pub struct ListCampaignTemplatesOptions {
     /// Only return items whose name contains this text.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -3,8 +3,9 @@
 
 //! Types of the `website.channel` operations.
 /// Optional parameters of `GenerateWebsiteEmailChannelSetupFlow`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct GenerateWebsiteEmailChannelSetupFlowOptions {
     /// Domain to prepare the setup for; the configured domain when left out.
     #[serde(default, skip_serializing_if = "Option::is_none")]

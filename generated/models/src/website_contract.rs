@@ -3,9 +3,17 @@
 
 //! Types of the `website.contract` operations.
 /// The signed agreement.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct AgreeToWebsiteContractBody {
     /// URL of the signed agreement document.
     pub agreement_url: String,
+}
+#[cfg(feature = "internal")]
+impl AgreeToWebsiteContractBody {
+    /// Builds one from its required fields, in this order: `agreement_url`. The optional ones start left out, to be set afterwards.
+    pub fn new(agreement_url: String) -> Self {
+        Self { agreement_url }
+    }
 }

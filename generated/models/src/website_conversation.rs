@@ -3,24 +3,27 @@
 
 //! Types of the `website.conversation` operations.
 /// New conversation.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct CreateNewConversationData {
     /// Identifier of the created conversation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session_id: Option<String>,
 }
 /// Block status.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct GetBlockStatusForConversationData {
     /// Whether incoming messages are blocked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blocked: Option<bool>,
 }
 /// New block status.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct BlockIncomingMessagesForConversationBody {
     /// True to block, false to unblock.
     pub blocked: bool,
@@ -31,16 +34,36 @@ pub struct BlockIncomingMessagesForConversationBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub origin: Option<crate::MessageOrigin>,
 }
-/// Browsing action.
 #[cfg(feature = "website-conversation")]
+impl BlockIncomingMessagesForConversationBody {
+    /// Builds one from its required fields, in this order: `blocked`. The optional ones start left out, to be set afterwards.
+    pub fn new(blocked: bool) -> Self {
+        Self {
+            blocked,
+            user: ::std::default::Default::default(),
+            origin: ::std::default::Default::default(),
+        }
+    }
+}
+/// Browsing action.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct SendActionToExistingBrowsingSessionBody {
     /// Action to run, for example `start` or `stop`.
     pub action: String,
 }
-/// Assistance to give.
 #[cfg(feature = "website-conversation")]
+impl SendActionToExistingBrowsingSessionBody {
+    /// Builds one from its required fields, in this order: `action`. The optional ones start left out, to be set afterwards.
+    pub fn new(action: String) -> Self {
+        Self { action }
+    }
+}
+/// Assistance to give.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct AssistExistingBrowsingSessionBody {
     /// Assistance to give, for example `mouse`, `click` or `scroll`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -60,6 +83,7 @@ pub struct AssistExistingBrowsingSessionBody {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 #[cfg(feature = "website-conversation")]
 pub enum InitiateNewCallSessionForConversationBodyMode {
     /// `audio`.
@@ -129,8 +153,9 @@ impl<'de> ::serde::Deserialize<'de> for InitiateNewCallSessionForConversationBod
     }
 }
 /// Call to start.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct InitiateNewCallSessionForConversationBody {
     /// Kind of call.
     pub mode: crate::InitiateNewCallSessionForConversationBodyMode,
@@ -141,9 +166,21 @@ pub struct InitiateNewCallSessionForConversationBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub origin: Option<crate::MessageOrigin>,
 }
-/// Signaling message.
 #[cfg(feature = "website-conversation")]
+impl InitiateNewCallSessionForConversationBody {
+    /// Builds one from its required fields, in this order: `mode`. The optional ones start left out, to be set afterwards.
+    pub fn new(mode: crate::InitiateNewCallSessionForConversationBodyMode) -> Self {
+        Self {
+            mode,
+            user: ::std::default::Default::default(),
+            origin: ::std::default::Default::default(),
+        }
+    }
+}
+/// Signaling message.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct TransmitSignalingOnOngoingCallSessionBody {
     /// Kind of signaling message, for example `sdp` or `candidate`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -153,8 +190,9 @@ pub struct TransmitSignalingOnOngoingCallSessionBody {
     pub payload: Option<::serde_json::Map<String, ::serde_json::Value>>,
 }
 /// Who ends the call.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct AbortOngoingCallSessionForConversationBody {
     /// The `user` property.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -164,8 +202,9 @@ pub struct AbortOngoingCallSessionForConversationBody {
     pub origin: Option<crate::MessageOrigin>,
 }
 /// Typing indicator update.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct ComposeMessageInConversationBody {
     /// The `type` property.
     pub r#type: crate::ComposeType,
@@ -181,33 +220,64 @@ pub struct ComposeMessageInConversationBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub automated: Option<bool>,
 }
-/// Target inbox.
 #[cfg(feature = "website-conversation")]
+impl ComposeMessageInConversationBody {
+    /// Builds one from its required fields, in this order: `type`, `from`. The optional ones start left out, to be set afterwards.
+    pub fn new(r#type: crate::ComposeType, from: crate::MessageFrom) -> Self {
+        Self {
+            r#type,
+            from,
+            excerpt: ::std::default::Default::default(),
+            stealth: ::std::default::Default::default(),
+            automated: ::std::default::Default::default(),
+        }
+    }
+}
+/// Target inbox.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct UpdateConversationInboxBody {
     /// Target inbox, or null to take the conversation out of any inbox.
     ///
     /// Always sent; `None` stands for `null`.
     pub inbox_id: Option<String>,
 }
-/// Posted message.
 #[cfg(feature = "website-conversation")]
+impl UpdateConversationInboxBody {
+    /// Builds one from its required fields, in this order: `inbox_id`. The optional ones start left out, to be set afterwards.
+    pub fn new(inbox_id: Option<String>) -> Self {
+        Self { inbox_id }
+    }
+}
+/// Posted message.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct SendMessageInConversationData {
     /// Fingerprint given to the new message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fingerprint: Option<i64>,
 }
 /// New message content.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct UpdateMessageInConversationBody {
     /// The `content` property.
     pub content: crate::MessageContent,
 }
-/// Optional parameters of `GetMessagesInConversation`.
 #[cfg(feature = "website-conversation")]
+impl UpdateMessageInConversationBody {
+    /// Builds one from its required fields, in this order: `content`. The optional ones start left out, to be set afterwards.
+    pub fn new(content: crate::MessageContent) -> Self {
+        Self { content }
+    }
+}
+/// Optional parameters of `GetMessagesInConversation`.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct GetMessagesInConversationOptions {
     /// Only return messages older than this time (milliseconds since the Unix epoch); used to page back through the history.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -220,23 +290,33 @@ pub struct GetMessagesInConversationOptions {
     pub timestamp_around: Option<u64>,
 }
 /// New open state.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct UpdateConversationOpenStateBody {
     /// Whether the conversation is open.
     pub opened: bool,
 }
-/// Conversation participants.
 #[cfg(feature = "website-conversation")]
+impl UpdateConversationOpenStateBody {
+    /// Builds one from its required fields, in this order: `opened`. The optional ones start left out, to be set afterwards.
+    pub fn new(opened: bool) -> Self {
+        Self { opened }
+    }
+}
+/// Conversation participants.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct GetConversationParticipantsData {
     /// Extra participants.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub participants: Option<Vec<crate::ConversationParticipant>>,
 }
 /// Participants to store.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct SaveConversationParticipantsBody {
     /// New list of participants.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -249,8 +329,9 @@ pub struct SaveConversationParticipantsBody {
     pub origin: Option<crate::MessageOrigin>,
 }
 /// Reminder to schedule.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct ScheduleReminderForConversationBody {
     /// When to send the reminder (ISO 8601 date and time).
     pub date: String,
@@ -263,16 +344,37 @@ pub struct ScheduleReminderForConversationBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub origin: Option<crate::MessageOrigin>,
 }
-/// Report.
 #[cfg(feature = "website-conversation")]
+impl ScheduleReminderForConversationBody {
+    /// Builds one from its required fields, in this order: `date`, `note`. The optional ones start left out, to be set afterwards.
+    pub fn new(date: String, note: String) -> Self {
+        Self {
+            date,
+            note,
+            user: ::std::default::Default::default(),
+            origin: ::std::default::Default::default(),
+        }
+    }
+}
+/// Report.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct ReportConversationBody {
     /// Reason of the report, for example `spam`.
     pub flag: String,
 }
-/// New routing assignment.
 #[cfg(feature = "website-conversation")]
+impl ReportConversationBody {
+    /// Builds one from its required fields, in this order: `flag`. The optional ones start left out, to be set afterwards.
+    pub fn new(flag: String) -> Self {
+        Self { flag }
+    }
+}
+/// New routing assignment.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct AssignConversationRoutingBody {
     /// Operator to assign the conversation to; `null` unassigns it.
     ///
@@ -284,16 +386,18 @@ pub struct AssignConversationRoutingBody {
     pub silent: Option<bool>,
 }
 /// Conversation state.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct GetConversationStateData {
     /// The `state` property.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<crate::ConversationState>,
 }
 /// New state.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct ChangeConversationStateBody {
     /// The `state` property.
     pub state: crate::ConversationState,
@@ -304,9 +408,21 @@ pub struct ChangeConversationStateBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub origin: Option<crate::MessageOrigin>,
 }
-/// Tool call request.
 #[cfg(feature = "website-conversation")]
+impl ChangeConversationStateBody {
+    /// Builds one from its required fields, in this order: `state`. The optional ones start left out, to be set afterwards.
+    pub fn new(state: crate::ConversationState) -> Self {
+        Self {
+            state,
+            user: ::std::default::Default::default(),
+            origin: ::std::default::Default::default(),
+        }
+    }
+}
+/// Tool call request.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct RequestToolCallForConversationBody {
     /// Name of the tool command to run.
     pub command: String,
@@ -314,11 +430,22 @@ pub struct RequestToolCallForConversationBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payload: Option<::serde_json::Map<String, ::serde_json::Value>>,
 }
+#[cfg(feature = "website-conversation")]
+impl RequestToolCallForConversationBody {
+    /// Builds one from its required fields, in this order: `command`. The optional ones start left out, to be set afterwards.
+    pub fn new(command: String) -> Self {
+        Self {
+            command,
+            payload: ::std::default::Default::default(),
+        }
+    }
+}
 /// Who receives the transcript.
 ///
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 #[cfg(feature = "website-conversation")]
 pub enum RequestEmailTranscriptForConversationBodyTo {
     /// `user`.
@@ -386,8 +513,9 @@ impl<'de> ::serde::Deserialize<'de> for RequestEmailTranscriptForConversationBod
     }
 }
 /// Transcript request.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct RequestEmailTranscriptForConversationBody {
     /// Who receives the transcript.
     pub to: crate::RequestEmailTranscriptForConversationBodyTo,
@@ -395,17 +523,29 @@ pub struct RequestEmailTranscriptForConversationBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
 }
-/// Side that should see the conversation as unread.
 #[cfg(feature = "website-conversation")]
+impl RequestEmailTranscriptForConversationBody {
+    /// Builds one from its required fields, in this order: `to`. The optional ones start left out, to be set afterwards.
+    pub fn new(to: crate::RequestEmailTranscriptForConversationBodyTo) -> Self {
+        Self {
+            to,
+            email: ::std::default::Default::default(),
+        }
+    }
+}
+/// Side that should see the conversation as unread.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct MarkConversationAsUnreadBody {
     /// The `from` property.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from: Option<crate::MessageFrom>,
 }
 /// Verification status.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct GetVerifyStatusForConversationData {
     /// Whether the visitor is verified.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -415,17 +555,26 @@ pub struct GetVerifyStatusForConversationData {
     pub verifications: Option<Vec<crate::ConversationVerification>>,
 }
 /// New verification status.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct UpdateVerifyStatusForConversationBody {
     /// New verification status.
     pub verified: bool,
+}
+#[cfg(feature = "website-conversation")]
+impl UpdateVerifyStatusForConversationBody {
+    /// Builds one from its required fields, in this order: `verified`. The optional ones start left out, to be set afterwards.
+    pub fn new(verified: bool) -> Self {
+        Self { verified }
+    }
 }
 /// How the visitor proves the identity.
 ///
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 #[cfg(feature = "website-conversation")]
 pub enum RequestIdentityVerificationForConversationBodyMethod {
     /// `link`.
@@ -493,8 +642,9 @@ for RequestIdentityVerificationForConversationBodyMethod {
     }
 }
 /// Verification request.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct RequestIdentityVerificationForConversationBody {
     /// Identity to verify: `email`, `phone` or a custom `urn:` identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -507,8 +657,9 @@ pub struct RequestIdentityVerificationForConversationBody {
     pub recipient: Option<String>,
 }
 /// Verification link to redeem.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct RedeemIdentityVerificationLinkForConversationBody {
     /// Identity to verify: `email`, `phone` or a custom `urn:` identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -521,8 +672,9 @@ pub struct RedeemIdentityVerificationLinkForConversationBody {
     pub recipient: Option<String>,
 }
 /// Button action.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct DeliverWidgetButtonActionForConversationBody {
     /// Widget section identifier.
     pub section_id: String,
@@ -534,11 +686,28 @@ pub struct DeliverWidgetButtonActionForConversationBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
 }
+#[cfg(feature = "website-conversation")]
+impl DeliverWidgetButtonActionForConversationBody {
+    /// Builds one from its required fields, in this order: `section_id`, `item_id`, `data`. The optional ones start left out, to be set afterwards.
+    pub fn new(
+        section_id: String,
+        item_id: String,
+        data: ::serde_json::Map<String, ::serde_json::Value>,
+    ) -> Self {
+        Self {
+            section_id,
+            item_id,
+            data,
+            value: ::std::default::Default::default(),
+        }
+    }
+}
 /// The `DeliverWidgetDataActionForConversationBody` type.
 ///
 /// Decoding tries the shapes in order and keeps the first that fits.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[serde(untagged)]
+#[non_exhaustive]
 #[cfg(feature = "website-conversation")]
 pub enum DeliverWidgetDataActionForConversationBody {
     /// The `ConversationWidgetDataFetch` shape.
@@ -547,31 +716,56 @@ pub enum DeliverWidgetDataActionForConversationBody {
     ConversationWidgetDataEdit(crate::ConversationWidgetDataEdit),
 }
 /// Decision on the spam conversation.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct SubmitSpamConversationDecisionBody {
     /// Decision to apply, for example `reject`.
     pub action: String,
 }
-/// Data key to remove from suggestions.
 #[cfg(feature = "website-conversation")]
+impl SubmitSpamConversationDecisionBody {
+    /// Builds one from its required fields, in this order: `action`. The optional ones start left out, to be set afterwards.
+    pub fn new(action: String) -> Self {
+        Self { action }
+    }
+}
+/// Data key to remove from suggestions.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct DeleteSuggestedConversationDataKeyBody {
     /// Data key to forget.
     pub key: String,
 }
-/// Segment to remove from suggestions.
 #[cfg(feature = "website-conversation")]
+impl DeleteSuggestedConversationDataKeyBody {
+    /// Builds one from its required fields, in this order: `key`. The optional ones start left out, to be set afterwards.
+    pub fn new(key: String) -> Self {
+        Self { key }
+    }
+}
+/// Segment to remove from suggestions.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct DeleteSuggestedConversationSegmentBody {
     /// Segment to forget.
     pub segment: String,
+}
+#[cfg(feature = "website-conversation")]
+impl DeleteSuggestedConversationSegmentBody {
+    /// Builds one from its required fields, in this order: `segment`. The optional ones start left out, to be set afterwards.
+    pub fn new(segment: String) -> Self {
+        Self { segment }
+    }
 }
 /// The `ListConversationsSearchType` type.
 ///
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 #[cfg(feature = "website-conversation")]
 pub enum ListConversationsSearchType {
     /// `text`.
@@ -648,6 +842,7 @@ impl<'de> ::serde::Deserialize<'de> for ListConversationsSearchType {
 /// Decoding tries the shapes in order and keeps the first that fits.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[serde(untagged)]
+#[non_exhaustive]
 #[cfg(feature = "website-conversation")]
 pub enum ListConversationsSearchQuery {
     /// The `List` shape.
@@ -660,6 +855,7 @@ pub enum ListConversationsSearchQuery {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 #[cfg(feature = "website-conversation")]
 pub enum ListConversationsSearchOperator {
     /// `and`.
@@ -727,8 +923,9 @@ impl<'de> ::serde::Deserialize<'de> for ListConversationsSearchOperator {
     }
 }
 /// Optional parameters of `ListConversations`.
-#[cfg(feature = "website-conversation")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-conversation")]
 pub struct ListConversationsOptions {
     /// How many conversations to return per page.
     #[serde(default, skip_serializing_if = "Option::is_none")]

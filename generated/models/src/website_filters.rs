@@ -3,8 +3,9 @@
 
 //! Types of the `website.filters` operations.
 /// Optional parameters of `ListFilters`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct ListFiltersOptions {
     /// Only return filters of this type.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -3,33 +3,58 @@
 
 //! Types of the `website.helpdesk` operations.
 /// Help center to create.
-#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct InitializeHelpdeskBody {
     /// Name of the help center.
     pub name: String,
     /// Sub-domain to serve the help center on.
     pub domain_basic: String,
 }
-/// Proof that the owner requested the deletion.
 #[cfg(feature = "website-helpdesk")]
+impl InitializeHelpdeskBody {
+    /// Builds one from its required fields, in this order: `name`, `domain_basic`. The optional ones start left out, to be set afterwards.
+    pub fn new(name: String, domain_basic: String) -> Self {
+        Self { name, domain_basic }
+    }
+}
+/// Proof that the owner requested the deletion.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct DeleteHelpdeskBodyVerify {
     /// Verification method, for example `password`.
     pub method: String,
     /// Secret matching the method, such as the account password.
     pub secret: String,
 }
-/// Confirmation of the deletion.
 #[cfg(feature = "website-helpdesk")]
+impl DeleteHelpdeskBodyVerify {
+    /// Builds one from its required fields, in this order: `method`, `secret`. The optional ones start left out, to be set afterwards.
+    pub fn new(method: String, secret: String) -> Self {
+        Self { method, secret }
+    }
+}
+/// Confirmation of the deletion.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct DeleteHelpdeskBody {
     /// Proof that the owner requested the deletion.
     pub verify: crate::DeleteHelpdeskBodyVerify,
 }
-/// Domains to switch to; send either or both.
 #[cfg(feature = "website-helpdesk")]
+impl DeleteHelpdeskBody {
+    /// Builds one from its required fields, in this order: `verify`. The optional ones start left out, to be set afterwards.
+    pub fn new(verify: crate::DeleteHelpdeskBodyVerify) -> Self {
+        Self { verify }
+    }
+}
+/// Domains to switch to; send either or both.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct RequestHelpdeskDomainChangeBody {
     /// New sub-domain under the Crisp help center domain.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -39,16 +64,18 @@ pub struct RequestHelpdeskDomainChangeBody {
     pub custom: Option<String>,
 }
 /// Optional parameters of `GenerateHelpdeskDomainSetupFlow`.
-#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct GenerateHelpdeskDomainSetupFlowOptions {
     /// Custom domain to prepare the setup for; the current custom domain when left out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom: Option<String>,
 }
 /// Optional parameters of `ListHelpdeskLocaleFeedbacks`.
-#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct ListHelpdeskLocaleFeedbacksOptions {
     /// Only count items from this date on (ISO 8601).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -58,8 +85,9 @@ pub struct ListHelpdeskLocaleFeedbacksOptions {
     pub filter_date_end: Option<String>,
 }
 /// Optional parameters of `MapHelpdeskLocaleFeedbackRatings`.
-#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct MapHelpdeskLocaleFeedbackRatingsOptions {
     /// Only count items from this date on (ISO 8601).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -69,15 +97,24 @@ pub struct MapHelpdeskLocaleFeedbackRatingsOptions {
     pub filter_date_end: Option<String>,
 }
 /// How to cancel the change.
-#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct CancelHelpdeskHistoryChangeBody {
     /// Cancellation to perform, for example `revert`.
     pub action: String,
 }
-/// Optional parameters of `ListHelpdeskHistoryChanges`.
 #[cfg(feature = "website-helpdesk")]
+impl CancelHelpdeskHistoryChangeBody {
+    /// Builds one from its required fields, in this order: `action`. The optional ones start left out, to be set afterwards.
+    pub fn new(action: String) -> Self {
+        Self { action }
+    }
+}
+/// Optional parameters of `ListHelpdeskHistoryChanges`.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct ListHelpdeskHistoryChangesOptions {
     /// Only return changes made in this locale.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -90,31 +127,56 @@ pub struct ListHelpdeskHistoryChangesOptions {
     pub filter_tree_path: Option<String>,
 }
 /// Locale to add.
-#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct AddHelpdeskLocaleBody {
     /// Language code of the new locale.
     pub locale: String,
 }
-/// Redirection to create.
 #[cfg(feature = "website-helpdesk")]
+impl AddHelpdeskLocaleBody {
+    /// Builds one from its required fields, in this order: `locale`. The optional ones start left out, to be set afterwards.
+    pub fn new(locale: String) -> Self {
+        Self { locale }
+    }
+}
+/// Redirection to create.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct AddHelpdeskRedirectionBody {
     /// Path to redirect.
     pub path: String,
     /// Path or address to send readers to.
     pub target: String,
 }
-/// New body of the page.
 #[cfg(feature = "website-helpdesk")]
+impl AddHelpdeskRedirectionBody {
+    /// Builds one from its required fields, in this order: `path`, `target`. The optional ones start left out, to be set afterwards.
+    pub fn new(path: String, target: String) -> Self {
+        Self { path, target }
+    }
+}
+/// New body of the page.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct SaveHelpdeskTreeContentBody {
     /// Text of the page, in the format given by its metadata.
     pub content: String,
 }
-/// Optional parameters of `ListHelpdeskTree`.
 #[cfg(feature = "website-helpdesk")]
+impl SaveHelpdeskTreeContentBody {
+    /// Builds one from its required fields, in this order: `content`. The optional ones start left out, to be set afterwards.
+    pub fn new(content: String) -> Self {
+        Self { content }
+    }
+}
+/// Optional parameters of `ListHelpdeskTree`.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct ListHelpdeskTreeOptions {
     /// Only list the entries under this tree path.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -130,22 +192,39 @@ pub struct ListHelpdeskTreeOptions {
     pub filter_date_end: Option<String>,
 }
 /// Article to create.
-#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct AddNewHelpdeskLocaleArticleBody {
     /// Title of the new article.
     pub title: String,
 }
-/// Translation to link.
 #[cfg(feature = "website-helpdesk")]
+impl AddNewHelpdeskLocaleArticleBody {
+    /// Builds one from its required fields, in this order: `title`. The optional ones start left out, to be set afterwards.
+    pub fn new(title: String) -> Self {
+        Self { title }
+    }
+}
+/// Translation to link.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct SaveHelpdeskLocaleArticleAlternateBody {
     /// Identifier of the article in the linked locale.
     pub article_id: String,
 }
-/// Category to file the article in.
 #[cfg(feature = "website-helpdesk")]
+impl SaveHelpdeskLocaleArticleAlternateBody {
+    /// Builds one from its required fields, in this order: `article_id`. The optional ones start left out, to be set afterwards.
+    pub fn new(article_id: String) -> Self {
+        Self { article_id }
+    }
+}
+/// Category to file the article in.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct UpdateHelpdeskLocaleArticleCategoryBody {
     /// Identifier of the category.
     pub category_id: String,
@@ -153,23 +232,50 @@ pub struct UpdateHelpdeskLocaleArticleCategoryBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub section_id: Option<String>,
 }
-/// Category to create.
 #[cfg(feature = "website-helpdesk")]
+impl UpdateHelpdeskLocaleArticleCategoryBody {
+    /// Builds one from its required fields, in this order: `category_id`. The optional ones start left out, to be set afterwards.
+    pub fn new(category_id: String) -> Self {
+        Self {
+            category_id,
+            section_id: ::std::default::Default::default(),
+        }
+    }
+}
+/// Category to create.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct AddHelpdeskLocaleCategoryBody {
     /// Name of the new category.
     pub name: String,
 }
-/// Section to create.
 #[cfg(feature = "website-helpdesk")]
+impl AddHelpdeskLocaleCategoryBody {
+    /// Builds one from its required fields, in this order: `name`. The optional ones start left out, to be set afterwards.
+    pub fn new(name: String) -> Self {
+        Self { name }
+    }
+}
+/// Section to create.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct AddHelpdeskLocaleSectionBody {
     /// Name of the new section.
     pub name: String,
 }
-/// Optional parameters of `ListHelpdeskLocaleFeedbacksLegacy`.
 #[cfg(feature = "website-helpdesk")]
+impl AddHelpdeskLocaleSectionBody {
+    /// Builds one from its required fields, in this order: `name`. The optional ones start left out, to be set afterwards.
+    pub fn new(name: String) -> Self {
+        Self { name }
+    }
+}
+/// Optional parameters of `ListHelpdeskLocaleFeedbacksLegacy`.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct ListHelpdeskLocaleFeedbacksLegacyOptions {
     /// Only count items from this date on (ISO 8601).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -179,8 +285,9 @@ pub struct ListHelpdeskLocaleFeedbacksLegacyOptions {
     pub filter_date_end: Option<String>,
 }
 /// Optional parameters of `MapHelpdeskLocaleFeedbackRatingsLegacy`.
-#[cfg(feature = "website-helpdesk")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-helpdesk")]
 pub struct MapHelpdeskLocaleFeedbackRatingsLegacyOptions {
     /// Only count items from this date on (ISO 8601).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -3,16 +3,18 @@
 
 //! Types of the `website.inbox` operations.
 /// New inbox.
-#[cfg(feature = "website-inbox")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-inbox")]
 pub struct CreateNewInboxData {
     /// Identifier of the created inbox.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inbox_id: Option<String>,
 }
 /// New positions.
-#[cfg(feature = "website-inbox")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-inbox")]
 pub struct BatchOrderInboxesBody {
     /// One entry per inbox to move.
     #[serde(default, skip_serializing_if = "Option::is_none")]

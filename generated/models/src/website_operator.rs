@@ -3,11 +3,19 @@
 
 //! Types of the `website.operator` operations.
 /// New membership of the operator.
-#[cfg(feature = "website-operator")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-operator")]
 pub struct ChangeOperatorMembershipBody {
     /// New role, for example `owner` or `member`.
     pub role: String,
     /// New job title shown to visitors.
     pub title: String,
+}
+#[cfg(feature = "website-operator")]
+impl ChangeOperatorMembershipBody {
+    /// Builds one from its required fields, in this order: `role`, `title`. The optional ones start left out, to be set afterwards.
+    pub fn new(role: String, title: String) -> Self {
+        Self { role, title }
+    }
 }

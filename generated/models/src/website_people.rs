@@ -3,8 +3,9 @@
 
 //! Types of the `website.people` operations.
 /// Optional parameters of `ListPeopleConversations`.
-#[cfg(feature = "website-people")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-people")]
 pub struct ListPeopleConversationsOptions {
     /// Only return conversations with unread messages. Sent as 1 or 0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -21,6 +22,7 @@ pub struct ListPeopleConversationsOptions {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 #[cfg(feature = "website-people")]
 pub enum ListPeopleProfilesSortOrder {
     /// `ascending`.
@@ -92,6 +94,7 @@ impl<'de> ::serde::Deserialize<'de> for ListPeopleProfilesSortOrder {
 /// Values this version does not know are kept in [`Self::Other`], so a value Crisp
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 #[cfg(feature = "website-people")]
 pub enum ListPeopleProfilesSearchOperator {
     /// `and`.
@@ -159,8 +162,9 @@ impl<'de> ::serde::Deserialize<'de> for ListPeopleProfilesSearchOperator {
     }
 }
 /// Optional parameters of `ListPeopleProfiles`.
-#[cfg(feature = "website-people")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-people")]
 pub struct ListPeopleProfilesOptions {
     /// How many profiles to return per page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -188,23 +192,47 @@ pub struct ListPeopleProfilesOptions {
     pub filter_date_end: Option<String>,
 }
 /// Data key to remove from suggestions.
-#[cfg(feature = "website-people")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-people")]
 pub struct DeleteSuggestedPeopleDataKeyBody {
     /// Data key to forget.
     pub key: String,
 }
-/// Event label to remove from suggestions.
 #[cfg(feature = "website-people")]
+impl DeleteSuggestedPeopleDataKeyBody {
+    /// Builds one from its required fields, in this order: `key`. The optional ones start left out, to be set afterwards.
+    pub fn new(key: String) -> Self {
+        Self { key }
+    }
+}
+/// Event label to remove from suggestions.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-people")]
 pub struct DeleteSuggestedPeopleEventBody {
     /// Event label to forget.
     pub text: String,
 }
-/// Segment to remove from suggestions.
 #[cfg(feature = "website-people")]
+impl DeleteSuggestedPeopleEventBody {
+    /// Builds one from its required fields, in this order: `text`. The optional ones start left out, to be set afterwards.
+    pub fn new(text: String) -> Self {
+        Self { text }
+    }
+}
+/// Segment to remove from suggestions.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-people")]
 pub struct DeleteSuggestedPeopleSegmentBody {
     /// Segment to forget.
     pub segment: String,
+}
+#[cfg(feature = "website-people")]
+impl DeleteSuggestedPeopleSegmentBody {
+    /// Builds one from its required fields, in this order: `segment`. The optional ones start left out, to be set afterwards.
+    pub fn new(segment: String) -> Self {
+        Self { segment }
+    }
 }

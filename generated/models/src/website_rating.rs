@@ -3,8 +3,9 @@
 
 //! Types of the `website.rating` operations.
 /// Optional parameters of `MapSessionRatingStars`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct MapSessionRatingStarsOptions {
     /// Only take ratings left from this date on (ISO 8601).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -14,8 +15,9 @@ pub struct MapSessionRatingStarsOptions {
     pub filter_date_end: Option<String>,
 }
 /// Optional parameters of `ListSessionRatings`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct ListSessionRatingsOptions {
     /// Only take ratings left from this date on (ISO 8601).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -3,8 +3,9 @@
 
 //! Types of the `website.shortcuts` operations.
 /// Optional parameters of `ListShortcuts`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct ListShortcutsOptions {
     /// Text to look for in the shortcuts (bang and text).
     #[serde(default, skip_serializing_if = "Option::is_none")]

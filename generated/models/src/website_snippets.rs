@@ -3,8 +3,9 @@
 
 //! Types of the `website.snippets` operations.
 /// Answer snippet to create.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct AddANewAnswerSnippetBody {
     /// Title of the answer.
     pub title: String,
@@ -12,9 +13,20 @@ pub struct AddANewAnswerSnippetBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locale: Option<String>,
 }
-/// Fields of the answer snippet to change.
 #[cfg(feature = "internal")]
+impl AddANewAnswerSnippetBody {
+    /// Builds one from its required fields, in this order: `title`. The optional ones start left out, to be set afterwards.
+    pub fn new(title: String) -> Self {
+        Self {
+            title,
+            locale: ::std::default::Default::default(),
+        }
+    }
+}
+/// Fields of the answer snippet to change.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UpdateAnswerSnippetBody {
     /// New title of the answer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -33,23 +45,33 @@ pub struct UpdateAnswerSnippetBody {
     pub disabled: Option<bool>,
 }
 /// Webpage domain to add.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct AddANewWebpageDomainBody {
     /// Root domain to crawl.
     pub domain: String,
 }
-/// Fields of the webpage domain to change.
 #[cfg(feature = "internal")]
+impl AddANewWebpageDomainBody {
+    /// Builds one from its required fields, in this order: `domain`. The optional ones start left out, to be set afterwards.
+    pub fn new(domain: String) -> Self {
+        Self { domain }
+    }
+}
+/// Fields of the webpage domain to change.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UpdateWebpageDomainBody {
     /// Whether the domain and all its pages are switched off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disabled: Option<bool>,
 }
 /// Fields of the page to change.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UpdateWebpageDomainPageBody {
     /// Whether the page is switched off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -59,8 +81,9 @@ pub struct UpdateWebpageDomainPageBody {
     pub locale: Option<String>,
 }
 /// Overlay search to create.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct AddANewOverlaySearchBody {
     /// Search query.
     pub query: String,
@@ -68,9 +91,20 @@ pub struct AddANewOverlaySearchBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locale: Option<String>,
 }
-/// Fields of the overlay search to change.
 #[cfg(feature = "internal")]
+impl AddANewOverlaySearchBody {
+    /// Builds one from its required fields, in this order: `query`. The optional ones start left out, to be set afterwards.
+    pub fn new(query: String) -> Self {
+        Self {
+            query,
+            locale: ::std::default::Default::default(),
+        }
+    }
+}
+/// Fields of the overlay search to change.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UpdateOverlaySearchBody {
     /// New search query.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -80,8 +114,9 @@ pub struct UpdateOverlaySearchBody {
     pub locale: Option<String>,
 }
 /// Overlay category to create.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct AddANewOverlayCategoryBody {
     /// Name of the category.
     pub name: String,
@@ -89,9 +124,20 @@ pub struct AddANewOverlayCategoryBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locale: Option<String>,
 }
-/// Fields of the overlay category to change.
 #[cfg(feature = "internal")]
+impl AddANewOverlayCategoryBody {
+    /// Builds one from its required fields, in this order: `name`. The optional ones start left out, to be set afterwards.
+    pub fn new(name: String) -> Self {
+        Self {
+            name,
+            locale: ::std::default::Default::default(),
+        }
+    }
+}
+/// Fields of the overlay category to change.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UpdateOverlayCategoryBody {
     /// New name of the category.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -3,48 +3,82 @@
 
 //! Types of the `website.status_page` operations.
 /// Status page to create.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct InitializeStatusPageBody {
     /// Name of the status page.
     pub name: String,
     /// Sub-domain to serve the status page on, under the default root domain.
     pub domain_basic: String,
 }
-/// Confirmation of the deletion.
 #[cfg(feature = "internal")]
+impl InitializeStatusPageBody {
+    /// Builds one from its required fields, in this order: `name`, `domain_basic`. The optional ones start left out, to be set afterwards.
+    pub fn new(name: String, domain_basic: String) -> Self {
+        Self { name, domain_basic }
+    }
+}
+/// Confirmation of the deletion.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct DeleteStatusPageBody {
     /// Password of the user, asked again to confirm the deletion.
     pub verify: String,
 }
-/// Optional parameters of `ListStatusPageServices`.
 #[cfg(feature = "internal")]
+impl DeleteStatusPageBody {
+    /// Builds one from its required fields, in this order: `verify`. The optional ones start left out, to be set afterwards.
+    pub fn new(verify: String) -> Self {
+        Self { verify }
+    }
+}
+/// Optional parameters of `ListStatusPageServices`.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct ListStatusPageServicesOptions {
     /// Only return services whose name matches this text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub search_name: Option<String>,
 }
 /// Service to add.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct AddANewStatusPageServiceBody {
     /// Name of the service.
     pub name: String,
 }
-/// Complete service.
 #[cfg(feature = "internal")]
+impl AddANewStatusPageServiceBody {
+    /// Builds one from its required fields, in this order: `name`. The optional ones start left out, to be set afterwards.
+    pub fn new(name: String) -> Self {
+        Self { name }
+    }
+}
+/// Complete service.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct SaveStatusPageServiceBody {
     /// Name of the service.
     pub name: String,
     /// Ordering weight of the service on the page.
     pub order: u32,
 }
-/// Fields of the service to change.
 #[cfg(feature = "internal")]
+impl SaveStatusPageServiceBody {
+    /// Builds one from its required fields, in this order: `name`, `order`. The optional ones start left out, to be set afterwards.
+    pub fn new(name: String, order: u32) -> Self {
+        Self { name, order }
+    }
+}
+/// Fields of the service to change.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UpdateStatusPageServiceBody {
     /// New name of the service.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -54,25 +88,35 @@ pub struct UpdateStatusPageServiceBody {
     pub order: Option<u32>,
 }
 /// Optional parameters of `ListStatusPageServiceNodes`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct ListStatusPageServiceNodesOptions {
     /// Only return nodes whose label matches this text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub search_label: Option<String>,
 }
 /// Node to add.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct AddANewStatusPageServiceNodeBody {
     /// Label of the node.
     pub label: String,
     /// The `mode` property.
     pub mode: crate::StatusPageNodeMode,
 }
-/// Complete node.
 #[cfg(feature = "internal")]
+impl AddANewStatusPageServiceNodeBody {
+    /// Builds one from its required fields, in this order: `label`, `mode`. The optional ones start left out, to be set afterwards.
+    pub fn new(label: String, mode: crate::StatusPageNodeMode) -> Self {
+        Self { label, mode }
+    }
+}
+/// Complete node.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct SaveStatusPageServiceNodeBody {
     /// Label of the node.
     pub label: String,
@@ -85,9 +129,22 @@ pub struct SaveStatusPageServiceNodeBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub http: Option<crate::StatusPageServiceNodeHttpUpdate>,
 }
-/// Fields of the node to change.
 #[cfg(feature = "internal")]
+impl SaveStatusPageServiceNodeBody {
+    /// Builds one from its required fields, in this order: `label`, `order`. The optional ones start left out, to be set afterwards.
+    pub fn new(label: String, order: u32) -> Self {
+        Self {
+            label,
+            order,
+            replicas: ::std::default::Default::default(),
+            http: ::std::default::Default::default(),
+        }
+    }
+}
+/// Fields of the node to change.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct UpdateStatusPageServiceNodeBody {
     /// New label of the node.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -103,8 +160,9 @@ pub struct UpdateStatusPageServiceNodeBody {
     pub http: Option<crate::StatusPageServiceNodeHttpUpdate>,
 }
 /// Announcement to publish.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct SaveStatusPageAnnouncementBody {
     /// Title of the announcement.
     pub title: String,
@@ -114,9 +172,21 @@ pub struct SaveStatusPageAnnouncementBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expire_at: Option<u64>,
 }
-/// Domains to switch to; send either or both.
 #[cfg(feature = "internal")]
+impl SaveStatusPageAnnouncementBody {
+    /// Builds one from its required fields, in this order: `title`, `message`. The optional ones start left out, to be set afterwards.
+    pub fn new(title: String, message: String) -> Self {
+        Self {
+            title,
+            message,
+            expire_at: ::std::default::Default::default(),
+        }
+    }
+}
+/// Domains to switch to; send either or both.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct RequestStatusPageDomainChangeBody {
     /// New sub-domain under the status page root domain.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -126,8 +196,9 @@ pub struct RequestStatusPageDomainChangeBody {
     pub custom: Option<String>,
 }
 /// Optional parameters of `GenerateStatusPageDomainSetupFlow`.
-#[cfg(feature = "internal")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "internal")]
 pub struct GenerateStatusPageDomainSetupFlowOptions {
     /// Custom domain to prepare the setup for; the current custom domain when left out.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -3,8 +3,9 @@
 
 //! Types of the `website.teams` operations.
 /// New team.
-#[cfg(feature = "website-teams")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-teams")]
 pub struct CreateNewTeamData {
     /// Identifier of the created team.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -3,8 +3,9 @@
 
 //! Types of the `website.visitors` operations.
 /// Optional parameters of `PinpointVisitorsOnMap`.
-#[cfg(feature = "website-visitors")]
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[non_exhaustive]
+#[cfg(feature = "website-visitors")]
 pub struct PinpointVisitorsOnMapOptions {
     /// Longitude of the center of the area, in degrees.
     #[serde(default, skip_serializing_if = "Option::is_none")]

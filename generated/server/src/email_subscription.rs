@@ -98,9 +98,8 @@ async fn handle_get_subscription_status<A: Authenticate, T: EmailSubscription + 
         let email_hash = path.string("email_hash")?;
         let key = path.string("key")?;
         let query = ::crisp_runtime::server::QueryParams::parse(query.as_deref())?;
-        let options = ::crisp_models::GetSubscriptionStatusOptions {
-            website_id: query.optional_string("website_id")?,
-        };
+        let mut options = <::crisp_models::GetSubscriptionStatusOptions as ::std::default::Default>::default();
+        options.website_id = query.optional_string("website_id")?;
         ctx.service.get_subscription_status(caller, email_hash, key, options).await
     }
         .await;
@@ -134,10 +133,9 @@ async fn handle_update_subscription_status<
         let email_hash = path.string("email_hash")?;
         let key = path.string("key")?;
         let query = ::crisp_runtime::server::QueryParams::parse(query.as_deref())?;
-        let options = ::crisp_models::UpdateSubscriptionStatusOptions {
-            website_id: query.optional_string("website_id")?,
-            campaign_id: query.optional_string("campaign_id")?,
-        };
+        let mut options = <::crisp_models::UpdateSubscriptionStatusOptions as ::std::default::Default>::default();
+        options.website_id = query.optional_string("website_id")?;
+        options.campaign_id = query.optional_string("campaign_id")?;
         let body = ::crisp_runtime::server::decode_json_body::<
             ::crisp_models::EmailSubscriptionUpdate,
         >(body, ::crisp_runtime::server::JsonKind::Object)?;

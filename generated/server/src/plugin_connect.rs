@@ -222,10 +222,9 @@ async fn handle_list_all_connect_websites<A: Authenticate, T: PluginConnect + ?S
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let page_number = path.parse::<u32>("page_number")?;
         let query = ::crisp_runtime::server::QueryParams::parse(query.as_deref())?;
-        let options = ::crisp_models::ListAllConnectWebsitesOptions {
-            filter_configured: query.optional_bool("filter_configured")?,
-            include_plan: query.optional_bool("include_plan")?,
-        };
+        let mut options = <::crisp_models::ListAllConnectWebsitesOptions as ::std::default::Default>::default();
+        options.filter_configured = query.optional_bool("filter_configured")?;
+        options.include_plan = query.optional_bool("include_plan")?;
         ctx.service.list_all_connect_websites(caller, page_number, options).await
     }
         .await;
@@ -247,11 +246,10 @@ async fn handle_list_connect_websites_since<A: Authenticate, T: PluginConnect + 
             None,
         )?;
         let query = ::crisp_runtime::server::QueryParams::parse(query.as_deref())?;
-        let options = ::crisp_models::ListConnectWebsitesSinceOptions {
-            filter_configured: query.optional_bool("filter_configured")?,
-            include_plan: query.optional_bool("include_plan")?,
-            date_since: query.optional_string("date_since")?,
-        };
+        let mut options = <::crisp_models::ListConnectWebsitesSinceOptions as ::std::default::Default>::default();
+        options.filter_configured = query.optional_bool("filter_configured")?;
+        options.include_plan = query.optional_bool("include_plan")?;
+        options.date_since = query.optional_string("date_since")?;
         ctx.service.list_connect_websites_since(caller, options).await
     }
         .await;

@@ -97,9 +97,8 @@ async fn handle_list_all_plugins<A: Authenticate, T: PluginList + ?Sized>(
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let page_number = path.parse::<u32>("page_number")?;
         let query = ::crisp_runtime::server::QueryParams::parse(query.as_deref())?;
-        let options = ::crisp_models::ListAllPluginsOptions {
-            category: query.optional_parse("category")?,
-        };
+        let mut options = <::crisp_models::ListAllPluginsOptions as ::std::default::Default>::default();
+        options.category = query.optional_parse("category")?;
         ctx.service.list_all_plugins(caller, page_number, options).await
     }
         .await;
@@ -124,14 +123,13 @@ async fn handle_search_plugins<A: Authenticate, T: PluginList + ?Sized>(
         let page_number = path.parse::<u32>("page_number")?;
         let query = ::crisp_runtime::server::QueryParams::parse(query.as_deref())?;
         let query_param = query.required_string("query")?;
-        let options = ::crisp_models::SearchPluginsOptions {
-            category: query.optional_parse("category")?,
-            search_name: query.optional_bool("search_name")?,
-            search_description: query.optional_bool("search_description")?,
-            search_urn: query.optional_bool("search_urn")?,
-            filter_date_start: query.optional_string("filter_date_start")?,
-            filter_date_end: query.optional_string("filter_date_end")?,
-        };
+        let mut options = <::crisp_models::SearchPluginsOptions as ::std::default::Default>::default();
+        options.category = query.optional_parse("category")?;
+        options.search_name = query.optional_bool("search_name")?;
+        options.search_description = query.optional_bool("search_description")?;
+        options.search_urn = query.optional_bool("search_urn")?;
+        options.filter_date_start = query.optional_string("filter_date_start")?;
+        options.filter_date_end = query.optional_string("filter_date_end")?;
         ctx.service.search_plugins(caller, page_number, query_param, options).await
     }
         .await;

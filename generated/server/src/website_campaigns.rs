@@ -872,18 +872,17 @@ async fn handle_list_campaigns<A: Authenticate, T: WebsiteCampaigns + ?Sized>(
         let website_id = path.string("website_id")?;
         let page_number = path.parse::<u32>("page_number")?;
         let query = ::crisp_runtime::server::QueryParams::parse(query.as_deref())?;
-        let options = ::crisp_models::ListCampaignsOptions {
-            search_name: query.optional_string("search_name")?,
-            filter_tag: query.optional_string("filter_tag")?,
-            filter_type_one_shot: query.optional_bool("filter_type_one_shot")?,
-            filter_type_automated: query.optional_bool("filter_type_automated")?,
-            filter_status_not_configured: query
-                .optional_bool("filter_status_not_configured")?,
-            filter_status_ready: query.optional_bool("filter_status_ready")?,
-            filter_status_paused: query.optional_bool("filter_status_paused")?,
-            filter_status_sending: query.optional_bool("filter_status_sending")?,
-            filter_status_done: query.optional_bool("filter_status_done")?,
-        };
+        let mut options = <::crisp_models::ListCampaignsOptions as ::std::default::Default>::default();
+        options.search_name = query.optional_string("search_name")?;
+        options.filter_tag = query.optional_string("filter_tag")?;
+        options.filter_type_one_shot = query.optional_bool("filter_type_one_shot")?;
+        options.filter_type_automated = query.optional_bool("filter_type_automated")?;
+        options.filter_status_not_configured = query
+            .optional_bool("filter_status_not_configured")?;
+        options.filter_status_ready = query.optional_bool("filter_status_ready")?;
+        options.filter_status_paused = query.optional_bool("filter_status_paused")?;
+        options.filter_status_sending = query.optional_bool("filter_status_sending")?;
+        options.filter_status_done = query.optional_bool("filter_status_done")?;
         ctx.service.list_campaigns(caller, website_id, page_number, options).await
     }
         .await;
@@ -1110,11 +1109,10 @@ async fn handle_list_campaign_templates<A: Authenticate, T: WebsiteCampaigns + ?
         let website_id = path.string("website_id")?;
         let page_number = path.parse::<u32>("page_number")?;
         let query = ::crisp_runtime::server::QueryParams::parse(query.as_deref())?;
-        let options = ::crisp_models::ListCampaignTemplatesOptions {
-            search_name: query.optional_string("search_name")?,
-            filter_type_static: query.optional_bool("filter_type_static")?,
-            filter_type_custom: query.optional_bool("filter_type_custom")?,
-        };
+        let mut options = <::crisp_models::ListCampaignTemplatesOptions as ::std::default::Default>::default();
+        options.search_name = query.optional_string("search_name")?;
+        options.filter_type_static = query.optional_bool("filter_type_static")?;
+        options.filter_type_custom = query.optional_bool("filter_type_custom")?;
         ctx.service
             .list_campaign_templates(caller, website_id, page_number, options)
             .await

@@ -455,9 +455,8 @@ async fn handle_generate_website_email_channel_setup_flow<
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let query = ::crisp_runtime::server::QueryParams::parse(query.as_deref())?;
-        let options = ::crisp_models::GenerateWebsiteEmailChannelSetupFlowOptions {
-            domain: query.optional_string("domain")?,
-        };
+        let mut options = <::crisp_models::GenerateWebsiteEmailChannelSetupFlowOptions as ::std::default::Default>::default();
+        options.domain = query.optional_string("domain")?;
         ctx.service
             .generate_website_email_channel_setup_flow(caller, website_id, options)
             .await

@@ -2419,11 +2419,10 @@ async fn handle_get_messages_in_conversation<
         let website_id = path.string("website_id")?;
         let session_id = path.string("session_id")?;
         let query = ::crisp_runtime::server::QueryParams::parse(query.as_deref())?;
-        let options = ::crisp_models::GetMessagesInConversationOptions {
-            timestamp_before: query.optional_parse("timestamp_before")?,
-            timestamp_after: query.optional_parse("timestamp_after")?,
-            timestamp_around: query.optional_parse("timestamp_around")?,
-        };
+        let mut options = <::crisp_models::GetMessagesInConversationOptions as ::std::default::Default>::default();
+        options.timestamp_before = query.optional_parse("timestamp_before")?;
+        options.timestamp_after = query.optional_parse("timestamp_after")?;
+        options.timestamp_around = query.optional_parse("timestamp_around")?;
         ctx.service
             .get_messages_in_conversation(caller, website_id, session_id, options)
             .await
@@ -3556,25 +3555,24 @@ async fn handle_list_conversations<A: Authenticate, T: WebsiteConversation + ?Si
         let website_id = path.string("website_id")?;
         let page_number = path.parse::<u32>("page_number")?;
         let query = ::crisp_runtime::server::QueryParams::parse(query.as_deref())?;
-        let options = ::crisp_models::ListConversationsOptions {
-            per_page: query.optional_parse("per_page")?,
-            include_empty: query.optional_bool("include_empty")?,
-            filter_inbox_id: query.optional_string("filter_inbox_id")?,
-            filter_unread: query.optional_bool("filter_unread")?,
-            filter_resolved: query.optional_bool("filter_resolved")?,
-            filter_not_resolved: query.optional_bool("filter_not_resolved")?,
-            filter_mention: query.optional_bool("filter_mention")?,
-            filter_assigned: query.optional_string("filter_assigned")?,
-            filter_unassigned: query.optional_bool("filter_unassigned")?,
-            filter_date_start: query.optional_string("filter_date_start")?,
-            filter_date_end: query.optional_string("filter_date_end")?,
-            order_date_created: query.optional_bool("order_date_created")?,
-            order_date_updated: query.optional_bool("order_date_updated")?,
-            order_date_waiting: query.optional_bool("order_date_waiting")?,
-            search_type: query.optional_parse("search_type")?,
-            search_query: query.optional_json("search_query")?,
-            search_operator: query.optional_parse("search_operator")?,
-        };
+        let mut options = <::crisp_models::ListConversationsOptions as ::std::default::Default>::default();
+        options.per_page = query.optional_parse("per_page")?;
+        options.include_empty = query.optional_bool("include_empty")?;
+        options.filter_inbox_id = query.optional_string("filter_inbox_id")?;
+        options.filter_unread = query.optional_bool("filter_unread")?;
+        options.filter_resolved = query.optional_bool("filter_resolved")?;
+        options.filter_not_resolved = query.optional_bool("filter_not_resolved")?;
+        options.filter_mention = query.optional_bool("filter_mention")?;
+        options.filter_assigned = query.optional_string("filter_assigned")?;
+        options.filter_unassigned = query.optional_bool("filter_unassigned")?;
+        options.filter_date_start = query.optional_string("filter_date_start")?;
+        options.filter_date_end = query.optional_string("filter_date_end")?;
+        options.order_date_created = query.optional_bool("order_date_created")?;
+        options.order_date_updated = query.optional_bool("order_date_updated")?;
+        options.order_date_waiting = query.optional_bool("order_date_waiting")?;
+        options.search_type = query.optional_parse("search_type")?;
+        options.search_query = query.optional_json("search_query")?;
+        options.search_operator = query.optional_parse("search_operator")?;
         ctx.service.list_conversations(caller, website_id, page_number, options).await
     }
         .await;

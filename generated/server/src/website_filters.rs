@@ -74,9 +74,8 @@ async fn handle_list_filters<A: Authenticate, T: WebsiteFilters + ?Sized>(
         let website_id = path.string("website_id")?;
         let page_number = path.parse::<u32>("page_number")?;
         let query = ::crisp_runtime::server::QueryParams::parse(query.as_deref())?;
-        let options = ::crisp_models::ListFiltersOptions {
-            r#type: query.optional_parse("type")?,
-        };
+        let mut options = <::crisp_models::ListFiltersOptions as ::std::default::Default>::default();
+        options.r#type = query.optional_parse("type")?;
         ctx.service.list_filters(caller, website_id, page_number, options).await
     }
         .await;

@@ -2069,9 +2069,8 @@ async fn handle_generate_helpdesk_domain_setup_flow<
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let query = ::crisp_runtime::server::QueryParams::parse(query.as_deref())?;
-        let options = ::crisp_models::GenerateHelpdeskDomainSetupFlowOptions {
-            custom: query.optional_string("custom")?,
-        };
+        let mut options = <::crisp_models::GenerateHelpdeskDomainSetupFlowOptions as ::std::default::Default>::default();
+        options.custom = query.optional_string("custom")?;
         ctx.service
             .generate_helpdesk_domain_setup_flow(caller, website_id, options)
             .await
@@ -2141,10 +2140,9 @@ async fn handle_list_helpdesk_locale_feedbacks<
             .parse::<::crisp_models::HelpdeskContentType>("content_type")?;
         let page_number = path.parse::<u32>("page_number")?;
         let query = ::crisp_runtime::server::QueryParams::parse(query.as_deref())?;
-        let options = ::crisp_models::ListHelpdeskLocaleFeedbacksOptions {
-            filter_date_start: query.optional_string("filter_date_start")?,
-            filter_date_end: query.optional_string("filter_date_end")?,
-        };
+        let mut options = <::crisp_models::ListHelpdeskLocaleFeedbacksOptions as ::std::default::Default>::default();
+        options.filter_date_start = query.optional_string("filter_date_start")?;
+        options.filter_date_end = query.optional_string("filter_date_end")?;
         ctx.service
             .list_helpdesk_locale_feedbacks(
                 caller,
@@ -2187,10 +2185,9 @@ async fn handle_map_helpdesk_locale_feedback_ratings<
         let content_type = path
             .parse::<::crisp_models::HelpdeskContentType>("content_type")?;
         let query = ::crisp_runtime::server::QueryParams::parse(query.as_deref())?;
-        let options = ::crisp_models::MapHelpdeskLocaleFeedbackRatingsOptions {
-            filter_date_start: query.optional_string("filter_date_start")?,
-            filter_date_end: query.optional_string("filter_date_end")?,
-        };
+        let mut options = <::crisp_models::MapHelpdeskLocaleFeedbackRatingsOptions as ::std::default::Default>::default();
+        options.filter_date_start = query.optional_string("filter_date_start")?;
+        options.filter_date_end = query.optional_string("filter_date_end")?;
         ctx.service
             .map_helpdesk_locale_feedback_ratings(
                 caller,
@@ -2294,11 +2291,10 @@ async fn handle_list_helpdesk_history_changes<
         let website_id = path.string("website_id")?;
         let page_number = path.parse::<u32>("page_number")?;
         let query = ::crisp_runtime::server::QueryParams::parse(query.as_deref())?;
-        let options = ::crisp_models::ListHelpdeskHistoryChangesOptions {
-            filter_locale: query.optional_string("filter_locale")?,
-            filter_type: query.optional_string("filter_type")?,
-            filter_tree_path: query.optional_string("filter_tree_path")?,
-        };
+        let mut options = <::crisp_models::ListHelpdeskHistoryChangesOptions as ::std::default::Default>::default();
+        options.filter_locale = query.optional_string("filter_locale")?;
+        options.filter_type = query.optional_string("filter_type")?;
+        options.filter_tree_path = query.optional_string("filter_tree_path")?;
         ctx.service
             .list_helpdesk_history_changes(caller, website_id, page_number, options)
             .await
@@ -2887,12 +2883,11 @@ async fn handle_list_helpdesk_tree<A: Authenticate, T: WebsiteHelpdesk + ?Sized>
             .parse::<::crisp_models::HelpdeskContentType>("content_type")?;
         let page_number = path.parse::<u32>("page_number")?;
         let query = ::crisp_runtime::server::QueryParams::parse(query.as_deref())?;
-        let options = ::crisp_models::ListHelpdeskTreeOptions {
-            sub_path: query.optional_string("sub_path")?,
-            search_title: query.optional_string("search_title")?,
-            filter_date_start: query.optional_string("filter_date_start")?,
-            filter_date_end: query.optional_string("filter_date_end")?,
-        };
+        let mut options = <::crisp_models::ListHelpdeskTreeOptions as ::std::default::Default>::default();
+        options.sub_path = query.optional_string("sub_path")?;
+        options.search_title = query.optional_string("search_title")?;
+        options.filter_date_start = query.optional_string("filter_date_start")?;
+        options.filter_date_end = query.optional_string("filter_date_end")?;
         ctx.service
             .list_helpdesk_tree(
                 caller,
@@ -4413,10 +4408,9 @@ async fn handle_list_helpdesk_locale_feedbacks_legacy<
         let locale = path.string("locale")?;
         let page_number = path.parse::<u32>("page_number")?;
         let query = ::crisp_runtime::server::QueryParams::parse(query.as_deref())?;
-        let options = ::crisp_models::ListHelpdeskLocaleFeedbacksLegacyOptions {
-            filter_date_start: query.optional_string("filter_date_start")?,
-            filter_date_end: query.optional_string("filter_date_end")?,
-        };
+        let mut options = <::crisp_models::ListHelpdeskLocaleFeedbacksLegacyOptions as ::std::default::Default>::default();
+        options.filter_date_start = query.optional_string("filter_date_start")?;
+        options.filter_date_end = query.optional_string("filter_date_end")?;
         ctx.service
             .list_helpdesk_locale_feedbacks_legacy(
                 caller,
@@ -4459,10 +4453,9 @@ async fn handle_map_helpdesk_locale_feedback_ratings_legacy<
         let website_id = path.string("website_id")?;
         let locale = path.string("locale")?;
         let query = ::crisp_runtime::server::QueryParams::parse(query.as_deref())?;
-        let options = ::crisp_models::MapHelpdeskLocaleFeedbackRatingsLegacyOptions {
-            filter_date_start: query.optional_string("filter_date_start")?,
-            filter_date_end: query.optional_string("filter_date_end")?,
-        };
+        let mut options = <::crisp_models::MapHelpdeskLocaleFeedbackRatingsLegacyOptions as ::std::default::Default>::default();
+        options.filter_date_start = query.optional_string("filter_date_start")?;
+        options.filter_date_end = query.optional_string("filter_date_end")?;
         ctx.service
             .map_helpdesk_locale_feedback_ratings_legacy(
                 caller,

@@ -674,11 +674,10 @@ async fn handle_list_people_conversations<A: Authenticate, T: WebsitePeople + ?S
         let people_id = path.string("people_id")?;
         let page_number = path.parse::<u32>("page_number")?;
         let query = ::crisp_runtime::server::QueryParams::parse(query.as_deref())?;
-        let options = ::crisp_models::ListPeopleConversationsOptions {
-            filter_unread: query.optional_bool("filter_unread")?,
-            filter_resolved: query.optional_bool("filter_resolved")?,
-            filter_not_resolved: query.optional_bool("filter_not_resolved")?,
-        };
+        let mut options = <::crisp_models::ListPeopleConversationsOptions as ::std::default::Default>::default();
+        options.filter_unread = query.optional_bool("filter_unread")?;
+        options.filter_resolved = query.optional_bool("filter_resolved")?;
+        options.filter_not_resolved = query.optional_bool("filter_not_resolved")?;
         ctx.service
             .list_people_conversations(
                 caller,
@@ -1079,16 +1078,15 @@ async fn handle_list_people_profiles<A: Authenticate, T: WebsitePeople + ?Sized>
         let website_id = path.string("website_id")?;
         let page_number = path.parse::<u32>("page_number")?;
         let query = ::crisp_runtime::server::QueryParams::parse(query.as_deref())?;
-        let options = ::crisp_models::ListPeopleProfilesOptions {
-            per_page: query.optional_parse("per_page")?,
-            sort_field: query.optional_string("sort_field")?,
-            sort_order: query.optional_parse("sort_order")?,
-            search_operator: query.optional_parse("search_operator")?,
-            search_filter: query.optional_json("search_filter")?,
-            search_text: query.optional_string("search_text")?,
-            filter_date_start: query.optional_string("filter_date_start")?,
-            filter_date_end: query.optional_string("filter_date_end")?,
-        };
+        let mut options = <::crisp_models::ListPeopleProfilesOptions as ::std::default::Default>::default();
+        options.per_page = query.optional_parse("per_page")?;
+        options.sort_field = query.optional_string("sort_field")?;
+        options.sort_order = query.optional_parse("sort_order")?;
+        options.search_operator = query.optional_parse("search_operator")?;
+        options.search_filter = query.optional_json("search_filter")?;
+        options.search_text = query.optional_string("search_text")?;
+        options.filter_date_start = query.optional_string("filter_date_start")?;
+        options.filter_date_end = query.optional_string("filter_date_end")?;
         ctx.service.list_people_profiles(caller, website_id, page_number, options).await
     }
         .await;

@@ -175,10 +175,9 @@ async fn handle_map_session_rating_stars<A: Authenticate, T: WebsiteRating + ?Si
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let query = ::crisp_runtime::server::QueryParams::parse(query.as_deref())?;
-        let options = ::crisp_models::MapSessionRatingStarsOptions {
-            filter_date_start: query.optional_string("filter_date_start")?,
-            filter_date_end: query.optional_string("filter_date_end")?,
-        };
+        let mut options = <::crisp_models::MapSessionRatingStarsOptions as ::std::default::Default>::default();
+        options.filter_date_start = query.optional_string("filter_date_start")?;
+        options.filter_date_end = query.optional_string("filter_date_end")?;
         ctx.service.map_session_rating_stars(caller, website_id, options).await
     }
         .await;
@@ -208,10 +207,9 @@ async fn handle_list_session_ratings<A: Authenticate, T: WebsiteRating + ?Sized>
         let website_id = path.string("website_id")?;
         let page_number = path.parse::<u32>("page_number")?;
         let query = ::crisp_runtime::server::QueryParams::parse(query.as_deref())?;
-        let options = ::crisp_models::ListSessionRatingsOptions {
-            filter_date_start: query.optional_string("filter_date_start")?,
-            filter_date_end: query.optional_string("filter_date_end")?,
-        };
+        let mut options = <::crisp_models::ListSessionRatingsOptions as ::std::default::Default>::default();
+        options.filter_date_start = query.optional_string("filter_date_start")?;
+        options.filter_date_end = query.optional_string("filter_date_end")?;
         ctx.service.list_session_ratings(caller, website_id, page_number, options).await
     }
         .await;

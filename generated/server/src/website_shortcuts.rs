@@ -123,10 +123,9 @@ async fn handle_list_shortcuts<A: Authenticate, T: WebsiteShortcuts + ?Sized>(
         let website_id = path.string("website_id")?;
         let page_number = path.parse::<u32>("page_number")?;
         let query = ::crisp_runtime::server::QueryParams::parse(query.as_deref())?;
-        let options = ::crisp_models::ListShortcutsOptions {
-            search_query: query.optional_string("search_query")?,
-            search_tag: query.optional_string("search_tag")?,
-        };
+        let mut options = <::crisp_models::ListShortcutsOptions as ::std::default::Default>::default();
+        options.search_query = query.optional_string("search_query")?;
+        options.search_tag = query.optional_string("search_tag")?;
         ctx.service.list_shortcuts(caller, website_id, page_number, options).await
     }
         .await;

@@ -984,9 +984,8 @@ async fn handle_list_status_page_services<
         let website_id = path.string("website_id")?;
         let page_number = path.parse::<u32>("page_number")?;
         let query = ::crisp_runtime::server::QueryParams::parse(query.as_deref())?;
-        let options = ::crisp_models::ListStatusPageServicesOptions {
-            search_name: query.optional_string("search_name")?,
-        };
+        let mut options = <::crisp_models::ListStatusPageServicesOptions as ::std::default::Default>::default();
+        options.search_name = query.optional_string("search_name")?;
         ctx.service
             .list_status_page_services(caller, website_id, page_number, options)
             .await
@@ -1214,9 +1213,8 @@ async fn handle_list_status_page_service_nodes<
         let service_id = path.string("service_id")?;
         let page_number = path.parse::<u32>("page_number")?;
         let query = ::crisp_runtime::server::QueryParams::parse(query.as_deref())?;
-        let options = ::crisp_models::ListStatusPageServiceNodesOptions {
-            search_label: query.optional_string("search_label")?,
-        };
+        let mut options = <::crisp_models::ListStatusPageServiceNodesOptions as ::std::default::Default>::default();
+        options.search_label = query.optional_string("search_label")?;
         ctx.service
             .list_status_page_service_nodes(
                 caller,
@@ -1796,9 +1794,8 @@ async fn handle_generate_status_page_domain_setup_flow<
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let query = ::crisp_runtime::server::QueryParams::parse(query.as_deref())?;
-        let options = ::crisp_models::GenerateStatusPageDomainSetupFlowOptions {
-            custom: query.optional_string("custom")?,
-        };
+        let mut options = <::crisp_models::GenerateStatusPageDomainSetupFlowOptions as ::std::default::Default>::default();
+        options.custom = query.optional_string("custom")?;
         ctx.service
             .generate_status_page_domain_setup_flow(caller, website_id, options)
             .await

@@ -339,11 +339,10 @@ async fn handle_pinpoint_visitors_on_map<A: Authenticate, T: WebsiteVisitors + ?
         let path = ::crisp_runtime::server::PathParams::from_raw(path)?;
         let website_id = path.string("website_id")?;
         let query = ::crisp_runtime::server::QueryParams::parse(query.as_deref())?;
-        let options = ::crisp_models::PinpointVisitorsOnMapOptions {
-            center_longitude: query.optional_parse("center_longitude")?,
-            center_latitude: query.optional_parse("center_latitude")?,
-            center_radius: query.optional_parse("center_radius")?,
-        };
+        let mut options = <::crisp_models::PinpointVisitorsOnMapOptions as ::std::default::Default>::default();
+        options.center_longitude = query.optional_parse("center_longitude")?;
+        options.center_latitude = query.optional_parse("center_latitude")?;
+        options.center_radius = query.optional_parse("center_radius")?;
         ctx.service.pinpoint_visitors_on_map(caller, website_id, options).await
     }
         .await;

@@ -84,9 +84,9 @@ impl WebsiteConversation for Store {
                     messages: Vec::new(),
                 },
             );
-            Ok(CreateNewConversationData {
-                session_id: Some(session_id),
-            })
+            let mut created = CreateNewConversationData::default();
+            created.session_id = Some(session_id);
+            Ok(created)
         })
     }
 
@@ -133,9 +133,9 @@ impl WebsiteConversation for Store {
         session_id: String,
     ) -> Result<GetBlockStatusForConversationData, ApiError> {
         read_conversation(self, &website_id, &session_id, |record| {
-            Ok(GetBlockStatusForConversationData {
-                blocked: Some(record.conversation.is_blocked.unwrap_or(false)),
-            })
+            let mut status = GetBlockStatusForConversationData::default();
+            status.blocked = Some(record.conversation.is_blocked.unwrap_or(false));
+            Ok(status)
         })
     }
 
@@ -208,7 +208,9 @@ impl WebsiteConversation for Store {
                 let state = json!({"state": record.conversation.state});
                 events.session(&record.conversation, "session:set_state", state, now);
             }
-            Ok(SendMessageInConversationData { fingerprint })
+            let mut sent = SendMessageInConversationData::default();
+            sent.fingerprint = fingerprint;
+            Ok(sent)
         })
     }
 
@@ -321,9 +323,9 @@ impl WebsiteConversation for Store {
         session_id: String,
     ) -> Result<GetConversationParticipantsData, ApiError> {
         read_conversation(self, &website_id, &session_id, |record| {
-            Ok(GetConversationParticipantsData {
-                participants: Some(record.conversation.participants.clone().unwrap_or_default()),
-            })
+            let mut data = GetConversationParticipantsData::default();
+            data.participants = Some(record.conversation.participants.clone().unwrap_or_default());
+            Ok(data)
         })
     }
 
@@ -374,9 +376,9 @@ impl WebsiteConversation for Store {
         session_id: String,
     ) -> Result<ConversationRoutingAssign, ApiError> {
         read_conversation(self, &website_id, &session_id, |record| {
-            Ok(ConversationRoutingAssign {
-                assigned: record.conversation.assigned.clone(),
-            })
+            let mut routing = ConversationRoutingAssign::default();
+            routing.assigned = record.conversation.assigned.clone();
+            Ok(routing)
         })
     }
 
@@ -416,9 +418,9 @@ impl WebsiteConversation for Store {
         session_id: String,
     ) -> Result<GetConversationStateData, ApiError> {
         read_conversation(self, &website_id, &session_id, |record| {
-            Ok(GetConversationStateData {
-                state: record.conversation.state.clone(),
-            })
+            let mut data = GetConversationStateData::default();
+            data.state = record.conversation.state.clone();
+            Ok(data)
         })
     }
 
@@ -520,11 +522,19 @@ mod tests {
     use super::*;
 
     fn message(timestamp: u64) -> ConversationMessage {
-        ConversationMessage {
-            timestamp: Some(timestamp),
-            fingerprint: i64::try_from(timestamp).ok(),
-            ..ConversationMessage::default()
-        }
+        let mut message = ConversationMessage::default();
+        message.timestamp = Some(timestamp);
+        message.fingerprint = i64::try_from(timestamp).ok();
+        message
+    }
+
+    /// Options of `getMessagesInConversation`, the defaults changed by `set`.
+    fn options(
+        set: impl FnOnce(&mut GetMessagesInConversationOptions),
+    ) -> GetMessagesInConversationOptions {
+        let mut options = GetMessagesInConversationOptions::default();
+        set(&mut options);
+        options
     }
 
     fn timestamps(messages: &[ConversationMessage]) -> Vec<u64> {
@@ -541,34 +551,22 @@ mod tests {
         assert_eq!(timestamps(&latest), (61..=100).collect::<Vec<_>>());
         let older = window(
             &messages,
-            &GetMessagesInConversationOptions {
-                timestamp_before: Some(61),
-                ..Default::default()
-            },
+            &options(|options| options.timestamp_before = Some(61)),
         );
         assert_eq!(timestamps(&older), (21..=60).collect::<Vec<_>>());
         let oldest = window(
             &messages,
-            &GetMessagesInConversationOptions {
-                timestamp_before: Some(21),
-                ..Default::default()
-            },
+            &options(|options| options.timestamp_before = Some(21)),
         );
         assert_eq!(timestamps(&oldest), (1..=20).collect::<Vec<_>>());
         let newer = window(
             &messages,
-            &GetMessagesInConversationOptions {
-                timestamp_after: Some(10),
-                ..Default::default()
-            },
+            &options(|options| options.timestamp_after = Some(10)),
         );
         assert_eq!(timestamps(&newer), (11..=50).collect::<Vec<_>>());
         let around = window(
             &messages,
-            &GetMessagesInConversationOptions {
-                timestamp_around: Some(50),
-                ..Default::default()
-            },
+            &options(|options| options.timestamp_around = Some(50)),
         );
         assert_eq!(timestamps(&around), (30..=69).collect::<Vec<_>>());
     }

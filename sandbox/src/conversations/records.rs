@@ -91,19 +91,20 @@ impl ConversationRecord {
                 .count();
             Some(u16::try_from(count).unwrap_or(u16::MAX))
         };
-        let unread = ConversationUnread {
-            operator: unread(Side::Operator),
-            visitor: unread(Side::User),
-        };
+        let mut counters = ConversationUnread::default();
+        counters.operator = unread(Side::Operator);
+        counters.visitor = unread(Side::User);
         let last = self.messages.last();
         self.conversation.last_message = last.map(excerpt);
-        self.conversation.preview_message = last.map(|message| ConversationPreviewMessage {
-            r#type: message.r#type.clone(),
-            from: message.from.clone(),
-            excerpt: Some(excerpt(message)),
-            fingerprint: message.fingerprint,
+        self.conversation.preview_message = last.map(|message| {
+            let mut preview = ConversationPreviewMessage::default();
+            preview.r#type = message.r#type.clone();
+            preview.from = message.from.clone();
+            preview.excerpt = Some(excerpt(message));
+            preview.fingerprint = message.fingerprint;
+            preview
         });
-        self.conversation.unread = Some(unread);
+        self.conversation.unread = Some(counters);
     }
 
     /// Adds a message at its place in time and updates the conversation.

@@ -145,11 +145,7 @@ impl Calls {
     pub(crate) async fn next(&mut self) -> ConversationState {
         let state = Calls::state(self.made);
         self.made += 1;
-        let body = ChangeConversationStateBody {
-            state: state.clone(),
-            user: None,
-            origin: None,
-        };
+        let body = ChangeConversationStateBody::new(state.clone());
         self.client
             .website_conversation()
             .change_conversation_state(SEED_WEBSITE_ID, &self.session, &body)

@@ -94,11 +94,7 @@ async fn typed_events_of_the_sandbox_reach_the_rust_client_in_order() {
         .change_conversation_state(
             SEED_WEBSITE_ID,
             &session_id,
-            &ChangeConversationStateBody {
-                state: ConversationState::Resolved,
-                user: None,
-                origin: None,
-            },
+            &ChangeConversationStateBody::new(ConversationState::Resolved),
         )
         .await
         .expect("resolved");

@@ -10,16 +10,15 @@ use crate::sandbox::{PLUGIN, Running, config};
 
 /// What `connect/endpoints` answers when every endpoint is `url` (`stream` for websites).
 fn everywhere(url: &str, stream: bool) -> ConnectEndpoints {
-    let socket = ConnectEndpointsSocket {
-        app: Some(url.to_owned()),
-        stream: stream.then(|| url.to_owned()),
-    };
-    ConnectEndpoints {
-        socket: Some(socket.clone()),
-        rescue: Some(ConnectEndpointsRescue {
-            socket: Some(socket),
-        }),
-    }
+    let mut socket = ConnectEndpointsSocket::default();
+    socket.app = Some(url.to_owned());
+    socket.stream = stream.then(|| url.to_owned());
+    let mut rescue = ConnectEndpointsRescue::default();
+    rescue.socket = Some(socket.clone());
+    let mut endpoints = ConnectEndpoints::default();
+    endpoints.socket = Some(socket);
+    endpoints.rescue = Some(rescue);
+    endpoints
 }
 
 /// `GET {base}{path}` with the plugin token and the `Host` header `host`; the answer's

@@ -121,16 +121,12 @@ pub(crate) async fn new_conversation(sandbox: &Running) -> String {
 
 /// Adds a people profile with `email` on the seeded website; returns its people id.
 pub(crate) async fn new_profile(sandbox: &Running, email: &str) -> String {
+    let mut profile = PeopleProfileUpdate::default();
+    profile.email = Some(email.to_owned());
     sandbox
         .plugin()
         .website_people()
-        .add_new_people_profile(
-            SEED_WEBSITE_ID,
-            &PeopleProfileUpdate {
-                email: Some(email.to_owned()),
-                ..Default::default()
-            },
-        )
+        .add_new_people_profile(SEED_WEBSITE_ID, &profile)
         .await
         .expect("add a profile")
         .people_id
@@ -177,11 +173,7 @@ async fn the_official_node_client_receives_what_the_web_hooks_carry() {
         .change_conversation_state(
             SEED_WEBSITE_ID,
             &session,
-            &ChangeConversationStateBody {
-                state: ConversationState::Resolved,
-                user: None,
-                origin: None,
-            },
+            &ChangeConversationStateBody::new(ConversationState::Resolved),
         )
         .await
         .expect("resolve");

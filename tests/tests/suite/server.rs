@@ -223,11 +223,8 @@ async fn plugin_scopes_are_enforced_before_the_implementation_runs() {
         Some("not_found")
     );
     // Changing the state needs `website:conversation:states` at write level.
-    let body = crisp_models::ChangeConversationStateBody {
-        state: crisp_models::ConversationState::Resolved,
-        user: None,
-        origin: None,
-    };
+    let body =
+        crisp_models::ChangeConversationStateBody::new(crisp_models::ConversationState::Resolved);
     let error = scoped
         .website_conversation()
         .change_conversation_state("w", "s", &body)

@@ -182,49 +182,30 @@ async fn what_happens_in_the_sandbox_is_delivered_signed_and_in_order() {
         .change_conversation_state(
             website,
             &session,
-            &ChangeConversationStateBody {
-                state: ConversationState::Resolved,
-                user: None,
-                origin: None,
-            },
+            &ChangeConversationStateBody::new(ConversationState::Resolved),
         )
         .await
         .expect("resolve");
+    let mut meta = ConversationMeta::default();
+    meta.email = Some("john.doe@example.com".to_owned());
     conversations
-        .update_conversation_metas(
-            website,
-            &session,
-            &ConversationMeta {
-                email: Some("john.doe@example.com".to_owned()),
-                ..Default::default()
-            },
-        )
+        .update_conversation_metas(website, &session, &meta)
         .await
         .expect("set the e-mail address");
+    let mut profile = PeopleProfileUpdate::default();
+    profile.email = Some("john.doe@example.com".to_owned());
     let john = people
-        .add_new_people_profile(
-            website,
-            &PeopleProfileUpdate {
-                email: Some("john.doe@example.com".to_owned()),
-                ..Default::default()
-            },
-        )
+        .add_new_people_profile(website, &profile)
         .await
         .expect("create a profile")
         .people_id
         .expect("a people id");
+    let mut person = PeopleProfilePerson::default();
+    person.nickname = Some("Johnny".to_owned());
+    let mut update = PeopleProfileUpdate::default();
+    update.person = Some(person);
     people
-        .update_people_profile(
-            website,
-            &john,
-            &PeopleProfileUpdate {
-                person: Some(PeopleProfilePerson {
-                    nickname: Some("Johnny".to_owned()),
-                    ..Default::default()
-                }),
-                ..Default::default()
-            },
-        )
+        .update_people_profile(website, &john, &update)
         .await
         .expect("update it");
     people

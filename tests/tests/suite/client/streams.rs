@@ -57,22 +57,20 @@ async fn page_stream_sends_the_same_filters_on_every_page() {
     })
     .await;
     let client = plugin_client(&server.base_url(), fast(3));
-    let options = ListConversationsOptions {
-        per_page: Some(2),
-        filter_unread: Some(true),
-        filter_inbox_id: Some("inbox 1/sales".to_owned()),
-        search_type: Some(ListConversationsSearchType::Filter),
-        search_query: Some(ListConversationsSearchQuery::List(vec![
-            ConversationSearchFilter {
-                criterion: "meta.segments".to_owned(),
-                query: vec!["vip".to_owned()],
-                model: "session".to_owned(),
-                operator: "has".to_owned(),
-            },
-        ])),
-        search_operator: Some(ListConversationsSearchOperator::And),
-        ..Default::default()
-    };
+    let mut options = ListConversationsOptions::default();
+    options.per_page = Some(2);
+    options.filter_unread = Some(true);
+    options.filter_inbox_id = Some("inbox 1/sales".to_owned());
+    options.search_type = Some(ListConversationsSearchType::Filter);
+    options.search_query = Some(ListConversationsSearchQuery::List(vec![
+        ConversationSearchFilter::new(
+            "meta.segments".to_owned(),
+            vec!["vip".to_owned()],
+            "session".to_owned(),
+            "has".to_owned(),
+        ),
+    ]));
+    options.search_operator = Some(ListConversationsSearchOperator::And);
     let items = collect(
         client
             .website_conversation()

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use crisp_client::Tier;
 use crisp_models::{
-    AssignConversationRoutingBody, ChangeConversationStateBody, ConversationAssigned,
-    ConversationDevice, ConversationDeviceGeolocation, ConversationDeviceGeolocationCoordinates,
+    AssignConversationRoutingBody, ChangeConversationStateBody, ConversationDevice,
+    ConversationDeviceGeolocation, ConversationDeviceGeolocationCoordinates,
     ConversationDeviceSystem, ConversationDeviceSystemBrowser, ConversationDeviceSystemOs,
     ConversationMeta, ConversationMetaConnection, ConversationState, CustomDataValue,
     DeleteWebsiteBody, DeleteWebsiteBodyVerify, Patch,
@@ -17,20 +17,23 @@ use serde_json::{Value, json};
 
 use super::fake::Call;
 use super::harness::{Auth, Harness, assert_api_error, start};
-use super::seed::operator;
+use super::seed::{assigned, operator};
 use super::{USER_IDENTIFIER, USER_KEY, VERIFY_SECRET, WEBSITE};
+
+/// A password verification, with `secret` if given.
+fn verify(secret: Option<&str>) -> DeleteWebsiteBodyVerify {
+    let mut verify = DeleteWebsiteBodyVerify::default();
+    verify.method = Some("password".to_owned());
+    verify.secret = secret.map(str::to_owned);
+    verify
+}
 
 #[tokio::test]
 async fn delete_website_sends_its_json_body() {
     let harness = start().await;
     let user = harness.client_as(USER_IDENTIFIER, USER_KEY, Tier::User);
     let base = user.website_base();
-    let body = DeleteWebsiteBody {
-        verify: DeleteWebsiteBodyVerify {
-            method: Some("password".to_owned()),
-            secret: Some(VERIFY_SECRET.to_owned()),
-        },
-    };
+    let body = DeleteWebsiteBody::new(verify(Some(VERIFY_SECRET)));
 
     base.delete_website(WEBSITE, &body).await.unwrap();
     assert_eq!(
@@ -55,12 +58,7 @@ async fn delete_website_sends_its_json_body() {
 
     // A wrong secret reaches the implementation too, and its 403 reaches the caller.
     let harness = start().await;
-    let wrong = DeleteWebsiteBody {
-        verify: DeleteWebsiteBodyVerify {
-            method: Some("password".to_owned()),
-            secret: None,
-        },
-    };
+    let wrong = DeleteWebsiteBody::new(verify(None));
     let error = harness
         .client_as(USER_IDENTIFIER, USER_KEY, Tier::User)
         .website_base()
@@ -106,18 +104,11 @@ async fn assign_routing_tells_absent_from_null() {
         .get_conversation_routing_assign(WEBSITE, "session_alpha")
         .await
         .unwrap();
-    assert_eq!(
-        routing.assigned,
-        Some(ConversationAssigned {
-            user_id: Some("operator-1".to_owned())
-        })
-    );
+    assert_eq!(routing.assigned, Some(assigned("operator-1")));
 
     // `assigned` set to null, `silent` left out.
-    let unassign = AssignConversationRoutingBody {
-        assigned: Patch::Null,
-        silent: None,
-    };
+    let mut unassign = AssignConversationRoutingBody::default();
+    unassign.assigned = Patch::Null;
     conversations
         .assign_conversation_routing(WEBSITE, "session_alpha", &unassign)
         .await
@@ -138,12 +129,9 @@ async fn assign_routing_tells_absent_from_null() {
     assert_eq!(routing.assigned, None);
 
     // A value, with `silent` set.
-    let assign = AssignConversationRoutingBody {
-        assigned: Patch::Value(ConversationAssigned {
-            user_id: Some("operator-2".to_owned()),
-        }),
-        silent: Some(true),
-    };
+    let mut assign = AssignConversationRoutingBody::default();
+    assign.assigned = Patch::Value(assigned("operator-2"));
+    assign.silent = Some(true);
     conversations
         .assign_conversation_routing(WEBSITE, "session_alpha", &assign)
         .await
@@ -228,12 +216,7 @@ async fn assign_routing_raw_json_has_three_states() {
         )
         .await;
     assert_eq!(answer.status, 200, "{}", answer.body);
-    assert_eq!(
-        received(&harness),
-        Patch::Value(ConversationAssigned {
-            user_id: Some("operator-3".to_owned())
-        })
-    );
+    assert_eq!(received(&harness), Patch::Value(assigned("operator-3")));
     assert_eq!(assigned_user(&harness).as_deref(), Some("operator-3"));
 
     // The client decodes what the server now answers.
@@ -260,11 +243,9 @@ async fn conversation_state_round_trips_including_unknown_values() {
         .unwrap();
     assert_eq!(state.state, Some(ConversationState::Pending));
 
-    let resolve = ChangeConversationStateBody {
-        state: ConversationState::Resolved,
-        user: Some(operator()),
-        origin: Some("urn:crisp.im:slack:0".to_owned()),
-    };
+    let mut resolve = ChangeConversationStateBody::new(ConversationState::Resolved);
+    resolve.user = Some(operator());
+    resolve.origin = Some("urn:crisp.im:slack:0".to_owned());
     conversations
         .change_conversation_state(WEBSITE, session, &resolve)
         .await
@@ -283,11 +264,7 @@ async fn conversation_state_round_trips_including_unknown_values() {
     assert_eq!(state.state, Some(ConversationState::Resolved));
 
     // A state this version does not know travels both ways and is kept.
-    let snooze = ChangeConversationStateBody {
-        state: ConversationState::Other("snoozed".to_owned()),
-        user: None,
-        origin: None,
-    };
+    let snooze = ChangeConversationStateBody::new(ConversationState::Other("snoozed".to_owned()));
     conversations
         .change_conversation_state(WEBSITE, session, &snooze)
         .await
@@ -327,50 +304,47 @@ async fn conversation_metas_round_trip_nested_objects_and_custom_data() {
     let harness = start().await;
     let conversations = harness.conversations();
     let session = "session_delta";
-    let meta = ConversationMeta {
-        nickname: Some("Dana Ó'Brien".to_owned()),
-        email: Some("dana@example.com".to_owned()),
-        ip: Some("203.0.113.7".to_owned()),
-        data: Some(BTreeMap::from([
-            ("plan".to_owned(), CustomDataValue::String("pro".to_owned())),
-            ("seats".to_owned(), CustomDataValue::Number(12.0)),
-            ("trial".to_owned(), CustomDataValue::Bool(false)),
-        ])),
-        connection: Some(ConversationMetaConnection {
-            isp: Some("Example Telecom".to_owned()),
-            asn: Some("AS64500".to_owned()),
-        }),
-        device: Some(ConversationDevice {
-            capabilities: Some(vec!["browsing".to_owned(), "call".to_owned()]),
-            geolocation: Some(ConversationDeviceGeolocation {
-                country: Some("FR".to_owned()),
-                region: Some("Bretagne".to_owned()),
-                city: Some("Nantes".to_owned()),
-                coordinates: Some(ConversationDeviceGeolocationCoordinates {
-                    latitude: Some(47.218_1),
-                    longitude: Some(-1.553_6),
-                }),
-            }),
-            system: Some(ConversationDeviceSystem {
-                os: Some(ConversationDeviceSystemOs {
-                    version: Some("14".to_owned()),
-                    name: Some("macOS".to_owned()),
-                }),
-                engine: None,
-                browser: Some(ConversationDeviceSystemBrowser {
-                    major: Some("126".to_owned()),
-                    version: Some("126.0.1".to_owned()),
-                    name: Some("Firefox".to_owned()),
-                }),
-                useragent: Some("Mozilla/5.0".to_owned()),
-            }),
-            timezone: Some(-120),
-            locales: Some(vec!["fr".to_owned(), "en".to_owned()]),
-        }),
-        segments: Some(vec!["vip".to_owned()]),
-        subject: Some("Billing".to_owned()),
-        ..ConversationMeta::default()
-    };
+    let mut connection = ConversationMetaConnection::default();
+    connection.isp = Some("Example Telecom".to_owned());
+    connection.asn = Some("AS64500".to_owned());
+    let mut coordinates = ConversationDeviceGeolocationCoordinates::default();
+    coordinates.latitude = Some(47.218_1);
+    coordinates.longitude = Some(-1.553_6);
+    let mut geolocation = ConversationDeviceGeolocation::default();
+    geolocation.country = Some("FR".to_owned());
+    geolocation.region = Some("Bretagne".to_owned());
+    geolocation.city = Some("Nantes".to_owned());
+    geolocation.coordinates = Some(coordinates);
+    let mut os = ConversationDeviceSystemOs::default();
+    os.version = Some("14".to_owned());
+    os.name = Some("macOS".to_owned());
+    let mut browser = ConversationDeviceSystemBrowser::default();
+    browser.major = Some("126".to_owned());
+    browser.version = Some("126.0.1".to_owned());
+    browser.name = Some("Firefox".to_owned());
+    let mut system = ConversationDeviceSystem::default();
+    system.os = Some(os);
+    system.browser = Some(browser);
+    system.useragent = Some("Mozilla/5.0".to_owned());
+    let mut device = ConversationDevice::default();
+    device.capabilities = Some(vec!["browsing".to_owned(), "call".to_owned()]);
+    device.geolocation = Some(geolocation);
+    device.system = Some(system);
+    device.timezone = Some(-120);
+    device.locales = Some(vec!["fr".to_owned(), "en".to_owned()]);
+    let mut meta = ConversationMeta::default();
+    meta.nickname = Some("Dana Ó'Brien".to_owned());
+    meta.email = Some("dana@example.com".to_owned());
+    meta.ip = Some("203.0.113.7".to_owned());
+    meta.data = Some(BTreeMap::from([
+        ("plan".to_owned(), CustomDataValue::String("pro".to_owned())),
+        ("seats".to_owned(), CustomDataValue::Number(12.0)),
+        ("trial".to_owned(), CustomDataValue::Bool(false)),
+    ]));
+    meta.connection = Some(connection);
+    meta.device = Some(device);
+    meta.segments = Some(vec!["vip".to_owned()]);
+    meta.subject = Some("Billing".to_owned());
 
     conversations
         .update_conversation_metas(WEBSITE, session, &meta)
@@ -398,14 +372,12 @@ async fn conversation_metas_round_trip_nested_objects_and_custom_data() {
     );
 
     // A partial update: the server sees only the field sent, the rest is kept.
-    let phone_only = ConversationMeta {
-        phone: Some("+33 6 00 00 00 00".to_owned()),
-        data: Some(BTreeMap::from([(
-            "trial".to_owned(),
-            CustomDataValue::Bool(true),
-        )])),
-        ..ConversationMeta::default()
-    };
+    let mut phone_only = ConversationMeta::default();
+    phone_only.phone = Some("+33 6 00 00 00 00".to_owned());
+    phone_only.data = Some(BTreeMap::from([(
+        "trial".to_owned(),
+        CustomDataValue::Bool(true),
+    )]));
     conversations
         .update_conversation_metas(WEBSITE, session, &phone_only)
         .await

@@ -4,15 +4,15 @@
 use std::collections::BTreeMap;
 
 use crisp_models::{
-    ConversationMessageMark, ConversationMessageNew, ConversationState, ConversationTextMessageNew,
-    ConversationUnread, CustomDataValue, GetMessagesInConversationOptions, MessageContent,
-    MessageFrom, MessageType, UpdateConversationOpenStateBody,
+    ConversationMessageMark, ConversationMessageNew, ConversationState, CustomDataValue,
+    GetMessagesInConversationOptions, MessageContent, MessageFrom, MessageType,
+    UpdateConversationOpenStateBody,
 };
 use serde_json::{Value, json};
 
 use super::fake::Call;
 use super::harness::{assert_api_error, start};
-use super::seed::{file_message, invoice, text_message};
+use super::seed::{file_message, invoice, text_message, unread};
 use super::{BIG_FINGERPRINT, WEBSITE};
 
 #[tokio::test]
@@ -139,26 +139,17 @@ async fn messages_are_sent_stored_and_read_back_typed() {
     assert_eq!(wire["stealth"], json!(true));
 
     // Older than 2.5 s: the first two, oldest first, with `content` decoded per shape.
+    let mut before = GetMessagesInConversationOptions::default();
+    before.timestamp_before = Some(2_500);
     let older = conversations
-        .get_messages_in_conversation(
-            WEBSITE,
-            session,
-            &GetMessagesInConversationOptions {
-                timestamp_before: Some(2_500),
-                ..Default::default()
-            },
-        )
+        .get_messages_in_conversation(WEBSITE, session, &before)
         .await
         .unwrap();
     assert_eq!(
         harness.last_call(),
         Call::GetMessages {
             session_id: session.to_owned(),
-            options: GetMessagesInConversationOptions {
-                timestamp_before: Some(2_500),
-                timestamp_after: None,
-                timestamp_around: None,
-            },
+            options: before,
         }
     );
     assert!(
@@ -265,11 +256,9 @@ async fn mark_read_and_open_state_reach_the_server() {
     let harness = start().await;
     let conversations = harness.conversations();
     let session = "session_alpha";
-    let visitor = ConversationTextMessageNew {
-        from: MessageFrom::User,
-        user: None,
-        ..text_message("Hi", 100)
-    };
+    let mut visitor = text_message("Hi", 100);
+    visitor.from = MessageFrom::User;
+    visitor.user = None;
     let first = conversations
         .send_message_in_conversation(
             WEBSITE,
@@ -280,25 +269,19 @@ async fn mark_read_and_open_state_reach_the_server() {
         .unwrap()
         .fingerprint
         .expect("fingerprint");
+    let mut later = visitor;
+    later.timestamp = Some(200);
     let second = conversations
-        .send_message_in_conversation(
-            WEBSITE,
-            session,
-            &ConversationMessageNew::Text(ConversationTextMessageNew {
-                timestamp: Some(200),
-                ..visitor
-            }),
-        )
+        .send_message_in_conversation(WEBSITE, session, &ConversationMessageNew::Text(later))
         .await
         .unwrap()
         .fingerprint
         .expect("fingerprint");
 
-    let mark = ConversationMessageMark {
-        from: Some(MessageFrom::Operator),
-        origin: Some("urn:crisp.im:slack:0".to_owned()),
-        fingerprints: Some(vec![first]),
-    };
+    let mut mark = ConversationMessageMark::default();
+    mark.from = Some(MessageFrom::Operator);
+    mark.origin = Some("urn:crisp.im:slack:0".to_owned());
+    mark.fingerprints = Some(vec![first]);
     conversations
         .mark_messages_read_in_conversation(WEBSITE, session, &mark)
         .await
@@ -322,11 +305,8 @@ async fn mark_read_and_open_state_reach_the_server() {
     assert_eq!(unread_message.read, None);
 
     // Left out fingerprints mean "all pending messages".
-    let all = ConversationMessageMark {
-        from: Some(MessageFrom::Operator),
-        origin: None,
-        fingerprints: None,
-    };
+    let mut all = ConversationMessageMark::default();
+    all.from = Some(MessageFrom::Operator);
     conversations
         .mark_messages_read_in_conversation(WEBSITE, session, &all)
         .await
@@ -341,16 +321,10 @@ async fn mark_read_and_open_state_reach_the_server() {
         .get_conversation(WEBSITE, session)
         .await
         .unwrap();
-    assert_eq!(
-        found.unread,
-        Some(ConversationUnread {
-            operator: Some(0),
-            visitor: Some(0)
-        })
-    );
+    assert_eq!(found.unread, unread(0));
 
     for opened in [true, false] {
-        let body = UpdateConversationOpenStateBody { opened };
+        let body = UpdateConversationOpenStateBody::new(opened);
         conversations
             .update_conversation_open_state(WEBSITE, session, &body)
             .await

@@ -11,14 +11,14 @@ use crisp_models::{
     AssignConversationRoutingBody, ChangeConversationStateBody, Conversation, ConversationMessage,
     ConversationMessageMark, ConversationMessageNew, ConversationMeta, ConversationRelations,
     ConversationRelationsConversations, ConversationRoutingAssign, ConversationSearchFilter,
-    ConversationState, ConversationUnread, CreateNewConversationData, DeleteWebsiteBody,
-    GetConversationStateData, GetMessagesInConversationOptions, ListConversationsOptions,
-    ListConversationsSearchQuery, ListConversationsSearchType, Patch,
-    SendMessageInConversationData, UpdateConversationOpenStateBody, Website,
+    ConversationState, CreateNewConversationData, DeleteWebsiteBody, GetConversationStateData,
+    GetMessagesInConversationOptions, ListConversationsOptions, ListConversationsSearchQuery,
+    ListConversationsSearchType, Patch, SendMessageInConversationData,
+    UpdateConversationOpenStateBody, Website,
 };
 use crisp_server::{ApiError, Caller, WebsiteBase, WebsiteConversation};
 
-use super::seed::conversation;
+use super::seed::{conversation, unread};
 use super::{DOMAIN, VERIFY_SECRET, WEBSITE};
 
 /// One operation the fake was called with, holding the inputs exactly as the router decoded them.
@@ -209,6 +209,9 @@ pub(super) fn stored_message(
 }
 
 /// Applies a metadata update: fields left out keep their value, `data` is merged key by key.
+///
+/// `ConversationMeta` is `#[non_exhaustive]`, so the pattern needs `..`: a field the spec adds
+/// later is not merged until it is listed here.
 pub(super) fn merge_meta(current: &mut ConversationMeta, update: ConversationMeta) {
     let ConversationMeta {
         nickname,
@@ -223,6 +226,7 @@ pub(super) fn merge_meta(current: &mut ConversationMeta, update: ConversationMet
         address,
         subject,
         origin,
+        ..
     } = update;
     fn set<T>(slot: &mut Option<T>, value: Option<T>) {
         if value.is_some() {
@@ -268,12 +272,11 @@ impl WebsiteBase for Fake {
             },
         );
         website_must_exist(&state, &website_id)?;
-        Ok(Website {
-            website_id: Some(website_id),
-            name: Some("Example Shop".to_owned()),
-            domain: Some(DOMAIN.to_owned()),
-            ..Website::default()
-        })
+        let mut website = Website::default();
+        website.website_id = Some(website_id);
+        website.name = Some("Example Shop".to_owned());
+        website.domain = Some(DOMAIN.to_owned());
+        Ok(website)
     }
 
     async fn delete_website(
@@ -315,15 +318,13 @@ impl WebsiteConversation for Fake {
         website_must_exist(&state, &website_id)?;
         state.next_session += 1;
         let session_id = format!("session_new_{}", state.next_session);
-        let conversation = Conversation {
-            state: Some(ConversationState::Pending),
-            created_at: Some(5_000),
-            ..conversation(&session_id)
-        };
+        let mut conversation = conversation(&session_id);
+        conversation.state = Some(ConversationState::Pending);
+        conversation.created_at = Some(5_000);
         state.conversations.insert(session_id.clone(), conversation);
-        Ok(CreateNewConversationData {
-            session_id: Some(session_id),
-        })
+        let mut created = CreateNewConversationData::default();
+        created.session_id = Some(session_id);
+        Ok(created)
     }
 
     async fn get_conversation(
@@ -394,7 +395,9 @@ impl WebsiteConversation for Fake {
         let message = stored_message(&mut state, &website_id, &session_id, &body)?;
         let fingerprint = message.fingerprint;
         state.messages.entry(session_id).or_default().push(message);
-        Ok(SendMessageInConversationData { fingerprint })
+        let mut sent = SendMessageInConversationData::default();
+        sent.fingerprint = fingerprint;
+        Ok(sent)
     }
 
     async fn get_message_in_conversation(
@@ -541,10 +544,7 @@ impl WebsiteConversation for Fake {
             }
         }
         if let Some(conversation) = state.conversations.get_mut(&session_id) {
-            conversation.unread = Some(ConversationUnread {
-                operator: Some(0),
-                visitor: Some(0),
-            });
+            conversation.unread = unread(0);
         }
         Ok(())
     }
@@ -573,12 +573,12 @@ impl WebsiteConversation for Fake {
             .filter(|(_, parent)| parent.as_deref() == Some(session_id.as_str()))
             .map(|(child, _)| child.clone())
             .collect();
-        Ok(ConversationRelations {
-            conversations: Some(ConversationRelationsConversations {
-                parent,
-                children: Some(children),
-            }),
-        })
+        let mut conversations = ConversationRelationsConversations::default();
+        conversations.parent = parent;
+        conversations.children = Some(children);
+        let mut relations = ConversationRelations::default();
+        relations.conversations = Some(conversations);
+        Ok(relations)
     }
 
     async fn get_conversation_routing_assign(
@@ -594,9 +594,9 @@ impl WebsiteConversation for Fake {
             },
         );
         let found = conversation_mut(&mut state, &website_id, &session_id)?;
-        Ok(ConversationRoutingAssign {
-            assigned: found.assigned.clone(),
-        })
+        let mut routing = ConversationRoutingAssign::default();
+        routing.assigned = found.assigned.clone();
+        Ok(routing)
     }
 
     async fn assign_conversation_routing(
@@ -635,9 +635,9 @@ impl WebsiteConversation for Fake {
             },
         );
         let found = conversation_mut(&mut state, &website_id, &session_id)?;
-        Ok(GetConversationStateData {
-            state: found.state.clone(),
-        })
+        let mut data = GetConversationStateData::default();
+        data.state = found.state.clone();
+        Ok(data)
     }
 
     async fn change_conversation_state(

@@ -119,22 +119,20 @@ async fn head_check_website_exists_sends_the_exact_domain() {
 #[tokio::test]
 async fn list_conversations_sends_the_page_and_typed_filters() {
     let harness = start().await;
-    let filters = vec![ConversationSearchFilter {
-        criterion: "meta.segments".to_owned(),
-        query: vec!["vip".to_owned(), "gold & silver".to_owned()],
-        model: "session".to_owned(),
-        operator: "has".to_owned(),
-    }];
-    let options = ListConversationsOptions {
-        per_page: Some(10),
-        filter_unread: Some(true),
-        filter_resolved: Some(false),
-        order_date_updated: Some(true),
-        search_type: Some(ListConversationsSearchType::Filter),
-        search_query: Some(ListConversationsSearchQuery::List(filters.clone())),
-        search_operator: Some(ListConversationsSearchOperator::And),
-        ..ListConversationsOptions::default()
-    };
+    let filters = vec![ConversationSearchFilter::new(
+        "meta.segments".to_owned(),
+        vec!["vip".to_owned(), "gold & silver".to_owned()],
+        "session".to_owned(),
+        "has".to_owned(),
+    )];
+    let mut options = ListConversationsOptions::default();
+    options.per_page = Some(10);
+    options.filter_unread = Some(true);
+    options.filter_resolved = Some(false);
+    options.order_date_updated = Some(true);
+    options.search_type = Some(ListConversationsSearchType::Filter);
+    options.search_query = Some(ListConversationsSearchQuery::List(filters.clone()));
+    options.search_operator = Some(ListConversationsSearchOperator::And);
 
     let page = harness
         .conversations()
@@ -204,13 +202,10 @@ async fn list_conversations_sends_the_page_and_typed_filters() {
     let alpha = &page[1];
     assert_eq!(alpha.state, Some(ConversationState::Unresolved));
     assert_eq!(alpha.is_verified, Some(true));
-    assert_eq!(
-        alpha.active,
-        Some(ConversationActive {
-            now: Some(true),
-            last: Some(1_999)
-        })
-    );
+    let mut active = ConversationActive::default();
+    active.now = Some(true);
+    active.last = Some(1_999);
+    assert_eq!(alpha.active, Some(active));
     assert_eq!(alpha.last_message.as_deref(), Some("Where is my order?"));
     assert_eq!(
         alpha.assigned.as_ref().and_then(|a| a.user_id.as_deref()),
@@ -255,14 +250,12 @@ async fn list_conversations_sends_the_page_and_typed_filters() {
 #[tokio::test]
 async fn list_conversations_text_search_round_trips() {
     let harness = start().await;
-    let options = ListConversationsOptions {
-        filter_resolved: Some(true),
-        search_type: Some(ListConversationsSearchType::Text),
-        search_query: Some(ListConversationsSearchQuery::String(
-            "order #42 & co".to_owned(),
-        )),
-        ..ListConversationsOptions::default()
-    };
+    let mut options = ListConversationsOptions::default();
+    options.filter_resolved = Some(true);
+    options.search_type = Some(ListConversationsSearchType::Text);
+    options.search_query = Some(ListConversationsSearchQuery::String(
+        "order #42 & co".to_owned(),
+    ));
     let page = harness
         .conversations()
         .list_conversations(WEBSITE, 1, &options)
@@ -299,11 +292,9 @@ async fn list_conversations_text_search_for_a_number_round_trips() {
     // the server unchanged even though, sent unquoted, it is also valid JSON.
     let harness = start().await;
     for text in ["12345", "true"] {
-        let options = ListConversationsOptions {
-            search_type: Some(ListConversationsSearchType::Text),
-            search_query: Some(ListConversationsSearchQuery::String(text.to_owned())),
-            ..ListConversationsOptions::default()
-        };
+        let mut options = ListConversationsOptions::default();
+        options.search_type = Some(ListConversationsSearchType::Text);
+        options.search_query = Some(ListConversationsSearchQuery::String(text.to_owned()));
         let result = harness
             .conversations()
             .list_conversations(WEBSITE, 1, &options)

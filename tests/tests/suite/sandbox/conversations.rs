@@ -43,6 +43,13 @@ async fn send(
         .expect("a fingerprint")
 }
 
+/// Options of `listConversations`, the defaults changed by `set`.
+fn list_options(set: impl FnOnce(&mut ListConversationsOptions)) -> ListConversationsOptions {
+    let mut options = ListConversationsOptions::default();
+    set(&mut options);
+    options
+}
+
 /// Reads a conversation.
 async fn get(conversations: &WebsiteConversation<'_, Dynamic>, session: &str) -> Conversation {
     conversations
@@ -63,16 +70,11 @@ async fn mark_read_by_the_operator(
     conversations: &WebsiteConversation<'_, Dynamic>,
     session: &str,
 ) {
+    let mut mark = ConversationMessageMark::default();
+    mark.from = Some(MessageFrom::Operator);
+    mark.origin = Some("urn:crisp.im:sandbox-test:0".to_owned());
     conversations
-        .mark_messages_read_in_conversation(
-            WEBSITE,
-            session,
-            &ConversationMessageMark {
-                from: Some(MessageFrom::Operator),
-                origin: Some("urn:crisp.im:sandbox-test:0".to_owned()),
-                fingerprints: None,
-            },
-        )
+        .mark_messages_read_in_conversation(WEBSITE, session, &mark)
         .await
         .expect("mark read");
 }
@@ -80,36 +82,26 @@ async fn mark_read_by_the_operator(
 /// Gives the conversation John Doe's metas, in two updates: the second adds a phone number
 /// and a custom data key without repeating the first.
 async fn give_john_does_metas(conversations: &WebsiteConversation<'_, Dynamic>, session: &str) {
+    let mut first = ConversationMeta::default();
+    first.nickname = Some("John Doe".to_owned());
+    first.email = Some("john.doe@example.com".to_owned());
+    first.segments = Some(vec!["customer".to_owned()]);
+    first.data = Some(
+        [(
+            "plan".to_owned(),
+            CustomDataValue::String("premium".to_owned()),
+        )]
+        .into(),
+    );
     conversations
-        .update_conversation_metas(
-            WEBSITE,
-            session,
-            &ConversationMeta {
-                nickname: Some("John Doe".to_owned()),
-                email: Some("john.doe@example.com".to_owned()),
-                segments: Some(vec!["customer".to_owned()]),
-                data: Some(
-                    [(
-                        "plan".to_owned(),
-                        CustomDataValue::String("premium".to_owned()),
-                    )]
-                    .into(),
-                ),
-                ..Default::default()
-            },
-        )
+        .update_conversation_metas(WEBSITE, session, &first)
         .await
         .expect("update the metas");
+    let mut second = ConversationMeta::default();
+    second.phone = Some("+33612345678".to_owned());
+    second.data = Some([("seats".to_owned(), CustomDataValue::Number(12.0))].into());
     conversations
-        .update_conversation_metas(
-            WEBSITE,
-            session,
-            &ConversationMeta {
-                phone: Some("+33612345678".to_owned()),
-                data: Some([("seats".to_owned(), CustomDataValue::Number(12.0))].into()),
-                ..Default::default()
-            },
-        )
+        .update_conversation_metas(WEBSITE, session, &second)
         .await
         .expect("update them again");
 }
@@ -119,17 +111,12 @@ async fn assign_to_the_seeded_operator(
     conversations: &WebsiteConversation<'_, Dynamic>,
     session: &str,
 ) {
+    let mut operator = ConversationAssigned::default();
+    operator.user_id = Some(SEED_OPERATOR_ID.to_owned());
+    let mut assign = AssignConversationRoutingBody::default();
+    assign.assigned = Patch::Value(operator);
     conversations
-        .assign_conversation_routing(
-            WEBSITE,
-            session,
-            &AssignConversationRoutingBody {
-                assigned: Patch::Value(ConversationAssigned {
-                    user_id: Some(SEED_OPERATOR_ID.to_owned()),
-                }),
-                silent: None,
-            },
-        )
+        .assign_conversation_routing(WEBSITE, session, &assign)
         .await
         .expect("assign");
 }
@@ -140,11 +127,7 @@ async fn resolve(conversations: &WebsiteConversation<'_, Dynamic>, session: &str
         .change_conversation_state(
             WEBSITE,
             session,
-            &ChangeConversationStateBody {
-                state: ConversationState::Resolved,
-                user: None,
-                origin: None,
-            },
+            &ChangeConversationStateBody::new(ConversationState::Resolved),
         )
         .await
         .expect("resolve");
@@ -174,10 +157,7 @@ async fn a_new_conversation_is_pending_and_listed_only_with_include_empty() {
         .await
         .expect("list");
     assert!(listed.is_empty(), "{listed:?}");
-    let with_empty = ListConversationsOptions {
-        include_empty: Some(true),
-        ..Default::default()
-    };
+    let with_empty = list_options(|options| options.include_empty = Some(true));
     let listed = conversations
         .list_conversations(WEBSITE, 1, &with_empty)
         .await
@@ -278,10 +258,8 @@ async fn messages_come_oldest_first_and_page_back_with_timestamp_before() {
     );
     assert_eq!(messages[0].session_id.as_deref(), Some(session.as_str()));
 
-    let before_second = GetMessagesInConversationOptions {
-        timestamp_before: messages[1].timestamp,
-        ..Default::default()
-    };
+    let mut before_second = GetMessagesInConversationOptions::default();
+    before_second.timestamp_before = messages[1].timestamp;
     let older = conversations
         .get_messages_in_conversation(WEBSITE, &session, &before_second)
         .await
@@ -293,10 +271,8 @@ async fn messages_come_oldest_first_and_page_back_with_timestamp_before() {
             .collect::<Vec<_>>(),
         [Some(first)]
     );
-    let before_first = GetMessagesInConversationOptions {
-        timestamp_before: messages[0].timestamp,
-        ..Default::default()
-    };
+    let mut before_first = GetMessagesInConversationOptions::default();
+    before_first.timestamp_before = messages[0].timestamp;
     let none = conversations
         .get_messages_in_conversation(WEBSITE, &session, &before_first)
         .await
@@ -324,9 +300,9 @@ async fn a_message_is_read_back_by_fingerprint_and_edited() {
             WEBSITE,
             &session,
             first,
-            &UpdateMessageInConversationBody {
-                content: MessageContent::String("Hello, where is my March invoice?".to_owned()),
-            },
+            &UpdateMessageInConversationBody::new(MessageContent::String(
+                "Hello, where is my March invoice?".to_owned(),
+            )),
         )
         .await
         .expect("edit the first message");
@@ -395,10 +371,7 @@ async fn conversations_are_listed_most_recent_first_and_paged() {
         .expect("list");
     assert_eq!(sessions(&all), [other.as_str(), session.as_str()]);
     let one_per_page = |page: u32| async move {
-        let options = ListConversationsOptions {
-            per_page: Some(1),
-            ..Default::default()
-        };
+        let options = list_options(|options| options.per_page = Some(1));
         conversations
             .list_conversations(WEBSITE, page, &options)
             .await
@@ -440,18 +413,16 @@ async fn list_filters_and_searches_select_their_conversations() {
     let other = create(&conversations).await;
     send(&conversations, &other, "user", "Do you ship to Canada?").await;
 
-    let search = |text: &str| ListConversationsOptions {
-        search_query: Some(ListConversationsSearchQuery::String(text.to_owned())),
-        ..Default::default()
+    let search = |text: &str| {
+        list_options(|options| {
+            options.search_query = Some(ListConversationsSearchQuery::String(text.to_owned()));
+        })
     };
     // What the filter is, the options, and the conversations it must list.
     let cases = [
         (
             "unread by the operator",
-            ListConversationsOptions {
-                filter_unread: Some(true),
-                ..Default::default()
-            },
+            list_options(|options| options.filter_unread = Some(true)),
             vec![other.as_str()],
         ),
         (
@@ -471,26 +442,17 @@ async fn list_filters_and_searches_select_their_conversations() {
         ),
         (
             "assigned to the seeded operator",
-            ListConversationsOptions {
-                filter_assigned: Some(SEED_OPERATOR_ID.to_owned()),
-                ..Default::default()
-            },
+            list_options(|options| options.filter_assigned = Some(SEED_OPERATOR_ID.to_owned())),
             vec![session.as_str()],
         ),
         (
             "resolved",
-            ListConversationsOptions {
-                filter_resolved: Some(true),
-                ..Default::default()
-            },
+            list_options(|options| options.filter_resolved = Some(true)),
             vec![session.as_str()],
         ),
         (
             "not resolved",
-            ListConversationsOptions {
-                filter_not_resolved: Some(true),
-                ..Default::default()
-            },
+            list_options(|options| options.filter_not_resolved = Some(true)),
             vec![other.as_str()],
         ),
     ];

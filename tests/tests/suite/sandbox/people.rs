@@ -17,15 +17,13 @@ const WEBSITE: &str = SEED_WEBSITE_ID;
 
 /// A new profile: an address, a nickname and the `lead` segment.
 fn profile(email: &str, nickname: &str) -> PeopleProfileUpdate {
-    PeopleProfileUpdate {
-        email: Some(email.to_owned()),
-        person: Some(PeopleProfilePerson {
-            nickname: Some(nickname.to_owned()),
-            ..Default::default()
-        }),
-        segments: Some(vec!["lead".to_owned()]),
-        ..Default::default()
-    }
+    let mut person = PeopleProfilePerson::default();
+    person.nickname = Some(nickname.to_owned());
+    let mut profile = PeopleProfileUpdate::default();
+    profile.email = Some(email.to_owned());
+    profile.person = Some(person);
+    profile.segments = Some(vec!["lead".to_owned()]);
+    profile
 }
 
 /// Adds John Doe, then Jane Roe, and returns their people ids.
@@ -68,6 +66,8 @@ async fn a_people_profile_is_the_only_one_with_its_email_address() {
     let (john, _) = add_john_and_jane(&people).await;
 
     // Each way of making a second profile with an address in use, and what it answered.
+    let mut janes_address = PeopleProfileUpdate::default();
+    janes_address.email = Some("jane.roe@example.com".to_owned());
     let conflicts = [
         (
             "adding John's address again, in another case",
@@ -79,14 +79,7 @@ async fn a_people_profile_is_the_only_one_with_its_email_address() {
         (
             "giving John the address of Jane",
             people
-                .update_people_profile(
-                    WEBSITE,
-                    &john,
-                    &PeopleProfileUpdate {
-                        email: Some("jane.roe@example.com".to_owned()),
-                        ..Default::default()
-                    },
-                )
+                .update_people_profile(WEBSITE, &john, &janes_address)
                 .await,
         ),
     ];
@@ -140,14 +133,13 @@ async fn people_profiles_are_listed_newest_first_searched_and_paged() {
     let people = client.website_people();
     let (john, jane) = add_john_and_jane(&people).await;
 
-    let search = |text: &str| ListPeopleProfilesOptions {
-        search_text: Some(text.to_owned()),
-        ..Default::default()
+    let search = |text: &str| {
+        let mut options = ListPeopleProfilesOptions::default();
+        options.search_text = Some(text.to_owned());
+        options
     };
-    let one_per_page = ListPeopleProfilesOptions {
-        per_page: Some(1),
-        ..Default::default()
-    };
+    let mut one_per_page = ListPeopleProfilesOptions::default();
+    one_per_page.per_page = Some(1);
     // What is listed, the options, the page, and the profiles it must list.
     let cases = [
         (
@@ -197,20 +189,14 @@ async fn a_people_profile_update_merges_into_the_profile() {
     let (john, _) = add_john_and_jane(&people).await;
 
     // The nickname changes and a phone number comes; the segments and the address stay.
+    let mut person = PeopleProfilePerson::default();
+    person.nickname = Some("Johnny Doe".to_owned());
+    person.phone = Some("+33612345678".to_owned());
+    let mut update = PeopleProfileUpdate::default();
+    update.person = Some(person);
+    update.notepad = Some("Prefers e-mail.".to_owned());
     people
-        .update_people_profile(
-            WEBSITE,
-            &john,
-            &PeopleProfileUpdate {
-                person: Some(PeopleProfilePerson {
-                    nickname: Some("Johnny Doe".to_owned()),
-                    phone: Some("+33612345678".to_owned()),
-                    ..Default::default()
-                }),
-                notepad: Some("Prefers e-mail.".to_owned()),
-                ..Default::default()
-            },
-        )
+        .update_people_profile(WEBSITE, &john, &update)
         .await
         .expect("update John");
     let updated = people
@@ -224,10 +210,8 @@ async fn a_people_profile_update_merges_into_the_profile() {
     assert_eq!(updated.notepad.as_deref(), Some("Prefers e-mail."));
     assert_eq!(updated.email.as_deref(), Some("john.doe@example.com"));
     // Found by the new name.
-    let johnny = ListPeopleProfilesOptions {
-        search_text: Some("johnny".to_owned()),
-        ..Default::default()
-    };
+    let mut johnny = ListPeopleProfilesOptions::default();
+    johnny.search_text = Some("johnny".to_owned());
     assert_eq!(listed(&people, &johnny, 1).await, [john.as_str()]);
     sandbox.stop().await;
 }
@@ -239,30 +223,22 @@ async fn people_data_is_saved_then_merged_key_by_key() {
     let people = client.website_people();
     let (john, _) = add_john_and_jane(&people).await;
 
+    let mut saved = PeopleData::default();
+    saved.data = Some(
+        [(
+            "plan".to_owned(),
+            CustomDataValue::String("free".to_owned()),
+        )]
+        .into(),
+    );
     people
-        .save_people_data(
-            WEBSITE,
-            &john,
-            &PeopleData {
-                data: Some(
-                    [(
-                        "plan".to_owned(),
-                        CustomDataValue::String("free".to_owned()),
-                    )]
-                    .into(),
-                ),
-            },
-        )
+        .save_people_data(WEBSITE, &john, &saved)
         .await
         .expect("save data");
+    let mut added = PeopleData::default();
+    added.data = Some([("seats".to_owned(), CustomDataValue::Number(3.0))].into());
     people
-        .update_people_data(
-            WEBSITE,
-            &john,
-            &PeopleData {
-                data: Some([("seats".to_owned(), CustomDataValue::Number(3.0))].into()),
-            },
-        )
+        .update_people_data(WEBSITE, &john, &added)
         .await
         .expect("update data");
     let data = people
@@ -288,15 +264,10 @@ async fn people_events_are_listed_newest_first_with_their_time() {
     let (john, _) = add_john_and_jane(&people).await;
 
     for text in ["Signed up", "Upgraded"] {
+        let mut event = PeopleEvent::default();
+        event.text = Some(text.to_owned());
         people
-            .add_people_event(
-                WEBSITE,
-                &john,
-                &PeopleEvent {
-                    text: Some(text.to_owned()),
-                    ..Default::default()
-                },
-            )
+            .add_people_event(WEBSITE, &john, &event)
             .await
             .expect("add an event");
     }
@@ -332,12 +303,10 @@ async fn the_email_subscription_is_on_until_turned_off() {
             .email,
         Some(true)
     );
+    let mut unsubscribed = PeopleSubscription::default();
+    unsubscribed.email = Some(false);
     people
-        .update_people_subscription_status(
-            WEBSITE,
-            &john,
-            &PeopleSubscription { email: Some(false) },
-        )
+        .update_people_subscription_status(WEBSITE, &john, &unsubscribed)
         .await
         .expect("unsubscribe");
     assert_eq!(

@@ -1,6 +1,7 @@
 //! Operators, visitors and websites, as the sandbox's state holds them: the seeded operator,
 //! the visitors of the conversations made, and a website a user creates, owns and deletes.
 
+use crisp_models::{CreateWebsiteBody, DeleteWebsiteBody, DeleteWebsiteBodyVerify};
 use crisp_sandbox::Mode;
 use crisp_sandbox::state::{SEED_OPERATOR_ID, SEED_WEBSITE_ID};
 
@@ -56,12 +57,12 @@ async fn operators_visitors_and_websites_come_from_the_state() {
     );
 
     // A user creates a website, owns it, finds it by domain, and deletes it.
+    let mut shop = CreateWebsiteBody::default();
+    shop.name = Some("Sandbox Shop".to_owned());
+    shop.domain = Some("shop.example.org".to_owned());
     let created = user
         .website_base()
-        .create_website(&crisp_models::CreateWebsiteBody {
-            name: Some("Sandbox Shop".to_owned()),
-            domain: Some("shop.example.org".to_owned()),
-        })
+        .create_website(&shop)
         .await
         .expect("create a website");
     let id = created.website_id.expect("a website id");
@@ -92,16 +93,11 @@ async fn operators_visitors_and_websites_come_from_the_state() {
             .and_then(|operator| operator.user_id.as_deref()),
         Some(USER.0)
     );
+    let mut verify = DeleteWebsiteBodyVerify::default();
+    verify.method = Some("password".to_owned());
+    verify.secret = Some("secret".to_owned());
     user.website_base()
-        .delete_website(
-            &id,
-            &crisp_models::DeleteWebsiteBody {
-                verify: crisp_models::DeleteWebsiteBodyVerify {
-                    method: Some("password".to_owned()),
-                    secret: Some("secret".to_owned()),
-                },
-            },
-        )
+        .delete_website(&id, &DeleteWebsiteBody::new(verify))
         .await
         .expect("delete it");
     let gone = user
