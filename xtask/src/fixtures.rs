@@ -102,25 +102,7 @@ pub(crate) fn compile(
     // is the same in every fixture: each fixture's packages get names of their own so that
     // the shared target directory keeps them apart.
     let prefix = format!("fixture-{}", name.replace('_', "-"));
-    let files: Vec<_> = files
-        .into_iter()
-        .map(|mut file| {
-            if file.path.ends_with("Cargo.toml") {
-                file.contents = file
-                    .contents
-                    .replace("name = \"crisp-", &format!("name = \"{prefix}-"));
-            }
-            file
-        })
-        .collect();
-    write::write(&dir, &files).map_err(|error| error.to_string())?;
-    fs::write(
-        dir.join("Cargo.toml"),
-        fixture_manifest(root, manifest, &prefix)?,
-    )
-    .map_err(|e| e.to_string())?;
-    fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock"))
-        .map_err(|e| format!("copy Cargo.lock: {e}"))?;
+    write_workspace(root, &dir, &prefix, files, manifest)?;
     let output = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
         .args([
             "check",
@@ -140,6 +122,38 @@ pub(crate) fn compile(
     } else {
         Err(String::from_utf8_lossy(&output.stderr).into_owned())
     }
+}
+
+/// Writes `files` as a small workspace in `dir`: the three generated crates renamed
+/// `{prefix}-models` and so on, the root's dependency table with `crisp-runtime` at its real
+/// path, and the root's `Cargo.lock`.
+pub(crate) fn write_workspace(
+    root: &Path,
+    dir: &Path,
+    prefix: &str,
+    files: Vec<GeneratedFile>,
+    manifest: &str,
+) -> Result<(), String> {
+    let files: Vec<_> = files
+        .into_iter()
+        .map(|mut file| {
+            if file.path.ends_with("Cargo.toml") {
+                file.contents = file
+                    .contents
+                    .replace("name = \"crisp-", &format!("name = \"{prefix}-"));
+            }
+            file
+        })
+        .collect();
+    write::write(dir, &files).map_err(|error| error.to_string())?;
+    fs::write(
+        dir.join("Cargo.toml"),
+        fixture_manifest(root, manifest, prefix)?,
+    )
+    .map_err(|e| e.to_string())?;
+    fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock"))
+        .map_err(|e| format!("copy Cargo.lock: {e}"))?;
+    Ok(())
 }
 
 /// The root manifest with the fixture's crates as members and `crisp-runtime` at its real path.

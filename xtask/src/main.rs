@@ -11,8 +11,10 @@ use std::process::ExitCode;
 use crisp_codegen::write::{self, GeneratedFile};
 
 mod coverage;
+mod diff;
 mod fixtures;
 mod mutate;
+mod semver;
 mod upstream;
 
 /// The spec's path relative to the workspace root, which is also its name in diagnostics.
@@ -33,6 +35,11 @@ Commands:
             accepted ones ([--seed N] [--count N] [--compile N] [--show INDEX])
   upstream  compare the spec with the newest official Node client on npm ([--version V]
             [--from DIR]); exits 1 on drift, 3 when the package cannot be fetched
+  diff      what the spec edits since a git revision do to the generated crates: a Markdown
+            changelog and the version bump each crate needs ([--from REV] [--old FILE]
+            [--check] [--bump]); --check exits 1 when the crate version was not bumped
+  semver-crosscheck  compare diff's verdicts on the edits of tests/fixtures/diff/ with
+            cargo-semver-checks' (which must be installed); [CASE] runs the matching ones
   help    print this message
 
 Options:
@@ -68,12 +75,18 @@ fn main() -> ExitCode {
         };
         return mutate::run(&root, &args[1..], task == "mutate-worker");
     }
-    if args.first().and_then(|arg| arg.to_str()) == Some("upstream") {
+    if let Some(task @ ("upstream" | "diff" | "semver-crosscheck")) =
+        args.first().and_then(|arg| arg.to_str())
+    {
         let Some(root) = workspace_root() else {
             eprintln!("error: cannot find the workspace root");
             return ExitCode::FAILURE;
         };
-        return upstream::run(&root, &args[1..]);
+        return match task {
+            "upstream" => upstream::run(&root, &args[1..]),
+            "diff" => diff::run(&root, &args[1..]),
+            _ => semver::run(&root, args.get(1).and_then(|arg| arg.to_str())),
+        };
     }
     match parse_args(args) {
         Ok(Invocation::Help) => {

@@ -3,6 +3,7 @@
 mod bot;
 mod client;
 mod coverage;
+mod diff;
 mod drift;
 mod events;
 mod examples;
