@@ -226,7 +226,14 @@ fn bump(root: &Path, spec: &Path, report: &Report) -> ExitCode {
     // The downstream crate is built with `--locked`: its lock file must name the new version.
     let downstream = root.join("tests/downstream/Cargo.toml");
     let updated = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-        .args(["update", "--offline", "--quiet", "-p", "crisp-client", "--manifest-path"])
+        .args([
+            "update",
+            "--offline",
+            "--quiet",
+            "-p",
+            "crisp-client",
+            "--manifest-path",
+        ])
         .arg(&downstream)
         .status();
     match updated {
