@@ -7,18 +7,18 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use crate::emit::{client, events, examples, ident, models, server};
-use crate::format::{markdown_file, rust_file, toml_file};
+use crate::format::{markdown_file, rust_files, toml_file};
 use crate::ir::Api;
 use crate::write::GeneratedFile;
 
 /// Every generated file, or the description of a generator bug.
 pub fn files(api: &Api) -> Result<Vec<GeneratedFile>, String> {
     let mut files = Vec::new();
+    // Rust files are printed to text here and formatted at the end on every core
+    // (`format::rust_files`): token streams cannot cross threads, text can.
+    let mut pending: Vec<(String, String)> = Vec::new();
     let mut rust = |path: &str, tokens: TokenStream| -> Result<(), String> {
-        files.push(GeneratedFile {
-            path: PathBuf::from(path),
-            contents: rust_file(path, tokens)?,
-        });
+        pending.push((path.to_owned(), tokens.to_string()));
         Ok(())
     };
 
@@ -299,6 +299,12 @@ pub fn files(api: &Api) -> Result<Vec<GeneratedFile>, String> {
         contents: toml_file("# The generated crates are formatted by the generator (prettyplease): rustfmt leaves them alone.\ndisable_all_formatting = true"),
     });
     // One fixed order, whatever order the emitters ran in.
+    for (path, contents) in rust_files(pending)? {
+        files.push(GeneratedFile {
+            path: PathBuf::from(path),
+            contents,
+        });
+    }
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(files)
 }
