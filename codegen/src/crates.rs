@@ -38,9 +38,12 @@ pub fn files(api: &Api) -> Result<Vec<GeneratedFile>, String> {
         quote!(#cfg mod #module; #cfg pub use #module::*;)
     });
     let events_module = events::module(api);
+    let events_feature = crate::emit::EVENTS_FEATURE;
     let events_declaration = if events_module.is_some() {
         quote!(
+            #[cfg(feature = #events_feature)]
             mod events;
+            #[cfg(feature = #events_feature)]
             pub use events::{Delivery, Event};
         )
     } else {
@@ -48,9 +51,9 @@ pub fn files(api: &Api) -> Result<Vec<GeneratedFile>, String> {
     };
     let events_doc = if events_module.is_some() {
         quote! {
-            //!
-            //! [`Event`] holds one typed payload per web hook and real-time event of the spec, and
-            //! [`Delivery`] is the whole body Crisp posts to a web hook.
+            #![cfg_attr(feature = #events_feature, doc = "")]
+            #![cfg_attr(feature = #events_feature, doc = " [`Event`] holds one typed payload per web hook and real-time event of the spec, and")]
+            #![cfg_attr(feature = #events_feature, doc = " [`Delivery`] is the whole body Crisp posts to a web hook (with the `events` feature).")]
         }
     } else {
         quote!()
@@ -97,7 +100,17 @@ pub fn files(api: &Api) -> Result<Vec<GeneratedFile>, String> {
     }
 
     // Client.
-    rust("client/src/lib.rs", with_lints(client::lib(api)))?;
+    // Operations link the events they fire, which only the `events` feature compiles.
+    let event_links = if api.events_declared {
+        quote!(#![cfg_attr(not(feature = #events_feature), allow(rustdoc::broken_intra_doc_links))])
+    } else {
+        quote!()
+    };
+    let client_lib = client::lib(api);
+    rust(
+        "client/src/lib.rs",
+        with_lints(quote!(#event_links #client_lib)),
+    )?;
     for (index, area) in api.areas_with_operations() {
         rust(
             &format!("client/src/{}.rs", area.module),
@@ -130,9 +143,27 @@ pub fn files(api: &Api) -> Result<Vec<GeneratedFile>, String> {
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let default = format!("default = [{}]", quoted(&area_features));
+    // With events, `events` compiles `Event`, `Delivery` and what public events carry; it is
+    // on by default too.
+    let events_feature = crate::emit::EVENTS_FEATURE.to_owned();
+    let default_features = if api.events_declared {
+        [
+            area_features.as_slice(),
+            std::slice::from_ref(&events_feature),
+        ]
+        .concat()
+    } else {
+        area_features.clone()
+    };
+    let default = format!("default = [{}]", quoted(&default_features));
     let mut models_features = vec![AREAS_DOC.to_owned(), default.clone()];
     models_features.extend(area_features.iter().map(|f| format!("{f} = []")));
+    if api.events_declared {
+        models_features.extend([
+            MODELS_EVENTS_DOC.to_owned(),
+            format!("{events_feature} = []"),
+        ]);
+    }
     // With events, the models' feature also compiles the internal events.
     let internal_doc = if api.events.iter().any(|event| event.internal) {
         INTERNAL_EVENTS_DOC
@@ -147,8 +178,12 @@ pub fn files(api: &Api) -> Result<Vec<GeneratedFile>, String> {
             .map(|f| format!("{f} = [\"crisp-models/{f}\"]")),
     );
     if api.events_declared {
+        client_features.extend([
+            CLIENT_EVENTS_DOC.to_owned(),
+            format!("{events_feature} = [\"crisp-models/{events_feature}\"]"),
+        ]);
         // The public areas whose operation finds the real-time endpoint come with `rtm`.
-        let mut rtm = vec!["crisp-runtime/rtm".to_owned()];
+        let mut rtm = vec!["crisp-runtime/rtm".to_owned(), events_feature.clone()];
         for op in api.operations.iter().filter(|op| op.docs.rtm_endpoints) {
             let area = &api.areas[op.area];
             if !area.internal && !rtm.contains(&area.feature()) {
@@ -283,8 +318,13 @@ pub fn files(api: &Api) -> Result<Vec<GeneratedFile>, String> {
             server_use.as_str(),
         ),
     ] {
+        let events = if api.events_declared && krate != "server" {
+            "\n\nThe `events` feature, on by default too, compiles `Event` and `Delivery` (web hook and real-time events) and the types they carry: leave it out when you use neither."
+        } else {
+            ""
+        };
         let body = format!(
-            "# {name}\n\n{description}\n\n{use_it}\n\nEach area of the API is a cargo feature; the public ones are on by default. Turn default features off and pick the areas you use to compile only those:\n\n{}\n\nThe crate is generated: its repository holds the spec, the generator, a local Crisp to develop against (`crisp-sandbox`) and the whole documentation.\n",
+            "# {name}\n\n{description}\n\n{use_it}\n\nEach area of the API is a cargo feature; the public ones are on by default. Turn default features off and pick the areas you use to compile only those:\n\n{}{events}\n\nThe crate is generated: its repository holds the spec, the generator, a local Crisp to develop against (`crisp-sandbox`) and the whole documentation.\n",
             areas.join("\n")
         );
         files.push(GeneratedFile {
@@ -327,6 +367,12 @@ const EXAMPLES_DOC: &str = "# The spec's examples as code: `examples::call_every
 
 /// The comment above the per-area features.
 const AREAS_DOC: &str = "# One feature per public area, all on by default: turn default features off and pick areas to compile only those.";
+
+/// The comment above the models' `events` feature.
+const MODELS_EVENTS_DOC: &str = "# Web hook and real-time events: `Event`, `Delivery` and the types public events carry, on by default.";
+
+/// The comment above the client's `events` feature.
+const CLIENT_EVENTS_DOC: &str = "# Web hook and real-time events: `models::Event` and `models::Delivery` (`crisp-models/events`), on by default.";
 
 /// The comment above the client's `rtm` feature.
 const RTM_DOC: &str = "# Real-time events: `Client::realtime`, a stream of `models::Event` over Crisp's RTM API (socket.io over WebSocket, with rustls).";

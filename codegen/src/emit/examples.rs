@@ -404,12 +404,14 @@ pub fn models_test(api: &Api) -> Option<TokenStream> {
             }
         }
     };
+    let events_feature = super::EVENTS_FEATURE;
     let events = if event_checks.is_empty() {
         quote!()
     } else {
         quote! {
             /// Decodes the example `data` of the event `name` into its typed variant (not
             /// `Unknown`, and named `name` again), encodes the event again and compares its `data`.
+            #[cfg(feature = #events_feature)]
             fn check_event(name: &str, example: &str) -> Result<(), String> {
                 let data: ::serde_json::Value = decode(name, "the event", example)?;
                 let event = crate::Event::from_parts(name.to_owned(), data).map_err(|error| format!("{name}: the example of the event does not decode: {error}"))?;
@@ -426,6 +428,7 @@ pub fn models_test(api: &Api) -> Option<TokenStream> {
                 check_matches(name, "the event's data", example, encoded.get("data").unwrap_or(&::serde_json::Value::Null))
             }
 
+            #[cfg(feature = #events_feature)]
             #[test]
             fn event_examples_decode() {
                 let mut failures: Vec<String> = Vec::new();

@@ -57,7 +57,8 @@ pub fn internal_cfg(internal: bool) -> TokenStream {
 }
 
 /// The `#[cfg]` of a model type: `internal` when only internal operations use it, else the
-/// features of the areas whose operations reach it (see [`TypeUse`](crate::ir::TypeUse)).
+/// features of the areas whose operations reach it, and `events` when a public event carries
+/// it (see [`TypeUse`](crate::ir::TypeUse)).
 pub fn type_cfg(api: &Api, id: usize) -> TokenStream {
     features_cfg(type_features(api, id))
 }
@@ -68,7 +69,11 @@ pub fn type_features(api: &Api, id: usize) -> Option<std::collections::BTreeSet<
         return Some(["internal".to_owned()].into());
     }
     match api.type_uses.get(id) {
-        Some(crate::ir::TypeUse::Areas { public, internal }) => {
+        Some(crate::ir::TypeUse::Areas {
+            public,
+            internal,
+            events,
+        }) => {
             let mut features: std::collections::BTreeSet<String> = public
                 .iter()
                 .map(|area| api.areas[*area].feature())
@@ -76,11 +81,18 @@ pub fn type_features(api: &Api, id: usize) -> Option<std::collections::BTreeSet<
             if *internal {
                 features.insert("internal".to_owned());
             }
+            if *events {
+                features.insert(EVENTS_FEATURE.to_owned());
+            }
             Some(features)
         }
         _ => None,
     }
 }
+
+/// The models' (and client's) feature that compiles `Event`, `Delivery` and what public events
+/// carry.
+pub const EVENTS_FEATURE: &str = "events";
 
 /// `#[cfg(feature = …)]` or `#[cfg(any(…))]` over `features`; nothing for `None`.
 pub fn features_cfg(features: Option<std::collections::BTreeSet<String>>) -> TokenStream {

@@ -35,8 +35,9 @@ fn derive_event_scopes(api: &mut Api) {
 
 /// Marks what only internal operations use, so it is compiled with the `internal` feature
 /// only: areas whose every operation is internal, and types no public operation reaches.
-/// Then records, for every type, the areas whose operations reach it ([`TypeUse`]), so a
-/// build with only some area features compiles only their types.
+/// Then records, for every type, the areas whose operations reach it and whether a public
+/// event carries it ([`TypeUse`]), so a build with only some area features (and without
+/// `events`) compiles only their types.
 fn mark_internal(api: &mut Api) {
     for (index, area) in api.areas.iter_mut().enumerate() {
         let mut ops = api
@@ -66,10 +67,14 @@ fn mark_internal(api: &mut Api) {
                 uses[id] = TypeUse::Areas {
                     public: Default::default(),
                     internal: false,
+                    events: false,
                 };
                 &mut uses[id]
             };
-            if let TypeUse::Areas { public, internal } = use_ {
+            if let TypeUse::Areas {
+                public, internal, ..
+            } = use_
+            {
                 if area_internal {
                     *internal = true
                 } else {
@@ -78,9 +83,9 @@ fn mark_internal(api: &mut Api) {
             }
         }
     }
-    // An event's payload is reached like an operation's types: internal events only count
-    // as internal users.
-    let mut public_events = Vec::new();
+    // An event's payload is reached like an operation's types, and compiled with the `events`
+    // feature (which compiles `Event`) or the features of the areas that reach it; internal
+    // events only count as internal users.
     for event in &api.events {
         let mut seen = vec![false; api.types.len()];
         reach(
@@ -91,24 +96,34 @@ fn mark_internal(api: &mut Api) {
         for id in (0..seen.len()).filter(|id| seen[*id]) {
             if event.internal {
                 internal[id] = true;
-                if let TypeUse::Areas { internal, .. } = &mut uses[id] {
-                    *internal = true;
-                }
             } else {
                 public[id] = true;
             }
-        }
-        if !event.internal {
-            public_events.extend(event.payload.named());
+            if !std::mem::replace(&mut reached[id], true) {
+                uses[id] = TypeUse::Areas {
+                    public: Default::default(),
+                    internal: false,
+                    events: false,
+                };
+            }
+            if let TypeUse::Areas {
+                internal, events, ..
+            } = &mut uses[id]
+            {
+                if event.internal {
+                    *internal = true
+                } else {
+                    *events = true
+                }
+            }
         }
     }
-    // Whatever no operation reaches is always compiled, and so is everything it reaches; so is
-    // what a public event carries, since `Event` is always compiled.
-    let mut roots: Vec<TypeId> = (0..api.types.len())
+    // Whatever no operation or event reaches is always compiled, and so is everything it
+    // reaches.
+    let roots: Vec<TypeId> = (0..api.types.len())
         .filter(|id| !reached[*id])
         .map(TypeId)
         .collect();
-    roots.extend(public_events);
     let mut always = vec![false; api.types.len()];
     reach(&api.types, roots, &mut always);
     for (id, always) in always.into_iter().enumerate() {
@@ -209,6 +224,56 @@ fn box_cycles(types: &mut [TypeDef]) {
             for (field, boxed) in fields.iter_mut().zip(boxes) {
                 field.boxed = boxed;
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    /// Fixture 25: an operation and an event share `ConversationState`; the public events
+    /// carry `EventSessionSetState` and `EventMessage` alone; an internal event carries
+    /// `EventUndocumented`.
+    #[test]
+    fn event_payloads_compile_with_events_or_the_areas_that_reach_them() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/fixtures/valid/25_events.yaml"
+        );
+        let spec = crate::load::load_path(std::path::Path::new(path), "25_events.yaml")
+            .expect("fixture 25 loads");
+        let api = crate::ir::build(&spec).expect("fixture 25 builds");
+        let conversation = api
+            .areas
+            .iter()
+            .position(|area| area.tag == "website.conversation")
+            .expect("the area");
+        let areas = |public: &[crate::ir::AreaId], internal: bool, events: bool| TypeUse::Areas {
+            public: public.iter().copied().collect::<BTreeSet<_>>(),
+            internal,
+            events,
+        };
+        for (name, expected, internal) in [
+            (
+                "ConversationState",
+                areas(&[conversation], false, true),
+                false,
+            ),
+            ("EventSessionSetState", areas(&[], false, true), false),
+            ("EventMessage", areas(&[], false, true), false),
+            ("EventMessageText", areas(&[], false, true), false),
+            ("EventUndocumented", areas(&[], true, false), true),
+        ] {
+            let id = api
+                .types
+                .iter()
+                .position(|def| def.name == name)
+                .unwrap_or_else(|| panic!("{name} is a type"));
+            assert_eq!(api.type_uses[id], expected, "{name}");
+            assert_eq!(api.types[id].internal, internal, "{name} internal");
         }
     }
 }

@@ -604,7 +604,7 @@ const ROOT_TYPES: &[&str] = &[
 ];
 
 /// Cargo features the generated crates define besides the area features.
-const RESERVED_FEATURES: &[&str] = &["default", "legacy", "internal", "examples", "rtm"];
+const RESERVED_FEATURES: &[&str] = &["default", "legacy", "internal", "examples", "rtm", "events"];
 
 /// Areas become modules and traits: two tags with one `snake_case` form would clash, and so
 /// would a tag whose module, accessor, type or feature is a name the generated crates use for

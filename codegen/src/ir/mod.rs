@@ -137,12 +137,15 @@ pub enum TypeUse {
     /// No operation reaches it (or something always compiled does): always compiled.
     #[default]
     Always,
-    /// Only operations of these areas reach it: compiled when one of their features is on.
+    /// Only operations of these areas (or events) reach it: compiled when one of their
+    /// features is on.
     Areas {
         /// The public areas whose operations use it.
         public: std::collections::BTreeSet<AreaId>,
-        /// Whether operations of internal-only areas use it too.
+        /// Whether operations of internal-only areas (or internal events) use it too.
         internal: bool,
+        /// Whether a public event carries it: then the `events` feature compiles it too.
+        events: bool,
     },
 }
 

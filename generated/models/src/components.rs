@@ -10,6 +10,7 @@
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
+#[cfg(any(feature = "events", feature = "website-conversation"))]
 pub enum ConversationState {
     /// `pending`.
     Pending,
@@ -20,6 +21,7 @@ pub enum ConversationState {
     /// A value this version of the crate does not know.
     Other(String),
 }
+#[cfg(any(feature = "events", feature = "website-conversation"))]
 impl ConversationState {
     /// Every value this version knows, in the order of the spec.
     pub const KNOWN: &'static [ConversationState] = &[
@@ -37,6 +39,7 @@ impl ConversationState {
         }
     }
 }
+#[cfg(any(feature = "events", feature = "website-conversation"))]
 impl From<&str> for ConversationState {
     fn from(value: &str) -> Self {
         match value {
@@ -47,17 +50,20 @@ impl From<&str> for ConversationState {
         }
     }
 }
+#[cfg(any(feature = "events", feature = "website-conversation"))]
 impl ::std::str::FromStr for ConversationState {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         Ok(ConversationState::from(value))
     }
 }
+#[cfg(any(feature = "events", feature = "website-conversation"))]
 impl ::std::fmt::Display for ConversationState {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(any(feature = "events", feature = "website-conversation"))]
 impl ::serde::Serialize for ConversationState {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -66,6 +72,7 @@ impl ::serde::Serialize for ConversationState {
         serializer.serialize_str(self.as_str())
     }
 }
+#[cfg(any(feature = "events", feature = "website-conversation"))]
 impl<'de> ::serde::Deserialize<'de> for ConversationState {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
@@ -262,6 +269,7 @@ pub type MessageOrigin = String;
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
+#[cfg(any(feature = "events", feature = "website-conversation"))]
 pub enum ComposeType {
     /// `start`.
     Start,
@@ -270,6 +278,7 @@ pub enum ComposeType {
     /// A value this version of the crate does not know.
     Other(String),
 }
+#[cfg(any(feature = "events", feature = "website-conversation"))]
 impl ComposeType {
     /// Every value this version knows, in the order of the spec.
     pub const KNOWN: &'static [ComposeType] = &[ComposeType::Start, ComposeType::Stop];
@@ -282,6 +291,7 @@ impl ComposeType {
         }
     }
 }
+#[cfg(any(feature = "events", feature = "website-conversation"))]
 impl From<&str> for ComposeType {
     fn from(value: &str) -> Self {
         match value {
@@ -291,17 +301,20 @@ impl From<&str> for ComposeType {
         }
     }
 }
+#[cfg(any(feature = "events", feature = "website-conversation"))]
 impl ::std::str::FromStr for ComposeType {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         Ok(ComposeType::from(value))
     }
 }
+#[cfg(any(feature = "events", feature = "website-conversation"))]
 impl ::std::fmt::Display for ComposeType {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(any(feature = "events", feature = "website-conversation"))]
 impl ::serde::Serialize for ComposeType {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -310,6 +323,7 @@ impl ::serde::Serialize for ComposeType {
         serializer.serialize_str(self.as_str())
     }
 }
+#[cfg(any(feature = "events", feature = "website-conversation"))]
 impl<'de> ::serde::Deserialize<'de> for ComposeType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
@@ -427,6 +441,7 @@ pub struct MessagePreview {
 /// Schema `#/components/schemas/MessagePickerChoiceAction`.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(any(feature = "events", feature = "website-conversation"))]
 pub struct MessagePickerChoiceAction {
     /// Kind of action, for example `link`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -440,6 +455,7 @@ pub struct MessagePickerChoiceAction {
 /// Schema `#/components/schemas/MessagePickerChoice`.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(any(feature = "events", feature = "website-conversation"))]
 pub struct MessagePickerChoice {
     /// Value reported when this choice is picked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -462,6 +478,7 @@ pub struct MessagePickerChoice {
 /// Schema `#/components/schemas/MessageContentPicker`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(any(feature = "events", feature = "website-conversation"))]
 pub struct MessageContentPicker {
     /// Identifier of the picker.
     pub id: String,
@@ -473,6 +490,7 @@ pub struct MessageContentPicker {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub required: Option<bool>,
 }
+#[cfg(any(feature = "events", feature = "website-conversation"))]
 impl MessageContentPicker {
     /// Builds one from its required fields, in this order: `id`, `text`, `choices`. The optional ones start left out, to be set afterwards.
     pub fn new(
@@ -493,6 +511,7 @@ impl MessageContentPicker {
 /// Schema `#/components/schemas/MessageContentField`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(any(feature = "events", feature = "website-conversation"))]
 pub struct MessageContentField {
     /// Identifier of the field.
     pub id: String,
@@ -507,6 +526,7 @@ pub struct MessageContentField {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub required: Option<bool>,
 }
+#[cfg(any(feature = "events", feature = "website-conversation"))]
 impl MessageContentField {
     /// Builds one from its required fields, in this order: `id`, `text`, `explain`. The optional ones start left out, to be set afterwards.
     pub fn new(id: String, text: String, explain: String) -> Self {
@@ -524,6 +544,7 @@ impl MessageContentField {
 /// Schema `#/components/schemas/MessageCarouselAction`.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(any(feature = "events", feature = "website-conversation"))]
 pub struct MessageCarouselAction {
     /// Button label.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -537,6 +558,7 @@ pub struct MessageCarouselAction {
 /// Schema `#/components/schemas/MessageCarouselTarget`.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(any(feature = "events", feature = "website-conversation"))]
 pub struct MessageCarouselTarget {
     /// Card title.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -556,12 +578,14 @@ pub struct MessageCarouselTarget {
 /// Schema `#/components/schemas/MessageContentCarousel`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(any(feature = "events", feature = "website-conversation"))]
 pub struct MessageContentCarousel {
     /// Text shown above the cards.
     pub text: String,
     /// Cards of the carousel.
     pub targets: Vec<crate::MessageCarouselTarget>,
 }
+#[cfg(any(feature = "events", feature = "website-conversation"))]
 impl MessageContentCarousel {
     /// Builds one from its required fields, in this order: `text`, `targets`. The optional ones start left out, to be set afterwards.
     pub fn new(text: String, targets: Vec<crate::MessageCarouselTarget>) -> Self {
@@ -573,6 +597,7 @@ impl MessageContentCarousel {
 /// Schema `#/components/schemas/MessageContentAudio`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(any(feature = "events", feature = "website-conversation"))]
 pub struct MessageContentAudio {
     /// URL of the audio recording.
     pub url: String,
@@ -581,6 +606,7 @@ pub struct MessageContentAudio {
     /// Length of the recording in seconds.
     pub duration: u16,
 }
+#[cfg(any(feature = "events", feature = "website-conversation"))]
 impl MessageContentAudio {
     /// Builds one from its required fields, in this order: `url`, `type`, `duration`. The optional ones start left out, to be set afterwards.
     pub fn new(url: String, r#type: String, duration: u16) -> Self {
@@ -592,6 +618,7 @@ impl MessageContentAudio {
 /// Schema `#/components/schemas/MessageContentFile`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(any(feature = "events", feature = "website-conversation"))]
 pub struct MessageContentFile {
     /// File name.
     pub name: String,
@@ -600,6 +627,7 @@ pub struct MessageContentFile {
     /// MIME type of the file.
     pub r#type: String,
 }
+#[cfg(any(feature = "events", feature = "website-conversation"))]
 impl MessageContentFile {
     /// Builds one from its required fields, in this order: `name`, `url`, `type`. The optional ones start left out, to be set afterwards.
     pub fn new(name: String, url: String, r#type: String) -> Self {
@@ -611,12 +639,14 @@ impl MessageContentFile {
 /// Schema `#/components/schemas/MessageContentAnimation`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(any(feature = "events", feature = "website-conversation"))]
 pub struct MessageContentAnimation {
     /// URL of the animation.
     pub url: String,
     /// MIME type of the animation, for example `image/gif`.
     pub r#type: String,
 }
+#[cfg(any(feature = "events", feature = "website-conversation"))]
 impl MessageContentAnimation {
     /// Builds one from its required fields, in this order: `url`, `type`. The optional ones start left out, to be set afterwards.
     pub fn new(url: String, r#type: String) -> Self {
@@ -628,6 +658,7 @@ impl MessageContentAnimation {
 /// Schema `#/components/schemas/MessageContentEvent`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(any(feature = "events", feature = "website-conversation"))]
 pub struct MessageContentEvent {
     /// Event namespace, for example `state:resolved`.
     pub namespace: String,
@@ -635,6 +666,7 @@ pub struct MessageContentEvent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
 }
+#[cfg(any(feature = "events", feature = "website-conversation"))]
 impl MessageContentEvent {
     /// Builds one from its required fields, in this order: `namespace`. The optional ones start left out, to be set afterwards.
     pub fn new(namespace: String) -> Self {
@@ -652,6 +684,7 @@ impl MessageContentEvent {
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[serde(untagged)]
 #[non_exhaustive]
+#[cfg(any(feature = "events", feature = "website-conversation"))]
 pub enum MessageContent {
     /// The `MessageContentPicker` shape.
     MessageContentPicker(crate::MessageContentPicker),
@@ -1623,6 +1656,7 @@ pub struct Website {
 /// Schema `#/components/schemas/ConversationVerification`.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(any(feature = "events", feature = "website-conversation"))]
 pub struct ConversationVerification {
     /// Verified identity kind, for example `email` or `phone`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1639,6 +1673,7 @@ pub struct ConversationVerification {
 /// Schema `#/components/schemas/ConversationParticipant`.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(any(feature = "events", feature = "website-conversation"))]
 pub struct ConversationParticipant {
     /// Kind of participant, for example `email`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1945,6 +1980,7 @@ pub struct ConversationCall {
 /// Schema `#/components/schemas/ConversationEvent`.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(any(feature = "events", feature = "website-conversation"))]
 pub struct ConversationEvent {
     /// Event label.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1987,6 +2023,7 @@ pub struct ConversationFile {
 /// Schema `#/components/schemas/ConversationPage`.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(any(feature = "events", feature = "website-conversation"))]
 pub struct ConversationPage {
     /// Title of the page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2208,6 +2245,7 @@ pub struct ConversationSuggestedDataKey {
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
+#[cfg(any(feature = "events", feature = "plan-subscription"))]
 pub enum PlanBillPeriod {
     /// `monthly`.
     Monthly,
@@ -2216,6 +2254,7 @@ pub enum PlanBillPeriod {
     /// A value this version of the crate does not know.
     Other(String),
 }
+#[cfg(any(feature = "events", feature = "plan-subscription"))]
 impl PlanBillPeriod {
     /// Every value this version knows, in the order of the spec.
     pub const KNOWN: &'static [PlanBillPeriod] = &[
@@ -2231,6 +2270,7 @@ impl PlanBillPeriod {
         }
     }
 }
+#[cfg(any(feature = "events", feature = "plan-subscription"))]
 impl From<&str> for PlanBillPeriod {
     fn from(value: &str) -> Self {
         match value {
@@ -2240,17 +2280,20 @@ impl From<&str> for PlanBillPeriod {
         }
     }
 }
+#[cfg(any(feature = "events", feature = "plan-subscription"))]
 impl ::std::str::FromStr for PlanBillPeriod {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         Ok(PlanBillPeriod::from(value))
     }
 }
+#[cfg(any(feature = "events", feature = "plan-subscription"))]
 impl ::std::fmt::Display for PlanBillPeriod {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(any(feature = "events", feature = "plan-subscription"))]
 impl ::serde::Serialize for PlanBillPeriod {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -2259,6 +2302,7 @@ impl ::serde::Serialize for PlanBillPeriod {
         serializer.serialize_str(self.as_str())
     }
 }
+#[cfg(any(feature = "events", feature = "plan-subscription"))]
 impl<'de> ::serde::Deserialize<'de> for PlanBillPeriod {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
@@ -2272,6 +2316,7 @@ impl<'de> ::serde::Deserialize<'de> for PlanBillPeriod {
 /// Schema `#/components/schemas/PlanSubscription`.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(any(feature = "events", feature = "plan-subscription"))]
 pub struct PlanSubscription {
     /// Plan identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2705,6 +2750,7 @@ impl<'de> ::serde::Deserialize<'de> for BucketUrlNamespace {
 /// Schema `#/components/schemas/BucketUrlResource`.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(any(feature = "bucket", feature = "events"))]
 pub struct BucketUrlResource {
     /// Kind of resource, for example `website`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2738,6 +2784,7 @@ pub struct BucketUrlRequest {
 /// Schema `#/components/schemas/BucketUrlGenerated`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct BucketUrlGenerated {
     /// Origin of the request.
     pub from: String,
@@ -2757,6 +2804,7 @@ pub struct BucketUrlGenerated {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing_ids: Option<Vec<String>>,
 }
+#[cfg(feature = "events")]
 impl BucketUrlGenerated {
     /// Builds one from its required fields, in this order: `from`, `id`, `identifier`, `resource`, `policy`, `type`, `url`. The optional ones start left out, to be set afterwards.
     pub fn new(
@@ -2790,12 +2838,14 @@ pub type MediaAnimationSearchQuery = ::serde_json::Map<String, ::serde_json::Val
 /// Schema `#/components/schemas/MediaAnimation`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct MediaAnimation {
     /// MIME type of the image, for example `image/gif`.
     pub r#type: String,
     /// URL of the image.
     pub url: String,
 }
+#[cfg(feature = "events")]
 impl MediaAnimation {
     /// Builds one from its required fields, in this order: `type`, `url`. The optional ones start left out, to be set afterwards.
     pub fn new(r#type: String, url: String) -> Self {
@@ -2807,6 +2857,7 @@ impl MediaAnimation {
 /// Schema `#/components/schemas/MediaAnimationListed`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct MediaAnimationListed {
     /// List identifier given as `list_id`.
     pub id: i64,
@@ -2818,6 +2869,7 @@ pub struct MediaAnimationListed {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing_ids: Option<Vec<String>>,
 }
+#[cfg(feature = "events")]
 impl MediaAnimationListed {
     /// Builds one from its required fields, in this order: `id`, `identifier`, `results`. The optional ones start left out, to be set afterwards.
     pub fn new(
@@ -4782,12 +4834,14 @@ pub struct HelpdeskSectionNew {
 /// Segments (tags) attached to a contact profile.
 ///
 /// Schema `#/components/schemas/PeopleSegments`.
+#[cfg(any(feature = "events", feature = "website-batch", feature = "website-people"))]
 pub type PeopleSegments = Vec<String>;
 /// Location of a person or a company.
 ///
 /// Schema `#/components/schemas/PeopleGeolocation`.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(any(feature = "events", feature = "website-people"))]
 pub struct PeopleGeolocation {
     /// Country code (ISO 3166-1 alpha-2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4807,6 +4861,7 @@ pub struct PeopleGeolocation {
 /// Schema `#/components/schemas/PeopleSocialProfile`.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(any(feature = "events", feature = "website-people"))]
 pub struct PeopleSocialProfile {
     /// Service the account belongs to, for example `linkedin` or `twitter`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4823,6 +4878,7 @@ pub struct PeopleSocialProfile {
 /// Schema `#/components/schemas/PeopleEmployment`.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(any(feature = "events", feature = "website-people"))]
 pub struct PeopleEmployment {
     /// Employer name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4845,6 +4901,7 @@ pub struct PeopleEmployment {
 /// Schema `#/components/schemas/PeopleProfilePerson`.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(any(feature = "events", feature = "website-people"))]
 pub struct PeopleProfilePerson {
     /// Full name shown for the contact.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4888,6 +4945,7 @@ pub struct PeopleProfilePerson {
 /// Schema `#/components/schemas/PeopleCompanyMetrics`.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(any(feature = "events", feature = "website-people"))]
 pub struct PeopleCompanyMetrics {
     /// Number of employees.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4907,6 +4965,7 @@ pub struct PeopleCompanyMetrics {
 /// Schema `#/components/schemas/PeopleProfileCompany`.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(any(feature = "events", feature = "website-people"))]
 pub struct PeopleProfileCompany {
     /// Company name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4947,6 +5006,7 @@ pub struct PeopleProfileCompany {
 /// Schema `#/components/schemas/PeopleProfileActive`.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(any(feature = "events", feature = "website-people"))]
 pub struct PeopleProfileActive {
     /// Whether the contact is online right now.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4960,6 +5020,7 @@ pub struct PeopleProfileActive {
 /// Schema `#/components/schemas/PeopleProfile`.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(any(feature = "events", feature = "website-people"))]
 pub struct PeopleProfile {
     /// Identifier of the profile.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -6034,6 +6095,7 @@ pub struct StatusPageServiceNode {
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
+#[cfg(any(feature = "events", feature = "internal"))]
 pub enum StatusPageReplicaHealth {
     /// `healthy`.
     Healthy,
@@ -6044,6 +6106,7 @@ pub enum StatusPageReplicaHealth {
     /// A value this version of the crate does not know.
     Other(String),
 }
+#[cfg(any(feature = "events", feature = "internal"))]
 impl StatusPageReplicaHealth {
     /// Every value this version knows, in the order of the spec.
     pub const KNOWN: &'static [StatusPageReplicaHealth] = &[
@@ -6061,6 +6124,7 @@ impl StatusPageReplicaHealth {
         }
     }
 }
+#[cfg(any(feature = "events", feature = "internal"))]
 impl From<&str> for StatusPageReplicaHealth {
     fn from(value: &str) -> Self {
         match value {
@@ -6071,17 +6135,20 @@ impl From<&str> for StatusPageReplicaHealth {
         }
     }
 }
+#[cfg(any(feature = "events", feature = "internal"))]
 impl ::std::str::FromStr for StatusPageReplicaHealth {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         Ok(StatusPageReplicaHealth::from(value))
     }
 }
+#[cfg(any(feature = "events", feature = "internal"))]
 impl ::std::fmt::Display for StatusPageReplicaHealth {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(any(feature = "events", feature = "internal"))]
 impl ::serde::Serialize for StatusPageReplicaHealth {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -6090,6 +6157,7 @@ impl ::serde::Serialize for StatusPageReplicaHealth {
         serializer.serialize_str(self.as_str())
     }
 }
+#[cfg(any(feature = "events", feature = "internal"))]
 impl<'de> ::serde::Deserialize<'de> for StatusPageReplicaHealth {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
@@ -6344,6 +6412,7 @@ impl EmailSubscriptionUpdate {
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
+#[cfg(any(feature = "events", feature = "internal"))]
 pub enum UserAvailabilityType {
     /// `online`.
     Online,
@@ -6354,6 +6423,7 @@ pub enum UserAvailabilityType {
     /// A value this version of the crate does not know.
     Other(String),
 }
+#[cfg(any(feature = "events", feature = "internal"))]
 impl UserAvailabilityType {
     /// Every value this version knows, in the order of the spec.
     pub const KNOWN: &'static [UserAvailabilityType] = &[
@@ -6371,6 +6441,7 @@ impl UserAvailabilityType {
         }
     }
 }
+#[cfg(any(feature = "events", feature = "internal"))]
 impl From<&str> for UserAvailabilityType {
     fn from(value: &str) -> Self {
         match value {
@@ -6381,17 +6452,20 @@ impl From<&str> for UserAvailabilityType {
         }
     }
 }
+#[cfg(any(feature = "events", feature = "internal"))]
 impl ::std::str::FromStr for UserAvailabilityType {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         Ok(UserAvailabilityType::from(value))
     }
 }
+#[cfg(any(feature = "events", feature = "internal"))]
 impl ::std::fmt::Display for UserAvailabilityType {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(any(feature = "events", feature = "internal"))]
 impl ::serde::Serialize for UserAvailabilityType {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -6400,6 +6474,7 @@ impl ::serde::Serialize for UserAvailabilityType {
         serializer.serialize_str(self.as_str())
     }
 }
+#[cfg(any(feature = "events", feature = "internal"))]
 impl<'de> ::serde::Deserialize<'de> for UserAvailabilityType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
@@ -11002,6 +11077,7 @@ pub struct PlanCatalogPlan {
 /// Schema `#/components/schemas/EventSession`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventSession {
     /// Website the event belongs to.
     pub website_id: String,
@@ -11015,6 +11091,7 @@ pub struct EventSession {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing_ids: Option<Vec<String>>,
 }
+#[cfg(feature = "events")]
 impl EventSession {
     /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`. The optional ones start left out, to be set afterwards.
     pub fn new(
@@ -11038,6 +11115,7 @@ impl EventSession {
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub enum EventVisitorAvailability {
     /// `online`.
     Online,
@@ -11046,6 +11124,7 @@ pub enum EventVisitorAvailability {
     /// A value this version of the crate does not know.
     Other(String),
 }
+#[cfg(feature = "events")]
 impl EventVisitorAvailability {
     /// Every value this version knows, in the order of the spec.
     pub const KNOWN: &'static [EventVisitorAvailability] = &[
@@ -11061,6 +11140,7 @@ impl EventVisitorAvailability {
         }
     }
 }
+#[cfg(feature = "events")]
 impl From<&str> for EventVisitorAvailability {
     fn from(value: &str) -> Self {
         match value {
@@ -11070,17 +11150,20 @@ impl From<&str> for EventVisitorAvailability {
         }
     }
 }
+#[cfg(feature = "events")]
 impl ::std::str::FromStr for EventVisitorAvailability {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         Ok(EventVisitorAvailability::from(value))
     }
 }
+#[cfg(feature = "events")]
 impl ::std::fmt::Display for EventVisitorAvailability {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "events")]
 impl ::serde::Serialize for EventVisitorAvailability {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -11089,6 +11172,7 @@ impl ::serde::Serialize for EventVisitorAvailability {
         serializer.serialize_str(self.as_str())
     }
 }
+#[cfg(feature = "events")]
 impl<'de> ::serde::Deserialize<'de> for EventVisitorAvailability {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
@@ -11102,6 +11186,7 @@ impl<'de> ::serde::Deserialize<'de> for EventVisitorAvailability {
 /// Schema `#/components/schemas/EventSessionUpdateAvailability`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventSessionUpdateAvailability {
     /// Website the event belongs to.
     pub website_id: String,
@@ -11117,6 +11202,7 @@ pub struct EventSessionUpdateAvailability {
     /// The `availability` property.
     pub availability: crate::EventVisitorAvailability,
 }
+#[cfg(feature = "events")]
 impl EventSessionUpdateAvailability {
     /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `availability`. The optional ones start left out, to be set afterwards.
     pub fn new(
@@ -11139,6 +11225,7 @@ impl EventSessionUpdateAvailability {
 /// Schema `#/components/schemas/EventSessionUpdateVerify`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventSessionUpdateVerify {
     /// Website the event belongs to.
     pub website_id: String,
@@ -11159,6 +11246,7 @@ pub struct EventSessionUpdateVerify {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<crate::EventSessionUpdateVerifyError>,
 }
+#[cfg(feature = "events")]
 impl EventSessionUpdateVerify {
     /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `is_verified`, `verifications`. The optional ones start left out, to be set afterwards.
     pub fn new(
@@ -11184,6 +11272,7 @@ impl EventSessionUpdateVerify {
 /// Schema `#/components/schemas/EventSessionSetEmail`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventSessionSetEmail {
     /// Website the event belongs to.
     pub website_id: String,
@@ -11199,6 +11288,7 @@ pub struct EventSessionSetEmail {
     /// New e-mail address of the visitor.
     pub email: String,
 }
+#[cfg(feature = "events")]
 impl EventSessionSetEmail {
     /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `email`. The optional ones start left out, to be set afterwards.
     pub fn new(
@@ -11221,6 +11311,7 @@ impl EventSessionSetEmail {
 /// Schema `#/components/schemas/EventSessionSetPhone`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventSessionSetPhone {
     /// Website the event belongs to.
     pub website_id: String,
@@ -11236,6 +11327,7 @@ pub struct EventSessionSetPhone {
     /// New phone number of the visitor.
     pub phone: String,
 }
+#[cfg(feature = "events")]
 impl EventSessionSetPhone {
     /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `phone`. The optional ones start left out, to be set afterwards.
     pub fn new(
@@ -11258,6 +11350,7 @@ impl EventSessionSetPhone {
 /// Schema `#/components/schemas/EventSessionSetAddress`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventSessionSetAddress {
     /// Website the event belongs to.
     pub website_id: String,
@@ -11273,6 +11366,7 @@ pub struct EventSessionSetAddress {
     /// New postal address of the visitor.
     pub address: String,
 }
+#[cfg(feature = "events")]
 impl EventSessionSetAddress {
     /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `address`. The optional ones start left out, to be set afterwards.
     pub fn new(
@@ -11295,6 +11389,7 @@ impl EventSessionSetAddress {
 /// Schema `#/components/schemas/EventSessionSetSubject`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventSessionSetSubject {
     /// Website the event belongs to.
     pub website_id: String,
@@ -11310,6 +11405,7 @@ pub struct EventSessionSetSubject {
     /// New subject of the conversation.
     pub subject: String,
 }
+#[cfg(feature = "events")]
 impl EventSessionSetSubject {
     /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `subject`. The optional ones start left out, to be set afterwards.
     pub fn new(
@@ -11332,6 +11428,7 @@ impl EventSessionSetSubject {
 /// Schema `#/components/schemas/EventSessionSetAvatar`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventSessionSetAvatar {
     /// Website the event belongs to.
     pub website_id: String,
@@ -11347,6 +11444,7 @@ pub struct EventSessionSetAvatar {
     /// URL of the new avatar of the visitor.
     pub avatar: String,
 }
+#[cfg(feature = "events")]
 impl EventSessionSetAvatar {
     /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `avatar`. The optional ones start left out, to be set afterwards.
     pub fn new(
@@ -11369,6 +11467,7 @@ impl EventSessionSetAvatar {
 /// Schema `#/components/schemas/EventSessionSetNickname`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventSessionSetNickname {
     /// Website the event belongs to.
     pub website_id: String,
@@ -11384,6 +11483,7 @@ pub struct EventSessionSetNickname {
     /// New name of the visitor.
     pub nickname: String,
 }
+#[cfg(feature = "events")]
 impl EventSessionSetNickname {
     /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `nickname`. The optional ones start left out, to be set afterwards.
     pub fn new(
@@ -11406,6 +11506,7 @@ impl EventSessionSetNickname {
 /// Schema `#/components/schemas/EventSessionSetOrigin`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventSessionSetOrigin {
     /// Website the event belongs to.
     pub website_id: String,
@@ -11421,6 +11522,7 @@ pub struct EventSessionSetOrigin {
     /// Channel the conversation now comes from, such as `chat` or `email`.
     pub origin: String,
 }
+#[cfg(feature = "events")]
 impl EventSessionSetOrigin {
     /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `origin`. The optional ones start left out, to be set afterwards.
     pub fn new(
@@ -11443,6 +11545,7 @@ impl EventSessionSetOrigin {
 /// Schema `#/components/schemas/EventSessionSyncTopic`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventSessionSyncTopic {
     /// Website the event belongs to.
     pub website_id: String,
@@ -11458,6 +11561,7 @@ pub struct EventSessionSyncTopic {
     /// Topic found for the conversation.
     pub topic: String,
 }
+#[cfg(feature = "events")]
 impl EventSessionSyncTopic {
     /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `topic`. The optional ones start left out, to be set afterwards.
     pub fn new(
@@ -11480,6 +11584,7 @@ impl EventSessionSyncTopic {
 /// Schema `#/components/schemas/EventSessionSetData`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventSessionSetData {
     /// Website the event belongs to.
     pub website_id: String,
@@ -11495,6 +11600,7 @@ pub struct EventSessionSetData {
     /// The `data` property.
     pub data: crate::CustomData,
 }
+#[cfg(feature = "events")]
 impl EventSessionSetData {
     /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `data`. The optional ones start left out, to be set afterwards.
     pub fn new(
@@ -11517,6 +11623,7 @@ impl EventSessionSetData {
 /// Schema `#/components/schemas/EventSessionSetSegments`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventSessionSetSegments {
     /// Website the event belongs to.
     pub website_id: String,
@@ -11532,6 +11639,7 @@ pub struct EventSessionSetSegments {
     /// Segments of the conversation after the change.
     pub segments: Vec<String>,
 }
+#[cfg(feature = "events")]
 impl EventSessionSetSegments {
     /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `segments`. The optional ones start left out, to be set afterwards.
     pub fn new(
@@ -11554,6 +11662,7 @@ impl EventSessionSetSegments {
 /// Schema `#/components/schemas/EventSessionSetBlock`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventSessionSetBlock {
     /// Website the event belongs to.
     pub website_id: String,
@@ -11569,6 +11678,7 @@ pub struct EventSessionSetBlock {
     /// Whether messages from the visitor are now blocked.
     pub is_blocked: bool,
 }
+#[cfg(feature = "events")]
 impl EventSessionSetBlock {
     /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `is_blocked`. The optional ones start left out, to be set afterwards.
     pub fn new(
@@ -11591,6 +11701,7 @@ impl EventSessionSetBlock {
 /// Schema `#/components/schemas/EventOperator`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventOperator {
     /// User identifier of the operator.
     pub user_id: String,
@@ -11603,6 +11714,7 @@ pub struct EventOperator {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nickname: Option<String>,
 }
+#[cfg(feature = "events")]
 impl EventOperator {
     /// Builds one from its required fields, in this order: `user_id`. The optional ones start left out, to be set afterwards.
     pub fn new(user_id: String) -> Self {
@@ -11618,6 +11730,7 @@ impl EventOperator {
 /// Schema `#/components/schemas/EventSessionOperator`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventSessionOperator {
     /// Website the event belongs to.
     pub website_id: String,
@@ -11633,6 +11746,7 @@ pub struct EventSessionOperator {
     /// The `operator` property.
     pub operator: crate::EventOperator,
 }
+#[cfg(feature = "events")]
 impl EventSessionOperator {
     /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `operator`. The optional ones start left out, to be set afterwards.
     pub fn new(
@@ -11655,6 +11769,7 @@ impl EventSessionOperator {
 /// Schema `#/components/schemas/EventSessionSetParticipants`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventSessionSetParticipants {
     /// Website the event belongs to.
     pub website_id: String,
@@ -11670,6 +11785,7 @@ pub struct EventSessionSetParticipants {
     /// Participants copied on the conversation after the change.
     pub participants: Vec<crate::ConversationParticipant>,
 }
+#[cfg(feature = "events")]
 impl EventSessionSetParticipants {
     /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `participants`. The optional ones start left out, to be set afterwards.
     pub fn new(
@@ -11692,6 +11808,7 @@ impl EventSessionSetParticipants {
 /// Schema `#/components/schemas/EventSessionSetMentions`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventSessionSetMentions {
     /// Website the event belongs to.
     pub website_id: String,
@@ -11707,6 +11824,7 @@ pub struct EventSessionSetMentions {
     /// Operators mentioned in the conversation after the change.
     pub mentions: Vec<String>,
 }
+#[cfg(feature = "events")]
 impl EventSessionSetMentions {
     /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `mentions`. The optional ones start left out, to be set afterwards.
     pub fn new(
@@ -11729,6 +11847,7 @@ impl EventSessionSetMentions {
 /// Schema `#/components/schemas/EventSessionSetRouting`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventSessionSetRouting {
     /// Website the event belongs to.
     pub website_id: String,
@@ -11750,6 +11869,7 @@ pub struct EventSessionSetRouting {
     /// Always sent; `None` stands for `null`.
     pub previous_routing_id: Option<String>,
 }
+#[cfg(feature = "events")]
 impl EventSessionSetRouting {
     /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `routing_id`, `previous_routing_id`. The optional ones start left out, to be set afterwards.
     pub fn new(
@@ -11774,6 +11894,7 @@ impl EventSessionSetRouting {
 /// Schema `#/components/schemas/EventSessionSetInbox`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventSessionSetInbox {
     /// Website the event belongs to.
     pub website_id: String,
@@ -11791,6 +11912,7 @@ pub struct EventSessionSetInbox {
     /// Always sent; `None` stands for `null`.
     pub previous_inbox_id: Option<String>,
 }
+#[cfg(feature = "events")]
 impl EventSessionSetInbox {
     /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `previous_inbox_id`. The optional ones start left out, to be set afterwards.
     pub fn new(
@@ -11813,6 +11935,7 @@ impl EventSessionSetInbox {
 /// Schema `#/components/schemas/EventSessionSetState`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventSessionSetState {
     /// Website the event belongs to.
     pub website_id: String,
@@ -11828,6 +11951,7 @@ pub struct EventSessionSetState {
     /// The `state` property.
     pub state: crate::ConversationState,
 }
+#[cfg(feature = "events")]
 impl EventSessionSetState {
     /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `state`. The optional ones start left out, to be set afterwards.
     pub fn new(
@@ -11853,6 +11977,7 @@ impl EventSessionSetState {
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[serde(untagged)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub enum EventCapabilities {
     /// The `List` shape.
     List(Vec<String>),
@@ -11864,6 +11989,7 @@ pub enum EventCapabilities {
 /// Schema `#/components/schemas/EventSessionSyncCapabilities`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventSessionSyncCapabilities {
     /// Website the event belongs to.
     pub website_id: String,
@@ -11879,6 +12005,7 @@ pub struct EventSessionSyncCapabilities {
     /// The `capabilities` property.
     pub capabilities: crate::EventCapabilities,
 }
+#[cfg(feature = "events")]
 impl EventSessionSyncCapabilities {
     /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `capabilities`. The optional ones start left out, to be set afterwards.
     pub fn new(
@@ -11901,6 +12028,7 @@ impl EventSessionSyncCapabilities {
 /// Schema `#/components/schemas/EventSessionSyncGeolocation`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventSessionSyncGeolocation {
     /// Website the event belongs to.
     pub website_id: String,
@@ -11916,6 +12044,7 @@ pub struct EventSessionSyncGeolocation {
     /// The `geolocation` property.
     pub geolocation: crate::PeopleGeolocation,
 }
+#[cfg(feature = "events")]
 impl EventSessionSyncGeolocation {
     /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `geolocation`. The optional ones start left out, to be set afterwards.
     pub fn new(
@@ -11938,6 +12067,7 @@ impl EventSessionSyncGeolocation {
 /// Schema `#/components/schemas/EventDeviceSystem`.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventDeviceSystem {
     /// Operating system.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -11957,6 +12087,7 @@ pub struct EventDeviceSystem {
 /// Schema `#/components/schemas/EventSessionSyncSystem`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventSessionSyncSystem {
     /// Website the event belongs to.
     pub website_id: String,
@@ -11972,6 +12103,7 @@ pub struct EventSessionSyncSystem {
     /// The `system` property.
     pub system: crate::EventDeviceSystem,
 }
+#[cfg(feature = "events")]
 impl EventSessionSyncSystem {
     /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `system`. The optional ones start left out, to be set afterwards.
     pub fn new(
@@ -11994,6 +12126,7 @@ impl EventSessionSyncSystem {
 /// Schema `#/components/schemas/EventNetwork`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventNetwork {
     /// IP address of the visitor.
     pub ip: String,
@@ -12001,6 +12134,7 @@ pub struct EventNetwork {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connection: Option<crate::EventNetworkConnection>,
 }
+#[cfg(feature = "events")]
 impl EventNetwork {
     /// Builds one from its required fields, in this order: `ip`. The optional ones start left out, to be set afterwards.
     pub fn new(ip: String) -> Self {
@@ -12015,6 +12149,7 @@ impl EventNetwork {
 /// Schema `#/components/schemas/EventSessionSyncNetwork`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventSessionSyncNetwork {
     /// Website the event belongs to.
     pub website_id: String,
@@ -12030,6 +12165,7 @@ pub struct EventSessionSyncNetwork {
     /// The `network` property.
     pub network: crate::EventNetwork,
 }
+#[cfg(feature = "events")]
 impl EventSessionSyncNetwork {
     /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `network`. The optional ones start left out, to be set afterwards.
     pub fn new(
@@ -12052,6 +12188,7 @@ impl EventSessionSyncNetwork {
 /// Schema `#/components/schemas/EventSessionSyncTimezone`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventSessionSyncTimezone {
     /// Website the event belongs to.
     pub website_id: String,
@@ -12067,6 +12204,7 @@ pub struct EventSessionSyncTimezone {
     /// Time zone of the visitor.
     pub timezone: crate::EventSessionSyncTimezoneTimezone,
 }
+#[cfg(feature = "events")]
 impl EventSessionSyncTimezone {
     /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `timezone`. The optional ones start left out, to be set afterwards.
     pub fn new(
@@ -12089,6 +12227,7 @@ impl EventSessionSyncTimezone {
 /// Schema `#/components/schemas/EventSessionSyncLocales`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventSessionSyncLocales {
     /// Website the event belongs to.
     pub website_id: String,
@@ -12104,6 +12243,7 @@ pub struct EventSessionSyncLocales {
     /// Languages of the visitor.
     pub locales: crate::EventSessionSyncLocalesLocales,
 }
+#[cfg(feature = "events")]
 impl EventSessionSyncLocales {
     /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `locales`. The optional ones start left out, to be set afterwards.
     pub fn new(
@@ -12126,6 +12266,7 @@ impl EventSessionSyncLocales {
 /// Schema `#/components/schemas/EventSessionSyncPages`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventSessionSyncPages {
     /// Website the event belongs to.
     pub website_id: String,
@@ -12141,6 +12282,7 @@ pub struct EventSessionSyncPages {
     /// Pages viewed since the last report.
     pub pages: Vec<crate::ConversationPage>,
 }
+#[cfg(feature = "events")]
 impl EventSessionSyncPages {
     /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `pages`. The optional ones start left out, to be set afterwards.
     pub fn new(
@@ -12163,6 +12305,7 @@ impl EventSessionSyncPages {
 /// Schema `#/components/schemas/EventSessionSyncEvents`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventSessionSyncEvents {
     /// Website the event belongs to.
     pub website_id: String,
@@ -12178,6 +12321,7 @@ pub struct EventSessionSyncEvents {
     /// Events recorded since the last report.
     pub events: Vec<crate::ConversationEvent>,
 }
+#[cfg(feature = "events")]
 impl EventSessionSyncEvents {
     /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `events`. The optional ones start left out, to be set afterwards.
     pub fn new(
@@ -12200,6 +12344,7 @@ impl EventSessionSyncEvents {
 /// Schema `#/components/schemas/EventSessionSyncRating`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventSessionSyncRating {
     /// Website the event belongs to.
     pub website_id: String,
@@ -12215,6 +12360,7 @@ pub struct EventSessionSyncRating {
     /// Rating the visitor left.
     pub rating: crate::EventSessionSyncRatingRating,
 }
+#[cfg(feature = "events")]
 impl EventSessionSyncRating {
     /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `rating`. The optional ones start left out, to be set afterwards.
     pub fn new(
@@ -12237,6 +12383,7 @@ impl EventSessionSyncRating {
 /// Schema `#/components/schemas/EventSessionError`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventSessionError {
     /// Website the event belongs to.
     pub website_id: String,
@@ -12256,6 +12403,7 @@ pub struct EventSessionError {
     /// Value held before.
     pub previous_value: String,
 }
+#[cfg(feature = "events")]
 impl EventSessionError {
     /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `type`, `value`, `previous_value`. The optional ones start left out, to be set afterwards.
     pub fn new(
@@ -12368,6 +12516,7 @@ impl EventMessageBase {
 /// Schema `#/components/schemas/EventMessageText`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventMessageText {
     /// Website the event belongs to.
     pub website_id: String,
@@ -12419,6 +12568,7 @@ pub struct EventMessageText {
     /// Text of the message (Markdown).
     pub content: String,
 }
+#[cfg(feature = "events")]
 impl EventMessageText {
     /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `from`, `origin`, `fingerprint`, `timestamp`, `user`, `type`, `content`. The optional ones start left out, to be set afterwards.
     #[allow(clippy::too_many_arguments)]
@@ -12462,6 +12612,7 @@ impl EventMessageText {
 /// Schema `#/components/schemas/EventMessageNote`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventMessageNote {
     /// Website the event belongs to.
     pub website_id: String,
@@ -12513,6 +12664,7 @@ pub struct EventMessageNote {
     /// Text of the private note (Markdown).
     pub content: String,
 }
+#[cfg(feature = "events")]
 impl EventMessageNote {
     /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `from`, `origin`, `fingerprint`, `timestamp`, `user`, `type`, `content`. The optional ones start left out, to be set afterwards.
     #[allow(clippy::too_many_arguments)]
@@ -12556,6 +12708,7 @@ impl EventMessageNote {
 /// Schema `#/components/schemas/EventMessageFile`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventMessageFile {
     /// Website the event belongs to.
     pub website_id: String,
@@ -12607,6 +12760,7 @@ pub struct EventMessageFile {
     /// The `content` property.
     pub content: crate::MessageContentFile,
 }
+#[cfg(feature = "events")]
 impl EventMessageFile {
     /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `from`, `origin`, `fingerprint`, `timestamp`, `user`, `type`, `content`. The optional ones start left out, to be set afterwards.
     #[allow(clippy::too_many_arguments)]
@@ -12650,6 +12804,7 @@ impl EventMessageFile {
 /// Schema `#/components/schemas/EventMessageAnimation`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventMessageAnimation {
     /// Website the event belongs to.
     pub website_id: String,
@@ -12701,6 +12856,7 @@ pub struct EventMessageAnimation {
     /// The `content` property.
     pub content: crate::MessageContentAnimation,
 }
+#[cfg(feature = "events")]
 impl EventMessageAnimation {
     /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `from`, `origin`, `fingerprint`, `timestamp`, `user`, `type`, `content`. The optional ones start left out, to be set afterwards.
     #[allow(clippy::too_many_arguments)]
@@ -12744,6 +12900,7 @@ impl EventMessageAnimation {
 /// Schema `#/components/schemas/EventMessageAudio`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventMessageAudio {
     /// Website the event belongs to.
     pub website_id: String,
@@ -12795,6 +12952,7 @@ pub struct EventMessageAudio {
     /// The `content` property.
     pub content: crate::MessageContentAudio,
 }
+#[cfg(feature = "events")]
 impl EventMessageAudio {
     /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `from`, `origin`, `fingerprint`, `timestamp`, `user`, `type`, `content`. The optional ones start left out, to be set afterwards.
     #[allow(clippy::too_many_arguments)]
@@ -12838,6 +12996,7 @@ impl EventMessageAudio {
 /// Schema `#/components/schemas/EventMessagePicker`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventMessagePicker {
     /// Website the event belongs to.
     pub website_id: String,
@@ -12889,6 +13048,7 @@ pub struct EventMessagePicker {
     /// The `content` property.
     pub content: crate::MessageContentPicker,
 }
+#[cfg(feature = "events")]
 impl EventMessagePicker {
     /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `from`, `origin`, `fingerprint`, `timestamp`, `user`, `type`, `content`. The optional ones start left out, to be set afterwards.
     #[allow(clippy::too_many_arguments)]
@@ -12932,6 +13092,7 @@ impl EventMessagePicker {
 /// Schema `#/components/schemas/EventMessageField`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventMessageField {
     /// Website the event belongs to.
     pub website_id: String,
@@ -12983,6 +13144,7 @@ pub struct EventMessageField {
     /// The `content` property.
     pub content: crate::MessageContentField,
 }
+#[cfg(feature = "events")]
 impl EventMessageField {
     /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `from`, `origin`, `fingerprint`, `timestamp`, `user`, `type`, `content`. The optional ones start left out, to be set afterwards.
     #[allow(clippy::too_many_arguments)]
@@ -13026,6 +13188,7 @@ impl EventMessageField {
 /// Schema `#/components/schemas/EventMessageCarousel`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventMessageCarousel {
     /// Website the event belongs to.
     pub website_id: String,
@@ -13077,6 +13240,7 @@ pub struct EventMessageCarousel {
     /// The `content` property.
     pub content: crate::MessageContentCarousel,
 }
+#[cfg(feature = "events")]
 impl EventMessageCarousel {
     /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `from`, `origin`, `fingerprint`, `timestamp`, `user`, `type`, `content`. The optional ones start left out, to be set afterwards.
     #[allow(clippy::too_many_arguments)]
@@ -13120,6 +13284,7 @@ impl EventMessageCarousel {
 /// Schema `#/components/schemas/EventMessageEvent`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventMessageEvent {
     /// Website the event belongs to.
     pub website_id: String,
@@ -13171,6 +13336,7 @@ pub struct EventMessageEvent {
     /// The `content` property.
     pub content: crate::MessageContentEvent,
 }
+#[cfg(feature = "events")]
 impl EventMessageEvent {
     /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `from`, `origin`, `fingerprint`, `timestamp`, `user`, `type`, `content`. The optional ones start left out, to be set afterwards.
     #[allow(clippy::too_many_arguments)]
@@ -13216,6 +13382,7 @@ impl EventMessageEvent {
 /// Variants are told apart by the `type` property; unknown values are kept in [`Self::Other`].
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub enum EventMessage {
     /// `type` is `text`.
     Text(crate::EventMessageText),
@@ -13238,6 +13405,7 @@ pub enum EventMessage {
     /// A variant this version of the crate does not know, kept as JSON.
     Other(::serde_json::Value),
 }
+#[cfg(feature = "events")]
 impl ::serde::Serialize for EventMessage {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -13271,6 +13439,7 @@ impl ::serde::Serialize for EventMessage {
         }
     }
 }
+#[cfg(feature = "events")]
 impl<'de> ::serde::Deserialize<'de> for EventMessage {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
@@ -13308,6 +13477,7 @@ impl<'de> ::serde::Deserialize<'de> for EventMessage {
 /// Schema `#/components/schemas/EventMessageUpdated`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventMessageUpdated {
     /// Website the event belongs to.
     pub website_id: String,
@@ -13325,6 +13495,7 @@ pub struct EventMessageUpdated {
     /// The `content` property.
     pub content: crate::MessageContent,
 }
+#[cfg(feature = "events")]
 impl EventMessageUpdated {
     /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `fingerprint`, `content`. The optional ones start left out, to be set afterwards.
     pub fn new(
@@ -13349,6 +13520,7 @@ impl EventMessageUpdated {
 /// Schema `#/components/schemas/EventMessageRemoved`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventMessageRemoved {
     /// Website the event belongs to.
     pub website_id: String,
@@ -13364,6 +13536,7 @@ pub struct EventMessageRemoved {
     /// Identifier of the removed message within the conversation.
     pub fingerprint: i64,
 }
+#[cfg(feature = "events")]
 impl EventMessageRemoved {
     /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `fingerprint`. The optional ones start left out, to be set afterwards.
     pub fn new(
@@ -13386,6 +13559,7 @@ impl EventMessageRemoved {
 /// Schema `#/components/schemas/EventMessageComposeSend`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventMessageComposeSend {
     /// Website the event belongs to.
     pub website_id: String,
@@ -13409,6 +13583,7 @@ pub struct EventMessageComposeSend {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub automated: Option<bool>,
 }
+#[cfg(feature = "events")]
 impl EventMessageComposeSend {
     /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `type`, `timestamp`. The optional ones start left out, to be set afterwards.
     pub fn new(
@@ -13435,6 +13610,7 @@ impl EventMessageComposeSend {
 /// Schema `#/components/schemas/EventMessageComposeReceive`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventMessageComposeReceive {
     /// Website the event belongs to.
     pub website_id: String,
@@ -13460,6 +13636,7 @@ pub struct EventMessageComposeReceive {
     /// The `user` property.
     pub user: crate::MessageUser,
 }
+#[cfg(feature = "events")]
 impl EventMessageComposeReceive {
     /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `type`, `timestamp`, `user`. The optional ones start left out, to be set afterwards.
     pub fn new(
@@ -13488,6 +13665,7 @@ impl EventMessageComposeReceive {
 /// Schema `#/components/schemas/EventMessageAcknowledge`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventMessageAcknowledge {
     /// Website the event belongs to.
     pub website_id: String,
@@ -13508,6 +13686,7 @@ pub struct EventMessageAcknowledge {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub details: Option<crate::EventMessageAcknowledgeDetails>,
 }
+#[cfg(feature = "events")]
 impl EventMessageAcknowledge {
     /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `origin`, `fingerprints`. The optional ones start left out, to be set afterwards.
     pub fn new(
@@ -13533,6 +13712,7 @@ impl EventMessageAcknowledge {
 /// Schema `#/components/schemas/EventMessageAcknowledgeIgnored`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventMessageAcknowledgeIgnored {
     /// Website the event belongs to.
     pub website_id: String,
@@ -13553,6 +13733,7 @@ pub struct EventMessageAcknowledgeIgnored {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub details: Option<crate::EventMessageAcknowledgeIgnoredDetails>,
 }
+#[cfg(feature = "events")]
 impl EventMessageAcknowledgeIgnored {
     /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `origin`, `fingerprints`. The optional ones start left out, to be set afterwards.
     pub fn new(
@@ -13578,6 +13759,7 @@ impl EventMessageAcknowledgeIgnored {
 /// Schema `#/components/schemas/EventSpamMessage`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventSpamMessage {
     /// Website the event belongs to.
     pub website_id: String,
@@ -13599,6 +13781,7 @@ pub struct EventSpamMessage {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing_ids: Option<Vec<String>>,
 }
+#[cfg(feature = "events")]
 impl EventSpamMessage {
     /// Builds one from its required fields, in this order: `website_id`, `spam_id`, `type`, `reason`, `timestamp`. The optional ones start left out, to be set afterwards.
     pub fn new(
@@ -13625,6 +13808,7 @@ impl EventSpamMessage {
 /// Schema `#/components/schemas/EventSpamDecision`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventSpamDecision {
     /// Website the event belongs to.
     pub website_id: String,
@@ -13636,6 +13820,7 @@ pub struct EventSpamDecision {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing_ids: Option<Vec<String>>,
 }
+#[cfg(feature = "events")]
 impl EventSpamDecision {
     /// Builds one from its required fields, in this order: `website_id`, `spam_id`, `action`. The optional ones start left out, to be set afterwards.
     pub fn new(website_id: String, spam_id: String, action: String) -> Self {
@@ -13652,6 +13837,7 @@ impl EventSpamDecision {
 /// Schema `#/components/schemas/EventPeopleProfile`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventPeopleProfile {
     /// Website the event belongs to.
     pub website_id: String,
@@ -13664,6 +13850,7 @@ pub struct EventPeopleProfile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing_ids: Option<Vec<String>>,
 }
+#[cfg(feature = "events")]
 impl EventPeopleProfile {
     /// Builds one from its required fields, in this order: `website_id`, `people_id`. The optional ones start left out, to be set afterwards.
     pub fn new(website_id: String, people_id: String) -> Self {
@@ -13680,6 +13867,7 @@ impl EventPeopleProfile {
 /// Schema `#/components/schemas/EventPeopleProfileUpdated`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventPeopleProfileUpdated {
     /// Website the event belongs to.
     pub website_id: String,
@@ -13694,6 +13882,7 @@ pub struct EventPeopleProfileUpdated {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing_ids: Option<Vec<String>>,
 }
+#[cfg(feature = "events")]
 impl EventPeopleProfileUpdated {
     /// Builds one from its required fields, in this order: `website_id`, `people_id`, `update`. The optional ones start left out, to be set afterwards.
     pub fn new(
@@ -13715,6 +13904,7 @@ impl EventPeopleProfileUpdated {
 /// Schema `#/components/schemas/EventPeopleBindSession`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventPeopleBindSession {
     /// Website the event belongs to.
     pub website_id: String,
@@ -13730,6 +13920,7 @@ pub struct EventPeopleBindSession {
     /// Contact profile the conversation is now linked to.
     pub people_id: String,
 }
+#[cfg(feature = "events")]
 impl EventPeopleBindSession {
     /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `people_id`. The optional ones start left out, to be set afterwards.
     pub fn new(
@@ -13752,6 +13943,7 @@ impl EventPeopleBindSession {
 /// Schema `#/components/schemas/EventPeopleSyncProfile`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventPeopleSyncProfile {
     /// Website the event belongs to.
     pub website_id: String,
@@ -13769,6 +13961,7 @@ pub struct EventPeopleSyncProfile {
     /// The `identity` property.
     pub identity: crate::PeopleProfile,
 }
+#[cfg(feature = "events")]
 impl EventPeopleSyncProfile {
     /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `people_id`, `identity`. The optional ones start left out, to be set afterwards.
     pub fn new(
@@ -13793,6 +13986,7 @@ impl EventPeopleSyncProfile {
 /// Schema `#/components/schemas/EventImportSkipped`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventImportSkipped {
     /// Identifier of the row, such as its e-mail address, or `null`.
     ///
@@ -13801,6 +13995,7 @@ pub struct EventImportSkipped {
     /// Why the row was left out.
     pub reason: String,
 }
+#[cfg(feature = "events")]
 impl EventImportSkipped {
     /// Builds one from its required fields, in this order: `identifier`, `reason`. The optional ones start left out, to be set afterwards.
     pub fn new(identifier: Option<String>, reason: String) -> Self {
@@ -13815,6 +14010,7 @@ impl EventImportSkipped {
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[serde(untagged)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub enum EventImportItems {
     /// The `List` shape.
     List(Vec<crate::EventImportSkipped>),
@@ -13826,6 +14022,7 @@ pub enum EventImportItems {
 /// Schema `#/components/schemas/EventPeopleImportProgress`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventPeopleImportProgress {
     /// Website the event belongs to.
     pub website_id: String,
@@ -13846,6 +14043,7 @@ pub struct EventPeopleImportProgress {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing_ids: Option<Vec<String>>,
 }
+#[cfg(feature = "events")]
 impl EventPeopleImportProgress {
     /// Builds one from its required fields, in this order: `website_id`, `progress`, `count`. The optional ones start left out, to be set afterwards.
     pub fn new(
@@ -13869,6 +14067,7 @@ impl EventPeopleImportProgress {
 /// Schema `#/components/schemas/EventPeopleImportDone`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventPeopleImportDone {
     /// Website the event belongs to.
     pub website_id: String,
@@ -13884,6 +14083,7 @@ pub struct EventPeopleImportDone {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing_ids: Option<Vec<String>>,
 }
+#[cfg(feature = "events")]
 impl EventPeopleImportDone {
     /// Builds one from its required fields, in this order: `website_id`, `error`. The optional ones start left out, to be set afterwards.
     pub fn new(website_id: String, error: bool) -> Self {
@@ -13901,6 +14101,7 @@ impl EventPeopleImportDone {
 /// Schema `#/components/schemas/EventCampaignProgress`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventCampaignProgress {
     /// Website the event belongs to.
     pub website_id: String,
@@ -13912,6 +14113,7 @@ pub struct EventCampaignProgress {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing_ids: Option<Vec<String>>,
 }
+#[cfg(feature = "events")]
 impl EventCampaignProgress {
     /// Builds one from its required fields, in this order: `website_id`, `campaign_id`, `progress`. The optional ones start left out, to be set afterwards.
     pub fn new(website_id: String, campaign_id: String, progress: u8) -> Self {
@@ -13928,6 +14130,7 @@ impl EventCampaignProgress {
 /// Schema `#/components/schemas/EventCampaignDispatched`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventCampaignDispatched {
     /// Website the event belongs to.
     pub website_id: String,
@@ -13937,6 +14140,7 @@ pub struct EventCampaignDispatched {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing_ids: Option<Vec<String>>,
 }
+#[cfg(feature = "events")]
 impl EventCampaignDispatched {
     /// Builds one from its required fields, in this order: `website_id`, `campaign_id`. The optional ones start left out, to be set afterwards.
     pub fn new(website_id: String, campaign_id: String) -> Self {
@@ -13952,6 +14156,7 @@ impl EventCampaignDispatched {
 /// Schema `#/components/schemas/EventCampaignRunning`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventCampaignRunning {
     /// Website the event belongs to.
     pub website_id: String,
@@ -13963,6 +14168,7 @@ pub struct EventCampaignRunning {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing_ids: Option<Vec<String>>,
 }
+#[cfg(feature = "events")]
 impl EventCampaignRunning {
     /// Builds one from its required fields, in this order: `website_id`, `campaign_id`, `running`. The optional ones start left out, to be set afterwards.
     pub fn new(website_id: String, campaign_id: String, running: bool) -> Self {
@@ -13979,6 +14185,7 @@ impl EventCampaignRunning {
 /// Schema `#/components/schemas/EventBrowsingRequestInitiated`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventBrowsingRequestInitiated {
     /// Website the event belongs to.
     pub website_id: String,
@@ -13996,6 +14203,7 @@ pub struct EventBrowsingRequestInitiated {
     /// Token to join the co-browsing session with.
     pub browsing_token: String,
 }
+#[cfg(feature = "events")]
 impl EventBrowsingRequestInitiated {
     /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `browsing_id`, `browsing_token`. The optional ones start left out, to be set afterwards.
     pub fn new(
@@ -14020,6 +14228,7 @@ impl EventBrowsingRequestInitiated {
 /// Schema `#/components/schemas/EventCallRequest`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventCallRequest {
     /// Website the event belongs to.
     pub website_id: String,
@@ -14035,6 +14244,7 @@ pub struct EventCallRequest {
     /// Identifier of the call.
     pub call_id: String,
 }
+#[cfg(feature = "events")]
 impl EventCallRequest {
     /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `call_id`. The optional ones start left out, to be set afterwards.
     pub fn new(
@@ -14057,6 +14267,7 @@ impl EventCallRequest {
 /// Schema `#/components/schemas/EventIdentityVerifyRequest`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventIdentityVerifyRequest {
     /// Website the event belongs to.
     pub website_id: String,
@@ -14077,6 +14288,7 @@ pub struct EventIdentityVerifyRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing_ids: Option<Vec<String>>,
 }
+#[cfg(feature = "events")]
 impl EventIdentityVerifyRequest {
     /// Builds one from its required fields, in this order: `website_id`, `plugin_id`, `session_id`, `target`, `code`, `confirm_url`. The optional ones start left out, to be set afterwards.
     pub fn new(
@@ -14104,6 +14316,7 @@ impl EventIdentityVerifyRequest {
 /// Schema `#/components/schemas/EventWidgetActionProcessed`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventWidgetActionProcessed {
     /// Website the event belongs to.
     pub website_id: String,
@@ -14126,6 +14339,7 @@ pub struct EventWidgetActionProcessed {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<::serde_json::Map<String, ::serde_json::Value>>,
 }
+#[cfg(feature = "events")]
 impl EventWidgetActionProcessed {
     /// Builds one from its required fields, in this order: `website_id`, `session_id`, `inbox_id`, `plugin_id`, `correlation_id`, `outcome`. The optional ones start left out, to be set afterwards.
     pub fn new(
@@ -14153,12 +14367,14 @@ impl EventWidgetActionProcessed {
 /// Schema `#/components/schemas/EventStatusNode`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventStatusNode {
     /// Name of the node.
     pub label: String,
     /// Replica of the node concerned.
     pub replica: String,
 }
+#[cfg(feature = "events")]
 impl EventStatusNode {
     /// Builds one from its required fields, in this order: `label`, `replica`. The optional ones start left out, to be set afterwards.
     pub fn new(label: String, replica: String) -> Self {
@@ -14170,6 +14386,7 @@ impl EventStatusNode {
 /// Schema `#/components/schemas/EventStatusHealthChanged`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventStatusHealthChanged {
     /// Website the event belongs to.
     pub website_id: String,
@@ -14181,6 +14398,7 @@ pub struct EventStatusHealthChanged {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing_ids: Option<Vec<String>>,
 }
+#[cfg(feature = "events")]
 impl EventStatusHealthChanged {
     /// Builds one from its required fields, in this order: `website_id`, `health`, `nodes`. The optional ones start left out, to be set afterwards.
     pub fn new(
@@ -14201,6 +14419,7 @@ impl EventStatusHealthChanged {
 /// Schema `#/components/schemas/EventWebsiteUpdateVisitorsCount`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventWebsiteUpdateVisitorsCount {
     /// Website the event belongs to.
     pub website_id: String,
@@ -14210,6 +14429,7 @@ pub struct EventWebsiteUpdateVisitorsCount {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing_ids: Option<Vec<String>>,
 }
+#[cfg(feature = "events")]
 impl EventWebsiteUpdateVisitorsCount {
     /// Builds one from its required fields, in this order: `website_id`, `visitors_count`. The optional ones start left out, to be set afterwards.
     pub fn new(website_id: String, visitors_count: u32) -> Self {
@@ -14225,6 +14445,7 @@ impl EventWebsiteUpdateVisitorsCount {
 /// Schema `#/components/schemas/EventWebsiteUpdateOperatorsAvailability`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventWebsiteUpdateOperatorsAvailability {
     /// Website the event belongs to.
     pub website_id: String,
@@ -14236,6 +14457,7 @@ pub struct EventWebsiteUpdateOperatorsAvailability {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing_ids: Option<Vec<String>>,
 }
+#[cfg(feature = "events")]
 impl EventWebsiteUpdateOperatorsAvailability {
     /// Builds one from its required fields, in this order: `website_id`, `user_id`, `availability`. The optional ones start left out, to be set afterwards.
     pub fn new(
@@ -14256,6 +14478,7 @@ impl EventWebsiteUpdateOperatorsAvailability {
 /// Schema `#/components/schemas/EventWebsiteUsersAvailable`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventWebsiteUsersAvailable {
     /// Website the event belongs to.
     pub website_id: String,
@@ -14265,6 +14488,7 @@ pub struct EventWebsiteUsersAvailable {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing_ids: Option<Vec<String>>,
 }
+#[cfg(feature = "events")]
 impl EventWebsiteUsersAvailable {
     /// Builds one from its required fields, in this order: `website_id`, `available`. The optional ones start left out, to be set afterwards.
     pub fn new(website_id: String, available: bool) -> Self {
@@ -14280,6 +14504,7 @@ impl EventWebsiteUsersAvailable {
 /// Schema `#/components/schemas/EventEmailSubscribe`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventEmailSubscribe {
     /// Website the event belongs to.
     pub website_id: String,
@@ -14291,6 +14516,7 @@ pub struct EventEmailSubscribe {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing_ids: Option<Vec<String>>,
 }
+#[cfg(feature = "events")]
 impl EventEmailSubscribe {
     /// Builds one from its required fields, in this order: `website_id`, `email`, `subscribed`. The optional ones start left out, to be set afterwards.
     pub fn new(website_id: String, email: String, subscribed: bool) -> Self {
@@ -14307,6 +14533,7 @@ impl EventEmailSubscribe {
 /// Schema `#/components/schemas/EventEmailTrackView`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventEmailTrackView {
     /// Website the event belongs to.
     pub website_id: String,
@@ -14320,6 +14547,7 @@ pub struct EventEmailTrackView {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing_ids: Option<Vec<String>>,
 }
+#[cfg(feature = "events")]
 impl EventEmailTrackView {
     /// Builds one from its required fields, in this order: `website_id`, `type`, `identifier`, `mode`. The optional ones start left out, to be set afterwards.
     pub fn new(
@@ -14342,6 +14570,7 @@ impl EventEmailTrackView {
 /// Schema `#/components/schemas/EventPluginChannel`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventPluginChannel {
     /// Website the event belongs to.
     pub website_id: String,
@@ -14360,6 +14589,7 @@ pub struct EventPluginChannel {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing_ids: Option<Vec<String>>,
 }
+#[cfg(feature = "events")]
 impl EventPluginChannel {
     /// Builds one from its required fields, in this order: `website_id`, `plugin_id`, `namespace`, `identifier`, `payload`. The optional ones start left out, to be set afterwards.
     pub fn new(
@@ -14385,6 +14615,7 @@ impl EventPluginChannel {
 /// Schema `#/components/schemas/EventPluginEvent`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventPluginEvent {
     /// Website the event belongs to.
     pub website_id: String,
@@ -14400,6 +14631,7 @@ pub struct EventPluginEvent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing_ids: Option<Vec<String>>,
 }
+#[cfg(feature = "events")]
 impl EventPluginEvent {
     /// Builds one from its required fields, in this order: `website_id`, `plugin_id`, `urn`, `name`, `data`. The optional ones start left out, to be set afterwards.
     pub fn new(
@@ -14424,6 +14656,7 @@ impl EventPluginEvent {
 /// Schema `#/components/schemas/EventPluginSubscriptionUpdated`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventPluginSubscriptionUpdated {
     /// Website the event belongs to.
     pub website_id: String,
@@ -14437,6 +14670,7 @@ pub struct EventPluginSubscriptionUpdated {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing_ids: Option<Vec<String>>,
 }
+#[cfg(feature = "events")]
 impl EventPluginSubscriptionUpdated {
     /// Builds one from its required fields, in this order: `website_id`, `plugin_id`, `bound`, `target`. The optional ones start left out, to be set afterwards.
     pub fn new(
@@ -14459,6 +14693,7 @@ impl EventPluginSubscriptionUpdated {
 /// Schema `#/components/schemas/EventPluginSettingsSaved`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventPluginSettingsSaved {
     /// Website the event belongs to.
     pub website_id: String,
@@ -14470,6 +14705,7 @@ pub struct EventPluginSettingsSaved {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing_ids: Option<Vec<String>>,
 }
+#[cfg(feature = "events")]
 impl EventPluginSettingsSaved {
     /// Builds one from its required fields, in this order: `website_id`, `plugin_id`, `settings`. The optional ones start left out, to be set afterwards.
     pub fn new(
@@ -14490,6 +14726,7 @@ impl EventPluginSettingsSaved {
 /// Schema `#/components/schemas/EventPlanSubscriptionUpdated`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventPlanSubscriptionUpdated {
     /// Website the event belongs to.
     pub website_id: String,
@@ -14499,6 +14736,7 @@ pub struct EventPlanSubscriptionUpdated {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing_ids: Option<Vec<String>>,
 }
+#[cfg(feature = "events")]
 impl EventPlanSubscriptionUpdated {
     /// Builds one from its required fields, in this order: `website_id`, `plan`. The optional ones start left out, to be set afterwards.
     pub fn new(website_id: String, plan: crate::PlanSubscription) -> Self {
@@ -15475,6 +15713,7 @@ impl<'de> ::serde::Deserialize<'de> for ConversationWidgetDataEditAction {
 /// Website the plan is attached to.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(any(feature = "events", feature = "plan-subscription"))]
 pub struct PlanSubscriptionWebsite {
     /// Website identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -15492,6 +15731,7 @@ pub struct PlanSubscriptionWebsite {
 /// User responsible for the subscription, when there is one.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(any(feature = "events", feature = "plan-subscription"))]
 pub struct PlanSubscriptionOwner {
     /// User identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -15604,6 +15844,7 @@ pub struct BucketUrlRequestFile {
 /// Upload limits.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct BucketUrlGeneratedPolicy {
     /// Largest accepted file size, in bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -15612,6 +15853,7 @@ pub struct BucketUrlGeneratedPolicy {
 /// URLs of the file.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct BucketUrlGeneratedUrl {
     /// URL the file will be reachable at once uploaded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -16154,6 +16396,7 @@ pub struct HelpdeskSettingsAccess {
 /// Approximate position.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(any(feature = "events", feature = "website-people"))]
 pub struct PeopleGeolocationCoordinates {
     /// Latitude in degrees.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -17714,12 +17957,14 @@ pub struct PluginCatalogDetailsAuthor {
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub enum EventSessionUpdateVerifyError {
     /// `unknown`.
     Unknown,
     /// A value this version of the crate does not know.
     Other(String),
 }
+#[cfg(feature = "events")]
 impl EventSessionUpdateVerifyError {
     /// Every value this version knows, in the order of the spec.
     pub const KNOWN: &'static [EventSessionUpdateVerifyError] = &[
@@ -17733,6 +17978,7 @@ impl EventSessionUpdateVerifyError {
         }
     }
 }
+#[cfg(feature = "events")]
 impl From<&str> for EventSessionUpdateVerifyError {
     fn from(value: &str) -> Self {
         match value {
@@ -17741,17 +17987,20 @@ impl From<&str> for EventSessionUpdateVerifyError {
         }
     }
 }
+#[cfg(feature = "events")]
 impl ::std::str::FromStr for EventSessionUpdateVerifyError {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         Ok(EventSessionUpdateVerifyError::from(value))
     }
 }
+#[cfg(feature = "events")]
 impl ::std::fmt::Display for EventSessionUpdateVerifyError {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "events")]
 impl ::serde::Serialize for EventSessionUpdateVerifyError {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -17760,6 +18009,7 @@ impl ::serde::Serialize for EventSessionUpdateVerifyError {
         serializer.serialize_str(self.as_str())
     }
 }
+#[cfg(feature = "events")]
 impl<'de> ::serde::Deserialize<'de> for EventSessionUpdateVerifyError {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
@@ -17771,6 +18021,7 @@ impl<'de> ::serde::Deserialize<'de> for EventSessionUpdateVerifyError {
 /// Capability names inside an object.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventCapabilitiesWrapped {
     /// Capability names.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -17779,6 +18030,7 @@ pub struct EventCapabilitiesWrapped {
 /// Operating system.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventDeviceSystemOs {
     /// Operating system version.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -17790,6 +18042,7 @@ pub struct EventDeviceSystemOs {
 /// Browser engine.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventDeviceSystemEngine {
     /// Rendering engine name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -17801,6 +18054,7 @@ pub struct EventDeviceSystemEngine {
 /// Browser.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventDeviceSystemBrowser {
     /// Major browser version.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -17815,6 +18069,7 @@ pub struct EventDeviceSystemBrowser {
 /// Provider of the connection.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventNetworkConnection {
     /// Internet service provider.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -17826,10 +18081,12 @@ pub struct EventNetworkConnection {
 /// Time zone of the visitor.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventSessionSyncTimezoneTimezone {
     /// Offset from UTC in minutes, as the browser reports it.
     pub offset: i16,
 }
+#[cfg(feature = "events")]
 impl EventSessionSyncTimezoneTimezone {
     /// Builds one from its required fields, in this order: `offset`. The optional ones start left out, to be set afterwards.
     pub fn new(offset: i16) -> Self {
@@ -17839,10 +18096,12 @@ impl EventSessionSyncTimezoneTimezone {
 /// Languages of the visitor.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventSessionSyncLocalesLocales {
     /// Locale codes, preferred first.
     pub locales: Vec<String>,
 }
+#[cfg(feature = "events")]
 impl EventSessionSyncLocalesLocales {
     /// Builds one from its required fields, in this order: `locales`. The optional ones start left out, to be set afterwards.
     pub fn new(locales: Vec<String>) -> Self {
@@ -17852,6 +18111,7 @@ impl EventSessionSyncLocalesLocales {
 /// Rating the visitor left.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventSessionSyncRatingRating {
     /// Number of stars, from 1 to 5.
     pub stars: u8,
@@ -17859,6 +18119,7 @@ pub struct EventSessionSyncRatingRating {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
 }
+#[cfg(feature = "events")]
 impl EventSessionSyncRatingRating {
     /// Builds one from its required fields, in this order: `stars`. The optional ones start left out, to be set afterwards.
     pub fn new(stars: u8) -> Self {
@@ -17874,12 +18135,14 @@ impl EventSessionSyncRatingRating {
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub enum EventMessageTextType {
     /// `text`.
     Text,
     /// A value this version of the crate does not know.
     Other(String),
 }
+#[cfg(feature = "events")]
 impl EventMessageTextType {
     /// Every value this version knows, in the order of the spec.
     pub const KNOWN: &'static [EventMessageTextType] = &[EventMessageTextType::Text];
@@ -17891,6 +18154,7 @@ impl EventMessageTextType {
         }
     }
 }
+#[cfg(feature = "events")]
 impl From<&str> for EventMessageTextType {
     fn from(value: &str) -> Self {
         match value {
@@ -17899,17 +18163,20 @@ impl From<&str> for EventMessageTextType {
         }
     }
 }
+#[cfg(feature = "events")]
 impl ::std::str::FromStr for EventMessageTextType {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         Ok(EventMessageTextType::from(value))
     }
 }
+#[cfg(feature = "events")]
 impl ::std::fmt::Display for EventMessageTextType {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "events")]
 impl ::serde::Serialize for EventMessageTextType {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -17918,6 +18185,7 @@ impl ::serde::Serialize for EventMessageTextType {
         serializer.serialize_str(self.as_str())
     }
 }
+#[cfg(feature = "events")]
 impl<'de> ::serde::Deserialize<'de> for EventMessageTextType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
@@ -17932,12 +18200,14 @@ impl<'de> ::serde::Deserialize<'de> for EventMessageTextType {
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub enum EventMessageNoteType {
     /// `note`.
     Note,
     /// A value this version of the crate does not know.
     Other(String),
 }
+#[cfg(feature = "events")]
 impl EventMessageNoteType {
     /// Every value this version knows, in the order of the spec.
     pub const KNOWN: &'static [EventMessageNoteType] = &[EventMessageNoteType::Note];
@@ -17949,6 +18219,7 @@ impl EventMessageNoteType {
         }
     }
 }
+#[cfg(feature = "events")]
 impl From<&str> for EventMessageNoteType {
     fn from(value: &str) -> Self {
         match value {
@@ -17957,17 +18228,20 @@ impl From<&str> for EventMessageNoteType {
         }
     }
 }
+#[cfg(feature = "events")]
 impl ::std::str::FromStr for EventMessageNoteType {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         Ok(EventMessageNoteType::from(value))
     }
 }
+#[cfg(feature = "events")]
 impl ::std::fmt::Display for EventMessageNoteType {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "events")]
 impl ::serde::Serialize for EventMessageNoteType {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -17976,6 +18250,7 @@ impl ::serde::Serialize for EventMessageNoteType {
         serializer.serialize_str(self.as_str())
     }
 }
+#[cfg(feature = "events")]
 impl<'de> ::serde::Deserialize<'de> for EventMessageNoteType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
@@ -17990,12 +18265,14 @@ impl<'de> ::serde::Deserialize<'de> for EventMessageNoteType {
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub enum EventMessageFileType {
     /// `file`.
     File,
     /// A value this version of the crate does not know.
     Other(String),
 }
+#[cfg(feature = "events")]
 impl EventMessageFileType {
     /// Every value this version knows, in the order of the spec.
     pub const KNOWN: &'static [EventMessageFileType] = &[EventMessageFileType::File];
@@ -18007,6 +18284,7 @@ impl EventMessageFileType {
         }
     }
 }
+#[cfg(feature = "events")]
 impl From<&str> for EventMessageFileType {
     fn from(value: &str) -> Self {
         match value {
@@ -18015,17 +18293,20 @@ impl From<&str> for EventMessageFileType {
         }
     }
 }
+#[cfg(feature = "events")]
 impl ::std::str::FromStr for EventMessageFileType {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         Ok(EventMessageFileType::from(value))
     }
 }
+#[cfg(feature = "events")]
 impl ::std::fmt::Display for EventMessageFileType {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "events")]
 impl ::serde::Serialize for EventMessageFileType {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -18034,6 +18315,7 @@ impl ::serde::Serialize for EventMessageFileType {
         serializer.serialize_str(self.as_str())
     }
 }
+#[cfg(feature = "events")]
 impl<'de> ::serde::Deserialize<'de> for EventMessageFileType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
@@ -18048,12 +18330,14 @@ impl<'de> ::serde::Deserialize<'de> for EventMessageFileType {
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub enum EventMessageAnimationType {
     /// `animation`.
     Animation,
     /// A value this version of the crate does not know.
     Other(String),
 }
+#[cfg(feature = "events")]
 impl EventMessageAnimationType {
     /// Every value this version knows, in the order of the spec.
     pub const KNOWN: &'static [EventMessageAnimationType] = &[
@@ -18067,6 +18351,7 @@ impl EventMessageAnimationType {
         }
     }
 }
+#[cfg(feature = "events")]
 impl From<&str> for EventMessageAnimationType {
     fn from(value: &str) -> Self {
         match value {
@@ -18075,17 +18360,20 @@ impl From<&str> for EventMessageAnimationType {
         }
     }
 }
+#[cfg(feature = "events")]
 impl ::std::str::FromStr for EventMessageAnimationType {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         Ok(EventMessageAnimationType::from(value))
     }
 }
+#[cfg(feature = "events")]
 impl ::std::fmt::Display for EventMessageAnimationType {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "events")]
 impl ::serde::Serialize for EventMessageAnimationType {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -18094,6 +18382,7 @@ impl ::serde::Serialize for EventMessageAnimationType {
         serializer.serialize_str(self.as_str())
     }
 }
+#[cfg(feature = "events")]
 impl<'de> ::serde::Deserialize<'de> for EventMessageAnimationType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
@@ -18108,12 +18397,14 @@ impl<'de> ::serde::Deserialize<'de> for EventMessageAnimationType {
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub enum EventMessageAudioType {
     /// `audio`.
     Audio,
     /// A value this version of the crate does not know.
     Other(String),
 }
+#[cfg(feature = "events")]
 impl EventMessageAudioType {
     /// Every value this version knows, in the order of the spec.
     pub const KNOWN: &'static [EventMessageAudioType] = &[EventMessageAudioType::Audio];
@@ -18125,6 +18416,7 @@ impl EventMessageAudioType {
         }
     }
 }
+#[cfg(feature = "events")]
 impl From<&str> for EventMessageAudioType {
     fn from(value: &str) -> Self {
         match value {
@@ -18133,17 +18425,20 @@ impl From<&str> for EventMessageAudioType {
         }
     }
 }
+#[cfg(feature = "events")]
 impl ::std::str::FromStr for EventMessageAudioType {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         Ok(EventMessageAudioType::from(value))
     }
 }
+#[cfg(feature = "events")]
 impl ::std::fmt::Display for EventMessageAudioType {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "events")]
 impl ::serde::Serialize for EventMessageAudioType {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -18152,6 +18447,7 @@ impl ::serde::Serialize for EventMessageAudioType {
         serializer.serialize_str(self.as_str())
     }
 }
+#[cfg(feature = "events")]
 impl<'de> ::serde::Deserialize<'de> for EventMessageAudioType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
@@ -18166,12 +18462,14 @@ impl<'de> ::serde::Deserialize<'de> for EventMessageAudioType {
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub enum EventMessagePickerType {
     /// `picker`.
     Picker,
     /// A value this version of the crate does not know.
     Other(String),
 }
+#[cfg(feature = "events")]
 impl EventMessagePickerType {
     /// Every value this version knows, in the order of the spec.
     pub const KNOWN: &'static [EventMessagePickerType] = &[
@@ -18185,6 +18483,7 @@ impl EventMessagePickerType {
         }
     }
 }
+#[cfg(feature = "events")]
 impl From<&str> for EventMessagePickerType {
     fn from(value: &str) -> Self {
         match value {
@@ -18193,17 +18492,20 @@ impl From<&str> for EventMessagePickerType {
         }
     }
 }
+#[cfg(feature = "events")]
 impl ::std::str::FromStr for EventMessagePickerType {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         Ok(EventMessagePickerType::from(value))
     }
 }
+#[cfg(feature = "events")]
 impl ::std::fmt::Display for EventMessagePickerType {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "events")]
 impl ::serde::Serialize for EventMessagePickerType {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -18212,6 +18514,7 @@ impl ::serde::Serialize for EventMessagePickerType {
         serializer.serialize_str(self.as_str())
     }
 }
+#[cfg(feature = "events")]
 impl<'de> ::serde::Deserialize<'de> for EventMessagePickerType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
@@ -18226,12 +18529,14 @@ impl<'de> ::serde::Deserialize<'de> for EventMessagePickerType {
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub enum EventMessageFieldType {
     /// `field`.
     Field,
     /// A value this version of the crate does not know.
     Other(String),
 }
+#[cfg(feature = "events")]
 impl EventMessageFieldType {
     /// Every value this version knows, in the order of the spec.
     pub const KNOWN: &'static [EventMessageFieldType] = &[EventMessageFieldType::Field];
@@ -18243,6 +18548,7 @@ impl EventMessageFieldType {
         }
     }
 }
+#[cfg(feature = "events")]
 impl From<&str> for EventMessageFieldType {
     fn from(value: &str) -> Self {
         match value {
@@ -18251,17 +18557,20 @@ impl From<&str> for EventMessageFieldType {
         }
     }
 }
+#[cfg(feature = "events")]
 impl ::std::str::FromStr for EventMessageFieldType {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         Ok(EventMessageFieldType::from(value))
     }
 }
+#[cfg(feature = "events")]
 impl ::std::fmt::Display for EventMessageFieldType {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "events")]
 impl ::serde::Serialize for EventMessageFieldType {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -18270,6 +18579,7 @@ impl ::serde::Serialize for EventMessageFieldType {
         serializer.serialize_str(self.as_str())
     }
 }
+#[cfg(feature = "events")]
 impl<'de> ::serde::Deserialize<'de> for EventMessageFieldType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
@@ -18284,12 +18594,14 @@ impl<'de> ::serde::Deserialize<'de> for EventMessageFieldType {
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub enum EventMessageCarouselType {
     /// `carousel`.
     Carousel,
     /// A value this version of the crate does not know.
     Other(String),
 }
+#[cfg(feature = "events")]
 impl EventMessageCarouselType {
     /// Every value this version knows, in the order of the spec.
     pub const KNOWN: &'static [EventMessageCarouselType] = &[
@@ -18303,6 +18615,7 @@ impl EventMessageCarouselType {
         }
     }
 }
+#[cfg(feature = "events")]
 impl From<&str> for EventMessageCarouselType {
     fn from(value: &str) -> Self {
         match value {
@@ -18311,17 +18624,20 @@ impl From<&str> for EventMessageCarouselType {
         }
     }
 }
+#[cfg(feature = "events")]
 impl ::std::str::FromStr for EventMessageCarouselType {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         Ok(EventMessageCarouselType::from(value))
     }
 }
+#[cfg(feature = "events")]
 impl ::std::fmt::Display for EventMessageCarouselType {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "events")]
 impl ::serde::Serialize for EventMessageCarouselType {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -18330,6 +18646,7 @@ impl ::serde::Serialize for EventMessageCarouselType {
         serializer.serialize_str(self.as_str())
     }
 }
+#[cfg(feature = "events")]
 impl<'de> ::serde::Deserialize<'de> for EventMessageCarouselType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
@@ -18344,12 +18661,14 @@ impl<'de> ::serde::Deserialize<'de> for EventMessageCarouselType {
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub enum EventMessageEventType {
     /// `event`.
     Event,
     /// A value this version of the crate does not know.
     Other(String),
 }
+#[cfg(feature = "events")]
 impl EventMessageEventType {
     /// Every value this version knows, in the order of the spec.
     pub const KNOWN: &'static [EventMessageEventType] = &[EventMessageEventType::Event];
@@ -18361,6 +18680,7 @@ impl EventMessageEventType {
         }
     }
 }
+#[cfg(feature = "events")]
 impl From<&str> for EventMessageEventType {
     fn from(value: &str) -> Self {
         match value {
@@ -18369,17 +18689,20 @@ impl From<&str> for EventMessageEventType {
         }
     }
 }
+#[cfg(feature = "events")]
 impl ::std::str::FromStr for EventMessageEventType {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         Ok(EventMessageEventType::from(value))
     }
 }
+#[cfg(feature = "events")]
 impl ::std::fmt::Display for EventMessageEventType {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "events")]
 impl ::serde::Serialize for EventMessageEventType {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -18388,6 +18711,7 @@ impl ::serde::Serialize for EventMessageEventType {
         serializer.serialize_str(self.as_str())
     }
 }
+#[cfg(feature = "events")]
 impl<'de> ::serde::Deserialize<'de> for EventMessageEventType {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
@@ -18399,6 +18723,7 @@ impl<'de> ::serde::Deserialize<'de> for EventMessageEventType {
 /// Details of the acknowledgement.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventMessageAcknowledgeDetails {
     /// Kind of detail.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -18410,12 +18735,14 @@ pub struct EventMessageAcknowledgeDetails {
 /// Why the messages were not delivered.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventMessageAcknowledgeIgnoredDetails {
     /// Kind of delivery that was skipped.
     pub r#type: String,
     /// Why it was skipped.
     pub reason: String,
 }
+#[cfg(feature = "events")]
 impl EventMessageAcknowledgeIgnoredDetails {
     /// Builds one from its required fields, in this order: `type`, `reason`. The optional ones start left out, to be set afterwards.
     pub fn new(r#type: String, reason: String) -> Self {
@@ -18425,6 +18752,7 @@ impl EventMessageAcknowledgeIgnoredDetails {
 /// Rows grouped by outcome.
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventImportItemsGrouped {
     /// Rows left out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -18433,6 +18761,7 @@ pub struct EventImportItemsGrouped {
 /// Row counts.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventPeopleImportProgressCount {
     /// Rows left out so far.
     pub skipped: u32,
@@ -18442,6 +18771,7 @@ pub struct EventPeopleImportProgressCount {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total: Option<u32>,
 }
+#[cfg(feature = "events")]
 impl EventPeopleImportProgressCount {
     /// Builds one from its required fields, in this order: `skipped`, `remaining`. The optional ones start left out, to be set afterwards.
     pub fn new(skipped: u32, remaining: u32) -> Self {
@@ -18458,6 +18788,7 @@ impl EventPeopleImportProgressCount {
 /// adds later does not break decoding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub enum EventWidgetActionProcessedOutcome {
     /// `success`.
     Success,
@@ -18466,6 +18797,7 @@ pub enum EventWidgetActionProcessedOutcome {
     /// A value this version of the crate does not know.
     Other(String),
 }
+#[cfg(feature = "events")]
 impl EventWidgetActionProcessedOutcome {
     /// Every value this version knows, in the order of the spec.
     pub const KNOWN: &'static [EventWidgetActionProcessedOutcome] = &[
@@ -18481,6 +18813,7 @@ impl EventWidgetActionProcessedOutcome {
         }
     }
 }
+#[cfg(feature = "events")]
 impl From<&str> for EventWidgetActionProcessedOutcome {
     fn from(value: &str) -> Self {
         match value {
@@ -18490,17 +18823,20 @@ impl From<&str> for EventWidgetActionProcessedOutcome {
         }
     }
 }
+#[cfg(feature = "events")]
 impl ::std::str::FromStr for EventWidgetActionProcessedOutcome {
     type Err = ::std::convert::Infallible;
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         Ok(EventWidgetActionProcessedOutcome::from(value))
     }
 }
+#[cfg(feature = "events")]
 impl ::std::fmt::Display for EventWidgetActionProcessedOutcome {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+#[cfg(feature = "events")]
 impl ::serde::Serialize for EventWidgetActionProcessedOutcome {
     fn serialize<S: ::serde::Serializer>(
         &self,
@@ -18509,6 +18845,7 @@ impl ::serde::Serialize for EventWidgetActionProcessedOutcome {
         serializer.serialize_str(self.as_str())
     }
 }
+#[cfg(feature = "events")]
 impl<'de> ::serde::Deserialize<'de> for EventWidgetActionProcessedOutcome {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
@@ -18520,10 +18857,12 @@ impl<'de> ::serde::Deserialize<'de> for EventWidgetActionProcessedOutcome {
 /// New availability of the operator.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[non_exhaustive]
+#[cfg(feature = "events")]
 pub struct EventWebsiteUpdateOperatorsAvailabilityAvailability {
     /// The `type` property.
     pub r#type: crate::UserAvailabilityType,
 }
+#[cfg(feature = "events")]
 impl EventWebsiteUpdateOperatorsAvailabilityAvailability {
     /// Builds one from its required fields, in this order: `type`. The optional ones start left out, to be set afterwards.
     pub fn new(r#type: crate::UserAvailabilityType) -> Self {

@@ -12,9 +12,15 @@
 //! adds is not a breaking change: build a struct with `Default` when all its fields
 //! are optional, else with its `new`, which takes the required fields, then set the
 //! optional ones; match enums with a `_` arm.
-//!
-//! [`Event`] holds one typed payload per web hook and real-time event of the spec, and
-//! [`Delivery`] is the whole body Crisp posts to a web hook.
+#![cfg_attr(feature = "events", doc = "")]
+#![cfg_attr(
+    feature = "events",
+    doc = " [`Event`] holds one typed payload per web hook and real-time event of the spec, and"
+)]
+#![cfg_attr(
+    feature = "events",
+    doc = " [`Delivery`] is the whole body Crisp posts to a web hook (with the `events` feature)."
+)]
 #![warn(missing_docs)]
 pub use ::crisp_runtime::Patch;
 mod components;
@@ -111,7 +117,9 @@ pub use website_filters::*;
 mod plugin_list;
 #[cfg(feature = "internal")]
 pub use plugin_list::*;
+#[cfg(feature = "events")]
 mod events;
+#[cfg(feature = "events")]
 pub use events::{Delivery, Event};
 #[cfg(test)]
 mod example_tests;
