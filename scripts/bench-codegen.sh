@@ -75,6 +75,17 @@ hf generate --warmup 1 \
     -n progenitor "$generate_progenitor" \
     -n ours "cargo xtask regen"
 
+echo "== generation scales with the spec (synthetic specs: every area copied under new names)"
+for times in 4 16; do
+    python3 "$root/scripts/synthetic-spec.py" "$times" "$work/x$times.yaml"
+done
+# `check` generates everything `regen` does and compares it with generated/ instead of writing;
+# a synthetic spec differs from generated/ (exit 1), which is expected here.
+hf scale --warmup 1 -i \
+    -n x1 "cargo xtask check" \
+    -n x4 "cargo xtask check --spec $work/x4.yaml" \
+    -n x16 "cargo xtask check --spec $work/x16.yaml"
+
 echo "== build (debug, every operation)"
 hf build \
     -n progenitor --prepare "cargo clean -q --manifest-path $prog/Cargo.toml -p crisp-progenitor" \
@@ -115,4 +126,7 @@ for name, label, base in [
     m = medians(name)
     ours = m["one" if name == "area" else "ours"]
     print(f"| {label} | {m[base]:.2f} s | {ours:.2f} s | {ours / m[base]:.2f}× |")
+m = medians("scale")
+for times in ("x4", "x16"):
+    print(f"| generate, spec {times[1:]}× the size / the spec | {m['x1']:.2f} s | {m[times]:.2f} s | {m[times] / m['x1']:.2f}× |")
 EOF

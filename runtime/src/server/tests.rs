@@ -524,3 +524,84 @@ async fn an_assembled_router_applies_its_limits() {
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(body["reason"], "payload_too_large");
 }
+
+/// A `tracing` writer into a shared buffer, to read what a subscriber printed.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn each_request_runs_in_a_span_with_its_method_route_operation_and_status() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .finish();
+    let router = harden(
+        Router::new().route(
+            "/things/{id}",
+            get(|| async {
+                record_operation("getThing");
+                ApiError::not_found("no such thing").into_response()
+            }),
+        ),
+        Limits::default(),
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    let (status, _, _) = tracing::subscriber::with_default(subscriber, || {
+        runtime.block_on(call(router, get_request("/things/42?key=secret")))
+    });
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let printed = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    // The "answered" event is printed inside the span, with the span's fields.
+    let line = printed
+        .lines()
+        .find(|line| line.contains("answered"))
+        .unwrap_or_else(|| panic!("no `answered` event in {printed:?}"));
+    for field in [
+        "crisp.request{",
+        "method=GET",
+        "route=/things/{id}",
+        "operation=\"getThing\"",
+        "status=404",
+        "elapsed_ms=",
+    ] {
+        assert!(line.contains(field), "{field} is missing from {line:?}");
+    }
+    assert!(!printed.contains("secret"), "the query leaked: {printed:?}");
+}
+
+#[tokio::test]
+async fn a_time_limit_too_far_for_an_instant_is_no_limit() {
+    let router = harden(
+        Router::new().route(
+            "/slow",
+            get(|| async {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                respond(Ok("done"))
+            }),
+        ),
+        Limits {
+            timeout: std::time::Duration::MAX,
+            ..Limits::default()
+        },
+    );
+    let (status, _, body) = call(router, get_request("/slow")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["data"], "done");
+}
