@@ -7,12 +7,13 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use crate::emit::{client, events, examples, ident, models, server};
-use crate::format::{markdown_file, rust_files, toml_file};
+use crate::format::{Memo, markdown_file, rust_files_with, toml_file};
 use crate::ir::Api;
 use crate::write::GeneratedFile;
 
-/// Every generated file, or the description of a generator bug.
-pub fn files(api: &Api) -> Result<Vec<GeneratedFile>, String> {
+/// Every generated file, or the description of a generator bug; Rust files `memo` kept are not
+/// formatted again.
+pub fn files(api: &Api, memo: Option<&dyn Memo>) -> Result<Vec<GeneratedFile>, String> {
     let mut files = Vec::new();
     // Rust files are printed to text here and formatted at the end on every core
     // (`format::rust_files`): token streams cannot cross threads, text can.
@@ -339,7 +340,7 @@ pub fn files(api: &Api) -> Result<Vec<GeneratedFile>, String> {
         contents: toml_file("# The generated crates are formatted by the generator (prettyplease): rustfmt leaves them alone.\ndisable_all_formatting = true"),
     });
     // One fixed order, whatever order the emitters ran in.
-    for (path, contents) in rust_files(pending)? {
+    for (path, contents) in rust_files_with(pending, memo)? {
         files.push(GeneratedFile {
             path: PathBuf::from(path),
             contents,

@@ -26,8 +26,17 @@ mod crates;
 ///
 /// Returns all the problems found in the spec at once when it cannot be generated.
 pub fn generate(spec: &Spec) -> Result<Vec<GeneratedFile>, Diagnostics> {
+    generate_with(spec, None)
+}
+
+/// [`generate`], with formatted files kept from earlier runs (see [`format::Memo`]): the same
+/// files, sooner when few changed.
+pub fn generate_with(
+    spec: &Spec,
+    memo: Option<&dyn format::Memo>,
+) -> Result<Vec<GeneratedFile>, Diagnostics> {
     let api = ir::build(spec)?;
-    crates::files(&api).map_err(|bug| {
+    crates::files(&api, memo).map_err(|bug| {
         let mut diags = Diagnostics::new(spec.file.clone());
         diags.push(
             Diagnostic::new("", bug)
@@ -35,4 +44,59 @@ pub fn generate(spec: &Spec) -> Result<Vec<GeneratedFile>, Diagnostics> {
         );
         diags
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+
+    use super::*;
+
+    /// A memo in memory that counts the files it gave back.
+    #[derive(Default)]
+    struct Kept {
+        files: Mutex<HashMap<String, String>>,
+        hits: Mutex<usize>,
+    }
+
+    impl format::Memo for Kept {
+        fn get(&self, tokens: &str) -> Option<String> {
+            let found = self.files.lock().unwrap().get(tokens).cloned();
+            *self.hits.lock().unwrap() += usize::from(found.is_some());
+            found
+        }
+        fn put(&self, tokens: &str, formatted: &str) {
+            self.files
+                .lock()
+                .unwrap()
+                .insert(tokens.to_owned(), formatted.to_owned());
+        }
+    }
+
+    #[test]
+    fn a_memo_changes_no_byte_of_the_output() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/fixtures/valid/25_events.yaml"
+        );
+        let spec = load::load_path(std::path::Path::new(path), "25_events.yaml").unwrap();
+        let plain = generate(&spec).unwrap();
+        let kept = Kept::default();
+        let first = generate_with(&spec, Some(&kept)).unwrap();
+        assert_eq!(*kept.hits.lock().unwrap(), 0);
+        let second = generate_with(&spec, Some(&kept)).unwrap();
+        let rust_files = plain
+            .iter()
+            .filter(|file| file.path.extension().is_some_and(|ext| ext == "rs"))
+            .count();
+        assert_eq!(*kept.hits.lock().unwrap(), rust_files);
+        for run in [&first, &second] {
+            assert_eq!(run.len(), plain.len());
+            for (a, b) in run.iter().zip(&plain) {
+                assert_eq!(a.path, b.path);
+                assert_eq!(a.contents, b.contents, "{}", a.path.display());
+            }
+        }
+    }
 }

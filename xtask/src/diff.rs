@@ -212,7 +212,7 @@ fn bump(root: &Path, spec: &Path, report: &Report) -> ExitCode {
     // The workspace manifest now names the new version, which cargo cannot resolve until the
     // generated manifests say it too: regenerate here, as `cargo xtask regen` could not build.
     if spec == root.join(crate::SPEC) {
-        let Some(files) = crate::generate(spec, crate::SPEC) else {
+        let Some(files) = crate::generate(spec, crate::SPEC, None) else {
             return ExitCode::FAILURE;
         };
         if let Err(err) = crisp_codegen::write::write(&root.join(crate::GENERATED), &files) {

@@ -13,6 +13,7 @@ use crisp_codegen::write::{self, GeneratedFile};
 mod coverage;
 mod diff;
 mod fixtures;
+mod memo;
 mod mutate;
 mod semver;
 mod upstream;
@@ -154,9 +155,14 @@ fn run(command: &Command, spec: Option<&Path>) -> ExitCode {
     if *command == Command::Coverage {
         return coverage::run(&root, &spec_path, &spec_name);
     }
-    let Some(files) = generate(&spec_path, &spec_name) else {
+    // Files whose tokens did not change since the last run are not formatted again.
+    let memo = memo::DiskMemo::for_this_binary(&root, &spec_path);
+    let Some(files) = generate(&spec_path, &spec_name, memo.as_ref()) else {
         return ExitCode::FAILURE;
     };
+    if let Some(memo) = &memo {
+        memo.prune();
+    }
     let out = root.join(GENERATED);
     match command {
         Command::Regen => regen(&out, &files),
@@ -191,9 +197,14 @@ fn is_root(dir: &Path) -> bool {
 }
 
 /// Loads the spec and generates the files, printing every diagnostic on failure.
-fn generate(spec_path: &Path, spec_name: &str) -> Option<Vec<GeneratedFile>> {
+fn generate(
+    spec_path: &Path,
+    spec_name: &str,
+    memo: Option<&memo::DiskMemo>,
+) -> Option<Vec<GeneratedFile>> {
+    let memo = memo.map(|memo| memo as &dyn crisp_codegen::format::Memo);
     let result = crisp_codegen::load::load_path(spec_path, spec_name)
-        .and_then(|spec| crisp_codegen::generate(&spec));
+        .and_then(|spec| crisp_codegen::generate_with(&spec, memo));
     match result {
         Ok(files) => Some(files),
         Err(diags) => {
