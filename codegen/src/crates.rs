@@ -54,7 +54,7 @@ pub fn files(api: &Api, memo: Option<&dyn Memo>) -> Result<Vec<GeneratedFile>, S
         quote! {
             #![cfg_attr(feature = #events_feature, doc = "")]
             #![cfg_attr(feature = #events_feature, doc = " [`Event`] holds one typed payload per web hook and real-time event of the spec, and")]
-            #![cfg_attr(feature = #events_feature, doc = " [`Delivery`] is the whole body Crisp posts to a web hook (with the `events` feature).")]
+            #![cfg_attr(feature = #events_feature, doc = " [`Delivery`] is the whole body Crisp posts to a web hook.")]
         }
     } else {
         quote!()
@@ -319,10 +319,15 @@ pub fn files(api: &Api, memo: Option<&dyn Memo>) -> Result<Vec<GeneratedFile>, S
             server_use.as_str(),
         ),
     ] {
-        let events = if api.events_declared && krate != "server" {
-            "\n\nThe `events` feature, on by default too, compiles `Event` and `Delivery` (web hook and real-time events) and the types they carry: leave it out when you use neither."
-        } else {
-            ""
+        let events = match krate {
+            _ if !api.events_declared => "",
+            "models" => {
+                "\n\nThe `events` feature, on by default too, compiles `Event` and `Delivery` (web hook and real-time events) and the types they carry: leave it out when you use neither."
+            }
+            "client" => {
+                "\n\nThe `events` feature, on by default too, compiles `models::Event` and `models::Delivery` (web hook and real-time events) and the types they carry: leave it out when you use neither."
+            }
+            _ => "",
         };
         let body = format!(
             "# {name}\n\n{description}\n\n{use_it}\n\nEach area of the API is a cargo feature; the public ones are on by default. Turn default features off and pick the areas you use to compile only those:\n\n{}{events}\n\nThe crate is generated: its repository holds the spec, the generator, a local Crisp to develop against (`crisp-sandbox`) and the whole documentation.\n",

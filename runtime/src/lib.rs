@@ -20,6 +20,9 @@
 //!   verifies deliveries, refuses replays and hands them to a handler on a task of its own.
 
 mod credentials;
+// For the generated models only.
+#[doc(hidden)]
+pub mod de;
 mod delivery;
 mod envelope;
 // For the generated `examples` modules only.
@@ -27,6 +30,9 @@ mod envelope;
 pub mod examples;
 mod json;
 mod patch;
+// For the generated models only.
+#[doc(hidden)]
+pub mod ser;
 mod tier;
 
 #[cfg(feature = "client")]

@@ -19,7 +19,7 @@
 )]
 #![cfg_attr(
     feature = "events",
-    doc = " [`Delivery`] is the whole body Crisp posts to a web hook (with the `events` feature)."
+    doc = " [`Delivery`] is the whole body Crisp posts to a web hook."
 )]
 #![warn(missing_docs)]
 pub use ::crisp_runtime::Patch;

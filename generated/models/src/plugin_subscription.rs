@@ -3,7 +3,7 @@
 
 //! Types of the `plugin.subscription` operations.
 /// Plugin to install.
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 #[cfg(feature = "plugin-subscription")]
 pub struct SubscribeWebsiteToPluginBody {
@@ -15,5 +15,50 @@ impl SubscribeWebsiteToPluginBody {
     /// Builds one from its required fields, in this order: `plugin_id`. The optional ones start left out, to be set afterwards.
     pub fn new(plugin_id: String) -> Self {
         Self { plugin_id }
+    }
+}
+#[cfg(feature = "plugin-subscription")]
+impl ::serde::Serialize for SubscribeWebsiteToPluginBody {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        let mut state = ::crisp_runtime::ser::encode_struct(
+            serializer,
+            "SubscribeWebsiteToPluginBody",
+            1,
+        );
+        state.field("plugin_id", &self.plugin_id);
+        state.end()
+    }
+}
+#[cfg(feature = "plugin-subscription")]
+impl<'de> ::serde::Deserialize<'de> for SubscribeWebsiteToPluginBody {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::crisp_runtime::de::decode_struct(deserializer)
+    }
+}
+#[cfg(feature = "plugin-subscription")]
+impl ::crisp_runtime::de::DecodeStruct for SubscribeWebsiteToPluginBody {
+    const NAME: &'static str = "SubscribeWebsiteToPluginBody";
+    const FIELDS: &'static [&'static str] = &["plugin_id"];
+    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut field0: ::std::option::Option<String> = ::std::option::Option::None;
+        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match key {
+                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "plugin_id"),
+                _ => ::crisp_runtime::de::skip(&mut map),
+            }?;
+        }
+        ::std::result::Result::Ok(Self {
+            plugin_id: ::crisp_runtime::de::required(field0, "plugin_id")?,
+        })
     }
 }

@@ -3,31 +3,128 @@
 
 //! Types of the `website.base` operations.
 /// Website to create.
-#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 #[cfg(feature = "website-base")]
 pub struct CreateWebsiteBody {
     /// Name of the new website.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Domain the website runs on.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
 }
+#[cfg(feature = "website-base")]
+impl ::serde::Serialize for CreateWebsiteBody {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        let mut state = ::crisp_runtime::ser::encode_struct(
+            serializer,
+            "CreateWebsiteBody",
+            ::crisp_runtime::ser::count(0, &[self.name.is_some(), self.domain.is_some()]),
+        );
+        state.optional("name", &self.name);
+        state.optional("domain", &self.domain);
+        state.end()
+    }
+}
+#[cfg(feature = "website-base")]
+impl<'de> ::serde::Deserialize<'de> for CreateWebsiteBody {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::crisp_runtime::de::decode_struct(deserializer)
+    }
+}
+#[cfg(feature = "website-base")]
+impl ::crisp_runtime::de::DecodeStruct for CreateWebsiteBody {
+    const NAME: &'static str = "CreateWebsiteBody";
+    const FIELDS: &'static [&'static str] = &["name", "domain"];
+    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut field0: ::std::option::Option<Option<String>> = ::std::option::Option::None;
+        let mut field1: ::std::option::Option<Option<String>> = ::std::option::Option::None;
+        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match key {
+                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "name"),
+                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "domain"),
+                _ => ::crisp_runtime::de::skip(&mut map),
+            }?;
+        }
+        ::std::result::Result::Ok(Self {
+            name: field0.unwrap_or_default(),
+            domain: field1.unwrap_or_default(),
+        })
+    }
+}
 /// Proof that the owner requested the deletion.
-#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 #[cfg(feature = "website-base")]
 pub struct DeleteWebsiteBodyVerify {
     /// Verification method, for example `password`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub method: Option<String>,
     /// Secret matching the method, such as the account password.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
 }
+#[cfg(feature = "website-base")]
+impl ::serde::Serialize for DeleteWebsiteBodyVerify {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        let mut state = ::crisp_runtime::ser::encode_struct(
+            serializer,
+            "DeleteWebsiteBodyVerify",
+            ::crisp_runtime::ser::count(
+                0,
+                &[self.method.is_some(), self.secret.is_some()],
+            ),
+        );
+        state.optional("method", &self.method);
+        state.optional("secret", &self.secret);
+        state.end()
+    }
+}
+#[cfg(feature = "website-base")]
+impl<'de> ::serde::Deserialize<'de> for DeleteWebsiteBodyVerify {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::crisp_runtime::de::decode_struct(deserializer)
+    }
+}
+#[cfg(feature = "website-base")]
+impl ::crisp_runtime::de::DecodeStruct for DeleteWebsiteBodyVerify {
+    const NAME: &'static str = "DeleteWebsiteBodyVerify";
+    const FIELDS: &'static [&'static str] = &["method", "secret"];
+    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut field0: ::std::option::Option<Option<String>> = ::std::option::Option::None;
+        let mut field1: ::std::option::Option<Option<String>> = ::std::option::Option::None;
+        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match key {
+                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "method"),
+                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "secret"),
+                _ => ::crisp_runtime::de::skip(&mut map),
+            }?;
+        }
+        ::std::result::Result::Ok(Self {
+            method: field0.unwrap_or_default(),
+            secret: field1.unwrap_or_default(),
+        })
+    }
+}
 /// Confirmation of the deletion.
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 #[cfg(feature = "website-base")]
 pub struct DeleteWebsiteBody {
@@ -39,5 +136,50 @@ impl DeleteWebsiteBody {
     /// Builds one from its required fields, in this order: `verify`. The optional ones start left out, to be set afterwards.
     pub fn new(verify: crate::DeleteWebsiteBodyVerify) -> Self {
         Self { verify }
+    }
+}
+#[cfg(feature = "website-base")]
+impl ::serde::Serialize for DeleteWebsiteBody {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        let mut state = ::crisp_runtime::ser::encode_struct(
+            serializer,
+            "DeleteWebsiteBody",
+            1,
+        );
+        state.field("verify", &self.verify);
+        state.end()
+    }
+}
+#[cfg(feature = "website-base")]
+impl<'de> ::serde::Deserialize<'de> for DeleteWebsiteBody {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::crisp_runtime::de::decode_struct(deserializer)
+    }
+}
+#[cfg(feature = "website-base")]
+impl ::crisp_runtime::de::DecodeStruct for DeleteWebsiteBody {
+    const NAME: &'static str = "DeleteWebsiteBody";
+    const FIELDS: &'static [&'static str] = &["verify"];
+    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut field0: ::std::option::Option<crate::DeleteWebsiteBodyVerify> = ::std::option::Option::None;
+        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match key {
+                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "verify"),
+                _ => ::crisp_runtime::de::skip(&mut map),
+            }?;
+        }
+        ::std::result::Result::Ok(Self {
+            verify: ::crisp_runtime::de::required(field0, "verify")?,
+        })
     }
 }

@@ -3,7 +3,7 @@
 
 //! Types of the `website.batch` operations.
 /// Conversations and the blocking state to apply.
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 #[cfg(feature = "website-batch")]
 pub struct BatchBlockConversationsBody {
@@ -17,6 +17,55 @@ impl BatchBlockConversationsBody {
     /// Builds one from its required fields, in this order: `sessions`, `blocked`. The optional ones start left out, to be set afterwards.
     pub fn new(sessions: Vec<String>, blocked: bool) -> Self {
         Self { sessions, blocked }
+    }
+}
+#[cfg(feature = "website-batch")]
+impl ::serde::Serialize for BatchBlockConversationsBody {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        let mut state = ::crisp_runtime::ser::encode_struct(
+            serializer,
+            "BatchBlockConversationsBody",
+            2,
+        );
+        state.field("sessions", &self.sessions);
+        state.field("blocked", &self.blocked);
+        state.end()
+    }
+}
+#[cfg(feature = "website-batch")]
+impl<'de> ::serde::Deserialize<'de> for BatchBlockConversationsBody {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::crisp_runtime::de::decode_struct(deserializer)
+    }
+}
+#[cfg(feature = "website-batch")]
+impl ::crisp_runtime::de::DecodeStruct for BatchBlockConversationsBody {
+    const NAME: &'static str = "BatchBlockConversationsBody";
+    const FIELDS: &'static [&'static str] = &["sessions", "blocked"];
+    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut field0: ::std::option::Option<Vec<String>> = ::std::option::Option::None;
+        let mut field1: ::std::option::Option<bool> = ::std::option::Option::None;
+        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match key {
+                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "sessions"),
+                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "blocked"),
+                _ => ::crisp_runtime::de::skip(&mut map),
+            }?;
+        }
+        ::std::result::Result::Ok(Self {
+            sessions: ::crisp_runtime::de::required(field0, "sessions")?,
+            blocked: ::crisp_runtime::de::required(field1, "blocked")?,
+        })
     }
 }
 /// Conversations or contact profiles to update, with the data to write. Tried in order: profiles, then conversations.
@@ -33,7 +82,7 @@ pub enum BatchUpdateDataBody {
     BatchConversationsData(crate::BatchConversationsData),
 }
 /// Conversations and their target inbox.
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 #[cfg(feature = "website-batch")]
 pub struct BatchInboxConversationsBody {
@@ -51,6 +100,55 @@ impl BatchInboxConversationsBody {
         Self { sessions, inbox_id }
     }
 }
+#[cfg(feature = "website-batch")]
+impl ::serde::Serialize for BatchInboxConversationsBody {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        let mut state = ::crisp_runtime::ser::encode_struct(
+            serializer,
+            "BatchInboxConversationsBody",
+            2,
+        );
+        state.field("sessions", &self.sessions);
+        state.field("inbox_id", &self.inbox_id);
+        state.end()
+    }
+}
+#[cfg(feature = "website-batch")]
+impl<'de> ::serde::Deserialize<'de> for BatchInboxConversationsBody {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::crisp_runtime::de::decode_struct(deserializer)
+    }
+}
+#[cfg(feature = "website-batch")]
+impl ::crisp_runtime::de::DecodeStruct for BatchInboxConversationsBody {
+    const NAME: &'static str = "BatchInboxConversationsBody";
+    const FIELDS: &'static [&'static str] = &["sessions", "inbox_id"];
+    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut field0: ::std::option::Option<Vec<String>> = ::std::option::Option::None;
+        let mut field1: ::std::option::Option<Option<String>> = ::std::option::Option::None;
+        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match key {
+                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "sessions"),
+                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "inbox_id"),
+                _ => ::crisp_runtime::de::skip(&mut map),
+            }?;
+        }
+        ::std::result::Result::Ok(Self {
+            sessions: ::crisp_runtime::de::required(field0, "sessions")?,
+            inbox_id: ::crisp_runtime::de::required(field1, "inbox_id")?,
+        })
+    }
+}
 /// Conversations or contact profiles to delete. Tried in order: profiles (a `people` key is present), then conversations.
 ///
 /// Decoding tries the shapes in order and keeps the first that fits.
@@ -65,7 +163,7 @@ pub enum BatchRemoveBody {
     BatchConversationsSelection(crate::BatchConversationsSelection),
 }
 /// Conversations to report and why.
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 #[cfg(feature = "website-batch")]
 pub struct BatchReportConversationsBody {
@@ -81,8 +179,57 @@ impl BatchReportConversationsBody {
         Self { sessions, flag }
     }
 }
+#[cfg(feature = "website-batch")]
+impl ::serde::Serialize for BatchReportConversationsBody {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        let mut state = ::crisp_runtime::ser::encode_struct(
+            serializer,
+            "BatchReportConversationsBody",
+            2,
+        );
+        state.field("sessions", &self.sessions);
+        state.field("flag", &self.flag);
+        state.end()
+    }
+}
+#[cfg(feature = "website-batch")]
+impl<'de> ::serde::Deserialize<'de> for BatchReportConversationsBody {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::crisp_runtime::de::decode_struct(deserializer)
+    }
+}
+#[cfg(feature = "website-batch")]
+impl ::crisp_runtime::de::DecodeStruct for BatchReportConversationsBody {
+    const NAME: &'static str = "BatchReportConversationsBody";
+    const FIELDS: &'static [&'static str] = &["sessions", "flag"];
+    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut field0: ::std::option::Option<Vec<String>> = ::std::option::Option::None;
+        let mut field1: ::std::option::Option<String> = ::std::option::Option::None;
+        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match key {
+                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "sessions"),
+                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "flag"),
+                _ => ::crisp_runtime::de::skip(&mut map),
+            }?;
+        }
+        ::std::result::Result::Ok(Self {
+            sessions: ::crisp_runtime::de::required(field0, "sessions")?,
+            flag: ::crisp_runtime::de::required(field1, "flag")?,
+        })
+    }
+}
 /// Conversations and the operator to route them to.
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 #[cfg(feature = "website-batch")]
 pub struct BatchRoutingConversationsBody {
@@ -101,6 +248,55 @@ impl BatchRoutingConversationsBody {
         assigned: Option<crate::ConversationAssigned>,
     ) -> Self {
         Self { sessions, assigned }
+    }
+}
+#[cfg(feature = "website-batch")]
+impl ::serde::Serialize for BatchRoutingConversationsBody {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        let mut state = ::crisp_runtime::ser::encode_struct(
+            serializer,
+            "BatchRoutingConversationsBody",
+            2,
+        );
+        state.field("sessions", &self.sessions);
+        state.field("assigned", &self.assigned);
+        state.end()
+    }
+}
+#[cfg(feature = "website-batch")]
+impl<'de> ::serde::Deserialize<'de> for BatchRoutingConversationsBody {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::crisp_runtime::de::decode_struct(deserializer)
+    }
+}
+#[cfg(feature = "website-batch")]
+impl ::crisp_runtime::de::DecodeStruct for BatchRoutingConversationsBody {
+    const NAME: &'static str = "BatchRoutingConversationsBody";
+    const FIELDS: &'static [&'static str] = &["sessions", "assigned"];
+    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut field0: ::std::option::Option<Vec<String>> = ::std::option::Option::None;
+        let mut field1: ::std::option::Option<Option<crate::ConversationAssigned>> = ::std::option::Option::None;
+        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match key {
+                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "sessions"),
+                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "assigned"),
+                _ => ::crisp_runtime::de::skip(&mut map),
+            }?;
+        }
+        ::std::result::Result::Ok(Self {
+            sessions: ::crisp_runtime::de::required(field0, "sessions")?,
+            assigned: ::crisp_runtime::de::required(field1, "assigned")?,
+        })
     }
 }
 /// Conversations or contact profiles to update, with the segments to set. Tried in order: profiles, then conversations.

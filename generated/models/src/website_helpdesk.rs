@@ -3,7 +3,7 @@
 
 //! Types of the `website.helpdesk` operations.
 /// Help center to create.
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 #[cfg(feature = "website-helpdesk")]
 pub struct InitializeHelpdeskBody {
@@ -19,8 +19,57 @@ impl InitializeHelpdeskBody {
         Self { name, domain_basic }
     }
 }
+#[cfg(feature = "website-helpdesk")]
+impl ::serde::Serialize for InitializeHelpdeskBody {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        let mut state = ::crisp_runtime::ser::encode_struct(
+            serializer,
+            "InitializeHelpdeskBody",
+            2,
+        );
+        state.field("name", &self.name);
+        state.field("domain_basic", &self.domain_basic);
+        state.end()
+    }
+}
+#[cfg(feature = "website-helpdesk")]
+impl<'de> ::serde::Deserialize<'de> for InitializeHelpdeskBody {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::crisp_runtime::de::decode_struct(deserializer)
+    }
+}
+#[cfg(feature = "website-helpdesk")]
+impl ::crisp_runtime::de::DecodeStruct for InitializeHelpdeskBody {
+    const NAME: &'static str = "InitializeHelpdeskBody";
+    const FIELDS: &'static [&'static str] = &["name", "domain_basic"];
+    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut field0: ::std::option::Option<String> = ::std::option::Option::None;
+        let mut field1: ::std::option::Option<String> = ::std::option::Option::None;
+        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match key {
+                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "name"),
+                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "domain_basic"),
+                _ => ::crisp_runtime::de::skip(&mut map),
+            }?;
+        }
+        ::std::result::Result::Ok(Self {
+            name: ::crisp_runtime::de::required(field0, "name")?,
+            domain_basic: ::crisp_runtime::de::required(field1, "domain_basic")?,
+        })
+    }
+}
 /// Proof that the owner requested the deletion.
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 #[cfg(feature = "website-helpdesk")]
 pub struct DeleteHelpdeskBodyVerify {
@@ -36,8 +85,57 @@ impl DeleteHelpdeskBodyVerify {
         Self { method, secret }
     }
 }
+#[cfg(feature = "website-helpdesk")]
+impl ::serde::Serialize for DeleteHelpdeskBodyVerify {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        let mut state = ::crisp_runtime::ser::encode_struct(
+            serializer,
+            "DeleteHelpdeskBodyVerify",
+            2,
+        );
+        state.field("method", &self.method);
+        state.field("secret", &self.secret);
+        state.end()
+    }
+}
+#[cfg(feature = "website-helpdesk")]
+impl<'de> ::serde::Deserialize<'de> for DeleteHelpdeskBodyVerify {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::crisp_runtime::de::decode_struct(deserializer)
+    }
+}
+#[cfg(feature = "website-helpdesk")]
+impl ::crisp_runtime::de::DecodeStruct for DeleteHelpdeskBodyVerify {
+    const NAME: &'static str = "DeleteHelpdeskBodyVerify";
+    const FIELDS: &'static [&'static str] = &["method", "secret"];
+    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut field0: ::std::option::Option<String> = ::std::option::Option::None;
+        let mut field1: ::std::option::Option<String> = ::std::option::Option::None;
+        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match key {
+                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "method"),
+                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "secret"),
+                _ => ::crisp_runtime::de::skip(&mut map),
+            }?;
+        }
+        ::std::result::Result::Ok(Self {
+            method: ::crisp_runtime::de::required(field0, "method")?,
+            secret: ::crisp_runtime::de::required(field1, "secret")?,
+        })
+    }
+}
 /// Confirmation of the deletion.
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 #[cfg(feature = "website-helpdesk")]
 pub struct DeleteHelpdeskBody {
@@ -51,53 +149,304 @@ impl DeleteHelpdeskBody {
         Self { verify }
     }
 }
+#[cfg(feature = "website-helpdesk")]
+impl ::serde::Serialize for DeleteHelpdeskBody {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        let mut state = ::crisp_runtime::ser::encode_struct(
+            serializer,
+            "DeleteHelpdeskBody",
+            1,
+        );
+        state.field("verify", &self.verify);
+        state.end()
+    }
+}
+#[cfg(feature = "website-helpdesk")]
+impl<'de> ::serde::Deserialize<'de> for DeleteHelpdeskBody {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::crisp_runtime::de::decode_struct(deserializer)
+    }
+}
+#[cfg(feature = "website-helpdesk")]
+impl ::crisp_runtime::de::DecodeStruct for DeleteHelpdeskBody {
+    const NAME: &'static str = "DeleteHelpdeskBody";
+    const FIELDS: &'static [&'static str] = &["verify"];
+    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut field0: ::std::option::Option<crate::DeleteHelpdeskBodyVerify> = ::std::option::Option::None;
+        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match key {
+                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "verify"),
+                _ => ::crisp_runtime::de::skip(&mut map),
+            }?;
+        }
+        ::std::result::Result::Ok(Self {
+            verify: ::crisp_runtime::de::required(field0, "verify")?,
+        })
+    }
+}
 /// Domains to switch to; send either or both.
-#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 #[cfg(feature = "website-helpdesk")]
 pub struct RequestHelpdeskDomainChangeBody {
     /// New sub-domain under the Crisp help center domain.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub basic: Option<String>,
     /// New custom domain.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom: Option<String>,
 }
+#[cfg(feature = "website-helpdesk")]
+impl ::serde::Serialize for RequestHelpdeskDomainChangeBody {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        let mut state = ::crisp_runtime::ser::encode_struct(
+            serializer,
+            "RequestHelpdeskDomainChangeBody",
+            ::crisp_runtime::ser::count(
+                0,
+                &[self.basic.is_some(), self.custom.is_some()],
+            ),
+        );
+        state.optional("basic", &self.basic);
+        state.optional("custom", &self.custom);
+        state.end()
+    }
+}
+#[cfg(feature = "website-helpdesk")]
+impl<'de> ::serde::Deserialize<'de> for RequestHelpdeskDomainChangeBody {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::crisp_runtime::de::decode_struct(deserializer)
+    }
+}
+#[cfg(feature = "website-helpdesk")]
+impl ::crisp_runtime::de::DecodeStruct for RequestHelpdeskDomainChangeBody {
+    const NAME: &'static str = "RequestHelpdeskDomainChangeBody";
+    const FIELDS: &'static [&'static str] = &["basic", "custom"];
+    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut field0: ::std::option::Option<Option<String>> = ::std::option::Option::None;
+        let mut field1: ::std::option::Option<Option<String>> = ::std::option::Option::None;
+        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match key {
+                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "basic"),
+                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "custom"),
+                _ => ::crisp_runtime::de::skip(&mut map),
+            }?;
+        }
+        ::std::result::Result::Ok(Self {
+            basic: field0.unwrap_or_default(),
+            custom: field1.unwrap_or_default(),
+        })
+    }
+}
 /// Optional parameters of `GenerateHelpdeskDomainSetupFlow`.
-#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 #[cfg(feature = "website-helpdesk")]
 pub struct GenerateHelpdeskDomainSetupFlowOptions {
     /// Custom domain to prepare the setup for; the current custom domain when left out.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom: Option<String>,
 }
+#[cfg(feature = "website-helpdesk")]
+impl ::serde::Serialize for GenerateHelpdeskDomainSetupFlowOptions {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        let mut state = ::crisp_runtime::ser::encode_struct(
+            serializer,
+            "GenerateHelpdeskDomainSetupFlowOptions",
+            ::crisp_runtime::ser::count(0, &[self.custom.is_some()]),
+        );
+        state.optional("custom", &self.custom);
+        state.end()
+    }
+}
+#[cfg(feature = "website-helpdesk")]
+impl<'de> ::serde::Deserialize<'de> for GenerateHelpdeskDomainSetupFlowOptions {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::crisp_runtime::de::decode_struct(deserializer)
+    }
+}
+#[cfg(feature = "website-helpdesk")]
+impl ::crisp_runtime::de::DecodeStruct for GenerateHelpdeskDomainSetupFlowOptions {
+    const NAME: &'static str = "GenerateHelpdeskDomainSetupFlowOptions";
+    const FIELDS: &'static [&'static str] = &["custom"];
+    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut field0: ::std::option::Option<Option<String>> = ::std::option::Option::None;
+        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match key {
+                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "custom"),
+                _ => ::crisp_runtime::de::skip(&mut map),
+            }?;
+        }
+        ::std::result::Result::Ok(Self {
+            custom: field0.unwrap_or_default(),
+        })
+    }
+}
 /// Optional parameters of `ListHelpdeskLocaleFeedbacks`.
-#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 #[cfg(feature = "website-helpdesk")]
 pub struct ListHelpdeskLocaleFeedbacksOptions {
     /// Only count items from this date on (ISO 8601).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filter_date_start: Option<String>,
     /// Only count items up to this date (ISO 8601).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filter_date_end: Option<String>,
 }
+#[cfg(feature = "website-helpdesk")]
+impl ::serde::Serialize for ListHelpdeskLocaleFeedbacksOptions {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        let mut state = ::crisp_runtime::ser::encode_struct(
+            serializer,
+            "ListHelpdeskLocaleFeedbacksOptions",
+            ::crisp_runtime::ser::count(
+                0,
+                &[self.filter_date_start.is_some(), self.filter_date_end.is_some()],
+            ),
+        );
+        state.optional("filter_date_start", &self.filter_date_start);
+        state.optional("filter_date_end", &self.filter_date_end);
+        state.end()
+    }
+}
+#[cfg(feature = "website-helpdesk")]
+impl<'de> ::serde::Deserialize<'de> for ListHelpdeskLocaleFeedbacksOptions {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::crisp_runtime::de::decode_struct(deserializer)
+    }
+}
+#[cfg(feature = "website-helpdesk")]
+impl ::crisp_runtime::de::DecodeStruct for ListHelpdeskLocaleFeedbacksOptions {
+    const NAME: &'static str = "ListHelpdeskLocaleFeedbacksOptions";
+    const FIELDS: &'static [&'static str] = &["filter_date_start", "filter_date_end"];
+    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut field0: ::std::option::Option<Option<String>> = ::std::option::Option::None;
+        let mut field1: ::std::option::Option<Option<String>> = ::std::option::Option::None;
+        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match key {
+                0 => {
+                    ::crisp_runtime::de::field(
+                        &mut map,
+                        &mut field0,
+                        "filter_date_start",
+                    )
+                }
+                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "filter_date_end"),
+                _ => ::crisp_runtime::de::skip(&mut map),
+            }?;
+        }
+        ::std::result::Result::Ok(Self {
+            filter_date_start: field0.unwrap_or_default(),
+            filter_date_end: field1.unwrap_or_default(),
+        })
+    }
+}
 /// Optional parameters of `MapHelpdeskLocaleFeedbackRatings`.
-#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 #[cfg(feature = "website-helpdesk")]
 pub struct MapHelpdeskLocaleFeedbackRatingsOptions {
     /// Only count items from this date on (ISO 8601).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filter_date_start: Option<String>,
     /// Only count items up to this date (ISO 8601).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filter_date_end: Option<String>,
 }
+#[cfg(feature = "website-helpdesk")]
+impl ::serde::Serialize for MapHelpdeskLocaleFeedbackRatingsOptions {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        let mut state = ::crisp_runtime::ser::encode_struct(
+            serializer,
+            "MapHelpdeskLocaleFeedbackRatingsOptions",
+            ::crisp_runtime::ser::count(
+                0,
+                &[self.filter_date_start.is_some(), self.filter_date_end.is_some()],
+            ),
+        );
+        state.optional("filter_date_start", &self.filter_date_start);
+        state.optional("filter_date_end", &self.filter_date_end);
+        state.end()
+    }
+}
+#[cfg(feature = "website-helpdesk")]
+impl<'de> ::serde::Deserialize<'de> for MapHelpdeskLocaleFeedbackRatingsOptions {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::crisp_runtime::de::decode_struct(deserializer)
+    }
+}
+#[cfg(feature = "website-helpdesk")]
+impl ::crisp_runtime::de::DecodeStruct for MapHelpdeskLocaleFeedbackRatingsOptions {
+    const NAME: &'static str = "MapHelpdeskLocaleFeedbackRatingsOptions";
+    const FIELDS: &'static [&'static str] = &["filter_date_start", "filter_date_end"];
+    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut field0: ::std::option::Option<Option<String>> = ::std::option::Option::None;
+        let mut field1: ::std::option::Option<Option<String>> = ::std::option::Option::None;
+        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match key {
+                0 => {
+                    ::crisp_runtime::de::field(
+                        &mut map,
+                        &mut field0,
+                        "filter_date_start",
+                    )
+                }
+                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "filter_date_end"),
+                _ => ::crisp_runtime::de::skip(&mut map),
+            }?;
+        }
+        ::std::result::Result::Ok(Self {
+            filter_date_start: field0.unwrap_or_default(),
+            filter_date_end: field1.unwrap_or_default(),
+        })
+    }
+}
 /// How to cancel the change.
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 #[cfg(feature = "website-helpdesk")]
 pub struct CancelHelpdeskHistoryChangeBody {
@@ -111,23 +460,131 @@ impl CancelHelpdeskHistoryChangeBody {
         Self { action }
     }
 }
+#[cfg(feature = "website-helpdesk")]
+impl ::serde::Serialize for CancelHelpdeskHistoryChangeBody {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        let mut state = ::crisp_runtime::ser::encode_struct(
+            serializer,
+            "CancelHelpdeskHistoryChangeBody",
+            1,
+        );
+        state.field("action", &self.action);
+        state.end()
+    }
+}
+#[cfg(feature = "website-helpdesk")]
+impl<'de> ::serde::Deserialize<'de> for CancelHelpdeskHistoryChangeBody {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::crisp_runtime::de::decode_struct(deserializer)
+    }
+}
+#[cfg(feature = "website-helpdesk")]
+impl ::crisp_runtime::de::DecodeStruct for CancelHelpdeskHistoryChangeBody {
+    const NAME: &'static str = "CancelHelpdeskHistoryChangeBody";
+    const FIELDS: &'static [&'static str] = &["action"];
+    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut field0: ::std::option::Option<String> = ::std::option::Option::None;
+        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match key {
+                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "action"),
+                _ => ::crisp_runtime::de::skip(&mut map),
+            }?;
+        }
+        ::std::result::Result::Ok(Self {
+            action: ::crisp_runtime::de::required(field0, "action")?,
+        })
+    }
+}
 /// Optional parameters of `ListHelpdeskHistoryChanges`.
-#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 #[cfg(feature = "website-helpdesk")]
 pub struct ListHelpdeskHistoryChangesOptions {
     /// Only return changes made in this locale.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filter_locale: Option<String>,
     /// Only return changes of this type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filter_type: Option<String>,
     /// Only return changes that touched this tree path.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filter_tree_path: Option<String>,
 }
+#[cfg(feature = "website-helpdesk")]
+impl ::serde::Serialize for ListHelpdeskHistoryChangesOptions {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        let mut state = ::crisp_runtime::ser::encode_struct(
+            serializer,
+            "ListHelpdeskHistoryChangesOptions",
+            ::crisp_runtime::ser::count(
+                0,
+                &[
+                    self.filter_locale.is_some(),
+                    self.filter_type.is_some(),
+                    self.filter_tree_path.is_some(),
+                ],
+            ),
+        );
+        state.optional("filter_locale", &self.filter_locale);
+        state.optional("filter_type", &self.filter_type);
+        state.optional("filter_tree_path", &self.filter_tree_path);
+        state.end()
+    }
+}
+#[cfg(feature = "website-helpdesk")]
+impl<'de> ::serde::Deserialize<'de> for ListHelpdeskHistoryChangesOptions {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::crisp_runtime::de::decode_struct(deserializer)
+    }
+}
+#[cfg(feature = "website-helpdesk")]
+impl ::crisp_runtime::de::DecodeStruct for ListHelpdeskHistoryChangesOptions {
+    const NAME: &'static str = "ListHelpdeskHistoryChangesOptions";
+    const FIELDS: &'static [&'static str] = &[
+        "filter_locale",
+        "filter_type",
+        "filter_tree_path",
+    ];
+    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut field0: ::std::option::Option<Option<String>> = ::std::option::Option::None;
+        let mut field1: ::std::option::Option<Option<String>> = ::std::option::Option::None;
+        let mut field2: ::std::option::Option<Option<String>> = ::std::option::Option::None;
+        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match key {
+                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "filter_locale"),
+                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "filter_type"),
+                2 => {
+                    ::crisp_runtime::de::field(&mut map, &mut field2, "filter_tree_path")
+                }
+                _ => ::crisp_runtime::de::skip(&mut map),
+            }?;
+        }
+        ::std::result::Result::Ok(Self {
+            filter_locale: field0.unwrap_or_default(),
+            filter_type: field1.unwrap_or_default(),
+            filter_tree_path: field2.unwrap_or_default(),
+        })
+    }
+}
 /// Locale to add.
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 #[cfg(feature = "website-helpdesk")]
 pub struct AddHelpdeskLocaleBody {
@@ -141,8 +598,53 @@ impl AddHelpdeskLocaleBody {
         Self { locale }
     }
 }
+#[cfg(feature = "website-helpdesk")]
+impl ::serde::Serialize for AddHelpdeskLocaleBody {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        let mut state = ::crisp_runtime::ser::encode_struct(
+            serializer,
+            "AddHelpdeskLocaleBody",
+            1,
+        );
+        state.field("locale", &self.locale);
+        state.end()
+    }
+}
+#[cfg(feature = "website-helpdesk")]
+impl<'de> ::serde::Deserialize<'de> for AddHelpdeskLocaleBody {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::crisp_runtime::de::decode_struct(deserializer)
+    }
+}
+#[cfg(feature = "website-helpdesk")]
+impl ::crisp_runtime::de::DecodeStruct for AddHelpdeskLocaleBody {
+    const NAME: &'static str = "AddHelpdeskLocaleBody";
+    const FIELDS: &'static [&'static str] = &["locale"];
+    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut field0: ::std::option::Option<String> = ::std::option::Option::None;
+        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match key {
+                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "locale"),
+                _ => ::crisp_runtime::de::skip(&mut map),
+            }?;
+        }
+        ::std::result::Result::Ok(Self {
+            locale: ::crisp_runtime::de::required(field0, "locale")?,
+        })
+    }
+}
 /// Redirection to create.
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 #[cfg(feature = "website-helpdesk")]
 pub struct AddHelpdeskRedirectionBody {
@@ -158,8 +660,57 @@ impl AddHelpdeskRedirectionBody {
         Self { path, target }
     }
 }
+#[cfg(feature = "website-helpdesk")]
+impl ::serde::Serialize for AddHelpdeskRedirectionBody {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        let mut state = ::crisp_runtime::ser::encode_struct(
+            serializer,
+            "AddHelpdeskRedirectionBody",
+            2,
+        );
+        state.field("path", &self.path);
+        state.field("target", &self.target);
+        state.end()
+    }
+}
+#[cfg(feature = "website-helpdesk")]
+impl<'de> ::serde::Deserialize<'de> for AddHelpdeskRedirectionBody {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::crisp_runtime::de::decode_struct(deserializer)
+    }
+}
+#[cfg(feature = "website-helpdesk")]
+impl ::crisp_runtime::de::DecodeStruct for AddHelpdeskRedirectionBody {
+    const NAME: &'static str = "AddHelpdeskRedirectionBody";
+    const FIELDS: &'static [&'static str] = &["path", "target"];
+    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut field0: ::std::option::Option<String> = ::std::option::Option::None;
+        let mut field1: ::std::option::Option<String> = ::std::option::Option::None;
+        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match key {
+                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "path"),
+                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "target"),
+                _ => ::crisp_runtime::de::skip(&mut map),
+            }?;
+        }
+        ::std::result::Result::Ok(Self {
+            path: ::crisp_runtime::de::required(field0, "path")?,
+            target: ::crisp_runtime::de::required(field1, "target")?,
+        })
+    }
+}
 /// New body of the page.
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 #[cfg(feature = "website-helpdesk")]
 pub struct SaveHelpdeskTreeContentBody {
@@ -173,26 +724,143 @@ impl SaveHelpdeskTreeContentBody {
         Self { content }
     }
 }
+#[cfg(feature = "website-helpdesk")]
+impl ::serde::Serialize for SaveHelpdeskTreeContentBody {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        let mut state = ::crisp_runtime::ser::encode_struct(
+            serializer,
+            "SaveHelpdeskTreeContentBody",
+            1,
+        );
+        state.field("content", &self.content);
+        state.end()
+    }
+}
+#[cfg(feature = "website-helpdesk")]
+impl<'de> ::serde::Deserialize<'de> for SaveHelpdeskTreeContentBody {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::crisp_runtime::de::decode_struct(deserializer)
+    }
+}
+#[cfg(feature = "website-helpdesk")]
+impl ::crisp_runtime::de::DecodeStruct for SaveHelpdeskTreeContentBody {
+    const NAME: &'static str = "SaveHelpdeskTreeContentBody";
+    const FIELDS: &'static [&'static str] = &["content"];
+    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut field0: ::std::option::Option<String> = ::std::option::Option::None;
+        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match key {
+                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "content"),
+                _ => ::crisp_runtime::de::skip(&mut map),
+            }?;
+        }
+        ::std::result::Result::Ok(Self {
+            content: ::crisp_runtime::de::required(field0, "content")?,
+        })
+    }
+}
 /// Optional parameters of `ListHelpdeskTree`.
-#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 #[cfg(feature = "website-helpdesk")]
 pub struct ListHelpdeskTreeOptions {
     /// Only list the entries under this tree path.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_path: Option<String>,
     /// Only list the entries whose title contains this text.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub search_title: Option<String>,
     /// Only count items from this date on (ISO 8601).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filter_date_start: Option<String>,
     /// Only count items up to this date (ISO 8601).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filter_date_end: Option<String>,
 }
+#[cfg(feature = "website-helpdesk")]
+impl ::serde::Serialize for ListHelpdeskTreeOptions {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        let mut state = ::crisp_runtime::ser::encode_struct(
+            serializer,
+            "ListHelpdeskTreeOptions",
+            ::crisp_runtime::ser::count(
+                0,
+                &[
+                    self.sub_path.is_some(),
+                    self.search_title.is_some(),
+                    self.filter_date_start.is_some(),
+                    self.filter_date_end.is_some(),
+                ],
+            ),
+        );
+        state.optional("sub_path", &self.sub_path);
+        state.optional("search_title", &self.search_title);
+        state.optional("filter_date_start", &self.filter_date_start);
+        state.optional("filter_date_end", &self.filter_date_end);
+        state.end()
+    }
+}
+#[cfg(feature = "website-helpdesk")]
+impl<'de> ::serde::Deserialize<'de> for ListHelpdeskTreeOptions {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::crisp_runtime::de::decode_struct(deserializer)
+    }
+}
+#[cfg(feature = "website-helpdesk")]
+impl ::crisp_runtime::de::DecodeStruct for ListHelpdeskTreeOptions {
+    const NAME: &'static str = "ListHelpdeskTreeOptions";
+    const FIELDS: &'static [&'static str] = &[
+        "sub_path",
+        "search_title",
+        "filter_date_start",
+        "filter_date_end",
+    ];
+    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut field0: ::std::option::Option<Option<String>> = ::std::option::Option::None;
+        let mut field1: ::std::option::Option<Option<String>> = ::std::option::Option::None;
+        let mut field2: ::std::option::Option<Option<String>> = ::std::option::Option::None;
+        let mut field3: ::std::option::Option<Option<String>> = ::std::option::Option::None;
+        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match key {
+                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "sub_path"),
+                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "search_title"),
+                2 => {
+                    ::crisp_runtime::de::field(
+                        &mut map,
+                        &mut field2,
+                        "filter_date_start",
+                    )
+                }
+                3 => ::crisp_runtime::de::field(&mut map, &mut field3, "filter_date_end"),
+                _ => ::crisp_runtime::de::skip(&mut map),
+            }?;
+        }
+        ::std::result::Result::Ok(Self {
+            sub_path: field0.unwrap_or_default(),
+            search_title: field1.unwrap_or_default(),
+            filter_date_start: field2.unwrap_or_default(),
+            filter_date_end: field3.unwrap_or_default(),
+        })
+    }
+}
 /// Article to create.
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 #[cfg(feature = "website-helpdesk")]
 pub struct AddNewHelpdeskLocaleArticleBody {
@@ -206,8 +874,53 @@ impl AddNewHelpdeskLocaleArticleBody {
         Self { title }
     }
 }
+#[cfg(feature = "website-helpdesk")]
+impl ::serde::Serialize for AddNewHelpdeskLocaleArticleBody {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        let mut state = ::crisp_runtime::ser::encode_struct(
+            serializer,
+            "AddNewHelpdeskLocaleArticleBody",
+            1,
+        );
+        state.field("title", &self.title);
+        state.end()
+    }
+}
+#[cfg(feature = "website-helpdesk")]
+impl<'de> ::serde::Deserialize<'de> for AddNewHelpdeskLocaleArticleBody {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::crisp_runtime::de::decode_struct(deserializer)
+    }
+}
+#[cfg(feature = "website-helpdesk")]
+impl ::crisp_runtime::de::DecodeStruct for AddNewHelpdeskLocaleArticleBody {
+    const NAME: &'static str = "AddNewHelpdeskLocaleArticleBody";
+    const FIELDS: &'static [&'static str] = &["title"];
+    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut field0: ::std::option::Option<String> = ::std::option::Option::None;
+        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match key {
+                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "title"),
+                _ => ::crisp_runtime::de::skip(&mut map),
+            }?;
+        }
+        ::std::result::Result::Ok(Self {
+            title: ::crisp_runtime::de::required(field0, "title")?,
+        })
+    }
+}
 /// Translation to link.
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 #[cfg(feature = "website-helpdesk")]
 pub struct SaveHelpdeskLocaleArticleAlternateBody {
@@ -221,15 +934,59 @@ impl SaveHelpdeskLocaleArticleAlternateBody {
         Self { article_id }
     }
 }
+#[cfg(feature = "website-helpdesk")]
+impl ::serde::Serialize for SaveHelpdeskLocaleArticleAlternateBody {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        let mut state = ::crisp_runtime::ser::encode_struct(
+            serializer,
+            "SaveHelpdeskLocaleArticleAlternateBody",
+            1,
+        );
+        state.field("article_id", &self.article_id);
+        state.end()
+    }
+}
+#[cfg(feature = "website-helpdesk")]
+impl<'de> ::serde::Deserialize<'de> for SaveHelpdeskLocaleArticleAlternateBody {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::crisp_runtime::de::decode_struct(deserializer)
+    }
+}
+#[cfg(feature = "website-helpdesk")]
+impl ::crisp_runtime::de::DecodeStruct for SaveHelpdeskLocaleArticleAlternateBody {
+    const NAME: &'static str = "SaveHelpdeskLocaleArticleAlternateBody";
+    const FIELDS: &'static [&'static str] = &["article_id"];
+    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut field0: ::std::option::Option<String> = ::std::option::Option::None;
+        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match key {
+                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "article_id"),
+                _ => ::crisp_runtime::de::skip(&mut map),
+            }?;
+        }
+        ::std::result::Result::Ok(Self {
+            article_id: ::crisp_runtime::de::required(field0, "article_id")?,
+        })
+    }
+}
 /// Category to file the article in.
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 #[cfg(feature = "website-helpdesk")]
 pub struct UpdateHelpdeskLocaleArticleCategoryBody {
     /// Identifier of the category.
     pub category_id: String,
     /// Identifier of a section of that category.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub section_id: Option<String>,
 }
 #[cfg(feature = "website-helpdesk")]
@@ -242,8 +999,57 @@ impl UpdateHelpdeskLocaleArticleCategoryBody {
         }
     }
 }
+#[cfg(feature = "website-helpdesk")]
+impl ::serde::Serialize for UpdateHelpdeskLocaleArticleCategoryBody {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        let mut state = ::crisp_runtime::ser::encode_struct(
+            serializer,
+            "UpdateHelpdeskLocaleArticleCategoryBody",
+            ::crisp_runtime::ser::count(1, &[self.section_id.is_some()]),
+        );
+        state.field("category_id", &self.category_id);
+        state.optional("section_id", &self.section_id);
+        state.end()
+    }
+}
+#[cfg(feature = "website-helpdesk")]
+impl<'de> ::serde::Deserialize<'de> for UpdateHelpdeskLocaleArticleCategoryBody {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::crisp_runtime::de::decode_struct(deserializer)
+    }
+}
+#[cfg(feature = "website-helpdesk")]
+impl ::crisp_runtime::de::DecodeStruct for UpdateHelpdeskLocaleArticleCategoryBody {
+    const NAME: &'static str = "UpdateHelpdeskLocaleArticleCategoryBody";
+    const FIELDS: &'static [&'static str] = &["category_id", "section_id"];
+    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut field0: ::std::option::Option<String> = ::std::option::Option::None;
+        let mut field1: ::std::option::Option<Option<String>> = ::std::option::Option::None;
+        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match key {
+                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "category_id"),
+                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "section_id"),
+                _ => ::crisp_runtime::de::skip(&mut map),
+            }?;
+        }
+        ::std::result::Result::Ok(Self {
+            category_id: ::crisp_runtime::de::required(field0, "category_id")?,
+            section_id: field1.unwrap_or_default(),
+        })
+    }
+}
 /// Category to create.
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 #[cfg(feature = "website-helpdesk")]
 pub struct AddHelpdeskLocaleCategoryBody {
@@ -257,8 +1063,53 @@ impl AddHelpdeskLocaleCategoryBody {
         Self { name }
     }
 }
+#[cfg(feature = "website-helpdesk")]
+impl ::serde::Serialize for AddHelpdeskLocaleCategoryBody {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        let mut state = ::crisp_runtime::ser::encode_struct(
+            serializer,
+            "AddHelpdeskLocaleCategoryBody",
+            1,
+        );
+        state.field("name", &self.name);
+        state.end()
+    }
+}
+#[cfg(feature = "website-helpdesk")]
+impl<'de> ::serde::Deserialize<'de> for AddHelpdeskLocaleCategoryBody {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::crisp_runtime::de::decode_struct(deserializer)
+    }
+}
+#[cfg(feature = "website-helpdesk")]
+impl ::crisp_runtime::de::DecodeStruct for AddHelpdeskLocaleCategoryBody {
+    const NAME: &'static str = "AddHelpdeskLocaleCategoryBody";
+    const FIELDS: &'static [&'static str] = &["name"];
+    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut field0: ::std::option::Option<String> = ::std::option::Option::None;
+        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match key {
+                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "name"),
+                _ => ::crisp_runtime::de::skip(&mut map),
+            }?;
+        }
+        ::std::result::Result::Ok(Self {
+            name: ::crisp_runtime::de::required(field0, "name")?,
+        })
+    }
+}
 /// Section to create.
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 #[cfg(feature = "website-helpdesk")]
 pub struct AddHelpdeskLocaleSectionBody {
@@ -272,27 +1123,185 @@ impl AddHelpdeskLocaleSectionBody {
         Self { name }
     }
 }
+#[cfg(feature = "website-helpdesk")]
+impl ::serde::Serialize for AddHelpdeskLocaleSectionBody {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        let mut state = ::crisp_runtime::ser::encode_struct(
+            serializer,
+            "AddHelpdeskLocaleSectionBody",
+            1,
+        );
+        state.field("name", &self.name);
+        state.end()
+    }
+}
+#[cfg(feature = "website-helpdesk")]
+impl<'de> ::serde::Deserialize<'de> for AddHelpdeskLocaleSectionBody {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::crisp_runtime::de::decode_struct(deserializer)
+    }
+}
+#[cfg(feature = "website-helpdesk")]
+impl ::crisp_runtime::de::DecodeStruct for AddHelpdeskLocaleSectionBody {
+    const NAME: &'static str = "AddHelpdeskLocaleSectionBody";
+    const FIELDS: &'static [&'static str] = &["name"];
+    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut field0: ::std::option::Option<String> = ::std::option::Option::None;
+        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match key {
+                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "name"),
+                _ => ::crisp_runtime::de::skip(&mut map),
+            }?;
+        }
+        ::std::result::Result::Ok(Self {
+            name: ::crisp_runtime::de::required(field0, "name")?,
+        })
+    }
+}
 /// Optional parameters of `ListHelpdeskLocaleFeedbacksLegacy`.
-#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 #[cfg(feature = "website-helpdesk")]
 pub struct ListHelpdeskLocaleFeedbacksLegacyOptions {
     /// Only count items from this date on (ISO 8601).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filter_date_start: Option<String>,
     /// Only count items up to this date (ISO 8601).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filter_date_end: Option<String>,
 }
+#[cfg(feature = "website-helpdesk")]
+impl ::serde::Serialize for ListHelpdeskLocaleFeedbacksLegacyOptions {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        let mut state = ::crisp_runtime::ser::encode_struct(
+            serializer,
+            "ListHelpdeskLocaleFeedbacksLegacyOptions",
+            ::crisp_runtime::ser::count(
+                0,
+                &[self.filter_date_start.is_some(), self.filter_date_end.is_some()],
+            ),
+        );
+        state.optional("filter_date_start", &self.filter_date_start);
+        state.optional("filter_date_end", &self.filter_date_end);
+        state.end()
+    }
+}
+#[cfg(feature = "website-helpdesk")]
+impl<'de> ::serde::Deserialize<'de> for ListHelpdeskLocaleFeedbacksLegacyOptions {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::crisp_runtime::de::decode_struct(deserializer)
+    }
+}
+#[cfg(feature = "website-helpdesk")]
+impl ::crisp_runtime::de::DecodeStruct for ListHelpdeskLocaleFeedbacksLegacyOptions {
+    const NAME: &'static str = "ListHelpdeskLocaleFeedbacksLegacyOptions";
+    const FIELDS: &'static [&'static str] = &["filter_date_start", "filter_date_end"];
+    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut field0: ::std::option::Option<Option<String>> = ::std::option::Option::None;
+        let mut field1: ::std::option::Option<Option<String>> = ::std::option::Option::None;
+        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match key {
+                0 => {
+                    ::crisp_runtime::de::field(
+                        &mut map,
+                        &mut field0,
+                        "filter_date_start",
+                    )
+                }
+                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "filter_date_end"),
+                _ => ::crisp_runtime::de::skip(&mut map),
+            }?;
+        }
+        ::std::result::Result::Ok(Self {
+            filter_date_start: field0.unwrap_or_default(),
+            filter_date_end: field1.unwrap_or_default(),
+        })
+    }
+}
 /// Optional parameters of `MapHelpdeskLocaleFeedbackRatingsLegacy`.
-#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 #[cfg(feature = "website-helpdesk")]
 pub struct MapHelpdeskLocaleFeedbackRatingsLegacyOptions {
     /// Only count items from this date on (ISO 8601).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filter_date_start: Option<String>,
     /// Only count items up to this date (ISO 8601).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filter_date_end: Option<String>,
+}
+#[cfg(feature = "website-helpdesk")]
+impl ::serde::Serialize for MapHelpdeskLocaleFeedbackRatingsLegacyOptions {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        let mut state = ::crisp_runtime::ser::encode_struct(
+            serializer,
+            "MapHelpdeskLocaleFeedbackRatingsLegacyOptions",
+            ::crisp_runtime::ser::count(
+                0,
+                &[self.filter_date_start.is_some(), self.filter_date_end.is_some()],
+            ),
+        );
+        state.optional("filter_date_start", &self.filter_date_start);
+        state.optional("filter_date_end", &self.filter_date_end);
+        state.end()
+    }
+}
+#[cfg(feature = "website-helpdesk")]
+impl<'de> ::serde::Deserialize<'de> for MapHelpdeskLocaleFeedbackRatingsLegacyOptions {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::crisp_runtime::de::decode_struct(deserializer)
+    }
+}
+#[cfg(feature = "website-helpdesk")]
+impl ::crisp_runtime::de::DecodeStruct
+for MapHelpdeskLocaleFeedbackRatingsLegacyOptions {
+    const NAME: &'static str = "MapHelpdeskLocaleFeedbackRatingsLegacyOptions";
+    const FIELDS: &'static [&'static str] = &["filter_date_start", "filter_date_end"];
+    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut field0: ::std::option::Option<Option<String>> = ::std::option::Option::None;
+        let mut field1: ::std::option::Option<Option<String>> = ::std::option::Option::None;
+        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match key {
+                0 => {
+                    ::crisp_runtime::de::field(
+                        &mut map,
+                        &mut field0,
+                        "filter_date_start",
+                    )
+                }
+                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "filter_date_end"),
+                _ => ::crisp_runtime::de::skip(&mut map),
+            }?;
+        }
+        ::std::result::Result::Ok(Self {
+            filter_date_start: field0.unwrap_or_default(),
+            filter_date_end: field1.unwrap_or_default(),
+        })
+    }
 }

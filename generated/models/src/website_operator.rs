@@ -3,7 +3,7 @@
 
 //! Types of the `website.operator` operations.
 /// New membership of the operator.
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 #[cfg(feature = "website-operator")]
 pub struct ChangeOperatorMembershipBody {
@@ -17,5 +17,54 @@ impl ChangeOperatorMembershipBody {
     /// Builds one from its required fields, in this order: `role`, `title`. The optional ones start left out, to be set afterwards.
     pub fn new(role: String, title: String) -> Self {
         Self { role, title }
+    }
+}
+#[cfg(feature = "website-operator")]
+impl ::serde::Serialize for ChangeOperatorMembershipBody {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        let mut state = ::crisp_runtime::ser::encode_struct(
+            serializer,
+            "ChangeOperatorMembershipBody",
+            2,
+        );
+        state.field("role", &self.role);
+        state.field("title", &self.title);
+        state.end()
+    }
+}
+#[cfg(feature = "website-operator")]
+impl<'de> ::serde::Deserialize<'de> for ChangeOperatorMembershipBody {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::crisp_runtime::de::decode_struct(deserializer)
+    }
+}
+#[cfg(feature = "website-operator")]
+impl ::crisp_runtime::de::DecodeStruct for ChangeOperatorMembershipBody {
+    const NAME: &'static str = "ChangeOperatorMembershipBody";
+    const FIELDS: &'static [&'static str] = &["role", "title"];
+    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut field0: ::std::option::Option<String> = ::std::option::Option::None;
+        let mut field1: ::std::option::Option<String> = ::std::option::Option::None;
+        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match key {
+                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "role"),
+                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "title"),
+                _ => ::crisp_runtime::de::skip(&mut map),
+            }?;
+        }
+        ::std::result::Result::Ok(Self {
+            role: ::crisp_runtime::de::required(field0, "role")?,
+            title: ::crisp_runtime::de::required(field1, "title")?,
+        })
     }
 }

@@ -3,19 +3,86 @@
 
 //! Types of the `website.people` operations.
 /// Optional parameters of `ListPeopleConversations`.
-#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 #[cfg(feature = "website-people")]
 pub struct ListPeopleConversationsOptions {
     /// Only return conversations with unread messages. Sent as 1 or 0.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filter_unread: Option<bool>,
     /// Only return resolved conversations. Sent as 1 or 0.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filter_resolved: Option<bool>,
     /// Only return conversations that are not resolved. Sent as 1 or 0.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filter_not_resolved: Option<bool>,
+}
+#[cfg(feature = "website-people")]
+impl ::serde::Serialize for ListPeopleConversationsOptions {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        let mut state = ::crisp_runtime::ser::encode_struct(
+            serializer,
+            "ListPeopleConversationsOptions",
+            ::crisp_runtime::ser::count(
+                0,
+                &[
+                    self.filter_unread.is_some(),
+                    self.filter_resolved.is_some(),
+                    self.filter_not_resolved.is_some(),
+                ],
+            ),
+        );
+        state.optional("filter_unread", &self.filter_unread);
+        state.optional("filter_resolved", &self.filter_resolved);
+        state.optional("filter_not_resolved", &self.filter_not_resolved);
+        state.end()
+    }
+}
+#[cfg(feature = "website-people")]
+impl<'de> ::serde::Deserialize<'de> for ListPeopleConversationsOptions {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::crisp_runtime::de::decode_struct(deserializer)
+    }
+}
+#[cfg(feature = "website-people")]
+impl ::crisp_runtime::de::DecodeStruct for ListPeopleConversationsOptions {
+    const NAME: &'static str = "ListPeopleConversationsOptions";
+    const FIELDS: &'static [&'static str] = &[
+        "filter_unread",
+        "filter_resolved",
+        "filter_not_resolved",
+    ];
+    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut field0: ::std::option::Option<Option<bool>> = ::std::option::Option::None;
+        let mut field1: ::std::option::Option<Option<bool>> = ::std::option::Option::None;
+        let mut field2: ::std::option::Option<Option<bool>> = ::std::option::Option::None;
+        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match key {
+                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "filter_unread"),
+                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "filter_resolved"),
+                2 => {
+                    ::crisp_runtime::de::field(
+                        &mut map,
+                        &mut field2,
+                        "filter_not_resolved",
+                    )
+                }
+                _ => ::crisp_runtime::de::skip(&mut map),
+            }?;
+        }
+        ::std::result::Result::Ok(Self {
+            filter_unread: field0.unwrap_or_default(),
+            filter_resolved: field1.unwrap_or_default(),
+            filter_not_resolved: field2.unwrap_or_default(),
+        })
+    }
 }
 /// The `ListPeopleProfilesSortOrder` type.
 ///
@@ -162,37 +229,133 @@ impl<'de> ::serde::Deserialize<'de> for ListPeopleProfilesSearchOperator {
     }
 }
 /// Optional parameters of `ListPeopleProfiles`.
-#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 #[cfg(feature = "website-people")]
 pub struct ListPeopleProfilesOptions {
     /// How many profiles to return per page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub per_page: Option<u16>,
     /// Profile field to sort on, for example `nickname`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sort_field: Option<String>,
     /// Direction of the sort.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sort_order: Option<crate::ListPeopleProfilesSortOrder>,
     /// How the conditions of `search_filter` are combined.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub search_operator: Option<crate::ListPeopleProfilesSearchOperator>,
     /// Conditions the profiles must meet, sent JSON-encoded.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub search_filter: Option<Vec<crate::PeopleSearchFilter>>,
     /// Free text to search the profiles for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub search_text: Option<String>,
     /// Only return profiles created after this date (ISO 8601).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filter_date_start: Option<String>,
     /// Only return profiles created before this date (ISO 8601).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filter_date_end: Option<String>,
 }
+#[cfg(feature = "website-people")]
+impl ::serde::Serialize for ListPeopleProfilesOptions {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        let mut state = ::crisp_runtime::ser::encode_struct(
+            serializer,
+            "ListPeopleProfilesOptions",
+            ::crisp_runtime::ser::count(
+                0,
+                &[
+                    self.per_page.is_some(),
+                    self.sort_field.is_some(),
+                    self.sort_order.is_some(),
+                    self.search_operator.is_some(),
+                    self.search_filter.is_some(),
+                    self.search_text.is_some(),
+                    self.filter_date_start.is_some(),
+                    self.filter_date_end.is_some(),
+                ],
+            ),
+        );
+        state.optional("per_page", &self.per_page);
+        state.optional("sort_field", &self.sort_field);
+        state.optional("sort_order", &self.sort_order);
+        state.optional("search_operator", &self.search_operator);
+        state.optional("search_filter", &self.search_filter);
+        state.optional("search_text", &self.search_text);
+        state.optional("filter_date_start", &self.filter_date_start);
+        state.optional("filter_date_end", &self.filter_date_end);
+        state.end()
+    }
+}
+#[cfg(feature = "website-people")]
+impl<'de> ::serde::Deserialize<'de> for ListPeopleProfilesOptions {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::crisp_runtime::de::decode_struct(deserializer)
+    }
+}
+#[cfg(feature = "website-people")]
+impl ::crisp_runtime::de::DecodeStruct for ListPeopleProfilesOptions {
+    const NAME: &'static str = "ListPeopleProfilesOptions";
+    const FIELDS: &'static [&'static str] = &[
+        "per_page",
+        "sort_field",
+        "sort_order",
+        "search_operator",
+        "search_filter",
+        "search_text",
+        "filter_date_start",
+        "filter_date_end",
+    ];
+    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut field0: ::std::option::Option<Option<u16>> = ::std::option::Option::None;
+        let mut field1: ::std::option::Option<Option<String>> = ::std::option::Option::None;
+        let mut field2: ::std::option::Option<
+            Option<crate::ListPeopleProfilesSortOrder>,
+        > = ::std::option::Option::None;
+        let mut field3: ::std::option::Option<
+            Option<crate::ListPeopleProfilesSearchOperator>,
+        > = ::std::option::Option::None;
+        let mut field4: ::std::option::Option<Option<Vec<crate::PeopleSearchFilter>>> = ::std::option::Option::None;
+        let mut field5: ::std::option::Option<Option<String>> = ::std::option::Option::None;
+        let mut field6: ::std::option::Option<Option<String>> = ::std::option::Option::None;
+        let mut field7: ::std::option::Option<Option<String>> = ::std::option::Option::None;
+        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match key {
+                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "per_page"),
+                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "sort_field"),
+                2 => ::crisp_runtime::de::field(&mut map, &mut field2, "sort_order"),
+                3 => ::crisp_runtime::de::field(&mut map, &mut field3, "search_operator"),
+                4 => ::crisp_runtime::de::field(&mut map, &mut field4, "search_filter"),
+                5 => ::crisp_runtime::de::field(&mut map, &mut field5, "search_text"),
+                6 => {
+                    ::crisp_runtime::de::field(
+                        &mut map,
+                        &mut field6,
+                        "filter_date_start",
+                    )
+                }
+                7 => ::crisp_runtime::de::field(&mut map, &mut field7, "filter_date_end"),
+                _ => ::crisp_runtime::de::skip(&mut map),
+            }?;
+        }
+        ::std::result::Result::Ok(Self {
+            per_page: field0.unwrap_or_default(),
+            sort_field: field1.unwrap_or_default(),
+            sort_order: field2.unwrap_or_default(),
+            search_operator: field3.unwrap_or_default(),
+            search_filter: field4.unwrap_or_default(),
+            search_text: field5.unwrap_or_default(),
+            filter_date_start: field6.unwrap_or_default(),
+            filter_date_end: field7.unwrap_or_default(),
+        })
+    }
+}
 /// Data key to remove from suggestions.
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 #[cfg(feature = "website-people")]
 pub struct DeleteSuggestedPeopleDataKeyBody {
@@ -206,8 +369,53 @@ impl DeleteSuggestedPeopleDataKeyBody {
         Self { key }
     }
 }
+#[cfg(feature = "website-people")]
+impl ::serde::Serialize for DeleteSuggestedPeopleDataKeyBody {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        let mut state = ::crisp_runtime::ser::encode_struct(
+            serializer,
+            "DeleteSuggestedPeopleDataKeyBody",
+            1,
+        );
+        state.field("key", &self.key);
+        state.end()
+    }
+}
+#[cfg(feature = "website-people")]
+impl<'de> ::serde::Deserialize<'de> for DeleteSuggestedPeopleDataKeyBody {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::crisp_runtime::de::decode_struct(deserializer)
+    }
+}
+#[cfg(feature = "website-people")]
+impl ::crisp_runtime::de::DecodeStruct for DeleteSuggestedPeopleDataKeyBody {
+    const NAME: &'static str = "DeleteSuggestedPeopleDataKeyBody";
+    const FIELDS: &'static [&'static str] = &["key"];
+    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut field0: ::std::option::Option<String> = ::std::option::Option::None;
+        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match key {
+                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "key"),
+                _ => ::crisp_runtime::de::skip(&mut map),
+            }?;
+        }
+        ::std::result::Result::Ok(Self {
+            key: ::crisp_runtime::de::required(field0, "key")?,
+        })
+    }
+}
 /// Event label to remove from suggestions.
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 #[cfg(feature = "website-people")]
 pub struct DeleteSuggestedPeopleEventBody {
@@ -221,8 +429,53 @@ impl DeleteSuggestedPeopleEventBody {
         Self { text }
     }
 }
+#[cfg(feature = "website-people")]
+impl ::serde::Serialize for DeleteSuggestedPeopleEventBody {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        let mut state = ::crisp_runtime::ser::encode_struct(
+            serializer,
+            "DeleteSuggestedPeopleEventBody",
+            1,
+        );
+        state.field("text", &self.text);
+        state.end()
+    }
+}
+#[cfg(feature = "website-people")]
+impl<'de> ::serde::Deserialize<'de> for DeleteSuggestedPeopleEventBody {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::crisp_runtime::de::decode_struct(deserializer)
+    }
+}
+#[cfg(feature = "website-people")]
+impl ::crisp_runtime::de::DecodeStruct for DeleteSuggestedPeopleEventBody {
+    const NAME: &'static str = "DeleteSuggestedPeopleEventBody";
+    const FIELDS: &'static [&'static str] = &["text"];
+    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut field0: ::std::option::Option<String> = ::std::option::Option::None;
+        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match key {
+                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "text"),
+                _ => ::crisp_runtime::de::skip(&mut map),
+            }?;
+        }
+        ::std::result::Result::Ok(Self {
+            text: ::crisp_runtime::de::required(field0, "text")?,
+        })
+    }
+}
 /// Segment to remove from suggestions.
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 #[cfg(feature = "website-people")]
 pub struct DeleteSuggestedPeopleSegmentBody {
@@ -234,5 +487,50 @@ impl DeleteSuggestedPeopleSegmentBody {
     /// Builds one from its required fields, in this order: `segment`. The optional ones start left out, to be set afterwards.
     pub fn new(segment: String) -> Self {
         Self { segment }
+    }
+}
+#[cfg(feature = "website-people")]
+impl ::serde::Serialize for DeleteSuggestedPeopleSegmentBody {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        let mut state = ::crisp_runtime::ser::encode_struct(
+            serializer,
+            "DeleteSuggestedPeopleSegmentBody",
+            1,
+        );
+        state.field("segment", &self.segment);
+        state.end()
+    }
+}
+#[cfg(feature = "website-people")]
+impl<'de> ::serde::Deserialize<'de> for DeleteSuggestedPeopleSegmentBody {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::crisp_runtime::de::decode_struct(deserializer)
+    }
+}
+#[cfg(feature = "website-people")]
+impl ::crisp_runtime::de::DecodeStruct for DeleteSuggestedPeopleSegmentBody {
+    const NAME: &'static str = "DeleteSuggestedPeopleSegmentBody";
+    const FIELDS: &'static [&'static str] = &["segment"];
+    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut field0: ::std::option::Option<String> = ::std::option::Option::None;
+        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match key {
+                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "segment"),
+                _ => ::crisp_runtime::de::skip(&mut map),
+            }?;
+        }
+        ::std::result::Result::Ok(Self {
+            segment: ::crisp_runtime::de::required(field0, "segment")?,
+        })
     }
 }

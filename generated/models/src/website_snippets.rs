@@ -3,14 +3,13 @@
 
 //! Types of the `website.snippets` operations.
 /// Answer snippet to create.
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 #[cfg(feature = "internal")]
 pub struct AddANewAnswerSnippetBody {
     /// Title of the answer.
     pub title: String,
     /// Language of the answer, as an ISO 639-1 code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locale: Option<String>,
 }
 #[cfg(feature = "internal")]
@@ -23,29 +22,149 @@ impl AddANewAnswerSnippetBody {
         }
     }
 }
+#[cfg(feature = "internal")]
+impl ::serde::Serialize for AddANewAnswerSnippetBody {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        let mut state = ::crisp_runtime::ser::encode_struct(
+            serializer,
+            "AddANewAnswerSnippetBody",
+            ::crisp_runtime::ser::count(1, &[self.locale.is_some()]),
+        );
+        state.field("title", &self.title);
+        state.optional("locale", &self.locale);
+        state.end()
+    }
+}
+#[cfg(feature = "internal")]
+impl<'de> ::serde::Deserialize<'de> for AddANewAnswerSnippetBody {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::crisp_runtime::de::decode_struct(deserializer)
+    }
+}
+#[cfg(feature = "internal")]
+impl ::crisp_runtime::de::DecodeStruct for AddANewAnswerSnippetBody {
+    const NAME: &'static str = "AddANewAnswerSnippetBody";
+    const FIELDS: &'static [&'static str] = &["title", "locale"];
+    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut field0: ::std::option::Option<String> = ::std::option::Option::None;
+        let mut field1: ::std::option::Option<Option<String>> = ::std::option::Option::None;
+        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match key {
+                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "title"),
+                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "locale"),
+                _ => ::crisp_runtime::de::skip(&mut map),
+            }?;
+        }
+        ::std::result::Result::Ok(Self {
+            title: ::crisp_runtime::de::required(field0, "title")?,
+            locale: field1.unwrap_or_default(),
+        })
+    }
+}
 /// Fields of the answer snippet to change.
-#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 #[cfg(feature = "internal")]
 pub struct UpdateAnswerSnippetBody {
     /// New title of the answer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// New text of the answer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content: Option<String>,
     /// Language of the answer, as an ISO 639-1 code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locale: Option<String>,
     /// Group to file the answer under; an empty string removes it from its group.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
     /// Whether the answer snippet is switched off.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disabled: Option<bool>,
 }
+#[cfg(feature = "internal")]
+impl ::serde::Serialize for UpdateAnswerSnippetBody {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        let mut state = ::crisp_runtime::ser::encode_struct(
+            serializer,
+            "UpdateAnswerSnippetBody",
+            ::crisp_runtime::ser::count(
+                0,
+                &[
+                    self.title.is_some(),
+                    self.content.is_some(),
+                    self.locale.is_some(),
+                    self.group.is_some(),
+                    self.disabled.is_some(),
+                ],
+            ),
+        );
+        state.optional("title", &self.title);
+        state.optional("content", &self.content);
+        state.optional("locale", &self.locale);
+        state.optional("group", &self.group);
+        state.optional("disabled", &self.disabled);
+        state.end()
+    }
+}
+#[cfg(feature = "internal")]
+impl<'de> ::serde::Deserialize<'de> for UpdateAnswerSnippetBody {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::crisp_runtime::de::decode_struct(deserializer)
+    }
+}
+#[cfg(feature = "internal")]
+impl ::crisp_runtime::de::DecodeStruct for UpdateAnswerSnippetBody {
+    const NAME: &'static str = "UpdateAnswerSnippetBody";
+    const FIELDS: &'static [&'static str] = &[
+        "title",
+        "content",
+        "locale",
+        "group",
+        "disabled",
+    ];
+    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut field0: ::std::option::Option<Option<String>> = ::std::option::Option::None;
+        let mut field1: ::std::option::Option<Option<String>> = ::std::option::Option::None;
+        let mut field2: ::std::option::Option<Option<String>> = ::std::option::Option::None;
+        let mut field3: ::std::option::Option<Option<String>> = ::std::option::Option::None;
+        let mut field4: ::std::option::Option<Option<bool>> = ::std::option::Option::None;
+        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match key {
+                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "title"),
+                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "content"),
+                2 => ::crisp_runtime::de::field(&mut map, &mut field2, "locale"),
+                3 => ::crisp_runtime::de::field(&mut map, &mut field3, "group"),
+                4 => ::crisp_runtime::de::field(&mut map, &mut field4, "disabled"),
+                _ => ::crisp_runtime::de::skip(&mut map),
+            }?;
+        }
+        ::std::result::Result::Ok(Self {
+            title: field0.unwrap_or_default(),
+            content: field1.unwrap_or_default(),
+            locale: field2.unwrap_or_default(),
+            group: field3.unwrap_or_default(),
+            disabled: field4.unwrap_or_default(),
+        })
+    }
+}
 /// Webpage domain to add.
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 #[cfg(feature = "internal")]
 pub struct AddANewWebpageDomainBody {
@@ -59,36 +178,174 @@ impl AddANewWebpageDomainBody {
         Self { domain }
     }
 }
+#[cfg(feature = "internal")]
+impl ::serde::Serialize for AddANewWebpageDomainBody {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        let mut state = ::crisp_runtime::ser::encode_struct(
+            serializer,
+            "AddANewWebpageDomainBody",
+            1,
+        );
+        state.field("domain", &self.domain);
+        state.end()
+    }
+}
+#[cfg(feature = "internal")]
+impl<'de> ::serde::Deserialize<'de> for AddANewWebpageDomainBody {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::crisp_runtime::de::decode_struct(deserializer)
+    }
+}
+#[cfg(feature = "internal")]
+impl ::crisp_runtime::de::DecodeStruct for AddANewWebpageDomainBody {
+    const NAME: &'static str = "AddANewWebpageDomainBody";
+    const FIELDS: &'static [&'static str] = &["domain"];
+    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut field0: ::std::option::Option<String> = ::std::option::Option::None;
+        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match key {
+                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "domain"),
+                _ => ::crisp_runtime::de::skip(&mut map),
+            }?;
+        }
+        ::std::result::Result::Ok(Self {
+            domain: ::crisp_runtime::de::required(field0, "domain")?,
+        })
+    }
+}
 /// Fields of the webpage domain to change.
-#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 #[cfg(feature = "internal")]
 pub struct UpdateWebpageDomainBody {
     /// Whether the domain and all its pages are switched off.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disabled: Option<bool>,
 }
+#[cfg(feature = "internal")]
+impl ::serde::Serialize for UpdateWebpageDomainBody {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        let mut state = ::crisp_runtime::ser::encode_struct(
+            serializer,
+            "UpdateWebpageDomainBody",
+            ::crisp_runtime::ser::count(0, &[self.disabled.is_some()]),
+        );
+        state.optional("disabled", &self.disabled);
+        state.end()
+    }
+}
+#[cfg(feature = "internal")]
+impl<'de> ::serde::Deserialize<'de> for UpdateWebpageDomainBody {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::crisp_runtime::de::decode_struct(deserializer)
+    }
+}
+#[cfg(feature = "internal")]
+impl ::crisp_runtime::de::DecodeStruct for UpdateWebpageDomainBody {
+    const NAME: &'static str = "UpdateWebpageDomainBody";
+    const FIELDS: &'static [&'static str] = &["disabled"];
+    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut field0: ::std::option::Option<Option<bool>> = ::std::option::Option::None;
+        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match key {
+                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "disabled"),
+                _ => ::crisp_runtime::de::skip(&mut map),
+            }?;
+        }
+        ::std::result::Result::Ok(Self {
+            disabled: field0.unwrap_or_default(),
+        })
+    }
+}
 /// Fields of the page to change.
-#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 #[cfg(feature = "internal")]
 pub struct UpdateWebpageDomainPageBody {
     /// Whether the page is switched off.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disabled: Option<bool>,
     /// Language of the page content, as an ISO 639-1 code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locale: Option<String>,
 }
+#[cfg(feature = "internal")]
+impl ::serde::Serialize for UpdateWebpageDomainPageBody {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        let mut state = ::crisp_runtime::ser::encode_struct(
+            serializer,
+            "UpdateWebpageDomainPageBody",
+            ::crisp_runtime::ser::count(
+                0,
+                &[self.disabled.is_some(), self.locale.is_some()],
+            ),
+        );
+        state.optional("disabled", &self.disabled);
+        state.optional("locale", &self.locale);
+        state.end()
+    }
+}
+#[cfg(feature = "internal")]
+impl<'de> ::serde::Deserialize<'de> for UpdateWebpageDomainPageBody {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::crisp_runtime::de::decode_struct(deserializer)
+    }
+}
+#[cfg(feature = "internal")]
+impl ::crisp_runtime::de::DecodeStruct for UpdateWebpageDomainPageBody {
+    const NAME: &'static str = "UpdateWebpageDomainPageBody";
+    const FIELDS: &'static [&'static str] = &["disabled", "locale"];
+    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut field0: ::std::option::Option<Option<bool>> = ::std::option::Option::None;
+        let mut field1: ::std::option::Option<Option<String>> = ::std::option::Option::None;
+        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match key {
+                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "disabled"),
+                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "locale"),
+                _ => ::crisp_runtime::de::skip(&mut map),
+            }?;
+        }
+        ::std::result::Result::Ok(Self {
+            disabled: field0.unwrap_or_default(),
+            locale: field1.unwrap_or_default(),
+        })
+    }
+}
 /// Overlay search to create.
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 #[cfg(feature = "internal")]
 pub struct AddANewOverlaySearchBody {
     /// Search query.
     pub query: String,
     /// Language of the query, as an ISO 639-1 code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locale: Option<String>,
 }
 #[cfg(feature = "internal")]
@@ -101,27 +358,125 @@ impl AddANewOverlaySearchBody {
         }
     }
 }
+#[cfg(feature = "internal")]
+impl ::serde::Serialize for AddANewOverlaySearchBody {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        let mut state = ::crisp_runtime::ser::encode_struct(
+            serializer,
+            "AddANewOverlaySearchBody",
+            ::crisp_runtime::ser::count(1, &[self.locale.is_some()]),
+        );
+        state.field("query", &self.query);
+        state.optional("locale", &self.locale);
+        state.end()
+    }
+}
+#[cfg(feature = "internal")]
+impl<'de> ::serde::Deserialize<'de> for AddANewOverlaySearchBody {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::crisp_runtime::de::decode_struct(deserializer)
+    }
+}
+#[cfg(feature = "internal")]
+impl ::crisp_runtime::de::DecodeStruct for AddANewOverlaySearchBody {
+    const NAME: &'static str = "AddANewOverlaySearchBody";
+    const FIELDS: &'static [&'static str] = &["query", "locale"];
+    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut field0: ::std::option::Option<String> = ::std::option::Option::None;
+        let mut field1: ::std::option::Option<Option<String>> = ::std::option::Option::None;
+        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match key {
+                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "query"),
+                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "locale"),
+                _ => ::crisp_runtime::de::skip(&mut map),
+            }?;
+        }
+        ::std::result::Result::Ok(Self {
+            query: ::crisp_runtime::de::required(field0, "query")?,
+            locale: field1.unwrap_or_default(),
+        })
+    }
+}
 /// Fields of the overlay search to change.
-#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 #[cfg(feature = "internal")]
 pub struct UpdateOverlaySearchBody {
     /// New search query.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query: Option<String>,
     /// Language of the query, as an ISO 639-1 code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locale: Option<String>,
 }
+#[cfg(feature = "internal")]
+impl ::serde::Serialize for UpdateOverlaySearchBody {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        let mut state = ::crisp_runtime::ser::encode_struct(
+            serializer,
+            "UpdateOverlaySearchBody",
+            ::crisp_runtime::ser::count(
+                0,
+                &[self.query.is_some(), self.locale.is_some()],
+            ),
+        );
+        state.optional("query", &self.query);
+        state.optional("locale", &self.locale);
+        state.end()
+    }
+}
+#[cfg(feature = "internal")]
+impl<'de> ::serde::Deserialize<'de> for UpdateOverlaySearchBody {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::crisp_runtime::de::decode_struct(deserializer)
+    }
+}
+#[cfg(feature = "internal")]
+impl ::crisp_runtime::de::DecodeStruct for UpdateOverlaySearchBody {
+    const NAME: &'static str = "UpdateOverlaySearchBody";
+    const FIELDS: &'static [&'static str] = &["query", "locale"];
+    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut field0: ::std::option::Option<Option<String>> = ::std::option::Option::None;
+        let mut field1: ::std::option::Option<Option<String>> = ::std::option::Option::None;
+        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match key {
+                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "query"),
+                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "locale"),
+                _ => ::crisp_runtime::de::skip(&mut map),
+            }?;
+        }
+        ::std::result::Result::Ok(Self {
+            query: field0.unwrap_or_default(),
+            locale: field1.unwrap_or_default(),
+        })
+    }
+}
 /// Overlay category to create.
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 #[cfg(feature = "internal")]
 pub struct AddANewOverlayCategoryBody {
     /// Name of the category.
     pub name: String,
     /// Language of the category, as an ISO 639-1 code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locale: Option<String>,
 }
 #[cfg(feature = "internal")]
@@ -134,18 +489,122 @@ impl AddANewOverlayCategoryBody {
         }
     }
 }
+#[cfg(feature = "internal")]
+impl ::serde::Serialize for AddANewOverlayCategoryBody {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        let mut state = ::crisp_runtime::ser::encode_struct(
+            serializer,
+            "AddANewOverlayCategoryBody",
+            ::crisp_runtime::ser::count(1, &[self.locale.is_some()]),
+        );
+        state.field("name", &self.name);
+        state.optional("locale", &self.locale);
+        state.end()
+    }
+}
+#[cfg(feature = "internal")]
+impl<'de> ::serde::Deserialize<'de> for AddANewOverlayCategoryBody {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::crisp_runtime::de::decode_struct(deserializer)
+    }
+}
+#[cfg(feature = "internal")]
+impl ::crisp_runtime::de::DecodeStruct for AddANewOverlayCategoryBody {
+    const NAME: &'static str = "AddANewOverlayCategoryBody";
+    const FIELDS: &'static [&'static str] = &["name", "locale"];
+    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut field0: ::std::option::Option<String> = ::std::option::Option::None;
+        let mut field1: ::std::option::Option<Option<String>> = ::std::option::Option::None;
+        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match key {
+                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "name"),
+                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "locale"),
+                _ => ::crisp_runtime::de::skip(&mut map),
+            }?;
+        }
+        ::std::result::Result::Ok(Self {
+            name: ::crisp_runtime::de::required(field0, "name")?,
+            locale: field1.unwrap_or_default(),
+        })
+    }
+}
 /// Fields of the overlay category to change.
-#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 #[cfg(feature = "internal")]
 pub struct UpdateOverlayCategoryBody {
     /// New name of the category.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// The `color` property.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub color: Option<crate::SnippetOverlayCategoryColor>,
     /// Language of the category, as an ISO 639-1 code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locale: Option<String>,
+}
+#[cfg(feature = "internal")]
+impl ::serde::Serialize for UpdateOverlayCategoryBody {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        let mut state = ::crisp_runtime::ser::encode_struct(
+            serializer,
+            "UpdateOverlayCategoryBody",
+            ::crisp_runtime::ser::count(
+                0,
+                &[self.name.is_some(), self.color.is_some(), self.locale.is_some()],
+            ),
+        );
+        state.optional("name", &self.name);
+        state.optional("color", &self.color);
+        state.optional("locale", &self.locale);
+        state.end()
+    }
+}
+#[cfg(feature = "internal")]
+impl<'de> ::serde::Deserialize<'de> for UpdateOverlayCategoryBody {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        ::crisp_runtime::de::decode_struct(deserializer)
+    }
+}
+#[cfg(feature = "internal")]
+impl ::crisp_runtime::de::DecodeStruct for UpdateOverlayCategoryBody {
+    const NAME: &'static str = "UpdateOverlayCategoryBody";
+    const FIELDS: &'static [&'static str] = &["name", "color", "locale"];
+    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> ::std::result::Result<Self, A::Error> {
+        let mut field0: ::std::option::Option<Option<String>> = ::std::option::Option::None;
+        let mut field1: ::std::option::Option<
+            Option<crate::SnippetOverlayCategoryColor>,
+        > = ::std::option::Option::None;
+        let mut field2: ::std::option::Option<Option<String>> = ::std::option::Option::None;
+        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match key {
+                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "name"),
+                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "color"),
+                2 => ::crisp_runtime::de::field(&mut map, &mut field2, "locale"),
+                _ => ::crisp_runtime::de::skip(&mut map),
+            }?;
+        }
+        ::std::result::Result::Ok(Self {
+            name: field0.unwrap_or_default(),
+            color: field1.unwrap_or_default(),
+            locale: field2.unwrap_or_default(),
+        })
+    }
 }
