@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use crate::emit::{client, events, examples, ident, models, server};
+use crate::emit::{client, events, examples, ident, mcp, models, server};
 use crate::format::{Memo, markdown_file, rust_files_with, toml_file};
 use crate::ir::Api;
 use crate::write::GeneratedFile;
@@ -130,6 +130,10 @@ pub fn files(api: &Api, memo: Option<&dyn Memo>) -> Result<Vec<GeneratedFile>, S
             server::area(api, index),
         )?;
     }
+
+    // MCP.
+    rust("mcp/src/lib.rs", mcp::lib(api))?;
+    rust("mcp/src/main.rs", mcp::main_rs())?;
 
     // Per-area features: every public area with operations, on by default.
     let area_features: Vec<String> = api
@@ -265,6 +269,56 @@ pub fn files(api: &Api, memo: Option<&dyn Memo>) -> Result<Vec<GeneratedFile>, S
             "serde_json.workspace = true",
         ],
     ));
+    let mut mcp_manifest = manifest(
+        "mcp/Cargo.toml",
+        "crisp-mcp",
+        &api.crate_version,
+        MCP_DESCRIPTION,
+        &Listing {
+            keywords: &["crisp", "chat", "api", "mcp", "agent"],
+            categories: &["api-bindings", "command-line-utilities"],
+        },
+        &[],
+        &[
+            "crisp-models = { workspace = true, features = [\"default\", \"internal\"] }",
+            "crisp-runtime = { workspace = true, features = [\"mcp\"] }",
+            "serde_json.workspace = true",
+        ],
+    );
+    // The library keeps its name when a test workspace renames the package; the binary is the
+    // command agent clients start.
+    mcp_manifest.contents = mcp_manifest.contents.replace(
+        "\n[dependencies]\n",
+        "\n[lib]\nname = \"crisp_mcp\"\npath = \"src/lib.rs\"\n\n[[bin]]\nname = \"crisp-mcp\"\npath = \"src/main.rs\"\n\n[dependencies]\n",
+    );
+    files.push(mcp_manifest);
+    let curated: Vec<String> = api
+        .operations
+        .iter()
+        .filter_map(|op| {
+            op.docs.mcp_tool.as_ref().map(|tool| {
+                format!(
+                    "- `{tool}`: {}",
+                    op.docs.summary.as_deref().unwrap_or(&op.id)
+                )
+            })
+        })
+        .collect();
+    let toolset = if curated.is_empty() {
+        "No operation of the spec has a tool of its own (`x-crisp-mcp`): agents reach them all through the generic tools.".to_owned()
+    } else {
+        format!(
+            "The default toolset (operations marked `x-crisp-mcp` in the spec):\n\n{}",
+            curated.join("\n")
+        )
+    };
+    files.push(GeneratedFile {
+        path: PathBuf::from("mcp/README.md"),
+        contents: markdown_file(&format!(
+            "# crisp-mcp\n\n{MCP_DESCRIPTION}\n\nRun `crisp-mcp` (standard input and output) or `crisp-mcp --http 127.0.0.1:8931` (streamable HTTP at `/mcp`) with a token in `CRISP_IDENTIFIER`, `CRISP_KEY` and `CRISP_TIER`, and a plugin token's scopes in `CRISP_SCOPES` (`scope=read,other:scope=write`). Agents see the tools of the default toolset that the token's tier and scopes allow, and three generic tools, `search_operations`, `describe_operation` and `call_operation`, which reach every other operation ({} in all) within the same bounds. `--internal` adds the operations Crisp reserves for its own apps.\n\n{toolset}\n\nThe crate is generated: its repository holds the spec, the generator and the whole documentation.\n",
+            api.operations.len()
+        )),
+    });
     // What crates.io shows of each crate.
     let mut areas: Vec<String> = area_features.iter().map(|f| format!("- `{f}`")).collect();
     let internal_areas = api
@@ -360,6 +414,7 @@ const MODELS_DESCRIPTION: &str =
     "Serde types of the Crisp REST API, generated from spec/crisp.yaml.";
 const CLIENT_DESCRIPTION: &str =
     "An async client of the Crisp REST API, generated from spec/crisp.yaml.";
+const MCP_DESCRIPTION: &str = "A Model Context Protocol server of the Crisp REST API for AI agents, bounded by the token's tier and scopes; generated from spec/crisp.yaml.";
 const SERVER_DESCRIPTION: &str =
     "Traits and an axum router that serve the Crisp REST API, generated from spec/crisp.yaml.";
 

@@ -202,14 +202,11 @@ mod tests {
                 let mut state = crate::ser::encode_struct(
                     serializer,
                     "Shape",
-                    crate::ser::count(
-                        3,
-                        &[
-                            self.count.is_some(),
-                            !self.nickname.is_absent(),
-                            self.inner.is_some(),
-                        ],
-                    ),
+                    3 + crate::ser::count(&[
+                        self.count.is_some(),
+                        !self.nickname.is_absent(),
+                        self.inner.is_some(),
+                    ]),
                 );
                 state.field("sessions", &self.sessions);
                 state.field("inbox", &self.inbox);

@@ -16,6 +16,9 @@
 //!   backoff and decodes each event.
 //! - `webhook`: [`webhook::sign`] and [`webhook::Verifier`], which sign and check Crisp web
 //!   hook deliveries (HMAC-SHA256 over the raw body, with a freshness window).
+//! - `mcp` (with `client`): [`mcp::McpServer`], a Model Context Protocol server whose tools call
+//!   the REST API within a token's tier and scopes, over standard input and output or streamable
+//!   HTTP; the generated `crisp-mcp` crate gives it the spec's operations.
 //! - `webhook-server` (`webhook` and `server`): `webhook::Receiver`, an axum endpoint that
 //!   verifies deliveries, refuses replays and hands them to a handler on a task of its own.
 
@@ -25,11 +28,13 @@ mod credentials;
 pub mod de;
 mod delivery;
 mod envelope;
+mod model_macro;
 // For the generated `examples` modules only.
 #[doc(hidden)]
 pub mod examples;
 mod json;
 mod patch;
+mod scopes;
 // For the generated models only.
 #[doc(hidden)]
 pub mod ser;
@@ -37,6 +42,8 @@ mod tier;
 
 #[cfg(feature = "client")]
 pub mod client;
+#[cfg(feature = "mcp")]
+pub mod mcp;
 #[cfg(feature = "rtm")]
 pub mod rtm;
 #[cfg(feature = "server")]
@@ -51,4 +58,5 @@ pub use envelope::{Envelope, Reason};
 #[doc(hidden)]
 pub use json::{from_value, from_value_at, from_value_ref_at, warn_undecoded_event};
 pub use patch::Patch;
+pub use scopes::{Access, Scopes};
 pub use tier::{ParseTierError, Tier};

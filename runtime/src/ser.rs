@@ -69,7 +69,7 @@ impl<M: SerializeStruct> EncodeStruct<M> {
     }
 }
 
-/// How many of a struct's fields are written: `always` plus the optional ones present.
-pub fn count(always: usize, present: &[bool]) -> usize {
-    always + present.iter().filter(|present| **present).count()
+/// How many of a struct's fields are written: those `present`.
+pub fn count(present: &[bool]) -> usize {
+    present.iter().filter(|present| **present).count()
 }

@@ -166,7 +166,7 @@ fn fixture_manifest(root: &Path, manifest: &str, prefix: &str) -> Result<String,
         .map_or(manifest.len(), |at| start + at);
     let runtime = root.join("runtime");
     let mut out = String::from(
-        "[workspace]\nresolver = \"3\"\nmembers = [\"models\", \"client\", \"server\"]\n\n",
+        "[workspace]\nresolver = \"3\"\nmembers = [\"models\", \"client\", \"server\", \"mcp\"]\n\n",
     );
     for line in manifest[start..end].lines() {
         let rewritten = if line.starts_with("crisp-runtime ") {
@@ -180,6 +180,7 @@ fn fixture_manifest(root: &Path, manifest: &str, prefix: &str) -> Result<String,
             )
         } else if line.starts_with("crisp-client ")
             || line.starts_with("crisp-server ")
+            || line.starts_with("crisp-mcp ")
             || line.starts_with("crisp-codegen ")
         {
             continue;

@@ -3,6 +3,7 @@
 pub mod client;
 pub mod events;
 pub mod examples;
+pub mod mcp;
 pub mod models;
 pub mod server;
 
@@ -274,6 +275,8 @@ pub fn operation_docs(api: &Api, op: &Operation) -> TokenStream {
         node_methods,
         internal,
         rtm_endpoints,
+        // The MCP crate's table names the tool; the client and server docs do not.
+        mcp_tool: _,
     } = docs;
     let mut paragraphs = Vec::new();
     paragraphs.push(summary.clone().unwrap_or_else(|| format!("Calls `{id}`.")));

@@ -342,8 +342,7 @@ fn struct_def(
         }
     };
     let field_defs: Vec<TokenStream> = fields.iter().map(|field| field_def(api, field)).collect();
-    let encode = encode_struct(name, cfg, fields);
-    let decode = decode_struct(api, name, cfg, fields);
+    let serde = serde_impls(api, name, cfg, fields);
     quote! {
         #docs
         #[derive(Clone, Debug, #default PartialEq)]
@@ -353,136 +352,37 @@ fn struct_def(
             #(#field_defs)*
         }
         #constructor
-        #encode
-        #decode
+        #serde
     }
 }
 
-/// The struct's `Serialize`, through `crisp_runtime::ser::EncodeStruct`: one call per field
-/// that writes it, or skips it when it is optional and left out, as
-/// `#[derive(Serialize)]` with `skip_serializing_if` would, in less code to compile.
-fn encode_struct(name: &proc_macro2::Ident, cfg: &TokenStream, fields: &[Field]) -> TokenStream {
-    let struct_name = name.to_string();
-    let always = proc_macro2::Literal::usize_unsuffixed(
-        fields.iter().filter(|field| field.required).count(),
-    );
-    let present: Vec<TokenStream> = fields
-        .iter()
-        .filter(|field| !field.required)
-        .map(|field| {
-            let field_ident = ident(&field.name.ident);
-            if field.nullable {
-                quote!(!self.#field_ident.is_absent())
-            } else {
-                quote!(self.#field_ident.is_some())
-            }
-        })
-        .collect();
-    let len = if present.is_empty() {
-        quote!(#always)
-    } else {
-        quote!(::crisp_runtime::ser::count(#always, &[#(#present),*]))
-    };
-    let writes = fields.iter().map(|field| {
-        let field_ident = ident(&field.name.ident);
-        let wire = &field.name.wire;
-        let method = match (field.required, field.nullable) {
-            (true, _) => quote!(field),
-            (false, false) => quote!(optional),
-            (false, true) => quote!(patch),
-        };
-        quote!(state.#method(#wire, &self.#field_ident);)
-    });
-    let binding = if fields.is_empty() {
-        quote!(state)
-    } else {
-        quote!(mut state)
-    };
-    quote! {
-        #cfg
-        impl ::serde::Serialize for #name {
-            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
-                let #binding = ::crisp_runtime::ser::encode_struct(serializer, #struct_name, #len);
-                #(#writes)*
-                state.end()
-            }
-        }
-    }
-}
-
-/// The struct's `Deserialize`, through `crisp_runtime::de::DecodeStruct`: one loop over the
-/// map whose arms call the runtime's generic helpers. It accepts what
-/// `#[derive(Deserialize)]` would, for a fraction of the code the compiler checks (the
-/// runtime module's doc has the figures and the one difference).
-fn decode_struct(
+/// The struct's `Serialize` and `Deserialize`: one `crisp_runtime::model_serde!` listing its
+/// fields (index, name, type, wire name, kind), which expands to what
+/// `#[derive(Serialize, Deserialize)]` with `skip_serializing_if` and `default` would accept
+/// and write, in a fraction of the code to type-check (see `crisp_runtime::de`) and of the
+/// tokens to format here.
+fn serde_impls(
     api: &Api,
     name: &proc_macro2::Ident,
     cfg: &TokenStream,
     fields: &[Field],
 ) -> TokenStream {
-    let struct_name = name.to_string();
-    let wires: Vec<&str> = fields
-        .iter()
-        .map(|field| field.name.wire.as_str())
-        .collect();
-    let slots: Vec<proc_macro2::Ident> = (0..fields.len())
-        .map(|index| quote::format_ident!("field{index}"))
-        .collect();
-    let declarations = fields.iter().zip(&slots).map(|(field, slot)| {
-        let ty = field_type(api, field, &root());
-        quote!(let mut #slot: ::std::option::Option<#ty> = ::std::option::Option::None;)
-    });
-    let reads = if fields.is_empty() {
-        quote! {
-            while ::crisp_runtime::de::next_key(&mut map, Self::FIELDS)?.is_some() {
-                ::crisp_runtime::de::skip(&mut map)?;
-            }
-        }
-    } else {
-        let arms = wires
-            .iter()
-            .zip(&slots)
-            .enumerate()
-            .map(|(index, (wire, slot))| {
-                let index = proc_macro2::Literal::usize_unsuffixed(index);
-                quote!(#index => ::crisp_runtime::de::field(&mut map, &mut #slot, #wire),)
-            });
-        // One `?` after the match rather than one per arm: every early return drops each
-        // slot, and the borrow checker's time grows with returns times slots.
-        quote! {
-            while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(&mut map, Self::FIELDS)? {
-                match key {
-                    #(#arms)*
-                    _ => ::crisp_runtime::de::skip(&mut map),
-                }?;
-            }
-        }
-    };
-    let inits = fields.iter().zip(&slots).map(|(field, slot)| {
+    let entries = fields.iter().enumerate().map(|(index, field)| {
+        let index = proc_macro2::Literal::usize_unsuffixed(index);
         let field_ident = ident(&field.name.ident);
+        let ty = field_type(api, field, &root());
         let wire = &field.name.wire;
-        if field.required {
-            quote!(#field_ident: ::crisp_runtime::de::required(#slot, #wire)?,)
-        } else {
-            quote!(#field_ident: #slot.unwrap_or_default(),)
-        }
+        let kind = match (field.required, field.nullable) {
+            (true, _) => quote!(required),
+            (false, false) => quote!(optional),
+            (false, true) => quote!(patch),
+        };
+        quote!(#index #field_ident: #ty = #wire #kind)
     });
     quote! {
         #cfg
-        impl<'de> ::serde::Deserialize<'de> for #name {
-            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
-                ::crisp_runtime::de::decode_struct(deserializer)
-            }
-        }
-        #cfg
-        impl ::crisp_runtime::de::DecodeStruct for #name {
-            const NAME: &'static str = #struct_name;
-            const FIELDS: &'static [&'static str] = &[#(#wires),*];
-            fn decode<'de, A: ::serde::de::MapAccess<'de>>(mut map: A) -> ::std::result::Result<Self, A::Error> {
-                #(#declarations)*
-                #reads
-                ::std::result::Result::Ok(Self { #(#inits)* })
-            }
+        ::crisp_runtime::model_serde! {
+            #name { #(#entries),* }
         }
     }
 }

@@ -29,6 +29,7 @@ pub fn check(spec: &Spec, api: &Api, diags: &mut Diagnostics) {
     event_scopes_agree(spec, api, diags);
     rtm_endpoints_callable(spec, api, diags);
     paging_works(spec, api, diags);
+    mcp_tools_unique(spec, api, diags);
 }
 
 /// The client and the server are made of operations: a spec without any has nothing to
@@ -784,6 +785,47 @@ fn events_match_operations(spec: &Spec, api: &Api, diags: &mut Diagnostics) {
                 ),
                 Some(_) => {}
             }
+        }
+    }
+}
+
+/// The names of the generic tools of the MCP server, which reach every operation.
+pub const GENERIC_MCP_TOOLS: [&str; 3] =
+    ["search_operations", "describe_operation", "call_operation"];
+
+/// Each `x-crisp-mcp` names a tool of its own: no two operations share one, and none takes
+/// the name of a generic tool.
+///
+/// ```yaml
+/// x-crisp-mcp: get_conversation      # on two operations: rejected at the second
+/// x-crisp-mcp: call_operation        # rejected: the generic tool's name
+/// ```
+fn mcp_tools_unique(spec: &Spec, api: &Api, diags: &mut Diagnostics) {
+    let mut seen: BTreeMap<&str, &Operation> = BTreeMap::new();
+    for op in &api.operations {
+        let Some(tool) = op.docs.mcp_tool.as_deref() else {
+            continue;
+        };
+        let at = op.pointer.push("x-crisp-mcp");
+        if GENERIC_MCP_TOOLS.contains(&tool) {
+            diags.push(
+                spec.diag(&at, format!("`{tool}` is the name of a generic MCP tool"))
+                    .with_help("name the operation's tool otherwise, e.g. after its operationId in snake case"),
+            );
+        } else if let Some(first) = seen.insert(tool, op) {
+            diags.push(
+                spec.diag(
+                    &at,
+                    format!(
+                        "operations `{}` and `{}` both name the MCP tool `{tool}`",
+                        first.id, op.id
+                    ),
+                )
+                .with_help(format!(
+                    "give each its own tool name; the other is at {}",
+                    first.pointer
+                )),
+            );
         }
     }
 }

@@ -243,6 +243,9 @@ pub struct OperationDocs {
     /// Whether the operation answers where the real-time socket of its tier's tokens is
     /// (`x-crisp-rtm-endpoints`): the client calls it before listening to events.
     pub rtm_endpoints: bool,
+    /// The name of the operation's own tool in the MCP server (`x-crisp-mcp`), which puts it
+    /// in the default toolset.
+    pub mcp_tool: Option<String>,
 }
 
 /// How a list operation pages through results.

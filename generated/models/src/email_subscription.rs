@@ -11,49 +11,9 @@ pub struct GetSubscriptionStatusOptions {
     pub website_id: Option<String>,
 }
 #[cfg(feature = "internal")]
-impl ::serde::Serialize for GetSubscriptionStatusOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "GetSubscriptionStatusOptions",
-            ::crisp_runtime::ser::count(0, &[self.website_id.is_some()]),
-        );
-        state.optional("website_id", &self.website_id);
-        state.end()
-    }
-}
-#[cfg(feature = "internal")]
-impl<'de> ::serde::Deserialize<'de> for GetSubscriptionStatusOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "internal")]
-impl ::crisp_runtime::de::DecodeStruct for GetSubscriptionStatusOptions {
-    const NAME: &'static str = "GetSubscriptionStatusOptions";
-    const FIELDS: &'static [&'static str] = &["website_id"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "website_id"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            website_id: field0.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    GetSubscriptionStatusOptions { 0 website_id : Option < String > = "website_id"
+    optional }
 }
 /// Optional parameters of `UpdateSubscriptionStatus`.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -66,54 +26,7 @@ pub struct UpdateSubscriptionStatusOptions {
     pub campaign_id: Option<String>,
 }
 #[cfg(feature = "internal")]
-impl ::serde::Serialize for UpdateSubscriptionStatusOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "UpdateSubscriptionStatusOptions",
-            ::crisp_runtime::ser::count(
-                0,
-                &[self.website_id.is_some(), self.campaign_id.is_some()],
-            ),
-        );
-        state.optional("website_id", &self.website_id);
-        state.optional("campaign_id", &self.campaign_id);
-        state.end()
-    }
-}
-#[cfg(feature = "internal")]
-impl<'de> ::serde::Deserialize<'de> for UpdateSubscriptionStatusOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "internal")]
-impl ::crisp_runtime::de::DecodeStruct for UpdateSubscriptionStatusOptions {
-    const NAME: &'static str = "UpdateSubscriptionStatusOptions";
-    const FIELDS: &'static [&'static str] = &["website_id", "campaign_id"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "website_id"),
-                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "campaign_id"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            website_id: field0.unwrap_or_default(),
-            campaign_id: field1.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    UpdateSubscriptionStatusOptions { 0 website_id : Option < String > = "website_id"
+    optional, 1 campaign_id : Option < String > = "campaign_id" optional }
 }

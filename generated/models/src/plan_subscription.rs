@@ -18,49 +18,8 @@ impl SubscribeWebsiteToPlanBody {
     }
 }
 #[cfg(feature = "plan-subscription")]
-impl ::serde::Serialize for SubscribeWebsiteToPlanBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "SubscribeWebsiteToPlanBody",
-            1,
-        );
-        state.field("plan_id", &self.plan_id);
-        state.end()
-    }
-}
-#[cfg(feature = "plan-subscription")]
-impl<'de> ::serde::Deserialize<'de> for SubscribeWebsiteToPlanBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "plan-subscription")]
-impl ::crisp_runtime::de::DecodeStruct for SubscribeWebsiteToPlanBody {
-    const NAME: &'static str = "SubscribeWebsiteToPlanBody";
-    const FIELDS: &'static [&'static str] = &["plan_id"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<String> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "plan_id"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            plan_id: ::crisp_runtime::de::required(field0, "plan_id")?,
-        })
-    }
+::crisp_runtime::model_serde! {
+    SubscribeWebsiteToPlanBody { 0 plan_id : String = "plan_id" required }
 }
 /// New billing period.
 #[derive(Clone, Debug, PartialEq)]
@@ -78,50 +37,9 @@ impl ChangeBillPeriodForWebsitePlanSubscriptionBody {
     }
 }
 #[cfg(feature = "plan-subscription")]
-impl ::serde::Serialize for ChangeBillPeriodForWebsitePlanSubscriptionBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "ChangeBillPeriodForWebsitePlanSubscriptionBody",
-            1,
-        );
-        state.field("period", &self.period);
-        state.end()
-    }
-}
-#[cfg(feature = "plan-subscription")]
-impl<'de> ::serde::Deserialize<'de> for ChangeBillPeriodForWebsitePlanSubscriptionBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "plan-subscription")]
-impl ::crisp_runtime::de::DecodeStruct
-for ChangeBillPeriodForWebsitePlanSubscriptionBody {
-    const NAME: &'static str = "ChangeBillPeriodForWebsitePlanSubscriptionBody";
-    const FIELDS: &'static [&'static str] = &["period"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<crate::PlanBillPeriod> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "period"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            period: ::crisp_runtime::de::required(field0, "period")?,
-        })
-    }
+::crisp_runtime::model_serde! {
+    ChangeBillPeriodForWebsitePlanSubscriptionBody { 0 period : crate ::PlanBillPeriod =
+    "period" required }
 }
 /// Coupon to redeem.
 #[derive(Clone, Debug, PartialEq)]
@@ -139,47 +57,6 @@ impl RedeemCouponForWebsitePlanSubscriptionBody {
     }
 }
 #[cfg(feature = "plan-subscription")]
-impl ::serde::Serialize for RedeemCouponForWebsitePlanSubscriptionBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "RedeemCouponForWebsitePlanSubscriptionBody",
-            1,
-        );
-        state.field("code", &self.code);
-        state.end()
-    }
-}
-#[cfg(feature = "plan-subscription")]
-impl<'de> ::serde::Deserialize<'de> for RedeemCouponForWebsitePlanSubscriptionBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "plan-subscription")]
-impl ::crisp_runtime::de::DecodeStruct for RedeemCouponForWebsitePlanSubscriptionBody {
-    const NAME: &'static str = "RedeemCouponForWebsitePlanSubscriptionBody";
-    const FIELDS: &'static [&'static str] = &["code"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<String> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "code"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            code: ::crisp_runtime::de::required(field0, "code")?,
-        })
-    }
+::crisp_runtime::model_serde! {
+    RedeemCouponForWebsitePlanSubscriptionBody { 0 code : String = "code" required }
 }

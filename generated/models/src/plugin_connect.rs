@@ -13,62 +13,10 @@ pub struct ListAllConnectWebsitesOptions {
     pub include_plan: Option<bool>,
 }
 #[cfg(feature = "plugin-connect")]
-impl ::serde::Serialize for ListAllConnectWebsitesOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "ListAllConnectWebsitesOptions",
-            ::crisp_runtime::ser::count(
-                0,
-                &[self.filter_configured.is_some(), self.include_plan.is_some()],
-            ),
-        );
-        state.optional("filter_configured", &self.filter_configured);
-        state.optional("include_plan", &self.include_plan);
-        state.end()
-    }
-}
-#[cfg(feature = "plugin-connect")]
-impl<'de> ::serde::Deserialize<'de> for ListAllConnectWebsitesOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "plugin-connect")]
-impl ::crisp_runtime::de::DecodeStruct for ListAllConnectWebsitesOptions {
-    const NAME: &'static str = "ListAllConnectWebsitesOptions";
-    const FIELDS: &'static [&'static str] = &["filter_configured", "include_plan"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<Option<bool>> = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<Option<bool>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => {
-                    ::crisp_runtime::de::field(
-                        &mut map,
-                        &mut field0,
-                        "filter_configured",
-                    )
-                }
-                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "include_plan"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            filter_configured: field0.unwrap_or_default(),
-            include_plan: field1.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    ListAllConnectWebsitesOptions { 0 filter_configured : Option < bool > =
+    "filter_configured" optional, 1 include_plan : Option < bool > = "include_plan"
+    optional }
 }
 /// Optional parameters of `ListConnectWebsitesSince`.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -83,72 +31,8 @@ pub struct ListConnectWebsitesSinceOptions {
     pub date_since: Option<String>,
 }
 #[cfg(feature = "plugin-connect")]
-impl ::serde::Serialize for ListConnectWebsitesSinceOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "ListConnectWebsitesSinceOptions",
-            ::crisp_runtime::ser::count(
-                0,
-                &[
-                    self.filter_configured.is_some(),
-                    self.include_plan.is_some(),
-                    self.date_since.is_some(),
-                ],
-            ),
-        );
-        state.optional("filter_configured", &self.filter_configured);
-        state.optional("include_plan", &self.include_plan);
-        state.optional("date_since", &self.date_since);
-        state.end()
-    }
-}
-#[cfg(feature = "plugin-connect")]
-impl<'de> ::serde::Deserialize<'de> for ListConnectWebsitesSinceOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "plugin-connect")]
-impl ::crisp_runtime::de::DecodeStruct for ListConnectWebsitesSinceOptions {
-    const NAME: &'static str = "ListConnectWebsitesSinceOptions";
-    const FIELDS: &'static [&'static str] = &[
-        "filter_configured",
-        "include_plan",
-        "date_since",
-    ];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<Option<bool>> = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<Option<bool>> = ::std::option::Option::None;
-        let mut field2: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => {
-                    ::crisp_runtime::de::field(
-                        &mut map,
-                        &mut field0,
-                        "filter_configured",
-                    )
-                }
-                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "include_plan"),
-                2 => ::crisp_runtime::de::field(&mut map, &mut field2, "date_since"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            filter_configured: field0.unwrap_or_default(),
-            include_plan: field1.unwrap_or_default(),
-            date_since: field2.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    ListConnectWebsitesSinceOptions { 0 filter_configured : Option < bool > =
+    "filter_configured" optional, 1 include_plan : Option < bool > = "include_plan"
+    optional, 2 date_since : Option < String > = "date_since" optional }
 }

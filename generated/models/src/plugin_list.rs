@@ -11,49 +11,9 @@ pub struct ListAllPluginsOptions {
     pub category: Option<crate::PluginCatalogCategory>,
 }
 #[cfg(feature = "internal")]
-impl ::serde::Serialize for ListAllPluginsOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "ListAllPluginsOptions",
-            ::crisp_runtime::ser::count(0, &[self.category.is_some()]),
-        );
-        state.optional("category", &self.category);
-        state.end()
-    }
-}
-#[cfg(feature = "internal")]
-impl<'de> ::serde::Deserialize<'de> for ListAllPluginsOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "internal")]
-impl ::crisp_runtime::de::DecodeStruct for ListAllPluginsOptions {
-    const NAME: &'static str = "ListAllPluginsOptions";
-    const FIELDS: &'static [&'static str] = &["category"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<Option<crate::PluginCatalogCategory>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "category"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            category: field0.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    ListAllPluginsOptions { 0 category : Option < crate ::PluginCatalogCategory > =
+    "category" optional }
 }
 /// Optional parameters of `SearchPlugins`.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -74,96 +34,11 @@ pub struct SearchPluginsOptions {
     pub filter_date_end: Option<String>,
 }
 #[cfg(feature = "internal")]
-impl ::serde::Serialize for SearchPluginsOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "SearchPluginsOptions",
-            ::crisp_runtime::ser::count(
-                0,
-                &[
-                    self.category.is_some(),
-                    self.search_name.is_some(),
-                    self.search_description.is_some(),
-                    self.search_urn.is_some(),
-                    self.filter_date_start.is_some(),
-                    self.filter_date_end.is_some(),
-                ],
-            ),
-        );
-        state.optional("category", &self.category);
-        state.optional("search_name", &self.search_name);
-        state.optional("search_description", &self.search_description);
-        state.optional("search_urn", &self.search_urn);
-        state.optional("filter_date_start", &self.filter_date_start);
-        state.optional("filter_date_end", &self.filter_date_end);
-        state.end()
-    }
-}
-#[cfg(feature = "internal")]
-impl<'de> ::serde::Deserialize<'de> for SearchPluginsOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "internal")]
-impl ::crisp_runtime::de::DecodeStruct for SearchPluginsOptions {
-    const NAME: &'static str = "SearchPluginsOptions";
-    const FIELDS: &'static [&'static str] = &[
-        "category",
-        "search_name",
-        "search_description",
-        "search_urn",
-        "filter_date_start",
-        "filter_date_end",
-    ];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<Option<crate::PluginCatalogCategory>> = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<Option<bool>> = ::std::option::Option::None;
-        let mut field2: ::std::option::Option<Option<bool>> = ::std::option::Option::None;
-        let mut field3: ::std::option::Option<Option<bool>> = ::std::option::Option::None;
-        let mut field4: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        let mut field5: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "category"),
-                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "search_name"),
-                2 => {
-                    ::crisp_runtime::de::field(
-                        &mut map,
-                        &mut field2,
-                        "search_description",
-                    )
-                }
-                3 => ::crisp_runtime::de::field(&mut map, &mut field3, "search_urn"),
-                4 => {
-                    ::crisp_runtime::de::field(
-                        &mut map,
-                        &mut field4,
-                        "filter_date_start",
-                    )
-                }
-                5 => ::crisp_runtime::de::field(&mut map, &mut field5, "filter_date_end"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            category: field0.unwrap_or_default(),
-            search_name: field1.unwrap_or_default(),
-            search_description: field2.unwrap_or_default(),
-            search_urn: field3.unwrap_or_default(),
-            filter_date_start: field4.unwrap_or_default(),
-            filter_date_end: field5.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    SearchPluginsOptions { 0 category : Option < crate ::PluginCatalogCategory > =
+    "category" optional, 1 search_name : Option < bool > = "search_name" optional, 2
+    search_description : Option < bool > = "search_description" optional, 3 search_urn :
+    Option < bool > = "search_urn" optional, 4 filter_date_start : Option < String > =
+    "filter_date_start" optional, 5 filter_date_end : Option < String > =
+    "filter_date_end" optional }
 }

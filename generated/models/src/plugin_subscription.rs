@@ -18,47 +18,6 @@ impl SubscribeWebsiteToPluginBody {
     }
 }
 #[cfg(feature = "plugin-subscription")]
-impl ::serde::Serialize for SubscribeWebsiteToPluginBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "SubscribeWebsiteToPluginBody",
-            1,
-        );
-        state.field("plugin_id", &self.plugin_id);
-        state.end()
-    }
-}
-#[cfg(feature = "plugin-subscription")]
-impl<'de> ::serde::Deserialize<'de> for SubscribeWebsiteToPluginBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "plugin-subscription")]
-impl ::crisp_runtime::de::DecodeStruct for SubscribeWebsiteToPluginBody {
-    const NAME: &'static str = "SubscribeWebsiteToPluginBody";
-    const FIELDS: &'static [&'static str] = &["plugin_id"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<String> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "plugin_id"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            plugin_id: ::crisp_runtime::de::required(field0, "plugin_id")?,
-        })
-    }
+::crisp_runtime::model_serde! {
+    SubscribeWebsiteToPluginBody { 0 plugin_id : String = "plugin_id" required }
 }

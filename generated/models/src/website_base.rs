@@ -13,53 +13,9 @@ pub struct CreateWebsiteBody {
     pub domain: Option<String>,
 }
 #[cfg(feature = "website-base")]
-impl ::serde::Serialize for CreateWebsiteBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "CreateWebsiteBody",
-            ::crisp_runtime::ser::count(0, &[self.name.is_some(), self.domain.is_some()]),
-        );
-        state.optional("name", &self.name);
-        state.optional("domain", &self.domain);
-        state.end()
-    }
-}
-#[cfg(feature = "website-base")]
-impl<'de> ::serde::Deserialize<'de> for CreateWebsiteBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-base")]
-impl ::crisp_runtime::de::DecodeStruct for CreateWebsiteBody {
-    const NAME: &'static str = "CreateWebsiteBody";
-    const FIELDS: &'static [&'static str] = &["name", "domain"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "name"),
-                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "domain"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            name: field0.unwrap_or_default(),
-            domain: field1.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    CreateWebsiteBody { 0 name : Option < String > = "name" optional, 1 domain : Option <
+    String > = "domain" optional }
 }
 /// Proof that the owner requested the deletion.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -72,56 +28,9 @@ pub struct DeleteWebsiteBodyVerify {
     pub secret: Option<String>,
 }
 #[cfg(feature = "website-base")]
-impl ::serde::Serialize for DeleteWebsiteBodyVerify {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "DeleteWebsiteBodyVerify",
-            ::crisp_runtime::ser::count(
-                0,
-                &[self.method.is_some(), self.secret.is_some()],
-            ),
-        );
-        state.optional("method", &self.method);
-        state.optional("secret", &self.secret);
-        state.end()
-    }
-}
-#[cfg(feature = "website-base")]
-impl<'de> ::serde::Deserialize<'de> for DeleteWebsiteBodyVerify {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-base")]
-impl ::crisp_runtime::de::DecodeStruct for DeleteWebsiteBodyVerify {
-    const NAME: &'static str = "DeleteWebsiteBodyVerify";
-    const FIELDS: &'static [&'static str] = &["method", "secret"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "method"),
-                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "secret"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            method: field0.unwrap_or_default(),
-            secret: field1.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    DeleteWebsiteBodyVerify { 0 method : Option < String > = "method" optional, 1 secret
+    : Option < String > = "secret" optional }
 }
 /// Confirmation of the deletion.
 #[derive(Clone, Debug, PartialEq)]
@@ -139,47 +48,6 @@ impl DeleteWebsiteBody {
     }
 }
 #[cfg(feature = "website-base")]
-impl ::serde::Serialize for DeleteWebsiteBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "DeleteWebsiteBody",
-            1,
-        );
-        state.field("verify", &self.verify);
-        state.end()
-    }
-}
-#[cfg(feature = "website-base")]
-impl<'de> ::serde::Deserialize<'de> for DeleteWebsiteBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-base")]
-impl ::crisp_runtime::de::DecodeStruct for DeleteWebsiteBody {
-    const NAME: &'static str = "DeleteWebsiteBody";
-    const FIELDS: &'static [&'static str] = &["verify"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<crate::DeleteWebsiteBodyVerify> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "verify"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            verify: ::crisp_runtime::de::required(field0, "verify")?,
-        })
-    }
+::crisp_runtime::model_serde! {
+    DeleteWebsiteBody { 0 verify : crate ::DeleteWebsiteBodyVerify = "verify" required }
 }

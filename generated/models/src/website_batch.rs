@@ -20,53 +20,9 @@ impl BatchBlockConversationsBody {
     }
 }
 #[cfg(feature = "website-batch")]
-impl ::serde::Serialize for BatchBlockConversationsBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "BatchBlockConversationsBody",
-            2,
-        );
-        state.field("sessions", &self.sessions);
-        state.field("blocked", &self.blocked);
-        state.end()
-    }
-}
-#[cfg(feature = "website-batch")]
-impl<'de> ::serde::Deserialize<'de> for BatchBlockConversationsBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-batch")]
-impl ::crisp_runtime::de::DecodeStruct for BatchBlockConversationsBody {
-    const NAME: &'static str = "BatchBlockConversationsBody";
-    const FIELDS: &'static [&'static str] = &["sessions", "blocked"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<Vec<String>> = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<bool> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "sessions"),
-                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "blocked"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            sessions: ::crisp_runtime::de::required(field0, "sessions")?,
-            blocked: ::crisp_runtime::de::required(field1, "blocked")?,
-        })
-    }
+::crisp_runtime::model_serde! {
+    BatchBlockConversationsBody { 0 sessions : Vec < String > = "sessions" required, 1
+    blocked : bool = "blocked" required }
 }
 /// Conversations or contact profiles to update, with the data to write. Tried in order: profiles, then conversations.
 ///
@@ -101,53 +57,9 @@ impl BatchInboxConversationsBody {
     }
 }
 #[cfg(feature = "website-batch")]
-impl ::serde::Serialize for BatchInboxConversationsBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "BatchInboxConversationsBody",
-            2,
-        );
-        state.field("sessions", &self.sessions);
-        state.field("inbox_id", &self.inbox_id);
-        state.end()
-    }
-}
-#[cfg(feature = "website-batch")]
-impl<'de> ::serde::Deserialize<'de> for BatchInboxConversationsBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-batch")]
-impl ::crisp_runtime::de::DecodeStruct for BatchInboxConversationsBody {
-    const NAME: &'static str = "BatchInboxConversationsBody";
-    const FIELDS: &'static [&'static str] = &["sessions", "inbox_id"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<Vec<String>> = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "sessions"),
-                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "inbox_id"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            sessions: ::crisp_runtime::de::required(field0, "sessions")?,
-            inbox_id: ::crisp_runtime::de::required(field1, "inbox_id")?,
-        })
-    }
+::crisp_runtime::model_serde! {
+    BatchInboxConversationsBody { 0 sessions : Vec < String > = "sessions" required, 1
+    inbox_id : Option < String > = "inbox_id" required }
 }
 /// Conversations or contact profiles to delete. Tried in order: profiles (a `people` key is present), then conversations.
 ///
@@ -180,53 +92,9 @@ impl BatchReportConversationsBody {
     }
 }
 #[cfg(feature = "website-batch")]
-impl ::serde::Serialize for BatchReportConversationsBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "BatchReportConversationsBody",
-            2,
-        );
-        state.field("sessions", &self.sessions);
-        state.field("flag", &self.flag);
-        state.end()
-    }
-}
-#[cfg(feature = "website-batch")]
-impl<'de> ::serde::Deserialize<'de> for BatchReportConversationsBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-batch")]
-impl ::crisp_runtime::de::DecodeStruct for BatchReportConversationsBody {
-    const NAME: &'static str = "BatchReportConversationsBody";
-    const FIELDS: &'static [&'static str] = &["sessions", "flag"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<Vec<String>> = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<String> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "sessions"),
-                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "flag"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            sessions: ::crisp_runtime::de::required(field0, "sessions")?,
-            flag: ::crisp_runtime::de::required(field1, "flag")?,
-        })
-    }
+::crisp_runtime::model_serde! {
+    BatchReportConversationsBody { 0 sessions : Vec < String > = "sessions" required, 1
+    flag : String = "flag" required }
 }
 /// Conversations and the operator to route them to.
 #[derive(Clone, Debug, PartialEq)]
@@ -251,53 +119,9 @@ impl BatchRoutingConversationsBody {
     }
 }
 #[cfg(feature = "website-batch")]
-impl ::serde::Serialize for BatchRoutingConversationsBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "BatchRoutingConversationsBody",
-            2,
-        );
-        state.field("sessions", &self.sessions);
-        state.field("assigned", &self.assigned);
-        state.end()
-    }
-}
-#[cfg(feature = "website-batch")]
-impl<'de> ::serde::Deserialize<'de> for BatchRoutingConversationsBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-batch")]
-impl ::crisp_runtime::de::DecodeStruct for BatchRoutingConversationsBody {
-    const NAME: &'static str = "BatchRoutingConversationsBody";
-    const FIELDS: &'static [&'static str] = &["sessions", "assigned"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<Vec<String>> = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<Option<crate::ConversationAssigned>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "sessions"),
-                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "assigned"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            sessions: ::crisp_runtime::de::required(field0, "sessions")?,
-            assigned: ::crisp_runtime::de::required(field1, "assigned")?,
-        })
-    }
+::crisp_runtime::model_serde! {
+    BatchRoutingConversationsBody { 0 sessions : Vec < String > = "sessions" required, 1
+    assigned : Option < crate ::ConversationAssigned > = "assigned" required }
 }
 /// Conversations or contact profiles to update, with the segments to set. Tried in order: profiles, then conversations.
 ///

@@ -18,47 +18,6 @@ impl UpdateWebsiteBillingBody {
     }
 }
 #[cfg(feature = "internal")]
-impl ::serde::Serialize for UpdateWebsiteBillingBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "UpdateWebsiteBillingBody",
-            1,
-        );
-        state.field("card_id", &self.card_id);
-        state.end()
-    }
-}
-#[cfg(feature = "internal")]
-impl<'de> ::serde::Deserialize<'de> for UpdateWebsiteBillingBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "internal")]
-impl ::crisp_runtime::de::DecodeStruct for UpdateWebsiteBillingBody {
-    const NAME: &'static str = "UpdateWebsiteBillingBody";
-    const FIELDS: &'static [&'static str] = &["card_id"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<String> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "card_id"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            card_id: ::crisp_runtime::de::required(field0, "card_id")?,
-        })
-    }
+::crisp_runtime::model_serde! {
+    UpdateWebsiteBillingBody { 0 card_id : String = "card_id" required }
 }

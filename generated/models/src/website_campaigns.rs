@@ -20,53 +20,9 @@ impl CreateNewCampaignBody {
     }
 }
 #[cfg(feature = "website-campaigns")]
-impl ::serde::Serialize for CreateNewCampaignBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "CreateNewCampaignBody",
-            2,
-        );
-        state.field("type", &self.r#type);
-        state.field("name", &self.name);
-        state.end()
-    }
-}
-#[cfg(feature = "website-campaigns")]
-impl<'de> ::serde::Deserialize<'de> for CreateNewCampaignBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-campaigns")]
-impl ::crisp_runtime::de::DecodeStruct for CreateNewCampaignBody {
-    const NAME: &'static str = "CreateNewCampaignBody";
-    const FIELDS: &'static [&'static str] = &["type", "name"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<String> = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<String> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "type"),
-                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "name"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            r#type: ::crisp_runtime::de::required(field0, "type")?,
-            name: ::crisp_runtime::de::required(field1, "name")?,
-        })
-    }
+::crisp_runtime::model_serde! {
+    CreateNewCampaignBody { 0 r#type : String = "type" required, 1 name : String = "name"
+    required }
 }
 /// New campaign.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -77,49 +33,8 @@ pub struct CreateNewCampaignData {
     pub campaign_id: Option<String>,
 }
 #[cfg(feature = "website-campaigns")]
-impl ::serde::Serialize for CreateNewCampaignData {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "CreateNewCampaignData",
-            ::crisp_runtime::ser::count(0, &[self.campaign_id.is_some()]),
-        );
-        state.optional("campaign_id", &self.campaign_id);
-        state.end()
-    }
-}
-#[cfg(feature = "website-campaigns")]
-impl<'de> ::serde::Deserialize<'de> for CreateNewCampaignData {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-campaigns")]
-impl ::crisp_runtime::de::DecodeStruct for CreateNewCampaignData {
-    const NAME: &'static str = "CreateNewCampaignData";
-    const FIELDS: &'static [&'static str] = &["campaign_id"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "campaign_id"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            campaign_id: field0.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    CreateNewCampaignData { 0 campaign_id : Option < String > = "campaign_id" optional }
 }
 /// Optional parameters of `ListCampaigns`.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -146,150 +61,16 @@ pub struct ListCampaignsOptions {
     pub filter_status_done: Option<bool>,
 }
 #[cfg(feature = "website-campaigns")]
-impl ::serde::Serialize for ListCampaignsOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "ListCampaignsOptions",
-            ::crisp_runtime::ser::count(
-                0,
-                &[
-                    self.search_name.is_some(),
-                    self.filter_tag.is_some(),
-                    self.filter_type_one_shot.is_some(),
-                    self.filter_type_automated.is_some(),
-                    self.filter_status_not_configured.is_some(),
-                    self.filter_status_ready.is_some(),
-                    self.filter_status_paused.is_some(),
-                    self.filter_status_sending.is_some(),
-                    self.filter_status_done.is_some(),
-                ],
-            ),
-        );
-        state.optional("search_name", &self.search_name);
-        state.optional("filter_tag", &self.filter_tag);
-        state.optional("filter_type_one_shot", &self.filter_type_one_shot);
-        state.optional("filter_type_automated", &self.filter_type_automated);
-        state
-            .optional(
-                "filter_status_not_configured",
-                &self.filter_status_not_configured,
-            );
-        state.optional("filter_status_ready", &self.filter_status_ready);
-        state.optional("filter_status_paused", &self.filter_status_paused);
-        state.optional("filter_status_sending", &self.filter_status_sending);
-        state.optional("filter_status_done", &self.filter_status_done);
-        state.end()
-    }
-}
-#[cfg(feature = "website-campaigns")]
-impl<'de> ::serde::Deserialize<'de> for ListCampaignsOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-campaigns")]
-impl ::crisp_runtime::de::DecodeStruct for ListCampaignsOptions {
-    const NAME: &'static str = "ListCampaignsOptions";
-    const FIELDS: &'static [&'static str] = &[
-        "search_name",
-        "filter_tag",
-        "filter_type_one_shot",
-        "filter_type_automated",
-        "filter_status_not_configured",
-        "filter_status_ready",
-        "filter_status_paused",
-        "filter_status_sending",
-        "filter_status_done",
-    ];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        let mut field2: ::std::option::Option<Option<bool>> = ::std::option::Option::None;
-        let mut field3: ::std::option::Option<Option<bool>> = ::std::option::Option::None;
-        let mut field4: ::std::option::Option<Option<bool>> = ::std::option::Option::None;
-        let mut field5: ::std::option::Option<Option<bool>> = ::std::option::Option::None;
-        let mut field6: ::std::option::Option<Option<bool>> = ::std::option::Option::None;
-        let mut field7: ::std::option::Option<Option<bool>> = ::std::option::Option::None;
-        let mut field8: ::std::option::Option<Option<bool>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "search_name"),
-                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "filter_tag"),
-                2 => {
-                    ::crisp_runtime::de::field(
-                        &mut map,
-                        &mut field2,
-                        "filter_type_one_shot",
-                    )
-                }
-                3 => {
-                    ::crisp_runtime::de::field(
-                        &mut map,
-                        &mut field3,
-                        "filter_type_automated",
-                    )
-                }
-                4 => {
-                    ::crisp_runtime::de::field(
-                        &mut map,
-                        &mut field4,
-                        "filter_status_not_configured",
-                    )
-                }
-                5 => {
-                    ::crisp_runtime::de::field(
-                        &mut map,
-                        &mut field5,
-                        "filter_status_ready",
-                    )
-                }
-                6 => {
-                    ::crisp_runtime::de::field(
-                        &mut map,
-                        &mut field6,
-                        "filter_status_paused",
-                    )
-                }
-                7 => {
-                    ::crisp_runtime::de::field(
-                        &mut map,
-                        &mut field7,
-                        "filter_status_sending",
-                    )
-                }
-                8 => {
-                    ::crisp_runtime::de::field(
-                        &mut map,
-                        &mut field8,
-                        "filter_status_done",
-                    )
-                }
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            search_name: field0.unwrap_or_default(),
-            filter_tag: field1.unwrap_or_default(),
-            filter_type_one_shot: field2.unwrap_or_default(),
-            filter_type_automated: field3.unwrap_or_default(),
-            filter_status_not_configured: field4.unwrap_or_default(),
-            filter_status_ready: field5.unwrap_or_default(),
-            filter_status_paused: field6.unwrap_or_default(),
-            filter_status_sending: field7.unwrap_or_default(),
-            filter_status_done: field8.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    ListCampaignsOptions { 0 search_name : Option < String > = "search_name" optional, 1
+    filter_tag : Option < String > = "filter_tag" optional, 2 filter_type_one_shot :
+    Option < bool > = "filter_type_one_shot" optional, 3 filter_type_automated : Option <
+    bool > = "filter_type_automated" optional, 4 filter_status_not_configured : Option <
+    bool > = "filter_status_not_configured" optional, 5 filter_status_ready : Option <
+    bool > = "filter_status_ready" optional, 6 filter_status_paused : Option < bool > =
+    "filter_status_paused" optional, 7 filter_status_sending : Option < bool > =
+    "filter_status_sending" optional, 8 filter_status_done : Option < bool > =
+    "filter_status_done" optional }
 }
 /// Template to create.
 #[derive(Clone, Debug, PartialEq)]
@@ -309,53 +90,9 @@ impl CreateNewCampaignTemplateBody {
     }
 }
 #[cfg(feature = "website-campaigns")]
-impl ::serde::Serialize for CreateNewCampaignTemplateBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "CreateNewCampaignTemplateBody",
-            2,
-        );
-        state.field("format", &self.format);
-        state.field("name", &self.name);
-        state.end()
-    }
-}
-#[cfg(feature = "website-campaigns")]
-impl<'de> ::serde::Deserialize<'de> for CreateNewCampaignTemplateBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-campaigns")]
-impl ::crisp_runtime::de::DecodeStruct for CreateNewCampaignTemplateBody {
-    const NAME: &'static str = "CreateNewCampaignTemplateBody";
-    const FIELDS: &'static [&'static str] = &["format", "name"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<String> = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<String> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "format"),
-                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "name"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            format: ::crisp_runtime::de::required(field0, "format")?,
-            name: ::crisp_runtime::de::required(field1, "name")?,
-        })
-    }
+::crisp_runtime::model_serde! {
+    CreateNewCampaignTemplateBody { 0 format : String = "format" required, 1 name :
+    String = "name" required }
 }
 /// New template.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -366,49 +103,9 @@ pub struct CreateNewCampaignTemplateData {
     pub template_id: Option<String>,
 }
 #[cfg(feature = "website-campaigns")]
-impl ::serde::Serialize for CreateNewCampaignTemplateData {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "CreateNewCampaignTemplateData",
-            ::crisp_runtime::ser::count(0, &[self.template_id.is_some()]),
-        );
-        state.optional("template_id", &self.template_id);
-        state.end()
-    }
-}
-#[cfg(feature = "website-campaigns")]
-impl<'de> ::serde::Deserialize<'de> for CreateNewCampaignTemplateData {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-campaigns")]
-impl ::crisp_runtime::de::DecodeStruct for CreateNewCampaignTemplateData {
-    const NAME: &'static str = "CreateNewCampaignTemplateData";
-    const FIELDS: &'static [&'static str] = &["template_id"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "template_id"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            template_id: field0.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    CreateNewCampaignTemplateData { 0 template_id : Option < String > = "template_id"
+    optional }
 }
 /// Optional parameters of `ListCampaignTemplates`.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -423,78 +120,8 @@ pub struct ListCampaignTemplatesOptions {
     pub filter_type_custom: Option<bool>,
 }
 #[cfg(feature = "website-campaigns")]
-impl ::serde::Serialize for ListCampaignTemplatesOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "ListCampaignTemplatesOptions",
-            ::crisp_runtime::ser::count(
-                0,
-                &[
-                    self.search_name.is_some(),
-                    self.filter_type_static.is_some(),
-                    self.filter_type_custom.is_some(),
-                ],
-            ),
-        );
-        state.optional("search_name", &self.search_name);
-        state.optional("filter_type_static", &self.filter_type_static);
-        state.optional("filter_type_custom", &self.filter_type_custom);
-        state.end()
-    }
-}
-#[cfg(feature = "website-campaigns")]
-impl<'de> ::serde::Deserialize<'de> for ListCampaignTemplatesOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-campaigns")]
-impl ::crisp_runtime::de::DecodeStruct for ListCampaignTemplatesOptions {
-    const NAME: &'static str = "ListCampaignTemplatesOptions";
-    const FIELDS: &'static [&'static str] = &[
-        "search_name",
-        "filter_type_static",
-        "filter_type_custom",
-    ];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<Option<bool>> = ::std::option::Option::None;
-        let mut field2: ::std::option::Option<Option<bool>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "search_name"),
-                1 => {
-                    ::crisp_runtime::de::field(
-                        &mut map,
-                        &mut field1,
-                        "filter_type_static",
-                    )
-                }
-                2 => {
-                    ::crisp_runtime::de::field(
-                        &mut map,
-                        &mut field2,
-                        "filter_type_custom",
-                    )
-                }
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            search_name: field0.unwrap_or_default(),
-            filter_type_static: field1.unwrap_or_default(),
-            filter_type_custom: field2.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    ListCampaignTemplatesOptions { 0 search_name : Option < String > = "search_name"
+    optional, 1 filter_type_static : Option < bool > = "filter_type_static" optional, 2
+    filter_type_custom : Option < bool > = "filter_type_custom" optional }
 }

@@ -11,47 +11,7 @@ pub struct GenerateWebsiteEmailChannelSetupFlowOptions {
     pub domain: Option<String>,
 }
 #[cfg(feature = "internal")]
-impl ::serde::Serialize for GenerateWebsiteEmailChannelSetupFlowOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "GenerateWebsiteEmailChannelSetupFlowOptions",
-            ::crisp_runtime::ser::count(0, &[self.domain.is_some()]),
-        );
-        state.optional("domain", &self.domain);
-        state.end()
-    }
-}
-#[cfg(feature = "internal")]
-impl<'de> ::serde::Deserialize<'de> for GenerateWebsiteEmailChannelSetupFlowOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "internal")]
-impl ::crisp_runtime::de::DecodeStruct for GenerateWebsiteEmailChannelSetupFlowOptions {
-    const NAME: &'static str = "GenerateWebsiteEmailChannelSetupFlowOptions";
-    const FIELDS: &'static [&'static str] = &["domain"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "domain"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            domain: field0.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    GenerateWebsiteEmailChannelSetupFlowOptions { 0 domain : Option < String > = "domain"
+    optional }
 }

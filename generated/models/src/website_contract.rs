@@ -18,47 +18,6 @@ impl AgreeToWebsiteContractBody {
     }
 }
 #[cfg(feature = "internal")]
-impl ::serde::Serialize for AgreeToWebsiteContractBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "AgreeToWebsiteContractBody",
-            1,
-        );
-        state.field("agreement_url", &self.agreement_url);
-        state.end()
-    }
-}
-#[cfg(feature = "internal")]
-impl<'de> ::serde::Deserialize<'de> for AgreeToWebsiteContractBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "internal")]
-impl ::crisp_runtime::de::DecodeStruct for AgreeToWebsiteContractBody {
-    const NAME: &'static str = "AgreeToWebsiteContractBody";
-    const FIELDS: &'static [&'static str] = &["agreement_url"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<String> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "agreement_url"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            agreement_url: ::crisp_runtime::de::required(field0, "agreement_url")?,
-        })
-    }
+::crisp_runtime::model_serde! {
+    AgreeToWebsiteContractBody { 0 agreement_url : String = "agreement_url" required }
 }

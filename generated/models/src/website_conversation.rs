@@ -11,48 +11,8 @@ pub struct CreateNewConversationData {
     pub session_id: Option<String>,
 }
 #[cfg(feature = "website-conversation")]
-impl ::serde::Serialize for CreateNewConversationData {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "CreateNewConversationData",
-            ::crisp_runtime::ser::count(0, &[self.session_id.is_some()]),
-        );
-        state.optional("session_id", &self.session_id);
-        state.end()
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl<'de> ::serde::Deserialize<'de> for CreateNewConversationData {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl ::crisp_runtime::de::DecodeStruct for CreateNewConversationData {
-    const NAME: &'static str = "CreateNewConversationData";
-    const FIELDS: &'static [&'static str] = &["session_id"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "session_id"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            session_id: field0.unwrap_or_default(),
-        })
+::crisp_runtime::model_serde! {
+    CreateNewConversationData { 0 session_id : Option < String > = "session_id" optional
     }
 }
 /// Block status.
@@ -64,48 +24,8 @@ pub struct GetBlockStatusForConversationData {
     pub blocked: Option<bool>,
 }
 #[cfg(feature = "website-conversation")]
-impl ::serde::Serialize for GetBlockStatusForConversationData {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "GetBlockStatusForConversationData",
-            ::crisp_runtime::ser::count(0, &[self.blocked.is_some()]),
-        );
-        state.optional("blocked", &self.blocked);
-        state.end()
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl<'de> ::serde::Deserialize<'de> for GetBlockStatusForConversationData {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl ::crisp_runtime::de::DecodeStruct for GetBlockStatusForConversationData {
-    const NAME: &'static str = "GetBlockStatusForConversationData";
-    const FIELDS: &'static [&'static str] = &["blocked"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<Option<bool>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "blocked"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            blocked: field0.unwrap_or_default(),
-        })
+::crisp_runtime::model_serde! {
+    GetBlockStatusForConversationData { 0 blocked : Option < bool > = "blocked" optional
     }
 }
 /// New block status.
@@ -132,57 +52,10 @@ impl BlockIncomingMessagesForConversationBody {
     }
 }
 #[cfg(feature = "website-conversation")]
-impl ::serde::Serialize for BlockIncomingMessagesForConversationBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "BlockIncomingMessagesForConversationBody",
-            ::crisp_runtime::ser::count(1, &[self.user.is_some(), self.origin.is_some()]),
-        );
-        state.field("blocked", &self.blocked);
-        state.optional("user", &self.user);
-        state.optional("origin", &self.origin);
-        state.end()
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl<'de> ::serde::Deserialize<'de> for BlockIncomingMessagesForConversationBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl ::crisp_runtime::de::DecodeStruct for BlockIncomingMessagesForConversationBody {
-    const NAME: &'static str = "BlockIncomingMessagesForConversationBody";
-    const FIELDS: &'static [&'static str] = &["blocked", "user", "origin"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<bool> = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<Option<crate::MessageUser>> = ::std::option::Option::None;
-        let mut field2: ::std::option::Option<Option<crate::MessageOrigin>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "blocked"),
-                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "user"),
-                2 => ::crisp_runtime::de::field(&mut map, &mut field2, "origin"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            blocked: ::crisp_runtime::de::required(field0, "blocked")?,
-            user: field1.unwrap_or_default(),
-            origin: field2.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    BlockIncomingMessagesForConversationBody { 0 blocked : bool = "blocked" required, 1
+    user : Option < crate ::MessageUser > = "user" optional, 2 origin : Option < crate
+    ::MessageOrigin > = "origin" optional }
 }
 /// Browsing action.
 #[derive(Clone, Debug, PartialEq)]
@@ -200,49 +73,8 @@ impl SendActionToExistingBrowsingSessionBody {
     }
 }
 #[cfg(feature = "website-conversation")]
-impl ::serde::Serialize for SendActionToExistingBrowsingSessionBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "SendActionToExistingBrowsingSessionBody",
-            1,
-        );
-        state.field("action", &self.action);
-        state.end()
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl<'de> ::serde::Deserialize<'de> for SendActionToExistingBrowsingSessionBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl ::crisp_runtime::de::DecodeStruct for SendActionToExistingBrowsingSessionBody {
-    const NAME: &'static str = "SendActionToExistingBrowsingSessionBody";
-    const FIELDS: &'static [&'static str] = &["action"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<String> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "action"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            action: ::crisp_runtime::de::required(field0, "action")?,
-        })
-    }
+::crisp_runtime::model_serde! {
+    SendActionToExistingBrowsingSessionBody { 0 action : String = "action" required }
 }
 /// Assistance to give.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -259,69 +91,11 @@ pub struct AssistExistingBrowsingSessionBody {
     pub scroll: Option<crate::BrowsingAssistPoint>,
 }
 #[cfg(feature = "website-conversation")]
-impl ::serde::Serialize for AssistExistingBrowsingSessionBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "AssistExistingBrowsingSessionBody",
-            ::crisp_runtime::ser::count(
-                0,
-                &[
-                    self.action.is_some(),
-                    self.mouse.is_some(),
-                    self.click.is_some(),
-                    self.scroll.is_some(),
-                ],
-            ),
-        );
-        state.optional("action", &self.action);
-        state.optional("mouse", &self.mouse);
-        state.optional("click", &self.click);
-        state.optional("scroll", &self.scroll);
-        state.end()
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl<'de> ::serde::Deserialize<'de> for AssistExistingBrowsingSessionBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl ::crisp_runtime::de::DecodeStruct for AssistExistingBrowsingSessionBody {
-    const NAME: &'static str = "AssistExistingBrowsingSessionBody";
-    const FIELDS: &'static [&'static str] = &["action", "mouse", "click", "scroll"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<Option<crate::BrowsingAssistPoint>> = ::std::option::Option::None;
-        let mut field2: ::std::option::Option<Option<crate::BrowsingAssistPoint>> = ::std::option::Option::None;
-        let mut field3: ::std::option::Option<Option<crate::BrowsingAssistPoint>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "action"),
-                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "mouse"),
-                2 => ::crisp_runtime::de::field(&mut map, &mut field2, "click"),
-                3 => ::crisp_runtime::de::field(&mut map, &mut field3, "scroll"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            action: field0.unwrap_or_default(),
-            mouse: field1.unwrap_or_default(),
-            click: field2.unwrap_or_default(),
-            scroll: field3.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    AssistExistingBrowsingSessionBody { 0 action : Option < String > = "action" optional,
+    1 mouse : Option < crate ::BrowsingAssistPoint > = "mouse" optional, 2 click : Option
+    < crate ::BrowsingAssistPoint > = "click" optional, 3 scroll : Option < crate
+    ::BrowsingAssistPoint > = "scroll" optional }
 }
 /// Kind of call.
 ///
@@ -421,59 +195,11 @@ impl InitiateNewCallSessionForConversationBody {
     }
 }
 #[cfg(feature = "website-conversation")]
-impl ::serde::Serialize for InitiateNewCallSessionForConversationBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "InitiateNewCallSessionForConversationBody",
-            ::crisp_runtime::ser::count(1, &[self.user.is_some(), self.origin.is_some()]),
-        );
-        state.field("mode", &self.mode);
-        state.optional("user", &self.user);
-        state.optional("origin", &self.origin);
-        state.end()
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl<'de> ::serde::Deserialize<'de> for InitiateNewCallSessionForConversationBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl ::crisp_runtime::de::DecodeStruct for InitiateNewCallSessionForConversationBody {
-    const NAME: &'static str = "InitiateNewCallSessionForConversationBody";
-    const FIELDS: &'static [&'static str] = &["mode", "user", "origin"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<
-            crate::InitiateNewCallSessionForConversationBodyMode,
-        > = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<Option<crate::MessageUser>> = ::std::option::Option::None;
-        let mut field2: ::std::option::Option<Option<crate::MessageOrigin>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "mode"),
-                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "user"),
-                2 => ::crisp_runtime::de::field(&mut map, &mut field2, "origin"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            mode: ::crisp_runtime::de::required(field0, "mode")?,
-            user: field1.unwrap_or_default(),
-            origin: field2.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    InitiateNewCallSessionForConversationBody { 0 mode : crate
+    ::InitiateNewCallSessionForConversationBodyMode = "mode" required, 1 user : Option <
+    crate ::MessageUser > = "user" optional, 2 origin : Option < crate ::MessageOrigin >
+    = "origin" optional }
 }
 /// Signaling message.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -486,58 +212,10 @@ pub struct TransmitSignalingOnOngoingCallSessionBody {
     pub payload: Option<::serde_json::Map<String, ::serde_json::Value>>,
 }
 #[cfg(feature = "website-conversation")]
-impl ::serde::Serialize for TransmitSignalingOnOngoingCallSessionBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "TransmitSignalingOnOngoingCallSessionBody",
-            ::crisp_runtime::ser::count(
-                0,
-                &[self.r#type.is_some(), self.payload.is_some()],
-            ),
-        );
-        state.optional("type", &self.r#type);
-        state.optional("payload", &self.payload);
-        state.end()
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl<'de> ::serde::Deserialize<'de> for TransmitSignalingOnOngoingCallSessionBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl ::crisp_runtime::de::DecodeStruct for TransmitSignalingOnOngoingCallSessionBody {
-    const NAME: &'static str = "TransmitSignalingOnOngoingCallSessionBody";
-    const FIELDS: &'static [&'static str] = &["type", "payload"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<
-            Option<::serde_json::Map<String, ::serde_json::Value>>,
-        > = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "type"),
-                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "payload"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            r#type: field0.unwrap_or_default(),
-            payload: field1.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    TransmitSignalingOnOngoingCallSessionBody { 0 r#type : Option < String > = "type"
+    optional, 1 payload : Option < ::serde_json::Map < String, ::serde_json::Value > > =
+    "payload" optional }
 }
 /// Who ends the call.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -550,53 +228,9 @@ pub struct AbortOngoingCallSessionForConversationBody {
     pub origin: Option<crate::MessageOrigin>,
 }
 #[cfg(feature = "website-conversation")]
-impl ::serde::Serialize for AbortOngoingCallSessionForConversationBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "AbortOngoingCallSessionForConversationBody",
-            ::crisp_runtime::ser::count(0, &[self.user.is_some(), self.origin.is_some()]),
-        );
-        state.optional("user", &self.user);
-        state.optional("origin", &self.origin);
-        state.end()
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl<'de> ::serde::Deserialize<'de> for AbortOngoingCallSessionForConversationBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl ::crisp_runtime::de::DecodeStruct for AbortOngoingCallSessionForConversationBody {
-    const NAME: &'static str = "AbortOngoingCallSessionForConversationBody";
-    const FIELDS: &'static [&'static str] = &["user", "origin"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<Option<crate::MessageUser>> = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<Option<crate::MessageOrigin>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "user"),
-                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "origin"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            user: field0.unwrap_or_default(),
-            origin: field1.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    AbortOngoingCallSessionForConversationBody { 0 user : Option < crate ::MessageUser >
+    = "user" optional, 1 origin : Option < crate ::MessageOrigin > = "origin" optional }
 }
 /// Typing indicator update.
 #[derive(Clone, Debug, PartialEq)]
@@ -628,78 +262,11 @@ impl ComposeMessageInConversationBody {
     }
 }
 #[cfg(feature = "website-conversation")]
-impl ::serde::Serialize for ComposeMessageInConversationBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "ComposeMessageInConversationBody",
-            ::crisp_runtime::ser::count(
-                2,
-                &[
-                    self.excerpt.is_some(),
-                    self.stealth.is_some(),
-                    self.automated.is_some(),
-                ],
-            ),
-        );
-        state.field("type", &self.r#type);
-        state.field("from", &self.from);
-        state.optional("excerpt", &self.excerpt);
-        state.optional("stealth", &self.stealth);
-        state.optional("automated", &self.automated);
-        state.end()
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl<'de> ::serde::Deserialize<'de> for ComposeMessageInConversationBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl ::crisp_runtime::de::DecodeStruct for ComposeMessageInConversationBody {
-    const NAME: &'static str = "ComposeMessageInConversationBody";
-    const FIELDS: &'static [&'static str] = &[
-        "type",
-        "from",
-        "excerpt",
-        "stealth",
-        "automated",
-    ];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<crate::ComposeType> = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<crate::MessageFrom> = ::std::option::Option::None;
-        let mut field2: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        let mut field3: ::std::option::Option<Option<bool>> = ::std::option::Option::None;
-        let mut field4: ::std::option::Option<Option<bool>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "type"),
-                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "from"),
-                2 => ::crisp_runtime::de::field(&mut map, &mut field2, "excerpt"),
-                3 => ::crisp_runtime::de::field(&mut map, &mut field3, "stealth"),
-                4 => ::crisp_runtime::de::field(&mut map, &mut field4, "automated"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            r#type: ::crisp_runtime::de::required(field0, "type")?,
-            from: ::crisp_runtime::de::required(field1, "from")?,
-            excerpt: field2.unwrap_or_default(),
-            stealth: field3.unwrap_or_default(),
-            automated: field4.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    ComposeMessageInConversationBody { 0 r#type : crate ::ComposeType = "type" required,
+    1 from : crate ::MessageFrom = "from" required, 2 excerpt : Option < String > =
+    "excerpt" optional, 3 stealth : Option < bool > = "stealth" optional, 4 automated :
+    Option < bool > = "automated" optional }
 }
 /// Target inbox.
 #[derive(Clone, Debug, PartialEq)]
@@ -719,49 +286,8 @@ impl UpdateConversationInboxBody {
     }
 }
 #[cfg(feature = "website-conversation")]
-impl ::serde::Serialize for UpdateConversationInboxBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "UpdateConversationInboxBody",
-            1,
-        );
-        state.field("inbox_id", &self.inbox_id);
-        state.end()
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl<'de> ::serde::Deserialize<'de> for UpdateConversationInboxBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl ::crisp_runtime::de::DecodeStruct for UpdateConversationInboxBody {
-    const NAME: &'static str = "UpdateConversationInboxBody";
-    const FIELDS: &'static [&'static str] = &["inbox_id"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "inbox_id"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            inbox_id: ::crisp_runtime::de::required(field0, "inbox_id")?,
-        })
-    }
+::crisp_runtime::model_serde! {
+    UpdateConversationInboxBody { 0 inbox_id : Option < String > = "inbox_id" required }
 }
 /// Posted message.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -772,49 +298,9 @@ pub struct SendMessageInConversationData {
     pub fingerprint: Option<i64>,
 }
 #[cfg(feature = "website-conversation")]
-impl ::serde::Serialize for SendMessageInConversationData {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "SendMessageInConversationData",
-            ::crisp_runtime::ser::count(0, &[self.fingerprint.is_some()]),
-        );
-        state.optional("fingerprint", &self.fingerprint);
-        state.end()
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl<'de> ::serde::Deserialize<'de> for SendMessageInConversationData {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl ::crisp_runtime::de::DecodeStruct for SendMessageInConversationData {
-    const NAME: &'static str = "SendMessageInConversationData";
-    const FIELDS: &'static [&'static str] = &["fingerprint"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<Option<i64>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "fingerprint"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            fingerprint: field0.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    SendMessageInConversationData { 0 fingerprint : Option < i64 > = "fingerprint"
+    optional }
 }
 /// New message content.
 #[derive(Clone, Debug, PartialEq)]
@@ -832,49 +318,9 @@ impl UpdateMessageInConversationBody {
     }
 }
 #[cfg(feature = "website-conversation")]
-impl ::serde::Serialize for UpdateMessageInConversationBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "UpdateMessageInConversationBody",
-            1,
-        );
-        state.field("content", &self.content);
-        state.end()
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl<'de> ::serde::Deserialize<'de> for UpdateMessageInConversationBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl ::crisp_runtime::de::DecodeStruct for UpdateMessageInConversationBody {
-    const NAME: &'static str = "UpdateMessageInConversationBody";
-    const FIELDS: &'static [&'static str] = &["content"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<crate::MessageContent> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "content"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            content: ::crisp_runtime::de::required(field0, "content")?,
-        })
-    }
+::crisp_runtime::model_serde! {
+    UpdateMessageInConversationBody { 0 content : crate ::MessageContent = "content"
+    required }
 }
 /// Optional parameters of `GetMessagesInConversation`.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -889,72 +335,10 @@ pub struct GetMessagesInConversationOptions {
     pub timestamp_around: Option<u64>,
 }
 #[cfg(feature = "website-conversation")]
-impl ::serde::Serialize for GetMessagesInConversationOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "GetMessagesInConversationOptions",
-            ::crisp_runtime::ser::count(
-                0,
-                &[
-                    self.timestamp_before.is_some(),
-                    self.timestamp_after.is_some(),
-                    self.timestamp_around.is_some(),
-                ],
-            ),
-        );
-        state.optional("timestamp_before", &self.timestamp_before);
-        state.optional("timestamp_after", &self.timestamp_after);
-        state.optional("timestamp_around", &self.timestamp_around);
-        state.end()
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl<'de> ::serde::Deserialize<'de> for GetMessagesInConversationOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl ::crisp_runtime::de::DecodeStruct for GetMessagesInConversationOptions {
-    const NAME: &'static str = "GetMessagesInConversationOptions";
-    const FIELDS: &'static [&'static str] = &[
-        "timestamp_before",
-        "timestamp_after",
-        "timestamp_around",
-    ];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<Option<u64>> = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<Option<u64>> = ::std::option::Option::None;
-        let mut field2: ::std::option::Option<Option<u64>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => {
-                    ::crisp_runtime::de::field(&mut map, &mut field0, "timestamp_before")
-                }
-                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "timestamp_after"),
-                2 => {
-                    ::crisp_runtime::de::field(&mut map, &mut field2, "timestamp_around")
-                }
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            timestamp_before: field0.unwrap_or_default(),
-            timestamp_after: field1.unwrap_or_default(),
-            timestamp_around: field2.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    GetMessagesInConversationOptions { 0 timestamp_before : Option < u64 > =
+    "timestamp_before" optional, 1 timestamp_after : Option < u64 > = "timestamp_after"
+    optional, 2 timestamp_around : Option < u64 > = "timestamp_around" optional }
 }
 /// New open state.
 #[derive(Clone, Debug, PartialEq)]
@@ -972,49 +356,8 @@ impl UpdateConversationOpenStateBody {
     }
 }
 #[cfg(feature = "website-conversation")]
-impl ::serde::Serialize for UpdateConversationOpenStateBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "UpdateConversationOpenStateBody",
-            1,
-        );
-        state.field("opened", &self.opened);
-        state.end()
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl<'de> ::serde::Deserialize<'de> for UpdateConversationOpenStateBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl ::crisp_runtime::de::DecodeStruct for UpdateConversationOpenStateBody {
-    const NAME: &'static str = "UpdateConversationOpenStateBody";
-    const FIELDS: &'static [&'static str] = &["opened"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<bool> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "opened"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            opened: ::crisp_runtime::de::required(field0, "opened")?,
-        })
-    }
+::crisp_runtime::model_serde! {
+    UpdateConversationOpenStateBody { 0 opened : bool = "opened" required }
 }
 /// Conversation participants.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -1025,51 +368,9 @@ pub struct GetConversationParticipantsData {
     pub participants: Option<Vec<crate::ConversationParticipant>>,
 }
 #[cfg(feature = "website-conversation")]
-impl ::serde::Serialize for GetConversationParticipantsData {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "GetConversationParticipantsData",
-            ::crisp_runtime::ser::count(0, &[self.participants.is_some()]),
-        );
-        state.optional("participants", &self.participants);
-        state.end()
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl<'de> ::serde::Deserialize<'de> for GetConversationParticipantsData {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl ::crisp_runtime::de::DecodeStruct for GetConversationParticipantsData {
-    const NAME: &'static str = "GetConversationParticipantsData";
-    const FIELDS: &'static [&'static str] = &["participants"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<
-            Option<Vec<crate::ConversationParticipant>>,
-        > = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "participants"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            participants: field0.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    GetConversationParticipantsData { 0 participants : Option < Vec < crate
+    ::ConversationParticipant > > = "participants" optional }
 }
 /// Participants to store.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -1084,66 +385,11 @@ pub struct SaveConversationParticipantsBody {
     pub origin: Option<crate::MessageOrigin>,
 }
 #[cfg(feature = "website-conversation")]
-impl ::serde::Serialize for SaveConversationParticipantsBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "SaveConversationParticipantsBody",
-            ::crisp_runtime::ser::count(
-                0,
-                &[
-                    self.participants.is_some(),
-                    self.user.is_some(),
-                    self.origin.is_some(),
-                ],
-            ),
-        );
-        state.optional("participants", &self.participants);
-        state.optional("user", &self.user);
-        state.optional("origin", &self.origin);
-        state.end()
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl<'de> ::serde::Deserialize<'de> for SaveConversationParticipantsBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl ::crisp_runtime::de::DecodeStruct for SaveConversationParticipantsBody {
-    const NAME: &'static str = "SaveConversationParticipantsBody";
-    const FIELDS: &'static [&'static str] = &["participants", "user", "origin"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<
-            Option<Vec<crate::ConversationParticipant>>,
-        > = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<Option<crate::MessageUser>> = ::std::option::Option::None;
-        let mut field2: ::std::option::Option<Option<crate::MessageOrigin>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "participants"),
-                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "user"),
-                2 => ::crisp_runtime::de::field(&mut map, &mut field2, "origin"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            participants: field0.unwrap_or_default(),
-            user: field1.unwrap_or_default(),
-            origin: field2.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    SaveConversationParticipantsBody { 0 participants : Option < Vec < crate
+    ::ConversationParticipant > > = "participants" optional, 1 user : Option < crate
+    ::MessageUser > = "user" optional, 2 origin : Option < crate ::MessageOrigin > =
+    "origin" optional }
 }
 /// Reminder to schedule.
 #[derive(Clone, Debug, PartialEq)]
@@ -1172,61 +418,10 @@ impl ScheduleReminderForConversationBody {
     }
 }
 #[cfg(feature = "website-conversation")]
-impl ::serde::Serialize for ScheduleReminderForConversationBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "ScheduleReminderForConversationBody",
-            ::crisp_runtime::ser::count(2, &[self.user.is_some(), self.origin.is_some()]),
-        );
-        state.field("date", &self.date);
-        state.field("note", &self.note);
-        state.optional("user", &self.user);
-        state.optional("origin", &self.origin);
-        state.end()
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl<'de> ::serde::Deserialize<'de> for ScheduleReminderForConversationBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl ::crisp_runtime::de::DecodeStruct for ScheduleReminderForConversationBody {
-    const NAME: &'static str = "ScheduleReminderForConversationBody";
-    const FIELDS: &'static [&'static str] = &["date", "note", "user", "origin"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<String> = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<String> = ::std::option::Option::None;
-        let mut field2: ::std::option::Option<Option<crate::MessageUser>> = ::std::option::Option::None;
-        let mut field3: ::std::option::Option<Option<crate::MessageOrigin>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "date"),
-                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "note"),
-                2 => ::crisp_runtime::de::field(&mut map, &mut field2, "user"),
-                3 => ::crisp_runtime::de::field(&mut map, &mut field3, "origin"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            date: ::crisp_runtime::de::required(field0, "date")?,
-            note: ::crisp_runtime::de::required(field1, "note")?,
-            user: field2.unwrap_or_default(),
-            origin: field3.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    ScheduleReminderForConversationBody { 0 date : String = "date" required, 1 note :
+    String = "note" required, 2 user : Option < crate ::MessageUser > = "user" optional,
+    3 origin : Option < crate ::MessageOrigin > = "origin" optional }
 }
 /// Report.
 #[derive(Clone, Debug, PartialEq)]
@@ -1244,49 +439,8 @@ impl ReportConversationBody {
     }
 }
 #[cfg(feature = "website-conversation")]
-impl ::serde::Serialize for ReportConversationBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "ReportConversationBody",
-            1,
-        );
-        state.field("flag", &self.flag);
-        state.end()
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl<'de> ::serde::Deserialize<'de> for ReportConversationBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl ::crisp_runtime::de::DecodeStruct for ReportConversationBody {
-    const NAME: &'static str = "ReportConversationBody";
-    const FIELDS: &'static [&'static str] = &["flag"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<String> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "flag"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            flag: ::crisp_runtime::de::required(field0, "flag")?,
-        })
-    }
+::crisp_runtime::model_serde! {
+    ReportConversationBody { 0 flag : String = "flag" required }
 }
 /// New routing assignment.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -1301,58 +455,10 @@ pub struct AssignConversationRoutingBody {
     pub silent: Option<bool>,
 }
 #[cfg(feature = "website-conversation")]
-impl ::serde::Serialize for AssignConversationRoutingBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "AssignConversationRoutingBody",
-            ::crisp_runtime::ser::count(
-                0,
-                &[!self.assigned.is_absent(), self.silent.is_some()],
-            ),
-        );
-        state.patch("assigned", &self.assigned);
-        state.optional("silent", &self.silent);
-        state.end()
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl<'de> ::serde::Deserialize<'de> for AssignConversationRoutingBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl ::crisp_runtime::de::DecodeStruct for AssignConversationRoutingBody {
-    const NAME: &'static str = "AssignConversationRoutingBody";
-    const FIELDS: &'static [&'static str] = &["assigned", "silent"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<
-            ::crisp_runtime::Patch<crate::ConversationAssigned>,
-        > = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<Option<bool>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "assigned"),
-                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "silent"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            assigned: field0.unwrap_or_default(),
-            silent: field1.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    AssignConversationRoutingBody { 0 assigned : ::crisp_runtime::Patch < crate
+    ::ConversationAssigned > = "assigned" patch, 1 silent : Option < bool > = "silent"
+    optional }
 }
 /// Conversation state.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -1363,49 +469,9 @@ pub struct GetConversationStateData {
     pub state: Option<crate::ConversationState>,
 }
 #[cfg(feature = "website-conversation")]
-impl ::serde::Serialize for GetConversationStateData {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "GetConversationStateData",
-            ::crisp_runtime::ser::count(0, &[self.state.is_some()]),
-        );
-        state.optional("state", &self.state);
-        state.end()
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl<'de> ::serde::Deserialize<'de> for GetConversationStateData {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl ::crisp_runtime::de::DecodeStruct for GetConversationStateData {
-    const NAME: &'static str = "GetConversationStateData";
-    const FIELDS: &'static [&'static str] = &["state"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<Option<crate::ConversationState>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "state"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            state: field0.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    GetConversationStateData { 0 state : Option < crate ::ConversationState > = "state"
+    optional }
 }
 /// New state.
 #[derive(Clone, Debug, PartialEq)]
@@ -1431,57 +497,10 @@ impl ChangeConversationStateBody {
     }
 }
 #[cfg(feature = "website-conversation")]
-impl ::serde::Serialize for ChangeConversationStateBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "ChangeConversationStateBody",
-            ::crisp_runtime::ser::count(1, &[self.user.is_some(), self.origin.is_some()]),
-        );
-        state.field("state", &self.state);
-        state.optional("user", &self.user);
-        state.optional("origin", &self.origin);
-        state.end()
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl<'de> ::serde::Deserialize<'de> for ChangeConversationStateBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl ::crisp_runtime::de::DecodeStruct for ChangeConversationStateBody {
-    const NAME: &'static str = "ChangeConversationStateBody";
-    const FIELDS: &'static [&'static str] = &["state", "user", "origin"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<crate::ConversationState> = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<Option<crate::MessageUser>> = ::std::option::Option::None;
-        let mut field2: ::std::option::Option<Option<crate::MessageOrigin>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "state"),
-                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "user"),
-                2 => ::crisp_runtime::de::field(&mut map, &mut field2, "origin"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            state: ::crisp_runtime::de::required(field0, "state")?,
-            user: field1.unwrap_or_default(),
-            origin: field2.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    ChangeConversationStateBody { 0 state : crate ::ConversationState = "state" required,
+    1 user : Option < crate ::MessageUser > = "user" optional, 2 origin : Option < crate
+    ::MessageOrigin > = "origin" optional }
 }
 /// Tool call request.
 #[derive(Clone, Debug, PartialEq)]
@@ -1504,55 +523,10 @@ impl RequestToolCallForConversationBody {
     }
 }
 #[cfg(feature = "website-conversation")]
-impl ::serde::Serialize for RequestToolCallForConversationBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "RequestToolCallForConversationBody",
-            ::crisp_runtime::ser::count(1, &[self.payload.is_some()]),
-        );
-        state.field("command", &self.command);
-        state.optional("payload", &self.payload);
-        state.end()
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl<'de> ::serde::Deserialize<'de> for RequestToolCallForConversationBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl ::crisp_runtime::de::DecodeStruct for RequestToolCallForConversationBody {
-    const NAME: &'static str = "RequestToolCallForConversationBody";
-    const FIELDS: &'static [&'static str] = &["command", "payload"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<String> = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<
-            Option<::serde_json::Map<String, ::serde_json::Value>>,
-        > = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "command"),
-                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "payload"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            command: ::crisp_runtime::de::required(field0, "command")?,
-            payload: field1.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    RequestToolCallForConversationBody { 0 command : String = "command" required, 1
+    payload : Option < ::serde_json::Map < String, ::serde_json::Value > > = "payload"
+    optional }
 }
 /// Who receives the transcript.
 ///
@@ -1647,55 +621,10 @@ impl RequestEmailTranscriptForConversationBody {
     }
 }
 #[cfg(feature = "website-conversation")]
-impl ::serde::Serialize for RequestEmailTranscriptForConversationBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "RequestEmailTranscriptForConversationBody",
-            ::crisp_runtime::ser::count(1, &[self.email.is_some()]),
-        );
-        state.field("to", &self.to);
-        state.optional("email", &self.email);
-        state.end()
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl<'de> ::serde::Deserialize<'de> for RequestEmailTranscriptForConversationBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl ::crisp_runtime::de::DecodeStruct for RequestEmailTranscriptForConversationBody {
-    const NAME: &'static str = "RequestEmailTranscriptForConversationBody";
-    const FIELDS: &'static [&'static str] = &["to", "email"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<
-            crate::RequestEmailTranscriptForConversationBodyTo,
-        > = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "to"),
-                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "email"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            to: ::crisp_runtime::de::required(field0, "to")?,
-            email: field1.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    RequestEmailTranscriptForConversationBody { 0 to : crate
+    ::RequestEmailTranscriptForConversationBodyTo = "to" required, 1 email : Option <
+    String > = "email" optional }
 }
 /// Side that should see the conversation as unread.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -1706,49 +635,9 @@ pub struct MarkConversationAsUnreadBody {
     pub from: Option<crate::MessageFrom>,
 }
 #[cfg(feature = "website-conversation")]
-impl ::serde::Serialize for MarkConversationAsUnreadBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "MarkConversationAsUnreadBody",
-            ::crisp_runtime::ser::count(0, &[self.from.is_some()]),
-        );
-        state.optional("from", &self.from);
-        state.end()
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl<'de> ::serde::Deserialize<'de> for MarkConversationAsUnreadBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl ::crisp_runtime::de::DecodeStruct for MarkConversationAsUnreadBody {
-    const NAME: &'static str = "MarkConversationAsUnreadBody";
-    const FIELDS: &'static [&'static str] = &["from"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<Option<crate::MessageFrom>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "from"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            from: field0.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    MarkConversationAsUnreadBody { 0 from : Option < crate ::MessageFrom > = "from"
+    optional }
 }
 /// Verification status.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -1761,58 +650,10 @@ pub struct GetVerifyStatusForConversationData {
     pub verifications: Option<Vec<crate::ConversationVerification>>,
 }
 #[cfg(feature = "website-conversation")]
-impl ::serde::Serialize for GetVerifyStatusForConversationData {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "GetVerifyStatusForConversationData",
-            ::crisp_runtime::ser::count(
-                0,
-                &[self.verified.is_some(), self.verifications.is_some()],
-            ),
-        );
-        state.optional("verified", &self.verified);
-        state.optional("verifications", &self.verifications);
-        state.end()
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl<'de> ::serde::Deserialize<'de> for GetVerifyStatusForConversationData {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl ::crisp_runtime::de::DecodeStruct for GetVerifyStatusForConversationData {
-    const NAME: &'static str = "GetVerifyStatusForConversationData";
-    const FIELDS: &'static [&'static str] = &["verified", "verifications"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<Option<bool>> = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<
-            Option<Vec<crate::ConversationVerification>>,
-        > = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "verified"),
-                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "verifications"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            verified: field0.unwrap_or_default(),
-            verifications: field1.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    GetVerifyStatusForConversationData { 0 verified : Option < bool > = "verified"
+    optional, 1 verifications : Option < Vec < crate ::ConversationVerification > > =
+    "verifications" optional }
 }
 /// New verification status.
 #[derive(Clone, Debug, PartialEq)]
@@ -1830,49 +671,8 @@ impl UpdateVerifyStatusForConversationBody {
     }
 }
 #[cfg(feature = "website-conversation")]
-impl ::serde::Serialize for UpdateVerifyStatusForConversationBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "UpdateVerifyStatusForConversationBody",
-            1,
-        );
-        state.field("verified", &self.verified);
-        state.end()
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl<'de> ::serde::Deserialize<'de> for UpdateVerifyStatusForConversationBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl ::crisp_runtime::de::DecodeStruct for UpdateVerifyStatusForConversationBody {
-    const NAME: &'static str = "UpdateVerifyStatusForConversationBody";
-    const FIELDS: &'static [&'static str] = &["verified"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<bool> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "verified"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            verified: ::crisp_runtime::de::required(field0, "verified")?,
-        })
-    }
+::crisp_runtime::model_serde! {
+    UpdateVerifyStatusForConversationBody { 0 verified : bool = "verified" required }
 }
 /// How the visitor proves the identity.
 ///
@@ -1959,67 +759,11 @@ pub struct RequestIdentityVerificationForConversationBody {
     pub recipient: Option<String>,
 }
 #[cfg(feature = "website-conversation")]
-impl ::serde::Serialize for RequestIdentityVerificationForConversationBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "RequestIdentityVerificationForConversationBody",
-            ::crisp_runtime::ser::count(
-                0,
-                &[
-                    self.identity.is_some(),
-                    self.method.is_some(),
-                    self.recipient.is_some(),
-                ],
-            ),
-        );
-        state.optional("identity", &self.identity);
-        state.optional("method", &self.method);
-        state.optional("recipient", &self.recipient);
-        state.end()
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl<'de> ::serde::Deserialize<'de> for RequestIdentityVerificationForConversationBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl ::crisp_runtime::de::DecodeStruct
-for RequestIdentityVerificationForConversationBody {
-    const NAME: &'static str = "RequestIdentityVerificationForConversationBody";
-    const FIELDS: &'static [&'static str] = &["identity", "method", "recipient"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<
-            Option<crate::RequestIdentityVerificationForConversationBodyMethod>,
-        > = ::std::option::Option::None;
-        let mut field2: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "identity"),
-                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "method"),
-                2 => ::crisp_runtime::de::field(&mut map, &mut field2, "recipient"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            identity: field0.unwrap_or_default(),
-            method: field1.unwrap_or_default(),
-            recipient: field2.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    RequestIdentityVerificationForConversationBody { 0 identity : Option < String > =
+    "identity" optional, 1 method : Option < crate
+    ::RequestIdentityVerificationForConversationBodyMethod > = "method" optional, 2
+    recipient : Option < String > = "recipient" optional }
 }
 /// Verification link to redeem.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -2034,66 +778,10 @@ pub struct RedeemIdentityVerificationLinkForConversationBody {
     pub recipient: Option<String>,
 }
 #[cfg(feature = "website-conversation")]
-impl ::serde::Serialize for RedeemIdentityVerificationLinkForConversationBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "RedeemIdentityVerificationLinkForConversationBody",
-            ::crisp_runtime::ser::count(
-                0,
-                &[
-                    self.identity.is_some(),
-                    self.token.is_some(),
-                    self.recipient.is_some(),
-                ],
-            ),
-        );
-        state.optional("identity", &self.identity);
-        state.optional("token", &self.token);
-        state.optional("recipient", &self.recipient);
-        state.end()
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl<'de> ::serde::Deserialize<'de>
-for RedeemIdentityVerificationLinkForConversationBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl ::crisp_runtime::de::DecodeStruct
-for RedeemIdentityVerificationLinkForConversationBody {
-    const NAME: &'static str = "RedeemIdentityVerificationLinkForConversationBody";
-    const FIELDS: &'static [&'static str] = &["identity", "token", "recipient"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        let mut field2: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "identity"),
-                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "token"),
-                2 => ::crisp_runtime::de::field(&mut map, &mut field2, "recipient"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            identity: field0.unwrap_or_default(),
-            token: field1.unwrap_or_default(),
-            recipient: field2.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    RedeemIdentityVerificationLinkForConversationBody { 0 identity : Option < String > =
+    "identity" optional, 1 token : Option < String > = "token" optional, 2 recipient :
+    Option < String > = "recipient" optional }
 }
 /// Button action.
 #[derive(Clone, Debug, PartialEq)]
@@ -2126,63 +814,11 @@ impl DeliverWidgetButtonActionForConversationBody {
     }
 }
 #[cfg(feature = "website-conversation")]
-impl ::serde::Serialize for DeliverWidgetButtonActionForConversationBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "DeliverWidgetButtonActionForConversationBody",
-            ::crisp_runtime::ser::count(3, &[self.value.is_some()]),
-        );
-        state.field("section_id", &self.section_id);
-        state.field("item_id", &self.item_id);
-        state.field("data", &self.data);
-        state.optional("value", &self.value);
-        state.end()
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl<'de> ::serde::Deserialize<'de> for DeliverWidgetButtonActionForConversationBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl ::crisp_runtime::de::DecodeStruct for DeliverWidgetButtonActionForConversationBody {
-    const NAME: &'static str = "DeliverWidgetButtonActionForConversationBody";
-    const FIELDS: &'static [&'static str] = &["section_id", "item_id", "data", "value"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<String> = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<String> = ::std::option::Option::None;
-        let mut field2: ::std::option::Option<
-            ::serde_json::Map<String, ::serde_json::Value>,
-        > = ::std::option::Option::None;
-        let mut field3: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "section_id"),
-                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "item_id"),
-                2 => ::crisp_runtime::de::field(&mut map, &mut field2, "data"),
-                3 => ::crisp_runtime::de::field(&mut map, &mut field3, "value"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            section_id: ::crisp_runtime::de::required(field0, "section_id")?,
-            item_id: ::crisp_runtime::de::required(field1, "item_id")?,
-            data: ::crisp_runtime::de::required(field2, "data")?,
-            value: field3.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    DeliverWidgetButtonActionForConversationBody { 0 section_id : String = "section_id"
+    required, 1 item_id : String = "item_id" required, 2 data : ::serde_json::Map <
+    String, ::serde_json::Value > = "data" required, 3 value : Option < String > =
+    "value" optional }
 }
 /// The `DeliverWidgetDataActionForConversationBody` type.
 ///
@@ -2213,49 +849,8 @@ impl SubmitSpamConversationDecisionBody {
     }
 }
 #[cfg(feature = "website-conversation")]
-impl ::serde::Serialize for SubmitSpamConversationDecisionBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "SubmitSpamConversationDecisionBody",
-            1,
-        );
-        state.field("action", &self.action);
-        state.end()
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl<'de> ::serde::Deserialize<'de> for SubmitSpamConversationDecisionBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl ::crisp_runtime::de::DecodeStruct for SubmitSpamConversationDecisionBody {
-    const NAME: &'static str = "SubmitSpamConversationDecisionBody";
-    const FIELDS: &'static [&'static str] = &["action"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<String> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "action"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            action: ::crisp_runtime::de::required(field0, "action")?,
-        })
-    }
+::crisp_runtime::model_serde! {
+    SubmitSpamConversationDecisionBody { 0 action : String = "action" required }
 }
 /// Data key to remove from suggestions.
 #[derive(Clone, Debug, PartialEq)]
@@ -2273,49 +868,8 @@ impl DeleteSuggestedConversationDataKeyBody {
     }
 }
 #[cfg(feature = "website-conversation")]
-impl ::serde::Serialize for DeleteSuggestedConversationDataKeyBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "DeleteSuggestedConversationDataKeyBody",
-            1,
-        );
-        state.field("key", &self.key);
-        state.end()
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl<'de> ::serde::Deserialize<'de> for DeleteSuggestedConversationDataKeyBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl ::crisp_runtime::de::DecodeStruct for DeleteSuggestedConversationDataKeyBody {
-    const NAME: &'static str = "DeleteSuggestedConversationDataKeyBody";
-    const FIELDS: &'static [&'static str] = &["key"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<String> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "key"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            key: ::crisp_runtime::de::required(field0, "key")?,
-        })
-    }
+::crisp_runtime::model_serde! {
+    DeleteSuggestedConversationDataKeyBody { 0 key : String = "key" required }
 }
 /// Segment to remove from suggestions.
 #[derive(Clone, Debug, PartialEq)]
@@ -2333,49 +887,8 @@ impl DeleteSuggestedConversationSegmentBody {
     }
 }
 #[cfg(feature = "website-conversation")]
-impl ::serde::Serialize for DeleteSuggestedConversationSegmentBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "DeleteSuggestedConversationSegmentBody",
-            1,
-        );
-        state.field("segment", &self.segment);
-        state.end()
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl<'de> ::serde::Deserialize<'de> for DeleteSuggestedConversationSegmentBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl ::crisp_runtime::de::DecodeStruct for DeleteSuggestedConversationSegmentBody {
-    const NAME: &'static str = "DeleteSuggestedConversationSegmentBody";
-    const FIELDS: &'static [&'static str] = &["segment"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<String> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "segment"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            segment: ::crisp_runtime::de::required(field0, "segment")?,
-        })
-    }
+::crisp_runtime::model_serde! {
+    DeleteSuggestedConversationSegmentBody { 0 segment : String = "segment" required }
 }
 /// The `ListConversationsSearchType` type.
 ///
@@ -2580,196 +1093,21 @@ pub struct ListConversationsOptions {
     pub search_operator: Option<crate::ListConversationsSearchOperator>,
 }
 #[cfg(feature = "website-conversation")]
-impl ::serde::Serialize for ListConversationsOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "ListConversationsOptions",
-            ::crisp_runtime::ser::count(
-                0,
-                &[
-                    self.per_page.is_some(),
-                    self.include_empty.is_some(),
-                    self.filter_inbox_id.is_some(),
-                    self.filter_unread.is_some(),
-                    self.filter_resolved.is_some(),
-                    self.filter_not_resolved.is_some(),
-                    self.filter_mention.is_some(),
-                    self.filter_assigned.is_some(),
-                    self.filter_unassigned.is_some(),
-                    self.filter_date_start.is_some(),
-                    self.filter_date_end.is_some(),
-                    self.order_date_created.is_some(),
-                    self.order_date_updated.is_some(),
-                    self.order_date_waiting.is_some(),
-                    self.search_type.is_some(),
-                    self.search_query.is_some(),
-                    self.search_operator.is_some(),
-                ],
-            ),
-        );
-        state.optional("per_page", &self.per_page);
-        state.optional("include_empty", &self.include_empty);
-        state.optional("filter_inbox_id", &self.filter_inbox_id);
-        state.optional("filter_unread", &self.filter_unread);
-        state.optional("filter_resolved", &self.filter_resolved);
-        state.optional("filter_not_resolved", &self.filter_not_resolved);
-        state.optional("filter_mention", &self.filter_mention);
-        state.optional("filter_assigned", &self.filter_assigned);
-        state.optional("filter_unassigned", &self.filter_unassigned);
-        state.optional("filter_date_start", &self.filter_date_start);
-        state.optional("filter_date_end", &self.filter_date_end);
-        state.optional("order_date_created", &self.order_date_created);
-        state.optional("order_date_updated", &self.order_date_updated);
-        state.optional("order_date_waiting", &self.order_date_waiting);
-        state.optional("search_type", &self.search_type);
-        state.optional("search_query", &self.search_query);
-        state.optional("search_operator", &self.search_operator);
-        state.end()
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl<'de> ::serde::Deserialize<'de> for ListConversationsOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-conversation")]
-impl ::crisp_runtime::de::DecodeStruct for ListConversationsOptions {
-    const NAME: &'static str = "ListConversationsOptions";
-    const FIELDS: &'static [&'static str] = &[
-        "per_page",
-        "include_empty",
-        "filter_inbox_id",
-        "filter_unread",
-        "filter_resolved",
-        "filter_not_resolved",
-        "filter_mention",
-        "filter_assigned",
-        "filter_unassigned",
-        "filter_date_start",
-        "filter_date_end",
-        "order_date_created",
-        "order_date_updated",
-        "order_date_waiting",
-        "search_type",
-        "search_query",
-        "search_operator",
-    ];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<Option<u16>> = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<Option<bool>> = ::std::option::Option::None;
-        let mut field2: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        let mut field3: ::std::option::Option<Option<bool>> = ::std::option::Option::None;
-        let mut field4: ::std::option::Option<Option<bool>> = ::std::option::Option::None;
-        let mut field5: ::std::option::Option<Option<bool>> = ::std::option::Option::None;
-        let mut field6: ::std::option::Option<Option<bool>> = ::std::option::Option::None;
-        let mut field7: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        let mut field8: ::std::option::Option<Option<bool>> = ::std::option::Option::None;
-        let mut field9: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        let mut field10: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        let mut field11: ::std::option::Option<Option<bool>> = ::std::option::Option::None;
-        let mut field12: ::std::option::Option<Option<bool>> = ::std::option::Option::None;
-        let mut field13: ::std::option::Option<Option<bool>> = ::std::option::Option::None;
-        let mut field14: ::std::option::Option<
-            Option<crate::ListConversationsSearchType>,
-        > = ::std::option::Option::None;
-        let mut field15: ::std::option::Option<
-            Option<crate::ListConversationsSearchQuery>,
-        > = ::std::option::Option::None;
-        let mut field16: ::std::option::Option<
-            Option<crate::ListConversationsSearchOperator>,
-        > = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "per_page"),
-                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "include_empty"),
-                2 => ::crisp_runtime::de::field(&mut map, &mut field2, "filter_inbox_id"),
-                3 => ::crisp_runtime::de::field(&mut map, &mut field3, "filter_unread"),
-                4 => ::crisp_runtime::de::field(&mut map, &mut field4, "filter_resolved"),
-                5 => {
-                    ::crisp_runtime::de::field(
-                        &mut map,
-                        &mut field5,
-                        "filter_not_resolved",
-                    )
-                }
-                6 => ::crisp_runtime::de::field(&mut map, &mut field6, "filter_mention"),
-                7 => ::crisp_runtime::de::field(&mut map, &mut field7, "filter_assigned"),
-                8 => {
-                    ::crisp_runtime::de::field(
-                        &mut map,
-                        &mut field8,
-                        "filter_unassigned",
-                    )
-                }
-                9 => {
-                    ::crisp_runtime::de::field(
-                        &mut map,
-                        &mut field9,
-                        "filter_date_start",
-                    )
-                }
-                10 => {
-                    ::crisp_runtime::de::field(&mut map, &mut field10, "filter_date_end")
-                }
-                11 => {
-                    ::crisp_runtime::de::field(
-                        &mut map,
-                        &mut field11,
-                        "order_date_created",
-                    )
-                }
-                12 => {
-                    ::crisp_runtime::de::field(
-                        &mut map,
-                        &mut field12,
-                        "order_date_updated",
-                    )
-                }
-                13 => {
-                    ::crisp_runtime::de::field(
-                        &mut map,
-                        &mut field13,
-                        "order_date_waiting",
-                    )
-                }
-                14 => ::crisp_runtime::de::field(&mut map, &mut field14, "search_type"),
-                15 => ::crisp_runtime::de::field(&mut map, &mut field15, "search_query"),
-                16 => {
-                    ::crisp_runtime::de::field(&mut map, &mut field16, "search_operator")
-                }
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            per_page: field0.unwrap_or_default(),
-            include_empty: field1.unwrap_or_default(),
-            filter_inbox_id: field2.unwrap_or_default(),
-            filter_unread: field3.unwrap_or_default(),
-            filter_resolved: field4.unwrap_or_default(),
-            filter_not_resolved: field5.unwrap_or_default(),
-            filter_mention: field6.unwrap_or_default(),
-            filter_assigned: field7.unwrap_or_default(),
-            filter_unassigned: field8.unwrap_or_default(),
-            filter_date_start: field9.unwrap_or_default(),
-            filter_date_end: field10.unwrap_or_default(),
-            order_date_created: field11.unwrap_or_default(),
-            order_date_updated: field12.unwrap_or_default(),
-            order_date_waiting: field13.unwrap_or_default(),
-            search_type: field14.unwrap_or_default(),
-            search_query: field15.unwrap_or_default(),
-            search_operator: field16.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    ListConversationsOptions { 0 per_page : Option < u16 > = "per_page" optional, 1
+    include_empty : Option < bool > = "include_empty" optional, 2 filter_inbox_id :
+    Option < String > = "filter_inbox_id" optional, 3 filter_unread : Option < bool > =
+    "filter_unread" optional, 4 filter_resolved : Option < bool > = "filter_resolved"
+    optional, 5 filter_not_resolved : Option < bool > = "filter_not_resolved" optional, 6
+    filter_mention : Option < bool > = "filter_mention" optional, 7 filter_assigned :
+    Option < String > = "filter_assigned" optional, 8 filter_unassigned : Option < bool >
+    = "filter_unassigned" optional, 9 filter_date_start : Option < String > =
+    "filter_date_start" optional, 10 filter_date_end : Option < String > =
+    "filter_date_end" optional, 11 order_date_created : Option < bool > =
+    "order_date_created" optional, 12 order_date_updated : Option < bool > =
+    "order_date_updated" optional, 13 order_date_waiting : Option < bool > =
+    "order_date_waiting" optional, 14 search_type : Option < crate
+    ::ListConversationsSearchType > = "search_type" optional, 15 search_query : Option <
+    crate ::ListConversationsSearchQuery > = "search_query" optional, 16 search_operator
+    : Option < crate ::ListConversationsSearchOperator > = "search_operator" optional }
 }

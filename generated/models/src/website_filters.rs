@@ -11,47 +11,6 @@ pub struct ListFiltersOptions {
     pub r#type: Option<crate::FilterType>,
 }
 #[cfg(feature = "internal")]
-impl ::serde::Serialize for ListFiltersOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "ListFiltersOptions",
-            ::crisp_runtime::ser::count(0, &[self.r#type.is_some()]),
-        );
-        state.optional("type", &self.r#type);
-        state.end()
-    }
-}
-#[cfg(feature = "internal")]
-impl<'de> ::serde::Deserialize<'de> for ListFiltersOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "internal")]
-impl ::crisp_runtime::de::DecodeStruct for ListFiltersOptions {
-    const NAME: &'static str = "ListFiltersOptions";
-    const FIELDS: &'static [&'static str] = &["type"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<Option<crate::FilterType>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "type"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            r#type: field0.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    ListFiltersOptions { 0 r#type : Option < crate ::FilterType > = "type" optional }
 }

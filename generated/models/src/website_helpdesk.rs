@@ -20,53 +20,9 @@ impl InitializeHelpdeskBody {
     }
 }
 #[cfg(feature = "website-helpdesk")]
-impl ::serde::Serialize for InitializeHelpdeskBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "InitializeHelpdeskBody",
-            2,
-        );
-        state.field("name", &self.name);
-        state.field("domain_basic", &self.domain_basic);
-        state.end()
-    }
-}
-#[cfg(feature = "website-helpdesk")]
-impl<'de> ::serde::Deserialize<'de> for InitializeHelpdeskBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-helpdesk")]
-impl ::crisp_runtime::de::DecodeStruct for InitializeHelpdeskBody {
-    const NAME: &'static str = "InitializeHelpdeskBody";
-    const FIELDS: &'static [&'static str] = &["name", "domain_basic"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<String> = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<String> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "name"),
-                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "domain_basic"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            name: ::crisp_runtime::de::required(field0, "name")?,
-            domain_basic: ::crisp_runtime::de::required(field1, "domain_basic")?,
-        })
-    }
+::crisp_runtime::model_serde! {
+    InitializeHelpdeskBody { 0 name : String = "name" required, 1 domain_basic : String =
+    "domain_basic" required }
 }
 /// Proof that the owner requested the deletion.
 #[derive(Clone, Debug, PartialEq)]
@@ -86,53 +42,9 @@ impl DeleteHelpdeskBodyVerify {
     }
 }
 #[cfg(feature = "website-helpdesk")]
-impl ::serde::Serialize for DeleteHelpdeskBodyVerify {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "DeleteHelpdeskBodyVerify",
-            2,
-        );
-        state.field("method", &self.method);
-        state.field("secret", &self.secret);
-        state.end()
-    }
-}
-#[cfg(feature = "website-helpdesk")]
-impl<'de> ::serde::Deserialize<'de> for DeleteHelpdeskBodyVerify {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-helpdesk")]
-impl ::crisp_runtime::de::DecodeStruct for DeleteHelpdeskBodyVerify {
-    const NAME: &'static str = "DeleteHelpdeskBodyVerify";
-    const FIELDS: &'static [&'static str] = &["method", "secret"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<String> = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<String> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "method"),
-                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "secret"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            method: ::crisp_runtime::de::required(field0, "method")?,
-            secret: ::crisp_runtime::de::required(field1, "secret")?,
-        })
-    }
+::crisp_runtime::model_serde! {
+    DeleteHelpdeskBodyVerify { 0 method : String = "method" required, 1 secret : String =
+    "secret" required }
 }
 /// Confirmation of the deletion.
 #[derive(Clone, Debug, PartialEq)]
@@ -150,48 +62,8 @@ impl DeleteHelpdeskBody {
     }
 }
 #[cfg(feature = "website-helpdesk")]
-impl ::serde::Serialize for DeleteHelpdeskBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "DeleteHelpdeskBody",
-            1,
-        );
-        state.field("verify", &self.verify);
-        state.end()
-    }
-}
-#[cfg(feature = "website-helpdesk")]
-impl<'de> ::serde::Deserialize<'de> for DeleteHelpdeskBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-helpdesk")]
-impl ::crisp_runtime::de::DecodeStruct for DeleteHelpdeskBody {
-    const NAME: &'static str = "DeleteHelpdeskBody";
-    const FIELDS: &'static [&'static str] = &["verify"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<crate::DeleteHelpdeskBodyVerify> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "verify"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            verify: ::crisp_runtime::de::required(field0, "verify")?,
-        })
+::crisp_runtime::model_serde! {
+    DeleteHelpdeskBody { 0 verify : crate ::DeleteHelpdeskBodyVerify = "verify" required
     }
 }
 /// Domains to switch to; send either or both.
@@ -205,56 +77,9 @@ pub struct RequestHelpdeskDomainChangeBody {
     pub custom: Option<String>,
 }
 #[cfg(feature = "website-helpdesk")]
-impl ::serde::Serialize for RequestHelpdeskDomainChangeBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "RequestHelpdeskDomainChangeBody",
-            ::crisp_runtime::ser::count(
-                0,
-                &[self.basic.is_some(), self.custom.is_some()],
-            ),
-        );
-        state.optional("basic", &self.basic);
-        state.optional("custom", &self.custom);
-        state.end()
-    }
-}
-#[cfg(feature = "website-helpdesk")]
-impl<'de> ::serde::Deserialize<'de> for RequestHelpdeskDomainChangeBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-helpdesk")]
-impl ::crisp_runtime::de::DecodeStruct for RequestHelpdeskDomainChangeBody {
-    const NAME: &'static str = "RequestHelpdeskDomainChangeBody";
-    const FIELDS: &'static [&'static str] = &["basic", "custom"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "basic"),
-                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "custom"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            basic: field0.unwrap_or_default(),
-            custom: field1.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    RequestHelpdeskDomainChangeBody { 0 basic : Option < String > = "basic" optional, 1
+    custom : Option < String > = "custom" optional }
 }
 /// Optional parameters of `GenerateHelpdeskDomainSetupFlow`.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -265,49 +90,9 @@ pub struct GenerateHelpdeskDomainSetupFlowOptions {
     pub custom: Option<String>,
 }
 #[cfg(feature = "website-helpdesk")]
-impl ::serde::Serialize for GenerateHelpdeskDomainSetupFlowOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "GenerateHelpdeskDomainSetupFlowOptions",
-            ::crisp_runtime::ser::count(0, &[self.custom.is_some()]),
-        );
-        state.optional("custom", &self.custom);
-        state.end()
-    }
-}
-#[cfg(feature = "website-helpdesk")]
-impl<'de> ::serde::Deserialize<'de> for GenerateHelpdeskDomainSetupFlowOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-helpdesk")]
-impl ::crisp_runtime::de::DecodeStruct for GenerateHelpdeskDomainSetupFlowOptions {
-    const NAME: &'static str = "GenerateHelpdeskDomainSetupFlowOptions";
-    const FIELDS: &'static [&'static str] = &["custom"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "custom"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            custom: field0.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    GenerateHelpdeskDomainSetupFlowOptions { 0 custom : Option < String > = "custom"
+    optional }
 }
 /// Optional parameters of `ListHelpdeskLocaleFeedbacks`.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -320,62 +105,10 @@ pub struct ListHelpdeskLocaleFeedbacksOptions {
     pub filter_date_end: Option<String>,
 }
 #[cfg(feature = "website-helpdesk")]
-impl ::serde::Serialize for ListHelpdeskLocaleFeedbacksOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "ListHelpdeskLocaleFeedbacksOptions",
-            ::crisp_runtime::ser::count(
-                0,
-                &[self.filter_date_start.is_some(), self.filter_date_end.is_some()],
-            ),
-        );
-        state.optional("filter_date_start", &self.filter_date_start);
-        state.optional("filter_date_end", &self.filter_date_end);
-        state.end()
-    }
-}
-#[cfg(feature = "website-helpdesk")]
-impl<'de> ::serde::Deserialize<'de> for ListHelpdeskLocaleFeedbacksOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-helpdesk")]
-impl ::crisp_runtime::de::DecodeStruct for ListHelpdeskLocaleFeedbacksOptions {
-    const NAME: &'static str = "ListHelpdeskLocaleFeedbacksOptions";
-    const FIELDS: &'static [&'static str] = &["filter_date_start", "filter_date_end"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => {
-                    ::crisp_runtime::de::field(
-                        &mut map,
-                        &mut field0,
-                        "filter_date_start",
-                    )
-                }
-                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "filter_date_end"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            filter_date_start: field0.unwrap_or_default(),
-            filter_date_end: field1.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    ListHelpdeskLocaleFeedbacksOptions { 0 filter_date_start : Option < String > =
+    "filter_date_start" optional, 1 filter_date_end : Option < String > =
+    "filter_date_end" optional }
 }
 /// Optional parameters of `MapHelpdeskLocaleFeedbackRatings`.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -388,62 +121,10 @@ pub struct MapHelpdeskLocaleFeedbackRatingsOptions {
     pub filter_date_end: Option<String>,
 }
 #[cfg(feature = "website-helpdesk")]
-impl ::serde::Serialize for MapHelpdeskLocaleFeedbackRatingsOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "MapHelpdeskLocaleFeedbackRatingsOptions",
-            ::crisp_runtime::ser::count(
-                0,
-                &[self.filter_date_start.is_some(), self.filter_date_end.is_some()],
-            ),
-        );
-        state.optional("filter_date_start", &self.filter_date_start);
-        state.optional("filter_date_end", &self.filter_date_end);
-        state.end()
-    }
-}
-#[cfg(feature = "website-helpdesk")]
-impl<'de> ::serde::Deserialize<'de> for MapHelpdeskLocaleFeedbackRatingsOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-helpdesk")]
-impl ::crisp_runtime::de::DecodeStruct for MapHelpdeskLocaleFeedbackRatingsOptions {
-    const NAME: &'static str = "MapHelpdeskLocaleFeedbackRatingsOptions";
-    const FIELDS: &'static [&'static str] = &["filter_date_start", "filter_date_end"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => {
-                    ::crisp_runtime::de::field(
-                        &mut map,
-                        &mut field0,
-                        "filter_date_start",
-                    )
-                }
-                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "filter_date_end"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            filter_date_start: field0.unwrap_or_default(),
-            filter_date_end: field1.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    MapHelpdeskLocaleFeedbackRatingsOptions { 0 filter_date_start : Option < String > =
+    "filter_date_start" optional, 1 filter_date_end : Option < String > =
+    "filter_date_end" optional }
 }
 /// How to cancel the change.
 #[derive(Clone, Debug, PartialEq)]
@@ -461,49 +142,8 @@ impl CancelHelpdeskHistoryChangeBody {
     }
 }
 #[cfg(feature = "website-helpdesk")]
-impl ::serde::Serialize for CancelHelpdeskHistoryChangeBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "CancelHelpdeskHistoryChangeBody",
-            1,
-        );
-        state.field("action", &self.action);
-        state.end()
-    }
-}
-#[cfg(feature = "website-helpdesk")]
-impl<'de> ::serde::Deserialize<'de> for CancelHelpdeskHistoryChangeBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-helpdesk")]
-impl ::crisp_runtime::de::DecodeStruct for CancelHelpdeskHistoryChangeBody {
-    const NAME: &'static str = "CancelHelpdeskHistoryChangeBody";
-    const FIELDS: &'static [&'static str] = &["action"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<String> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "action"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            action: ::crisp_runtime::de::required(field0, "action")?,
-        })
-    }
+::crisp_runtime::model_serde! {
+    CancelHelpdeskHistoryChangeBody { 0 action : String = "action" required }
 }
 /// Optional parameters of `ListHelpdeskHistoryChanges`.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -518,70 +158,10 @@ pub struct ListHelpdeskHistoryChangesOptions {
     pub filter_tree_path: Option<String>,
 }
 #[cfg(feature = "website-helpdesk")]
-impl ::serde::Serialize for ListHelpdeskHistoryChangesOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "ListHelpdeskHistoryChangesOptions",
-            ::crisp_runtime::ser::count(
-                0,
-                &[
-                    self.filter_locale.is_some(),
-                    self.filter_type.is_some(),
-                    self.filter_tree_path.is_some(),
-                ],
-            ),
-        );
-        state.optional("filter_locale", &self.filter_locale);
-        state.optional("filter_type", &self.filter_type);
-        state.optional("filter_tree_path", &self.filter_tree_path);
-        state.end()
-    }
-}
-#[cfg(feature = "website-helpdesk")]
-impl<'de> ::serde::Deserialize<'de> for ListHelpdeskHistoryChangesOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-helpdesk")]
-impl ::crisp_runtime::de::DecodeStruct for ListHelpdeskHistoryChangesOptions {
-    const NAME: &'static str = "ListHelpdeskHistoryChangesOptions";
-    const FIELDS: &'static [&'static str] = &[
-        "filter_locale",
-        "filter_type",
-        "filter_tree_path",
-    ];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        let mut field2: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "filter_locale"),
-                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "filter_type"),
-                2 => {
-                    ::crisp_runtime::de::field(&mut map, &mut field2, "filter_tree_path")
-                }
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            filter_locale: field0.unwrap_or_default(),
-            filter_type: field1.unwrap_or_default(),
-            filter_tree_path: field2.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    ListHelpdeskHistoryChangesOptions { 0 filter_locale : Option < String > =
+    "filter_locale" optional, 1 filter_type : Option < String > = "filter_type" optional,
+    2 filter_tree_path : Option < String > = "filter_tree_path" optional }
 }
 /// Locale to add.
 #[derive(Clone, Debug, PartialEq)]
@@ -599,49 +179,8 @@ impl AddHelpdeskLocaleBody {
     }
 }
 #[cfg(feature = "website-helpdesk")]
-impl ::serde::Serialize for AddHelpdeskLocaleBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "AddHelpdeskLocaleBody",
-            1,
-        );
-        state.field("locale", &self.locale);
-        state.end()
-    }
-}
-#[cfg(feature = "website-helpdesk")]
-impl<'de> ::serde::Deserialize<'de> for AddHelpdeskLocaleBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-helpdesk")]
-impl ::crisp_runtime::de::DecodeStruct for AddHelpdeskLocaleBody {
-    const NAME: &'static str = "AddHelpdeskLocaleBody";
-    const FIELDS: &'static [&'static str] = &["locale"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<String> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "locale"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            locale: ::crisp_runtime::de::required(field0, "locale")?,
-        })
-    }
+::crisp_runtime::model_serde! {
+    AddHelpdeskLocaleBody { 0 locale : String = "locale" required }
 }
 /// Redirection to create.
 #[derive(Clone, Debug, PartialEq)]
@@ -661,53 +200,9 @@ impl AddHelpdeskRedirectionBody {
     }
 }
 #[cfg(feature = "website-helpdesk")]
-impl ::serde::Serialize for AddHelpdeskRedirectionBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "AddHelpdeskRedirectionBody",
-            2,
-        );
-        state.field("path", &self.path);
-        state.field("target", &self.target);
-        state.end()
-    }
-}
-#[cfg(feature = "website-helpdesk")]
-impl<'de> ::serde::Deserialize<'de> for AddHelpdeskRedirectionBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-helpdesk")]
-impl ::crisp_runtime::de::DecodeStruct for AddHelpdeskRedirectionBody {
-    const NAME: &'static str = "AddHelpdeskRedirectionBody";
-    const FIELDS: &'static [&'static str] = &["path", "target"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<String> = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<String> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "path"),
-                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "target"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            path: ::crisp_runtime::de::required(field0, "path")?,
-            target: ::crisp_runtime::de::required(field1, "target")?,
-        })
-    }
+::crisp_runtime::model_serde! {
+    AddHelpdeskRedirectionBody { 0 path : String = "path" required, 1 target : String =
+    "target" required }
 }
 /// New body of the page.
 #[derive(Clone, Debug, PartialEq)]
@@ -725,49 +220,8 @@ impl SaveHelpdeskTreeContentBody {
     }
 }
 #[cfg(feature = "website-helpdesk")]
-impl ::serde::Serialize for SaveHelpdeskTreeContentBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "SaveHelpdeskTreeContentBody",
-            1,
-        );
-        state.field("content", &self.content);
-        state.end()
-    }
-}
-#[cfg(feature = "website-helpdesk")]
-impl<'de> ::serde::Deserialize<'de> for SaveHelpdeskTreeContentBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-helpdesk")]
-impl ::crisp_runtime::de::DecodeStruct for SaveHelpdeskTreeContentBody {
-    const NAME: &'static str = "SaveHelpdeskTreeContentBody";
-    const FIELDS: &'static [&'static str] = &["content"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<String> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "content"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            content: ::crisp_runtime::de::required(field0, "content")?,
-        })
-    }
+::crisp_runtime::model_serde! {
+    SaveHelpdeskTreeContentBody { 0 content : String = "content" required }
 }
 /// Optional parameters of `ListHelpdeskTree`.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -784,80 +238,11 @@ pub struct ListHelpdeskTreeOptions {
     pub filter_date_end: Option<String>,
 }
 #[cfg(feature = "website-helpdesk")]
-impl ::serde::Serialize for ListHelpdeskTreeOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "ListHelpdeskTreeOptions",
-            ::crisp_runtime::ser::count(
-                0,
-                &[
-                    self.sub_path.is_some(),
-                    self.search_title.is_some(),
-                    self.filter_date_start.is_some(),
-                    self.filter_date_end.is_some(),
-                ],
-            ),
-        );
-        state.optional("sub_path", &self.sub_path);
-        state.optional("search_title", &self.search_title);
-        state.optional("filter_date_start", &self.filter_date_start);
-        state.optional("filter_date_end", &self.filter_date_end);
-        state.end()
-    }
-}
-#[cfg(feature = "website-helpdesk")]
-impl<'de> ::serde::Deserialize<'de> for ListHelpdeskTreeOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-helpdesk")]
-impl ::crisp_runtime::de::DecodeStruct for ListHelpdeskTreeOptions {
-    const NAME: &'static str = "ListHelpdeskTreeOptions";
-    const FIELDS: &'static [&'static str] = &[
-        "sub_path",
-        "search_title",
-        "filter_date_start",
-        "filter_date_end",
-    ];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        let mut field2: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        let mut field3: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "sub_path"),
-                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "search_title"),
-                2 => {
-                    ::crisp_runtime::de::field(
-                        &mut map,
-                        &mut field2,
-                        "filter_date_start",
-                    )
-                }
-                3 => ::crisp_runtime::de::field(&mut map, &mut field3, "filter_date_end"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            sub_path: field0.unwrap_or_default(),
-            search_title: field1.unwrap_or_default(),
-            filter_date_start: field2.unwrap_or_default(),
-            filter_date_end: field3.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    ListHelpdeskTreeOptions { 0 sub_path : Option < String > = "sub_path" optional, 1
+    search_title : Option < String > = "search_title" optional, 2 filter_date_start :
+    Option < String > = "filter_date_start" optional, 3 filter_date_end : Option < String
+    > = "filter_date_end" optional }
 }
 /// Article to create.
 #[derive(Clone, Debug, PartialEq)]
@@ -875,49 +260,8 @@ impl AddNewHelpdeskLocaleArticleBody {
     }
 }
 #[cfg(feature = "website-helpdesk")]
-impl ::serde::Serialize for AddNewHelpdeskLocaleArticleBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "AddNewHelpdeskLocaleArticleBody",
-            1,
-        );
-        state.field("title", &self.title);
-        state.end()
-    }
-}
-#[cfg(feature = "website-helpdesk")]
-impl<'de> ::serde::Deserialize<'de> for AddNewHelpdeskLocaleArticleBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-helpdesk")]
-impl ::crisp_runtime::de::DecodeStruct for AddNewHelpdeskLocaleArticleBody {
-    const NAME: &'static str = "AddNewHelpdeskLocaleArticleBody";
-    const FIELDS: &'static [&'static str] = &["title"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<String> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "title"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            title: ::crisp_runtime::de::required(field0, "title")?,
-        })
-    }
+::crisp_runtime::model_serde! {
+    AddNewHelpdeskLocaleArticleBody { 0 title : String = "title" required }
 }
 /// Translation to link.
 #[derive(Clone, Debug, PartialEq)]
@@ -935,49 +279,9 @@ impl SaveHelpdeskLocaleArticleAlternateBody {
     }
 }
 #[cfg(feature = "website-helpdesk")]
-impl ::serde::Serialize for SaveHelpdeskLocaleArticleAlternateBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "SaveHelpdeskLocaleArticleAlternateBody",
-            1,
-        );
-        state.field("article_id", &self.article_id);
-        state.end()
-    }
-}
-#[cfg(feature = "website-helpdesk")]
-impl<'de> ::serde::Deserialize<'de> for SaveHelpdeskLocaleArticleAlternateBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-helpdesk")]
-impl ::crisp_runtime::de::DecodeStruct for SaveHelpdeskLocaleArticleAlternateBody {
-    const NAME: &'static str = "SaveHelpdeskLocaleArticleAlternateBody";
-    const FIELDS: &'static [&'static str] = &["article_id"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<String> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "article_id"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            article_id: ::crisp_runtime::de::required(field0, "article_id")?,
-        })
-    }
+::crisp_runtime::model_serde! {
+    SaveHelpdeskLocaleArticleAlternateBody { 0 article_id : String = "article_id"
+    required }
 }
 /// Category to file the article in.
 #[derive(Clone, Debug, PartialEq)]
@@ -1000,53 +304,9 @@ impl UpdateHelpdeskLocaleArticleCategoryBody {
     }
 }
 #[cfg(feature = "website-helpdesk")]
-impl ::serde::Serialize for UpdateHelpdeskLocaleArticleCategoryBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "UpdateHelpdeskLocaleArticleCategoryBody",
-            ::crisp_runtime::ser::count(1, &[self.section_id.is_some()]),
-        );
-        state.field("category_id", &self.category_id);
-        state.optional("section_id", &self.section_id);
-        state.end()
-    }
-}
-#[cfg(feature = "website-helpdesk")]
-impl<'de> ::serde::Deserialize<'de> for UpdateHelpdeskLocaleArticleCategoryBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-helpdesk")]
-impl ::crisp_runtime::de::DecodeStruct for UpdateHelpdeskLocaleArticleCategoryBody {
-    const NAME: &'static str = "UpdateHelpdeskLocaleArticleCategoryBody";
-    const FIELDS: &'static [&'static str] = &["category_id", "section_id"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<String> = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "category_id"),
-                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "section_id"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            category_id: ::crisp_runtime::de::required(field0, "category_id")?,
-            section_id: field1.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    UpdateHelpdeskLocaleArticleCategoryBody { 0 category_id : String = "category_id"
+    required, 1 section_id : Option < String > = "section_id" optional }
 }
 /// Category to create.
 #[derive(Clone, Debug, PartialEq)]
@@ -1064,49 +324,8 @@ impl AddHelpdeskLocaleCategoryBody {
     }
 }
 #[cfg(feature = "website-helpdesk")]
-impl ::serde::Serialize for AddHelpdeskLocaleCategoryBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "AddHelpdeskLocaleCategoryBody",
-            1,
-        );
-        state.field("name", &self.name);
-        state.end()
-    }
-}
-#[cfg(feature = "website-helpdesk")]
-impl<'de> ::serde::Deserialize<'de> for AddHelpdeskLocaleCategoryBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-helpdesk")]
-impl ::crisp_runtime::de::DecodeStruct for AddHelpdeskLocaleCategoryBody {
-    const NAME: &'static str = "AddHelpdeskLocaleCategoryBody";
-    const FIELDS: &'static [&'static str] = &["name"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<String> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "name"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            name: ::crisp_runtime::de::required(field0, "name")?,
-        })
-    }
+::crisp_runtime::model_serde! {
+    AddHelpdeskLocaleCategoryBody { 0 name : String = "name" required }
 }
 /// Section to create.
 #[derive(Clone, Debug, PartialEq)]
@@ -1124,49 +343,8 @@ impl AddHelpdeskLocaleSectionBody {
     }
 }
 #[cfg(feature = "website-helpdesk")]
-impl ::serde::Serialize for AddHelpdeskLocaleSectionBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "AddHelpdeskLocaleSectionBody",
-            1,
-        );
-        state.field("name", &self.name);
-        state.end()
-    }
-}
-#[cfg(feature = "website-helpdesk")]
-impl<'de> ::serde::Deserialize<'de> for AddHelpdeskLocaleSectionBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-helpdesk")]
-impl ::crisp_runtime::de::DecodeStruct for AddHelpdeskLocaleSectionBody {
-    const NAME: &'static str = "AddHelpdeskLocaleSectionBody";
-    const FIELDS: &'static [&'static str] = &["name"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<String> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "name"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            name: ::crisp_runtime::de::required(field0, "name")?,
-        })
-    }
+::crisp_runtime::model_serde! {
+    AddHelpdeskLocaleSectionBody { 0 name : String = "name" required }
 }
 /// Optional parameters of `ListHelpdeskLocaleFeedbacksLegacy`.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -1179,62 +357,10 @@ pub struct ListHelpdeskLocaleFeedbacksLegacyOptions {
     pub filter_date_end: Option<String>,
 }
 #[cfg(feature = "website-helpdesk")]
-impl ::serde::Serialize for ListHelpdeskLocaleFeedbacksLegacyOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "ListHelpdeskLocaleFeedbacksLegacyOptions",
-            ::crisp_runtime::ser::count(
-                0,
-                &[self.filter_date_start.is_some(), self.filter_date_end.is_some()],
-            ),
-        );
-        state.optional("filter_date_start", &self.filter_date_start);
-        state.optional("filter_date_end", &self.filter_date_end);
-        state.end()
-    }
-}
-#[cfg(feature = "website-helpdesk")]
-impl<'de> ::serde::Deserialize<'de> for ListHelpdeskLocaleFeedbacksLegacyOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-helpdesk")]
-impl ::crisp_runtime::de::DecodeStruct for ListHelpdeskLocaleFeedbacksLegacyOptions {
-    const NAME: &'static str = "ListHelpdeskLocaleFeedbacksLegacyOptions";
-    const FIELDS: &'static [&'static str] = &["filter_date_start", "filter_date_end"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => {
-                    ::crisp_runtime::de::field(
-                        &mut map,
-                        &mut field0,
-                        "filter_date_start",
-                    )
-                }
-                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "filter_date_end"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            filter_date_start: field0.unwrap_or_default(),
-            filter_date_end: field1.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    ListHelpdeskLocaleFeedbacksLegacyOptions { 0 filter_date_start : Option < String > =
+    "filter_date_start" optional, 1 filter_date_end : Option < String > =
+    "filter_date_end" optional }
 }
 /// Optional parameters of `MapHelpdeskLocaleFeedbackRatingsLegacy`.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -1247,61 +373,8 @@ pub struct MapHelpdeskLocaleFeedbackRatingsLegacyOptions {
     pub filter_date_end: Option<String>,
 }
 #[cfg(feature = "website-helpdesk")]
-impl ::serde::Serialize for MapHelpdeskLocaleFeedbackRatingsLegacyOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "MapHelpdeskLocaleFeedbackRatingsLegacyOptions",
-            ::crisp_runtime::ser::count(
-                0,
-                &[self.filter_date_start.is_some(), self.filter_date_end.is_some()],
-            ),
-        );
-        state.optional("filter_date_start", &self.filter_date_start);
-        state.optional("filter_date_end", &self.filter_date_end);
-        state.end()
-    }
-}
-#[cfg(feature = "website-helpdesk")]
-impl<'de> ::serde::Deserialize<'de> for MapHelpdeskLocaleFeedbackRatingsLegacyOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-helpdesk")]
-impl ::crisp_runtime::de::DecodeStruct
-for MapHelpdeskLocaleFeedbackRatingsLegacyOptions {
-    const NAME: &'static str = "MapHelpdeskLocaleFeedbackRatingsLegacyOptions";
-    const FIELDS: &'static [&'static str] = &["filter_date_start", "filter_date_end"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => {
-                    ::crisp_runtime::de::field(
-                        &mut map,
-                        &mut field0,
-                        "filter_date_start",
-                    )
-                }
-                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "filter_date_end"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            filter_date_start: field0.unwrap_or_default(),
-            filter_date_end: field1.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    MapHelpdeskLocaleFeedbackRatingsLegacyOptions { 0 filter_date_start : Option < String
+    > = "filter_date_start" optional, 1 filter_date_end : Option < String > =
+    "filter_date_end" optional }
 }

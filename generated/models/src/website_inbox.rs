@@ -11,49 +11,8 @@ pub struct CreateNewInboxData {
     pub inbox_id: Option<String>,
 }
 #[cfg(feature = "website-inbox")]
-impl ::serde::Serialize for CreateNewInboxData {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "CreateNewInboxData",
-            ::crisp_runtime::ser::count(0, &[self.inbox_id.is_some()]),
-        );
-        state.optional("inbox_id", &self.inbox_id);
-        state.end()
-    }
-}
-#[cfg(feature = "website-inbox")]
-impl<'de> ::serde::Deserialize<'de> for CreateNewInboxData {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-inbox")]
-impl ::crisp_runtime::de::DecodeStruct for CreateNewInboxData {
-    const NAME: &'static str = "CreateNewInboxData";
-    const FIELDS: &'static [&'static str] = &["inbox_id"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "inbox_id"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            inbox_id: field0.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    CreateNewInboxData { 0 inbox_id : Option < String > = "inbox_id" optional }
 }
 /// New positions.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -64,47 +23,7 @@ pub struct BatchOrderInboxesBody {
     pub orders: Option<Vec<crate::InboxOrder>>,
 }
 #[cfg(feature = "website-inbox")]
-impl ::serde::Serialize for BatchOrderInboxesBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "BatchOrderInboxesBody",
-            ::crisp_runtime::ser::count(0, &[self.orders.is_some()]),
-        );
-        state.optional("orders", &self.orders);
-        state.end()
-    }
-}
-#[cfg(feature = "website-inbox")]
-impl<'de> ::serde::Deserialize<'de> for BatchOrderInboxesBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-inbox")]
-impl ::crisp_runtime::de::DecodeStruct for BatchOrderInboxesBody {
-    const NAME: &'static str = "BatchOrderInboxesBody";
-    const FIELDS: &'static [&'static str] = &["orders"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<Option<Vec<crate::InboxOrder>>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "orders"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            orders: field0.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    BatchOrderInboxesBody { 0 orders : Option < Vec < crate ::InboxOrder > > = "orders"
+    optional }
 }

@@ -20,51 +20,7 @@ impl ChangeOperatorMembershipBody {
     }
 }
 #[cfg(feature = "website-operator")]
-impl ::serde::Serialize for ChangeOperatorMembershipBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "ChangeOperatorMembershipBody",
-            2,
-        );
-        state.field("role", &self.role);
-        state.field("title", &self.title);
-        state.end()
-    }
-}
-#[cfg(feature = "website-operator")]
-impl<'de> ::serde::Deserialize<'de> for ChangeOperatorMembershipBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-operator")]
-impl ::crisp_runtime::de::DecodeStruct for ChangeOperatorMembershipBody {
-    const NAME: &'static str = "ChangeOperatorMembershipBody";
-    const FIELDS: &'static [&'static str] = &["role", "title"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<String> = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<String> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "role"),
-                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "title"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            role: ::crisp_runtime::de::required(field0, "role")?,
-            title: ::crisp_runtime::de::required(field1, "title")?,
-        })
-    }
+::crisp_runtime::model_serde! {
+    ChangeOperatorMembershipBody { 0 role : String = "role" required, 1 title : String =
+    "title" required }
 }

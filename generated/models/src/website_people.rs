@@ -15,74 +15,10 @@ pub struct ListPeopleConversationsOptions {
     pub filter_not_resolved: Option<bool>,
 }
 #[cfg(feature = "website-people")]
-impl ::serde::Serialize for ListPeopleConversationsOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "ListPeopleConversationsOptions",
-            ::crisp_runtime::ser::count(
-                0,
-                &[
-                    self.filter_unread.is_some(),
-                    self.filter_resolved.is_some(),
-                    self.filter_not_resolved.is_some(),
-                ],
-            ),
-        );
-        state.optional("filter_unread", &self.filter_unread);
-        state.optional("filter_resolved", &self.filter_resolved);
-        state.optional("filter_not_resolved", &self.filter_not_resolved);
-        state.end()
-    }
-}
-#[cfg(feature = "website-people")]
-impl<'de> ::serde::Deserialize<'de> for ListPeopleConversationsOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-people")]
-impl ::crisp_runtime::de::DecodeStruct for ListPeopleConversationsOptions {
-    const NAME: &'static str = "ListPeopleConversationsOptions";
-    const FIELDS: &'static [&'static str] = &[
-        "filter_unread",
-        "filter_resolved",
-        "filter_not_resolved",
-    ];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<Option<bool>> = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<Option<bool>> = ::std::option::Option::None;
-        let mut field2: ::std::option::Option<Option<bool>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "filter_unread"),
-                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "filter_resolved"),
-                2 => {
-                    ::crisp_runtime::de::field(
-                        &mut map,
-                        &mut field2,
-                        "filter_not_resolved",
-                    )
-                }
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            filter_unread: field0.unwrap_or_default(),
-            filter_resolved: field1.unwrap_or_default(),
-            filter_not_resolved: field2.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    ListPeopleConversationsOptions { 0 filter_unread : Option < bool > = "filter_unread"
+    optional, 1 filter_resolved : Option < bool > = "filter_resolved" optional, 2
+    filter_not_resolved : Option < bool > = "filter_not_resolved" optional }
 }
 /// The `ListPeopleProfilesSortOrder` type.
 ///
@@ -251,108 +187,15 @@ pub struct ListPeopleProfilesOptions {
     pub filter_date_end: Option<String>,
 }
 #[cfg(feature = "website-people")]
-impl ::serde::Serialize for ListPeopleProfilesOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "ListPeopleProfilesOptions",
-            ::crisp_runtime::ser::count(
-                0,
-                &[
-                    self.per_page.is_some(),
-                    self.sort_field.is_some(),
-                    self.sort_order.is_some(),
-                    self.search_operator.is_some(),
-                    self.search_filter.is_some(),
-                    self.search_text.is_some(),
-                    self.filter_date_start.is_some(),
-                    self.filter_date_end.is_some(),
-                ],
-            ),
-        );
-        state.optional("per_page", &self.per_page);
-        state.optional("sort_field", &self.sort_field);
-        state.optional("sort_order", &self.sort_order);
-        state.optional("search_operator", &self.search_operator);
-        state.optional("search_filter", &self.search_filter);
-        state.optional("search_text", &self.search_text);
-        state.optional("filter_date_start", &self.filter_date_start);
-        state.optional("filter_date_end", &self.filter_date_end);
-        state.end()
-    }
-}
-#[cfg(feature = "website-people")]
-impl<'de> ::serde::Deserialize<'de> for ListPeopleProfilesOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-people")]
-impl ::crisp_runtime::de::DecodeStruct for ListPeopleProfilesOptions {
-    const NAME: &'static str = "ListPeopleProfilesOptions";
-    const FIELDS: &'static [&'static str] = &[
-        "per_page",
-        "sort_field",
-        "sort_order",
-        "search_operator",
-        "search_filter",
-        "search_text",
-        "filter_date_start",
-        "filter_date_end",
-    ];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<Option<u16>> = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        let mut field2: ::std::option::Option<
-            Option<crate::ListPeopleProfilesSortOrder>,
-        > = ::std::option::Option::None;
-        let mut field3: ::std::option::Option<
-            Option<crate::ListPeopleProfilesSearchOperator>,
-        > = ::std::option::Option::None;
-        let mut field4: ::std::option::Option<Option<Vec<crate::PeopleSearchFilter>>> = ::std::option::Option::None;
-        let mut field5: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        let mut field6: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        let mut field7: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "per_page"),
-                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "sort_field"),
-                2 => ::crisp_runtime::de::field(&mut map, &mut field2, "sort_order"),
-                3 => ::crisp_runtime::de::field(&mut map, &mut field3, "search_operator"),
-                4 => ::crisp_runtime::de::field(&mut map, &mut field4, "search_filter"),
-                5 => ::crisp_runtime::de::field(&mut map, &mut field5, "search_text"),
-                6 => {
-                    ::crisp_runtime::de::field(
-                        &mut map,
-                        &mut field6,
-                        "filter_date_start",
-                    )
-                }
-                7 => ::crisp_runtime::de::field(&mut map, &mut field7, "filter_date_end"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            per_page: field0.unwrap_or_default(),
-            sort_field: field1.unwrap_or_default(),
-            sort_order: field2.unwrap_or_default(),
-            search_operator: field3.unwrap_or_default(),
-            search_filter: field4.unwrap_or_default(),
-            search_text: field5.unwrap_or_default(),
-            filter_date_start: field6.unwrap_or_default(),
-            filter_date_end: field7.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    ListPeopleProfilesOptions { 0 per_page : Option < u16 > = "per_page" optional, 1
+    sort_field : Option < String > = "sort_field" optional, 2 sort_order : Option < crate
+    ::ListPeopleProfilesSortOrder > = "sort_order" optional, 3 search_operator : Option <
+    crate ::ListPeopleProfilesSearchOperator > = "search_operator" optional, 4
+    search_filter : Option < Vec < crate ::PeopleSearchFilter > > = "search_filter"
+    optional, 5 search_text : Option < String > = "search_text" optional, 6
+    filter_date_start : Option < String > = "filter_date_start" optional, 7
+    filter_date_end : Option < String > = "filter_date_end" optional }
 }
 /// Data key to remove from suggestions.
 #[derive(Clone, Debug, PartialEq)]
@@ -370,49 +213,8 @@ impl DeleteSuggestedPeopleDataKeyBody {
     }
 }
 #[cfg(feature = "website-people")]
-impl ::serde::Serialize for DeleteSuggestedPeopleDataKeyBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "DeleteSuggestedPeopleDataKeyBody",
-            1,
-        );
-        state.field("key", &self.key);
-        state.end()
-    }
-}
-#[cfg(feature = "website-people")]
-impl<'de> ::serde::Deserialize<'de> for DeleteSuggestedPeopleDataKeyBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-people")]
-impl ::crisp_runtime::de::DecodeStruct for DeleteSuggestedPeopleDataKeyBody {
-    const NAME: &'static str = "DeleteSuggestedPeopleDataKeyBody";
-    const FIELDS: &'static [&'static str] = &["key"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<String> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "key"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            key: ::crisp_runtime::de::required(field0, "key")?,
-        })
-    }
+::crisp_runtime::model_serde! {
+    DeleteSuggestedPeopleDataKeyBody { 0 key : String = "key" required }
 }
 /// Event label to remove from suggestions.
 #[derive(Clone, Debug, PartialEq)]
@@ -430,49 +232,8 @@ impl DeleteSuggestedPeopleEventBody {
     }
 }
 #[cfg(feature = "website-people")]
-impl ::serde::Serialize for DeleteSuggestedPeopleEventBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "DeleteSuggestedPeopleEventBody",
-            1,
-        );
-        state.field("text", &self.text);
-        state.end()
-    }
-}
-#[cfg(feature = "website-people")]
-impl<'de> ::serde::Deserialize<'de> for DeleteSuggestedPeopleEventBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-people")]
-impl ::crisp_runtime::de::DecodeStruct for DeleteSuggestedPeopleEventBody {
-    const NAME: &'static str = "DeleteSuggestedPeopleEventBody";
-    const FIELDS: &'static [&'static str] = &["text"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<String> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "text"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            text: ::crisp_runtime::de::required(field0, "text")?,
-        })
-    }
+::crisp_runtime::model_serde! {
+    DeleteSuggestedPeopleEventBody { 0 text : String = "text" required }
 }
 /// Segment to remove from suggestions.
 #[derive(Clone, Debug, PartialEq)]
@@ -490,47 +251,6 @@ impl DeleteSuggestedPeopleSegmentBody {
     }
 }
 #[cfg(feature = "website-people")]
-impl ::serde::Serialize for DeleteSuggestedPeopleSegmentBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "DeleteSuggestedPeopleSegmentBody",
-            1,
-        );
-        state.field("segment", &self.segment);
-        state.end()
-    }
-}
-#[cfg(feature = "website-people")]
-impl<'de> ::serde::Deserialize<'de> for DeleteSuggestedPeopleSegmentBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-people")]
-impl ::crisp_runtime::de::DecodeStruct for DeleteSuggestedPeopleSegmentBody {
-    const NAME: &'static str = "DeleteSuggestedPeopleSegmentBody";
-    const FIELDS: &'static [&'static str] = &["segment"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<String> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "segment"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            segment: ::crisp_runtime::de::required(field0, "segment")?,
-        })
-    }
+::crisp_runtime::model_serde! {
+    DeleteSuggestedPeopleSegmentBody { 0 segment : String = "segment" required }
 }

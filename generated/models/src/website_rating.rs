@@ -13,62 +13,10 @@ pub struct MapSessionRatingStarsOptions {
     pub filter_date_end: Option<String>,
 }
 #[cfg(feature = "internal")]
-impl ::serde::Serialize for MapSessionRatingStarsOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "MapSessionRatingStarsOptions",
-            ::crisp_runtime::ser::count(
-                0,
-                &[self.filter_date_start.is_some(), self.filter_date_end.is_some()],
-            ),
-        );
-        state.optional("filter_date_start", &self.filter_date_start);
-        state.optional("filter_date_end", &self.filter_date_end);
-        state.end()
-    }
-}
-#[cfg(feature = "internal")]
-impl<'de> ::serde::Deserialize<'de> for MapSessionRatingStarsOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "internal")]
-impl ::crisp_runtime::de::DecodeStruct for MapSessionRatingStarsOptions {
-    const NAME: &'static str = "MapSessionRatingStarsOptions";
-    const FIELDS: &'static [&'static str] = &["filter_date_start", "filter_date_end"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => {
-                    ::crisp_runtime::de::field(
-                        &mut map,
-                        &mut field0,
-                        "filter_date_start",
-                    )
-                }
-                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "filter_date_end"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            filter_date_start: field0.unwrap_or_default(),
-            filter_date_end: field1.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    MapSessionRatingStarsOptions { 0 filter_date_start : Option < String > =
+    "filter_date_start" optional, 1 filter_date_end : Option < String > =
+    "filter_date_end" optional }
 }
 /// Optional parameters of `ListSessionRatings`.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -81,60 +29,8 @@ pub struct ListSessionRatingsOptions {
     pub filter_date_end: Option<String>,
 }
 #[cfg(feature = "internal")]
-impl ::serde::Serialize for ListSessionRatingsOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "ListSessionRatingsOptions",
-            ::crisp_runtime::ser::count(
-                0,
-                &[self.filter_date_start.is_some(), self.filter_date_end.is_some()],
-            ),
-        );
-        state.optional("filter_date_start", &self.filter_date_start);
-        state.optional("filter_date_end", &self.filter_date_end);
-        state.end()
-    }
-}
-#[cfg(feature = "internal")]
-impl<'de> ::serde::Deserialize<'de> for ListSessionRatingsOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "internal")]
-impl ::crisp_runtime::de::DecodeStruct for ListSessionRatingsOptions {
-    const NAME: &'static str = "ListSessionRatingsOptions";
-    const FIELDS: &'static [&'static str] = &["filter_date_start", "filter_date_end"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => {
-                    ::crisp_runtime::de::field(
-                        &mut map,
-                        &mut field0,
-                        "filter_date_start",
-                    )
-                }
-                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "filter_date_end"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            filter_date_start: field0.unwrap_or_default(),
-            filter_date_end: field1.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    ListSessionRatingsOptions { 0 filter_date_start : Option < String > =
+    "filter_date_start" optional, 1 filter_date_end : Option < String > =
+    "filter_date_end" optional }
 }

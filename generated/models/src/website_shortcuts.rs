@@ -13,54 +13,7 @@ pub struct ListShortcutsOptions {
     pub search_tag: Option<String>,
 }
 #[cfg(feature = "internal")]
-impl ::serde::Serialize for ListShortcutsOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "ListShortcutsOptions",
-            ::crisp_runtime::ser::count(
-                0,
-                &[self.search_query.is_some(), self.search_tag.is_some()],
-            ),
-        );
-        state.optional("search_query", &self.search_query);
-        state.optional("search_tag", &self.search_tag);
-        state.end()
-    }
-}
-#[cfg(feature = "internal")]
-impl<'de> ::serde::Deserialize<'de> for ListShortcutsOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "internal")]
-impl ::crisp_runtime::de::DecodeStruct for ListShortcutsOptions {
-    const NAME: &'static str = "ListShortcutsOptions";
-    const FIELDS: &'static [&'static str] = &["search_query", "search_tag"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "search_query"),
-                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "search_tag"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            search_query: field0.unwrap_or_default(),
-            search_tag: field1.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    ListShortcutsOptions { 0 search_query : Option < String > = "search_query" optional,
+    1 search_tag : Option < String > = "search_tag" optional }
 }

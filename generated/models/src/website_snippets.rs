@@ -23,53 +23,9 @@ impl AddANewAnswerSnippetBody {
     }
 }
 #[cfg(feature = "internal")]
-impl ::serde::Serialize for AddANewAnswerSnippetBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "AddANewAnswerSnippetBody",
-            ::crisp_runtime::ser::count(1, &[self.locale.is_some()]),
-        );
-        state.field("title", &self.title);
-        state.optional("locale", &self.locale);
-        state.end()
-    }
-}
-#[cfg(feature = "internal")]
-impl<'de> ::serde::Deserialize<'de> for AddANewAnswerSnippetBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "internal")]
-impl ::crisp_runtime::de::DecodeStruct for AddANewAnswerSnippetBody {
-    const NAME: &'static str = "AddANewAnswerSnippetBody";
-    const FIELDS: &'static [&'static str] = &["title", "locale"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<String> = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "title"),
-                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "locale"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            title: ::crisp_runtime::de::required(field0, "title")?,
-            locale: field1.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    AddANewAnswerSnippetBody { 0 title : String = "title" required, 1 locale : Option <
+    String > = "locale" optional }
 }
 /// Fields of the answer snippet to change.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -88,80 +44,11 @@ pub struct UpdateAnswerSnippetBody {
     pub disabled: Option<bool>,
 }
 #[cfg(feature = "internal")]
-impl ::serde::Serialize for UpdateAnswerSnippetBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "UpdateAnswerSnippetBody",
-            ::crisp_runtime::ser::count(
-                0,
-                &[
-                    self.title.is_some(),
-                    self.content.is_some(),
-                    self.locale.is_some(),
-                    self.group.is_some(),
-                    self.disabled.is_some(),
-                ],
-            ),
-        );
-        state.optional("title", &self.title);
-        state.optional("content", &self.content);
-        state.optional("locale", &self.locale);
-        state.optional("group", &self.group);
-        state.optional("disabled", &self.disabled);
-        state.end()
-    }
-}
-#[cfg(feature = "internal")]
-impl<'de> ::serde::Deserialize<'de> for UpdateAnswerSnippetBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "internal")]
-impl ::crisp_runtime::de::DecodeStruct for UpdateAnswerSnippetBody {
-    const NAME: &'static str = "UpdateAnswerSnippetBody";
-    const FIELDS: &'static [&'static str] = &[
-        "title",
-        "content",
-        "locale",
-        "group",
-        "disabled",
-    ];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        let mut field2: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        let mut field3: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        let mut field4: ::std::option::Option<Option<bool>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "title"),
-                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "content"),
-                2 => ::crisp_runtime::de::field(&mut map, &mut field2, "locale"),
-                3 => ::crisp_runtime::de::field(&mut map, &mut field3, "group"),
-                4 => ::crisp_runtime::de::field(&mut map, &mut field4, "disabled"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            title: field0.unwrap_or_default(),
-            content: field1.unwrap_or_default(),
-            locale: field2.unwrap_or_default(),
-            group: field3.unwrap_or_default(),
-            disabled: field4.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    UpdateAnswerSnippetBody { 0 title : Option < String > = "title" optional, 1 content :
+    Option < String > = "content" optional, 2 locale : Option < String > = "locale"
+    optional, 3 group : Option < String > = "group" optional, 4 disabled : Option < bool
+    > = "disabled" optional }
 }
 /// Webpage domain to add.
 #[derive(Clone, Debug, PartialEq)]
@@ -179,49 +66,8 @@ impl AddANewWebpageDomainBody {
     }
 }
 #[cfg(feature = "internal")]
-impl ::serde::Serialize for AddANewWebpageDomainBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "AddANewWebpageDomainBody",
-            1,
-        );
-        state.field("domain", &self.domain);
-        state.end()
-    }
-}
-#[cfg(feature = "internal")]
-impl<'de> ::serde::Deserialize<'de> for AddANewWebpageDomainBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "internal")]
-impl ::crisp_runtime::de::DecodeStruct for AddANewWebpageDomainBody {
-    const NAME: &'static str = "AddANewWebpageDomainBody";
-    const FIELDS: &'static [&'static str] = &["domain"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<String> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "domain"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            domain: ::crisp_runtime::de::required(field0, "domain")?,
-        })
-    }
+::crisp_runtime::model_serde! {
+    AddANewWebpageDomainBody { 0 domain : String = "domain" required }
 }
 /// Fields of the webpage domain to change.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -232,49 +78,8 @@ pub struct UpdateWebpageDomainBody {
     pub disabled: Option<bool>,
 }
 #[cfg(feature = "internal")]
-impl ::serde::Serialize for UpdateWebpageDomainBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "UpdateWebpageDomainBody",
-            ::crisp_runtime::ser::count(0, &[self.disabled.is_some()]),
-        );
-        state.optional("disabled", &self.disabled);
-        state.end()
-    }
-}
-#[cfg(feature = "internal")]
-impl<'de> ::serde::Deserialize<'de> for UpdateWebpageDomainBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "internal")]
-impl ::crisp_runtime::de::DecodeStruct for UpdateWebpageDomainBody {
-    const NAME: &'static str = "UpdateWebpageDomainBody";
-    const FIELDS: &'static [&'static str] = &["disabled"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<Option<bool>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "disabled"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            disabled: field0.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    UpdateWebpageDomainBody { 0 disabled : Option < bool > = "disabled" optional }
 }
 /// Fields of the page to change.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -287,56 +92,9 @@ pub struct UpdateWebpageDomainPageBody {
     pub locale: Option<String>,
 }
 #[cfg(feature = "internal")]
-impl ::serde::Serialize for UpdateWebpageDomainPageBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "UpdateWebpageDomainPageBody",
-            ::crisp_runtime::ser::count(
-                0,
-                &[self.disabled.is_some(), self.locale.is_some()],
-            ),
-        );
-        state.optional("disabled", &self.disabled);
-        state.optional("locale", &self.locale);
-        state.end()
-    }
-}
-#[cfg(feature = "internal")]
-impl<'de> ::serde::Deserialize<'de> for UpdateWebpageDomainPageBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "internal")]
-impl ::crisp_runtime::de::DecodeStruct for UpdateWebpageDomainPageBody {
-    const NAME: &'static str = "UpdateWebpageDomainPageBody";
-    const FIELDS: &'static [&'static str] = &["disabled", "locale"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<Option<bool>> = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "disabled"),
-                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "locale"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            disabled: field0.unwrap_or_default(),
-            locale: field1.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    UpdateWebpageDomainPageBody { 0 disabled : Option < bool > = "disabled" optional, 1
+    locale : Option < String > = "locale" optional }
 }
 /// Overlay search to create.
 #[derive(Clone, Debug, PartialEq)]
@@ -359,53 +117,9 @@ impl AddANewOverlaySearchBody {
     }
 }
 #[cfg(feature = "internal")]
-impl ::serde::Serialize for AddANewOverlaySearchBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "AddANewOverlaySearchBody",
-            ::crisp_runtime::ser::count(1, &[self.locale.is_some()]),
-        );
-        state.field("query", &self.query);
-        state.optional("locale", &self.locale);
-        state.end()
-    }
-}
-#[cfg(feature = "internal")]
-impl<'de> ::serde::Deserialize<'de> for AddANewOverlaySearchBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "internal")]
-impl ::crisp_runtime::de::DecodeStruct for AddANewOverlaySearchBody {
-    const NAME: &'static str = "AddANewOverlaySearchBody";
-    const FIELDS: &'static [&'static str] = &["query", "locale"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<String> = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "query"),
-                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "locale"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            query: ::crisp_runtime::de::required(field0, "query")?,
-            locale: field1.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    AddANewOverlaySearchBody { 0 query : String = "query" required, 1 locale : Option <
+    String > = "locale" optional }
 }
 /// Fields of the overlay search to change.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -418,56 +132,9 @@ pub struct UpdateOverlaySearchBody {
     pub locale: Option<String>,
 }
 #[cfg(feature = "internal")]
-impl ::serde::Serialize for UpdateOverlaySearchBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "UpdateOverlaySearchBody",
-            ::crisp_runtime::ser::count(
-                0,
-                &[self.query.is_some(), self.locale.is_some()],
-            ),
-        );
-        state.optional("query", &self.query);
-        state.optional("locale", &self.locale);
-        state.end()
-    }
-}
-#[cfg(feature = "internal")]
-impl<'de> ::serde::Deserialize<'de> for UpdateOverlaySearchBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "internal")]
-impl ::crisp_runtime::de::DecodeStruct for UpdateOverlaySearchBody {
-    const NAME: &'static str = "UpdateOverlaySearchBody";
-    const FIELDS: &'static [&'static str] = &["query", "locale"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "query"),
-                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "locale"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            query: field0.unwrap_or_default(),
-            locale: field1.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    UpdateOverlaySearchBody { 0 query : Option < String > = "query" optional, 1 locale :
+    Option < String > = "locale" optional }
 }
 /// Overlay category to create.
 #[derive(Clone, Debug, PartialEq)]
@@ -490,53 +157,9 @@ impl AddANewOverlayCategoryBody {
     }
 }
 #[cfg(feature = "internal")]
-impl ::serde::Serialize for AddANewOverlayCategoryBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "AddANewOverlayCategoryBody",
-            ::crisp_runtime::ser::count(1, &[self.locale.is_some()]),
-        );
-        state.field("name", &self.name);
-        state.optional("locale", &self.locale);
-        state.end()
-    }
-}
-#[cfg(feature = "internal")]
-impl<'de> ::serde::Deserialize<'de> for AddANewOverlayCategoryBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "internal")]
-impl ::crisp_runtime::de::DecodeStruct for AddANewOverlayCategoryBody {
-    const NAME: &'static str = "AddANewOverlayCategoryBody";
-    const FIELDS: &'static [&'static str] = &["name", "locale"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<String> = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "name"),
-                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "locale"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            name: ::crisp_runtime::de::required(field0, "name")?,
-            locale: field1.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    AddANewOverlayCategoryBody { 0 name : String = "name" required, 1 locale : Option <
+    String > = "locale" optional }
 }
 /// Fields of the overlay category to change.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -551,60 +174,8 @@ pub struct UpdateOverlayCategoryBody {
     pub locale: Option<String>,
 }
 #[cfg(feature = "internal")]
-impl ::serde::Serialize for UpdateOverlayCategoryBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "UpdateOverlayCategoryBody",
-            ::crisp_runtime::ser::count(
-                0,
-                &[self.name.is_some(), self.color.is_some(), self.locale.is_some()],
-            ),
-        );
-        state.optional("name", &self.name);
-        state.optional("color", &self.color);
-        state.optional("locale", &self.locale);
-        state.end()
-    }
-}
-#[cfg(feature = "internal")]
-impl<'de> ::serde::Deserialize<'de> for UpdateOverlayCategoryBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "internal")]
-impl ::crisp_runtime::de::DecodeStruct for UpdateOverlayCategoryBody {
-    const NAME: &'static str = "UpdateOverlayCategoryBody";
-    const FIELDS: &'static [&'static str] = &["name", "color", "locale"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<
-            Option<crate::SnippetOverlayCategoryColor>,
-        > = ::std::option::Option::None;
-        let mut field2: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "name"),
-                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "color"),
-                2 => ::crisp_runtime::de::field(&mut map, &mut field2, "locale"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            name: field0.unwrap_or_default(),
-            color: field1.unwrap_or_default(),
-            locale: field2.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    UpdateOverlayCategoryBody { 0 name : Option < String > = "name" optional, 1 color :
+    Option < crate ::SnippetOverlayCategoryColor > = "color" optional, 2 locale : Option
+    < String > = "locale" optional }
 }

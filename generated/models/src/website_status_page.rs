@@ -20,53 +20,9 @@ impl InitializeStatusPageBody {
     }
 }
 #[cfg(feature = "internal")]
-impl ::serde::Serialize for InitializeStatusPageBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "InitializeStatusPageBody",
-            2,
-        );
-        state.field("name", &self.name);
-        state.field("domain_basic", &self.domain_basic);
-        state.end()
-    }
-}
-#[cfg(feature = "internal")]
-impl<'de> ::serde::Deserialize<'de> for InitializeStatusPageBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "internal")]
-impl ::crisp_runtime::de::DecodeStruct for InitializeStatusPageBody {
-    const NAME: &'static str = "InitializeStatusPageBody";
-    const FIELDS: &'static [&'static str] = &["name", "domain_basic"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<String> = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<String> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "name"),
-                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "domain_basic"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            name: ::crisp_runtime::de::required(field0, "name")?,
-            domain_basic: ::crisp_runtime::de::required(field1, "domain_basic")?,
-        })
-    }
+::crisp_runtime::model_serde! {
+    InitializeStatusPageBody { 0 name : String = "name" required, 1 domain_basic : String
+    = "domain_basic" required }
 }
 /// Confirmation of the deletion.
 #[derive(Clone, Debug, PartialEq)]
@@ -84,49 +40,8 @@ impl DeleteStatusPageBody {
     }
 }
 #[cfg(feature = "internal")]
-impl ::serde::Serialize for DeleteStatusPageBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "DeleteStatusPageBody",
-            1,
-        );
-        state.field("verify", &self.verify);
-        state.end()
-    }
-}
-#[cfg(feature = "internal")]
-impl<'de> ::serde::Deserialize<'de> for DeleteStatusPageBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "internal")]
-impl ::crisp_runtime::de::DecodeStruct for DeleteStatusPageBody {
-    const NAME: &'static str = "DeleteStatusPageBody";
-    const FIELDS: &'static [&'static str] = &["verify"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<String> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "verify"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            verify: ::crisp_runtime::de::required(field0, "verify")?,
-        })
-    }
+::crisp_runtime::model_serde! {
+    DeleteStatusPageBody { 0 verify : String = "verify" required }
 }
 /// Optional parameters of `ListStatusPageServices`.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -137,49 +52,9 @@ pub struct ListStatusPageServicesOptions {
     pub search_name: Option<String>,
 }
 #[cfg(feature = "internal")]
-impl ::serde::Serialize for ListStatusPageServicesOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "ListStatusPageServicesOptions",
-            ::crisp_runtime::ser::count(0, &[self.search_name.is_some()]),
-        );
-        state.optional("search_name", &self.search_name);
-        state.end()
-    }
-}
-#[cfg(feature = "internal")]
-impl<'de> ::serde::Deserialize<'de> for ListStatusPageServicesOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "internal")]
-impl ::crisp_runtime::de::DecodeStruct for ListStatusPageServicesOptions {
-    const NAME: &'static str = "ListStatusPageServicesOptions";
-    const FIELDS: &'static [&'static str] = &["search_name"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "search_name"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            search_name: field0.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    ListStatusPageServicesOptions { 0 search_name : Option < String > = "search_name"
+    optional }
 }
 /// Service to add.
 #[derive(Clone, Debug, PartialEq)]
@@ -197,49 +72,8 @@ impl AddANewStatusPageServiceBody {
     }
 }
 #[cfg(feature = "internal")]
-impl ::serde::Serialize for AddANewStatusPageServiceBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "AddANewStatusPageServiceBody",
-            1,
-        );
-        state.field("name", &self.name);
-        state.end()
-    }
-}
-#[cfg(feature = "internal")]
-impl<'de> ::serde::Deserialize<'de> for AddANewStatusPageServiceBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "internal")]
-impl ::crisp_runtime::de::DecodeStruct for AddANewStatusPageServiceBody {
-    const NAME: &'static str = "AddANewStatusPageServiceBody";
-    const FIELDS: &'static [&'static str] = &["name"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<String> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "name"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            name: ::crisp_runtime::de::required(field0, "name")?,
-        })
-    }
+::crisp_runtime::model_serde! {
+    AddANewStatusPageServiceBody { 0 name : String = "name" required }
 }
 /// Complete service.
 #[derive(Clone, Debug, PartialEq)]
@@ -259,53 +93,9 @@ impl SaveStatusPageServiceBody {
     }
 }
 #[cfg(feature = "internal")]
-impl ::serde::Serialize for SaveStatusPageServiceBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "SaveStatusPageServiceBody",
-            2,
-        );
-        state.field("name", &self.name);
-        state.field("order", &self.order);
-        state.end()
-    }
-}
-#[cfg(feature = "internal")]
-impl<'de> ::serde::Deserialize<'de> for SaveStatusPageServiceBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "internal")]
-impl ::crisp_runtime::de::DecodeStruct for SaveStatusPageServiceBody {
-    const NAME: &'static str = "SaveStatusPageServiceBody";
-    const FIELDS: &'static [&'static str] = &["name", "order"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<String> = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<u32> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "name"),
-                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "order"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            name: ::crisp_runtime::de::required(field0, "name")?,
-            order: ::crisp_runtime::de::required(field1, "order")?,
-        })
-    }
+::crisp_runtime::model_serde! {
+    SaveStatusPageServiceBody { 0 name : String = "name" required, 1 order : u32 =
+    "order" required }
 }
 /// Fields of the service to change.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -318,53 +108,9 @@ pub struct UpdateStatusPageServiceBody {
     pub order: Option<u32>,
 }
 #[cfg(feature = "internal")]
-impl ::serde::Serialize for UpdateStatusPageServiceBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "UpdateStatusPageServiceBody",
-            ::crisp_runtime::ser::count(0, &[self.name.is_some(), self.order.is_some()]),
-        );
-        state.optional("name", &self.name);
-        state.optional("order", &self.order);
-        state.end()
-    }
-}
-#[cfg(feature = "internal")]
-impl<'de> ::serde::Deserialize<'de> for UpdateStatusPageServiceBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "internal")]
-impl ::crisp_runtime::de::DecodeStruct for UpdateStatusPageServiceBody {
-    const NAME: &'static str = "UpdateStatusPageServiceBody";
-    const FIELDS: &'static [&'static str] = &["name", "order"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<Option<u32>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "name"),
-                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "order"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            name: field0.unwrap_or_default(),
-            order: field1.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    UpdateStatusPageServiceBody { 0 name : Option < String > = "name" optional, 1 order :
+    Option < u32 > = "order" optional }
 }
 /// Optional parameters of `ListStatusPageServiceNodes`.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -375,49 +121,9 @@ pub struct ListStatusPageServiceNodesOptions {
     pub search_label: Option<String>,
 }
 #[cfg(feature = "internal")]
-impl ::serde::Serialize for ListStatusPageServiceNodesOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "ListStatusPageServiceNodesOptions",
-            ::crisp_runtime::ser::count(0, &[self.search_label.is_some()]),
-        );
-        state.optional("search_label", &self.search_label);
-        state.end()
-    }
-}
-#[cfg(feature = "internal")]
-impl<'de> ::serde::Deserialize<'de> for ListStatusPageServiceNodesOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "internal")]
-impl ::crisp_runtime::de::DecodeStruct for ListStatusPageServiceNodesOptions {
-    const NAME: &'static str = "ListStatusPageServiceNodesOptions";
-    const FIELDS: &'static [&'static str] = &["search_label"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "search_label"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            search_label: field0.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    ListStatusPageServiceNodesOptions { 0 search_label : Option < String > =
+    "search_label" optional }
 }
 /// Node to add.
 #[derive(Clone, Debug, PartialEq)]
@@ -437,53 +143,9 @@ impl AddANewStatusPageServiceNodeBody {
     }
 }
 #[cfg(feature = "internal")]
-impl ::serde::Serialize for AddANewStatusPageServiceNodeBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "AddANewStatusPageServiceNodeBody",
-            2,
-        );
-        state.field("label", &self.label);
-        state.field("mode", &self.mode);
-        state.end()
-    }
-}
-#[cfg(feature = "internal")]
-impl<'de> ::serde::Deserialize<'de> for AddANewStatusPageServiceNodeBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "internal")]
-impl ::crisp_runtime::de::DecodeStruct for AddANewStatusPageServiceNodeBody {
-    const NAME: &'static str = "AddANewStatusPageServiceNodeBody";
-    const FIELDS: &'static [&'static str] = &["label", "mode"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<String> = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<crate::StatusPageNodeMode> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "label"),
-                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "mode"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            label: ::crisp_runtime::de::required(field0, "label")?,
-            mode: ::crisp_runtime::de::required(field1, "mode")?,
-        })
-    }
+::crisp_runtime::model_serde! {
+    AddANewStatusPageServiceNodeBody { 0 label : String = "label" required, 1 mode :
+    crate ::StatusPageNodeMode = "mode" required }
 }
 /// Complete node.
 #[derive(Clone, Debug, PartialEq)]
@@ -512,66 +174,10 @@ impl SaveStatusPageServiceNodeBody {
     }
 }
 #[cfg(feature = "internal")]
-impl ::serde::Serialize for SaveStatusPageServiceNodeBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "SaveStatusPageServiceNodeBody",
-            ::crisp_runtime::ser::count(
-                2,
-                &[self.replicas.is_some(), self.http.is_some()],
-            ),
-        );
-        state.field("label", &self.label);
-        state.field("order", &self.order);
-        state.optional("replicas", &self.replicas);
-        state.optional("http", &self.http);
-        state.end()
-    }
-}
-#[cfg(feature = "internal")]
-impl<'de> ::serde::Deserialize<'de> for SaveStatusPageServiceNodeBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "internal")]
-impl ::crisp_runtime::de::DecodeStruct for SaveStatusPageServiceNodeBody {
-    const NAME: &'static str = "SaveStatusPageServiceNodeBody";
-    const FIELDS: &'static [&'static str] = &["label", "order", "replicas", "http"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<String> = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<u32> = ::std::option::Option::None;
-        let mut field2: ::std::option::Option<Option<Vec<String>>> = ::std::option::Option::None;
-        let mut field3: ::std::option::Option<
-            Option<crate::StatusPageServiceNodeHttpUpdate>,
-        > = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "label"),
-                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "order"),
-                2 => ::crisp_runtime::de::field(&mut map, &mut field2, "replicas"),
-                3 => ::crisp_runtime::de::field(&mut map, &mut field3, "http"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            label: ::crisp_runtime::de::required(field0, "label")?,
-            order: ::crisp_runtime::de::required(field1, "order")?,
-            replicas: field2.unwrap_or_default(),
-            http: field3.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    SaveStatusPageServiceNodeBody { 0 label : String = "label" required, 1 order : u32 =
+    "order" required, 2 replicas : Option < Vec < String > > = "replicas" optional, 3
+    http : Option < crate ::StatusPageServiceNodeHttpUpdate > = "http" optional }
 }
 /// Fields of the node to change.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -588,71 +194,11 @@ pub struct UpdateStatusPageServiceNodeBody {
     pub http: Option<crate::StatusPageServiceNodeHttpUpdate>,
 }
 #[cfg(feature = "internal")]
-impl ::serde::Serialize for UpdateStatusPageServiceNodeBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "UpdateStatusPageServiceNodeBody",
-            ::crisp_runtime::ser::count(
-                0,
-                &[
-                    self.label.is_some(),
-                    self.order.is_some(),
-                    self.replicas.is_some(),
-                    self.http.is_some(),
-                ],
-            ),
-        );
-        state.optional("label", &self.label);
-        state.optional("order", &self.order);
-        state.optional("replicas", &self.replicas);
-        state.optional("http", &self.http);
-        state.end()
-    }
-}
-#[cfg(feature = "internal")]
-impl<'de> ::serde::Deserialize<'de> for UpdateStatusPageServiceNodeBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "internal")]
-impl ::crisp_runtime::de::DecodeStruct for UpdateStatusPageServiceNodeBody {
-    const NAME: &'static str = "UpdateStatusPageServiceNodeBody";
-    const FIELDS: &'static [&'static str] = &["label", "order", "replicas", "http"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<Option<u32>> = ::std::option::Option::None;
-        let mut field2: ::std::option::Option<Option<Vec<String>>> = ::std::option::Option::None;
-        let mut field3: ::std::option::Option<
-            Option<crate::StatusPageServiceNodeHttpUpdate>,
-        > = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "label"),
-                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "order"),
-                2 => ::crisp_runtime::de::field(&mut map, &mut field2, "replicas"),
-                3 => ::crisp_runtime::de::field(&mut map, &mut field3, "http"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            label: field0.unwrap_or_default(),
-            order: field1.unwrap_or_default(),
-            replicas: field2.unwrap_or_default(),
-            http: field3.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    UpdateStatusPageServiceNodeBody { 0 label : Option < String > = "label" optional, 1
+    order : Option < u32 > = "order" optional, 2 replicas : Option < Vec < String > > =
+    "replicas" optional, 3 http : Option < crate ::StatusPageServiceNodeHttpUpdate > =
+    "http" optional }
 }
 /// Announcement to publish.
 #[derive(Clone, Debug, PartialEq)]
@@ -678,57 +224,9 @@ impl SaveStatusPageAnnouncementBody {
     }
 }
 #[cfg(feature = "internal")]
-impl ::serde::Serialize for SaveStatusPageAnnouncementBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "SaveStatusPageAnnouncementBody",
-            ::crisp_runtime::ser::count(2, &[self.expire_at.is_some()]),
-        );
-        state.field("title", &self.title);
-        state.field("message", &self.message);
-        state.optional("expire_at", &self.expire_at);
-        state.end()
-    }
-}
-#[cfg(feature = "internal")]
-impl<'de> ::serde::Deserialize<'de> for SaveStatusPageAnnouncementBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "internal")]
-impl ::crisp_runtime::de::DecodeStruct for SaveStatusPageAnnouncementBody {
-    const NAME: &'static str = "SaveStatusPageAnnouncementBody";
-    const FIELDS: &'static [&'static str] = &["title", "message", "expire_at"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<String> = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<String> = ::std::option::Option::None;
-        let mut field2: ::std::option::Option<Option<u64>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "title"),
-                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "message"),
-                2 => ::crisp_runtime::de::field(&mut map, &mut field2, "expire_at"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            title: ::crisp_runtime::de::required(field0, "title")?,
-            message: ::crisp_runtime::de::required(field1, "message")?,
-            expire_at: field2.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    SaveStatusPageAnnouncementBody { 0 title : String = "title" required, 1 message :
+    String = "message" required, 2 expire_at : Option < u64 > = "expire_at" optional }
 }
 /// Domains to switch to; send either or both.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -741,56 +239,9 @@ pub struct RequestStatusPageDomainChangeBody {
     pub custom: Option<String>,
 }
 #[cfg(feature = "internal")]
-impl ::serde::Serialize for RequestStatusPageDomainChangeBody {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "RequestStatusPageDomainChangeBody",
-            ::crisp_runtime::ser::count(
-                0,
-                &[self.basic.is_some(), self.custom.is_some()],
-            ),
-        );
-        state.optional("basic", &self.basic);
-        state.optional("custom", &self.custom);
-        state.end()
-    }
-}
-#[cfg(feature = "internal")]
-impl<'de> ::serde::Deserialize<'de> for RequestStatusPageDomainChangeBody {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "internal")]
-impl ::crisp_runtime::de::DecodeStruct for RequestStatusPageDomainChangeBody {
-    const NAME: &'static str = "RequestStatusPageDomainChangeBody";
-    const FIELDS: &'static [&'static str] = &["basic", "custom"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "basic"),
-                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "custom"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            basic: field0.unwrap_or_default(),
-            custom: field1.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    RequestStatusPageDomainChangeBody { 0 basic : Option < String > = "basic" optional, 1
+    custom : Option < String > = "custom" optional }
 }
 /// Optional parameters of `GenerateStatusPageDomainSetupFlow`.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -801,47 +252,7 @@ pub struct GenerateStatusPageDomainSetupFlowOptions {
     pub custom: Option<String>,
 }
 #[cfg(feature = "internal")]
-impl ::serde::Serialize for GenerateStatusPageDomainSetupFlowOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "GenerateStatusPageDomainSetupFlowOptions",
-            ::crisp_runtime::ser::count(0, &[self.custom.is_some()]),
-        );
-        state.optional("custom", &self.custom);
-        state.end()
-    }
-}
-#[cfg(feature = "internal")]
-impl<'de> ::serde::Deserialize<'de> for GenerateStatusPageDomainSetupFlowOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "internal")]
-impl ::crisp_runtime::de::DecodeStruct for GenerateStatusPageDomainSetupFlowOptions {
-    const NAME: &'static str = "GenerateStatusPageDomainSetupFlowOptions";
-    const FIELDS: &'static [&'static str] = &["custom"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "custom"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            custom: field0.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    GenerateStatusPageDomainSetupFlowOptions { 0 custom : Option < String > = "custom"
+    optional }
 }

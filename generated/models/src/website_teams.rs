@@ -11,47 +11,6 @@ pub struct CreateNewTeamData {
     pub team_id: Option<String>,
 }
 #[cfg(feature = "website-teams")]
-impl ::serde::Serialize for CreateNewTeamData {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "CreateNewTeamData",
-            ::crisp_runtime::ser::count(0, &[self.team_id.is_some()]),
-        );
-        state.optional("team_id", &self.team_id);
-        state.end()
-    }
-}
-#[cfg(feature = "website-teams")]
-impl<'de> ::serde::Deserialize<'de> for CreateNewTeamData {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-teams")]
-impl ::crisp_runtime::de::DecodeStruct for CreateNewTeamData {
-    const NAME: &'static str = "CreateNewTeamData";
-    const FIELDS: &'static [&'static str] = &["team_id"];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<Option<String>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => ::crisp_runtime::de::field(&mut map, &mut field0, "team_id"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            team_id: field0.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    CreateNewTeamData { 0 team_id : Option < String > = "team_id" optional }
 }

@@ -15,68 +15,8 @@ pub struct PinpointVisitorsOnMapOptions {
     pub center_radius: Option<u64>,
 }
 #[cfg(feature = "website-visitors")]
-impl ::serde::Serialize for PinpointVisitorsOnMapOptions {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        let mut state = ::crisp_runtime::ser::encode_struct(
-            serializer,
-            "PinpointVisitorsOnMapOptions",
-            ::crisp_runtime::ser::count(
-                0,
-                &[
-                    self.center_longitude.is_some(),
-                    self.center_latitude.is_some(),
-                    self.center_radius.is_some(),
-                ],
-            ),
-        );
-        state.optional("center_longitude", &self.center_longitude);
-        state.optional("center_latitude", &self.center_latitude);
-        state.optional("center_radius", &self.center_radius);
-        state.end()
-    }
-}
-#[cfg(feature = "website-visitors")]
-impl<'de> ::serde::Deserialize<'de> for PinpointVisitorsOnMapOptions {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        ::crisp_runtime::de::decode_struct(deserializer)
-    }
-}
-#[cfg(feature = "website-visitors")]
-impl ::crisp_runtime::de::DecodeStruct for PinpointVisitorsOnMapOptions {
-    const NAME: &'static str = "PinpointVisitorsOnMapOptions";
-    const FIELDS: &'static [&'static str] = &[
-        "center_longitude",
-        "center_latitude",
-        "center_radius",
-    ];
-    fn decode<'de, A: ::serde::de::MapAccess<'de>>(
-        mut map: A,
-    ) -> ::std::result::Result<Self, A::Error> {
-        let mut field0: ::std::option::Option<Option<f32>> = ::std::option::Option::None;
-        let mut field1: ::std::option::Option<Option<f32>> = ::std::option::Option::None;
-        let mut field2: ::std::option::Option<Option<u64>> = ::std::option::Option::None;
-        while let ::std::option::Option::Some(key) = ::crisp_runtime::de::next_key(
-            &mut map,
-            Self::FIELDS,
-        )? {
-            match key {
-                0 => {
-                    ::crisp_runtime::de::field(&mut map, &mut field0, "center_longitude")
-                }
-                1 => ::crisp_runtime::de::field(&mut map, &mut field1, "center_latitude"),
-                2 => ::crisp_runtime::de::field(&mut map, &mut field2, "center_radius"),
-                _ => ::crisp_runtime::de::skip(&mut map),
-            }?;
-        }
-        ::std::result::Result::Ok(Self {
-            center_longitude: field0.unwrap_or_default(),
-            center_latitude: field1.unwrap_or_default(),
-            center_radius: field2.unwrap_or_default(),
-        })
-    }
+::crisp_runtime::model_serde! {
+    PinpointVisitorsOnMapOptions { 0 center_longitude : Option < f32 > =
+    "center_longitude" optional, 1 center_latitude : Option < f32 > = "center_latitude"
+    optional, 2 center_radius : Option < u64 > = "center_radius" optional }
 }

@@ -9,8 +9,8 @@ use http::HeaderMap;
 use http::header::AUTHORIZATION;
 
 use super::ApiError;
-use super::authz::Scopes;
 use crate::Credentials;
+use crate::Scopes;
 use crate::Tier;
 
 /// The header that says which tier the token belongs to.

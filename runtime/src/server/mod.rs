@@ -18,10 +18,10 @@ mod params;
 mod response;
 
 pub use self::auth::{Authenticate, Caller, StaticTokens, credentials_from_headers};
-pub use self::authz::{Access, Scopes};
 pub use self::error::ApiError;
 pub use self::harden::Limits;
 pub use crate::Credentials;
+pub use crate::{Access, Scopes};
 // For the generated server only.
 #[doc(hidden)]
 pub use self::assemble::{Ctx, Routes, assemble};

@@ -9,6 +9,7 @@ mod events;
 mod examples;
 mod fixtures;
 mod hostile;
+mod mcp;
 mod node;
 mod realtime;
 mod roundtrip;

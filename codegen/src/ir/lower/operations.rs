@@ -346,6 +346,11 @@ impl<'a> Lowerer<'a> {
                     Some(flag) => docs.rtm_endpoints = flag,
                     None => self.error(&at, "`x-crisp-rtm-endpoints` must be `true` or `false`", "write `x-crisp-rtm-endpoints: true` on the operation that answers where the real-time socket is"),
                 },
+                "x-crisp-mcp" => match value.as_str() {
+                    Some(tool) if is_tool_name(tool) => docs.mcp_tool = Some(tool.to_owned()),
+                    Some(tool) => self.error(&at, format!("`{tool}` cannot name an MCP tool"), "write lower case letters, digits and `_`, starting with a letter, at most 60 characters (agent clients refuse longer names)"),
+                    None => self.error(&at, "`x-crisp-mcp` must be a string", "write the name of the operation's tool, e.g. `x-crisp-mcp: get_conversation`"),
+                },
                 "x-crisp-pagination" => {
                     docs.pagination = match value.as_str() {
                         Some("page_number") => Some(Pagination::PageNumber),
@@ -693,4 +698,13 @@ impl<'a> Lowerer<'a> {
         }
         if saw_envelope { Ok(data) } else { Err(()) }
     }
+}
+
+/// Whether `name` may name an MCP tool: `[a-z][a-z0-9_]*`, at most 60 characters.
+fn is_tool_name(name: &str) -> bool {
+    name.len() <= 60
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }

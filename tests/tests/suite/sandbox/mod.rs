@@ -20,4 +20,4 @@ mod rejections;
 mod state_file;
 mod websites;
 
-pub(crate) use harness::{PLUGIN, Running, config, text_message};
+pub(crate) use harness::{PLUGIN, Running, USER, config, text_message};
