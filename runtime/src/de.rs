@@ -2,11 +2,12 @@
 //!
 //! `#[derive(Deserialize)]` writes, for every struct, an enum of its fields with a visitor of
 //! its own, a sequence visitor and a map visitor: most of what the compiler type-checks and
-//! borrow-checks in the models crate (a build of `crisp-models` without it took about a
-//! quarter of the time). The generated models instead implement [`DecodeStruct`], one short
-//! method whose match arms call the generic helpers below, and their `Deserialize` calls
-//! [`decode_struct`]. The helpers are compiled once here and instantiated per field type and
-//! format in the user's crate, as the derive's code would be.
+//! borrow-checks in the models crate. The generated models instead implement [`DecodeStruct`]
+//! (through `model_serde!`), one short method whose match arms call the generic helpers below,
+//! and their `Deserialize` calls [`decode_struct`]: `rustc -Z time-passes` on `crisp-models`
+//! went from 16.3 s to about 5 s with [`crate::ser`]'s counterpart. The helpers are compiled
+//! once here and instantiated per field type and format in the user's crate, as the derive's
+//! code would be.
 //!
 //! What it accepts is what the derive (with `#[serde(default)]` on optional fields) accepts,
 //! with one exception: a struct is decoded from a map only, never from a sequence of its

@@ -2,9 +2,10 @@
 //!
 //! `#[derive(Serialize)]` with `skip_serializing_if` writes, per field, a test, a call and an
 //! early return; across the models crate that was about 40 % of its build once decoding was
-//! made small ([`crate::de`]). The generated `Serialize` impls instead count the fields they
-//! will write, open an [`EncodeStruct`] and make one call per field that returns nothing: the
-//! first error is kept and ends the encoding at [`EncodeStruct::end`]. The output, field
+//! made small ([`crate::de`]). The generated `Serialize` impls (through `model_serde!`)
+//! instead count the fields they will write, open an [`EncodeStruct`] and make one call per
+//! field that returns nothing: the first error is kept and ends the encoding at
+//! [`EncodeStruct::end`]. The output, field
 //! order, lengths and `skip_field` calls are the derive's.
 
 use serde::ser::{Serialize, SerializeStruct, Serializer};

@@ -187,9 +187,14 @@ fn bump(root: &Path, spec: &Path, report: &Report) -> ExitCode {
         (spec.to_owned(), vec!["x-crisp-crate-version:".to_owned()]),
         (
             root.join("Cargo.toml"),
-            ["crisp-models = {", "crisp-client = {", "crisp-server = {"]
-                .map(str::to_owned)
-                .to_vec(),
+            [
+                "crisp-models = {",
+                "crisp-client = {",
+                "crisp-server = {",
+                "crisp-mcp = {",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
         ),
         (
             root.join("tests/downstream/Cargo.toml"),

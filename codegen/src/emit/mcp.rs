@@ -27,7 +27,7 @@ pub fn lib(api: &Api) -> TokenStream {
         .count();
     let title = format!(" A Model Context Protocol server for the {}.", api.title);
     let table_doc = format!(
-        " Every operation of the spec ({count}), in spec order; {curated} of them have a tool of their own."
+        " Every operation of the spec ({count}), in spec order; with a tool of their own: {curated}."
     );
     quote! {
         #![doc = #title]
@@ -180,7 +180,7 @@ fn kind(api: &Api, ty: &TypeRef) -> &'static str {
 }
 
 /// The JSON Schema of an operation's arguments: its parameters by wire name, and its body as
-/// `body`. A named type the schema meets once is inlined (down to [`INLINE_DEPTH`]); one it
+/// `body`. A named type the schema meets once is inlined (down to `INLINE_DEPTH`); one it
 /// meets more than once, or inside itself (a cycle), or deeper, is written once in `$defs` and
 /// referred to: the variants of a message share their fields' types, and an agent reads every
 /// byte of the default toolset's schemas.
@@ -215,10 +215,13 @@ pub fn input_schema(api: &Api, op: &Operation) -> Value {
     }
     if let Some(body) = &op.body {
         let mut schema = schemas.of(&body.ty, &mut Vec::new());
-        describe(
-            &mut schema,
-            body.description.as_deref().or(Some("The request body.")),
-        );
+        match body.description.as_deref() {
+            Some(description) => describe(&mut schema, Some(description)),
+            None if schema.get("description").is_none() => {
+                describe(&mut schema, Some("The request body."));
+            }
+            None => {}
+        }
         properties.insert("body".to_owned(), schema);
         if body.required {
             required.push(Value::String("body".to_owned()));

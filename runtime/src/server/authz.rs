@@ -41,6 +41,7 @@ pub fn authorize(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Scopes;
 
     fn caller(tier: Tier, scopes: Scopes) -> Caller {
         Caller {

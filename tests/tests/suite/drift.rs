@@ -95,7 +95,7 @@ fn the_workspace_names_the_generated_crates_with_the_spec_version() {
     let api = crisp_codegen::ir::build(&spec).expect("the spec builds");
     let manifest =
         std::fs::read_to_string(workspace().join("Cargo.toml")).expect("the workspace manifest");
-    for name in ["crisp-models", "crisp-client", "crisp-server"] {
+    for name in ["crisp-models", "crisp-client", "crisp-server", "crisp-mcp"] {
         let line = manifest
             .lines()
             .find(|line| line.starts_with(&format!("{name} = {{")))

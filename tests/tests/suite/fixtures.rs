@@ -51,7 +51,7 @@ fn valid_fixtures_generate() {
         let spec = load::load_path(path, &display)
             .unwrap_or_else(|d| panic!("{name} does not load:\n{d}"));
         let files = generate(&spec).unwrap_or_else(|d| panic!("{name} does not generate:\n{d}"));
-        for krate in ["models", "client", "server"] {
+        for krate in ["models", "client", "server", "mcp"] {
             insta::assert_snapshot!(krate, crate_source(&files, krate));
         }
     });
@@ -78,7 +78,7 @@ fn invalid_fixtures_report_every_problem() {
 }
 
 /// The places in the generator that report a problem in the spec: each line of `lower/`,
-/// `check.rs` and `load.rs` (outside their unit tests) that makes a diagnostic.
+/// `check/` and `load.rs` (outside their unit tests) that makes a diagnostic.
 fn diagnostic_sites() -> Vec<(String, u32, String)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
@@ -89,7 +89,8 @@ fn diagnostic_sites() -> Vec<(String, u32, String)> {
         "codegen/src/ir/lower/schemas.rs",
         "codegen/src/ir/lower/operations.rs",
         "codegen/src/ir/lower/events.rs",
-        "codegen/src/ir/check.rs",
+        "codegen/src/ir/check/mod.rs",
+        "codegen/src/ir/check/events.rs",
         "codegen/src/load.rs",
     ] {
         let text = fs::read_to_string(root.join(file)).expect("a source file");
