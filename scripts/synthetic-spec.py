@@ -57,6 +57,9 @@ def main():
                     # tells where the real-time socket is: both stay with the originals.
                     operation.pop("x-crisp-webhook-events", None)
                     operation.pop("x-crisp-rtm-endpoints", None)
+                    # MCP tool names are unique: each copy's tool gets the copy's suffix.
+                    if "x-crisp-mcp" in operation:
+                        operation["x-crisp-mcp"] += f"_c{k}"
             paths[f"/c{k}{path}"] = item
     spec["paths"] = paths
     spec["tags"] = tags
