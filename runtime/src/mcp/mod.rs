@@ -122,7 +122,13 @@ impl McpServer {
             }
             let schema = tools::parse_schema(operation)?;
             let Some(tool) = operation.tool else { continue };
-            if by_tool.insert(tool, index).is_some() || [SEARCH, DESCRIBE, CALL].contains(&tool) {
+            if [SEARCH, DESCRIBE, CALL].contains(&tool) {
+                return Err(format!(
+                    "`{}` takes the generic tool's name `{tool}`",
+                    operation.id
+                ));
+            }
+            if by_tool.insert(tool, index).is_some() {
                 return Err(format!("two tools are named `{tool}`"));
             }
             if reach.refusal(operation).is_none() {

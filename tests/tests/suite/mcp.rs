@@ -488,3 +488,67 @@ async fn the_default_tools_list_fits_an_agents_context() {
         assert!(bytes <= 80 * 1024, "{tier}: {bytes} bytes");
     }
 }
+
+/// Captures what a `tracing` subscriber prints.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("the buffer").extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn each_tool_call_is_traced_without_its_arguments_or_the_key() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let secret_session = "session_4c0ffee0-secret";
+    {
+        use tracing_subscriber::util::SubscriberInitExt as _;
+        let _default = subscriber.set_default();
+        runtime.block_on(async {
+            let sandbox = Running::start(config(Mode::Stateful)).await;
+            let server = server(&sandbox, Tier::Plugin, PLUGIN, "*");
+            let arguments = json!({ "website_id": SEED_WEBSITE_ID, "session_id": secret_session });
+            let Value::Object(arguments) = arguments else {
+                unreachable!("an object");
+            };
+            let result = server.call("get_conversation", arguments).await;
+            assert_eq!(result.is_error, Some(true), "{result:?}");
+        });
+    }
+    let printed = String::from_utf8(captured.0.lock().expect("the buffer").clone()).expect("UTF-8");
+    let line = printed
+        .lines()
+        .find(|line| line.contains("mcp tool call"))
+        .unwrap_or_else(|| panic!("no tool call event in {printed:?}"));
+    for field in [
+        "tool=\"get_conversation\"",
+        "operation=\"getConversation\"",
+        "outcome=\"crisp_error\"",
+        "status=404",
+        "reason=\"not_found\"",
+        "duration_ms=",
+    ] {
+        assert!(line.contains(field), "{field} is missing from {line:?}");
+    }
+    assert!(
+        !line.contains(secret_session),
+        "an argument leaked: {line:?}"
+    );
+    assert!(!printed.contains(PLUGIN.1), "the key leaked: {printed:?}");
+}
