@@ -38,6 +38,8 @@ mod scopes;
 // For the generated models only.
 #[doc(hidden)]
 pub mod ser;
+#[cfg(test)]
+mod test_tracing;
 mod tier;
 
 #[cfg(feature = "client")]

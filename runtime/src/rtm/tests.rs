@@ -649,8 +649,6 @@ impl Trace {
 
 #[tokio::test]
 async fn connections_losses_and_reconnections_are_traced_without_the_key() {
-    use tracing_subscriber::util::SubscriberInitExt as _;
-
     let (address, _) = serve(|mut peer| async move {
         peer.accept().await;
         if peer.index == 1 {
@@ -663,12 +661,13 @@ async fn connections_losses_and_reconnections_are_traced_without_the_key() {
     // This test's thread, which runs the subscription's task too (a current-thread runtime).
     let trace = Trace::default();
     let writer = trace.clone();
-    let guard = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .with_max_level(tracing::Level::DEBUG)
-        .finish()
-        .set_default();
+    let guard = crate::test_tracing::scoped(
+        tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .with_max_level(tracing::Level::DEBUG)
+            .finish(),
+    );
     let events = realtime(address).subscribe();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while trace.text().matches("authenticated").count() < 2 {

@@ -563,9 +563,10 @@ fn each_request_runs_in_a_span_with_its_method_route_operation_and_status() {
         .enable_time()
         .build()
         .unwrap();
-    let (status, _, _) = tracing::subscriber::with_default(subscriber, || {
+    let (status, _, _) = {
+        let _default = crate::test_tracing::scoped(subscriber);
         runtime.block_on(call(router, get_request("/things/42?key=secret")))
-    });
+    };
     assert_eq!(status, StatusCode::NOT_FOUND);
     let printed = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     // The "answered" event is printed inside the span, with the span's fields.

@@ -518,8 +518,7 @@ fn each_tool_call_is_traced_without_its_arguments_or_the_key() {
         .expect("a runtime");
     let secret_session = "session_4c0ffee0-secret";
     {
-        use tracing_subscriber::util::SubscriberInitExt as _;
-        let _default = subscriber.set_default();
+        let _default = crate::support::scoped_subscriber(subscriber);
         runtime.block_on(async {
             let sandbox = Running::start(config(Mode::Stateful)).await;
             let server = server(&sandbox, Tier::Plugin, PLUGIN, "*");

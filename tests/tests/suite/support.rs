@@ -43,3 +43,54 @@ pub fn judge_example_calls(
         }
     }
 }
+
+/// Makes `subscriber` this thread's default until the guard drops, so that it sees every event
+/// this thread emits even while other tests run in parallel.
+///
+/// `tracing` caches each callsite's interest for the whole process. While at most one
+/// dispatcher is registered, that interest is computed from the default of whichever thread
+/// reaches the callsite first: a sibling test without a subscriber caches it as "never", and a
+/// scoped subscriber elsewhere then never sees those events. A second dispatcher that is always
+/// registered, answers "sometimes" and enables nothing keeps every callsite asking each thread's
+/// own default.
+pub fn scoped_subscriber(
+    subscriber: impl tracing::Subscriber + Send + Sync + 'static,
+) -> tracing::subscriber::DefaultGuard {
+    static ANCHOR: std::sync::OnceLock<tracing::Dispatch> = std::sync::OnceLock::new();
+    ANCHOR.get_or_init(|| tracing::Dispatch::new(Anchor));
+    tracing::subscriber::set_default(subscriber)
+}
+
+/// The dispatcher behind [`scoped_subscriber`]: interested in every callsite, enabling none.
+struct Anchor;
+
+impl tracing::Subscriber for Anchor {
+    fn register_callsite(
+        &self,
+        _: &'static tracing::Metadata<'static>,
+    ) -> tracing::subscriber::Interest {
+        tracing::subscriber::Interest::sometimes()
+    }
+
+    fn max_level_hint(&self) -> Option<tracing::level_filters::LevelFilter> {
+        Some(tracing::level_filters::LevelFilter::TRACE)
+    }
+
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        false
+    }
+
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+
+    fn event(&self, _: &tracing::Event<'_>) {}
+
+    fn enter(&self, _: &tracing::span::Id) {}
+
+    fn exit(&self, _: &tracing::span::Id) {}
+}

@@ -119,13 +119,13 @@ async fn truncated_bodies_fail_and_are_retried_for_a_get_only() {
 
 #[tokio::test]
 async fn refused_connections_are_retried_even_for_a_post() {
-    // A port nothing listens on any more.
-    let addr = {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind a loopback port");
-        listener.local_addr().expect("a local address")
-    };
+    // A port bound but not listening: connections to it are refused, and no other test can
+    // bind it and answer while the socket lives (as it could once a listener was dropped).
+    let socket = tokio::net::TcpSocket::new_v4().expect("a socket");
+    socket
+        .bind("127.0.0.1:0".parse().expect("an address"))
+        .expect("bind a loopback port");
+    let addr = socket.local_addr().expect("a local address");
     let client = plugin_client(&format!("http://{addr}/v1"), fast(3));
     let (buffer, guard) = capture();
     let error = client
@@ -134,6 +134,7 @@ async fn refused_connections_are_retried_even_for_a_post() {
         .await
         .expect_err("nothing listens");
     drop(guard);
+    drop(socket);
     assert!(
         matches!(
             error,

@@ -17,7 +17,6 @@ use crisp_client::{Client, Error, RetryPolicy, tier};
 use crisp_runtime::client::Stream;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tracing_subscriber::util::SubscriberInitExt;
 
 /// The token the clients send; the key must never show up anywhere.
 pub(super) const IDENTIFIER: &str = "plugin-id-42";
@@ -389,12 +388,13 @@ impl Buffer {
 pub(super) fn capture() -> (Buffer, impl Sized) {
     let buffer = Buffer::default();
     let writer = buffer.clone();
-    let guard = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .with_max_level(tracing_subscriber::filter::LevelFilter::TRACE)
-        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
-        .finish()
-        .set_default();
+    let guard = crate::support::scoped_subscriber(
+        tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .with_max_level(tracing_subscriber::filter::LevelFilter::TRACE)
+            .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+            .finish(),
+    );
     (buffer, guard)
 }
