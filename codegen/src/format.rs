@@ -32,8 +32,13 @@ pub fn markdown_file(body: &str) -> String {
 pub fn rust_file(path: &str, tokens: TokenStream) -> Result<String, String> {
     let file: syn::File = syn::parse2(tokens)
         .map_err(|error| format!("generator bug: `{path}` does not parse: {error}"))?;
-    let body = prettyplease::unparse(&file);
-    Ok(format!("{}\n{}", header("//"), body))
+    Ok(print(&file))
+}
+
+/// Prints a parsed file with the generated-file header.
+fn print(file: &syn::File) -> String {
+    let body = tidy_model_serde(&prettyplease::unparse(file));
+    format!("{}\n{}", header("//"), body)
 }
 
 /// Formatted files kept from earlier runs, by their token text.
@@ -123,8 +128,173 @@ pub fn rust_files_with(
 fn rust_text_file(path: &str, text: &str) -> Result<String, String> {
     let file = syn::parse_file(text)
         .map_err(|error| format!("generator bug: `{path}` does not parse: {error}"))?;
-    let body = prettyplease::unparse(&file);
-    Ok(format!("{}\n{}", header("//"), body))
+    Ok(print(&file))
+}
+
+/// The opening line of a model's serde impls (see `emit::models`), as prettyplease prints it.
+const MODEL_SERDE: &str = "::crisp_runtime::model_serde! {";
+
+/// Lays out each `model_serde!` invocation in `text` one field per line, its types written as
+/// in Rust source.
+///
+/// prettyplease prints a macro's tokens as a stream (`Option < String >`, fields wrapped at
+/// random), and the models crate is mostly these invocations: they are what a reader of the
+/// generated source (an editor's "go to definition", docs.rs) meets. The layout keeps the
+/// tokens (the emitter writes a comma after each field, as the layout does); an invocation of
+/// another shape is left as printed.
+fn tidy_model_serde(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut lines = text.split_inclusive('\n');
+    while let Some(line) = lines.next() {
+        let indent = &line[..line.len() - line.trim_start().len()];
+        if line.trim_end() != format!("{indent}{MODEL_SERDE}") {
+            out.push_str(line);
+            continue;
+        }
+        let close = format!("{indent}}}");
+        let mut body = Vec::new();
+        let mut closed = None;
+        for inner in lines.by_ref() {
+            if inner.trim_end() == close {
+                closed = Some(inner);
+                break;
+            }
+            body.push(inner);
+        }
+        let joined: String = body
+            .iter()
+            .map(|line| line.trim())
+            .collect::<Vec<_>>()
+            .join(" ");
+        match (closed, model_serde_layout(&joined, indent)) {
+            (Some(closed), Some(layout)) => {
+                out.push_str(line);
+                out.push_str(&layout);
+                out.push_str(closed);
+            }
+            (closed, _) => {
+                out.push_str(line);
+                body.iter().for_each(|inner| out.push_str(inner));
+                out.push_str(closed.unwrap_or_default());
+            }
+        }
+    }
+    out
+}
+
+/// The lines of a `model_serde!` body `Name { 0 field: Type = "wire" kind, ... }`, indented
+/// under `indent`, or `None` when the body has another shape.
+fn model_serde_layout(body: &str, indent: &str) -> Option<String> {
+    let tokens = macro_tokens(body)?;
+    let [name, open, fields @ .., close] = tokens.as_slice() else {
+        return None;
+    };
+    if !is_ident(name) || *open != "{" || *close != "}" {
+        return None;
+    }
+    let mut out = String::new();
+    if fields.is_empty() {
+        out.push_str(&format!("{indent}    {name} {{}}\n"));
+        return Some(out);
+    }
+    out.push_str(&format!("{indent}    {name} {{\n"));
+    let mut rest = fields;
+    while !rest.is_empty() {
+        let [index, field, colon, after @ ..] = rest else {
+            return None;
+        };
+        if !index.bytes().all(|byte| byte.is_ascii_digit()) || !is_ident(field) || *colon != ":" {
+            return None;
+        }
+        let equals = after.iter().position(|token| *token == "=")?;
+        let (ty, after) = after.split_at(equals);
+        let [_, wire, kind, after @ ..] = after else {
+            return None;
+        };
+        if !wire.starts_with('"') || !matches!(*kind, "required" | "optional" | "patch") {
+            return None;
+        }
+        rest = match after {
+            [] => after,
+            [comma, after @ ..] if *comma == "," => after,
+            _ => return None,
+        };
+        let ty = type_text(ty)?;
+        out.push_str(&format!(
+            "{indent}        {index} {field}: {ty} = {wire} {kind},\n"
+        ));
+    }
+    out.push_str(&format!("{indent}    }}\n"));
+    Some(out)
+}
+
+/// A type's tokens written as in Rust source (`::crisp_runtime::Patch<Vec<String>>`), or
+/// `None` for a token a field type of the models does not use.
+fn type_text(tokens: &[&str]) -> Option<String> {
+    if tokens.is_empty() {
+        return None;
+    }
+    let mut text = String::new();
+    for token in tokens {
+        match *token {
+            "," => text.push_str(", "),
+            "::" | "<" | ">" | "(" | ")" => text.push_str(token),
+            _ if is_ident(token) => text.push_str(token),
+            _ => return None,
+        }
+    }
+    Some(text)
+}
+
+fn is_ident(token: &str) -> bool {
+    let bare = token.strip_prefix("r#").unwrap_or(token);
+    bare.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && bare.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Splits a macro body as prettyplease printed it into tokens: identifiers (raw ones too),
+/// numbers, string literals with their escapes, `::` and single punctuation. `None` for
+/// anything else.
+fn macro_tokens(body: &str) -> Option<Vec<&str>> {
+    let bytes = body.as_bytes();
+    let mut tokens = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        let start = at;
+        match bytes[at] {
+            b' ' => {
+                at += 1;
+                continue;
+            }
+            b'"' => {
+                at += 1;
+                loop {
+                    match bytes.get(at)? {
+                        b'\\' => at += 2,
+                        b'"' => break,
+                        _ => at += 1,
+                    }
+                }
+                at += 1;
+            }
+            b':' if bytes.get(at + 1) == Some(&b':') => at += 2,
+            b'{' | b'}' | b'<' | b'>' | b'(' | b')' | b',' | b':' | b'=' => at += 1,
+            byte if byte.is_ascii_alphanumeric() || byte == b'_' => {
+                if body[at..].starts_with("r#") {
+                    at += 2;
+                }
+                while bytes
+                    .get(at)
+                    .is_some_and(|byte| byte.is_ascii_alphanumeric() || *byte == b'_')
+                {
+                    at += 1;
+                }
+            }
+            _ => return None,
+        }
+        tokens.push(body.get(start..at)?);
+    }
+    Some(tokens)
 }
 
 /// Prints a TOML file with the generated-file header.
@@ -137,7 +307,9 @@ mod tests {
     use std::collections::HashMap;
     use std::sync::Mutex;
 
-    use super::{Memo, rust_files, rust_files_with};
+    use quote::ToTokens as _;
+
+    use super::{Memo, rust_files, rust_files_with, tidy_model_serde};
 
     /// A memo in memory, counting what it was asked.
     #[derive(Default)]
@@ -209,5 +381,52 @@ mod tests {
         ];
         let error = rust_files(files).unwrap_err();
         assert!(error.contains("`bad.rs` does not parse"), "{error}");
+    }
+    /// The tokens of a file, to compare two layouts of it.
+    fn tokens(text: &str) -> String {
+        syn::parse_file(text).unwrap().to_token_stream().to_string()
+    }
+
+    #[test]
+    fn model_serde_invocations_are_laid_out_one_field_per_line() {
+        let source = r#"
+            pub mod m {
+                ::crisp_runtime::model_serde! {
+                    Shape { 0 r#type: Option<String> = "type" optional, 1 labels: ::std::collections::BTreeMap<String, Vec<crate::Label>> = "la,b\"e<l>s" required, 2 nickname: ::crisp_runtime::Patch<(String, u8)> = "nickname" patch, }
+                }
+                ::crisp_runtime::model_serde! { Empty {} }
+            }
+        "#;
+        let printed = rust_files(vec![("m.rs".to_owned(), source.to_owned())])
+            .unwrap()
+            .remove(0)
+            .1;
+        let expected = r#"    ::crisp_runtime::model_serde! {
+        Shape {
+            0 r#type: Option<String> = "type" optional,
+            1 labels: ::std::collections::BTreeMap<String, Vec<crate::Label>> = "la,b\"e<l>s" required,
+            2 nickname: ::crisp_runtime::Patch<(String, u8)> = "nickname" patch,
+        }
+    }
+"#;
+        assert!(printed.contains(expected), "{printed}");
+        assert_eq!(tokens(&printed), tokens(source));
+    }
+
+    #[test]
+    fn a_macro_body_of_another_shape_is_left_as_printed() {
+        let cases = [
+            // Not a field list.
+            "::crisp_runtime::model_serde! {\n    Shape { fn f() {} }\n}\n",
+            // A kind the macro does not know.
+            "::crisp_runtime::model_serde! {\n    Shape { 0 a : String = \"a\" sometimes }\n}\n",
+            // A type with a token no model field has.
+            "::crisp_runtime::model_serde! {\n    Shape { 0 a : [u8; 4] = \"a\" required }\n}\n",
+            // An unterminated string, and no closing line.
+            "::crisp_runtime::model_serde! {\n    Shape { 0 a : String = \"a required }\n",
+        ];
+        for case in cases {
+            assert_eq!(tidy_model_serde(case), case);
+        }
     }
 }

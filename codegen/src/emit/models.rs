@@ -382,7 +382,7 @@ fn serde_impls(
     quote! {
         #cfg
         ::crisp_runtime::model_serde! {
-            #name { #(#entries),* }
+            #name { #(#entries,)* }
         }
     }
 }

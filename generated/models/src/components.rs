@@ -368,9 +368,12 @@ pub struct MessageUser {
     pub avatar: Option<String>,
 }
 ::crisp_runtime::model_serde! {
-    MessageUser { 0 r#type : Option < String > = "type" optional, 1 user_id : Option <
-    String > = "user_id" optional, 2 nickname : Option < String > = "nickname" optional,
-    3 avatar : Option < String > = "avatar" optional }
+    MessageUser {
+        0 r#type: Option<String> = "type" optional,
+        1 user_id: Option<String> = "user_id" optional,
+        2 nickname: Option<String> = "nickname" optional,
+        3 avatar: Option<String> = "avatar" optional,
+    }
 }
 /// Item a message refers to.
 ///
@@ -386,8 +389,11 @@ pub struct MessageReference {
     pub target: Option<String>,
 }
 ::crisp_runtime::model_serde! {
-    MessageReference { 0 r#type : Option < String > = "type" optional, 1 name : Option <
-    String > = "name" optional, 2 target : Option < String > = "target" optional }
+    MessageReference {
+        0 r#type: Option<String> = "type" optional,
+        1 name: Option<String> = "name" optional,
+        2 target: Option<String> = "target" optional,
+    }
 }
 /// Pointer to the unprocessed original of a message, such as the raw e-mail.
 ///
@@ -399,7 +405,9 @@ pub struct MessageOriginal {
     pub original_id: Option<String>,
 }
 ::crisp_runtime::model_serde! {
-    MessageOriginal { 0 original_id : Option < String > = "original_id" optional }
+    MessageOriginal {
+        0 original_id: Option<String> = "original_id" optional,
+    }
 }
 /// Original content attached to a new message. The Node client sends `original_id`, the Go client `type` and `content`; all are accepted and optional.
 ///
@@ -415,9 +423,11 @@ pub struct MessageOriginalNew {
     pub content: Option<String>,
 }
 ::crisp_runtime::model_serde! {
-    MessageOriginalNew { 0 original_id : Option < String > = "original_id" optional, 1
-    r#type : Option < String > = "type" optional, 2 content : Option < String > =
-    "content" optional }
+    MessageOriginalNew {
+        0 original_id: Option<String> = "original_id" optional,
+        1 r#type: Option<String> = "type" optional,
+        2 content: Option<String> = "content" optional,
+    }
 }
 /// Link preview computed for a URL found in a message.
 ///
@@ -439,10 +449,13 @@ pub struct MessagePreview {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    MessagePreview { 0 url : Option < String > = "url" optional, 1 website : Option <
-    String > = "website" optional, 2 title : Option < String > = "title" optional, 3
-    preview : Option < crate ::MessagePreviewPreview > = "preview" optional, 4 stamped :
-    Option < bool > = "stamped" optional }
+    MessagePreview {
+        0 url: Option<String> = "url" optional,
+        1 website: Option<String> = "website" optional,
+        2 title: Option<String> = "title" optional,
+        3 preview: Option<crate::MessagePreviewPreview> = "preview" optional,
+        4 stamped: Option<bool> = "stamped" optional,
+    }
 }
 /// Action run when a picker choice is selected.
 ///
@@ -458,8 +471,10 @@ pub struct MessagePickerChoiceAction {
 }
 #[cfg(any(feature = "events", feature = "website-conversation"))]
 ::crisp_runtime::model_serde! {
-    MessagePickerChoiceAction { 0 r#type : Option < String > = "type" optional, 1 target
-    : Option < String > = "target" optional }
+    MessagePickerChoiceAction {
+        0 r#type: Option<String> = "type" optional,
+        1 target: Option<String> = "target" optional,
+    }
 }
 /// One option of a picker message.
 ///
@@ -481,10 +496,13 @@ pub struct MessagePickerChoice {
 }
 #[cfg(any(feature = "events", feature = "website-conversation"))]
 ::crisp_runtime::model_serde! {
-    MessagePickerChoice { 0 value : Option < String > = "value" optional, 1 icon : Option
-    < String > = "icon" optional, 2 label : Option < String > = "label" optional, 3
-    selected : Option < bool > = "selected" optional, 4 action : Option < crate
-    ::MessagePickerChoiceAction > = "action" optional }
+    MessagePickerChoice {
+        0 value: Option<String> = "value" optional,
+        1 icon: Option<String> = "icon" optional,
+        2 label: Option<String> = "label" optional,
+        3 selected: Option<bool> = "selected" optional,
+        4 action: Option<crate::MessagePickerChoiceAction> = "action" optional,
+    }
 }
 /// Content of a `picker` message (a list of choices).
 ///
@@ -520,9 +538,12 @@ impl MessageContentPicker {
 }
 #[cfg(any(feature = "events", feature = "website-conversation"))]
 ::crisp_runtime::model_serde! {
-    MessageContentPicker { 0 id : String = "id" required, 1 text : String = "text"
-    required, 2 choices : Vec < crate ::MessagePickerChoice > = "choices" required, 3
-    required : Option < bool > = "required" optional }
+    MessageContentPicker {
+        0 id: String = "id" required,
+        1 text: String = "text" required,
+        2 choices: Vec<crate::MessagePickerChoice> = "choices" required,
+        3 required: Option<bool> = "required" optional,
+    }
 }
 /// Content of a `field` message (a form input).
 ///
@@ -557,9 +578,13 @@ impl MessageContentField {
 }
 #[cfg(any(feature = "events", feature = "website-conversation"))]
 ::crisp_runtime::model_serde! {
-    MessageContentField { 0 id : String = "id" required, 1 text : String = "text"
-    required, 2 explain : String = "explain" required, 3 value : Option < String > =
-    "value" optional, 4 required : Option < bool > = "required" optional }
+    MessageContentField {
+        0 id: String = "id" required,
+        1 text: String = "text" required,
+        2 explain: String = "explain" required,
+        3 value: Option<String> = "value" optional,
+        4 required: Option<bool> = "required" optional,
+    }
 }
 /// Button of a carousel card.
 ///
@@ -575,8 +600,10 @@ pub struct MessageCarouselAction {
 }
 #[cfg(any(feature = "events", feature = "website-conversation"))]
 ::crisp_runtime::model_serde! {
-    MessageCarouselAction { 0 label : Option < String > = "label" optional, 1 url :
-    Option < String > = "url" optional }
+    MessageCarouselAction {
+        0 label: Option<String> = "label" optional,
+        1 url: Option<String> = "url" optional,
+    }
 }
 /// Card of a carousel message.
 ///
@@ -596,10 +623,12 @@ pub struct MessageCarouselTarget {
 }
 #[cfg(any(feature = "events", feature = "website-conversation"))]
 ::crisp_runtime::model_serde! {
-    MessageCarouselTarget { 0 title : Option < String > = "title" optional, 1 description
-    : Option < String > = "description" optional, 2 image : Option < String > = "image"
-    optional, 3 actions : Option < Vec < crate ::MessageCarouselAction > > = "actions"
-    optional }
+    MessageCarouselTarget {
+        0 title: Option<String> = "title" optional,
+        1 description: Option<String> = "description" optional,
+        2 image: Option<String> = "image" optional,
+        3 actions: Option<Vec<crate::MessageCarouselAction>> = "actions" optional,
+    }
 }
 /// Content of a `carousel` message.
 ///
@@ -622,8 +651,10 @@ impl MessageContentCarousel {
 }
 #[cfg(any(feature = "events", feature = "website-conversation"))]
 ::crisp_runtime::model_serde! {
-    MessageContentCarousel { 0 text : String = "text" required, 1 targets : Vec < crate
-    ::MessageCarouselTarget > = "targets" required }
+    MessageContentCarousel {
+        0 text: String = "text" required,
+        1 targets: Vec<crate::MessageCarouselTarget> = "targets" required,
+    }
 }
 /// Content of an `audio` message.
 ///
@@ -648,8 +679,11 @@ impl MessageContentAudio {
 }
 #[cfg(any(feature = "events", feature = "website-conversation"))]
 ::crisp_runtime::model_serde! {
-    MessageContentAudio { 0 url : String = "url" required, 1 r#type : String = "type"
-    required, 2 duration : u16 = "duration" required }
+    MessageContentAudio {
+        0 url: String = "url" required,
+        1 r#type: String = "type" required,
+        2 duration: u16 = "duration" required,
+    }
 }
 /// Content of a `file` message.
 ///
@@ -674,8 +708,11 @@ impl MessageContentFile {
 }
 #[cfg(any(feature = "events", feature = "website-conversation"))]
 ::crisp_runtime::model_serde! {
-    MessageContentFile { 0 name : String = "name" required, 1 url : String = "url"
-    required, 2 r#type : String = "type" required }
+    MessageContentFile {
+        0 name: String = "name" required,
+        1 url: String = "url" required,
+        2 r#type: String = "type" required,
+    }
 }
 /// Content of an `animation` message.
 ///
@@ -698,8 +735,10 @@ impl MessageContentAnimation {
 }
 #[cfg(any(feature = "events", feature = "website-conversation"))]
 ::crisp_runtime::model_serde! {
-    MessageContentAnimation { 0 url : String = "url" required, 1 r#type : String = "type"
-    required }
+    MessageContentAnimation {
+        0 url: String = "url" required,
+        1 r#type: String = "type" required,
+    }
 }
 /// Content of an `event` message.
 ///
@@ -725,8 +764,10 @@ impl MessageContentEvent {
 }
 #[cfg(any(feature = "events", feature = "website-conversation"))]
 ::crisp_runtime::model_serde! {
-    MessageContentEvent { 0 namespace : String = "namespace" required, 1 text : Option <
-    String > = "text" optional }
+    MessageContentEvent {
+        0 namespace: String = "namespace" required,
+        1 text: Option<String> = "text" optional,
+    }
 }
 /// Message body. Its shape follows the sibling `type` field: a string for `text` and `note`, an object for the other types. Variants are listed from the most to the least specific.
 ///
@@ -809,23 +850,29 @@ pub struct ConversationMessage {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    ConversationMessage { 0 session_id : Option < String > = "session_id" optional, 1
-    website_id : Option < String > = "website_id" optional, 2 r#type : Option < crate
-    ::MessageType > = "type" optional, 3 from : Option < crate ::MessageFrom > = "from"
-    optional, 4 origin : Option < crate ::MessageOrigin > = "origin" optional, 5 content
-    : Option < crate ::MessageContent > = "content" optional, 6 preview : Option < Vec <
-    crate ::MessagePreview > > = "preview" optional, 7 mentions : Option < Vec < String >
-    > = "mentions" optional, 8 read : Option < String > = "read" optional, 9 delivered :
-    Option < String > = "delivered" optional, 10 ignored : Option <
-    ::std::collections::BTreeMap < String, crate ::ConversationMessageIgnoredValue > > =
-    "ignored" optional, 11 edited : Option < bool > = "edited" optional, 12 translated :
-    Option < bool > = "translated" optional, 13 automated : Option < bool > = "automated"
-    optional, 14 stamped : Option < bool > = "stamped" optional, 15 fingerprint : Option
-    < i64 > = "fingerprint" optional, 16 timestamp : Option < u64 > = "timestamp"
-    optional, 17 user : Option < crate ::MessageUser > = "user" optional, 18 references :
-    Option < Vec < crate ::MessageReference > > = "references" optional, 19 original :
-    Option < crate ::MessageOriginal > = "original" optional, 20 properties : Option <
-    crate ::CustomData > = "properties" optional }
+    ConversationMessage {
+        0 session_id: Option<String> = "session_id" optional,
+        1 website_id: Option<String> = "website_id" optional,
+        2 r#type: Option<crate::MessageType> = "type" optional,
+        3 from: Option<crate::MessageFrom> = "from" optional,
+        4 origin: Option<crate::MessageOrigin> = "origin" optional,
+        5 content: Option<crate::MessageContent> = "content" optional,
+        6 preview: Option<Vec<crate::MessagePreview>> = "preview" optional,
+        7 mentions: Option<Vec<String>> = "mentions" optional,
+        8 read: Option<String> = "read" optional,
+        9 delivered: Option<String> = "delivered" optional,
+        10 ignored: Option<::std::collections::BTreeMap<String, crate::ConversationMessageIgnoredValue>> = "ignored" optional,
+        11 edited: Option<bool> = "edited" optional,
+        12 translated: Option<bool> = "translated" optional,
+        13 automated: Option<bool> = "automated" optional,
+        14 stamped: Option<bool> = "stamped" optional,
+        15 fingerprint: Option<i64> = "fingerprint" optional,
+        16 timestamp: Option<u64> = "timestamp" optional,
+        17 user: Option<crate::MessageUser> = "user" optional,
+        18 references: Option<Vec<crate::MessageReference>> = "references" optional,
+        19 original: Option<crate::MessageOriginal> = "original" optional,
+        20 properties: Option<crate::CustomData> = "properties" optional,
+    }
 }
 /// Fields common to every kind of new message.
 ///
@@ -878,15 +925,19 @@ impl ConversationMessageNewBase {
     }
 }
 ::crisp_runtime::model_serde! {
-    ConversationMessageNewBase { 0 from : crate ::MessageFrom = "from" required, 1 origin
-    : crate ::MessageOrigin = "origin" required, 2 mentions : Option < Vec < String > > =
-    "mentions" optional, 3 fingerprint : Option < i64 > = "fingerprint" optional, 4 user
-    : Option < crate ::MessageUser > = "user" optional, 5 references : Option < Vec <
-    crate ::MessageReference > > = "references" optional, 6 original : Option < crate
-    ::MessageOriginalNew > = "original" optional, 7 properties : Option < crate
-    ::CustomData > = "properties" optional, 8 timestamp : Option < u64 > = "timestamp"
-    optional, 9 stealth : Option < bool > = "stealth" optional, 10 translated : Option <
-    bool > = "translated" optional, 11 automated : Option < bool > = "automated" optional
+    ConversationMessageNewBase {
+        0 from: crate::MessageFrom = "from" required,
+        1 origin: crate::MessageOrigin = "origin" required,
+        2 mentions: Option<Vec<String>> = "mentions" optional,
+        3 fingerprint: Option<i64> = "fingerprint" optional,
+        4 user: Option<crate::MessageUser> = "user" optional,
+        5 references: Option<Vec<crate::MessageReference>> = "references" optional,
+        6 original: Option<crate::MessageOriginalNew> = "original" optional,
+        7 properties: Option<crate::CustomData> = "properties" optional,
+        8 timestamp: Option<u64> = "timestamp" optional,
+        9 stealth: Option<bool> = "stealth" optional,
+        10 translated: Option<bool> = "translated" optional,
+        11 automated: Option<bool> = "automated" optional,
     }
 }
 /// New message of type `text`.
@@ -954,17 +1005,22 @@ impl ConversationTextMessageNew {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    ConversationTextMessageNew { 0 from : crate ::MessageFrom = "from" required, 1 origin
-    : crate ::MessageOrigin = "origin" required, 2 mentions : Option < Vec < String > > =
-    "mentions" optional, 3 fingerprint : Option < i64 > = "fingerprint" optional, 4 user
-    : Option < crate ::MessageUser > = "user" optional, 5 references : Option < Vec <
-    crate ::MessageReference > > = "references" optional, 6 original : Option < crate
-    ::MessageOriginalNew > = "original" optional, 7 properties : Option < crate
-    ::CustomData > = "properties" optional, 8 timestamp : Option < u64 > = "timestamp"
-    optional, 9 stealth : Option < bool > = "stealth" optional, 10 translated : Option <
-    bool > = "translated" optional, 11 automated : Option < bool > = "automated"
-    optional, 12 r#type : crate ::ConversationTextMessageNewType = "type" required, 13
-    content : String = "content" required }
+    ConversationTextMessageNew {
+        0 from: crate::MessageFrom = "from" required,
+        1 origin: crate::MessageOrigin = "origin" required,
+        2 mentions: Option<Vec<String>> = "mentions" optional,
+        3 fingerprint: Option<i64> = "fingerprint" optional,
+        4 user: Option<crate::MessageUser> = "user" optional,
+        5 references: Option<Vec<crate::MessageReference>> = "references" optional,
+        6 original: Option<crate::MessageOriginalNew> = "original" optional,
+        7 properties: Option<crate::CustomData> = "properties" optional,
+        8 timestamp: Option<u64> = "timestamp" optional,
+        9 stealth: Option<bool> = "stealth" optional,
+        10 translated: Option<bool> = "translated" optional,
+        11 automated: Option<bool> = "automated" optional,
+        12 r#type: crate::ConversationTextMessageNewType = "type" required,
+        13 content: String = "content" required,
+    }
 }
 /// New message of type `note`.
 ///
@@ -1031,17 +1087,22 @@ impl ConversationNoteMessageNew {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    ConversationNoteMessageNew { 0 from : crate ::MessageFrom = "from" required, 1 origin
-    : crate ::MessageOrigin = "origin" required, 2 mentions : Option < Vec < String > > =
-    "mentions" optional, 3 fingerprint : Option < i64 > = "fingerprint" optional, 4 user
-    : Option < crate ::MessageUser > = "user" optional, 5 references : Option < Vec <
-    crate ::MessageReference > > = "references" optional, 6 original : Option < crate
-    ::MessageOriginalNew > = "original" optional, 7 properties : Option < crate
-    ::CustomData > = "properties" optional, 8 timestamp : Option < u64 > = "timestamp"
-    optional, 9 stealth : Option < bool > = "stealth" optional, 10 translated : Option <
-    bool > = "translated" optional, 11 automated : Option < bool > = "automated"
-    optional, 12 r#type : crate ::ConversationNoteMessageNewType = "type" required, 13
-    content : String = "content" required }
+    ConversationNoteMessageNew {
+        0 from: crate::MessageFrom = "from" required,
+        1 origin: crate::MessageOrigin = "origin" required,
+        2 mentions: Option<Vec<String>> = "mentions" optional,
+        3 fingerprint: Option<i64> = "fingerprint" optional,
+        4 user: Option<crate::MessageUser> = "user" optional,
+        5 references: Option<Vec<crate::MessageReference>> = "references" optional,
+        6 original: Option<crate::MessageOriginalNew> = "original" optional,
+        7 properties: Option<crate::CustomData> = "properties" optional,
+        8 timestamp: Option<u64> = "timestamp" optional,
+        9 stealth: Option<bool> = "stealth" optional,
+        10 translated: Option<bool> = "translated" optional,
+        11 automated: Option<bool> = "automated" optional,
+        12 r#type: crate::ConversationNoteMessageNewType = "type" required,
+        13 content: String = "content" required,
+    }
 }
 /// New message of type `file`.
 ///
@@ -1108,17 +1169,22 @@ impl ConversationFileMessageNew {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    ConversationFileMessageNew { 0 from : crate ::MessageFrom = "from" required, 1 origin
-    : crate ::MessageOrigin = "origin" required, 2 mentions : Option < Vec < String > > =
-    "mentions" optional, 3 fingerprint : Option < i64 > = "fingerprint" optional, 4 user
-    : Option < crate ::MessageUser > = "user" optional, 5 references : Option < Vec <
-    crate ::MessageReference > > = "references" optional, 6 original : Option < crate
-    ::MessageOriginalNew > = "original" optional, 7 properties : Option < crate
-    ::CustomData > = "properties" optional, 8 timestamp : Option < u64 > = "timestamp"
-    optional, 9 stealth : Option < bool > = "stealth" optional, 10 translated : Option <
-    bool > = "translated" optional, 11 automated : Option < bool > = "automated"
-    optional, 12 r#type : crate ::ConversationFileMessageNewType = "type" required, 13
-    content : crate ::MessageContentFile = "content" required }
+    ConversationFileMessageNew {
+        0 from: crate::MessageFrom = "from" required,
+        1 origin: crate::MessageOrigin = "origin" required,
+        2 mentions: Option<Vec<String>> = "mentions" optional,
+        3 fingerprint: Option<i64> = "fingerprint" optional,
+        4 user: Option<crate::MessageUser> = "user" optional,
+        5 references: Option<Vec<crate::MessageReference>> = "references" optional,
+        6 original: Option<crate::MessageOriginalNew> = "original" optional,
+        7 properties: Option<crate::CustomData> = "properties" optional,
+        8 timestamp: Option<u64> = "timestamp" optional,
+        9 stealth: Option<bool> = "stealth" optional,
+        10 translated: Option<bool> = "translated" optional,
+        11 automated: Option<bool> = "automated" optional,
+        12 r#type: crate::ConversationFileMessageNewType = "type" required,
+        13 content: crate::MessageContentFile = "content" required,
+    }
 }
 /// New message of type `animation`.
 ///
@@ -1185,17 +1251,22 @@ impl ConversationAnimationMessageNew {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    ConversationAnimationMessageNew { 0 from : crate ::MessageFrom = "from" required, 1
-    origin : crate ::MessageOrigin = "origin" required, 2 mentions : Option < Vec <
-    String > > = "mentions" optional, 3 fingerprint : Option < i64 > = "fingerprint"
-    optional, 4 user : Option < crate ::MessageUser > = "user" optional, 5 references :
-    Option < Vec < crate ::MessageReference > > = "references" optional, 6 original :
-    Option < crate ::MessageOriginalNew > = "original" optional, 7 properties : Option <
-    crate ::CustomData > = "properties" optional, 8 timestamp : Option < u64 > =
-    "timestamp" optional, 9 stealth : Option < bool > = "stealth" optional, 10 translated
-    : Option < bool > = "translated" optional, 11 automated : Option < bool > =
-    "automated" optional, 12 r#type : crate ::ConversationAnimationMessageNewType =
-    "type" required, 13 content : crate ::MessageContentAnimation = "content" required }
+    ConversationAnimationMessageNew {
+        0 from: crate::MessageFrom = "from" required,
+        1 origin: crate::MessageOrigin = "origin" required,
+        2 mentions: Option<Vec<String>> = "mentions" optional,
+        3 fingerprint: Option<i64> = "fingerprint" optional,
+        4 user: Option<crate::MessageUser> = "user" optional,
+        5 references: Option<Vec<crate::MessageReference>> = "references" optional,
+        6 original: Option<crate::MessageOriginalNew> = "original" optional,
+        7 properties: Option<crate::CustomData> = "properties" optional,
+        8 timestamp: Option<u64> = "timestamp" optional,
+        9 stealth: Option<bool> = "stealth" optional,
+        10 translated: Option<bool> = "translated" optional,
+        11 automated: Option<bool> = "automated" optional,
+        12 r#type: crate::ConversationAnimationMessageNewType = "type" required,
+        13 content: crate::MessageContentAnimation = "content" required,
+    }
 }
 /// New message of type `audio`.
 ///
@@ -1262,17 +1333,22 @@ impl ConversationAudioMessageNew {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    ConversationAudioMessageNew { 0 from : crate ::MessageFrom = "from" required, 1
-    origin : crate ::MessageOrigin = "origin" required, 2 mentions : Option < Vec <
-    String > > = "mentions" optional, 3 fingerprint : Option < i64 > = "fingerprint"
-    optional, 4 user : Option < crate ::MessageUser > = "user" optional, 5 references :
-    Option < Vec < crate ::MessageReference > > = "references" optional, 6 original :
-    Option < crate ::MessageOriginalNew > = "original" optional, 7 properties : Option <
-    crate ::CustomData > = "properties" optional, 8 timestamp : Option < u64 > =
-    "timestamp" optional, 9 stealth : Option < bool > = "stealth" optional, 10 translated
-    : Option < bool > = "translated" optional, 11 automated : Option < bool > =
-    "automated" optional, 12 r#type : crate ::ConversationAudioMessageNewType = "type"
-    required, 13 content : crate ::MessageContentAudio = "content" required }
+    ConversationAudioMessageNew {
+        0 from: crate::MessageFrom = "from" required,
+        1 origin: crate::MessageOrigin = "origin" required,
+        2 mentions: Option<Vec<String>> = "mentions" optional,
+        3 fingerprint: Option<i64> = "fingerprint" optional,
+        4 user: Option<crate::MessageUser> = "user" optional,
+        5 references: Option<Vec<crate::MessageReference>> = "references" optional,
+        6 original: Option<crate::MessageOriginalNew> = "original" optional,
+        7 properties: Option<crate::CustomData> = "properties" optional,
+        8 timestamp: Option<u64> = "timestamp" optional,
+        9 stealth: Option<bool> = "stealth" optional,
+        10 translated: Option<bool> = "translated" optional,
+        11 automated: Option<bool> = "automated" optional,
+        12 r#type: crate::ConversationAudioMessageNewType = "type" required,
+        13 content: crate::MessageContentAudio = "content" required,
+    }
 }
 /// New message of type `picker`.
 ///
@@ -1339,17 +1415,22 @@ impl ConversationPickerMessageNew {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    ConversationPickerMessageNew { 0 from : crate ::MessageFrom = "from" required, 1
-    origin : crate ::MessageOrigin = "origin" required, 2 mentions : Option < Vec <
-    String > > = "mentions" optional, 3 fingerprint : Option < i64 > = "fingerprint"
-    optional, 4 user : Option < crate ::MessageUser > = "user" optional, 5 references :
-    Option < Vec < crate ::MessageReference > > = "references" optional, 6 original :
-    Option < crate ::MessageOriginalNew > = "original" optional, 7 properties : Option <
-    crate ::CustomData > = "properties" optional, 8 timestamp : Option < u64 > =
-    "timestamp" optional, 9 stealth : Option < bool > = "stealth" optional, 10 translated
-    : Option < bool > = "translated" optional, 11 automated : Option < bool > =
-    "automated" optional, 12 r#type : crate ::ConversationPickerMessageNewType = "type"
-    required, 13 content : crate ::MessageContentPicker = "content" required }
+    ConversationPickerMessageNew {
+        0 from: crate::MessageFrom = "from" required,
+        1 origin: crate::MessageOrigin = "origin" required,
+        2 mentions: Option<Vec<String>> = "mentions" optional,
+        3 fingerprint: Option<i64> = "fingerprint" optional,
+        4 user: Option<crate::MessageUser> = "user" optional,
+        5 references: Option<Vec<crate::MessageReference>> = "references" optional,
+        6 original: Option<crate::MessageOriginalNew> = "original" optional,
+        7 properties: Option<crate::CustomData> = "properties" optional,
+        8 timestamp: Option<u64> = "timestamp" optional,
+        9 stealth: Option<bool> = "stealth" optional,
+        10 translated: Option<bool> = "translated" optional,
+        11 automated: Option<bool> = "automated" optional,
+        12 r#type: crate::ConversationPickerMessageNewType = "type" required,
+        13 content: crate::MessageContentPicker = "content" required,
+    }
 }
 /// New message of type `field`.
 ///
@@ -1416,17 +1497,22 @@ impl ConversationFieldMessageNew {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    ConversationFieldMessageNew { 0 from : crate ::MessageFrom = "from" required, 1
-    origin : crate ::MessageOrigin = "origin" required, 2 mentions : Option < Vec <
-    String > > = "mentions" optional, 3 fingerprint : Option < i64 > = "fingerprint"
-    optional, 4 user : Option < crate ::MessageUser > = "user" optional, 5 references :
-    Option < Vec < crate ::MessageReference > > = "references" optional, 6 original :
-    Option < crate ::MessageOriginalNew > = "original" optional, 7 properties : Option <
-    crate ::CustomData > = "properties" optional, 8 timestamp : Option < u64 > =
-    "timestamp" optional, 9 stealth : Option < bool > = "stealth" optional, 10 translated
-    : Option < bool > = "translated" optional, 11 automated : Option < bool > =
-    "automated" optional, 12 r#type : crate ::ConversationFieldMessageNewType = "type"
-    required, 13 content : crate ::MessageContentField = "content" required }
+    ConversationFieldMessageNew {
+        0 from: crate::MessageFrom = "from" required,
+        1 origin: crate::MessageOrigin = "origin" required,
+        2 mentions: Option<Vec<String>> = "mentions" optional,
+        3 fingerprint: Option<i64> = "fingerprint" optional,
+        4 user: Option<crate::MessageUser> = "user" optional,
+        5 references: Option<Vec<crate::MessageReference>> = "references" optional,
+        6 original: Option<crate::MessageOriginalNew> = "original" optional,
+        7 properties: Option<crate::CustomData> = "properties" optional,
+        8 timestamp: Option<u64> = "timestamp" optional,
+        9 stealth: Option<bool> = "stealth" optional,
+        10 translated: Option<bool> = "translated" optional,
+        11 automated: Option<bool> = "automated" optional,
+        12 r#type: crate::ConversationFieldMessageNewType = "type" required,
+        13 content: crate::MessageContentField = "content" required,
+    }
 }
 /// New message of type `carousel`.
 ///
@@ -1493,17 +1579,22 @@ impl ConversationCarouselMessageNew {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    ConversationCarouselMessageNew { 0 from : crate ::MessageFrom = "from" required, 1
-    origin : crate ::MessageOrigin = "origin" required, 2 mentions : Option < Vec <
-    String > > = "mentions" optional, 3 fingerprint : Option < i64 > = "fingerprint"
-    optional, 4 user : Option < crate ::MessageUser > = "user" optional, 5 references :
-    Option < Vec < crate ::MessageReference > > = "references" optional, 6 original :
-    Option < crate ::MessageOriginalNew > = "original" optional, 7 properties : Option <
-    crate ::CustomData > = "properties" optional, 8 timestamp : Option < u64 > =
-    "timestamp" optional, 9 stealth : Option < bool > = "stealth" optional, 10 translated
-    : Option < bool > = "translated" optional, 11 automated : Option < bool > =
-    "automated" optional, 12 r#type : crate ::ConversationCarouselMessageNewType = "type"
-    required, 13 content : crate ::MessageContentCarousel = "content" required }
+    ConversationCarouselMessageNew {
+        0 from: crate::MessageFrom = "from" required,
+        1 origin: crate::MessageOrigin = "origin" required,
+        2 mentions: Option<Vec<String>> = "mentions" optional,
+        3 fingerprint: Option<i64> = "fingerprint" optional,
+        4 user: Option<crate::MessageUser> = "user" optional,
+        5 references: Option<Vec<crate::MessageReference>> = "references" optional,
+        6 original: Option<crate::MessageOriginalNew> = "original" optional,
+        7 properties: Option<crate::CustomData> = "properties" optional,
+        8 timestamp: Option<u64> = "timestamp" optional,
+        9 stealth: Option<bool> = "stealth" optional,
+        10 translated: Option<bool> = "translated" optional,
+        11 automated: Option<bool> = "automated" optional,
+        12 r#type: crate::ConversationCarouselMessageNewType = "type" required,
+        13 content: crate::MessageContentCarousel = "content" required,
+    }
 }
 /// New message of type `event`.
 ///
@@ -1570,17 +1661,22 @@ impl ConversationEventMessageNew {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    ConversationEventMessageNew { 0 from : crate ::MessageFrom = "from" required, 1
-    origin : crate ::MessageOrigin = "origin" required, 2 mentions : Option < Vec <
-    String > > = "mentions" optional, 3 fingerprint : Option < i64 > = "fingerprint"
-    optional, 4 user : Option < crate ::MessageUser > = "user" optional, 5 references :
-    Option < Vec < crate ::MessageReference > > = "references" optional, 6 original :
-    Option < crate ::MessageOriginalNew > = "original" optional, 7 properties : Option <
-    crate ::CustomData > = "properties" optional, 8 timestamp : Option < u64 > =
-    "timestamp" optional, 9 stealth : Option < bool > = "stealth" optional, 10 translated
-    : Option < bool > = "translated" optional, 11 automated : Option < bool > =
-    "automated" optional, 12 r#type : crate ::ConversationEventMessageNewType = "type"
-    required, 13 content : crate ::MessageContentEvent = "content" required }
+    ConversationEventMessageNew {
+        0 from: crate::MessageFrom = "from" required,
+        1 origin: crate::MessageOrigin = "origin" required,
+        2 mentions: Option<Vec<String>> = "mentions" optional,
+        3 fingerprint: Option<i64> = "fingerprint" optional,
+        4 user: Option<crate::MessageUser> = "user" optional,
+        5 references: Option<Vec<crate::MessageReference>> = "references" optional,
+        6 original: Option<crate::MessageOriginalNew> = "original" optional,
+        7 properties: Option<crate::CustomData> = "properties" optional,
+        8 timestamp: Option<u64> = "timestamp" optional,
+        9 stealth: Option<bool> = "stealth" optional,
+        10 translated: Option<bool> = "translated" optional,
+        11 automated: Option<bool> = "automated" optional,
+        12 r#type: crate::ConversationEventMessageNewType = "type" required,
+        13 content: crate::MessageContentEvent = "content" required,
+    }
 }
 /// Message to send, tagged by its `type` field.
 ///
@@ -1713,9 +1809,11 @@ pub struct ConversationMessageMark {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    ConversationMessageMark { 0 from : Option < crate ::MessageFrom > = "from" optional,
-    1 origin : Option < crate ::MessageOrigin > = "origin" optional, 2 fingerprints :
-    Option < Vec < i64 > > = "fingerprints" optional }
+    ConversationMessageMark {
+        0 from: Option<crate::MessageFrom> = "from" optional,
+        1 origin: Option<crate::MessageOrigin> = "origin" optional,
+        2 fingerprints: Option<Vec<i64>> = "fingerprints" optional,
+    }
 }
 /// A Crisp website (workspace).
 ///
@@ -1739,10 +1837,14 @@ pub struct Website {
 }
 #[cfg(feature = "website-base")]
 ::crisp_runtime::model_serde! {
-    Website { 0 website_id : Option < String > = "website_id" optional, 1 name : Option <
-    String > = "name" optional, 2 domain : Option < String > = "domain" optional, 3 logo
-    : Option < String > = "logo" optional, 4 verified : Option < bool > = "verified"
-    optional, 5 institutional : Option < bool > = "institutional" optional }
+    Website {
+        0 website_id: Option<String> = "website_id" optional,
+        1 name: Option<String> = "name" optional,
+        2 domain: Option<String> = "domain" optional,
+        3 logo: Option<String> = "logo" optional,
+        4 verified: Option<bool> = "verified" optional,
+        5 institutional: Option<bool> = "institutional" optional,
+    }
 }
 /// Identity verification recorded on a conversation.
 ///
@@ -1760,9 +1862,11 @@ pub struct ConversationVerification {
 }
 #[cfg(any(feature = "events", feature = "website-conversation"))]
 ::crisp_runtime::model_serde! {
-    ConversationVerification { 0 identity : Option < String > = "identity" optional, 1
-    method : Option < String > = "method" optional, 2 annotation : Option < String > =
-    "annotation" optional }
+    ConversationVerification {
+        0 identity: Option<String> = "identity" optional,
+        1 method: Option<String> = "method" optional,
+        2 annotation: Option<String> = "annotation" optional,
+    }
 }
 /// Extra participant copied on a conversation.
 ///
@@ -1778,8 +1882,10 @@ pub struct ConversationParticipant {
 }
 #[cfg(any(feature = "events", feature = "website-conversation"))]
 ::crisp_runtime::model_serde! {
-    ConversationParticipant { 0 r#type : Option < String > = "type" optional, 1 target :
-    Option < String > = "target" optional }
+    ConversationParticipant {
+        0 r#type: Option<String> = "type" optional,
+        1 target: Option<String> = "target" optional,
+    }
 }
 /// Operator a conversation is routed to.
 ///
@@ -1793,7 +1899,9 @@ pub struct ConversationAssigned {
 }
 #[cfg(any(feature = "website-batch", feature = "website-conversation"))]
 ::crisp_runtime::model_serde! {
-    ConversationAssigned { 0 user_id : Option < String > = "user_id" optional }
+    ConversationAssigned {
+        0 user_id: Option<String> = "user_id" optional,
+    }
 }
 /// Typing indicator of one side of the conversation.
 ///
@@ -1815,10 +1923,13 @@ pub struct ConversationComposeState {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    ConversationComposeState { 0 r#type : Option < crate ::ComposeType > = "type"
-    optional, 1 excerpt : Option < String > = "excerpt" optional, 2 timestamp : Option <
-    u64 > = "timestamp" optional, 3 user : Option < crate ::ConversationComposeStateUser
-    > = "user" optional, 4 automated : Option < bool > = "automated" optional }
+    ConversationComposeState {
+        0 r#type: Option<crate::ComposeType> = "type" optional,
+        1 excerpt: Option<String> = "excerpt" optional,
+        2 timestamp: Option<u64> = "timestamp" optional,
+        3 user: Option<crate::ConversationComposeStateUser> = "user" optional,
+        4 automated: Option<bool> = "automated" optional,
+    }
 }
 /// Device information collected from the visitor.
 ///
@@ -1840,11 +1951,13 @@ pub struct ConversationDevice {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    ConversationDevice { 0 capabilities : Option < Vec < String > > = "capabilities"
-    optional, 1 geolocation : Option < crate ::ConversationDeviceGeolocation > =
-    "geolocation" optional, 2 system : Option < crate ::ConversationDeviceSystem > =
-    "system" optional, 3 timezone : Option < i16 > = "timezone" optional, 4 locales :
-    Option < Vec < String > > = "locales" optional }
+    ConversationDevice {
+        0 capabilities: Option<Vec<String>> = "capabilities" optional,
+        1 geolocation: Option<crate::ConversationDeviceGeolocation> = "geolocation" optional,
+        2 system: Option<crate::ConversationDeviceSystem> = "system" optional,
+        3 timezone: Option<i16> = "timezone" optional,
+        4 locales: Option<Vec<String>> = "locales" optional,
+    }
 }
 /// Metadata describing the visitor of a conversation.
 ///
@@ -1880,15 +1993,20 @@ pub struct ConversationMeta {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    ConversationMeta { 0 nickname : Option < String > = "nickname" optional, 1 email :
-    Option < String > = "email" optional, 2 phone : Option < String > = "phone" optional,
-    3 ip : Option < String > = "ip" optional, 4 avatar : Option < String > = "avatar"
-    optional, 5 data : Option < crate ::CustomData > = "data" optional, 6 connection :
-    Option < crate ::ConversationMetaConnection > = "connection" optional, 7 device :
-    Option < crate ::ConversationDevice > = "device" optional, 8 segments : Option < Vec
-    < String > > = "segments" optional, 9 address : Option < String > = "address"
-    optional, 10 subject : Option < String > = "subject" optional, 11 origin : Option <
-    String > = "origin" optional }
+    ConversationMeta {
+        0 nickname: Option<String> = "nickname" optional,
+        1 email: Option<String> = "email" optional,
+        2 phone: Option<String> = "phone" optional,
+        3 ip: Option<String> = "ip" optional,
+        4 avatar: Option<String> = "avatar" optional,
+        5 data: Option<crate::CustomData> = "data" optional,
+        6 connection: Option<crate::ConversationMetaConnection> = "connection" optional,
+        7 device: Option<crate::ConversationDevice> = "device" optional,
+        8 segments: Option<Vec<String>> = "segments" optional,
+        9 address: Option<String> = "address" optional,
+        10 subject: Option<String> = "subject" optional,
+        11 origin: Option<String> = "origin" optional,
+    }
 }
 /// A conversation (session) between a visitor and the team.
 ///
@@ -1977,25 +2095,31 @@ impl Conversation {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    Conversation { 0 session_id : String = "session_id" required, 1 website_id : String =
-    "website_id" required, 2 inbox_id : Option < String > = "inbox_id" optional, 3
-    people_id : Option < String > = "people_id" optional, 4 state : Option < crate
-    ::ConversationState > = "state" optional, 5 status : Option < u8 > = "status"
-    optional, 6 is_verified : Option < bool > = "is_verified" optional, 7 is_blocked :
-    Option < bool > = "is_blocked" optional, 8 availability : Option < String > =
-    "availability" optional, 9 active : Option < crate ::ConversationActive > = "active"
-    optional, 10 last_message : Option < String > = "last_message" optional, 11
-    preview_message : Option < crate ::ConversationPreviewMessage > = "preview_message"
-    optional, 12 topic : Option < String > = "topic" optional, 13 verifications : Option
-    < Vec < crate ::ConversationVerification > > = "verifications" optional, 14
-    participants : Option < Vec < crate ::ConversationParticipant > > = "participants"
-    optional, 15 mentions : Option < Vec < String > > = "mentions" optional, 16 compose :
-    Option < crate ::ConversationCompose > = "compose" optional, 17 unread : Option <
-    crate ::ConversationUnread > = "unread" optional, 18 assigned : Option < crate
-    ::ConversationAssigned > = "assigned" optional, 19 meta : Option < crate
-    ::ConversationMeta > = "meta" optional, 20 created_at : Option < u64 > = "created_at"
-    optional, 21 updated_at : Option < u64 > = "updated_at" optional, 22 waiting_since :
-    Option < u64 > = "waiting_since" optional }
+    Conversation {
+        0 session_id: String = "session_id" required,
+        1 website_id: String = "website_id" required,
+        2 inbox_id: Option<String> = "inbox_id" optional,
+        3 people_id: Option<String> = "people_id" optional,
+        4 state: Option<crate::ConversationState> = "state" optional,
+        5 status: Option<u8> = "status" optional,
+        6 is_verified: Option<bool> = "is_verified" optional,
+        7 is_blocked: Option<bool> = "is_blocked" optional,
+        8 availability: Option<String> = "availability" optional,
+        9 active: Option<crate::ConversationActive> = "active" optional,
+        10 last_message: Option<String> = "last_message" optional,
+        11 preview_message: Option<crate::ConversationPreviewMessage> = "preview_message" optional,
+        12 topic: Option<String> = "topic" optional,
+        13 verifications: Option<Vec<crate::ConversationVerification>> = "verifications" optional,
+        14 participants: Option<Vec<crate::ConversationParticipant>> = "participants" optional,
+        15 mentions: Option<Vec<String>> = "mentions" optional,
+        16 compose: Option<crate::ConversationCompose> = "compose" optional,
+        17 unread: Option<crate::ConversationUnread> = "unread" optional,
+        18 assigned: Option<crate::ConversationAssigned> = "assigned" optional,
+        19 meta: Option<crate::ConversationMeta> = "meta" optional,
+        20 created_at: Option<u64> = "created_at" optional,
+        21 updated_at: Option<u64> = "updated_at" optional,
+        22 waiting_since: Option<u64> = "waiting_since" optional,
+    }
 }
 /// One condition of a filter search.
 ///
@@ -2032,9 +2156,12 @@ impl ConversationSearchFilter {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    ConversationSearchFilter { 0 criterion : String = "criterion" required, 1 query : Vec
-    < String > = "query" required, 2 model : String = "model" required, 3 operator :
-    String = "operator" required }
+    ConversationSearchFilter {
+        0 criterion: String = "criterion" required,
+        1 query: Vec<String> = "query" required,
+        2 model: String = "model" required,
+        3 operator: String = "operator" required,
+    }
 }
 /// Current routing assignment of a conversation.
 ///
@@ -2048,8 +2175,9 @@ pub struct ConversationRoutingAssign {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    ConversationRoutingAssign { 0 assigned : Option < crate ::ConversationAssigned > =
-    "assigned" optional }
+    ConversationRoutingAssign {
+        0 assigned: Option<crate::ConversationAssigned> = "assigned" optional,
+    }
 }
 /// A co-browsing session of a conversation.
 ///
@@ -2067,9 +2195,11 @@ pub struct ConversationBrowsing {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    ConversationBrowsing { 0 browsing_id : Option < String > = "browsing_id" optional, 1
-    browsing_token : Option < String > = "browsing_token" optional, 2 useragent : Option
-    < String > = "useragent" optional }
+    ConversationBrowsing {
+        0 browsing_id: Option<String> = "browsing_id" optional,
+        1 browsing_token: Option<String> = "browsing_token" optional,
+        2 useragent: Option<String> = "useragent" optional,
+    }
 }
 /// Screen position used by co-browsing assistance.
 ///
@@ -2085,8 +2215,10 @@ pub struct BrowsingAssistPoint {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    BrowsingAssistPoint { 0 x : Option < u16 > = "x" optional, 1 y : Option < u16 > = "y"
-    optional }
+    BrowsingAssistPoint {
+        0 x: Option<u16> = "x" optional,
+        1 y: Option<u16> = "y" optional,
+    }
 }
 /// An audio or video call session.
 ///
@@ -2100,7 +2232,9 @@ pub struct ConversationCall {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    ConversationCall { 0 call_id : Option < String > = "call_id" optional }
+    ConversationCall {
+        0 call_id: Option<String> = "call_id" optional,
+    }
 }
 /// Custom event recorded on a conversation.
 ///
@@ -2120,10 +2254,12 @@ pub struct ConversationEvent {
 }
 #[cfg(any(feature = "events", feature = "website-conversation"))]
 ::crisp_runtime::model_serde! {
-    ConversationEvent { 0 text : Option < String > = "text" optional, 1 data : Option <
-    ::serde_json::Map < String, ::serde_json::Value > > = "data" optional, 2 color :
-    Option < String > = "color" optional, 3 timestamp : Option < u64 > = "timestamp"
-    optional }
+    ConversationEvent {
+        0 text: Option<String> = "text" optional,
+        1 data: Option<::serde_json::Map<String, ::serde_json::Value>> = "data" optional,
+        2 color: Option<String> = "color" optional,
+        3 timestamp: Option<u64> = "timestamp" optional,
+    }
 }
 /// File exchanged in a conversation.
 ///
@@ -2145,10 +2281,13 @@ pub struct ConversationFile {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    ConversationFile { 0 name : Option < String > = "name" optional, 1 r#type : Option <
-    String > = "type" optional, 2 url : Option < String > = "url" optional, 3 fingerprint
-    : Option < i64 > = "fingerprint" optional, 4 timestamp : Option < u64 > = "timestamp"
-    optional }
+    ConversationFile {
+        0 name: Option<String> = "name" optional,
+        1 r#type: Option<String> = "type" optional,
+        2 url: Option<String> = "url" optional,
+        3 fingerprint: Option<i64> = "fingerprint" optional,
+        4 timestamp: Option<u64> = "timestamp" optional,
+    }
 }
 /// Web page viewed by the visitor.
 ///
@@ -2168,9 +2307,12 @@ pub struct ConversationPage {
 }
 #[cfg(any(feature = "events", feature = "website-conversation"))]
 ::crisp_runtime::model_serde! {
-    ConversationPage { 0 page_title : Option < String > = "page_title" optional, 1
-    page_url : Option < String > = "page_url" optional, 2 page_referrer : Option < String
-    > = "page_referrer" optional, 3 timestamp : Option < u64 > = "timestamp" optional }
+    ConversationPage {
+        0 page_title: Option<String> = "page_title" optional,
+        1 page_url: Option<String> = "page_url" optional,
+        2 page_referrer: Option<String> = "page_referrer" optional,
+        3 timestamp: Option<u64> = "timestamp" optional,
+    }
 }
 /// Unprocessed original of a message, such as a full e-mail.
 ///
@@ -2196,12 +2338,15 @@ pub struct ConversationOriginal {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    ConversationOriginal { 0 website_id : Option < String > = "website_id" optional, 1
-    session_id : Option < String > = "session_id" optional, 2 original_id : Option <
-    String > = "original_id" optional, 3 r#type : Option < String > = "type" optional, 4
-    headers : Option < ::serde_json::Map < String, ::serde_json::Value > > = "headers"
-    optional, 5 content : Option < String > = "content" optional, 6 timestamp : Option <
-    u64 > = "timestamp" optional }
+    ConversationOriginal {
+        0 website_id: Option<String> = "website_id" optional,
+        1 session_id: Option<String> = "session_id" optional,
+        2 original_id: Option<String> = "original_id" optional,
+        3 r#type: Option<String> = "type" optional,
+        4 headers: Option<::serde_json::Map<String, ::serde_json::Value>> = "headers" optional,
+        5 content: Option<String> = "content" optional,
+        6 timestamp: Option<u64> = "timestamp" optional,
+    }
 }
 /// Links between a conversation and others.
 ///
@@ -2215,8 +2360,9 @@ pub struct ConversationRelations {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    ConversationRelations { 0 conversations : Option < crate
-    ::ConversationRelationsConversations > = "conversations" optional }
+    ConversationRelations {
+        0 conversations: Option<crate::ConversationRelationsConversations> = "conversations" optional,
+    }
 }
 /// Acknowledgement of a widget action sent to a plugin.
 ///
@@ -2232,9 +2378,10 @@ pub struct ConversationWidgetAction {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    ConversationWidgetAction { 0 correlation_id : Option < String > = "correlation_id"
-    optional, 1 strategy : Option < crate ::ConversationWidgetActionStrategy > =
-    "strategy" optional }
+    ConversationWidgetAction {
+        0 correlation_id: Option<String> = "correlation_id" optional,
+        1 strategy: Option<crate::ConversationWidgetActionStrategy> = "strategy" optional,
+    }
 }
 /// Ask a plugin widget item to load its data.
 ///
@@ -2270,10 +2417,12 @@ impl ConversationWidgetDataFetch {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    ConversationWidgetDataFetch { 0 section_id : String = "section_id" required, 1
-    item_id : String = "item_id" required, 2 action : Option < crate
-    ::ConversationWidgetDataFetchAction > = "action" optional, 3 data : ::serde_json::Map
-    < String, ::serde_json::Value > = "data" required }
+    ConversationWidgetDataFetch {
+        0 section_id: String = "section_id" required,
+        1 item_id: String = "item_id" required,
+        2 action: Option<crate::ConversationWidgetDataFetchAction> = "action" optional,
+        3 data: ::serde_json::Map<String, ::serde_json::Value> = "data" required,
+    }
 }
 /// Submit an edited value of a plugin widget item.
 ///
@@ -2305,10 +2454,12 @@ impl ConversationWidgetDataEdit {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    ConversationWidgetDataEdit { 0 section_id : String = "section_id" required, 1 item_id
-    : String = "item_id" required, 2 action : Option < crate
-    ::ConversationWidgetDataEditAction > = "action" optional, 3 value : String = "value"
-    required }
+    ConversationWidgetDataEdit {
+        0 section_id: String = "section_id" required,
+        1 item_id: String = "item_id" required,
+        2 action: Option<crate::ConversationWidgetDataEditAction> = "action" optional,
+        3 value: String = "value" required,
+    }
 }
 /// Conversation held back as spam.
 ///
@@ -2332,12 +2483,14 @@ pub struct ConversationSpam {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    ConversationSpam { 0 spam_id : Option < String > = "spam_id" optional, 1 r#type :
-    Option < String > = "type" optional, 2 reason : Option < String > = "reason"
-    optional, 3 metadata : Option < ::serde_json::Map < String, ::serde_json::Value > > =
-    "metadata" optional, 4 headers : Option < ::serde_json::Map < String,
-    ::serde_json::Value > > = "headers" optional, 5 timestamp : Option < u64 > =
-    "timestamp" optional }
+    ConversationSpam {
+        0 spam_id: Option<String> = "spam_id" optional,
+        1 r#type: Option<String> = "type" optional,
+        2 reason: Option<String> = "reason" optional,
+        3 metadata: Option<::serde_json::Map<String, ::serde_json::Value>> = "metadata" optional,
+        4 headers: Option<::serde_json::Map<String, ::serde_json::Value>> = "headers" optional,
+        5 timestamp: Option<u64> = "timestamp" optional,
+    }
 }
 /// Spam conversation together with its content.
 ///
@@ -2363,13 +2516,15 @@ pub struct ConversationSpamContent {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    ConversationSpamContent { 0 spam_id : Option < String > = "spam_id" optional, 1
-    r#type : Option < String > = "type" optional, 2 reason : Option < String > = "reason"
-    optional, 3 metadata : Option < ::serde_json::Map < String, ::serde_json::Value > > =
-    "metadata" optional, 4 headers : Option < ::serde_json::Map < String,
-    ::serde_json::Value > > = "headers" optional, 5 timestamp : Option < u64 > =
-    "timestamp" optional, 6 content : Option < ::serde_json::Map < String,
-    ::serde_json::Value > > = "content" optional }
+    ConversationSpamContent {
+        0 spam_id: Option<String> = "spam_id" optional,
+        1 r#type: Option<String> = "type" optional,
+        2 reason: Option<String> = "reason" optional,
+        3 metadata: Option<::serde_json::Map<String, ::serde_json::Value>> = "metadata" optional,
+        4 headers: Option<::serde_json::Map<String, ::serde_json::Value>> = "headers" optional,
+        5 timestamp: Option<u64> = "timestamp" optional,
+        6 content: Option<::serde_json::Map<String, ::serde_json::Value>> = "content" optional,
+    }
 }
 /// Segment suggested from existing conversations.
 ///
@@ -2385,8 +2540,10 @@ pub struct ConversationSuggestedSegment {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    ConversationSuggestedSegment { 0 segment : Option < String > = "segment" optional, 1
-    count : Option < i32 > = "count" optional }
+    ConversationSuggestedSegment {
+        0 segment: Option<String> = "segment" optional,
+        1 count: Option<i32> = "count" optional,
+    }
 }
 /// Custom data key suggested from existing conversations.
 ///
@@ -2402,8 +2559,10 @@ pub struct ConversationSuggestedDataKey {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    ConversationSuggestedDataKey { 0 key : Option < String > = "key" optional, 1 count :
-    Option < i32 > = "count" optional }
+    ConversationSuggestedDataKey {
+        0 key: Option<String> = "key" optional,
+        1 count: Option<i32> = "count" optional,
+    }
 }
 /// How often a subscription is billed.
 ///
@@ -2521,18 +2680,24 @@ pub struct PlanSubscription {
 }
 #[cfg(any(feature = "events", feature = "plan-subscription"))]
 ::crisp_runtime::model_serde! {
-    PlanSubscription { 0 id : Option < String > = "id" optional, 1 name : Option < String
-    > = "name" optional, 2 price : Option < u16 > = "price" optional, 3 trial_days :
-    Option < u16 > = "trial_days" optional, 4 since : Option < String > = "since"
-    optional, 5 trialing : Option < bool > = "trialing" optional, 6 trial_end : Option <
-    String > = "trial_end" optional, 7 trial_end_date : Option < String > =
-    "trial_end_date" optional, 8 bill_period : Option < crate ::PlanBillPeriod > =
-    "bill_period" optional, 9 bill_valid_until : Option < String > = "bill_valid_until"
-    optional, 10 active : Option < bool > = "active" optional, 11 sandbox : Option < bool
-    > = "sandbox" optional, 12 website : Option < crate ::PlanSubscriptionWebsite > =
-    "website" optional, 13 coupon_redeemed : Option < bool > = "coupon_redeemed"
-    optional, 14 card_id : Option < String > = "card_id" optional, 15 owner : Option <
-    crate ::PlanSubscriptionOwner > = "owner" optional }
+    PlanSubscription {
+        0 id: Option<String> = "id" optional,
+        1 name: Option<String> = "name" optional,
+        2 price: Option<u16> = "price" optional,
+        3 trial_days: Option<u16> = "trial_days" optional,
+        4 since: Option<String> = "since" optional,
+        5 trialing: Option<bool> = "trialing" optional,
+        6 trial_end: Option<String> = "trial_end" optional,
+        7 trial_end_date: Option<String> = "trial_end_date" optional,
+        8 bill_period: Option<crate::PlanBillPeriod> = "bill_period" optional,
+        9 bill_valid_until: Option<String> = "bill_valid_until" optional,
+        10 active: Option<bool> = "active" optional,
+        11 sandbox: Option<bool> = "sandbox" optional,
+        12 website: Option<crate::PlanSubscriptionWebsite> = "website" optional,
+        13 coupon_redeemed: Option<bool> = "coupon_redeemed" optional,
+        14 card_id: Option<String> = "card_id" optional,
+        15 owner: Option<crate::PlanSubscriptionOwner> = "owner" optional,
+    }
 }
 /// A coupon that can be redeemed on a plan subscription.
 ///
@@ -2552,10 +2717,12 @@ pub struct PlanSubscriptionCoupon {
 }
 #[cfg(feature = "plan-subscription")]
 ::crisp_runtime::model_serde! {
-    PlanSubscriptionCoupon { 0 code : Option < String > = "code" optional, 1 policy :
-    Option < crate ::PlanSubscriptionCouponPolicy > = "policy" optional, 2 redeem_limit :
-    Option < u32 > = "redeem_limit" optional, 3 expire_at : Option < String > =
-    "expire_at" optional }
+    PlanSubscriptionCoupon {
+        0 code: Option<String> = "code" optional,
+        1 policy: Option<crate::PlanSubscriptionCouponPolicy> = "policy" optional,
+        2 redeem_limit: Option<u32> = "redeem_limit" optional,
+        3 expire_at: Option<String> = "expire_at" optional,
+    }
 }
 /// A plan offered by a plugin.
 ///
@@ -2573,8 +2740,11 @@ pub struct PluginSubscriptionPlan {
 }
 #[cfg(any(feature = "internal", feature = "plugin-subscription"))]
 ::crisp_runtime::model_serde! {
-    PluginSubscriptionPlan { 0 id : Option < String > = "id" optional, 1 name : Option <
-    String > = "name" optional, 2 price : Option < u16 > = "price" optional }
+    PluginSubscriptionPlan {
+        0 id: Option<String> = "id" optional,
+        1 name: Option<String> = "name" optional,
+        2 price: Option<u16> = "price" optional,
+    }
 }
 /// A plugin installed on a website: its marketplace entry and the state of the subscription.
 ///
@@ -2630,22 +2800,30 @@ pub struct PluginSubscription {
 }
 #[cfg(feature = "plugin-subscription")]
 ::crisp_runtime::model_serde! {
-    PluginSubscription { 0 id : Option < String > = "id" optional, 1 urn : Option <
-    String > = "urn" optional, 2 r#type : Option < String > = "type" optional, 3 category
-    : Option < String > = "category" optional, 4 name : Option < String > = "name"
-    optional, 5 summary : Option < String > = "summary" optional, 6 price : Option < u16
-    > = "price" optional, 7 plans : Option < Vec < crate ::PluginSubscriptionPlan > > =
-    "plans" optional, 8 icon : Option < String > = "icon" optional, 9 website_url :
-    Option < String > = "website_url" optional, 10 contact_url : Option < String > =
-    "contact_url" optional, 11 terms_url : Option < String > = "terms_url" optional, 12
-    privacy_url : Option < String > = "privacy_url" optional, 13 help_url : Option <
-    String > = "help_url" optional, 14 video_url : Option < String > = "video_url"
-    optional, 15 configurable : Option < bool > = "configurable" optional, 16 since :
-    Option < String > = "since" optional, 17 active : Option < bool > = "active"
-    optional, 18 bill_period : Option < String > = "bill_period" optional, 19
-    bill_valid_until : Option < String > = "bill_valid_until" optional, 20 website_id :
-    Option < String > = "website_id" optional, 21 card_id : Option < String > = "card_id"
-    optional }
+    PluginSubscription {
+        0 id: Option<String> = "id" optional,
+        1 urn: Option<String> = "urn" optional,
+        2 r#type: Option<String> = "type" optional,
+        3 category: Option<String> = "category" optional,
+        4 name: Option<String> = "name" optional,
+        5 summary: Option<String> = "summary" optional,
+        6 price: Option<u16> = "price" optional,
+        7 plans: Option<Vec<crate::PluginSubscriptionPlan>> = "plans" optional,
+        8 icon: Option<String> = "icon" optional,
+        9 website_url: Option<String> = "website_url" optional,
+        10 contact_url: Option<String> = "contact_url" optional,
+        11 terms_url: Option<String> = "terms_url" optional,
+        12 privacy_url: Option<String> = "privacy_url" optional,
+        13 help_url: Option<String> = "help_url" optional,
+        14 video_url: Option<String> = "video_url" optional,
+        15 configurable: Option<bool> = "configurable" optional,
+        16 since: Option<String> = "since" optional,
+        17 active: Option<bool> = "active" optional,
+        18 bill_period: Option<String> = "bill_period" optional,
+        19 bill_valid_until: Option<String> = "bill_valid_until" optional,
+        20 website_id: Option<String> = "website_id" optional,
+        21 card_id: Option<String> = "card_id" optional,
+    }
 }
 /// Settings a plugin keeps for one website. Their keys are defined by each plugin (see the `schema` of `PluginSubscriptionSettings`).
 ///
@@ -2676,13 +2854,15 @@ pub struct PluginSubscriptionSettings {
 }
 #[cfg(feature = "plugin-subscription")]
 ::crisp_runtime::model_serde! {
-    PluginSubscriptionSettings { 0 plugin_id : Option < String > = "plugin_id" optional,
-    1 website_id : Option < String > = "website_id" optional, 2 token : Option < String >
-    = "token" optional, 3 schema : Option < ::serde_json::Map < String,
-    ::serde_json::Value > > = "schema" optional, 4 settings : Option < crate
-    ::PluginSettings > = "settings" optional, 5 settings_form_url : Option < String > =
-    "settings_form_url" optional, 6 callback_url : Option < String > = "callback_url"
-    optional }
+    PluginSubscriptionSettings {
+        0 plugin_id: Option<String> = "plugin_id" optional,
+        1 website_id: Option<String> = "website_id" optional,
+        2 token: Option<String> = "token" optional,
+        3 schema: Option<::serde_json::Map<String, ::serde_json::Value>> = "schema" optional,
+        4 settings: Option<crate::PluginSettings> = "settings" optional,
+        5 settings_form_url: Option<String> = "settings_form_url" optional,
+        6 callback_url: Option<String> = "callback_url" optional,
+    }
 }
 /// A signed statement of who is calling on behalf of a plugin.
 ///
@@ -2700,9 +2880,11 @@ pub struct PluginAttestProvenance {
 }
 #[cfg(feature = "plugin-subscription")]
 ::crisp_runtime::model_serde! {
-    PluginAttestProvenance { 0 payload : Option < crate ::PluginAttestProvenancePayload >
-    = "payload" optional, 1 signed : Option < String > = "signed" optional, 2 expire_at :
-    Option < u64 > = "expire_at" optional }
+    PluginAttestProvenance {
+        0 payload: Option<crate::PluginAttestProvenancePayload> = "payload" optional,
+        1 signed: Option<String> = "signed" optional,
+        2 expire_at: Option<u64> = "expire_at" optional,
+    }
 }
 /// A line of usage billed by a plugin: a number of units at a unit price.
 ///
@@ -2720,8 +2902,11 @@ pub struct PluginUsageBill {
 }
 #[cfg(feature = "plugin-subscription")]
 ::crisp_runtime::model_serde! {
-    PluginUsageBill { 0 name : Option < String > = "name" optional, 1 units : Option <
-    u32 > = "units" optional, 2 price : Option < f32 > = "price" optional }
+    PluginUsageBill {
+        0 name: Option<String> = "name" optional,
+        1 units: Option<u32> = "units" optional,
+        2 price: Option<f32> = "price" optional,
+    }
 }
 /// A payload relayed to the plugin channel of a website.
 ///
@@ -2739,9 +2924,11 @@ pub struct PluginChannelForward {
 }
 #[cfg(feature = "plugin-subscription")]
 ::crisp_runtime::model_serde! {
-    PluginChannelForward { 0 namespace : Option < String > = "namespace" optional, 1
-    identifier : Option < String > = "identifier" optional, 2 payload : Option <
-    ::serde_json::Map < String, ::serde_json::Value > > = "payload" optional }
+    PluginChannelForward {
+        0 namespace: Option<String> = "namespace" optional,
+        1 identifier: Option<String> = "identifier" optional,
+        2 payload: Option<::serde_json::Map<String, ::serde_json::Value>> = "payload" optional,
+    }
 }
 /// A named event dispatched by a plugin.
 ///
@@ -2757,8 +2944,10 @@ pub struct PluginEventDispatch {
 }
 #[cfg(feature = "plugin-subscription")]
 ::crisp_runtime::model_serde! {
-    PluginEventDispatch { 0 name : Option < String > = "name" optional, 1 data : Option <
-    ::serde_json::Map < String, ::serde_json::Value > > = "data" optional }
+    PluginEventDispatch {
+        0 name: Option<String> = "name" optional,
+        1 data: Option<::serde_json::Map<String, ::serde_json::Value>> = "data" optional,
+    }
 }
 /// The plugin a token belongs to.
 ///
@@ -2772,7 +2961,9 @@ pub struct PluginConnectAccount {
 }
 #[cfg(feature = "plugin-connect")]
 ::crisp_runtime::model_serde! {
-    PluginConnectAccount { 0 plugin_id : Option < String > = "plugin_id" optional }
+    PluginConnectAccount {
+        0 plugin_id: Option<String> = "plugin_id" optional,
+    }
 }
 /// A website where the connected plugin is installed.
 ///
@@ -2796,11 +2987,14 @@ pub struct PluginConnectWebsite {
 }
 #[cfg(feature = "plugin-connect")]
 ::crisp_runtime::model_serde! {
-    PluginConnectWebsite { 0 website_id : Option < String > = "website_id" optional, 1
-    price : Option < u16 > = "price" optional, 2 token : Option < String > = "token"
-    optional, 3 settings : Option < crate ::PluginSettings > = "settings" optional, 4
-    plan : Option < crate ::PluginConnectWebsitePlan > = "plan" optional, 5 difference :
-    Option < String > = "difference" optional }
+    PluginConnectWebsite {
+        0 website_id: Option<String> = "website_id" optional,
+        1 price: Option<u16> = "price" optional,
+        2 token: Option<String> = "token" optional,
+        3 settings: Option<crate::PluginSettings> = "settings" optional,
+        4 plan: Option<crate::PluginConnectWebsitePlan> = "plan" optional,
+        5 difference: Option<String> = "difference" optional,
+    }
 }
 /// WebSocket endpoint URLs.
 ///
@@ -2820,8 +3014,10 @@ pub struct ConnectEndpointsSocket {
     any(feature = "internal", feature = "plugin-connect", feature = "website-connect")
 )]
 ::crisp_runtime::model_serde! {
-    ConnectEndpointsSocket { 0 app : Option < String > = "app" optional, 1 stream :
-    Option < String > = "stream" optional }
+    ConnectEndpointsSocket {
+        0 app: Option<String> = "app" optional,
+        1 stream: Option<String> = "stream" optional,
+    }
 }
 /// Where to open real-time connections.
 ///
@@ -2841,8 +3037,10 @@ pub struct ConnectEndpoints {
     any(feature = "internal", feature = "plugin-connect", feature = "website-connect")
 )]
 ::crisp_runtime::model_serde! {
-    ConnectEndpoints { 0 socket : Option < crate ::ConnectEndpointsSocket > = "socket"
-    optional, 1 rescue : Option < crate ::ConnectEndpointsRescue > = "rescue" optional }
+    ConnectEndpoints {
+        0 socket: Option<crate::ConnectEndpointsSocket> = "socket" optional,
+        1 rescue: Option<crate::ConnectEndpointsRescue> = "rescue" optional,
+    }
 }
 /// What the uploaded file is for; it also names the event that answers (`bucket:url:<namespace>:generated`).
 ///
@@ -2957,8 +3155,10 @@ pub struct BucketUrlResource {
 }
 #[cfg(any(feature = "bucket", feature = "events"))]
 ::crisp_runtime::model_serde! {
-    BucketUrlResource { 0 r#type : Option < String > = "type" optional, 1 id : Option <
-    String > = "id" optional }
+    BucketUrlResource {
+        0 r#type: Option<String> = "type" optional,
+        1 id: Option<String> = "id" optional,
+    }
 }
 /// A request for a signed upload URL.
 ///
@@ -2978,10 +3178,12 @@ pub struct BucketUrlRequest {
 }
 #[cfg(feature = "bucket")]
 ::crisp_runtime::model_serde! {
-    BucketUrlRequest { 0 namespace : Option < crate ::BucketUrlNamespace > = "namespace"
-    optional, 1 id : Option < String > = "id" optional, 2 file : Option < crate
-    ::BucketUrlRequestFile > = "file" optional, 3 resource : Option < crate
-    ::BucketUrlResource > = "resource" optional }
+    BucketUrlRequest {
+        0 namespace: Option<crate::BucketUrlNamespace> = "namespace" optional,
+        1 id: Option<String> = "id" optional,
+        2 file: Option<crate::BucketUrlRequestFile> = "file" optional,
+        3 resource: Option<crate::BucketUrlResource> = "resource" optional,
+    }
 }
 /// The signed upload URL, delivered as the real-time event `bucket:url:<namespace>:generated` in answer to `generateBucketURL`.
 ///
@@ -3033,12 +3235,16 @@ impl BucketUrlGenerated {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    BucketUrlGenerated { 0 from : String = "from" required, 1 id : String = "id"
-    required, 2 identifier : String = "identifier" required, 3 resource : crate
-    ::BucketUrlResource = "resource" required, 4 policy : crate
-    ::BucketUrlGeneratedPolicy = "policy" required, 5 r#type : String = "type" required,
-    6 url : crate ::BucketUrlGeneratedUrl = "url" required, 7 routing_ids : Option < Vec
-    < String > > = "routing_ids" optional }
+    BucketUrlGenerated {
+        0 from: String = "from" required,
+        1 id: String = "id" required,
+        2 identifier: String = "identifier" required,
+        3 resource: crate::BucketUrlResource = "resource" required,
+        4 policy: crate::BucketUrlGeneratedPolicy = "policy" required,
+        5 r#type: String = "type" required,
+        6 url: crate::BucketUrlGeneratedUrl = "url" required,
+        7 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+    }
 }
 /// Criteria of an animated image search. Both clients only know it as an opaque value (an object in Node, a JSON string in Go).
 ///
@@ -3066,7 +3272,9 @@ impl MediaAnimation {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    MediaAnimation { 0 r#type : String = "type" required, 1 url : String = "url" required
+    MediaAnimation {
+        0 r#type: String = "type" required,
+        1 url: String = "url" required,
     }
 }
 /// One page of animated image results, delivered as the real-time event `media:animation:listed` in answer to `listAnimationMedias`.
@@ -3103,9 +3311,12 @@ impl MediaAnimationListed {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    MediaAnimationListed { 0 id : i64 = "id" required, 1 identifier : String =
-    "identifier" required, 2 results : Vec < crate ::MediaAnimation > = "results"
-    required, 3 routing_ids : Option < Vec < String > > = "routing_ids" optional }
+    MediaAnimationListed {
+        0 id: i64 = "id" required,
+        1 identifier: String = "identifier" required,
+        2 results: Vec<crate::MediaAnimation> = "results" required,
+        3 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+    }
 }
 /// Filter on the analytics records. Both clients leave its shape open.
 ///
@@ -3133,8 +3344,10 @@ impl AnalyticsDayHours {
 }
 #[cfg(feature = "website-analytics")]
 ::crisp_runtime::model_serde! {
-    AnalyticsDayHours { 0 hour_from : String = "hour_from" required, 1 hour_to : String =
-    "hour_to" required }
+    AnalyticsDayHours {
+        0 hour_from: String = "hour_from" required,
+        1 hour_to: String = "hour_to" required,
+    }
 }
 /// What to compute: a metric, its type and the date range, with optional split, filter and conditions.
 ///
@@ -3181,13 +3394,17 @@ impl AnalyticsQuery {
 }
 #[cfg(feature = "website-analytics")]
 ::crisp_runtime::model_serde! {
-    AnalyticsQuery { 0 metric : String = "metric" required, 1 r#type : String = "type"
-    required, 2 aggregator : Option < String > = "aggregator" optional, 3 split_by :
-    Option < String > = "split_by" optional, 4 filter : Option < crate ::AnalyticsFilter
-    > = "filter" optional, 5 date : crate ::AnalyticsQueryDate = "date" required, 6 r#if
-    : Option < crate ::AnalyticsQueryIf > = "if" optional, 7 then : Option < crate
-    ::AnalyticsQueryThen > = "then" optional, 8 raw_export : Option < bool > =
-    "raw_export" optional }
+    AnalyticsQuery {
+        0 metric: String = "metric" required,
+        1 r#type: String = "type" required,
+        2 aggregator: Option<String> = "aggregator" optional,
+        3 split_by: Option<String> = "split_by" optional,
+        4 filter: Option<crate::AnalyticsFilter> = "filter" optional,
+        5 date: crate::AnalyticsQueryDate = "date" required,
+        6 r#if: Option<crate::AnalyticsQueryIf> = "if" optional,
+        7 then: Option<crate::AnalyticsQueryThen> = "then" optional,
+        8 raw_export: Option<bool> = "raw_export" optional,
+    }
 }
 /// One data point of an analytics series.
 ///
@@ -3213,11 +3430,15 @@ pub struct AnalyticsPoint {
 }
 #[cfg(feature = "website-analytics")]
 ::crisp_runtime::model_serde! {
-    AnalyticsPoint { 0 period : Option < String > = "period" optional, 1 value : Option <
-    u32 > = "value" optional, 2 split_by : Option < String > = "split_by" optional, 3
-    hits : Option < u32 > = "hits" optional, 4 unique_hits : Option < u32 > =
-    "unique_hits" optional, 5 sum_value : Option < u32 > = "sum_value" optional, 6
-    sum_hits : Option < u32 > = "sum_hits" optional }
+    AnalyticsPoint {
+        0 period: Option<String> = "period" optional,
+        1 value: Option<u32> = "value" optional,
+        2 split_by: Option<String> = "split_by" optional,
+        3 hits: Option<u32> = "hits" optional,
+        4 unique_hits: Option<u32> = "unique_hits" optional,
+        5 sum_value: Option<u32> = "sum_value" optional,
+        6 sum_hits: Option<u32> = "sum_hits" optional,
+    }
 }
 /// The identity verification key of a website.
 ///
@@ -3231,7 +3452,9 @@ pub struct VerifyKey {
 }
 #[cfg(feature = "website-verify")]
 ::crisp_runtime::model_serde! {
-    VerifyKey { 0 secret : Option < String > = "secret" optional }
+    VerifyKey {
+        0 secret: Option<String> = "secret" optional,
+    }
 }
 /// Identity verification settings of a website.
 ///
@@ -3245,7 +3468,9 @@ pub struct VerifySettings {
 }
 #[cfg(feature = "website-verify")]
 ::crisp_runtime::model_serde! {
-    VerifySettings { 0 enabled : Option < bool > = "enabled" optional }
+    VerifySettings {
+        0 enabled: Option<bool> = "enabled" optional,
+    }
 }
 /// One value a campaign filter compares against: a boolean, a number or a string.
 ///
@@ -3282,9 +3507,11 @@ pub struct CampaignFilter {
 }
 #[cfg(feature = "website-campaigns")]
 ::crisp_runtime::model_serde! {
-    CampaignFilter { 0 model : Option < String > = "model" optional, 1 criterion : Option
-    < String > = "criterion" optional, 2 operator : Option < String > = "operator"
-    optional, 3 query : Option < Vec < crate ::CampaignFilterValue > > = "query" optional
+    CampaignFilter {
+        0 model: Option<String> = "model" optional,
+        1 criterion: Option<String> = "criterion" optional,
+        2 operator: Option<String> = "operator" optional,
+        3 query: Option<Vec<crate::CampaignFilterValue>> = "query" optional,
     }
 }
 /// Operator a campaign is sent on behalf of.
@@ -3299,7 +3526,9 @@ pub struct CampaignSender {
 }
 #[cfg(feature = "website-campaigns")]
 ::crisp_runtime::model_serde! {
-    CampaignSender { 0 user_id : Option < String > = "user_id" optional }
+    CampaignSender {
+        0 user_id: Option<String> = "user_id" optional,
+    }
 }
 /// Audience of a campaign.
 ///
@@ -3319,10 +3548,12 @@ pub struct CampaignRecipients {
 }
 #[cfg(feature = "website-campaigns")]
 ::crisp_runtime::model_serde! {
-    CampaignRecipients { 0 r#type : Option < String > = "type" optional, 1 segments :
-    Option < Vec < String > > = "segments" optional, 2 people : Option < Vec < String > >
-    = "people" optional, 3 filter : Option < Vec < crate ::CampaignFilter > > = "filter"
-    optional }
+    CampaignRecipients {
+        0 r#type: Option<String> = "type" optional,
+        1 segments: Option<Vec<String>> = "segments" optional,
+        2 people: Option<Vec<String>> = "people" optional,
+        3 filter: Option<Vec<crate::CampaignFilter>> = "filter" optional,
+    }
 }
 /// Trigger rules of an automated campaign.
 ///
@@ -3344,11 +3575,13 @@ pub struct CampaignFlow {
 }
 #[cfg(feature = "website-campaigns")]
 ::crisp_runtime::model_serde! {
-    CampaignFlow { 0 launch_event : Option < String > = "launch_event" optional, 1
-    assert_filter : Option < Vec < crate ::CampaignFilter > > = "assert_filter" optional,
-    2 assert_delay : Option < u16 > = "assert_delay" optional, 3 deliver_once : Option <
-    bool > = "deliver_once" optional, 4 deliver_delay : Option < u16 > = "deliver_delay"
-    optional }
+    CampaignFlow {
+        0 launch_event: Option<String> = "launch_event" optional,
+        1 assert_filter: Option<Vec<crate::CampaignFilter>> = "assert_filter" optional,
+        2 assert_delay: Option<u16> = "assert_delay" optional,
+        3 deliver_once: Option<bool> = "deliver_once" optional,
+        4 deliver_delay: Option<u16> = "deliver_delay" optional,
+    }
 }
 /// Delivery options of a campaign.
 ///
@@ -3372,11 +3605,13 @@ pub struct CampaignOptions {
 }
 #[cfg(feature = "website-campaigns")]
 ::crisp_runtime::model_serde! {
-    CampaignOptions { 0 deliver_to_chatbox : Option < bool > = "deliver_to_chatbox"
-    optional, 1 deliver_to_email : Option < bool > = "deliver_to_email" optional, 2
-    sender_name_website : Option < bool > = "sender_name_website" optional, 3
-    sender_email_reply : ::crisp_runtime::Patch < bool > = "sender_email_reply" patch, 4
-    tracking : Option < bool > = "tracking" optional }
+    CampaignOptions {
+        0 deliver_to_chatbox: Option<bool> = "deliver_to_chatbox" optional,
+        1 deliver_to_email: Option<bool> = "deliver_to_email" optional,
+        2 sender_name_website: Option<bool> = "sender_name_website" optional,
+        3 sender_email_reply: ::crisp_runtime::Patch<bool> = "sender_email_reply" patch,
+        4 tracking: Option<bool> = "tracking" optional,
+    }
 }
 /// Engagement counters of a campaign.
 ///
@@ -3394,9 +3629,11 @@ pub struct CampaignStatistics {
 }
 #[cfg(feature = "website-campaigns")]
 ::crisp_runtime::model_serde! {
-    CampaignStatistics { 0 opened : Option < u64 > = "opened" optional, 1 clicked :
-    Option < u64 > = "clicked" optional, 2 unsubscribed : Option < u64 > = "unsubscribed"
-    optional }
+    CampaignStatistics {
+        0 opened: Option<u64> = "opened" optional,
+        1 clicked: Option<u64> = "clicked" optional,
+        2 unsubscribed: Option<u64> = "unsubscribed" optional,
+    }
 }
 /// Summary of a campaign, as returned in campaign lists.
 ///
@@ -3438,16 +3675,23 @@ pub struct CampaignExcerpt {
 }
 #[cfg(feature = "website-campaigns")]
 ::crisp_runtime::model_serde! {
-    CampaignExcerpt { 0 campaign_id : Option < String > = "campaign_id" optional, 1
-    r#type : Option < String > = "type" optional, 2 format : Option < String > = "format"
-    optional, 3 name : Option < String > = "name" optional, 4 subject : Option < String >
-    = "subject" optional, 5 tag : Option < String > = "tag" optional, 6 ready : Option <
-    bool > = "ready" optional, 7 dispatched : Option < bool > = "dispatched" optional, 8
-    running : Option < bool > = "running" optional, 9 progress : Option < u8 > =
-    "progress" optional, 10 targets : Option < u32 > = "targets" optional, 11 reached :
-    Option < u32 > = "reached" optional, 12 created_at : Option < u64 > = "created_at"
-    optional, 13 updated_at : Option < u64 > = "updated_at" optional, 14 dispatched_at :
-    Option < u64 > = "dispatched_at" optional }
+    CampaignExcerpt {
+        0 campaign_id: Option<String> = "campaign_id" optional,
+        1 r#type: Option<String> = "type" optional,
+        2 format: Option<String> = "format" optional,
+        3 name: Option<String> = "name" optional,
+        4 subject: Option<String> = "subject" optional,
+        5 tag: Option<String> = "tag" optional,
+        6 ready: Option<bool> = "ready" optional,
+        7 dispatched: Option<bool> = "dispatched" optional,
+        8 running: Option<bool> = "running" optional,
+        9 progress: Option<u8> = "progress" optional,
+        10 targets: Option<u32> = "targets" optional,
+        11 reached: Option<u32> = "reached" optional,
+        12 created_at: Option<u64> = "created_at" optional,
+        13 updated_at: Option<u64> = "updated_at" optional,
+        14 dispatched_at: Option<u64> = "dispatched_at" optional,
+    }
 }
 /// A campaign with its audience, content, delivery options and statistics. Also the body used to save or update a campaign.
 ///
@@ -3501,21 +3745,29 @@ pub struct Campaign {
 }
 #[cfg(feature = "website-campaigns")]
 ::crisp_runtime::model_serde! {
-    Campaign { 0 campaign_id : Option < String > = "campaign_id" optional, 1 r#type :
-    Option < String > = "type" optional, 2 format : Option < String > = "format"
-    optional, 3 name : Option < String > = "name" optional, 4 subject : Option < String >
-    = "subject" optional, 5 tag : Option < String > = "tag" optional, 6 ready : Option <
-    bool > = "ready" optional, 7 dispatched : Option < bool > = "dispatched" optional, 8
-    running : Option < bool > = "running" optional, 9 progress : Option < u8 > =
-    "progress" optional, 10 targets : Option < u32 > = "targets" optional, 11 reached :
-    Option < u32 > = "reached" optional, 12 created_at : Option < u64 > = "created_at"
-    optional, 13 updated_at : Option < u64 > = "updated_at" optional, 14 dispatched_at :
-    Option < u64 > = "dispatched_at" optional, 15 sender : Option < crate
-    ::CampaignSender > = "sender" optional, 16 recipients : Option < crate
-    ::CampaignRecipients > = "recipients" optional, 17 flow : Option < crate
-    ::CampaignFlow > = "flow" optional, 18 message : Option < String > = "message"
-    optional, 19 options : Option < crate ::CampaignOptions > = "options" optional, 20
-    statistics : Option < crate ::CampaignStatistics > = "statistics" optional }
+    Campaign {
+        0 campaign_id: Option<String> = "campaign_id" optional,
+        1 r#type: Option<String> = "type" optional,
+        2 format: Option<String> = "format" optional,
+        3 name: Option<String> = "name" optional,
+        4 subject: Option<String> = "subject" optional,
+        5 tag: Option<String> = "tag" optional,
+        6 ready: Option<bool> = "ready" optional,
+        7 dispatched: Option<bool> = "dispatched" optional,
+        8 running: Option<bool> = "running" optional,
+        9 progress: Option<u8> = "progress" optional,
+        10 targets: Option<u32> = "targets" optional,
+        11 reached: Option<u32> = "reached" optional,
+        12 created_at: Option<u64> = "created_at" optional,
+        13 updated_at: Option<u64> = "updated_at" optional,
+        14 dispatched_at: Option<u64> = "dispatched_at" optional,
+        15 sender: Option<crate::CampaignSender> = "sender" optional,
+        16 recipients: Option<crate::CampaignRecipients> = "recipients" optional,
+        17 flow: Option<crate::CampaignFlow> = "flow" optional,
+        18 message: Option<String> = "message" optional,
+        19 options: Option<crate::CampaignOptions> = "options" optional,
+        20 statistics: Option<crate::CampaignStatistics> = "statistics" optional,
+    }
 }
 /// Public identity of a campaign recipient.
 ///
@@ -3531,8 +3783,10 @@ pub struct CampaignRecipientPerson {
 }
 #[cfg(feature = "website-campaigns")]
 ::crisp_runtime::model_serde! {
-    CampaignRecipientPerson { 0 nickname : Option < String > = "nickname" optional, 1
-    avatar : Option < String > = "avatar" optional }
+    CampaignRecipientPerson {
+        0 nickname: Option<String> = "nickname" optional,
+        1 avatar: Option<String> = "avatar" optional,
+    }
 }
 /// A contact that a campaign targets.
 ///
@@ -3552,10 +3806,12 @@ pub struct CampaignRecipient {
 }
 #[cfg(feature = "website-campaigns")]
 ::crisp_runtime::model_serde! {
-    CampaignRecipient { 0 people_id : Option < String > = "people_id" optional, 1 email :
-    Option < String > = "email" optional, 2 person : Option < crate
-    ::CampaignRecipientPerson > = "person" optional, 3 subscribed : Option < bool > =
-    "subscribed" optional }
+    CampaignRecipient {
+        0 people_id: Option<String> = "people_id" optional,
+        1 email: Option<String> = "email" optional,
+        2 person: Option<crate::CampaignRecipientPerson> = "person" optional,
+        3 subscribed: Option<bool> = "subscribed" optional,
+    }
 }
 /// Contact an engagement statistic belongs to.
 ///
@@ -3573,9 +3829,11 @@ pub struct CampaignStatisticProfile {
 }
 #[cfg(feature = "website-campaigns")]
 ::crisp_runtime::model_serde! {
-    CampaignStatisticProfile { 0 people_id : Option < String > = "people_id" optional, 1
-    email : Option < String > = "email" optional, 2 person : Option < crate
-    ::CampaignStatisticProfilePerson > = "person" optional }
+    CampaignStatisticProfile {
+        0 people_id: Option<String> = "people_id" optional,
+        1 email: Option<String> = "email" optional,
+        2 person: Option<crate::CampaignStatisticProfilePerson> = "person" optional,
+    }
 }
 /// One engagement action recorded on a campaign (an open, a click, an unsubscription).
 ///
@@ -3597,11 +3855,13 @@ pub struct CampaignStatistic {
 }
 #[cfg(feature = "website-campaigns")]
 ::crisp_runtime::model_serde! {
-    CampaignStatistic { 0 r#type : Option < String > = "type" optional, 1 profile :
-    Option < crate ::CampaignStatisticProfile > = "profile" optional, 2 data : Option <
-    ::serde_json::Map < String, ::serde_json::Value > > = "data" optional, 3 created_at :
-    Option < u64 > = "created_at" optional, 4 updated_at : Option < u64 > = "updated_at"
-    optional }
+    CampaignStatistic {
+        0 r#type: Option<String> = "type" optional,
+        1 profile: Option<crate::CampaignStatisticProfile> = "profile" optional,
+        2 data: Option<::serde_json::Map<String, ::serde_json::Value>> = "data" optional,
+        3 created_at: Option<u64> = "created_at" optional,
+        4 updated_at: Option<u64> = "updated_at" optional,
+    }
 }
 /// Summary of a campaign template, as returned in template lists.
 ///
@@ -3625,10 +3885,13 @@ pub struct CampaignTemplateExcerpt {
 }
 #[cfg(feature = "website-campaigns")]
 ::crisp_runtime::model_serde! {
-    CampaignTemplateExcerpt { 0 template_id : Option < String > = "template_id" optional,
-    1 r#type : Option < String > = "type" optional, 2 name : Option < String > = "name"
-    optional, 3 format : Option < String > = "format" optional, 4 created_at : Option <
-    u64 > = "created_at" optional, 5 updated_at : Option < u64 > = "updated_at" optional
+    CampaignTemplateExcerpt {
+        0 template_id: Option<String> = "template_id" optional,
+        1 r#type: Option<String> = "type" optional,
+        2 name: Option<String> = "name" optional,
+        3 format: Option<String> = "format" optional,
+        4 created_at: Option<u64> = "created_at" optional,
+        5 updated_at: Option<u64> = "updated_at" optional,
     }
 }
 /// A campaign template with its content. Also the body used to save or update a template.
@@ -3655,11 +3918,15 @@ pub struct CampaignTemplate {
 }
 #[cfg(feature = "website-campaigns")]
 ::crisp_runtime::model_serde! {
-    CampaignTemplate { 0 template_id : Option < String > = "template_id" optional, 1
-    r#type : Option < String > = "type" optional, 2 name : Option < String > = "name"
-    optional, 3 format : Option < String > = "format" optional, 4 created_at : Option <
-    u64 > = "created_at" optional, 5 updated_at : Option < u64 > = "updated_at" optional,
-    6 content : Option < String > = "content" optional }
+    CampaignTemplate {
+        0 template_id: Option<String> = "template_id" optional,
+        1 r#type: Option<String> = "type" optional,
+        2 name: Option<String> = "name" optional,
+        3 format: Option<String> = "format" optional,
+        4 created_at: Option<u64> = "created_at" optional,
+        5 updated_at: Option<u64> = "updated_at" optional,
+        6 content: Option<String> = "content" optional,
+    }
 }
 /// An operator (team member) of a website.
 ///
@@ -3693,14 +3960,19 @@ pub struct Operator {
 }
 #[cfg(feature = "website-operator")]
 ::crisp_runtime::model_serde! {
-    Operator { 0 user_id : Option < String > = "user_id" optional, 1 email : Option <
-    String > = "email" optional, 2 avatar : Option < String > = "avatar" optional, 3
-    first_name : Option < String > = "first_name" optional, 4 last_name : Option < String
-    > = "last_name" optional, 5 role : Option < String > = "role" optional, 6 title :
-    Option < String > = "title" optional, 7 availability : Option < String > =
-    "availability" optional, 8 has_token : Option < bool > = "has_token" optional, 9
-    identifier : Option < String > = "identifier" optional, 10 key : Option < String > =
-    "key" optional }
+    Operator {
+        0 user_id: Option<String> = "user_id" optional,
+        1 email: Option<String> = "email" optional,
+        2 avatar: Option<String> = "avatar" optional,
+        3 first_name: Option<String> = "first_name" optional,
+        4 last_name: Option<String> = "last_name" optional,
+        5 role: Option<String> = "role" optional,
+        6 title: Option<String> = "title" optional,
+        7 availability: Option<String> = "availability" optional,
+        8 has_token: Option<bool> = "has_token" optional,
+        9 identifier: Option<String> = "identifier" optional,
+        10 key: Option<String> = "key" optional,
+    }
 }
 /// One entry of the operator list of a website.
 ///
@@ -3716,8 +3988,10 @@ pub struct OperatorMembership {
 }
 #[cfg(feature = "website-operator")]
 ::crisp_runtime::model_serde! {
-    OperatorMembership { 0 r#type : Option < String > = "type" optional, 1 details :
-    Option < crate ::Operator > = "details" optional }
+    OperatorMembership {
+        0 r#type: Option<String> = "type" optional,
+        1 details: Option<crate::Operator> = "details" optional,
+    }
 }
 /// An operator with the time of their last activity on the website.
 ///
@@ -3737,9 +4011,12 @@ pub struct OperatorLastActive {
 }
 #[cfg(feature = "website-operator")]
 ::crisp_runtime::model_serde! {
-    OperatorLastActive { 0 user_id : Option < String > = "user_id" optional, 1 avatar :
-    Option < String > = "avatar" optional, 2 nickname : Option < String > = "nickname"
-    optional, 3 timestamp : Option < u64 > = "timestamp" optional }
+    OperatorLastActive {
+        0 user_id: Option<String> = "user_id" optional,
+        1 avatar: Option<String> = "avatar" optional,
+        2 nickname: Option<String> = "nickname" optional,
+        3 timestamp: Option<u64> = "timestamp" optional,
+    }
 }
 /// Proof of identity of the user performing a sensitive change.
 ///
@@ -3762,8 +4039,10 @@ impl OperatorVerify {
 }
 #[cfg(feature = "website-operator")]
 ::crisp_runtime::model_serde! {
-    OperatorVerify { 0 method : String = "method" required, 1 secret : String = "secret"
-    required }
+    OperatorVerify {
+        0 method: String = "method" required,
+        1 secret: String = "secret" required,
+    }
 }
 /// Invitation sent to an email address to join the website as an operator.
 ///
@@ -3788,8 +4067,11 @@ impl OperatorInvitation {
 }
 #[cfg(feature = "website-operator")]
 ::crisp_runtime::model_serde! {
-    OperatorInvitation { 0 email : String = "email" required, 1 role : String = "role"
-    required, 2 verify : crate ::OperatorVerify = "verify" required }
+    OperatorInvitation {
+        0 email: String = "email" required,
+        1 role: String = "role" required,
+        2 verify: crate::OperatorVerify = "verify" required,
+    }
 }
 /// Call-to-action link added to an email.
 ///
@@ -3805,8 +4087,10 @@ pub struct OperatorEmailTarget {
 }
 #[cfg(feature = "website-operator")]
 ::crisp_runtime::model_serde! {
-    OperatorEmailTarget { 0 label : Option < String > = "label" optional, 1 url : Option
-    < String > = "url" optional }
+    OperatorEmailTarget {
+        0 label: Option<String> = "label" optional,
+        1 url: Option<String> = "url" optional,
+    }
 }
 /// Email to send to operators of the website.
 ///
@@ -3828,10 +4112,13 @@ pub struct OperatorEmail {
 }
 #[cfg(feature = "website-operator")]
 ::crisp_runtime::model_serde! {
-    OperatorEmail { 0 recipient : Option < String > = "recipient" optional, 1 user_id :
-    Option < String > = "user_id" optional, 2 subject : Option < String > = "subject"
-    optional, 3 message : Option < String > = "message" optional, 4 target : Option <
-    crate ::OperatorEmailTarget > = "target" optional }
+    OperatorEmail {
+        0 recipient: Option<String> = "recipient" optional,
+        1 user_id: Option<String> = "user_id" optional,
+        2 subject: Option<String> = "subject" optional,
+        3 message: Option<String> = "message" optional,
+        4 target: Option<crate::OperatorEmailTarget> = "target" optional,
+    }
 }
 /// A team: a named group of operators of the website. Also the body used to create or save a team.
 ///
@@ -3855,10 +4142,14 @@ pub struct Team {
 }
 #[cfg(feature = "website-teams")]
 ::crisp_runtime::model_serde! {
-    Team { 0 team_id : Option < String > = "team_id" optional, 1 name : Option < String >
-    = "name" optional, 2 emoji : Option < String > = "emoji" optional, 3 operators :
-    Option < Vec < String > > = "operators" optional, 4 created_at : Option < u64 > =
-    "created_at" optional, 5 updated_at : Option < u64 > = "updated_at" optional }
+    Team {
+        0 team_id: Option<String> = "team_id" optional,
+        1 name: Option<String> = "name" optional,
+        2 emoji: Option<String> = "emoji" optional,
+        3 operators: Option<Vec<String>> = "operators" optional,
+        4 created_at: Option<u64> = "created_at" optional,
+        5 updated_at: Option<u64> = "updated_at" optional,
+    }
 }
 /// One condition that files a conversation into an inbox.
 ///
@@ -3878,10 +4169,12 @@ pub struct InboxCondition {
 }
 #[cfg(feature = "website-inbox")]
 ::crisp_runtime::model_serde! {
-    InboxCondition { 0 model : Option < crate ::InboxConditionModel > = "model" optional,
-    1 criterion : Option < String > = "criterion" optional, 2 operator : Option < crate
-    ::InboxConditionOperator > = "operator" optional, 3 query : Option < Vec < String > >
-    = "query" optional }
+    InboxCondition {
+        0 model: Option<crate::InboxConditionModel> = "model" optional,
+        1 criterion: Option<String> = "criterion" optional,
+        2 operator: Option<crate::InboxConditionOperator> = "operator" optional,
+        3 query: Option<Vec<String>> = "query" optional,
+    }
 }
 /// An inbox: a filtered queue of conversations with its own members. Also the body used to create or save an inbox.
 ///
@@ -3915,14 +4208,19 @@ pub struct Inbox {
 }
 #[cfg(feature = "website-inbox")]
 ::crisp_runtime::model_serde! {
-    Inbox { 0 inbox_id : Option < String > = "inbox_id" optional, 1 name : Option <
-    String > = "name" optional, 2 emoji : Option < String > = "emoji" optional, 3 order :
-    Option < u16 > = "order" optional, 4 operators : Option < Vec < String > > =
-    "operators" optional, 5 teams : Option < Vec < String > > = "teams" optional, 6
-    team_operators : Option < Vec < String > > = "team_operators" optional, 7 conditions
-    : Option < Vec < crate ::InboxCondition > > = "conditions" optional, 8 operator :
-    Option < String > = "operator" optional, 9 created_at : Option < u64 > = "created_at"
-    optional, 10 updated_at : Option < u64 > = "updated_at" optional }
+    Inbox {
+        0 inbox_id: Option<String> = "inbox_id" optional,
+        1 name: Option<String> = "name" optional,
+        2 emoji: Option<String> = "emoji" optional,
+        3 order: Option<u16> = "order" optional,
+        4 operators: Option<Vec<String>> = "operators" optional,
+        5 teams: Option<Vec<String>> = "teams" optional,
+        6 team_operators: Option<Vec<String>> = "team_operators" optional,
+        7 conditions: Option<Vec<crate::InboxCondition>> = "conditions" optional,
+        8 operator: Option<String> = "operator" optional,
+        9 created_at: Option<u64> = "created_at" optional,
+        10 updated_at: Option<u64> = "updated_at" optional,
+    }
 }
 /// New position of one inbox.
 ///
@@ -3945,8 +4243,10 @@ impl InboxOrder {
 }
 #[cfg(feature = "website-inbox")]
 ::crisp_runtime::model_serde! {
-    InboxOrder { 0 inbox_id : String = "inbox_id" required, 1 order : u16 = "order"
-    required }
+    InboxOrder {
+        0 inbox_id: String = "inbox_id" required,
+        1 order: u16 = "order" required,
+    }
 }
 /// Availability of one operator of the website.
 ///
@@ -3964,9 +4264,11 @@ pub struct AvailabilityOperator {
 }
 #[cfg(any(feature = "internal", feature = "website-availability"))]
 ::crisp_runtime::model_serde! {
-    AvailabilityOperator { 0 user_id : Option < String > = "user_id" optional, 1 r#type :
-    Option < String > = "type" optional, 2 time : Option < crate
-    ::AvailabilityOperatorTime > = "time" optional }
+    AvailabilityOperator {
+        0 user_id: Option<String> = "user_id" optional,
+        1 r#type: Option<String> = "type" optional,
+        2 time: Option<crate::AvailabilityOperatorTime> = "time" optional,
+    }
 }
 /// Availability of the website as a whole, as visitors see it.
 ///
@@ -3982,8 +4284,10 @@ pub struct AvailabilityStatus {
 }
 #[cfg(feature = "website-availability")]
 ::crisp_runtime::model_serde! {
-    AvailabilityStatus { 0 status : Option < String > = "status" optional, 1 since :
-    Option < u64 > = "since" optional }
+    AvailabilityStatus {
+        0 status: Option<String> = "status" optional,
+        1 since: Option<u64> = "since" optional,
+    }
 }
 /// Audit settings.
 ///
@@ -3997,7 +4301,9 @@ pub struct WebsiteSettingsAudit {
 }
 #[cfg(feature = "website-settings")]
 ::crisp_runtime::model_serde! {
-    WebsiteSettingsAudit { 0 log : Option < bool > = "log" optional }
+    WebsiteSettingsAudit {
+        0 log: Option<bool> = "log" optional,
+    }
 }
 /// Public contact channels of the website, offered to visitors.
 ///
@@ -4023,11 +4329,15 @@ pub struct WebsiteSettingsContact {
 }
 #[cfg(feature = "website-settings")]
 ::crisp_runtime::model_serde! {
-    WebsiteSettingsContact { 0 email : Option < String > = "email" optional, 1 phone :
-    Option < String > = "phone" optional, 2 messenger : Option < String > = "messenger"
-    optional, 3 telegram : Option < String > = "telegram" optional, 4 twitter : Option <
-    String > = "twitter" optional, 5 whatsapp : Option < String > = "whatsapp" optional,
-    6 instagram : Option < String > = "instagram" optional }
+    WebsiteSettingsContact {
+        0 email: Option<String> = "email" optional,
+        1 phone: Option<String> = "phone" optional,
+        2 messenger: Option<String> = "messenger" optional,
+        3 telegram: Option<String> = "telegram" optional,
+        4 twitter: Option<String> = "twitter" optional,
+        5 whatsapp: Option<String> = "whatsapp" optional,
+        6 instagram: Option<String> = "instagram" optional,
+    }
 }
 /// Settings of the operator inbox.
 ///
@@ -4045,9 +4355,11 @@ pub struct WebsiteSettingsInbox {
 }
 #[cfg(feature = "website-settings")]
 ::crisp_runtime::model_serde! {
-    WebsiteSettingsInbox { 0 lock_removal : Option < bool > = "lock_removal" optional, 1
-    force_operator_token : Option < bool > = "force_operator_token" optional, 2 locale :
-    Option < String > = "locale" optional }
+    WebsiteSettingsInbox {
+        0 lock_removal: Option<bool> = "lock_removal" optional,
+        1 force_operator_token: Option<bool> = "force_operator_token" optional,
+        2 locale: Option<String> = "locale" optional,
+    }
 }
 /// Settings of the emails sent to visitors.
 ///
@@ -4069,10 +4381,13 @@ pub struct WebsiteSettingsEmails {
 }
 #[cfg(feature = "website-settings")]
 ::crisp_runtime::model_serde! {
-    WebsiteSettingsEmails { 0 rating : Option < bool > = "rating" optional, 1 transcript
-    : Option < bool > = "transcript" optional, 2 trackers : Option < bool > = "trackers"
-    optional, 3 enrich : Option < bool > = "enrich" optional, 4 junk_filter : Option <
-    bool > = "junk_filter" optional }
+    WebsiteSettingsEmails {
+        0 rating: Option<bool> = "rating" optional,
+        1 transcript: Option<bool> = "transcript" optional,
+        2 trackers: Option<bool> = "trackers" optional,
+        3 enrich: Option<bool> = "enrich" optional,
+        4 junk_filter: Option<bool> = "junk_filter" optional,
+    }
 }
 /// Look and behaviour of the chatbox shown to visitors.
 ///
@@ -4168,41 +4483,50 @@ pub struct WebsiteSettingsChatbox {
 }
 #[cfg(feature = "website-settings")]
 ::crisp_runtime::model_serde! {
-    WebsiteSettingsChatbox { 0 tile : Option < String > = "tile" optional, 1
-    conversations : Option < bool > = "conversations" optional, 2 wait_game : Option <
-    bool > = "wait_game" optional, 3 website_logo : Option < bool > = "website_logo"
-    optional, 4 last_operator_face : Option < bool > = "last_operator_face" optional, 5
-    ongoing_operator_face : Option < bool > = "ongoing_operator_face" optional, 6
-    activity_metrics : Option < bool > = "activity_metrics" optional, 7 operator_privacy
-    : Option < bool > = "operator_privacy" optional, 8 visitor_privacy : Option < bool >
-    = "visitor_privacy" optional, 9 availability_tooltip : Option < bool > =
-    "availability_tooltip" optional, 10 hide_vacation : Option < bool > = "hide_vacation"
-    optional, 11 hide_on_away : Option < bool > = "hide_on_away" optional, 12
-    hide_on_mobile : Option < bool > = "hide_on_mobile" optional, 13 position_reverse :
-    Option < bool > = "position_reverse" optional, 14 email_visitors : Option < bool > =
-    "email_visitors" optional, 15 phone_visitors : Option < bool > = "phone_visitors"
-    optional, 16 force_identify : Option < bool > = "force_identify" optional, 17
-    ignore_privacy : Option < bool > = "ignore_privacy" optional, 18 visitor_compose :
-    Option < bool > = "visitor_compose" optional, 19 file_transfer : Option < bool > =
-    "file_transfer" optional, 20 audio_record : Option < bool > = "audio_record"
-    optional, 21 guard_level : Option < String > = "guard_level" optional, 22
-    mode_initial : Option < String > = "mode_initial" optional, 23 home : Option < bool >
-    = "home" optional, 24 overlay_search : Option < bool > = "overlay_search" optional,
-    25 overlay_mode : Option < bool > = "overlay_mode" optional, 26 helpdesk_link :
-    Option < bool > = "helpdesk_link" optional, 27 helpdesk_only : Option < bool > =
-    "helpdesk_only" optional, 28 helpdesk_navigate : Option < String > =
-    "helpdesk_navigate" optional, 29 status_health_dead : Option < bool > =
-    "status_health_dead" optional, 30 check_domain : Option < bool > = "check_domain"
-    optional, 31 color_theme : Option < String > = "color_theme" optional, 32 color_mode
-    : Option < String > = "color_mode" optional, 33 layout_theme : Option < String > =
-    "layout_theme" optional, 34 text_theme : Option < String > = "text_theme" optional,
-    35 welcome_message : Option < String > = "welcome_message" optional, 36 locale :
-    Option < String > = "locale" optional, 37 allowed_pages : Option < Vec < String > > =
-    "allowed_pages" optional, 38 blocked_pages : Option < Vec < String > > =
-    "blocked_pages" optional, 39 blocked_countries : Option < Vec < String > > =
-    "blocked_countries" optional, 40 blocked_locales : Option < Vec < String > > =
-    "blocked_locales" optional, 41 blocked_ips : Option < Vec < String > > =
-    "blocked_ips" optional }
+    WebsiteSettingsChatbox {
+        0 tile: Option<String> = "tile" optional,
+        1 conversations: Option<bool> = "conversations" optional,
+        2 wait_game: Option<bool> = "wait_game" optional,
+        3 website_logo: Option<bool> = "website_logo" optional,
+        4 last_operator_face: Option<bool> = "last_operator_face" optional,
+        5 ongoing_operator_face: Option<bool> = "ongoing_operator_face" optional,
+        6 activity_metrics: Option<bool> = "activity_metrics" optional,
+        7 operator_privacy: Option<bool> = "operator_privacy" optional,
+        8 visitor_privacy: Option<bool> = "visitor_privacy" optional,
+        9 availability_tooltip: Option<bool> = "availability_tooltip" optional,
+        10 hide_vacation: Option<bool> = "hide_vacation" optional,
+        11 hide_on_away: Option<bool> = "hide_on_away" optional,
+        12 hide_on_mobile: Option<bool> = "hide_on_mobile" optional,
+        13 position_reverse: Option<bool> = "position_reverse" optional,
+        14 email_visitors: Option<bool> = "email_visitors" optional,
+        15 phone_visitors: Option<bool> = "phone_visitors" optional,
+        16 force_identify: Option<bool> = "force_identify" optional,
+        17 ignore_privacy: Option<bool> = "ignore_privacy" optional,
+        18 visitor_compose: Option<bool> = "visitor_compose" optional,
+        19 file_transfer: Option<bool> = "file_transfer" optional,
+        20 audio_record: Option<bool> = "audio_record" optional,
+        21 guard_level: Option<String> = "guard_level" optional,
+        22 mode_initial: Option<String> = "mode_initial" optional,
+        23 home: Option<bool> = "home" optional,
+        24 overlay_search: Option<bool> = "overlay_search" optional,
+        25 overlay_mode: Option<bool> = "overlay_mode" optional,
+        26 helpdesk_link: Option<bool> = "helpdesk_link" optional,
+        27 helpdesk_only: Option<bool> = "helpdesk_only" optional,
+        28 helpdesk_navigate: Option<String> = "helpdesk_navigate" optional,
+        29 status_health_dead: Option<bool> = "status_health_dead" optional,
+        30 check_domain: Option<bool> = "check_domain" optional,
+        31 color_theme: Option<String> = "color_theme" optional,
+        32 color_mode: Option<String> = "color_mode" optional,
+        33 layout_theme: Option<String> = "layout_theme" optional,
+        34 text_theme: Option<String> = "text_theme" optional,
+        35 welcome_message: Option<String> = "welcome_message" optional,
+        36 locale: Option<String> = "locale" optional,
+        37 allowed_pages: Option<Vec<String>> = "allowed_pages" optional,
+        38 blocked_pages: Option<Vec<String>> = "blocked_pages" optional,
+        39 blocked_countries: Option<Vec<String>> = "blocked_countries" optional,
+        40 blocked_locales: Option<Vec<String>> = "blocked_locales" optional,
+        41 blocked_ips: Option<Vec<String>> = "blocked_ips" optional,
+    }
 }
 /// Settings of a website. Every part is optional, so the same shape serves as the body of a partial update.
 ///
@@ -4234,15 +4558,18 @@ pub struct WebsiteSettings {
 }
 #[cfg(feature = "website-settings")]
 ::crisp_runtime::model_serde! {
-    WebsiteSettings { 0 website_id : Option < String > = "website_id" optional, 1 name :
-    Option < String > = "name" optional, 2 domain : Option < String > = "domain"
-    optional, 3 domain_alternates : Option < Vec < String > > = "domain_alternates"
-    optional, 4 logo : Option < String > = "logo" optional, 5 audit : Option < crate
-    ::WebsiteSettingsAudit > = "audit" optional, 6 contact : Option < crate
-    ::WebsiteSettingsContact > = "contact" optional, 7 inbox : Option < crate
-    ::WebsiteSettingsInbox > = "inbox" optional, 8 emails : Option < crate
-    ::WebsiteSettingsEmails > = "emails" optional, 9 chatbox : Option < crate
-    ::WebsiteSettingsChatbox > = "chatbox" optional }
+    WebsiteSettings {
+        0 website_id: Option<String> = "website_id" optional,
+        1 name: Option<String> = "name" optional,
+        2 domain: Option<String> = "domain" optional,
+        3 domain_alternates: Option<Vec<String>> = "domain_alternates" optional,
+        4 logo: Option<String> = "logo" optional,
+        5 audit: Option<crate::WebsiteSettingsAudit> = "audit" optional,
+        6 contact: Option<crate::WebsiteSettingsContact> = "contact" optional,
+        7 inbox: Option<crate::WebsiteSettingsInbox> = "inbox" optional,
+        8 emails: Option<crate::WebsiteSettingsEmails> = "emails" optional,
+        9 chatbox: Option<crate::WebsiteSettingsChatbox> = "chatbox" optional,
+    }
 }
 /// Help center (knowledge base) of a website.
 ///
@@ -4258,8 +4585,10 @@ pub struct Helpdesk {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    Helpdesk { 0 name : Option < String > = "name" optional, 1 url : Option < String > =
-    "url" optional }
+    Helpdesk {
+        0 name: Option<String> = "name" optional,
+        1 url: Option<String> = "url" optional,
+    }
 }
 /// Domains the help center is served on.
 ///
@@ -4279,9 +4608,12 @@ pub struct HelpdeskDomain {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    HelpdeskDomain { 0 root : Option < String > = "root" optional, 1 basic : Option <
-    String > = "basic" optional, 2 custom : Option < String > = "custom" optional, 3
-    verified : Option < bool > = "verified" optional }
+    HelpdeskDomain {
+        0 root: Option<String> = "root" optional,
+        1 basic: Option<String> = "basic" optional,
+        2 custom: Option<String> = "custom" optional,
+        3 verified: Option<bool> = "verified" optional,
+    }
 }
 /// DNS record to create for a custom help center domain.
 ///
@@ -4301,9 +4633,12 @@ pub struct HelpdeskDomainSetupRecord {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    HelpdeskDomainSetupRecord { 0 r#type : Option < String > = "type" optional, 1 query :
-    Option < String > = "query" optional, 2 name : Option < String > = "name" optional, 3
-    value : Option < String > = "value" optional }
+    HelpdeskDomainSetupRecord {
+        0 r#type: Option<String> = "type" optional,
+        1 query: Option<String> = "query" optional,
+        2 name: Option<String> = "name" optional,
+        3 value: Option<String> = "value" optional,
+    }
 }
 /// Steps to point a custom domain at the help center.
 ///
@@ -4319,8 +4654,10 @@ pub struct HelpdeskDomainSetupFlow {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    HelpdeskDomainSetupFlow { 0 custom : Option < String > = "custom" optional, 1 setup :
-    Option < crate ::HelpdeskDomainSetupFlowSetup > = "setup" optional }
+    HelpdeskDomainSetupFlow {
+        0 custom: Option<String> = "custom" optional,
+        1 setup: Option<crate::HelpdeskDomainSetupFlowSetup> = "setup" optional,
+    }
 }
 /// Kind of help center content a route works on.
 ///
@@ -4420,8 +4757,10 @@ pub struct HelpdeskLocaleStatisticsCount {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    HelpdeskLocaleStatisticsCount { 0 entries : Option < u32 > = "entries" optional, 1
-    groups : Option < u32 > = "groups" optional }
+    HelpdeskLocaleStatisticsCount {
+        0 entries: Option<u32> = "entries" optional,
+        1 groups: Option<u32> = "groups" optional,
+    }
 }
 /// Content counters of a locale, per content kind.
 ///
@@ -4441,11 +4780,12 @@ pub struct HelpdeskLocaleStatistics {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    HelpdeskLocaleStatistics { 0 articles : Option < crate
-    ::HelpdeskLocaleStatisticsCount > = "articles" optional, 1 guides : Option < crate
-    ::HelpdeskLocaleStatisticsCount > = "guides" optional, 2 references : Option < crate
-    ::HelpdeskLocaleStatisticsCount > = "references" optional, 3 news : Option < crate
-    ::HelpdeskLocaleStatisticsCount > = "news" optional }
+    HelpdeskLocaleStatistics {
+        0 articles: Option<crate::HelpdeskLocaleStatisticsCount> = "articles" optional,
+        1 guides: Option<crate::HelpdeskLocaleStatisticsCount> = "guides" optional,
+        2 references: Option<crate::HelpdeskLocaleStatisticsCount> = "references" optional,
+        3 news: Option<crate::HelpdeskLocaleStatisticsCount> = "news" optional,
+    }
 }
 /// One language of the help center.
 ///
@@ -4469,11 +4809,14 @@ pub struct HelpdeskLocale {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    HelpdeskLocale { 0 locale_id : Option < String > = "locale_id" optional, 1 locale :
-    Option < String > = "locale" optional, 2 url : Option < String > = "url" optional, 3
-    statistics : Option < crate ::HelpdeskLocaleStatistics > = "statistics" optional, 4
-    articles : Option < u16 > = "articles" optional, 5 categories : Option < u16 > =
-    "categories" optional }
+    HelpdeskLocale {
+        0 locale_id: Option<String> = "locale_id" optional,
+        1 locale: Option<String> = "locale" optional,
+        2 url: Option<String> = "url" optional,
+        3 statistics: Option<crate::HelpdeskLocaleStatistics> = "statistics" optional,
+        4 articles: Option<u16> = "articles" optional,
+        5 categories: Option<u16> = "categories" optional,
+    }
 }
 /// Page a feedback was left on.
 ///
@@ -4491,9 +4834,11 @@ pub struct HelpdeskFeedbackArticle {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    HelpdeskFeedbackArticle { 0 article_id : Option < String > = "article_id" optional, 1
-    title : Option < String > = "title" optional, 2 url : Option < String > = "url"
-    optional }
+    HelpdeskFeedbackArticle {
+        0 article_id: Option<String> = "article_id" optional,
+        1 title: Option<String> = "title" optional,
+        2 url: Option<String> = "url" optional,
+    }
 }
 /// Geographic coordinates.
 ///
@@ -4509,8 +4854,10 @@ pub struct HelpdeskFeedbackCoordinates {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    HelpdeskFeedbackCoordinates { 0 latitude : Option < f32 > = "latitude" optional, 1
-    longitude : Option < f32 > = "longitude" optional }
+    HelpdeskFeedbackCoordinates {
+        0 latitude: Option<f32> = "latitude" optional,
+        1 longitude: Option<f32> = "longitude" optional,
+    }
 }
 /// Where the reader was located.
 ///
@@ -4530,10 +4877,12 @@ pub struct HelpdeskFeedbackGeolocation {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    HelpdeskFeedbackGeolocation { 0 country : Option < String > = "country" optional, 1
-    region : Option < String > = "region" optional, 2 city : Option < String > = "city"
-    optional, 3 coordinates : Option < crate ::HelpdeskFeedbackCoordinates > =
-    "coordinates" optional }
+    HelpdeskFeedbackGeolocation {
+        0 country: Option<String> = "country" optional,
+        1 region: Option<String> = "region" optional,
+        2 city: Option<String> = "city" optional,
+        3 coordinates: Option<crate::HelpdeskFeedbackCoordinates> = "coordinates" optional,
+    }
 }
 /// Conversation of the reader who left the feedback, when known.
 ///
@@ -4557,11 +4906,14 @@ pub struct HelpdeskFeedbackSession {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    HelpdeskFeedbackSession { 0 session_id : Option < String > = "session_id" optional, 1
-    nickname : Option < String > = "nickname" optional, 2 email : Option < String > =
-    "email" optional, 3 avatar : Option < String > = "avatar" optional, 4 geolocation :
-    Option < crate ::HelpdeskFeedbackGeolocation > = "geolocation" optional, 5 assigned :
-    Option < crate ::HelpdeskFeedbackSessionAssigned > = "assigned" optional }
+    HelpdeskFeedbackSession {
+        0 session_id: Option<String> = "session_id" optional,
+        1 nickname: Option<String> = "nickname" optional,
+        2 email: Option<String> = "email" optional,
+        3 avatar: Option<String> = "avatar" optional,
+        4 geolocation: Option<crate::HelpdeskFeedbackGeolocation> = "geolocation" optional,
+        5 assigned: Option<crate::HelpdeskFeedbackSessionAssigned> = "assigned" optional,
+    }
 }
 /// Feedback left by a reader on a help center page.
 ///
@@ -4583,11 +4935,13 @@ pub struct HelpdeskFeedback {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    HelpdeskFeedback { 0 rating : Option < String > = "rating" optional, 1 comment :
-    Option < String > = "comment" optional, 2 article : Option < crate
-    ::HelpdeskFeedbackArticle > = "article" optional, 3 session : Option < crate
-    ::HelpdeskFeedbackSession > = "session" optional, 4 created_at : Option < u64 > =
-    "created_at" optional }
+    HelpdeskFeedback {
+        0 rating: Option<String> = "rating" optional,
+        1 comment: Option<String> = "comment" optional,
+        2 article: Option<crate::HelpdeskFeedbackArticle> = "article" optional,
+        3 session: Option<crate::HelpdeskFeedbackSession> = "session" optional,
+        4 created_at: Option<u64> = "created_at" optional,
+    }
 }
 /// Totals of the ratings left by readers.
 ///
@@ -4601,8 +4955,9 @@ pub struct HelpdeskFeedbackRatings {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    HelpdeskFeedbackRatings { 0 ratings : Option < crate ::HelpdeskFeedbackRatingsRatings
-    > = "ratings" optional }
+    HelpdeskFeedbackRatings {
+        0 ratings: Option<crate::HelpdeskFeedbackRatingsRatings> = "ratings" optional,
+    }
 }
 /// Publication flags of a help center tree entry.
 ///
@@ -4620,9 +4975,11 @@ pub struct HelpdeskTreeState {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    HelpdeskTreeState { 0 published : Option < bool > = "published" optional, 1 hidden :
-    Option < bool > = "hidden" optional, 2 featured : Option < bool > = "featured"
-    optional }
+    HelpdeskTreeState {
+        0 published: Option<bool> = "published" optional,
+        1 hidden: Option<bool> = "hidden" optional,
+        2 featured: Option<bool> = "featured" optional,
+    }
 }
 /// Descriptive data of a help center tree entry (page or folder).
 ///
@@ -4648,12 +5005,15 @@ pub struct HelpdeskTreeMetadata {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    HelpdeskTreeMetadata { 0 format : Option < String > = "format" optional, 1 title :
-    Option < String > = "title" optional, 2 description : Option < String > =
-    "description" optional, 3 state : Option < crate ::HelpdeskTreeState > = "state"
-    optional, 4 author : Option < crate ::HelpdeskTreeMetadataAuthor > = "author"
-    optional, 5 color : Option < String > = "color" optional, 6 image : Option < String >
-    = "image" optional }
+    HelpdeskTreeMetadata {
+        0 format: Option<String> = "format" optional,
+        1 title: Option<String> = "title" optional,
+        2 description: Option<String> = "description" optional,
+        3 state: Option<crate::HelpdeskTreeState> = "state" optional,
+        4 author: Option<crate::HelpdeskTreeMetadataAuthor> = "author" optional,
+        5 color: Option<String> = "color" optional,
+        6 image: Option<String> = "image" optional,
+    }
 }
 /// Body of a help center page.
 ///
@@ -4667,7 +5027,9 @@ pub struct HelpdeskTreeContent {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    HelpdeskTreeContent { 0 content : Option < String > = "content" optional }
+    HelpdeskTreeContent {
+        0 content: Option<String> = "content" optional,
+    }
 }
 /// Entry of the help center tree: a page, or a folder with children.
 ///
@@ -4689,10 +5051,13 @@ pub struct HelpdeskTreeNode {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    HelpdeskTreeNode { 0 r#type : Option < String > = "type" optional, 1 slug : Option <
-    String > = "slug" optional, 2 title : Option < String > = "title" optional, 3 state :
-    Option < crate ::HelpdeskTreeState > = "state" optional, 4 children : Option < Vec <
-    crate ::HelpdeskTreeNode > > = "children" optional }
+    HelpdeskTreeNode {
+        0 r#type: Option<String> = "type" optional,
+        1 slug: Option<String> = "slug" optional,
+        2 title: Option<String> = "title" optional,
+        3 state: Option<crate::HelpdeskTreeState> = "state" optional,
+        4 children: Option<Vec<crate::HelpdeskTreeNode>> = "children" optional,
+    }
 }
 /// Public page of a help center entry.
 ///
@@ -4708,8 +5073,10 @@ pub struct HelpdeskTreePage {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    HelpdeskTreePage { 0 title : Option < String > = "title" optional, 1 url : Option <
-    String > = "url" optional }
+    HelpdeskTreePage {
+        0 title: Option<String> = "title" optional,
+        1 url: Option<String> = "url" optional,
+    }
 }
 /// Change to apply to a tree path.
 ///
@@ -4738,9 +5105,11 @@ impl HelpdeskTreePathUpdate {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    HelpdeskTreePathUpdate { 0 action : String = "action" required, 1 path : Option <
-    crate ::HelpdeskTreePathUpdatePath > = "path" optional, 2 position : Option < u32 > =
-    "position" optional }
+    HelpdeskTreePathUpdate {
+        0 action: String = "action" required,
+        1 path: Option<crate::HelpdeskTreePathUpdatePath> = "path" optional,
+        2 position: Option<u32> = "position" optional,
+    }
 }
 /// Published page of the help center, seen as an entity.
 ///
@@ -4760,9 +5129,12 @@ pub struct HelpdeskPage {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    HelpdeskPage { 0 entity_id : Option < String > = "entity_id" optional, 1 title :
-    Option < String > = "title" optional, 2 tree_path : Option < String > = "tree_path"
-    optional, 3 url : Option < String > = "url" optional }
+    HelpdeskPage {
+        0 entity_id: Option<String> = "entity_id" optional,
+        1 title: Option<String> = "title" optional,
+        2 tree_path: Option<String> = "tree_path" optional,
+        3 url: Option<String> = "url" optional,
+    }
 }
 /// File touched by a change of the help center history.
 ///
@@ -4782,10 +5154,12 @@ pub struct HelpdeskHistoryChangeFile {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    HelpdeskHistoryChangeFile { 0 change : Option < String > = "change" optional, 1 path
-    : Option < String > = "path" optional, 2 metadata : Option < crate
-    ::HelpdeskTreeMetadata > = "metadata" optional, 3 content : Option < String > =
-    "content" optional }
+    HelpdeskHistoryChangeFile {
+        0 change: Option<String> = "change" optional,
+        1 path: Option<String> = "path" optional,
+        2 metadata: Option<crate::HelpdeskTreeMetadata> = "metadata" optional,
+        3 content: Option<String> = "content" optional,
+    }
 }
 /// One recorded change of the help center content.
 ///
@@ -4809,12 +5183,14 @@ pub struct HelpdeskHistoryChange {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    HelpdeskHistoryChange { 0 change_id : Option < String > = "change_id" optional, 1
-    message : Option < String > = "message" optional, 2 author : Option < crate
-    ::HelpdeskHistoryChangeAuthor > = "author" optional, 3 edits : Option < crate
-    ::HelpdeskHistoryChangeEdits > = "edits" optional, 4 created_at : Option < u64 > =
-    "created_at" optional, 5 files : Option < Vec < crate ::HelpdeskHistoryChangeFile > >
-    = "files" optional }
+    HelpdeskHistoryChange {
+        0 change_id: Option<String> = "change_id" optional,
+        1 message: Option<String> = "message" optional,
+        2 author: Option<crate::HelpdeskHistoryChangeAuthor> = "author" optional,
+        3 edits: Option<crate::HelpdeskHistoryChangeEdits> = "edits" optional,
+        4 created_at: Option<u64> = "created_at" optional,
+        5 files: Option<Vec<crate::HelpdeskHistoryChangeFile>> = "files" optional,
+    }
 }
 /// Help center to import content from.
 ///
@@ -4843,9 +5219,11 @@ impl HelpdeskExternalImport {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    HelpdeskExternalImport { 0 helpdesk_url : String = "helpdesk_url" required, 1
-    detect_locales : Option < bool > = "detect_locales" optional, 2 other_locales :
-    Option < Vec < String > > = "other_locales" optional }
+    HelpdeskExternalImport {
+        0 helpdesk_url: String = "helpdesk_url" required,
+        1 detect_locales: Option<bool> = "detect_locales" optional,
+        2 other_locales: Option<Vec<String>> = "other_locales" optional,
+    }
 }
 /// Redirection from an old help center path to a new target.
 ///
@@ -4867,10 +5245,13 @@ pub struct HelpdeskRedirection {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    HelpdeskRedirection { 0 redirection_id : Option < String > = "redirection_id"
-    optional, 1 path : Option < String > = "path" optional, 2 target : Option < String >
-    = "target" optional, 3 created_at : Option < u64 > = "created_at" optional, 4
-    updated_at : Option < u64 > = "updated_at" optional }
+    HelpdeskRedirection {
+        0 redirection_id: Option<String> = "redirection_id" optional,
+        1 path: Option<String> = "path" optional,
+        2 target: Option<String> = "target" optional,
+        3 created_at: Option<u64> = "created_at" optional,
+        4 updated_at: Option<u64> = "updated_at" optional,
+    }
 }
 /// Identifier of a new redirection.
 ///
@@ -4884,8 +5265,9 @@ pub struct HelpdeskRedirectionNew {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    HelpdeskRedirectionNew { 0 redirection_id : Option < String > = "redirection_id"
-    optional }
+    HelpdeskRedirectionNew {
+        0 redirection_id: Option<String> = "redirection_id" optional,
+    }
 }
 /// Settings of the help center; on update, only the fields sent are changed.
 ///
@@ -4913,14 +5295,16 @@ pub struct HelpdeskSettings {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    HelpdeskSettings { 0 name : Option < String > = "name" optional, 1 appearance :
-    Option < crate ::HelpdeskSettingsAppearance > = "appearance" optional, 2 localization
-    : Option < crate ::HelpdeskSettingsLocalization > = "localization" optional, 3
-    section : Option < crate ::HelpdeskSettingsSection > = "section" optional, 4 behavior
-    : Option < crate ::HelpdeskSettingsBehavior > = "behavior" optional, 5 service :
-    Option < crate ::HelpdeskSettingsService > = "service" optional, 6 include : Option <
-    crate ::HelpdeskSettingsInclude > = "include" optional, 7 access : Option < crate
-    ::HelpdeskSettingsAccess > = "access" optional }
+    HelpdeskSettings {
+        0 name: Option<String> = "name" optional,
+        1 appearance: Option<crate::HelpdeskSettingsAppearance> = "appearance" optional,
+        2 localization: Option<crate::HelpdeskSettingsLocalization> = "localization" optional,
+        3 section: Option<crate::HelpdeskSettingsSection> = "section" optional,
+        4 behavior: Option<crate::HelpdeskSettingsBehavior> = "behavior" optional,
+        5 service: Option<crate::HelpdeskSettingsService> = "service" optional,
+        6 include: Option<crate::HelpdeskSettingsInclude> = "include" optional,
+        7 access: Option<crate::HelpdeskSettingsAccess> = "access" optional,
+    }
 }
 /// Publication status of a legacy help center article.
 ///
@@ -5108,15 +5492,21 @@ pub struct HelpdeskArticle {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    HelpdeskArticle { 0 article_id : Option < String > = "article_id" optional, 1 title :
-    Option < String > = "title" optional, 2 description : ::crisp_runtime::Patch < String
-    > = "description" patch, 3 content : Option < String > = "content" optional, 4 status
-    : Option < crate ::HelpdeskArticleStatus > = "status" optional, 5 visibility : Option
-    < crate ::HelpdeskArticleVisibility > = "visibility" optional, 6 featured : Option <
-    bool > = "featured" optional, 7 visits : Option < u32 > = "visits" optional, 8 order
-    : Option < u16 > = "order" optional, 9 url : Option < String > = "url" optional, 10
-    created_at : Option < u64 > = "created_at" optional, 11 updated_at : Option < u64 > =
-    "updated_at" optional, 12 published_at : Option < u64 > = "published_at" optional }
+    HelpdeskArticle {
+        0 article_id: Option<String> = "article_id" optional,
+        1 title: Option<String> = "title" optional,
+        2 description: ::crisp_runtime::Patch<String> = "description" patch,
+        3 content: Option<String> = "content" optional,
+        4 status: Option<crate::HelpdeskArticleStatus> = "status" optional,
+        5 visibility: Option<crate::HelpdeskArticleVisibility> = "visibility" optional,
+        6 featured: Option<bool> = "featured" optional,
+        7 visits: Option<u32> = "visits" optional,
+        8 order: Option<u16> = "order" optional,
+        9 url: Option<String> = "url" optional,
+        10 created_at: Option<u64> = "created_at" optional,
+        11 updated_at: Option<u64> = "updated_at" optional,
+        12 published_at: Option<u64> = "published_at" optional,
+    }
 }
 /// Identifier of a new legacy article.
 ///
@@ -5130,7 +5520,9 @@ pub struct HelpdeskArticleNew {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    HelpdeskArticleNew { 0 article_id : Option < String > = "article_id" optional }
+    HelpdeskArticleNew {
+        0 article_id: Option<String> = "article_id" optional,
+    }
 }
 /// Translation of a legacy article in another locale.
 ///
@@ -5146,8 +5538,10 @@ pub struct HelpdeskArticleAlternate {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    HelpdeskArticleAlternate { 0 locale : Option < String > = "locale" optional, 1
-    article_id : Option < String > = "article_id" optional }
+    HelpdeskArticleAlternate {
+        0 locale: Option<String> = "locale" optional,
+        1 article_id: Option<String> = "article_id" optional,
+    }
 }
 /// Outcome of publishing a legacy article.
 ///
@@ -5161,7 +5555,9 @@ pub struct HelpdeskArticlePublish {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    HelpdeskArticlePublish { 0 url : Option < String > = "url" optional }
+    HelpdeskArticlePublish {
+        0 url: Option<String> = "url" optional,
+    }
 }
 /// Category reference of the legacy model: a category and optionally one of its sections.
 ///
@@ -5177,8 +5573,10 @@ pub struct HelpdeskCategory {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    HelpdeskCategory { 0 category_id : Option < String > = "category_id" optional, 1
-    section_id : Option < String > = "section_id" optional }
+    HelpdeskCategory {
+        0 category_id: Option<String> = "category_id" optional,
+        1 section_id: Option<String> = "section_id" optional,
+    }
 }
 /// Identifier of a new legacy category.
 ///
@@ -5192,7 +5590,9 @@ pub struct HelpdeskCategoryNew {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    HelpdeskCategoryNew { 0 category_id : Option < String > = "category_id" optional }
+    HelpdeskCategoryNew {
+        0 category_id: Option<String> = "category_id" optional,
+    }
 }
 /// Section of a legacy category.
 ///
@@ -5214,10 +5614,13 @@ pub struct HelpdeskSection {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    HelpdeskSection { 0 section_id : Option < String > = "section_id" optional, 1 name :
-    Option < String > = "name" optional, 2 order : Option < u16 > = "order" optional, 3
-    created_at : Option < u64 > = "created_at" optional, 4 updated_at : Option < u64 > =
-    "updated_at" optional }
+    HelpdeskSection {
+        0 section_id: Option<String> = "section_id" optional,
+        1 name: Option<String> = "name" optional,
+        2 order: Option<u16> = "order" optional,
+        3 created_at: Option<u64> = "created_at" optional,
+        4 updated_at: Option<u64> = "updated_at" optional,
+    }
 }
 /// Identifier of a new legacy section.
 ///
@@ -5231,7 +5634,9 @@ pub struct HelpdeskSectionNew {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    HelpdeskSectionNew { 0 section_id : Option < String > = "section_id" optional }
+    HelpdeskSectionNew {
+        0 section_id: Option<String> = "section_id" optional,
+    }
 }
 /// Segments (tags) attached to a contact profile.
 ///
@@ -5256,10 +5661,12 @@ pub struct PeopleGeolocation {
 }
 #[cfg(any(feature = "events", feature = "website-people"))]
 ::crisp_runtime::model_serde! {
-    PeopleGeolocation { 0 country : Option < String > = "country" optional, 1 region :
-    Option < String > = "region" optional, 2 city : Option < String > = "city" optional,
-    3 coordinates : Option < crate ::PeopleGeolocationCoordinates > = "coordinates"
-    optional }
+    PeopleGeolocation {
+        0 country: Option<String> = "country" optional,
+        1 region: Option<String> = "region" optional,
+        2 city: Option<String> = "city" optional,
+        3 coordinates: Option<crate::PeopleGeolocationCoordinates> = "coordinates" optional,
+    }
 }
 /// Account of the person on another service.
 ///
@@ -5277,8 +5684,11 @@ pub struct PeopleSocialProfile {
 }
 #[cfg(any(feature = "events", feature = "website-people"))]
 ::crisp_runtime::model_serde! {
-    PeopleSocialProfile { 0 r#type : Option < String > = "type" optional, 1 handle :
-    Option < String > = "handle" optional, 2 url : Option < String > = "url" optional }
+    PeopleSocialProfile {
+        0 r#type: Option<String> = "type" optional,
+        1 handle: Option<String> = "handle" optional,
+        2 url: Option<String> = "url" optional,
+    }
 }
 /// Job the person holds.
 ///
@@ -5300,10 +5710,13 @@ pub struct PeopleEmployment {
 }
 #[cfg(any(feature = "events", feature = "website-people"))]
 ::crisp_runtime::model_serde! {
-    PeopleEmployment { 0 name : Option < String > = "name" optional, 1 domain : Option <
-    String > = "domain" optional, 2 title : Option < String > = "title" optional, 3 role
-    : Option < String > = "role" optional, 4 seniority : Option < String > = "seniority"
-    optional }
+    PeopleEmployment {
+        0 name: Option<String> = "name" optional,
+        1 domain: Option<String> = "domain" optional,
+        2 title: Option<String> = "title" optional,
+        3 role: Option<String> = "role" optional,
+        4 seniority: Option<String> = "seniority" optional,
+    }
 }
 /// Personal details of a contact.
 ///
@@ -5339,15 +5752,20 @@ pub struct PeopleProfilePerson {
 }
 #[cfg(any(feature = "events", feature = "website-people"))]
 ::crisp_runtime::model_serde! {
-    PeopleProfilePerson { 0 nickname : Option < String > = "nickname" optional, 1 avatar
-    : Option < String > = "avatar" optional, 2 gender : Option < String > = "gender"
-    optional, 3 phone : Option < String > = "phone" optional, 4 address : Option < String
-    > = "address" optional, 5 description : Option < String > = "description" optional, 6
-    website : Option < String > = "website" optional, 7 timezone : Option < i16 > =
-    "timezone" optional, 8 profiles : Option < Vec < crate ::PeopleSocialProfile > > =
-    "profiles" optional, 9 employment : Option < crate ::PeopleEmployment > =
-    "employment" optional, 10 geolocation : Option < crate ::PeopleGeolocation > =
-    "geolocation" optional, 11 locales : Option < Vec < String > > = "locales" optional }
+    PeopleProfilePerson {
+        0 nickname: Option<String> = "nickname" optional,
+        1 avatar: Option<String> = "avatar" optional,
+        2 gender: Option<String> = "gender" optional,
+        3 phone: Option<String> = "phone" optional,
+        4 address: Option<String> = "address" optional,
+        5 description: Option<String> = "description" optional,
+        6 website: Option<String> = "website" optional,
+        7 timezone: Option<i16> = "timezone" optional,
+        8 profiles: Option<Vec<crate::PeopleSocialProfile>> = "profiles" optional,
+        9 employment: Option<crate::PeopleEmployment> = "employment" optional,
+        10 geolocation: Option<crate::PeopleGeolocation> = "geolocation" optional,
+        11 locales: Option<Vec<String>> = "locales" optional,
+    }
 }
 /// Size and financial figures of a company.
 ///
@@ -5367,9 +5785,12 @@ pub struct PeopleCompanyMetrics {
 }
 #[cfg(any(feature = "events", feature = "website-people"))]
 ::crisp_runtime::model_serde! {
-    PeopleCompanyMetrics { 0 employees : Option < u32 > = "employees" optional, 1
-    market_cap : Option < u32 > = "market_cap" optional, 2 raised : Option < u32 > =
-    "raised" optional, 3 arr : Option < u32 > = "arr" optional }
+    PeopleCompanyMetrics {
+        0 employees: Option<u32> = "employees" optional,
+        1 market_cap: Option<u32> = "market_cap" optional,
+        2 raised: Option<u32> = "raised" optional,
+        3 arr: Option<u32> = "arr" optional,
+    }
 }
 /// Company a contact works for.
 ///
@@ -5403,14 +5824,19 @@ pub struct PeopleProfileCompany {
 }
 #[cfg(any(feature = "events", feature = "website-people"))]
 ::crisp_runtime::model_serde! {
-    PeopleProfileCompany { 0 name : Option < String > = "name" optional, 1 legal_name :
-    Option < String > = "legal_name" optional, 2 domain : Option < String > = "domain"
-    optional, 3 url : Option < String > = "url" optional, 4 description : Option < String
-    > = "description" optional, 5 timezone : Option < i16 > = "timezone" optional, 6
-    phones : Option < Vec < String > > = "phones" optional, 7 emails : Option < Vec <
-    String > > = "emails" optional, 8 geolocation : Option < crate ::PeopleGeolocation >
-    = "geolocation" optional, 9 metrics : Option < crate ::PeopleCompanyMetrics > =
-    "metrics" optional, 10 tags : Option < Vec < String > > = "tags" optional }
+    PeopleProfileCompany {
+        0 name: Option<String> = "name" optional,
+        1 legal_name: Option<String> = "legal_name" optional,
+        2 domain: Option<String> = "domain" optional,
+        3 url: Option<String> = "url" optional,
+        4 description: Option<String> = "description" optional,
+        5 timezone: Option<i16> = "timezone" optional,
+        6 phones: Option<Vec<String>> = "phones" optional,
+        7 emails: Option<Vec<String>> = "emails" optional,
+        8 geolocation: Option<crate::PeopleGeolocation> = "geolocation" optional,
+        9 metrics: Option<crate::PeopleCompanyMetrics> = "metrics" optional,
+        10 tags: Option<Vec<String>> = "tags" optional,
+    }
 }
 /// Activity of a contact.
 ///
@@ -5426,8 +5852,10 @@ pub struct PeopleProfileActive {
 }
 #[cfg(any(feature = "events", feature = "website-people"))]
 ::crisp_runtime::model_serde! {
-    PeopleProfileActive { 0 now : Option < bool > = "now" optional, 1 last : Option < u64
-    > = "last" optional }
+    PeopleProfileActive {
+        0 now: Option<bool> = "now" optional,
+        1 last: Option<u64> = "last" optional,
+    }
 }
 /// A contact (people) profile stored in the website CRM.
 ///
@@ -5459,14 +5887,18 @@ pub struct PeopleProfile {
 }
 #[cfg(any(feature = "events", feature = "website-people"))]
 ::crisp_runtime::model_serde! {
-    PeopleProfile { 0 people_id : Option < String > = "people_id" optional, 1 email :
-    Option < String > = "email" optional, 2 person : Option < crate ::PeopleProfilePerson
-    > = "person" optional, 3 company : Option < crate ::PeopleProfileCompany > =
-    "company" optional, 4 segments : Option < crate ::PeopleSegments > = "segments"
-    optional, 5 notepad : Option < String > = "notepad" optional, 6 active : Option <
-    crate ::PeopleProfileActive > = "active" optional, 7 score : Option < u8 > = "score"
-    optional, 8 created_at : Option < u64 > = "created_at" optional, 9 updated_at :
-    Option < u64 > = "updated_at" optional }
+    PeopleProfile {
+        0 people_id: Option<String> = "people_id" optional,
+        1 email: Option<String> = "email" optional,
+        2 person: Option<crate::PeopleProfilePerson> = "person" optional,
+        3 company: Option<crate::PeopleProfileCompany> = "company" optional,
+        4 segments: Option<crate::PeopleSegments> = "segments" optional,
+        5 notepad: Option<String> = "notepad" optional,
+        6 active: Option<crate::PeopleProfileActive> = "active" optional,
+        7 score: Option<u8> = "score" optional,
+        8 created_at: Option<u64> = "created_at" optional,
+        9 updated_at: Option<u64> = "updated_at" optional,
+    }
 }
 /// Contact card sent to create, replace or update a profile. Every field is optional; which ones are kept or cleared depends on the route.
 ///
@@ -5490,11 +5922,14 @@ pub struct PeopleProfileUpdate {
 }
 #[cfg(feature = "website-people")]
 ::crisp_runtime::model_serde! {
-    PeopleProfileUpdate { 0 email : Option < String > = "email" optional, 1 person :
-    Option < crate ::PeopleProfilePerson > = "person" optional, 2 company : Option <
-    crate ::PeopleProfileCompany > = "company" optional, 3 segments : Option < crate
-    ::PeopleSegments > = "segments" optional, 4 notepad : Option < String > = "notepad"
-    optional, 5 active : Option < u64 > = "active" optional }
+    PeopleProfileUpdate {
+        0 email: Option<String> = "email" optional,
+        1 person: Option<crate::PeopleProfilePerson> = "person" optional,
+        2 company: Option<crate::PeopleProfileCompany> = "company" optional,
+        3 segments: Option<crate::PeopleSegments> = "segments" optional,
+        4 notepad: Option<String> = "notepad" optional,
+        5 active: Option<u64> = "active" optional,
+    }
 }
 /// Profile created by the request.
 ///
@@ -5508,7 +5943,9 @@ pub struct PeopleProfileNew {
 }
 #[cfg(feature = "website-people")]
 ::crisp_runtime::model_serde! {
-    PeopleProfileNew { 0 people_id : Option < String > = "people_id" optional }
+    PeopleProfileNew {
+        0 people_id: Option<String> = "people_id" optional,
+    }
 }
 /// Where to read a CSV file of contacts and how to map its columns.
 ///
@@ -5526,9 +5963,11 @@ pub struct PeopleProfileImportSetup {
 }
 #[cfg(feature = "website-people")]
 ::crisp_runtime::model_serde! {
-    PeopleProfileImportSetup { 0 url : Option < String > = "url" optional, 1 mapping :
-    Option < Vec < crate ::PeopleProfileImportSetupMappingItem > > = "mapping" optional,
-    2 options : Option < crate ::PeopleProfileImportSetupOptions > = "options" optional }
+    PeopleProfileImportSetup {
+        0 url: Option<String> = "url" optional,
+        1 mapping: Option<Vec<crate::PeopleProfileImportSetupMappingItem>> = "mapping" optional,
+        2 options: Option<crate::PeopleProfileImportSetupOptions> = "options" optional,
+    }
 }
 /// Import job that was started.
 ///
@@ -5542,7 +5981,9 @@ pub struct PeopleProfileImport {
 }
 #[cfg(feature = "website-people")]
 ::crisp_runtime::model_serde! {
-    PeopleProfileImport { 0 import_id : Option < String > = "import_id" optional }
+    PeopleProfileImport {
+        0 import_id: Option<String> = "import_id" optional,
+    }
 }
 /// Custom event on the timeline of a contact.
 ///
@@ -5562,10 +6003,12 @@ pub struct PeopleEvent {
 }
 #[cfg(feature = "website-people")]
 ::crisp_runtime::model_serde! {
-    PeopleEvent { 0 text : Option < String > = "text" optional, 1 data : Option <
-    ::serde_json::Map < String, ::serde_json::Value > > = "data" optional, 2 color :
-    Option < String > = "color" optional, 3 timestamp : Option < u64 > = "timestamp"
-    optional }
+    PeopleEvent {
+        0 text: Option<String> = "text" optional,
+        1 data: Option<::serde_json::Map<String, ::serde_json::Value>> = "data" optional,
+        2 color: Option<String> = "color" optional,
+        3 timestamp: Option<u64> = "timestamp" optional,
+    }
 }
 /// Custom data of a contact profile, held under the `data` key.
 ///
@@ -5579,7 +6022,9 @@ pub struct PeopleData {
 }
 #[cfg(feature = "website-people")]
 ::crisp_runtime::model_serde! {
-    PeopleData { 0 data : Option < crate ::CustomData > = "data" optional }
+    PeopleData {
+        0 data: Option<crate::CustomData> = "data" optional,
+    }
 }
 /// E-mail subscription status of a contact.
 ///
@@ -5593,7 +6038,9 @@ pub struct PeopleSubscription {
 }
 #[cfg(feature = "website-people")]
 ::crisp_runtime::model_serde! {
-    PeopleSubscription { 0 email : Option < bool > = "email" optional }
+    PeopleSubscription {
+        0 email: Option<bool> = "email" optional,
+    }
 }
 /// Campaign a contact took part in.
 ///
@@ -5621,12 +6068,16 @@ pub struct PeopleCampaign {
 }
 #[cfg(feature = "website-people")]
 ::crisp_runtime::model_serde! {
-    PeopleCampaign { 0 campaign_id : Option < String > = "campaign_id" optional, 1 r#type
-    : Option < String > = "type" optional, 2 name : Option < String > = "name" optional,
-    3 created_at : Option < u64 > = "created_at" optional, 4 updated_at : Option < u64 >
-    = "updated_at" optional, 5 dispatched_at : Option < u64 > = "dispatched_at" optional,
-    6 occurred_at : Option < u64 > = "occurred_at" optional, 7 statistics : Option < Vec
-    < String > > = "statistics" optional }
+    PeopleCampaign {
+        0 campaign_id: Option<String> = "campaign_id" optional,
+        1 r#type: Option<String> = "type" optional,
+        2 name: Option<String> = "name" optional,
+        3 created_at: Option<u64> = "created_at" optional,
+        4 updated_at: Option<u64> = "updated_at" optional,
+        5 dispatched_at: Option<u64> = "dispatched_at" optional,
+        6 occurred_at: Option<u64> = "occurred_at" optional,
+        7 statistics: Option<Vec<String>> = "statistics" optional,
+    }
 }
 /// Figures about the contact profiles of a website.
 ///
@@ -5640,7 +6091,9 @@ pub struct PeopleStatistics {
 }
 #[cfg(feature = "website-people")]
 ::crisp_runtime::model_serde! {
-    PeopleStatistics { 0 total : Option < u64 > = "total" optional }
+    PeopleStatistics {
+        0 total: Option<u64> = "total" optional,
+    }
 }
 /// Segment in use on contact profiles.
 ///
@@ -5656,8 +6109,10 @@ pub struct PeopleSuggestedSegment {
 }
 #[cfg(feature = "website-people")]
 ::crisp_runtime::model_serde! {
-    PeopleSuggestedSegment { 0 segment : Option < String > = "segment" optional, 1 count
-    : Option < i32 > = "count" optional }
+    PeopleSuggestedSegment {
+        0 segment: Option<String> = "segment" optional,
+        1 count: Option<i32> = "count" optional,
+    }
 }
 /// Custom data key in use on contact profiles.
 ///
@@ -5673,8 +6128,10 @@ pub struct PeopleSuggestedDataKey {
 }
 #[cfg(feature = "website-people")]
 ::crisp_runtime::model_serde! {
-    PeopleSuggestedDataKey { 0 key : Option < String > = "key" optional, 1 count : Option
-    < i32 > = "count" optional }
+    PeopleSuggestedDataKey {
+        0 key: Option<String> = "key" optional,
+        1 count: Option<i32> = "count" optional,
+    }
 }
 /// Event label in use on contact timelines.
 ///
@@ -5690,8 +6147,10 @@ pub struct PeopleSuggestedEvent {
 }
 #[cfg(feature = "website-people")]
 ::crisp_runtime::model_serde! {
-    PeopleSuggestedEvent { 0 text : Option < String > = "text" optional, 1 count : Option
-    < i32 > = "count" optional }
+    PeopleSuggestedEvent {
+        0 text: Option<String> = "text" optional,
+        1 count: Option<i32> = "count" optional,
+    }
 }
 /// One condition of a contact profile search.
 ///
@@ -5711,9 +6170,12 @@ pub struct PeopleSearchFilter {
 }
 #[cfg(any(feature = "website-batch", feature = "website-people"))]
 ::crisp_runtime::model_serde! {
-    PeopleSearchFilter { 0 model : Option < String > = "model" optional, 1 criterion :
-    Option < String > = "criterion" optional, 2 operator : Option < String > = "operator"
-    optional, 3 query : Option < Vec < String > > = "query" optional }
+    PeopleSearchFilter {
+        0 model: Option<String> = "model" optional,
+        1 criterion: Option<String> = "criterion" optional,
+        2 operator: Option<String> = "operator" optional,
+        3 query: Option<Vec<String>> = "query" optional,
+    }
 }
 /// Structured search selecting contact profiles.
 ///
@@ -5729,8 +6191,9 @@ pub struct PeopleSearch {
 }
 #[cfg(feature = "website-batch")]
 ::crisp_runtime::model_serde! {
-    PeopleSearch { 0 filter : Option < Vec < crate ::PeopleSearchFilter > > = "filter"
-    optional, 1 operator : Option < crate ::PeopleSearchOperator > = "operator" optional
+    PeopleSearch {
+        0 filter: Option<Vec<crate::PeopleSearchFilter>> = "filter" optional,
+        1 operator: Option<crate::PeopleSearchOperator> = "operator" optional,
     }
 }
 /// Contact profiles a batch operation applies to: listed by identifier, or matched by a search.
@@ -5747,8 +6210,10 @@ pub struct BatchPeopleSelection {
 }
 #[cfg(feature = "website-batch")]
 ::crisp_runtime::model_serde! {
-    BatchPeopleSelection { 0 profiles : Option < Vec < String > > = "profiles" optional,
-    1 search : Option < crate ::BatchPeopleSelectionSearch > = "search" optional }
+    BatchPeopleSelection {
+        0 profiles: Option<Vec<String>> = "profiles" optional,
+        1 search: Option<crate::BatchPeopleSelectionSearch> = "search" optional,
+    }
 }
 /// Conversations a batch operation applies to: the listed sessions, or the conversations of an inbox.
 ///
@@ -5764,8 +6229,10 @@ pub struct BatchConversationsSelection {
 }
 #[cfg(feature = "website-batch")]
 ::crisp_runtime::model_serde! {
-    BatchConversationsSelection { 0 inbox_id : Option < String > = "inbox_id" optional, 1
-    sessions : Option < Vec < String > > = "sessions" optional }
+    BatchConversationsSelection {
+        0 inbox_id: Option<String> = "inbox_id" optional,
+        1 sessions: Option<Vec<String>> = "sessions" optional,
+    }
 }
 /// Custom data to write on several conversations.
 ///
@@ -5788,8 +6255,10 @@ impl BatchConversationsData {
 }
 #[cfg(feature = "website-batch")]
 ::crisp_runtime::model_serde! {
-    BatchConversationsData { 0 sessions : Vec < String > = "sessions" required, 1 data :
-    crate ::CustomData = "data" required }
+    BatchConversationsData {
+        0 sessions: Vec<String> = "sessions" required,
+        1 data: crate::CustomData = "data" required,
+    }
 }
 /// Custom data to write on several contact profiles.
 ///
@@ -5812,8 +6281,10 @@ impl BatchPeopleData {
 }
 #[cfg(feature = "website-batch")]
 ::crisp_runtime::model_serde! {
-    BatchPeopleData { 0 people : crate ::BatchPeopleSelection = "people" required, 1 data
-    : crate ::CustomData = "data" required }
+    BatchPeopleData {
+        0 people: crate::BatchPeopleSelection = "people" required,
+        1 data: crate::CustomData = "data" required,
+    }
 }
 /// Segments to set on several conversations.
 ///
@@ -5836,8 +6307,10 @@ impl BatchConversationsSegments {
 }
 #[cfg(feature = "website-batch")]
 ::crisp_runtime::model_serde! {
-    BatchConversationsSegments { 0 sessions : Vec < String > = "sessions" required, 1
-    segments : Vec < String > = "segments" required }
+    BatchConversationsSegments {
+        0 sessions: Vec<String> = "sessions" required,
+        1 segments: Vec<String> = "segments" required,
+    }
 }
 /// Segments to set on several contact profiles.
 ///
@@ -5863,8 +6336,10 @@ impl BatchPeopleSegments {
 }
 #[cfg(feature = "website-batch")]
 ::crisp_runtime::model_serde! {
-    BatchPeopleSegments { 0 people : crate ::BatchPeopleSelection = "people" required, 1
-    segments : crate ::PeopleSegments = "segments" required }
+    BatchPeopleSegments {
+        0 people: crate::BatchPeopleSelection = "people" required,
+        1 segments: crate::PeopleSegments = "segments" required,
+    }
 }
 /// Contact profiles to remove.
 ///
@@ -5885,7 +6360,9 @@ impl BatchPeopleRemove {
 }
 #[cfg(feature = "website-batch")]
 ::crisp_runtime::model_serde! {
-    BatchPeopleRemove { 0 people : crate ::BatchPeopleSelection = "people" required }
+    BatchPeopleRemove {
+        0 people: crate::BatchPeopleSelection = "people" required,
+    }
 }
 /// Page the visitor is looking at.
 ///
@@ -5901,8 +6378,10 @@ pub struct VisitorLastPage {
 }
 #[cfg(feature = "website-visitors")]
 ::crisp_runtime::model_serde! {
-    VisitorLastPage { 0 page_title : Option < String > = "page_title" optional, 1
-    page_url : Option < String > = "page_url" optional }
+    VisitorLastPage {
+        0 page_title: Option<String> = "page_title" optional,
+        1 page_url: Option<String> = "page_url" optional,
+    }
 }
 /// Location guessed from the visitor IP address.
 ///
@@ -5922,10 +6401,12 @@ pub struct VisitorGeolocation {
 }
 #[cfg(feature = "website-visitors")]
 ::crisp_runtime::model_serde! {
-    VisitorGeolocation { 0 coordinates : Option < crate ::VisitorGeolocationCoordinates >
-    = "coordinates" optional, 1 city : Option < String > = "city" optional, 2 region :
-    Option < String > = "region" optional, 3 country : Option < String > = "country"
-    optional }
+    VisitorGeolocation {
+        0 coordinates: Option<crate::VisitorGeolocationCoordinates> = "coordinates" optional,
+        1 city: Option<String> = "city" optional,
+        2 region: Option<String> = "region" optional,
+        3 country: Option<String> = "country" optional,
+    }
 }
 /// How many visitors are on the website.
 ///
@@ -5943,8 +6424,11 @@ pub struct VisitorCount {
 }
 #[cfg(feature = "website-visitors")]
 ::crisp_runtime::model_serde! {
-    VisitorCount { 0 count : Option < u32 > = "count" optional, 1 active : Option < u32 >
-    = "active" optional, 2 limited : Option < bool > = "limited" optional }
+    VisitorCount {
+        0 count: Option<u32> = "count" optional,
+        1 active: Option<u32> = "active" optional,
+        2 limited: Option<bool> = "limited" optional,
+    }
 }
 /// A visitor currently browsing the website.
 ///
@@ -5982,16 +6466,21 @@ pub struct Visitor {
 }
 #[cfg(feature = "website-visitors")]
 ::crisp_runtime::model_serde! {
-    Visitor { 0 session_id : Option < String > = "session_id" optional, 1 inbox_id :
-    Option < String > = "inbox_id" optional, 2 nickname : Option < String > = "nickname"
-    optional, 3 email : Option < String > = "email" optional, 4 avatar : Option < String
-    > = "avatar" optional, 5 useragent : Option < String > = "useragent" optional, 6
-    initiated : Option < bool > = "initiated" optional, 7 active : Option < bool > =
-    "active" optional, 8 last_page : Option < crate ::VisitorLastPage > = "last_page"
-    optional, 9 geolocation : Option < crate ::VisitorGeolocation > = "geolocation"
-    optional, 10 timezone : Option < i16 > = "timezone" optional, 11 capabilities :
-    Option < Vec < String > > = "capabilities" optional, 12 locales : Option < Vec <
-    String > > = "locales" optional }
+    Visitor {
+        0 session_id: Option<String> = "session_id" optional,
+        1 inbox_id: Option<String> = "inbox_id" optional,
+        2 nickname: Option<String> = "nickname" optional,
+        3 email: Option<String> = "email" optional,
+        4 avatar: Option<String> = "avatar" optional,
+        5 useragent: Option<String> = "useragent" optional,
+        6 initiated: Option<bool> = "initiated" optional,
+        7 active: Option<bool> = "active" optional,
+        8 last_page: Option<crate::VisitorLastPage> = "last_page" optional,
+        9 geolocation: Option<crate::VisitorGeolocation> = "geolocation" optional,
+        10 timezone: Option<i16> = "timezone" optional,
+        11 capabilities: Option<Vec<String>> = "capabilities" optional,
+        12 locales: Option<Vec<String>> = "locales" optional,
+    }
 }
 /// Visitor shown at a map point.
 ///
@@ -6023,14 +6512,18 @@ pub struct VisitorMapSession {
 }
 #[cfg(feature = "website-visitors")]
 ::crisp_runtime::model_serde! {
-    VisitorMapSession { 0 session_id : Option < String > = "session_id" optional, 1
-    nickname : Option < String > = "nickname" optional, 2 email : Option < String > =
-    "email" optional, 3 avatar : Option < String > = "avatar" optional, 4 initiated :
-    Option < bool > = "initiated" optional, 5 active : Option < bool > = "active"
-    optional, 6 last_page : Option < crate ::VisitorLastPage > = "last_page" optional, 7
-    timezone : Option < i16 > = "timezone" optional, 8 capabilities : Option < Vec <
-    String > > = "capabilities" optional, 9 locales : Option < Vec < String > > =
-    "locales" optional }
+    VisitorMapSession {
+        0 session_id: Option<String> = "session_id" optional,
+        1 nickname: Option<String> = "nickname" optional,
+        2 email: Option<String> = "email" optional,
+        3 avatar: Option<String> = "avatar" optional,
+        4 initiated: Option<bool> = "initiated" optional,
+        5 active: Option<bool> = "active" optional,
+        6 last_page: Option<crate::VisitorLastPage> = "last_page" optional,
+        7 timezone: Option<i16> = "timezone" optional,
+        8 capabilities: Option<Vec<String>> = "capabilities" optional,
+        9 locales: Option<Vec<String>> = "locales" optional,
+    }
 }
 /// Group of visitors at one place on the map.
 ///
@@ -6046,9 +6539,10 @@ pub struct VisitorMapPoint {
 }
 #[cfg(feature = "website-visitors")]
 ::crisp_runtime::model_serde! {
-    VisitorMapPoint { 0 visitors : Option < crate ::VisitorMapPointVisitors > =
-    "visitors" optional, 1 geolocation : Option < crate ::VisitorGeolocation > =
-    "geolocation" optional }
+    VisitorMapPoint {
+        0 visitors: Option<crate::VisitorMapPointVisitors> = "visitors" optional,
+        1 geolocation: Option<crate::VisitorGeolocation> = "geolocation" optional,
+    }
 }
 /// Number of visitors blocked by a rule.
 ///
@@ -6064,8 +6558,10 @@ pub struct VisitorBlockedCount {
 }
 #[cfg(feature = "website-visitors")]
 ::crisp_runtime::model_serde! {
-    VisitorBlockedCount { 0 rule : Option < Vec < String > > = "rule" optional, 1 blocked
-    : Option < u32 > = "blocked" optional }
+    VisitorBlockedCount {
+        0 rule: Option<Vec<String>> = "rule" optional,
+        1 blocked: Option<u32> = "blocked" optional,
+    }
 }
 /// Session bound to a visitor token.
 ///
@@ -6079,7 +6575,9 @@ pub struct VisitorToken {
 }
 #[cfg(feature = "website-visitors")]
 ::crisp_runtime::model_serde! {
-    VisitorToken { 0 session_id : Option < String > = "session_id" optional }
+    VisitorToken {
+        0 session_id: Option<String> = "session_id" optional,
+    }
 }
 /// Answer snippet: a ready-made answer that the AI assistant can draw on.
 ///
@@ -6103,10 +6601,14 @@ pub struct SnippetAnswer {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    SnippetAnswer { 0 snippet_id : Option < String > = "snippet_id" optional, 1 title :
-    Option < String > = "title" optional, 2 content : Option < String > = "content"
-    optional, 3 locale : Option < String > = "locale" optional, 4 group : Option < String
-    > = "group" optional, 5 disabled : Option < bool > = "disabled" optional }
+    SnippetAnswer {
+        0 snippet_id: Option<String> = "snippet_id" optional,
+        1 title: Option<String> = "title" optional,
+        2 content: Option<String> = "content" optional,
+        3 locale: Option<String> = "locale" optional,
+        4 group: Option<String> = "group" optional,
+        5 disabled: Option<bool> = "disabled" optional,
+    }
 }
 /// Crawl state of a webpage domain or page: never crawled, crawl under way, last crawl succeeded, or last crawl failed.
 ///
@@ -6206,8 +6708,10 @@ pub struct SnippetCrawlStatus {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    SnippetCrawlStatus { 0 state : Option < crate ::SnippetCrawlState > = "state"
-    optional, 1 timestamp : Option < u64 > = "timestamp" optional }
+    SnippetCrawlStatus {
+        0 state: Option<crate::SnippetCrawlState> = "state" optional,
+        1 timestamp: Option<u64> = "timestamp" optional,
+    }
 }
 /// Webpage domain snippet: a website whose pages Crisp crawls and indexes as knowledge.
 ///
@@ -6227,10 +6731,12 @@ pub struct SnippetWebpageDomain {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    SnippetWebpageDomain { 0 snippet_id : Option < String > = "snippet_id" optional, 1
-    domain : Option < String > = "domain" optional, 2 pages : Option < crate
-    ::SnippetWebpageDomainPages > = "pages" optional, 3 disabled : Option < bool > =
-    "disabled" optional }
+    SnippetWebpageDomain {
+        0 snippet_id: Option<String> = "snippet_id" optional,
+        1 domain: Option<String> = "domain" optional,
+        2 pages: Option<crate::SnippetWebpageDomainPages> = "pages" optional,
+        3 disabled: Option<bool> = "disabled" optional,
+    }
 }
 /// Page snippet: one crawled page of a webpage domain.
 ///
@@ -6256,11 +6762,15 @@ pub struct SnippetWebpagePage {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    SnippetWebpagePage { 0 snippet_id : Option < String > = "snippet_id" optional, 1
-    domain : Option < String > = "domain" optional, 2 url : Option < String > = "url"
-    optional, 3 title : Option < String > = "title" optional, 4 locale : Option < String
-    > = "locale" optional, 5 status : Option < crate ::SnippetCrawlStatus > = "status"
-    optional, 6 disabled : Option < bool > = "disabled" optional }
+    SnippetWebpagePage {
+        0 snippet_id: Option<String> = "snippet_id" optional,
+        1 domain: Option<String> = "domain" optional,
+        2 url: Option<String> = "url" optional,
+        3 title: Option<String> = "title" optional,
+        4 locale: Option<String> = "locale" optional,
+        5 status: Option<crate::SnippetCrawlStatus> = "status" optional,
+        6 disabled: Option<bool> = "disabled" optional,
+    }
 }
 /// Text extracted from a crawled page.
 ///
@@ -6276,8 +6786,10 @@ pub struct SnippetWebpagePageContent {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    SnippetWebpagePageContent { 0 title : Option < String > = "title" optional, 1 content
-    : Option < String > = "content" optional }
+    SnippetWebpagePageContent {
+        0 title: Option<String> = "title" optional,
+        1 content: Option<String> = "content" optional,
+    }
 }
 /// Overlay search snippet: a saved search query offered in the overlay.
 ///
@@ -6295,9 +6807,11 @@ pub struct SnippetOverlaySearch {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    SnippetOverlaySearch { 0 snippet_id : Option < String > = "snippet_id" optional, 1
-    query : Option < String > = "query" optional, 2 locale : Option < String > = "locale"
-    optional }
+    SnippetOverlaySearch {
+        0 snippet_id: Option<String> = "snippet_id" optional,
+        1 query: Option<String> = "query" optional,
+        2 locale: Option<String> = "locale" optional,
+    }
 }
 /// Color label of an overlay category.
 ///
@@ -6426,10 +6940,12 @@ pub struct SnippetOverlayCategory {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    SnippetOverlayCategory { 0 snippet_id : Option < String > = "snippet_id" optional, 1
-    name : Option < String > = "name" optional, 2 color : Option < crate
-    ::SnippetOverlayCategoryColor > = "color" optional, 3 locale : Option < String > =
-    "locale" optional }
+    SnippetOverlayCategory {
+        0 snippet_id: Option<String> = "snippet_id" optional,
+        1 name: Option<String> = "name" optional,
+        2 color: Option<crate::SnippetOverlayCategoryColor> = "color" optional,
+        3 locale: Option<String> = "locale" optional,
+    }
 }
 /// Status page of a website.
 ///
@@ -6445,8 +6961,10 @@ pub struct StatusPage {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    StatusPage { 0 name : Option < String > = "name" optional, 1 url : Option < String >
-    = "url" optional }
+    StatusPage {
+        0 name: Option<String> = "name" optional,
+        1 url: Option<String> = "url" optional,
+    }
 }
 /// Service shown on the status page; it groups the nodes whose health is monitored.
 ///
@@ -6468,10 +6986,13 @@ pub struct StatusPageService {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    StatusPageService { 0 service_id : Option < String > = "service_id" optional, 1 name
-    : Option < String > = "name" optional, 2 order : Option < u32 > = "order" optional, 3
-    created_at : Option < u64 > = "created_at" optional, 4 updated_at : Option < u64 > =
-    "updated_at" optional }
+    StatusPageService {
+        0 service_id: Option<String> = "service_id" optional,
+        1 name: Option<String> = "name" optional,
+        2 order: Option<u32> = "order" optional,
+        3 created_at: Option<u64> = "created_at" optional,
+        4 updated_at: Option<u64> = "updated_at" optional,
+    }
 }
 /// How a node is monitored: `poll` (Crisp probes the replicas), `push` (the replicas report through a reporter library) or `local` (probed by a self-hosted local agent).
 ///
@@ -6566,9 +7087,10 @@ pub struct StatusPageServiceNodeHttp {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    StatusPageServiceNodeHttp { 0 status : Option < crate
-    ::StatusPageServiceNodeHttpStatus > = "status" optional, 1 body : Option < crate
-    ::StatusPageServiceNodeHttpBody > = "body" optional }
+    StatusPageServiceNodeHttp {
+        0 status: Option<crate::StatusPageServiceNodeHttpStatus> = "status" optional,
+        1 body: Option<crate::StatusPageServiceNodeHttpBody> = "body" optional,
+    }
 }
 /// HTTP probe settings to store on a node; each check object sent must be complete.
 ///
@@ -6584,9 +7106,10 @@ pub struct StatusPageServiceNodeHttpUpdate {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    StatusPageServiceNodeHttpUpdate { 0 status : Option < crate
-    ::StatusPageServiceNodeHttpUpdateStatus > = "status" optional, 1 body : Option <
-    crate ::StatusPageServiceNodeHttpUpdateBody > = "body" optional }
+    StatusPageServiceNodeHttpUpdate {
+        0 status: Option<crate::StatusPageServiceNodeHttpUpdateStatus> = "status" optional,
+        1 body: Option<crate::StatusPageServiceNodeHttpUpdateBody> = "body" optional,
+    }
 }
 /// Node of a status page service: one monitored component, made of one or more replicas.
 ///
@@ -6614,12 +7137,16 @@ pub struct StatusPageServiceNode {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    StatusPageServiceNode { 0 node_id : Option < String > = "node_id" optional, 1 label :
-    Option < String > = "label" optional, 2 mode : Option < crate ::StatusPageNodeMode >
-    = "mode" optional, 3 order : Option < u32 > = "order" optional, 4 replicas : Option <
-    Vec < String > > = "replicas" optional, 5 http : Option < crate
-    ::StatusPageServiceNodeHttp > = "http" optional, 6 created_at : Option < u64 > =
-    "created_at" optional, 7 updated_at : Option < u64 > = "updated_at" optional }
+    StatusPageServiceNode {
+        0 node_id: Option<String> = "node_id" optional,
+        1 label: Option<String> = "label" optional,
+        2 mode: Option<crate::StatusPageNodeMode> = "mode" optional,
+        3 order: Option<u32> = "order" optional,
+        4 replicas: Option<Vec<String>> = "replicas" optional,
+        5 http: Option<crate::StatusPageServiceNodeHttp> = "http" optional,
+        6 created_at: Option<u64> = "created_at" optional,
+        7 updated_at: Option<u64> = "updated_at" optional,
+    }
 }
 /// Health of one replica of a node.
 ///
@@ -6722,10 +7249,13 @@ pub struct StatusPageAnnouncement {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    StatusPageAnnouncement { 0 title : Option < String > = "title" optional, 1 message :
-    Option < String > = "message" optional, 2 created_at : Option < u64 > = "created_at"
-    optional, 3 updated_at : Option < u64 > = "updated_at" optional, 4 expire_at :
-    ::crisp_runtime::Patch < u64 > = "expire_at" patch }
+    StatusPageAnnouncement {
+        0 title: Option<String> = "title" optional,
+        1 message: Option<String> = "message" optional,
+        2 created_at: Option<u64> = "created_at" optional,
+        3 updated_at: Option<u64> = "updated_at" optional,
+        4 expire_at: ::crisp_runtime::Patch<u64> = "expire_at" patch,
+    }
 }
 /// Settings of the status page; on update, only the fields sent are changed.
 ///
@@ -6749,12 +7279,14 @@ pub struct StatusPageSettings {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    StatusPageSettings { 0 name : Option < String > = "name" optional, 1 appearance :
-    Option < crate ::StatusPageSettingsAppearance > = "appearance" optional, 2 behavior :
-    Option < crate ::StatusPageSettingsBehavior > = "behavior" optional, 3 include :
-    Option < crate ::StatusPageSettingsInclude > = "include" optional, 4 metrics : Option
-    < crate ::StatusPageSettingsMetrics > = "metrics" optional, 5 notify : Option < crate
-    ::StatusPageSettingsNotify > = "notify" optional }
+    StatusPageSettings {
+        0 name: Option<String> = "name" optional,
+        1 appearance: Option<crate::StatusPageSettingsAppearance> = "appearance" optional,
+        2 behavior: Option<crate::StatusPageSettingsBehavior> = "behavior" optional,
+        3 include: Option<crate::StatusPageSettingsInclude> = "include" optional,
+        4 metrics: Option<crate::StatusPageSettingsMetrics> = "metrics" optional,
+        5 notify: Option<crate::StatusPageSettingsNotify> = "notify" optional,
+    }
 }
 /// Domains the status page is served on.
 ///
@@ -6774,9 +7306,12 @@ pub struct StatusPageDomain {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    StatusPageDomain { 0 root : Option < String > = "root" optional, 1 basic : Option <
-    String > = "basic" optional, 2 custom : Option < String > = "custom" optional, 3
-    verified : Option < bool > = "verified" optional }
+    StatusPageDomain {
+        0 root: Option<String> = "root" optional,
+        1 basic: Option<String> = "basic" optional,
+        2 custom: Option<String> = "custom" optional,
+        3 verified: Option<bool> = "verified" optional,
+    }
 }
 /// DNS record type.
 ///
@@ -6890,10 +7425,12 @@ pub struct StatusPageDomainSetupRecord {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    StatusPageDomainSetupRecord { 0 r#type : Option < crate ::StatusPageDnsRecordType > =
-    "type" optional, 1 query : Option < crate ::StatusPageDnsRecordType > = "query"
-    optional, 2 name : Option < String > = "name" optional, 3 value : Option < String > =
-    "value" optional }
+    StatusPageDomainSetupRecord {
+        0 r#type: Option<crate::StatusPageDnsRecordType> = "type" optional,
+        1 query: Option<crate::StatusPageDnsRecordType> = "query" optional,
+        2 name: Option<String> = "name" optional,
+        3 value: Option<String> = "value" optional,
+    }
 }
 /// Steps to point a custom domain at the status page.
 ///
@@ -6909,8 +7446,10 @@ pub struct StatusPageDomainSetupFlow {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    StatusPageDomainSetupFlow { 0 custom : Option < String > = "custom" optional, 1 setup
-    : Option < crate ::StatusPageDomainSetupFlowSetup > = "setup" optional }
+    StatusPageDomainSetupFlow {
+        0 custom: Option<String> = "custom" optional,
+        1 setup: Option<crate::StatusPageDomainSetupFlowSetup> = "setup" optional,
+    }
 }
 /// Secret token used by the Crisp Status reporter libraries to push node health.
 ///
@@ -6924,7 +7463,9 @@ pub struct StatusPageReporterToken {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    StatusPageReporterToken { 0 token : Option < String > = "token" optional }
+    StatusPageReporterToken {
+        0 token: Option<String> = "token" optional,
+    }
 }
 /// Whether an email address receives campaign emails.
 ///
@@ -6938,7 +7479,9 @@ pub struct EmailSubscriptionStatus {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    EmailSubscriptionStatus { 0 subscribed : Option < bool > = "subscribed" optional }
+    EmailSubscriptionStatus {
+        0 subscribed: Option<bool> = "subscribed" optional,
+    }
 }
 /// New subscription status of an email address.
 ///
@@ -6959,7 +7502,9 @@ impl EmailSubscriptionUpdate {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    EmailSubscriptionUpdate { 0 subscribed : bool = "subscribed" required }
+    EmailSubscriptionUpdate {
+        0 subscribed: bool = "subscribed" required,
+    }
 }
 /// Availability of an operator.
 ///
@@ -7064,8 +7609,10 @@ impl UserAvailabilityUpdate {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UserAvailabilityUpdate { 0 r#type : crate ::UserAvailabilityType = "type" required, 1
-    time : crate ::UserAvailabilityUpdateTime = "time" required }
+    UserAvailabilityUpdate {
+        0 r#type: crate::UserAvailabilityType = "type" required,
+        1 time: crate::UserAvailabilityUpdateTime = "time" required,
+    }
 }
 /// Availability of the operator as visitors see it, after schedule and presence options apply.
 ///
@@ -7081,8 +7628,10 @@ pub struct UserAvailabilityStatus {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UserAvailabilityStatus { 0 user_id : Option < String > = "user_id" optional, 1 status
-    : Option < crate ::UserAvailabilityType > = "status" optional }
+    UserAvailabilityStatus {
+        0 user_id: Option<String> = "user_id" optional,
+        1 status: Option<crate::UserAvailabilityType> = "status" optional,
+    }
 }
 /// The operator account of the current session.
 ///
@@ -7096,7 +7645,9 @@ pub struct UserAccount {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UserAccount { 0 user_id : Option < String > = "user_id" optional }
+    UserAccount {
+        0 user_id: Option<String> = "user_id" optional,
+    }
 }
 /// Signup details of a new operator account.
 ///
@@ -7143,11 +7694,15 @@ impl UserAccountNew {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UserAccountNew { 0 email : String = "email" required, 1 password : String =
-    "password" required, 2 first_name : String = "first_name" required, 3 last_name :
-    String = "last_name" required, 4 signature : String = "signature" required, 5
-    affiliates_id : Option < String > = "affiliates_id" optional, 6 locale : Option <
-    String > = "locale" optional }
+    UserAccountNew {
+        0 email: String = "email" required,
+        1 password: String = "password" required,
+        2 first_name: String = "first_name" required,
+        3 last_name: String = "last_name" required,
+        4 signature: String = "signature" required,
+        5 affiliates_id: Option<String> = "affiliates_id" optional,
+        6 locale: Option<String> = "locale" optional,
+    }
 }
 /// The current account password, sent again to confirm a sensitive change.
 ///
@@ -7168,7 +7723,9 @@ impl UserAccountVerify {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UserAccountVerify { 0 verify : String = "verify" required }
+    UserAccountVerify {
+        0 verify: String = "verify" required,
+    }
 }
 /// Network or service behind a payment method.
 ///
@@ -7320,9 +7877,11 @@ pub struct UserBillingLinkedWebsite {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UserBillingLinkedWebsite { 0 website_id : Option < String > = "website_id" optional,
-    1 name : Option < String > = "name" optional, 2 domain : Option < String > = "domain"
-    optional }
+    UserBillingLinkedWebsite {
+        0 website_id: Option<String> = "website_id" optional,
+        1 name: Option<String> = "name" optional,
+        2 domain: Option<String> = "domain" optional,
+    }
 }
 /// A payment method saved on the operator account. Only a masked preview of the card number is kept.
 ///
@@ -7368,20 +7927,25 @@ pub struct UserBillingCard {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UserBillingCard { 0 user_id : Option < String > = "user_id" optional, 1 card_id :
-    Option < String > = "card_id" optional, 2 name_on_card : Option < String > =
-    "name_on_card" optional, 3 address : Option < String > = "address" optional, 4
-    country : Option < String > = "country" optional, 5 information : Option < String > =
-    "information" optional, 6 tax_identifier : Option < String > = "tax_identifier"
-    optional, 7 invoice_email : Option < String > = "invoice_email" optional, 8 currency
-    : Option < String > = "currency" optional, 9 card_number_preview : Option < String >
-    = "card_number_preview" optional, 10 card_country : Option < String > =
-    "card_country" optional, 11 card_provider : Option < crate ::UserBillingCardProvider
-    > = "card_provider" optional, 12 expiration_date : Option < String > =
-    "expiration_date" optional, 13 added_date : Option < String > = "added_date"
-    optional, 14 is_valid : Option < bool > = "is_valid" optional, 15 is_expired : Option
-    < bool > = "is_expired" optional, 16 linked_websites : Option < Vec < crate
-    ::UserBillingLinkedWebsite > > = "linked_websites" optional }
+    UserBillingCard {
+        0 user_id: Option<String> = "user_id" optional,
+        1 card_id: Option<String> = "card_id" optional,
+        2 name_on_card: Option<String> = "name_on_card" optional,
+        3 address: Option<String> = "address" optional,
+        4 country: Option<String> = "country" optional,
+        5 information: Option<String> = "information" optional,
+        6 tax_identifier: Option<String> = "tax_identifier" optional,
+        7 invoice_email: Option<String> = "invoice_email" optional,
+        8 currency: Option<String> = "currency" optional,
+        9 card_number_preview: Option<String> = "card_number_preview" optional,
+        10 card_country: Option<String> = "card_country" optional,
+        11 card_provider: Option<crate::UserBillingCardProvider> = "card_provider" optional,
+        12 expiration_date: Option<String> = "expiration_date" optional,
+        13 added_date: Option<String> = "added_date" optional,
+        14 is_valid: Option<bool> = "is_valid" optional,
+        15 is_expired: Option<bool> = "is_expired" optional,
+        16 linked_websites: Option<Vec<crate::UserBillingLinkedWebsite>> = "linked_websites" optional,
+    }
 }
 /// The payment methods saved on the operator account.
 ///
@@ -7397,8 +7961,10 @@ pub struct UserBillingMethods {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UserBillingMethods { 0 user_id : Option < String > = "user_id" optional, 1 cards :
-    Option < Vec < crate ::UserBillingCard > > = "cards" optional }
+    UserBillingMethods {
+        0 user_id: Option<String> = "user_id" optional,
+        1 cards: Option<Vec<crate::UserBillingCard>> = "cards" optional,
+    }
 }
 /// Expiry month and year of a card.
 ///
@@ -7421,8 +7987,10 @@ impl UserBillingCardExpiration {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UserBillingCardExpiration { 0 month : String = "month" required, 1 year : String =
-    "year" required }
+    UserBillingCardExpiration {
+        0 month: String = "month" required,
+        1 year: String = "year" required,
+    }
 }
 /// A credit card to save on the operator account.
 ///
@@ -7476,13 +8044,17 @@ impl UserBillingCardNew {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UserBillingCardNew { 0 name_on_card : String = "name_on_card" required, 1 address :
-    String = "address" required, 2 country : String = "country" required, 3 information :
-    Option < String > = "information" optional, 4 tax_identifier : Option < String > =
-    "tax_identifier" optional, 5 invoice_email : Option < String > = "invoice_email"
-    optional, 6 card_number : String = "card_number" required, 7 security_code : String =
-    "security_code" required, 8 expiration_date : crate ::UserBillingCardExpiration =
-    "expiration_date" required }
+    UserBillingCardNew {
+        0 name_on_card: String = "name_on_card" required,
+        1 address: String = "address" required,
+        2 country: String = "country" required,
+        3 information: Option<String> = "information" optional,
+        4 tax_identifier: Option<String> = "tax_identifier" optional,
+        5 invoice_email: Option<String> = "invoice_email" optional,
+        6 card_number: String = "card_number" required,
+        7 security_code: String = "security_code" required,
+        8 expiration_date: crate::UserBillingCardExpiration = "expiration_date" required,
+    }
 }
 /// Cardholder and invoicing details to change on a payment method; fields left out are kept.
 ///
@@ -7506,11 +8078,14 @@ pub struct UserBillingCardUpdate {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UserBillingCardUpdate { 0 name_on_card : Option < String > = "name_on_card" optional,
-    1 address : Option < String > = "address" optional, 2 country : Option < String > =
-    "country" optional, 3 information : Option < String > = "information" optional, 4
-    tax_identifier : Option < String > = "tax_identifier" optional, 5 invoice_email :
-    Option < String > = "invoice_email" optional }
+    UserBillingCardUpdate {
+        0 name_on_card: Option<String> = "name_on_card" optional,
+        1 address: Option<String> = "address" optional,
+        2 country: Option<String> = "country" optional,
+        3 information: Option<String> = "information" optional,
+        4 tax_identifier: Option<String> = "tax_identifier" optional,
+        5 invoice_email: Option<String> = "invoice_email" optional,
+    }
 }
 /// External service to link a payment method through.
 ///
@@ -7531,8 +8106,9 @@ impl UserBillingLinkRequest {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UserBillingLinkRequest { 0 service : crate ::UserBillingLinkRequestService =
-    "service" required }
+    UserBillingLinkRequest {
+        0 service: crate::UserBillingLinkRequestService = "service" required,
+    }
 }
 /// A paid limit raise (such as extra seats) on an invoice.
 ///
@@ -7552,9 +8128,12 @@ pub struct UserBillingInvoiceLimit {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UserBillingInvoiceLimit { 0 id : Option < String > = "id" optional, 1 name : Option <
-    String > = "name" optional, 2 price : Option < u64 > = "price" optional, 3 months :
-    Option < u16 > = "months" optional }
+    UserBillingInvoiceLimit {
+        0 id: Option<String> = "id" optional,
+        1 name: Option<String> = "name" optional,
+        2 price: Option<u64> = "price" optional,
+        3 months: Option<u16> = "months" optional,
+    }
 }
 /// A plugin or plan paid for on an invoice.
 ///
@@ -7574,9 +8153,12 @@ pub struct UserBillingInvoicePlugin {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UserBillingInvoicePlugin { 0 id : Option < String > = "id" optional, 1 name : Option
-    < String > = "name" optional, 2 price : Option < u64 > = "price" optional, 3 months :
-    Option < u16 > = "months" optional }
+    UserBillingInvoicePlugin {
+        0 id: Option<String> = "id" optional,
+        1 name: Option<String> = "name" optional,
+        2 price: Option<u64> = "price" optional,
+        3 months: Option<u16> = "months" optional,
+    }
 }
 /// The share of an invoice that belongs to one website.
 ///
@@ -7598,10 +8180,13 @@ pub struct UserBillingInvoicePart {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UserBillingInvoicePart { 0 id : Option < String > = "id" optional, 1 name : Option <
-    String > = "name" optional, 2 domain : Option < String > = "domain" optional, 3
-    plugins : Option < Vec < crate ::UserBillingInvoicePlugin > > = "plugins" optional, 4
-    limits : Option < Vec < crate ::UserBillingInvoiceLimit > > = "limits" optional }
+    UserBillingInvoicePart {
+        0 id: Option<String> = "id" optional,
+        1 name: Option<String> = "name" optional,
+        2 domain: Option<String> = "domain" optional,
+        3 plugins: Option<Vec<crate::UserBillingInvoicePlugin>> = "plugins" optional,
+        4 limits: Option<Vec<crate::UserBillingInvoiceLimit>> = "limits" optional,
+    }
 }
 /// The amounts an invoice is made of.
 ///
@@ -7619,9 +8204,11 @@ pub struct UserBillingInvoiceDetails {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UserBillingInvoiceDetails { 0 id : Option < String > = "id" optional, 1 currency :
-    Option < String > = "currency" optional, 2 due : Option < crate
-    ::UserBillingInvoiceDetailsDue > = "due" optional }
+    UserBillingInvoiceDetails {
+        0 id: Option<String> = "id" optional,
+        1 currency: Option<String> = "currency" optional,
+        2 due: Option<crate::UserBillingInvoiceDetailsDue> = "due" optional,
+    }
 }
 /// Payment state of an invoice.
 ///
@@ -7637,8 +8224,10 @@ pub struct UserBillingInvoicePayment {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UserBillingInvoicePayment { 0 is_paid : Option < bool > = "is_paid" optional, 1
-    number_retries : Option < u64 > = "number_retries" optional }
+    UserBillingInvoicePayment {
+        0 is_paid: Option<bool> = "is_paid" optional,
+        1 number_retries: Option<u64> = "number_retries" optional,
+    }
 }
 /// An invoice charged to a payment method.
 ///
@@ -7662,11 +8251,14 @@ pub struct UserBillingInvoice {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UserBillingInvoice { 0 invoice_id : Option < String > = "invoice_id" optional, 1
-    bill_id : Option < String > = "bill_id" optional, 2 date : Option < String > = "date"
-    optional, 3 payment : Option < crate ::UserBillingInvoicePayment > = "payment"
-    optional, 4 invoice : Option < crate ::UserBillingInvoiceDetails > = "invoice"
-    optional, 5 receipt : Option < String > = "receipt" optional }
+    UserBillingInvoice {
+        0 invoice_id: Option<String> = "invoice_id" optional,
+        1 bill_id: Option<String> = "bill_id" optional,
+        2 date: Option<String> = "date" optional,
+        3 payment: Option<crate::UserBillingInvoicePayment> = "payment" optional,
+        4 invoice: Option<crate::UserBillingInvoiceDetails> = "invoice" optional,
+        5 receipt: Option<String> = "receipt" optional,
+    }
 }
 /// Where a page of invoices sits in the whole list.
 ///
@@ -7684,9 +8276,11 @@ pub struct UserBillingInvoicePaging {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UserBillingInvoicePaging { 0 range : Option < Vec < u64 > > = "range" optional, 1
-    per_page : Option < u64 > = "per_page" optional, 2 total : Option < u64 > = "total"
-    optional }
+    UserBillingInvoicePaging {
+        0 range: Option<Vec<u64>> = "range" optional,
+        1 per_page: Option<u64> = "per_page" optional,
+        2 total: Option<u64> = "total" optional,
+    }
 }
 /// One page of invoices.
 ///
@@ -7702,9 +8296,10 @@ pub struct UserBillingInvoiceList {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UserBillingInvoiceList { 0 results : Option < Vec < crate ::UserBillingInvoice > > =
-    "results" optional, 1 paging : Option < crate ::UserBillingInvoicePaging > = "paging"
-    optional }
+    UserBillingInvoiceList {
+        0 results: Option<Vec<crate::UserBillingInvoice>> = "results" optional,
+        1 paging: Option<crate::UserBillingInvoicePaging> = "paging" optional,
+    }
 }
 /// Which notifications the operator receives.
 ///
@@ -7736,14 +8331,18 @@ pub struct UserNotificationSettings {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UserNotificationSettings { 0 user_id : Option < String > = "user_id" optional, 1
-    disabled : Option < bool > = "disabled" optional, 2 messages_online : Option < bool >
-    = "messages_online" optional, 3 messages_offline : Option < bool > =
-    "messages_offline" optional, 4 messages_unread : Option < bool > = "messages_unread"
-    optional, 5 messages_transcript : Option < bool > = "messages_transcript" optional, 6
-    messages_rating : Option < bool > = "messages_rating" optional, 7 billing_invoice :
-    Option < bool > = "billing_invoice" optional, 8 visitor_browsing : Option < bool > =
-    "visitor_browsing" optional, 9 sounds : Option < bool > = "sounds" optional }
+    UserNotificationSettings {
+        0 user_id: Option<String> = "user_id" optional,
+        1 disabled: Option<bool> = "disabled" optional,
+        2 messages_online: Option<bool> = "messages_online" optional,
+        3 messages_offline: Option<bool> = "messages_offline" optional,
+        4 messages_unread: Option<bool> = "messages_unread" optional,
+        5 messages_transcript: Option<bool> = "messages_transcript" optional,
+        6 messages_rating: Option<bool> = "messages_rating" optional,
+        7 billing_invoice: Option<bool> = "billing_invoice" optional,
+        8 visitor_browsing: Option<bool> = "visitor_browsing" optional,
+        9 sounds: Option<bool> = "sounds" optional,
+    }
 }
 /// Notification settings to change; settings left out are kept.
 ///
@@ -7773,14 +8372,17 @@ pub struct UserNotificationSettingsUpdate {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UserNotificationSettingsUpdate { 0 disabled : Option < bool > = "disabled" optional,
-    1 messages_online : Option < bool > = "messages_online" optional, 2 messages_offline
-    : Option < bool > = "messages_offline" optional, 3 messages_unread : Option < bool >
-    = "messages_unread" optional, 4 messages_transcript : Option < bool > =
-    "messages_transcript" optional, 5 messages_rating : Option < bool > =
-    "messages_rating" optional, 6 billing_invoice : Option < bool > = "billing_invoice"
-    optional, 7 visitor_browsing : Option < bool > = "visitor_browsing" optional, 8
-    sounds : Option < bool > = "sounds" optional }
+    UserNotificationSettingsUpdate {
+        0 disabled: Option<bool> = "disabled" optional,
+        1 messages_online: Option<bool> = "messages_online" optional,
+        2 messages_offline: Option<bool> = "messages_offline" optional,
+        3 messages_unread: Option<bool> = "messages_unread" optional,
+        4 messages_transcript: Option<bool> = "messages_transcript" optional,
+        5 messages_rating: Option<bool> = "messages_rating" optional,
+        6 billing_invoice: Option<bool> = "billing_invoice" optional,
+        7 visitor_browsing: Option<bool> = "visitor_browsing" optional,
+        8 sounds: Option<bool> = "sounds" optional,
+    }
 }
 /// A push notification device key to register.
 ///
@@ -7801,7 +8403,8 @@ impl UserNotificationProviderNew {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UserNotificationProviderNew { 0 notification_id : String = "notification_id" required
+    UserNotificationProviderNew {
+        0 notification_id: String = "notification_id" required,
     }
 }
 /// A website the operator belongs to, with its message counters.
@@ -7832,13 +8435,17 @@ pub struct UserAccountWebsite {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UserAccountWebsite { 0 id : Option < String > = "id" optional, 1 name : Option <
-    String > = "name" optional, 2 domain : Option < String > = "domain" optional, 3 logo
-    : Option < String > = "logo" optional, 4 members : Option < Vec < String > > =
-    "members" optional, 5 count : Option < u64 > = "count" optional, 6 assigned : Option
-    < u64 > = "assigned" optional, 7 inboxes : Option < crate ::UserAccountWebsiteInboxes
-    > = "inboxes" optional, 8 expunge : Option < crate ::UserAccountWebsiteExpunge > =
-    "expunge" optional }
+    UserAccountWebsite {
+        0 id: Option<String> = "id" optional,
+        1 name: Option<String> = "name" optional,
+        2 domain: Option<String> = "domain" optional,
+        3 logo: Option<String> = "logo" optional,
+        4 members: Option<Vec<String>> = "members" optional,
+        5 count: Option<u64> = "count" optional,
+        6 assigned: Option<u64> = "assigned" optional,
+        7 inboxes: Option<crate::UserAccountWebsiteInboxes> = "inboxes" optional,
+        8 expunge: Option<crate::UserAccountWebsiteExpunge> = "expunge" optional,
+    }
 }
 /// Personal profile of the operator.
 ///
@@ -7866,12 +8473,16 @@ pub struct UserProfile {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UserProfile { 0 user_id : Option < String > = "user_id" optional, 1 avatar : Option <
-    String > = "avatar" optional, 2 email : Option < String > = "email" optional, 3 phone
-    : Option < String > = "phone" optional, 4 first_name : Option < String > =
-    "first_name" optional, 5 last_name : Option < String > = "last_name" optional, 6
-    locale : Option < String > = "locale" optional, 7 verification : Option < String > =
-    "verification" optional }
+    UserProfile {
+        0 user_id: Option<String> = "user_id" optional,
+        1 avatar: Option<String> = "avatar" optional,
+        2 email: Option<String> = "email" optional,
+        3 phone: Option<String> = "phone" optional,
+        4 first_name: Option<String> = "first_name" optional,
+        5 last_name: Option<String> = "last_name" optional,
+        6 locale: Option<String> = "locale" optional,
+        7 verification: Option<String> = "verification" optional,
+    }
 }
 /// Profile fields to change; fields left out are kept. The current password is always required.
 ///
@@ -7915,11 +8526,15 @@ impl UserProfileUpdate {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UserProfileUpdate { 0 first_name : Option < String > = "first_name" optional, 1
-    last_name : Option < String > = "last_name" optional, 2 email : Option < String > =
-    "email" optional, 3 phone : Option < String > = "phone" optional, 4 password : Option
-    < String > = "password" optional, 5 avatar : Option < String > = "avatar" optional, 6
-    locale : Option < String > = "locale" optional, 7 verify : String = "verify" required
+    UserProfileUpdate {
+        0 first_name: Option<String> = "first_name" optional,
+        1 last_name: Option<String> = "last_name" optional,
+        2 email: Option<String> = "email" optional,
+        3 phone: Option<String> = "phone" optional,
+        4 password: Option<String> = "password" optional,
+        5 avatar: Option<String> = "avatar" optional,
+        6 locale: Option<String> = "locale" optional,
+        7 verify: String = "verify" required,
     }
 }
 /// Secret key to set up two-factor login with.
@@ -7941,7 +8556,9 @@ impl UserAccountTokenConfigure {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UserAccountTokenConfigure { 0 secret : String = "secret" required }
+    UserAccountTokenConfigure {
+        0 secret: String = "secret" required,
+    }
 }
 /// A newly generated two-factor secret key.
 ///
@@ -7955,7 +8572,9 @@ pub struct UserAccountTokenGenerated {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UserAccountTokenGenerated { 0 secret : Option < String > = "secret" optional }
+    UserAccountTokenGenerated {
+        0 secret: Option<String> = "secret" optional,
+    }
 }
 /// New password set through a recovery keypair.
 ///
@@ -7976,7 +8595,9 @@ impl UserAccountRecoverPassword {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UserAccountRecoverPassword { 0 password : String = "password" required }
+    UserAccountRecoverPassword {
+        0 password: String = "password" required,
+    }
 }
 /// A time range during which the operator is on schedule.
 ///
@@ -7992,8 +8613,10 @@ pub struct UserScheduleHours {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UserScheduleHours { 0 from : Option < String > = "from" optional, 1 to : Option <
-    String > = "to" optional }
+    UserScheduleHours {
+        0 from: Option<String> = "from" optional,
+        1 to: Option<String> = "to" optional,
+    }
 }
 /// Weekdays on which the schedule applies.
 ///
@@ -8019,11 +8642,15 @@ pub struct UserScheduleDays {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UserScheduleDays { 0 monday : Option < bool > = "monday" optional, 1 tuesday : Option
-    < bool > = "tuesday" optional, 2 wednesday : Option < bool > = "wednesday" optional,
-    3 thursday : Option < bool > = "thursday" optional, 4 friday : Option < bool > =
-    "friday" optional, 5 saturday : Option < bool > = "saturday" optional, 6 sunday :
-    Option < bool > = "sunday" optional }
+    UserScheduleDays {
+        0 monday: Option<bool> = "monday" optional,
+        1 tuesday: Option<bool> = "tuesday" optional,
+        2 wednesday: Option<bool> = "wednesday" optional,
+        3 thursday: Option<bool> = "thursday" optional,
+        4 friday: Option<bool> = "friday" optional,
+        5 saturday: Option<bool> = "saturday" optional,
+        6 sunday: Option<bool> = "sunday" optional,
+    }
 }
 /// Weekly schedule that decides when the operator is shown online to visitors.
 ///
@@ -8049,11 +8676,15 @@ pub struct UserSchedule {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UserSchedule { 0 user_id : Option < String > = "user_id" optional, 1 enabled : Option
-    < bool > = "enabled" optional, 2 presence : Option < bool > = "presence" optional, 3
-    stealth : Option < bool > = "stealth" optional, 4 offset : Option < i64 > = "offset"
-    optional, 5 days : Option < crate ::UserScheduleDays > = "days" optional, 6 hours :
-    Option < Vec < crate ::UserScheduleHours > > = "hours" optional }
+    UserSchedule {
+        0 user_id: Option<String> = "user_id" optional,
+        1 enabled: Option<bool> = "enabled" optional,
+        2 presence: Option<bool> = "presence" optional,
+        3 stealth: Option<bool> = "stealth" optional,
+        4 offset: Option<i64> = "offset" optional,
+        5 days: Option<crate::UserScheduleDays> = "days" optional,
+        6 hours: Option<Vec<crate::UserScheduleHours>> = "hours" optional,
+    }
 }
 /// Schedule settings to change; settings left out are kept.
 ///
@@ -8077,11 +8708,14 @@ pub struct UserScheduleUpdate {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UserScheduleUpdate { 0 enabled : Option < bool > = "enabled" optional, 1 presence :
-    Option < bool > = "presence" optional, 2 stealth : Option < bool > = "stealth"
-    optional, 3 offset : Option < i64 > = "offset" optional, 4 days : Option < crate
-    ::UserScheduleDays > = "days" optional, 5 hours : Option < Vec < crate
-    ::UserScheduleHours > > = "hours" optional }
+    UserScheduleUpdate {
+        0 enabled: Option<bool> = "enabled" optional,
+        1 presence: Option<bool> = "presence" optional,
+        2 stealth: Option<bool> = "stealth" optional,
+        3 offset: Option<i64> = "offset" optional,
+        4 days: Option<crate::UserScheduleDays> = "days" optional,
+        5 hours: Option<Vec<crate::UserScheduleHours>> = "hours" optional,
+    }
 }
 /// Credentials to sign in with.
 ///
@@ -8116,10 +8750,13 @@ impl UserSessionLogin {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UserSessionLogin { 0 email : String = "email" required, 1 password : String =
-    "password" required, 2 extend : Option < crate ::UserSessionLoginExtend > = "extend"
-    optional, 3 token : Option < String > = "token" optional, 4 ephemeral : Option < bool
-    > = "ephemeral" optional }
+    UserSessionLogin {
+        0 email: String = "email" required,
+        1 password: String = "password" required,
+        2 extend: Option<crate::UserSessionLoginExtend> = "extend" optional,
+        3 token: Option<String> = "token" optional,
+        4 ephemeral: Option<bool> = "ephemeral" optional,
+    }
 }
 /// Credentials of a newly opened user session, used as the token identifier and key of user-tier requests.
 ///
@@ -8135,8 +8772,10 @@ pub struct UserSessionKeypair {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UserSessionKeypair { 0 identifier : Option < String > = "identifier" optional, 1 key
-    : Option < String > = "key" optional }
+    UserSessionKeypair {
+        0 identifier: Option<String> = "identifier" optional,
+        1 key: Option<String> = "key" optional,
+    }
 }
 /// Account to send a password recovery email for.
 ///
@@ -8157,7 +8796,9 @@ impl UserSessionRecover {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UserSessionRecover { 0 email : String = "email" required }
+    UserSessionRecover {
+        0 email: String = "email" required,
+    }
 }
 /// The device a session was opened from.
 ///
@@ -8177,9 +8818,12 @@ pub struct UserSessionDevice {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UserSessionDevice { 0 useragent : Option < String > = "useragent" optional, 1 ip :
-    Option < String > = "ip" optional, 2 country : Option < String > = "country"
-    optional, 3 created_at : Option < u64 > = "created_at" optional }
+    UserSessionDevice {
+        0 useragent: Option<String> = "useragent" optional,
+        1 ip: Option<String> = "ip" optional,
+        2 country: Option<String> = "country" optional,
+        3 created_at: Option<u64> = "created_at" optional,
+    }
 }
 /// A session currently authorized on the account.
 ///
@@ -8195,8 +8839,10 @@ pub struct UserAuthorizedSession {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UserAuthorizedSession { 0 identifier : Option < String > = "identifier" optional, 1
-    device : Option < crate ::UserSessionDevice > = "device" optional }
+    UserAuthorizedSession {
+        0 identifier: Option<String> = "identifier" optional,
+        1 device: Option<crate::UserSessionDevice> = "device" optional,
+    }
 }
 /// A past login and what became of its session.
 ///
@@ -8212,8 +8858,9 @@ pub struct UserSessionHistoryEntry {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UserSessionHistoryEntry { 0 state : Option < crate ::UserSessionHistoryEntryState > =
-    "state" optional, 1 device : Option < crate ::UserSessionDevice > = "device" optional
+    UserSessionHistoryEntry {
+        0 state: Option<crate::UserSessionHistoryEntryState> = "state" optional,
+        1 device: Option<crate::UserSessionDevice> = "device" optional,
     }
 }
 /// Origin of the login being confirmed.
@@ -8240,8 +8887,10 @@ impl UserSessionConfirmAccept {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UserSessionConfirmAccept { 0 ip : String = "ip" required, 1 country : Option < String
-    > = "country" optional }
+    UserSessionConfirmAccept {
+        0 ip: String = "ip" required,
+        1 country: Option<String> = "country" optional,
+    }
 }
 /// Unread alert counters.
 ///
@@ -8257,8 +8906,10 @@ pub struct UserAlertsCount {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UserAlertsCount { 0 feed : Option < u32 > = "feed" optional, 1 updates : Option < u32
-    > = "updates" optional }
+    UserAlertsCount {
+        0 feed: Option<u32> = "feed" optional,
+        1 updates: Option<u32> = "updates" optional,
+    }
 }
 /// Importance of an alert.
 ///
@@ -8361,12 +9012,14 @@ pub struct UserFeedAlert {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UserFeedAlert { 0 id : Option < String > = "id" optional, 1 level : Option < crate
-    ::UserAlertLevel > = "level" optional, 2 namespace : Option < crate
-    ::UserFeedAlertNamespace > = "namespace" optional, 3 data : Option <
-    ::serde_json::Map < String, ::serde_json::Value > > = "data" optional, 4 action_url :
-    Option < String > = "action_url" optional, 5 pushed_at : Option < u64 > = "pushed_at"
-    optional }
+    UserFeedAlert {
+        0 id: Option<String> = "id" optional,
+        1 level: Option<crate::UserAlertLevel> = "level" optional,
+        2 namespace: Option<crate::UserFeedAlertNamespace> = "namespace" optional,
+        3 data: Option<::serde_json::Map<String, ::serde_json::Value>> = "data" optional,
+        4 action_url: Option<String> = "action_url" optional,
+        5 pushed_at: Option<u64> = "pushed_at" optional,
+    }
 }
 /// A product update announcement shown to the operator.
 ///
@@ -8394,12 +9047,16 @@ pub struct UserUpdateAlert {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UserUpdateAlert { 0 id : Option < String > = "id" optional, 1 level : Option < crate
-    ::UserAlertLevel > = "level" optional, 2 title : Option < String > = "title"
-    optional, 3 description : Option < String > = "description" optional, 4 action_url :
-    Option < String > = "action_url" optional, 5 icon_url : Option < String > =
-    "icon_url" optional, 6 is_read : Option < bool > = "is_read" optional, 7 created_at :
-    Option < u64 > = "created_at" optional }
+    UserUpdateAlert {
+        0 id: Option<String> = "id" optional,
+        1 level: Option<crate::UserAlertLevel> = "level" optional,
+        2 title: Option<String> = "title" optional,
+        3 description: Option<String> = "description" optional,
+        4 action_url: Option<String> = "action_url" optional,
+        5 icon_url: Option<String> = "icon_url" optional,
+        6 is_read: Option<bool> = "is_read" optional,
+        7 created_at: Option<u64> = "created_at" optional,
+    }
 }
 /// Full content of a product update announcement.
 ///
@@ -8415,8 +9072,10 @@ pub struct UserUpdateAlertContent {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UserUpdateAlertContent { 0 id : Option < String > = "id" optional, 1 content : Option
-    < String > = "content" optional }
+    UserUpdateAlertContent {
+        0 id: Option<String> = "id" optional,
+        1 content: Option<String> = "content" optional,
+    }
 }
 /// Message counters summed over every website of the operator.
 ///
@@ -8434,8 +9093,10 @@ pub struct UserUnreadStats {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UserUnreadStats { 0 user_id : Option < String > = "user_id" optional, 1 unread :
-    Option < i64 > = "unread" optional, 2 assigned : Option < i64 > = "assigned" optional
+    UserUnreadStats {
+        0 user_id: Option<String> = "user_id" optional,
+        1 unread: Option<i64> = "unread" optional,
+        2 assigned: Option<i64> = "assigned" optional,
     }
 }
 /// Inbound address of the website email channel.
@@ -8450,7 +9111,9 @@ pub struct ChannelEmail {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    ChannelEmail { 0 email : Option < String > = "email" optional }
+    ChannelEmail {
+        0 email: Option<String> = "email" optional,
+    }
 }
 /// Domains the website email channel sends and receives on.
 ///
@@ -8470,9 +9133,12 @@ pub struct ChannelEmailDomain {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    ChannelEmailDomain { 0 root : Option < String > = "root" optional, 1 basic : Option <
-    String > = "basic" optional, 2 custom : Option < String > = "custom" optional, 3
-    verified : Option < bool > = "verified" optional }
+    ChannelEmailDomain {
+        0 root: Option<String> = "root" optional,
+        1 basic: Option<String> = "basic" optional,
+        2 custom: Option<String> = "custom" optional,
+        3 verified: Option<bool> = "verified" optional,
+    }
 }
 /// Domains to switch the email channel to; send either or both.
 ///
@@ -8488,8 +9154,10 @@ pub struct ChannelEmailDomainChange {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    ChannelEmailDomainChange { 0 basic : Option < String > = "basic" optional, 1 custom :
-    Option < String > = "custom" optional }
+    ChannelEmailDomainChange {
+        0 basic: Option<String> = "basic" optional,
+        1 custom: Option<String> = "custom" optional,
+    }
 }
 /// DNS record type.
 ///
@@ -8603,10 +9271,12 @@ pub struct ChannelEmailSetupRecord {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    ChannelEmailSetupRecord { 0 r#type : Option < crate ::ChannelEmailDnsRecordType > =
-    "type" optional, 1 query : Option < crate ::ChannelEmailDnsRecordType > = "query"
-    optional, 2 name : Option < String > = "name" optional, 3 value : Option < String > =
-    "value" optional }
+    ChannelEmailSetupRecord {
+        0 r#type: Option<crate::ChannelEmailDnsRecordType> = "type" optional,
+        1 query: Option<crate::ChannelEmailDnsRecordType> = "query" optional,
+        2 name: Option<String> = "name" optional,
+        3 value: Option<String> = "value" optional,
+    }
 }
 /// Steps to set up a domain for the email channel.
 ///
@@ -8622,8 +9292,10 @@ pub struct ChannelEmailSetupFlow {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    ChannelEmailSetupFlow { 0 domain : Option < String > = "domain" optional, 1 setup :
-    Option < crate ::ChannelEmailSetupFlowSetup > = "setup" optional }
+    ChannelEmailSetupFlow {
+        0 domain: Option<String> = "domain" optional,
+        1 setup: Option<crate::ChannelEmailSetupFlowSetup> = "setup" optional,
+    }
 }
 /// Connection status of the SMTP relay, from the last delivered email.
 ///
@@ -8720,9 +9392,11 @@ pub struct ChannelEmailRelaySmtp {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    ChannelEmailRelaySmtp { 0 username : Option < String > = "username" optional, 1
-    server : Option < String > = "server" optional, 2 port : Option < u16 > = "port"
-    optional }
+    ChannelEmailRelaySmtp {
+        0 username: Option<String> = "username" optional,
+        1 server: Option<String> = "server" optional,
+        2 port: Option<u16> = "port" optional,
+    }
 }
 /// SMTP relay of the website email channel.
 ///
@@ -8738,8 +9412,10 @@ pub struct ChannelEmailRelay {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    ChannelEmailRelay { 0 status : Option < crate ::ChannelEmailRelayStatus > = "status"
-    optional, 1 smtp : Option < crate ::ChannelEmailRelaySmtp > = "smtp" optional }
+    ChannelEmailRelay {
+        0 status: Option<crate::ChannelEmailRelayStatus> = "status" optional,
+        1 smtp: Option<crate::ChannelEmailRelaySmtp> = "smtp" optional,
+    }
 }
 /// SMTP server and credentials to relay outbound email through (fields may be blank).
 ///
@@ -8771,9 +9447,12 @@ impl ChannelEmailRelaySmtpCredentials {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    ChannelEmailRelaySmtpCredentials { 0 username : String = "username" required, 1
-    password : String = "password" required, 2 server : String = "server" required, 3
-    port : u16 = "port" required }
+    ChannelEmailRelaySmtpCredentials {
+        0 username: String = "username" required,
+        1 password: String = "password" required,
+        2 server: String = "server" required,
+        3 port: u16 = "port" required,
+    }
 }
 /// New SMTP relay for the email channel.
 ///
@@ -8794,8 +9473,9 @@ impl ChannelEmailRelayChange {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    ChannelEmailRelayChange { 0 smtp : crate ::ChannelEmailRelaySmtpCredentials = "smtp"
-    required }
+    ChannelEmailRelayChange {
+        0 smtp: crate::ChannelEmailRelaySmtpCredentials = "smtp" required,
+    }
 }
 /// Signature of the website email channel.
 ///
@@ -8809,7 +9489,9 @@ pub struct ChannelEmailSignature {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    ChannelEmailSignature { 0 signature : Option < String > = "signature" optional }
+    ChannelEmailSignature {
+        0 signature: Option<String> = "signature" optional,
+    }
 }
 /// New signature for the website email channel.
 ///
@@ -8830,7 +9512,9 @@ impl ChannelEmailSignatureUpdate {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    ChannelEmailSignatureUpdate { 0 signature : String = "signature" required }
+    ChannelEmailSignatureUpdate {
+        0 signature: String = "signature" required,
+    }
 }
 /// Sending statistics of a dedicated IP address for the current month.
 ///
@@ -8846,8 +9530,10 @@ pub struct ChannelEmailIpStatistics {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    ChannelEmailIpStatistics { 0 unsubscribe : Option < u32 > = "unsubscribe" optional, 1
-    sent : Option < u32 > = "sent" optional }
+    ChannelEmailIpStatistics {
+        0 unsubscribe: Option<u32> = "unsubscribe" optional,
+        1 sent: Option<u32> = "sent" optional,
+    }
 }
 /// Dedicated IP address assigned to the website.
 ///
@@ -8867,10 +9553,12 @@ pub struct ChannelEmailIpAddress {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    ChannelEmailIpAddress { 0 r#type : Option < crate ::ChannelEmailIpAddressType > =
-    "type" optional, 1 ip : Option < String > = "ip" optional, 2 host : Option < String >
-    = "host" optional, 3 statistics : Option < crate ::ChannelEmailIpStatistics > =
-    "statistics" optional }
+    ChannelEmailIpAddress {
+        0 r#type: Option<crate::ChannelEmailIpAddressType> = "type" optional,
+        1 ip: Option<String> = "ip" optional,
+        2 host: Option<String> = "host" optional,
+        3 statistics: Option<crate::ChannelEmailIpStatistics> = "statistics" optional,
+    }
 }
 /// Shared IP pool used by default.
 ///
@@ -8884,7 +9572,9 @@ pub struct ChannelEmailIpPool {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    ChannelEmailIpPool { 0 reputation : Option < f32 > = "reputation" optional }
+    ChannelEmailIpPool {
+        0 reputation: Option<f32> = "reputation" optional,
+    }
 }
 /// Dedicated IP addresses of the website.
 ///
@@ -8900,8 +9590,10 @@ pub struct ChannelEmailIpAssigned {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    ChannelEmailIpAssigned { 0 reputation : Option < f32 > = "reputation" optional, 1
-    addresses : Option < Vec < crate ::ChannelEmailIpAddress > > = "addresses" optional }
+    ChannelEmailIpAssigned {
+        0 reputation: Option<f32> = "reputation" optional,
+        1 addresses: Option<Vec<crate::ChannelEmailIpAddress>> = "addresses" optional,
+    }
 }
 /// IP addresses the website email channel sends from.
 ///
@@ -8917,9 +9609,10 @@ pub struct ChannelEmailIp {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    ChannelEmailIp { 0 pooled : Option < crate ::ChannelEmailIpPool > = "pooled"
-    optional, 1 assigned : Option < crate ::ChannelEmailIpAssigned > = "assigned"
-    optional }
+    ChannelEmailIp {
+        0 pooled: Option<crate::ChannelEmailIpPool> = "pooled" optional,
+        1 assigned: Option<crate::ChannelEmailIpAssigned> = "assigned" optional,
+    }
 }
 /// Raw log line of a failed email delivery.
 ///
@@ -8935,8 +9628,10 @@ pub struct ChannelEmailIpLog {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    ChannelEmailIpLog { 0 content : Option < String > = "content" optional, 1 timestamp :
-    Option < u64 > = "timestamp" optional }
+    ChannelEmailIpLog {
+        0 content: Option<String> = "content" optional,
+        1 timestamp: Option<u64> = "timestamp" optional,
+    }
 }
 /// Search saved in the history of a website.
 ///
@@ -8954,9 +9649,11 @@ pub struct SearchHistoryEntry {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    SearchHistoryEntry { 0 history_id : Option < String > = "history_id" optional, 1
-    query : Option < String > = "query" optional, 2 created_at : Option < u64 > =
-    "created_at" optional }
+    SearchHistoryEntry {
+        0 history_id: Option<String> = "history_id" optional,
+        1 query: Option<String> = "query" optional,
+        2 created_at: Option<u64> = "created_at" optional,
+    }
 }
 /// Search to save in the history.
 ///
@@ -8977,7 +9674,9 @@ impl SearchHistoryEntryNew {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    SearchHistoryEntryNew { 0 query : String = "query" required }
+    SearchHistoryEntryNew {
+        0 query: String = "query" required,
+    }
 }
 /// Who wrote an exchange entry.
 ///
@@ -9076,8 +9775,11 @@ impl WebsiteServiceTranslateLocale {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    WebsiteServiceTranslateLocale { 0 from : String = "from" required, 1 to : String =
-    "to" required, 2 text : String = "text" required }
+    WebsiteServiceTranslateLocale {
+        0 from: String = "from" required,
+        1 to: String = "to" required,
+        2 text: String = "text" required,
+    }
 }
 /// Translation request.
 ///
@@ -9100,8 +9802,10 @@ impl WebsiteServiceTranslate {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    WebsiteServiceTranslate { 0 id : String = "id" required, 1 locale : crate
-    ::WebsiteServiceTranslateLocale = "locale" required }
+    WebsiteServiceTranslate {
+        0 id: String = "id" required,
+        1 locale: crate::WebsiteServiceTranslateLocale = "locale" required,
+    }
 }
 /// Audio file to transcribe.
 ///
@@ -9117,8 +9821,10 @@ pub struct WebsiteServiceTranscribeMedia {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    WebsiteServiceTranscribeMedia { 0 r#type : Option < String > = "type" optional, 1 url
-    : Option < String > = "url" optional }
+    WebsiteServiceTranscribeMedia {
+        0 r#type: Option<String> = "type" optional,
+        1 url: Option<String> = "url" optional,
+    }
 }
 /// Target locale and the audio to transcribe.
 ///
@@ -9141,8 +9847,10 @@ impl WebsiteServiceTranscribeLocale {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    WebsiteServiceTranscribeLocale { 0 to : String = "to" required, 1 media : crate
-    ::WebsiteServiceTranscribeMedia = "media" required }
+    WebsiteServiceTranscribeLocale {
+        0 to: String = "to" required,
+        1 media: crate::WebsiteServiceTranscribeMedia = "media" required,
+    }
 }
 /// Transcription request.
 ///
@@ -9165,8 +9873,10 @@ impl WebsiteServiceTranscribe {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    WebsiteServiceTranscribe { 0 id : String = "id" required, 1 locale : crate
-    ::WebsiteServiceTranscribeLocale = "locale" required }
+    WebsiteServiceTranscribe {
+        0 id: String = "id" required,
+        1 locale: crate::WebsiteServiceTranscribeLocale = "locale" required,
+    }
 }
 /// One entry of an exchange between several parties.
 ///
@@ -9195,8 +9905,11 @@ impl WebsiteServiceExtractExchange {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    WebsiteServiceExtractExchange { 0 from : crate ::WebsiteServiceExchangeFrom = "from"
-    required, 1 name : String = "name" required, 2 text : String = "text" required }
+    WebsiteServiceExtractExchange {
+        0 from: crate::WebsiteServiceExchangeFrom = "from" required,
+        1 name: String = "name" required,
+        2 text: String = "text" required,
+    }
 }
 /// Extraction request.
 ///
@@ -9225,9 +9938,11 @@ impl WebsiteServiceExtract {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    WebsiteServiceExtract { 0 id : String = "id" required, 1 action : crate
-    ::WebsiteServiceExtractAction = "action" required, 2 history : Vec < crate
-    ::WebsiteServiceExtractExchange > = "history" required }
+    WebsiteServiceExtract {
+        0 id: String = "id" required,
+        1 action: crate::WebsiteServiceExtractAction = "action" required,
+        2 history: Vec<crate::WebsiteServiceExtractExchange> = "history" required,
+    }
 }
 /// One entry of the exchange between sender and recipient.
 ///
@@ -9250,8 +9965,10 @@ impl WebsiteServicePredictExchange {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    WebsiteServicePredictExchange { 0 from : crate ::WebsiteServiceExchangeFrom = "from"
-    required, 1 text : String = "text" required }
+    WebsiteServicePredictExchange {
+        0 from: crate::WebsiteServiceExchangeFrom = "from" required,
+        1 text: String = "text" required,
+    }
 }
 /// Conversation context to predict from.
 ///
@@ -9287,10 +10004,12 @@ impl WebsiteServicePredictContext {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    WebsiteServicePredictContext { 0 sender : String = "sender" required, 1 recipient :
-    String = "recipient" required, 2 history : Vec < crate
-    ::WebsiteServicePredictExchange > = "history" required, 3 text : Option < String > =
-    "text" optional }
+    WebsiteServicePredictContext {
+        0 sender: String = "sender" required,
+        1 recipient: String = "recipient" required,
+        2 history: Vec<crate::WebsiteServicePredictExchange> = "history" required,
+        3 text: Option<String> = "text" optional,
+    }
 }
 /// Prediction request.
 ///
@@ -9322,10 +10041,12 @@ impl WebsiteServicePredict {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    WebsiteServicePredict { 0 id : String = "id" required, 1 source : Option < crate
-    ::WebsiteServicePredictSource > = "source" optional, 2 target : Option < crate
-    ::WebsiteServicePredictTarget > = "target" optional, 3 context : crate
-    ::WebsiteServicePredictContext = "context" required }
+    WebsiteServicePredict {
+        0 id: String = "id" required,
+        1 source: Option<crate::WebsiteServicePredictSource> = "source" optional,
+        2 target: Option<crate::WebsiteServicePredictTarget> = "target" optional,
+        3 context: crate::WebsiteServicePredictContext = "context" required,
+    }
 }
 /// Ranking request.
 ///
@@ -9354,8 +10075,11 @@ impl WebsiteServiceRank {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    WebsiteServiceRank { 0 id : String = "id" required, 1 source : crate
-    ::WebsiteServiceRankSource = "source" required, 2 text : String = "text" required }
+    WebsiteServiceRank {
+        0 id: String = "id" required,
+        1 source: crate::WebsiteServiceRankSource = "source" required,
+        2 text: String = "text" required,
+    }
 }
 /// Transform request.
 ///
@@ -9384,9 +10108,11 @@ impl WebsiteServiceTransform {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    WebsiteServiceTransform { 0 id : String = "id" required, 1 action : crate
-    ::WebsiteServiceTransformAction = "action" required, 2 text : String = "text"
-    required }
+    WebsiteServiceTransform {
+        0 id: String = "id" required,
+        1 action: crate::WebsiteServiceTransformAction = "action" required,
+        2 text: String = "text" required,
+    }
 }
 /// Event namespace a web hook can receive.
 ///
@@ -9752,11 +10478,14 @@ pub struct Hook {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    Hook { 0 hook_id : Option < String > = "hook_id" optional, 1 label : Option < String
-    > = "label" optional, 2 target : Option < String > = "target" optional, 3 status :
-    Option < crate ::HookStatus > = "status" optional, 4 events : Option < Vec < crate
-    ::HookEvent > > = "events" optional, 5 attempted_at : Option < u64 > = "attempted_at"
-    optional }
+    Hook {
+        0 hook_id: Option<String> = "hook_id" optional,
+        1 label: Option<String> = "label" optional,
+        2 target: Option<String> = "target" optional,
+        3 status: Option<crate::HookStatus> = "status" optional,
+        4 events: Option<Vec<crate::HookEvent>> = "events" optional,
+        5 attempted_at: Option<u64> = "attempted_at" optional,
+    }
 }
 /// Web hook to create, or the full replacement of one.
 ///
@@ -9781,8 +10510,11 @@ impl HookNew {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    HookNew { 0 label : String = "label" required, 1 target : String = "target" required,
-    2 events : Vec < crate ::HookEvent > = "events" required }
+    HookNew {
+        0 label: String = "label" required,
+        1 target: String = "target" required,
+        2 events: Vec<crate::HookEvent> = "events" required,
+    }
 }
 /// Web hook fields to change; leave out the others.
 ///
@@ -9800,9 +10532,11 @@ pub struct HookUpdate {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    HookUpdate { 0 label : Option < String > = "label" optional, 1 target : Option <
-    String > = "target" optional, 2 events : Option < Vec < crate ::HookEvent > > =
-    "events" optional }
+    HookUpdate {
+        0 label: Option<String> = "label" optional,
+        1 target: Option<String> = "target" optional,
+        2 events: Option<Vec<crate::HookEvent>> = "events" optional,
+    }
 }
 /// Message shortcut: a canned text inserted by typing its bang.
 ///
@@ -9824,10 +10558,13 @@ pub struct Shortcut {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    Shortcut { 0 shortcut_id : Option < String > = "shortcut_id" optional, 1 bang :
-    Option < String > = "bang" optional, 2 text : Option < String > = "text" optional, 3
-    tag : Option < String > = "tag" optional, 4 disabled : Option < bool > = "disabled"
-    optional }
+    Shortcut {
+        0 shortcut_id: Option<String> = "shortcut_id" optional,
+        1 bang: Option<String> = "bang" optional,
+        2 text: Option<String> = "text" optional,
+        3 tag: Option<String> = "tag" optional,
+        4 disabled: Option<bool> = "disabled" optional,
+    }
 }
 /// Shortcut to create, or the full replacement of one.
 ///
@@ -9859,9 +10596,12 @@ impl ShortcutNew {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    ShortcutNew { 0 bang : String = "bang" required, 1 text : String = "text" required, 2
-    tag : Option < String > = "tag" optional, 3 disabled : Option < bool > = "disabled"
-    optional }
+    ShortcutNew {
+        0 bang: String = "bang" required,
+        1 text: String = "text" required,
+        2 tag: Option<String> = "tag" optional,
+        3 disabled: Option<bool> = "disabled" optional,
+    }
 }
 /// Shortcut fields to change; leave out the others.
 ///
@@ -9881,9 +10621,12 @@ pub struct ShortcutUpdate {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    ShortcutUpdate { 0 bang : Option < String > = "bang" optional, 1 text : Option <
-    String > = "text" optional, 2 tag : Option < String > = "tag" optional, 3 disabled :
-    Option < bool > = "disabled" optional }
+    ShortcutUpdate {
+        0 bang: Option<String> = "bang" optional,
+        1 text: Option<String> = "text" optional,
+        2 tag: Option<String> = "tag" optional,
+        3 disabled: Option<bool> = "disabled" optional,
+    }
 }
 /// Tag rename applied to every matching shortcut.
 ///
@@ -9906,8 +10649,10 @@ impl ShortcutTagRename {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    ShortcutTagRename { 0 r#match : String = "match" required, 1 replacement : String =
-    "replacement" required }
+    ShortcutTagRename {
+        0 r#match: String = "match" required,
+        1 replacement: String = "replacement" required,
+    }
 }
 /// Action taken on a shortcut.
 ///
@@ -9928,7 +10673,9 @@ impl ShortcutReport {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    ShortcutReport { 0 action : String = "action" required }
+    ShortcutReport {
+        0 action: String = "action" required,
+    }
 }
 /// Network or payment provider behind a payment method.
 ///
@@ -10106,19 +10853,24 @@ pub struct BillingCard {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    BillingCard { 0 card_id : Option < String > = "card_id" optional, 1 name_on_card :
-    Option < String > = "name_on_card" optional, 2 address : Option < String > =
-    "address" optional, 3 country : Option < String > = "country" optional, 4 information
-    : Option < String > = "information" optional, 5 tax_identifier : Option < String > =
-    "tax_identifier" optional, 6 invoice_email : Option < String > = "invoice_email"
-    optional, 7 currency : Option < String > = "currency" optional, 8 card_number_preview
-    : Option < String > = "card_number_preview" optional, 9 card_country : Option <
-    String > = "card_country" optional, 10 card_provider : Option < crate
-    ::BillingCardProvider > = "card_provider" optional, 11 expiration_date : Option <
-    String > = "expiration_date" optional, 12 added_date : Option < String > =
-    "added_date" optional, 13 is_valid : Option < bool > = "is_valid" optional, 14
-    is_expired : Option < bool > = "is_expired" optional, 15 owner : Option < crate
-    ::BillingCardOwner > = "owner" optional }
+    BillingCard {
+        0 card_id: Option<String> = "card_id" optional,
+        1 name_on_card: Option<String> = "name_on_card" optional,
+        2 address: Option<String> = "address" optional,
+        3 country: Option<String> = "country" optional,
+        4 information: Option<String> = "information" optional,
+        5 tax_identifier: Option<String> = "tax_identifier" optional,
+        6 invoice_email: Option<String> = "invoice_email" optional,
+        7 currency: Option<String> = "currency" optional,
+        8 card_number_preview: Option<String> = "card_number_preview" optional,
+        9 card_country: Option<String> = "card_country" optional,
+        10 card_provider: Option<crate::BillingCardProvider> = "card_provider" optional,
+        11 expiration_date: Option<String> = "expiration_date" optional,
+        12 added_date: Option<String> = "added_date" optional,
+        13 is_valid: Option<bool> = "is_valid" optional,
+        14 is_expired: Option<bool> = "is_expired" optional,
+        15 owner: Option<crate::BillingCardOwner> = "owner" optional,
+    }
 }
 /// User who owns a payment method.
 ///
@@ -10138,9 +10890,12 @@ pub struct BillingCardOwner {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    BillingCardOwner { 0 user_id : Option < String > = "user_id" optional, 1 email :
-    Option < String > = "email" optional, 2 first_name : Option < String > = "first_name"
-    optional, 3 last_name : Option < String > = "last_name" optional }
+    BillingCardOwner {
+        0 user_id: Option<String> = "user_id" optional,
+        1 email: Option<String> = "email" optional,
+        2 first_name: Option<String> = "first_name" optional,
+        3 last_name: Option<String> = "last_name" optional,
+    }
 }
 /// Sum billed for every subscription of one kind across the websites of the user.
 ///
@@ -10154,7 +10909,9 @@ pub struct BillingTotalPrice {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    BillingTotalPrice { 0 total : Option < f64 > = "total" optional }
+    BillingTotalPrice {
+        0 total: Option<f64> = "total" optional,
+    }
 }
 /// A legal contract a website can agree to, such as a data processing agreement.
 ///
@@ -10176,10 +10933,13 @@ pub struct Contract {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    Contract { 0 id : Option < String > = "id" optional, 1 title : Option < String > =
-    "title" optional, 2 contract_url : Option < String > = "contract_url" optional, 3
-    agreement_url : Option < String > = "agreement_url" optional, 4 description : Option
-    < String > = "description" optional }
+    Contract {
+        0 id: Option<String> = "id" optional,
+        1 title: Option<String> = "title" optional,
+        2 contract_url: Option<String> = "contract_url" optional,
+        3 agreement_url: Option<String> = "agreement_url" optional,
+        4 description: Option<String> = "description" optional,
+    }
 }
 /// What an operator invitation grants, as read from its identifier and key.
 ///
@@ -10197,9 +10957,11 @@ pub struct InviteDetails {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    InviteDetails { 0 email : Option < String > = "email" optional, 1 role : Option <
-    String > = "role" optional, 2 website : Option < crate ::InviteDetailsWebsite > =
-    "website" optional }
+    InviteDetails {
+        0 email: Option<String> = "email" optional,
+        1 role: Option<String> = "role" optional,
+        2 website: Option<crate::InviteDetailsWebsite> = "website" optional,
+    }
 }
 /// What a quota or limit measures: a type and a classifier within it (for example `translate` and `characters`).
 ///
@@ -10215,8 +10977,10 @@ pub struct UsageNamespace {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UsageNamespace { 0 r#type : Option < String > = "type" optional, 1 classifier :
-    Option < String > = "classifier" optional }
+    UsageNamespace {
+        0 r#type: Option<String> = "type" optional,
+        1 classifier: Option<String> = "classifier" optional,
+    }
 }
 /// Consumption of one quota of a website during the current period.
 ///
@@ -10234,9 +10998,11 @@ pub struct UsageQuota {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UsageQuota { 0 namespace : Option < crate ::UsageNamespace > = "namespace" optional,
-    1 quota : Option < crate ::UsageQuotaQuota > = "quota" optional, 2 limit : Option <
-    crate ::UsageQuotaLimit > = "limit" optional }
+    UsageQuota {
+        0 namespace: Option<crate::UsageNamespace> = "namespace" optional,
+        1 quota: Option<crate::UsageQuotaQuota> = "quota" optional,
+        2 limit: Option<crate::UsageQuotaLimit> = "limit" optional,
+    }
 }
 /// Usage of a website against one limit.
 ///
@@ -10252,8 +11018,10 @@ pub struct UsageLimit {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UsageLimit { 0 namespace : Option < crate ::UsageNamespace > = "namespace" optional,
-    1 limit : Option < crate ::UsageLimitLimit > = "limit" optional }
+    UsageLimit {
+        0 namespace: Option<crate::UsageNamespace> = "namespace" optional,
+        1 limit: Option<crate::UsageLimitLimit> = "limit" optional,
+    }
 }
 /// How many ratings of each star value a website received, and how many came with a comment.
 ///
@@ -10267,7 +11035,9 @@ pub struct RatingStars {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    RatingStars { 0 stars : Option < crate ::RatingStarsStars > = "stars" optional }
+    RatingStars {
+        0 stars: Option<crate::RatingStarsStars> = "stars" optional,
+    }
 }
 /// The visitor who left a rating, from their conversation.
 ///
@@ -10289,10 +11059,13 @@ pub struct RatingSession {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    RatingSession { 0 session_id : Option < String > = "session_id" optional, 1 nickname
-    : Option < String > = "nickname" optional, 2 email : Option < String > = "email"
-    optional, 3 avatar : Option < String > = "avatar" optional, 4 geolocation : Option <
-    crate ::RatingSessionGeolocation > = "geolocation" optional }
+    RatingSession {
+        0 session_id: Option<String> = "session_id" optional,
+        1 nickname: Option<String> = "nickname" optional,
+        2 email: Option<String> = "email" optional,
+        3 avatar: Option<String> = "avatar" optional,
+        4 geolocation: Option<crate::RatingSessionGeolocation> = "geolocation" optional,
+    }
 }
 /// A satisfaction rating left by a visitor at the end of a conversation.
 ///
@@ -10314,10 +11087,13 @@ pub struct Rating {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    Rating { 0 stars : Option < u8 > = "stars" optional, 1 comment : Option < String > =
-    "comment" optional, 2 session : Option < crate ::RatingSession > = "session"
-    optional, 3 assigned : Option < crate ::RatingAssigned > = "assigned" optional, 4
-    created_at : Option < u64 > = "created_at" optional }
+    Rating {
+        0 stars: Option<u8> = "stars" optional,
+        1 comment: Option<String> = "comment" optional,
+        2 session: Option<crate::RatingSession> = "session" optional,
+        3 assigned: Option<crate::RatingAssigned> = "assigned" optional,
+        4 created_at: Option<u64> = "created_at" optional,
+    }
 }
 /// A rating submitted by the visitor of a conversation.
 ///
@@ -10343,8 +11119,10 @@ impl RatingNew {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    RatingNew { 0 stars : u8 = "stars" required, 1 comment : Option < String > =
-    "comment" optional }
+    RatingNew {
+        0 stars: u8 = "stars" required,
+        1 comment: Option<String> = "comment" optional,
+    }
 }
 /// How a website assigns incoming conversations to operators.
 ///
@@ -10364,10 +11142,12 @@ pub struct RoutingRuleSettings {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    RoutingRuleSettings { 0 assign : Option < bool > = "assign" optional, 1 responder :
-    Option < bool > = "responder" optional, 2 reprocess_rules : Option < bool > =
-    "reprocess_rules" optional, 3 reprocess_offline : Option < bool > =
-    "reprocess_offline" optional }
+    RoutingRuleSettings {
+        0 assign: Option<bool> = "assign" optional,
+        1 responder: Option<bool> = "responder" optional,
+        2 reprocess_rules: Option<bool> = "reprocess_rules" optional,
+        3 reprocess_offline: Option<bool> = "reprocess_offline" optional,
+    }
 }
 /// Comparison a routing condition applies: equal, not equal, or an ordering.
 ///
@@ -10498,10 +11278,12 @@ impl RoutingRuleCondition {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    RoutingRuleCondition { 0 model : crate ::RoutingRuleConditionModel = "model"
-    required, 1 criterion : String = "criterion" required, 2 operator : crate
-    ::RoutingRuleOperator = "operator" required, 3 query : Vec < String > = "query"
-    required }
+    RoutingRuleCondition {
+        0 model: crate::RoutingRuleConditionModel = "model" required,
+        1 criterion: String = "criterion" required,
+        2 operator: crate::RoutingRuleOperator = "operator" required,
+        3 query: Vec<String> = "query" required,
+    }
 }
 /// A named routing rule: when its conditions match, the listed operators get the conversation.
 ///
@@ -10530,9 +11312,11 @@ impl RoutingRule {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    RoutingRule { 0 name : String = "name" required, 1 conditions : Vec < crate
-    ::RoutingRuleCondition > = "conditions" required, 2 assign : Vec < String > =
-    "assign" required }
+    RoutingRule {
+        0 name: String = "name" required,
+        1 conditions: Vec<crate::RoutingRuleCondition> = "conditions" required,
+        2 assign: Vec<String> = "assign" required,
+    }
 }
 /// The ordered routing rules of a website.
 ///
@@ -10553,7 +11337,9 @@ impl RoutingRuleList {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    RoutingRuleList { 0 rules : Vec < crate ::RoutingRule > = "rules" required }
+    RoutingRuleList {
+        0 rules: Vec<crate::RoutingRule> = "rules" required,
+    }
 }
 /// Progress of one step of the onboarding flow.
 ///
@@ -10569,8 +11355,10 @@ pub struct SetupStep {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    SetupStep { 0 done : Option < bool > = "done" optional, 1 trial : Option < u16 > =
-    "trial" optional }
+    SetupStep {
+        0 done: Option<bool> = "done" optional,
+        1 trial: Option<u16> = "trial" optional,
+    }
 }
 /// Progress of a website through the onboarding (setup) flow of the Crisp app.
 ///
@@ -10586,8 +11374,10 @@ pub struct Setup {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    Setup { 0 disabled : Option < bool > = "disabled" optional, 1 states : Option < crate
-    ::SetupStates > = "states" optional }
+    Setup {
+        0 disabled: Option<bool> = "disabled" optional,
+        1 states: Option<crate::SetupStates> = "states" optional,
+    }
 }
 /// Changes to the setup flow of a website.
 ///
@@ -10601,7 +11391,9 @@ pub struct SetupUpdate {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    SetupUpdate { 0 disabled : Option < bool > = "disabled" optional }
+    SetupUpdate {
+        0 disabled: Option<bool> = "disabled" optional,
+    }
 }
 /// Acknowledgement of a states request. The reference documents no field in it: the states themselves reach the clients over the real-time channel.
 ///
@@ -10915,9 +11707,12 @@ impl FilterCondition {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    FilterCondition { 0 model : crate ::FilterType = "model" required, 1 criterion :
-    String = "criterion" required, 2 operator : crate ::FilterConditionOperator =
-    "operator" required, 3 query : Vec < String > = "query" required }
+    FilterCondition {
+        0 model: crate::FilterType = "model" required,
+        1 criterion: String = "criterion" required,
+        2 operator: crate::FilterConditionOperator = "operator" required,
+        3 query: Vec<String> = "query" required,
+    }
 }
 /// A saved filter: a labelled set of conditions over conversations or people.
 ///
@@ -10939,10 +11734,13 @@ pub struct Filter {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    Filter { 0 filter_id : Option < String > = "filter_id" optional, 1 r#type : Option <
-    crate ::FilterType > = "type" optional, 2 label : Option < String > = "label"
-    optional, 3 filter : Option < Vec < crate ::FilterCondition > > = "filter" optional,
-    4 operator : Option < crate ::FilterOperator > = "operator" optional }
+    Filter {
+        0 filter_id: Option<String> = "filter_id" optional,
+        1 r#type: Option<crate::FilterType> = "type" optional,
+        2 label: Option<String> = "label" optional,
+        3 filter: Option<Vec<crate::FilterCondition>> = "filter" optional,
+        4 operator: Option<crate::FilterOperator> = "operator" optional,
+    }
 }
 /// A saved filter to create.
 ///
@@ -10979,9 +11777,12 @@ impl FilterNew {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    FilterNew { 0 r#type : crate ::FilterType = "type" required, 1 label : String =
-    "label" required, 2 filter : Vec < crate ::FilterCondition > = "filter" required, 3
-    operator : crate ::FilterOperator = "operator" required }
+    FilterNew {
+        0 r#type: crate::FilterType = "type" required,
+        1 label: String = "label" required,
+        2 filter: Vec<crate::FilterCondition> = "filter" required,
+        3 operator: crate::FilterOperator = "operator" required,
+    }
 }
 /// New content of a saved filter; it replaces the previous one.
 ///
@@ -11010,9 +11811,11 @@ impl FilterUpdate {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    FilterUpdate { 0 label : String = "label" required, 1 filter : Vec < crate
-    ::FilterCondition > = "filter" required, 2 operator : crate ::FilterOperator =
-    "operator" required }
+    FilterUpdate {
+        0 label: String = "label" required,
+        1 filter: Vec<crate::FilterCondition> = "filter" required,
+        2 operator: crate::FilterOperator = "operator" required,
+    }
 }
 /// Resource a limit caps.
 ///
@@ -11154,9 +11957,11 @@ pub struct Limit {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    Limit { 0 id : Option < String > = "id" optional, 1 namespace : Option < crate
-    ::LimitNamespace > = "namespace" optional, 2 unit : Option < crate ::LimitUnit > =
-    "unit" optional }
+    Limit {
+        0 id: Option<String> = "id" optional,
+        1 namespace: Option<crate::LimitNamespace> = "namespace" optional,
+        2 unit: Option<crate::LimitUnit> = "unit" optional,
+    }
 }
 /// A limit a website subscribes to, with the units it pays for.
 ///
@@ -11182,11 +11987,15 @@ pub struct LimitSubscription {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    LimitSubscription { 0 id : Option < String > = "id" optional, 1 namespace : Option <
-    crate ::LimitNamespace > = "namespace" optional, 2 price : Option < f64 > = "price"
-    optional, 3 active : Option < bool > = "active" optional, 4 units : Option < crate
-    ::LimitSubscriptionUnits > = "units" optional, 5 website_id : Option < String > =
-    "website_id" optional, 6 card_id : Option < String > = "card_id" optional }
+    LimitSubscription {
+        0 id: Option<String> = "id" optional,
+        1 namespace: Option<crate::LimitNamespace> = "namespace" optional,
+        2 price: Option<f64> = "price" optional,
+        3 active: Option<bool> = "active" optional,
+        4 units: Option<crate::LimitSubscriptionUnits> = "units" optional,
+        5 website_id: Option<String> = "website_id" optional,
+        6 card_id: Option<String> = "card_id" optional,
+    }
 }
 /// A limit to subscribe a website to.
 ///
@@ -11209,8 +12018,10 @@ impl LimitSubscriptionNew {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    LimitSubscriptionNew { 0 limit_id : String = "limit_id" required, 1 units : crate
-    ::LimitSubscriptionNewUnits = "units" required }
+    LimitSubscriptionNew {
+        0 limit_id: String = "limit_id" required,
+        1 units: crate::LimitSubscriptionNewUnits = "units" required,
+    }
 }
 /// Whether a plugin is built by Crisp (`internal`) or by a third party (`external`).
 ///
@@ -11434,18 +12245,25 @@ pub struct PluginCatalogPlugin {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    PluginCatalogPlugin { 0 id : Option < String > = "id" optional, 1 urn : Option <
-    String > = "urn" optional, 2 r#type : Option < crate ::PluginCatalogType > = "type"
-    optional, 3 name : Option < String > = "name" optional, 4 category : Option < crate
-    ::PluginCatalogCategory > = "category" optional, 5 summary : Option < String > =
-    "summary" optional, 6 price : Option < u16 > = "price" optional, 7 plans : Option <
-    Vec < crate ::PluginSubscriptionPlan > > = "plans" optional, 8 icon : Option < String
-    > = "icon" optional, 9 website_url : Option < String > = "website_url" optional, 10
-    contact_url : Option < String > = "contact_url" optional, 11 terms_url : Option <
-    String > = "terms_url" optional, 12 privacy_url : Option < String > = "privacy_url"
-    optional, 13 help_url : Option < String > = "help_url" optional, 14 video_url :
-    Option < String > = "video_url" optional, 15 configurable : Option < bool > =
-    "configurable" optional, 16 since : Option < String > = "since" optional }
+    PluginCatalogPlugin {
+        0 id: Option<String> = "id" optional,
+        1 urn: Option<String> = "urn" optional,
+        2 r#type: Option<crate::PluginCatalogType> = "type" optional,
+        3 name: Option<String> = "name" optional,
+        4 category: Option<crate::PluginCatalogCategory> = "category" optional,
+        5 summary: Option<String> = "summary" optional,
+        6 price: Option<u16> = "price" optional,
+        7 plans: Option<Vec<crate::PluginSubscriptionPlan>> = "plans" optional,
+        8 icon: Option<String> = "icon" optional,
+        9 website_url: Option<String> = "website_url" optional,
+        10 contact_url: Option<String> = "contact_url" optional,
+        11 terms_url: Option<String> = "terms_url" optional,
+        12 privacy_url: Option<String> = "privacy_url" optional,
+        13 help_url: Option<String> = "help_url" optional,
+        14 video_url: Option<String> = "video_url" optional,
+        15 configurable: Option<bool> = "configurable" optional,
+        16 since: Option<String> = "since" optional,
+    }
 }
 /// Area of the API a plugin scope grants access to.
 ///
@@ -11878,9 +12696,10 @@ pub struct PluginCatalogScope {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    PluginCatalogScope { 0 namespace : Option < crate ::PluginCatalogScopeNamespace > =
-    "namespace" optional, 1 permissions : Option < Vec < crate
-    ::PluginCatalogScopePermission > > = "permissions" optional }
+    PluginCatalogScope {
+        0 namespace: Option<crate::PluginCatalogScopeNamespace> = "namespace" optional,
+        1 permissions: Option<Vec<crate::PluginCatalogScopePermission>> = "permissions" optional,
+    }
 }
 /// Long presentation of a plugin: its description, the scopes it needs and its author.
 ///
@@ -11898,9 +12717,11 @@ pub struct PluginCatalogDetails {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    PluginCatalogDetails { 0 description : Option < String > = "description" optional, 1
-    scopes : Option < Vec < crate ::PluginCatalogScope > > = "scopes" optional, 2 author
-    : Option < crate ::PluginCatalogDetailsAuthor > = "author" optional }
+    PluginCatalogDetails {
+        0 description: Option<String> = "description" optional,
+        1 scopes: Option<Vec<crate::PluginCatalogScope>> = "scopes" optional,
+        2 author: Option<crate::PluginCatalogDetailsAuthor> = "author" optional,
+    }
 }
 /// A feature a plugin advertises on the Marketplace.
 ///
@@ -11920,9 +12741,11 @@ pub struct PluginCatalogFeature {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    PluginCatalogFeature { 0 title : Option < String > = "title" optional, 1 description
-    : Option < String > = "description" optional, 2 screenshots : Option < Vec < String >
-    > = "screenshots" optional, 3 videos : Option < Vec < String > > = "videos" optional
+    PluginCatalogFeature {
+        0 title: Option<String> = "title" optional,
+        1 description: Option<String> = "description" optional,
+        2 screenshots: Option<Vec<String>> = "screenshots" optional,
+        3 videos: Option<Vec<String>> = "videos" optional,
     }
 }
 /// A Marketplace category with the number of plugins filed in it.
@@ -11939,8 +12762,10 @@ pub struct PluginCatalogCategoryCount {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    PluginCatalogCategoryCount { 0 category : Option < crate ::PluginCatalogCategory > =
-    "category" optional, 1 plugins : Option < u32 > = "plugins" optional }
+    PluginCatalogCategoryCount {
+        0 category: Option<crate::PluginCatalogCategory> = "category" optional,
+        1 plugins: Option<u32> = "plugins" optional,
+    }
 }
 /// The widget a plugin installed on a website shows in the conversation side panel.
 ///
@@ -11962,10 +12787,13 @@ pub struct PluginCatalogWidgetSchema {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    PluginCatalogWidgetSchema { 0 plugin_id : Option < String > = "plugin_id" optional, 1
-    token : Option < String > = "token" optional, 2 name : Option < String > = "name"
-    optional, 3 icon : Option < String > = "icon" optional, 4 schema : Option < String >
-    = "schema" optional }
+    PluginCatalogWidgetSchema {
+        0 plugin_id: Option<String> = "plugin_id" optional,
+        1 token: Option<String> = "token" optional,
+        2 name: Option<String> = "name" optional,
+        3 icon: Option<String> = "icon" optional,
+        4 schema: Option<String> = "schema" optional,
+    }
 }
 /// An open (not yet settled) usage bill of a plugin on one website.
 ///
@@ -11987,10 +12815,13 @@ pub struct PluginCatalogUsageBill {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    PluginCatalogUsageBill { 0 website_id : Option < String > = "website_id" optional, 1
-    plugin_id : Option < String > = "plugin_id" optional, 2 name : Option < String > =
-    "name" optional, 3 units : Option < u32 > = "units" optional, 4 price : Option < f32
-    > = "price" optional }
+    PluginCatalogUsageBill {
+        0 website_id: Option<String> = "website_id" optional,
+        1 plugin_id: Option<String> = "plugin_id" optional,
+        2 name: Option<String> = "name" optional,
+        3 units: Option<u32> = "units" optional,
+        4 price: Option<f32> = "price" optional,
+    }
 }
 /// A Crisp plan as offered to websites, with the plugins it bundles.
 ///
@@ -12014,11 +12845,14 @@ pub struct PlanCatalogPlan {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    PlanCatalogPlan { 0 id : Option < String > = "id" optional, 1 name : Option < String
-    > = "name" optional, 2 price : Option < u16 > = "price" optional, 3 trial_days :
-    Option < u16 > = "trial_days" optional, 4 since : Option < String > = "since"
-    optional, 5 plugins : Option < Vec < crate ::PluginCatalogPlugin > > = "plugins"
-    optional }
+    PlanCatalogPlan {
+        0 id: Option<String> = "id" optional,
+        1 name: Option<String> = "name" optional,
+        2 price: Option<u16> = "price" optional,
+        3 trial_days: Option<u16> = "trial_days" optional,
+        4 since: Option<String> = "since" optional,
+        5 plugins: Option<Vec<crate::PluginCatalogPlugin>> = "plugins" optional,
+    }
 }
 /// Fields every event about one conversation carries. On its own, it is the payload of the events that say nothing more than which conversation they concern.
 ///
@@ -12056,9 +12890,12 @@ impl EventSession {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventSession { 0 website_id : String = "website_id" required, 1 session_id : String =
-    "session_id" required, 2 inbox_id : Option < String > = "inbox_id" required, 3
-    routing_ids : Option < Vec < String > > = "routing_ids" optional }
+    EventSession {
+        0 website_id: String = "website_id" required,
+        1 session_id: String = "session_id" required,
+        2 inbox_id: Option<String> = "inbox_id" required,
+        3 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+    }
 }
 /// Whether the visitor of a conversation has the chatbox open right now.
 ///
@@ -12174,10 +13011,12 @@ impl EventSessionUpdateAvailability {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventSessionUpdateAvailability { 0 website_id : String = "website_id" required, 1
-    session_id : String = "session_id" required, 2 inbox_id : Option < String > =
-    "inbox_id" required, 3 routing_ids : Option < Vec < String > > = "routing_ids"
-    optional, 4 availability : crate ::EventVisitorAvailability = "availability" required
+    EventSessionUpdateAvailability {
+        0 website_id: String = "website_id" required,
+        1 session_id: String = "session_id" required,
+        2 inbox_id: Option<String> = "inbox_id" required,
+        3 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+        4 availability: crate::EventVisitorAvailability = "availability" required,
     }
 }
 /// Payload of `session:update_verify`.
@@ -12227,12 +13066,15 @@ impl EventSessionUpdateVerify {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventSessionUpdateVerify { 0 website_id : String = "website_id" required, 1
-    session_id : String = "session_id" required, 2 inbox_id : Option < String > =
-    "inbox_id" required, 3 routing_ids : Option < Vec < String > > = "routing_ids"
-    optional, 4 is_verified : bool = "is_verified" required, 5 verifications : Vec <
-    crate ::ConversationVerification > = "verifications" required, 6 error : Option <
-    crate ::EventSessionUpdateVerifyError > = "error" optional }
+    EventSessionUpdateVerify {
+        0 website_id: String = "website_id" required,
+        1 session_id: String = "session_id" required,
+        2 inbox_id: Option<String> = "inbox_id" required,
+        3 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+        4 is_verified: bool = "is_verified" required,
+        5 verifications: Vec<crate::ConversationVerification> = "verifications" required,
+        6 error: Option<crate::EventSessionUpdateVerifyError> = "error" optional,
+    }
 }
 /// Payload of `session:set_email`.
 ///
@@ -12274,10 +13116,13 @@ impl EventSessionSetEmail {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventSessionSetEmail { 0 website_id : String = "website_id" required, 1 session_id :
-    String = "session_id" required, 2 inbox_id : Option < String > = "inbox_id" required,
-    3 routing_ids : Option < Vec < String > > = "routing_ids" optional, 4 email : String
-    = "email" required }
+    EventSessionSetEmail {
+        0 website_id: String = "website_id" required,
+        1 session_id: String = "session_id" required,
+        2 inbox_id: Option<String> = "inbox_id" required,
+        3 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+        4 email: String = "email" required,
+    }
 }
 /// Payload of `session:set_phone`.
 ///
@@ -12319,10 +13164,13 @@ impl EventSessionSetPhone {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventSessionSetPhone { 0 website_id : String = "website_id" required, 1 session_id :
-    String = "session_id" required, 2 inbox_id : Option < String > = "inbox_id" required,
-    3 routing_ids : Option < Vec < String > > = "routing_ids" optional, 4 phone : String
-    = "phone" required }
+    EventSessionSetPhone {
+        0 website_id: String = "website_id" required,
+        1 session_id: String = "session_id" required,
+        2 inbox_id: Option<String> = "inbox_id" required,
+        3 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+        4 phone: String = "phone" required,
+    }
 }
 /// Payload of `session:set_address`.
 ///
@@ -12364,10 +13212,13 @@ impl EventSessionSetAddress {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventSessionSetAddress { 0 website_id : String = "website_id" required, 1 session_id
-    : String = "session_id" required, 2 inbox_id : Option < String > = "inbox_id"
-    required, 3 routing_ids : Option < Vec < String > > = "routing_ids" optional, 4
-    address : String = "address" required }
+    EventSessionSetAddress {
+        0 website_id: String = "website_id" required,
+        1 session_id: String = "session_id" required,
+        2 inbox_id: Option<String> = "inbox_id" required,
+        3 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+        4 address: String = "address" required,
+    }
 }
 /// Payload of `session:set_subject`.
 ///
@@ -12409,10 +13260,13 @@ impl EventSessionSetSubject {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventSessionSetSubject { 0 website_id : String = "website_id" required, 1 session_id
-    : String = "session_id" required, 2 inbox_id : Option < String > = "inbox_id"
-    required, 3 routing_ids : Option < Vec < String > > = "routing_ids" optional, 4
-    subject : String = "subject" required }
+    EventSessionSetSubject {
+        0 website_id: String = "website_id" required,
+        1 session_id: String = "session_id" required,
+        2 inbox_id: Option<String> = "inbox_id" required,
+        3 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+        4 subject: String = "subject" required,
+    }
 }
 /// Payload of `session:set_avatar`.
 ///
@@ -12454,10 +13308,13 @@ impl EventSessionSetAvatar {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventSessionSetAvatar { 0 website_id : String = "website_id" required, 1 session_id :
-    String = "session_id" required, 2 inbox_id : Option < String > = "inbox_id" required,
-    3 routing_ids : Option < Vec < String > > = "routing_ids" optional, 4 avatar : String
-    = "avatar" required }
+    EventSessionSetAvatar {
+        0 website_id: String = "website_id" required,
+        1 session_id: String = "session_id" required,
+        2 inbox_id: Option<String> = "inbox_id" required,
+        3 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+        4 avatar: String = "avatar" required,
+    }
 }
 /// Payload of `session:set_nickname`.
 ///
@@ -12499,10 +13356,13 @@ impl EventSessionSetNickname {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventSessionSetNickname { 0 website_id : String = "website_id" required, 1 session_id
-    : String = "session_id" required, 2 inbox_id : Option < String > = "inbox_id"
-    required, 3 routing_ids : Option < Vec < String > > = "routing_ids" optional, 4
-    nickname : String = "nickname" required }
+    EventSessionSetNickname {
+        0 website_id: String = "website_id" required,
+        1 session_id: String = "session_id" required,
+        2 inbox_id: Option<String> = "inbox_id" required,
+        3 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+        4 nickname: String = "nickname" required,
+    }
 }
 /// Payload of `session:set_origin`.
 ///
@@ -12544,10 +13404,13 @@ impl EventSessionSetOrigin {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventSessionSetOrigin { 0 website_id : String = "website_id" required, 1 session_id :
-    String = "session_id" required, 2 inbox_id : Option < String > = "inbox_id" required,
-    3 routing_ids : Option < Vec < String > > = "routing_ids" optional, 4 origin : String
-    = "origin" required }
+    EventSessionSetOrigin {
+        0 website_id: String = "website_id" required,
+        1 session_id: String = "session_id" required,
+        2 inbox_id: Option<String> = "inbox_id" required,
+        3 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+        4 origin: String = "origin" required,
+    }
 }
 /// Payload of `session:sync:topic`.
 ///
@@ -12589,10 +13452,13 @@ impl EventSessionSyncTopic {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventSessionSyncTopic { 0 website_id : String = "website_id" required, 1 session_id :
-    String = "session_id" required, 2 inbox_id : Option < String > = "inbox_id" required,
-    3 routing_ids : Option < Vec < String > > = "routing_ids" optional, 4 topic : String
-    = "topic" required }
+    EventSessionSyncTopic {
+        0 website_id: String = "website_id" required,
+        1 session_id: String = "session_id" required,
+        2 inbox_id: Option<String> = "inbox_id" required,
+        3 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+        4 topic: String = "topic" required,
+    }
 }
 /// Payload of `session:set_data`.
 ///
@@ -12634,10 +13500,13 @@ impl EventSessionSetData {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventSessionSetData { 0 website_id : String = "website_id" required, 1 session_id :
-    String = "session_id" required, 2 inbox_id : Option < String > = "inbox_id" required,
-    3 routing_ids : Option < Vec < String > > = "routing_ids" optional, 4 data : crate
-    ::CustomData = "data" required }
+    EventSessionSetData {
+        0 website_id: String = "website_id" required,
+        1 session_id: String = "session_id" required,
+        2 inbox_id: Option<String> = "inbox_id" required,
+        3 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+        4 data: crate::CustomData = "data" required,
+    }
 }
 /// Payload of `session:set_segments`.
 ///
@@ -12679,10 +13548,13 @@ impl EventSessionSetSegments {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventSessionSetSegments { 0 website_id : String = "website_id" required, 1 session_id
-    : String = "session_id" required, 2 inbox_id : Option < String > = "inbox_id"
-    required, 3 routing_ids : Option < Vec < String > > = "routing_ids" optional, 4
-    segments : Vec < String > = "segments" required }
+    EventSessionSetSegments {
+        0 website_id: String = "website_id" required,
+        1 session_id: String = "session_id" required,
+        2 inbox_id: Option<String> = "inbox_id" required,
+        3 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+        4 segments: Vec<String> = "segments" required,
+    }
 }
 /// Payload of `session:set_block`.
 ///
@@ -12724,10 +13596,13 @@ impl EventSessionSetBlock {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventSessionSetBlock { 0 website_id : String = "website_id" required, 1 session_id :
-    String = "session_id" required, 2 inbox_id : Option < String > = "inbox_id" required,
-    3 routing_ids : Option < Vec < String > > = "routing_ids" optional, 4 is_blocked :
-    bool = "is_blocked" required }
+    EventSessionSetBlock {
+        0 website_id: String = "website_id" required,
+        1 session_id: String = "session_id" required,
+        2 inbox_id: Option<String> = "inbox_id" required,
+        3 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+        4 is_blocked: bool = "is_blocked" required,
+    }
 }
 /// Operator who did what an event reports.
 ///
@@ -12758,9 +13633,11 @@ impl EventOperator {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventOperator { 0 user_id : String = "user_id" required, 1 avatar :
-    ::crisp_runtime::Patch < String > = "avatar" patch, 2 nickname : Option < String > =
-    "nickname" optional }
+    EventOperator {
+        0 user_id: String = "user_id" required,
+        1 avatar: ::crisp_runtime::Patch<String> = "avatar" patch,
+        2 nickname: Option<String> = "nickname" optional,
+    }
 }
 /// Payload of `session:set_opened` and `session:set_closed`: the operator who opened or closed the conversation.
 ///
@@ -12802,10 +13679,13 @@ impl EventSessionOperator {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventSessionOperator { 0 website_id : String = "website_id" required, 1 session_id :
-    String = "session_id" required, 2 inbox_id : Option < String > = "inbox_id" required,
-    3 routing_ids : Option < Vec < String > > = "routing_ids" optional, 4 operator :
-    crate ::EventOperator = "operator" required }
+    EventSessionOperator {
+        0 website_id: String = "website_id" required,
+        1 session_id: String = "session_id" required,
+        2 inbox_id: Option<String> = "inbox_id" required,
+        3 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+        4 operator: crate::EventOperator = "operator" required,
+    }
 }
 /// Payload of `session:set_participants`.
 ///
@@ -12847,11 +13727,13 @@ impl EventSessionSetParticipants {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventSessionSetParticipants { 0 website_id : String = "website_id" required, 1
-    session_id : String = "session_id" required, 2 inbox_id : Option < String > =
-    "inbox_id" required, 3 routing_ids : Option < Vec < String > > = "routing_ids"
-    optional, 4 participants : Vec < crate ::ConversationParticipant > = "participants"
-    required }
+    EventSessionSetParticipants {
+        0 website_id: String = "website_id" required,
+        1 session_id: String = "session_id" required,
+        2 inbox_id: Option<String> = "inbox_id" required,
+        3 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+        4 participants: Vec<crate::ConversationParticipant> = "participants" required,
+    }
 }
 /// Payload of `session:set_mentions`.
 ///
@@ -12893,10 +13775,13 @@ impl EventSessionSetMentions {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventSessionSetMentions { 0 website_id : String = "website_id" required, 1 session_id
-    : String = "session_id" required, 2 inbox_id : Option < String > = "inbox_id"
-    required, 3 routing_ids : Option < Vec < String > > = "routing_ids" optional, 4
-    mentions : Vec < String > = "mentions" required }
+    EventSessionSetMentions {
+        0 website_id: String = "website_id" required,
+        1 session_id: String = "session_id" required,
+        2 inbox_id: Option<String> = "inbox_id" required,
+        3 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+        4 mentions: Vec<String> = "mentions" required,
+    }
 }
 /// Payload of `session:set_routing`.
 ///
@@ -12946,11 +13831,14 @@ impl EventSessionSetRouting {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventSessionSetRouting { 0 website_id : String = "website_id" required, 1 session_id
-    : String = "session_id" required, 2 inbox_id : Option < String > = "inbox_id"
-    required, 3 routing_ids : Option < Vec < String > > = "routing_ids" optional, 4
-    routing_id : Option < String > = "routing_id" required, 5 previous_routing_id :
-    Option < String > = "previous_routing_id" required }
+    EventSessionSetRouting {
+        0 website_id: String = "website_id" required,
+        1 session_id: String = "session_id" required,
+        2 inbox_id: Option<String> = "inbox_id" required,
+        3 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+        4 routing_id: Option<String> = "routing_id" required,
+        5 previous_routing_id: Option<String> = "previous_routing_id" required,
+    }
 }
 /// Payload of `session:set_inbox`; `inbox_id` is the new inbox.
 ///
@@ -12994,10 +13882,13 @@ impl EventSessionSetInbox {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventSessionSetInbox { 0 website_id : String = "website_id" required, 1 session_id :
-    String = "session_id" required, 2 inbox_id : Option < String > = "inbox_id" required,
-    3 routing_ids : Option < Vec < String > > = "routing_ids" optional, 4
-    previous_inbox_id : Option < String > = "previous_inbox_id" required }
+    EventSessionSetInbox {
+        0 website_id: String = "website_id" required,
+        1 session_id: String = "session_id" required,
+        2 inbox_id: Option<String> = "inbox_id" required,
+        3 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+        4 previous_inbox_id: Option<String> = "previous_inbox_id" required,
+    }
 }
 /// Payload of `session:set_state`.
 ///
@@ -13039,10 +13930,13 @@ impl EventSessionSetState {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventSessionSetState { 0 website_id : String = "website_id" required, 1 session_id :
-    String = "session_id" required, 2 inbox_id : Option < String > = "inbox_id" required,
-    3 routing_ids : Option < Vec < String > > = "routing_ids" optional, 4 state : crate
-    ::ConversationState = "state" required }
+    EventSessionSetState {
+        0 website_id: String = "website_id" required,
+        1 session_id: String = "session_id" required,
+        2 inbox_id: Option<String> = "inbox_id" required,
+        3 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+        4 state: crate::ConversationState = "state" required,
+    }
 }
 /// Features the visitor device supports. The Node client types them as a list, the Go client as an object holding the list; both shapes are accepted.
 ///
@@ -13099,10 +13993,13 @@ impl EventSessionSyncCapabilities {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventSessionSyncCapabilities { 0 website_id : String = "website_id" required, 1
-    session_id : String = "session_id" required, 2 inbox_id : Option < String > =
-    "inbox_id" required, 3 routing_ids : Option < Vec < String > > = "routing_ids"
-    optional, 4 capabilities : crate ::EventCapabilities = "capabilities" required }
+    EventSessionSyncCapabilities {
+        0 website_id: String = "website_id" required,
+        1 session_id: String = "session_id" required,
+        2 inbox_id: Option<String> = "inbox_id" required,
+        3 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+        4 capabilities: crate::EventCapabilities = "capabilities" required,
+    }
 }
 /// Payload of `session:sync:geolocation`.
 ///
@@ -13144,10 +14041,13 @@ impl EventSessionSyncGeolocation {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventSessionSyncGeolocation { 0 website_id : String = "website_id" required, 1
-    session_id : String = "session_id" required, 2 inbox_id : Option < String > =
-    "inbox_id" required, 3 routing_ids : Option < Vec < String > > = "routing_ids"
-    optional, 4 geolocation : crate ::PeopleGeolocation = "geolocation" required }
+    EventSessionSyncGeolocation {
+        0 website_id: String = "website_id" required,
+        1 session_id: String = "session_id" required,
+        2 inbox_id: Option<String> = "inbox_id" required,
+        3 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+        4 geolocation: crate::PeopleGeolocation = "geolocation" required,
+    }
 }
 /// Software the visitor uses, as the chatbox reports it.
 ///
@@ -13167,10 +14067,12 @@ pub struct EventDeviceSystem {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventDeviceSystem { 0 os : Option < crate ::EventDeviceSystemOs > = "os" optional, 1
-    engine : Option < crate ::EventDeviceSystemEngine > = "engine" optional, 2 browser :
-    Option < crate ::EventDeviceSystemBrowser > = "browser" optional, 3 useragent :
-    Option < String > = "useragent" optional }
+    EventDeviceSystem {
+        0 os: Option<crate::EventDeviceSystemOs> = "os" optional,
+        1 engine: Option<crate::EventDeviceSystemEngine> = "engine" optional,
+        2 browser: Option<crate::EventDeviceSystemBrowser> = "browser" optional,
+        3 useragent: Option<String> = "useragent" optional,
+    }
 }
 /// Payload of `session:sync:system`.
 ///
@@ -13212,10 +14114,13 @@ impl EventSessionSyncSystem {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventSessionSyncSystem { 0 website_id : String = "website_id" required, 1 session_id
-    : String = "session_id" required, 2 inbox_id : Option < String > = "inbox_id"
-    required, 3 routing_ids : Option < Vec < String > > = "routing_ids" optional, 4
-    system : crate ::EventDeviceSystem = "system" required }
+    EventSessionSyncSystem {
+        0 website_id: String = "website_id" required,
+        1 session_id: String = "session_id" required,
+        2 inbox_id: Option<String> = "inbox_id" required,
+        3 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+        4 system: crate::EventDeviceSystem = "system" required,
+    }
 }
 /// Network the visitor connects from.
 ///
@@ -13241,8 +14146,10 @@ impl EventNetwork {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventNetwork { 0 ip : String = "ip" required, 1 connection : Option < crate
-    ::EventNetworkConnection > = "connection" optional }
+    EventNetwork {
+        0 ip: String = "ip" required,
+        1 connection: Option<crate::EventNetworkConnection> = "connection" optional,
+    }
 }
 /// Payload of `session:sync:network`.
 ///
@@ -13284,10 +14191,13 @@ impl EventSessionSyncNetwork {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventSessionSyncNetwork { 0 website_id : String = "website_id" required, 1 session_id
-    : String = "session_id" required, 2 inbox_id : Option < String > = "inbox_id"
-    required, 3 routing_ids : Option < Vec < String > > = "routing_ids" optional, 4
-    network : crate ::EventNetwork = "network" required }
+    EventSessionSyncNetwork {
+        0 website_id: String = "website_id" required,
+        1 session_id: String = "session_id" required,
+        2 inbox_id: Option<String> = "inbox_id" required,
+        3 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+        4 network: crate::EventNetwork = "network" required,
+    }
 }
 /// Payload of `session:sync:timezone`.
 ///
@@ -13329,10 +14239,12 @@ impl EventSessionSyncTimezone {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventSessionSyncTimezone { 0 website_id : String = "website_id" required, 1
-    session_id : String = "session_id" required, 2 inbox_id : Option < String > =
-    "inbox_id" required, 3 routing_ids : Option < Vec < String > > = "routing_ids"
-    optional, 4 timezone : crate ::EventSessionSyncTimezoneTimezone = "timezone" required
+    EventSessionSyncTimezone {
+        0 website_id: String = "website_id" required,
+        1 session_id: String = "session_id" required,
+        2 inbox_id: Option<String> = "inbox_id" required,
+        3 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+        4 timezone: crate::EventSessionSyncTimezoneTimezone = "timezone" required,
     }
 }
 /// Payload of `session:sync:locales`.
@@ -13375,10 +14287,13 @@ impl EventSessionSyncLocales {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventSessionSyncLocales { 0 website_id : String = "website_id" required, 1 session_id
-    : String = "session_id" required, 2 inbox_id : Option < String > = "inbox_id"
-    required, 3 routing_ids : Option < Vec < String > > = "routing_ids" optional, 4
-    locales : crate ::EventSessionSyncLocalesLocales = "locales" required }
+    EventSessionSyncLocales {
+        0 website_id: String = "website_id" required,
+        1 session_id: String = "session_id" required,
+        2 inbox_id: Option<String> = "inbox_id" required,
+        3 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+        4 locales: crate::EventSessionSyncLocalesLocales = "locales" required,
+    }
 }
 /// Payload of `session:sync:pages`.
 ///
@@ -13420,10 +14335,13 @@ impl EventSessionSyncPages {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventSessionSyncPages { 0 website_id : String = "website_id" required, 1 session_id :
-    String = "session_id" required, 2 inbox_id : Option < String > = "inbox_id" required,
-    3 routing_ids : Option < Vec < String > > = "routing_ids" optional, 4 pages : Vec <
-    crate ::ConversationPage > = "pages" required }
+    EventSessionSyncPages {
+        0 website_id: String = "website_id" required,
+        1 session_id: String = "session_id" required,
+        2 inbox_id: Option<String> = "inbox_id" required,
+        3 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+        4 pages: Vec<crate::ConversationPage> = "pages" required,
+    }
 }
 /// Payload of `session:sync:events`.
 ///
@@ -13465,10 +14383,13 @@ impl EventSessionSyncEvents {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventSessionSyncEvents { 0 website_id : String = "website_id" required, 1 session_id
-    : String = "session_id" required, 2 inbox_id : Option < String > = "inbox_id"
-    required, 3 routing_ids : Option < Vec < String > > = "routing_ids" optional, 4
-    events : Vec < crate ::ConversationEvent > = "events" required }
+    EventSessionSyncEvents {
+        0 website_id: String = "website_id" required,
+        1 session_id: String = "session_id" required,
+        2 inbox_id: Option<String> = "inbox_id" required,
+        3 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+        4 events: Vec<crate::ConversationEvent> = "events" required,
+    }
 }
 /// Payload of `session:sync:rating`.
 ///
@@ -13510,10 +14431,13 @@ impl EventSessionSyncRating {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventSessionSyncRating { 0 website_id : String = "website_id" required, 1 session_id
-    : String = "session_id" required, 2 inbox_id : Option < String > = "inbox_id"
-    required, 3 routing_ids : Option < Vec < String > > = "routing_ids" optional, 4
-    rating : crate ::EventSessionSyncRatingRating = "rating" required }
+    EventSessionSyncRating {
+        0 website_id: String = "website_id" required,
+        1 session_id: String = "session_id" required,
+        2 inbox_id: Option<String> = "inbox_id" required,
+        3 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+        4 rating: crate::EventSessionSyncRatingRating = "rating" required,
+    }
 }
 /// Payload of `session:error`.
 ///
@@ -13563,11 +14487,15 @@ impl EventSessionError {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventSessionError { 0 website_id : String = "website_id" required, 1 session_id :
-    String = "session_id" required, 2 inbox_id : Option < String > = "inbox_id" required,
-    3 routing_ids : Option < Vec < String > > = "routing_ids" optional, 4 r#type : String
-    = "type" required, 5 value : String = "value" required, 6 previous_value : String =
-    "previous_value" required }
+    EventSessionError {
+        0 website_id: String = "website_id" required,
+        1 session_id: String = "session_id" required,
+        2 inbox_id: Option<String> = "inbox_id" required,
+        3 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+        4 r#type: String = "type" required,
+        5 value: String = "value" required,
+        6 previous_value: String = "previous_value" required,
+    }
 }
 /// Fields every kind of message event carries, whatever its `type`.
 ///
@@ -13647,18 +14575,25 @@ impl EventMessageBase {
     }
 }
 ::crisp_runtime::model_serde! {
-    EventMessageBase { 0 website_id : String = "website_id" required, 1 session_id :
-    String = "session_id" required, 2 inbox_id : Option < String > = "inbox_id" required,
-    3 from : crate ::MessageFrom = "from" required, 4 origin : crate ::MessageOrigin =
-    "origin" required, 5 fingerprint : i64 = "fingerprint" required, 6 timestamp : u64 =
-    "timestamp" required, 7 user : crate ::MessageUser = "user" required, 8 mentions :
-    Option < Vec < String > > = "mentions" optional, 9 stamped : Option < bool > =
-    "stamped" optional, 10 automated : Option < bool > = "automated" optional, 11 edited
-    : Option < bool > = "edited" optional, 12 translated : Option < bool > = "translated"
-    optional, 13 references : Option < Vec < crate ::MessageReference > > = "references"
-    optional, 14 original : Option < crate ::MessageOriginal > = "original" optional, 15
-    properties : Option < ::serde_json::Value > = "properties" optional, 16 routing_ids :
-    Option < Vec < String > > = "routing_ids" optional }
+    EventMessageBase {
+        0 website_id: String = "website_id" required,
+        1 session_id: String = "session_id" required,
+        2 inbox_id: Option<String> = "inbox_id" required,
+        3 from: crate::MessageFrom = "from" required,
+        4 origin: crate::MessageOrigin = "origin" required,
+        5 fingerprint: i64 = "fingerprint" required,
+        6 timestamp: u64 = "timestamp" required,
+        7 user: crate::MessageUser = "user" required,
+        8 mentions: Option<Vec<String>> = "mentions" optional,
+        9 stamped: Option<bool> = "stamped" optional,
+        10 automated: Option<bool> = "automated" optional,
+        11 edited: Option<bool> = "edited" optional,
+        12 translated: Option<bool> = "translated" optional,
+        13 references: Option<Vec<crate::MessageReference>> = "references" optional,
+        14 original: Option<crate::MessageOriginal> = "original" optional,
+        15 properties: Option<::serde_json::Value> = "properties" optional,
+        16 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+    }
 }
 /// A message event about a `text` message.
 ///
@@ -13749,19 +14684,27 @@ impl EventMessageText {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventMessageText { 0 website_id : String = "website_id" required, 1 session_id :
-    String = "session_id" required, 2 inbox_id : Option < String > = "inbox_id" required,
-    3 from : crate ::MessageFrom = "from" required, 4 origin : crate ::MessageOrigin =
-    "origin" required, 5 fingerprint : i64 = "fingerprint" required, 6 timestamp : u64 =
-    "timestamp" required, 7 user : crate ::MessageUser = "user" required, 8 mentions :
-    Option < Vec < String > > = "mentions" optional, 9 stamped : Option < bool > =
-    "stamped" optional, 10 automated : Option < bool > = "automated" optional, 11 edited
-    : Option < bool > = "edited" optional, 12 translated : Option < bool > = "translated"
-    optional, 13 references : Option < Vec < crate ::MessageReference > > = "references"
-    optional, 14 original : Option < crate ::MessageOriginal > = "original" optional, 15
-    properties : Option < ::serde_json::Value > = "properties" optional, 16 routing_ids :
-    Option < Vec < String > > = "routing_ids" optional, 17 r#type : crate
-    ::EventMessageTextType = "type" required, 18 content : String = "content" required }
+    EventMessageText {
+        0 website_id: String = "website_id" required,
+        1 session_id: String = "session_id" required,
+        2 inbox_id: Option<String> = "inbox_id" required,
+        3 from: crate::MessageFrom = "from" required,
+        4 origin: crate::MessageOrigin = "origin" required,
+        5 fingerprint: i64 = "fingerprint" required,
+        6 timestamp: u64 = "timestamp" required,
+        7 user: crate::MessageUser = "user" required,
+        8 mentions: Option<Vec<String>> = "mentions" optional,
+        9 stamped: Option<bool> = "stamped" optional,
+        10 automated: Option<bool> = "automated" optional,
+        11 edited: Option<bool> = "edited" optional,
+        12 translated: Option<bool> = "translated" optional,
+        13 references: Option<Vec<crate::MessageReference>> = "references" optional,
+        14 original: Option<crate::MessageOriginal> = "original" optional,
+        15 properties: Option<::serde_json::Value> = "properties" optional,
+        16 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+        17 r#type: crate::EventMessageTextType = "type" required,
+        18 content: String = "content" required,
+    }
 }
 /// A message event about a `note` message.
 ///
@@ -13852,19 +14795,27 @@ impl EventMessageNote {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventMessageNote { 0 website_id : String = "website_id" required, 1 session_id :
-    String = "session_id" required, 2 inbox_id : Option < String > = "inbox_id" required,
-    3 from : crate ::MessageFrom = "from" required, 4 origin : crate ::MessageOrigin =
-    "origin" required, 5 fingerprint : i64 = "fingerprint" required, 6 timestamp : u64 =
-    "timestamp" required, 7 user : crate ::MessageUser = "user" required, 8 mentions :
-    Option < Vec < String > > = "mentions" optional, 9 stamped : Option < bool > =
-    "stamped" optional, 10 automated : Option < bool > = "automated" optional, 11 edited
-    : Option < bool > = "edited" optional, 12 translated : Option < bool > = "translated"
-    optional, 13 references : Option < Vec < crate ::MessageReference > > = "references"
-    optional, 14 original : Option < crate ::MessageOriginal > = "original" optional, 15
-    properties : Option < ::serde_json::Value > = "properties" optional, 16 routing_ids :
-    Option < Vec < String > > = "routing_ids" optional, 17 r#type : crate
-    ::EventMessageNoteType = "type" required, 18 content : String = "content" required }
+    EventMessageNote {
+        0 website_id: String = "website_id" required,
+        1 session_id: String = "session_id" required,
+        2 inbox_id: Option<String> = "inbox_id" required,
+        3 from: crate::MessageFrom = "from" required,
+        4 origin: crate::MessageOrigin = "origin" required,
+        5 fingerprint: i64 = "fingerprint" required,
+        6 timestamp: u64 = "timestamp" required,
+        7 user: crate::MessageUser = "user" required,
+        8 mentions: Option<Vec<String>> = "mentions" optional,
+        9 stamped: Option<bool> = "stamped" optional,
+        10 automated: Option<bool> = "automated" optional,
+        11 edited: Option<bool> = "edited" optional,
+        12 translated: Option<bool> = "translated" optional,
+        13 references: Option<Vec<crate::MessageReference>> = "references" optional,
+        14 original: Option<crate::MessageOriginal> = "original" optional,
+        15 properties: Option<::serde_json::Value> = "properties" optional,
+        16 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+        17 r#type: crate::EventMessageNoteType = "type" required,
+        18 content: String = "content" required,
+    }
 }
 /// A message event about a `file` message.
 ///
@@ -13955,20 +14906,27 @@ impl EventMessageFile {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventMessageFile { 0 website_id : String = "website_id" required, 1 session_id :
-    String = "session_id" required, 2 inbox_id : Option < String > = "inbox_id" required,
-    3 from : crate ::MessageFrom = "from" required, 4 origin : crate ::MessageOrigin =
-    "origin" required, 5 fingerprint : i64 = "fingerprint" required, 6 timestamp : u64 =
-    "timestamp" required, 7 user : crate ::MessageUser = "user" required, 8 mentions :
-    Option < Vec < String > > = "mentions" optional, 9 stamped : Option < bool > =
-    "stamped" optional, 10 automated : Option < bool > = "automated" optional, 11 edited
-    : Option < bool > = "edited" optional, 12 translated : Option < bool > = "translated"
-    optional, 13 references : Option < Vec < crate ::MessageReference > > = "references"
-    optional, 14 original : Option < crate ::MessageOriginal > = "original" optional, 15
-    properties : Option < ::serde_json::Value > = "properties" optional, 16 routing_ids :
-    Option < Vec < String > > = "routing_ids" optional, 17 r#type : crate
-    ::EventMessageFileType = "type" required, 18 content : crate ::MessageContentFile =
-    "content" required }
+    EventMessageFile {
+        0 website_id: String = "website_id" required,
+        1 session_id: String = "session_id" required,
+        2 inbox_id: Option<String> = "inbox_id" required,
+        3 from: crate::MessageFrom = "from" required,
+        4 origin: crate::MessageOrigin = "origin" required,
+        5 fingerprint: i64 = "fingerprint" required,
+        6 timestamp: u64 = "timestamp" required,
+        7 user: crate::MessageUser = "user" required,
+        8 mentions: Option<Vec<String>> = "mentions" optional,
+        9 stamped: Option<bool> = "stamped" optional,
+        10 automated: Option<bool> = "automated" optional,
+        11 edited: Option<bool> = "edited" optional,
+        12 translated: Option<bool> = "translated" optional,
+        13 references: Option<Vec<crate::MessageReference>> = "references" optional,
+        14 original: Option<crate::MessageOriginal> = "original" optional,
+        15 properties: Option<::serde_json::Value> = "properties" optional,
+        16 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+        17 r#type: crate::EventMessageFileType = "type" required,
+        18 content: crate::MessageContentFile = "content" required,
+    }
 }
 /// A message event about a `animation` message.
 ///
@@ -14059,20 +15017,27 @@ impl EventMessageAnimation {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventMessageAnimation { 0 website_id : String = "website_id" required, 1 session_id :
-    String = "session_id" required, 2 inbox_id : Option < String > = "inbox_id" required,
-    3 from : crate ::MessageFrom = "from" required, 4 origin : crate ::MessageOrigin =
-    "origin" required, 5 fingerprint : i64 = "fingerprint" required, 6 timestamp : u64 =
-    "timestamp" required, 7 user : crate ::MessageUser = "user" required, 8 mentions :
-    Option < Vec < String > > = "mentions" optional, 9 stamped : Option < bool > =
-    "stamped" optional, 10 automated : Option < bool > = "automated" optional, 11 edited
-    : Option < bool > = "edited" optional, 12 translated : Option < bool > = "translated"
-    optional, 13 references : Option < Vec < crate ::MessageReference > > = "references"
-    optional, 14 original : Option < crate ::MessageOriginal > = "original" optional, 15
-    properties : Option < ::serde_json::Value > = "properties" optional, 16 routing_ids :
-    Option < Vec < String > > = "routing_ids" optional, 17 r#type : crate
-    ::EventMessageAnimationType = "type" required, 18 content : crate
-    ::MessageContentAnimation = "content" required }
+    EventMessageAnimation {
+        0 website_id: String = "website_id" required,
+        1 session_id: String = "session_id" required,
+        2 inbox_id: Option<String> = "inbox_id" required,
+        3 from: crate::MessageFrom = "from" required,
+        4 origin: crate::MessageOrigin = "origin" required,
+        5 fingerprint: i64 = "fingerprint" required,
+        6 timestamp: u64 = "timestamp" required,
+        7 user: crate::MessageUser = "user" required,
+        8 mentions: Option<Vec<String>> = "mentions" optional,
+        9 stamped: Option<bool> = "stamped" optional,
+        10 automated: Option<bool> = "automated" optional,
+        11 edited: Option<bool> = "edited" optional,
+        12 translated: Option<bool> = "translated" optional,
+        13 references: Option<Vec<crate::MessageReference>> = "references" optional,
+        14 original: Option<crate::MessageOriginal> = "original" optional,
+        15 properties: Option<::serde_json::Value> = "properties" optional,
+        16 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+        17 r#type: crate::EventMessageAnimationType = "type" required,
+        18 content: crate::MessageContentAnimation = "content" required,
+    }
 }
 /// A message event about a `audio` message.
 ///
@@ -14163,20 +15128,27 @@ impl EventMessageAudio {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventMessageAudio { 0 website_id : String = "website_id" required, 1 session_id :
-    String = "session_id" required, 2 inbox_id : Option < String > = "inbox_id" required,
-    3 from : crate ::MessageFrom = "from" required, 4 origin : crate ::MessageOrigin =
-    "origin" required, 5 fingerprint : i64 = "fingerprint" required, 6 timestamp : u64 =
-    "timestamp" required, 7 user : crate ::MessageUser = "user" required, 8 mentions :
-    Option < Vec < String > > = "mentions" optional, 9 stamped : Option < bool > =
-    "stamped" optional, 10 automated : Option < bool > = "automated" optional, 11 edited
-    : Option < bool > = "edited" optional, 12 translated : Option < bool > = "translated"
-    optional, 13 references : Option < Vec < crate ::MessageReference > > = "references"
-    optional, 14 original : Option < crate ::MessageOriginal > = "original" optional, 15
-    properties : Option < ::serde_json::Value > = "properties" optional, 16 routing_ids :
-    Option < Vec < String > > = "routing_ids" optional, 17 r#type : crate
-    ::EventMessageAudioType = "type" required, 18 content : crate ::MessageContentAudio =
-    "content" required }
+    EventMessageAudio {
+        0 website_id: String = "website_id" required,
+        1 session_id: String = "session_id" required,
+        2 inbox_id: Option<String> = "inbox_id" required,
+        3 from: crate::MessageFrom = "from" required,
+        4 origin: crate::MessageOrigin = "origin" required,
+        5 fingerprint: i64 = "fingerprint" required,
+        6 timestamp: u64 = "timestamp" required,
+        7 user: crate::MessageUser = "user" required,
+        8 mentions: Option<Vec<String>> = "mentions" optional,
+        9 stamped: Option<bool> = "stamped" optional,
+        10 automated: Option<bool> = "automated" optional,
+        11 edited: Option<bool> = "edited" optional,
+        12 translated: Option<bool> = "translated" optional,
+        13 references: Option<Vec<crate::MessageReference>> = "references" optional,
+        14 original: Option<crate::MessageOriginal> = "original" optional,
+        15 properties: Option<::serde_json::Value> = "properties" optional,
+        16 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+        17 r#type: crate::EventMessageAudioType = "type" required,
+        18 content: crate::MessageContentAudio = "content" required,
+    }
 }
 /// A message event about a `picker` message.
 ///
@@ -14267,20 +15239,27 @@ impl EventMessagePicker {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventMessagePicker { 0 website_id : String = "website_id" required, 1 session_id :
-    String = "session_id" required, 2 inbox_id : Option < String > = "inbox_id" required,
-    3 from : crate ::MessageFrom = "from" required, 4 origin : crate ::MessageOrigin =
-    "origin" required, 5 fingerprint : i64 = "fingerprint" required, 6 timestamp : u64 =
-    "timestamp" required, 7 user : crate ::MessageUser = "user" required, 8 mentions :
-    Option < Vec < String > > = "mentions" optional, 9 stamped : Option < bool > =
-    "stamped" optional, 10 automated : Option < bool > = "automated" optional, 11 edited
-    : Option < bool > = "edited" optional, 12 translated : Option < bool > = "translated"
-    optional, 13 references : Option < Vec < crate ::MessageReference > > = "references"
-    optional, 14 original : Option < crate ::MessageOriginal > = "original" optional, 15
-    properties : Option < ::serde_json::Value > = "properties" optional, 16 routing_ids :
-    Option < Vec < String > > = "routing_ids" optional, 17 r#type : crate
-    ::EventMessagePickerType = "type" required, 18 content : crate ::MessageContentPicker
-    = "content" required }
+    EventMessagePicker {
+        0 website_id: String = "website_id" required,
+        1 session_id: String = "session_id" required,
+        2 inbox_id: Option<String> = "inbox_id" required,
+        3 from: crate::MessageFrom = "from" required,
+        4 origin: crate::MessageOrigin = "origin" required,
+        5 fingerprint: i64 = "fingerprint" required,
+        6 timestamp: u64 = "timestamp" required,
+        7 user: crate::MessageUser = "user" required,
+        8 mentions: Option<Vec<String>> = "mentions" optional,
+        9 stamped: Option<bool> = "stamped" optional,
+        10 automated: Option<bool> = "automated" optional,
+        11 edited: Option<bool> = "edited" optional,
+        12 translated: Option<bool> = "translated" optional,
+        13 references: Option<Vec<crate::MessageReference>> = "references" optional,
+        14 original: Option<crate::MessageOriginal> = "original" optional,
+        15 properties: Option<::serde_json::Value> = "properties" optional,
+        16 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+        17 r#type: crate::EventMessagePickerType = "type" required,
+        18 content: crate::MessageContentPicker = "content" required,
+    }
 }
 /// A message event about a `field` message.
 ///
@@ -14371,20 +15350,27 @@ impl EventMessageField {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventMessageField { 0 website_id : String = "website_id" required, 1 session_id :
-    String = "session_id" required, 2 inbox_id : Option < String > = "inbox_id" required,
-    3 from : crate ::MessageFrom = "from" required, 4 origin : crate ::MessageOrigin =
-    "origin" required, 5 fingerprint : i64 = "fingerprint" required, 6 timestamp : u64 =
-    "timestamp" required, 7 user : crate ::MessageUser = "user" required, 8 mentions :
-    Option < Vec < String > > = "mentions" optional, 9 stamped : Option < bool > =
-    "stamped" optional, 10 automated : Option < bool > = "automated" optional, 11 edited
-    : Option < bool > = "edited" optional, 12 translated : Option < bool > = "translated"
-    optional, 13 references : Option < Vec < crate ::MessageReference > > = "references"
-    optional, 14 original : Option < crate ::MessageOriginal > = "original" optional, 15
-    properties : Option < ::serde_json::Value > = "properties" optional, 16 routing_ids :
-    Option < Vec < String > > = "routing_ids" optional, 17 r#type : crate
-    ::EventMessageFieldType = "type" required, 18 content : crate ::MessageContentField =
-    "content" required }
+    EventMessageField {
+        0 website_id: String = "website_id" required,
+        1 session_id: String = "session_id" required,
+        2 inbox_id: Option<String> = "inbox_id" required,
+        3 from: crate::MessageFrom = "from" required,
+        4 origin: crate::MessageOrigin = "origin" required,
+        5 fingerprint: i64 = "fingerprint" required,
+        6 timestamp: u64 = "timestamp" required,
+        7 user: crate::MessageUser = "user" required,
+        8 mentions: Option<Vec<String>> = "mentions" optional,
+        9 stamped: Option<bool> = "stamped" optional,
+        10 automated: Option<bool> = "automated" optional,
+        11 edited: Option<bool> = "edited" optional,
+        12 translated: Option<bool> = "translated" optional,
+        13 references: Option<Vec<crate::MessageReference>> = "references" optional,
+        14 original: Option<crate::MessageOriginal> = "original" optional,
+        15 properties: Option<::serde_json::Value> = "properties" optional,
+        16 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+        17 r#type: crate::EventMessageFieldType = "type" required,
+        18 content: crate::MessageContentField = "content" required,
+    }
 }
 /// A message event about a `carousel` message.
 ///
@@ -14475,20 +15461,27 @@ impl EventMessageCarousel {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventMessageCarousel { 0 website_id : String = "website_id" required, 1 session_id :
-    String = "session_id" required, 2 inbox_id : Option < String > = "inbox_id" required,
-    3 from : crate ::MessageFrom = "from" required, 4 origin : crate ::MessageOrigin =
-    "origin" required, 5 fingerprint : i64 = "fingerprint" required, 6 timestamp : u64 =
-    "timestamp" required, 7 user : crate ::MessageUser = "user" required, 8 mentions :
-    Option < Vec < String > > = "mentions" optional, 9 stamped : Option < bool > =
-    "stamped" optional, 10 automated : Option < bool > = "automated" optional, 11 edited
-    : Option < bool > = "edited" optional, 12 translated : Option < bool > = "translated"
-    optional, 13 references : Option < Vec < crate ::MessageReference > > = "references"
-    optional, 14 original : Option < crate ::MessageOriginal > = "original" optional, 15
-    properties : Option < ::serde_json::Value > = "properties" optional, 16 routing_ids :
-    Option < Vec < String > > = "routing_ids" optional, 17 r#type : crate
-    ::EventMessageCarouselType = "type" required, 18 content : crate
-    ::MessageContentCarousel = "content" required }
+    EventMessageCarousel {
+        0 website_id: String = "website_id" required,
+        1 session_id: String = "session_id" required,
+        2 inbox_id: Option<String> = "inbox_id" required,
+        3 from: crate::MessageFrom = "from" required,
+        4 origin: crate::MessageOrigin = "origin" required,
+        5 fingerprint: i64 = "fingerprint" required,
+        6 timestamp: u64 = "timestamp" required,
+        7 user: crate::MessageUser = "user" required,
+        8 mentions: Option<Vec<String>> = "mentions" optional,
+        9 stamped: Option<bool> = "stamped" optional,
+        10 automated: Option<bool> = "automated" optional,
+        11 edited: Option<bool> = "edited" optional,
+        12 translated: Option<bool> = "translated" optional,
+        13 references: Option<Vec<crate::MessageReference>> = "references" optional,
+        14 original: Option<crate::MessageOriginal> = "original" optional,
+        15 properties: Option<::serde_json::Value> = "properties" optional,
+        16 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+        17 r#type: crate::EventMessageCarouselType = "type" required,
+        18 content: crate::MessageContentCarousel = "content" required,
+    }
 }
 /// A message event about a `event` message.
 ///
@@ -14579,20 +15572,27 @@ impl EventMessageEvent {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventMessageEvent { 0 website_id : String = "website_id" required, 1 session_id :
-    String = "session_id" required, 2 inbox_id : Option < String > = "inbox_id" required,
-    3 from : crate ::MessageFrom = "from" required, 4 origin : crate ::MessageOrigin =
-    "origin" required, 5 fingerprint : i64 = "fingerprint" required, 6 timestamp : u64 =
-    "timestamp" required, 7 user : crate ::MessageUser = "user" required, 8 mentions :
-    Option < Vec < String > > = "mentions" optional, 9 stamped : Option < bool > =
-    "stamped" optional, 10 automated : Option < bool > = "automated" optional, 11 edited
-    : Option < bool > = "edited" optional, 12 translated : Option < bool > = "translated"
-    optional, 13 references : Option < Vec < crate ::MessageReference > > = "references"
-    optional, 14 original : Option < crate ::MessageOriginal > = "original" optional, 15
-    properties : Option < ::serde_json::Value > = "properties" optional, 16 routing_ids :
-    Option < Vec < String > > = "routing_ids" optional, 17 r#type : crate
-    ::EventMessageEventType = "type" required, 18 content : crate ::MessageContentEvent =
-    "content" required }
+    EventMessageEvent {
+        0 website_id: String = "website_id" required,
+        1 session_id: String = "session_id" required,
+        2 inbox_id: Option<String> = "inbox_id" required,
+        3 from: crate::MessageFrom = "from" required,
+        4 origin: crate::MessageOrigin = "origin" required,
+        5 fingerprint: i64 = "fingerprint" required,
+        6 timestamp: u64 = "timestamp" required,
+        7 user: crate::MessageUser = "user" required,
+        8 mentions: Option<Vec<String>> = "mentions" optional,
+        9 stamped: Option<bool> = "stamped" optional,
+        10 automated: Option<bool> = "automated" optional,
+        11 edited: Option<bool> = "edited" optional,
+        12 translated: Option<bool> = "translated" optional,
+        13 references: Option<Vec<crate::MessageReference>> = "references" optional,
+        14 original: Option<crate::MessageOriginal> = "original" optional,
+        15 properties: Option<::serde_json::Value> = "properties" optional,
+        16 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+        17 r#type: crate::EventMessageEventType = "type" required,
+        18 content: crate::MessageContentEvent = "content" required,
+    }
 }
 /// Payload of `message:send` and `message:received`: the message, tagged by its `type`. The Node client leaves `note` and `event` out of `message:send`, the Go client lists them for both events; both are accepted.
 ///
@@ -14735,10 +15735,13 @@ impl EventMessageUpdated {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventMessageUpdated { 0 website_id : String = "website_id" required, 1 session_id :
-    String = "session_id" required, 2 inbox_id : Option < String > = "inbox_id" required,
-    3 routing_ids : Option < Vec < String > > = "routing_ids" optional, 4 fingerprint :
-    i64 = "fingerprint" required, 5 content : crate ::MessageContent = "content" required
+    EventMessageUpdated {
+        0 website_id: String = "website_id" required,
+        1 session_id: String = "session_id" required,
+        2 inbox_id: Option<String> = "inbox_id" required,
+        3 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+        4 fingerprint: i64 = "fingerprint" required,
+        5 content: crate::MessageContent = "content" required,
     }
 }
 /// Payload of `message:removed`.
@@ -14781,10 +15784,13 @@ impl EventMessageRemoved {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventMessageRemoved { 0 website_id : String = "website_id" required, 1 session_id :
-    String = "session_id" required, 2 inbox_id : Option < String > = "inbox_id" required,
-    3 routing_ids : Option < Vec < String > > = "routing_ids" optional, 4 fingerprint :
-    i64 = "fingerprint" required }
+    EventMessageRemoved {
+        0 website_id: String = "website_id" required,
+        1 session_id: String = "session_id" required,
+        2 inbox_id: Option<String> = "inbox_id" required,
+        3 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+        4 fingerprint: i64 = "fingerprint" required,
+    }
 }
 /// Payload of `message:compose:send`.
 ///
@@ -14836,12 +15842,16 @@ impl EventMessageComposeSend {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventMessageComposeSend { 0 website_id : String = "website_id" required, 1 session_id
-    : String = "session_id" required, 2 inbox_id : Option < String > = "inbox_id"
-    required, 3 routing_ids : Option < Vec < String > > = "routing_ids" optional, 4
-    r#type : crate ::ComposeType = "type" required, 5 excerpt : Option < String > =
-    "excerpt" optional, 6 timestamp : u64 = "timestamp" required, 7 automated : Option <
-    bool > = "automated" optional }
+    EventMessageComposeSend {
+        0 website_id: String = "website_id" required,
+        1 session_id: String = "session_id" required,
+        2 inbox_id: Option<String> = "inbox_id" required,
+        3 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+        4 r#type: crate::ComposeType = "type" required,
+        5 excerpt: Option<String> = "excerpt" optional,
+        6 timestamp: u64 = "timestamp" required,
+        7 automated: Option<bool> = "automated" optional,
+    }
 }
 /// Payload of `message:compose:receive`.
 ///
@@ -14897,13 +15907,17 @@ impl EventMessageComposeReceive {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventMessageComposeReceive { 0 website_id : String = "website_id" required, 1
-    session_id : String = "session_id" required, 2 inbox_id : Option < String > =
-    "inbox_id" required, 3 routing_ids : Option < Vec < String > > = "routing_ids"
-    optional, 4 r#type : crate ::ComposeType = "type" required, 5 excerpt : Option <
-    String > = "excerpt" optional, 6 timestamp : u64 = "timestamp" required, 7 automated
-    : Option < bool > = "automated" optional, 8 user : crate ::MessageUser = "user"
-    required }
+    EventMessageComposeReceive {
+        0 website_id: String = "website_id" required,
+        1 session_id: String = "session_id" required,
+        2 inbox_id: Option<String> = "inbox_id" required,
+        3 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+        4 r#type: crate::ComposeType = "type" required,
+        5 excerpt: Option<String> = "excerpt" optional,
+        6 timestamp: u64 = "timestamp" required,
+        7 automated: Option<bool> = "automated" optional,
+        8 user: crate::MessageUser = "user" required,
+    }
 }
 /// Payload of the `message:acknowledge:*` events, except `message:acknowledge:ignored`.
 ///
@@ -14952,12 +15966,15 @@ impl EventMessageAcknowledge {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventMessageAcknowledge { 0 website_id : String = "website_id" required, 1 session_id
-    : String = "session_id" required, 2 inbox_id : Option < String > = "inbox_id"
-    required, 3 routing_ids : Option < Vec < String > > = "routing_ids" optional, 4
-    origin : crate ::MessageOrigin = "origin" required, 5 fingerprints : Vec < i64 > =
-    "fingerprints" required, 6 details : Option < crate ::EventMessageAcknowledgeDetails
-    > = "details" optional }
+    EventMessageAcknowledge {
+        0 website_id: String = "website_id" required,
+        1 session_id: String = "session_id" required,
+        2 inbox_id: Option<String> = "inbox_id" required,
+        3 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+        4 origin: crate::MessageOrigin = "origin" required,
+        5 fingerprints: Vec<i64> = "fingerprints" required,
+        6 details: Option<crate::EventMessageAcknowledgeDetails> = "details" optional,
+    }
 }
 /// Payload of `message:acknowledge:ignored`.
 ///
@@ -15006,12 +16023,15 @@ impl EventMessageAcknowledgeIgnored {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventMessageAcknowledgeIgnored { 0 website_id : String = "website_id" required, 1
-    session_id : String = "session_id" required, 2 inbox_id : Option < String > =
-    "inbox_id" required, 3 routing_ids : Option < Vec < String > > = "routing_ids"
-    optional, 4 origin : crate ::MessageOrigin = "origin" required, 5 fingerprints : Vec
-    < i64 > = "fingerprints" required, 6 details : Option < crate
-    ::EventMessageAcknowledgeIgnoredDetails > = "details" optional }
+    EventMessageAcknowledgeIgnored {
+        0 website_id: String = "website_id" required,
+        1 session_id: String = "session_id" required,
+        2 inbox_id: Option<String> = "inbox_id" required,
+        3 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+        4 origin: crate::MessageOrigin = "origin" required,
+        5 fingerprints: Vec<i64> = "fingerprints" required,
+        6 details: Option<crate::EventMessageAcknowledgeIgnoredDetails> = "details" optional,
+    }
 }
 /// Payload of `spam:message`.
 ///
@@ -15061,13 +16081,16 @@ impl EventSpamMessage {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventSpamMessage { 0 website_id : String = "website_id" required, 1 spam_id : String
-    = "spam_id" required, 2 r#type : String = "type" required, 3 reason : String =
-    "reason" required, 4 metadata : Option < ::serde_json::Map < String,
-    ::serde_json::Value > > = "metadata" optional, 5 headers : Option <
-    ::std::collections::BTreeMap < String, String > > = "headers" optional, 6 timestamp :
-    u64 = "timestamp" required, 7 routing_ids : Option < Vec < String > > = "routing_ids"
-    optional }
+    EventSpamMessage {
+        0 website_id: String = "website_id" required,
+        1 spam_id: String = "spam_id" required,
+        2 r#type: String = "type" required,
+        3 reason: String = "reason" required,
+        4 metadata: Option<::serde_json::Map<String, ::serde_json::Value>> = "metadata" optional,
+        5 headers: Option<::std::collections::BTreeMap<String, String>> = "headers" optional,
+        6 timestamp: u64 = "timestamp" required,
+        7 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+    }
 }
 /// Payload of `spam:decision`.
 ///
@@ -15099,9 +16122,12 @@ impl EventSpamDecision {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventSpamDecision { 0 website_id : String = "website_id" required, 1 spam_id : String
-    = "spam_id" required, 2 action : String = "action" required, 3 routing_ids : Option <
-    Vec < String > > = "routing_ids" optional }
+    EventSpamDecision {
+        0 website_id: String = "website_id" required,
+        1 spam_id: String = "spam_id" required,
+        2 action: String = "action" required,
+        3 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+    }
 }
 /// Payload of `people:profile:created` and `people:profile:removed`: the contact profile concerned.
 ///
@@ -15133,9 +16159,12 @@ impl EventPeopleProfile {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventPeopleProfile { 0 website_id : String = "website_id" required, 1 people_id :
-    String = "people_id" required, 2 email : Option < String > = "email" optional, 3
-    routing_ids : Option < Vec < String > > = "routing_ids" optional }
+    EventPeopleProfile {
+        0 website_id: String = "website_id" required,
+        1 people_id: String = "people_id" required,
+        2 email: Option<String> = "email" optional,
+        3 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+    }
 }
 /// Payload of `people:profile:updated`.
 ///
@@ -15174,10 +16203,13 @@ impl EventPeopleProfileUpdated {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventPeopleProfileUpdated { 0 website_id : String = "website_id" required, 1
-    people_id : String = "people_id" required, 2 email : Option < String > = "email"
-    optional, 3 update : crate ::PeopleProfile = "update" required, 4 routing_ids :
-    Option < Vec < String > > = "routing_ids" optional }
+    EventPeopleProfileUpdated {
+        0 website_id: String = "website_id" required,
+        1 people_id: String = "people_id" required,
+        2 email: Option<String> = "email" optional,
+        3 update: crate::PeopleProfile = "update" required,
+        4 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+    }
 }
 /// Payload of `people:bind:session`.
 ///
@@ -15219,10 +16251,13 @@ impl EventPeopleBindSession {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventPeopleBindSession { 0 website_id : String = "website_id" required, 1 session_id
-    : String = "session_id" required, 2 inbox_id : Option < String > = "inbox_id"
-    required, 3 routing_ids : Option < Vec < String > > = "routing_ids" optional, 4
-    people_id : String = "people_id" required }
+    EventPeopleBindSession {
+        0 website_id: String = "website_id" required,
+        1 session_id: String = "session_id" required,
+        2 inbox_id: Option<String> = "inbox_id" required,
+        3 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+        4 people_id: String = "people_id" required,
+    }
 }
 /// Payload of `people:sync:profile`.
 ///
@@ -15268,11 +16303,14 @@ impl EventPeopleSyncProfile {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventPeopleSyncProfile { 0 website_id : String = "website_id" required, 1 session_id
-    : String = "session_id" required, 2 inbox_id : Option < String > = "inbox_id"
-    required, 3 routing_ids : Option < Vec < String > > = "routing_ids" optional, 4
-    people_id : String = "people_id" required, 5 identity : crate ::PeopleProfile =
-    "identity" required }
+    EventPeopleSyncProfile {
+        0 website_id: String = "website_id" required,
+        1 session_id: String = "session_id" required,
+        2 inbox_id: Option<String> = "inbox_id" required,
+        3 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+        4 people_id: String = "people_id" required,
+        5 identity: crate::PeopleProfile = "identity" required,
+    }
 }
 /// A row of a contact import that was left out.
 ///
@@ -15297,8 +16335,10 @@ impl EventImportSkipped {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventImportSkipped { 0 identifier : Option < String > = "identifier" required, 1
-    reason : String = "reason" required }
+    EventImportSkipped {
+        0 identifier: Option<String> = "identifier" required,
+        1 reason: String = "reason" required,
+    }
 }
 /// Rows of a contact import that were left out. The Go client types them as a list, the Node client as an object holding the list; both shapes are accepted (the list is tried first, since an object of optional fields would also take an empty list).
 ///
@@ -15358,12 +16398,15 @@ impl EventPeopleImportProgress {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventPeopleImportProgress { 0 website_id : String = "website_id" required, 1
-    import_id : Option < String > = "import_id" optional, 2 people_id : Option < String >
-    = "people_id" optional, 3 progress : u8 = "progress" required, 4 count : crate
-    ::EventPeopleImportProgressCount = "count" required, 5 items : Option < crate
-    ::EventImportItems > = "items" optional, 6 routing_ids : Option < Vec < String > > =
-    "routing_ids" optional }
+    EventPeopleImportProgress {
+        0 website_id: String = "website_id" required,
+        1 import_id: Option<String> = "import_id" optional,
+        2 people_id: Option<String> = "people_id" optional,
+        3 progress: u8 = "progress" required,
+        4 count: crate::EventPeopleImportProgressCount = "count" required,
+        5 items: Option<crate::EventImportItems> = "items" optional,
+        6 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+    }
 }
 /// Payload of `people:import:done`.
 ///
@@ -15398,10 +16441,13 @@ impl EventPeopleImportDone {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventPeopleImportDone { 0 website_id : String = "website_id" required, 1 import_id :
-    Option < String > = "import_id" optional, 2 people_id : Option < String > =
-    "people_id" optional, 3 error : bool = "error" required, 4 routing_ids : Option < Vec
-    < String > > = "routing_ids" optional }
+    EventPeopleImportDone {
+        0 website_id: String = "website_id" required,
+        1 import_id: Option<String> = "import_id" optional,
+        2 people_id: Option<String> = "people_id" optional,
+        3 error: bool = "error" required,
+        4 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+    }
 }
 /// Payload of `campaign:progress`.
 ///
@@ -15433,9 +16479,12 @@ impl EventCampaignProgress {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventCampaignProgress { 0 website_id : String = "website_id" required, 1 campaign_id
-    : String = "campaign_id" required, 2 progress : u8 = "progress" required, 3
-    routing_ids : Option < Vec < String > > = "routing_ids" optional }
+    EventCampaignProgress {
+        0 website_id: String = "website_id" required,
+        1 campaign_id: String = "campaign_id" required,
+        2 progress: u8 = "progress" required,
+        3 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+    }
 }
 /// Payload of `campaign:dispatched`.
 ///
@@ -15464,9 +16513,11 @@ impl EventCampaignDispatched {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventCampaignDispatched { 0 website_id : String = "website_id" required, 1
-    campaign_id : String = "campaign_id" required, 2 routing_ids : Option < Vec < String
-    > > = "routing_ids" optional }
+    EventCampaignDispatched {
+        0 website_id: String = "website_id" required,
+        1 campaign_id: String = "campaign_id" required,
+        2 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+    }
 }
 /// Payload of `campaign:running`.
 ///
@@ -15498,9 +16549,12 @@ impl EventCampaignRunning {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventCampaignRunning { 0 website_id : String = "website_id" required, 1 campaign_id :
-    String = "campaign_id" required, 2 running : bool = "running" required, 3 routing_ids
-    : Option < Vec < String > > = "routing_ids" optional }
+    EventCampaignRunning {
+        0 website_id: String = "website_id" required,
+        1 campaign_id: String = "campaign_id" required,
+        2 running: bool = "running" required,
+        3 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+    }
 }
 /// Payload of `browsing:request:initiated`.
 ///
@@ -15546,11 +16600,14 @@ impl EventBrowsingRequestInitiated {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventBrowsingRequestInitiated { 0 website_id : String = "website_id" required, 1
-    session_id : String = "session_id" required, 2 inbox_id : Option < String > =
-    "inbox_id" required, 3 routing_ids : Option < Vec < String > > = "routing_ids"
-    optional, 4 browsing_id : String = "browsing_id" required, 5 browsing_token : String
-    = "browsing_token" required }
+    EventBrowsingRequestInitiated {
+        0 website_id: String = "website_id" required,
+        1 session_id: String = "session_id" required,
+        2 inbox_id: Option<String> = "inbox_id" required,
+        3 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+        4 browsing_id: String = "browsing_id" required,
+        5 browsing_token: String = "browsing_token" required,
+    }
 }
 /// Payload of `call:request:initiated` and `call:request:rejected`.
 ///
@@ -15592,10 +16649,13 @@ impl EventCallRequest {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventCallRequest { 0 website_id : String = "website_id" required, 1 session_id :
-    String = "session_id" required, 2 inbox_id : Option < String > = "inbox_id" required,
-    3 routing_ids : Option < Vec < String > > = "routing_ids" optional, 4 call_id :
-    String = "call_id" required }
+    EventCallRequest {
+        0 website_id: String = "website_id" required,
+        1 session_id: String = "session_id" required,
+        2 inbox_id: Option<String> = "inbox_id" required,
+        3 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+        4 call_id: String = "call_id" required,
+    }
 }
 /// Payload of `identity:verify:request`.
 ///
@@ -15646,12 +16706,16 @@ impl EventIdentityVerifyRequest {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventIdentityVerifyRequest { 0 website_id : String = "website_id" required, 1
-    plugin_id : String = "plugin_id" required, 2 session_id : String = "session_id"
-    required, 3 inbox_id : Option < String > = "inbox_id" optional, 4 target : String =
-    "target" required, 5 code : String = "code" required, 6 confirm_url : String =
-    "confirm_url" required, 7 routing_ids : Option < Vec < String > > = "routing_ids"
-    optional }
+    EventIdentityVerifyRequest {
+        0 website_id: String = "website_id" required,
+        1 plugin_id: String = "plugin_id" required,
+        2 session_id: String = "session_id" required,
+        3 inbox_id: Option<String> = "inbox_id" optional,
+        4 target: String = "target" required,
+        5 code: String = "code" required,
+        6 confirm_url: String = "confirm_url" required,
+        7 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+    }
 }
 /// Payload of `widget:action:processed`.
 ///
@@ -15704,13 +16768,16 @@ impl EventWidgetActionProcessed {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventWidgetActionProcessed { 0 website_id : String = "website_id" required, 1
-    session_id : String = "session_id" required, 2 inbox_id : Option < String > =
-    "inbox_id" required, 3 routing_ids : Option < Vec < String > > = "routing_ids"
-    optional, 4 plugin_id : String = "plugin_id" required, 5 correlation_id : String =
-    "correlation_id" required, 6 outcome : crate ::EventWidgetActionProcessedOutcome =
-    "outcome" required, 7 result : Option < ::serde_json::Map < String,
-    ::serde_json::Value > > = "result" optional }
+    EventWidgetActionProcessed {
+        0 website_id: String = "website_id" required,
+        1 session_id: String = "session_id" required,
+        2 inbox_id: Option<String> = "inbox_id" required,
+        3 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+        4 plugin_id: String = "plugin_id" required,
+        5 correlation_id: String = "correlation_id" required,
+        6 outcome: crate::EventWidgetActionProcessedOutcome = "outcome" required,
+        7 result: Option<::serde_json::Map<String, ::serde_json::Value>> = "result" optional,
+    }
 }
 /// A monitored node of a status page whose health changed.
 ///
@@ -15733,8 +16800,10 @@ impl EventStatusNode {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventStatusNode { 0 label : String = "label" required, 1 replica : String = "replica"
-    required }
+    EventStatusNode {
+        0 label: String = "label" required,
+        1 replica: String = "replica" required,
+    }
 }
 /// Payload of `status:health:changed`.
 ///
@@ -15770,10 +16839,12 @@ impl EventStatusHealthChanged {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventStatusHealthChanged { 0 website_id : String = "website_id" required, 1 health :
-    crate ::StatusPageReplicaHealth = "health" required, 2 nodes : Vec < crate
-    ::EventStatusNode > = "nodes" required, 3 routing_ids : Option < Vec < String > > =
-    "routing_ids" optional }
+    EventStatusHealthChanged {
+        0 website_id: String = "website_id" required,
+        1 health: crate::StatusPageReplicaHealth = "health" required,
+        2 nodes: Vec<crate::EventStatusNode> = "nodes" required,
+        3 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+    }
 }
 /// Payload of `website:update_visitors_count`.
 ///
@@ -15802,9 +16873,11 @@ impl EventWebsiteUpdateVisitorsCount {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventWebsiteUpdateVisitorsCount { 0 website_id : String = "website_id" required, 1
-    visitors_count : u32 = "visitors_count" required, 2 routing_ids : Option < Vec <
-    String > > = "routing_ids" optional }
+    EventWebsiteUpdateVisitorsCount {
+        0 website_id: String = "website_id" required,
+        1 visitors_count: u32 = "visitors_count" required,
+        2 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+    }
 }
 /// Payload of `website:update_operators_availability`.
 ///
@@ -15840,10 +16913,12 @@ impl EventWebsiteUpdateOperatorsAvailability {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventWebsiteUpdateOperatorsAvailability { 0 website_id : String = "website_id"
-    required, 1 user_id : String = "user_id" required, 2 availability : crate
-    ::EventWebsiteUpdateOperatorsAvailabilityAvailability = "availability" required, 3
-    routing_ids : Option < Vec < String > > = "routing_ids" optional }
+    EventWebsiteUpdateOperatorsAvailability {
+        0 website_id: String = "website_id" required,
+        1 user_id: String = "user_id" required,
+        2 availability: crate::EventWebsiteUpdateOperatorsAvailabilityAvailability = "availability" required,
+        3 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+    }
 }
 /// Payload of `website:users:available`.
 ///
@@ -15872,9 +16947,11 @@ impl EventWebsiteUsersAvailable {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventWebsiteUsersAvailable { 0 website_id : String = "website_id" required, 1
-    available : bool = "available" required, 2 routing_ids : Option < Vec < String > > =
-    "routing_ids" optional }
+    EventWebsiteUsersAvailable {
+        0 website_id: String = "website_id" required,
+        1 available: bool = "available" required,
+        2 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+    }
 }
 /// Payload of `email:subscribe`.
 ///
@@ -15906,9 +16983,12 @@ impl EventEmailSubscribe {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventEmailSubscribe { 0 website_id : String = "website_id" required, 1 email : String
-    = "email" required, 2 subscribed : bool = "subscribed" required, 3 routing_ids :
-    Option < Vec < String > > = "routing_ids" optional }
+    EventEmailSubscribe {
+        0 website_id: String = "website_id" required,
+        1 email: String = "email" required,
+        2 subscribed: bool = "subscribed" required,
+        3 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+    }
 }
 /// Payload of `email:track:view`.
 ///
@@ -15948,10 +17028,13 @@ impl EventEmailTrackView {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventEmailTrackView { 0 website_id : String = "website_id" required, 1 r#type :
-    String = "type" required, 2 identifier : String = "identifier" required, 3 mode :
-    String = "mode" required, 4 routing_ids : Option < Vec < String > > = "routing_ids"
-    optional }
+    EventEmailTrackView {
+        0 website_id: String = "website_id" required,
+        1 r#type: String = "type" required,
+        2 identifier: String = "identifier" required,
+        3 mode: String = "mode" required,
+        4 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+    }
 }
 /// Payload of `plugin:channel`.
 ///
@@ -15998,11 +17081,15 @@ impl EventPluginChannel {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventPluginChannel { 0 website_id : String = "website_id" required, 1 plugin_id :
-    String = "plugin_id" required, 2 r#type : Option < String > = "type" optional, 3
-    namespace : String = "namespace" required, 4 identifier : String = "identifier"
-    required, 5 payload : ::serde_json::Value = "payload" required, 6 routing_ids :
-    Option < Vec < String > > = "routing_ids" optional }
+    EventPluginChannel {
+        0 website_id: String = "website_id" required,
+        1 plugin_id: String = "plugin_id" required,
+        2 r#type: Option<String> = "type" optional,
+        3 namespace: String = "namespace" required,
+        4 identifier: String = "identifier" required,
+        5 payload: ::serde_json::Value = "payload" required,
+        6 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+    }
 }
 /// Payload of `plugin:event`.
 ///
@@ -16046,10 +17133,14 @@ impl EventPluginEvent {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventPluginEvent { 0 website_id : String = "website_id" required, 1 plugin_id :
-    String = "plugin_id" required, 2 urn : String = "urn" required, 3 name : String =
-    "name" required, 4 data : ::serde_json::Map < String, ::serde_json::Value > = "data"
-    required, 5 routing_ids : Option < Vec < String > > = "routing_ids" optional }
+    EventPluginEvent {
+        0 website_id: String = "website_id" required,
+        1 plugin_id: String = "plugin_id" required,
+        2 urn: String = "urn" required,
+        3 name: String = "name" required,
+        4 data: ::serde_json::Map<String, ::serde_json::Value> = "data" required,
+        5 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+    }
 }
 /// Payload of `plugin:subscription:updated`.
 ///
@@ -16089,10 +17180,13 @@ impl EventPluginSubscriptionUpdated {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventPluginSubscriptionUpdated { 0 website_id : String = "website_id" required, 1
-    plugin_id : String = "plugin_id" required, 2 bound : bool = "bound" required, 3
-    target : String = "target" required, 4 routing_ids : Option < Vec < String > > =
-    "routing_ids" optional }
+    EventPluginSubscriptionUpdated {
+        0 website_id: String = "website_id" required,
+        1 plugin_id: String = "plugin_id" required,
+        2 bound: bool = "bound" required,
+        3 target: String = "target" required,
+        4 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+    }
 }
 /// Payload of `plugin:settings:saved`.
 ///
@@ -16128,10 +17222,12 @@ impl EventPluginSettingsSaved {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventPluginSettingsSaved { 0 website_id : String = "website_id" required, 1 plugin_id
-    : String = "plugin_id" required, 2 settings : ::serde_json::Map < String,
-    ::serde_json::Value > = "settings" required, 3 routing_ids : Option < Vec < String >
-    > = "routing_ids" optional }
+    EventPluginSettingsSaved {
+        0 website_id: String = "website_id" required,
+        1 plugin_id: String = "plugin_id" required,
+        2 settings: ::serde_json::Map<String, ::serde_json::Value> = "settings" required,
+        3 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+    }
 }
 /// Payload of `plan:subscription:updated`.
 ///
@@ -16160,9 +17256,11 @@ impl EventPlanSubscriptionUpdated {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventPlanSubscriptionUpdated { 0 website_id : String = "website_id" required, 1 plan
-    : crate ::PlanSubscription = "plan" required, 2 routing_ids : Option < Vec < String >
-    > = "routing_ids" optional }
+    EventPlanSubscriptionUpdated {
+        0 website_id: String = "website_id" required,
+        1 plan: crate::PlanSubscription = "plan" required,
+        2 routing_ids: Option<Vec<String>> = "routing_ids" optional,
+    }
 }
 /// Payload of an event that only Crisp's internal reference names, without describing its content; kept as JSON.
 ///
@@ -16183,8 +17281,10 @@ pub struct MessagePreviewPreview {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    MessagePreviewPreview { 0 excerpt : Option < String > = "excerpt" optional, 1 image :
-    Option < String > = "image" optional, 2 embed : Option < String > = "embed" optional
+    MessagePreviewPreview {
+        0 excerpt: Option<String> = "excerpt" optional,
+        1 image: Option<String> = "image" optional,
+        2 embed: Option<String> = "embed" optional,
     }
 }
 /// Skipped delivery.
@@ -16199,8 +17299,10 @@ pub struct ConversationMessageIgnoredValue {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    ConversationMessageIgnoredValue { 0 r#type : Option < String > = "type" optional, 1
-    reason : Option < String > = "reason" optional }
+    ConversationMessageIgnoredValue {
+        0 r#type: Option<String> = "type" optional,
+        1 reason: Option<String> = "reason" optional,
+    }
 }
 /// Message type.
 ///
@@ -16819,9 +17921,11 @@ pub struct ConversationComposeStateUser {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    ConversationComposeStateUser { 0 user_id : Option < String > = "user_id" optional, 1
-    nickname : Option < String > = "nickname" optional, 2 avatar : Option < String > =
-    "avatar" optional }
+    ConversationComposeStateUser {
+        0 user_id: Option<String> = "user_id" optional,
+        1 nickname: Option<String> = "nickname" optional,
+        2 avatar: Option<String> = "avatar" optional,
+    }
 }
 /// Approximate position.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -16835,8 +17939,10 @@ pub struct ConversationDeviceGeolocationCoordinates {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    ConversationDeviceGeolocationCoordinates { 0 latitude : Option < f32 > = "latitude"
-    optional, 1 longitude : Option < f32 > = "longitude" optional }
+    ConversationDeviceGeolocationCoordinates {
+        0 latitude: Option<f32> = "latitude" optional,
+        1 longitude: Option<f32> = "longitude" optional,
+    }
 }
 /// Location guessed from the visitor IP.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -16854,10 +17960,12 @@ pub struct ConversationDeviceGeolocation {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    ConversationDeviceGeolocation { 0 country : Option < String > = "country" optional, 1
-    region : Option < String > = "region" optional, 2 city : Option < String > = "city"
-    optional, 3 coordinates : Option < crate ::ConversationDeviceGeolocationCoordinates >
-    = "coordinates" optional }
+    ConversationDeviceGeolocation {
+        0 country: Option<String> = "country" optional,
+        1 region: Option<String> = "region" optional,
+        2 city: Option<String> = "city" optional,
+        3 coordinates: Option<crate::ConversationDeviceGeolocationCoordinates> = "coordinates" optional,
+    }
 }
 /// Operating system.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -16871,8 +17979,10 @@ pub struct ConversationDeviceSystemOs {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    ConversationDeviceSystemOs { 0 version : Option < String > = "version" optional, 1
-    name : Option < String > = "name" optional }
+    ConversationDeviceSystemOs {
+        0 version: Option<String> = "version" optional,
+        1 name: Option<String> = "name" optional,
+    }
 }
 /// Browser engine.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -16886,8 +17996,10 @@ pub struct ConversationDeviceSystemEngine {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    ConversationDeviceSystemEngine { 0 name : Option < String > = "name" optional, 1
-    version : Option < String > = "version" optional }
+    ConversationDeviceSystemEngine {
+        0 name: Option<String> = "name" optional,
+        1 version: Option<String> = "version" optional,
+    }
 }
 /// Browser.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -16903,9 +18015,11 @@ pub struct ConversationDeviceSystemBrowser {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    ConversationDeviceSystemBrowser { 0 major : Option < String > = "major" optional, 1
-    version : Option < String > = "version" optional, 2 name : Option < String > = "name"
-    optional }
+    ConversationDeviceSystemBrowser {
+        0 major: Option<String> = "major" optional,
+        1 version: Option<String> = "version" optional,
+        2 name: Option<String> = "name" optional,
+    }
 }
 /// Software the visitor uses.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -16923,10 +18037,12 @@ pub struct ConversationDeviceSystem {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    ConversationDeviceSystem { 0 os : Option < crate ::ConversationDeviceSystemOs > =
-    "os" optional, 1 engine : Option < crate ::ConversationDeviceSystemEngine > =
-    "engine" optional, 2 browser : Option < crate ::ConversationDeviceSystemBrowser > =
-    "browser" optional, 3 useragent : Option < String > = "useragent" optional }
+    ConversationDeviceSystem {
+        0 os: Option<crate::ConversationDeviceSystemOs> = "os" optional,
+        1 engine: Option<crate::ConversationDeviceSystemEngine> = "engine" optional,
+        2 browser: Option<crate::ConversationDeviceSystemBrowser> = "browser" optional,
+        3 useragent: Option<String> = "useragent" optional,
+    }
 }
 /// Network the visitor connects from.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -16940,8 +18056,10 @@ pub struct ConversationMetaConnection {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    ConversationMetaConnection { 0 isp : Option < String > = "isp" optional, 1 asn :
-    Option < String > = "asn" optional }
+    ConversationMetaConnection {
+        0 isp: Option<String> = "isp" optional,
+        1 asn: Option<String> = "asn" optional,
+    }
 }
 /// Visitor activity.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -16955,8 +18073,10 @@ pub struct ConversationActive {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    ConversationActive { 0 now : Option < bool > = "now" optional, 1 last : Option < u64
-    > = "last" optional }
+    ConversationActive {
+        0 now: Option<bool> = "now" optional,
+        1 last: Option<u64> = "last" optional,
+    }
 }
 /// Summary of the most recent message.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -16974,10 +18094,12 @@ pub struct ConversationPreviewMessage {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    ConversationPreviewMessage { 0 r#type : Option < crate ::MessageType > = "type"
-    optional, 1 from : Option < crate ::MessageFrom > = "from" optional, 2 excerpt :
-    Option < String > = "excerpt" optional, 3 fingerprint : Option < i64 > =
-    "fingerprint" optional }
+    ConversationPreviewMessage {
+        0 r#type: Option<crate::MessageType> = "type" optional,
+        1 from: Option<crate::MessageFrom> = "from" optional,
+        2 excerpt: Option<String> = "excerpt" optional,
+        3 fingerprint: Option<i64> = "fingerprint" optional,
+    }
 }
 /// Typing indicators of both sides.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -16991,9 +18113,10 @@ pub struct ConversationCompose {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    ConversationCompose { 0 operator : Option < crate ::ConversationComposeState > =
-    "operator" optional, 1 visitor : Option < crate ::ConversationComposeState > =
-    "visitor" optional }
+    ConversationCompose {
+        0 operator: Option<crate::ConversationComposeState> = "operator" optional,
+        1 visitor: Option<crate::ConversationComposeState> = "visitor" optional,
+    }
 }
 /// Unread message counters.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -17007,8 +18130,10 @@ pub struct ConversationUnread {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    ConversationUnread { 0 operator : Option < u16 > = "operator" optional, 1 visitor :
-    Option < u16 > = "visitor" optional }
+    ConversationUnread {
+        0 operator: Option<u16> = "operator" optional,
+        1 visitor: Option<u16> = "visitor" optional,
+    }
 }
 /// Related conversations.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -17024,8 +18149,10 @@ pub struct ConversationRelationsConversations {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    ConversationRelationsConversations { 0 parent : ::crisp_runtime::Patch < String > =
-    "parent" patch, 1 children : Option < Vec < String > > = "children" optional }
+    ConversationRelationsConversations {
+        0 parent: ::crisp_runtime::Patch<String> = "parent" patch,
+        1 children: Option<Vec<String>> = "children" optional,
+    }
 }
 /// Delivery strategy towards the plugin.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -17039,8 +18166,10 @@ pub struct ConversationWidgetActionStrategy {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    ConversationWidgetActionStrategy { 0 attempts : Option < u8 > = "attempts" optional,
-    1 exhaustion : Option < u16 > = "exhaustion" optional }
+    ConversationWidgetActionStrategy {
+        0 attempts: Option<u8> = "attempts" optional,
+        1 exhaustion: Option<u16> = "exhaustion" optional,
+    }
 }
 /// Action kind; `fetch` when given.
 ///
@@ -17192,9 +18321,12 @@ pub struct PlanSubscriptionWebsite {
 }
 #[cfg(any(feature = "events", feature = "plan-subscription"))]
 ::crisp_runtime::model_serde! {
-    PlanSubscriptionWebsite { 0 id : Option < String > = "id" optional, 1 name : Option <
-    String > = "name" optional, 2 domain : Option < String > = "domain" optional, 3 logo
-    : Option < String > = "logo" optional }
+    PlanSubscriptionWebsite {
+        0 id: Option<String> = "id" optional,
+        1 name: Option<String> = "name" optional,
+        2 domain: Option<String> = "domain" optional,
+        3 logo: Option<String> = "logo" optional,
+    }
 }
 /// User responsible for the subscription, when there is one.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -17212,9 +18344,12 @@ pub struct PlanSubscriptionOwner {
 }
 #[cfg(any(feature = "events", feature = "plan-subscription"))]
 ::crisp_runtime::model_serde! {
-    PlanSubscriptionOwner { 0 user_id : Option < String > = "user_id" optional, 1 email :
-    Option < String > = "email" optional, 2 first_name : Option < String > = "first_name"
-    optional, 3 last_name : Option < String > = "last_name" optional }
+    PlanSubscriptionOwner {
+        0 user_id: Option<String> = "user_id" optional,
+        1 email: Option<String> = "email" optional,
+        2 first_name: Option<String> = "first_name" optional,
+        3 last_name: Option<String> = "last_name" optional,
+    }
 }
 /// What the coupon grants.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -17228,8 +18363,10 @@ pub struct PlanSubscriptionCouponPolicy {
 }
 #[cfg(feature = "plan-subscription")]
 ::crisp_runtime::model_serde! {
-    PlanSubscriptionCouponPolicy { 0 rebate_percent : Option < f32 > = "rebate_percent"
-    optional, 1 trial_days : Option < u16 > = "trial_days" optional }
+    PlanSubscriptionCouponPolicy {
+        0 rebate_percent: Option<f32> = "rebate_percent" optional,
+        1 trial_days: Option<u16> = "trial_days" optional,
+    }
 }
 /// Website the request concerns.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -17241,8 +18378,9 @@ pub struct PluginAttestProvenancePayloadWebsite {
 }
 #[cfg(feature = "plugin-subscription")]
 ::crisp_runtime::model_serde! {
-    PluginAttestProvenancePayloadWebsite { 0 website_id : Option < String > =
-    "website_id" optional }
+    PluginAttestProvenancePayloadWebsite {
+        0 website_id: Option<String> = "website_id" optional,
+    }
 }
 /// User behind the request.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -17256,8 +18394,10 @@ pub struct PluginAttestProvenancePayloadUser {
 }
 #[cfg(feature = "plugin-subscription")]
 ::crisp_runtime::model_serde! {
-    PluginAttestProvenancePayloadUser { 0 user_id : Option < String > = "user_id"
-    optional, 1 role : Option < String > = "role" optional }
+    PluginAttestProvenancePayloadUser {
+        0 user_id: Option<String> = "user_id" optional,
+        1 role: Option<String> = "role" optional,
+    }
 }
 /// Plugin the statement is for.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -17269,8 +18409,9 @@ pub struct PluginAttestProvenancePayloadPlugin {
 }
 #[cfg(feature = "plugin-subscription")]
 ::crisp_runtime::model_serde! {
-    PluginAttestProvenancePayloadPlugin { 0 plugin_id : Option < String > = "plugin_id"
-    optional }
+    PluginAttestProvenancePayloadPlugin {
+        0 plugin_id: Option<String> = "plugin_id" optional,
+    }
 }
 /// What the statement attests.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -17286,10 +18427,11 @@ pub struct PluginAttestProvenancePayload {
 }
 #[cfg(feature = "plugin-subscription")]
 ::crisp_runtime::model_serde! {
-    PluginAttestProvenancePayload { 0 website : Option < crate
-    ::PluginAttestProvenancePayloadWebsite > = "website" optional, 1 user : Option <
-    crate ::PluginAttestProvenancePayloadUser > = "user" optional, 2 plugin : Option <
-    crate ::PluginAttestProvenancePayloadPlugin > = "plugin" optional }
+    PluginAttestProvenancePayload {
+        0 website: Option<crate::PluginAttestProvenancePayloadWebsite> = "website" optional,
+        1 user: Option<crate::PluginAttestProvenancePayloadUser> = "user" optional,
+        2 plugin: Option<crate::PluginAttestProvenancePayloadPlugin> = "plugin" optional,
+    }
 }
 /// Plan the website is subscribed to (when `include_plan` is set).
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -17305,8 +18447,11 @@ pub struct PluginConnectWebsitePlan {
 }
 #[cfg(feature = "plugin-connect")]
 ::crisp_runtime::model_serde! {
-    PluginConnectWebsitePlan { 0 id : Option < String > = "id" optional, 1 name : Option
-    < String > = "name" optional, 2 trialing : Option < bool > = "trialing" optional }
+    PluginConnectWebsitePlan {
+        0 id: Option<String> = "id" optional,
+        1 name: Option<String> = "name" optional,
+        2 trialing: Option<bool> = "trialing" optional,
+    }
 }
 /// Fallback endpoints, for when the main ones cannot be reached.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -17322,8 +18467,9 @@ pub struct ConnectEndpointsRescue {
     any(feature = "internal", feature = "plugin-connect", feature = "website-connect")
 )]
 ::crisp_runtime::model_serde! {
-    ConnectEndpointsRescue { 0 socket : Option < crate ::ConnectEndpointsSocket > =
-    "socket" optional }
+    ConnectEndpointsRescue {
+        0 socket: Option<crate::ConnectEndpointsSocket> = "socket" optional,
+    }
 }
 /// File to upload.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -17337,8 +18483,10 @@ pub struct BucketUrlRequestFile {
 }
 #[cfg(feature = "bucket")]
 ::crisp_runtime::model_serde! {
-    BucketUrlRequestFile { 0 name : Option < String > = "name" optional, 1 r#type :
-    Option < String > = "type" optional }
+    BucketUrlRequestFile {
+        0 name: Option<String> = "name" optional,
+        1 r#type: Option<String> = "type" optional,
+    }
 }
 /// Upload limits.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -17350,7 +18498,9 @@ pub struct BucketUrlGeneratedPolicy {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    BucketUrlGeneratedPolicy { 0 size_limit : Option < u64 > = "size_limit" optional }
+    BucketUrlGeneratedPolicy {
+        0 size_limit: Option<u64> = "size_limit" optional,
+    }
 }
 /// URLs of the file.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -17364,8 +18514,10 @@ pub struct BucketUrlGeneratedUrl {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    BucketUrlGeneratedUrl { 0 resource : Option < String > = "resource" optional, 1
-    signed : Option < String > = "signed" optional }
+    BucketUrlGeneratedUrl {
+        0 resource: Option<String> = "resource" optional,
+        1 signed: Option<String> = "signed" optional,
+    }
 }
 /// Restricts the range to these hours of the given weekdays.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -17389,13 +18541,15 @@ pub struct AnalyticsQueryDateDays {
 }
 #[cfg(feature = "website-analytics")]
 ::crisp_runtime::model_serde! {
-    AnalyticsQueryDateDays { 0 monday : Option < crate ::AnalyticsDayHours > = "monday"
-    optional, 1 tuesday : Option < crate ::AnalyticsDayHours > = "tuesday" optional, 2
-    wednesday : Option < crate ::AnalyticsDayHours > = "wednesday" optional, 3 thursday :
-    Option < crate ::AnalyticsDayHours > = "thursday" optional, 4 friday : Option < crate
-    ::AnalyticsDayHours > = "friday" optional, 5 saturday : Option < crate
-    ::AnalyticsDayHours > = "saturday" optional, 6 sunday : Option < crate
-    ::AnalyticsDayHours > = "sunday" optional }
+    AnalyticsQueryDateDays {
+        0 monday: Option<crate::AnalyticsDayHours> = "monday" optional,
+        1 tuesday: Option<crate::AnalyticsDayHours> = "tuesday" optional,
+        2 wednesday: Option<crate::AnalyticsDayHours> = "wednesday" optional,
+        3 thursday: Option<crate::AnalyticsDayHours> = "thursday" optional,
+        4 friday: Option<crate::AnalyticsDayHours> = "friday" optional,
+        5 saturday: Option<crate::AnalyticsDayHours> = "saturday" optional,
+        6 sunday: Option<crate::AnalyticsDayHours> = "sunday" optional,
+    }
 }
 /// Date range and granularity.
 #[derive(Clone, Debug, PartialEq)]
@@ -17428,9 +18582,13 @@ impl AnalyticsQueryDate {
 }
 #[cfg(feature = "website-analytics")]
 ::crisp_runtime::model_serde! {
-    AnalyticsQueryDate { 0 from : String = "from" required, 1 to : String = "to"
-    required, 2 split : String = "split" required, 3 timezone : String = "timezone"
-    required, 4 days : Option < crate ::AnalyticsQueryDateDays > = "days" optional }
+    AnalyticsQueryDate {
+        0 from: String = "from" required,
+        1 to: String = "to" required,
+        2 split: String = "split" required,
+        3 timezone: String = "timezone" required,
+        4 days: Option<crate::AnalyticsQueryDateDays> = "days" optional,
+    }
 }
 /// Condition the computation depends on: a metric and the dimension it is split by.
 #[derive(Clone, Debug, PartialEq)]
@@ -17451,8 +18609,10 @@ impl AnalyticsQueryIf {
 }
 #[cfg(feature = "website-analytics")]
 ::crisp_runtime::model_serde! {
-    AnalyticsQueryIf { 0 metric : String = "metric" required, 1 split_by : String =
-    "split_by" required }
+    AnalyticsQueryIf {
+        0 metric: String = "metric" required,
+        1 split_by: String = "split_by" required,
+    }
 }
 /// Measure and filter to use when the condition matches.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -17466,8 +18626,10 @@ pub struct AnalyticsQueryThen {
 }
 #[cfg(feature = "website-analytics")]
 ::crisp_runtime::model_serde! {
-    AnalyticsQueryThen { 0 r#type : Option < String > = "type" optional, 1 filter :
-    Option < crate ::AnalyticsFilter > = "filter" optional }
+    AnalyticsQueryThen {
+        0 r#type: Option<String> = "type" optional,
+        1 filter: Option<crate::AnalyticsFilter> = "filter" optional,
+    }
 }
 /// Approximate position.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -17481,8 +18643,10 @@ pub struct CampaignStatisticProfilePersonGeolocationCoordinates {
 }
 #[cfg(feature = "website-campaigns")]
 ::crisp_runtime::model_serde! {
-    CampaignStatisticProfilePersonGeolocationCoordinates { 0 latitude : Option < f32 > =
-    "latitude" optional, 1 longitude : Option < f32 > = "longitude" optional }
+    CampaignStatisticProfilePersonGeolocationCoordinates {
+        0 latitude: Option<f32> = "latitude" optional,
+        1 longitude: Option<f32> = "longitude" optional,
+    }
 }
 /// Where the contact was when the action happened.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -17500,10 +18664,12 @@ pub struct CampaignStatisticProfilePersonGeolocation {
 }
 #[cfg(feature = "website-campaigns")]
 ::crisp_runtime::model_serde! {
-    CampaignStatisticProfilePersonGeolocation { 0 country : Option < String > = "country"
-    optional, 1 region : Option < String > = "region" optional, 2 city : Option < String
-    > = "city" optional, 3 coordinates : Option < crate
-    ::CampaignStatisticProfilePersonGeolocationCoordinates > = "coordinates" optional }
+    CampaignStatisticProfilePersonGeolocation {
+        0 country: Option<String> = "country" optional,
+        1 region: Option<String> = "region" optional,
+        2 city: Option<String> = "city" optional,
+        3 coordinates: Option<crate::CampaignStatisticProfilePersonGeolocationCoordinates> = "coordinates" optional,
+    }
 }
 /// Public identity and location of the contact.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -17519,9 +18685,11 @@ pub struct CampaignStatisticProfilePerson {
 }
 #[cfg(feature = "website-campaigns")]
 ::crisp_runtime::model_serde! {
-    CampaignStatisticProfilePerson { 0 nickname : Option < String > = "nickname"
-    optional, 1 avatar : Option < String > = "avatar" optional, 2 geolocation : Option <
-    crate ::CampaignStatisticProfilePersonGeolocation > = "geolocation" optional }
+    CampaignStatisticProfilePerson {
+        0 nickname: Option<String> = "nickname" optional,
+        1 avatar: Option<String> = "avatar" optional,
+        2 geolocation: Option<crate::CampaignStatisticProfilePersonGeolocation> = "geolocation" optional,
+    }
 }
 /// Model the criterion applies to.
 ///
@@ -17692,8 +18860,10 @@ pub struct AvailabilityOperatorTime {
 }
 #[cfg(any(feature = "internal", feature = "website-availability"))]
 ::crisp_runtime::model_serde! {
-    AvailabilityOperatorTime { 0 r#for : Option < u32 > = "for" optional, 1 since :
-    Option < u64 > = "since" optional }
+    AvailabilityOperatorTime {
+        0 r#for: Option<u32> = "for" optional,
+        1 since: Option<u64> = "since" optional,
+    }
 }
 /// DNS setup to carry out.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -17705,8 +18875,9 @@ pub struct HelpdeskDomainSetupFlowSetup {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    HelpdeskDomainSetupFlowSetup { 0 records : Option < Vec < crate
-    ::HelpdeskDomainSetupRecord > > = "records" optional }
+    HelpdeskDomainSetupFlowSetup {
+        0 records: Option<Vec<crate::HelpdeskDomainSetupRecord>> = "records" optional,
+    }
 }
 /// Operator the conversation is assigned to.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -17718,7 +18889,8 @@ pub struct HelpdeskFeedbackSessionAssigned {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    HelpdeskFeedbackSessionAssigned { 0 user_id : Option < String > = "user_id" optional
+    HelpdeskFeedbackSessionAssigned {
+        0 user_id: Option<String> = "user_id" optional,
     }
 }
 /// Count of ratings per value.
@@ -17733,8 +18905,10 @@ pub struct HelpdeskFeedbackRatingsRatings {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    HelpdeskFeedbackRatingsRatings { 0 helpful : Option < u32 > = "helpful" optional, 1
-    unhelpful : Option < u32 > = "unhelpful" optional }
+    HelpdeskFeedbackRatingsRatings {
+        0 helpful: Option<u32> = "helpful" optional,
+        1 unhelpful: Option<u32> = "unhelpful" optional,
+    }
 }
 /// Operator credited as the author.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -17746,7 +18920,9 @@ pub struct HelpdeskTreeMetadataAuthor {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    HelpdeskTreeMetadataAuthor { 0 user_id : Option < String > = "user_id" optional }
+    HelpdeskTreeMetadataAuthor {
+        0 user_id: Option<String> = "user_id" optional,
+    }
 }
 /// Destination of the path.
 #[derive(Clone, Debug, PartialEq)]
@@ -17765,7 +18941,9 @@ impl HelpdeskTreePathUpdatePath {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    HelpdeskTreePathUpdatePath { 0 to : String = "to" required }
+    HelpdeskTreePathUpdatePath {
+        0 to: String = "to" required,
+    }
 }
 /// Who made the change.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -17779,8 +18957,10 @@ pub struct HelpdeskHistoryChangeAuthor {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    HelpdeskHistoryChangeAuthor { 0 email : Option < String > = "email" optional, 1 name
-    : Option < String > = "name" optional }
+    HelpdeskHistoryChangeAuthor {
+        0 email: Option<String> = "email" optional,
+        1 name: Option<String> = "name" optional,
+    }
 }
 /// Size of the change.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -17794,8 +18974,10 @@ pub struct HelpdeskHistoryChangeEdits {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    HelpdeskHistoryChangeEdits { 0 insertions : Option < u32 > = "insertions" optional, 1
-    deletions : Option < u32 > = "deletions" optional }
+    HelpdeskHistoryChangeEdits {
+        0 insertions: Option<u32> = "insertions" optional,
+        1 deletions: Option<u32> = "deletions" optional,
+    }
 }
 /// Color scheme.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -17809,8 +18991,10 @@ pub struct HelpdeskSettingsAppearanceColor {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    HelpdeskSettingsAppearanceColor { 0 mode : Option < String > = "mode" optional, 1
-    mode_changeable : Option < bool > = "mode_changeable" optional }
+    HelpdeskSettingsAppearanceColor {
+        0 mode: Option<String> = "mode" optional,
+        1 mode_changeable: Option<bool> = "mode_changeable" optional,
+    }
 }
 /// Logo images.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -17826,9 +19010,11 @@ pub struct HelpdeskSettingsAppearanceLogos {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    HelpdeskSettingsAppearanceLogos { 0 favicon : Option < String > = "favicon" optional,
-    1 header : Option < String > = "header" optional, 2 footer : Option < String > =
-    "footer" optional }
+    HelpdeskSettingsAppearanceLogos {
+        0 favicon: Option<String> = "favicon" optional,
+        1 header: Option<String> = "header" optional,
+        2 footer: Option<String> = "footer" optional,
+    }
 }
 /// Look of the help center.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -17844,10 +19030,11 @@ pub struct HelpdeskSettingsAppearance {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    HelpdeskSettingsAppearance { 0 color : Option < crate
-    ::HelpdeskSettingsAppearanceColor > = "color" optional, 1 logos : Option < crate
-    ::HelpdeskSettingsAppearanceLogos > = "logos" optional, 2 banner : Option < String >
-    = "banner" optional }
+    HelpdeskSettingsAppearance {
+        0 color: Option<crate::HelpdeskSettingsAppearanceColor> = "color" optional,
+        1 logos: Option<crate::HelpdeskSettingsAppearanceLogos> = "logos" optional,
+        2 banner: Option<String> = "banner" optional,
+    }
 }
 /// Language handling.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -17863,10 +19050,11 @@ pub struct HelpdeskSettingsLocalization {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    HelpdeskSettingsLocalization { 0 writing_locale : Option < String > =
-    "writing_locale" optional, 1 translated_automatic : Option < bool > =
-    "translated_automatic" optional, 2 translated_locales_readonly : Option < bool > =
-    "translated_locales_readonly" optional }
+    HelpdeskSettingsLocalization {
+        0 writing_locale: Option<String> = "writing_locale" optional,
+        1 translated_automatic: Option<bool> = "translated_automatic" optional,
+        2 translated_locales_readonly: Option<bool> = "translated_locales_readonly" optional,
+    }
 }
 /// Titles of the content kinds shown to readers.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -17884,9 +19072,12 @@ pub struct HelpdeskSettingsSection {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    HelpdeskSettingsSection { 0 articles : Option < String > = "articles" optional, 1
-    guides : Option < String > = "guides" optional, 2 references : Option < String > =
-    "references" optional, 3 news : Option < String > = "news" optional }
+    HelpdeskSettingsSection {
+        0 articles: Option<String> = "articles" optional,
+        1 guides: Option<String> = "guides" optional,
+        2 references: Option<String> = "references" optional,
+        3 news: Option<String> = "news" optional,
+    }
 }
 /// Behavior switches.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -17922,17 +19113,21 @@ pub struct HelpdeskSettingsBehavior {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    HelpdeskSettingsBehavior { 0 frequently_read : Option < bool > = "frequently_read"
-    optional, 1 show_category_images : Option < bool > = "show_category_images" optional,
-    2 show_chatbox : Option < bool > = "show_chatbox" optional, 3 ask_feedback : Option <
-    bool > = "ask_feedback" optional, 4 report_incorrect : Option < bool > =
-    "report_incorrect" optional, 5 serve_markdown : Option < bool > = "serve_markdown"
-    optional, 6 agent_chat_bar : Option < bool > = "agent_chat_bar" optional, 7
-    agent_copy_button : Option < bool > = "agent_copy_button" optional, 8
-    table_of_contents : Option < bool > = "table_of_contents" optional, 9 locale_picker :
-    Option < bool > = "locale_picker" optional, 10 refer_link : Option < bool > =
-    "refer_link" optional, 11 forbid_indexing : Option < bool > = "forbid_indexing"
-    optional, 12 status_health_dead : Option < bool > = "status_health_dead" optional }
+    HelpdeskSettingsBehavior {
+        0 frequently_read: Option<bool> = "frequently_read" optional,
+        1 show_category_images: Option<bool> = "show_category_images" optional,
+        2 show_chatbox: Option<bool> = "show_chatbox" optional,
+        3 ask_feedback: Option<bool> = "ask_feedback" optional,
+        4 report_incorrect: Option<bool> = "report_incorrect" optional,
+        5 serve_markdown: Option<bool> = "serve_markdown" optional,
+        6 agent_chat_bar: Option<bool> = "agent_chat_bar" optional,
+        7 agent_copy_button: Option<bool> = "agent_copy_button" optional,
+        8 table_of_contents: Option<bool> = "table_of_contents" optional,
+        9 locale_picker: Option<bool> = "locale_picker" optional,
+        10 refer_link: Option<bool> = "refer_link" optional,
+        11 forbid_indexing: Option<bool> = "forbid_indexing" optional,
+        12 status_health_dead: Option<bool> = "status_health_dead" optional,
+    }
 }
 /// Extra services.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -17944,7 +19139,9 @@ pub struct HelpdeskSettingsService {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    HelpdeskSettingsService { 0 mcp_server : Option < bool > = "mcp_server" optional }
+    HelpdeskSettingsService {
+        0 mcp_server: Option<bool> = "mcp_server" optional,
+    }
 }
 /// Custom code.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -17956,7 +19153,9 @@ pub struct HelpdeskSettingsInclude {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    HelpdeskSettingsInclude { 0 html : Option < String > = "html" optional }
+    HelpdeskSettingsInclude {
+        0 html: Option<String> = "html" optional,
+    }
 }
 /// Access restriction.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -17972,9 +19171,11 @@ pub struct HelpdeskSettingsAccess {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    HelpdeskSettingsAccess { 0 restrict_mode : Option < String > = "restrict_mode"
-    optional, 1 password : Option < String > = "password" optional, 2 jwt_secret : Option
-    < String > = "jwt_secret" optional }
+    HelpdeskSettingsAccess {
+        0 restrict_mode: Option<String> = "restrict_mode" optional,
+        1 password: Option<String> = "password" optional,
+        2 jwt_secret: Option<String> = "jwt_secret" optional,
+    }
 }
 /// Approximate position.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -17988,8 +19189,10 @@ pub struct PeopleGeolocationCoordinates {
 }
 #[cfg(any(feature = "events", feature = "website-people"))]
 ::crisp_runtime::model_serde! {
-    PeopleGeolocationCoordinates { 0 latitude : Option < f32 > = "latitude" optional, 1
-    longitude : Option < f32 > = "longitude" optional }
+    PeopleGeolocationCoordinates {
+        0 latitude: Option<f32> = "latitude" optional,
+        1 longitude: Option<f32> = "longitude" optional,
+    }
 }
 /// Link between one CSV column and one profile field.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -18003,8 +19206,10 @@ pub struct PeopleProfileImportSetupMappingItem {
 }
 #[cfg(feature = "website-people")]
 ::crisp_runtime::model_serde! {
-    PeopleProfileImportSetupMappingItem { 0 column : Option < u8 > = "column" optional, 1
-    field : Option < String > = "field" optional }
+    PeopleProfileImportSetupMappingItem {
+        0 column: Option<u8> = "column" optional,
+        1 field: Option<String> = "field" optional,
+    }
 }
 /// Parsing options.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -18018,8 +19223,9 @@ pub struct PeopleProfileImportSetupOptions {
 }
 #[cfg(feature = "website-people")]
 ::crisp_runtime::model_serde! {
-    PeopleProfileImportSetupOptions { 0 column_separator : Option < String > =
-    "column_separator" optional, 1 skip_header : Option < bool > = "skip_header" optional
+    PeopleProfileImportSetupOptions {
+        0 column_separator: Option<String> = "column_separator" optional,
+        1 skip_header: Option<bool> = "skip_header" optional,
     }
 }
 /// How the conditions are combined.
@@ -18119,8 +19325,10 @@ pub struct VisitorGeolocationCoordinates {
 }
 #[cfg(feature = "website-visitors")]
 ::crisp_runtime::model_serde! {
-    VisitorGeolocationCoordinates { 0 latitude : Option < f32 > = "latitude" optional, 1
-    longitude : Option < f32 > = "longitude" optional }
+    VisitorGeolocationCoordinates {
+        0 latitude: Option<f32> = "latitude" optional,
+        1 longitude: Option<f32> = "longitude" optional,
+    }
 }
 /// Visitors at this place.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -18136,9 +19344,11 @@ pub struct VisitorMapPointVisitors {
 }
 #[cfg(feature = "website-visitors")]
 ::crisp_runtime::model_serde! {
-    VisitorMapPointVisitors { 0 count : Option < u32 > = "count" optional, 1 threshold :
-    Option < u32 > = "threshold" optional, 2 sessions : Option < Vec < crate
-    ::VisitorMapSession > > = "sessions" optional }
+    VisitorMapPointVisitors {
+        0 count: Option<u32> = "count" optional,
+        1 threshold: Option<u32> = "threshold" optional,
+        2 sessions: Option<Vec<crate::VisitorMapSession>> = "sessions" optional,
+    }
 }
 /// Page counts for the domain.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -18152,8 +19362,10 @@ pub struct SnippetWebpageDomainPagesStatistics {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    SnippetWebpageDomainPagesStatistics { 0 total : Option < u32 > = "total" optional, 1
-    disabled : Option < u32 > = "disabled" optional }
+    SnippetWebpageDomainPagesStatistics {
+        0 total: Option<u32> = "total" optional,
+        1 disabled: Option<u32> = "disabled" optional,
+    }
 }
 /// Pages found under the domain.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -18167,9 +19379,10 @@ pub struct SnippetWebpageDomainPages {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    SnippetWebpageDomainPages { 0 statistics : Option < crate
-    ::SnippetWebpageDomainPagesStatistics > = "statistics" optional, 1 status : Option <
-    crate ::SnippetCrawlStatus > = "status" optional }
+    SnippetWebpageDomainPages {
+        0 statistics: Option<crate::SnippetWebpageDomainPagesStatistics> = "statistics" optional,
+        1 status: Option<crate::SnippetCrawlStatus> = "status" optional,
+    }
 }
 /// Checks on the HTTP status code of the answer.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -18183,8 +19396,10 @@ pub struct StatusPageServiceNodeHttpStatus {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    StatusPageServiceNodeHttpStatus { 0 healthy_above : Option < u16 > = "healthy_above"
-    optional, 1 healthy_below : Option < u16 > = "healthy_below" optional }
+    StatusPageServiceNodeHttpStatus {
+        0 healthy_above: Option<u16> = "healthy_above" optional,
+        1 healthy_below: Option<u16> = "healthy_below" optional,
+    }
 }
 /// Checks on the HTTP body of the answer.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -18196,8 +19411,9 @@ pub struct StatusPageServiceNodeHttpBody {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    StatusPageServiceNodeHttpBody { 0 healthy_match : Option < String > = "healthy_match"
-    optional }
+    StatusPageServiceNodeHttpBody {
+        0 healthy_match: Option<String> = "healthy_match" optional,
+    }
 }
 /// Checks on the HTTP status code of the answer.
 #[derive(Clone, Debug, PartialEq)]
@@ -18221,8 +19437,10 @@ impl StatusPageServiceNodeHttpUpdateStatus {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    StatusPageServiceNodeHttpUpdateStatus { 0 healthy_above : u16 = "healthy_above"
-    required, 1 healthy_below : u16 = "healthy_below" required }
+    StatusPageServiceNodeHttpUpdateStatus {
+        0 healthy_above: u16 = "healthy_above" required,
+        1 healthy_below: u16 = "healthy_below" required,
+    }
 }
 /// Checks on the HTTP body of the answer.
 #[derive(Clone, Debug, PartialEq)]
@@ -18241,8 +19459,9 @@ impl StatusPageServiceNodeHttpUpdateBody {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    StatusPageServiceNodeHttpUpdateBody { 0 healthy_match : String = "healthy_match"
-    required }
+    StatusPageServiceNodeHttpUpdateBody {
+        0 healthy_match: String = "healthy_match" required,
+    }
 }
 /// Logo images.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -18256,8 +19475,10 @@ pub struct StatusPageSettingsAppearanceLogos {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    StatusPageSettingsAppearanceLogos { 0 header : Option < String > = "header" optional,
-    1 footer : Option < String > = "footer" optional }
+    StatusPageSettingsAppearanceLogos {
+        0 header: Option<String> = "header" optional,
+        1 footer: Option<String> = "footer" optional,
+    }
 }
 /// Look of the status page.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -18271,9 +19492,10 @@ pub struct StatusPageSettingsAppearance {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    StatusPageSettingsAppearance { 0 logos : Option < crate
-    ::StatusPageSettingsAppearanceLogos > = "logos" optional, 1 banner : Option < String
-    > = "banner" optional }
+    StatusPageSettingsAppearance {
+        0 logos: Option<crate::StatusPageSettingsAppearanceLogos> = "logos" optional,
+        1 banner: Option<String> = "banner" optional,
+    }
 }
 /// Behavior switches.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -18291,10 +19513,12 @@ pub struct StatusPageSettingsBehavior {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    StatusPageSettingsBehavior { 0 show_chatbox : Option < bool > = "show_chatbox"
-    optional, 1 locale_picker : Option < bool > = "locale_picker" optional, 2 refer_link
-    : Option < bool > = "refer_link" optional, 3 forbid_indexing : Option < bool > =
-    "forbid_indexing" optional }
+    StatusPageSettingsBehavior {
+        0 show_chatbox: Option<bool> = "show_chatbox" optional,
+        1 locale_picker: Option<bool> = "locale_picker" optional,
+        2 refer_link: Option<bool> = "refer_link" optional,
+        3 forbid_indexing: Option<bool> = "forbid_indexing" optional,
+    }
 }
 /// Custom code added to the status page.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -18306,7 +19530,9 @@ pub struct StatusPageSettingsInclude {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    StatusPageSettingsInclude { 0 html : Option < String > = "html" optional }
+    StatusPageSettingsInclude {
+        0 html: Option<String> = "html" optional,
+    }
 }
 /// Thresholds for nodes in poll mode.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -18322,9 +19548,11 @@ pub struct StatusPageSettingsMetricsPoll {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    StatusPageSettingsMetricsPoll { 0 retry : Option < u8 > = "retry" optional, 1
-    delay_dead : Option < u32 > = "delay_dead" optional, 2 delay_sick : Option < u32 > =
-    "delay_sick" optional }
+    StatusPageSettingsMetricsPoll {
+        0 retry: Option<u8> = "retry" optional,
+        1 delay_dead: Option<u32> = "delay_dead" optional,
+        2 delay_sick: Option<u32> = "delay_sick" optional,
+    }
 }
 /// Thresholds for nodes in push mode.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -18340,9 +19568,10 @@ pub struct StatusPageSettingsMetricsPush {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    StatusPageSettingsMetricsPush { 0 delay_dead : Option < u32 > = "delay_dead"
-    optional, 1 system_cpu_sick_above : Option < f32 > = "system_cpu_sick_above"
-    optional, 2 system_ram_sick_above : Option < f32 > = "system_ram_sick_above" optional
+    StatusPageSettingsMetricsPush {
+        0 delay_dead: Option<u32> = "delay_dead" optional,
+        1 system_cpu_sick_above: Option<f32> = "system_cpu_sick_above" optional,
+        2 system_ram_sick_above: Option<f32> = "system_ram_sick_above" optional,
     }
 }
 /// Thresholds for nodes in local mode.
@@ -18359,9 +19588,11 @@ pub struct StatusPageSettingsMetricsLocal {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    StatusPageSettingsMetricsLocal { 0 retry : Option < u8 > = "retry" optional, 1
-    delay_dead : Option < u32 > = "delay_dead" optional, 2 delay_sick : Option < u32 > =
-    "delay_sick" optional }
+    StatusPageSettingsMetricsLocal {
+        0 retry: Option<u8> = "retry" optional,
+        1 delay_dead: Option<u32> = "delay_dead" optional,
+        2 delay_sick: Option<u32> = "delay_sick" optional,
+    }
 }
 /// Thresholds used to decide the health of replicas.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -18377,10 +19608,11 @@ pub struct StatusPageSettingsMetrics {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    StatusPageSettingsMetrics { 0 poll : Option < crate ::StatusPageSettingsMetricsPoll >
-    = "poll" optional, 1 push : Option < crate ::StatusPageSettingsMetricsPush > = "push"
-    optional, 2 local : Option < crate ::StatusPageSettingsMetricsLocal > = "local"
-    optional }
+    StatusPageSettingsMetrics {
+        0 poll: Option<crate::StatusPageSettingsMetricsPoll> = "poll" optional,
+        1 push: Option<crate::StatusPageSettingsMetricsPush> = "push" optional,
+        2 local: Option<crate::StatusPageSettingsMetricsLocal> = "local" optional,
+    }
 }
 /// Slack alerts, when set up.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -18394,8 +19626,10 @@ pub struct StatusPageSettingsNotifySlack {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    StatusPageSettingsNotifySlack { 0 hook_url : Option < String > = "hook_url" optional,
-    1 mention_channel : Option < bool > = "mention_channel" optional }
+    StatusPageSettingsNotifySlack {
+        0 hook_url: Option<String> = "hook_url" optional,
+        1 mention_channel: Option<bool> = "mention_channel" optional,
+    }
 }
 /// E-mail alerts, when set up.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -18407,7 +19641,9 @@ pub struct StatusPageSettingsNotifyEmail {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    StatusPageSettingsNotifyEmail { 0 to : Option < String > = "to" optional }
+    StatusPageSettingsNotifyEmail {
+        0 to: Option<String> = "to" optional,
+    }
 }
 /// Push notifications in the Crisp apps, when set up.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -18419,8 +19655,9 @@ pub struct StatusPageSettingsNotifyApp {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    StatusPageSettingsNotifyApp { 0 user_ids : Option < Vec < String > > = "user_ids"
-    optional }
+    StatusPageSettingsNotifyApp {
+        0 user_ids: Option<Vec<String>> = "user_ids" optional,
+    }
 }
 /// Pushover alerts, when set up.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -18434,8 +19671,10 @@ pub struct StatusPageSettingsNotifyPushover {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    StatusPageSettingsNotifyPushover { 0 token : Option < String > = "token" optional, 1
-    users : Option < Vec < String > > = "users" optional }
+    StatusPageSettingsNotifyPushover {
+        0 token: Option<String> = "token" optional,
+        1 users: Option<Vec<String>> = "users" optional,
+    }
 }
 /// Where downtime alerts are sent.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -18453,11 +19692,12 @@ pub struct StatusPageSettingsNotify {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    StatusPageSettingsNotify { 0 slack : Option < crate ::StatusPageSettingsNotifySlack >
-    = "slack" optional, 1 email : Option < crate ::StatusPageSettingsNotifyEmail > =
-    "email" optional, 2 app : Option < crate ::StatusPageSettingsNotifyApp > = "app"
-    optional, 3 pushover : Option < crate ::StatusPageSettingsNotifyPushover > =
-    "pushover" optional }
+    StatusPageSettingsNotify {
+        0 slack: Option<crate::StatusPageSettingsNotifySlack> = "slack" optional,
+        1 email: Option<crate::StatusPageSettingsNotifyEmail> = "email" optional,
+        2 app: Option<crate::StatusPageSettingsNotifyApp> = "app" optional,
+        3 pushover: Option<crate::StatusPageSettingsNotifyPushover> = "pushover" optional,
+    }
 }
 /// DNS setup to carry out.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -18469,8 +19709,9 @@ pub struct StatusPageDomainSetupFlowSetup {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    StatusPageDomainSetupFlowSetup { 0 records : Option < Vec < crate
-    ::StatusPageDomainSetupRecord > > = "records" optional }
+    StatusPageDomainSetupFlowSetup {
+        0 records: Option<Vec<crate::StatusPageDomainSetupRecord>> = "records" optional,
+    }
 }
 /// Validity of the availability.
 #[derive(Clone, Debug, PartialEq)]
@@ -18489,7 +19730,9 @@ impl UserAvailabilityUpdateTime {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UserAvailabilityUpdateTime { 0 r#for : u32 = "for" required }
+    UserAvailabilityUpdateTime {
+        0 r#for: u32 = "for" required,
+    }
 }
 /// `paypal` for a PayPal agreement, `stripe` to finish setting up (for example with 3D Secure) a card that was just added.
 ///
@@ -18575,8 +19818,10 @@ pub struct UserBillingInvoiceDetailsDue {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UserBillingInvoiceDetailsDue { 0 total : Option < u64 > = "total" optional, 1 parts :
-    Option < Vec < crate ::UserBillingInvoicePart > > = "parts" optional }
+    UserBillingInvoiceDetailsDue {
+        0 total: Option<u64> = "total" optional,
+        1 parts: Option<Vec<crate::UserBillingInvoicePart>> = "parts" optional,
+    }
 }
 /// Message counters of the website restricted to its inboxes.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -18590,8 +19835,10 @@ pub struct UserAccountWebsiteInboxes {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UserAccountWebsiteInboxes { 0 count : Option < u32 > = "count" optional, 1 assigned :
-    Option < u32 > = "assigned" optional }
+    UserAccountWebsiteInboxes {
+        0 count: Option<u32> = "count" optional,
+        1 assigned: Option<u32> = "assigned" optional,
+    }
 }
 /// Deletion scheduled for the website; absent when none is.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -18603,7 +19850,9 @@ pub struct UserAccountWebsiteExpunge {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UserAccountWebsiteExpunge { 0 timestamp : Option < u64 > = "timestamp" optional }
+    UserAccountWebsiteExpunge {
+        0 timestamp: Option<u64> = "timestamp" optional,
+    }
 }
 /// Channel to extend the login to, such as `phone` to receive the TOTP code by SMS.
 ///
@@ -18878,8 +20127,9 @@ pub struct ChannelEmailSetupFlowSetup {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    ChannelEmailSetupFlowSetup { 0 records : Option < Vec < crate
-    ::ChannelEmailSetupRecord > > = "records" optional }
+    ChannelEmailSetupFlowSetup {
+        0 records: Option<Vec<crate::ChannelEmailSetupRecord>> = "records" optional,
+    }
 }
 /// IP version of the address.
 ///
@@ -19354,9 +20604,12 @@ pub struct InviteDetailsWebsite {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    InviteDetailsWebsite { 0 id : Option < String > = "id" optional, 1 name : Option <
-    String > = "name" optional, 2 domain : Option < String > = "domain" optional, 3 logo
-    : Option < String > = "logo" optional }
+    InviteDetailsWebsite {
+        0 id: Option<String> = "id" optional,
+        1 name: Option<String> = "name" optional,
+        2 domain: Option<String> = "domain" optional,
+        3 logo: Option<String> = "logo" optional,
+    }
 }
 /// Values the allowed total is computed from.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -19370,8 +20623,10 @@ pub struct UsageQuotaQuotaContext {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UsageQuotaQuotaContext { 0 included : Option < u64 > = "included" optional, 1 divider
-    : Option < f64 > = "divider" optional }
+    UsageQuotaQuotaContext {
+        0 included: Option<u64> = "included" optional,
+        1 divider: Option<f64> = "divider" optional,
+    }
 }
 /// State of the quota.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -19389,9 +20644,12 @@ pub struct UsageQuotaQuota {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UsageQuotaQuota { 0 used : Option < u64 > = "used" optional, 1 limit : Option < u64 >
-    = "limit" optional, 2 time : Option < u32 > = "time" optional, 3 context : Option <
-    crate ::UsageQuotaQuotaContext > = "context" optional }
+    UsageQuotaQuota {
+        0 used: Option<u64> = "used" optional,
+        1 limit: Option<u64> = "limit" optional,
+        2 time: Option<u32> = "time" optional,
+        3 context: Option<crate::UsageQuotaQuotaContext> = "context" optional,
+    }
 }
 /// Limit that can be subscribed to in order to raise this quota, when there is one.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -19403,7 +20661,9 @@ pub struct UsageQuotaLimit {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UsageQuotaLimit { 0 id : Option < String > = "id" optional }
+    UsageQuotaLimit {
+        0 id: Option<String> = "id" optional,
+    }
 }
 /// Values the allowed total is computed from.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -19415,7 +20675,9 @@ pub struct UsageLimitLimitContext {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UsageLimitLimitContext { 0 included : Option < u64 > = "included" optional }
+    UsageLimitLimitContext {
+        0 included: Option<u64> = "included" optional,
+    }
 }
 /// Limit attached to the namespace, when there is one.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -19433,9 +20695,12 @@ pub struct UsageLimitLimit {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UsageLimitLimit { 0 id : Option < String > = "id" optional, 1 usage : Option < u64 >
-    = "usage" optional, 2 total : Option < u64 > = "total" optional, 3 context : Option <
-    crate ::UsageLimitLimitContext > = "context" optional }
+    UsageLimitLimit {
+        0 id: Option<String> = "id" optional,
+        1 usage: Option<u64> = "usage" optional,
+        2 total: Option<u64> = "total" optional,
+        3 context: Option<crate::UsageLimitLimitContext> = "context" optional,
+    }
 }
 /// Counts keyed by star value.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -19457,9 +20722,13 @@ pub struct RatingStarsStars {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    RatingStarsStars { 0 n1 : Option < u32 > = "1" optional, 1 n2 : Option < u32 > = "2"
-    optional, 2 n3 : Option < u32 > = "3" optional, 3 n4 : Option < u32 > = "4" optional,
-    4 n5 : Option < u32 > = "5" optional, 5 comment : Option < u32 > = "comment" optional
+    RatingStarsStars {
+        0 n1: Option<u32> = "1" optional,
+        1 n2: Option<u32> = "2" optional,
+        2 n3: Option<u32> = "3" optional,
+        3 n4: Option<u32> = "4" optional,
+        4 n5: Option<u32> = "5" optional,
+        5 comment: Option<u32> = "comment" optional,
     }
 }
 /// Geographic coordinates.
@@ -19474,8 +20743,10 @@ pub struct RatingSessionGeolocationCoordinates {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    RatingSessionGeolocationCoordinates { 0 latitude : Option < f64 > = "latitude"
-    optional, 1 longitude : Option < f64 > = "longitude" optional }
+    RatingSessionGeolocationCoordinates {
+        0 latitude: Option<f64> = "latitude" optional,
+        1 longitude: Option<f64> = "longitude" optional,
+    }
 }
 /// Where the author was located.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -19493,10 +20764,12 @@ pub struct RatingSessionGeolocation {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    RatingSessionGeolocation { 0 country : Option < String > = "country" optional, 1
-    region : Option < String > = "region" optional, 2 city : Option < String > = "city"
-    optional, 3 coordinates : Option < crate ::RatingSessionGeolocationCoordinates > =
-    "coordinates" optional }
+    RatingSessionGeolocation {
+        0 country: Option<String> = "country" optional,
+        1 region: Option<String> = "region" optional,
+        2 city: Option<String> = "city" optional,
+        3 coordinates: Option<crate::RatingSessionGeolocationCoordinates> = "coordinates" optional,
+    }
 }
 /// Operator assigned to the conversation, if any.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -19508,7 +20781,9 @@ pub struct RatingAssigned {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    RatingAssigned { 0 user_id : Option < String > = "user_id" optional }
+    RatingAssigned {
+        0 user_id: Option<String> = "user_id" optional,
+    }
 }
 /// Object the criterion is read from; only conversations (`session`) are routed.
 ///
@@ -19601,13 +20876,16 @@ pub struct SetupStates {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    SetupStates { 0 chatbox : Option < crate ::SetupStep > = "chatbox" optional, 1
-    messenger : Option < crate ::SetupStep > = "messenger" optional, 2 email : Option <
-    crate ::SetupStep > = "email" optional, 3 slack : Option < crate ::SetupStep > =
-    "slack" optional, 4 triggers : Option < crate ::SetupStep > = "triggers" optional, 5
-    helpdesk : Option < crate ::SetupStep > = "helpdesk" optional, 6 bot : Option < crate
-    ::SetupStep > = "bot" optional, 7 magicreply : Option < crate ::SetupStep > =
-    "magicreply" optional }
+    SetupStates {
+        0 chatbox: Option<crate::SetupStep> = "chatbox" optional,
+        1 messenger: Option<crate::SetupStep> = "messenger" optional,
+        2 email: Option<crate::SetupStep> = "email" optional,
+        3 slack: Option<crate::SetupStep> = "slack" optional,
+        4 triggers: Option<crate::SetupStep> = "triggers" optional,
+        5 helpdesk: Option<crate::SetupStep> = "helpdesk" optional,
+        6 bot: Option<crate::SetupStep> = "bot" optional,
+        7 magicreply: Option<crate::SetupStep> = "magicreply" optional,
+    }
 }
 /// How the limit is sold.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -19621,8 +20899,10 @@ pub struct LimitUnit {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    LimitUnit { 0 chunk : Option < u32 > = "chunk" optional, 1 price : Option < f64 > =
-    "price" optional }
+    LimitUnit {
+        0 chunk: Option<u32> = "chunk" optional,
+        1 price: Option<f64> = "price" optional,
+    }
 }
 /// Units held.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -19636,8 +20916,10 @@ pub struct LimitSubscriptionUnits {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    LimitSubscriptionUnits { 0 baseline : Option < u32 > = "baseline" optional, 1
-    additional : Option < u32 > = "additional" optional }
+    LimitSubscriptionUnits {
+        0 baseline: Option<u32> = "baseline" optional,
+        1 additional: Option<u32> = "additional" optional,
+    }
 }
 /// Units to buy.
 #[derive(Clone, Debug, PartialEq)]
@@ -19656,7 +20938,9 @@ impl LimitSubscriptionNewUnits {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    LimitSubscriptionNewUnits { 0 additional : u32 = "additional" required }
+    LimitSubscriptionNewUnits {
+        0 additional: u32 = "additional" required,
+    }
 }
 /// Publisher of the plugin; may be empty.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -19674,10 +20958,12 @@ pub struct PluginCatalogDetailsAuthor {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    PluginCatalogDetailsAuthor { 0 first_name : Option < String > = "first_name"
-    optional, 1 last_name : Option < String > = "last_name" optional, 2 business_name :
-    Option < String > = "business_name" optional, 3 avatar : Option < String > = "avatar"
-    optional }
+    PluginCatalogDetailsAuthor {
+        0 first_name: Option<String> = "first_name" optional,
+        1 last_name: Option<String> = "last_name" optional,
+        2 business_name: Option<String> = "business_name" optional,
+        3 avatar: Option<String> = "avatar" optional,
+    }
 }
 /// Set when the verification failed, with the kind of failure.
 ///
@@ -19756,8 +21042,9 @@ pub struct EventCapabilitiesWrapped {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventCapabilitiesWrapped { 0 capabilities : Option < Vec < String > > =
-    "capabilities" optional }
+    EventCapabilitiesWrapped {
+        0 capabilities: Option<Vec<String>> = "capabilities" optional,
+    }
 }
 /// Operating system.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -19771,8 +21058,10 @@ pub struct EventDeviceSystemOs {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventDeviceSystemOs { 0 version : Option < String > = "version" optional, 1 name :
-    Option < String > = "name" optional }
+    EventDeviceSystemOs {
+        0 version: Option<String> = "version" optional,
+        1 name: Option<String> = "name" optional,
+    }
 }
 /// Browser engine.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -19786,8 +21075,10 @@ pub struct EventDeviceSystemEngine {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventDeviceSystemEngine { 0 name : Option < String > = "name" optional, 1 version :
-    Option < String > = "version" optional }
+    EventDeviceSystemEngine {
+        0 name: Option<String> = "name" optional,
+        1 version: Option<String> = "version" optional,
+    }
 }
 /// Browser.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -19803,9 +21094,11 @@ pub struct EventDeviceSystemBrowser {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventDeviceSystemBrowser { 0 major : Option < String > = "major" optional, 1 version
-    : Option < String > = "version" optional, 2 name : Option < String > = "name"
-    optional }
+    EventDeviceSystemBrowser {
+        0 major: Option<String> = "major" optional,
+        1 version: Option<String> = "version" optional,
+        2 name: Option<String> = "name" optional,
+    }
 }
 /// Provider of the connection.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -19819,8 +21112,10 @@ pub struct EventNetworkConnection {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventNetworkConnection { 0 isp : Option < String > = "isp" optional, 1 asn : Option <
-    String > = "asn" optional }
+    EventNetworkConnection {
+        0 isp: Option<String> = "isp" optional,
+        1 asn: Option<String> = "asn" optional,
+    }
 }
 /// Time zone of the visitor.
 #[derive(Clone, Debug, PartialEq)]
@@ -19839,7 +21134,9 @@ impl EventSessionSyncTimezoneTimezone {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventSessionSyncTimezoneTimezone { 0 offset : i16 = "offset" required }
+    EventSessionSyncTimezoneTimezone {
+        0 offset: i16 = "offset" required,
+    }
 }
 /// Languages of the visitor.
 #[derive(Clone, Debug, PartialEq)]
@@ -19858,7 +21155,9 @@ impl EventSessionSyncLocalesLocales {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventSessionSyncLocalesLocales { 0 locales : Vec < String > = "locales" required }
+    EventSessionSyncLocalesLocales {
+        0 locales: Vec<String> = "locales" required,
+    }
 }
 /// Rating the visitor left.
 #[derive(Clone, Debug, PartialEq)]
@@ -19882,8 +21181,10 @@ impl EventSessionSyncRatingRating {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventSessionSyncRatingRating { 0 stars : u8 = "stars" required, 1 comment : Option <
-    String > = "comment" optional }
+    EventSessionSyncRatingRating {
+        0 stars: u8 = "stars" required,
+        1 comment: Option<String> = "comment" optional,
+    }
 }
 /// Message type.
 ///
@@ -20488,8 +21789,10 @@ pub struct EventMessageAcknowledgeDetails {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventMessageAcknowledgeDetails { 0 r#type : Option < String > = "type" optional, 1
-    reason : Option < String > = "reason" optional }
+    EventMessageAcknowledgeDetails {
+        0 r#type: Option<String> = "type" optional,
+        1 reason: Option<String> = "reason" optional,
+    }
 }
 /// Why the messages were not delivered.
 #[derive(Clone, Debug, PartialEq)]
@@ -20510,8 +21813,10 @@ impl EventMessageAcknowledgeIgnoredDetails {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventMessageAcknowledgeIgnoredDetails { 0 r#type : String = "type" required, 1 reason
-    : String = "reason" required }
+    EventMessageAcknowledgeIgnoredDetails {
+        0 r#type: String = "type" required,
+        1 reason: String = "reason" required,
+    }
 }
 /// Rows grouped by outcome.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -20523,8 +21828,9 @@ pub struct EventImportItemsGrouped {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventImportItemsGrouped { 0 skipped : Option < Vec < crate ::EventImportSkipped > > =
-    "skipped" optional }
+    EventImportItemsGrouped {
+        0 skipped: Option<Vec<crate::EventImportSkipped>> = "skipped" optional,
+    }
 }
 /// Row counts.
 #[derive(Clone, Debug, PartialEq)]
@@ -20551,8 +21857,11 @@ impl EventPeopleImportProgressCount {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventPeopleImportProgressCount { 0 skipped : u32 = "skipped" required, 1 remaining :
-    u32 = "remaining" required, 2 total : Option < u32 > = "total" optional }
+    EventPeopleImportProgressCount {
+        0 skipped: u32 = "skipped" required,
+        1 remaining: u32 = "remaining" required,
+        2 total: Option<u32> = "total" optional,
+    }
 }
 /// Whether the action succeeded.
 ///
@@ -20643,6 +21952,7 @@ impl EventWebsiteUpdateOperatorsAvailabilityAvailability {
 }
 #[cfg(feature = "events")]
 ::crisp_runtime::model_serde! {
-    EventWebsiteUpdateOperatorsAvailabilityAvailability { 0 r#type : crate
-    ::UserAvailabilityType = "type" required }
+    EventWebsiteUpdateOperatorsAvailabilityAvailability {
+        0 r#type: crate::UserAvailabilityType = "type" required,
+    }
 }

@@ -12,8 +12,9 @@ pub struct GetSubscriptionStatusOptions {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    GetSubscriptionStatusOptions { 0 website_id : Option < String > = "website_id"
-    optional }
+    GetSubscriptionStatusOptions {
+        0 website_id: Option<String> = "website_id" optional,
+    }
 }
 /// Optional parameters of `UpdateSubscriptionStatus`.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -27,6 +28,8 @@ pub struct UpdateSubscriptionStatusOptions {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UpdateSubscriptionStatusOptions { 0 website_id : Option < String > = "website_id"
-    optional, 1 campaign_id : Option < String > = "campaign_id" optional }
+    UpdateSubscriptionStatusOptions {
+        0 website_id: Option<String> = "website_id" optional,
+        1 campaign_id: Option<String> = "campaign_id" optional,
+    }
 }

@@ -19,7 +19,9 @@ impl SubscribeWebsiteToPlanBody {
 }
 #[cfg(feature = "plan-subscription")]
 ::crisp_runtime::model_serde! {
-    SubscribeWebsiteToPlanBody { 0 plan_id : String = "plan_id" required }
+    SubscribeWebsiteToPlanBody {
+        0 plan_id: String = "plan_id" required,
+    }
 }
 /// New billing period.
 #[derive(Clone, Debug, PartialEq)]
@@ -38,8 +40,9 @@ impl ChangeBillPeriodForWebsitePlanSubscriptionBody {
 }
 #[cfg(feature = "plan-subscription")]
 ::crisp_runtime::model_serde! {
-    ChangeBillPeriodForWebsitePlanSubscriptionBody { 0 period : crate ::PlanBillPeriod =
-    "period" required }
+    ChangeBillPeriodForWebsitePlanSubscriptionBody {
+        0 period: crate::PlanBillPeriod = "period" required,
+    }
 }
 /// Coupon to redeem.
 #[derive(Clone, Debug, PartialEq)]
@@ -58,5 +61,7 @@ impl RedeemCouponForWebsitePlanSubscriptionBody {
 }
 #[cfg(feature = "plan-subscription")]
 ::crisp_runtime::model_serde! {
-    RedeemCouponForWebsitePlanSubscriptionBody { 0 code : String = "code" required }
+    RedeemCouponForWebsitePlanSubscriptionBody {
+        0 code: String = "code" required,
+    }
 }

@@ -14,9 +14,10 @@ pub struct ListAllConnectWebsitesOptions {
 }
 #[cfg(feature = "plugin-connect")]
 ::crisp_runtime::model_serde! {
-    ListAllConnectWebsitesOptions { 0 filter_configured : Option < bool > =
-    "filter_configured" optional, 1 include_plan : Option < bool > = "include_plan"
-    optional }
+    ListAllConnectWebsitesOptions {
+        0 filter_configured: Option<bool> = "filter_configured" optional,
+        1 include_plan: Option<bool> = "include_plan" optional,
+    }
 }
 /// Optional parameters of `ListConnectWebsitesSince`.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -32,7 +33,9 @@ pub struct ListConnectWebsitesSinceOptions {
 }
 #[cfg(feature = "plugin-connect")]
 ::crisp_runtime::model_serde! {
-    ListConnectWebsitesSinceOptions { 0 filter_configured : Option < bool > =
-    "filter_configured" optional, 1 include_plan : Option < bool > = "include_plan"
-    optional, 2 date_since : Option < String > = "date_since" optional }
+    ListConnectWebsitesSinceOptions {
+        0 filter_configured: Option<bool> = "filter_configured" optional,
+        1 include_plan: Option<bool> = "include_plan" optional,
+        2 date_since: Option<String> = "date_since" optional,
+    }
 }

@@ -12,8 +12,9 @@ pub struct ListAllPluginsOptions {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    ListAllPluginsOptions { 0 category : Option < crate ::PluginCatalogCategory > =
-    "category" optional }
+    ListAllPluginsOptions {
+        0 category: Option<crate::PluginCatalogCategory> = "category" optional,
+    }
 }
 /// Optional parameters of `SearchPlugins`.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -35,10 +36,12 @@ pub struct SearchPluginsOptions {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    SearchPluginsOptions { 0 category : Option < crate ::PluginCatalogCategory > =
-    "category" optional, 1 search_name : Option < bool > = "search_name" optional, 2
-    search_description : Option < bool > = "search_description" optional, 3 search_urn :
-    Option < bool > = "search_urn" optional, 4 filter_date_start : Option < String > =
-    "filter_date_start" optional, 5 filter_date_end : Option < String > =
-    "filter_date_end" optional }
+    SearchPluginsOptions {
+        0 category: Option<crate::PluginCatalogCategory> = "category" optional,
+        1 search_name: Option<bool> = "search_name" optional,
+        2 search_description: Option<bool> = "search_description" optional,
+        3 search_urn: Option<bool> = "search_urn" optional,
+        4 filter_date_start: Option<String> = "filter_date_start" optional,
+        5 filter_date_end: Option<String> = "filter_date_end" optional,
+    }
 }

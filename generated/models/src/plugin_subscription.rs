@@ -19,5 +19,7 @@ impl SubscribeWebsiteToPluginBody {
 }
 #[cfg(feature = "plugin-subscription")]
 ::crisp_runtime::model_serde! {
-    SubscribeWebsiteToPluginBody { 0 plugin_id : String = "plugin_id" required }
+    SubscribeWebsiteToPluginBody {
+        0 plugin_id: String = "plugin_id" required,
+    }
 }

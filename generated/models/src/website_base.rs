@@ -14,8 +14,10 @@ pub struct CreateWebsiteBody {
 }
 #[cfg(feature = "website-base")]
 ::crisp_runtime::model_serde! {
-    CreateWebsiteBody { 0 name : Option < String > = "name" optional, 1 domain : Option <
-    String > = "domain" optional }
+    CreateWebsiteBody {
+        0 name: Option<String> = "name" optional,
+        1 domain: Option<String> = "domain" optional,
+    }
 }
 /// Proof that the owner requested the deletion.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -29,8 +31,10 @@ pub struct DeleteWebsiteBodyVerify {
 }
 #[cfg(feature = "website-base")]
 ::crisp_runtime::model_serde! {
-    DeleteWebsiteBodyVerify { 0 method : Option < String > = "method" optional, 1 secret
-    : Option < String > = "secret" optional }
+    DeleteWebsiteBodyVerify {
+        0 method: Option<String> = "method" optional,
+        1 secret: Option<String> = "secret" optional,
+    }
 }
 /// Confirmation of the deletion.
 #[derive(Clone, Debug, PartialEq)]
@@ -49,5 +53,7 @@ impl DeleteWebsiteBody {
 }
 #[cfg(feature = "website-base")]
 ::crisp_runtime::model_serde! {
-    DeleteWebsiteBody { 0 verify : crate ::DeleteWebsiteBodyVerify = "verify" required }
+    DeleteWebsiteBody {
+        0 verify: crate::DeleteWebsiteBodyVerify = "verify" required,
+    }
 }

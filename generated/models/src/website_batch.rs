@@ -21,8 +21,10 @@ impl BatchBlockConversationsBody {
 }
 #[cfg(feature = "website-batch")]
 ::crisp_runtime::model_serde! {
-    BatchBlockConversationsBody { 0 sessions : Vec < String > = "sessions" required, 1
-    blocked : bool = "blocked" required }
+    BatchBlockConversationsBody {
+        0 sessions: Vec<String> = "sessions" required,
+        1 blocked: bool = "blocked" required,
+    }
 }
 /// Conversations or contact profiles to update, with the data to write. Tried in order: profiles, then conversations.
 ///
@@ -58,8 +60,10 @@ impl BatchInboxConversationsBody {
 }
 #[cfg(feature = "website-batch")]
 ::crisp_runtime::model_serde! {
-    BatchInboxConversationsBody { 0 sessions : Vec < String > = "sessions" required, 1
-    inbox_id : Option < String > = "inbox_id" required }
+    BatchInboxConversationsBody {
+        0 sessions: Vec<String> = "sessions" required,
+        1 inbox_id: Option<String> = "inbox_id" required,
+    }
 }
 /// Conversations or contact profiles to delete. Tried in order: profiles (a `people` key is present), then conversations.
 ///
@@ -93,8 +97,10 @@ impl BatchReportConversationsBody {
 }
 #[cfg(feature = "website-batch")]
 ::crisp_runtime::model_serde! {
-    BatchReportConversationsBody { 0 sessions : Vec < String > = "sessions" required, 1
-    flag : String = "flag" required }
+    BatchReportConversationsBody {
+        0 sessions: Vec<String> = "sessions" required,
+        1 flag: String = "flag" required,
+    }
 }
 /// Conversations and the operator to route them to.
 #[derive(Clone, Debug, PartialEq)]
@@ -120,8 +126,10 @@ impl BatchRoutingConversationsBody {
 }
 #[cfg(feature = "website-batch")]
 ::crisp_runtime::model_serde! {
-    BatchRoutingConversationsBody { 0 sessions : Vec < String > = "sessions" required, 1
-    assigned : Option < crate ::ConversationAssigned > = "assigned" required }
+    BatchRoutingConversationsBody {
+        0 sessions: Vec<String> = "sessions" required,
+        1 assigned: Option<crate::ConversationAssigned> = "assigned" required,
+    }
 }
 /// Conversations or contact profiles to update, with the segments to set. Tried in order: profiles, then conversations.
 ///

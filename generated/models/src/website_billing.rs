@@ -19,5 +19,7 @@ impl UpdateWebsiteBillingBody {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UpdateWebsiteBillingBody { 0 card_id : String = "card_id" required }
+    UpdateWebsiteBillingBody {
+        0 card_id: String = "card_id" required,
+    }
 }

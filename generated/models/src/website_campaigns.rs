@@ -21,8 +21,10 @@ impl CreateNewCampaignBody {
 }
 #[cfg(feature = "website-campaigns")]
 ::crisp_runtime::model_serde! {
-    CreateNewCampaignBody { 0 r#type : String = "type" required, 1 name : String = "name"
-    required }
+    CreateNewCampaignBody {
+        0 r#type: String = "type" required,
+        1 name: String = "name" required,
+    }
 }
 /// New campaign.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -34,7 +36,9 @@ pub struct CreateNewCampaignData {
 }
 #[cfg(feature = "website-campaigns")]
 ::crisp_runtime::model_serde! {
-    CreateNewCampaignData { 0 campaign_id : Option < String > = "campaign_id" optional }
+    CreateNewCampaignData {
+        0 campaign_id: Option<String> = "campaign_id" optional,
+    }
 }
 /// Optional parameters of `ListCampaigns`.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -62,15 +66,17 @@ pub struct ListCampaignsOptions {
 }
 #[cfg(feature = "website-campaigns")]
 ::crisp_runtime::model_serde! {
-    ListCampaignsOptions { 0 search_name : Option < String > = "search_name" optional, 1
-    filter_tag : Option < String > = "filter_tag" optional, 2 filter_type_one_shot :
-    Option < bool > = "filter_type_one_shot" optional, 3 filter_type_automated : Option <
-    bool > = "filter_type_automated" optional, 4 filter_status_not_configured : Option <
-    bool > = "filter_status_not_configured" optional, 5 filter_status_ready : Option <
-    bool > = "filter_status_ready" optional, 6 filter_status_paused : Option < bool > =
-    "filter_status_paused" optional, 7 filter_status_sending : Option < bool > =
-    "filter_status_sending" optional, 8 filter_status_done : Option < bool > =
-    "filter_status_done" optional }
+    ListCampaignsOptions {
+        0 search_name: Option<String> = "search_name" optional,
+        1 filter_tag: Option<String> = "filter_tag" optional,
+        2 filter_type_one_shot: Option<bool> = "filter_type_one_shot" optional,
+        3 filter_type_automated: Option<bool> = "filter_type_automated" optional,
+        4 filter_status_not_configured: Option<bool> = "filter_status_not_configured" optional,
+        5 filter_status_ready: Option<bool> = "filter_status_ready" optional,
+        6 filter_status_paused: Option<bool> = "filter_status_paused" optional,
+        7 filter_status_sending: Option<bool> = "filter_status_sending" optional,
+        8 filter_status_done: Option<bool> = "filter_status_done" optional,
+    }
 }
 /// Template to create.
 #[derive(Clone, Debug, PartialEq)]
@@ -91,8 +97,10 @@ impl CreateNewCampaignTemplateBody {
 }
 #[cfg(feature = "website-campaigns")]
 ::crisp_runtime::model_serde! {
-    CreateNewCampaignTemplateBody { 0 format : String = "format" required, 1 name :
-    String = "name" required }
+    CreateNewCampaignTemplateBody {
+        0 format: String = "format" required,
+        1 name: String = "name" required,
+    }
 }
 /// New template.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -104,8 +112,9 @@ pub struct CreateNewCampaignTemplateData {
 }
 #[cfg(feature = "website-campaigns")]
 ::crisp_runtime::model_serde! {
-    CreateNewCampaignTemplateData { 0 template_id : Option < String > = "template_id"
-    optional }
+    CreateNewCampaignTemplateData {
+        0 template_id: Option<String> = "template_id" optional,
+    }
 }
 /// Optional parameters of `ListCampaignTemplates`.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -121,7 +130,9 @@ pub struct ListCampaignTemplatesOptions {
 }
 #[cfg(feature = "website-campaigns")]
 ::crisp_runtime::model_serde! {
-    ListCampaignTemplatesOptions { 0 search_name : Option < String > = "search_name"
-    optional, 1 filter_type_static : Option < bool > = "filter_type_static" optional, 2
-    filter_type_custom : Option < bool > = "filter_type_custom" optional }
+    ListCampaignTemplatesOptions {
+        0 search_name: Option<String> = "search_name" optional,
+        1 filter_type_static: Option<bool> = "filter_type_static" optional,
+        2 filter_type_custom: Option<bool> = "filter_type_custom" optional,
+    }
 }

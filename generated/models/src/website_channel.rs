@@ -12,6 +12,7 @@ pub struct GenerateWebsiteEmailChannelSetupFlowOptions {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    GenerateWebsiteEmailChannelSetupFlowOptions { 0 domain : Option < String > = "domain"
-    optional }
+    GenerateWebsiteEmailChannelSetupFlowOptions {
+        0 domain: Option<String> = "domain" optional,
+    }
 }

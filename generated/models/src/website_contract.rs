@@ -19,5 +19,7 @@ impl AgreeToWebsiteContractBody {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    AgreeToWebsiteContractBody { 0 agreement_url : String = "agreement_url" required }
+    AgreeToWebsiteContractBody {
+        0 agreement_url: String = "agreement_url" required,
+    }
 }

@@ -12,7 +12,8 @@ pub struct CreateNewConversationData {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    CreateNewConversationData { 0 session_id : Option < String > = "session_id" optional
+    CreateNewConversationData {
+        0 session_id: Option<String> = "session_id" optional,
     }
 }
 /// Block status.
@@ -25,7 +26,8 @@ pub struct GetBlockStatusForConversationData {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    GetBlockStatusForConversationData { 0 blocked : Option < bool > = "blocked" optional
+    GetBlockStatusForConversationData {
+        0 blocked: Option<bool> = "blocked" optional,
     }
 }
 /// New block status.
@@ -53,9 +55,11 @@ impl BlockIncomingMessagesForConversationBody {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    BlockIncomingMessagesForConversationBody { 0 blocked : bool = "blocked" required, 1
-    user : Option < crate ::MessageUser > = "user" optional, 2 origin : Option < crate
-    ::MessageOrigin > = "origin" optional }
+    BlockIncomingMessagesForConversationBody {
+        0 blocked: bool = "blocked" required,
+        1 user: Option<crate::MessageUser> = "user" optional,
+        2 origin: Option<crate::MessageOrigin> = "origin" optional,
+    }
 }
 /// Browsing action.
 #[derive(Clone, Debug, PartialEq)]
@@ -74,7 +78,9 @@ impl SendActionToExistingBrowsingSessionBody {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    SendActionToExistingBrowsingSessionBody { 0 action : String = "action" required }
+    SendActionToExistingBrowsingSessionBody {
+        0 action: String = "action" required,
+    }
 }
 /// Assistance to give.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -92,10 +98,12 @@ pub struct AssistExistingBrowsingSessionBody {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    AssistExistingBrowsingSessionBody { 0 action : Option < String > = "action" optional,
-    1 mouse : Option < crate ::BrowsingAssistPoint > = "mouse" optional, 2 click : Option
-    < crate ::BrowsingAssistPoint > = "click" optional, 3 scroll : Option < crate
-    ::BrowsingAssistPoint > = "scroll" optional }
+    AssistExistingBrowsingSessionBody {
+        0 action: Option<String> = "action" optional,
+        1 mouse: Option<crate::BrowsingAssistPoint> = "mouse" optional,
+        2 click: Option<crate::BrowsingAssistPoint> = "click" optional,
+        3 scroll: Option<crate::BrowsingAssistPoint> = "scroll" optional,
+    }
 }
 /// Kind of call.
 ///
@@ -196,10 +204,11 @@ impl InitiateNewCallSessionForConversationBody {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    InitiateNewCallSessionForConversationBody { 0 mode : crate
-    ::InitiateNewCallSessionForConversationBodyMode = "mode" required, 1 user : Option <
-    crate ::MessageUser > = "user" optional, 2 origin : Option < crate ::MessageOrigin >
-    = "origin" optional }
+    InitiateNewCallSessionForConversationBody {
+        0 mode: crate::InitiateNewCallSessionForConversationBodyMode = "mode" required,
+        1 user: Option<crate::MessageUser> = "user" optional,
+        2 origin: Option<crate::MessageOrigin> = "origin" optional,
+    }
 }
 /// Signaling message.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -213,9 +222,10 @@ pub struct TransmitSignalingOnOngoingCallSessionBody {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    TransmitSignalingOnOngoingCallSessionBody { 0 r#type : Option < String > = "type"
-    optional, 1 payload : Option < ::serde_json::Map < String, ::serde_json::Value > > =
-    "payload" optional }
+    TransmitSignalingOnOngoingCallSessionBody {
+        0 r#type: Option<String> = "type" optional,
+        1 payload: Option<::serde_json::Map<String, ::serde_json::Value>> = "payload" optional,
+    }
 }
 /// Who ends the call.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -229,8 +239,10 @@ pub struct AbortOngoingCallSessionForConversationBody {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    AbortOngoingCallSessionForConversationBody { 0 user : Option < crate ::MessageUser >
-    = "user" optional, 1 origin : Option < crate ::MessageOrigin > = "origin" optional }
+    AbortOngoingCallSessionForConversationBody {
+        0 user: Option<crate::MessageUser> = "user" optional,
+        1 origin: Option<crate::MessageOrigin> = "origin" optional,
+    }
 }
 /// Typing indicator update.
 #[derive(Clone, Debug, PartialEq)]
@@ -263,10 +275,13 @@ impl ComposeMessageInConversationBody {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    ComposeMessageInConversationBody { 0 r#type : crate ::ComposeType = "type" required,
-    1 from : crate ::MessageFrom = "from" required, 2 excerpt : Option < String > =
-    "excerpt" optional, 3 stealth : Option < bool > = "stealth" optional, 4 automated :
-    Option < bool > = "automated" optional }
+    ComposeMessageInConversationBody {
+        0 r#type: crate::ComposeType = "type" required,
+        1 from: crate::MessageFrom = "from" required,
+        2 excerpt: Option<String> = "excerpt" optional,
+        3 stealth: Option<bool> = "stealth" optional,
+        4 automated: Option<bool> = "automated" optional,
+    }
 }
 /// Target inbox.
 #[derive(Clone, Debug, PartialEq)]
@@ -287,7 +302,9 @@ impl UpdateConversationInboxBody {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    UpdateConversationInboxBody { 0 inbox_id : Option < String > = "inbox_id" required }
+    UpdateConversationInboxBody {
+        0 inbox_id: Option<String> = "inbox_id" required,
+    }
 }
 /// Posted message.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -299,8 +316,9 @@ pub struct SendMessageInConversationData {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    SendMessageInConversationData { 0 fingerprint : Option < i64 > = "fingerprint"
-    optional }
+    SendMessageInConversationData {
+        0 fingerprint: Option<i64> = "fingerprint" optional,
+    }
 }
 /// New message content.
 #[derive(Clone, Debug, PartialEq)]
@@ -319,8 +337,9 @@ impl UpdateMessageInConversationBody {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    UpdateMessageInConversationBody { 0 content : crate ::MessageContent = "content"
-    required }
+    UpdateMessageInConversationBody {
+        0 content: crate::MessageContent = "content" required,
+    }
 }
 /// Optional parameters of `GetMessagesInConversation`.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -336,9 +355,11 @@ pub struct GetMessagesInConversationOptions {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    GetMessagesInConversationOptions { 0 timestamp_before : Option < u64 > =
-    "timestamp_before" optional, 1 timestamp_after : Option < u64 > = "timestamp_after"
-    optional, 2 timestamp_around : Option < u64 > = "timestamp_around" optional }
+    GetMessagesInConversationOptions {
+        0 timestamp_before: Option<u64> = "timestamp_before" optional,
+        1 timestamp_after: Option<u64> = "timestamp_after" optional,
+        2 timestamp_around: Option<u64> = "timestamp_around" optional,
+    }
 }
 /// New open state.
 #[derive(Clone, Debug, PartialEq)]
@@ -357,7 +378,9 @@ impl UpdateConversationOpenStateBody {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    UpdateConversationOpenStateBody { 0 opened : bool = "opened" required }
+    UpdateConversationOpenStateBody {
+        0 opened: bool = "opened" required,
+    }
 }
 /// Conversation participants.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -369,8 +392,9 @@ pub struct GetConversationParticipantsData {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    GetConversationParticipantsData { 0 participants : Option < Vec < crate
-    ::ConversationParticipant > > = "participants" optional }
+    GetConversationParticipantsData {
+        0 participants: Option<Vec<crate::ConversationParticipant>> = "participants" optional,
+    }
 }
 /// Participants to store.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -386,10 +410,11 @@ pub struct SaveConversationParticipantsBody {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    SaveConversationParticipantsBody { 0 participants : Option < Vec < crate
-    ::ConversationParticipant > > = "participants" optional, 1 user : Option < crate
-    ::MessageUser > = "user" optional, 2 origin : Option < crate ::MessageOrigin > =
-    "origin" optional }
+    SaveConversationParticipantsBody {
+        0 participants: Option<Vec<crate::ConversationParticipant>> = "participants" optional,
+        1 user: Option<crate::MessageUser> = "user" optional,
+        2 origin: Option<crate::MessageOrigin> = "origin" optional,
+    }
 }
 /// Reminder to schedule.
 #[derive(Clone, Debug, PartialEq)]
@@ -419,9 +444,12 @@ impl ScheduleReminderForConversationBody {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    ScheduleReminderForConversationBody { 0 date : String = "date" required, 1 note :
-    String = "note" required, 2 user : Option < crate ::MessageUser > = "user" optional,
-    3 origin : Option < crate ::MessageOrigin > = "origin" optional }
+    ScheduleReminderForConversationBody {
+        0 date: String = "date" required,
+        1 note: String = "note" required,
+        2 user: Option<crate::MessageUser> = "user" optional,
+        3 origin: Option<crate::MessageOrigin> = "origin" optional,
+    }
 }
 /// Report.
 #[derive(Clone, Debug, PartialEq)]
@@ -440,7 +468,9 @@ impl ReportConversationBody {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    ReportConversationBody { 0 flag : String = "flag" required }
+    ReportConversationBody {
+        0 flag: String = "flag" required,
+    }
 }
 /// New routing assignment.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -456,9 +486,10 @@ pub struct AssignConversationRoutingBody {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    AssignConversationRoutingBody { 0 assigned : ::crisp_runtime::Patch < crate
-    ::ConversationAssigned > = "assigned" patch, 1 silent : Option < bool > = "silent"
-    optional }
+    AssignConversationRoutingBody {
+        0 assigned: ::crisp_runtime::Patch<crate::ConversationAssigned> = "assigned" patch,
+        1 silent: Option<bool> = "silent" optional,
+    }
 }
 /// Conversation state.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -470,8 +501,9 @@ pub struct GetConversationStateData {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    GetConversationStateData { 0 state : Option < crate ::ConversationState > = "state"
-    optional }
+    GetConversationStateData {
+        0 state: Option<crate::ConversationState> = "state" optional,
+    }
 }
 /// New state.
 #[derive(Clone, Debug, PartialEq)]
@@ -498,9 +530,11 @@ impl ChangeConversationStateBody {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    ChangeConversationStateBody { 0 state : crate ::ConversationState = "state" required,
-    1 user : Option < crate ::MessageUser > = "user" optional, 2 origin : Option < crate
-    ::MessageOrigin > = "origin" optional }
+    ChangeConversationStateBody {
+        0 state: crate::ConversationState = "state" required,
+        1 user: Option<crate::MessageUser> = "user" optional,
+        2 origin: Option<crate::MessageOrigin> = "origin" optional,
+    }
 }
 /// Tool call request.
 #[derive(Clone, Debug, PartialEq)]
@@ -524,9 +558,10 @@ impl RequestToolCallForConversationBody {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    RequestToolCallForConversationBody { 0 command : String = "command" required, 1
-    payload : Option < ::serde_json::Map < String, ::serde_json::Value > > = "payload"
-    optional }
+    RequestToolCallForConversationBody {
+        0 command: String = "command" required,
+        1 payload: Option<::serde_json::Map<String, ::serde_json::Value>> = "payload" optional,
+    }
 }
 /// Who receives the transcript.
 ///
@@ -622,9 +657,10 @@ impl RequestEmailTranscriptForConversationBody {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    RequestEmailTranscriptForConversationBody { 0 to : crate
-    ::RequestEmailTranscriptForConversationBodyTo = "to" required, 1 email : Option <
-    String > = "email" optional }
+    RequestEmailTranscriptForConversationBody {
+        0 to: crate::RequestEmailTranscriptForConversationBodyTo = "to" required,
+        1 email: Option<String> = "email" optional,
+    }
 }
 /// Side that should see the conversation as unread.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -636,8 +672,9 @@ pub struct MarkConversationAsUnreadBody {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    MarkConversationAsUnreadBody { 0 from : Option < crate ::MessageFrom > = "from"
-    optional }
+    MarkConversationAsUnreadBody {
+        0 from: Option<crate::MessageFrom> = "from" optional,
+    }
 }
 /// Verification status.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -651,9 +688,10 @@ pub struct GetVerifyStatusForConversationData {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    GetVerifyStatusForConversationData { 0 verified : Option < bool > = "verified"
-    optional, 1 verifications : Option < Vec < crate ::ConversationVerification > > =
-    "verifications" optional }
+    GetVerifyStatusForConversationData {
+        0 verified: Option<bool> = "verified" optional,
+        1 verifications: Option<Vec<crate::ConversationVerification>> = "verifications" optional,
+    }
 }
 /// New verification status.
 #[derive(Clone, Debug, PartialEq)]
@@ -672,7 +710,9 @@ impl UpdateVerifyStatusForConversationBody {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    UpdateVerifyStatusForConversationBody { 0 verified : bool = "verified" required }
+    UpdateVerifyStatusForConversationBody {
+        0 verified: bool = "verified" required,
+    }
 }
 /// How the visitor proves the identity.
 ///
@@ -760,10 +800,11 @@ pub struct RequestIdentityVerificationForConversationBody {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    RequestIdentityVerificationForConversationBody { 0 identity : Option < String > =
-    "identity" optional, 1 method : Option < crate
-    ::RequestIdentityVerificationForConversationBodyMethod > = "method" optional, 2
-    recipient : Option < String > = "recipient" optional }
+    RequestIdentityVerificationForConversationBody {
+        0 identity: Option<String> = "identity" optional,
+        1 method: Option<crate::RequestIdentityVerificationForConversationBodyMethod> = "method" optional,
+        2 recipient: Option<String> = "recipient" optional,
+    }
 }
 /// Verification link to redeem.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -779,9 +820,11 @@ pub struct RedeemIdentityVerificationLinkForConversationBody {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    RedeemIdentityVerificationLinkForConversationBody { 0 identity : Option < String > =
-    "identity" optional, 1 token : Option < String > = "token" optional, 2 recipient :
-    Option < String > = "recipient" optional }
+    RedeemIdentityVerificationLinkForConversationBody {
+        0 identity: Option<String> = "identity" optional,
+        1 token: Option<String> = "token" optional,
+        2 recipient: Option<String> = "recipient" optional,
+    }
 }
 /// Button action.
 #[derive(Clone, Debug, PartialEq)]
@@ -815,10 +858,12 @@ impl DeliverWidgetButtonActionForConversationBody {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    DeliverWidgetButtonActionForConversationBody { 0 section_id : String = "section_id"
-    required, 1 item_id : String = "item_id" required, 2 data : ::serde_json::Map <
-    String, ::serde_json::Value > = "data" required, 3 value : Option < String > =
-    "value" optional }
+    DeliverWidgetButtonActionForConversationBody {
+        0 section_id: String = "section_id" required,
+        1 item_id: String = "item_id" required,
+        2 data: ::serde_json::Map<String, ::serde_json::Value> = "data" required,
+        3 value: Option<String> = "value" optional,
+    }
 }
 /// The `DeliverWidgetDataActionForConversationBody` type.
 ///
@@ -850,7 +895,9 @@ impl SubmitSpamConversationDecisionBody {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    SubmitSpamConversationDecisionBody { 0 action : String = "action" required }
+    SubmitSpamConversationDecisionBody {
+        0 action: String = "action" required,
+    }
 }
 /// Data key to remove from suggestions.
 #[derive(Clone, Debug, PartialEq)]
@@ -869,7 +916,9 @@ impl DeleteSuggestedConversationDataKeyBody {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    DeleteSuggestedConversationDataKeyBody { 0 key : String = "key" required }
+    DeleteSuggestedConversationDataKeyBody {
+        0 key: String = "key" required,
+    }
 }
 /// Segment to remove from suggestions.
 #[derive(Clone, Debug, PartialEq)]
@@ -888,7 +937,9 @@ impl DeleteSuggestedConversationSegmentBody {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    DeleteSuggestedConversationSegmentBody { 0 segment : String = "segment" required }
+    DeleteSuggestedConversationSegmentBody {
+        0 segment: String = "segment" required,
+    }
 }
 /// The `ListConversationsSearchType` type.
 ///
@@ -1094,20 +1145,23 @@ pub struct ListConversationsOptions {
 }
 #[cfg(feature = "website-conversation")]
 ::crisp_runtime::model_serde! {
-    ListConversationsOptions { 0 per_page : Option < u16 > = "per_page" optional, 1
-    include_empty : Option < bool > = "include_empty" optional, 2 filter_inbox_id :
-    Option < String > = "filter_inbox_id" optional, 3 filter_unread : Option < bool > =
-    "filter_unread" optional, 4 filter_resolved : Option < bool > = "filter_resolved"
-    optional, 5 filter_not_resolved : Option < bool > = "filter_not_resolved" optional, 6
-    filter_mention : Option < bool > = "filter_mention" optional, 7 filter_assigned :
-    Option < String > = "filter_assigned" optional, 8 filter_unassigned : Option < bool >
-    = "filter_unassigned" optional, 9 filter_date_start : Option < String > =
-    "filter_date_start" optional, 10 filter_date_end : Option < String > =
-    "filter_date_end" optional, 11 order_date_created : Option < bool > =
-    "order_date_created" optional, 12 order_date_updated : Option < bool > =
-    "order_date_updated" optional, 13 order_date_waiting : Option < bool > =
-    "order_date_waiting" optional, 14 search_type : Option < crate
-    ::ListConversationsSearchType > = "search_type" optional, 15 search_query : Option <
-    crate ::ListConversationsSearchQuery > = "search_query" optional, 16 search_operator
-    : Option < crate ::ListConversationsSearchOperator > = "search_operator" optional }
+    ListConversationsOptions {
+        0 per_page: Option<u16> = "per_page" optional,
+        1 include_empty: Option<bool> = "include_empty" optional,
+        2 filter_inbox_id: Option<String> = "filter_inbox_id" optional,
+        3 filter_unread: Option<bool> = "filter_unread" optional,
+        4 filter_resolved: Option<bool> = "filter_resolved" optional,
+        5 filter_not_resolved: Option<bool> = "filter_not_resolved" optional,
+        6 filter_mention: Option<bool> = "filter_mention" optional,
+        7 filter_assigned: Option<String> = "filter_assigned" optional,
+        8 filter_unassigned: Option<bool> = "filter_unassigned" optional,
+        9 filter_date_start: Option<String> = "filter_date_start" optional,
+        10 filter_date_end: Option<String> = "filter_date_end" optional,
+        11 order_date_created: Option<bool> = "order_date_created" optional,
+        12 order_date_updated: Option<bool> = "order_date_updated" optional,
+        13 order_date_waiting: Option<bool> = "order_date_waiting" optional,
+        14 search_type: Option<crate::ListConversationsSearchType> = "search_type" optional,
+        15 search_query: Option<crate::ListConversationsSearchQuery> = "search_query" optional,
+        16 search_operator: Option<crate::ListConversationsSearchOperator> = "search_operator" optional,
+    }
 }

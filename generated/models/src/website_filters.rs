@@ -12,5 +12,7 @@ pub struct ListFiltersOptions {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    ListFiltersOptions { 0 r#type : Option < crate ::FilterType > = "type" optional }
+    ListFiltersOptions {
+        0 r#type: Option<crate::FilterType> = "type" optional,
+    }
 }

@@ -21,8 +21,10 @@ impl InitializeHelpdeskBody {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    InitializeHelpdeskBody { 0 name : String = "name" required, 1 domain_basic : String =
-    "domain_basic" required }
+    InitializeHelpdeskBody {
+        0 name: String = "name" required,
+        1 domain_basic: String = "domain_basic" required,
+    }
 }
 /// Proof that the owner requested the deletion.
 #[derive(Clone, Debug, PartialEq)]
@@ -43,8 +45,10 @@ impl DeleteHelpdeskBodyVerify {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    DeleteHelpdeskBodyVerify { 0 method : String = "method" required, 1 secret : String =
-    "secret" required }
+    DeleteHelpdeskBodyVerify {
+        0 method: String = "method" required,
+        1 secret: String = "secret" required,
+    }
 }
 /// Confirmation of the deletion.
 #[derive(Clone, Debug, PartialEq)]
@@ -63,7 +67,8 @@ impl DeleteHelpdeskBody {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    DeleteHelpdeskBody { 0 verify : crate ::DeleteHelpdeskBodyVerify = "verify" required
+    DeleteHelpdeskBody {
+        0 verify: crate::DeleteHelpdeskBodyVerify = "verify" required,
     }
 }
 /// Domains to switch to; send either or both.
@@ -78,8 +83,10 @@ pub struct RequestHelpdeskDomainChangeBody {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    RequestHelpdeskDomainChangeBody { 0 basic : Option < String > = "basic" optional, 1
-    custom : Option < String > = "custom" optional }
+    RequestHelpdeskDomainChangeBody {
+        0 basic: Option<String> = "basic" optional,
+        1 custom: Option<String> = "custom" optional,
+    }
 }
 /// Optional parameters of `GenerateHelpdeskDomainSetupFlow`.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -91,8 +98,9 @@ pub struct GenerateHelpdeskDomainSetupFlowOptions {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    GenerateHelpdeskDomainSetupFlowOptions { 0 custom : Option < String > = "custom"
-    optional }
+    GenerateHelpdeskDomainSetupFlowOptions {
+        0 custom: Option<String> = "custom" optional,
+    }
 }
 /// Optional parameters of `ListHelpdeskLocaleFeedbacks`.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -106,9 +114,10 @@ pub struct ListHelpdeskLocaleFeedbacksOptions {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    ListHelpdeskLocaleFeedbacksOptions { 0 filter_date_start : Option < String > =
-    "filter_date_start" optional, 1 filter_date_end : Option < String > =
-    "filter_date_end" optional }
+    ListHelpdeskLocaleFeedbacksOptions {
+        0 filter_date_start: Option<String> = "filter_date_start" optional,
+        1 filter_date_end: Option<String> = "filter_date_end" optional,
+    }
 }
 /// Optional parameters of `MapHelpdeskLocaleFeedbackRatings`.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -122,9 +131,10 @@ pub struct MapHelpdeskLocaleFeedbackRatingsOptions {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    MapHelpdeskLocaleFeedbackRatingsOptions { 0 filter_date_start : Option < String > =
-    "filter_date_start" optional, 1 filter_date_end : Option < String > =
-    "filter_date_end" optional }
+    MapHelpdeskLocaleFeedbackRatingsOptions {
+        0 filter_date_start: Option<String> = "filter_date_start" optional,
+        1 filter_date_end: Option<String> = "filter_date_end" optional,
+    }
 }
 /// How to cancel the change.
 #[derive(Clone, Debug, PartialEq)]
@@ -143,7 +153,9 @@ impl CancelHelpdeskHistoryChangeBody {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    CancelHelpdeskHistoryChangeBody { 0 action : String = "action" required }
+    CancelHelpdeskHistoryChangeBody {
+        0 action: String = "action" required,
+    }
 }
 /// Optional parameters of `ListHelpdeskHistoryChanges`.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -159,9 +171,11 @@ pub struct ListHelpdeskHistoryChangesOptions {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    ListHelpdeskHistoryChangesOptions { 0 filter_locale : Option < String > =
-    "filter_locale" optional, 1 filter_type : Option < String > = "filter_type" optional,
-    2 filter_tree_path : Option < String > = "filter_tree_path" optional }
+    ListHelpdeskHistoryChangesOptions {
+        0 filter_locale: Option<String> = "filter_locale" optional,
+        1 filter_type: Option<String> = "filter_type" optional,
+        2 filter_tree_path: Option<String> = "filter_tree_path" optional,
+    }
 }
 /// Locale to add.
 #[derive(Clone, Debug, PartialEq)]
@@ -180,7 +194,9 @@ impl AddHelpdeskLocaleBody {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    AddHelpdeskLocaleBody { 0 locale : String = "locale" required }
+    AddHelpdeskLocaleBody {
+        0 locale: String = "locale" required,
+    }
 }
 /// Redirection to create.
 #[derive(Clone, Debug, PartialEq)]
@@ -201,8 +217,10 @@ impl AddHelpdeskRedirectionBody {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    AddHelpdeskRedirectionBody { 0 path : String = "path" required, 1 target : String =
-    "target" required }
+    AddHelpdeskRedirectionBody {
+        0 path: String = "path" required,
+        1 target: String = "target" required,
+    }
 }
 /// New body of the page.
 #[derive(Clone, Debug, PartialEq)]
@@ -221,7 +239,9 @@ impl SaveHelpdeskTreeContentBody {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    SaveHelpdeskTreeContentBody { 0 content : String = "content" required }
+    SaveHelpdeskTreeContentBody {
+        0 content: String = "content" required,
+    }
 }
 /// Optional parameters of `ListHelpdeskTree`.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -239,10 +259,12 @@ pub struct ListHelpdeskTreeOptions {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    ListHelpdeskTreeOptions { 0 sub_path : Option < String > = "sub_path" optional, 1
-    search_title : Option < String > = "search_title" optional, 2 filter_date_start :
-    Option < String > = "filter_date_start" optional, 3 filter_date_end : Option < String
-    > = "filter_date_end" optional }
+    ListHelpdeskTreeOptions {
+        0 sub_path: Option<String> = "sub_path" optional,
+        1 search_title: Option<String> = "search_title" optional,
+        2 filter_date_start: Option<String> = "filter_date_start" optional,
+        3 filter_date_end: Option<String> = "filter_date_end" optional,
+    }
 }
 /// Article to create.
 #[derive(Clone, Debug, PartialEq)]
@@ -261,7 +283,9 @@ impl AddNewHelpdeskLocaleArticleBody {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    AddNewHelpdeskLocaleArticleBody { 0 title : String = "title" required }
+    AddNewHelpdeskLocaleArticleBody {
+        0 title: String = "title" required,
+    }
 }
 /// Translation to link.
 #[derive(Clone, Debug, PartialEq)]
@@ -280,8 +304,9 @@ impl SaveHelpdeskLocaleArticleAlternateBody {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    SaveHelpdeskLocaleArticleAlternateBody { 0 article_id : String = "article_id"
-    required }
+    SaveHelpdeskLocaleArticleAlternateBody {
+        0 article_id: String = "article_id" required,
+    }
 }
 /// Category to file the article in.
 #[derive(Clone, Debug, PartialEq)]
@@ -305,8 +330,10 @@ impl UpdateHelpdeskLocaleArticleCategoryBody {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    UpdateHelpdeskLocaleArticleCategoryBody { 0 category_id : String = "category_id"
-    required, 1 section_id : Option < String > = "section_id" optional }
+    UpdateHelpdeskLocaleArticleCategoryBody {
+        0 category_id: String = "category_id" required,
+        1 section_id: Option<String> = "section_id" optional,
+    }
 }
 /// Category to create.
 #[derive(Clone, Debug, PartialEq)]
@@ -325,7 +352,9 @@ impl AddHelpdeskLocaleCategoryBody {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    AddHelpdeskLocaleCategoryBody { 0 name : String = "name" required }
+    AddHelpdeskLocaleCategoryBody {
+        0 name: String = "name" required,
+    }
 }
 /// Section to create.
 #[derive(Clone, Debug, PartialEq)]
@@ -344,7 +373,9 @@ impl AddHelpdeskLocaleSectionBody {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    AddHelpdeskLocaleSectionBody { 0 name : String = "name" required }
+    AddHelpdeskLocaleSectionBody {
+        0 name: String = "name" required,
+    }
 }
 /// Optional parameters of `ListHelpdeskLocaleFeedbacksLegacy`.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -358,9 +389,10 @@ pub struct ListHelpdeskLocaleFeedbacksLegacyOptions {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    ListHelpdeskLocaleFeedbacksLegacyOptions { 0 filter_date_start : Option < String > =
-    "filter_date_start" optional, 1 filter_date_end : Option < String > =
-    "filter_date_end" optional }
+    ListHelpdeskLocaleFeedbacksLegacyOptions {
+        0 filter_date_start: Option<String> = "filter_date_start" optional,
+        1 filter_date_end: Option<String> = "filter_date_end" optional,
+    }
 }
 /// Optional parameters of `MapHelpdeskLocaleFeedbackRatingsLegacy`.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -374,7 +406,8 @@ pub struct MapHelpdeskLocaleFeedbackRatingsLegacyOptions {
 }
 #[cfg(feature = "website-helpdesk")]
 ::crisp_runtime::model_serde! {
-    MapHelpdeskLocaleFeedbackRatingsLegacyOptions { 0 filter_date_start : Option < String
-    > = "filter_date_start" optional, 1 filter_date_end : Option < String > =
-    "filter_date_end" optional }
+    MapHelpdeskLocaleFeedbackRatingsLegacyOptions {
+        0 filter_date_start: Option<String> = "filter_date_start" optional,
+        1 filter_date_end: Option<String> = "filter_date_end" optional,
+    }
 }

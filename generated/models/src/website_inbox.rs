@@ -12,7 +12,9 @@ pub struct CreateNewInboxData {
 }
 #[cfg(feature = "website-inbox")]
 ::crisp_runtime::model_serde! {
-    CreateNewInboxData { 0 inbox_id : Option < String > = "inbox_id" optional }
+    CreateNewInboxData {
+        0 inbox_id: Option<String> = "inbox_id" optional,
+    }
 }
 /// New positions.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -24,6 +26,7 @@ pub struct BatchOrderInboxesBody {
 }
 #[cfg(feature = "website-inbox")]
 ::crisp_runtime::model_serde! {
-    BatchOrderInboxesBody { 0 orders : Option < Vec < crate ::InboxOrder > > = "orders"
-    optional }
+    BatchOrderInboxesBody {
+        0 orders: Option<Vec<crate::InboxOrder>> = "orders" optional,
+    }
 }

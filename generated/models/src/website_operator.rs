@@ -21,6 +21,8 @@ impl ChangeOperatorMembershipBody {
 }
 #[cfg(feature = "website-operator")]
 ::crisp_runtime::model_serde! {
-    ChangeOperatorMembershipBody { 0 role : String = "role" required, 1 title : String =
-    "title" required }
+    ChangeOperatorMembershipBody {
+        0 role: String = "role" required,
+        1 title: String = "title" required,
+    }
 }

@@ -16,9 +16,11 @@ pub struct ListPeopleConversationsOptions {
 }
 #[cfg(feature = "website-people")]
 ::crisp_runtime::model_serde! {
-    ListPeopleConversationsOptions { 0 filter_unread : Option < bool > = "filter_unread"
-    optional, 1 filter_resolved : Option < bool > = "filter_resolved" optional, 2
-    filter_not_resolved : Option < bool > = "filter_not_resolved" optional }
+    ListPeopleConversationsOptions {
+        0 filter_unread: Option<bool> = "filter_unread" optional,
+        1 filter_resolved: Option<bool> = "filter_resolved" optional,
+        2 filter_not_resolved: Option<bool> = "filter_not_resolved" optional,
+    }
 }
 /// The `ListPeopleProfilesSortOrder` type.
 ///
@@ -188,14 +190,16 @@ pub struct ListPeopleProfilesOptions {
 }
 #[cfg(feature = "website-people")]
 ::crisp_runtime::model_serde! {
-    ListPeopleProfilesOptions { 0 per_page : Option < u16 > = "per_page" optional, 1
-    sort_field : Option < String > = "sort_field" optional, 2 sort_order : Option < crate
-    ::ListPeopleProfilesSortOrder > = "sort_order" optional, 3 search_operator : Option <
-    crate ::ListPeopleProfilesSearchOperator > = "search_operator" optional, 4
-    search_filter : Option < Vec < crate ::PeopleSearchFilter > > = "search_filter"
-    optional, 5 search_text : Option < String > = "search_text" optional, 6
-    filter_date_start : Option < String > = "filter_date_start" optional, 7
-    filter_date_end : Option < String > = "filter_date_end" optional }
+    ListPeopleProfilesOptions {
+        0 per_page: Option<u16> = "per_page" optional,
+        1 sort_field: Option<String> = "sort_field" optional,
+        2 sort_order: Option<crate::ListPeopleProfilesSortOrder> = "sort_order" optional,
+        3 search_operator: Option<crate::ListPeopleProfilesSearchOperator> = "search_operator" optional,
+        4 search_filter: Option<Vec<crate::PeopleSearchFilter>> = "search_filter" optional,
+        5 search_text: Option<String> = "search_text" optional,
+        6 filter_date_start: Option<String> = "filter_date_start" optional,
+        7 filter_date_end: Option<String> = "filter_date_end" optional,
+    }
 }
 /// Data key to remove from suggestions.
 #[derive(Clone, Debug, PartialEq)]
@@ -214,7 +218,9 @@ impl DeleteSuggestedPeopleDataKeyBody {
 }
 #[cfg(feature = "website-people")]
 ::crisp_runtime::model_serde! {
-    DeleteSuggestedPeopleDataKeyBody { 0 key : String = "key" required }
+    DeleteSuggestedPeopleDataKeyBody {
+        0 key: String = "key" required,
+    }
 }
 /// Event label to remove from suggestions.
 #[derive(Clone, Debug, PartialEq)]
@@ -233,7 +239,9 @@ impl DeleteSuggestedPeopleEventBody {
 }
 #[cfg(feature = "website-people")]
 ::crisp_runtime::model_serde! {
-    DeleteSuggestedPeopleEventBody { 0 text : String = "text" required }
+    DeleteSuggestedPeopleEventBody {
+        0 text: String = "text" required,
+    }
 }
 /// Segment to remove from suggestions.
 #[derive(Clone, Debug, PartialEq)]
@@ -252,5 +260,7 @@ impl DeleteSuggestedPeopleSegmentBody {
 }
 #[cfg(feature = "website-people")]
 ::crisp_runtime::model_serde! {
-    DeleteSuggestedPeopleSegmentBody { 0 segment : String = "segment" required }
+    DeleteSuggestedPeopleSegmentBody {
+        0 segment: String = "segment" required,
+    }
 }

@@ -14,9 +14,10 @@ pub struct MapSessionRatingStarsOptions {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    MapSessionRatingStarsOptions { 0 filter_date_start : Option < String > =
-    "filter_date_start" optional, 1 filter_date_end : Option < String > =
-    "filter_date_end" optional }
+    MapSessionRatingStarsOptions {
+        0 filter_date_start: Option<String> = "filter_date_start" optional,
+        1 filter_date_end: Option<String> = "filter_date_end" optional,
+    }
 }
 /// Optional parameters of `ListSessionRatings`.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -30,7 +31,8 @@ pub struct ListSessionRatingsOptions {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    ListSessionRatingsOptions { 0 filter_date_start : Option < String > =
-    "filter_date_start" optional, 1 filter_date_end : Option < String > =
-    "filter_date_end" optional }
+    ListSessionRatingsOptions {
+        0 filter_date_start: Option<String> = "filter_date_start" optional,
+        1 filter_date_end: Option<String> = "filter_date_end" optional,
+    }
 }

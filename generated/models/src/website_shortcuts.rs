@@ -14,6 +14,8 @@ pub struct ListShortcutsOptions {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    ListShortcutsOptions { 0 search_query : Option < String > = "search_query" optional,
-    1 search_tag : Option < String > = "search_tag" optional }
+    ListShortcutsOptions {
+        0 search_query: Option<String> = "search_query" optional,
+        1 search_tag: Option<String> = "search_tag" optional,
+    }
 }

@@ -24,8 +24,10 @@ impl AddANewAnswerSnippetBody {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    AddANewAnswerSnippetBody { 0 title : String = "title" required, 1 locale : Option <
-    String > = "locale" optional }
+    AddANewAnswerSnippetBody {
+        0 title: String = "title" required,
+        1 locale: Option<String> = "locale" optional,
+    }
 }
 /// Fields of the answer snippet to change.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -45,10 +47,13 @@ pub struct UpdateAnswerSnippetBody {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UpdateAnswerSnippetBody { 0 title : Option < String > = "title" optional, 1 content :
-    Option < String > = "content" optional, 2 locale : Option < String > = "locale"
-    optional, 3 group : Option < String > = "group" optional, 4 disabled : Option < bool
-    > = "disabled" optional }
+    UpdateAnswerSnippetBody {
+        0 title: Option<String> = "title" optional,
+        1 content: Option<String> = "content" optional,
+        2 locale: Option<String> = "locale" optional,
+        3 group: Option<String> = "group" optional,
+        4 disabled: Option<bool> = "disabled" optional,
+    }
 }
 /// Webpage domain to add.
 #[derive(Clone, Debug, PartialEq)]
@@ -67,7 +72,9 @@ impl AddANewWebpageDomainBody {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    AddANewWebpageDomainBody { 0 domain : String = "domain" required }
+    AddANewWebpageDomainBody {
+        0 domain: String = "domain" required,
+    }
 }
 /// Fields of the webpage domain to change.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -79,7 +86,9 @@ pub struct UpdateWebpageDomainBody {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UpdateWebpageDomainBody { 0 disabled : Option < bool > = "disabled" optional }
+    UpdateWebpageDomainBody {
+        0 disabled: Option<bool> = "disabled" optional,
+    }
 }
 /// Fields of the page to change.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -93,8 +102,10 @@ pub struct UpdateWebpageDomainPageBody {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UpdateWebpageDomainPageBody { 0 disabled : Option < bool > = "disabled" optional, 1
-    locale : Option < String > = "locale" optional }
+    UpdateWebpageDomainPageBody {
+        0 disabled: Option<bool> = "disabled" optional,
+        1 locale: Option<String> = "locale" optional,
+    }
 }
 /// Overlay search to create.
 #[derive(Clone, Debug, PartialEq)]
@@ -118,8 +129,10 @@ impl AddANewOverlaySearchBody {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    AddANewOverlaySearchBody { 0 query : String = "query" required, 1 locale : Option <
-    String > = "locale" optional }
+    AddANewOverlaySearchBody {
+        0 query: String = "query" required,
+        1 locale: Option<String> = "locale" optional,
+    }
 }
 /// Fields of the overlay search to change.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -133,8 +146,10 @@ pub struct UpdateOverlaySearchBody {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UpdateOverlaySearchBody { 0 query : Option < String > = "query" optional, 1 locale :
-    Option < String > = "locale" optional }
+    UpdateOverlaySearchBody {
+        0 query: Option<String> = "query" optional,
+        1 locale: Option<String> = "locale" optional,
+    }
 }
 /// Overlay category to create.
 #[derive(Clone, Debug, PartialEq)]
@@ -158,8 +173,10 @@ impl AddANewOverlayCategoryBody {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    AddANewOverlayCategoryBody { 0 name : String = "name" required, 1 locale : Option <
-    String > = "locale" optional }
+    AddANewOverlayCategoryBody {
+        0 name: String = "name" required,
+        1 locale: Option<String> = "locale" optional,
+    }
 }
 /// Fields of the overlay category to change.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -175,7 +192,9 @@ pub struct UpdateOverlayCategoryBody {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UpdateOverlayCategoryBody { 0 name : Option < String > = "name" optional, 1 color :
-    Option < crate ::SnippetOverlayCategoryColor > = "color" optional, 2 locale : Option
-    < String > = "locale" optional }
+    UpdateOverlayCategoryBody {
+        0 name: Option<String> = "name" optional,
+        1 color: Option<crate::SnippetOverlayCategoryColor> = "color" optional,
+        2 locale: Option<String> = "locale" optional,
+    }
 }

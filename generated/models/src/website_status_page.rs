@@ -21,8 +21,10 @@ impl InitializeStatusPageBody {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    InitializeStatusPageBody { 0 name : String = "name" required, 1 domain_basic : String
-    = "domain_basic" required }
+    InitializeStatusPageBody {
+        0 name: String = "name" required,
+        1 domain_basic: String = "domain_basic" required,
+    }
 }
 /// Confirmation of the deletion.
 #[derive(Clone, Debug, PartialEq)]
@@ -41,7 +43,9 @@ impl DeleteStatusPageBody {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    DeleteStatusPageBody { 0 verify : String = "verify" required }
+    DeleteStatusPageBody {
+        0 verify: String = "verify" required,
+    }
 }
 /// Optional parameters of `ListStatusPageServices`.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -53,8 +57,9 @@ pub struct ListStatusPageServicesOptions {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    ListStatusPageServicesOptions { 0 search_name : Option < String > = "search_name"
-    optional }
+    ListStatusPageServicesOptions {
+        0 search_name: Option<String> = "search_name" optional,
+    }
 }
 /// Service to add.
 #[derive(Clone, Debug, PartialEq)]
@@ -73,7 +78,9 @@ impl AddANewStatusPageServiceBody {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    AddANewStatusPageServiceBody { 0 name : String = "name" required }
+    AddANewStatusPageServiceBody {
+        0 name: String = "name" required,
+    }
 }
 /// Complete service.
 #[derive(Clone, Debug, PartialEq)]
@@ -94,8 +101,10 @@ impl SaveStatusPageServiceBody {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    SaveStatusPageServiceBody { 0 name : String = "name" required, 1 order : u32 =
-    "order" required }
+    SaveStatusPageServiceBody {
+        0 name: String = "name" required,
+        1 order: u32 = "order" required,
+    }
 }
 /// Fields of the service to change.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -109,8 +118,10 @@ pub struct UpdateStatusPageServiceBody {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UpdateStatusPageServiceBody { 0 name : Option < String > = "name" optional, 1 order :
-    Option < u32 > = "order" optional }
+    UpdateStatusPageServiceBody {
+        0 name: Option<String> = "name" optional,
+        1 order: Option<u32> = "order" optional,
+    }
 }
 /// Optional parameters of `ListStatusPageServiceNodes`.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -122,8 +133,9 @@ pub struct ListStatusPageServiceNodesOptions {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    ListStatusPageServiceNodesOptions { 0 search_label : Option < String > =
-    "search_label" optional }
+    ListStatusPageServiceNodesOptions {
+        0 search_label: Option<String> = "search_label" optional,
+    }
 }
 /// Node to add.
 #[derive(Clone, Debug, PartialEq)]
@@ -144,8 +156,10 @@ impl AddANewStatusPageServiceNodeBody {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    AddANewStatusPageServiceNodeBody { 0 label : String = "label" required, 1 mode :
-    crate ::StatusPageNodeMode = "mode" required }
+    AddANewStatusPageServiceNodeBody {
+        0 label: String = "label" required,
+        1 mode: crate::StatusPageNodeMode = "mode" required,
+    }
 }
 /// Complete node.
 #[derive(Clone, Debug, PartialEq)]
@@ -175,9 +189,12 @@ impl SaveStatusPageServiceNodeBody {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    SaveStatusPageServiceNodeBody { 0 label : String = "label" required, 1 order : u32 =
-    "order" required, 2 replicas : Option < Vec < String > > = "replicas" optional, 3
-    http : Option < crate ::StatusPageServiceNodeHttpUpdate > = "http" optional }
+    SaveStatusPageServiceNodeBody {
+        0 label: String = "label" required,
+        1 order: u32 = "order" required,
+        2 replicas: Option<Vec<String>> = "replicas" optional,
+        3 http: Option<crate::StatusPageServiceNodeHttpUpdate> = "http" optional,
+    }
 }
 /// Fields of the node to change.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -195,10 +212,12 @@ pub struct UpdateStatusPageServiceNodeBody {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    UpdateStatusPageServiceNodeBody { 0 label : Option < String > = "label" optional, 1
-    order : Option < u32 > = "order" optional, 2 replicas : Option < Vec < String > > =
-    "replicas" optional, 3 http : Option < crate ::StatusPageServiceNodeHttpUpdate > =
-    "http" optional }
+    UpdateStatusPageServiceNodeBody {
+        0 label: Option<String> = "label" optional,
+        1 order: Option<u32> = "order" optional,
+        2 replicas: Option<Vec<String>> = "replicas" optional,
+        3 http: Option<crate::StatusPageServiceNodeHttpUpdate> = "http" optional,
+    }
 }
 /// Announcement to publish.
 #[derive(Clone, Debug, PartialEq)]
@@ -225,8 +244,11 @@ impl SaveStatusPageAnnouncementBody {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    SaveStatusPageAnnouncementBody { 0 title : String = "title" required, 1 message :
-    String = "message" required, 2 expire_at : Option < u64 > = "expire_at" optional }
+    SaveStatusPageAnnouncementBody {
+        0 title: String = "title" required,
+        1 message: String = "message" required,
+        2 expire_at: Option<u64> = "expire_at" optional,
+    }
 }
 /// Domains to switch to; send either or both.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -240,8 +262,10 @@ pub struct RequestStatusPageDomainChangeBody {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    RequestStatusPageDomainChangeBody { 0 basic : Option < String > = "basic" optional, 1
-    custom : Option < String > = "custom" optional }
+    RequestStatusPageDomainChangeBody {
+        0 basic: Option<String> = "basic" optional,
+        1 custom: Option<String> = "custom" optional,
+    }
 }
 /// Optional parameters of `GenerateStatusPageDomainSetupFlow`.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -253,6 +277,7 @@ pub struct GenerateStatusPageDomainSetupFlowOptions {
 }
 #[cfg(feature = "internal")]
 ::crisp_runtime::model_serde! {
-    GenerateStatusPageDomainSetupFlowOptions { 0 custom : Option < String > = "custom"
-    optional }
+    GenerateStatusPageDomainSetupFlowOptions {
+        0 custom: Option<String> = "custom" optional,
+    }
 }

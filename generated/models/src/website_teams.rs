@@ -12,5 +12,7 @@ pub struct CreateNewTeamData {
 }
 #[cfg(feature = "website-teams")]
 ::crisp_runtime::model_serde! {
-    CreateNewTeamData { 0 team_id : Option < String > = "team_id" optional }
+    CreateNewTeamData {
+        0 team_id: Option<String> = "team_id" optional,
+    }
 }

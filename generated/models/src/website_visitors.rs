@@ -16,7 +16,9 @@ pub struct PinpointVisitorsOnMapOptions {
 }
 #[cfg(feature = "website-visitors")]
 ::crisp_runtime::model_serde! {
-    PinpointVisitorsOnMapOptions { 0 center_longitude : Option < f32 > =
-    "center_longitude" optional, 1 center_latitude : Option < f32 > = "center_latitude"
-    optional, 2 center_radius : Option < u64 > = "center_radius" optional }
+    PinpointVisitorsOnMapOptions {
+        0 center_longitude: Option<f32> = "center_longitude" optional,
+        1 center_latitude: Option<f32> = "center_latitude" optional,
+        2 center_radius: Option<u64> = "center_radius" optional,
+    }
 }
