@@ -14,9 +14,15 @@
 //!   client's private decoding function (`crisp_runtime::json::from_slice`) does so it can name
 //!   the failing path; and, end to end over the local server, `listConversations` with the
 //!   generated client against the hand-written `reqwest` + `from_slice` of the same bytes.
+//!
+//! criterion times each variant in turn, so a machine that slows down between variants (a
+//! shared one does) moves their ratio. The ratios are also printed from an interleaved
+//! measurement: in each round every variant runs a batch, in a rotating order, and the ratio to
+//! the baseline is taken per round; the figure is the median over the rounds.
 
 use std::hint::black_box;
 use std::net::SocketAddr;
+use std::time::Instant;
 
 use axum::routing::get;
 use crisp_client::models::{Conversation, ListConversationsOptions};
@@ -232,6 +238,32 @@ fn bench(c: &mut Criterion) {
     });
     group.finish();
 
+    interleaved(
+        "call/getConversation",
+        51,
+        100,
+        &mut [
+            ("hand-written reqwest", &mut || {
+                runtime.block_on(by_hand::<Conversation>(&http, &one_url));
+            }),
+            (
+                "hand-written reqwest + 30 s timeout + path tracking",
+                &mut || {
+                    runtime.block_on(by_hand_like_the_client::<Conversation>(&http, &one_url));
+                },
+            ),
+            ("generated client", &mut || {
+                runtime
+                    .block_on(
+                        client
+                            .website_conversation()
+                            .get_conversation(WEBSITE, SESSION),
+                    )
+                    .expect("an answer");
+            }),
+        ],
+    );
+
     let mut group = c.benchmark_group("decode");
     group.sampling_mode(SamplingMode::Flat).sample_size(30);
     group.bench_function("1000 conversations: serde_json::Value", |b| {
@@ -263,6 +295,60 @@ fn bench(c: &mut Criterion) {
         })
     });
     group.finish();
+    interleaved(
+        "decode/1000 conversations over 127.0.0.1",
+        31,
+        3,
+        &mut [
+            ("hand-written reqwest", &mut || {
+                runtime.block_on(by_hand::<Vec<Conversation>>(&http, &page_url));
+            }),
+            ("generated client", &mut || {
+                runtime
+                    .block_on(
+                        client
+                            .website_conversation()
+                            .list_conversations(WEBSITE, 1, &options),
+                    )
+                    .expect("a page");
+            }),
+        ],
+    );
+}
+
+/// Runs `variants` in alternation for `rounds` rounds of `batch` calls each (the order rotating
+/// every round) and prints each one's median time per call and the median over the rounds of
+/// its time divided by the first variant's time in the same round.
+fn interleaved(name: &str, rounds: usize, batch: usize, variants: &mut [(&str, &mut dyn FnMut())]) {
+    let mut times = vec![Vec::with_capacity(rounds); variants.len()];
+    for round in 0..rounds {
+        for turn in 0..variants.len() {
+            let index = (round + turn) % variants.len();
+            let started = Instant::now();
+            for _ in 0..batch {
+                (variants[index].1)();
+            }
+            times[index].push(started.elapsed().as_secs_f64() / batch as f64);
+        }
+    }
+    let baseline = times[0].clone();
+    for ((label, _), times) in variants.iter().zip(&times) {
+        let ratios = times
+            .iter()
+            .zip(&baseline)
+            .map(|(time, base)| time / base)
+            .collect();
+        println!(
+            "{name}: {label}: {:.1} µs per call, {:.2}× the first (interleaved, median of {rounds} rounds)",
+            median(times.clone()) * 1e6,
+            median(ratios),
+        );
+    }
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
 }
 
 criterion_group!(benches, bench);
