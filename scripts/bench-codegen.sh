@@ -114,9 +114,11 @@ hf area \
     "cargo build -q -p crisp-client --no-default-features --features website-conversation"
 
 echo "== rebuild of the client after a one-route edit, against its full build"
-# Each run first adds (or removes, every other run) an optional query parameter of
-# getConversation in the spec and regenerates, then builds: what a maintainer's edit costs.
-# cargo's incremental compilation is on, as in any dev build. The spec is restored at exit.
+# Each run first adds (or removes, every other run) an optional query parameter of one
+# operation in the spec and regenerates, then builds: what a maintainer's edit costs. Two
+# edits: a field added to a type that exists (listConversations has options already), and a
+# new type (getConversation's first optional parameter makes its options struct). cargo's
+# incremental compilation is on, as in any dev build. The spec is restored at exit.
 cp "$root/spec/crisp.yaml" "$work/crisp.orig.yaml"
 restore_spec() {
     cp "$work/crisp.orig.yaml" "$root/spec/crisp.yaml"
@@ -125,7 +127,7 @@ restore_spec() {
 trap restore_spec EXIT
 cat >"$work/toggle-route.py" <<'PY'
 import sys
-path = sys.argv[1]
+path, operation, anchor_parameter = sys.argv[1:4]
 text = open(path).read()
 marker = """        - name: bench_marker
           in: query
@@ -134,20 +136,26 @@ marker = """        - name: bench_marker
           schema:
             type: string
 """
-if marker in text:
-    text = text.replace(marker, "", 1)
+start = text.index(f"      operationId: {operation}\n")
+end = text.find("\n      operationId:", start + 1)
+end = len(text) if end < 0 else end
+if marker in text[start:end]:
+    text = text[:start] + text[start:end].replace(marker, "", 1) + text[end:]
 else:
-    start = text.index("      operationId: getConversation\n")
-    anchor = "        - $ref: '#/components/parameters/SessionId'\n"
+    anchor = f"        - $ref: '#/components/parameters/{anchor_parameter}'\n"
     at = text.index(anchor, start) + len(anchor)
     text = text[:at] + marker + text[at:]
 open(path, "w").write(text)
 PY
-toggle="python3 $work/toggle-route.py $root/spec/crisp.yaml && cargo xtask regen >/dev/null"
+toggle() {
+    echo "python3 $work/toggle-route.py $root/spec/crisp.yaml $1 $2 && cargo xtask regen >/dev/null"
+}
 hf rebuild \
     -n full --prepare "cargo clean -q -p crisp-models -p crisp-client" \
     "cargo build -q $ours" \
-    -n edit --prepare "$toggle" \
+    -n field --prepare "$(toggle listConversations PageNumber)" \
+    "cargo build -q $ours" \
+    -n type --prepare "$(toggle getConversation SessionId)" \
     "cargo build -q $ours"
 restore_spec
 trap - EXIT
@@ -174,7 +182,8 @@ for name, label, base in [
 m = medians("generate")
 print(f"| generate, every file formatted (a first run) | {m['progenitor']:.2f} s | {m['cold']:.2f} s | {m['cold'] / m['progenitor']:.2f}× |")
 m = medians("rebuild")
-print(f"| rebuild after a one-route edit / full build | {m['full']:.2f} s | {m['edit']:.2f} s | {m['edit'] / m['full']:.2f}× |")
+print(f"| rebuild after a one-route edit adding a field / full build | {m['full']:.2f} s | {m['field']:.2f} s | {m['field'] / m['full']:.2f}× |")
+print(f"| rebuild after a one-route edit adding a type / full build | {m['full']:.2f} s | {m['type']:.2f} s | {m['type'] / m['full']:.2f}× |")
 m = medians("scale")
 for times in ("x4", "x16"):
     print(f"| generate, spec {times[1:]}× the size / the spec | {m['x1']:.2f} s | {m[times]:.2f} s | {m[times] / m['x1']:.2f}× |")
