@@ -452,12 +452,13 @@ async fn a_silent_server_is_noticed_by_its_heartbeat() {
 
 #[tokio::test]
 async fn a_refused_connection_is_retried_then_given_up() {
-    // A port nothing listens on.
-    let address = TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind")
-        .local_addr()
-        .expect("address");
+    // A port bound but not listening, held for the test: connections are refused, and no test
+    // running in parallel can bind it and answer.
+    let socket = tokio::net::TcpSocket::new_v4().expect("a socket");
+    socket
+        .bind("127.0.0.1:0".parse().expect("an address"))
+        .expect("bind");
+    let address = socket.local_addr().expect("address");
     let mut events = realtime(address)
         .reconnect(
             Reconnect::new()

@@ -444,10 +444,11 @@ async fn timeout_is_reported_as_such() {
 
 #[tokio::test]
 async fn connection_failure_is_a_transport_error_without_the_key() {
-    // Bind a port, then free it, so nothing listens there.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    drop(listener);
+    // A port bound but not listening, held for the test: connections are refused, and no test
+    // running in parallel can bind it and answer.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let address = socket.local_addr().unwrap();
     let core = config(&format!("http://{address}")).build().unwrap();
     let error = core
         .send_unit(Call::new("getThing", Method::GET, "/test", "/x".to_owned()))
