@@ -146,11 +146,11 @@ fn tidy_model_serde(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut lines = text.split_inclusive('\n');
     while let Some(line) = lines.next() {
-        let indent = &line[..line.len() - line.trim_start().len()];
-        if line.trim_end() != format!("{indent}{MODEL_SERDE}") {
+        if line.trim() != MODEL_SERDE {
             out.push_str(line);
             continue;
         }
+        let indent = &line[..line.len() - line.trim_start().len()];
         let close = format!("{indent}}}");
         let mut body = Vec::new();
         let mut closed = None;
