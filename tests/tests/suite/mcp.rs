@@ -86,18 +86,6 @@ fn failure(result: CallToolResult) -> Value {
     result.structured_content.expect("a structured error")
 }
 
-/// A new conversation on the seed website, made with the typed client.
-async fn new_conversation(sandbox: &Running) -> String {
-    sandbox
-        .plugin()
-        .website_conversation()
-        .create_new_conversation(SEED_WEBSITE_ID)
-        .await
-        .expect("a conversation")
-        .session_id
-        .expect("a session id")
-}
-
 fn names(tools: &[Tool]) -> Vec<&str> {
     tools.iter().map(|tool| tool.name.as_ref()).collect()
 }
@@ -202,7 +190,7 @@ async fn a_tools_input_schema_is_the_operations_arguments() {
 #[tokio::test]
 async fn a_read_tool_answers_the_sandboxs_data() {
     let (sandbox, client) = plugin_setup().await;
-    let session_id = new_conversation(&sandbox).await;
+    let session_id = sandbox.new_conversation().await;
     let result = success(
         call(
             &client,
@@ -218,7 +206,7 @@ async fn a_read_tool_answers_the_sandboxs_data() {
 #[tokio::test]
 async fn a_write_tool_changes_the_sandboxs_state() {
     let (sandbox, client) = plugin_setup().await;
-    let session_id = new_conversation(&sandbox).await;
+    let session_id = sandbox.new_conversation().await;
     success(
         call(
             &client,
@@ -243,7 +231,7 @@ async fn a_write_tool_changes_the_sandboxs_state() {
 #[tokio::test]
 async fn a_message_sent_through_a_tool_is_in_the_conversation() {
     let (sandbox, client) = plugin_setup().await;
-    let session_id = new_conversation(&sandbox).await;
+    let session_id = sandbox.new_conversation().await;
     let sent = success(
         call(
             &client,
@@ -335,7 +323,7 @@ async fn call_operation_reaches_an_operation_outside_the_toolset() {
 #[tokio::test]
 async fn a_call_beyond_the_tokens_scopes_names_the_missing_scope() {
     let sandbox = Running::start(config(Mode::Stateful)).await;
-    let session_id = new_conversation(&sandbox).await;
+    let session_id = sandbox.new_conversation().await;
     let client = over_http(server(
         &sandbox,
         Tier::Plugin,
@@ -365,7 +353,7 @@ async fn a_call_beyond_the_tokens_scopes_names_the_missing_scope() {
 #[tokio::test]
 async fn malformed_arguments_are_a_tool_error_naming_the_argument() {
     let (sandbox, client) = plugin_setup().await;
-    let session_id = new_conversation(&sandbox).await;
+    let session_id = sandbox.new_conversation().await;
     let cases = [
         (
             "get_conversation",
@@ -430,7 +418,7 @@ async fn crisps_error_is_passed_through_as_a_tool_error() {
 #[tokio::test]
 async fn the_command_serves_over_standard_input_and_output() {
     let sandbox = Running::start(config(Mode::Stateful)).await;
-    let session_id = new_conversation(&sandbox).await;
+    let session_id = sandbox.new_conversation().await;
     let base = sandbox.base().to_owned();
     let command = tokio::process::Command::new(env!("CARGO_BIN_EXE_crisp-mcp-under-test"))
         .configure(|command| {
@@ -489,48 +477,26 @@ async fn the_default_tools_list_fits_an_agents_context() {
     }
 }
 
-/// Captures what a `tracing` subscriber prints.
-#[derive(Clone, Default)]
-struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("the buffer").extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[test]
 fn each_tool_call_is_traced_without_its_arguments_or_the_key() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("a runtime");
     let secret_session = "session_4c0ffee0-secret";
-    {
-        let _default = crate::support::scoped_subscriber(subscriber);
-        runtime.block_on(async {
-            let sandbox = Running::start(config(Mode::Stateful)).await;
-            let server = server(&sandbox, Tier::Plugin, PLUGIN, "*");
-            let arguments = json!({ "website_id": SEED_WEBSITE_ID, "session_id": secret_session });
-            let Value::Object(arguments) = arguments else {
-                unreachable!("an object");
-            };
-            let result = server.call("get_conversation", arguments).await;
-            assert_eq!(result.is_error, Some(true), "{result:?}");
-        });
-    }
-    let printed = String::from_utf8(captured.0.lock().expect("the buffer").clone()).expect("UTF-8");
+    let (captured, guard) = crate::support::capture();
+    runtime.block_on(async {
+        let sandbox = Running::start(config(Mode::Stateful)).await;
+        let server = server(&sandbox, Tier::Plugin, PLUGIN, "*");
+        let arguments = json!({ "website_id": SEED_WEBSITE_ID, "session_id": secret_session });
+        let Value::Object(arguments) = arguments else {
+            unreachable!("an object");
+        };
+        let result = server.call("get_conversation", arguments).await;
+        assert_eq!(result.is_error, Some(true), "{result:?}");
+    });
+    drop(guard);
+    let printed = captured.text();
     let line = printed
         .lines()
         .find(|line| line.contains("mcp tool call"))

@@ -17,7 +17,7 @@ use crisp_sandbox::state::SEED_WEBSITE_ID;
 use serde_json::json;
 
 use crate::node::has;
-use crate::rtm_node::{WAIT, new_conversation, new_profile, reference_server, visitor_message};
+use crate::rtm_node::{WAIT, new_profile, reference_server, visitor_message};
 use crate::sandbox::{PLUGIN, Running, config, text_message};
 
 /// A plugin client of the sandbox (retries off: these tests look at what happens once).
@@ -72,7 +72,7 @@ async fn typed_events_of_the_sandbox_reach_the_rust_client_in_order() {
     let mut events = client.realtime().events(names).subscribe();
     authenticated(&events).await;
 
-    let session_id = new_conversation(&sandbox).await;
+    let session_id = sandbox.new_conversation().await;
     let conversations = client.website_conversation();
     conversations
         .send_message_in_conversation(
@@ -160,7 +160,7 @@ async fn the_real_time_bot_answers_a_visitor_in_the_same_conversation() {
     authenticated(&events).await;
     let listening = tokio::spawn(bot::listen(client.clone(), events));
 
-    let session_id = new_conversation(&sandbox).await;
+    let session_id = sandbox.new_conversation().await;
     let conversations = client.website_conversation();
     conversations
         .send_message_in_conversation(
@@ -212,7 +212,7 @@ async fn after_a_sandbox_restart_the_client_reconnects_authenticates_and_receive
         .reconnect(quick())
         .subscribe();
     authenticated(&events).await;
-    let before = new_conversation(&sandbox).await;
+    let before = sandbox.new_conversation().await;
     assert!(
         matches!(next_event(&mut events).await, Event::SessionRequestInitiated(started) if started.session_id == before)
     );
@@ -236,7 +236,7 @@ async fn after_a_sandbox_restart_the_client_reconnects_authenticates_and_receive
     );
     let sandbox = Running::start_at(config(Mode::Stateful), address).await;
     authenticated(&events).await;
-    let after = new_conversation(&sandbox).await;
+    let after = sandbox.new_conversation().await;
     assert!(
         matches!(next_event(&mut events).await, Event::SessionRequestInitiated(started) if started.session_id == after)
     );

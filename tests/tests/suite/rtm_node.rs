@@ -107,18 +107,6 @@ fn typed(name: &str, data: &Value) -> Event {
     event
 }
 
-/// Creates a conversation on the seeded website; returns its session id.
-pub(crate) async fn new_conversation(sandbox: &Running) -> String {
-    sandbox
-        .plugin()
-        .website_conversation()
-        .create_new_conversation(SEED_WEBSITE_ID)
-        .await
-        .expect("create a conversation")
-        .session_id
-        .expect("a session id")
-}
-
 /// Adds a people profile with `email` on the seeded website; returns its people id.
 pub(crate) async fn new_profile(sandbox: &Running, email: &str) -> String {
     let mut profile = PeopleProfileUpdate::default();
@@ -148,7 +136,7 @@ async fn the_official_node_client_receives_what_the_web_hooks_carry() {
     let client = sandbox.plugin();
     let conversations = client.website_conversation();
 
-    let session = new_conversation(&sandbox).await;
+    let session = sandbox.new_conversation().await;
     let visitor = conversations
         .send_message_in_conversation(
             SEED_WEBSITE_ID,
@@ -278,7 +266,7 @@ async fn a_plugin_token_without_the_messages_scope_receives_no_message_events() 
     let client = sandbox.plugin();
     let conversations = client.website_conversation();
 
-    let session = new_conversation(&sandbox).await;
+    let session = sandbox.new_conversation().await;
     for from in ["user", "operator"] {
         conversations
             .send_message_in_conversation(SEED_WEBSITE_ID, &session, &text_message(from, "Hi"))
@@ -455,7 +443,7 @@ async fn malformed_authentications_are_refused_and_the_sandbox_keeps_serving() {
         })
         .await;
     assert_eq!(ignored, json!({"ack": "socket:bind", "data": false}));
-    let session = new_conversation(&sandbox).await;
+    let session = sandbox.new_conversation().await;
     let event = client
         .wait_for("session:request:initiated", WAIT, |line| {
             is_event(line, "session:request:initiated")
@@ -482,7 +470,7 @@ async fn the_official_node_client_reconnects_after_a_restart() {
             has(line, "authenticated")
         })
         .await;
-    let session = new_conversation(&sandbox).await;
+    let session = sandbox.new_conversation().await;
     let event = listener
         .wait_for("session:request:initiated", WAIT, |line| {
             is_event(line, "session:request:initiated")
@@ -514,7 +502,7 @@ async fn an_engine_io_v3_client_authenticates_receives_and_rebinds() {
             line.get("authenticated") == Some(&json!(true))
         })
         .await;
-    let first = new_conversation(&sandbox).await;
+    let first = sandbox.new_conversation().await;
     let event = client
         .wait_for("session:request:initiated", WAIT, |line| {
             is_event(line, "session:request:initiated")
@@ -535,7 +523,7 @@ async fn an_engine_io_v3_client_authenticates_receives_and_rebinds() {
         json!({"ack": "socket:bind", "data": ["people:profile:created"]})
     );
     let before = client.lines().len();
-    new_conversation(&sandbox).await;
+    sandbox.new_conversation().await;
     let people_id = new_profile(&sandbox, "rebound@example.com").await;
     client
         .wait_for("people:profile:created", WAIT, |line| {

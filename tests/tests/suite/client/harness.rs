@@ -362,39 +362,4 @@ pub(super) fn assert_authenticated(seen: &[Seen], tier: &str) {
 // The tracing output.
 // ---------------------------------------------------------------------------------------------
 
-/// An in-memory sink for the tracing output of one test.
-#[derive(Clone, Default)]
-pub(super) struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl io::Write for Buffer {
-    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        lock(&self.0).extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Buffer {
-    pub(super) fn text(&self) -> String {
-        String::from_utf8_lossy(&lock(&self.0)).into_owned()
-    }
-}
-
-/// Captures everything traced on this thread (these tests run on a current-thread runtime),
-/// at every level, with a line when each span closes so its final fields are written out.
-pub(super) fn capture() -> (Buffer, impl Sized) {
-    let buffer = Buffer::default();
-    let writer = buffer.clone();
-    let guard = crate::support::scoped_subscriber(
-        tracing_subscriber::fmt()
-            .with_writer(move || writer.clone())
-            .with_ansi(false)
-            .with_max_level(tracing_subscriber::filter::LevelFilter::TRACE)
-            .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
-            .finish(),
-    );
-    (buffer, guard)
-}
+pub(super) use crate::support::capture;

@@ -120,6 +120,18 @@ impl Running {
         self.client(Tier::Plugin, PLUGIN)
     }
 
+    /// Creates a conversation on the seeded website with the plugin client; returns its
+    /// session id.
+    pub(crate) async fn new_conversation(&self) -> String {
+        self.plugin()
+            .website_conversation()
+            .create_new_conversation(crisp_sandbox::state::SEED_WEBSITE_ID)
+            .await
+            .expect("create a conversation")
+            .session_id
+            .expect("a session id")
+    }
+
     /// The user client.
     pub(crate) fn user(&self) -> Client<crisp_client::tier::Dynamic> {
         self.client(Tier::User, USER)

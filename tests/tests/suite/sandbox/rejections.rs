@@ -31,14 +31,7 @@ struct Target {
 impl Target {
     async fn start(mode: Mode) -> Target {
         let sandbox = Running::start(config(mode)).await;
-        let session = sandbox
-            .plugin()
-            .website_conversation()
-            .create_new_conversation(SEED_WEBSITE_ID)
-            .await
-            .expect("a conversation")
-            .session_id
-            .expect("a session id");
+        let session = sandbox.new_conversation().await;
         Target {
             sandbox,
             http: reqwest::Client::new(),
