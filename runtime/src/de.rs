@@ -161,8 +161,8 @@ impl<'de, E: Error> Deserializer<'de> for Missing<E> {
 }
 
 /// Both directions checked against serde's derive on the same shape: each kind of field the
-/// generator writes (required, required and nullable, optional, three-state, renamed), and the
-/// two impls written as the generator writes them.
+/// generator writes (required, required and nullable, optional, three-state, renamed), through
+/// `model_serde!` as the generated models use it.
 #[cfg(test)]
 mod tests {
     use serde::Deserialize;
@@ -198,64 +198,14 @@ mod tests {
             pub inner: Option<Box<Shape>>,
         }
 
-        impl serde::Serialize for Shape {
-            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                let mut state = crate::ser::encode_struct(
-                    serializer,
-                    "Shape",
-                    3 + crate::ser::count(&[
-                        self.count.is_some(),
-                        !self.nickname.is_absent(),
-                        self.inner.is_some(),
-                    ]),
-                );
-                state.field("sessions", &self.sessions);
-                state.field("inbox", &self.inbox);
-                state.optional("count", &self.count);
-                state.patch("nickname", &self.nickname);
-                state.field("type", &self.kind);
-                state.optional("inner", &self.inner);
-                state.end()
-            }
-        }
-
-        impl<'de> serde::Deserialize<'de> for Shape {
-            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                crate::de::decode_struct(deserializer)
-            }
-        }
-
-        impl crate::de::DecodeStruct for Shape {
-            const NAME: &'static str = "Shape";
-            const FIELDS: &'static [&'static str] =
-                &["sessions", "inbox", "count", "nickname", "type", "inner"];
-
-            fn decode<'de, A: serde::de::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
-                let mut field0: Option<Vec<String>> = None;
-                let mut field1: Option<Option<String>> = None;
-                let mut field2: Option<Option<u32>> = None;
-                let mut field3: Option<Patch<String>> = None;
-                let mut field4: Option<String> = None;
-                let mut field5: Option<Option<Box<Shape>>> = None;
-                while let Some(key) = crate::de::next_key(&mut map, Self::FIELDS)? {
-                    match key {
-                        0 => crate::de::field(&mut map, &mut field0, "sessions"),
-                        1 => crate::de::field(&mut map, &mut field1, "inbox"),
-                        2 => crate::de::field(&mut map, &mut field2, "count"),
-                        3 => crate::de::field(&mut map, &mut field3, "nickname"),
-                        4 => crate::de::field(&mut map, &mut field4, "type"),
-                        5 => crate::de::field(&mut map, &mut field5, "inner"),
-                        _ => crate::de::skip(&mut map),
-                    }?;
-                }
-                Ok(Self {
-                    sessions: crate::de::required(field0, "sessions")?,
-                    inbox: crate::de::required(field1, "inbox")?,
-                    count: field2.unwrap_or_default(),
-                    nickname: field3.unwrap_or_default(),
-                    kind: crate::de::required(field4, "type")?,
-                    inner: field5.unwrap_or_default(),
-                })
+        crate::model_serde! {
+            Shape {
+                0 sessions: Vec<String> = "sessions" required,
+                1 inbox: Option<String> = "inbox" required,
+                2 count: Option<u32> = "count" optional,
+                3 nickname: Patch<String> = "nickname" patch,
+                4 kind: String = "type" required,
+                5 inner: Option<Box<Shape>> = "inner" optional,
             }
         }
     }
@@ -284,6 +234,11 @@ mod tests {
         ),
         ("a required field left out", r#"{"inbox":null,"type":"t"}"#),
         ("no field at all", r#"{}"#),
+        (
+            "a required field left out after a nullable one",
+            r#"{"sessions":[]}"#,
+        ),
+        ("a nullable required field left out first", r#"{"type":"t"}"#),
         (
             "nulls",
             r#"{"sessions":[],"inbox":null,"count":null,"nickname":null,"type":"t"}"#,
