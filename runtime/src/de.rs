@@ -238,7 +238,10 @@ mod tests {
             "a required field left out after a nullable one",
             r#"{"sessions":[]}"#,
         ),
-        ("a nullable required field left out first", r#"{"type":"t"}"#),
+        (
+            "a nullable required field left out first",
+            r#"{"type":"t"}"#,
+        ),
         (
             "nulls",
             r#"{"sessions":[],"inbox":null,"count":null,"nickname":null,"type":"t"}"#,

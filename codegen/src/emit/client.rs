@@ -1,4 +1,5 @@
-//! The client crate: a `Client`, one accessor per area, one async method per operation.
+//! The client crate: a `Client`, one accessor per area, one method per operation returning
+//! the runtime's sending future.
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -301,11 +302,14 @@ pub fn area(api: &Api, area: AreaId) -> TokenStream {
     }
     let docs = super::doc_lines(&doc);
     let module_doc = format!(" Client operations of the `{}` area.", info.tag);
-    let methods = api.operations_of(area).map(|op| {
-        let method = operation(api, op);
-        let stream = stream(api, op);
-        quote!(#method #stream)
-    });
+    let mut methods = Vec::new();
+    let mut builders = Vec::new();
+    for op in api.operations_of(area) {
+        let (method, builder) = operation(api, op);
+        methods.push(method);
+        methods.push(stream(api, op));
+        builders.push(builder);
+    }
     quote! {
         #![doc = #module_doc]
 
@@ -318,10 +322,21 @@ pub fn area(api: &Api, area: AreaId) -> TokenStream {
             pub(crate) tier: ::std::marker::PhantomData<T>,
         }
 
-        impl<T: ::crisp_runtime::client::tier::ClientTier> #ty<'_, T> {
+        impl<'a, T: ::crisp_runtime::client::tier::ClientTier> #ty<'a, T> {
             #(#methods)*
         }
+
+        #(#builders)*
     }
+}
+
+/// The name of the function that builds a paged operation's call, shared by its method
+/// and its stream.
+fn builder_name(op: &Operation) -> proc_macro2::Ident {
+    ident(&format!(
+        "{}_call",
+        op.method_name.ident.trim_start_matches("r#")
+    ))
 }
 
 /// The `where` clause that restricts an operation to the tiers it admits.
@@ -344,16 +359,15 @@ fn stream(api: &Api, op: &Operation) -> TokenStream {
         Stream::History { item, .. } => (item, Pagination::TimestampBefore),
     };
     let item_ty = rust_type(api, item, &models());
-    let area_ty = ident(&api.areas[op.area].type_name);
-    let method = ident(&op.method_name.ident);
     let name = ident(&format!("{}_stream", op.method_name.ident));
+    let builder = builder_name(op);
+    let history = pagination == Pagination::TimestampBefore;
     let mut params = Vec::new();
     let mut owned = Vec::new();
-    let mut clones = Vec::new();
     let mut call_args = Vec::new();
     for param in argument_params(op) {
         let arg = ident(&param.name.ident);
-        if pagination == Pagination::PageNumber && param.name.wire == "page_number" {
+        if !history && param.name.wire == "page_number" {
             call_args.push(quote!(#arg));
             continue;
         }
@@ -363,18 +377,18 @@ fn stream(api: &Api, op: &Operation) -> TokenStream {
             call_args.push(quote!(#arg));
         } else {
             owned.push(quote!(let #arg = #arg.to_owned();));
-            clones.push(quote!(let #arg = #arg.clone();));
             call_args.push(quote!(&#arg));
         }
     }
     if let Some(options) = op.options {
         let ty = ident(&api.types[options.0].name);
         params.push(quote!(options: &::crisp_models::#ty));
-        owned.push(quote!(let options = options.clone();));
-        // The history stream makes its own copy of the options, to move the cursor.
-        if pagination == Pagination::PageNumber {
-            clones.push(quote!(let options = options.clone();));
-        }
+        // The history stream moves the cursor in its own copy of the options.
+        owned.push(if history {
+            quote!(let mut options = options.clone();)
+        } else {
+            quote!(let options = options.clone();)
+        });
         call_args.push(quote!(&options));
     }
     if let Some(body) = &op.body {
@@ -382,12 +396,10 @@ fn stream(api: &Api, op: &Operation) -> TokenStream {
         if body.required {
             params.push(quote!(body: &#ty));
             owned.push(quote!(let body = body.clone();));
-            clones.push(quote!(let body = body.clone();));
             call_args.push(quote!(&body));
         } else {
             params.push(quote!(body: Option<&#ty>));
             owned.push(quote!(let body = body.cloned();));
-            clones.push(quote!(let body = body.clone();));
             call_args.push(quote!(body.as_ref()));
         }
     }
@@ -398,34 +410,23 @@ fn stream(api: &Api, op: &Operation) -> TokenStream {
     } else {
         quote!()
     };
-    let allow = if op.docs.deprecated {
-        quote!(#[allow(deprecated)])
-    } else {
-        quote!()
-    };
-    let fetch = quote! {
-        let core = core.clone();
-        #(#clones)*
-        async move {
-            #area_ty::<T> { core: &core, tier: ::std::marker::PhantomData }.#method(#(#call_args),*).await
-        }
-    };
-    let (doc, body) = match pagination {
-        Pagination::PageNumber => (
+    let (doc, body) = match &shape {
+        Stream::Pages { .. } => (
             format!(
                 " Every item of [`{0}`](Self::{0}), page after page from page 1 until a page comes back empty.",
                 op.method_name.ident
             ),
-            quote!(::crisp_runtime::client::pages(move |page_number| { #fetch })),
+            if params.is_empty() {
+                // The page number is the builder's only argument.
+                quote!(self.core.stream_pages(#builder))
+            } else {
+                quote!(self.core.stream_pages(move |page_number| #builder(#(#call_args),*)))
+            },
         ),
-        Pagination::TimestampBefore => {
-            let Stream::History {
-                timestamp: (field, required),
-                ..
-            } = &shape
-            else {
-                return quote!();
-            };
+        Stream::History {
+            timestamp: (field, required),
+            ..
+        } => {
             let field = ident(field);
             let timestamp = if *required {
                 quote!(Some(item.#field))
@@ -437,13 +438,14 @@ fn stream(api: &Api, op: &Operation) -> TokenStream {
                     " Every item of [`{0}`](Self::{0}), page after page going back in time with `timestamp_before` until nothing older is left (the newest page first; each page in the order Crisp sends it).",
                     op.method_name.ident
                 ),
-                quote!(::crisp_runtime::client::history(
+                // The first page is asked with the caller's options as they are; each
+                // later one with the cursor the stream moved.
+                quote!(self.core.stream_history(
                     move |before| {
-                        let mut options = options.clone();
                         if before.is_some() {
                             options.timestamp_before = before;
                         }
-                        #fetch
+                        #builder(#(#call_args),*)
                     },
                     |item: &#item_ty| #timestamp,
                 )),
@@ -458,9 +460,7 @@ fn stream(api: &Api, op: &Operation) -> TokenStream {
         /// single-page call.
         #cfg
         #deprecated
-        #allow
         pub fn #name(&self, #(#params),*) -> impl ::crisp_runtime::client::Stream<Item = Result<#item_ty, ::crisp_runtime::client::Error>> + Send + Unpin + 'static #bound {
-            let core = self.core.clone();
             #(#owned)*
             #body
         }
@@ -479,7 +479,14 @@ fn arg_type(api: &Api, ty: &TypeRef) -> TokenStream {
     }
 }
 
-fn operation(api: &Api, op: &Operation) -> TokenStream {
+/// An operation's method, and for a paged operation the function that builds its call
+/// (which its stream calls for each page).
+///
+/// The method is a plain function returning the runtime's sending future: building the
+/// call cannot fail (an encoding failure is kept in the call and reported when it is sent),
+/// so no operation needs an `async` body, and the compiler builds no state machine per
+/// operation. The future borrows the client only (`use<'a, T>`), not the arguments.
+fn operation(api: &Api, op: &Operation) -> (TokenStream, TokenStream) {
     let Operation {
         id,
         method_name,
@@ -542,7 +549,7 @@ fn operation(api: &Api, op: &Operation) -> TokenStream {
     let mut query_pushes = Vec::new();
     let mut header_pushes = Vec::new();
     for param in &op.other_params {
-        let push = push_param(api, id, param);
+        let push = push_param(api, param);
         match param.location {
             ParamLocation::Query => query_pushes.push(push),
             ParamLocation::Header => header_pushes.push(push),
@@ -559,15 +566,6 @@ fn operation(api: &Api, op: &Operation) -> TokenStream {
     } else {
         quote!(let mut headers = ::crisp_runtime::client::HeaderPairs::new(); #(#header_pushes)*)
     };
-    let body_expr = match body {
-        Some(body) if body.required => {
-            quote!(Some(::crisp_runtime::client::encode_json_body(#id, body)?))
-        }
-        Some(_) => {
-            quote!(match body { Some(body) => Some(::crisp_runtime::client::encode_json_body(#id, body)?), None => None })
-        }
-        None => quote!(None),
-    };
     let http_method = ident(method.as_str());
     let template = &path.raw;
     let mut call = quote!(::crisp_runtime::client::Call::new(#id, ::reqwest::Method::#http_method, #template, path));
@@ -577,15 +575,52 @@ fn operation(api: &Api, op: &Operation) -> TokenStream {
     if !header_pushes.is_empty() {
         call = quote!(#call.headers(headers));
     }
-    if body.is_some() {
-        call = quote!(#call.body(#body_expr));
-    }
+    // The statements that build the call, and the expression that finishes it.
+    let (call_decl, call) = match body {
+        Some(body) if body.required => (quote!(), quote!(#call.json(body))),
+        Some(_) => (
+            quote!(let call = #call;),
+            quote! {
+                match body {
+                    Some(body) => call.json(body),
+                    None => call,
+                }
+            },
+        ),
+        None => (quote!(), call),
+    };
+    let build = quote! {
+        let path = #path_expr;
+        #query_decl
+        #header_decl
+        #call_decl
+    };
+    let cfg = super::client_operation_cfg(api, op);
+    let (build, builder) = if crate::ir::stream::stream(api, op).is_ok() {
+        let builder = builder_name(op);
+        let names = argument_names(op);
+        let doc = format!(
+            " The call of `{}`, built for the method and for each page of its stream.",
+            op.method_name.ident.trim_start_matches("r#")
+        );
+        let builder_fn = quote! {
+            #[doc = #doc]
+            #cfg
+            fn #builder(#(#args),*) -> ::crisp_runtime::client::Call {
+                #build
+                #call
+            }
+        };
+        (quote!(let call = #builder(#(#names),*);), builder_fn)
+    } else {
+        (quote!(#build let call = #call;), quote!())
+    };
     let (output, send) = match response {
-        Response::Exists => (quote!(bool), quote!(self.core.send_head(#call).await)),
-        Response::Empty => (quote!(()), quote!(self.core.send_unit(#call).await)),
+        Response::Exists => (quote!(bool), quote!(self.core.send_head(call))),
+        Response::Empty => (quote!(()), quote!(self.core.send_unit(call))),
         Response::Data(ty) => (
             rust_type(api, ty, &models()),
-            quote!(self.core.send_json(#call).await),
+            quote!(self.core.send_json(call)),
         ),
     };
     let returns = match response {
@@ -600,19 +635,31 @@ fn operation(api: &Api, op: &Operation) -> TokenStream {
     } else {
         quote!(#[doc = ""] #returns)
     };
-    let cfg = super::client_operation_cfg(api, op);
     let bound = tier_bound(op);
-    quote! {
+    let method = quote! {
         #docs
         #returns
         #cfg
-        pub async fn #name(&self, #(#args),*) -> Result<#output, ::crisp_runtime::client::Error> #bound {
-            let path = #path_expr;
-            #query_decl
-            #header_decl
+        pub fn #name(&self, #(#args),*) -> impl ::std::future::Future<Output = Result<#output, ::crisp_runtime::client::Error>> + use<'a, T> #bound {
+            #build
             #send
         }
+    };
+    (method, builder)
+}
+
+/// The names of an operation's arguments, in the order of its method's parameters.
+fn argument_names(op: &Operation) -> Vec<proc_macro2::Ident> {
+    let mut names: Vec<_> = argument_params(op)
+        .map(|param| ident(&param.name.ident))
+        .collect();
+    if op.options.is_some() {
+        names.push(ident("options"));
     }
+    if op.body.is_some() {
+        names.push(ident("body"));
+    }
+    names
 }
 
 /// The expression that puts a path parameter into the path.
@@ -633,7 +680,7 @@ fn path_value(api: &Api, param: &Param) -> TokenStream {
 
 /// The statement that adds one query or header parameter, encoded the way Crisp's clients do:
 /// booleans as `1`/`0`, objects and arrays as JSON.
-fn push_param(api: &Api, operation_id: &str, param: &Param) -> TokenStream {
+fn push_param(api: &Api, param: &Param) -> TokenStream {
     // Every field, so that a new one is a compile error here until it is considered.
     let Param {
         name,
@@ -657,7 +704,7 @@ fn push_param(api: &Api, operation_id: &str, param: &Param) -> TokenStream {
             TypeRef::String => quote!(#target.push_str(#wire, #value);),
             ty if is_enum(api, ty) => quote!(#target.push_str(#wire, #value.as_str());),
             ty if ty.is_structured(&api.types) => {
-                quote!(#target.push_json(#operation_id, #wire, #value)?;)
+                quote!(#target.push_json(#wire, #value);)
             }
             ty if api.resolve(ty) == &TypeRef::Bool => {
                 quote!(#target.push_bool(#wire, *#value);)

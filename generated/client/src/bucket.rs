@@ -12,7 +12,7 @@ pub struct Bucket<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> Bucket<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> Bucket<'a, T> {
     /// Request a signed upload URL
     ///
     /// Asks for a signed URL to upload a file to Crisp storage. The route only acknowledges; the URL arrives asynchronously as the real-time event `bucket:url:<namespace>:generated` (shape `BucketUrlGenerated`), which carries the `id` sent here.
@@ -21,28 +21,20 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> Bucket<'_, T> {
     /// - Operation: `generateBucketURL`
     /// - Tiers: `user`, `plugin`
     /// - Fires: [`bucket:url:upload:generated`](crate::models::Event::BucketUrlUploadGenerated), [`bucket:url:avatar:generated`](crate::models::Event::BucketUrlAvatarGenerated), [`bucket:url:website:generated`](crate::models::Event::BucketUrlWebsiteGenerated), [`bucket:url:campaign:generated`](crate::models::Event::BucketUrlCampaignGenerated), [`bucket:url:helpdesk:generated`](crate::models::Event::BucketUrlHelpdeskGenerated), [`bucket:url:status:generated`](crate::models::Event::BucketUrlStatusGenerated), [`bucket:url:processing:generated`](crate::models::Event::BucketUrlProcessingGenerated)
-    pub async fn generate_bucket_url(
+    pub fn generate_bucket_url(
         &self,
         body: &::crisp_models::BucketUrlRequest,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = String::from("/bucket/url/generate");
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "generateBucketURL",
-                        ::reqwest::Method::POST,
-                        "/bucket/url/generate",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "generateBucketURL",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "generateBucketURL",
+                ::reqwest::Method::POST,
+                "/bucket/url/generate",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
 }

@@ -12,7 +12,7 @@ pub struct EmailSubscription<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> EmailSubscription<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> EmailSubscription<'a, T> {
     /// Get the subscription status of an email address
     ///
     /// Tells whether the email address behind a secure hash still receives campaign emails. Crisp reserves this route for its own apps and may change it without notice.
@@ -21,15 +21,17 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> EmailSubscription<'_, T> {
     /// - Operation: `getSubscriptionStatus`
     /// - Tiers: not stated by the reference
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn get_subscription_status(
+    pub fn get_subscription_status(
         &self,
         email_hash: &str,
         key: &str,
         options: &::crisp_models::GetSubscriptionStatusOptions,
-    ) -> Result<
-        ::crisp_models::EmailSubscriptionStatus,
-        ::crisp_runtime::client::Error,
-    > {
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::EmailSubscriptionStatus,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
         let path = format!(
             "/email/{}/subscription/{}",
             ::crisp_runtime::client::encode_path_segment(email_hash),
@@ -39,17 +41,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> EmailSubscription<'_, T> {
         if let Some(value) = &options.website_id {
             query.push_str("website_id", value);
         }
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                        "getSubscriptionStatus",
-                        ::reqwest::Method::GET,
-                        "/email/{email_hash}/subscription/{key}",
-                        path,
-                    )
-                    .query(query),
+        let call = ::crisp_runtime::client::Call::new(
+                "getSubscriptionStatus",
+                ::reqwest::Method::GET,
+                "/email/{email_hash}/subscription/{key}",
+                path,
             )
-            .await
+            .query(query);
+        self.core.send_json(call)
     }
     /// Subscribe or unsubscribe an email address
     ///
@@ -59,13 +58,15 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> EmailSubscription<'_, T> {
     /// - Operation: `updateSubscriptionStatus`
     /// - Tiers: not stated by the reference
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn update_subscription_status(
+    pub fn update_subscription_status(
         &self,
         email_hash: &str,
         key: &str,
         options: &::crisp_models::UpdateSubscriptionStatusOptions,
         body: &::crisp_models::EmailSubscriptionUpdate,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/email/{}/subscription/{}",
             ::crisp_runtime::client::encode_path_segment(email_hash),
@@ -78,24 +79,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> EmailSubscription<'_, T> {
         if let Some(value) = &options.campaign_id {
             query.push_str("campaign_id", value);
         }
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "updateSubscriptionStatus",
-                        ::reqwest::Method::PATCH,
-                        "/email/{email_hash}/subscription/{key}",
-                        path,
-                    )
-                    .query(query)
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "updateSubscriptionStatus",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "updateSubscriptionStatus",
+                ::reqwest::Method::PATCH,
+                "/email/{email_hash}/subscription/{key}",
+                path,
             )
-            .await
+            .query(query)
+            .json(body);
+        self.core.send_unit(call)
     }
 }

@@ -12,7 +12,7 @@ pub struct LimitBilling<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> LimitBilling<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> LimitBilling<'a, T> {
     /// Get the total price of all limit subscriptions
     ///
     /// Adds up what the user is billed for the limit subscriptions of all their websites. Crisp keeps this route for its own apps; it is not part of the public API and may change without notice.
@@ -21,22 +21,24 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> LimitBilling<'_, T> {
     /// - Operation: `resolveTotalBillingPriceForAllWebsiteLimits`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn resolve_total_billing_price_for_all_website_limits(
+    pub fn resolve_total_billing_price_for_all_website_limits(
         &self,
-    ) -> Result<::crisp_models::BillingTotalPrice, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::BillingTotalPrice,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
         let path = String::from("/limits/billing/all/price");
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "resolveTotalBillingPriceForAllWebsiteLimits",
-                    ::reqwest::Method::GET,
-                    "/limits/billing/all/price",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "resolveTotalBillingPriceForAllWebsiteLimits",
+            ::reqwest::Method::GET,
+            "/limits/billing/all/price",
+            path,
+        );
+        self.core.send_json(call)
     }
 }

@@ -12,7 +12,7 @@ pub struct LimitList<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> LimitList<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> LimitList<'a, T> {
     /// List the available limits
     ///
     /// Lists every limit websites can subscribe to. Crisp keeps this route for its own apps; it is not part of the public API and may change without notice.
@@ -21,19 +21,18 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> LimitList<'_, T> {
     /// - Operation: `listLimits`
     /// - Tiers: not stated by the reference
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn list_limits(
+    pub fn list_limits(
         &self,
-    ) -> Result<Vec<::crisp_models::Limit>, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<Vec<::crisp_models::Limit>, ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = String::from("/limits/list");
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "listLimits",
-                    ::reqwest::Method::GET,
-                    "/limits/list",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "listLimits",
+            ::reqwest::Method::GET,
+            "/limits/list",
+            path,
+        );
+        self.core.send_json(call)
     }
 }

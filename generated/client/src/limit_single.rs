@@ -12,7 +12,7 @@ pub struct LimitSingle<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> LimitSingle<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> LimitSingle<'a, T> {
     /// Get a limit
     ///
     /// Returns a limit that websites can subscribe to: what it caps and what one unit costs. Crisp keeps this route for its own apps; it is not part of the public API and may change without notice.
@@ -21,22 +21,21 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> LimitSingle<'_, T> {
     /// - Operation: `getLimitInformation`
     /// - Tiers: not stated by the reference
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn get_limit_information(
+    pub fn get_limit_information(
         &self,
         limit_id: &str,
-    ) -> Result<::crisp_models::Limit, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<::crisp_models::Limit, ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/limit/{}", ::crisp_runtime::client::encode_path_segment(limit_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getLimitInformation",
-                    ::reqwest::Method::GET,
-                    "/limit/{limit_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getLimitInformation",
+            ::reqwest::Method::GET,
+            "/limit/{limit_id}",
+            path,
+        );
+        self.core.send_json(call)
     }
 }

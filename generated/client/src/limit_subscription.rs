@@ -12,7 +12,7 @@ pub struct LimitSubscription<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> LimitSubscription<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> LimitSubscription<'a, T> {
     /// List all active limit subscriptions
     ///
     /// Lists the active limit subscriptions of every website that the user is a member of or pays for with one of their cards. Crisp keeps this route for its own apps; it is not part of the public API and may change without notice.
@@ -21,23 +21,25 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> LimitSubscription<'_, T> {
     /// - Operation: `listAllActiveLimitSubscriptions`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn list_all_active_limit_subscriptions(
+    pub fn list_all_active_limit_subscriptions(
         &self,
-    ) -> Result<Vec<::crisp_models::LimitSubscription>, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::LimitSubscription>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
         let path = String::from("/limits/subscription");
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "listAllActiveLimitSubscriptions",
-                    ::reqwest::Method::GET,
-                    "/limits/subscription",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "listAllActiveLimitSubscriptions",
+            ::reqwest::Method::GET,
+            "/limits/subscription",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// List the limit subscriptions of a website
     ///
@@ -47,10 +49,15 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> LimitSubscription<'_, T> {
     /// - Operation: `listLimitSubscriptionsForAWebsite`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn list_limit_subscriptions_for_a_website(
+    pub fn list_limit_subscriptions_for_a_website(
         &self,
         website_id: &str,
-    ) -> Result<Vec<::crisp_models::LimitSubscription>, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::LimitSubscription>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -58,16 +65,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> LimitSubscription<'_, T> {
             "/limits/subscription/{}",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "listLimitSubscriptionsForAWebsite",
-                    ::reqwest::Method::GET,
-                    "/limits/subscription/{website_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "listLimitSubscriptionsForAWebsite",
+            ::reqwest::Method::GET,
+            "/limits/subscription/{website_id}",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Subscribe a website to a limit
     ///
@@ -77,11 +81,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> LimitSubscription<'_, T> {
     /// - Operation: `subscribeWebsiteToLimit`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn subscribe_website_to_limit(
+    pub fn subscribe_website_to_limit(
         &self,
         website_id: &str,
         body: &::crisp_models::LimitSubscriptionNew,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -89,24 +95,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> LimitSubscription<'_, T> {
             "/limits/subscription/{}",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "subscribeWebsiteToLimit",
-                        ::reqwest::Method::POST,
-                        "/limits/subscription/{website_id}",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "subscribeWebsiteToLimit",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "subscribeWebsiteToLimit",
+                ::reqwest::Method::POST,
+                "/limits/subscription/{website_id}",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Get a limit subscription of a website
     ///
@@ -116,11 +112,16 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> LimitSubscription<'_, T> {
     /// - Operation: `getLimitSubscriptionDetails`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn get_limit_subscription_details(
+    pub fn get_limit_subscription_details(
         &self,
         website_id: &str,
         limit_id: &str,
-    ) -> Result<::crisp_models::LimitSubscription, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::LimitSubscription,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -129,16 +130,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> LimitSubscription<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(limit_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getLimitSubscriptionDetails",
-                    ::reqwest::Method::GET,
-                    "/limits/subscription/{website_id}/{limit_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getLimitSubscriptionDetails",
+            ::reqwest::Method::GET,
+            "/limits/subscription/{website_id}/{limit_id}",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Unsubscribe a website from a limit
     ///
@@ -148,11 +146,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> LimitSubscription<'_, T> {
     /// - Operation: `unsubscribeLimitFromWebsite`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn unsubscribe_limit_from_website(
+    pub fn unsubscribe_limit_from_website(
         &self,
         website_id: &str,
         limit_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -161,15 +161,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> LimitSubscription<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(limit_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "unsubscribeLimitFromWebsite",
-                    ::reqwest::Method::DELETE,
-                    "/limits/subscription/{website_id}/{limit_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "unsubscribeLimitFromWebsite",
+            ::reqwest::Method::DELETE,
+            "/limits/subscription/{website_id}/{limit_id}",
+            path,
+        );
+        self.core.send_unit(call)
     }
 }

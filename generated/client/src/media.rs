@@ -12,7 +12,7 @@ pub struct Media<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> Media<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> Media<'a, T> {
     /// Search animated images
     ///
     /// Starts a search for animated images (GIFs) to send in messages. The route only acknowledges; one page of results arrives asynchronously as the real-time event `media:animation:listed` (shape `MediaAnimationListed`), tagged with the `list_id` sent here.
@@ -22,29 +22,28 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> Media<'_, T> {
     /// - Tiers: `user`
     /// - Fires: [`media:animation:listed`](crate::models::Event::MediaAnimationListed)
     /// - Paged: by `page_number`, from 1 until a page comes back empty (it answers no list, so it has no `…_stream` form)
-    pub async fn list_animation_medias(
+    pub fn list_animation_medias(
         &self,
         page_number: u32,
         list_id: &str,
         search_query: &::crisp_models::MediaAnimationSearchQuery,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
         let path = format!("/media/animation/list/{}", page_number);
         let mut query = ::crisp_runtime::client::QueryPairs::new();
         query.push_str("list_id", list_id);
-        query.push_json("listAnimationMedias", "search_query", search_query)?;
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "listAnimationMedias",
-                        ::reqwest::Method::GET,
-                        "/media/animation/list/{page_number}",
-                        path,
-                    )
-                    .query(query),
+        query.push_json("search_query", search_query);
+        let call = ::crisp_runtime::client::Call::new(
+                "listAnimationMedias",
+                ::reqwest::Method::GET,
+                "/media/animation/list/{page_number}",
+                path,
             )
-            .await
+            .query(query);
+        self.core.send_unit(call)
     }
 }

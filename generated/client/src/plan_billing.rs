@@ -12,7 +12,7 @@ pub struct PlanBilling<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> PlanBilling<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> PlanBilling<'a, T> {
     /// Get the total price of all plan subscriptions
     ///
     /// Adds up what the user is billed for the plans of all their websites. Crisp keeps this route for its own apps; it is not part of the public API and may change without notice.
@@ -21,22 +21,24 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PlanBilling<'_, T> {
     /// - Operation: `resolveTotalBillingPriceForAllWebsitePlans`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn resolve_total_billing_price_for_all_website_plans(
+    pub fn resolve_total_billing_price_for_all_website_plans(
         &self,
-    ) -> Result<::crisp_models::BillingTotalPrice, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::BillingTotalPrice,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
         let path = String::from("/plans/billing/all/price");
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "resolveTotalBillingPriceForAllWebsitePlans",
-                    ::reqwest::Method::GET,
-                    "/plans/billing/all/price",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "resolveTotalBillingPriceForAllWebsitePlans",
+            ::reqwest::Method::GET,
+            "/plans/billing/all/price",
+            path,
+        );
+        self.core.send_json(call)
     }
 }

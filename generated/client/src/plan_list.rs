@@ -12,7 +12,7 @@ pub struct PlanList<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> PlanList<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> PlanList<'a, T> {
     /// List the available plans
     ///
     /// Lists the plans websites can subscribe to. Crisp keeps this route for its own apps; it is not part of the public API and may change without notice.
@@ -21,19 +21,21 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PlanList<'_, T> {
     /// - Operation: `listPlans`
     /// - Tiers: not stated by the reference
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn list_plans(
+    pub fn list_plans(
         &self,
-    ) -> Result<Vec<::crisp_models::PlanCatalogPlan>, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::PlanCatalogPlan>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
         let path = String::from("/plans/list");
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "listPlans",
-                    ::reqwest::Method::GET,
-                    "/plans/list",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "listPlans",
+            ::reqwest::Method::GET,
+            "/plans/list",
+            path,
+        );
+        self.core.send_json(call)
     }
 }

@@ -12,7 +12,7 @@ pub struct PlanSingle<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> PlanSingle<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> PlanSingle<'a, T> {
     /// Get a plan
     ///
     /// Returns a Crisp plan with its price, trial length and the plugins it includes. Crisp keeps this route for its own apps; it is not part of the public API and may change without notice.
@@ -21,22 +21,21 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PlanSingle<'_, T> {
     /// - Operation: `getPlanInformation`
     /// - Tiers: not stated by the reference
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn get_plan_information(
+    pub fn get_plan_information(
         &self,
         plan_id: &str,
-    ) -> Result<::crisp_models::PlanCatalogPlan, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<::crisp_models::PlanCatalogPlan, ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/plan/{}", ::crisp_runtime::client::encode_path_segment(plan_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getPlanInformation",
-                    ::reqwest::Method::GET,
-                    "/plan/{plan_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getPlanInformation",
+            ::reqwest::Method::GET,
+            "/plan/{plan_id}",
+            path,
+        );
+        self.core.send_json(call)
     }
 }

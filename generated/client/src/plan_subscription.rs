@@ -12,7 +12,7 @@ pub struct PlanSubscription<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> PlanSubscription<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> PlanSubscription<'a, T> {
     /// List all active plan subscriptions
     ///
     /// Returns the active plan subscriptions of every website the user can see: websites paid with the user's own payment methods and websites the user is a member of. The Node client names this method `listAllActiveSubscriptions` (on its plan resource).
@@ -21,23 +21,25 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PlanSubscription<'_, T> {
     /// - Operation: `listAllActivePlanSubscriptions`
     /// - Tiers: `user`
     /// - Serves the Node client's `listAllActiveSubscriptions`
-    pub async fn list_all_active_plan_subscriptions(
+    pub fn list_all_active_plan_subscriptions(
         &self,
-    ) -> Result<Vec<::crisp_models::PlanSubscription>, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::PlanSubscription>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
         let path = String::from("/plans/subscription");
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "listAllActivePlanSubscriptions",
-                    ::reqwest::Method::GET,
-                    "/plans/subscription",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "listAllActivePlanSubscriptions",
+            ::reqwest::Method::GET,
+            "/plans/subscription",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Get the plan subscription of a website
     ///
@@ -46,24 +48,23 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PlanSubscription<'_, T> {
     /// - Route: `GET /v1/plans/subscription/{website_id}`
     /// - Operation: `getPlanSubscriptionForWebsite`
     /// - Tiers: `user`, `plugin`
-    pub async fn get_plan_subscription_for_website(
+    pub fn get_plan_subscription_for_website(
         &self,
         website_id: &str,
-    ) -> Result<::crisp_models::PlanSubscription, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<::crisp_models::PlanSubscription, ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/plans/subscription/{}",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getPlanSubscriptionForWebsite",
-                    ::reqwest::Method::GET,
-                    "/plans/subscription/{website_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getPlanSubscriptionForWebsite",
+            ::reqwest::Method::GET,
+            "/plans/subscription/{website_id}",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Subscribe a website to a plan
     ///
@@ -72,11 +73,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PlanSubscription<'_, T> {
     /// - Route: `POST /v1/plans/subscription/{website_id}`
     /// - Operation: `subscribeWebsiteToPlan`
     /// - Tiers: `user`
-    pub async fn subscribe_website_to_plan(
+    pub fn subscribe_website_to_plan(
         &self,
         website_id: &str,
         body: &::crisp_models::SubscribeWebsiteToPlanBody,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -84,24 +87,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PlanSubscription<'_, T> {
             "/plans/subscription/{}",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "subscribeWebsiteToPlan",
-                        ::reqwest::Method::POST,
-                        "/plans/subscription/{website_id}",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "subscribeWebsiteToPlan",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "subscribeWebsiteToPlan",
+                ::reqwest::Method::POST,
+                "/plans/subscription/{website_id}",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Unsubscribe a website from its plan
     ///
@@ -110,10 +103,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PlanSubscription<'_, T> {
     /// - Route: `DELETE /v1/plans/subscription/{website_id}`
     /// - Operation: `unsubscribePlanFromWebsite`
     /// - Tiers: `user`
-    pub async fn unsubscribe_plan_from_website(
+    pub fn unsubscribe_plan_from_website(
         &self,
         website_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -121,16 +116,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PlanSubscription<'_, T> {
             "/plans/subscription/{}",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "unsubscribePlanFromWebsite",
-                    ::reqwest::Method::DELETE,
-                    "/plans/subscription/{website_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "unsubscribePlanFromWebsite",
+            ::reqwest::Method::DELETE,
+            "/plans/subscription/{website_id}",
+            path,
+        );
+        self.core.send_unit(call)
     }
     /// Change the billing period of a plan subscription
     ///
@@ -139,11 +131,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PlanSubscription<'_, T> {
     /// - Route: `PATCH /v1/plans/subscription/{website_id}/bill/period`
     /// - Operation: `changeBillPeriodForWebsitePlanSubscription`
     /// - Tiers: `user`
-    pub async fn change_bill_period_for_website_plan_subscription(
+    pub fn change_bill_period_for_website_plan_subscription(
         &self,
         website_id: &str,
         body: &::crisp_models::ChangeBillPeriodForWebsitePlanSubscriptionBody,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -151,24 +145,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PlanSubscription<'_, T> {
             "/plans/subscription/{}/bill/period",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "changeBillPeriodForWebsitePlanSubscription",
-                        ::reqwest::Method::PATCH,
-                        "/plans/subscription/{website_id}/bill/period",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "changeBillPeriodForWebsitePlanSubscription",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "changeBillPeriodForWebsitePlanSubscription",
+                ::reqwest::Method::PATCH,
+                "/plans/subscription/{website_id}/bill/period",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Check a coupon for a plan subscription
     ///
@@ -177,11 +161,16 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PlanSubscription<'_, T> {
     /// - Route: `GET /v1/plans/subscription/{website_id}/coupon`
     /// - Operation: `checkCouponAvailabilityForWebsitePlanSubscription`
     /// - Tiers: `user`
-    pub async fn check_coupon_availability_for_website_plan_subscription(
+    pub fn check_coupon_availability_for_website_plan_subscription(
         &self,
         website_id: &str,
         code: &str,
-    ) -> Result<::crisp_models::PlanSubscriptionCoupon, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::PlanSubscriptionCoupon,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -191,17 +180,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PlanSubscription<'_, T> {
         );
         let mut query = ::crisp_runtime::client::QueryPairs::new();
         query.push_str("code", code);
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                        "checkCouponAvailabilityForWebsitePlanSubscription",
-                        ::reqwest::Method::GET,
-                        "/plans/subscription/{website_id}/coupon",
-                        path,
-                    )
-                    .query(query),
+        let call = ::crisp_runtime::client::Call::new(
+                "checkCouponAvailabilityForWebsitePlanSubscription",
+                ::reqwest::Method::GET,
+                "/plans/subscription/{website_id}/coupon",
+                path,
             )
-            .await
+            .query(query);
+        self.core.send_json(call)
     }
     /// Redeem a coupon on a plan subscription
     ///
@@ -210,11 +196,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PlanSubscription<'_, T> {
     /// - Route: `PATCH /v1/plans/subscription/{website_id}/coupon`
     /// - Operation: `redeemCouponForWebsitePlanSubscription`
     /// - Tiers: `user`
-    pub async fn redeem_coupon_for_website_plan_subscription(
+    pub fn redeem_coupon_for_website_plan_subscription(
         &self,
         website_id: &str,
         body: &::crisp_models::RedeemCouponForWebsitePlanSubscriptionBody,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -222,23 +210,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PlanSubscription<'_, T> {
             "/plans/subscription/{}/coupon",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "redeemCouponForWebsitePlanSubscription",
-                        ::reqwest::Method::PATCH,
-                        "/plans/subscription/{website_id}/coupon",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "redeemCouponForWebsitePlanSubscription",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "redeemCouponForWebsitePlanSubscription",
+                ::reqwest::Method::PATCH,
+                "/plans/subscription/{website_id}/coupon",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
 }

@@ -12,7 +12,7 @@ pub struct PluginBilling<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> PluginBilling<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> PluginBilling<'a, T> {
     /// Get the total price of all plugin subscriptions
     ///
     /// Adds up what the user is billed for the plugins installed on all their websites. Crisp keeps this route for its own apps; it is not part of the public API and may change without notice.
@@ -21,23 +21,25 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PluginBilling<'_, T> {
     /// - Operation: `resolveTotalBillingPriceForAllWebsitePlugins`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn resolve_total_billing_price_for_all_website_plugins(
+    pub fn resolve_total_billing_price_for_all_website_plugins(
         &self,
-    ) -> Result<::crisp_models::BillingTotalPrice, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::BillingTotalPrice,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
         let path = String::from("/plugins/billing/all/price");
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "resolveTotalBillingPriceForAllWebsitePlugins",
-                    ::reqwest::Method::GET,
-                    "/plugins/billing/all/price",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "resolveTotalBillingPriceForAllWebsitePlugins",
+            ::reqwest::Method::GET,
+            "/plugins/billing/all/price",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// List the open usage bills of all plugins
     ///
@@ -48,27 +50,20 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PluginBilling<'_, T> {
     /// - Tiers: `user`
     /// - Paged: by `page_number`, from 1 until a page comes back empty
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn resolve_usage_bills_for_all_website_plugins(
+    pub fn resolve_usage_bills_for_all_website_plugins(
         &self,
         page_number: u32,
-    ) -> Result<
-        Vec<::crisp_models::PluginCatalogUsageBill>,
-        ::crisp_runtime::client::Error,
-    >
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::PluginCatalogUsageBill>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
-        let path = format!("/plugins/billing/all/bill/usage/{}", page_number);
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "resolveUsageBillsForAllWebsitePlugins",
-                    ::reqwest::Method::GET,
-                    "/plugins/billing/all/bill/usage/{page_number}",
-                    path,
-                ),
-            )
-            .await
+        let call = resolve_usage_bills_for_all_website_plugins_call(page_number);
+        self.core.send_json(call)
     }
     /// Every item of [`resolve_usage_bills_for_all_website_plugins`](Self::resolve_usage_bills_for_all_website_plugins), page after page from page 1 until a page comes back empty.
     ///
@@ -86,17 +81,18 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PluginBilling<'_, T> {
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
-        let core = self.core.clone();
-        ::crisp_runtime::client::pages(move |page_number| {
-            let core = core.clone();
-            async move {
-                PluginBilling::<T> {
-                    core: &core,
-                    tier: ::std::marker::PhantomData,
-                }
-                    .resolve_usage_bills_for_all_website_plugins(page_number)
-                    .await
-            }
-        })
+        self.core.stream_pages(resolve_usage_bills_for_all_website_plugins_call)
     }
+}
+/// The call of `resolve_usage_bills_for_all_website_plugins`, built for the method and for each page of its stream.
+fn resolve_usage_bills_for_all_website_plugins_call(
+    page_number: u32,
+) -> ::crisp_runtime::client::Call {
+    let path = format!("/plugins/billing/all/bill/usage/{}", page_number);
+    ::crisp_runtime::client::Call::new(
+        "resolveUsageBillsForAllWebsitePlugins",
+        ::reqwest::Method::GET,
+        "/plugins/billing/all/bill/usage/{page_number}",
+        path,
+    )
 }

@@ -12,7 +12,7 @@ pub struct PluginCategories<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> PluginCategories<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> PluginCategories<'a, T> {
     /// List the Marketplace categories
     ///
     /// Lists the categories plugins are filed in, with the number of plugins in each; a category can then filter the plugin list. Crisp keeps this route for its own apps; it is not part of the public API and may change without notice.
@@ -22,24 +22,17 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PluginCategories<'_, T> {
     /// - Tiers: not stated by the reference
     /// - Paged: by `page_number`, from 1 until a page comes back empty
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn list_all_plugins_categories(
+    pub fn list_all_plugins_categories(
         &self,
         page_number: u32,
-    ) -> Result<
-        Vec<::crisp_models::PluginCatalogCategoryCount>,
-        ::crisp_runtime::client::Error,
-    > {
-        let path = format!("/plugins/categories/{}", page_number);
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "listAllPluginsCategories",
-                    ::reqwest::Method::GET,
-                    "/plugins/categories/{page_number}",
-                    path,
-                ),
-            )
-            .await
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::PluginCatalogCategoryCount>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
+        let call = list_all_plugins_categories_call(page_number);
+        self.core.send_json(call)
     }
     /// Every item of [`list_all_plugins_categories`](Self::list_all_plugins_categories), page after page from page 1 until a page comes back empty.
     ///
@@ -54,17 +47,16 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PluginCategories<'_, T> {
             ::crisp_runtime::client::Error,
         >,
     > + Send + Unpin + 'static {
-        let core = self.core.clone();
-        ::crisp_runtime::client::pages(move |page_number| {
-            let core = core.clone();
-            async move {
-                PluginCategories::<T> {
-                    core: &core,
-                    tier: ::std::marker::PhantomData,
-                }
-                    .list_all_plugins_categories(page_number)
-                    .await
-            }
-        })
+        self.core.stream_pages(list_all_plugins_categories_call)
     }
+}
+/// The call of `list_all_plugins_categories`, built for the method and for each page of its stream.
+fn list_all_plugins_categories_call(page_number: u32) -> ::crisp_runtime::client::Call {
+    let path = format!("/plugins/categories/{}", page_number);
+    ::crisp_runtime::client::Call::new(
+        "listAllPluginsCategories",
+        ::reqwest::Method::GET,
+        "/plugins/categories/{page_number}",
+        path,
+    )
 }

@@ -12,7 +12,7 @@ pub struct PluginConnect<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> PluginConnect<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> PluginConnect<'a, T> {
     /// Get the connected plugin account
     ///
     /// Tells which plugin the token in use belongs to.
@@ -20,23 +20,25 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PluginConnect<'_, T> {
     /// - Route: `GET /v1/plugin/connect/account`
     /// - Operation: `getConnectAccount`
     /// - Tiers: `plugin`
-    pub async fn get_connect_account(
+    pub fn get_connect_account(
         &self,
-    ) -> Result<::crisp_models::PluginConnectAccount, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::PluginConnectAccount,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::PluginTier,
     {
         let path = String::from("/plugin/connect/account");
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getConnectAccount",
-                    ::reqwest::Method::GET,
-                    "/plugin/connect/account",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getConnectAccount",
+            ::reqwest::Method::GET,
+            "/plugin/connect/account",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Get the real-time endpoints for plugins
     ///
@@ -47,23 +49,22 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PluginConnect<'_, T> {
     /// - Tiers: `plugin`
     /// - Real-time: tells `plugin` tokens where the real-time (RTM) socket is; clients call it before listening to events
     /// - Serves the Node client's `getConnectEndpoints`
-    pub async fn get_plugin_connect_endpoints(
+    pub fn get_plugin_connect_endpoints(
         &self,
-    ) -> Result<::crisp_models::ConnectEndpoints, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<::crisp_models::ConnectEndpoints, ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::PluginTier,
     {
         let path = String::from("/plugin/connect/endpoints");
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getPluginConnectEndpoints",
-                    ::reqwest::Method::GET,
-                    "/plugin/connect/endpoints",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getPluginConnectEndpoints",
+            ::reqwest::Method::GET,
+            "/plugin/connect/endpoints",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Check that the plugin session is valid
     ///
@@ -74,23 +75,22 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PluginConnect<'_, T> {
     /// - Tiers: `plugin`
     ///
     /// Answers `Ok(true)` when the resource exists and `Ok(false)` when Crisp answers 404.
-    pub async fn check_connect_session_validity(
+    pub fn check_connect_session_validity(
         &self,
-    ) -> Result<bool, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<bool, ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::PluginTier,
     {
         let path = String::from("/plugin/connect/session");
-        self.core
-            .send_head(
-                ::crisp_runtime::client::Call::new(
-                    "checkConnectSessionValidity",
-                    ::reqwest::Method::HEAD,
-                    "/plugin/connect/session",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "checkConnectSessionValidity",
+            ::reqwest::Method::HEAD,
+            "/plugin/connect/session",
+            path,
+        );
+        self.core.send_head(call)
     }
     /// List the websites that use the plugin
     ///
@@ -100,36 +100,21 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PluginConnect<'_, T> {
     /// - Operation: `listAllConnectWebsites`
     /// - Tiers: `plugin`
     /// - Paged: by `page_number`, from 1 until a page comes back empty
-    pub async fn list_all_connect_websites(
+    pub fn list_all_connect_websites(
         &self,
         page_number: u32,
         options: &::crisp_models::ListAllConnectWebsitesOptions,
-    ) -> Result<
-        Vec<::crisp_models::PluginConnectWebsite>,
-        ::crisp_runtime::client::Error,
-    >
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::PluginConnectWebsite>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::PluginTier,
     {
-        let path = format!("/plugin/connect/websites/all/{}", page_number);
-        let mut query = ::crisp_runtime::client::QueryPairs::new();
-        if let Some(value) = &options.filter_configured {
-            query.push_bool("filter_configured", *value);
-        }
-        if let Some(value) = &options.include_plan {
-            query.push_bool("include_plan", *value);
-        }
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                        "listAllConnectWebsites",
-                        ::reqwest::Method::GET,
-                        "/plugin/connect/websites/all/{page_number}",
-                        path,
-                    )
-                    .query(query),
-            )
-            .await
+        let call = list_all_connect_websites_call(page_number, options);
+        self.core.send_json(call)
     }
     /// Every item of [`list_all_connect_websites`](Self::list_all_connect_websites), page after page from page 1 until a page comes back empty.
     ///
@@ -148,20 +133,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PluginConnect<'_, T> {
     where
         T: ::crisp_runtime::client::tier::PluginTier,
     {
-        let core = self.core.clone();
         let options = options.clone();
-        ::crisp_runtime::client::pages(move |page_number| {
-            let core = core.clone();
-            let options = options.clone();
-            async move {
-                PluginConnect::<T> {
-                    core: &core,
-                    tier: ::std::marker::PhantomData,
-                }
-                    .list_all_connect_websites(page_number, &options)
-                    .await
-            }
-        })
+        self.core
+            .stream_pages(move |page_number| list_all_connect_websites_call(
+                page_number,
+                &options,
+            ))
     }
     /// List website changes for the plugin since a date
     ///
@@ -170,13 +147,15 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PluginConnect<'_, T> {
     /// - Route: `GET /v1/plugin/connect/websites/since`
     /// - Operation: `listConnectWebsitesSince`
     /// - Tiers: `plugin`
-    pub async fn list_connect_websites_since(
+    pub fn list_connect_websites_since(
         &self,
         options: &::crisp_models::ListConnectWebsitesSinceOptions,
-    ) -> Result<
-        Vec<::crisp_models::PluginConnectWebsite>,
-        ::crisp_runtime::client::Error,
-    >
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::PluginConnectWebsite>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::PluginTier,
     {
@@ -191,16 +170,34 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PluginConnect<'_, T> {
         if let Some(value) = &options.date_since {
             query.push_str("date_since", value);
         }
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                        "listConnectWebsitesSince",
-                        ::reqwest::Method::GET,
-                        "/plugin/connect/websites/since",
-                        path,
-                    )
-                    .query(query),
+        let call = ::crisp_runtime::client::Call::new(
+                "listConnectWebsitesSince",
+                ::reqwest::Method::GET,
+                "/plugin/connect/websites/since",
+                path,
             )
-            .await
+            .query(query);
+        self.core.send_json(call)
     }
+}
+/// The call of `list_all_connect_websites`, built for the method and for each page of its stream.
+fn list_all_connect_websites_call(
+    page_number: u32,
+    options: &::crisp_models::ListAllConnectWebsitesOptions,
+) -> ::crisp_runtime::client::Call {
+    let path = format!("/plugin/connect/websites/all/{}", page_number);
+    let mut query = ::crisp_runtime::client::QueryPairs::new();
+    if let Some(value) = &options.filter_configured {
+        query.push_bool("filter_configured", *value);
+    }
+    if let Some(value) = &options.include_plan {
+        query.push_bool("include_plan", *value);
+    }
+    ::crisp_runtime::client::Call::new(
+            "listAllConnectWebsites",
+            ::reqwest::Method::GET,
+            "/plugin/connect/websites/all/{page_number}",
+            path,
+        )
+        .query(query)
 }

@@ -12,7 +12,7 @@ pub struct PluginList<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> PluginList<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> PluginList<'a, T> {
     /// List the Marketplace plugins
     ///
     /// Lists the plugins available on the Marketplace, page by page, optionally in one category. Crisp keeps this route for its own apps; it is not part of the public API and may change without notice.
@@ -22,30 +22,18 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PluginList<'_, T> {
     /// - Tiers: not stated by the reference
     /// - Paged: by `page_number`, from 1 until a page comes back empty
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn list_all_plugins(
+    pub fn list_all_plugins(
         &self,
         page_number: u32,
         options: &::crisp_models::ListAllPluginsOptions,
-    ) -> Result<
-        Vec<::crisp_models::PluginCatalogPlugin>,
-        ::crisp_runtime::client::Error,
-    > {
-        let path = format!("/plugins/list/all/{}", page_number);
-        let mut query = ::crisp_runtime::client::QueryPairs::new();
-        if let Some(value) = &options.category {
-            query.push_str("category", value.as_str());
-        }
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                        "listAllPlugins",
-                        ::reqwest::Method::GET,
-                        "/plugins/list/all/{page_number}",
-                        path,
-                    )
-                    .query(query),
-            )
-            .await
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::PluginCatalogPlugin>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
+        let call = list_all_plugins_call(page_number, options);
+        self.core.send_json(call)
     }
     /// Every item of [`list_all_plugins`](Self::list_all_plugins), page after page from page 1 until a page comes back empty.
     ///
@@ -61,20 +49,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PluginList<'_, T> {
             ::crisp_runtime::client::Error,
         >,
     > + Send + Unpin + 'static {
-        let core = self.core.clone();
         let options = options.clone();
-        ::crisp_runtime::client::pages(move |page_number| {
-            let core = core.clone();
-            let options = options.clone();
-            async move {
-                PluginList::<T> {
-                    core: &core,
-                    tier: ::std::marker::PhantomData,
-                }
-                    .list_all_plugins(page_number, &options)
-                    .await
-            }
-        })
+        self.core
+            .stream_pages(move |page_number| list_all_plugins_call(
+                page_number,
+                &options,
+            ))
     }
     /// Search the Marketplace plugins
     ///
@@ -85,47 +65,19 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PluginList<'_, T> {
     /// - Tiers: not stated by the reference
     /// - Paged: by `page_number`, from 1 until a page comes back empty
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn search_plugins(
+    pub fn search_plugins(
         &self,
         page_number: u32,
         query_param: &str,
         options: &::crisp_models::SearchPluginsOptions,
-    ) -> Result<
-        Vec<::crisp_models::PluginCatalogPlugin>,
-        ::crisp_runtime::client::Error,
-    > {
-        let path = format!("/plugins/list/search/{}", page_number);
-        let mut query = ::crisp_runtime::client::QueryPairs::new();
-        query.push_str("query", query_param);
-        if let Some(value) = &options.category {
-            query.push_str("category", value.as_str());
-        }
-        if let Some(value) = &options.search_name {
-            query.push_bool("search_name", *value);
-        }
-        if let Some(value) = &options.search_description {
-            query.push_bool("search_description", *value);
-        }
-        if let Some(value) = &options.search_urn {
-            query.push_bool("search_urn", *value);
-        }
-        if let Some(value) = &options.filter_date_start {
-            query.push_str("filter_date_start", value);
-        }
-        if let Some(value) = &options.filter_date_end {
-            query.push_str("filter_date_end", value);
-        }
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                        "searchPlugins",
-                        ::reqwest::Method::GET,
-                        "/plugins/list/search/{page_number}",
-                        path,
-                    )
-                    .query(query),
-            )
-            .await
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::PluginCatalogPlugin>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
+        let call = search_plugins_call(page_number, query_param, options);
+        self.core.send_json(call)
     }
     /// Every item of [`search_plugins`](Self::search_plugins), page after page from page 1 until a page comes back empty.
     ///
@@ -142,21 +94,66 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PluginList<'_, T> {
             ::crisp_runtime::client::Error,
         >,
     > + Send + Unpin + 'static {
-        let core = self.core.clone();
         let query_param = query_param.to_owned();
         let options = options.clone();
-        ::crisp_runtime::client::pages(move |page_number| {
-            let core = core.clone();
-            let query_param = query_param.clone();
-            let options = options.clone();
-            async move {
-                PluginList::<T> {
-                    core: &core,
-                    tier: ::std::marker::PhantomData,
-                }
-                    .search_plugins(page_number, &query_param, &options)
-                    .await
-            }
-        })
+        self.core
+            .stream_pages(move |page_number| search_plugins_call(
+                page_number,
+                &query_param,
+                &options,
+            ))
     }
+}
+/// The call of `list_all_plugins`, built for the method and for each page of its stream.
+fn list_all_plugins_call(
+    page_number: u32,
+    options: &::crisp_models::ListAllPluginsOptions,
+) -> ::crisp_runtime::client::Call {
+    let path = format!("/plugins/list/all/{}", page_number);
+    let mut query = ::crisp_runtime::client::QueryPairs::new();
+    if let Some(value) = &options.category {
+        query.push_str("category", value.as_str());
+    }
+    ::crisp_runtime::client::Call::new(
+            "listAllPlugins",
+            ::reqwest::Method::GET,
+            "/plugins/list/all/{page_number}",
+            path,
+        )
+        .query(query)
+}
+/// The call of `search_plugins`, built for the method and for each page of its stream.
+fn search_plugins_call(
+    page_number: u32,
+    query_param: &str,
+    options: &::crisp_models::SearchPluginsOptions,
+) -> ::crisp_runtime::client::Call {
+    let path = format!("/plugins/list/search/{}", page_number);
+    let mut query = ::crisp_runtime::client::QueryPairs::new();
+    query.push_str("query", query_param);
+    if let Some(value) = &options.category {
+        query.push_str("category", value.as_str());
+    }
+    if let Some(value) = &options.search_name {
+        query.push_bool("search_name", *value);
+    }
+    if let Some(value) = &options.search_description {
+        query.push_bool("search_description", *value);
+    }
+    if let Some(value) = &options.search_urn {
+        query.push_bool("search_urn", *value);
+    }
+    if let Some(value) = &options.filter_date_start {
+        query.push_str("filter_date_start", value);
+    }
+    if let Some(value) = &options.filter_date_end {
+        query.push_str("filter_date_end", value);
+    }
+    ::crisp_runtime::client::Call::new(
+            "searchPlugins",
+            ::reqwest::Method::GET,
+            "/plugins/list/search/{page_number}",
+            path,
+        )
+        .query(query)
 }

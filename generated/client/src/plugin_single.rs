@@ -12,7 +12,7 @@ pub struct PluginSingle<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> PluginSingle<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> PluginSingle<'a, T> {
     /// Get a Marketplace plugin
     ///
     /// Returns the Marketplace entry of a plugin, looked up by identifier or URN. Crisp keeps this route for its own apps; it is not part of the public API and may change without notice.
@@ -21,23 +21,25 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PluginSingle<'_, T> {
     /// - Operation: `getPluginInformation`
     /// - Tiers: not stated by the reference
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn get_plugin_information(
+    pub fn get_plugin_information(
         &self,
         plugin_id: &str,
-    ) -> Result<::crisp_models::PluginCatalogPlugin, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::PluginCatalogPlugin,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
         let path = format!(
             "/plugin/{}", ::crisp_runtime::client::encode_path_segment(plugin_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getPluginInformation",
-                    ::reqwest::Method::GET,
-                    "/plugin/{plugin_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getPluginInformation",
+            ::reqwest::Method::GET,
+            "/plugin/{plugin_id}",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Get the details of a Marketplace plugin
     ///
@@ -47,23 +49,25 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PluginSingle<'_, T> {
     /// - Operation: `getPluginDetails`
     /// - Tiers: not stated by the reference
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn get_plugin_details(
+    pub fn get_plugin_details(
         &self,
         plugin_id: &str,
-    ) -> Result<::crisp_models::PluginCatalogDetails, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::PluginCatalogDetails,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
         let path = format!(
             "/plugin/{}/details", ::crisp_runtime::client::encode_path_segment(plugin_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getPluginDetails",
-                    ::reqwest::Method::GET,
-                    "/plugin/{plugin_id}/details",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getPluginDetails",
+            ::reqwest::Method::GET,
+            "/plugin/{plugin_id}/details",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// List the features of a Marketplace plugin
     ///
@@ -74,28 +78,18 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PluginSingle<'_, T> {
     /// - Tiers: not stated by the reference
     /// - Paged: by `page_number`, from 1 until a page comes back empty
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn list_plugin_features(
+    pub fn list_plugin_features(
         &self,
         plugin_id: &str,
         page_number: u32,
-    ) -> Result<
-        Vec<::crisp_models::PluginCatalogFeature>,
-        ::crisp_runtime::client::Error,
-    > {
-        let path = format!(
-            "/plugin/{}/features/{}",
-            ::crisp_runtime::client::encode_path_segment(plugin_id), page_number
-        );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "listPluginFeatures",
-                    ::reqwest::Method::GET,
-                    "/plugin/{plugin_id}/features/{page_number}",
-                    path,
-                ),
-            )
-            .await
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::PluginCatalogFeature>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
+        let call = list_plugin_features_call(plugin_id, page_number);
+        self.core.send_json(call)
     }
     /// Every item of [`list_plugin_features`](Self::list_plugin_features), page after page from page 1 until a page comes back empty.
     ///
@@ -111,19 +105,27 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PluginSingle<'_, T> {
             ::crisp_runtime::client::Error,
         >,
     > + Send + Unpin + 'static {
-        let core = self.core.clone();
         let plugin_id = plugin_id.to_owned();
-        ::crisp_runtime::client::pages(move |page_number| {
-            let core = core.clone();
-            let plugin_id = plugin_id.clone();
-            async move {
-                PluginSingle::<T> {
-                    core: &core,
-                    tier: ::std::marker::PhantomData,
-                }
-                    .list_plugin_features(&plugin_id, page_number)
-                    .await
-            }
-        })
+        self.core
+            .stream_pages(move |page_number| list_plugin_features_call(
+                &plugin_id,
+                page_number,
+            ))
     }
+}
+/// The call of `list_plugin_features`, built for the method and for each page of its stream.
+fn list_plugin_features_call(
+    plugin_id: &str,
+    page_number: u32,
+) -> ::crisp_runtime::client::Call {
+    let path = format!(
+        "/plugin/{}/features/{}",
+        ::crisp_runtime::client::encode_path_segment(plugin_id), page_number
+    );
+    ::crisp_runtime::client::Call::new(
+        "listPluginFeatures",
+        ::reqwest::Method::GET,
+        "/plugin/{plugin_id}/features/{page_number}",
+        path,
+    )
 }

@@ -12,7 +12,7 @@ pub struct PluginSubscription<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> PluginSubscription<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> PluginSubscription<'a, T> {
     /// List all active plugin subscriptions
     ///
     /// Returns the plugins installed on every website the user can see. The Node client names this method `listAllActiveSubscriptions` (on its plugin resource).
@@ -21,23 +21,25 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PluginSubscription<'_, T> {
     /// - Operation: `listAllActivePluginSubscriptions`
     /// - Tiers: `user`
     /// - Serves the Node client's `listAllActiveSubscriptions`
-    pub async fn list_all_active_plugin_subscriptions(
+    pub fn list_all_active_plugin_subscriptions(
         &self,
-    ) -> Result<Vec<::crisp_models::PluginSubscription>, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::PluginSubscription>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
         let path = String::from("/plugins/subscription");
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "listAllActivePluginSubscriptions",
-                    ::reqwest::Method::GET,
-                    "/plugins/subscription",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "listAllActivePluginSubscriptions",
+            ::reqwest::Method::GET,
+            "/plugins/subscription",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// List the plugin subscriptions of a website
     ///
@@ -46,10 +48,15 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PluginSubscription<'_, T> {
     /// - Route: `GET /v1/plugins/subscription/{website_id}`
     /// - Operation: `listSubscriptionsForWebsite`
     /// - Tiers: `user`
-    pub async fn list_subscriptions_for_website(
+    pub fn list_subscriptions_for_website(
         &self,
         website_id: &str,
-    ) -> Result<Vec<::crisp_models::PluginSubscription>, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::PluginSubscription>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -57,16 +64,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PluginSubscription<'_, T> {
             "/plugins/subscription/{}",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "listSubscriptionsForWebsite",
-                    ::reqwest::Method::GET,
-                    "/plugins/subscription/{website_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "listSubscriptionsForWebsite",
+            ::reqwest::Method::GET,
+            "/plugins/subscription/{website_id}",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Install a plugin on a website
     ///
@@ -75,11 +79,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PluginSubscription<'_, T> {
     /// - Route: `POST /v1/plugins/subscription/{website_id}`
     /// - Operation: `subscribeWebsiteToPlugin`
     /// - Tiers: `user`
-    pub async fn subscribe_website_to_plugin(
+    pub fn subscribe_website_to_plugin(
         &self,
         website_id: &str,
         body: &::crisp_models::SubscribeWebsiteToPluginBody,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -87,24 +93,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PluginSubscription<'_, T> {
             "/plugins/subscription/{}",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "subscribeWebsiteToPlugin",
-                        ::reqwest::Method::POST,
-                        "/plugins/subscription/{website_id}",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "subscribeWebsiteToPlugin",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "subscribeWebsiteToPlugin",
+                ::reqwest::Method::POST,
+                "/plugins/subscription/{website_id}",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Get a plugin subscription
     ///
@@ -113,26 +109,28 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PluginSubscription<'_, T> {
     /// - Route: `GET /v1/plugins/subscription/{website_id}/{plugin_id}`
     /// - Operation: `getSubscriptionDetails`
     /// - Tiers: `user`, `plugin`
-    pub async fn get_subscription_details(
+    pub fn get_subscription_details(
         &self,
         website_id: &str,
         plugin_id: &str,
-    ) -> Result<::crisp_models::PluginSubscription, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::PluginSubscription,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
         let path = format!(
             "/plugins/subscription/{}/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(plugin_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getSubscriptionDetails",
-                    ::reqwest::Method::GET,
-                    "/plugins/subscription/{website_id}/{plugin_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getSubscriptionDetails",
+            ::reqwest::Method::GET,
+            "/plugins/subscription/{website_id}/{plugin_id}",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Uninstall a plugin from a website
     ///
@@ -141,11 +139,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PluginSubscription<'_, T> {
     /// - Route: `DELETE /v1/plugins/subscription/{website_id}/{plugin_id}`
     /// - Operation: `unsubscribePluginFromWebsite`
     /// - Tiers: `user`
-    pub async fn unsubscribe_plugin_from_website(
+    pub fn unsubscribe_plugin_from_website(
         &self,
         website_id: &str,
         plugin_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -154,16 +154,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PluginSubscription<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(plugin_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "unsubscribePluginFromWebsite",
-                    ::reqwest::Method::DELETE,
-                    "/plugins/subscription/{website_id}/{plugin_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "unsubscribePluginFromWebsite",
+            ::reqwest::Method::DELETE,
+            "/plugins/subscription/{website_id}/{plugin_id}",
+            path,
+        );
+        self.core.send_unit(call)
     }
     /// Get a signed provenance attestation
     ///
@@ -172,26 +169,28 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PluginSubscription<'_, T> {
     /// - Route: `GET /v1/plugins/subscription/{website_id}/{plugin_id}/attest/provenance`
     /// - Operation: `getPluginAttestProvenance`
     /// - Tiers: `user`, `plugin`
-    pub async fn get_plugin_attest_provenance(
+    pub fn get_plugin_attest_provenance(
         &self,
         website_id: &str,
         plugin_id: &str,
-    ) -> Result<::crisp_models::PluginAttestProvenance, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::PluginAttestProvenance,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
         let path = format!(
             "/plugins/subscription/{}/{}/attest/provenance",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(plugin_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getPluginAttestProvenance",
-                    ::reqwest::Method::GET,
-                    "/plugins/subscription/{website_id}/{plugin_id}/attest/provenance",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getPluginAttestProvenance",
+            ::reqwest::Method::GET,
+            "/plugins/subscription/{website_id}/{plugin_id}/attest/provenance",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// List the usage billed by a plugin
     ///
@@ -200,26 +199,28 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PluginSubscription<'_, T> {
     /// - Route: `GET /v1/plugins/subscription/{website_id}/{plugin_id}/bill/usage`
     /// - Operation: `getPluginUsageBills`
     /// - Tiers: `user`, `plugin`
-    pub async fn get_plugin_usage_bills(
+    pub fn get_plugin_usage_bills(
         &self,
         website_id: &str,
         plugin_id: &str,
-    ) -> Result<Vec<::crisp_models::PluginUsageBill>, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::PluginUsageBill>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
         let path = format!(
             "/plugins/subscription/{}/{}/bill/usage",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(plugin_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getPluginUsageBills",
-                    ::reqwest::Method::GET,
-                    "/plugins/subscription/{website_id}/{plugin_id}/bill/usage",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getPluginUsageBills",
+            ::reqwest::Method::GET,
+            "/plugins/subscription/{website_id}/{plugin_id}/bill/usage",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Report plugin usage to bill
     ///
@@ -228,12 +229,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PluginSubscription<'_, T> {
     /// - Route: `POST /v1/plugins/subscription/{website_id}/{plugin_id}/bill/usage`
     /// - Operation: `reportPluginUsageToBill`
     /// - Tiers: `plugin`
-    pub async fn report_plugin_usage_to_bill(
+    pub fn report_plugin_usage_to_bill(
         &self,
         website_id: &str,
         plugin_id: &str,
         body: &::crisp_models::PluginUsageBill,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::PluginTier,
     {
@@ -242,24 +245,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PluginSubscription<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(plugin_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "reportPluginUsageToBill",
-                        ::reqwest::Method::POST,
-                        "/plugins/subscription/{website_id}/{plugin_id}/bill/usage",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "reportPluginUsageToBill",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "reportPluginUsageToBill",
+                ::reqwest::Method::POST,
+                "/plugins/subscription/{website_id}/{plugin_id}/bill/usage",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Forward a payload to the plugin channel
     ///
@@ -268,35 +261,27 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PluginSubscription<'_, T> {
     /// - Route: `POST /v1/plugins/subscription/{website_id}/{plugin_id}/channel`
     /// - Operation: `forwardPluginPayloadToChannel`
     /// - Tiers: `user`, `plugin`
-    pub async fn forward_plugin_payload_to_channel(
+    pub fn forward_plugin_payload_to_channel(
         &self,
         website_id: &str,
         plugin_id: &str,
         body: &::crisp_models::PluginChannelForward,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/plugins/subscription/{}/{}/channel",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(plugin_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "forwardPluginPayloadToChannel",
-                        ::reqwest::Method::POST,
-                        "/plugins/subscription/{website_id}/{plugin_id}/channel",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "forwardPluginPayloadToChannel",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "forwardPluginPayloadToChannel",
+                ::reqwest::Method::POST,
+                "/plugins/subscription/{website_id}/{plugin_id}/channel",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Dispatch a plugin event
     ///
@@ -305,35 +290,27 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PluginSubscription<'_, T> {
     /// - Route: `POST /v1/plugins/subscription/{website_id}/{plugin_id}/event`
     /// - Operation: `dispatchPluginEvent`
     /// - Tiers: `user`, `plugin`
-    pub async fn dispatch_plugin_event(
+    pub fn dispatch_plugin_event(
         &self,
         website_id: &str,
         plugin_id: &str,
         body: &::crisp_models::PluginEventDispatch,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/plugins/subscription/{}/{}/event",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(plugin_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "dispatchPluginEvent",
-                        ::reqwest::Method::POST,
-                        "/plugins/subscription/{website_id}/{plugin_id}/event",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "dispatchPluginEvent",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "dispatchPluginEvent",
+                ::reqwest::Method::POST,
+                "/plugins/subscription/{website_id}/{plugin_id}/event",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Get the settings of a plugin subscription
     ///
@@ -342,29 +319,28 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PluginSubscription<'_, T> {
     /// - Route: `GET /v1/plugins/subscription/{website_id}/{plugin_id}/settings`
     /// - Operation: `getSubscriptionSettings`
     /// - Tiers: `user`, `plugin`
-    pub async fn get_subscription_settings(
+    pub fn get_subscription_settings(
         &self,
         website_id: &str,
         plugin_id: &str,
-    ) -> Result<
-        ::crisp_models::PluginSubscriptionSettings,
-        ::crisp_runtime::client::Error,
-    > {
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::PluginSubscriptionSettings,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
         let path = format!(
             "/plugins/subscription/{}/{}/settings",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(plugin_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getSubscriptionSettings",
-                    ::reqwest::Method::GET,
-                    "/plugins/subscription/{website_id}/{plugin_id}/settings",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getSubscriptionSettings",
+            ::reqwest::Method::GET,
+            "/plugins/subscription/{website_id}/{plugin_id}/settings",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Replace the settings of a plugin subscription
     ///
@@ -373,35 +349,27 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PluginSubscription<'_, T> {
     /// - Route: `PUT /v1/plugins/subscription/{website_id}/{plugin_id}/settings`
     /// - Operation: `saveSubscriptionSettings`
     /// - Tiers: `user`, `plugin`
-    pub async fn save_subscription_settings(
+    pub fn save_subscription_settings(
         &self,
         website_id: &str,
         plugin_id: &str,
         body: &::crisp_models::PluginSettings,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/plugins/subscription/{}/{}/settings",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(plugin_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "saveSubscriptionSettings",
-                        ::reqwest::Method::PUT,
-                        "/plugins/subscription/{website_id}/{plugin_id}/settings",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "saveSubscriptionSettings",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "saveSubscriptionSettings",
+                ::reqwest::Method::PUT,
+                "/plugins/subscription/{website_id}/{plugin_id}/settings",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Update the settings of a plugin subscription
     ///
@@ -410,34 +378,26 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PluginSubscription<'_, T> {
     /// - Route: `PATCH /v1/plugins/subscription/{website_id}/{plugin_id}/settings`
     /// - Operation: `updateSubscriptionSettings`
     /// - Tiers: `user`, `plugin`
-    pub async fn update_subscription_settings(
+    pub fn update_subscription_settings(
         &self,
         website_id: &str,
         plugin_id: &str,
         body: &::crisp_models::PluginSettings,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/plugins/subscription/{}/{}/settings",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(plugin_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "updateSubscriptionSettings",
-                        ::reqwest::Method::PATCH,
-                        "/plugins/subscription/{website_id}/{plugin_id}/settings",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "updateSubscriptionSettings",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "updateSubscriptionSettings",
+                ::reqwest::Method::PATCH,
+                "/plugins/subscription/{website_id}/{plugin_id}/settings",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
 }

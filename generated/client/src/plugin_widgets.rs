@@ -12,7 +12,7 @@ pub struct PluginWidgets<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> PluginWidgets<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> PluginWidgets<'a, T> {
     /// List the plugin widgets of a website
     ///
     /// Lists the widget schemas of the plugins installed on a website, which the app renders next to conversations. Crisp keeps this route for its own apps; it is not part of the public API and may change without notice.
@@ -22,31 +22,24 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PluginWidgets<'_, T> {
     /// - Tiers: `user`
     /// - Paged: by `page_number`, from 1 until a page comes back empty
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn list_plugin_widget_schemas_for_a_website(
+    pub fn list_plugin_widget_schemas_for_a_website(
         &self,
         website_id: &str,
         page_number: u32,
-    ) -> Result<
-        Vec<::crisp_models::PluginCatalogWidgetSchema>,
-        ::crisp_runtime::client::Error,
-    >
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::PluginCatalogWidgetSchema>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
-        let path = format!(
-            "/plugins/widgets/{}/schemas/{}",
-            ::crisp_runtime::client::encode_path_segment(website_id), page_number
+        let call = list_plugin_widget_schemas_for_a_website_call(
+            website_id,
+            page_number,
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "listPluginWidgetSchemasForAWebsite",
-                    ::reqwest::Method::GET,
-                    "/plugins/widgets/{website_id}/schemas/{page_number}",
-                    path,
-                ),
-            )
-            .await
+        self.core.send_json(call)
     }
     /// Every item of [`list_plugin_widget_schemas_for_a_website`](Self::list_plugin_widget_schemas_for_a_website), page after page from page 1 until a page comes back empty.
     ///
@@ -65,19 +58,27 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> PluginWidgets<'_, T> {
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
-        let core = self.core.clone();
         let website_id = website_id.to_owned();
-        ::crisp_runtime::client::pages(move |page_number| {
-            let core = core.clone();
-            let website_id = website_id.clone();
-            async move {
-                PluginWidgets::<T> {
-                    core: &core,
-                    tier: ::std::marker::PhantomData,
-                }
-                    .list_plugin_widget_schemas_for_a_website(&website_id, page_number)
-                    .await
-            }
-        })
+        self.core
+            .stream_pages(move |page_number| list_plugin_widget_schemas_for_a_website_call(
+                &website_id,
+                page_number,
+            ))
     }
+}
+/// The call of `list_plugin_widget_schemas_for_a_website`, built for the method and for each page of its stream.
+fn list_plugin_widget_schemas_for_a_website_call(
+    website_id: &str,
+    page_number: u32,
+) -> ::crisp_runtime::client::Call {
+    let path = format!(
+        "/plugins/widgets/{}/schemas/{}",
+        ::crisp_runtime::client::encode_path_segment(website_id), page_number
+    );
+    ::crisp_runtime::client::Call::new(
+        "listPluginWidgetSchemasForAWebsite",
+        ::reqwest::Method::GET,
+        "/plugins/widgets/{website_id}/schemas/{page_number}",
+        path,
+    )
 }

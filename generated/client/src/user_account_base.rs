@@ -12,7 +12,7 @@ pub struct UserAccountBase<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountBase<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> UserAccountBase<'a, T> {
     /// Get the operator account
     ///
     /// Returns the account the current user session belongs to. Crisp reserves this route for its own apps and may change it without notice.
@@ -21,23 +21,22 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountBase<'_, T> {
     /// - Operation: `getUserAccount`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn get_user_account(
+    pub fn get_user_account(
         &self,
-    ) -> Result<::crisp_models::UserAccount, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<::crisp_models::UserAccount, ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
         let path = String::from("/user/account");
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getUserAccount",
-                    ::reqwest::Method::GET,
-                    "/user/account",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getUserAccount",
+            ::reqwest::Method::GET,
+            "/user/account",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Sign up a new operator account
     ///
@@ -47,29 +46,21 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountBase<'_, T> {
     /// - Operation: `createUserAccount`
     /// - Tiers: not stated by the reference
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn create_user_account(
+    pub fn create_user_account(
         &self,
         body: &::crisp_models::UserAccountNew,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = String::from("/user/account");
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "createUserAccount",
-                        ::reqwest::Method::POST,
-                        "/user/account",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "createUserAccount",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "createUserAccount",
+                ::reqwest::Method::POST,
+                "/user/account",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Delete the operator account
     ///
@@ -79,31 +70,23 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountBase<'_, T> {
     /// - Operation: `deleteUserAccount`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn delete_user_account(
+    pub fn delete_user_account(
         &self,
         body: &::crisp_models::UserAccountVerify,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
         let path = String::from("/user/account");
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "deleteUserAccount",
-                        ::reqwest::Method::DELETE,
-                        "/user/account",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "deleteUserAccount",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "deleteUserAccount",
+                ::reqwest::Method::DELETE,
+                "/user/account",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
 }

@@ -12,7 +12,7 @@ pub struct UserAccountBilling<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountBilling<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> UserAccountBilling<'a, T> {
     /// List the saved payment methods
     ///
     /// Returns every payment method saved on the operator account, with the websites each one pays for. Crisp reserves this route for its own apps and may change it without notice.
@@ -21,23 +21,25 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountBilling<'_, T> {
     /// - Operation: `listAllBillingMethods`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn list_all_billing_methods(
+    pub fn list_all_billing_methods(
         &self,
-    ) -> Result<::crisp_models::UserBillingMethods, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::UserBillingMethods,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
         let path = String::from("/user/account/billing");
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "listAllBillingMethods",
-                    ::reqwest::Method::GET,
-                    "/user/account/billing",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "listAllBillingMethods",
+            ::reqwest::Method::GET,
+            "/user/account/billing",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Add a payment card
     ///
@@ -48,32 +50,24 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountBilling<'_, T> {
     /// - Tiers: `user`
     /// - Fires: [`billing:card:added`](crate::models::Event::BillingCardAdded), [`billing:card:error`](crate::models::Event::BillingCardError)
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn add_new_billing_method(
+    pub fn add_new_billing_method(
         &self,
         body: &::crisp_models::UserBillingCardNew,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
         let path = String::from("/user/account/billing");
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "addNewBillingMethod",
-                        ::reqwest::Method::POST,
-                        "/user/account/billing",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "addNewBillingMethod",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "addNewBillingMethod",
+                ::reqwest::Method::POST,
+                "/user/account/billing",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Get a saved payment method
     ///
@@ -83,10 +77,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountBilling<'_, T> {
     /// - Operation: `getABillingMethod`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn get_a_billing_method(
+    pub fn get_a_billing_method(
         &self,
         card_id: &str,
-    ) -> Result<::crisp_models::UserBillingCard, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<::crisp_models::UserBillingCard, ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -94,16 +90,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountBilling<'_, T> {
             "/user/account/billing/{}",
             ::crisp_runtime::client::encode_path_segment(card_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getABillingMethod",
-                    ::reqwest::Method::GET,
-                    "/user/account/billing/{card_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getABillingMethod",
+            ::reqwest::Method::GET,
+            "/user/account/billing/{card_id}",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Update a saved payment method
     ///
@@ -113,11 +106,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountBilling<'_, T> {
     /// - Operation: `updateABillingMethod`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn update_a_billing_method(
+    pub fn update_a_billing_method(
         &self,
         card_id: &str,
         body: &::crisp_models::UserBillingCardUpdate,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -125,24 +120,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountBilling<'_, T> {
             "/user/account/billing/{}",
             ::crisp_runtime::client::encode_path_segment(card_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "updateABillingMethod",
-                        ::reqwest::Method::PATCH,
-                        "/user/account/billing/{card_id}",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "updateABillingMethod",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "updateABillingMethod",
+                ::reqwest::Method::PATCH,
+                "/user/account/billing/{card_id}",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Remove a saved payment method
     ///
@@ -152,10 +137,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountBilling<'_, T> {
     /// - Operation: `removeABillingMethod`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn remove_a_billing_method(
+    pub fn remove_a_billing_method(
         &self,
         card_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -163,16 +150,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountBilling<'_, T> {
             "/user/account/billing/{}",
             ::crisp_runtime::client::encode_path_segment(card_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "removeABillingMethod",
-                    ::reqwest::Method::DELETE,
-                    "/user/account/billing/{card_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "removeABillingMethod",
+            ::reqwest::Method::DELETE,
+            "/user/account/billing/{card_id}",
+            path,
+        );
+        self.core.send_unit(call)
     }
     /// List the invoices of a payment method
     ///
@@ -183,11 +167,16 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountBilling<'_, T> {
     /// - Tiers: `user`
     /// - Paged: by `page_number`, from 1 until a page comes back empty (it answers no list, so it has no `…_stream` form)
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn list_invoices_for_billing_method(
+    pub fn list_invoices_for_billing_method(
         &self,
         card_id: &str,
         page_number: u32,
-    ) -> Result<::crisp_models::UserBillingInvoiceList, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::UserBillingInvoiceList,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -195,16 +184,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountBilling<'_, T> {
             "/user/account/billing/{}/invoices/{}",
             ::crisp_runtime::client::encode_path_segment(card_id), page_number
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "listInvoicesForBillingMethod",
-                    ::reqwest::Method::GET,
-                    "/user/account/billing/{card_id}/invoices/{page_number}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "listInvoicesForBillingMethod",
+            ::reqwest::Method::GET,
+            "/user/account/billing/{card_id}/invoices/{page_number}",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Get an invoice of a payment method
     ///
@@ -214,11 +200,16 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountBilling<'_, T> {
     /// - Operation: `getAnInvoiceForBillingMethod`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn get_an_invoice_for_billing_method(
+    pub fn get_an_invoice_for_billing_method(
         &self,
         card_id: &str,
         invoice_id: &str,
-    ) -> Result<::crisp_models::UserBillingInvoice, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::UserBillingInvoice,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -227,16 +218,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountBilling<'_, T> {
             ::crisp_runtime::client::encode_path_segment(card_id),
             ::crisp_runtime::client::encode_path_segment(invoice_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getAnInvoiceForBillingMethod",
-                    ::reqwest::Method::GET,
-                    "/user/account/billing/{card_id}/invoice/{invoice_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getAnInvoiceForBillingMethod",
+            ::reqwest::Method::GET,
+            "/user/account/billing/{card_id}/invoice/{invoice_id}",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Start linking an externally authorized payment method
     ///
@@ -247,32 +235,24 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountBilling<'_, T> {
     /// - Tiers: `user`
     /// - Fires: [`billing:link:redirect`](crate::models::Event::BillingLinkRedirect)
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn link_authorized_billing_method(
+    pub fn link_authorized_billing_method(
         &self,
         body: &::crisp_models::UserBillingLinkRequest,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
         let path = String::from("/user/account/billing/link");
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "linkAuthorizedBillingMethod",
-                        ::reqwest::Method::POST,
-                        "/user/account/billing/link",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "linkAuthorizedBillingMethod",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "linkAuthorizedBillingMethod",
+                ::reqwest::Method::POST,
+                "/user/account/billing/link",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Confirm the link of an authorized payment method
     ///
@@ -282,10 +262,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountBilling<'_, T> {
     /// - Operation: `finishLinkingAuthorizedBillingMethod`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn finish_linking_authorized_billing_method(
+    pub fn finish_linking_authorized_billing_method(
         &self,
         card_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -293,16 +275,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountBilling<'_, T> {
             "/user/account/billing/link/{}",
             ::crisp_runtime::client::encode_path_segment(card_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "finishLinkingAuthorizedBillingMethod",
-                    ::reqwest::Method::POST,
-                    "/user/account/billing/link/{card_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "finishLinkingAuthorizedBillingMethod",
+            ::reqwest::Method::POST,
+            "/user/account/billing/link/{card_id}",
+            path,
+        );
+        self.core.send_unit(call)
     }
     /// Abandon the link of an authorized payment method
     ///
@@ -312,10 +291,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountBilling<'_, T> {
     /// - Operation: `finishUnlinkingAuthorizedBillingMethod`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn finish_unlinking_authorized_billing_method(
+    pub fn finish_unlinking_authorized_billing_method(
         &self,
         card_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -323,15 +304,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountBilling<'_, T> {
             "/user/account/billing/link/{}",
             ::crisp_runtime::client::encode_path_segment(card_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "finishUnlinkingAuthorizedBillingMethod",
-                    ::reqwest::Method::DELETE,
-                    "/user/account/billing/link/{card_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "finishUnlinkingAuthorizedBillingMethod",
+            ::reqwest::Method::DELETE,
+            "/user/account/billing/link/{card_id}",
+            path,
+        );
+        self.core.send_unit(call)
     }
 }

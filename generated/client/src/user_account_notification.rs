@@ -12,7 +12,7 @@ pub struct UserAccountNotification<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountNotification<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> UserAccountNotification<'a, T> {
     /// Get the notification settings
     ///
     /// Returns which in-app, push and email notifications the operator receives. Crisp reserves this route for its own apps and may change it without notice.
@@ -21,23 +21,25 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountNotification<'_, T
     /// - Operation: `getNotificationSettings`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn get_notification_settings(
+    pub fn get_notification_settings(
         &self,
-    ) -> Result<::crisp_models::UserNotificationSettings, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::UserNotificationSettings,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
         let path = String::from("/user/account/notification");
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getNotificationSettings",
-                    ::reqwest::Method::GET,
-                    "/user/account/notification",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getNotificationSettings",
+            ::reqwest::Method::GET,
+            "/user/account/notification",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Update the notification settings
     ///
@@ -47,32 +49,24 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountNotification<'_, T
     /// - Operation: `updateNotificationSettings`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn update_notification_settings(
+    pub fn update_notification_settings(
         &self,
         body: &::crisp_models::UserNotificationSettingsUpdate,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
         let path = String::from("/user/account/notification");
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "updateNotificationSettings",
-                        ::reqwest::Method::PATCH,
-                        "/user/account/notification",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "updateNotificationSettings",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "updateNotificationSettings",
+                ::reqwest::Method::PATCH,
+                "/user/account/notification",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Register a push notification provider
     ///
@@ -82,32 +76,24 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountNotification<'_, T
     /// - Operation: `addANotificationProvider`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn add_a_notification_provider(
+    pub fn add_a_notification_provider(
         &self,
         body: &::crisp_models::UserNotificationProviderNew,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
         let path = String::from("/user/account/notification/provider");
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "addANotificationProvider",
-                        ::reqwest::Method::POST,
-                        "/user/account/notification/provider",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "addANotificationProvider",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "addANotificationProvider",
+                ::reqwest::Method::POST,
+                "/user/account/notification/provider",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Unregister a push notification provider
     ///
@@ -117,23 +103,22 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountNotification<'_, T
     /// - Operation: `deleteANotificationProvider`
     /// - Tiers: not stated by the reference
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn delete_a_notification_provider(
+    pub fn delete_a_notification_provider(
         &self,
         notification_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/user/account/notification/provider/{}",
             ::crisp_runtime::client::encode_path_segment(notification_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "deleteANotificationProvider",
-                    ::reqwest::Method::DELETE,
-                    "/user/account/notification/provider/{notification_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "deleteANotificationProvider",
+            ::reqwest::Method::DELETE,
+            "/user/account/notification/provider/{notification_id}",
+            path,
+        );
+        self.core.send_unit(call)
     }
 }

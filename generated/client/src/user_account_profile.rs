@@ -12,7 +12,7 @@ pub struct UserAccountProfile<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountProfile<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> UserAccountProfile<'a, T> {
     /// Get the operator profile
     ///
     /// Returns the personal profile of the operator. Crisp reserves this route for its own apps and may change it without notice.
@@ -21,23 +21,22 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountProfile<'_, T> {
     /// - Operation: `getProfile`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn get_profile(
+    pub fn get_profile(
         &self,
-    ) -> Result<::crisp_models::UserProfile, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<::crisp_models::UserProfile, ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
         let path = String::from("/user/account/profile");
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getProfile",
-                    ::reqwest::Method::GET,
-                    "/user/account/profile",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getProfile",
+            ::reqwest::Method::GET,
+            "/user/account/profile",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Update the operator profile
     ///
@@ -47,31 +46,23 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountProfile<'_, T> {
     /// - Operation: `updateProfile`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn update_profile(
+    pub fn update_profile(
         &self,
         body: &::crisp_models::UserProfileUpdate,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
         let path = String::from("/user/account/profile");
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "updateProfile",
-                        ::reqwest::Method::PATCH,
-                        "/user/account/profile",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "updateProfile",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "updateProfile",
+                ::reqwest::Method::PATCH,
+                "/user/account/profile",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
 }

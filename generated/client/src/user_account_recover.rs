@@ -12,7 +12,7 @@ pub struct UserAccountRecover<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountRecover<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> UserAccountRecover<'a, T> {
     /// Check a password recovery keypair
     ///
     /// Returns the details of a recovery keypair sent by email, which tells whether it can still be used. Crisp reserves this route for its own apps and may change it without notice.
@@ -21,31 +21,30 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountRecover<'_, T> {
     /// - Operation: `getRecoveryDetails`
     /// - Tiers: not stated by the reference
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn get_recovery_details(
+    pub fn get_recovery_details(
         &self,
         user_id: &str,
         recover_identifier: &str,
         recover_key: &str,
-    ) -> Result<
-        ::serde_json::Map<String, ::serde_json::Value>,
-        ::crisp_runtime::client::Error,
-    > {
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::serde_json::Map<String, ::serde_json::Value>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
         let path = format!(
             "/user/{}/account/recover/{}/{}",
             ::crisp_runtime::client::encode_path_segment(user_id),
             ::crisp_runtime::client::encode_path_segment(recover_identifier),
             ::crisp_runtime::client::encode_path_segment(recover_key)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getRecoveryDetails",
-                    ::reqwest::Method::GET,
-                    "/user/{user_id}/account/recover/{recover_identifier}/{recover_key}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getRecoveryDetails",
+            ::reqwest::Method::GET,
+            "/user/{user_id}/account/recover/{recover_identifier}/{recover_key}",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Set a new password with a recovery keypair
     ///
@@ -55,37 +54,29 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountRecover<'_, T> {
     /// - Operation: `sendRecoveryPassword`
     /// - Tiers: not stated by the reference
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn send_recovery_password(
+    pub fn send_recovery_password(
         &self,
         user_id: &str,
         recover_identifier: &str,
         recover_key: &str,
         body: &::crisp_models::UserAccountRecoverPassword,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/user/{}/account/recover/{}/{}",
             ::crisp_runtime::client::encode_path_segment(user_id),
             ::crisp_runtime::client::encode_path_segment(recover_identifier),
             ::crisp_runtime::client::encode_path_segment(recover_key)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "sendRecoveryPassword",
-                        ::reqwest::Method::PUT,
-                        "/user/{user_id}/account/recover/{recover_identifier}/{recover_key}",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "sendRecoveryPassword",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "sendRecoveryPassword",
+                ::reqwest::Method::PUT,
+                "/user/{user_id}/account/recover/{recover_identifier}/{recover_key}",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Invalidate a password recovery keypair
     ///
@@ -95,27 +86,26 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountRecover<'_, T> {
     /// - Operation: `deleteRecoveryKeypair`
     /// - Tiers: not stated by the reference
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn delete_recovery_keypair(
+    pub fn delete_recovery_keypair(
         &self,
         user_id: &str,
         recover_identifier: &str,
         recover_key: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/user/{}/account/recover/{}/{}",
             ::crisp_runtime::client::encode_path_segment(user_id),
             ::crisp_runtime::client::encode_path_segment(recover_identifier),
             ::crisp_runtime::client::encode_path_segment(recover_key)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "deleteRecoveryKeypair",
-                    ::reqwest::Method::DELETE,
-                    "/user/{user_id}/account/recover/{recover_identifier}/{recover_key}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "deleteRecoveryKeypair",
+            ::reqwest::Method::DELETE,
+            "/user/{user_id}/account/recover/{recover_identifier}/{recover_key}",
+            path,
+        );
+        self.core.send_unit(call)
     }
 }

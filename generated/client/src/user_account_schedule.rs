@@ -12,7 +12,7 @@ pub struct UserAccountSchedule<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountSchedule<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> UserAccountSchedule<'a, T> {
     /// Get the availability schedule
     ///
     /// Returns the weekly schedule Crisp uses to show the operator online or offline to visitors automatically. Crisp reserves this route for its own apps and may change it without notice.
@@ -21,23 +21,22 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountSchedule<'_, T> {
     /// - Operation: `getScheduleSettings`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn get_schedule_settings(
+    pub fn get_schedule_settings(
         &self,
-    ) -> Result<::crisp_models::UserSchedule, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<::crisp_models::UserSchedule, ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
         let path = String::from("/user/account/schedule");
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getScheduleSettings",
-                    ::reqwest::Method::GET,
-                    "/user/account/schedule",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getScheduleSettings",
+            ::reqwest::Method::GET,
+            "/user/account/schedule",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Update the availability schedule
     ///
@@ -47,31 +46,23 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountSchedule<'_, T> {
     /// - Operation: `updateScheduleSettings`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn update_schedule_settings(
+    pub fn update_schedule_settings(
         &self,
         body: &::crisp_models::UserScheduleUpdate,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
         let path = String::from("/user/account/schedule");
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "updateScheduleSettings",
-                        ::reqwest::Method::PATCH,
-                        "/user/account/schedule",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "updateScheduleSettings",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "updateScheduleSettings",
+                ::reqwest::Method::PATCH,
+                "/user/account/schedule",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
 }

@@ -12,7 +12,7 @@ pub struct UserAccountToken<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountToken<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> UserAccountToken<'a, T> {
     /// Check whether two-factor login is set up
     ///
     /// Tells whether a two-factor (TOTP) token is configured on the operator account. Crisp reserves this route for its own apps and may change it without notice.
@@ -23,23 +23,22 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountToken<'_, T> {
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     ///
     /// Answers `Ok(true)` when the resource exists and `Ok(false)` when Crisp answers 404.
-    pub async fn check_if_account_token_is_configured(
+    pub fn check_if_account_token_is_configured(
         &self,
-    ) -> Result<bool, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<bool, ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
         let path = String::from("/user/account/token");
-        self.core
-            .send_head(
-                ::crisp_runtime::client::Call::new(
-                    "checkIfAccountTokenIsConfigured",
-                    ::reqwest::Method::HEAD,
-                    "/user/account/token",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "checkIfAccountTokenIsConfigured",
+            ::reqwest::Method::HEAD,
+            "/user/account/token",
+            path,
+        );
+        self.core.send_head(call)
     }
     /// Set up two-factor login
     ///
@@ -49,32 +48,24 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountToken<'_, T> {
     /// - Operation: `configureAccountToken`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn configure_account_token(
+    pub fn configure_account_token(
         &self,
         body: &::crisp_models::UserAccountTokenConfigure,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
         let path = String::from("/user/account/token");
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "configureAccountToken",
-                        ::reqwest::Method::PUT,
-                        "/user/account/token",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "configureAccountToken",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "configureAccountToken",
+                ::reqwest::Method::PUT,
+                "/user/account/token",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Turn off two-factor login
     ///
@@ -84,32 +75,24 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountToken<'_, T> {
     /// - Operation: `unconfigureAccountToken`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn unconfigure_account_token(
+    pub fn unconfigure_account_token(
         &self,
         body: &::crisp_models::UserAccountVerify,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
         let path = String::from("/user/account/token");
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "unconfigureAccountToken",
-                        ::reqwest::Method::DELETE,
-                        "/user/account/token",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "unconfigureAccountToken",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "unconfigureAccountToken",
+                ::reqwest::Method::DELETE,
+                "/user/account/token",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Generate a two-factor secret key
     ///
@@ -119,26 +102,25 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountToken<'_, T> {
     /// - Operation: `generateAccountToken`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn generate_account_token(
+    pub fn generate_account_token(
         &self,
-    ) -> Result<
-        ::crisp_models::UserAccountTokenGenerated,
-        ::crisp_runtime::client::Error,
-    >
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::UserAccountTokenGenerated,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
         let path = String::from("/user/account/token/generate");
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "generateAccountToken",
-                    ::reqwest::Method::POST,
-                    "/user/account/token/generate",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "generateAccountToken",
+            ::reqwest::Method::POST,
+            "/user/account/token/generate",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Check a two-factor code against a secret key
     ///
@@ -150,11 +132,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountToken<'_, T> {
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     ///
     /// Answers `Ok(true)` when the resource exists and `Ok(false)` when Crisp answers 404.
-    pub async fn verify_account_token(
+    pub fn verify_account_token(
         &self,
         token: &str,
         secret: &str,
-    ) -> Result<bool, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<bool, ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -162,16 +146,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountToken<'_, T> {
         let mut query = ::crisp_runtime::client::QueryPairs::new();
         query.push_str("token", token);
         query.push_str("secret", secret);
-        self.core
-            .send_head(
-                ::crisp_runtime::client::Call::new(
-                        "verifyAccountToken",
-                        ::reqwest::Method::HEAD,
-                        "/user/account/token/verify",
-                        path,
-                    )
-                    .query(query),
+        let call = ::crisp_runtime::client::Call::new(
+                "verifyAccountToken",
+                ::reqwest::Method::HEAD,
+                "/user/account/token/verify",
+                path,
             )
-            .await
+            .query(query);
+        self.core.send_head(call)
     }
 }

@@ -12,7 +12,7 @@ pub struct UserAccountWebsites<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountWebsites<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> UserAccountWebsites<'a, T> {
     /// List the websites of the operator
     ///
     /// Returns every website the operator is a member of, with its unread and assigned message counters. Crisp reserves this route for its own apps and may change it without notice.
@@ -21,22 +21,24 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAccountWebsites<'_, T> {
     /// - Operation: `listWebsites`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn list_websites(
+    pub fn list_websites(
         &self,
-    ) -> Result<Vec<::crisp_models::UserAccountWebsite>, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::UserAccountWebsite>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
         let path = String::from("/user/account/websites");
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "listWebsites",
-                    ::reqwest::Method::GET,
-                    "/user/account/websites",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "listWebsites",
+            ::reqwest::Method::GET,
+            "/user/account/websites",
+            path,
+        );
+        self.core.send_json(call)
     }
 }

@@ -12,7 +12,7 @@ pub struct UserAlerts<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> UserAlerts<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> UserAlerts<'a, T> {
     /// Count the unread alerts
     ///
     /// Returns how many feed alerts and how many update alerts the operator has not read yet. Crisp reserves this route for its own apps and may change it without notice.
@@ -21,23 +21,22 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAlerts<'_, T> {
     /// - Operation: `countUnreadAlerts`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn count_unread_alerts(
+    pub fn count_unread_alerts(
         &self,
-    ) -> Result<::crisp_models::UserAlertsCount, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<::crisp_models::UserAlertsCount, ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
         let path = String::from("/user/alerts/count");
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "countUnreadAlerts",
-                    ::reqwest::Method::GET,
-                    "/user/alerts/count",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "countUnreadAlerts",
+            ::reqwest::Method::GET,
+            "/user/alerts/count",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Clear every feed alert
     ///
@@ -47,23 +46,22 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAlerts<'_, T> {
     /// - Operation: `clearAllFeedAlerts`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn clear_all_feed_alerts(
+    pub fn clear_all_feed_alerts(
         &self,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
         let path = String::from("/user/alerts/feed");
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "clearAllFeedAlerts",
-                    ::reqwest::Method::DELETE,
-                    "/user/alerts/feed",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "clearAllFeedAlerts",
+            ::reqwest::Method::DELETE,
+            "/user/alerts/feed",
+            path,
+        );
+        self.core.send_unit(call)
     }
     /// List the feed alerts
     ///
@@ -74,24 +72,20 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAlerts<'_, T> {
     /// - Tiers: `user`
     /// - Paged: by `page_number`, from 1 until a page comes back empty
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn list_feed_alerts(
+    pub fn list_feed_alerts(
         &self,
         page_number: u32,
-    ) -> Result<Vec<::crisp_models::UserFeedAlert>, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::UserFeedAlert>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
-        let path = format!("/user/alerts/feed/list/{}", page_number);
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "listFeedAlerts",
-                    ::reqwest::Method::GET,
-                    "/user/alerts/feed/list/{page_number}",
-                    path,
-                ),
-            )
-            .await
+        let call = list_feed_alerts_call(page_number);
+        self.core.send_json(call)
     }
     /// Every item of [`list_feed_alerts`](Self::list_feed_alerts), page after page from page 1 until a page comes back empty.
     ///
@@ -106,18 +100,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAlerts<'_, T> {
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
-        let core = self.core.clone();
-        ::crisp_runtime::client::pages(move |page_number| {
-            let core = core.clone();
-            async move {
-                UserAlerts::<T> {
-                    core: &core,
-                    tier: ::std::marker::PhantomData,
-                }
-                    .list_feed_alerts(page_number)
-                    .await
-            }
-        })
+        self.core.stream_pages(list_feed_alerts_call)
     }
     /// Get a feed alert
     ///
@@ -127,10 +110,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAlerts<'_, T> {
     /// - Operation: `getAFeedAlert`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn get_a_feed_alert(
+    pub fn get_a_feed_alert(
         &self,
         feed_entry_id: &str,
-    ) -> Result<::crisp_models::UserFeedAlert, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<::crisp_models::UserFeedAlert, ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -138,16 +123,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAlerts<'_, T> {
             "/user/alerts/feed/entry/{}",
             ::crisp_runtime::client::encode_path_segment(feed_entry_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getAFeedAlert",
-                    ::reqwest::Method::GET,
-                    "/user/alerts/feed/entry/{feed_entry_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getAFeedAlert",
+            ::reqwest::Method::GET,
+            "/user/alerts/feed/entry/{feed_entry_id}",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Check whether a feed alert is pending
     ///
@@ -159,10 +141,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAlerts<'_, T> {
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     ///
     /// Answers `Ok(true)` when the resource exists and `Ok(false)` when Crisp answers 404.
-    pub async fn check_if_feed_alert_exists(
+    pub fn check_if_feed_alert_exists(
         &self,
         feed_entry_id: &str,
-    ) -> Result<bool, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<bool, ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -170,16 +154,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAlerts<'_, T> {
             "/user/alerts/feed/entry/{}",
             ::crisp_runtime::client::encode_path_segment(feed_entry_id)
         );
-        self.core
-            .send_head(
-                ::crisp_runtime::client::Call::new(
-                    "checkIfFeedAlertExists",
-                    ::reqwest::Method::HEAD,
-                    "/user/alerts/feed/entry/{feed_entry_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "checkIfFeedAlertExists",
+            ::reqwest::Method::HEAD,
+            "/user/alerts/feed/entry/{feed_entry_id}",
+            path,
+        );
+        self.core.send_head(call)
     }
     /// Clear a feed alert
     ///
@@ -189,10 +170,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAlerts<'_, T> {
     /// - Operation: `clearAFeedAlert`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn clear_a_feed_alert(
+    pub fn clear_a_feed_alert(
         &self,
         feed_entry_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -200,16 +183,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAlerts<'_, T> {
             "/user/alerts/feed/entry/{}",
             ::crisp_runtime::client::encode_path_segment(feed_entry_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "clearAFeedAlert",
-                    ::reqwest::Method::DELETE,
-                    "/user/alerts/feed/entry/{feed_entry_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "clearAFeedAlert",
+            ::reqwest::Method::DELETE,
+            "/user/alerts/feed/entry/{feed_entry_id}",
+            path,
+        );
+        self.core.send_unit(call)
     }
     /// List the update alerts
     ///
@@ -220,24 +200,20 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAlerts<'_, T> {
     /// - Tiers: `user`
     /// - Paged: by `page_number`, from 1 until a page comes back empty
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn list_update_alerts(
+    pub fn list_update_alerts(
         &self,
         page_number: u32,
-    ) -> Result<Vec<::crisp_models::UserUpdateAlert>, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::UserUpdateAlert>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
-        let path = format!("/user/alerts/updates/list/{}", page_number);
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "listUpdateAlerts",
-                    ::reqwest::Method::GET,
-                    "/user/alerts/updates/list/{page_number}",
-                    path,
-                ),
-            )
-            .await
+        let call = list_update_alerts_call(page_number);
+        self.core.send_json(call)
     }
     /// Every item of [`list_update_alerts`](Self::list_update_alerts), page after page from page 1 until a page comes back empty.
     ///
@@ -252,18 +228,7 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAlerts<'_, T> {
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
-        let core = self.core.clone();
-        ::crisp_runtime::client::pages(move |page_number| {
-            let core = core.clone();
-            async move {
-                UserAlerts::<T> {
-                    core: &core,
-                    tier: ::std::marker::PhantomData,
-                }
-                    .list_update_alerts(page_number)
-                    .await
-            }
-        })
+        self.core.stream_pages(list_update_alerts_call)
     }
     /// Get the latest update alert
     ///
@@ -273,23 +238,22 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAlerts<'_, T> {
     /// - Operation: `resolveLatestUpdateAlert`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn resolve_latest_update_alert(
+    pub fn resolve_latest_update_alert(
         &self,
-    ) -> Result<::crisp_models::UserUpdateAlert, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<::crisp_models::UserUpdateAlert, ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
         let path = String::from("/user/alerts/updates/latest");
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "resolveLatestUpdateAlert",
-                    ::reqwest::Method::GET,
-                    "/user/alerts/updates/latest",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "resolveLatestUpdateAlert",
+            ::reqwest::Method::GET,
+            "/user/alerts/updates/latest",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Get the content of an update alert
     ///
@@ -299,10 +263,15 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAlerts<'_, T> {
     /// - Operation: `getAnUpdateAlertContent`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn get_an_update_alert_content(
+    pub fn get_an_update_alert_content(
         &self,
         updates_entry_id: &str,
-    ) -> Result<::crisp_models::UserUpdateAlertContent, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::UserUpdateAlertContent,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -310,16 +279,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAlerts<'_, T> {
             "/user/alerts/updates/entry/{}/content",
             ::crisp_runtime::client::encode_path_segment(updates_entry_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getAnUpdateAlertContent",
-                    ::reqwest::Method::GET,
-                    "/user/alerts/updates/entry/{updates_entry_id}/content",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getAnUpdateAlertContent",
+            ::reqwest::Method::GET,
+            "/user/alerts/updates/entry/{updates_entry_id}/content",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Mark every update alert as read
     ///
@@ -329,22 +295,41 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAlerts<'_, T> {
     /// - Operation: `markAllUpdateAlertsAsRead`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn mark_all_update_alerts_as_read(
+    pub fn mark_all_update_alerts_as_read(
         &self,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
         let path = String::from("/user/alerts/updates/read");
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "markAllUpdateAlertsAsRead",
-                    ::reqwest::Method::PATCH,
-                    "/user/alerts/updates/read",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "markAllUpdateAlertsAsRead",
+            ::reqwest::Method::PATCH,
+            "/user/alerts/updates/read",
+            path,
+        );
+        self.core.send_unit(call)
     }
+}
+/// The call of `list_feed_alerts`, built for the method and for each page of its stream.
+fn list_feed_alerts_call(page_number: u32) -> ::crisp_runtime::client::Call {
+    let path = format!("/user/alerts/feed/list/{}", page_number);
+    ::crisp_runtime::client::Call::new(
+        "listFeedAlerts",
+        ::reqwest::Method::GET,
+        "/user/alerts/feed/list/{page_number}",
+        path,
+    )
+}
+/// The call of `list_update_alerts`, built for the method and for each page of its stream.
+fn list_update_alerts_call(page_number: u32) -> ::crisp_runtime::client::Call {
+    let path = format!("/user/alerts/updates/list/{}", page_number);
+    ::crisp_runtime::client::Call::new(
+        "listUpdateAlerts",
+        ::reqwest::Method::GET,
+        "/user/alerts/updates/list/{page_number}",
+        path,
+    )
 }

@@ -12,7 +12,7 @@ pub struct UserAvailability<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> UserAvailability<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> UserAvailability<'a, T> {
     /// Get the raw availability of the operator
     ///
     /// Returns the availability advertised by the operator's apps, which shows whether a Crisp app is connected to the account right now. Crisp reserves this route for its own apps and may change it without notice.
@@ -21,23 +21,25 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAvailability<'_, T> {
     /// - Operation: `getUserAvailability`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn get_user_availability(
+    pub fn get_user_availability(
         &self,
-    ) -> Result<::crisp_models::AvailabilityOperator, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::AvailabilityOperator,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
         let path = String::from("/user/availability");
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getUserAvailability",
-                    ::reqwest::Method::GET,
-                    "/user/availability",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getUserAvailability",
+            ::reqwest::Method::GET,
+            "/user/availability",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Advertise the availability of the operator
     ///
@@ -47,32 +49,24 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAvailability<'_, T> {
     /// - Operation: `updateUserAvailability`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn update_user_availability(
+    pub fn update_user_availability(
         &self,
         body: &::crisp_models::UserAvailabilityUpdate,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
         let path = String::from("/user/availability");
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "updateUserAvailability",
-                        ::reqwest::Method::PATCH,
-                        "/user/availability",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "updateUserAvailability",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "updateUserAvailability",
+                ::reqwest::Method::PATCH,
+                "/user/availability",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Get the availability status seen by visitors
     ///
@@ -82,22 +76,24 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserAvailability<'_, T> {
     /// - Operation: `getUserAvailabilityStatus`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn get_user_availability_status(
+    pub fn get_user_availability_status(
         &self,
-    ) -> Result<::crisp_models::UserAvailabilityStatus, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::UserAvailabilityStatus,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
         let path = String::from("/user/availability/status");
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getUserAvailabilityStatus",
-                    ::reqwest::Method::GET,
-                    "/user/availability/status",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getUserAvailabilityStatus",
+            ::reqwest::Method::GET,
+            "/user/availability/status",
+            path,
+        );
+        self.core.send_json(call)
     }
 }

@@ -12,7 +12,7 @@ pub struct UserConnect<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> UserConnect<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> UserConnect<'a, T> {
     /// Get the real-time endpoints of the operator
     ///
     /// Returns the WebSocket URLs the operator's apps connect to for real-time events. Crisp reserves this route for its own apps and may change it without notice.
@@ -22,22 +22,21 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserConnect<'_, T> {
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     /// - Real-time: tells `user` tokens where the real-time (RTM) socket is; clients call it before listening to events
-    pub async fn get_user_connect_endpoints(
+    pub fn get_user_connect_endpoints(
         &self,
-    ) -> Result<::crisp_models::ConnectEndpoints, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<::crisp_models::ConnectEndpoints, ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
         let path = String::from("/user/connect/endpoints");
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getUserConnectEndpoints",
-                    ::reqwest::Method::GET,
-                    "/user/connect/endpoints",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getUserConnectEndpoints",
+            ::reqwest::Method::GET,
+            "/user/connect/endpoints",
+            path,
+        );
+        self.core.send_json(call)
     }
 }

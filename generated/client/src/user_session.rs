@@ -12,7 +12,7 @@ pub struct UserSession<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> UserSession<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> UserSession<'a, T> {
     /// Check whether the session is valid
     ///
     /// Tells whether the credentials sent belong to a signed-in, still valid session. Crisp reserves this route for its own apps and may change it without notice.
@@ -23,23 +23,22 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserSession<'_, T> {
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     ///
     /// Answers `Ok(true)` when the resource exists and `Ok(false)` when Crisp answers 404.
-    pub async fn check_session_validity(
+    pub fn check_session_validity(
         &self,
-    ) -> Result<bool, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<bool, ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
         let path = String::from("/user/session");
-        self.core
-            .send_head(
-                ::crisp_runtime::client::Call::new(
-                    "checkSessionValidity",
-                    ::reqwest::Method::HEAD,
-                    "/user/session",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "checkSessionValidity",
+            ::reqwest::Method::HEAD,
+            "/user/session",
+            path,
+        );
+        self.core.send_head(call)
     }
     /// Sign in
     ///
@@ -49,29 +48,24 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserSession<'_, T> {
     /// - Operation: `createANewSession`
     /// - Tiers: not stated by the reference
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn create_a_new_session(
+    pub fn create_a_new_session(
         &self,
         body: &::crisp_models::UserSessionLogin,
-    ) -> Result<::crisp_models::UserSessionKeypair, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::UserSessionKeypair,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
         let path = String::from("/user/session/login");
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                        "createANewSession",
-                        ::reqwest::Method::POST,
-                        "/user/session/login",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "createANewSession",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "createANewSession",
+                ::reqwest::Method::POST,
+                "/user/session/login",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_json(call)
     }
     /// Sign out
     ///
@@ -81,21 +75,22 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserSession<'_, T> {
     /// - Operation: `destroyASession`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn destroy_a_session(&self) -> Result<(), ::crisp_runtime::client::Error>
+    pub fn destroy_a_session(
+        &self,
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
         let path = String::from("/user/session/logout");
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "destroyASession",
-                    ::reqwest::Method::POST,
-                    "/user/session/logout",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "destroyASession",
+            ::reqwest::Method::POST,
+            "/user/session/logout",
+            path,
+        );
+        self.core.send_unit(call)
     }
     /// Request a password recovery email
     ///
@@ -105,29 +100,21 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserSession<'_, T> {
     /// - Operation: `recoverASession`
     /// - Tiers: not stated by the reference
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn recover_a_session(
+    pub fn recover_a_session(
         &self,
         body: &::crisp_models::UserSessionRecover,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = String::from("/user/session/recover");
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "recoverASession",
-                        ::reqwest::Method::POST,
-                        "/user/session/recover",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "recoverASession",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "recoverASession",
+                ::reqwest::Method::POST,
+                "/user/session/recover",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// List the authorized sessions
     ///
@@ -137,26 +124,25 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserSession<'_, T> {
     /// - Operation: `listAuthorizedSessions`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn list_authorized_sessions(
+    pub fn list_authorized_sessions(
         &self,
-    ) -> Result<
-        Vec<::crisp_models::UserAuthorizedSession>,
-        ::crisp_runtime::client::Error,
-    >
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::UserAuthorizedSession>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
         let path = String::from("/user/session/authorized");
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "listAuthorizedSessions",
-                    ::reqwest::Method::GET,
-                    "/user/session/authorized",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "listAuthorizedSessions",
+            ::reqwest::Method::GET,
+            "/user/session/authorized",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Get an authorized session
     ///
@@ -166,10 +152,15 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserSession<'_, T> {
     /// - Operation: `getAuthorizedSession`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn get_authorized_session(
+    pub fn get_authorized_session(
         &self,
         identifier: &str,
-    ) -> Result<::crisp_models::UserAuthorizedSession, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::UserAuthorizedSession,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -177,16 +168,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserSession<'_, T> {
             "/user/session/authorized/{}",
             ::crisp_runtime::client::encode_path_segment(identifier)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getAuthorizedSession",
-                    ::reqwest::Method::GET,
-                    "/user/session/authorized/{identifier}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getAuthorizedSession",
+            ::reqwest::Method::GET,
+            "/user/session/authorized/{identifier}",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Check whether an authorized session exists
     ///
@@ -198,10 +186,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserSession<'_, T> {
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     ///
     /// Answers `Ok(true)` when the resource exists and `Ok(false)` when Crisp answers 404.
-    pub async fn check_if_authorized_session_exists(
+    pub fn check_if_authorized_session_exists(
         &self,
         identifier: &str,
-    ) -> Result<bool, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<bool, ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -209,16 +199,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserSession<'_, T> {
             "/user/session/authorized/{}",
             ::crisp_runtime::client::encode_path_segment(identifier)
         );
-        self.core
-            .send_head(
-                ::crisp_runtime::client::Call::new(
-                    "checkIfAuthorizedSessionExists",
-                    ::reqwest::Method::HEAD,
-                    "/user/session/authorized/{identifier}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "checkIfAuthorizedSessionExists",
+            ::reqwest::Method::HEAD,
+            "/user/session/authorized/{identifier}",
+            path,
+        );
+        self.core.send_head(call)
     }
     /// Close an authorized session
     ///
@@ -228,10 +215,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserSession<'_, T> {
     /// - Operation: `closeAnAuthorizedSession`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn close_an_authorized_session(
+    pub fn close_an_authorized_session(
         &self,
         identifier: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -239,16 +228,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserSession<'_, T> {
             "/user/session/authorized/{}",
             ::crisp_runtime::client::encode_path_segment(identifier)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "closeAnAuthorizedSession",
-                    ::reqwest::Method::DELETE,
-                    "/user/session/authorized/{identifier}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "closeAnAuthorizedSession",
+            ::reqwest::Method::DELETE,
+            "/user/session/authorized/{identifier}",
+            path,
+        );
+        self.core.send_unit(call)
     }
     /// List the login history
     ///
@@ -258,26 +244,25 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserSession<'_, T> {
     /// - Operation: `listSessionHistory`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn list_session_history(
+    pub fn list_session_history(
         &self,
-    ) -> Result<
-        Vec<::crisp_models::UserSessionHistoryEntry>,
-        ::crisp_runtime::client::Error,
-    >
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::UserSessionHistoryEntry>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
         let path = String::from("/user/session/history");
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "listSessionHistory",
-                    ::reqwest::Method::GET,
-                    "/user/session/history",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "listSessionHistory",
+            ::reqwest::Method::GET,
+            "/user/session/history",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Check a login confirmation keypair
     ///
@@ -287,31 +272,30 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserSession<'_, T> {
     /// - Operation: `getSessionConfirmDetails`
     /// - Tiers: not stated by the reference
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn get_session_confirm_details(
+    pub fn get_session_confirm_details(
         &self,
         user_id: &str,
         confirm_identifier: &str,
         confirm_key: &str,
-    ) -> Result<
-        ::serde_json::Map<String, ::serde_json::Value>,
-        ::crisp_runtime::client::Error,
-    > {
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::serde_json::Map<String, ::serde_json::Value>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
         let path = format!(
             "/user/{}/session/confirm/{}/{}",
             ::crisp_runtime::client::encode_path_segment(user_id),
             ::crisp_runtime::client::encode_path_segment(confirm_identifier),
             ::crisp_runtime::client::encode_path_segment(confirm_key)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getSessionConfirmDetails",
-                    ::reqwest::Method::GET,
-                    "/user/{user_id}/session/confirm/{confirm_identifier}/{confirm_key}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getSessionConfirmDetails",
+            ::reqwest::Method::GET,
+            "/user/{user_id}/session/confirm/{confirm_identifier}/{confirm_key}",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Confirm a login from a new location
     ///
@@ -321,37 +305,29 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserSession<'_, T> {
     /// - Operation: `acceptSessionConfirm`
     /// - Tiers: not stated by the reference
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn accept_session_confirm(
+    pub fn accept_session_confirm(
         &self,
         user_id: &str,
         confirm_identifier: &str,
         confirm_key: &str,
         body: &::crisp_models::UserSessionConfirmAccept,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/user/{}/session/confirm/{}/{}",
             ::crisp_runtime::client::encode_path_segment(user_id),
             ::crisp_runtime::client::encode_path_segment(confirm_identifier),
             ::crisp_runtime::client::encode_path_segment(confirm_key)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "acceptSessionConfirm",
-                        ::reqwest::Method::PUT,
-                        "/user/{user_id}/session/confirm/{confirm_identifier}/{confirm_key}",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "acceptSessionConfirm",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "acceptSessionConfirm",
+                ::reqwest::Method::PUT,
+                "/user/{user_id}/session/confirm/{confirm_identifier}/{confirm_key}",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Invalidate a login confirmation keypair
     ///
@@ -361,27 +337,26 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserSession<'_, T> {
     /// - Operation: `deleteSessionConfirmKeypair`
     /// - Tiers: not stated by the reference
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn delete_session_confirm_keypair(
+    pub fn delete_session_confirm_keypair(
         &self,
         user_id: &str,
         confirm_identifier: &str,
         confirm_key: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/user/{}/session/confirm/{}/{}",
             ::crisp_runtime::client::encode_path_segment(user_id),
             ::crisp_runtime::client::encode_path_segment(confirm_identifier),
             ::crisp_runtime::client::encode_path_segment(confirm_key)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "deleteSessionConfirmKeypair",
-                    ::reqwest::Method::DELETE,
-                    "/user/{user_id}/session/confirm/{confirm_identifier}/{confirm_key}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "deleteSessionConfirmKeypair",
+            ::reqwest::Method::DELETE,
+            "/user/{user_id}/session/confirm/{confirm_identifier}/{confirm_key}",
+            path,
+        );
+        self.core.send_unit(call)
     }
 }

@@ -12,7 +12,7 @@ pub struct UserStatistics<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> UserStatistics<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> UserStatistics<'a, T> {
     /// Count unread messages across websites
     ///
     /// Returns how many messages are unread, and how many assigned ones are pending, over all the websites of the operator. Crisp reserves this route for its own apps and may change it without notice.
@@ -21,22 +21,21 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> UserStatistics<'_, T> {
     /// - Operation: `countTotalUnreadMessages`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn count_total_unread_messages(
+    pub fn count_total_unread_messages(
         &self,
-    ) -> Result<::crisp_models::UserUnreadStats, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<::crisp_models::UserUnreadStats, ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
         let path = String::from("/user/stats/unread");
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "countTotalUnreadMessages",
-                    ::reqwest::Method::GET,
-                    "/user/stats/unread",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "countTotalUnreadMessages",
+            ::reqwest::Method::GET,
+            "/user/stats/unread",
+            path,
+        );
+        self.core.send_json(call)
     }
 }

@@ -12,7 +12,7 @@ pub struct WebsiteAnalytics<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteAnalytics<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> WebsiteAnalytics<'a, T> {
     /// Generate analytics
     ///
     /// Computes a series of data points for one metric of a website over a date range, optionally split by a dimension, filtered, or restricted to given hours of the week.
@@ -20,11 +20,16 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteAnalytics<'_, T> {
     /// - Route: `POST /v1/website/{website_id}/analytics/generate`
     /// - Operation: `generateAnalytics`
     /// - Tiers: `user`
-    pub async fn generate_analytics(
+    pub fn generate_analytics(
         &self,
         website_id: &str,
         body: &::crisp_models::AnalyticsQuery,
-    ) -> Result<Vec<::crisp_models::AnalyticsPoint>, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::AnalyticsPoint>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -32,23 +37,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteAnalytics<'_, T> {
             "/website/{}/analytics/generate",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                        "generateAnalytics",
-                        ::reqwest::Method::POST,
-                        "/website/{website_id}/analytics/generate",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "generateAnalytics",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "generateAnalytics",
+                ::reqwest::Method::POST,
+                "/website/{website_id}/analytics/generate",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_json(call)
     }
 }

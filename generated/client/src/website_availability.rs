@@ -12,7 +12,7 @@ pub struct WebsiteAvailability<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteAvailability<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> WebsiteAvailability<'a, T> {
     /// List operator availabilities
     ///
     /// Returns the current availability of every operator of the website, with how long it stays valid.
@@ -20,27 +20,26 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteAvailability<'_, T> {
     /// - Route: `GET /v1/website/{website_id}/availability/operators`
     /// - Operation: `listWebsiteOperatorAvailabilities`
     /// - Tiers: `user`, `plugin`
-    pub async fn list_website_operator_availabilities(
+    pub fn list_website_operator_availabilities(
         &self,
         website_id: &str,
-    ) -> Result<
-        Vec<::crisp_models::AvailabilityOperator>,
-        ::crisp_runtime::client::Error,
-    > {
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::AvailabilityOperator>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/availability/operators",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "listWebsiteOperatorAvailabilities",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/availability/operators",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "listWebsiteOperatorAvailabilities",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/availability/operators",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Get the website availability status
     ///
@@ -49,23 +48,25 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteAvailability<'_, T> {
     /// - Route: `GET /v1/website/{website_id}/availability/status`
     /// - Operation: `getWebsiteAvailabilityStatus`
     /// - Tiers: `user`, `plugin`
-    pub async fn get_website_availability_status(
+    pub fn get_website_availability_status(
         &self,
         website_id: &str,
-    ) -> Result<::crisp_models::AvailabilityStatus, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::AvailabilityStatus,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/availability/status",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getWebsiteAvailabilityStatus",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/availability/status",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getWebsiteAvailabilityStatus",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/availability/status",
+            path,
+        );
+        self.core.send_json(call)
     }
 }

@@ -12,7 +12,7 @@ pub struct WebsiteBase<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteBase<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> WebsiteBase<'a, T> {
     /// Check whether a website exists
     ///
     /// Looks up a website by its domain without returning it. Answers 200 when a website uses the domain and 404 otherwise.
@@ -22,24 +22,23 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteBase<'_, T> {
     /// - Tiers: `user`, `plugin`
     ///
     /// Answers `Ok(true)` when the resource exists and `Ok(false)` when Crisp answers 404.
-    pub async fn check_website_exists(
+    pub fn check_website_exists(
         &self,
         domain: &str,
-    ) -> Result<bool, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<bool, ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = String::from("/website");
         let mut query = ::crisp_runtime::client::QueryPairs::new();
         query.push_str("domain", domain);
-        self.core
-            .send_head(
-                ::crisp_runtime::client::Call::new(
-                        "checkWebsiteExists",
-                        ::reqwest::Method::HEAD,
-                        "/website",
-                        path,
-                    )
-                    .query(query),
+        let call = ::crisp_runtime::client::Call::new(
+                "checkWebsiteExists",
+                ::reqwest::Method::HEAD,
+                "/website",
+                path,
             )
-            .await
+            .query(query);
+        self.core.send_head(call)
     }
     /// Create a website
     ///
@@ -48,32 +47,24 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteBase<'_, T> {
     /// - Route: `POST /v1/website`
     /// - Operation: `createWebsite`
     /// - Tiers: `user`
-    pub async fn create_website(
+    pub fn create_website(
         &self,
         body: &::crisp_models::CreateWebsiteBody,
-    ) -> Result<::crisp_models::Website, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<::crisp_models::Website, ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
         let path = String::from("/website");
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                        "createWebsite",
-                        ::reqwest::Method::POST,
-                        "/website",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "createWebsite",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "createWebsite",
+                ::reqwest::Method::POST,
+                "/website",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_json(call)
     }
     /// Get a website
     ///
@@ -82,23 +73,22 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteBase<'_, T> {
     /// - Route: `GET /v1/website/{website_id}`
     /// - Operation: `getWebsite`
     /// - Tiers: `user`, `plugin`
-    pub async fn get_website(
+    pub fn get_website(
         &self,
         website_id: &str,
-    ) -> Result<::crisp_models::Website, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<::crisp_models::Website, ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}", ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getWebsite",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getWebsite",
+            ::reqwest::Method::GET,
+            "/website/{website_id}",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Delete a website
     ///
@@ -107,35 +97,27 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteBase<'_, T> {
     /// - Route: `DELETE /v1/website/{website_id}`
     /// - Operation: `deleteWebsite`
     /// - Tiers: `user`
-    pub async fn delete_website(
+    pub fn delete_website(
         &self,
         website_id: &str,
         body: &::crisp_models::DeleteWebsiteBody,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
         let path = format!(
             "/website/{}", ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "deleteWebsite",
-                        ::reqwest::Method::DELETE,
-                        "/website/{website_id}",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "deleteWebsite",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "deleteWebsite",
+                ::reqwest::Method::DELETE,
+                "/website/{website_id}",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Cancel a website deletion
     ///
@@ -144,10 +126,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteBase<'_, T> {
     /// - Route: `DELETE /v1/website/{website_id}/expunge`
     /// - Operation: `abortWebsiteDeletion`
     /// - Tiers: `user`
-    pub async fn abort_website_deletion(
+    pub fn abort_website_deletion(
         &self,
         website_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -155,15 +139,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteBase<'_, T> {
             "/website/{}/expunge",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "abortWebsiteDeletion",
-                    ::reqwest::Method::DELETE,
-                    "/website/{website_id}/expunge",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "abortWebsiteDeletion",
+            ::reqwest::Method::DELETE,
+            "/website/{website_id}/expunge",
+            path,
+        );
+        self.core.send_unit(call)
     }
 }

@@ -12,7 +12,7 @@ pub struct WebsiteBatch<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteBatch<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> WebsiteBatch<'a, T> {
     /// Block or unblock several conversations
     ///
     /// Turns the blocking of incoming messages on or off for every listed conversation at once.
@@ -20,33 +20,25 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteBatch<'_, T> {
     /// - Route: `PATCH /v1/website/{website_id}/batch/block`
     /// - Operation: `batchBlockConversations`
     /// - Tiers: not stated by the reference
-    pub async fn batch_block_conversations(
+    pub fn batch_block_conversations(
         &self,
         website_id: &str,
         body: &::crisp_models::BatchBlockConversationsBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/batch/block",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "batchBlockConversations",
-                        ::reqwest::Method::PATCH,
-                        "/website/{website_id}/batch/block",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "batchBlockConversations",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "batchBlockConversations",
+                ::reqwest::Method::PATCH,
+                "/website/{website_id}/batch/block",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Set custom data on several conversations or contacts
     ///
@@ -56,33 +48,25 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteBatch<'_, T> {
     /// - Operation: `batchUpdateData`
     /// - Tiers: not stated by the reference
     /// - Serves the Node client's `batchUpdateConversationsData` and `batchUpdatePeopleData`
-    pub async fn batch_update_data(
+    pub fn batch_update_data(
         &self,
         website_id: &str,
         body: &::crisp_models::BatchUpdateDataBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/batch/data",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "batchUpdateData",
-                        ::reqwest::Method::PATCH,
-                        "/website/{website_id}/batch/data",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "batchUpdateData",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "batchUpdateData",
+                ::reqwest::Method::PATCH,
+                "/website/{website_id}/batch/data",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Move several conversations to an inbox
     ///
@@ -91,33 +75,25 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteBatch<'_, T> {
     /// - Route: `PATCH /v1/website/{website_id}/batch/inbox`
     /// - Operation: `batchInboxConversations`
     /// - Tiers: not stated by the reference
-    pub async fn batch_inbox_conversations(
+    pub fn batch_inbox_conversations(
         &self,
         website_id: &str,
         body: &::crisp_models::BatchInboxConversationsBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/batch/inbox",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "batchInboxConversations",
-                        ::reqwest::Method::PATCH,
-                        "/website/{website_id}/batch/inbox",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "batchInboxConversations",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "batchInboxConversations",
+                ::reqwest::Method::PATCH,
+                "/website/{website_id}/batch/inbox",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Mark several conversations as read
     ///
@@ -126,11 +102,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteBatch<'_, T> {
     /// - Route: `PATCH /v1/website/{website_id}/batch/read`
     /// - Operation: `batchReadConversations`
     /// - Tiers: `user`
-    pub async fn batch_read_conversations(
+    pub fn batch_read_conversations(
         &self,
         website_id: &str,
         body: &::crisp_models::BatchConversationsSelection,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -138,24 +116,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteBatch<'_, T> {
             "/website/{}/batch/read",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "batchReadConversations",
-                        ::reqwest::Method::PATCH,
-                        "/website/{website_id}/batch/read",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "batchReadConversations",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "batchReadConversations",
+                ::reqwest::Method::PATCH,
+                "/website/{website_id}/batch/read",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Remove several conversations or contacts
     ///
@@ -165,11 +133,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteBatch<'_, T> {
     /// - Operation: `batchRemove`
     /// - Tiers: `user`
     /// - Serves the Node client's `batchRemoveConversations` and `batchRemovePeople`
-    pub async fn batch_remove(
+    pub fn batch_remove(
         &self,
         website_id: &str,
         body: &::crisp_models::BatchRemoveBody,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -177,24 +147,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteBatch<'_, T> {
             "/website/{}/batch/remove",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "batchRemove",
-                        ::reqwest::Method::PATCH,
-                        "/website/{website_id}/batch/remove",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "batchRemove",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "batchRemove",
+                ::reqwest::Method::PATCH,
+                "/website/{website_id}/batch/remove",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Report several conversations
     ///
@@ -203,33 +163,25 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteBatch<'_, T> {
     /// - Route: `POST /v1/website/{website_id}/batch/report`
     /// - Operation: `batchReportConversations`
     /// - Tiers: not stated by the reference
-    pub async fn batch_report_conversations(
+    pub fn batch_report_conversations(
         &self,
         website_id: &str,
         body: &::crisp_models::BatchReportConversationsBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/batch/report",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "batchReportConversations",
-                        ::reqwest::Method::POST,
-                        "/website/{website_id}/batch/report",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "batchReportConversations",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "batchReportConversations",
+                ::reqwest::Method::POST,
+                "/website/{website_id}/batch/report",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Resolve several conversations
     ///
@@ -238,11 +190,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteBatch<'_, T> {
     /// - Route: `PATCH /v1/website/{website_id}/batch/resolve`
     /// - Operation: `batchResolveConversations`
     /// - Tiers: `user`
-    pub async fn batch_resolve_conversations(
+    pub fn batch_resolve_conversations(
         &self,
         website_id: &str,
         body: &::crisp_models::BatchConversationsSelection,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -250,24 +204,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteBatch<'_, T> {
             "/website/{}/batch/resolve",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "batchResolveConversations",
-                        ::reqwest::Method::PATCH,
-                        "/website/{website_id}/batch/resolve",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "batchResolveConversations",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "batchResolveConversations",
+                ::reqwest::Method::PATCH,
+                "/website/{website_id}/batch/resolve",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Assign several conversations
     ///
@@ -276,33 +220,25 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteBatch<'_, T> {
     /// - Route: `PATCH /v1/website/{website_id}/batch/routing`
     /// - Operation: `batchRoutingConversations`
     /// - Tiers: not stated by the reference
-    pub async fn batch_routing_conversations(
+    pub fn batch_routing_conversations(
         &self,
         website_id: &str,
         body: &::crisp_models::BatchRoutingConversationsBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/batch/routing",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "batchRoutingConversations",
-                        ::reqwest::Method::PATCH,
-                        "/website/{website_id}/batch/routing",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "batchRoutingConversations",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "batchRoutingConversations",
+                ::reqwest::Method::PATCH,
+                "/website/{website_id}/batch/routing",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Set segments on several conversations or contacts
     ///
@@ -312,33 +248,25 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteBatch<'_, T> {
     /// - Operation: `batchUpdateSegments`
     /// - Tiers: not stated by the reference
     /// - Serves the Node client's `batchUpdateConversationsSegments` and `batchUpdatePeopleSegments`
-    pub async fn batch_update_segments(
+    pub fn batch_update_segments(
         &self,
         website_id: &str,
         body: &::crisp_models::BatchUpdateSegmentsBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/batch/segments",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "batchUpdateSegments",
-                        ::reqwest::Method::PATCH,
-                        "/website/{website_id}/batch/segments",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "batchUpdateSegments",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "batchUpdateSegments",
+                ::reqwest::Method::PATCH,
+                "/website/{website_id}/batch/segments",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Mark several conversations as unread
     ///
@@ -347,33 +275,25 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteBatch<'_, T> {
     /// - Route: `PATCH /v1/website/{website_id}/batch/unread`
     /// - Operation: `batchUnreadConversations`
     /// - Tiers: not stated by the reference
-    pub async fn batch_unread_conversations(
+    pub fn batch_unread_conversations(
         &self,
         website_id: &str,
         body: &::crisp_models::BatchConversationsSelection,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/batch/unread",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "batchUnreadConversations",
-                        ::reqwest::Method::PATCH,
-                        "/website/{website_id}/batch/unread",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "batchUnreadConversations",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "batchUnreadConversations",
+                ::reqwest::Method::PATCH,
+                "/website/{website_id}/batch/unread",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Reopen several conversations
     ///
@@ -382,32 +302,24 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteBatch<'_, T> {
     /// - Route: `PATCH /v1/website/{website_id}/batch/unresolve`
     /// - Operation: `batchUnresolveConversations`
     /// - Tiers: not stated by the reference
-    pub async fn batch_unresolve_conversations(
+    pub fn batch_unresolve_conversations(
         &self,
         website_id: &str,
         body: &::crisp_models::BatchConversationsSelection,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/batch/unresolve",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "batchUnresolveConversations",
-                        ::reqwest::Method::PATCH,
-                        "/website/{website_id}/batch/unresolve",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "batchUnresolveConversations",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "batchUnresolveConversations",
+                ::reqwest::Method::PATCH,
+                "/website/{website_id}/batch/unresolve",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
 }

@@ -12,7 +12,7 @@ pub struct WebsiteBilling<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteBilling<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> WebsiteBilling<'a, T> {
     /// Get the payment method of a website
     ///
     /// Returns the payment method (card) that pays for the subscriptions of a website, with the cardholder details. Crisp keeps this route for its own apps; it is not part of the public API and may change without notice.
@@ -21,10 +21,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteBilling<'_, T> {
     /// - Operation: `getWebsiteBilling`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn get_website_billing(
+    pub fn get_website_billing(
         &self,
         website_id: &str,
-    ) -> Result<::crisp_models::BillingCard, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<::crisp_models::BillingCard, ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -32,16 +34,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteBilling<'_, T> {
             "/website/{}/billing",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getWebsiteBilling",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/billing",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getWebsiteBilling",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/billing",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Link a payment method to a website
     ///
@@ -51,11 +50,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteBilling<'_, T> {
     /// - Operation: `updateWebsiteBilling`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn update_website_billing(
+    pub fn update_website_billing(
         &self,
         website_id: &str,
         body: &::crisp_models::UpdateWebsiteBillingBody,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -63,24 +64,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteBilling<'_, T> {
             "/website/{}/billing",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "updateWebsiteBilling",
-                        ::reqwest::Method::PATCH,
-                        "/website/{website_id}/billing",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "updateWebsiteBilling",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "updateWebsiteBilling",
+                ::reqwest::Method::PATCH,
+                "/website/{website_id}/billing",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Unlink a payment method from a website
     ///
@@ -90,11 +81,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteBilling<'_, T> {
     /// - Operation: `deleteWebsiteBillingCard`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn delete_website_billing_card(
+    pub fn delete_website_billing_card(
         &self,
         website_id: &str,
         card_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -103,15 +96,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteBilling<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(card_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "deleteWebsiteBillingCard",
-                    ::reqwest::Method::DELETE,
-                    "/website/{website_id}/billing/{card_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "deleteWebsiteBillingCard",
+            ::reqwest::Method::DELETE,
+            "/website/{website_id}/billing/{card_id}",
+            path,
+        );
+        self.core.send_unit(call)
     }
 }

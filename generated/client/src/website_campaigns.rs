@@ -12,7 +12,7 @@ pub struct WebsiteCampaigns<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteCampaigns<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> WebsiteCampaigns<'a, T> {
     /// Create a campaign
     ///
     /// Creates an empty campaign of the given type and name and returns its identifier; the content and audience are set afterwards by saving the campaign.
@@ -20,11 +20,16 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteCampaigns<'_, T> {
     /// - Route: `POST /v1/website/{website_id}/campaign`
     /// - Operation: `createNewCampaign`
     /// - Tiers: `user`
-    pub async fn create_new_campaign(
+    pub fn create_new_campaign(
         &self,
         website_id: &str,
         body: &::crisp_models::CreateNewCampaignBody,
-    ) -> Result<::crisp_models::CreateNewCampaignData, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::CreateNewCampaignData,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -32,24 +37,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteCampaigns<'_, T> {
             "/website/{}/campaign",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                        "createNewCampaign",
-                        ::reqwest::Method::POST,
-                        "/website/{website_id}/campaign",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "createNewCampaign",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "createNewCampaign",
+                ::reqwest::Method::POST,
+                "/website/{website_id}/campaign",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_json(call)
     }
     /// Get a campaign
     ///
@@ -58,11 +53,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteCampaigns<'_, T> {
     /// - Route: `GET /v1/website/{website_id}/campaign/{campaign_id}`
     /// - Operation: `getCampaign`
     /// - Tiers: `user`
-    pub async fn get_campaign(
+    pub fn get_campaign(
         &self,
         website_id: &str,
         campaign_id: &str,
-    ) -> Result<::crisp_models::Campaign, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<::crisp_models::Campaign, ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -71,16 +68,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteCampaigns<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(campaign_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getCampaign",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/campaign/{campaign_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getCampaign",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/campaign/{campaign_id}",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Check whether a campaign exists
     ///
@@ -91,11 +85,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteCampaigns<'_, T> {
     /// - Tiers: `user`
     ///
     /// Answers `Ok(true)` when the resource exists and `Ok(false)` when Crisp answers 404.
-    pub async fn check_campaign_exists(
+    pub fn check_campaign_exists(
         &self,
         website_id: &str,
         campaign_id: &str,
-    ) -> Result<bool, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<bool, ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -104,16 +100,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteCampaigns<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(campaign_id)
         );
-        self.core
-            .send_head(
-                ::crisp_runtime::client::Call::new(
-                    "checkCampaignExists",
-                    ::reqwest::Method::HEAD,
-                    "/website/{website_id}/campaign/{campaign_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "checkCampaignExists",
+            ::reqwest::Method::HEAD,
+            "/website/{website_id}/campaign/{campaign_id}",
+            path,
+        );
+        self.core.send_head(call)
     }
     /// Save a campaign
     ///
@@ -122,12 +115,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteCampaigns<'_, T> {
     /// - Route: `PUT /v1/website/{website_id}/campaign/{campaign_id}`
     /// - Operation: `saveCampaign`
     /// - Tiers: `user`
-    pub async fn save_campaign(
+    pub fn save_campaign(
         &self,
         website_id: &str,
         campaign_id: &str,
         body: &::crisp_models::Campaign,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -136,24 +131,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteCampaigns<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(campaign_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "saveCampaign",
-                        ::reqwest::Method::PUT,
-                        "/website/{website_id}/campaign/{campaign_id}",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "saveCampaign",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "saveCampaign",
+                ::reqwest::Method::PUT,
+                "/website/{website_id}/campaign/{campaign_id}",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Update a campaign
     ///
@@ -162,12 +147,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteCampaigns<'_, T> {
     /// - Route: `PATCH /v1/website/{website_id}/campaign/{campaign_id}`
     /// - Operation: `updateCampaign`
     /// - Tiers: `user`
-    pub async fn update_campaign(
+    pub fn update_campaign(
         &self,
         website_id: &str,
         campaign_id: &str,
         body: &::crisp_models::Campaign,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -176,24 +163,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteCampaigns<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(campaign_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "updateCampaign",
-                        ::reqwest::Method::PATCH,
-                        "/website/{website_id}/campaign/{campaign_id}",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "updateCampaign",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "updateCampaign",
+                ::reqwest::Method::PATCH,
+                "/website/{website_id}/campaign/{campaign_id}",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Remove a campaign
     ///
@@ -202,11 +179,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteCampaigns<'_, T> {
     /// - Route: `DELETE /v1/website/{website_id}/campaign/{campaign_id}`
     /// - Operation: `removeCampaign`
     /// - Tiers: `user`
-    pub async fn remove_campaign(
+    pub fn remove_campaign(
         &self,
         website_id: &str,
         campaign_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -215,16 +194,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteCampaigns<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(campaign_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "removeCampaign",
-                    ::reqwest::Method::DELETE,
-                    "/website/{website_id}/campaign/{campaign_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "removeCampaign",
+            ::reqwest::Method::DELETE,
+            "/website/{website_id}/campaign/{campaign_id}",
+            path,
+        );
+        self.core.send_unit(call)
     }
     /// Dispatch a campaign
     ///
@@ -235,11 +211,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteCampaigns<'_, T> {
     /// - Tiers: `user`
     /// - Plugin scope: `website:campaign:templates`
     /// - Fires: [`campaign:dispatched`](crate::models::Event::CampaignDispatched)
-    pub async fn dispatch_campaign(
+    pub fn dispatch_campaign(
         &self,
         website_id: &str,
         campaign_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -248,16 +226,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteCampaigns<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(campaign_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "dispatchCampaign",
-                    ::reqwest::Method::POST,
-                    "/website/{website_id}/campaign/{campaign_id}/dispatch",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "dispatchCampaign",
+            ::reqwest::Method::POST,
+            "/website/{website_id}/campaign/{campaign_id}/dispatch",
+            path,
+        );
+        self.core.send_unit(call)
     }
     /// Pause a campaign
     ///
@@ -266,11 +241,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteCampaigns<'_, T> {
     /// - Route: `POST /v1/website/{website_id}/campaign/{campaign_id}/pause`
     /// - Operation: `pauseCampaign`
     /// - Tiers: `user`
-    pub async fn pause_campaign(
+    pub fn pause_campaign(
         &self,
         website_id: &str,
         campaign_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -279,16 +256,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteCampaigns<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(campaign_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "pauseCampaign",
-                    ::reqwest::Method::POST,
-                    "/website/{website_id}/campaign/{campaign_id}/pause",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "pauseCampaign",
+            ::reqwest::Method::POST,
+            "/website/{website_id}/campaign/{campaign_id}/pause",
+            path,
+        );
+        self.core.send_unit(call)
     }
     /// List campaign recipients
     ///
@@ -298,30 +272,22 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteCampaigns<'_, T> {
     /// - Operation: `listCampaignRecipients`
     /// - Tiers: `user`
     /// - Paged: by `page_number`, from 1 until a page comes back empty
-    pub async fn list_campaign_recipients(
+    pub fn list_campaign_recipients(
         &self,
         website_id: &str,
         campaign_id: &str,
         page_number: u32,
-    ) -> Result<Vec<::crisp_models::CampaignRecipient>, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::CampaignRecipient>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
-        let path = format!(
-            "/website/{}/campaign/{}/recipients/{}",
-            ::crisp_runtime::client::encode_path_segment(website_id),
-            ::crisp_runtime::client::encode_path_segment(campaign_id), page_number
-        );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "listCampaignRecipients",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/campaign/{campaign_id}/recipients/{page_number}",
-                    path,
-                ),
-            )
-            .await
+        let call = list_campaign_recipients_call(website_id, campaign_id, page_number);
+        self.core.send_json(call)
     }
     /// Every item of [`list_campaign_recipients`](Self::list_campaign_recipients), page after page from page 1 until a page comes back empty.
     ///
@@ -338,22 +304,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteCampaigns<'_, T> {
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
-        let core = self.core.clone();
         let website_id = website_id.to_owned();
         let campaign_id = campaign_id.to_owned();
-        ::crisp_runtime::client::pages(move |page_number| {
-            let core = core.clone();
-            let website_id = website_id.clone();
-            let campaign_id = campaign_id.clone();
-            async move {
-                WebsiteCampaigns::<T> {
-                    core: &core,
-                    tier: ::std::marker::PhantomData,
-                }
-                    .list_campaign_recipients(&website_id, &campaign_id, page_number)
-                    .await
-            }
-        })
+        self.core
+            .stream_pages(move |page_number| list_campaign_recipients_call(
+                &website_id,
+                &campaign_id,
+                page_number,
+            ))
     }
     /// Resume a campaign
     ///
@@ -362,11 +320,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteCampaigns<'_, T> {
     /// - Route: `POST /v1/website/{website_id}/campaign/{campaign_id}/resume`
     /// - Operation: `resumeCampaign`
     /// - Tiers: `user`
-    pub async fn resume_campaign(
+    pub fn resume_campaign(
         &self,
         website_id: &str,
         campaign_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -375,16 +335,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteCampaigns<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(campaign_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "resumeCampaign",
-                    ::reqwest::Method::POST,
-                    "/website/{website_id}/campaign/{campaign_id}/resume",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "resumeCampaign",
+            ::reqwest::Method::POST,
+            "/website/{website_id}/campaign/{campaign_id}/resume",
+            path,
+        );
+        self.core.send_unit(call)
     }
     /// List campaign statistics
     ///
@@ -394,32 +351,28 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteCampaigns<'_, T> {
     /// - Operation: `listCampaignStatistics`
     /// - Tiers: `user`
     /// - Paged: by `page_number`, from 1 until a page comes back empty
-    pub async fn list_campaign_statistics(
+    pub fn list_campaign_statistics(
         &self,
         website_id: &str,
         campaign_id: &str,
         action: &str,
         page_number: u32,
-    ) -> Result<Vec<::crisp_models::CampaignStatistic>, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::CampaignStatistic>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
-        let path = format!(
-            "/website/{}/campaign/{}/statistics/{}/{}",
-            ::crisp_runtime::client::encode_path_segment(website_id),
-            ::crisp_runtime::client::encode_path_segment(campaign_id),
-            ::crisp_runtime::client::encode_path_segment(action), page_number
+        let call = list_campaign_statistics_call(
+            website_id,
+            campaign_id,
+            action,
+            page_number,
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "listCampaignStatistics",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/campaign/{campaign_id}/statistics/{action}/{page_number}",
-                    path,
-                ),
-            )
-            .await
+        self.core.send_json(call)
     }
     /// Every item of [`list_campaign_statistics`](Self::list_campaign_statistics), page after page from page 1 until a page comes back empty.
     ///
@@ -437,29 +390,16 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteCampaigns<'_, T> {
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
-        let core = self.core.clone();
         let website_id = website_id.to_owned();
         let campaign_id = campaign_id.to_owned();
         let action = action.to_owned();
-        ::crisp_runtime::client::pages(move |page_number| {
-            let core = core.clone();
-            let website_id = website_id.clone();
-            let campaign_id = campaign_id.clone();
-            let action = action.clone();
-            async move {
-                WebsiteCampaigns::<T> {
-                    core: &core,
-                    tier: ::std::marker::PhantomData,
-                }
-                    .list_campaign_statistics(
-                        &website_id,
-                        &campaign_id,
-                        &action,
-                        page_number,
-                    )
-                    .await
-            }
-        })
+        self.core
+            .stream_pages(move |page_number| list_campaign_statistics_call(
+                &website_id,
+                &campaign_id,
+                &action,
+                page_number,
+            ))
     }
     /// Test a campaign
     ///
@@ -468,11 +408,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteCampaigns<'_, T> {
     /// - Route: `POST /v1/website/{website_id}/campaign/{campaign_id}/test`
     /// - Operation: `testCampaign`
     /// - Tiers: `user`
-    pub async fn test_campaign(
+    pub fn test_campaign(
         &self,
         website_id: &str,
         campaign_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -481,16 +423,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteCampaigns<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(campaign_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "testCampaign",
-                    ::reqwest::Method::POST,
-                    "/website/{website_id}/campaign/{campaign_id}/test",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "testCampaign",
+            ::reqwest::Method::POST,
+            "/website/{website_id}/campaign/{campaign_id}/test",
+            path,
+        );
+        self.core.send_unit(call)
     }
     /// List campaigns
     ///
@@ -501,58 +440,22 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteCampaigns<'_, T> {
     /// - Tiers: `user`
     /// - Plugin scope: `website:campaign:templates`
     /// - Paged: by `page_number`, from 1 until a page comes back empty
-    pub async fn list_campaigns(
+    pub fn list_campaigns(
         &self,
         website_id: &str,
         page_number: u32,
         options: &::crisp_models::ListCampaignsOptions,
-    ) -> Result<Vec<::crisp_models::CampaignExcerpt>, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::CampaignExcerpt>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
-        let path = format!(
-            "/website/{}/campaigns/list/{}",
-            ::crisp_runtime::client::encode_path_segment(website_id), page_number
-        );
-        let mut query = ::crisp_runtime::client::QueryPairs::new();
-        if let Some(value) = &options.search_name {
-            query.push_str("search_name", value);
-        }
-        if let Some(value) = &options.filter_tag {
-            query.push_str("filter_tag", value);
-        }
-        if let Some(value) = &options.filter_type_one_shot {
-            query.push_bool("filter_type_one_shot", *value);
-        }
-        if let Some(value) = &options.filter_type_automated {
-            query.push_bool("filter_type_automated", *value);
-        }
-        if let Some(value) = &options.filter_status_not_configured {
-            query.push_bool("filter_status_not_configured", *value);
-        }
-        if let Some(value) = &options.filter_status_ready {
-            query.push_bool("filter_status_ready", *value);
-        }
-        if let Some(value) = &options.filter_status_paused {
-            query.push_bool("filter_status_paused", *value);
-        }
-        if let Some(value) = &options.filter_status_sending {
-            query.push_bool("filter_status_sending", *value);
-        }
-        if let Some(value) = &options.filter_status_done {
-            query.push_bool("filter_status_done", *value);
-        }
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                        "listCampaigns",
-                        ::reqwest::Method::GET,
-                        "/website/{website_id}/campaigns/list/{page_number}",
-                        path,
-                    )
-                    .query(query),
-            )
-            .await
+        let call = list_campaigns_call(website_id, page_number, options);
+        self.core.send_json(call)
     }
     /// Every item of [`list_campaigns`](Self::list_campaigns), page after page from page 1 until a page comes back empty.
     ///
@@ -569,22 +472,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteCampaigns<'_, T> {
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
-        let core = self.core.clone();
         let website_id = website_id.to_owned();
         let options = options.clone();
-        ::crisp_runtime::client::pages(move |page_number| {
-            let core = core.clone();
-            let website_id = website_id.clone();
-            let options = options.clone();
-            async move {
-                WebsiteCampaigns::<T> {
-                    core: &core,
-                    tier: ::std::marker::PhantomData,
-                }
-                    .list_campaigns(&website_id, page_number, &options)
-                    .await
-            }
-        })
+        self.core
+            .stream_pages(move |page_number| list_campaigns_call(
+                &website_id,
+                page_number,
+                &options,
+            ))
     }
     /// List campaign tags
     ///
@@ -593,10 +488,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteCampaigns<'_, T> {
     /// - Route: `GET /v1/website/{website_id}/campaigns/tags`
     /// - Operation: `listCampaignTags`
     /// - Tiers: `user`
-    pub async fn list_campaign_tags(
+    pub fn list_campaign_tags(
         &self,
         website_id: &str,
-    ) -> Result<Vec<String>, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<Vec<String>, ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -604,16 +501,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteCampaigns<'_, T> {
             "/website/{}/campaigns/tags",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "listCampaignTags",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/campaigns/tags",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "listCampaignTags",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/campaigns/tags",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Create a campaign template
     ///
@@ -622,36 +516,28 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteCampaigns<'_, T> {
     /// - Route: `POST /v1/website/{website_id}/campaigns/template`
     /// - Operation: `createNewCampaignTemplate`
     /// - Tiers: `user`, `plugin`
-    pub async fn create_new_campaign_template(
+    pub fn create_new_campaign_template(
         &self,
         website_id: &str,
         body: &::crisp_models::CreateNewCampaignTemplateBody,
-    ) -> Result<
-        ::crisp_models::CreateNewCampaignTemplateData,
-        ::crisp_runtime::client::Error,
-    > {
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::CreateNewCampaignTemplateData,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/campaigns/template",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                        "createNewCampaignTemplate",
-                        ::reqwest::Method::POST,
-                        "/website/{website_id}/campaigns/template",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "createNewCampaignTemplate",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "createNewCampaignTemplate",
+                ::reqwest::Method::POST,
+                "/website/{website_id}/campaigns/template",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_json(call)
     }
     /// Get a campaign template
     ///
@@ -660,26 +546,25 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteCampaigns<'_, T> {
     /// - Route: `GET /v1/website/{website_id}/campaigns/template/{template_id}`
     /// - Operation: `getCampaignTemplate`
     /// - Tiers: `user`, `plugin`
-    pub async fn get_campaign_template(
+    pub fn get_campaign_template(
         &self,
         website_id: &str,
         template_id: &str,
-    ) -> Result<::crisp_models::CampaignTemplate, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<::crisp_models::CampaignTemplate, ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/campaigns/template/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(template_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getCampaignTemplate",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/campaigns/template/{template_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getCampaignTemplate",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/campaigns/template/{template_id}",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Check whether a campaign template exists
     ///
@@ -690,26 +575,25 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteCampaigns<'_, T> {
     /// - Tiers: `user`, `plugin`
     ///
     /// Answers `Ok(true)` when the resource exists and `Ok(false)` when Crisp answers 404.
-    pub async fn check_campaign_template_exists(
+    pub fn check_campaign_template_exists(
         &self,
         website_id: &str,
         template_id: &str,
-    ) -> Result<bool, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<bool, ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/campaigns/template/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(template_id)
         );
-        self.core
-            .send_head(
-                ::crisp_runtime::client::Call::new(
-                    "checkCampaignTemplateExists",
-                    ::reqwest::Method::HEAD,
-                    "/website/{website_id}/campaigns/template/{template_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "checkCampaignTemplateExists",
+            ::reqwest::Method::HEAD,
+            "/website/{website_id}/campaigns/template/{template_id}",
+            path,
+        );
+        self.core.send_head(call)
     }
     /// Save a campaign template
     ///
@@ -718,35 +602,27 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteCampaigns<'_, T> {
     /// - Route: `PUT /v1/website/{website_id}/campaigns/template/{template_id}`
     /// - Operation: `saveCampaignTemplate`
     /// - Tiers: `user`, `plugin`
-    pub async fn save_campaign_template(
+    pub fn save_campaign_template(
         &self,
         website_id: &str,
         template_id: &str,
         body: &::crisp_models::CampaignTemplate,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/campaigns/template/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(template_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "saveCampaignTemplate",
-                        ::reqwest::Method::PUT,
-                        "/website/{website_id}/campaigns/template/{template_id}",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "saveCampaignTemplate",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "saveCampaignTemplate",
+                ::reqwest::Method::PUT,
+                "/website/{website_id}/campaigns/template/{template_id}",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Update a campaign template
     ///
@@ -755,35 +631,27 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteCampaigns<'_, T> {
     /// - Route: `PATCH /v1/website/{website_id}/campaigns/template/{template_id}`
     /// - Operation: `updateCampaignTemplate`
     /// - Tiers: `user`, `plugin`
-    pub async fn update_campaign_template(
+    pub fn update_campaign_template(
         &self,
         website_id: &str,
         template_id: &str,
         body: &::crisp_models::CampaignTemplate,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/campaigns/template/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(template_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "updateCampaignTemplate",
-                        ::reqwest::Method::PATCH,
-                        "/website/{website_id}/campaigns/template/{template_id}",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "updateCampaignTemplate",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "updateCampaignTemplate",
+                ::reqwest::Method::PATCH,
+                "/website/{website_id}/campaigns/template/{template_id}",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Remove a campaign template
     ///
@@ -792,26 +660,25 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteCampaigns<'_, T> {
     /// - Route: `DELETE /v1/website/{website_id}/campaigns/template/{template_id}`
     /// - Operation: `removeCampaignTemplate`
     /// - Tiers: `user`, `plugin`
-    pub async fn remove_campaign_template(
+    pub fn remove_campaign_template(
         &self,
         website_id: &str,
         template_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/campaigns/template/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(template_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "removeCampaignTemplate",
-                    ::reqwest::Method::DELETE,
-                    "/website/{website_id}/campaigns/template/{template_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "removeCampaignTemplate",
+            ::reqwest::Method::DELETE,
+            "/website/{website_id}/campaigns/template/{template_id}",
+            path,
+        );
+        self.core.send_unit(call)
     }
     /// List campaign templates
     ///
@@ -821,40 +688,19 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteCampaigns<'_, T> {
     /// - Operation: `listCampaignTemplates`
     /// - Tiers: `user`, `plugin`
     /// - Paged: by `page_number`, from 1 until a page comes back empty
-    pub async fn list_campaign_templates(
+    pub fn list_campaign_templates(
         &self,
         website_id: &str,
         page_number: u32,
         options: &::crisp_models::ListCampaignTemplatesOptions,
-    ) -> Result<
-        Vec<::crisp_models::CampaignTemplateExcerpt>,
-        ::crisp_runtime::client::Error,
-    > {
-        let path = format!(
-            "/website/{}/campaigns/templates/{}",
-            ::crisp_runtime::client::encode_path_segment(website_id), page_number
-        );
-        let mut query = ::crisp_runtime::client::QueryPairs::new();
-        if let Some(value) = &options.search_name {
-            query.push_str("search_name", value);
-        }
-        if let Some(value) = &options.filter_type_static {
-            query.push_bool("filter_type_static", *value);
-        }
-        if let Some(value) = &options.filter_type_custom {
-            query.push_bool("filter_type_custom", *value);
-        }
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                        "listCampaignTemplates",
-                        ::reqwest::Method::GET,
-                        "/website/{website_id}/campaigns/templates/{page_number}",
-                        path,
-                    )
-                    .query(query),
-            )
-            .await
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::CampaignTemplateExcerpt>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
+        let call = list_campaign_templates_call(website_id, page_number, options);
+        self.core.send_json(call)
     }
     /// Every item of [`list_campaign_templates`](Self::list_campaign_templates), page after page from page 1 until a page comes back empty.
     ///
@@ -871,21 +717,125 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteCampaigns<'_, T> {
             ::crisp_runtime::client::Error,
         >,
     > + Send + Unpin + 'static {
-        let core = self.core.clone();
         let website_id = website_id.to_owned();
         let options = options.clone();
-        ::crisp_runtime::client::pages(move |page_number| {
-            let core = core.clone();
-            let website_id = website_id.clone();
-            let options = options.clone();
-            async move {
-                WebsiteCampaigns::<T> {
-                    core: &core,
-                    tier: ::std::marker::PhantomData,
-                }
-                    .list_campaign_templates(&website_id, page_number, &options)
-                    .await
-            }
-        })
+        self.core
+            .stream_pages(move |page_number| list_campaign_templates_call(
+                &website_id,
+                page_number,
+                &options,
+            ))
     }
+}
+/// The call of `list_campaign_recipients`, built for the method and for each page of its stream.
+fn list_campaign_recipients_call(
+    website_id: &str,
+    campaign_id: &str,
+    page_number: u32,
+) -> ::crisp_runtime::client::Call {
+    let path = format!(
+        "/website/{}/campaign/{}/recipients/{}",
+        ::crisp_runtime::client::encode_path_segment(website_id),
+        ::crisp_runtime::client::encode_path_segment(campaign_id), page_number
+    );
+    ::crisp_runtime::client::Call::new(
+        "listCampaignRecipients",
+        ::reqwest::Method::GET,
+        "/website/{website_id}/campaign/{campaign_id}/recipients/{page_number}",
+        path,
+    )
+}
+/// The call of `list_campaign_statistics`, built for the method and for each page of its stream.
+fn list_campaign_statistics_call(
+    website_id: &str,
+    campaign_id: &str,
+    action: &str,
+    page_number: u32,
+) -> ::crisp_runtime::client::Call {
+    let path = format!(
+        "/website/{}/campaign/{}/statistics/{}/{}",
+        ::crisp_runtime::client::encode_path_segment(website_id),
+        ::crisp_runtime::client::encode_path_segment(campaign_id),
+        ::crisp_runtime::client::encode_path_segment(action), page_number
+    );
+    ::crisp_runtime::client::Call::new(
+        "listCampaignStatistics",
+        ::reqwest::Method::GET,
+        "/website/{website_id}/campaign/{campaign_id}/statistics/{action}/{page_number}",
+        path,
+    )
+}
+/// The call of `list_campaigns`, built for the method and for each page of its stream.
+fn list_campaigns_call(
+    website_id: &str,
+    page_number: u32,
+    options: &::crisp_models::ListCampaignsOptions,
+) -> ::crisp_runtime::client::Call {
+    let path = format!(
+        "/website/{}/campaigns/list/{}",
+        ::crisp_runtime::client::encode_path_segment(website_id), page_number
+    );
+    let mut query = ::crisp_runtime::client::QueryPairs::new();
+    if let Some(value) = &options.search_name {
+        query.push_str("search_name", value);
+    }
+    if let Some(value) = &options.filter_tag {
+        query.push_str("filter_tag", value);
+    }
+    if let Some(value) = &options.filter_type_one_shot {
+        query.push_bool("filter_type_one_shot", *value);
+    }
+    if let Some(value) = &options.filter_type_automated {
+        query.push_bool("filter_type_automated", *value);
+    }
+    if let Some(value) = &options.filter_status_not_configured {
+        query.push_bool("filter_status_not_configured", *value);
+    }
+    if let Some(value) = &options.filter_status_ready {
+        query.push_bool("filter_status_ready", *value);
+    }
+    if let Some(value) = &options.filter_status_paused {
+        query.push_bool("filter_status_paused", *value);
+    }
+    if let Some(value) = &options.filter_status_sending {
+        query.push_bool("filter_status_sending", *value);
+    }
+    if let Some(value) = &options.filter_status_done {
+        query.push_bool("filter_status_done", *value);
+    }
+    ::crisp_runtime::client::Call::new(
+            "listCampaigns",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/campaigns/list/{page_number}",
+            path,
+        )
+        .query(query)
+}
+/// The call of `list_campaign_templates`, built for the method and for each page of its stream.
+fn list_campaign_templates_call(
+    website_id: &str,
+    page_number: u32,
+    options: &::crisp_models::ListCampaignTemplatesOptions,
+) -> ::crisp_runtime::client::Call {
+    let path = format!(
+        "/website/{}/campaigns/templates/{}",
+        ::crisp_runtime::client::encode_path_segment(website_id), page_number
+    );
+    let mut query = ::crisp_runtime::client::QueryPairs::new();
+    if let Some(value) = &options.search_name {
+        query.push_str("search_name", value);
+    }
+    if let Some(value) = &options.filter_type_static {
+        query.push_bool("filter_type_static", *value);
+    }
+    if let Some(value) = &options.filter_type_custom {
+        query.push_bool("filter_type_custom", *value);
+    }
+    ::crisp_runtime::client::Call::new(
+            "listCampaignTemplates",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/campaigns/templates/{page_number}",
+            path,
+        )
+        .query(query)
 }

@@ -12,7 +12,7 @@ pub struct WebsiteChannel<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteChannel<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> WebsiteChannel<'a, T> {
     /// Get the email channel address
     ///
     /// Returns the inbound email address of the website; mail sent to it lands in the Crisp inbox. The address stays the same unless the email domain is reconfigured. Crisp keeps this route for its own apps; it may change without notice.
@@ -21,10 +21,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteChannel<'_, T> {
     /// - Operation: `getWebsiteEmailChannel`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn get_website_email_channel(
+    pub fn get_website_email_channel(
         &self,
         website_id: &str,
-    ) -> Result<::crisp_models::ChannelEmail, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<::crisp_models::ChannelEmail, ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -32,16 +34,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteChannel<'_, T> {
             "/website/{}/channel/email",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getWebsiteEmailChannel",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/channel/email",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getWebsiteEmailChannel",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/channel/email",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Get the email channel domain
     ///
@@ -51,10 +50,15 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteChannel<'_, T> {
     /// - Operation: `getWebsiteEmailChannelDomain`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn get_website_email_channel_domain(
+    pub fn get_website_email_channel_domain(
         &self,
         website_id: &str,
-    ) -> Result<::crisp_models::ChannelEmailDomain, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::ChannelEmailDomain,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -62,16 +66,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteChannel<'_, T> {
             "/website/{}/channel/email/domain",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getWebsiteEmailChannelDomain",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/channel/email/domain",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getWebsiteEmailChannelDomain",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/channel/email/domain",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Change the email channel domain
     ///
@@ -82,11 +83,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteChannel<'_, T> {
     /// - Tiers: `user`
     /// - Fires: [`website:validate:domain:valid`](crate::models::Event::WebsiteValidateDomainValid), [`website:validate:domain:invalid`](crate::models::Event::WebsiteValidateDomainInvalid)
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn request_website_email_channel_domain_change(
+    pub fn request_website_email_channel_domain_change(
         &self,
         website_id: &str,
         body: &::crisp_models::ChannelEmailDomainChange,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -94,24 +97,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteChannel<'_, T> {
             "/website/{}/channel/email/domain",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "requestWebsiteEmailChannelDomainChange",
-                        ::reqwest::Method::PATCH,
-                        "/website/{website_id}/channel/email/domain",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "requestWebsiteEmailChannelDomainChange",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "requestWebsiteEmailChannelDomainChange",
+                ::reqwest::Method::PATCH,
+                "/website/{website_id}/channel/email/domain",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Get the email domain setup steps
     ///
@@ -121,11 +114,16 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteChannel<'_, T> {
     /// - Operation: `generateWebsiteEmailChannelSetupFlow`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn generate_website_email_channel_setup_flow(
+    pub fn generate_website_email_channel_setup_flow(
         &self,
         website_id: &str,
         options: &::crisp_models::GenerateWebsiteEmailChannelSetupFlowOptions,
-    ) -> Result<::crisp_models::ChannelEmailSetupFlow, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::ChannelEmailSetupFlow,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -137,17 +135,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteChannel<'_, T> {
         if let Some(value) = &options.domain {
             query.push_str("domain", value);
         }
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                        "generateWebsiteEmailChannelSetupFlow",
-                        ::reqwest::Method::GET,
-                        "/website/{website_id}/channel/email/setup",
-                        path,
-                    )
-                    .query(query),
+        let call = ::crisp_runtime::client::Call::new(
+                "generateWebsiteEmailChannelSetupFlow",
+                ::reqwest::Method::GET,
+                "/website/{website_id}/channel/email/setup",
+                path,
             )
-            .await
+            .query(query);
+        self.core.send_json(call)
     }
     /// Get the email SMTP relay
     ///
@@ -157,10 +152,15 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteChannel<'_, T> {
     /// - Operation: `getWebsiteEmailChannelRelay`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn get_website_email_channel_relay(
+    pub fn get_website_email_channel_relay(
         &self,
         website_id: &str,
-    ) -> Result<::crisp_models::ChannelEmailRelay, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::ChannelEmailRelay,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -168,16 +168,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteChannel<'_, T> {
             "/website/{}/channel/email/relay",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getWebsiteEmailChannelRelay",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/channel/email/relay",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getWebsiteEmailChannelRelay",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/channel/email/relay",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Change the email SMTP relay
     ///
@@ -187,11 +184,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteChannel<'_, T> {
     /// - Operation: `requestWebsiteEmailChannelRelayChange`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn request_website_email_channel_relay_change(
+    pub fn request_website_email_channel_relay_change(
         &self,
         website_id: &str,
         body: &::crisp_models::ChannelEmailRelayChange,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -199,24 +198,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteChannel<'_, T> {
             "/website/{}/channel/email/relay",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "requestWebsiteEmailChannelRelayChange",
-                        ::reqwest::Method::PATCH,
-                        "/website/{website_id}/channel/email/relay",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "requestWebsiteEmailChannelRelayChange",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "requestWebsiteEmailChannelRelayChange",
+                ::reqwest::Method::PATCH,
+                "/website/{website_id}/channel/email/relay",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Get the email signature
     ///
@@ -226,10 +215,15 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteChannel<'_, T> {
     /// - Operation: `resolveWebsiteEmailChannelSignature`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn resolve_website_email_channel_signature(
+    pub fn resolve_website_email_channel_signature(
         &self,
         website_id: &str,
-    ) -> Result<::crisp_models::ChannelEmailSignature, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::ChannelEmailSignature,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -237,16 +231,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteChannel<'_, T> {
             "/website/{}/channel/email/signature",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "resolveWebsiteEmailChannelSignature",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/channel/email/signature",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "resolveWebsiteEmailChannelSignature",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/channel/email/signature",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Save the email signature
     ///
@@ -256,11 +247,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteChannel<'_, T> {
     /// - Operation: `saveWebsiteEmailChannelSignature`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn save_website_email_channel_signature(
+    pub fn save_website_email_channel_signature(
         &self,
         website_id: &str,
         body: &::crisp_models::ChannelEmailSignatureUpdate,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -268,24 +261,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteChannel<'_, T> {
             "/website/{}/channel/email/signature",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "saveWebsiteEmailChannelSignature",
-                        ::reqwest::Method::PATCH,
-                        "/website/{website_id}/channel/email/signature",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "saveWebsiteEmailChannelSignature",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "saveWebsiteEmailChannelSignature",
+                ::reqwest::Method::PATCH,
+                "/website/{website_id}/channel/email/signature",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Get the email sending IP
     ///
@@ -295,10 +278,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteChannel<'_, T> {
     /// - Operation: `getWebsiteEmailChannelIP`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn get_website_email_channel_ip(
+    pub fn get_website_email_channel_ip(
         &self,
         website_id: &str,
-    ) -> Result<::crisp_models::ChannelEmailIp, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<::crisp_models::ChannelEmailIp, ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -306,16 +291,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteChannel<'_, T> {
             "/website/{}/channel/email/ip",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getWebsiteEmailChannelIP",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/channel/email/ip",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getWebsiteEmailChannelIP",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/channel/email/ip",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Assign a dedicated email IP
     ///
@@ -325,10 +307,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteChannel<'_, T> {
     /// - Operation: `assignWebsiteEmailChannelIP`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn assign_website_email_channel_ip(
+    pub fn assign_website_email_channel_ip(
         &self,
         website_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -336,16 +320,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteChannel<'_, T> {
             "/website/{}/channel/email/ip/assigned",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "assignWebsiteEmailChannelIP",
-                    ::reqwest::Method::POST,
-                    "/website/{website_id}/channel/email/ip/assigned",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "assignWebsiteEmailChannelIP",
+            ::reqwest::Method::POST,
+            "/website/{website_id}/channel/email/ip/assigned",
+            path,
+        );
+        self.core.send_unit(call)
     }
     /// Release the dedicated email IP
     ///
@@ -355,10 +336,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteChannel<'_, T> {
     /// - Operation: `unassignWebsiteEmailChannelIP`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn unassign_website_email_channel_ip(
+    pub fn unassign_website_email_channel_ip(
         &self,
         website_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -366,16 +349,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteChannel<'_, T> {
             "/website/{}/channel/email/ip/assigned",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "unassignWebsiteEmailChannelIP",
-                    ::reqwest::Method::DELETE,
-                    "/website/{website_id}/channel/email/ip/assigned",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "unassignWebsiteEmailChannelIP",
+            ::reqwest::Method::DELETE,
+            "/website/{website_id}/channel/email/ip/assigned",
+            path,
+        );
+        self.core.send_unit(call)
     }
     /// List email delivery error logs
     ///
@@ -385,10 +365,15 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteChannel<'_, T> {
     /// - Operation: `listWebsiteEmailChannelIPLogs`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn list_website_email_channel_ip_logs(
+    pub fn list_website_email_channel_ip_logs(
         &self,
         website_id: &str,
-    ) -> Result<Vec<::crisp_models::ChannelEmailIpLog>, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::ChannelEmailIpLog>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -396,15 +381,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteChannel<'_, T> {
             "/website/{}/channel/email/ip/logs",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "listWebsiteEmailChannelIPLogs",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/channel/email/ip/logs",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "listWebsiteEmailChannelIPLogs",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/channel/email/ip/logs",
+            path,
+        );
+        self.core.send_json(call)
     }
 }

@@ -12,7 +12,7 @@ pub struct WebsiteConnect<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConnect<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> WebsiteConnect<'a, T> {
     /// Get the real-time endpoints of a website
     ///
     /// Returns the WebSocket endpoints used for real-time events and streams of a website, with fallback endpoints. The Node client names this method `getConnectEndpoints` (on its website resource).
@@ -21,23 +21,22 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConnect<'_, T> {
     /// - Operation: `getWebsiteConnectEndpoints`
     /// - Tiers: not stated by the reference
     /// - Serves the Node client's `getConnectEndpoints`
-    pub async fn get_website_connect_endpoints(
+    pub fn get_website_connect_endpoints(
         &self,
         website_id: &str,
-    ) -> Result<::crisp_models::ConnectEndpoints, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<::crisp_models::ConnectEndpoints, ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/connect/endpoints",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getWebsiteConnectEndpoints",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/connect/endpoints",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getWebsiteConnectEndpoints",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/connect/endpoints",
+            path,
+        );
+        self.core.send_json(call)
     }
 }

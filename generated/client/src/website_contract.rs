@@ -12,7 +12,7 @@ pub struct WebsiteContract<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteContract<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> WebsiteContract<'a, T> {
     /// Get a contract a website agreed to
     ///
     /// Returns a contract the website signed, with the URL of the signed agreement. Crisp keeps this route for its own apps; it is not part of the public API and may change without notice.
@@ -21,11 +21,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteContract<'_, T> {
     /// - Operation: `resolveAgreedWebsiteContract`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn resolve_agreed_website_contract(
+    pub fn resolve_agreed_website_contract(
         &self,
         website_id: &str,
         contract_id: &str,
-    ) -> Result<::crisp_models::Contract, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<::crisp_models::Contract, ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -34,16 +36,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteContract<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(contract_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "resolveAgreedWebsiteContract",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/contract/{contract_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "resolveAgreedWebsiteContract",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/contract/{contract_id}",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Check whether a website agreed to a contract
     ///
@@ -55,11 +54,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteContract<'_, T> {
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     ///
     /// Answers `Ok(true)` when the resource exists and `Ok(false)` when Crisp answers 404.
-    pub async fn check_if_agreed_website_contract_exists(
+    pub fn check_if_agreed_website_contract_exists(
         &self,
         website_id: &str,
         contract_id: &str,
-    ) -> Result<bool, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<bool, ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -68,16 +69,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteContract<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(contract_id)
         );
-        self.core
-            .send_head(
-                ::crisp_runtime::client::Call::new(
-                    "checkIfAgreedWebsiteContractExists",
-                    ::reqwest::Method::HEAD,
-                    "/website/{website_id}/contract/{contract_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "checkIfAgreedWebsiteContractExists",
+            ::reqwest::Method::HEAD,
+            "/website/{website_id}/contract/{contract_id}",
+            path,
+        );
+        self.core.send_head(call)
     }
     /// Agree to a contract for a website
     ///
@@ -87,12 +85,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteContract<'_, T> {
     /// - Operation: `agreeToWebsiteContract`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn agree_to_website_contract(
+    pub fn agree_to_website_contract(
         &self,
         website_id: &str,
         contract_id: &str,
         body: &::crisp_models::AgreeToWebsiteContractBody,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -101,24 +101,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteContract<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(contract_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "agreeToWebsiteContract",
-                        ::reqwest::Method::PUT,
-                        "/website/{website_id}/contract/{contract_id}",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "agreeToWebsiteContract",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "agreeToWebsiteContract",
+                ::reqwest::Method::PUT,
+                "/website/{website_id}/contract/{contract_id}",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Withdraw the agreement to a contract
     ///
@@ -128,11 +118,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteContract<'_, T> {
     /// - Operation: `deleteAgreedWebsiteContract`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn delete_agreed_website_contract(
+    pub fn delete_agreed_website_contract(
         &self,
         website_id: &str,
         contract_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -141,15 +133,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteContract<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(contract_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "deleteAgreedWebsiteContract",
-                    ::reqwest::Method::DELETE,
-                    "/website/{website_id}/contract/{contract_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "deleteAgreedWebsiteContract",
+            ::reqwest::Method::DELETE,
+            "/website/{website_id}/contract/{contract_id}",
+            path,
+        );
+        self.core.send_unit(call)
     }
 }

@@ -12,7 +12,7 @@ pub struct WebsiteContracts<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteContracts<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> WebsiteContracts<'a, T> {
     /// List the contracts of a website
     ///
     /// Lists the contracts a website can sign, whether it already agreed to them or not. Crisp keeps this route for its own apps; it is not part of the public API and may change without notice.
@@ -21,10 +21,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteContracts<'_, T> {
     /// - Operation: `listWebsiteContracts`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn list_website_contracts(
+    pub fn list_website_contracts(
         &self,
         website_id: &str,
-    ) -> Result<Vec<::crisp_models::Contract>, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<Vec<::crisp_models::Contract>, ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -32,15 +34,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteContracts<'_, T> {
             "/website/{}/contracts",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "listWebsiteContracts",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/contracts",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "listWebsiteContracts",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/contracts",
+            path,
+        );
+        self.core.send_json(call)
     }
 }

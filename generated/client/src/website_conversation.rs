@@ -12,7 +12,7 @@ pub struct WebsiteConversation<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'a, T> {
     /// Create a conversation
     ///
     /// Opens a new, empty conversation on the website and returns its session identifier, which every other conversation route expects.
@@ -22,27 +22,26 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Tiers: `user`, `plugin`
     /// - Plugin scope: `website:conversation:sessions`
     /// - Fires: [`session:request:initiated`](crate::models::Event::SessionRequestInitiated)
-    pub async fn create_new_conversation(
+    pub fn create_new_conversation(
         &self,
         website_id: &str,
-    ) -> Result<
-        ::crisp_models::CreateNewConversationData,
-        ::crisp_runtime::client::Error,
-    > {
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::CreateNewConversationData,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/conversation",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "createNewConversation",
-                    ::reqwest::Method::POST,
-                    "/website/{website_id}/conversation",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "createNewConversation",
+            ::reqwest::Method::POST,
+            "/website/{website_id}/conversation",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Get a conversation
     ///
@@ -52,26 +51,25 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Operation: `getConversation`
     /// - Tiers: `user`, `plugin`
     /// - Plugin scope: `website:conversation:sessions`
-    pub async fn get_conversation(
+    pub fn get_conversation(
         &self,
         website_id: &str,
         session_id: &str,
-    ) -> Result<::crisp_models::Conversation, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<::crisp_models::Conversation, ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/conversation/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getConversation",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/conversation/{session_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getConversation",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/conversation/{session_id}",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Check whether a conversation exists
     ///
@@ -82,26 +80,25 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Tiers: `user`, `plugin`
     ///
     /// Answers `Ok(true)` when the resource exists and `Ok(false)` when Crisp answers 404.
-    pub async fn check_conversation_exists(
+    pub fn check_conversation_exists(
         &self,
         website_id: &str,
         session_id: &str,
-    ) -> Result<bool, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<bool, ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/conversation/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        self.core
-            .send_head(
-                ::crisp_runtime::client::Call::new(
-                    "checkConversationExists",
-                    ::reqwest::Method::HEAD,
-                    "/website/{website_id}/conversation/{session_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "checkConversationExists",
+            ::reqwest::Method::HEAD,
+            "/website/{website_id}/conversation/{session_id}",
+            path,
+        );
+        self.core.send_head(call)
     }
     /// Remove a conversation
     ///
@@ -112,26 +109,25 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Tiers: `user`, `plugin`
     /// - Plugin scope: `website:conversation:sessions`
     /// - Fires: [`session:removed`](crate::models::Event::SessionRemoved)
-    pub async fn remove_conversation(
+    pub fn remove_conversation(
         &self,
         website_id: &str,
         session_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/conversation/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "removeConversation",
-                    ::reqwest::Method::DELETE,
-                    "/website/{website_id}/conversation/{session_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "removeConversation",
+            ::reqwest::Method::DELETE,
+            "/website/{website_id}/conversation/{session_id}",
+            path,
+        );
+        self.core.send_unit(call)
     }
     /// Get the block status
     ///
@@ -140,29 +136,28 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Route: `GET /v1/website/{website_id}/conversation/{session_id}/block`
     /// - Operation: `getBlockStatusForConversation`
     /// - Tiers: `user`, `plugin`
-    pub async fn get_block_status_for_conversation(
+    pub fn get_block_status_for_conversation(
         &self,
         website_id: &str,
         session_id: &str,
-    ) -> Result<
-        ::crisp_models::GetBlockStatusForConversationData,
-        ::crisp_runtime::client::Error,
-    > {
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::GetBlockStatusForConversationData,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/conversation/{}/block",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getBlockStatusForConversation",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/conversation/{session_id}/block",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getBlockStatusForConversation",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/conversation/{session_id}/block",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Block or unblock a conversation
     ///
@@ -173,35 +168,27 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Tiers: `user`, `plugin`
     /// - Plugin scope: `website:conversation:sessions`
     /// - Fires: [`session:set_block`](crate::models::Event::SessionSetBlock)
-    pub async fn block_incoming_messages_for_conversation(
+    pub fn block_incoming_messages_for_conversation(
         &self,
         website_id: &str,
         session_id: &str,
         body: &::crisp_models::BlockIncomingMessagesForConversationBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/conversation/{}/block",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "blockIncomingMessagesForConversation",
-                        ::reqwest::Method::PATCH,
-                        "/website/{website_id}/conversation/{session_id}/block",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "blockIncomingMessagesForConversation",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "blockIncomingMessagesForConversation",
+                ::reqwest::Method::PATCH,
+                "/website/{website_id}/conversation/{session_id}/block",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// List browsing sessions
     ///
@@ -210,29 +197,28 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Route: `GET /v1/website/{website_id}/conversation/{session_id}/browsing`
     /// - Operation: `listBrowsingSessionsForConversation`
     /// - Tiers: `user`, `plugin`
-    pub async fn list_browsing_sessions_for_conversation(
+    pub fn list_browsing_sessions_for_conversation(
         &self,
         website_id: &str,
         session_id: &str,
-    ) -> Result<
-        Vec<::crisp_models::ConversationBrowsing>,
-        ::crisp_runtime::client::Error,
-    > {
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::ConversationBrowsing>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/conversation/{}/browsing",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "listBrowsingSessionsForConversation",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/conversation/{session_id}/browsing",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "listBrowsingSessionsForConversation",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/conversation/{session_id}/browsing",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Start a browsing session
     ///
@@ -241,26 +227,25 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Route: `POST /v1/website/{website_id}/conversation/{session_id}/browsing`
     /// - Operation: `initiateBrowsingSessionForConversation`
     /// - Tiers: `user`, `plugin`
-    pub async fn initiate_browsing_session_for_conversation(
+    pub fn initiate_browsing_session_for_conversation(
         &self,
         website_id: &str,
         session_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/conversation/{}/browsing",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "initiateBrowsingSessionForConversation",
-                    ::reqwest::Method::POST,
-                    "/website/{website_id}/conversation/{session_id}/browsing",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "initiateBrowsingSessionForConversation",
+            ::reqwest::Method::POST,
+            "/website/{website_id}/conversation/{session_id}/browsing",
+            path,
+        );
+        self.core.send_unit(call)
     }
     /// Send a browsing session action
     ///
@@ -269,37 +254,29 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Route: `PATCH /v1/website/{website_id}/conversation/{session_id}/browsing/{browsing_id}`
     /// - Operation: `sendActionToExistingBrowsingSession`
     /// - Tiers: `user`, `plugin`
-    pub async fn send_action_to_existing_browsing_session(
+    pub fn send_action_to_existing_browsing_session(
         &self,
         website_id: &str,
         session_id: &str,
         browsing_id: &str,
         body: &::crisp_models::SendActionToExistingBrowsingSessionBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/conversation/{}/browsing/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id),
             ::crisp_runtime::client::encode_path_segment(browsing_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "sendActionToExistingBrowsingSession",
-                        ::reqwest::Method::PATCH,
-                        "/website/{website_id}/conversation/{session_id}/browsing/{browsing_id}",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "sendActionToExistingBrowsingSession",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "sendActionToExistingBrowsingSession",
+                ::reqwest::Method::PATCH,
+                "/website/{website_id}/conversation/{session_id}/browsing/{browsing_id}",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Assist a browsing session
     ///
@@ -308,37 +285,29 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Route: `PATCH /v1/website/{website_id}/conversation/{session_id}/browsing/{browsing_id}/assist`
     /// - Operation: `assistExistingBrowsingSession`
     /// - Tiers: `user`, `plugin`
-    pub async fn assist_existing_browsing_session(
+    pub fn assist_existing_browsing_session(
         &self,
         website_id: &str,
         session_id: &str,
         browsing_id: &str,
         body: &::crisp_models::AssistExistingBrowsingSessionBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/conversation/{}/browsing/{}/assist",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id),
             ::crisp_runtime::client::encode_path_segment(browsing_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "assistExistingBrowsingSession",
-                        ::reqwest::Method::PATCH,
-                        "/website/{website_id}/conversation/{session_id}/browsing/{browsing_id}/assist",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "assistExistingBrowsingSession",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "assistExistingBrowsingSession",
+                ::reqwest::Method::PATCH,
+                "/website/{website_id}/conversation/{session_id}/browsing/{browsing_id}/assist",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Get the ongoing call
     ///
@@ -347,26 +316,25 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Route: `GET /v1/website/{website_id}/conversation/{session_id}/call`
     /// - Operation: `getOngoingCallSessionForConversation`
     /// - Tiers: `user`, `plugin`
-    pub async fn get_ongoing_call_session_for_conversation(
+    pub fn get_ongoing_call_session_for_conversation(
         &self,
         website_id: &str,
         session_id: &str,
-    ) -> Result<::crisp_models::ConversationCall, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<::crisp_models::ConversationCall, ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/conversation/{}/call",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getOngoingCallSessionForConversation",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/conversation/{session_id}/call",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getOngoingCallSessionForConversation",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/conversation/{session_id}/call",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Start a call
     ///
@@ -375,35 +343,27 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Route: `POST /v1/website/{website_id}/conversation/{session_id}/call`
     /// - Operation: `initiateNewCallSessionForConversation`
     /// - Tiers: `user`, `plugin`
-    pub async fn initiate_new_call_session_for_conversation(
+    pub fn initiate_new_call_session_for_conversation(
         &self,
         website_id: &str,
         session_id: &str,
         body: &::crisp_models::InitiateNewCallSessionForConversationBody,
-    ) -> Result<::crisp_models::ConversationCall, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<::crisp_models::ConversationCall, ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/conversation/{}/call",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                        "initiateNewCallSessionForConversation",
-                        ::reqwest::Method::POST,
-                        "/website/{website_id}/conversation/{session_id}/call",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "initiateNewCallSessionForConversation",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "initiateNewCallSessionForConversation",
+                ::reqwest::Method::POST,
+                "/website/{website_id}/conversation/{session_id}/call",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_json(call)
     }
     /// Send call signaling
     ///
@@ -412,37 +372,29 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Route: `PATCH /v1/website/{website_id}/conversation/{session_id}/call/{call_id}`
     /// - Operation: `transmitSignalingOnOngoingCallSession`
     /// - Tiers: `user`, `plugin`
-    pub async fn transmit_signaling_on_ongoing_call_session(
+    pub fn transmit_signaling_on_ongoing_call_session(
         &self,
         website_id: &str,
         session_id: &str,
         call_id: &str,
         body: &::crisp_models::TransmitSignalingOnOngoingCallSessionBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/conversation/{}/call/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id),
             ::crisp_runtime::client::encode_path_segment(call_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "transmitSignalingOnOngoingCallSession",
-                        ::reqwest::Method::PATCH,
-                        "/website/{website_id}/conversation/{session_id}/call/{call_id}",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "transmitSignalingOnOngoingCallSession",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "transmitSignalingOnOngoingCallSession",
+                ::reqwest::Method::PATCH,
+                "/website/{website_id}/conversation/{session_id}/call/{call_id}",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// End a call
     ///
@@ -451,42 +403,32 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Route: `DELETE /v1/website/{website_id}/conversation/{session_id}/call/{call_id}`
     /// - Operation: `abortOngoingCallSessionForConversation`
     /// - Tiers: `user`, `plugin`
-    pub async fn abort_ongoing_call_session_for_conversation(
+    pub fn abort_ongoing_call_session_for_conversation(
         &self,
         website_id: &str,
         session_id: &str,
         call_id: &str,
         body: Option<&::crisp_models::AbortOngoingCallSessionForConversationBody>,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/conversation/{}/call/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id),
             ::crisp_runtime::client::encode_path_segment(call_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "abortOngoingCallSessionForConversation",
-                        ::reqwest::Method::DELETE,
-                        "/website/{website_id}/conversation/{session_id}/call/{call_id}",
-                        path,
-                    )
-                    .body(
-                        match body {
-                            Some(body) => {
-                                Some(
-                                    ::crisp_runtime::client::encode_json_body(
-                                        "abortOngoingCallSessionForConversation",
-                                        body,
-                                    )?,
-                                )
-                            }
-                            None => None,
-                        },
-                    ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "abortOngoingCallSessionForConversation",
+            ::reqwest::Method::DELETE,
+            "/website/{website_id}/conversation/{session_id}/call/{call_id}",
+            path,
+        );
+        let call = match body {
+            Some(body) => call.json(body),
+            None => call,
+        };
+        self.core.send_unit(call)
     }
     /// Report typing in a conversation
     ///
@@ -495,35 +437,27 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Route: `PATCH /v1/website/{website_id}/conversation/{session_id}/compose`
     /// - Operation: `composeMessageInConversation`
     /// - Tiers: `user`, `plugin`
-    pub async fn compose_message_in_conversation(
+    pub fn compose_message_in_conversation(
         &self,
         website_id: &str,
         session_id: &str,
         body: &::crisp_models::ComposeMessageInConversationBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/conversation/{}/compose",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "composeMessageInConversation",
-                        ::reqwest::Method::PATCH,
-                        "/website/{website_id}/conversation/{session_id}/compose",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "composeMessageInConversation",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "composeMessageInConversation",
+                ::reqwest::Method::PATCH,
+                "/website/{website_id}/conversation/{session_id}/compose",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Mark messages as delivered
     ///
@@ -532,35 +466,27 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Route: `PATCH /v1/website/{website_id}/conversation/{session_id}/delivered`
     /// - Operation: `markMessagesDeliveredInConversation`
     /// - Tiers: `user`, `plugin`
-    pub async fn mark_messages_delivered_in_conversation(
+    pub fn mark_messages_delivered_in_conversation(
         &self,
         website_id: &str,
         session_id: &str,
         body: &::crisp_models::ConversationMessageMark,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/conversation/{}/delivered",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "markMessagesDeliveredInConversation",
-                        ::reqwest::Method::PATCH,
-                        "/website/{website_id}/conversation/{session_id}/delivered",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "markMessagesDeliveredInConversation",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "markMessagesDeliveredInConversation",
+                ::reqwest::Method::PATCH,
+                "/website/{website_id}/conversation/{session_id}/delivered",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// List conversation events
     ///
@@ -570,27 +496,19 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Operation: `listConversationEvents`
     /// - Tiers: `user`, `plugin`
     /// - Paged: by `page_number`, from 1 until a page comes back empty
-    pub async fn list_conversation_events(
+    pub fn list_conversation_events(
         &self,
         website_id: &str,
         session_id: &str,
         page_number: u32,
-    ) -> Result<Vec<::crisp_models::ConversationEvent>, ::crisp_runtime::client::Error> {
-        let path = format!(
-            "/website/{}/conversation/{}/events/{}",
-            ::crisp_runtime::client::encode_path_segment(website_id),
-            ::crisp_runtime::client::encode_path_segment(session_id), page_number
-        );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "listConversationEvents",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/conversation/{session_id}/events/{page_number}",
-                    path,
-                ),
-            )
-            .await
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::ConversationEvent>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
+        let call = list_conversation_events_call(website_id, session_id, page_number);
+        self.core.send_json(call)
     }
     /// Every item of [`list_conversation_events`](Self::list_conversation_events), page after page from page 1 until a page comes back empty.
     ///
@@ -604,22 +522,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     ) -> impl ::crisp_runtime::client::Stream<
         Item = Result<::crisp_models::ConversationEvent, ::crisp_runtime::client::Error>,
     > + Send + Unpin + 'static {
-        let core = self.core.clone();
         let website_id = website_id.to_owned();
         let session_id = session_id.to_owned();
-        ::crisp_runtime::client::pages(move |page_number| {
-            let core = core.clone();
-            let website_id = website_id.clone();
-            let session_id = session_id.clone();
-            async move {
-                WebsiteConversation::<T> {
-                    core: &core,
-                    tier: ::std::marker::PhantomData,
-                }
-                    .list_conversation_events(&website_id, &session_id, page_number)
-                    .await
-            }
-        })
+        self.core
+            .stream_pages(move |page_number| list_conversation_events_call(
+                &website_id,
+                &session_id,
+                page_number,
+            ))
     }
     /// Request visitor feedback
     ///
@@ -628,26 +538,25 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Route: `POST /v1/website/{website_id}/conversation/{session_id}/feedback`
     /// - Operation: `requestUserFeedbackForConversation`
     /// - Tiers: `user`, `plugin`
-    pub async fn request_user_feedback_for_conversation(
+    pub fn request_user_feedback_for_conversation(
         &self,
         website_id: &str,
         session_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/conversation/{}/feedback",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "requestUserFeedbackForConversation",
-                    ::reqwest::Method::POST,
-                    "/website/{website_id}/conversation/{session_id}/feedback",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "requestUserFeedbackForConversation",
+            ::reqwest::Method::POST,
+            "/website/{website_id}/conversation/{session_id}/feedback",
+            path,
+        );
+        self.core.send_unit(call)
     }
     /// List conversation files
     ///
@@ -657,27 +566,19 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Operation: `listConversationFiles`
     /// - Tiers: `user`, `plugin`
     /// - Paged: by `page_number`, from 1 until a page comes back empty
-    pub async fn list_conversation_files(
+    pub fn list_conversation_files(
         &self,
         website_id: &str,
         session_id: &str,
         page_number: u32,
-    ) -> Result<Vec<::crisp_models::ConversationFile>, ::crisp_runtime::client::Error> {
-        let path = format!(
-            "/website/{}/conversation/{}/files/{}",
-            ::crisp_runtime::client::encode_path_segment(website_id),
-            ::crisp_runtime::client::encode_path_segment(session_id), page_number
-        );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "listConversationFiles",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/conversation/{session_id}/files/{page_number}",
-                    path,
-                ),
-            )
-            .await
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::ConversationFile>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
+        let call = list_conversation_files_call(website_id, session_id, page_number);
+        self.core.send_json(call)
     }
     /// Every item of [`list_conversation_files`](Self::list_conversation_files), page after page from page 1 until a page comes back empty.
     ///
@@ -691,22 +592,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     ) -> impl ::crisp_runtime::client::Stream<
         Item = Result<::crisp_models::ConversationFile, ::crisp_runtime::client::Error>,
     > + Send + Unpin + 'static {
-        let core = self.core.clone();
         let website_id = website_id.to_owned();
         let session_id = session_id.to_owned();
-        ::crisp_runtime::client::pages(move |page_number| {
-            let core = core.clone();
-            let website_id = website_id.clone();
-            let session_id = session_id.clone();
-            async move {
-                WebsiteConversation::<T> {
-                    core: &core,
-                    tier: ::std::marker::PhantomData,
-                }
-                    .list_conversation_files(&website_id, &session_id, page_number)
-                    .await
-            }
-        })
+        self.core
+            .stream_pages(move |page_number| list_conversation_files_call(
+                &website_id,
+                &session_id,
+                page_number,
+            ))
     }
     /// Move a conversation to an inbox
     ///
@@ -715,35 +608,27 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Route: `PATCH /v1/website/{website_id}/conversation/{session_id}/inbox`
     /// - Operation: `updateConversationInbox`
     /// - Tiers: `user`, `plugin`
-    pub async fn update_conversation_inbox(
+    pub fn update_conversation_inbox(
         &self,
         website_id: &str,
         session_id: &str,
         body: &::crisp_models::UpdateConversationInboxBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/conversation/{}/inbox",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "updateConversationInbox",
-                        ::reqwest::Method::PATCH,
-                        "/website/{website_id}/conversation/{session_id}/inbox",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "updateConversationInbox",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "updateConversationInbox",
+                ::reqwest::Method::PATCH,
+                "/website/{website_id}/conversation/{session_id}/inbox",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Initiate a conversation on an existing session
     ///
@@ -752,26 +637,25 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Route: `POST /v1/website/{website_id}/conversation/{session_id}/initiate`
     /// - Operation: `initiateConversationWithExistingSession`
     /// - Tiers: `user`, `plugin`
-    pub async fn initiate_conversation_with_existing_session(
+    pub fn initiate_conversation_with_existing_session(
         &self,
         website_id: &str,
         session_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/conversation/{}/initiate",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "initiateConversationWithExistingSession",
-                    ::reqwest::Method::POST,
-                    "/website/{website_id}/conversation/{session_id}/initiate",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "initiateConversationWithExistingSession",
+            ::reqwest::Method::POST,
+            "/website/{website_id}/conversation/{session_id}/initiate",
+            path,
+        );
+        self.core.send_unit(call)
     }
     /// Send a message in a conversation
     ///
@@ -782,38 +666,30 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Tiers: `user`, `plugin`
     /// - Plugin scope: `website:conversation:messages`
     /// - Fires: [`message:received`](crate::models::Event::MessageReceived)
-    pub async fn send_message_in_conversation(
+    pub fn send_message_in_conversation(
         &self,
         website_id: &str,
         session_id: &str,
         body: &::crisp_models::ConversationMessageNew,
-    ) -> Result<
-        ::crisp_models::SendMessageInConversationData,
-        ::crisp_runtime::client::Error,
-    > {
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::SendMessageInConversationData,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/conversation/{}/message",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                        "sendMessageInConversation",
-                        ::reqwest::Method::POST,
-                        "/website/{website_id}/conversation/{session_id}/message",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "sendMessageInConversation",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "sendMessageInConversation",
+                ::reqwest::Method::POST,
+                "/website/{website_id}/conversation/{session_id}/message",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_json(call)
     }
     /// Get a message in a conversation
     ///
@@ -823,27 +699,29 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Operation: `getMessageInConversation`
     /// - Tiers: `user`, `plugin`
     /// - Plugin scope: `website:conversation:messages`
-    pub async fn get_message_in_conversation(
+    pub fn get_message_in_conversation(
         &self,
         website_id: &str,
         session_id: &str,
         fingerprint: i64,
-    ) -> Result<::crisp_models::ConversationMessage, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::ConversationMessage,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/conversation/{}/message/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id), fingerprint
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getMessageInConversation",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/conversation/{session_id}/message/{fingerprint}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getMessageInConversation",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/conversation/{session_id}/message/{fingerprint}",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Update a message in a conversation
     ///
@@ -854,36 +732,28 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Tiers: `user`, `plugin`
     /// - Plugin scope: `website:conversation:messages`
     /// - Fires: [`message:updated`](crate::models::Event::MessageUpdated)
-    pub async fn update_message_in_conversation(
+    pub fn update_message_in_conversation(
         &self,
         website_id: &str,
         session_id: &str,
         fingerprint: i64,
         body: &::crisp_models::UpdateMessageInConversationBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/conversation/{}/message/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id), fingerprint
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "updateMessageInConversation",
-                        ::reqwest::Method::PATCH,
-                        "/website/{website_id}/conversation/{session_id}/message/{fingerprint}",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "updateMessageInConversation",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "updateMessageInConversation",
+                ::reqwest::Method::PATCH,
+                "/website/{website_id}/conversation/{session_id}/message/{fingerprint}",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Remove a message in a conversation
     ///
@@ -892,27 +762,26 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Route: `DELETE /v1/website/{website_id}/conversation/{session_id}/message/{fingerprint}`
     /// - Operation: `removeMessageInConversation`
     /// - Tiers: `user`, `plugin`
-    pub async fn remove_message_in_conversation(
+    pub fn remove_message_in_conversation(
         &self,
         website_id: &str,
         session_id: &str,
         fingerprint: i64,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/conversation/{}/message/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id), fingerprint
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "removeMessageInConversation",
-                    ::reqwest::Method::DELETE,
-                    "/website/{website_id}/conversation/{session_id}/message/{fingerprint}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "removeMessageInConversation",
+            ::reqwest::Method::DELETE,
+            "/website/{website_id}/conversation/{session_id}/message/{fingerprint}",
+            path,
+        );
+        self.core.send_unit(call)
     }
     /// Get messages in a conversation
     ///
@@ -923,41 +792,19 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Tiers: `user`, `plugin`
     /// - Plugin scope: `website:conversation:messages`
     /// - Paged: by `timestamp_before`, going back in time
-    pub async fn get_messages_in_conversation(
+    pub fn get_messages_in_conversation(
         &self,
         website_id: &str,
         session_id: &str,
         options: &::crisp_models::GetMessagesInConversationOptions,
-    ) -> Result<
-        Vec<::crisp_models::ConversationMessage>,
-        ::crisp_runtime::client::Error,
-    > {
-        let path = format!(
-            "/website/{}/conversation/{}/messages",
-            ::crisp_runtime::client::encode_path_segment(website_id),
-            ::crisp_runtime::client::encode_path_segment(session_id)
-        );
-        let mut query = ::crisp_runtime::client::QueryPairs::new();
-        if let Some(value) = &options.timestamp_before {
-            query.push_display("timestamp_before", value);
-        }
-        if let Some(value) = &options.timestamp_after {
-            query.push_display("timestamp_after", value);
-        }
-        if let Some(value) = &options.timestamp_around {
-            query.push_display("timestamp_around", value);
-        }
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                        "getMessagesInConversation",
-                        ::reqwest::Method::GET,
-                        "/website/{website_id}/conversation/{session_id}/messages",
-                        path,
-                    )
-                    .query(query),
-            )
-            .await
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::ConversationMessage>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
+        let call = get_messages_in_conversation_call(website_id, session_id, options);
+        self.core.send_json(call)
     }
     /// Every item of [`get_messages_in_conversation`](Self::get_messages_in_conversation), page after page going back in time with `timestamp_before` until nothing older is left (the newest page first; each page in the order Crisp sends it).
     ///
@@ -975,30 +822,19 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
             ::crisp_runtime::client::Error,
         >,
     > + Send + Unpin + 'static {
-        let core = self.core.clone();
         let website_id = website_id.to_owned();
         let session_id = session_id.to_owned();
-        let options = options.clone();
-        ::crisp_runtime::client::history(
-            move |before| {
-                let mut options = options.clone();
-                if before.is_some() {
-                    options.timestamp_before = before;
-                }
-                let core = core.clone();
-                let website_id = website_id.clone();
-                let session_id = session_id.clone();
-                async move {
-                    WebsiteConversation::<T> {
-                        core: &core,
-                        tier: ::std::marker::PhantomData,
+        let mut options = options.clone();
+        self.core
+            .stream_history(
+                move |before| {
+                    if before.is_some() {
+                        options.timestamp_before = before;
                     }
-                        .get_messages_in_conversation(&website_id, &session_id, &options)
-                        .await
-                }
-            },
-            |item: &::crisp_models::ConversationMessage| item.timestamp,
-        )
+                    get_messages_in_conversation_call(&website_id, &session_id, &options)
+                },
+                |item: &::crisp_models::ConversationMessage| item.timestamp,
+            )
     }
     /// Get conversation metadata
     ///
@@ -1008,26 +844,25 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Operation: `getConversationMetas`
     /// - Tiers: `user`, `plugin`
     /// - Plugin scope: `website:conversation:sessions`
-    pub async fn get_conversation_metas(
+    pub fn get_conversation_metas(
         &self,
         website_id: &str,
         session_id: &str,
-    ) -> Result<::crisp_models::ConversationMeta, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<::crisp_models::ConversationMeta, ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/conversation/{}/meta",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getConversationMetas",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/conversation/{session_id}/meta",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getConversationMetas",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/conversation/{session_id}/meta",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Update conversation metadata
     ///
@@ -1038,35 +873,27 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Tiers: `user`, `plugin`
     /// - Plugin scope: `website:conversation:sessions`
     /// - Fires: [`session:set_email`](crate::models::Event::SessionSetEmail), [`session:set_nickname`](crate::models::Event::SessionSetNickname)
-    pub async fn update_conversation_metas(
+    pub fn update_conversation_metas(
         &self,
         website_id: &str,
         session_id: &str,
         body: &::crisp_models::ConversationMeta,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/conversation/{}/meta",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "updateConversationMetas",
-                        ::reqwest::Method::PATCH,
-                        "/website/{website_id}/conversation/{session_id}/meta",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "updateConversationMetas",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "updateConversationMetas",
+                ::reqwest::Method::PATCH,
+                "/website/{website_id}/conversation/{session_id}/meta",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Set the open state of a conversation
     ///
@@ -1075,35 +902,27 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Route: `PATCH /v1/website/{website_id}/conversation/{session_id}/open`
     /// - Operation: `updateConversationOpenState`
     /// - Tiers: `user`, `plugin`
-    pub async fn update_conversation_open_state(
+    pub fn update_conversation_open_state(
         &self,
         website_id: &str,
         session_id: &str,
         body: &::crisp_models::UpdateConversationOpenStateBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/conversation/{}/open",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "updateConversationOpenState",
-                        ::reqwest::Method::PATCH,
-                        "/website/{website_id}/conversation/{session_id}/open",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "updateConversationOpenState",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "updateConversationOpenState",
+                ::reqwest::Method::PATCH,
+                "/website/{website_id}/conversation/{session_id}/open",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Get an original message
     ///
@@ -1112,28 +931,30 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Route: `GET /v1/website/{website_id}/conversation/{session_id}/original/{original_id}`
     /// - Operation: `getOriginalMessageInConversation`
     /// - Tiers: `user`, `plugin`
-    pub async fn get_original_message_in_conversation(
+    pub fn get_original_message_in_conversation(
         &self,
         website_id: &str,
         session_id: &str,
         original_id: &str,
-    ) -> Result<::crisp_models::ConversationOriginal, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::ConversationOriginal,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/conversation/{}/original/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id),
             ::crisp_runtime::client::encode_path_segment(original_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getOriginalMessageInConversation",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/conversation/{session_id}/original/{original_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getOriginalMessageInConversation",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/conversation/{session_id}/original/{original_id}",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// List visited pages
     ///
@@ -1143,27 +964,19 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Operation: `listConversationPages`
     /// - Tiers: `user`, `plugin`
     /// - Paged: by `page_number`, from 1 until a page comes back empty
-    pub async fn list_conversation_pages(
+    pub fn list_conversation_pages(
         &self,
         website_id: &str,
         session_id: &str,
         page_number: u32,
-    ) -> Result<Vec<::crisp_models::ConversationPage>, ::crisp_runtime::client::Error> {
-        let path = format!(
-            "/website/{}/conversation/{}/pages/{}",
-            ::crisp_runtime::client::encode_path_segment(website_id),
-            ::crisp_runtime::client::encode_path_segment(session_id), page_number
-        );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "listConversationPages",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/conversation/{session_id}/pages/{page_number}",
-                    path,
-                ),
-            )
-            .await
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::ConversationPage>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
+        let call = list_conversation_pages_call(website_id, session_id, page_number);
+        self.core.send_json(call)
     }
     /// Every item of [`list_conversation_pages`](Self::list_conversation_pages), page after page from page 1 until a page comes back empty.
     ///
@@ -1177,22 +990,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     ) -> impl ::crisp_runtime::client::Stream<
         Item = Result<::crisp_models::ConversationPage, ::crisp_runtime::client::Error>,
     > + Send + Unpin + 'static {
-        let core = self.core.clone();
         let website_id = website_id.to_owned();
         let session_id = session_id.to_owned();
-        ::crisp_runtime::client::pages(move |page_number| {
-            let core = core.clone();
-            let website_id = website_id.clone();
-            let session_id = session_id.clone();
-            async move {
-                WebsiteConversation::<T> {
-                    core: &core,
-                    tier: ::std::marker::PhantomData,
-                }
-                    .list_conversation_pages(&website_id, &session_id, page_number)
-                    .await
-            }
-        })
+        self.core
+            .stream_pages(move |page_number| list_conversation_pages_call(
+                &website_id,
+                &session_id,
+                page_number,
+            ))
     }
     /// Get conversation participants
     ///
@@ -1201,29 +1006,28 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Route: `GET /v1/website/{website_id}/conversation/{session_id}/participants`
     /// - Operation: `getConversationParticipants`
     /// - Tiers: `user`, `plugin`
-    pub async fn get_conversation_participants(
+    pub fn get_conversation_participants(
         &self,
         website_id: &str,
         session_id: &str,
-    ) -> Result<
-        ::crisp_models::GetConversationParticipantsData,
-        ::crisp_runtime::client::Error,
-    > {
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::GetConversationParticipantsData,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/conversation/{}/participants",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getConversationParticipants",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/conversation/{session_id}/participants",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getConversationParticipants",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/conversation/{session_id}/participants",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Save conversation participants
     ///
@@ -1232,35 +1036,27 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Route: `PUT /v1/website/{website_id}/conversation/{session_id}/participants`
     /// - Operation: `saveConversationParticipants`
     /// - Tiers: `user`, `plugin`
-    pub async fn save_conversation_participants(
+    pub fn save_conversation_participants(
         &self,
         website_id: &str,
         session_id: &str,
         body: &::crisp_models::SaveConversationParticipantsBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/conversation/{}/participants",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "saveConversationParticipants",
-                        ::reqwest::Method::PUT,
-                        "/website/{website_id}/conversation/{session_id}/participants",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "saveConversationParticipants",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "saveConversationParticipants",
+                ::reqwest::Method::PUT,
+                "/website/{website_id}/conversation/{session_id}/participants",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Purge chatbox bindings
     ///
@@ -1269,26 +1065,25 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Route: `POST /v1/website/{website_id}/conversation/{session_id}/purge`
     /// - Operation: `requestChatboxBindingPurgeForConversation`
     /// - Tiers: `user`, `plugin`
-    pub async fn request_chatbox_binding_purge_for_conversation(
+    pub fn request_chatbox_binding_purge_for_conversation(
         &self,
         website_id: &str,
         session_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/conversation/{}/purge",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "requestChatboxBindingPurgeForConversation",
-                    ::reqwest::Method::POST,
-                    "/website/{website_id}/conversation/{session_id}/purge",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "requestChatboxBindingPurgeForConversation",
+            ::reqwest::Method::POST,
+            "/website/{website_id}/conversation/{session_id}/purge",
+            path,
+        );
+        self.core.send_unit(call)
     }
     /// Mark messages as read
     ///
@@ -1298,35 +1093,27 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Operation: `markMessagesReadInConversation`
     /// - Tiers: `user`, `plugin`
     /// - Plugin scope: `website:conversation:messages`
-    pub async fn mark_messages_read_in_conversation(
+    pub fn mark_messages_read_in_conversation(
         &self,
         website_id: &str,
         session_id: &str,
         body: &::crisp_models::ConversationMessageMark,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/conversation/{}/read",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "markMessagesReadInConversation",
-                        ::reqwest::Method::PATCH,
-                        "/website/{website_id}/conversation/{session_id}/read",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "markMessagesReadInConversation",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "markMessagesReadInConversation",
+                ::reqwest::Method::PATCH,
+                "/website/{website_id}/conversation/{session_id}/read",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Get conversation relations
     ///
@@ -1335,26 +1122,28 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Route: `GET /v1/website/{website_id}/conversation/{session_id}/relations`
     /// - Operation: `getConversationRelations`
     /// - Tiers: `user`, `plugin`
-    pub async fn get_conversation_relations(
+    pub fn get_conversation_relations(
         &self,
         website_id: &str,
         session_id: &str,
-    ) -> Result<::crisp_models::ConversationRelations, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::ConversationRelations,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/conversation/{}/relations",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getConversationRelations",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/conversation/{session_id}/relations",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getConversationRelations",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/conversation/{session_id}/relations",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Schedule a reminder
     ///
@@ -1363,35 +1152,27 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Route: `POST /v1/website/{website_id}/conversation/{session_id}/reminder`
     /// - Operation: `scheduleReminderForConversation`
     /// - Tiers: `user`, `plugin`
-    pub async fn schedule_reminder_for_conversation(
+    pub fn schedule_reminder_for_conversation(
         &self,
         website_id: &str,
         session_id: &str,
         body: &::crisp_models::ScheduleReminderForConversationBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/conversation/{}/reminder",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "scheduleReminderForConversation",
-                        ::reqwest::Method::POST,
-                        "/website/{website_id}/conversation/{session_id}/reminder",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "scheduleReminderForConversation",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "scheduleReminderForConversation",
+                ::reqwest::Method::POST,
+                "/website/{website_id}/conversation/{session_id}/reminder",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Report a conversation
     ///
@@ -1400,35 +1181,27 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Route: `POST /v1/website/{website_id}/conversation/{session_id}/report`
     /// - Operation: `reportConversation`
     /// - Tiers: `user`, `plugin`
-    pub async fn report_conversation(
+    pub fn report_conversation(
         &self,
         website_id: &str,
         session_id: &str,
         body: &::crisp_models::ReportConversationBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/conversation/{}/report",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "reportConversation",
-                        ::reqwest::Method::POST,
-                        "/website/{website_id}/conversation/{session_id}/report",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "reportConversation",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "reportConversation",
+                ::reqwest::Method::POST,
+                "/website/{website_id}/conversation/{session_id}/report",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Get the routing assignment
     ///
@@ -1437,29 +1210,28 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Route: `GET /v1/website/{website_id}/conversation/{session_id}/routing`
     /// - Operation: `getConversationRoutingAssign`
     /// - Tiers: `user`, `plugin`
-    pub async fn get_conversation_routing_assign(
+    pub fn get_conversation_routing_assign(
         &self,
         website_id: &str,
         session_id: &str,
-    ) -> Result<
-        ::crisp_models::ConversationRoutingAssign,
-        ::crisp_runtime::client::Error,
-    > {
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::ConversationRoutingAssign,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/conversation/{}/routing",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getConversationRoutingAssign",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/conversation/{session_id}/routing",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getConversationRoutingAssign",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/conversation/{session_id}/routing",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Assign a conversation
     ///
@@ -1470,35 +1242,27 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Tiers: `user`, `plugin`
     /// - Plugin scope: `website:conversation:sessions`
     /// - Fires: [`session:set_routing`](crate::models::Event::SessionSetRouting)
-    pub async fn assign_conversation_routing(
+    pub fn assign_conversation_routing(
         &self,
         website_id: &str,
         session_id: &str,
         body: &::crisp_models::AssignConversationRoutingBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/conversation/{}/routing",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "assignConversationRouting",
-                        ::reqwest::Method::PATCH,
-                        "/website/{website_id}/conversation/{session_id}/routing",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "assignConversationRouting",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "assignConversationRouting",
+                ::reqwest::Method::PATCH,
+                "/website/{website_id}/conversation/{session_id}/routing",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Get the conversation state
     ///
@@ -1508,29 +1272,28 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Operation: `getConversationState`
     /// - Tiers: `user`, `plugin`
     /// - Plugin scope: `website:conversation:states`
-    pub async fn get_conversation_state(
+    pub fn get_conversation_state(
         &self,
         website_id: &str,
         session_id: &str,
-    ) -> Result<
-        ::crisp_models::GetConversationStateData,
-        ::crisp_runtime::client::Error,
-    > {
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::GetConversationStateData,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/conversation/{}/state",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getConversationState",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/conversation/{session_id}/state",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getConversationState",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/conversation/{session_id}/state",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Change the conversation state
     ///
@@ -1541,35 +1304,27 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Tiers: `user`, `plugin`
     /// - Plugin scope: `website:conversation:states`
     /// - Fires: [`session:set_state`](crate::models::Event::SessionSetState)
-    pub async fn change_conversation_state(
+    pub fn change_conversation_state(
         &self,
         website_id: &str,
         session_id: &str,
         body: &::crisp_models::ChangeConversationStateBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/conversation/{}/state",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "changeConversationState",
-                        ::reqwest::Method::PATCH,
-                        "/website/{website_id}/conversation/{session_id}/state",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "changeConversationState",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "changeConversationState",
+                ::reqwest::Method::PATCH,
+                "/website/{website_id}/conversation/{session_id}/state",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Request a tool call
     ///
@@ -1578,35 +1333,27 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Route: `POST /v1/website/{website_id}/conversation/{session_id}/tool`
     /// - Operation: `requestToolCallForConversation`
     /// - Tiers: not stated by the reference
-    pub async fn request_tool_call_for_conversation(
+    pub fn request_tool_call_for_conversation(
         &self,
         website_id: &str,
         session_id: &str,
         body: &::crisp_models::RequestToolCallForConversationBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/conversation/{}/tool",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "requestToolCallForConversation",
-                        ::reqwest::Method::POST,
-                        "/website/{website_id}/conversation/{session_id}/tool",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "requestToolCallForConversation",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "requestToolCallForConversation",
+                ::reqwest::Method::POST,
+                "/website/{website_id}/conversation/{session_id}/tool",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Send a transcript by e-mail
     ///
@@ -1615,35 +1362,27 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Route: `POST /v1/website/{website_id}/conversation/{session_id}/transcript`
     /// - Operation: `requestEmailTranscriptForConversation`
     /// - Tiers: `user`, `plugin`
-    pub async fn request_email_transcript_for_conversation(
+    pub fn request_email_transcript_for_conversation(
         &self,
         website_id: &str,
         session_id: &str,
         body: &::crisp_models::RequestEmailTranscriptForConversationBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/conversation/{}/transcript",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "requestEmailTranscriptForConversation",
-                        ::reqwest::Method::POST,
-                        "/website/{website_id}/conversation/{session_id}/transcript",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "requestEmailTranscriptForConversation",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "requestEmailTranscriptForConversation",
+                ::reqwest::Method::POST,
+                "/website/{website_id}/conversation/{session_id}/transcript",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Mark a conversation as unread
     ///
@@ -1652,35 +1391,27 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Route: `PATCH /v1/website/{website_id}/conversation/{session_id}/unread`
     /// - Operation: `markConversationAsUnread`
     /// - Tiers: `user`, `plugin`
-    pub async fn mark_conversation_as_unread(
+    pub fn mark_conversation_as_unread(
         &self,
         website_id: &str,
         session_id: &str,
         body: &::crisp_models::MarkConversationAsUnreadBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/conversation/{}/unread",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "markConversationAsUnread",
-                        ::reqwest::Method::PATCH,
-                        "/website/{website_id}/conversation/{session_id}/unread",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "markConversationAsUnread",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "markConversationAsUnread",
+                ::reqwest::Method::PATCH,
+                "/website/{website_id}/conversation/{session_id}/unread",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Get the verification status
     ///
@@ -1689,29 +1420,28 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Route: `GET /v1/website/{website_id}/conversation/{session_id}/verify`
     /// - Operation: `getVerifyStatusForConversation`
     /// - Tiers: `user`, `plugin`
-    pub async fn get_verify_status_for_conversation(
+    pub fn get_verify_status_for_conversation(
         &self,
         website_id: &str,
         session_id: &str,
-    ) -> Result<
-        ::crisp_models::GetVerifyStatusForConversationData,
-        ::crisp_runtime::client::Error,
-    > {
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::GetVerifyStatusForConversationData,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/conversation/{}/verify",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getVerifyStatusForConversation",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/conversation/{session_id}/verify",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getVerifyStatusForConversation",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/conversation/{session_id}/verify",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Set the verification status
     ///
@@ -1720,35 +1450,27 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Route: `PATCH /v1/website/{website_id}/conversation/{session_id}/verify`
     /// - Operation: `updateVerifyStatusForConversation`
     /// - Tiers: `user`, `plugin`
-    pub async fn update_verify_status_for_conversation(
+    pub fn update_verify_status_for_conversation(
         &self,
         website_id: &str,
         session_id: &str,
         body: &::crisp_models::UpdateVerifyStatusForConversationBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/conversation/{}/verify",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "updateVerifyStatusForConversation",
-                        ::reqwest::Method::PATCH,
-                        "/website/{website_id}/conversation/{session_id}/verify",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "updateVerifyStatusForConversation",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "updateVerifyStatusForConversation",
+                ::reqwest::Method::PATCH,
+                "/website/{website_id}/conversation/{session_id}/verify",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Request an identity verification
     ///
@@ -1757,35 +1479,27 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Route: `POST /v1/website/{website_id}/conversation/{session_id}/verify/identity`
     /// - Operation: `requestIdentityVerificationForConversation`
     /// - Tiers: `user`, `plugin`
-    pub async fn request_identity_verification_for_conversation(
+    pub fn request_identity_verification_for_conversation(
         &self,
         website_id: &str,
         session_id: &str,
         body: &::crisp_models::RequestIdentityVerificationForConversationBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/conversation/{}/verify/identity",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "requestIdentityVerificationForConversation",
-                        ::reqwest::Method::POST,
-                        "/website/{website_id}/conversation/{session_id}/verify/identity",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "requestIdentityVerificationForConversation",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "requestIdentityVerificationForConversation",
+                ::reqwest::Method::POST,
+                "/website/{website_id}/conversation/{session_id}/verify/identity",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Redeem an identity verification link
     ///
@@ -1794,35 +1508,27 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Route: `PUT /v1/website/{website_id}/conversation/{session_id}/verify/identity/link`
     /// - Operation: `redeemIdentityVerificationLinkForConversation`
     /// - Tiers: not stated by the reference
-    pub async fn redeem_identity_verification_link_for_conversation(
+    pub fn redeem_identity_verification_link_for_conversation(
         &self,
         website_id: &str,
         session_id: &str,
         body: &::crisp_models::RedeemIdentityVerificationLinkForConversationBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/conversation/{}/verify/identity/link",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "redeemIdentityVerificationLinkForConversation",
-                        ::reqwest::Method::PUT,
-                        "/website/{website_id}/conversation/{session_id}/verify/identity/link",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "redeemIdentityVerificationLinkForConversation",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "redeemIdentityVerificationLinkForConversation",
+                ::reqwest::Method::PUT,
+                "/website/{website_id}/conversation/{session_id}/verify/identity/link",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Deliver a widget button action
     ///
@@ -1831,13 +1537,18 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Route: `POST /v1/website/{website_id}/conversation/{session_id}/widget/{plugin_id}/button`
     /// - Operation: `deliverWidgetButtonActionForConversation`
     /// - Tiers: `user`
-    pub async fn deliver_widget_button_action_for_conversation(
+    pub fn deliver_widget_button_action_for_conversation(
         &self,
         website_id: &str,
         session_id: &str,
         plugin_id: &str,
         body: &::crisp_models::DeliverWidgetButtonActionForConversationBody,
-    ) -> Result<::crisp_models::ConversationWidgetAction, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::ConversationWidgetAction,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -1847,24 +1558,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
             ::crisp_runtime::client::encode_path_segment(session_id),
             ::crisp_runtime::client::encode_path_segment(plugin_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                        "deliverWidgetButtonActionForConversation",
-                        ::reqwest::Method::POST,
-                        "/website/{website_id}/conversation/{session_id}/widget/{plugin_id}/button",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "deliverWidgetButtonActionForConversation",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "deliverWidgetButtonActionForConversation",
+                ::reqwest::Method::POST,
+                "/website/{website_id}/conversation/{session_id}/widget/{plugin_id}/button",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_json(call)
     }
     /// Deliver a widget data action
     ///
@@ -1874,13 +1575,18 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Operation: `deliverWidgetDataActionForConversation`
     /// - Tiers: `user`
     /// - Serves the Node client's `deliverWidgetDataFetchActionForConversation` and `deliverWidgetDataEditActionForConversation`
-    pub async fn deliver_widget_data_action_for_conversation(
+    pub fn deliver_widget_data_action_for_conversation(
         &self,
         website_id: &str,
         session_id: &str,
         plugin_id: &str,
         body: &::crisp_models::DeliverWidgetDataActionForConversationBody,
-    ) -> Result<::crisp_models::ConversationWidgetAction, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::ConversationWidgetAction,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -1890,24 +1596,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
             ::crisp_runtime::client::encode_path_segment(session_id),
             ::crisp_runtime::client::encode_path_segment(plugin_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                        "deliverWidgetDataActionForConversation",
-                        ::reqwest::Method::POST,
-                        "/website/{website_id}/conversation/{session_id}/widget/{plugin_id}/data",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "deliverWidgetDataActionForConversation",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "deliverWidgetDataActionForConversation",
+                ::reqwest::Method::POST,
+                "/website/{website_id}/conversation/{session_id}/widget/{plugin_id}/data",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_json(call)
     }
     /// Get the content of a spam conversation
     ///
@@ -1916,11 +1612,16 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Route: `GET /v1/website/{website_id}/conversations/spam/{spam_id}/content`
     /// - Operation: `resolveSpamConversationContent`
     /// - Tiers: `user`
-    pub async fn resolve_spam_conversation_content(
+    pub fn resolve_spam_conversation_content(
         &self,
         website_id: &str,
         spam_id: &str,
-    ) -> Result<::crisp_models::ConversationSpamContent, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::ConversationSpamContent,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -1929,16 +1630,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(spam_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "resolveSpamConversationContent",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/conversations/spam/{spam_id}/content",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "resolveSpamConversationContent",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/conversations/spam/{spam_id}/content",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Decide on a spam conversation
     ///
@@ -1947,12 +1645,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Route: `POST /v1/website/{website_id}/conversations/spam/{spam_id}/decision`
     /// - Operation: `submitSpamConversationDecision`
     /// - Tiers: `user`
-    pub async fn submit_spam_conversation_decision(
+    pub fn submit_spam_conversation_decision(
         &self,
         website_id: &str,
         spam_id: &str,
         body: &::crisp_models::SubmitSpamConversationDecisionBody,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -1961,24 +1661,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(spam_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "submitSpamConversationDecision",
-                        ::reqwest::Method::POST,
-                        "/website/{website_id}/conversations/spam/{spam_id}/decision",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "submitSpamConversationDecision",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "submitSpamConversationDecision",
+                ::reqwest::Method::POST,
+                "/website/{website_id}/conversations/spam/{spam_id}/decision",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// List spam conversations
     ///
@@ -1988,28 +1678,21 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Operation: `listSpamConversations`
     /// - Tiers: `user`
     /// - Paged: by `page_number`, from 1 until a page comes back empty
-    pub async fn list_spam_conversations(
+    pub fn list_spam_conversations(
         &self,
         website_id: &str,
         page_number: u32,
-    ) -> Result<Vec<::crisp_models::ConversationSpam>, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::ConversationSpam>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
-        let path = format!(
-            "/website/{}/conversations/spams/{}",
-            ::crisp_runtime::client::encode_path_segment(website_id), page_number
-        );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "listSpamConversations",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/conversations/spams/{page_number}",
-                    path,
-                ),
-            )
-            .await
+        let call = list_spam_conversations_call(website_id, page_number);
+        self.core.send_json(call)
     }
     /// Every item of [`list_spam_conversations`](Self::list_spam_conversations), page after page from page 1 until a page comes back empty.
     ///
@@ -2025,20 +1708,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
-        let core = self.core.clone();
         let website_id = website_id.to_owned();
-        ::crisp_runtime::client::pages(move |page_number| {
-            let core = core.clone();
-            let website_id = website_id.clone();
-            async move {
-                WebsiteConversation::<T> {
-                    core: &core,
-                    tier: ::std::marker::PhantomData,
-                }
-                    .list_spam_conversations(&website_id, page_number)
-                    .await
-            }
-        })
+        self.core
+            .stream_pages(move |page_number| list_spam_conversations_call(
+                &website_id,
+                page_number,
+            ))
     }
     /// Delete a suggested conversation data key
     ///
@@ -2047,33 +1722,25 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Route: `DELETE /v1/website/{website_id}/conversations/suggest/data`
     /// - Operation: `deleteSuggestedConversationDataKey`
     /// - Tiers: `user`, `plugin`
-    pub async fn delete_suggested_conversation_data_key(
+    pub fn delete_suggested_conversation_data_key(
         &self,
         website_id: &str,
         body: &::crisp_models::DeleteSuggestedConversationDataKeyBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/conversations/suggest/data",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "deleteSuggestedConversationDataKey",
-                        ::reqwest::Method::DELETE,
-                        "/website/{website_id}/conversations/suggest/data",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "deleteSuggestedConversationDataKey",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "deleteSuggestedConversationDataKey",
+                ::reqwest::Method::DELETE,
+                "/website/{website_id}/conversations/suggest/data",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// List suggested conversation data keys
     ///
@@ -2083,28 +1750,18 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Operation: `listSuggestedConversationDataKeys`
     /// - Tiers: `user`, `plugin`
     /// - Paged: by `page_number`, from 1 until a page comes back empty
-    pub async fn list_suggested_conversation_data_keys(
+    pub fn list_suggested_conversation_data_keys(
         &self,
         website_id: &str,
         page_number: u32,
-    ) -> Result<
-        Vec<::crisp_models::ConversationSuggestedDataKey>,
-        ::crisp_runtime::client::Error,
-    > {
-        let path = format!(
-            "/website/{}/conversations/suggest/data/{}",
-            ::crisp_runtime::client::encode_path_segment(website_id), page_number
-        );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "listSuggestedConversationDataKeys",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/conversations/suggest/data/{page_number}",
-                    path,
-                ),
-            )
-            .await
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::ConversationSuggestedDataKey>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
+        let call = list_suggested_conversation_data_keys_call(website_id, page_number);
+        self.core.send_json(call)
     }
     /// Every item of [`list_suggested_conversation_data_keys`](Self::list_suggested_conversation_data_keys), page after page from page 1 until a page comes back empty.
     ///
@@ -2120,20 +1777,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
             ::crisp_runtime::client::Error,
         >,
     > + Send + Unpin + 'static {
-        let core = self.core.clone();
         let website_id = website_id.to_owned();
-        ::crisp_runtime::client::pages(move |page_number| {
-            let core = core.clone();
-            let website_id = website_id.clone();
-            async move {
-                WebsiteConversation::<T> {
-                    core: &core,
-                    tier: ::std::marker::PhantomData,
-                }
-                    .list_suggested_conversation_data_keys(&website_id, page_number)
-                    .await
-            }
-        })
+        self.core
+            .stream_pages(move |page_number| list_suggested_conversation_data_keys_call(
+                &website_id,
+                page_number,
+            ))
     }
     /// Delete a suggested conversation segment
     ///
@@ -2142,33 +1791,25 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Route: `DELETE /v1/website/{website_id}/conversations/suggest/segment`
     /// - Operation: `deleteSuggestedConversationSegment`
     /// - Tiers: `user`, `plugin`
-    pub async fn delete_suggested_conversation_segment(
+    pub fn delete_suggested_conversation_segment(
         &self,
         website_id: &str,
         body: &::crisp_models::DeleteSuggestedConversationSegmentBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/conversations/suggest/segment",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "deleteSuggestedConversationSegment",
-                        ::reqwest::Method::DELETE,
-                        "/website/{website_id}/conversations/suggest/segment",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "deleteSuggestedConversationSegment",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "deleteSuggestedConversationSegment",
+                ::reqwest::Method::DELETE,
+                "/website/{website_id}/conversations/suggest/segment",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// List suggested conversation segments
     ///
@@ -2178,28 +1819,18 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Operation: `listSuggestedConversationSegments`
     /// - Tiers: `user`, `plugin`
     /// - Paged: by `page_number`, from 1 until a page comes back empty
-    pub async fn list_suggested_conversation_segments(
+    pub fn list_suggested_conversation_segments(
         &self,
         website_id: &str,
         page_number: u32,
-    ) -> Result<
-        Vec<::crisp_models::ConversationSuggestedSegment>,
-        ::crisp_runtime::client::Error,
-    > {
-        let path = format!(
-            "/website/{}/conversations/suggest/segments/{}",
-            ::crisp_runtime::client::encode_path_segment(website_id), page_number
-        );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "listSuggestedConversationSegments",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/conversations/suggest/segments/{page_number}",
-                    path,
-                ),
-            )
-            .await
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::ConversationSuggestedSegment>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
+        let call = list_suggested_conversation_segments_call(website_id, page_number);
+        self.core.send_json(call)
     }
     /// Every item of [`list_suggested_conversation_segments`](Self::list_suggested_conversation_segments), page after page from page 1 until a page comes back empty.
     ///
@@ -2215,20 +1846,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
             ::crisp_runtime::client::Error,
         >,
     > + Send + Unpin + 'static {
-        let core = self.core.clone();
         let website_id = website_id.to_owned();
-        ::crisp_runtime::client::pages(move |page_number| {
-            let core = core.clone();
-            let website_id = website_id.clone();
-            async move {
-                WebsiteConversation::<T> {
-                    core: &core,
-                    tier: ::std::marker::PhantomData,
-                }
-                    .list_suggested_conversation_segments(&website_id, page_number)
-                    .await
-            }
-        })
+        self.core
+            .stream_pages(move |page_number| list_suggested_conversation_segments_call(
+                &website_id,
+                page_number,
+            ))
     }
     /// List conversations
     ///
@@ -2239,79 +1862,19 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     /// - Tiers: `user`, `plugin`
     /// - Plugin scope: `website:conversation:sessions`
     /// - Paged: by `page_number`, from 1 until a page comes back empty
-    pub async fn list_conversations(
+    pub fn list_conversations(
         &self,
         website_id: &str,
         page_number: u32,
         options: &::crisp_models::ListConversationsOptions,
-    ) -> Result<Vec<::crisp_models::Conversation>, ::crisp_runtime::client::Error> {
-        let path = format!(
-            "/website/{}/conversations/{}",
-            ::crisp_runtime::client::encode_path_segment(website_id), page_number
-        );
-        let mut query = ::crisp_runtime::client::QueryPairs::new();
-        if let Some(value) = &options.per_page {
-            query.push_display("per_page", value);
-        }
-        if let Some(value) = &options.include_empty {
-            query.push_bool("include_empty", *value);
-        }
-        if let Some(value) = &options.filter_inbox_id {
-            query.push_str("filter_inbox_id", value);
-        }
-        if let Some(value) = &options.filter_unread {
-            query.push_bool("filter_unread", *value);
-        }
-        if let Some(value) = &options.filter_resolved {
-            query.push_bool("filter_resolved", *value);
-        }
-        if let Some(value) = &options.filter_not_resolved {
-            query.push_bool("filter_not_resolved", *value);
-        }
-        if let Some(value) = &options.filter_mention {
-            query.push_bool("filter_mention", *value);
-        }
-        if let Some(value) = &options.filter_assigned {
-            query.push_str("filter_assigned", value);
-        }
-        if let Some(value) = &options.filter_unassigned {
-            query.push_bool("filter_unassigned", *value);
-        }
-        if let Some(value) = &options.filter_date_start {
-            query.push_str("filter_date_start", value);
-        }
-        if let Some(value) = &options.filter_date_end {
-            query.push_str("filter_date_end", value);
-        }
-        if let Some(value) = &options.order_date_created {
-            query.push_bool("order_date_created", *value);
-        }
-        if let Some(value) = &options.order_date_updated {
-            query.push_bool("order_date_updated", *value);
-        }
-        if let Some(value) = &options.order_date_waiting {
-            query.push_bool("order_date_waiting", *value);
-        }
-        if let Some(value) = &options.search_type {
-            query.push_str("search_type", value.as_str());
-        }
-        if let Some(value) = &options.search_query {
-            query.push_json("listConversations", "search_query", value)?;
-        }
-        if let Some(value) = &options.search_operator {
-            query.push_str("search_operator", value.as_str());
-        }
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                        "listConversations",
-                        ::reqwest::Method::GET,
-                        "/website/{website_id}/conversations/{page_number}",
-                        path,
-                    )
-                    .query(query),
-            )
-            .await
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::Conversation>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
+        let call = list_conversations_call(website_id, page_number, options);
+        self.core.send_json(call)
     }
     /// Every item of [`list_conversations`](Self::list_conversations), page after page from page 1 until a page comes back empty.
     ///
@@ -2325,21 +1888,214 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteConversation<'_, T> {
     ) -> impl ::crisp_runtime::client::Stream<
         Item = Result<::crisp_models::Conversation, ::crisp_runtime::client::Error>,
     > + Send + Unpin + 'static {
-        let core = self.core.clone();
         let website_id = website_id.to_owned();
         let options = options.clone();
-        ::crisp_runtime::client::pages(move |page_number| {
-            let core = core.clone();
-            let website_id = website_id.clone();
-            let options = options.clone();
-            async move {
-                WebsiteConversation::<T> {
-                    core: &core,
-                    tier: ::std::marker::PhantomData,
-                }
-                    .list_conversations(&website_id, page_number, &options)
-                    .await
-            }
-        })
+        self.core
+            .stream_pages(move |page_number| list_conversations_call(
+                &website_id,
+                page_number,
+                &options,
+            ))
     }
+}
+/// The call of `list_conversation_events`, built for the method and for each page of its stream.
+fn list_conversation_events_call(
+    website_id: &str,
+    session_id: &str,
+    page_number: u32,
+) -> ::crisp_runtime::client::Call {
+    let path = format!(
+        "/website/{}/conversation/{}/events/{}",
+        ::crisp_runtime::client::encode_path_segment(website_id),
+        ::crisp_runtime::client::encode_path_segment(session_id), page_number
+    );
+    ::crisp_runtime::client::Call::new(
+        "listConversationEvents",
+        ::reqwest::Method::GET,
+        "/website/{website_id}/conversation/{session_id}/events/{page_number}",
+        path,
+    )
+}
+/// The call of `list_conversation_files`, built for the method and for each page of its stream.
+fn list_conversation_files_call(
+    website_id: &str,
+    session_id: &str,
+    page_number: u32,
+) -> ::crisp_runtime::client::Call {
+    let path = format!(
+        "/website/{}/conversation/{}/files/{}",
+        ::crisp_runtime::client::encode_path_segment(website_id),
+        ::crisp_runtime::client::encode_path_segment(session_id), page_number
+    );
+    ::crisp_runtime::client::Call::new(
+        "listConversationFiles",
+        ::reqwest::Method::GET,
+        "/website/{website_id}/conversation/{session_id}/files/{page_number}",
+        path,
+    )
+}
+/// The call of `get_messages_in_conversation`, built for the method and for each page of its stream.
+fn get_messages_in_conversation_call(
+    website_id: &str,
+    session_id: &str,
+    options: &::crisp_models::GetMessagesInConversationOptions,
+) -> ::crisp_runtime::client::Call {
+    let path = format!(
+        "/website/{}/conversation/{}/messages",
+        ::crisp_runtime::client::encode_path_segment(website_id),
+        ::crisp_runtime::client::encode_path_segment(session_id)
+    );
+    let mut query = ::crisp_runtime::client::QueryPairs::new();
+    if let Some(value) = &options.timestamp_before {
+        query.push_display("timestamp_before", value);
+    }
+    if let Some(value) = &options.timestamp_after {
+        query.push_display("timestamp_after", value);
+    }
+    if let Some(value) = &options.timestamp_around {
+        query.push_display("timestamp_around", value);
+    }
+    ::crisp_runtime::client::Call::new(
+            "getMessagesInConversation",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/conversation/{session_id}/messages",
+            path,
+        )
+        .query(query)
+}
+/// The call of `list_conversation_pages`, built for the method and for each page of its stream.
+fn list_conversation_pages_call(
+    website_id: &str,
+    session_id: &str,
+    page_number: u32,
+) -> ::crisp_runtime::client::Call {
+    let path = format!(
+        "/website/{}/conversation/{}/pages/{}",
+        ::crisp_runtime::client::encode_path_segment(website_id),
+        ::crisp_runtime::client::encode_path_segment(session_id), page_number
+    );
+    ::crisp_runtime::client::Call::new(
+        "listConversationPages",
+        ::reqwest::Method::GET,
+        "/website/{website_id}/conversation/{session_id}/pages/{page_number}",
+        path,
+    )
+}
+/// The call of `list_spam_conversations`, built for the method and for each page of its stream.
+fn list_spam_conversations_call(
+    website_id: &str,
+    page_number: u32,
+) -> ::crisp_runtime::client::Call {
+    let path = format!(
+        "/website/{}/conversations/spams/{}",
+        ::crisp_runtime::client::encode_path_segment(website_id), page_number
+    );
+    ::crisp_runtime::client::Call::new(
+        "listSpamConversations",
+        ::reqwest::Method::GET,
+        "/website/{website_id}/conversations/spams/{page_number}",
+        path,
+    )
+}
+/// The call of `list_suggested_conversation_data_keys`, built for the method and for each page of its stream.
+fn list_suggested_conversation_data_keys_call(
+    website_id: &str,
+    page_number: u32,
+) -> ::crisp_runtime::client::Call {
+    let path = format!(
+        "/website/{}/conversations/suggest/data/{}",
+        ::crisp_runtime::client::encode_path_segment(website_id), page_number
+    );
+    ::crisp_runtime::client::Call::new(
+        "listSuggestedConversationDataKeys",
+        ::reqwest::Method::GET,
+        "/website/{website_id}/conversations/suggest/data/{page_number}",
+        path,
+    )
+}
+/// The call of `list_suggested_conversation_segments`, built for the method and for each page of its stream.
+fn list_suggested_conversation_segments_call(
+    website_id: &str,
+    page_number: u32,
+) -> ::crisp_runtime::client::Call {
+    let path = format!(
+        "/website/{}/conversations/suggest/segments/{}",
+        ::crisp_runtime::client::encode_path_segment(website_id), page_number
+    );
+    ::crisp_runtime::client::Call::new(
+        "listSuggestedConversationSegments",
+        ::reqwest::Method::GET,
+        "/website/{website_id}/conversations/suggest/segments/{page_number}",
+        path,
+    )
+}
+/// The call of `list_conversations`, built for the method and for each page of its stream.
+fn list_conversations_call(
+    website_id: &str,
+    page_number: u32,
+    options: &::crisp_models::ListConversationsOptions,
+) -> ::crisp_runtime::client::Call {
+    let path = format!(
+        "/website/{}/conversations/{}",
+        ::crisp_runtime::client::encode_path_segment(website_id), page_number
+    );
+    let mut query = ::crisp_runtime::client::QueryPairs::new();
+    if let Some(value) = &options.per_page {
+        query.push_display("per_page", value);
+    }
+    if let Some(value) = &options.include_empty {
+        query.push_bool("include_empty", *value);
+    }
+    if let Some(value) = &options.filter_inbox_id {
+        query.push_str("filter_inbox_id", value);
+    }
+    if let Some(value) = &options.filter_unread {
+        query.push_bool("filter_unread", *value);
+    }
+    if let Some(value) = &options.filter_resolved {
+        query.push_bool("filter_resolved", *value);
+    }
+    if let Some(value) = &options.filter_not_resolved {
+        query.push_bool("filter_not_resolved", *value);
+    }
+    if let Some(value) = &options.filter_mention {
+        query.push_bool("filter_mention", *value);
+    }
+    if let Some(value) = &options.filter_assigned {
+        query.push_str("filter_assigned", value);
+    }
+    if let Some(value) = &options.filter_unassigned {
+        query.push_bool("filter_unassigned", *value);
+    }
+    if let Some(value) = &options.filter_date_start {
+        query.push_str("filter_date_start", value);
+    }
+    if let Some(value) = &options.filter_date_end {
+        query.push_str("filter_date_end", value);
+    }
+    if let Some(value) = &options.order_date_created {
+        query.push_bool("order_date_created", *value);
+    }
+    if let Some(value) = &options.order_date_updated {
+        query.push_bool("order_date_updated", *value);
+    }
+    if let Some(value) = &options.order_date_waiting {
+        query.push_bool("order_date_waiting", *value);
+    }
+    if let Some(value) = &options.search_type {
+        query.push_str("search_type", value.as_str());
+    }
+    if let Some(value) = &options.search_query {
+        query.push_json("search_query", value);
+    }
+    if let Some(value) = &options.search_operator {
+        query.push_str("search_operator", value.as_str());
+    }
+    ::crisp_runtime::client::Call::new(
+            "listConversations",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/conversations/{page_number}",
+            path,
+        )
+        .query(query)
 }

@@ -12,7 +12,7 @@ pub struct WebsiteData<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteData<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> WebsiteData<'a, T> {
     /// Refresh the AI training data of a website
     ///
     /// Asks Crisp to rebuild the prediction data of a website from its latest inbox conversations, so that its AI features learn from them. Crisp keeps this route for its own apps; it is not part of the public API and may change without notice.
@@ -21,10 +21,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteData<'_, T> {
     /// - Operation: `refreshWebsitePredictData`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn refresh_website_predict_data(
+    pub fn refresh_website_predict_data(
         &self,
         website_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -32,15 +34,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteData<'_, T> {
             "/website/{}/data/predict/refresh",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "refreshWebsitePredictData",
-                    ::reqwest::Method::PUT,
-                    "/website/{website_id}/data/predict/refresh",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "refreshWebsitePredictData",
+            ::reqwest::Method::PUT,
+            "/website/{website_id}/data/predict/refresh",
+            path,
+        );
+        self.core.send_unit(call)
     }
 }

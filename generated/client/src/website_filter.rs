@@ -12,7 +12,7 @@ pub struct WebsiteFilter<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteFilter<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> WebsiteFilter<'a, T> {
     /// Create a saved filter
     ///
     /// Saves a new filter over conversations or people on the website. Crisp keeps this route for its own apps; it is not part of the public API and may change without notice.
@@ -21,11 +21,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteFilter<'_, T> {
     /// - Operation: `createANewFilter`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn create_a_new_filter(
+    pub fn create_a_new_filter(
         &self,
         website_id: &str,
         body: &::crisp_models::FilterNew,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -33,24 +35,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteFilter<'_, T> {
             "/website/{}/filter",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "createANewFilter",
-                        ::reqwest::Method::POST,
-                        "/website/{website_id}/filter",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "createANewFilter",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "createANewFilter",
+                ::reqwest::Method::POST,
+                "/website/{website_id}/filter",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Get a saved filter
     ///
@@ -60,11 +52,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteFilter<'_, T> {
     /// - Operation: `getAFilter`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn get_a_filter(
+    pub fn get_a_filter(
         &self,
         website_id: &str,
         filter_id: &str,
-    ) -> Result<::crisp_models::Filter, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<::crisp_models::Filter, ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -73,16 +67,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteFilter<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(filter_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getAFilter",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/filter/{filter_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getAFilter",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/filter/{filter_id}",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Check whether a saved filter exists
     ///
@@ -94,11 +85,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteFilter<'_, T> {
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     ///
     /// Answers `Ok(true)` when the resource exists and `Ok(false)` when Crisp answers 404.
-    pub async fn check_if_filter_exists(
+    pub fn check_if_filter_exists(
         &self,
         website_id: &str,
         filter_id: &str,
-    ) -> Result<bool, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<bool, ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -107,16 +100,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteFilter<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(filter_id)
         );
-        self.core
-            .send_head(
-                ::crisp_runtime::client::Call::new(
-                    "checkIfFilterExists",
-                    ::reqwest::Method::HEAD,
-                    "/website/{website_id}/filter/{filter_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "checkIfFilterExists",
+            ::reqwest::Method::HEAD,
+            "/website/{website_id}/filter/{filter_id}",
+            path,
+        );
+        self.core.send_head(call)
     }
     /// Overwrite a saved filter
     ///
@@ -126,12 +116,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteFilter<'_, T> {
     /// - Operation: `saveAFilter`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn save_a_filter(
+    pub fn save_a_filter(
         &self,
         website_id: &str,
         filter_id: &str,
         body: &::crisp_models::FilterUpdate,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -140,24 +132,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteFilter<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(filter_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "saveAFilter",
-                        ::reqwest::Method::PUT,
-                        "/website/{website_id}/filter/{filter_id}",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "saveAFilter",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "saveAFilter",
+                ::reqwest::Method::PUT,
+                "/website/{website_id}/filter/{filter_id}",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Delete a saved filter
     ///
@@ -167,11 +149,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteFilter<'_, T> {
     /// - Operation: `removeAFilter`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn remove_a_filter(
+    pub fn remove_a_filter(
         &self,
         website_id: &str,
         filter_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -180,15 +164,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteFilter<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(filter_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "removeAFilter",
-                    ::reqwest::Method::DELETE,
-                    "/website/{website_id}/filter/{filter_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "removeAFilter",
+            ::reqwest::Method::DELETE,
+            "/website/{website_id}/filter/{filter_id}",
+            path,
+        );
+        self.core.send_unit(call)
     }
 }

@@ -12,7 +12,7 @@ pub struct WebsiteFilters<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteFilters<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> WebsiteFilters<'a, T> {
     /// List the saved filters of a website
     ///
     /// Lists the saved conversation and people filters of a website, page by page, optionally of one type only. Crisp keeps this route for its own apps; it is not part of the public API and may change without notice.
@@ -22,34 +22,19 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteFilters<'_, T> {
     /// - Tiers: `user`
     /// - Paged: by `page_number`, from 1 until a page comes back empty
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn list_filters(
+    pub fn list_filters(
         &self,
         website_id: &str,
         page_number: u32,
         options: &::crisp_models::ListFiltersOptions,
-    ) -> Result<Vec<::crisp_models::Filter>, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<Vec<::crisp_models::Filter>, ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
-        let path = format!(
-            "/website/{}/filters/{}",
-            ::crisp_runtime::client::encode_path_segment(website_id), page_number
-        );
-        let mut query = ::crisp_runtime::client::QueryPairs::new();
-        if let Some(value) = &options.r#type {
-            query.push_str("type", value.as_str());
-        }
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                        "listFilters",
-                        ::reqwest::Method::GET,
-                        "/website/{website_id}/filters/{page_number}",
-                        path,
-                    )
-                    .query(query),
-            )
-            .await
+        let call = list_filters_call(website_id, page_number, options);
+        self.core.send_json(call)
     }
     /// Every item of [`list_filters`](Self::list_filters), page after page from page 1 until a page comes back empty.
     ///
@@ -66,21 +51,35 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteFilters<'_, T> {
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
-        let core = self.core.clone();
         let website_id = website_id.to_owned();
         let options = options.clone();
-        ::crisp_runtime::client::pages(move |page_number| {
-            let core = core.clone();
-            let website_id = website_id.clone();
-            let options = options.clone();
-            async move {
-                WebsiteFilters::<T> {
-                    core: &core,
-                    tier: ::std::marker::PhantomData,
-                }
-                    .list_filters(&website_id, page_number, &options)
-                    .await
-            }
-        })
+        self.core
+            .stream_pages(move |page_number| list_filters_call(
+                &website_id,
+                page_number,
+                &options,
+            ))
     }
+}
+/// The call of `list_filters`, built for the method and for each page of its stream.
+fn list_filters_call(
+    website_id: &str,
+    page_number: u32,
+    options: &::crisp_models::ListFiltersOptions,
+) -> ::crisp_runtime::client::Call {
+    let path = format!(
+        "/website/{}/filters/{}",
+        ::crisp_runtime::client::encode_path_segment(website_id), page_number
+    );
+    let mut query = ::crisp_runtime::client::QueryPairs::new();
+    if let Some(value) = &options.r#type {
+        query.push_str("type", value.as_str());
+    }
+    ::crisp_runtime::client::Call::new(
+            "listFilters",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/filters/{page_number}",
+            path,
+        )
+        .query(query)
 }

@@ -12,7 +12,7 @@ pub struct WebsiteHelpdesk<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'a, T> {
     /// Get the help center
     ///
     /// Returns the name and public address of the help center of a website.
@@ -20,24 +20,23 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Route: `GET /v1/website/{website_id}/helpdesk`
     /// - Operation: `resolveHelpdesk`
     /// - Tiers: `user`, `plugin`
-    pub async fn resolve_helpdesk(
+    pub fn resolve_helpdesk(
         &self,
         website_id: &str,
-    ) -> Result<::crisp_models::Helpdesk, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<::crisp_models::Helpdesk, ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/helpdesk",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "resolveHelpdesk",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/helpdesk",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "resolveHelpdesk",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/helpdesk",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Check whether the help center exists
     ///
@@ -48,24 +47,23 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Tiers: `user`, `plugin`
     ///
     /// Answers `Ok(true)` when the resource exists and `Ok(false)` when Crisp answers 404.
-    pub async fn check_helpdesk_exists(
+    pub fn check_helpdesk_exists(
         &self,
         website_id: &str,
-    ) -> Result<bool, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<bool, ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/helpdesk",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_head(
-                ::crisp_runtime::client::Call::new(
-                    "checkHelpdeskExists",
-                    ::reqwest::Method::HEAD,
-                    "/website/{website_id}/helpdesk",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "checkHelpdeskExists",
+            ::reqwest::Method::HEAD,
+            "/website/{website_id}/helpdesk",
+            path,
+        );
+        self.core.send_head(call)
     }
     /// Create the help center
     ///
@@ -74,11 +72,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Route: `POST /v1/website/{website_id}/helpdesk`
     /// - Operation: `initializeHelpdesk`
     /// - Tiers: `user`
-    pub async fn initialize_helpdesk(
+    pub fn initialize_helpdesk(
         &self,
         website_id: &str,
         body: &::crisp_models::InitializeHelpdeskBody,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -86,24 +86,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
             "/website/{}/helpdesk",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "initializeHelpdesk",
-                        ::reqwest::Method::POST,
-                        "/website/{website_id}/helpdesk",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "initializeHelpdesk",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "initializeHelpdesk",
+                ::reqwest::Method::POST,
+                "/website/{website_id}/helpdesk",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Delete the help center
     ///
@@ -112,11 +102,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Route: `DELETE /v1/website/{website_id}/helpdesk`
     /// - Operation: `deleteHelpdesk`
     /// - Tiers: `user`
-    pub async fn delete_helpdesk(
+    pub fn delete_helpdesk(
         &self,
         website_id: &str,
         body: &::crisp_models::DeleteHelpdeskBody,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -124,24 +116,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
             "/website/{}/helpdesk",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "deleteHelpdesk",
-                        ::reqwest::Method::DELETE,
-                        "/website/{website_id}/helpdesk",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "deleteHelpdesk",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "deleteHelpdesk",
+                ::reqwest::Method::DELETE,
+                "/website/{website_id}/helpdesk",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Get the help center domains
     ///
@@ -150,10 +132,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Route: `GET /v1/website/{website_id}/helpdesk/domain`
     /// - Operation: `resolveHelpdeskDomain`
     /// - Tiers: `user`
-    pub async fn resolve_helpdesk_domain(
+    pub fn resolve_helpdesk_domain(
         &self,
         website_id: &str,
-    ) -> Result<::crisp_models::HelpdeskDomain, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<::crisp_models::HelpdeskDomain, ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -161,16 +145,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
             "/website/{}/helpdesk/domain",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "resolveHelpdeskDomain",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/helpdesk/domain",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "resolveHelpdeskDomain",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/helpdesk/domain",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Change the help center domain
     ///
@@ -179,11 +160,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Route: `PATCH /v1/website/{website_id}/helpdesk/domain`
     /// - Operation: `requestHelpdeskDomainChange`
     /// - Tiers: `user`
-    pub async fn request_helpdesk_domain_change(
+    pub fn request_helpdesk_domain_change(
         &self,
         website_id: &str,
         body: &::crisp_models::RequestHelpdeskDomainChangeBody,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -191,24 +174,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
             "/website/{}/helpdesk/domain",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "requestHelpdeskDomainChange",
-                        ::reqwest::Method::PATCH,
-                        "/website/{website_id}/helpdesk/domain",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "requestHelpdeskDomainChange",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "requestHelpdeskDomainChange",
+                ::reqwest::Method::PATCH,
+                "/website/{website_id}/helpdesk/domain",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Get the custom domain setup steps
     ///
@@ -217,11 +190,16 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Route: `GET /v1/website/{website_id}/helpdesk/domain/setup`
     /// - Operation: `generateHelpdeskDomainSetupFlow`
     /// - Tiers: `user`
-    pub async fn generate_helpdesk_domain_setup_flow(
+    pub fn generate_helpdesk_domain_setup_flow(
         &self,
         website_id: &str,
         options: &::crisp_models::GenerateHelpdeskDomainSetupFlowOptions,
-    ) -> Result<::crisp_models::HelpdeskDomainSetupFlow, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::HelpdeskDomainSetupFlow,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -233,17 +211,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
         if let Some(value) = &options.custom {
             query.push_str("custom", value);
         }
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                        "generateHelpdeskDomainSetupFlow",
-                        ::reqwest::Method::GET,
-                        "/website/{website_id}/helpdesk/domain/setup",
-                        path,
-                    )
-                    .query(query),
+        let call = ::crisp_runtime::client::Call::new(
+                "generateHelpdeskDomainSetupFlow",
+                ::reqwest::Method::GET,
+                "/website/{website_id}/helpdesk/domain/setup",
+                path,
             )
-            .await
+            .query(query);
+        self.core.send_json(call)
     }
     /// Export help center content
     ///
@@ -252,12 +227,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Route: `POST /v1/website/{website_id}/helpdesk/export/{locale}/{content_type}`
     /// - Operation: `exportHelpdeskLocaleArticles`
     /// - Tiers: `user`
-    pub async fn export_helpdesk_locale_articles(
+    pub fn export_helpdesk_locale_articles(
         &self,
         website_id: &str,
         locale: &str,
         content_type: &::crisp_models::HelpdeskContentType,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -267,16 +244,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
             ::crisp_runtime::client::encode_path_segment(locale),
             ::crisp_runtime::client::encode_path_segment(content_type.as_str())
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "exportHelpdeskLocaleArticles",
-                    ::reqwest::Method::POST,
-                    "/website/{website_id}/helpdesk/export/{locale}/{content_type}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "exportHelpdeskLocaleArticles",
+            ::reqwest::Method::POST,
+            "/website/{website_id}/helpdesk/export/{locale}/{content_type}",
+            path,
+        );
+        self.core.send_unit(call)
     }
     /// List reader feedback
     ///
@@ -286,39 +260,27 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Operation: `listHelpdeskLocaleFeedbacks`
     /// - Tiers: `user`, `plugin`
     /// - Paged: by `page_number`, from 1 until a page comes back empty
-    pub async fn list_helpdesk_locale_feedbacks(
+    pub fn list_helpdesk_locale_feedbacks(
         &self,
         website_id: &str,
         locale: &str,
         content_type: &::crisp_models::HelpdeskContentType,
         page_number: u32,
         options: &::crisp_models::ListHelpdeskLocaleFeedbacksOptions,
-    ) -> Result<Vec<::crisp_models::HelpdeskFeedback>, ::crisp_runtime::client::Error> {
-        let path = format!(
-            "/website/{}/helpdesk/feedback/list/{}/{}/{}",
-            ::crisp_runtime::client::encode_path_segment(website_id),
-            ::crisp_runtime::client::encode_path_segment(locale),
-            ::crisp_runtime::client::encode_path_segment(content_type.as_str()),
-            page_number
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::HelpdeskFeedback>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
+        let call = list_helpdesk_locale_feedbacks_call(
+            website_id,
+            locale,
+            content_type,
+            page_number,
+            options,
         );
-        let mut query = ::crisp_runtime::client::QueryPairs::new();
-        if let Some(value) = &options.filter_date_start {
-            query.push_str("filter_date_start", value);
-        }
-        if let Some(value) = &options.filter_date_end {
-            query.push_str("filter_date_end", value);
-        }
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                        "listHelpdeskLocaleFeedbacks",
-                        ::reqwest::Method::GET,
-                        "/website/{website_id}/helpdesk/feedback/list/{locale}/{content_type}/{page_number}",
-                        path,
-                    )
-                    .query(query),
-            )
-            .await
+        self.core.send_json(call)
     }
     /// Every item of [`list_helpdesk_locale_feedbacks`](Self::list_helpdesk_locale_feedbacks), page after page from page 1 until a page comes back empty.
     ///
@@ -334,32 +296,18 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     ) -> impl ::crisp_runtime::client::Stream<
         Item = Result<::crisp_models::HelpdeskFeedback, ::crisp_runtime::client::Error>,
     > + Send + Unpin + 'static {
-        let core = self.core.clone();
         let website_id = website_id.to_owned();
         let locale = locale.to_owned();
         let content_type = content_type.to_owned();
         let options = options.clone();
-        ::crisp_runtime::client::pages(move |page_number| {
-            let core = core.clone();
-            let website_id = website_id.clone();
-            let locale = locale.clone();
-            let content_type = content_type.clone();
-            let options = options.clone();
-            async move {
-                WebsiteHelpdesk::<T> {
-                    core: &core,
-                    tier: ::std::marker::PhantomData,
-                }
-                    .list_helpdesk_locale_feedbacks(
-                        &website_id,
-                        &locale,
-                        &content_type,
-                        page_number,
-                        &options,
-                    )
-                    .await
-            }
-        })
+        self.core
+            .stream_pages(move |page_number| list_helpdesk_locale_feedbacks_call(
+                &website_id,
+                &locale,
+                &content_type,
+                page_number,
+                &options,
+            ))
     }
     /// Count reader ratings
     ///
@@ -368,16 +316,18 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Route: `GET /v1/website/{website_id}/helpdesk/feedback/ratings/{locale}/{content_type}`
     /// - Operation: `mapHelpdeskLocaleFeedbackRatings`
     /// - Tiers: `user`, `plugin`
-    pub async fn map_helpdesk_locale_feedback_ratings(
+    pub fn map_helpdesk_locale_feedback_ratings(
         &self,
         website_id: &str,
         locale: &str,
         content_type: &::crisp_models::HelpdeskContentType,
         options: &::crisp_models::MapHelpdeskLocaleFeedbackRatingsOptions,
-    ) -> Result<
-        ::crisp_models::HelpdeskFeedbackRatings,
-        ::crisp_runtime::client::Error,
-    > {
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::HelpdeskFeedbackRatings,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/helpdesk/feedback/ratings/{}/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
@@ -391,17 +341,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
         if let Some(value) = &options.filter_date_end {
             query.push_str("filter_date_end", value);
         }
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                        "mapHelpdeskLocaleFeedbackRatings",
-                        ::reqwest::Method::GET,
-                        "/website/{website_id}/helpdesk/feedback/ratings/{locale}/{content_type}",
-                        path,
-                    )
-                    .query(query),
+        let call = ::crisp_runtime::client::Call::new(
+                "mapHelpdeskLocaleFeedbackRatings",
+                ::reqwest::Method::GET,
+                "/website/{website_id}/helpdesk/feedback/ratings/{locale}/{content_type}",
+                path,
             )
-            .await
+            .query(query);
+        self.core.send_json(call)
     }
     /// Get a help center change
     ///
@@ -410,26 +357,28 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Route: `GET /v1/website/{website_id}/helpdesk/history/change/{change_id}`
     /// - Operation: `resolveHelpdeskHistoryChange`
     /// - Tiers: not stated by the reference
-    pub async fn resolve_helpdesk_history_change(
+    pub fn resolve_helpdesk_history_change(
         &self,
         website_id: &str,
         change_id: &str,
-    ) -> Result<::crisp_models::HelpdeskHistoryChange, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::HelpdeskHistoryChange,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/helpdesk/history/change/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(change_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "resolveHelpdeskHistoryChange",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/helpdesk/history/change/{change_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "resolveHelpdeskHistoryChange",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/helpdesk/history/change/{change_id}",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Cancel a help center change
     ///
@@ -438,35 +387,27 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Route: `DELETE /v1/website/{website_id}/helpdesk/history/change/{change_id}`
     /// - Operation: `cancelHelpdeskHistoryChange`
     /// - Tiers: not stated by the reference
-    pub async fn cancel_helpdesk_history_change(
+    pub fn cancel_helpdesk_history_change(
         &self,
         website_id: &str,
         change_id: &str,
         body: &::crisp_models::CancelHelpdeskHistoryChangeBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/helpdesk/history/change/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(change_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "cancelHelpdeskHistoryChange",
-                        ::reqwest::Method::DELETE,
-                        "/website/{website_id}/helpdesk/history/change/{change_id}",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "cancelHelpdeskHistoryChange",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "cancelHelpdeskHistoryChange",
+                ::reqwest::Method::DELETE,
+                "/website/{website_id}/helpdesk/history/change/{change_id}",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// List help center changes
     ///
@@ -476,40 +417,19 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Operation: `listHelpdeskHistoryChanges`
     /// - Tiers: not stated by the reference
     /// - Paged: by `page_number`, from 1 until a page comes back empty
-    pub async fn list_helpdesk_history_changes(
+    pub fn list_helpdesk_history_changes(
         &self,
         website_id: &str,
         page_number: u32,
         options: &::crisp_models::ListHelpdeskHistoryChangesOptions,
-    ) -> Result<
-        Vec<::crisp_models::HelpdeskHistoryChange>,
-        ::crisp_runtime::client::Error,
-    > {
-        let path = format!(
-            "/website/{}/helpdesk/history/changes/{}",
-            ::crisp_runtime::client::encode_path_segment(website_id), page_number
-        );
-        let mut query = ::crisp_runtime::client::QueryPairs::new();
-        if let Some(value) = &options.filter_locale {
-            query.push_str("filter_locale", value);
-        }
-        if let Some(value) = &options.filter_type {
-            query.push_str("filter_type", value);
-        }
-        if let Some(value) = &options.filter_tree_path {
-            query.push_str("filter_tree_path", value);
-        }
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                        "listHelpdeskHistoryChanges",
-                        ::reqwest::Method::GET,
-                        "/website/{website_id}/helpdesk/history/changes/{page_number}",
-                        path,
-                    )
-                    .query(query),
-            )
-            .await
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::HelpdeskHistoryChange>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
+        let call = list_helpdesk_history_changes_call(website_id, page_number, options);
+        self.core.send_json(call)
     }
     /// Every item of [`list_helpdesk_history_changes`](Self::list_helpdesk_history_changes), page after page from page 1 until a page comes back empty.
     ///
@@ -526,22 +446,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
             ::crisp_runtime::client::Error,
         >,
     > + Send + Unpin + 'static {
-        let core = self.core.clone();
         let website_id = website_id.to_owned();
         let options = options.clone();
-        ::crisp_runtime::client::pages(move |page_number| {
-            let core = core.clone();
-            let website_id = website_id.clone();
-            let options = options.clone();
-            async move {
-                WebsiteHelpdesk::<T> {
-                    core: &core,
-                    tier: ::std::marker::PhantomData,
-                }
-                    .list_helpdesk_history_changes(&website_id, page_number, &options)
-                    .await
-            }
-        })
+        self.core
+            .stream_pages(move |page_number| list_helpdesk_history_changes_call(
+                &website_id,
+                page_number,
+                &options,
+            ))
     }
     /// Import an external help center
     ///
@@ -550,13 +462,15 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Route: `POST /v1/website/{website_id}/helpdesk/import/{locale}/{content_type}`
     /// - Operation: `importExternalHelpdeskToLocale`
     /// - Tiers: `user`
-    pub async fn import_external_helpdesk_to_locale(
+    pub fn import_external_helpdesk_to_locale(
         &self,
         website_id: &str,
         locale: &str,
         content_type: &::crisp_models::HelpdeskContentType,
         body: &::crisp_models::HelpdeskExternalImport,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -566,24 +480,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
             ::crisp_runtime::client::encode_path_segment(locale),
             ::crisp_runtime::client::encode_path_segment(content_type.as_str())
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "importExternalHelpdeskToLocale",
-                        ::reqwest::Method::POST,
-                        "/website/{website_id}/helpdesk/import/{locale}/{content_type}",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "importExternalHelpdeskToLocale",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "importExternalHelpdeskToLocale",
+                ::reqwest::Method::POST,
+                "/website/{website_id}/helpdesk/import/{locale}/{content_type}",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Add a help center locale
     ///
@@ -592,33 +496,25 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Route: `POST /v1/website/{website_id}/helpdesk/locale`
     /// - Operation: `addHelpdeskLocale`
     /// - Tiers: `user`, `plugin`
-    pub async fn add_helpdesk_locale(
+    pub fn add_helpdesk_locale(
         &self,
         website_id: &str,
         body: &::crisp_models::AddHelpdeskLocaleBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/helpdesk/locale",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "addHelpdeskLocale",
-                        ::reqwest::Method::POST,
-                        "/website/{website_id}/helpdesk/locale",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "addHelpdeskLocale",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "addHelpdeskLocale",
+                ::reqwest::Method::POST,
+                "/website/{website_id}/helpdesk/locale",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Get a help center locale
     ///
@@ -627,26 +523,25 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Route: `GET /v1/website/{website_id}/helpdesk/locale/{locale}`
     /// - Operation: `resolveHelpdeskLocale`
     /// - Tiers: `user`, `plugin`
-    pub async fn resolve_helpdesk_locale(
+    pub fn resolve_helpdesk_locale(
         &self,
         website_id: &str,
         locale: &str,
-    ) -> Result<::crisp_models::HelpdeskLocale, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<::crisp_models::HelpdeskLocale, ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/helpdesk/locale/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(locale)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "resolveHelpdeskLocale",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/helpdesk/locale/{locale}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "resolveHelpdeskLocale",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/helpdesk/locale/{locale}",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Check whether a help center locale exists
     ///
@@ -657,26 +552,25 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Tiers: `user`, `plugin`
     ///
     /// Answers `Ok(true)` when the resource exists and `Ok(false)` when Crisp answers 404.
-    pub async fn check_helpdesk_locale_exists(
+    pub fn check_helpdesk_locale_exists(
         &self,
         website_id: &str,
         locale: &str,
-    ) -> Result<bool, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<bool, ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/helpdesk/locale/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(locale)
         );
-        self.core
-            .send_head(
-                ::crisp_runtime::client::Call::new(
-                    "checkHelpdeskLocaleExists",
-                    ::reqwest::Method::HEAD,
-                    "/website/{website_id}/helpdesk/locale/{locale}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "checkHelpdeskLocaleExists",
+            ::reqwest::Method::HEAD,
+            "/website/{website_id}/helpdesk/locale/{locale}",
+            path,
+        );
+        self.core.send_head(call)
     }
     /// Delete a help center locale
     ///
@@ -685,26 +579,25 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Route: `DELETE /v1/website/{website_id}/helpdesk/locale/{locale}`
     /// - Operation: `deleteHelpdeskLocale`
     /// - Tiers: `user`, `plugin`
-    pub async fn delete_helpdesk_locale(
+    pub fn delete_helpdesk_locale(
         &self,
         website_id: &str,
         locale: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/helpdesk/locale/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(locale)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "deleteHelpdeskLocale",
-                    ::reqwest::Method::DELETE,
-                    "/website/{website_id}/helpdesk/locale/{locale}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "deleteHelpdeskLocale",
+            ::reqwest::Method::DELETE,
+            "/website/{website_id}/helpdesk/locale/{locale}",
+            path,
+        );
+        self.core.send_unit(call)
     }
     /// List help center locales
     ///
@@ -714,25 +607,18 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Operation: `listHelpdeskLocales`
     /// - Tiers: `user`, `plugin`
     /// - Paged: by `page_number`, from 1 until a page comes back empty
-    pub async fn list_helpdesk_locales(
+    pub fn list_helpdesk_locales(
         &self,
         website_id: &str,
         page_number: u32,
-    ) -> Result<Vec<::crisp_models::HelpdeskLocale>, ::crisp_runtime::client::Error> {
-        let path = format!(
-            "/website/{}/helpdesk/locales/{}",
-            ::crisp_runtime::client::encode_path_segment(website_id), page_number
-        );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "listHelpdeskLocales",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/helpdesk/locales/{page_number}",
-                    path,
-                ),
-            )
-            .await
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::HelpdeskLocale>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
+        let call = list_helpdesk_locales_call(website_id, page_number);
+        self.core.send_json(call)
     }
     /// Every item of [`list_helpdesk_locales`](Self::list_helpdesk_locales), page after page from page 1 until a page comes back empty.
     ///
@@ -745,20 +631,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     ) -> impl ::crisp_runtime::client::Stream<
         Item = Result<::crisp_models::HelpdeskLocale, ::crisp_runtime::client::Error>,
     > + Send + Unpin + 'static {
-        let core = self.core.clone();
         let website_id = website_id.to_owned();
-        ::crisp_runtime::client::pages(move |page_number| {
-            let core = core.clone();
-            let website_id = website_id.clone();
-            async move {
-                WebsiteHelpdesk::<T> {
-                    core: &core,
-                    tier: ::std::marker::PhantomData,
-                }
-                    .list_helpdesk_locales(&website_id, page_number)
-                    .await
-            }
-        })
+        self.core
+            .stream_pages(move |page_number| list_helpdesk_locales_call(
+                &website_id,
+                page_number,
+            ))
     }
     /// Get a help center page by entity
     ///
@@ -767,13 +645,15 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Route: `GET /v1/website/{website_id}/helpdesk/page/entity/{locale}/{content_type}/{entity_id}`
     /// - Operation: `resolveHelpdeskPageEntity`
     /// - Tiers: not stated by the reference
-    pub async fn resolve_helpdesk_page_entity(
+    pub fn resolve_helpdesk_page_entity(
         &self,
         website_id: &str,
         locale: &str,
         content_type: &::crisp_models::HelpdeskContentType,
         entity_id: &str,
-    ) -> Result<::crisp_models::HelpdeskPage, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<::crisp_models::HelpdeskPage, ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/helpdesk/page/entity/{}/{}/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
@@ -781,16 +661,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
             ::crisp_runtime::client::encode_path_segment(content_type.as_str()),
             ::crisp_runtime::client::encode_path_segment(entity_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "resolveHelpdeskPageEntity",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/helpdesk/page/entity/{locale}/{content_type}/{entity_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "resolveHelpdeskPageEntity",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/helpdesk/page/entity/{locale}/{content_type}/{entity_id}",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// List help center pages
     ///
@@ -800,30 +677,25 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Operation: `listHelpdeskPages`
     /// - Tiers: not stated by the reference
     /// - Paged: by `page_number`, from 1 until a page comes back empty
-    pub async fn list_helpdesk_pages(
+    pub fn list_helpdesk_pages(
         &self,
         website_id: &str,
         locale: &str,
         content_type: &::crisp_models::HelpdeskContentType,
         page_number: u32,
-    ) -> Result<Vec<::crisp_models::HelpdeskPage>, ::crisp_runtime::client::Error> {
-        let path = format!(
-            "/website/{}/helpdesk/page/list/{}/{}/{}",
-            ::crisp_runtime::client::encode_path_segment(website_id),
-            ::crisp_runtime::client::encode_path_segment(locale),
-            ::crisp_runtime::client::encode_path_segment(content_type.as_str()),
-            page_number
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::HelpdeskPage>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
+        let call = list_helpdesk_pages_call(
+            website_id,
+            locale,
+            content_type,
+            page_number,
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "listHelpdeskPages",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/helpdesk/page/list/{locale}/{content_type}/{page_number}",
-                    path,
-                ),
-            )
-            .await
+        self.core.send_json(call)
     }
     /// Every item of [`list_helpdesk_pages`](Self::list_helpdesk_pages), page after page from page 1 until a page comes back empty.
     ///
@@ -838,29 +710,16 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     ) -> impl ::crisp_runtime::client::Stream<
         Item = Result<::crisp_models::HelpdeskPage, ::crisp_runtime::client::Error>,
     > + Send + Unpin + 'static {
-        let core = self.core.clone();
         let website_id = website_id.to_owned();
         let locale = locale.to_owned();
         let content_type = content_type.to_owned();
-        ::crisp_runtime::client::pages(move |page_number| {
-            let core = core.clone();
-            let website_id = website_id.clone();
-            let locale = locale.clone();
-            let content_type = content_type.clone();
-            async move {
-                WebsiteHelpdesk::<T> {
-                    core: &core,
-                    tier: ::std::marker::PhantomData,
-                }
-                    .list_helpdesk_pages(
-                        &website_id,
-                        &locale,
-                        &content_type,
-                        page_number,
-                    )
-                    .await
-            }
-        })
+        self.core
+            .stream_pages(move |page_number| list_helpdesk_pages_call(
+                &website_id,
+                &locale,
+                &content_type,
+                page_number,
+            ))
     }
     /// Add a help center redirection
     ///
@@ -869,33 +728,28 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Route: `POST /v1/website/{website_id}/helpdesk/redirection`
     /// - Operation: `addHelpdeskRedirection`
     /// - Tiers: `user`, `plugin`
-    pub async fn add_helpdesk_redirection(
+    pub fn add_helpdesk_redirection(
         &self,
         website_id: &str,
         body: &::crisp_models::AddHelpdeskRedirectionBody,
-    ) -> Result<::crisp_models::HelpdeskRedirectionNew, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::HelpdeskRedirectionNew,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/helpdesk/redirection",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                        "addHelpdeskRedirection",
-                        ::reqwest::Method::POST,
-                        "/website/{website_id}/helpdesk/redirection",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "addHelpdeskRedirection",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "addHelpdeskRedirection",
+                ::reqwest::Method::POST,
+                "/website/{website_id}/helpdesk/redirection",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_json(call)
     }
     /// Get a help center redirection
     ///
@@ -904,26 +758,28 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Route: `GET /v1/website/{website_id}/helpdesk/redirection/{redirection_id}`
     /// - Operation: `resolveHelpdeskRedirection`
     /// - Tiers: `user`, `plugin`
-    pub async fn resolve_helpdesk_redirection(
+    pub fn resolve_helpdesk_redirection(
         &self,
         website_id: &str,
         redirection_id: &str,
-    ) -> Result<::crisp_models::HelpdeskRedirection, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::HelpdeskRedirection,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/helpdesk/redirection/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(redirection_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "resolveHelpdeskRedirection",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/helpdesk/redirection/{redirection_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "resolveHelpdeskRedirection",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/helpdesk/redirection/{redirection_id}",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Check whether a help center redirection exists
     ///
@@ -934,26 +790,25 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Tiers: `user`, `plugin`
     ///
     /// Answers `Ok(true)` when the resource exists and `Ok(false)` when Crisp answers 404.
-    pub async fn check_helpdesk_redirection_exists(
+    pub fn check_helpdesk_redirection_exists(
         &self,
         website_id: &str,
         redirection_id: &str,
-    ) -> Result<bool, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<bool, ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/helpdesk/redirection/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(redirection_id)
         );
-        self.core
-            .send_head(
-                ::crisp_runtime::client::Call::new(
-                    "checkHelpdeskRedirectionExists",
-                    ::reqwest::Method::HEAD,
-                    "/website/{website_id}/helpdesk/redirection/{redirection_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "checkHelpdeskRedirectionExists",
+            ::reqwest::Method::HEAD,
+            "/website/{website_id}/helpdesk/redirection/{redirection_id}",
+            path,
+        );
+        self.core.send_head(call)
     }
     /// Delete a help center redirection
     ///
@@ -962,26 +817,25 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Route: `DELETE /v1/website/{website_id}/helpdesk/redirection/{redirection_id}`
     /// - Operation: `deleteHelpdeskRedirection`
     /// - Tiers: `user`, `plugin`
-    pub async fn delete_helpdesk_redirection(
+    pub fn delete_helpdesk_redirection(
         &self,
         website_id: &str,
         redirection_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/helpdesk/redirection/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(redirection_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "deleteHelpdeskRedirection",
-                    ::reqwest::Method::DELETE,
-                    "/website/{website_id}/helpdesk/redirection/{redirection_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "deleteHelpdeskRedirection",
+            ::reqwest::Method::DELETE,
+            "/website/{website_id}/helpdesk/redirection/{redirection_id}",
+            path,
+        );
+        self.core.send_unit(call)
     }
     /// List help center redirections
     ///
@@ -991,28 +845,18 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Operation: `listHelpdeskRedirections`
     /// - Tiers: `user`, `plugin`
     /// - Paged: by `page_number`, from 1 until a page comes back empty
-    pub async fn list_helpdesk_redirections(
+    pub fn list_helpdesk_redirections(
         &self,
         website_id: &str,
         page_number: u32,
-    ) -> Result<
-        Vec<::crisp_models::HelpdeskRedirection>,
-        ::crisp_runtime::client::Error,
-    > {
-        let path = format!(
-            "/website/{}/helpdesk/redirections/{}",
-            ::crisp_runtime::client::encode_path_segment(website_id), page_number
-        );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "listHelpdeskRedirections",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/helpdesk/redirections/{page_number}",
-                    path,
-                ),
-            )
-            .await
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::HelpdeskRedirection>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
+        let call = list_helpdesk_redirections_call(website_id, page_number);
+        self.core.send_json(call)
     }
     /// Every item of [`list_helpdesk_redirections`](Self::list_helpdesk_redirections), page after page from page 1 until a page comes back empty.
     ///
@@ -1028,20 +872,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
             ::crisp_runtime::client::Error,
         >,
     > + Send + Unpin + 'static {
-        let core = self.core.clone();
         let website_id = website_id.to_owned();
-        ::crisp_runtime::client::pages(move |page_number| {
-            let core = core.clone();
-            let website_id = website_id.clone();
-            async move {
-                WebsiteHelpdesk::<T> {
-                    core: &core,
-                    tier: ::std::marker::PhantomData,
-                }
-                    .list_helpdesk_redirections(&website_id, page_number)
-                    .await
-            }
-        })
+        self.core
+            .stream_pages(move |page_number| list_helpdesk_redirections_call(
+                &website_id,
+                page_number,
+            ))
     }
     /// Refresh help center content
     ///
@@ -1050,28 +886,27 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Route: `POST /v1/website/{website_id}/helpdesk/refresh/{locale}/{content_type}`
     /// - Operation: `requestHelpdeskContentRefresh`
     /// - Tiers: not stated by the reference
-    pub async fn request_helpdesk_content_refresh(
+    pub fn request_helpdesk_content_refresh(
         &self,
         website_id: &str,
         locale: &str,
         content_type: &::crisp_models::HelpdeskContentType,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/helpdesk/refresh/{}/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(locale),
             ::crisp_runtime::client::encode_path_segment(content_type.as_str())
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "requestHelpdeskContentRefresh",
-                    ::reqwest::Method::POST,
-                    "/website/{website_id}/helpdesk/refresh/{locale}/{content_type}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "requestHelpdeskContentRefresh",
+            ::reqwest::Method::POST,
+            "/website/{website_id}/helpdesk/refresh/{locale}/{content_type}",
+            path,
+        );
+        self.core.send_unit(call)
     }
     /// Get the help center settings
     ///
@@ -1080,24 +915,23 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Route: `GET /v1/website/{website_id}/helpdesk/settings`
     /// - Operation: `resolveHelpdeskSettings`
     /// - Tiers: `user`, `plugin`
-    pub async fn resolve_helpdesk_settings(
+    pub fn resolve_helpdesk_settings(
         &self,
         website_id: &str,
-    ) -> Result<::crisp_models::HelpdeskSettings, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<::crisp_models::HelpdeskSettings, ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/helpdesk/settings",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "resolveHelpdeskSettings",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/helpdesk/settings",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "resolveHelpdeskSettings",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/helpdesk/settings",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Update the help center settings
     ///
@@ -1106,33 +940,25 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Route: `PATCH /v1/website/{website_id}/helpdesk/settings`
     /// - Operation: `saveHelpdeskSettings`
     /// - Tiers: `user`, `plugin`
-    pub async fn save_helpdesk_settings(
+    pub fn save_helpdesk_settings(
         &self,
         website_id: &str,
         body: &::crisp_models::HelpdeskSettings,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/helpdesk/settings",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "saveHelpdeskSettings",
-                        ::reqwest::Method::PATCH,
-                        "/website/{website_id}/helpdesk/settings",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "saveHelpdeskSettings",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "saveHelpdeskSettings",
+                ::reqwest::Method::PATCH,
+                "/website/{website_id}/helpdesk/settings",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Get the content of a help center page
     ///
@@ -1141,13 +967,18 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Route: `GET /v1/website/{website_id}/helpdesk/tree/content/{locale}/{content_type}/{path}`
     /// - Operation: `resolveHelpdeskTreeContent`
     /// - Tiers: not stated by the reference
-    pub async fn resolve_helpdesk_tree_content(
+    pub fn resolve_helpdesk_tree_content(
         &self,
         website_id: &str,
         locale: &str,
         content_type: &::crisp_models::HelpdeskContentType,
         path_param: &str,
-    ) -> Result<::crisp_models::HelpdeskTreeContent, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::HelpdeskTreeContent,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/helpdesk/tree/content/{}/{}/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
@@ -1155,16 +986,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
             ::crisp_runtime::client::encode_path_segment(content_type.as_str()),
             ::crisp_runtime::client::encode_path(path_param)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "resolveHelpdeskTreeContent",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/helpdesk/tree/content/{locale}/{content_type}/{path}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "resolveHelpdeskTreeContent",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/helpdesk/tree/content/{locale}/{content_type}/{path}",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Save the content of a help center page
     ///
@@ -1173,14 +1001,16 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Route: `PUT /v1/website/{website_id}/helpdesk/tree/content/{locale}/{content_type}/{path}`
     /// - Operation: `saveHelpdeskTreeContent`
     /// - Tiers: not stated by the reference
-    pub async fn save_helpdesk_tree_content(
+    pub fn save_helpdesk_tree_content(
         &self,
         website_id: &str,
         locale: &str,
         content_type: &::crisp_models::HelpdeskContentType,
         path_param: &str,
         body: &::crisp_models::SaveHelpdeskTreeContentBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/helpdesk/tree/content/{}/{}/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
@@ -1188,24 +1018,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
             ::crisp_runtime::client::encode_path_segment(content_type.as_str()),
             ::crisp_runtime::client::encode_path(path_param)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "saveHelpdeskTreeContent",
-                        ::reqwest::Method::PUT,
-                        "/website/{website_id}/helpdesk/tree/content/{locale}/{content_type}/{path}",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "saveHelpdeskTreeContent",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "saveHelpdeskTreeContent",
+                ::reqwest::Method::PUT,
+                "/website/{website_id}/helpdesk/tree/content/{locale}/{content_type}/{path}",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// List the help center tree
     ///
@@ -1215,45 +1035,27 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Operation: `listHelpdeskTree`
     /// - Tiers: not stated by the reference
     /// - Paged: by `page_number`, from 1 until a page comes back empty
-    pub async fn list_helpdesk_tree(
+    pub fn list_helpdesk_tree(
         &self,
         website_id: &str,
         locale: &str,
         content_type: &::crisp_models::HelpdeskContentType,
         page_number: u32,
         options: &::crisp_models::ListHelpdeskTreeOptions,
-    ) -> Result<Vec<::crisp_models::HelpdeskTreeNode>, ::crisp_runtime::client::Error> {
-        let path = format!(
-            "/website/{}/helpdesk/tree/list/{}/{}/{}",
-            ::crisp_runtime::client::encode_path_segment(website_id),
-            ::crisp_runtime::client::encode_path_segment(locale),
-            ::crisp_runtime::client::encode_path_segment(content_type.as_str()),
-            page_number
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::HelpdeskTreeNode>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
+        let call = list_helpdesk_tree_call(
+            website_id,
+            locale,
+            content_type,
+            page_number,
+            options,
         );
-        let mut query = ::crisp_runtime::client::QueryPairs::new();
-        if let Some(value) = &options.sub_path {
-            query.push_str("sub_path", value);
-        }
-        if let Some(value) = &options.search_title {
-            query.push_str("search_title", value);
-        }
-        if let Some(value) = &options.filter_date_start {
-            query.push_str("filter_date_start", value);
-        }
-        if let Some(value) = &options.filter_date_end {
-            query.push_str("filter_date_end", value);
-        }
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                        "listHelpdeskTree",
-                        ::reqwest::Method::GET,
-                        "/website/{website_id}/helpdesk/tree/list/{locale}/{content_type}/{page_number}",
-                        path,
-                    )
-                    .query(query),
-            )
-            .await
+        self.core.send_json(call)
     }
     /// Every item of [`list_helpdesk_tree`](Self::list_helpdesk_tree), page after page from page 1 until a page comes back empty.
     ///
@@ -1269,32 +1071,18 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     ) -> impl ::crisp_runtime::client::Stream<
         Item = Result<::crisp_models::HelpdeskTreeNode, ::crisp_runtime::client::Error>,
     > + Send + Unpin + 'static {
-        let core = self.core.clone();
         let website_id = website_id.to_owned();
         let locale = locale.to_owned();
         let content_type = content_type.to_owned();
         let options = options.clone();
-        ::crisp_runtime::client::pages(move |page_number| {
-            let core = core.clone();
-            let website_id = website_id.clone();
-            let locale = locale.clone();
-            let content_type = content_type.clone();
-            let options = options.clone();
-            async move {
-                WebsiteHelpdesk::<T> {
-                    core: &core,
-                    tier: ::std::marker::PhantomData,
-                }
-                    .list_helpdesk_tree(
-                        &website_id,
-                        &locale,
-                        &content_type,
-                        page_number,
-                        &options,
-                    )
-                    .await
-            }
-        })
+        self.core
+            .stream_pages(move |page_number| list_helpdesk_tree_call(
+                &website_id,
+                &locale,
+                &content_type,
+                page_number,
+                &options,
+            ))
     }
     /// Get the metadata of a help center entry
     ///
@@ -1303,13 +1091,18 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Route: `GET /v1/website/{website_id}/helpdesk/tree/metadata/{locale}/{content_type}/{path}`
     /// - Operation: `resolveHelpdeskTreeMetadata`
     /// - Tiers: not stated by the reference
-    pub async fn resolve_helpdesk_tree_metadata(
+    pub fn resolve_helpdesk_tree_metadata(
         &self,
         website_id: &str,
         locale: &str,
         content_type: &::crisp_models::HelpdeskContentType,
         path_param: &str,
-    ) -> Result<::crisp_models::HelpdeskTreeMetadata, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::HelpdeskTreeMetadata,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/helpdesk/tree/metadata/{}/{}/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
@@ -1317,16 +1110,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
             ::crisp_runtime::client::encode_path_segment(content_type.as_str()),
             ::crisp_runtime::client::encode_path(path_param)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "resolveHelpdeskTreeMetadata",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/helpdesk/tree/metadata/{locale}/{content_type}/{path}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "resolveHelpdeskTreeMetadata",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/helpdesk/tree/metadata/{locale}/{content_type}/{path}",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Update the metadata of a help center entry
     ///
@@ -1335,14 +1125,16 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Route: `PATCH /v1/website/{website_id}/helpdesk/tree/metadata/{locale}/{content_type}/{path}`
     /// - Operation: `updateHelpdeskTreeMetadata`
     /// - Tiers: not stated by the reference
-    pub async fn update_helpdesk_tree_metadata(
+    pub fn update_helpdesk_tree_metadata(
         &self,
         website_id: &str,
         locale: &str,
         content_type: &::crisp_models::HelpdeskContentType,
         path_param: &str,
         body: &::crisp_models::HelpdeskTreeMetadata,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/helpdesk/tree/metadata/{}/{}/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
@@ -1350,24 +1142,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
             ::crisp_runtime::client::encode_path_segment(content_type.as_str()),
             ::crisp_runtime::client::encode_path(path_param)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "updateHelpdeskTreeMetadata",
-                        ::reqwest::Method::PATCH,
-                        "/website/{website_id}/helpdesk/tree/metadata/{locale}/{content_type}/{path}",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "updateHelpdeskTreeMetadata",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "updateHelpdeskTreeMetadata",
+                ::reqwest::Method::PATCH,
+                "/website/{website_id}/helpdesk/tree/metadata/{locale}/{content_type}/{path}",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Get the public page of a help center entry
     ///
@@ -1376,13 +1158,15 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Route: `GET /v1/website/{website_id}/helpdesk/tree/page/{locale}/{content_type}/{path}`
     /// - Operation: `resolveHelpdeskTreePage`
     /// - Tiers: not stated by the reference
-    pub async fn resolve_helpdesk_tree_page(
+    pub fn resolve_helpdesk_tree_page(
         &self,
         website_id: &str,
         locale: &str,
         content_type: &::crisp_models::HelpdeskContentType,
         path_param: &str,
-    ) -> Result<::crisp_models::HelpdeskTreePage, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<::crisp_models::HelpdeskTreePage, ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/helpdesk/tree/page/{}/{}/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
@@ -1390,16 +1174,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
             ::crisp_runtime::client::encode_path_segment(content_type.as_str()),
             ::crisp_runtime::client::encode_path(path_param)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "resolveHelpdeskTreePage",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/helpdesk/tree/page/{locale}/{content_type}/{path}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "resolveHelpdeskTreePage",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/helpdesk/tree/page/{locale}/{content_type}/{path}",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Get a help center tree entry
     ///
@@ -1408,13 +1189,15 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Route: `GET /v1/website/{website_id}/helpdesk/tree/path/{locale}/{content_type}/{path}`
     /// - Operation: `resolveHelpdeskTreePath`
     /// - Tiers: not stated by the reference
-    pub async fn resolve_helpdesk_tree_path(
+    pub fn resolve_helpdesk_tree_path(
         &self,
         website_id: &str,
         locale: &str,
         content_type: &::crisp_models::HelpdeskContentType,
         path_param: &str,
-    ) -> Result<::crisp_models::HelpdeskTreeNode, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<::crisp_models::HelpdeskTreeNode, ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/helpdesk/tree/path/{}/{}/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
@@ -1422,16 +1205,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
             ::crisp_runtime::client::encode_path_segment(content_type.as_str()),
             ::crisp_runtime::client::encode_path(path_param)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "resolveHelpdeskTreePath",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/helpdesk/tree/path/{locale}/{content_type}/{path}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "resolveHelpdeskTreePath",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/helpdesk/tree/path/{locale}/{content_type}/{path}",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Create a help center tree entry
     ///
@@ -1440,13 +1220,15 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Route: `POST /v1/website/{website_id}/helpdesk/tree/path/{locale}/{content_type}/{path}`
     /// - Operation: `createHelpdeskTreePath`
     /// - Tiers: not stated by the reference
-    pub async fn create_helpdesk_tree_path(
+    pub fn create_helpdesk_tree_path(
         &self,
         website_id: &str,
         locale: &str,
         content_type: &::crisp_models::HelpdeskContentType,
         path_param: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/helpdesk/tree/path/{}/{}/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
@@ -1454,16 +1236,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
             ::crisp_runtime::client::encode_path_segment(content_type.as_str()),
             ::crisp_runtime::client::encode_path(path_param)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "createHelpdeskTreePath",
-                    ::reqwest::Method::POST,
-                    "/website/{website_id}/helpdesk/tree/path/{locale}/{content_type}/{path}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "createHelpdeskTreePath",
+            ::reqwest::Method::POST,
+            "/website/{website_id}/helpdesk/tree/path/{locale}/{content_type}/{path}",
+            path,
+        );
+        self.core.send_unit(call)
     }
     /// Move a help center tree entry
     ///
@@ -1472,14 +1251,16 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Route: `PATCH /v1/website/{website_id}/helpdesk/tree/path/{locale}/{content_type}/{path}`
     /// - Operation: `updateHelpdeskTreePath`
     /// - Tiers: not stated by the reference
-    pub async fn update_helpdesk_tree_path(
+    pub fn update_helpdesk_tree_path(
         &self,
         website_id: &str,
         locale: &str,
         content_type: &::crisp_models::HelpdeskContentType,
         path_param: &str,
         body: &::crisp_models::HelpdeskTreePathUpdate,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/helpdesk/tree/path/{}/{}/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
@@ -1487,24 +1268,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
             ::crisp_runtime::client::encode_path_segment(content_type.as_str()),
             ::crisp_runtime::client::encode_path(path_param)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "updateHelpdeskTreePath",
-                        ::reqwest::Method::PATCH,
-                        "/website/{website_id}/helpdesk/tree/path/{locale}/{content_type}/{path}",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "updateHelpdeskTreePath",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "updateHelpdeskTreePath",
+                ::reqwest::Method::PATCH,
+                "/website/{website_id}/helpdesk/tree/path/{locale}/{content_type}/{path}",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Delete a help center tree entry
     ///
@@ -1513,13 +1284,15 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Route: `DELETE /v1/website/{website_id}/helpdesk/tree/path/{locale}/{content_type}/{path}`
     /// - Operation: `deleteHelpdeskTreePath`
     /// - Tiers: not stated by the reference
-    pub async fn delete_helpdesk_tree_path(
+    pub fn delete_helpdesk_tree_path(
         &self,
         website_id: &str,
         locale: &str,
         content_type: &::crisp_models::HelpdeskContentType,
         path_param: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/helpdesk/tree/path/{}/{}/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
@@ -1527,16 +1300,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
             ::crisp_runtime::client::encode_path_segment(content_type.as_str()),
             ::crisp_runtime::client::encode_path(path_param)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "deleteHelpdeskTreePath",
-                    ::reqwest::Method::DELETE,
-                    "/website/{website_id}/helpdesk/tree/path/{locale}/{content_type}/{path}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "deleteHelpdeskTreePath",
+            ::reqwest::Method::DELETE,
+            "/website/{website_id}/helpdesk/tree/path/{locale}/{content_type}/{path}",
+            path,
+        );
+        self.core.send_unit(call)
     }
     /// Add a legacy article
     ///
@@ -1547,35 +1317,30 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Tiers: `user`, `plugin`
     #[deprecated]
     #[cfg(feature = "legacy")]
-    pub async fn add_new_helpdesk_locale_article(
+    pub fn add_new_helpdesk_locale_article(
         &self,
         website_id: &str,
         locale: &str,
         body: &::crisp_models::AddNewHelpdeskLocaleArticleBody,
-    ) -> Result<::crisp_models::HelpdeskArticleNew, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::HelpdeskArticleNew,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/helpdesk/locale/{}/article",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(locale)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                        "addNewHelpdeskLocaleArticle",
-                        ::reqwest::Method::POST,
-                        "/website/{website_id}/helpdesk/locale/{locale}/article",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "addNewHelpdeskLocaleArticle",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "addNewHelpdeskLocaleArticle",
+                ::reqwest::Method::POST,
+                "/website/{website_id}/helpdesk/locale/{locale}/article",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_json(call)
     }
     /// Get a legacy article
     ///
@@ -1586,28 +1351,27 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Tiers: `user`, `plugin`
     #[deprecated]
     #[cfg(feature = "legacy")]
-    pub async fn resolve_helpdesk_locale_article(
+    pub fn resolve_helpdesk_locale_article(
         &self,
         website_id: &str,
         locale: &str,
         article_id: &str,
-    ) -> Result<::crisp_models::HelpdeskArticle, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<::crisp_models::HelpdeskArticle, ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/helpdesk/locale/{}/article/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(locale),
             ::crisp_runtime::client::encode_path_segment(article_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "resolveHelpdeskLocaleArticle",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/helpdesk/locale/{locale}/article/{article_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "resolveHelpdeskLocaleArticle",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/helpdesk/locale/{locale}/article/{article_id}",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Check whether a legacy article exists
     ///
@@ -1620,28 +1384,27 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     ///
     /// Answers `Ok(true)` when the resource exists and `Ok(false)` when Crisp answers 404.
     #[cfg(feature = "legacy")]
-    pub async fn check_helpdesk_locale_article_exists(
+    pub fn check_helpdesk_locale_article_exists(
         &self,
         website_id: &str,
         locale: &str,
         article_id: &str,
-    ) -> Result<bool, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<bool, ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/helpdesk/locale/{}/article/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(locale),
             ::crisp_runtime::client::encode_path_segment(article_id)
         );
-        self.core
-            .send_head(
-                ::crisp_runtime::client::Call::new(
-                    "checkHelpdeskLocaleArticleExists",
-                    ::reqwest::Method::HEAD,
-                    "/website/{website_id}/helpdesk/locale/{locale}/article/{article_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "checkHelpdeskLocaleArticleExists",
+            ::reqwest::Method::HEAD,
+            "/website/{website_id}/helpdesk/locale/{locale}/article/{article_id}",
+            path,
+        );
+        self.core.send_head(call)
     }
     /// Save a legacy article
     ///
@@ -1652,37 +1415,29 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Tiers: `user`, `plugin`
     #[deprecated]
     #[cfg(feature = "legacy")]
-    pub async fn save_helpdesk_locale_article(
+    pub fn save_helpdesk_locale_article(
         &self,
         website_id: &str,
         locale: &str,
         article_id: &str,
         body: &::crisp_models::HelpdeskArticle,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/helpdesk/locale/{}/article/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(locale),
             ::crisp_runtime::client::encode_path_segment(article_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "saveHelpdeskLocaleArticle",
-                        ::reqwest::Method::PUT,
-                        "/website/{website_id}/helpdesk/locale/{locale}/article/{article_id}",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "saveHelpdeskLocaleArticle",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "saveHelpdeskLocaleArticle",
+                ::reqwest::Method::PUT,
+                "/website/{website_id}/helpdesk/locale/{locale}/article/{article_id}",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Update a legacy article
     ///
@@ -1693,37 +1448,29 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Tiers: `user`, `plugin`
     #[deprecated]
     #[cfg(feature = "legacy")]
-    pub async fn update_helpdesk_locale_article(
+    pub fn update_helpdesk_locale_article(
         &self,
         website_id: &str,
         locale: &str,
         article_id: &str,
         body: &::crisp_models::HelpdeskArticle,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/helpdesk/locale/{}/article/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(locale),
             ::crisp_runtime::client::encode_path_segment(article_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "updateHelpdeskLocaleArticle",
-                        ::reqwest::Method::PATCH,
-                        "/website/{website_id}/helpdesk/locale/{locale}/article/{article_id}",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "updateHelpdeskLocaleArticle",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "updateHelpdeskLocaleArticle",
+                ::reqwest::Method::PATCH,
+                "/website/{website_id}/helpdesk/locale/{locale}/article/{article_id}",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Delete a legacy article
     ///
@@ -1734,28 +1481,27 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Tiers: `user`, `plugin`
     #[deprecated]
     #[cfg(feature = "legacy")]
-    pub async fn delete_helpdesk_locale_article(
+    pub fn delete_helpdesk_locale_article(
         &self,
         website_id: &str,
         locale: &str,
         article_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/helpdesk/locale/{}/article/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(locale),
             ::crisp_runtime::client::encode_path_segment(article_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "deleteHelpdeskLocaleArticle",
-                    ::reqwest::Method::DELETE,
-                    "/website/{website_id}/helpdesk/locale/{locale}/article/{article_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "deleteHelpdeskLocaleArticle",
+            ::reqwest::Method::DELETE,
+            "/website/{website_id}/helpdesk/locale/{locale}/article/{article_id}",
+            path,
+        );
+        self.core.send_unit(call)
     }
     /// Get a translation link of a legacy article
     ///
@@ -1766,16 +1512,18 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Tiers: `user`, `plugin`
     #[deprecated]
     #[cfg(feature = "legacy")]
-    pub async fn resolve_helpdesk_locale_article_alternate(
+    pub fn resolve_helpdesk_locale_article_alternate(
         &self,
         website_id: &str,
         locale: &str,
         article_id: &str,
         locale_linked: &str,
-    ) -> Result<
-        ::crisp_models::HelpdeskArticleAlternate,
-        ::crisp_runtime::client::Error,
-    > {
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::HelpdeskArticleAlternate,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/helpdesk/locale/{}/article/{}/alternate/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
@@ -1783,16 +1531,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
             ::crisp_runtime::client::encode_path_segment(article_id),
             ::crisp_runtime::client::encode_path_segment(locale_linked)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "resolveHelpdeskLocaleArticleAlternate",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/helpdesk/locale/{locale}/article/{article_id}/alternate/{locale_linked}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "resolveHelpdeskLocaleArticleAlternate",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/helpdesk/locale/{locale}/article/{article_id}/alternate/{locale_linked}",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Check whether a legacy article translation link exists
     ///
@@ -1805,13 +1550,15 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     ///
     /// Answers `Ok(true)` when the resource exists and `Ok(false)` when Crisp answers 404.
     #[cfg(feature = "legacy")]
-    pub async fn check_helpdesk_locale_article_alternate_exists(
+    pub fn check_helpdesk_locale_article_alternate_exists(
         &self,
         website_id: &str,
         locale: &str,
         article_id: &str,
         locale_linked: &str,
-    ) -> Result<bool, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<bool, ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/helpdesk/locale/{}/article/{}/alternate/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
@@ -1819,16 +1566,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
             ::crisp_runtime::client::encode_path_segment(article_id),
             ::crisp_runtime::client::encode_path_segment(locale_linked)
         );
-        self.core
-            .send_head(
-                ::crisp_runtime::client::Call::new(
-                    "checkHelpdeskLocaleArticleAlternateExists",
-                    ::reqwest::Method::HEAD,
-                    "/website/{website_id}/helpdesk/locale/{locale}/article/{article_id}/alternate/{locale_linked}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "checkHelpdeskLocaleArticleAlternateExists",
+            ::reqwest::Method::HEAD,
+            "/website/{website_id}/helpdesk/locale/{locale}/article/{article_id}/alternate/{locale_linked}",
+            path,
+        );
+        self.core.send_head(call)
     }
     /// Link a translation to a legacy article
     ///
@@ -1839,14 +1583,16 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Tiers: `user`, `plugin`
     #[deprecated]
     #[cfg(feature = "legacy")]
-    pub async fn save_helpdesk_locale_article_alternate(
+    pub fn save_helpdesk_locale_article_alternate(
         &self,
         website_id: &str,
         locale: &str,
         article_id: &str,
         locale_linked: &str,
         body: &::crisp_models::SaveHelpdeskLocaleArticleAlternateBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/helpdesk/locale/{}/article/{}/alternate/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
@@ -1854,24 +1600,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
             ::crisp_runtime::client::encode_path_segment(article_id),
             ::crisp_runtime::client::encode_path_segment(locale_linked)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "saveHelpdeskLocaleArticleAlternate",
-                        ::reqwest::Method::PUT,
-                        "/website/{website_id}/helpdesk/locale/{locale}/article/{article_id}/alternate/{locale_linked}",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "saveHelpdeskLocaleArticleAlternate",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "saveHelpdeskLocaleArticleAlternate",
+                ::reqwest::Method::PUT,
+                "/website/{website_id}/helpdesk/locale/{locale}/article/{article_id}/alternate/{locale_linked}",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Unlink a translation from a legacy article
     ///
@@ -1882,13 +1618,15 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Tiers: `user`, `plugin`
     #[deprecated]
     #[cfg(feature = "legacy")]
-    pub async fn delete_helpdesk_locale_article_alternate(
+    pub fn delete_helpdesk_locale_article_alternate(
         &self,
         website_id: &str,
         locale: &str,
         article_id: &str,
         locale_linked: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/helpdesk/locale/{}/article/{}/alternate/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
@@ -1896,16 +1634,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
             ::crisp_runtime::client::encode_path_segment(article_id),
             ::crisp_runtime::client::encode_path_segment(locale_linked)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "deleteHelpdeskLocaleArticleAlternate",
-                    ::reqwest::Method::DELETE,
-                    "/website/{website_id}/helpdesk/locale/{locale}/article/{article_id}/alternate/{locale_linked}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "deleteHelpdeskLocaleArticleAlternate",
+            ::reqwest::Method::DELETE,
+            "/website/{website_id}/helpdesk/locale/{locale}/article/{article_id}/alternate/{locale_linked}",
+            path,
+        );
+        self.core.send_unit(call)
     }
     /// List the translations of a legacy article
     ///
@@ -1916,31 +1651,30 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Tiers: `user`, `plugin`
     #[deprecated]
     #[cfg(feature = "legacy")]
-    pub async fn list_helpdesk_locale_article_alternates(
+    pub fn list_helpdesk_locale_article_alternates(
         &self,
         website_id: &str,
         locale: &str,
         article_id: &str,
-    ) -> Result<
-        Vec<::crisp_models::HelpdeskArticleAlternate>,
-        ::crisp_runtime::client::Error,
-    > {
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::HelpdeskArticleAlternate>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/helpdesk/locale/{}/article/{}/alternates",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(locale),
             ::crisp_runtime::client::encode_path_segment(article_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "listHelpdeskLocaleArticleAlternates",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/helpdesk/locale/{locale}/article/{article_id}/alternates",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "listHelpdeskLocaleArticleAlternates",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/helpdesk/locale/{locale}/article/{article_id}/alternates",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Get the category of a legacy article
     ///
@@ -1951,28 +1685,27 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Tiers: `user`, `plugin`
     #[deprecated]
     #[cfg(feature = "legacy")]
-    pub async fn resolve_helpdesk_locale_article_category(
+    pub fn resolve_helpdesk_locale_article_category(
         &self,
         website_id: &str,
         locale: &str,
         article_id: &str,
-    ) -> Result<::crisp_models::HelpdeskCategory, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<::crisp_models::HelpdeskCategory, ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/helpdesk/locale/{}/article/{}/category",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(locale),
             ::crisp_runtime::client::encode_path_segment(article_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "resolveHelpdeskLocaleArticleCategory",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/helpdesk/locale/{locale}/article/{article_id}/category",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "resolveHelpdeskLocaleArticleCategory",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/helpdesk/locale/{locale}/article/{article_id}/category",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Change the category of a legacy article
     ///
@@ -1983,37 +1716,29 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Tiers: `user`, `plugin`
     #[deprecated]
     #[cfg(feature = "legacy")]
-    pub async fn update_helpdesk_locale_article_category(
+    pub fn update_helpdesk_locale_article_category(
         &self,
         website_id: &str,
         locale: &str,
         article_id: &str,
         body: &::crisp_models::UpdateHelpdeskLocaleArticleCategoryBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/helpdesk/locale/{}/article/{}/category",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(locale),
             ::crisp_runtime::client::encode_path_segment(article_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "updateHelpdeskLocaleArticleCategory",
-                        ::reqwest::Method::PATCH,
-                        "/website/{website_id}/helpdesk/locale/{locale}/article/{article_id}/category",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "updateHelpdeskLocaleArticleCategory",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "updateHelpdeskLocaleArticleCategory",
+                ::reqwest::Method::PATCH,
+                "/website/{website_id}/helpdesk/locale/{locale}/article/{article_id}/category",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Get the public page of a legacy article
     ///
@@ -2024,28 +1749,27 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Tiers: `user`, `plugin`
     #[deprecated]
     #[cfg(feature = "legacy")]
-    pub async fn resolve_helpdesk_locale_article_page(
+    pub fn resolve_helpdesk_locale_article_page(
         &self,
         website_id: &str,
         locale: &str,
         article_id: &str,
-    ) -> Result<::crisp_models::HelpdeskTreePage, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<::crisp_models::HelpdeskTreePage, ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/helpdesk/locale/{}/article/{}/page",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(locale),
             ::crisp_runtime::client::encode_path_segment(article_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "resolveHelpdeskLocaleArticlePage",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/helpdesk/locale/{locale}/article/{article_id}/page",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "resolveHelpdeskLocaleArticlePage",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/helpdesk/locale/{locale}/article/{article_id}/page",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Publish a legacy article
     ///
@@ -2056,28 +1780,30 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Tiers: `user`, `plugin`
     #[deprecated]
     #[cfg(feature = "legacy")]
-    pub async fn publish_helpdesk_locale_article(
+    pub fn publish_helpdesk_locale_article(
         &self,
         website_id: &str,
         locale: &str,
         article_id: &str,
-    ) -> Result<::crisp_models::HelpdeskArticlePublish, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::HelpdeskArticlePublish,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/helpdesk/locale/{}/article/{}/publish",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(locale),
             ::crisp_runtime::client::encode_path_segment(article_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "publishHelpdeskLocaleArticle",
-                    ::reqwest::Method::POST,
-                    "/website/{website_id}/helpdesk/locale/{locale}/article/{article_id}/publish",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "publishHelpdeskLocaleArticle",
+            ::reqwest::Method::POST,
+            "/website/{website_id}/helpdesk/locale/{locale}/article/{article_id}/publish",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Unpublish a legacy article
     ///
@@ -2088,28 +1814,27 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Tiers: `user`, `plugin`
     #[deprecated]
     #[cfg(feature = "legacy")]
-    pub async fn unpublish_helpdesk_locale_article(
+    pub fn unpublish_helpdesk_locale_article(
         &self,
         website_id: &str,
         locale: &str,
         article_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/helpdesk/locale/{}/article/{}/unpublish",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(locale),
             ::crisp_runtime::client::encode_path_segment(article_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "unpublishHelpdeskLocaleArticle",
-                    ::reqwest::Method::POST,
-                    "/website/{website_id}/helpdesk/locale/{locale}/article/{article_id}/unpublish",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "unpublishHelpdeskLocaleArticle",
+            ::reqwest::Method::POST,
+            "/website/{website_id}/helpdesk/locale/{locale}/article/{article_id}/unpublish",
+            path,
+        );
+        self.core.send_unit(call)
     }
     /// List legacy articles
     ///
@@ -2121,27 +1846,19 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Paged: by `page_number`, from 1 until a page comes back empty
     #[deprecated]
     #[cfg(feature = "legacy")]
-    pub async fn list_helpdesk_locale_articles(
+    pub fn list_helpdesk_locale_articles(
         &self,
         website_id: &str,
         locale: &str,
         page_number: u32,
-    ) -> Result<Vec<::crisp_models::HelpdeskArticle>, ::crisp_runtime::client::Error> {
-        let path = format!(
-            "/website/{}/helpdesk/locale/{}/articles/{}",
-            ::crisp_runtime::client::encode_path_segment(website_id),
-            ::crisp_runtime::client::encode_path_segment(locale), page_number
-        );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "listHelpdeskLocaleArticles",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/helpdesk/locale/{locale}/articles/{page_number}",
-                    path,
-                ),
-            )
-            .await
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::HelpdeskArticle>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
+        let call = list_helpdesk_locale_articles_call(website_id, locale, page_number);
+        self.core.send_json(call)
     }
     /// Every item of [`list_helpdesk_locale_articles`](Self::list_helpdesk_locale_articles), page after page from page 1 until a page comes back empty.
     ///
@@ -2150,7 +1867,6 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// single-page call.
     #[cfg(feature = "legacy")]
     #[deprecated]
-    #[allow(deprecated)]
     pub fn list_helpdesk_locale_articles_stream(
         &self,
         website_id: &str,
@@ -2158,22 +1874,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     ) -> impl ::crisp_runtime::client::Stream<
         Item = Result<::crisp_models::HelpdeskArticle, ::crisp_runtime::client::Error>,
     > + Send + Unpin + 'static {
-        let core = self.core.clone();
         let website_id = website_id.to_owned();
         let locale = locale.to_owned();
-        ::crisp_runtime::client::pages(move |page_number| {
-            let core = core.clone();
-            let website_id = website_id.clone();
-            let locale = locale.clone();
-            async move {
-                WebsiteHelpdesk::<T> {
-                    core: &core,
-                    tier: ::std::marker::PhantomData,
-                }
-                    .list_helpdesk_locale_articles(&website_id, &locale, page_number)
-                    .await
-            }
-        })
+        self.core
+            .stream_pages(move |page_number| list_helpdesk_locale_articles_call(
+                &website_id,
+                &locale,
+                page_number,
+            ))
     }
     /// List legacy categories
     ///
@@ -2185,27 +1893,19 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Paged: by `page_number`, from 1 until a page comes back empty
     #[deprecated]
     #[cfg(feature = "legacy")]
-    pub async fn list_helpdesk_locale_categories(
+    pub fn list_helpdesk_locale_categories(
         &self,
         website_id: &str,
         locale: &str,
         page_number: u32,
-    ) -> Result<Vec<::crisp_models::HelpdeskCategory>, ::crisp_runtime::client::Error> {
-        let path = format!(
-            "/website/{}/helpdesk/locale/{}/categories/{}",
-            ::crisp_runtime::client::encode_path_segment(website_id),
-            ::crisp_runtime::client::encode_path_segment(locale), page_number
-        );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "listHelpdeskLocaleCategories",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/helpdesk/locale/{locale}/categories/{page_number}",
-                    path,
-                ),
-            )
-            .await
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::HelpdeskCategory>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
+        let call = list_helpdesk_locale_categories_call(website_id, locale, page_number);
+        self.core.send_json(call)
     }
     /// Every item of [`list_helpdesk_locale_categories`](Self::list_helpdesk_locale_categories), page after page from page 1 until a page comes back empty.
     ///
@@ -2214,7 +1914,6 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// single-page call.
     #[cfg(feature = "legacy")]
     #[deprecated]
-    #[allow(deprecated)]
     pub fn list_helpdesk_locale_categories_stream(
         &self,
         website_id: &str,
@@ -2222,22 +1921,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     ) -> impl ::crisp_runtime::client::Stream<
         Item = Result<::crisp_models::HelpdeskCategory, ::crisp_runtime::client::Error>,
     > + Send + Unpin + 'static {
-        let core = self.core.clone();
         let website_id = website_id.to_owned();
         let locale = locale.to_owned();
-        ::crisp_runtime::client::pages(move |page_number| {
-            let core = core.clone();
-            let website_id = website_id.clone();
-            let locale = locale.clone();
-            async move {
-                WebsiteHelpdesk::<T> {
-                    core: &core,
-                    tier: ::std::marker::PhantomData,
-                }
-                    .list_helpdesk_locale_categories(&website_id, &locale, page_number)
-                    .await
-            }
-        })
+        self.core
+            .stream_pages(move |page_number| list_helpdesk_locale_categories_call(
+                &website_id,
+                &locale,
+                page_number,
+            ))
     }
     /// Add a legacy category
     ///
@@ -2248,35 +1939,30 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Tiers: `user`, `plugin`
     #[deprecated]
     #[cfg(feature = "legacy")]
-    pub async fn add_helpdesk_locale_category(
+    pub fn add_helpdesk_locale_category(
         &self,
         website_id: &str,
         locale: &str,
         body: &::crisp_models::AddHelpdeskLocaleCategoryBody,
-    ) -> Result<::crisp_models::HelpdeskCategoryNew, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::HelpdeskCategoryNew,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/helpdesk/locale/{}/category",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(locale)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                        "addHelpdeskLocaleCategory",
-                        ::reqwest::Method::POST,
-                        "/website/{website_id}/helpdesk/locale/{locale}/category",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "addHelpdeskLocaleCategory",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "addHelpdeskLocaleCategory",
+                ::reqwest::Method::POST,
+                "/website/{website_id}/helpdesk/locale/{locale}/category",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_json(call)
     }
     /// Get a legacy category
     ///
@@ -2287,28 +1973,27 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Tiers: `user`, `plugin`
     #[deprecated]
     #[cfg(feature = "legacy")]
-    pub async fn resolve_helpdesk_locale_category(
+    pub fn resolve_helpdesk_locale_category(
         &self,
         website_id: &str,
         locale: &str,
         category_id: &str,
-    ) -> Result<::crisp_models::HelpdeskCategory, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<::crisp_models::HelpdeskCategory, ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/helpdesk/locale/{}/category/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(locale),
             ::crisp_runtime::client::encode_path_segment(category_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "resolveHelpdeskLocaleCategory",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/helpdesk/locale/{locale}/category/{category_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "resolveHelpdeskLocaleCategory",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/helpdesk/locale/{locale}/category/{category_id}",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Check whether a legacy category exists
     ///
@@ -2321,28 +2006,27 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     ///
     /// Answers `Ok(true)` when the resource exists and `Ok(false)` when Crisp answers 404.
     #[cfg(feature = "legacy")]
-    pub async fn check_helpdesk_locale_category_exists(
+    pub fn check_helpdesk_locale_category_exists(
         &self,
         website_id: &str,
         locale: &str,
         category_id: &str,
-    ) -> Result<bool, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<bool, ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/helpdesk/locale/{}/category/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(locale),
             ::crisp_runtime::client::encode_path_segment(category_id)
         );
-        self.core
-            .send_head(
-                ::crisp_runtime::client::Call::new(
-                    "checkHelpdeskLocaleCategoryExists",
-                    ::reqwest::Method::HEAD,
-                    "/website/{website_id}/helpdesk/locale/{locale}/category/{category_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "checkHelpdeskLocaleCategoryExists",
+            ::reqwest::Method::HEAD,
+            "/website/{website_id}/helpdesk/locale/{locale}/category/{category_id}",
+            path,
+        );
+        self.core.send_head(call)
     }
     /// Save a legacy category
     ///
@@ -2353,37 +2037,29 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Tiers: `user`, `plugin`
     #[deprecated]
     #[cfg(feature = "legacy")]
-    pub async fn save_helpdesk_locale_category(
+    pub fn save_helpdesk_locale_category(
         &self,
         website_id: &str,
         locale: &str,
         category_id: &str,
         body: &::crisp_models::HelpdeskCategory,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/helpdesk/locale/{}/category/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(locale),
             ::crisp_runtime::client::encode_path_segment(category_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "saveHelpdeskLocaleCategory",
-                        ::reqwest::Method::PUT,
-                        "/website/{website_id}/helpdesk/locale/{locale}/category/{category_id}",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "saveHelpdeskLocaleCategory",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "saveHelpdeskLocaleCategory",
+                ::reqwest::Method::PUT,
+                "/website/{website_id}/helpdesk/locale/{locale}/category/{category_id}",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Update a legacy category
     ///
@@ -2394,37 +2070,29 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Tiers: `user`, `plugin`
     #[deprecated]
     #[cfg(feature = "legacy")]
-    pub async fn update_helpdesk_locale_category(
+    pub fn update_helpdesk_locale_category(
         &self,
         website_id: &str,
         locale: &str,
         category_id: &str,
         body: &::crisp_models::HelpdeskCategory,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/helpdesk/locale/{}/category/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(locale),
             ::crisp_runtime::client::encode_path_segment(category_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "updateHelpdeskLocaleCategory",
-                        ::reqwest::Method::PATCH,
-                        "/website/{website_id}/helpdesk/locale/{locale}/category/{category_id}",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "updateHelpdeskLocaleCategory",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "updateHelpdeskLocaleCategory",
+                ::reqwest::Method::PATCH,
+                "/website/{website_id}/helpdesk/locale/{locale}/category/{category_id}",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Delete a legacy category
     ///
@@ -2435,28 +2103,27 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Tiers: `user`, `plugin`
     #[deprecated]
     #[cfg(feature = "legacy")]
-    pub async fn delete_helpdesk_locale_category(
+    pub fn delete_helpdesk_locale_category(
         &self,
         website_id: &str,
         locale: &str,
         category_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/helpdesk/locale/{}/category/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(locale),
             ::crisp_runtime::client::encode_path_segment(category_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "deleteHelpdeskLocaleCategory",
-                    ::reqwest::Method::DELETE,
-                    "/website/{website_id}/helpdesk/locale/{locale}/category/{category_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "deleteHelpdeskLocaleCategory",
+            ::reqwest::Method::DELETE,
+            "/website/{website_id}/helpdesk/locale/{locale}/category/{category_id}",
+            path,
+        );
+        self.core.send_unit(call)
     }
     /// Add a legacy section
     ///
@@ -2467,37 +2134,32 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Tiers: `user`, `plugin`
     #[deprecated]
     #[cfg(feature = "legacy")]
-    pub async fn add_helpdesk_locale_section(
+    pub fn add_helpdesk_locale_section(
         &self,
         website_id: &str,
         locale: &str,
         category_id: &str,
         body: &::crisp_models::AddHelpdeskLocaleSectionBody,
-    ) -> Result<::crisp_models::HelpdeskSectionNew, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::HelpdeskSectionNew,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/helpdesk/locale/{}/category/{}/section",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(locale),
             ::crisp_runtime::client::encode_path_segment(category_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                        "addHelpdeskLocaleSection",
-                        ::reqwest::Method::POST,
-                        "/website/{website_id}/helpdesk/locale/{locale}/category/{category_id}/section",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "addHelpdeskLocaleSection",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "addHelpdeskLocaleSection",
+                ::reqwest::Method::POST,
+                "/website/{website_id}/helpdesk/locale/{locale}/category/{category_id}/section",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_json(call)
     }
     /// Get a legacy section
     ///
@@ -2508,13 +2170,15 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Tiers: `user`, `plugin`
     #[deprecated]
     #[cfg(feature = "legacy")]
-    pub async fn resolve_helpdesk_locale_section(
+    pub fn resolve_helpdesk_locale_section(
         &self,
         website_id: &str,
         locale: &str,
         category_id: &str,
         section_id: &str,
-    ) -> Result<::crisp_models::HelpdeskSection, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<::crisp_models::HelpdeskSection, ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/helpdesk/locale/{}/category/{}/section/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
@@ -2522,16 +2186,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
             ::crisp_runtime::client::encode_path_segment(category_id),
             ::crisp_runtime::client::encode_path_segment(section_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "resolveHelpdeskLocaleSection",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/helpdesk/locale/{locale}/category/{category_id}/section/{section_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "resolveHelpdeskLocaleSection",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/helpdesk/locale/{locale}/category/{category_id}/section/{section_id}",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Check whether a legacy section exists
     ///
@@ -2544,13 +2205,15 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     ///
     /// Answers `Ok(true)` when the resource exists and `Ok(false)` when Crisp answers 404.
     #[cfg(feature = "legacy")]
-    pub async fn check_helpdesk_locale_section_exists(
+    pub fn check_helpdesk_locale_section_exists(
         &self,
         website_id: &str,
         locale: &str,
         category_id: &str,
         section_id: &str,
-    ) -> Result<bool, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<bool, ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/helpdesk/locale/{}/category/{}/section/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
@@ -2558,16 +2221,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
             ::crisp_runtime::client::encode_path_segment(category_id),
             ::crisp_runtime::client::encode_path_segment(section_id)
         );
-        self.core
-            .send_head(
-                ::crisp_runtime::client::Call::new(
-                    "checkHelpdeskLocaleSectionExists",
-                    ::reqwest::Method::HEAD,
-                    "/website/{website_id}/helpdesk/locale/{locale}/category/{category_id}/section/{section_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "checkHelpdeskLocaleSectionExists",
+            ::reqwest::Method::HEAD,
+            "/website/{website_id}/helpdesk/locale/{locale}/category/{category_id}/section/{section_id}",
+            path,
+        );
+        self.core.send_head(call)
     }
     /// Save a legacy section
     ///
@@ -2578,14 +2238,16 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Tiers: `user`, `plugin`
     #[deprecated]
     #[cfg(feature = "legacy")]
-    pub async fn save_helpdesk_locale_section(
+    pub fn save_helpdesk_locale_section(
         &self,
         website_id: &str,
         locale: &str,
         category_id: &str,
         section_id: &str,
         body: &::crisp_models::HelpdeskSection,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/helpdesk/locale/{}/category/{}/section/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
@@ -2593,24 +2255,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
             ::crisp_runtime::client::encode_path_segment(category_id),
             ::crisp_runtime::client::encode_path_segment(section_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "saveHelpdeskLocaleSection",
-                        ::reqwest::Method::PUT,
-                        "/website/{website_id}/helpdesk/locale/{locale}/category/{category_id}/section/{section_id}",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "saveHelpdeskLocaleSection",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "saveHelpdeskLocaleSection",
+                ::reqwest::Method::PUT,
+                "/website/{website_id}/helpdesk/locale/{locale}/category/{category_id}/section/{section_id}",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Update a legacy section
     ///
@@ -2621,14 +2273,16 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Tiers: `user`, `plugin`
     #[deprecated]
     #[cfg(feature = "legacy")]
-    pub async fn update_helpdesk_locale_section(
+    pub fn update_helpdesk_locale_section(
         &self,
         website_id: &str,
         locale: &str,
         category_id: &str,
         section_id: &str,
         body: &::crisp_models::HelpdeskSection,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/helpdesk/locale/{}/category/{}/section/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
@@ -2636,24 +2290,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
             ::crisp_runtime::client::encode_path_segment(category_id),
             ::crisp_runtime::client::encode_path_segment(section_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "updateHelpdeskLocaleSection",
-                        ::reqwest::Method::PATCH,
-                        "/website/{website_id}/helpdesk/locale/{locale}/category/{category_id}/section/{section_id}",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "updateHelpdeskLocaleSection",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "updateHelpdeskLocaleSection",
+                ::reqwest::Method::PATCH,
+                "/website/{website_id}/helpdesk/locale/{locale}/category/{category_id}/section/{section_id}",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Delete a legacy section
     ///
@@ -2664,13 +2308,15 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Tiers: `user`, `plugin`
     #[deprecated]
     #[cfg(feature = "legacy")]
-    pub async fn delete_helpdesk_locale_section(
+    pub fn delete_helpdesk_locale_section(
         &self,
         website_id: &str,
         locale: &str,
         category_id: &str,
         section_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/helpdesk/locale/{}/category/{}/section/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
@@ -2678,16 +2324,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
             ::crisp_runtime::client::encode_path_segment(category_id),
             ::crisp_runtime::client::encode_path_segment(section_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "deleteHelpdeskLocaleSection",
-                    ::reqwest::Method::DELETE,
-                    "/website/{website_id}/helpdesk/locale/{locale}/category/{category_id}/section/{section_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "deleteHelpdeskLocaleSection",
+            ::reqwest::Method::DELETE,
+            "/website/{website_id}/helpdesk/locale/{locale}/category/{category_id}/section/{section_id}",
+            path,
+        );
+        self.core.send_unit(call)
     }
     /// List legacy sections
     ///
@@ -2699,29 +2342,25 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Paged: by `page_number`, from 1 until a page comes back empty
     #[deprecated]
     #[cfg(feature = "legacy")]
-    pub async fn list_helpdesk_locale_sections(
+    pub fn list_helpdesk_locale_sections(
         &self,
         website_id: &str,
         locale: &str,
         category_id: &str,
         page_number: u32,
-    ) -> Result<Vec<::crisp_models::HelpdeskSection>, ::crisp_runtime::client::Error> {
-        let path = format!(
-            "/website/{}/helpdesk/locale/{}/category/{}/sections/{}",
-            ::crisp_runtime::client::encode_path_segment(website_id),
-            ::crisp_runtime::client::encode_path_segment(locale),
-            ::crisp_runtime::client::encode_path_segment(category_id), page_number
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::HelpdeskSection>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
+        let call = list_helpdesk_locale_sections_call(
+            website_id,
+            locale,
+            category_id,
+            page_number,
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "listHelpdeskLocaleSections",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/helpdesk/locale/{locale}/category/{category_id}/sections/{page_number}",
-                    path,
-                ),
-            )
-            .await
+        self.core.send_json(call)
     }
     /// Every item of [`list_helpdesk_locale_sections`](Self::list_helpdesk_locale_sections), page after page from page 1 until a page comes back empty.
     ///
@@ -2730,7 +2369,6 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// single-page call.
     #[cfg(feature = "legacy")]
     #[deprecated]
-    #[allow(deprecated)]
     pub fn list_helpdesk_locale_sections_stream(
         &self,
         website_id: &str,
@@ -2739,29 +2377,16 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     ) -> impl ::crisp_runtime::client::Stream<
         Item = Result<::crisp_models::HelpdeskSection, ::crisp_runtime::client::Error>,
     > + Send + Unpin + 'static {
-        let core = self.core.clone();
         let website_id = website_id.to_owned();
         let locale = locale.to_owned();
         let category_id = category_id.to_owned();
-        ::crisp_runtime::client::pages(move |page_number| {
-            let core = core.clone();
-            let website_id = website_id.clone();
-            let locale = locale.clone();
-            let category_id = category_id.clone();
-            async move {
-                WebsiteHelpdesk::<T> {
-                    core: &core,
-                    tier: ::std::marker::PhantomData,
-                }
-                    .list_helpdesk_locale_sections(
-                        &website_id,
-                        &locale,
-                        &category_id,
-                        page_number,
-                    )
-                    .await
-            }
-        })
+        self.core
+            .stream_pages(move |page_number| list_helpdesk_locale_sections_call(
+                &website_id,
+                &locale,
+                &category_id,
+                page_number,
+            ))
     }
     /// Export legacy articles
     ///
@@ -2773,11 +2398,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Serves the Node client's `exportHelpdeskLocaleArticles`
     #[deprecated]
     #[cfg(feature = "legacy")]
-    pub async fn export_helpdesk_locale_articles_legacy(
+    pub fn export_helpdesk_locale_articles_legacy(
         &self,
         website_id: &str,
         locale: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -2786,16 +2413,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(locale)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "exportHelpdeskLocaleArticlesLegacy",
-                    ::reqwest::Method::POST,
-                    "/website/{website_id}/helpdesk/locale/{locale}/export",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "exportHelpdeskLocaleArticlesLegacy",
+            ::reqwest::Method::POST,
+            "/website/{website_id}/helpdesk/locale/{locale}/export",
+            path,
+        );
+        self.core.send_unit(call)
     }
     /// List legacy reader feedback
     ///
@@ -2808,36 +2432,25 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Serves the Node client's `listHelpdeskLocaleFeedbacks`
     #[deprecated]
     #[cfg(feature = "legacy")]
-    pub async fn list_helpdesk_locale_feedbacks_legacy(
+    pub fn list_helpdesk_locale_feedbacks_legacy(
         &self,
         website_id: &str,
         locale: &str,
         page_number: u32,
         options: &::crisp_models::ListHelpdeskLocaleFeedbacksLegacyOptions,
-    ) -> Result<Vec<::crisp_models::HelpdeskFeedback>, ::crisp_runtime::client::Error> {
-        let path = format!(
-            "/website/{}/helpdesk/locale/{}/feedback/list/{}",
-            ::crisp_runtime::client::encode_path_segment(website_id),
-            ::crisp_runtime::client::encode_path_segment(locale), page_number
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::HelpdeskFeedback>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
+        let call = list_helpdesk_locale_feedbacks_legacy_call(
+            website_id,
+            locale,
+            page_number,
+            options,
         );
-        let mut query = ::crisp_runtime::client::QueryPairs::new();
-        if let Some(value) = &options.filter_date_start {
-            query.push_str("filter_date_start", value);
-        }
-        if let Some(value) = &options.filter_date_end {
-            query.push_str("filter_date_end", value);
-        }
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                        "listHelpdeskLocaleFeedbacksLegacy",
-                        ::reqwest::Method::GET,
-                        "/website/{website_id}/helpdesk/locale/{locale}/feedback/list/{page_number}",
-                        path,
-                    )
-                    .query(query),
-            )
-            .await
+        self.core.send_json(call)
     }
     /// Every item of [`list_helpdesk_locale_feedbacks_legacy`](Self::list_helpdesk_locale_feedbacks_legacy), page after page from page 1 until a page comes back empty.
     ///
@@ -2846,7 +2459,6 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// single-page call.
     #[cfg(feature = "legacy")]
     #[deprecated]
-    #[allow(deprecated)]
     pub fn list_helpdesk_locale_feedbacks_legacy_stream(
         &self,
         website_id: &str,
@@ -2855,29 +2467,16 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     ) -> impl ::crisp_runtime::client::Stream<
         Item = Result<::crisp_models::HelpdeskFeedback, ::crisp_runtime::client::Error>,
     > + Send + Unpin + 'static {
-        let core = self.core.clone();
         let website_id = website_id.to_owned();
         let locale = locale.to_owned();
         let options = options.clone();
-        ::crisp_runtime::client::pages(move |page_number| {
-            let core = core.clone();
-            let website_id = website_id.clone();
-            let locale = locale.clone();
-            let options = options.clone();
-            async move {
-                WebsiteHelpdesk::<T> {
-                    core: &core,
-                    tier: ::std::marker::PhantomData,
-                }
-                    .list_helpdesk_locale_feedbacks_legacy(
-                        &website_id,
-                        &locale,
-                        page_number,
-                        &options,
-                    )
-                    .await
-            }
-        })
+        self.core
+            .stream_pages(move |page_number| list_helpdesk_locale_feedbacks_legacy_call(
+                &website_id,
+                &locale,
+                page_number,
+                &options,
+            ))
     }
     /// Count legacy reader ratings
     ///
@@ -2889,15 +2488,17 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Serves the Node client's `mapHelpdeskLocaleFeedbackRatings`
     #[deprecated]
     #[cfg(feature = "legacy")]
-    pub async fn map_helpdesk_locale_feedback_ratings_legacy(
+    pub fn map_helpdesk_locale_feedback_ratings_legacy(
         &self,
         website_id: &str,
         locale: &str,
         options: &::crisp_models::MapHelpdeskLocaleFeedbackRatingsLegacyOptions,
-    ) -> Result<
-        ::crisp_models::HelpdeskFeedbackRatings,
-        ::crisp_runtime::client::Error,
-    > {
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::HelpdeskFeedbackRatings,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/helpdesk/locale/{}/feedback/ratings",
             ::crisp_runtime::client::encode_path_segment(website_id),
@@ -2910,17 +2511,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
         if let Some(value) = &options.filter_date_end {
             query.push_str("filter_date_end", value);
         }
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                        "mapHelpdeskLocaleFeedbackRatingsLegacy",
-                        ::reqwest::Method::GET,
-                        "/website/{website_id}/helpdesk/locale/{locale}/feedback/ratings",
-                        path,
-                    )
-                    .query(query),
+        let call = ::crisp_runtime::client::Call::new(
+                "mapHelpdeskLocaleFeedbackRatingsLegacy",
+                ::reqwest::Method::GET,
+                "/website/{website_id}/helpdesk/locale/{locale}/feedback/ratings",
+                path,
             )
-            .await
+            .query(query);
+        self.core.send_json(call)
     }
     /// Import an external help center (legacy)
     ///
@@ -2932,12 +2530,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
     /// - Serves the Node client's `importExternalHelpdeskToLocale`
     #[deprecated]
     #[cfg(feature = "legacy")]
-    pub async fn import_external_helpdesk_to_locale_legacy(
+    pub fn import_external_helpdesk_to_locale_legacy(
         &self,
         website_id: &str,
         locale: &str,
         body: &::crisp_models::HelpdeskExternalImport,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -2946,23 +2546,244 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHelpdesk<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(locale)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "importExternalHelpdeskToLocaleLegacy",
-                        ::reqwest::Method::POST,
-                        "/website/{website_id}/helpdesk/locale/{locale}/import",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "importExternalHelpdeskToLocaleLegacy",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "importExternalHelpdeskToLocaleLegacy",
+                ::reqwest::Method::POST,
+                "/website/{website_id}/helpdesk/locale/{locale}/import",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
+}
+/// The call of `list_helpdesk_locale_feedbacks`, built for the method and for each page of its stream.
+fn list_helpdesk_locale_feedbacks_call(
+    website_id: &str,
+    locale: &str,
+    content_type: &::crisp_models::HelpdeskContentType,
+    page_number: u32,
+    options: &::crisp_models::ListHelpdeskLocaleFeedbacksOptions,
+) -> ::crisp_runtime::client::Call {
+    let path = format!(
+        "/website/{}/helpdesk/feedback/list/{}/{}/{}",
+        ::crisp_runtime::client::encode_path_segment(website_id),
+        ::crisp_runtime::client::encode_path_segment(locale),
+        ::crisp_runtime::client::encode_path_segment(content_type.as_str()), page_number
+    );
+    let mut query = ::crisp_runtime::client::QueryPairs::new();
+    if let Some(value) = &options.filter_date_start {
+        query.push_str("filter_date_start", value);
+    }
+    if let Some(value) = &options.filter_date_end {
+        query.push_str("filter_date_end", value);
+    }
+    ::crisp_runtime::client::Call::new(
+            "listHelpdeskLocaleFeedbacks",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/helpdesk/feedback/list/{locale}/{content_type}/{page_number}",
+            path,
+        )
+        .query(query)
+}
+/// The call of `list_helpdesk_history_changes`, built for the method and for each page of its stream.
+fn list_helpdesk_history_changes_call(
+    website_id: &str,
+    page_number: u32,
+    options: &::crisp_models::ListHelpdeskHistoryChangesOptions,
+) -> ::crisp_runtime::client::Call {
+    let path = format!(
+        "/website/{}/helpdesk/history/changes/{}",
+        ::crisp_runtime::client::encode_path_segment(website_id), page_number
+    );
+    let mut query = ::crisp_runtime::client::QueryPairs::new();
+    if let Some(value) = &options.filter_locale {
+        query.push_str("filter_locale", value);
+    }
+    if let Some(value) = &options.filter_type {
+        query.push_str("filter_type", value);
+    }
+    if let Some(value) = &options.filter_tree_path {
+        query.push_str("filter_tree_path", value);
+    }
+    ::crisp_runtime::client::Call::new(
+            "listHelpdeskHistoryChanges",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/helpdesk/history/changes/{page_number}",
+            path,
+        )
+        .query(query)
+}
+/// The call of `list_helpdesk_locales`, built for the method and for each page of its stream.
+fn list_helpdesk_locales_call(
+    website_id: &str,
+    page_number: u32,
+) -> ::crisp_runtime::client::Call {
+    let path = format!(
+        "/website/{}/helpdesk/locales/{}",
+        ::crisp_runtime::client::encode_path_segment(website_id), page_number
+    );
+    ::crisp_runtime::client::Call::new(
+        "listHelpdeskLocales",
+        ::reqwest::Method::GET,
+        "/website/{website_id}/helpdesk/locales/{page_number}",
+        path,
+    )
+}
+/// The call of `list_helpdesk_pages`, built for the method and for each page of its stream.
+fn list_helpdesk_pages_call(
+    website_id: &str,
+    locale: &str,
+    content_type: &::crisp_models::HelpdeskContentType,
+    page_number: u32,
+) -> ::crisp_runtime::client::Call {
+    let path = format!(
+        "/website/{}/helpdesk/page/list/{}/{}/{}",
+        ::crisp_runtime::client::encode_path_segment(website_id),
+        ::crisp_runtime::client::encode_path_segment(locale),
+        ::crisp_runtime::client::encode_path_segment(content_type.as_str()), page_number
+    );
+    ::crisp_runtime::client::Call::new(
+        "listHelpdeskPages",
+        ::reqwest::Method::GET,
+        "/website/{website_id}/helpdesk/page/list/{locale}/{content_type}/{page_number}",
+        path,
+    )
+}
+/// The call of `list_helpdesk_redirections`, built for the method and for each page of its stream.
+fn list_helpdesk_redirections_call(
+    website_id: &str,
+    page_number: u32,
+) -> ::crisp_runtime::client::Call {
+    let path = format!(
+        "/website/{}/helpdesk/redirections/{}",
+        ::crisp_runtime::client::encode_path_segment(website_id), page_number
+    );
+    ::crisp_runtime::client::Call::new(
+        "listHelpdeskRedirections",
+        ::reqwest::Method::GET,
+        "/website/{website_id}/helpdesk/redirections/{page_number}",
+        path,
+    )
+}
+/// The call of `list_helpdesk_tree`, built for the method and for each page of its stream.
+fn list_helpdesk_tree_call(
+    website_id: &str,
+    locale: &str,
+    content_type: &::crisp_models::HelpdeskContentType,
+    page_number: u32,
+    options: &::crisp_models::ListHelpdeskTreeOptions,
+) -> ::crisp_runtime::client::Call {
+    let path = format!(
+        "/website/{}/helpdesk/tree/list/{}/{}/{}",
+        ::crisp_runtime::client::encode_path_segment(website_id),
+        ::crisp_runtime::client::encode_path_segment(locale),
+        ::crisp_runtime::client::encode_path_segment(content_type.as_str()), page_number
+    );
+    let mut query = ::crisp_runtime::client::QueryPairs::new();
+    if let Some(value) = &options.sub_path {
+        query.push_str("sub_path", value);
+    }
+    if let Some(value) = &options.search_title {
+        query.push_str("search_title", value);
+    }
+    if let Some(value) = &options.filter_date_start {
+        query.push_str("filter_date_start", value);
+    }
+    if let Some(value) = &options.filter_date_end {
+        query.push_str("filter_date_end", value);
+    }
+    ::crisp_runtime::client::Call::new(
+            "listHelpdeskTree",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/helpdesk/tree/list/{locale}/{content_type}/{page_number}",
+            path,
+        )
+        .query(query)
+}
+/// The call of `list_helpdesk_locale_articles`, built for the method and for each page of its stream.
+#[cfg(feature = "legacy")]
+fn list_helpdesk_locale_articles_call(
+    website_id: &str,
+    locale: &str,
+    page_number: u32,
+) -> ::crisp_runtime::client::Call {
+    let path = format!(
+        "/website/{}/helpdesk/locale/{}/articles/{}",
+        ::crisp_runtime::client::encode_path_segment(website_id),
+        ::crisp_runtime::client::encode_path_segment(locale), page_number
+    );
+    ::crisp_runtime::client::Call::new(
+        "listHelpdeskLocaleArticles",
+        ::reqwest::Method::GET,
+        "/website/{website_id}/helpdesk/locale/{locale}/articles/{page_number}",
+        path,
+    )
+}
+/// The call of `list_helpdesk_locale_categories`, built for the method and for each page of its stream.
+#[cfg(feature = "legacy")]
+fn list_helpdesk_locale_categories_call(
+    website_id: &str,
+    locale: &str,
+    page_number: u32,
+) -> ::crisp_runtime::client::Call {
+    let path = format!(
+        "/website/{}/helpdesk/locale/{}/categories/{}",
+        ::crisp_runtime::client::encode_path_segment(website_id),
+        ::crisp_runtime::client::encode_path_segment(locale), page_number
+    );
+    ::crisp_runtime::client::Call::new(
+        "listHelpdeskLocaleCategories",
+        ::reqwest::Method::GET,
+        "/website/{website_id}/helpdesk/locale/{locale}/categories/{page_number}",
+        path,
+    )
+}
+/// The call of `list_helpdesk_locale_sections`, built for the method and for each page of its stream.
+#[cfg(feature = "legacy")]
+fn list_helpdesk_locale_sections_call(
+    website_id: &str,
+    locale: &str,
+    category_id: &str,
+    page_number: u32,
+) -> ::crisp_runtime::client::Call {
+    let path = format!(
+        "/website/{}/helpdesk/locale/{}/category/{}/sections/{}",
+        ::crisp_runtime::client::encode_path_segment(website_id),
+        ::crisp_runtime::client::encode_path_segment(locale),
+        ::crisp_runtime::client::encode_path_segment(category_id), page_number
+    );
+    ::crisp_runtime::client::Call::new(
+        "listHelpdeskLocaleSections",
+        ::reqwest::Method::GET,
+        "/website/{website_id}/helpdesk/locale/{locale}/category/{category_id}/sections/{page_number}",
+        path,
+    )
+}
+/// The call of `list_helpdesk_locale_feedbacks_legacy`, built for the method and for each page of its stream.
+#[cfg(feature = "legacy")]
+fn list_helpdesk_locale_feedbacks_legacy_call(
+    website_id: &str,
+    locale: &str,
+    page_number: u32,
+    options: &::crisp_models::ListHelpdeskLocaleFeedbacksLegacyOptions,
+) -> ::crisp_runtime::client::Call {
+    let path = format!(
+        "/website/{}/helpdesk/locale/{}/feedback/list/{}",
+        ::crisp_runtime::client::encode_path_segment(website_id),
+        ::crisp_runtime::client::encode_path_segment(locale), page_number
+    );
+    let mut query = ::crisp_runtime::client::QueryPairs::new();
+    if let Some(value) = &options.filter_date_start {
+        query.push_str("filter_date_start", value);
+    }
+    if let Some(value) = &options.filter_date_end {
+        query.push_str("filter_date_end", value);
+    }
+    ::crisp_runtime::client::Call::new(
+            "listHelpdeskLocaleFeedbacksLegacy",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/helpdesk/locale/{locale}/feedback/list/{page_number}",
+            path,
+        )
+        .query(query)
 }

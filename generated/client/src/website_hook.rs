@@ -12,7 +12,7 @@ pub struct WebsiteHook<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHook<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> WebsiteHook<'a, T> {
     /// Create a web hook
     ///
     /// Adds a web hook that posts the chosen events to a target URL. Crisp keeps this route for its own apps; it may change without notice.
@@ -21,35 +21,27 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHook<'_, T> {
     /// - Operation: `createANewHook`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn create_a_new_hook(
+    pub fn create_a_new_hook(
         &self,
         website_id: &str,
         body: &::crisp_models::HookNew,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
         let path = format!(
             "/website/{}/hook", ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "createANewHook",
-                        ::reqwest::Method::POST,
-                        "/website/{website_id}/hook",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "createANewHook",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "createANewHook",
+                ::reqwest::Method::POST,
+                "/website/{website_id}/hook",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Get a web hook
     ///
@@ -59,11 +51,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHook<'_, T> {
     /// - Operation: `getAHook`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn get_a_hook(
+    pub fn get_a_hook(
         &self,
         website_id: &str,
         hook_id: &str,
-    ) -> Result<::crisp_models::Hook, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<::crisp_models::Hook, ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -72,16 +66,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHook<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(hook_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getAHook",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/hook/{hook_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getAHook",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/hook/{hook_id}",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Check whether a web hook exists
     ///
@@ -93,11 +84,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHook<'_, T> {
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     ///
     /// Answers `Ok(true)` when the resource exists and `Ok(false)` when Crisp answers 404.
-    pub async fn check_if_hook_exists(
+    pub fn check_if_hook_exists(
         &self,
         website_id: &str,
         hook_id: &str,
-    ) -> Result<bool, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<bool, ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -106,16 +99,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHook<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(hook_id)
         );
-        self.core
-            .send_head(
-                ::crisp_runtime::client::Call::new(
-                    "checkIfHookExists",
-                    ::reqwest::Method::HEAD,
-                    "/website/{website_id}/hook/{hook_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "checkIfHookExists",
+            ::reqwest::Method::HEAD,
+            "/website/{website_id}/hook/{hook_id}",
+            path,
+        );
+        self.core.send_head(call)
     }
     /// Save a web hook
     ///
@@ -125,12 +115,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHook<'_, T> {
     /// - Operation: `saveAHook`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn save_a_hook(
+    pub fn save_a_hook(
         &self,
         website_id: &str,
         hook_id: &str,
         body: &::crisp_models::HookNew,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -139,21 +131,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHook<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(hook_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "saveAHook",
-                        ::reqwest::Method::PUT,
-                        "/website/{website_id}/hook/{hook_id}",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body("saveAHook", body)?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "saveAHook",
+                ::reqwest::Method::PUT,
+                "/website/{website_id}/hook/{hook_id}",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Update a web hook
     ///
@@ -163,12 +148,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHook<'_, T> {
     /// - Operation: `updateAHook`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn update_a_hook(
+    pub fn update_a_hook(
         &self,
         website_id: &str,
         hook_id: &str,
         body: &::crisp_models::HookUpdate,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -177,24 +164,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHook<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(hook_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "updateAHook",
-                        ::reqwest::Method::PATCH,
-                        "/website/{website_id}/hook/{hook_id}",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "updateAHook",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "updateAHook",
+                ::reqwest::Method::PATCH,
+                "/website/{website_id}/hook/{hook_id}",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Remove a web hook
     ///
@@ -204,11 +181,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHook<'_, T> {
     /// - Operation: `removeAHook`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn remove_a_hook(
+    pub fn remove_a_hook(
         &self,
         website_id: &str,
         hook_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -217,15 +196,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHook<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(hook_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "removeAHook",
-                    ::reqwest::Method::DELETE,
-                    "/website/{website_id}/hook/{hook_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "removeAHook",
+            ::reqwest::Method::DELETE,
+            "/website/{website_id}/hook/{hook_id}",
+            path,
+        );
+        self.core.send_unit(call)
     }
 }

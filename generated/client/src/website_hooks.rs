@@ -12,7 +12,7 @@ pub struct WebsiteHooks<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHooks<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> WebsiteHooks<'a, T> {
     /// List web hooks
     ///
     /// Returns one page of the web hooks configured on the website. Crisp keeps this route for its own apps; it may change without notice.
@@ -22,28 +22,18 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHooks<'_, T> {
     /// - Tiers: `user`
     /// - Paged: by `page_number`, from 1 until a page comes back empty
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn list_hooks(
+    pub fn list_hooks(
         &self,
         website_id: &str,
         page_number: u32,
-    ) -> Result<Vec<::crisp_models::Hook>, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<Vec<::crisp_models::Hook>, ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
-        let path = format!(
-            "/website/{}/hooks/{}",
-            ::crisp_runtime::client::encode_path_segment(website_id), page_number
-        );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "listHooks",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/hooks/{page_number}",
-                    path,
-                ),
-            )
-            .await
+        let call = list_hooks_call(website_id, page_number);
+        self.core.send_json(call)
     }
     /// Every item of [`list_hooks`](Self::list_hooks), page after page from page 1 until a page comes back empty.
     ///
@@ -59,19 +49,21 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteHooks<'_, T> {
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
-        let core = self.core.clone();
         let website_id = website_id.to_owned();
-        ::crisp_runtime::client::pages(move |page_number| {
-            let core = core.clone();
-            let website_id = website_id.clone();
-            async move {
-                WebsiteHooks::<T> {
-                    core: &core,
-                    tier: ::std::marker::PhantomData,
-                }
-                    .list_hooks(&website_id, page_number)
-                    .await
-            }
-        })
+        self.core
+            .stream_pages(move |page_number| list_hooks_call(&website_id, page_number))
     }
+}
+/// The call of `list_hooks`, built for the method and for each page of its stream.
+fn list_hooks_call(website_id: &str, page_number: u32) -> ::crisp_runtime::client::Call {
+    let path = format!(
+        "/website/{}/hooks/{}", ::crisp_runtime::client::encode_path_segment(website_id),
+        page_number
+    );
+    ::crisp_runtime::client::Call::new(
+        "listHooks",
+        ::reqwest::Method::GET,
+        "/website/{website_id}/hooks/{page_number}",
+        path,
+    )
 }

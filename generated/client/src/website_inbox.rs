@@ -12,7 +12,7 @@ pub struct WebsiteInbox<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteInbox<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> WebsiteInbox<'a, T> {
     /// Create an inbox
     ///
     /// Creates an inbox with its members and filing conditions and returns its identifier.
@@ -20,35 +20,30 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteInbox<'_, T> {
     /// - Route: `POST /v1/website/{website_id}/inbox`
     /// - Operation: `createNewInbox`
     /// - Tiers: `user`
-    pub async fn create_new_inbox(
+    pub fn create_new_inbox(
         &self,
         website_id: &str,
         body: &::crisp_models::Inbox,
-    ) -> Result<::crisp_models::CreateNewInboxData, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::CreateNewInboxData,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
         let path = format!(
             "/website/{}/inbox", ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                        "createNewInbox",
-                        ::reqwest::Method::POST,
-                        "/website/{website_id}/inbox",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "createNewInbox",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "createNewInbox",
+                ::reqwest::Method::POST,
+                "/website/{website_id}/inbox",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_json(call)
     }
     /// Get an inbox
     ///
@@ -57,26 +52,25 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteInbox<'_, T> {
     /// - Route: `GET /v1/website/{website_id}/inbox/{inbox_id}`
     /// - Operation: `getInbox`
     /// - Tiers: `user`, `plugin`
-    pub async fn get_inbox(
+    pub fn get_inbox(
         &self,
         website_id: &str,
         inbox_id: &str,
-    ) -> Result<::crisp_models::Inbox, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<::crisp_models::Inbox, ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/inbox/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(inbox_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getInbox",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/inbox/{inbox_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getInbox",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/inbox/{inbox_id}",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Check whether an inbox exists
     ///
@@ -87,26 +81,25 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteInbox<'_, T> {
     /// - Tiers: `user`, `plugin`
     ///
     /// Answers `Ok(true)` when the resource exists and `Ok(false)` when Crisp answers 404.
-    pub async fn check_inbox_exists(
+    pub fn check_inbox_exists(
         &self,
         website_id: &str,
         inbox_id: &str,
-    ) -> Result<bool, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<bool, ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/inbox/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(inbox_id)
         );
-        self.core
-            .send_head(
-                ::crisp_runtime::client::Call::new(
-                    "checkInboxExists",
-                    ::reqwest::Method::HEAD,
-                    "/website/{website_id}/inbox/{inbox_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "checkInboxExists",
+            ::reqwest::Method::HEAD,
+            "/website/{website_id}/inbox/{inbox_id}",
+            path,
+        );
+        self.core.send_head(call)
     }
     /// Save an inbox
     ///
@@ -115,12 +108,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteInbox<'_, T> {
     /// - Route: `PUT /v1/website/{website_id}/inbox/{inbox_id}`
     /// - Operation: `saveInbox`
     /// - Tiers: `user`
-    pub async fn save_inbox(
+    pub fn save_inbox(
         &self,
         website_id: &str,
         inbox_id: &str,
         body: &::crisp_models::Inbox,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -129,21 +124,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteInbox<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(inbox_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "saveInbox",
-                        ::reqwest::Method::PUT,
-                        "/website/{website_id}/inbox/{inbox_id}",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body("saveInbox", body)?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "saveInbox",
+                ::reqwest::Method::PUT,
+                "/website/{website_id}/inbox/{inbox_id}",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Delete an inbox
     ///
@@ -152,11 +140,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteInbox<'_, T> {
     /// - Route: `DELETE /v1/website/{website_id}/inbox/{inbox_id}`
     /// - Operation: `deleteInbox`
     /// - Tiers: `user`
-    pub async fn delete_inbox(
+    pub fn delete_inbox(
         &self,
         website_id: &str,
         inbox_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -165,16 +155,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteInbox<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(inbox_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "deleteInbox",
-                    ::reqwest::Method::DELETE,
-                    "/website/{website_id}/inbox/{inbox_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "deleteInbox",
+            ::reqwest::Method::DELETE,
+            "/website/{website_id}/inbox/{inbox_id}",
+            path,
+        );
+        self.core.send_unit(call)
     }
     /// Reorder inboxes
     ///
@@ -183,11 +170,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteInbox<'_, T> {
     /// - Route: `PATCH /v1/website/{website_id}/inboxes/batch/order`
     /// - Operation: `batchOrderInboxes`
     /// - Tiers: `user`
-    pub async fn batch_order_inboxes(
+    pub fn batch_order_inboxes(
         &self,
         website_id: &str,
         body: &::crisp_models::BatchOrderInboxesBody,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -195,24 +184,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteInbox<'_, T> {
             "/website/{}/inboxes/batch/order",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "batchOrderInboxes",
-                        ::reqwest::Method::PATCH,
-                        "/website/{website_id}/inboxes/batch/order",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "batchOrderInboxes",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "batchOrderInboxes",
+                ::reqwest::Method::PATCH,
+                "/website/{website_id}/inboxes/batch/order",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// List inboxes
     ///
@@ -222,25 +201,15 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteInbox<'_, T> {
     /// - Operation: `listInboxes`
     /// - Tiers: `user`, `plugin`
     /// - Paged: by `page_number`, from 1 until a page comes back empty
-    pub async fn list_inboxes(
+    pub fn list_inboxes(
         &self,
         website_id: &str,
         page_number: u32,
-    ) -> Result<Vec<::crisp_models::Inbox>, ::crisp_runtime::client::Error> {
-        let path = format!(
-            "/website/{}/inboxes/list/{}",
-            ::crisp_runtime::client::encode_path_segment(website_id), page_number
-        );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "listInboxes",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/inboxes/list/{page_number}",
-                    path,
-                ),
-            )
-            .await
+    ) -> impl ::std::future::Future<
+        Output = Result<Vec<::crisp_models::Inbox>, ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
+        let call = list_inboxes_call(website_id, page_number);
+        self.core.send_json(call)
     }
     /// Every item of [`list_inboxes`](Self::list_inboxes), page after page from page 1 until a page comes back empty.
     ///
@@ -253,19 +222,24 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteInbox<'_, T> {
     ) -> impl ::crisp_runtime::client::Stream<
         Item = Result<::crisp_models::Inbox, ::crisp_runtime::client::Error>,
     > + Send + Unpin + 'static {
-        let core = self.core.clone();
         let website_id = website_id.to_owned();
-        ::crisp_runtime::client::pages(move |page_number| {
-            let core = core.clone();
-            let website_id = website_id.clone();
-            async move {
-                WebsiteInbox::<T> {
-                    core: &core,
-                    tier: ::std::marker::PhantomData,
-                }
-                    .list_inboxes(&website_id, page_number)
-                    .await
-            }
-        })
+        self.core
+            .stream_pages(move |page_number| list_inboxes_call(&website_id, page_number))
     }
+}
+/// The call of `list_inboxes`, built for the method and for each page of its stream.
+fn list_inboxes_call(
+    website_id: &str,
+    page_number: u32,
+) -> ::crisp_runtime::client::Call {
+    let path = format!(
+        "/website/{}/inboxes/list/{}",
+        ::crisp_runtime::client::encode_path_segment(website_id), page_number
+    );
+    ::crisp_runtime::client::Call::new(
+        "listInboxes",
+        ::reqwest::Method::GET,
+        "/website/{website_id}/inboxes/list/{page_number}",
+        path,
+    )
 }

@@ -12,7 +12,7 @@ pub struct WebsiteInvite<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteInvite<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> WebsiteInvite<'a, T> {
     /// Get an operator invitation
     ///
     /// Reads an invitation from its identifier and key, for example to check that it is still valid before redeeming it. Crisp keeps this route for its own apps; it is not part of the public API and may change without notice.
@@ -21,28 +21,27 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteInvite<'_, T> {
     /// - Operation: `getInviteDetails`
     /// - Tiers: not stated by the reference
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn get_invite_details(
+    pub fn get_invite_details(
         &self,
         website_id: &str,
         invite_identifier: &str,
         invite_key: &str,
-    ) -> Result<::crisp_models::InviteDetails, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<::crisp_models::InviteDetails, ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/invite/{}/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(invite_identifier),
             ::crisp_runtime::client::encode_path_segment(invite_key)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getInviteDetails",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/invite/{invite_identifier}/{invite_key}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getInviteDetails",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/invite/{invite_identifier}/{invite_key}",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Redeem an operator invitation
     ///
@@ -52,12 +51,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteInvite<'_, T> {
     /// - Operation: `redeemInvite`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn redeem_invite(
+    pub fn redeem_invite(
         &self,
         website_id: &str,
         invite_identifier: &str,
         invite_key: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -67,16 +68,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteInvite<'_, T> {
             ::crisp_runtime::client::encode_path_segment(invite_identifier),
             ::crisp_runtime::client::encode_path_segment(invite_key)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "redeemInvite",
-                    ::reqwest::Method::PUT,
-                    "/website/{website_id}/invite/{invite_identifier}/{invite_key}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "redeemInvite",
+            ::reqwest::Method::PUT,
+            "/website/{website_id}/invite/{invite_identifier}/{invite_key}",
+            path,
+        );
+        self.core.send_unit(call)
     }
     /// Cancel an operator invitation
     ///
@@ -86,27 +84,26 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteInvite<'_, T> {
     /// - Operation: `deleteInviteKeypair`
     /// - Tiers: not stated by the reference
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn delete_invite_keypair(
+    pub fn delete_invite_keypair(
         &self,
         website_id: &str,
         invite_identifier: &str,
         invite_key: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/invite/{}/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(invite_identifier),
             ::crisp_runtime::client::encode_path_segment(invite_key)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "deleteInviteKeypair",
-                    ::reqwest::Method::DELETE,
-                    "/website/{website_id}/invite/{invite_identifier}/{invite_key}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "deleteInviteKeypair",
+            ::reqwest::Method::DELETE,
+            "/website/{website_id}/invite/{invite_identifier}/{invite_key}",
+            path,
+        );
+        self.core.send_unit(call)
     }
 }

@@ -12,7 +12,7 @@ pub struct WebsiteOperator<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteOperator<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> WebsiteOperator<'a, T> {
     /// Invite an operator
     ///
     /// Sends an invitation to join the website as an operator to an email address. The inviting user confirms the action with a verification secret.
@@ -20,11 +20,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteOperator<'_, T> {
     /// - Route: `POST /v1/website/{website_id}/operator`
     /// - Operation: `inviteWebsiteOperator`
     /// - Tiers: `user`
-    pub async fn invite_website_operator(
+    pub fn invite_website_operator(
         &self,
         website_id: &str,
         body: &::crisp_models::OperatorInvitation,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -32,24 +34,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteOperator<'_, T> {
             "/website/{}/operator",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "inviteWebsiteOperator",
-                        ::reqwest::Method::POST,
-                        "/website/{website_id}/operator",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "inviteWebsiteOperator",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "inviteWebsiteOperator",
+                ::reqwest::Method::POST,
+                "/website/{website_id}/operator",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Get an operator
     ///
@@ -59,26 +51,25 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteOperator<'_, T> {
     /// - Operation: `getWebsiteOperator`
     /// - Tiers: `user`, `plugin`
     /// - Plugin scope: `website:operators`
-    pub async fn get_website_operator(
+    pub fn get_website_operator(
         &self,
         website_id: &str,
         user_id: &str,
-    ) -> Result<::crisp_models::Operator, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<::crisp_models::Operator, ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/operator/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(user_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getWebsiteOperator",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/operator/{user_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getWebsiteOperator",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/operator/{user_id}",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Change an operator membership
     ///
@@ -87,12 +78,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteOperator<'_, T> {
     /// - Route: `PATCH /v1/website/{website_id}/operator/{user_id}`
     /// - Operation: `changeOperatorMembership`
     /// - Tiers: `user`
-    pub async fn change_operator_membership(
+    pub fn change_operator_membership(
         &self,
         website_id: &str,
         user_id: &str,
         body: &::crisp_models::ChangeOperatorMembershipBody,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -101,24 +94,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteOperator<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(user_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "changeOperatorMembership",
-                        ::reqwest::Method::PATCH,
-                        "/website/{website_id}/operator/{user_id}",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "changeOperatorMembership",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "changeOperatorMembership",
+                ::reqwest::Method::PATCH,
+                "/website/{website_id}/operator/{user_id}",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Remove an operator from the website
     ///
@@ -127,11 +110,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteOperator<'_, T> {
     /// - Route: `DELETE /v1/website/{website_id}/operator/{user_id}`
     /// - Operation: `unlinkOperatorFromWebsite`
     /// - Tiers: `user`
-    pub async fn unlink_operator_from_website(
+    pub fn unlink_operator_from_website(
         &self,
         website_id: &str,
         user_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -140,16 +125,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteOperator<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(user_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "unlinkOperatorFromWebsite",
-                    ::reqwest::Method::DELETE,
-                    "/website/{website_id}/operator/{user_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "unlinkOperatorFromWebsite",
+            ::reqwest::Method::DELETE,
+            "/website/{website_id}/operator/{user_id}",
+            path,
+        );
+        self.core.send_unit(call)
     }
     /// List last active operators
     ///
@@ -158,27 +140,26 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteOperator<'_, T> {
     /// - Route: `GET /v1/website/{website_id}/operators/active`
     /// - Operation: `listLastActiveWebsiteOperators`
     /// - Tiers: `user`, `plugin`
-    pub async fn list_last_active_website_operators(
+    pub fn list_last_active_website_operators(
         &self,
         website_id: &str,
-    ) -> Result<
-        Vec<::crisp_models::OperatorLastActive>,
-        ::crisp_runtime::client::Error,
-    > {
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::OperatorLastActive>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/operators/active",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "listLastActiveWebsiteOperators",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/operators/active",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "listLastActiveWebsiteOperators",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/operators/active",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Clear the last active operators
     ///
@@ -187,10 +168,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteOperator<'_, T> {
     /// - Route: `DELETE /v1/website/{website_id}/operators/active`
     /// - Operation: `flushLastActiveWebsiteOperators`
     /// - Tiers: `user`
-    pub async fn flush_last_active_website_operators(
+    pub fn flush_last_active_website_operators(
         &self,
         website_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -198,16 +181,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteOperator<'_, T> {
             "/website/{}/operators/active",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "flushLastActiveWebsiteOperators",
-                    ::reqwest::Method::DELETE,
-                    "/website/{website_id}/operators/active",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "flushLastActiveWebsiteOperators",
+            ::reqwest::Method::DELETE,
+            "/website/{website_id}/operators/active",
+            path,
+        );
+        self.core.send_unit(call)
     }
     /// Email the operators
     ///
@@ -216,33 +196,25 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteOperator<'_, T> {
     /// - Route: `POST /v1/website/{website_id}/operators/email`
     /// - Operation: `sendEmailToWebsiteOperators`
     /// - Tiers: `user`, `plugin`
-    pub async fn send_email_to_website_operators(
+    pub fn send_email_to_website_operators(
         &self,
         website_id: &str,
         body: &::crisp_models::OperatorEmail,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/operators/email",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "sendEmailToWebsiteOperators",
-                        ::reqwest::Method::POST,
-                        "/website/{website_id}/operators/email",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "sendEmailToWebsiteOperators",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "sendEmailToWebsiteOperators",
+                ::reqwest::Method::POST,
+                "/website/{website_id}/operators/email",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// List operators
     ///
@@ -252,26 +224,25 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteOperator<'_, T> {
     /// - Operation: `listWebsiteOperators`
     /// - Tiers: `user`, `plugin`
     /// - Plugin scope: `website:operators`
-    pub async fn list_website_operators(
+    pub fn list_website_operators(
         &self,
         website_id: &str,
-    ) -> Result<
-        Vec<::crisp_models::OperatorMembership>,
-        ::crisp_runtime::client::Error,
-    > {
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::OperatorMembership>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/operators/list",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "listWebsiteOperators",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/operators/list",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "listWebsiteOperators",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/operators/list",
+            path,
+        );
+        self.core.send_json(call)
     }
 }

@@ -12,7 +12,7 @@ pub struct WebsitePeople<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> WebsitePeople<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> WebsitePeople<'a, T> {
     /// List the campaigns of a contact
     ///
     /// Returns one page of the campaigns a contact has received, with when they were sent and what the contact did with them.
@@ -21,30 +21,22 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsitePeople<'_, T> {
     /// - Operation: `listPeopleCampaigns`
     /// - Tiers: `user`
     /// - Paged: by `page_number`, from 1 until a page comes back empty
-    pub async fn list_people_campaigns(
+    pub fn list_people_campaigns(
         &self,
         website_id: &str,
         people_id: &str,
         page_number: u32,
-    ) -> Result<Vec<::crisp_models::PeopleCampaign>, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::PeopleCampaign>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
-        let path = format!(
-            "/website/{}/people/campaigns/{}/list/{}",
-            ::crisp_runtime::client::encode_path_segment(website_id),
-            ::crisp_runtime::client::encode_path_segment(people_id), page_number
-        );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "listPeopleCampaigns",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/people/campaigns/{people_id}/list/{page_number}",
-                    path,
-                ),
-            )
-            .await
+        let call = list_people_campaigns_call(website_id, people_id, page_number);
+        self.core.send_json(call)
     }
     /// Every item of [`list_people_campaigns`](Self::list_people_campaigns), page after page from page 1 until a page comes back empty.
     ///
@@ -61,22 +53,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsitePeople<'_, T> {
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
-        let core = self.core.clone();
         let website_id = website_id.to_owned();
         let people_id = people_id.to_owned();
-        ::crisp_runtime::client::pages(move |page_number| {
-            let core = core.clone();
-            let website_id = website_id.clone();
-            let people_id = people_id.clone();
-            async move {
-                WebsitePeople::<T> {
-                    core: &core,
-                    tier: ::std::marker::PhantomData,
-                }
-                    .list_people_campaigns(&website_id, &people_id, page_number)
-                    .await
-            }
-        })
+        self.core
+            .stream_pages(move |page_number| list_people_campaigns_call(
+                &website_id,
+                &people_id,
+                page_number,
+            ))
     }
     /// List the conversations of a contact
     ///
@@ -86,39 +70,22 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsitePeople<'_, T> {
     /// - Operation: `listPeopleConversations`
     /// - Tiers: `user`, `plugin`
     /// - Paged: by `page_number`, from 1 until a page comes back empty
-    pub async fn list_people_conversations(
+    pub fn list_people_conversations(
         &self,
         website_id: &str,
         people_id: &str,
         page_number: u32,
         options: &::crisp_models::ListPeopleConversationsOptions,
-    ) -> Result<Vec<String>, ::crisp_runtime::client::Error> {
-        let path = format!(
-            "/website/{}/people/conversations/{}/list/{}",
-            ::crisp_runtime::client::encode_path_segment(website_id),
-            ::crisp_runtime::client::encode_path_segment(people_id), page_number
+    ) -> impl ::std::future::Future<
+        Output = Result<Vec<String>, ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
+        let call = list_people_conversations_call(
+            website_id,
+            people_id,
+            page_number,
+            options,
         );
-        let mut query = ::crisp_runtime::client::QueryPairs::new();
-        if let Some(value) = &options.filter_unread {
-            query.push_bool("filter_unread", *value);
-        }
-        if let Some(value) = &options.filter_resolved {
-            query.push_bool("filter_resolved", *value);
-        }
-        if let Some(value) = &options.filter_not_resolved {
-            query.push_bool("filter_not_resolved", *value);
-        }
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                        "listPeopleConversations",
-                        ::reqwest::Method::GET,
-                        "/website/{website_id}/people/conversations/{people_id}/list/{page_number}",
-                        path,
-                    )
-                    .query(query),
-            )
-            .await
+        self.core.send_json(call)
     }
     /// Every item of [`list_people_conversations`](Self::list_people_conversations), page after page from page 1 until a page comes back empty.
     ///
@@ -133,29 +100,16 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsitePeople<'_, T> {
     ) -> impl ::crisp_runtime::client::Stream<
         Item = Result<String, ::crisp_runtime::client::Error>,
     > + Send + Unpin + 'static {
-        let core = self.core.clone();
         let website_id = website_id.to_owned();
         let people_id = people_id.to_owned();
         let options = options.clone();
-        ::crisp_runtime::client::pages(move |page_number| {
-            let core = core.clone();
-            let website_id = website_id.clone();
-            let people_id = people_id.clone();
-            let options = options.clone();
-            async move {
-                WebsitePeople::<T> {
-                    core: &core,
-                    tier: ::std::marker::PhantomData,
-                }
-                    .list_people_conversations(
-                        &website_id,
-                        &people_id,
-                        page_number,
-                        &options,
-                    )
-                    .await
-            }
-        })
+        self.core
+            .stream_pages(move |page_number| list_people_conversations_call(
+                &website_id,
+                &people_id,
+                page_number,
+                &options,
+            ))
     }
     /// Get the custom data of a contact
     ///
@@ -165,26 +119,25 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsitePeople<'_, T> {
     /// - Operation: `getPeopleData`
     /// - Tiers: `user`, `plugin`
     /// - Plugin scope: `website:people:profiles`
-    pub async fn get_people_data(
+    pub fn get_people_data(
         &self,
         website_id: &str,
         people_id: &str,
-    ) -> Result<::crisp_models::PeopleData, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<::crisp_models::PeopleData, ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/people/data/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(people_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getPeopleData",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/people/data/{people_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getPeopleData",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/people/data/{people_id}",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Replace the custom data of a contact
     ///
@@ -193,35 +146,27 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsitePeople<'_, T> {
     /// - Route: `PUT /v1/website/{website_id}/people/data/{people_id}`
     /// - Operation: `savePeopleData`
     /// - Tiers: `user`, `plugin`
-    pub async fn save_people_data(
+    pub fn save_people_data(
         &self,
         website_id: &str,
         people_id: &str,
         body: &::crisp_models::PeopleData,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/people/data/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(people_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "savePeopleData",
-                        ::reqwest::Method::PUT,
-                        "/website/{website_id}/people/data/{people_id}",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "savePeopleData",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "savePeopleData",
+                ::reqwest::Method::PUT,
+                "/website/{website_id}/people/data/{people_id}",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Update the custom data of a contact
     ///
@@ -230,35 +175,27 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsitePeople<'_, T> {
     /// - Route: `PATCH /v1/website/{website_id}/people/data/{people_id}`
     /// - Operation: `updatePeopleData`
     /// - Tiers: `user`, `plugin`
-    pub async fn update_people_data(
+    pub fn update_people_data(
         &self,
         website_id: &str,
         people_id: &str,
         body: &::crisp_models::PeopleData,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/people/data/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(people_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "updatePeopleData",
-                        ::reqwest::Method::PATCH,
-                        "/website/{website_id}/people/data/{people_id}",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "updatePeopleData",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "updatePeopleData",
+                ::reqwest::Method::PATCH,
+                "/website/{website_id}/people/data/{people_id}",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Record an event on a contact
     ///
@@ -267,35 +204,27 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsitePeople<'_, T> {
     /// - Route: `POST /v1/website/{website_id}/people/events/{people_id}`
     /// - Operation: `addPeopleEvent`
     /// - Tiers: `user`, `plugin`
-    pub async fn add_people_event(
+    pub fn add_people_event(
         &self,
         website_id: &str,
         people_id: &str,
         body: &::crisp_models::PeopleEvent,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/people/events/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(people_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "addPeopleEvent",
-                        ::reqwest::Method::POST,
-                        "/website/{website_id}/people/events/{people_id}",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "addPeopleEvent",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "addPeopleEvent",
+                ::reqwest::Method::POST,
+                "/website/{website_id}/people/events/{people_id}",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// List the events of a contact
     ///
@@ -305,27 +234,16 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsitePeople<'_, T> {
     /// - Operation: `listPeopleEvents`
     /// - Tiers: `user`, `plugin`
     /// - Paged: by `page_number`, from 1 until a page comes back empty
-    pub async fn list_people_events(
+    pub fn list_people_events(
         &self,
         website_id: &str,
         people_id: &str,
         page_number: u32,
-    ) -> Result<Vec<::crisp_models::PeopleEvent>, ::crisp_runtime::client::Error> {
-        let path = format!(
-            "/website/{}/people/events/{}/list/{}",
-            ::crisp_runtime::client::encode_path_segment(website_id),
-            ::crisp_runtime::client::encode_path_segment(people_id), page_number
-        );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "listPeopleEvents",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/people/events/{people_id}/list/{page_number}",
-                    path,
-                ),
-            )
-            .await
+    ) -> impl ::std::future::Future<
+        Output = Result<Vec<::crisp_models::PeopleEvent>, ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
+        let call = list_people_events_call(website_id, people_id, page_number);
+        self.core.send_json(call)
     }
     /// Every item of [`list_people_events`](Self::list_people_events), page after page from page 1 until a page comes back empty.
     ///
@@ -339,22 +257,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsitePeople<'_, T> {
     ) -> impl ::crisp_runtime::client::Stream<
         Item = Result<::crisp_models::PeopleEvent, ::crisp_runtime::client::Error>,
     > + Send + Unpin + 'static {
-        let core = self.core.clone();
         let website_id = website_id.to_owned();
         let people_id = people_id.to_owned();
-        ::crisp_runtime::client::pages(move |page_number| {
-            let core = core.clone();
-            let website_id = website_id.clone();
-            let people_id = people_id.clone();
-            async move {
-                WebsitePeople::<T> {
-                    core: &core,
-                    tier: ::std::marker::PhantomData,
-                }
-                    .list_people_events(&website_id, &people_id, page_number)
-                    .await
-            }
-        })
+        self.core
+            .stream_pages(move |page_number| list_people_events_call(
+                &website_id,
+                &people_id,
+                page_number,
+            ))
     }
     /// Export all contact profiles
     ///
@@ -363,10 +273,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsitePeople<'_, T> {
     /// - Route: `POST /v1/website/{website_id}/people/export/profiles`
     /// - Operation: `exportPeopleProfiles`
     /// - Tiers: `user`
-    pub async fn export_people_profiles(
+    pub fn export_people_profiles(
         &self,
         website_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -374,16 +286,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsitePeople<'_, T> {
             "/website/{}/people/export/profiles",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "exportPeopleProfiles",
-                    ::reqwest::Method::POST,
-                    "/website/{website_id}/people/export/profiles",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "exportPeopleProfiles",
+            ::reqwest::Method::POST,
+            "/website/{website_id}/people/export/profiles",
+            path,
+        );
+        self.core.send_unit(call)
     }
     /// Import contact profiles from a CSV file
     ///
@@ -392,11 +301,16 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsitePeople<'_, T> {
     /// - Route: `POST /v1/website/{website_id}/people/import/profiles`
     /// - Operation: `importPeopleProfiles`
     /// - Tiers: `user`
-    pub async fn import_people_profiles(
+    pub fn import_people_profiles(
         &self,
         website_id: &str,
         body: &::crisp_models::PeopleProfileImportSetup,
-    ) -> Result<::crisp_models::PeopleProfileImport, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::PeopleProfileImport,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -404,24 +318,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsitePeople<'_, T> {
             "/website/{}/people/import/profiles",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                        "importPeopleProfiles",
-                        ::reqwest::Method::POST,
-                        "/website/{website_id}/people/import/profiles",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "importPeopleProfiles",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "importPeopleProfiles",
+                ::reqwest::Method::POST,
+                "/website/{website_id}/people/import/profiles",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_json(call)
     }
     /// Create a contact profile
     ///
@@ -432,33 +336,25 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsitePeople<'_, T> {
     /// - Tiers: `user`, `plugin`
     /// - Plugin scope: `website:people:profiles`
     /// - Fires: [`people:profile:created`](crate::models::Event::PeopleProfileCreated)
-    pub async fn add_new_people_profile(
+    pub fn add_new_people_profile(
         &self,
         website_id: &str,
         body: &::crisp_models::PeopleProfileUpdate,
-    ) -> Result<::crisp_models::PeopleProfileNew, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<::crisp_models::PeopleProfileNew, ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/people/profile",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                        "addNewPeopleProfile",
-                        ::reqwest::Method::POST,
-                        "/website/{website_id}/people/profile",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "addNewPeopleProfile",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "addNewPeopleProfile",
+                ::reqwest::Method::POST,
+                "/website/{website_id}/people/profile",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_json(call)
     }
     /// Get a contact profile
     ///
@@ -468,26 +364,25 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsitePeople<'_, T> {
     /// - Operation: `getPeopleProfile`
     /// - Tiers: `user`, `plugin`
     /// - Plugin scope: `website:people:profiles`
-    pub async fn get_people_profile(
+    pub fn get_people_profile(
         &self,
         website_id: &str,
         people_id: &str,
-    ) -> Result<::crisp_models::PeopleProfile, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<::crisp_models::PeopleProfile, ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/people/profile/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(people_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getPeopleProfile",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/people/profile/{people_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getPeopleProfile",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/people/profile/{people_id}",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Check whether a contact profile exists
     ///
@@ -498,26 +393,25 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsitePeople<'_, T> {
     /// - Tiers: `user`, `plugin`
     ///
     /// Answers `Ok(true)` when the resource exists and `Ok(false)` when Crisp answers 404.
-    pub async fn check_people_profile_exists(
+    pub fn check_people_profile_exists(
         &self,
         website_id: &str,
         people_id: &str,
-    ) -> Result<bool, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<bool, ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/people/profile/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(people_id)
         );
-        self.core
-            .send_head(
-                ::crisp_runtime::client::Call::new(
-                    "checkPeopleProfileExists",
-                    ::reqwest::Method::HEAD,
-                    "/website/{website_id}/people/profile/{people_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "checkPeopleProfileExists",
+            ::reqwest::Method::HEAD,
+            "/website/{website_id}/people/profile/{people_id}",
+            path,
+        );
+        self.core.send_head(call)
     }
     /// Replace a contact profile
     ///
@@ -528,35 +422,27 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsitePeople<'_, T> {
     /// - Tiers: `user`, `plugin`
     /// - Plugin scope: `website:people:profiles`
     /// - Fires: [`people:profile:updated`](crate::models::Event::PeopleProfileUpdated)
-    pub async fn save_people_profile(
+    pub fn save_people_profile(
         &self,
         website_id: &str,
         people_id: &str,
         body: &::crisp_models::PeopleProfileUpdate,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/people/profile/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(people_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "savePeopleProfile",
-                        ::reqwest::Method::PUT,
-                        "/website/{website_id}/people/profile/{people_id}",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "savePeopleProfile",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "savePeopleProfile",
+                ::reqwest::Method::PUT,
+                "/website/{website_id}/people/profile/{people_id}",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Update a contact profile
     ///
@@ -567,35 +453,27 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsitePeople<'_, T> {
     /// - Tiers: `user`, `plugin`
     /// - Plugin scope: `website:people:profiles`
     /// - Fires: [`people:profile:updated`](crate::models::Event::PeopleProfileUpdated)
-    pub async fn update_people_profile(
+    pub fn update_people_profile(
         &self,
         website_id: &str,
         people_id: &str,
         body: &::crisp_models::PeopleProfileUpdate,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/people/profile/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(people_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "updatePeopleProfile",
-                        ::reqwest::Method::PATCH,
-                        "/website/{website_id}/people/profile/{people_id}",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "updatePeopleProfile",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "updatePeopleProfile",
+                ::reqwest::Method::PATCH,
+                "/website/{website_id}/people/profile/{people_id}",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Delete a contact profile
     ///
@@ -606,26 +484,25 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsitePeople<'_, T> {
     /// - Tiers: `user`, `plugin`
     /// - Plugin scope: `website:people:profiles`
     /// - Fires: [`people:profile:removed`](crate::models::Event::PeopleProfileRemoved)
-    pub async fn remove_people_profile(
+    pub fn remove_people_profile(
         &self,
         website_id: &str,
         people_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/people/profile/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(people_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "removePeopleProfile",
-                    ::reqwest::Method::DELETE,
-                    "/website/{website_id}/people/profile/{people_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "removePeopleProfile",
+            ::reqwest::Method::DELETE,
+            "/website/{website_id}/people/profile/{people_id}",
+            path,
+        );
+        self.core.send_unit(call)
     }
     /// List contact profiles
     ///
@@ -636,52 +513,19 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsitePeople<'_, T> {
     /// - Tiers: `user`, `plugin`
     /// - Plugin scope: `website:people:profiles`
     /// - Paged: by `page_number`, from 1 until a page comes back empty
-    pub async fn list_people_profiles(
+    pub fn list_people_profiles(
         &self,
         website_id: &str,
         page_number: u32,
         options: &::crisp_models::ListPeopleProfilesOptions,
-    ) -> Result<Vec<::crisp_models::PeopleProfile>, ::crisp_runtime::client::Error> {
-        let path = format!(
-            "/website/{}/people/profiles/{}",
-            ::crisp_runtime::client::encode_path_segment(website_id), page_number
-        );
-        let mut query = ::crisp_runtime::client::QueryPairs::new();
-        if let Some(value) = &options.per_page {
-            query.push_display("per_page", value);
-        }
-        if let Some(value) = &options.sort_field {
-            query.push_str("sort_field", value);
-        }
-        if let Some(value) = &options.sort_order {
-            query.push_str("sort_order", value.as_str());
-        }
-        if let Some(value) = &options.search_operator {
-            query.push_str("search_operator", value.as_str());
-        }
-        if let Some(value) = &options.search_filter {
-            query.push_json("listPeopleProfiles", "search_filter", value)?;
-        }
-        if let Some(value) = &options.search_text {
-            query.push_str("search_text", value);
-        }
-        if let Some(value) = &options.filter_date_start {
-            query.push_str("filter_date_start", value);
-        }
-        if let Some(value) = &options.filter_date_end {
-            query.push_str("filter_date_end", value);
-        }
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                        "listPeopleProfiles",
-                        ::reqwest::Method::GET,
-                        "/website/{website_id}/people/profiles/{page_number}",
-                        path,
-                    )
-                    .query(query),
-            )
-            .await
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::PeopleProfile>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
+        let call = list_people_profiles_call(website_id, page_number, options);
+        self.core.send_json(call)
     }
     /// Every item of [`list_people_profiles`](Self::list_people_profiles), page after page from page 1 until a page comes back empty.
     ///
@@ -695,22 +539,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsitePeople<'_, T> {
     ) -> impl ::crisp_runtime::client::Stream<
         Item = Result<::crisp_models::PeopleProfile, ::crisp_runtime::client::Error>,
     > + Send + Unpin + 'static {
-        let core = self.core.clone();
         let website_id = website_id.to_owned();
         let options = options.clone();
-        ::crisp_runtime::client::pages(move |page_number| {
-            let core = core.clone();
-            let website_id = website_id.clone();
-            let options = options.clone();
-            async move {
-                WebsitePeople::<T> {
-                    core: &core,
-                    tier: ::std::marker::PhantomData,
-                }
-                    .list_people_profiles(&website_id, page_number, &options)
-                    .await
-            }
-        })
+        self.core
+            .stream_pages(move |page_number| list_people_profiles_call(
+                &website_id,
+                page_number,
+                &options,
+            ))
     }
     /// Get contact statistics
     ///
@@ -719,24 +555,23 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsitePeople<'_, T> {
     /// - Route: `GET /v1/website/{website_id}/people/stats`
     /// - Operation: `getPeopleStatistics`
     /// - Tiers: `user`, `plugin`
-    pub async fn get_people_statistics(
+    pub fn get_people_statistics(
         &self,
         website_id: &str,
-    ) -> Result<::crisp_models::PeopleStatistics, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<::crisp_models::PeopleStatistics, ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/people/stats",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getPeopleStatistics",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/people/stats",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getPeopleStatistics",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/people/stats",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Get the e-mail subscription of a contact
     ///
@@ -745,26 +580,28 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsitePeople<'_, T> {
     /// - Route: `GET /v1/website/{website_id}/people/subscription/{people_id}`
     /// - Operation: `getPeopleSubscriptionStatus`
     /// - Tiers: `user`, `plugin`
-    pub async fn get_people_subscription_status(
+    pub fn get_people_subscription_status(
         &self,
         website_id: &str,
         people_id: &str,
-    ) -> Result<::crisp_models::PeopleSubscription, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::PeopleSubscription,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/people/subscription/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(people_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getPeopleSubscriptionStatus",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/people/subscription/{people_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getPeopleSubscriptionStatus",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/people/subscription/{people_id}",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Change the e-mail subscription of a contact
     ///
@@ -773,35 +610,27 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsitePeople<'_, T> {
     /// - Route: `PATCH /v1/website/{website_id}/people/subscription/{people_id}`
     /// - Operation: `updatePeopleSubscriptionStatus`
     /// - Tiers: `user`, `plugin`
-    pub async fn update_people_subscription_status(
+    pub fn update_people_subscription_status(
         &self,
         website_id: &str,
         people_id: &str,
         body: &::crisp_models::PeopleSubscription,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/people/subscription/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(people_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "updatePeopleSubscriptionStatus",
-                        ::reqwest::Method::PATCH,
-                        "/website/{website_id}/people/subscription/{people_id}",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "updatePeopleSubscriptionStatus",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "updatePeopleSubscriptionStatus",
+                ::reqwest::Method::PATCH,
+                "/website/{website_id}/people/subscription/{people_id}",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Delete a suggested contact data key
     ///
@@ -810,33 +639,25 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsitePeople<'_, T> {
     /// - Route: `DELETE /v1/website/{website_id}/people/suggest/data`
     /// - Operation: `deleteSuggestedPeopleDataKey`
     /// - Tiers: `user`, `plugin`
-    pub async fn delete_suggested_people_data_key(
+    pub fn delete_suggested_people_data_key(
         &self,
         website_id: &str,
         body: &::crisp_models::DeleteSuggestedPeopleDataKeyBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/people/suggest/data",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "deleteSuggestedPeopleDataKey",
-                        ::reqwest::Method::DELETE,
-                        "/website/{website_id}/people/suggest/data",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "deleteSuggestedPeopleDataKey",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "deleteSuggestedPeopleDataKey",
+                ::reqwest::Method::DELETE,
+                "/website/{website_id}/people/suggest/data",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// List suggested contact data keys
     ///
@@ -846,28 +667,18 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsitePeople<'_, T> {
     /// - Operation: `listSuggestedPeopleDataKeys`
     /// - Tiers: `user`, `plugin`
     /// - Paged: by `page_number`, from 1 until a page comes back empty
-    pub async fn list_suggested_people_data_keys(
+    pub fn list_suggested_people_data_keys(
         &self,
         website_id: &str,
         page_number: u32,
-    ) -> Result<
-        Vec<::crisp_models::PeopleSuggestedDataKey>,
-        ::crisp_runtime::client::Error,
-    > {
-        let path = format!(
-            "/website/{}/people/suggest/data/{}",
-            ::crisp_runtime::client::encode_path_segment(website_id), page_number
-        );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "listSuggestedPeopleDataKeys",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/people/suggest/data/{page_number}",
-                    path,
-                ),
-            )
-            .await
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::PeopleSuggestedDataKey>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
+        let call = list_suggested_people_data_keys_call(website_id, page_number);
+        self.core.send_json(call)
     }
     /// Every item of [`list_suggested_people_data_keys`](Self::list_suggested_people_data_keys), page after page from page 1 until a page comes back empty.
     ///
@@ -883,20 +694,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsitePeople<'_, T> {
             ::crisp_runtime::client::Error,
         >,
     > + Send + Unpin + 'static {
-        let core = self.core.clone();
         let website_id = website_id.to_owned();
-        ::crisp_runtime::client::pages(move |page_number| {
-            let core = core.clone();
-            let website_id = website_id.clone();
-            async move {
-                WebsitePeople::<T> {
-                    core: &core,
-                    tier: ::std::marker::PhantomData,
-                }
-                    .list_suggested_people_data_keys(&website_id, page_number)
-                    .await
-            }
-        })
+        self.core
+            .stream_pages(move |page_number| list_suggested_people_data_keys_call(
+                &website_id,
+                page_number,
+            ))
     }
     /// Delete a suggested contact event
     ///
@@ -905,33 +708,25 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsitePeople<'_, T> {
     /// - Route: `DELETE /v1/website/{website_id}/people/suggest/event`
     /// - Operation: `deleteSuggestedPeopleEvent`
     /// - Tiers: `user`, `plugin`
-    pub async fn delete_suggested_people_event(
+    pub fn delete_suggested_people_event(
         &self,
         website_id: &str,
         body: &::crisp_models::DeleteSuggestedPeopleEventBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/people/suggest/event",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "deleteSuggestedPeopleEvent",
-                        ::reqwest::Method::DELETE,
-                        "/website/{website_id}/people/suggest/event",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "deleteSuggestedPeopleEvent",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "deleteSuggestedPeopleEvent",
+                ::reqwest::Method::DELETE,
+                "/website/{website_id}/people/suggest/event",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// List suggested contact events
     ///
@@ -941,28 +736,18 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsitePeople<'_, T> {
     /// - Operation: `listSuggestedPeopleEvents`
     /// - Tiers: `user`, `plugin`
     /// - Paged: by `page_number`, from 1 until a page comes back empty
-    pub async fn list_suggested_people_events(
+    pub fn list_suggested_people_events(
         &self,
         website_id: &str,
         page_number: u32,
-    ) -> Result<
-        Vec<::crisp_models::PeopleSuggestedEvent>,
-        ::crisp_runtime::client::Error,
-    > {
-        let path = format!(
-            "/website/{}/people/suggest/events/{}",
-            ::crisp_runtime::client::encode_path_segment(website_id), page_number
-        );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "listSuggestedPeopleEvents",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/people/suggest/events/{page_number}",
-                    path,
-                ),
-            )
-            .await
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::PeopleSuggestedEvent>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
+        let call = list_suggested_people_events_call(website_id, page_number);
+        self.core.send_json(call)
     }
     /// Every item of [`list_suggested_people_events`](Self::list_suggested_people_events), page after page from page 1 until a page comes back empty.
     ///
@@ -978,20 +763,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsitePeople<'_, T> {
             ::crisp_runtime::client::Error,
         >,
     > + Send + Unpin + 'static {
-        let core = self.core.clone();
         let website_id = website_id.to_owned();
-        ::crisp_runtime::client::pages(move |page_number| {
-            let core = core.clone();
-            let website_id = website_id.clone();
-            async move {
-                WebsitePeople::<T> {
-                    core: &core,
-                    tier: ::std::marker::PhantomData,
-                }
-                    .list_suggested_people_events(&website_id, page_number)
-                    .await
-            }
-        })
+        self.core
+            .stream_pages(move |page_number| list_suggested_people_events_call(
+                &website_id,
+                page_number,
+            ))
     }
     /// Delete a suggested contact segment
     ///
@@ -1000,33 +777,25 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsitePeople<'_, T> {
     /// - Route: `DELETE /v1/website/{website_id}/people/suggest/segment`
     /// - Operation: `deleteSuggestedPeopleSegment`
     /// - Tiers: `user`, `plugin`
-    pub async fn delete_suggested_people_segment(
+    pub fn delete_suggested_people_segment(
         &self,
         website_id: &str,
         body: &::crisp_models::DeleteSuggestedPeopleSegmentBody,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/people/suggest/segment",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "deleteSuggestedPeopleSegment",
-                        ::reqwest::Method::DELETE,
-                        "/website/{website_id}/people/suggest/segment",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "deleteSuggestedPeopleSegment",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "deleteSuggestedPeopleSegment",
+                ::reqwest::Method::DELETE,
+                "/website/{website_id}/people/suggest/segment",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// List suggested contact segments
     ///
@@ -1036,28 +805,18 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsitePeople<'_, T> {
     /// - Operation: `listSuggestedPeopleSegments`
     /// - Tiers: `user`, `plugin`
     /// - Paged: by `page_number`, from 1 until a page comes back empty
-    pub async fn list_suggested_people_segments(
+    pub fn list_suggested_people_segments(
         &self,
         website_id: &str,
         page_number: u32,
-    ) -> Result<
-        Vec<::crisp_models::PeopleSuggestedSegment>,
-        ::crisp_runtime::client::Error,
-    > {
-        let path = format!(
-            "/website/{}/people/suggest/segments/{}",
-            ::crisp_runtime::client::encode_path_segment(website_id), page_number
-        );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "listSuggestedPeopleSegments",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/people/suggest/segments/{page_number}",
-                    path,
-                ),
-            )
-            .await
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::PeopleSuggestedSegment>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
+        let call = list_suggested_people_segments_call(website_id, page_number);
+        self.core.send_json(call)
     }
     /// Every item of [`list_suggested_people_segments`](Self::list_suggested_people_segments), page after page from page 1 until a page comes back empty.
     ///
@@ -1073,19 +832,168 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsitePeople<'_, T> {
             ::crisp_runtime::client::Error,
         >,
     > + Send + Unpin + 'static {
-        let core = self.core.clone();
         let website_id = website_id.to_owned();
-        ::crisp_runtime::client::pages(move |page_number| {
-            let core = core.clone();
-            let website_id = website_id.clone();
-            async move {
-                WebsitePeople::<T> {
-                    core: &core,
-                    tier: ::std::marker::PhantomData,
-                }
-                    .list_suggested_people_segments(&website_id, page_number)
-                    .await
-            }
-        })
+        self.core
+            .stream_pages(move |page_number| list_suggested_people_segments_call(
+                &website_id,
+                page_number,
+            ))
     }
+}
+/// The call of `list_people_campaigns`, built for the method and for each page of its stream.
+fn list_people_campaigns_call(
+    website_id: &str,
+    people_id: &str,
+    page_number: u32,
+) -> ::crisp_runtime::client::Call {
+    let path = format!(
+        "/website/{}/people/campaigns/{}/list/{}",
+        ::crisp_runtime::client::encode_path_segment(website_id),
+        ::crisp_runtime::client::encode_path_segment(people_id), page_number
+    );
+    ::crisp_runtime::client::Call::new(
+        "listPeopleCampaigns",
+        ::reqwest::Method::GET,
+        "/website/{website_id}/people/campaigns/{people_id}/list/{page_number}",
+        path,
+    )
+}
+/// The call of `list_people_conversations`, built for the method and for each page of its stream.
+fn list_people_conversations_call(
+    website_id: &str,
+    people_id: &str,
+    page_number: u32,
+    options: &::crisp_models::ListPeopleConversationsOptions,
+) -> ::crisp_runtime::client::Call {
+    let path = format!(
+        "/website/{}/people/conversations/{}/list/{}",
+        ::crisp_runtime::client::encode_path_segment(website_id),
+        ::crisp_runtime::client::encode_path_segment(people_id), page_number
+    );
+    let mut query = ::crisp_runtime::client::QueryPairs::new();
+    if let Some(value) = &options.filter_unread {
+        query.push_bool("filter_unread", *value);
+    }
+    if let Some(value) = &options.filter_resolved {
+        query.push_bool("filter_resolved", *value);
+    }
+    if let Some(value) = &options.filter_not_resolved {
+        query.push_bool("filter_not_resolved", *value);
+    }
+    ::crisp_runtime::client::Call::new(
+            "listPeopleConversations",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/people/conversations/{people_id}/list/{page_number}",
+            path,
+        )
+        .query(query)
+}
+/// The call of `list_people_events`, built for the method and for each page of its stream.
+fn list_people_events_call(
+    website_id: &str,
+    people_id: &str,
+    page_number: u32,
+) -> ::crisp_runtime::client::Call {
+    let path = format!(
+        "/website/{}/people/events/{}/list/{}",
+        ::crisp_runtime::client::encode_path_segment(website_id),
+        ::crisp_runtime::client::encode_path_segment(people_id), page_number
+    );
+    ::crisp_runtime::client::Call::new(
+        "listPeopleEvents",
+        ::reqwest::Method::GET,
+        "/website/{website_id}/people/events/{people_id}/list/{page_number}",
+        path,
+    )
+}
+/// The call of `list_people_profiles`, built for the method and for each page of its stream.
+fn list_people_profiles_call(
+    website_id: &str,
+    page_number: u32,
+    options: &::crisp_models::ListPeopleProfilesOptions,
+) -> ::crisp_runtime::client::Call {
+    let path = format!(
+        "/website/{}/people/profiles/{}",
+        ::crisp_runtime::client::encode_path_segment(website_id), page_number
+    );
+    let mut query = ::crisp_runtime::client::QueryPairs::new();
+    if let Some(value) = &options.per_page {
+        query.push_display("per_page", value);
+    }
+    if let Some(value) = &options.sort_field {
+        query.push_str("sort_field", value);
+    }
+    if let Some(value) = &options.sort_order {
+        query.push_str("sort_order", value.as_str());
+    }
+    if let Some(value) = &options.search_operator {
+        query.push_str("search_operator", value.as_str());
+    }
+    if let Some(value) = &options.search_filter {
+        query.push_json("search_filter", value);
+    }
+    if let Some(value) = &options.search_text {
+        query.push_str("search_text", value);
+    }
+    if let Some(value) = &options.filter_date_start {
+        query.push_str("filter_date_start", value);
+    }
+    if let Some(value) = &options.filter_date_end {
+        query.push_str("filter_date_end", value);
+    }
+    ::crisp_runtime::client::Call::new(
+            "listPeopleProfiles",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/people/profiles/{page_number}",
+            path,
+        )
+        .query(query)
+}
+/// The call of `list_suggested_people_data_keys`, built for the method and for each page of its stream.
+fn list_suggested_people_data_keys_call(
+    website_id: &str,
+    page_number: u32,
+) -> ::crisp_runtime::client::Call {
+    let path = format!(
+        "/website/{}/people/suggest/data/{}",
+        ::crisp_runtime::client::encode_path_segment(website_id), page_number
+    );
+    ::crisp_runtime::client::Call::new(
+        "listSuggestedPeopleDataKeys",
+        ::reqwest::Method::GET,
+        "/website/{website_id}/people/suggest/data/{page_number}",
+        path,
+    )
+}
+/// The call of `list_suggested_people_events`, built for the method and for each page of its stream.
+fn list_suggested_people_events_call(
+    website_id: &str,
+    page_number: u32,
+) -> ::crisp_runtime::client::Call {
+    let path = format!(
+        "/website/{}/people/suggest/events/{}",
+        ::crisp_runtime::client::encode_path_segment(website_id), page_number
+    );
+    ::crisp_runtime::client::Call::new(
+        "listSuggestedPeopleEvents",
+        ::reqwest::Method::GET,
+        "/website/{website_id}/people/suggest/events/{page_number}",
+        path,
+    )
+}
+/// The call of `list_suggested_people_segments`, built for the method and for each page of its stream.
+fn list_suggested_people_segments_call(
+    website_id: &str,
+    page_number: u32,
+) -> ::crisp_runtime::client::Call {
+    let path = format!(
+        "/website/{}/people/suggest/segments/{}",
+        ::crisp_runtime::client::encode_path_segment(website_id), page_number
+    );
+    ::crisp_runtime::client::Call::new(
+        "listSuggestedPeopleSegments",
+        ::reqwest::Method::GET,
+        "/website/{website_id}/people/suggest/segments/{page_number}",
+        path,
+    )
 }

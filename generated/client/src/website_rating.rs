@@ -12,7 +12,7 @@ pub struct WebsiteRating<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteRating<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> WebsiteRating<'a, T> {
     /// Count the ratings of a website by stars
     ///
     /// Counts the conversation ratings of a website per number of stars, and those left with a comment, optionally over a date range. Crisp keeps this route for its own apps; it is not part of the public API and may change without notice.
@@ -21,11 +21,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteRating<'_, T> {
     /// - Operation: `mapSessionRatingStars`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn map_session_rating_stars(
+    pub fn map_session_rating_stars(
         &self,
         website_id: &str,
         options: &::crisp_models::MapSessionRatingStarsOptions,
-    ) -> Result<::crisp_models::RatingStars, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<::crisp_models::RatingStars, ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -40,17 +42,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteRating<'_, T> {
         if let Some(value) = &options.filter_date_end {
             query.push_str("filter_date_end", value);
         }
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                        "mapSessionRatingStars",
-                        ::reqwest::Method::GET,
-                        "/website/{website_id}/rating/sessions/stars",
-                        path,
-                    )
-                    .query(query),
+        let call = ::crisp_runtime::client::Call::new(
+                "mapSessionRatingStars",
+                ::reqwest::Method::GET,
+                "/website/{website_id}/rating/sessions/stars",
+                path,
             )
-            .await
+            .query(query);
+        self.core.send_json(call)
     }
     /// List the ratings of a website
     ///
@@ -61,37 +60,19 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteRating<'_, T> {
     /// - Tiers: `user`
     /// - Paged: by `page_number`, from 1 until a page comes back empty
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn list_session_ratings(
+    pub fn list_session_ratings(
         &self,
         website_id: &str,
         page_number: u32,
         options: &::crisp_models::ListSessionRatingsOptions,
-    ) -> Result<Vec<::crisp_models::Rating>, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<Vec<::crisp_models::Rating>, ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
-        let path = format!(
-            "/website/{}/rating/sessions/list/{}",
-            ::crisp_runtime::client::encode_path_segment(website_id), page_number
-        );
-        let mut query = ::crisp_runtime::client::QueryPairs::new();
-        if let Some(value) = &options.filter_date_start {
-            query.push_str("filter_date_start", value);
-        }
-        if let Some(value) = &options.filter_date_end {
-            query.push_str("filter_date_end", value);
-        }
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                        "listSessionRatings",
-                        ::reqwest::Method::GET,
-                        "/website/{website_id}/rating/sessions/list/{page_number}",
-                        path,
-                    )
-                    .query(query),
-            )
-            .await
+        let call = list_session_ratings_call(website_id, page_number, options);
+        self.core.send_json(call)
     }
     /// Every item of [`list_session_ratings`](Self::list_session_ratings), page after page from page 1 until a page comes back empty.
     ///
@@ -108,22 +89,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteRating<'_, T> {
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
-        let core = self.core.clone();
         let website_id = website_id.to_owned();
         let options = options.clone();
-        ::crisp_runtime::client::pages(move |page_number| {
-            let core = core.clone();
-            let website_id = website_id.clone();
-            let options = options.clone();
-            async move {
-                WebsiteRating::<T> {
-                    core: &core,
-                    tier: ::std::marker::PhantomData,
-                }
-                    .list_session_ratings(&website_id, page_number, &options)
-                    .await
-            }
-        })
+        self.core
+            .stream_pages(move |page_number| list_session_ratings_call(
+                &website_id,
+                page_number,
+                &options,
+            ))
     }
     /// Get the rating of a conversation
     ///
@@ -133,26 +106,25 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteRating<'_, T> {
     /// - Operation: `resolveSessionRating`
     /// - Tiers: not stated by the reference
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn resolve_session_rating(
+    pub fn resolve_session_rating(
         &self,
         website_id: &str,
         session_id: &str,
-    ) -> Result<::crisp_models::Rating, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<::crisp_models::Rating, ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/rating/session/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "resolveSessionRating",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/rating/session/{session_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "resolveSessionRating",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/rating/session/{session_id}",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Rate a conversation
     ///
@@ -162,35 +134,27 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteRating<'_, T> {
     /// - Operation: `submitSessionRating`
     /// - Tiers: not stated by the reference
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn submit_session_rating(
+    pub fn submit_session_rating(
         &self,
         website_id: &str,
         session_id: &str,
         body: &::crisp_models::RatingNew,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/rating/session/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "submitSessionRating",
-                        ::reqwest::Method::PUT,
-                        "/website/{website_id}/rating/session/{session_id}",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "submitSessionRating",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "submitSessionRating",
+                ::reqwest::Method::PUT,
+                "/website/{website_id}/rating/session/{session_id}",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Withdraw the rating of a conversation
     ///
@@ -200,25 +164,49 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteRating<'_, T> {
     /// - Operation: `deleteSessionRating`
     /// - Tiers: not stated by the reference
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn delete_session_rating(
+    pub fn delete_session_rating(
         &self,
         website_id: &str,
         session_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/rating/session/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(session_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "deleteSessionRating",
-                    ::reqwest::Method::DELETE,
-                    "/website/{website_id}/rating/session/{session_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "deleteSessionRating",
+            ::reqwest::Method::DELETE,
+            "/website/{website_id}/rating/session/{session_id}",
+            path,
+        );
+        self.core.send_unit(call)
     }
+}
+/// The call of `list_session_ratings`, built for the method and for each page of its stream.
+fn list_session_ratings_call(
+    website_id: &str,
+    page_number: u32,
+    options: &::crisp_models::ListSessionRatingsOptions,
+) -> ::crisp_runtime::client::Call {
+    let path = format!(
+        "/website/{}/rating/sessions/list/{}",
+        ::crisp_runtime::client::encode_path_segment(website_id), page_number
+    );
+    let mut query = ::crisp_runtime::client::QueryPairs::new();
+    if let Some(value) = &options.filter_date_start {
+        query.push_str("filter_date_start", value);
+    }
+    if let Some(value) = &options.filter_date_end {
+        query.push_str("filter_date_end", value);
+    }
+    ::crisp_runtime::client::Call::new(
+            "listSessionRatings",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/rating/sessions/list/{page_number}",
+            path,
+        )
+        .query(query)
 }

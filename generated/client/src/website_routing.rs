@@ -12,7 +12,7 @@ pub struct WebsiteRouting<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteRouting<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> WebsiteRouting<'a, T> {
     /// Get the routing settings of a website
     ///
     /// Returns how the website assigns new conversations to operators. Crisp keeps this route for its own apps; it is not part of the public API and may change without notice.
@@ -21,10 +21,15 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteRouting<'_, T> {
     /// - Operation: `getWebsiteRoutingSettings`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn get_website_routing_settings(
+    pub fn get_website_routing_settings(
         &self,
         website_id: &str,
-    ) -> Result<::crisp_models::RoutingRuleSettings, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::RoutingRuleSettings,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -32,16 +37,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteRouting<'_, T> {
             "/website/{}/routing/settings",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getWebsiteRoutingSettings",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/routing/settings",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getWebsiteRoutingSettings",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/routing/settings",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Update the routing settings of a website
     ///
@@ -51,11 +53,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteRouting<'_, T> {
     /// - Operation: `updateWebsiteRoutingSettings`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn update_website_routing_settings(
+    pub fn update_website_routing_settings(
         &self,
         website_id: &str,
         body: &::crisp_models::RoutingRuleSettings,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -63,24 +67,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteRouting<'_, T> {
             "/website/{}/routing/settings",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "updateWebsiteRoutingSettings",
-                        ::reqwest::Method::PATCH,
-                        "/website/{website_id}/routing/settings",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "updateWebsiteRoutingSettings",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "updateWebsiteRoutingSettings",
+                ::reqwest::Method::PATCH,
+                "/website/{website_id}/routing/settings",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// List the routing rules of a website
     ///
@@ -90,10 +84,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteRouting<'_, T> {
     /// - Operation: `listWebsiteRoutingRules`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn list_website_routing_rules(
+    pub fn list_website_routing_rules(
         &self,
         website_id: &str,
-    ) -> Result<::crisp_models::RoutingRuleList, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<::crisp_models::RoutingRuleList, ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -101,16 +97,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteRouting<'_, T> {
             "/website/{}/routing/rules",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "listWebsiteRoutingRules",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/routing/rules",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "listWebsiteRoutingRules",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/routing/rules",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Save the routing rules of a website
     ///
@@ -120,11 +113,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteRouting<'_, T> {
     /// - Operation: `saveWebsiteRoutingRules`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn save_website_routing_rules(
+    pub fn save_website_routing_rules(
         &self,
         website_id: &str,
         body: &::crisp_models::RoutingRuleList,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -132,23 +127,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteRouting<'_, T> {
             "/website/{}/routing/rules",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "saveWebsiteRoutingRules",
-                        ::reqwest::Method::PUT,
-                        "/website/{website_id}/routing/rules",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "saveWebsiteRoutingRules",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "saveWebsiteRoutingRules",
+                ::reqwest::Method::PUT,
+                "/website/{website_id}/routing/rules",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
 }

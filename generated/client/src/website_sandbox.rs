@@ -12,7 +12,7 @@ pub struct WebsiteSandbox<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSandbox<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> WebsiteSandbox<'a, T> {
     /// Check whether a sandbox target exists
     ///
     /// Tells whether a Marketplace developer has sandbox access to the website. Crisp keeps this route for its own apps; it is not part of the public API and may change without notice.
@@ -23,11 +23,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSandbox<'_, T> {
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     ///
     /// Answers `Ok(true)` when the resource exists and `Ok(false)` when Crisp answers 404.
-    pub async fn check_if_sandbox_target_exists(
+    pub fn check_if_sandbox_target_exists(
         &self,
         website_id: &str,
         user_id: &str,
-    ) -> Result<bool, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<bool, ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -36,16 +38,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSandbox<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(user_id)
         );
-        self.core
-            .send_head(
-                ::crisp_runtime::client::Call::new(
-                    "checkIfSandboxTargetExists",
-                    ::reqwest::Method::HEAD,
-                    "/website/{website_id}/sandbox/{user_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "checkIfSandboxTargetExists",
+            ::reqwest::Method::HEAD,
+            "/website/{website_id}/sandbox/{user_id}",
+            path,
+        );
+        self.core.send_head(call)
     }
     /// Remove a sandbox target
     ///
@@ -55,11 +54,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSandbox<'_, T> {
     /// - Operation: `deleteSandboxTarget`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn delete_sandbox_target(
+    pub fn delete_sandbox_target(
         &self,
         website_id: &str,
         user_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -68,15 +69,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSandbox<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(user_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "deleteSandboxTarget",
-                    ::reqwest::Method::DELETE,
-                    "/website/{website_id}/sandbox/{user_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "deleteSandboxTarget",
+            ::reqwest::Method::DELETE,
+            "/website/{website_id}/sandbox/{user_id}",
+            path,
+        );
+        self.core.send_unit(call)
     }
 }

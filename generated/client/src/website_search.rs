@@ -12,7 +12,7 @@ pub struct WebsiteSearch<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSearch<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> WebsiteSearch<'a, T> {
     /// List the search history
     ///
     /// Returns the searches saved in the history of the website. Crisp keeps this route for its own apps; it may change without notice.
@@ -21,10 +21,15 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSearch<'_, T> {
     /// - Operation: `listWebsiteSearchHistory`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn list_website_search_history(
+    pub fn list_website_search_history(
         &self,
         website_id: &str,
-    ) -> Result<Vec<::crisp_models::SearchHistoryEntry>, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::SearchHistoryEntry>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -32,16 +37,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSearch<'_, T> {
             "/website/{}/search/history/list",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "listWebsiteSearchHistory",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/search/history/list",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "listWebsiteSearchHistory",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/search/history/list",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Add a search history entry
     ///
@@ -51,11 +53,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSearch<'_, T> {
     /// - Operation: `insertWebsiteSearchHistoryEntry`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn insert_website_search_history_entry(
+    pub fn insert_website_search_history_entry(
         &self,
         website_id: &str,
         body: &::crisp_models::SearchHistoryEntryNew,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -63,24 +67,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSearch<'_, T> {
             "/website/{}/search/history/entry",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "insertWebsiteSearchHistoryEntry",
-                        ::reqwest::Method::POST,
-                        "/website/{website_id}/search/history/entry",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "insertWebsiteSearchHistoryEntry",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "insertWebsiteSearchHistoryEntry",
+                ::reqwest::Method::POST,
+                "/website/{website_id}/search/history/entry",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Get a search history entry
     ///
@@ -90,11 +84,16 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSearch<'_, T> {
     /// - Operation: `getWebsiteSearchHistoryEntry`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn get_website_search_history_entry(
+    pub fn get_website_search_history_entry(
         &self,
         website_id: &str,
         history_id: &str,
-    ) -> Result<::crisp_models::SearchHistoryEntry, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::SearchHistoryEntry,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -103,16 +102,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSearch<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(history_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getWebsiteSearchHistoryEntry",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/search/history/entry/{history_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getWebsiteSearchHistoryEntry",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/search/history/entry/{history_id}",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Check whether a search history entry exists
     ///
@@ -124,11 +120,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSearch<'_, T> {
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     ///
     /// Answers `Ok(true)` when the resource exists and `Ok(false)` when Crisp answers 404.
-    pub async fn check_if_website_search_history_entry_exists(
+    pub fn check_if_website_search_history_entry_exists(
         &self,
         website_id: &str,
         history_id: &str,
-    ) -> Result<bool, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<bool, ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -137,16 +135,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSearch<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(history_id)
         );
-        self.core
-            .send_head(
-                ::crisp_runtime::client::Call::new(
-                    "checkIfWebsiteSearchHistoryEntryExists",
-                    ::reqwest::Method::HEAD,
-                    "/website/{website_id}/search/history/entry/{history_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "checkIfWebsiteSearchHistoryEntryExists",
+            ::reqwest::Method::HEAD,
+            "/website/{website_id}/search/history/entry/{history_id}",
+            path,
+        );
+        self.core.send_head(call)
     }
     /// Delete a search history entry
     ///
@@ -156,11 +151,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSearch<'_, T> {
     /// - Operation: `deleteWebsiteSearchHistoryEntry`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn delete_website_search_history_entry(
+    pub fn delete_website_search_history_entry(
         &self,
         website_id: &str,
         history_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -169,15 +166,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSearch<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(history_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "deleteWebsiteSearchHistoryEntry",
-                    ::reqwest::Method::DELETE,
-                    "/website/{website_id}/search/history/entry/{history_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "deleteWebsiteSearchHistoryEntry",
+            ::reqwest::Method::DELETE,
+            "/website/{website_id}/search/history/entry/{history_id}",
+            path,
+        );
+        self.core.send_unit(call)
     }
 }

@@ -12,7 +12,7 @@ pub struct WebsiteService<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteService<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> WebsiteService<'a, T> {
     /// Translate a text
     ///
     /// Queues the translation of a text between two locales; the result comes back later as a `service:translate:processed` real-time event carrying the given tracking `id`. Crisp keeps this route for its own apps; it may change without notice.
@@ -22,11 +22,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteService<'_, T> {
     /// - Tiers: `user`
     /// - Fires: [`service:translate:processed`](crate::models::Event::ServiceTranslateProcessed)
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn request_translation_service(
+    pub fn request_translation_service(
         &self,
         website_id: &str,
         body: &::crisp_models::WebsiteServiceTranslate,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -34,24 +36,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteService<'_, T> {
             "/website/{}/service/translate",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "requestTranslationService",
-                        ::reqwest::Method::POST,
-                        "/website/{website_id}/service/translate",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "requestTranslationService",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "requestTranslationService",
+                ::reqwest::Method::POST,
+                "/website/{website_id}/service/translate",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Transcribe an audio message
     ///
@@ -62,11 +54,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteService<'_, T> {
     /// - Tiers: `user`
     /// - Fires: [`service:transcribe:processed`](crate::models::Event::ServiceTranscribeProcessed)
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn request_transcription_service(
+    pub fn request_transcription_service(
         &self,
         website_id: &str,
         body: &::crisp_models::WebsiteServiceTranscribe,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -74,24 +68,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteService<'_, T> {
             "/website/{}/service/transcribe",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "requestTranscriptionService",
-                        ::reqwest::Method::POST,
-                        "/website/{website_id}/service/transcribe",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "requestTranscriptionService",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "requestTranscriptionService",
+                ::reqwest::Method::POST,
+                "/website/{website_id}/service/transcribe",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Extract from an exchange
     ///
@@ -102,11 +86,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteService<'_, T> {
     /// - Tiers: `user`
     /// - Fires: [`service:extract:processed`](crate::models::Event::ServiceExtractProcessed)
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn request_extraction_service(
+    pub fn request_extraction_service(
         &self,
         website_id: &str,
         body: &::crisp_models::WebsiteServiceExtract,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -114,24 +100,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteService<'_, T> {
             "/website/{}/service/extract",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "requestExtractionService",
-                        ::reqwest::Method::POST,
-                        "/website/{website_id}/service/extract",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "requestExtractionService",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "requestExtractionService",
+                ::reqwest::Method::POST,
+                "/website/{website_id}/service/extract",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Predict a reply
     ///
@@ -142,11 +118,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteService<'_, T> {
     /// - Tiers: `user`
     /// - Fires: [`service:predict:processed`](crate::models::Event::ServicePredictProcessed), [`service:predict:partial`](crate::models::Event::ServicePredictPartial)
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn request_prediction_service(
+    pub fn request_prediction_service(
         &self,
         website_id: &str,
         body: &::crisp_models::WebsiteServicePredict,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -154,24 +132,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteService<'_, T> {
             "/website/{}/service/predict",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "requestPredictionService",
-                        ::reqwest::Method::POST,
-                        "/website/{website_id}/service/predict",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "requestPredictionService",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "requestPredictionService",
+                ::reqwest::Method::POST,
+                "/website/{website_id}/service/predict",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Rank answers to a question
     ///
@@ -182,11 +150,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteService<'_, T> {
     /// - Tiers: `user`
     /// - Fires: [`service:rank:processed`](crate::models::Event::ServiceRankProcessed)
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn request_ranking_service(
+    pub fn request_ranking_service(
         &self,
         website_id: &str,
         body: &::crisp_models::WebsiteServiceRank,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -194,24 +164,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteService<'_, T> {
             "/website/{}/service/rank",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "requestRankingService",
-                        ::reqwest::Method::POST,
-                        "/website/{website_id}/service/rank",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "requestRankingService",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "requestRankingService",
+                ::reqwest::Method::POST,
+                "/website/{website_id}/service/rank",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Transform a text
     ///
@@ -222,11 +182,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteService<'_, T> {
     /// - Tiers: `user`
     /// - Fires: [`service:transform:processed`](crate::models::Event::ServiceTransformProcessed)
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn request_transform_service(
+    pub fn request_transform_service(
         &self,
         website_id: &str,
         body: &::crisp_models::WebsiteServiceTransform,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -234,23 +196,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteService<'_, T> {
             "/website/{}/service/transform",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "requestTransformService",
-                        ::reqwest::Method::POST,
-                        "/website/{website_id}/service/transform",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "requestTransformService",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "requestTransformService",
+                ::reqwest::Method::POST,
+                "/website/{website_id}/service/transform",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
 }

@@ -12,7 +12,7 @@ pub struct WebsiteSettings<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSettings<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> WebsiteSettings<'a, T> {
     /// Get website settings
     ///
     /// Returns the whole configuration of a website: identity, contact channels, inbox, email and chatbox settings.
@@ -21,24 +21,23 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSettings<'_, T> {
     /// - Operation: `getWebsiteSettings`
     /// - Tiers: `user`, `plugin`
     /// - Plugin scope: `website:settings`
-    pub async fn get_website_settings(
+    pub fn get_website_settings(
         &self,
         website_id: &str,
-    ) -> Result<::crisp_models::WebsiteSettings, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<::crisp_models::WebsiteSettings, ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/settings",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getWebsiteSettings",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/settings",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getWebsiteSettings",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/settings",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Update website settings
     ///
@@ -48,32 +47,24 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSettings<'_, T> {
     /// - Operation: `updateWebsiteSettings`
     /// - Tiers: `user`, `plugin`
     /// - Plugin scope: `website:settings`
-    pub async fn update_website_settings(
+    pub fn update_website_settings(
         &self,
         website_id: &str,
         body: &::crisp_models::WebsiteSettings,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/settings",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "updateWebsiteSettings",
-                        ::reqwest::Method::PATCH,
-                        "/website/{website_id}/settings",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "updateWebsiteSettings",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "updateWebsiteSettings",
+                ::reqwest::Method::PATCH,
+                "/website/{website_id}/settings",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
 }

@@ -12,7 +12,7 @@ pub struct WebsiteSetup<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSetup<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> WebsiteSetup<'a, T> {
     /// Get the setup progress of a website
     ///
     /// Returns which onboarding steps the website completed and the trial days each one earned. Crisp keeps this route for its own apps; it is not part of the public API and may change without notice.
@@ -21,26 +21,25 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSetup<'_, T> {
     /// - Operation: `getWebsiteSetup`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn get_website_setup(
+    pub fn get_website_setup(
         &self,
         website_id: &str,
-    ) -> Result<::crisp_models::Setup, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<::crisp_models::Setup, ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
         let path = format!(
             "/website/{}/setup", ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getWebsiteSetup",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/setup",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getWebsiteSetup",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/setup",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Update the setup flow of a website
     ///
@@ -50,34 +49,26 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSetup<'_, T> {
     /// - Operation: `updateWebsiteSetup`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn update_website_setup(
+    pub fn update_website_setup(
         &self,
         website_id: &str,
         body: &::crisp_models::SetupUpdate,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
         let path = format!(
             "/website/{}/setup", ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "updateWebsiteSetup",
-                        ::reqwest::Method::PATCH,
-                        "/website/{website_id}/setup",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "updateWebsiteSetup",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "updateWebsiteSetup",
+                ::reqwest::Method::PATCH,
+                "/website/{website_id}/setup",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
 }

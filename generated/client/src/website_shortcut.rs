@@ -12,7 +12,7 @@ pub struct WebsiteShortcut<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteShortcut<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> WebsiteShortcut<'a, T> {
     /// Create a shortcut
     ///
     /// Adds a message shortcut: a canned text that operators insert by typing its bang. Crisp keeps this route for its own apps; it may change without notice.
@@ -21,11 +21,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteShortcut<'_, T> {
     /// - Operation: `createANewShortcut`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn create_a_new_shortcut(
+    pub fn create_a_new_shortcut(
         &self,
         website_id: &str,
         body: &::crisp_models::ShortcutNew,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -33,24 +35,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteShortcut<'_, T> {
             "/website/{}/shortcut",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "createANewShortcut",
-                        ::reqwest::Method::POST,
-                        "/website/{website_id}/shortcut",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "createANewShortcut",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "createANewShortcut",
+                ::reqwest::Method::POST,
+                "/website/{website_id}/shortcut",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Get a shortcut
     ///
@@ -60,11 +52,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteShortcut<'_, T> {
     /// - Operation: `getAShortcut`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn get_a_shortcut(
+    pub fn get_a_shortcut(
         &self,
         website_id: &str,
         shortcut_id: &str,
-    ) -> Result<::crisp_models::Shortcut, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<::crisp_models::Shortcut, ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -73,16 +67,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteShortcut<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(shortcut_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getAShortcut",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/shortcut/{shortcut_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getAShortcut",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/shortcut/{shortcut_id}",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Check whether a shortcut exists
     ///
@@ -94,11 +85,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteShortcut<'_, T> {
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     ///
     /// Answers `Ok(true)` when the resource exists and `Ok(false)` when Crisp answers 404.
-    pub async fn check_if_shortcut_exists(
+    pub fn check_if_shortcut_exists(
         &self,
         website_id: &str,
         shortcut_id: &str,
-    ) -> Result<bool, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<bool, ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -107,16 +100,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteShortcut<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(shortcut_id)
         );
-        self.core
-            .send_head(
-                ::crisp_runtime::client::Call::new(
-                    "checkIfShortcutExists",
-                    ::reqwest::Method::HEAD,
-                    "/website/{website_id}/shortcut/{shortcut_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "checkIfShortcutExists",
+            ::reqwest::Method::HEAD,
+            "/website/{website_id}/shortcut/{shortcut_id}",
+            path,
+        );
+        self.core.send_head(call)
     }
     /// Save a shortcut
     ///
@@ -126,12 +116,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteShortcut<'_, T> {
     /// - Operation: `saveAShortcut`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn save_a_shortcut(
+    pub fn save_a_shortcut(
         &self,
         website_id: &str,
         shortcut_id: &str,
         body: &::crisp_models::ShortcutNew,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -140,24 +132,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteShortcut<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(shortcut_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "saveAShortcut",
-                        ::reqwest::Method::PUT,
-                        "/website/{website_id}/shortcut/{shortcut_id}",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "saveAShortcut",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "saveAShortcut",
+                ::reqwest::Method::PUT,
+                "/website/{website_id}/shortcut/{shortcut_id}",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Update a shortcut
     ///
@@ -167,12 +149,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteShortcut<'_, T> {
     /// - Operation: `updateAShortcut`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn update_a_shortcut(
+    pub fn update_a_shortcut(
         &self,
         website_id: &str,
         shortcut_id: &str,
         body: &::crisp_models::ShortcutUpdate,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -181,24 +165,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteShortcut<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(shortcut_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "updateAShortcut",
-                        ::reqwest::Method::PATCH,
-                        "/website/{website_id}/shortcut/{shortcut_id}",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "updateAShortcut",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "updateAShortcut",
+                ::reqwest::Method::PATCH,
+                "/website/{website_id}/shortcut/{shortcut_id}",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Remove a shortcut
     ///
@@ -208,11 +182,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteShortcut<'_, T> {
     /// - Operation: `removeAShortcut`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn remove_a_shortcut(
+    pub fn remove_a_shortcut(
         &self,
         website_id: &str,
         shortcut_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -221,16 +197,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteShortcut<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(shortcut_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "removeAShortcut",
-                    ::reqwest::Method::DELETE,
-                    "/website/{website_id}/shortcut/{shortcut_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "removeAShortcut",
+            ::reqwest::Method::DELETE,
+            "/website/{website_id}/shortcut/{shortcut_id}",
+            path,
+        );
+        self.core.send_unit(call)
     }
     /// Report a shortcut action
     ///
@@ -240,12 +213,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteShortcut<'_, T> {
     /// - Operation: `reportShortcutAction`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn report_shortcut_action(
+    pub fn report_shortcut_action(
         &self,
         website_id: &str,
         shortcut_id: &str,
         body: &::crisp_models::ShortcutReport,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -254,23 +229,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteShortcut<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(shortcut_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "reportShortcutAction",
-                        ::reqwest::Method::POST,
-                        "/website/{website_id}/shortcut/{shortcut_id}/report",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "reportShortcutAction",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "reportShortcutAction",
+                ::reqwest::Method::POST,
+                "/website/{website_id}/shortcut/{shortcut_id}/report",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
 }

@@ -12,7 +12,7 @@ pub struct WebsiteShortcuts<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteShortcuts<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> WebsiteShortcuts<'a, T> {
     /// List shortcuts
     ///
     /// Returns one page of the message shortcuts of the website, optionally filtered by a text search and a tag. Crisp keeps this route for its own apps; it may change without notice.
@@ -22,37 +22,19 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteShortcuts<'_, T> {
     /// - Tiers: `user`
     /// - Paged: by `page_number`, from 1 until a page comes back empty
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn list_shortcuts(
+    pub fn list_shortcuts(
         &self,
         website_id: &str,
         page_number: u32,
         options: &::crisp_models::ListShortcutsOptions,
-    ) -> Result<Vec<::crisp_models::Shortcut>, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<Vec<::crisp_models::Shortcut>, ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
-        let path = format!(
-            "/website/{}/shortcuts/list/{}",
-            ::crisp_runtime::client::encode_path_segment(website_id), page_number
-        );
-        let mut query = ::crisp_runtime::client::QueryPairs::new();
-        if let Some(value) = &options.search_query {
-            query.push_str("search_query", value);
-        }
-        if let Some(value) = &options.search_tag {
-            query.push_str("search_tag", value);
-        }
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                        "listShortcuts",
-                        ::reqwest::Method::GET,
-                        "/website/{website_id}/shortcuts/list/{page_number}",
-                        path,
-                    )
-                    .query(query),
-            )
-            .await
+        let call = list_shortcuts_call(website_id, page_number, options);
+        self.core.send_json(call)
     }
     /// Every item of [`list_shortcuts`](Self::list_shortcuts), page after page from page 1 until a page comes back empty.
     ///
@@ -69,22 +51,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteShortcuts<'_, T> {
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
-        let core = self.core.clone();
         let website_id = website_id.to_owned();
         let options = options.clone();
-        ::crisp_runtime::client::pages(move |page_number| {
-            let core = core.clone();
-            let website_id = website_id.clone();
-            let options = options.clone();
-            async move {
-                WebsiteShortcuts::<T> {
-                    core: &core,
-                    tier: ::std::marker::PhantomData,
-                }
-                    .list_shortcuts(&website_id, page_number, &options)
-                    .await
-            }
-        })
+        self.core
+            .stream_pages(move |page_number| list_shortcuts_call(
+                &website_id,
+                page_number,
+                &options,
+            ))
     }
     /// List shortcut tags
     ///
@@ -94,10 +68,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteShortcuts<'_, T> {
     /// - Operation: `listShortcutTags`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn list_shortcut_tags(
+    pub fn list_shortcut_tags(
         &self,
         website_id: &str,
-    ) -> Result<Vec<String>, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<Vec<String>, ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -105,16 +81,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteShortcuts<'_, T> {
             "/website/{}/shortcuts/tags",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "listShortcutTags",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/shortcuts/tags",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "listShortcutTags",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/shortcuts/tags",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Rename a shortcut tag
     ///
@@ -124,11 +97,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteShortcuts<'_, T> {
     /// - Operation: `batchRenameShortcutsTag`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn batch_rename_shortcuts_tag(
+    pub fn batch_rename_shortcuts_tag(
         &self,
         website_id: &str,
         body: &::crisp_models::ShortcutTagRename,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -136,23 +111,38 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteShortcuts<'_, T> {
             "/website/{}/shortcuts/batch/tag",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "batchRenameShortcutsTag",
-                        ::reqwest::Method::PATCH,
-                        "/website/{website_id}/shortcuts/batch/tag",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "batchRenameShortcutsTag",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "batchRenameShortcutsTag",
+                ::reqwest::Method::PATCH,
+                "/website/{website_id}/shortcuts/batch/tag",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
+}
+/// The call of `list_shortcuts`, built for the method and for each page of its stream.
+fn list_shortcuts_call(
+    website_id: &str,
+    page_number: u32,
+    options: &::crisp_models::ListShortcutsOptions,
+) -> ::crisp_runtime::client::Call {
+    let path = format!(
+        "/website/{}/shortcuts/list/{}",
+        ::crisp_runtime::client::encode_path_segment(website_id), page_number
+    );
+    let mut query = ::crisp_runtime::client::QueryPairs::new();
+    if let Some(value) = &options.search_query {
+        query.push_str("search_query", value);
+    }
+    if let Some(value) = &options.search_tag {
+        query.push_str("search_tag", value);
+    }
+    ::crisp_runtime::client::Call::new(
+            "listShortcuts",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/shortcuts/list/{page_number}",
+            path,
+        )
+        .query(query)
 }

@@ -12,7 +12,7 @@ pub struct WebsiteSnippets<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'a, T> {
     /// List answer snippets
     ///
     /// Returns one page of the answer snippets of a website, with their text, language, group and switch state. Reserved by Crisp for its own apps; it can change without notice.
@@ -22,28 +22,21 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
     /// - Tiers: `user`
     /// - Paged: by `page_number`, from 1 until a page comes back empty
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn list_answer_snippets(
+    pub fn list_answer_snippets(
         &self,
         website_id: &str,
         page_number: u32,
-    ) -> Result<Vec<::crisp_models::SnippetAnswer>, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::SnippetAnswer>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
-        let path = format!(
-            "/website/{}/snippets/answers/list/{}",
-            ::crisp_runtime::client::encode_path_segment(website_id), page_number
-        );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "listAnswerSnippets",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/snippets/answers/list/{page_number}",
-                    path,
-                ),
-            )
-            .await
+        let call = list_answer_snippets_call(website_id, page_number);
+        self.core.send_json(call)
     }
     /// Every item of [`list_answer_snippets`](Self::list_answer_snippets), page after page from page 1 until a page comes back empty.
     ///
@@ -59,20 +52,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
-        let core = self.core.clone();
         let website_id = website_id.to_owned();
-        ::crisp_runtime::client::pages(move |page_number| {
-            let core = core.clone();
-            let website_id = website_id.clone();
-            async move {
-                WebsiteSnippets::<T> {
-                    core: &core,
-                    tier: ::std::marker::PhantomData,
-                }
-                    .list_answer_snippets(&website_id, page_number)
-                    .await
-            }
-        })
+        self.core
+            .stream_pages(move |page_number| list_answer_snippets_call(
+                &website_id,
+                page_number,
+            ))
     }
     /// Create an answer snippet
     ///
@@ -82,11 +67,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
     /// - Operation: `addANewAnswerSnippet`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn add_a_new_answer_snippet(
+    pub fn add_a_new_answer_snippet(
         &self,
         website_id: &str,
         body: &::crisp_models::AddANewAnswerSnippetBody,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -94,24 +81,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
             "/website/{}/snippets/answer",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "addANewAnswerSnippet",
-                        ::reqwest::Method::POST,
-                        "/website/{website_id}/snippets/answer",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "addANewAnswerSnippet",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "addANewAnswerSnippet",
+                ::reqwest::Method::POST,
+                "/website/{website_id}/snippets/answer",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Get an answer snippet
     ///
@@ -121,11 +98,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
     /// - Operation: `resolveAnswerSnippet`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn resolve_answer_snippet(
+    pub fn resolve_answer_snippet(
         &self,
         website_id: &str,
         answer_snippet_id: &str,
-    ) -> Result<::crisp_models::SnippetAnswer, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<::crisp_models::SnippetAnswer, ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -134,16 +113,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(answer_snippet_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "resolveAnswerSnippet",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/snippets/answer/{answer_snippet_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "resolveAnswerSnippet",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/snippets/answer/{answer_snippet_id}",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Check whether an answer snippet exists
     ///
@@ -155,11 +131,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     ///
     /// Answers `Ok(true)` when the resource exists and `Ok(false)` when Crisp answers 404.
-    pub async fn check_if_answer_snippet_exists(
+    pub fn check_if_answer_snippet_exists(
         &self,
         website_id: &str,
         answer_snippet_id: &str,
-    ) -> Result<bool, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<bool, ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -168,16 +146,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(answer_snippet_id)
         );
-        self.core
-            .send_head(
-                ::crisp_runtime::client::Call::new(
-                    "checkIfAnswerSnippetExists",
-                    ::reqwest::Method::HEAD,
-                    "/website/{website_id}/snippets/answer/{answer_snippet_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "checkIfAnswerSnippetExists",
+            ::reqwest::Method::HEAD,
+            "/website/{website_id}/snippets/answer/{answer_snippet_id}",
+            path,
+        );
+        self.core.send_head(call)
     }
     /// Update an answer snippet
     ///
@@ -187,12 +162,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
     /// - Operation: `updateAnswerSnippet`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn update_answer_snippet(
+    pub fn update_answer_snippet(
         &self,
         website_id: &str,
         answer_snippet_id: &str,
         body: &::crisp_models::UpdateAnswerSnippetBody,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -201,24 +178,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(answer_snippet_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "updateAnswerSnippet",
-                        ::reqwest::Method::PATCH,
-                        "/website/{website_id}/snippets/answer/{answer_snippet_id}",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "updateAnswerSnippet",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "updateAnswerSnippet",
+                ::reqwest::Method::PATCH,
+                "/website/{website_id}/snippets/answer/{answer_snippet_id}",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Delete an answer snippet
     ///
@@ -228,11 +195,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
     /// - Operation: `deleteAnswerSnippet`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn delete_answer_snippet(
+    pub fn delete_answer_snippet(
         &self,
         website_id: &str,
         answer_snippet_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -241,16 +210,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(answer_snippet_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "deleteAnswerSnippet",
-                    ::reqwest::Method::DELETE,
-                    "/website/{website_id}/snippets/answer/{answer_snippet_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "deleteAnswerSnippet",
+            ::reqwest::Method::DELETE,
+            "/website/{website_id}/snippets/answer/{answer_snippet_id}",
+            path,
+        );
+        self.core.send_unit(call)
     }
     /// List webpage domains
     ///
@@ -260,13 +226,15 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
     /// - Operation: `listWebpageDomains`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn list_webpage_domains(
+    pub fn list_webpage_domains(
         &self,
         website_id: &str,
-    ) -> Result<
-        Vec<::crisp_models::SnippetWebpageDomain>,
-        ::crisp_runtime::client::Error,
-    >
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::SnippetWebpageDomain>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -274,16 +242,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
             "/website/{}/snippets/webpages/domains",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "listWebpageDomains",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/snippets/webpages/domains",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "listWebpageDomains",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/snippets/webpages/domains",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Add a webpage domain
     ///
@@ -294,11 +259,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
     /// - Tiers: `user`
     /// - Fires: [`snippet:webpage:domain:crawl:progress`](crate::models::Event::SnippetWebpageDomainCrawlProgress), [`snippet:webpage:domain:crawl:done`](crate::models::Event::SnippetWebpageDomainCrawlDone)
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn add_a_new_webpage_domain(
+    pub fn add_a_new_webpage_domain(
         &self,
         website_id: &str,
         body: &::crisp_models::AddANewWebpageDomainBody,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -306,24 +273,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
             "/website/{}/snippets/webpages/domain",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "addANewWebpageDomain",
-                        ::reqwest::Method::POST,
-                        "/website/{website_id}/snippets/webpages/domain",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "addANewWebpageDomain",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "addANewWebpageDomain",
+                ::reqwest::Method::POST,
+                "/website/{website_id}/snippets/webpages/domain",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Get a webpage domain
     ///
@@ -333,11 +290,16 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
     /// - Operation: `resolveWebpageDomain`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn resolve_webpage_domain(
+    pub fn resolve_webpage_domain(
         &self,
         website_id: &str,
         domain_snippet_id: &str,
-    ) -> Result<::crisp_models::SnippetWebpageDomain, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::SnippetWebpageDomain,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -346,16 +308,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(domain_snippet_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "resolveWebpageDomain",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/snippets/webpages/domain/{domain_snippet_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "resolveWebpageDomain",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/snippets/webpages/domain/{domain_snippet_id}",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Check whether a webpage domain exists
     ///
@@ -367,11 +326,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     ///
     /// Answers `Ok(true)` when the resource exists and `Ok(false)` when Crisp answers 404.
-    pub async fn check_if_webpage_domain_exists(
+    pub fn check_if_webpage_domain_exists(
         &self,
         website_id: &str,
         domain_snippet_id: &str,
-    ) -> Result<bool, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<bool, ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -380,16 +341,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(domain_snippet_id)
         );
-        self.core
-            .send_head(
-                ::crisp_runtime::client::Call::new(
-                    "checkIfWebpageDomainExists",
-                    ::reqwest::Method::HEAD,
-                    "/website/{website_id}/snippets/webpages/domain/{domain_snippet_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "checkIfWebpageDomainExists",
+            ::reqwest::Method::HEAD,
+            "/website/{website_id}/snippets/webpages/domain/{domain_snippet_id}",
+            path,
+        );
+        self.core.send_head(call)
     }
     /// Update a webpage domain
     ///
@@ -399,12 +357,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
     /// - Operation: `updateWebpageDomain`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn update_webpage_domain(
+    pub fn update_webpage_domain(
         &self,
         website_id: &str,
         domain_snippet_id: &str,
         body: &::crisp_models::UpdateWebpageDomainBody,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -413,24 +373,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(domain_snippet_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "updateWebpageDomain",
-                        ::reqwest::Method::PATCH,
-                        "/website/{website_id}/snippets/webpages/domain/{domain_snippet_id}",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "updateWebpageDomain",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "updateWebpageDomain",
+                ::reqwest::Method::PATCH,
+                "/website/{website_id}/snippets/webpages/domain/{domain_snippet_id}",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Delete a webpage domain
     ///
@@ -440,11 +390,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
     /// - Operation: `deleteWebpageDomain`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn delete_webpage_domain(
+    pub fn delete_webpage_domain(
         &self,
         website_id: &str,
         domain_snippet_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -453,16 +405,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(domain_snippet_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "deleteWebpageDomain",
-                    ::reqwest::Method::DELETE,
-                    "/website/{website_id}/snippets/webpages/domain/{domain_snippet_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "deleteWebpageDomain",
+            ::reqwest::Method::DELETE,
+            "/website/{website_id}/snippets/webpages/domain/{domain_snippet_id}",
+            path,
+        );
+        self.core.send_unit(call)
     }
     /// Crawl a webpage domain again
     ///
@@ -473,11 +422,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
     /// - Tiers: `user`
     /// - Fires: [`snippet:webpage:domain:crawl:progress`](crate::models::Event::SnippetWebpageDomainCrawlProgress), [`snippet:webpage:domain:crawl:done`](crate::models::Event::SnippetWebpageDomainCrawlDone)
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn refresh_webpage_domain(
+    pub fn refresh_webpage_domain(
         &self,
         website_id: &str,
         domain_snippet_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -486,16 +437,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(domain_snippet_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "refreshWebpageDomain",
-                    ::reqwest::Method::POST,
-                    "/website/{website_id}/snippets/webpages/domain/{domain_snippet_id}/refresh",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "refreshWebpageDomain",
+            ::reqwest::Method::POST,
+            "/website/{website_id}/snippets/webpages/domain/{domain_snippet_id}/refresh",
+            path,
+        );
+        self.core.send_unit(call)
     }
     /// List the pages of a webpage domain
     ///
@@ -506,30 +454,26 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
     /// - Tiers: `user`
     /// - Paged: by `page_number`, from 1 until a page comes back empty
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn list_webpage_domain_pages(
+    pub fn list_webpage_domain_pages(
         &self,
         website_id: &str,
         domain_snippet_id: &str,
         page_number: u32,
-    ) -> Result<Vec<::crisp_models::SnippetWebpagePage>, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::SnippetWebpagePage>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
-        let path = format!(
-            "/website/{}/snippets/webpages/domain/{}/pages/list/{}",
-            ::crisp_runtime::client::encode_path_segment(website_id),
-            ::crisp_runtime::client::encode_path_segment(domain_snippet_id), page_number
+        let call = list_webpage_domain_pages_call(
+            website_id,
+            domain_snippet_id,
+            page_number,
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "listWebpageDomainPages",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/snippets/webpages/domain/{domain_snippet_id}/pages/list/{page_number}",
-                    path,
-                ),
-            )
-            .await
+        self.core.send_json(call)
     }
     /// Every item of [`list_webpage_domain_pages`](Self::list_webpage_domain_pages), page after page from page 1 until a page comes back empty.
     ///
@@ -546,26 +490,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
-        let core = self.core.clone();
         let website_id = website_id.to_owned();
         let domain_snippet_id = domain_snippet_id.to_owned();
-        ::crisp_runtime::client::pages(move |page_number| {
-            let core = core.clone();
-            let website_id = website_id.clone();
-            let domain_snippet_id = domain_snippet_id.clone();
-            async move {
-                WebsiteSnippets::<T> {
-                    core: &core,
-                    tier: ::std::marker::PhantomData,
-                }
-                    .list_webpage_domain_pages(
-                        &website_id,
-                        &domain_snippet_id,
-                        page_number,
-                    )
-                    .await
-            }
-        })
+        self.core
+            .stream_pages(move |page_number| list_webpage_domain_pages_call(
+                &website_id,
+                &domain_snippet_id,
+                page_number,
+            ))
     }
     /// Check whether a webpage domain page exists
     ///
@@ -577,12 +509,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     ///
     /// Answers `Ok(true)` when the resource exists and `Ok(false)` when Crisp answers 404.
-    pub async fn check_if_webpage_domain_page_exists(
+    pub fn check_if_webpage_domain_page_exists(
         &self,
         website_id: &str,
         domain_snippet_id: &str,
         page_snippet_id: &str,
-    ) -> Result<bool, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<bool, ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -592,16 +526,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
             ::crisp_runtime::client::encode_path_segment(domain_snippet_id),
             ::crisp_runtime::client::encode_path_segment(page_snippet_id)
         );
-        self.core
-            .send_head(
-                ::crisp_runtime::client::Call::new(
-                    "checkIfWebpageDomainPageExists",
-                    ::reqwest::Method::HEAD,
-                    "/website/{website_id}/snippets/webpages/domain/{domain_snippet_id}/page/{page_snippet_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "checkIfWebpageDomainPageExists",
+            ::reqwest::Method::HEAD,
+            "/website/{website_id}/snippets/webpages/domain/{domain_snippet_id}/page/{page_snippet_id}",
+            path,
+        );
+        self.core.send_head(call)
     }
     /// Update a webpage domain page
     ///
@@ -611,13 +542,15 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
     /// - Operation: `updateWebpageDomainPage`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn update_webpage_domain_page(
+    pub fn update_webpage_domain_page(
         &self,
         website_id: &str,
         domain_snippet_id: &str,
         page_snippet_id: &str,
         body: &::crisp_models::UpdateWebpageDomainPageBody,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -627,24 +560,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
             ::crisp_runtime::client::encode_path_segment(domain_snippet_id),
             ::crisp_runtime::client::encode_path_segment(page_snippet_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "updateWebpageDomainPage",
-                        ::reqwest::Method::PATCH,
-                        "/website/{website_id}/snippets/webpages/domain/{domain_snippet_id}/page/{page_snippet_id}",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "updateWebpageDomainPage",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "updateWebpageDomainPage",
+                ::reqwest::Method::PATCH,
+                "/website/{website_id}/snippets/webpages/domain/{domain_snippet_id}/page/{page_snippet_id}",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Get the content of a webpage domain page
     ///
@@ -654,15 +577,17 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
     /// - Operation: `resolveWebpageDomainPageContent`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn resolve_webpage_domain_page_content(
+    pub fn resolve_webpage_domain_page_content(
         &self,
         website_id: &str,
         domain_snippet_id: &str,
         page_snippet_id: &str,
-    ) -> Result<
-        ::crisp_models::SnippetWebpagePageContent,
-        ::crisp_runtime::client::Error,
-    >
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::SnippetWebpagePageContent,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -672,16 +597,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
             ::crisp_runtime::client::encode_path_segment(domain_snippet_id),
             ::crisp_runtime::client::encode_path_segment(page_snippet_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "resolveWebpageDomainPageContent",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/snippets/webpages/domain/{domain_snippet_id}/page/{page_snippet_id}/content",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "resolveWebpageDomainPageContent",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/snippets/webpages/domain/{domain_snippet_id}/page/{page_snippet_id}/content",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// List overlay searches
     ///
@@ -691,13 +613,15 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
     /// - Operation: `listOverlaySearches`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn list_overlay_searches(
+    pub fn list_overlay_searches(
         &self,
         website_id: &str,
-    ) -> Result<
-        Vec<::crisp_models::SnippetOverlaySearch>,
-        ::crisp_runtime::client::Error,
-    >
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::SnippetOverlaySearch>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -705,16 +629,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
             "/website/{}/snippets/overlay/searches",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "listOverlaySearches",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/snippets/overlay/searches",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "listOverlaySearches",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/snippets/overlay/searches",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Create an overlay search
     ///
@@ -724,11 +645,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
     /// - Operation: `addANewOverlaySearch`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn add_a_new_overlay_search(
+    pub fn add_a_new_overlay_search(
         &self,
         website_id: &str,
         body: &::crisp_models::AddANewOverlaySearchBody,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -736,24 +659,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
             "/website/{}/snippets/overlay/search",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "addANewOverlaySearch",
-                        ::reqwest::Method::POST,
-                        "/website/{website_id}/snippets/overlay/search",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "addANewOverlaySearch",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "addANewOverlaySearch",
+                ::reqwest::Method::POST,
+                "/website/{website_id}/snippets/overlay/search",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Get an overlay search
     ///
@@ -763,11 +676,16 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
     /// - Operation: `resolveOverlaySearch`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn resolve_overlay_search(
+    pub fn resolve_overlay_search(
         &self,
         website_id: &str,
         search_snippet_id: &str,
-    ) -> Result<::crisp_models::SnippetOverlaySearch, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::SnippetOverlaySearch,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -776,16 +694,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(search_snippet_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "resolveOverlaySearch",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/snippets/overlay/search/{search_snippet_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "resolveOverlaySearch",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/snippets/overlay/search/{search_snippet_id}",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Check whether an overlay search exists
     ///
@@ -797,11 +712,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     ///
     /// Answers `Ok(true)` when the resource exists and `Ok(false)` when Crisp answers 404.
-    pub async fn check_if_overlay_search_exists(
+    pub fn check_if_overlay_search_exists(
         &self,
         website_id: &str,
         search_snippet_id: &str,
-    ) -> Result<bool, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<bool, ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -810,16 +727,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(search_snippet_id)
         );
-        self.core
-            .send_head(
-                ::crisp_runtime::client::Call::new(
-                    "checkIfOverlaySearchExists",
-                    ::reqwest::Method::HEAD,
-                    "/website/{website_id}/snippets/overlay/search/{search_snippet_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "checkIfOverlaySearchExists",
+            ::reqwest::Method::HEAD,
+            "/website/{website_id}/snippets/overlay/search/{search_snippet_id}",
+            path,
+        );
+        self.core.send_head(call)
     }
     /// Update an overlay search
     ///
@@ -829,12 +743,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
     /// - Operation: `updateOverlaySearch`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn update_overlay_search(
+    pub fn update_overlay_search(
         &self,
         website_id: &str,
         search_snippet_id: &str,
         body: &::crisp_models::UpdateOverlaySearchBody,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -843,24 +759,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(search_snippet_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "updateOverlaySearch",
-                        ::reqwest::Method::PATCH,
-                        "/website/{website_id}/snippets/overlay/search/{search_snippet_id}",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "updateOverlaySearch",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "updateOverlaySearch",
+                ::reqwest::Method::PATCH,
+                "/website/{website_id}/snippets/overlay/search/{search_snippet_id}",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Delete an overlay search
     ///
@@ -870,11 +776,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
     /// - Operation: `deleteOverlaySearch`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn delete_overlay_search(
+    pub fn delete_overlay_search(
         &self,
         website_id: &str,
         search_snippet_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -883,16 +791,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(search_snippet_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "deleteOverlaySearch",
-                    ::reqwest::Method::DELETE,
-                    "/website/{website_id}/snippets/overlay/search/{search_snippet_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "deleteOverlaySearch",
+            ::reqwest::Method::DELETE,
+            "/website/{website_id}/snippets/overlay/search/{search_snippet_id}",
+            path,
+        );
+        self.core.send_unit(call)
     }
     /// List overlay categories
     ///
@@ -902,13 +807,15 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
     /// - Operation: `listOverlayCategories`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn list_overlay_categories(
+    pub fn list_overlay_categories(
         &self,
         website_id: &str,
-    ) -> Result<
-        Vec<::crisp_models::SnippetOverlayCategory>,
-        ::crisp_runtime::client::Error,
-    >
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::SnippetOverlayCategory>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -916,16 +823,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
             "/website/{}/snippets/overlay/categories",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "listOverlayCategories",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/snippets/overlay/categories",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "listOverlayCategories",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/snippets/overlay/categories",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Create an overlay category
     ///
@@ -935,11 +839,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
     /// - Operation: `addANewOverlayCategory`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn add_a_new_overlay_category(
+    pub fn add_a_new_overlay_category(
         &self,
         website_id: &str,
         body: &::crisp_models::AddANewOverlayCategoryBody,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -947,24 +853,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
             "/website/{}/snippets/overlay/category",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "addANewOverlayCategory",
-                        ::reqwest::Method::POST,
-                        "/website/{website_id}/snippets/overlay/category",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "addANewOverlayCategory",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "addANewOverlayCategory",
+                ::reqwest::Method::POST,
+                "/website/{website_id}/snippets/overlay/category",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Get an overlay category
     ///
@@ -974,11 +870,16 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
     /// - Operation: `resolveOverlayCategory`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn resolve_overlay_category(
+    pub fn resolve_overlay_category(
         &self,
         website_id: &str,
         category_snippet_id: &str,
-    ) -> Result<::crisp_models::SnippetOverlayCategory, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::SnippetOverlayCategory,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -987,16 +888,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(category_snippet_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "resolveOverlayCategory",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/snippets/overlay/category/{category_snippet_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "resolveOverlayCategory",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/snippets/overlay/category/{category_snippet_id}",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Check whether an overlay category exists
     ///
@@ -1008,11 +906,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     ///
     /// Answers `Ok(true)` when the resource exists and `Ok(false)` when Crisp answers 404.
-    pub async fn check_if_overlay_category_exists(
+    pub fn check_if_overlay_category_exists(
         &self,
         website_id: &str,
         category_snippet_id: &str,
-    ) -> Result<bool, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<bool, ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -1021,16 +921,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(category_snippet_id)
         );
-        self.core
-            .send_head(
-                ::crisp_runtime::client::Call::new(
-                    "checkIfOverlayCategoryExists",
-                    ::reqwest::Method::HEAD,
-                    "/website/{website_id}/snippets/overlay/category/{category_snippet_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "checkIfOverlayCategoryExists",
+            ::reqwest::Method::HEAD,
+            "/website/{website_id}/snippets/overlay/category/{category_snippet_id}",
+            path,
+        );
+        self.core.send_head(call)
     }
     /// Update an overlay category
     ///
@@ -1040,12 +937,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
     /// - Operation: `updateOverlayCategory`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn update_overlay_category(
+    pub fn update_overlay_category(
         &self,
         website_id: &str,
         category_snippet_id: &str,
         body: &::crisp_models::UpdateOverlayCategoryBody,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -1054,24 +953,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(category_snippet_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "updateOverlayCategory",
-                        ::reqwest::Method::PATCH,
-                        "/website/{website_id}/snippets/overlay/category/{category_snippet_id}",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "updateOverlayCategory",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "updateOverlayCategory",
+                ::reqwest::Method::PATCH,
+                "/website/{website_id}/snippets/overlay/category/{category_snippet_id}",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Delete an overlay category
     ///
@@ -1081,11 +970,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
     /// - Operation: `deleteOverlayCategory`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn delete_overlay_category(
+    pub fn delete_overlay_category(
         &self,
         website_id: &str,
         category_snippet_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -1094,15 +985,46 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteSnippets<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(category_snippet_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "deleteOverlayCategory",
-                    ::reqwest::Method::DELETE,
-                    "/website/{website_id}/snippets/overlay/category/{category_snippet_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "deleteOverlayCategory",
+            ::reqwest::Method::DELETE,
+            "/website/{website_id}/snippets/overlay/category/{category_snippet_id}",
+            path,
+        );
+        self.core.send_unit(call)
     }
+}
+/// The call of `list_answer_snippets`, built for the method and for each page of its stream.
+fn list_answer_snippets_call(
+    website_id: &str,
+    page_number: u32,
+) -> ::crisp_runtime::client::Call {
+    let path = format!(
+        "/website/{}/snippets/answers/list/{}",
+        ::crisp_runtime::client::encode_path_segment(website_id), page_number
+    );
+    ::crisp_runtime::client::Call::new(
+        "listAnswerSnippets",
+        ::reqwest::Method::GET,
+        "/website/{website_id}/snippets/answers/list/{page_number}",
+        path,
+    )
+}
+/// The call of `list_webpage_domain_pages`, built for the method and for each page of its stream.
+fn list_webpage_domain_pages_call(
+    website_id: &str,
+    domain_snippet_id: &str,
+    page_number: u32,
+) -> ::crisp_runtime::client::Call {
+    let path = format!(
+        "/website/{}/snippets/webpages/domain/{}/pages/list/{}",
+        ::crisp_runtime::client::encode_path_segment(website_id),
+        ::crisp_runtime::client::encode_path_segment(domain_snippet_id), page_number
+    );
+    ::crisp_runtime::client::Call::new(
+        "listWebpageDomainPages",
+        ::reqwest::Method::GET,
+        "/website/{website_id}/snippets/webpages/domain/{domain_snippet_id}/pages/list/{page_number}",
+        path,
+    )
 }

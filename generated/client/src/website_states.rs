@@ -12,7 +12,7 @@ pub struct WebsiteStates<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStates<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> WebsiteStates<'a, T> {
     /// Request the live states of a website
     ///
     /// Asks Crisp to push the current states of the website (what operators are typing and which conversations online operators have open) to the clients connected over the real-time socket; the states arrive on that channel, not in this answer. Crisp keeps this route for its own apps; it is not part of the public API and may change without notice.
@@ -21,10 +21,15 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStates<'_, T> {
     /// - Operation: `requestWebsiteStates`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn request_website_states(
+    pub fn request_website_states(
         &self,
         website_id: &str,
-    ) -> Result<::crisp_models::WebsiteStateRequested, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::WebsiteStateRequested,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -32,15 +37,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStates<'_, T> {
             "/website/{}/states",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "requestWebsiteStates",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/states",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "requestWebsiteStates",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/states",
+            path,
+        );
+        self.core.send_json(call)
     }
 }

@@ -12,7 +12,7 @@ pub struct WebsiteStatusPage<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'a, T> {
     /// Get the status page
     ///
     /// Returns the name and public address of the status page of a website. Reserved by Crisp for its own apps; it can change without notice.
@@ -21,10 +21,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
     /// - Operation: `resolveStatusPage`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn resolve_status_page(
+    pub fn resolve_status_page(
         &self,
         website_id: &str,
-    ) -> Result<::crisp_models::StatusPage, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<::crisp_models::StatusPage, ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -32,16 +34,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
             "/website/{}/status",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "resolveStatusPage",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/status",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "resolveStatusPage",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/status",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Check whether the status page exists
     ///
@@ -53,10 +52,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     ///
     /// Answers `Ok(true)` when the resource exists and `Ok(false)` when Crisp answers 404.
-    pub async fn check_if_status_page_exists(
+    pub fn check_if_status_page_exists(
         &self,
         website_id: &str,
-    ) -> Result<bool, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<bool, ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -64,16 +65,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
             "/website/{}/status",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_head(
-                ::crisp_runtime::client::Call::new(
-                    "checkIfStatusPageExists",
-                    ::reqwest::Method::HEAD,
-                    "/website/{website_id}/status",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "checkIfStatusPageExists",
+            ::reqwest::Method::HEAD,
+            "/website/{website_id}/status",
+            path,
+        );
+        self.core.send_head(call)
     }
     /// Create the status page
     ///
@@ -83,11 +81,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
     /// - Operation: `initializeStatusPage`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn initialize_status_page(
+    pub fn initialize_status_page(
         &self,
         website_id: &str,
         body: &::crisp_models::InitializeStatusPageBody,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -95,24 +95,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
             "/website/{}/status",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "initializeStatusPage",
-                        ::reqwest::Method::POST,
-                        "/website/{website_id}/status",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "initializeStatusPage",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "initializeStatusPage",
+                ::reqwest::Method::POST,
+                "/website/{website_id}/status",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Delete the status page
     ///
@@ -122,11 +112,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
     /// - Operation: `deleteStatusPage`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn delete_status_page(
+    pub fn delete_status_page(
         &self,
         website_id: &str,
         body: &::crisp_models::DeleteStatusPageBody,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -134,24 +126,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
             "/website/{}/status",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "deleteStatusPage",
-                        ::reqwest::Method::DELETE,
-                        "/website/{website_id}/status",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "deleteStatusPage",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "deleteStatusPage",
+                ::reqwest::Method::DELETE,
+                "/website/{website_id}/status",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// List status page services
     ///
@@ -162,34 +144,22 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
     /// - Tiers: `user`
     /// - Paged: by `page_number`, from 1 until a page comes back empty
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn list_status_page_services(
+    pub fn list_status_page_services(
         &self,
         website_id: &str,
         page_number: u32,
         options: &::crisp_models::ListStatusPageServicesOptions,
-    ) -> Result<Vec<::crisp_models::StatusPageService>, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::StatusPageService>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
-        let path = format!(
-            "/website/{}/status/services/{}",
-            ::crisp_runtime::client::encode_path_segment(website_id), page_number
-        );
-        let mut query = ::crisp_runtime::client::QueryPairs::new();
-        if let Some(value) = &options.search_name {
-            query.push_str("search_name", value);
-        }
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                        "listStatusPageServices",
-                        ::reqwest::Method::GET,
-                        "/website/{website_id}/status/services/{page_number}",
-                        path,
-                    )
-                    .query(query),
-            )
-            .await
+        let call = list_status_page_services_call(website_id, page_number, options);
+        self.core.send_json(call)
     }
     /// Every item of [`list_status_page_services`](Self::list_status_page_services), page after page from page 1 until a page comes back empty.
     ///
@@ -206,22 +176,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
-        let core = self.core.clone();
         let website_id = website_id.to_owned();
         let options = options.clone();
-        ::crisp_runtime::client::pages(move |page_number| {
-            let core = core.clone();
-            let website_id = website_id.clone();
-            let options = options.clone();
-            async move {
-                WebsiteStatusPage::<T> {
-                    core: &core,
-                    tier: ::std::marker::PhantomData,
-                }
-                    .list_status_page_services(&website_id, page_number, &options)
-                    .await
-            }
-        })
+        self.core
+            .stream_pages(move |page_number| list_status_page_services_call(
+                &website_id,
+                page_number,
+                &options,
+            ))
     }
     /// Add a status page service
     ///
@@ -231,11 +193,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
     /// - Operation: `addANewStatusPageService`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn add_a_new_status_page_service(
+    pub fn add_a_new_status_page_service(
         &self,
         website_id: &str,
         body: &::crisp_models::AddANewStatusPageServiceBody,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -243,24 +207,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
             "/website/{}/status/service",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "addANewStatusPageService",
-                        ::reqwest::Method::POST,
-                        "/website/{website_id}/status/service",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "addANewStatusPageService",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "addANewStatusPageService",
+                ::reqwest::Method::POST,
+                "/website/{website_id}/status/service",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Get a status page service
     ///
@@ -270,11 +224,16 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
     /// - Operation: `resolveStatusPageService`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn resolve_status_page_service(
+    pub fn resolve_status_page_service(
         &self,
         website_id: &str,
         service_id: &str,
-    ) -> Result<::crisp_models::StatusPageService, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::StatusPageService,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -283,16 +242,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(service_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "resolveStatusPageService",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/status/service/{service_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "resolveStatusPageService",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/status/service/{service_id}",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Check whether a status page service exists
     ///
@@ -304,11 +260,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     ///
     /// Answers `Ok(true)` when the resource exists and `Ok(false)` when Crisp answers 404.
-    pub async fn check_if_status_page_service_exists(
+    pub fn check_if_status_page_service_exists(
         &self,
         website_id: &str,
         service_id: &str,
-    ) -> Result<bool, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<bool, ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -317,16 +275,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(service_id)
         );
-        self.core
-            .send_head(
-                ::crisp_runtime::client::Call::new(
-                    "checkIfStatusPageServiceExists",
-                    ::reqwest::Method::HEAD,
-                    "/website/{website_id}/status/service/{service_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "checkIfStatusPageServiceExists",
+            ::reqwest::Method::HEAD,
+            "/website/{website_id}/status/service/{service_id}",
+            path,
+        );
+        self.core.send_head(call)
     }
     /// Replace a status page service
     ///
@@ -336,12 +291,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
     /// - Operation: `saveStatusPageService`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn save_status_page_service(
+    pub fn save_status_page_service(
         &self,
         website_id: &str,
         service_id: &str,
         body: &::crisp_models::SaveStatusPageServiceBody,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -350,24 +307,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(service_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "saveStatusPageService",
-                        ::reqwest::Method::PUT,
-                        "/website/{website_id}/status/service/{service_id}",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "saveStatusPageService",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "saveStatusPageService",
+                ::reqwest::Method::PUT,
+                "/website/{website_id}/status/service/{service_id}",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Update a status page service
     ///
@@ -377,12 +324,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
     /// - Operation: `updateStatusPageService`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn update_status_page_service(
+    pub fn update_status_page_service(
         &self,
         website_id: &str,
         service_id: &str,
         body: &::crisp_models::UpdateStatusPageServiceBody,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -391,24 +340,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(service_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "updateStatusPageService",
-                        ::reqwest::Method::PATCH,
-                        "/website/{website_id}/status/service/{service_id}",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "updateStatusPageService",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "updateStatusPageService",
+                ::reqwest::Method::PATCH,
+                "/website/{website_id}/status/service/{service_id}",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Delete a status page service
     ///
@@ -418,11 +357,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
     /// - Operation: `deleteStatusPageService`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn delete_status_page_service(
+    pub fn delete_status_page_service(
         &self,
         website_id: &str,
         service_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -431,16 +372,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(service_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "deleteStatusPageService",
-                    ::reqwest::Method::DELETE,
-                    "/website/{website_id}/status/service/{service_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "deleteStatusPageService",
+            ::reqwest::Method::DELETE,
+            "/website/{website_id}/status/service/{service_id}",
+            path,
+        );
+        self.core.send_unit(call)
     }
     /// List the nodes of a status page service
     ///
@@ -451,39 +389,28 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
     /// - Tiers: `user`
     /// - Paged: by `page_number`, from 1 until a page comes back empty
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn list_status_page_service_nodes(
+    pub fn list_status_page_service_nodes(
         &self,
         website_id: &str,
         service_id: &str,
         page_number: u32,
         options: &::crisp_models::ListStatusPageServiceNodesOptions,
-    ) -> Result<
-        Vec<::crisp_models::StatusPageServiceNode>,
-        ::crisp_runtime::client::Error,
-    >
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::StatusPageServiceNode>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
-        let path = format!(
-            "/website/{}/status/service/{}/nodes/{}",
-            ::crisp_runtime::client::encode_path_segment(website_id),
-            ::crisp_runtime::client::encode_path_segment(service_id), page_number
+        let call = list_status_page_service_nodes_call(
+            website_id,
+            service_id,
+            page_number,
+            options,
         );
-        let mut query = ::crisp_runtime::client::QueryPairs::new();
-        if let Some(value) = &options.search_label {
-            query.push_str("search_label", value);
-        }
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                        "listStatusPageServiceNodes",
-                        ::reqwest::Method::GET,
-                        "/website/{website_id}/status/service/{service_id}/nodes/{page_number}",
-                        path,
-                    )
-                    .query(query),
-            )
-            .await
+        self.core.send_json(call)
     }
     /// Every item of [`list_status_page_service_nodes`](Self::list_status_page_service_nodes), page after page from page 1 until a page comes back empty.
     ///
@@ -504,29 +431,16 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
-        let core = self.core.clone();
         let website_id = website_id.to_owned();
         let service_id = service_id.to_owned();
         let options = options.clone();
-        ::crisp_runtime::client::pages(move |page_number| {
-            let core = core.clone();
-            let website_id = website_id.clone();
-            let service_id = service_id.clone();
-            let options = options.clone();
-            async move {
-                WebsiteStatusPage::<T> {
-                    core: &core,
-                    tier: ::std::marker::PhantomData,
-                }
-                    .list_status_page_service_nodes(
-                        &website_id,
-                        &service_id,
-                        page_number,
-                        &options,
-                    )
-                    .await
-            }
-        })
+        self.core
+            .stream_pages(move |page_number| list_status_page_service_nodes_call(
+                &website_id,
+                &service_id,
+                page_number,
+                &options,
+            ))
     }
     /// Add a node to a status page service
     ///
@@ -536,12 +450,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
     /// - Operation: `addANewStatusPageServiceNode`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn add_a_new_status_page_service_node(
+    pub fn add_a_new_status_page_service_node(
         &self,
         website_id: &str,
         service_id: &str,
         body: &::crisp_models::AddANewStatusPageServiceNodeBody,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -550,24 +466,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(service_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "addANewStatusPageServiceNode",
-                        ::reqwest::Method::POST,
-                        "/website/{website_id}/status/service/{service_id}/node",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "addANewStatusPageServiceNode",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "addANewStatusPageServiceNode",
+                ::reqwest::Method::POST,
+                "/website/{website_id}/status/service/{service_id}/node",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Get a status page node
     ///
@@ -577,12 +483,17 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
     /// - Operation: `resolveStatusPageServiceNode`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn resolve_status_page_service_node(
+    pub fn resolve_status_page_service_node(
         &self,
         website_id: &str,
         service_id: &str,
         node_id: &str,
-    ) -> Result<::crisp_models::StatusPageServiceNode, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::StatusPageServiceNode,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -592,16 +503,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
             ::crisp_runtime::client::encode_path_segment(service_id),
             ::crisp_runtime::client::encode_path_segment(node_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "resolveStatusPageServiceNode",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/status/service/{service_id}/node/{node_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "resolveStatusPageServiceNode",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/status/service/{service_id}/node/{node_id}",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Check whether a status page node exists
     ///
@@ -613,12 +521,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     ///
     /// Answers `Ok(true)` when the resource exists and `Ok(false)` when Crisp answers 404.
-    pub async fn check_if_status_page_service_node_exists(
+    pub fn check_if_status_page_service_node_exists(
         &self,
         website_id: &str,
         service_id: &str,
         node_id: &str,
-    ) -> Result<bool, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<bool, ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -628,16 +538,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
             ::crisp_runtime::client::encode_path_segment(service_id),
             ::crisp_runtime::client::encode_path_segment(node_id)
         );
-        self.core
-            .send_head(
-                ::crisp_runtime::client::Call::new(
-                    "checkIfStatusPageServiceNodeExists",
-                    ::reqwest::Method::HEAD,
-                    "/website/{website_id}/status/service/{service_id}/node/{node_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "checkIfStatusPageServiceNodeExists",
+            ::reqwest::Method::HEAD,
+            "/website/{website_id}/status/service/{service_id}/node/{node_id}",
+            path,
+        );
+        self.core.send_head(call)
     }
     /// Replace a status page node
     ///
@@ -647,13 +554,15 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
     /// - Operation: `saveStatusPageServiceNode`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn save_status_page_service_node(
+    pub fn save_status_page_service_node(
         &self,
         website_id: &str,
         service_id: &str,
         node_id: &str,
         body: &::crisp_models::SaveStatusPageServiceNodeBody,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -663,24 +572,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
             ::crisp_runtime::client::encode_path_segment(service_id),
             ::crisp_runtime::client::encode_path_segment(node_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "saveStatusPageServiceNode",
-                        ::reqwest::Method::PUT,
-                        "/website/{website_id}/status/service/{service_id}/node/{node_id}",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "saveStatusPageServiceNode",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "saveStatusPageServiceNode",
+                ::reqwest::Method::PUT,
+                "/website/{website_id}/status/service/{service_id}/node/{node_id}",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Update a status page node
     ///
@@ -690,13 +589,15 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
     /// - Operation: `updateStatusPageServiceNode`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn update_status_page_service_node(
+    pub fn update_status_page_service_node(
         &self,
         website_id: &str,
         service_id: &str,
         node_id: &str,
         body: &::crisp_models::UpdateStatusPageServiceNodeBody,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -706,24 +607,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
             ::crisp_runtime::client::encode_path_segment(service_id),
             ::crisp_runtime::client::encode_path_segment(node_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "updateStatusPageServiceNode",
-                        ::reqwest::Method::PATCH,
-                        "/website/{website_id}/status/service/{service_id}/node/{node_id}",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "updateStatusPageServiceNode",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "updateStatusPageServiceNode",
+                ::reqwest::Method::PATCH,
+                "/website/{website_id}/status/service/{service_id}/node/{node_id}",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Delete a status page node
     ///
@@ -733,12 +624,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
     /// - Operation: `deleteStatusPageServiceNode`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn delete_status_page_service_node(
+    pub fn delete_status_page_service_node(
         &self,
         website_id: &str,
         service_id: &str,
         node_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -748,16 +641,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
             ::crisp_runtime::client::encode_path_segment(service_id),
             ::crisp_runtime::client::encode_path_segment(node_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "deleteStatusPageServiceNode",
-                    ::reqwest::Method::DELETE,
-                    "/website/{website_id}/status/service/{service_id}/node/{node_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "deleteStatusPageServiceNode",
+            ::reqwest::Method::DELETE,
+            "/website/{website_id}/status/service/{service_id}/node/{node_id}",
+            path,
+        );
+        self.core.send_unit(call)
     }
     /// List the health of node replicas
     ///
@@ -767,15 +657,17 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
     /// - Operation: `listStatusPageServiceNodeReplicas`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn list_status_page_service_node_replicas(
+    pub fn list_status_page_service_node_replicas(
         &self,
         website_id: &str,
         service_id: &str,
         node_id: &str,
-    ) -> Result<
-        Vec<::crisp_models::StatusPageReplicaHealth>,
-        ::crisp_runtime::client::Error,
-    >
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::StatusPageReplicaHealth>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -785,16 +677,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
             ::crisp_runtime::client::encode_path_segment(service_id),
             ::crisp_runtime::client::encode_path_segment(node_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "listStatusPageServiceNodeReplicas",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/status/service/{service_id}/node/{node_id}/replicas",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "listStatusPageServiceNodeReplicas",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/status/service/{service_id}/node/{node_id}/replicas",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Flush the health of node replicas
     ///
@@ -804,12 +693,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
     /// - Operation: `flushStatusPageServiceNodeReplicas`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn flush_status_page_service_node_replicas(
+    pub fn flush_status_page_service_node_replicas(
         &self,
         website_id: &str,
         service_id: &str,
         node_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -819,16 +710,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
             ::crisp_runtime::client::encode_path_segment(service_id),
             ::crisp_runtime::client::encode_path_segment(node_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "flushStatusPageServiceNodeReplicas",
-                    ::reqwest::Method::DELETE,
-                    "/website/{website_id}/status/service/{service_id}/node/{node_id}/replicas",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "flushStatusPageServiceNodeReplicas",
+            ::reqwest::Method::DELETE,
+            "/website/{website_id}/status/service/{service_id}/node/{node_id}/replicas",
+            path,
+        );
+        self.core.send_unit(call)
     }
     /// Get the status page announcement
     ///
@@ -838,10 +726,15 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
     /// - Operation: `resolveStatusPageAnnouncement`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn resolve_status_page_announcement(
+    pub fn resolve_status_page_announcement(
         &self,
         website_id: &str,
-    ) -> Result<::crisp_models::StatusPageAnnouncement, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::StatusPageAnnouncement,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -849,16 +742,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
             "/website/{}/status/announcement",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "resolveStatusPageAnnouncement",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/status/announcement",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "resolveStatusPageAnnouncement",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/status/announcement",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Check whether a status page announcement exists
     ///
@@ -870,10 +760,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
     ///
     /// Answers `Ok(true)` when the resource exists and `Ok(false)` when Crisp answers 404.
-    pub async fn check_if_status_page_announcement_exists(
+    pub fn check_if_status_page_announcement_exists(
         &self,
         website_id: &str,
-    ) -> Result<bool, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<bool, ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -881,16 +773,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
             "/website/{}/status/announcement",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_head(
-                ::crisp_runtime::client::Call::new(
-                    "checkIfStatusPageAnnouncementExists",
-                    ::reqwest::Method::HEAD,
-                    "/website/{website_id}/status/announcement",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "checkIfStatusPageAnnouncementExists",
+            ::reqwest::Method::HEAD,
+            "/website/{website_id}/status/announcement",
+            path,
+        );
+        self.core.send_head(call)
     }
     /// Set the status page announcement
     ///
@@ -900,11 +789,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
     /// - Operation: `saveStatusPageAnnouncement`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn save_status_page_announcement(
+    pub fn save_status_page_announcement(
         &self,
         website_id: &str,
         body: &::crisp_models::SaveStatusPageAnnouncementBody,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -912,24 +803,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
             "/website/{}/status/announcement",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "saveStatusPageAnnouncement",
-                        ::reqwest::Method::PUT,
-                        "/website/{website_id}/status/announcement",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "saveStatusPageAnnouncement",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "saveStatusPageAnnouncement",
+                ::reqwest::Method::PUT,
+                "/website/{website_id}/status/announcement",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Remove the status page announcement
     ///
@@ -939,10 +820,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
     /// - Operation: `deleteStatusPageAnnouncement`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn delete_status_page_announcement(
+    pub fn delete_status_page_announcement(
         &self,
         website_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -950,16 +833,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
             "/website/{}/status/announcement",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "deleteStatusPageAnnouncement",
-                    ::reqwest::Method::DELETE,
-                    "/website/{website_id}/status/announcement",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "deleteStatusPageAnnouncement",
+            ::reqwest::Method::DELETE,
+            "/website/{website_id}/status/announcement",
+            path,
+        );
+        self.core.send_unit(call)
     }
     /// Get the status page settings
     ///
@@ -969,10 +849,15 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
     /// - Operation: `resolveStatusPageSettings`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn resolve_status_page_settings(
+    pub fn resolve_status_page_settings(
         &self,
         website_id: &str,
-    ) -> Result<::crisp_models::StatusPageSettings, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::StatusPageSettings,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -980,16 +865,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
             "/website/{}/status/settings",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "resolveStatusPageSettings",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/status/settings",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "resolveStatusPageSettings",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/status/settings",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Update the status page settings
     ///
@@ -999,11 +881,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
     /// - Operation: `saveStatusPageSettings`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn save_status_page_settings(
+    pub fn save_status_page_settings(
         &self,
         website_id: &str,
         body: &::crisp_models::StatusPageSettings,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -1011,24 +895,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
             "/website/{}/status/settings",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "saveStatusPageSettings",
-                        ::reqwest::Method::PATCH,
-                        "/website/{website_id}/status/settings",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "saveStatusPageSettings",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "saveStatusPageSettings",
+                ::reqwest::Method::PATCH,
+                "/website/{website_id}/status/settings",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Get the status page domains
     ///
@@ -1038,10 +912,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
     /// - Operation: `resolveStatusPageDomain`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn resolve_status_page_domain(
+    pub fn resolve_status_page_domain(
         &self,
         website_id: &str,
-    ) -> Result<::crisp_models::StatusPageDomain, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<::crisp_models::StatusPageDomain, ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -1049,16 +925,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
             "/website/{}/status/domain",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "resolveStatusPageDomain",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/status/domain",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "resolveStatusPageDomain",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/status/domain",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Change the status page domain
     ///
@@ -1069,11 +942,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
     /// - Tiers: `user`
     /// - Fires: [`website:validate:domain:valid`](crate::models::Event::WebsiteValidateDomainValid), [`website:validate:domain:invalid`](crate::models::Event::WebsiteValidateDomainInvalid)
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn request_status_page_domain_change(
+    pub fn request_status_page_domain_change(
         &self,
         website_id: &str,
         body: &::crisp_models::RequestStatusPageDomainChangeBody,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -1081,24 +956,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
             "/website/{}/status/domain",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "requestStatusPageDomainChange",
-                        ::reqwest::Method::PATCH,
-                        "/website/{website_id}/status/domain",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "requestStatusPageDomainChange",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "requestStatusPageDomainChange",
+                ::reqwest::Method::PATCH,
+                "/website/{website_id}/status/domain",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Get the custom domain setup steps
     ///
@@ -1108,14 +973,16 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
     /// - Operation: `generateStatusPageDomainSetupFlow`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn generate_status_page_domain_setup_flow(
+    pub fn generate_status_page_domain_setup_flow(
         &self,
         website_id: &str,
         options: &::crisp_models::GenerateStatusPageDomainSetupFlowOptions,
-    ) -> Result<
-        ::crisp_models::StatusPageDomainSetupFlow,
-        ::crisp_runtime::client::Error,
-    >
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::StatusPageDomainSetupFlow,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -1127,17 +994,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
         if let Some(value) = &options.custom {
             query.push_str("custom", value);
         }
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                        "generateStatusPageDomainSetupFlow",
-                        ::reqwest::Method::GET,
-                        "/website/{website_id}/status/domain/setup",
-                        path,
-                    )
-                    .query(query),
+        let call = ::crisp_runtime::client::Call::new(
+                "generateStatusPageDomainSetupFlow",
+                ::reqwest::Method::GET,
+                "/website/{website_id}/status/domain/setup",
+                path,
             )
-            .await
+            .query(query);
+        self.core.send_json(call)
     }
     /// Get the status page reporter token
     ///
@@ -1147,10 +1011,15 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
     /// - Operation: `getStatusPageReporterToken`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn get_status_page_reporter_token(
+    pub fn get_status_page_reporter_token(
         &self,
         website_id: &str,
-    ) -> Result<::crisp_models::StatusPageReporterToken, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::StatusPageReporterToken,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -1158,16 +1027,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
             "/website/{}/status/reporter/token",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getStatusPageReporterToken",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/status/reporter/token",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getStatusPageReporterToken",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/status/reporter/token",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Roll the status page reporter token
     ///
@@ -1177,10 +1043,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
     /// - Operation: `rollStatusPageReporterToken`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn roll_status_page_reporter_token(
+    pub fn roll_status_page_reporter_token(
         &self,
         website_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -1188,15 +1056,58 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteStatusPage<'_, T> {
             "/website/{}/status/reporter/token",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "rollStatusPageReporterToken",
-                    ::reqwest::Method::POST,
-                    "/website/{website_id}/status/reporter/token",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "rollStatusPageReporterToken",
+            ::reqwest::Method::POST,
+            "/website/{website_id}/status/reporter/token",
+            path,
+        );
+        self.core.send_unit(call)
     }
+}
+/// The call of `list_status_page_services`, built for the method and for each page of its stream.
+fn list_status_page_services_call(
+    website_id: &str,
+    page_number: u32,
+    options: &::crisp_models::ListStatusPageServicesOptions,
+) -> ::crisp_runtime::client::Call {
+    let path = format!(
+        "/website/{}/status/services/{}",
+        ::crisp_runtime::client::encode_path_segment(website_id), page_number
+    );
+    let mut query = ::crisp_runtime::client::QueryPairs::new();
+    if let Some(value) = &options.search_name {
+        query.push_str("search_name", value);
+    }
+    ::crisp_runtime::client::Call::new(
+            "listStatusPageServices",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/status/services/{page_number}",
+            path,
+        )
+        .query(query)
+}
+/// The call of `list_status_page_service_nodes`, built for the method and for each page of its stream.
+fn list_status_page_service_nodes_call(
+    website_id: &str,
+    service_id: &str,
+    page_number: u32,
+    options: &::crisp_models::ListStatusPageServiceNodesOptions,
+) -> ::crisp_runtime::client::Call {
+    let path = format!(
+        "/website/{}/status/service/{}/nodes/{}",
+        ::crisp_runtime::client::encode_path_segment(website_id),
+        ::crisp_runtime::client::encode_path_segment(service_id), page_number
+    );
+    let mut query = ::crisp_runtime::client::QueryPairs::new();
+    if let Some(value) = &options.search_label {
+        query.push_str("search_label", value);
+    }
+    ::crisp_runtime::client::Call::new(
+            "listStatusPageServiceNodes",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/status/service/{service_id}/nodes/{page_number}",
+            path,
+        )
+        .query(query)
 }

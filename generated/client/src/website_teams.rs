@@ -12,7 +12,7 @@ pub struct WebsiteTeams<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteTeams<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> WebsiteTeams<'a, T> {
     /// Create a team
     ///
     /// Creates a team of operators and returns its identifier.
@@ -20,32 +20,27 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteTeams<'_, T> {
     /// - Route: `POST /v1/website/{website_id}/team`
     /// - Operation: `createNewTeam`
     /// - Tiers: not stated by the reference
-    pub async fn create_new_team(
+    pub fn create_new_team(
         &self,
         website_id: &str,
         body: &::crisp_models::Team,
-    ) -> Result<::crisp_models::CreateNewTeamData, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::CreateNewTeamData,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/team", ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                        "createNewTeam",
-                        ::reqwest::Method::POST,
-                        "/website/{website_id}/team",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "createNewTeam",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "createNewTeam",
+                ::reqwest::Method::POST,
+                "/website/{website_id}/team",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_json(call)
     }
     /// Get a team
     ///
@@ -54,26 +49,25 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteTeams<'_, T> {
     /// - Route: `GET /v1/website/{website_id}/team/{team_id}`
     /// - Operation: `getTeam`
     /// - Tiers: not stated by the reference
-    pub async fn get_team(
+    pub fn get_team(
         &self,
         website_id: &str,
         team_id: &str,
-    ) -> Result<::crisp_models::Team, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<::crisp_models::Team, ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/team/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(team_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getTeam",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/team/{team_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getTeam",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/team/{team_id}",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Check whether a team exists
     ///
@@ -84,26 +78,25 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteTeams<'_, T> {
     /// - Tiers: not stated by the reference
     ///
     /// Answers `Ok(true)` when the resource exists and `Ok(false)` when Crisp answers 404.
-    pub async fn check_team_exists(
+    pub fn check_team_exists(
         &self,
         website_id: &str,
         team_id: &str,
-    ) -> Result<bool, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<bool, ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/team/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(team_id)
         );
-        self.core
-            .send_head(
-                ::crisp_runtime::client::Call::new(
-                    "checkTeamExists",
-                    ::reqwest::Method::HEAD,
-                    "/website/{website_id}/team/{team_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "checkTeamExists",
+            ::reqwest::Method::HEAD,
+            "/website/{website_id}/team/{team_id}",
+            path,
+        );
+        self.core.send_head(call)
     }
     /// Save a team
     ///
@@ -112,32 +105,27 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteTeams<'_, T> {
     /// - Route: `PUT /v1/website/{website_id}/team/{team_id}`
     /// - Operation: `saveTeam`
     /// - Tiers: not stated by the reference
-    pub async fn save_team(
+    pub fn save_team(
         &self,
         website_id: &str,
         team_id: &str,
         body: &::crisp_models::Team,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/team/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(team_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "saveTeam",
-                        ::reqwest::Method::PUT,
-                        "/website/{website_id}/team/{team_id}",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body("saveTeam", body)?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "saveTeam",
+                ::reqwest::Method::PUT,
+                "/website/{website_id}/team/{team_id}",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
     /// Delete a team
     ///
@@ -146,26 +134,25 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteTeams<'_, T> {
     /// - Route: `DELETE /v1/website/{website_id}/team/{team_id}`
     /// - Operation: `deleteTeam`
     /// - Tiers: not stated by the reference
-    pub async fn delete_team(
+    pub fn delete_team(
         &self,
         website_id: &str,
         team_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/team/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(team_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "deleteTeam",
-                    ::reqwest::Method::DELETE,
-                    "/website/{website_id}/team/{team_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "deleteTeam",
+            ::reqwest::Method::DELETE,
+            "/website/{website_id}/team/{team_id}",
+            path,
+        );
+        self.core.send_unit(call)
     }
     /// List teams
     ///
@@ -175,25 +162,15 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteTeams<'_, T> {
     /// - Operation: `listTeams`
     /// - Tiers: not stated by the reference
     /// - Paged: by `page_number`, from 1 until a page comes back empty
-    pub async fn list_teams(
+    pub fn list_teams(
         &self,
         website_id: &str,
         page_number: u32,
-    ) -> Result<Vec<::crisp_models::Team>, ::crisp_runtime::client::Error> {
-        let path = format!(
-            "/website/{}/teams/list/{}",
-            ::crisp_runtime::client::encode_path_segment(website_id), page_number
-        );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "listTeams",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/teams/list/{page_number}",
-                    path,
-                ),
-            )
-            .await
+    ) -> impl ::std::future::Future<
+        Output = Result<Vec<::crisp_models::Team>, ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
+        let call = list_teams_call(website_id, page_number);
+        self.core.send_json(call)
     }
     /// Every item of [`list_teams`](Self::list_teams), page after page from page 1 until a page comes back empty.
     ///
@@ -206,19 +183,21 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteTeams<'_, T> {
     ) -> impl ::crisp_runtime::client::Stream<
         Item = Result<::crisp_models::Team, ::crisp_runtime::client::Error>,
     > + Send + Unpin + 'static {
-        let core = self.core.clone();
         let website_id = website_id.to_owned();
-        ::crisp_runtime::client::pages(move |page_number| {
-            let core = core.clone();
-            let website_id = website_id.clone();
-            async move {
-                WebsiteTeams::<T> {
-                    core: &core,
-                    tier: ::std::marker::PhantomData,
-                }
-                    .list_teams(&website_id, page_number)
-                    .await
-            }
-        })
+        self.core
+            .stream_pages(move |page_number| list_teams_call(&website_id, page_number))
     }
+}
+/// The call of `list_teams`, built for the method and for each page of its stream.
+fn list_teams_call(website_id: &str, page_number: u32) -> ::crisp_runtime::client::Call {
+    let path = format!(
+        "/website/{}/teams/list/{}",
+        ::crisp_runtime::client::encode_path_segment(website_id), page_number
+    );
+    ::crisp_runtime::client::Call::new(
+        "listTeams",
+        ::reqwest::Method::GET,
+        "/website/{website_id}/teams/list/{page_number}",
+        path,
+    )
 }

@@ -12,7 +12,7 @@ pub struct WebsiteUsage<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteUsage<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> WebsiteUsage<'a, T> {
     /// Get the quota usage of a website
     ///
     /// Returns how much of each quota the website consumed in the current period. Crisp keeps this route for its own apps; it is not part of the public API and may change without notice.
@@ -21,10 +21,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteUsage<'_, T> {
     /// - Operation: `resolveQuotasUsage`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn resolve_quotas_usage(
+    pub fn resolve_quotas_usage(
         &self,
         website_id: &str,
-    ) -> Result<Vec<::crisp_models::UsageQuota>, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<Vec<::crisp_models::UsageQuota>, ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -32,16 +34,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteUsage<'_, T> {
             "/website/{}/usage/quotas",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "resolveQuotasUsage",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/usage/quotas",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "resolveQuotasUsage",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/usage/quotas",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Get the limit usage of a website
     ///
@@ -51,10 +50,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteUsage<'_, T> {
     /// - Operation: `resolveLimitsUsage`
     /// - Tiers: `user`
     /// - Internal: Crisp reserves this operation for its own apps, and it may change without notice; compiled with the `internal` feature
-    pub async fn resolve_limits_usage(
+    pub fn resolve_limits_usage(
         &self,
         website_id: &str,
-    ) -> Result<Vec<::crisp_models::UsageLimit>, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<Vec<::crisp_models::UsageLimit>, ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -62,15 +63,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteUsage<'_, T> {
             "/website/{}/usage/limits",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "resolveLimitsUsage",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/usage/limits",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "resolveLimitsUsage",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/usage/limits",
+            path,
+        );
+        self.core.send_json(call)
     }
 }

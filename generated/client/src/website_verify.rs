@@ -12,7 +12,7 @@ pub struct WebsiteVerify<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteVerify<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> WebsiteVerify<'a, T> {
     /// Get the identity verification key
     ///
     /// Returns the secret key a website uses to sign user emails (HMAC) so Crisp can verify the identity of chatbox users.
@@ -20,24 +20,23 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteVerify<'_, T> {
     /// - Route: `GET /v1/website/{website_id}/verify/key`
     /// - Operation: `getVerifyKey`
     /// - Tiers: `user`, `plugin`
-    pub async fn get_verify_key(
+    pub fn get_verify_key(
         &self,
         website_id: &str,
-    ) -> Result<::crisp_models::VerifyKey, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<::crisp_models::VerifyKey, ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/verify/key",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getVerifyKey",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/verify/key",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getVerifyKey",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/verify/key",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Roll the identity verification key
     ///
@@ -46,24 +45,23 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteVerify<'_, T> {
     /// - Route: `POST /v1/website/{website_id}/verify/key`
     /// - Operation: `rollVerifyKey`
     /// - Tiers: `user`, `plugin`
-    pub async fn roll_verify_key(
+    pub fn roll_verify_key(
         &self,
         website_id: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/verify/key",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "rollVerifyKey",
-                    ::reqwest::Method::POST,
-                    "/website/{website_id}/verify/key",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "rollVerifyKey",
+            ::reqwest::Method::POST,
+            "/website/{website_id}/verify/key",
+            path,
+        );
+        self.core.send_unit(call)
     }
     /// Get the identity verification settings
     ///
@@ -72,24 +70,23 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteVerify<'_, T> {
     /// - Route: `GET /v1/website/{website_id}/verify/settings`
     /// - Operation: `getVerifySettings`
     /// - Tiers: `user`, `plugin`
-    pub async fn get_verify_settings(
+    pub fn get_verify_settings(
         &self,
         website_id: &str,
-    ) -> Result<::crisp_models::VerifySettings, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<::crisp_models::VerifySettings, ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/verify/settings",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getVerifySettings",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/verify/settings",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getVerifySettings",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/verify/settings",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Update the identity verification settings
     ///
@@ -98,32 +95,24 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteVerify<'_, T> {
     /// - Route: `PATCH /v1/website/{website_id}/verify/settings`
     /// - Operation: `updateVerifySettings`
     /// - Tiers: `user`, `plugin`
-    pub async fn update_verify_settings(
+    pub fn update_verify_settings(
         &self,
         website_id: &str,
         body: &::crisp_models::VerifySettings,
-    ) -> Result<(), ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/verify/settings",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                        "updateVerifySettings",
-                        ::reqwest::Method::PATCH,
-                        "/website/{website_id}/verify/settings",
-                        path,
-                    )
-                    .body(
-                        Some(
-                            ::crisp_runtime::client::encode_json_body(
-                                "updateVerifySettings",
-                                body,
-                            )?,
-                        ),
-                    ),
+        let call = ::crisp_runtime::client::Call::new(
+                "updateVerifySettings",
+                ::reqwest::Method::PATCH,
+                "/website/{website_id}/verify/settings",
+                path,
             )
-            .await
+            .json(body);
+        self.core.send_unit(call)
     }
 }

@@ -12,7 +12,7 @@ pub struct WebsiteVisitors<'a, T> {
     pub(crate) core: &'a ::crisp_runtime::client::ClientCore,
     pub(crate) tier: ::std::marker::PhantomData<T>,
 }
-impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteVisitors<'_, T> {
+impl<'a, T: ::crisp_runtime::client::tier::ClientTier> WebsiteVisitors<'a, T> {
     /// Count blocked visitors
     ///
     /// Returns, for each blocking rule list of the website, how many visitors it has blocked.
@@ -20,10 +20,15 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteVisitors<'_, T> {
     /// - Route: `GET /v1/website/{website_id}/visitors/blocked`
     /// - Operation: `countBlockedVisitors`
     /// - Tiers: `user`
-    pub async fn count_blocked_visitors(
+    pub fn count_blocked_visitors(
         &self,
         website_id: &str,
-    ) -> Result<Vec<::crisp_models::VisitorBlockedCount>, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::VisitorBlockedCount>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -31,16 +36,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteVisitors<'_, T> {
             "/website/{}/visitors/blocked",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "countBlockedVisitors",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/visitors/blocked",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "countBlockedVisitors",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/visitors/blocked",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Count blocked visitors of one rule
     ///
@@ -49,11 +51,16 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteVisitors<'_, T> {
     /// - Route: `GET /v1/website/{website_id}/visitors/blocked/{rule}`
     /// - Operation: `countBlockedVisitorsInRule`
     /// - Tiers: `user`
-    pub async fn count_blocked_visitors_in_rule(
+    pub fn count_blocked_visitors_in_rule(
         &self,
         website_id: &str,
         rule: &str,
-    ) -> Result<::crisp_models::VisitorBlockedCount, ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            ::crisp_models::VisitorBlockedCount,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -62,16 +69,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteVisitors<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(rule)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "countBlockedVisitorsInRule",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/visitors/blocked/{rule}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "countBlockedVisitorsInRule",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/visitors/blocked/{rule}",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// Clear blocked visitors of one rule
     ///
@@ -80,11 +84,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteVisitors<'_, T> {
     /// - Route: `DELETE /v1/website/{website_id}/visitors/blocked/{rule}`
     /// - Operation: `clearBlockedVisitorsInRule`
     /// - Tiers: `user`
-    pub async fn clear_blocked_visitors_in_rule(
+    pub fn clear_blocked_visitors_in_rule(
         &self,
         website_id: &str,
         rule: &str,
-    ) -> Result<(), ::crisp_runtime::client::Error>
+    ) -> impl ::std::future::Future<
+        Output = Result<(), ::crisp_runtime::client::Error>,
+    > + use<'a, T>
     where
         T: ::crisp_runtime::client::tier::UserTier,
     {
@@ -93,16 +99,13 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteVisitors<'_, T> {
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(rule)
         );
-        self.core
-            .send_unit(
-                ::crisp_runtime::client::Call::new(
-                    "clearBlockedVisitorsInRule",
-                    ::reqwest::Method::DELETE,
-                    "/website/{website_id}/visitors/blocked/{rule}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "clearBlockedVisitorsInRule",
+            ::reqwest::Method::DELETE,
+            "/website/{website_id}/visitors/blocked/{rule}",
+            path,
+        );
+        self.core.send_unit(call)
     }
     /// Count current visitors
     ///
@@ -112,24 +115,23 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteVisitors<'_, T> {
     /// - Operation: `countVisitors`
     /// - Tiers: `user`, `plugin`
     /// - Plugin scope: `website:visitors`
-    pub async fn count_visitors(
+    pub fn count_visitors(
         &self,
         website_id: &str,
-    ) -> Result<::crisp_models::VisitorCount, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<::crisp_models::VisitorCount, ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/visitors/count",
             ::crisp_runtime::client::encode_path_segment(website_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "countVisitors",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/visitors/count",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "countVisitors",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/visitors/count",
+            path,
+        );
+        self.core.send_json(call)
     }
     /// List current visitors
     ///
@@ -140,25 +142,15 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteVisitors<'_, T> {
     /// - Tiers: `user`, `plugin`
     /// - Plugin scope: `website:visitors`
     /// - Paged: by `page_number`, from 1 until a page comes back empty
-    pub async fn list_visitors(
+    pub fn list_visitors(
         &self,
         website_id: &str,
         page_number: u32,
-    ) -> Result<Vec<::crisp_models::Visitor>, ::crisp_runtime::client::Error> {
-        let path = format!(
-            "/website/{}/visitors/list/{}",
-            ::crisp_runtime::client::encode_path_segment(website_id), page_number
-        );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "listVisitors",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/visitors/list/{page_number}",
-                    path,
-                ),
-            )
-            .await
+    ) -> impl ::std::future::Future<
+        Output = Result<Vec<::crisp_models::Visitor>, ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
+        let call = list_visitors_call(website_id, page_number);
+        self.core.send_json(call)
     }
     /// Every item of [`list_visitors`](Self::list_visitors), page after page from page 1 until a page comes back empty.
     ///
@@ -171,20 +163,12 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteVisitors<'_, T> {
     ) -> impl ::crisp_runtime::client::Stream<
         Item = Result<::crisp_models::Visitor, ::crisp_runtime::client::Error>,
     > + Send + Unpin + 'static {
-        let core = self.core.clone();
         let website_id = website_id.to_owned();
-        ::crisp_runtime::client::pages(move |page_number| {
-            let core = core.clone();
-            let website_id = website_id.clone();
-            async move {
-                WebsiteVisitors::<T> {
-                    core: &core,
-                    tier: ::std::marker::PhantomData,
-                }
-                    .list_visitors(&website_id, page_number)
-                    .await
-            }
-        })
+        self.core
+            .stream_pages(move |page_number| list_visitors_call(
+                &website_id,
+                page_number,
+            ))
     }
     /// Locate visitors on a map
     ///
@@ -193,11 +177,16 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteVisitors<'_, T> {
     /// - Route: `GET /v1/website/{website_id}/visitors/map`
     /// - Operation: `pinpointVisitorsOnMap`
     /// - Tiers: `user`, `plugin`
-    pub async fn pinpoint_visitors_on_map(
+    pub fn pinpoint_visitors_on_map(
         &self,
         website_id: &str,
         options: &::crisp_models::PinpointVisitorsOnMapOptions,
-    ) -> Result<Vec<::crisp_models::VisitorMapPoint>, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<
+            Vec<::crisp_models::VisitorMapPoint>,
+            ::crisp_runtime::client::Error,
+        >,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/visitors/map",
             ::crisp_runtime::client::encode_path_segment(website_id)
@@ -212,17 +201,14 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteVisitors<'_, T> {
         if let Some(value) = &options.center_radius {
             query.push_display("center_radius", value);
         }
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                        "pinpointVisitorsOnMap",
-                        ::reqwest::Method::GET,
-                        "/website/{website_id}/visitors/map",
-                        path,
-                    )
-                    .query(query),
+        let call = ::crisp_runtime::client::Call::new(
+                "pinpointVisitorsOnMap",
+                ::reqwest::Method::GET,
+                "/website/{website_id}/visitors/map",
+                path,
             )
-            .await
+            .query(query);
+        self.core.send_json(call)
     }
     /// Find the session of a visitor token
     ///
@@ -231,25 +217,40 @@ impl<T: ::crisp_runtime::client::tier::ClientTier> WebsiteVisitors<'_, T> {
     /// - Route: `GET /v1/website/{website_id}/visitors/token/{token_id}`
     /// - Operation: `getSessionIdentifierFromToken`
     /// - Tiers: `user`, `plugin`
-    pub async fn get_session_identifier_from_token(
+    pub fn get_session_identifier_from_token(
         &self,
         website_id: &str,
         token_id: &str,
-    ) -> Result<::crisp_models::VisitorToken, ::crisp_runtime::client::Error> {
+    ) -> impl ::std::future::Future<
+        Output = Result<::crisp_models::VisitorToken, ::crisp_runtime::client::Error>,
+    > + use<'a, T> {
         let path = format!(
             "/website/{}/visitors/token/{}",
             ::crisp_runtime::client::encode_path_segment(website_id),
             ::crisp_runtime::client::encode_path_segment(token_id)
         );
-        self.core
-            .send_json(
-                ::crisp_runtime::client::Call::new(
-                    "getSessionIdentifierFromToken",
-                    ::reqwest::Method::GET,
-                    "/website/{website_id}/visitors/token/{token_id}",
-                    path,
-                ),
-            )
-            .await
+        let call = ::crisp_runtime::client::Call::new(
+            "getSessionIdentifierFromToken",
+            ::reqwest::Method::GET,
+            "/website/{website_id}/visitors/token/{token_id}",
+            path,
+        );
+        self.core.send_json(call)
     }
+}
+/// The call of `list_visitors`, built for the method and for each page of its stream.
+fn list_visitors_call(
+    website_id: &str,
+    page_number: u32,
+) -> ::crisp_runtime::client::Call {
+    let path = format!(
+        "/website/{}/visitors/list/{}",
+        ::crisp_runtime::client::encode_path_segment(website_id), page_number
+    );
+    ::crisp_runtime::client::Call::new(
+        "listVisitors",
+        ::reqwest::Method::GET,
+        "/website/{website_id}/visitors/list/{page_number}",
+        path,
+    )
 }

@@ -44,6 +44,10 @@ pub struct Call {
     query: QueryPairs,
     headers: HeaderPairs,
     body: Option<Bytes>,
+    /// Why the request cannot be sent, found while it was built (a body or a parameter
+    /// that does not serialize); reported as [`Error::Encode`] when the call is sent, as
+    /// `reqwest::RequestBuilder` reports its own.
+    failure: Option<String>,
 }
 
 impl Call {
@@ -62,28 +66,53 @@ impl Call {
             query: QueryPairs::new(),
             headers: HeaderPairs::new(),
             body: None,
+            failure: None,
         }
     }
 
-    /// Sets the query parameters.
+    /// Sets the query parameters; a parameter that did not serialize (see
+    /// [`QueryPairs::push_json`]) makes the call fail when it is sent.
     #[must_use]
-    pub fn query(mut self, query: QueryPairs) -> Self {
+    pub fn query(mut self, mut query: QueryPairs) -> Self {
+        self.keep_failure(query.take_failure());
         self.query = query;
         self
     }
 
-    /// Sets extra request headers.
+    /// Sets extra request headers; a header that did not serialize makes the call fail
+    /// when it is sent, as in [`Call::query`].
     #[must_use]
-    pub fn headers(mut self, headers: HeaderPairs) -> Self {
+    pub fn headers(mut self, mut headers: HeaderPairs) -> Self {
+        self.keep_failure(headers.take_failure());
         self.headers = headers;
         self
     }
 
-    /// Sets the JSON body (see [`encode_json_body`](super::encode_json_body)).
+    /// Sets the JSON body, already encoded (see [`encode_json_body`](super::encode_json_body)).
     #[must_use]
     pub fn body(mut self, body: Option<Vec<u8>>) -> Self {
         self.body = body.map(Bytes::from);
         self
+    }
+
+    /// Encodes `body` as the JSON body. When it does not serialize (a map with keys that
+    /// are not strings, say), the call fails with [`Error::Encode`] when it is sent, before
+    /// anything goes out: the generated operations build their call without a fallible
+    /// step, so that each one is a plain function returning the sending future.
+    #[must_use]
+    pub fn json<B: serde::Serialize + ?Sized>(mut self, body: &B) -> Self {
+        match serde_json::to_vec(body) {
+            Ok(bytes) => self.body = Some(Bytes::from(bytes)),
+            Err(error) => self.keep_failure(Some(format!("request body: {error}"))),
+        }
+        self
+    }
+
+    /// Keeps the first failure found while building.
+    fn keep_failure(&mut self, failure: Option<String>) {
+        if self.failure.is_none() {
+            self.failure = failure;
+        }
     }
 }
 
@@ -284,6 +313,12 @@ impl ClientCore {
     }
 
     async fn execute_with_retries(&self, call: &Call) -> Result<Answer, Error> {
+        if let Some(message) = &call.failure {
+            return Err(Error::Encode {
+                operation: call.operation,
+                message: message.clone(),
+            });
+        }
         let url = self.url(call)?;
         let request = self.request(call, &url)?;
         let policy = &self.inner.retry;

@@ -54,6 +54,8 @@ pub fn encode_path(value: &str) -> String {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct QueryPairs {
     pairs: Vec<(String, String)>,
+    /// The first value [`QueryPairs::push_json`] could not serialize, as a message.
+    failure: Option<String>,
 }
 
 impl QueryPairs {
@@ -85,25 +87,34 @@ impl QueryPairs {
     ///
     /// The server side decodes both forms with `QueryParams::required_json`.
     ///
-    /// # Errors
-    ///
-    /// [`Error::Encode`] if the value cannot be serialized as JSON.
-    pub fn push_json<T: Serialize + ?Sized>(
-        &mut self,
-        operation: &'static str,
-        name: &str,
-        value: &T,
-    ) -> Result<(), Error> {
-        let json = serde_json::to_value(value).map_err(|error| Error::Encode {
-            operation,
-            message: format!("query parameter `{name}`: {error}"),
-        })?;
-        let text = match json {
-            serde_json::Value::String(text) => text,
-            other => other.to_string(),
-        };
-        self.pairs.push((name.to_owned(), text));
-        Ok(())
+    /// A value that cannot be serialized as JSON is left out and its error kept (see
+    /// [`QueryPairs::failure`]): a [`Call`](super::Call) given these pairs fails with
+    /// [`Error::Encode`](super::Error::Encode) when it is sent.
+    pub fn push_json<T: Serialize + ?Sized>(&mut self, name: &str, value: &T) {
+        match serde_json::to_value(value) {
+            Ok(json) => {
+                let text = match json {
+                    serde_json::Value::String(text) => text,
+                    other => other.to_string(),
+                };
+                self.pairs.push((name.to_owned(), text));
+            }
+            Err(error) => {
+                if self.failure.is_none() {
+                    self.failure = Some(format!("parameter `{name}`: {error}"));
+                }
+            }
+        }
+    }
+
+    /// Why a value given to [`QueryPairs::push_json`] was left out, if one was: the first
+    /// such failure.
+    pub fn failure(&self) -> Option<&str> {
+        self.failure.as_deref()
+    }
+
+    pub(crate) fn take_failure(&mut self) -> Option<String> {
+        self.failure.take()
     }
 
     /// Returns `true` if no parameter was pushed.
@@ -175,9 +186,8 @@ mod tests {
         query.push_display("page", &3);
         query.push_bool("unread", true);
         query.push_bool("resolved", false);
-        query
-            .push_json("op", "filter", &BTreeMap::from([("x", vec![1, 2])]))
-            .unwrap();
+        query.push_json("filter", &BTreeMap::from([("x", vec![1, 2])]));
+        assert_eq!(query.failure(), None);
         assert!(!query.is_empty());
         assert_eq!(
             query.to_query_string(),
@@ -193,11 +203,21 @@ mod tests {
         let error = encode_json_body("sendMessage", &bad).unwrap_err();
         assert_eq!(error.operation(), Some("sendMessage"));
         assert!(error.to_string().starts_with("sendMessage: "), "{error}");
+    }
 
+    #[test]
+    fn a_query_value_that_does_not_serialize_is_left_out_and_kept_as_the_failure() {
+        let bad = BTreeMap::from([((1, 2), 3)]);
         let mut query = QueryPairs::new();
-        let error = query.push_json("listThings", "filter", &bad).unwrap_err();
-        assert!(error.to_string().contains("`filter`"), "{error}");
-        assert!(query.is_empty());
+        query.push_json("filter", &bad);
+        query.push_str("page", "1");
+        query.push_json("other", &bad);
+        assert_eq!(
+            query.failure(),
+            Some("parameter `filter`: key must be a string")
+        );
+        let names: Vec<&str> = query.iter().map(|(name, _)| name).collect();
+        assert_eq!(names, ["page"]);
     }
 
     #[test]

@@ -14,8 +14,56 @@
 use std::future::Future;
 
 use futures_util::stream::{self, Stream, TryStreamExt};
+use serde::de::DeserializeOwned;
 
-use super::Error;
+use super::{Call, ClientCore, Error};
+
+impl ClientCore {
+    /// Streams the items of the pages `call(1)`, `call(2)`, … sent with
+    /// [`ClientCore::send_json`], as [`pages`] does.
+    ///
+    /// The generated `…_stream` methods are this with a function that builds the page's
+    /// call: the request is sent here, so that a generated crate states no future of its
+    /// own (the compiler checks that the stream is `Send` once, in this crate).
+    pub fn stream_pages<T, F>(
+        &self,
+        mut call: F,
+    ) -> impl Stream<Item = Result<T, Error>> + Send + Unpin + 'static
+    where
+        T: DeserializeOwned + Send + 'static,
+        F: FnMut(u32) -> Call + Send + 'static,
+    {
+        let core = self.clone();
+        pages(move |page| {
+            let core = core.clone();
+            let call = call(page);
+            async move { core.send_json::<Vec<T>>(call).await }
+        })
+    }
+
+    /// Streams history backwards, as [`history`] does, with the calls `call(None)`,
+    /// `call(Some(t))`, … sent with [`ClientCore::send_json`].
+    pub fn stream_history<T, F, K>(
+        &self,
+        mut call: F,
+        timestamp: K,
+    ) -> impl Stream<Item = Result<T, Error>> + Send + Unpin + 'static
+    where
+        T: DeserializeOwned + Send + 'static,
+        F: FnMut(Option<u64>) -> Call + Send + 'static,
+        K: Fn(&T) -> Option<u64> + Send + 'static,
+    {
+        let core = self.clone();
+        history(
+            move |before| {
+                let core = core.clone();
+                let call = call(before);
+                async move { core.send_json::<Vec<T>>(call).await }
+            },
+            timestamp,
+        )
+    }
+}
 
 /// Streams the items of the pages `fetch(1)`, `fetch(2)`, … until a page is
 /// empty or a fetch fails (the error is the stream's last item).

@@ -60,8 +60,8 @@ pub(crate) fn request(
                 }
                 rest = &rest[at + placeholder.len()..];
             }
-            Location::Query => push(&mut query, operation, param, value)?,
-            Location::Header => push(&mut headers, operation, param, value)?,
+            Location::Query => push(&mut query, param, value)?,
+            Location::Header => push(&mut headers, param, value)?,
         }
     }
     path.push_str(rest);
@@ -103,17 +103,16 @@ pub(crate) async fn send(
 
 /// A query or header argument, encoded as the generated client encodes its parameter:
 /// booleans as `1` or `0`, structured values as JSON text.
-fn push(
-    pairs: &mut QueryPairs,
-    operation: &Operation,
-    param: &Param,
-    value: &Value,
-) -> Result<(), String> {
+fn push(pairs: &mut QueryPairs, param: &Param, value: &Value) -> Result<(), String> {
     match (param.kind, value) {
         (Kind::Boolean, Value::Bool(flag)) => pairs.push_bool(param.name, *flag),
-        (Kind::Json, value) => pairs
-            .push_json(operation.id, param.name, value)
-            .map_err(|error| format!("argument `{}`: {error}", param.name))?,
+        // A JSON value always serializes; the failure is looked at all the same.
+        (Kind::Json, value) => {
+            pairs.push_json(param.name, value);
+            if let Some(failure) = pairs.failure() {
+                return Err(format!("argument `{}`: {failure}", param.name));
+            }
+        }
         (_, value) => pairs.push_str(param.name, &scalar_text(value)),
     }
     Ok(())

@@ -259,9 +259,7 @@ fn client_encoding_round_trips_through_the_server() {
     let mut pairs = crate::client::QueryPairs::new();
     pairs.push_str("search", "a b+c&d=é");
     pairs.push_bool("unread", false);
-    pairs
-        .push_json("op", "filter", &json!({"kind": "a", "ids": [3]}))
-        .unwrap();
+    pairs.push_json("filter", &json!({"kind": "a", "ids": [3]}));
     let query = QueryParams::parse(Some(&pairs.to_query_string())).unwrap();
     assert_eq!(query.required_string("search").unwrap(), "a b+c&d=é");
     assert!(!query.required_bool("unread").unwrap());
@@ -280,12 +278,8 @@ enum TextOrList {
 #[test]
 fn plain_strings_travel_unquoted_and_structures_as_json() {
     let mut pairs = crate::client::QueryPairs::new();
-    pairs
-        .push_json("op", "text", &TextOrList::Text("hello [world]".to_owned()))
-        .unwrap();
-    pairs
-        .push_json("op", "list", &TextOrList::List(vec![1, 2]))
-        .unwrap();
+    pairs.push_json("text", &TextOrList::Text("hello [world]".to_owned()));
+    pairs.push_json("list", &TextOrList::List(vec![1, 2]));
     let values: Vec<(&str, &str)> = pairs.iter().collect();
     assert_eq!(values, [("text", "hello [world]"), ("list", "[1,2]")]);
     let query = QueryParams::parse(Some(&pairs.to_query_string())).unwrap();

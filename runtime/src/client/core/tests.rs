@@ -480,6 +480,87 @@ async fn dot_segments_are_refused() {
     }
 }
 
+#[tokio::test]
+async fn json_encodes_the_body() {
+    let core = core().await;
+    let echo: Echo = core
+        .send_json(
+            Call::new("sendThing", Method::POST, "/test", "/echo/a".to_owned())
+                .json(&serde_json::json!({"a": [1, "b"]})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(echo.content_type.as_deref(), Some("application/json"));
+    assert_eq!(echo.body, r#"{"a":[1,"b"]}"#);
+}
+
+/// A map keyed by tuples: serde_json refuses to write it.
+fn unserializable() -> std::collections::BTreeMap<(u8, u8), u8> {
+    std::collections::BTreeMap::from([((1, 2), 3)])
+}
+
+/// A call that failed while it was built fails when sent, with `Error::Encode` naming the
+/// operation and what did not serialize, and sends nothing: the base URL is a port nothing
+/// listens on, where a request would fail as a transport error instead.
+#[tokio::test]
+async fn a_call_that_failed_to_build_fails_when_sent_and_sends_nothing() {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let address = socket.local_addr().unwrap();
+    let core = config(&format!("http://{address}")).build().unwrap();
+    let call = || Call::new("sendThing", Method::POST, "/test", "/x".to_owned());
+    let mut query = QueryPairs::new();
+    query.push_json("filter", &unserializable());
+    let mut headers = HeaderPairs::new();
+    headers.push_json("x-filter", &unserializable());
+    let cases = [
+        (
+            "body",
+            call().json(&unserializable()),
+            "sendThing: could not encode the request: request body: key must be a string",
+        ),
+        (
+            "query",
+            call().query(query),
+            "sendThing: could not encode the request: parameter `filter`: key must be a string",
+        ),
+        (
+            "header",
+            call().headers(headers),
+            "sendThing: could not encode the request: parameter `x-filter`: key must be a string",
+        ),
+    ];
+    for (case, call, message) in cases {
+        let error = core.send_unit(call).await.unwrap_err();
+        assert!(
+            matches!(
+                error,
+                Error::Encode {
+                    operation: "sendThing",
+                    ..
+                }
+            ),
+            "{case}: {error:?}"
+        );
+        assert_eq!(error.to_string(), message, "{case}");
+    }
+}
+
+#[tokio::test]
+async fn the_first_failure_of_a_call_is_the_one_reported() {
+    let core = core().await;
+    let mut query = QueryPairs::new();
+    query.push_json("filter", &unserializable());
+    let call = Call::new("sendThing", Method::POST, "/test", "/echo/a".to_owned())
+        .query(query)
+        .json(&unserializable());
+    let error = core.send_unit(call).await.unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "sendThing: could not encode the request: parameter `filter`: key must be a string"
+    );
+}
+
 #[test]
 fn base_urls_are_validated() {
     let ok = |url: &str| validate_base_url(url).unwrap();

@@ -15,11 +15,13 @@
 //! - [`answers`]: HTML or a mistyped field as decode errors; `HEAD` operations as booleans.
 //! - [`streams`]: numbered pages and message history as streams.
 //! - [`credentials`]: tiers checked at run time, and the key kept out of `Debug` output.
+//! - [`futures`]: the future an operation returns is `Send` and outlives its arguments.
 //! - [`traces`]: what the tracing output says about a call, and what it never says.
 
 mod answers;
 mod connections;
 mod credentials;
+mod futures;
 mod harness;
 mod retries;
 mod streams;
