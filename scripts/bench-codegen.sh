@@ -4,7 +4,7 @@
 # only figures of one run). Not part of CI: it installs cargo-progenitor and hyperfine with
 # `cargo install` when they are missing, and takes about ten minutes.
 #
-#   bash scripts/bench-codegen.sh [RUNS]        (RUNS per measurement, default 3; medians)
+#   bash scripts/bench-codegen.sh [RUNS]        (RUNS rounds per measurement, default 3)
 #
 # What it measures, each against its baseline:
 #   generate   `cargo progenitor` on spec/crisp.yaml (as JSON)  vs  `cargo xtask regen`
@@ -64,16 +64,25 @@ cargo check -q $ours
 cargo build -q -p crisp-client --no-default-features --features website-conversation
 cargo build -q -p xtask
 
+# Each measurement runs in rounds: one run of every command per round, so that a command and
+# its baseline run seconds apart, and the machine's drift over minutes (large on this shared
+# machine) moves both. The summary takes each round's ratio and prints their median.
 hf() {
     local name=$1
     shift
-    hyperfine --style basic --runs "$runs" --export-json "$work/$name.json" "$@"
+    local round
+    for ((round = 1; round <= runs; round++)); do
+        hyperfine --style basic --runs 1 --export-json "$work/$name.$round.json" "$@"
+    done
 }
 
 echo "== generate"
+# Warm-up, untimed: the file cache for both, and regen's kept files for `ours`.
+$generate_progenitor >/dev/null
+cargo xtask regen >/dev/null
 # `ours` is a maintainer's `regen` on an unchanged spec: the formatted files kept by the last
 # run are reused (xtask/src/memo.rs). `cold` formats every file, as a first run does.
-hf generate --warmup 1 \
+hf generate \
     -n progenitor "$generate_progenitor" \
     -n ours "cargo xtask regen" \
     -n cold "CRISP_REGEN_MEMO=off cargo xtask regen"
@@ -86,7 +95,9 @@ done
 # a synthetic spec differs from generated/ (exit 1), which is expected here.
 # Every file is formatted (CRISP_REGEN_MEMO=off): this measures all the work.
 export CRISP_REGEN_MEMO=off
-hf scale --warmup 1 -i \
+# Warm-up, untimed (a synthetic spec differs from generated/: exit 1).
+for times in 4 16; do cargo xtask check --spec "$work/x$times.yaml" >/dev/null 2>&1 || true; done
+hf scale -i \
     -n x1 "cargo xtask check" \
     -n x4 "cargo xtask check --spec $work/x4.yaml" \
     -n x16 "cargo xtask check --spec $work/x16.yaml"
@@ -160,31 +171,32 @@ hf rebuild \
 restore_spec
 trap - EXIT
 
-echo "== summary (medians of $runs runs; ratio = ours / baseline)"
-python3 - "$work" <<'EOF'
+echo "== summary ($runs rounds; times are medians, a ratio is the median of the rounds' ratios)"
+python3 - "$work" "$runs" <<'EOF'
 import json, statistics, sys
-work = sys.argv[1]
-def medians(name):
-    with open(f"{work}/{name}.json") as f:
-        results = json.load(f)["results"]
-    return {r["command"]: statistics.median(r["times"]) for r in results}
-print("| what | baseline | ours | ratio |")
+work, runs = sys.argv[1], int(sys.argv[2])
+def rounds(name):
+    """Each round's time of each command."""
+    out = []
+    for round in range(1, runs + 1):
+        with open(f"{work}/{name}.{round}.json") as f:
+            out.append({r["command"]: r["times"][0] for r in json.load(f)["results"]})
+    return out
+def row(label, name, ours, base):
+    r = rounds(name)
+    time = lambda command: statistics.median(x[command] for x in r)
+    ratio = statistics.median(x[ours] / x[base] for x in r)
+    spread = ", ".join(f"{x[ours] / x[base]:.2f}" for x in r)
+    print(f"| {label} | {time(base):.2f} s | {time(ours):.2f} s | {ratio:.2f}× ({spread}) |")
+print("| what | baseline | ours | ratio (each round) |")
 print("| --- | --- | --- | --- |")
-for name, label, base in [
-    ("generate", "generate, spec unchanged (kept files reused)", "progenitor"),
-    ("build", "debug build, every operation", "progenitor"),
-    ("check", "cargo check, every operation", "progenitor"),
-    ("area", "one area / every public area", "every"),
-]:
-    m = medians(name)
-    ours = m["one" if name == "area" else "ours"]
-    print(f"| {label} | {m[base]:.2f} s | {ours:.2f} s | {ours / m[base]:.2f}× |")
-m = medians("generate")
-print(f"| generate, every file formatted (a first run) | {m['progenitor']:.2f} s | {m['cold']:.2f} s | {m['cold'] / m['progenitor']:.2f}× |")
-m = medians("rebuild")
-print(f"| rebuild after a one-route edit adding a field / full build | {m['full']:.2f} s | {m['field']:.2f} s | {m['field'] / m['full']:.2f}× |")
-print(f"| rebuild after a one-route edit adding a type / full build | {m['full']:.2f} s | {m['type']:.2f} s | {m['type'] / m['full']:.2f}× |")
-m = medians("scale")
-for times in ("x4", "x16"):
-    print(f"| generate, spec {times[1:]}× the size / the spec | {m['x1']:.2f} s | {m[times]:.2f} s | {m[times] / m['x1']:.2f}× |")
+row("generate, spec unchanged (kept files reused)", "generate", "ours", "progenitor")
+row("generate, every file formatted (a first run)", "generate", "cold", "progenitor")
+row("debug build, every operation", "build", "ours", "progenitor")
+row("cargo check, every operation", "check", "ours", "progenitor")
+row("one area / every public area", "area", "one", "every")
+row("rebuild after a one-route edit adding a field / full build", "rebuild", "field", "full")
+row("rebuild after a one-route edit adding a type / full build", "rebuild", "type", "full")
+row("generate, spec 4× the size / the spec", "scale", "x4", "x1")
+row("generate, spec 16× the size / the spec", "scale", "x16", "x1")
 EOF
