@@ -596,7 +596,8 @@ fn operation(api: &Api, op: &Operation) -> (TokenStream, TokenStream) {
         #call_decl
     };
     let cfg = super::client_operation_cfg(api, op);
-    let (build, builder) = if crate::ir::stream::stream(api, op).is_ok() {
+    // The method's statements up to `let call = …;`, and the builder function if any.
+    let (prepare, builder) = if crate::ir::stream::stream(api, op).is_ok() {
         let builder = builder_name(op);
         let names = argument_names(op);
         let doc = format!(
@@ -641,7 +642,7 @@ fn operation(api: &Api, op: &Operation) -> (TokenStream, TokenStream) {
         #returns
         #cfg
         pub fn #name(&self, #(#args),*) -> impl ::std::future::Future<Output = Result<#output, ::crisp_runtime::client::Error>> + use<'a, T> #bound {
-            #build
+            #prepare
             #send
         }
     };

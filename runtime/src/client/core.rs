@@ -88,7 +88,7 @@ impl Call {
         self
     }
 
-    /// Sets the JSON body, already encoded (see [`encode_json_body`](super::encode_json_body)).
+    /// Sets the body, already encoded as JSON (the MCP server passes its arguments' JSON).
     #[must_use]
     pub fn body(mut self, body: Option<Vec<u8>>) -> Self {
         self.body = body.map(Bytes::from);

@@ -1,11 +1,9 @@
-//! Encoding of request paths, query strings and JSON bodies.
+//! Encoding of request paths and query strings (a JSON body is encoded by `Call::json`).
 
 use std::fmt::Display;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Serialize;
-
-use super::Error;
 
 /// Characters kept as they are in one path segment: RFC 3986 unreserved
 /// characters and `@`; everything else, `/` included, is percent-encoded.
@@ -143,22 +141,6 @@ impl QueryPairs {
 /// `1`/`0`, objects and arrays as JSON).
 pub type HeaderPairs = QueryPairs;
 
-/// Serializes a request body as JSON.
-///
-/// # Errors
-///
-/// [`Error::Encode`] if the body cannot be serialized (for example a map with
-/// non-string keys).
-pub fn encode_json_body<T: Serialize + ?Sized>(
-    operation: &'static str,
-    body: &T,
-) -> Result<Vec<u8>, Error> {
-    serde_json::to_vec(body).map_err(|error| Error::Encode {
-        operation,
-        message: format!("request body: {error}"),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
@@ -198,14 +180,6 @@ mod tests {
     }
 
     #[test]
-    fn json_encoding_failures_name_the_operation() {
-        let bad = BTreeMap::from([((1, 2), 3)]);
-        let error = encode_json_body("sendMessage", &bad).unwrap_err();
-        assert_eq!(error.operation(), Some("sendMessage"));
-        assert!(error.to_string().starts_with("sendMessage: "), "{error}");
-    }
-
-    #[test]
     fn a_query_value_that_does_not_serialize_is_left_out_and_kept_as_the_failure() {
         let bad = BTreeMap::from([((1, 2), 3)]);
         let mut query = QueryPairs::new();
@@ -218,10 +192,5 @@ mod tests {
         );
         let names: Vec<&str> = query.iter().map(|(name, _)| name).collect();
         assert_eq!(names, ["page"]);
-    }
-
-    #[test]
-    fn encode_json_body_serializes() {
-        assert_eq!(encode_json_body("op", &[1, 2]).unwrap(), b"[1,2]");
     }
 }

@@ -28,10 +28,6 @@ pub use self::builder::{FromCore, client_from_config};
 #[doc(hidden)]
 pub use self::core::{Call, ClientCore};
 #[doc(hidden)]
-pub use self::encode::{
-    HeaderPairs, QueryPairs, encode_json_body, encode_path, encode_path_segment,
-};
-#[doc(hidden)]
-pub use self::pages::{history, pages};
+pub use self::encode::{HeaderPairs, QueryPairs, encode_path, encode_path_segment};
 pub use self::retry::RetryPolicy;
 pub use futures_util::stream::Stream;

@@ -20,7 +20,8 @@ use super::{Call, ClientCore, Error};
 
 impl ClientCore {
     /// Streams the items of the pages `call(1)`, `call(2)`, … sent with
-    /// [`ClientCore::send_json`], as [`pages`] does.
+    /// [`ClientCore::send_json`], until a page is empty or a call fails (the error is the
+    /// stream's last item).
     ///
     /// The generated `…_stream` methods are this with a function that builds the page's
     /// call: the request is sent here, so that a generated crate states no future of its
@@ -41,8 +42,9 @@ impl ClientCore {
         })
     }
 
-    /// Streams history backwards, as [`history`] does, with the calls `call(None)`,
-    /// `call(Some(t))`, … sent with [`ClientCore::send_json`].
+    /// Streams history backwards with the calls `call(None)`, `call(Some(t))`, … sent with
+    /// [`ClientCore::send_json`], where `t` is the smallest `timestamp` of the items received
+    /// so far; it ends as the module's `history` says.
     pub fn stream_history<T, F, K>(
         &self,
         mut call: F,
@@ -67,7 +69,9 @@ impl ClientCore {
 
 /// Streams the items of the pages `fetch(1)`, `fetch(2)`, … until a page is
 /// empty or a fetch fails (the error is the stream's last item).
-pub fn pages<T, F, Fut>(fetch: F) -> impl Stream<Item = Result<T, Error>> + Send + Unpin + 'static
+pub(crate) fn pages<T, F, Fut>(
+    fetch: F,
+) -> impl Stream<Item = Result<T, Error>> + Send + Unpin + 'static
 where
     T: Send + 'static,
     F: FnMut(u32) -> Fut + Send + 'static,
@@ -101,7 +105,7 @@ where
 /// loop forever), or after a failed fetch (the error is its last item). The
 /// cursor is exclusive, as Crisp's `timestamp_before` is: items that share the
 /// oldest timestamp of a page but did not fit in it are not fetched.
-pub fn history<T, F, Fut, K>(
+pub(crate) fn history<T, F, Fut, K>(
     fetch: F,
     timestamp: K,
 ) -> impl Stream<Item = Result<T, Error>> + Send + Unpin + 'static

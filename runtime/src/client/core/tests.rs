@@ -172,7 +172,7 @@ async fn sends_a_json_body_and_custom_user_agent() {
         .user_agent("crisp-client/9")
         .build()
         .unwrap();
-    let body = super::super::encode_json_body("sendThing", &serde_json::json!({"a": 1})).unwrap();
+    let body = serde_json::to_vec(&serde_json::json!({"a": 1})).unwrap();
     let echo: Echo = core
         .send_json(
             Call::new("sendThing", Method::POST, "/test", "/echo/a".to_owned()).body(Some(body)),
