@@ -161,8 +161,8 @@ impl<'de, E: Error> Deserializer<'de> for Missing<E> {
 }
 
 /// Both directions checked against serde's derive on the same shape: each kind of field the
-/// generator writes (required, required and nullable, optional, three-state, renamed), through
-/// `model_serde!` as the generated models use it.
+/// generator writes (required, required and nullable, optional, three-state, renamed, a raw
+/// name), through `model_serde!` as the generated models use it.
 #[cfg(test)]
 mod tests {
     use serde::Deserialize;
@@ -182,6 +182,8 @@ mod tests {
             pub kind: String,
             #[serde(default, skip_serializing_if = "Option::is_none")]
             pub inner: Option<Box<Shape>>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub r#ref: Option<String>,
         }
     }
 
@@ -196,6 +198,7 @@ mod tests {
             pub nickname: Patch<String>,
             pub kind: String,
             pub inner: Option<Box<Shape>>,
+            pub r#ref: Option<String>,
         }
 
         crate::model_serde! {
@@ -206,6 +209,7 @@ mod tests {
                 3 nickname: Patch<String> = "nickname" patch,
                 4 kind: String = "type" required,
                 5 inner: Option<Box<Shape>> = "inner" optional,
+                6 r#ref: Option<String> = "ref" optional,
             }
         }
     }
@@ -222,7 +226,7 @@ mod tests {
     const INPUTS: &[(&str, &str)] = &[
         (
             "every field",
-            r#"{"sessions":["a","b"],"inbox":"i","count":3,"nickname":"n","type":"t","inner":{"sessions":[],"inbox":null,"type":"u"}}"#,
+            r#"{"sessions":["a","b"],"inbox":"i","count":3,"nickname":"n","type":"t","inner":{"sessions":[],"inbox":null,"type":"u"},"ref":"r"}"#,
         ),
         (
             "only the required ones",

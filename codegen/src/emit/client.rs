@@ -305,9 +305,13 @@ pub fn area(api: &Api, area: AreaId) -> TokenStream {
     let mut methods = Vec::new();
     let mut builders = Vec::new();
     for op in api.operations_of(area) {
-        let (method, builder) = operation(api, op);
+        // A paged operation's method and stream share the function that builds its call.
+        let shape = crate::ir::stream::stream(api, op).ok();
+        let (method, builder) = operation(api, op, shape.is_some());
         methods.push(method);
-        methods.push(stream(api, op));
+        if let Some(shape) = &shape {
+            methods.push(stream(api, op, shape));
+        }
         builders.push(builder);
     }
     quote! {
@@ -349,12 +353,9 @@ fn tier_bound(op: &Operation) -> TokenStream {
     }
 }
 
-/// The `…_stream` method of a paged operation, or nothing.
-fn stream(api: &Api, op: &Operation) -> TokenStream {
-    let Ok(shape) = crate::ir::stream::stream(api, op) else {
-        return quote!();
-    };
-    let (item, pagination) = match &shape {
+/// The `…_stream` method of a paged operation.
+fn stream(api: &Api, op: &Operation, shape: &Stream) -> TokenStream {
+    let (item, pagination) = match shape {
         Stream::Pages { item } => (item, Pagination::PageNumber),
         Stream::History { item, .. } => (item, Pagination::TimestampBefore),
     };
@@ -410,7 +411,7 @@ fn stream(api: &Api, op: &Operation) -> TokenStream {
     } else {
         quote!()
     };
-    let (doc, body) = match &shape {
+    let (doc, body) = match shape {
         Stream::Pages { .. } => (
             format!(
                 " Every item of [`{0}`](Self::{0}), page after page from page 1 until a page comes back empty.",
@@ -486,7 +487,7 @@ fn arg_type(api: &Api, ty: &TypeRef) -> TokenStream {
 /// call cannot fail (an encoding failure is kept in the call and reported when it is sent),
 /// so no operation needs an `async` body, and the compiler builds no state machine per
 /// operation. The future borrows the client only (`use<'a, T>`), not the arguments.
-fn operation(api: &Api, op: &Operation) -> (TokenStream, TokenStream) {
+fn operation(api: &Api, op: &Operation, paged: bool) -> (TokenStream, TokenStream) {
     let Operation {
         id,
         method_name,
@@ -597,7 +598,7 @@ fn operation(api: &Api, op: &Operation) -> (TokenStream, TokenStream) {
     };
     let cfg = super::client_operation_cfg(api, op);
     // The method's statements up to `let call = …;`, and the builder function if any.
-    let (prepare, builder) = if crate::ir::stream::stream(api, op).is_ok() {
+    let (prepare, builder) = if paged {
         let builder = builder_name(op);
         let names = argument_names(op);
         let doc = format!(

@@ -442,14 +442,19 @@ async fn timeout_is_reported_as_such() {
     assert_eq!(error.to_string(), "slowThing: the request timed out");
 }
 
-#[tokio::test]
-async fn connection_failure_is_a_transport_error_without_the_key() {
-    // A port bound but not listening, held for the test: connections are refused, and no test
-    // running in parallel can bind it and answer.
+/// A port bound but not listening, and its base URL: connections are refused, and while the
+/// caller holds the socket no test running in parallel can bind the port and answer.
+fn refusing() -> (tokio::net::TcpSocket, String) {
     let socket = tokio::net::TcpSocket::new_v4().unwrap();
     socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
     let address = socket.local_addr().unwrap();
-    let core = config(&format!("http://{address}")).build().unwrap();
+    (socket, format!("http://{address}"))
+}
+
+#[tokio::test]
+async fn connection_failure_is_a_transport_error_without_the_key() {
+    let (_socket, base_url) = refusing();
+    let core = config(&base_url).build().unwrap();
     let error = core
         .send_unit(Call::new("getThing", Method::GET, "/test", "/x".to_owned()))
         .await
@@ -504,10 +509,8 @@ fn unserializable() -> std::collections::BTreeMap<(u8, u8), u8> {
 /// listens on, where a request would fail as a transport error instead.
 #[tokio::test]
 async fn a_call_that_failed_to_build_fails_when_sent_and_sends_nothing() {
-    let socket = tokio::net::TcpSocket::new_v4().unwrap();
-    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
-    let address = socket.local_addr().unwrap();
-    let core = config(&format!("http://{address}")).build().unwrap();
+    let (_socket, base_url) = refusing();
+    let core = config(&base_url).build().unwrap();
     let call = || Call::new("sendThing", Method::POST, "/test", "/x".to_owned());
     let mut query = QueryPairs::new();
     query.push_json("filter", &unserializable());
