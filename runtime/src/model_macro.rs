@@ -45,7 +45,10 @@ macro_rules! model_serde {
                 mut map: A,
             ) -> ::core::result::Result<Self, A::Error> {
                 $(let mut $field: ::core::option::Option<$ty> = ::core::option::Option::None;)*
-                while let ::core::option::Option::Some(key) = $crate::de::next_key(&mut map, Self::FIELDS)? {
+                // The field names again rather than `Self::FIELDS`: a projection on the trait
+                // makes each body depend on all of the crate's `DecodeStruct` impls, so a
+                // struct added to the spec had every struct's `decode` checked again.
+                while let ::core::option::Option::Some(key) = $crate::de::next_key(&mut map, &[$($wire),*])? {
                     // One `?` after the match rather than one per arm: every early return
                     // drops each slot, and borrow checking grows with returns times slots.
                     #[allow(clippy::match_single_binding)]
