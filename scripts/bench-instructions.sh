@@ -3,8 +3,8 @@
 # cachegrind. Wall times on this shared machine move by a quarter between runs minutes apart
 # (scripts/bench-codegen.sh measures them in interleaved rounds for that reason); instruction
 # counts do not move with the machine's load, so this is the figure to compare when judging a
-# change to the generator or the runtime: run it before and after. Not part of CI; it takes
-# about fifteen minutes on 2 cores.
+# change to the generator or the runtime: run it before and after. Not part of CI; it took
+# 9 minutes on 2 cores.
 #
 #   bash scripts/bench-instructions.sh
 #
